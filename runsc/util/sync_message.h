@@ -1,0 +1,94 @@
+// The sync protocol between the host-side spawner and a booting sandbox
+// process. This header is the one description of it.
+//
+// Transport: one SOCK_SEQPACKET socketpair. The spawner keeps one end; the
+// sandbox gets the other as fd 5 (kSyncFd). Every message is one fixed-size
+// SyncMessage record, so a read returns a whole message or EOF.
+//
+//   spawner                                  sandbox
+//   clone3(new namespaces) ------------------> child, blocked in read
+//   write uid_map, gid_map
+//   kGo ------------------------------------->
+//                                             exec `runsc boot --setup-root`
+//                                             build root, pivot, drop privs
+//                                             exec `/runsc boot`
+//                                             seccomp, start Control server
+//   <------------------------------------------ kReady
+//   (the sandbox then closes its end)
+//
+// Any failure on the sandbox side, before or after an exec, sends one kError
+// (stage, errno, text) and exits. EOF without kReady means the sandbox died
+// before it could say why; the spawner then reports its wait status.
+//
+// The writer functions below are async-signal-safe (only memcpy-like loops
+// and write(2)), so the spawner's child may call them between clone and exec.
+#ifndef RUNSC_UTIL_SYNC_MESSAGE_H_
+#define RUNSC_UTIL_SYNC_MESSAGE_H_
+
+#include <stdint.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace runsc::util {
+
+// Where in the boot sequence a failure happened. The numbers are the wire
+// values; only append.
+enum class SetupStage : int32_t {
+  kNone = 0,
+  kSpawn = 1,             // between clone and the first exec
+  kConfig = 2,            // reading the boot config
+  kMountPropagation = 3,  // making every mount private
+  kLoopback = 4,          // bringing up lo
+  kHostname = 5,          // sethostname
+  kRootTmpfs = 6,         // creating the root tmpfs
+  kProcMount = 7,         // mounting /proc
+  kBindSelf = 8,          // bind-mounting the binary at /runsc
+  kRemountRoot = 9,       // making the root read-only
+  kPivotRoot = 10,        // pivot_root and detaching the old root
+  kDropPrivileges = 11,   // groups, gid, uid, capabilities, no_new_privs
+  kReexec = 12,           // exec of /runsc
+  kSeccomp = 13,          // installing the control server's seccomp filter
+  kServe = 14,            // starting the Control server
+};
+
+// The stage's name as it appears in errors: "root-tmpfs".
+const char* StageName(SetupStage stage);
+
+enum class SyncType : uint32_t {
+  kGo = 1,     // spawner -> sandbox: the id maps are written, go on
+  kReady = 2,  // sandbox -> spawner: the Control server is serving
+  kError = 3,  // sandbox -> spawner: setup failed; see stage, err, text
+};
+
+inline constexpr uint32_t kSyncMagic = 0x72736e63;  // "rsnc"
+
+struct SyncMessage {
+  uint32_t magic;
+  SyncType type;
+  SetupStage stage;
+  int32_t err;     // errno of the failed call, or 0
+  char text[240];  // NUL-terminated description
+};
+
+// Async-signal-safe. Returns false if the write failed.
+bool WriteSyncMessage(int fd, SyncType type, SetupStage stage, int err,
+                      const char* text);
+
+// Sends a kError that carries a Status: its message becomes the text and the
+// errno is recovered from its code where absl::ErrnoToStatus made it.
+absl::Status SendSyncError(int fd, SetupStage stage, int err,
+                           const absl::Status& status);
+
+// Waits up to `timeout` for one message. EOF gives UNAVAILABLE; a timeout
+// gives DEADLINE_EXCEEDED; a malformed record gives INTERNAL.
+absl::StatusOr<SyncMessage> ReadSyncMessage(int fd, absl::Duration timeout);
+
+// Turns a kError message into a Status naming the stage:
+// "sandbox setup failed at stage 'root-tmpfs' (EINVAL): <text>".
+absl::Status SyncErrorToStatus(const SyncMessage& message);
+
+}  // namespace runsc::util
+
+#endif  // RUNSC_UTIL_SYNC_MESSAGE_H_
