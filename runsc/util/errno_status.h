@@ -17,6 +17,9 @@ std::string ErrnoName(int err);
 // is "<what>: <ENAME> (<strerror>)".
 absl::Status ErrnoError(int err, absl::string_view what);
 
+// The errno that ErrnoError recorded in a status (as a payload), or 0.
+int ErrnoOf(const absl::Status& status);
+
 // Adds context in front of a status's message, keeping its code.
 absl::Status Annotate(const absl::Status& status, absl::string_view context);
 

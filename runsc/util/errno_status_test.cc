@@ -28,7 +28,9 @@ TEST(ErrnoStatusTest, AnnotateKeepsCodeAndAddsContext) {
   absl::Status s = Annotate(ErrnoError(EEXIST, "mkdir 'a'"), "create state");
   EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists);
   EXPECT_THAT(std::string(s.message()), HasSubstr("create state: mkdir 'a'"));
+  EXPECT_EQ(ErrnoOf(s), EEXIST);
   EXPECT_TRUE(Annotate(absl::OkStatus(), "x").ok());
+  EXPECT_EQ(ErrnoOf(absl::InternalError("no errno")), 0);
 }
 
 }  // namespace

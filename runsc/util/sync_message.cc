@@ -70,10 +70,11 @@ bool WriteSyncMessage(int fd, SyncType type, SetupStage stage, int err,
   return n == static_cast<ssize_t>(sizeof(message));
 }
 
-absl::Status SendSyncError(int fd, SetupStage stage, int err,
+absl::Status SendSyncError(int fd, SetupStage stage,
                            const absl::Status& status) {
   std::string text(status.message());
-  if (!WriteSyncMessage(fd, SyncType::kError, stage, err, text.c_str())) {
+  if (!WriteSyncMessage(fd, SyncType::kError, stage, ErrnoOf(status),
+                        text.c_str())) {
     return ErrnoError(errno, "write sync error");
   }
   return absl::OkStatus();

@@ -77,9 +77,8 @@ bool WriteSyncMessage(int fd, SyncType type, SetupStage stage, int err,
                       const char* text);
 
 // Sends a kError that carries a Status: its message becomes the text and the
-// errno is recovered from its code where absl::ErrnoToStatus made it.
-absl::Status SendSyncError(int fd, SetupStage stage, int err,
-                           const absl::Status& status);
+// errno is the one ErrnoError recorded in it (0 if none).
+absl::Status SendSyncError(int fd, SetupStage stage, const absl::Status& status);
 
 // Waits up to `timeout` for one message. EOF gives UNAVAILABLE; a timeout
 // gives DEADLINE_EXCEEDED; a malformed record gives INTERNAL.

@@ -1,0 +1,202 @@
+#include "boot/boot.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "boot/control_server.h"
+#include "boot/control_service.h"
+#include "boot/privileges.h"
+#include "boot/seccomp_policy.h"
+#include "boot/setup_root.h"
+#include "proto/boot.pb.h"
+#include "runsc/util/boot_fds.h"
+#include "runsc/util/errno_status.h"
+#include "runsc/util/log.h"
+#include "runsc/util/status_macros.h"
+#include "runsc/util/sync_message.h"
+
+namespace runsc::boot {
+
+using util::ErrnoError;
+using util::Log;
+using util::LogLevel;
+using util::SetupStage;
+
+namespace {
+
+constexpr char kComponent[] = "boot";
+constexpr char kDefaultRootTmpfsSize[] = "64k";
+
+absl::StatusOr<runsc::boot::v1::BootConfig> ReadBootConfig() {
+  struct stat st;
+  if (fstat(util::kConfigFd, &st) != 0) {
+    return ErrnoError(errno, "fstat config fd 4");
+  }
+  if (st.st_size > (1 << 20)) {
+    return absl::InvalidArgumentError("boot config is larger than 1 MiB");
+  }
+  std::string data(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = pread(util::kConfigFd, data.data() + done, data.size() - done,
+                      static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoError(errno, "read config fd 4");
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  runsc::boot::v1::BootConfig config;
+  if (!config.ParseFromString(data.substr(0, done))) {
+    return absl::InvalidArgumentError("boot config is not a BootConfig proto");
+  }
+  return config;
+}
+
+// Sends the failure to the spawner and logs it; returns the exit code.
+int Fail(SetupStage stage, const absl::Status& status) {
+  Log(LogLevel::kError, kComponent,
+      absl::StrCat("stage ", util::StageName(stage), ": ", status.message()));
+  (void)util::SendSyncError(util::kSyncFd, stage, status);
+  return 1;
+}
+
+// True if the fd layout looks like the spawner's: the sync fd is a socket.
+bool HasBootFds() {
+  struct stat st;
+  return fstat(util::kSyncFd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+         fstat(util::kControlFd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+void ResetSignals() {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+int SetupRootAndReexec() {
+  ResetSignals();
+  absl::StatusOr<runsc::boot::v1::BootConfig> config = ReadBootConfig();
+  if (!config.ok()) return Fail(SetupStage::kConfig, config.status());
+  const std::string size = config->root_tmpfs_size().empty()
+                               ? kDefaultRootTmpfsSize
+                               : config->root_tmpfs_size();
+  struct Step {
+    SetupStage stage;
+    absl::Status (*run)(const runsc::boot::v1::BootConfig&, const std::string&);
+  };
+  const Step steps[] = {
+      {SetupStage::kDropPrivileges,
+       [](const auto&, const std::string&) { return SetGroupsToNobody(); }},
+      {SetupStage::kMountPropagation,
+       [](const auto&, const std::string&) { return MakeMountsPrivate(); }},
+      {SetupStage::kLoopback,
+       [](const auto&, const std::string&) { return BringUpLoopback(); }},
+      {SetupStage::kHostname,
+       [](const auto& c, const std::string&) { return SetHostname(c.sandbox_id()); }},
+      {SetupStage::kRootTmpfs,
+       [](const auto&, const std::string& s) { return CreateRootTmpfs(s); }},
+      {SetupStage::kProcMount,
+       [](const auto&, const std::string&) { return MountProc(); }},
+      {SetupStage::kBindSelf,
+       [](const auto&, const std::string&) { return BindSelf(); }},
+      {SetupStage::kRemountRoot,
+       [](const auto&, const std::string&) { return RemountRootReadOnly(); }},
+      {SetupStage::kPivotRoot,
+       [](const auto&, const std::string&) { return PivotIntoCwd(); }},
+      {SetupStage::kDropPrivileges,
+       [](const auto&, const std::string&) { return DropToNobody(); }},
+  };
+  for (const Step& step : steps) {
+    absl::Status status = step.run(*config, size);
+    if (!status.ok()) return Fail(step.stage, status);
+  }
+  char arg0[] = "runsc";
+  char arg1[] = "boot";
+  char* const argv[] = {arg0, arg1, nullptr};
+  char* const envp[] = {nullptr};
+  execve("/runsc", argv, envp);
+  return Fail(SetupStage::kReexec, ErrnoError(errno, "execve '/runsc boot'"));
+}
+
+int Serve() {
+  ResetSignals();
+  absl::StatusOr<runsc::boot::v1::BootConfig> config = ReadBootConfig();
+  if (!config.ok()) return Fail(SetupStage::kConfig, config.status());
+
+  // SIGTERM and SIGINT ask for a graceful stop; a dedicated thread waits for
+  // them, so they are blocked everywhere before any thread exists.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  absl::Status status = InstallControlServerFilter();
+  if (!status.ok()) return Fail(SetupStage::kSeccomp, status);
+
+  ControlServer* server_ptr = nullptr;
+  ControlService service(config->sandbox_id(),
+                         [&server_ptr] { server_ptr->RequestShutdown(); });
+  absl::StatusOr<std::unique_ptr<ControlServer>> server =
+      ControlServer::Create(&service, util::kControlFd);
+  if (!server.ok()) return Fail(SetupStage::kServe, server.status());
+  server_ptr = server->get();
+
+  std::thread([stop_signals, server_ptr] {
+    int sig = 0;
+    while (sigwait(&stop_signals, &sig) != 0) {
+    }
+    server_ptr->RequestShutdown();
+  }).detach();
+
+  if (!util::WriteSyncMessage(util::kSyncFd, util::SyncType::kReady,
+                              SetupStage::kNone, 0, "serving")) {
+    Log(LogLevel::kError, kComponent, "could not report ready; exiting");
+    return 1;
+  }
+  close(util::kSyncFd);
+  close(util::kConfigFd);
+  Log(LogLevel::kInfo, kComponent,
+      absl::StrCat("sandbox ", config->sandbox_id(), " serving"));
+  status = (*server)->Serve();
+  if (!status.ok()) {
+    Log(LogLevel::kError, kComponent, std::string(status.message()));
+    return 1;
+  }
+  Log(LogLevel::kInfo, kComponent, "control server stopped; exiting");
+  return 0;
+}
+
+}  // namespace
+
+int BootMain(int argc, char** argv) {
+  bool setup_root = false;
+  for (int i = 1; i < argc; ++i) {
+    if (strcmp(argv[i], "--setup-root") == 0) {
+      setup_root = true;
+    } else {
+      fprintf(stderr, "runsc boot: unknown flag '%s'\n", argv[i]);
+      return 2;
+    }
+  }
+  if (!HasBootFds()) {
+    fprintf(stderr,
+            "runsc boot: internal command; it is started by the runsc daemon "
+            "or CLI with its control and sync fds\n");
+    return 2;
+  }
+  return setup_root ? SetupRootAndReexec() : Serve();
+}
+
+}  // namespace runsc::boot

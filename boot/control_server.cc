@@ -1,0 +1,87 @@
+#include "boot/control_server.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "grpcpp/server_posix.h"
+#include "runsc/util/errno_status.h"
+#include "runsc/util/log.h"
+
+namespace runsc::boot {
+
+using util::ErrnoError;
+using util::UniqueFd;
+
+absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Create(
+    grpc::Service* service, int listen_fd) {
+  UniqueFd wake(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!wake) return ErrnoError(errno, "eventfd for control server shutdown");
+  grpc::ServerBuilder builder;
+  builder.RegisterService(service);
+  // One completion queue and a small pool: the control plane is low-rate.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, 1);
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 2);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr) {
+    return absl::InternalError("grpc::ServerBuilder::BuildAndStart failed");
+  }
+  return std::unique_ptr<ControlServer>(
+      new ControlServer(std::move(server), listen_fd, std::move(wake)));
+}
+
+ControlServer::ControlServer(std::unique_ptr<grpc::Server> server,
+                             int listen_fd, UniqueFd wake_fd)
+    : server_(std::move(server)),
+      listen_fd_(listen_fd),
+      wake_fd_(std::move(wake_fd)) {}
+
+ControlServer::~ControlServer() {
+  if (server_ != nullptr) server_->Shutdown();
+}
+
+void ControlServer::RequestShutdown() {
+  uint64_t one = 1;
+  ssize_t ignored = write(wake_fd_.get(), &one, sizeof(one));
+  (void)ignored;
+}
+
+absl::Status ControlServer::Serve(absl::Duration grace) {
+  absl::Status result = absl::OkStatus();
+  for (;;) {
+    struct pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_.get(), POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      result = ErrnoError(errno, "poll control socket");
+      break;
+    }
+    if (fds[1].revents != 0) break;
+    if (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+      result = absl::InternalError("control socket failed");
+      break;
+    }
+    // gRPC reads until EAGAIN: the fd must be non-blocking.
+    int conn = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (conn < 0) {
+      if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED) continue;
+      result = ErrnoError(errno, "accept4 on control socket");
+      break;
+    }
+    // gRPC takes ownership of the fd.
+    grpc::AddInsecureChannelFromFd(server_.get(), conn);
+  }
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    absl::ToChronoMilliseconds(grace));
+  server_.reset();
+  return result;
+}
+
+}  // namespace runsc::boot

@@ -1,0 +1,52 @@
+// ControlServer: serves a gRPC service on connections accepted from one
+// inherited listening unix socket. The server has no listening port of its
+// own: it accepts each connection itself and hands the fd to gRPC
+// (AddInsecureChannelFromFd), so it needs no filesystem and no socket()
+// syscall, which is what lets it run in the sandbox's empty root under
+// seccomp.
+//
+// Thread safety: Serve() runs on one thread; RequestShutdown() may be called
+// from any thread, including gRPC handlers.
+#ifndef RUNSC_BOOT_CONTROL_SERVER_H_
+#define RUNSC_BOOT_CONTROL_SERVER_H_
+
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "runsc/util/unique_fd.h"
+
+namespace runsc::boot {
+
+class ControlServer final {
+ public:
+  // Builds and starts a gRPC server for `service` (not owned; must outlive
+  // this). `listen_fd` is a listening unix socket (not owned; stays open).
+  static absl::StatusOr<std::unique_ptr<ControlServer>> Create(
+      grpc::Service* service, int listen_fd);
+
+  ControlServer(const ControlServer&) = delete;
+  ControlServer& operator=(const ControlServer&) = delete;
+  ~ControlServer();
+
+  // Accepts connections until RequestShutdown(), then shuts the gRPC server
+  // down, letting in-flight calls finish within `grace`.
+  absl::Status Serve(absl::Duration grace = absl::Seconds(2));
+
+  // Async-signal-safe: writes to an eventfd.
+  void RequestShutdown();
+
+ private:
+  ControlServer(std::unique_ptr<grpc::Server> server, int listen_fd,
+                util::UniqueFd wake_fd);
+
+  std::unique_ptr<grpc::Server> server_;
+  const int listen_fd_;
+  util::UniqueFd wake_fd_;
+};
+
+}  // namespace runsc::boot
+
+#endif  // RUNSC_BOOT_CONTROL_SERVER_H_

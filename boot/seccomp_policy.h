@@ -1,0 +1,22 @@
+// The seccomp filter of the sandbox's control server (the re-exec'd
+// `/runsc boot`). It allows only what a gRPC server on inherited unix sockets
+// needs: I/O on existing fds, accept, epoll/poll, futexes, memory without
+// PROT_EXEC, threads (clone with CLONE_THREAD only), signals to itself, time,
+// and exit. Everything else, including open, execve, socket, connect, fork,
+// ptrace, mount and kill of other processes, fails with EPERM.
+//
+// It does not confine workloads: those get the OCI spec's own filter.
+#ifndef RUNSC_BOOT_SECCOMP_POLICY_H_
+#define RUNSC_BOOT_SECCOMP_POLICY_H_
+
+#include "absl/status/status.h"
+
+namespace runsc::boot {
+
+// Installs the filter on every thread of the calling process (TSYNC); threads
+// created later inherit it. Requires no_new_privs (set by DropToNobody).
+absl::Status InstallControlServerFilter();
+
+}  // namespace runsc::boot
+
+#endif  // RUNSC_BOOT_SECCOMP_POLICY_H_

@@ -1,0 +1,81 @@
+// runsc: one static binary that is the sandbox process (`runsc boot`,
+// internal) and the command-line tool. main() only dispatches.
+#include <stdio.h>
+#include <string.h>
+
+#include <string>
+#include <vector>
+
+#include "boot/boot.h"
+#include "runsc/check_command.h"
+#include "runsc/util/version.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(int argc, char** argv);
+  const char* help;  // nullptr: internal, not listed
+};
+
+const Command kCommands[] = {
+    {"check", runsc::cli::CheckCommand,
+     "boot a sandbox, query it, print its confinement, tear it down"},
+    {"boot", runsc::boot::BootMain, nullptr},
+};
+
+void Usage(FILE* out) {
+  fprintf(out, "Usage: runsc [global flags] COMMAND [flags]\n\nCommands:\n");
+  for (const Command& c : kCommands) {
+    if (c.help != nullptr) fprintf(out, "  %-10s %s\n", c.name, c.help);
+  }
+  fprintf(out,
+          "\nGlobal flags:\n"
+          "  --root DIR   state root (default /run/runsc)\n"
+          "  --version    print the version\n"
+          "  --help       this help; COMMAND --help for a command's\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Global flags come before the command; --root is passed on to it.
+  std::vector<char*> forwarded;
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--version" || arg == "-v") {
+      printf("runsc version %s\n", runsc::util::kVersion);
+      return 0;
+    }
+    if (arg == "--help" || arg == "-h") {
+      Usage(stdout);
+      return 0;
+    }
+    if (arg == "--root" && i + 1 < argc) {
+      forwarded.push_back(argv[i]);
+      forwarded.push_back(argv[++i]);
+    } else if (arg.rfind("--root=", 0) == 0) {
+      forwarded.push_back(argv[i]);
+    } else {
+      fprintf(stderr, "runsc: flag provided but not defined: %s\n", argv[i]);
+      Usage(stderr);
+      return 2;
+    }
+  }
+  if (i == argc) {
+    Usage(stderr);
+    return 2;
+  }
+  for (const Command& c : kCommands) {
+    if (strcmp(argv[i], c.name) != 0) continue;
+    std::vector<char*> args = {argv[i]};
+    args.insert(args.end(), argv + i + 1, argv + argc);
+    args.insert(args.end(), forwarded.begin(), forwarded.end());
+    args.push_back(nullptr);
+    return c.run(static_cast<int>(args.size()) - 1, args.data());
+  }
+  fprintf(stderr, "runsc: unknown command '%s'\n", argv[i]);
+  Usage(stderr);
+  return 2;
+}

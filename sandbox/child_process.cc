@@ -1,0 +1,93 @@
+#include "sandbox/child_process.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "runsc/util/errno_status.h"
+
+namespace runsc::sandbox {
+
+using util::ErrnoError;
+
+std::string ExitStatus::ToString() const {
+  if (signaled) {
+    const char* name = sigabbrev_np(signal);
+    return absl::StrCat("killed by signal ", signal,
+                        name ? absl::StrCat(" (SIG", name, ")") : "");
+  }
+  return absl::StrCat("exited with code ", code);
+}
+
+ChildProcess::ChildProcess(pid_t pid, util::UniqueFd pidfd)
+    : pid_(pid), pidfd_(std::move(pidfd)) {}
+
+ChildProcess::~ChildProcess() {
+  if (pidfd_.valid() && !reaped_) (void)KillAndWait();
+}
+
+absl::Status ChildProcess::Signal(int sig) {
+  if (reaped_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("process ", pid_, " has already been reaped"));
+  }
+  if (syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0) != 0) {
+    if (errno == ESRCH) return absl::OkStatus();  // exited, not yet reaped
+    return ErrnoError(errno, absl::StrCat("pidfd_send_signal(", sig,
+                                          ") to process ", pid_));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ExitStatus> ChildProcess::Wait(absl::Duration timeout) {
+  if (reaped_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("process ", pid_, " has already been reaped"));
+  }
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    int wait_ms = -1;
+    if (timeout != absl::InfiniteDuration()) {
+      absl::Duration left = deadline - absl::Now();
+      wait_ms = left <= absl::ZeroDuration()
+                    ? 0
+                    : static_cast<int>(absl::ToInt64Milliseconds(left)) + 1;
+    }
+    struct pollfd pfd = {pidfd_.get(), POLLIN, 0};
+    int ready = poll(&pfd, 1, wait_ms);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) return ErrnoError(errno, absl::StrCat("poll pidfd of ", pid_));
+    if (ready == 0) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "process ", pid_, " still running after ", absl::FormatDuration(timeout)));
+    }
+    siginfo_t info = {};
+    if (waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED) != 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError(errno, absl::StrCat("waitid process ", pid_));
+    }
+    reaped_ = true;
+    ExitStatus status;
+    if (info.si_code == CLD_EXITED) {
+      status.code = info.si_status;
+    } else {
+      status.signaled = true;
+      status.signal = info.si_status;
+    }
+    return status;
+  }
+}
+
+absl::StatusOr<ExitStatus> ChildProcess::KillAndWait() {
+  absl::Status status = Signal(SIGKILL);
+  if (!status.ok()) return status;
+  return Wait();
+}
+
+}  // namespace runsc::sandbox

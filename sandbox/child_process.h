@@ -1,0 +1,63 @@
+// ChildProcess: owns one child process through its pidfd. Signals go through
+// the pidfd, so a recycled pid can never be hit. If the owner is destroyed
+// before the child has been reaped, the child is killed with SIGKILL and
+// reaped: a ChildProcess never leaves a zombie or a stray process behind.
+//
+// Thread safety: not thread-safe; one owner uses it.
+#ifndef RUNSC_SANDBOX_CHILD_PROCESS_H_
+#define RUNSC_SANDBOX_CHILD_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "runsc/util/unique_fd.h"
+
+namespace runsc::sandbox {
+
+// How a process ended.
+struct ExitStatus {
+  bool signaled = false;
+  int code = 0;    // exit code when !signaled
+  int signal = 0;  // terminating signal when signaled
+
+  // The shell's convention: the code, or 128+signal.
+  int ShellCode() const { return signaled ? 128 + signal : code; }
+  std::string ToString() const;
+};
+
+class ChildProcess final {
+ public:
+  ChildProcess(pid_t pid, util::UniqueFd pidfd);
+  ChildProcess(ChildProcess&&) = default;
+  ChildProcess& operator=(ChildProcess&&) = default;
+  ~ChildProcess();
+
+  pid_t pid() const { return pid_; }
+  int pidfd() const { return pidfd_.get(); }
+  bool reaped() const { return reaped_; }
+
+  // Sends `sig` through the pidfd. Signalling an exited (but unreaped)
+  // child succeeds and does nothing.
+  absl::Status Signal(int sig);
+
+  // Waits up to `timeout` for the child to exit and reaps it.
+  // DEADLINE_EXCEEDED if it is still running; FAILED_PRECONDITION if it was
+  // already reaped.
+  absl::StatusOr<ExitStatus> Wait(absl::Duration timeout = absl::InfiniteDuration());
+
+  // SIGKILL, then reap. Returns how it ended.
+  absl::StatusOr<ExitStatus> KillAndWait();
+
+ private:
+  pid_t pid_;
+  util::UniqueFd pidfd_;
+  bool reaped_ = false;
+};
+
+}  // namespace runsc::sandbox
+
+#endif  // RUNSC_SANDBOX_CHILD_PROCESS_H_

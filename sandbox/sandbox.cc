@@ -1,0 +1,178 @@
+#include "sandbox/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "proto/boot.pb.h"
+#include "runsc/util/errno_status.h"
+#include "runsc/util/status_macros.h"
+#include "runsc/util/sync_message.h"
+#include "runsc/util/unique_fd.h"
+#include "sandbox/spawner.h"
+#include "specutils/id_map.h"
+#include "specutils/sandbox_id.h"
+
+namespace runsc::sandbox {
+
+using util::ErrnoError;
+using util::UniqueFd;
+
+namespace {
+
+constexpr char kControlSocketName[] = "control.sock";
+constexpr char kLogName[] = "sandbox.log";
+
+absl::StatusOr<UniqueFd> ListenUnix(const std::string& path) {
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "control socket path '", path, "' is longer than ",
+        sizeof(addr.sun_path) - 1, " bytes; use a shorter state root"));
+  }
+  path.copy(addr.sun_path, path.size());
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return ErrnoError(errno, "socket(AF_UNIX)");
+  if (bind(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) != 0) {
+    return ErrnoError(errno, absl::StrCat("bind '", path, "'"));
+  }
+  if (chmod(path.c_str(), 0600) != 0) {
+    return ErrnoError(errno, absl::StrCat("chmod 0600 '", path, "'"));
+  }
+  if (listen(fd.get(), 128) != 0) {
+    return ErrnoError(errno, absl::StrCat("listen '", path, "'"));
+  }
+  return fd;
+}
+
+absl::Status MakeDirs(const std::string& path, mode_t mode) {
+  std::string prefix;
+  for (size_t pos = 1; pos != std::string::npos;) {
+    pos = path.find('/', pos + 1);
+    prefix = path.substr(0, pos);
+    if (mkdir(prefix.c_str(), mode) != 0 && errno != EEXIST) {
+      return ErrnoError(errno, absl::StrCat("mkdir '", prefix, "'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RemoveStateDir(const std::string& dir) {
+  for (const char* name : {kControlSocketName, kLogName}) {
+    std::string path = absl::StrCat(dir, "/", name);
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return ErrnoError(errno, absl::StrCat("unlink '", path, "'"));
+    }
+  }
+  if (rmdir(dir.c_str()) != 0 && errno != ENOENT) {
+    return ErrnoError(errno, absl::StrCat("rmdir '", dir, "'"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
+    const SandboxOptions& options) {
+  RETURN_IF_ERROR(specutils::ValidateSandboxId(options.id));
+  RETURN_IF_ERROR(MakeDirs(options.state_root, 0711));
+  const std::string dir = absl::StrCat(options.state_root, "/", options.id);
+  if (mkdir(dir.c_str(), 0700) != 0) {
+    if (errno == EEXIST) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("sandbox '", options.id, "' already exists in '",
+                       options.state_root, "'"));
+    }
+    return ErrnoError(errno, absl::StrCat("mkdir '", dir, "'"));
+  }
+  absl::Cleanup remove_dir = [&dir] { (void)RemoveStateDir(dir); };
+
+  ASSIGN_OR_RETURN(UniqueFd control,
+                   ListenUnix(absl::StrCat(dir, "/", kControlSocketName)));
+  std::string log_path = absl::StrCat(dir, "/", kLogName);
+  UniqueFd log(open(log_path.c_str(),
+                    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!log) return ErrnoError(errno, absl::StrCat("open '", log_path, "'"));
+
+  runsc::boot::v1::BootConfig config;
+  config.set_sandbox_id(options.id);
+  config.set_root_tmpfs_size(options.root_tmpfs_size);
+
+  SpawnRequest request;
+  request.runsc_path = options.runsc_path;
+  request.control_fd = control.get();
+  request.log_fd = log.get();
+  request.boot_config = config.SerializeAsString();
+  request.uid_map = specutils::SandboxUidMap();
+  request.gid_map = specutils::SandboxGidMap();
+  ASSIGN_OR_RETURN(SpawnedProcess spawned, SpawnSandboxProcess(request));
+  control.reset();
+  log.reset();
+
+  absl::StatusOr<util::SyncMessage> message =
+      util::ReadSyncMessage(spawned.sync_fd.get(), options.boot_timeout);
+  if (!message.ok()) {
+    absl::StatusOr<ExitStatus> exit = spawned.process.KillAndWait();
+    std::string how = exit.ok() ? exit->ToString() : std::string(exit.status().message());
+    if (message.status().code() == absl::StatusCode::kDeadlineExceeded) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "sandbox '", options.id, "' did not become ready within ",
+          absl::FormatDuration(options.boot_timeout), "; killed it"));
+    }
+    return absl::InternalError(absl::StrCat(
+        "sandbox '", options.id, "' died during setup (", how,
+        ") without reporting why; see its log"));
+  }
+  if (message->type == util::SyncType::kError) {
+    return util::Annotate(util::SyncErrorToStatus(*message),
+                          absl::StrCat("sandbox '", options.id, "'"));
+  }
+  if (message->type != util::SyncType::kReady) {
+    return absl::InternalError(absl::StrCat(
+        "sandbox '", options.id, "' sent unexpected sync message type ",
+        static_cast<uint32_t>(message->type)));
+  }
+  std::move(remove_dir).Cancel();
+  return std::unique_ptr<Sandbox>(
+      new Sandbox(options.id, dir, std::move(spawned.process)));
+}
+
+Sandbox::Sandbox(std::string id, std::string state_dir, ChildProcess process)
+    : id_(std::move(id)),
+      state_dir_(std::move(state_dir)),
+      process_(std::move(process)) {}
+
+Sandbox::~Sandbox() { (void)Destroy(); }
+
+std::string Sandbox::control_socket_path() const {
+  return absl::StrCat(state_dir_, "/", kControlSocketName);
+}
+
+std::string Sandbox::log_path() const {
+  return absl::StrCat(state_dir_, "/", kLogName);
+}
+
+absl::StatusOr<ExitStatus> Sandbox::Wait(absl::Duration timeout) {
+  return process_.Wait(timeout);
+}
+
+absl::Status Sandbox::Destroy() {
+  if (destroyed_) return absl::OkStatus();
+  if (!process_.reaped()) {
+    absl::StatusOr<ExitStatus> exit = process_.KillAndWait();
+    if (!exit.ok()) return exit.status();
+  }
+  RETURN_IF_ERROR(RemoveStateDir(state_dir_));
+  destroyed_ = true;
+  return absl::OkStatus();
+}
+
+}  // namespace runsc::sandbox

@@ -1,0 +1,71 @@
+// Sandbox: the host side's owner of one running sandbox process. Create()
+// makes the sandbox's state directory (<state_root>/<id>/ holding its control
+// socket and log), spawns the sandbox process and waits until its Control
+// server is ready, or returns the setup error the sandbox reported, naming the
+// stage. Destroy() (also run by the destructor) kills the sandbox, reaps it
+// and removes its state directory, so nothing is left behind: the sandbox's
+// mounts live only in its own mount namespace and vanish with it.
+//
+// Thread safety: not thread-safe; callers serialise access.
+#ifndef RUNSC_SANDBOX_SANDBOX_H_
+#define RUNSC_SANDBOX_SANDBOX_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "sandbox/child_process.h"
+
+namespace runsc::sandbox {
+
+struct SandboxOptions {
+  // Validated with specutils::ValidateSandboxId.
+  std::string id;
+  // The directory that holds one state directory per sandbox.
+  std::string state_root = "/run/runsc";
+  // The statically linked runsc binary the sandbox runs.
+  std::string runsc_path = "/proc/self/exe";
+  // Size of the sandbox's root tmpfs (tmpfs size= syntax); empty: 64k.
+  std::string root_tmpfs_size;
+  // How long the sandbox may take to report ready.
+  absl::Duration boot_timeout = absl::Seconds(10);
+};
+
+class Sandbox final {
+ public:
+  static absl::StatusOr<std::unique_ptr<Sandbox>> Create(
+      const SandboxOptions& options);
+
+  Sandbox(const Sandbox&) = delete;
+  Sandbox& operator=(const Sandbox&) = delete;
+  ~Sandbox();
+
+  const std::string& id() const { return id_; }
+  // The sandbox process's pid in the host's PID namespace.
+  pid_t pid() const { return process_.pid(); }
+  const std::string& state_dir() const { return state_dir_; }
+  std::string control_socket_path() const;
+  std::string log_path() const;
+
+  absl::Status Signal(int sig) { return process_.Signal(sig); }
+  // Waits for the sandbox process to exit (it does after Control.Shutdown).
+  absl::StatusOr<ExitStatus> Wait(absl::Duration timeout);
+  // Kills the sandbox if it still runs, reaps it, and removes its state.
+  absl::Status Destroy();
+
+ private:
+  Sandbox(std::string id, std::string state_dir, ChildProcess process);
+
+  std::string id_;
+  std::string state_dir_;
+  ChildProcess process_;
+  bool destroyed_ = false;
+};
+
+}  // namespace runsc::sandbox
+
+#endif  // RUNSC_SANDBOX_SANDBOX_H_

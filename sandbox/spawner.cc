@@ -1,0 +1,207 @@
+#include "sandbox/spawner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "runsc/util/boot_fds.h"
+#include "runsc/util/errno_status.h"
+#include "runsc/util/status_macros.h"
+#include "runsc/util/sync_message.h"
+
+namespace runsc::sandbox {
+
+using util::ErrnoError;
+using util::SetupStage;
+using util::UniqueFd;
+
+namespace {
+
+constexpr uint64_t kNamespaceFlags = CLONE_NEWUSER | CLONE_NEWNS |
+                                     CLONE_NEWPID | CLONE_NEWIPC |
+                                     CLONE_NEWUTS | CLONE_NEWCGROUP |
+                                     CLONE_NEWNET;
+
+// Everything the child uses after clone, prepared by the parent.
+struct ChildPlan {
+  // The absolute path of the runsc binary. The child opens it itself, inside
+  // its new mount namespace, so that /proc/self/exe of the sandbox refers to a
+  // mount of the sandbox's own namespace and can be bind-mounted there.
+  const char* exe_path;
+  int sync_fd;         // the child's end
+  int parent_sync_fd;  // the parent's end: closed first, so EOF means the
+                       // parent is gone
+  int fds[util::kBootFdCount];  // source of each boot fd 0..5
+  char* const* argv;
+  char* const* envp;
+};
+
+[[noreturn]] void ChildFail(int fd, int err, const char* what) {
+  util::WriteSyncMessage(fd, util::SyncType::kError, SetupStage::kSpawn, err,
+                         what);
+  _exit(127);
+}
+
+// Runs in the cloned child: async-signal-safe calls only.
+[[noreturn]] void ChildAfterClone(const ChildPlan& plan) {
+  struct sigaction dfl = {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < _NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, nullptr);
+  }
+  close(plan.parent_sync_fd);
+  // Wait until the parent has written our id maps: exec before that would
+  // leave us unmapped and without capabilities.
+  util::SyncMessage go;
+  ssize_t n;
+  do {
+    n = read(plan.sync_fd, &go, sizeof(go));
+  } while (n < 0 && errno == EINTR);
+  if (n != static_cast<ssize_t>(sizeof(go)) || go.type != util::SyncType::kGo) {
+    _exit(126);  // the parent gave up on us; it reports its own error
+  }
+  // Open the binary while the fs credentials are still the host's root (the
+  // path may cross root-only directories that uid 65533 could not traverse).
+  int exe = open(plan.exe_path, O_PATH | O_CLOEXEC);
+  if (exe < 0) ChildFail(plan.sync_fd, errno, "open runsc binary in the new mount namespace");
+  // Become uid 0 of the new namespace (host 65533): exec keeps capabilities
+  // only for the namespace's root. The raw syscall, because glibc's wrapper
+  // would try to broadcast the change to the parent's other threads.
+  if (syscall(SYS_setresuid, 0, 0, 0) != 0) {
+    ChildFail(plan.sync_fd, errno, "setresuid(0) in the new user namespace");
+  }
+  // Move every source above the target range first, so that installing one
+  // target never clobbers a source that is still needed.
+  int high[util::kBootFdCount];
+  for (int i = 0; i < util::kBootFdCount; ++i) {
+    high[i] = fcntl(plan.fds[i], F_DUPFD_CLOEXEC, util::kBootFdCount);
+    if (high[i] < 0) ChildFail(plan.sync_fd, errno, "dup boot fd");
+  }
+  exe = fcntl(exe, F_DUPFD_CLOEXEC, util::kBootFdCount);
+  if (exe < 0) ChildFail(plan.sync_fd, errno, "dup runsc executable fd");
+  for (int i = 0; i < util::kBootFdCount; ++i) {
+    if (dup3(high[i], i, 0) < 0) ChildFail(plan.sync_fd, errno, "dup3 boot fd");
+  }
+  // Everything above the boot fds closes at exec, whatever the parent had.
+  if (syscall(SYS_close_range, util::kBootFdCount, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    ChildFail(util::kSyncFd, errno, "close_range");
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  syscall(SYS_execveat, exe, "", plan.argv, plan.envp, AT_EMPTY_PATH);
+  ChildFail(util::kSyncFd, errno, "execveat runsc boot --setup-root");
+}
+
+absl::StatusOr<UniqueFd> SealedMemfd(const std::string& data) {
+  UniqueFd fd(memfd_create("runsc-boot-config", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!fd) return ErrnoError(errno, "memfd_create 'runsc-boot-config'");
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = write(fd.get(), data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoError(errno, "write boot config memfd");
+    done += static_cast<size_t>(n);
+  }
+  if (fcntl(fd.get(), F_ADD_SEALS,
+            F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0) {
+    return ErrnoError(errno, "seal boot config memfd");
+  }
+  return fd;
+}
+
+absl::Status WriteProcFile(pid_t pid, const char* name, const std::string& text) {
+  std::string path = absl::StrCat("/proc/", pid, "/", name);
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return ErrnoError(errno, absl::StrCat("open '", path, "'"));
+  ssize_t n = write(fd.get(), text.data(), text.size());
+  if (n != static_cast<ssize_t>(text.size())) {
+    return ErrnoError(n < 0 ? errno : EIO,
+                      absl::StrCat("write '", path, "' <- '", text, "'"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) {
+  RETURN_IF_ERROR(specutils::ValidateIdMap(request.uid_map));
+  RETURN_IF_ERROR(specutils::ValidateIdMap(request.gid_map));
+  if (request.control_fd < 0 || request.log_fd < 0) {
+    return absl::InvalidArgumentError("control_fd and log_fd are required");
+  }
+  // Resolve symlinks (including /proc/self/exe) to a path string that means
+  // the same file in the child's copy of our mount namespace.
+  char exe_path[PATH_MAX];
+  if (realpath(request.runsc_path.c_str(), exe_path) == nullptr) {
+    return ErrnoError(errno, absl::StrCat("resolve runsc binary '",
+                                          request.runsc_path, "'"));
+  }
+  if (access(exe_path, X_OK) != 0) {
+    return ErrnoError(errno, absl::StrCat("runsc binary '", exe_path, "'"));
+  }
+  ASSIGN_OR_RETURN(UniqueFd config, SealedMemfd(request.boot_config));
+  UniqueFd null_fd(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!null_fd) return ErrnoError(errno, "open '/dev/null'");
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+    return ErrnoError(errno, "socketpair(SOCK_SEQPACKET) for sync");
+  }
+  UniqueFd parent_sync(pair[0]), child_sync(pair[1]);
+
+  char arg0[] = "runsc", arg1[] = "boot", arg2[] = "--setup-root";
+  char* const argv[] = {arg0, arg1, arg2, nullptr};
+  char* const envp[] = {nullptr};
+  ChildPlan plan = {exe_path,
+                    child_sync.get(),
+                    parent_sync.get(),
+                    {null_fd.get(), request.log_fd, request.log_fd,
+                     request.control_fd, config.get(), child_sync.get()},
+                    argv,
+                    envp};
+
+  int pidfd = -1;
+  struct clone_args args = {};
+  args.flags = kNamespaceFlags | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  // Block every signal across the clone so no handler of ours can run in the
+  // child before it has reset them.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  long pid = syscall(SYS_clone3, &args, sizeof(args));
+  if (pid == 0) ChildAfterClone(plan);
+  int clone_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) {
+    return ErrnoError(clone_errno, "clone3(new user, mount, pid, ipc, uts, "
+                                   "cgroup and net namespaces)");
+  }
+  ChildProcess child(static_cast<pid_t>(pid), UniqueFd(pidfd));
+  child_sync.reset();
+
+  RETURN_IF_ERROR(WriteProcFile(child.pid(), "uid_map",
+                                specutils::FormatIdMap(request.uid_map)));
+  RETURN_IF_ERROR(WriteProcFile(child.pid(), "gid_map",
+                                specutils::FormatIdMap(request.gid_map)));
+  if (!util::WriteSyncMessage(parent_sync.get(), util::SyncType::kGo,
+                              SetupStage::kNone, 0, "")) {
+    return ErrnoError(errno, "send go to sandbox process");
+  }
+  return SpawnedProcess{std::move(child), std::move(parent_sync)};
+}
+
+}  // namespace runsc::sandbox

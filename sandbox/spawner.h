@@ -1,0 +1,49 @@
+// SpawnSandboxProcess: the host-side start of a sandbox process. It clones a
+// child into new user, mount, PID, IPC, UTS, cgroup and network namespaces,
+// writes the child's uid and gid maps, and lets it exec `runsc boot
+// --setup-root` with exactly the fds of runsc/util/boot_fds.h.
+//
+// The caller may be multi-threaded (the daemon is): between clone and exec
+// the child calls only async-signal-safe functions (sigaction, read, fcntl,
+// dup3, close_range, execveat, write, _exit). Everything it needs (argv, fd
+// numbers) is prepared before the clone.
+//
+// It does not wait for the sandbox to be ready: that is the caller's read of
+// the returned sync fd (runsc/util/sync_message.h).
+#ifndef RUNSC_SANDBOX_SPAWNER_H_
+#define RUNSC_SANDBOX_SPAWNER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "sandbox/child_process.h"
+#include "runsc/util/unique_fd.h"
+#include "specutils/id_map.h"
+
+namespace runsc::sandbox {
+
+struct SpawnRequest {
+  // The runsc binary to exec; it must be statically linked.
+  std::string runsc_path;
+  // The listening control socket, installed as fd 3 (not owned).
+  int control_fd = -1;
+  // The log, installed as fds 1 and 2 (not owned).
+  int log_fd = -1;
+  // A serialized runsc.boot.v1.BootConfig, passed as a sealed memfd (fd 4).
+  std::string boot_config;
+  std::vector<specutils::IdMapping> uid_map;
+  std::vector<specutils::IdMapping> gid_map;
+};
+
+struct SpawnedProcess {
+  ChildProcess process;
+  // The spawner's end of the sync socket.
+  util::UniqueFd sync_fd;
+};
+
+absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request);
+
+}  // namespace runsc::sandbox
+
+#endif  // RUNSC_SANDBOX_SPAWNER_H_
