@@ -1,0 +1,88 @@
+#include "test/sandbox_test_util.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+
+namespace runsc::testing {
+
+namespace {
+std::string& MutableRunscPath() {
+  static std::string* path = new std::string;
+  return *path;
+}
+}  // namespace
+
+const std::string& RunscPath() { return MutableRunscPath(); }
+void SetRunscPath(const std::string& path) { MutableRunscPath() = path; }
+
+TempStateRoot::TempStateRoot() {
+  char tmpl[] = "/tmp/runsc-test-XXXXXX";
+  char* dir = mkdtemp(tmpl);
+  EXPECT_NE(dir, nullptr);
+  path_ = dir ? dir : "";
+}
+
+TempStateRoot::~TempStateRoot() {
+  if (!path_.empty()) rmdir(path_.c_str());
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string Readlink(const std::string& path) {
+  char buf[4096];
+  ssize_t n = readlink(path.c_str(), buf, sizeof(buf) - 1);
+  if (n < 0) return "";
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+std::vector<std::string> ListDir(const std::string& path) {
+  std::vector<std::string> out;
+  DIR* dir = opendir(path.c_str());
+  if (dir == nullptr) return out;
+  while (struct dirent* e = readdir(dir)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") out.push_back(name);
+  }
+  closedir(dir);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::map<std::string, std::string> ParseStatus(const std::string& text) {
+  std::map<std::string, std::string> out;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    size_t colon = line.find(':');
+    if (colon == absl::string_view::npos) continue;
+    absl::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value[0] == '\t' || value[0] == ' ')) {
+      value.remove_prefix(1);
+    }
+    out[std::string(line.substr(0, colon))] = std::string(value);
+  }
+  return out;
+}
+
+std::vector<std::string> HostMountPoints() {
+  std::vector<std::string> out;
+  for (absl::string_view line :
+       absl::StrSplit(ReadFile("/proc/self/mountinfo"), '\n', absl::SkipEmpty())) {
+    std::vector<absl::string_view> fields = absl::StrSplit(line, ' ');
+    if (fields.size() > 4) out.emplace_back(fields[4]);
+  }
+  return out;
+}
+
+}  // namespace runsc::testing

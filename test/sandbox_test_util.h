@@ -1,0 +1,40 @@
+// Helpers for root tests that inspect sandboxes from the host.
+#ifndef RUNSC_TEST_SANDBOX_TEST_UTIL_H_
+#define RUNSC_TEST_SANDBOX_TEST_UTIL_H_
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace runsc::testing {
+
+// The runsc binary under test: argv[1] of the test (see test/BUILD.bazel).
+const std::string& RunscPath();
+void SetRunscPath(const std::string& path);
+
+// A fresh state root under /tmp (short, for unix socket paths); removed by
+// the destructor (it must be empty by then, which tests assert).
+class TempStateRoot {
+ public:
+  TempStateRoot();
+  ~TempStateRoot();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string ReadFile(const std::string& path);
+std::string Readlink(const std::string& path);
+// Directory entries except "." and "..", sorted.
+std::vector<std::string> ListDir(const std::string& path);
+// "Key:" -> rest of line (tabs kept) from a /proc status file.
+std::map<std::string, std::string> ParseStatus(const std::string& text);
+// The mount points listed in /proc/self/mountinfo.
+std::vector<std::string> HostMountPoints();
+
+}  // namespace runsc::testing
+
+#endif  // RUNSC_TEST_SANDBOX_TEST_UTIL_H_
