@@ -149,7 +149,9 @@ int Serve() {
   ControlService service(config->sandbox_id(),
                          [&server_ptr] { server_ptr->RequestShutdown(); });
   absl::StatusOr<std::unique_ptr<ControlServer>> server =
-      ControlServer::Create(&service, util::kControlFd);
+      ControlServer::Create(&service, util::kControlFd, [&service](absl::Time d) {
+        return service.WaitUntilIdle(d);
+      });
   if (!server.ok()) return Fail(SetupStage::kServe, server.status());
   server_ptr = server->get();
 

@@ -19,30 +19,26 @@ using util::ErrnoError;
 using util::UniqueFd;
 
 absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Create(
-    grpc::Service* service, int listen_fd) {
+    grpc::Service* service, int listen_fd, DrainFn drain) {
   UniqueFd wake(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!wake) return ErrnoError(errno, "eventfd for control server shutdown");
   grpc::ServerBuilder builder;
   builder.RegisterService(service);
-  // One completion queue and a small pool: the control plane is low-rate.
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, 1);
-  builder.SetSyncServerOption(
-      grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
-  builder.SetSyncServerOption(
-      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 2);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) {
     return absl::InternalError("grpc::ServerBuilder::BuildAndStart failed");
   }
   return std::unique_ptr<ControlServer>(
-      new ControlServer(std::move(server), listen_fd, std::move(wake)));
+      new ControlServer(std::move(server), listen_fd, std::move(wake),
+                        std::move(drain)));
 }
 
 ControlServer::ControlServer(std::unique_ptr<grpc::Server> server,
-                             int listen_fd, UniqueFd wake_fd)
+                             int listen_fd, UniqueFd wake_fd, DrainFn drain)
     : server_(std::move(server)),
       listen_fd_(listen_fd),
-      wake_fd_(std::move(wake_fd)) {}
+      wake_fd_(std::move(wake_fd)),
+      drain_(std::move(drain)) {}
 
 ControlServer::~ControlServer() {
   if (server_ != nullptr) server_->Shutdown();
@@ -78,8 +74,13 @@ absl::Status ControlServer::Serve(absl::Duration grace) {
     // gRPC takes ownership of the fd.
     grpc::AddInsecureChannelFromFd(server_.get(), conn);
   }
-  server_->Shutdown(std::chrono::system_clock::now() +
-                    absl::ToChronoMilliseconds(grace));
+  if (!drain_(absl::Now() + grace)) {
+    util::Log(util::LogLevel::kWarning, "control",
+              "calls still in flight after the grace period; cancelling them");
+  }
+  // gRPC's shutdown also waits for idle connections to close; with nothing
+  // in flight an immediate deadline just closes them.
+  server_->Shutdown(std::chrono::system_clock::now());
   server_.reset();
   return result;
 }

@@ -10,6 +10,7 @@
 #ifndef RUNSC_BOOT_CONTROL_SERVER_H_
 #define RUNSC_BOOT_CONTROL_SERVER_H_
 
+#include <functional>
 #include <memory>
 
 #include "absl/status/status.h"
@@ -22,17 +23,23 @@ namespace runsc::boot {
 
 class ControlServer final {
  public:
+  // Blocks until no call is in flight or the deadline passes.
+  using DrainFn = std::function<bool(absl::Time deadline)>;
+
   // Builds and starts a gRPC server for `service` (not owned; must outlive
   // this). `listen_fd` is a listening unix socket (not owned; stays open).
+  // `drain` tells when in-flight calls are done, so shutdown can then cut
+  // idle connections at once instead of waiting for clients to close them.
   static absl::StatusOr<std::unique_ptr<ControlServer>> Create(
-      grpc::Service* service, int listen_fd);
+      grpc::Service* service, int listen_fd, DrainFn drain);
 
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
   ~ControlServer();
 
-  // Accepts connections until RequestShutdown(), then shuts the gRPC server
-  // down, letting in-flight calls finish within `grace`.
+  // Accepts connections until RequestShutdown(), then lets in-flight calls
+  // finish within `grace`, and shuts the gRPC server down, closing every
+  // connection.
   absl::Status Serve(absl::Duration grace = absl::Seconds(2));
 
   // Async-signal-safe: writes to an eventfd.
@@ -40,11 +47,12 @@ class ControlServer final {
 
  private:
   ControlServer(std::unique_ptr<grpc::Server> server, int listen_fd,
-                util::UniqueFd wake_fd);
+                util::UniqueFd wake_fd, DrainFn drain);
 
   std::unique_ptr<grpc::Server> server_;
   const int listen_fd_;
   util::UniqueFd wake_fd_;
+  DrainFn drain_;
 };
 
 }  // namespace runsc::boot
