@@ -1,0 +1,32 @@
+#include "specutils/mount_options.h"
+
+#include <sys/mount.h>
+
+#include "gtest/gtest.h"
+
+namespace runsc::specutils {
+namespace {
+
+TEST(MountOptionsTest, RuncDefaultsForProcAndDev) {
+  MountOptions dev = ParseMountOptions({"nosuid", "strictatime", "mode=755", "size=65536k"});
+  EXPECT_EQ(dev.flags, MS_NOSUID | MS_STRICTATIME);
+  EXPECT_EQ(dev.data, "mode=755,size=65536k");
+  EXPECT_FALSE(dev.bind);
+}
+
+TEST(MountOptionsTest, BindReadOnlyPrivate) {
+  MountOptions b = ParseMountOptions({"rbind", "ro", "rprivate", "nosuid"});
+  EXPECT_TRUE(b.bind);
+  EXPECT_TRUE(b.recursive);
+  EXPECT_EQ(b.flags, MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID);
+  EXPECT_EQ(b.propagation, MS_PRIVATE | MS_REC);
+  EXPECT_EQ(b.data, "");
+}
+
+TEST(MountOptionsTest, ClearingOptionsRemoveBits) {
+  MountOptions m = ParseMountOptions({"ro", "nosuid", "rw", "suid", "noexec"});
+  EXPECT_EQ(m.flags, MS_NOEXEC);
+}
+
+}  // namespace
+}  // namespace runsc::specutils

@@ -1,0 +1,277 @@
+#include "specutils/oci_spec.h"
+
+#include <sys/mount.h>
+
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/util/json_util.h"
+#include "runsc/util/status_macros.h"
+#include "specutils/capabilities.h"
+#include "specutils/mount_options.h"
+#include "specutils/rlimits.h"
+#include "specutils/seccomp_spec.h"
+
+namespace runsc::specutils {
+
+using runsc::boot::v1::ContainerConfig;
+using runsc::boot::v1::ProcessConfig;
+
+namespace {
+
+absl::Status Invalid(absl::string_view field, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
+}
+
+std::vector<std::string> ToVector(
+    const google::protobuf::RepeatedPtrField<std::string>& field) {
+  return {field.begin(), field.end()};
+}
+
+absl::Status ValidateHostname(absl::string_view hostname) {
+  if (hostname.size() > 64) return Invalid("hostname", "longer than 64 characters");
+  for (char c : hostname) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+    if (!ok) {
+      return Invalid("hostname", absl::StrCat("'", hostname, "' has a character "
+                                              "that is not a letter, digit, '-', '.' or '_'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
+                              runsc::boot::v1::ResourceConfig* out) {
+  const std::string base = "linux.resources";
+  if (in.has_memory()) {
+    const auto& m = in.memory();
+    if (m.has_limit()) {
+      if (m.limit() == 0 || m.limit() < -1) {
+        return Invalid(base + ".memory.limit",
+                       absl::StrCat(m.limit(), " is not a positive byte count or -1"));
+      }
+      if (m.limit() > 0) out->set_memory_max(m.limit());
+    }
+    if (m.has_swap()) {
+      if (m.swap() < -1 || m.swap() == 0) {
+        return Invalid(base + ".memory.swap",
+                       absl::StrCat(m.swap(), " is not a positive byte count or -1"));
+      }
+      if (m.swap() > 0 && m.has_limit() && m.limit() > 0 && m.swap() < m.limit()) {
+        return Invalid(base + ".memory.swap",
+                       absl::StrCat("memory+swap ", m.swap(),
+                                    " is below the memory limit ", m.limit()));
+      }
+      if (m.swap() > 0) out->set_memory_swap(m.swap());
+    }
+  }
+  if (in.has_pids() && in.pids().limit() > 0) out->set_pids_max(in.pids().limit());
+  if (in.has_cpu()) {
+    const auto& c = in.cpu();
+    if (c.has_quota() && c.quota() > 0) {
+      if (c.quota() < 1000) {
+        return Invalid(base + ".cpu.quota",
+                       absl::StrCat(c.quota(), " is below the kernel's minimum of 1000us"));
+      }
+      out->set_cpu_quota(c.quota());
+    }
+    if (c.has_period()) {
+      if (c.period() < 1000 || c.period() > 1000000) {
+        return Invalid(base + ".cpu.period",
+                       absl::StrCat(c.period(), " is outside 1000..1000000us"));
+      }
+      out->set_cpu_period(c.period());
+    }
+    if (c.has_shares() && c.shares() > 0) {
+      if (c.shares() < 2 || c.shares() > 262144) {
+        return Invalid(base + ".cpu.shares",
+                       absl::StrCat(c.shares(), " is outside 2..262144"));
+      }
+      out->set_cpu_shares(c.shares());
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> CleanAbsolutePath(absl::string_view path,
+                                              absl::string_view field) {
+  if (!absl::StartsWith(path, "/")) {
+    return Invalid(field, absl::StrCat("must be an absolute path, got '", path, "'"));
+  }
+  std::vector<absl::string_view> parts;
+  for (absl::string_view part : absl::StrSplit(path, '/', absl::SkipEmpty())) {
+    if (part == ".") continue;
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
+    }
+    parts.push_back(part);
+  }
+  return absl::StrCat("/", absl::StrJoin(parts, "/"));
+}
+
+absl::StatusOr<runsc::oci::v1::Spec> ParseSpecJson(absl::string_view json) {
+  runsc::oci::v1::Spec spec;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), &spec, options);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config.json: ", status.message().as_string()));
+  }
+  return spec;
+}
+
+absl::StatusOr<ProcessConfig> ToProcessConfig(
+    const runsc::oci::v1::Process& process, bool has_seccomp,
+    const runsc::oci::v1::Seccomp& seccomp, absl::string_view field) {
+  const std::string f(field);
+  ProcessConfig out;
+  if (process.args().empty()) return Invalid(f + ".args", "must not be empty");
+  if (process.args(0).empty()) return Invalid(f + ".args[0]", "must not be empty");
+  *out.mutable_args() = process.args();
+  for (int i = 0; i < process.env_size(); ++i) {
+    const std::string& kv = process.env(i);
+    if (kv.find('=') == std::string::npos || kv[0] == '=') {
+      return Invalid(absl::StrCat(f, ".env[", i, "]"),
+                     absl::StrCat("'", kv, "' is not KEY=VALUE"));
+    }
+  }
+  *out.mutable_env() = process.env();
+  if (process.cwd().empty()) return Invalid(f + ".cwd", "must be set");
+  ASSIGN_OR_RETURN(std::string cwd, CleanAbsolutePath(process.cwd(), f + ".cwd"));
+  out.set_cwd(cwd);
+  out.set_uid(process.user().uid());
+  out.set_gid(process.user().gid());
+  *out.mutable_additional_gids() = process.user().additional_gids();
+  if (process.user().has_umask()) {
+    if (process.user().umask() > 0777) {
+      return Invalid(f + ".user.umask",
+                     absl::StrCat(process.user().umask(), " is not a permission mask"));
+    }
+    out.set_umask(process.user().umask());
+  }
+  out.set_terminal(process.terminal());
+  const auto& caps = process.capabilities();
+  auto* sets = out.mutable_capabilities();
+  ASSIGN_OR_RETURN(uint64_t bounding, CapabilityMask(ToVector(caps.bounding()),
+                                                     f + ".capabilities.bounding"));
+  ASSIGN_OR_RETURN(uint64_t effective, CapabilityMask(ToVector(caps.effective()),
+                                                      f + ".capabilities.effective"));
+  ASSIGN_OR_RETURN(uint64_t inheritable,
+                   CapabilityMask(ToVector(caps.inheritable()),
+                                  f + ".capabilities.inheritable"));
+  ASSIGN_OR_RETURN(uint64_t permitted, CapabilityMask(ToVector(caps.permitted()),
+                                                      f + ".capabilities.permitted"));
+  ASSIGN_OR_RETURN(uint64_t ambient, CapabilityMask(ToVector(caps.ambient()),
+                                                    f + ".capabilities.ambient"));
+  sets->set_bounding(bounding);
+  sets->set_effective(effective);
+  sets->set_inheritable(inheritable);
+  sets->set_permitted(permitted);
+  sets->set_ambient(ambient);
+  for (int i = 0; i < process.rlimits_size(); ++i) {
+    const auto& r = process.rlimits(i);
+    const std::string rf = absl::StrCat(f, ".rlimits[", i, "]");
+    ASSIGN_OR_RETURN(int resource, RlimitFromName(r.type(), rf + ".type"));
+    if (r.soft() > r.hard()) {
+      return Invalid(rf, absl::StrCat("soft limit ", r.soft(),
+                                      " exceeds hard limit ", r.hard()));
+    }
+    auto* rl = out.add_rlimits();
+    rl->set_resource(resource);
+    rl->set_soft(r.soft());
+    rl->set_hard(r.hard());
+  }
+  out.set_no_new_privileges(process.no_new_privileges());
+  if (has_seccomp) {
+    ASSIGN_OR_RETURN(*out.mutable_seccomp(), ToSeccompProgram(seccomp));
+  } else {
+    *out.mutable_seccomp() = DefaultSeccompProgram();
+  }
+  if (process.has_oom_score_adj()) {
+    if (process.oom_score_adj() < -1000 || process.oom_score_adj() > 1000) {
+      return Invalid(f + ".oomScoreAdj",
+                     absl::StrCat(process.oom_score_adj(), " is outside -1000..1000"));
+    }
+    out.set_oom_score_adj(process.oom_score_adj());
+  }
+  return out;
+}
+
+absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& spec,
+                                                  absl::string_view bundle_dir) {
+  ContainerConfig out;
+  if (!absl::StartsWith(spec.oci_version(), "1.")) {
+    return Invalid("ociVersion",
+                   absl::StrCat("unsupported version '", spec.oci_version(),
+                                "' (runsc supports 1.x)"));
+  }
+  if (!spec.has_root() || spec.root().path().empty()) {
+    return Invalid("root.path", "must be set");
+  }
+  std::string root = spec.root().path();
+  if (!absl::StartsWith(root, "/")) root = absl::StrCat(bundle_dir, "/", root);
+  ASSIGN_OR_RETURN(std::string rootfs, CleanAbsolutePath(root, "root.path"));
+  out.set_rootfs(rootfs);
+  out.set_readonly_root(spec.root().readonly());
+  RETURN_IF_ERROR(ValidateHostname(spec.hostname()));
+  out.set_hostname(spec.hostname());
+  if (!spec.has_process()) return Invalid("process", "must be set");
+  ASSIGN_OR_RETURN(*out.mutable_process(),
+                   ToProcessConfig(spec.process(), spec.linux().has_seccomp(),
+                                   spec.linux().seccomp(), "process"));
+
+  for (int i = 0; i < spec.mounts_size(); ++i) {
+    const auto& m = spec.mounts(i);
+    const std::string mf = absl::StrCat("mounts[", i, "]");
+    if (m.destination().empty()) return Invalid(mf + ".destination", "must be set");
+    ASSIGN_OR_RETURN(std::string dest,
+                     CleanAbsolutePath(m.destination(), mf + ".destination"));
+    MountOptions opts = ParseMountOptions(ToVector(m.options()));
+    auto* mc = out.add_mounts();
+    mc->set_destination(dest);
+    mc->set_type(opts.bind ? "bind" : m.type());
+    if (!opts.bind && m.type().empty()) {
+      return Invalid(mf + ".type", "must be set for a mount that is not a bind mount");
+    }
+    if (m.type() == "bind" && !opts.bind) {
+      opts.bind = true;
+      opts.flags |= MS_BIND;
+    }
+    std::string source = m.source();
+    if (opts.bind) {
+      if (source.empty()) return Invalid(mf + ".source", "a bind mount needs a source");
+      if (!absl::StartsWith(source, "/")) source = absl::StrCat(bundle_dir, "/", source);
+      ASSIGN_OR_RETURN(source, CleanAbsolutePath(source, mf + ".source"));
+    }
+    mc->set_source(source);
+    mc->set_flags(opts.flags);
+    mc->set_propagation(opts.propagation);
+    mc->set_data(opts.data);
+    mc->set_recursive(opts.recursive);
+  }
+  for (int i = 0; i < spec.linux().masked_paths_size(); ++i) {
+    ASSIGN_OR_RETURN(std::string p,
+                     CleanAbsolutePath(spec.linux().masked_paths(i),
+                                       absl::StrCat("linux.maskedPaths[", i, "]")));
+    out.add_masked_paths(p);
+  }
+  for (int i = 0; i < spec.linux().readonly_paths_size(); ++i) {
+    ASSIGN_OR_RETURN(std::string p,
+                     CleanAbsolutePath(spec.linux().readonly_paths(i),
+                                       absl::StrCat("linux.readonlyPaths[", i, "]")));
+    out.add_readonly_paths(p);
+  }
+  RETURN_IF_ERROR(ConvertResources(spec.linux().resources(), out.mutable_resources()));
+  return out;
+}
+
+}  // namespace runsc::specutils

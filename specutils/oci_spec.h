@@ -1,0 +1,41 @@
+// The one translation from an OCI runtime spec (config.json) to runsc's
+// validated ContainerConfig (proto/boot.proto). Code that runs containers
+// never reads the spec. Pure: the caller reads the file.
+//
+// Every error is INVALID_ARGUMENT and names the field, e.g.
+// "process.cwd: must be an absolute path, got 'tmp'".
+#ifndef RUNSC_SPECUTILS_OCI_SPEC_H_
+#define RUNSC_SPECUTILS_OCI_SPEC_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "proto/boot.pb.h"
+#include "proto/oci.pb.h"
+
+namespace runsc::specutils {
+
+// Parses config.json text. Unknown keys are ignored, as the spec allows
+// extensions; wrong types and malformed JSON are errors.
+absl::StatusOr<runsc::oci::v1::Spec> ParseSpecJson(absl::string_view json);
+
+// Validates `spec` and converts it. `bundle_dir` (absolute) resolves a
+// relative root.path and relative bind sources.
+absl::StatusOr<runsc::boot::v1::ContainerConfig> ToContainerConfig(
+    const runsc::oci::v1::Spec& spec, absl::string_view bundle_dir);
+
+// Validates and converts one process (the spec's, or an exec's).
+// `field` prefixes errors ("process").
+absl::StatusOr<runsc::boot::v1::ProcessConfig> ToProcessConfig(
+    const runsc::oci::v1::Process& process, bool has_seccomp,
+    const runsc::oci::v1::Seccomp& seccomp, absl::string_view field);
+
+// Lexically cleans an absolute path ("/a/./b/../c" -> "/a/c"). Errors name
+// `field` when the path is not absolute.
+absl::StatusOr<std::string> CleanAbsolutePath(absl::string_view path,
+                                              absl::string_view field);
+
+}  // namespace runsc::specutils
+
+#endif  // RUNSC_SPECUTILS_OCI_SPEC_H_

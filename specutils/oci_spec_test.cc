@@ -1,0 +1,239 @@
+#include "specutils/oci_spec.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <seccomp.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace runsc::specutils {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string RuncSpecJson() {
+  std::ifstream in("specutils/testdata/runc_spec_config.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+runsc::oci::v1::Spec RuncSpec() {
+  auto spec = ParseSpecJson(RuncSpecJson());
+  EXPECT_TRUE(spec.ok()) << spec.status();
+  return *spec;
+}
+
+// Converts and expects INVALID_ARGUMENT whose message contains `expected`.
+void ExpectInvalid(const runsc::oci::v1::Spec& spec, const std::string& expected) {
+  auto config = ToContainerConfig(spec, "/bundle");
+  ASSERT_FALSE(config.ok()) << "expected an error containing: " << expected;
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(config.status().message()), HasSubstr(expected));
+}
+
+TEST(OciSpecTest, ConvertsRuncSpecOutput) {
+  auto config = ToContainerConfig(RuncSpec(), "/bundle");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->rootfs(), "/bundle/rootfs");
+  EXPECT_TRUE(config->readonly_root());
+  EXPECT_EQ(config->hostname(), "runc");
+  const auto& p = config->process();
+  ASSERT_EQ(p.args_size(), 1);
+  EXPECT_EQ(p.args(0), "sh");
+  EXPECT_EQ(p.cwd(), "/");
+  EXPECT_TRUE(p.terminal());
+  EXPECT_TRUE(p.no_new_privileges());
+  const uint64_t want = (1ull << CAP_AUDIT_WRITE) | (1ull << CAP_KILL) |
+                        (1ull << CAP_NET_BIND_SERVICE);
+  EXPECT_EQ(p.capabilities().bounding(), want);
+  EXPECT_EQ(p.capabilities().effective(), want);
+  EXPECT_EQ(p.capabilities().permitted(), want);
+  EXPECT_EQ(p.capabilities().ambient(), want);
+  EXPECT_EQ(p.capabilities().inheritable(), 0u);
+  ASSERT_EQ(p.rlimits_size(), 1);
+  EXPECT_EQ(p.rlimits(0).resource(), RLIMIT_NOFILE);
+  EXPECT_EQ(p.rlimits(0).soft(), 1024u);
+  // No seccomp section: the default profile, which denies keyctl with EPERM.
+  EXPECT_EQ(p.seccomp().default_action(), SCMP_ACT_ALLOW);
+  bool keyctl_denied = false;
+  for (const auto& rule : p.seccomp().rules()) {
+    if (rule.syscall() == seccomp_syscall_resolve_name("keyctl")) {
+      keyctl_denied = rule.action() == SCMP_ACT_ERRNO(EPERM);
+    }
+  }
+  EXPECT_TRUE(keyctl_denied);
+  ASSERT_EQ(config->mounts_size(), 7);
+  EXPECT_EQ(config->mounts(0).destination(), "/proc");
+  EXPECT_EQ(config->mounts(0).type(), "proc");
+  EXPECT_EQ(config->mounts(1).destination(), "/dev");
+  EXPECT_EQ(config->mounts(1).flags(), MS_NOSUID | MS_STRICTATIME);
+  EXPECT_EQ(config->mounts(1).data(), "mode=755,size=65536k");
+  EXPECT_GT(config->masked_paths_size(), 5);
+  EXPECT_GT(config->readonly_paths_size(), 3);
+}
+
+TEST(OciSpecTest, RelativeCwdNamesTheField) {
+  auto spec = RuncSpec();
+  spec.mutable_process()->set_cwd("tmp");
+  ExpectInvalid(spec, "process.cwd: must be an absolute path, got 'tmp'");
+}
+
+TEST(OciSpecTest, EmptyArgsNamesTheField) {
+  auto spec = RuncSpec();
+  spec.mutable_process()->clear_args();
+  ExpectInvalid(spec, "process.args: must not be empty");
+}
+
+TEST(OciSpecTest, UnknownCapabilityNamesTheElement) {
+  auto spec = RuncSpec();
+  spec.mutable_process()->mutable_capabilities()->add_permitted("CAP_TELEPORT");
+  ExpectInvalid(spec,
+                "process.capabilities.permitted[3]: unknown capability 'CAP_TELEPORT'");
+}
+
+TEST(OciSpecTest, BadSeccompActionNamesTheRule) {
+  auto spec = RuncSpec();
+  auto* seccomp = spec.mutable_linux()->mutable_seccomp();
+  seccomp->set_default_action("SCMP_ACT_ALLOW");
+  auto* ok = seccomp->add_syscalls();
+  ok->add_names("getpid");
+  ok->set_action("SCMP_ACT_ERRNO");
+  auto* bad = seccomp->add_syscalls();
+  bad->add_names("keyctl");
+  bad->set_action("SCMP_ACT_EXPLODE");
+  ExpectInvalid(spec, "linux.seccomp.syscalls[1].action: unknown action 'SCMP_ACT_EXPLODE'");
+}
+
+TEST(OciSpecTest, SeccompRulesAreCompiled) {
+  auto spec = RuncSpec();
+  auto* seccomp = spec.mutable_linux()->mutable_seccomp();
+  seccomp->set_default_action("SCMP_ACT_ERRNO");
+  seccomp->add_architectures("SCMP_ARCH_X86_64");
+  seccomp->add_architectures("SCMP_ARCH_X86");
+  auto* allow = seccomp->add_syscalls();
+  allow->add_names("read");
+  allow->add_names("no_such_syscall_anywhere");
+  allow->set_action("SCMP_ACT_ALLOW");
+  auto* personality = seccomp->add_syscalls();
+  personality->add_names("personality");
+  personality->set_action("SCMP_ACT_ERRNO");
+  personality->set_errno_ret(EACCES);
+  auto* arg = personality->add_args();
+  arg->set_index(0);
+  arg->set_value(0xffffffff);
+  arg->set_op("SCMP_CMP_NE");
+  auto config = ToContainerConfig(spec, "/bundle");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const auto& program = config->process().seccomp();
+  EXPECT_EQ(program.default_action(), SCMP_ACT_ERRNO(EPERM));
+  ASSERT_EQ(program.architectures_size(), 1);  // native x86_64 is implicit
+  EXPECT_EQ(program.architectures(0), SCMP_ARCH_X86);
+  ASSERT_EQ(program.rules_size(), 2);  // the unknown name is skipped
+  EXPECT_EQ(program.rules(0).syscall(), seccomp_syscall_resolve_name("read"));
+  EXPECT_EQ(program.rules(1).action(), SCMP_ACT_ERRNO(EACCES));
+  ASSERT_EQ(program.rules(1).conditions_size(), 1);
+  EXPECT_EQ(program.rules(1).conditions(0).op(), static_cast<uint32_t>(SCMP_CMP_NE));
+}
+
+TEST(OciSpecTest, BadSeccompOperatorAndIndex) {
+  auto spec = RuncSpec();
+  auto* seccomp = spec.mutable_linux()->mutable_seccomp();
+  seccomp->set_default_action("SCMP_ACT_ALLOW");
+  auto* rule = seccomp->add_syscalls();
+  rule->add_names("kill");
+  rule->set_action("SCMP_ACT_ERRNO");
+  rule->add_args()->set_op("SCMP_CMP_ROUGHLY");
+  ExpectInvalid(spec, "linux.seccomp.syscalls[0].args[0].op: unknown operator");
+  rule->mutable_args(0)->set_op("SCMP_CMP_EQ");
+  rule->mutable_args(0)->set_index(6);
+  ExpectInvalid(spec, "linux.seccomp.syscalls[0].args[0].index: 6 is not an argument index");
+}
+
+TEST(OciSpecTest, OtherFieldErrors) {
+  {
+    auto spec = RuncSpec();
+    spec.mutable_process()->add_env("NOEQUALS");
+    ExpectInvalid(spec, "process.env[2]: 'NOEQUALS' is not KEY=VALUE");
+  }
+  {
+    auto spec = RuncSpec();
+    spec.mutable_process()->mutable_rlimits(0)->set_type("RLIMIT_BANANAS");
+    ExpectInvalid(spec, "process.rlimits[0].type: unknown rlimit 'RLIMIT_BANANAS'");
+  }
+  {
+    auto spec = RuncSpec();
+    spec.mutable_process()->mutable_rlimits(0)->set_soft(5000);
+    ExpectInvalid(spec, "process.rlimits[0]: soft limit 5000 exceeds hard limit 1024");
+  }
+  {
+    auto spec = RuncSpec();
+    spec.set_oci_version("0.9");
+    ExpectInvalid(spec, "ociVersion: unsupported version '0.9'");
+  }
+  {
+    auto spec = RuncSpec();
+    spec.mutable_mounts(2)->set_destination("dev/pts");
+    ExpectInvalid(spec, "mounts[2].destination: must be an absolute path");
+  }
+  {
+    auto spec = RuncSpec();
+    spec.mutable_linux()->mutable_resources()->mutable_memory()->set_limit(-5);
+    ExpectInvalid(spec, "linux.resources.memory.limit: -5");
+  }
+  {
+    auto spec = RuncSpec();
+    spec.set_hostname("bad/host");
+    ExpectInvalid(spec, "hostname: 'bad/host'");
+  }
+  {
+    auto spec = RuncSpec();
+    spec.clear_process();
+    ExpectInvalid(spec, "process: must be set");
+  }
+}
+
+TEST(OciSpecTest, MalformedJsonAndWrongTypesAreRejected) {
+  auto bad = ParseSpecJson("{\"ociVersion\": \"1.0.2\", \"process\": {");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("config.json"));
+  auto wrong_type = ParseSpecJson(R"({"process": {"user": {"uid": "root"}}})");
+  ASSERT_FALSE(wrong_type.ok());
+  auto unknown_key = ParseSpecJson(R"({"ociVersion": "1.0.2", "vendorExtension": 1})");
+  EXPECT_TRUE(unknown_key.ok()) << unknown_key.status();
+}
+
+TEST(OciSpecTest, RelativeRootAndBindSourcesResolveAgainstTheBundle) {
+  auto spec = RuncSpec();
+  auto* m = spec.add_mounts();
+  m->set_destination("/data/../data/./in");
+  m->set_source("shared");
+  m->add_options("rbind");
+  m->add_options("ro");
+  auto config = ToContainerConfig(spec, "/srv/bundle");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const auto& bind = config->mounts(config->mounts_size() - 1);
+  EXPECT_EQ(bind.type(), "bind");
+  EXPECT_EQ(bind.source(), "/srv/bundle/shared");
+  EXPECT_EQ(bind.destination(), "/data/in");
+  EXPECT_TRUE(bind.recursive());
+  EXPECT_EQ(bind.flags(), MS_BIND | MS_REC | MS_RDONLY);
+}
+
+TEST(OciSpecTest, CleanAbsolutePath) {
+  EXPECT_EQ(*CleanAbsolutePath("/a/./b/../c/", "f"), "/a/c");
+  EXPECT_EQ(*CleanAbsolutePath("/../../etc", "f"), "/etc");
+  EXPECT_EQ(*CleanAbsolutePath("/", "f"), "/");
+  EXPECT_FALSE(CleanAbsolutePath("a/b", "f").ok());
+}
+
+}  // namespace
+}  // namespace runsc::specutils
