@@ -1,0 +1,80 @@
+#include "sandbox/uid_range.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "absl/hash/hash.h"
+#include "absl/random/random.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "runsc/util/errno_status.h"
+#include "runsc/util/unique_fd.h"
+
+namespace runsc::sandbox {
+
+using util::ErrnoError;
+using util::UniqueFd;
+
+absl::StatusOr<UidRange> UidRangeAllocator::Allocate(absl::string_view owner) {
+  if (mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
+    return ErrnoError(errno, absl::StrCat("mkdir '", dir_, "'"));
+  }
+  // Start at a random slot: concurrent allocators rarely collide, and a
+  // collision just moves on to the next slot.
+  absl::BitGen gen;
+  const uint32_t start = absl::Uniform<uint32_t>(gen, 0, kSlots);
+  for (uint32_t i = 0; i < kSlots; ++i) {
+    const uint32_t slot = (start + i) % kSlots;
+    std::string path = absl::StrCat(dir_, "/", slot);
+    UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!fd) {
+      if (errno == EEXIST) continue;
+      return ErrnoError(errno, absl::StrCat("create '", path, "'"));
+    }
+    std::string text = absl::StrCat(owner, "\n");
+    if (write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+      int err = errno;
+      unlink(path.c_str());
+      return ErrnoError(err, absl::StrCat("write '", path, "'"));
+    }
+    return RangeOfSlot(slot);
+  }
+  return absl::ResourceExhaustedError(
+      absl::StrCat("all ", kSlots, " workload uid ranges are in use"));
+}
+
+absl::Status UidRangeAllocator::Release(const UidRange& range) {
+  std::string path = absl::StrCat(dir_, "/", range.slot);
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return ErrnoError(errno, absl::StrCat("unlink '", path, "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::pair<UidRange, std::string>>>
+UidRangeAllocator::List() const {
+  std::vector<std::pair<UidRange, std::string>> out;
+  DIR* dir = opendir(dir_.c_str());
+  if (dir == nullptr) {
+    if (errno == ENOENT) return out;
+    return ErrnoError(errno, absl::StrCat("opendir '", dir_, "'"));
+  }
+  while (struct dirent* e = readdir(dir)) {
+    uint32_t slot;
+    if (!absl::SimpleAtoi(e->d_name, &slot) || slot >= kSlots) continue;
+    std::string path = absl::StrCat(dir_, "/", e->d_name);
+    char buf[128] = {};
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    ssize_t n = fd ? read(fd.get(), buf, sizeof(buf) - 1) : -1;
+    std::string owner = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+    if (!owner.empty() && owner.back() == '\n') owner.pop_back();
+    out.emplace_back(RangeOfSlot(slot), owner);
+  }
+  closedir(dir);
+  return out;
+}
+
+}  // namespace runsc::sandbox

@@ -1,0 +1,57 @@
+// UidRangeAllocator: hands out the private host uid/gid range of each
+// sandbox's workloads: 65536 consecutive ids, never host 0, never shared by
+// two live sandboxes. Ranges start at host id 2^30 (far above any distro's
+// system, user and subuid ranges) in 49152 slots.
+//
+// A slot is held by a file <dir>/<slot> created with O_EXCL that names its
+// owner, so every process using the same state root (the daemon and the
+// daemonless CLI alike) shares one allocator without a lock, and a crashed
+// owner's slots are visible for recovery.
+//
+// Thread safety: thread-safe (the filesystem arbitrates).
+#ifndef RUNSC_SANDBOX_UID_RANGE_H_
+#define RUNSC_SANDBOX_UID_RANGE_H_
+
+#include <stdint.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace runsc::sandbox {
+
+struct UidRange {
+  uint32_t slot = 0;
+  uint32_t host_base = 0;  // first host uid (and gid)
+  static constexpr uint32_t kSize = 65536;
+};
+
+class UidRangeAllocator final {
+ public:
+  static constexpr uint32_t kFirstHostId = 1u << 30;
+  static constexpr uint32_t kSlots = (0xFFFFFFFFu - kFirstHostId) / UidRange::kSize;
+
+  explicit UidRangeAllocator(std::string dir) : dir_(std::move(dir)) {}
+
+  // Claims a free range for `owner` (a sandbox id). RESOURCE_EXHAUSTED when
+  // every slot is taken.
+  absl::StatusOr<UidRange> Allocate(absl::string_view owner);
+  // Frees a range; freeing a free range is not an error.
+  absl::Status Release(const UidRange& range);
+  // The ranges currently held, with their owners.
+  absl::StatusOr<std::vector<std::pair<UidRange, std::string>>> List() const;
+
+  static UidRange RangeOfSlot(uint32_t slot) {
+    return {slot, kFirstHostId + slot * UidRange::kSize};
+  }
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace runsc::sandbox
+
+#endif  // RUNSC_SANDBOX_UID_RANGE_H_

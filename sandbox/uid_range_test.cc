@@ -1,0 +1,75 @@
+#include "sandbox/uid_range.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "gtest/gtest.h"
+
+namespace runsc::sandbox {
+namespace {
+
+std::string TempDir() {
+  char tmpl[] = "/tmp/uidrange-XXXXXX";
+  return std::string(mkdtemp(tmpl)) + "/ranges";
+}
+
+TEST(UidRangeTest, RangesAreDisjointAndNeverHostRoot) {
+  UidRangeAllocator alloc(TempDir());
+  std::set<uint32_t> bases;
+  for (int i = 0; i < 50; ++i) {
+    auto range = alloc.Allocate("box" + std::to_string(i));
+    ASSERT_TRUE(range.ok()) << range.status();
+    EXPECT_GE(range->host_base, UidRangeAllocator::kFirstHostId);
+    EXPECT_EQ(range->host_base % UidRange::kSize, 0u);
+    uint64_t end = uint64_t{range->host_base} + UidRange::kSize;
+    EXPECT_LE(end, 0xFFFFFFFFull);  // (uid_t)-1 is never inside
+    EXPECT_TRUE(bases.insert(range->host_base).second) << "range handed out twice";
+  }
+  auto held = alloc.List();
+  ASSERT_TRUE(held.ok());
+  EXPECT_EQ(held->size(), 50u);
+}
+
+TEST(UidRangeTest, ReleaseFreesTheSlotAndListNamesOwners) {
+  UidRangeAllocator alloc(TempDir());
+  auto a = alloc.Allocate("alpha");
+  ASSERT_TRUE(a.ok());
+  auto held = alloc.List();
+  ASSERT_TRUE(held.ok());
+  ASSERT_EQ(held->size(), 1u);
+  EXPECT_EQ((*held)[0].second, "alpha");
+  EXPECT_EQ((*held)[0].first.host_base, a->host_base);
+  ASSERT_TRUE(alloc.Release(*a).ok());
+  EXPECT_TRUE(alloc.List()->empty());
+  EXPECT_TRUE(alloc.Release(*a).ok());  // idempotent
+}
+
+TEST(UidRangeTest, ConcurrentAllocatorsNeverShareARange) {
+  const std::string dir = TempDir();
+  absl::Mutex mu;
+  std::vector<uint32_t> all;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      UidRangeAllocator alloc(dir);  // separate instances, shared directory
+      for (int i = 0; i < 25; ++i) {
+        auto range = alloc.Allocate("t" + std::to_string(t));
+        ASSERT_TRUE(range.ok());
+        absl::MutexLock lock(&mu);
+        all.push_back(range->slot);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::set<uint32_t> unique(all.begin(), all.end());
+  EXPECT_EQ(unique.size(), all.size());
+}
+
+}  // namespace
+}  // namespace runsc::sandbox
