@@ -1,10 +1,14 @@
 #include "boot/boot.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <memory>
@@ -15,6 +19,11 @@
 #include "absl/strings/str_cat.h"
 #include "boot/control_server.h"
 #include "boot/control_service.h"
+#include "boot/launcher.h"
+#include "boot/launcher_client.h"
+#include "boot/stdio_registry.h"
+#include "proto/launcher.pb.h"
+#include "runsc/util/packet.h"
 #include "boot/privileges.h"
 #include "boot/seccomp_policy.h"
 #include "boot/setup_root.h"
@@ -83,6 +92,50 @@ void ResetSignals() {
   sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
+// Forks the launcher into the container's new PID, mount, UTS and IPC
+// namespaces (stage 1 is single-threaded, so a plain fork-like clone is
+// safe), keeps the supervisor's end of its socket as fd 7, and waits until
+// the launcher has built the container's filesystem.
+absl::Status StartLauncher(const runsc::boot::v1::BootConfig& config) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+    return ErrnoError(errno, "socketpair for the launcher");
+  }
+  long pid = syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD,
+                     nullptr, nullptr, nullptr, nullptr);
+  if (pid < 0) return ErrnoError(errno, "clone the launcher");
+  if (pid == 0) {
+    close(sv[0]);
+    LauncherMain(config, sv[1]);
+  }
+  close(sv[1]);
+  if (sv[0] == util::kLauncherFd) {
+    // Already in place: it only has to survive the re-exec.
+    if (fcntl(sv[0], F_SETFD, 0) != 0) return ErrnoError(errno, "clear O_CLOEXEC on fd 7");
+  } else {
+    if (dup3(sv[0], util::kLauncherFd, 0) < 0) {
+      return ErrnoError(errno, "install the launcher socket as fd 7");
+    }
+    close(sv[0]);
+  }
+  // The mount trees are the launcher's alone now.
+  close(config.container().rootfs_fd());
+  for (int fd : config.container().bind_fds()) {
+    if (fd >= 0) close(fd);
+  }
+  runsc::launcher::v1::LauncherEvent event;
+  absl::Status status = util::RecvPacket(util::kLauncherFd, &event);
+  if (!status.ok()) return util::Annotate(status, "waiting for the launcher");
+  if (event.has_failed()) {
+    const auto& f = event.failed();
+    std::string message = absl::StrCat("container ", f.stage(), ": ", f.message());
+    if (f.err() != 0) return util::StatusWithErrno(f.err(), message);
+    return absl::InternalError(message);
+  }
+  if (!event.has_ready()) return absl::InternalError("unexpected first launcher message");
+  return absl::OkStatus();
+}
+
 int SetupRootAndReexec() {
   ResetSignals();
   absl::StatusOr<runsc::boot::v1::BootConfig> config = ReadBootConfig();
@@ -117,6 +170,12 @@ int SetupRootAndReexec() {
        [](const auto&, const std::string&) { return DropToNobody(); }},
   };
   for (const Step& step : steps) {
+    // The launcher is forked from the sandbox's namespaces as the host left
+    // them (mounts private, before the sandbox's own root exists).
+    if (step.stage == SetupStage::kRootTmpfs && config->has_container()) {
+      absl::Status status = StartLauncher(*config);
+      if (!status.ok()) return Fail(SetupStage::kLauncher, status);
+    }
     absl::Status status = step.run(*config, size);
     if (!status.ok()) return Fail(step.stage, status);
   }
@@ -145,13 +204,20 @@ int Serve() {
   absl::Status status = InstallControlServerFilter();
   if (!status.ok()) return Fail(SetupStage::kSeccomp, status);
 
+  std::unique_ptr<LauncherClient> launcher;
+  struct stat st;
+  if (fstat(util::kLauncherFd, &st) == 0) {
+    launcher = std::make_unique<LauncherClient>(util::UniqueFd(util::kLauncherFd));
+  }
+  StdioRegistry stdio;
   ControlServer* server_ptr = nullptr;
-  ControlService service(config->sandbox_id(),
-                         [&server_ptr] { server_ptr->RequestShutdown(); });
-  absl::StatusOr<std::unique_ptr<ControlServer>> server =
-      ControlServer::Create(&service, util::kControlFd, [&service](absl::Time d) {
-        return service.WaitUntilIdle(d);
-      });
+  ControlService service(
+      config->sandbox_id(), [&server_ptr] { server_ptr->RequestShutdown(); },
+      launcher.get(), &stdio, config->container().config().process());
+  absl::StatusOr<std::unique_ptr<ControlServer>> server = ControlServer::Create(
+      &service, util::kControlFd,
+      [&service](absl::Time d) { return service.WaitUntilIdle(d); }, util::kStdioFd,
+      [&stdio](util::UniqueFd conn) { stdio.ServeConnection(std::move(conn)); });
   if (!server.ok()) return Fail(SetupStage::kServe, server.status());
   server_ptr = server->get();
 

@@ -19,7 +19,8 @@ using util::ErrnoError;
 using util::UniqueFd;
 
 absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Create(
-    grpc::Service* service, int listen_fd, DrainFn drain) {
+    grpc::Service* service, int listen_fd, DrainFn drain, int stdio_fd,
+    ConnectionFn on_stdio) {
   UniqueFd wake(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!wake) return ErrnoError(errno, "eventfd for control server shutdown");
   grpc::ServerBuilder builder;
@@ -30,15 +31,18 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Create(
   }
   return std::unique_ptr<ControlServer>(
       new ControlServer(std::move(server), listen_fd, std::move(wake),
-                        std::move(drain)));
+                        std::move(drain), stdio_fd, std::move(on_stdio)));
 }
 
 ControlServer::ControlServer(std::unique_ptr<grpc::Server> server,
-                             int listen_fd, UniqueFd wake_fd, DrainFn drain)
+                             int listen_fd, UniqueFd wake_fd, DrainFn drain,
+                             int stdio_fd, ConnectionFn on_stdio)
     : server_(std::move(server)),
       listen_fd_(listen_fd),
       wake_fd_(std::move(wake_fd)),
-      drain_(std::move(drain)) {}
+      drain_(std::move(drain)),
+      stdio_fd_(on_stdio ? stdio_fd : -1),
+      on_stdio_(std::move(on_stdio)) {}
 
 ControlServer::~ControlServer() {
   if (server_ != nullptr) server_->Shutdown();
@@ -53,13 +57,20 @@ void ControlServer::RequestShutdown() {
 absl::Status ControlServer::Serve(absl::Duration grace) {
   absl::Status result = absl::OkStatus();
   for (;;) {
-    struct pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_.get(), POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) {
+    struct pollfd fds[3] = {{listen_fd_, POLLIN, 0},
+                            {wake_fd_.get(), POLLIN, 0},
+                            {stdio_fd_, POLLIN, 0}};
+    if (poll(fds, stdio_fd_ >= 0 ? 3 : 2, -1) < 0) {
       if (errno == EINTR) continue;
       result = ErrnoError(errno, "poll control socket");
       break;
     }
     if (fds[1].revents != 0) break;
+    if (stdio_fd_ >= 0 && (fds[2].revents & POLLIN)) {
+      UniqueFd conn(accept4(stdio_fd_, nullptr, nullptr, SOCK_CLOEXEC));
+      if (conn) on_stdio_(std::move(conn));
+    }
+    if (fds[0].revents == 0) continue;
     if (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
       result = absl::InternalError("control socket failed");
       break;

@@ -30,8 +30,13 @@ class ControlServer final {
   // this). `listen_fd` is a listening unix socket (not owned; stays open).
   // `drain` tells when in-flight calls are done, so shutdown can then cut
   // idle connections at once instead of waiting for clients to close them.
+  // Called (on the Serve thread) with each connection accepted on the
+  // optional second listener, the stdio socket.
+  using ConnectionFn = std::function<void(util::UniqueFd conn)>;
+
   static absl::StatusOr<std::unique_ptr<ControlServer>> Create(
-      grpc::Service* service, int listen_fd, DrainFn drain);
+      grpc::Service* service, int listen_fd, DrainFn drain, int stdio_fd = -1,
+      ConnectionFn on_stdio = nullptr);
 
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
@@ -47,12 +52,15 @@ class ControlServer final {
 
  private:
   ControlServer(std::unique_ptr<grpc::Server> server, int listen_fd,
-                util::UniqueFd wake_fd, DrainFn drain);
+                util::UniqueFd wake_fd, DrainFn drain, int stdio_fd,
+                ConnectionFn on_stdio);
 
   std::unique_ptr<grpc::Server> server_;
   const int listen_fd_;
   util::UniqueFd wake_fd_;
   DrainFn drain_;
+  const int stdio_fd_;
+  ConnectionFn on_stdio_;
 };
 
 }  // namespace runsc::boot

@@ -4,13 +4,20 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "runsc/util/grpc_status.h"
 #include "runsc/util/version.h"
 
 namespace runsc::boot {
 
 ControlService::ControlService(std::string sandbox_id,
-                               std::function<void()> request_shutdown)
-    : sandbox_id_(std::move(sandbox_id)),
+                               std::function<void()> request_shutdown,
+                               LauncherClient* launcher, StdioRegistry* stdio,
+                               runsc::boot::v1::ProcessConfig main_process)
+    : launcher_(launcher),
+      stdio_(stdio),
+      main_process_(std::move(main_process)),
+      sandbox_id_(std::move(sandbox_id)),
       request_shutdown_(std::move(request_shutdown)) {}
 
 // A unary reactor that finishes at once with `status`, marks the call done
@@ -69,6 +76,174 @@ grpc::ServerUnaryReactor* ControlService::Shutdown(
   // Stop only after the reply has left, or the client would see the call
   // cancelled.
   return new Reactor(this, grpc::Status::OK, request_shutdown_);
+}
+
+grpc::ServerUnaryReactor* ControlService::Done(const absl::Status& status) {
+  return new Reactor(this, util::ToGrpcStatus(status));
+}
+
+namespace {
+absl::Status NoContainer() {
+  return absl::FailedPreconditionError("this sandbox has no container");
+}
+}  // namespace
+
+absl::StatusOr<int> ControlService::StartProcess(
+    const runsc::boot::v1::ProcessConfig& process, const std::string& token, bool main) {
+  if (process.args().empty()) {
+    return absl::InvalidArgumentError("process.args: must not be empty");
+  }
+  if (process.terminal()) {
+    return absl::UnimplementedError("process.terminal: terminals are not supported yet");
+  }
+  absl::StatusOr<StdioFds> fds = stdio_->Take(token);
+  if (!fds.ok()) return fds.status();
+  runsc::launcher::v1::LauncherRequest request;
+  *request.mutable_start()->mutable_process() = process;
+  request.mutable_start()->set_main(main);
+  absl::StatusOr<runsc::launcher::v1::LauncherEvent> reply = launcher_->Call(
+      request, {(*fds)[0].get(), (*fds)[1].get(), (*fds)[2].get()});
+  if (!reply.ok()) return reply.status();
+  const int pid = reply->started().pid();
+  launcher_->NoteStarted(pid, main);
+  return pid;
+}
+
+grpc::ServerUnaryReactor* ControlService::Start(
+    grpc::CallbackServerContext*, const runsc::control::v1::StartRequest* request,
+    runsc::control::v1::StartResponse* response) {
+  CallStarted();
+  if (launcher_ == nullptr) return Done(NoContainer());
+  absl::MutexLock lock(&start_mu_);
+  if (launcher_->main_pid().has_value()) {
+    return Done(absl::FailedPreconditionError("the container has already been started"));
+  }
+  absl::StatusOr<int> pid = StartProcess(main_process_, request->stdio_token(), true);
+  if (!pid.ok()) return Done(pid.status());
+  response->set_pid(*pid);
+  return Done(absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* ControlService::Exec(
+    grpc::CallbackServerContext*, const runsc::control::v1::ExecRequest* request,
+    runsc::control::v1::ExecResponse* response) {
+  CallStarted();
+  if (launcher_ == nullptr) return Done(NoContainer());
+  std::optional<int> main = launcher_->main_pid();
+  if (!main.has_value() || !launcher_->IsRunning(*main)) {
+    return Done(absl::FailedPreconditionError(
+        "the container is not running (start it first; a stopped container cannot exec)"));
+  }
+  absl::StatusOr<int> pid = StartProcess(request->process(), request->stdio_token(), false);
+  if (!pid.ok()) return Done(pid.status());
+  response->set_pid(*pid);
+  return Done(absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* ControlService::Signal(
+    grpc::CallbackServerContext*, const runsc::control::v1::SignalRequest* request,
+    runsc::control::v1::SignalResponse*) {
+  CallStarted();
+  if (launcher_ == nullptr) return Done(NoContainer());
+  if (request->signal() <= 0 || request->signal() >= 65) {
+    return Done(absl::InvalidArgumentError(
+        absl::StrCat("signal: ", request->signal(), " is not a signal number")));
+  }
+  if (!request->all() && !launcher_->Known(request->pid())) {
+    return Done(absl::NotFoundError(absl::StrCat("pid: no process ", request->pid(),
+                                                 " was started in this container")));
+  }
+  runsc::launcher::v1::LauncherRequest call;
+  call.mutable_signal()->set_pid(request->pid());
+  call.mutable_signal()->set_signal(request->signal());
+  call.mutable_signal()->set_all(request->all());
+  return Done(launcher_->Call(call, {}).status());
+}
+
+// Finishes when the process exits, or when the client cancels: whichever
+// comes first. The exit callback may outlive the reactor, so they share
+// `State`, and only the first finisher touches the reactor.
+class ControlService::WaitReactor final : public grpc::ServerUnaryReactor {
+ public:
+  struct State {
+    absl::Mutex mu;
+    WaitReactor* reactor ABSL_GUARDED_BY(mu);
+    bool finished ABSL_GUARDED_BY(mu) = false;
+  };
+
+  WaitReactor(ControlService* service, runsc::control::v1::WaitResponse* response)
+      : service_(service), response_(response), state_(std::make_shared<State>()) {
+    absl::MutexLock lock(&state_->mu);
+    state_->reactor = this;
+  }
+
+  void Arm(LauncherClient* launcher, int pid) {
+    std::shared_ptr<State> state = state_;
+    launcher->OnExit(pid, [state](const runsc::launcher::v1::Exited& exited) {
+      absl::MutexLock lock(&state->mu);
+      if (state->finished || state->reactor == nullptr) return;
+      state->finished = true;
+      auto* status = state->reactor->response_->mutable_status();
+      status->set_signaled(exited.signaled());
+      status->set_code(exited.code());
+      status->set_signal(exited.signal());
+      state->reactor->Finish(grpc::Status::OK);
+    });
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&state_->mu);
+    if (state_->finished) return;
+    state_->finished = true;
+    Finish(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    {
+      absl::MutexLock lock(&state_->mu);
+      state_->reactor = nullptr;
+    }
+    service_->CallDone();
+    delete this;
+  }
+
+ private:
+  ControlService* const service_;
+  runsc::control::v1::WaitResponse* const response_;
+  std::shared_ptr<State> state_;
+};
+
+grpc::ServerUnaryReactor* ControlService::Wait(
+    grpc::CallbackServerContext*, const runsc::control::v1::WaitRequest* request,
+    runsc::control::v1::WaitResponse* response) {
+  CallStarted();
+  if (launcher_ == nullptr) return Done(NoContainer());
+  if (!launcher_->Known(request->pid())) {
+    return Done(absl::NotFoundError(absl::StrCat("pid: no process ", request->pid(),
+                                                 " was started in this container")));
+  }
+  auto* reactor = new WaitReactor(this, response);
+  reactor->Arm(launcher_, request->pid());
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ControlService::ListProcesses(
+    grpc::CallbackServerContext*, const runsc::control::v1::ListProcessesRequest*,
+    runsc::control::v1::ListProcessesResponse* response) {
+  CallStarted();
+  if (launcher_ == nullptr) return Done(NoContainer());
+  runsc::launcher::v1::LauncherRequest call;
+  call.mutable_list();
+  absl::StatusOr<runsc::launcher::v1::LauncherEvent> reply = launcher_->Call(call, {});
+  if (!reply.ok()) return Done(reply.status());
+  for (const auto& p : reply->list().processes()) {
+    auto* out = response->add_processes();
+    out->set_pid(p.pid());
+    *out->mutable_args() = p.args();
+    out->set_main(p.main());
+    out->set_running(true);
+  }
+  return Done(absl::OkStatus());
 }
 
 }  // namespace runsc::boot

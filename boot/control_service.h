@@ -11,6 +11,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "boot/launcher_client.h"
+#include "boot/stdio_registry.h"
+#include "proto/boot.pb.h"
 #include "proto/control.grpc.pb.h"
 
 namespace runsc::boot {
@@ -19,8 +22,12 @@ class ControlService final
     : public runsc::control::v1::Control::CallbackService {
  public:
   // `request_shutdown` is called (from a gRPC thread) after a Shutdown reply
-  // has been sent; it must not block.
-  ControlService(std::string sandbox_id, std::function<void()> request_shutdown);
+  // has been sent; it must not block. `launcher` and `stdio` (not owned) are
+  // null for a sandbox without a container; `main_process` is the
+  // container's main process.
+  ControlService(std::string sandbox_id, std::function<void()> request_shutdown,
+                 LauncherClient* launcher = nullptr, StdioRegistry* stdio = nullptr,
+                 runsc::boot::v1::ProcessConfig main_process = {});
 
   grpc::ServerUnaryReactor* Info(
       grpc::CallbackServerContext* context,
@@ -31,6 +38,27 @@ class ControlService final
       const runsc::control::v1::ShutdownRequest* request,
       runsc::control::v1::ShutdownResponse* response) override;
 
+  grpc::ServerUnaryReactor* Start(
+      grpc::CallbackServerContext* context,
+      const runsc::control::v1::StartRequest* request,
+      runsc::control::v1::StartResponse* response) override;
+  grpc::ServerUnaryReactor* Exec(
+      grpc::CallbackServerContext* context,
+      const runsc::control::v1::ExecRequest* request,
+      runsc::control::v1::ExecResponse* response) override;
+  grpc::ServerUnaryReactor* Signal(
+      grpc::CallbackServerContext* context,
+      const runsc::control::v1::SignalRequest* request,
+      runsc::control::v1::SignalResponse* response) override;
+  grpc::ServerUnaryReactor* Wait(
+      grpc::CallbackServerContext* context,
+      const runsc::control::v1::WaitRequest* request,
+      runsc::control::v1::WaitResponse* response) override;
+  grpc::ServerUnaryReactor* ListProcesses(
+      grpc::CallbackServerContext* context,
+      const runsc::control::v1::ListProcessesRequest* request,
+      runsc::control::v1::ListProcessesResponse* response) override;
+
   // Blocks until no call is in flight or `deadline` passes; returns whether
   // it became idle. A call is in flight from its handler's start until its
   // reply has been sent (the reactor's OnDone).
@@ -38,8 +66,18 @@ class ControlService final
 
  private:
   class Reactor;
+  class WaitReactor;
   void CallStarted();
   void CallDone();
+  grpc::ServerUnaryReactor* Done(const absl::Status& status);
+  // Starts `process` with the stdio named by `token`; returns its pid.
+  absl::StatusOr<int> StartProcess(const runsc::boot::v1::ProcessConfig& process,
+                                   const std::string& token, bool main);
+
+  LauncherClient* const launcher_;
+  StdioRegistry* const stdio_;
+  const runsc::boot::v1::ProcessConfig main_process_;
+  absl::Mutex start_mu_;
 
   absl::Mutex mu_;
   int inflight_ ABSL_GUARDED_BY(mu_) = 0;

@@ -53,6 +53,8 @@ constexpr int kAllowed[] = {
     SCMP_SYS(gettimeofday), SCMP_SYS(getrandom), SCMP_SYS(getuid),
     SCMP_SYS(getgid), SCMP_SYS(geteuid), SCMP_SYS(getegid),
     SCMP_SYS(getrusage), SCMP_SYS(uname),
+    // Reaping the launcher, its child.
+    SCMP_SYS(wait4), SCMP_SYS(waitid),
     // Exit.
     SCMP_SYS(exit), SCMP_SYS(exit_group),
 };

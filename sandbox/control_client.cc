@@ -2,13 +2,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
+#include "runsc/util/grpc_status.h"
+
+using runsc::util::FromGrpcStatus;
 
 namespace runsc::sandbox {
-
-absl::Status FromGrpcStatus(const grpc::Status& status) {
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      status.error_message());
-}
 
 namespace {
 void SetDeadline(grpc::ClientContext& context, absl::Duration timeout) {
@@ -39,6 +37,67 @@ absl::Status ControlClient::Shutdown(absl::Duration timeout) {
   runsc::control::v1::ShutdownResponse response;
   return FromGrpcStatus(
       stub_->Shutdown(&context, runsc::control::v1::ShutdownRequest(), &response));
+}
+
+absl::StatusOr<int> ControlClient::Start(const std::string& token,
+                                         absl::Duration timeout) {
+  grpc::ClientContext context;
+  SetDeadline(context, timeout);
+  runsc::control::v1::StartRequest request;
+  request.set_stdio_token(token);
+  runsc::control::v1::StartResponse response;
+  grpc::Status status = stub_->Start(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response.pid();
+}
+
+absl::StatusOr<int> ControlClient::Exec(const runsc::boot::v1::ProcessConfig& process,
+                                        const std::string& token,
+                                        absl::Duration timeout) {
+  grpc::ClientContext context;
+  SetDeadline(context, timeout);
+  runsc::control::v1::ExecRequest request;
+  *request.mutable_process() = process;
+  request.set_stdio_token(token);
+  runsc::control::v1::ExecResponse response;
+  grpc::Status status = stub_->Exec(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response.pid();
+}
+
+absl::Status ControlClient::Signal(int pid, int signal, bool all,
+                                   absl::Duration timeout) {
+  grpc::ClientContext context;
+  SetDeadline(context, timeout);
+  runsc::control::v1::SignalRequest request;
+  request.set_pid(pid);
+  request.set_signal(signal);
+  request.set_all(all);
+  runsc::control::v1::SignalResponse response;
+  return FromGrpcStatus(stub_->Signal(&context, request, &response));
+}
+
+absl::StatusOr<runsc::control::v1::ExitStatus> ControlClient::Wait(
+    int pid, absl::Duration timeout) {
+  grpc::ClientContext context;
+  SetDeadline(context, timeout);
+  runsc::control::v1::WaitRequest request;
+  request.set_pid(pid);
+  runsc::control::v1::WaitResponse response;
+  grpc::Status status = stub_->Wait(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response.status();
+}
+
+absl::StatusOr<runsc::control::v1::ListProcessesResponse> ControlClient::ListProcesses(
+    absl::Duration timeout) {
+  grpc::ClientContext context;
+  SetDeadline(context, timeout);
+  runsc::control::v1::ListProcessesResponse response;
+  grpc::Status status =
+      stub_->ListProcesses(&context, runsc::control::v1::ListProcessesRequest(), &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
 }
 
 }  // namespace runsc::sandbox

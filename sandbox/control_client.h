@@ -16,9 +16,6 @@
 
 namespace runsc::sandbox {
 
-// The one conversion from grpc::Status on the host's client side.
-absl::Status FromGrpcStatus(const grpc::Status& status);
-
 class ControlClient final {
  public:
   explicit ControlClient(const std::string& socket_path);
@@ -26,6 +23,20 @@ class ControlClient final {
   absl::StatusOr<runsc::control::v1::InfoResponse> Info(
       absl::Duration timeout = absl::Seconds(5));
   absl::Status Shutdown(absl::Duration timeout = absl::Seconds(5));
+
+  // Container processes. `token` names stdio handed over with
+  // util::HandOffStdio on the sandbox's stdio socket.
+  absl::StatusOr<int> Start(const std::string& token,
+                            absl::Duration timeout = absl::Seconds(30));
+  absl::StatusOr<int> Exec(const runsc::boot::v1::ProcessConfig& process,
+                           const std::string& token,
+                           absl::Duration timeout = absl::Seconds(30));
+  absl::Status Signal(int pid, int signal, bool all = false,
+                      absl::Duration timeout = absl::Seconds(5));
+  absl::StatusOr<runsc::control::v1::ExitStatus> Wait(
+      int pid, absl::Duration timeout = absl::Seconds(60));
+  absl::StatusOr<runsc::control::v1::ListProcessesResponse> ListProcesses(
+      absl::Duration timeout = absl::Seconds(5));
 
  private:
   std::unique_ptr<runsc::control::v1::Control::Stub> stub_;

@@ -2,12 +2,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <utility>
+#include <vector>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
@@ -16,6 +18,8 @@
 #include "runsc/util/status_macros.h"
 #include "runsc/util/sync_message.h"
 #include "runsc/util/unique_fd.h"
+#include "runsc/util/boot_fds.h"
+#include "sandbox/container_mounts.h"
 #include "sandbox/spawner.h"
 #include "specutils/id_map.h"
 #include "specutils/sandbox_id.h"
@@ -28,9 +32,11 @@ using util::UniqueFd;
 namespace {
 
 constexpr char kControlSocketName[] = "control.sock";
+constexpr char kStdioSocketName[] = "stdio.sock";
+constexpr char kRangesDir[] = "ranges";
 constexpr char kLogName[] = "sandbox.log";
 
-absl::StatusOr<UniqueFd> ListenUnix(const std::string& path) {
+absl::StatusOr<UniqueFd> ListenUnix(const std::string& path, int type) {
   struct sockaddr_un addr = {};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof(addr.sun_path)) {
@@ -39,7 +45,7 @@ absl::StatusOr<UniqueFd> ListenUnix(const std::string& path) {
         sizeof(addr.sun_path) - 1, " bytes; use a shorter state root"));
   }
   path.copy(addr.sun_path, path.size());
-  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd fd(socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
   if (!fd) return ErrnoError(errno, "socket(AF_UNIX)");
   if (bind(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) != 0) {
     return ErrnoError(errno, absl::StrCat("bind '", path, "'"));
@@ -66,7 +72,7 @@ absl::Status MakeDirs(const std::string& path, mode_t mode) {
 }
 
 absl::Status RemoveStateDir(const std::string& dir) {
-  for (const char* name : {kControlSocketName, kLogName}) {
+  for (const char* name : {kControlSocketName, kStdioSocketName, kLogName}) {
     std::string path = absl::StrCat(dir, "/", name);
     if (unlink(path.c_str()) != 0 && errno != ENOENT) {
       return ErrnoError(errno, absl::StrCat("unlink '", path, "'"));
@@ -76,6 +82,45 @@ absl::Status RemoveStateDir(const std::string& dir) {
     return ErrnoError(errno, absl::StrCat("rmdir '", dir, "'"));
   }
   return absl::OkStatus();
+}
+
+UsernsCache& DefaultUsernsCache() {
+  static UsernsCache* cache = new UsernsCache;
+  return *cache;
+}
+
+// Builds the container's detached mount trees and records their fd numbers
+// (as the sandbox will see them) in `boot`.
+absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
+    const runsc::boot::v1::ContainerConfig& container, const UidRange& range,
+    UsernsCache* cache, runsc::boot::v1::ContainerBoot* boot) {
+  if (cache == nullptr) cache = &DefaultUsernsCache();
+  const auto host_map = specutils::WorkloadHostMap(range.host_base);
+  ASSIGN_OR_RETURN(int userns, cache->Get(host_map, host_map));
+  std::vector<UniqueFd> fds;
+  RootfsOptions rootfs;
+  rootfs.path = container.rootfs();
+  rootfs.idmap_userns_fd = userns;
+  rootfs.host_base = range.host_base;
+  ASSIGN_OR_RETURN(UniqueFd root, PrepareRootfs(rootfs));
+  *boot->mutable_config() = container;
+  boot->set_rootfs_fd(util::kFirstMountFd);
+  fds.push_back(std::move(root));
+  for (int i = 0; i < container.mounts_size(); ++i) {
+    const auto& m = container.mounts(i);
+    if (m.type() != "bind") {
+      boot->add_bind_fds(-1);
+      continue;
+    }
+    absl::StatusOr<UniqueFd> tree = PrepareBindSource(
+        m.source(), m.recursive(), (m.flags() & MS_RDONLY) != 0, userns);
+    if (!tree.ok()) {
+      return util::Annotate(tree.status(), absl::StrCat("mounts[", i, "]"));
+    }
+    boot->add_bind_fds(util::kFirstMountFd + static_cast<int>(fds.size()));
+    fds.push_back(std::move(*tree));
+  }
+  return fds;
 }
 
 }  // namespace
@@ -96,7 +141,9 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   absl::Cleanup remove_dir = [&dir] { (void)RemoveStateDir(dir); };
 
   ASSIGN_OR_RETURN(UniqueFd control,
-                   ListenUnix(absl::StrCat(dir, "/", kControlSocketName)));
+                   ListenUnix(absl::StrCat(dir, "/", kControlSocketName), SOCK_STREAM));
+  ASSIGN_OR_RETURN(UniqueFd stdio,
+                   ListenUnix(absl::StrCat(dir, "/", kStdioSocketName), SOCK_SEQPACKET));
   std::string log_path = absl::StrCat(dir, "/", kLogName);
   UniqueFd log(open(log_path.c_str(),
                     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600));
@@ -106,16 +153,35 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   config.set_sandbox_id(options.id);
   config.set_root_tmpfs_size(options.root_tmpfs_size);
 
+  // A container gets a private uid range and its filesystem as detached,
+  // idmapped mount trees.
+  UidRangeAllocator ranges(absl::StrCat(options.state_root, "/", kRangesDir));
+  UidRange range;
+  absl::Cleanup release_range = [&ranges, &range] {
+    if (range.host_base != 0) (void)ranges.Release(range);
+  };
+  std::vector<UniqueFd> mounts;
+  if (options.container.has_value()) {
+    ASSIGN_OR_RETURN(range, ranges.Allocate(options.id));
+    ASSIGN_OR_RETURN(mounts, PrepareContainerMounts(*options.container, range,
+                                                    options.userns_cache,
+                                                    config.mutable_container()));
+  }
+
   SpawnRequest request;
   request.runsc_path = options.runsc_path;
   request.control_fd = control.get();
   request.log_fd = log.get();
+  request.stdio_fd = stdio.get();
+  for (const UniqueFd& fd : mounts) request.mount_fds.push_back(fd.get());
   request.boot_config = config.SerializeAsString();
-  request.uid_map = specutils::SandboxUidMap();
-  request.gid_map = specutils::SandboxGidMap();
+  request.uid_map = specutils::SandboxUidMap(range.host_base);
+  request.gid_map = specutils::SandboxGidMap(range.host_base);
   ASSIGN_OR_RETURN(SpawnedProcess spawned, SpawnSandboxProcess(request));
   control.reset();
+  stdio.reset();
   log.reset();
+  mounts.clear();
 
   absl::StatusOr<util::SyncMessage> message =
       util::ReadSyncMessage(spawned.sync_fd.get(), options.boot_timeout);
@@ -141,19 +207,27 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
         static_cast<uint32_t>(message->type)));
   }
   std::move(remove_dir).Cancel();
-  return std::unique_ptr<Sandbox>(
-      new Sandbox(options.id, dir, std::move(spawned.process)));
+  std::move(release_range).Cancel();
+  return std::unique_ptr<Sandbox>(new Sandbox(options.id, dir, options.state_root,
+                                              std::move(spawned.process), range));
 }
 
-Sandbox::Sandbox(std::string id, std::string state_dir, ChildProcess process)
+Sandbox::Sandbox(std::string id, std::string state_dir, std::string state_root,
+                 ChildProcess process, UidRange uid_range)
     : id_(std::move(id)),
       state_dir_(std::move(state_dir)),
-      process_(std::move(process)) {}
+      state_root_(std::move(state_root)),
+      process_(std::move(process)),
+      uid_range_(uid_range) {}
 
 Sandbox::~Sandbox() { (void)Destroy(); }
 
 std::string Sandbox::control_socket_path() const {
   return absl::StrCat(state_dir_, "/", kControlSocketName);
+}
+
+std::string Sandbox::stdio_socket_path() const {
+  return absl::StrCat(state_dir_, "/", kStdioSocketName);
 }
 
 std::string Sandbox::log_path() const {
@@ -171,6 +245,10 @@ absl::Status Sandbox::Destroy() {
     if (!exit.ok()) return exit.status();
   }
   RETURN_IF_ERROR(RemoveStateDir(state_dir_));
+  if (uid_range_.host_base != 0) {
+    RETURN_IF_ERROR(UidRangeAllocator(absl::StrCat(state_root_, "/", kRangesDir))
+                        .Release(uid_range_));
+  }
   destroyed_ = true;
   return absl::OkStatus();
 }

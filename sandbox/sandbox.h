@@ -18,7 +18,12 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include <optional>
+
+#include "proto/boot.pb.h"
 #include "sandbox/child_process.h"
+#include "sandbox/uid_range.h"
+#include "sandbox/userns_cache.h"
 
 namespace runsc::sandbox {
 
@@ -33,6 +38,11 @@ struct SandboxOptions {
   std::string root_tmpfs_size;
   // How long the sandbox may take to report ready.
   absl::Duration boot_timeout = absl::Seconds(10);
+  // The container to set up (validated by specutils). Without one the
+  // sandbox has no launcher and runs no workloads.
+  std::optional<runsc::boot::v1::ContainerConfig> container;
+  // Where idmap namespaces are cached (not owned); nullptr: a process-wide one.
+  UsernsCache* userns_cache = nullptr;
 };
 
 class Sandbox final {
@@ -49,7 +59,10 @@ class Sandbox final {
   pid_t pid() const { return process_.pid(); }
   const std::string& state_dir() const { return state_dir_; }
   std::string control_socket_path() const;
+  std::string stdio_socket_path() const;
   std::string log_path() const;
+  // The workloads' private host uid/gid range (base 0: no container).
+  const UidRange& uid_range() const { return uid_range_; }
 
   absl::Status Signal(int sig) { return process_.Signal(sig); }
   // Waits for the sandbox process to exit (it does after Control.Shutdown).
@@ -58,11 +71,14 @@ class Sandbox final {
   absl::Status Destroy();
 
  private:
-  Sandbox(std::string id, std::string state_dir, ChildProcess process);
+  Sandbox(std::string id, std::string state_dir, std::string state_root,
+          ChildProcess process, UidRange uid_range);
 
   std::string id_;
   std::string state_dir_;
+  std::string state_root_;
   ChildProcess process_;
+  UidRange uid_range_;
   bool destroyed_ = false;
 };
 

@@ -43,7 +43,9 @@ struct ChildPlan {
   int sync_fd;         // the child's end
   int parent_sync_fd;  // the parent's end: closed first, so EOF means the
                        // parent is gone
-  int fds[util::kBootFdCount];  // source of each boot fd 0..5
+  int count;                          // fds to install
+  int targets[util::kMaxBootFds];     // fd number in the sandbox process
+  int sources[util::kMaxBootFds];     // fd number here
   char* const* argv;
   char* const* envp;
 };
@@ -84,19 +86,22 @@ struct ChildPlan {
   }
   // Move every source above the target range first, so that installing one
   // target never clobbers a source that is still needed.
-  int high[util::kBootFdCount];
-  for (int i = 0; i < util::kBootFdCount; ++i) {
-    high[i] = fcntl(plan.fds[i], F_DUPFD_CLOEXEC, util::kBootFdCount);
+  int high[util::kMaxBootFds];
+  for (int i = 0; i < plan.count; ++i) {
+    high[i] = fcntl(plan.sources[i], F_DUPFD_CLOEXEC, util::kMaxBootFds);
     if (high[i] < 0) ChildFail(plan.sync_fd, errno, "dup boot fd");
   }
-  exe = fcntl(exe, F_DUPFD_CLOEXEC, util::kBootFdCount);
+  exe = fcntl(exe, F_DUPFD_CLOEXEC, util::kMaxBootFds);
   if (exe < 0) ChildFail(plan.sync_fd, errno, "dup runsc executable fd");
-  for (int i = 0; i < util::kBootFdCount; ++i) {
-    if (dup3(high[i], i, 0) < 0) ChildFail(plan.sync_fd, errno, "dup3 boot fd");
+  // Every fd but 0-2 closes at exec, whatever the parent had; the targets
+  // installed next are the exceptions (dup3 without O_CLOEXEC).
+  if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    ChildFail(plan.sync_fd, errno, "close_range");
   }
-  // Everything above the boot fds closes at exec, whatever the parent had.
-  if (syscall(SYS_close_range, util::kBootFdCount, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-    ChildFail(util::kSyncFd, errno, "close_range");
+  for (int i = 0; i < plan.count; ++i) {
+    if (dup3(high[i], plan.targets[i], 0) < 0) {
+      ChildFail(plan.sync_fd, errno, "dup3 boot fd");
+    }
   }
   sigset_t none;
   sigemptyset(&none);
@@ -164,13 +169,33 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   char arg0[] = "runsc", arg1[] = "boot", arg2[] = "--setup-root";
   char* const argv[] = {arg0, arg1, arg2, nullptr};
   char* const envp[] = {nullptr};
-  ChildPlan plan = {exe_path,
-                    child_sync.get(),
-                    parent_sync.get(),
-                    {null_fd.get(), request.log_fd, request.log_fd,
-                     request.control_fd, config.get(), child_sync.get()},
-                    argv,
-                    envp};
+  if (request.stdio_fd < 0) return absl::InvalidArgumentError("stdio_fd is required");
+  if (util::kFirstMountFd + request.mount_fds.size() > util::kMaxBootFds) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "too many mounts to pass: ", request.mount_fds.size(), " (at most ",
+        util::kMaxBootFds - util::kFirstMountFd, ")"));
+  }
+  ChildPlan plan = {};
+  plan.exe_path = exe_path;
+  plan.sync_fd = child_sync.get();
+  plan.parent_sync_fd = parent_sync.get();
+  plan.argv = argv;
+  plan.envp = envp;
+  auto install = [&plan](int target, int source) {
+    plan.targets[plan.count] = target;
+    plan.sources[plan.count] = source;
+    ++plan.count;
+  };
+  install(util::kStdinFd, null_fd.get());
+  install(util::kStdoutFd, request.log_fd);
+  install(util::kLogFd, request.log_fd);
+  install(util::kControlFd, request.control_fd);
+  install(util::kConfigFd, config.get());
+  install(util::kSyncFd, child_sync.get());
+  install(util::kStdioFd, request.stdio_fd);
+  for (size_t i = 0; i < request.mount_fds.size(); ++i) {
+    install(util::kFirstMountFd + static_cast<int>(i), request.mount_fds[i]);
+  }
 
   int pidfd = -1;
   struct clone_args args = {};

@@ -30,6 +30,10 @@ struct SpawnRequest {
   int control_fd = -1;
   // The log, installed as fds 1 and 2 (not owned).
   int log_fd = -1;
+  // The listening stdio socket, installed as fd 6 (not owned).
+  int stdio_fd = -1;
+  // Detached mount trees, installed as fds 8, 9, ... in order (not owned).
+  std::vector<int> mount_fds;
   // A serialized runsc.boot.v1.BootConfig, passed as a sealed memfd (fd 4).
   std::string boot_config;
   std::vector<specutils::IdMapping> uid_map;

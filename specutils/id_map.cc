@@ -6,11 +6,29 @@
 
 namespace runsc::specutils {
 
-std::vector<IdMapping> SandboxUidMap() {
-  return {{0, kSandboxRootHostUid, 1}, {kNobodyId, kNobodyId, 1}};
+std::vector<IdMapping> SandboxUidMap(uint32_t workload_host_base) {
+  std::vector<IdMapping> map = {{0, kSandboxRootHostUid, 1}, {kNobodyId, kNobodyId, 1}};
+  if (workload_host_base != 0) {
+    map.push_back({kWorkloadSandboxBase, workload_host_base, kWorkloadIdCount});
+  }
+  return map;
 }
 
-std::vector<IdMapping> SandboxGidMap() { return {{kNobodyId, kNobodyId, 1}}; }
+std::vector<IdMapping> SandboxGidMap(uint32_t workload_host_base) {
+  std::vector<IdMapping> map = {{kNobodyId, kNobodyId, 1}};
+  if (workload_host_base != 0) {
+    map.push_back({kWorkloadSandboxBase, workload_host_base, kWorkloadIdCount});
+  }
+  return map;
+}
+
+std::vector<IdMapping> WorkloadNestedMap() {
+  return {{0, kWorkloadSandboxBase, kWorkloadIdCount}};
+}
+
+std::vector<IdMapping> WorkloadHostMap(uint32_t workload_host_base) {
+  return {{0, workload_host_base, kWorkloadIdCount}};
+}
 
 namespace {
 bool Overlaps(uint64_t a, uint64_t a_len, uint64_t b, uint64_t b_len) {

@@ -12,6 +12,17 @@ TEST(IdMapTest, SandboxMapsAreTheRootToNobodyTrick) {
   EXPECT_TRUE(ValidateIdMap(SandboxGidMap()).ok());
 }
 
+TEST(IdMapTest, WorkloadRangeExtendsTheSandboxMaps) {
+  const uint32_t base = 1u << 30;
+  EXPECT_EQ(FormatIdMap(SandboxUidMap(base)),
+            "0 65533 1\n65534 65534 1\n100000 1073741824 65536\n");
+  EXPECT_EQ(FormatIdMap(SandboxGidMap(base)),
+            "65534 65534 1\n100000 1073741824 65536\n");
+  EXPECT_TRUE(ValidateIdMap(SandboxUidMap(base)).ok());
+  EXPECT_EQ(FormatIdMap(WorkloadNestedMap()), "0 100000 65536\n");
+  EXPECT_EQ(FormatIdMap(WorkloadHostMap(base)), "0 1073741824 65536\n");
+}
+
 TEST(IdMapTest, RejectsEmptyZeroSizeAndOverlaps) {
   EXPECT_FALSE(ValidateIdMap({}).ok());
   EXPECT_FALSE(ValidateIdMap({{0, 1000, 0}}).ok());

@@ -8,10 +8,16 @@
 //   3  the control socket: a listening unix socket, the Control service
 //   4  the config fd: a sealed memfd holding a runsc.boot.v1.BootConfig
 //   5  the sync fd: a SOCK_SEQPACKET socket; see runsc/util/sync_message.h
+//   6  the stdio socket: a listening unix socket that receives processes'
+//      stdio fds (runsc/util/stdio_socket.h)
+//   7  (not from the spawner) the supervisor's end of the launcher socket,
+//      made by stage 1; see proto/launcher.proto
+//   8+ detached mount trees of the container (rootfs, bind sources), named
+//      by BootConfig.container; only stage 1 and the launcher hold them
 //
 // The config fd and the sync fd are closed once the control server is ready,
-// so a serving sandbox holds only 0-3 plus gRPC's own epoll/eventfd fds and
-// its accepted control connections.
+// so a serving sandbox holds only 0-3, 6, 7 plus gRPC's own epoll/eventfd fds
+// and its accepted connections.
 #ifndef RUNSC_UTIL_BOOT_FDS_H_
 #define RUNSC_UTIL_BOOT_FDS_H_
 
@@ -23,8 +29,13 @@ inline constexpr int kLogFd = 2;
 inline constexpr int kControlFd = 3;
 inline constexpr int kConfigFd = 4;
 inline constexpr int kSyncFd = 5;
-// The number of fds a sandbox process starts with (0 .. kBootFdCount-1).
-inline constexpr int kBootFdCount = 6;
+inline constexpr int kStdioFd = 6;
+inline constexpr int kLauncherFd = 7;
+inline constexpr int kFirstMountFd = 8;
+// The number of fixed fds the spawner installs (0 .. kBootFdCount-1).
+inline constexpr int kBootFdCount = 7;
+// At most this many fds reach a sandbox process.
+inline constexpr int kMaxBootFds = 64;
 
 }  // namespace runsc::util
 

@@ -27,6 +27,12 @@ absl::Status ErrnoError(int err, absl::string_view what) {
   return status;
 }
 
+absl::Status StatusWithErrno(int err, absl::string_view message) {
+  absl::Status status(absl::ErrnoToStatus(err, "").code(), message);
+  status.SetPayload(kErrnoPayload, absl::Cord(absl::StrCat(err)));
+  return status;
+}
+
 int ErrnoOf(const absl::Status& status) {
   absl::optional<absl::Cord> payload = status.GetPayload(kErrnoPayload);
   int err = 0;

@@ -17,6 +17,11 @@ std::string ErrnoName(int err);
 // is "<what>: <ENAME> (<strerror>)".
 absl::Status ErrnoError(int err, absl::string_view what);
 
+// Like ErrnoError for a message that already describes the failure (one
+// that crossed a process boundary): the code and recorded errno follow
+// `err`, the message is kept as is.
+absl::Status StatusWithErrno(int err, absl::string_view message);
+
 // The errno that ErrnoError recorded in a status (as a payload), or 0.
 int ErrnoOf(const absl::Status& status);
 

@@ -44,6 +44,24 @@ const char* StageName(SetupStage stage) {
       return "seccomp";
     case SetupStage::kServe:
       return "serve";
+    case SetupStage::kLauncher:
+      return "launcher";
+    case SetupStage::kWorkloadStdio:
+      return "stdio";
+    case SetupStage::kWorkloadUserns:
+      return "user-namespace";
+    case SetupStage::kWorkloadLimits:
+      return "limits";
+    case SetupStage::kWorkloadCwd:
+      return "cwd";
+    case SetupStage::kWorkloadUser:
+      return "user";
+    case SetupStage::kWorkloadCapabilities:
+      return "capabilities";
+    case SetupStage::kWorkloadSeccomp:
+      return "seccomp";
+    case SetupStage::kWorkloadExec:
+      return "exec";
   }
   return "unknown";
 }
@@ -96,7 +114,7 @@ absl::StatusOr<SyncMessage> ReadSyncMessage(int fd, absl::Duration timeout) {
           "no message from the sandbox within ", absl::FormatDuration(timeout)));
     }
     SyncMessage message;
-    ssize_t n = recv(fd, &message, sizeof(message), MSG_CMSG_CLOEXEC);
+    ssize_t n = read(fd, &message, sizeof(message));
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
       return ErrnoError(errno, "read sync socket");

@@ -51,6 +51,16 @@ enum class SetupStage : int32_t {
   kReexec = 12,           // exec of /runsc
   kSeccomp = 13,          // installing the control server's seccomp filter
   kServe = 14,            // starting the Control server
+  kLauncher = 15,         // building the container (launcher)
+  // A workload process, between the launcher's fork and its execve.
+  kWorkloadStdio = 20,
+  kWorkloadUserns = 21,
+  kWorkloadLimits = 22,   // rlimits, oom_score_adj, umask
+  kWorkloadCwd = 23,
+  kWorkloadUser = 24,     // groups, gid, uid
+  kWorkloadCapabilities = 25,
+  kWorkloadSeccomp = 26,
+  kWorkloadExec = 27,
 };
 
 // The stage's name as it appears in errors: "root-tmpfs".

@@ -2,13 +2,14 @@
 
 load("//tools/bazel:defs.bzl", "runsc_cc_library")
 
-def cc_grpc_library(name, src, deps = [], grpc = True, **kwargs):
+def cc_grpc_library(name, src, deps = [], imports = [], grpc = True, **kwargs):
     """Generates and compiles the C++ messages (and services) of one .proto.
 
     Args:
       name: the cc_library's name.
       src: the .proto file, in this package.
       deps: cc_grpc_library targets of the protos it imports.
+      imports: the .proto files it imports (protoc reads them).
       grpc: also generate the gRPC service stubs.
       **kwargs: passed to the cc_library.
     """
@@ -20,7 +21,7 @@ def cc_grpc_library(name, src, deps = [], grpc = True, **kwargs):
         cmd += " --grpc_out=$(GENDIR) --plugin=protoc-gen-grpc=/usr/bin/grpc_cpp_plugin"
     native.genrule(
         name = name + "_gen",
-        srcs = [src],
+        srcs = [src] + imports,
         outs = outs,
         cmd = cmd,
     )

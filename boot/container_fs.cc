@@ -1,0 +1,213 @@
+#include "boot/container_fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "boot/safe_path.h"
+#include "runsc/util/errno_status.h"
+#include "runsc/util/log.h"
+#include "runsc/util/status_macros.h"
+#include "specutils/id_map.h"
+
+namespace runsc::boot {
+
+using runsc::boot::v1::MountConfig;
+using util::Annotate;
+using util::ErrnoError;
+using util::UniqueFd;
+
+namespace {
+
+constexpr const char* kDevices[] = {"null", "zero", "full", "random", "urandom", "tty"};
+
+absl::Status MountAt(const char* source, int target_fd, const std::string& type,
+                     unsigned long flags, const std::string& data,
+                     const std::string& what) {
+  std::string target = FdPath(target_fd);
+  if (mount(source, target.c_str(), type.empty() ? nullptr : type.c_str(), flags,
+            data.empty() ? nullptr : data.c_str()) != 0) {
+    return ErrnoError(errno, absl::StrCat("mount ", type.empty() ? "bind" : type,
+                                          " on '", what, "'",
+                                          data.empty() ? "" : " (" + data + ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetAttr(int root_fd, const std::string& path, uint64_t set, bool recursive) {
+  ASSIGN_OR_RETURN(UniqueFd fd, OpenInRoot(root_fd, path, O_PATH));
+  struct mount_attr attr = {};
+  attr.attr_set = set;
+  if (syscall(SYS_mount_setattr, fd.get(), "",
+              AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) != 0) {
+    return ErrnoError(errno, absl::StrCat("mount_setattr on '", path, "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MountOne(int root_fd, const MountConfig& m, int bind_fd) {
+  const std::string& dest = m.destination();
+  if (m.type() == "bind") {
+    struct stat st;
+    if (fstat(bind_fd, &st) != 0) return ErrnoError(errno, "fstat bind source tree");
+    absl::StatusOr<UniqueFd> target =
+        S_ISDIR(st.st_mode) ? MkdirAllInRoot(root_fd, dest) : TouchInRoot(root_fd, dest);
+    if (!target.ok()) return target.status();
+    if (syscall(SYS_move_mount, bind_fd, "", target->get(), "",
+                MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+      return ErrnoError(errno, absl::StrCat("attach bind mount on '", dest, "'"));
+    }
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(UniqueFd target, MkdirAllInRoot(root_fd, dest));
+  unsigned long flags = m.flags();
+  std::string type = m.type();
+  if (type == "proc") flags |= MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  if (type == "sysfs") flags |= MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  if (type == "cgroup" || type == "cgroup2") {
+    // v1 hierarchies cannot be mounted in a user namespace; the sandbox's
+    // cgroup namespace makes a cgroup2 mount show only its own subtree.
+    absl::Status status = MountAt("cgroup2", target.get(), "cgroup2",
+                                  flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, "", dest);
+    if (!status.ok()) {
+      util::Log(util::LogLevel::kWarning, "launcher",
+                absl::StrCat("skipping cgroup mount: ", status.message()));
+    }
+    return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(MountAt(type.c_str(), target.get(), type, flags,
+                          TranslateMountData(type, m.data()), dest));
+  if (type == "tmpfs" && dest == "/dev") {
+    // A minimal /dev: the host's device nodes (mknod is not possible in a
+    // user namespace), and the usual links.
+    for (const char* dev : kDevices) {
+      std::string path = absl::StrCat("/dev/", dev);
+      ASSIGN_OR_RETURN(UniqueFd node, TouchInRoot(root_fd, path));
+      RETURN_IF_ERROR(MountAt(path.c_str(), node.get(), "", MS_BIND, "", path));
+    }
+    ASSIGN_OR_RETURN(UniqueFd dev, OpenInRoot(root_fd, "/dev", O_PATH | O_DIRECTORY));
+    const std::pair<const char*, const char*> links[] = {
+        {"/proc/self/fd", "fd"},     {"/proc/self/fd/0", "stdin"},
+        {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+        {"pts/ptmx", "ptmx"},
+    };
+    for (const auto& [to, name] : links) {
+      if (symlinkat(to, dev.get(), name) != 0 && errno != EEXIST) {
+        return ErrnoError(errno, absl::StrCat("symlink '/dev/", name, "'"));
+      }
+    }
+  }
+  if (m.propagation() != 0) {
+    ASSIGN_OR_RETURN(UniqueFd mounted, OpenInRoot(root_fd, dest, O_PATH));
+    RETURN_IF_ERROR(MountAt(nullptr, mounted.get(), "", m.propagation(), "", dest));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MaskPath(int root_fd, const std::string& path) {
+  absl::StatusOr<UniqueFd> fd = OpenInRoot(root_fd, path, O_PATH);
+  if (!fd.ok()) {
+    if (absl::IsNotFound(fd.status())) return absl::OkStatus();
+    return fd.status();
+  }
+  struct stat st;
+  if (fstat(fd->get(), &st) != 0) return ErrnoError(errno, absl::StrCat("fstat '", path, "'"));
+  if (S_ISDIR(st.st_mode)) {
+    return MountAt("tmpfs", fd->get(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                   "size=0", path);
+  }
+  return MountAt("/dev/null", fd->get(), "", MS_BIND, "", path);
+}
+
+absl::Status ReadonlyPath(int root_fd, const std::string& path) {
+  absl::StatusOr<UniqueFd> fd = OpenInRoot(root_fd, path, O_PATH);
+  if (!fd.ok()) {
+    if (absl::IsNotFound(fd.status())) return absl::OkStatus();
+    return fd.status();
+  }
+  RETURN_IF_ERROR(MountAt(FdPath(fd->get()).c_str(), fd->get(), "", MS_BIND | MS_REC, "", path));
+  return SetAttr(root_fd, path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true);
+}
+
+}  // namespace
+
+std::string TranslateMountData(const std::string& type, const std::string& data) {
+  std::vector<std::string> out;
+  bool has_uid = false, has_gid = false;
+  for (absl::string_view opt : absl::StrSplit(data, ',', absl::SkipEmpty())) {
+    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(opt, '=');
+    uint32_t id;
+    if ((kv.first == "uid" || kv.first == "gid") && absl::SimpleAtoi(kv.second, &id) &&
+        id < specutils::kWorkloadIdCount) {
+      out.push_back(absl::StrCat(kv.first, "=", specutils::kWorkloadSandboxBase + id));
+      (kv.first == "uid" ? has_uid : has_gid) = true;
+    } else {
+      out.emplace_back(opt);
+    }
+  }
+  if (type == "tmpfs") {
+    if (!has_uid) out.push_back(absl::StrCat("uid=", specutils::kWorkloadSandboxBase));
+    if (!has_gid) out.push_back(absl::StrCat("gid=", specutils::kWorkloadSandboxBase));
+  }
+  return absl::StrJoin(out, ",");
+}
+
+absl::Status PrepareProc() {
+  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+    return ErrnoError(errno, "mount the container's procfs on '/proc'");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BuildContainerRoot(const runsc::boot::v1::ContainerBoot& boot,
+                                const std::string& default_hostname) {
+  const auto& config = boot.config();
+  const int root_fd = boot.rootfs_fd();
+  const std::string hostname =
+      config.hostname().empty() ? default_hostname : config.hostname();
+  if (sethostname(hostname.data(), hostname.size()) != 0) {
+    return ErrnoError(errno, absl::StrCat("sethostname '", hostname, "'"));
+  }
+  if (syscall(SYS_move_mount, root_fd, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+    return ErrnoError(errno, "attach the container root over '/'");
+  }
+  for (int i = 0; i < config.mounts_size(); ++i) {
+    int bind_fd = i < boot.bind_fds_size() ? boot.bind_fds(i) : -1;
+    absl::Status status = MountOne(root_fd, config.mounts(i), bind_fd);
+    if (!status.ok()) return Annotate(status, absl::StrCat("mounts[", i, "]"));
+  }
+  for (const std::string& path : config.masked_paths()) {
+    RETURN_IF_ERROR(Annotate(MaskPath(root_fd, path), "linux.maskedPaths"));
+  }
+  for (const std::string& path : config.readonly_paths()) {
+    RETURN_IF_ERROR(Annotate(ReadonlyPath(root_fd, path), "linux.readonlyPaths"));
+  }
+  if (config.readonly_root()) {
+    // Only the root mount: /dev, /tmp and the other mounts keep their own.
+    struct mount_attr attr = {};
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    if (syscall(SYS_mount_setattr, root_fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) != 0) {
+      return ErrnoError(errno, "make the container root read-only (root.readonly)");
+    }
+  }
+  if (fchdir(root_fd) != 0) return ErrnoError(errno, "fchdir container root");
+  if (syscall(SYS_pivot_root, ".", ".") != 0) {
+    return ErrnoError(errno, "pivot_root into the container root");
+  }
+  if (umount2(".", MNT_DETACH) != 0) return ErrnoError(errno, "detach the old root");
+  if (chdir("/") != 0) return ErrnoError(errno, "chdir '/'");
+  return absl::OkStatus();
+}
+
+}  // namespace runsc::boot

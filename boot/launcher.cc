@@ -1,0 +1,285 @@
+#include "boot/launcher.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "boot/container_fs.h"
+#include "boot/nested_userns.h"
+#include "boot/workload.h"
+#include "proto/launcher.pb.h"
+#include "runsc/util/boot_fds.h"
+#include "runsc/util/errno_status.h"
+#include "runsc/util/log.h"
+#include "runsc/util/packet.h"
+#include "runsc/util/sync_message.h"
+
+namespace runsc::boot {
+
+using runsc::launcher::v1::LauncherEvent;
+using runsc::launcher::v1::LauncherRequest;
+using util::ErrnoError;
+using util::UniqueFd;
+
+namespace {
+
+constexpr char kComponent[] = "launcher";
+
+struct Tracked {
+  std::vector<std::string> args;
+  bool main = false;
+};
+
+class Launcher {
+ public:
+  Launcher(int sock, UniqueFd userns) : sock_(sock), userns_(std::move(userns)) {}
+
+  [[noreturn]] void Run();
+
+ private:
+  void Send(const LauncherEvent& event) {
+    absl::Status status = util::SendPacket(sock_, event);
+    if (!status.ok()) {
+      util::Log(util::LogLevel::kError, kComponent,
+                absl::StrCat("supervisor gone: ", status.message()));
+      Exit();
+    }
+  }
+  void HandleRequest(const LauncherRequest& request, std::vector<UniqueFd> fds);
+  LauncherEvent Start(const runsc::launcher::v1::StartProcess& start,
+                      std::vector<UniqueFd> fds);
+  void Reap();
+  [[noreturn]] void Exit();
+
+  const int sock_;
+  UniqueFd userns_;
+  std::map<pid_t, Tracked> running_;
+  bool main_started_ = false;
+};
+
+LauncherEvent Failure(absl::string_view stage, const absl::Status& status) {
+  LauncherEvent event;
+  auto* failed = event.mutable_failed();
+  failed->set_stage(std::string(stage));
+  failed->set_err(util::ErrnoOf(status));
+  failed->set_message(std::string(status.message()));
+  return event;
+}
+
+LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
+                              std::vector<UniqueFd> fds) {
+  if (fds.size() != 3) {
+    return Failure("stdio", absl::InvalidArgumentError(
+                                absl::StrCat("expected 3 stdio fds, got ", fds.size())));
+  }
+  if (start.main() && main_started_) {
+    return Failure("start", absl::FailedPreconditionError("the main process already started"));
+  }
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return Failure("start", ErrnoError(errno, "pipe2"));
+  UniqueFd err_r(pipe_fds[0]), err_w(pipe_fds[1]);
+  pid_t pid = fork();
+  if (pid < 0) return Failure("start", ErrnoError(errno, "fork workload"));
+  if (pid == 0) {
+    const int stdio[3] = {fds[0].get(), fds[1].get(), fds[2].get()};
+    ExecWorkload(start.process(), userns_.get(), stdio, err_w.get());
+  }
+  err_w.reset();
+  // EOF without a record means execve succeeded (the pipe was O_CLOEXEC).
+  absl::StatusOr<util::SyncMessage> record =
+      util::ReadSyncMessage(err_r.get(), absl::Seconds(30));
+  if (record.ok()) {
+    waitpid(pid, nullptr, 0);
+    LauncherEvent event;
+    auto* failed = event.mutable_failed();
+    failed->set_stage(util::StageName(record->stage));
+    failed->set_err(record->err);
+    failed->set_message(record->text);
+    return event;
+  }
+  if (record.status().code() != absl::StatusCode::kUnavailable) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    return Failure("start", record.status());
+  }
+  Tracked tracked;
+  tracked.args.assign(start.process().args().begin(), start.process().args().end());
+  tracked.main = start.main();
+  running_[pid] = tracked;
+  if (start.main()) main_started_ = true;
+  LauncherEvent event;
+  event.mutable_started()->set_pid(pid);
+  return event;
+}
+
+void Launcher::HandleRequest(const LauncherRequest& request, std::vector<UniqueFd> fds) {
+  LauncherEvent reply;
+  switch (request.kind_case()) {
+    case LauncherRequest::kStart:
+      reply = Start(request.start(), std::move(fds));
+      break;
+    case LauncherRequest::kSignal: {
+      const auto& s = request.signal();
+      // From pid 1, kill(-1) reaches every process of the namespace but us.
+      pid_t target = s.all() ? -1 : s.pid();
+      if (!s.all() && (s.pid() <= 1)) {
+        reply = Failure("signal", absl::InvalidArgumentError(
+                                      absl::StrCat("pid: ", s.pid(), " is not a workload")));
+      } else if (kill(target, s.signal()) != 0 && !(s.all() && errno == ESRCH)) {
+        reply = Failure("signal", ErrnoError(errno, absl::StrCat("kill(", target, ", ",
+                                                                 s.signal(), ")")));
+      } else {
+        reply.mutable_signaled();
+      }
+      break;
+    }
+    case LauncherRequest::kList: {
+      auto* list = reply.mutable_list();
+      // Every process of the container, from its procfs when it has one.
+      DIR* proc = opendir("/proc");
+      std::vector<pid_t> pids;
+      if (proc != nullptr) {
+        while (struct dirent* e = readdir(proc)) {
+          pid_t pid;
+          if (absl::SimpleAtoi(e->d_name, &pid) && pid > 1) pids.push_back(pid);
+        }
+        closedir(proc);
+      } else {
+        for (const auto& [pid, t] : running_) pids.push_back(pid);
+      }
+      for (pid_t pid : pids) {
+        auto* p = list->add_processes();
+        p->set_pid(pid);
+        auto it = running_.find(pid);
+        if (it != running_.end()) {
+          p->set_main(it->second.main);
+          for (const auto& a : it->second.args) p->add_args(a);
+        } else {
+          std::ifstream in(absl::StrCat("/proc/", pid, "/cmdline"));
+          std::stringstream text;
+          text << in.rdbuf();
+          for (absl::string_view a : absl::StrSplit(text.str(), '\0', absl::SkipEmpty())) {
+            p->add_args(std::string(a));
+          }
+        }
+      }
+      break;
+    }
+    default:
+      reply = Failure("request", absl::InvalidArgumentError("unknown launcher request"));
+  }
+  reply.set_request_id(request.id());
+  Send(reply);
+}
+
+void Launcher::Reap() {
+  for (;;) {
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    auto it = running_.find(pid);
+    if (it == running_.end()) continue;  // an orphan we inherited
+    LauncherEvent event;
+    auto* exited = event.mutable_exited();
+    exited->set_pid(pid);
+    exited->set_main(it->second.main);
+    if (WIFSIGNALED(status)) {
+      exited->set_signaled(true);
+      exited->set_signal(WTERMSIG(status));
+    } else {
+      exited->set_code(WEXITSTATUS(status));
+    }
+    const bool main = it->second.main;
+    running_.erase(it);
+    Send(event);
+    // The container stops with its main process: end everything else.
+    if (main) kill(-1, SIGKILL);
+  }
+}
+
+void Launcher::Exit() {
+  kill(-1, SIGKILL);
+  while (waitpid(-1, nullptr, 0) > 0) {
+  }
+  _exit(0);
+}
+
+void Launcher::Run() {
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, nullptr);
+  UniqueFd sigfd(signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!sigfd) {
+    Send(Failure("launcher", ErrnoError(errno, "signalfd(SIGCHLD)")));
+    Exit();
+  }
+  for (;;) {
+    struct pollfd fds[2] = {{sock_, POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      Exit();
+    }
+    if (fds[1].revents & POLLIN) {
+      struct signalfd_siginfo info;
+      while (read(sigfd.get(), &info, sizeof(info)) > 0) {
+      }
+      Reap();
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      LauncherRequest request;
+      std::vector<UniqueFd> received;
+      absl::Status status = util::RecvPacket(sock_, &request, &received);
+      if (absl::IsUnavailable(status)) Exit();  // the supervisor is gone
+      if (!status.ok()) {
+        Send(Failure("request", status));
+        continue;
+      }
+      HandleRequest(request, std::move(received));
+    }
+  }
+}
+
+}  // namespace
+
+void LauncherMain(const runsc::boot::v1::BootConfig& config, int sock) {
+  auto fail = [sock](absl::string_view stage, const absl::Status& status) {
+    (void)util::SendPacket(sock, Failure(stage, status));
+    _exit(1);
+  };
+  // Only the supervisor's fds are in the way here: the control and stdio
+  // listeners, the config and the sync socket.
+  for (int fd : {util::kControlFd, util::kConfigFd, util::kSyncFd, util::kStdioFd}) close(fd);
+  absl::Status status = PrepareProc();
+  if (!status.ok()) fail("proc", status);
+  absl::StatusOr<UniqueFd> userns = CreateNestedUserns("/proc");
+  if (!userns.ok()) fail("user-namespace", userns.status());
+  status = BuildContainerRoot(config.container(), config.sandbox_id());
+  if (!status.ok()) fail("mounts", status);
+  // The mount trees are attached now; their fds have no further use.
+  close(config.container().rootfs_fd());
+  for (int fd : config.container().bind_fds()) {
+    if (fd >= 0) close(fd);
+  }
+  LauncherEvent ready;
+  ready.mutable_ready();
+  if (!util::SendPacket(sock, ready).ok()) _exit(1);
+  Launcher(sock, std::move(*userns)).Run();
+}
+
+}  // namespace runsc::boot

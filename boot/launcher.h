@@ -1,0 +1,28 @@
+// The launcher: the small privileged process that creates workloads. Stage 1
+// of `runsc boot` forks it, before the sandbox drops privileges, into new
+// PID, mount, UTS and IPC namespaces: it is pid 1 of the container's PID
+// namespace (so it reaps every orphan, and its death kills every workload)
+// and uid 0 of the sandbox's user namespace (never of the host's). It builds
+// the container's filesystem (boot/container_fs.h), pivots into it, and then
+// serves the supervisor's requests (proto/launcher.proto): start a process,
+// signal, list; it reports every exit. When the main process exits, it kills
+// and reaps the rest.
+//
+// Workloads cannot reach it: they run in a nested user namespace with other
+// host uids, so ptrace, signals and /proc/1/mem are refused, and as pid 1 it
+// ignores signals from inside its namespace that it has no handler for.
+//
+// Single-threaded; everything runs on one poll loop.
+#ifndef RUNSC_BOOT_LAUNCHER_H_
+#define RUNSC_BOOT_LAUNCHER_H_
+
+#include "proto/boot.pb.h"
+
+namespace runsc::boot {
+
+// Never returns. `sock` is the launcher's end of the launcher socket.
+[[noreturn]] void LauncherMain(const runsc::boot::v1::BootConfig& config, int sock);
+
+}  // namespace runsc::boot
+
+#endif  // RUNSC_BOOT_LAUNCHER_H_

@@ -1,0 +1,142 @@
+#include "boot/launcher_client.h"
+
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "runsc/util/errno_status.h"
+#include "runsc/util/log.h"
+#include "runsc/util/packet.h"
+
+namespace runsc::boot {
+
+using runsc::launcher::v1::Exited;
+using runsc::launcher::v1::LauncherEvent;
+using runsc::launcher::v1::LauncherRequest;
+
+LauncherClient::LauncherClient(util::UniqueFd sock)
+    : sock_(std::move(sock)), reader_([this] { ReadLoop(); }) {}
+
+LauncherClient::~LauncherClient() {
+  shutdown(sock_.get(), SHUT_RDWR);
+  reader_.join();
+}
+
+void LauncherClient::ReadLoop() {
+  for (;;) {
+    LauncherEvent event;
+    absl::Status status = util::RecvPacket(sock_.get(), &event);
+    if (!status.ok()) {
+      if (!absl::IsUnavailable(status)) {
+        util::Log(util::LogLevel::kError, "supervisor",
+                  absl::StrCat("launcher socket: ", status.message()));
+      }
+      // Reap the launcher (our child) if it has exited.
+      waitpid(-1, nullptr, WNOHANG);
+      absl::MutexLock lock(&mu_);
+      closed_ = true;
+      return;
+    }
+    std::vector<ExitCallback> callbacks;
+    Exited exited;
+    {
+      absl::MutexLock lock(&mu_);
+      if (event.has_exited()) {
+        const int pid = event.exited().pid();
+        exited = event.exited();
+        exited_[pid] = exited;
+        auto it = waiters_.find(pid);
+        if (it != waiters_.end()) {
+          callbacks = std::move(it->second);
+          waiters_.erase(it);
+        }
+      } else {
+        auto it = replies_.find(event.request_id());
+        if (it != replies_.end()) it->second = std::move(event);
+      }
+    }
+    for (const auto& callback : callbacks) callback(exited);
+  }
+}
+
+absl::StatusOr<LauncherEvent> LauncherClient::Call(LauncherRequest request,
+                                                   const std::vector<int>& fds,
+                                                   absl::Duration timeout) {
+  uint64_t id;
+  {
+    absl::MutexLock lock(&mu_);
+    if (closed_) return absl::UnavailableError("the container's launcher has exited");
+    id = next_id_++;
+    replies_[id] = std::nullopt;
+  }
+  request.set_id(id);
+  {
+    absl::MutexLock lock(&send_mu_);
+    absl::Status status = util::SendPacket(sock_.get(), request, fds);
+    if (!status.ok()) {
+      absl::MutexLock l(&mu_);
+      replies_.erase(id);
+      return util::Annotate(status, "send to launcher");
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  auto ready = [this, id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return closed_ || replies_[id].has_value();
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
+  std::optional<LauncherEvent> reply = std::move(replies_[id]);
+  replies_.erase(id);
+  if (!reply.has_value()) {
+    return closed_ ? absl::UnavailableError("the container's launcher has exited")
+                   : absl::DeadlineExceededError("the launcher did not answer in time");
+  }
+  if (reply->has_failed()) {
+    const auto& f = reply->failed();
+    std::string message = absl::StrCat("stage '", f.stage(), "'",
+                                       f.err() ? " (" + util::ErrnoName(f.err()) + ")" : "",
+                                       ": ", f.message());
+    if (f.err() != 0) return util::StatusWithErrno(f.err(), message);
+    return absl::FailedPreconditionError(message);
+  }
+  return *reply;
+}
+
+void LauncherClient::OnExit(int pid, ExitCallback callback) {
+  std::optional<Exited> done;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = exited_.find(pid);
+    if (it != exited_.end()) {
+      done = it->second;
+    } else {
+      waiters_[pid].push_back(std::move(callback));
+      return;
+    }
+  }
+  callback(*done);
+}
+
+void LauncherClient::NoteStarted(int pid, bool main) {
+  absl::MutexLock lock(&mu_);
+  started_[pid] = main;
+  if (main) main_pid_ = pid;
+}
+
+std::optional<int> LauncherClient::main_pid() const {
+  absl::MutexLock lock(&mu_);
+  return main_pid_;
+}
+
+bool LauncherClient::IsRunning(int pid) const {
+  absl::MutexLock lock(&mu_);
+  return started_.count(pid) != 0 && exited_.count(pid) == 0 && !closed_;
+}
+
+bool LauncherClient::Known(int pid) const {
+  absl::MutexLock lock(&mu_);
+  return started_.count(pid) != 0;
+}
+
+}  // namespace runsc::boot

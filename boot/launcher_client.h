@@ -1,0 +1,71 @@
+// LauncherClient: the supervisor's end of the launcher protocol
+// (proto/launcher.proto). Calls are serialised on the socket and matched to
+// replies by id; a reader thread also records every exit and runs the exit
+// callbacks registered for it.
+//
+// Thread safety: thread-safe.
+#ifndef RUNSC_BOOT_LAUNCHER_CLIENT_H_
+#define RUNSC_BOOT_LAUNCHER_CLIENT_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "proto/launcher.pb.h"
+#include "runsc/util/unique_fd.h"
+
+namespace runsc::boot {
+
+class LauncherClient final {
+ public:
+  using ExitCallback = std::function<void(const runsc::launcher::v1::Exited&)>;
+
+  // Takes the socket; starts the reader thread.
+  explicit LauncherClient(util::UniqueFd sock);
+  ~LauncherClient();
+  LauncherClient(const LauncherClient&) = delete;
+  LauncherClient& operator=(const LauncherClient&) = delete;
+
+  // Sends `request` (its id is assigned here) with `fds`, and waits for the
+  // reply. A reply of kind `failed` becomes an error status naming its stage.
+  absl::StatusOr<runsc::launcher::v1::LauncherEvent> Call(
+      runsc::launcher::v1::LauncherRequest request, const std::vector<int>& fds,
+      absl::Duration timeout = absl::Seconds(30));
+
+  // Runs `callback` once `pid` has exited: at once if it already has.
+  void OnExit(int pid, ExitCallback callback);
+
+  // The main process's pid once started, and whether it still runs.
+  std::optional<int> main_pid() const;
+  bool IsRunning(int pid) const;
+  // Every pid that has been started (running or exited).
+  bool Known(int pid) const;
+  void NoteStarted(int pid, bool main);
+
+ private:
+  void ReadLoop();
+
+  util::UniqueFd sock_;
+  absl::Mutex send_mu_;
+  mutable absl::Mutex mu_;
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  std::map<uint64_t, std::optional<runsc::launcher::v1::LauncherEvent>> replies_
+      ABSL_GUARDED_BY(mu_);
+  std::map<int, runsc::launcher::v1::Exited> exited_ ABSL_GUARDED_BY(mu_);
+  std::map<int, std::vector<ExitCallback>> waiters_ ABSL_GUARDED_BY(mu_);
+  std::map<int, bool> started_ ABSL_GUARDED_BY(mu_);  // pid -> main
+  std::optional<int> main_pid_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread reader_;
+};
+
+}  // namespace runsc::boot
+
+#endif  // RUNSC_BOOT_LAUNCHER_CLIENT_H_

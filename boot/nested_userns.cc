@@ -1,0 +1,70 @@
+#include "boot/nested_userns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "runsc/util/errno_status.h"
+#include "runsc/util/status_macros.h"
+#include "specutils/id_map.h"
+
+namespace runsc::boot {
+
+using util::ErrnoError;
+using util::UniqueFd;
+
+namespace {
+absl::Status WriteFile(const std::string& path, const std::string& text) {
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return ErrnoError(errno, absl::StrCat("open '", path, "'"));
+  if (write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    return ErrnoError(errno, absl::StrCat("write '", path, "' <- '", text, "'"));
+  }
+  return absl::OkStatus();
+}
+}  // namespace
+
+absl::StatusOr<UniqueFd> CreateNestedUserns(const char* proc_dir) {
+  int ready[2], release[2];
+  if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(release, O_CLOEXEC) != 0) {
+    return ErrnoError(errno, "pipe2 for the userns holder");
+  }
+  UniqueFd ready_r(ready[0]), ready_w(ready[1]), release_r(release[0]), release_w(release[1]);
+  pid_t pid = fork();
+  if (pid < 0) return ErrnoError(errno, "fork userns holder");
+  if (pid == 0) {
+    // Our copies of the parent's ends would keep the pipes open forever.
+    close(release_w.get());
+    close(ready_r.get());
+    char c = unshare(CLONE_NEWUSER) == 0 ? 'y' : 'n';
+    ssize_t ignored = write(ready_w.get(), &c, 1);
+    ignored = read(release_r.get(), &c, 1);  // until the parent is done
+    (void)ignored;
+    _exit(0);
+  }
+  absl::Cleanup reap = [pid, &release_w] {
+    release_w.reset();
+    waitpid(pid, nullptr, 0);
+  };
+  ready_w.reset();
+  char c = 0;
+  if (read(ready_r.get(), &c, 1) != 1 || c != 'y') {
+    return absl::InternalError("the userns holder could not unshare(CLONE_NEWUSER)");
+  }
+  const std::string map = specutils::FormatIdMap(specutils::WorkloadNestedMap());
+  const std::string base = absl::StrCat(proc_dir, "/", pid, "/");
+  RETURN_IF_ERROR(WriteFile(base + "uid_map", map));
+  RETURN_IF_ERROR(WriteFile(base + "gid_map", map));
+  UniqueFd ns(open((base + "ns/user").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ns) return ErrnoError(errno, absl::StrCat("open '", base, "ns/user'"));
+  return ns;
+}
+
+}  // namespace runsc::boot

@@ -1,0 +1,72 @@
+#include "boot/stdio_registry.h"
+
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/empty.pb.h"
+#include "google/protobuf/wrappers.pb.h"
+#include "runsc/util/log.h"
+#include "runsc/util/packet.h"
+
+namespace runsc::boot {
+
+std::string StdioRegistry::Add(StdioFds fds) {
+  char raw[16];
+  size_t got = 0;
+  while (got < sizeof(raw)) {
+    ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  std::string token = absl::BytesToHexString(absl::string_view(raw, sizeof(raw)));
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = absl::Now();
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    it = now - it->second.added > kTtl ? entries_.erase(it) : std::next(it);
+  }
+  while (entries_.size() >= kMaxHeld) {
+    auto oldest = entries_.begin();
+    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+      if (it->second.added < oldest->second.added) oldest = it;
+    }
+    entries_.erase(oldest);
+  }
+  entries_[token] = Entry{std::move(fds), now};
+  return token;
+}
+
+absl::StatusOr<StdioFds> StdioRegistry::Take(const std::string& token) {
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(token);
+  if (it == entries_.end() || absl::Now() - it->second.added > kTtl) {
+    if (it != entries_.end()) entries_.erase(it);
+    return absl::NotFoundError(
+        absl::StrCat("stdio_token: '", token, "' is unknown, used or expired"));
+  }
+  StdioFds fds = std::move(it->second.fds);
+  entries_.erase(it);
+  return fds;
+}
+
+void StdioRegistry::ServeConnection(util::UniqueFd conn) {
+  struct timeval timeout = {5, 0};
+  setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  google::protobuf::Empty empty;
+  std::vector<util::UniqueFd> fds;
+  absl::Status status = util::RecvPacket(conn.get(), &empty, &fds);
+  google::protobuf::StringValue reply;
+  if (status.ok() && fds.size() == 3) {
+    reply.set_value(Add({std::move(fds[0]), std::move(fds[1]), std::move(fds[2])}));
+  } else {
+    util::Log(util::LogLevel::kWarning, "stdio",
+              status.ok() ? absl::StrCat("refused ", fds.size(), " fds (want 3)")
+                          : std::string(status.message()));
+  }
+  (void)util::SendPacket(conn.get(), reply);
+}
+
+}  // namespace runsc::boot

@@ -1,0 +1,49 @@
+// StdioRegistry: stdio fds handed to the sandbox over its stdio socket
+// (runsc/util/stdio_socket.h), held until a Start or Exec names their token.
+// Tokens are random, single-use, and expire after a minute; at most 64 sets
+// are held (the oldest goes first).
+//
+// Thread safety: thread-safe.
+#ifndef RUNSC_BOOT_STDIO_REGISTRY_H_
+#define RUNSC_BOOT_STDIO_REGISTRY_H_
+
+#include <array>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "runsc/util/unique_fd.h"
+
+namespace runsc::boot {
+
+using StdioFds = std::array<util::UniqueFd, 3>;
+
+class StdioRegistry final {
+ public:
+  static constexpr size_t kMaxHeld = 64;
+  static constexpr absl::Duration kTtl = absl::Minutes(1);
+
+  std::string Add(StdioFds fds);
+  // NOT_FOUND naming the field when the token is unknown or expired.
+  absl::StatusOr<StdioFds> Take(const std::string& token);
+
+  // Serves one connection accepted on the stdio socket: receives three fds,
+  // answers with a token. Errors are logged; the connection is closed.
+  void ServeConnection(util::UniqueFd conn);
+
+ private:
+  struct Entry {
+    StdioFds fds;
+    absl::Time added;
+  };
+  absl::Mutex mu_;
+  std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace runsc::boot
+
+#endif  // RUNSC_BOOT_STDIO_REGISTRY_H_

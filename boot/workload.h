@@ -1,0 +1,37 @@
+// The last steps of a workload process, in the child the launcher forks:
+// join the workloads' user namespace, apply limits, cwd, user and groups,
+// the five capability sets, no_new_privs and seccomp, close every other fd,
+// and execve. The launcher is single-threaded, so the child may allocate.
+//
+// On failure the child writes one SyncMessage kError (stage, errno, text) to
+// `error_fd` (O_CLOEXEC: a successful execve closes it, which is how the
+// launcher knows the exec happened) and exits 127.
+#ifndef RUNSC_BOOT_WORKLOAD_H_
+#define RUNSC_BOOT_WORKLOAD_H_
+
+#include <stdint.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "proto/boot.pb.h"
+
+namespace runsc::boot {
+
+// stdio[0..2] become fds 0..2; everything else is closed at exec.
+[[noreturn]] void ExecWorkload(const runsc::boot::v1::ProcessConfig& process,
+                               int nested_userns_fd, const int stdio[3],
+                               int error_fd);
+
+// The home directory of `uid` in the text of an /etc/passwd, or "/".
+std::string HomeFromPasswd(const std::string& passwd, uint32_t uid);
+
+// The value of `key` in a KEY=VALUE list, if present.
+std::optional<std::string> FindEnv(const std::vector<std::string>& env,
+                                   const std::string& key);
+
+}  // namespace runsc::boot
+
+#endif  // RUNSC_BOOT_WORKLOAD_H_

@@ -1,0 +1,28 @@
+// One protobuf message per SOCK_SEQPACKET packet, optionally with fds
+// attached as SCM_RIGHTS. Received fds are always O_CLOEXEC and owned.
+#ifndef RUNSC_UTIL_PACKET_H_
+#define RUNSC_UTIL_PACKET_H_
+
+#include <vector>
+
+#include "absl/status/status.h"
+#include "google/protobuf/message_lite.h"
+#include "runsc/util/unique_fd.h"
+
+namespace runsc::util {
+
+inline constexpr size_t kMaxPacketSize = 64 * 1024;
+inline constexpr int kMaxPacketFds = 8;
+
+absl::Status SendPacket(int sock, const google::protobuf::MessageLite& message,
+                        const std::vector<int>& fds = {});
+
+// Blocks for one packet. EOF gives UNAVAILABLE; a packet that does not parse,
+// is truncated, or carries more than kMaxPacketFds fds gives INVALID_ARGUMENT
+// (its fds are closed).
+absl::Status RecvPacket(int sock, google::protobuf::MessageLite* message,
+                        std::vector<UniqueFd>* fds = nullptr);
+
+}  // namespace runsc::util
+
+#endif  // RUNSC_UTIL_PACKET_H_

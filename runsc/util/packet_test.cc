@@ -1,0 +1,59 @@
+#include "runsc/util/packet.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "gtest/gtest.h"
+#include "proto/launcher.pb.h"
+
+namespace runsc::util {
+namespace {
+
+TEST(PacketTest, MessageAndFdsRoundTrip) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+  UniqueFd a(sv[0]), b(sv[1]);
+  int pipe_fds[2];
+  ASSERT_EQ(pipe2(pipe_fds, O_CLOEXEC), 0);
+  UniqueFd r(pipe_fds[0]), w(pipe_fds[1]);
+  runsc::launcher::v1::LauncherRequest request;
+  request.set_id(42);
+  request.mutable_signal()->set_pid(7);
+  ASSERT_TRUE(SendPacket(a.get(), request, {w.get()}).ok());
+  runsc::launcher::v1::LauncherRequest got;
+  std::vector<UniqueFd> fds;
+  ASSERT_TRUE(RecvPacket(b.get(), &got, &fds).ok());
+  EXPECT_EQ(got.id(), 42u);
+  EXPECT_EQ(got.signal().pid(), 7);
+  ASSERT_EQ(fds.size(), 1u);
+  EXPECT_EQ(fcntl(fds[0].get(), F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+  // The received fd is the pipe's write end.
+  ASSERT_EQ(write(fds[0].get(), "x", 1), 1);
+  char c;
+  ASSERT_EQ(read(r.get(), &c, 1), 1);
+  EXPECT_EQ(c, 'x');
+}
+
+TEST(PacketTest, EmptyMessageAndEof) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+  UniqueFd a(sv[0]), b(sv[1]);
+  ASSERT_TRUE(SendPacket(a.get(), runsc::launcher::v1::ListProcesses()).ok());
+  runsc::launcher::v1::ListProcesses got;
+  EXPECT_TRUE(RecvPacket(b.get(), &got).ok());
+  a.reset();
+  EXPECT_EQ(RecvPacket(b.get(), &got).code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(PacketTest, GarbageIsInvalidArgument) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+  UniqueFd a(sv[0]), b(sv[1]);
+  ASSERT_EQ(write(a.get(), "\xff\xff\xff", 3), 3);
+  runsc::launcher::v1::LauncherRequest got;
+  EXPECT_EQ(RecvPacket(b.get(), &got).code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace runsc::util

@@ -1,0 +1,44 @@
+// Host-side preparation of a container's filesystem as detached mount trees
+// that a sandbox can attach without seeing any host path.
+//
+// The rootfs becomes an overlay whose lower layer is an idmapped clone of the
+// bundle's rootfs (files owned by host uid N appear owned by host uid base+N,
+// i.e. container uid N) and whose upper layer is a fresh tmpfs, so neither the
+// workload's writes nor the mount points the launcher creates reach the
+// bundle. A read-only root (root.readonly) is made read-only by the launcher
+// once its mounts are in place. Bind mount
+// sources become idmapped clones too. Each result is a mount fd (a detached
+// tree) that the sandbox attaches with move_mount.
+//
+// See DEVELOPERS.md, "Kernel facts", for why this happens on the host.
+#ifndef RUNSC_SANDBOX_CONTAINER_MOUNTS_H_
+#define RUNSC_SANDBOX_CONTAINER_MOUNTS_H_
+
+#include <stdint.h>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "runsc/util/unique_fd.h"
+
+namespace runsc::sandbox {
+
+struct RootfsOptions {
+  std::string path;         // absolute host path of the rootfs
+  int idmap_userns_fd = -1; // a namespace mapping container ids -> host range
+  uint32_t host_base = 0;   // host uid/gid of container root
+  std::string upper_size = "256m";  // size of the writable tmpfs layer
+};
+
+// A detached mount tree for the container's root.
+absl::StatusOr<util::UniqueFd> PrepareRootfs(const RootfsOptions& options);
+
+// A detached, idmapped clone of `source` (recursive for rbind), read-only
+// if asked.
+absl::StatusOr<util::UniqueFd> PrepareBindSource(const std::string& source,
+                                                 bool recursive, bool readonly,
+                                                 int idmap_userns_fd);
+
+}  // namespace runsc::sandbox
+
+#endif  // RUNSC_SANDBOX_CONTAINER_MOUNTS_H_
