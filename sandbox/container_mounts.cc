@@ -18,15 +18,18 @@ using util::UniqueFd;
 
 namespace {
 
+// userns_fd < 0: no idmapping.
 absl::StatusOr<UniqueFd> IdmappedClone(const std::string& path, bool recursive,
                                        bool readonly, int userns_fd) {
   unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
   UniqueFd tree(static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, path.c_str(), flags)));
   if (!tree) return ErrnoError(errno, absl::StrCat("open_tree '", path, "'"));
   struct mount_attr attr = {};
-  attr.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                  (readonly ? MOUNT_ATTR_RDONLY : 0);
-  attr.userns_fd = static_cast<uint64_t>(userns_fd);
+  attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (readonly ? MOUNT_ATTR_RDONLY : 0);
+  if (userns_fd >= 0) {
+    attr.attr_set |= MOUNT_ATTR_IDMAP;
+    attr.userns_fd = static_cast<uint64_t>(userns_fd);
+  }
   if (syscall(SYS_mount_setattr, tree.get(), "",
               AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) != 0) {
     return ErrnoError(errno, absl::StrCat("idmap mount of '", path, "'"));
@@ -62,7 +65,7 @@ absl::StatusOr<UniqueFd> CreateAndMount(int fs, const char* what, unsigned attrs
 
 absl::StatusOr<UniqueFd> PrepareBindSource(const std::string& source, bool recursive,
                                            bool readonly, int idmap_userns_fd) {
-  return IdmappedClone(source, recursive, readonly, idmap_userns_fd);
+  return IdmappedClone(source, recursive, readonly, readonly ? idmap_userns_fd : -1);
 }
 
 absl::StatusOr<UniqueFd> PrepareRootfs(const RootfsOptions& options) {

@@ -6,8 +6,7 @@
 // i.e. container uid N) and whose upper layer is a fresh tmpfs, so neither the
 // workload's writes nor the mount points the launcher creates reach the
 // bundle. A read-only root (root.readonly) is made read-only by the launcher
-// once its mounts are in place. Bind mount
-// sources become idmapped clones too. Each result is a mount fd (a detached
+// once its mounts are in place. Each result is a mount fd (a detached
 // tree) that the sandbox attaches with move_mount.
 //
 // See DEVELOPERS.md, "Kernel facts", for why this happens on the host.
@@ -33,8 +32,8 @@ struct RootfsOptions {
 // A detached mount tree for the container's root.
 absl::StatusOr<util::UniqueFd> PrepareRootfs(const RootfsOptions& options);
 
-// A detached, idmapped clone of `source` (recursive for rbind), read-only
-// if asked.
+// A detached clone of `source` (recursive for rbind), nosuid and nodev;
+// read-only and idmapped if `readonly`.
 absl::StatusOr<util::UniqueFd> PrepareBindSource(const std::string& source,
                                                  bool recursive, bool readonly,
                                                  int idmap_userns_fd);

@@ -3,70 +3,227 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sandbox/control_client.h"
-#include "sandbox/sandbox.h"
-#include "test/bundle_util.h"
-#include "test/sandbox_test_util.h"
+#include "specutils/oci_spec.h"
+#include "test/workload_fixture.h"
 
 namespace runsc::testing {
 namespace {
 
 using ::testing::HasSubstr;
 
-class WorkloadTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    bundle_ = root_.path() + "/bundle";
-    ASSERT_TRUE(MakeBusyboxRootfs(bundle_).ok());
-  }
-  void TearDown() override {
-    boxes_.clear();
-    EXPECT_EQ(system(absl::StrCat("rm -rf ", root_.path(), "/bundle ", root_.path(), "/state").c_str()), 0);
-  }
-
-  // Creates a sandbox for `spec`; the test fails if that fails.
-  sandbox::Sandbox* Create(const runsc::oci::v1::Spec& spec, const std::string& id = "w") {
-    auto config = ToConfig(spec, bundle_);
-    EXPECT_TRUE(config.ok()) << config.status();
-    if (!config.ok()) return nullptr;
-    sandbox::SandboxOptions options;
-    options.id = id;
-    options.state_root = root_.path() + "/state";
-    options.runsc_path = RunscPath();
-    options.container = *config;
-    auto box = sandbox::Sandbox::Create(options);
-    EXPECT_TRUE(box.ok()) << box.status();
-    if (!box.ok()) return nullptr;
-    boxes_.push_back(std::move(*box));
-    return boxes_.back().get();
-  }
-
-  runsc::oci::v1::Spec Spec(const std::vector<std::string>& args) {
-    auto spec = RuncSpec(bundle_, args);
-    EXPECT_TRUE(spec.ok()) << spec.status();
-    return *spec;
-  }
-
-  TempStateRoot root_;
-  std::string bundle_;
-  std::vector<std::unique_ptr<sandbox::Sandbox>> boxes_;
-};
+using WorkloadTest = WorkloadFixture;
 
 TEST_F(WorkloadTest, RunsTheMainProcessWithOutputAndExitCode) {
-  auto* box = Create(Spec({"sh", "-c", "echo hello; echo oops >&2; exit 3"}));
+  ProcessResult r = RunMain({"sh", "-c", "echo hello; echo oops >&2; exit 3"});
+  EXPECT_EQ(r.out, "hello\n");
+  EXPECT_EQ(r.err, "oops\n");
+  EXPECT_FALSE(r.status.signaled());
+  EXPECT_EQ(r.status.code(), 3);
+}
+
+TEST_F(WorkloadTest, StdinReachesTheProcess) {
+  auto spec = Spec({"sh", "-c", "read line; echo got:$line"});
+  auto* box = Create(spec);
   ASSERT_NE(box, nullptr);
-  auto result = RunInSandbox(*box);
-  ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->out, "hello\n");
-  EXPECT_EQ(result->err, "oops\n");
-  EXPECT_FALSE(result->status.signaled());
-  EXPECT_EQ(result->status.code(), 3);
+  auto r = RunInSandbox(*box, nullptr, "ping\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->out, "got:ping\n");
+}
+
+TEST_F(WorkloadTest, EnvUserCwdAndPathLookup) {
+  auto spec = Spec({"sh", "-c", "echo $FOO $HOME; id -u; id -g; id -G; pwd; umask"});
+  spec.mutable_process()->add_env("FOO=bar");
+  spec.mutable_process()->mutable_user()->set_uid(1000);
+  spec.mutable_process()->mutable_user()->set_gid(1000);
+  spec.mutable_process()->mutable_user()->add_additional_gids(65534);
+  spec.mutable_process()->mutable_user()->set_umask(027);
+  spec.mutable_process()->set_cwd("/home/user");
+  ProcessResult r = RunMain(spec);
+  // HOME comes from the container's /etc/passwd.
+  EXPECT_EQ(r.out, "bar /home/user\n1000\n1000\n1000 65534\n/home/user\n0027\n") << r.err;
+}
+
+TEST_F(WorkloadTest, MissingCwdFailsNamingTheField) {
+  auto spec = Spec({"true"});
+  spec.mutable_process()->set_cwd("/does/not/exist");
+  auto* box = Create(spec);
+  ASSERT_NE(box, nullptr);
+  auto r = RunInSandbox(*box);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("process.cwd"));
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("/does/not/exist"));
+}
+
+TEST_F(WorkloadTest, UnknownExecutableFailsClearly) {
+  auto* box = Create(Spec({"no-such-binary"}));
+  ASSERT_NE(box, nullptr);
+  auto r = RunInSandbox(*box);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("'no-such-binary' not found"));
+}
+
+TEST_F(WorkloadTest, ExecSignalWaitAndList) {
+  auto* box = Create(Spec({"sleep", "1000"}));
+  ASSERT_NE(box, nullptr);
+  auto main_pid = StartDetached(*box);
+  ASSERT_TRUE(main_pid.ok()) << main_pid.status();
+  sandbox::ControlClient client(box->control_socket_path());
+  // A second process, with its own args, env, cwd and user.
+  auto exec = ToConfig(Spec({"sh", "-c", "echo $X; pwd; id -u"}), bundle_);
+  ASSERT_TRUE(exec.ok());
+  runsc::boot::v1::ProcessConfig process = exec->process();
+  process.add_env("X=exec'd");
+  process.set_cwd("/tmp");
+  process.set_uid(1000);
+  auto r = RunInSandbox(*box, &process);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->out, "exec'd\n/tmp\n1000\n");
+  auto list = client.ListProcesses();
+  ASSERT_TRUE(list.ok()) << list.status();
+  bool found_main = false;
+  for (const auto& p : list->processes()) {
+    if (p.pid() == *main_pid) {
+      found_main = true;
+      EXPECT_TRUE(p.main());
+      EXPECT_EQ(p.args(0), "sleep");
+    }
+  }
+  EXPECT_TRUE(found_main);
+  ASSERT_TRUE(client.Signal(*main_pid, SIGTERM).ok());
+  auto status = client.Wait(*main_pid);
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_TRUE(status->signaled());
+  EXPECT_EQ(status->signal(), SIGTERM);
+  // A stopped container takes no exec.
+  auto late = StartDetached(*box, &process);
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(WorkloadTest, MainExitKillsTheRest) {
+  auto* box = Create(Spec({"sleep", "1000"}));
+  ASSERT_NE(box, nullptr);
+  auto main_pid = StartDetached(*box);
+  ASSERT_TRUE(main_pid.ok());
+  auto extra = ToConfig(Spec({"sleep", "1000"}), bundle_);
+  runsc::boot::v1::ProcessConfig process = extra->process();
+  auto extra_pid = StartDetached(*box, &process);
+  ASSERT_TRUE(extra_pid.ok()) << extra_pid.status();
+  sandbox::ControlClient client(box->control_socket_path());
+  ASSERT_TRUE(client.Signal(*main_pid, SIGKILL).ok());
+  auto extra_status = client.Wait(*extra_pid, absl::Seconds(10));
+  ASSERT_TRUE(extra_status.ok()) << extra_status.status();
+  EXPECT_TRUE(extra_status->signaled());
+  EXPECT_EQ(extra_status->signal(), SIGKILL);
+}
+
+TEST_F(WorkloadTest, SignalAllReachesEveryProcess) {
+  auto* box = Create(Spec({"sleep", "1000"}));
+  ASSERT_NE(box, nullptr);
+  auto main_pid = StartDetached(*box);
+  ASSERT_TRUE(main_pid.ok());
+  sandbox::ControlClient client(box->control_socket_path());
+  ASSERT_TRUE(client.Signal(0, SIGKILL, /*all=*/true).ok());
+  auto status = client.Wait(*main_pid, absl::Seconds(10));
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->signal(), SIGKILL);
+}
+
+TEST_F(WorkloadTest, WritesStayPrivateAndReadonlyRootIsHonoured) {
+  // Writable root (an overlay): the write succeeds, the bundle is untouched.
+  auto spec = Spec({"sh", "-c", "echo x > /etc/new && cat /etc/new && echo y >> /etc/passwd"});
+  spec.mutable_root()->set_readonly(false);
+  ProcessResult r = RunMain(spec);
+  EXPECT_EQ(r.out, "x\n") << r.err;
+  EXPECT_EQ(r.status.code(), 0);
+  struct stat st;
+  EXPECT_NE(stat((bundle_ + "/rootfs/etc/new").c_str(), &st), 0);
+  std::ifstream passwd(bundle_ + "/rootfs/etc/passwd");
+  std::stringstream text;
+  text << passwd.rdbuf();
+  EXPECT_THAT(text.str(), ::testing::Not(HasSubstr("y\n")));
+  // Read-only root (runc spec's default): EROFS, but /dev/shm stays writable.
+  ProcessResult ro = RunMain(Spec({"sh", "-c", "touch /x; echo rc=$?; touch /dev/shm/y && echo shm-ok"}));
+  EXPECT_THAT(ro.err, HasSubstr("Read-only file system"));
+  EXPECT_THAT(ro.out, HasSubstr("rc=1"));
+  EXPECT_THAT(ro.out, HasSubstr("shm-ok"));
+}
+
+TEST_F(WorkloadTest, RootfsFilesOwnedByHostRootAreContainerRoots) {
+  ProcessResult r = RunMain({"sh", "-c", "stat -c %u:%g /bin/busybox /etc/passwd"});
+  EXPECT_EQ(r.out, "0:0\n0:0\n") << r.err;
+}
+
+TEST_F(WorkloadTest, HostUidIsInThePrivateRangeAndRangesDiffer) {
+  // A writable host directory bound into two sandboxes: each workload's
+  // file shows its host owner, which must be its sandbox's private range
+  // (never host root's or another sandbox's).
+  const std::string shared = root_.path() + "/shared";
+  ASSERT_EQ(system(("mkdir -p " + shared + " && chmod 777 " + shared).c_str()), 0);
+  std::vector<uint32_t> bases;
+  for (const char* name : {"a", "b"}) {
+    auto spec = Spec({"probe", "touch", absl::StrCat("/shared/", name)});
+    spec.mutable_process()->mutable_user()->set_uid(1000);
+    auto* m = spec.add_mounts();
+    m->set_destination("/shared");
+    m->set_source(shared);
+    m->add_options("bind");
+    m->add_options("rw");
+    auto* box = Create(spec, name);
+    ASSERT_NE(box, nullptr);
+    auto r = RunInSandbox(*box);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->out, "ok\n") << r->err;
+    struct stat st;
+    ASSERT_EQ(stat(absl::StrCat(shared, "/", name).c_str(), &st), 0);
+    const uint32_t base = box->uid_range().host_base;
+    EXPECT_GE(base, 1u << 30);
+    EXPECT_EQ(st.st_uid, base + 1000) << "file of sandbox " << name;
+    bases.push_back(base);
+  }
+  EXPECT_NE(bases[0], bases[1]);
+}
+
+TEST_F(WorkloadTest, ContainerRootWritesToAWritableBindAsItsPrivateHostUid) {
+  const std::string shared = root_.path() + "/shared";
+  ASSERT_EQ(system(("mkdir -p " + shared + " && chmod 777 " + shared).c_str()), 0);
+  auto spec = Spec({"sh", "-c", "touch /shared/f && chmod 4755 /shared/f"});
+  auto* m = spec.add_mounts();
+  m->set_destination("/shared");
+  m->set_source(shared);
+  m->add_options("bind");
+  auto* box = Create(spec);
+  ASSERT_NE(box, nullptr);
+  auto r = RunInSandbox(*box);
+  ASSERT_TRUE(r.ok()) << r.status();
+  struct stat st;
+  ASSERT_EQ(stat((shared + "/f").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, box->uid_range().host_base);  // container root
+  EXPECT_NE(st.st_uid, 0u) << "container root wrote as host root";
+}
+
+TEST_F(WorkloadTest, DestroyReleasesTheRangeAndLeavesNothing) {
+  auto* box = Create(Spec({"sleep", "1000"}));
+  ASSERT_NE(box, nullptr);
+  ASSERT_TRUE(StartDetached(*box).ok());
+  const std::string ranges = root_.path() + "/state/ranges";
+  EXPECT_EQ(ListDir(ranges).size(), 1u);
+  const std::vector<std::string> mounts_before = HostMountPoints();
+  boxes_.clear();
+  EXPECT_TRUE(ListDir(ranges).empty());
+  EXPECT_EQ(HostMountPoints(), mounts_before);
+  std::vector<std::string> left = ListDir(root_.path() + "/state");
+  EXPECT_EQ(left, std::vector<std::string>{"ranges"});
 }
 
 }  // namespace
