@@ -1,0 +1,154 @@
+// Root escape tests: a workload attacks its sandbox from the inside with the
+// probe (test/probe.cc). Each test asserts the attack fails with the
+// expected error, then that the sandbox still answers and runs processes.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sandbox/control_client.h"
+#include "test/workload_fixture.h"
+
+namespace runsc::testing {
+namespace {
+
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
+
+class EscapeTest : public WorkloadFixture {
+ protected:
+  void SetUp() override {
+    WorkloadFixture::SetUp();
+    box_ = Create(Spec({"sleep", "1000"}), "target");
+    ASSERT_NE(box_, nullptr);
+    auto pid = StartDetached(*box_);
+    ASSERT_TRUE(pid.ok()) << pid.status();
+    main_pid_ = *pid;
+  }
+
+  // Execs `args` in the target sandbox as `uid` (root by default).
+  ProcessResult Probe(const std::vector<std::string>& args, uint32_t uid = 0) {
+    auto config = ToConfig(Spec(args), bundle_);
+    EXPECT_TRUE(config.ok());
+    runsc::boot::v1::ProcessConfig process = config->process();
+    process.set_uid(uid);
+    process.set_gid(uid);
+    auto r = RunInSandbox(*box_, &process);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : ProcessResult{};
+  }
+
+  // The sandbox is healthy: its control plane answers and it runs processes.
+  void ExpectHealthy() {
+    sandbox::ControlClient client(box_->control_socket_path());
+    auto info = client.Info();
+    EXPECT_TRUE(info.ok()) << info.status();
+    ProcessResult r = Probe({"echo", "alive"});
+    EXPECT_EQ(r.out, "alive\n");
+  }
+
+  sandbox::Sandbox* box_ = nullptr;
+  int main_pid_ = 0;
+};
+
+TEST_F(EscapeTest, HostFilesystemIsInvisible) {
+  ProcessResult r = Probe({"probe", "ls", "/"});
+  std::vector<std::string> entries = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  // Exactly the bundle's rootfs plus the spec's mount points.
+  EXPECT_THAT(entries, UnorderedElementsAre("bin", "etc", "tmp", "root", "home", "proc",
+                                            "dev", "sys"));
+  EXPECT_EQ(Probe({"probe", "open", "/runsc", "r"}).out, "ENOENT\n");
+  EXPECT_EQ(Probe({"probe", "ls", "/run/runsc"}).out, "ENOENT\n");
+  ExpectHealthy();
+}
+
+TEST_F(EscapeTest, LauncherAndSupervisorAreOutOfReachEvenForRoot) {
+  // The launcher is pid 1 of the container's PID namespace; the supervisor is
+  // in the parent namespace and has no pid here at all.
+  ProcessResult ps = Probe({"probe", "ls", "/proc"});
+  EXPECT_THAT(ps.out, HasSubstr("1\n"));
+  EXPECT_EQ(Probe({"probe", "ptrace", "1"}).out, "EPERM\n");
+  EXPECT_EQ(Probe({"probe", "open", "/proc/1/mem", "r"}).out, "EACCES\n");
+  EXPECT_EQ(Probe({"probe", "open", "/proc/1/environ", "r"}).out, "EACCES\n");
+  // kill(1) from inside: refused by permission (different user namespace).
+  EXPECT_EQ(Probe({"probe", "kill", "1", "9"}).out, "EPERM\n");
+  ExpectHealthy();
+}
+
+TEST_F(EscapeTest, CannotKillAnotherSandboxsProcess) {
+  auto* other = Create(Spec({"sleep", "1000"}), "other");
+  ASSERT_NE(other, nullptr);
+  auto other_pid = StartDetached(*other);
+  ASSERT_TRUE(other_pid.ok());
+  // The other sandbox's host pid names nothing in this container's PID
+  // namespace.
+  ProcessResult r = Probe({"probe", "kill", absl::StrCat(other->pid()), "9"});
+  EXPECT_EQ(r.out, "ESRCH\n");
+  sandbox::ControlClient client(other->control_socket_path());
+  auto list = client.ListProcesses();
+  ASSERT_TRUE(list.ok());
+  EXPECT_FALSE(list->processes().empty()) << "the other sandbox lost its process";
+  ExpectHealthy();
+}
+
+TEST_F(EscapeTest, ProcAndSysAreNotWritable) {
+  // Read-only where it exists (linux.readonlyPaths); a kernel built without
+  // magic SysRq, like this machine's, has no such file (ENOENT).
+  EXPECT_THAT(Probe({"probe", "write", "/proc/sysrq-trigger", "h"}).out,
+              AnyOf("EACCES\n", "EROFS\n", "EPERM\n", "ENOENT\n"));
+  EXPECT_THAT(Probe({"probe", "write", "/proc/sys/kernel/hostname", "pwned"}).out,
+              AnyOf("EROFS\n", "EACCES\n", "EPERM\n"));
+  EXPECT_THAT(Probe({"probe", "write", "/proc/sys/vm/drop_caches", "3"}).out,
+              AnyOf("EROFS\n", "EACCES\n", "EPERM\n"));
+  EXPECT_THAT(Probe({"probe", "touch", "/sys/pwned"}).out, AnyOf("EROFS\n", "EACCES\n"));
+  ExpectHealthy();
+}
+
+TEST_F(EscapeTest, MknodAndMountFail) {
+  EXPECT_EQ(Probe({"probe", "mknod", "/dev/shm/null"}).out, "EPERM\n");
+  EXPECT_EQ(Probe({"probe", "mount", "/tmp"}).out, "EPERM\n");
+  ExpectHealthy();
+}
+
+TEST_F(EscapeTest, DefaultSeccompProfileDeniesKernelAttackSurface) {
+  for (const char* call : {"keyctl", "bpf", "perf", "unshare"}) {
+    EXPECT_EQ(Probe({"probe", "syscall", call}).out, "EPERM\n") << call;
+  }
+  ExpectHealthy();
+}
+
+TEST_F(EscapeTest, SetuidRootBinaryGainsNothing) {
+  ASSERT_EQ(system(absl::StrCat("cp ", bundle_, "/rootfs/bin/probe ", bundle_,
+                                "/rootfs/bin/suid-probe && chmod 4755 ", bundle_,
+                                "/rootfs/bin/suid-probe").c_str()),
+            0);
+  ProcessResult r = Probe({"suid-probe", "ids"}, 1000);
+  EXPECT_THAT(r.out, HasSubstr("uid=1000 euid=1000"));
+  EXPECT_THAT(r.out, HasSubstr("CapEff:\t0000000000000000"));
+  ExpectHealthy();
+}
+
+TEST_F(EscapeTest, OnlyStdioFdsAreOpen) {
+  ProcessResult r = Probe({"probe", "fds"});
+  std::vector<std::string> fds = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  EXPECT_THAT(fds, UnorderedElementsAre("0", "1", "2"));
+}
+
+TEST_F(EscapeTest, RootInTheContainerHasOnlyTheSpecsCapabilities) {
+  ProcessResult r = Probe({"probe", "ids"});
+  // runc spec: AUDIT_WRITE, KILL, NET_BIND_SERVICE = bits 29, 5, 10.
+  EXPECT_THAT(r.out, HasSubstr("CapBnd:\t0000000020000420"));
+  EXPECT_THAT(r.out, HasSubstr("CapEff:\t0000000020000420"));
+  EXPECT_THAT(r.out, HasSubstr("NoNewPrivs:\t1"));
+  EXPECT_THAT(r.out, HasSubstr("Seccomp:\t2"));
+}
+
+}  // namespace
+}  // namespace runsc::testing
