@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -20,6 +21,7 @@
 #include "runsc/util/unique_fd.h"
 #include "runsc/util/boot_fds.h"
 #include "sandbox/container_mounts.h"
+#include "sandbox/control_client.h"
 #include "sandbox/spawner.h"
 #include "specutils/id_map.h"
 #include "specutils/sandbox_id.h"
@@ -33,7 +35,6 @@ namespace {
 
 constexpr char kControlSocketName[] = "control.sock";
 constexpr char kStdioSocketName[] = "stdio.sock";
-constexpr char kRangesDir[] = "ranges";
 constexpr char kLogName[] = "sandbox.log";
 
 absl::StatusOr<UniqueFd> ListenUnix(const std::string& path, int type) {
@@ -155,14 +156,19 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
 
   // A container gets a private uid range and its filesystem as detached,
   // idmapped mount trees.
-  UidRangeAllocator ranges(absl::StrCat(options.state_root, "/", kRangesDir));
+  RETURN_IF_ERROR(MakeDirs(options.ranges_dir, 0700));
+  UidRangeAllocator ranges(options.ranges_dir);
   UidRange range;
   absl::Cleanup release_range = [&ranges, &range] {
     if (range.host_base != 0) (void)ranges.Release(range);
   };
   std::vector<UniqueFd> mounts;
+  std::unique_ptr<Cgroup> cgroup;
   if (options.container.has_value()) {
     ASSIGN_OR_RETURN(range, ranges.Allocate(options.id));
+    // Named by id and range slot: unique host-wide, whatever the state root.
+    ASSIGN_OR_RETURN(cgroup, Cgroup::Create(absl::StrCat(options.id, ".", range.slot),
+                                            options.container->resources()));
     ASSIGN_OR_RETURN(mounts, PrepareContainerMounts(*options.container, range,
                                                     options.userns_cache,
                                                     config.mutable_container()));
@@ -177,6 +183,11 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   request.boot_config = config.SerializeAsString();
   request.uid_map = specutils::SandboxUidMap(range.host_base);
   request.gid_map = specutils::SandboxGidMap(range.host_base);
+  if (cgroup != nullptr) {
+    request.cgroup_fd = cgroup->unified_fd();
+    Cgroup* cg = cgroup.get();
+    request.before_go = [cg](pid_t pid) { return cg->AddProcessV1(pid); };
+  }
   ASSIGN_OR_RETURN(SpawnedProcess spawned, SpawnSandboxProcess(request));
   control.reset();
   stdio.reset();
@@ -208,17 +219,46 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   }
   std::move(remove_dir).Cancel();
   std::move(release_range).Cancel();
-  return std::unique_ptr<Sandbox>(new Sandbox(options.id, dir, options.state_root,
-                                              std::move(spawned.process), range));
+  return std::unique_ptr<Sandbox>(new Sandbox(options.id, dir, options.ranges_dir,
+                                              std::move(spawned.process), range,
+                                              std::move(cgroup)));
 }
 
-Sandbox::Sandbox(std::string id, std::string state_dir, std::string state_root,
-                 ChildProcess process, UidRange uid_range)
+Sandbox::Sandbox(std::string id, std::string state_dir, std::string ranges_dir,
+                 ChildProcess process, UidRange uid_range, std::unique_ptr<Cgroup> cgroup)
     : id_(std::move(id)),
       state_dir_(std::move(state_dir)),
-      state_root_(std::move(state_root)),
+      ranges_dir_(std::move(ranges_dir)),
       process_(std::move(process)),
-      uid_range_(uid_range) {}
+      uid_range_(uid_range),
+      cgroup_(std::move(cgroup)) {}
+
+absl::StatusOr<CgroupStats> Sandbox::Stats() const {
+  if (cgroup_ == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("sandbox '", id_, "' has no container, so no cgroup"));
+  }
+  return cgroup_->Stats();
+}
+
+std::vector<std::string> Sandbox::CgroupPaths() const {
+  return cgroup_ == nullptr ? std::vector<std::string>{} : cgroup_->Paths();
+}
+
+absl::StatusOr<runsc::control::v1::ExitStatus> Sandbox::WaitProcess(int pid,
+                                                                    absl::Duration timeout) {
+  ControlClient client(control_socket_path());
+  ASSIGN_OR_RETURN(runsc::control::v1::ExitStatus status, client.Wait(pid, timeout));
+  if (cgroup_ != nullptr && status.signaled() && status.signal() == SIGKILL) {
+    // A SIGKILL that came with a new OOM kill in our cgroup is the OOM killer's.
+    absl::StatusOr<CgroupStats> stats = cgroup_->Stats();
+    if (stats.ok() && stats->oom_kills > oom_kills_seen_) {
+      oom_kills_seen_ = stats->oom_kills;
+      status.set_oom_killed(true);
+    }
+  }
+  return status;
+}
 
 Sandbox::~Sandbox() { (void)Destroy(); }
 
@@ -244,10 +284,10 @@ absl::Status Sandbox::Destroy() {
     absl::StatusOr<ExitStatus> exit = process_.KillAndWait();
     if (!exit.ok()) return exit.status();
   }
+  if (cgroup_ != nullptr) RETURN_IF_ERROR(cgroup_->Destroy());
   RETURN_IF_ERROR(RemoveStateDir(state_dir_));
   if (uid_range_.host_base != 0) {
-    RETURN_IF_ERROR(UidRangeAllocator(absl::StrCat(state_root_, "/", kRangesDir))
-                        .Release(uid_range_));
+    RETURN_IF_ERROR(UidRangeAllocator(ranges_dir_).Release(uid_range_));
   }
   destroyed_ = true;
   return absl::OkStatus();

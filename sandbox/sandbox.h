@@ -21,6 +21,8 @@
 #include <optional>
 
 #include "proto/boot.pb.h"
+#include "proto/control.pb.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/child_process.h"
 #include "sandbox/uid_range.h"
 #include "sandbox/userns_cache.h"
@@ -43,6 +45,9 @@ struct SandboxOptions {
   std::optional<runsc::boot::v1::ContainerConfig> container;
   // Where idmap namespaces are cached (not owned); nullptr: a process-wide one.
   UsernsCache* userns_cache = nullptr;
+  // The workload uid range allocator's directory: host-wide, so that no two
+  // live sandboxes share a range whatever their state roots.
+  std::string ranges_dir = "/run/runsc/ranges";
 };
 
 class Sandbox final {
@@ -65,20 +70,30 @@ class Sandbox final {
   const UidRange& uid_range() const { return uid_range_; }
 
   absl::Status Signal(int sig) { return process_.Signal(sig); }
+  // The container's cgroup statistics (FAILED_PRECONDITION without one).
+  absl::StatusOr<CgroupStats> Stats() const;
+  // Waits for container process `pid` through the control plane; the result
+  // says whether the kernel's OOM killer ended it.
+  absl::StatusOr<runsc::control::v1::ExitStatus> WaitProcess(
+      int pid, absl::Duration timeout = absl::Seconds(60));
+  // The cgroup directories (empty without a container).
+  std::vector<std::string> CgroupPaths() const;
   // Waits for the sandbox process to exit (it does after Control.Shutdown).
   absl::StatusOr<ExitStatus> Wait(absl::Duration timeout);
   // Kills the sandbox if it still runs, reaps it, and removes its state.
   absl::Status Destroy();
 
  private:
-  Sandbox(std::string id, std::string state_dir, std::string state_root,
-          ChildProcess process, UidRange uid_range);
+  Sandbox(std::string id, std::string state_dir, std::string ranges_dir,
+          ChildProcess process, UidRange uid_range, std::unique_ptr<Cgroup> cgroup);
 
   std::string id_;
   std::string state_dir_;
-  std::string state_root_;
+  std::string ranges_dir_;
   ChildProcess process_;
   UidRange uid_range_;
+  std::unique_ptr<Cgroup> cgroup_;
+  uint64_t oom_kills_seen_ = 0;
   bool destroyed_ = false;
 };
 

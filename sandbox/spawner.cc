@@ -200,6 +200,10 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   int pidfd = -1;
   struct clone_args args = {};
   args.flags = kNamespaceFlags | CLONE_PIDFD;
+  if (request.cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(request.cgroup_fd);
+  }
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
   // Block every signal across the clone so no handler of ours can run in the
@@ -222,6 +226,7 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
                                 specutils::FormatIdMap(request.uid_map)));
   RETURN_IF_ERROR(WriteProcFile(child.pid(), "gid_map",
                                 specutils::FormatIdMap(request.gid_map)));
+  if (request.before_go) RETURN_IF_ERROR(request.before_go(child.pid()));
   if (!util::WriteSyncMessage(parent_sync.get(), util::SyncType::kGo,
                               SetupStage::kNone, 0, "")) {
     return ErrnoError(errno, "send go to sandbox process");

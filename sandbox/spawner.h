@@ -13,6 +13,7 @@
 #ifndef RUNSC_SANDBOX_SPAWNER_H_
 #define RUNSC_SANDBOX_SPAWNER_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,11 @@ struct SpawnRequest {
   std::string boot_config;
   std::vector<specutils::IdMapping> uid_map;
   std::vector<specutils::IdMapping> gid_map;
+  // A cgroup v2 directory fd: the child starts in it (CLONE_INTO_CGROUP).
+  int cgroup_fd = -1;
+  // Runs after the clone and the id maps, before the child may run anything
+  // (e.g. to place it in cgroup v1 hierarchies).
+  std::function<absl::Status(pid_t)> before_go;
 };
 
 struct SpawnedProcess {

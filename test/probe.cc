@@ -120,11 +120,13 @@ int main(int argc, char** argv) {
       }
       if (pid < 0) {
         printf("refused after %d: %s\n", made, strerrorname_np(errno));
+        fflush(stdout);
         kill(0, SIGKILL);
         return 0;
       }
       if (++made > 100000) {
         printf("unbounded\n");
+        fflush(stdout);
         kill(0, SIGKILL);
         return 1;
       }

@@ -1,0 +1,272 @@
+#include "sandbox/cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "runsc/util/errno_status.h"
+#include "runsc/util/status_macros.h"
+
+namespace runsc::sandbox {
+
+using util::ErrnoError;
+
+namespace {
+
+constexpr const char* kV1Controllers[] = {"memory", "pids", "cpu", "cpuacct", "freezer"};
+constexpr const char* kWanted[] = {"memory", "pids", "cpu"};
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+absl::Status WriteText(const std::string& path, const std::string& value) {
+  util::UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return ErrnoError(errno, absl::StrCat("open '", path, "'"));
+  if (write(fd.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size())) {
+    return ErrnoError(errno, absl::StrCat("write '", path, "' <- '", value, "'"));
+  }
+  return absl::OkStatus();
+}
+
+uint64_t ReadU64(const std::string& path) {
+  uint64_t v = 0;
+  (void)absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadText(path)), &v);
+  return v;
+}
+
+// "key value" files (cpu.stat, memory.events, memory.oom_control).
+uint64_t ReadKey(const std::string& path, absl::string_view key) {
+  for (absl::string_view line : absl::StrSplit(ReadText(path), '\n')) {
+    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(line, ' ');
+    uint64_t v;
+    if (kv.first == key && absl::SimpleAtoi(kv.second, &v)) return v;
+  }
+  return 0;
+}
+
+absl::Status MkdirP(const std::string& dir) {
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return ErrnoError(errno, absl::StrCat("mkdir '", dir, "'"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<CgroupLayout> CgroupLayout::Discover() {
+  CgroupLayout layout;
+  for (absl::string_view line :
+       absl::StrSplit(ReadText("/proc/self/mountinfo"), '\n', absl::SkipEmpty())) {
+    std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
+    auto dash = std::find(f.begin(), f.end(), "-");
+    if (dash == f.end() || dash + 3 >= f.end() || f.size() < 5) continue;
+    absl::string_view type = *(dash + 1);
+    std::string mount_point(f[4]);
+    if (type == "cgroup2") {
+      layout.unified = mount_point;
+    } else if (type == "cgroup") {
+      for (absl::string_view opt : absl::StrSplit(*(dash + 3), ',')) {
+        for (const char* c : kV1Controllers) {
+          if (opt == c) layout.v1[c] = mount_point;
+        }
+      }
+    }
+  }
+  if (!layout.unified.empty()) {
+    for (absl::string_view c : absl::StrSplit(
+             absl::StripAsciiWhitespace(ReadText(layout.unified + "/cgroup.controllers")), ' ',
+             absl::SkipEmpty())) {
+      layout.unified_controllers.emplace_back(c);
+    }
+  }
+  if (layout.unified.empty() && layout.v1.empty()) {
+    return absl::FailedPreconditionError("no cgroup hierarchy is mounted");
+  }
+  return layout;
+}
+
+std::string Cgroup::Dir(const std::string& controller) const {
+  auto& c = layout_.unified_controllers;
+  if (std::find(c.begin(), c.end(), controller) != c.end()) return unified_dir_;
+  auto it = v1_dirs_.find(controller);
+  return it == v1_dirs_.end() ? "" : it->second;
+}
+
+absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
+    const std::string& id, const runsc::boot::v1::ResourceConfig& resources) {
+  std::unique_ptr<Cgroup> cg(new Cgroup());
+  ASSIGN_OR_RETURN(cg->layout_, CgroupLayout::Discover());
+  if (!cg->layout_.unified.empty()) {
+    const std::string parent = cg->layout_.unified + "/runsc";
+    RETURN_IF_ERROR(MkdirP(parent));
+    // Delegate the wanted controllers that v2 has down to our cgroups.
+    for (const char* c : kWanted) {
+      auto& have = cg->layout_.unified_controllers;
+      if (std::find(have.begin(), have.end(), c) == have.end()) continue;
+      RETURN_IF_ERROR(WriteText(cg->layout_.unified + "/cgroup.subtree_control",
+                                absl::StrCat("+", c)));
+      RETURN_IF_ERROR(WriteText(parent + "/cgroup.subtree_control", absl::StrCat("+", c)));
+    }
+    cg->unified_dir_ = parent + "/" + id;
+    if (mkdir(cg->unified_dir_.c_str(), 0755) != 0) {
+      return ErrnoError(errno, absl::StrCat("mkdir '", cg->unified_dir_, "'"));
+    }
+    cg->unified_fd_.reset(open(cg->unified_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!cg->unified_fd_) return ErrnoError(errno, absl::StrCat("open '", cg->unified_dir_, "'"));
+  }
+  for (const auto& [controller, mount] : cg->layout_.v1) {
+    auto& have = cg->layout_.unified_controllers;
+    if (std::find(have.begin(), have.end(), controller) != have.end()) continue;
+    // cpu and cpuacct (or others) may share one mount: one directory.
+    const std::string dir = mount + "/runsc/" + id;
+    RETURN_IF_ERROR(MkdirP(mount + "/runsc"));
+    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      return ErrnoError(errno, absl::StrCat("mkdir '", dir, "'"));
+    }
+    cg->v1_dirs_[controller] = dir;
+  }
+  absl::Status applied = cg->Apply(resources);
+  if (!applied.ok()) {
+    (void)cg->Destroy();
+    return applied;
+  }
+  return cg;
+}
+
+absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
+  const std::string mem = Dir("memory");
+  const bool mem_v2 = !mem.empty() && mem == unified_dir_;
+  if (r.has_memory_max() || r.has_memory_swap()) {
+    if (mem.empty()) {
+      return absl::FailedPreconditionError(
+          "linux.resources.memory: no memory cgroup controller on this host");
+    }
+  }
+  if (r.has_memory_max()) {
+    RETURN_IF_ERROR(WriteText(mem + (mem_v2 ? "/memory.max" : "/memory.limit_in_bytes"),
+                              absl::StrCat(r.memory_max())));
+  }
+  if (r.has_memory_swap()) {
+    if (mem_v2) {
+      // v2 limits swap alone; the spec's value is memory+swap.
+      int64_t swap = r.memory_swap() - (r.has_memory_max() ? r.memory_max() : 0);
+      RETURN_IF_ERROR(WriteText(mem + "/memory.swap.max", absl::StrCat(swap)));
+    } else {
+      const std::string memsw = mem + "/memory.memsw.limit_in_bytes";
+      if (access(memsw.c_str(), F_OK) != 0) {
+        return absl::FailedPreconditionError(
+            "linux.resources.memory.swap: swap accounting is not enabled on this host");
+      }
+      RETURN_IF_ERROR(WriteText(memsw, absl::StrCat(r.memory_swap())));
+    }
+  }
+  if (r.has_pids_max()) {
+    const std::string pids = Dir("pids");
+    if (pids.empty()) {
+      return absl::FailedPreconditionError("linux.resources.pids: no pids cgroup controller");
+    }
+    RETURN_IF_ERROR(WriteText(pids + "/pids.max", absl::StrCat(r.pids_max())));
+  }
+  const std::string cpu = Dir("cpu");
+  const bool cpu_v2 = !cpu.empty() && cpu == unified_dir_;
+  if (r.has_cpu_quota() || r.has_cpu_period() || r.has_cpu_shares()) {
+    if (cpu.empty()) {
+      return absl::FailedPreconditionError("linux.resources.cpu: no cpu cgroup controller");
+    }
+  }
+  if (r.has_cpu_quota() || r.has_cpu_period()) {
+    const uint64_t period = r.has_cpu_period() ? r.cpu_period() : 100000;
+    if (cpu_v2) {
+      std::string quota = r.has_cpu_quota() ? absl::StrCat(r.cpu_quota()) : "max";
+      RETURN_IF_ERROR(WriteText(cpu + "/cpu.max", absl::StrCat(quota, " ", period)));
+    } else {
+      RETURN_IF_ERROR(WriteText(cpu + "/cpu.cfs_period_us", absl::StrCat(period)));
+      if (r.has_cpu_quota()) {
+        RETURN_IF_ERROR(WriteText(cpu + "/cpu.cfs_quota_us", absl::StrCat(r.cpu_quota())));
+      }
+    }
+  }
+  if (r.has_cpu_shares()) {
+    if (cpu_v2) {
+      // The OCI conversion from shares (2..262144) to weight (1..10000).
+      uint64_t weight = 1 + ((r.cpu_shares() - 2) * 9999) / 262142;
+      RETURN_IF_ERROR(WriteText(cpu + "/cpu.weight", absl::StrCat(weight)));
+    } else {
+      RETURN_IF_ERROR(WriteText(cpu + "/cpu.shares", absl::StrCat(r.cpu_shares())));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Cgroup::AddProcessV1(pid_t pid) {
+  for (const auto& [controller, dir] : v1_dirs_) {
+    RETURN_IF_ERROR(WriteText(dir + "/cgroup.procs", absl::StrCat(pid)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<CgroupStats> Cgroup::Stats() const {
+  CgroupStats s;
+  const std::string mem = Dir("memory");
+  if (!mem.empty() && mem == unified_dir_) {
+    s.memory_current = ReadU64(mem + "/memory.current");
+    s.memory_peak = ReadU64(mem + "/memory.peak");
+    s.oom_kills = ReadKey(mem + "/memory.events", "oom_kill");
+  } else if (!mem.empty()) {
+    s.memory_current = ReadU64(mem + "/memory.usage_in_bytes");
+    s.memory_peak = ReadU64(mem + "/memory.max_usage_in_bytes");
+    s.oom_kills = ReadKey(mem + "/memory.oom_control", "oom_kill");
+  }
+  const std::string pids = Dir("pids");
+  if (!pids.empty()) s.pids_current = ReadU64(pids + "/pids.current");
+  if (!unified_dir_.empty()) {
+    s.cpu_usage_ns = ReadKey(unified_dir_ + "/cpu.stat", "usage_usec") * 1000;
+  }
+  const std::string acct = Dir("cpuacct");
+  if (s.cpu_usage_ns == 0 && !acct.empty()) s.cpu_usage_ns = ReadU64(acct + "/cpuacct.usage");
+  return s;
+}
+
+std::vector<std::string> Cgroup::Paths() const {
+  std::vector<std::string> out;
+  if (!unified_dir_.empty()) out.push_back(unified_dir_);
+  for (const auto& [c, dir] : v1_dirs_) {
+    if (std::find(out.begin(), out.end(), dir) == out.end()) out.push_back(dir);
+  }
+  return out;
+}
+
+absl::Status Cgroup::Destroy() {
+  if (destroyed_) return absl::OkStatus();
+  unified_fd_.reset();
+  // Processes of a killed sandbox take a moment to leave the cgroup.
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  for (const std::string& dir : Paths()) {
+    while (rmdir(dir.c_str()) != 0 && errno != ENOENT) {
+      if (errno != EBUSY || absl::Now() > deadline) {
+        return ErrnoError(errno, absl::StrCat("rmdir '", dir, "'"));
+      }
+      absl::SleepFor(absl::Milliseconds(2));
+    }
+  }
+  destroyed_ = true;
+  return absl::OkStatus();
+}
+
+Cgroup::~Cgroup() { (void)Destroy(); }
+
+}  // namespace runsc::sandbox

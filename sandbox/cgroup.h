@@ -1,0 +1,77 @@
+// Cgroup: one sandbox's cgroup, on cgroup v2 where the unified hierarchy has
+// a controller and on v1 otherwise (so pure v2, pure v1 and hybrid hosts all
+// work; this machine is hybrid). It is <hierarchy>/runsc/<id> in each
+// hierarchy used. The sandbox process is placed in it by its spawner before
+// it runs anything (v2: clone3(CLONE_INTO_CGROUP), so the sandbox's cgroup
+// namespace is rooted at its own cgroup; v1: cgroup.procs, before the sandbox
+// is let go), and every workload inherits it.
+//
+// Owns the directories: Destroy() (or the destructor) removes them once the
+// processes are gone. Thread safety: not thread-safe.
+#ifndef RUNSC_SANDBOX_CGROUP_H_
+#define RUNSC_SANDBOX_CGROUP_H_
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "proto/boot.pb.h"
+#include "runsc/util/unique_fd.h"
+
+namespace runsc::sandbox {
+
+struct CgroupStats {
+  uint64_t cpu_usage_ns = 0;
+  uint64_t memory_current = 0;
+  uint64_t memory_peak = 0;
+  uint64_t pids_current = 0;
+  uint64_t oom_kills = 0;
+};
+
+// Where the hierarchies are mounted (discovered from /proc/self/mountinfo).
+struct CgroupLayout {
+  std::string unified;                          // cgroup2 mount, or empty
+  std::vector<std::string> unified_controllers; // from its cgroup.controllers
+  std::map<std::string, std::string> v1;        // controller -> mount point
+
+  static absl::StatusOr<CgroupLayout> Discover();
+};
+
+class Cgroup final {
+ public:
+  static absl::StatusOr<std::unique_ptr<Cgroup>> Create(
+      const std::string& id, const runsc::boot::v1::ResourceConfig& resources);
+  ~Cgroup();
+  Cgroup(const Cgroup&) = delete;
+  Cgroup& operator=(const Cgroup&) = delete;
+
+  // An fd of the v2 cgroup for clone3(CLONE_INTO_CGROUP), or -1.
+  int unified_fd() const { return unified_fd_.get(); }
+  // Moves `pid` into every v1 hierarchy (v2 placement is at clone time).
+  absl::Status AddProcessV1(pid_t pid);
+  absl::StatusOr<CgroupStats> Stats() const;
+  // Every directory, for tests and recovery.
+  std::vector<std::string> Paths() const;
+  // Removes the directories, waiting up to a few seconds for them to empty.
+  absl::Status Destroy();
+
+ private:
+  Cgroup() = default;
+  absl::Status Apply(const runsc::boot::v1::ResourceConfig& resources);
+  // The directory that holds `controller`'s files ("" if none).
+  std::string Dir(const std::string& controller) const;
+
+  CgroupLayout layout_;
+  std::string unified_dir_;
+  std::map<std::string, std::string> v1_dirs_;  // controller -> directory
+  util::UniqueFd unified_fd_;
+  bool destroyed_ = false;
+};
+
+}  // namespace runsc::sandbox
+
+#endif  // RUNSC_SANDBOX_CGROUP_H_
