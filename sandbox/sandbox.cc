@@ -22,6 +22,7 @@
 #include "runsc/util/boot_fds.h"
 #include "sandbox/container_mounts.h"
 #include "sandbox/control_client.h"
+#include "sandbox/host_template.h"
 #include "sandbox/spawner.h"
 #include "specutils/id_map.h"
 #include "specutils/sandbox_id.h"
@@ -99,11 +100,16 @@ absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
   const auto host_map = specutils::WorkloadHostMap(range.host_base);
   ASSIGN_OR_RETURN(int userns, cache->Get(host_map, host_map));
   std::vector<UniqueFd> fds;
-  RootfsOptions rootfs;
-  rootfs.path = container.rootfs();
-  rootfs.idmap_userns_fd = userns;
-  rootfs.host_base = range.host_base;
-  ASSIGN_OR_RETURN(UniqueFd root, PrepareRootfs(rootfs));
+  UniqueFd root;
+  if (container.synthetic_root()) {
+    ASSIGN_OR_RETURN(root, PrepareTemplateRoot(container, range.host_base));
+  } else {
+    RootfsOptions rootfs;
+    rootfs.path = container.rootfs();
+    rootfs.idmap_userns_fd = userns;
+    rootfs.host_base = range.host_base;
+    ASSIGN_OR_RETURN(root, PrepareRootfs(rootfs));
+  }
   *boot->mutable_config() = container;
   boot->set_rootfs_fd(util::kFirstMountFd);
   fds.push_back(std::move(root));
