@@ -93,16 +93,20 @@ absl::StatusOr<int> ControlService::StartProcess(
   if (process.args().empty()) {
     return absl::InvalidArgumentError("process.args: must not be empty");
   }
-  if (process.terminal()) {
-    return absl::UnimplementedError("process.terminal: terminals are not supported yet");
-  }
   absl::StatusOr<StdioFds> fds = stdio_->Take(token);
   if (!fds.ok()) return fds.status();
+  const size_t want = process.terminal() ? 1 : 3;
+  if (fds->size() != want) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "stdio_token: a process ", process.terminal() ? "with" : "without",
+        " a terminal takes ", want, " fd(s), the token holds ", fds->size()));
+  }
+  std::vector<int> raw;
+  for (const auto& fd : *fds) raw.push_back(fd.get());
   runsc::launcher::v1::LauncherRequest request;
   *request.mutable_start()->mutable_process() = process;
   request.mutable_start()->set_main(main);
-  absl::StatusOr<runsc::launcher::v1::LauncherEvent> reply = launcher_->Call(
-      request, {(*fds)[0].get(), (*fds)[1].get(), (*fds)[2].get()});
+  absl::StatusOr<runsc::launcher::v1::LauncherEvent> reply = launcher_->Call(request, raw);
   if (!reply.ok()) return reply.status();
   const int pid = reply->started().pid();
   launcher_->NoteStarted(pid, main);

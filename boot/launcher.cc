@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -20,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "boot/container_fs.h"
+#include "google/protobuf/wrappers.pb.h"
 #include "boot/nested_userns.h"
 #include "boot/workload.h"
 #include "proto/launcher.pb.h"
@@ -81,11 +83,36 @@ LauncherEvent Failure(absl::string_view stage, const absl::Status& status) {
   return event;
 }
 
+absl::StatusOr<UniqueFd> OpenPtyAndSendMaster(int console_socket) {
+  UniqueFd master(open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!master) return ErrnoError(errno, "open '/dev/ptmx' in the container");
+  int unlock = 0;
+  if (ioctl(master.get(), TIOCSPTLCK, &unlock) != 0) return ErrnoError(errno, "unlock pty");
+  // The peer by fd, not by a /dev/pts path a workload could swap.
+  UniqueFd peer(ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!peer) return ErrnoError(errno, "TIOCGPTPEER");
+  google::protobuf::StringValue name;
+  name.set_value("pty");
+  absl::Status sent = util::SendPacket(console_socket, name, {master.get()});
+  if (!sent.ok()) return util::Annotate(sent, "send the pty master over the console socket");
+  return peer;
+}
+
 LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
                               std::vector<UniqueFd> fds) {
-  if (fds.size() != 3) {
+  const bool terminal = start.process().terminal();
+  if (fds.size() != (terminal ? 1u : 3u)) {
     return Failure("stdio", absl::InvalidArgumentError(
-                                absl::StrCat("expected 3 stdio fds, got ", fds.size())));
+                                absl::StrCat("expected ", terminal ? 1 : 3,
+                                             " stdio fds, got ", fds.size())));
+  }
+  // A terminal: a fresh pty of the container's devpts; the master goes to
+  // the caller over its console socket, the peer becomes the process's stdio.
+  UniqueFd pty_peer;
+  if (terminal) {
+    absl::StatusOr<UniqueFd> peer = OpenPtyAndSendMaster(fds[0].get());
+    if (!peer.ok()) return Failure("terminal", peer.status());
+    pty_peer = std::move(*peer);
   }
   if (start.main() && main_started_) {
     return Failure("start", absl::FailedPreconditionError("the main process already started"));
@@ -96,7 +123,9 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
   pid_t pid = fork();
   if (pid < 0) return Failure("start", ErrnoError(errno, "fork workload"));
   if (pid == 0) {
-    const int stdio[3] = {fds[0].get(), fds[1].get(), fds[2].get()};
+    const int stdio[3] = {terminal ? pty_peer.get() : fds[0].get(),
+                          terminal ? pty_peer.get() : fds[1].get(),
+                          terminal ? pty_peer.get() : fds[2].get()};
     ExecWorkload(start.process(), userns_.get(), stdio, err_w.get());
   }
   err_w.reset();

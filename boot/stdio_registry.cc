@@ -59,11 +59,11 @@ void StdioRegistry::ServeConnection(util::UniqueFd conn) {
   std::vector<util::UniqueFd> fds;
   absl::Status status = util::RecvPacket(conn.get(), &empty, &fds);
   google::protobuf::StringValue reply;
-  if (status.ok() && fds.size() == 3) {
-    reply.set_value(Add({std::move(fds[0]), std::move(fds[1]), std::move(fds[2])}));
+  if (status.ok() && (fds.size() == 3 || fds.size() == 1)) {
+    reply.set_value(Add(std::move(fds)));
   } else {
     util::Log(util::LogLevel::kWarning, "stdio",
-              status.ok() ? absl::StrCat("refused ", fds.size(), " fds (want 3)")
+              status.ok() ? absl::StrCat("refused ", fds.size(), " fds (want 3, or 1)")
                           : std::string(status.message()));
   }
   (void)util::SendPacket(conn.get(), reply);

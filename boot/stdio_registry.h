@@ -7,10 +7,10 @@
 #ifndef RUNSC_BOOT_STDIO_REGISTRY_H_
 #define RUNSC_BOOT_STDIO_REGISTRY_H_
 
-#include <array>
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -20,7 +20,9 @@
 
 namespace runsc::boot {
 
-using StdioFds = std::array<util::UniqueFd, 3>;
+// Three fds (stdin, stdout, stderr), or one: a console socket that receives
+// the pty master of a process with a terminal.
+using StdioFds = std::vector<util::UniqueFd>;
 
 class StdioRegistry final {
  public:

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/capability.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -194,6 +195,9 @@ void ExecWorkload(const ProcessConfig& p, int nested_userns_fd, const int stdio[
   if (setsid() < 0) Fail(error_fd, SetupStage::kWorkloadStdio, ErrnoError(errno, "setsid"));
   absl::Status status = InstallStdio(stdio);
   if (!status.ok()) Fail(error_fd, SetupStage::kWorkloadStdio, status);
+  if (p.terminal() && ioctl(0, TIOCSCTTY, 0) != 0) {
+    Fail(error_fd, SetupStage::kWorkloadStdio, ErrnoError(errno, "TIOCSCTTY"));
+  }
 
   if (setns(nested_userns_fd, CLONE_NEWUSER) != 0) {
     Fail(error_fd, SetupStage::kWorkloadUserns,

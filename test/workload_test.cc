@@ -1,5 +1,7 @@
 // Root tests: real workloads from OCI bundles inside sandboxes.
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +14,10 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "google/protobuf/wrappers.pb.h"
+#include "runsc/util/packet.h"
+#include "runsc/util/stdio_socket.h"
+#include "runsc/util/unique_fd.h"
 #include "sandbox/control_client.h"
 #include "specutils/oci_spec.h"
 #include "test/workload_fixture.h"
@@ -210,6 +216,56 @@ TEST_F(WorkloadTest, ContainerRootWritesToAWritableBindAsItsPrivateHostUid) {
   ASSERT_EQ(stat((shared + "/f").c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, box->uid_range().host_base);  // container root
   EXPECT_NE(st.st_uid, 0u) << "container root wrote as host root";
+}
+
+TEST_F(WorkloadTest, TerminalIsAPtyAndTheControllingTerminal) {
+  auto spec = Spec({"sh", "-c", "tty; [ -t 0 ] && echo is-a-tty; read x; echo got:$x"});
+  spec.mutable_process()->set_terminal(true);
+  auto* box = Create(spec);
+  ASSERT_NE(box, nullptr);
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  util::UniqueFd ours(sv[0]), theirs(sv[1]);
+  // A terminal process takes one fd: the console socket.
+  auto token = util::HandOffStdio(box->stdio_socket_path(), {theirs.get()});
+  ASSERT_TRUE(token.ok()) << token.status();
+  theirs.reset();
+  sandbox::ControlClient client(box->control_socket_path());
+  auto pid = client.Start(*token);
+  ASSERT_TRUE(pid.ok()) << pid.status();
+  google::protobuf::StringValue name;
+  std::vector<util::UniqueFd> fds;
+  ASSERT_TRUE(util::RecvPacket(ours.get(), &name, &fds).ok());
+  ASSERT_EQ(fds.size(), 1u);
+  const int master = fds[0].get();
+  ASSERT_EQ(write(master, "hello\n", 6), 6);
+  std::string out;
+  char buf[256];
+  for (;;) {
+    struct pollfd pfd = {master, POLLIN, 0};
+    if (poll(&pfd, 1, 10000) <= 0) break;
+    ssize_t n = read(master, buf, sizeof(buf));
+    if (n <= 0) break;  // EIO once the process is gone
+    out.append(buf, static_cast<size_t>(n));
+    if (out.find("got:hello") != std::string::npos) break;
+  }
+  EXPECT_THAT(out, HasSubstr("/dev/pts/0"));
+  EXPECT_THAT(out, HasSubstr("is-a-tty"));
+  EXPECT_THAT(out, HasSubstr("got:hello"));
+  auto status = client.Wait(*pid);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->code(), 0);
+}
+
+TEST_F(WorkloadTest, TerminalWithThreeFdsIsRejectedNamingTheToken) {
+  auto spec = Spec({"true"});
+  spec.mutable_process()->set_terminal(true);
+  auto* box = Create(spec);
+  ASSERT_NE(box, nullptr);
+  auto pid = StartDetached(*box);
+  ASSERT_FALSE(pid.ok());
+  EXPECT_EQ(pid.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(pid.status().message()), HasSubstr("stdio_token"));
 }
 
 TEST_F(WorkloadTest, DestroyReleasesTheRangeAndLeavesNothing) {

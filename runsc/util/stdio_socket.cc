@@ -17,7 +17,7 @@
 namespace runsc::util {
 
 absl::StatusOr<std::string> HandOffStdio(const std::string& socket_path,
-                                         const std::array<int, 3>& fds) {
+                                         const std::vector<int>& fds) {
   struct sockaddr_un addr = {};
   addr.sun_family = AF_UNIX;
   if (socket_path.size() >= sizeof(addr.sun_path)) {
@@ -29,8 +29,7 @@ absl::StatusOr<std::string> HandOffStdio(const std::string& socket_path,
   if (connect(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) != 0) {
     return ErrnoError(errno, absl::StrCat("connect '", socket_path, "'"));
   }
-  RETURN_IF_ERROR(SendPacket(sock.get(), google::protobuf::Empty(),
-                             std::vector<int>(fds.begin(), fds.end())));
+  RETURN_IF_ERROR(SendPacket(sock.get(), google::protobuf::Empty(), fds));
   google::protobuf::StringValue token;
   RETURN_IF_ERROR(RecvPacket(sock.get(), &token));
   if (token.value().empty()) return absl::InternalError("sandbox refused the stdio fds");
