@@ -228,13 +228,16 @@ int Serve() {
     server_ptr->RequestShutdown();
   }).detach();
 
+  // The fd set must be final when the spawner hears "ready": the config fd
+  // goes first, the sync fd right after the message (the spawner waits for
+  // its EOF).
+  close(util::kConfigFd);
   if (!util::WriteSyncMessage(util::kSyncFd, util::SyncType::kReady,
                               SetupStage::kNone, 0, "serving")) {
     Log(LogLevel::kError, kComponent, "could not report ready; exiting");
     return 1;
   }
   close(util::kSyncFd);
-  close(util::kConfigFd);
   Log(LogLevel::kInfo, kComponent,
       absl::StrCat("sandbox ", config->sandbox_id(), " serving"));
   status = (*server)->Serve();

@@ -223,6 +223,14 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
         "sandbox '", options.id, "' sent unexpected sync message type ",
         static_cast<uint32_t>(message->type)));
   }
+  // The sandbox closes its end right after "ready": once we see EOF its fd
+  // set is final.
+  absl::StatusOr<util::SyncMessage> eof =
+      util::ReadSyncMessage(spawned.sync_fd.get(), options.boot_timeout);
+  if (eof.ok() || eof.status().code() != absl::StatusCode::kUnavailable) {
+    return absl::InternalError(absl::StrCat("sandbox '", options.id,
+                                            "' kept its sync socket open after ready"));
+  }
   std::move(remove_dir).Cancel();
   std::move(release_range).Cancel();
   return std::unique_ptr<Sandbox>(new Sandbox(options.id, dir, options.ranges_dir,
