@@ -12,6 +12,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/file_util.h"
 #include "runsc/util/status_macros.h"
 #include "specutils/id_map.h"
 
@@ -19,17 +20,6 @@ namespace runsc::boot {
 
 using util::ErrnoError;
 using util::UniqueFd;
-
-namespace {
-absl::Status WriteFile(const std::string& path, const std::string& text) {
-  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) return ErrnoError(errno, absl::StrCat("open '", path, "'"));
-  if (write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-    return ErrnoError(errno, absl::StrCat("write '", path, "' <- '", text, "'"));
-  }
-  return absl::OkStatus();
-}
-}  // namespace
 
 absl::StatusOr<UniqueFd> CreateNestedUserns(const char* proc_dir) {
   int ready[2], release[2];
@@ -60,8 +50,8 @@ absl::StatusOr<UniqueFd> CreateNestedUserns(const char* proc_dir) {
   }
   const std::string map = specutils::FormatIdMap(specutils::WorkloadNestedMap());
   const std::string base = absl::StrCat(proc_dir, "/", pid, "/");
-  RETURN_IF_ERROR(WriteFile(base + "uid_map", map));
-  RETURN_IF_ERROR(WriteFile(base + "gid_map", map));
+  RETURN_IF_ERROR(util::WriteKernelFile(base + "uid_map", map));
+  RETURN_IF_ERROR(util::WriteKernelFile(base + "gid_map", map));
   UniqueFd ns(open((base + "ns/user").c_str(), O_RDONLY | O_CLOEXEC));
   if (!ns) return ErrnoError(errno, absl::StrCat("open '", base, "ns/user'"));
   return ns;

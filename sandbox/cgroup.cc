@@ -6,8 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -15,6 +13,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/file_util.h"
 #include "runsc/util/status_macros.h"
 
 namespace runsc::sandbox {
@@ -26,31 +25,18 @@ namespace {
 constexpr const char* kV1Controllers[] = {"memory", "pids", "cpu", "cpuacct", "freezer"};
 constexpr const char* kWanted[] = {"memory", "pids", "cpu"};
 
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-absl::Status WriteText(const std::string& path, const std::string& value) {
-  util::UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) return ErrnoError(errno, absl::StrCat("open '", path, "'"));
-  if (write(fd.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size())) {
-    return ErrnoError(errno, absl::StrCat("write '", path, "' <- '", value, "'"));
-  }
-  return absl::OkStatus();
-}
+using util::ReadFileOrEmpty;
+using util::WriteKernelFile;
 
 uint64_t ReadU64(const std::string& path) {
   uint64_t v = 0;
-  (void)absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadText(path)), &v);
+  (void)absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFileOrEmpty(path)), &v);
   return v;
 }
 
 // "key value" files (cpu.stat, memory.events, memory.oom_control).
 uint64_t ReadKey(const std::string& path, absl::string_view key) {
-  for (absl::string_view line : absl::StrSplit(ReadText(path), '\n')) {
+  for (absl::string_view line : absl::StrSplit(ReadFileOrEmpty(path), '\n')) {
     std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(line, ' ');
     uint64_t v;
     if (kv.first == key && absl::SimpleAtoi(kv.second, &v)) return v;
@@ -70,7 +56,7 @@ absl::Status MkdirP(const std::string& dir) {
 absl::StatusOr<CgroupLayout> CgroupLayout::Discover() {
   CgroupLayout layout;
   for (absl::string_view line :
-       absl::StrSplit(ReadText("/proc/self/mountinfo"), '\n', absl::SkipEmpty())) {
+       absl::StrSplit(ReadFileOrEmpty("/proc/self/mountinfo"), '\n', absl::SkipEmpty())) {
     std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
     auto dash = std::find(f.begin(), f.end(), "-");
     if (dash == f.end() || dash + 3 >= f.end() || f.size() < 5) continue;
@@ -88,7 +74,7 @@ absl::StatusOr<CgroupLayout> CgroupLayout::Discover() {
   }
   if (!layout.unified.empty()) {
     for (absl::string_view c : absl::StrSplit(
-             absl::StripAsciiWhitespace(ReadText(layout.unified + "/cgroup.controllers")), ' ',
+             absl::StripAsciiWhitespace(ReadFileOrEmpty(layout.unified + "/cgroup.controllers")), ' ',
              absl::SkipEmpty())) {
       layout.unified_controllers.emplace_back(c);
     }
@@ -117,9 +103,9 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
     for (const char* c : kWanted) {
       auto& have = cg->layout_.unified_controllers;
       if (std::find(have.begin(), have.end(), c) == have.end()) continue;
-      RETURN_IF_ERROR(WriteText(cg->layout_.unified + "/cgroup.subtree_control",
+      RETURN_IF_ERROR(WriteKernelFile(cg->layout_.unified + "/cgroup.subtree_control",
                                 absl::StrCat("+", c)));
-      RETURN_IF_ERROR(WriteText(parent + "/cgroup.subtree_control", absl::StrCat("+", c)));
+      RETURN_IF_ERROR(WriteKernelFile(parent + "/cgroup.subtree_control", absl::StrCat("+", c)));
     }
     cg->unified_dir_ = parent + "/" + id;
     if (mkdir(cg->unified_dir_.c_str(), 0755) != 0) {
@@ -157,21 +143,21 @@ absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
     }
   }
   if (r.has_memory_max()) {
-    RETURN_IF_ERROR(WriteText(mem + (mem_v2 ? "/memory.max" : "/memory.limit_in_bytes"),
+    RETURN_IF_ERROR(WriteKernelFile(mem + (mem_v2 ? "/memory.max" : "/memory.limit_in_bytes"),
                               absl::StrCat(r.memory_max())));
   }
   if (r.has_memory_swap()) {
     if (mem_v2) {
       // v2 limits swap alone; the spec's value is memory+swap.
       int64_t swap = r.memory_swap() - (r.has_memory_max() ? r.memory_max() : 0);
-      RETURN_IF_ERROR(WriteText(mem + "/memory.swap.max", absl::StrCat(swap)));
+      RETURN_IF_ERROR(WriteKernelFile(mem + "/memory.swap.max", absl::StrCat(swap)));
     } else {
       const std::string memsw = mem + "/memory.memsw.limit_in_bytes";
       if (access(memsw.c_str(), F_OK) != 0) {
         return absl::FailedPreconditionError(
             "linux.resources.memory.swap: swap accounting is not enabled on this host");
       }
-      RETURN_IF_ERROR(WriteText(memsw, absl::StrCat(r.memory_swap())));
+      RETURN_IF_ERROR(WriteKernelFile(memsw, absl::StrCat(r.memory_swap())));
     }
   }
   if (r.has_pids_max()) {
@@ -179,7 +165,7 @@ absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
     if (pids.empty()) {
       return absl::FailedPreconditionError("linux.resources.pids: no pids cgroup controller");
     }
-    RETURN_IF_ERROR(WriteText(pids + "/pids.max", absl::StrCat(r.pids_max())));
+    RETURN_IF_ERROR(WriteKernelFile(pids + "/pids.max", absl::StrCat(r.pids_max())));
   }
   const std::string cpu = Dir("cpu");
   const bool cpu_v2 = !cpu.empty() && cpu == unified_dir_;
@@ -192,11 +178,11 @@ absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
     const uint64_t period = r.has_cpu_period() ? r.cpu_period() : 100000;
     if (cpu_v2) {
       std::string quota = r.has_cpu_quota() ? absl::StrCat(r.cpu_quota()) : "max";
-      RETURN_IF_ERROR(WriteText(cpu + "/cpu.max", absl::StrCat(quota, " ", period)));
+      RETURN_IF_ERROR(WriteKernelFile(cpu + "/cpu.max", absl::StrCat(quota, " ", period)));
     } else {
-      RETURN_IF_ERROR(WriteText(cpu + "/cpu.cfs_period_us", absl::StrCat(period)));
+      RETURN_IF_ERROR(WriteKernelFile(cpu + "/cpu.cfs_period_us", absl::StrCat(period)));
       if (r.has_cpu_quota()) {
-        RETURN_IF_ERROR(WriteText(cpu + "/cpu.cfs_quota_us", absl::StrCat(r.cpu_quota())));
+        RETURN_IF_ERROR(WriteKernelFile(cpu + "/cpu.cfs_quota_us", absl::StrCat(r.cpu_quota())));
       }
     }
   }
@@ -204,9 +190,9 @@ absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
     if (cpu_v2) {
       // The OCI conversion from shares (2..262144) to weight (1..10000).
       uint64_t weight = 1 + ((r.cpu_shares() - 2) * 9999) / 262142;
-      RETURN_IF_ERROR(WriteText(cpu + "/cpu.weight", absl::StrCat(weight)));
+      RETURN_IF_ERROR(WriteKernelFile(cpu + "/cpu.weight", absl::StrCat(weight)));
     } else {
-      RETURN_IF_ERROR(WriteText(cpu + "/cpu.shares", absl::StrCat(r.cpu_shares())));
+      RETURN_IF_ERROR(WriteKernelFile(cpu + "/cpu.shares", absl::StrCat(r.cpu_shares())));
     }
   }
   return absl::OkStatus();
@@ -214,7 +200,7 @@ absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
 
 absl::Status Cgroup::AddProcessV1(pid_t pid) {
   for (const auto& [controller, dir] : v1_dirs_) {
-    RETURN_IF_ERROR(WriteText(dir + "/cgroup.procs", absl::StrCat(pid)));
+    RETURN_IF_ERROR(WriteKernelFile(dir + "/cgroup.procs", absl::StrCat(pid)));
   }
   return absl::OkStatus();
 }

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "runsc/util/boot_fds.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/file_util.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/sync_message.h"
 
@@ -127,17 +128,6 @@ absl::StatusOr<UniqueFd> SealedMemfd(const std::string& data) {
   return fd;
 }
 
-absl::Status WriteProcFile(pid_t pid, const char* name, const std::string& text) {
-  std::string path = absl::StrCat("/proc/", pid, "/", name);
-  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) return ErrnoError(errno, absl::StrCat("open '", path, "'"));
-  ssize_t n = write(fd.get(), text.data(), text.size());
-  if (n != static_cast<ssize_t>(text.size())) {
-    return ErrnoError(n < 0 ? errno : EIO,
-                      absl::StrCat("write '", path, "' <- '", text, "'"));
-  }
-  return absl::OkStatus();
-}
 
 }  // namespace
 
@@ -222,10 +212,11 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   ChildProcess child(static_cast<pid_t>(pid), UniqueFd(pidfd));
   child_sync.reset();
 
-  RETURN_IF_ERROR(WriteProcFile(child.pid(), "uid_map",
-                                specutils::FormatIdMap(request.uid_map)));
-  RETURN_IF_ERROR(WriteProcFile(child.pid(), "gid_map",
-                                specutils::FormatIdMap(request.gid_map)));
+  const std::string proc = absl::StrCat("/proc/", child.pid(), "/");
+  RETURN_IF_ERROR(
+      util::WriteKernelFile(proc + "uid_map", specutils::FormatIdMap(request.uid_map)));
+  RETURN_IF_ERROR(
+      util::WriteKernelFile(proc + "gid_map", specutils::FormatIdMap(request.gid_map)));
   if (request.before_go) RETURN_IF_ERROR(request.before_go(child.pid()));
   if (!util::WriteSyncMessage(parent_sync.get(), util::SyncType::kGo,
                               SetupStage::kNone, 0, "")) {

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/file_util.h"
 #include "runsc/util/status_macros.h"
 #include "sandbox/child_process.h"
 
@@ -31,15 +32,6 @@ std::string SortedLines(std::vector<IdMapping> map) {
   return specutils::FormatIdMap(map);
 }
 
-absl::Status WriteMap(pid_t pid, const char* file, const std::string& text) {
-  std::string path = absl::StrCat("/proc/", pid, "/", file);
-  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) return ErrnoError(errno, absl::StrCat("open '", path, "'"));
-  if (write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-    return ErrnoError(errno, absl::StrCat("write '", path, "'"));
-  }
-  return absl::OkStatus();
-}
 
 }  // namespace
 
@@ -82,8 +74,9 @@ absl::StatusOr<int> UsernsCache::Get(const std::vector<IdMapping>& uid_map,
   }
   if (pid < 0) return ErrnoError(errno, "clone3(CLONE_NEWUSER) for an idmap namespace");
   ChildProcess holder(static_cast<pid_t>(pid), UniqueFd(pidfd));
-  RETURN_IF_ERROR(WriteMap(holder.pid(), "uid_map", specutils::FormatIdMap(uid_map)));
-  RETURN_IF_ERROR(WriteMap(holder.pid(), "gid_map", specutils::FormatIdMap(gid_map)));
+  const std::string proc = absl::StrCat("/proc/", holder.pid(), "/");
+  RETURN_IF_ERROR(util::WriteKernelFile(proc + "uid_map", specutils::FormatIdMap(uid_map)));
+  RETURN_IF_ERROR(util::WriteKernelFile(proc + "gid_map", specutils::FormatIdMap(gid_map)));
   std::string ns_path = absl::StrCat("/proc/", holder.pid(), "/ns/user");
   UniqueFd ns(open(ns_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!ns) return ErrnoError(errno, absl::StrCat("open '", ns_path, "'"));

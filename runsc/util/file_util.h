@@ -1,0 +1,22 @@
+// Small file helpers for kernel interface files (/proc, cgroupfs).
+#ifndef RUNSC_UTIL_FILE_UTIL_H_
+#define RUNSC_UTIL_FILE_UTIL_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace runsc::util {
+
+// Opens an existing file write-only and writes `text` in one write(2) call,
+// as uid_map, gid_map and cgroup control files require. Errors name the
+// path and the text.
+absl::Status WriteKernelFile(const std::string& path, absl::string_view text);
+
+// The whole content of a (small) file, or "" if it cannot be read.
+std::string ReadFileOrEmpty(const std::string& path);
+
+}  // namespace runsc::util
+
+#endif  // RUNSC_UTIL_FILE_UTIL_H_
