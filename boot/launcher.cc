@@ -83,7 +83,8 @@ LauncherEvent Failure(absl::string_view stage, const absl::Status& status) {
   return event;
 }
 
-absl::StatusOr<UniqueFd> OpenPtyAndSendMaster(int console_socket) {
+absl::StatusOr<UniqueFd> OpenPtyAndSendMaster(int console_socket, uint32_t rows,
+                                              uint32_t cols) {
   UniqueFd master(open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!master) return ErrnoError(errno, "open '/dev/ptmx' in the container");
   int unlock = 0;
@@ -91,6 +92,14 @@ absl::StatusOr<UniqueFd> OpenPtyAndSendMaster(int console_socket) {
   // The peer by fd, not by a /dev/pts path a workload could swap.
   UniqueFd peer(ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!peer) return ErrnoError(errno, "TIOCGPTPEER");
+  if (rows != 0 && cols != 0) {
+    struct winsize size = {};
+    size.ws_row = static_cast<unsigned short>(rows);
+    size.ws_col = static_cast<unsigned short>(cols);
+    if (ioctl(master.get(), TIOCSWINSZ, &size) != 0) {
+      return ErrnoError(errno, "TIOCSWINSZ (process.consoleSize)");
+    }
+  }
   google::protobuf::StringValue name;
   name.set_value("pty");
   absl::Status sent = util::SendPacket(console_socket, name, {master.get()});
@@ -110,7 +119,9 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
   // the caller over its console socket, the peer becomes the process's stdio.
   UniqueFd pty_peer;
   if (terminal) {
-    absl::StatusOr<UniqueFd> peer = OpenPtyAndSendMaster(fds[0].get());
+    absl::StatusOr<UniqueFd> peer =
+        OpenPtyAndSendMaster(fds[0].get(), start.process().console_height(),
+                             start.process().console_width());
     if (!peer.ok()) return Failure("terminal", peer.status());
     pty_peer = std::move(*peer);
   }

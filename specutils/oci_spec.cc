@@ -159,6 +159,10 @@ absl::StatusOr<ProcessConfig> ToProcessConfig(
     out.set_umask(process.user().umask());
   }
   out.set_terminal(process.terminal());
+  if (process.has_console_size()) {
+    out.set_console_height(process.console_size().height());
+    out.set_console_width(process.console_size().width());
+  }
   const auto& caps = process.capabilities();
   auto* sets = out.mutable_capabilities();
   ASSIGN_OR_RETURN(uint64_t bounding, CapabilityMask(ToVector(caps.bounding()),

@@ -219,8 +219,10 @@ TEST_F(WorkloadTest, ContainerRootWritesToAWritableBindAsItsPrivateHostUid) {
 }
 
 TEST_F(WorkloadTest, TerminalIsAPtyAndTheControllingTerminal) {
-  auto spec = Spec({"sh", "-c", "tty; [ -t 0 ] && echo is-a-tty; read x; echo got:$x"});
+  auto spec = Spec({"sh", "-c", "tty; [ -t 0 ] && echo is-a-tty; stty size; read x; echo got:$x"});
   spec.mutable_process()->set_terminal(true);
+  spec.mutable_process()->mutable_console_size()->set_height(30);
+  spec.mutable_process()->mutable_console_size()->set_width(100);
   auto* box = Create(spec);
   ASSERT_NE(box, nullptr);
   int sv[2];
@@ -251,6 +253,7 @@ TEST_F(WorkloadTest, TerminalIsAPtyAndTheControllingTerminal) {
   }
   EXPECT_THAT(out, HasSubstr("/dev/pts/0"));
   EXPECT_THAT(out, HasSubstr("is-a-tty"));
+  EXPECT_THAT(out, HasSubstr("30 100"));  // process.consoleSize
   EXPECT_THAT(out, HasSubstr("got:hello"));
   auto status = client.Wait(*pid);
   ASSERT_TRUE(status.ok());
