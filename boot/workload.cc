@@ -14,8 +14,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -153,6 +151,24 @@ absl::StatusOr<std::string> FindExecutable(const std::string& name,
                                           "' not found in $PATH inside the container"));
 }
 
+// The container's /etc/passwd (never the host's). The rootfs is untrusted:
+// only a regular file, opened without blocking, and at most 1 MiB of it.
+std::string ReadContainerPasswd() {
+  int fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string text;
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    char buf[4096];
+    ssize_t n;
+    while (text.size() < (1 << 20) && (n = read(fd, buf, sizeof(buf))) > 0) {
+      text.append(buf, static_cast<size_t>(n));
+    }
+  }
+  close(fd);
+  return text;
+}
+
 std::vector<char*> CStrings(std::vector<std::string>& strings) {
   std::vector<char*> out;
   for (std::string& s : strings) out.push_back(s.data());
@@ -213,10 +229,7 @@ void ExecWorkload(const ProcessConfig& p, int nested_userns_fd, const int stdio[
 
   std::vector<std::string> env(p.env().begin(), p.env().end());
   if (!FindEnv(env, "HOME").has_value()) {
-    std::ifstream in("/etc/passwd");  // the container's, never the host's
-    std::stringstream text;
-    text << in.rdbuf();
-    env.push_back("HOME=" + HomeFromPasswd(text.str(), p.uid()));
+    env.push_back("HOME=" + HomeFromPasswd(ReadContainerPasswd(), p.uid()));
   }
   absl::StatusOr<std::string> exe = FindExecutable(p.args(0), env);
   if (!exe.ok()) Fail(error_fd, SetupStage::kWorkloadExec, exe.status());

@@ -59,6 +59,15 @@ TEST_F(WorkloadTest, EnvUserCwdAndPathLookup) {
   EXPECT_EQ(r.out, "bar /home/user\n1000\n1000\n1000 65534\n/home/user\n0027\n") << r.err;
 }
 
+TEST_F(WorkloadTest, HostileEtcPasswdCannotHangTheLaunch) {
+  // A FIFO where /etc/passwd should be: HOME falls back to "/", nothing hangs.
+  ASSERT_EQ(system(("rm " + bundle_ + "/rootfs/etc/passwd && mkfifo " + bundle_ +
+                    "/rootfs/etc/passwd").c_str()),
+            0);
+  ProcessResult r = RunMain({"sh", "-c", "echo $HOME"});
+  EXPECT_EQ(r.out, "/\n") << r.err;
+}
+
 TEST_F(WorkloadTest, MissingCwdFailsNamingTheField) {
   auto spec = Spec({"true"});
   spec.mutable_process()->set_cwd("/does/not/exist");
