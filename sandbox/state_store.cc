@@ -1,0 +1,90 @@
+#include "sandbox/state_store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/util/json_util.h"
+#include "runsc/util/errno_status.h"
+#include "runsc/util/file_util.h"
+#include "runsc/util/unique_fd.h"
+
+namespace runsc::sandbox {
+
+using util::ErrnoError;
+using util::UniqueFd;
+
+absl::Status SaveRecord(const std::string& dir,
+                        const runsc::state::v1::SandboxRecord& record) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = false;
+  auto printed = google::protobuf::util::MessageToJsonString(record, &json, options);
+  if (!printed.ok()) {
+    return absl::InternalError(absl::StrCat("encode state: ", printed.message().as_string()));
+  }
+  const std::string tmp = absl::StrCat(dir, "/.", kStateFileName, ".tmp");
+  const std::string final_path = absl::StrCat(dir, "/", kStateFileName);
+  UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd) return ErrnoError(errno, absl::StrCat("create '", tmp, "'"));
+  size_t done = 0;
+  while (done < json.size()) {
+    ssize_t n = write(fd.get(), json.data() + done, json.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoError(errno, absl::StrCat("write '", tmp, "'"));
+    done += static_cast<size_t>(n);
+  }
+  if (fsync(fd.get()) != 0) return ErrnoError(errno, absl::StrCat("fsync '", tmp, "'"));
+  fd.reset();
+  if (rename(tmp.c_str(), final_path.c_str()) != 0) {
+    return ErrnoError(errno, absl::StrCat("rename '", tmp, "' to '", final_path, "'"));
+  }
+  UniqueFd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir_fd) fsync(dir_fd.get());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<runsc::state::v1::SandboxRecord> LoadRecord(const std::string& dir) {
+  const std::string path = absl::StrCat(dir, "/", kStateFileName);
+  if (access(path.c_str(), F_OK) != 0) {
+    return absl::NotFoundError(absl::StrCat("no sandbox record at '", path, "'"));
+  }
+  std::string json = util::ReadFileOrEmpty(path);
+  runsc::state::v1::SandboxRecord record;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;  // records of newer versions
+  auto parsed = google::protobuf::util::JsonStringToMessage(json, &record, options);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sandbox record '", path, "': ", parsed.message().as_string()));
+  }
+  return record;
+}
+
+absl::StatusOr<uint64_t> ProcessStartTime(pid_t pid) {
+  std::string stat = util::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/stat"));
+  // The command name may hold spaces and parentheses: fields start after the
+  // last ')'.
+  size_t close = stat.rfind(')');
+  if (stat.empty() || close == std::string::npos) {
+    return absl::NotFoundError(absl::StrCat("process ", pid, " does not exist"));
+  }
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(absl::string_view(stat).substr(close + 2), ' ');
+  // fields[0] is field 3 (state); field 22 (starttime) is fields[19].
+  if (fields.size() < 20) return absl::InternalError("short /proc/PID/stat");
+  if (fields[0] == "Z" || fields[0] == "X") {
+    return absl::NotFoundError(absl::StrCat("process ", pid, " has exited"));
+  }
+  uint64_t start = 0;
+  if (!absl::SimpleAtoi(fields[19], &start)) return absl::InternalError("bad starttime");
+  return start;
+}
+
+}  // namespace runsc::sandbox
