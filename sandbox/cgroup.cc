@@ -133,6 +133,29 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
   return cg;
 }
 
+absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Adopt(const std::vector<std::string>& paths) {
+  std::unique_ptr<Cgroup> cg(new Cgroup());
+  ASSIGN_OR_RETURN(cg->layout_, CgroupLayout::Discover());
+  for (const std::string& path : paths) {
+    bool matched = false;
+    if (!cg->layout_.unified.empty() && path.rfind(cg->layout_.unified + "/", 0) == 0) {
+      cg->unified_dir_ = path;
+      matched = true;
+    }
+    for (const auto& [controller, mount] : cg->layout_.v1) {
+      if (path.rfind(mount + "/", 0) == 0) {
+        cg->v1_dirs_[controller] = path;
+        matched = true;
+      }
+    }
+    if (!matched) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cgroup path '", path, "' is in no mounted hierarchy"));
+    }
+  }
+  return cg;
+}
+
 absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
   const std::string mem = Dir("memory");
   const bool mem_v2 = !mem.empty() && mem == unified_dir_;

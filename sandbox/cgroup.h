@@ -45,6 +45,8 @@ class Cgroup final {
  public:
   static absl::StatusOr<std::unique_ptr<Cgroup>> Create(
       const std::string& id, const runsc::boot::v1::ResourceConfig& resources);
+  // Takes over existing directories (from a sandbox record).
+  static absl::StatusOr<std::unique_ptr<Cgroup>> Adopt(const std::vector<std::string>& paths);
   ~Cgroup();
   Cgroup(const Cgroup&) = delete;
   Cgroup& operator=(const Cgroup&) = delete;
@@ -58,6 +60,8 @@ class Cgroup final {
   std::vector<std::string> Paths() const;
   // Removes the directories, waiting up to a few seconds for them to empty.
   absl::Status Destroy();
+  // Forgets the directories without removing them.
+  void Release() { destroyed_ = true; }
 
  private:
   Cgroup() = default;

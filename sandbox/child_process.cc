@@ -17,6 +17,7 @@ namespace runsc::sandbox {
 using util::ErrnoError;
 
 std::string ExitStatus::ToString() const {
+  if (!known) return "exited (status went to its parent)";
   if (signaled) {
     const char* name = sigabbrev_np(signal);
     return absl::StrCat("killed by signal ", signal,
@@ -27,6 +28,19 @@ std::string ExitStatus::ToString() const {
 
 ChildProcess::ChildProcess(pid_t pid, util::UniqueFd pidfd)
     : pid_(pid), pidfd_(std::move(pidfd)) {}
+
+absl::StatusOr<ChildProcess> ChildProcess::Adopt(pid_t pid) {
+  util::UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd) return ErrnoError(errno, absl::StrCat("pidfd_open process ", pid));
+  ChildProcess process(pid, std::move(pidfd));
+  process.is_child_ = false;
+  return process;
+}
+
+void ChildProcess::Release() {
+  pidfd_.reset();
+  reaped_ = true;
+}
 
 ChildProcess::~ChildProcess() {
   if (pidfd_.valid() && !reaped_) (void)KillAndWait();
@@ -66,6 +80,12 @@ absl::StatusOr<ExitStatus> ChildProcess::Wait(absl::Duration timeout) {
     if (ready == 0) {
       return absl::DeadlineExceededError(absl::StrCat(
           "process ", pid_, " still running after ", absl::FormatDuration(timeout)));
+    }
+    if (!is_child_) {
+      reaped_ = true;
+      ExitStatus status;
+      status.known = false;
+      return status;
     }
     siginfo_t info = {};
     if (waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED) != 0) {

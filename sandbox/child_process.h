@@ -20,6 +20,8 @@ namespace runsc::sandbox {
 
 // How a process ended.
 struct ExitStatus {
+  // False for an adopted process: it exited, but its parent reaped it.
+  bool known = true;
   bool signaled = false;
   int code = 0;    // exit code when !signaled
   int signal = 0;  // terminating signal when signaled
@@ -32,6 +34,9 @@ struct ExitStatus {
 class ChildProcess final {
  public:
   ChildProcess(pid_t pid, util::UniqueFd pidfd);
+  // Takes hold of a running process that is not our child (pidfd_open): it
+  // can be signalled and waited for, but its exit status goes to its parent.
+  static absl::StatusOr<ChildProcess> Adopt(pid_t pid);
   ChildProcess(ChildProcess&&) = default;
   ChildProcess& operator=(ChildProcess&&) = default;
   ~ChildProcess();
@@ -52,10 +57,14 @@ class ChildProcess final {
   // SIGKILL, then reap. Returns how it ended.
   absl::StatusOr<ExitStatus> KillAndWait();
 
+  // Lets go of the process without killing it: it keeps running.
+  void Release();
+
  private:
   pid_t pid_;
   util::UniqueFd pidfd_;
   bool reaped_ = false;
+  bool is_child_ = true;
 };
 
 }  // namespace runsc::sandbox

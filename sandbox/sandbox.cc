@@ -1,5 +1,6 @@
 #include "sandbox/sandbox.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -20,7 +22,9 @@
 #include "runsc/util/sync_message.h"
 #include "runsc/util/unique_fd.h"
 #include "runsc/util/boot_fds.h"
+#include "runsc/util/version.h"
 #include "sandbox/container_mounts.h"
+#include "sandbox/state_store.h"
 #include "sandbox/control_client.h"
 #include "sandbox/host_template.h"
 #include "sandbox/spawner.h"
@@ -74,7 +78,7 @@ absl::Status MakeDirs(const std::string& path, mode_t mode) {
 }
 
 absl::Status RemoveStateDir(const std::string& dir) {
-  for (const char* name : {kControlSocketName, kStdioSocketName, kLogName}) {
+  for (const char* name : {kControlSocketName, kStdioSocketName, kLogName, kStateFileName}) {
     std::string path = absl::StrCat(dir, "/", name);
     if (unlink(path.c_str()) != 0 && errno != ENOENT) {
       return ErrnoError(errno, absl::StrCat("unlink '", path, "'"));
@@ -231,6 +235,21 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
     return absl::InternalError(absl::StrCat("sandbox '", options.id,
                                             "' kept its sync socket open after ready"));
   }
+  runsc::state::v1::SandboxRecord record;
+  record.set_id(options.id);
+  record.set_pid(spawned.process.pid());
+  ASSIGN_OR_RETURN(uint64_t start_time, ProcessStartTime(spawned.process.pid()));
+  record.set_start_time(start_time);
+  record.set_range_slot(range.slot);
+  record.set_range_base(range.host_base);
+  record.set_ranges_dir(options.ranges_dir);
+  if (cgroup != nullptr) {
+    for (const std::string& path : cgroup->Paths()) record.add_cgroup_paths(path);
+  }
+  if (options.container.has_value()) *record.mutable_container() = *options.container;
+  record.set_created_unix_nanos(absl::ToUnixNanos(absl::Now()));
+  record.set_runsc_version(util::kVersion);
+  RETURN_IF_ERROR(SaveRecord(dir, record));
   std::move(remove_dir).Cancel();
   std::move(release_range).Cancel();
   return std::unique_ptr<Sandbox>(new Sandbox(options.id, dir, options.ranges_dir,
@@ -278,6 +297,85 @@ Sandbox::~Sandbox() { (void)Destroy(); }
 
 std::string Sandbox::control_socket_path() const {
   return absl::StrCat(state_dir_, "/", kControlSocketName);
+}
+
+absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Attach(const std::string& state_root,
+                                                         const std::string& id) {
+  RETURN_IF_ERROR(specutils::ValidateSandboxId(id));
+  const std::string dir = absl::StrCat(state_root, "/", id);
+  absl::StatusOr<runsc::state::v1::SandboxRecord> record = LoadRecord(dir);
+  if (absl::IsNotFound(record.status())) {
+    return absl::NotFoundError(
+        absl::StrCat("sandbox '", id, "' does not exist in '", state_root, "'"));
+  }
+  if (!record.ok()) return record.status();
+  auto not_running = [&id] {
+    return absl::FailedPreconditionError(
+        absl::StrCat("sandbox '", id, "' is not running: its process is gone"));
+  };
+  absl::StatusOr<uint64_t> start = ProcessStartTime(record->pid());
+  if (!start.ok() || *start != record->start_time()) return not_running();
+  absl::StatusOr<ChildProcess> process = ChildProcess::Adopt(record->pid());
+  if (!process.ok()) return not_running();
+  // The pid could have been reused between the check and pidfd_open.
+  start = ProcessStartTime(record->pid());
+  if (!start.ok() || *start != record->start_time()) {
+    process->Release();
+    return not_running();
+  }
+  std::unique_ptr<Cgroup> cgroup;
+  if (record->cgroup_paths_size() > 0) {
+    ASSIGN_OR_RETURN(cgroup, Cgroup::Adopt({record->cgroup_paths().begin(),
+                                            record->cgroup_paths().end()}));
+  }
+  UidRange range{record->range_slot(), record->range_base()};
+  return std::unique_ptr<Sandbox>(new Sandbox(id, dir, record->ranges_dir(),
+                                              std::move(*process), range, std::move(cgroup)));
+}
+
+absl::Status Sandbox::Reclaim(const std::string& state_root, const std::string& id) {
+  RETURN_IF_ERROR(specutils::ValidateSandboxId(id));
+  const std::string dir = absl::StrCat(state_root, "/", id);
+  ASSIGN_OR_RETURN(runsc::state::v1::SandboxRecord record, LoadRecord(dir));
+  absl::StatusOr<uint64_t> start = ProcessStartTime(record.pid());
+  if (start.ok() && *start == record.start_time()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("sandbox '", id, "' is still running; delete it instead"));
+  }
+  if (record.cgroup_paths_size() > 0) {
+    ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cgroup,
+                     Cgroup::Adopt({record.cgroup_paths().begin(), record.cgroup_paths().end()}));
+    RETURN_IF_ERROR(cgroup->Destroy());
+  }
+  if (record.range_base() != 0) {
+    RETURN_IF_ERROR(UidRangeAllocator(record.ranges_dir())
+                        .Release({record.range_slot(), record.range_base()}));
+  }
+  return RemoveStateDir(dir);
+}
+
+absl::StatusOr<std::vector<std::string>> Sandbox::ListIds(const std::string& state_root) {
+  std::vector<std::string> ids;
+  DIR* root = opendir(state_root.c_str());
+  if (root == nullptr) {
+    if (errno == ENOENT) return ids;
+    return ErrnoError(errno, absl::StrCat("opendir '", state_root, "'"));
+  }
+  while (struct dirent* e = readdir(root)) {
+    std::string name = e->d_name;
+    if (!specutils::ValidateSandboxId(name).ok()) continue;
+    std::string record = absl::StrCat(state_root, "/", name, "/", kStateFileName);
+    if (access(record.c_str(), F_OK) == 0) ids.push_back(name);
+  }
+  closedir(root);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+void Sandbox::Detach() {
+  process_.Release();
+  if (cgroup_ != nullptr) cgroup_->Release();
+  destroyed_ = true;
 }
 
 std::string Sandbox::stdio_socket_path() const {

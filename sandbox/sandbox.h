@@ -6,6 +6,11 @@
 // and removes its state directory, so nothing is left behind: the sandbox's
 // mounts live only in its own mount namespace and vanish with it.
 //
+// Every sandbox also has a record, <state_root>/<id>/state.json
+// (sandbox/state_store.h). A process that did not create a sandbox, or a
+// restarted daemon, re-attaches with Attach(); Reclaim() removes the
+// leftovers (cgroups, uid range, state) of a sandbox whose process is gone.
+//
 // Thread safety: not thread-safe; callers serialise access.
 #ifndef RUNSC_SANDBOX_SANDBOX_H_
 #define RUNSC_SANDBOX_SANDBOX_H_
@@ -14,6 +19,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -55,6 +61,17 @@ class Sandbox final {
   static absl::StatusOr<std::unique_ptr<Sandbox>> Create(
       const SandboxOptions& options);
 
+  // Re-attaches to the live sandbox `id` under `state_root`. NOT_FOUND if
+  // there is no such sandbox; FAILED_PRECONDITION if its process is gone
+  // (pid and start time must both match the record), then Reclaim() it.
+  static absl::StatusOr<std::unique_ptr<Sandbox>> Attach(const std::string& state_root,
+                                                         const std::string& id);
+  // Removes what a dead sandbox left: cgroups, its uid range, its state
+  // directory. FAILED_PRECONDITION while its process still runs.
+  static absl::Status Reclaim(const std::string& state_root, const std::string& id);
+  // The ids that have a record under `state_root`.
+  static absl::StatusOr<std::vector<std::string>> ListIds(const std::string& state_root);
+
   Sandbox(const Sandbox&) = delete;
   Sandbox& operator=(const Sandbox&) = delete;
   ~Sandbox();
@@ -82,6 +99,9 @@ class Sandbox final {
   absl::StatusOr<ExitStatus> Wait(absl::Duration timeout);
   // Kills the sandbox if it still runs, reaps it, and removes its state.
   absl::Status Destroy();
+  // Lets the sandbox run on without this object: nothing is killed or
+  // removed when it goes away (a daemon that stops, a CLI command that ends).
+  void Detach();
 
  private:
   Sandbox(std::string id, std::string state_dir, std::string ranges_dir,

@@ -1,0 +1,134 @@
+// Root tests: a sandbox outlives the process that created it. Another
+// process (a restarted daemon, a later CLI command) re-attaches by id from
+// its record; a dead sandbox's leftovers are reclaimed.
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sandbox/control_client.h"
+#include "test/workload_fixture.h"
+
+namespace runsc::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ReattachTest : public WorkloadFixture {
+ protected:
+  std::string State() { return root_.path() + "/state"; }
+
+  // Creates a sandbox running `sleep 1000`, then lets go of it as a daemon
+  // that stops would. Returns what a re-attacher needs to check against.
+  struct Detached {
+    pid_t pid;
+    std::vector<std::string> cgroups;
+    uint32_t slot;
+  };
+  Detached CreateAndDetach(const std::string& id) {
+    auto* box = Create(Spec({"sleep", "1000"}), id);
+    EXPECT_NE(box, nullptr);
+    if (box == nullptr) return {};
+    EXPECT_TRUE(StartDetached(*box).ok());
+    Detached d{box->pid(), box->CgroupPaths(), box->uid_range().slot};
+    box->Detach();
+    boxes_.clear();
+    return d;
+  }
+
+  static bool Exists(const std::string& path) {
+    struct stat st;
+    return stat(path.c_str(), &st) == 0;
+  }
+};
+
+TEST_F(ReattachTest, AttachByIdAndKeepUsingTheSandbox) {
+  Detached d = CreateAndDetach("survivor");
+  ASSERT_GT(d.pid, 0);
+  EXPECT_EQ(kill(d.pid, 0), 0) << "Detach must not kill the sandbox";
+  auto ids = sandbox::Sandbox::ListIds(State());
+  ASSERT_TRUE(ids.ok());
+  EXPECT_THAT(*ids, ::testing::ElementsAre("survivor"));
+
+  auto box = sandbox::Sandbox::Attach(State(), "survivor");
+  ASSERT_TRUE(box.ok()) << box.status();
+  EXPECT_EQ((*box)->pid(), d.pid);
+  auto r = RunInSandbox(**box, &ToConfig(Spec({"echo", "still here"}), bundle_)->process());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->out, "still here\n");
+  auto stats = (*box)->Stats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_GE(stats->pids_current, 3u);
+
+  ASSERT_TRUE((*box)->Destroy().ok());
+  // It was our child all along: reaping it proves it exited.
+  EXPECT_EQ(waitpid(d.pid, nullptr, 0), d.pid);
+  for (const std::string& cg : d.cgroups) EXPECT_FALSE(Exists(cg)) << cg;
+  EXPECT_FALSE(Exists(absl::StrCat("/run/runsc/ranges/", d.slot)));
+  EXPECT_TRUE(ListDir(State()).empty());
+}
+
+TEST_F(ReattachTest, DeadSandboxIsRefusedThenReclaimed) {
+  Detached d = CreateAndDetach("dead");
+  ASSERT_GT(d.pid, 0);
+  ASSERT_EQ(kill(d.pid, SIGKILL), 0);
+  ASSERT_EQ(waitpid(d.pid, nullptr, 0), d.pid);
+
+  auto box = sandbox::Sandbox::Attach(State(), "dead");
+  ASSERT_FALSE(box.ok());
+  EXPECT_EQ(box.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(box.status().message()), HasSubstr("'dead' is not running"));
+
+  ASSERT_TRUE(sandbox::Sandbox::Reclaim(State(), "dead").ok());
+  for (const std::string& cg : d.cgroups) EXPECT_FALSE(Exists(cg)) << cg;
+  EXPECT_FALSE(Exists(absl::StrCat("/run/runsc/ranges/", d.slot)));
+  EXPECT_TRUE(ListDir(State()).empty());
+}
+
+TEST_F(ReattachTest, ReclaimRefusesALiveSandbox) {
+  Detached d = CreateAndDetach("alive");
+  auto status = sandbox::Sandbox::Reclaim(State(), "alive");
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  auto box = sandbox::Sandbox::Attach(State(), "alive");
+  ASSERT_TRUE(box.ok()) << box.status();
+  EXPECT_TRUE((*box)->Destroy().ok());
+  waitpid(d.pid, nullptr, 0);
+}
+
+TEST_F(ReattachTest, UnknownIdAndReusedPidAreCaught) {
+  auto unknown = sandbox::Sandbox::Attach(State(), "nobody-here");
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(unknown.status().message()), HasSubstr("'nobody-here'"));
+
+  // A record whose pid now names another process (here: ourselves).
+  Detached d = CreateAndDetach("reused");
+  const std::string record = State() + "/reused/state.json";
+  std::ifstream in(record);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string json = absl::StrReplaceAll(
+      text.str(), {{absl::StrCat("\"pid\": ", d.pid), absl::StrCat("\"pid\": ", getpid())}});
+  ASSERT_NE(json, text.str());
+  std::ofstream(record) << json;
+  auto box = sandbox::Sandbox::Attach(State(), "reused");
+  EXPECT_EQ(box.status().code(), absl::StatusCode::kFailedPrecondition);
+  // Our pid with the record's start time is not the sandbox: it counts as
+  // gone, so Reclaim proceeds (after the real process is stopped).
+  kill(d.pid, SIGKILL);
+  waitpid(d.pid, nullptr, 0);
+  EXPECT_TRUE(sandbox::Sandbox::Reclaim(State(), "reused").ok());
+  for (const std::string& cg : d.cgroups) EXPECT_FALSE(Exists(cg)) << cg;
+  EXPECT_TRUE(ListDir(State()).empty());
+}
+
+}  // namespace
+}  // namespace runsc::testing
