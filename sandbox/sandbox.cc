@@ -78,7 +78,8 @@ absl::Status MakeDirs(const std::string& path, mode_t mode) {
 }
 
 absl::Status RemoveStateDir(const std::string& dir) {
-  for (const char* name : {kControlSocketName, kStdioSocketName, kLogName, kStateFileName}) {
+  for (const char* name :
+       {kControlSocketName, kStdioSocketName, kLogName, kStateFileName, "console.log"}) {
     std::string path = absl::StrCat(dir, "/", name);
     if (unlink(path.c_str()) != 0 && errno != ENOENT) {
       return ErrnoError(errno, absl::StrCat("unlink '", path, "'"));
@@ -248,8 +249,10 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   }
   if (options.container.has_value()) *record.mutable_container() = *options.container;
   record.set_created_unix_nanos(absl::ToUnixNanos(absl::Now()));
+  record.set_expires_unix_nanos(options.expires_unix_nanos);
+  for (const auto& [k, v] : options.labels) (*record.mutable_labels())[k] = v;
   record.set_runsc_version(util::kVersion);
-  RETURN_IF_ERROR(SaveRecord(dir, record));
+  RETURN_IF_ERROR(sandbox::SaveRecord(dir, record));
   std::move(remove_dir).Cancel();
   std::move(release_range).Cancel();
   return std::unique_ptr<Sandbox>(new Sandbox(options.id, dir, options.ranges_dir,
@@ -370,6 +373,14 @@ absl::StatusOr<std::vector<std::string>> Sandbox::ListIds(const std::string& sta
   closedir(root);
   std::sort(ids.begin(), ids.end());
   return ids;
+}
+
+absl::StatusOr<runsc::state::v1::SandboxRecord> Sandbox::Record() const {
+  return LoadRecord(state_dir_);
+}
+
+absl::Status Sandbox::SaveRecord(const runsc::state::v1::SandboxRecord& record) const {
+  return sandbox::SaveRecord(state_dir_, record);
 }
 
 void Sandbox::Detach() {

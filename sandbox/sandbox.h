@@ -17,6 +17,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@
 
 #include "proto/boot.pb.h"
 #include "proto/control.pb.h"
+#include "proto/state.pb.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/child_process.h"
 #include "sandbox/uid_range.h"
@@ -54,6 +56,9 @@ struct SandboxOptions {
   // The workload uid range allocator's directory: host-wide, so that no two
   // live sandboxes share a range whatever their state roots.
   std::string ranges_dir = "/run/runsc/ranges";
+  // Recorded in the sandbox's state: labels, and when it expires (0: never).
+  std::map<std::string, std::string> labels;
+  int64_t expires_unix_nanos = 0;
 };
 
 class Sandbox final {
@@ -99,6 +104,10 @@ class Sandbox final {
   absl::StatusOr<ExitStatus> Wait(absl::Duration timeout);
   // Kills the sandbox if it still runs, reaps it, and removes its state.
   absl::Status Destroy();
+  // The sandbox's record as last saved, and a way to update it.
+  absl::StatusOr<runsc::state::v1::SandboxRecord> Record() const;
+  absl::Status SaveRecord(const runsc::state::v1::SandboxRecord& record) const;
+
   // Lets the sandbox run on without this object: nothing is killed or
   // removed when it goes away (a daemon that stops, a CLI command that ends).
   void Detach();

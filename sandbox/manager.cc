@@ -1,0 +1,395 @@
+#include "sandbox/manager.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "runsc/util/errno_status.h"
+#include "runsc/util/file_util.h"
+#include "runsc/util/log.h"
+#include "runsc/util/status_macros.h"
+#include "runsc/util/stdio_socket.h"
+#include "runsc/util/unique_fd.h"
+#include "sandbox/control_client.h"
+#include "sandbox/host_template.h"
+#include "specutils/oci_spec.h"
+#include "specutils/sandbox_id.h"
+
+namespace runsc::sandbox {
+
+using util::ErrnoError;
+using util::UniqueFd;
+
+namespace {
+
+constexpr size_t kMaxConfigSize = 1 << 20;
+
+absl::StatusOr<runsc::boot::v1::ContainerConfig> LoadBundle(const std::string& bundle) {
+  if (bundle.empty() || bundle[0] != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bundle: must be an absolute path, got '", bundle, "'"));
+  }
+  const std::string path = bundle + "/config.json";
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return ErrnoError(errno, absl::StrCat("bundle: open '", path, "'"));
+  std::string json;
+  char buf[8192];
+  ssize_t n;
+  while ((n = read(fd.get(), buf, sizeof(buf))) > 0) {
+    json.append(buf, static_cast<size_t>(n));
+    if (json.size() > kMaxConfigSize) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bundle: '", path, "' is larger than ", kMaxConfigSize, " bytes"));
+    }
+  }
+  ASSIGN_OR_RETURN(runsc::oci::v1::Spec spec, specutils::ParseSpecJson(json));
+  return specutils::ToContainerConfig(spec, bundle);
+}
+
+// Reads `fd` to EOF, keeping at most `cap` bytes.
+void Drain(int fd, size_t cap, std::string* out, bool* truncated) {
+  char buf[16384];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) != 0) {
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    size_t room = cap > out->size() ? cap - out->size() : 0;
+    size_t keep = std::min(room, static_cast<size_t>(n));
+    out->append(buf, keep);
+    if (keep < static_cast<size_t>(n)) *truncated = true;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SandboxManager>> SandboxManager::Create(
+    const ManagerOptions& options) {
+  std::unique_ptr<SandboxManager> manager(new SandboxManager(options));
+  RETURN_IF_ERROR(manager->Recover());
+  manager->expirer_ = std::thread([m = manager.get()] { m->ExpireLoop(); });
+  return manager;
+}
+
+SandboxManager::~SandboxManager() {
+  stop_.Notify();
+  if (expirer_.joinable()) expirer_.join();
+  absl::MutexLock lock(&mu_);
+  for (auto& [id, entry] : sandboxes_) {
+    absl::MutexLock entry_lock(&entry->mu);
+    if (entry->box != nullptr) entry->box->Detach();
+  }
+}
+
+absl::Status SandboxManager::Recover() {
+  ASSIGN_OR_RETURN(std::vector<std::string> ids, Sandbox::ListIds(options_.state_root));
+  for (const std::string& id : ids) {
+    absl::StatusOr<std::unique_ptr<Sandbox>> box = Sandbox::Attach(options_.state_root, id);
+    if (box.ok()) {
+      auto entry = std::make_shared<Entry>();
+      {
+        absl::MutexLock lock(&entry->mu);
+        entry->box = std::move(*box);
+      }
+      absl::MutexLock lock(&mu_);
+      sandboxes_[id] = entry;
+      util::Log(util::LogLevel::kInfo, "manager", absl::StrCat("re-attached sandbox ", id));
+    } else if (absl::IsFailedPrecondition(box.status())) {
+      absl::Status reclaimed = Sandbox::Reclaim(options_.state_root, id);
+      util::Log(reclaimed.ok() ? util::LogLevel::kInfo : util::LogLevel::kWarning, "manager",
+                absl::StrCat("dead sandbox ", id, ": ",
+                             reclaimed.ok() ? "reclaimed" : reclaimed.message()));
+    } else {
+      util::Log(util::LogLevel::kWarning, "manager",
+                absl::StrCat("skipping sandbox ", id, ": ", box.status().message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<SandboxManager::Entry>> SandboxManager::Find(
+    const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  auto it = sandboxes_.find(id);
+  if (it == sandboxes_.end()) {
+    return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
+  }
+  return it->second;
+}
+
+SandboxView SandboxManager::View(const Sandbox& box) {
+  SandboxView view;
+  view.id = box.id();
+  view.pid = box.pid();
+  absl::StatusOr<runsc::state::v1::SandboxRecord> record = box.Record();
+  if (record.ok()) {
+    view.labels = {record->labels().begin(), record->labels().end()};
+    view.created = absl::FromUnixNanos(record->created_unix_nanos());
+    if (record->expires_unix_nanos() != 0) {
+      view.expires = absl::FromUnixNanos(record->expires_unix_nanos());
+    }
+    view.main_pid = record->main_pid();
+  }
+  view.status = "created";
+  if (view.main_pid != 0) {
+    ControlClient client(box.control_socket_path());
+    absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps = client.ListProcesses();
+    bool running = false;
+    if (ps.ok()) {
+      for (const auto& p : ps->processes()) running |= p.pid() == view.main_pid;
+    }
+    view.status = running ? "running" : "stopped";
+  }
+  return view;
+}
+
+size_t SandboxManager::size() const {
+  absl::MutexLock lock(&mu_);
+  return sandboxes_.size();
+}
+
+absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& request) {
+  std::string id = request.id.empty() ? specutils::GenerateSandboxId() : request.id;
+  RETURN_IF_ERROR(specutils::ValidateSandboxId(id));
+  {
+    absl::MutexLock lock(&mu_);
+    if (sandboxes_.count(id) != 0) {
+      return absl::AlreadyExistsError(absl::StrCat("sandbox '", id, "' already exists"));
+    }
+    if (static_cast<int>(sandboxes_.size()) + creating_ >= options_.max_sandboxes) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "sandboxes: ", sandboxes_.size(), " live, the limit is ", options_.max_sandboxes));
+    }
+    ++creating_;
+  }
+  absl::Cleanup done = [this] {
+    absl::MutexLock lock(&mu_);
+    --creating_;
+  };
+  SandboxOptions options;
+  options.id = id;
+  options.state_root = options_.state_root;
+  options.runsc_path = options_.runsc_path;
+  options.ranges_dir = options_.ranges_dir;
+  options.labels = request.labels;
+  if (request.ttl > absl::ZeroDuration()) {
+    options.expires_unix_nanos = absl::ToUnixNanos(absl::Now() + request.ttl);
+  }
+  if (request.bundle.empty()) {
+    HostTemplateOptions tmpl;
+    tmpl.args = request.template_args;
+    tmpl.hostname = id.substr(0, 63);
+    ASSIGN_OR_RETURN(options.container, HostTemplate(tmpl));
+  } else {
+    ASSIGN_OR_RETURN(options.container, LoadBundle(request.bundle));
+  }
+  if (request.resources.has_value()) *options.container->mutable_resources() = *request.resources;
+  ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> box, Sandbox::Create(options));
+  SandboxView view = View(*box);
+  auto entry = std::make_shared<Entry>();
+  {
+    absl::MutexLock lock(&entry->mu);
+    entry->box = std::move(box);
+  }
+  absl::MutexLock lock(&mu_);
+  sandboxes_[id] = entry;
+  return view;
+}
+
+absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  absl::MutexLock lock(&entry->mu);
+  if (entry->box == nullptr) return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
+  Sandbox& box = *entry->box;
+  ASSIGN_OR_RETURN(runsc::state::v1::SandboxRecord record, box.Record());
+  if (record.main_pid() != 0) {
+    return absl::FailedPreconditionError(absl::StrCat("sandbox '", id, "' is already started"));
+  }
+  const std::string console = box.state_dir() + "/console.log";
+  UniqueFd in(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  UniqueFd out(open(console.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!in || !out) return ErrnoError(errno, absl::StrCat("open '", console, "'"));
+  ASSIGN_OR_RETURN(std::string token,
+                   util::HandOffStdio(box.stdio_socket_path(), {in.get(), out.get(), out.get()}));
+  ControlClient client(box.control_socket_path());
+  ASSIGN_OR_RETURN(int pid, client.Start(token));
+  record.set_main_pid(pid);
+  RETURN_IF_ERROR(box.SaveRecord(record));
+  return View(box);
+}
+
+absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration grace) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  absl::MutexLock lock(&entry->mu);
+  if (entry->box == nullptr) return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
+  Sandbox& box = *entry->box;
+  absl::StatusOr<runsc::state::v1::SandboxRecord> record = box.Record();
+  if (record.ok() && record->main_pid() != 0 && grace > absl::ZeroDuration()) {
+    ControlClient client(box.control_socket_path());
+    if (client.Signal(0, SIGTERM, /*all=*/true).ok()) {
+      (void)client.Wait(record->main_pid(), grace);
+    }
+  }
+  RETURN_IF_ERROR(box.Destroy());
+  entry->box.reset();
+  absl::MutexLock map_lock(&mu_);
+  sandboxes_.erase(id);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SandboxView> SandboxManager::GetSandbox(const std::string& id) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  absl::MutexLock lock(&entry->mu);
+  if (entry->box == nullptr) return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
+  return View(*entry->box);
+}
+
+std::vector<SandboxView> SandboxManager::ListSandboxes(
+    const std::map<std::string, std::string>& selector) {
+  std::vector<std::shared_ptr<Entry>> entries;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, entry] : sandboxes_) entries.push_back(entry);
+  }
+  std::vector<SandboxView> out;
+  for (auto& entry : entries) {
+    absl::MutexLock lock(&entry->mu);
+    if (entry->box == nullptr) continue;
+    SandboxView view = View(*entry->box);
+    bool match = true;
+    for (const auto& [k, v] : selector) {
+      auto it = view.labels.find(k);
+      match &= it != view.labels.end() && it->second == v;
+    }
+    if (match) out.push_back(std::move(view));
+  }
+  return out;
+}
+
+absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(request.id));
+  std::string control, stdio;
+  {
+    absl::MutexLock lock(&entry->mu);
+    if (entry->box == nullptr) {
+      return absl::NotFoundError(absl::StrCat("sandbox '", request.id, "' not found"));
+    }
+    control = entry->box->control_socket_path();
+    stdio = entry->box->stdio_socket_path();
+  }
+  int in_p[2], out_p[2], err_p[2];
+  if (pipe2(in_p, O_CLOEXEC) || pipe2(out_p, O_CLOEXEC) || pipe2(err_p, O_CLOEXEC)) {
+    return ErrnoError(errno, "pipe2 for Run");
+  }
+  UniqueFd in_r(in_p[0]), in_w(in_p[1]), out_r(out_p[0]), out_w(out_p[1]), err_r(err_p[0]),
+      err_w(err_p[1]);
+  ASSIGN_OR_RETURN(std::string token,
+                   util::HandOffStdio(stdio, {in_r.get(), out_w.get(), err_w.get()}));
+  in_r.reset();
+  out_w.reset();
+  err_w.reset();
+  ControlClient client(control);
+  ASSIGN_OR_RETURN(int pid, client.Exec(request.process, token));
+  RunResult result;
+  std::thread writer([&] {
+    size_t done = 0;
+    while (done < request.stdin_data.size()) {
+      ssize_t n = write(in_w.get(), request.stdin_data.data() + done,
+                        request.stdin_data.size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    in_w.reset();
+  });
+  std::thread err_reader(
+      [&] { Drain(err_r.get(), request.max_output, &result.err, &result.err_truncated); });
+  std::thread out_reader(
+      [&] { Drain(out_r.get(), request.max_output, &result.out, &result.out_truncated); });
+  absl::StatusOr<runsc::control::v1::ExitStatus> status = client.Wait(pid, request.timeout);
+  if (absl::IsDeadlineExceeded(status.status())) {
+    result.timed_out = true;
+    (void)client.Signal(pid, SIGKILL);
+    status = client.Wait(pid, absl::Seconds(10));
+  }
+  // Descendants may hold the pipes: the streams end when the last one goes.
+  out_reader.join();
+  err_reader.join();
+  writer.join();
+  if (!status.ok()) return status.status();
+  result.status = *status;
+  return result;
+}
+
+absl::Status SandboxManager::Signal(const std::string& id, int pid, int signal, bool all) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  std::string control;
+  {
+    absl::MutexLock lock(&entry->mu);
+    if (entry->box == nullptr) return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
+    control = entry->box->control_socket_path();
+  }
+  return ControlClient(control).Signal(pid, signal, all);
+}
+
+absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::Wait(const std::string& id,
+                                                                    int pid,
+                                                                    absl::Duration timeout) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  absl::MutexLock lock(&entry->mu);
+  if (entry->box == nullptr) return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
+  return entry->box->WaitProcess(pid, timeout);
+}
+
+absl::StatusOr<runsc::control::v1::ListProcessesResponse> SandboxManager::ListProcesses(
+    const std::string& id) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  std::string control;
+  {
+    absl::MutexLock lock(&entry->mu);
+    if (entry->box == nullptr) return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
+    control = entry->box->control_socket_path();
+  }
+  return ControlClient(control).ListProcesses();
+}
+
+absl::StatusOr<CgroupStats> SandboxManager::Stats(const std::string& id) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  absl::MutexLock lock(&entry->mu);
+  if (entry->box == nullptr) return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
+  return entry->box->Stats();
+}
+
+void SandboxManager::ExpireLoop() {
+  while (!stop_.WaitForNotificationWithTimeout(options_.ttl_check_interval)) {
+    std::vector<std::string> expired;
+    std::vector<std::pair<std::string, std::shared_ptr<Entry>>> entries;
+    {
+      absl::MutexLock lock(&mu_);
+      entries.assign(sandboxes_.begin(), sandboxes_.end());
+    }
+    const int64_t now = absl::ToUnixNanos(absl::Now());
+    for (auto& [id, entry] : entries) {
+      absl::MutexLock lock(&entry->mu);
+      if (entry->box == nullptr) continue;
+      absl::StatusOr<runsc::state::v1::SandboxRecord> record = entry->box->Record();
+      if (record.ok() && record->expires_unix_nanos() != 0 && record->expires_unix_nanos() <= now) {
+        expired.push_back(id);
+      }
+    }
+    for (const std::string& id : expired) {
+      absl::Status status = DeleteSandbox(id, absl::Seconds(1));
+      util::Log(status.ok() ? util::LogLevel::kInfo : util::LogLevel::kWarning, "manager",
+                absl::StrCat("TTL expired for sandbox ", id, ": ",
+                             status.ok() ? "deleted" : status.message()));
+    }
+  }
+}
+
+}  // namespace runsc::sandbox

@@ -1,0 +1,124 @@
+// SandboxManager: the daemon's plain C++ core. It owns the live sandboxes of
+// one state root, creates them from OCI bundles or the host template,
+// enforces a limit on live sandboxes, deletes them gracefully or when their
+// TTL expires, and runs one-shot commands with captured, capped output.
+//
+// On construction it recovers every sandbox recorded under the state root:
+// live ones are re-attached, dead ones reclaimed. On destruction the
+// sandboxes keep running (Detach), so a daemon restart loses none.
+//
+// Thread safety: thread-safe. Operations on one sandbox are serialised by a
+// per-sandbox lock; the map lock is never held across a slow call.
+#ifndef RUNSC_SANDBOX_MANAGER_H_
+#define RUNSC_SANDBOX_MANAGER_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "proto/boot.pb.h"
+#include "proto/control.pb.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/sandbox.h"
+
+namespace runsc::sandbox {
+
+struct ManagerOptions {
+  std::string state_root = "/run/runsc";
+  std::string runsc_path = "/proc/self/exe";
+  std::string ranges_dir = "/run/runsc/ranges";
+  int max_sandboxes = 1024;
+  absl::Duration ttl_check_interval = absl::Seconds(1);
+};
+
+struct CreateRequest {
+  std::string id;      // empty: generated
+  std::string bundle;  // absolute path of an OCI bundle; empty: host template
+  std::vector<std::string> template_args = {"sleep", "infinity"};
+  std::optional<runsc::boot::v1::ResourceConfig> resources;  // overrides the spec's
+  std::map<std::string, std::string> labels;
+  absl::Duration ttl = absl::ZeroDuration();  // zero: none
+};
+
+struct SandboxView {
+  std::string id;
+  int pid = 0;            // host pid of the sandbox process
+  std::string status;     // "created", "running" or "stopped"
+  int main_pid = 0;       // container pid of the main process, once started
+  std::map<std::string, std::string> labels;
+  absl::Time created;
+  absl::Time expires = absl::InfiniteFuture();
+};
+
+struct RunRequest {
+  std::string id;
+  runsc::boot::v1::ProcessConfig process;  // validated by specutils
+  std::string stdin_data;
+  size_t max_output = 1 << 20;             // per stream
+  absl::Duration timeout = absl::Minutes(1);
+};
+
+struct RunResult {
+  std::string out;
+  std::string err;
+  bool out_truncated = false;
+  bool err_truncated = false;
+  bool timed_out = false;
+  runsc::control::v1::ExitStatus status;
+};
+
+class SandboxManager final {
+ public:
+  static absl::StatusOr<std::unique_ptr<SandboxManager>> Create(const ManagerOptions& options);
+  ~SandboxManager();
+  SandboxManager(const SandboxManager&) = delete;
+  SandboxManager& operator=(const SandboxManager&) = delete;
+
+  absl::StatusOr<SandboxView> CreateSandbox(const CreateRequest& request);
+  // Starts the main process; its stdout and stderr go to <state>/<id>/console.log.
+  absl::StatusOr<SandboxView> StartSandbox(const std::string& id);
+  // SIGTERM to every process, up to `grace` for the main process to end,
+  // then the sandbox is killed and every trace removed.
+  absl::Status DeleteSandbox(const std::string& id, absl::Duration grace = absl::Seconds(5));
+  absl::StatusOr<SandboxView> GetSandbox(const std::string& id);
+  // Sandboxes whose labels contain every key=value of `selector`.
+  std::vector<SandboxView> ListSandboxes(const std::map<std::string, std::string>& selector);
+  absl::StatusOr<RunResult> Run(const RunRequest& request);
+  absl::Status Signal(const std::string& id, int pid, int signal, bool all);
+  absl::StatusOr<runsc::control::v1::ExitStatus> Wait(const std::string& id, int pid,
+                                                      absl::Duration timeout);
+  absl::StatusOr<runsc::control::v1::ListProcessesResponse> ListProcesses(const std::string& id);
+  absl::StatusOr<CgroupStats> Stats(const std::string& id);
+  size_t size() const;
+
+ private:
+  struct Entry {
+    absl::Mutex mu;
+    std::unique_ptr<Sandbox> box ABSL_GUARDED_BY(mu);
+  };
+
+  explicit SandboxManager(ManagerOptions options) : options_(std::move(options)) {}
+  absl::Status Recover();
+  absl::StatusOr<std::shared_ptr<Entry>> Find(const std::string& id);
+  SandboxView View(const Sandbox& box);
+  void ExpireLoop();
+
+  const ManagerOptions options_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<Entry>> sandboxes_ ABSL_GUARDED_BY(mu_);
+  int creating_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Notification stop_;
+  std::thread expirer_;
+};
+
+}  // namespace runsc::sandbox
+
+#endif  // RUNSC_SANDBOX_MANAGER_H_

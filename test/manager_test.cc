@@ -1,0 +1,213 @@
+// Root tests of SandboxManager, the daemon's core, in process.
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sandbox/manager.h"
+#include "specutils/oci_spec.h"
+#include "test/bundle_util.h"
+#include "test/sandbox_test_util.h"
+
+namespace runsc::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { manager_ = NewManager(); }
+  void TearDown() override {
+    if (manager_ != nullptr) {
+      for (const auto& view : manager_->ListSandboxes({})) {
+        EXPECT_TRUE(manager_->DeleteSandbox(view.id, absl::ZeroDuration()).ok());
+      }
+    }
+    manager_.reset();
+    EXPECT_EQ(system(absl::StrCat("rm -rf ", root_.path(), "/*").c_str()), 0);
+  }
+
+  std::unique_ptr<sandbox::SandboxManager> NewManager(int max = 64) {
+    sandbox::ManagerOptions options;
+    options.state_root = root_.path() + "/state";
+    options.runsc_path = RunscPath();
+    options.max_sandboxes = max;
+    options.ttl_check_interval = absl::Milliseconds(50);
+    auto manager = sandbox::SandboxManager::Create(options);
+    EXPECT_TRUE(manager.ok()) << manager.status();
+    return manager.ok() ? std::move(*manager) : nullptr;
+  }
+
+  runsc::boot::v1::ProcessConfig Process(const std::vector<std::string>& args) {
+    runsc::oci::v1::Process p;
+    for (const auto& a : args) p.add_args(a);
+    p.add_env("PATH=/usr/bin:/bin");
+    p.set_cwd("/");
+    auto config = specutils::ToProcessConfig(p, false, {}, "process");
+    EXPECT_TRUE(config.ok()) << config.status();
+    return *config;
+  }
+
+  TempStateRoot root_;
+  std::unique_ptr<sandbox::SandboxManager> manager_;
+};
+
+TEST_F(ManagerTest, TemplateLifecycleRunAndDelete) {
+  sandbox::CreateRequest create;
+  create.id = "life";
+  create.labels = {{"team", "a"}};
+  auto view = manager_->CreateSandbox(create);
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(view->status, "created");
+  auto started = manager_->StartSandbox("life");
+  ASSERT_TRUE(started.ok()) << started.status();
+  EXPECT_EQ(started->status, "running");
+  EXPECT_GT(started->main_pid, 1);
+
+  sandbox::RunRequest run;
+  run.id = "life";
+  run.process = Process({"sh", "-c", "cat; echo out; echo err >&2; exit 7"});
+  run.stdin_data = "in\n";
+  auto result = manager_->Run(run);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->out, "in\nout\n");
+  EXPECT_EQ(result->err, "err\n");
+  EXPECT_EQ(result->status.code(), 7);
+  EXPECT_FALSE(result->timed_out);
+
+  const pid_t pid = view->pid;
+  ASSERT_TRUE(manager_->DeleteSandbox("life").ok());
+  EXPECT_EQ(waitpid(pid, nullptr, WNOHANG), -1) << "the sandbox was not reaped";
+  EXPECT_EQ(manager_->GetSandbox("life").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(ListDir(root_.path() + "/state").empty());
+}
+
+TEST_F(ManagerTest, RunCapsOutputAndTimesOut) {
+  sandbox::CreateRequest create;
+  create.id = "caps";
+  ASSERT_TRUE(manager_->CreateSandbox(create).ok());
+  ASSERT_TRUE(manager_->StartSandbox("caps").ok());
+  sandbox::RunRequest run;
+  run.id = "caps";
+  run.process = Process({"sh", "-c", "head -c 100000 /dev/zero"});
+  run.max_output = 1000;
+  auto big = manager_->Run(run);
+  ASSERT_TRUE(big.ok()) << big.status();
+  EXPECT_EQ(big->out.size(), 1000u);
+  EXPECT_TRUE(big->out_truncated);
+  run.process = Process({"sleep", "100"});
+  run.timeout = absl::Milliseconds(300);
+  auto slow = manager_->Run(run);
+  ASSERT_TRUE(slow.ok()) << slow.status();
+  EXPECT_TRUE(slow->timed_out);
+  EXPECT_EQ(slow->status.signal(), SIGKILL);
+}
+
+TEST_F(ManagerTest, ErrorsUseTheCanonicalCodesAndNameTheObject) {
+  for (const auto& status :
+       {manager_->GetSandbox("ghost").status(), manager_->StartSandbox("ghost").status(),
+        manager_->DeleteSandbox("ghost"), manager_->Stats("ghost").status(),
+        manager_->Signal("ghost", 2, SIGTERM, false),
+        manager_->ListProcesses("ghost").status()}) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+    EXPECT_THAT(std::string(status.message()), HasSubstr("'ghost'"));
+  }
+  sandbox::CreateRequest create;
+  create.id = "one";
+  ASSERT_TRUE(manager_->CreateSandbox(create).ok());
+  EXPECT_EQ(manager_->CreateSandbox(create).status().code(), absl::StatusCode::kAlreadyExists);
+  ASSERT_TRUE(manager_->StartSandbox("one").ok());
+  EXPECT_EQ(manager_->StartSandbox("one").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  sandbox::CreateRequest bad;
+  bad.id = "bad id!";
+  EXPECT_EQ(manager_->CreateSandbox(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  bad.id = "relbundle";
+  bad.bundle = "relative/path";
+  auto rel = manager_->CreateSandbox(bad).status();
+  EXPECT_EQ(rel.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(rel.message()), HasSubstr("bundle:"));
+  bad.bundle = "/nonexistent/bundle";
+  EXPECT_EQ(manager_->CreateSandbox(bad).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ManagerTest, LiveSandboxLimitIsResourceExhausted) {
+  manager_ = NewManager(/*max=*/1);
+  sandbox::CreateRequest create;
+  create.id = "first";
+  ASSERT_TRUE(manager_->CreateSandbox(create).ok());
+  create.id = "second";
+  auto second = manager_->CreateSandbox(create);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(second.status().message()), HasSubstr("limit is 1"));
+}
+
+TEST_F(ManagerTest, LabelSelectorFilters) {
+  for (const auto& [id, team] : {std::pair<std::string, std::string>{"l1", "a"}, {"l2", "b"},
+                                 {"l3", "a"}}) {
+    sandbox::CreateRequest create;
+    create.id = id;
+    create.labels = {{"team", team}};
+    ASSERT_TRUE(manager_->CreateSandbox(create).ok());
+  }
+  auto a = manager_->ListSandboxes({{"team", "a"}});
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].id, "l1");
+  EXPECT_EQ(a[1].id, "l3");
+  EXPECT_EQ(manager_->ListSandboxes({}).size(), 3u);
+  EXPECT_TRUE(manager_->ListSandboxes({{"team", "c"}}).empty());
+}
+
+TEST_F(ManagerTest, TtlExpiryDeletesTheSandbox) {
+  sandbox::CreateRequest create;
+  create.id = "short";
+  create.ttl = absl::Milliseconds(300);
+  auto view = manager_->CreateSandbox(create);
+  ASSERT_TRUE(view.ok());
+  EXPECT_LT(view->expires, absl::Now() + absl::Seconds(1));
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (manager_->GetSandbox("short").ok() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(manager_->GetSandbox("short").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(ListDir(root_.path() + "/state").empty());
+}
+
+TEST_F(ManagerTest, RestartLosesNoRunningSandboxAndReclaimsDeadOnes) {
+  sandbox::CreateRequest create;
+  create.id = "keeper";
+  create.labels = {{"k", "v"}};
+  ASSERT_TRUE(manager_->CreateSandbox(create).ok());
+  ASSERT_TRUE(manager_->StartSandbox("keeper").ok());
+  create.id = "doomed";
+  auto doomed = manager_->CreateSandbox(create);
+  ASSERT_TRUE(doomed.ok());
+  manager_.reset();  // the daemon stops; sandboxes keep running
+  ASSERT_EQ(kill(doomed->pid, SIGKILL), 0);  // one dies while no daemon runs
+  waitpid(doomed->pid, nullptr, 0);
+
+  manager_ = NewManager();
+  ASSERT_NE(manager_, nullptr);
+  auto views = manager_->ListSandboxes({});
+  ASSERT_EQ(views.size(), 1u);
+  EXPECT_EQ(views[0].id, "keeper");
+  EXPECT_EQ(views[0].status, "running");
+  EXPECT_EQ(views[0].labels.at("k"), "v");
+  sandbox::RunRequest run;
+  run.id = "keeper";
+  run.process = Process({"echo", "recovered"});
+  auto result = manager_->Run(run);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->out, "recovered\n");
+  EXPECT_EQ(ListDir(root_.path() + "/state"), std::vector<std::string>{"keeper"});
+}
+
+}  // namespace
+}  // namespace runsc::testing
