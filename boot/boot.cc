@@ -153,7 +153,9 @@ int SetupRootAndReexec() {
       {SetupStage::kMountPropagation,
        [](const auto&, const std::string&) { return MakeMountsPrivate(); }},
       {SetupStage::kLoopback,
-       [](const auto&, const std::string&) { return BringUpLoopback(); }},
+       [](const auto& c, const std::string&) {
+         return c.network_none() ? absl::OkStatus() : BringUpLoopback();
+       }},
       {SetupStage::kHostname,
        [](const auto& c, const std::string&) { return SetHostname(c.sandbox_id()); }},
       {SetupStage::kRootTmpfs,

@@ -8,6 +8,7 @@
 
 #include "boot/boot.h"
 #include "runsc/check_command.h"
+#include "runsc/daemon.h"
 #include "runsc/util/version.h"
 
 namespace {
@@ -19,6 +20,7 @@ struct Command {
 };
 
 const Command kCommands[] = {
+    {"daemon", runsc::cli::DaemonMain, "serve the runsc gRPC API on a unix socket"},
     {"check", runsc::cli::CheckCommand,
      "boot a sandbox, query it, print its confinement, tear it down"},
     {"boot", runsc::boot::BootMain, nullptr},

@@ -179,6 +179,7 @@ absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& r
   options.runsc_path = options_.runsc_path;
   options.ranges_dir = options_.ranges_dir;
   options.labels = request.labels;
+  options.network_none = request.network_none;
   if (request.ttl > absl::ZeroDuration()) {
     options.expires_unix_nanos = absl::ToUnixNanos(absl::Now() + request.ttl);
   }
@@ -325,6 +326,15 @@ absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
   if (!status.ok()) return status.status();
   result.status = *status;
   return result;
+}
+
+absl::StatusOr<runsc::boot::v1::ProcessConfig> SandboxManager::ExecProcess(
+    const std::string& id, const specutils::ProcessOverrides& overrides) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  absl::MutexLock lock(&entry->mu);
+  if (entry->box == nullptr) return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
+  ASSIGN_OR_RETURN(runsc::state::v1::SandboxRecord record, entry->box->Record());
+  return specutils::OverrideProcess(record.container().process(), overrides);
 }
 
 absl::Status SandboxManager::Signal(const std::string& id, int pid, int signal, bool all) {

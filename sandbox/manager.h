@@ -28,6 +28,7 @@
 #include "proto/control.pb.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/sandbox.h"
+#include "specutils/process_override.h"
 
 namespace runsc::sandbox {
 
@@ -46,6 +47,7 @@ struct CreateRequest {
   std::optional<runsc::boot::v1::ResourceConfig> resources;  // overrides the spec's
   std::map<std::string, std::string> labels;
   absl::Duration ttl = absl::ZeroDuration();  // zero: none
+  bool network_none = false;                  // loopback stays down
 };
 
 struct SandboxView {
@@ -92,6 +94,9 @@ class SandboxManager final {
   // Sandboxes whose labels contain every key=value of `selector`.
   std::vector<SandboxView> ListSandboxes(const std::map<std::string, std::string>& selector);
   absl::StatusOr<RunResult> Run(const RunRequest& request);
+  // The sandbox's main process with `overrides` on top, validated.
+  absl::StatusOr<runsc::boot::v1::ProcessConfig> ExecProcess(
+      const std::string& id, const specutils::ProcessOverrides& overrides);
   absl::Status Signal(const std::string& id, int pid, int signal, bool all);
   absl::StatusOr<runsc::control::v1::ExitStatus> Wait(const std::string& id, int pid,
                                                       absl::Duration timeout);

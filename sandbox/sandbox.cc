@@ -164,6 +164,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   runsc::boot::v1::BootConfig config;
   config.set_sandbox_id(options.id);
   config.set_root_tmpfs_size(options.root_tmpfs_size);
+  config.set_network_none(options.network_none);
 
   // A container gets a private uid range and its filesystem as detached,
   // idmapped mount trees.

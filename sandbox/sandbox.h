@@ -59,6 +59,8 @@ struct SandboxOptions {
   // Recorded in the sandbox's state: labels, and when it expires (0: never).
   std::map<std::string, std::string> labels;
   int64_t expires_unix_nanos = 0;
+  // Network mode "none": the namespace's loopback stays down.
+  bool network_none = false;
 };
 
 class Sandbox final {

@@ -1,0 +1,267 @@
+#include "runsc/api_service.h"
+
+#include <signal.h>
+
+#include <cmath>
+#include <map>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "runsc/util/grpc_status.h"
+
+namespace runsc::cli {
+
+namespace api = runsc::api::v1;
+using util::ToGrpcStatus;
+
+namespace {
+
+grpc::Status Invalid(const std::string& message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
+}
+
+grpc::Status RequireId(const std::string& id) {
+  return id.empty() ? Invalid("id: must be set") : grpc::Status::OK;
+}
+
+// The deadline the client gave, as a cap for our own waits.
+absl::Duration Remaining(grpc::ServerContext* context, absl::Duration fallback) {
+  auto deadline = context->deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) return fallback;
+  absl::Duration left = absl::FromChrono(deadline - std::chrono::system_clock::now());
+  return std::min(left, fallback);
+}
+
+void ToProto(const sandbox::SandboxView& view, api::Sandbox* out) {
+  out->set_id(view.id);
+  out->set_status(view.status);
+  out->set_pid(view.pid);
+  out->set_main_pid(view.main_pid);
+  for (const auto& [k, v] : view.labels) (*out->mutable_labels())[k] = v;
+  out->set_created_unix_seconds(absl::ToDoubleSeconds(view.created - absl::UnixEpoch()));
+  if (view.expires != absl::InfiniteFuture()) {
+    out->set_expires_unix_seconds(absl::ToDoubleSeconds(view.expires - absl::UnixEpoch()));
+  }
+}
+
+void ToProto(const runsc::control::v1::ExitStatus& in, api::ExitStatus* out) {
+  out->set_signaled(in.signaled());
+  out->set_code(in.code());
+  out->set_signal(in.signal());
+  out->set_oom_killed(in.oom_killed());
+}
+
+grpc::Status ToResources(const api::Resources& in, runsc::boot::v1::ResourceConfig* out) {
+  if (in.memory_limit_bytes() < 0) return Invalid("resources.memory_limit_bytes: must not be negative");
+  if (in.memory_swap_bytes() < 0) return Invalid("resources.memory_swap_bytes: must not be negative");
+  if (in.pids_limit() < 0) return Invalid("resources.pids_limit: must not be negative");
+  if (in.cpu_quota_us() < 0) return Invalid("resources.cpu_quota_us: must not be negative");
+  if (in.memory_swap_bytes() > 0 && in.memory_limit_bytes() > 0 &&
+      in.memory_swap_bytes() < in.memory_limit_bytes()) {
+    return Invalid("resources.memory_swap_bytes: memory+swap is below memory_limit_bytes");
+  }
+  if (in.cpu_quota_us() > 0 && in.cpu_quota_us() < 1000) {
+    return Invalid("resources.cpu_quota_us: below the kernel's minimum of 1000");
+  }
+  if (in.memory_limit_bytes() > 0) out->set_memory_max(in.memory_limit_bytes());
+  if (in.memory_swap_bytes() > 0) out->set_memory_swap(in.memory_swap_bytes());
+  if (in.pids_limit() > 0) out->set_pids_max(in.pids_limit());
+  if (in.cpu_quota_us() > 0) out->set_cpu_quota(in.cpu_quota_us());
+  if (in.cpu_period_us() > 0) out->set_cpu_period(in.cpu_period_us());
+  if (in.cpu_shares() > 0) out->set_cpu_shares(in.cpu_shares());
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+class ApiService::InFlight {
+ public:
+  explicit InFlight(ApiService* service) : service_(service) {
+    absl::MutexLock lock(&service_->mu_);
+    ++service_->inflight_;
+  }
+  ~InFlight() {
+    absl::MutexLock lock(&service_->mu_);
+    --service_->inflight_;
+  }
+
+ private:
+  ApiService* const service_;
+};
+
+bool ApiService::WaitUntilIdle(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return inflight_ == 0; };
+  return mu_.AwaitWithDeadline(absl::Condition(&idle), deadline);
+}
+
+grpc::Status ApiService::CreateSandbox(grpc::ServerContext*, const api::CreateSandboxRequest* req,
+                                       api::Sandbox* out) {
+  InFlight in_flight(this);
+  if (!std::isfinite(req->ttl_seconds()) || req->ttl_seconds() < 0) {
+    return Invalid("ttl_seconds: must be a non-negative number");
+  }
+  sandbox::CreateRequest create;
+  create.id = req->id();
+  if (req->has_bundle_path()) {
+    if (req->bundle_path().empty()) return Invalid("bundle_path: must not be empty");
+    create.bundle = req->bundle_path();
+  } else if (req->has_host_template() && !req->host_template().args().empty()) {
+    create.template_args.assign(req->host_template().args().begin(),
+                                req->host_template().args().end());
+  }
+  if (req->has_resources()) {
+    runsc::boot::v1::ResourceConfig resources;
+    grpc::Status status = ToResources(req->resources(), &resources);
+    if (!status.ok()) return status;
+    create.resources = resources;
+  }
+  create.labels = {req->labels().begin(), req->labels().end()};
+  create.ttl = absl::Seconds(req->ttl_seconds());
+  create.network_none = req->network() == api::NETWORK_MODE_NONE;
+  absl::StatusOr<sandbox::SandboxView> view = manager_->CreateSandbox(create);
+  if (!view.ok()) return ToGrpcStatus(view.status());
+  ToProto(*view, out);
+  return grpc::Status::OK;
+}
+
+grpc::Status ApiService::StartSandbox(grpc::ServerContext*, const api::StartSandboxRequest* req,
+                                      api::Sandbox* out) {
+  InFlight in_flight(this);
+  if (auto s = RequireId(req->id()); !s.ok()) return s;
+  absl::StatusOr<sandbox::SandboxView> view = manager_->StartSandbox(req->id());
+  if (!view.ok()) return ToGrpcStatus(view.status());
+  ToProto(*view, out);
+  return grpc::Status::OK;
+}
+
+grpc::Status ApiService::DeleteSandbox(grpc::ServerContext*, const api::DeleteSandboxRequest* req,
+                                       api::DeleteSandboxResponse*) {
+  InFlight in_flight(this);
+  if (auto s = RequireId(req->id()); !s.ok()) return s;
+  if (!std::isfinite(req->grace_seconds()) || req->grace_seconds() < 0) {
+    return Invalid("grace_seconds: must be a non-negative number");
+  }
+  absl::Duration grace =
+      req->grace_seconds() > 0 ? absl::Seconds(req->grace_seconds()) : absl::Seconds(5);
+  return ToGrpcStatus(manager_->DeleteSandbox(req->id(), grace));
+}
+
+grpc::Status ApiService::GetSandbox(grpc::ServerContext*, const api::GetSandboxRequest* req,
+                                    api::Sandbox* out) {
+  InFlight in_flight(this);
+  if (auto s = RequireId(req->id()); !s.ok()) return s;
+  absl::StatusOr<sandbox::SandboxView> view = manager_->GetSandbox(req->id());
+  if (!view.ok()) return ToGrpcStatus(view.status());
+  ToProto(*view, out);
+  return grpc::Status::OK;
+}
+
+grpc::Status ApiService::ListSandboxes(grpc::ServerContext*, const api::ListSandboxesRequest* req,
+                                       api::ListSandboxesResponse* out) {
+  InFlight in_flight(this);
+  std::map<std::string, std::string> selector(req->label_selector().begin(),
+                                              req->label_selector().end());
+  for (const auto& view : manager_->ListSandboxes(selector)) ToProto(view, out->add_sandboxes());
+  return grpc::Status::OK;
+}
+
+grpc::Status ApiService::Run(grpc::ServerContext* context, const api::RunRequest* req,
+                             api::RunResponse* out) {
+  InFlight in_flight(this);
+  if (auto s = RequireId(req->id()); !s.ok()) return s;
+  if (req->max_output_bytes() < 0) return Invalid("max_output_bytes: must not be negative");
+  if (!std::isfinite(req->timeout_seconds()) || req->timeout_seconds() < 0) {
+    return Invalid("timeout_seconds: must be a non-negative number");
+  }
+  specutils::ProcessOverrides overrides;
+  const auto& p = req->process();
+  overrides.args.assign(p.args().begin(), p.args().end());
+  overrides.env.assign(p.env().begin(), p.env().end());
+  overrides.cwd = p.cwd();
+  if (p.has_uid()) overrides.uid = p.uid();
+  if (p.has_gid()) overrides.gid = p.gid();
+  overrides.additional_gids.assign(p.additional_gids().begin(), p.additional_gids().end());
+  absl::StatusOr<runsc::boot::v1::ProcessConfig> process =
+      manager_->ExecProcess(req->id(), overrides);
+  if (!process.ok()) return ToGrpcStatus(process.status());
+  sandbox::RunRequest run;
+  run.id = req->id();
+  run.process = *process;
+  run.stdin_data = req->stdin();
+  if (req->max_output_bytes() > 0) run.max_output = static_cast<size_t>(req->max_output_bytes());
+  absl::Duration timeout =
+      req->timeout_seconds() > 0 ? absl::Seconds(req->timeout_seconds()) : absl::Minutes(1);
+  run.timeout = Remaining(context, timeout);
+  absl::StatusOr<sandbox::RunResult> result = manager_->Run(run);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  out->set_stdout(result->out);
+  out->set_stderr(result->err);
+  out->set_stdout_truncated(result->out_truncated);
+  out->set_stderr_truncated(result->err_truncated);
+  ToProto(result->status, out->mutable_status());
+  out->mutable_status()->set_timed_out(result->timed_out);
+  return grpc::Status::OK;
+}
+
+grpc::Status ApiService::Signal(grpc::ServerContext*, const api::SignalRequest* req,
+                                api::SignalResponse*) {
+  InFlight in_flight(this);
+  if (auto s = RequireId(req->id()); !s.ok()) return s;
+  if (req->signal() <= 0 || req->signal() > 64) {
+    return Invalid(absl::StrCat("signal: ", req->signal(), " is not a signal number"));
+  }
+  return ToGrpcStatus(manager_->Signal(req->id(), req->pid(), req->signal(), req->all()));
+}
+
+grpc::Status ApiService::Wait(grpc::ServerContext* context, const api::WaitRequest* req,
+                              api::WaitResponse* out) {
+  InFlight in_flight(this);
+  if (auto s = RequireId(req->id()); !s.ok()) return s;
+  int pid = req->pid();
+  if (pid == 0) {
+    absl::StatusOr<sandbox::SandboxView> view = manager_->GetSandbox(req->id());
+    if (!view.ok()) return ToGrpcStatus(view.status());
+    if (view->main_pid == 0) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          absl::StrCat("sandbox '", req->id(), "' has not been started"));
+    }
+    pid = view->main_pid;
+  }
+  absl::StatusOr<runsc::control::v1::ExitStatus> status =
+      manager_->Wait(req->id(), pid, Remaining(context, absl::Hours(24)));
+  if (!status.ok()) return ToGrpcStatus(status.status());
+  ToProto(*status, out->mutable_status());
+  return grpc::Status::OK;
+}
+
+grpc::Status ApiService::ListProcesses(grpc::ServerContext*, const api::ListProcessesRequest* req,
+                                       api::ListProcessesResponse* out) {
+  InFlight in_flight(this);
+  if (auto s = RequireId(req->id()); !s.ok()) return s;
+  absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps = manager_->ListProcesses(req->id());
+  if (!ps.ok()) return ToGrpcStatus(ps.status());
+  for (const auto& p : ps->processes()) {
+    auto* proc = out->add_processes();
+    proc->set_pid(p.pid());
+    *proc->mutable_args() = p.args();
+    proc->set_main(p.main());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ApiService::Stats(grpc::ServerContext*, const api::StatsRequest* req,
+                               api::StatsResponse* out) {
+  InFlight in_flight(this);
+  if (auto s = RequireId(req->id()); !s.ok()) return s;
+  absl::StatusOr<sandbox::CgroupStats> stats = manager_->Stats(req->id());
+  if (!stats.ok()) return ToGrpcStatus(stats.status());
+  out->set_cpu_usage_ns(stats->cpu_usage_ns);
+  out->set_memory_current_bytes(stats->memory_current);
+  out->set_memory_peak_bytes(stats->memory_peak);
+  out->set_pids_current(stats->pids_current);
+  out->set_oom_kills(stats->oom_kills);
+  return grpc::Status::OK;
+}
+
+}  // namespace runsc::cli

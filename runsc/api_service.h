@@ -1,0 +1,55 @@
+// ApiService: the gRPC adapter for runsc.api.v1.Sandboxes. Each method
+// validates its request (errors name the field), calls SandboxManager, and
+// converts the Status in one place (util::ToGrpcStatus). It holds no state.
+#ifndef RUNSC_RUNSC_API_SERVICE_H_
+#define RUNSC_RUNSC_API_SERVICE_H_
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "proto/api.grpc.pb.h"
+#include "sandbox/manager.h"
+
+namespace runsc::cli {
+
+class ApiService final : public runsc::api::v1::Sandboxes::Service {
+ public:
+  explicit ApiService(sandbox::SandboxManager* manager) : manager_(manager) {}
+
+  // Blocks until no call is in flight or `deadline` passes; true if idle.
+  // Shutdown uses it so that idle connections do not hold the grace period.
+  bool WaitUntilIdle(absl::Time deadline);
+
+  grpc::Status CreateSandbox(grpc::ServerContext*, const runsc::api::v1::CreateSandboxRequest*,
+                             runsc::api::v1::Sandbox*) override;
+  grpc::Status StartSandbox(grpc::ServerContext*, const runsc::api::v1::StartSandboxRequest*,
+                            runsc::api::v1::Sandbox*) override;
+  grpc::Status DeleteSandbox(grpc::ServerContext*, const runsc::api::v1::DeleteSandboxRequest*,
+                             runsc::api::v1::DeleteSandboxResponse*) override;
+  grpc::Status GetSandbox(grpc::ServerContext*, const runsc::api::v1::GetSandboxRequest*,
+                          runsc::api::v1::Sandbox*) override;
+  grpc::Status ListSandboxes(grpc::ServerContext*, const runsc::api::v1::ListSandboxesRequest*,
+                             runsc::api::v1::ListSandboxesResponse*) override;
+  grpc::Status Run(grpc::ServerContext*, const runsc::api::v1::RunRequest*,
+                   runsc::api::v1::RunResponse*) override;
+  grpc::Status Signal(grpc::ServerContext*, const runsc::api::v1::SignalRequest*,
+                      runsc::api::v1::SignalResponse*) override;
+  grpc::Status Wait(grpc::ServerContext*, const runsc::api::v1::WaitRequest*,
+                    runsc::api::v1::WaitResponse*) override;
+  grpc::Status ListProcesses(grpc::ServerContext*, const runsc::api::v1::ListProcessesRequest*,
+                             runsc::api::v1::ListProcessesResponse*) override;
+  grpc::Status Stats(grpc::ServerContext*, const runsc::api::v1::StatsRequest*,
+                     runsc::api::v1::StatsResponse*) override;
+
+ private:
+  // Counts a call from its start to its return.
+  class InFlight;
+
+  sandbox::SandboxManager* const manager_;  // not owned
+  absl::Mutex mu_;
+  int inflight_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace runsc::cli
+
+#endif  // RUNSC_RUNSC_API_SERVICE_H_

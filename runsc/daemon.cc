@@ -1,0 +1,297 @@
+#include "runsc/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/generic/async_generic_service.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/server_posix.h"
+#include "runsc/api_service.h"
+#include "runsc/health_service.h"
+#include "runsc/util/errno_status.h"
+#include "runsc/util/file_util.h"
+#include "runsc/util/log.h"
+#include "runsc/util/unique_fd.h"
+#include "sandbox/manager.h"
+
+namespace runsc::cli {
+
+using util::ErrnoError;
+using util::Log;
+using util::LogLevel;
+using util::UniqueFd;
+
+namespace {
+
+constexpr char kComponent[] = "daemon";
+
+// Answers every call with PERMISSION_DENIED: what unauthorized peers reach.
+class DenyAll final : public grpc::CallbackGenericService {
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext*) override {
+    class Reactor final : public grpc::ServerGenericBidiReactor {
+     public:
+      Reactor() {
+        Finish(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                            "caller is neither root nor a member of the daemon's group"));
+      }
+      void OnDone() override { delete this; }
+    };
+    return new Reactor;
+  }
+};
+
+// The gid of `name` from /etc/group (no NSS: the binary is static).
+std::optional<gid_t> GroupId(const std::string& name) {
+  for (absl::string_view line :
+       absl::StrSplit(util::ReadFileOrEmpty("/etc/group"), '\n', absl::SkipEmpty())) {
+    std::vector<absl::string_view> f = absl::StrSplit(line, ':');
+    gid_t gid;
+    if (f.size() >= 3 && f[0] == name && absl::SimpleAtoi(f[2], &gid)) return gid;
+  }
+  return std::nullopt;
+}
+
+// Whether the peer may use the API: root, or in `group` (primary or
+// supplementary, from the peer's /proc status).
+bool Authorized(const struct ucred& cred, std::optional<gid_t> group) {
+  if (cred.uid == 0) return true;
+  if (!group.has_value()) return false;
+  if (cred.gid == *group) return true;
+  std::string status = util::ReadFileOrEmpty(absl::StrCat("/proc/", cred.pid, "/status"));
+  for (absl::string_view line : absl::StrSplit(status, '\n')) {
+    if (!absl::ConsumePrefix(&line, "Groups:")) continue;
+    for (absl::string_view g : absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
+      gid_t gid;
+      if (absl::SimpleAtoi(g, &gid) && gid == *group) return true;
+    }
+  }
+  return false;
+}
+
+absl::StatusOr<UniqueFd> Listen(const DaemonOptions& options, std::optional<gid_t> group) {
+  // Socket activation: systemd passes the socket as fd 3.
+  const char* fds = getenv("LISTEN_FDS");
+  const char* pid = getenv("LISTEN_PID");
+  int n = 0, owner = 0;
+  if (fds != nullptr && pid != nullptr && absl::SimpleAtoi(fds, &n) &&
+      absl::SimpleAtoi(pid, &owner) && owner == getpid() && n >= 1) {
+    fcntl(3, F_SETFD, FD_CLOEXEC);
+    Log(LogLevel::kInfo, kComponent, "using the socket passed by socket activation");
+    return UniqueFd(3);
+  }
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (options.socket_path.size() >= sizeof(addr.sun_path)) {
+    return absl::InvalidArgumentError(absl::StrCat("--socket: '", options.socket_path,
+                                                   "' is too long for a unix socket"));
+  }
+  options.socket_path.copy(addr.sun_path, options.socket_path.size());
+  size_t slash = options.socket_path.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    mkdir(options.socket_path.substr(0, slash).c_str(), 0755);
+  }
+  UniqueFd sock(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!sock) return ErrnoError(errno, "socket(AF_UNIX)");
+  // A socket file left by a daemon that died is in the way; a live one is not.
+  if (connect(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) == 0) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("a daemon is already serving '", options.socket_path, "'"));
+  }
+  unlink(options.socket_path.c_str());
+  sock.reset(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  mode_t old = umask(0117);
+  int rc = bind(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr));
+  umask(old);
+  if (rc != 0) return ErrnoError(errno, absl::StrCat("bind '", options.socket_path, "'"));
+  if (chmod(options.socket_path.c_str(), 0660) != 0 ||
+      (group.has_value() && chown(options.socket_path.c_str(), 0, *group) != 0)) {
+    return ErrnoError(errno, absl::StrCat("set mode/owner of '", options.socket_path, "'"));
+  }
+  if (listen(sock.get(), 1024) != 0) {
+    return ErrnoError(errno, absl::StrCat("listen '", options.socket_path, "'"));
+  }
+  return sock;
+}
+
+std::unique_ptr<grpc::Server> BuildServer(std::vector<grpc::Service*> services,
+                                          grpc::CallbackGenericService* generic,
+                                          int max_message_bytes) {
+  grpc::ServerBuilder builder;
+  for (grpc::Service* s : services) builder.RegisterService(s);
+  if (generic != nullptr) builder.RegisterCallbackGenericService(generic);
+  builder.SetMaxReceiveMessageSize(max_message_bytes);
+  builder.SetMaxSendMessageSize(max_message_bytes);
+  return builder.BuildAndStart();
+}
+
+}  // namespace
+
+int RunDaemon(const DaemonOptions& options) {
+  std::optional<gid_t> group;
+  if (!options.group.empty()) {
+    group = GroupId(options.group);
+    if (!group.has_value()) {
+      fprintf(stderr, "runsc daemon: --group: no group '%s' in /etc/group\n",
+              options.group.c_str());
+      return 2;
+    }
+  }
+  // Stop signals are taken by one thread; block them before any exists. An
+  // inherited SIG_IGN would discard them before sigwait could: reset it.
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGINT, SIG_DFL);
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  absl::StatusOr<UniqueFd> listener = Listen(options, group);
+  if (!listener.ok()) {
+    fprintf(stderr, "runsc daemon: %s\n", std::string(listener.status().message()).c_str());
+    return 1;
+  }
+  sandbox::ManagerOptions manager_options;
+  manager_options.state_root = options.state_root;
+  manager_options.runsc_path = options.runsc_path;
+  manager_options.max_sandboxes = options.max_sandboxes;
+  absl::StatusOr<std::unique_ptr<sandbox::SandboxManager>> manager =
+      sandbox::SandboxManager::Create(manager_options);
+  if (!manager.ok()) {
+    fprintf(stderr, "runsc daemon: %s\n", std::string(manager.status().message()).c_str());
+    return 1;
+  }
+  ApiService api(manager->get());
+  HealthService health;
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  std::unique_ptr<grpc::Server> server =
+      BuildServer({&api, &health}, nullptr, options.max_message_bytes);
+  DenyAll deny;
+  std::unique_ptr<grpc::Server> denier = BuildServer({}, &deny, 4096);
+  if (server == nullptr || denier == nullptr) {
+    fprintf(stderr, "runsc daemon: could not start the gRPC server\n");
+    return 1;
+  }
+  UniqueFd wake(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  std::thread signals([&stop, &wake] {
+    int sig = 0;
+    while (sigwait(&stop, &sig) != 0) {
+    }
+    uint64_t one = 1;
+    ssize_t ignored = write(wake.get(), &one, sizeof(one));
+    (void)ignored;
+  });
+  signals.detach();
+  Log(LogLevel::kInfo, kComponent,
+      absl::StrCat("serving on '", options.socket_path, "' with ", (*manager)->size(),
+                   " recovered sandbox(es)"));
+  for (;;) {
+    struct pollfd fds[2] = {{listener->get(), POLLIN, 0}, {wake.get(), POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[1].revents != 0) break;
+    int conn = accept4(listener->get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (conn < 0) continue;
+    struct ucred cred = {};
+    socklen_t len = sizeof(cred);
+    bool ok = getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+              Authorized(cred, group);
+    if (!ok) {
+      Log(LogLevel::kWarning, kComponent,
+          absl::StrCat("refusing uid ", cred.uid, " (pid ", cred.pid, ")"));
+    }
+    grpc::AddInsecureChannelFromFd(ok ? server.get() : denier.get(), conn);
+  }
+  Log(LogLevel::kInfo, kComponent, "stopping");
+  // Calls in flight get up to 5 s; idle connections are then closed at once
+  // (gRPC's own shutdown would wait for clients to hang up).
+  if (!api.WaitUntilIdle(absl::Now() + absl::Seconds(5))) {
+    Log(LogLevel::kWarning, kComponent, "calls still in flight after 5 s; cancelling them");
+  }
+  server->Shutdown(std::chrono::system_clock::now());
+  denier->Shutdown(std::chrono::system_clock::now());
+  if (options.delete_on_exit) {
+    for (const auto& view : (*manager)->ListSandboxes({})) {
+      (void)(*manager)->DeleteSandbox(view.id, absl::Seconds(2));
+    }
+  }
+  if (listener->get() != 3) unlink(options.socket_path.c_str());
+  manager->reset();  // sandboxes that remain keep running
+  return 0;
+}
+
+int DaemonMain(int argc, char** argv) {
+  DaemonOptions options;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](const char* name) -> std::optional<std::string> {
+      std::string flag = std::string("--") + name;
+      if (arg == flag && i + 1 < argc) return std::string(argv[++i]);
+      if (absl::StartsWith(arg, flag + "=")) return arg.substr(flag.size() + 1);
+      return std::nullopt;
+    };
+    int n = 0;
+    if (arg == "--help" || arg == "-h") {
+      printf(
+          "Usage: runsc [--root DIR] daemon [flags]\n\n"
+          "Serves the runsc API (runsc.api.v1.Sandboxes), health and reflection.\n\n"
+          "  --socket PATH            unix socket (default /run/runsc/runsc.sock)\n"
+          "  --group NAME             members may use the API besides root\n"
+          "  --max-sandboxes N        live sandboxes at most (default 1024)\n"
+          "  --max-message-bytes N    largest request or response (default 16 MiB)\n"
+          "  --delete-on-exit         delete every sandbox when stopping\n");
+      return 0;
+    } else if (auto v = value("socket")) {
+      options.socket_path = *v;
+    } else if (auto v = value("group")) {
+      options.group = *v;
+    } else if (auto v = value("root")) {
+      options.state_root = *v;
+    } else if (auto v = value("max-sandboxes")) {
+      if (!absl::SimpleAtoi(*v, &n) || n <= 0) {
+        fprintf(stderr, "runsc daemon: --max-sandboxes: '%s' is not a positive number\n",
+                v->c_str());
+        return 2;
+      }
+      options.max_sandboxes = n;
+    } else if (auto v = value("max-message-bytes")) {
+      if (!absl::SimpleAtoi(*v, &n) || n < 4096) {
+        fprintf(stderr, "runsc daemon: --max-message-bytes: '%s' is not a number >= 4096\n",
+                v->c_str());
+        return 2;
+      }
+      options.max_message_bytes = n;
+    } else if (arg == "--delete-on-exit") {
+      options.delete_on_exit = true;
+    } else {
+      fprintf(stderr, "runsc daemon: flag provided but not defined: %s\n", arg.c_str());
+      return 2;
+    }
+  }
+  return RunDaemon(options);
+}
+
+}  // namespace runsc::cli

@@ -1,0 +1,34 @@
+// `runsc daemon`: serves runsc.api.v1.Sandboxes, grpc.health.v1.Health and
+// server reflection on a unix socket (default /run/runsc/runsc.sock, mode
+// 0660), or on the socket systemd passes (LISTEN_FDS/LISTEN_PID). It accepts
+// connections itself and checks each peer's credentials (SO_PEERCRED): root
+// and members of --group reach the API; everyone else gets PERMISSION_DENIED
+// on every call. TCP is not offered. SIGTERM/SIGINT stop it gracefully;
+// sandboxes keep running (and are re-attached by the next daemon) unless
+// --delete-on-exit.
+#ifndef RUNSC_RUNSC_DAEMON_H_
+#define RUNSC_RUNSC_DAEMON_H_
+
+#include <string>
+
+namespace runsc::cli {
+
+struct DaemonOptions {
+  std::string socket_path = "/run/runsc/runsc.sock";
+  std::string group;  // allowed group (name); empty: root only
+  std::string state_root = "/run/runsc";
+  std::string runsc_path = "/proc/self/exe";
+  int max_sandboxes = 1024;
+  int max_message_bytes = 16 << 20;
+  bool delete_on_exit = false;
+};
+
+// argv[0] is "daemon". Returns the exit code.
+int DaemonMain(int argc, char** argv);
+
+// Runs the daemon until SIGTERM/SIGINT; returns the exit code.
+int RunDaemon(const DaemonOptions& options);
+
+}  // namespace runsc::cli
+
+#endif  // RUNSC_RUNSC_DAEMON_H_

@@ -1,0 +1,329 @@
+// Root end-to-end tests with a real `runsc daemon` process.
+#include <signal.h>
+#include <sys/stat.h>
+#include <grp.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "proto/api.grpc.pb.h"
+#include "test/sandbox_test_util.h"
+
+namespace runsc::testing {
+namespace {
+
+namespace api = runsc::api::v1;
+using ::testing::HasSubstr;
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    socket_ = root_.path() + "/d.sock";
+    state_ = root_.path() + "/state";
+    StartDaemon();
+  }
+  void TearDown() override {
+    if (daemon_ > 0) {
+      // Delete what is left through the API, then stop the daemon.
+      auto stub = Stub();
+      grpc::ClientContext ctx;
+      api::ListSandboxesResponse list;
+      if (stub->ListSandboxes(&ctx, {}, &list).ok()) {
+        for (const auto& s : list.sandboxes()) {
+          grpc::ClientContext c;
+          api::DeleteSandboxRequest del;
+          del.set_id(s.id());
+          del.set_grace_seconds(0.1);
+          api::DeleteSandboxResponse r;
+          EXPECT_TRUE(stub->DeleteSandbox(&c, del, &r).ok());
+        }
+      }
+      StopDaemon(SIGTERM);
+    }
+    EXPECT_EQ(system(absl::StrCat("rm -rf ", root_.path(), "/*").c_str()), 0);
+  }
+
+  void StartDaemon(const char* group = nullptr) {
+    daemon_ = fork();
+    if (daemon_ == 0) {
+      if (group != nullptr) {
+        execl(RunscPath().c_str(), "runsc", "--root", state_.c_str(), "daemon", "--socket",
+              socket_.c_str(), "--group", group, nullptr);
+      } else {
+        execl(RunscPath().c_str(), "runsc", "--root", state_.c_str(), "daemon", "--socket",
+              socket_.c_str(), nullptr);
+      }
+      _exit(127);
+    }
+    ASSERT_GT(daemon_, 0);
+    // Ready when health says SERVING.
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (absl::Now() < deadline) {
+      auto health = grpc::health::v1::Health::NewStub(Channel());
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+      grpc::health::v1::HealthCheckResponse response;
+      if (health->Check(&ctx, {}, &response).ok() &&
+          response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+        return;
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    FAIL() << "daemon did not become healthy";
+  }
+
+  int StopDaemon(int sig) {
+    kill(daemon_, sig);
+    int status = 0;
+    waitpid(daemon_, &status, 0);
+    daemon_ = 0;
+    return status;
+  }
+
+  std::shared_ptr<grpc::Channel> Channel() {
+    return grpc::CreateChannel("unix:" + socket_, grpc::InsecureChannelCredentials());
+  }
+  std::unique_ptr<api::Sandboxes::Stub> Stub() { return api::Sandboxes::NewStub(Channel()); }
+
+  api::Sandbox CreateStarted(const std::string& id) {
+    auto stub = Stub();
+    grpc::ClientContext ctx;
+    api::CreateSandboxRequest req;
+    req.set_id(id);
+    req.mutable_host_template();
+    api::Sandbox created;
+    grpc::Status status = stub->CreateSandbox(&ctx, req, &created);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    grpc::ClientContext ctx2;
+    api::StartSandboxRequest start;
+    start.set_id(id);
+    api::Sandbox started;
+    status = stub->StartSandbox(&ctx2, start, &started);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return started;
+  }
+
+  grpc::Status Run(const std::string& id, std::vector<std::string> args,
+                   api::RunResponse* response, double timeout = 30) {
+    auto stub = Stub();
+    grpc::ClientContext ctx;
+    api::RunRequest req;
+    req.set_id(id);
+    for (auto& a : args) req.mutable_process()->add_args(a);
+    req.set_timeout_seconds(timeout);
+    return stub->Run(&ctx, req, response);
+  }
+
+  TempStateRoot root_;
+  std::string socket_, state_;
+  pid_t daemon_ = 0;
+};
+
+TEST_F(DaemonTest, SocketIsRootAndGroupOnly) {
+  struct stat st;
+  ASSERT_EQ(stat(socket_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+}
+
+TEST_F(DaemonTest, FullLifecycleOverTheSocket) {
+  api::Sandbox started = CreateStarted("e2e");
+  EXPECT_EQ(started.status(), "running");
+  api::RunResponse run;
+  ASSERT_TRUE(Run("e2e", {"sh", "-c", "echo hi; exit 4"}, &run).ok());
+  EXPECT_EQ(run.stdout(), "hi\n");
+  EXPECT_EQ(run.status().code(), 4);
+  auto stub = Stub();
+  {
+    grpc::ClientContext ctx;
+    api::StatsRequest req;
+    req.set_id("e2e");
+    api::StatsResponse stats;
+    ASSERT_TRUE(stub->Stats(&ctx, req, &stats).ok());
+    EXPECT_GT(stats.memory_current_bytes(), 0u);
+  }
+  {
+    grpc::ClientContext ctx;
+    api::DeleteSandboxRequest req;
+    req.set_id("e2e");
+    api::DeleteSandboxResponse r;
+    ASSERT_TRUE(stub->DeleteSandbox(&ctx, req, &r).ok());
+  }
+  grpc::ClientContext ctx;
+  api::GetSandboxRequest get;
+  get.set_id("e2e");
+  api::Sandbox s;
+  grpc::Status status = stub->GetSandbox(&ctx, get, &s);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(status.error_message(), HasSubstr("'e2e'"));
+}
+
+TEST_F(DaemonTest, BadRequestsGetTheRightCodes) {
+  auto stub = Stub();
+  {
+    grpc::ClientContext ctx;
+    api::RunRequest req;
+    api::RunResponse r;
+    grpc::Status s = stub->Run(&ctx, req, &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("id:"));
+  }
+  {
+    grpc::ClientContext ctx;
+    api::CreateSandboxRequest req;
+    req.set_ttl_seconds(-1);
+    api::Sandbox r;
+    grpc::Status s = stub->CreateSandbox(&ctx, req, &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("ttl_seconds"));
+  }
+  {
+    grpc::ClientContext ctx;
+    api::CreateSandboxRequest req;
+    req.set_id("x");
+    req.mutable_resources()->set_pids_limit(-3);
+    api::Sandbox r;
+    grpc::Status s = stub->CreateSandbox(&ctx, req, &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("resources.pids_limit"));
+  }
+  {
+    CreateStarted("busy");
+    api::RunResponse r;
+    api::RunRequest req;
+    grpc::Status s = Run("busy", {}, &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("process.args"));
+  }
+  {
+    // Oversized request: the default limit is 16 MiB.
+    grpc::ClientContext ctx;
+    api::RunRequest req;
+    req.set_id("busy");
+    req.mutable_process()->add_args("true");
+    req.set_stdin(std::string(17 << 20, 'x'));
+    api::RunResponse r;
+    grpc::Status s = stub->Run(&ctx, req, &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  }
+}
+
+TEST_F(DaemonTest, ReflectionListsTheServices) {
+  // A generic client, as grpcurl or a reflection-based tool would be: the
+  // request is ServerReflectionRequest{list_services: ""} (field 7).
+  grpc::GenericStub stub(Channel());
+  grpc::ClientContext ctx;
+  grpc::CompletionQueue cq;
+  auto call = stub.PrepareCall(&ctx, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                               &cq);
+  void* tag;
+  bool ok;
+  int n = 0;
+  auto step = [&] {
+    EXPECT_TRUE(cq.Next(&tag, &ok));
+    return ok;
+  };
+  call->StartCall(reinterpret_cast<void*>(++n));
+  ASSERT_TRUE(step());
+  const std::string request("\x3a\x00", 2);
+  grpc::Slice slice(request);
+  grpc::ByteBuffer out(&slice, 1);
+  call->Write(out, reinterpret_cast<void*>(++n));
+  ASSERT_TRUE(step());
+  grpc::ByteBuffer in;
+  call->Read(&in, reinterpret_cast<void*>(++n));
+  ASSERT_TRUE(step());
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(in.Dump(&slices).ok());
+  std::string response;
+  for (const auto& s : slices) response.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  EXPECT_THAT(response, HasSubstr("runsc.api.v1.Sandboxes"));
+  EXPECT_THAT(response, HasSubstr("grpc.health.v1.Health"));
+  call->WritesDone(reinterpret_cast<void*>(++n));
+  step();
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(++n));
+  step();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+// Calls ListSandboxes as uid 54321 with primary gid `gid`; returns the code.
+int ListAs(const std::string& socket, gid_t gid) {
+  pid_t child = fork();
+  if (child == 0) {
+    if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(54321) != 0) _exit(100);
+    auto stub = api::Sandboxes::NewStub(
+        grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    api::ListSandboxesResponse r;
+    _exit(static_cast<int>(stub->ListSandboxes(&ctx, {}, &r).error_code()));
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 200;
+}
+
+TEST_F(DaemonTest, OnlyRootAndTheGroupAreServed) {
+  StopDaemon(SIGTERM);
+  StartDaemon("daemon");  // Debian's gid 1
+  // The test's own directory is 0700; let others reach the socket in it.
+  ASSERT_EQ(chmod(root_.path().c_str(), 0711), 0);
+  // A member of the group passes both the socket's mode and the check.
+  EXPECT_EQ(ListAs(socket_, 1), grpc::StatusCode::OK);
+  // A non-member is refused by the socket's mode (0660 root:daemon) ...
+  EXPECT_EQ(ListAs(socket_, 54321), grpc::StatusCode::UNAVAILABLE);
+  // ... and, where the mode lets it connect, by its credentials.
+  ASSERT_EQ(chmod(socket_.c_str(), 0666), 0);
+  EXPECT_EQ(ListAs(socket_, 54321), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(DaemonTest, KillDashNineMidRunThenRestartLosesNothing) {
+  api::Sandbox started = CreateStarted("survivor");
+  std::thread runner([this] {
+    api::RunResponse r;
+    (void)Run("survivor", {"sleep", "30"}, &r, 60);  // interrupted by the kill
+  });
+  absl::SleepFor(absl::Milliseconds(300));
+  StopDaemon(SIGKILL);
+  runner.join();
+  EXPECT_EQ(kill(started.pid(), 0), 0) << "the sandbox died with the daemon";
+  StartDaemon();
+  auto stub = Stub();
+  grpc::ClientContext ctx;
+  api::ListSandboxesResponse list;
+  ASSERT_TRUE(stub->ListSandboxes(&ctx, {}, &list).ok());
+  ASSERT_EQ(list.sandboxes_size(), 1);
+  EXPECT_EQ(list.sandboxes(0).id(), "survivor");
+  EXPECT_EQ(list.sandboxes(0).status(), "running");
+  api::RunResponse run;
+  ASSERT_TRUE(Run("survivor", {"echo", "back"}, &run).ok());
+  EXPECT_EQ(run.stdout(), "back\n");
+}
+
+TEST_F(DaemonTest, SigtermStopsGracefullyAndSandboxesKeepRunning) {
+  api::Sandbox started = CreateStarted("stays");
+  int status = StopDaemon(SIGTERM);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  struct stat st;
+  EXPECT_NE(stat(socket_.c_str(), &st), 0) << "socket left behind";
+  EXPECT_EQ(kill(started.pid(), 0), 0);
+  StartDaemon();
+  api::RunResponse run;
+  ASSERT_TRUE(Run("stays", {"echo", "ok"}, &run).ok());
+  EXPECT_EQ(run.stdout(), "ok\n");
+}
+
+}  // namespace
+}  // namespace runsc::testing
