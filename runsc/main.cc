@@ -9,6 +9,7 @@
 #include "boot/boot.h"
 #include "runsc/check_command.h"
 #include "runsc/daemon.h"
+#include "runsc/do_command.h"
 #include "runsc/util/version.h"
 
 namespace {
@@ -21,6 +22,7 @@ struct Command {
 
 const Command kCommands[] = {
     {"daemon", runsc::cli::DaemonMain, "serve the runsc gRPC API on a unix socket"},
+    {"do", runsc::cli::DoCommand, "run a command in a fresh sandbox (host template)"},
     {"check", runsc::cli::CheckCommand,
      "boot a sandbox, query it, print its confinement, tear it down"},
     {"boot", runsc::boot::BootMain, nullptr},

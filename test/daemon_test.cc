@@ -311,6 +311,39 @@ TEST_F(DaemonTest, KillDashNineMidRunThenRestartLosesNothing) {
   EXPECT_EQ(run.stdout(), "back\n");
 }
 
+// Runs `runsc do` through the test's daemon; returns exit code and output.
+std::pair<int, std::string> RunscDo(const std::string& socket, const std::string& args) {
+  std::string cmd = RunscPath() + " do --socket " + socket + " -- " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST_F(DaemonTest, DoRunsAOneShotCommandWithItsExitCode) {
+  auto [code, out] = RunscDo(socket_, "sh -c 'echo one-shot; exit 6'");
+  EXPECT_EQ(code, 6);
+  EXPECT_EQ(out, "one-shot\n");
+  auto [killed, ignored] = RunscDo(socket_, "sh -c 'kill -9 $$'");
+  EXPECT_EQ(killed, 137);
+  // Nothing is left behind.
+  auto stub = Stub();
+  grpc::ClientContext ctx;
+  api::ListSandboxesResponse list;
+  ASSERT_TRUE(stub->ListSandboxes(&ctx, {}, &list).ok());
+  EXPECT_EQ(list.sandboxes_size(), 0);
+}
+
+TEST_F(DaemonTest, DoWithoutADaemonSaysWhatToDo) {
+  auto [code, out] = RunscDo(root_.path() + "/nothing.sock", "true");
+  EXPECT_EQ(code, 125);
+  EXPECT_THAT(out, HasSubstr("cannot reach the runsc daemon"));
+  EXPECT_THAT(out, HasSubstr("runsc daemon"));
+}
+
 TEST_F(DaemonTest, SigtermStopsGracefullyAndSandboxesKeepRunning) {
   api::Sandbox started = CreateStarted("stays");
   int status = StopDaemon(SIGTERM);
