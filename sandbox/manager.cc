@@ -16,6 +16,7 @@
 #include "runsc/util/status_macros.h"
 #include "runsc/util/stdio_socket.h"
 #include "runsc/util/unique_fd.h"
+#include "sandbox/bundle.h"
 #include "sandbox/control_client.h"
 #include "sandbox/host_template.h"
 #include "specutils/oci_spec.h"
@@ -27,30 +28,6 @@ using util::ErrnoError;
 using util::UniqueFd;
 
 namespace {
-
-constexpr size_t kMaxConfigSize = 1 << 20;
-
-absl::StatusOr<runsc::boot::v1::ContainerConfig> LoadBundle(const std::string& bundle) {
-  if (bundle.empty() || bundle[0] != '/') {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bundle: must be an absolute path, got '", bundle, "'"));
-  }
-  const std::string path = bundle + "/config.json";
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) return ErrnoError(errno, absl::StrCat("bundle: open '", path, "'"));
-  std::string json;
-  char buf[8192];
-  ssize_t n;
-  while ((n = read(fd.get(), buf, sizeof(buf))) > 0) {
-    json.append(buf, static_cast<size_t>(n));
-    if (json.size() > kMaxConfigSize) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bundle: '", path, "' is larger than ", kMaxConfigSize, " bytes"));
-    }
-  }
-  ASSIGN_OR_RETURN(runsc::oci::v1::Spec spec, specutils::ParseSpecJson(json));
-  return specutils::ToContainerConfig(spec, bundle);
-}
 
 // Reads `fd` to EOF, keeping at most `cap` bytes.
 void Drain(int fd, size_t cap, std::string* out, bool* truncated) {
@@ -137,16 +114,7 @@ SandboxView SandboxManager::View(const Sandbox& box) {
     }
     view.main_pid = record->main_pid();
   }
-  view.status = "created";
-  if (view.main_pid != 0) {
-    ControlClient client(box.control_socket_path());
-    absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps = client.ListProcesses();
-    bool running = false;
-    if (ps.ok()) {
-      for (const auto& p : ps->processes()) running |= p.pid() == view.main_pid;
-    }
-    view.status = running ? "running" : "stopped";
-  }
+  view.status = box.ContainerStatus(view.main_pid);
   return view;
 }
 
@@ -180,6 +148,7 @@ absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& r
   options.ranges_dir = options_.ranges_dir;
   options.labels = request.labels;
   options.network_none = request.network_none;
+  options.bundle = request.bundle;
   if (request.ttl > absl::ZeroDuration()) {
     options.expires_unix_nanos = absl::ToUnixNanos(absl::Now() + request.ttl);
   }

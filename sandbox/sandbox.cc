@@ -251,6 +251,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   if (options.container.has_value()) *record.mutable_container() = *options.container;
   record.set_created_unix_nanos(absl::ToUnixNanos(absl::Now()));
   record.set_expires_unix_nanos(options.expires_unix_nanos);
+  record.set_bundle(options.bundle);
   for (const auto& [k, v] : options.labels) (*record.mutable_labels())[k] = v;
   record.set_runsc_version(util::kVersion);
   RETURN_IF_ERROR(sandbox::SaveRecord(dir, record));
@@ -382,6 +383,18 @@ absl::StatusOr<runsc::state::v1::SandboxRecord> Sandbox::Record() const {
 
 absl::Status Sandbox::SaveRecord(const runsc::state::v1::SandboxRecord& record) const {
   return sandbox::SaveRecord(state_dir_, record);
+}
+
+std::string Sandbox::ContainerStatus(int main_pid) const {
+  if (main_pid == 0) return "created";
+  absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps =
+      ControlClient(control_socket_path()).ListProcesses();
+  if (ps.ok()) {
+    for (const auto& p : ps->processes()) {
+      if (p.pid() == main_pid) return "running";
+    }
+  }
+  return "stopped";
 }
 
 void Sandbox::Detach() {

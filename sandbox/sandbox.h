@@ -61,6 +61,8 @@ struct SandboxOptions {
   int64_t expires_unix_nanos = 0;
   // Network mode "none": the namespace's loopback stays down.
   bool network_none = false;
+  // Recorded for `runsc state` and `list`.
+  std::string bundle;
 };
 
 class Sandbox final {
@@ -106,6 +108,10 @@ class Sandbox final {
   absl::StatusOr<ExitStatus> Wait(absl::Duration timeout);
   // Kills the sandbox if it still runs, reaps it, and removes its state.
   absl::Status Destroy();
+  // The OCI status of the container whose main process is `main_pid`
+  // (0: not started): "created", "running" or "stopped".
+  std::string ContainerStatus(int main_pid) const;
+
   // The sandbox's record as last saved, and a way to update it.
   absl::StatusOr<runsc::state::v1::SandboxRecord> Record() const;
   absl::Status SaveRecord(const runsc::state::v1::SandboxRecord& record) const;
