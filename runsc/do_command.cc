@@ -61,6 +61,8 @@ int DoCommand(int argc, char** argv) {
     } else if (arg == "--help" || arg == "-h") {
       Usage(stdout);
       return 0;
+    } else if (arg == "--root" && i + 1 < argc) {
+      ++i;  // the daemon owns the state root; accepted for symmetry
     } else if (arg == "--socket" && i + 1 < argc) {
       socket = argv[++i];
     } else if (arg == "--timeout" && i + 1 < argc) {

@@ -8,6 +8,7 @@
 
 #include "boot/boot.h"
 #include "runsc/check_command.h"
+#include "runsc/container_commands.h"
 #include "runsc/daemon.h"
 #include "runsc/do_command.h"
 #include "runsc/util/version.h"
@@ -23,6 +24,15 @@ struct Command {
 const Command kCommands[] = {
     {"daemon", runsc::cli::DaemonMain, "serve the runsc gRPC API on a unix socket"},
     {"do", runsc::cli::DoCommand, "run a command in a fresh sandbox (host template)"},
+    {"run", runsc::cli::RunCommand, "create a sandbox from a bundle and run it"},
+    {"exec", runsc::cli::ExecCommand, "run another process in a running sandbox"},
+    {"kill", runsc::cli::KillCommand, "signal a sandbox's main process (or --all)"},
+    {"delete", runsc::cli::DeleteCommand, "remove a stopped sandbox (--force: any)"},
+    {"state", runsc::cli::StateCommand, "print a sandbox's OCI state as JSON"},
+    {"list", runsc::cli::ListCommand, "list sandboxes (--format table|json, -q)"},
+    {"ps", runsc::cli::PsCommand, "list a sandbox's processes (--format json)"},
+    {"wait", runsc::cli::WaitCommand, "wait for a sandbox's main process to exit"},
+    {"spec", runsc::cli::SpecCommand, "write a new config.json in the bundle"},
     {"check", runsc::cli::CheckCommand,
      "boot a sandbox, query it, print its confinement, tear it down"},
     {"boot", runsc::boot::BootMain, nullptr},
@@ -73,9 +83,11 @@ int main(int argc, char** argv) {
   }
   for (const Command& c : kCommands) {
     if (strcmp(argv[i], c.name) != 0) continue;
+    // Global flags go first, so a command's own positional arguments (and
+    // an exec'd command's flags) stay where the user put them.
     std::vector<char*> args = {argv[i]};
-    args.insert(args.end(), argv + i + 1, argv + argc);
     args.insert(args.end(), forwarded.begin(), forwarded.end());
+    args.insert(args.end(), argv + i + 1, argv + argc);
     args.push_back(nullptr);
     return c.run(static_cast<int>(args.size()) - 1, args.data());
   }

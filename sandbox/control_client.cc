@@ -10,6 +10,7 @@ namespace runsc::sandbox {
 
 namespace {
 void SetDeadline(grpc::ClientContext& context, absl::Duration timeout) {
+  if (timeout == absl::InfiniteDuration()) return;  // no deadline at all
   context.set_deadline(std::chrono::system_clock::now() +
                        absl::ToChronoMilliseconds(timeout));
 }

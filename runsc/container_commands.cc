@@ -1,0 +1,591 @@
+#include "runsc/container_commands.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/wrappers.pb.h"
+#include "proto/oci.pb.h"
+#include "runsc/flags.h"
+#include "runsc/util/packet.h"
+#include "runsc/util/stdio_socket.h"
+#include "runsc/util/unique_fd.h"
+#include "sandbox/bundle.h"
+#include "sandbox/control_client.h"
+#include "sandbox/sandbox.h"
+#include "sandbox/state_store.h"
+#include "specutils/capabilities.h"
+#include "specutils/process_override.h"
+
+namespace runsc::cli {
+
+using util::UniqueFd;
+
+namespace {
+
+// --root is forwarded to every command by main().
+const FlagSpec& WithRoot(FlagSpec& spec) {
+  spec.with_value.insert("root");
+  return spec;
+}
+
+std::string Root(const ParsedFlags& f) { return f.Get("root", "/run/runsc"); }
+
+int Error(const std::string& command, const std::string& message) {
+  fprintf(stderr, "runsc %s: %s\n", command.c_str(), message.c_str());
+  return 1;
+}
+
+int Usage(const char* text) {
+  printf("%s", text);
+  return 0;
+}
+
+absl::StatusOr<int> SignalNumber(const std::string& name) {
+  int n;
+  if (absl::SimpleAtoi(name, &n)) {
+    if (n > 0 && n < 65) return n;
+  } else {
+    std::string s = name;
+    if (s.rfind("SIG", 0) == 0) s = s.substr(3);
+    for (int sig = 1; sig < 65; ++sig) {
+      const char* abbrev = sigabbrev_np(sig);
+      if (abbrev != nullptr && s == abbrev) return sig;
+    }
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown signal \"", name, "\""));
+}
+
+struct Attached {
+  std::unique_ptr<sandbox::Sandbox> box;
+  runsc::state::v1::SandboxRecord record;
+};
+
+absl::StatusOr<Attached> Open(const ParsedFlags& f, const std::string& id) {
+  absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box = sandbox::Sandbox::Attach(Root(f), id);
+  if (!box.ok()) return box.status();
+  absl::StatusOr<runsc::state::v1::SandboxRecord> record = (*box)->Record();
+  if (!record.ok()) return record.status();
+  return Attached{std::move(*box), *record};
+}
+
+// Copies between our terminal and a pty master until the master closes.
+class PtyProxy {
+ public:
+  explicit PtyProxy(UniqueFd master) : master_(std::move(master)) {
+    if (isatty(0) && tcgetattr(0, &saved_) == 0) {
+      struct termios raw = saved_;
+      cfmakeraw(&raw);
+      raw_ = tcsetattr(0, TCSANOW, &raw) == 0;
+    }
+    Resize();
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~PtyProxy() {
+    thread_.join();
+    if (raw_) tcsetattr(0, TCSANOW, &saved_);
+  }
+  void Resize() {
+    struct winsize size;
+    if (isatty(0) && ioctl(0, TIOCGWINSZ, &size) == 0) ioctl(master_.get(), TIOCSWINSZ, &size);
+  }
+
+ private:
+  void Loop() {
+    char buf[8192];
+    bool stdin_open = true;
+    for (;;) {
+      struct pollfd fds[2] = {{master_.get(), POLLIN, 0}, {0, POLLIN, 0}};
+      if (poll(fds, stdin_open ? 2 : 1, -1) < 0) {
+        if (errno == EINTR) continue;
+        return;
+      }
+      if (fds[0].revents) {
+        ssize_t n = read(master_.get(), buf, sizeof(buf));
+        if (n <= 0) return;  // EIO: the terminal's last process is gone
+        if (write(1, buf, static_cast<size_t>(n)) < 0) return;
+      }
+      if (stdin_open && fds[1].revents) {
+        ssize_t n = read(0, buf, sizeof(buf));
+        if (n <= 0 || write(master_.get(), buf, static_cast<size_t>(n)) < 0) stdin_open = false;
+      }
+    }
+  }
+  UniqueFd master_;
+  struct termios saved_ = {};
+  bool raw_ = false;
+  std::thread thread_;
+};
+
+// Hands our stdio to the sandbox (or, for a terminal, a console socket whose
+// pty master we then proxy) and starts the process: `process` null means the
+// main process. Returns its pid.
+struct Started {
+  int pid = 0;
+  std::unique_ptr<PtyProxy> proxy;
+  UniqueFd console;  // our end, until the master arrives
+};
+
+absl::StatusOr<Started> StartWithOurStdio(sandbox::Sandbox& box, bool terminal,
+                                          const runsc::boot::v1::ProcessConfig* process) {
+  Started started;
+  std::vector<int> fds = {0, 1, 2};
+  UniqueFd theirs;
+  if (terminal) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+      return absl::InternalError("socketpair for the console");
+    }
+    started.console.reset(sv[0]);
+    theirs.reset(sv[1]);
+    fds = {theirs.get()};
+  }
+  absl::StatusOr<std::string> token = util::HandOffStdio(box.stdio_socket_path(), fds);
+  if (!token.ok()) return token.status();
+  theirs.reset();
+  sandbox::ControlClient client(box.control_socket_path());
+  absl::StatusOr<int> pid = process == nullptr ? client.Start(*token) : client.Exec(*process, *token);
+  if (!pid.ok()) return pid.status();
+  started.pid = *pid;
+  if (terminal) {
+    google::protobuf::StringValue name;
+    std::vector<UniqueFd> master;
+    absl::Status got = util::RecvPacket(started.console.get(), &name, &master);
+    if (!got.ok() || master.size() != 1) return absl::InternalError("no pty master from the sandbox");
+    started.proxy = std::make_unique<PtyProxy>(std::move(master[0]));
+  }
+  return started;
+}
+
+// Forwards the usual terminating signals to `pid` until Stop(); SIGWINCH
+// resizes the proxied terminal.
+class SignalForwarder {
+ public:
+  SignalForwarder() {
+    sigemptyset(&set_);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) {
+      signal(sig, SIG_DFL);
+      sigaddset(&set_, sig);
+    }
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+  }
+  void Run(const std::string& control, int pid, PtyProxy* proxy) {
+    thread_ = std::thread([this, control, pid, proxy] {
+      sandbox::ControlClient client(control);
+      for (;;) {
+        int sig = 0;
+        if (sigwait(&set_, &sig) != 0) continue;
+        if (stop_.load()) return;
+        if (sig == SIGWINCH) {
+          if (proxy != nullptr) proxy->Resize();
+          continue;
+        }
+        (void)client.Signal(pid, sig);
+      }
+    });
+  }
+  void Stop() {
+    if (!thread_.joinable()) return;
+    stop_.store(true);
+    kill(getpid(), SIGWINCH);  // wakes sigwait
+    thread_.join();
+  }
+
+ private:
+  sigset_t set_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+int ShellCode(const runsc::control::v1::ExitStatus& s) {
+  return s.signaled() ? 128 + s.signal() : s.code();
+}
+
+// Runs a started process in the foreground: forwards signals, waits, and
+// returns its shell exit code.
+int Foreground(sandbox::Sandbox& box, Started& started, SignalForwarder& forwarder) {
+  forwarder.Run(box.control_socket_path(), started.pid, started.proxy.get());
+  absl::StatusOr<runsc::control::v1::ExitStatus> status =
+      box.WaitProcess(started.pid, absl::InfiniteDuration());
+  forwarder.Stop();
+  started.proxy.reset();  // drains the terminal and restores ours
+  if (!status.ok()) {
+    fprintf(stderr, "runsc: wait: %s\n", std::string(status.status().message()).c_str());
+    return 255;
+  }
+  return ShellCode(*status);
+}
+
+}  // namespace
+
+int SpecCommand(int argc, char** argv) {
+  FlagSpec spec;
+  spec.with_value = {"bundle", "b"};
+  spec.aliases = {{"b", "bundle"}};
+  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec), kNoPassthrough);
+  if (!f.ok()) return Error("spec", std::string(f.status().message()));
+  const std::string bundle = f->Get("bundle", ".");
+  const std::string path = bundle + "/config.json";
+  if (access(path.c_str(), F_OK) == 0) {
+    return Error("spec", "File " + path + " exists. Remove it first");
+  }
+  runsc::oci::v1::Spec s;
+  s.set_oci_version("1.0.2");
+  auto* p = s.mutable_process();
+  p->set_terminal(true);
+  p->add_args("sh");
+  p->add_env("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  p->add_env("TERM=xterm");
+  p->set_cwd("/");
+  p->mutable_user();
+  for (const std::string& cap : specutils::DefaultCapabilities()) {
+    for (auto* set : {p->mutable_capabilities()->mutable_bounding(),
+                      p->mutable_capabilities()->mutable_effective(),
+                      p->mutable_capabilities()->mutable_permitted(),
+                      p->mutable_capabilities()->mutable_ambient()}) {
+      set->Add(std::string(cap));
+    }
+  }
+  auto* nofile = p->add_rlimits();
+  nofile->set_type("RLIMIT_NOFILE");
+  nofile->set_hard(1024);
+  nofile->set_soft(1024);
+  p->set_no_new_privileges(true);
+  s.mutable_root()->set_path("rootfs");
+  s.mutable_root()->set_readonly(true);
+  s.set_hostname("runsc");
+  auto mount = [&s](const char* dest, const char* type, const char* source,
+                    std::vector<const char*> options) {
+    auto* m = s.add_mounts();
+    m->set_destination(dest);
+    m->set_type(type);
+    m->set_source(source);
+    for (const char* o : options) m->add_options(o);
+  };
+  mount("/proc", "proc", "proc", {});
+  mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"});
+  mount("/dev/pts", "devpts", "devpts",
+        {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"});
+  mount("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"});
+  mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"});
+  mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"});
+  mount("/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"});
+  auto* linux = s.mutable_linux();
+  for (const char* ns : {"pid", "network", "ipc", "uts", "mount", "cgroup"}) {
+    linux->add_namespaces()->set_type(ns);
+  }
+  for (const char* m : {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+                        "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                        "/proc/sched_debug", "/sys/firmware", "/proc/scsi"}) {
+    linux->add_masked_paths(m);
+  }
+  for (const char* r : {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}) {
+    linux->add_readonly_paths(r);
+  }
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  if (!google::protobuf::util::MessageToJsonString(s, &json, options).ok()) {
+    return Error("spec", "could not encode the spec");
+  }
+  FILE* out = fopen(path.c_str(), "wx");
+  if (out == nullptr) return Error("spec", "cannot create " + path + ": " + strerror(errno));
+  fputs(json.c_str(), out);
+  fclose(out);
+  return 0;
+}
+
+int RunCommand(int argc, char** argv) {
+  FlagSpec spec;
+  spec.with_value = {"bundle"};
+  spec.booleans = {"detach", "help"};
+  spec.aliases = {{"b", "bundle"}, {"d", "detach"}, {"h", "help"}};
+  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
+  if (!f.ok()) return Error("run", std::string(f.status().message()));
+  if (f->Has("help")) {
+    return Usage(
+        "Usage: runsc [--root DIR] run [--bundle DIR] [--detach] ID\n\n"
+        "Creates a sandbox from the OCI bundle (default: the current directory) and\n"
+        "runs its main process with this terminal or these pipes. In the foreground\n"
+        "it forwards signals, deletes the sandbox when the process ends and exits\n"
+        "with its status (128+signal when it was killed).\n");
+  }
+  if (f->positional.size() != 1) return Error("run", "requires exactly one argument: the id");
+  SignalForwarder forwarder;  // before any thread exists
+  std::string bundle = f->Get("bundle", ".");
+  char resolved[PATH_MAX];
+  if (realpath(bundle.c_str(), resolved) == nullptr) {
+    return Error("run", "bundle '" + bundle + "': " + strerror(errno));
+  }
+  absl::StatusOr<runsc::boot::v1::ContainerConfig> config = sandbox::LoadBundle(resolved);
+  if (!config.ok()) return Error("run", std::string(config.status().message()));
+  sandbox::SandboxOptions options;
+  options.id = f->positional[0];
+  options.state_root = Root(*f);
+  options.container = *config;
+  options.bundle = resolved;
+  absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box = sandbox::Sandbox::Create(options);
+  if (!box.ok()) return Error("run", std::string(box.status().message()));
+  absl::StatusOr<Started> started =
+      StartWithOurStdio(**box, config->process().terminal(), nullptr);
+  if (!started.ok()) return Error("run", std::string(started.status().message()));
+  absl::StatusOr<runsc::state::v1::SandboxRecord> record = (*box)->Record();
+  if (record.ok()) {
+    record->set_main_pid(started->pid);
+    (void)(*box)->SaveRecord(*record);
+  }
+  if (f->Has("detach")) {
+    (*box)->Detach();
+    return 0;
+  }
+  int code = Foreground(**box, *started, forwarder);
+  (void)(*box)->Destroy();
+  return code;
+}
+
+int ExecCommand(int argc, char** argv) {
+  FlagSpec spec;
+  spec.with_value = {"cwd", "env", "user"};
+  spec.booleans = {"tty", "detach", "help"};
+  spec.aliases = {{"t", "tty"}, {"d", "detach"}, {"e", "env"}, {"u", "user"}, {"h", "help"}};
+  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
+  if (!f.ok()) return Error("exec", std::string(f.status().message()));
+  if (f->Has("help")) {
+    return Usage(
+        "Usage: runsc [--root DIR] exec [-t] [-d] [--cwd DIR] [--env K=V]... [--user UID[:GID]]\n"
+        "             ID CMD [ARGS...]\n\n"
+        "Runs CMD in the running sandbox ID with this terminal or these pipes, and exits\n"
+        "with its status. Confinement (capabilities, seccomp, limits) is the main\n"
+        "process's.\n");
+  }
+  if (f->positional.size() < 2) return Error("exec", "requires an id and a command");
+  SignalForwarder forwarder;
+  absl::StatusOr<Attached> attached = Open(*f, f->positional[0]);
+  if (!attached.ok()) return Error("exec", std::string(attached.status().message()));
+  specutils::ProcessOverrides overrides;
+  overrides.args.assign(f->positional.begin() + 1, f->positional.end());
+  if (auto it = f->values.find("env"); it != f->values.end()) overrides.env = it->second;
+  overrides.cwd = f->Get("cwd");
+  overrides.terminal = f->Has("tty");
+  if (std::string user = f->Get("user"); !user.empty()) {
+    std::pair<std::string, std::string> ug = absl::StrSplit(user, absl::MaxSplits(':', 1));
+    uint32_t uid, gid;
+    if (!absl::SimpleAtoi(ug.first, &uid) || (!ug.second.empty() && !absl::SimpleAtoi(ug.second, &gid))) {
+      return Error("exec", "--user: '" + user + "' is not UID or UID:GID (numbers)");
+    }
+    overrides.uid = uid;
+    if (!ug.second.empty()) overrides.gid = gid;
+  }
+  absl::StatusOr<runsc::boot::v1::ProcessConfig> process =
+      specutils::OverrideProcess(attached->record.container().process(), overrides);
+  if (!process.ok()) return Error("exec", std::string(process.status().message()));
+  absl::StatusOr<Started> started = StartWithOurStdio(*attached->box, overrides.terminal, &*process);
+  if (!started.ok()) return Error("exec", std::string(started.status().message()));
+  int code = 0;
+  if (!f->Has("detach")) code = Foreground(*attached->box, *started, forwarder);
+  attached->box->Detach();
+  return code;
+}
+
+int KillCommand(int argc, char** argv) {
+  FlagSpec spec;
+  spec.booleans = {"all"};
+  spec.aliases = {{"a", "all"}};
+  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec), 2);
+  if (!f.ok()) return Error("kill", std::string(f.status().message()));
+  if (f->positional.empty() || f->positional.size() > 2) {
+    return Error("kill", "usage: runsc kill [--all] ID [SIGNAL]");
+  }
+  absl::StatusOr<int> sig = SignalNumber(f->positional.size() == 2 ? f->positional[1] : "TERM");
+  if (!sig.ok()) return Error("kill", std::string(sig.status().message()));
+  absl::StatusOr<Attached> attached = Open(*f, f->positional[0]);
+  if (!attached.ok()) return Error("kill", std::string(attached.status().message()));
+  absl::Status status;
+  sandbox::ControlClient client(attached->box->control_socket_path());
+  if (f->Has("all")) {
+    status = client.Signal(0, *sig, true);
+  } else if (attached->record.main_pid() == 0) {
+    status = absl::FailedPreconditionError("container not started");
+  } else {
+    status = client.Signal(attached->record.main_pid(), *sig);
+  }
+  attached->box->Detach();
+  if (!status.ok()) return Error("kill", std::string(status.message()));
+  return 0;
+}
+
+int DeleteCommand(int argc, char** argv) {
+  FlagSpec spec;
+  spec.booleans = {"force"};
+  spec.aliases = {{"f", "force"}};
+  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
+  if (!f.ok()) return Error("delete", std::string(f.status().message()));
+  if (f->positional.size() != 1) return Error("delete", "requires exactly one argument: the id");
+  const std::string& id = f->positional[0];
+  absl::StatusOr<Attached> attached = Open(*f, id);
+  if (absl::IsFailedPrecondition(attached.status())) {
+    absl::Status reclaimed = sandbox::Sandbox::Reclaim(Root(*f), id);
+    return reclaimed.ok() ? 0 : Error("delete", std::string(reclaimed.message()));
+  }
+  if (!attached.ok()) return Error("delete", std::string(attached.status().message()));
+  std::string status = attached->box->ContainerStatus(attached->record.main_pid());
+  if (status == "running" && !f->Has("force")) {
+    attached->box->Detach();
+    return Error("delete", "cannot delete container " + id + " that is not stopped: running");
+  }
+  absl::Status destroyed = attached->box->Destroy();
+  return destroyed.ok() ? 0 : Error("delete", std::string(destroyed.message()));
+}
+
+namespace {
+std::string Rfc3339(int64_t unix_nanos) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E9SZ", absl::FromUnixNanos(unix_nanos),
+                          absl::UTCTimeZone());
+}
+}  // namespace
+
+int StateCommand(int argc, char** argv) {
+  FlagSpec spec;
+  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
+  if (!f.ok()) return Error("state", std::string(f.status().message()));
+  if (f->positional.size() != 1) return Error("state", "requires exactly one argument: the id");
+  const std::string& id = f->positional[0];
+  absl::StatusOr<Attached> attached = Open(*f, id);
+  std::string status;
+  runsc::state::v1::SandboxRecord record;
+  int pid = 0;
+  if (attached.ok()) {
+    record = attached->record;
+    status = attached->box->ContainerStatus(record.main_pid());
+    pid = attached->box->pid();
+    attached->box->Detach();
+  } else if (absl::IsFailedPrecondition(attached.status())) {
+    absl::StatusOr<runsc::state::v1::SandboxRecord> r =
+        sandbox::LoadRecord(Root(*f) + "/" + id);
+    if (!r.ok()) return Error("state", std::string(r.status().message()));
+    record = *r;
+    status = "stopped";
+  } else {
+    return Error("state", "container \"" + id + "\" does not exist");
+  }
+  printf("{\n  \"ociVersion\": \"1.0.2\",\n  \"id\": \"%s\",\n  \"pid\": %d,\n"
+         "  \"status\": \"%s\",\n  \"bundle\": \"%s\",\n  \"rootfs\": \"%s\",\n"
+         "  \"created\": \"%s\",\n  \"owner\": \"\"\n}\n",
+         id.c_str(), pid, status.c_str(), record.bundle().c_str(),
+         record.container().rootfs().c_str(), Rfc3339(record.created_unix_nanos()).c_str());
+  return 0;
+}
+
+int ListCommand(int argc, char** argv) {
+  FlagSpec spec;
+  spec.with_value = {"format"};
+  spec.booleans = {"quiet"};
+  spec.aliases = {{"f", "format"}, {"q", "quiet"}};
+  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec), kNoPassthrough);
+  if (!f.ok()) return Error("list", std::string(f.status().message()));
+  const std::string format = f->Get("format", "table");
+  if (format != "table" && format != "json") {
+    return Error("list", "invalid format option \"" + format + "\"");
+  }
+  absl::StatusOr<std::vector<std::string>> ids = sandbox::Sandbox::ListIds(Root(*f));
+  if (!ids.ok()) return Error("list", std::string(ids.status().message()));
+  std::vector<std::string> json;
+  if (format == "table" && !f->Has("quiet")) printf("%-20s %-8s %-10s %-40s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED");
+  for (const std::string& id : *ids) {
+    if (f->Has("quiet")) {
+      printf("%s\n", id.c_str());
+      continue;
+    }
+    absl::StatusOr<Attached> a = Open(*f, id);
+    runsc::state::v1::SandboxRecord record;
+    std::string status = "stopped";
+    int pid = 0;
+    if (a.ok()) {
+      record = a->record;
+      status = a->box->ContainerStatus(record.main_pid());
+      pid = a->box->pid();
+      a->box->Detach();
+    } else if (auto r = sandbox::LoadRecord(Root(*f) + "/" + id); r.ok()) {
+      record = *r;
+    }
+    if (format == "table") {
+      printf("%-20s %-8d %-10s %-40s %s\n", id.c_str(), pid, status.c_str(),
+             record.bundle().c_str(), Rfc3339(record.created_unix_nanos()).c_str());
+    } else {
+      json.push_back(absl::StrCat(
+          "{\"ociVersion\":\"1.0.2\",\"id\":\"", id, "\",\"pid\":", pid, ",\"status\":\"",
+          status, "\",\"bundle\":\"", record.bundle(), "\",\"rootfs\":\"",
+          record.container().rootfs(), "\",\"created\":\"",
+          Rfc3339(record.created_unix_nanos()), "\",\"owner\":\"\"}"));
+    }
+  }
+  if (format == "json") printf("[%s]\n", absl::StrJoin(json, ",").c_str());
+  return 0;
+}
+
+int PsCommand(int argc, char** argv) {
+  FlagSpec spec;
+  spec.with_value = {"format"};
+  spec.aliases = {{"f", "format"}};
+  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
+  if (!f.ok()) return Error("ps", std::string(f.status().message()));
+  if (f->positional.size() != 1) return Error("ps", "requires exactly one argument: the id");
+  absl::StatusOr<Attached> attached = Open(*f, f->positional[0]);
+  if (!attached.ok()) return Error("ps", std::string(attached.status().message()));
+  absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps =
+      sandbox::ControlClient(attached->box->control_socket_path()).ListProcesses();
+  attached->box->Detach();
+  if (!ps.ok()) return Error("ps", std::string(ps.status().message()));
+  if (f->Get("format", "table") == "json") {
+    std::vector<std::string> pids;
+    for (const auto& p : ps->processes()) pids.push_back(absl::StrCat(p.pid()));
+    printf("[%s]\n", absl::StrJoin(pids, ",").c_str());
+    return 0;
+  }
+  printf("%-8s %s\n", "PID", "CMD");
+  for (const auto& p : ps->processes()) {
+    printf("%-8d %s\n", p.pid(), absl::StrJoin(p.args(), " ").c_str());
+  }
+  return 0;
+}
+
+int WaitCommand(int argc, char** argv) {
+  FlagSpec spec;
+  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
+  if (!f.ok()) return Error("wait", std::string(f.status().message()));
+  if (f->positional.size() != 1) return Error("wait", "requires exactly one argument: the id");
+  absl::StatusOr<Attached> attached = Open(*f, f->positional[0]);
+  if (!attached.ok()) return Error("wait", std::string(attached.status().message()));
+  if (attached->record.main_pid() == 0) {
+    attached->box->Detach();
+    return Error("wait", "container not started");
+  }
+  absl::StatusOr<runsc::control::v1::ExitStatus> status =
+      attached->box->WaitProcess(attached->record.main_pid(), absl::InfiniteDuration());
+  attached->box->Detach();
+  if (!status.ok()) return Error("wait", std::string(status.status().message()));
+  printf("{\"id\":\"%s\",\"exitStatus\":%d}\n", f->positional[0].c_str(), ShellCode(*status));
+  return 0;
+}
+
+}  // namespace runsc::cli

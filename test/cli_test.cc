@@ -1,0 +1,167 @@
+// Root end-to-end tests of the runc-style CLI, driven as a user would: the
+// runsc binary with a busybox bundle, no daemon needed.
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "google/protobuf/util/json_util.h"
+#include "proto/oci.pb.h"
+#include "test/bundle_util.h"
+#include "test/sandbox_test_util.h"
+
+namespace runsc::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char resolved[PATH_MAX];
+    ASSERT_NE(realpath(RunscPath().c_str(), resolved), nullptr);
+    runsc_ = resolved;  // the commands run from inside the bundle
+    bundle_ = root_.path() + "/bundle";
+    state_ = root_.path() + "/state";
+    ASSERT_TRUE(MakeBusyboxRootfs(bundle_).ok());
+    ASSERT_EQ(Runsc("spec --bundle " + bundle_).first, 0);
+  }
+  void TearDown() override {
+    Runsc("delete --force a");
+    Runsc("delete --force b");
+    EXPECT_EQ(system(absl::StrCat("rm -rf ", root_.path(), "/*").c_str()), 0);
+  }
+
+  // Runs `runsc --root STATE ARGS` through the shell; returns (code, stdout+stderr).
+  std::pair<int, std::string> Runsc(const std::string& args, const std::string& stdin_text = "") {
+    std::string cmd = absl::StrCat("cd ", bundle_, " && printf '%s' '", stdin_text, "' | ",
+                                   runsc_, " --root ", state_, " ", args, " 2>&1");
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+    int status = pclose(p);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  }
+
+  // A detached run keeps the stdio it was given (as runc's does), so it must
+  // not get our capture pipe: its stdio here is /dev/null.
+  int RunDetached(const std::string& id) {
+    std::string cmd = absl::StrCat("cd ", bundle_, " && ", runsc_, " --root ", state_,
+                                   " run -d ", id, " </dev/null >/dev/null 2>&1");
+    int status = system(cmd.c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  // Rewrites the bundle's process args (and turns the terminal off).
+  void SetArgs(const std::vector<std::string>& args) {
+    std::ifstream in(bundle_ + "/config.json");
+    std::stringstream text;
+    text << in.rdbuf();
+    runsc::oci::v1::Spec spec;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(text.str(), &spec).ok());
+    spec.mutable_process()->set_terminal(false);
+    spec.mutable_process()->clear_args();
+    for (const auto& a : args) spec.mutable_process()->add_args(a);
+    std::string json;
+    ASSERT_TRUE(google::protobuf::util::MessageToJsonString(spec, &json).ok());
+    std::ofstream(bundle_ + "/config.json") << json;
+  }
+
+  TempStateRoot root_;
+  std::string runsc_, bundle_, state_;
+};
+
+TEST_F(CliTest, SpecWritesARuncStyleConfigAndRefusesToOverwrite) {
+  std::ifstream in(bundle_ + "/config.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_THAT(text.str(), HasSubstr("\"ociVersion\": \"1.0.2\""));
+  EXPECT_THAT(text.str(), HasSubstr("CAP_NET_BIND_SERVICE"));
+  auto [code, out] = Runsc("spec --bundle " + bundle_);
+  EXPECT_NE(code, 0);
+  EXPECT_THAT(out, HasSubstr("exists. Remove it first"));
+}
+
+TEST_F(CliTest, RunInTheForegroundPassesStdioAndTheExitCode) {
+  SetArgs({"sh", "-c", "read x; echo got:$x; echo to-err >&2; exit 9"});
+  auto [code, out] = Runsc("run a", "hello\\n");
+  EXPECT_EQ(code, 9);
+  EXPECT_THAT(out, HasSubstr("got:hello"));
+  EXPECT_THAT(out, HasSubstr("to-err"));
+  // The foreground run deleted its sandbox.
+  EXPECT_EQ(Runsc("list -q").second, "");
+}
+
+TEST_F(CliTest, KilledForegroundRunExitsWith128PlusSignal) {
+  SetArgs({"sh", "-c", "kill -9 $$"});
+  EXPECT_EQ(Runsc("run a").first, 137);
+}
+
+TEST_F(CliTest, DetachedLifecycle) {
+  SetArgs({"sleep", "1000"});
+  ASSERT_EQ(RunDetached("a"), 0);
+  auto [lcode, list] = Runsc("list");
+  EXPECT_EQ(lcode, 0);
+  EXPECT_THAT(list, HasSubstr("running"));
+  auto [scode, state] = Runsc("state a");
+  EXPECT_EQ(scode, 0);
+  EXPECT_THAT(state, HasSubstr("\"id\": \"a\""));
+  EXPECT_THAT(state, HasSubstr("\"status\": \"running\""));
+  EXPECT_THAT(state, HasSubstr("\"bundle\": \"" + bundle_ + "\""));
+  auto [ecode, eout] =
+      Runsc("exec --cwd /tmp --env X=42 --user 1000 a sh -c 'echo $X $(pwd) $(id -u); exit 3'");
+  EXPECT_EQ(ecode, 3);
+  EXPECT_EQ(eout, "42 /tmp 1000\n");
+  auto [pcode, ps] = Runsc("ps --format json a");
+  EXPECT_EQ(pcode, 0);
+  EXPECT_THAT(ps, StartsWith("["));
+  auto [dcode, dout] = Runsc("delete a");
+  EXPECT_NE(dcode, 0);
+  EXPECT_THAT(dout, HasSubstr("that is not stopped: running"));
+  EXPECT_EQ(Runsc("kill a SIGKILL").first, 0);
+  auto [wcode, wout] = Runsc("wait a");
+  EXPECT_EQ(wcode, 0);
+  EXPECT_EQ(wout, "{\"id\":\"a\",\"exitStatus\":137}\n");
+  EXPECT_THAT(Runsc("list --format json").second, HasSubstr("\"status\":\"stopped\""));
+  EXPECT_EQ(Runsc("delete a").first, 0);
+  EXPECT_EQ(Runsc("list -q").second, "");
+  EXPECT_TRUE(ListDir(state_).empty());
+}
+
+TEST_F(CliTest, ClearErrorsForUnknownIdsFlagsAndSignals) {
+  auto [c1, o1] = Runsc("state ghost");
+  EXPECT_NE(c1, 0);
+  EXPECT_THAT(o1, HasSubstr("\"ghost\" does not exist"));
+  auto [c2, o2] = Runsc("exec ghost true");
+  EXPECT_NE(c2, 0);
+  EXPECT_THAT(o2, HasSubstr("'ghost'"));
+  auto [c3, o3] = Runsc("list --bogus");
+  EXPECT_NE(c3, 0);
+  EXPECT_THAT(o3, HasSubstr("flag provided but not defined: -bogus"));
+  SetArgs({"sleep", "1000"});
+  ASSERT_EQ(RunDetached("b"), 0);
+  auto [c4, o4] = Runsc("kill b SIGNOPE");
+  EXPECT_NE(c4, 0);
+  EXPECT_THAT(o4, HasSubstr("unknown signal"));
+  for (const char* cmd : {"run", "exec", "do", "daemon"}) {
+    auto [code, help] = Runsc(absl::StrCat(cmd, " --help"));
+    EXPECT_EQ(code, 0) << cmd;
+    EXPECT_THAT(help, HasSubstr("Usage: runsc")) << cmd;
+  }
+}
+
+}  // namespace
+}  // namespace runsc::testing
