@@ -8,8 +8,11 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <atomic>
 #include <thread>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -342,6 +345,67 @@ TEST_F(DaemonTest, DoWithoutADaemonSaysWhatToDo) {
   EXPECT_EQ(code, 125);
   EXPECT_THAT(out, HasSubstr("cannot reach the runsc daemon"));
   EXPECT_THAT(out, HasSubstr("runsc daemon"));
+}
+
+TEST_F(DaemonTest, TwentyClientsTimesAHundredRunsWithoutAnError) {
+  CreateStarted("busy");
+  std::atomic<int> failures{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 20; ++c) {
+    clients.emplace_back([this, c, &failures] {
+      auto stub = Stub();  // each client its own channel
+      for (int i = 0; i < 100; ++i) {
+        grpc::ClientContext ctx;
+        api::RunRequest req;
+        req.set_id("busy");
+        req.mutable_process()->add_args("echo");
+        req.mutable_process()->add_args(absl::StrCat(c, "-", i));
+        api::RunResponse r;
+        grpc::Status s = stub->Run(&ctx, req, &r);
+        if (!s.ok() || r.stdout() != absl::StrCat(c, "-", i, "\n") || r.status().code() != 0) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+TEST_F(DaemonTest, FiveHundredCreateDeleteCyclesLeaveNothingBehind) {
+  const std::vector<std::string> mounts_before = HostMountPoints();
+  const size_t ranges_before = ListDir("/run/runsc/ranges").size();
+  auto stub = Stub();
+  for (int i = 0; i < 500; ++i) {
+    const std::string id = absl::StrCat("cycle", i);
+    grpc::ClientContext c1;
+    api::CreateSandboxRequest create;
+    create.set_id(id);
+    create.mutable_host_template();
+    api::Sandbox created;
+    grpc::Status s = stub->CreateSandbox(&c1, create, &created);
+    ASSERT_TRUE(s.ok()) << i << ": " << s.error_message();
+    grpc::ClientContext c2;
+    api::DeleteSandboxRequest del;
+    del.set_id(id);
+    api::DeleteSandboxResponse r;
+    s = stub->DeleteSandbox(&c2, del, &r);
+    ASSERT_TRUE(s.ok()) << i << ": " << s.error_message();
+  }
+  EXPECT_TRUE(ListDir(state_).empty()) << "state left behind";
+  EXPECT_EQ(HostMountPoints(), mounts_before);
+  // Other tests may hold ranges meanwhile; none of ours may remain.
+  for (const std::string& slot : ListDir("/run/runsc/ranges")) {
+    EXPECT_THAT(ReadFile("/run/runsc/ranges/" + slot), ::testing::Not(HasSubstr("cycle")));
+  }
+  EXPECT_LE(ListDir("/run/runsc/ranges").size(), ranges_before + 4);
+  for (const char* hierarchy : {"memory", "pids", "cpu", "unified"}) {
+    for (const std::string& dir : ListDir(absl::StrCat("/sys/fs/cgroup/", hierarchy, "/runsc"))) {
+      EXPECT_FALSE(absl::StartsWith(dir, "cycle")) << hierarchy << "/runsc/" << dir;
+    }
+  }
+  // No process of ours outlived its sandbox: the daemon has no children left.
+  EXPECT_EQ(ReadFile(absl::StrCat("/proc/", daemon_, "/task/", daemon_, "/children")), "");
 }
 
 TEST_F(DaemonTest, SigtermStopsGracefullyAndSandboxesKeepRunning) {
