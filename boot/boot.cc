@@ -32,6 +32,7 @@
 #include "runsc/util/errno_status.h"
 #include "runsc/util/log.h"
 #include "runsc/util/status_macros.h"
+#include "runsc/util/stop_signals.h"
 #include "runsc/util/sync_message.h"
 
 namespace runsc::boot {
@@ -194,14 +195,8 @@ int Serve() {
   absl::StatusOr<runsc::boot::v1::BootConfig> config = ReadBootConfig();
   if (!config.ok()) return Fail(SetupStage::kConfig, config.status());
 
-  // SIGTERM and SIGINT ask for a graceful stop; a dedicated thread waits for
-  // them, so they are blocked everywhere before any thread exists.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  // SIGTERM and SIGINT ask for a graceful stop; blocked before any thread.
+  util::BlockStopSignals();
 
   absl::Status status = InstallControlServerFilter();
   if (!status.ok()) return Fail(SetupStage::kSeccomp, status);
@@ -223,12 +218,7 @@ int Serve() {
   if (!server.ok()) return Fail(SetupStage::kServe, server.status());
   server_ptr = server->get();
 
-  std::thread([stop_signals, server_ptr] {
-    int sig = 0;
-    while (sigwait(&stop_signals, &sig) != 0) {
-    }
-    server_ptr->RequestShutdown();
-  }).detach();
+  util::OnStopSignal([server_ptr] { server_ptr->RequestShutdown(); });
 
   // The fd set must be final when the spawner hears "ready": the config fd
   // goes first, the sync fd right after the message (the spawner waits for

@@ -31,6 +31,7 @@
 #include "runsc/util/errno_status.h"
 #include "runsc/util/file_util.h"
 #include "runsc/util/log.h"
+#include "runsc/util/stop_signals.h"
 #include "runsc/util/unique_fd.h"
 #include "sandbox/manager.h"
 
@@ -156,16 +157,7 @@ int RunDaemon(const DaemonOptions& options) {
       return 2;
     }
   }
-  // Stop signals are taken by one thread; block them before any exists. An
-  // inherited SIG_IGN would discard them before sigwait could: reset it.
-  signal(SIGTERM, SIG_DFL);
-  signal(SIGINT, SIG_DFL);
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  util::BlockStopSignals();  // before any thread exists
 
   absl::StatusOr<UniqueFd> listener = Listen(options, group);
   if (!listener.ok()) {
@@ -194,15 +186,11 @@ int RunDaemon(const DaemonOptions& options) {
     return 1;
   }
   UniqueFd wake(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  std::thread signals([&stop, &wake] {
-    int sig = 0;
-    while (sigwait(&stop, &sig) != 0) {
-    }
+  util::OnStopSignal([fd = wake.get()] {
     uint64_t one = 1;
-    ssize_t ignored = write(wake.get(), &one, sizeof(one));
+    ssize_t ignored = write(fd, &one, sizeof(one));
     (void)ignored;
   });
-  signals.detach();
   Log(LogLevel::kInfo, kComponent,
       absl::StrCat("serving on '", options.socket_path, "' with ", (*manager)->size(),
                    " recovered sandbox(es)"));

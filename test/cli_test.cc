@@ -45,15 +45,8 @@ class CliTest : public ::testing::Test {
 
   // Runs `runsc --root STATE ARGS` through the shell; returns (code, stdout+stderr).
   std::pair<int, std::string> Runsc(const std::string& args, const std::string& stdin_text = "") {
-    std::string cmd = absl::StrCat("cd ", bundle_, " && printf '%s' '", stdin_text, "' | ",
-                                   runsc_, " --root ", state_, " ", args, " 2>&1");
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-    int status = pclose(p);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+    return RunShell(absl::StrCat("cd ", bundle_, " && printf '%s' '", stdin_text, "' | ",
+                                 runsc_, " --root ", state_, " ", args, " 2>&1"));
   }
 
   // A detached run keeps the stdio it was given (as runc's does), so it must

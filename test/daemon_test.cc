@@ -316,14 +316,7 @@ TEST_F(DaemonTest, KillDashNineMidRunThenRestartLosesNothing) {
 
 // Runs `runsc do` through the test's daemon; returns exit code and output.
 std::pair<int, std::string> RunscDo(const std::string& socket, const std::string& args) {
-  std::string cmd = RunscPath() + " do --socket " + socket + " -- " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return RunShell(RunscPath() + " do --socket " + socket + " -- " + args + " 2>&1");
 }
 
 TEST_F(DaemonTest, DoRunsAOneShotCommandWithItsExitCode) {

@@ -32,6 +32,10 @@ std::string Readlink(const std::string& path);
 std::vector<std::string> ListDir(const std::string& path);
 // "Key:" -> rest of line (tabs kept) from a /proc status file.
 std::map<std::string, std::string> ParseStatus(const std::string& text);
+// Runs `command` with /bin/sh; returns its exit code (-1 if it did not exit)
+// and its stdout.
+std::pair<int, std::string> RunShell(const std::string& command);
+
 // The mount points listed in /proc/self/mountinfo.
 std::vector<std::string> HostMountPoints();
 

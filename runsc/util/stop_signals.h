@@ -1,0 +1,21 @@
+// Graceful-stop signals (SIGTERM, SIGINT) for a multi-threaded server: block
+// them in every thread, then let one thread take them with sigwait.
+#ifndef RUNSC_UTIL_STOP_SIGNALS_H_
+#define RUNSC_UTIL_STOP_SIGNALS_H_
+
+#include <functional>
+
+namespace runsc::util {
+
+// Call before any thread exists. Resets an inherited SIG_IGN (which would
+// discard the signals before sigwait could take them), blocks SIGTERM and
+// SIGINT, and ignores SIGPIPE.
+void BlockStopSignals();
+
+// Starts a detached thread that calls `on_stop` once, at the first SIGTERM
+// or SIGINT. `on_stop` must be safe to call from that thread at any time.
+void OnStopSignal(std::function<void()> on_stop);
+
+}  // namespace runsc::util
+
+#endif  // RUNSC_UTIL_STOP_SIGNALS_H_
