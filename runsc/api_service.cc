@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "runsc/exec_reactor.h"
 #include "runsc/util/grpc_status.h"
 
 namespace runsc::cli {
@@ -262,6 +263,11 @@ grpc::Status ApiService::Stats(grpc::ServerContext*, const api::StatsRequest* re
   out->set_pids_current(stats->pids_current);
   out->set_oom_kills(stats->oom_kills);
   return grpc::Status::OK;
+}
+
+grpc::ServerBidiReactor<api::ExecRequest, api::ExecResponse>* ApiService::Exec(
+    grpc::CallbackServerContext* context) {
+  return new ExecReactor(manager_, context);
 }
 
 }  // namespace runsc::cli

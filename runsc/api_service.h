@@ -12,7 +12,10 @@
 
 namespace runsc::cli {
 
-class ApiService final : public runsc::api::v1::Sandboxes::Service {
+// Exec is served with the callback API (see runsc/exec_reactor.h); the other
+// methods are unary and synchronous.
+class ApiService final
+    : public runsc::api::v1::Sandboxes::WithCallbackMethod_Exec<runsc::api::v1::Sandboxes::Service> {
  public:
   explicit ApiService(sandbox::SandboxManager* manager) : manager_(manager) {}
 
@@ -40,6 +43,8 @@ class ApiService final : public runsc::api::v1::Sandboxes::Service {
                              runsc::api::v1::ListProcessesResponse*) override;
   grpc::Status Stats(grpc::ServerContext*, const runsc::api::v1::StatsRequest*,
                      runsc::api::v1::StatsResponse*) override;
+  grpc::ServerBidiReactor<runsc::api::v1::ExecRequest, runsc::api::v1::ExecResponse>* Exec(
+      grpc::CallbackServerContext* context) override;
 
  private:
   // Counts a call from its start to its return.

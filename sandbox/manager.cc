@@ -297,6 +297,21 @@ absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
   return result;
 }
 
+absl::StatusOr<int> SandboxManager::Exec(const std::string& id,
+                                         const runsc::boot::v1::ProcessConfig& process,
+                                         const std::vector<int>& stdio) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  std::string control, stdio_socket;
+  {
+    absl::MutexLock lock(&entry->mu);
+    if (entry->box == nullptr) return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
+    control = entry->box->control_socket_path();
+    stdio_socket = entry->box->stdio_socket_path();
+  }
+  ASSIGN_OR_RETURN(std::string token, util::HandOffStdio(stdio_socket, stdio));
+  return ControlClient(control).Exec(process, token);
+}
+
 absl::StatusOr<runsc::boot::v1::ProcessConfig> SandboxManager::ExecProcess(
     const std::string& id, const specutils::ProcessOverrides& overrides) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
@@ -321,9 +336,18 @@ absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::Wait(const std::s
                                                                     int pid,
                                                                     absl::Duration timeout) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  std::string control;
+  {
+    absl::MutexLock lock(&entry->mu);
+    if (entry->box == nullptr) return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
+    control = entry->box->control_socket_path();
+  }
+  // The wait may be long: never under the sandbox's lock, or a Signal meant
+  // to end it would queue behind it.
+  ASSIGN_OR_RETURN(runsc::control::v1::ExitStatus status, ControlClient(control).Wait(pid, timeout));
   absl::MutexLock lock(&entry->mu);
-  if (entry->box == nullptr) return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
-  return entry->box->WaitProcess(pid, timeout);
+  if (entry->box != nullptr) entry->box->AnnotateOom(&status);
+  return status;
 }
 
 absl::StatusOr<runsc::control::v1::ListProcessesResponse> SandboxManager::ListProcesses(

@@ -94,6 +94,10 @@ class SandboxManager final {
   // Sandboxes whose labels contain every key=value of `selector`.
   std::vector<SandboxView> ListSandboxes(const std::map<std::string, std::string>& selector);
   absl::StatusOr<RunResult> Run(const RunRequest& request);
+  // Starts `process` in sandbox `id` with the given stdio (three fds, or one
+  // console socket for a terminal); returns its container pid.
+  absl::StatusOr<int> Exec(const std::string& id, const runsc::boot::v1::ProcessConfig& process,
+                           const std::vector<int>& stdio);
   // The sandbox's main process with `overrides` on top, validated.
   absl::StatusOr<runsc::boot::v1::ProcessConfig> ExecProcess(
       const std::string& id, const specutils::ProcessOverrides& overrides);

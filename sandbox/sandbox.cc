@@ -287,15 +287,18 @@ absl::StatusOr<runsc::control::v1::ExitStatus> Sandbox::WaitProcess(int pid,
                                                                     absl::Duration timeout) {
   ControlClient client(control_socket_path());
   ASSIGN_OR_RETURN(runsc::control::v1::ExitStatus status, client.Wait(pid, timeout));
-  if (cgroup_ != nullptr && status.signaled() && status.signal() == SIGKILL) {
-    // A SIGKILL that came with a new OOM kill in our cgroup is the OOM killer's.
-    absl::StatusOr<CgroupStats> stats = cgroup_->Stats();
-    if (stats.ok() && stats->oom_kills > oom_kills_seen_) {
-      oom_kills_seen_ = stats->oom_kills;
-      status.set_oom_killed(true);
-    }
-  }
+  AnnotateOom(&status);
   return status;
+}
+
+void Sandbox::AnnotateOom(runsc::control::v1::ExitStatus* status) {
+  if (cgroup_ == nullptr || !status->signaled() || status->signal() != SIGKILL) return;
+  // A SIGKILL that came with a new OOM kill in our cgroup is the OOM killer's.
+  absl::StatusOr<CgroupStats> stats = cgroup_->Stats();
+  if (stats.ok() && stats->oom_kills > oom_kills_seen_) {
+    oom_kills_seen_ = stats->oom_kills;
+    status->set_oom_killed(true);
+  }
 }
 
 Sandbox::~Sandbox() { (void)Destroy(); }

@@ -102,6 +102,9 @@ class Sandbox final {
   // says whether the kernel's OOM killer ended it.
   absl::StatusOr<runsc::control::v1::ExitStatus> WaitProcess(
       int pid, absl::Duration timeout = absl::Seconds(60));
+  // Marks `status` oom_killed if it is a SIGKILL that came with a new OOM
+  // kill in the sandbox's cgroup (what WaitProcess does after the wait).
+  void AnnotateOom(runsc::control::v1::ExitStatus* status);
   // The cgroup directories (empty without a container).
   std::vector<std::string> CgroupPaths() const;
   // Waits for the sandbox process to exit (it does after Control.Shutdown).
