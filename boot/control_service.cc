@@ -166,7 +166,8 @@ grpc::ServerUnaryReactor* ControlService::Signal(
 
 // Finishes when the process exits, or when the client cancels: whichever
 // comes first. The exit callback may outlive the reactor, so they share
-// `State`, and only the first finisher touches the reactor.
+// `State`, and only the first finisher touches the reactor. Finish is never
+// called under the state's lock: gRPC may run OnDone inline, which takes it.
 class ControlService::WaitReactor final : public grpc::ServerUnaryReactor {
  public:
   struct State {
@@ -184,21 +185,29 @@ class ControlService::WaitReactor final : public grpc::ServerUnaryReactor {
   void Arm(LauncherClient* launcher, int pid) {
     std::shared_ptr<State> state = state_;
     launcher->OnExit(pid, [state](const runsc::launcher::v1::Exited& exited) {
-      absl::MutexLock lock(&state->mu);
-      if (state->finished || state->reactor == nullptr) return;
-      state->finished = true;
-      auto* status = state->reactor->response_->mutable_status();
-      status->set_signaled(exited.signaled());
-      status->set_code(exited.code());
-      status->set_signal(exited.signal());
-      state->reactor->Finish(grpc::Status::OK);
+      WaitReactor* reactor = nullptr;
+      {
+        absl::MutexLock lock(&state->mu);
+        if (state->finished || state->reactor == nullptr) return;
+        state->finished = true;
+        reactor = state->reactor;
+        auto* status = reactor->response_->mutable_status();
+        status->set_signaled(exited.signaled());
+        status->set_code(exited.code());
+        status->set_signal(exited.signal());
+      }
+      // Safe unlocked: OnDone cannot run before this Finish, and no one
+      // else finishes once `finished` is set.
+      reactor->Finish(grpc::Status::OK);
     });
   }
 
   void OnCancel() override {
-    absl::MutexLock lock(&state_->mu);
-    if (state_->finished) return;
-    state_->finished = true;
+    {
+      absl::MutexLock lock(&state_->mu);
+      if (state_->finished) return;
+      state_->finished = true;
+    }
     Finish(grpc::Status::CANCELLED);
   }
 

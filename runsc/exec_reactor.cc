@@ -27,10 +27,19 @@ ExecReactor::ExecReactor(sandbox::SandboxManager* manager, grpc::CallbackServerC
   StartRead(&request_);
 }
 
-void ExecReactor::FinishOnce(const grpc::Status& status) {
-  if (finished_) return;
+bool ExecReactor::TakeFinish() {
+  if (finished_) return false;
   finished_ = true;
-  Finish(status);
+  return true;
+}
+
+void ExecReactor::FinishUnlocked(const grpc::Status& status) {
+  bool finish;
+  {
+    absl::MutexLock lock(&mu_);
+    finish = TakeFinish();
+  }
+  if (finish) Finish(status);
 }
 
 absl::Status ExecReactor::Start(const api::ExecStart& start) {
@@ -99,11 +108,13 @@ absl::Status ExecReactor::Start(const api::ExecStart& start) {
   }
   api::ExecResponse started;
   started.set_pid(pid_);
+  bool write;
   {
     absl::MutexLock lock(&mu_);
     queue_.push_back(std::move(started));
-    MaybeWrite();
+    write = PrepareWrite();
   }
+  if (write) StartWrite(&writing_msg_);
   absl::Duration timeout = absl::InfiniteDuration();
   if (start.timeout_seconds() > 0) timeout = absl::Seconds(start.timeout_seconds());
   if (context_->deadline() != std::chrono::system_clock::time_point::max()) {
@@ -131,24 +142,21 @@ void ExecReactor::OnReadDone(bool ok) {
     if (started_) {
       CloseStdin();
     } else {
-      absl::MutexLock lock(&mu_);
-      FinishOnce(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                              "start: the first message must start the process"));
+      FinishUnlocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                  "start: the first message must start the process"));
     }
     return;
   }
   if (!started_) {
     if (!request_.has_start()) {
-      absl::MutexLock lock(&mu_);
-      FinishOnce(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                              "start: the first message must start the process"));
+      FinishUnlocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                  "start: the first message must start the process"));
       return;
     }
     started_ = true;
     absl::Status status = Start(request_.start());
     if (!status.ok()) {
-      absl::MutexLock lock(&mu_);
-      FinishOnce(util::ToGrpcStatus(status));
+      FinishUnlocked(util::ToGrpcStatus(status));
       return;
     }
   } else {
@@ -190,47 +198,59 @@ void ExecReactor::OnReadDone(bool ok) {
 
 void ExecReactor::Enqueue(api::ExecResponse response) {
   const bool last = response.has_exit();
-  absl::MutexLock lock(&mu_);
-  auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return queue_.size() < kMaxQueued || cancelled_ || finished_;
-  };
-  if (!last) mu_.Await(absl::Condition(&room));
-  if (cancelled_ || finished_) return;
-  queue_.push_back(std::move(response));
-  MaybeWrite();
+  bool write;
+  {
+    absl::MutexLock lock(&mu_);
+    auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return queue_.size() < kMaxQueued || cancelled_ || finished_;
+    };
+    if (!last) mu_.Await(absl::Condition(&room));
+    if (cancelled_ || finished_) return;
+    queue_.push_back(std::move(response));
+    write = PrepareWrite();
+  }
+  if (write) StartWrite(&writing_msg_);
 }
 
-void ExecReactor::MaybeWrite() {
-  if (writing_ || queue_.empty() || finished_) return;
+bool ExecReactor::PrepareWrite() {
+  if (writing_ || queue_.empty() || finished_) return false;
   writing_msg_ = std::move(queue_.front());
   queue_.pop_front();
   writing_ = true;
-  StartWrite(&writing_msg_);
+  return true;
 }
 
 void ExecReactor::OnWriteDone(bool ok) {
-  absl::MutexLock lock(&mu_);
-  writing_ = false;
-  if (!ok) {
-    cancelled_ = true;
-    FinishOnce(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
-    return;
+  bool write = false;
+  bool finish = false;
+  grpc::Status status = grpc::Status::OK;
+  {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) {
+      cancelled_ = true;
+      finish = TakeFinish();
+      status = grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
+    } else if (writing_msg_.has_exit()) {
+      finish = TakeFinish();
+    } else {
+      write = PrepareWrite();
+    }
   }
-  if (writing_msg_.has_exit()) {
-    FinishOnce(grpc::Status::OK);
-    return;
-  }
-  MaybeWrite();
+  if (finish) Finish(status);
+  if (write) StartWrite(&writing_msg_);
 }
 
 void ExecReactor::OnCancel() {
+  bool finish;
   {
     absl::MutexLock lock(&mu_);
     cancelled_ = true;
-    // The call must complete for OnDone to come; the driver ends on its own
-    // once the process is gone.
-    FinishOnce(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+    finish = TakeFinish();
   }
+  // The call must complete for OnDone to come; the driver ends on its own
+  // once the process is gone.
+  if (finish) Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
   // Nobody will read its output or wait for it.
   if (pid_ != 0) (void)manager_->Signal(id_, pid_, SIGKILL, false);
 }

@@ -40,8 +40,11 @@ class ExecReactor final
   void CloseStdin();
   // Queues a message; blocks while the queue is full (not for the last one).
   void Enqueue(runsc::api::v1::ExecResponse response);
-  void MaybeWrite() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void FinishOnce(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Under mu_, these only decide; StartWrite and Finish are called after
+  // the lock is released (gRPC may run reactions inline, which take mu_).
+  bool PrepareWrite() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool TakeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FinishUnlocked(const grpc::Status& status);
   void Pump(int fd, bool is_stderr);
   void Drive(absl::Duration timeout);
 
