@@ -29,6 +29,10 @@ using util::UniqueFd;
 
 namespace {
 
+absl::Status NotFound(const std::string& id) {
+  return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
+}
+
 // Reads `fd` to EOF, keeping at most `cap` bytes.
 void Drain(int fd, size_t cap, std::string* out, bool* truncated) {
   char buf[16384];
@@ -95,10 +99,15 @@ absl::StatusOr<std::shared_ptr<SandboxManager::Entry>> SandboxManager::Find(
     const std::string& id) {
   absl::MutexLock lock(&mu_);
   auto it = sandboxes_.find(id);
-  if (it == sandboxes_.end()) {
-    return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
-  }
+  if (it == sandboxes_.end()) return NotFound(id);
   return it->second;
+}
+
+absl::StatusOr<SandboxManager::Sockets> SandboxManager::FindSockets(const std::string& id) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  absl::MutexLock lock(&entry->mu);
+  if (entry->box == nullptr) return NotFound(id);
+  return Sockets{entry->box->control_socket_path(), entry->box->stdio_socket_path()};
 }
 
 SandboxView SandboxManager::View(const Sandbox& box) {
@@ -176,7 +185,7 @@ absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& r
 absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
   absl::MutexLock lock(&entry->mu);
-  if (entry->box == nullptr) return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
+  if (entry->box == nullptr) return NotFound(id);
   Sandbox& box = *entry->box;
   ASSIGN_OR_RETURN(runsc::state::v1::SandboxRecord record, box.Record());
   if (record.main_pid() != 0) {
@@ -198,7 +207,7 @@ absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) 
 absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration grace) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
   absl::MutexLock lock(&entry->mu);
-  if (entry->box == nullptr) return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
+  if (entry->box == nullptr) return NotFound(id);
   Sandbox& box = *entry->box;
   absl::StatusOr<runsc::state::v1::SandboxRecord> record = box.Record();
   if (record.ok() && record->main_pid() != 0 && grace > absl::ZeroDuration()) {
@@ -217,7 +226,7 @@ absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration
 absl::StatusOr<SandboxView> SandboxManager::GetSandbox(const std::string& id) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
   absl::MutexLock lock(&entry->mu);
-  if (entry->box == nullptr) return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
+  if (entry->box == nullptr) return NotFound(id);
   return View(*entry->box);
 }
 
@@ -244,29 +253,20 @@ std::vector<SandboxView> SandboxManager::ListSandboxes(
 }
 
 absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
-  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(request.id));
-  std::string control, stdio;
-  {
-    absl::MutexLock lock(&entry->mu);
-    if (entry->box == nullptr) {
-      return absl::NotFoundError(absl::StrCat("sandbox '", request.id, "' not found"));
-    }
-    control = entry->box->control_socket_path();
-    stdio = entry->box->stdio_socket_path();
-  }
+  ASSIGN_OR_RETURN(Sockets sockets, FindSockets(request.id));
   int in_p[2], out_p[2], err_p[2];
   if (pipe2(in_p, O_CLOEXEC) || pipe2(out_p, O_CLOEXEC) || pipe2(err_p, O_CLOEXEC)) {
     return ErrnoError(errno, "pipe2 for Run");
   }
   UniqueFd in_r(in_p[0]), in_w(in_p[1]), out_r(out_p[0]), out_w(out_p[1]), err_r(err_p[0]),
       err_w(err_p[1]);
-  ASSIGN_OR_RETURN(std::string token,
-                   util::HandOffStdio(stdio, {in_r.get(), out_w.get(), err_w.get()}));
+  absl::StatusOr<int> pid =
+      Exec(request.id, request.process, {in_r.get(), out_w.get(), err_w.get()});
   in_r.reset();
   out_w.reset();
   err_w.reset();
-  ControlClient client(control);
-  ASSIGN_OR_RETURN(int pid, client.Exec(request.process, token));
+  if (!pid.ok()) return pid.status();
+  ControlClient client(sockets.control);
   RunResult result;
   std::thread writer([&] {
     size_t done = 0;
@@ -282,11 +282,11 @@ absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
       [&] { Drain(err_r.get(), request.max_output, &result.err, &result.err_truncated); });
   std::thread out_reader(
       [&] { Drain(out_r.get(), request.max_output, &result.out, &result.out_truncated); });
-  absl::StatusOr<runsc::control::v1::ExitStatus> status = client.Wait(pid, request.timeout);
+  absl::StatusOr<runsc::control::v1::ExitStatus> status = client.Wait(*pid, request.timeout);
   if (absl::IsDeadlineExceeded(status.status())) {
     result.timed_out = true;
-    (void)client.Signal(pid, SIGKILL);
-    status = client.Wait(pid, absl::Seconds(10));
+    (void)client.Signal(*pid, SIGKILL);
+    status = client.Wait(*pid, absl::Seconds(10));
   }
   // Descendants may hold the pipes: the streams end when the last one goes.
   out_reader.join();
@@ -300,36 +300,23 @@ absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
 absl::StatusOr<int> SandboxManager::Exec(const std::string& id,
                                          const runsc::boot::v1::ProcessConfig& process,
                                          const std::vector<int>& stdio) {
-  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
-  std::string control, stdio_socket;
-  {
-    absl::MutexLock lock(&entry->mu);
-    if (entry->box == nullptr) return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
-    control = entry->box->control_socket_path();
-    stdio_socket = entry->box->stdio_socket_path();
-  }
-  ASSIGN_OR_RETURN(std::string token, util::HandOffStdio(stdio_socket, stdio));
-  return ControlClient(control).Exec(process, token);
+  ASSIGN_OR_RETURN(Sockets sockets, FindSockets(id));
+  ASSIGN_OR_RETURN(std::string token, util::HandOffStdio(sockets.stdio, stdio));
+  return ControlClient(sockets.control).Exec(process, token);
 }
 
 absl::StatusOr<runsc::boot::v1::ProcessConfig> SandboxManager::ExecProcess(
     const std::string& id, const specutils::ProcessOverrides& overrides) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
   absl::MutexLock lock(&entry->mu);
-  if (entry->box == nullptr) return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
+  if (entry->box == nullptr) return NotFound(id);
   ASSIGN_OR_RETURN(runsc::state::v1::SandboxRecord record, entry->box->Record());
   return specutils::OverrideProcess(record.container().process(), overrides);
 }
 
 absl::Status SandboxManager::Signal(const std::string& id, int pid, int signal, bool all) {
-  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
-  std::string control;
-  {
-    absl::MutexLock lock(&entry->mu);
-    if (entry->box == nullptr) return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
-    control = entry->box->control_socket_path();
-  }
-  return ControlClient(control).Signal(pid, signal, all);
+  ASSIGN_OR_RETURN(Sockets sockets, FindSockets(id));
+  return ControlClient(sockets.control).Signal(pid, signal, all);
 }
 
 absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::Wait(const std::string& id,
@@ -339,7 +326,7 @@ absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::Wait(const std::s
   std::string control;
   {
     absl::MutexLock lock(&entry->mu);
-    if (entry->box == nullptr) return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
+    if (entry->box == nullptr) return NotFound(id);
     control = entry->box->control_socket_path();
   }
   // The wait may be long: never under the sandbox's lock, or a Signal meant
@@ -352,20 +339,14 @@ absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::Wait(const std::s
 
 absl::StatusOr<runsc::control::v1::ListProcessesResponse> SandboxManager::ListProcesses(
     const std::string& id) {
-  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
-  std::string control;
-  {
-    absl::MutexLock lock(&entry->mu);
-    if (entry->box == nullptr) return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
-    control = entry->box->control_socket_path();
-  }
-  return ControlClient(control).ListProcesses();
+  ASSIGN_OR_RETURN(Sockets sockets, FindSockets(id));
+  return ControlClient(sockets.control).ListProcesses();
 }
 
 absl::StatusOr<CgroupStats> SandboxManager::Stats(const std::string& id) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
   absl::MutexLock lock(&entry->mu);
-  if (entry->box == nullptr) return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
+  if (entry->box == nullptr) return NotFound(id);
   return entry->box->Stats();
 }
 

@@ -117,6 +117,13 @@ class SandboxManager final {
   explicit SandboxManager(ManagerOptions options) : options_(std::move(options)) {}
   absl::Status Recover();
   absl::StatusOr<std::shared_ptr<Entry>> Find(const std::string& id);
+  // The sandbox's control and stdio socket paths, for calls that must not
+  // hold its lock (waits, streams).
+  struct Sockets {
+    std::string control;
+    std::string stdio;
+  };
+  absl::StatusOr<Sockets> FindSockets(const std::string& id);
   SandboxView View(const Sandbox& box);
   void ExpireLoop();
 
