@@ -464,30 +464,46 @@ std::string Rfc3339(int64_t unix_nanos) {
 }
 }  // namespace
 
+// What `state` and `list` report of one sandbox: a live one's status and
+// host pid; a dead one is "stopped" with pid 0, from its record.
+struct Described {
+  runsc::state::v1::SandboxRecord record;
+  std::string status;
+  int pid = 0;
+};
+
+absl::StatusOr<Described> Describe(const ParsedFlags& f, const std::string& id) {
+  Described d;
+  absl::StatusOr<Attached> attached = Open(f, id);
+  if (attached.ok()) {
+    d.record = attached->record;
+    d.status = attached->box->ContainerStatus(d.record.main_pid());
+    d.pid = attached->box->pid();
+    attached->box->Detach();
+    return d;
+  }
+  if (!absl::IsFailedPrecondition(attached.status())) return attached.status();
+  absl::StatusOr<runsc::state::v1::SandboxRecord> record = sandbox::LoadRecord(Root(f) + "/" + id);
+  if (!record.ok()) return record.status();
+  d.record = *record;
+  d.status = "stopped";
+  return d;
+}
+
 int StateCommand(int argc, char** argv) {
   FlagSpec spec;
   absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
   if (!f.ok()) return Error("state", std::string(f.status().message()));
   if (f->positional.size() != 1) return Error("state", "requires exactly one argument: the id");
   const std::string& id = f->positional[0];
-  absl::StatusOr<Attached> attached = Open(*f, id);
-  std::string status;
-  runsc::state::v1::SandboxRecord record;
-  int pid = 0;
-  if (attached.ok()) {
-    record = attached->record;
-    status = attached->box->ContainerStatus(record.main_pid());
-    pid = attached->box->pid();
-    attached->box->Detach();
-  } else if (absl::IsFailedPrecondition(attached.status())) {
-    absl::StatusOr<runsc::state::v1::SandboxRecord> r =
-        sandbox::LoadRecord(Root(*f) + "/" + id);
-    if (!r.ok()) return Error("state", std::string(r.status().message()));
-    record = *r;
-    status = "stopped";
-  } else {
+  absl::StatusOr<Described> d = Describe(*f, id);
+  if (absl::IsNotFound(d.status())) {
     return Error("state", "container \"" + id + "\" does not exist");
   }
+  if (!d.ok()) return Error("state", std::string(d.status().message()));
+  const runsc::state::v1::SandboxRecord& record = d->record;
+  const std::string& status = d->status;
+  const int pid = d->pid;
   printf("{\n  \"ociVersion\": \"1.0.2\",\n  \"id\": \"%s\",\n  \"pid\": %d,\n"
          "  \"status\": \"%s\",\n  \"bundle\": \"%s\",\n  \"rootfs\": \"%s\",\n"
          "  \"created\": \"%s\",\n  \"owner\": \"\"\n}\n",
@@ -516,18 +532,11 @@ int ListCommand(int argc, char** argv) {
       printf("%s\n", id.c_str());
       continue;
     }
-    absl::StatusOr<Attached> a = Open(*f, id);
-    runsc::state::v1::SandboxRecord record;
-    std::string status = "stopped";
-    int pid = 0;
-    if (a.ok()) {
-      record = a->record;
-      status = a->box->ContainerStatus(record.main_pid());
-      pid = a->box->pid();
-      a->box->Detach();
-    } else if (auto r = sandbox::LoadRecord(Root(*f) + "/" + id); r.ok()) {
-      record = *r;
-    }
+    // An unreadable record still gets its row, as stopped.
+    const Described d = Describe(*f, id).value_or(Described{{}, "stopped", 0});
+    const runsc::state::v1::SandboxRecord& record = d.record;
+    const std::string& status = d.status;
+    const int pid = d.pid;
     if (format == "table") {
       printf("%-20s %-8d %-10s %-40s %s\n", id.c_str(), pid, status.c_str(),
              record.bundle().c_str(), Rfc3339(record.created_unix_nanos()).c_str());
