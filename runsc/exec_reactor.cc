@@ -10,6 +10,8 @@
 #include <cmath>
 #include <utility>
 
+#include "absl/time/clock.h"
+
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "runsc/util/errno_status.h"
@@ -251,8 +253,20 @@ void ExecReactor::OnCancel() {
   // The call must complete for OnDone to come; the driver ends on its own
   // once the process is gone.
   if (finish) Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
-  // Nobody will read its output or wait for it.
-  if (pid_ != 0) (void)manager_->Signal(id_, pid_, SIGKILL, false);
+  // Nobody will read its output or wait for it. A single kill can be lost to
+  // a control plane that is slow to answer, so it is retried.
+  if (pid_ != 0 && !killer_.joinable()) killer_ = std::thread([this] { KillUntilGone(); });
+}
+
+void ExecReactor::KillUntilGone() {
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline) {
+    absl::Status status = manager_->Signal(id_, pid_, SIGKILL, false);
+    // Only "no answer" is worth another try: done, or the process (or the
+    // sandbox) is already gone.
+    if (!absl::IsDeadlineExceeded(status) && !absl::IsUnavailable(status)) return;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
 }
 
 void ExecReactor::Pump(int fd, bool is_stderr) {
@@ -297,6 +311,7 @@ void ExecReactor::Drive(absl::Duration timeout) {
 }
 
 void ExecReactor::OnDone() {
+  if (killer_.joinable()) killer_.join();
   if (driver_.joinable()) driver_.join();
   delete this;
 }

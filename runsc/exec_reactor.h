@@ -46,6 +46,9 @@ class ExecReactor final
   bool TakeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishUnlocked(const grpc::Status& status);
   void Pump(int fd, bool is_stderr);
+  // Kills the process, retrying while the sandbox does not answer, until
+  // the kill lands, the process is gone, or 30 s pass.
+  void KillUntilGone();
   void Drive(absl::Duration timeout);
 
   sandbox::SandboxManager* const manager_;
@@ -68,6 +71,7 @@ class ExecReactor final
   int pid_ = 0;
   std::vector<util::UniqueFd> outputs_;
   std::thread driver_;
+  std::thread killer_;  // started by OnCancel, joined by OnDone
 };
 
 }  // namespace runsc::cli
