@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -87,9 +88,15 @@ absl::StatusOr<CgroupLayout> CgroupLayout::Discover() {
 
 std::string Cgroup::Dir(const std::string& controller) const {
   auto& c = layout_.unified_controllers;
-  if (std::find(c.begin(), c.end(), controller) != c.end()) return unified_dir_;
+  if (std::find(c.begin(), c.end(), controller) != c.end()) {
+    return absl::StrCat(unified_dir_, "/", kContainerLeaf);
+  }
   auto it = v1_dirs_.find(controller);
-  return it == v1_dirs_.end() ? "" : it->second;
+  return it == v1_dirs_.end() ? "" : absl::StrCat(it->second, "/", kContainerLeaf);
+}
+
+bool Cgroup::IsUnified(const std::string& dir) const {
+  return !unified_dir_.empty() && absl::StartsWith(dir, unified_dir_ + "/");
 }
 
 absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
@@ -111,8 +118,17 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
     if (mkdir(cg->unified_dir_.c_str(), 0755) != 0) {
       return ErrnoError(errno, absl::StrCat("mkdir '", cg->unified_dir_, "'"));
     }
-    cg->unified_fd_.reset(open(cg->unified_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!cg->unified_fd_) return ErrnoError(errno, absl::StrCat("open '", cg->unified_dir_, "'"));
+    // v2 allows processes only in leaves: the controllers go down to both.
+    for (const char* c : kWanted) {
+      auto& have = cg->layout_.unified_controllers;
+      if (std::find(have.begin(), have.end(), c) == have.end()) continue;
+      absl::Status enabled = WriteKernelFile(cg->unified_dir_ + "/cgroup.subtree_control",
+                                             absl::StrCat("+", c));
+      if (!enabled.ok()) {
+        (void)cg->Destroy();
+        return enabled;
+      }
+    }
   }
   for (const auto& [controller, mount] : cg->layout_.v1) {
     auto& have = cg->layout_.unified_controllers;
@@ -121,9 +137,29 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
     const std::string dir = mount + "/runsc/" + id;
     RETURN_IF_ERROR(MkdirP(mount + "/runsc"));
     if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      (void)cg->Destroy();
       return ErrnoError(errno, absl::StrCat("mkdir '", dir, "'"));
     }
     cg->v1_dirs_[controller] = dir;
+  }
+  for (const std::string& dir : cg->Paths()) {
+    for (const char* leaf : {kSupervisorLeaf, kContainerLeaf}) {
+      const std::string path = absl::StrCat(dir, "/", leaf);
+      if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+        absl::Status status = ErrnoError(errno, absl::StrCat("mkdir '", path, "'"));
+        (void)cg->Destroy();
+        return status;
+      }
+    }
+  }
+  if (!cg->unified_dir_.empty()) {
+    const std::string leaf = absl::StrCat(cg->unified_dir_, "/", kSupervisorLeaf);
+    cg->unified_fd_.reset(open(leaf.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!cg->unified_fd_) {
+      absl::Status status = ErrnoError(errno, absl::StrCat("open '", leaf, "'"));
+      (void)cg->Destroy();
+      return status;
+    }
   }
   absl::Status applied = cg->Apply(resources);
   if (!applied.ok()) {
@@ -158,7 +194,7 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Adopt(const std::vector<std::str
 
 absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
   const std::string mem = Dir("memory");
-  const bool mem_v2 = !mem.empty() && mem == unified_dir_;
+  const bool mem_v2 = IsUnified(mem);
   if (r.has_memory_max() || r.has_memory_swap()) {
     if (mem.empty()) {
       return absl::FailedPreconditionError(
@@ -191,7 +227,7 @@ absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
     RETURN_IF_ERROR(WriteKernelFile(pids + "/pids.max", absl::StrCat(r.pids_max())));
   }
   const std::string cpu = Dir("cpu");
-  const bool cpu_v2 = !cpu.empty() && cpu == unified_dir_;
+  const bool cpu_v2 = IsUnified(cpu);
   if (r.has_cpu_quota() || r.has_cpu_period() || r.has_cpu_shares()) {
     if (cpu.empty()) {
       return absl::FailedPreconditionError("linux.resources.cpu: no cpu cgroup controller");
@@ -223,7 +259,16 @@ absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
 
 absl::Status Cgroup::AddProcessV1(pid_t pid) {
   for (const auto& [controller, dir] : v1_dirs_) {
-    RETURN_IF_ERROR(WriteKernelFile(dir + "/cgroup.procs", absl::StrCat(pid)));
+    RETURN_IF_ERROR(WriteKernelFile(absl::StrCat(dir, "/", kSupervisorLeaf, "/cgroup.procs"),
+                                    absl::StrCat(pid)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Cgroup::AddContainerProcess(pid_t pid) {
+  for (const std::string& dir : Paths()) {
+    RETURN_IF_ERROR(WriteKernelFile(absl::StrCat(dir, "/", kContainerLeaf, "/cgroup.procs"),
+                                    absl::StrCat(pid)));
   }
   return absl::OkStatus();
 }
@@ -231,7 +276,7 @@ absl::Status Cgroup::AddProcessV1(pid_t pid) {
 absl::StatusOr<CgroupStats> Cgroup::Stats() const {
   CgroupStats s;
   const std::string mem = Dir("memory");
-  if (!mem.empty() && mem == unified_dir_) {
+  if (IsUnified(mem)) {
     s.memory_current = ReadU64(mem + "/memory.current");
     s.memory_peak = ReadU64(mem + "/memory.peak");
     s.oom_kills = ReadKey(mem + "/memory.events", "oom_kill");
@@ -243,7 +288,8 @@ absl::StatusOr<CgroupStats> Cgroup::Stats() const {
   const std::string pids = Dir("pids");
   if (!pids.empty()) s.pids_current = ReadU64(pids + "/pids.current");
   if (!unified_dir_.empty()) {
-    s.cpu_usage_ns = ReadKey(unified_dir_ + "/cpu.stat", "usage_usec") * 1000;
+    s.cpu_usage_ns =
+        ReadKey(absl::StrCat(unified_dir_, "/", kContainerLeaf, "/cpu.stat"), "usage_usec") * 1000;
   }
   const std::string acct = Dir("cpuacct");
   if (s.cpu_usage_ns == 0 && !acct.empty()) s.cpu_usage_ns = ReadU64(acct + "/cpuacct.usage");
@@ -264,12 +310,15 @@ absl::Status Cgroup::Destroy() {
   unified_fd_.reset();
   // Processes of a killed sandbox take a moment to leave the cgroup.
   const absl::Time deadline = absl::Now() + absl::Seconds(5);
-  for (const std::string& dir : Paths()) {
-    while (rmdir(dir.c_str()) != 0 && errno != ENOENT) {
-      if (errno != EBUSY || absl::Now() > deadline) {
-        return ErrnoError(errno, absl::StrCat("rmdir '", dir, "'"));
+  for (const std::string& base : Paths()) {
+    for (const std::string& dir : {absl::StrCat(base, "/", kContainerLeaf),
+                                   absl::StrCat(base, "/", kSupervisorLeaf), base}) {
+      while (rmdir(dir.c_str()) != 0 && errno != ENOENT) {
+        if (errno != EBUSY || absl::Now() > deadline) {
+          return ErrnoError(errno, absl::StrCat("rmdir '", dir, "'"));
+        }
+        absl::SleepFor(absl::Milliseconds(2));
       }
-      absl::SleepFor(absl::Milliseconds(2));
     }
   }
   destroyed_ = true;

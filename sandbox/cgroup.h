@@ -51,12 +51,26 @@ class Cgroup final {
   Cgroup(const Cgroup&) = delete;
   Cgroup& operator=(const Cgroup&) = delete;
 
-  // An fd of the v2 cgroup for clone3(CLONE_INTO_CGROUP), or -1.
+  // Each sandbox's directory holds two leaves: `supervisor` for the sandbox
+  // process, outside the limits, and `container`, which has the spec's
+  // limits and holds the launcher and every workload. So the OOM killer of
+  // a container at its memory limit only ever picks container processes,
+  // and the supervisor survives to report the kill.
+  static constexpr char kSupervisorLeaf[] = "supervisor";
+  static constexpr char kContainerLeaf[] = "container";
+
+  // An fd of the v2 supervisor leaf for clone3(CLONE_INTO_CGROUP), or -1.
   int unified_fd() const { return unified_fd_.get(); }
-  // Moves `pid` into every v1 hierarchy (v2 placement is at clone time).
+  // Moves `pid` into the supervisor leaf of every v1 hierarchy (v2
+  // placement is at clone time).
   absl::Status AddProcessV1(pid_t pid);
+  // Moves `pid` (the launcher, before it starts any workload) into the
+  // container leaf of every hierarchy.
+  absl::Status AddContainerProcess(pid_t pid);
+  // The container leaf's usage.
   absl::StatusOr<CgroupStats> Stats() const;
-  // Every directory, for tests and recovery.
+  // Every sandbox directory (each holds the two leaves), for tests and
+  // recovery.
   std::vector<std::string> Paths() const;
   // Removes the directories, waiting up to a few seconds for them to empty.
   absl::Status Destroy();
@@ -66,11 +80,12 @@ class Cgroup final {
  private:
   Cgroup() = default;
   absl::Status Apply(const runsc::boot::v1::ResourceConfig& resources);
-  // The directory that holds `controller`'s files ("" if none).
+  // The container leaf that holds `controller`'s files ("" if none).
   std::string Dir(const std::string& controller) const;
+  bool IsUnified(const std::string& dir) const;
 
   CgroupLayout layout_;
-  std::string unified_dir_;
+  std::string unified_dir_;                     // the sandbox's directories
   std::map<std::string, std::string> v1_dirs_;  // controller -> directory
   util::UniqueFd unified_fd_;
   bool destroyed_ = false;

@@ -16,8 +16,11 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/numbers.h"
 #include "proto/boot.pb.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/file_util.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/sync_message.h"
 #include "runsc/util/unique_fd.h"
@@ -37,6 +40,19 @@ using util::ErrnoError;
 using util::UniqueFd;
 
 namespace {
+
+// The one child of `pid` (the sandbox process's launcher).
+absl::StatusOr<pid_t> OnlyChild(pid_t pid) {
+  const std::string path = absl::StrCat("/proc/", pid, "/task/", pid, "/children");
+  const std::string text = util::ReadFileOrEmpty(path);
+  std::vector<std::string> pids = absl::StrSplit(text, ' ', absl::SkipWhitespace());
+  pid_t child = 0;
+  if (pids.size() != 1 || !absl::SimpleAtoi(pids[0], &child)) {
+    return absl::InternalError(
+        absl::StrCat("sandbox process ", pid, " has children '", text, "', not one launcher"));
+  }
+  return child;
+}
 
 constexpr char kControlSocketName[] = "control.sock";
 constexpr char kStdioSocketName[] = "stdio.sock";
@@ -236,6 +252,12 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   if (eof.ok() || eof.status().code() != absl::StatusCode::kUnavailable) {
     return absl::InternalError(absl::StrCat("sandbox '", options.id,
                                             "' kept its sync socket open after ready"));
+  }
+  if (cgroup != nullptr) {
+    // The launcher has forked no workload yet: everything it starts from
+    // now on is born in the container leaf.
+    ASSIGN_OR_RETURN(pid_t launcher, OnlyChild(spawned.process.pid()));
+    RETURN_IF_ERROR(cgroup->AddContainerProcess(launcher));
   }
   runsc::state::v1::SandboxRecord record;
   record.set_id(options.id);

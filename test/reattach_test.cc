@@ -67,7 +67,7 @@ TEST_F(ReattachTest, AttachByIdAndKeepUsingTheSandbox) {
   EXPECT_EQ(r->out, "still here\n");
   auto stats = (*box)->Stats();
   ASSERT_TRUE(stats.ok()) << stats.status();
-  EXPECT_GE(stats->pids_current, 3u);
+  EXPECT_GE(stats->pids_current, 2u);  // the launcher and the main process
 
   ASSERT_TRUE((*box)->Destroy().ok());
   // It was our child all along: reaping it proves it exited.
