@@ -265,9 +265,36 @@ grpc::Status ApiService::Stats(grpc::ServerContext*, const api::StatsRequest* re
   return grpc::Status::OK;
 }
 
+// Not counted in flight: a stream lasts until its client leaves, and the
+// daemon ends them all by closing the event bus when it stops.
+grpc::Status ApiService::Events(grpc::ServerContext* context, const api::EventsRequest* req,
+                                grpc::ServerWriter<api::Event>* writer) {
+  // Subscribed before the check, so nothing between the two is missed.
+  std::unique_ptr<sandbox::EventBus::Subscription> sub = manager_->events().Subscribe(req->id());
+  if (!req->id().empty()) {
+    absl::StatusOr<sandbox::SandboxView> view = manager_->GetSandbox(req->id());
+    if (!view.ok()) return ToGrpcStatus(view.status());
+  }
+  // Tells the client it is subscribed: every later event will reach it.
+  writer->SendInitialMetadata();
+  for (;;) {
+    if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+    absl::StatusOr<sandbox::SandboxEvent> event = sub->Next(absl::Milliseconds(200));
+    if (absl::IsDeadlineExceeded(event.status())) continue;
+    if (!event.ok()) return ToGrpcStatus(event.status());
+    api::Event out;
+    out.set_type(event->type);
+    out.set_id(event->id);
+    out.set_time_unix_seconds(absl::ToDoubleSeconds(event->time - absl::UnixEpoch()));
+    out.set_pid(event->pid);
+    if (event->type == "exited") ToProto(event->exit, out.mutable_exit());
+    if (!writer->Write(out)) return grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
+  }
+}
+
 grpc::ServerBidiReactor<api::ExecRequest, api::ExecResponse>* ApiService::Exec(
     grpc::CallbackServerContext* context) {
-  return new ExecReactor(manager_, context);
+  return new ExecReactor(manager_, context, &execs_);
 }
 
 }  // namespace runsc::cli

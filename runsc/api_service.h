@@ -8,6 +8,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "proto/api.grpc.pb.h"
+#include "runsc/exec_reactor.h"
 #include "sandbox/manager.h"
 
 namespace runsc::cli {
@@ -22,6 +23,9 @@ class ApiService final
   // Blocks until no call is in flight or `deadline` passes; true if idle.
   // Shutdown uses it so that idle connections do not hold the grace period.
   bool WaitUntilIdle(absl::Time deadline);
+  // After the server has shut down: blocks until every Exec's threads are
+  // done (a cancelled Exec kills its process first).
+  void WaitForExecs() { execs_.WaitUntilEmpty(); }
 
   grpc::Status CreateSandbox(grpc::ServerContext*, const runsc::api::v1::CreateSandboxRequest*,
                              runsc::api::v1::Sandbox*) override;
@@ -43,6 +47,8 @@ class ApiService final
                              runsc::api::v1::ListProcessesResponse*) override;
   grpc::Status Stats(grpc::ServerContext*, const runsc::api::v1::StatsRequest*,
                      runsc::api::v1::StatsResponse*) override;
+  grpc::Status Events(grpc::ServerContext*, const runsc::api::v1::EventsRequest*,
+                      grpc::ServerWriter<runsc::api::v1::Event>*) override;
   grpc::ServerBidiReactor<runsc::api::v1::ExecRequest, runsc::api::v1::ExecResponse>* Exec(
       grpc::CallbackServerContext* context) override;
 
@@ -51,6 +57,7 @@ class ApiService final
   class InFlight;
 
   sandbox::SandboxManager* const manager_;  // not owned
+  ExecRegistry execs_;
   absl::Mutex mu_;
   int inflight_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -597,4 +597,74 @@ int WaitCommand(int argc, char** argv) {
   return 0;
 }
 
+// runc's event JSON (types.Event): {"type":"stats","id":ID,"data":{...}}
+// with the fields our cgroup reports, or {"type":"oom","id":ID}.
+std::string StatsEventJson(const std::string& id, const sandbox::CgroupStats& s) {
+  return absl::StrCat("{\"type\":\"stats\",\"id\":\"", id,
+                      "\",\"data\":{\"cpu\":{\"usage\":{\"total\":", s.cpu_usage_ns,
+                      ",\"kernel\":0,\"user\":0}},\"memory\":{\"usage\":{\"usage\":",
+                      s.memory_current, ",\"max\":", s.memory_peak,
+                      ",\"limit\":0,\"failcnt\":0}},\"pids\":{\"current\":", s.pids_current,
+                      "}}}");
+}
+
+int EventsCommand(int argc, char** argv) {
+  FlagSpec spec;
+  spec.with_value = {"interval"};
+  spec.booleans = {"stats", "help"};
+  spec.aliases = {{"h", "help"}};
+  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
+  if (!f.ok()) return Error("events", std::string(f.status().message()));
+  if (f->Has("help")) {
+    return Usage(
+        "Usage: runsc [--root DIR] events [--stats] [--interval 5s] ID\n\n"
+        "Prints the sandbox's resource usage as runc's JSON events, one a line:\n"
+        "once with --stats, else every --interval, plus an \"oom\" event whenever\n"
+        "the OOM killer strikes, until the container stops.\n");
+  }
+  if (f->positional.size() != 1) return Error("events", "requires exactly one argument: the id");
+  const std::string& id = f->positional[0];
+  absl::Duration interval;
+  if (!absl::ParseDuration(f->Get("interval", "5s"), &interval) ||
+      interval <= absl::ZeroDuration()) {
+    return Error("events", "--interval: want a positive duration such as 5s or 500ms");
+  }
+  absl::StatusOr<Attached> attached = Open(*f, id);
+  if (!attached.ok()) return Error("events", std::string(attached.status().message()));
+  sandbox::Sandbox& box = *attached->box;
+  absl::StatusOr<sandbox::CgroupStats> stats = box.Stats();
+  if (!stats.ok()) {
+    box.Detach();
+    return Error("events", std::string(stats.status().message()));
+  }
+  if (f->Has("stats")) {
+    printf("%s\n", StatsEventJson(id, *stats).c_str());
+    box.Detach();
+    return 0;
+  }
+  const int main_pid = attached->record.main_pid();
+  uint64_t ooms_seen = stats->oom_kills;
+  absl::Time next_stats = absl::Now();
+  for (;;) {
+    // Read before the stats, so an OOM kill that ends the container is
+    // still reported.
+    const bool running = main_pid == 0 || box.ContainerStatus(main_pid) == "running";
+    stats = box.Stats();
+    if (!stats.ok()) break;  // the sandbox is gone
+    if (stats->oom_kills > ooms_seen) {
+      ooms_seen = stats->oom_kills;
+      printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", id.c_str());
+    }
+    if (absl::Now() >= next_stats) {
+      printf("%s\n", StatsEventJson(id, *stats).c_str());
+      next_stats = absl::Now() + interval;
+    }
+    fflush(stdout);
+    if (!running) break;
+    absl::SleepFor(std::min(interval, absl::Milliseconds(250)));
+  }
+  box.Detach();
+  return 0;
+}
+
 }  // namespace runsc::cli

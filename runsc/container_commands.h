@@ -26,6 +26,7 @@ int StateCommand(int argc, char** argv);
 int ListCommand(int argc, char** argv);
 int PsCommand(int argc, char** argv);
 int WaitCommand(int argc, char** argv);
+int EventsCommand(int argc, char** argv);
 
 }  // namespace runsc::cli
 

@@ -214,6 +214,8 @@ int RunDaemon(const DaemonOptions& options) {
     grpc::AddInsecureChannelFromFd(ok ? server.get() : denier.get(), conn);
   }
   Log(LogLevel::kInfo, kComponent, "stopping");
+  // Event streams end now; they would otherwise hold the grace period.
+  (*manager)->events().Close();
   // Calls in flight get up to 5 s; idle connections are then closed at once
   // (gRPC's own shutdown would wait for clients to hang up).
   if (!api.WaitUntilIdle(absl::Now() + absl::Seconds(5))) {
@@ -221,6 +223,7 @@ int RunDaemon(const DaemonOptions& options) {
   }
   server->Shutdown(std::chrono::system_clock::now());
   denier->Shutdown(std::chrono::system_clock::now());
+  api.WaitForExecs();
   if (options.delete_on_exit) {
     for (const auto& view : (*manager)->ListSandboxes({})) {
       (void)(*manager)->DeleteSandbox(view.id, absl::Seconds(2));

@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,9 +12,8 @@
 #include <cmath>
 #include <utility>
 
-#include "absl/time/clock.h"
-
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/grpc_status.h"
@@ -24,24 +25,248 @@ namespace runsc::cli {
 namespace api = runsc::api::v1;
 using util::UniqueFd;
 
-ExecReactor::ExecReactor(sandbox::SandboxManager* manager, grpc::CallbackServerContext* context)
-    : manager_(manager), context_(context) {
+namespace {
+
+// An eventfd that becomes readable, for good, once Raise is called.
+UniqueFd NewFlagFd() { return UniqueFd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)); }
+
+void Raise(const UniqueFd& flag) {
+  uint64_t one = 1;
+  ssize_t ignored = write(flag.get(), &one, sizeof(one));
+  (void)ignored;
+}
+
+void SetNonBlocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+// Waits until `fd` has `events` or `stop` is raised; false once stopped.
+bool PollOrStop(int fd, short events, int stop) {
+  for (;;) {
+    struct pollfd fds[2] = {{fd, events, 0}, {stop, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (fds[1].revents != 0) return false;
+    return true;
+  }
+}
+
+}  // namespace
+
+void ExecRegistry::Add() {
+  absl::MutexLock lock(&mu_);
+  ++live_;
+}
+
+void ExecRegistry::Remove() {
+  absl::MutexLock lock(&mu_);
+  --live_;
+}
+
+void ExecRegistry::WaitUntilEmpty() {
+  absl::MutexLock lock(&mu_);
+  auto empty = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return live_ == 0; };
+  mu_.Await(absl::Condition(&empty));
+}
+
+ExecReactor::ExecReactor(sandbox::SandboxManager* manager, grpc::CallbackServerContext* context,
+                         ExecRegistry* registry)
+    : manager_(manager),
+      context_(context),
+      registry_(registry),
+      stop_output_(NewFlagFd()),
+      stop_input_(NewFlagFd()) {
+  registry_->Add();
   StartRead(&request_);
 }
 
-bool ExecReactor::TakeFinish() {
-  if (finished_) return false;
-  finished_ = true;
+ExecReactor::~ExecReactor() { registry_->Remove(); }
+
+void ExecReactor::Unref() {
+  bool last;
+  {
+    absl::MutexLock lock(&mu_);
+    last = --refs_ == 0;
+  }
+  if (last) delete this;
+}
+
+// ---- Reactions: record, wake a thread, return. ----
+
+void ExecReactor::OnReadDone(bool ok) {
+  bool bad_start = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (started_) {
+      if (ok) {
+        inbox_ = std::move(request_);
+      } else {
+        client_done_ = true;  // half-closed, or gone: no more stdin
+      }
+      return;
+    }
+    bad_start = !ok || !request_.has_start();
+    if (!bad_start) {
+      started_ = true;
+      ++refs_;
+    }
+  }
+  if (bad_start) {
+    FinishOnce(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            "start: the first message must start the process"));
+    return;
+  }
+  std::thread(&ExecReactor::Run, this, request_.start()).detach();
+}
+
+void ExecReactor::OnWriteDone(bool ok) {
+  bool write = false;
+  std::optional<grpc::Status> finish;
+  {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) {
+      cancelled_ = true;
+      finish = grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
+    } else {
+      write = PrepareWrite();
+      if (!write && queue_.empty() && closing_.has_value()) finish = *closing_;
+    }
+  }
+  if (write) StartCountedWrite();
+  if (finish.has_value()) {
+    if (!ok) {
+      wait_canceller_.Cancel();
+      Raise(stop_output_);
+    }
+    FinishOnce(*finish);
+  }
+}
+
+void ExecReactor::OnCancel() {
+  {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+  }
+  // The driver sees the cancelled wait and kills the process; the pumps
+  // stop, as nobody will read their output.
+  wait_canceller_.Cancel();
+  Raise(stop_output_);
+  FinishOnce(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+}
+
+void ExecReactor::OnDone() { Unref(); }
+
+// ---- Reactor operations, never started on a finished call. ----
+
+void ExecReactor::StartReadIfLive() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    ++ops_starting_;
+  }
+  StartRead(&request_);
+  absl::MutexLock lock(&mu_);
+  --ops_starting_;
+}
+
+bool ExecReactor::PrepareWrite() {
+  if (writing_ || queue_.empty() || finished_) return false;
+  writing_msg_ = std::move(queue_.front());
+  queue_.pop_front();
+  writing_ = true;
+  ++ops_starting_;
   return true;
 }
 
-void ExecReactor::FinishUnlocked(const grpc::Status& status) {
-  bool finish;
+void ExecReactor::StartCountedWrite() {
+  StartWrite(&writing_msg_);
+  absl::MutexLock lock(&mu_);
+  --ops_starting_;
+}
+
+void ExecReactor::FinishOnce(const grpc::Status& status) {
   {
     absl::MutexLock lock(&mu_);
-    finish = TakeFinish();
+    if (finished_) return;
+    finished_ = true;
+    auto quiet = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return ops_starting_ == 0; };
+    mu_.Await(absl::Condition(&quiet));
   }
-  if (finish) Finish(status);
+  // The reactor may be freed from here on (OnDone may run at once).
+  Finish(status);
+}
+
+void ExecReactor::Enqueue(api::ExecResponse response) {
+  bool write;
+  {
+    absl::MutexLock lock(&mu_);
+    auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return queue_.size() < kMaxQueued || cancelled_ || finished_;
+    };
+    mu_.Await(absl::Condition(&room));
+    if (cancelled_ || finished_) return;
+    queue_.push_back(std::move(response));
+    write = PrepareWrite();
+  }
+  if (write) StartCountedWrite();
+}
+
+void ExecReactor::EnqueueLast(std::optional<api::ExecResponse> last, grpc::Status status) {
+  bool write = false;
+  bool finish = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (cancelled_ || finished_) return;
+    if (last.has_value()) queue_.push_back(std::move(*last));
+    closing_ = status;
+    write = PrepareWrite();
+    finish = !write && !writing_ && queue_.empty();
+  }
+  if (write) StartCountedWrite();
+  if (finish) FinishOnce(status);
+}
+
+// ---- The driver thread. ----
+
+void ExecReactor::Run(api::ExecStart start) {
+  absl::Status started = Start(start);
+  if (!started.ok()) {
+    FinishOnce(util::ToGrpcStatus(started));
+    Unref();
+    return;
+  }
+  std::thread input([this] { InputLoop(); });
+  StartReadIfLive();
+  std::vector<std::thread> pumps;
+  for (size_t i = 0; i < outputs_.size(); ++i) {
+    pumps.emplace_back([this, i] { Pump(outputs_[i].get(), !tty_ && i == 1); });
+  }
+  absl::Duration timeout = absl::InfiniteDuration();
+  if (start.timeout_seconds() > 0) timeout = absl::Seconds(start.timeout_seconds());
+  if (context_->deadline() != std::chrono::system_clock::time_point::max()) {
+    timeout = std::min(timeout,
+                       absl::FromChrono(context_->deadline() - std::chrono::system_clock::now()));
+  }
+  absl::StatusOr<api::ExitStatus> exit = Wait(timeout);
+  // A killed process's output is drained, not awaited: descendants that
+  // outlive it would otherwise hold the streams open.
+  if (!exit.ok() || exit->timed_out()) Raise(stop_output_);
+  for (auto& t : pumps) t.join();
+  {
+    absl::MutexLock lock(&mu_);
+    input_stopped_ = true;
+  }
+  Raise(stop_input_);
+  input.join();
+  if (exit.ok()) {
+    api::ExecResponse last;
+    *last.mutable_exit() = *exit;
+    EnqueueLast(std::move(last), grpc::Status::OK);
+  } else if (!absl::IsCancelled(exit.status())) {
+    EnqueueLast(std::nullopt, util::ToGrpcStatus(exit.status()));
+  }
+  Unref();
 }
 
 absl::Status ExecReactor::Start(const api::ExecStart& start) {
@@ -49,6 +274,7 @@ absl::Status ExecReactor::Start(const api::ExecStart& start) {
   if (!std::isfinite(start.timeout_seconds()) || start.timeout_seconds() < 0) {
     return absl::InvalidArgumentError("start.timeout_seconds: must be a non-negative number");
   }
+  if (!stop_output_ || !stop_input_) return util::ErrnoError(errno, "eventfd for Exec");
   specutils::ProcessOverrides overrides;
   const auto& p = start.process();
   overrides.args.assign(p.args().begin(), p.args().end());
@@ -83,7 +309,6 @@ absl::Status ExecReactor::Start(const api::ExecStart& start) {
     theirs.emplace_back(in[0]);
     theirs.emplace_back(out[1]);
     theirs.emplace_back(err[1]);
-    absl::MutexLock lock(&stdin_mu_);
     stdin_.reset(in[1]);
     outputs_.emplace_back(out[0]);
     outputs_.emplace_back(err[0]);
@@ -94,41 +319,149 @@ absl::Status ExecReactor::Start(const api::ExecStart& start) {
   theirs.clear();
   if (!pid.ok()) return pid.status();
   id_ = start.id();
-  pid_ = *pid;
+  {
+    absl::MutexLock lock(&mu_);
+    pid_ = *pid;
+  }
   if (tty_) {
     google::protobuf::StringValue name;
     std::vector<UniqueFd> master;
     absl::Status got = util::RecvPacket(console.get(), &name, &master);
     if (!got.ok() || master.size() != 1) {
-      (void)manager_->Signal(id_, pid_, SIGKILL, false);
+      (void)manager_->Signal(id_, *pid, SIGKILL, false);
       return absl::InternalError("the sandbox sent no pty master");
     }
-    master_.reset(fcntl(master[0].get(), F_DUPFD_CLOEXEC, 0));
-    outputs_.push_back(std::move(master[0]));
-    absl::MutexLock lock(&stdin_mu_);
+    master_ = std::move(master[0]);
+    outputs_.emplace_back(fcntl(master_.get(), F_DUPFD_CLOEXEC, 0));
     stdin_.reset(fcntl(master_.get(), F_DUPFD_CLOEXEC, 0));
   }
-  api::ExecResponse started;
-  started.set_pid(pid_);
-  bool write;
-  {
-    absl::MutexLock lock(&mu_);
-    queue_.push_back(std::move(started));
-    write = PrepareWrite();
-  }
-  if (write) StartWrite(&writing_msg_);
-  absl::Duration timeout = absl::InfiniteDuration();
-  if (start.timeout_seconds() > 0) timeout = absl::Seconds(start.timeout_seconds());
-  if (context_->deadline() != std::chrono::system_clock::time_point::max()) {
-    timeout = std::min(timeout,
-                       absl::FromChrono(context_->deadline() - std::chrono::system_clock::now()));
-  }
-  driver_ = std::thread([this, timeout] { Drive(timeout); });
+  // The threads never block where a stop could not reach them.
+  SetNonBlocking(stdin_.get());
+  for (const auto& fd : outputs_) SetNonBlocking(fd.get());
+  api::ExecResponse first;
+  first.set_pid(*pid);
+  Enqueue(std::move(first));
   return absl::OkStatus();
 }
 
+absl::StatusOr<api::ExitStatus> ExecReactor::Wait(absl::Duration timeout) {
+  int pid;
+  {
+    absl::MutexLock lock(&mu_);
+    pid = pid_;
+  }
+  absl::StatusOr<runsc::control::v1::ExitStatus> status =
+      manager_->Wait(id_, pid, timeout, &wait_canceller_);
+  bool timed_out = false;
+  if (absl::IsDeadlineExceeded(status.status()) && !wait_canceller_.cancelled()) {
+    timed_out = true;
+    (void)manager_->Signal(id_, pid, SIGKILL, false);
+    status = manager_->Wait(id_, pid, absl::Seconds(10), &wait_canceller_);
+  }
+  if (wait_canceller_.cancelled()) {
+    // Nobody will read its output or wait for it.
+    KillUntilGone();
+    return absl::CancelledError("the client went away");
+  }
+  if (!status.ok()) return status.status();
+  api::ExitStatus exit;
+  exit.set_signaled(status->signaled());
+  exit.set_code(status->code());
+  exit.set_signal(status->signal());
+  exit.set_oom_killed(status->oom_killed());
+  exit.set_timed_out(timed_out);
+  return exit;
+}
+
+void ExecReactor::KillUntilGone() {
+  int pid;
+  {
+    absl::MutexLock lock(&mu_);
+    pid = pid_;
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline) {
+    absl::Status status = manager_->Signal(id_, pid, SIGKILL, false);
+    // Only "no answer" is worth another try: done, or the process (or the
+    // sandbox) is already gone.
+    if (!absl::IsDeadlineExceeded(status) && !absl::IsUnavailable(status)) return;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+}
+
+// ---- The input thread and the pumps. ----
+
+void ExecReactor::InputLoop() {
+  for (;;) {
+    api::ExecRequest message;
+    bool client_done = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return inbox_.has_value() || client_done_ || input_stopped_;
+      };
+      mu_.Await(absl::Condition(&ready));
+      if (input_stopped_) return;
+      if (inbox_.has_value()) {
+        message = std::move(*inbox_);
+        inbox_.reset();
+      } else {
+        client_done = true;
+      }
+    }
+    if (client_done) {
+      CloseStdin();  // the client has no more to send
+      return;
+    }
+    switch (message.kind_case()) {
+      case api::ExecRequest::kStdin:
+        WriteStdin(message.stdin());
+        break;
+      case api::ExecRequest::kCloseStdin:
+        CloseStdin();
+        break;
+      case api::ExecRequest::kResize:
+        if (tty_) {
+          struct winsize size = {};
+          size.ws_row = static_cast<unsigned short>(message.resize().rows());
+          size.ws_col = static_cast<unsigned short>(message.resize().cols());
+          ioctl(master_.get(), TIOCSWINSZ, &size);
+        }
+        break;
+      case api::ExecRequest::KIND_NOT_SET:
+        break;
+      default: {
+        // A second start is a protocol error; the process is ended.
+        int pid;
+        {
+          absl::MutexLock lock(&mu_);
+          pid = pid_;
+        }
+        (void)manager_->Signal(id_, pid, SIGKILL, false);
+        break;
+      }
+    }
+    StartReadIfLive();
+  }
+}
+
+void ExecReactor::WriteStdin(const std::string& data) {
+  size_t done = 0;
+  while (stdin_ && done < data.size()) {
+    ssize_t n = write(stdin_.get(), data.data() + done, data.size() - done);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && errno == EAGAIN) {
+      if (!PollOrStop(stdin_.get(), POLLOUT, stop_input_.get())) return;
+    } else {
+      stdin_.reset();  // the process closed its stdin
+    }
+  }
+}
+
 void ExecReactor::CloseStdin() {
-  absl::MutexLock lock(&stdin_mu_);
   if (!stdin_) return;
   if (tty_) {
     // A terminal has no half-close: send its end-of-file character instead.
@@ -138,182 +471,27 @@ void ExecReactor::CloseStdin() {
   stdin_.reset();
 }
 
-void ExecReactor::OnReadDone(bool ok) {
-  if (!ok) {
-    // The client half-closed (or went away): no more stdin.
-    if (started_) {
-      CloseStdin();
-    } else {
-      FinishUnlocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                  "start: the first message must start the process"));
-    }
-    return;
-  }
-  if (!started_) {
-    if (!request_.has_start()) {
-      FinishUnlocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                  "start: the first message must start the process"));
-      return;
-    }
-    started_ = true;
-    absl::Status status = Start(request_.start());
-    if (!status.ok()) {
-      FinishUnlocked(util::ToGrpcStatus(status));
-      return;
-    }
-  } else {
-    switch (request_.kind_case()) {
-      case api::ExecRequest::kStdin: {
-        absl::MutexLock lock(&stdin_mu_);
-        const std::string& data = request_.stdin();
-        size_t done = 0;
-        while (stdin_ && done < data.size()) {
-          ssize_t n = write(stdin_.get(), data.data() + done, data.size() - done);
-          if (n < 0 && errno == EINTR) continue;
-          if (n <= 0) {
-            stdin_.reset();  // the process closed its stdin
-            break;
-          }
-          done += static_cast<size_t>(n);
-        }
-        break;
-      }
-      case api::ExecRequest::kCloseStdin:
-        CloseStdin();
-        break;
-      case api::ExecRequest::kResize:
-        if (tty_) {
-          struct winsize size = {};
-          size.ws_row = static_cast<unsigned short>(request_.resize().rows());
-          size.ws_col = static_cast<unsigned short>(request_.resize().cols());
-          ioctl(master_.get(), TIOCSWINSZ, &size);
-        }
-        break;
-      default:
-        // A second start is a protocol error; the process is ended.
-        (void)manager_->Signal(id_, pid_, SIGKILL, false);
-        break;
-    }
-  }
-  StartRead(&request_);
-}
-
-void ExecReactor::Enqueue(api::ExecResponse response) {
-  const bool last = response.has_exit();
-  bool write;
-  {
-    absl::MutexLock lock(&mu_);
-    auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return queue_.size() < kMaxQueued || cancelled_ || finished_;
-    };
-    if (!last) mu_.Await(absl::Condition(&room));
-    if (cancelled_ || finished_) return;
-    queue_.push_back(std::move(response));
-    write = PrepareWrite();
-  }
-  if (write) StartWrite(&writing_msg_);
-}
-
-bool ExecReactor::PrepareWrite() {
-  if (writing_ || queue_.empty() || finished_) return false;
-  writing_msg_ = std::move(queue_.front());
-  queue_.pop_front();
-  writing_ = true;
-  return true;
-}
-
-void ExecReactor::OnWriteDone(bool ok) {
-  bool write = false;
-  bool finish = false;
-  grpc::Status status = grpc::Status::OK;
-  {
-    absl::MutexLock lock(&mu_);
-    writing_ = false;
-    if (!ok) {
-      cancelled_ = true;
-      finish = TakeFinish();
-      status = grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
-    } else if (writing_msg_.has_exit()) {
-      finish = TakeFinish();
-    } else {
-      write = PrepareWrite();
-    }
-  }
-  if (finish) Finish(status);
-  if (write) StartWrite(&writing_msg_);
-}
-
-void ExecReactor::OnCancel() {
-  bool finish;
-  {
-    absl::MutexLock lock(&mu_);
-    cancelled_ = true;
-    finish = TakeFinish();
-  }
-  // The call must complete for OnDone to come; the driver ends on its own
-  // once the process is gone.
-  if (finish) Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
-  // Nobody will read its output or wait for it. A single kill can be lost to
-  // a control plane that is slow to answer, so it is retried.
-  if (pid_ != 0 && !killer_.joinable()) killer_ = std::thread([this] { KillUntilGone(); });
-}
-
-void ExecReactor::KillUntilGone() {
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (absl::Now() < deadline) {
-    absl::Status status = manager_->Signal(id_, pid_, SIGKILL, false);
-    // Only "no answer" is worth another try: done, or the process (or the
-    // sandbox) is already gone.
-    if (!absl::IsDeadlineExceeded(status) && !absl::IsUnavailable(status)) return;
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-}
-
 void ExecReactor::Pump(int fd, bool is_stderr) {
   char buf[32768];
+  bool stopping = false;
   for (;;) {
     ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // EOF, or EIO when a terminal's last process is gone
-    api::ExecResponse chunk;
-    if (is_stderr) {
-      chunk.set_stderr(buf, static_cast<size_t>(n));
-    } else {
-      chunk.set_stdout(buf, static_cast<size_t>(n));
+    if (n > 0) {
+      api::ExecResponse chunk;
+      if (is_stderr) {
+        chunk.set_stderr(buf, static_cast<size_t>(n));
+      } else {
+        chunk.set_stdout(buf, static_cast<size_t>(n));
+      }
+      Enqueue(std::move(chunk));
+      continue;
     }
-    Enqueue(std::move(chunk));
+    if (n < 0 && errno == EINTR) continue;
+    // EOF, or EIO once a terminal's last process is gone; when stopping,
+    // what was left has been read.
+    if (n == 0 || errno != EAGAIN || stopping) return;
+    stopping = !PollOrStop(fd, POLLIN, stop_output_.get());
   }
-}
-
-void ExecReactor::Drive(absl::Duration timeout) {
-  std::vector<std::thread> pumps;
-  for (size_t i = 0; i < outputs_.size(); ++i) {
-    pumps.emplace_back([this, i] { Pump(outputs_[i].get(), !tty_ && i == 1); });
-  }
-  bool timed_out = false;
-  absl::StatusOr<runsc::control::v1::ExitStatus> status = manager_->Wait(id_, pid_, timeout);
-  if (absl::IsDeadlineExceeded(status.status())) {
-    timed_out = true;
-    (void)manager_->Signal(id_, pid_, SIGKILL, false);
-    status = manager_->Wait(id_, pid_, absl::Seconds(10));
-  }
-  for (auto& t : pumps) t.join();
-  api::ExecResponse last;
-  auto* exit = last.mutable_exit();
-  if (status.ok()) {
-    exit->set_signaled(status->signaled());
-    exit->set_code(status->code());
-    exit->set_signal(status->signal());
-    exit->set_oom_killed(status->oom_killed());
-  }
-  exit->set_timed_out(timed_out);
-  Enqueue(std::move(last));
-}
-
-void ExecReactor::OnDone() {
-  if (killer_.joinable()) killer_.join();
-  if (driver_.joinable()) driver_.join();
-  delete this;
 }
 
 }  // namespace runsc::cli

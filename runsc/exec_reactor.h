@@ -1,15 +1,26 @@
 // ExecReactor: one interactive Exec call (runsc.api.v1.Sandboxes.Exec), with
-// gRPC's callback API so that no thread ever blocks on a read from the
-// client. The first message starts the process (pipes, or a pty with
-// `tty`); stdin chunks, close_stdin and resizes follow. A reader thread per
-// output stream and a driver thread (wait, timeout, then the exit message)
-// feed one write queue; at most kMaxQueued messages wait, so output the
-// client does not read holds the process back. If the client goes away, the
-// process is killed. OnDone joins every thread before the reactor is freed.
+// gRPC's callback API.
+//
+// Reactions (OnReadDone, OnWriteDone, OnCancel, OnDone) run on gRPC's own
+// threads, which also drive the daemon's client calls to sandboxes: a
+// reaction that blocks can stall every control call of the daemon. So
+// reactions only record what happened and return; the blocking work runs on
+// threads of the reactor's own:
+//   - the driver starts the process (the first message), waits for it, and
+//     sends the exit message; it owns the other threads and joins them;
+//   - the input thread applies each later message (stdin, close_stdin,
+//     resize) and only then asks gRPC for the next one, so a process that
+//     does not read its stdin holds the client back;
+//   - one pump per output stream reads it into the write queue; at most
+//     kMaxQueued messages wait, so output the client does not read holds the
+//     process back.
+// If the client goes away, the process is killed. The reactor frees itself
+// when both gRPC (OnDone) and the driver are done with it.
 #ifndef RUNSC_RUNSC_EXEC_REACTOR_H_
 #define RUNSC_RUNSC_EXEC_REACTOR_H_
 
 #include <deque>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -19,16 +30,31 @@
 #include "grpcpp/grpcpp.h"
 #include "proto/api.grpc.pb.h"
 #include "runsc/util/unique_fd.h"
+#include "sandbox/control_client.h"
 #include "sandbox/manager.h"
 
 namespace runsc::cli {
+
+// Counts live ExecReactors, so that the daemon frees the manager only after
+// the last one is gone.
+class ExecRegistry final {
+ public:
+  void Add();
+  void Remove();
+  void WaitUntilEmpty();
+
+ private:
+  absl::Mutex mu_;
+  int live_ ABSL_GUARDED_BY(mu_) = 0;
+};
 
 class ExecReactor final
     : public grpc::ServerBidiReactor<runsc::api::v1::ExecRequest, runsc::api::v1::ExecResponse> {
  public:
   static constexpr size_t kMaxQueued = 64;
 
-  ExecReactor(sandbox::SandboxManager* manager, grpc::CallbackServerContext* context);
+  ExecReactor(sandbox::SandboxManager* manager, grpc::CallbackServerContext* context,
+              ExecRegistry* registry);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -36,42 +62,72 @@ class ExecReactor final
   void OnDone() override;
 
  private:
+  ~ExecReactor();
+  // Frees the reactor when both gRPC and the driver have let go of it.
+  void Unref();
+
+  // The driver thread: Start, then wait, then the exit message.
+  void Run(runsc::api::v1::ExecStart start);
   absl::Status Start(const runsc::api::v1::ExecStart& start);
-  void CloseStdin();
-  // Queues a message; blocks while the queue is full (not for the last one).
-  void Enqueue(runsc::api::v1::ExecResponse response);
-  // Under mu_, these only decide; StartWrite and Finish are called after
-  // the lock is released (gRPC may run reactions inline, which take mu_).
-  bool PrepareWrite() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool TakeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void FinishUnlocked(const grpc::Status& status);
-  void Pump(int fd, bool is_stderr);
+  // Waits for the process, up to `timeout`, then kills it.
+  // CANCELLED if the client went away (the process is then killed).
+  absl::StatusOr<runsc::api::v1::ExitStatus> Wait(absl::Duration timeout);
   // Kills the process, retrying while the sandbox does not answer, until
   // the kill lands, the process is gone, or 30 s pass.
   void KillUntilGone();
-  void Drive(absl::Duration timeout);
+
+  void InputLoop();
+  void WriteStdin(const std::string& data);
+  void CloseStdin();
+  void Pump(int fd, bool is_stderr);
+
+  // Queues a message; blocks while the queue is full (not for the last one).
+  void Enqueue(runsc::api::v1::ExecResponse response);
+  // Ends the call after the queued messages: with `last` (the exit) as the
+  // final message, or with `status` alone.
+  void EnqueueLast(std::optional<runsc::api::v1::ExecResponse> last, grpc::Status status);
+  bool PrepareWrite() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // StartRead, StartWrite and Finish are called outside mu_ (gRPC may run
+  // reactions inline, which take it). A started operation is counted in
+  // ops_starting_ until its call returns, and Finish waits for the count to
+  // drop, so no operation is ever started on a call that may be done.
+  void StartReadIfLive();
+  // With PrepareWrite's message; the op was counted by PrepareWrite.
+  void StartCountedWrite();
+  void FinishOnce(const grpc::Status& status);
 
   sandbox::SandboxManager* const manager_;
   grpc::CallbackServerContext* const context_;
-  runsc::api::v1::ExecRequest request_;
+  ExecRegistry* const registry_;
+  runsc::api::v1::ExecRequest request_;  // the read in progress
+  sandbox::CallCanceller wait_canceller_;
 
-  absl::Mutex stdin_mu_;
-  util::UniqueFd stdin_ ABSL_GUARDED_BY(stdin_mu_);  // pipe write end, or the pty master
+  // Set once by the driver before the input thread and pumps start.
+  std::string id_;
   bool tty_ = false;
-  util::UniqueFd master_;  // with tty: for resizes (a dup of stdin_)
+  util::UniqueFd stdin_;   // pipe write end, or a dup of the pty master
+  util::UniqueFd master_;  // with tty: for resizes
+  std::vector<util::UniqueFd> outputs_;
+  // Readable once the pumps should drain what is left and stop (cancel,
+  // timeout), and once the input thread should stop.
+  util::UniqueFd stop_output_;
+  util::UniqueFd stop_input_;
 
   absl::Mutex mu_;
+  int refs_ ABSL_GUARDED_BY(mu_) = 1;  // gRPC's until OnDone, +1 while the driver runs
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  int pid_ ABSL_GUARDED_BY(mu_) = 0;
+  // The message for the input thread, and whether the client half-closed.
+  std::optional<runsc::api::v1::ExecRequest> inbox_ ABSL_GUARDED_BY(mu_);
+  bool client_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool input_stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<runsc::api::v1::ExecResponse> queue_ ABSL_GUARDED_BY(mu_);
   runsc::api::v1::ExecResponse writing_msg_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<grpc::Status> closing_ ABSL_GUARDED_BY(mu_);  // after the queue
+  int ops_starting_ ABSL_GUARDED_BY(mu_) = 0;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
-  bool started_ = false;  // only OnReadDone touches it
-  std::string id_;
-  int pid_ = 0;
-  std::vector<util::UniqueFd> outputs_;
-  std::thread driver_;
-  std::thread killer_;  // started by OnCancel, joined by OnDone
 };
 
 }  // namespace runsc::cli

@@ -32,6 +32,7 @@ const Command kCommands[] = {
     {"list", runsc::cli::ListCommand, "list sandboxes (--format table|json, -q)"},
     {"ps", runsc::cli::PsCommand, "list a sandbox's processes (--format json)"},
     {"wait", runsc::cli::WaitCommand, "wait for a sandbox's main process to exit"},
+    {"events", runsc::cli::EventsCommand, "print a sandbox's stats and OOM events (runc JSON)"},
     {"spec", runsc::cli::SpecCommand, "write a new config.json in the bundle"},
     {"check", runsc::cli::CheckCommand,
      "boot a sandbox, query it, print its confinement, tear it down"},

@@ -16,6 +16,30 @@ void SetDeadline(grpc::ClientContext& context, absl::Duration timeout) {
 }
 }  // namespace
 
+void CallCanceller::Cancel() {
+  absl::MutexLock lock(&mu_);
+  cancelled_ = true;
+  // Before the call starts, TryCancel marks the context; the call then
+  // ends as soon as it is made.
+  if (context_ != nullptr) context_->TryCancel();
+}
+
+bool CallCanceller::cancelled() {
+  absl::MutexLock lock(&mu_);
+  return cancelled_;
+}
+
+void CallCanceller::Attach(grpc::ClientContext* context) {
+  absl::MutexLock lock(&mu_);
+  context_ = context;
+  if (cancelled_) context->TryCancel();
+}
+
+void CallCanceller::Detach() {
+  absl::MutexLock lock(&mu_);
+  context_ = nullptr;
+}
+
 ControlClient::ControlClient(const std::string& socket_path)
     : stub_(runsc::control::v1::Control::NewStub(grpc::CreateChannel(
           absl::StrCat("unix:", socket_path),
@@ -79,15 +103,46 @@ absl::Status ControlClient::Signal(int pid, int signal, bool all,
 }
 
 absl::StatusOr<runsc::control::v1::ExitStatus> ControlClient::Wait(
-    int pid, absl::Duration timeout) {
+    int pid, absl::Duration timeout, CallCanceller* cancel) {
   grpc::ClientContext context;
   SetDeadline(context, timeout);
   runsc::control::v1::WaitRequest request;
   request.set_pid(pid);
   runsc::control::v1::WaitResponse response;
+  if (cancel != nullptr) cancel->Attach(&context);
   grpc::Status status = stub_->Wait(&context, request, &response);
+  if (cancel != nullptr) cancel->Detach();
   if (!status.ok()) return FromGrpcStatus(status);
   return response.status();
+}
+
+void ControlClient::WaitAsync(
+    int pid, std::shared_ptr<CallCanceller> cancel,
+    std::function<void(absl::StatusOr<runsc::control::v1::ExitStatus>)> done) {
+  struct Call {
+    grpc::ClientContext context;
+    runsc::control::v1::WaitRequest request;
+    runsc::control::v1::WaitResponse response;
+    std::shared_ptr<runsc::control::v1::Control::Stub> stub;
+    std::shared_ptr<CallCanceller> cancel;
+    std::function<void(absl::StatusOr<runsc::control::v1::ExitStatus>)> done;
+  };
+  auto* call = new Call;
+  call->request.set_pid(pid);
+  call->stub = stub_;
+  call->cancel = std::move(cancel);
+  call->done = std::move(done);
+  if (call->cancel != nullptr) call->cancel->Attach(&call->context);
+  call->stub->async()->Wait(
+      &call->context, &call->request, &call->response, [call](grpc::Status status) {
+        if (call->cancel != nullptr) call->cancel->Detach();
+        absl::StatusOr<runsc::control::v1::ExitStatus> result =
+            status.ok() ? absl::StatusOr<runsc::control::v1::ExitStatus>(call->response.status())
+                        : absl::StatusOr<runsc::control::v1::ExitStatus>(FromGrpcStatus(status));
+        auto finish = std::move(call->done);
+        delete call;
+        finish(std::move(result));
+      });
 }
 
 absl::StatusOr<runsc::control::v1::ListProcessesResponse> ControlClient::ListProcesses(

@@ -6,15 +6,38 @@
 #ifndef RUNSC_SANDBOX_CONTROL_CLIENT_H_
 #define RUNSC_SANDBOX_CONTROL_CLIENT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
 #include "proto/control.grpc.pb.h"
 
 namespace runsc::sandbox {
+
+// Lets one thread end another's blocking control call early: Cancel() ends
+// the call in progress, and every later one, with CANCELLED. Cancel() never
+// blocks, so gRPC reactions may call it.
+class CallCanceller final {
+ public:
+  void Cancel();
+  bool cancelled();
+
+  // For ControlClient: the call that `context` carries can be cancelled
+  // until Detach.
+  void Attach(grpc::ClientContext* context);
+  void Detach();
+
+ private:
+  absl::Mutex mu_;
+  grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+};
 
 class ControlClient final {
  public:
@@ -33,13 +56,20 @@ class ControlClient final {
                            absl::Duration timeout = absl::Seconds(30));
   absl::Status Signal(int pid, int signal, bool all = false,
                       absl::Duration timeout = absl::Seconds(5));
+  // `cancel`, if given, can end the wait early from another thread.
   absl::StatusOr<runsc::control::v1::ExitStatus> Wait(
-      int pid, absl::Duration timeout = absl::Seconds(60));
+      int pid, absl::Duration timeout = absl::Seconds(60),
+      CallCanceller* cancel = nullptr);
+  // Waits without a thread: `done` runs on a gRPC thread once the process
+  // exits, the call fails, or `cancel` cancels it. `done` must not block.
+  void WaitAsync(int pid, std::shared_ptr<CallCanceller> cancel,
+                 std::function<void(absl::StatusOr<runsc::control::v1::ExitStatus>)> done);
   absl::StatusOr<runsc::control::v1::ListProcessesResponse> ListProcesses(
       absl::Duration timeout = absl::Seconds(5));
 
  private:
-  std::unique_ptr<runsc::control::v1::Control::Stub> stub_;
+  // Shared with asynchronous calls, which may outlive the client.
+  std::shared_ptr<runsc::control::v1::Control::Stub> stub_;
 };
 
 }  // namespace runsc::sandbox

@@ -55,13 +55,27 @@ absl::StatusOr<std::unique_ptr<SandboxManager>> SandboxManager::Create(
     const ManagerOptions& options) {
   std::unique_ptr<SandboxManager> manager(new SandboxManager(options));
   RETURN_IF_ERROR(manager->Recover());
-  manager->expirer_ = std::thread([m = manager.get()] { m->ExpireLoop(); });
+  manager->worker_ = std::thread([m = manager.get()] { m->WorkLoop(); });
   return manager;
 }
 
 SandboxManager::~SandboxManager() {
-  stop_.Notify();
-  if (expirer_.joinable()) expirer_.join();
+  // The exit waits end first: their callbacks post to the worker.
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, entry] : sandboxes_) {
+      absl::MutexLock entry_lock(&entry->mu);
+      if (entry->watch != nullptr) entry->watch->Cancel();
+    }
+  }
+  {
+    absl::MutexLock lock(&tasks_mu_);
+    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_) { return watches_ == 0; };
+    tasks_mu_.Await(absl::Condition(&idle));
+    stopping_ = true;
+  }
+  if (worker_.joinable()) worker_.join();
+  events_.Close();
   absl::MutexLock lock(&mu_);
   for (auto& [id, entry] : sandboxes_) {
     absl::MutexLock entry_lock(&entry->mu);
@@ -78,6 +92,13 @@ absl::Status SandboxManager::Recover() {
       {
         absl::MutexLock lock(&entry->mu);
         entry->box = std::move(*box);
+        // A main process that still runs is watched again; one that ended
+        // while no daemon ran was never seen to exit, and is not reported.
+        absl::StatusOr<runsc::state::v1::SandboxRecord> record = entry->box->Record();
+        if (record.ok() && record->main_pid() != 0 &&
+            entry->box->ContainerStatus(record->main_pid()) == "running") {
+          WatchMainExit(id, entry, record->main_pid());
+        }
       }
       absl::MutexLock lock(&mu_);
       sandboxes_[id] = entry;
@@ -179,6 +200,7 @@ absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& r
   }
   absl::MutexLock lock(&mu_);
   sandboxes_[id] = entry;
+  Publish("created", id, view.pid);
   return view;
 }
 
@@ -201,6 +223,8 @@ absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) 
   ASSIGN_OR_RETURN(int pid, client.Start(token));
   record.set_main_pid(pid);
   RETURN_IF_ERROR(box.SaveRecord(record));
+  Publish("started", id, pid);
+  WatchMainExit(id, entry, pid);
   return View(box);
 }
 
@@ -216,10 +240,12 @@ absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration
       (void)client.Wait(record->main_pid(), grace);
     }
   }
+  if (entry->watch != nullptr) entry->watch->Cancel();
   RETURN_IF_ERROR(box.Destroy());
   entry->box.reset();
   absl::MutexLock map_lock(&mu_);
   sandboxes_.erase(id);
+  Publish("deleted", id, 0);
   return absl::OkStatus();
 }
 
@@ -321,7 +347,8 @@ absl::Status SandboxManager::Signal(const std::string& id, int pid, int signal, 
 
 absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::Wait(const std::string& id,
                                                                     int pid,
-                                                                    absl::Duration timeout) {
+                                                                    absl::Duration timeout,
+                                                                    CallCanceller* cancel) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
   std::string control;
   {
@@ -331,9 +358,9 @@ absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::Wait(const std::s
   }
   // The wait may be long: never under the sandbox's lock, or a Signal meant
   // to end it would queue behind it.
-  ASSIGN_OR_RETURN(runsc::control::v1::ExitStatus status, ControlClient(control).Wait(pid, timeout));
+  ASSIGN_OR_RETURN(runsc::control::v1::ExitStatus status, ControlClient(control).Wait(pid, timeout, cancel));
   absl::MutexLock lock(&entry->mu);
-  if (entry->box != nullptr) entry->box->AnnotateOom(&status);
+  if (entry->box != nullptr) entry->box->AnnotateOom(pid, &status);
   return status;
 }
 
@@ -350,29 +377,112 @@ absl::StatusOr<CgroupStats> SandboxManager::Stats(const std::string& id) {
   return entry->box->Stats();
 }
 
-void SandboxManager::ExpireLoop() {
-  while (!stop_.WaitForNotificationWithTimeout(options_.ttl_check_interval)) {
-    std::vector<std::string> expired;
-    std::vector<std::pair<std::string, std::shared_ptr<Entry>>> entries;
+void SandboxManager::Publish(const std::string& type, const std::string& id, int pid,
+                             const runsc::control::v1::ExitStatus* exit) {
+  SandboxEvent event;
+  event.type = type;
+  event.id = id;
+  event.time = absl::Now();
+  event.pid = pid;
+  if (exit != nullptr) event.exit = *exit;
+  // Through the worker, so that events keep the order of what happened
+  // (an exit is posted by its callback before the delete that follows).
+  Post([this, event = std::move(event)]() mutable { events_.Publish(std::move(event)); });
+}
+
+void SandboxManager::WatchMainExit(const std::string& id, const std::shared_ptr<Entry>& entry,
+                                   int pid) {
+  auto cancel = std::make_shared<CallCanceller>();
+  entry->watch = cancel;
+  {
+    absl::MutexLock lock(&tasks_mu_);
+    ++watches_;
+  }
+  ControlClient(entry->box->control_socket_path())
+      .WaitAsync(pid, cancel,
+                 [this, id, entry, pid](absl::StatusOr<runsc::control::v1::ExitStatus> status) {
+                   // Cancelled (deleted, or the daemon stops) or the sandbox
+                   // is gone: no exit was seen.
+                   if (status.ok()) {
+                     Post([this, id, entry, pid, exit = *status] {
+                       OnMainExit(id, entry, pid, exit);
+                     });
+                   }
+                   absl::MutexLock lock(&tasks_mu_);
+                   --watches_;
+                 });
+}
+
+void SandboxManager::OnMainExit(const std::string& id, const std::shared_ptr<Entry>& entry,
+                                int pid, runsc::control::v1::ExitStatus status) {
+  {
+    absl::MutexLock lock(&entry->mu);
+    if (entry->box != nullptr) entry->box->AnnotateOom(pid, &status);
+  }
+  SandboxEvent exited;
+  exited.type = "exited";
+  exited.id = id;
+  exited.time = absl::Now();
+  exited.pid = pid;
+  exited.exit = status;
+  events_.Publish(exited);
+  if (status.oom_killed()) {
+    exited.type = "oom";
+    exited.exit.Clear();
+    events_.Publish(std::move(exited));
+  }
+}
+
+void SandboxManager::Post(std::function<void()> task) {
+  absl::MutexLock lock(&tasks_mu_);
+  tasks_.push_back(std::move(task));
+}
+
+void SandboxManager::WorkLoop() {
+  absl::Time next_expiry = absl::Now() + options_.ttl_check_interval;
+  for (;;) {
+    std::function<void()> task;
     {
-      absl::MutexLock lock(&mu_);
-      entries.assign(sandboxes_.begin(), sandboxes_.end());
-    }
-    const int64_t now = absl::ToUnixNanos(absl::Now());
-    for (auto& [id, entry] : entries) {
-      absl::MutexLock lock(&entry->mu);
-      if (entry->box == nullptr) continue;
-      absl::StatusOr<runsc::state::v1::SandboxRecord> record = entry->box->Record();
-      if (record.ok() && record->expires_unix_nanos() != 0 && record->expires_unix_nanos() <= now) {
-        expired.push_back(id);
+      absl::MutexLock lock(&tasks_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_) {
+        return stopping_ || !tasks_.empty();
+      };
+      tasks_mu_.AwaitWithDeadline(absl::Condition(&ready), next_expiry);
+      if (stopping_) return;
+      if (!tasks_.empty()) {
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
       }
     }
-    for (const std::string& id : expired) {
-      absl::Status status = DeleteSandbox(id, absl::Seconds(1));
-      util::Log(status.ok() ? util::LogLevel::kInfo : util::LogLevel::kWarning, "manager",
-                absl::StrCat("TTL expired for sandbox ", id, ": ",
-                             status.ok() ? "deleted" : status.message()));
+    if (task) task();
+    if (absl::Now() >= next_expiry) {
+      ExpireDue();
+      next_expiry = absl::Now() + options_.ttl_check_interval;
     }
+  }
+}
+
+void SandboxManager::ExpireDue() {
+  std::vector<std::string> expired;
+  std::vector<std::pair<std::string, std::shared_ptr<Entry>>> entries;
+  {
+    absl::MutexLock lock(&mu_);
+    entries.assign(sandboxes_.begin(), sandboxes_.end());
+  }
+  const int64_t now = absl::ToUnixNanos(absl::Now());
+  for (auto& [id, entry] : entries) {
+    absl::MutexLock lock(&entry->mu);
+    if (entry->box == nullptr) continue;
+    absl::StatusOr<runsc::state::v1::SandboxRecord> record = entry->box->Record();
+    if (record.ok() && record->expires_unix_nanos() != 0 && record->expires_unix_nanos() <= now) {
+      expired.push_back(id);
+    }
+  }
+  for (const std::string& id : expired) {
+    absl::Status status = DeleteSandbox(id, absl::Seconds(1));
+    util::Log(status.ok() ? util::LogLevel::kInfo : util::LogLevel::kWarning, "manager",
+              absl::StrCat("TTL expired for sandbox ", id, ": ",
+                           status.ok() ? "deleted" : status.message()));
   }
 }
 

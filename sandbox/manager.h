@@ -12,6 +12,8 @@
 #ifndef RUNSC_SANDBOX_MANAGER_H_
 #define RUNSC_SANDBOX_MANAGER_H_
 
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -22,11 +24,12 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "proto/boot.pb.h"
 #include "proto/control.pb.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/control_client.h"
+#include "sandbox/event_bus.h"
 #include "sandbox/sandbox.h"
 #include "specutils/process_override.h"
 
@@ -102,16 +105,23 @@ class SandboxManager final {
   absl::StatusOr<runsc::boot::v1::ProcessConfig> ExecProcess(
       const std::string& id, const specutils::ProcessOverrides& overrides);
   absl::Status Signal(const std::string& id, int pid, int signal, bool all);
+  // `cancel`, if given, can end the wait early (CANCELLED) from another
+  // thread.
   absl::StatusOr<runsc::control::v1::ExitStatus> Wait(const std::string& id, int pid,
-                                                      absl::Duration timeout);
+                                                      absl::Duration timeout,
+                                                      CallCanceller* cancel = nullptr);
   absl::StatusOr<runsc::control::v1::ListProcessesResponse> ListProcesses(const std::string& id);
   absl::StatusOr<CgroupStats> Stats(const std::string& id);
   size_t size() const;
+  // created, started, exited (the main process), oom and deleted.
+  EventBus& events() { return events_; }
 
  private:
   struct Entry {
     absl::Mutex mu;
     std::unique_ptr<Sandbox> box ABSL_GUARDED_BY(mu);
+    // Cancels the wait for the main process's exit.
+    std::shared_ptr<CallCanceller> watch ABSL_GUARDED_BY(mu);
   };
 
   explicit SandboxManager(ManagerOptions options) : options_(std::move(options)) {}
@@ -125,14 +135,30 @@ class SandboxManager final {
   };
   absl::StatusOr<Sockets> FindSockets(const std::string& id);
   SandboxView View(const Sandbox& box);
-  void ExpireLoop();
+  void Publish(const std::string& type, const std::string& id, int pid,
+               const runsc::control::v1::ExitStatus* exit = nullptr);
+  // Waits for the main process without a thread; its exit becomes an
+  // "exited" event (and "oom" if the OOM killer ended it).
+  void WatchMainExit(const std::string& id, const std::shared_ptr<Entry>& entry, int pid)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry->mu);
+  void OnMainExit(const std::string& id, const std::shared_ptr<Entry>& entry, int pid,
+                  runsc::control::v1::ExitStatus status);
+  // Runs `task` on the worker thread (gRPC callbacks must not block).
+  void Post(std::function<void()> task);
+  // The worker: posted tasks, and TTL expiry.
+  void WorkLoop();
+  void ExpireDue();
 
   const ManagerOptions options_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<Entry>> sandboxes_ ABSL_GUARDED_BY(mu_);
   int creating_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Notification stop_;
-  std::thread expirer_;
+  EventBus events_;
+  absl::Mutex tasks_mu_;
+  std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(tasks_mu_);
+  bool stopping_ ABSL_GUARDED_BY(tasks_mu_) = false;
+  int watches_ ABSL_GUARDED_BY(tasks_mu_) = 0;  // exit waits in flight
+  std::thread worker_;
 };
 
 }  // namespace runsc::sandbox

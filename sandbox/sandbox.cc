@@ -309,16 +309,22 @@ absl::StatusOr<runsc::control::v1::ExitStatus> Sandbox::WaitProcess(int pid,
                                                                     absl::Duration timeout) {
   ControlClient client(control_socket_path());
   ASSIGN_OR_RETURN(runsc::control::v1::ExitStatus status, client.Wait(pid, timeout));
-  AnnotateOom(&status);
+  AnnotateOom(pid, &status);
   return status;
 }
 
-void Sandbox::AnnotateOom(runsc::control::v1::ExitStatus* status) {
+void Sandbox::AnnotateOom(int pid, runsc::control::v1::ExitStatus* status) {
   if (cgroup_ == nullptr || !status->signaled() || status->signal() != SIGKILL) return;
+  // Several waiters may ask about one exit: the verdict is kept per pid.
+  if (oom_killed_pids_.count(pid) != 0) {
+    status->set_oom_killed(true);
+    return;
+  }
   // A SIGKILL that came with a new OOM kill in our cgroup is the OOM killer's.
   absl::StatusOr<CgroupStats> stats = cgroup_->Stats();
   if (stats.ok() && stats->oom_kills > oom_kills_seen_) {
     oom_kills_seen_ = stats->oom_kills;
+    oom_killed_pids_.insert(pid);
     status->set_oom_killed(true);
   }
 }

@@ -19,6 +19,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -102,9 +103,11 @@ class Sandbox final {
   // says whether the kernel's OOM killer ended it.
   absl::StatusOr<runsc::control::v1::ExitStatus> WaitProcess(
       int pid, absl::Duration timeout = absl::Seconds(60));
-  // Marks `status` oom_killed if it is a SIGKILL that came with a new OOM
-  // kill in the sandbox's cgroup (what WaitProcess does after the wait).
-  void AnnotateOom(runsc::control::v1::ExitStatus* status);
+  // Marks `status` (of container process `pid`) oom_killed if it is a
+  // SIGKILL that came with a new OOM kill in the sandbox's cgroup (what
+  // WaitProcess does after the wait). Asking again about the same pid gives
+  // the same answer.
+  void AnnotateOom(int pid, runsc::control::v1::ExitStatus* status);
   // The cgroup directories (empty without a container).
   std::vector<std::string> CgroupPaths() const;
   // Waits for the sandbox process to exit (it does after Control.Shutdown).
@@ -134,6 +137,7 @@ class Sandbox final {
   UidRange uid_range_;
   std::unique_ptr<Cgroup> cgroup_;
   uint64_t oom_kills_seen_ = 0;
+  std::set<int> oom_killed_pids_;
   bool destroyed_ = false;
 };
 

@@ -560,24 +560,175 @@ TEST_F(DaemonTest, ExecClientThatGoesAwayLeavesNoProcess) {
     ctx.TryCancel();
     EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
   }
-  // Only the main process (sleep infinity) remains. A single ListProcesses
-  // can intermittently time out right after the cancel (an open defect, see
-  // the closing note of issue 4); the poll retries until its own deadline,
-  // so a sandbox that stays stuck, or a process that survives, still fails.
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  // Only the main process (sleep infinity) remains once the kill lands.
+  // Every ListProcesses must answer at once: the daemon's control calls to
+  // the sandbox never wait behind the cancelled call.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
   int count = -1;
   while (absl::Now() < deadline) {
     grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
     api::ListProcessesRequest req;
     req.set_id("gone");
     api::ListProcessesResponse ps;
-    if (stub->ListProcesses(&ctx, req, &ps).ok()) {
-      count = ps.processes_size();
-      if (count == 1) break;
-    }
+    grpc::Status status = stub->ListProcesses(&ctx, req, &ps);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    count = ps.processes_size();
+    if (count == 1) break;
     absl::SleepFor(absl::Milliseconds(50));
   }
   EXPECT_EQ(count, 1);
+}
+
+TEST_F(DaemonTest, StdinThatIsNeverReadStallsNothingElse) {
+  CreateStarted("deaf");
+  auto stub = Stub();
+  grpc::ClientContext ctx;
+  auto stream = stub->Exec(&ctx);
+  api::ExecRequest first;
+  *first.mutable_start() = StartOf("deaf", {"sleep", "1000"});
+  ASSERT_TRUE(stream->Write(first));
+  api::ExecResponse r;
+  ASSERT_TRUE(stream->Read(&r));
+  ASSERT_TRUE(r.has_pid());
+  // Far more than a pipe holds; the process never reads it. The writes
+  // stop being taken once the pipe is full (flow control), so they run on
+  // a thread of their own.
+  std::thread writer([&] {
+    api::ExecRequest chunk;
+    chunk.set_stdin(std::string(64 * 1024, 'x'));
+    for (int i = 0; i < 64 && stream->Write(chunk); ++i) {
+    }
+  });
+  absl::SleepFor(absl::Milliseconds(300));
+  // Meanwhile the daemon answers other calls, to the same sandbox too.
+  for (int i = 0; i < 5; ++i) {
+    grpc::ClientContext list_ctx;
+    list_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    api::ListProcessesRequest req;
+    req.set_id("deaf");
+    api::ListProcessesResponse ps;
+    grpc::Status status = stub->ListProcesses(&list_ctx, req, &ps);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(ps.processes_size(), 2);
+  }
+  api::RunResponse run;
+  ASSERT_TRUE(Run("deaf", {"echo", "ok"}, &run).ok());
+  EXPECT_EQ(run.stdout(), "ok\n");
+  ctx.TryCancel();
+  writer.join();
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+// Reads events until one of type `type` for sandbox `id`; returns them all.
+std::vector<api::Event> ReadEventsUntil(grpc::ClientReader<api::Event>* reader,
+                                        const std::string& id, const std::string& type) {
+  std::vector<api::Event> seen;
+  api::Event event;
+  while (reader->Read(&event)) {
+    seen.push_back(event);
+    if (event.id() == id && event.type() == type) break;
+  }
+  return seen;
+}
+
+TEST_F(DaemonTest, EventsFollowTheLifecycleInOrder) {
+  auto stub = Stub();
+  grpc::ClientContext events_ctx;
+  events_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto reader = stub->Events(&events_ctx, api::EventsRequest());
+  // The stream is open once the server has its headers; events before
+  // that would not be seen.
+  reader->WaitForInitialMetadata();
+
+  grpc::ClientContext ctx;
+  api::CreateSandboxRequest req;
+  req.set_id("ev");
+  for (const char* a : {"sh", "-c", "sleep 0.2; exit 3"}) req.mutable_host_template()->add_args(a);
+  api::Sandbox created;
+  ASSERT_TRUE(stub->CreateSandbox(&ctx, req, &created).ok());
+  grpc::ClientContext ctx2;
+  api::StartSandboxRequest start;
+  start.set_id("ev");
+  api::Sandbox started;
+  ASSERT_TRUE(stub->StartSandbox(&ctx2, start, &started).ok());
+
+  std::vector<api::Event> seen = ReadEventsUntil(reader.get(), "ev", "exited");
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].type(), "created");
+  EXPECT_EQ(seen[0].pid(), created.pid());
+  EXPECT_EQ(seen[1].type(), "started");
+  EXPECT_EQ(seen[1].pid(), started.main_pid());
+  EXPECT_EQ(seen[2].type(), "exited");
+  EXPECT_EQ(seen[2].pid(), started.main_pid());
+  EXPECT_EQ(seen[2].exit().code(), 3);
+  EXPECT_FALSE(seen[2].exit().signaled());
+  EXPECT_GT(seen[2].time_unix_seconds(), seen[0].time_unix_seconds());
+
+  grpc::ClientContext ctx3;
+  api::DeleteSandboxRequest del;
+  del.set_id("ev");
+  api::DeleteSandboxResponse deleted;
+  ASSERT_TRUE(stub->DeleteSandbox(&ctx3, del, &deleted).ok());
+  seen = ReadEventsUntil(reader.get(), "ev", "deleted");
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].type(), "deleted");
+  events_ctx.TryCancel();
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+TEST_F(DaemonTest, EventsOfOneSandboxOnlyAndUnknownIdsAreNotFound) {
+  CreateStarted("one");
+  auto stub = Stub();
+  {
+    grpc::ClientContext ctx;
+    api::EventsRequest req;
+    req.set_id("ghost");
+    auto reader = stub->Events(&ctx, req);
+    api::Event event;
+    EXPECT_FALSE(reader->Read(&event));
+    grpc::Status status = reader->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_THAT(status.error_message(), ::testing::HasSubstr("ghost"));
+  }
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  api::EventsRequest req;
+  req.set_id("one");
+  auto reader = stub->Events(&ctx, req);
+  reader->WaitForInitialMetadata();
+  CreateStarted("other");
+  grpc::ClientContext kill_ctx;
+  api::SignalRequest sig;
+  sig.set_id("one");
+  sig.set_signal(SIGKILL);
+  sig.set_all(true);
+  api::SignalResponse sig_out;
+  ASSERT_TRUE(stub->Signal(&kill_ctx, sig, &sig_out).ok());
+  std::vector<api::Event> seen = ReadEventsUntil(reader.get(), "one", "exited");
+  ASSERT_EQ(seen.size(), 1u);  // nothing of "other"
+  EXPECT_TRUE(seen[0].exit().signaled());
+  EXPECT_EQ(seen[0].exit().signal(), SIGKILL);
+  ctx.TryCancel();
+  reader->Finish();
+}
+
+TEST_F(DaemonTest, SigtermEndsEventStreamsWithUnavailable) {
+  auto stub = Stub();
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto reader = stub->Events(&ctx, api::EventsRequest());
+  reader->WaitForInitialMetadata();
+  const absl::Time before = absl::Now();
+  int status = StopDaemon(SIGTERM);
+  // The open stream does not hold the daemon's 5 s grace period.
+  EXPECT_LT(absl::Now() - before, absl::Seconds(3));
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  api::Event event;
+  EXPECT_FALSE(reader->Read(&event));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  StartDaemon();  // for the fixture's teardown
 }
 
 TEST_F(DaemonTest, SigtermStopsGracefullyAndSandboxesKeepRunning) {
