@@ -43,9 +43,11 @@ using util::UniqueFd;
 
 namespace {
 
-// --root is forwarded to every command by main().
+// --root is forwarded to every command by main(); every command has --help.
 const FlagSpec& WithRoot(FlagSpec& spec) {
   spec.with_value.insert("root");
+  spec.booleans.insert("help");
+  spec.aliases.emplace("h", "help");
   return spec;
 }
 
@@ -244,6 +246,12 @@ int SpecCommand(int argc, char** argv) {
   spec.aliases = {{"b", "bundle"}};
   absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec), kNoPassthrough);
   if (!f.ok()) return Error("spec", std::string(f.status().message()));
+  if (f->Has("help")) {
+    return Usage(
+        "Usage: runsc spec [--bundle DIR]\n\n"
+        "Writes a new config.json for a rootless-style busybox bundle in DIR\n"
+        "(default: the current directory); refuses to overwrite one.\n");
+  }
   const std::string bundle = f->Get("bundle", ".");
   const std::string path = bundle + "/config.json";
   if (access(path.c_str(), F_OK) == 0) {
@@ -413,6 +421,12 @@ int KillCommand(int argc, char** argv) {
   spec.aliases = {{"a", "all"}};
   absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec), 2);
   if (!f.ok()) return Error("kill", std::string(f.status().message()));
+  if (f->Has("help")) {
+    return Usage(
+        "Usage: runsc [--root DIR] kill [--all] ID [SIGNAL]\n\n"
+        "Sends SIGNAL (a name such as KILL or SIGKILL, or a number; default TERM)\n"
+        "to the sandbox's main process, or with --all to every process in it.\n");
+  }
   if (f->positional.empty() || f->positional.size() > 2) {
     return Error("kill", "usage: runsc kill [--all] ID [SIGNAL]");
   }
@@ -440,6 +454,12 @@ int DeleteCommand(int argc, char** argv) {
   spec.aliases = {{"f", "force"}};
   absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
   if (!f.ok()) return Error("delete", std::string(f.status().message()));
+  if (f->Has("help")) {
+    return Usage(
+        "Usage: runsc [--root DIR] delete [--force] ID\n\n"
+        "Removes a stopped sandbox and every trace of it (cgroups, uid range,\n"
+        "state). --force kills it first if it still runs.\n");
+  }
   if (f->positional.size() != 1) return Error("delete", "requires exactly one argument: the id");
   const std::string& id = f->positional[0];
   absl::StatusOr<Attached> attached = Open(*f, id);
@@ -494,6 +514,12 @@ int StateCommand(int argc, char** argv) {
   FlagSpec spec;
   absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
   if (!f.ok()) return Error("state", std::string(f.status().message()));
+  if (f->Has("help")) {
+    return Usage(
+        "Usage: runsc [--root DIR] state ID\n\n"
+        "Prints the sandbox's OCI state as JSON (ociVersion, id, status, pid,\n"
+        "bundle, created, owner), as runc does.\n");
+  }
   if (f->positional.size() != 1) return Error("state", "requires exactly one argument: the id");
   const std::string& id = f->positional[0];
   absl::StatusOr<Described> d = Describe(*f, id);
@@ -519,6 +545,11 @@ int ListCommand(int argc, char** argv) {
   spec.aliases = {{"f", "format"}, {"q", "quiet"}};
   absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec), kNoPassthrough);
   if (!f.ok()) return Error("list", std::string(f.status().message()));
+  if (f->Has("help")) {
+    return Usage(
+        "Usage: runsc [--root DIR] list [--format table|json] [-q]\n\n"
+        "Lists the sandboxes under the state root; -q prints only their ids.\n");
+  }
   const std::string format = f->Get("format", "table");
   if (format != "table" && format != "json") {
     return Error("list", "invalid format option \"" + format + "\"");
@@ -558,6 +589,11 @@ int PsCommand(int argc, char** argv) {
   spec.aliases = {{"f", "format"}};
   absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
   if (!f.ok()) return Error("ps", std::string(f.status().message()));
+  if (f->Has("help")) {
+    return Usage(
+        "Usage: runsc [--root DIR] ps [--format table|json] ID\n\n"
+        "Lists the processes running in the sandbox.\n");
+  }
   if (f->positional.size() != 1) return Error("ps", "requires exactly one argument: the id");
   absl::StatusOr<Attached> attached = Open(*f, f->positional[0]);
   if (!attached.ok()) return Error("ps", std::string(attached.status().message()));
@@ -582,6 +618,12 @@ int WaitCommand(int argc, char** argv) {
   FlagSpec spec;
   absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
   if (!f.ok()) return Error("wait", std::string(f.status().message()));
+  if (f->Has("help")) {
+    return Usage(
+        "Usage: runsc [--root DIR] wait ID\n\n"
+        "Waits for the sandbox's main process to exit and prints\n"
+        "{\"id\":ID,\"exitStatus\":N} (128+signal when it was killed).\n");
+  }
   if (f->positional.size() != 1) return Error("wait", "requires exactly one argument: the id");
   absl::StatusOr<Attached> attached = Open(*f, f->positional[0]);
   if (!attached.ok()) return Error("wait", std::string(attached.status().message()));

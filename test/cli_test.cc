@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -58,8 +59,9 @@ class CliTest : public ::testing::Test {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
 
-  // Rewrites the bundle's process args (and turns the terminal off).
-  void SetArgs(const std::vector<std::string>& args) {
+  // Rewrites the bundle's process args (and turns the terminal off), with
+  // a memory limit if `memory_limit` is not 0.
+  void SetArgs(const std::vector<std::string>& args, int64_t memory_limit = 0) {
     std::ifstream in(bundle_ + "/config.json");
     std::stringstream text;
     text << in.rdbuf();
@@ -68,6 +70,11 @@ class CliTest : public ::testing::Test {
     spec.mutable_process()->set_terminal(false);
     spec.mutable_process()->clear_args();
     for (const auto& a : args) spec.mutable_process()->add_args(a);
+    if (memory_limit != 0) {
+      auto* memory = spec.mutable_linux()->mutable_resources()->mutable_memory();
+      memory->set_limit(memory_limit);
+      memory->set_swap(memory_limit);
+    }
     std::string json;
     ASSERT_TRUE(google::protobuf::util::MessageToJsonString(spec, &json).ok());
     std::ofstream(bundle_ + "/config.json") << json;
@@ -134,6 +141,26 @@ TEST_F(CliTest, DetachedLifecycle) {
   EXPECT_TRUE(ListDir(state_).empty());
 }
 
+TEST_F(CliTest, EventsPrintRuncStatsAndOomJson) {
+  SetArgs({"sleep", "1000"});
+  ASSERT_EQ(RunDetached("a"), 0);
+  auto [code, out] = Runsc("events --stats a");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, StartsWith("{\"type\":\"stats\",\"id\":\"a\",\"data\":{\"cpu\":{\"usage\":"));
+  EXPECT_THAT(out, HasSubstr("\"pids\":{\"current\":2}"));  // launcher and sleep
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1);
+  EXPECT_THAT(Runsc("events --interval soon a").second, HasSubstr("--interval"));
+
+  // A shell that doubles a string until the OOM killer ends it: the stream
+  // reports the kill, then ends with the container.
+  SetArgs({"sh", "-c", "sleep 0.5; x=a; while true; do x=$x$x; done"}, 32 << 20);
+  ASSERT_EQ(RunDetached("b"), 0);
+  auto [bcode, bout] = Runsc("events --interval 100ms b");
+  EXPECT_EQ(bcode, 0) << bout;
+  EXPECT_THAT(bout, HasSubstr("{\"type\":\"oom\",\"id\":\"b\"}\n"));
+  EXPECT_GE(std::count(bout.begin(), bout.end(), '\n'), 3) << bout;  // stats, ..., oom
+}
+
 TEST_F(CliTest, ClearErrorsForUnknownIdsFlagsAndSignals) {
   auto [c1, o1] = Runsc("state ghost");
   EXPECT_NE(c1, 0);
@@ -149,7 +176,8 @@ TEST_F(CliTest, ClearErrorsForUnknownIdsFlagsAndSignals) {
   auto [c4, o4] = Runsc("kill b SIGNOPE");
   EXPECT_NE(c4, 0);
   EXPECT_THAT(o4, HasSubstr("unknown signal"));
-  for (const char* cmd : {"run", "exec", "do", "daemon"}) {
+  for (const char* cmd : {"run", "exec", "do", "daemon", "kill", "delete", "state", "list", "ps",
+                          "wait", "events", "spec", "check"}) {
     auto [code, help] = Runsc(absl::StrCat(cmd, " --help"));
     EXPECT_EQ(code, 0) << cmd;
     EXPECT_THAT(help, HasSubstr("Usage: runsc")) << cmd;
