@@ -89,7 +89,8 @@ absl::Status NoContainer() {
 }  // namespace
 
 absl::StatusOr<int> ControlService::StartProcess(
-    const runsc::boot::v1::ProcessConfig& process, const std::string& token, bool main) {
+    const runsc::boot::v1::ProcessConfig& process, const std::string& token, bool main,
+    bool hold) {
   if (process.args().empty()) {
     return absl::InvalidArgumentError("process.args: must not be empty");
   }
@@ -106,6 +107,7 @@ absl::StatusOr<int> ControlService::StartProcess(
   runsc::launcher::v1::LauncherRequest request;
   *request.mutable_start()->mutable_process() = process;
   request.mutable_start()->set_main(main);
+  request.mutable_start()->set_hold(hold);
   absl::StatusOr<runsc::launcher::v1::LauncherEvent> reply = launcher_->Call(request, raw);
   if (!reply.ok()) return reply.status();
   const int pid = reply->started().pid();
@@ -119,11 +121,28 @@ grpc::ServerUnaryReactor* ControlService::Start(
   CallStarted();
   if (launcher_ == nullptr) return Done(NoContainer());
   absl::MutexLock lock(&start_mu_);
+  if (held_main_.has_value()) {
+    if (request->hold() || !request->stdio_token().empty()) {
+      return Done(absl::FailedPreconditionError(
+          "the container is created; start it with neither stdio_token nor hold"));
+    }
+    runsc::launcher::v1::LauncherRequest release;
+    release.mutable_release()->set_pid(*held_main_);
+    absl::StatusOr<runsc::launcher::v1::LauncherEvent> reply = launcher_->Call(release, {});
+    // Released either way: a failed exec has ended the process.
+    const int pid = *held_main_;
+    held_main_.reset();
+    if (!reply.ok()) return Done(reply.status());
+    response->set_pid(pid);
+    return Done(absl::OkStatus());
+  }
   if (launcher_->main_pid().has_value()) {
     return Done(absl::FailedPreconditionError("the container has already been started"));
   }
-  absl::StatusOr<int> pid = StartProcess(main_process_, request->stdio_token(), true);
+  absl::StatusOr<int> pid =
+      StartProcess(main_process_, request->stdio_token(), true, request->hold());
   if (!pid.ok()) return Done(pid.status());
+  if (request->hold()) held_main_ = *pid;
   response->set_pid(*pid);
   return Done(absl::OkStatus());
 }

@@ -6,6 +6,7 @@
 #define RUNSC_BOOT_CONTROL_SERVICE_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -70,14 +71,16 @@ class ControlService final
   void CallStarted();
   void CallDone();
   grpc::ServerUnaryReactor* Done(const absl::Status& status);
-  // Starts `process` with the stdio named by `token`; returns its pid.
+  // Starts `process` with the stdio named by `token` (held before its exec
+  // with `hold`); returns its pid.
   absl::StatusOr<int> StartProcess(const runsc::boot::v1::ProcessConfig& process,
-                                   const std::string& token, bool main);
+                                   const std::string& token, bool main, bool hold = false);
 
   LauncherClient* const launcher_;
   StdioRegistry* const stdio_;
   const runsc::boot::v1::ProcessConfig main_process_;
   absl::Mutex start_mu_;
+  std::optional<int> held_main_ ABSL_GUARDED_BY(start_mu_);  // created, not started
 
   absl::Mutex mu_;
   int inflight_ ABSL_GUARDED_BY(mu_) = 0;

@@ -65,14 +65,41 @@ class Launcher {
   void HandleRequest(const LauncherRequest& request, std::vector<UniqueFd> fds);
   LauncherEvent Start(const runsc::launcher::v1::StartProcess& start,
                       std::vector<UniqueFd> fds);
+  LauncherEvent Release(pid_t pid);
+  // The answer to a start (or a release), from what the child wrote on its
+  // error pipe: a record is a failure (the child exits), EOF means execve
+  // happened (the pipe is O_CLOEXEC).
+  LauncherEvent AwaitExec(pid_t pid, int errors);
   void Reap();
   [[noreturn]] void Exit();
 
   const int sock_;
   UniqueFd userns_;
   std::map<pid_t, Tracked> running_;
+  // Created, not started: the go pipe and the error pipe of each.
+  struct Held {
+    UniqueFd go;
+    UniqueFd errors;
+  };
+  std::map<pid_t, Held> held_;
   bool main_started_ = false;
 };
+
+// A workload child's error record.
+LauncherEvent FailedAt(const util::SyncMessage& record) {
+  LauncherEvent event;
+  auto* failed = event.mutable_failed();
+  failed->set_stage(util::StageName(record.stage));
+  failed->set_err(record.err);
+  failed->set_message(record.text);
+  return event;
+}
+
+LauncherEvent Started(pid_t pid) {
+  LauncherEvent event;
+  event.mutable_started()->set_pid(pid);
+  return event;
+}
 
 LauncherEvent Failure(absl::string_view stage, const absl::Status& status) {
   LauncherEvent event;
@@ -128,43 +155,86 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
   if (start.main() && main_started_) {
     return Failure("start", absl::FailedPreconditionError("the main process already started"));
   }
+  if (start.hold() && !start.main()) {
+    return Failure("start", absl::InvalidArgumentError("only the main process can be held"));
+  }
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return Failure("start", ErrnoError(errno, "pipe2"));
   UniqueFd err_r(pipe_fds[0]), err_w(pipe_fds[1]);
+  UniqueFd go_r, go_w;
+  if (start.hold()) {
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0) return Failure("start", ErrnoError(errno, "pipe2"));
+    go_r.reset(pipe_fds[0]);
+    go_w.reset(pipe_fds[1]);
+  }
   pid_t pid = fork();
   if (pid < 0) return Failure("start", ErrnoError(errno, "fork workload"));
   if (pid == 0) {
     const int stdio[3] = {terminal ? pty_peer.get() : fds[0].get(),
                           terminal ? pty_peer.get() : fds[1].get(),
                           terminal ? pty_peer.get() : fds[2].get()};
-    ExecWorkload(start.process(), userns_.get(), stdio, err_w.get());
+    go_w.reset();
+    ExecWorkload(start.process(), userns_.get(), stdio, err_w.get(), go_r ? go_r.get() : -1);
   }
   err_w.reset();
-  // EOF without a record means execve succeeded (the pipe was O_CLOEXEC).
-  absl::StatusOr<util::SyncMessage> record =
-      util::ReadSyncMessage(err_r.get(), absl::Seconds(30));
-  if (record.ok()) {
-    waitpid(pid, nullptr, 0);
-    LauncherEvent event;
-    auto* failed = event.mutable_failed();
-    failed->set_stage(util::StageName(record->stage));
-    failed->set_err(record->err);
-    failed->set_message(record->text);
-    return event;
-  }
-  if (record.status().code() != absl::StatusCode::kUnavailable) {
+  go_r.reset();
+  Tracked tracked;
+  tracked.args.assign(start.process().args().begin(), start.process().args().end());
+  tracked.main = start.main();
+  if (start.hold()) {
+    absl::StatusOr<util::SyncMessage> record =
+        util::ReadSyncMessage(err_r.get(), absl::Seconds(30));
+    if (record.ok() && record->type == util::SyncType::kReady) {
+      running_[pid] = tracked;
+      main_started_ = true;
+      held_[pid] = Held{std::move(go_w), std::move(err_r)};
+      return Started(pid);
+    }
+    // It failed before the hold (or never got there): as for a start.
+    if (record.ok()) {
+      waitpid(pid, nullptr, 0);
+      return FailedAt(*record);
+    }
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
     return Failure("start", record.status());
   }
-  Tracked tracked;
-  tracked.args.assign(start.process().args().begin(), start.process().args().end());
-  tracked.main = start.main();
-  running_[pid] = tracked;
-  if (start.main()) main_started_ = true;
-  LauncherEvent event;
-  event.mutable_started()->set_pid(pid);
+  LauncherEvent event = AwaitExec(pid, err_r.get());
+  if (event.has_started()) {
+    running_[pid] = tracked;
+    if (start.main()) main_started_ = true;
+  } else {
+    waitpid(pid, nullptr, 0);
+  }
   return event;
+}
+
+LauncherEvent Launcher::AwaitExec(pid_t pid, int errors) {
+  absl::StatusOr<util::SyncMessage> record = util::ReadSyncMessage(errors, absl::Seconds(30));
+  if (record.ok()) {
+    return FailedAt(*record);
+  }
+  if (record.status().code() != absl::StatusCode::kUnavailable) {
+    kill(pid, SIGKILL);
+    return Failure("start", record.status());
+  }
+  return Started(pid);
+}
+
+LauncherEvent Launcher::Release(pid_t pid) {
+  auto it = held_.find(pid);
+  if (it == held_.end()) {
+    return Failure("start", absl::FailedPreconditionError(
+                                absl::StrCat("pid ", pid, " is not a created process")));
+  }
+  Held held = std::move(it->second);
+  held_.erase(it);
+  if (write(held.go.get(), "g", 1) != 1) {
+    return Failure("start", ErrnoError(errno, absl::StrCat("release pid ", pid)));
+  }
+  held.go.reset();
+  // A failure after the hold ends the process: Reap reports its exit.
+  return AwaitExec(pid, held.errors.get());
 }
 
 void Launcher::HandleRequest(const LauncherRequest& request, std::vector<UniqueFd> fds) {
@@ -172,6 +242,9 @@ void Launcher::HandleRequest(const LauncherRequest& request, std::vector<UniqueF
   switch (request.kind_case()) {
     case LauncherRequest::kStart:
       reply = Start(request.start(), std::move(fds));
+      break;
+    case LauncherRequest::kRelease:
+      reply = Release(request.release().pid());
       break;
     case LauncherRequest::kSignal: {
       const auto& s = request.signal();
@@ -246,6 +319,7 @@ void Launcher::Reap() {
     }
     const bool main = it->second.main;
     running_.erase(it);
+    held_.erase(pid);  // killed while created
     Send(event);
     // The container stops with its main process: end everything else.
     if (main) kill(-1, SIGKILL);

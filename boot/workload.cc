@@ -200,7 +200,7 @@ std::string HomeFromPasswd(const std::string& passwd, uint32_t uid) {
 }
 
 void ExecWorkload(const ProcessConfig& p, int nested_userns_fd, const int stdio[3],
-                  int error_fd) {
+                  int error_fd, int hold_fd) {
   // Default dispositions and an empty mask, whatever the launcher had.
   struct sigaction dfl = {};
   dfl.sa_handler = SIG_DFL;
@@ -233,6 +233,22 @@ void ExecWorkload(const ProcessConfig& p, int nested_userns_fd, const int stdio[
   }
   absl::StatusOr<std::string> exe = FindExecutable(p.args(0), env);
   if (!exe.ok()) Fail(error_fd, SetupStage::kWorkloadExec, exe.status());
+
+  if (hold_fd >= 0) {
+    // Created: the rest waits for start. Seccomp is not in yet, so a
+    // profile cannot forbid the wait itself.
+    if (!util::WriteSyncMessage(error_fd, util::SyncType::kReady, SetupStage::kWorkloadExec, 0,
+                                "held")) {
+      _exit(127);
+    }
+    char go = 0;
+    ssize_t n;
+    do {
+      n = read(hold_fd, &go, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1 || go != 'g') _exit(127);
+    close(hold_fd);
+  }
 
   status = DropBoundingSet(p);
   if (!status.ok()) Fail(error_fd, SetupStage::kWorkloadCapabilities, status);

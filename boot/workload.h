@@ -21,9 +21,15 @@
 namespace runsc::boot {
 
 // stdio[0..2] become fds 0..2; everything else is closed at exec.
+//
+// With `hold_fd` (not -1), the process is created but not started: after
+// its namespace, limits, cwd and executable are settled, it writes a
+// SyncMessage kReady to `error_fd` and waits for the byte 'g' on `hold_fd`
+// before the capability, seccomp and user steps and the exec. Anything else
+// (the launcher gone) ends it without running the workload.
 [[noreturn]] void ExecWorkload(const runsc::boot::v1::ProcessConfig& process,
                                int nested_userns_fd, const int stdio[3],
-                               int error_fd);
+                               int error_fd, int hold_fd = -1);
 
 // The home directory of `uid` in the text of an /etc/passwd, or "/".
 std::string HomeFromPasswd(const std::string& passwd, uint32_t uid);

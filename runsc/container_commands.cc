@@ -5,9 +5,12 @@
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -27,6 +30,8 @@
 #include "google/protobuf/wrappers.pb.h"
 #include "proto/oci.pb.h"
 #include "runsc/flags.h"
+#include "runsc/util/errno_status.h"
+#include "runsc/util/file_util.h"
 #include "runsc/util/packet.h"
 #include "runsc/util/stdio_socket.h"
 #include "runsc/util/unique_fd.h"
@@ -468,7 +473,7 @@ int DeleteCommand(int argc, char** argv) {
     return reclaimed.ok() ? 0 : Error("delete", std::string(reclaimed.message()));
   }
   if (!attached.ok()) return Error("delete", std::string(attached.status().message()));
-  std::string status = attached->box->ContainerStatus(attached->record.main_pid());
+  std::string status = attached->box->ContainerStatus(attached->record);
   if (status == "running" && !f->Has("force")) {
     attached->box->Detach();
     return Error("delete", "cannot delete container " + id + " that is not stopped: running");
@@ -497,7 +502,7 @@ absl::StatusOr<Described> Describe(const ParsedFlags& f, const std::string& id) 
   absl::StatusOr<Attached> attached = Open(f, id);
   if (attached.ok()) {
     d.record = attached->record;
-    d.status = attached->box->ContainerStatus(d.record.main_pid());
+    d.status = attached->box->ContainerStatus(d.record);
     d.pid = attached->box->pid();
     attached->box->Detach();
     return d;
@@ -684,13 +689,13 @@ int EventsCommand(int argc, char** argv) {
     box.Detach();
     return 0;
   }
-  const int main_pid = attached->record.main_pid();
   uint64_t ooms_seen = stats->oom_kills;
   absl::Time next_stats = absl::Now();
   for (;;) {
     // Read before the stats, so an OOM kill that ends the container is
     // still reported.
-    const bool running = main_pid == 0 || box.ContainerStatus(main_pid) == "running";
+    absl::StatusOr<runsc::state::v1::SandboxRecord> record = box.Record();
+    const bool running = record.ok() && box.ContainerStatus(*record) != "stopped";
     stats = box.Stats();
     if (!stats.ok()) break;  // the sandbox is gone
     if (stats->oom_kills > ooms_seen) {
@@ -706,6 +711,120 @@ int EventsCommand(int argc, char** argv) {
     absl::SleepFor(std::min(interval, absl::Milliseconds(250)));
   }
   box.Detach();
+  return 0;
+}
+
+// Connects to the console socket a caller (conmon, containerd's shim, a
+// test) listens on: the pty master of the process goes there.
+absl::StatusOr<UniqueFd> ConnectConsoleSocket(const std::string& path) {
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return util::ErrnoError(errno, "socket for --console-socket");
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) {
+    return absl::InvalidArgumentError(absl::StrCat("--console-socket: path '", path, "' is too long"));
+  }
+  memcpy(addr.sun_path, path.data(), path.size());
+  if (connect(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) != 0) {
+    return util::ErrnoError(errno, absl::StrCat("--console-socket: connect '", path, "'"));
+  }
+  return fd;
+}
+
+int CreateCommand(int argc, char** argv) {
+  FlagSpec spec;
+  spec.with_value = {"bundle", "pid-file", "console-socket"};
+  spec.aliases = {{"b", "bundle"}};
+  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
+  if (!f.ok()) return Error("create", std::string(f.status().message()));
+  if (f->Has("help")) {
+    return Usage(
+        "Usage: runsc [--root DIR] create [--bundle DIR] [--pid-file FILE]\n"
+        "                                 [--console-socket PATH] ID\n\n"
+        "Creates a sandbox from the OCI bundle (default: the current directory) and\n"
+        "its main process, which gets this command's stdin, stdout and stderr (or,\n"
+        "with process.terminal, a pty whose master goes to --console-socket), but\n"
+        "runs only at `runsc start ID`. --pid-file receives the sandbox process's\n"
+        "pid, written atomically.\n");
+  }
+  if (f->positional.size() != 1) return Error("create", "requires exactly one argument: the id");
+  const std::string bundle = f->Get("bundle", ".");
+  char resolved[PATH_MAX];
+  if (realpath(bundle.c_str(), resolved) == nullptr) {
+    return Error("create", "bundle '" + bundle + "': " + strerror(errno));
+  }
+  absl::StatusOr<runsc::boot::v1::ContainerConfig> config = sandbox::LoadBundle(resolved);
+  if (!config.ok()) return Error("create", std::string(config.status().message()));
+  // runc's rules: create always detaches, so a terminal needs a socket to
+  // send the master to, and a socket without a terminal is a mistake.
+  const bool terminal = config->process().terminal();
+  const std::string console_socket = f->Get("console-socket");
+  if (terminal && console_socket.empty()) {
+    return Error("create", "cannot allocate tty if runsc will detach without setting console socket");
+  }
+  if (!terminal && !console_socket.empty()) {
+    return Error("create", "cannot use console socket if runsc will not detach or allocate tty");
+  }
+  sandbox::SandboxOptions options;
+  options.id = f->positional[0];
+  options.state_root = Root(*f);
+  options.container = *config;
+  options.bundle = resolved;
+  absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box = sandbox::Sandbox::Create(options);
+  if (!box.ok()) return Error("create", std::string(box.status().message()));
+  // From here a failure destroys the sandbox (~Sandbox).
+  std::vector<int> stdio = {0, 1, 2};
+  UniqueFd console;
+  if (terminal) {
+    absl::StatusOr<UniqueFd> connected = ConnectConsoleSocket(console_socket);
+    if (!connected.ok()) return Error("create", std::string(connected.status().message()));
+    console = std::move(*connected);
+    stdio = {console.get()};
+  }
+  absl::StatusOr<std::string> token = util::HandOffStdio((*box)->stdio_socket_path(), stdio);
+  if (!token.ok()) return Error("create", std::string(token.status().message()));
+  console.reset();
+  absl::StatusOr<int> pid = sandbox::ControlClient((*box)->control_socket_path()).Create(*token);
+  if (!pid.ok()) return Error("create", std::string(pid.status().message()));
+  absl::StatusOr<runsc::state::v1::SandboxRecord> record = (*box)->Record();
+  if (!record.ok()) return Error("create", std::string(record.status().message()));
+  record->set_main_pid(*pid);
+  record->set_main_held(true);
+  absl::Status saved = (*box)->SaveRecord(*record);
+  if (!saved.ok()) return Error("create", std::string(saved.message()));
+  if (f->values.count("pid-file") != 0) {
+    absl::Status written =
+        util::WriteFileAtomically(f->Get("pid-file"), absl::StrCat((*box)->pid()), 0644);
+    if (!written.ok()) return Error("create", std::string(written.message()));
+  }
+  (*box)->Detach();
+  return 0;
+}
+
+int StartCommand(int argc, char** argv) {
+  FlagSpec spec;
+  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
+  if (!f.ok()) return Error("start", std::string(f.status().message()));
+  if (f->Has("help")) {
+    return Usage(
+        "Usage: runsc [--root DIR] start ID\n\n"
+        "Lets the main process of a sandbox made by `runsc create` run.\n");
+  }
+  if (f->positional.size() != 1) return Error("start", "requires exactly one argument: the id");
+  const std::string& id = f->positional[0];
+  absl::StatusOr<Attached> attached = Open(*f, id);
+  if (!attached.ok()) return Error("start", std::string(attached.status().message()));
+  const std::string status = attached->box->ContainerStatus(attached->record);
+  absl::Status started = status == "created" && attached->record.main_held()
+                             ? attached->box->StartHeldMain()
+                             : absl::FailedPreconditionError(absl::StrCat(
+                                   "cannot start container ", id, " in the ", status,
+                                   " state", attached->record.main_pid() == 0
+                                                 ? " (it was created through the daemon: "
+                                                   "start it there)"
+                                                 : ""));
+  attached->box->Detach();
+  if (!started.ok()) return Error("start", std::string(started.message()));
   return 0;
 }
 

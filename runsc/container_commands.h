@@ -27,6 +27,8 @@ int ListCommand(int argc, char** argv);
 int PsCommand(int argc, char** argv);
 int WaitCommand(int argc, char** argv);
 int EventsCommand(int argc, char** argv);
+int CreateCommand(int argc, char** argv);
+int StartCommand(int argc, char** argv);
 
 }  // namespace runsc::cli
 

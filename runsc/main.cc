@@ -24,6 +24,8 @@ struct Command {
 const Command kCommands[] = {
     {"daemon", runsc::cli::DaemonMain, "serve the runsc gRPC API on a unix socket"},
     {"do", runsc::cli::DoCommand, "run a command in a fresh sandbox (host template)"},
+    {"create", runsc::cli::CreateCommand, "create a sandbox from a bundle; its process waits"},
+    {"start", runsc::cli::StartCommand, "let a created sandbox's main process run"},
     {"run", runsc::cli::RunCommand, "create a sandbox from a bundle and run it"},
     {"exec", runsc::cli::ExecCommand, "run another process in a running sandbox"},
     {"kill", runsc::cli::KillCommand, "signal a sandbox's main process (or --all)"},

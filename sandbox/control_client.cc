@@ -76,6 +76,19 @@ absl::StatusOr<int> ControlClient::Start(const std::string& token,
   return response.pid();
 }
 
+absl::StatusOr<int> ControlClient::Create(const std::string& token,
+                                          absl::Duration timeout) {
+  grpc::ClientContext context;
+  SetDeadline(context, timeout);
+  runsc::control::v1::StartRequest request;
+  request.set_stdio_token(token);
+  request.set_hold(true);
+  runsc::control::v1::StartResponse response;
+  grpc::Status status = stub_->Start(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response.pid();
+}
+
 absl::StatusOr<int> ControlClient::Exec(const runsc::boot::v1::ProcessConfig& process,
                                         const std::string& token,
                                         absl::Duration timeout) {

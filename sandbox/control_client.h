@@ -51,6 +51,10 @@ class ControlClient final {
   // util::HandOffStdio on the sandbox's stdio socket.
   absl::StatusOr<int> Start(const std::string& token,
                             absl::Duration timeout = absl::Seconds(30));
+  // Creates the main process held before its exec (runc's create); a later
+  // Start("") lets it run.
+  absl::StatusOr<int> Create(const std::string& token,
+                             absl::Duration timeout = absl::Seconds(30));
   absl::StatusOr<int> Exec(const runsc::boot::v1::ProcessConfig& process,
                            const std::string& token,
                            absl::Duration timeout = absl::Seconds(30));

@@ -96,7 +96,7 @@ absl::Status SandboxManager::Recover() {
         // while no daemon ran was never seen to exit, and is not reported.
         absl::StatusOr<runsc::state::v1::SandboxRecord> record = entry->box->Record();
         if (record.ok() && record->main_pid() != 0 &&
-            entry->box->ContainerStatus(record->main_pid()) == "running") {
+            entry->box->ContainerStatus(*record) == "running") {
           WatchMainExit(id, entry, record->main_pid());
         }
       }
@@ -144,7 +144,7 @@ SandboxView SandboxManager::View(const Sandbox& box) {
     }
     view.main_pid = record->main_pid();
   }
-  view.status = box.ContainerStatus(view.main_pid);
+  view.status = record.ok() ? box.ContainerStatus(*record) : "stopped";
   return view;
 }
 
@@ -210,6 +210,13 @@ absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) 
   if (entry->box == nullptr) return NotFound(id);
   Sandbox& box = *entry->box;
   ASSIGN_OR_RETURN(runsc::state::v1::SandboxRecord record, box.Record());
+  if (record.main_held()) {
+    // Created by `runsc create`: its stdio is the creator's.
+    RETURN_IF_ERROR(box.StartHeldMain());
+    Publish("started", id, record.main_pid());
+    WatchMainExit(id, entry, record.main_pid());
+    return View(box);
+  }
   if (record.main_pid() != 0) {
     return absl::FailedPreconditionError(absl::StrCat("sandbox '", id, "' is already started"));
   }

@@ -416,16 +416,30 @@ absl::Status Sandbox::SaveRecord(const runsc::state::v1::SandboxRecord& record) 
   return sandbox::SaveRecord(state_dir_, record);
 }
 
-std::string Sandbox::ContainerStatus(int main_pid) const {
+std::string Sandbox::ContainerStatus(const runsc::state::v1::SandboxRecord& record) const {
+  const int main_pid = record.main_pid();
   if (main_pid == 0) return "created";
+  // Killed while created, it is stopped like any other.
+  const bool held = record.main_held();
   absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps =
       ControlClient(control_socket_path()).ListProcesses();
   if (ps.ok()) {
     for (const auto& p : ps->processes()) {
-      if (p.pid() == main_pid) return "running";
+      if (p.pid() == main_pid) return held ? "created" : "running";
     }
   }
   return "stopped";
+}
+
+absl::Status Sandbox::StartHeldMain() {
+  ASSIGN_OR_RETURN(runsc::state::v1::SandboxRecord record, Record());
+  if (!record.main_held()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("sandbox '", id_, "' has no created process waiting for start"));
+  }
+  RETURN_IF_ERROR(ControlClient(control_socket_path()).Start("").status());
+  record.set_main_held(false);
+  return SaveRecord(record);
 }
 
 void Sandbox::Detach() {

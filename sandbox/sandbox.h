@@ -114,9 +114,12 @@ class Sandbox final {
   absl::StatusOr<ExitStatus> Wait(absl::Duration timeout);
   // Kills the sandbox if it still runs, reaps it, and removes its state.
   absl::Status Destroy();
-  // The OCI status of the container whose main process is `main_pid`
-  // (0: not started): "created", "running" or "stopped".
-  std::string ContainerStatus(int main_pid) const;
+  // The OCI status of the container `record` describes: "created" (no main
+  // process yet, or one that waits for start), "running" or "stopped".
+  std::string ContainerStatus(const runsc::state::v1::SandboxRecord& record) const;
+  // Lets a main process created held (ControlClient::Create) run, and
+  // records it.
+  absl::Status StartHeldMain();
 
   // The sandbox's record as last saved, and a way to update it.
   absl::StatusOr<runsc::state::v1::SandboxRecord> Record() const;

@@ -29,25 +29,7 @@ absl::Status SaveRecord(const std::string& dir,
   if (!printed.ok()) {
     return absl::InternalError(absl::StrCat("encode state: ", printed.message().as_string()));
   }
-  const std::string tmp = absl::StrCat(dir, "/.", kStateFileName, ".tmp");
-  const std::string final_path = absl::StrCat(dir, "/", kStateFileName);
-  UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd) return ErrnoError(errno, absl::StrCat("create '", tmp, "'"));
-  size_t done = 0;
-  while (done < json.size()) {
-    ssize_t n = write(fd.get(), json.data() + done, json.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoError(errno, absl::StrCat("write '", tmp, "'"));
-    done += static_cast<size_t>(n);
-  }
-  if (fsync(fd.get()) != 0) return ErrnoError(errno, absl::StrCat("fsync '", tmp, "'"));
-  fd.reset();
-  if (rename(tmp.c_str(), final_path.c_str()) != 0) {
-    return ErrnoError(errno, absl::StrCat("rename '", tmp, "' to '", final_path, "'"));
-  }
-  UniqueFd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir_fd) fsync(dir_fd.get());
-  return absl::OkStatus();
+  return util::WriteFileAtomically(absl::StrCat(dir, "/", kStateFileName), json);
 }
 
 absl::StatusOr<runsc::state::v1::SandboxRecord> LoadRecord(const std::string& dir) {

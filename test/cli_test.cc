@@ -1,7 +1,9 @@
 // Root end-to-end tests of the runc-style CLI, driven as a user would: the
 // runsc binary with a busybox bundle, no daemon needed.
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -14,10 +16,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/wrappers.pb.h"
 #include "proto/oci.pb.h"
+#include "runsc/util/packet.h"
+#include "runsc/util/unique_fd.h"
 #include "test/bundle_util.h"
 #include "test/sandbox_test_util.h"
 
@@ -59,15 +65,16 @@ class CliTest : public ::testing::Test {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
 
-  // Rewrites the bundle's process args (and turns the terminal off), with
-  // a memory limit if `memory_limit` is not 0.
-  void SetArgs(const std::vector<std::string>& args, int64_t memory_limit = 0) {
+  // Rewrites the bundle's process args (and turns the terminal off, unless
+  // `terminal`), with a memory limit if `memory_limit` is not 0.
+  void SetArgs(const std::vector<std::string>& args, int64_t memory_limit = 0,
+               bool terminal = false) {
     std::ifstream in(bundle_ + "/config.json");
     std::stringstream text;
     text << in.rdbuf();
     runsc::oci::v1::Spec spec;
     ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(text.str(), &spec).ok());
-    spec.mutable_process()->set_terminal(false);
+    spec.mutable_process()->set_terminal(terminal);
     spec.mutable_process()->clear_args();
     for (const auto& a : args) spec.mutable_process()->add_args(a);
     if (memory_limit != 0) {
@@ -161,6 +168,93 @@ TEST_F(CliTest, EventsPrintRuncStatsAndOomJson) {
   EXPECT_GE(std::count(bout.begin(), bout.end(), '\n'), 3) << bout;  // stats, ..., oom
 }
 
+TEST_F(CliTest, CreateThenStartRunsTheProcessOnlyAtStart) {
+  const std::string out = root_.path() + "/out";
+  const std::string pid_file = root_.path() + "/pid";
+  // The process would leave a trace in its stdout: none before start.
+  SetArgs({"sh", "-c", "echo ran as $(id -u); exit 7"});
+  int status = system(absl::StrCat("cd ", bundle_, " && ", runsc_, " --root ", state_,
+                                   " create --pid-file ", pid_file, " a </dev/null >", out,
+                                   " 2>&1")
+                          .c_str());
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ReadFile(out);
+  auto [scode, state] = Runsc("state a");
+  EXPECT_EQ(scode, 0);
+  EXPECT_THAT(state, HasSubstr("\"status\": \"created\""));
+  // The pid file holds the sandbox process, as state reports it.
+  const std::string pid = ReadFile(pid_file);
+  EXPECT_THAT(state, HasSubstr("\"pid\": " + pid + ","));
+  EXPECT_EQ(kill(std::stoi(pid), 0), 0);
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(ReadFile(out), "") << "the process ran before start";
+  // It exists, held: ps lists it.
+  EXPECT_THAT(Runsc("ps a").second, HasSubstr("sh -c echo ran"));
+
+  auto [code, start_out] = Runsc("start a");
+  EXPECT_EQ(code, 0) << start_out;
+  EXPECT_EQ(Runsc("wait a").second, "{\"id\":\"a\",\"exitStatus\":7}\n");
+  EXPECT_EQ(ReadFile(out), "ran as 0\n");  // the stdio create was given
+  auto [again, again_out] = Runsc("start a");
+  EXPECT_NE(again, 0);
+  EXPECT_THAT(again_out, HasSubstr("cannot start container a in the stopped state"));
+  EXPECT_EQ(Runsc("delete a").first, 0);
+}
+
+TEST_F(CliTest, CreatedContainerCanBeKilledBeforeItStarts) {
+  SetArgs({"sh", "-c", "echo never"});
+  ASSERT_EQ(system(absl::StrCat("cd ", bundle_, " && ", runsc_, " --root ", state_,
+                                " create a </dev/null >/dev/null 2>&1")
+                       .c_str()),
+            0);
+  EXPECT_EQ(Runsc("kill a KILL").first, 0);
+  EXPECT_EQ(Runsc("wait a").second, "{\"id\":\"a\",\"exitStatus\":137}\n");
+  EXPECT_THAT(Runsc("state a").second, HasSubstr("\"status\": \"stopped\""));
+  EXPECT_NE(Runsc("start a").first, 0);
+}
+
+TEST_F(CliTest, CreateWithATerminalSendsThePtyMasterToTheConsoleSocket) {
+  SetArgs({"sh", "-c", "tty; echo typed:$(head -n1)"}, 0, /*terminal=*/true);
+  // runc's rules first: a terminal needs a console socket, and a socket
+  // needs a terminal.
+  auto [c1, o1] = Runsc("create a");
+  EXPECT_NE(c1, 0);
+  EXPECT_THAT(o1, HasSubstr("cannot allocate tty"));
+  const std::string path = root_.path() + "/console.sock";
+  util::UniqueFd listener(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  ASSERT_EQ(bind(listener.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(listener.get(), 1), 0);
+  auto [c2, o2] = Runsc("create --console-socket " + path + " a");
+  ASSERT_EQ(c2, 0) << o2;
+  // The master arrived during create, as runc sends it.
+  util::UniqueFd conn(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  ASSERT_TRUE(conn);
+  google::protobuf::StringValue name;
+  std::vector<util::UniqueFd> master;
+  ASSERT_TRUE(util::RecvPacket(conn.get(), &name, &master).ok());
+  ASSERT_EQ(master.size(), 1u);
+  ASSERT_EQ(Runsc("start a").first, 0);
+  ASSERT_EQ(write(master[0].get(), "hi\n", 3), 3);
+  std::string seen;
+  char buf[256];
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline && seen.find("typed:hi") == std::string::npos) {
+    ssize_t n = read(master[0].get(), buf, sizeof(buf));
+    if (n <= 0) break;
+    seen.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_THAT(seen, HasSubstr("/dev/pts/"));
+  EXPECT_THAT(seen, HasSubstr("typed:hi"));
+  EXPECT_EQ(Runsc("wait a").second, "{\"id\":\"a\",\"exitStatus\":0}\n");
+
+  SetArgs({"true"});
+  auto [c3, o3] = Runsc("create --console-socket " + path + " b");
+  EXPECT_NE(c3, 0);
+  EXPECT_THAT(o3, HasSubstr("cannot use console socket"));
+}
+
 TEST_F(CliTest, ClearErrorsForUnknownIdsFlagsAndSignals) {
   auto [c1, o1] = Runsc("state ghost");
   EXPECT_NE(c1, 0);
@@ -176,8 +270,8 @@ TEST_F(CliTest, ClearErrorsForUnknownIdsFlagsAndSignals) {
   auto [c4, o4] = Runsc("kill b SIGNOPE");
   EXPECT_NE(c4, 0);
   EXPECT_THAT(o4, HasSubstr("unknown signal"));
-  for (const char* cmd : {"run", "exec", "do", "daemon", "kill", "delete", "state", "list", "ps",
-                          "wait", "events", "spec", "check"}) {
+  for (const char* cmd : {"create", "start", "run", "exec", "do", "daemon", "kill", "delete",
+                          "state", "list", "ps", "wait", "events", "spec", "check"}) {
     auto [code, help] = Runsc(absl::StrCat(cmd, " --help"));
     EXPECT_EQ(code, 0) << cmd;
     EXPECT_THAT(help, HasSubstr("Usage: runsc")) << cmd;

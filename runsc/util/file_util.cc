@@ -21,6 +21,41 @@ absl::Status WriteKernelFile(const std::string& path, absl::string_view text) {
   return absl::OkStatus();
 }
 
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents,
+                                 mode_t mode) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  const std::string tmp = absl::StrCat(dir, ".", base, ".tmp-", getpid());
+  UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode));
+  if (!fd) return ErrnoError(errno, absl::StrCat("create '", tmp, "'"));
+  size_t done = 0;
+  while (done < contents.size()) {
+    ssize_t n = write(fd.get(), contents.data() + done, contents.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      absl::Status status = ErrnoError(errno, absl::StrCat("write '", tmp, "'"));
+      unlink(tmp.c_str());
+      return status;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (fsync(fd.get()) != 0) {
+    absl::Status status = ErrnoError(errno, absl::StrCat("fsync '", tmp, "'"));
+    unlink(tmp.c_str());
+    return status;
+  }
+  fd.reset();
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    absl::Status status = ErrnoError(errno, absl::StrCat("rename '", tmp, "' to '", path, "'"));
+    unlink(tmp.c_str());
+    return status;
+  }
+  UniqueFd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir_fd) fsync(dir_fd.get());
+  return absl::OkStatus();
+}
+
 std::string ReadFileOrEmpty(const std::string& path) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return "";

@@ -2,6 +2,8 @@
 #ifndef RUNSC_UTIL_FILE_UTIL_H_
 #define RUNSC_UTIL_FILE_UTIL_H_
 
+#include <sys/types.h>
+
 #include <string>
 
 #include "absl/status/status.h"
@@ -13,6 +15,12 @@ namespace runsc::util {
 // as uid_map, gid_map and cgroup control files require. Errors name the
 // path and the text.
 absl::Status WriteKernelFile(const std::string& path, absl::string_view text);
+
+// Replaces `path` with `contents` atomically: a temporary file beside it
+// (created with `mode`, never through a symlink), fsync, rename, then an
+// fsync of the directory. Readers see the old file or the new one, whole.
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents,
+                                 mode_t mode = 0600);
 
 // The whole content of a (small) file, or "" if it cannot be read.
 std::string ReadFileOrEmpty(const std::string& path);
