@@ -265,6 +265,57 @@ grpc::Status ApiService::Stats(grpc::ServerContext*, const api::StatsRequest* re
   return grpc::Status::OK;
 }
 
+grpc::Status ApiService::CopyIn(grpc::ServerContext*,
+                                grpc::ServerReader<api::CopyInRequest>* reader,
+                                api::CopyInResponse* out) {
+  InFlight in_flight(this);
+  api::CopyInRequest req;
+  if (!reader->Read(&req) || !req.has_start()) {
+    return Invalid("start: the first message must name the sandbox and the directory");
+  }
+  if (auto s = RequireId(req.start().id()); !s.ok()) return s;
+  if (req.start().path().empty()) return Invalid("start.path: must be set");
+  absl::StatusOr<std::unique_ptr<sandbox::ContainerFiles>> files =
+      manager_->OpenFiles(req.start().id());
+  if (!files.ok()) return ToGrpcStatus(files.status());
+  absl::StatusOr<std::unique_ptr<sandbox::ContainerFiles::Extraction>> extraction =
+      (*files)->CopyIn(req.start().path());
+  if (!extraction.ok()) return ToGrpcStatus(extraction.status());
+  while (reader->Read(&req)) {
+    if (!req.has_data()) return Invalid("data: only tar data may follow start");
+    if (absl::Status s = (*extraction)->Feed(req.data()); !s.ok()) return ToGrpcStatus(s);
+  }
+  absl::StatusOr<sandbox::ContainerFiles::Extraction::Summary> summary = (*extraction)->Finish();
+  if (!summary.ok()) return ToGrpcStatus(summary.status());
+  out->set_entries(summary->entries);
+  out->set_bytes(summary->bytes);
+  return grpc::Status::OK;
+}
+
+grpc::Status ApiService::CopyOut(grpc::ServerContext*, const api::CopyOutRequest* req,
+                                 grpc::ServerWriter<api::CopyOutResponse>* writer) {
+  InFlight in_flight(this);
+  if (auto s = RequireId(req->id()); !s.ok()) return s;
+  if (req->path().empty()) return Invalid("path: must be set");
+  absl::StatusOr<std::unique_ptr<sandbox::ContainerFiles>> files = manager_->OpenFiles(req->id());
+  if (!files.ok()) return ToGrpcStatus(files.status());
+  // Pieces of about 64 KiB; Write blocks while the client is behind.
+  constexpr size_t kPiece = 64 * 1024;
+  api::CopyOutResponse piece;
+  auto flush = [&]() -> absl::Status {
+    if (piece.data().empty()) return absl::OkStatus();
+    if (!writer->Write(piece)) return absl::CancelledError("the client went away");
+    piece.clear_data();
+    return absl::OkStatus();
+  };
+  absl::Status status = (*files)->CopyOut(req->path(), [&](absl::string_view data) {
+    piece.mutable_data()->append(data.data(), data.size());
+    return piece.data().size() >= kPiece ? flush() : absl::OkStatus();
+  });
+  if (status.ok()) status = flush();
+  return ToGrpcStatus(status);
+}
+
 // Not counted in flight: a stream lasts until its client leaves, and the
 // daemon ends them all by closing the event bus when it stops.
 grpc::Status ApiService::Events(grpc::ServerContext* context, const api::EventsRequest* req,

@@ -49,6 +49,10 @@ class ApiService final
                      runsc::api::v1::StatsResponse*) override;
   grpc::Status Events(grpc::ServerContext*, const runsc::api::v1::EventsRequest*,
                       grpc::ServerWriter<runsc::api::v1::Event>*) override;
+  grpc::Status CopyIn(grpc::ServerContext*, grpc::ServerReader<runsc::api::v1::CopyInRequest>*,
+                      runsc::api::v1::CopyInResponse*) override;
+  grpc::Status CopyOut(grpc::ServerContext*, const runsc::api::v1::CopyOutRequest*,
+                       grpc::ServerWriter<runsc::api::v1::CopyOutResponse>*) override;
   grpc::ServerBidiReactor<runsc::api::v1::ExecRequest, runsc::api::v1::ExecResponse>* Exec(
       grpc::CallbackServerContext* context) override;
 

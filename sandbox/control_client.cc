@@ -131,6 +131,7 @@ absl::StatusOr<runsc::control::v1::ExitStatus> ControlClient::Wait(
 
 void ControlClient::WaitAsync(
     int pid, std::shared_ptr<CallCanceller> cancel,
+    std::function<void(std::function<void()>)> run_on,
     std::function<void(absl::StatusOr<runsc::control::v1::ExitStatus>)> done) {
   struct Call {
     grpc::ClientContext context;
@@ -138,12 +139,14 @@ void ControlClient::WaitAsync(
     runsc::control::v1::WaitResponse response;
     std::shared_ptr<runsc::control::v1::Control::Stub> stub;
     std::shared_ptr<CallCanceller> cancel;
+    std::function<void(std::function<void()>)> run_on;
     std::function<void(absl::StatusOr<runsc::control::v1::ExitStatus>)> done;
   };
   auto* call = new Call;
   call->request.set_pid(pid);
   call->stub = stub_;
   call->cancel = std::move(cancel);
+  call->run_on = std::move(run_on);
   call->done = std::move(done);
   if (call->cancel != nullptr) call->cancel->Attach(&call->context);
   call->stub->async()->Wait(
@@ -152,9 +155,15 @@ void ControlClient::WaitAsync(
         absl::StatusOr<runsc::control::v1::ExitStatus> result =
             status.ok() ? absl::StatusOr<runsc::control::v1::ExitStatus>(call->response.status())
                         : absl::StatusOr<runsc::control::v1::ExitStatus>(FromGrpcStatus(status));
-        auto finish = std::move(call->done);
-        delete call;
-        finish(std::move(result));
+        // Freeing the last reference to a channel on gRPC's own callback
+        // thread trips gRPC 1.51 ("prior > 0" in its callback queue): the
+        // call, its stub and channel go on the caller's thread.
+        auto run_on = std::move(call->run_on);
+        run_on([call, result = std::move(result)]() mutable {
+          auto finish = std::move(call->done);
+          delete call;
+          finish(std::move(result));
+        });
       });
 }
 

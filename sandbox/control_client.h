@@ -64,9 +64,12 @@ class ControlClient final {
   absl::StatusOr<runsc::control::v1::ExitStatus> Wait(
       int pid, absl::Duration timeout = absl::Seconds(60),
       CallCanceller* cancel = nullptr);
-  // Waits without a thread: `done` runs on a gRPC thread once the process
-  // exits, the call fails, or `cancel` cancels it. `done` must not block.
+  // Waits without a thread of its own: once the process exits, the call
+  // fails, or `cancel` cancels it, gRPC hands a task to `run_on`, which must
+  // run it on some thread of the caller's (never inline: gRPC's threads must
+  // not block, nor free the call's channel); the task calls `done`.
   void WaitAsync(int pid, std::shared_ptr<CallCanceller> cancel,
+                 std::function<void(std::function<void()>)> run_on,
                  std::function<void(absl::StatusOr<runsc::control::v1::ExitStatus>)> done);
   absl::StatusOr<runsc::control::v1::ListProcessesResponse> ListProcesses(
       absl::Duration timeout = absl::Seconds(5));

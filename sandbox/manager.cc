@@ -384,6 +384,15 @@ absl::StatusOr<CgroupStats> SandboxManager::Stats(const std::string& id) {
   return entry->box->Stats();
 }
 
+absl::StatusOr<std::unique_ptr<ContainerFiles>> SandboxManager::OpenFiles(const std::string& id) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  absl::MutexLock lock(&entry->mu);
+  if (entry->box == nullptr) return NotFound(id);
+  ASSIGN_OR_RETURN(runsc::state::v1::SandboxRecord record, entry->box->Record());
+  ASSIGN_OR_RETURN(pid_t launcher, entry->box->LauncherPid());
+  return ContainerFiles::Open(launcher, record.range_base());
+}
+
 void SandboxManager::Publish(const std::string& type, const std::string& id, int pid,
                              const runsc::control::v1::ExitStatus* exit) {
   SandboxEvent event;
@@ -405,19 +414,18 @@ void SandboxManager::WatchMainExit(const std::string& id, const std::shared_ptr<
     absl::MutexLock lock(&tasks_mu_);
     ++watches_;
   }
+  // The completion runs on the worker (which the destructor keeps until
+  // the last watch is done).
   ControlClient(entry->box->control_socket_path())
-      .WaitAsync(pid, cancel,
-                 [this, id, entry, pid](absl::StatusOr<runsc::control::v1::ExitStatus> status) {
-                   // Cancelled (deleted, or the daemon stops) or the sandbox
-                   // is gone: no exit was seen.
-                   if (status.ok()) {
-                     Post([this, id, entry, pid, exit = *status] {
-                       OnMainExit(id, entry, pid, exit);
-                     });
-                   }
-                   absl::MutexLock lock(&tasks_mu_);
-                   --watches_;
-                 });
+      .WaitAsync(
+          pid, cancel, [this](std::function<void()> task) { Post(std::move(task)); },
+          [this, id, entry, pid](absl::StatusOr<runsc::control::v1::ExitStatus> status) {
+            // Cancelled (deleted, or the daemon stops) or the sandbox is
+            // gone: no exit was seen.
+            if (status.ok()) OnMainExit(id, entry, pid, *status);
+            absl::MutexLock lock(&tasks_mu_);
+            --watches_;
+          });
 }
 
 void SandboxManager::OnMainExit(const std::string& id, const std::shared_ptr<Entry>& entry,

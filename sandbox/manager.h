@@ -28,6 +28,7 @@
 #include "proto/boot.pb.h"
 #include "proto/control.pb.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/container_files.h"
 #include "sandbox/control_client.h"
 #include "sandbox/event_bus.h"
 #include "sandbox/sandbox.h"
@@ -112,6 +113,8 @@ class SandboxManager final {
                                                       CallCanceller* cancel = nullptr);
   absl::StatusOr<runsc::control::v1::ListProcessesResponse> ListProcesses(const std::string& id);
   absl::StatusOr<CgroupStats> Stats(const std::string& id);
+  // The container's filesystem, for CopyIn and CopyOut.
+  absl::StatusOr<std::unique_ptr<ContainerFiles>> OpenFiles(const std::string& id);
   size_t size() const;
   // created, started, exited (the main process), oom and deleted.
   EventBus& events() { return events_; }

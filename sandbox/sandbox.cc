@@ -431,6 +431,8 @@ std::string Sandbox::ContainerStatus(const runsc::state::v1::SandboxRecord& reco
   return "stopped";
 }
 
+absl::StatusOr<pid_t> Sandbox::LauncherPid() const { return OnlyChild(process_.pid()); }
+
 absl::Status Sandbox::StartHeldMain() {
   ASSIGN_OR_RETURN(runsc::state::v1::SandboxRecord record, Record());
   if (!record.main_held()) {

@@ -120,6 +120,8 @@ class Sandbox final {
   // Lets a main process created held (ControlClient::Create) run, and
   // records it.
   absl::Status StartHeldMain();
+  // The host pid of the launcher (pid 1 of the container).
+  absl::StatusOr<pid_t> LauncherPid() const;
 
   // The sandbox's record as last saved, and a way to update it.
   absl::StatusOr<runsc::state::v1::SandboxRecord> Record() const;

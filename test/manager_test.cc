@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <fstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -12,6 +13,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sandbox/manager.h"
+#include "google/protobuf/util/json_util.h"
+#include "sandbox/tar.h"
 #include "specutils/oci_spec.h"
 #include "test/bundle_util.h"
 #include "test/sandbox_test_util.h"
@@ -87,6 +90,80 @@ TEST_F(ManagerTest, TemplateLifecycleRunAndDelete) {
   EXPECT_EQ(waitpid(pid, nullptr, WNOHANG), -1) << "the sandbox was not reaped";
   EXPECT_EQ(manager_->GetSandbox("life").status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(ListDir(root_.path() + "/state").empty());
+}
+
+TEST_F(ManagerTest, CopyInToAnIdmappedRootfsBelongsToTheContainersRoot) {
+  const std::string bundle = root_.path() + "/bundle";
+  ASSERT_TRUE(MakeBusyboxRootfs(bundle).ok());
+  auto spec = RuncSpec(bundle, {"sleep", "1000"});
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  spec->mutable_root()->set_readonly(false);  // runc's default is read-only
+  std::string json;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(*spec, &json).ok());
+  std::ofstream(bundle + "/config.json") << json;
+  sandbox::CreateRequest create;
+  create.id = "cp";
+  create.bundle = bundle;
+  ASSERT_TRUE(manager_->CreateSandbox(create).ok());
+  ASSERT_TRUE(manager_->StartSandbox("cp").ok());
+
+  auto files = manager_->OpenFiles("cp");
+  ASSERT_TRUE(files.ok()) << files.status();
+  auto extraction = (*files)->CopyIn("/root");
+  ASSERT_TRUE(extraction.ok()) << extraction.status();
+  std::string tar;
+  sandbox::TarWriter writer([&tar](absl::string_view piece) {
+    tar.append(piece.data(), piece.size());
+    return absl::OkStatus();
+  });
+  sandbox::TarEntry entry;
+  entry.path = "copied";
+  entry.mode = 0640;
+  entry.size = 3;
+  ASSERT_TRUE(writer.WriteHeader(entry).ok());
+  ASSERT_TRUE(writer.WriteData("hi\n").ok());
+  ASSERT_TRUE(writer.Finish().ok());
+  absl::Status fed = (*extraction)->Feed(tar);
+  ASSERT_TRUE(fed.ok()) << fed;
+  auto summary = (*extraction)->Finish();
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(summary->entries, 1u);
+
+  sandbox::RunRequest run;
+  run.id = "cp";
+  run.process = Process({"sh", "-c", "stat -c '%u %g %a' /root/copied; cat /root/copied"});
+  auto result = manager_->Run(run);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->out, "0 0 640\nhi\n") << result->err;
+
+  // Out again: the container's ids in the header.
+  std::string out;
+  ASSERT_TRUE((*files)
+                  ->CopyOut("/etc/passwd",
+                            [&out](absl::string_view piece) {
+                              out.append(piece.data(), piece.size());
+                              return absl::OkStatus();
+                            })
+                  .ok());
+  struct One : sandbox::TarReader::Handler {
+    sandbox::TarEntry entry;
+    std::string data;
+    absl::Status OnEntry(const sandbox::TarEntry& e) override {
+      entry = e;
+      return absl::OkStatus();
+    }
+    absl::Status OnData(absl::string_view d) override {
+      data.append(d.data(), d.size());
+      return absl::OkStatus();
+    }
+    absl::Status OnEntryEnd() override { return absl::OkStatus(); }
+  } one;
+  sandbox::TarReader reader(&one);
+  ASSERT_TRUE(reader.Feed(out).ok());
+  ASSERT_TRUE(reader.Finish().ok());
+  EXPECT_EQ(one.entry.path, "passwd");
+  EXPECT_EQ(one.entry.uid, 0u);
+  EXPECT_THAT(one.data, HasSubstr("root:"));
 }
 
 TEST_F(ManagerTest, RunCapsOutputAndTimesOut) {

@@ -1,0 +1,324 @@
+#include "sandbox/container_files.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/fsuid.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "runsc/util/errno_status.h"
+#include "runsc/util/status_macros.h"
+
+namespace runsc::sandbox {
+
+using util::ErrnoError;
+using util::UniqueFd;
+
+namespace {
+
+constexpr uint32_t kOverflowId = 65534;
+
+// The calling thread's file-system ids, for the scope of one call. fsuid is
+// per thread (glibc does not broadcast it), and going back to 0 gives host
+// root its file capabilities again.
+class ScopedFsIds {
+ public:
+  explicit ScopedFsIds(uint32_t id) {
+    setfsgid(id);
+    setfsuid(id);
+  }
+  ~ScopedFsIds() {
+    setfsuid(0);
+    setfsgid(0);
+  }
+  ScopedFsIds(const ScopedFsIds&) = delete;
+  ScopedFsIds& operator=(const ScopedFsIds&) = delete;
+};
+
+// Resolves `path` under `root` as if `root` were "/": no "..", absolute
+// symlink or magic link gets out.
+absl::StatusOr<UniqueFd> OpenInRoot(int root, const std::string& path, uint64_t flags,
+                                    mode_t mode = 0) {
+  struct open_how how = {};
+  how.flags = flags | O_CLOEXEC;
+  how.mode = mode;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  const std::string rel = path.empty() ? "." : path;
+  int fd;
+  do {
+    fd = static_cast<int>(syscall(SYS_openat2, root, rel.c_str(), &how, sizeof(how)));
+  } while (fd < 0 && errno == EAGAIN);
+  if (fd < 0) return ErrnoError(errno, absl::StrCat("open '", path, "' in the container"));
+  return UniqueFd(fd);
+}
+
+std::string Join(const std::string& dir, const std::string& name) {
+  if (dir.empty() || dir == "/") return absl::StrCat("/", name);
+  return absl::StrCat(dir, "/", name);
+}
+
+// Removes whatever non-directory is at `name`, so a new entry replaces it
+// (and a symlink there is never written through).
+absl::Status ClearName(int dir, const std::string& name, const std::string& shown) {
+  struct stat st;
+  if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return ErrnoError(errno, absl::StrCat("stat '", shown, "'"));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("'", shown, "' is a directory in the container; the archive has a file"));
+  }
+  if (unlinkat(dir, name.c_str(), 0) != 0) {
+    return ErrnoError(errno, absl::StrCat("replace '", shown, "'"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ContainerFiles>> ContainerFiles::Open(pid_t launcher,
+                                                                     uint32_t id_base) {
+  const std::string path = absl::StrCat("/proc/", launcher, "/root");
+  UniqueFd root(open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return ErrnoError(errno, absl::StrCat("open the container's root '", path, "'"));
+  return std::unique_ptr<ContainerFiles>(new ContainerFiles(std::move(root), id_base));
+}
+
+absl::StatusOr<std::unique_ptr<ContainerFiles::Extraction>> ContainerFiles::CopyIn(
+    const std::string& dest) {
+  ScopedFsIds ids(id_base_);
+  ASSIGN_OR_RETURN(UniqueFd dir, OpenInRoot(root_.get(), dest, O_PATH | O_DIRECTORY));
+  return std::unique_ptr<Extraction>(new Extraction(root_.get(), dest, id_base_));
+}
+
+ContainerFiles::Extraction::Extraction(int root, std::string dest, uint32_t id_base)
+    : root_(root), dest_(std::move(dest)), id_base_(id_base) {}
+
+ContainerFiles::Extraction::~Extraction() = default;
+
+absl::Status ContainerFiles::Extraction::Feed(absl::string_view data) {
+  ScopedFsIds ids(id_base_);
+  return reader_.Feed(data);
+}
+
+absl::StatusOr<ContainerFiles::Extraction::Summary> ContainerFiles::Extraction::Finish() {
+  ScopedFsIds ids(id_base_);
+  RETURN_IF_ERROR(reader_.Finish());
+  return Summary{reader_.entries(), bytes_};
+}
+
+absl::StatusOr<UniqueFd> ContainerFiles::Extraction::MakeDirs(const std::string& relative,
+                                                              uint32_t mode) {
+  ASSIGN_OR_RETURN(UniqueFd dir, OpenInRoot(root_, dest_, O_PATH | O_DIRECTORY));
+  std::string shown = dest_;
+  for (absl::string_view part : absl::StrSplit(relative, '/', absl::SkipEmpty())) {
+    const std::string name(part);
+    shown = Join(shown, name);
+    if (mkdirat(dir.get(), name.c_str(), mode) != 0 && errno != EEXIST) {
+      return ErrnoError(errno, absl::StrCat("mkdir '", shown, "' in the container"));
+    }
+    // Never through a symlink: an existing one in the way is an error.
+    UniqueFd next(openat(dir.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!next) {
+      return ErrnoError(errno, absl::StrCat("open directory '", shown, "' in the container"));
+    }
+    dir = std::move(next);
+  }
+  return dir;
+}
+
+absl::Status ContainerFiles::Extraction::OnEntry(const TarEntry& entry) {
+  current_ = entry;
+  const size_t slash = entry.path.rfind('/');
+  const std::string parent = slash == std::string::npos ? "" : entry.path.substr(0, slash);
+  const std::string name = slash == std::string::npos ? entry.path : entry.path.substr(slash + 1);
+  const std::string shown = Join(dest_, entry.path);
+  if (entry.type == TarEntry::Type::kDirectory) {
+    ASSIGN_OR_RETURN(UniqueFd dir, MakeDirs(entry.path, entry.mode | 0700));
+    // Through /proc/self/fd: an O_PATH fd cannot be fchmod-ed directly. A
+    // directory that was there before may belong to another container user
+    // and keeps its mode then (EPERM), as with tar run by a non-owner.
+    const std::string self = absl::StrCat("/proc/self/fd/", dir.get());
+    if (chmod(self.c_str(), entry.mode) != 0 && errno != EPERM) {
+      return ErrnoError(errno, absl::StrCat("chmod '", shown, "'"));
+    }
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(UniqueFd dir, MakeDirs(parent, 0755));
+  RETURN_IF_ERROR(ClearName(dir.get(), name, shown));
+  if (entry.type == TarEntry::Type::kSymlink) {
+    if (symlinkat(entry.link_target.c_str(), dir.get(), name.c_str()) != 0) {
+      return ErrnoError(errno, absl::StrCat("symlink '", shown, "'"));
+    }
+    return absl::OkStatus();
+  }
+  if (bytes_ + entry.size > kMaxCopyInBytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "CopyIn: the archive holds more than ", kMaxCopyInBytes, " bytes of file data"));
+  }
+  file_.reset(openat(dir.get(), name.c_str(),
+                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, entry.mode & 0777));
+  if (!file_) return ErrnoError(errno, absl::StrCat("create '", shown, "' in the container"));
+  if (fchmod(file_.get(), entry.mode) != 0) {
+    return ErrnoError(errno, absl::StrCat("chmod '", shown, "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ContainerFiles::Extraction::OnData(absl::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = write(file_.get(), data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return ErrnoError(errno, absl::StrCat("write '", Join(dest_, current_.path), "'"));
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+    bytes_ += static_cast<uint64_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ContainerFiles::Extraction::OnEntryEnd() {
+  if (file_) {
+    struct timespec times[2] = {{0, UTIME_OMIT}, {current_.mtime, 0}};
+    futimens(file_.get(), times);
+    file_.reset();
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Walks one tree for CopyOut.
+class TreeWriter {
+ public:
+  TreeWriter(TarWriter* tar, uint32_t id_base, dev_t device)
+      : tar_(tar), id_base_(id_base), device_(device) {}
+
+  // `fd` is an O_PATH fd of the object named `name` (its tar path).
+  absl::Status Write(int fd, const std::string& name, const struct stat& st) {
+    TarEntry entry;
+    entry.path = name;
+    entry.mode = st.st_mode & 07777;
+    entry.uid = ContainerId(st.st_uid);
+    entry.gid = ContainerId(st.st_gid);
+    entry.mtime = st.st_mtim.tv_sec;
+    if (S_ISLNK(st.st_mode)) {
+      char target[PATH_MAX];
+      ssize_t n = readlinkat(fd, "", target, sizeof(target));
+      if (n < 0) return ErrnoError(errno, absl::StrCat("readlink '", name, "'"));
+      entry.type = TarEntry::Type::kSymlink;
+      entry.link_target.assign(target, static_cast<size_t>(n));
+      return tar_->WriteHeader(entry);
+    }
+    if (S_ISREG(st.st_mode)) return WriteFile(fd, entry, st);
+    if (S_ISDIR(st.st_mode)) return WriteDir(fd, entry, st);
+    return absl::OkStatus();  // devices, FIFOs, sockets: not copied
+  }
+
+ private:
+  uint32_t ContainerId(uint32_t host) const {
+    return host >= id_base_ && host - id_base_ < 65536 ? host - id_base_ : kOverflowId;
+  }
+
+  absl::Status WriteFile(int fd, TarEntry& entry, const struct stat& st) {
+    // Reopened through its magic link: the very inode fstat-ed, not a path
+    // that could have been swapped since.
+    const std::string self = absl::StrCat("/proc/self/fd/", fd);
+    UniqueFd file(open(self.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!file) return ErrnoError(errno, absl::StrCat("open '", entry.path, "'"));
+    entry.type = TarEntry::Type::kFile;
+    entry.size = static_cast<uint64_t>(st.st_size);
+    RETURN_IF_ERROR(tar_->WriteHeader(entry));
+    // Exactly the size announced, even if the file changes meanwhile.
+    std::vector<char> buf(64 * 1024);
+    uint64_t left = entry.size;
+    while (left > 0) {
+      ssize_t n = read(file.get(), buf.data(), std::min<uint64_t>(left, buf.size()));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return ErrnoError(errno, absl::StrCat("read '", entry.path, "'"));
+      if (n == 0) {  // shrunk: pad with zeros
+        std::fill(buf.begin(), buf.end(), 0);
+        n = static_cast<ssize_t>(std::min<uint64_t>(left, buf.size()));
+      }
+      RETURN_IF_ERROR(tar_->WriteData(absl::string_view(buf.data(), static_cast<size_t>(n))));
+      left -= static_cast<uint64_t>(n);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status WriteDir(int fd, TarEntry& entry, const struct stat& st) {
+    entry.type = TarEntry::Type::kDirectory;
+    if (!entry.path.empty()) RETURN_IF_ERROR(tar_->WriteHeader(entry));
+    if (st.st_dev != device_) return absl::OkStatus();  // another mount: not entered
+    const std::string self = absl::StrCat("/proc/self/fd/", fd);
+    UniqueFd dir(open(self.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) return ErrnoError(errno, absl::StrCat("open directory '", entry.path, "'"));
+    std::vector<std::string> names;
+    {
+      DIR* d = fdopendir(dup(dir.get()));
+      if (d == nullptr) return ErrnoError(errno, absl::StrCat("list '", entry.path, "'"));
+      while (struct dirent* e = readdir(d)) {
+        std::string n = e->d_name;
+        if (n != "." && n != "..") names.push_back(std::move(n));
+      }
+      closedir(d);
+    }
+    std::sort(names.begin(), names.end());
+    for (const std::string& n : names) {
+      UniqueFd child(openat(dir.get(), n.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+      if (!child) continue;  // gone meanwhile
+      struct stat cst;
+      if (fstatat(child.get(), "", &cst, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) continue;
+      const std::string path = entry.path.empty() ? n : absl::StrCat(entry.path, "/", n);
+      RETURN_IF_ERROR(Write(child.get(), path, cst));
+    }
+    return absl::OkStatus();
+  }
+
+  TarWriter* const tar_;
+  const uint32_t id_base_;
+  const dev_t device_;
+};
+
+}  // namespace
+
+absl::Status ContainerFiles::CopyOut(const std::string& path,
+                                     const std::function<absl::Status(absl::string_view)>& sink) {
+  ScopedFsIds ids(id_base_);
+  // The last component is not followed: a symlink is copied as one.
+  const size_t last = path.find_last_not_of('/');
+  const std::string trimmed = last == std::string::npos ? "" : path.substr(0, last + 1);
+  const size_t slash = trimmed.rfind('/');
+  const std::string parent = slash == std::string::npos || slash == 0 ? "/" : trimmed.substr(0, slash);
+  const std::string name = slash == std::string::npos ? trimmed : trimmed.substr(slash + 1);
+  if (name == "." || name == "..") {
+    return absl::InvalidArgumentError(absl::StrCat("path: '", path, "' must name an object"));
+  }
+  ASSIGN_OR_RETURN(UniqueFd dir, OpenInRoot(root_.get(), parent, O_PATH | O_DIRECTORY));
+  UniqueFd target = name.empty() ? std::move(dir)
+                                 : UniqueFd(openat(dir.get(), name.c_str(),
+                                                   O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!target) return ErrnoError(errno, absl::StrCat("open '", path, "' in the container"));
+  struct stat st;
+  if (fstatat(target.get(), "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) {
+    return ErrnoError(errno, absl::StrCat("stat '", path, "' in the container"));
+  }
+  TarWriter tar(sink);
+  TreeWriter writer(&tar, id_base_, st.st_dev);
+  RETURN_IF_ERROR(writer.Write(target.get(), name, st));
+  return tar.Finish();
+}
+
+}  // namespace runsc::sandbox

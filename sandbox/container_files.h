@@ -1,0 +1,99 @@
+// ContainerFiles: moves file trees into and out of a running sandbox's
+// container filesystem as tar streams (the daemon's CopyIn and CopyOut),
+// from the host.
+//
+// The container's root is reached through /proc/<launcher>/root: the
+// launcher is pid 1 of the container, and its root is the container's, with
+// every mount of the container's mount namespace under it. Every path is
+// resolved with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), and the
+// last component is never followed when written, so no symlink (absolute,
+// relative, or planted by the workload meanwhile) leads outside the
+// container.
+//
+// All file access runs as the container's root user: the calling thread's
+// fsuid and fsgid become the host ids the container's 0 maps to (which also
+// drops host root's file capabilities for the duration). Files created by
+// CopyIn belong to the container's root, whatever the archive says (as with
+// `docker cp`); CopyOut reports owners as container ids (65534 for ids
+// outside the sandbox's range). CopyOut does not cross into other mounts
+// (like tar --one-file-system), and skips devices, FIFOs and sockets.
+//
+// Thread safety: an object serves one copy on one thread.
+#ifndef RUNSC_SANDBOX_CONTAINER_FILES_H_
+#define RUNSC_SANDBOX_CONTAINER_FILES_H_
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "runsc/util/unique_fd.h"
+#include "sandbox/tar.h"
+
+namespace runsc::sandbox {
+
+class ContainerFiles final {
+ public:
+  // CopyIn refuses archives whose file data exceeds this.
+  static constexpr uint64_t kMaxCopyInBytes = uint64_t{1} << 30;
+
+  // `launcher` is the launcher's host pid, `id_base` the host uid and gid
+  // that the container's root maps to.
+  static absl::StatusOr<std::unique_ptr<ContainerFiles>> Open(pid_t launcher, uint32_t id_base);
+
+  // Extracts a tar stream, fed in pieces, into directory `dest` (a path in
+  // the container, which must exist). Finish says how much was written.
+  // The extraction uses this object, which must outlive it.
+  class Extraction;
+  absl::StatusOr<std::unique_ptr<Extraction>> CopyIn(const std::string& dest);
+
+  // Writes `path` (a file, symlink or directory tree in the container) as a
+  // tar stream to `sink`, named by its last component.
+  absl::Status CopyOut(const std::string& path,
+                       const std::function<absl::Status(absl::string_view)>& sink);
+
+ private:
+  ContainerFiles(util::UniqueFd root, uint32_t id_base)
+      : root_(std::move(root)), id_base_(id_base) {}
+
+  util::UniqueFd root_;  // O_PATH, the container's "/"
+  const uint32_t id_base_;
+};
+
+class ContainerFiles::Extraction final : public TarReader::Handler {
+ public:
+  ~Extraction() override;
+  absl::Status Feed(absl::string_view data);
+  struct Summary {
+    uint64_t entries = 0;
+    uint64_t bytes = 0;
+  };
+  absl::StatusOr<Summary> Finish();
+
+  absl::Status OnEntry(const TarEntry& entry) override;
+  absl::Status OnData(absl::string_view data) override;
+  absl::Status OnEntryEnd() override;
+
+ private:
+  friend class ContainerFiles;
+  Extraction(int root, std::string dest, uint32_t id_base);
+  // Makes the directories of `relative` (under dest_) that are missing;
+  // returns an O_PATH fd of the last one.
+  absl::StatusOr<util::UniqueFd> MakeDirs(const std::string& relative, uint32_t mode);
+
+  const int root_;
+  const std::string dest_;
+  TarReader reader_{this};
+  util::UniqueFd file_;  // the file being written
+  TarEntry current_;
+  uint64_t bytes_ = 0;
+  const uint32_t id_base_;
+};
+
+}  // namespace runsc::sandbox
+
+#endif  // RUNSC_SANDBOX_CONTAINER_FILES_H_
