@@ -41,6 +41,7 @@
 #include "sandbox/state_store.h"
 #include "specutils/capabilities.h"
 #include "specutils/process_override.h"
+#include "specutils/spec_json.h"
 
 namespace runsc::cli {
 
@@ -315,12 +316,8 @@ int SpecCommand(int argc, char** argv) {
   for (const char* r : {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}) {
     linux->add_readonly_paths(r);
   }
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  if (!google::protobuf::util::MessageToJsonString(s, &json, options).ok()) {
-    return Error("spec", "could not encode the spec");
-  }
+  // Integers as JSON numbers: runc, crun and gVisor parse this file too.
+  const std::string json = specutils::SpecJson(s);
   FILE* out = fopen(path.c_str(), "wx");
   if (out == nullptr) return Error("spec", "cannot create " + path + ": " + strerror(errno));
   fputs(json.c_str(), out);
