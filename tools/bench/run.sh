@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# The benchmark suite: runsc side by side with runc, crun, gVisor's runsc
+# (/usr/bin/runsc) and bubblewrap, in one run, on one busybox-static bundle.
+# Writes docs/benchmarks.md (medians, min-max, ratios) and
+# docs/benchmarks.png (the latency distributions).
+#
+#   tools/bench/run.sh            the full run (100 runs a scenario, N=200)
+#   tools/bench/run.sh --quick    under 2 minutes (20 runs, N=20)
+#
+# Needs root. Installs the peers from Debian if they are missing. Not part of
+# the test suite: speed is measured here, never asserted in a test.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+
+QUICK=0
+[ "${1:-}" = "--quick" ] && QUICK=1
+if [ "$QUICK" = 1 ]; then RUNS=20 N=20 TP=50; else RUNS=100 N=200 TP=200; fi
+
+need=()
+for pkg_bin in runc:runc crun:crun bubblewrap:bwrap hyperfine:hyperfine runsc:/usr/bin/runsc \
+               busybox-static:busybox gcc:gcc; do
+  command -v "${pkg_bin#*:}" >/dev/null || need+=("${pkg_bin%%:*}")
+done
+/usr/bin/python3 -c 'import matplotlib' 2>/dev/null || need+=(python3-matplotlib)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get install -y "${need[@]}" >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y "${need[@]}" >/dev/null; }
+fi
+
+bazel build //runsc //tools/bench:api_bench >/dev/null 2>&1 || bazel build //runsc //tools/bench:api_bench
+RUNSC=$ROOT/bazel-bin/runsc/runsc
+API_BENCH=$ROOT/bazel-bin/tools/bench/api_bench
+# gVisor's default network would configure interfaces from the host's
+# namespace; none gives it loopback only, as runsc's sandboxes have.
+GVISOR="/usr/bin/runsc --network=none"
+W=$(mktemp -d /tmp/runsc-bench.XXXXXX)
+# State roots on tmpfs, where every runtime keeps them by default (/run).
+S=$(mktemp -d /run/runsc-bench.XXXXXX)
+OUT=$W/out
+mkdir -p "$OUT"
+gcc -O2 -o "$W/floor" tools/bench/floor.c
+
+# crun refuses hybrid cgroups while cgroup2 offers any controller ("cgroups
+# in hybrid mode not supported"); on this machine kind that is hugetlb
+# alone. Binding hugetlb to a v1 hierarchy for the run lets crun run; every
+# runtime then sees the same cgroup layout. Undone at the end.
+MOUNTED_HUGETLB=0
+if [ "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" = "hugetlb" ] &&
+   ! grep -q ' /sys/fs/cgroup/hugetlb ' /proc/mounts; then
+  mkdir -p /sys/fs/cgroup/hugetlb
+  mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb && MOUNTED_HUGETLB=1
+fi
+
+DAEMON_PID=
+cleanup() {
+  [ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
+  for rt in "$RUNSC --root $S/state" "runc --root $S/runc" "crun --root $S/crun" \
+            "$GVISOR --root $S/gvisor"; do
+    for id in $($rt list -q 2>/dev/null); do $rt delete --force "$id" >/dev/null 2>&1 || true; done
+  done
+  # Whatever a peer failed to delete (gVisor's sandbox and gofer carry
+  # their --root on the command line) must not outlive the run.
+  pkill -KILL -f -- "--root=$S/" 2>/dev/null || true
+  rm -rf "$W" "$S"
+  if [ "$MOUNTED_HUGETLB" = 1 ]; then
+    umount /sys/fs/cgroup/hugetlb 2>/dev/null && rmdir /sys/fs/cgroup/hugetlb 2>/dev/null
+  fi
+  return 0
+}
+trap cleanup EXIT
+
+# One bundle layout for every runtime: busybox-static, `runsc spec`'s config
+# (runc's), no terminal.
+make_bundle() {  # DIR ARGS...
+  local dir=$1; shift
+  mkdir -p "$dir/rootfs/bin" "$dir/rootfs/proc" "$dir/rootfs/dev" "$dir/rootfs/sys" "$dir/rootfs/tmp"
+  cp /bin/busybox "$dir/rootfs/bin/busybox"
+  for a in sh true sleep; do ln -sf busybox "$dir/rootfs/bin/$a"; done
+  (cd "$dir" && "$RUNSC" spec)
+  /usr/bin/python3 - "$dir/config.json" "$@" <<'EOF'
+import json, sys
+path, args = sys.argv[1], sys.argv[2:]
+spec = json.load(open(path))
+spec["process"]["terminal"] = False
+spec["process"]["args"] = args
+json.dump(spec, open(path, "w"), indent=1)
+EOF
+}
+make_bundle "$W/true" /bin/true
+make_bundle "$W/sleep" /bin/sleep 100000
+
+# A runtime is benchmarked only if it can run the bundle here; otherwise its
+# error goes into the report.
+declare -A ONESHOT
+ONESHOT["runsc run"]="$RUNSC --root $S/state run --bundle $W/true b"
+ONESHOT["runc run"]="runc --root $S/runc run --bundle $W/true b"
+ONESHOT["crun run"]="crun --root $S/crun run --bundle $W/true b"
+ONESHOT["gVisor runsc run"]="$GVISOR --root $S/gvisor run --bundle $W/true b"
+ONESHOT["bwrap"]="bwrap --unshare-all --die-with-parent --ro-bind $W/true/rootfs / --proc /proc --dev /dev /bin/true"
+: > "$OUT/failures.txt"
+args=()
+for name in "runsc run" "crun run" "runc run" "gVisor runsc run" "bwrap"; do
+  if err=$(${ONESHOT[$name]} </dev/null 2>&1 >/dev/null); then
+    args+=(-n "$name" "${ONESHOT[$name]}")
+  else
+    printf '%s\t%s\n' "$name" "$(echo "$err" | tail -n 1)" >> "$OUT/failures.txt"
+  fi
+done
+
+echo "== floor" >&2
+"$W/floor" -n $((RUNS * 2)) --json > "$OUT/floor.json"
+"$W/floor" -n $((RUNS * 2)) --net --json > "$OUT/floor_net.json"
+
+echo "== one-shot, CLI" >&2
+hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$OUT/oneshot_cli.json" "${args[@]}" >&2
+
+echo "== exec, CLI" >&2
+declare -A EXEC START
+START["runsc exec"]="$RUNSC --root $S/state run --detach --bundle $W/sleep e"
+EXEC["runsc exec"]="$RUNSC --root $S/state exec e /bin/true"
+START["runc exec"]="runc --root $S/runc run --detach --bundle $W/sleep e"
+EXEC["runc exec"]="runc --root $S/runc exec e /bin/true"
+START["crun exec"]="crun --root $S/crun run --detach --bundle $W/sleep e"
+EXEC["crun exec"]="crun --root $S/crun exec e /bin/true"
+START["gVisor runsc exec"]="$GVISOR --root $S/gvisor run --detach --bundle $W/sleep e"
+EXEC["gVisor runsc exec"]="$GVISOR --root $S/gvisor exec e /bin/true"
+args=()
+for name in "runsc exec" "crun exec" "runc exec" "gVisor runsc exec"; do
+  # A detached container keeps the stdio it was given: never a pipe we
+  # would wait on.
+  if ${START[$name]} </dev/null >/dev/null 2>"$W/start.err" &&
+     ${EXEC[$name]} </dev/null >/dev/null 2>"$W/start.err"; then
+    args+=(-n "$name" "${EXEC[$name]}")
+  else
+    printf '%s\t%s\n' "$name" "$(tail -n 1 "$W/start.err")" >> "$OUT/failures.txt"
+  fi
+done
+hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$OUT/exec_cli.json" "${args[@]}" >&2
+for rt in "$RUNSC --root $S/state" "runc --root $S/runc" "crun --root $S/crun" "$GVISOR --root $S/gvisor"; do
+  $rt delete --force e >/dev/null 2>&1 || true
+done
+
+echo "== API" >&2
+"$RUNSC" --root "$S/dstate" daemon --socket "$W/d.sock" 2>"$W/daemon.log" &
+DAEMON_PID=$!
+for _ in $(seq 100); do [ -S "$W/d.sock" ] && break; sleep 0.05; done
+api() { "$API_BENCH" --socket "$W/d.sock" --bundle "$W/true" --sleep-bundle "$W/sleep" "$@"; }
+api --scenario oneshot --n "$RUNS" --label "runsc API one-shot" --out "$OUT/oneshot_api.json"
+api --scenario exec --n $((RUNS * 5)) --label "runsc API exec" --out "$OUT/exec_api.json"
+api --scenario create --n "$RUNS" --label "runsc API create-to-ready" --out "$OUT/create_api.json"
+api --scenario throughput --n "$TP" --concurrency 8 --label "runsc API" --out "$OUT/throughput_api.json"
+api --scenario idle --n "$N" --label "runsc" --out "$OUT/idle_runsc.json"
+
+echo "== idle memory, peers" >&2
+# N detached containers of one runtime: MemAvailable delta and summed PSS of
+# each container's process tree, per container.
+idle_peer() {  # NAME CLI...
+  local name=$1; shift
+  local before pids=()
+  before=$(awk '/MemAvailable/{print $2}' /proc/meminfo)
+  for i in $(seq "$N"); do
+    if ! "$@" run --detach --bundle "$W/sleep" "idle$$-$i" </dev/null >/dev/null 2>"$W/idle.err"; then
+      printf '%s idle\t%s\n' "$name" "$(tail -n 1 "$W/idle.err")" >> "$OUT/failures.txt"
+      break
+    fi
+  done
+  sleep 2
+  for i in $(seq "$N"); do
+    pids+=("$("$@" state "idle$$-$i" 2>/dev/null | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])' 2>/dev/null || true)")
+  done
+  # gVisor's gofers are not in its sandboxes' process trees: counted by
+  # their command line, which names the run's state root.
+  /usr/bin/python3 - "$name" "$N" "$before" "--root=$S/" "${pids[@]}" > "$OUT/idle_$name.json" <<'EOF'
+import json, os, sys
+name, n, before, root = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+pids = [p for p in sys.argv[5:] if p]
+def pss(pid):
+    total = 0
+    try:
+        for line in open(f"/proc/{pid}/smaps_rollup"):
+            if line.startswith("Pss:"):
+                total += int(line.split()[1])
+        for child in open(f"/proc/{pid}/task/{pid}/children").read().split():
+            total += pss(child)
+    except OSError:
+        pass
+    return total
+def gofers():
+    for p in os.listdir("/proc"):
+        try:
+            cmd = open(f"/proc/{p}/cmdline", "rb").read().decode(errors="replace")
+        except OSError:
+            continue
+        if "gofer" in cmd and root in cmd:
+            yield p
+after = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemAvailable"))
+ok = len(pids)
+total = sum(pss(p) for p in pids)
+if name == "gvisor":
+    total += sum(pss(p) for p in gofers())
+print(json.dumps({"results": [], "summary": {
+    "n": ok,
+    "memavailable_delta_mib_per_sandbox": (before - after) / 1024 / max(ok, 1),
+    "pss_mib_per_sandbox": total / 1024 / max(ok, 1)}}))
+EOF
+  for i in $(seq "$N"); do "$@" delete --force "idle$$-$i" >/dev/null 2>&1 || true; done
+}
+idle_peer runc runc --root "$S/runc"
+idle_peer gvisor /usr/bin/runsc --network=none --root "$S/gvisor"
+
+echo "== report" >&2
+/usr/bin/python3 tools/bench/plot.py -o docs/benchmarks.png \
+  --title "one-shot (CLI): create, run /bin/true, wait, delete" \
+  --title "one-shot via the API, and the kernel's floor" \
+  --title "exec /bin/true into a running sandbox" \
+  "$OUT/oneshot_cli.json" "$OUT/oneshot_api.json,$OUT/floor.json,$OUT/floor_net.json" \
+  "$OUT/exec_cli.json,$OUT/exec_api.json" >&2
+/usr/bin/python3 tools/bench/report.py --out docs/benchmarks.md --quick "$QUICK" "$OUT"
+echo "wrote docs/benchmarks.md and docs/benchmarks.png" >&2
