@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -67,6 +68,28 @@ int Error(const std::string& command, const std::string& message) {
 int Usage(const char* text) {
   printf("%s", text);
   return 0;
+}
+
+// The common start of a command: its flags (with --root and --help), its
+// usage on --help, and exactly `ids` positional arguments. Empty when the
+// command is over already, with its exit code in *exit_code.
+std::optional<ParsedFlags> ParseCommand(const char* name, const char* usage, FlagSpec spec,
+                                        int argc, char** argv, size_t ids, int* exit_code) {
+  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
+  if (!f.ok()) {
+    *exit_code = Error(name, std::string(f.status().message()));
+    return std::nullopt;
+  }
+  if (f->Has("help")) {
+    *exit_code = Usage(usage);
+    return std::nullopt;
+  }
+  if (f->positional.size() != ids) {
+    *exit_code = Error(name, ids == 1 ? "requires exactly one argument: the id"
+                                      : absl::StrCat("requires exactly ", ids, " arguments"));
+    return std::nullopt;
+  }
+  return std::move(*f);
 }
 
 absl::StatusOr<int> SignalNumber(const std::string& name) {
@@ -325,22 +348,21 @@ int SpecCommand(int argc, char** argv) {
   return 0;
 }
 
+constexpr char kRunUsage[] =
+    "Usage: runsc [--root DIR] run [--bundle DIR] [--detach] ID\n\n"
+    "Creates a sandbox from the OCI bundle (default: the current directory) and\n"
+    "runs its main process with this terminal or these pipes. In the foreground\n"
+    "it forwards signals, deletes the sandbox when the process ends and exits\n"
+    "with its status (128+signal when it was killed).\n";
+
 int RunCommand(int argc, char** argv) {
   FlagSpec spec;
   spec.with_value = {"bundle"};
   spec.booleans = {"detach", "help"};
   spec.aliases = {{"b", "bundle"}, {"d", "detach"}, {"h", "help"}};
-  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
-  if (!f.ok()) return Error("run", std::string(f.status().message()));
-  if (f->Has("help")) {
-    return Usage(
-        "Usage: runsc [--root DIR] run [--bundle DIR] [--detach] ID\n\n"
-        "Creates a sandbox from the OCI bundle (default: the current directory) and\n"
-        "runs its main process with this terminal or these pipes. In the foreground\n"
-        "it forwards signals, deletes the sandbox when the process ends and exits\n"
-        "with its status (128+signal when it was killed).\n");
-  }
-  if (f->positional.size() != 1) return Error("run", "requires exactly one argument: the id");
+  int code = 0;
+  std::optional<ParsedFlags> f = ParseCommand("run", kRunUsage, spec, argc, argv, 1, &code);
+  if (!f) return code;
   SignalForwarder forwarder;  // before any thread exists
   std::string bundle = f->Get("bundle", ".");
   char resolved[PATH_MAX];
@@ -368,9 +390,9 @@ int RunCommand(int argc, char** argv) {
     (*box)->Detach();
     return 0;
   }
-  int code = Foreground(**box, *started, forwarder);
+  const int exit_code = Foreground(**box, *started, forwarder);
   (void)(*box)->Destroy();
-  return code;
+  return exit_code;
 }
 
 int ExecCommand(int argc, char** argv) {
@@ -450,19 +472,18 @@ int KillCommand(int argc, char** argv) {
   return 0;
 }
 
+constexpr char kDeleteUsage[] =
+    "Usage: runsc [--root DIR] delete [--force] ID\n\n"
+    "Removes a stopped sandbox and every trace of it (cgroups, uid range,\n"
+    "state). --force kills it first if it still runs.\n";
+
 int DeleteCommand(int argc, char** argv) {
   FlagSpec spec;
   spec.booleans = {"force"};
   spec.aliases = {{"f", "force"}};
-  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
-  if (!f.ok()) return Error("delete", std::string(f.status().message()));
-  if (f->Has("help")) {
-    return Usage(
-        "Usage: runsc [--root DIR] delete [--force] ID\n\n"
-        "Removes a stopped sandbox and every trace of it (cgroups, uid range,\n"
-        "state). --force kills it first if it still runs.\n");
-  }
-  if (f->positional.size() != 1) return Error("delete", "requires exactly one argument: the id");
+  int code = 0;
+  std::optional<ParsedFlags> f = ParseCommand("delete", kDeleteUsage, spec, argc, argv, 1, &code);
+  if (!f) return code;
   const std::string& id = f->positional[0];
   absl::StatusOr<Attached> attached = Open(*f, id);
   if (absl::IsFailedPrecondition(attached.status())) {
@@ -512,17 +533,16 @@ absl::StatusOr<Described> Describe(const ParsedFlags& f, const std::string& id) 
   return d;
 }
 
+constexpr char kStateUsage[] =
+    "Usage: runsc [--root DIR] state ID\n\n"
+    "Prints the sandbox's OCI state as JSON (ociVersion, id, status, pid,\n"
+    "bundle, created, owner), as runc does.\n";
+
 int StateCommand(int argc, char** argv) {
   FlagSpec spec;
-  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
-  if (!f.ok()) return Error("state", std::string(f.status().message()));
-  if (f->Has("help")) {
-    return Usage(
-        "Usage: runsc [--root DIR] state ID\n\n"
-        "Prints the sandbox's OCI state as JSON (ociVersion, id, status, pid,\n"
-        "bundle, created, owner), as runc does.\n");
-  }
-  if (f->positional.size() != 1) return Error("state", "requires exactly one argument: the id");
+  int code = 0;
+  std::optional<ParsedFlags> f = ParseCommand("state", kStateUsage, spec, argc, argv, 1, &code);
+  if (!f) return code;
   const std::string& id = f->positional[0];
   absl::StatusOr<Described> d = Describe(*f, id);
   if (absl::IsNotFound(d.status())) {
@@ -585,18 +605,17 @@ int ListCommand(int argc, char** argv) {
   return 0;
 }
 
+constexpr char kPsUsage[] =
+    "Usage: runsc [--root DIR] ps [--format table|json] ID\n\n"
+    "Lists the processes running in the sandbox.\n";
+
 int PsCommand(int argc, char** argv) {
   FlagSpec spec;
   spec.with_value = {"format"};
   spec.aliases = {{"f", "format"}};
-  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
-  if (!f.ok()) return Error("ps", std::string(f.status().message()));
-  if (f->Has("help")) {
-    return Usage(
-        "Usage: runsc [--root DIR] ps [--format table|json] ID\n\n"
-        "Lists the processes running in the sandbox.\n");
-  }
-  if (f->positional.size() != 1) return Error("ps", "requires exactly one argument: the id");
+  int code = 0;
+  std::optional<ParsedFlags> f = ParseCommand("ps", kPsUsage, spec, argc, argv, 1, &code);
+  if (!f) return code;
   absl::StatusOr<Attached> attached = Open(*f, f->positional[0]);
   if (!attached.ok()) return Error("ps", std::string(attached.status().message()));
   absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps =
@@ -616,17 +635,16 @@ int PsCommand(int argc, char** argv) {
   return 0;
 }
 
+constexpr char kWaitUsage[] =
+    "Usage: runsc [--root DIR] wait ID\n\n"
+    "Waits for the sandbox's main process to exit and prints\n"
+    "{\"id\":ID,\"exitStatus\":N} (128+signal when it was killed).\n";
+
 int WaitCommand(int argc, char** argv) {
   FlagSpec spec;
-  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
-  if (!f.ok()) return Error("wait", std::string(f.status().message()));
-  if (f->Has("help")) {
-    return Usage(
-        "Usage: runsc [--root DIR] wait ID\n\n"
-        "Waits for the sandbox's main process to exit and prints\n"
-        "{\"id\":ID,\"exitStatus\":N} (128+signal when it was killed).\n");
-  }
-  if (f->positional.size() != 1) return Error("wait", "requires exactly one argument: the id");
+  int code = 0;
+  std::optional<ParsedFlags> f = ParseCommand("wait", kWaitUsage, spec, argc, argv, 1, &code);
+  if (!f) return code;
   absl::StatusOr<Attached> attached = Open(*f, f->positional[0]);
   if (!attached.ok()) return Error("wait", std::string(attached.status().message()));
   if (attached->record.main_pid() == 0) {
@@ -652,21 +670,20 @@ std::string StatsEventJson(const std::string& id, const sandbox::CgroupStats& s)
                       "}}}");
 }
 
+constexpr char kEventsUsage[] =
+    "Usage: runsc [--root DIR] events [--stats] [--interval 5s] ID\n\n"
+    "Prints the sandbox's resource usage as runc's JSON events, one a line:\n"
+    "once with --stats, else every --interval, plus an \"oom\" event whenever\n"
+    "the OOM killer strikes, until the container stops.\n";
+
 int EventsCommand(int argc, char** argv) {
   FlagSpec spec;
   spec.with_value = {"interval"};
   spec.booleans = {"stats", "help"};
   spec.aliases = {{"h", "help"}};
-  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
-  if (!f.ok()) return Error("events", std::string(f.status().message()));
-  if (f->Has("help")) {
-    return Usage(
-        "Usage: runsc [--root DIR] events [--stats] [--interval 5s] ID\n\n"
-        "Prints the sandbox's resource usage as runc's JSON events, one a line:\n"
-        "once with --stats, else every --interval, plus an \"oom\" event whenever\n"
-        "the OOM killer strikes, until the container stops.\n");
-  }
-  if (f->positional.size() != 1) return Error("events", "requires exactly one argument: the id");
+  int code = 0;
+  std::optional<ParsedFlags> f = ParseCommand("events", kEventsUsage, spec, argc, argv, 1, &code);
+  if (!f) return code;
   const std::string& id = f->positional[0];
   absl::Duration interval;
   if (!absl::ParseDuration(f->Get("interval", "5s"), &interval) ||
@@ -728,23 +745,22 @@ absl::StatusOr<UniqueFd> ConnectConsoleSocket(const std::string& path) {
   return fd;
 }
 
+constexpr char kCreateUsage[] =
+    "Usage: runsc [--root DIR] create [--bundle DIR] [--pid-file FILE]\n"
+    "                                 [--console-socket PATH] ID\n\n"
+    "Creates a sandbox from the OCI bundle (default: the current directory) and\n"
+    "its main process, which gets this command's stdin, stdout and stderr (or,\n"
+    "with process.terminal, a pty whose master goes to --console-socket), but\n"
+    "runs only at `runsc start ID`. --pid-file receives the sandbox process's\n"
+    "pid, written atomically.\n";
+
 int CreateCommand(int argc, char** argv) {
   FlagSpec spec;
   spec.with_value = {"bundle", "pid-file", "console-socket"};
   spec.aliases = {{"b", "bundle"}};
-  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
-  if (!f.ok()) return Error("create", std::string(f.status().message()));
-  if (f->Has("help")) {
-    return Usage(
-        "Usage: runsc [--root DIR] create [--bundle DIR] [--pid-file FILE]\n"
-        "                                 [--console-socket PATH] ID\n\n"
-        "Creates a sandbox from the OCI bundle (default: the current directory) and\n"
-        "its main process, which gets this command's stdin, stdout and stderr (or,\n"
-        "with process.terminal, a pty whose master goes to --console-socket), but\n"
-        "runs only at `runsc start ID`. --pid-file receives the sandbox process's\n"
-        "pid, written atomically.\n");
-  }
-  if (f->positional.size() != 1) return Error("create", "requires exactly one argument: the id");
+  int code = 0;
+  std::optional<ParsedFlags> f = ParseCommand("create", kCreateUsage, spec, argc, argv, 1, &code);
+  if (!f) return code;
   const std::string bundle = f->Get("bundle", ".");
   char resolved[PATH_MAX];
   if (realpath(bundle.c_str(), resolved) == nullptr) {
@@ -798,16 +814,15 @@ int CreateCommand(int argc, char** argv) {
   return 0;
 }
 
+constexpr char kStartUsage[] =
+    "Usage: runsc [--root DIR] start ID\n\n"
+    "Lets the main process of a sandbox made by `runsc create` run.\n";
+
 int StartCommand(int argc, char** argv) {
   FlagSpec spec;
-  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
-  if (!f.ok()) return Error("start", std::string(f.status().message()));
-  if (f->Has("help")) {
-    return Usage(
-        "Usage: runsc [--root DIR] start ID\n\n"
-        "Lets the main process of a sandbox made by `runsc create` run.\n");
-  }
-  if (f->positional.size() != 1) return Error("start", "requires exactly one argument: the id");
+  int code = 0;
+  std::optional<ParsedFlags> f = ParseCommand("start", kStartUsage, spec, argc, argv, 1, &code);
+  if (!f) return code;
   const std::string& id = f->positional[0];
   absl::StatusOr<Attached> attached = Open(*f, id);
   if (!attached.ok()) return Error("start", std::string(attached.status().message()));
