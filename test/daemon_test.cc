@@ -293,15 +293,36 @@ TEST_F(DaemonTest, OnlyRootAndTheGroupAreServed) {
   EXPECT_EQ(ListAs(socket_, 54321), grpc::StatusCode::PERMISSION_DENIED);
 }
 
-TEST_F(DaemonTest, KillDashNineMidRunThenRestartLosesNothing) {
+api::ExecStart StartOf(const std::string& id, const std::vector<std::string>& args) {
+  api::ExecStart start;
+  start.set_id(id);
+  for (const auto& a : args) start.mutable_process()->add_args(a);
+  return start;
+}
+
+TEST_F(DaemonTest, KillDashNineMidRunAndMidExecThenRestartLosesNothing) {
   api::Sandbox started = CreateStarted("survivor");
   std::thread runner([this] {
     api::RunResponse r;
     (void)Run("survivor", {"sleep", "30"}, &r, 60);  // interrupted by the kill
   });
+  // An interactive Exec stream in flight too.
+  auto exec_stub = Stub();
+  grpc::ClientContext exec_ctx;
+  auto stream = exec_stub->Exec(&exec_ctx);
+  api::ExecRequest first;
+  *first.mutable_start() = StartOf("survivor", {"sh", "-c", "echo up; sleep 30"});
+  ASSERT_TRUE(stream->Write(first));
+  api::ExecResponse r;
+  ASSERT_TRUE(stream->Read(&r));
+  ASSERT_TRUE(r.has_pid());
+  ASSERT_TRUE(stream->Read(&r));
+  EXPECT_EQ(r.stdout(), "up\n");
   absl::SleepFor(absl::Milliseconds(300));
   StopDaemon(SIGKILL);
   runner.join();
+  EXPECT_FALSE(stream->Read(&r));
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(kill(started.pid(), 0), 0) << "the sandbox died with the daemon";
   StartDaemon();
   auto stub = Stub();
@@ -467,13 +488,6 @@ api::ExecRequest CloseStdin() {
   api::ExecRequest r;
   r.set_close_stdin(true);
   return r;
-}
-
-api::ExecStart StartOf(const std::string& id, const std::vector<std::string>& args) {
-  api::ExecStart start;
-  start.set_id(id);
-  for (const auto& a : args) start.mutable_process()->add_args(a);
-  return start;
 }
 
 TEST_F(DaemonTest, ExecStreamsStdinOutputAndTheExitStatus) {
