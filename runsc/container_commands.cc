@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -607,7 +608,8 @@ int ListCommand(int argc, char** argv) {
 
 constexpr char kPsUsage[] =
     "Usage: runsc [--root DIR] ps [--format table|json] ID\n\n"
-    "Lists the processes running in the sandbox.\n";
+    "Lists the processes running in the sandbox: container and host pids and\n"
+    "commands, or with --format json the host pids (as runc prints them).\n";
 
 int PsCommand(int argc, char** argv) {
   FlagSpec spec;
@@ -620,17 +622,26 @@ int PsCommand(int argc, char** argv) {
   if (!attached.ok()) return Error("ps", std::string(attached.status().message()));
   absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps =
       sandbox::ControlClient(attached->box->control_socket_path()).ListProcesses();
+  absl::StatusOr<std::map<int, pid_t>> host = attached->box->HostPids();
   attached->box->Detach();
   if (!ps.ok()) return Error("ps", std::string(ps.status().message()));
+  if (!host.ok()) return Error("ps", std::string(host.status().message()));
+  auto host_pid = [&](int pid) {
+    auto it = host->find(pid);
+    return it == host->end() ? 0 : it->second;
+  };
   if (f->Get("format", "table") == "json") {
+    // As runc: host pids, which is what containerd's shim reads.
     std::vector<std::string> pids;
-    for (const auto& p : ps->processes()) pids.push_back(absl::StrCat(p.pid()));
+    for (const auto& p : ps->processes()) {
+      if (host_pid(p.pid()) != 0) pids.push_back(absl::StrCat(host_pid(p.pid())));
+    }
     printf("[%s]\n", absl::StrJoin(pids, ",").c_str());
     return 0;
   }
-  printf("%-8s %s\n", "PID", "CMD");
+  printf("%-8s %-8s %s\n", "PID", "HOSTPID", "CMD");
   for (const auto& p : ps->processes()) {
-    printf("%-8d %s\n", p.pid(), absl::StrJoin(p.args(), " ").c_str());
+    printf("%-8d %-8d %s\n", p.pid(), host_pid(p.pid()), absl::StrJoin(p.args(), " ").c_str());
   }
   return 0;
 }

@@ -17,6 +17,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "proto/boot.pb.h"
 #include "runsc/util/errno_status.h"
@@ -40,6 +41,19 @@ using util::ErrnoError;
 using util::UniqueFd;
 
 namespace {
+
+// The thread ids of `pid` (a process's children hang off the thread that
+// forked them).
+std::vector<std::string> ListTasks(pid_t pid) {
+  std::vector<std::string> tasks;
+  DIR* dir = opendir(absl::StrCat("/proc/", pid, "/task").c_str());
+  if (dir == nullptr) return tasks;
+  while (struct dirent* e = readdir(dir)) {
+    if (e->d_name[0] != '.') tasks.push_back(e->d_name);
+  }
+  closedir(dir);
+  return tasks;
+}
 
 // The one child of `pid` (the sandbox process's launcher).
 absl::StatusOr<pid_t> OnlyChild(pid_t pid) {
@@ -432,6 +446,33 @@ std::string Sandbox::ContainerStatus(const runsc::state::v1::SandboxRecord& reco
 }
 
 absl::StatusOr<pid_t> Sandbox::LauncherPid() const { return OnlyChild(process_.pid()); }
+
+absl::StatusOr<std::map<int, pid_t>> Sandbox::HostPids() const {
+  ASSIGN_OR_RETURN(pid_t launcher, LauncherPid());
+  std::map<int, pid_t> out;
+  std::vector<pid_t> todo = {launcher};
+  while (!todo.empty()) {
+    const pid_t pid = todo.back();
+    todo.pop_back();
+    // The last NSpid is the pid in the innermost namespace: the container's.
+    for (absl::string_view line :
+         absl::StrSplit(util::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status")), '\n')) {
+      if (!absl::ConsumePrefix(&line, "NSpid:")) continue;
+      std::vector<absl::string_view> ids = absl::StrSplit(line, '\t', absl::SkipWhitespace());
+      int inner = 0;
+      if (!ids.empty() && absl::SimpleAtoi(ids.back(), &inner)) out[inner] = pid;
+    }
+    for (const std::string& task : ListTasks(pid)) {
+      for (absl::string_view child : absl::StrSplit(
+               util::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/task/", task, "/children")), ' ',
+               absl::SkipWhitespace())) {
+        pid_t c = 0;
+        if (absl::SimpleAtoi(child, &c)) todo.push_back(c);
+      }
+    }
+  }
+  return out;
+}
 
 absl::Status Sandbox::StartHeldMain() {
   ASSIGN_OR_RETURN(runsc::state::v1::SandboxRecord record, Record());

@@ -122,6 +122,9 @@ class Sandbox final {
   absl::Status StartHeldMain();
   // The host pid of the launcher (pid 1 of the container).
   absl::StatusOr<pid_t> LauncherPid() const;
+  // Container pid -> host pid, for every process of the container (read
+  // from the NSpid lines of the launcher's descendants).
+  absl::StatusOr<std::map<int, pid_t>> HostPids() const;
 
   // The sandbox's record as last saved, and a way to update it.
   absl::StatusOr<runsc::state::v1::SandboxRecord> Record() const;

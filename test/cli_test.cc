@@ -132,9 +132,13 @@ TEST_F(CliTest, DetachedLifecycle) {
       Runsc("exec --cwd /tmp --env X=42 --user 1000 a sh -c 'echo $X $(pwd) $(id -u); exit 3'");
   EXPECT_EQ(ecode, 3);
   EXPECT_EQ(eout, "42 /tmp 1000\n");
+  // runc's ps json: host pids, here the one of `sleep 1000`.
   auto [pcode, ps] = Runsc("ps --format json a");
-  EXPECT_EQ(pcode, 0);
-  EXPECT_THAT(ps, StartsWith("["));
+  EXPECT_EQ(pcode, 0) << ps;
+  ASSERT_THAT(ps, ::testing::MatchesRegex("\\[[0-9]+\\]\n"));
+  const std::string host_pid = ps.substr(1, ps.size() - 3);
+  EXPECT_EQ(ReadFile("/proc/" + host_pid + "/cmdline"), std::string("sleep\0" "1000\0", 11));
+  EXPECT_THAT(Runsc("ps a").second, HasSubstr(" " + host_pid + " "));
   auto [dcode, dout] = Runsc("delete a");
   EXPECT_NE(dcode, 0);
   EXPECT_THAT(dout, HasSubstr("that is not stopped: running"));
