@@ -58,6 +58,45 @@ def table(rows, ref=None):
     return "\n".join(lines), meds
 
 
+DENSITY_HEADING = "## 6. Density"
+
+
+def density_section(path):
+    """The density section, from docs/benchmarks-density.json (run.sh --density N)."""
+    if not os.path.exists(path):
+        return []
+    s = json.load(open(path))
+    return [
+        DENSITY_HEADING,
+        "",
+        f"`{s['command']}` ({s['date']}, {s['seconds']} s in all): "
+        f"{int(s['n'])} sandboxes created and started through the API, alive at once; then "
+        "each answered an Exec (`/bin/true`, exit 0); then all were deleted.",
+        "",
+        "| sandboxes alive | each answered Exec | PSS per sandbox | MemAvailable drop per sandbox |",
+        "|---:|---|---:|---:|",
+        f"| {int(s['n'])} | yes | {s['pss_mib_per_sandbox']:.2f} MiB | "
+        f"{s['memavailable_delta_mib_per_sandbox']:.2f} MiB |",
+        "",
+    ]
+
+
+def density_target(s):
+    ok = s["n"] >= 1000
+    return (f"| 1000 idle sandboxes alive at once, all answering Exec | {int(s['n'])} alive, "
+            f"all answered ({s['date']}) | {verdict(ok)} |")
+
+
+def replace_density(md_path, density_path):
+    """Puts the density section into an existing report, in place."""
+    text = open(md_path).read() if os.path.exists(md_path) else "# Benchmarks\n"
+    head, _, rest = text.partition(DENSITY_HEADING)
+    tail = rest[rest.index("\n## ") + 1:] if "\n## " in rest else ""
+    out = head.rstrip("\n") + "\n\n" + "\n".join(density_section(density_path))
+    with open(md_path, "w") as f:
+        f.write(out + ("\n" + tail if tail else ""))
+
+
 def verdict(ok):
     return "**met**" if ok else "**missed**"
 
@@ -66,8 +105,12 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--out", required=True)
     p.add_argument("--quick", default="0")
+    p.add_argument("--density-only", help="only put this density file's section into --out")
     p.add_argument("dir")
     a = p.parse_args()
+    if a.density_only:
+        replace_density(a.out, a.density_only)
+        return
     d = a.dir
     quick = a.quick == "1"
 
@@ -138,6 +181,9 @@ def main():
         best = max(tp_seq, tp_par or 0)
         lines.append(f"| ≥ 200 sandboxes/s via the API | {tp_seq:.0f}/s in a row, "
                      f"{tp_par:.0f}/s over {int(tp.get('concurrency', 0))} clients | {verdict(best >= 200)} |")
+    dpath = os.path.join(os.path.dirname(a.out), "benchmarks-density.json")
+    if os.path.exists(dpath):
+        lines.append(density_target(json.load(open(dpath))))
     lines += [
         "",
         "## 1. One-shot: create, run `/bin/true`, wait, delete",
@@ -193,6 +239,7 @@ def main():
             f"| {int(load(d, 'throughput_api.json')['results'][0]['times'][0] * tp_seq + 0.5)} | "
             f"{tp_seq:.0f}/s | {tp_par:.0f}/s |",
         ]
+    lines += [""] + density_section(os.path.join(os.path.dirname(a.out), "benchmarks-density.json"))
     if failures:
         lines += ["", "## Peers that could not run here", "",
                   "| runtime | error |", "|---|---|"]

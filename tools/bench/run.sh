@@ -4,8 +4,11 @@
 # Writes docs/benchmarks.md (medians, min-max, ratios) and
 # docs/benchmarks.png (the latency distributions).
 #
-#   tools/bench/run.sh            the full run (100 runs a scenario, N=200)
-#   tools/bench/run.sh --quick    under 2 minutes (20 runs, N=20)
+#   tools/bench/run.sh              the full run (100 runs a scenario, N=200)
+#   tools/bench/run.sh --quick      under 2 minutes (20 runs, N=20)
+#   tools/bench/run.sh --density N  only this: N idle sandboxes at once via
+#                                   the API, each then answering an Exec; it
+#                                   updates the density section of the report
 #
 # Needs root. Installs the peers from Debian if they are missing. Not part of
 # the test suite: speed is measured here, never asserted in a test.
@@ -13,8 +16,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 
-QUICK=0
+QUICK=0 DENSITY=0
 [ "${1:-}" = "--quick" ] && QUICK=1
+[ "${1:-}" = "--density" ] && DENSITY=${2:?--density needs a number}
 if [ "$QUICK" = 1 ]; then RUNS=20 N=20 TP=50; else RUNS=100 N=200 TP=200; fi
 
 need=()
@@ -107,6 +111,33 @@ for name in "runsc run" "crun run" "runc run" "gVisor runsc run" "bwrap"; do
   fi
 done
 
+start_daemon() {
+  "$RUNSC" --root "$S/dstate" daemon --socket "$W/d.sock" --max-sandboxes $((DENSITY + 1024)) \
+    2>"$W/daemon.log" &
+  DAEMON_PID=$!
+  for _ in $(seq 100); do [ -S "$W/d.sock" ] && break; sleep 0.05; done
+}
+api() { "$API_BENCH" --socket "$W/d.sock" --bundle "$W/true" --sleep-bundle "$W/sleep" "$@"; }
+
+if [ "$DENSITY" != 0 ]; then
+  echo "== density: $DENSITY idle sandboxes" >&2
+  start_daemon
+  begin=$(date +%s)
+  api --scenario idle --n "$DENSITY" --label runsc --out "$OUT/density.json"
+  /usr/bin/python3 - "$OUT/density.json" "$(( $(date +%s) - begin ))" > docs/benchmarks-density.json <<'EOF'
+import datetime, json, sys
+doc = json.load(open(sys.argv[1]))
+doc["summary"]["seconds"] = int(sys.argv[2])
+doc["summary"]["date"] = datetime.date.today().isoformat()
+doc["summary"]["command"] = "tools/bench/run.sh --density %d" % int(doc["summary"]["n"])
+print(json.dumps(doc["summary"], indent=1))
+EOF
+  /usr/bin/python3 tools/bench/report.py --density-only docs/benchmarks-density.json \
+    --out docs/benchmarks.md "$OUT"
+  echo "updated docs/benchmarks.md (density)" >&2
+  exit 0
+fi
+
 echo "== floor" >&2
 "$W/floor" -n $((RUNS * 2)) --json > "$OUT/floor.json"
 "$W/floor" -n $((RUNS * 2)) --net --json > "$OUT/floor_net.json"
@@ -141,10 +172,7 @@ for rt in "$RUNSC --root $S/state" "runc --root $S/runc" "crun --root $S/crun" "
 done
 
 echo "== API" >&2
-"$RUNSC" --root "$S/dstate" daemon --socket "$W/d.sock" 2>"$W/daemon.log" &
-DAEMON_PID=$!
-for _ in $(seq 100); do [ -S "$W/d.sock" ] && break; sleep 0.05; done
-api() { "$API_BENCH" --socket "$W/d.sock" --bundle "$W/true" --sleep-bundle "$W/sleep" "$@"; }
+start_daemon
 api --scenario oneshot --n "$RUNS" --label "runsc API one-shot" --out "$OUT/oneshot_api.json"
 api --scenario exec --n $((RUNS * 5)) --label "runsc API exec" --out "$OUT/exec_api.json"
 api --scenario create --n "$RUNS" --label "runsc API create-to-ready" --out "$OUT/create_api.json"
