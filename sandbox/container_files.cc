@@ -15,8 +15,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/file_util.h"
 #include "runsc/util/status_macros.h"
 
 namespace runsc::sandbox {
@@ -87,11 +91,27 @@ absl::Status ClearName(int dir, const std::string& name, const std::string& show
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ContainerFiles>> ContainerFiles::Open(pid_t launcher,
+absl::StatusOr<std::unique_ptr<ContainerFiles>> ContainerFiles::Open(pid_t sandbox,
+                                                                     pid_t launcher,
                                                                      uint32_t id_base) {
+  // Pin the process first; what /proc says of the pid afterwards is that
+  // process's as long as the pidfd shows it alive at the end.
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, launcher, 0)));
+  if (!pidfd) return ErrnoError(errno, absl::StrCat("pidfd_open launcher ", launcher));
+  int parent = 0;
+  for (absl::string_view line : absl::StrSplit(
+           util::ReadFileOrEmpty(absl::StrCat("/proc/", launcher, "/status")), '\n')) {
+    if (absl::ConsumePrefix(&line, "PPid:")) {
+      (void)absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &parent);
+    }
+  }
   const std::string path = absl::StrCat("/proc/", launcher, "/root");
   UniqueFd root(open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return ErrnoError(errno, absl::StrCat("open the container's root '", path, "'"));
+  if (parent != sandbox || syscall(SYS_pidfd_send_signal, pidfd.get(), 0, nullptr, 0) != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("the launcher of sandbox process ", sandbox, " is gone"));
+  }
   return std::unique_ptr<ContainerFiles>(new ContainerFiles(std::move(root), id_base));
 }
 

@@ -41,9 +41,12 @@ class ContainerFiles final {
   // CopyIn refuses archives whose file data exceeds this.
   static constexpr uint64_t kMaxCopyInBytes = uint64_t{1} << 30;
 
-  // `launcher` is the launcher's host pid, `id_base` the host uid and gid
-  // that the container's root maps to.
-  static absl::StatusOr<std::unique_ptr<ContainerFiles>> Open(pid_t launcher, uint32_t id_base);
+  // `launcher` is the launcher's host pid, a child of `sandbox` (the sandbox
+  // process); `id_base` is the host uid and gid that the container's root
+  // maps to. The root is opened only if `launcher` is still that child once
+  // it is open, so a recycled pid never hands over another process's root.
+  static absl::StatusOr<std::unique_ptr<ContainerFiles>> Open(pid_t sandbox, pid_t launcher,
+                                                              uint32_t id_base);
 
   // Extracts a tar stream, fed in pieces, into directory `dest` (a path in
   // the container, which must exist). Finish says how much was written.
