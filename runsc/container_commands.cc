@@ -34,6 +34,7 @@
 #include "runsc/flags.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/file_util.h"
+#include "runsc/util/log.h"
 #include "runsc/util/packet.h"
 #include "runsc/util/stdio_socket.h"
 #include "runsc/util/unique_fd.h"
@@ -63,6 +64,8 @@ std::string Root(const ParsedFlags& f) { return f.Get("root", "/run/runsc"); }
 
 int Error(const std::string& command, const std::string& message) {
   fprintf(stderr, "runsc %s: %s\n", command.c_str(), message.c_str());
+  // Callers such as containerd's shim read the last error from --log.
+  if (util::HasLogFile()) util::Log(util::LogLevel::kError, "runsc " + command, message);
   return 1;
 }
 

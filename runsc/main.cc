@@ -11,6 +11,7 @@
 #include "runsc/container_commands.h"
 #include "runsc/daemon.h"
 #include "runsc/do_command.h"
+#include "runsc/util/log.h"
 #include "runsc/util/version.h"
 
 namespace {
@@ -49,6 +50,10 @@ void Usage(FILE* out) {
   fprintf(out,
           "\nGlobal flags:\n"
           "  --root DIR   state root (default /run/runsc)\n"
+          "  --log FILE   write log lines (and errors) to FILE instead of stderr\n"
+          "  --log-format text|json\n"
+          "               json: one {\"level\",\"msg\",\"time\"} object a line\n"
+          "  --debug      log debug lines too\n"
           "  --version    print the version\n"
           "  --help       this help; COMMAND --help for a command's\n");
 }
@@ -58,9 +63,27 @@ void Usage(FILE* out) {
 int main(int argc, char** argv) {
   // Global flags come before the command; --root is passed on to it.
   std::vector<char*> forwarded;
+  std::string log_file, log_format = "text";
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; ++i) {
     std::string arg = argv[i];
+    // runc's logging flags, as containerd's shim and podman pass them.
+    auto value = [&](const std::string& name, std::string* out) {
+      if (arg == name && i + 1 < argc) {
+        *out = argv[++i];
+        return true;
+      }
+      if (arg.rfind(name + "=", 0) == 0) {
+        *out = arg.substr(name.size() + 1);
+        return true;
+      }
+      return false;
+    };
+    if (value("--log", &log_file) || value("--log-format", &log_format)) continue;
+    if (arg == "--debug") {
+      runsc::util::SetLogLevel(runsc::util::LogLevel::kDebug);
+      continue;
+    }
     if (arg == "--version" || arg == "-v") {
       printf("runsc version %s\n", runsc::util::kVersion);
       return 0;
@@ -78,6 +101,17 @@ int main(int argc, char** argv) {
       fprintf(stderr, "runsc: flag provided but not defined: %s\n", argv[i]);
       Usage(stderr);
       return 2;
+    }
+  }
+  if (log_format != "text" && log_format != "json") {
+    fprintf(stderr, "runsc: --log-format: want text or json, got '%s'\n", log_format.c_str());
+    return 2;
+  }
+  if (!log_file.empty()) {
+    absl::Status opened = runsc::util::SetLogFile(log_file, log_format == "json");
+    if (!opened.ok()) {
+      fprintf(stderr, "runsc: %s\n", std::string(opened.message()).c_str());
+      return 1;
     }
   }
   if (i == argc) {

@@ -259,6 +259,26 @@ TEST_F(CliTest, CreateWithATerminalSendsThePtyMasterToTheConsoleSocket) {
   EXPECT_THAT(o3, HasSubstr("cannot use console socket"));
 }
 
+TEST_F(CliTest, GlobalLogFlagsAsContainerdPassesThem) {
+  // containerd's shim runs `runc --log FILE --log-format json ...` and reads
+  // the last error from FILE.
+  const std::string log = root_.path() + "/log.json";
+  auto [code, out] = Runsc("--log " + log + " --log-format json state ghost");
+  EXPECT_NE(code, 0);
+  EXPECT_THAT(out, HasSubstr("\"ghost\" does not exist"));  // stderr too
+  EXPECT_THAT(ReadFile(log),
+              ::testing::MatchesRegex("\\{\"level\":\"error\",\"msg\":\"runsc state: container "
+                                      "\\\\\"ghost\\\\\" does not exist\",\"time\":\"[-0-9T:.Z]+\"\\}\n"));
+  // --flag=value too, text format, --debug; a bad format is refused.
+  const std::string text = root_.path() + "/log.txt";
+  EXPECT_EQ(Runsc("--debug --log=" + text + " --log-format=text list -q").first, 0);
+  EXPECT_NE(Runsc("--log=" + text + " --log-format=text state ghost").first, 0);
+  EXPECT_THAT(ReadFile(text), HasSubstr(" E runsc state: container \"ghost\" does not exist\n"));
+  auto [bad, bad_out] = Runsc("--log-format xml list");
+  EXPECT_EQ(bad, 2);
+  EXPECT_THAT(bad_out, HasSubstr("--log-format: want text or json"));
+}
+
 TEST_F(CliTest, ClearErrorsForUnknownIdsFlagsAndSignals) {
   auto [c1, o1] = Runsc("state ghost");
   EXPECT_NE(c1, 0);
