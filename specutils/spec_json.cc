@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
+#include "runsc/util/json_string.h"
 
 namespace runsc::specutils {
 
@@ -12,26 +13,6 @@ namespace {
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
-
-std::string Quote(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20) {
-          out += absl::StrCat("\\u00", c < 0x10 ? "0" : "", absl::Hex(c));
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
 
 void Write(const Message& m, int depth, std::string* out);
 
@@ -55,9 +36,9 @@ std::string Value(const Message& m, const FieldDescriptor* f, int index, int dep
     case FieldDescriptor::CPPTYPE_BOOL:
       return (rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f)) ? "true" : "false";
     case FieldDescriptor::CPPTYPE_ENUM:
-      return Quote((rep ? r->GetRepeatedEnum(m, f, index) : r->GetEnum(m, f))->name());
+      return util::JsonQuote((rep ? r->GetRepeatedEnum(m, f, index) : r->GetEnum(m, f))->name());
     case FieldDescriptor::CPPTYPE_STRING:
-      return Quote(rep ? r->GetRepeatedString(m, f, index) : r->GetString(m, f));
+      return util::JsonQuote(rep ? r->GetRepeatedString(m, f, index) : r->GetString(m, f));
     case FieldDescriptor::CPPTYPE_MESSAGE: {
       std::string nested;
       Write(rep ? r->GetRepeatedMessage(m, f, index) : r->GetMessage(m, f), depth, &nested);
@@ -80,7 +61,7 @@ void Write(const Message& m, int depth, std::string* out) {
   *out += "{\n";
   for (size_t i = 0; i < fields.size(); ++i) {
     const FieldDescriptor* f = fields[i];
-    *out += absl::StrCat(pad, Quote(f->json_name()), ": ");
+    *out += absl::StrCat(pad, util::JsonQuote(f->json_name()), ": ");
     if (f->is_map()) {
       // Map entries are messages with a key and a value field.
       const FieldDescriptor* key = f->message_type()->map_key();
@@ -90,7 +71,7 @@ void Write(const Message& m, int depth, std::string* out) {
       for (int j = 0; j < n; ++j) {
         const Message& entry = r->GetRepeatedMessage(m, f, j);
         std::string k = Value(entry, key, 0, depth + 2);
-        if (k.front() != '"') k = Quote(k);  // JSON keys are strings
+        if (k.front() != '"') k = util::JsonQuote(k);  // JSON keys are strings
         *out += absl::StrCat(pad, "  ", k, ": ", Value(entry, value, 0, depth + 2),
                              j + 1 < n ? ",\n" : "\n");
       }

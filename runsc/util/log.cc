@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/json_string.h"
 
 namespace runsc::util {
 namespace {
@@ -30,21 +31,6 @@ const char* LevelName(LogLevel level) {
       return "error";
   }
   return "info";
-}
-
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      out += absl::StrCat("\\u00", absl::Hex(c, absl::kZeroPad2));
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
 }
 
 char LevelChar(LogLevel level) {
@@ -72,7 +58,7 @@ void Log(LogLevel level, absl::string_view component,
   std::string line =
       g_json.load()
           ? absl::StrCat("{\"level\":\"", LevelName(level), "\",\"msg\":",
-                         JsonString(absl::StrCat(component, ": ", message)), ",\"time\":\"", time,
+                         JsonQuote(absl::StrCat(component, ": ", message)), ",\"time\":\"", time,
                          "\"}\n")
           : absl::StrCat(time, " ", std::string(1, LevelChar(level)), " ", component, ": ",
                          message, "\n");
