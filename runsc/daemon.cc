@@ -78,13 +78,10 @@ bool Authorized(const struct ucred& cred, std::optional<gid_t> group) {
   if (cred.uid == 0) return true;
   if (!group.has_value()) return false;
   if (cred.gid == *group) return true;
-  std::string status = util::ReadFileOrEmpty(absl::StrCat("/proc/", cred.pid, "/status"));
-  for (absl::string_view line : absl::StrSplit(status, '\n')) {
-    if (!absl::ConsumePrefix(&line, "Groups:")) continue;
-    for (absl::string_view g : absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
-      gid_t gid;
-      if (absl::SimpleAtoi(g, &gid) && gid == *group) return true;
-    }
+  const std::string groups = util::ProcStatusField(cred.pid, "Groups");
+  for (absl::string_view g : absl::StrSplit(groups, absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
+    gid_t gid;
+    if (absl::SimpleAtoi(g, &gid) && gid == *group) return true;
   }
   return false;
 }

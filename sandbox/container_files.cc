@@ -17,8 +17,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
-#include "absl/strings/ascii.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/file_util.h"
 #include "runsc/util/status_macros.h"
@@ -99,12 +97,7 @@ absl::StatusOr<std::unique_ptr<ContainerFiles>> ContainerFiles::Open(pid_t sandb
   UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, launcher, 0)));
   if (!pidfd) return ErrnoError(errno, absl::StrCat("pidfd_open launcher ", launcher));
   int parent = 0;
-  for (absl::string_view line : absl::StrSplit(
-           util::ReadFileOrEmpty(absl::StrCat("/proc/", launcher, "/status")), '\n')) {
-    if (absl::ConsumePrefix(&line, "PPid:")) {
-      (void)absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &parent);
-    }
-  }
+  (void)absl::SimpleAtoi(util::ProcStatusField(launcher, "PPid"), &parent);
   const std::string path = absl::StrCat("/proc/", launcher, "/root");
   UniqueFd root(open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return ErrnoError(errno, absl::StrCat("open the container's root '", path, "'"));

@@ -17,7 +17,6 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "proto/boot.pb.h"
 #include "runsc/util/errno_status.h"
@@ -455,13 +454,10 @@ absl::StatusOr<std::map<int, pid_t>> Sandbox::HostPids() const {
     const pid_t pid = todo.back();
     todo.pop_back();
     // The last NSpid is the pid in the innermost namespace: the container's.
-    for (absl::string_view line :
-         absl::StrSplit(util::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status")), '\n')) {
-      if (!absl::ConsumePrefix(&line, "NSpid:")) continue;
-      std::vector<absl::string_view> ids = absl::StrSplit(line, '\t', absl::SkipWhitespace());
-      int inner = 0;
-      if (!ids.empty() && absl::SimpleAtoi(ids.back(), &inner)) out[inner] = pid;
-    }
+    const std::string nspid = util::ProcStatusField(pid, "NSpid");
+    std::vector<absl::string_view> ids = absl::StrSplit(nspid, '\t', absl::SkipWhitespace());
+    int inner = 0;
+    if (!ids.empty() && absl::SimpleAtoi(ids.back(), &inner)) out[inner] = pid;
     for (const std::string& task : ListTasks(pid)) {
       for (absl::string_view child : absl::StrSplit(
                util::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/task/", task, "/children")), ' ',

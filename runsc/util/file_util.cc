@@ -4,7 +4,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/unique_fd.h"
 
@@ -64,6 +67,16 @@ std::string ReadFileOrEmpty(const std::string& path) {
   ssize_t n;
   while ((n = read(fd.get(), buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
   return out;
+}
+
+std::string ProcStatusField(pid_t pid, absl::string_view key) {
+  const std::string status = ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status"));
+  for (absl::string_view line : absl::StrSplit(status, '\n')) {
+    if (absl::ConsumePrefix(&line, key) && absl::ConsumePrefix(&line, ":")) {
+      return std::string(absl::StripAsciiWhitespace(line));
+    }
+  }
+  return "";
 }
 
 }  // namespace runsc::util

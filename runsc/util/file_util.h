@@ -25,6 +25,11 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
 // The whole content of a (small) file, or "" if it cannot be read.
 std::string ReadFileOrEmpty(const std::string& path);
 
+// The value of `key` ("PPid", "NSpid", "Groups"...) in /proc/<pid>/status,
+// without the key, colon and surrounding blanks; "" if the process or the
+// line is missing.
+std::string ProcStatusField(pid_t pid, absl::string_view key);
+
 }  // namespace runsc::util
 
 #endif  // RUNSC_UTIL_FILE_UTIL_H_
