@@ -112,11 +112,11 @@ absl::StatusOr<std::unique_ptr<ContainerFiles::Extraction>> ContainerFiles::Copy
     const std::string& dest) {
   ScopedFsIds ids(id_base_);
   ASSIGN_OR_RETURN(UniqueFd dir, OpenInRoot(root_.get(), dest, O_PATH | O_DIRECTORY));
-  return std::unique_ptr<Extraction>(new Extraction(root_.get(), dest, id_base_));
+  return std::unique_ptr<Extraction>(new Extraction(std::move(dir), dest, id_base_));
 }
 
-ContainerFiles::Extraction::Extraction(int root, std::string dest, uint32_t id_base)
-    : root_(root), dest_(std::move(dest)), id_base_(id_base) {}
+ContainerFiles::Extraction::Extraction(UniqueFd dest_dir, std::string dest, uint32_t id_base)
+    : dest_dir_(std::move(dest_dir)), dest_(std::move(dest)), id_base_(id_base) {}
 
 ContainerFiles::Extraction::~Extraction() = default;
 
@@ -133,7 +133,8 @@ absl::StatusOr<ContainerFiles::Extraction::Summary> ContainerFiles::Extraction::
 
 absl::StatusOr<UniqueFd> ContainerFiles::Extraction::MakeDirs(const std::string& relative,
                                                               uint32_t mode) {
-  ASSIGN_OR_RETURN(UniqueFd dir, OpenInRoot(root_, dest_, O_PATH | O_DIRECTORY));
+  UniqueFd dir(fcntl(dest_dir_.get(), F_DUPFD_CLOEXEC, 0));
+  if (!dir) return ErrnoError(errno, absl::StrCat("dup the fd of '", dest_, "'"));
   std::string shown = dest_;
   for (absl::string_view part : absl::StrSplit(relative, '/', absl::SkipEmpty())) {
     const std::string name(part);

@@ -49,8 +49,8 @@ class ContainerFiles final {
                                                               uint32_t id_base);
 
   // Extracts a tar stream, fed in pieces, into directory `dest` (a path in
-  // the container, which must exist). Finish says how much was written.
-  // The extraction uses this object, which must outlive it.
+  // the container, which must exist, resolved once here). Finish says how
+  // much was written.
   class Extraction;
   absl::StatusOr<std::unique_ptr<Extraction>> CopyIn(const std::string& dest);
 
@@ -83,13 +83,13 @@ class ContainerFiles::Extraction final : public TarReader::Handler {
 
  private:
   friend class ContainerFiles;
-  Extraction(int root, std::string dest, uint32_t id_base);
+  Extraction(util::UniqueFd dest_dir, std::string dest, uint32_t id_base);
   // Makes the directories of `relative` (under dest_) that are missing;
   // returns an O_PATH fd of the last one.
   absl::StatusOr<util::UniqueFd> MakeDirs(const std::string& relative, uint32_t mode);
 
-  const int root_;
-  const std::string dest_;
+  const util::UniqueFd dest_dir_;  // O_PATH
+  const std::string dest_;         // for messages
   TarReader reader_{this};
   util::UniqueFd file_;  // the file being written
   TarEntry current_;
