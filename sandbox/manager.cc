@@ -29,6 +29,15 @@ using util::UniqueFd;
 
 namespace {
 
+SandboxEvent MakeEvent(const std::string& type, const std::string& id, int pid) {
+  SandboxEvent event;
+  event.type = type;
+  event.id = id;
+  event.time = absl::Now();
+  event.pid = pid;
+  return event;
+}
+
 absl::Status NotFound(const std::string& id) {
   return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
 }
@@ -393,17 +402,10 @@ absl::StatusOr<std::unique_ptr<ContainerFiles>> SandboxManager::OpenFiles(const 
   return ContainerFiles::Open(entry->box->pid(), launcher, record.range_base());
 }
 
-void SandboxManager::Publish(const std::string& type, const std::string& id, int pid,
-                             const runsc::control::v1::ExitStatus* exit) {
-  SandboxEvent event;
-  event.type = type;
-  event.id = id;
-  event.time = absl::Now();
-  event.pid = pid;
-  if (exit != nullptr) event.exit = *exit;
+void SandboxManager::Publish(const std::string& type, const std::string& id, int pid) {
   // Through the worker, so that events keep the order of what happened
   // (an exit is posted by its callback before the delete that follows).
-  Post([this, event = std::move(event)]() mutable { events_.Publish(std::move(event)); });
+  Post([this, event = MakeEvent(type, id, pid)]() mutable { events_.Publish(std::move(event)); });
 }
 
 void SandboxManager::WatchMainExit(const std::string& id, const std::shared_ptr<Entry>& entry,
@@ -434,18 +436,11 @@ void SandboxManager::OnMainExit(const std::string& id, const std::shared_ptr<Ent
     absl::MutexLock lock(&entry->mu);
     if (entry->box != nullptr) entry->box->AnnotateOom(pid, &status);
   }
-  SandboxEvent exited;
-  exited.type = "exited";
-  exited.id = id;
-  exited.time = absl::Now();
-  exited.pid = pid;
+  // Already on the worker: published at once.
+  SandboxEvent exited = MakeEvent("exited", id, pid);
   exited.exit = status;
-  events_.Publish(exited);
-  if (status.oom_killed()) {
-    exited.type = "oom";
-    exited.exit.Clear();
-    events_.Publish(std::move(exited));
-  }
+  events_.Publish(std::move(exited));
+  if (status.oom_killed()) events_.Publish(MakeEvent("oom", id, pid));
 }
 
 void SandboxManager::Post(std::function<void()> task) {

@@ -138,8 +138,7 @@ class SandboxManager final {
   };
   absl::StatusOr<Sockets> FindSockets(const std::string& id);
   SandboxView View(const Sandbox& box);
-  void Publish(const std::string& type, const std::string& id, int pid,
-               const runsc::control::v1::ExitStatus* exit = nullptr);
+  void Publish(const std::string& type, const std::string& id, int pid);
   // Waits for the main process without a thread; its exit becomes an
   // "exited" event (and "oom" if the OOM killer ended it).
   void WatchMainExit(const std::string& id, const std::shared_ptr<Entry>& entry, int pid)
