@@ -101,6 +101,7 @@ bool Cgroup::IsUnified(const std::string& dir) const {
 
 absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
     const std::string& id, const runsc::boot::v1::ResourceConfig& resources) {
+  // On any error below, ~Cgroup removes whatever was made.
   std::unique_ptr<Cgroup> cg(new Cgroup());
   ASSIGN_OR_RETURN(cg->layout_, CgroupLayout::Discover());
   if (!cg->layout_.unified.empty()) {
@@ -122,12 +123,8 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
     for (const char* c : kWanted) {
       auto& have = cg->layout_.unified_controllers;
       if (std::find(have.begin(), have.end(), c) == have.end()) continue;
-      absl::Status enabled = WriteKernelFile(cg->unified_dir_ + "/cgroup.subtree_control",
-                                             absl::StrCat("+", c));
-      if (!enabled.ok()) {
-        (void)cg->Destroy();
-        return enabled;
-      }
+      RETURN_IF_ERROR(
+          WriteKernelFile(cg->unified_dir_ + "/cgroup.subtree_control", absl::StrCat("+", c)));
     }
   }
   for (const auto& [controller, mount] : cg->layout_.v1) {
@@ -137,7 +134,6 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
     const std::string dir = mount + "/runsc/" + id;
     RETURN_IF_ERROR(MkdirP(mount + "/runsc"));
     if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-      (void)cg->Destroy();
       return ErrnoError(errno, absl::StrCat("mkdir '", dir, "'"));
     }
     cg->v1_dirs_[controller] = dir;
@@ -146,26 +142,16 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
     for (const char* leaf : {kSupervisorLeaf, kContainerLeaf}) {
       const std::string path = absl::StrCat(dir, "/", leaf);
       if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
-        absl::Status status = ErrnoError(errno, absl::StrCat("mkdir '", path, "'"));
-        (void)cg->Destroy();
-        return status;
+        return ErrnoError(errno, absl::StrCat("mkdir '", path, "'"));
       }
     }
   }
   if (!cg->unified_dir_.empty()) {
     const std::string leaf = absl::StrCat(cg->unified_dir_, "/", kSupervisorLeaf);
     cg->unified_fd_.reset(open(leaf.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!cg->unified_fd_) {
-      absl::Status status = ErrnoError(errno, absl::StrCat("open '", leaf, "'"));
-      (void)cg->Destroy();
-      return status;
-    }
+    if (!cg->unified_fd_) return ErrnoError(errno, absl::StrCat("open '", leaf, "'"));
   }
-  absl::Status applied = cg->Apply(resources);
-  if (!applied.ok()) {
-    (void)cg->Destroy();
-    return applied;
-  }
+  RETURN_IF_ERROR(cg->Apply(resources));
   return cg;
 }
 
