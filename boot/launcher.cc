@@ -190,14 +190,11 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
       held_[pid] = Held{std::move(go_w), std::move(err_r)};
       return Started(pid);
     }
-    // It failed before the hold (or never got there): as for a start.
-    if (record.ok()) {
-      waitpid(pid, nullptr, 0);
-      return FailedAt(*record);
-    }
+    // It failed before the hold (its record says why), or never got there.
+    LauncherEvent failed = record.ok() ? FailedAt(*record) : Failure("start", record.status());
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
-    return Failure("start", record.status());
+    return failed;
   }
   LauncherEvent event = AwaitExec(pid, err_r.get());
   if (event.has_started()) {
