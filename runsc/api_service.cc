@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "runsc/api_convert.h"
 #include "runsc/exec_reactor.h"
 #include "runsc/util/grpc_status.h"
 
@@ -31,25 +32,6 @@ absl::Duration Remaining(grpc::ServerContext* context, absl::Duration fallback) 
   if (deadline == std::chrono::system_clock::time_point::max()) return fallback;
   absl::Duration left = absl::FromChrono(deadline - std::chrono::system_clock::now());
   return std::min(left, fallback);
-}
-
-void ToProto(const sandbox::SandboxView& view, api::Sandbox* out) {
-  out->set_id(view.id);
-  out->set_status(view.status);
-  out->set_pid(view.pid);
-  out->set_main_pid(view.main_pid);
-  for (const auto& [k, v] : view.labels) (*out->mutable_labels())[k] = v;
-  out->set_created_unix_seconds(absl::ToDoubleSeconds(view.created - absl::UnixEpoch()));
-  if (view.expires != absl::InfiniteFuture()) {
-    out->set_expires_unix_seconds(absl::ToDoubleSeconds(view.expires - absl::UnixEpoch()));
-  }
-}
-
-void ToProto(const runsc::control::v1::ExitStatus& in, api::ExitStatus* out) {
-  out->set_signaled(in.signaled());
-  out->set_code(in.code());
-  out->set_signal(in.signal());
-  out->set_oom_killed(in.oom_killed());
 }
 
 grpc::Status ToResources(const api::Resources& in, runsc::boot::v1::ResourceConfig* out) {
@@ -334,11 +316,7 @@ grpc::Status ApiService::Events(grpc::ServerContext* context, const api::EventsR
     if (absl::IsDeadlineExceeded(event.status())) continue;
     if (!event.ok()) return ToGrpcStatus(event.status());
     api::Event out;
-    out.set_type(event->type);
-    out.set_id(event->id);
-    out.set_time_unix_seconds(absl::ToDoubleSeconds(event->time - absl::UnixEpoch()));
-    out.set_pid(event->pid);
-    if (event->type == "exited") ToProto(event->exit, out.mutable_exit());
+    ToProto(*event, &out);
     if (!writer->Write(out)) return grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
   }
 }

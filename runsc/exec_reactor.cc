@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/wrappers.pb.h"
+#include "runsc/api_convert.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/grpc_status.h"
 #include "runsc/util/packet.h"
@@ -365,10 +366,7 @@ absl::StatusOr<api::ExitStatus> ExecReactor::Wait(absl::Duration timeout) {
   }
   if (!status.ok()) return status.status();
   api::ExitStatus exit;
-  exit.set_signaled(status->signaled());
-  exit.set_code(status->code());
-  exit.set_signal(status->signal());
-  exit.set_oom_killed(status->oom_killed());
+  ToProto(*status, &exit);
   exit.set_timed_out(timed_out);
   return exit;
 }
