@@ -111,6 +111,35 @@ absl::StatusOr<int> SignalNumber(const std::string& name) {
   return absl::InvalidArgumentError(absl::StrCat("unknown signal \"", name, "\""));
 }
 
+// An OCI bundle as `run` and `create` take it: --bundle (default: the
+// current directory), resolved, and its config.json translated.
+struct Bundle {
+  std::string path;
+  runsc::boot::v1::ContainerConfig config;
+};
+
+absl::StatusOr<Bundle> LoadBundleFlag(const ParsedFlags& f) {
+  const std::string given = f.Get("bundle", ".");
+  char resolved[PATH_MAX];
+  if (realpath(given.c_str(), resolved) == nullptr) {
+    return absl::InvalidArgumentError("bundle '" + given + "': " + strerror(errno));
+  }
+  absl::StatusOr<runsc::boot::v1::ContainerConfig> config = sandbox::LoadBundle(resolved);
+  if (!config.ok()) return config.status();
+  return Bundle{resolved, *std::move(config)};
+}
+
+// The sandbox for `bundle`, named by the command's one positional argument.
+absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> CreateFromBundle(const ParsedFlags& f,
+                                                                   const Bundle& bundle) {
+  sandbox::SandboxOptions options;
+  options.id = f.positional[0];
+  options.state_root = Root(f);
+  options.container = bundle.config;
+  options.bundle = bundle.path;
+  return sandbox::Sandbox::Create(options);
+}
+
 struct Attached {
   std::unique_ptr<sandbox::Sandbox> box;
   runsc::state::v1::SandboxRecord record;
@@ -368,22 +397,12 @@ int RunCommand(int argc, char** argv) {
   std::optional<ParsedFlags> f = ParseCommand("run", kRunUsage, spec, argc, argv, 1, &code);
   if (!f) return code;
   SignalForwarder forwarder;  // before any thread exists
-  std::string bundle = f->Get("bundle", ".");
-  char resolved[PATH_MAX];
-  if (realpath(bundle.c_str(), resolved) == nullptr) {
-    return Error("run", "bundle '" + bundle + "': " + strerror(errno));
-  }
-  absl::StatusOr<runsc::boot::v1::ContainerConfig> config = sandbox::LoadBundle(resolved);
-  if (!config.ok()) return Error("run", std::string(config.status().message()));
-  sandbox::SandboxOptions options;
-  options.id = f->positional[0];
-  options.state_root = Root(*f);
-  options.container = *config;
-  options.bundle = resolved;
-  absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box = sandbox::Sandbox::Create(options);
+  absl::StatusOr<Bundle> bundle = LoadBundleFlag(*f);
+  if (!bundle.ok()) return Error("run", std::string(bundle.status().message()));
+  absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box = CreateFromBundle(*f, *bundle);
   if (!box.ok()) return Error("run", std::string(box.status().message()));
   absl::StatusOr<Started> started =
-      StartWithOurStdio(**box, config->process().terminal(), nullptr);
+      StartWithOurStdio(**box, bundle->config.process().terminal(), nullptr);
   if (!started.ok()) return Error("run", std::string(started.status().message()));
   absl::StatusOr<runsc::state::v1::SandboxRecord> record = (*box)->Record();
   if (record.ok()) {
@@ -775,16 +794,11 @@ int CreateCommand(int argc, char** argv) {
   int code = 0;
   std::optional<ParsedFlags> f = ParseCommand("create", kCreateUsage, spec, argc, argv, 1, &code);
   if (!f) return code;
-  const std::string bundle = f->Get("bundle", ".");
-  char resolved[PATH_MAX];
-  if (realpath(bundle.c_str(), resolved) == nullptr) {
-    return Error("create", "bundle '" + bundle + "': " + strerror(errno));
-  }
-  absl::StatusOr<runsc::boot::v1::ContainerConfig> config = sandbox::LoadBundle(resolved);
-  if (!config.ok()) return Error("create", std::string(config.status().message()));
+  absl::StatusOr<Bundle> bundle = LoadBundleFlag(*f);
+  if (!bundle.ok()) return Error("create", std::string(bundle.status().message()));
   // runc's rules: create always detaches, so a terminal needs a socket to
   // send the master to, and a socket without a terminal is a mistake.
-  const bool terminal = config->process().terminal();
+  const bool terminal = bundle->config.process().terminal();
   const std::string console_socket = f->Get("console-socket");
   if (terminal && console_socket.empty()) {
     return Error("create", "cannot allocate tty if runsc will detach without setting console socket");
@@ -792,12 +806,7 @@ int CreateCommand(int argc, char** argv) {
   if (!terminal && !console_socket.empty()) {
     return Error("create", "cannot use console socket if runsc will not detach or allocate tty");
   }
-  sandbox::SandboxOptions options;
-  options.id = f->positional[0];
-  options.state_root = Root(*f);
-  options.container = *config;
-  options.bundle = resolved;
-  absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box = sandbox::Sandbox::Create(options);
+  absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box = CreateFromBundle(*f, *bundle);
   if (!box.ok()) return Error("create", std::string(box.status().message()));
   // From here a failure destroys the sandbox (~Sandbox).
   std::vector<int> stdio = {0, 1, 2};
