@@ -66,23 +66,21 @@ absl::Status ControlClient::Shutdown(absl::Duration timeout) {
 
 absl::StatusOr<int> ControlClient::Start(const std::string& token,
                                          absl::Duration timeout) {
-  grpc::ClientContext context;
-  SetDeadline(context, timeout);
-  runsc::control::v1::StartRequest request;
-  request.set_stdio_token(token);
-  runsc::control::v1::StartResponse response;
-  grpc::Status status = stub_->Start(&context, request, &response);
-  if (!status.ok()) return FromGrpcStatus(status);
-  return response.pid();
+  return StartMain(token, /*hold=*/false, timeout);
 }
 
 absl::StatusOr<int> ControlClient::Create(const std::string& token,
                                           absl::Duration timeout) {
+  return StartMain(token, /*hold=*/true, timeout);
+}
+
+absl::StatusOr<int> ControlClient::StartMain(const std::string& token, bool hold,
+                                             absl::Duration timeout) {
   grpc::ClientContext context;
   SetDeadline(context, timeout);
   runsc::control::v1::StartRequest request;
   request.set_stdio_token(token);
-  request.set_hold(true);
+  request.set_hold(hold);
   runsc::control::v1::StartResponse response;
   grpc::Status status = stub_->Start(&context, request, &response);
   if (!status.ok()) return FromGrpcStatus(status);

@@ -75,6 +75,7 @@ class ControlClient final {
       absl::Duration timeout = absl::Seconds(5));
 
  private:
+  absl::StatusOr<int> StartMain(const std::string& token, bool hold, absl::Duration timeout);
   // Shared with asynchronous calls, which may outlive the client.
   std::shared_ptr<runsc::control::v1::Control::Stub> stub_;
 };
