@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,6 +10,7 @@
 
 #include "grpcpp/server_posix.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/event_flag.h"
 #include "runsc/util/log.h"
 
 namespace runsc::boot {
@@ -21,7 +21,7 @@ using util::UniqueFd;
 absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Create(
     grpc::Service* service, int listen_fd, DrainFn drain, int stdio_fd,
     ConnectionFn on_stdio) {
-  UniqueFd wake(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  UniqueFd wake = util::NewEventFlag();
   if (!wake) return ErrnoError(errno, "eventfd for control server shutdown");
   grpc::ServerBuilder builder;
   builder.RegisterService(service);
@@ -48,11 +48,7 @@ ControlServer::~ControlServer() {
   if (server_ != nullptr) server_->Shutdown();
 }
 
-void ControlServer::RequestShutdown() {
-  uint64_t one = 1;
-  ssize_t ignored = write(wake_fd_.get(), &one, sizeof(one));
-  (void)ignored;
-}
+void ControlServer::RequestShutdown() { util::RaiseEventFlag(wake_fd_.get()); }
 
 absl::Status ControlServer::Serve(absl::Duration grace) {
   absl::Status result = absl::OkStatus();

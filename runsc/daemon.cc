@@ -7,7 +7,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -29,6 +28,7 @@
 #include "runsc/api_service.h"
 #include "runsc/health_service.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/event_flag.h"
 #include "runsc/util/file_util.h"
 #include "runsc/util/log.h"
 #include "runsc/util/stop_signals.h"
@@ -182,12 +182,8 @@ int RunDaemon(const DaemonOptions& options) {
     fprintf(stderr, "runsc daemon: could not start the gRPC server\n");
     return 1;
   }
-  UniqueFd wake(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  util::OnStopSignal([fd = wake.get()] {
-    uint64_t one = 1;
-    ssize_t ignored = write(fd, &one, sizeof(one));
-    (void)ignored;
-  });
+  UniqueFd wake = util::NewEventFlag();
+  util::OnStopSignal([fd = wake.get()] { util::RaiseEventFlag(fd); });
   Log(LogLevel::kInfo, kComponent,
       absl::StrCat("serving on '", options.socket_path, "' with ", (*manager)->size(),
                    " recovered sandbox(es)"));

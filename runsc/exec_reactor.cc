@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 #include "google/protobuf/wrappers.pb.h"
 #include "runsc/api_convert.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/event_flag.h"
 #include "runsc/util/grpc_status.h"
 #include "runsc/util/packet.h"
 #include "specutils/process_override.h"
@@ -27,15 +27,6 @@ namespace api = runsc::api::v1;
 using util::UniqueFd;
 
 namespace {
-
-// An eventfd that becomes readable, for good, once Raise is called.
-UniqueFd NewFlagFd() { return UniqueFd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)); }
-
-void Raise(const UniqueFd& flag) {
-  uint64_t one = 1;
-  ssize_t ignored = write(flag.get(), &one, sizeof(one));
-  (void)ignored;
-}
 
 void SetNonBlocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
@@ -75,8 +66,9 @@ ExecReactor::ExecReactor(sandbox::SandboxManager* manager, grpc::CallbackServerC
     : manager_(manager),
       context_(context),
       registry_(registry),
-      stop_output_(NewFlagFd()),
-      stop_input_(NewFlagFd()) {
+      stop_output_(util::NewEventFlag()),
+      stop_input_(util::NewEventFlag()) {
+  if (!stop_output_ || !stop_input_) flags_errno_ = errno;
   registry_->Add();
   StartRead(&request_);
 }
@@ -138,7 +130,7 @@ void ExecReactor::OnWriteDone(bool ok) {
   if (finish.has_value()) {
     if (!ok) {
       wait_canceller_.Cancel();
-      Raise(stop_output_);
+      util::RaiseEventFlag(stop_output_.get());
     }
     FinishOnce(*finish);
   }
@@ -152,7 +144,7 @@ void ExecReactor::OnCancel() {
   // The driver sees the cancelled wait and kills the process; the pumps
   // stop, as nobody will read their output.
   wait_canceller_.Cancel();
-  Raise(stop_output_);
+  util::RaiseEventFlag(stop_output_.get());
   FinishOnce(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
 }
 
@@ -252,13 +244,13 @@ void ExecReactor::Run(api::ExecStart start) {
   absl::StatusOr<api::ExitStatus> exit = Wait(timeout);
   // A killed process's output is drained, not awaited: descendants that
   // outlive it would otherwise hold the streams open.
-  if (!exit.ok() || exit->timed_out()) Raise(stop_output_);
+  if (!exit.ok() || exit->timed_out()) util::RaiseEventFlag(stop_output_.get());
   for (auto& t : pumps) t.join();
   {
     absl::MutexLock lock(&mu_);
     input_stopped_ = true;
   }
-  Raise(stop_input_);
+  util::RaiseEventFlag(stop_input_.get());
   input.join();
   if (exit.ok()) {
     api::ExecResponse last;
@@ -275,7 +267,7 @@ absl::Status ExecReactor::Start(const api::ExecStart& start) {
   if (!std::isfinite(start.timeout_seconds()) || start.timeout_seconds() < 0) {
     return absl::InvalidArgumentError("start.timeout_seconds: must be a non-negative number");
   }
-  if (!stop_output_ || !stop_input_) return util::ErrnoError(errno, "eventfd for Exec");
+  if (flags_errno_ != 0) return util::ErrnoError(flags_errno_, "eventfd for Exec");
   specutils::ProcessOverrides overrides;
   const auto& p = start.process();
   overrides.args.assign(p.args().begin(), p.args().end());

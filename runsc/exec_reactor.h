@@ -112,6 +112,7 @@ class ExecReactor final
   // timeout), and once the input thread should stop.
   util::UniqueFd stop_output_;
   util::UniqueFd stop_input_;
+  int flags_errno_ = 0;  // why making them failed
 
   absl::Mutex mu_;
   int refs_ ABSL_GUARDED_BY(mu_) = 1;  // gRPC's until OnDone, +1 while the driver runs
