@@ -11,12 +11,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "boot/container_fs.h"
 #include "boot/control_server.h"
 #include "boot/control_service.h"
 #include "boot/launcher.h"
@@ -120,10 +122,7 @@ absl::Status StartLauncher(const runsc::boot::v1::BootConfig& config) {
     close(sv[0]);
   }
   // The mount trees are the launcher's alone now.
-  close(config.container().rootfs_fd());
-  for (int fd : config.container().bind_fds()) {
-    if (fd >= 0) close(fd);
-  }
+  CloseMountTrees(config.container());
   runsc::launcher::v1::LauncherEvent event;
   absl::Status status = util::RecvPacket(util::kLauncherFd, &event);
   if (!status.ok()) return util::Annotate(status, "waiting for the launcher");
@@ -220,6 +219,19 @@ int Serve() {
 
   util::OnStopSignal([server_ptr] { server_ptr->RequestShutdown(); });
 
+  // Runtime mode: the main process's end is ours, with its status, once
+  // the calls in flight (a Wait for it, say) are answered.
+  std::atomic<int> exit_code{0};
+  if (config->exit_with_main() && launcher != nullptr) {
+    launcher->OnMainExit([&exit_code, server_ptr](const runsc::launcher::v1::Exited& exited) {
+      const int code = exited.signaled() ? 128 + exited.signal() : exited.code();
+      exit_code.store(code);
+      // The host reads this line back once we are gone (Sandbox::ExitStatusFromLog).
+      Log(LogLevel::kInfo, kComponent, absl::StrCat("container exited: exit_status=", code));
+      server_ptr->RequestShutdown();
+    });
+  }
+
   // The fd set must be final when the spawner hears "ready": the config fd
   // goes first, the sync fd right after the message (the spawner waits for
   // its EOF).
@@ -238,7 +250,7 @@ int Serve() {
     return 1;
   }
   Log(LogLevel::kInfo, kComponent, "control server stopped; exiting");
-  return 0;
+  return exit_code.load();
 }
 
 }  // namespace

@@ -140,6 +140,43 @@ absl::Status ReadonlyPath(int root_fd, const std::string& path) {
   return SetAttr(root_fd, path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true);
 }
 
+// A "cgroup" mount from the host's trees of the container's own cgroup:
+// one tree (v2) at `dest`, or a tmpfs with one directory per v1 controller.
+absl::Status MountCgroupTrees(int root_fd, const MountConfig& m,
+                              const google::protobuf::RepeatedPtrField<v1::CgroupTree>& trees) {
+  const std::string& dest = m.destination();
+  ASSIGN_OR_RETURN(UniqueFd target, MkdirAllInRoot(root_fd, dest));
+  auto attach = [&](int fd, int at, const std::string& where) -> absl::Status {
+    if (syscall(SYS_move_mount, fd, "", at, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) !=
+        0) {
+      return ErrnoError(errno, absl::StrCat("attach the cgroup tree on '", where, "'"));
+    }
+    return absl::OkStatus();
+  };
+  if (trees.size() == 1 && trees[0].controller().empty()) {
+    return attach(trees[0].fd(), target.get(), dest);
+  }
+  RETURN_IF_ERROR(MountAt("tmpfs", target.get(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                          TranslateMountData("tmpfs", "mode=755,size=64k"), dest));
+  ASSIGN_OR_RETURN(UniqueFd tmpfs, OpenInRoot(root_fd, dest, O_PATH | O_DIRECTORY));
+  for (const auto& tree : trees) {
+    if (mkdirat(tmpfs.get(), tree.controller().c_str(), 0755) != 0) {
+      return ErrnoError(errno, absl::StrCat("mkdir '", dest, "/", tree.controller(), "'"));
+    }
+    const std::string where = absl::StrCat(dest, "/", tree.controller());
+    ASSIGN_OR_RETURN(UniqueFd dir, OpenInRoot(root_fd, where, O_PATH | O_DIRECTORY));
+    RETURN_IF_ERROR(attach(tree.fd(), dir.get(), where));
+  }
+  if (m.flags() & MS_RDONLY) {
+    struct mount_attr attr = {};
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    if (syscall(SYS_mount_setattr, tmpfs.get(), "", AT_EMPTY_PATH, &attr, sizeof(attr)) != 0) {
+      return ErrnoError(errno, absl::StrCat("make '", dest, "' read-only"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string TranslateMountData(const std::string& type, const std::string& data) {
@@ -163,6 +200,14 @@ std::string TranslateMountData(const std::string& type, const std::string& data)
   return absl::StrJoin(out, ",");
 }
 
+void CloseMountTrees(const runsc::boot::v1::ContainerBoot& boot) {
+  close(boot.rootfs_fd());
+  for (int fd : boot.bind_fds()) {
+    if (fd >= 0) close(fd);
+  }
+  for (const auto& tree : boot.cgroup_trees()) close(tree.fd());
+}
+
 absl::Status PrepareProc() {
   if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
     return ErrnoError(errno, "mount the container's procfs on '/proc'");
@@ -182,9 +227,19 @@ absl::Status BuildContainerRoot(const runsc::boot::v1::ContainerBoot& boot,
   if (syscall(SYS_move_mount, root_fd, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) != 0) {
     return ErrnoError(errno, "attach the container root over '/'");
   }
+  bool cgroup_trees_used = false;
   for (int i = 0; i < config.mounts_size(); ++i) {
+    const MountConfig& m = config.mounts(i);
     int bind_fd = i < boot.bind_fds_size() ? boot.bind_fds(i) : -1;
-    absl::Status status = MountOne(root_fd, config.mounts(i), bind_fd);
+    absl::Status status;
+    if ((m.type() == "cgroup" || m.type() == "cgroup2") && boot.cgroup_trees_size() > 0 &&
+        !cgroup_trees_used) {
+      // A tree attaches once; a second cgroup mount gets a plain cgroup2.
+      cgroup_trees_used = true;
+      status = MountCgroupTrees(root_fd, m, boot.cgroup_trees());
+    } else {
+      status = MountOne(root_fd, m, bind_fd);
+    }
     if (!status.ok()) return Annotate(status, absl::StrCat("mounts[", i, "]"));
   }
   for (const std::string& path : config.masked_paths()) {

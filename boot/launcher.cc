@@ -383,10 +383,7 @@ void LauncherMain(const runsc::boot::v1::BootConfig& config, int sock) {
   status = BuildContainerRoot(config.container(), config.sandbox_id());
   if (!status.ok()) fail("mounts", status);
   // The mount trees are attached now; their fds have no further use.
-  close(config.container().rootfs_fd());
-  for (int fd : config.container().bind_fds()) {
-    if (fd >= 0) close(fd);
-  }
+  CloseMountTrees(config.container());
   LauncherEvent ready;
   ready.mutable_ready();
   if (!util::SendPacket(sock, ready).ok()) _exit(1);

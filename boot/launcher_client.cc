@@ -1,5 +1,6 @@
 #include "boot/launcher_client.h"
 
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -20,6 +21,12 @@ LauncherClient::LauncherClient(util::UniqueFd sock)
     : sock_(std::move(sock)), reader_([this] { ReadLoop(); }) {}
 
 LauncherClient::~LauncherClient() {
+  {
+    // Our own shutdown is no main-process exit; the callback's captures may
+    // be gone already.
+    absl::MutexLock lock(&mu_);
+    on_main_exit_ = nullptr;
+  }
   shutdown(sock_.get(), SHUT_RDWR);
   reader_.join();
 }
@@ -35,8 +42,19 @@ void LauncherClient::ReadLoop() {
       }
       // Reap the launcher (our child) if it has exited.
       waitpid(-1, nullptr, WNOHANG);
-      absl::MutexLock lock(&mu_);
-      closed_ = true;
+      ExitCallback on_main_exit;
+      {
+        absl::MutexLock lock(&mu_);
+        closed_ = true;
+        on_main_exit = std::move(on_main_exit_);
+      }
+      if (on_main_exit) {
+        Exited killed;
+        killed.set_main(true);
+        killed.set_signaled(true);
+        killed.set_signal(SIGKILL);
+        on_main_exit(killed);
+      }
       return;
     }
     std::vector<ExitCallback> callbacks;
@@ -52,6 +70,8 @@ void LauncherClient::ReadLoop() {
           callbacks = std::move(it->second);
           waiters_.erase(it);
         }
+        if (exited.main() && on_main_exit_) callbacks.push_back(std::move(on_main_exit_));
+        if (exited.main()) on_main_exit_ = nullptr;
       } else {
         auto it = replies_.find(event.request_id());
         if (it != replies_.end()) it->second = std::move(event);
@@ -116,6 +136,11 @@ void LauncherClient::OnExit(int pid, ExitCallback callback) {
     }
   }
   callback(*done);
+}
+
+void LauncherClient::OnMainExit(ExitCallback callback) {
+  absl::MutexLock lock(&mu_);
+  on_main_exit_ = std::move(callback);
 }
 
 void LauncherClient::NoteStarted(int pid, bool main) {

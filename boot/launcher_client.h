@@ -42,6 +42,11 @@ class LauncherClient final {
   // Runs `callback` once `pid` has exited: at once if it already has.
   void OnExit(int pid, ExitCallback callback);
 
+  // Runs `callback` once when the main process exits, after the waiters on
+  // its pid; if the launcher goes away first, with SIGKILL as the status
+  // (the container's pid 1 is gone, and every process with it).
+  void OnMainExit(ExitCallback callback);
+
   // The main process's pid once started, and whether it still runs.
   std::optional<int> main_pid() const;
   bool IsRunning(int pid) const;
@@ -62,6 +67,7 @@ class LauncherClient final {
   std::map<int, std::vector<ExitCallback>> waiters_ ABSL_GUARDED_BY(mu_);
   std::map<int, bool> started_ ABSL_GUARDED_BY(mu_);  // pid -> main
   std::optional<int> main_pid_ ABSL_GUARDED_BY(mu_);
+  ExitCallback on_main_exit_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::thread reader_;
 };

@@ -8,9 +8,11 @@
 
 #include "boot/boot.h"
 #include "runsc/check_command.h"
+#include "runsc/cgroup_commands.h"
 #include "runsc/container_commands.h"
 #include "runsc/daemon.h"
 #include "runsc/do_command.h"
+#include "runsc/process_commands.h"
 #include "runsc/util/log.h"
 #include "runsc/util/version.h"
 
@@ -36,6 +38,10 @@ const Command kCommands[] = {
     {"ps", runsc::cli::PsCommand, "list a sandbox's processes (--format json)"},
     {"wait", runsc::cli::WaitCommand, "wait for a sandbox's main process to exit"},
     {"events", runsc::cli::EventsCommand, "print a sandbox's stats and OOM events (runc JSON)"},
+    {"pause", runsc::cli::PauseCommand, "freeze every process of a container"},
+    {"resume", runsc::cli::ResumeCommand, "thaw a paused container"},
+    {"update", runsc::cli::UpdateCommand, "change a container's limits (-r FILE or flags)"},
+    {"features", runsc::cli::FeaturesCommand, "print what this runtime supports (runc JSON)"},
     {"spec", runsc::cli::SpecCommand, "write a new config.json in the bundle"},
     {"check", runsc::cli::CheckCommand,
      "boot a sandbox, query it, print its confinement, tear it down"},
@@ -54,6 +60,8 @@ void Usage(FILE* out) {
           "  --log-format text|json\n"
           "               json: one {\"level\",\"msg\",\"time\"} object a line\n"
           "  --debug      log debug lines too\n"
+          "  --systemd-cgroup\n"
+          "               cgroupsPath is systemd's slice:prefix:name (needs systemd)\n"
           "  --version    print the version\n"
           "  --help       this help; COMMAND --help for a command's\n");
 }
@@ -95,7 +103,7 @@ int main(int argc, char** argv) {
     if (arg == "--root" && i + 1 < argc) {
       forwarded.push_back(argv[i]);
       forwarded.push_back(argv[++i]);
-    } else if (arg.rfind("--root=", 0) == 0) {
+    } else if (arg.rfind("--root=", 0) == 0 || arg == "--systemd-cgroup") {
       forwarded.push_back(argv[i]);
     } else {
       fprintf(stderr, "runsc: flag provided but not defined: %s\n", argv[i]);

@@ -259,6 +259,16 @@ absl::Status Cgroup::AddContainerProcess(pid_t pid) {
   return absl::OkStatus();
 }
 
+absl::Status Cgroup::AddSupervisorToContainer(pid_t pid) {
+  for (const auto& [controller, dir] : v1_dirs_) {
+    // Its threads would count against the container's pids.max.
+    if (controller == "freezer" || controller == "pids") continue;
+    RETURN_IF_ERROR(WriteKernelFile(absl::StrCat(dir, "/", kContainerLeaf, "/cgroup.procs"),
+                                    absl::StrCat(pid)));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<CgroupStats> Cgroup::Stats() const {
   CgroupStats s;
   const std::string mem = Dir("memory");
@@ -280,6 +290,75 @@ absl::StatusOr<CgroupStats> Cgroup::Stats() const {
   const std::string acct = Dir("cpuacct");
   if (s.cpu_usage_ns == 0 && !acct.empty()) s.cpu_usage_ns = ReadU64(acct + "/cpuacct.usage");
   return s;
+}
+
+namespace {
+
+// How one freezer is driven: the file to write, the words, and how to read
+// the state back.
+struct Freezer {
+  std::string control;  // cgroup.freeze or freezer.state
+  bool v2 = false;
+};
+
+absl::StatusOr<Freezer> FindFreezer(const std::string& unified_dir,
+                                           const std::map<std::string, std::string>& v1_dirs) {
+  if (!unified_dir.empty()) {
+    std::string control = absl::StrCat(unified_dir, "/", Cgroup::kContainerLeaf, "/cgroup.freeze");
+    if (access(control.c_str(), F_OK) == 0) return Freezer{control, true};
+  }
+  auto it = v1_dirs.find("freezer");
+  if (it != v1_dirs.end()) {
+    return Freezer{absl::StrCat(it->second, "/", Cgroup::kContainerLeaf, "/freezer.state"), false};
+  }
+  return absl::FailedPreconditionError(
+      "no cgroup freezer on this host (neither cgroup.freeze nor the v1 freezer)");
+}
+
+bool IsFrozen(const Freezer& freezer) {
+  if (freezer.v2) {
+    // cgroup.freeze says what was asked; cgroup.events says what is.
+    const std::string events =
+        freezer.control.substr(0, freezer.control.rfind('/')) + "/cgroup.events";
+    return ReadKey(events, "frozen") == 1;
+  }
+  return absl::StripAsciiWhitespace(ReadFileOrEmpty(freezer.control)) == "FROZEN";
+}
+
+}  // namespace
+
+absl::Status Cgroup::Freeze(bool frozen) {
+  ASSIGN_OR_RETURN(Freezer freezer, FindFreezer(unified_dir_, v1_dirs_));
+  RETURN_IF_ERROR(WriteKernelFile(
+      freezer.control, freezer.v2 ? (frozen ? "1" : "0") : (frozen ? "FROZEN" : "THAWED")));
+  // v1 passes through FREEZING; v2 freezes asynchronously.
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (IsFrozen(freezer) != frozen) {
+    if (absl::Now() > deadline) {
+      if (frozen) (void)WriteKernelFile(freezer.control, freezer.v2 ? "0" : "THAWED");
+      return absl::DeadlineExceededError(absl::StrCat(
+          "'", freezer.control, "': the container did not ", frozen ? "freeze" : "thaw",
+          " within 5 s"));
+    }
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return absl::OkStatus();
+}
+
+bool Cgroup::Frozen() const {
+  absl::StatusOr<Freezer> freezer = FindFreezer(unified_dir_, v1_dirs_);
+  return freezer.ok() && IsFrozen(*freezer);
+}
+
+std::vector<std::pair<std::string, std::string>> Cgroup::ContainerView() const {
+  std::vector<std::pair<std::string, std::string>> view;
+  for (const auto& [controller, dir] : v1_dirs_) {
+    view.emplace_back(controller, absl::StrCat(dir, "/", kContainerLeaf));
+  }
+  if (view.empty() && !unified_dir_.empty()) {
+    view.emplace_back("", absl::StrCat(unified_dir_, "/", kContainerLeaf));
+  }
+  return view;
 }
 
 std::vector<std::string> Cgroup::Paths() const {

@@ -67,8 +67,30 @@ class Cgroup final {
   // Moves `pid` (the launcher, before it starts any workload) into the
   // container leaf of every hierarchy.
   absl::Status AddContainerProcess(pid_t pid);
+  // Runtime mode: moves the sandbox process `pid` into the container leaf
+  // of the v1 memory and cpu hierarchies, where conmon and containerd's shim
+  // look for the container's usage and OOM kills. Never where the freezer
+  // acts (the v1 freezer, the unified hierarchy), so a paused sandbox still
+  // answers, nor into pids, where its threads would count against the
+  // container's pids.max. On a host whose unified hierarchy holds the
+  // controllers too, it stays in its own leaf.
+  absl::Status AddSupervisorToContainer(pid_t pid);
   // The container leaf's usage.
   absl::StatusOr<CgroupStats> Stats() const;
+  // Changes the container leaf's limits (what `runsc update` does); fields
+  // not set are left alone.
+  absl::Status Update(const runsc::boot::v1::ResourceConfig& resources) { return Apply(resources); }
+  // Freezes or thaws every process of the container leaf, and returns once
+  // the kernel reports the new state: cgroup.freeze on the unified
+  // hierarchy where it has one, else the v1 freezer. The supervisor leaf is
+  // never frozen, so a paused sandbox still answers.
+  absl::Status Freeze(bool frozen);
+  // Whether the container leaf is frozen.
+  bool Frozen() const;
+  // What the container sees as its cgroup: the container leaf of each v1
+  // controller by name ("cpu", "memory", ...), or on a v2-only host the
+  // unified container leaf under the name "".
+  std::vector<std::pair<std::string, std::string>> ContainerView() const;
   // Every sandbox directory (each holds the two leaves), for tests and
   // recovery.
   std::vector<std::string> Paths() const;

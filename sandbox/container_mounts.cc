@@ -2,12 +2,22 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/mount.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "runsc/util/file_util.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/status_macros.h"
 
@@ -61,7 +71,73 @@ absl::StatusOr<UniqueFd> CreateAndMount(int fs, const char* what, unsigned attrs
   return mnt;
 }
 
+// mountinfo's escapes (octal, as in "\\040" for a space) and overlay's
+// ("\\:" for a colon in a layer path) undone.
+std::string Unescape(absl::string_view in) {
+  std::string out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '\\' && i + 3 < in.size() && in[i + 1] >= '0' && in[i + 1] <= '3' &&
+        in[i + 2] >= '0' && in[i + 2] <= '7' && in[i + 3] >= '0' && in[i + 3] <= '7') {
+      out.push_back(static_cast<char>((in[i + 1] - '0') * 64 + (in[i + 2] - '0') * 8 +
+                                      (in[i + 3] - '0')));
+      i += 3;
+    } else if (in[i] == '\\' && i + 1 < in.size()) {
+      out.push_back(in[++i]);
+    } else {
+      out.push_back(in[i]);
+    }
+  }
+  return out;
+}
+
+// Splits on `sep` where it is not escaped with a backslash.
+std::vector<std::string> SplitUnescaped(absl::string_view in, char sep) {
+  std::vector<std::string> out(1);
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '\\' && i + 1 < in.size()) {
+      out.back().append(in.data() + i, 2);
+      ++i;
+    } else if (in[i] == sep) {
+      out.emplace_back();
+    } else {
+      out.back().push_back(in[i]);
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+absl::StatusOr<std::vector<std::string>> OverlayLayers(const std::string& path,
+                                                       const std::string& mountinfo) {
+  std::vector<std::string> layers;
+  bool found = false;
+  for (absl::string_view line : absl::StrSplit(mountinfo, '\n', absl::SkipEmpty())) {
+    std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
+    auto dash = std::find(f.begin(), f.end(), "-");
+    if (f.size() < 5 || dash == f.end() || dash + 3 >= f.end()) continue;
+    if (*(dash + 1) != "overlay" || Unescape(f[4]) != path) continue;
+    // The last mount at `path` is the one on top.
+    found = true;
+    layers.clear();
+    std::string upper;
+    std::vector<std::string> lowers;
+    for (const std::string& option : SplitUnescaped(*(dash + 3), ',')) {
+      if (option.rfind("upperdir=", 0) == 0) upper = Unescape(option.substr(9));
+      if (option.rfind("lowerdir=", 0) != 0) continue;
+      // "::" marks data-only layers, which only metacopy redirects reach.
+      for (const std::string& lower : SplitUnescaped(option.substr(9), ':')) {
+        if (!lower.empty()) lowers.push_back(Unescape(lower));
+      }
+    }
+    if (!upper.empty()) layers.push_back(upper);
+    layers.insert(layers.end(), lowers.begin(), lowers.end());
+  }
+  if (!found || layers.empty()) {
+    return absl::NotFoundError(absl::StrCat("no overlay mount with layers at '", path, "'"));
+  }
+  return layers;
+}
 
 absl::StatusOr<UniqueFd> PrepareBindSource(const std::string& source, bool recursive,
                                            bool readonly, int idmap_userns_fd) {
@@ -77,9 +153,28 @@ absl::StatusOr<UniqueFd> PrepareRootfs(const RootfsOptions& options) {
     return absl::InvalidArgumentError(
         absl::StrCat("root.path: '", options.path, "' is not a directory"));
   }
-  ASSIGN_OR_RETURN(UniqueFd lower, IdmappedClone(options.path, /*recursive=*/true,
-                                                 /*readonly=*/true,
-                                                 options.idmap_userns_fd));
+  // The read-only layers. An overlay cannot be idmapped itself (podman
+  // hands over its storage's overlay mount): its own layers, upper on top,
+  // are idmapped one by one instead, and stacked under our writable layer.
+  std::vector<UniqueFd> lowers;
+  struct statfs fs;
+  if (statfs(options.path.c_str(), &fs) == 0 && fs.f_type == OVERLAYFS_SUPER_MAGIC) {
+    char real[PATH_MAX];
+    if (realpath(options.path.c_str(), real) == nullptr) {
+      return ErrnoError(errno, absl::StrCat("realpath '", options.path, "'"));
+    }
+    ASSIGN_OR_RETURN(std::vector<std::string> layers,
+                     OverlayLayers(real, util::ReadFileOrEmpty("/proc/self/mountinfo")));
+    for (const std::string& layer : layers) {
+      ASSIGN_OR_RETURN(UniqueFd clone, IdmappedClone(layer, /*recursive=*/false,
+                                                     /*readonly=*/true, options.idmap_userns_fd));
+      lowers.push_back(std::move(clone));
+    }
+  } else {
+    ASSIGN_OR_RETURN(UniqueFd lower, IdmappedClone(options.path, /*recursive=*/true,
+                                                   /*readonly=*/true, options.idmap_userns_fd));
+    lowers.push_back(std::move(lower));
+  }
   // The writable layer: a detached tmpfs holding upper/ and work/.
   UniqueFd tmpfs(static_cast<int>(syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC)));
   if (!tmpfs) return ErrnoError(errno, "fsopen tmpfs for the writable layer");
@@ -104,7 +199,9 @@ absl::StatusOr<UniqueFd> PrepareRootfs(const RootfsOptions& options) {
 
   UniqueFd overlay(static_cast<int>(syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC)));
   if (!overlay) return ErrnoError(errno, "fsopen overlay");
-  RETURN_IF_ERROR(FsConfigFd(overlay.get(), "lowerdir+", lower.get()));
+  for (const UniqueFd& lower : lowers) {
+    RETURN_IF_ERROR(FsConfigFd(overlay.get(), "lowerdir+", lower.get()));
+  }
   RETURN_IF_ERROR(FsConfigFd(overlay.get(), "upperdir", upper.get()));
   RETURN_IF_ERROR(FsConfigFd(overlay.get(), "workdir", work.get()));
   return CreateAndMount(overlay.get(), "overlay root",

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "runsc/util/unique_fd.h"
@@ -29,8 +30,16 @@ struct RootfsOptions {
   std::string upper_size = "256m";  // size of the writable tmpfs layer
 };
 
-// A detached mount tree for the container's root.
+// A detached mount tree for the container's root. A rootfs that is itself
+// an overlay mount (podman's storage) cannot be idmapped; its layers are,
+// one by one, and become the lower layers of the container's overlay.
 absl::StatusOr<util::UniqueFd> PrepareRootfs(const RootfsOptions& options);
+
+// The layers of the overlay mounted at `path`, per `mountinfo` (the text of
+// /proc/self/mountinfo): its upper directory first, then its lower ones, top
+// to bottom. NOT_FOUND if no overlay is mounted there.
+absl::StatusOr<std::vector<std::string>> OverlayLayers(const std::string& path,
+                                                       const std::string& mountinfo);
 
 // A detached clone of `source` (recursive for rbind), nosuid and nodev;
 // read-only and idmapped if `readonly`.

@@ -129,7 +129,7 @@ UsernsCache& DefaultUsernsCache() {
 // (as the sandbox will see them) in `boot`.
 absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
     const runsc::boot::v1::ContainerConfig& container, const UidRange& range,
-    UsernsCache* cache, runsc::boot::v1::ContainerBoot* boot) {
+    const Cgroup& cgroup, UsernsCache* cache, runsc::boot::v1::ContainerBoot* boot) {
   if (cache == nullptr) cache = &DefaultUsernsCache();
   const auto host_map = specutils::WorkloadHostMap(range.host_base);
   ASSIGN_OR_RETURN(int userns, cache->Get(host_map, host_map));
@@ -160,6 +160,18 @@ absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
     }
     boot->add_bind_fds(util::kFirstMountFd + static_cast<int>(fds.size()));
     fds.push_back(std::move(*tree));
+  }
+  // A "cgroup" mount shows the container's own cgroup, read-only.
+  const bool wants_cgroup =
+      std::any_of(container.mounts().begin(), container.mounts().end(),
+                  [](const auto& m) { return m.type() == "cgroup" || m.type() == "cgroup2"; });
+  for (const auto& [controller, dir] : wants_cgroup ? cgroup.ContainerView()
+                                                    : decltype(cgroup.ContainerView()){}) {
+    ASSIGN_OR_RETURN(UniqueFd tree, PrepareBindSource(dir, false, true, -1));
+    auto* t = boot->add_cgroup_trees();
+    t->set_controller(controller);
+    t->set_fd(util::kFirstMountFd + static_cast<int>(fds.size()));
+    fds.push_back(std::move(tree));
   }
   return fds;
 }
@@ -194,6 +206,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   config.set_sandbox_id(options.id);
   config.set_root_tmpfs_size(options.root_tmpfs_size);
   config.set_network_none(options.network_none);
+  config.set_exit_with_main(options.exit_with_main);
 
   // A container gets a private uid range and its filesystem as detached,
   // idmapped mount trees.
@@ -210,7 +223,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
     // Named by id and range slot: unique host-wide, whatever the state root.
     ASSIGN_OR_RETURN(cgroup, Cgroup::Create(absl::StrCat(options.id, ".", range.slot),
                                             options.container->resources()));
-    ASSIGN_OR_RETURN(mounts, PrepareContainerMounts(*options.container, range,
+    ASSIGN_OR_RETURN(mounts, PrepareContainerMounts(*options.container, range, *cgroup,
                                                     options.userns_cache,
                                                     config.mutable_container()));
   }
@@ -271,6 +284,16 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
     // now on is born in the container leaf.
     ASSIGN_OR_RETURN(pid_t launcher, OnlyChild(spawned.process.pid()));
     RETURN_IF_ERROR(cgroup->AddContainerProcess(launcher));
+    if (options.exit_with_main) {
+      // Runtime mode: the pid-file process is the container's, for the
+      // shim's OOM watch and metrics. The OOM killer should still spare
+      // it where the host lets us say so (this lowering needs
+      // CAP_SYS_RESOURCE; without it the kernel's badness, which favours
+      // the large workload, decides alone).
+      (void)util::WriteKernelFile(absl::StrCat("/proc/", spawned.process.pid(), "/oom_score_adj"),
+                                  "-999");
+      RETURN_IF_ERROR(cgroup->AddSupervisorToContainer(spawned.process.pid()));
+    }
   }
   runsc::state::v1::SandboxRecord record;
   record.set_id(options.id);
@@ -305,6 +328,20 @@ Sandbox::Sandbox(std::string id, std::string state_dir, std::string ranges_dir,
       process_(std::move(process)),
       uid_range_(uid_range),
       cgroup_(std::move(cgroup)) {}
+
+absl::Status Sandbox::Freeze(bool frozen) {
+  if (cgroup_ == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat("sandbox ", id_, " has no container cgroup"));
+  }
+  return cgroup_->Freeze(frozen);
+}
+
+absl::Status Sandbox::UpdateResources(const runsc::boot::v1::ResourceConfig& resources) {
+  if (cgroup_ == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat("sandbox ", id_, " has no container cgroup"));
+  }
+  return cgroup_->Update(resources);
+}
 
 absl::StatusOr<CgroupStats> Sandbox::Stats() const {
   if (cgroup_ == nullptr) {
@@ -382,6 +419,24 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Attach(const std::string& stat
                                               std::move(*process), range, std::move(cgroup)));
 }
 
+absl::StatusOr<int> Sandbox::ExitStatusFromLog(const std::string& state_root,
+                                              const std::string& id) {
+  RETURN_IF_ERROR(specutils::ValidateSandboxId(id));
+  const std::string log = util::ReadFileOrEmpty(absl::StrCat(state_root, "/", id, "/", kLogName));
+  const std::string kMarker = "container exited: exit_status=";
+  const size_t at = log.rfind(kMarker);
+  int code = 0;
+  if (at == std::string::npos) {
+    return absl::NotFoundError(absl::StrCat("sandbox '", id, "' logged no exit status"));
+  }
+  absl::string_view rest = absl::string_view(log).substr(at + kMarker.size());
+  rest = rest.substr(0, rest.find_first_not_of("0123456789"));
+  if (!absl::SimpleAtoi(rest, &code)) {
+    return absl::InternalError(absl::StrCat("sandbox '", id, "': unreadable exit status"));
+  }
+  return code;
+}
+
 absl::Status Sandbox::Reclaim(const std::string& state_root, const std::string& id) {
   RETURN_IF_ERROR(specutils::ValidateSandboxId(id));
   const std::string dir = absl::StrCat(state_root, "/", id);
@@ -434,11 +489,15 @@ std::string Sandbox::ContainerStatus(const runsc::state::v1::SandboxRecord& reco
   if (main_pid == 0) return "created";
   // Killed while created, it is stopped like any other.
   const bool held = record.main_held();
+  // A frozen launcher cannot answer; a frozen container is paused. (The
+  // supervisor is outside the freezer: a dead container is never frozen.)
+  if (!held && cgroup_ != nullptr && cgroup_->Frozen()) return "paused";
   absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps =
       ControlClient(control_socket_path()).ListProcesses();
   if (ps.ok()) {
     for (const auto& p : ps->processes()) {
-      if (p.pid() == main_pid) return held ? "created" : "running";
+      if (p.pid() != main_pid) continue;
+      return held ? "created" : "running";
     }
   }
   return "stopped";

@@ -64,6 +64,12 @@ struct SandboxOptions {
   bool network_none = false;
   // Recorded for `runsc state` and `list`.
   std::string bundle;
+  // Runtime mode: the sandbox process exits with the main process's status
+  // (BootConfig.exit_with_main), and joins the container's cgroup leaf,
+  // where conmon and containerd's shim look for the container's OOM kills
+  // and usage. Off in daemon mode, where a sandbox outlives its main
+  // process until it is deleted, and stays in its own leaf.
+  bool exit_with_main = false;
 };
 
 class Sandbox final {
@@ -76,6 +82,11 @@ class Sandbox final {
   // (pid and start time must both match the record), then Reclaim() it.
   static absl::StatusOr<std::unique_ptr<Sandbox>> Attach(const std::string& state_root,
                                                          const std::string& id);
+  // The exit status (the shell's code) of the main process of runtime-mode
+  // sandbox `id`, which its sandbox process logged as it exited; NOT_FOUND
+  // if it logged none.
+  static absl::StatusOr<int> ExitStatusFromLog(const std::string& state_root,
+                                               const std::string& id);
   // Removes what a dead sandbox left: cgroups, its uid range, its state
   // directory. FAILED_PRECONDITION while its process still runs.
   static absl::Status Reclaim(const std::string& state_root, const std::string& id);
@@ -99,6 +110,11 @@ class Sandbox final {
   absl::Status Signal(int sig) { return process_.Signal(sig); }
   // The container's cgroup statistics (FAILED_PRECONDITION without one).
   absl::StatusOr<CgroupStats> Stats() const;
+  // Freezes (pause) or thaws (resume) every workload; the sandbox process
+  // keeps answering. FAILED_PRECONDITION without a container cgroup.
+  absl::Status Freeze(bool frozen);
+  // Changes the container's limits (`runsc update`).
+  absl::Status UpdateResources(const runsc::boot::v1::ResourceConfig& resources);
   // Waits for container process `pid` through the control plane; the result
   // says whether the kernel's OOM killer ended it.
   absl::StatusOr<runsc::control::v1::ExitStatus> WaitProcess(
@@ -115,7 +131,8 @@ class Sandbox final {
   // Kills the sandbox if it still runs, reaps it, and removes its state.
   absl::Status Destroy();
   // The OCI status of the container `record` describes: "created" (no main
-  // process yet, or one that waits for start), "running" or "stopped".
+  // process yet, or one that waits for start), "running", "paused" (its
+  // cgroup is frozen) or "stopped".
   std::string ContainerStatus(const runsc::state::v1::SandboxRecord& record) const;
   // Lets a main process created held (ControlClient::Create) run, and
   // records it.

@@ -44,6 +44,35 @@ absl::Status ValidateHostname(absl::string_view hostname) {
   return absl::OkStatus();
 }
 
+absl::Status ConvertHooks(const google::protobuf::RepeatedPtrField<runsc::oci::v1::Hook>& in,
+                          const std::string& field,
+                          google::protobuf::RepeatedPtrField<runsc::boot::v1::HookConfig>* out) {
+  for (int i = 0; i < in.size(); ++i) {
+    const auto& h = in[i];
+    const std::string f = absl::StrCat(field, "[", i, "]");
+    if (h.path().empty() || h.path()[0] != '/') {
+      return Invalid(f + ".path", absl::StrCat("must be an absolute path, got '", h.path(), "'"));
+    }
+    if (h.has_timeout() && h.timeout() <= 0) {
+      return Invalid(f + ".timeout", absl::StrCat(h.timeout(), " is not a positive number of seconds"));
+    }
+    for (int e = 0; e < h.env_size(); ++e) {
+      if (h.env(e).find('=') == std::string::npos) {
+        return Invalid(absl::StrCat(f, ".env[", e, "]"),
+                       absl::StrCat("'", h.env(e), "' is not KEY=VALUE"));
+      }
+    }
+    auto* hook = out->Add();
+    hook->set_path(h.path());
+    *hook->mutable_args() = h.args();
+    *hook->mutable_env() = h.env();
+    if (h.has_timeout()) hook->set_timeout_seconds(static_cast<uint32_t>(h.timeout()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
                               runsc::boot::v1::ResourceConfig* out) {
   const std::string base = "linux.resources";
@@ -97,8 +126,6 @@ absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
   return absl::OkStatus();
 }
 
-}  // namespace
-
 absl::StatusOr<std::string> CleanAbsolutePath(absl::string_view path,
                                               absl::string_view field) {
   if (!absl::StartsWith(path, "/")) {
@@ -127,6 +154,36 @@ absl::StatusOr<runsc::oci::v1::Spec> ParseSpecJson(absl::string_view json) {
         absl::StrCat("config.json: ", status.message().as_string()));
   }
   return spec;
+}
+
+namespace {
+
+absl::Status ParseJsonMessage(absl::string_view json, absl::string_view file,
+                              google::protobuf::Message* out) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), out, options);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(file, ": ", status.message().as_string()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<runsc::oci::v1::Process> ParseProcessJson(absl::string_view json,
+                                                        absl::string_view file) {
+  runsc::oci::v1::Process process;
+  RETURN_IF_ERROR(ParseJsonMessage(json, file, &process));
+  return process;
+}
+
+absl::StatusOr<runsc::oci::v1::Resources> ParseResourcesJson(absl::string_view json,
+                                                            absl::string_view file) {
+  runsc::oci::v1::Resources resources;
+  RETURN_IF_ERROR(ParseJsonMessage(json, file, &resources));
+  return resources;
 }
 
 absl::StatusOr<ProcessConfig> ToProcessConfig(
@@ -275,6 +332,17 @@ absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& sp
     out.add_readonly_paths(p);
   }
   RETURN_IF_ERROR(ConvertResources(spec.linux().resources(), out.mutable_resources()));
+  const auto& hooks = spec.hooks();
+  auto* h = out.mutable_hooks();
+  RETURN_IF_ERROR(ConvertHooks(hooks.prestart(), "hooks.prestart", h->mutable_prestart()));
+  RETURN_IF_ERROR(
+      ConvertHooks(hooks.create_runtime(), "hooks.createRuntime", h->mutable_create_runtime()));
+  RETURN_IF_ERROR(ConvertHooks(hooks.create_container(), "hooks.createContainer",
+                               h->mutable_create_container()));
+  RETURN_IF_ERROR(ConvertHooks(hooks.start_container(), "hooks.startContainer",
+                               h->mutable_start_container()));
+  RETURN_IF_ERROR(ConvertHooks(hooks.poststart(), "hooks.poststart", h->mutable_poststart()));
+  RETURN_IF_ERROR(ConvertHooks(hooks.poststop(), "hooks.poststop", h->mutable_poststop()));
   return out;
 }
 

@@ -19,11 +19,23 @@ namespace runsc::specutils {
 // Parses config.json text. Unknown keys are ignored, as the spec allows
 // extensions; wrong types and malformed JSON are errors.
 absl::StatusOr<runsc::oci::v1::Spec> ParseSpecJson(absl::string_view json);
+// One process object, as `exec --process FILE` takes it (what containerd's
+// shim and podman write); errors name `file`.
+absl::StatusOr<runsc::oci::v1::Process> ParseProcessJson(absl::string_view json,
+                                                        absl::string_view file);
 
 // Validates `spec` and converts it. `bundle_dir` (absolute) resolves a
 // relative root.path and relative bind sources.
 absl::StatusOr<runsc::boot::v1::ContainerConfig> ToContainerConfig(
     const runsc::oci::v1::Spec& spec, absl::string_view bundle_dir);
+
+// `runsc update -r FILE`'s input: a linux.resources object.
+absl::StatusOr<runsc::oci::v1::Resources> ParseResourcesJson(absl::string_view json,
+                                                            absl::string_view file);
+// Validates and converts resources; errors name "linux.resources.<field>".
+// Unset (or -1, "unlimited") fields stay unset.
+absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
+                              runsc::boot::v1::ResourceConfig* out);
 
 // Validates and converts one process (the spec's, or an exec's).
 // `field` prefixes errors ("process").

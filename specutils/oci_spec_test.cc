@@ -211,6 +211,47 @@ TEST(OciSpecTest, MalformedJsonAndWrongTypesAreRejected) {
   EXPECT_TRUE(unknown_key.ok()) << unknown_key.status();
 }
 
+TEST(OciSpecTest, HooksAreCarriedAndChecked) {
+  auto spec = RuncSpec();
+  auto* hook = spec.mutable_hooks()->add_create_container();
+  hook->set_path("/usr/bin/hook");
+  hook->add_args("hook");
+  hook->add_args("--flag");
+  hook->add_env("A=b");
+  hook->set_timeout(5);
+  spec.mutable_hooks()->add_poststop()->set_path("/bin/true");
+  auto config = ToContainerConfig(spec, "/bundle");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->hooks().create_container_size(), 1);
+  EXPECT_EQ(config->hooks().create_container(0).path(), "/usr/bin/hook");
+  EXPECT_EQ(config->hooks().create_container(0).args_size(), 2);
+  EXPECT_EQ(config->hooks().create_container(0).timeout_seconds(), 5u);
+  EXPECT_EQ(config->hooks().poststop(0).timeout_seconds(), 0u);
+  EXPECT_EQ(config->hooks().prestart_size(), 0);
+
+  hook->set_path("hook");
+  ExpectInvalid(spec, "hooks.createContainer[0].path: must be an absolute path, got 'hook'");
+  hook->set_path("/usr/bin/hook");
+  hook->set_timeout(0);
+  ExpectInvalid(spec, "hooks.createContainer[0].timeout: 0 is not a positive number of seconds");
+}
+
+TEST(OciSpecTest, ProcessJsonAsTheShimWritesIt) {
+  auto process = ParseProcessJson(
+      R"({"terminal":false,"user":{"uid":1000,"gid":100},"args":["sh","-c","true"],)"
+      R"("env":["PATH=/bin"],"cwd":"/tmp","capabilities":{"bounding":["CAP_KILL"]},)"
+      R"("apparmorProfile":"unknown-to-us"})",
+      "/run/x/process.json");
+  ASSERT_TRUE(process.ok()) << process.status();
+  EXPECT_EQ(process->user().uid(), 1000u);
+  EXPECT_EQ(process->args_size(), 3);
+  EXPECT_EQ(process->cwd(), "/tmp");
+  auto bad = ParseProcessJson(R"({"args": ["sh")", "/run/x/process.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("/run/x/process.json"));
+}
+
 TEST(OciSpecTest, RelativeRootAndBindSourcesResolveAgainstTheBundle) {
   auto spec = RuncSpec();
   auto* m = spec.add_mounts();

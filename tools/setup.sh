@@ -11,6 +11,8 @@ PACKAGES=(
   libprotobuf-dev libabsl-dev libseccomp-dev libcap-dev grpc-proto
   # Tests.
   libgtest-dev libgmock-dev busybox-static
+  # The real clients of runtime mode, and podman's network helpers.
+  podman containerd netavark aardvark-dns iptables
 )
 
 missing=()

@@ -1,0 +1,226 @@
+#include "runsc/cgroup_commands.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <algorithm>
+#include <functional>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "absl/strings/numbers.h"
+#include "proto/oci.pb.h"
+#include "runsc/cli_common.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/sandbox.h"
+#include "specutils/oci_spec.h"
+
+namespace runsc::cli {
+
+namespace {
+
+// runc's event JSON (types.Event): {"type":"stats","id":ID,"data":{...}}
+// with the fields our cgroup reports, or {"type":"oom","id":ID}.
+std::string StatsEventJson(const std::string& id, const sandbox::CgroupStats& s) {
+  return absl::StrCat("{\"type\":\"stats\",\"id\":\"", id,
+                      "\",\"data\":{\"cpu\":{\"usage\":{\"total\":", s.cpu_usage_ns,
+                      ",\"kernel\":0,\"user\":0}},\"memory\":{\"usage\":{\"usage\":",
+                      s.memory_current, ",\"max\":", s.memory_peak,
+                      ",\"limit\":0,\"failcnt\":0}},\"pids\":{\"current\":", s.pids_current,
+                      "}}}");
+}
+
+}  // namespace
+
+constexpr char kEventsUsage[] =
+    "Usage: runsc [--root DIR] events [--stats] [--interval 5s] ID\n\n"
+    "Prints the sandbox's resource usage as runc's JSON events, one a line:\n"
+    "once with --stats, else every --interval, plus an \"oom\" event whenever\n"
+    "the OOM killer strikes, until the container stops.\n";
+
+int EventsCommand(int argc, char** argv) {
+  FlagSpec spec;
+  spec.with_value = {"interval"};
+  spec.booleans = {"stats", "help"};
+  spec.aliases = {{"h", "help"}};
+  int code = 0;
+  std::optional<ParsedFlags> f = ParseCommand("events", kEventsUsage, spec, argc, argv, 1, &code);
+  if (!f) return code;
+  const std::string& id = f->positional[0];
+  absl::Duration interval;
+  if (!absl::ParseDuration(f->Get("interval", "5s"), &interval) ||
+      interval <= absl::ZeroDuration()) {
+    return Error("events", "--interval: want a positive duration such as 5s or 500ms");
+  }
+  absl::StatusOr<Attached> attached = Open(*f, id);
+  if (!attached.ok()) return Error("events", std::string(attached.status().message()));
+  sandbox::Sandbox& box = *attached->box;
+  absl::StatusOr<sandbox::CgroupStats> stats = box.Stats();
+  if (!stats.ok()) {
+    box.Detach();
+    return Error("events", std::string(stats.status().message()));
+  }
+  if (f->Has("stats")) {
+    printf("%s\n", StatsEventJson(id, *stats).c_str());
+    box.Detach();
+    return 0;
+  }
+  uint64_t ooms_seen = stats->oom_kills;
+  absl::Time next_stats = absl::Now();
+  for (;;) {
+    // Read before the stats, so an OOM kill that ends the container is
+    // still reported.
+    absl::StatusOr<runsc::state::v1::SandboxRecord> record = box.Record();
+    const bool running = record.ok() && box.ContainerStatus(*record) != "stopped";
+    stats = box.Stats();
+    if (!stats.ok()) break;  // the sandbox is gone
+    if (stats->oom_kills > ooms_seen) {
+      ooms_seen = stats->oom_kills;
+      printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", id.c_str());
+    }
+    if (absl::Now() >= next_stats) {
+      printf("%s\n", StatsEventJson(id, *stats).c_str());
+      next_stats = absl::Now() + interval;
+    }
+    fflush(stdout);
+    if (!running) break;
+    absl::SleepFor(std::min(interval, absl::Milliseconds(250)));
+  }
+  box.Detach();
+  return 0;
+}
+
+
+namespace {
+
+// pause and resume: the same command, either way.
+int FreezeCommand(const char* name, const char* usage, bool frozen, int argc, char** argv) {
+  FlagSpec spec;
+  int code = 0;
+  std::optional<ParsedFlags> f = ParseCommand(name, usage, spec, argc, argv, 1, &code);
+  if (!f) return code;
+  const std::string& id = f->positional[0];
+  absl::StatusOr<Attached> attached = Open(*f, id);
+  if (absl::IsFailedPrecondition(attached.status())) return Error(name, "container not running");
+  if (!attached.ok()) return Error(name, std::string(attached.status().message()));
+  sandbox::Sandbox& box = *attached->box;
+  const std::string status = box.ContainerStatus(attached->record);
+  absl::Status done;
+  if (status != (frozen ? "running" : "paused")) {
+    done = absl::FailedPreconditionError(
+        frozen ? absl::StrCat("container ", id, " is not running (", status, ")")
+               : absl::StrCat("container ", id, " is not paused (", status, ")"));
+  } else {
+    done = box.Freeze(frozen);
+  }
+  box.Detach();
+  return done.ok() ? 0 : Error(name, std::string(done.message()));
+}
+
+}  // namespace
+
+constexpr char kPauseUsage[] =
+    "Usage: runsc [--root DIR] pause ID\n\n"
+    "Freezes every process of the running container ID (its cgroup's freezer).\n";
+constexpr char kResumeUsage[] =
+    "Usage: runsc [--root DIR] resume ID\n\n"
+    "Thaws the processes of the paused container ID.\n";
+
+int PauseCommand(int argc, char** argv) {
+  return FreezeCommand("pause", kPauseUsage, true, argc, argv);
+}
+int ResumeCommand(int argc, char** argv) {
+  return FreezeCommand("resume", kResumeUsage, false, argc, argv);
+}
+
+namespace {
+
+// A flag's integer value, into `set` when given.
+absl::Status IntFlag(const ParsedFlags& f, const char* name, std::function<void(int64_t)> set) {
+  if (f.values.count(name) == 0) return absl::OkStatus();
+  int64_t v;
+  if (!absl::SimpleAtoi(f.Get(name), &v)) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, ": '", f.Get(name),
+                                                   "' is not an integer"));
+  }
+  set(v);
+  return absl::OkStatus();
+}
+
+// The resources `update` asks for: -r FILE ("-": stdin) as linux.resources
+// JSON, then the flags on top.
+absl::StatusOr<runsc::oci::v1::Resources> WantedResources(const ParsedFlags& f) {
+  runsc::oci::v1::Resources r;
+  if (f.values.count("resources") != 0) {
+    const std::string file = f.Get("resources");
+    std::stringstream text;
+    if (file == "-") {
+      text << std::cin.rdbuf();
+    } else {
+      std::ifstream in(file);
+      if (!in) return absl::InvalidArgumentError(absl::StrCat("-r '", file, "': ", strerror(errno)));
+      text << in.rdbuf();
+    }
+    absl::StatusOr<runsc::oci::v1::Resources> parsed =
+        specutils::ParseResourcesJson(text.str(), file == "-" ? "stdin" : file);
+    if (!parsed.ok()) return parsed.status();
+    r = *parsed;
+  }
+  for (const char* unsupported : {"blkio-weight", "cpuset-cpus", "cpuset-mems", "cpu-rt-period",
+                                  "cpu-rt-runtime", "kernel-memory", "kernel-memory-tcp",
+                                  "memory-reservation", "l3-cache-schema", "mem-bw-schema"}) {
+    if (f.values.count(unsupported) != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", unsupported, ": runsc limits only memory, swap, cpu and pids"));
+    }
+  }
+  absl::Status s;
+  s.Update(IntFlag(f, "memory", [&](int64_t v) { r.mutable_memory()->set_limit(v); }));
+  s.Update(IntFlag(f, "memory-swap", [&](int64_t v) { r.mutable_memory()->set_swap(v); }));
+  s.Update(IntFlag(f, "cpu-quota", [&](int64_t v) { r.mutable_cpu()->set_quota(v); }));
+  s.Update(IntFlag(f, "cpu-period", [&](int64_t v) { r.mutable_cpu()->set_period(v); }));
+  s.Update(IntFlag(f, "cpu-share", [&](int64_t v) { r.mutable_cpu()->set_shares(v); }));
+  s.Update(IntFlag(f, "pids-limit", [&](int64_t v) { r.mutable_pids()->set_limit(v); }));
+  if (!s.ok()) return s;
+  return r;
+}
+
+}  // namespace
+
+constexpr char kUpdateUsage[] =
+    "Usage: runsc [--root DIR] update [-r FILE|-] [--memory BYTES] [--memory-swap BYTES]\n"
+    "             [--cpu-quota US] [--cpu-period US] [--cpu-share N] [--pids-limit N] ID\n\n"
+    "Changes the limits of container ID: -r reads a linux.resources JSON object\n"
+    "(\"-\": stdin), as runc's update does; the flags apply on top of it.\n";
+
+int UpdateCommand(int argc, char** argv) {
+  FlagSpec spec;
+  spec.with_value = {"resources", "memory", "memory-swap", "cpu-quota", "cpu-period",
+                     "cpu-share", "pids-limit", "blkio-weight", "cpuset-cpus", "cpuset-mems",
+                     "cpu-rt-period", "cpu-rt-runtime", "kernel-memory", "kernel-memory-tcp",
+                     "memory-reservation", "l3-cache-schema", "mem-bw-schema"};
+  spec.aliases = {{"r", "resources"}};
+  int code = 0;
+  std::optional<ParsedFlags> f = ParseCommand("update", kUpdateUsage, spec, argc, argv, 1, &code);
+  if (!f) return code;
+  absl::StatusOr<runsc::oci::v1::Resources> wanted = WantedResources(*f);
+  if (!wanted.ok()) return Error("update", std::string(wanted.status().message()));
+  runsc::boot::v1::ResourceConfig resources;
+  absl::Status converted = specutils::ConvertResources(*wanted, &resources);
+  if (!converted.ok()) return Error("update", std::string(converted.message()));
+  absl::StatusOr<Attached> attached = Open(*f, f->positional[0]);
+  if (absl::IsFailedPrecondition(attached.status())) return Error("update", "container not running");
+  if (!attached.ok()) return Error("update", std::string(attached.status().message()));
+  absl::Status updated = attached->box->UpdateResources(resources);
+  attached->box->Detach();
+  return updated.ok() ? 0 : Error("update", std::string(updated.message()));
+}
+
+}  // namespace runsc::cli

@@ -1,0 +1,293 @@
+#include "runsc/cli_common.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "google/protobuf/wrappers.pb.h"
+#include "runsc/util/errno_status.h"
+#include "runsc/util/log.h"
+#include "runsc/util/packet.h"
+#include "runsc/util/stdio_socket.h"
+#include "sandbox/bundle.h"
+#include "sandbox/control_client.h"
+#include "sandbox/hooks.h"
+
+namespace runsc::cli {
+
+using util::UniqueFd;
+
+const FlagSpec& WithRoot(FlagSpec& spec) {
+  spec.with_value.insert("root");
+  spec.booleans.insert("help");
+  spec.booleans.insert("systemd-cgroup");
+  spec.aliases.emplace("h", "help");
+  return spec;
+}
+
+std::string Root(const ParsedFlags& f) { return f.Get("root", "/run/runsc"); }
+
+int Error(const std::string& command, const std::string& message) {
+  fprintf(stderr, "runsc %s: %s\n", command.c_str(), message.c_str());
+  // Callers such as containerd's shim read the last error from --log.
+  if (util::HasLogFile()) util::Log(util::LogLevel::kError, "runsc " + command, message);
+  return 1;
+}
+
+int Usage(const char* text) {
+  printf("%s", text);
+  return 0;
+}
+
+std::optional<ParsedFlags> ParseCommand(const char* name, const char* usage, FlagSpec spec,
+                                        int argc, char** argv, size_t ids, int* exit_code) {
+  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
+  if (!f.ok()) {
+    *exit_code = Error(name, std::string(f.status().message()));
+    return std::nullopt;
+  }
+  if (f->Has("help")) {
+    *exit_code = Usage(usage);
+    return std::nullopt;
+  }
+  if (f->positional.size() != ids) {
+    *exit_code = Error(name, ids == 1 ? "requires exactly one argument: the id"
+                                      : absl::StrCat("requires exactly ", ids, " arguments"));
+    return std::nullopt;
+  }
+  return std::move(*f);
+}
+
+absl::StatusOr<int> SignalNumber(const std::string& name) {
+  int n;
+  if (absl::SimpleAtoi(name, &n)) {
+    if (n > 0 && n < 65) return n;
+  } else {
+    std::string s = name;
+    if (s.rfind("SIG", 0) == 0) s = s.substr(3);
+    for (int sig = 1; sig < 65; ++sig) {
+      const char* abbrev = sigabbrev_np(sig);
+      if (abbrev != nullptr && s == abbrev) return sig;
+    }
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown signal \"", name, "\""));
+}
+
+absl::StatusOr<Bundle> LoadBundleFlag(const ParsedFlags& f) {
+  const std::string given = f.Get("bundle", ".");
+  char resolved[PATH_MAX];
+  if (realpath(given.c_str(), resolved) == nullptr) {
+    return absl::InvalidArgumentError("bundle '" + given + "': " + strerror(errno));
+  }
+  absl::StatusOr<runsc::boot::v1::ContainerConfig> config = sandbox::LoadBundle(resolved);
+  if (!config.ok()) return config.status();
+  return Bundle{resolved, *std::move(config)};
+}
+
+absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> CreateFromBundle(const ParsedFlags& f,
+                                                                   const Bundle& bundle) {
+  if (f.Has("systemd-cgroup") && access("/run/systemd/system", F_OK) != 0) {
+    return absl::FailedPreconditionError(
+        "--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); "
+        "leave the flag out (podman: --cgroup-manager cgroupfs)");
+  }
+  sandbox::SandboxOptions options;
+  options.id = f.positional[0];
+  options.state_root = Root(f);
+  options.container = bundle.config;
+  options.bundle = bundle.path;
+  // As runc's: the sandbox process (the pid-file's) ends with the container.
+  options.exit_with_main = true;
+  return sandbox::Sandbox::Create(options);
+}
+
+absl::StatusOr<Attached> Open(const ParsedFlags& f, const std::string& id) {
+  absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box = sandbox::Sandbox::Attach(Root(f), id);
+  if (!box.ok()) return box.status();
+  absl::StatusOr<runsc::state::v1::SandboxRecord> record = (*box)->Record();
+  if (!record.ok()) return record.status();
+  return Attached{std::move(*box), *record};
+}
+
+PtyProxy::PtyProxy(UniqueFd master) : master_(std::move(master)) {
+  if (isatty(0) && tcgetattr(0, &saved_) == 0) {
+    struct termios raw = saved_;
+    cfmakeraw(&raw);
+    raw_ = tcsetattr(0, TCSANOW, &raw) == 0;
+  }
+  Resize();
+  thread_ = std::thread([this] { Loop(); });
+}
+
+PtyProxy::~PtyProxy() {
+  thread_.join();
+  if (raw_) tcsetattr(0, TCSANOW, &saved_);
+}
+
+void PtyProxy::Resize() {
+  struct winsize size;
+  if (isatty(0) && ioctl(0, TIOCGWINSZ, &size) == 0) ioctl(master_.get(), TIOCSWINSZ, &size);
+}
+
+void PtyProxy::Loop() {
+  char buf[8192];
+  bool stdin_open = true;
+  for (;;) {
+    struct pollfd fds[2] = {{master_.get(), POLLIN, 0}, {0, POLLIN, 0}};
+    if (poll(fds, stdin_open ? 2 : 1, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds[0].revents) {
+      ssize_t n = read(master_.get(), buf, sizeof(buf));
+      if (n <= 0) return;  // EIO: the terminal's last process is gone
+      if (write(1, buf, static_cast<size_t>(n)) < 0) return;
+    }
+    if (stdin_open && fds[1].revents) {
+      ssize_t n = read(0, buf, sizeof(buf));
+      if (n <= 0 || write(master_.get(), buf, static_cast<size_t>(n)) < 0) stdin_open = false;
+    }
+  }
+}
+
+absl::StatusOr<UniqueFd> ConnectConsoleSocket(const std::string& path) {
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return util::ErrnoError(errno, "socket for --console-socket");
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) {
+    return absl::InvalidArgumentError(absl::StrCat("--console-socket: path '", path, "' is too long"));
+  }
+  memcpy(addr.sun_path, path.data(), path.size());
+  if (connect(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) != 0) {
+    return util::ErrnoError(errno, absl::StrCat("--console-socket: connect '", path, "'"));
+  }
+  return fd;
+}
+
+absl::StatusOr<Started> StartWithOurStdio(sandbox::Sandbox& box, bool terminal,
+                                          const runsc::boot::v1::ProcessConfig* process,
+                                          const std::string& console_socket, bool hold) {
+  Started started;
+  std::vector<int> fds = {0, 1, 2};
+  UniqueFd theirs;
+  if (terminal && !console_socket.empty()) {
+    absl::StatusOr<UniqueFd> connected = ConnectConsoleSocket(console_socket);
+    if (!connected.ok()) return connected.status();
+    theirs = std::move(*connected);
+    fds = {theirs.get()};
+  } else if (terminal) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+      return util::ErrnoError(errno, "socketpair for the console");
+    }
+    started.console.reset(sv[0]);
+    theirs.reset(sv[1]);
+    fds = {theirs.get()};
+  }
+  absl::StatusOr<std::string> token = util::HandOffStdio(box.stdio_socket_path(), fds);
+  if (!token.ok()) return token.status();
+  theirs.reset();
+  sandbox::ControlClient client(box.control_socket_path());
+  absl::StatusOr<int> pid = process != nullptr ? client.Exec(*process, *token)
+                            : hold              ? client.Create(*token)
+                                                : client.Start(*token);
+  if (!pid.ok()) return pid.status();
+  started.pid = *pid;
+  if (started.console) {
+    google::protobuf::StringValue name;
+    std::vector<UniqueFd> master;
+    absl::Status got = util::RecvPacket(started.console.get(), &name, &master);
+    if (!got.ok() || master.size() != 1) return absl::InternalError("no pty master from the sandbox");
+    started.proxy = std::make_unique<PtyProxy>(std::move(master[0]));
+  }
+  return started;
+}
+
+SignalForwarder::SignalForwarder() {
+  sigemptyset(&set_);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) {
+    signal(sig, SIG_DFL);
+    sigaddset(&set_, sig);
+  }
+  pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+}
+
+void SignalForwarder::Run(const std::string& control, int pid, PtyProxy* proxy) {
+  thread_ = std::thread([this, control, pid, proxy] {
+    sandbox::ControlClient client(control);
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&set_, &sig) != 0) continue;
+      if (stop_.load()) return;
+      if (sig == SIGWINCH) {
+        if (proxy != nullptr) proxy->Resize();
+        continue;
+      }
+      (void)client.Signal(pid, sig);
+    }
+  });
+}
+
+void SignalForwarder::Stop() {
+  if (!thread_.joinable()) return;
+  stop_.store(true);
+  kill(getpid(), SIGWINCH);  // wakes sigwait
+  thread_.join();
+}
+
+int ShellCode(const runsc::control::v1::ExitStatus& s) {
+  return s.signaled() ? 128 + s.signal() : s.code();
+}
+
+int Foreground(sandbox::Sandbox& box, Started& started, SignalForwarder& forwarder,
+               bool our_main) {
+  forwarder.Run(box.control_socket_path(), started.pid, started.proxy.get());
+  int code = 255;
+  if (our_main) {
+    absl::StatusOr<sandbox::ExitStatus> status = box.Wait(absl::InfiniteDuration());
+    if (status.ok()) {
+      code = status->ShellCode();
+    } else {
+      fprintf(stderr, "runsc: wait: %s\n", std::string(status.status().message()).c_str());
+    }
+  } else {
+    absl::StatusOr<runsc::control::v1::ExitStatus> status =
+        box.WaitProcess(started.pid, absl::InfiniteDuration());
+    if (status.ok()) {
+      code = ShellCode(*status);
+    } else {
+      fprintf(stderr, "runsc: wait: %s\n", std::string(status.status().message()).c_str());
+    }
+  }
+  forwarder.Stop();
+  started.proxy.reset();  // drains the terminal and restores ours
+  return code;
+}
+
+absl::Status RunPoststopHooks(const std::string& id,
+                              const runsc::state::v1::SandboxRecord& record) {
+  sandbox::HookState state;
+  state.id = id;
+  state.status = "stopped";
+  state.pid = record.pid();
+  state.bundle = record.bundle();
+  return sandbox::RunHooks(record.container().hooks().poststop(), "hooks.poststop", state);
+}
+
+}  // namespace runsc::cli

@@ -1,0 +1,139 @@
+// What the runc-style commands share: the command prologue (flags, --help,
+// positional ids), error reporting in runc's manner (stderr, and the --log
+// file that containerd's shim reads), loading a bundle, attaching to a
+// sandbox, and running a process with the caller's stdio or terminal.
+#ifndef RUNSC_RUNSC_CLI_COMMON_H_
+#define RUNSC_RUNSC_CLI_COMMON_H_
+
+#include <termios.h>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "proto/boot.pb.h"
+#include "proto/control.pb.h"
+#include "proto/state.pb.h"
+#include "runsc/flags.h"
+#include "runsc/util/unique_fd.h"
+#include "sandbox/sandbox.h"
+
+namespace runsc::cli {
+
+// Adds --root (forwarded to every command by main()) and --help to `spec`.
+const FlagSpec& WithRoot(FlagSpec& spec);
+// The state root: --root, or /run/runsc.
+std::string Root(const ParsedFlags& f);
+
+// Reports `message` as runc does and returns the exit code 1.
+int Error(const std::string& command, const std::string& message);
+// Prints `text` and returns 0.
+int Usage(const char* text);
+
+// The common start of a command: its flags (with --root and --help), its
+// usage on --help, and exactly `ids` positional arguments. Empty when the
+// command is over already, with its exit code in *exit_code.
+std::optional<ParsedFlags> ParseCommand(const char* name, const char* usage, FlagSpec spec,
+                                        int argc, char** argv, size_t ids, int* exit_code);
+
+// A signal by name ("KILL", "SIGKILL") or number.
+absl::StatusOr<int> SignalNumber(const std::string& name);
+
+// An OCI bundle as `run` and `create` take it: --bundle (default: the
+// current directory), resolved, and its config.json translated.
+struct Bundle {
+  std::string path;
+  runsc::boot::v1::ContainerConfig config;
+};
+absl::StatusOr<Bundle> LoadBundleFlag(const ParsedFlags& f);
+
+// The sandbox for `bundle`, named by the command's one positional argument,
+// in runtime mode: it ends with its main process.
+absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> CreateFromBundle(const ParsedFlags& f,
+                                                                   const Bundle& bundle);
+
+// A live sandbox and its record. A command that attached never ends the
+// sandbox by returning, on any path: only an explicit Destroy() does.
+struct Attached {
+  Attached(std::unique_ptr<sandbox::Sandbox> b, runsc::state::v1::SandboxRecord r)
+      : box(std::move(b)), record(std::move(r)) {}
+  Attached(Attached&&) = default;
+  Attached& operator=(Attached&&) = default;
+  ~Attached() {
+    if (box != nullptr) box->Detach();
+  }
+  std::unique_ptr<sandbox::Sandbox> box;
+  runsc::state::v1::SandboxRecord record;
+};
+absl::StatusOr<Attached> Open(const ParsedFlags& f, const std::string& id);
+
+// Copies between our terminal and a pty master until the master closes.
+class PtyProxy {
+ public:
+  explicit PtyProxy(util::UniqueFd master);
+  ~PtyProxy();
+  void Resize();
+
+ private:
+  void Loop();
+  util::UniqueFd master_;
+  struct termios saved_ = {};
+  bool raw_ = false;
+  std::thread thread_;
+};
+
+// A process started with our stdio (StartWithOurStdio).
+struct Started {
+  int pid = 0;
+  std::unique_ptr<PtyProxy> proxy;
+  util::UniqueFd console;  // our end, until the master arrives
+};
+
+// Hands our stdio to the sandbox and starts the process: `process` null
+// means the main process. With `terminal`, the pty master goes to
+// `console_socket` when one is named, else to us, and we proxy it.
+// `hold` (main process only) creates it stopped before its exec, for a
+// later Sandbox::StartHeldMain.
+absl::StatusOr<Started> StartWithOurStdio(sandbox::Sandbox& box, bool terminal,
+                                          const runsc::boot::v1::ProcessConfig* process,
+                                          const std::string& console_socket = "",
+                                          bool hold = false);
+
+// Connects to the console socket a caller (conmon, containerd's shim, a
+// test) listens on: the pty master of the process goes there.
+absl::StatusOr<util::UniqueFd> ConnectConsoleSocket(const std::string& path);
+
+// Forwards the usual terminating signals to `pid` until Stop(); SIGWINCH
+// resizes the proxied terminal. Construct it before any thread exists.
+class SignalForwarder {
+ public:
+  SignalForwarder();
+  void Run(const std::string& control, int pid, PtyProxy* proxy);
+  void Stop();
+
+ private:
+  sigset_t set_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// A process's status as a shell reports it: the code, or 128+signal.
+int ShellCode(const runsc::control::v1::ExitStatus& s);
+
+// Runs a started process in the foreground: forwards signals, waits, and
+// returns its shell exit code. The main process of a sandbox we spawned is
+// waited for through the sandbox process, which exits with its status.
+int Foreground(sandbox::Sandbox& box, Started& started, SignalForwarder& forwarder,
+               bool our_main = false);
+
+// Runs the poststop hooks of the container `record` describes, once it is
+// gone.
+absl::Status RunPoststopHooks(const std::string& id,
+                              const runsc::state::v1::SandboxRecord& record);
+
+}  // namespace runsc::cli
+
+#endif  // RUNSC_RUNSC_CLI_COMMON_H_

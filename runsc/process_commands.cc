@@ -1,0 +1,391 @@
+#include "runsc/process_commands.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "runsc/cli_common.h"
+#include "runsc/util/errno_status.h"
+#include "runsc/util/file_util.h"
+#include "runsc/util/status_macros.h"
+#include "runsc/util/stdio_socket.h"
+#include "runsc/util/unique_fd.h"
+#include "sandbox/control_client.h"
+#include "sandbox/hooks.h"
+#include "specutils/capabilities.h"
+#include "specutils/oci_spec.h"
+#include "specutils/process_override.h"
+
+namespace runsc::cli {
+
+using util::UniqueFd;
+
+namespace {
+
+// runc's rules for a process that detaches: a terminal needs a socket to
+// send the master to, and a socket without a terminal is a mistake.
+absl::Status CheckConsoleFlags(bool terminal, bool detached, const std::string& console_socket) {
+  if (terminal && detached && console_socket.empty()) {
+    return absl::InvalidArgumentError(
+        "cannot allocate tty if runsc will detach without setting console socket");
+  }
+  if (!terminal && !console_socket.empty()) {
+    return absl::InvalidArgumentError(
+        "cannot use console socket if runsc will not detach or allocate tty");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WritePidFile(const ParsedFlags& f, int pid) {
+  if (f.values.count("pid-file") == 0) return absl::OkStatus();
+  return util::WriteFileAtomically(f.Get("pid-file"), absl::StrCat(pid), 0644);
+}
+
+sandbox::HookState StateFor(const sandbox::Sandbox& box,
+                            const runsc::state::v1::SandboxRecord& record, const char* status) {
+  sandbox::HookState state;
+  state.id = box.id();
+  state.status = status;
+  state.pid = box.pid();
+  state.bundle = record.bundle();
+  return state;
+}
+
+// Records the main process, created held, and runs the hooks that `create`
+// owes: prestart and createRuntime here, createContainer in the container.
+absl::Status FinishCreate(sandbox::Sandbox& box, int main_pid) {
+  ASSIGN_OR_RETURN(runsc::state::v1::SandboxRecord record, box.Record());
+  record.set_main_pid(main_pid);
+  record.set_main_held(true);
+  RETURN_IF_ERROR(box.SaveRecord(record));
+  const auto& hooks = record.container().hooks();
+  const sandbox::HookState state = StateFor(box, record, "creating");
+  RETURN_IF_ERROR(sandbox::RunHooks(hooks.prestart(), "hooks.prestart", state));
+  RETURN_IF_ERROR(sandbox::RunHooks(hooks.create_runtime(), "hooks.createRuntime", state));
+  if (hooks.create_container_size() > 0) {
+    ASSIGN_OR_RETURN(pid_t launcher, box.LauncherPid());
+    RETURN_IF_ERROR(
+        sandbox::RunHooks(hooks.create_container(), "hooks.createContainer", state, launcher));
+  }
+  return absl::OkStatus();
+}
+
+// `start`: startContainer hooks in the container, the main process let go,
+// then poststart. A failing hook stops the container, as runc does.
+absl::Status StartCreated(sandbox::Sandbox& box, const runsc::state::v1::SandboxRecord& record) {
+  const auto& hooks = record.container().hooks();
+  auto stop = [&box, &record](absl::Status failed) {
+    (void)sandbox::ControlClient(box.control_socket_path()).Signal(record.main_pid(), SIGKILL);
+    return failed;
+  };
+  if (hooks.start_container_size() > 0) {
+    ASSIGN_OR_RETURN(pid_t launcher, box.LauncherPid());
+    absl::Status hooked = sandbox::RunHooks(hooks.start_container(), "hooks.startContainer",
+                                            StateFor(box, record, "created"), launcher);
+    if (!hooked.ok()) return stop(hooked);
+  }
+  RETURN_IF_ERROR(box.StartHeldMain());
+  absl::Status hooked = sandbox::RunHooks(hooks.poststart(), "hooks.poststart",
+                                          StateFor(box, record, "running"));
+  return hooked.ok() ? hooked : stop(hooked);
+}
+
+}  // namespace
+
+constexpr char kCreateUsage[] =
+    "Usage: runsc [--root DIR] create [--bundle DIR] [--pid-file FILE]\n"
+    "                                 [--console-socket PATH] [--no-new-keyring] ID\n\n"
+    "Creates a sandbox from the OCI bundle (default: the current directory) and\n"
+    "its main process, which gets this command's stdin, stdout and stderr (or,\n"
+    "with process.terminal, a pty whose master goes to --console-socket), but\n"
+    "runs only at `runsc start ID`. --pid-file receives the sandbox process's\n"
+    "pid, written atomically: that process lives as long as the container's\n"
+    "main process and exits with its status (128+signal when it was killed).\n";
+
+int CreateCommand(int argc, char** argv) {
+  FlagSpec spec;
+  spec.with_value = {"bundle", "pid-file", "console-socket"};
+  spec.booleans = {"no-new-keyring", "no-pivot"};
+  spec.aliases = {{"b", "bundle"}};
+  int code = 0;
+  std::optional<ParsedFlags> f = ParseCommand("create", kCreateUsage, spec, argc, argv, 1, &code);
+  if (!f) return code;
+  absl::StatusOr<Bundle> bundle = LoadBundleFlag(*f);
+  if (!bundle.ok()) return Error("create", std::string(bundle.status().message()));
+  // create always detaches.
+  const bool terminal = bundle->config.process().terminal();
+  const std::string console_socket = f->Get("console-socket");
+  absl::Status flags = CheckConsoleFlags(terminal, true, console_socket);
+  if (!flags.ok()) return Error("create", std::string(flags.message()));
+  absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box = CreateFromBundle(*f, *bundle);
+  if (!box.ok()) return Error("create", std::string(box.status().message()));
+  // From here a failure destroys the sandbox (~Sandbox).
+  std::vector<int> stdio = {0, 1, 2};
+  UniqueFd console;
+  if (terminal) {
+    absl::StatusOr<UniqueFd> connected = ConnectConsoleSocket(console_socket);
+    if (!connected.ok()) return Error("create", std::string(connected.status().message()));
+    console = std::move(*connected);
+    stdio = {console.get()};
+  }
+  absl::StatusOr<std::string> token = util::HandOffStdio((*box)->stdio_socket_path(), stdio);
+  if (!token.ok()) return Error("create", std::string(token.status().message()));
+  console.reset();
+  absl::StatusOr<int> pid = sandbox::ControlClient((*box)->control_socket_path()).Create(*token);
+  if (!pid.ok()) return Error("create", std::string(pid.status().message()));
+  absl::Status created = FinishCreate(**box, *pid);
+  if (!created.ok()) return Error("create", std::string(created.message()));
+  absl::Status written = WritePidFile(*f, (*box)->pid());
+  if (!written.ok()) return Error("create", std::string(written.message()));
+  (*box)->Detach();
+  return 0;
+}
+
+constexpr char kStartUsage[] =
+    "Usage: runsc [--root DIR] start ID\n\n"
+    "Lets the main process of a sandbox made by `runsc create` run.\n";
+
+int StartCommand(int argc, char** argv) {
+  FlagSpec spec;
+  int code = 0;
+  std::optional<ParsedFlags> f = ParseCommand("start", kStartUsage, spec, argc, argv, 1, &code);
+  if (!f) return code;
+  const std::string& id = f->positional[0];
+  absl::StatusOr<Attached> attached = Open(*f, id);
+  if (absl::IsFailedPrecondition(attached.status())) {
+    return Error("start", "cannot start container " + id + " in the stopped state");
+  }
+  if (!attached.ok()) return Error("start", std::string(attached.status().message()));
+  const std::string status = attached->box->ContainerStatus(attached->record);
+  absl::Status started = status == "created" && attached->record.main_held()
+                             ? StartCreated(*attached->box, attached->record)
+                             : absl::FailedPreconditionError(absl::StrCat(
+                                   "cannot start container ", id, " in the ", status,
+                                   " state", attached->record.main_pid() == 0
+                                                 ? " (it was created through the daemon: "
+                                                   "start it there)"
+                                                 : ""));
+  attached->box->Detach();
+  if (!started.ok()) return Error("start", std::string(started.message()));
+  return 0;
+}
+
+constexpr char kRunUsage[] =
+    "Usage: runsc [--root DIR] run [--bundle DIR] [--detach] [--pid-file FILE]\n"
+    "                              [--console-socket PATH] ID\n\n"
+    "Creates a sandbox from the OCI bundle (default: the current directory) and\n"
+    "runs its main process with this terminal or these pipes. In the foreground\n"
+    "it forwards signals, deletes the sandbox when the process ends and exits\n"
+    "with its status (128+signal when it was killed).\n";
+
+int RunCommand(int argc, char** argv) {
+  FlagSpec spec;
+  spec.with_value = {"bundle", "pid-file", "console-socket"};
+  spec.booleans = {"detach", "no-new-keyring", "no-pivot"};
+  spec.aliases = {{"b", "bundle"}, {"d", "detach"}};
+  int code = 0;
+  std::optional<ParsedFlags> f = ParseCommand("run", kRunUsage, spec, argc, argv, 1, &code);
+  if (!f) return code;
+  SignalForwarder forwarder;  // before any thread exists
+  absl::StatusOr<Bundle> bundle = LoadBundleFlag(*f);
+  if (!bundle.ok()) return Error("run", std::string(bundle.status().message()));
+  const bool terminal = bundle->config.process().terminal();
+  const std::string console_socket = f->Get("console-socket");
+  absl::Status flags = CheckConsoleFlags(terminal, f->Has("detach"), console_socket);
+  if (!flags.ok()) return Error("run", std::string(flags.message()));
+  absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box = CreateFromBundle(*f, *bundle);
+  if (!box.ok()) return Error("run", std::string(box.status().message()));
+  // Created held, then started: the hooks run at their points in between.
+  absl::StatusOr<Started> started =
+      StartWithOurStdio(**box, terminal, nullptr, console_socket, /*hold=*/true);
+  if (!started.ok()) return Error("run", std::string(started.status().message()));
+  absl::Status created = FinishCreate(**box, started->pid);
+  if (!created.ok()) return Error("run", std::string(created.message()));
+  absl::StatusOr<runsc::state::v1::SandboxRecord> record = (*box)->Record();
+  if (!record.ok()) return Error("run", std::string(record.status().message()));
+  absl::Status running = StartCreated(**box, *record);
+  if (!running.ok()) return Error("run", std::string(running.message()));
+  absl::Status written = WritePidFile(*f, (*box)->pid());
+  if (!written.ok()) return Error("run", std::string(written.message()));
+  if (f->Has("detach")) {
+    (*box)->Detach();
+    return 0;
+  }
+  const int exit_code = Foreground(**box, *started, forwarder, /*our_main=*/true);
+  absl::Status destroyed = (*box)->Destroy();
+  if (destroyed.ok()) destroyed = RunPoststopHooks((*box)->id(), *record);
+  if (!destroyed.ok()) Error("run", std::string(destroyed.message()));
+  return exit_code;
+}
+
+namespace {
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return util::ErrnoError(errno, absl::StrCat("open '", path, "'"));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The process `exec` runs: from --process FILE (the container's seccomp
+// program applies, as runc's), or the main process with the command line's
+// args, env, cwd and user; then --cap and --no-new-privs on top.
+absl::StatusOr<runsc::boot::v1::ProcessConfig> ExecProcess(
+    const ParsedFlags& f, const runsc::boot::v1::ProcessConfig& main) {
+  runsc::boot::v1::ProcessConfig process;
+  if (f.values.count("process") != 0) {
+    const std::string file = f.Get("process");
+    ASSIGN_OR_RETURN(std::string json, ReadWholeFile(file));
+    ASSIGN_OR_RETURN(runsc::oci::v1::Process parsed, specutils::ParseProcessJson(json, file));
+    ASSIGN_OR_RETURN(process, specutils::ToProcessConfig(parsed, false, {}, "process"));
+    *process.mutable_seccomp() = main.seccomp();
+  } else {
+    specutils::ProcessOverrides overrides;
+    overrides.args.assign(f.positional.begin() + 1, f.positional.end());
+    if (auto it = f.values.find("env"); it != f.values.end()) overrides.env = it->second;
+    overrides.cwd = f.Get("cwd");
+    overrides.terminal = f.Has("tty");
+    if (std::string user = f.Get("user"); !user.empty()) {
+      std::pair<std::string, std::string> ug = absl::StrSplit(user, absl::MaxSplits(':', 1));
+      uint32_t uid, gid;
+      if (!absl::SimpleAtoi(ug.first, &uid) ||
+          (!ug.second.empty() && !absl::SimpleAtoi(ug.second, &gid))) {
+        return absl::InvalidArgumentError("--user: '" + user +
+                                          "' is not UID or UID:GID (numbers)");
+      }
+      overrides.uid = uid;
+      if (!ug.second.empty()) overrides.gid = gid;
+    }
+    ASSIGN_OR_RETURN(process, specutils::OverrideProcess(main, overrides));
+  }
+  if (auto it = f.values.find("cap"); it != f.values.end()) {
+    ASSIGN_OR_RETURN(uint64_t added, specutils::CapabilityMask(it->second, "--cap"));
+    auto* caps = process.mutable_capabilities();
+    caps->set_bounding(caps->bounding() | added);
+    caps->set_effective(caps->effective() | added);
+    caps->set_permitted(caps->permitted() | added);
+  }
+  if (f.Has("no-new-privs")) process.set_no_new_privileges(true);
+  return process;
+}
+
+// The child side of a detached exec with --pid-file: runs the process in
+// the foreground with this stdio, reports its pid (or that it failed) on
+// `report`, and exits with its status. Its pid is the one the caller (a
+// subreaper such as containerd's shim or conmon) waits on; the signals it
+// forwards reach the process.
+int ExecAndWait(sandbox::Sandbox& box, const runsc::boot::v1::ProcessConfig& process,
+                const std::string& console_socket, SignalForwarder& forwarder,
+                UniqueFd report) {
+  absl::StatusOr<Started> started =
+      StartWithOurStdio(box, process.terminal(), &process, console_socket);
+  if (!started.ok()) return Error("exec", std::string(started.status().message()));
+  if (write(report.get(), &started->pid, sizeof(started->pid)) != sizeof(started->pid)) {
+    return Error("exec", "the detaching parent went away");
+  }
+  report.reset();
+  // The process holds the caller's pipes now; so must we no longer.
+  UniqueFd null(open("/dev/null", O_RDWR | O_CLOEXEC));
+  for (int fd = 0; fd < 3 && null; ++fd) dup2(null.get(), fd);
+  return Foreground(box, *started, forwarder);
+}
+
+}  // namespace
+
+constexpr char kExecUsage[] =
+    "Usage: runsc [--root DIR] exec [--process FILE] [-t] [-d] [--pid-file FILE]\n"
+    "             [--console-socket PATH] [--cwd DIR] [--env K=V]... [--user UID[:GID]]\n"
+    "             [--cap CAP]... [--no-new-privs] ID [CMD [ARGS...]]\n\n"
+    "Runs CMD (or the process that --process FILE describes, as containerd's shim\n"
+    "writes it) in the running sandbox ID, with this terminal or these pipes,\n"
+    "and exits with its status. Confinement (capabilities, seccomp, limits) is\n"
+    "the main process's unless the process file says otherwise. With --detach\n"
+    "and --pid-file, the pid file names a host process that lives as long as the\n"
+    "exec'd one, forwards signals to it and exits with its status.\n";
+
+int ExecCommand(int argc, char** argv) {
+  FlagSpec spec;
+  spec.with_value = {"cwd", "env", "user", "process", "pid-file", "console-socket", "cap",
+                     "process-label", "apparmor", "preserve-fds"};
+  spec.booleans = {"tty", "detach", "no-new-privs"};
+  spec.aliases = {{"t", "tty"}, {"d", "detach"}, {"e", "env"}, {"u", "user"}, {"p", "process"},
+                  {"c", "cap"}};
+  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
+  if (!f.ok()) return Error("exec", std::string(f.status().message()));
+  if (f->Has("help")) return Usage(kExecUsage);
+  const bool from_file = f->values.count("process") != 0;
+  if (f->positional.empty() || (!from_file && f->positional.size() < 2)) {
+    return Error("exec", "requires an id and a command (or --process FILE)");
+  }
+  if (from_file && f->positional.size() > 1) {
+    return Error("exec", "--process FILE and a command line are mutually exclusive");
+  }
+  if (std::string n = f->Get("preserve-fds", "0"); n != "0") {
+    return Error("exec", "--preserve-fds: passing extra fds into an exec'd process is not "
+                         "supported");
+  }
+  SignalForwarder forwarder;  // before any thread exists
+  const bool detach = f->Has("detach");
+  const bool waiter = detach && f->values.count("pid-file") != 0;
+  // The waiter forks before any thread exists; the parent only reports.
+  UniqueFd report;
+  if (waiter) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+      return Error("exec", util::ErrnoError(errno, "socketpair").ToString());
+    }
+    UniqueFd parent_end(sv[0]), child_end(sv[1]);
+    const pid_t child = fork();
+    if (child < 0) return Error("exec", util::ErrnoError(errno, "fork").ToString());
+    if (child > 0) {
+      child_end.reset();
+      int pid = 0;
+      if (read(parent_end.get(), &pid, sizeof(pid)) == sizeof(pid)) {
+        absl::Status written = WritePidFile(*f, child);
+        return written.ok() ? 0 : Error("exec", std::string(written.message()));
+      }
+      // The child failed, and said why; its status is ours.
+      int status = 0;
+      waitpid(child, &status, 0);
+      return WIFEXITED(status) && WEXITSTATUS(status) != 0 ? WEXITSTATUS(status) : 1;
+    }
+    parent_end.reset();
+    report = std::move(child_end);
+  }
+  absl::StatusOr<Attached> attached = Open(*f, f->positional[0]);
+  if (!attached.ok()) return Error("exec", std::string(attached.status().message()));
+  absl::StatusOr<runsc::boot::v1::ProcessConfig> process =
+      ExecProcess(*f, attached->record.container().process());
+  if (!process.ok()) return Error("exec", std::string(process.status().message()));
+  const std::string console_socket = f->Get("console-socket");
+  absl::Status flags = CheckConsoleFlags(process->terminal(), detach, console_socket);
+  if (!flags.ok()) return Error("exec", std::string(flags.message()));
+  int code = 0;
+  if (waiter) {
+    code = ExecAndWait(*attached->box, *process, console_socket, forwarder, std::move(report));
+  } else {
+    absl::StatusOr<Started> started =
+        StartWithOurStdio(*attached->box, process->terminal(), &*process, console_socket);
+    if (!started.ok()) return Error("exec", std::string(started.status().message()));
+    if (!detach) code = Foreground(*attached->box, *started, forwarder);
+  }
+  attached->box->Detach();
+  return code;
+}
+
+}  // namespace runsc::cli

@@ -1,0 +1,173 @@
+#include "sandbox/hooks.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "runsc/util/errno_status.h"
+#include "runsc/util/json_string.h"
+#include "runsc/util/unique_fd.h"
+
+namespace runsc::sandbox {
+
+using util::ErrnoError;
+using util::UniqueFd;
+
+namespace {
+
+constexpr size_t kMaxOutput = 4096;  // of a hook's output, kept for errors
+
+// The child's side, between fork and exec: async-signal-safe calls only.
+[[noreturn]] void ExecHook(int exec_fd, int stdin_fd, int out_fd, int ns_fd, char* const* argv,
+                           char* const* envp) {
+  if (dup2(stdin_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0) _exit(126);
+  if (ns_fd >= 0) {
+    if (setns(ns_fd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+                         CLONE_NEWCGROUP | CLONE_NEWPID) != 0) {
+      _exit(125);
+    }
+    // A new PID namespace applies to children: the hook is our child, and
+    // dies with us (a timeout kills us).
+    pid_t pid = fork();
+    if (pid < 0) _exit(125);
+    if (pid > 0) {
+      int status = 0;
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    }
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+  }
+  // A copy without close-on-exec: a script reaches its interpreter as
+  // /dev/fd/N.
+  const int inheritable = dup(exec_fd);
+  if (inheritable < 0) _exit(127);
+  syscall(SYS_execveat, inheritable, "", argv, envp, AT_EMPTY_PATH);
+  _exit(127);
+}
+
+absl::Status RunHook(const runsc::boot::v1::HookConfig& hook, const std::string& name,
+                     const std::string& state_json, pid_t namespaces_of) {
+  // The binary, found in our mount namespace.
+  UniqueFd exec_fd(open(hook.path().c_str(), O_RDONLY | O_CLOEXEC));
+  if (!exec_fd) return ErrnoError(errno, absl::StrCat(name, ": open '", hook.path(), "'"));
+  UniqueFd ns_fd;
+  if (namespaces_of > 0) {
+    ns_fd.reset(static_cast<int>(syscall(SYS_pidfd_open, namespaces_of, 0)));
+    if (!ns_fd) {
+      return ErrnoError(errno, absl::StrCat(name, ": pidfd of the container (pid ",
+                                            namespaces_of, ")"));
+    }
+  }
+  int in[2], out[2];
+  if (pipe2(in, O_CLOEXEC) != 0) return ErrnoError(errno, "pipe2 for a hook's stdin");
+  UniqueFd in_r(in[0]), in_w(in[1]);
+  if (pipe2(out, O_CLOEXEC) != 0) return ErrnoError(errno, "pipe2 for a hook's output");
+  UniqueFd out_r(out[0]), out_w(out[1]);
+  // The state is small: it fits the pipe, so it is written before the fork.
+  if (write(in_w.get(), state_json.data(), state_json.size()) !=
+      static_cast<ssize_t>(state_json.size())) {
+    return ErrnoError(errno, absl::StrCat(name, ": write the state to the hook's stdin"));
+  }
+  in_w.reset();
+  std::vector<std::string> args(hook.args().begin(), hook.args().end());
+  if (args.empty()) args.push_back(hook.path());
+  std::vector<char*> argv, envp;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env(hook.env().begin(), hook.env().end());
+  for (std::string& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  const pid_t pid = fork();
+  if (pid < 0) return ErrnoError(errno, absl::StrCat(name, ": fork"));
+  if (pid == 0) {
+    ExecHook(exec_fd.get(), in_r.get(), out_w.get(), ns_fd ? ns_fd.get() : -1, argv.data(),
+             envp.data());
+  }
+  out_w.reset();
+  const absl::Time deadline = hook.timeout_seconds() > 0
+                                  ? absl::Now() + absl::Seconds(hook.timeout_seconds())
+                                  : absl::InfiniteFuture();
+  std::string output;
+  bool timed_out = false;
+  // Read its output until it closes, then reap; kill it at the deadline.
+  while (out_r) {
+    const int wait_ms = deadline == absl::InfiniteFuture()
+                            ? -1
+                            : static_cast<int>(std::max<int64_t>(
+                                  0, absl::ToInt64Milliseconds(deadline - absl::Now())));
+    struct pollfd p = {out_r.get(), POLLIN, 0};
+    const int ready = poll(&p, 1, wait_ms);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) {
+      timed_out = true;
+      kill(pid, SIGKILL);
+      break;
+    }
+    char buf[1024];
+    const ssize_t n = read(out_r.get(), buf, sizeof(buf));
+    if (n <= 0) break;
+    if (output.size() < kMaxOutput) output.append(buf, std::min<size_t>(n, kMaxOutput - output.size()));
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  const std::string said = output.empty() ? "" : absl::StrCat(": ", output);
+  if (timed_out) {
+    return absl::DeadlineExceededError(absl::StrCat(name, " '", hook.path(), "': timed out after ",
+                                                    hook.timeout_seconds(), " s", said));
+  }
+  if (WIFSIGNALED(status)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        name, " '", hook.path(), "': killed by signal ", WTERMSIG(status), said));
+  }
+  if (WEXITSTATUS(status) != 0) {
+    std::string why = absl::StrCat("exit status ", WEXITSTATUS(status));
+    if (WEXITSTATUS(status) == 125) why += " (could not join the container's namespaces)";
+    if (WEXITSTATUS(status) == 127) why += " (could not execute it)";
+    return absl::FailedPreconditionError(
+        absl::StrCat(name, " '", hook.path(), "': ", why, said));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string HookStateJson(const HookState& state) {
+  std::vector<std::string> annotations;
+  for (const auto& [k, v] : state.annotations) {
+    annotations.push_back(absl::StrCat(util::JsonQuote(k), ":", util::JsonQuote(v)));
+  }
+  return absl::StrCat("{\"ociVersion\":\"1.0.2\",\"id\":", util::JsonQuote(state.id),
+                      ",\"status\":", util::JsonQuote(state.status), ",\"pid\":", state.pid,
+                      ",\"bundle\":", util::JsonQuote(state.bundle), ",\"annotations\":{",
+                      absl::StrJoin(annotations, ","), "}}");
+}
+
+absl::Status RunHooks(const google::protobuf::RepeatedPtrField<runsc::boot::v1::HookConfig>& hooks,
+                      const std::string& field, const HookState& state, pid_t namespaces_of) {
+  const std::string json = HookStateJson(state);
+  for (int i = 0; i < hooks.size(); ++i) {
+    absl::Status status =
+        RunHook(hooks[i], absl::StrCat(field, "[", i, "]"), json, namespaces_of);
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace runsc::sandbox

@@ -1,0 +1,299 @@
+// Root end-to-end tests with the real clients: podman and containerd (its
+// runc shim, through ctr) drive our runsc as their OCI runtime, as a user
+// would configure them. The image is built here from busybox-static (there
+// is no registry); containerd runs privately on a temporary socket and root.
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "test/bundle_util.h"
+#include "test/sandbox_test_util.h"
+
+namespace runsc::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kImage[] = "localhost/runsc-test-busybox:latest";
+
+std::string Runtime() {
+  char resolved[PATH_MAX];
+  return realpath(RunscPath().c_str(), resolved) != nullptr ? resolved : RunscPath();
+}
+
+bool Have(const char* tool) {
+  return RunShell(absl::StrCat("command -v ", tool, " >/dev/null")).first == 0;
+}
+
+// One image for both clients, made once: busybox-static with PATH=/bin.
+class ClientsEnvironment {
+ public:
+  static ClientsEnvironment& Get() {
+    static ClientsEnvironment* env = new ClientsEnvironment();
+    return *env;
+  }
+  const std::string& error() const { return error_; }
+  const std::string& oci_archive() const { return archive_; }
+
+ private:
+  ClientsEnvironment() {
+    // Bazel's test PATH lacks the sbin directories podman's network helper
+    // (netavark, iptables) and containerd's shim need.
+    setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+    if (!Have("podman")) {
+      error_ = "podman is not installed (apt-get install podman)";
+      return;
+    }
+    absl::Status made = MakeBusyboxRootfs(dir_.path());
+    if (!made.ok()) {
+      error_ = std::string(made.message());
+      return;
+    }
+    archive_ = dir_.path() + "/image.oci.tar";
+    auto [code, out] = RunShell(absl::StrCat(
+        "tar -C ", dir_.path(), "/rootfs -cf ", dir_.path(), "/rootfs.tar . && ",
+        "podman import --change 'ENV PATH=/bin' --change 'CMD [\"/bin/sh\"]' ", dir_.path(),
+        "/rootfs.tar ", kImage, " && podman save --format oci-archive -o ", archive_, " ",
+        kImage, " 2>&1"));
+    if (code != 0) error_ = "building the test image: " + out;
+  }
+  TempStateRoot dir_;
+  std::string archive_;
+  std::string error_;
+};
+
+class PodmanTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!ClientsEnvironment::Get().error().empty()) {
+      FAIL() << ClientsEnvironment::Get().error();
+    }
+  }
+  void TearDown() override {
+    for (const std::string& name : names_) RunShell(Podman("rm -f -t 0 " + name));
+  }
+  // podman with our runtime; this host's hard limits are below podman's
+  // default ulimits.
+  std::string Podman(const std::string& args) {
+    return absl::StrCat("podman --runtime ", Runtime(), " ", args);
+  }
+  std::pair<int, std::string> Run(const std::string& flags, const std::string& command) {
+    return RunShell(absl::StrCat(Podman("run --rm --ulimit nofile=1024:1024 "
+                                        "--ulimit nproc=1024:1024 "),
+                                 flags, " ", kImage, " ", command, " 2>&1"));
+  }
+  std::string Detached(const std::string& name, const std::string& flags,
+                       const std::string& command) {
+    names_.push_back(name);
+    auto [code, out] = RunShell(absl::StrCat(
+        Podman("run -d --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --name "), name, " ",
+        flags, " ", kImage, " ", command, " 2>&1"));
+    EXPECT_EQ(code, 0) << out;
+    return out;
+  }
+  std::vector<std::string> names_;
+};
+
+TEST_F(PodmanTest, RunPrintsAndExitsWithTheStatus) {
+  auto [code, out] = Run("", "sh -c 'echo hello from runsc; exit 3'");
+  EXPECT_EQ(code, 3);
+  EXPECT_EQ(out, "hello from runsc\n");
+}
+
+TEST_F(PodmanTest, EnvUserWorkdirAndStdin) {
+  auto [code, out] = Run("-e GREETING=hi -u 1000:1000 -w /bin",
+                         "sh -c 'echo $GREETING $(id -u):$(id -g) $(pwd)'");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "hi 1000:1000 /bin\n");
+  auto [icode, iout] = RunShell(absl::StrCat(
+      "echo piped-in | ", Podman("run --rm -i --ulimit nofile=1024:1024 --ulimit "
+                                 "nproc=1024:1024 "),
+      kImage, " cat 2>&1"));
+  EXPECT_EQ(icode, 0);
+  EXPECT_EQ(iout, "piped-in\n");
+}
+
+TEST_F(PodmanTest, TerminalAndReadOnlyRoot) {
+  // script(1) gives podman the terminal that -t needs.
+  auto [code, out] = RunShell(absl::StrCat(
+      "script -qec \"", Podman("run --rm -t --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 "),
+      kImage, " sh -c 'tty; test -t 0 && echo is-a-tty'\" /dev/null 2>&1"));
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("/dev/pts/"));
+  EXPECT_THAT(out, HasSubstr("is-a-tty"));
+  auto [rcode, rout] = Run("--read-only", "sh -c 'touch /x && echo wrote'");
+  EXPECT_NE(rcode, 0);
+  EXPECT_THAT(rout, HasSubstr("Read-only file system"));
+}
+
+TEST_F(PodmanTest, DetachedThenExecPsPauseAndMemoryLimit) {
+  Detached("runsc-e2e-a", "-m 64m", "sh -c 'trap \"exit 0\" TERM; while true; do sleep 0.1; done'");
+  auto [ecode, eout] = RunShell(Podman(
+      "exec runsc-e2e-a sh -c 'echo in-exec; cat /sys/fs/cgroup/memory/memory.limit_in_bytes "
+      "2>/dev/null || cat /sys/fs/cgroup/memory.max; exit 4' 2>&1"));
+  EXPECT_EQ(ecode, 4);
+  EXPECT_EQ(eout, absl::StrCat("in-exec\n", 64 << 20, "\n"));
+  auto [tcode, top] = RunShell(Podman("top runsc-e2e-a 2>&1"));
+  EXPECT_EQ(tcode, 0) << top;
+  EXPECT_THAT(top, HasSubstr("while true"));
+  ASSERT_EQ(RunShell(Podman("pause runsc-e2e-a")).first, 0);
+  EXPECT_THAT(RunShell(Podman("inspect -f '{{.State.Status}}' runsc-e2e-a")).second,
+              HasSubstr("paused"));
+  ASSERT_EQ(RunShell(Podman("unpause runsc-e2e-a")).first, 0);
+  EXPECT_THAT(RunShell(Podman("inspect -f '{{.State.Status}}' runsc-e2e-a")).second,
+              HasSubstr("running"));
+  // SIGTERM, trapped: a clean exit 0.
+  EXPECT_EQ(RunShell(Podman("stop -t 10 runsc-e2e-a")).first, 0);
+  EXPECT_EQ(RunShell(Podman("inspect -f '{{.State.ExitCode}}' runsc-e2e-a")).second, "0\n");
+  EXPECT_EQ(RunShell(Podman("rm runsc-e2e-a")).first, 0);
+}
+
+TEST_F(PodmanTest, KillNineIs137) {
+  Detached("runsc-e2e-b", "", "sleep 1000");
+  EXPECT_EQ(RunShell(Podman("kill -s KILL runsc-e2e-b")).first, 0);
+  auto [code, out] = RunShell(Podman("wait runsc-e2e-b"));
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(out, "137\n");
+  EXPECT_EQ(RunShell(Podman("rm runsc-e2e-b")).first, 0);
+  EXPECT_THAT(RunShell(Podman("ps -a --format '{{.Names}}'")).second,
+              ::testing::Not(HasSubstr("runsc-e2e-b")));
+}
+
+// A private containerd, on a temporary socket and root, with the image.
+class ContainerdTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!ClientsEnvironment::Get().error().empty()) return;
+    if (!Have("containerd") || !Have("ctr")) return;
+    dir_ = new TempStateRoot();
+    const std::string d = dir_->path();
+    RunShell(absl::StrCat("containerd --root ", d, "/root --state ", d, "/state --address ", d,
+                          "/c.sock >", d, "/containerd.log 2>&1 & echo $! > ", d, "/pid"));
+    for (int i = 0; i < 200 && access((d + "/c.sock").c_str(), F_OK) != 0; ++i) {
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    auto [code, out] = RunShell(absl::StrCat("ctr -a ", d, "/c.sock images import --snapshotter "
+                                             "native ", ClientsEnvironment::Get().oci_archive(),
+                                             " 2>&1"));
+    imported_ = code == 0;
+    import_error_ = out;
+  }
+  static void TearDownTestSuite() {
+    if (dir_ == nullptr) return;
+    RunShell(absl::StrCat("kill $(cat ", dir_->path(), "/pid); sleep 0.5; umount -R ",
+                          dir_->path(), "/state 2>/dev/null; true"));
+    delete dir_;
+    dir_ = nullptr;
+  }
+  void SetUp() override {
+    if (!ClientsEnvironment::Get().error().empty()) FAIL() << ClientsEnvironment::Get().error();
+    if (dir_ == nullptr) FAIL() << "containerd is not installed (apt-get install containerd)";
+    ASSERT_TRUE(imported_) << import_error_;
+  }
+  void TearDown() override {
+    for (const std::string& id : ids_) {
+      RunShell(Ctr("task kill -s KILL " + id));
+      RunShell(Ctr("task rm -f " + id));
+      RunShell(Ctr("c rm " + id));
+    }
+  }
+  std::string Ctr(const std::string& args) {
+    return absl::StrCat("ctr -a ", dir_->path(), "/c.sock ", args, " 2>&1");
+  }
+  // `ctr run` with our runtime through the runc shim's runc-binary option.
+  std::pair<int, std::string> CtrRun(const std::string& id, const std::string& flags,
+                                     const std::string& command) {
+    ids_.push_back(id);
+    return RunShell(Ctr(absl::StrCat("run --snapshotter native --runc-binary ", Runtime(), " ",
+                                     flags, " ", kImage, " ", id, " ", command)));
+  }
+  static TempStateRoot* dir_;
+  static bool imported_;
+  static std::string import_error_;
+  std::vector<std::string> ids_;
+};
+TempStateRoot* ContainerdTest::dir_ = nullptr;
+bool ContainerdTest::imported_ = false;
+std::string ContainerdTest::import_error_;
+
+TEST_F(ContainerdTest, RunPrintsEnvWorkdirAndExitStatus) {
+  auto [code, out] = CtrRun("c1", "--rm --env GREETING=hi --cwd /bin",
+                            "sh -c 'echo $GREETING $(pwd) $(id -u); exit 6'");
+  EXPECT_EQ(code, 6);
+  EXPECT_EQ(out, "hi /bin 0\n");
+}
+
+TEST_F(ContainerdTest, StdinTerminalAndReadOnlyRoot) {
+  // ctr does not close the container's stdin at EOF: read one line.
+  auto [code, out] = RunShell(absl::StrCat(
+      "echo one-line | ", Ctr(absl::StrCat("run --rm --snapshotter native --runc-binary ",
+                                           Runtime(), " ", kImage, " c2 sh -c 'read x; echo got:$x'"))));
+  ids_.push_back("c2");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "got:one-line\n");
+  auto [tcode, tout] = RunShell(absl::StrCat(
+      "script -qec \"", Ctr(absl::StrCat("run --rm -t --snapshotter native --runc-binary ",
+                                         Runtime(), " ", kImage, " c3 sh -c tty")),
+      "\" /dev/null"));
+  ids_.push_back("c3");
+  EXPECT_EQ(tcode, 0) << tout;
+  EXPECT_THAT(tout, HasSubstr("/dev/pts/"));
+  auto [rcode, rout] = CtrRun("c4", "--rm --read-only", "sh -c 'touch /x'");
+  EXPECT_NE(rcode, 0);
+  EXPECT_THAT(rout, HasSubstr("Read-only file system"));
+}
+
+TEST_F(ContainerdTest, DetachedTaskExecPsPauseLimitAndKill) {
+  auto [code, out] = CtrRun("c5", "-d --memory-limit 67108864",
+                            "sh -c 'trap \"exit 0\" TERM; while true; do sleep 0.1; done'");
+  ASSERT_EQ(code, 0) << out;
+  auto [ecode, eout] = RunShell(Ctr("task exec --exec-id e1 c5 sh -c 'echo exec-out; exit 5'"));
+  EXPECT_EQ(ecode, 5);
+  EXPECT_EQ(eout, "exec-out\n");
+  // ps: the shim's `runsc ps --format json`, host pids of the container.
+  auto [pcode, ps] = RunShell(Ctr("task ps c5"));
+  EXPECT_EQ(pcode, 0) << ps;
+  std::vector<std::string> lines = absl::StrSplit(ps, '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 2u) << ps;
+  const std::string host_pid(absl::StripAsciiWhitespace(lines[1].substr(0, lines[1].find(' '))));
+  // The memory limit, in the cgroup of the container's processes.
+  std::string cgroup;
+  for (absl::string_view line : absl::StrSplit(ReadFile("/proc/" + host_pid + "/cgroup"), '\n')) {
+    std::vector<std::string> f = absl::StrSplit(line, absl::MaxSplits(':', 2));
+    if (f.size() == 3 && f[1] == "memory") cgroup = "/sys/fs/cgroup/memory" + f[2];
+  }
+  if (!cgroup.empty()) {
+    EXPECT_EQ(ReadFile(cgroup + "/memory.limit_in_bytes"), "67108864\n");
+  }
+  ASSERT_EQ(RunShell(Ctr("task pause c5")).first, 0);
+  EXPECT_THAT(RunShell(Ctr("task ls")).second, HasSubstr("PAUSED"));
+  ASSERT_EQ(RunShell(Ctr("task resume c5")).first, 0);
+  EXPECT_THAT(RunShell(Ctr("task ls")).second, HasSubstr("RUNNING"));
+  // SIGTERM, trapped: exit 0; the task is then stopped.
+  ASSERT_EQ(RunShell(Ctr("task kill c5")).first, 0);
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline &&
+         RunShell(Ctr("task ls")).second.find("STOPPED") == std::string::npos) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_THAT(RunShell(Ctr("task ls")).second, HasSubstr("STOPPED"));
+  EXPECT_EQ(RunShell(Ctr("task rm c5")).first, 0);
+  EXPECT_EQ(RunShell(Ctr("c rm c5")).first, 0);
+}
+
+TEST_F(ContainerdTest, KillNineIs137) {
+  auto [code, out] = CtrRun("c6", "--rm", "sh -c 'kill -9 $$'");
+  EXPECT_EQ(code, 137) << out;
+}
+
+}  // namespace
+}  // namespace runsc::testing

@@ -1,0 +1,326 @@
+// Root tests of runc's command-line contract as podman's conmon and
+// containerd's shim rely on it: the pid-file process and who waits on it,
+// exec's pid file and process file, pause and resume, update, features, the
+// hooks at each point, and runc's answers for stopped and unknown ids.
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "test/cli_fixture.h"
+#include "test/sandbox_test_util.h"
+
+namespace runsc::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class OciRuntimeTest : public CliTest {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    // As conmon and the shim are: a detached sandbox is reparented to us.
+    ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  }
+
+  // `runsc create` with its stdio on files, and a pid file; returns the pid.
+  pid_t Create(const std::string& id, const std::string& extra = "") {
+    const std::string pid_file = root_.path() + "/" + id + ".pid";
+    auto [code, out] = RunShell(absl::StrCat("cd ", bundle_, " && ", runsc_, " --root ", state_,
+                                             " create --pid-file ", pid_file, " ", extra, " ", id,
+                                             " </dev/null >", root_.path(), "/", id,
+                                             ".out 2>&1; echo rc=$?"));
+    EXPECT_THAT(out, HasSubstr("rc=0")) << ReadFile(root_.path() + "/" + id + ".out");
+    return static_cast<pid_t>(atoi(ReadFile(pid_file).c_str()));
+  }
+
+  // Reaps `pid` (our descendant by reparenting) and returns its shell code.
+  int Reap(pid_t pid) {
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+  // The host path of `pid`'s cgroup in the v1 memory hierarchy (or v2).
+  std::string MemoryCgroupOf(pid_t pid) {
+    for (absl::string_view line :
+         absl::StrSplit(ReadFile(absl::StrCat("/proc/", pid, "/cgroup")), '\n')) {
+      std::vector<std::string> f = absl::StrSplit(line, absl::MaxSplits(':', 2));
+      if (f.size() == 3 && f[1] == "memory") return "/sys/fs/cgroup/memory" + f[2];
+    }
+    return "";
+  }
+
+  // The first host pid `ps --format json` lists.
+  std::string WorkloadHostPid(const std::string& id) {
+    auto [code, ps] = Runsc("ps --format json " + id);
+    EXPECT_EQ(code, 0) << ps;
+    absl::string_view pids = absl::StripTrailingAsciiWhitespace(ps);
+    pids = absl::StripSuffix(absl::StripPrefix(pids, "["), "]");
+    return std::string(pids.substr(0, pids.find(',')));
+  }
+};
+
+TEST_F(OciRuntimeTest, PidFileProcessExitsWithTheContainersStatus) {
+  SetArgs({"sh", "-c", "exit 7"});
+  pid_t pid = Create("a");
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(Runsc("start a").first, 0);
+  EXPECT_EQ(Reap(pid), 7);
+  EXPECT_THAT(Runsc("state a").second, HasSubstr("\"status\": \"stopped\""));
+  // The status outlives the process, for `wait`.
+  EXPECT_EQ(Runsc("wait a").second, "{\"id\":\"a\",\"exitStatus\":7}\n");
+  EXPECT_EQ(Runsc("delete a").first, 0);
+
+  // Killed: 128+signal, as a shell (and conmon, and the shim) report it.
+  SetArgs({"sleep", "1000"});
+  pid = Create("b");
+  ASSERT_EQ(Runsc("start b").first, 0);
+  EXPECT_EQ(Runsc("kill b KILL").first, 0);
+  EXPECT_EQ(Reap(pid), 137);
+  auto [kcode, kout] = Runsc("kill b KILL");
+  EXPECT_NE(kcode, 0);
+  EXPECT_THAT(kout, HasSubstr("container not running"));  // the shim's words for "finished"
+}
+
+TEST_F(OciRuntimeTest, PidFileProcessIsInTheContainersCgroup) {
+  SetArgs({"sleep", "1000"}, 64 << 20);
+  pid_t pid = Create("a");
+  ASSERT_EQ(Runsc("start a").first, 0);
+  const std::string workload = WorkloadHostPid("a");
+  ASSERT_FALSE(workload.empty());
+  const std::string cgroup = MemoryCgroupOf(pid);
+  if (cgroup.empty()) GTEST_SKIP() << "no v1 memory hierarchy on this host";
+  EXPECT_EQ(cgroup, MemoryCgroupOf(atoi(workload.c_str())));
+  EXPECT_EQ(ReadFile(cgroup + "/memory.limit_in_bytes"), absl::StrCat(64 << 20, "\n"));
+  EXPECT_EQ(Runsc("kill a KILL").first, 0);
+  EXPECT_EQ(Reap(pid), 137);
+}
+
+TEST_F(OciRuntimeTest, DetachedExecPidFileWaitsForwardsAndExitsWithTheProcess) {
+  SetArgs({"sleep", "1000"});
+  pid_t main = Create("a");
+  ASSERT_EQ(Runsc("start a").first, 0);
+  // The shim's form: a process file, --detach and a pid file.
+  const std::string process = root_.path() + "/process.json";
+  std::ofstream(process) << R"({"args":["sh","-c","echo exec-out; exit 5"],"env":["PATH=/bin"],)"
+                            R"("cwd":"/","user":{"uid":0,"gid":0}})";
+  const std::string pid_file = root_.path() + "/exec.pid";
+  const std::string out = root_.path() + "/exec.out";
+  auto [code, said] = RunShell(absl::StrCat(runsc_, " --root ", state_, " exec --process ",
+                                            process, " --detach --pid-file ", pid_file,
+                                            " a </dev/null >", out, " 2>&1; echo rc=$?"));
+  EXPECT_THAT(said, HasSubstr("rc=0"));
+  pid_t exec_pid = atoi(ReadFile(pid_file).c_str());
+  ASSERT_GT(exec_pid, 0);
+  EXPECT_EQ(Reap(exec_pid), 5);
+  EXPECT_EQ(ReadFile(out), "exec-out\n");
+
+  // Signals sent to the pid-file process reach the exec'd one.
+  std::ofstream(process) << R"({"args":["sleep","1000"],"cwd":"/"})";
+  auto [code2, said2] = RunShell(absl::StrCat(runsc_, " --root ", state_, " exec --process ",
+                                              process, " -d --pid-file ", pid_file,
+                                              " a </dev/null >/dev/null 2>&1; echo rc=$?"));
+  EXPECT_THAT(said2, HasSubstr("rc=0"));
+  exec_pid = atoi(ReadFile(pid_file).c_str());
+  ASSERT_GT(exec_pid, 0);
+  ASSERT_EQ(kill(exec_pid, SIGTERM), 0);
+  EXPECT_EQ(Reap(exec_pid), 143);
+  // A bad process file: a clear error naming it, and no pid file.
+  std::ofstream(process) << R"({"args": ["sh")";
+  unlink(pid_file.c_str());
+  auto [bad, bad_out] = Runsc(absl::StrCat("exec --process ", process, " -d --pid-file ",
+                                           pid_file, " a"));
+  EXPECT_NE(bad, 0);
+  EXPECT_THAT(bad_out, HasSubstr(process));
+  EXPECT_NE(access(pid_file.c_str(), F_OK), 0);
+  EXPECT_EQ(Runsc("kill a KILL").first, 0);
+  EXPECT_EQ(Reap(main), 137);
+}
+
+TEST_F(OciRuntimeTest, PauseFreezesAndResumeThaws) {
+  SetArgs({"sh", "-c", "while true; do echo x; usleep 20000; done"});
+  const std::string out = root_.path() + "/a.out";
+  pid_t pid = Create("a");
+  ASSERT_EQ(Runsc("start a").first, 0);
+  absl::SleepFor(absl::Milliseconds(200));
+  auto [pcode, pout] = Runsc("pause a");
+  ASSERT_EQ(pcode, 0) << pout;
+  EXPECT_THAT(Runsc("state a").second, HasSubstr("\"status\": \"paused\""));
+  EXPECT_THAT(Runsc("list").second, HasSubstr("paused"));
+  // A paused container answers ps (from /proc) but prints nothing more.
+  EXPECT_EQ(Runsc("ps --format json a").first, 0);
+  const size_t frozen_at = ReadFile(out).size();
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(ReadFile(out).size(), frozen_at);
+  auto [again, again_out] = Runsc("pause a");
+  EXPECT_NE(again, 0);
+  EXPECT_THAT(again_out, HasSubstr("not running (paused)"));
+  auto [dcode, dout] = Runsc("delete a");
+  EXPECT_NE(dcode, 0);
+  EXPECT_THAT(dout, HasSubstr("not stopped: paused"));
+  ASSERT_EQ(Runsc("resume a").first, 0);
+  EXPECT_THAT(Runsc("state a").second, HasSubstr("\"status\": \"running\""));
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_GT(ReadFile(out).size(), frozen_at);
+  EXPECT_THAT(Runsc("resume a").second, HasSubstr("not paused (running)"));
+  // A paused container can still be deleted by force.
+  ASSERT_EQ(Runsc("pause a").first, 0);
+  EXPECT_EQ(Runsc("delete --force a").first, 0);
+  EXPECT_EQ(Reap(pid), 137);
+  EXPECT_EQ(Runsc("list -q").second, "");
+}
+
+TEST_F(OciRuntimeTest, UpdateChangesTheLimits) {
+  SetArgs({"sleep", "1000"}, 64 << 20);
+  pid_t pid = Create("a");
+  ASSERT_EQ(Runsc("start a").first, 0);
+  const std::string cgroup = MemoryCgroupOf(pid);
+  if (cgroup.empty()) GTEST_SKIP() << "no v1 memory hierarchy on this host";
+  auto [code, out] = Runsc("update --memory 50000000 --memory-swap 50000000 a");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(ReadFile(cgroup + "/memory.limit_in_bytes"), "49999872\n");  // page-aligned
+  // -r FILE: runc's linux.resources JSON.
+  const std::string file = root_.path() + "/r.json";
+  std::ofstream(file) << R"({"pids":{"limit":42}})";
+  auto [rcode, rout] = Runsc("update -r " + file + " a");
+  EXPECT_EQ(rcode, 0) << rout;
+  const std::string pids = absl::StrReplaceAll(cgroup, {{"/memory/", "/pids/"}});
+  EXPECT_EQ(ReadFile(pids + "/pids.max"), "42\n");
+  auto [bad, bad_out] = Runsc("update --memory lots a");
+  EXPECT_NE(bad, 0);
+  EXPECT_THAT(bad_out, HasSubstr("--memory: 'lots' is not an integer"));
+  auto [cpuset, cpuset_out] = Runsc("update --cpuset-cpus 0 a");
+  EXPECT_NE(cpuset, 0);
+  EXPECT_THAT(cpuset_out, HasSubstr("--cpuset-cpus"));
+  EXPECT_THAT(Runsc("update --memory 1 ghost").second, HasSubstr("'ghost'"));
+  EXPECT_EQ(Runsc("kill a KILL").first, 0);
+  EXPECT_EQ(Reap(pid), 137);
+}
+
+TEST_F(OciRuntimeTest, HooksRunAtTheirPointsWithTheStateOnStdin) {
+  const std::string shared = root_.path() + "/shared";
+  ASSERT_EQ(mkdir(shared.c_str(), 0777), 0);
+  runsc::oci::v1::Spec spec = LoadSpec();
+  spec.mutable_process()->set_terminal(false);
+  spec.mutable_process()->clear_args();
+  spec.mutable_process()->add_args("true");
+  auto* m = spec.add_mounts();
+  m->set_destination("/shared");
+  m->set_type("bind");
+  m->set_source(shared);
+  m->add_options("rbind");
+  // Each hook saves its stdin; the container's ones also where they run
+  // (hostname, and a path only the container's mount namespace has).
+  auto hook = [&](google::protobuf::RepeatedPtrField<runsc::oci::v1::Hook>* list,
+                  const std::string& name, bool in_container) {
+    auto* h = list->Add();
+    h->set_path(std::string("/bin/busybox"));
+    h->add_args("busybox");
+    h->add_args("sh");
+    h->add_args("-c");
+    const std::string dir = in_container ? "/shared" : shared;
+    h->add_args(absl::StrCat("cat > ", dir, "/", name, ".json; hostname > ", dir, "/", name,
+                             ".host"));
+    h->set_timeout(10);
+  };
+  auto* hooks = spec.mutable_hooks();
+  hook(hooks->mutable_prestart(), "prestart", false);
+  hook(hooks->mutable_create_runtime(), "createRuntime", false);
+  hook(hooks->mutable_create_container(), "createContainer", true);
+  hook(hooks->mutable_start_container(), "startContainer", true);
+  hook(hooks->mutable_poststart(), "poststart", false);
+  hook(hooks->mutable_poststop(), "poststop", false);
+  SaveSpec(spec);
+  pid_t pid = Create("a");
+  for (const char* name : {"prestart", "createRuntime", "createContainer"}) {
+    EXPECT_THAT(ReadFile(absl::StrCat(shared, "/", name, ".json")),
+                HasSubstr(absl::StrCat("\"id\":\"a\",\"status\":\"creating\",\"pid\":", pid,
+                                       ",\"bundle\":\"", bundle_, "\"")))
+        << name;
+  }
+  EXPECT_EQ(access((shared + "/startContainer.json").c_str(), F_OK), -1) << "ran before start";
+  ASSERT_EQ(Runsc("start a").first, 0);
+  EXPECT_THAT(ReadFile(shared + "/startContainer.json"), HasSubstr("\"status\":\"created\""));
+  EXPECT_THAT(ReadFile(shared + "/poststart.json"), HasSubstr("\"status\":\"running\""));
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  EXPECT_EQ(ReadFile(shared + "/createContainer.host"), spec.hostname() + "\n");
+  EXPECT_EQ(ReadFile(shared + "/startContainer.host"), spec.hostname() + "\n");
+  EXPECT_EQ(ReadFile(shared + "/prestart.host"), std::string(host) + "\n");
+  EXPECT_EQ(Reap(pid), 0);
+  EXPECT_EQ(access((shared + "/poststop.json").c_str(), F_OK), -1) << "ran before delete";
+  ASSERT_EQ(Runsc("delete a").first, 0);
+  EXPECT_THAT(ReadFile(shared + "/poststop.json"), HasSubstr("\"status\":\"stopped\""));
+}
+
+TEST_F(OciRuntimeTest, AFailingHookFailsCreateAndLeavesNothing) {
+  runsc::oci::v1::Spec spec = LoadSpec();
+  spec.mutable_process()->set_terminal(false);
+  auto* h = spec.mutable_hooks()->add_create_runtime();
+  h->set_path(std::string("/bin/busybox"));
+  h->add_args("busybox");
+  h->add_args("sh");
+  h->add_args("-c");
+  h->add_args("echo no network for you; exit 3");
+  SaveSpec(spec);
+  auto [code, out] = Runsc("create a");
+  EXPECT_NE(code, 0);
+  EXPECT_THAT(out, HasSubstr("hooks.createRuntime[0]"));
+  EXPECT_THAT(out, HasSubstr("exit status 3: no network for you"));
+  EXPECT_EQ(Runsc("list -q").second, "");
+  EXPECT_TRUE(ListDir(state_).empty());
+  // A hook that outlives its timeout fails too.
+  h->clear_args();
+  h->add_args("busybox");
+  h->add_args("sleep");
+  h->add_args("30");
+  h->set_timeout(1);
+  SaveSpec(spec);
+  const absl::Time start = absl::Now();
+  auto [tcode, tout] = Runsc("create a");
+  EXPECT_NE(tcode, 0);
+  EXPECT_THAT(tout, HasSubstr("timed out after 1 s"));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+}
+
+TEST_F(OciRuntimeTest, FeaturesListWhatIsSupported) {
+  auto [code, out] = Runsc("features");
+  EXPECT_EQ(code, 0);
+  EXPECT_THAT(out, HasSubstr("\"ociVersionMax\": \"1.1.0\""));
+  EXPECT_THAT(out, HasSubstr("\"hooks\": [\"prestart\",\"createRuntime\",\"createContainer\","
+                             "\"startContainer\",\"poststart\",\"poststop\"]"));
+  EXPECT_THAT(out, HasSubstr("\"CAP_SYS_ADMIN\""));
+  EXPECT_THAT(out, HasSubstr("\"namespaces\": [\"cgroup\",\"ipc\",\"mount\",\"network\",\"pid\","
+                             "\"user\",\"uts\"]"));
+  EXPECT_THAT(out, HasSubstr("\"SCMP_ACT_ERRNO\""));
+}
+
+TEST_F(OciRuntimeTest, RuncAnswersForUnknownAndStoppedContainers) {
+  EXPECT_EQ(Runsc("delete --force ghost").first, 0);  // nothing to force away
+  auto [code, out] = Runsc("delete ghost");
+  EXPECT_NE(code, 0);
+  EXPECT_THAT(out, HasSubstr("'ghost'"));
+  SetArgs({"true"});
+  pid_t pid = Create("a");
+  ASSERT_EQ(Runsc("start a").first, 0);
+  EXPECT_EQ(Reap(pid), 0);
+  EXPECT_THAT(Runsc("start a").second, HasSubstr("cannot start container a in the stopped state"));
+  EXPECT_THAT(Runsc("pause a").second, HasSubstr("container not running"));
+  EXPECT_EQ(Runsc("delete a").first, 0);
+  EXPECT_EQ(Runsc("list -q").second, "");
+}
+
+}  // namespace
+}  // namespace runsc::testing
