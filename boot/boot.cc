@@ -154,7 +154,7 @@ int SetupRootAndReexec() {
        [](const auto&, const std::string&) { return MakeMountsPrivate(); }},
       {SetupStage::kLoopback,
        [](const auto& c, const std::string&) {
-         return c.network_none() ? absl::OkStatus() : BringUpLoopback();
+         return c.network_none() || c.network_joined() ? absl::OkStatus() : BringUpLoopback();
        }},
       {SetupStage::kHostname,
        [](const auto& c, const std::string&) { return SetHostname(c.sandbox_id()); }},

@@ -58,7 +58,9 @@ absl::Status SetAttr(int root_fd, const std::string& path, uint64_t set, bool re
 
 absl::Status MountOne(int root_fd, const MountConfig& m, int bind_fd) {
   const std::string& dest = m.destination();
-  if (m.type() == "bind") {
+  // A tree the host made: a bind source, or a sysfs of a joined network
+  // namespace.
+  if (m.type() == "bind" || bind_fd >= 0) {
     struct stat st;
     if (fstat(bind_fd, &st) != 0) return ErrnoError(errno, "fstat bind source tree");
     absl::StatusOr<UniqueFd> target =

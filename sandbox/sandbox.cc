@@ -29,6 +29,7 @@
 #include "sandbox/container_mounts.h"
 #include "sandbox/state_store.h"
 #include "sandbox/control_client.h"
+#include "sandbox/netns.h"
 #include "sandbox/host_template.h"
 #include "sandbox/spawner.h"
 #include "specutils/id_map.h"
@@ -129,7 +130,8 @@ UsernsCache& DefaultUsernsCache() {
 // (as the sandbox will see them) in `boot`.
 absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
     const runsc::boot::v1::ContainerConfig& container, const UidRange& range,
-    const Cgroup& cgroup, UsernsCache* cache, runsc::boot::v1::ContainerBoot* boot) {
+    const Cgroup& cgroup, int netns_fd, UsernsCache* cache,
+    runsc::boot::v1::ContainerBoot* boot) {
   if (cache == nullptr) cache = &DefaultUsernsCache();
   const auto host_map = specutils::WorkloadHostMap(range.host_base);
   ASSIGN_OR_RETURN(int userns, cache->Get(host_map, host_map));
@@ -149,6 +151,14 @@ absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
   fds.push_back(std::move(root));
   for (int i = 0; i < container.mounts_size(); ++i) {
     const auto& m = container.mounts(i);
+    if (m.type() == "sysfs" && netns_fd >= 0) {
+      // The sandbox cannot mount the sysfs of a namespace it does not own.
+      absl::StatusOr<UniqueFd> sysfs = SysfsOfNetns(netns_fd);
+      if (!sysfs.ok()) return util::Annotate(sysfs.status(), absl::StrCat("mounts[", i, "]"));
+      boot->add_bind_fds(util::kFirstMountFd + static_cast<int>(fds.size()));
+      fds.push_back(std::move(*sysfs));
+      continue;
+    }
     if (m.type() != "bind") {
       boot->add_bind_fds(-1);
       continue;
@@ -218,12 +228,19 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   };
   std::vector<UniqueFd> mounts;
   std::unique_ptr<Cgroup> cgroup;
+  UniqueFd netns;
+  if (options.container.has_value() && !options.container->network_ns_path().empty()) {
+    ASSIGN_OR_RETURN(netns, OpenNetns(options.container->network_ns_path(),
+                                      "linux.namespaces (network)"));
+    config.set_network_joined(true);
+  }
   if (options.container.has_value()) {
     ASSIGN_OR_RETURN(range, ranges.Allocate(options.id));
     // Named by id and range slot: unique host-wide, whatever the state root.
     ASSIGN_OR_RETURN(cgroup, Cgroup::Create(absl::StrCat(options.id, ".", range.slot),
                                             options.container->resources()));
     ASSIGN_OR_RETURN(mounts, PrepareContainerMounts(*options.container, range, *cgroup,
+                                                    netns ? netns.get() : -1,
                                                     options.userns_cache,
                                                     config.mutable_container()));
   }
@@ -237,6 +254,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   request.boot_config = config.SerializeAsString();
   request.uid_map = specutils::SandboxUidMap(range.host_base);
   request.gid_map = specutils::SandboxGidMap(range.host_base);
+  request.netns_fd = netns ? netns.get() : -1;
   if (cgroup != nullptr) {
     request.cgroup_fd = cgroup->unified_fd();
     Cgroup* cg = cgroup.get();

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -21,6 +22,7 @@
 #include "runsc/util/file_util.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/sync_message.h"
+#include "sandbox/netns.h"
 
 namespace runsc::sandbox {
 
@@ -190,6 +192,14 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   int pidfd = -1;
   struct clone_args args = {};
   args.flags = kNamespaceFlags | CLONE_PIDFD;
+  // A joined network namespace is inherited from this thread, for the clone.
+  std::optional<ScopedNetns> in_netns;
+  if (request.netns_fd >= 0) {
+    absl::StatusOr<ScopedNetns> entered = ScopedNetns::Enter(request.netns_fd);
+    if (!entered.ok()) return entered.status();
+    in_netns.emplace(std::move(*entered));
+    args.flags &= ~static_cast<uint64_t>(CLONE_NEWNET);
+  }
   if (request.cgroup_fd >= 0) {
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = static_cast<uint64_t>(request.cgroup_fd);
@@ -205,6 +215,7 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   if (pid == 0) ChildAfterClone(plan);
   int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  in_netns.reset();
   if (pid < 0) {
     return ErrnoError(clone_errno, "clone3(new user, mount, pid, ipc, uts, "
                                    "cgroup and net namespaces)");

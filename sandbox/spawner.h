@@ -41,6 +41,8 @@ struct SpawnRequest {
   std::vector<specutils::IdMapping> gid_map;
   // A cgroup v2 directory fd: the child starts in it (CLONE_INTO_CGROUP).
   int cgroup_fd = -1;
+  // A network namespace to put the child in instead of a new one.
+  int netns_fd = -1;
   // Runs after the clone and the id maps, before the child may run anything
   // (e.g. to place it in cgroup v1 hierarchies).
   std::function<absl::Status(pid_t)> before_go;

@@ -332,6 +332,17 @@ absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& sp
     out.add_readonly_paths(p);
   }
   RETURN_IF_ERROR(ConvertResources(spec.linux().resources(), out.mutable_resources()));
+  for (int i = 0; i < spec.linux().namespaces_size(); ++i) {
+    const auto& ns = spec.linux().namespaces(i);
+    if (ns.path().empty()) continue;
+    const std::string f = absl::StrCat("linux.namespaces[", i, "].path");
+    if (ns.type() != "network") {
+      return Invalid(f, absl::StrCat("joining a ", ns.type(),
+                                     " namespace by path is not supported (only network)"));
+    }
+    ASSIGN_OR_RETURN(std::string path, CleanAbsolutePath(ns.path(), f));
+    out.set_network_ns_path(path);
+  }
   const auto& hooks = spec.hooks();
   auto* h = out.mutable_hooks();
   RETURN_IF_ERROR(ConvertHooks(hooks.prestart(), "hooks.prestart", h->mutable_prestart()));

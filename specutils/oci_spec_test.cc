@@ -211,6 +211,23 @@ TEST(OciSpecTest, MalformedJsonAndWrongTypesAreRejected) {
   EXPECT_TRUE(unknown_key.ok()) << unknown_key.status();
 }
 
+TEST(OciSpecTest, ANetworkNamespaceIsJoinedByPathOthersAreRefused) {
+  auto spec = RuncSpec();
+  auto* net = spec.mutable_linux()->add_namespaces();
+  net->set_type("network");
+  net->set_path("/run/netns/pod");
+  auto config = ToContainerConfig(spec, "/bundle");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->network_ns_path(), "/run/netns/pod");
+  net->set_path("netns/pod");
+  ExpectInvalid(spec, "].path: must be an absolute path, got 'netns/pod'");
+  net->set_path("/run/netns/pod");
+  auto* ipc = spec.mutable_linux()->add_namespaces();
+  ipc->set_type("ipc");
+  ipc->set_path("/proc/1/ns/ipc");
+  ExpectInvalid(spec, "joining a ipc namespace by path is not supported (only network)");
+}
+
 TEST(OciSpecTest, HooksAreCarriedAndChecked) {
   auto spec = RuncSpec();
   auto* hook = spec.mutable_hooks()->add_create_container();

@@ -109,6 +109,15 @@ TEST_F(PodmanTest, RunPrintsAndExitsWithTheStatus) {
   EXPECT_EQ(out, "hello from runsc\n");
 }
 
+TEST_F(PodmanTest, TheContainerHasPodmansNetwork) {
+  // podman passes the namespace netavark configured by path: eth0 with an
+  // address on podman's bridge, and a sysfs that shows it.
+  auto [code, out] = Run("", "sh -c 'ip -4 addr show eth0; ls /sys/class/net'");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, ::testing::ContainsRegex("inet [0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+/"));
+  EXPECT_THAT(out, HasSubstr("eth0\nlo\n"));
+}
+
 TEST_F(PodmanTest, EnvUserWorkdirAndStdin) {
   auto [code, out] = Run("-e GREETING=hi -u 1000:1000 -w /bin",
                          "sh -c 'echo $GREETING $(id -u):$(id -g) $(pwd)'");

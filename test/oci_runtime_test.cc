@@ -295,6 +295,48 @@ TEST_F(OciRuntimeTest, AFailingHookFailsCreateAndLeavesNothing) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
 }
 
+TEST_F(OciRuntimeTest, JoinsANetworkNamespaceByPath) {
+  // A namespace set up as podman's netavark would: a named netns with an
+  // interface in it.
+  const std::string name = absl::StrCat("runsc-test-", getpid());
+  ASSERT_EQ(RunShell(absl::StrCat("ip netns add ", name, " && ip -n ", name,
+                                  " link add runsc-dummy0 type veth peer name runsc-dummy1 && ip -n ", name,
+                                  " addr add 10.211.0.7/24 dev runsc-dummy0 && ip -n ", name,
+                                  " link set runsc-dummy0 up"))
+                .first,
+            0);
+  runsc::oci::v1::Spec spec = LoadSpec();
+  spec.mutable_process()->set_terminal(false);
+  spec.mutable_process()->clear_args();
+  for (const char* a : {"sh", "-c",
+                        "ip -4 addr show runsc-dummy0; ls /sys/class/net; "
+                        "ip link set runsc-dummy0 down 2>/dev/null || echo cannot-reconfigure"}) {
+    spec.mutable_process()->add_args(a);
+  }
+  for (auto& ns : *spec.mutable_linux()->mutable_namespaces()) {
+    if (ns.type() == "network") ns.set_path("/run/netns/" + name);
+  }
+  SaveSpec(spec);
+  auto [code, out] = Runsc("run a");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("inet 10.211.0.7/24"));
+  EXPECT_THAT(out, HasSubstr("runsc-dummy0\n"));  // its sysfs, not the host's
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("eth0")));
+  // The namespace belongs to the host's user namespace: the container, root
+  // in its own, cannot reconfigure it.
+  EXPECT_THAT(out, HasSubstr("cannot-reconfigure"));
+  EXPECT_THAT(RunShell("ip -n " + name + " link show runsc-dummy0").second, HasSubstr(",UP"));
+  // A path that is no network namespace is refused, by name.
+  for (auto& ns : *spec.mutable_linux()->mutable_namespaces()) {
+    if (ns.type() == "network") ns.set_path("/proc/self/ns/ipc");
+  }
+  SaveSpec(spec);
+  auto [bad, bad_out] = Runsc("run a");
+  EXPECT_NE(bad, 0);
+  EXPECT_THAT(bad_out, HasSubstr("'/proc/self/ns/ipc' is not a network namespace"));
+  RunShell("ip netns del " + name);
+}
+
 TEST_F(OciRuntimeTest, FeaturesListWhatIsSupported) {
   auto [code, out] = Runsc("features");
   EXPECT_EQ(code, 0);
