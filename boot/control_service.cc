@@ -96,11 +96,15 @@ absl::StatusOr<int> ControlService::StartProcess(
   }
   absl::StatusOr<StdioFds> fds = stdio_->Take(token);
   if (!fds.ok()) return fds.status();
-  const size_t want = process.terminal() ? 1 : 3;
+  const size_t want = (process.terminal() ? 1 : 3) + process.extra_fds();
   if (fds->size() != want) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "stdio_token: a process ", process.terminal() ? "with" : "without",
-        " a terminal takes ", want, " fd(s), the token holds ", fds->size()));
+        "stdio_token: a process ", process.terminal() ? "with" : "without", " a terminal and ",
+        process.extra_fds(), " extra fd(s) takes ", want, " fd(s), the token holds ",
+        fds->size()));
+  }
+  if (process.listen_fds() > process.extra_fds()) {
+    return absl::InvalidArgumentError("process.listen_fds: more than its extra fds");
   }
   std::vector<int> raw;
   for (const auto& fd : *fds) raw.push_back(fd.get());

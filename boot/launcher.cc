@@ -137,11 +137,14 @@ absl::StatusOr<UniqueFd> OpenPtyAndSendMaster(int console_socket, uint32_t rows,
 LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
                               std::vector<UniqueFd> fds) {
   const bool terminal = start.process().terminal();
-  if (fds.size() != (terminal ? 1u : 3u)) {
-    return Failure("stdio", absl::InvalidArgumentError(
-                                absl::StrCat("expected ", terminal ? 1 : 3,
-                                             " stdio fds, got ", fds.size())));
+  const size_t stdio_count = terminal ? 1u : 3u;
+  if (fds.size() != stdio_count + start.process().extra_fds()) {
+    return Failure("stdio", absl::InvalidArgumentError(absl::StrCat(
+                                "expected ", stdio_count, " stdio and ",
+                                start.process().extra_fds(), " extra fds, got ", fds.size())));
   }
+  std::vector<int> extra;
+  for (size_t i = stdio_count; i < fds.size(); ++i) extra.push_back(fds[i].get());
   // A terminal: a fresh pty of the container's devpts; the master goes to
   // the caller over its console socket, the peer becomes the process's stdio.
   UniqueFd pty_peer;
@@ -174,7 +177,8 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
                           terminal ? pty_peer.get() : fds[1].get(),
                           terminal ? pty_peer.get() : fds[2].get()};
     go_w.reset();
-    ExecWorkload(start.process(), userns_.get(), stdio, err_w.get(), go_r ? go_r.get() : -1);
+    ExecWorkload(start.process(), userns_.get(), stdio, extra, err_w.get(),
+                 go_r ? go_r.get() : -1);
   }
   err_w.reset();
   go_r.reset();

@@ -59,12 +59,13 @@ void StdioRegistry::ServeConnection(util::UniqueFd conn) {
   std::vector<util::UniqueFd> fds;
   absl::Status status = util::RecvPacket(conn.get(), &empty, &fds);
   google::protobuf::StringValue reply;
-  if (status.ok() && (fds.size() == 3 || fds.size() == 1)) {
+  // Stdio (3 fds, or 1 for a terminal's console socket) and any extra fds;
+  // the start checks the count against the process.
+  if (status.ok() && !fds.empty()) {
     reply.set_value(Add(std::move(fds)));
   } else {
     util::Log(util::LogLevel::kWarning, "stdio",
-              status.ok() ? absl::StrCat("refused ", fds.size(), " fds (want 3, or 1)")
-                          : std::string(status.message()));
+              status.ok() ? "refused a hand-off without fds" : std::string(status.message()));
   }
   (void)util::SendPacket(conn.get(), reply);
 }

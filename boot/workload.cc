@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/capability.h>
 #include <sys/ioctl.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -71,6 +72,46 @@ absl::Status ApplyLimits(const ProcessConfig& p) {
     close(fd);
   }
   if (p.has_umask()) umask(static_cast<mode_t>(p.umask()));
+  if (p.scheduler().set()) {
+    // struct sched_attr, as the kernel defines it (glibc 2.36 has none).
+    struct {
+      uint32_t size, policy;
+      uint64_t flags;
+      int32_t nice;
+      uint32_t priority;
+      uint64_t runtime, deadline, period;
+    } attr = {};
+    const auto& s = p.scheduler();
+    attr.size = sizeof(attr);
+    attr.policy = s.policy();
+    attr.flags = s.flags();
+    attr.nice = s.nice();
+    attr.priority = s.priority();
+    attr.runtime = s.runtime();
+    attr.deadline = s.deadline();
+    attr.period = s.period();
+    if (syscall(SYS_sched_setattr, 0, &attr, 0) != 0) {
+      const int err = errno;
+      return ErrnoError(err, absl::StrCat("process.scheduler: sched_setattr(policy ", s.policy(),
+                                          ")", err == EPERM ? " (real-time and deadline policies "
+                                                              "need CAP_SYS_NICE on the host, "
+                                                              "which a sandbox never has)"
+                                                            : ""));
+    }
+  }
+  if (p.has_io_priority()) {
+    constexpr int kIoprioWhoProcess = 1;
+    if (syscall(SYS_ioprio_set, kIoprioWhoProcess, 0, p.io_priority()) != 0) {
+      const int err = errno;
+      return ErrnoError(err, absl::StrCat("process.ioPriority: ioprio_set(", p.io_priority(), ")",
+                                          err == EPERM ? " (the real-time class needs "
+                                                         "CAP_SYS_ADMIN on the host)"
+                                                       : ""));
+    }
+  }
+  if (p.has_personality() && personality(p.personality()) == -1) {
+    return ErrnoError(errno, absl::StrCat("linux.personality: personality(", p.personality(), ")"));
+  }
   return absl::OkStatus();
 }
 
@@ -200,7 +241,7 @@ std::string HomeFromPasswd(const std::string& passwd, uint32_t uid) {
 }
 
 void ExecWorkload(const ProcessConfig& p, int nested_userns_fd, const int stdio[3],
-                  int error_fd, int hold_fd) {
+                  const std::vector<int>& extra, int error_fd, int hold_fd) {
   // Default dispositions and an empty mask, whatever the launcher had.
   struct sigaction dfl = {};
   dfl.sa_handler = SIG_DFL;
@@ -228,6 +269,18 @@ void ExecWorkload(const ProcessConfig& p, int nested_userns_fd, const int stdio[
   }
 
   std::vector<std::string> env(p.env().begin(), p.env().end());
+  if (p.listen_fds() > 0) {
+    // Socket activation: the counts are ours to set, for this process.
+    std::vector<std::string> kept;
+    for (std::string& kv : env) {
+      if (kv.rfind("LISTEN_FDS=", 0) != 0 && kv.rfind("LISTEN_PID=", 0) != 0) {
+        kept.push_back(std::move(kv));
+      }
+    }
+    env = std::move(kept);
+    env.push_back(absl::StrCat("LISTEN_FDS=", p.listen_fds()));
+    env.push_back(absl::StrCat("LISTEN_PID=", getpid()));
+  }
   if (!FindEnv(env, "HOME").has_value()) {
     env.push_back("HOME=" + HomeFromPasswd(ReadContainerPasswd(), p.uid()));
   }
@@ -267,9 +320,29 @@ void ExecWorkload(const ProcessConfig& p, int nested_userns_fd, const int stdio[
       Fail(error_fd, SetupStage::kWorkloadSeccomp, ErrnoError(errno, "PR_SET_NO_NEW_PRIVS"));
     }
   }
-  // Every fd but stdio closes at exec (the error fd too, which is the
+  // The extra fds go to 3, 4, ...: first all above that range (the error
+  // fd too), then down into it.
+  const int first_free = 3 + static_cast<int>(extra.size());
+  if (!extra.empty()) {
+    const int moved_error = fcntl(error_fd, F_DUPFD_CLOEXEC, first_free);
+    if (moved_error < 0) Fail(error_fd, SetupStage::kWorkloadExec, ErrnoError(errno, "F_DUPFD"));
+    error_fd = moved_error;
+    std::vector<int> high;
+    for (int fd : extra) {
+      const int h = fcntl(fd, F_DUPFD_CLOEXEC, first_free);
+      if (h < 0) Fail(error_fd, SetupStage::kWorkloadExec, ErrnoError(errno, "F_DUPFD"));
+      high.push_back(h);
+    }
+    for (size_t i = 0; i < high.size(); ++i) {
+      if (dup2(high[i], 3 + static_cast<int>(i)) < 0) {  // clears close-on-exec
+        Fail(error_fd, SetupStage::kWorkloadExec,
+             ErrnoError(errno, absl::StrCat("install extra fd ", 3 + i)));
+      }
+    }
+  }
+  // Every other fd closes at exec (the error fd too, which is the
   // launcher's signal that exec happened).
-  if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+  if (syscall(SYS_close_range, first_free, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
     Fail(error_fd, SetupStage::kWorkloadExec, ErrnoError(errno, "close_range"));
   }
   std::vector<std::string> args(p.args().begin(), p.args().end());

@@ -20,7 +20,8 @@
 
 namespace runsc::boot {
 
-// stdio[0..2] become fds 0..2; everything else is closed at exec.
+// stdio[0..2] become fds 0..2 and `extra` fds 3, 4, ...; everything else
+// is closed at exec.
 //
 // With `hold_fd` (not -1), the process is created but not started: after
 // its namespace, limits, cwd and executable are settled, it writes a
@@ -29,7 +30,8 @@ namespace runsc::boot {
 // (the launcher gone) ends it without running the workload.
 [[noreturn]] void ExecWorkload(const runsc::boot::v1::ProcessConfig& process,
                                int nested_userns_fd, const int stdio[3],
-                               int error_fd, int hold_fd = -1);
+                               const std::vector<int>& extra, int error_fd,
+                               int hold_fd = -1);
 
 // The home directory of `uid` in the text of an /etc/passwd, or "/".
 std::string HomeFromPasswd(const std::string& passwd, uint32_t uid);

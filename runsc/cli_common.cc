@@ -1,6 +1,7 @@
 #include "runsc/cli_common.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <pty.h>
@@ -10,9 +11,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <map>
 #include <utility>
 #include <vector>
 
@@ -21,8 +24,10 @@
 #include "absl/time/time.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/file_util.h"
 #include "runsc/util/log.h"
 #include "runsc/util/packet.h"
+#include "runsc/util/status_macros.h"
 #include "runsc/util/stdio_socket.h"
 #include "sandbox/bundle.h"
 #include "sandbox/control_client.h"
@@ -165,24 +170,87 @@ void PtyProxy::Loop() {
   }
 }
 
-absl::StatusOr<UniqueFd> ConnectConsoleSocket(const std::string& path) {
+void ExtraFds::ApplyTo(runsc::boot::v1::ProcessConfig* process) const {
+  process->set_extra_fds(static_cast<uint32_t>(fds.size()));
+  process->set_listen_fds(listen);
+}
+
+absl::StatusOr<ExtraFds> ExtraFdsFromFlags(const ParsedFlags& f) {
+  ExtraFds extra;
+  if (const char* listen = getenv("LISTEN_FDS"); listen != nullptr && *listen != '\0') {
+    if (!absl::SimpleAtoi(listen, &extra.listen)) {
+      return absl::InvalidArgumentError(absl::StrCat("LISTEN_FDS: '", listen, "' is not a count"));
+    }
+  }
+  const std::string preserve = f.Get("preserve-fds", "0");
+  if (!absl::SimpleAtoi(preserve, &extra.preserve)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--preserve-fds: '", preserve, "' is not a count"));
+  }
+  const uint32_t total = extra.listen + extra.preserve;
+  // Stdio (at most 3) and these travel in one message.
+  if (total > static_cast<uint32_t>(util::kMaxPacketFds - 3)) {
+    return absl::InvalidArgumentError(absl::StrCat("--preserve-fds and LISTEN_FDS: ", total,
+                                                   " fds; at most ", util::kMaxPacketFds - 3));
+  }
+  for (uint32_t i = 0; i < total; ++i) {
+    const int fd = 3 + static_cast<int>(i);
+    if (fcntl(fd, F_GETFD) < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          i < extra.listen ? "LISTEN_FDS" : "--preserve-fds", ": fd ", fd, " is not open"));
+    }
+    extra.fds.push_back(fd);
+  }
+  return extra;
+}
+
+namespace {
+
+// A stream connection to the unix socket at `path`; errors name `flag`.
+absl::StatusOr<UniqueFd> ConnectUnix(const std::string& path, const char* flag) {
   UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return util::ErrnoError(errno, "socket for --console-socket");
+  if (!fd) return util::ErrnoError(errno, absl::StrCat("socket for ", flag));
   struct sockaddr_un addr = {};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof(addr.sun_path)) {
-    return absl::InvalidArgumentError(absl::StrCat("--console-socket: path '", path, "' is too long"));
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": path '", path, "' is too long"));
   }
   memcpy(addr.sun_path, path.data(), path.size());
   if (connect(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) != 0) {
-    return util::ErrnoError(errno, absl::StrCat("--console-socket: connect '", path, "'"));
+    return util::ErrnoError(errno, absl::StrCat(flag, ": connect '", path, "'"));
   }
   return fd;
 }
 
+}  // namespace
+
+absl::StatusOr<UniqueFd> ConnectConsoleSocket(const std::string& path) {
+  return ConnectUnix(path, "--console-socket");
+}
+
+absl::Status SendPidfd(sandbox::Sandbox& box, int pid, const std::string& path) {
+  absl::StatusOr<std::map<int, pid_t>> host = box.HostPids();
+  if (!host.ok()) return host.status();
+  auto it = host->find(pid);
+  if (it == host->end()) {
+    return absl::FailedPreconditionError(absl::StrCat("--pidfd-socket: process ", pid, " is gone"));
+  }
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, it->second, 0)));
+  if (!pidfd) return util::ErrnoError(errno, absl::StrCat("pidfd_open(", it->second, ")"));
+  // Still the process we mapped? A pid reused in between would not be ours.
+  if (util::ProcStatusField(it->second, "NSpid").empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("--pidfd-socket: process ", pid, " is gone"));
+  }
+  ASSIGN_OR_RETURN(UniqueFd conn, ConnectUnix(path, "--pidfd-socket"));
+  google::protobuf::StringValue name;
+  name.set_value("pidfd");
+  return util::SendPacket(conn.get(), name, {pidfd.get()});
+}
+
 absl::StatusOr<Started> StartWithOurStdio(sandbox::Sandbox& box, bool terminal,
                                           const runsc::boot::v1::ProcessConfig* process,
-                                          const std::string& console_socket, bool hold) {
+                                          const std::string& console_socket, bool hold,
+                                          const ExtraFds& extra) {
   Started started;
   std::vector<int> fds = {0, 1, 2};
   UniqueFd theirs;
@@ -200,6 +268,7 @@ absl::StatusOr<Started> StartWithOurStdio(sandbox::Sandbox& box, bool terminal,
     theirs.reset(sv[1]);
     fds = {theirs.get()};
   }
+  fds.insert(fds.end(), extra.fds.begin(), extra.fds.end());
   absl::StatusOr<std::string> token = util::HandOffStdio(box.stdio_socket_path(), fds);
   if (!token.ok()) return token.status();
   theirs.reset();

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "proto/boot.pb.h"
@@ -85,6 +86,18 @@ class PtyProxy {
   std::thread thread_;
 };
 
+// The fds a process takes beyond stdio, as runc passes them: LISTEN_FDS
+// sockets (from our environment, for socket activation), then
+// --preserve-fds N more; together they must be open here as 3, 4, ...
+struct ExtraFds {
+  uint32_t listen = 0;
+  uint32_t preserve = 0;
+  std::vector<int> fds;  // 3 .. 3+listen+preserve-1
+  // Records the counts in `process` (ProcessConfig.extra_fds, listen_fds).
+  void ApplyTo(runsc::boot::v1::ProcessConfig* process) const;
+};
+absl::StatusOr<ExtraFds> ExtraFdsFromFlags(const ParsedFlags& f);
+
 // A process started with our stdio (StartWithOurStdio).
 struct Started {
   int pid = 0;
@@ -100,11 +113,15 @@ struct Started {
 absl::StatusOr<Started> StartWithOurStdio(sandbox::Sandbox& box, bool terminal,
                                           const runsc::boot::v1::ProcessConfig* process,
                                           const std::string& console_socket = "",
-                                          bool hold = false);
+                                          bool hold = false, const ExtraFds& extra = {});
 
 // Connects to the console socket a caller (conmon, containerd's shim, a
 // test) listens on: the pty master of the process goes there.
 absl::StatusOr<util::UniqueFd> ConnectConsoleSocket(const std::string& path);
+
+// --pidfd-socket: sends a pidfd of container process `pid` (its container
+// pid) to the AF_UNIX socket at `path`, with SCM_RIGHTS, as runc does.
+absl::Status SendPidfd(sandbox::Sandbox& box, int pid, const std::string& path);
 
 // Forwards the usual terminating signals to `pid` until Stop(); SIGWINCH
 // resizes the proxied terminal. Construct it before any thread exists.

@@ -108,17 +108,21 @@ absl::Status StartCreated(sandbox::Sandbox& box, const runsc::state::v1::Sandbox
 
 constexpr char kCreateUsage[] =
     "Usage: runsc [--root DIR] create [--bundle DIR] [--pid-file FILE]\n"
-    "                                 [--console-socket PATH] [--no-new-keyring] ID\n\n"
+    "                                 [--console-socket PATH] [--preserve-fds N]\n"
+    "                                 [--pidfd-socket PATH] ID\n\n"
     "Creates a sandbox from the OCI bundle (default: the current directory) and\n"
     "its main process, which gets this command's stdin, stdout and stderr (or,\n"
     "with process.terminal, a pty whose master goes to --console-socket), but\n"
     "runs only at `runsc start ID`. --pid-file receives the sandbox process's\n"
     "pid, written atomically: that process lives as long as the container's\n"
-    "main process and exits with its status (128+signal when it was killed).\n";
+    "main process and exits with its status (128+signal when it was killed).\n"
+    "Fds 3.. pass through: LISTEN_FDS of them (socket activation; the process\n"
+    "gets LISTEN_FDS and its own LISTEN_PID), then --preserve-fds N more.\n"
+    "--pidfd-socket receives a pidfd of the main process (SCM_RIGHTS).\n";
 
 int CreateCommand(int argc, char** argv) {
   FlagSpec spec;
-  spec.with_value = {"bundle", "pid-file", "console-socket"};
+  spec.with_value = {"bundle", "pid-file", "console-socket", "preserve-fds", "pidfd-socket"};
   spec.booleans = {"no-new-keyring", "no-pivot"};
   spec.aliases = {{"b", "bundle"}};
   int code = 0;
@@ -126,6 +130,9 @@ int CreateCommand(int argc, char** argv) {
   if (!f) return code;
   absl::StatusOr<Bundle> bundle = LoadBundleFlag(*f);
   if (!bundle.ok()) return Error("create", std::string(bundle.status().message()));
+  absl::StatusOr<ExtraFds> extra = ExtraFdsFromFlags(*f);
+  if (!extra.ok()) return Error("create", std::string(extra.status().message()));
+  extra->ApplyTo(bundle->config.mutable_process());
   // create always detaches.
   const bool terminal = bundle->config.process().terminal();
   const std::string console_socket = f->Get("console-socket");
@@ -142,6 +149,7 @@ int CreateCommand(int argc, char** argv) {
     console = std::move(*connected);
     stdio = {console.get()};
   }
+  stdio.insert(stdio.end(), extra->fds.begin(), extra->fds.end());
   absl::StatusOr<std::string> token = util::HandOffStdio((*box)->stdio_socket_path(), stdio);
   if (!token.ok()) return Error("create", std::string(token.status().message()));
   console.reset();
@@ -149,6 +157,10 @@ int CreateCommand(int argc, char** argv) {
   if (!pid.ok()) return Error("create", std::string(pid.status().message()));
   absl::Status created = FinishCreate(**box, *pid);
   if (!created.ok()) return Error("create", std::string(created.message()));
+  if (f->values.count("pidfd-socket") != 0) {
+    absl::Status sent = SendPidfd(**box, *pid, f->Get("pidfd-socket"));
+    if (!sent.ok()) return Error("create", std::string(sent.message()));
+  }
   absl::Status written = WritePidFile(*f, (*box)->pid());
   if (!written.ok()) return Error("create", std::string(written.message()));
   (*box)->Detach();
@@ -186,7 +198,7 @@ int StartCommand(int argc, char** argv) {
 
 constexpr char kRunUsage[] =
     "Usage: runsc [--root DIR] run [--bundle DIR] [--detach] [--pid-file FILE]\n"
-    "                              [--console-socket PATH] ID\n\n"
+    "                              [--console-socket PATH] [--preserve-fds N] ID\n\n"
     "Creates a sandbox from the OCI bundle (default: the current directory) and\n"
     "runs its main process with this terminal or these pipes. In the foreground\n"
     "it forwards signals, deletes the sandbox when the process ends and exits\n"
@@ -194,7 +206,7 @@ constexpr char kRunUsage[] =
 
 int RunCommand(int argc, char** argv) {
   FlagSpec spec;
-  spec.with_value = {"bundle", "pid-file", "console-socket"};
+  spec.with_value = {"bundle", "pid-file", "console-socket", "preserve-fds", "pidfd-socket"};
   spec.booleans = {"detach", "no-new-keyring", "no-pivot"};
   spec.aliases = {{"b", "bundle"}, {"d", "detach"}};
   int code = 0;
@@ -203,6 +215,9 @@ int RunCommand(int argc, char** argv) {
   SignalForwarder forwarder;  // before any thread exists
   absl::StatusOr<Bundle> bundle = LoadBundleFlag(*f);
   if (!bundle.ok()) return Error("run", std::string(bundle.status().message()));
+  absl::StatusOr<ExtraFds> extra = ExtraFdsFromFlags(*f);
+  if (!extra.ok()) return Error("run", std::string(extra.status().message()));
+  extra->ApplyTo(bundle->config.mutable_process());
   const bool terminal = bundle->config.process().terminal();
   const std::string console_socket = f->Get("console-socket");
   absl::Status flags = CheckConsoleFlags(terminal, f->Has("detach"), console_socket);
@@ -211,7 +226,7 @@ int RunCommand(int argc, char** argv) {
   if (!box.ok()) return Error("run", std::string(box.status().message()));
   // Created held, then started: the hooks run at their points in between.
   absl::StatusOr<Started> started =
-      StartWithOurStdio(**box, terminal, nullptr, console_socket, /*hold=*/true);
+      StartWithOurStdio(**box, terminal, nullptr, console_socket, /*hold=*/true, *extra);
   if (!started.ok()) return Error("run", std::string(started.status().message()));
   absl::Status created = FinishCreate(**box, started->pid);
   if (!created.ok()) return Error("run", std::string(created.message()));
@@ -219,6 +234,10 @@ int RunCommand(int argc, char** argv) {
   if (!record.ok()) return Error("run", std::string(record.status().message()));
   absl::Status running = StartCreated(**box, *record);
   if (!running.ok()) return Error("run", std::string(running.message()));
+  if (f->values.count("pidfd-socket") != 0) {
+    absl::Status sent = SendPidfd(**box, started->pid, f->Get("pidfd-socket"));
+    if (!sent.ok()) return Error("run", std::string(sent.message()));
+  }
   absl::Status written = WritePidFile(*f, (*box)->pid());
   if (!written.ok()) return Error("run", std::string(written.message()));
   if (f->Has("detach")) {
@@ -253,7 +272,10 @@ absl::StatusOr<runsc::boot::v1::ProcessConfig> ExecProcess(
     ASSIGN_OR_RETURN(std::string json, ReadWholeFile(file));
     ASSIGN_OR_RETURN(runsc::oci::v1::Process parsed, specutils::ParseProcessJson(json, file));
     ASSIGN_OR_RETURN(process, specutils::ToProcessConfig(parsed, false, {}, "process"));
+    // What the file cannot say is the container's: its seccomp program and
+    // execution domain.
     *process.mutable_seccomp() = main.seccomp();
+    if (main.has_personality()) process.set_personality(main.personality());
   } else {
     specutils::ProcessOverrides overrides;
     overrides.args.assign(f.positional.begin() + 1, f.positional.end());
@@ -290,11 +312,15 @@ absl::StatusOr<runsc::boot::v1::ProcessConfig> ExecProcess(
 // subreaper such as containerd's shim or conmon) waits on; the signals it
 // forwards reach the process.
 int ExecAndWait(sandbox::Sandbox& box, const runsc::boot::v1::ProcessConfig& process,
-                const std::string& console_socket, SignalForwarder& forwarder,
-                UniqueFd report) {
+                const std::string& console_socket, const ExtraFds& extra,
+                const std::string& pidfd_socket, SignalForwarder& forwarder, UniqueFd report) {
   absl::StatusOr<Started> started =
-      StartWithOurStdio(box, process.terminal(), &process, console_socket);
+      StartWithOurStdio(box, process.terminal(), &process, console_socket, false, extra);
   if (!started.ok()) return Error("exec", std::string(started.status().message()));
+  if (!pidfd_socket.empty()) {
+    absl::Status sent = SendPidfd(box, started->pid, pidfd_socket);
+    if (!sent.ok()) return Error("exec", std::string(sent.message()));
+  }
   if (write(report.get(), &started->pid, sizeof(started->pid)) != sizeof(started->pid)) {
     return Error("exec", "the detaching parent went away");
   }
@@ -310,7 +336,7 @@ int ExecAndWait(sandbox::Sandbox& box, const runsc::boot::v1::ProcessConfig& pro
 constexpr char kExecUsage[] =
     "Usage: runsc [--root DIR] exec [--process FILE] [-t] [-d] [--pid-file FILE]\n"
     "             [--console-socket PATH] [--cwd DIR] [--env K=V]... [--user UID[:GID]]\n"
-    "             [--cap CAP]... [--no-new-privs] ID [CMD [ARGS...]]\n\n"
+    "             [--cap CAP]... [--no-new-privs] [--preserve-fds N] ID [CMD [ARGS...]]\n\n"
     "Runs CMD (or the process that --process FILE describes, as containerd's shim\n"
     "writes it) in the running sandbox ID, with this terminal or these pipes,\n"
     "and exits with its status. Confinement (capabilities, seccomp, limits) is\n"
@@ -321,7 +347,7 @@ constexpr char kExecUsage[] =
 int ExecCommand(int argc, char** argv) {
   FlagSpec spec;
   spec.with_value = {"cwd", "env", "user", "process", "pid-file", "console-socket", "cap",
-                     "process-label", "apparmor", "preserve-fds"};
+                     "process-label", "apparmor", "preserve-fds", "pidfd-socket"};
   spec.booleans = {"tty", "detach", "no-new-privs"};
   spec.aliases = {{"t", "tty"}, {"d", "detach"}, {"e", "env"}, {"u", "user"}, {"p", "process"},
                   {"c", "cap"}};
@@ -335,10 +361,8 @@ int ExecCommand(int argc, char** argv) {
   if (from_file && f->positional.size() > 1) {
     return Error("exec", "--process FILE and a command line are mutually exclusive");
   }
-  if (std::string n = f->Get("preserve-fds", "0"); n != "0") {
-    return Error("exec", "--preserve-fds: passing extra fds into an exec'd process is not "
-                         "supported");
-  }
+  absl::StatusOr<ExtraFds> extra = ExtraFdsFromFlags(*f);
+  if (!extra.ok()) return Error("exec", std::string(extra.status().message()));
   SignalForwarder forwarder;  // before any thread exists
   const bool detach = f->Has("detach");
   const bool waiter = detach && f->values.count("pid-file") != 0;
@@ -372,16 +396,22 @@ int ExecCommand(int argc, char** argv) {
   absl::StatusOr<runsc::boot::v1::ProcessConfig> process =
       ExecProcess(*f, attached->record.container().process());
   if (!process.ok()) return Error("exec", std::string(process.status().message()));
+  extra->ApplyTo(&*process);
   const std::string console_socket = f->Get("console-socket");
   absl::Status flags = CheckConsoleFlags(process->terminal(), detach, console_socket);
   if (!flags.ok()) return Error("exec", std::string(flags.message()));
   int code = 0;
   if (waiter) {
-    code = ExecAndWait(*attached->box, *process, console_socket, forwarder, std::move(report));
+    code = ExecAndWait(*attached->box, *process, console_socket, *extra,
+                       f->Get("pidfd-socket"), forwarder, std::move(report));
   } else {
-    absl::StatusOr<Started> started =
-        StartWithOurStdio(*attached->box, process->terminal(), &*process, console_socket);
+    absl::StatusOr<Started> started = StartWithOurStdio(
+        *attached->box, process->terminal(), &*process, console_socket, false, *extra);
     if (!started.ok()) return Error("exec", std::string(started.status().message()));
+    if (f->values.count("pidfd-socket") != 0) {
+      absl::Status sent = SendPidfd(*attached->box, started->pid, f->Get("pidfd-socket"));
+      if (!sent.ok()) return Error("exec", std::string(sent.message()));
+    }
     if (!detach) code = Foreground(*attached->box, *started, forwarder);
   }
   attached->box->Detach();

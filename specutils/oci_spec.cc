@@ -71,6 +71,61 @@ absl::Status ConvertHooks(const google::protobuf::RepeatedPtrField<runsc::oci::v
   return absl::OkStatus();
 }
 
+absl::StatusOr<runsc::boot::v1::SchedulerConfig> ToScheduler(const runsc::oci::v1::Scheduler& in,
+                                                              const std::string& f) {
+  static const std::map<std::string, uint32_t> kPolicies = {
+      {"SCHED_OTHER", 0}, {"SCHED_FIFO", 1}, {"SCHED_RR", 2},
+      {"SCHED_BATCH", 3}, {"SCHED_IDLE", 5}, {"SCHED_DEADLINE", 6}};
+  static const std::map<std::string, uint64_t> kFlags = {
+      {"SCHED_FLAG_RESET_ON_FORK", 0x01}, {"SCHED_FLAG_RECLAIM", 0x02},
+      {"SCHED_FLAG_DL_OVERRUN", 0x04},    {"SCHED_FLAG_KEEP_POLICY", 0x08},
+      {"SCHED_FLAG_KEEP_PARAMS", 0x10},   {"SCHED_FLAG_UTIL_CLAMP_MIN", 0x20},
+      {"SCHED_FLAG_UTIL_CLAMP_MAX", 0x40}};
+  runsc::boot::v1::SchedulerConfig out;
+  auto policy = kPolicies.find(in.policy());
+  if (policy == kPolicies.end()) {
+    return Invalid(f + ".policy", absl::StrCat("unknown policy '", in.policy(), "'"));
+  }
+  if (in.nice() < -20 || in.nice() > 19) {
+    return Invalid(f + ".nice", absl::StrCat(in.nice(), " is outside -20..19"));
+  }
+  const bool realtime = policy->second == 1 || policy->second == 2;
+  if (realtime ? (in.priority() < 1 || in.priority() > 99) : in.priority() != 0) {
+    return Invalid(f + ".priority", absl::StrCat(in.priority(), realtime
+                                                                    ? " is outside 1..99"
+                                                                    : " must be 0 for this policy"));
+  }
+  for (int i = 0; i < in.flags_size(); ++i) {
+    auto flag = kFlags.find(in.flags(i));
+    if (flag == kFlags.end()) {
+      return Invalid(absl::StrCat(f, ".flags[", i, "]"),
+                     absl::StrCat("unknown flag '", in.flags(i), "'"));
+    }
+    out.set_flags(out.flags() | flag->second);
+  }
+  out.set_set(true);
+  out.set_policy(policy->second);
+  out.set_nice(in.nice());
+  out.set_priority(static_cast<uint32_t>(in.priority()));
+  out.set_runtime(in.runtime());
+  out.set_deadline(in.deadline());
+  out.set_period(in.period());
+  return out;
+}
+
+absl::StatusOr<uint32_t> ToIoPriority(const runsc::oci::v1::IoPriority& in, const std::string& f) {
+  static const std::map<std::string, uint32_t> kClasses = {
+      {"IOPRIO_CLASS_RT", 1}, {"IOPRIO_CLASS_BE", 2}, {"IOPRIO_CLASS_IDLE", 3}};
+  auto cls = kClasses.find(in.class_());
+  if (cls == kClasses.end()) {
+    return Invalid(f + ".class", absl::StrCat("unknown class '", in.class_(), "'"));
+  }
+  if (in.priority() < 0 || in.priority() > 7) {
+    return Invalid(f + ".priority", absl::StrCat(in.priority(), " is outside 0..7"));
+  }
+  return (cls->second << 13) | static_cast<uint32_t>(in.priority());
+}
+
 }  // namespace
 
 absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
@@ -257,6 +312,13 @@ absl::StatusOr<ProcessConfig> ToProcessConfig(
   } else {
     *out.mutable_seccomp() = DefaultSeccompProgram();
   }
+  if (process.has_scheduler()) {
+    ASSIGN_OR_RETURN(*out.mutable_scheduler(), ToScheduler(process.scheduler(), f + ".scheduler"));
+  }
+  if (process.has_io_priority()) {
+    ASSIGN_OR_RETURN(uint32_t ioprio, ToIoPriority(process.io_priority(), f + ".ioPriority"));
+    out.set_io_priority(ioprio);
+  }
   if (process.has_oom_score_adj()) {
     if (process.oom_score_adj() < -1000 || process.oom_score_adj() > 1000) {
       return Invalid(f + ".oomScoreAdj",
@@ -332,6 +394,17 @@ absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& sp
     out.add_readonly_paths(p);
   }
   RETURN_IF_ERROR(ConvertResources(spec.linux().resources(), out.mutable_resources()));
+  if (spec.linux().has_personality()) {
+    const auto& p = spec.linux().personality();
+    if (p.domain() != "LINUX" && p.domain() != "LINUX32") {
+      return Invalid("linux.personality.domain",
+                     absl::StrCat("'", p.domain(), "' is not LINUX or LINUX32"));
+    }
+    if (p.flags_size() > 0) {
+      return Invalid("linux.personality.flags", "no flags are supported");
+    }
+    out.mutable_process()->set_personality(p.domain() == "LINUX32" ? 0x0008 : 0x0000);
+  }
   for (int i = 0; i < spec.linux().namespaces_size(); ++i) {
     const auto& ns = spec.linux().namespaces(i);
     if (ns.path().empty()) continue;

@@ -228,6 +228,39 @@ TEST(OciSpecTest, ANetworkNamespaceIsJoinedByPathOthersAreRefused) {
   ExpectInvalid(spec, "joining a ipc namespace by path is not supported (only network)");
 }
 
+TEST(OciSpecTest, SchedulerIoPriorityAndPersonality) {
+  auto spec = RuncSpec();
+  auto* sched = spec.mutable_process()->mutable_scheduler();
+  sched->set_policy("SCHED_BATCH");
+  sched->set_nice(7);
+  sched->add_flags("SCHED_FLAG_RESET_ON_FORK");
+  spec.mutable_process()->mutable_io_priority()->set_class_("IOPRIO_CLASS_BE");
+  spec.mutable_process()->mutable_io_priority()->set_priority(6);
+  spec.mutable_linux()->mutable_personality()->set_domain("LINUX32");
+  auto config = ToContainerConfig(spec, "/bundle");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->process().scheduler().set());
+  EXPECT_EQ(config->process().scheduler().policy(), 3u);
+  EXPECT_EQ(config->process().scheduler().nice(), 7);
+  EXPECT_EQ(config->process().scheduler().flags(), 1u);
+  EXPECT_EQ(config->process().io_priority(), (2u << 13) | 6u);
+  EXPECT_EQ(config->process().personality(), 8u);
+
+  sched->set_policy("SCHED_FIFO");
+  ExpectInvalid(spec, "process.scheduler.priority: 0 is outside 1..99");
+  sched->set_policy("SCHED_FAST");
+  ExpectInvalid(spec, "process.scheduler.policy: unknown policy 'SCHED_FAST'");
+  sched->set_policy("SCHED_OTHER");
+  sched->set_nice(40);
+  ExpectInvalid(spec, "process.scheduler.nice: 40 is outside -20..19");
+  sched->set_nice(0);
+  spec.mutable_process()->mutable_io_priority()->set_class_("IOPRIO_CLASS_URGENT");
+  ExpectInvalid(spec, "process.ioPriority.class: unknown class 'IOPRIO_CLASS_URGENT'");
+  spec.mutable_process()->clear_io_priority();
+  spec.mutable_linux()->mutable_personality()->set_domain("SVR4");
+  ExpectInvalid(spec, "linux.personality.domain: 'SVR4' is not LINUX or LINUX32");
+}
+
 TEST(OciSpecTest, HooksAreCarriedAndChecked) {
   auto spec = RuncSpec();
   auto* hook = spec.mutable_hooks()->add_create_container();

@@ -2,7 +2,11 @@
 // containerd's shim rely on it: the pid-file process and who waits on it,
 // exec's pid file and process file, pause and resume, update, features, the
 // hooks at each point, and runc's answers for stopped and unknown ids.
+#include <poll.h>
 #include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -18,6 +22,9 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "google/protobuf/wrappers.pb.h"
+#include "runsc/util/packet.h"
+#include "runsc/util/unique_fd.h"
 #include "test/cli_fixture.h"
 #include "test/sandbox_test_util.h"
 
@@ -335,6 +342,103 @@ TEST_F(OciRuntimeTest, JoinsANetworkNamespaceByPath) {
   EXPECT_NE(bad, 0);
   EXPECT_THAT(bad_out, HasSubstr("'/proc/self/ns/ipc' is not a network namespace"));
   RunShell("ip netns del " + name);
+}
+
+TEST_F(OciRuntimeTest, SchedulerIoPriorityAndPersonalityAreApplied) {
+  runsc::oci::v1::Spec spec = LoadSpec();
+  spec.mutable_process()->set_terminal(false);
+  spec.mutable_process()->clear_args();
+  spec.mutable_process()->add_args("sleep");
+  spec.mutable_process()->add_args("1000");
+  spec.mutable_process()->mutable_scheduler()->set_policy("SCHED_BATCH");
+  spec.mutable_process()->mutable_scheduler()->set_nice(7);
+  spec.mutable_process()->mutable_io_priority()->set_class_("IOPRIO_CLASS_BE");
+  spec.mutable_process()->mutable_io_priority()->set_priority(6);
+  spec.mutable_linux()->mutable_personality()->set_domain("LINUX32");
+  SaveSpec(spec);
+  pid_t pid = Create("a");
+  ASSERT_EQ(Runsc("start a").first, 0);
+  const std::string host = WorkloadHostPid("a");
+  ASSERT_FALSE(host.empty());
+  // Seen from the host, with util-linux's tools.
+  EXPECT_THAT(RunShell("chrt -p " + host).second, HasSubstr("SCHED_BATCH"));
+  EXPECT_THAT(RunShell("ionice -p " + host).second, HasSubstr("best-effort: prio 6"));
+  EXPECT_EQ(RunShell("ps -o ni= -p " + host).second, "  7\n");
+  EXPECT_EQ(ReadFile("/proc/" + host + "/personality"), "00000008\n");
+  EXPECT_EQ(Runsc("kill a KILL").first, 0);
+  EXPECT_EQ(Reap(pid), 137);
+  ASSERT_EQ(Runsc("delete a").first, 0);
+
+  // A real-time policy needs a host capability no sandbox has: a clear no.
+  spec.mutable_process()->mutable_scheduler()->set_policy("SCHED_FIFO");
+  spec.mutable_process()->mutable_scheduler()->set_nice(0);
+  spec.mutable_process()->mutable_scheduler()->set_priority(10);
+  SaveSpec(spec);
+  auto [code, out] = Runsc("run a");
+  EXPECT_NE(code, 0);
+  EXPECT_THAT(out, HasSubstr("process.scheduler: sched_setattr(policy 1)"));
+  EXPECT_THAT(out, HasSubstr("CAP_SYS_NICE"));
+}
+
+TEST_F(OciRuntimeTest, PreservedAndSocketActivationFdsPassThrough) {
+  SetArgs({"sh", "-c",
+           "echo three >&3; echo four >&4; echo fds=$LISTEN_FDS pid-ok=$([ \"$LISTEN_PID\" = $$ ] "
+           "&& echo yes); ls /proc/self/fd | wc -l"});
+  const std::string three = root_.path() + "/three", four = root_.path() + "/four";
+  // The first LISTEN_FDS fds are the sockets, then --preserve-fds more.
+  auto [code, out] = RunShell(absl::StrCat("cd ", bundle_, " && LISTEN_FDS=1 ", runsc_, " --root ",
+                                           state_, " run --preserve-fds 1 a 3>", three, " 4>",
+                                           four, " </dev/null 2>&1"));
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(ReadFile(three), "three\n");
+  EXPECT_EQ(ReadFile(four), "four\n");
+  // LISTEN_PID is the process's own pid; nothing else leaked in: 0-4 and
+  // the directory ls reads.
+  EXPECT_EQ(out, "fds=1 pid-ok=yes\n6\n");
+  // An fd that is not open is a clear error, before anything runs.
+  auto [bad, bad_out] = RunShell(absl::StrCat("cd ", bundle_, " && ", runsc_, " --root ", state_,
+                                              " run --preserve-fds 2 a 3>", three,
+                                              " </dev/null 2>&1"));
+  EXPECT_NE(bad, 0);
+  EXPECT_THAT(bad_out, HasSubstr("--preserve-fds: fd 4 is not open"));
+  // exec takes them too.
+  SetArgs({"sleep", "1000"});
+  pid_t pid = Create("b");
+  ASSERT_EQ(Runsc("start b").first, 0);
+  auto [ecode, eout] = RunShell(absl::StrCat(runsc_, " --root ", state_,
+                                             " exec --preserve-fds 1 b sh -c 'echo from-exec >&3'"
+                                             " 3>", three, " </dev/null 2>&1"));
+  EXPECT_EQ(ecode, 0) << eout;
+  EXPECT_EQ(ReadFile(three), "from-exec\n");
+  EXPECT_EQ(Runsc("kill b KILL").first, 0);
+  EXPECT_EQ(Reap(pid), 137);
+}
+
+TEST_F(OciRuntimeTest, PidfdSocketReceivesAPidfdOfTheMainProcess) {
+  SetArgs({"sleep", "1000"});
+  const std::string path = root_.path() + "/pidfd.sock";
+  util::UniqueFd listener(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  ASSERT_EQ(bind(listener.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(listener.get(), 1), 0);
+  pid_t pid = Create("a", "--pidfd-socket " + path);
+  util::UniqueFd conn(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  ASSERT_TRUE(conn);
+  google::protobuf::StringValue name;
+  std::vector<util::UniqueFd> fds;
+  ASSERT_TRUE(util::RecvPacket(conn.get(), &name, &fds).ok());
+  ASSERT_EQ(fds.size(), 1u);
+  // It is a pidfd of the held main process, which then runs as `sleep`.
+  ASSERT_EQ(Runsc("start a").first, 0);
+  const std::string fdinfo = ReadFile(absl::StrCat("/proc/self/fdinfo/", fds[0].get()));
+  EXPECT_THAT(fdinfo, HasSubstr(absl::StrCat("Pid:\t", WorkloadHostPid("a"), "\n")));
+  struct pollfd p = {fds[0].get(), POLLIN, 0};
+  EXPECT_EQ(poll(&p, 1, 0), 0);  // alive
+  EXPECT_EQ(Runsc("kill a KILL").first, 0);
+  EXPECT_EQ(poll(&p, 1, 5000), 1);  // readable once it exits
+  EXPECT_EQ(Reap(pid), 137);
 }
 
 TEST_F(OciRuntimeTest, FeaturesListWhatIsSupported) {

@@ -12,7 +12,7 @@
 namespace runsc::util {
 
 inline constexpr size_t kMaxPacketSize = 64 * 1024;
-inline constexpr int kMaxPacketFds = 8;
+inline constexpr int kMaxPacketFds = 32;
 
 absl::Status SendPacket(int sock, const google::protobuf::MessageLite& message,
                         const std::vector<int>& fds = {});
