@@ -148,6 +148,8 @@ int SetupRootAndReexec() {
     absl::Status (*run)(const runsc::boot::v1::BootConfig&, const std::string&);
   };
   const Step steps[] = {
+      {SetupStage::kKeyring,
+       [](const auto&, const std::string&) { return JoinNewSessionKeyring(""); }},
       {SetupStage::kDropPrivileges,
        [](const auto&, const std::string&) { return SetGroupsToNobody(); }},
       {SetupStage::kMountPropagation,

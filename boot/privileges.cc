@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
@@ -63,6 +64,16 @@ absl::Status DropToNobody() {
   }
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     return ErrnoError(errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status JoinNewSessionKeyring(const std::string& name) {
+  constexpr int kKeyctlJoinSessionKeyring = 1;  // KEYCTL_JOIN_SESSION_KEYRING
+  if (syscall(SYS_keyctl, kKeyctlJoinSessionKeyring, name.empty() ? nullptr : name.c_str()) < 0 &&
+      errno != ENOSYS) {
+    return util::ErrnoError(errno, absl::StrCat("join a new session keyring",
+                                                name.empty() ? "" : " '" + name + "'"));
   }
   return absl::OkStatus();
 }

@@ -3,6 +3,8 @@
 #ifndef RUNSC_BOOT_PRIVILEGES_H_
 #define RUNSC_BOOT_PRIVILEGES_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 
 namespace runsc::boot {
@@ -16,6 +18,13 @@ absl::Status SetGroupsToNobody();
 // nobody (65534), clears the remaining sets (effective, permitted,
 // inheritable), verifies that none is left, and sets no_new_privs.
 absl::Status DropToNobody();
+
+// Makes the calling process the possessor of a new session keyring, named
+// `name` or anonymous when empty, and of the host caller's no longer.
+// (Possession grants the keyring's possessor permissions whatever the
+// uid, so a sandbox must never inherit the daemon's or the CLI caller's.)
+// A kernel without keyrings (ENOSYS) has nothing to leave: OK.
+absl::Status JoinNewSessionKeyring(const std::string& name);
 
 }  // namespace runsc::boot
 

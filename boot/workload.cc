@@ -19,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "boot/privileges.h"
 #include "boot/seccomp_loader.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/sync_message.h"
@@ -262,6 +263,17 @@ void ExecWorkload(const ProcessConfig& p, int nested_userns_fd, const int stdio[
   }
   status = ApplyLimits(p);
   if (!status.ok()) Fail(error_fd, SetupStage::kWorkloadLimits, status);
+  // A new keyring belongs to its creator's real ids: for now, the
+  // process's user's (the effective ids, and so the capabilities, stay),
+  // because SetUser below comes after seccomp may already forbid keyctl.
+  if (setresgid(p.gid(), -1, -1) != 0 || setresuid(p.uid(), -1, -1) != 0) {
+    Fail(error_fd, SetupStage::kWorkloadUser, ErrnoError(errno, "set the real ids for the keyring"));
+  }
+  status = JoinNewSessionKeyring(p.session_keyring());
+  if (!status.ok()) Fail(error_fd, SetupStage::kWorkloadLimits, status);
+  if (setresuid(0, -1, -1) != 0 || setresgid(0, -1, -1) != 0) {
+    Fail(error_fd, SetupStage::kWorkloadUser, ErrnoError(errno, "restore the real ids"));
+  }
   if (chdir(p.cwd().c_str()) != 0) {
     Fail(error_fd, SetupStage::kWorkloadCwd,
          ErrnoError(errno, absl::StrCat("process.cwd: chdir '", p.cwd(),

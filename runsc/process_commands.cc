@@ -133,6 +133,9 @@ int CreateCommand(int argc, char** argv) {
   absl::StatusOr<ExtraFds> extra = ExtraFdsFromFlags(*f);
   if (!extra.ok()) return Error("create", std::string(extra.status().message()));
   extra->ApplyTo(bundle->config.mutable_process());
+  if (!f->Has("no-new-keyring")) {
+    bundle->config.mutable_process()->set_session_keyring("_ses." + f->positional[0]);
+  }
   // create always detaches.
   const bool terminal = bundle->config.process().terminal();
   const std::string console_socket = f->Get("console-socket");
@@ -218,6 +221,9 @@ int RunCommand(int argc, char** argv) {
   absl::StatusOr<ExtraFds> extra = ExtraFdsFromFlags(*f);
   if (!extra.ok()) return Error("run", std::string(extra.status().message()));
   extra->ApplyTo(bundle->config.mutable_process());
+  if (!f->Has("no-new-keyring")) {
+    bundle->config.mutable_process()->set_session_keyring("_ses." + f->positional[0]);
+  }
   const bool terminal = bundle->config.process().terminal();
   const std::string console_socket = f->Get("console-socket");
   absl::Status flags = CheckConsoleFlags(terminal, f->Has("detach"), console_socket);
@@ -303,6 +309,9 @@ absl::StatusOr<runsc::boot::v1::ProcessConfig> ExecProcess(
     caps->set_permitted(caps->permitted() | added);
   }
   if (f.Has("no-new-privs")) process.set_no_new_privileges(true);
+  // As runc's: an exec'd process does not join the container's keyring (it
+  // gets an anonymous one of its own).
+  process.clear_session_keyring();
   return process;
 }
 

@@ -9,9 +9,11 @@
 #include <sys/un.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 
@@ -439,6 +441,46 @@ TEST_F(OciRuntimeTest, PidfdSocketReceivesAPidfdOfTheMainProcess) {
   EXPECT_EQ(Runsc("kill a KILL").first, 0);
   EXPECT_EQ(poll(&p, 1, 5000), 1);  // readable once it exits
   EXPECT_EQ(Reap(pid), 137);
+}
+
+TEST_F(OciRuntimeTest, SessionKeyringIsTheContainersNeverTheCallers) {
+  // A secret in our session keyring, which the shell, runsc and (unless
+  // the sandbox leaves it) everything runsc starts inherit. Possession
+  // grants a keyring's possessor rights whatever the uid.
+  constexpr int kSessionKeyring = -3;  // KEY_SPEC_SESSION_KEYRING
+  const long key = syscall(SYS_add_key, "user", "runsc-test-host-secret", "s3cret", 6,
+                           kSessionKeyring);
+  ASSERT_GT(key, 0) << strerror(errno);
+  runsc::oci::v1::Spec spec = LoadSpec();
+  spec.mutable_process()->set_terminal(false);
+  spec.mutable_process()->clear_args();
+  for (const char* a : {"sh", "-c", "cat /proc/keys"}) spec.mutable_process()->add_args(a);
+  // Unmasked here only so that the test can look.
+  auto* masked = spec.mutable_linux()->mutable_masked_paths();
+  masked->erase(std::remove(masked->begin(), masked->end(), "/proc/keys"), masked->end());
+  SaveSpec(spec);
+  auto [code, keys] = Runsc("run a");
+  EXPECT_EQ(code, 0) << keys;
+  EXPECT_THAT(keys, HasSubstr("keyring   _ses.a"));  // runc's name, the container's own
+  EXPECT_THAT(keys, ::testing::Not(HasSubstr("runsc-test-host-secret")));
+  auto [ncode, nkeys] = Runsc("run --no-new-keyring a");
+  EXPECT_EQ(ncode, 0) << nkeys;
+  EXPECT_THAT(nkeys, ::testing::Not(HasSubstr("_ses.a")));
+  EXPECT_THAT(nkeys, ::testing::Not(HasSubstr("runsc-test-host-secret")));
+  // Nor does an exec'd process see it.
+  SetArgs({"sleep", "1000"});
+  spec = LoadSpec();
+  masked = spec.mutable_linux()->mutable_masked_paths();
+  masked->erase(std::remove(masked->begin(), masked->end(), "/proc/keys"), masked->end());
+  SaveSpec(spec);
+  pid_t pid = Create("b");
+  ASSERT_EQ(Runsc("start b").first, 0);
+  auto [ecode, ekeys] = Runsc("exec b cat /proc/keys");
+  EXPECT_EQ(ecode, 0) << ekeys;
+  EXPECT_THAT(ekeys, ::testing::Not(HasSubstr("runsc-test-host-secret")));
+  EXPECT_EQ(Runsc("kill b KILL").first, 0);
+  EXPECT_EQ(Reap(pid), 137);
+  syscall(SYS_keyctl, 3 /* KEYCTL_REVOKE */, key);
 }
 
 TEST_F(OciRuntimeTest, FeaturesListWhatIsSupported) {

@@ -46,6 +46,8 @@ const char* StageName(SetupStage stage) {
       return "serve";
     case SetupStage::kLauncher:
       return "launcher";
+    case SetupStage::kKeyring:
+      return "keyring";
     case SetupStage::kWorkloadStdio:
       return "stdio";
     case SetupStage::kWorkloadUserns:

@@ -52,6 +52,7 @@ enum class SetupStage : int32_t {
   kSeccomp = 13,          // installing the control server's seccomp filter
   kServe = 14,            // starting the Control server
   kLauncher = 15,         // building the container (launcher)
+  kKeyring = 16,          // leaving the host caller's session keyring
   // A workload process, between the launcher's fork and its execve.
   kWorkloadStdio = 20,
   kWorkloadUserns = 21,
