@@ -118,6 +118,9 @@ absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> CreateFromBundle(const ParsedF
   options.bundle = bundle.path;
   // As runc's: the sandbox process (the pid-file's) ends with the container.
   options.exit_with_main = true;
+  if (const char* notify = getenv("NOTIFY_SOCKET"); notify != nullptr) {
+    options.notify_socket = notify;
+  }
   return sandbox::Sandbox::Create(options);
 }
 

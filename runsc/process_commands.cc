@@ -26,6 +26,8 @@
 #include "runsc/util/unique_fd.h"
 #include "sandbox/control_client.h"
 #include "sandbox/hooks.h"
+#include "sandbox/notify_socket.h"
+#include "sandbox/state_store.h"
 #include "specutils/capabilities.h"
 #include "specutils/oci_spec.h"
 #include "specutils/process_override.h"
@@ -88,6 +90,11 @@ absl::Status FinishCreate(sandbox::Sandbox& box, int main_pid) {
 // then poststart. A failing hook stops the container, as runc does.
 absl::Status StartCreated(sandbox::Sandbox& box, const runsc::state::v1::SandboxRecord& record) {
   const auto& hooks = record.container().hooks();
+  // Bound before the process can run, so no READY=1 is lost.
+  std::optional<sandbox::NotifySocket> notify;
+  if (!record.notify_socket().empty()) {
+    ASSIGN_OR_RETURN(notify, sandbox::NotifySocket::Bind(box.state_dir()));
+  }
   auto stop = [&box, &record](absl::Status failed) {
     (void)sandbox::ControlClient(box.control_socket_path()).Signal(record.main_pid(), SIGKILL);
     return failed;
@@ -101,7 +108,12 @@ absl::Status StartCreated(sandbox::Sandbox& box, const runsc::state::v1::Sandbox
   RETURN_IF_ERROR(box.StartHeldMain());
   absl::Status hooked = sandbox::RunHooks(hooks.poststart(), "hooks.poststart",
                                           StateFor(box, record, "running"));
-  return hooked.ok() ? hooked : stop(hooked);
+  if (!hooked.ok()) return stop(hooked);
+  if (!notify.has_value()) return absl::OkStatus();
+  // As runc's start: return once the container says it is ready.
+  const pid_t pid = box.pid();
+  return notify->RelayReady(record.notify_socket(), pid,
+                            [pid] { return sandbox::ProcessStartTime(pid).ok(); });
 }
 
 }  // namespace

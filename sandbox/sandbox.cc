@@ -30,6 +30,7 @@
 #include "sandbox/state_store.h"
 #include "sandbox/control_client.h"
 #include "sandbox/netns.h"
+#include "sandbox/notify_socket.h"
 #include "sandbox/host_template.h"
 #include "sandbox/spawner.h"
 #include "specutils/id_map.h"
@@ -114,6 +115,14 @@ absl::Status RemoveStateDir(const std::string& dir) {
     if (unlink(path.c_str()) != 0 && errno != ENOENT) {
       return ErrnoError(errno, absl::StrCat("unlink '", path, "'"));
     }
+  }
+  const std::string notify_dir = absl::StrCat(dir, "/", kNotifyDirName);
+  const std::string notify = absl::StrCat(notify_dir, "/", kNotifySocketName);
+  if (unlink(notify.c_str()) != 0 && errno != ENOENT && errno != ENOTDIR) {
+    return ErrnoError(errno, absl::StrCat("unlink '", notify, "'"));
+  }
+  if (rmdir(notify_dir.c_str()) != 0 && errno != ENOENT) {
+    return ErrnoError(errno, absl::StrCat("rmdir '", notify_dir, "'"));
   }
   if (rmdir(dir.c_str()) != 0 && errno != ENOENT) {
     return ErrnoError(errno, absl::StrCat("rmdir '", dir, "'"));
@@ -229,17 +238,34 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   std::vector<UniqueFd> mounts;
   std::unique_ptr<Cgroup> cgroup;
   UniqueFd netns;
-  if (options.container.has_value() && !options.container->network_ns_path().empty()) {
-    ASSIGN_OR_RETURN(netns, OpenNetns(options.container->network_ns_path(),
+  std::optional<runsc::boot::v1::ContainerConfig> container = options.container;
+  if (container.has_value() && !options.notify_socket.empty()) {
+    // The container's own notify socket, in a directory bound in.
+    const std::string notify_dir = absl::StrCat(dir, "/", kNotifyDirName);
+    if (mkdir(notify_dir.c_str(), 0755) != 0) {
+      return ErrnoError(errno, absl::StrCat("mkdir '", notify_dir, "'"));
+    }
+    auto* m = container->add_mounts();
+    m->set_destination(kContainerNotifyDir);
+    m->set_type("bind");
+    m->set_source(notify_dir);
+    auto* env = container->mutable_process()->mutable_env();
+    env->erase(std::remove_if(env->begin(), env->end(),
+                              [](const std::string& kv) { return kv.rfind("NOTIFY_SOCKET=", 0) == 0; }),
+               env->end());
+    env->Add(absl::StrCat("NOTIFY_SOCKET=", kContainerNotifyDir, "/", kNotifySocketName));
+  }
+  if (container.has_value() && !container->network_ns_path().empty()) {
+    ASSIGN_OR_RETURN(netns, OpenNetns(container->network_ns_path(),
                                       "linux.namespaces (network)"));
     config.set_network_joined(true);
   }
-  if (options.container.has_value()) {
+  if (container.has_value()) {
     ASSIGN_OR_RETURN(range, ranges.Allocate(options.id));
     // Named by id and range slot: unique host-wide, whatever the state root.
     ASSIGN_OR_RETURN(cgroup, Cgroup::Create(absl::StrCat(options.id, ".", range.slot),
-                                            options.container->resources()));
-    ASSIGN_OR_RETURN(mounts, PrepareContainerMounts(*options.container, range, *cgroup,
+                                            container->resources()));
+    ASSIGN_OR_RETURN(mounts, PrepareContainerMounts(*container, range, *cgroup,
                                                     netns ? netns.get() : -1,
                                                     options.userns_cache,
                                                     config.mutable_container()));
@@ -324,7 +350,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   if (cgroup != nullptr) {
     for (const std::string& path : cgroup->Paths()) record.add_cgroup_paths(path);
   }
-  if (options.container.has_value()) *record.mutable_container() = *options.container;
+  if (container.has_value()) *record.mutable_container() = *container;
+  record.set_notify_socket(options.notify_socket);
   record.set_created_unix_nanos(absl::ToUnixNanos(absl::Now()));
   record.set_expires_unix_nanos(options.expires_unix_nanos);
   record.set_bundle(options.bundle);

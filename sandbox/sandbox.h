@@ -70,6 +70,9 @@ struct SandboxOptions {
   // and usage. Off in daemon mode, where a sandbox outlives its main
   // process until it is deleted, and stays in its own leaf.
   bool exit_with_main = false;
+  // The caller's NOTIFY_SOCKET: the container gets a notify socket of its
+  // own (sandbox/notify_socket.h), whose READY=1 `start` relays here.
+  std::string notify_socket;
 };
 
 class Sandbox final {

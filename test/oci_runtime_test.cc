@@ -483,6 +483,40 @@ TEST_F(OciRuntimeTest, SessionKeyringIsTheContainersNeverTheCallers) {
   syscall(SYS_keyctl, 3 /* KEYCTL_REVOKE */, key);
 }
 
+TEST_F(OciRuntimeTest, NotifySocketRelaysReadyWithMainpid) {
+  ASSERT_EQ(RunShell("cp test/probe " + bundle_ + "/rootfs/bin/probe").first, 0);
+  // The caller's socket, as systemd's or conmon's.
+  const std::string path = root_.path() + "/host-notify.sock";
+  util::UniqueFd host(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  ASSERT_EQ(bind(host.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)), 0);
+  SetArgs({"sh", "-c", "sleep 0.3; echo $NOTIFY_SOCKET; probe notify STATUS=warming; "
+                       "probe notify READY=1; sleep 1000"});
+  setenv("NOTIFY_SOCKET", path.c_str(), 1);
+  pid_t pid = Create("a");
+  unsetenv("NOTIFY_SOCKET");
+  char buf[256];
+  EXPECT_LT(recv(host.get(), buf, sizeof(buf), MSG_DONTWAIT), 0) << "ready before start";
+  // start returns once the container said READY=1, and relays just that.
+  const absl::Time before = absl::Now();
+  auto [code, out] = Runsc("start a");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_GE(absl::Now() - before, absl::Milliseconds(250));
+  const ssize_t n = recv(host.get(), buf, sizeof(buf), MSG_DONTWAIT);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), absl::StrCat("READY=1\nMAINPID=", pid, "\n"));
+  EXPECT_LT(recv(host.get(), buf, sizeof(buf), MSG_DONTWAIT), 0) << "relayed more than READY";
+  // The container saw its own socket, never the host's path, and both of
+  // its sends went through (the probe prints "ok" for each).
+  EXPECT_EQ(ReadFile(root_.path() + "/a.out"), "/run/notify/notify.sock\nok\nok\n");
+  EXPECT_EQ(Runsc("kill a KILL").first, 0);
+  EXPECT_EQ(Reap(pid), 137);
+  EXPECT_EQ(Runsc("delete a").first, 0);
+  EXPECT_TRUE(ListDir(state_).empty());
+}
+
 TEST_F(OciRuntimeTest, FeaturesListWhatIsSupported) {
   auto [code, out] = Runsc("features");
   EXPECT_EQ(code, 0);

@@ -14,9 +14,11 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,7 +40,7 @@ int Usage() {
   fprintf(stderr,
           "usage: probe ls DIR | kill PID SIG | ptrace PID | open PATH r|w |\n"
           "  write PATH TEXT | mknod PATH | mount DIR | syscall keyctl|bpf|perf|unshare |\n"
-          "  ids | fds | touch PATH | forkbomb | hog MIB | sleep SECONDS\n");
+          "  ids | fds | touch PATH | forkbomb | hog MIB | sleep SECONDS | notify TEXT\n");
   return 2;
 }
 
@@ -56,6 +58,17 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "kill" && argc == 4) return Result(kill(atoi(argv[2]), atoi(argv[3])));
+  if (cmd == "notify" && argc == 3) {
+    // sd_notify: one datagram to $NOTIFY_SOCKET.
+    const char* path = getenv("NOTIFY_SOCKET");
+    if (path == nullptr) return Result(-1);
+    struct sockaddr_un addr = {};
+    addr.sun_family = AF_UNIX;
+    strncpy(addr.sun_path, path, sizeof(addr.sun_path) - 1);
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    return Result(sendto(fd, argv[2], strlen(argv[2]), 0,
+                         reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)));
+  }
   if (cmd == "ptrace" && argc == 3) {
     return Result(ptrace(PTRACE_ATTACH, atoi(argv[2]), nullptr, nullptr));
   }
