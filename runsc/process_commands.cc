@@ -27,6 +27,7 @@
 #include "sandbox/control_client.h"
 #include "sandbox/hooks.h"
 #include "sandbox/notify_socket.h"
+#include "sandbox/sandbox.h"
 #include "sandbox/state_store.h"
 #include "specutils/capabilities.h"
 #include "specutils/oci_spec.h"
@@ -321,6 +322,7 @@ absl::StatusOr<runsc::boot::v1::ProcessConfig> ExecProcess(
     caps->set_permitted(caps->permitted() | added);
   }
   if (f.Has("no-new-privs")) process.set_no_new_privileges(true);
+  RETURN_IF_ERROR(sandbox::CheckSecurityLabels(process));
   // As runc's: an exec'd process does not join the container's keyring (it
   // gets an anonymous one of its own).
   process.clear_session_keyring();

@@ -17,6 +17,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "proto/boot.pb.h"
 #include "runsc/util/errno_status.h"
@@ -197,9 +198,30 @@ absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
 
 }  // namespace
 
+absl::Status CheckSecurityLabels(const runsc::boot::v1::ProcessConfig& process,
+                                 const std::string& lsm_root) {
+  const bool apparmor = absl::StartsWith(
+      util::ReadFileOrEmpty(lsm_root + "/module/apparmor/parameters/enabled"), "Y");
+  if (apparmor && !process.apparmor_profile().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "process.apparmorProfile: '", process.apparmor_profile(),
+        "': this host enforces AppArmor and runsc does not apply profiles yet"));
+  }
+  const bool selinux = access((lsm_root + "/fs/selinux/enforce").c_str(), F_OK) == 0;
+  if (selinux && !process.selinux_label().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "process.selinuxLabel: '", process.selinux_label(),
+        "': this host has SELinux and runsc does not apply labels yet"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
     const SandboxOptions& options) {
   RETURN_IF_ERROR(specutils::ValidateSandboxId(options.id));
+  if (options.container.has_value()) {
+    RETURN_IF_ERROR(CheckSecurityLabels(options.container->process()));
+  }
   RETURN_IF_ERROR(MakeDirs(options.state_root, 0711));
   const std::string dir = absl::StrCat(options.state_root, "/", options.id);
   if (mkdir(dir.c_str(), 0700) != 0) {

@@ -75,6 +75,15 @@ struct SandboxOptions {
   std::string notify_socket;
 };
 
+// runc applies a process's AppArmor profile and SELinux label where the
+// host has those LSMs and ignores them where it has neither. runsc applies
+// neither yet, so on a host that enforces one, a process that names a label
+// for it is refused (FAILED_PRECONDITION) rather than run with less
+// confinement than asked. `lsm_root` is where the LSMs show themselves
+// ("/sys" on a real host).
+absl::Status CheckSecurityLabels(const runsc::boot::v1::ProcessConfig& process,
+                                 const std::string& lsm_root = "/sys");
+
 class Sandbox final {
  public:
   static absl::StatusOr<std::unique_ptr<Sandbox>> Create(

@@ -312,6 +312,8 @@ absl::StatusOr<ProcessConfig> ToProcessConfig(
   } else {
     *out.mutable_seccomp() = DefaultSeccompProgram();
   }
+  out.set_apparmor_profile(process.apparmor_profile());
+  out.set_selinux_label(process.selinux_label());
   if (process.has_scheduler()) {
     ASSIGN_OR_RETURN(*out.mutable_scheduler(), ToScheduler(process.scheduler(), f + ".scheduler"));
   }

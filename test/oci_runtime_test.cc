@@ -27,6 +27,7 @@
 #include "google/protobuf/wrappers.pb.h"
 #include "runsc/util/packet.h"
 #include "runsc/util/unique_fd.h"
+#include "sandbox/sandbox.h"
 #include "test/cli_fixture.h"
 #include "test/sandbox_test_util.h"
 
@@ -515,6 +516,33 @@ TEST_F(OciRuntimeTest, NotifySocketRelaysReadyWithMainpid) {
   EXPECT_EQ(Reap(pid), 137);
   EXPECT_EQ(Runsc("delete a").first, 0);
   EXPECT_TRUE(ListDir(state_).empty());
+}
+
+TEST(SecurityLabelsTest, RefusedWhereTheHostEnforcesThemIgnoredWhereItHasNone) {
+  TempStateRoot sys;
+  runsc::boot::v1::ProcessConfig process;
+  process.set_apparmor_profile("containers-default-0.50.1");
+  process.set_selinux_label("system_u:system_r:container_t:s0");
+  // Neither LSM (this host): ignored, as runc does.
+  EXPECT_TRUE(sandbox::CheckSecurityLabels(process, sys.path()).ok());
+  // AppArmor enforcing: refused, naming the field.
+  ASSERT_EQ(RunShell("mkdir -p " + sys.path() + "/module/apparmor/parameters && echo Y > " +
+                     sys.path() + "/module/apparmor/parameters/enabled")
+                .first,
+            0);
+  absl::Status status = sandbox::CheckSecurityLabels(process, sys.path());
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("process.apparmorProfile"));
+  process.clear_apparmor_profile();
+  EXPECT_TRUE(sandbox::CheckSecurityLabels(process, sys.path()).ok()) << "SELinux is absent";
+  ASSERT_EQ(RunShell("mkdir -p " + sys.path() + "/fs/selinux && touch " + sys.path() +
+                     "/fs/selinux/enforce")
+                .first,
+            0);
+  status = sandbox::CheckSecurityLabels(process, sys.path());
+  EXPECT_THAT(std::string(status.message()), HasSubstr("process.selinuxLabel"));
+  process.clear_selinux_label();
+  EXPECT_TRUE(sandbox::CheckSecurityLabels(process, sys.path()).ok()) << "nothing asked";
 }
 
 TEST_F(OciRuntimeTest, FeaturesListWhatIsSupported) {
