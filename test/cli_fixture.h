@@ -6,6 +6,9 @@
 
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <fstream>
@@ -15,9 +18,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
 #include "proto/oci.pb.h"
+#include "runsc/util/packet.h"
+#include "runsc/util/unique_fd.h"
 #include "test/bundle_util.h"
 #include "test/sandbox_test_util.h"
 
@@ -53,6 +60,37 @@ class CliTest : public ::testing::Test {
                                    " run -d ", id, " </dev/null >/dev/null 2>&1");
     int status = system(cmd.c_str());
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  // Runs `runsc ARGS`, expecting it to fail with a message containing `says`.
+  void ExpectError(const std::string& args, const std::string& says) {
+    auto [code, out] = Runsc(args);
+    EXPECT_NE(code, 0) << args;
+    EXPECT_THAT(out, ::testing::HasSubstr(says)) << args;
+  }
+
+  // A listening unix stream socket at `path`, as conmon's console socket.
+  static util::UniqueFd ListenAt(const std::string& path) {
+    util::UniqueFd listener(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    struct sockaddr_un addr = {};
+    addr.sun_family = AF_UNIX;
+    strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+    EXPECT_EQ(bind(listener.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)), 0);
+    EXPECT_EQ(listen(listener.get(), 1), 0);
+    return listener;
+  }
+
+  // Accepts one connection and returns the one fd sent on it, as runc's
+  // console-socket and pidfd-socket protocols send one; empty otherwise.
+  static util::UniqueFd ReceiveOneFd(int listener) {
+    util::UniqueFd conn(accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
+    if (!conn) return util::UniqueFd();
+    google::protobuf::StringValue name;
+    std::vector<util::UniqueFd> fds;
+    if (!util::RecvPacket(conn.get(), &name, &fds).ok() || fds.size() != 1) {
+      return util::UniqueFd();
+    }
+    return std::move(fds[0]);
   }
 
   // The bundle's spec, and a way to write it back.

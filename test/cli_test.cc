@@ -169,28 +169,19 @@ TEST_F(CliTest, CreateWithATerminalSendsThePtyMasterToTheConsoleSocket) {
   EXPECT_NE(c1, 0);
   EXPECT_THAT(o1, HasSubstr("cannot allocate tty"));
   const std::string path = root_.path() + "/console.sock";
-  util::UniqueFd listener(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-  ASSERT_EQ(bind(listener.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(listener.get(), 1), 0);
+  util::UniqueFd listener = ListenAt(path);
   auto [c2, o2] = Runsc("create --console-socket " + path + " a");
   ASSERT_EQ(c2, 0) << o2;
   // The master arrived during create, as runc sends it.
-  util::UniqueFd conn(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-  ASSERT_TRUE(conn);
-  google::protobuf::StringValue name;
-  std::vector<util::UniqueFd> master;
-  ASSERT_TRUE(util::RecvPacket(conn.get(), &name, &master).ok());
-  ASSERT_EQ(master.size(), 1u);
+  util::UniqueFd master = ReceiveOneFd(listener.get());
+  ASSERT_TRUE(master);
   ASSERT_EQ(Runsc("start a").first, 0);
-  ASSERT_EQ(write(master[0].get(), "hi\n", 3), 3);
+  ASSERT_EQ(write(master.get(), "hi\n", 3), 3);
   std::string seen;
   char buf[256];
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (absl::Now() < deadline && seen.find("typed:hi") == std::string::npos) {
-    ssize_t n = read(master[0].get(), buf, sizeof(buf));
+    ssize_t n = read(master.get(), buf, sizeof(buf));
     if (n <= 0) break;
     seen.append(buf, static_cast<size_t>(n));
   }

@@ -150,10 +150,7 @@ TEST_F(OciRuntimeTest, DetachedExecPidFileWaitsForwardsAndExitsWithTheProcess) {
   // A bad process file: a clear error naming it, and no pid file.
   std::ofstream(process) << R"({"args": ["sh")";
   unlink(pid_file.c_str());
-  auto [bad, bad_out] = Runsc(absl::StrCat("exec --process ", process, " -d --pid-file ",
-                                           pid_file, " a"));
-  EXPECT_NE(bad, 0);
-  EXPECT_THAT(bad_out, HasSubstr(process));
+  ExpectError(absl::StrCat("exec --process ", process, " -d --pid-file ", pid_file, " a"), process);
   EXPECT_NE(access(pid_file.c_str(), F_OK), 0);
   EXPECT_EQ(Runsc("kill a KILL").first, 0);
   EXPECT_EQ(Reap(main), 137);
@@ -174,12 +171,8 @@ TEST_F(OciRuntimeTest, PauseFreezesAndResumeThaws) {
   const size_t frozen_at = ReadFile(out).size();
   absl::SleepFor(absl::Milliseconds(300));
   EXPECT_EQ(ReadFile(out).size(), frozen_at);
-  auto [again, again_out] = Runsc("pause a");
-  EXPECT_NE(again, 0);
-  EXPECT_THAT(again_out, HasSubstr("not running (paused)"));
-  auto [dcode, dout] = Runsc("delete a");
-  EXPECT_NE(dcode, 0);
-  EXPECT_THAT(dout, HasSubstr("not stopped: paused"));
+  ExpectError("pause a", "not running (paused)");
+  ExpectError("delete a", "not stopped: paused");
   ASSERT_EQ(Runsc("resume a").first, 0);
   EXPECT_THAT(Runsc("state a").second, HasSubstr("\"status\": \"running\""));
   absl::SleepFor(absl::Milliseconds(300));
@@ -208,12 +201,8 @@ TEST_F(OciRuntimeTest, UpdateChangesTheLimits) {
   EXPECT_EQ(rcode, 0) << rout;
   const std::string pids = absl::StrReplaceAll(cgroup, {{"/memory/", "/pids/"}});
   EXPECT_EQ(ReadFile(pids + "/pids.max"), "42\n");
-  auto [bad, bad_out] = Runsc("update --memory lots a");
-  EXPECT_NE(bad, 0);
-  EXPECT_THAT(bad_out, HasSubstr("--memory: 'lots' is not an integer"));
-  auto [cpuset, cpuset_out] = Runsc("update --cpuset-cpus 0 a");
-  EXPECT_NE(cpuset, 0);
-  EXPECT_THAT(cpuset_out, HasSubstr("--cpuset-cpus"));
+  ExpectError("update --memory lots a", "--memory: 'lots' is not an integer");
+  ExpectError("update --cpuset-cpus 0 a", "--cpuset-cpus");
   EXPECT_THAT(Runsc("update --memory 1 ghost").second, HasSubstr("'ghost'"));
   EXPECT_EQ(Runsc("kill a KILL").first, 0);
   EXPECT_EQ(Reap(pid), 137);
@@ -285,10 +274,7 @@ TEST_F(OciRuntimeTest, AFailingHookFailsCreateAndLeavesNothing) {
   h->add_args("-c");
   h->add_args("echo no network for you; exit 3");
   SaveSpec(spec);
-  auto [code, out] = Runsc("create a");
-  EXPECT_NE(code, 0);
-  EXPECT_THAT(out, HasSubstr("hooks.createRuntime[0]"));
-  EXPECT_THAT(out, HasSubstr("exit status 3: no network for you"));
+  ExpectError("create a", "hooks.createRuntime[0] '/bin/busybox': exit status 3: no network for you");
   EXPECT_EQ(Runsc("list -q").second, "");
   EXPECT_TRUE(ListDir(state_).empty());
   // A hook that outlives its timeout fails too.
@@ -299,9 +285,7 @@ TEST_F(OciRuntimeTest, AFailingHookFailsCreateAndLeavesNothing) {
   h->set_timeout(1);
   SaveSpec(spec);
   const absl::Time start = absl::Now();
-  auto [tcode, tout] = Runsc("create a");
-  EXPECT_NE(tcode, 0);
-  EXPECT_THAT(tout, HasSubstr("timed out after 1 s"));
+  ExpectError("create a", "timed out after 1 s");
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
 }
 
@@ -341,9 +325,7 @@ TEST_F(OciRuntimeTest, JoinsANetworkNamespaceByPath) {
     if (ns.type() == "network") ns.set_path("/proc/self/ns/ipc");
   }
   SaveSpec(spec);
-  auto [bad, bad_out] = Runsc("run a");
-  EXPECT_NE(bad, 0);
-  EXPECT_THAT(bad_out, HasSubstr("'/proc/self/ns/ipc' is not a network namespace"));
+  ExpectError("run a", "'/proc/self/ns/ipc' is not a network namespace");
   RunShell("ip netns del " + name);
 }
 
@@ -377,10 +359,8 @@ TEST_F(OciRuntimeTest, SchedulerIoPriorityAndPersonalityAreApplied) {
   spec.mutable_process()->mutable_scheduler()->set_nice(0);
   spec.mutable_process()->mutable_scheduler()->set_priority(10);
   SaveSpec(spec);
-  auto [code, out] = Runsc("run a");
-  EXPECT_NE(code, 0);
-  EXPECT_THAT(out, HasSubstr("process.scheduler: sched_setattr(policy 1)"));
-  EXPECT_THAT(out, HasSubstr("CAP_SYS_NICE"));
+  ExpectError("run a", "process.scheduler: sched_setattr(policy 1) (real-time and deadline "
+                       "policies need CAP_SYS_NICE");
 }
 
 TEST_F(OciRuntimeTest, PreservedAndSocketActivationFdsPassThrough) {
@@ -420,24 +400,15 @@ TEST_F(OciRuntimeTest, PreservedAndSocketActivationFdsPassThrough) {
 TEST_F(OciRuntimeTest, PidfdSocketReceivesAPidfdOfTheMainProcess) {
   SetArgs({"sleep", "1000"});
   const std::string path = root_.path() + "/pidfd.sock";
-  util::UniqueFd listener(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-  ASSERT_EQ(bind(listener.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(listener.get(), 1), 0);
+  util::UniqueFd listener = ListenAt(path);
   pid_t pid = Create("a", "--pidfd-socket " + path);
-  util::UniqueFd conn(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-  ASSERT_TRUE(conn);
-  google::protobuf::StringValue name;
-  std::vector<util::UniqueFd> fds;
-  ASSERT_TRUE(util::RecvPacket(conn.get(), &name, &fds).ok());
-  ASSERT_EQ(fds.size(), 1u);
+  util::UniqueFd pidfd = ReceiveOneFd(listener.get());
+  ASSERT_TRUE(pidfd);
   // It is a pidfd of the held main process, which then runs as `sleep`.
   ASSERT_EQ(Runsc("start a").first, 0);
-  const std::string fdinfo = ReadFile(absl::StrCat("/proc/self/fdinfo/", fds[0].get()));
+  const std::string fdinfo = ReadFile(absl::StrCat("/proc/self/fdinfo/", pidfd.get()));
   EXPECT_THAT(fdinfo, HasSubstr(absl::StrCat("Pid:\t", WorkloadHostPid("a"), "\n")));
-  struct pollfd p = {fds[0].get(), POLLIN, 0};
+  struct pollfd p = {pidfd.get(), POLLIN, 0};
   EXPECT_EQ(poll(&p, 1, 0), 0);  // alive
   EXPECT_EQ(Runsc("kill a KILL").first, 0);
   EXPECT_EQ(poll(&p, 1, 5000), 1);  // readable once it exits
@@ -559,9 +530,7 @@ TEST_F(OciRuntimeTest, FeaturesListWhatIsSupported) {
 
 TEST_F(OciRuntimeTest, RuncAnswersForUnknownAndStoppedContainers) {
   EXPECT_EQ(Runsc("delete --force ghost").first, 0);  // nothing to force away
-  auto [code, out] = Runsc("delete ghost");
-  EXPECT_NE(code, 0);
-  EXPECT_THAT(out, HasSubstr("'ghost'"));
+  ExpectError("delete ghost", "'ghost'");
   SetArgs({"true"});
   pid_t pid = Create("a");
   ASSERT_EQ(Runsc("start a").first, 0);
