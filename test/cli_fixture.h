@@ -25,6 +25,7 @@
 #include "proto/oci.pb.h"
 #include "runsc/util/packet.h"
 #include "runsc/util/unique_fd.h"
+#include "specutils/spec_json.h"
 #include "test/bundle_util.h"
 #include "test/sandbox_test_util.h"
 
@@ -102,10 +103,10 @@ class CliTest : public ::testing::Test {
     EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(text.str(), &spec).ok());
     return spec;
   }
+  // Integers as JSON numbers, as `runsc spec` writes them: runc reads this
+  // file too.
   void SaveSpec(const runsc::oci::v1::Spec& spec) {
-    std::string json;
-    ASSERT_TRUE(google::protobuf::util::MessageToJsonString(spec, &json).ok());
-    std::ofstream(bundle_ + "/config.json") << json;
+    std::ofstream(bundle_ + "/config.json") << specutils::SpecJson(spec);
   }
 
   // Rewrites the bundle's process args (and turns the terminal off, unless

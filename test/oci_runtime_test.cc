@@ -15,7 +15,9 @@
 
 #include <algorithm>
 #include <fstream>
+#include <regex>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -514,6 +516,58 @@ TEST(SecurityLabelsTest, RefusedWhereTheHostEnforcesThemIgnoredWhereItHasNone) {
   EXPECT_THAT(std::string(status.message()), HasSubstr("process.selinuxLabel"));
   process.clear_selinux_label();
   EXPECT_TRUE(sandbox::CheckSecurityLabels(process, sys.path()).ok()) << "nothing asked";
+}
+
+// The JSON keys of `text`, in order of appearance.
+std::vector<std::string> JsonKeys(const std::string& text) {
+  std::vector<std::string> keys;
+  static const std::regex kKey("\"([A-Za-z]+)\":");
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), kKey); it != std::sregex_iterator();
+       ++it) {
+    keys.push_back((*it)[1]);
+  }
+  return keys;
+}
+
+TEST_F(OciRuntimeTest, StateListAndPsJsonAreRuncs) {
+  if (RunShell("command -v runc").first != 0) GTEST_SKIP() << "runc is not installed";
+  SetArgs({"sleep", "1000"});
+  // The same bundle under runc and under runsc, each on its own root.
+  const std::string runc_root = root_.path() + "/runc-root";
+  auto runc = [&](const std::string& args) {
+    return RunShell(absl::StrCat("cd ", bundle_, " && runc --root ", runc_root, " ", args,
+                                 " 2>&1"));
+  };
+  const std::string runc_err = root_.path() + "/runc.err";
+  ASSERT_EQ(RunShell(absl::StrCat("cd ", bundle_, " && runc --root ", runc_root,
+                                  " run -d r </dev/null >/dev/null 2>", runc_err))
+                .first,
+            0)
+      << ReadFile(runc_err);
+  pid_t pid = Create("a");
+  ASSERT_EQ(Runsc("start a").first, 0);
+  auto [rcode, rstate] = runc("state r");
+  ASSERT_EQ(rcode, 0) << rstate;
+  auto [scode, sstate] = Runsc("state a");
+  ASSERT_EQ(scode, 0) << sstate;
+  EXPECT_EQ(JsonKeys(sstate), JsonKeys(rstate)) << sstate << rstate;
+  EXPECT_THAT(rstate, HasSubstr("\"status\": \"running\""));
+  EXPECT_THAT(sstate, HasSubstr("\"status\": \"running\""));
+  EXPECT_EQ(JsonKeys(Runsc("list --format json").second), JsonKeys(runc("list --format json").second));
+  // ps: a JSON array of host pids, one here for each.
+  const std::regex kPids("\\[[0-9]+(,[0-9]+)*\\]\n");
+  EXPECT_TRUE(std::regex_match(runc("ps --format json r").second, kPids));
+  EXPECT_TRUE(std::regex_match(Runsc("ps --format json a").second, kPids));
+  // Both answer a kill of a stopped container with "container not running".
+  runc("kill r KILL");
+  EXPECT_EQ(Runsc("kill a KILL").first, 0);
+  EXPECT_EQ(Reap(pid), 137);
+  for (int i = 0; i < 100 && runc("state r").second.find("stopped") == std::string::npos; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_THAT(runc("kill r KILL").second, HasSubstr("container not running"));
+  ExpectError("kill a KILL", "container not running");
+  runc("delete --force r");
 }
 
 TEST_F(OciRuntimeTest, FeaturesListWhatIsSupported) {

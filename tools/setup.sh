@@ -11,8 +11,9 @@ PACKAGES=(
   libprotobuf-dev libabsl-dev libseccomp-dev libcap-dev grpc-proto
   # Tests.
   libgtest-dev libgmock-dev busybox-static
-  # The real clients of runtime mode, and podman's network helpers.
-  podman containerd netavark aardvark-dns iptables
+  # The real clients of runtime mode, podman's network helpers, and runc
+  # (whose JSON the runtime tests compare ours with).
+  podman containerd runc netavark aardvark-dns iptables
 )
 
 missing=()
