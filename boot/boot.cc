@@ -229,7 +229,7 @@ int Serve() {
       const int code = exited.signaled() ? 128 + exited.signal() : exited.code();
       exit_code.store(code);
       // The host reads this line back once we are gone (Sandbox::ExitStatusFromLog).
-      Log(LogLevel::kInfo, kComponent, absl::StrCat("container exited: exit_status=", code));
+      Log(LogLevel::kInfo, kComponent, absl::StrCat(util::kExitStatusLogMarker, code));
       server_ptr->RequestShutdown();
     });
   }

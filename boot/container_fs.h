@@ -26,12 +26,12 @@ namespace runsc::boot {
 
 absl::Status PrepareProc();
 
-// Errors are prefixed with the mount or path they concern.
 // Closes the mount tree fds `boot` names (the rootfs, bind sources and
 // cgroup trees): once the launcher has attached them, or in the process
 // that only hands them on.
 void CloseMountTrees(const runsc::boot::v1::ContainerBoot& boot);
 
+// Errors are prefixed with the mount or path they concern.
 absl::Status BuildContainerRoot(const runsc::boot::v1::ContainerBoot& boot,
                                 const std::string& default_hostname);
 

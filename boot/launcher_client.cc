@@ -70,8 +70,10 @@ void LauncherClient::ReadLoop() {
           callbacks = std::move(it->second);
           waiters_.erase(it);
         }
-        if (exited.main() && on_main_exit_) callbacks.push_back(std::move(on_main_exit_));
-        if (exited.main()) on_main_exit_ = nullptr;
+        if (exited.main() && on_main_exit_) {
+          callbacks.push_back(std::move(on_main_exit_));
+          on_main_exit_ = nullptr;
+        }
       } else {
         auto it = replies_.find(event.request_id());
         if (it != replies_.end()) it->second = std::move(event);

@@ -270,7 +270,7 @@ void ExecWorkload(const ProcessConfig& p, int nested_userns_fd, const int stdio[
     Fail(error_fd, SetupStage::kWorkloadUser, ErrnoError(errno, "set the real ids for the keyring"));
   }
   status = JoinNewSessionKeyring(p.session_keyring());
-  if (!status.ok()) Fail(error_fd, SetupStage::kWorkloadLimits, status);
+  if (!status.ok()) Fail(error_fd, SetupStage::kKeyring, status);
   if (setresuid(0, -1, -1) != 0 || setresgid(0, -1, -1) != 0) {
     Fail(error_fd, SetupStage::kWorkloadUser, ErrnoError(errno, "restore the real ids"));
   }

@@ -302,7 +302,7 @@ struct Freezer {
 };
 
 absl::StatusOr<Freezer> FindFreezer(const std::string& unified_dir,
-                                           const std::map<std::string, std::string>& v1_dirs) {
+                                    const std::map<std::string, std::string>& v1_dirs) {
   if (!unified_dir.empty()) {
     std::string control = absl::StrCat(unified_dir, "/", Cgroup::kContainerLeaf, "/cgroup.freeze");
     if (access(control.c_str(), F_OK) == 0) return Freezer{control, true};

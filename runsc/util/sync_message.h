@@ -64,6 +64,11 @@ enum class SetupStage : int32_t {
   kWorkloadExec = 27,
 };
 
+// Runtime mode: the line a sandbox process logs as it exits with its
+// container, followed by the status; the host reads it back
+// (Sandbox::ExitStatusFromLog) once the process is gone.
+inline constexpr char kExitStatusLogMarker[] = "container exited: exit_status=";
+
 // The stage's name as it appears in errors: "root-tmpfs".
 const char* StageName(SetupStage stage);
 
