@@ -6,7 +6,7 @@
 
 #include <algorithm>
 #include <functional>
-#include <fstream>
+#include <iterator>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -18,6 +18,8 @@
 #include "absl/strings/numbers.h"
 #include "proto/oci.pb.h"
 #include "runsc/cli_common.h"
+#include "runsc/util/file_util.h"
+#include "runsc/util/status_macros.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/sandbox.h"
 #include "specutils/oci_spec.h"
@@ -63,13 +65,9 @@ int EventsCommand(int argc, char** argv) {
   if (!attached.ok()) return Error("events", std::string(attached.status().message()));
   sandbox::Sandbox& box = *attached->box;
   absl::StatusOr<sandbox::CgroupStats> stats = box.Stats();
-  if (!stats.ok()) {
-    box.Detach();
-    return Error("events", std::string(stats.status().message()));
-  }
+  if (!stats.ok()) return Error("events", std::string(stats.status().message()));
   if (f->Has("stats")) {
     printf("%s\n", StatsEventJson(id, *stats).c_str());
-    box.Detach();
     return 0;
   }
   uint64_t ooms_seen = stats->oom_kills;
@@ -93,7 +91,6 @@ int EventsCommand(int argc, char** argv) {
     if (!running) break;
     absl::SleepFor(std::min(interval, absl::Milliseconds(250)));
   }
-  box.Detach();
   return 0;
 }
 
@@ -107,8 +104,7 @@ int FreezeCommand(const char* name, const char* usage, bool frozen, int argc, ch
   std::optional<ParsedFlags> f = ParseCommand(name, usage, spec, argc, argv, 1, &code);
   if (!f) return code;
   const std::string& id = f->positional[0];
-  absl::StatusOr<Attached> attached = Open(*f, id);
-  if (absl::IsFailedPrecondition(attached.status())) return Error(name, "container not running");
+  absl::StatusOr<Attached> attached = OpenRunning(*f, id);
   if (!attached.ok()) return Error(name, std::string(attached.status().message()));
   sandbox::Sandbox& box = *attached->box;
   const std::string status = box.ContainerStatus(attached->record);
@@ -120,7 +116,6 @@ int FreezeCommand(const char* name, const char* usage, bool frozen, int argc, ch
   } else {
     done = box.Freeze(frozen);
   }
-  box.Detach();
   return done.ok() ? 0 : Error(name, std::string(done.message()));
 }
 
@@ -142,6 +137,13 @@ int ResumeCommand(int argc, char** argv) {
 
 namespace {
 
+// runc's update flags for what runsc does not limit: accepted by the
+// parser, so that using one is a clear error rather than an unknown flag.
+constexpr const char* kUnsupportedUpdateFlags[] = {
+    "blkio-weight",   "cpuset-cpus",       "cpuset-mems",        "cpu-rt-period",
+    "cpu-rt-runtime", "kernel-memory",     "kernel-memory-tcp",  "memory-reservation",
+    "l3-cache-schema", "mem-bw-schema"};
+
 // A flag's integer value, into `set` when given.
 absl::Status IntFlag(const ParsedFlags& f, const char* name, std::function<void(int64_t)> set) {
   if (f.values.count(name) == 0) return absl::OkStatus();
@@ -160,22 +162,20 @@ absl::StatusOr<runsc::oci::v1::Resources> WantedResources(const ParsedFlags& f) 
   runsc::oci::v1::Resources r;
   if (f.values.count("resources") != 0) {
     const std::string file = f.Get("resources");
-    std::stringstream text;
+    std::string text;
     if (file == "-") {
-      text << std::cin.rdbuf();
+      std::stringstream in;
+      in << std::cin.rdbuf();
+      text = in.str();
     } else {
-      std::ifstream in(file);
-      if (!in) return absl::InvalidArgumentError(absl::StrCat("-r '", file, "': ", strerror(errno)));
-      text << in.rdbuf();
+      ASSIGN_OR_RETURN(text, util::ReadFile(file));
     }
     absl::StatusOr<runsc::oci::v1::Resources> parsed =
-        specutils::ParseResourcesJson(text.str(), file == "-" ? "stdin" : file);
+        specutils::ParseResourcesJson(text, file == "-" ? "stdin" : file);
     if (!parsed.ok()) return parsed.status();
     r = *parsed;
   }
-  for (const char* unsupported : {"blkio-weight", "cpuset-cpus", "cpuset-mems", "cpu-rt-period",
-                                  "cpu-rt-runtime", "kernel-memory", "kernel-memory-tcp",
-                                  "memory-reservation", "l3-cache-schema", "mem-bw-schema"}) {
+  for (const char* unsupported : kUnsupportedUpdateFlags) {
     if (f.values.count(unsupported) != 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("--", unsupported, ": runsc limits only memory, swap, cpu and pids"));
@@ -202,10 +202,9 @@ constexpr char kUpdateUsage[] =
 
 int UpdateCommand(int argc, char** argv) {
   FlagSpec spec;
-  spec.with_value = {"resources", "memory", "memory-swap", "cpu-quota", "cpu-period",
-                     "cpu-share", "pids-limit", "blkio-weight", "cpuset-cpus", "cpuset-mems",
-                     "cpu-rt-period", "cpu-rt-runtime", "kernel-memory", "kernel-memory-tcp",
-                     "memory-reservation", "l3-cache-schema", "mem-bw-schema"};
+  spec.with_value = {"resources", "memory",     "memory-swap", "cpu-quota",
+                     "cpu-period", "cpu-share", "pids-limit"};
+  spec.with_value.insert(std::begin(kUnsupportedUpdateFlags), std::end(kUnsupportedUpdateFlags));
   spec.aliases = {{"r", "resources"}};
   int code = 0;
   std::optional<ParsedFlags> f = ParseCommand("update", kUpdateUsage, spec, argc, argv, 1, &code);
@@ -215,11 +214,9 @@ int UpdateCommand(int argc, char** argv) {
   runsc::boot::v1::ResourceConfig resources;
   absl::Status converted = specutils::ConvertResources(*wanted, &resources);
   if (!converted.ok()) return Error("update", std::string(converted.message()));
-  absl::StatusOr<Attached> attached = Open(*f, f->positional[0]);
-  if (absl::IsFailedPrecondition(attached.status())) return Error("update", "container not running");
+  absl::StatusOr<Attached> attached = OpenRunning(*f, f->positional[0]);
   if (!attached.ok()) return Error("update", std::string(attached.status().message()));
   absl::Status updated = attached->box->UpdateResources(resources);
-  attached->box->Detach();
   return updated.ok() ? 0 : Error("update", std::string(updated.message()));
 }
 

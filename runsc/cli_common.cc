@@ -29,6 +29,7 @@
 #include "runsc/util/packet.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/stdio_socket.h"
+#include "runsc/util/unix_address.h"
 #include "sandbox/bundle.h"
 #include "sandbox/control_client.h"
 #include "sandbox/hooks.h"
@@ -132,6 +133,14 @@ absl::StatusOr<Attached> Open(const ParsedFlags& f, const std::string& id) {
   return Attached{std::move(*box), *record};
 }
 
+absl::StatusOr<Attached> OpenRunning(const ParsedFlags& f, const std::string& id) {
+  absl::StatusOr<Attached> attached = Open(f, id);
+  if (absl::IsFailedPrecondition(attached.status())) {
+    return absl::FailedPreconditionError("container not running");
+  }
+  return attached;
+}
+
 PtyProxy::PtyProxy(UniqueFd master) : master_(std::move(master)) {
   if (isatty(0) && tcgetattr(0, &saved_) == 0) {
     struct termios raw = saved_;
@@ -211,14 +220,9 @@ namespace {
 
 // A stream connection to the unix socket at `path`; errors name `flag`.
 absl::StatusOr<UniqueFd> ConnectUnix(const std::string& path, const char* flag) {
+  ASSIGN_OR_RETURN(struct sockaddr_un addr, util::UnixAddress(path, flag));
   UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) return util::ErrnoError(errno, absl::StrCat("socket for ", flag));
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, ": path '", path, "' is too long"));
-  }
-  memcpy(addr.sun_path, path.data(), path.size());
   if (connect(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) != 0) {
     return util::ErrnoError(errno, absl::StrCat(flag, ": connect '", path, "'"));
   }

@@ -70,6 +70,10 @@ struct Attached {
   runsc::state::v1::SandboxRecord record;
 };
 absl::StatusOr<Attached> Open(const ParsedFlags& f, const std::string& id);
+// Open for a command that needs the container alive: a stopped one is
+// FAILED_PRECONDITION "container not running", runc's words (which
+// containerd's shim takes for "already finished").
+absl::StatusOr<Attached> OpenRunning(const ParsedFlags& f, const std::string& id);
 
 // Copies between our terminal and a pty master until the master closes.
 class PtyProxy {

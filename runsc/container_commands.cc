@@ -121,9 +121,7 @@ int KillCommand(int argc, char** argv) {
   }
   absl::StatusOr<int> sig = SignalNumber(f->positional.size() == 2 ? f->positional[1] : "TERM");
   if (!sig.ok()) return Error("kill", std::string(sig.status().message()));
-  absl::StatusOr<Attached> attached = Open(*f, f->positional[0]);
-  // runc's words, which containerd's shim takes for "already finished".
-  if (absl::IsFailedPrecondition(attached.status())) return Error("kill", "container not running");
+  absl::StatusOr<Attached> attached = OpenRunning(*f, f->positional[0]);
   if (!attached.ok()) return Error("kill", std::string(attached.status().message()));
   absl::Status status;
   sandbox::ControlClient client(attached->box->control_socket_path());
@@ -134,7 +132,6 @@ int KillCommand(int argc, char** argv) {
   } else {
     status = client.Signal(attached->record.main_pid(), *sig);
   }
-  attached->box->Detach();
   if (!status.ok()) return Error("kill", std::string(status.message()));
   return 0;
 }
@@ -164,7 +161,6 @@ int DeleteCommand(int argc, char** argv) {
   } else {
     std::string status = attached->box->ContainerStatus(attached->record);
     if ((status == "running" || status == "paused") && !f->Has("force")) {
-      attached->box->Detach();
       return Error("delete", "cannot delete container " + id + " that is not stopped: " + status);
     }
     // Frozen processes would not die until thawed.
@@ -201,7 +197,6 @@ absl::StatusOr<Described> Describe(const ParsedFlags& f, const std::string& id) 
     d.record = attached->record;
     d.status = attached->box->ContainerStatus(d.record);
     d.pid = attached->box->pid();
-    attached->box->Detach();
     return d;
   }
   if (!absl::IsFailedPrecondition(attached.status())) return attached.status();
@@ -310,7 +305,6 @@ int PsCommand(int argc, char** argv) {
     // As runc: the host pids, which is what containerd's shim reads. Read
     // from /proc alone, so a paused container answers too. Container pid 1
     // is the launcher, not a workload.
-    attached->box->Detach();
     std::vector<std::string> pids;
     for (const auto& [pid, host_pid] : *host) {
       if (pid != 1) pids.push_back(absl::StrCat(host_pid));
@@ -320,7 +314,6 @@ int PsCommand(int argc, char** argv) {
   }
   absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps =
       sandbox::ControlClient(attached->box->control_socket_path()).ListProcesses();
-  attached->box->Detach();
   if (!ps.ok()) return Error("ps", std::string(ps.status().message()));
   auto host_pid = [&](int pid) {
     auto it = host->find(pid);
@@ -347,13 +340,9 @@ int WaitCommand(int argc, char** argv) {
   absl::StatusOr<Attached> attached = Open(*f, id);
   absl::Status failed = attached.status();
   if (attached.ok()) {
-    if (attached->record.main_pid() == 0) {
-      attached->box->Detach();
-      return Error("wait", "container not started");
-    }
+    if (attached->record.main_pid() == 0) return Error("wait", "container not started");
     absl::StatusOr<runsc::control::v1::ExitStatus> status =
         attached->box->WaitProcess(attached->record.main_pid(), absl::InfiniteDuration());
-    attached->box->Detach();
     if (status.ok()) {
       printf("{\"id\":\"%s\",\"exitStatus\":%d}\n", id.c_str(), ShellCode(*status));
       return 0;

@@ -31,8 +31,10 @@
 #include "runsc/util/event_flag.h"
 #include "runsc/util/file_util.h"
 #include "runsc/util/log.h"
+#include "runsc/util/status_macros.h"
 #include "runsc/util/stop_signals.h"
 #include "runsc/util/unique_fd.h"
+#include "runsc/util/unix_address.h"
 #include "sandbox/manager.h"
 
 namespace runsc::cli {
@@ -97,13 +99,7 @@ absl::StatusOr<UniqueFd> Listen(const DaemonOptions& options, std::optional<gid_
     Log(LogLevel::kInfo, kComponent, "using the socket passed by socket activation");
     return UniqueFd(3);
   }
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  if (options.socket_path.size() >= sizeof(addr.sun_path)) {
-    return absl::InvalidArgumentError(absl::StrCat("--socket: '", options.socket_path,
-                                                   "' is too long for a unix socket"));
-  }
-  options.socket_path.copy(addr.sun_path, options.socket_path.size());
+  ASSIGN_OR_RETURN(struct sockaddr_un addr, util::UnixAddress(options.socket_path, "--socket"));
   size_t slash = options.socket_path.rfind('/');
   if (slash != std::string::npos && slash > 0) {
     mkdir(options.socket_path.substr(0, slash).c_str(), 0755);

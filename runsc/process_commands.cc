@@ -8,9 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -66,6 +64,35 @@ sandbox::HookState StateFor(const sandbox::Sandbox& box,
   state.pid = box.pid();
   state.bundle = record.bundle();
   return state;
+}
+
+// What create and run share before the sandbox exists: the bundle, with
+// the fds to pass and the keyring to join recorded in its process, and
+// runc's console rules checked.
+struct RuntimeBundle {
+  Bundle bundle;
+  ExtraFds extra;
+  bool terminal = false;
+  std::string console_socket;
+};
+
+absl::StatusOr<RuntimeBundle> LoadRuntimeBundle(const ParsedFlags& f, bool detached) {
+  RuntimeBundle rb;
+  ASSIGN_OR_RETURN(rb.bundle, LoadBundleFlag(f));
+  ASSIGN_OR_RETURN(rb.extra, ExtraFdsFromFlags(f));
+  auto* process = rb.bundle.config.mutable_process();
+  rb.extra.ApplyTo(process);
+  if (!f.Has("no-new-keyring")) process->set_session_keyring("_ses." + f.positional[0]);
+  rb.terminal = process->terminal();
+  rb.console_socket = f.Get("console-socket");
+  RETURN_IF_ERROR(CheckConsoleFlags(rb.terminal, detached, rb.console_socket));
+  return rb;
+}
+
+// --pidfd-socket, when given: a pidfd of container process `pid`.
+absl::Status SendPidfdIfAsked(const ParsedFlags& f, sandbox::Sandbox& box, int pid) {
+  if (f.values.count("pidfd-socket") == 0) return absl::OkStatus();
+  return SendPidfd(box, pid, f.Get("pidfd-socket"));
 }
 
 // Records the main process, created held, and runs the hooks that `create`
@@ -141,31 +168,21 @@ int CreateCommand(int argc, char** argv) {
   int code = 0;
   std::optional<ParsedFlags> f = ParseCommand("create", kCreateUsage, spec, argc, argv, 1, &code);
   if (!f) return code;
-  absl::StatusOr<Bundle> bundle = LoadBundleFlag(*f);
-  if (!bundle.ok()) return Error("create", std::string(bundle.status().message()));
-  absl::StatusOr<ExtraFds> extra = ExtraFdsFromFlags(*f);
-  if (!extra.ok()) return Error("create", std::string(extra.status().message()));
-  extra->ApplyTo(bundle->config.mutable_process());
-  if (!f->Has("no-new-keyring")) {
-    bundle->config.mutable_process()->set_session_keyring("_ses." + f->positional[0]);
-  }
   // create always detaches.
-  const bool terminal = bundle->config.process().terminal();
-  const std::string console_socket = f->Get("console-socket");
-  absl::Status flags = CheckConsoleFlags(terminal, true, console_socket);
-  if (!flags.ok()) return Error("create", std::string(flags.message()));
-  absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box = CreateFromBundle(*f, *bundle);
+  absl::StatusOr<RuntimeBundle> rb = LoadRuntimeBundle(*f, /*detached=*/true);
+  if (!rb.ok()) return Error("create", std::string(rb.status().message()));
+  absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box = CreateFromBundle(*f, rb->bundle);
   if (!box.ok()) return Error("create", std::string(box.status().message()));
   // From here a failure destroys the sandbox (~Sandbox).
   std::vector<int> stdio = {0, 1, 2};
   UniqueFd console;
-  if (terminal) {
-    absl::StatusOr<UniqueFd> connected = ConnectConsoleSocket(console_socket);
+  if (rb->terminal) {
+    absl::StatusOr<UniqueFd> connected = ConnectConsoleSocket(rb->console_socket);
     if (!connected.ok()) return Error("create", std::string(connected.status().message()));
     console = std::move(*connected);
     stdio = {console.get()};
   }
-  stdio.insert(stdio.end(), extra->fds.begin(), extra->fds.end());
+  stdio.insert(stdio.end(), rb->extra.fds.begin(), rb->extra.fds.end());
   absl::StatusOr<std::string> token = util::HandOffStdio((*box)->stdio_socket_path(), stdio);
   if (!token.ok()) return Error("create", std::string(token.status().message()));
   console.reset();
@@ -173,10 +190,8 @@ int CreateCommand(int argc, char** argv) {
   if (!pid.ok()) return Error("create", std::string(pid.status().message()));
   absl::Status created = FinishCreate(**box, *pid);
   if (!created.ok()) return Error("create", std::string(created.message()));
-  if (f->values.count("pidfd-socket") != 0) {
-    absl::Status sent = SendPidfd(**box, *pid, f->Get("pidfd-socket"));
-    if (!sent.ok()) return Error("create", std::string(sent.message()));
-  }
+  absl::Status sent = SendPidfdIfAsked(*f, **box, *pid);
+  if (!sent.ok()) return Error("create", std::string(sent.message()));
   absl::Status written = WritePidFile(*f, (*box)->pid());
   if (!written.ok()) return Error("create", std::string(written.message()));
   (*box)->Detach();
@@ -207,7 +222,6 @@ int StartCommand(int argc, char** argv) {
                                                  ? " (it was created through the daemon: "
                                                    "start it there)"
                                                  : ""));
-  attached->box->Detach();
   if (!started.ok()) return Error("start", std::string(started.message()));
   return 0;
 }
@@ -229,23 +243,13 @@ int RunCommand(int argc, char** argv) {
   std::optional<ParsedFlags> f = ParseCommand("run", kRunUsage, spec, argc, argv, 1, &code);
   if (!f) return code;
   SignalForwarder forwarder;  // before any thread exists
-  absl::StatusOr<Bundle> bundle = LoadBundleFlag(*f);
-  if (!bundle.ok()) return Error("run", std::string(bundle.status().message()));
-  absl::StatusOr<ExtraFds> extra = ExtraFdsFromFlags(*f);
-  if (!extra.ok()) return Error("run", std::string(extra.status().message()));
-  extra->ApplyTo(bundle->config.mutable_process());
-  if (!f->Has("no-new-keyring")) {
-    bundle->config.mutable_process()->set_session_keyring("_ses." + f->positional[0]);
-  }
-  const bool terminal = bundle->config.process().terminal();
-  const std::string console_socket = f->Get("console-socket");
-  absl::Status flags = CheckConsoleFlags(terminal, f->Has("detach"), console_socket);
-  if (!flags.ok()) return Error("run", std::string(flags.message()));
-  absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box = CreateFromBundle(*f, *bundle);
+  absl::StatusOr<RuntimeBundle> rb = LoadRuntimeBundle(*f, f->Has("detach"));
+  if (!rb.ok()) return Error("run", std::string(rb.status().message()));
+  absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box = CreateFromBundle(*f, rb->bundle);
   if (!box.ok()) return Error("run", std::string(box.status().message()));
   // Created held, then started: the hooks run at their points in between.
-  absl::StatusOr<Started> started =
-      StartWithOurStdio(**box, terminal, nullptr, console_socket, /*hold=*/true, *extra);
+  absl::StatusOr<Started> started = StartWithOurStdio(**box, rb->terminal, nullptr,
+                                                      rb->console_socket, /*hold=*/true, rb->extra);
   if (!started.ok()) return Error("run", std::string(started.status().message()));
   absl::Status created = FinishCreate(**box, started->pid);
   if (!created.ok()) return Error("run", std::string(created.message()));
@@ -253,10 +257,8 @@ int RunCommand(int argc, char** argv) {
   if (!record.ok()) return Error("run", std::string(record.status().message()));
   absl::Status running = StartCreated(**box, *record);
   if (!running.ok()) return Error("run", std::string(running.message()));
-  if (f->values.count("pidfd-socket") != 0) {
-    absl::Status sent = SendPidfd(**box, started->pid, f->Get("pidfd-socket"));
-    if (!sent.ok()) return Error("run", std::string(sent.message()));
-  }
+  absl::Status sent = SendPidfdIfAsked(*f, **box, started->pid);
+  if (!sent.ok()) return Error("run", std::string(sent.message()));
   absl::Status written = WritePidFile(*f, (*box)->pid());
   if (!written.ok()) return Error("run", std::string(written.message()));
   if (f->Has("detach")) {
@@ -272,14 +274,6 @@ int RunCommand(int argc, char** argv) {
 
 namespace {
 
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return util::ErrnoError(errno, absl::StrCat("open '", path, "'"));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // The process `exec` runs: from --process FILE (the container's seccomp
 // program applies, as runc's), or the main process with the command line's
 // args, env, cwd and user; then --cap and --no-new-privs on top.
@@ -288,7 +282,7 @@ absl::StatusOr<runsc::boot::v1::ProcessConfig> ExecProcess(
   runsc::boot::v1::ProcessConfig process;
   if (f.values.count("process") != 0) {
     const std::string file = f.Get("process");
-    ASSIGN_OR_RETURN(std::string json, ReadWholeFile(file));
+    ASSIGN_OR_RETURN(std::string json, util::ReadFile(file));
     ASSIGN_OR_RETURN(runsc::oci::v1::Process parsed, specutils::ParseProcessJson(json, file));
     ASSIGN_OR_RETURN(process, specutils::ToProcessConfig(parsed, false, {}, "process"));
     // What the file cannot say is the container's: its seccomp program and
@@ -329,29 +323,18 @@ absl::StatusOr<runsc::boot::v1::ProcessConfig> ExecProcess(
   return process;
 }
 
-// The child side of a detached exec with --pid-file: runs the process in
-// the foreground with this stdio, reports its pid (or that it failed) on
-// `report`, and exits with its status. Its pid is the one the caller (a
-// subreaper such as containerd's shim or conmon) waits on; the signals it
-// forwards reach the process.
-int ExecAndWait(sandbox::Sandbox& box, const runsc::boot::v1::ProcessConfig& process,
-                const std::string& console_socket, const ExtraFds& extra,
-                const std::string& pidfd_socket, SignalForwarder& forwarder, UniqueFd report) {
-  absl::StatusOr<Started> started =
-      StartWithOurStdio(box, process.terminal(), &process, console_socket, false, extra);
-  if (!started.ok()) return Error("exec", std::string(started.status().message()));
-  if (!pidfd_socket.empty()) {
-    absl::Status sent = SendPidfd(box, started->pid, pidfd_socket);
-    if (!sent.ok()) return Error("exec", std::string(sent.message()));
+// The waiter of a detached exec with --pid-file, once its process runs:
+// tells the detaching parent the pid, and lets go of the caller's stdio,
+// which the process holds now. The waiter's own pid is the one the caller
+// (a subreaper such as containerd's shim or conmon) waits on; the signals
+// it forwards reach the process.
+absl::Status ReportStarted(UniqueFd report, int pid) {
+  if (write(report.get(), &pid, sizeof(pid)) != sizeof(pid)) {
+    return absl::UnavailableError("the detaching parent went away");
   }
-  if (write(report.get(), &started->pid, sizeof(started->pid)) != sizeof(started->pid)) {
-    return Error("exec", "the detaching parent went away");
-  }
-  report.reset();
-  // The process holds the caller's pipes now; so must we no longer.
   UniqueFd null(open("/dev/null", O_RDWR | O_CLOEXEC));
   for (int fd = 0; fd < 3 && null; ++fd) dup2(null.get(), fd);
-  return Foreground(box, *started, forwarder);
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -423,21 +406,17 @@ int ExecCommand(int argc, char** argv) {
   const std::string console_socket = f->Get("console-socket");
   absl::Status flags = CheckConsoleFlags(process->terminal(), detach, console_socket);
   if (!flags.ok()) return Error("exec", std::string(flags.message()));
-  int code = 0;
+  absl::StatusOr<Started> started = StartWithOurStdio(
+      *attached->box, process->terminal(), &*process, console_socket, false, *extra);
+  if (!started.ok()) return Error("exec", std::string(started.status().message()));
+  absl::Status sent = SendPidfdIfAsked(*f, *attached->box, started->pid);
+  if (!sent.ok()) return Error("exec", std::string(sent.message()));
   if (waiter) {
-    code = ExecAndWait(*attached->box, *process, console_socket, *extra,
-                       f->Get("pidfd-socket"), forwarder, std::move(report));
-  } else {
-    absl::StatusOr<Started> started = StartWithOurStdio(
-        *attached->box, process->terminal(), &*process, console_socket, false, *extra);
-    if (!started.ok()) return Error("exec", std::string(started.status().message()));
-    if (f->values.count("pidfd-socket") != 0) {
-      absl::Status sent = SendPidfd(*attached->box, started->pid, f->Get("pidfd-socket"));
-      if (!sent.ok()) return Error("exec", std::string(sent.message()));
-    }
-    if (!detach) code = Foreground(*attached->box, *started, forwarder);
+    absl::Status reported = ReportStarted(std::move(report), started->pid);
+    if (!reported.ok()) return Error("exec", std::string(reported.message()));
   }
-  attached->box->Detach();
+  int code = 0;
+  if (!detach || waiter) code = Foreground(*attached->box, *started, forwarder);
   return code;
 }
 

@@ -11,29 +11,16 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/unix_address.h"
 
 namespace runsc::sandbox {
 
 using util::ErrnoError;
 using util::UniqueFd;
 
-namespace {
-
-absl::StatusOr<struct sockaddr_un> UnixAddress(const std::string& path) {
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) {
-    return absl::InvalidArgumentError(absl::StrCat("socket path '", path, "' is too long"));
-  }
-  memcpy(addr.sun_path, path.data(), path.size());
-  return addr;
-}
-
-}  // namespace
-
 absl::StatusOr<NotifySocket> NotifySocket::Bind(const std::string& state_dir) {
   const std::string path = absl::StrCat(state_dir, "/", kNotifyDirName, "/", kNotifySocketName);
-  absl::StatusOr<struct sockaddr_un> addr = UnixAddress(path);
+  absl::StatusOr<struct sockaddr_un> addr = util::UnixAddress(path, "notify socket");
   if (!addr.ok()) return addr.status();
   UniqueFd fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!fd) return ErrnoError(errno, "socket for the notify socket");
@@ -68,7 +55,7 @@ absl::Status NotifySocket::RelayReady(const std::string& host_socket, pid_t main
       break;
     }
   }
-  absl::StatusOr<struct sockaddr_un> addr = UnixAddress(host_socket);
+  absl::StatusOr<struct sockaddr_un> addr = util::UnixAddress(host_socket, "NOTIFY_SOCKET");
   if (!addr.ok()) return addr.status();
   UniqueFd out(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!out) return ErrnoError(errno, "socket for NOTIFY_SOCKET");

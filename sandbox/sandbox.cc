@@ -24,6 +24,7 @@
 #include "runsc/util/file_util.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/sync_message.h"
+#include "runsc/util/unix_address.h"
 #include "runsc/util/unique_fd.h"
 #include "runsc/util/boot_fds.h"
 #include "runsc/util/version.h"
@@ -75,14 +76,8 @@ constexpr char kStdioSocketName[] = "stdio.sock";
 constexpr char kLogName[] = "sandbox.log";
 
 absl::StatusOr<UniqueFd> ListenUnix(const std::string& path, int type) {
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "control socket path '", path, "' is longer than ",
-        sizeof(addr.sun_path) - 1, " bytes; use a shorter state root"));
-  }
-  path.copy(addr.sun_path, path.size());
+  ASSIGN_OR_RETURN(struct sockaddr_un addr,
+                   util::UnixAddress(path, "sandbox socket (use a shorter state root)"));
   UniqueFd fd(socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
   if (!fd) return ErrnoError(errno, "socket(AF_UNIX)");
   if (bind(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) != 0) {
@@ -182,11 +177,12 @@ absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
     fds.push_back(std::move(*tree));
   }
   // A "cgroup" mount shows the container's own cgroup, read-only.
-  const bool wants_cgroup =
-      std::any_of(container.mounts().begin(), container.mounts().end(),
-                  [](const auto& m) { return m.type() == "cgroup" || m.type() == "cgroup2"; });
-  for (const auto& [controller, dir] : wants_cgroup ? cgroup.ContainerView()
-                                                    : decltype(cgroup.ContainerView()){}) {
+  if (std::none_of(container.mounts().begin(), container.mounts().end(), [](const auto& m) {
+        return m.type() == "cgroup" || m.type() == "cgroup2";
+      })) {
+    return fds;
+  }
+  for (const auto& [controller, dir] : cgroup.ContainerView()) {
     ASSIGN_OR_RETURN(UniqueFd tree, PrepareBindSource(dir, false, true, -1));
     auto* t = boot->add_cgroup_trees();
     t->set_controller(controller);
@@ -490,13 +486,13 @@ absl::StatusOr<int> Sandbox::ExitStatusFromLog(const std::string& state_root,
                                               const std::string& id) {
   RETURN_IF_ERROR(specutils::ValidateSandboxId(id));
   const std::string log = util::ReadFileOrEmpty(absl::StrCat(state_root, "/", id, "/", kLogName));
-  const std::string kMarker = "container exited: exit_status=";
-  const size_t at = log.rfind(kMarker);
-  int code = 0;
-  if (at == std::string::npos) {
+  const absl::string_view marker = util::kExitStatusLogMarker;
+  const size_t at = absl::string_view(log).rfind(marker);
+  if (at == absl::string_view::npos) {
     return absl::NotFoundError(absl::StrCat("sandbox '", id, "' logged no exit status"));
   }
-  absl::string_view rest = absl::string_view(log).substr(at + kMarker.size());
+  absl::string_view rest = absl::string_view(log).substr(at + marker.size());
+  int code = 0;
   rest = rest.substr(0, rest.find_first_not_of("0123456789"));
   if (!absl::SimpleAtoi(rest, &code)) {
     return absl::InternalError(absl::StrCat("sandbox '", id, "': unreadable exit status"));
@@ -563,8 +559,7 @@ std::string Sandbox::ContainerStatus(const runsc::state::v1::SandboxRecord& reco
       ControlClient(control_socket_path()).ListProcesses();
   if (ps.ok()) {
     for (const auto& p : ps->processes()) {
-      if (p.pid() != main_pid) continue;
-      return held ? "created" : "running";
+      if (p.pid() == main_pid) return held ? "created" : "running";
     }
   }
   return "stopped";

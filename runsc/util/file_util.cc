@@ -59,15 +59,18 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
   return absl::OkStatus();
 }
 
-std::string ReadFileOrEmpty(const std::string& path) {
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return "";
+  if (!fd) return ErrnoError(errno, absl::StrCat("open '", path, "'"));
   std::string out;
   char buf[4096];
   ssize_t n;
   while ((n = read(fd.get(), buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+  if (n < 0) return ErrnoError(errno, absl::StrCat("read '", path, "'"));
   return out;
 }
+
+std::string ReadFileOrEmpty(const std::string& path) { return ReadFile(path).value_or(""); }
 
 std::string ProcStatusField(pid_t pid, absl::string_view key) {
   const std::string status = ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status"));

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace runsc::util {
@@ -24,6 +25,8 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
 
 // The whole content of a (small) file, or "" if it cannot be read.
 std::string ReadFileOrEmpty(const std::string& path);
+// The whole file, or an error naming it.
+absl::StatusOr<std::string> ReadFile(const std::string& path);
 
 // The value of `key` ("PPid", "NSpid", "Groups"...) in /proc/<pid>/status,
 // without the key, colon and surrounding blanks; "" if the process or the

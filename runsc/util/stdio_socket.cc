@@ -13,17 +13,13 @@
 #include "runsc/util/packet.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/unique_fd.h"
+#include "runsc/util/unix_address.h"
 
 namespace runsc::util {
 
 absl::StatusOr<std::string> HandOffStdio(const std::string& socket_path,
                                          const std::vector<int>& fds) {
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  if (socket_path.size() >= sizeof(addr.sun_path)) {
-    return absl::InvalidArgumentError(absl::StrCat("stdio socket path too long: ", socket_path));
-  }
-  socket_path.copy(addr.sun_path, socket_path.size());
+  ASSIGN_OR_RETURN(struct sockaddr_un addr, UnixAddress(socket_path, "stdio socket"));
   UniqueFd sock(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
   if (!sock) return ErrnoError(errno, "socket(AF_UNIX, SOCK_SEQPACKET)");
   if (connect(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) != 0) {
