@@ -120,6 +120,22 @@ TEST_F(OciRuntimeTest, PidFileProcessIsInTheContainersCgroup) {
   EXPECT_EQ(Reap(pid), 137);
 }
 
+TEST_F(OciRuntimeTest, TheCgroupMountShowsTheContainersOwnLimitsReadOnly) {
+  if (access("/sys/fs/cgroup/memory", F_OK) != 0) GTEST_SKIP() << "no v1 memory hierarchy";
+  SetArgs({"sh", "-c",
+           "cat /sys/fs/cgroup/memory/memory.limit_in_bytes; "
+           "echo 1 > /sys/fs/cgroup/memory/memory.limit_in_bytes && echo raised-it; "
+           "mkdir /sys/fs/cgroup/memory/escape && echo made-a-cgroup; "
+           "echo $$ > /sys/fs/cgroup/cpu/cgroup.procs && echo moved"},
+          64 << 20);
+  auto [code, out] = Runsc("run a");
+  EXPECT_THAT(out, ::testing::StartsWith(absl::StrCat(64 << 20, "\n"))) << out;
+  EXPECT_THAT(out, HasSubstr("Read-only file system"));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("raised-it")));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("made-a-cgroup")));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("moved")));
+}
+
 TEST_F(OciRuntimeTest, DetachedExecPidFileWaitsForwardsAndExitsWithTheProcess) {
   SetArgs({"sleep", "1000"});
   pid_t main = Create("a");
