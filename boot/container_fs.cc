@@ -188,7 +188,7 @@ std::string TranslateMountData(const std::string& type, const std::string& data)
     std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(opt, '=');
     uint32_t id;
     if ((kv.first == "uid" || kv.first == "gid") && absl::SimpleAtoi(kv.second, &id) &&
-        id < specutils::kWorkloadIdCount) {
+        uint64_t{id} + specutils::kWorkloadSandboxBase < 0xFFFFFFFFu) {
       out.push_back(absl::StrCat(kv.first, "=", specutils::kWorkloadSandboxBase + id));
       (kv.first == "uid" ? has_uid : has_gid) = true;
     } else {

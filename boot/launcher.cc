@@ -382,7 +382,7 @@ void LauncherMain(const runsc::boot::v1::BootConfig& config, int sock) {
   for (int fd : {util::kControlFd, util::kConfigFd, util::kSyncFd, util::kStdioFd}) close(fd);
   absl::Status status = PrepareProc();
   if (!status.ok()) fail("proc", status);
-  absl::StatusOr<UniqueFd> userns = CreateNestedUserns("/proc");
+  absl::StatusOr<UniqueFd> userns = CreateNestedUserns("/proc", config.container().config());
   if (!userns.ok()) fail("user-namespace", userns.status());
   status = BuildContainerRoot(config.container(), config.sandbox_id());
   if (!status.ok()) fail("mounts", status);

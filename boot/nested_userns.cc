@@ -15,13 +15,21 @@
 #include "runsc/util/file_util.h"
 #include "runsc/util/status_macros.h"
 #include "specutils/id_map.h"
+#include "specutils/oci_spec.h"
 
 namespace runsc::boot {
 
 using util::ErrnoError;
 using util::UniqueFd;
 
-absl::StatusOr<UniqueFd> CreateNestedUserns(const char* proc_dir) {
+absl::StatusOr<UniqueFd> CreateNestedUserns(const char* proc_dir,
+                                            const runsc::boot::v1::ContainerConfig& container) {
+  // Only the container ranges matter here, not which host ids they end at
+  // (the host wrote those into the sandbox's own map): any base will do.
+  const std::string uid_map = specutils::FormatIdMap(specutils::WorkloadNestedMap(
+      specutils::WorkloadIdMap(container.uid_mappings(), /*host_base=*/0)));
+  const std::string gid_map = specutils::FormatIdMap(specutils::WorkloadNestedMap(
+      specutils::WorkloadIdMap(container.gid_mappings(), /*host_base=*/0)));
   int ready[2], release[2];
   if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(release, O_CLOEXEC) != 0) {
     return ErrnoError(errno, "pipe2 for the userns holder");
@@ -48,10 +56,9 @@ absl::StatusOr<UniqueFd> CreateNestedUserns(const char* proc_dir) {
   if (read(ready_r.get(), &c, 1) != 1 || c != 'y') {
     return absl::InternalError("the userns holder could not unshare(CLONE_NEWUSER)");
   }
-  const std::string map = specutils::FormatIdMap(specutils::WorkloadNestedMap());
   const std::string base = absl::StrCat(proc_dir, "/", pid, "/");
-  RETURN_IF_ERROR(util::WriteKernelFile(base + "uid_map", map));
-  RETURN_IF_ERROR(util::WriteKernelFile(base + "gid_map", map));
+  RETURN_IF_ERROR(util::WriteKernelFile(base + "uid_map", uid_map));
+  RETURN_IF_ERROR(util::WriteKernelFile(base + "gid_map", gid_map));
   UniqueFd ns(open((base + "ns/user").c_str(), O_RDONLY | O_CLOEXEC));
   if (!ns) return ErrnoError(errno, absl::StrCat("open '", base, "ns/user'"));
   return ns;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -35,9 +36,9 @@ constexpr uint32_t kOverflowId = 65534;
 // root its file capabilities again.
 class ScopedFsIds {
  public:
-  explicit ScopedFsIds(uint32_t id) {
-    setfsgid(id);
-    setfsuid(id);
+  ScopedFsIds(uint32_t uid, uint32_t gid) {
+    setfsgid(gid);
+    setfsuid(uid);
   }
   ~ScopedFsIds() {
     setfsuid(0);
@@ -91,7 +92,13 @@ absl::Status ClearName(int dir, const std::string& name, const std::string& show
 
 absl::StatusOr<std::unique_ptr<ContainerFiles>> ContainerFiles::Open(pid_t sandbox,
                                                                      pid_t launcher,
-                                                                     uint32_t id_base) {
+                                                                     ContainerIds ids) {
+  const std::optional<uint32_t> root_uid = specutils::MapId(ids.uids, 0);
+  const std::optional<uint32_t> root_gid = specutils::MapId(ids.gids, 0);
+  if (!root_uid.has_value() || !root_gid.has_value()) {
+    return absl::FailedPreconditionError(
+        "the container's root (uid and gid 0) has no host id to copy files as");
+  }
   // Pin the process first; what /proc says of the pid afterwards is that
   // process's as long as the pidfd shows it alive at the end.
   UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, launcher, 0)));
@@ -105,28 +112,30 @@ absl::StatusOr<std::unique_ptr<ContainerFiles>> ContainerFiles::Open(pid_t sandb
     return absl::UnavailableError(
         absl::StrCat("the launcher of sandbox process ", sandbox, " is gone"));
   }
-  return std::unique_ptr<ContainerFiles>(new ContainerFiles(std::move(root), id_base));
+  return std::unique_ptr<ContainerFiles>(
+      new ContainerFiles(std::move(root), std::move(ids), *root_uid, *root_gid));
 }
 
 absl::StatusOr<std::unique_ptr<ContainerFiles::Extraction>> ContainerFiles::CopyIn(
     const std::string& dest) {
-  ScopedFsIds ids(id_base_);
+  ScopedFsIds fs_ids(root_uid_, root_gid_);
   ASSIGN_OR_RETURN(UniqueFd dir, OpenInRoot(root_.get(), dest, O_PATH | O_DIRECTORY));
-  return std::unique_ptr<Extraction>(new Extraction(std::move(dir), dest, id_base_));
+  return std::unique_ptr<Extraction>(new Extraction(std::move(dir), dest, root_uid_, root_gid_));
 }
 
-ContainerFiles::Extraction::Extraction(UniqueFd dest_dir, std::string dest, uint32_t id_base)
-    : dest_dir_(std::move(dest_dir)), dest_(std::move(dest)), id_base_(id_base) {}
+ContainerFiles::Extraction::Extraction(UniqueFd dest_dir, std::string dest, uint32_t uid,
+                                       uint32_t gid)
+    : dest_dir_(std::move(dest_dir)), dest_(std::move(dest)), uid_(uid), gid_(gid) {}
 
 ContainerFiles::Extraction::~Extraction() = default;
 
 absl::Status ContainerFiles::Extraction::Feed(absl::string_view data) {
-  ScopedFsIds ids(id_base_);
+  ScopedFsIds fs_ids(uid_, gid_);
   return reader_.Feed(data);
 }
 
 absl::StatusOr<ContainerFiles::Extraction::Summary> ContainerFiles::Extraction::Finish() {
-  ScopedFsIds ids(id_base_);
+  ScopedFsIds fs_ids(uid_, gid_);
   RETURN_IF_ERROR(reader_.Finish());
   return Summary{reader_.entries(), bytes_};
 }
@@ -217,16 +226,16 @@ namespace {
 // Walks one tree for CopyOut.
 class TreeWriter {
  public:
-  TreeWriter(TarWriter* tar, uint32_t id_base, dev_t device)
-      : tar_(tar), id_base_(id_base), device_(device) {}
+  TreeWriter(TarWriter* tar, const ContainerIds* ids, dev_t device)
+      : tar_(tar), ids_(ids), device_(device) {}
 
   // `fd` is an O_PATH fd of the object named `name` (its tar path).
   absl::Status Write(int fd, const std::string& name, const struct stat& st) {
     TarEntry entry;
     entry.path = name;
     entry.mode = st.st_mode & 07777;
-    entry.uid = ContainerId(st.st_uid);
-    entry.gid = ContainerId(st.st_gid);
+    entry.uid = specutils::UnmapId(ids_->uids, st.st_uid).value_or(kOverflowId);
+    entry.gid = specutils::UnmapId(ids_->gids, st.st_gid).value_or(kOverflowId);
     entry.mtime = st.st_mtim.tv_sec;
     if (S_ISLNK(st.st_mode)) {
       char target[PATH_MAX];
@@ -242,10 +251,6 @@ class TreeWriter {
   }
 
  private:
-  uint32_t ContainerId(uint32_t host) const {
-    return host >= id_base_ && host - id_base_ < 65536 ? host - id_base_ : kOverflowId;
-  }
-
   absl::Status WriteFile(int fd, TarEntry& entry, const struct stat& st) {
     // Reopened through its magic link: the very inode fstat-ed, not a path
     // that could have been swapped since.
@@ -302,7 +307,7 @@ class TreeWriter {
   }
 
   TarWriter* const tar_;
-  const uint32_t id_base_;
+  const ContainerIds* ids_;
   const dev_t device_;
 };
 
@@ -310,7 +315,7 @@ class TreeWriter {
 
 absl::Status ContainerFiles::CopyOut(const std::string& path,
                                      const std::function<absl::Status(absl::string_view)>& sink) {
-  ScopedFsIds ids(id_base_);
+  ScopedFsIds fs_ids(root_uid_, root_gid_);
   // The last component is not followed: a symlink is copied as one.
   const size_t last = path.find_last_not_of('/');
   const std::string trimmed = last == std::string::npos ? "" : path.substr(0, last + 1);
@@ -330,7 +335,7 @@ absl::Status ContainerFiles::CopyOut(const std::string& path,
     return ErrnoError(errno, absl::StrCat("stat '", path, "' in the container"));
   }
   TarWriter tar(sink);
-  TreeWriter writer(&tar, id_base_, st.st_dev);
+  TreeWriter writer(&tar, &ids_, st.st_dev);
   RETURN_IF_ERROR(writer.Write(target.get(), name, st));
   return tar.Finish();
 }

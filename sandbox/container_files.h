@@ -27,14 +27,22 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "runsc/util/unique_fd.h"
 #include "sandbox/tar.h"
+#include "specutils/id_map.h"
 
 namespace runsc::sandbox {
+
+// A container's uid and gid maps: container id -> host id.
+struct ContainerIds {
+  std::vector<specutils::IdMapping> uids;
+  std::vector<specutils::IdMapping> gids;
+};
 
 class ContainerFiles final {
  public:
@@ -42,11 +50,13 @@ class ContainerFiles final {
   static constexpr uint64_t kMaxCopyInBytes = uint64_t{1} << 30;
 
   // `launcher` is the launcher's host pid, a child of `sandbox` (the sandbox
-  // process); `id_base` is the host uid and gid that the container's root
+  // process); `ids` are the container's uid and gid maps (container id ->
+  // host id): files are written as the container's root and read back with
+  // their owners as the container sees them.
   // maps to. The root is opened only if `launcher` is still that child once
   // it is open, so a recycled pid never hands over another process's root.
   static absl::StatusOr<std::unique_ptr<ContainerFiles>> Open(pid_t sandbox, pid_t launcher,
-                                                              uint32_t id_base);
+                                                              ContainerIds ids);
 
   // Extracts a tar stream, fed in pieces, into directory `dest` (a path in
   // the container, which must exist, resolved once here). Finish says how
@@ -60,11 +70,12 @@ class ContainerFiles final {
                        const std::function<absl::Status(absl::string_view)>& sink);
 
  private:
-  ContainerFiles(util::UniqueFd root, uint32_t id_base)
-      : root_(std::move(root)), id_base_(id_base) {}
+  ContainerFiles(util::UniqueFd root, ContainerIds ids, uint32_t root_uid, uint32_t root_gid)
+      : root_(std::move(root)), ids_(std::move(ids)), root_uid_(root_uid), root_gid_(root_gid) {}
 
   util::UniqueFd root_;  // O_PATH, the container's "/"
-  const uint32_t id_base_;
+  const ContainerIds ids_;
+  const uint32_t root_uid_, root_gid_;  // the container's root, on the host
 };
 
 class ContainerFiles::Extraction final : public TarReader::Handler {
@@ -83,7 +94,7 @@ class ContainerFiles::Extraction final : public TarReader::Handler {
 
  private:
   friend class ContainerFiles;
-  Extraction(util::UniqueFd dest_dir, std::string dest, uint32_t id_base);
+  Extraction(util::UniqueFd dest_dir, std::string dest, uint32_t uid, uint32_t gid);
   // Makes the directories of `relative` (under dest_) that are missing;
   // returns an O_PATH fd of the last one.
   absl::StatusOr<util::UniqueFd> MakeDirs(const std::string& relative, uint32_t mode);
@@ -94,7 +105,7 @@ class ContainerFiles::Extraction final : public TarReader::Handler {
   util::UniqueFd file_;  // the file being written
   TarEntry current_;
   uint64_t bytes_ = 0;
-  const uint32_t id_base_;
+  const uint32_t uid_, gid_;  // the host ids files are written as
 };
 
 }  // namespace runsc::sandbox

@@ -28,18 +28,28 @@ class Child {
   pid_t pid_;
 };
 
+const ContainerIds kIdentity = {{{0, 0, 65536}}, {{0, 0, 65536}}};
+
 TEST(ContainerFilesTest, OpensTheRootOfTheSandboxsOwnChild) {
   Child launcher;
   ASSERT_GT(launcher.pid(), 0);
-  auto files = ContainerFiles::Open(getpid(), launcher.pid(), 0);
+  auto files = ContainerFiles::Open(getpid(), launcher.pid(), kIdentity);
   EXPECT_TRUE(files.ok()) << files.status();
 }
 
 TEST(ContainerFilesTest, RefusesAPidThatIsNotTheSandboxsChild) {
   // As if the launcher had died and its pid gone to another process.
   Child other;
-  auto files = ContainerFiles::Open(getppid(), other.pid(), 0);
+  auto files = ContainerFiles::Open(getppid(), other.pid(), kIdentity);
   EXPECT_TRUE(absl::IsUnavailable(files.status())) << files.status();
+}
+
+TEST(ContainerFilesTest, RefusesAContainerWhoseRootHasNoHostId) {
+  Child launcher;
+  ASSERT_GT(launcher.pid(), 0);
+  auto files = ContainerFiles::Open(getpid(), launcher.pid(),
+                                    ContainerIds{{{1000, 300000, 10}}, {{0, 300000, 10}}});
+  EXPECT_TRUE(absl::IsFailedPrecondition(files.status())) << files.status();
 }
 
 TEST(ContainerFilesTest, RefusesAPidThatIsGone) {
@@ -48,7 +58,7 @@ TEST(ContainerFilesTest, RefusesAPidThatIsGone) {
     Child dead;
     gone = dead.pid();
   }
-  auto files = ContainerFiles::Open(getpid(), gone, 0);
+  auto files = ContainerFiles::Open(getpid(), gone, kIdentity);
   EXPECT_FALSE(files.ok());
 }
 

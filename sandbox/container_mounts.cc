@@ -156,9 +156,11 @@ absl::StatusOr<UniqueFd> PrepareRootfs(const RootfsOptions& options) {
   // The read-only layers. An overlay cannot be idmapped itself (podman
   // hands over its storage's overlay mount): its own layers, upper on top,
   // are idmapped one by one instead, and stacked under our writable layer.
+  // Unidmapped, it is one layer as it stands.
   std::vector<UniqueFd> lowers;
   struct statfs fs;
-  if (statfs(options.path.c_str(), &fs) == 0 && fs.f_type == OVERLAYFS_SUPER_MAGIC) {
+  if (options.idmap_userns_fd >= 0 && statfs(options.path.c_str(), &fs) == 0 &&
+      fs.f_type == OVERLAYFS_SUPER_MAGIC) {
     char real[PATH_MAX];
     if (realpath(options.path.c_str(), real) == nullptr) {
       return ErrnoError(errno, absl::StrCat("realpath '", options.path, "'"));
@@ -188,8 +190,9 @@ absl::StatusOr<UniqueFd> PrepareRootfs(const RootfsOptions& options) {
     }
     // The overlay root takes its owner and mode from upper/: make it the
     // rootfs root's, shifted into the container's range.
-    if (fchownat(layer.get(), dir, options.host_base + root_st.st_uid,
-                 options.host_base + root_st.st_gid, 0) != 0) {
+    const auto [uid, gid] = options.root_owner.value_or(
+        std::make_pair(options.host_base + root_st.st_uid, options.host_base + root_st.st_gid));
+    if (fchownat(layer.get(), dir, uid, gid, 0) != 0) {
       return ErrnoError(errno, absl::StrCat("chown '", dir, "' in the writable layer"));
     }
   }

@@ -15,7 +15,9 @@
 
 #include <stdint.h>
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -25,8 +27,12 @@ namespace runsc::sandbox {
 
 struct RootfsOptions {
   std::string path;         // absolute host path of the rootfs
-  int idmap_userns_fd = -1; // a namespace mapping container ids -> host range
-  uint32_t host_base = 0;   // host uid/gid of container root
+  int idmap_userns_fd = -1; // a namespace mapping container ids -> host range,
+                            // or -1: the files' owners stand as they are
+  uint32_t host_base = 0;   // how far the idmapping moves owners (0: none)
+  // The host owner of the container's "/" (the writable layer's root), if
+  // not the rootfs root's own owner moved by host_base.
+  std::optional<std::pair<uint32_t, uint32_t>> root_owner;
   std::string upper_size = "256m";  // size of the writable tmpfs layer
 };
 

@@ -399,7 +399,10 @@ absl::StatusOr<std::unique_ptr<ContainerFiles>> SandboxManager::OpenFiles(const 
   if (entry->box == nullptr) return NotFound(id);
   ASSIGN_OR_RETURN(runsc::state::v1::SandboxRecord record, entry->box->Record());
   ASSIGN_OR_RETURN(pid_t launcher, entry->box->LauncherPid());
-  return ContainerFiles::Open(entry->box->pid(), launcher, record.range_base());
+  ContainerIds ids;
+  ids.uids = specutils::WorkloadIdMap(record.container().uid_mappings(), record.range_base());
+  ids.gids = specutils::WorkloadIdMap(record.container().gid_mappings(), record.range_base());
+  return ContainerFiles::Open(entry->box->pid(), launcher, std::move(ids));
 }
 
 void SandboxManager::Publish(const std::string& type, const std::string& id, int pid) {

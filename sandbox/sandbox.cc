@@ -36,6 +36,7 @@
 #include "sandbox/host_template.h"
 #include "sandbox/spawner.h"
 #include "specutils/id_map.h"
+#include "specutils/oci_spec.h"
 #include "specutils/sandbox_id.h"
 
 namespace runsc::sandbox {
@@ -131,6 +132,21 @@ UsernsCache& DefaultUsernsCache() {
   return *cache;
 }
 
+// A spec's own id mappings may not reach into the range the allocator
+// hands out: those host ids belong to other sandboxes' workloads.
+absl::Status CheckOutsidePool(
+    const google::protobuf::RepeatedPtrField<runsc::boot::v1::IdMapConfig>& map,
+    absl::string_view field) {
+  for (int i = 0; i < map.size(); ++i) {
+    if (uint64_t{map[i].host_id()} + map[i].size() > UidRangeAllocator::kFirstHostId) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, "[", i, "]: host ids from ", UidRangeAllocator::kFirstHostId,
+          " up are runsc's private ranges for other sandboxes"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Builds the container's detached mount trees and records their fd numbers
 // (as the sandbox will see them) in `boot`.
 absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
@@ -138,17 +154,47 @@ absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
     const Cgroup& cgroup, int netns_fd, UsernsCache* cache,
     runsc::boot::v1::ContainerBoot* boot) {
   if (cache == nullptr) cache = &DefaultUsernsCache();
-  const auto host_map = specutils::WorkloadHostMap(range.host_base);
-  ASSIGN_OR_RETURN(int userns, cache->Get(host_map, host_map));
+  // Files owned by host uid N show as container uid N: the trees are
+  // idmapped into the private range. A spec with its own id mappings gets
+  // no idmapping, as with runc: its caller has made the files' owners
+  // match the mapping (podman chowns or idmaps its storage for --uidmap).
+  int userns = -1;
+  uint32_t host_base = 0;
+  if (container.uid_mappings().empty()) {
+    const auto host_map = specutils::WorkloadHostMap(range.host_base);
+    ASSIGN_OR_RETURN(userns, cache->Get(host_map, host_map));
+    host_base = range.host_base;
+  }
   std::vector<UniqueFd> fds;
   UniqueFd root;
   if (container.synthetic_root()) {
-    ASSIGN_OR_RETURN(root, PrepareTemplateRoot(container, range.host_base));
+    if (host_base == 0) {
+      return absl::InvalidArgumentError(
+          "linux.uidMappings: the host template takes no id mappings");
+    }
+    ASSIGN_OR_RETURN(root, PrepareTemplateRoot(container, host_base));
   } else {
     RootfsOptions rootfs;
     rootfs.path = container.rootfs();
     rootfs.idmap_userns_fd = userns;
-    rootfs.host_base = range.host_base;
+    rootfs.host_base = host_base;
+    if (userns < 0) {
+      // Where the rootfs root's owner has no id in the container (a bundle
+      // nobody chowned for the mapping), "/" is the container root's, as a
+      // runtime running as real root could still write it.
+      struct stat st;
+      if (stat(container.rootfs().c_str(), &st) == 0) {
+        const auto uids = specutils::WorkloadIdMap(container.uid_mappings(), 0);
+        const auto gids = specutils::WorkloadIdMap(container.gid_mappings(), 0);
+        rootfs.root_owner = std::make_pair(
+            specutils::UnmapId(uids, st.st_uid).has_value()
+                ? st.st_uid
+                : specutils::MapId(uids, 0).value_or(specutils::kNobodyId),
+            specutils::UnmapId(gids, st.st_gid).has_value()
+                ? st.st_gid
+                : specutils::MapId(gids, 0).value_or(specutils::kNobodyId));
+      }
+    }
     ASSIGN_OR_RETURN(root, PrepareRootfs(rootfs));
   }
   *boot->mutable_config() = container;
@@ -278,8 +324,13 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
                                       "linux.namespaces (network)"));
     config.set_network_joined(true);
   }
+  std::vector<specutils::IdMapping> workload_uids, workload_gids;
   if (container.has_value()) {
+    RETURN_IF_ERROR(CheckOutsidePool(container->uid_mappings(), "linux.uidMappings"));
+    RETURN_IF_ERROR(CheckOutsidePool(container->gid_mappings(), "linux.gidMappings"));
     ASSIGN_OR_RETURN(range, ranges.Allocate(options.id));
+    workload_uids = specutils::WorkloadIdMap(container->uid_mappings(), range.host_base);
+    workload_gids = specutils::WorkloadIdMap(container->gid_mappings(), range.host_base);
     // Named by id and range slot: unique host-wide, whatever the state root.
     ASSIGN_OR_RETURN(cgroup, Cgroup::Create(absl::StrCat(options.id, ".", range.slot),
                                             container->resources()));
@@ -296,8 +347,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   request.stdio_fd = stdio.get();
   for (const UniqueFd& fd : mounts) request.mount_fds.push_back(fd.get());
   request.boot_config = config.SerializeAsString();
-  request.uid_map = specutils::SandboxUidMap(range.host_base);
-  request.gid_map = specutils::SandboxGidMap(range.host_base);
+  request.uid_map = specutils::SandboxUidMap(workload_uids);
+  request.gid_map = specutils::SandboxGidMap(workload_gids);
   request.netns_fd = netns ? netns.get() : -1;
   if (cgroup != nullptr) {
     request.cgroup_fd = cgroup->unified_fd();

@@ -5,10 +5,12 @@
 
 #include <stdint.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace runsc::specutils {
 
@@ -33,16 +35,31 @@ inline constexpr uint32_t kSandboxRootHostUid = 65533;
 inline constexpr uint32_t kWorkloadSandboxBase = 100000;
 inline constexpr uint32_t kWorkloadIdCount = 65536;
 
-// The sandbox process's uid map: 0 -> 65533 and 65534 -> 65534, plus
-// 100000.. -> the workload range when `workload_host_base` is not 0.
-std::vector<IdMapping> SandboxUidMap(uint32_t workload_host_base = 0);
-// The sandbox process's gid map: 65534 -> 65534 (plus the workload range).
-std::vector<IdMapping> SandboxGidMap(uint32_t workload_host_base = 0);
-// The workloads' nested user namespace, as written from the sandbox's:
-// 0..65535 -> 100000...
-std::vector<IdMapping> WorkloadNestedMap();
-// The same ids as the host sees them, for idmapped mounts: 0.. -> base..
+// The workloads' ids as the host sees them (container id -> host id) when
+// the spec names none: 0..65535 -> the sandbox's private range at `base`.
+// With linux.uidMappings/gidMappings, the spec's own mappings play this part.
 std::vector<IdMapping> WorkloadHostMap(uint32_t workload_host_base);
+
+// The sandbox process's uid map: 0 -> 65533 and 65534 -> 65534, plus each
+// workload range (container id c -> host h) as sandbox id 100000+c -> h.
+std::vector<IdMapping> SandboxUidMap(const std::vector<IdMapping>& workload = {});
+// The sandbox process's gid map: 65534 -> 65534, plus the workload ranges.
+std::vector<IdMapping> SandboxGidMap(const std::vector<IdMapping>& workload = {});
+// The workloads' nested user namespace, as written from the sandbox's:
+// each workload range as container id c -> sandbox id 100000+c.
+std::vector<IdMapping> WorkloadNestedMap(const std::vector<IdMapping>& workload);
+
+// `id` through `map` (inside -> outside), or nullopt where it is unmapped.
+std::optional<uint32_t> MapId(const std::vector<IdMapping>& map, uint32_t id);
+// `id` back through `map` (outside -> inside), or nullopt.
+std::optional<uint32_t> UnmapId(const std::vector<IdMapping>& map, uint32_t id);
+
+// Checks a workload map (linux.uidMappings or gidMappings, named by `field`)
+// can be honoured: a valid id map whose container ids fit above the
+// sandbox's 100000 offset, and whose host ids include neither root nor the
+// sandbox's own 65533 and 65534 (a workload holding those could signal or
+// trace its supervisor).
+absl::Status ValidateWorkloadMap(const std::vector<IdMapping>& map, absl::string_view field);
 
 // Checks sizes are non-zero, ranges do not wrap, and neither the inside nor
 // the host ranges overlap each other (the kernel's rules for id maps).

@@ -11,6 +11,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "runsc/util/status_macros.h"
 #include "specutils/capabilities.h"
+#include "specutils/id_map.h"
 #include "specutils/mount_options.h"
 #include "specutils/rlimits.h"
 #include "specutils/seccomp_spec.h"
@@ -179,6 +180,47 @@ absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
     }
   }
   return absl::OkStatus();
+}
+
+namespace {
+
+// linux.uidMappings and gidMappings: both or neither, each one a map the
+// sandbox can honour (specutils::ValidateWorkloadMap).
+absl::Status ConvertIdMappings(const runsc::oci::v1::Linux& linux, ContainerConfig* out) {
+  if (linux.uid_mappings().empty() != linux.gid_mappings().empty()) {
+    return Invalid(linux.uid_mappings().empty() ? "linux.uidMappings" : "linux.gidMappings",
+                   "must be given along with the other");
+  }
+  struct Field {
+    const google::protobuf::RepeatedPtrField<runsc::oci::v1::IdMapping>& in;
+    const char* name;
+    google::protobuf::RepeatedPtrField<runsc::boot::v1::IdMapConfig>* out;
+  };
+  for (const Field& f : {Field{linux.uid_mappings(), "linux.uidMappings", out->mutable_uid_mappings()},
+                         Field{linux.gid_mappings(), "linux.gidMappings", out->mutable_gid_mappings()}}) {
+    if (f.in.empty()) continue;
+    std::vector<IdMapping> map;
+    for (const auto& m : f.in) map.push_back({m.container_id(), m.host_id(), m.size()});
+    RETURN_IF_ERROR(ValidateWorkloadMap(map, f.name));
+    for (const auto& m : f.in) {
+      auto* c = f.out->Add();
+      c->set_container_id(m.container_id());
+      c->set_host_id(m.host_id());
+      c->set_size(m.size());
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::vector<IdMapping> WorkloadIdMap(
+    const google::protobuf::RepeatedPtrField<runsc::boot::v1::IdMapConfig>& spec,
+    uint32_t host_base) {
+  if (spec.empty()) return WorkloadHostMap(host_base);
+  std::vector<IdMapping> map;
+  for (const auto& m : spec) map.push_back({m.container_id(), m.host_id(), m.size()});
+  return map;
 }
 
 absl::StatusOr<std::string> CleanAbsolutePath(absl::string_view path,
@@ -418,6 +460,7 @@ absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& sp
     ASSIGN_OR_RETURN(std::string path, CleanAbsolutePath(ns.path(), f));
     out.set_network_ns_path(path);
   }
+  RETURN_IF_ERROR(ConvertIdMappings(spec.linux(), &out));
   const auto& hooks = spec.hooks();
   auto* h = out.mutable_hooks();
   RETURN_IF_ERROR(ConvertHooks(hooks.prestart(), "hooks.prestart", h->mutable_prestart()));

@@ -8,11 +8,13 @@
 #define RUNSC_SPECUTILS_OCI_SPEC_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "proto/boot.pb.h"
 #include "proto/oci.pb.h"
+#include "specutils/id_map.h"
 
 namespace runsc::specutils {
 
@@ -42,6 +44,13 @@ absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
 absl::StatusOr<runsc::boot::v1::ProcessConfig> ToProcessConfig(
     const runsc::oci::v1::Process& process, bool has_seccomp,
     const runsc::oci::v1::Seccomp& seccomp, absl::string_view field);
+
+// A container's workload uid or gid map (container id -> host id): the
+// spec's own (ContainerConfig.uid_mappings, gid_mappings), or, where it names
+// none, 0..65535 -> the sandbox's private range at `host_base`.
+std::vector<IdMapping> WorkloadIdMap(
+    const google::protobuf::RepeatedPtrField<runsc::boot::v1::IdMapConfig>& spec,
+    uint32_t host_base);
 
 // Lexically cleans an absolute path ("/a/./b/../c" -> "/a/c"). Errors name
 // `field` when the path is not absolute.

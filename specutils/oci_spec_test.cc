@@ -228,6 +228,50 @@ TEST(OciSpecTest, ANetworkNamespaceIsJoinedByPathOthersAreRefused) {
   ExpectInvalid(spec, "joining a ipc namespace by path is not supported (only network)");
 }
 
+TEST(OciSpecTest, IdMappingsAreCarriedAndChecked) {
+  auto spec = RuncSpec();
+  auto config = ToContainerConfig(spec, "/bundle");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->uid_mappings().empty());
+  // No mappings: the private range at the base the sandbox allocates.
+  EXPECT_EQ(FormatIdMap(WorkloadIdMap(config->uid_mappings(), 1u << 30)),
+            "0 1073741824 65536\n");
+
+  auto add = [](auto* list, uint32_t c, uint32_t h, uint32_t n) {
+    auto* m = list->Add();
+    m->set_container_id(c);
+    m->set_host_id(h);
+    m->set_size(n);
+  };
+  add(spec.mutable_linux()->mutable_uid_mappings(), 0, 200000, 65536);
+  ExpectInvalid(spec, "linux.gidMappings: must be given along with the other");
+  add(spec.mutable_linux()->mutable_gid_mappings(), 0, 300000, 1000);
+  add(spec.mutable_linux()->mutable_gid_mappings(), 1000, 5000, 1);
+  config = ToContainerConfig(spec, "/bundle");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(FormatIdMap(WorkloadIdMap(config->uid_mappings(), 1u << 30)), "0 200000 65536\n");
+  EXPECT_EQ(FormatIdMap(WorkloadIdMap(config->gid_mappings(), 1u << 30)),
+            "0 300000 1000\n1000 5000 1\n");
+
+  add(spec.mutable_linux()->mutable_gid_mappings(), 2000, 65534, 1);
+  ExpectInvalid(spec, "linux.gidMappings[2]: host id 65534 belongs to the sandbox's supervisor");
+  spec.mutable_linux()->mutable_gid_mappings()->RemoveLast();
+  add(spec.mutable_linux()->mutable_gid_mappings(), 500, 9000, 1);
+  ExpectInvalid(spec, "linux.gidMappings: id map lines 0 and 2 overlap inside the namespace");
+}
+
+TEST(OciSpecTest, IdMappingsReadTheSpecsOwnKeys) {
+  // The spec spells them containerID and hostID, not proto3's default.
+  auto spec = ParseSpecJson(R"({"ociVersion": "1.0.2", "linux": {
+      "uidMappings": [{"containerID": 0, "hostID": 200000, "size": 65536}],
+      "gidMappings": [{"containerID": 0, "hostID": 300000, "size": 10}]}})");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  ASSERT_EQ(spec->linux().uid_mappings_size(), 1);
+  EXPECT_EQ(spec->linux().uid_mappings(0).host_id(), 200000u);
+  EXPECT_EQ(spec->linux().gid_mappings(0).host_id(), 300000u);
+  EXPECT_EQ(spec->linux().gid_mappings(0).size(), 10u);
+}
+
 TEST(OciSpecTest, SchedulerIoPriorityAndPersonality) {
   auto spec = RuncSpec();
   auto* sched = spec.mutable_process()->mutable_scheduler();

@@ -177,6 +177,24 @@ TEST_F(PodmanTest, KillNineIs137) {
               ::testing::Not(HasSubstr("runsc-e2e-b")));
 }
 
+TEST_F(PodmanTest, UidmapIsTheWorkloadsHostIds) {
+  // podman chowns its copy of the image for the mapping; the container's
+  // root is host 200000, in the image and in a volume alike.
+  TempStateRoot dir;
+  const std::string volume = dir.path() + "/volume";
+  ASSERT_EQ(mkdir(volume.c_str(), 0700), 0);
+  ASSERT_EQ(chown(volume.c_str(), 200000, 200000), 0);
+  auto [code, out] = Run(absl::StrCat("--uidmap 0:200000:65536 --gidmap 0:200000:65536 -v ",
+                                      volume, ":/data"),
+                         "sh -c 'id -u; stat -c %u:%g /bin/busybox; touch /data/f'");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "0\n0:0\n");
+  struct stat st;
+  ASSERT_EQ(stat((volume + "/f").c_str(), &st), 0) << out;
+  EXPECT_EQ(st.st_uid, 200000u);
+  EXPECT_EQ(st.st_gid, 200000u);
+}
+
 // A private containerd, on a temporary socket and root, with the image.
 class ContainerdTest : public ::testing::Test {
  protected:

@@ -347,6 +347,52 @@ TEST_F(OciRuntimeTest, JoinsANetworkNamespaceByPath) {
   RunShell("ip netns del " + name);
 }
 
+TEST_F(OciRuntimeTest, SpecIdMappingsAreTheWorkloadsOwn) {
+  // As podman --uidmap 0:300000:65536 --gidmap 0:310000:65536 sends them.
+  const std::string data = root_.path() + "/data";
+  ASSERT_EQ(mkdir(data.c_str(), 0700), 0);
+  ASSERT_EQ(chown(data.c_str(), 300000, 310000), 0);
+  runsc::oci::v1::Spec spec = LoadSpec();
+  spec.mutable_process()->set_terminal(false);
+  spec.mutable_process()->clear_args();
+  for (const char* a : {"sh", "-c", "touch /data/f && id -u && id -g && stat -c %u:%g /data /bin"}) {
+    spec.mutable_process()->add_args(a);
+  }
+  auto* m = spec.add_mounts();
+  m->set_destination("/data");
+  m->set_type("bind");
+  m->set_source(data);
+  m->add_options("rbind");
+  auto map = [](auto* list, uint32_t host) {
+    auto* e = list->Add();
+    e->set_container_id(0);
+    e->set_host_id(host);
+    e->set_size(65536);
+  };
+  map(spec.mutable_linux()->mutable_uid_mappings(), 300000);
+  map(spec.mutable_linux()->mutable_gid_mappings(), 310000);
+  SaveSpec(spec);
+  auto [code, out] = Runsc("run a");
+  ASSERT_EQ(code, 0) << out;
+  // The container's root is host 300000:310000: it owns /data and what it
+  // makes there. The bundle's rootfs (host root's files) is not idmapped,
+  // as with runc, so its files show as the overflow id.
+  EXPECT_EQ(out, "0\n0\n0:0\n65534:65534\n");
+  struct stat st;
+  ASSERT_EQ(stat((data + "/f").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 300000u);
+  EXPECT_EQ(st.st_gid, 310000u);
+
+  // Ids a workload may not hold, and the ranges runsc keeps for others.
+  spec.mutable_linux()->mutable_uid_mappings(0)->set_host_id(65000);
+  SaveSpec(spec);
+  ExpectError("run a", "linux.uidMappings[0]: host id 65533 belongs to the sandbox's supervisor");
+  spec.mutable_linux()->mutable_uid_mappings(0)->set_host_id(300000);
+  spec.mutable_linux()->mutable_gid_mappings(0)->set_host_id(1u << 30);
+  SaveSpec(spec);
+  ExpectError("run a", "linux.gidMappings[0]: host ids from 1073741824 up are runsc's private");
+}
+
 TEST_F(OciRuntimeTest, SchedulerIoPriorityAndPersonalityAreApplied) {
   runsc::oci::v1::Spec spec = LoadSpec();
   spec.mutable_process()->set_terminal(false);
