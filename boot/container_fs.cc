@@ -17,9 +17,12 @@
 #include "absl/strings/str_split.h"
 #include "boot/safe_path.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/file_util.h"
 #include "runsc/util/log.h"
 #include "runsc/util/status_macros.h"
 #include "specutils/id_map.h"
+#include "specutils/oci_spec.h"
+#include "specutils/sysctl.h"
 
 namespace runsc::boot {
 
@@ -213,6 +216,19 @@ void CloseMountTrees(const runsc::boot::v1::ContainerBoot& boot) {
 absl::Status PrepareProc() {
   if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
     return ErrnoError(errno, "mount the container's procfs on '/proc'");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplySysctls(const runsc::boot::v1::ContainerConfig& config, bool network_joined) {
+  const auto gids =
+      specutils::WorkloadNestedMap(specutils::WorkloadIdMap(config.gid_mappings(), 0));
+  for (bool net : {false, true}) {
+    if (net && network_joined) continue;
+    for (const auto& [path, value] : specutils::SysctlWrites(config.sysctl(), net, gids)) {
+      absl::Status written = util::WriteKernelFile(absl::StrCat("/proc/sys/", path), value);
+      if (!written.ok()) return Annotate(written, absl::StrCat("linux.sysctl (", path, ")"));
+    }
   }
   return absl::OkStatus();
 }

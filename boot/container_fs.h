@@ -26,6 +26,12 @@ namespace runsc::boot {
 
 absl::Status PrepareProc();
 
+// Writes the container's linux.sysctl through PrepareProc's /proc/sys: the
+// IPC and UTS ones, and the network ones unless the network namespace was
+// joined (the host wrote those). ping_group_range's gids are translated
+// into the sandbox's ids.
+absl::Status ApplySysctls(const runsc::boot::v1::ContainerConfig& config, bool network_joined);
+
 // Closes the mount tree fds `boot` names (the rootfs, bind sources and
 // cgroup trees): once the launcher has attached them, or in the process
 // that only hands them on.

@@ -382,6 +382,8 @@ void LauncherMain(const runsc::boot::v1::BootConfig& config, int sock) {
   for (int fd : {util::kControlFd, util::kConfigFd, util::kSyncFd, util::kStdioFd}) close(fd);
   absl::Status status = PrepareProc();
   if (!status.ok()) fail("proc", status);
+  status = ApplySysctls(config.container().config(), config.network_joined());
+  if (!status.ok()) fail("sysctl", status);
   absl::StatusOr<UniqueFd> userns = CreateNestedUserns("/proc", config.container().config());
   if (!userns.ok()) fail("user-namespace", userns.status());
   status = BuildContainerRoot(config.container(), config.sandbox_id());

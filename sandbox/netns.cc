@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/file_util.h"
 #include "runsc/util/log.h"
 
 namespace runsc::sandbox {
@@ -59,6 +60,20 @@ absl::StatusOr<UniqueFd> SysfsOfNetns(int fd) {
       MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)));
   if (!mnt) return ErrnoError(errno, "fsmount sysfs");
   return mnt;
+}
+
+absl::Status WriteSysctlsIn(int fd,
+                            const std::vector<std::pair<std::string, std::string>>& writes) {
+  if (writes.empty()) return absl::OkStatus();
+  absl::StatusOr<ScopedNetns> inside = ScopedNetns::Enter(fd);
+  if (!inside.ok()) return inside.status();
+  for (const auto& [path, value] : writes) {
+    absl::Status written = util::WriteKernelFile(absl::StrCat("/proc/sys/", path), value);
+    if (!written.ok()) {
+      return util::Annotate(written, absl::StrCat("linux.sysctl (", path, ")"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace runsc::sandbox

@@ -8,6 +8,10 @@
 #ifndef RUNSC_SANDBOX_NETNS_H_
 #define RUNSC_SANDBOX_NETNS_H_
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "runsc/util/unique_fd.h"
 
@@ -33,6 +37,13 @@ class ScopedNetns {
 
 // A detached, read-only sysfs instance of the network namespace `fd`.
 absl::StatusOr<util::UniqueFd> SysfsOfNetns(int fd);
+
+// Writes each (path under /proc/sys, value) of `writes` inside the network
+// namespace `fd`, as the host: /proc/sys/net shows the namespace of the
+// thread that looks. For the net.* sysctls of a joined namespace, which the
+// sandbox, root only in its own user namespace, may not write.
+absl::Status WriteSysctlsIn(int fd,
+                            const std::vector<std::pair<std::string, std::string>>& writes);
 
 }  // namespace runsc::sandbox
 

@@ -38,6 +38,7 @@
 #include "specutils/id_map.h"
 #include "specutils/oci_spec.h"
 #include "specutils/sandbox_id.h"
+#include "specutils/sysctl.h"
 
 namespace runsc::sandbox {
 
@@ -331,6 +332,12 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
     ASSIGN_OR_RETURN(range, ranges.Allocate(options.id));
     workload_uids = specutils::WorkloadIdMap(container->uid_mappings(), range.host_base);
     workload_gids = specutils::WorkloadIdMap(container->gid_mappings(), range.host_base);
+    if (netns) {
+      // The sandbox may not write a namespace it does not own: the host
+      // writes the net.* ones, its gids as the host's.
+      RETURN_IF_ERROR(WriteSysctlsIn(
+          netns.get(), specutils::SysctlWrites(container->sysctl(), /*net=*/true, workload_gids)));
+    }
     // Named by id and range slot: unique host-wide, whatever the state root.
     ASSIGN_OR_RETURN(cgroup, Cgroup::Create(absl::StrCat(options.id, ".", range.slot),
                                             container->resources()));

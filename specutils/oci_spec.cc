@@ -15,6 +15,7 @@
 #include "specutils/mount_options.h"
 #include "specutils/rlimits.h"
 #include "specutils/seccomp_spec.h"
+#include "specutils/sysctl.h"
 
 namespace runsc::specutils {
 
@@ -461,6 +462,10 @@ absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& sp
     out.set_network_ns_path(path);
   }
   RETURN_IF_ERROR(ConvertIdMappings(spec.linux(), &out));
+  for (const auto& [key, value] : spec.linux().sysctl()) {
+    RETURN_IF_ERROR(ValidateSysctl(key, value));
+    (*out.mutable_sysctl())[key] = value;
+  }
   const auto& hooks = spec.hooks();
   auto* h = out.mutable_hooks();
   RETURN_IF_ERROR(ConvertHooks(hooks.prestart(), "hooks.prestart", h->mutable_prestart()));

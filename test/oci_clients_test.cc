@@ -112,10 +112,15 @@ TEST_F(PodmanTest, RunPrintsAndExitsWithTheStatus) {
 TEST_F(PodmanTest, TheContainerHasPodmansNetwork) {
   // podman passes the namespace netavark configured by path: eth0 with an
   // address on podman's bridge, and a sysfs that shows it.
-  auto [code, out] = Run("", "sh -c 'ip -4 addr show eth0; ls /sys/class/net'");
+  // Its sysctls are written there too: podman's own ping_group_range and
+  // one asked for.
+  auto [code, out] = Run("--sysctl net.ipv4.ip_unprivileged_port_start=99",
+                         "sh -c 'ip -4 addr show eth0; ls /sys/class/net; cat "
+                         "/proc/sys/net/ipv4/ping_group_range "
+                         "/proc/sys/net/ipv4/ip_unprivileged_port_start'");
   EXPECT_EQ(code, 0) << out;
   EXPECT_THAT(out, ::testing::ContainsRegex("inet [0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+/"));
-  EXPECT_THAT(out, HasSubstr("eth0\nlo\n"));
+  EXPECT_THAT(out, HasSubstr("eth0\nlo\n0\t0\n99\n"));
 }
 
 TEST_F(PodmanTest, EnvUserWorkdirAndStdin) {

@@ -322,12 +322,15 @@ TEST_F(OciRuntimeTest, JoinsANetworkNamespaceByPath) {
   spec.mutable_process()->clear_args();
   for (const char* a : {"sh", "-c",
                         "ip -4 addr show runsc-dummy0; ls /sys/class/net; "
-                        "ip link set runsc-dummy0 down 2>/dev/null || echo cannot-reconfigure"}) {
+                        "ip link set runsc-dummy0 down 2>/dev/null || echo cannot-reconfigure; "
+                        "echo ping=$(cat /proc/sys/net/ipv4/ping_group_range)"}) {
     spec.mutable_process()->add_args(a);
   }
   for (auto& ns : *spec.mutable_linux()->mutable_namespaces()) {
     if (ns.type() == "network") ns.set_path("/run/netns/" + name);
   }
+  // podman always sends this; the host writes it, as the container's gid 0.
+  (*spec.mutable_linux()->mutable_sysctl())["net.ipv4.ping_group_range"] = "0 0";
   SaveSpec(spec);
   auto [code, out] = Runsc("run a");
   EXPECT_EQ(code, 0) << out;
@@ -338,6 +341,11 @@ TEST_F(OciRuntimeTest, JoinsANetworkNamespaceByPath) {
   // in its own, cannot reconfigure it.
   EXPECT_THAT(out, HasSubstr("cannot-reconfigure"));
   EXPECT_THAT(RunShell("ip -n " + name + " link show runsc-dummy0").second, HasSubstr(",UP"));
+  EXPECT_THAT(out, HasSubstr("ping=0 0\n"));
+  // On the host, the range is one gid of a private range, never host root.
+  const std::string host_range =
+      RunShell("ip netns exec " + name + " cat /proc/sys/net/ipv4/ping_group_range").second;
+  EXPECT_THAT(host_range, ::testing::MatchesRegex("[0-9]{10}\t[0-9]{10}\n")) << host_range;
   // A path that is no network namespace is refused, by name.
   for (auto& ns : *spec.mutable_linux()->mutable_namespaces()) {
     if (ns.type() == "network") ns.set_path("/proc/self/ns/ipc");
@@ -391,6 +399,43 @@ TEST_F(OciRuntimeTest, SpecIdMappingsAreTheWorkloadsOwn) {
   spec.mutable_linux()->mutable_gid_mappings(0)->set_host_id(1u << 30);
   SaveSpec(spec);
   ExpectError("run a", "linux.gidMappings[0]: host ids from 1073741824 up are runsc's private");
+}
+
+TEST_F(OciRuntimeTest, SysctlsSetTheContainersNamespacesOnly) {
+  const std::string host_shmmni = ReadFile("/proc/sys/kernel/shmmni");
+  const std::string host_ping = ReadFile("/proc/sys/net/ipv4/ping_group_range");
+  runsc::oci::v1::Spec spec = LoadSpec();
+  spec.mutable_process()->set_terminal(false);
+  spec.mutable_process()->clear_args();
+  for (const char* a : {"cat", "/proc/sys/kernel/shmmni", "/proc/sys/fs/mqueue/msg_max",
+                        "/proc/sys/net/ipv4/ping_group_range",
+                        "/proc/sys/net/ipv4/ip_unprivileged_port_start"}) {
+    spec.mutable_process()->add_args(a);
+  }
+  // A fresh mutable_sysctl() for each change: a Map held across a
+  // reflection read (SpecJson's) no longer marks the message changed.
+  auto sysctl = [&spec]() -> auto& { return *spec.mutable_linux()->mutable_sysctl(); };
+  sysctl()["kernel.shmmni"] = "2048";
+  sysctl()["fs.mqueue.msg_max"] = "20";
+  sysctl()["net.ipv4.ping_group_range"] = "0 2147483647";  // Kubernetes' value
+  sysctl()["net.ipv4.ip_unprivileged_port_start"] = "80";
+  SaveSpec(spec);
+  auto [code, out] = Runsc("run a");
+  ASSERT_EQ(code, 0) << out;
+  // Every gid the container has may ping: 0..65535 as it sees them.
+  EXPECT_EQ(out, "2048\n20\n0\t65535\n80\n");
+  EXPECT_EQ(ReadFile("/proc/sys/kernel/shmmni"), host_shmmni);
+  EXPECT_EQ(ReadFile("/proc/sys/net/ipv4/ping_group_range"), host_ping);
+
+  // One that is the host's, and one that names no parameter.
+  sysctl().clear();
+  sysctl()["vm.swappiness"] = "10";
+  SaveSpec(spec);
+  ExpectError("run a", "linux.sysctl[\"vm.swappiness\"]: not scoped by the container's own");
+  sysctl().clear();
+  sysctl()["net.ipv4.no_such_thing"] = "1";
+  SaveSpec(spec);
+  ExpectError("run a", "no_such_thing");
 }
 
 TEST_F(OciRuntimeTest, SchedulerIoPriorityAndPersonalityAreApplied) {

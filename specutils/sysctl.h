@@ -1,0 +1,37 @@
+// linux.sysctl: which kernel parameters a container may set, and what to
+// write for each. A container always has its own IPC, UTS and network
+// namespaces, so exactly the parameters those namespaces scope are allowed
+// (runc's list); any other would change the host for everyone.
+#ifndef RUNSC_SPECUTILS_SYSCTL_H_
+#define RUNSC_SPECUTILS_SYSCTL_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/map.h"
+#include "specutils/id_map.h"
+
+namespace runsc::specutils {
+
+// INVALID_ARGUMENT, naming linux.sysctl["key"], unless `key` is a
+// well-formed namespaced parameter and `value` a plausible value for it.
+absl::Status ValidateSysctl(absl::string_view key, absl::string_view value);
+
+// Whether `key` belongs to the network namespace (net.*).
+bool IsNetSysctl(absl::string_view key);
+
+// The writes that apply `sysctl`: (path under /proc/sys, value). Only the
+// network ones if `net`, only the others if not. ping_group_range holds
+// gids, which the kernel reads in the writer's user namespace: its range is
+// translated through `gid_map` (container gid -> the writer's gid), clamped
+// to the part that is mapped ("1 0", nobody, where none is).
+std::vector<std::pair<std::string, std::string>> SysctlWrites(
+    const google::protobuf::Map<std::string, std::string>& sysctl, bool net,
+    const std::vector<IdMapping>& gid_map);
+
+}  // namespace runsc::specutils
+
+#endif  // RUNSC_SPECUTILS_SYSCTL_H_
