@@ -95,17 +95,21 @@ void ResetSignals() {
   sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
-// Forks the launcher into the container's new PID, mount, UTS and IPC
-// namespaces (stage 1 is single-threaded, so a plain fork-like clone is
-// safe), keeps the supervisor's end of its socket as fd 7, and waits until
-// the launcher has built the container's filesystem.
+// Forks the launcher into the container's new PID and mount namespaces. The
+// sandbox's IPC, UTS and network namespaces are the container's, as a
+// runtime's pid-file process's are: podman points a pod's other containers
+// at /proc/<that pid>/ns/* (the pod's shared namespaces, or ones joined by
+// path). The supervisor makes no IPC objects and ignores the hostname.
+// Stage 1 is single-threaded, so a plain fork-like clone is safe. Keeps the
+// supervisor's end of the launcher's socket as fd 7, and waits until the
+// launcher has built the container's filesystem.
 absl::Status StartLauncher(const runsc::boot::v1::BootConfig& config) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
     return ErrnoError(errno, "socketpair for the launcher");
   }
-  long pid = syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD,
-                     nullptr, nullptr, nullptr, nullptr);
+  long pid = syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, nullptr, nullptr, nullptr,
+                     nullptr);
   if (pid < 0) return ErrnoError(errno, "clone the launcher");
   if (pid == 0) {
     close(sv[0]);
@@ -159,7 +163,9 @@ int SetupRootAndReexec() {
          return c.network_none() || c.network_joined() ? absl::OkStatus() : BringUpLoopback();
        }},
       {SetupStage::kHostname,
-       [](const auto& c, const std::string&) { return SetHostname(c.sandbox_id()); }},
+       [](const auto& c, const std::string&) {
+         return c.uts_joined() ? absl::OkStatus() : SetHostname(c.sandbox_id());
+       }},
       {SetupStage::kRootTmpfs,
        [](const auto&, const std::string& s) { return CreateRootTmpfs(s); }},
       {SetupStage::kProcMount,

@@ -1,6 +1,7 @@
 #include "boot/container_fs.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <sys/mount.h>
@@ -220,12 +221,15 @@ absl::Status PrepareProc() {
   return absl::OkStatus();
 }
 
-absl::Status ApplySysctls(const runsc::boot::v1::ContainerConfig& config, bool network_joined) {
+absl::Status ApplySysctls(const runsc::boot::v1::BootConfig& boot) {
+  const auto& config = boot.container().config();
   const auto gids =
       specutils::WorkloadNestedMap(specutils::WorkloadIdMap(config.gid_mappings(), 0));
-  for (bool net : {false, true}) {
-    if (net && network_joined) continue;
-    for (const auto& [path, value] : specutils::SysctlWrites(config.sysctl(), net, gids)) {
+  for (const auto& [type, joined] : {std::make_pair(CLONE_NEWIPC, boot.ipc_joined()),
+                                     std::make_pair(CLONE_NEWUTS, boot.uts_joined()),
+                                     std::make_pair(CLONE_NEWNET, boot.network_joined())}) {
+    if (joined) continue;
+    for (const auto& [path, value] : specutils::SysctlWrites(config.sysctl(), type, gids)) {
       absl::Status written = util::WriteKernelFile(absl::StrCat("/proc/sys/", path), value);
       if (!written.ok()) return Annotate(written, absl::StrCat("linux.sysctl (", path, ")"));
     }
@@ -234,12 +238,10 @@ absl::Status ApplySysctls(const runsc::boot::v1::ContainerConfig& config, bool n
 }
 
 absl::Status BuildContainerRoot(const runsc::boot::v1::ContainerBoot& boot,
-                                const std::string& default_hostname) {
+                                const std::string& hostname) {
   const auto& config = boot.config();
   const int root_fd = boot.rootfs_fd();
-  const std::string hostname =
-      config.hostname().empty() ? default_hostname : config.hostname();
-  if (sethostname(hostname.data(), hostname.size()) != 0) {
+  if (!hostname.empty() && sethostname(hostname.data(), hostname.size()) != 0) {
     return ErrnoError(errno, absl::StrCat("sethostname '", hostname, "'"));
   }
   if (syscall(SYS_move_mount, root_fd, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) != 0) {

@@ -26,20 +26,21 @@ namespace runsc::boot {
 
 absl::Status PrepareProc();
 
-// Writes the container's linux.sysctl through PrepareProc's /proc/sys: the
-// IPC and UTS ones, and the network ones unless the network namespace was
-// joined (the host wrote those). ping_group_range's gids are translated
-// into the sandbox's ids.
-absl::Status ApplySysctls(const runsc::boot::v1::ContainerConfig& config, bool network_joined);
+// Writes the container's linux.sysctl through PrepareProc's /proc/sys, for
+// each of its IPC, UTS and network namespaces that was not joined (the host
+// wrote those). ping_group_range's gids are translated into the sandbox's
+// ids.
+absl::Status ApplySysctls(const runsc::boot::v1::BootConfig& boot);
 
 // Closes the mount tree fds `boot` names (the rootfs, bind sources and
 // cgroup trees): once the launcher has attached them, or in the process
 // that only hands them on.
 void CloseMountTrees(const runsc::boot::v1::ContainerBoot& boot);
 
-// Errors are prefixed with the mount or path they concern.
+// Sets `hostname` (empty: leaves it), then builds the root. Errors are
+// prefixed with the mount or path they concern.
 absl::Status BuildContainerRoot(const runsc::boot::v1::ContainerBoot& boot,
-                                const std::string& default_hostname);
+                                const std::string& hostname);
 
 // Exposed for tests: rewrites uid=N/gid=N in mount data into sandbox ids,
 // and adds uid=/gid= of container root to tmpfs data that has none.

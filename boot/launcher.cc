@@ -382,11 +382,14 @@ void LauncherMain(const runsc::boot::v1::BootConfig& config, int sock) {
   for (int fd : {util::kControlFd, util::kConfigFd, util::kSyncFd, util::kStdioFd}) close(fd);
   absl::Status status = PrepareProc();
   if (!status.ok()) fail("proc", status);
-  status = ApplySysctls(config.container().config(), config.network_joined());
+  status = ApplySysctls(config);
   if (!status.ok()) fail("sysctl", status);
   absl::StatusOr<UniqueFd> userns = CreateNestedUserns("/proc", config.container().config());
   if (!userns.ok()) fail("user-namespace", userns.status());
-  status = BuildContainerRoot(config.container(), config.sandbox_id());
+  const std::string& named = config.container().config().hostname();
+  status = BuildContainerRoot(config.container(), config.uts_joined() ? ""
+                                                  : named.empty()      ? config.sandbox_id()
+                                                                       : named);
   if (!status.ok()) fail("mounts", status);
   // The mount trees are attached now; their fds have no further use.
   CloseMountTrees(config.container());

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -31,7 +32,7 @@
 #include "sandbox/container_mounts.h"
 #include "sandbox/state_store.h"
 #include "sandbox/control_client.h"
-#include "sandbox/netns.h"
+#include "sandbox/joined_ns.h"
 #include "sandbox/notify_socket.h"
 #include "sandbox/host_template.h"
 #include "sandbox/spawner.h"
@@ -148,11 +149,50 @@ absl::Status CheckOutsidePool(
   return absl::OkStatus();
 }
 
+// The namespaces a container joins by path (linux.namespaces[].path),
+// opened and checked.
+struct JoinedNamespaces {
+  UniqueFd net, ipc, uts;
+
+  // (fd, type) of each one joined.
+  std::vector<std::pair<int, int>> List() const {
+    std::vector<std::pair<int, int>> list;
+    if (net) list.emplace_back(net.get(), CLONE_NEWNET);
+    if (ipc) list.emplace_back(ipc.get(), CLONE_NEWIPC);
+    if (uts) list.emplace_back(uts.get(), CLONE_NEWUTS);
+    return list;
+  }
+};
+
+absl::StatusOr<JoinedNamespaces> OpenJoinedNamespaces(
+    const runsc::boot::v1::ContainerConfig& container, runsc::boot::v1::BootConfig* config) {
+  JoinedNamespaces joined;
+  struct Wanted {
+    const std::string& path;
+    int type;
+    const char* field;
+    UniqueFd* fd;
+    void (runsc::boot::v1::BootConfig::*mark)(bool);
+  };
+  for (const Wanted& w : {
+           Wanted{container.network_ns_path(), CLONE_NEWNET, "linux.namespaces (network)",
+                  &joined.net, &runsc::boot::v1::BootConfig::set_network_joined},
+           Wanted{container.ipc_ns_path(), CLONE_NEWIPC, "linux.namespaces (ipc)", &joined.ipc,
+                  &runsc::boot::v1::BootConfig::set_ipc_joined},
+           Wanted{container.uts_ns_path(), CLONE_NEWUTS, "linux.namespaces (uts)", &joined.uts,
+                  &runsc::boot::v1::BootConfig::set_uts_joined}}) {
+    if (w.path.empty()) continue;
+    ASSIGN_OR_RETURN(*w.fd, OpenNamespace(w.path, w.type, w.field));
+    (config->*w.mark)(true);
+  }
+  return joined;
+}
+
 // Builds the container's detached mount trees and records their fd numbers
 // (as the sandbox will see them) in `boot`.
 absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
     const runsc::boot::v1::ContainerConfig& container, const UidRange& range,
-    const Cgroup& cgroup, int netns_fd, UsernsCache* cache,
+    const Cgroup& cgroup, const JoinedNamespaces& joined, UsernsCache* cache,
     runsc::boot::v1::ContainerBoot* boot) {
   if (cache == nullptr) cache = &DefaultUsernsCache();
   // Files owned by host uid N show as container uid N: the trees are
@@ -203,12 +243,16 @@ absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
   fds.push_back(std::move(root));
   for (int i = 0; i < container.mounts_size(); ++i) {
     const auto& m = container.mounts(i);
-    if (m.type() == "sysfs" && netns_fd >= 0) {
-      // The sandbox cannot mount the sysfs of a namespace it does not own.
-      absl::StatusOr<UniqueFd> sysfs = SysfsOfNetns(netns_fd);
-      if (!sysfs.ok()) return util::Annotate(sysfs.status(), absl::StrCat("mounts[", i, "]"));
+    // The sandbox cannot mount what shows a namespace it does not own.
+    const int shown = m.type() == "sysfs" && joined.net    ? joined.net.get()
+                      : m.type() == "mqueue" && joined.ipc ? joined.ipc.get()
+                                                           : -1;
+    if (shown >= 0) {
+      absl::StatusOr<UniqueFd> fs = FilesystemOf(
+          shown, m.type() == "sysfs" ? CLONE_NEWNET : CLONE_NEWIPC, m.type().c_str());
+      if (!fs.ok()) return util::Annotate(fs.status(), absl::StrCat("mounts[", i, "]"));
       boot->add_bind_fds(util::kFirstMountFd + static_cast<int>(fds.size()));
-      fds.push_back(std::move(*sysfs));
+      fds.push_back(std::move(*fs));
       continue;
     }
     if (m.type() != "bind") {
@@ -302,7 +346,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   };
   std::vector<UniqueFd> mounts;
   std::unique_ptr<Cgroup> cgroup;
-  UniqueFd netns;
+  JoinedNamespaces joined;
   std::optional<runsc::boot::v1::ContainerConfig> container = options.container;
   if (container.has_value() && !options.notify_socket.empty()) {
     // The container's own notify socket, in a directory bound in.
@@ -320,10 +364,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
                env->end());
     env->Add(absl::StrCat("NOTIFY_SOCKET=", kContainerNotifyDir, "/", kNotifySocketName));
   }
-  if (container.has_value() && !container->network_ns_path().empty()) {
-    ASSIGN_OR_RETURN(netns, OpenNetns(container->network_ns_path(),
-                                      "linux.namespaces (network)"));
-    config.set_network_joined(true);
+  if (container.has_value()) {
+    ASSIGN_OR_RETURN(joined, OpenJoinedNamespaces(*container, &config));
   }
   std::vector<specutils::IdMapping> workload_uids, workload_gids;
   if (container.has_value()) {
@@ -332,17 +374,19 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
     ASSIGN_OR_RETURN(range, ranges.Allocate(options.id));
     workload_uids = specutils::WorkloadIdMap(container->uid_mappings(), range.host_base);
     workload_gids = specutils::WorkloadIdMap(container->gid_mappings(), range.host_base);
-    if (netns) {
-      // The sandbox may not write a namespace it does not own: the host
-      // writes the net.* ones, its gids as the host's.
-      RETURN_IF_ERROR(WriteSysctlsIn(
-          netns.get(), specutils::SysctlWrites(container->sysctl(), /*net=*/true, workload_gids)));
+    // The sandbox may not act in a namespace it does not own: the host
+    // writes those sysctls (gids as the host's), and the hostname.
+    for (const auto& [fd, type] : joined.List()) {
+      RETURN_IF_ERROR(
+          WriteSysctlsIn(fd, type, specutils::SysctlWrites(container->sysctl(), type, workload_gids)));
+    }
+    if (joined.uts && !container->hostname().empty()) {
+      RETURN_IF_ERROR(SetHostnameIn(joined.uts.get(), container->hostname()));
     }
     // Named by id and range slot: unique host-wide, whatever the state root.
     ASSIGN_OR_RETURN(cgroup, Cgroup::Create(absl::StrCat(options.id, ".", range.slot),
                                             container->resources()));
-    ASSIGN_OR_RETURN(mounts, PrepareContainerMounts(*container, range, *cgroup,
-                                                    netns ? netns.get() : -1,
+    ASSIGN_OR_RETURN(mounts, PrepareContainerMounts(*container, range, *cgroup, joined,
                                                     options.userns_cache,
                                                     config.mutable_container()));
   }
@@ -356,7 +400,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   request.boot_config = config.SerializeAsString();
   request.uid_map = specutils::SandboxUidMap(workload_uids);
   request.gid_map = specutils::SandboxGidMap(workload_gids);
-  request.netns_fd = netns ? netns.get() : -1;
+  request.joined_namespaces = joined.List();
   if (cgroup != nullptr) {
     request.cgroup_fd = cgroup->unified_fd();
     Cgroup* cg = cgroup.get();

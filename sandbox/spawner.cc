@@ -22,7 +22,7 @@
 #include "runsc/util/file_util.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/sync_message.h"
-#include "sandbox/netns.h"
+#include "sandbox/joined_ns.h"
 
 namespace runsc::sandbox {
 
@@ -192,13 +192,13 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   int pidfd = -1;
   struct clone_args args = {};
   args.flags = kNamespaceFlags | CLONE_PIDFD;
-  // A joined network namespace is inherited from this thread, for the clone.
-  std::optional<ScopedNetns> in_netns;
-  if (request.netns_fd >= 0) {
-    absl::StatusOr<ScopedNetns> entered = ScopedNetns::Enter(request.netns_fd);
+  // Joined namespaces are inherited from this thread, for the clone.
+  std::vector<ScopedNamespace> inside;
+  for (const auto& [fd, type] : request.joined_namespaces) {
+    absl::StatusOr<ScopedNamespace> entered = ScopedNamespace::Enter(fd, type);
     if (!entered.ok()) return entered.status();
-    in_netns.emplace(std::move(*entered));
-    args.flags &= ~static_cast<uint64_t>(CLONE_NEWNET);
+    inside.push_back(std::move(*entered));
+    args.flags &= ~static_cast<uint64_t>(type);
   }
   if (request.cgroup_fd >= 0) {
     args.flags |= CLONE_INTO_CGROUP;
@@ -215,7 +215,8 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   if (pid == 0) ChildAfterClone(plan);
   int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  in_netns.reset();
+  // Back in our own, the last entered first.
+  while (!inside.empty()) inside.pop_back();
   if (pid < 0) {
     return ErrnoError(clone_errno, "clone3(new user, mount, pid, ipc, uts, "
                                    "cgroup and net namespaces)");

@@ -15,6 +15,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -41,8 +42,9 @@ struct SpawnRequest {
   std::vector<specutils::IdMapping> gid_map;
   // A cgroup v2 directory fd: the child starts in it (CLONE_INTO_CGROUP).
   int cgroup_fd = -1;
-  // A network namespace to put the child in instead of a new one.
-  int netns_fd = -1;
+  // Namespaces to put the child in instead of new ones: (fd, CLONE_NEWNET,
+  // CLONE_NEWIPC or CLONE_NEWUTS). Not owned.
+  std::vector<std::pair<int, int>> joined_namespaces;
   // Runs after the clone and the id maps, before the child may run anything
   // (e.g. to place it in cgroup v1 hierarchies).
   std::function<absl::Status(pid_t)> before_go;

@@ -454,12 +454,18 @@ absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& sp
     const auto& ns = spec.linux().namespaces(i);
     if (ns.path().empty()) continue;
     const std::string f = absl::StrCat("linux.namespaces[", i, "].path");
-    if (ns.type() != "network") {
+    std::string* joined = ns.type() == "network" ? out.mutable_network_ns_path()
+                          : ns.type() == "ipc"   ? out.mutable_ipc_ns_path()
+                          : ns.type() == "uts"   ? out.mutable_uts_ns_path()
+                                                 : nullptr;
+    if (joined == nullptr) {
+      // A sandbox is pid 1 of its own PID namespace, the root of its own
+      // user and mount namespaces: it cannot live in someone else's.
       return Invalid(f, absl::StrCat("joining a ", ns.type(),
-                                     " namespace by path is not supported (only network)"));
+                                     " namespace by path is not supported (network, ipc and "
+                                     "uts are)"));
     }
-    ASSIGN_OR_RETURN(std::string path, CleanAbsolutePath(ns.path(), f));
-    out.set_network_ns_path(path);
+    ASSIGN_OR_RETURN(*joined, CleanAbsolutePath(ns.path(), f));
   }
   RETURN_IF_ERROR(ConvertIdMappings(spec.linux(), &out));
   for (const auto& [key, value] : spec.linux().sysctl()) {

@@ -211,7 +211,7 @@ TEST(OciSpecTest, MalformedJsonAndWrongTypesAreRejected) {
   EXPECT_TRUE(unknown_key.ok()) << unknown_key.status();
 }
 
-TEST(OciSpecTest, ANetworkNamespaceIsJoinedByPathOthersAreRefused) {
+TEST(OciSpecTest, NetworkIpcAndUtsNamespacesAreJoinedByPathOthersAreRefused) {
   auto spec = RuncSpec();
   auto* net = spec.mutable_linux()->add_namespaces();
   net->set_type("network");
@@ -225,7 +225,17 @@ TEST(OciSpecTest, ANetworkNamespaceIsJoinedByPathOthersAreRefused) {
   auto* ipc = spec.mutable_linux()->add_namespaces();
   ipc->set_type("ipc");
   ipc->set_path("/proc/1/ns/ipc");
-  ExpectInvalid(spec, "joining a ipc namespace by path is not supported (only network)");
+  auto* uts = spec.mutable_linux()->add_namespaces();
+  uts->set_type("uts");
+  uts->set_path("/proc/1/ns/uts");
+  config = ToContainerConfig(spec, "/bundle");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->ipc_ns_path(), "/proc/1/ns/ipc");
+  EXPECT_EQ(config->uts_ns_path(), "/proc/1/ns/uts");
+  auto* pid = spec.mutable_linux()->add_namespaces();
+  pid->set_type("pid");
+  pid->set_path("/proc/1/ns/pid");
+  ExpectInvalid(spec, "joining a pid namespace by path is not supported (network, ipc and uts are)");
 }
 
 TEST(OciSpecTest, IdMappingsAreCarriedAndChecked) {

@@ -1,5 +1,6 @@
 #include "specutils/sysctl.h"
 
+#include <sched.h>
 #include <stdint.h>
 
 #include <algorithm>
@@ -51,7 +52,13 @@ std::string TranslateGidRange(absl::string_view value, const std::vector<IdMappi
 
 }  // namespace
 
-bool IsNetSysctl(absl::string_view key) { return absl::StartsWith(key, "net."); }
+int SysctlNamespace(absl::string_view key) {
+  if (absl::StartsWith(key, "net.")) return CLONE_NEWNET;
+  if (std::find(std::begin(kUtsSysctls), std::end(kUtsSysctls), key) != std::end(kUtsSysctls)) {
+    return CLONE_NEWUTS;
+  }
+  return CLONE_NEWIPC;
+}
 
 absl::Status ValidateSysctl(absl::string_view key, absl::string_view value) {
   for (absl::string_view part : absl::StrSplit(key, '.')) {
@@ -61,7 +68,7 @@ absl::Status ValidateSysctl(absl::string_view key, absl::string_view value) {
       return Invalid(key, "not a kernel parameter name (dot-separated letters, digits, _ and -)");
     }
   }
-  const bool allowed = IsNetSysctl(key) || absl::StartsWith(key, "fs.mqueue.") ||
+  const bool allowed = absl::StartsWith(key, "net.") || absl::StartsWith(key, "fs.mqueue.") ||
                        std::find(std::begin(kIpcSysctls), std::end(kIpcSysctls), key) !=
                            std::end(kIpcSysctls) ||
                        std::find(std::begin(kUtsSysctls), std::end(kUtsSysctls), key) !=
@@ -78,11 +85,11 @@ absl::Status ValidateSysctl(absl::string_view key, absl::string_view value) {
 }
 
 std::vector<std::pair<std::string, std::string>> SysctlWrites(
-    const google::protobuf::Map<std::string, std::string>& sysctl, bool net,
+    const google::protobuf::Map<std::string, std::string>& sysctl, int ns_type,
     const std::vector<IdMapping>& gid_map) {
   std::vector<std::pair<std::string, std::string>> writes;
   for (const auto& [key, value] : sysctl) {
-    if (IsNetSysctl(key) != net) continue;
+    if (SysctlNamespace(key) != ns_type) continue;
     writes.emplace_back(absl::StrReplaceAll(key, {{".", "/"}}),
                         key == kPingGroupRange ? TranslateGidRange(value, gid_map) : value);
   }

@@ -20,16 +20,17 @@ namespace runsc::specutils {
 // well-formed namespaced parameter and `value` a plausible value for it.
 absl::Status ValidateSysctl(absl::string_view key, absl::string_view value);
 
-// Whether `key` belongs to the network namespace (net.*).
-bool IsNetSysctl(absl::string_view key);
+// The namespace that scopes `key` (a valid one): CLONE_NEWNET for net.*,
+// CLONE_NEWUTS for the host and domain names, CLONE_NEWIPC for the rest.
+int SysctlNamespace(absl::string_view key);
 
-// The writes that apply `sysctl`: (path under /proc/sys, value). Only the
-// network ones if `net`, only the others if not. ping_group_range holds
+// The writes that apply the parameters of `sysctl` that namespace type
+// `ns_type` scopes: (path under /proc/sys, value). ping_group_range holds
 // gids, which the kernel reads in the writer's user namespace: its range is
 // translated through `gid_map` (container gid -> the writer's gid), clamped
 // to the part that is mapped ("1 0", nobody, where none is).
 std::vector<std::pair<std::string, std::string>> SysctlWrites(
-    const google::protobuf::Map<std::string, std::string>& sysctl, bool net,
+    const google::protobuf::Map<std::string, std::string>& sysctl, int ns_type,
     const std::vector<IdMapping>& gid_map);
 
 }  // namespace runsc::specutils

@@ -1,5 +1,7 @@
 #include "specutils/sysctl.h"
 
+#include <sched.h>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -39,9 +41,13 @@ TEST(SysctlTest, WritesSplitByNamespaceInAFixedOrder) {
   sysctl["net.ipv4.ip_forward"] = "1";
   sysctl["kernel.shmmni"] = "2048";
   sysctl["fs.mqueue.msg_max"] = "20";
-  EXPECT_THAT(SysctlWrites(sysctl, false, {}),
+  sysctl["kernel.domainname"] = "example.org";
+  EXPECT_THAT(SysctlWrites(sysctl, CLONE_NEWIPC, {}),
               ElementsAre(Pair("fs/mqueue/msg_max", "20"), Pair("kernel/shmmni", "2048")));
-  EXPECT_THAT(SysctlWrites(sysctl, true, {}), ElementsAre(Pair("net/ipv4/ip_forward", "1")));
+  EXPECT_THAT(SysctlWrites(sysctl, CLONE_NEWNET, {}),
+              ElementsAre(Pair("net/ipv4/ip_forward", "1")));
+  EXPECT_THAT(SysctlWrites(sysctl, CLONE_NEWUTS, {}),
+              ElementsAre(Pair("kernel/domainname", "example.org")));
 }
 
 TEST(SysctlTest, PingGroupRangeIsTranslatedToTheWritersGids) {
@@ -49,7 +55,7 @@ TEST(SysctlTest, PingGroupRangeIsTranslatedToTheWritersGids) {
   const std::vector<IdMapping> nested = {{0, 100000, 65536}};
   auto ping = [&](const std::string& value, const std::vector<IdMapping>& map) {
     sysctl["net.ipv4.ping_group_range"] = value;
-    return SysctlWrites(sysctl, true, map).at(0).second;
+    return SysctlWrites(sysctl, CLONE_NEWNET, map).at(0).second;
   };
   // podman's "0 0": the container's root group.
   EXPECT_EQ(ping("0 0", nested), "100000 100000");

@@ -7,8 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <string>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -198,6 +200,34 @@ TEST_F(PodmanTest, UidmapIsTheWorkloadsHostIds) {
   ASSERT_EQ(stat((volume + "/f").c_str(), &st), 0) << out;
   EXPECT_EQ(st.st_uid, 200000u);
   EXPECT_EQ(st.st_gid, 200000u);
+}
+
+TEST_F(PodmanTest, APodsContainersShareItsIpcAndUtsNamespaces) {
+  // The pod's infra container runs on podman's default runtime, which only
+  // containers.conf names; it also needs the ulimits the other tests pass.
+  TempStateRoot dir;
+  const std::string conf = dir.path() + "/containers.conf";
+  std::ofstream(conf) << "[containers]\ndefault_ulimits = [\"nofile=1024:1024\", "
+                         "\"nproc=1024:1024\"]\n[engine]\nruntime = \"runsc-test\"\n"
+                         "[engine.runtimes]\nrunsc-test = [\""
+                      << Runtime() << "\"]\n";
+  const std::string podman = "CONTAINERS_CONF=" + conf + " podman ";
+  const std::string pod = absl::StrCat("runsc-e2e-pod-", getpid());
+  absl::Cleanup remove = [&] { RunShell(podman + "pod rm -f " + pod); };
+  auto [code, out] =
+      RunShell(podman + "pod create --hostname podhost --name " + pod + " && " + podman +
+               "pod start " + pod + " 2>&1");
+  ASSERT_EQ(code, 0) << out;
+  const std::string show = absl::StrCat(
+      podman, "run --rm --pod ", pod, " ", kImage,
+      " sh -c 'hostname; readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts' 2>&1");
+  auto [code1, first] = RunShell(show);
+  auto [code2, second] = RunShell(show);
+  EXPECT_EQ(code1, 0) << first;
+  EXPECT_EQ(code2, 0) << second;
+  EXPECT_THAT(first, ::testing::MatchesRegex("podhost\nipc:\\[[0-9]+\\]\nuts:\\[[0-9]+\\]\n"));
+  // Two containers, one pair of namespaces: the infra container's.
+  EXPECT_EQ(first, second);
 }
 
 // A private containerd, on a temporary socket and root, with the image.

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -399,6 +400,66 @@ TEST_F(OciRuntimeTest, SpecIdMappingsAreTheWorkloadsOwn) {
   spec.mutable_linux()->mutable_gid_mappings(0)->set_host_id(1u << 30);
   SaveSpec(spec);
   ExpectError("run a", "linux.gidMappings[0]: host ids from 1073741824 up are runsc's private");
+}
+
+TEST_F(OciRuntimeTest, JoinsAPodsIpcAndUtsNamespacesByPath) {
+  // Namespaces held open as a pod's infra container holds them, with a
+  // hostname and an IPC limit of their own.
+  const std::string ipc = root_.path() + "/ipc", uts = root_.path() + "/uts";
+  ASSERT_EQ(RunShell(absl::StrCat("touch ", ipc, " ", uts, " && unshare --ipc=", ipc, " --uts=",
+                                  uts, " sh -c 'hostname infra && echo 1234 > "
+                                  "/proc/sys/kernel/shmmni'"))
+                .first,
+            0);
+  absl::Cleanup unmount = [&] { RunShell(absl::StrCat("umount ", ipc, " ", uts)); };
+  const std::string host_name = RunShell("hostname").second;
+  runsc::oci::v1::Spec spec = LoadSpec();
+  spec.mutable_process()->set_terminal(false);
+  spec.mutable_process()->clear_args();
+  for (const char* a : {"sh", "-c",
+                        "readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts; hostname; "
+                        "cat /proc/sys/kernel/shmmni /proc/sys/fs/mqueue/msg_max; "
+                        "grep -c ' /dev/mqueue mqueue ' /proc/mounts"}) {
+    spec.mutable_process()->add_args(a);
+  }
+  for (const auto& [type, path] : {std::make_pair("ipc", ipc), std::make_pair("uts", uts)}) {
+    bool found = false;
+    for (auto& ns : *spec.mutable_linux()->mutable_namespaces()) {
+      if (ns.type() == type) {
+        ns.set_path(path);
+        found = true;
+      }
+    }
+    ASSERT_TRUE(found) << type;
+  }
+  spec.set_hostname("pod-a");
+  (*spec.mutable_linux()->mutable_sysctl())["fs.mqueue.msg_max"] = "33";
+  SaveSpec(spec);
+  auto [code, out] = Runsc("run a");
+  ASSERT_EQ(code, 0) << out;
+  struct stat ipc_st, uts_st;
+  ASSERT_EQ(stat(ipc.c_str(), &ipc_st), 0);
+  ASSERT_EQ(stat(uts.c_str(), &uts_st), 0);
+  // The very namespaces, the spec's hostname set in the shared one, its
+  // IPC limit seen, the sysctl written there, and an mqueue of it mounted.
+  EXPECT_EQ(out, absl::StrCat("ipc:[", ipc_st.st_ino, "]\nuts:[", uts_st.st_ino,
+                              "]\npod-a\n1234\n33\n1\n"));
+  EXPECT_EQ(RunShell("nsenter --uts=" + uts + " hostname").second, "pod-a\n");
+  EXPECT_EQ(RunShell("nsenter --ipc=" + ipc + " cat /proc/sys/fs/mqueue/msg_max").second, "33\n");
+  EXPECT_EQ(RunShell("hostname").second, host_name);
+
+  // A namespace a sandbox cannot live in, and a path of the wrong kind.
+  for (auto& ns : *spec.mutable_linux()->mutable_namespaces()) {
+    if (ns.type() == "ipc") ns.set_path(uts);
+  }
+  SaveSpec(spec);
+  ExpectError("run a", "linux.namespaces (ipc): '" + uts + "' is not an IPC namespace");
+  for (auto& ns : *spec.mutable_linux()->mutable_namespaces()) {
+    if (ns.type() == "ipc") ns.set_path(ipc);
+    if (ns.type() == "pid") ns.set_path("/proc/1/ns/pid");
+  }
+  SaveSpec(spec);
+  ExpectError("run a", "joining a pid namespace by path is not supported");
 }
 
 TEST_F(OciRuntimeTest, SysctlsSetTheContainersNamespacesOnly) {
