@@ -100,41 +100,37 @@ bool Cgroup::IsUnified(const std::string& dir) const {
 }
 
 absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
-    const std::string& id, const runsc::boot::v1::ResourceConfig& resources) {
+    const std::string& path, const runsc::boot::v1::ResourceConfig& resources) {
+  const std::vector<std::string> parts = absl::StrSplit(path, '/', absl::SkipEmpty());
+  if (parts.empty()) return absl::InvalidArgumentError("empty cgroup path");
   // On any error below, ~Cgroup removes whatever was made.
   std::unique_ptr<Cgroup> cg(new Cgroup());
   ASSIGN_OR_RETURN(cg->layout_, CgroupLayout::Discover());
   if (!cg->layout_.unified.empty()) {
-    const std::string parent = cg->layout_.unified + "/runsc";
-    RETURN_IF_ERROR(MkdirP(parent));
-    // Delegate the wanted controllers that v2 has down to our cgroups.
-    for (const char* c : kWanted) {
-      auto& have = cg->layout_.unified_controllers;
-      if (std::find(have.begin(), have.end(), c) == have.end()) continue;
-      RETURN_IF_ERROR(WriteKernelFile(cg->layout_.unified + "/cgroup.subtree_control",
-                                absl::StrCat("+", c)));
-      RETURN_IF_ERROR(WriteKernelFile(parent + "/cgroup.subtree_control", absl::StrCat("+", c)));
+    // v2 allows processes only in leaves, and a controller only where every
+    // ancestor delegates it: the wanted ones go down from the root to the
+    // sandbox's directory, and on to both its leaves.
+    std::string dir = cg->layout_.unified;
+    for (size_t i = 0; i <= parts.size(); ++i) {
+      for (const char* c : kWanted) {
+        auto& have = cg->layout_.unified_controllers;
+        if (std::find(have.begin(), have.end(), c) == have.end()) continue;
+        RETURN_IF_ERROR(WriteKernelFile(dir + "/cgroup.subtree_control", absl::StrCat("+", c)));
+      }
+      if (i == parts.size()) break;
+      dir += "/" + parts[i];
+      RETURN_IF_ERROR(MkdirP(dir));
     }
-    cg->unified_dir_ = parent + "/" + id;
-    if (mkdir(cg->unified_dir_.c_str(), 0755) != 0) {
-      return ErrnoError(errno, absl::StrCat("mkdir '", cg->unified_dir_, "'"));
-    }
-    // v2 allows processes only in leaves: the controllers go down to both.
-    for (const char* c : kWanted) {
-      auto& have = cg->layout_.unified_controllers;
-      if (std::find(have.begin(), have.end(), c) == have.end()) continue;
-      RETURN_IF_ERROR(
-          WriteKernelFile(cg->unified_dir_ + "/cgroup.subtree_control", absl::StrCat("+", c)));
-    }
+    cg->unified_dir_ = dir;
   }
   for (const auto& [controller, mount] : cg->layout_.v1) {
     auto& have = cg->layout_.unified_controllers;
     if (std::find(have.begin(), have.end(), controller) != have.end()) continue;
     // cpu and cpuacct (or others) may share one mount: one directory.
-    const std::string dir = mount + "/runsc/" + id;
-    RETURN_IF_ERROR(MkdirP(mount + "/runsc"));
-    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-      return ErrnoError(errno, absl::StrCat("mkdir '", dir, "'"));
+    std::string dir = mount;
+    for (const std::string& part : parts) {
+      dir += "/" + part;
+      RETURN_IF_ERROR(MkdirP(dir));
     }
     cg->v1_dirs_[controller] = dir;
   }

@@ -1,7 +1,7 @@
 // Cgroup: one sandbox's cgroup, on cgroup v2 where the unified hierarchy has
 // a controller and on v1 otherwise (so pure v2, pure v1 and hybrid hosts all
-// work; this machine is hybrid). It is <hierarchy>/runsc/<id> in each
-// hierarchy used. The sandbox process is placed in it by its spawner before
+// work; this machine is hybrid). It is <hierarchy>/<path> in each hierarchy
+// used: the spec's linux.cgroupsPath, or runsc/<id>.<slot>. The sandbox process is placed in it by its spawner before
 // it runs anything (v2: clone3(CLONE_INTO_CGROUP), so the sandbox's cgroup
 // namespace is rooted at its own cgroup; v1: cgroup.procs, before the sandbox
 // is let go), and every workload inherits it.
@@ -43,8 +43,11 @@ struct CgroupLayout {
 
 class Cgroup final {
  public:
+  // `path` is relative to each hierarchy's root ("runsc/ID.SLOT",
+  // "kubepods/besteffort/podUID/ID"); missing parents are made, and an
+  // existing directory is taken over, as runc does.
   static absl::StatusOr<std::unique_ptr<Cgroup>> Create(
-      const std::string& id, const runsc::boot::v1::ResourceConfig& resources);
+      const std::string& path, const runsc::boot::v1::ResourceConfig& resources);
   // Takes over existing directories (from a sandbox record).
   static absl::StatusOr<std::unique_ptr<Cgroup>> Adopt(const std::vector<std::string>& paths);
   ~Cgroup();

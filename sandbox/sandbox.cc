@@ -383,8 +383,11 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
     if (joined.uts && !container->hostname().empty()) {
       RETURN_IF_ERROR(SetHostnameIn(joined.uts.get(), container->hostname()));
     }
-    // Named by id and range slot: unique host-wide, whatever the state root.
-    ASSIGN_OR_RETURN(cgroup, Cgroup::Create(absl::StrCat(options.id, ".", range.slot),
+    // The spec's path, or one named by id and range slot: unique host-wide,
+    // whatever the state root.
+    ASSIGN_OR_RETURN(cgroup, Cgroup::Create(container->cgroups_path().empty()
+                                                ? absl::StrCat("runsc/", options.id, ".", range.slot)
+                                                : container->cgroups_path(),
                                             container->resources()));
     ASSIGN_OR_RETURN(mounts, PrepareContainerMounts(*container, range, *cgroup, joined,
                                                     options.userns_cache,

@@ -213,6 +213,26 @@ absl::Status ConvertIdMappings(const runsc::oci::v1::Linux& linux, ContainerConf
   return absl::OkStatus();
 }
 
+// linux.cgroupsPath as a path under each hierarchy's root. Absolute and
+// relative paths alike are taken from the root (runc's cgroupfs driver).
+absl::StatusOr<std::string> CgroupsPath(const std::string& path) {
+  constexpr absl::string_view f = "linux.cgroupsPath";
+  if (path.find(':') != std::string::npos) {
+    return Invalid(f, absl::StrCat("'", path,
+                                   "' is systemd's slice:prefix:name form; runsc manages "
+                                   "cgroupfs paths only (no --systemd-cgroup)"));
+  }
+  std::vector<absl::string_view> parts;
+  for (absl::string_view part : absl::StrSplit(path, '/', absl::SkipEmpty())) {
+    if (part == "." || part == "..") {
+      return Invalid(f, absl::StrCat("'", path, "' has a '.' or '..' component"));
+    }
+    parts.push_back(part);
+  }
+  if (parts.empty()) return Invalid(f, absl::StrCat("'", path, "' names the root cgroup"));
+  return absl::StrJoin(parts, "/");
+}
+
 }  // namespace
 
 std::vector<IdMapping> WorkloadIdMap(
@@ -468,6 +488,9 @@ absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& sp
     ASSIGN_OR_RETURN(*joined, CleanAbsolutePath(ns.path(), f));
   }
   RETURN_IF_ERROR(ConvertIdMappings(spec.linux(), &out));
+  if (!spec.linux().cgroups_path().empty()) {
+    ASSIGN_OR_RETURN(*out.mutable_cgroups_path(), CgroupsPath(spec.linux().cgroups_path()));
+  }
   for (const auto& [key, value] : spec.linux().sysctl()) {
     RETURN_IF_ERROR(ValidateSysctl(key, value));
     (*out.mutable_sysctl())[key] = value;

@@ -270,6 +270,25 @@ TEST(OciSpecTest, IdMappingsAreCarriedAndChecked) {
   ExpectInvalid(spec, "linux.gidMappings: id map lines 0 and 2 overlap inside the namespace");
 }
 
+TEST(OciSpecTest, CgroupsPathIsCleanAndUnderTheRoot) {
+  auto spec = RuncSpec();
+  for (const auto& [given, want] : std::vector<std::pair<std::string, std::string>>{
+           {"/libpod_parent/libpod-abc", "libpod_parent/libpod-abc"},
+           {"default/ctr//", "default/ctr"},
+           {"", ""}}) {
+    spec.mutable_linux()->set_cgroups_path(given);
+    auto config = ToContainerConfig(spec, "/bundle");
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_EQ(config->cgroups_path(), want) << given;
+  }
+  spec.mutable_linux()->set_cgroups_path("/");
+  ExpectInvalid(spec, "linux.cgroupsPath: '/' names the root cgroup");
+  spec.mutable_linux()->set_cgroups_path("/x/./y");
+  ExpectInvalid(spec, "has a '.' or '..' component");
+  spec.mutable_linux()->set_cgroups_path("kubepods.slice:cri-containerd:abc");
+  ExpectInvalid(spec, "is systemd's slice:prefix:name form");
+}
+
 TEST(OciSpecTest, IdMappingsReadTheSpecsOwnKeys) {
   // The spec spells them containerID and hostID, not proto3's default.
   auto spec = ParseSpecJson(R"({"ociVersion": "1.0.2", "linux": {

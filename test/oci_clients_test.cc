@@ -161,6 +161,17 @@ TEST_F(PodmanTest, DetachedThenExecPsPauseAndMemoryLimit) {
   auto [tcode, top] = RunShell(Podman("top runsc-e2e-a 2>&1"));
   EXPECT_EQ(tcode, 0) << top;
   EXPECT_THAT(top, HasSubstr("while true"));
+  // podman stats reads the cgroup at the spec's cgroupsPath.
+  auto [scode, stats] = RunShell(Podman("stats --no-stream --format '{{.MemLimit}}' runsc-e2e-a 2>&1"));
+  EXPECT_EQ(scode, 0) << stats;
+  EXPECT_EQ(stats, absl::StrCat(64 << 20, "\n"));
+  const std::string id = RunShell(Podman("inspect -f '{{.Id}}' runsc-e2e-a")).second;
+  const std::string memory =
+      absl::StrCat("/sys/fs/cgroup/memory/libpod_parent/libpod-", absl::StripSuffix(id, "\n"));
+  if (access("/sys/fs/cgroup/memory/memory.limit_in_bytes", F_OK) == 0) {  // a v1 host
+    EXPECT_EQ(ReadFile(memory + "/container/memory.limit_in_bytes"),
+              absl::StrCat(64 << 20, "\n"));
+  }
   ASSERT_EQ(RunShell(Podman("pause runsc-e2e-a")).first, 0);
   EXPECT_THAT(RunShell(Podman("inspect -f '{{.State.Status}}' runsc-e2e-a")).second,
               HasSubstr("paused"));

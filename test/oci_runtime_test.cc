@@ -121,6 +121,37 @@ TEST_F(OciRuntimeTest, PidFileProcessIsInTheContainersCgroup) {
   EXPECT_EQ(Reap(pid), 137);
 }
 
+TEST_F(OciRuntimeTest, CgroupsPathPlacesTheContainer) {
+  // As containerd's shim or a kubelet on cgroupfs name it.
+  const std::string parent = absl::StrCat("runsc-test-", getpid());
+  SetArgs({"sleep", "1000"}, 64 << 20);
+  runsc::oci::v1::Spec spec = LoadSpec();
+  spec.mutable_linux()->set_cgroups_path(absl::StrCat("/", parent, "/pod1/ctr-a"));
+  SaveSpec(spec);
+  pid_t pid = Create("a");
+  ASSERT_EQ(Runsc("start a").first, 0);
+  const std::string cgroup = MemoryCgroupOf(pid);
+  if (cgroup.empty()) GTEST_SKIP() << "no v1 memory hierarchy on this host";
+  const std::string dir = absl::StrCat("/sys/fs/cgroup/memory/", parent, "/pod1/ctr-a");
+  EXPECT_EQ(cgroup, dir + "/container");
+  EXPECT_EQ(MemoryCgroupOf(atoi(WorkloadHostPid("a").c_str())), dir + "/container");
+  EXPECT_EQ(ReadFile(dir + "/container/memory.limit_in_bytes"), absl::StrCat(64 << 20, "\n"));
+  EXPECT_EQ(Runsc("kill a KILL").first, 0);
+  EXPECT_EQ(Reap(pid), 137);
+  ASSERT_EQ(Runsc("delete a").first, 0);
+  // delete removes the container's directory, not the parents it made.
+  EXPECT_NE(access(dir.c_str(), F_OK), 0);
+  EXPECT_EQ(access(absl::StrCat("/sys/fs/cgroup/memory/", parent, "/pod1").c_str(), F_OK), 0);
+  RunShell(absl::StrCat("for h in /sys/fs/cgroup/*/", parent, "; do rmdir $h/pod1 $h; done"));
+
+  spec.mutable_linux()->set_cgroups_path("system.slice:runsc:a");
+  SaveSpec(spec);
+  ExpectError("create a", "linux.cgroupsPath: 'system.slice:runsc:a' is systemd's");
+  spec.mutable_linux()->set_cgroups_path("/a/../../etc");
+  SaveSpec(spec);
+  ExpectError("create a", "linux.cgroupsPath: '/a/../../etc' has a '.' or '..' component");
+}
+
 TEST_F(OciRuntimeTest, TheCgroupMountShowsTheContainersOwnLimitsReadOnly) {
   if (access("/sys/fs/cgroup/memory", F_OK) != 0) GTEST_SKIP() << "no v1 memory hierarchy";
   SetArgs({"sh", "-c",
@@ -651,8 +682,13 @@ TEST_F(OciRuntimeTest, NotifySocketRelaysReadyWithMainpid) {
   EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), absl::StrCat("READY=1\nMAINPID=", pid, "\n"));
   EXPECT_LT(recv(host.get(), buf, sizeof(buf), MSG_DONTWAIT), 0) << "relayed more than READY";
   // The container saw its own socket, never the host's path, and both of
-  // its sends went through (the probe prints "ok" for each).
-  EXPECT_EQ(ReadFile(root_.path() + "/a.out"), "/run/notify/notify.sock\nok\nok\n");
+  // its sends went through (the probe prints "ok" for each, the last one
+  // just after the send that let start return).
+  const std::string want = "/run/notify/notify.sock\nok\nok\n";
+  for (int i = 0; i < 50 && ReadFile(root_.path() + "/a.out") != want; ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(ReadFile(root_.path() + "/a.out"), want);
   EXPECT_EQ(Runsc("kill a KILL").first, 0);
   EXPECT_EQ(Reap(pid), 137);
   EXPECT_EQ(Runsc("delete a").first, 0);
