@@ -29,14 +29,16 @@ namespace runsc::cli {
 namespace {
 
 // runc's event JSON (types.Event): {"type":"stats","id":ID,"data":{...}}
-// with the fields our cgroup reports, or {"type":"oom","id":ID}.
+// with the fields our cgroup reports, in runc's order, or
+// {"type":"oom","id":ID}. As in runc, a pids limit of 0 (none) is left out.
 std::string StatsEventJson(const std::string& id, const sandbox::CgroupStats& s) {
-  return absl::StrCat("{\"type\":\"stats\",\"id\":\"", id,
-                      "\",\"data\":{\"cpu\":{\"usage\":{\"total\":", s.cpu_usage_ns,
-                      ",\"kernel\":0,\"user\":0}},\"memory\":{\"usage\":{\"usage\":",
-                      s.memory_current, ",\"max\":", s.memory_peak,
-                      ",\"limit\":0,\"failcnt\":0}},\"pids\":{\"current\":", s.pids_current,
-                      "}}}");
+  return absl::StrCat(
+      "{\"type\":\"stats\",\"id\":\"", id, "\",\"data\":{\"cpu\":{\"usage\":{\"total\":",
+      s.cpu_usage_ns, ",\"kernel\":", s.cpu_kernel_ns, ",\"user\":", s.cpu_user_ns,
+      "}},\"memory\":{\"usage\":{\"limit\":", s.memory_limit, ",\"usage\":", s.memory_current,
+      ",\"max\":", s.memory_peak, ",\"failcnt\":", s.memory_failcnt,
+      "}},\"pids\":{\"current\":", s.pids_current,
+      s.pids_limit != 0 ? absl::StrCat(",\"limit\":", s.pids_limit) : "", "}}}");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -268,23 +269,43 @@ absl::Status Cgroup::AddSupervisorToContainer(pid_t pid) {
 absl::StatusOr<CgroupStats> Cgroup::Stats() const {
   CgroupStats s;
   const std::string mem = Dir("memory");
+  // "max" (no limit) reads as UINT64_MAX, as runc reports it.
+  auto read_limit = [](const std::string& path) {
+    const std::string text(absl::StripAsciiWhitespace(ReadFileOrEmpty(path)));
+    uint64_t v = 0;
+    return text == "max" ? UINT64_MAX : absl::SimpleAtoi(text, &v) ? v : 0;
+  };
   if (IsUnified(mem)) {
     s.memory_current = ReadU64(mem + "/memory.current");
     s.memory_peak = ReadU64(mem + "/memory.peak");
+    s.memory_limit = read_limit(mem + "/memory.max");
     s.oom_kills = ReadKey(mem + "/memory.events", "oom_kill");
   } else if (!mem.empty()) {
     s.memory_current = ReadU64(mem + "/memory.usage_in_bytes");
     s.memory_peak = ReadU64(mem + "/memory.max_usage_in_bytes");
+    s.memory_limit = read_limit(mem + "/memory.limit_in_bytes");
+    s.memory_failcnt = ReadU64(mem + "/memory.failcnt");
     s.oom_kills = ReadKey(mem + "/memory.oom_control", "oom_kill");
   }
   const std::string pids = Dir("pids");
-  if (!pids.empty()) s.pids_current = ReadU64(pids + "/pids.current");
+  if (!pids.empty()) {
+    s.pids_current = ReadU64(pids + "/pids.current");
+    const uint64_t max = read_limit(pids + "/pids.max");
+    s.pids_limit = max == UINT64_MAX ? 0 : max;
+  }
   if (!unified_dir_.empty()) {
-    s.cpu_usage_ns =
-        ReadKey(absl::StrCat(unified_dir_, "/", kContainerLeaf, "/cpu.stat"), "usage_usec") * 1000;
+    const std::string stat = absl::StrCat(unified_dir_, "/", kContainerLeaf, "/cpu.stat");
+    s.cpu_usage_ns = ReadKey(stat, "usage_usec") * 1000;
+    s.cpu_user_ns = ReadKey(stat, "user_usec") * 1000;
+    s.cpu_kernel_ns = ReadKey(stat, "system_usec") * 1000;
   }
   const std::string acct = Dir("cpuacct");
-  if (s.cpu_usage_ns == 0 && !acct.empty()) s.cpu_usage_ns = ReadU64(acct + "/cpuacct.usage");
+  if (s.cpu_usage_ns == 0 && !acct.empty()) {
+    s.cpu_usage_ns = ReadU64(acct + "/cpuacct.usage");
+    // cpuacct.stat counts USER_HZ ticks, which are 100 a second on Linux.
+    s.cpu_user_ns = ReadKey(acct + "/cpuacct.stat", "user") * 10'000'000;
+    s.cpu_kernel_ns = ReadKey(acct + "/cpuacct.stat", "system") * 10'000'000;
+  }
   return s;
 }
 

@@ -26,9 +26,14 @@ namespace runsc::sandbox {
 
 struct CgroupStats {
   uint64_t cpu_usage_ns = 0;
+  uint64_t cpu_user_ns = 0;
+  uint64_t cpu_kernel_ns = 0;
   uint64_t memory_current = 0;
   uint64_t memory_peak = 0;
+  uint64_t memory_limit = 0;    // UINT64_MAX (v2 "max") or the v1 figure when unlimited
+  uint64_t memory_failcnt = 0;  // v1 only; v2 counts "max" events instead
   uint64_t pids_current = 0;
+  uint64_t pids_limit = 0;      // 0: no limit
   uint64_t oom_kills = 0;
 };
 

@@ -758,6 +758,17 @@ TEST_F(OciRuntimeTest, StateListAndPsJsonAreRuncs) {
   EXPECT_THAT(rstate, HasSubstr("\"status\": \"running\""));
   EXPECT_THAT(sstate, HasSubstr("\"status\": \"running\""));
   EXPECT_EQ(JsonKeys(Runsc("list --format json").second), JsonKeys(runc("list --format json").second));
+  EXPECT_EQ(JsonKeys(Runsc("features").second), JsonKeys(runc("features").second));
+  // events: runc reports more controllers (cpuset, blkio, ...); each key
+  // ours has comes in runc's order.
+  const std::string ours = Runsc("events --stats a").second, theirs = runc("events --stats r").second;
+  const std::vector<std::string> runc_keys = JsonKeys(theirs);
+  auto next = runc_keys.begin();
+  for (const std::string& key : JsonKeys(ours)) {
+    next = std::find(next, runc_keys.end(), key);
+    ASSERT_NE(next, runc_keys.end()) << "'" << key << "' out of runc's order: " << ours << theirs;
+  }
+  EXPECT_THAT(ours, ::testing::ContainsRegex("\"limit\":[1-9]"));
   // ps: a JSON array of host pids, one here for each.
   const std::regex kPids("\\[[0-9]+(,[0-9]+)*\\]\n");
   EXPECT_TRUE(std::regex_match(runc("ps --format json r").second, kPids));
