@@ -150,7 +150,8 @@ def main():
         "CLIs and from `tools/bench/api_bench` (a C++ gRPC client, 5 warm-ups) for the API.",
         "",
         "Reproduce: `tools/bench/run.sh` (full) or `tools/bench/run.sh --quick` (under two "
-        "minutes). It installs the peers from Debian when they are missing.",
+        "minutes). It installs the peers from Debian when they are missing. Where the time of "
+        "the missed targets goes: [benchmarks-profile.md](benchmarks-profile.md).",
         "",
         "Peers: " + "; ".join([
             f"runc: {version(['runc', '--version'])}",
