@@ -223,8 +223,7 @@ absl::Status PrepareProc() {
 
 absl::Status ApplySysctls(const runsc::boot::v1::BootConfig& boot) {
   const auto& config = boot.container().config();
-  const auto gids =
-      specutils::WorkloadNestedMap(specutils::WorkloadIdMap(config.gid_mappings(), 0));
+  const auto gids = specutils::WorkloadNestedMap(specutils::WorkloadIdsOf(config, 0).gids);
   for (const auto& [type, joined] : {std::make_pair(CLONE_NEWIPC, boot.ipc_joined()),
                                      std::make_pair(CLONE_NEWUTS, boot.uts_joined()),
                                      std::make_pair(CLONE_NEWNET, boot.network_joined())}) {

@@ -1,6 +1,7 @@
 // The launcher: the small privileged process that creates workloads. Stage 1
 // of `runsc boot` forks it, before the sandbox drops privileges, into new
-// PID, mount, UTS and IPC namespaces: it is pid 1 of the container's PID
+// PID and mount namespaces (the sandbox's IPC, UTS and network namespaces
+// are the container's): it is pid 1 of the container's PID
 // namespace (so it reaps every orphan, and its death kills every workload)
 // and uid 0 of the sandbox's user namespace (never of the host's). It builds
 // the container's filesystem (boot/container_fs.h), pivots into it, and then

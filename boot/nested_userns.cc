@@ -26,10 +26,9 @@ absl::StatusOr<UniqueFd> CreateNestedUserns(const char* proc_dir,
                                             const runsc::boot::v1::ContainerConfig& container) {
   // Only the container ranges matter here, not which host ids they end at
   // (the host wrote those into the sandbox's own map): any base will do.
-  const std::string uid_map = specutils::FormatIdMap(specutils::WorkloadNestedMap(
-      specutils::WorkloadIdMap(container.uid_mappings(), /*host_base=*/0)));
-  const std::string gid_map = specutils::FormatIdMap(specutils::WorkloadNestedMap(
-      specutils::WorkloadIdMap(container.gid_mappings(), /*host_base=*/0)));
+  const specutils::WorkloadIds ids = specutils::WorkloadIdsOf(container, /*host_base=*/0);
+  const std::string uid_map = specutils::FormatIdMap(specutils::WorkloadNestedMap(ids.uids));
+  const std::string gid_map = specutils::FormatIdMap(specutils::WorkloadNestedMap(ids.gids));
   int ready[2], release[2];
   if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(release, O_CLOEXEC) != 0) {
     return ErrnoError(errno, "pipe2 for the userns holder");

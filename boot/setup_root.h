@@ -1,7 +1,8 @@
 // The steps of `runsc boot --setup-root` that build the sandbox's root. Each
 // step is its own function so a failure names its stage. They run in the
-// sandbox process as uid 0 of its own user namespace, in fresh mount, UTS and
-// network namespaces, before privileges are dropped.
+// sandbox process as uid 0 of its own user namespace, in a fresh mount
+// namespace (and fresh UTS and network ones, unless the container joins
+// some by path), before privileges are dropped.
 //
 // The resulting root holds exactly two entries: `proc` (a fresh read-only
 // procfs of the sandbox's PID namespace) and `runsc` (this binary, bind-mounted

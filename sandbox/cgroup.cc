@@ -137,8 +137,15 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
   }
   for (const std::string& dir : cg->Paths()) {
     for (const char* leaf : {kSupervisorLeaf, kContainerLeaf}) {
+      // New leaves, or the directory is another sandbox's (a spec's
+      // cgroupsPath may name any).
       const std::string path = absl::StrCat(dir, "/", leaf);
-      if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+      if (mkdir(path.c_str(), 0755) != 0) {
+        if (errno == EEXIST) {
+          cg->Release();  // not ours to remove
+          return absl::FailedPreconditionError(
+              absl::StrCat("cgroup '", dir, "' is in use by another sandbox"));
+        }
         return ErrnoError(errno, absl::StrCat("mkdir '", path, "'"));
       }
     }

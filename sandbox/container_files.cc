@@ -92,7 +92,7 @@ absl::Status ClearName(int dir, const std::string& name, const std::string& show
 
 absl::StatusOr<std::unique_ptr<ContainerFiles>> ContainerFiles::Open(pid_t sandbox,
                                                                      pid_t launcher,
-                                                                     ContainerIds ids) {
+                                                                     specutils::WorkloadIds ids) {
   const std::optional<uint32_t> root_uid = specutils::MapId(ids.uids, 0);
   const std::optional<uint32_t> root_gid = specutils::MapId(ids.gids, 0);
   if (!root_uid.has_value() || !root_gid.has_value()) {
@@ -226,7 +226,7 @@ namespace {
 // Walks one tree for CopyOut.
 class TreeWriter {
  public:
-  TreeWriter(TarWriter* tar, const ContainerIds* ids, dev_t device)
+  TreeWriter(TarWriter* tar, const specutils::WorkloadIds* ids, dev_t device)
       : tar_(tar), ids_(ids), device_(device) {}
 
   // `fd` is an O_PATH fd of the object named `name` (its tar path).
@@ -307,7 +307,7 @@ class TreeWriter {
   }
 
   TarWriter* const tar_;
-  const ContainerIds* ids_;
+  const specutils::WorkloadIds* ids_;
   const dev_t device_;
 };
 

@@ -38,12 +38,6 @@
 
 namespace runsc::sandbox {
 
-// A container's uid and gid maps: container id -> host id.
-struct ContainerIds {
-  std::vector<specutils::IdMapping> uids;
-  std::vector<specutils::IdMapping> gids;
-};
-
 class ContainerFiles final {
  public:
   // CopyIn refuses archives whose file data exceeds this.
@@ -52,11 +46,11 @@ class ContainerFiles final {
   // `launcher` is the launcher's host pid, a child of `sandbox` (the sandbox
   // process); `ids` are the container's uid and gid maps (container id ->
   // host id): files are written as the container's root and read back with
-  // their owners as the container sees them.
-  // maps to. The root is opened only if `launcher` is still that child once
+  // their owners as the container sees them. The root is opened only if
+  // `launcher` is still that child once
   // it is open, so a recycled pid never hands over another process's root.
   static absl::StatusOr<std::unique_ptr<ContainerFiles>> Open(pid_t sandbox, pid_t launcher,
-                                                              ContainerIds ids);
+                                                              specutils::WorkloadIds ids);
 
   // Extracts a tar stream, fed in pieces, into directory `dest` (a path in
   // the container, which must exist, resolved once here). Finish says how
@@ -70,11 +64,11 @@ class ContainerFiles final {
                        const std::function<absl::Status(absl::string_view)>& sink);
 
  private:
-  ContainerFiles(util::UniqueFd root, ContainerIds ids, uint32_t root_uid, uint32_t root_gid)
+  ContainerFiles(util::UniqueFd root, specutils::WorkloadIds ids, uint32_t root_uid, uint32_t root_gid)
       : root_(std::move(root)), ids_(std::move(ids)), root_uid_(root_uid), root_gid_(root_gid) {}
 
   util::UniqueFd root_;  // O_PATH, the container's "/"
-  const ContainerIds ids_;
+  const specutils::WorkloadIds ids_;
   const uint32_t root_uid_, root_gid_;  // the container's root, on the host
 };
 

@@ -28,7 +28,7 @@ class Child {
   pid_t pid_;
 };
 
-const ContainerIds kIdentity = {{{0, 0, 65536}}, {{0, 0, 65536}}};
+const specutils::WorkloadIds kIdentity = {{{0, 0, 65536}}, {{0, 0, 65536}}};
 
 TEST(ContainerFilesTest, OpensTheRootOfTheSandboxsOwnChild) {
   Child launcher;
@@ -48,7 +48,7 @@ TEST(ContainerFilesTest, RefusesAContainerWhoseRootHasNoHostId) {
   Child launcher;
   ASSERT_GT(launcher.pid(), 0);
   auto files = ContainerFiles::Open(getpid(), launcher.pid(),
-                                    ContainerIds{{{1000, 300000, 10}}, {{0, 300000, 10}}});
+                                    specutils::WorkloadIds{{{1000, 300000, 10}}, {{0, 300000, 10}}});
   EXPECT_TRUE(absl::IsFailedPrecondition(files.status())) << files.status();
 }
 

@@ -6,7 +6,10 @@
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <linux/magic.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -45,14 +48,37 @@ Kind KindOf(int type) {
 
 absl::StatusOr<UniqueFd> OpenNamespace(const std::string& path, int type,
                                        const std::string& field) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return ErrnoError(errno, absl::StrCat(field, ": open '", path, "'"));
-  if (ioctl(fd.get(), NS_GET_NSTYPE) != type) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": '", path, "' is not ", KindOf(type).article, " ",
-                     KindOf(type).name, " namespace"));
+  const absl::Status not_one = absl::InvalidArgumentError(absl::StrCat(
+      field, ": '", path, "' is not ", KindOf(type).article, " ", KindOf(type).name, " namespace"));
+  // O_PATH first: opening a FIFO or a device for reading, as root, could
+  // block or act. Only an nsfs file is opened for real.
+  UniqueFd handle(open(path.c_str(), O_PATH | O_CLOEXEC));
+  if (!handle) return ErrnoError(errno, absl::StrCat(field, ": open '", path, "'"));
+  struct statfs fs;
+  if (fstatfs(handle.get(), &fs) != 0) {
+    return ErrnoError(errno, absl::StrCat(field, ": fstatfs '", path, "'"));
   }
+  if (fs.f_type != NSFS_MAGIC) return not_one;
+  const std::string again = absl::StrCat("/proc/self/fd/", handle.get());
+  UniqueFd fd(open(again.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return ErrnoError(errno, absl::StrCat(field, ": open '", path, "'"));
+  if (ioctl(fd.get(), NS_GET_NSTYPE) != type) return not_one;
   return fd;
+}
+
+bool IsHostNamespace(int fd, int type) {
+  struct stat joined;
+  if (fstat(fd, &joined) != 0) return true;  // unknown: assume the worst
+  // The runtime's own namespace, and init's where we may look at it.
+  for (const char* pid : {"thread-self", "1"}) {
+    struct stat host;
+    const std::string path = absl::StrCat("/proc/", pid, "/ns/", KindOf(type).proc);
+    if (stat(path.c_str(), &host) == 0 && joined.st_dev == host.st_dev &&
+        joined.st_ino == host.st_ino) {
+      return true;
+    }
+  }
+  return false;
 }
 
 absl::StatusOr<ScopedNamespace> ScopedNamespace::Enter(int fd, int type) {

@@ -26,6 +26,11 @@ namespace runsc::sandbox {
 absl::StatusOr<util::UniqueFd> OpenNamespace(const std::string& path, int type,
                                              const std::string& field);
 
+// Whether `fd` is the host's own namespace of `type`: the one this thread
+// is in, or init's: a container may run in it, but must not change it (no
+// sysctls, no hostname).
+bool IsHostNamespace(int fd, int type);
+
 // While alive, the calling thread is in the namespace `fd` of `type`; the
 // destructor returns it to the one it was in.
 class ScopedNamespace {

@@ -60,6 +60,28 @@ void Drain(int fd, size_t cap, std::string* out, bool* truncated) {
 
 }  // namespace
 
+namespace {
+
+// The API's callers (root, and members of the daemon's --group) get
+// sandboxes, never host identities, cgroups or namespaces: what only a
+// runtime run by root (podman, containerd) may ask of the CLI is refused.
+absl::Status CheckApiBundle(const runsc::boot::v1::ContainerConfig& c) {
+  auto refuse = [](absl::string_view field, absl::string_view why) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        field, ": ", why, "; the daemon's API does not take it (the runtime CLI, run by root, does)"));
+  };
+  if (!c.uid_mappings().empty()) {
+    return refuse("linux.uidMappings", "host ids of the caller's choosing");
+  }
+  if (!c.network_ns_path().empty() || !c.ipc_ns_path().empty() || !c.uts_ns_path().empty()) {
+    return refuse("linux.namespaces", "a namespace joined by path");
+  }
+  if (!c.cgroups_path().empty()) return refuse("linux.cgroupsPath", "a cgroup of the caller's choosing");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<SandboxManager>> SandboxManager::Create(
     const ManagerOptions& options) {
   std::unique_ptr<SandboxManager> manager(new SandboxManager(options));
@@ -198,6 +220,7 @@ absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& r
     ASSIGN_OR_RETURN(options.container, HostTemplate(tmpl));
   } else {
     ASSIGN_OR_RETURN(options.container, LoadBundle(request.bundle));
+    RETURN_IF_ERROR(CheckApiBundle(*options.container));
   }
   if (request.resources.has_value()) *options.container->mutable_resources() = *request.resources;
   ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> box, Sandbox::Create(options));
@@ -399,10 +422,8 @@ absl::StatusOr<std::unique_ptr<ContainerFiles>> SandboxManager::OpenFiles(const 
   if (entry->box == nullptr) return NotFound(id);
   ASSIGN_OR_RETURN(runsc::state::v1::SandboxRecord record, entry->box->Record());
   ASSIGN_OR_RETURN(pid_t launcher, entry->box->LauncherPid());
-  ContainerIds ids;
-  ids.uids = specutils::WorkloadIdMap(record.container().uid_mappings(), record.range_base());
-  ids.gids = specutils::WorkloadIdMap(record.container().gid_mappings(), record.range_base());
-  return ContainerFiles::Open(entry->box->pid(), launcher, std::move(ids));
+  return ContainerFiles::Open(entry->box->pid(), launcher,
+                              specutils::WorkloadIdsOf(record.container(), record.range_base()));
 }
 
 void SandboxManager::Publish(const std::string& type, const std::string& id, int pid) {

@@ -17,6 +17,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -134,21 +135,6 @@ UsernsCache& DefaultUsernsCache() {
   return *cache;
 }
 
-// A spec's own id mappings may not reach into the range the allocator
-// hands out: those host ids belong to other sandboxes' workloads.
-absl::Status CheckOutsidePool(
-    const google::protobuf::RepeatedPtrField<runsc::boot::v1::IdMapConfig>& map,
-    absl::string_view field) {
-  for (int i = 0; i < map.size(); ++i) {
-    if (uint64_t{map[i].host_id()} + map[i].size() > UidRangeAllocator::kFirstHostId) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, "[", i, "]: host ids from ", UidRangeAllocator::kFirstHostId,
-          " up are runsc's private ranges for other sandboxes"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 // The namespaces a container joins by path (linux.namespaces[].path),
 // opened and checked.
 struct JoinedNamespaces {
@@ -192,7 +178,8 @@ absl::StatusOr<JoinedNamespaces> OpenJoinedNamespaces(
 // (as the sandbox will see them) in `boot`.
 absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
     const runsc::boot::v1::ContainerConfig& container, const UidRange& range,
-    const Cgroup& cgroup, const JoinedNamespaces& joined, UsernsCache* cache,
+    const specutils::WorkloadIds& ids, const Cgroup& cgroup, const JoinedNamespaces& joined,
+    UsernsCache* cache,
     runsc::boot::v1::ContainerBoot* boot) {
   if (cache == nullptr) cache = &DefaultUsernsCache();
   // Files owned by host uid N show as container uid N: the trees are
@@ -225,15 +212,13 @@ absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
       // runtime running as real root could still write it.
       struct stat st;
       if (stat(container.rootfs().c_str(), &st) == 0) {
-        const auto uids = specutils::WorkloadIdMap(container.uid_mappings(), 0);
-        const auto gids = specutils::WorkloadIdMap(container.gid_mappings(), 0);
         rootfs.root_owner = std::make_pair(
-            specutils::UnmapId(uids, st.st_uid).has_value()
+            specutils::UnmapId(ids.uids, st.st_uid).has_value()
                 ? st.st_uid
-                : specutils::MapId(uids, 0).value_or(specutils::kNobodyId),
-            specutils::UnmapId(gids, st.st_gid).has_value()
+                : specutils::MapId(ids.uids, 0).value_or(specutils::kNobodyId),
+            specutils::UnmapId(ids.gids, st.st_gid).has_value()
                 ? st.st_gid
-                : specutils::MapId(gids, 0).value_or(specutils::kNobodyId));
+                : specutils::MapId(ids.gids, 0).value_or(specutils::kNobodyId));
       }
     }
     ASSIGN_OR_RETURN(root, PrepareRootfs(rootfs));
@@ -367,21 +352,28 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   if (container.has_value()) {
     ASSIGN_OR_RETURN(joined, OpenJoinedNamespaces(*container, &config));
   }
-  std::vector<specutils::IdMapping> workload_uids, workload_gids;
+  specutils::WorkloadIds workload;
   if (container.has_value()) {
-    RETURN_IF_ERROR(CheckOutsidePool(container->uid_mappings(), "linux.uidMappings"));
-    RETURN_IF_ERROR(CheckOutsidePool(container->gid_mappings(), "linux.gidMappings"));
     ASSIGN_OR_RETURN(range, ranges.Allocate(options.id));
-    workload_uids = specutils::WorkloadIdMap(container->uid_mappings(), range.host_base);
-    workload_gids = specutils::WorkloadIdMap(container->gid_mappings(), range.host_base);
+    workload = specutils::WorkloadIdsOf(*container, range.host_base);
     // The sandbox may not act in a namespace it does not own: the host
-    // writes those sysctls (gids as the host's), and the hostname.
+    // writes those sysctls (gids as the host's), and the hostname. Never in
+    // the host's own namespaces, which belong to everyone.
     for (const auto& [fd, type] : joined.List()) {
-      RETURN_IF_ERROR(
-          WriteSysctlsIn(fd, type, specutils::SysctlWrites(container->sysctl(), type, workload_gids)));
-    }
-    if (joined.uts && !container->hostname().empty()) {
-      RETURN_IF_ERROR(SetHostnameIn(joined.uts.get(), container->hostname()));
+      auto writes = specutils::SysctlWrites(container->sysctl(), type, workload.gids);
+      const bool hostname = type == CLONE_NEWUTS && !container->hostname().empty();
+      if ((!writes.empty() || hostname) && IsHostNamespace(fd, type)) {
+        return absl::InvalidArgumentError(
+            !writes.empty()
+                ? absl::StrCat("linux.sysctl[\"", absl::StrReplaceAll(writes[0].first, {{"/", "."}}),
+                               "\"]: would change the host's own namespace, which "
+                               "linux.namespaces joins by path")
+                : absl::StrCat("hostname: '", container->hostname(),
+                               "' would rename the host, whose UTS namespace linux.namespaces "
+                               "joins by path"));
+      }
+      RETURN_IF_ERROR(WriteSysctlsIn(fd, type, writes));
+      if (hostname) RETURN_IF_ERROR(SetHostnameIn(fd, container->hostname()));
     }
     // The spec's path, or one named by id and range slot: unique host-wide,
     // whatever the state root.
@@ -389,7 +381,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
                                                 ? absl::StrCat("runsc/", options.id, ".", range.slot)
                                                 : container->cgroups_path(),
                                             container->resources()));
-    ASSIGN_OR_RETURN(mounts, PrepareContainerMounts(*container, range, *cgroup, joined,
+    ASSIGN_OR_RETURN(mounts, PrepareContainerMounts(*container, range, workload, *cgroup, joined,
                                                     options.userns_cache,
                                                     config.mutable_container()));
   }
@@ -401,8 +393,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   request.stdio_fd = stdio.get();
   for (const UniqueFd& fd : mounts) request.mount_fds.push_back(fd.get());
   request.boot_config = config.SerializeAsString();
-  request.uid_map = specutils::SandboxUidMap(workload_uids);
-  request.gid_map = specutils::SandboxGidMap(workload_gids);
+  request.uid_map = specutils::SandboxUidMap(workload.uids);
+  request.gid_map = specutils::SandboxGidMap(workload.gids);
   request.joined_namespaces = joined.List();
   if (cgroup != nullptr) {
     request.cgroup_fd = cgroup->unified_fd();

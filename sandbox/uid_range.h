@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "specutils/id_map.h"
 
 namespace runsc::sandbox {
 
@@ -31,7 +32,7 @@ struct UidRange {
 
 class UidRangeAllocator final {
  public:
-  static constexpr uint32_t kFirstHostId = 1u << 30;
+  static constexpr uint32_t kFirstHostId = specutils::kPrivateRangesFirstHostId;
   static constexpr uint32_t kSlots = (0xFFFFFFFFu - kFirstHostId) / UidRange::kSize;
 
   explicit UidRangeAllocator(std::string dir) : dir_(std::move(dir)) {}

@@ -107,6 +107,11 @@ absl::Status ValidateWorkloadMap(const std::vector<IdMapping>& map, absl::string
           " are beyond what runsc can map (the highest is ",
           (uint64_t{1} << 32) - 2 - kWorkloadSandboxBase, ")"));
     }
+    if (uint64_t{m.host_id} + m.size > kPrivateRangesFirstHostId) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, "[", i, "]: host ids from ", kPrivateRangesFirstHostId,
+                       " up are runsc's private ranges for other sandboxes"));
+    }
     for (uint32_t reserved : {0u, kSandboxRootHostUid, kNobodyId}) {
       if (reserved >= m.host_id && reserved - m.host_id < m.size) {
         return absl::InvalidArgumentError(absl::StrCat(

@@ -34,6 +34,15 @@ inline constexpr uint32_t kSandboxRootHostUid = 65533;
 // which maps them to the sandbox's private host range.
 inline constexpr uint32_t kWorkloadSandboxBase = 100000;
 inline constexpr uint32_t kWorkloadIdCount = 65536;
+// The sandboxes' private ranges (sandbox::UidRangeAllocator) are host ids
+// from here up: far above any distro's system, user and subuid ranges.
+inline constexpr uint32_t kPrivateRangesFirstHostId = 1u << 30;
+
+// A container's uid and gid maps: container id -> host id.
+struct WorkloadIds {
+  std::vector<IdMapping> uids;
+  std::vector<IdMapping> gids;
+};
 
 // The workloads' ids as the host sees them (container id -> host id) when
 // the spec names none: 0..65535 -> the sandbox's private range at `base`.
@@ -56,9 +65,9 @@ std::optional<uint32_t> UnmapId(const std::vector<IdMapping>& map, uint32_t id);
 
 // Checks a workload map (linux.uidMappings or gidMappings, named by `field`)
 // can be honoured: a valid id map whose container ids fit above the
-// sandbox's 100000 offset, and whose host ids include neither root nor the
+// sandbox's 100000 offset, and whose host ids include neither root, nor the
 // sandbox's own 65533 and 65534 (a workload holding those could signal or
-// trace its supervisor).
+// trace its supervisor), nor the private ranges (other sandboxes').
 absl::Status ValidateWorkloadMap(const std::vector<IdMapping>& map, absl::string_view field);
 
 // Checks sizes are non-zero, ranges do not wrap, and neither the inside nor

@@ -1,5 +1,6 @@
 #include "specutils/id_map.h"
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace runsc::specutils {
@@ -53,6 +54,9 @@ TEST(IdMapTest, WorkloadMapsMayNotHoldRootOrTheSupervisorsIds) {
       << high;
   EXPECT_NE(ValidateWorkloadMap({}, "linux.uidMappings").message().find("linux.uidMappings"),
             std::string::npos);
+  EXPECT_THAT(std::string(ValidateWorkloadMap({{0, (1u << 30) - 10, 65536}}, "linux.uidMappings")
+                              .message()),
+              ::testing::HasSubstr("linux.uidMappings[0]: host ids from 1073741824 up are runsc's"));
   EXPECT_TRUE(ValidateWorkloadMap({{0, 65535, 1}, {1, 65536, 65535}}, "x").ok());
 }
 

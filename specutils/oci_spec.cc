@@ -213,8 +213,9 @@ absl::Status ConvertIdMappings(const runsc::oci::v1::Linux& linux, ContainerConf
   return absl::OkStatus();
 }
 
-// linux.cgroupsPath as a path under each hierarchy's root. Absolute and
-// relative paths alike are taken from the root (runc's cgroupfs driver).
+// linux.cgroupsPath as a path under each hierarchy's root. Relative paths
+// are taken from the root too (runc puts them under its own cgroup; runsc's
+// callers, podman, containerd and kubelets, give absolute ones).
 absl::StatusOr<std::string> CgroupsPath(const std::string& path) {
   constexpr absl::string_view f = "linux.cgroupsPath";
   if (path.find(':') != std::string::npos) {
@@ -230,18 +231,22 @@ absl::StatusOr<std::string> CgroupsPath(const std::string& path) {
     parts.push_back(part);
   }
   if (parts.empty()) return Invalid(f, absl::StrCat("'", path, "' names the root cgroup"));
+  if (parts[0] == "runsc") {
+    return Invalid(f, absl::StrCat("'", path, "' is under runsc's own cgroups"));
+  }
   return absl::StrJoin(parts, "/");
 }
 
 }  // namespace
 
-std::vector<IdMapping> WorkloadIdMap(
-    const google::protobuf::RepeatedPtrField<runsc::boot::v1::IdMapConfig>& spec,
-    uint32_t host_base) {
-  if (spec.empty()) return WorkloadHostMap(host_base);
-  std::vector<IdMapping> map;
-  for (const auto& m : spec) map.push_back({m.container_id(), m.host_id(), m.size()});
-  return map;
+WorkloadIds WorkloadIdsOf(const ContainerConfig& config, uint32_t host_base) {
+  auto map = [host_base](const auto& spec) {
+    if (spec.empty()) return WorkloadHostMap(host_base);
+    std::vector<IdMapping> out;
+    for (const auto& m : spec) out.push_back({m.container_id(), m.host_id(), m.size()});
+    return out;
+  };
+  return {map(config.uid_mappings()), map(config.gid_mappings())};
 }
 
 absl::StatusOr<std::string> CleanAbsolutePath(absl::string_view path,

@@ -45,12 +45,11 @@ absl::StatusOr<runsc::boot::v1::ProcessConfig> ToProcessConfig(
     const runsc::oci::v1::Process& process, bool has_seccomp,
     const runsc::oci::v1::Seccomp& seccomp, absl::string_view field);
 
-// A container's workload uid or gid map (container id -> host id): the
+// A container's workload uid and gid maps (container id -> host id): the
 // spec's own (ContainerConfig.uid_mappings, gid_mappings), or, where it names
-// none, 0..65535 -> the sandbox's private range at `host_base`.
-std::vector<IdMapping> WorkloadIdMap(
-    const google::protobuf::RepeatedPtrField<runsc::boot::v1::IdMapConfig>& spec,
-    uint32_t host_base);
+// none, 0..65535 -> the sandbox's private range at `host_base`. (The nested
+// maps need only the container ranges: any base will do for those.)
+WorkloadIds WorkloadIdsOf(const runsc::boot::v1::ContainerConfig& config, uint32_t host_base);
 
 // Lexically cleans an absolute path ("/a/./b/../c" -> "/a/c"). Errors name
 // `field` when the path is not absolute.

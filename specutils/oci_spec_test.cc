@@ -244,7 +244,7 @@ TEST(OciSpecTest, IdMappingsAreCarriedAndChecked) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_TRUE(config->uid_mappings().empty());
   // No mappings: the private range at the base the sandbox allocates.
-  EXPECT_EQ(FormatIdMap(WorkloadIdMap(config->uid_mappings(), 1u << 30)),
+  EXPECT_EQ(FormatIdMap(WorkloadIdsOf(*config, 1u << 30).uids),
             "0 1073741824 65536\n");
 
   auto add = [](auto* list, uint32_t c, uint32_t h, uint32_t n) {
@@ -259,8 +259,8 @@ TEST(OciSpecTest, IdMappingsAreCarriedAndChecked) {
   add(spec.mutable_linux()->mutable_gid_mappings(), 1000, 5000, 1);
   config = ToContainerConfig(spec, "/bundle");
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(FormatIdMap(WorkloadIdMap(config->uid_mappings(), 1u << 30)), "0 200000 65536\n");
-  EXPECT_EQ(FormatIdMap(WorkloadIdMap(config->gid_mappings(), 1u << 30)),
+  EXPECT_EQ(FormatIdMap(WorkloadIdsOf(*config, 1u << 30).uids), "0 200000 65536\n");
+  EXPECT_EQ(FormatIdMap(WorkloadIdsOf(*config, 1u << 30).gids),
             "0 300000 1000\n1000 5000 1\n");
 
   add(spec.mutable_linux()->mutable_gid_mappings(), 2000, 65534, 1);
@@ -285,6 +285,8 @@ TEST(OciSpecTest, CgroupsPathIsCleanAndUnderTheRoot) {
   ExpectInvalid(spec, "linux.cgroupsPath: '/' names the root cgroup");
   spec.mutable_linux()->set_cgroups_path("/x/./y");
   ExpectInvalid(spec, "has a '.' or '..' component");
+  spec.mutable_linux()->set_cgroups_path("/runsc/other.3");
+  ExpectInvalid(spec, "is under runsc's own cgroups");
   spec.mutable_linux()->set_cgroups_path("kubepods.slice:cri-containerd:abc");
   ExpectInvalid(spec, "is systemd's slice:prefix:name form");
 }

@@ -22,7 +22,8 @@ constexpr absl::string_view kPingGroupRange = "net.ipv4.ping_group_range";
 constexpr absl::string_view kIpcSysctls[] = {
     "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",  "kernel.sem",
     "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
-constexpr absl::string_view kUtsSysctls[] = {"kernel.domainname", "kernel.hostname"};
+// kernel.hostname is the spec's hostname field's to set, as runc holds.
+constexpr absl::string_view kUtsSysctls[] = {"kernel.domainname"};
 
 absl::Status Invalid(absl::string_view key, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("linux.sysctl[\"", key, "\"]: ", what));
@@ -67,6 +68,9 @@ absl::Status ValidateSysctl(absl::string_view key, absl::string_view value) {
         })) {
       return Invalid(key, "not a kernel parameter name (dot-separated letters, digits, _ and -)");
     }
+  }
+  if (key == "kernel.hostname") {
+    return Invalid(key, "conflicts with the spec's hostname field; set that instead");
   }
   const bool allowed = absl::StartsWith(key, "net.") || absl::StartsWith(key, "fs.mqueue.") ||
                        std::find(std::begin(kIpcSysctls), std::end(kIpcSysctls), key) !=

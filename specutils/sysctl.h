@@ -1,7 +1,8 @@
 // linux.sysctl: which kernel parameters a container may set, and what to
-// write for each. A container always has its own IPC, UTS and network
-// namespaces, so exactly the parameters those namespaces scope are allowed
-// (runc's list); any other would change the host for everyone.
+// write for each. Only the parameters that IPC, UTS and network namespaces
+// scope are allowed (runc's list); any other would change the host for
+// everyone. A container's namespaces are its own, or ones it joined by path
+// that are not the host's (sandbox/joined_ns.h refuses writes to those).
 #ifndef RUNSC_SPECUTILS_SYSCTL_H_
 #define RUNSC_SPECUTILS_SYSCTL_H_
 
@@ -21,7 +22,7 @@ namespace runsc::specutils {
 absl::Status ValidateSysctl(absl::string_view key, absl::string_view value);
 
 // The namespace that scopes `key` (a valid one): CLONE_NEWNET for net.*,
-// CLONE_NEWUTS for the host and domain names, CLONE_NEWIPC for the rest.
+// CLONE_NEWUTS for the domain name, CLONE_NEWIPC for the rest.
 int SysctlNamespace(absl::string_view key);
 
 // The writes that apply the parameters of `sysctl` that namespace type

@@ -27,6 +27,11 @@ TEST(SysctlTest, OnlyNamespacedParametersAreAllowed) {
   }
 }
 
+TEST(SysctlTest, TheHostnameIsTheHostnameFieldsToSet) {
+  EXPECT_THAT(std::string(ValidateSysctl("kernel.hostname", "x").message()),
+              HasSubstr("conflicts with the spec's hostname field"));
+}
+
 TEST(SysctlTest, KeysCannotNameAPathOutsideProcSys) {
   for (const char* key : {"net..ipv4", "net.ipv4/../../x", "net.", ".net", "net.ipv4.a b"}) {
     EXPECT_THAT(std::string(ValidateSysctl(key, "1").message()),

@@ -215,6 +215,41 @@ TEST_F(ManagerTest, ErrorsUseTheCanonicalCodesAndNameTheObject) {
   EXPECT_EQ(manager_->CreateSandbox(bad).status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(ManagerTest, TheApiRefusesHostIdsNamespacesAndCgroupsOfTheCallersChoosing) {
+  const std::string bundle = root_.path() + "/bundle";
+  ASSERT_TRUE(MakeBusyboxRootfs(bundle).ok());
+  auto spec = RuncSpec(bundle, {"true"});
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  auto refused = [&](const runsc::oci::v1::Spec& s, const std::string& field) {
+    std::string json;
+    ASSERT_TRUE(google::protobuf::util::MessageToJsonString(s, &json).ok());
+    std::ofstream(bundle + "/config.json") << json;
+    sandbox::CreateRequest create;
+    create.id = "chooser";
+    create.bundle = bundle;
+    absl::Status status = manager_->CreateSandbox(create).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << status;
+    EXPECT_THAT(std::string(status.message()), HasSubstr(field + ": ")) << status;
+  };
+  auto mapped = *spec;
+  for (auto* list : {mapped.mutable_linux()->mutable_uid_mappings(),
+                     mapped.mutable_linux()->mutable_gid_mappings()}) {
+    auto* m = list->Add();
+    m->set_host_id(1000);
+    m->set_size(1);
+  }
+  refused(mapped, "linux.uidMappings");
+  auto joined = *spec;
+  for (auto& ns : *joined.mutable_linux()->mutable_namespaces()) {
+    if (ns.type() == "network") ns.set_path("/proc/self/ns/net");
+  }
+  refused(joined, "linux.namespaces");
+  auto placed = *spec;
+  placed.mutable_linux()->set_cgroups_path("/elsewhere/x");
+  refused(placed, "linux.cgroupsPath");
+  EXPECT_TRUE(ListDir(root_.path() + "/state").empty());
+}
+
 TEST_F(ManagerTest, LiveSandboxLimitIsResourceExhausted) {
   manager_ = NewManager(/*max=*/1);
   sandbox::CreateRequest create;

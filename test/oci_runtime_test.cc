@@ -130,6 +130,9 @@ TEST_F(OciRuntimeTest, CgroupsPathPlacesTheContainer) {
   SaveSpec(spec);
   pid_t pid = Create("a");
   ASSERT_EQ(Runsc("start a").first, 0);
+  // A second container on the same path would share, and change, the
+  // first one's cgroup: refused, and the first one's is left alone.
+  ExpectError("create b", "is in use by another sandbox");
   const std::string cgroup = MemoryCgroupOf(pid);
   if (cgroup.empty()) GTEST_SKIP() << "no v1 memory hierarchy on this host";
   const std::string dir = absl::StrCat("/sys/fs/cgroup/memory/", parent, "/pod1/ctr-a");
@@ -491,6 +494,28 @@ TEST_F(OciRuntimeTest, JoinsAPodsIpcAndUtsNamespacesByPath) {
   }
   SaveSpec(spec);
   ExpectError("run a", "joining a pid namespace by path is not supported");
+  for (auto& ns : *spec.mutable_linux()->mutable_namespaces()) {
+    if (ns.type() == "pid") ns.clear_path();
+  }
+  // A FIFO is refused without being opened (which would block).
+  const std::string fifo = root_.path() + "/fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  for (auto& ns : *spec.mutable_linux()->mutable_namespaces()) {
+    if (ns.type() == "ipc") ns.set_path(fifo);
+  }
+  SaveSpec(spec);
+  ExpectError("run a", "linux.namespaces (ipc): '" + fifo + "' is not an IPC namespace");
+  // The host's own namespaces may be joined, never changed.
+  for (auto& ns : *spec.mutable_linux()->mutable_namespaces()) {
+    if (ns.type() == "ipc") ns.set_path("/proc/self/ns/ipc");  // the runtime's: the host's
+    if (ns.type() == "uts") ns.set_path("/proc/self/ns/uts");
+  }
+  SaveSpec(spec);
+  ExpectError("run a", "linux.sysctl[\"fs.mqueue.msg_max\"]: would change the host's own");
+  spec.mutable_linux()->mutable_sysctl()->clear();
+  SaveSpec(spec);
+  ExpectError("run a", "hostname: 'pod-a' would rename the host");
+  EXPECT_EQ(RunShell("hostname").second, host_name);
 }
 
 TEST_F(OciRuntimeTest, SysctlsSetTheContainersNamespacesOnly) {
