@@ -1,0 +1,117 @@
+// Root end-to-end tests of the daemon's event stream.
+#include <signal.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "proto/api.grpc.pb.h"
+#include "test/daemon_fixture.h"
+#include "test/sandbox_test_util.h"
+
+namespace runsc::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Reads events until one of type `type` for sandbox `id`; returns them all.
+std::vector<api::Event> ReadEventsUntil(grpc::ClientReader<api::Event>* reader,
+                                        const std::string& id, const std::string& type) {
+  std::vector<api::Event> seen;
+  api::Event event;
+  while (reader->Read(&event)) {
+    seen.push_back(event);
+    if (event.id() == id && event.type() == type) break;
+  }
+  return seen;
+}
+
+TEST_F(DaemonTest, EventsFollowTheLifecycleInOrder) {
+  auto stub = Stub();
+  grpc::ClientContext events_ctx;
+  events_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto reader = stub->Events(&events_ctx, api::EventsRequest());
+  // The stream is open once the server has its headers; events before
+  // that would not be seen.
+  reader->WaitForInitialMetadata();
+
+  grpc::ClientContext ctx;
+  api::CreateSandboxRequest req;
+  req.set_id("ev");
+  for (const char* a : {"sh", "-c", "sleep 0.2; exit 3"}) req.mutable_host_template()->add_args(a);
+  api::Sandbox created;
+  ASSERT_TRUE(stub->CreateSandbox(&ctx, req, &created).ok());
+  grpc::ClientContext ctx2;
+  api::StartSandboxRequest start;
+  start.set_id("ev");
+  api::Sandbox started;
+  ASSERT_TRUE(stub->StartSandbox(&ctx2, start, &started).ok());
+
+  std::vector<api::Event> seen = ReadEventsUntil(reader.get(), "ev", "exited");
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].type(), "created");
+  EXPECT_EQ(seen[0].pid(), created.pid());
+  EXPECT_EQ(seen[1].type(), "started");
+  EXPECT_EQ(seen[1].pid(), started.main_pid());
+  EXPECT_EQ(seen[2].type(), "exited");
+  EXPECT_EQ(seen[2].pid(), started.main_pid());
+  EXPECT_EQ(seen[2].exit().code(), 3);
+  EXPECT_FALSE(seen[2].exit().signaled());
+  EXPECT_GT(seen[2].time_unix_seconds(), seen[0].time_unix_seconds());
+
+  grpc::ClientContext ctx3;
+  api::DeleteSandboxRequest del;
+  del.set_id("ev");
+  api::DeleteSandboxResponse deleted;
+  ASSERT_TRUE(stub->DeleteSandbox(&ctx3, del, &deleted).ok());
+  seen = ReadEventsUntil(reader.get(), "ev", "deleted");
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].type(), "deleted");
+  events_ctx.TryCancel();
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+TEST_F(DaemonTest, EventsOfOneSandboxOnlyAndUnknownIdsAreNotFound) {
+  CreateStarted("one");
+  auto stub = Stub();
+  {
+    grpc::ClientContext ctx;
+    api::EventsRequest req;
+    req.set_id("ghost");
+    auto reader = stub->Events(&ctx, req);
+    api::Event event;
+    EXPECT_FALSE(reader->Read(&event));
+    grpc::Status status = reader->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_THAT(status.error_message(), ::testing::HasSubstr("ghost"));
+  }
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  api::EventsRequest req;
+  req.set_id("one");
+  auto reader = stub->Events(&ctx, req);
+  reader->WaitForInitialMetadata();
+  CreateStarted("other");
+  grpc::ClientContext kill_ctx;
+  api::SignalRequest sig;
+  sig.set_id("one");
+  sig.set_signal(SIGKILL);
+  sig.set_all(true);
+  api::SignalResponse sig_out;
+  ASSERT_TRUE(stub->Signal(&kill_ctx, sig, &sig_out).ok());
+  std::vector<api::Event> seen = ReadEventsUntil(reader.get(), "one", "exited");
+  ASSERT_EQ(seen.size(), 1u);  // nothing of "other"
+  EXPECT_TRUE(seen[0].exit().signaled());
+  EXPECT_EQ(seen[0].exit().signal(), SIGKILL);
+  ctx.TryCancel();
+  reader->Finish();
+}
+
+}  // namespace
+}  // namespace runsc::testing

@@ -1,0 +1,237 @@
+// Root end-to-end tests of the daemon's interactive Exec stream.
+#include <signal.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "proto/api.grpc.pb.h"
+#include "test/daemon_fixture.h"
+#include "test/sandbox_test_util.h"
+
+namespace runsc::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+// One interactive Exec: sends `requests` after the start, then collects the
+// responses until the stream ends.
+struct ExecOutcome {
+  int pid = 0;
+  std::string out, err;
+  api::ExitStatus exit;
+  bool got_exit = false;
+  grpc::Status status;
+};
+
+// With `after_first_output`, the requests go out once the first stdout
+// arrives (for a terminal whose program must start first).
+ExecOutcome ExecStream(api::Sandboxes::Stub* stub, const api::ExecStart& start,
+                       const std::vector<api::ExecRequest>& requests,
+                       bool after_first_output = false) {
+  ExecOutcome outcome;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto stream = stub->Exec(&ctx);
+  api::ExecRequest first;
+  *first.mutable_start() = start;
+  stream->Write(first);
+  bool sent = false;
+  auto send = [&] {
+    for (const auto& r : requests) stream->Write(r);
+    stream->WritesDone();
+    sent = true;
+  };
+  if (!after_first_output) send();
+  api::ExecResponse response;
+  while (stream->Read(&response)) {
+    switch (response.kind_case()) {
+      case api::ExecResponse::kPid:
+        outcome.pid = response.pid();
+        break;
+      case api::ExecResponse::kStdout:
+        outcome.out += response.stdout();
+        if (!sent) send();
+        break;
+      case api::ExecResponse::kStderr:
+        outcome.err += response.stderr();
+        break;
+      case api::ExecResponse::kExit:
+        outcome.exit = response.exit();
+        outcome.got_exit = true;
+        break;
+      default:
+        break;
+    }
+  }
+  outcome.status = stream->Finish();
+  return outcome;
+}
+
+api::ExecRequest Stdin(const std::string& data) {
+  api::ExecRequest r;
+  r.set_stdin(data);
+  return r;
+}
+
+api::ExecRequest CloseStdin() {
+  api::ExecRequest r;
+  r.set_close_stdin(true);
+  return r;
+}
+
+TEST_F(DaemonTest, ExecStreamsStdinOutputAndTheExitStatus) {
+  CreateStarted("ex");
+  auto stub = Stub();
+  ExecOutcome o = ExecStream(
+      stub.get(),
+      StartOf("ex", {"sh", "-c", "while read l; do echo got:$l; done; echo bye >&2; exit 3"}),
+      {Stdin("a\n"), Stdin("b\n"), CloseStdin()});
+  ASSERT_TRUE(o.status.ok()) << o.status.error_message();
+  EXPECT_GT(o.pid, 1);
+  EXPECT_EQ(o.out, "got:a\ngot:b\n");
+  EXPECT_EQ(o.err, "bye\n");
+  ASSERT_TRUE(o.got_exit);
+  EXPECT_EQ(o.exit.code(), 3);
+}
+
+TEST_F(DaemonTest, ExecWithATerminalFollowsResizes) {
+  CreateStarted("tty");
+  auto stub = Stub();
+  api::ExecStart start = StartOf("tty", {"sh", "-c", "stty size; read x; stty size"});
+  start.set_tty(true);
+  start.mutable_size()->set_rows(24);
+  start.mutable_size()->set_cols(80);
+  api::ExecRequest resize;
+  resize.mutable_resize()->set_rows(50);
+  resize.mutable_resize()->set_cols(120);
+  // After the first "24 80", resize, then let the shell go on.
+  ExecOutcome o = ExecStream(stub.get(), start, {resize, Stdin("go\n")},
+                             /*after_first_output=*/true);
+  ASSERT_TRUE(o.status.ok()) << o.status.error_message();
+  EXPECT_THAT(o.out, HasSubstr("24 80"));
+  EXPECT_THAT(o.out, HasSubstr("50 120"));
+  ASSERT_TRUE(o.got_exit);
+  EXPECT_EQ(o.exit.code(), 0);
+}
+
+TEST_F(DaemonTest, ExecTimeoutKillsTheProcess) {
+  CreateStarted("slow");
+  auto stub = Stub();
+  api::ExecStart start = StartOf("slow", {"sleep", "100"});
+  start.set_timeout_seconds(0.3);
+  ExecOutcome o = ExecStream(stub.get(), start, {});
+  ASSERT_TRUE(o.status.ok()) << o.status.error_message();
+  ASSERT_TRUE(o.got_exit);
+  EXPECT_TRUE(o.exit.timed_out());
+  EXPECT_EQ(o.exit.signal(), SIGKILL);
+}
+
+TEST_F(DaemonTest, ExecLargeOutputArrivesWhole) {
+  CreateStarted("big");
+  auto stub = Stub();
+  ExecOutcome o = ExecStream(stub.get(), StartOf("big", {"head", "-c", "5000000", "/dev/zero"}), {});
+  ASSERT_TRUE(o.status.ok()) << o.status.error_message();
+  EXPECT_EQ(o.out.size(), 5000000u);
+  EXPECT_EQ(o.exit.code(), 0);
+}
+
+TEST_F(DaemonTest, ExecProtocolErrorsAreInvalidArgument) {
+  auto stub = Stub();
+  grpc::ClientContext ctx;
+  auto stream = stub->Exec(&ctx);
+  stream->Write(Stdin("too early"));
+  stream->WritesDone();
+  api::ExecResponse r;
+  EXPECT_FALSE(stream->Read(&r));
+  grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("start:"));
+  ExecOutcome unknown = ExecStream(stub.get(), StartOf("ghost", {"true"}), {});
+  EXPECT_EQ(unknown.status.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(DaemonTest, ExecClientThatGoesAwayLeavesNoProcess) {
+  CreateStarted("gone");
+  auto stub = Stub();
+  {
+    grpc::ClientContext ctx;
+    auto stream = stub->Exec(&ctx);
+    api::ExecRequest first;
+    *first.mutable_start() = StartOf("gone", {"sleep", "1000"});
+    stream->Write(first);
+    api::ExecResponse r;
+    ASSERT_TRUE(stream->Read(&r));
+    ASSERT_TRUE(r.has_pid());
+    ctx.TryCancel();
+    EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  // Only the main process (sleep infinity) remains once the kill lands.
+  // Every ListProcesses must answer at once: the daemon's control calls to
+  // the sandbox never wait behind the cancelled call.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  int count = -1;
+  while (absl::Now() < deadline) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    api::ListProcessesRequest req;
+    req.set_id("gone");
+    api::ListProcessesResponse ps;
+    grpc::Status status = stub->ListProcesses(&ctx, req, &ps);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    count = ps.processes_size();
+    if (count == 1) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(count, 1);
+}
+
+TEST_F(DaemonTest, StdinThatIsNeverReadStallsNothingElse) {
+  CreateStarted("deaf");
+  auto stub = Stub();
+  grpc::ClientContext ctx;
+  auto stream = stub->Exec(&ctx);
+  api::ExecRequest first;
+  *first.mutable_start() = StartOf("deaf", {"sleep", "1000"});
+  ASSERT_TRUE(stream->Write(first));
+  api::ExecResponse r;
+  ASSERT_TRUE(stream->Read(&r));
+  ASSERT_TRUE(r.has_pid());
+  // Far more than a pipe holds; the process never reads it. The writes
+  // stop being taken once the pipe is full (flow control), so they run on
+  // a thread of their own.
+  std::thread writer([&] {
+    api::ExecRequest chunk;
+    chunk.set_stdin(std::string(64 * 1024, 'x'));
+    for (int i = 0; i < 64 && stream->Write(chunk); ++i) {
+    }
+  });
+  absl::SleepFor(absl::Milliseconds(300));
+  // Meanwhile the daemon answers other calls, to the same sandbox too.
+  for (int i = 0; i < 5; ++i) {
+    grpc::ClientContext list_ctx;
+    list_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    api::ListProcessesRequest req;
+    req.set_id("deaf");
+    api::ListProcessesResponse ps;
+    grpc::Status status = stub->ListProcesses(&list_ctx, req, &ps);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(ps.processes_size(), 2);
+  }
+  api::RunResponse run;
+  ASSERT_TRUE(Run("deaf", {"echo", "ok"}, &run).ok());
+  EXPECT_EQ(run.stdout(), "ok\n");
+  ctx.TryCancel();
+  writer.join();
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+}  // namespace
+}  // namespace runsc::testing

@@ -1,0 +1,141 @@
+// The fixture of the root daemon tests: a real `runsc daemon` process on a
+// private state root and socket, and ways to reach its API.
+#ifndef RUNSC_TEST_DAEMON_FIXTURE_H_
+#define RUNSC_TEST_DAEMON_FIXTURE_H_
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "proto/api.grpc.pb.h"
+#include "test/sandbox_test_util.h"
+
+namespace runsc::testing {
+
+namespace api = runsc::api::v1;
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    socket_ = root_.path() + "/d.sock";
+    state_ = root_.path() + "/state";
+    StartDaemon();
+  }
+  void TearDown() override {
+    if (daemon_ > 0) {
+      // Delete what is left through the API, then stop the daemon.
+      auto stub = Stub();
+      grpc::ClientContext ctx;
+      api::ListSandboxesResponse list;
+      if (stub->ListSandboxes(&ctx, {}, &list).ok()) {
+        for (const auto& s : list.sandboxes()) {
+          grpc::ClientContext c;
+          api::DeleteSandboxRequest del;
+          del.set_id(s.id());
+          del.set_grace_seconds(0.1);
+          api::DeleteSandboxResponse r;
+          EXPECT_TRUE(stub->DeleteSandbox(&c, del, &r).ok());
+        }
+      }
+      StopDaemon(SIGTERM);
+    }
+    EXPECT_EQ(system(absl::StrCat("rm -rf ", root_.path(), "/*").c_str()), 0);
+  }
+
+  void StartDaemon(const char* group = nullptr) {
+    daemon_ = fork();
+    if (daemon_ == 0) {
+      if (group != nullptr) {
+        execl(RunscPath().c_str(), "runsc", "--root", state_.c_str(), "daemon", "--socket",
+              socket_.c_str(), "--group", group, nullptr);
+      } else {
+        execl(RunscPath().c_str(), "runsc", "--root", state_.c_str(), "daemon", "--socket",
+              socket_.c_str(), nullptr);
+      }
+      _exit(127);
+    }
+    ASSERT_GT(daemon_, 0);
+    // Ready when health says SERVING.
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (absl::Now() < deadline) {
+      auto health = grpc::health::v1::Health::NewStub(Channel());
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+      grpc::health::v1::HealthCheckResponse response;
+      if (health->Check(&ctx, {}, &response).ok() &&
+          response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+        return;
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    FAIL() << "daemon did not become healthy";
+  }
+
+  int StopDaemon(int sig) {
+    kill(daemon_, sig);
+    int status = 0;
+    waitpid(daemon_, &status, 0);
+    daemon_ = 0;
+    return status;
+  }
+
+  std::shared_ptr<grpc::Channel> Channel() {
+    return grpc::CreateChannel("unix:" + socket_, grpc::InsecureChannelCredentials());
+  }
+  std::unique_ptr<api::Sandboxes::Stub> Stub() { return api::Sandboxes::NewStub(Channel()); }
+
+  api::Sandbox CreateStarted(const std::string& id) {
+    auto stub = Stub();
+    grpc::ClientContext ctx;
+    api::CreateSandboxRequest req;
+    req.set_id(id);
+    req.mutable_host_template();
+    api::Sandbox created;
+    grpc::Status status = stub->CreateSandbox(&ctx, req, &created);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    grpc::ClientContext ctx2;
+    api::StartSandboxRequest start;
+    start.set_id(id);
+    api::Sandbox started;
+    status = stub->StartSandbox(&ctx2, start, &started);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return started;
+  }
+
+  grpc::Status Run(const std::string& id, std::vector<std::string> args,
+                   api::RunResponse* response, double timeout = 30) {
+    auto stub = Stub();
+    grpc::ClientContext ctx;
+    api::RunRequest req;
+    req.set_id(id);
+    for (auto& a : args) req.mutable_process()->add_args(a);
+    req.set_timeout_seconds(timeout);
+    return stub->Run(&ctx, req, response);
+  }
+
+  TempStateRoot root_;
+  std::string socket_, state_;
+  pid_t daemon_ = 0;
+};
+
+// The first message of an Exec stream: run `args` in sandbox `id`.
+inline api::ExecStart StartOf(const std::string& id, const std::vector<std::string>& args) {
+  api::ExecStart start;
+  start.set_id(id);
+  for (const auto& a : args) start.mutable_process()->add_args(a);
+  return start;
+}
+
+}  // namespace runsc::testing
+
+#endif  // RUNSC_TEST_DAEMON_FIXTURE_H_
