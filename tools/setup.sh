@@ -11,9 +11,10 @@ PACKAGES=(
   libprotobuf-dev libabsl-dev libseccomp-dev libcap-dev grpc-proto
   # Tests.
   libgtest-dev libgmock-dev busybox-static
-  # The real clients of runtime mode, podman's network helpers, and runc
-  # (whose JSON the runtime tests compare ours with).
-  podman containerd runc netavark aardvark-dns iptables
+  # The real clients of runtime mode, podman's network helpers and the init
+  # its pods' infra image is built from, and runc (whose JSON the runtime
+  # tests compare ours with).
+  podman containerd runc netavark aardvark-dns iptables catatonit
 )
 
 missing=()
