@@ -94,7 +94,9 @@ grpc::Status CopyOut(api::Sandboxes::Stub* stub, const std::string& id, const st
   api::CopyOutResponse piece;
   while (reader->Read(&piece)) EXPECT_TRUE(tar.Feed(piece.data()).ok());
   grpc::Status status = reader->Finish();
-  if (status.ok()) EXPECT_TRUE(tar.Finish().ok());
+  if (status.ok()) {
+    EXPECT_TRUE(tar.Finish().ok());
+  }
   return status;
 }
 
