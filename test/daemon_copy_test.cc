@@ -33,7 +33,9 @@ std::string Tar(const std::vector<sandbox::TarEntry>& entries,
   for (const auto& e : entries) {
     EXPECT_TRUE(writer.WriteHeader(e).ok()) << e.path;
     auto it = data.find(e.path);
-    if (it != data.end()) EXPECT_TRUE(writer.WriteData(it->second).ok());
+    if (it != data.end()) {
+      EXPECT_TRUE(writer.WriteData(it->second).ok());
+    }
   }
   EXPECT_TRUE(writer.Finish().ok());
   return out;
