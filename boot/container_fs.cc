@@ -228,10 +228,7 @@ absl::Status ApplySysctls(const runsc::boot::v1::BootConfig& boot) {
                                      std::make_pair(CLONE_NEWUTS, boot.uts_joined()),
                                      std::make_pair(CLONE_NEWNET, boot.network_joined())}) {
     if (joined) continue;
-    for (const auto& [path, value] : specutils::SysctlWrites(config.sysctl(), type, gids)) {
-      absl::Status written = util::WriteKernelFile(absl::StrCat("/proc/sys/", path), value);
-      if (!written.ok()) return Annotate(written, absl::StrCat("linux.sysctl (", path, ")"));
-    }
+    RETURN_IF_ERROR(util::WriteSysctls(specutils::SysctlWrites(config.sysctl(), type, gids)));
   }
   return absl::OkStatus();
 }

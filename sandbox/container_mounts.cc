@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -106,6 +107,18 @@ std::vector<std::string> SplitUnescaped(absl::string_view in, char sep) {
   return out;
 }
 
+// The host owner of the container's "/" for a rootfs root owned by
+// `on_disk`: that owner as the container sees it (idmapped: the same id;
+// else the id `map` gives it back), or the container's root where it has
+// none.
+uint32_t RootOwner(const std::vector<specutils::IdMapping>& map, uint32_t on_disk,
+                   bool idmapped) {
+  const std::optional<uint32_t> seen =
+      idmapped ? std::optional<uint32_t>(on_disk) : specutils::UnmapId(map, on_disk);
+  const std::optional<uint32_t> host = seen.has_value() ? specutils::MapId(map, *seen) : std::nullopt;
+  return host.value_or(specutils::MapId(map, 0).value_or(specutils::kNobodyId));
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<std::string>> OverlayLayers(const std::string& path,
@@ -190,9 +203,9 @@ absl::StatusOr<UniqueFd> PrepareRootfs(const RootfsOptions& options) {
     }
     // The overlay root takes its owner and mode from upper/: make it the
     // rootfs root's, shifted into the container's range.
-    const auto [uid, gid] = options.root_owner.value_or(
-        std::make_pair(options.host_base + root_st.st_uid, options.host_base + root_st.st_gid));
-    if (fchownat(layer.get(), dir, uid, gid, 0) != 0) {
+    const bool idmapped = options.idmap_userns_fd >= 0;
+    if (fchownat(layer.get(), dir, RootOwner(options.ids.uids, root_st.st_uid, idmapped),
+                 RootOwner(options.ids.gids, root_st.st_gid, idmapped), 0) != 0) {
       return ErrnoError(errno, absl::StrCat("chown '", dir, "' in the writable layer"));
     }
   }

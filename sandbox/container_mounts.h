@@ -15,13 +15,12 @@
 
 #include <stdint.h>
 
-#include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "runsc/util/unique_fd.h"
+#include "specutils/id_map.h"
 
 namespace runsc::sandbox {
 
@@ -29,10 +28,11 @@ struct RootfsOptions {
   std::string path;         // absolute host path of the rootfs
   int idmap_userns_fd = -1; // a namespace mapping container ids -> host range,
                             // or -1: the files' owners stand as they are
-  uint32_t host_base = 0;   // how far the idmapping moves owners (0: none)
-  // The host owner of the container's "/" (the writable layer's root), if
-  // not the rootfs root's own owner moved by host_base.
-  std::optional<std::pair<uint32_t, uint32_t>> root_owner;
+  // The container's ids (container id -> host id). The container's "/"
+  // (the writable layer's root) belongs to whoever owns the rootfs root, as
+  // the container sees that owner; to the container's root where it has no
+  // id for it (a bundle nobody chowned for a spec's mapping).
+  specutils::WorkloadIds ids;
   std::string upper_size = "256m";  // size of the writable tmpfs layer
 };
 

@@ -123,13 +123,7 @@ absl::Status WriteSysctlsIn(int fd, int type,
   if (writes.empty()) return absl::OkStatus();
   absl::StatusOr<ScopedNamespace> inside = ScopedNamespace::Enter(fd, type);
   if (!inside.ok()) return inside.status();
-  for (const auto& [path, value] : writes) {
-    absl::Status written = util::WriteKernelFile(absl::StrCat("/proc/sys/", path), value);
-    if (!written.ok()) {
-      return util::Annotate(written, absl::StrCat("linux.sysctl (", path, ")"));
-    }
-  }
-  return absl::OkStatus();
+  return util::WriteSysctls(writes);
 }
 
 absl::Status SetHostnameIn(int fd, const std::string& hostname) {

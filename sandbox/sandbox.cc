@@ -205,22 +205,7 @@ absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
     RootfsOptions rootfs;
     rootfs.path = container.rootfs();
     rootfs.idmap_userns_fd = userns;
-    rootfs.host_base = host_base;
-    if (userns < 0) {
-      // Where the rootfs root's owner has no id in the container (a bundle
-      // nobody chowned for the mapping), "/" is the container root's, as a
-      // runtime running as real root could still write it.
-      struct stat st;
-      if (stat(container.rootfs().c_str(), &st) == 0) {
-        rootfs.root_owner = std::make_pair(
-            specutils::UnmapId(ids.uids, st.st_uid).has_value()
-                ? st.st_uid
-                : specutils::MapId(ids.uids, 0).value_or(specutils::kNobodyId),
-            specutils::UnmapId(ids.gids, st.st_gid).has_value()
-                ? st.st_gid
-                : specutils::MapId(ids.gids, 0).value_or(specutils::kNobodyId));
-      }
-    }
+    rootfs.ids = ids;
     ASSIGN_OR_RETURN(root, PrepareRootfs(rootfs));
   }
   *boot->mutable_config() = container;

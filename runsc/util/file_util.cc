@@ -24,6 +24,14 @@ absl::Status WriteKernelFile(const std::string& path, absl::string_view text) {
   return absl::OkStatus();
 }
 
+absl::Status WriteSysctls(const std::vector<std::pair<std::string, std::string>>& writes) {
+  for (const auto& [path, value] : writes) {
+    absl::Status written = WriteKernelFile(absl::StrCat("/proc/sys/", path), value);
+    if (!written.ok()) return Annotate(written, absl::StrCat("linux.sysctl (", path, ")"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents,
                                  mode_t mode) {
   const size_t slash = path.rfind('/');

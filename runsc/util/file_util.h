@@ -5,6 +5,8 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -16,6 +18,10 @@ namespace runsc::util {
 // as uid_map, gid_map and cgroup control files require. Errors name the
 // path and the text.
 absl::Status WriteKernelFile(const std::string& path, absl::string_view text);
+
+// Writes each (path under /proc/sys, value) of a container's linux.sysctl
+// with WriteKernelFile; an error names the parameter's path.
+absl::Status WriteSysctls(const std::vector<std::pair<std::string, std::string>>& writes);
 
 // Replaces `path` with `contents` atomically: a temporary file beside it
 // (created with `mode`, never through a symlink), fsync, rename, then an
