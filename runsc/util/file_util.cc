@@ -51,19 +51,16 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
     }
     done += static_cast<size_t>(n);
   }
-  if (fsync(fd.get()) != 0) {
-    absl::Status status = ErrnoError(errno, absl::StrCat("fsync '", tmp, "'"));
+  if (close(fd.release()) != 0) {
+    absl::Status status = ErrnoError(errno, absl::StrCat("close '", tmp, "'"));
     unlink(tmp.c_str());
     return status;
   }
-  fd.reset();
   if (rename(tmp.c_str(), path.c_str()) != 0) {
     absl::Status status = ErrnoError(errno, absl::StrCat("rename '", tmp, "' to '", path, "'"));
     unlink(tmp.c_str());
     return status;
   }
-  UniqueFd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir_fd) fsync(dir_fd.get());
   return absl::OkStatus();
 }
 

@@ -24,8 +24,11 @@ absl::Status WriteKernelFile(const std::string& path, absl::string_view text);
 absl::Status WriteSysctls(const std::vector<std::pair<std::string, std::string>>& writes);
 
 // Replaces `path` with `contents` atomically: a temporary file beside it
-// (created with `mode`, never through a symlink), fsync, rename, then an
-// fsync of the directory. Readers see the old file or the new one, whole.
+// (created with `mode`, never through a symlink), then a rename. Readers,
+// and a writer that crashed and restarted, see the old file or the new one,
+// whole. Not fsynced: what runsc writes this way (records and pid files of
+// live processes) means nothing after the machine itself goes down, and an
+// fsync on a disk-backed /run cost up to 24 ms per write.
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents,
                                  mode_t mode = 0600);
 
