@@ -77,8 +77,7 @@ int EventsCommand(int argc, char** argv) {
   for (;;) {
     // Read before the stats, so an OOM kill that ends the container is
     // still reported.
-    absl::StatusOr<runsc::state::v1::SandboxRecord> record = box.Record();
-    const bool running = record.ok() && box.ContainerStatus(*record) != "stopped";
+    const bool running = box.ContainerStatus(box.Record()) != "stopped";
     stats = box.Stats();
     if (!stats.ok()) break;  // the sandbox is gone
     if (stats->oom_kills > ooms_seen) {

@@ -128,9 +128,8 @@ absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> CreateFromBundle(const ParsedF
 absl::StatusOr<Attached> Open(const ParsedFlags& f, const std::string& id) {
   absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box = sandbox::Sandbox::Attach(Root(f), id);
   if (!box.ok()) return box.status();
-  absl::StatusOr<runsc::state::v1::SandboxRecord> record = (*box)->Record();
-  if (!record.ok()) return record.status();
-  return Attached{std::move(*box), *record};
+  runsc::state::v1::SandboxRecord record = (*box)->Record();
+  return Attached{std::move(*box), std::move(record)};
 }
 
 absl::StatusOr<Attached> OpenRunning(const ParsedFlags& f, const std::string& id) {

@@ -98,7 +98,7 @@ absl::Status SendPidfdIfAsked(const ParsedFlags& f, sandbox::Sandbox& box, int p
 // Records the main process, created held, and runs the hooks that `create`
 // owes: prestart and createRuntime here, createContainer in the container.
 absl::Status FinishCreate(sandbox::Sandbox& box, int main_pid) {
-  ASSIGN_OR_RETURN(runsc::state::v1::SandboxRecord record, box.Record());
+  runsc::state::v1::SandboxRecord record = box.Record();
   record.set_main_pid(main_pid);
   record.set_main_held(true);
   RETURN_IF_ERROR(box.SaveRecord(record));
@@ -253,9 +253,8 @@ int RunCommand(int argc, char** argv) {
   if (!started.ok()) return Error("run", std::string(started.status().message()));
   absl::Status created = FinishCreate(**box, started->pid);
   if (!created.ok()) return Error("run", std::string(created.message()));
-  absl::StatusOr<runsc::state::v1::SandboxRecord> record = (*box)->Record();
-  if (!record.ok()) return Error("run", std::string(record.status().message()));
-  absl::Status running = StartCreated(**box, *record);
+  const runsc::state::v1::SandboxRecord record = (*box)->Record();
+  absl::Status running = StartCreated(**box, record);
   if (!running.ok()) return Error("run", std::string(running.message()));
   absl::Status sent = SendPidfdIfAsked(*f, **box, started->pid);
   if (!sent.ok()) return Error("run", std::string(sent.message()));
@@ -267,7 +266,7 @@ int RunCommand(int argc, char** argv) {
   }
   const int exit_code = Foreground(**box, *started, forwarder, /*our_main=*/true);
   absl::Status destroyed = (*box)->Destroy();
-  if (destroyed.ok()) destroyed = RunPoststopHooks((*box)->id(), *record);
+  if (destroyed.ok()) destroyed = RunPoststopHooks((*box)->id(), record);
   if (!destroyed.ok()) Error("run", std::string(destroyed.message()));
   return exit_code;
 }

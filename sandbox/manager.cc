@@ -125,10 +125,9 @@ absl::Status SandboxManager::Recover() {
         entry->box = std::move(*box);
         // A main process that still runs is watched again; one that ended
         // while no daemon ran was never seen to exit, and is not reported.
-        absl::StatusOr<runsc::state::v1::SandboxRecord> record = entry->box->Record();
-        if (record.ok() && record->main_pid() != 0 &&
-            entry->box->ContainerStatus(*record) == "running") {
-          WatchMainExit(id, entry, record->main_pid());
+        runsc::state::v1::SandboxRecord record = entry->box->Record();
+        if (record.main_pid() != 0 && entry->box->ContainerStatus(record) == "running") {
+          WatchMainExit(id, entry, record.main_pid());
         }
       }
       absl::MutexLock lock(&mu_);
@@ -159,23 +158,21 @@ absl::StatusOr<SandboxManager::Sockets> SandboxManager::FindSockets(const std::s
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
   absl::MutexLock lock(&entry->mu);
   if (entry->box == nullptr) return NotFound(id);
-  return Sockets{entry->box->control_socket_path(), entry->box->stdio_socket_path()};
+  return Sockets{entry->box->control(), entry->box->stdio_socket_path()};
 }
 
-SandboxView SandboxManager::View(const Sandbox& box) {
+SandboxView SandboxManager::View(const Sandbox& box, absl::string_view known_status) {
   SandboxView view;
   view.id = box.id();
   view.pid = box.pid();
-  absl::StatusOr<runsc::state::v1::SandboxRecord> record = box.Record();
-  if (record.ok()) {
-    view.labels = {record->labels().begin(), record->labels().end()};
-    view.created = absl::FromUnixNanos(record->created_unix_nanos());
-    if (record->expires_unix_nanos() != 0) {
-      view.expires = absl::FromUnixNanos(record->expires_unix_nanos());
-    }
-    view.main_pid = record->main_pid();
+  runsc::state::v1::SandboxRecord record = box.Record();
+  view.labels = {record.labels().begin(), record.labels().end()};
+  view.created = absl::FromUnixNanos(record.created_unix_nanos());
+  if (record.expires_unix_nanos() != 0) {
+    view.expires = absl::FromUnixNanos(record.expires_unix_nanos());
   }
-  view.status = record.ok() ? box.ContainerStatus(*record) : "stopped";
+  view.main_pid = record.main_pid();
+  view.status = known_status.empty() ? box.ContainerStatus(record) : std::string(known_status);
   return view;
 }
 
@@ -241,13 +238,13 @@ absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) 
   absl::MutexLock lock(&entry->mu);
   if (entry->box == nullptr) return NotFound(id);
   Sandbox& box = *entry->box;
-  ASSIGN_OR_RETURN(runsc::state::v1::SandboxRecord record, box.Record());
+  runsc::state::v1::SandboxRecord record = box.Record();
   if (record.main_held()) {
     // Created by `runsc create`: its stdio is the creator's.
     RETURN_IF_ERROR(box.StartHeldMain());
     Publish("started", id, record.main_pid());
     WatchMainExit(id, entry, record.main_pid());
-    return View(box);
+    return View(box, "running");
   }
   if (record.main_pid() != 0) {
     return absl::FailedPreconditionError(absl::StrCat("sandbox '", id, "' is already started"));
@@ -258,13 +255,13 @@ absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) 
   if (!in || !out) return ErrnoError(errno, absl::StrCat("open '", console, "'"));
   ASSIGN_OR_RETURN(std::string token,
                    util::HandOffStdio(box.stdio_socket_path(), {in.get(), out.get(), out.get()}));
-  ControlClient client(box.control_socket_path());
-  ASSIGN_OR_RETURN(int pid, client.Start(token));
+  ASSIGN_OR_RETURN(int pid, box.control()->Start(token));
   record.set_main_pid(pid);
   RETURN_IF_ERROR(box.SaveRecord(record));
   Publish("started", id, pid);
   WatchMainExit(id, entry, pid);
-  return View(box);
+  // Just started: no need to ask the sandbox.
+  return View(box, "running");
 }
 
 absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration grace) {
@@ -272,11 +269,11 @@ absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration
   absl::MutexLock lock(&entry->mu);
   if (entry->box == nullptr) return NotFound(id);
   Sandbox& box = *entry->box;
-  absl::StatusOr<runsc::state::v1::SandboxRecord> record = box.Record();
-  if (record.ok() && record->main_pid() != 0 && grace > absl::ZeroDuration()) {
-    ControlClient client(box.control_socket_path());
-    if (client.Signal(0, SIGTERM, /*all=*/true).ok()) {
-      (void)client.Wait(record->main_pid(), grace);
+  runsc::state::v1::SandboxRecord record = box.Record();
+  if (record.main_pid() != 0 && grace > absl::ZeroDuration()) {
+    std::shared_ptr<ControlClient> client = box.control();
+    if (client->Signal(0, SIGTERM, /*all=*/true).ok()) {
+      (void)client->Wait(record.main_pid(), grace);
     }
   }
   if (entry->watch != nullptr) entry->watch->Cancel();
@@ -331,7 +328,7 @@ absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
   out_w.reset();
   err_w.reset();
   if (!pid.ok()) return pid.status();
-  ControlClient client(sockets.control);
+  ControlClient& client = *sockets.control;
   RunResult result;
   std::thread writer([&] {
     size_t done = 0;
@@ -367,7 +364,7 @@ absl::StatusOr<int> SandboxManager::Exec(const std::string& id,
                                          const std::vector<int>& stdio) {
   ASSIGN_OR_RETURN(Sockets sockets, FindSockets(id));
   ASSIGN_OR_RETURN(std::string token, util::HandOffStdio(sockets.stdio, stdio));
-  return ControlClient(sockets.control).Exec(process, token);
+  return sockets.control->Exec(process, token);
 }
 
 absl::StatusOr<runsc::boot::v1::ProcessConfig> SandboxManager::ExecProcess(
@@ -375,13 +372,13 @@ absl::StatusOr<runsc::boot::v1::ProcessConfig> SandboxManager::ExecProcess(
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
   absl::MutexLock lock(&entry->mu);
   if (entry->box == nullptr) return NotFound(id);
-  ASSIGN_OR_RETURN(runsc::state::v1::SandboxRecord record, entry->box->Record());
+  runsc::state::v1::SandboxRecord record = entry->box->Record();
   return specutils::OverrideProcess(record.container().process(), overrides);
 }
 
 absl::Status SandboxManager::Signal(const std::string& id, int pid, int signal, bool all) {
   ASSIGN_OR_RETURN(Sockets sockets, FindSockets(id));
-  return ControlClient(sockets.control).Signal(pid, signal, all);
+  return sockets.control->Signal(pid, signal, all);
 }
 
 absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::Wait(const std::string& id,
@@ -389,15 +386,15 @@ absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::Wait(const std::s
                                                                     absl::Duration timeout,
                                                                     CallCanceller* cancel) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
-  std::string control;
+  std::shared_ptr<ControlClient> control;
   {
     absl::MutexLock lock(&entry->mu);
     if (entry->box == nullptr) return NotFound(id);
-    control = entry->box->control_socket_path();
+    control = entry->box->control();
   }
   // The wait may be long: never under the sandbox's lock, or a Signal meant
   // to end it would queue behind it.
-  ASSIGN_OR_RETURN(runsc::control::v1::ExitStatus status, ControlClient(control).Wait(pid, timeout, cancel));
+  ASSIGN_OR_RETURN(runsc::control::v1::ExitStatus status, control->Wait(pid, timeout, cancel));
   absl::MutexLock lock(&entry->mu);
   if (entry->box != nullptr) entry->box->AnnotateOom(pid, &status);
   return status;
@@ -406,7 +403,7 @@ absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::Wait(const std::s
 absl::StatusOr<runsc::control::v1::ListProcessesResponse> SandboxManager::ListProcesses(
     const std::string& id) {
   ASSIGN_OR_RETURN(Sockets sockets, FindSockets(id));
-  return ControlClient(sockets.control).ListProcesses();
+  return sockets.control->ListProcesses();
 }
 
 absl::StatusOr<CgroupStats> SandboxManager::Stats(const std::string& id) {
@@ -420,7 +417,7 @@ absl::StatusOr<std::unique_ptr<ContainerFiles>> SandboxManager::OpenFiles(const 
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
   absl::MutexLock lock(&entry->mu);
   if (entry->box == nullptr) return NotFound(id);
-  ASSIGN_OR_RETURN(runsc::state::v1::SandboxRecord record, entry->box->Record());
+  runsc::state::v1::SandboxRecord record = entry->box->Record();
   ASSIGN_OR_RETURN(pid_t launcher, entry->box->LauncherPid());
   return ContainerFiles::Open(entry->box->pid(), launcher,
                               specutils::WorkloadIdsOf(record.container(), record.range_base()));
@@ -442,16 +439,15 @@ void SandboxManager::WatchMainExit(const std::string& id, const std::shared_ptr<
   }
   // The completion runs on the worker (which the destructor keeps until
   // the last watch is done).
-  ControlClient(entry->box->control_socket_path())
-      .WaitAsync(
-          pid, cancel, [this](std::function<void()> task) { Post(std::move(task)); },
-          [this, id, entry, pid](absl::StatusOr<runsc::control::v1::ExitStatus> status) {
-            // Cancelled (deleted, or the daemon stops) or the sandbox is
-            // gone: no exit was seen.
-            if (status.ok()) OnMainExit(id, entry, pid, *status);
-            absl::MutexLock lock(&tasks_mu_);
-            --watches_;
-          });
+  entry->box->control()->WaitAsync(
+      pid, cancel, [this](std::function<void()> task) { Post(std::move(task)); },
+      [this, id, entry, pid](absl::StatusOr<runsc::control::v1::ExitStatus> status) {
+        // Cancelled (deleted, or the daemon stops) or the sandbox is
+        // gone: no exit was seen.
+        if (status.ok()) OnMainExit(id, entry, pid, *status);
+        absl::MutexLock lock(&tasks_mu_);
+        --watches_;
+      });
 }
 
 void SandboxManager::OnMainExit(const std::string& id, const std::shared_ptr<Entry>& entry,
@@ -507,8 +503,8 @@ void SandboxManager::ExpireDue() {
   for (auto& [id, entry] : entries) {
     absl::MutexLock lock(&entry->mu);
     if (entry->box == nullptr) continue;
-    absl::StatusOr<runsc::state::v1::SandboxRecord> record = entry->box->Record();
-    if (record.ok() && record->expires_unix_nanos() != 0 && record->expires_unix_nanos() <= now) {
+    runsc::state::v1::SandboxRecord record = entry->box->Record();
+    if (record.expires_unix_nanos() != 0 && record.expires_unix_nanos() <= now) {
       expired.push_back(id);
     }
   }

@@ -23,6 +23,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "proto/boot.pb.h"
@@ -130,14 +131,16 @@ class SandboxManager final {
   explicit SandboxManager(ManagerOptions options) : options_(std::move(options)) {}
   absl::Status Recover();
   absl::StatusOr<std::shared_ptr<Entry>> Find(const std::string& id);
-  // The sandbox's control and stdio socket paths, for calls that must not
-  // hold its lock (waits, streams).
+  // The sandbox's control client and stdio socket path, for calls that
+  // must not hold its lock (waits, streams).
   struct Sockets {
-    std::string control;
+    std::shared_ptr<ControlClient> control;
     std::string stdio;
   };
   absl::StatusOr<Sockets> FindSockets(const std::string& id);
-  SandboxView View(const Sandbox& box);
+  // What the API shows of `box`; its status asked of the sandbox unless the
+  // caller knows it.
+  SandboxView View(const Sandbox& box, absl::string_view known_status = "");
   void Publish(const std::string& type, const std::string& id, int pid);
   // Waits for the main process without a thread; its exit becomes an
   // "exited" event (and "oom" if the OOM killer ended it).

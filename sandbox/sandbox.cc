@@ -462,17 +462,19 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   std::move(release_range).Cancel();
   return std::unique_ptr<Sandbox>(new Sandbox(options.id, dir, options.ranges_dir,
                                               std::move(spawned.process), range,
-                                              std::move(cgroup)));
+                                              std::move(cgroup), std::move(record)));
 }
 
 Sandbox::Sandbox(std::string id, std::string state_dir, std::string ranges_dir,
-                 ChildProcess process, UidRange uid_range, std::unique_ptr<Cgroup> cgroup)
+                 ChildProcess process, UidRange uid_range, std::unique_ptr<Cgroup> cgroup,
+                 runsc::state::v1::SandboxRecord record)
     : id_(std::move(id)),
       state_dir_(std::move(state_dir)),
       ranges_dir_(std::move(ranges_dir)),
       process_(std::move(process)),
       uid_range_(uid_range),
-      cgroup_(std::move(cgroup)) {}
+      cgroup_(std::move(cgroup)),
+      record_(std::move(record)) {}
 
 absl::Status Sandbox::Freeze(bool frozen) {
   if (cgroup_ == nullptr) {
@@ -502,8 +504,7 @@ std::vector<std::string> Sandbox::CgroupPaths() const {
 
 absl::StatusOr<runsc::control::v1::ExitStatus> Sandbox::WaitProcess(int pid,
                                                                     absl::Duration timeout) {
-  ControlClient client(control_socket_path());
-  ASSIGN_OR_RETURN(runsc::control::v1::ExitStatus status, client.Wait(pid, timeout));
+  ASSIGN_OR_RETURN(runsc::control::v1::ExitStatus status, control()->Wait(pid, timeout));
   AnnotateOom(pid, &status);
   return status;
 }
@@ -528,6 +529,12 @@ Sandbox::~Sandbox() { (void)Destroy(); }
 
 std::string Sandbox::control_socket_path() const {
   return absl::StrCat(state_dir_, "/", kControlSocketName);
+}
+
+std::shared_ptr<ControlClient> Sandbox::control() const {
+  absl::MutexLock lock(&control_mu_);
+  if (control_ == nullptr) control_ = std::make_shared<ControlClient>(control_socket_path());
+  return control_;
 }
 
 absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Attach(const std::string& state_root,
@@ -560,8 +567,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Attach(const std::string& stat
                                             record->cgroup_paths().end()}));
   }
   UidRange range{record->range_slot(), record->range_base()};
-  return std::unique_ptr<Sandbox>(new Sandbox(id, dir, record->ranges_dir(),
-                                              std::move(*process), range, std::move(cgroup)));
+  return std::unique_ptr<Sandbox>(new Sandbox(id, dir, record->ranges_dir(), std::move(*process),
+                                              range, std::move(cgroup), std::move(*record)));
 }
 
 absl::StatusOr<int> Sandbox::ExitStatusFromLog(const std::string& state_root,
@@ -621,12 +628,16 @@ absl::StatusOr<std::vector<std::string>> Sandbox::ListIds(const std::string& sta
   return ids;
 }
 
-absl::StatusOr<runsc::state::v1::SandboxRecord> Sandbox::Record() const {
-  return LoadRecord(state_dir_);
+runsc::state::v1::SandboxRecord Sandbox::Record() const {
+  absl::MutexLock lock(&record_mu_);
+  return record_;
 }
 
-absl::Status Sandbox::SaveRecord(const runsc::state::v1::SandboxRecord& record) const {
-  return sandbox::SaveRecord(state_dir_, record);
+absl::Status Sandbox::SaveRecord(const runsc::state::v1::SandboxRecord& record) {
+  absl::MutexLock lock(&record_mu_);
+  RETURN_IF_ERROR(sandbox::SaveRecord(state_dir_, record));
+  record_ = record;
+  return absl::OkStatus();
 }
 
 std::string Sandbox::ContainerStatus(const runsc::state::v1::SandboxRecord& record) const {
@@ -637,8 +648,7 @@ std::string Sandbox::ContainerStatus(const runsc::state::v1::SandboxRecord& reco
   // A frozen launcher cannot answer; a frozen container is paused. (The
   // supervisor is outside the freezer: a dead container is never frozen.)
   if (!held && cgroup_ != nullptr && cgroup_->Frozen()) return "paused";
-  absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps =
-      ControlClient(control_socket_path()).ListProcesses();
+  absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps = control()->ListProcesses();
   if (ps.ok()) {
     for (const auto& p : ps->processes()) {
       if (p.pid() == main_pid) return held ? "created" : "running";
@@ -674,12 +684,12 @@ absl::StatusOr<std::map<int, pid_t>> Sandbox::HostPids() const {
 }
 
 absl::Status Sandbox::StartHeldMain() {
-  ASSIGN_OR_RETURN(runsc::state::v1::SandboxRecord record, Record());
+  runsc::state::v1::SandboxRecord record = Record();
   if (!record.main_held()) {
     return absl::FailedPreconditionError(
         absl::StrCat("sandbox '", id_, "' has no created process waiting for start"));
   }
-  RETURN_IF_ERROR(ControlClient(control_socket_path()).Start("").status());
+  RETURN_IF_ERROR(control()->Start("").status());
   record.set_main_held(false);
   return SaveRecord(record);
 }
@@ -707,6 +717,10 @@ absl::Status Sandbox::Destroy() {
   if (!process_.reaped()) {
     absl::StatusOr<ExitStatus> exit = process_.KillAndWait();
     if (!exit.ok()) return exit.status();
+  }
+  {
+    absl::MutexLock lock(&control_mu_);
+    control_.reset();
   }
   if (cgroup_ != nullptr) RETURN_IF_ERROR(cgroup_->Destroy());
   RETURN_IF_ERROR(RemoveStateDir(state_dir_));

@@ -19,20 +19,22 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include <optional>
-
 #include "proto/boot.pb.h"
 #include "proto/control.pb.h"
 #include "proto/state.pb.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/child_process.h"
+#include "sandbox/control_client.h"
 #include "sandbox/uid_range.h"
 #include "sandbox/userns_cache.h"
 
@@ -114,6 +116,11 @@ class Sandbox final {
   pid_t pid() const { return process_.pid(); }
   const std::string& state_dir() const { return state_dir_; }
   std::string control_socket_path() const;
+  // The client of the sandbox's control plane. One channel, made on first
+  // use and kept until Destroy: its connection is set up once, not on every
+  // call. Safe to share between threads, and to keep past the sandbox's
+  // lock (calls then fail once the sandbox is gone).
+  std::shared_ptr<ControlClient> control() const;
   std::string stdio_socket_path() const;
   std::string log_path() const;
   // The workloads' private host uid/gid range (base 0: no container).
@@ -155,9 +162,12 @@ class Sandbox final {
   // from the NSpid lines of the launcher's descendants).
   absl::StatusOr<std::map<int, pid_t>> HostPids() const;
 
-  // The sandbox's record as last saved, and a way to update it.
-  absl::StatusOr<runsc::state::v1::SandboxRecord> Record() const;
-  absl::Status SaveRecord(const runsc::state::v1::SandboxRecord& record) const;
+  // The sandbox's record as this object last read or saved it (kept in
+  // memory: calls on a live sandbox do not re-read and parse its state
+  // file), and a way to update it. The process that holds a sandbox (the
+  // daemon, or one CLI command) is the only writer of its record.
+  runsc::state::v1::SandboxRecord Record() const;
+  absl::Status SaveRecord(const runsc::state::v1::SandboxRecord& record);
 
   // Lets the sandbox run on without this object: nothing is killed or
   // removed when it goes away (a daemon that stops, a CLI command that ends).
@@ -165,7 +175,8 @@ class Sandbox final {
 
  private:
   Sandbox(std::string id, std::string state_dir, std::string ranges_dir,
-          ChildProcess process, UidRange uid_range, std::unique_ptr<Cgroup> cgroup);
+          ChildProcess process, UidRange uid_range, std::unique_ptr<Cgroup> cgroup,
+          runsc::state::v1::SandboxRecord record);
 
   std::string id_;
   std::string state_dir_;
@@ -176,6 +187,10 @@ class Sandbox final {
   uint64_t oom_kills_seen_ = 0;
   std::set<int> oom_killed_pids_;
   bool destroyed_ = false;
+  mutable absl::Mutex record_mu_;
+  runsc::state::v1::SandboxRecord record_ ABSL_GUARDED_BY(record_mu_);
+  mutable absl::Mutex control_mu_;
+  mutable std::shared_ptr<ControlClient> control_ ABSL_GUARDED_BY(control_mu_);
 };
 
 }  // namespace runsc::sandbox
