@@ -43,18 +43,57 @@ absl::Status NotFound(const std::string& id) {
 }
 
 // Reads `fd` to EOF, keeping at most `cap` bytes.
-void Drain(int fd, size_t cap, std::string* out, bool* truncated) {
+// Feeds `input` to `in` and reads `out` and `err` (each kept up to `cap`
+// bytes, the rest read and dropped) until both end or `deadline` passes:
+// a descendant of the process may hold the pipes open for good. One thread
+// for all three streams. Takes and closes the three fds.
+// How long a killed process may take to go.
+constexpr absl::Duration kKillWait = absl::Seconds(10);
+
+void PumpStdio(UniqueFd in, absl::string_view input, UniqueFd out, UniqueFd err, size_t cap,
+               absl::Time deadline, RunResult* result) {
+  struct Stream {
+    UniqueFd fd;
+    std::string* text;
+    bool* truncated;
+  } streams[2] = {{std::move(out), &result->out, &result->out_truncated},
+                  {std::move(err), &result->err, &result->err_truncated}};
+  for (int fd : {in.get(), streams[0].fd.get(), streams[1].fd.get()}) {
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  }
+  if (input.empty()) in.reset();
+  size_t written = 0;
   char buf[16384];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) != 0) {
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return;
+  while (streams[0].fd || streams[1].fd) {
+    pollfd fds[3];
+    nfds_t n = 0;
+    for (Stream& s : streams) {
+      if (s.fd) fds[n++] = {s.fd.get(), POLLIN, 0};
     }
-    size_t room = cap > out->size() ? cap - out->size() : 0;
-    size_t keep = std::min(room, static_cast<size_t>(n));
-    out->append(buf, keep);
-    if (keep < static_cast<size_t>(n)) *truncated = true;
+    if (in) fds[n++] = {in.get(), POLLOUT, 0};
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) break;
+    const int ready =
+        poll(fds, n, static_cast<int>(absl::ToInt64Milliseconds(std::min(left, absl::Hours(1)))) + 1);
+    if (ready < 0 && errno != EINTR) break;
+    if (in) {
+      ssize_t w = write(in.get(), input.data() + written, input.size() - written);
+      if (w > 0) written += static_cast<size_t>(w);
+      if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == input.size()) in.reset();
+    }
+    for (Stream& s : streams) {
+      if (!s.fd) continue;
+      ssize_t r = read(s.fd.get(), buf, sizeof(buf));
+      if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+        s.fd.reset();
+        continue;
+      }
+      if (r < 0) continue;
+      const size_t room = cap > s.text->size() ? cap - s.text->size() : 0;
+      const size_t keep = std::min(room, static_cast<size_t>(r));
+      s.text->append(buf, keep);
+      if (keep < static_cast<size_t>(r)) *s.truncated = true;
+    }
   }
 }
 
@@ -330,30 +369,21 @@ absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
   if (!pid.ok()) return pid.status();
   ControlClient& client = *sockets.control;
   RunResult result;
-  std::thread writer([&] {
-    size_t done = 0;
-    while (done < request.stdin_data.size()) {
-      ssize_t n = write(in_w.get(), request.stdin_data.data() + done,
-                        request.stdin_data.size() - done);
-      if (n <= 0) break;
-      done += static_cast<size_t>(n);
-    }
-    in_w.reset();
+  // The streams end when the last holder of the pipes goes, which may be
+  // a descendant that outlives the process: they are read until then, or
+  // until the request's time is up.
+  std::thread pump([&, in = std::move(in_w), out = std::move(out_r), err = std::move(err_r),
+                    deadline = absl::Now() + request.timeout]() mutable {
+    PumpStdio(std::move(in), request.stdin_data, std::move(out), std::move(err),
+              request.max_output, deadline, &result);
   });
-  std::thread err_reader(
-      [&] { Drain(err_r.get(), request.max_output, &result.err, &result.err_truncated); });
-  std::thread out_reader(
-      [&] { Drain(out_r.get(), request.max_output, &result.out, &result.out_truncated); });
   absl::StatusOr<runsc::control::v1::ExitStatus> status = client.Wait(*pid, request.timeout);
   if (absl::IsDeadlineExceeded(status.status())) {
     result.timed_out = true;
     (void)client.Signal(*pid, SIGKILL);
-    status = client.Wait(*pid, absl::Seconds(10));
+    status = client.Wait(*pid, kKillWait);
   }
-  // Descendants may hold the pipes: the streams end when the last one goes.
-  out_reader.join();
-  err_reader.join();
-  writer.join();
+  pump.join();
   if (!status.ok()) return status.status();
   result.status = *status;
   return result;

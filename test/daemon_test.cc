@@ -187,6 +187,19 @@ TEST_F(DaemonTest, OnlyRootAndTheGroupAreServed) {
 }
 
 
+TEST_F(DaemonTest, RunReturnsByItsTimeoutWhenADescendantKeepsTheOutputOpen) {
+  CreateStarted("holder");
+  api::RunResponse run;
+  const absl::Time begin = absl::Now();
+  // The shell exits at once; its background child holds stdout for 100 s.
+  ASSERT_TRUE(Run("holder", {"sh", "-c", "echo first; sleep 100 & exit 3"}, &run, 2).ok());
+  const absl::Duration took = absl::Now() - begin;
+  EXPECT_EQ(run.stdout(), "first\n");
+  EXPECT_EQ(run.status().code(), 3);
+  EXPECT_GE(took, absl::Seconds(1.5));
+  EXPECT_LT(took, absl::Seconds(10)) << "Run waited for the descendant";
+}
+
 TEST_F(DaemonTest, KillDashNineMidRunAndMidExecThenRestartLosesNothing) {
   api::Sandbox started = CreateStarted("survivor");
   std::thread runner([this] {
