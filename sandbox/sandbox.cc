@@ -567,7 +567,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Attach(const std::string& stat
                                             record->cgroup_paths().end()}));
   }
   UidRange range{record->range_slot(), record->range_base()};
-  return std::unique_ptr<Sandbox>(new Sandbox(id, dir, record->ranges_dir(), std::move(*process),
+  std::string ranges_dir = record->ranges_dir();  // before the record moves
+  return std::unique_ptr<Sandbox>(new Sandbox(id, dir, std::move(ranges_dir), std::move(*process),
                                               range, std::move(cgroup), std::move(*record)));
 }
 
