@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -23,6 +25,7 @@
 #include "boot/container_fs.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "boot/nested_userns.h"
+#include "boot/seccomp_loader.h"
 #include "boot/workload.h"
 #include "proto/launcher.pb.h"
 #include "runsc/util/boot_fds.h"
@@ -83,6 +86,7 @@ class Launcher {
   };
   std::map<pid_t, Held> held_;
   bool main_started_ = false;
+  SeccompCache seccomp_;
 };
 
 // A workload child's error record.
@@ -91,8 +95,69 @@ LauncherEvent FailedAt(const util::SyncMessage& record) {
   auto* failed = event.mutable_failed();
   failed->set_stage(util::StageName(record.stage));
   failed->set_err(record.err);
-  failed->set_message(record.text);
+  failed->set_message(WorkloadFailureMessage(record));
   return event;
+}
+
+// What a workload child starts from.
+struct ChildArgs {
+  const WorkloadPlan* plan = nullptr;
+  int userns = -1;
+  int stdio[3] = {-1, -1, -1};
+  int* extra = nullptr;
+  size_t extra_count = 0;
+  int error_fd = -1;
+  int hold_fd = -1;
+  int close_fd = -1;  // the launcher's end of the hold pipe
+};
+
+int ChildMain(void* arg) {
+  const ChildArgs& a = *static_cast<const ChildArgs*>(arg);
+  if (a.close_fd >= 0) close(a.close_fd);
+  ExecWorkload(*a.plan, a.userns, a.stdio, a.extra, a.extra_count, a.error_fd, a.hold_fd);
+}
+
+// A held child waits for its start, so it cannot borrow the launcher's
+// memory (the launcher would stay suspended): it gets a copy.
+absl::StatusOr<pid_t> ForkChild(ChildArgs& args) {
+  const pid_t pid = fork();
+  if (pid < 0) return ErrnoError(errno, "fork workload");
+  if (pid == 0) ChildMain(&args);
+  return pid;
+}
+
+// The child's stack while it borrows the launcher's memory: 256 KiB with a
+// guard page below, made once.
+char* ChildStackTop() {
+  constexpr size_t kGuard = 4096, kSize = 256 * 1024;
+  static char* top = [] () -> char* {
+    void* base = mmap(nullptr, kGuard + kSize, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (base == MAP_FAILED) return nullptr;
+    if (mprotect(base, kGuard, PROT_NONE) != 0) {
+      munmap(base, kGuard + kSize);
+      return nullptr;
+    }
+    return static_cast<char*>(base) + kGuard + kSize;
+  }();
+  return top;
+}
+
+// Starts the child in the launcher's memory (CLONE_VM) and waits until it
+// has exec'd or died (CLONE_VFORK): no page tables are copied and no page
+// is faulted in twice. Every signal stays blocked until the child has
+// reset their handlers, which must not run on borrowed memory.
+absl::StatusOr<pid_t> SpawnChild(ChildArgs& args) {
+  char* stack = ChildStackTop();
+  if (stack == nullptr) return ErrnoError(errno, "map the workload spawn stack");
+  sigset_t all, old;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, &old);
+  const pid_t pid = clone(ChildMain, stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  const int err = errno;
+  sigprocmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) return ErrnoError(err, "clone workload");
+  return pid;
 }
 
 LauncherEvent Started(pid_t pid) {
@@ -161,6 +226,8 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
   if (start.hold() && !start.main()) {
     return Failure("start", absl::InvalidArgumentError("only the main process can be held"));
   }
+  absl::StatusOr<std::unique_ptr<WorkloadPlan>> plan = PlanWorkload(start.process(), seccomp_);
+  if (!plan.ok()) return Failure(util::StageName(util::SetupStage::kWorkloadExec), plan.status());
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return Failure("start", ErrnoError(errno, "pipe2"));
   UniqueFd err_r(pipe_fds[0]), err_w(pipe_fds[1]);
@@ -170,16 +237,18 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
     go_r.reset(pipe_fds[0]);
     go_w.reset(pipe_fds[1]);
   }
-  pid_t pid = fork();
-  if (pid < 0) return Failure("start", ErrnoError(errno, "fork workload"));
-  if (pid == 0) {
-    const int stdio[3] = {terminal ? pty_peer.get() : fds[0].get(),
-                          terminal ? pty_peer.get() : fds[1].get(),
-                          terminal ? pty_peer.get() : fds[2].get()};
-    go_w.reset();
-    ExecWorkload(start.process(), userns_.get(), stdio, extra, err_w.get(),
-                 go_r ? go_r.get() : -1);
-  }
+  ChildArgs child;
+  child.plan = plan->get();
+  child.userns = userns_.get();
+  for (int i = 0; i < 3; ++i) child.stdio[i] = terminal ? pty_peer.get() : fds[i].get();
+  child.extra = extra.data();
+  child.extra_count = extra.size();
+  child.error_fd = err_w.get();
+  child.hold_fd = go_r ? go_r.get() : -1;
+  child.close_fd = go_w ? go_w.get() : -1;
+  absl::StatusOr<pid_t> spawned = start.hold() ? ForkChild(child) : SpawnChild(child);
+  if (!spawned.ok()) return Failure("start", spawned.status());
+  const pid_t pid = *spawned;
   err_w.reset();
   go_r.reset();
   Tracked tracked;

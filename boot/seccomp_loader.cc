@@ -1,18 +1,25 @@
 #include "boot/seccomp_loader.h"
 
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <memory>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/unique_fd.h"
 
 namespace runsc::boot {
 
-absl::Status LoadSeccompProgram(const runsc::boot::v1::SeccompProgram& program) {
-  std::unique_ptr<void, void (*)(scmp_filter_ctx)> ctx(
-      seccomp_init(program.default_action()), seccomp_release);
+absl::StatusOr<std::string> CompileSeccompProgram(
+    const runsc::boot::v1::SeccompProgram& program) {
+  std::unique_ptr<void, void (*)(scmp_filter_ctx)> ctx(seccomp_init(program.default_action()),
+                                                        seccomp_release);
   if (ctx == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("seccomp: invalid default action ", program.default_action()));
@@ -34,13 +41,49 @@ absl::Status LoadSeccompProgram(const runsc::boot::v1::SeccompProgram& program) 
     rc = seccomp_rule_add_array(ctx.get(), rule.action(), rule.syscall(),
                                 static_cast<unsigned>(args.size()), args.data());
     if (rc < 0) {
-      return util::ErrnoError(-rc, absl::StrCat("seccomp: add rule for syscall ",
-                                                rule.syscall()));
+      return util::ErrnoError(-rc, absl::StrCat("seccomp: add rule for syscall ", rule.syscall()));
     }
   }
-  rc = seccomp_load(ctx.get());
-  if (rc < 0) return util::ErrnoError(-rc, "seccomp: load filter");
-  return absl::OkStatus();
+  // libseccomp writes the program to an fd; a memfd keeps it off any disk.
+  util::UniqueFd out(memfd_create("runsc-seccomp-bpf", MFD_CLOEXEC));
+  if (!out) return util::ErrnoError(errno, "memfd_create for the seccomp program");
+  rc = seccomp_export_bpf(ctx.get(), out.get());
+  if (rc < 0) return util::ErrnoError(-rc, "seccomp: export the program");
+  struct stat st;
+  if (fstat(out.get(), &st) != 0) return util::ErrnoError(errno, "fstat the seccomp program");
+  std::string bpf(static_cast<size_t>(st.st_size), '\0');
+  if (pread(out.get(), bpf.data(), bpf.size(), 0) != static_cast<ssize_t>(bpf.size())) {
+    return util::ErrnoError(errno, "read back the seccomp program");
+  }
+  if (bpf.empty() || bpf.size() % sizeof(struct sock_filter) != 0) {
+    return absl::InternalError(
+        absl::StrCat("seccomp: libseccomp exported ", bpf.size(), " bytes, not a BPF program"));
+  }
+  return bpf;
+}
+
+int InstallSeccompBpf(const std::string& bpf) {
+  struct sock_fprog prog;
+  prog.len = static_cast<unsigned short>(bpf.size() / sizeof(struct sock_filter));
+  prog.filter = reinterpret_cast<struct sock_filter*>(const_cast<char*>(bpf.data()));
+  // As libseccomp's seccomp_load does with these attributes: no flags.
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) return errno;
+  return 0;
+}
+
+absl::StatusOr<const std::string*> SeccompCache::Compiled(
+    const runsc::boot::v1::SeccompProgram& program) {
+  std::string key;
+  if (!program.SerializeToString(&key)) {
+    return absl::InternalError("seccomp: cannot serialise the program");
+  }
+  auto it = compiled_.find(key);
+  if (it == compiled_.end()) {
+    absl::StatusOr<std::string> bpf = CompileSeccompProgram(program);
+    if (!bpf.ok()) return bpf.status();
+    it = compiled_.emplace(std::move(key), std::move(*bpf)).first;
+  }
+  return &it->second;
 }
 
 }  // namespace runsc::boot

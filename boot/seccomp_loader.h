@@ -1,15 +1,41 @@
-// Loads a validated SeccompProgram (proto/boot.proto) into the calling
-// thread with libseccomp. It never sets no_new_privs itself: the caller
-// decides (the OCI spec's process.noNewPrivileges).
+// Turns a validated SeccompProgram (proto/boot.proto) into the classic BPF
+// program the kernel takes, with libseccomp. Compiling is the slow part
+// (about a millisecond for the default profile here), so the launcher
+// compiles each distinct program once and its workload children only load
+// the result with seccomp(2), a single system call that allocates nothing.
+// Nothing here sets no_new_privs: the caller decides
+// (the OCI spec's process.noNewPrivileges).
 #ifndef RUNSC_BOOT_SECCOMP_LOADER_H_
 #define RUNSC_BOOT_SECCOMP_LOADER_H_
 
+#include <linux/filter.h>
+
+#include <map>
+#include <string>
+
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "proto/boot.pb.h"
 
 namespace runsc::boot {
 
-absl::Status LoadSeccompProgram(const runsc::boot::v1::SeccompProgram& program);
+// The program as an array of struct sock_filter, in a string.
+absl::StatusOr<std::string> CompileSeccompProgram(const runsc::boot::v1::SeccompProgram& program);
+
+// Installs a compiled program in the calling thread. Async-signal-safe (one
+// system call), so a child that shares its parent's memory may call it.
+// Returns 0 or an errno.
+int InstallSeccompBpf(const std::string& bpf);
+
+// Compiled programs by their serialised source. Not thread-safe.
+class SeccompCache final {
+ public:
+  // The compiled program; it lives as long as the cache.
+  absl::StatusOr<const std::string*> Compiled(const runsc::boot::v1::SeccompProgram& program);
+
+ private:
+  std::map<std::string, std::string> compiled_;
+};
 
 }  // namespace runsc::boot
 

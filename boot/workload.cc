@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
@@ -10,19 +9,14 @@
 #include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "boot/privileges.h"
-#include "boot/seccomp_loader.h"
 #include "runsc/util/errno_status.h"
-#include "runsc/util/sync_message.h"
 
 namespace runsc::boot {
 
@@ -34,158 +28,143 @@ namespace {
 
 constexpr char kDefaultPath[] =
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+constexpr char kListenPid[] = "LISTEN_PID=";
 
-[[noreturn]] void Fail(int error_fd, SetupStage stage, const absl::Status& status) {
-  std::string text(status.message());
-  util::WriteSyncMessage(error_fd, util::SyncType::kError, stage, util::ErrnoOf(status),
-                         text.c_str());
+// ---- The child's half: system calls only, no allocation. ----
+
+[[noreturn]] void Fail(int error_fd, SetupStage stage, int err, const char* what) {
+  util::WriteSyncMessage(error_fd, util::SyncType::kError, stage, err, what);
   _exit(127);
 }
 
-absl::Status InstallStdio(const int stdio[3]) {
-  int high[3];
-  for (int i = 0; i < 3; ++i) {
-    high[i] = fcntl(stdio[i], F_DUPFD_CLOEXEC, 3);
-    if (high[i] < 0) return ErrnoError(errno, absl::StrCat("dup stdio fd ", i));
+// "what N", into `buf`.
+const char* WithNumber(char (&buf)[96], const char* what, long n) {
+  size_t i = 0;
+  while (what[i] != '\0' && i < sizeof(buf) - 24) {
+    buf[i] = what[i];
+    ++i;
   }
-  for (int i = 0; i < 3; ++i) {
-    if (dup3(high[i], i, 0) < 0) return ErrnoError(errno, absl::StrCat("install fd ", i));
-  }
-  return absl::OkStatus();
+  buf[i++] = ' ';
+  char digits[24];
+  int d = 0;
+  unsigned long v = n < 0 ? -static_cast<unsigned long>(n) : static_cast<unsigned long>(n);
+  do {
+    digits[d++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  if (n < 0) buf[i++] = '-';
+  while (d > 0) buf[i++] = digits[--d];
+  buf[i] = '\0';
+  return buf;
 }
 
-absl::Status ApplyLimits(const ProcessConfig& p) {
-  for (const auto& r : p.rlimits()) {
-    struct rlimit limit = {r.soft(), r.hard()};
-    if (setrlimit(r.resource(), &limit) != 0) {
-      return ErrnoError(errno, absl::StrCat("setrlimit(", r.resource(), ", soft ",
-                                            r.soft(), ", hard ", r.hard(), ")"));
+void FillDecimal(char* out, long n) {
+  char digits[24];
+  int d = 0;
+  do {
+    digits[d++] = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n != 0);
+  while (d > 0) *out++ = digits[--d];
+  *out = '\0';
+}
+
+// Raw system calls for the id changes: glibc's wrappers would try to
+// signal the other threads of the process the child borrows memory from.
+long SetResUid(uid_t r, uid_t e, uid_t s) { return syscall(SYS_setresuid, r, e, s); }
+long SetResGid(gid_t r, gid_t e, gid_t s) { return syscall(SYS_setresgid, r, e, s); }
+
+void ApplyLimits(const WorkloadPlan& plan, int error_fd) {
+  for (const WorkloadPlan::Limit& r : plan.rlimits) {
+    if (setrlimit(r.resource, &r.value) != 0) {
+      Fail(error_fd, SetupStage::kWorkloadLimits, errno, r.what.c_str());
     }
   }
-  if (p.has_oom_score_adj()) {
-    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-    std::string value = absl::StrCat(p.oom_score_adj());
-    if (fd < 0 || write(fd, value.data(), value.size()) < 0) {
-      int err = errno;
-      if (fd >= 0) close(fd);
-      return ErrnoError(err, absl::StrCat("write oom_score_adj ", value));
+  if (!plan.oom_score_adj.empty()) {
+    const int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, plan.oom_score_adj.data(), plan.oom_score_adj.size()) < 0) {
+      Fail(error_fd, SetupStage::kWorkloadLimits, errno, "write oom_score_adj");
     }
     close(fd);
   }
-  if (p.has_umask()) umask(static_cast<mode_t>(p.umask()));
-  if (p.scheduler().set()) {
-    // struct sched_attr, as the kernel defines it (glibc 2.36 has none).
-    struct {
-      uint32_t size, policy;
-      uint64_t flags;
-      int32_t nice;
-      uint32_t priority;
-      uint64_t runtime, deadline, period;
-    } attr = {};
-    const auto& s = p.scheduler();
-    attr.size = sizeof(attr);
-    attr.policy = s.policy();
-    attr.flags = s.flags();
-    attr.nice = s.nice();
-    attr.priority = s.priority();
-    attr.runtime = s.runtime();
-    attr.deadline = s.deadline();
-    attr.period = s.period();
-    if (syscall(SYS_sched_setattr, 0, &attr, 0) != 0) {
-      const int err = errno;
-      return ErrnoError(err, absl::StrCat("process.scheduler: sched_setattr(policy ", s.policy(),
-                                          ")", err == EPERM ? " (real-time and deadline policies "
-                                                              "need CAP_SYS_NICE on the host, "
-                                                              "which a sandbox never has)"
-                                                            : ""));
-    }
+  if (plan.umask >= 0) umask(static_cast<mode_t>(plan.umask));
+  if (plan.scheduler.has_value() && syscall(SYS_sched_setattr, 0, &*plan.scheduler, 0) != 0) {
+    const int err = errno;
+    Fail(error_fd, SetupStage::kWorkloadLimits, err,
+         (err == EPERM ? plan.scheduler_eperm_what : plan.scheduler_what).c_str());
   }
-  if (p.has_io_priority()) {
+  if (plan.io_priority.has_value()) {
     constexpr int kIoprioWhoProcess = 1;
-    if (syscall(SYS_ioprio_set, kIoprioWhoProcess, 0, p.io_priority()) != 0) {
+    if (syscall(SYS_ioprio_set, kIoprioWhoProcess, 0, *plan.io_priority) != 0) {
       const int err = errno;
-      return ErrnoError(err, absl::StrCat("process.ioPriority: ioprio_set(", p.io_priority(), ")",
-                                          err == EPERM ? " (the real-time class needs "
-                                                         "CAP_SYS_ADMIN on the host)"
-                                                       : ""));
+      Fail(error_fd, SetupStage::kWorkloadLimits, err,
+           (err == EPERM ? plan.io_priority_eperm_what : plan.io_priority_what).c_str());
     }
   }
-  if (p.has_personality() && personality(p.personality()) == -1) {
-    return ErrnoError(errno, absl::StrCat("linux.personality: personality(", p.personality(), ")"));
+  if (plan.personality.has_value() && personality(*plan.personality) == -1) {
+    Fail(error_fd, SetupStage::kWorkloadLimits, errno, plan.personality_what.c_str());
   }
-  return absl::OkStatus();
 }
 
-// Sets the five capability sets. Runs after the uid change (with KEEPCAPS).
-absl::Status ApplyCapabilities(const ProcessConfig& p) {
-  const auto& caps = p.capabilities();
-  cap_t state = cap_init();
-  if (state == nullptr) return ErrnoError(errno, "cap_init");
-  const int count = static_cast<int>(cap_max_bits());
-  for (int c = 0; c < count && c < 64; ++c) {
-    cap_value_t v = static_cast<cap_value_t>(c);
-    const uint64_t bit = uint64_t{1} << c;
-    if (caps.effective() & bit) cap_set_flag(state, CAP_EFFECTIVE, 1, &v, CAP_SET);
-    if (caps.permitted() & bit) cap_set_flag(state, CAP_PERMITTED, 1, &v, CAP_SET);
-    if (caps.inheritable() & bit) cap_set_flag(state, CAP_INHERITABLE, 1, &v, CAP_SET);
+void SetUser(const WorkloadPlan& plan, int error_fd) {
+  if (syscall(SYS_setgroups, plan.groups.size(), plan.groups.data()) != 0) {
+    Fail(error_fd, SetupStage::kWorkloadUser, errno, "setgroups(process.user.additionalGids)");
   }
-  int rc = cap_set_proc(state);
-  int err = errno;
-  cap_free(state);
-  if (rc != 0) return ErrnoError(err, "cap_set_proc(process.capabilities)");
-  if (cap_reset_ambient() != 0) return ErrnoError(errno, "cap_reset_ambient");
-  // The kernel raises an ambient capability only if it is both permitted and
-  // inheritable; like runc, the others are left out rather than failing
-  // (`runc spec` lists ambient capabilities without inheritable ones).
-  const uint64_t raisable = caps.ambient() & caps.permitted() & caps.inheritable();
-  for (int c = 0; c < count && c < 64; ++c) {
-    if (raisable & (uint64_t{1} << c)) {
-      if (cap_set_ambient(static_cast<cap_value_t>(c), CAP_SET) != 0) {
-        return ErrnoError(errno, absl::StrCat("raise ambient capability ", c));
-      }
-    }
+  char buf[96];
+  if (SetResGid(plan.gid, plan.gid, plan.gid) != 0) {
+    Fail(error_fd, SetupStage::kWorkloadUser, errno, WithNumber(buf, "setresgid", plan.gid));
   }
-  return absl::OkStatus();
-}
-
-absl::Status DropBoundingSet(const ProcessConfig& p) {
-  const int count = static_cast<int>(cap_max_bits());
-  for (int c = 0; c < count; ++c) {
-    if (c < 64 && (p.capabilities().bounding() & (uint64_t{1} << c))) continue;
-    if (cap_drop_bound(static_cast<cap_value_t>(c)) != 0) {
-      return ErrnoError(errno, absl::StrCat("drop bounding capability ", c));
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status SetUser(const ProcessConfig& p) {
-  std::vector<gid_t> groups(p.additional_gids().begin(), p.additional_gids().end());
-  if (setgroups(groups.size(), groups.data()) != 0) {
-    return ErrnoError(errno, "setgroups(process.user.additionalGids)");
-  }
-  if (setresgid(p.gid(), p.gid(), p.gid()) != 0) {
-    return ErrnoError(errno, absl::StrCat("setresgid(", p.gid(), ")"));
-  }
-  // Keep the permitted set across the uid change; ApplyCapabilities then
+  // Keep the permitted set across the uid change; the capability step then
   // sets exactly the spec's sets.
-  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return ErrnoError(errno, "PR_SET_KEEPCAPS");
-  if (setresuid(p.uid(), p.uid(), p.uid()) != 0) {
-    return ErrnoError(errno, absl::StrCat("setresuid(", p.uid(), ")"));
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) {
+    Fail(error_fd, SetupStage::kWorkloadUser, errno, "PR_SET_KEEPCAPS");
   }
-  if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) return ErrnoError(errno, "PR_SET_KEEPCAPS");
-  return absl::OkStatus();
+  if (SetResUid(plan.uid, plan.uid, plan.uid) != 0) {
+    Fail(error_fd, SetupStage::kWorkloadUser, errno, WithNumber(buf, "setresuid", plan.uid));
+  }
+  if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) {
+    Fail(error_fd, SetupStage::kWorkloadUser, errno, "PR_SET_KEEPCAPS");
+  }
 }
 
-absl::StatusOr<std::string> FindExecutable(const std::string& name,
+// The five capability sets. Runs after the uid change (with KEEPCAPS).
+void ApplyCapabilities(const WorkloadPlan& plan, int error_fd) {
+  __user_cap_header_struct header = plan.cap_header;
+  if (syscall(SYS_capset, &header, plan.cap_data) != 0) {
+    Fail(error_fd, SetupStage::kWorkloadCapabilities, errno, "capset(process.capabilities)");
+  }
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) {
+    Fail(error_fd, SetupStage::kWorkloadCapabilities, errno, "clear the ambient set");
+  }
+  char buf[96];
+  for (int c : plan.ambient_raises) {
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) != 0) {
+      Fail(error_fd, SetupStage::kWorkloadCapabilities, errno,
+           WithNumber(buf, "raise ambient capability", c));
+    }
+  }
+}
+
+void LoadSeccomp(const WorkloadPlan& plan, int error_fd) {
+  if (plan.seccomp_bpf == nullptr) return;
+  if (int err = InstallSeccompBpf(*plan.seccomp_bpf); err != 0) {
+    Fail(error_fd, SetupStage::kWorkloadSeccomp, err, "seccomp: load filter");
+  }
+}
+
+// ---- The launcher's half. ----
+
+absl::StatusOr<std::string> FindExecutable(const std::string& name, const std::string& cwd,
                                            const std::vector<std::string>& env) {
   if (name.find('/') != std::string::npos) return name;
   const std::string path = FindEnv(env, "PATH").value_or(kDefaultPath);
   for (absl::string_view dir : absl::StrSplit(path, ':')) {
     std::string candidate = absl::StrCat(dir.empty() ? "." : dir, "/", name);
+    // A relative entry is relative to the process's cwd, where it will run.
+    const std::string seen =
+        candidate[0] == '/' ? candidate : absl::StrCat(cwd, "/", candidate);
     struct stat st;
-    if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-        access(candidate.c_str(), X_OK) == 0) {
+    if (stat(seen.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(seen.c_str(), X_OK) == 0) {
       return candidate;
     }
   }
@@ -211,11 +190,66 @@ std::string ReadContainerPasswd() {
   return text;
 }
 
-std::vector<char*> CStrings(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (std::string& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
+void PlanLimits(const ProcessConfig& p, WorkloadPlan& plan) {
+  for (const auto& r : p.rlimits()) {
+    plan.rlimits.push_back({static_cast<int>(r.resource()),
+                            {r.soft(), r.hard()},
+                            absl::StrCat("setrlimit(", r.resource(), ", soft ", r.soft(),
+                                         ", hard ", r.hard(), ")")});
+  }
+  if (p.has_oom_score_adj()) plan.oom_score_adj = absl::StrCat(p.oom_score_adj());
+  if (p.has_umask()) plan.umask = static_cast<int>(p.umask());
+  if (p.scheduler().set()) {
+    const auto& s = p.scheduler();
+    SchedAttr attr = {};
+    attr.size = sizeof(attr);
+    attr.policy = s.policy();
+    attr.flags = s.flags();
+    attr.nice = s.nice();
+    attr.priority = s.priority();
+    attr.runtime = s.runtime();
+    attr.deadline = s.deadline();
+    attr.period = s.period();
+    plan.scheduler = attr;
+    plan.scheduler_what = absl::StrCat("process.scheduler: sched_setattr(policy ", s.policy(), ")");
+    plan.scheduler_eperm_what = absl::StrCat(
+        plan.scheduler_what,
+        " (real-time and deadline policies need CAP_SYS_NICE on the host, which a sandbox never "
+        "has)");
+  }
+  if (p.has_io_priority()) {
+    plan.io_priority = static_cast<int>(p.io_priority());
+    plan.io_priority_what = absl::StrCat("process.ioPriority: ioprio_set(", p.io_priority(), ")");
+    plan.io_priority_eperm_what =
+        absl::StrCat(plan.io_priority_what, " (the real-time class needs CAP_SYS_ADMIN on the host)");
+  }
+  if (p.has_personality()) {
+    plan.personality = p.personality();
+    plan.personality_what = absl::StrCat("linux.personality: personality(", p.personality(), ")");
+  }
+}
+
+void PlanCapabilities(const ProcessConfig& p, WorkloadPlan& plan) {
+  const auto& caps = p.capabilities();
+  const int count = static_cast<int>(cap_max_bits());
+  for (int c = 0; c < count; ++c) {
+    if (c < 64 && (caps.bounding() & (uint64_t{1} << c))) continue;
+    plan.bounding_drops.push_back(c);
+  }
+  plan.cap_header.version = _LINUX_CAPABILITY_VERSION_3;
+  plan.cap_header.pid = 0;
+  for (int half = 0; half < 2; ++half) {
+    plan.cap_data[half].effective = static_cast<uint32_t>(caps.effective() >> (32 * half));
+    plan.cap_data[half].permitted = static_cast<uint32_t>(caps.permitted() >> (32 * half));
+    plan.cap_data[half].inheritable = static_cast<uint32_t>(caps.inheritable() >> (32 * half));
+  }
+  // The kernel raises an ambient capability only if it is both permitted and
+  // inheritable; like runc, the others are left out rather than failing
+  // (`runc spec` lists ambient capabilities without inheritable ones).
+  const uint64_t raisable = caps.ambient() & caps.permitted() & caps.inheritable();
+  for (int c = 0; c < count && c < 64; ++c) {
+    if (raisable & (uint64_t{1} << c)) plan.ambient_raises.push_back(c);
+  }
 }
 
 }  // namespace
@@ -241,46 +275,34 @@ std::string HomeFromPasswd(const std::string& passwd, uint32_t uid) {
   return "/";
 }
 
-void ExecWorkload(const ProcessConfig& p, int nested_userns_fd, const int stdio[3],
-                  const std::vector<int>& extra, int error_fd, int hold_fd) {
-  // Default dispositions and an empty mask, whatever the launcher had.
-  struct sigaction dfl = {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < _NSIG; ++sig) sigaction(sig, &dfl, nullptr);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  if (setsid() < 0) Fail(error_fd, SetupStage::kWorkloadStdio, ErrnoError(errno, "setsid"));
-  absl::Status status = InstallStdio(stdio);
-  if (!status.ok()) Fail(error_fd, SetupStage::kWorkloadStdio, status);
-  if (p.terminal() && ioctl(0, TIOCSCTTY, 0) != 0) {
-    Fail(error_fd, SetupStage::kWorkloadStdio, ErrnoError(errno, "TIOCSCTTY"));
-  }
+std::string WorkloadFailureMessage(const util::SyncMessage& record) {
+  const std::string what(record.text, strnlen(record.text, sizeof(record.text)));
+  if (record.err == 0) return what;
+  return std::string(ErrnoError(record.err, what).message());
+}
 
-  if (setns(nested_userns_fd, CLONE_NEWUSER) != 0) {
-    Fail(error_fd, SetupStage::kWorkloadUserns,
-         ErrnoError(errno, "setns into the workloads' user namespace"));
-  }
-  status = ApplyLimits(p);
-  if (!status.ok()) Fail(error_fd, SetupStage::kWorkloadLimits, status);
-  // A new keyring belongs to its creator's real ids: for now, the
-  // process's user's (the effective ids, and so the capabilities, stay),
-  // because SetUser below comes after seccomp may already forbid keyctl.
-  if (setresgid(p.gid(), -1, -1) != 0 || setresuid(p.uid(), -1, -1) != 0) {
-    Fail(error_fd, SetupStage::kWorkloadUser, ErrnoError(errno, "set the real ids for the keyring"));
-  }
-  status = JoinNewSessionKeyring(p.session_keyring());
-  if (!status.ok()) Fail(error_fd, SetupStage::kKeyring, status);
-  if (setresuid(0, -1, -1) != 0 || setresgid(0, -1, -1) != 0) {
-    Fail(error_fd, SetupStage::kWorkloadUser, ErrnoError(errno, "restore the real ids"));
-  }
-  if (chdir(p.cwd().c_str()) != 0) {
-    Fail(error_fd, SetupStage::kWorkloadCwd,
-         ErrnoError(errno, absl::StrCat("process.cwd: chdir '", p.cwd(),
-                                        "' in the container")));
-  }
+absl::StatusOr<std::unique_ptr<WorkloadPlan>> PlanWorkload(const ProcessConfig& p,
+                                                           SeccompCache& seccomp) {
+  auto plan = std::make_unique<WorkloadPlan>();
+  plan->terminal = p.terminal();
+  PlanLimits(p, *plan);
+  plan->uid = p.uid();
+  plan->gid = p.gid();
+  plan->groups.assign(p.additional_gids().begin(), p.additional_gids().end());
+  plan->keyring_named = !p.session_keyring().empty();
+  plan->keyring = p.session_keyring();
+  plan->keyring_what = absl::StrCat(
+      "join a new session keyring", plan->keyring_named ? " '" + plan->keyring + "'" : "");
+  plan->cwd = p.cwd();
+  plan->cwd_what = absl::StrCat("process.cwd: chdir '", p.cwd(), "' in the container");
+  PlanCapabilities(p, *plan);
+  plan->no_new_privileges = p.no_new_privileges();
+  absl::StatusOr<const std::string*> bpf = seccomp.Compiled(p.seccomp());
+  if (!bpf.ok()) return bpf.status();
+  plan->seccomp_bpf = *bpf;
 
-  std::vector<std::string> env(p.env().begin(), p.env().end());
+  std::vector<std::string>& env = plan->env;
+  env.assign(p.env().begin(), p.env().end());
   if (p.listen_fds() > 0) {
     // Socket activation: the counts are ours to set, for this process.
     std::vector<std::string> kept;
@@ -291,13 +313,82 @@ void ExecWorkload(const ProcessConfig& p, int nested_userns_fd, const int stdio[
     }
     env = std::move(kept);
     env.push_back(absl::StrCat("LISTEN_FDS=", p.listen_fds()));
-    env.push_back(absl::StrCat("LISTEN_PID=", getpid()));
+    // Room for the child's pid, which only the child knows.
+    env.push_back(absl::StrCat(kListenPid, std::string(20, '0')));
   }
   if (!FindEnv(env, "HOME").has_value()) {
     env.push_back("HOME=" + HomeFromPasswd(ReadContainerPasswd(), p.uid()));
   }
-  absl::StatusOr<std::string> exe = FindExecutable(p.args(0), env);
-  if (!exe.ok()) Fail(error_fd, SetupStage::kWorkloadExec, exe.status());
+  absl::StatusOr<std::string> exe = FindExecutable(p.args(0), p.cwd(), env);
+  if (!exe.ok()) return exe.status();
+  plan->exe = std::move(*exe);
+  plan->exec_what = absl::StrCat("execve '", plan->exe, "'");
+  plan->args.assign(p.args().begin(), p.args().end());
+  for (std::string& s : plan->args) plan->argv.push_back(s.data());
+  plan->argv.push_back(nullptr);
+  for (std::string& s : env) {
+    plan->envp.push_back(s.data());
+    if (p.listen_fds() > 0 && s.rfind(kListenPid, 0) == 0) {
+      plan->listen_pid = s.data() + sizeof(kListenPid) - 1;
+    }
+  }
+  plan->envp.push_back(nullptr);
+  return plan;
+}
+
+void ExecWorkload(const WorkloadPlan& plan, int nested_userns_fd, const int stdio[3], int* extra,
+                  size_t extra_count, int error_fd, int hold_fd) {
+  // Default dispositions and an empty mask, whatever the launcher had. A
+  // handler must not run here: this child may be using the launcher's
+  // memory. (The launcher blocks every signal around the clone.)
+  struct sigaction dfl = {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < _NSIG; ++sig) sigaction(sig, &dfl, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (setsid() < 0) Fail(error_fd, SetupStage::kWorkloadStdio, errno, "setsid");
+  int high[3];
+  char buf[96];
+  for (int i = 0; i < 3; ++i) {
+    high[i] = fcntl(stdio[i], F_DUPFD_CLOEXEC, 3);
+    if (high[i] < 0) {
+      Fail(error_fd, SetupStage::kWorkloadStdio, errno, WithNumber(buf, "dup stdio fd", i));
+    }
+  }
+  for (int i = 0; i < 3; ++i) {
+    if (dup3(high[i], i, 0) < 0) {
+      Fail(error_fd, SetupStage::kWorkloadStdio, errno, WithNumber(buf, "install fd", i));
+    }
+  }
+  if (plan.terminal && ioctl(0, TIOCSCTTY, 0) != 0) {
+    Fail(error_fd, SetupStage::kWorkloadStdio, errno, "TIOCSCTTY");
+  }
+
+  if (setns(nested_userns_fd, CLONE_NEWUSER) != 0) {
+    Fail(error_fd, SetupStage::kWorkloadUserns, errno,
+         "setns into the workloads' user namespace");
+  }
+  ApplyLimits(plan, error_fd);
+  // A new keyring belongs to its creator's real ids: for now, the
+  // process's user's (the effective ids, and so the capabilities, stay),
+  // because SetUser below comes after seccomp may already forbid keyctl.
+  if (SetResGid(plan.gid, -1, -1) != 0 || SetResUid(plan.uid, -1, -1) != 0) {
+    Fail(error_fd, SetupStage::kWorkloadUser, errno, "set the real ids for the keyring");
+  }
+  constexpr int kKeyctlJoinSessionKeyring = 1;  // KEYCTL_JOIN_SESSION_KEYRING
+  if (syscall(SYS_keyctl, kKeyctlJoinSessionKeyring,
+              plan.keyring_named ? plan.keyring.c_str() : nullptr) < 0 &&
+      errno != ENOSYS) {
+    Fail(error_fd, SetupStage::kKeyring, errno, plan.keyring_what.c_str());
+  }
+  if (SetResUid(0, -1, -1) != 0 || SetResGid(0, -1, -1) != 0) {
+    Fail(error_fd, SetupStage::kWorkloadUser, errno, "restore the real ids");
+  }
+  if (chdir(plan.cwd.c_str()) != 0) {
+    Fail(error_fd, SetupStage::kWorkloadCwd, errno, plan.cwd_what.c_str());
+  }
+  if (plan.listen_pid != nullptr) FillDecimal(plan.listen_pid, syscall(SYS_getpid));
 
   if (hold_fd >= 0) {
     // Created: the rest waits for start. Seccomp is not in yet, so a
@@ -315,58 +406,45 @@ void ExecWorkload(const ProcessConfig& p, int nested_userns_fd, const int stdio[
     close(hold_fd);
   }
 
-  status = DropBoundingSet(p);
-  if (!status.ok()) Fail(error_fd, SetupStage::kWorkloadCapabilities, status);
+  for (int c : plan.bounding_drops) {
+    if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0) {
+      Fail(error_fd, SetupStage::kWorkloadCapabilities, errno,
+           WithNumber(buf, "drop bounding capability", c));
+    }
+  }
   // Without no_new_privs the filter must go in while CAP_SYS_ADMIN is held
   // (as runc does); with it, as late as possible.
-  if (!p.no_new_privileges()) {
-    status = LoadSeccompProgram(p.seccomp());
-    if (!status.ok()) Fail(error_fd, SetupStage::kWorkloadSeccomp, status);
-  }
-  status = SetUser(p);
-  if (!status.ok()) Fail(error_fd, SetupStage::kWorkloadUser, status);
-  status = ApplyCapabilities(p);
-  if (!status.ok()) Fail(error_fd, SetupStage::kWorkloadCapabilities, status);
-  if (p.no_new_privileges()) {
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-      Fail(error_fd, SetupStage::kWorkloadSeccomp, ErrnoError(errno, "PR_SET_NO_NEW_PRIVS"));
-    }
+  if (!plan.no_new_privileges) LoadSeccomp(plan, error_fd);
+  SetUser(plan, error_fd);
+  ApplyCapabilities(plan, error_fd);
+  if (plan.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    Fail(error_fd, SetupStage::kWorkloadSeccomp, errno, "PR_SET_NO_NEW_PRIVS");
   }
   // The extra fds go to 3, 4, ...: first all above that range (the error
-  // fd too), then down into it.
-  const int first_free = 3 + static_cast<int>(extra.size());
-  if (!extra.empty()) {
+  // fd too), then down into it. `extra` is the launcher's scratch copy,
+  // overwritten in place: nothing is allocated here.
+  const int first_free = 3 + static_cast<int>(extra_count);
+  if (extra_count > 0) {
     const int moved_error = fcntl(error_fd, F_DUPFD_CLOEXEC, first_free);
-    if (moved_error < 0) Fail(error_fd, SetupStage::kWorkloadExec, ErrnoError(errno, "F_DUPFD"));
+    if (moved_error < 0) Fail(error_fd, SetupStage::kWorkloadExec, errno, "F_DUPFD");
     error_fd = moved_error;
-    std::vector<int> high;
-    for (int fd : extra) {
-      const int h = fcntl(fd, F_DUPFD_CLOEXEC, first_free);
-      if (h < 0) Fail(error_fd, SetupStage::kWorkloadExec, ErrnoError(errno, "F_DUPFD"));
-      high.push_back(h);
+    for (size_t i = 0; i < extra_count; ++i) {
+      extra[i] = fcntl(extra[i], F_DUPFD_CLOEXEC, first_free);
+      if (extra[i] < 0) Fail(error_fd, SetupStage::kWorkloadExec, errno, "F_DUPFD");
     }
-    for (size_t i = 0; i < high.size(); ++i) {
-      if (dup2(high[i], 3 + static_cast<int>(i)) < 0) {  // clears close-on-exec
-        Fail(error_fd, SetupStage::kWorkloadExec,
-             ErrnoError(errno, absl::StrCat("install extra fd ", 3 + i)));
+    for (size_t i = 0; i < extra_count; ++i) {
+      if (dup2(extra[i], 3 + static_cast<int>(i)) < 0) {  // clears close-on-exec
+        Fail(error_fd, SetupStage::kWorkloadExec, errno,
+             WithNumber(buf, "install extra fd", 3 + static_cast<long>(i)));
       }
     }
   }
-  // Every other fd closes at exec (the error fd too, which is the
-  // launcher's signal that exec happened).
   if (syscall(SYS_close_range, first_free, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-    Fail(error_fd, SetupStage::kWorkloadExec, ErrnoError(errno, "close_range"));
+    Fail(error_fd, SetupStage::kWorkloadExec, errno, "close_range");
   }
-  std::vector<std::string> args(p.args().begin(), p.args().end());
-  std::vector<char*> argv = CStrings(args);
-  std::vector<char*> envp = CStrings(env);
-  if (p.no_new_privileges()) {
-    status = LoadSeccompProgram(p.seccomp());
-    if (!status.ok()) Fail(error_fd, SetupStage::kWorkloadSeccomp, status);
-  }
-  execve(exe->c_str(), argv.data(), envp.data());
-  Fail(error_fd, SetupStage::kWorkloadExec,
-       ErrnoError(errno, absl::StrCat("execve '", *exe, "'")));
+  if (plan.no_new_privileges) LoadSeccomp(plan, error_fd);
+  execve(plan.exe.c_str(), plan.argv.data(), plan.envp.data());
+  Fail(error_fd, SetupStage::kWorkloadExec, errno, plan.exec_what.c_str());
 }
 
 }  // namespace runsc::boot
