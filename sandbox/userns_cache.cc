@@ -45,14 +45,27 @@ int UsernsCache::created() const {
   return created_;
 }
 
-absl::StatusOr<int> UsernsCache::Get(const std::vector<IdMapping>& uid_map,
-                                     const std::vector<IdMapping>& gid_map) {
+size_t UsernsCache::size() const {
+  absl::MutexLock lock(&mu_);
+  return entries_.size();
+}
+
+absl::StatusOr<UniqueFd> UsernsCache::Get(const std::vector<IdMapping>& uid_map,
+                                          const std::vector<IdMapping>& gid_map) {
   RETURN_IF_ERROR(specutils::ValidateIdMap(uid_map));
   RETURN_IF_ERROR(specutils::ValidateIdMap(gid_map));
   const std::string key = MappingKey(uid_map, gid_map);
   absl::MutexLock lock(&mu_);
-  auto it = fds_.find(key);
-  if (it != fds_.end()) return it->second.get();
+  auto dup_of = [](const UniqueFd& fd) -> absl::StatusOr<UniqueFd> {
+    UniqueFd copy(fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
+    if (!copy) return ErrnoError(errno, "dup a user namespace fd");
+    return copy;
+  };
+  auto it = entries_.find(key);
+  if (it != entries_.end()) {
+    it->second.last_used = ++uses_;
+    return dup_of(it->second.fd);
+  }
 
   // A child that only exists to own the namespace: it waits in read() on a
   // pipe until we hold the ns fd. Async-signal-safe calls only in it.
@@ -84,9 +97,16 @@ absl::StatusOr<int> UsernsCache::Get(const std::vector<IdMapping>& uid_map,
   absl::StatusOr<ExitStatus> exit = holder.Wait(absl::Seconds(10));
   if (!exit.ok()) return exit.status();
   ++created_;
-  int fd = ns.get();
-  fds_.emplace(key, std::move(ns));
-  return fd;
+  absl::StatusOr<UniqueFd> out = dup_of(ns);
+  if (!out.ok()) return out.status();
+  if (entries_.size() >= capacity_ && !entries_.empty()) {
+    auto oldest = std::min_element(entries_.begin(), entries_.end(), [](auto& a, auto& b) {
+      return a.second.last_used < b.second.last_used;
+    });
+    entries_.erase(oldest);
+  }
+  if (capacity_ > 0) entries_[key] = Entry{std::move(ns), ++uses_};
+  return out;
 }
 
 }  // namespace runsc::sandbox

@@ -1,6 +1,10 @@
 // UsernsCache: user-namespace fds that carry a given uid/gid mapping, for
-// idmapped mounts. Making one costs a clone, so each distinct mapping is made
-// once and kept; the key ignores the order of the mapping's lines.
+// idmapped mounts. Making one costs a clone, so a mapping's namespace is
+// kept while it is among the `capacity` most recently used; the key
+// ignores the order of the mapping's lines. A sandbox's mounts share one
+// mapping (its range), so each sandbox makes at most one; the bound keeps a
+// long-running daemon, whose sandboxes each get a fresh range, from holding
+// a namespace for every sandbox it ever made.
 //
 // Thread safety: thread-safe.
 #ifndef RUNSC_SANDBOX_USERNS_CACHE_H_
@@ -24,17 +28,27 @@ class UsernsCache final {
   static std::string MappingKey(const std::vector<specutils::IdMapping>& uid_map,
                                 const std::vector<specutils::IdMapping>& gid_map);
 
-  // A user-namespace fd (owned by the cache; valid while it lives) whose
-  // uid_map and gid_map are the given mappings, host ids as seen from here.
-  absl::StatusOr<int> Get(const std::vector<specutils::IdMapping>& uid_map,
-                          const std::vector<specutils::IdMapping>& gid_map);
+  explicit UsernsCache(size_t capacity = 16) : capacity_(capacity) {}
 
-  // How many namespaces have been created (for tests).
+  // A user-namespace fd of the caller's (a duplicate of the cached one)
+  // whose uid_map and gid_map are the given mappings, host ids as seen
+  // from here.
+  absl::StatusOr<util::UniqueFd> Get(const std::vector<specutils::IdMapping>& uid_map,
+                                     const std::vector<specutils::IdMapping>& gid_map);
+
+  // How many namespaces have been created, and how many are kept (for tests).
   int created() const;
+  size_t size() const;
 
  private:
+  struct Entry {
+    util::UniqueFd fd;
+    uint64_t last_used = 0;
+  };
+  const size_t capacity_;
   mutable absl::Mutex mu_;
-  std::map<std::string, util::UniqueFd> fds_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  uint64_t uses_ ABSL_GUARDED_BY(mu_) = 0;
   int created_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -1,5 +1,6 @@
-// Root test: idmap user namespaces are made once per distinct mapping, and
-// the key ignores the order of the mapping's lines.
+// Root test: idmap user namespaces are made once per distinct mapping, the
+// key ignores the order of the mapping's lines, and only the most recently
+// used are kept.
 #include <sys/stat.h>
 
 #include <string>
@@ -13,10 +14,10 @@ namespace {
 
 using specutils::IdMapping;
 
-std::string NsInode(int ns_fd) {
+std::string NsInode(const util::UniqueFd& ns_fd) {
   // A namespace is identified by its inode.
   struct stat st;
-  fstat(ns_fd, &st);
+  if (fstat(ns_fd.get(), &st) != 0) return "closed";
   return std::to_string(st.st_ino);
 }
 
@@ -29,7 +30,7 @@ TEST(UsernsCacheTest, OneNamespacePerMappingWhateverTheLineOrder) {
   ASSERT_TRUE(first.ok()) << first.status();
   auto again = cache.Get(a_reordered, a_reordered);
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ(*first, *again);
+  EXPECT_NE(first->get(), again->get()) << "each caller gets its own fd";
   EXPECT_EQ(NsInode(*first), NsInode(*again));
   EXPECT_EQ(cache.created(), 1);
   auto other = cache.Get(b, b);
@@ -41,6 +42,29 @@ TEST(UsernsCacheTest, OneNamespacePerMappingWhateverTheLineOrder) {
   // Overlapping lines are refused before any namespace is made.
   EXPECT_FALSE(cache.Get({{0, 5, 10}, {5, 100, 10}}, b).ok());
   EXPECT_EQ(cache.created(), 2);
+}
+
+TEST(UsernsCacheTest, KeepsOnlyTheMostRecentlyUsedAndTheirFdsOutliveEviction) {
+  sandbox::UsernsCache cache(2);
+  std::vector<std::vector<IdMapping>> maps;
+  for (uint32_t i = 0; i < 3; ++i) maps.push_back({{0, 2000000000u + i * 65536u, 65536}});
+  auto a = cache.Get(maps[0], maps[0]);
+  auto b = cache.Get(maps[1], maps[1]);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE(cache.Get(maps[0], maps[0]).ok());  // a is now the newer
+  auto c = cache.Get(maps[2], maps[2]);           // evicts b
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(cache.created(), 3);
+  EXPECT_EQ(cache.size(), 2u);
+  ASSERT_TRUE(cache.Get(maps[0], maps[0]).ok());
+  EXPECT_EQ(cache.created(), 3) << "a was kept";
+  auto b_again = cache.Get(maps[1], maps[1]);
+  ASSERT_TRUE(b_again.ok());
+  EXPECT_EQ(cache.created(), 4) << "b was evicted and made again";
+  EXPECT_EQ(cache.size(), 2u);
+  // The caller's fd of the evicted namespace still names it.
+  EXPECT_NE(NsInode(*b), "closed");
+  EXPECT_NE(NsInode(*b), NsInode(*b_again));
 }
 
 }  // namespace
