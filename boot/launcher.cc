@@ -99,6 +99,21 @@ LauncherEvent FailedAt(const util::SyncMessage& record) {
   return event;
 }
 
+LauncherEvent Started(pid_t pid) {
+  LauncherEvent event;
+  event.mutable_started()->set_pid(pid);
+  return event;
+}
+
+LauncherEvent Failure(absl::string_view stage, const absl::Status& status) {
+  LauncherEvent event;
+  auto* failed = event.mutable_failed();
+  failed->set_stage(std::string(stage));
+  failed->set_err(util::ErrnoOf(status));
+  failed->set_message(std::string(status.message()));
+  return event;
+}
+
 // What a workload child starts from.
 struct ChildArgs {
   const WorkloadPlan* plan = nullptr;
@@ -128,51 +143,70 @@ absl::StatusOr<pid_t> ForkChild(ChildArgs& args) {
 
 // The child's stack while it borrows the launcher's memory: 256 KiB with a
 // guard page below, made once.
-char* ChildStackTop() {
+absl::StatusOr<char*> ChildStackTop() {
   constexpr size_t kGuard = 4096, kSize = 256 * 1024;
-  static char* top = [] () -> char* {
-    void* base = mmap(nullptr, kGuard + kSize, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (base == MAP_FAILED) return nullptr;
-    if (mprotect(base, kGuard, PROT_NONE) != 0) {
-      munmap(base, kGuard + kSize);
-      return nullptr;
-    }
-    return static_cast<char*>(base) + kGuard + kSize;
-  }();
+  static char* top = nullptr;
+  if (top != nullptr) return top;
+  void* base = mmap(nullptr, kGuard + kSize, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (base == MAP_FAILED) return ErrnoError(errno, "map the workload spawn stack");
+  if (mprotect(base, kGuard, PROT_NONE) != 0) {
+    const int err = errno;
+    munmap(base, kGuard + kSize);
+    return ErrnoError(err, "guard the workload spawn stack");
+  }
+  top = static_cast<char*>(base) + kGuard + kSize;
   return top;
 }
 
-// Starts the child in the launcher's memory (CLONE_VM) and waits until it
-// has exec'd or died (CLONE_VFORK): no page tables are copied and no page
-// is faulted in twice. Every signal stays blocked until the child has
-// reset their handlers, which must not run on borrowed memory.
+// Starts the child in the launcher's memory (CLONE_VM): no page tables are
+// copied and no page is faulted in twice. Not CLONE_VFORK: a workload that
+// stopped the child (it may signal it once it has joined the workloads'
+// namespace) would then hold the launcher for good; the launcher waits on
+// the error pipe with a deadline instead (AwaitSpawned). Every signal stays
+// blocked until the child has reset their handlers, which must not run on
+// borrowed memory. The child's stack, `args` and what they point to must
+// outlive the child's execve or exit.
 absl::StatusOr<pid_t> SpawnChild(ChildArgs& args) {
-  char* stack = ChildStackTop();
-  if (stack == nullptr) return ErrnoError(errno, "map the workload spawn stack");
+  absl::StatusOr<char*> stack = ChildStackTop();
+  if (!stack.ok()) return stack.status();
   sigset_t all, old;
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, &old);
-  const pid_t pid = clone(ChildMain, stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  const pid_t pid = clone(ChildMain, *stack, CLONE_VM | SIGCHLD, &args);
   const int err = errno;
   sigprocmask(SIG_SETMASK, &old, nullptr);
   if (pid < 0) return ErrnoError(err, "clone workload");
   return pid;
 }
 
-LauncherEvent Started(pid_t pid) {
-  LauncherEvent event;
-  event.mutable_started()->set_pid(pid);
-  return event;
-}
-
-LauncherEvent Failure(absl::string_view stage, const absl::Status& status) {
-  LauncherEvent event;
-  auto* failed = event.mutable_failed();
-  failed->set_stage(std::string(stage));
-  failed->set_err(util::ErrnoOf(status));
-  failed->set_message(std::string(status.message()));
-  return event;
+// The answer to a SpawnChild: its error record (it failed; the caller
+// reaps it), EOF (its execve closed the O_CLOEXEC pipe, or it died), or
+// nothing by the deadline (it is killed; the caller reaps it). errno is
+// never read here: the child, running on our memory, writes the same one.
+LauncherEvent AwaitSpawned(pid_t pid, int errors, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) break;
+    struct pollfd pfd = {errors, POLLIN, 0};
+    if (poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1) <= 0) continue;
+    util::SyncMessage record;
+    const ssize_t n = read(errors, &record, sizeof(record));
+    if (n == 0) return Started(pid);
+    if (n == static_cast<ssize_t>(sizeof(record)) && record.magic == util::kSyncMagic) {
+      record.text[sizeof(record.text) - 1] = '\0';
+      return FailedAt(record);
+    }
+    if (n > 0) {
+      kill(pid, SIGKILL);
+      return Failure("start", absl::InternalError(
+                                  absl::StrCat("malformed record of ", n, " bytes from the child")));
+    }
+  }
+  kill(pid, SIGKILL);
+  return Failure("start", absl::DeadlineExceededError(absl::StrCat(
+                              "the process did not exec within ", absl::FormatDuration(timeout))));
 }
 
 absl::StatusOr<UniqueFd> OpenPtyAndSendMaster(int console_socket, uint32_t rows,
@@ -226,8 +260,10 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
   if (start.hold() && !start.main()) {
     return Failure("start", absl::InvalidArgumentError("only the main process can be held"));
   }
-  absl::StatusOr<std::unique_ptr<WorkloadPlan>> plan = PlanWorkload(start.process(), seccomp_);
-  if (!plan.ok()) return Failure(util::StageName(util::SetupStage::kWorkloadExec), plan.status());
+  util::SetupStage plan_stage = util::SetupStage::kWorkloadExec;
+  absl::StatusOr<std::unique_ptr<WorkloadPlan>> plan =
+      PlanWorkload(start.process(), seccomp_, &plan_stage);
+  if (!plan.ok()) return Failure(util::StageName(plan_stage), plan.status());
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return Failure("start", ErrnoError(errno, "pipe2"));
   UniqueFd err_r(pipe_fds[0]), err_w(pipe_fds[1]);
@@ -269,7 +305,7 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
     waitpid(pid, nullptr, 0);
     return failed;
   }
-  LauncherEvent event = AwaitExec(pid, err_r.get());
+  LauncherEvent event = AwaitSpawned(pid, err_r.get(), absl::Seconds(30));
   if (event.has_started()) {
     running_[pid] = tracked;
     if (start.main()) main_started_ = true;
@@ -462,6 +498,15 @@ void LauncherMain(const runsc::boot::v1::BootConfig& config, int sock) {
   if (!status.ok()) fail("mounts", status);
   // The mount trees are attached now; their fds have no further use.
   CloseMountTrees(config.container());
+  // Workload children share this process's memory until their execve
+  // (SpawnChild), and from their setns on, their credentials are the
+  // workloads' namespace's: a workload with CAP_SYS_PTRACE there must not
+  // be able to open the child's /proc/<pid>/mem, which is ours. A process
+  // that is not dumpable can only be traced with the capability in the
+  // namespace that owns its memory, the sandbox's.
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    fail("launcher", ErrnoError(errno, "PR_SET_DUMPABLE"));
+  }
   LauncherEvent ready;
   ready.mutable_ready();
   if (!util::SendPacket(sock, ready).ok()) _exit(1);

@@ -59,6 +59,11 @@ absl::StatusOr<std::string> CompileSeccompProgram(
     return absl::InternalError(
         absl::StrCat("seccomp: libseccomp exported ", bpf.size(), " bytes, not a BPF program"));
   }
+  if (bpf.size() / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("seccomp: the profile compiles to ", bpf.size() / sizeof(struct sock_filter),
+                     " instructions, more than the kernel's ", BPF_MAXINSNS));
+  }
   return bpf;
 }
 

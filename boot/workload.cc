@@ -83,7 +83,7 @@ void ApplyLimits(const WorkloadPlan& plan, int error_fd) {
   if (!plan.oom_score_adj.empty()) {
     const int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
     if (fd < 0 || write(fd, plan.oom_score_adj.data(), plan.oom_score_adj.size()) < 0) {
-      Fail(error_fd, SetupStage::kWorkloadLimits, errno, "write oom_score_adj");
+      Fail(error_fd, SetupStage::kWorkloadLimits, errno, plan.oom_score_adj_what.c_str());
     }
     close(fd);
   }
@@ -110,9 +110,8 @@ void SetUser(const WorkloadPlan& plan, int error_fd) {
   if (syscall(SYS_setgroups, plan.groups.size(), plan.groups.data()) != 0) {
     Fail(error_fd, SetupStage::kWorkloadUser, errno, "setgroups(process.user.additionalGids)");
   }
-  char buf[96];
   if (SetResGid(plan.gid, plan.gid, plan.gid) != 0) {
-    Fail(error_fd, SetupStage::kWorkloadUser, errno, WithNumber(buf, "setresgid", plan.gid));
+    Fail(error_fd, SetupStage::kWorkloadUser, errno, plan.setresgid_what.c_str());
   }
   // Keep the permitted set across the uid change; the capability step then
   // sets exactly the spec's sets.
@@ -120,7 +119,7 @@ void SetUser(const WorkloadPlan& plan, int error_fd) {
     Fail(error_fd, SetupStage::kWorkloadUser, errno, "PR_SET_KEEPCAPS");
   }
   if (SetResUid(plan.uid, plan.uid, plan.uid) != 0) {
-    Fail(error_fd, SetupStage::kWorkloadUser, errno, WithNumber(buf, "setresuid", plan.uid));
+    Fail(error_fd, SetupStage::kWorkloadUser, errno, plan.setresuid_what.c_str());
   }
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) {
     Fail(error_fd, SetupStage::kWorkloadUser, errno, "PR_SET_KEEPCAPS");
@@ -131,10 +130,10 @@ void SetUser(const WorkloadPlan& plan, int error_fd) {
 void ApplyCapabilities(const WorkloadPlan& plan, int error_fd) {
   __user_cap_header_struct header = plan.cap_header;
   if (syscall(SYS_capset, &header, plan.cap_data) != 0) {
-    Fail(error_fd, SetupStage::kWorkloadCapabilities, errno, "capset(process.capabilities)");
+    Fail(error_fd, SetupStage::kWorkloadCapabilities, errno, "cap_set_proc(process.capabilities)");
   }
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) {
-    Fail(error_fd, SetupStage::kWorkloadCapabilities, errno, "clear the ambient set");
+    Fail(error_fd, SetupStage::kWorkloadCapabilities, errno, "cap_reset_ambient");
   }
   char buf[96];
   for (int c : plan.ambient_raises) {
@@ -197,7 +196,10 @@ void PlanLimits(const ProcessConfig& p, WorkloadPlan& plan) {
                             absl::StrCat("setrlimit(", r.resource(), ", soft ", r.soft(),
                                          ", hard ", r.hard(), ")")});
   }
-  if (p.has_oom_score_adj()) plan.oom_score_adj = absl::StrCat(p.oom_score_adj());
+  if (p.has_oom_score_adj()) {
+    plan.oom_score_adj = absl::StrCat(p.oom_score_adj());
+    plan.oom_score_adj_what = absl::StrCat("write oom_score_adj ", plan.oom_score_adj);
+  }
   if (p.has_umask()) plan.umask = static_cast<int>(p.umask());
   if (p.scheduler().set()) {
     const auto& s = p.scheduler();
@@ -282,12 +284,15 @@ std::string WorkloadFailureMessage(const util::SyncMessage& record) {
 }
 
 absl::StatusOr<std::unique_ptr<WorkloadPlan>> PlanWorkload(const ProcessConfig& p,
-                                                           SeccompCache& seccomp) {
+                                                           SeccompCache& seccomp,
+                                                           SetupStage* failed_stage) {
   auto plan = std::make_unique<WorkloadPlan>();
   plan->terminal = p.terminal();
   PlanLimits(p, *plan);
   plan->uid = p.uid();
   plan->gid = p.gid();
+  plan->setresuid_what = absl::StrCat("setresuid(", p.uid(), ")");
+  plan->setresgid_what = absl::StrCat("setresgid(", p.gid(), ")");
   plan->groups.assign(p.additional_gids().begin(), p.additional_gids().end());
   plan->keyring_named = !p.session_keyring().empty();
   plan->keyring = p.session_keyring();
@@ -298,7 +303,10 @@ absl::StatusOr<std::unique_ptr<WorkloadPlan>> PlanWorkload(const ProcessConfig& 
   PlanCapabilities(p, *plan);
   plan->no_new_privileges = p.no_new_privileges();
   absl::StatusOr<const std::string*> bpf = seccomp.Compiled(p.seccomp());
-  if (!bpf.ok()) return bpf.status();
+  if (!bpf.ok()) {
+    *failed_stage = SetupStage::kWorkloadSeccomp;
+    return bpf.status();
+  }
   plan->seccomp_bpf = *bpf;
 
   std::vector<std::string>& env = plan->env;
@@ -320,7 +328,10 @@ absl::StatusOr<std::unique_ptr<WorkloadPlan>> PlanWorkload(const ProcessConfig& 
     env.push_back("HOME=" + HomeFromPasswd(ReadContainerPasswd(), p.uid()));
   }
   absl::StatusOr<std::string> exe = FindExecutable(p.args(0), p.cwd(), env);
-  if (!exe.ok()) return exe.status();
+  if (!exe.ok()) {
+    *failed_stage = SetupStage::kWorkloadExec;
+    return exe.status();
+  }
   plan->exe = std::move(*exe);
   plan->exec_what = absl::StrCat("execve '", plan->exe, "'");
   plan->args.assign(p.args().begin(), p.args().end());

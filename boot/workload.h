@@ -60,6 +60,7 @@ struct WorkloadPlan {
   };
   std::vector<Limit> rlimits;
   std::string oom_score_adj;  // empty: left as inherited
+  std::string oom_score_adj_what;
   int umask = -1;             // -1: left as inherited
   std::optional<SchedAttr> scheduler;
   std::string scheduler_what, scheduler_eperm_what;
@@ -69,6 +70,7 @@ struct WorkloadPlan {
   std::string personality_what;
   uid_t uid = 0;
   gid_t gid = 0;
+  std::string setresuid_what, setresgid_what;
   std::vector<gid_t> groups;
   std::string keyring;  // empty: an anonymous session keyring
   bool keyring_named = false;
@@ -91,10 +93,12 @@ struct WorkloadPlan {
 };
 
 // The plan for `process`, or why it cannot run (an executable that is not
-// there, a seccomp program that does not compile). Runs in the launcher,
-// whose root and cwd are the container's.
+// there, a seccomp program that does not compile) and, in `failed_stage`,
+// the stage that failed. Runs in the launcher, whose root is the
+// container's.
 absl::StatusOr<std::unique_ptr<WorkloadPlan>> PlanWorkload(
-    const runsc::boot::v1::ProcessConfig& process, SeccompCache& seccomp);
+    const runsc::boot::v1::ProcessConfig& process, SeccompCache& seccomp,
+    util::SetupStage* failed_stage);
 
 // stdio[0..2] become fds 0..2 and extra[0..extra_count) fds 3, 4, ...;
 // everything else is closed at exec. `extra` is scratch space: the child
