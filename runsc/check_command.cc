@@ -71,8 +71,8 @@ int CheckCommand(int argc, char** argv) {
     return 1;
   }
   const absl::Duration boot = absl::Now() - start;
-  sandbox::ControlClient client((*sandbox)->control_socket_path());
-  auto info = client.Info();
+  std::shared_ptr<sandbox::ControlClient> client = (*sandbox)->control();
+  auto info = client->Info();
   if (!info.ok()) {
     fprintf(stderr, "runsc check: Control.Info: %s\n",
             std::string(info.status().message()).c_str());
@@ -84,7 +84,7 @@ int CheckCommand(int argc, char** argv) {
          info->uid(), info->gid(), info->version().c_str());
   printf("confinement seen from the host:\n");
   PrintPosture((*sandbox)->pid());
-  absl::Status shutdown = client.Shutdown();
+  absl::Status shutdown = client->Shutdown();
   auto exit = (*sandbox)->Wait(absl::Seconds(5));
   absl::Status destroyed = (*sandbox)->Destroy();
   if (!shutdown.ok() || !exit.ok() || !destroyed.ok()) {

@@ -278,10 +278,10 @@ absl::StatusOr<Started> StartWithOurStdio(sandbox::Sandbox& box, bool terminal,
   absl::StatusOr<std::string> token = util::HandOffStdio(box.stdio_socket_path(), fds);
   if (!token.ok()) return token.status();
   theirs.reset();
-  sandbox::ControlClient client(box.control_socket_path());
-  absl::StatusOr<int> pid = process != nullptr ? client.Exec(*process, *token)
-                            : hold              ? client.Create(*token)
-                                                : client.Start(*token);
+  std::shared_ptr<sandbox::ControlClient> client = box.control();
+  absl::StatusOr<int> pid = process != nullptr ? client->Exec(*process, *token)
+                            : hold              ? client->Create(*token)
+                                                : client->Start(*token);
   if (!pid.ok()) return pid.status();
   started.pid = *pid;
   if (started.console) {

@@ -124,13 +124,13 @@ int KillCommand(int argc, char** argv) {
   absl::StatusOr<Attached> attached = OpenRunning(*f, f->positional[0]);
   if (!attached.ok()) return Error("kill", std::string(attached.status().message()));
   absl::Status status;
-  sandbox::ControlClient client(attached->box->control_socket_path());
+  std::shared_ptr<sandbox::ControlClient> client = attached->box->control();
   if (f->Has("all")) {
-    status = client.Signal(0, *sig, true);
+    status = client->Signal(0, *sig, true);
   } else if (attached->record.main_pid() == 0) {
     status = absl::FailedPreconditionError("container not started");
   } else {
-    status = client.Signal(attached->record.main_pid(), *sig);
+    status = client->Signal(attached->record.main_pid(), *sig);
   }
   if (!status.ok()) return Error("kill", std::string(status.message()));
   return 0;
@@ -313,7 +313,7 @@ int PsCommand(int argc, char** argv) {
     return 0;
   }
   absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps =
-      sandbox::ControlClient(attached->box->control_socket_path()).ListProcesses();
+      attached->box->control()->ListProcesses();
   if (!ps.ok()) return Error("ps", std::string(ps.status().message()));
   auto host_pid = [&](int pid) {
     auto it = host->find(pid);

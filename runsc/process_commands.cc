@@ -124,7 +124,7 @@ absl::Status StartCreated(sandbox::Sandbox& box, const runsc::state::v1::Sandbox
     ASSIGN_OR_RETURN(notify, sandbox::NotifySocket::Bind(box.state_dir()));
   }
   auto stop = [&box, &record](absl::Status failed) {
-    (void)sandbox::ControlClient(box.control_socket_path()).Signal(record.main_pid(), SIGKILL);
+    (void)box.control()->Signal(record.main_pid(), SIGKILL);
     return failed;
   };
   if (hooks.start_container_size() > 0) {
@@ -186,7 +186,7 @@ int CreateCommand(int argc, char** argv) {
   absl::StatusOr<std::string> token = util::HandOffStdio((*box)->stdio_socket_path(), stdio);
   if (!token.ok()) return Error("create", std::string(token.status().message()));
   console.reset();
-  absl::StatusOr<int> pid = sandbox::ControlClient((*box)->control_socket_path()).Create(*token);
+  absl::StatusOr<int> pid = (*box)->control()->Create(*token);
   if (!pid.ok()) return Error("create", std::string(pid.status().message()));
   absl::Status created = FinishCreate(**box, *pid);
   if (!created.ok()) return Error("create", std::string(created.message()));
