@@ -10,10 +10,10 @@
 // join the workloads' user namespace, apply limits, cwd, user and groups,
 // the five capability sets, no_new_privs and seccomp, close every other fd,
 // and execve. It allocates nothing and takes no lock, so the launcher can
-// start it with clone(CLONE_VM | CLONE_VFORK): the child borrows the
-// launcher's memory until its execve, with no page tables copied and no
-// copy-on-write faults (on this machine kind a fork-based spawn cost about
-// 1.8 ms more per process).
+// start it with clone(CLONE_VM): the child borrows the launcher's memory
+// until its execve, with no page tables copied and no copy-on-write faults
+// (on this machine kind a fork-based spawn cost about 1.8 ms more per
+// process). errno is the one thing it writes that the launcher also uses.
 //
 // On failure the child writes one SyncMessage kError (stage, errno, what it
 // was doing) to `error_fd` (O_CLOEXEC: a successful execve closes it, which
