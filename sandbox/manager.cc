@@ -42,14 +42,16 @@ absl::Status NotFound(const std::string& id) {
   return absl::NotFoundError(absl::StrCat("sandbox '", id, "' not found"));
 }
 
-// Reads `fd` to EOF, keeping at most `cap` bytes.
+// How long a killed process may take to go.
+constexpr absl::Duration kKillWait = absl::Seconds(10);
+// How long Run keeps reading output after its timeout: what a killed
+// process wrote before it died is still in the pipes.
+constexpr absl::Duration kDrainAfterTimeout = absl::Seconds(1);
+
 // Feeds `input` to `in` and reads `out` and `err` (each kept up to `cap`
 // bytes, the rest read and dropped) until both end or `deadline` passes:
 // a descendant of the process may hold the pipes open for good. One thread
 // for all three streams. Takes and closes the three fds.
-// How long a killed process may take to go.
-constexpr absl::Duration kKillWait = absl::Seconds(10);
-
 void PumpStdio(UniqueFd in, absl::string_view input, UniqueFd out, UniqueFd err, size_t cap,
                absl::Time deadline, RunResult* result) {
   struct Stream {
@@ -371,9 +373,10 @@ absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
   RunResult result;
   // The streams end when the last holder of the pipes goes, which may be
   // a descendant that outlives the process: they are read until then, or
-  // until the request's time is up.
+  // until the request's time is up (and a little more, for what a process
+  // killed at that time wrote).
   std::thread pump([&, in = std::move(in_w), out = std::move(out_r), err = std::move(err_r),
-                    deadline = absl::Now() + request.timeout]() mutable {
+                    deadline = absl::Now() + request.timeout + kDrainAfterTimeout]() mutable {
     PumpStdio(std::move(in), request.stdin_data, std::move(out), std::move(err),
               request.max_output, deadline, &result);
   });

@@ -179,12 +179,13 @@ TEST_F(ManagerTest, RunCapsOutputAndTimesOut) {
   ASSERT_TRUE(big.ok()) << big.status();
   EXPECT_EQ(big->out.size(), 1000u);
   EXPECT_TRUE(big->out_truncated);
-  run.process = Process({"sleep", "100"});
+  run.process = Process({"sh", "-c", "echo before; exec sleep 100"});
   run.timeout = absl::Milliseconds(300);
   auto slow = manager_->Run(run);
   ASSERT_TRUE(slow.ok()) << slow.status();
   EXPECT_TRUE(slow->timed_out);
   EXPECT_EQ(slow->status.signal(), SIGKILL);
+  EXPECT_EQ(slow->out, "before\n") << "what it wrote before the kill is kept";
 }
 
 TEST_F(ManagerTest, ErrorsUseTheCanonicalCodesAndNameTheObject) {
