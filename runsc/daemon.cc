@@ -29,6 +29,7 @@
 #include "runsc/health_service.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/event_flag.h"
+#include "runsc/util/fd_limit.h"
 #include "runsc/util/file_util.h"
 #include "runsc/util/log.h"
 #include "runsc/util/status_macros.h"
@@ -151,6 +152,10 @@ int RunDaemon(const DaemonOptions& options) {
     }
   }
   util::BlockStopSignals();  // before any thread exists
+  // A few fds per live sandbox; sandboxes get the limit found here back.
+  if (absl::Status raised = util::RaiseFdLimit(); !raised.ok()) {
+    util::Log(util::LogLevel::kWarning, "daemon", std::string(raised.message()));
+  }
 
   absl::StatusOr<UniqueFd> listener = Listen(options, group);
   if (!listener.ok()) {

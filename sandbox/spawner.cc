@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "runsc/util/boot_fds.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/fd_limit.h"
 #include "runsc/util/file_util.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/sync_message.h"
@@ -51,6 +52,9 @@ struct ChildPlan {
   int sources[util::kMaxBootFds];     // fd number here
   char* const* argv;
   char* const* envp;
+  // RLIMIT_NOFILE's soft limit to give the sandbox (the one the daemon
+  // found before it raised its own), or RLIM_INFINITY to leave it.
+  rlim_t nofile_soft;
 };
 
 [[noreturn]] void ChildFail(int fd, int err, const char* what) {
@@ -104,6 +108,14 @@ struct ChildPlan {
   for (int i = 0; i < plan.count; ++i) {
     if (dup3(high[i], plan.targets[i], 0) < 0) {
       ChildFail(plan.sync_fd, errno, "dup3 boot fd");
+    }
+  }
+  if (plan.nofile_soft != RLIM_INFINITY) {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) ChildFail(plan.sync_fd, errno, "getrlimit");
+    limit.rlim_cur = plan.nofile_soft;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+      ChildFail(plan.sync_fd, errno, "restore RLIMIT_NOFILE's soft limit");
     }
   }
   sigset_t none;
@@ -173,6 +185,7 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   plan.parent_sync_fd = parent_sync.get();
   plan.argv = argv;
   plan.envp = envp;
+  plan.nofile_soft = util::InheritedFdSoftLimit();
   auto install = [&plan](int target, int source) {
     plan.targets[plan.count] = target;
     plan.sources[plan.count] = source;

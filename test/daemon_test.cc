@@ -1,6 +1,7 @@
 // Root end-to-end tests with a real `runsc daemon` process: access, the
 // sandbox lifecycle, errors, restarts, load and shutdown.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <grp.h>
 #include <sys/wait.h>
@@ -9,6 +10,8 @@
 #include <memory>
 #include <string>
 #include <atomic>
+#include <fstream>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -186,6 +189,37 @@ TEST_F(DaemonTest, OnlyRootAndTheGroupAreServed) {
   EXPECT_EQ(ListAs(socket_, 54321), grpc::StatusCode::PERMISSION_DENIED);
 }
 
+
+// The soft RLIMIT_NOFILE of `pid`, from /proc/<pid>/limits.
+std::string SoftFdLimit(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/limits"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("Max open files", 0) == 0) {
+      std::istringstream fields(line.substr(sizeof("Max open files") - 1));
+      std::string soft;
+      fields >> soft;
+      return soft;
+    }
+  }
+  return "?";
+}
+
+TEST_F(DaemonTest, TheDaemonRaisesItsFdLimitAndSandboxesGetTheOneItFound) {
+  // A few fds per sandbox: 1000 sandboxes need more than a soft limit of
+  // 1024. The workloads must not see the raised limit.
+  StopDaemon(SIGTERM);
+  struct rlimit mine;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &mine), 0);
+  ASSERT_GT(mine.rlim_max, 2000u) << "the hard limit is too low to tell the two apart";
+  struct rlimit lowered = {1000, mine.rlim_max};
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &lowered), 0);
+  StartDaemon();
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &mine), 0);
+  EXPECT_EQ(SoftFdLimit(daemon_), std::to_string(mine.rlim_max));
+  api::Sandbox box = CreateStarted("limits");
+  EXPECT_EQ(SoftFdLimit(box.pid()), "1000");
+}
 
 TEST_F(DaemonTest, RunReturnsByItsTimeoutWhenADescendantKeepsTheOutputOpen) {
   CreateStarted("holder");
