@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 
@@ -88,11 +90,23 @@ std::pair<int, std::string> RunShell(const std::string& command) {
 }
 
 std::vector<std::string> HostMountPoints() {
+  // Podman's and containerd's own mounts (their storage, a pod's network
+  // namespace) come and go while the podman and containerd tests run beside
+  // this one; runsc never mounts there.
+  constexpr absl::string_view kEngines[] = {"/var/lib/containers/", "/run/containers/",
+                                            "/var/lib/containerd/", "/run/containerd/",
+                                            "/run/netns/"};
   std::vector<std::string> out;
   for (absl::string_view line :
        absl::StrSplit(ReadFile("/proc/self/mountinfo"), '\n', absl::SkipEmpty())) {
     std::vector<absl::string_view> fields = absl::StrSplit(line, ' ');
-    if (fields.size() > 4) out.emplace_back(fields[4]);
+    if (fields.size() <= 4) continue;
+    const absl::string_view point = fields[4];
+    bool engine = false;
+    for (absl::string_view prefix : kEngines) {
+      engine |= absl::StartsWith(absl::StrCat(point, "/"), prefix);
+    }
+    if (!engine) out.emplace_back(point);
   }
   return out;
 }

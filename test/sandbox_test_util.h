@@ -36,7 +36,9 @@ std::map<std::string, std::string> ParseStatus(const std::string& text);
 // and its stdout.
 std::pair<int, std::string> RunShell(const std::string& command);
 
-// The mount points listed in /proc/self/mountinfo.
+// The mount points listed in /proc/self/mountinfo, but those of the
+// container engines other tests drive (podman's and containerd's storage,
+// /run/netns).
 std::vector<std::string> HostMountPoints();
 
 }  // namespace runsc::testing
