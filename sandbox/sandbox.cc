@@ -475,7 +475,19 @@ Sandbox::Sandbox(std::string id, std::string state_dir, std::string ranges_dir,
       process_(std::move(process)),
       uid_range_(uid_range),
       cgroup_(std::move(cgroup)),
-      record_(std::move(record)) {}
+      record_(std::move(record)),
+      record_version_(VersionOf(record_path())) {}
+
+std::string Sandbox::record_path() const { return absl::StrCat(state_dir_, "/", kStateFileName); }
+
+Sandbox::FileVersion Sandbox::VersionOf(const std::string& path) {
+  FileVersion v;
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0) v = {st.st_ino, st.st_size, st.st_mtim};
+  return v;
+}
+
+bool Sandbox::RecordOnDisk() const { return access(record_path().c_str(), F_OK) == 0; }
 
 absl::Status Sandbox::Freeze(bool frozen) {
   if (cgroup_ == nullptr) {
@@ -632,6 +644,18 @@ absl::StatusOr<std::vector<std::string>> Sandbox::ListIds(const std::string& sta
 
 runsc::state::v1::SandboxRecord Sandbox::Record() const {
   absl::MutexLock lock(&record_mu_);
+  // Every save is a new file (rename), so a new inode means another writer.
+  const FileVersion now = VersionOf(record_path());
+  const FileVersion& seen = record_version_;
+  if (now.size >= 0 && (now.ino != seen.ino || now.size != seen.size ||
+                        now.mtime.tv_sec != seen.mtime.tv_sec ||
+                        now.mtime.tv_nsec != seen.mtime.tv_nsec)) {
+    absl::StatusOr<runsc::state::v1::SandboxRecord> fresh = LoadRecord(state_dir_);
+    if (fresh.ok()) {
+      record_ = *std::move(fresh);
+      record_version_ = now;
+    }
+  }
   return record_;
 }
 
@@ -639,6 +663,7 @@ absl::Status Sandbox::SaveRecord(const runsc::state::v1::SandboxRecord& record) 
   absl::MutexLock lock(&record_mu_);
   RETURN_IF_ERROR(sandbox::SaveRecord(state_dir_, record));
   record_ = record;
+  record_version_ = VersionOf(record_path());
   return absl::OkStatus();
 }
 

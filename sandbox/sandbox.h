@@ -16,6 +16,7 @@
 #define RUNSC_SANDBOX_SANDBOX_H_
 
 #include <sys/types.h>
+#include <time.h>
 
 #include <map>
 #include <memory>
@@ -162,12 +163,15 @@ class Sandbox final {
   // from the NSpid lines of the launcher's descendants).
   absl::StatusOr<std::map<int, pid_t>> HostPids() const;
 
-  // The sandbox's record as this object last read or saved it (kept in
-  // memory: calls on a live sandbox do not re-read and parse its state
-  // file), and a way to update it. The process that holds a sandbox (the
-  // daemon, or one CLI command) is the only writer of its record.
+  // The sandbox's record, kept in memory: it is read and parsed again only
+  // when its state file is no longer the one this object last read or
+  // saved (a CLI command on the same state root rewrote it), which costs a
+  // stat. And a way to update it.
   runsc::state::v1::SandboxRecord Record() const;
   absl::Status SaveRecord(const runsc::state::v1::SandboxRecord& record);
+  // Whether the state file is still there: a CLI command on the same state
+  // root may have deleted the sandbox.
+  bool RecordOnDisk() const;
 
   // Lets the sandbox run on without this object: nothing is killed or
   // removed when it goes away (a daemon that stops, a CLI command that ends).
@@ -187,8 +191,17 @@ class Sandbox final {
   uint64_t oom_kills_seen_ = 0;
   std::set<int> oom_killed_pids_;
   bool destroyed_ = false;
+  std::string record_path() const;
+  // What identifies the state file record_ came from: inode, size, mtime.
+  struct FileVersion {
+    ino_t ino = 0;
+    off_t size = -1;
+    struct timespec mtime = {};
+  };
+  static FileVersion VersionOf(const std::string& path);
   mutable absl::Mutex record_mu_;
-  runsc::state::v1::SandboxRecord record_ ABSL_GUARDED_BY(record_mu_);
+  mutable runsc::state::v1::SandboxRecord record_ ABSL_GUARDED_BY(record_mu_);
+  mutable FileVersion record_version_ ABSL_GUARDED_BY(record_mu_);
   mutable absl::Mutex control_mu_;
   mutable std::shared_ptr<ControlClient> control_ ABSL_GUARDED_BY(control_mu_);
 };

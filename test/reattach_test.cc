@@ -77,6 +77,26 @@ TEST_F(ReattachTest, AttachByIdAndKeepUsingTheSandbox) {
   EXPECT_TRUE(ListDir(State()).empty());
 }
 
+TEST_F(ReattachTest, ARecordSavedByAnotherHolderIsSeen) {
+  // The daemon and a CLI command on the same state root each hold a Sandbox
+  // for one sandbox; the record one saves, the other reads.
+  Detached d = CreateAndDetach("shared");
+  ASSERT_GT(d.pid, 0);
+  auto first = sandbox::Sandbox::Attach(State(), "shared");
+  auto second = sandbox::Sandbox::Attach(State(), "shared");
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ((*first)->Record().labels().count("by"), 0u);
+  runsc::state::v1::SandboxRecord record = (*second)->Record();
+  (*record.mutable_labels())["by"] = "second";
+  ASSERT_TRUE((*second)->SaveRecord(record).ok());
+  EXPECT_EQ((*first)->Record().labels().at("by"), "second");
+  EXPECT_TRUE((*first)->RecordOnDisk());
+  (*second)->Detach();
+  ASSERT_TRUE((*first)->Destroy().ok());
+  EXPECT_FALSE((*first)->RecordOnDisk());
+  EXPECT_EQ(waitpid(d.pid, nullptr, 0), d.pid);
+}
+
 TEST_F(ReattachTest, DeadSandboxIsRefusedThenReclaimed) {
   Detached d = CreateAndDetach("dead");
   ASSERT_GT(d.pid, 0);
