@@ -11,6 +11,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/event_flag.h"
 #include "runsc/util/file_util.h"
 #include "runsc/util/log.h"
 #include "runsc/util/status_macros.h"
@@ -44,16 +45,38 @@ absl::Status NotFound(const std::string& id) {
 
 // How long a killed process may take to go.
 constexpr absl::Duration kKillWait = absl::Seconds(10);
-// How long Run keeps reading output after its timeout: what a killed
-// process wrote before it died is still in the pipes.
-constexpr absl::Duration kDrainAfterTimeout = absl::Seconds(1);
+// How long Run keeps reading output once the process has ended (or been
+// killed): what it wrote is in the pipes already, but a descendant that
+// outlives it may hold them open for good.
+constexpr absl::Duration kDrainAfterExit = absl::Milliseconds(200);
+
+// When PumpStdio must stop; another thread may bring it forward.
+class PumpDeadline {
+ public:
+  explicit PumpDeadline(absl::Time deadline) : deadline_(deadline), wake_(util::NewEventFlag()) {}
+  absl::Time Get() {
+    absl::MutexLock lock(&mu_);
+    return deadline_;
+  }
+  // Not later than `t` from now on; wakes the pump.
+  void NoLaterThan(absl::Time t) {
+    absl::MutexLock lock(&mu_);
+    deadline_ = std::min(deadline_, t);
+    util::RaiseEventFlag(wake_.get());
+  }
+  int wake_fd() const { return wake_.get(); }
+
+ private:
+  absl::Mutex mu_;
+  absl::Time deadline_ ABSL_GUARDED_BY(mu_);
+  UniqueFd wake_;
+};
 
 // Feeds `input` to `in` and reads `out` and `err` (each kept up to `cap`
-// bytes, the rest read and dropped) until both end or `deadline` passes:
-// a descendant of the process may hold the pipes open for good. One thread
-// for all three streams. Takes and closes the three fds.
+// bytes, the rest read and dropped) until both end or the deadline passes.
+// One thread for all three streams. Takes and closes the three fds.
 void PumpStdio(UniqueFd in, absl::string_view input, UniqueFd out, UniqueFd err, size_t cap,
-               absl::Time deadline, RunResult* result) {
+               PumpDeadline* deadline, RunResult* result) {
   struct Stream {
     UniqueFd fd;
     std::string* text;
@@ -67,17 +90,24 @@ void PumpStdio(UniqueFd in, absl::string_view input, UniqueFd out, UniqueFd err,
   size_t written = 0;
   char buf[16384];
   while (streams[0].fd || streams[1].fd) {
-    pollfd fds[3];
+    pollfd fds[4];
     nfds_t n = 0;
     for (Stream& s : streams) {
       if (s.fd) fds[n++] = {s.fd.get(), POLLIN, 0};
     }
     if (in) fds[n++] = {in.get(), POLLOUT, 0};
-    const absl::Duration left = deadline - absl::Now();
+    const nfds_t wake = n;
+    fds[n++] = {deadline->wake_fd(), POLLIN, 0};
+    const absl::Duration left = deadline->Get() - absl::Now();
     if (left <= absl::ZeroDuration()) break;
     const int ready =
         poll(fds, n, static_cast<int>(absl::ToInt64Milliseconds(std::min(left, absl::Hours(1)))) + 1);
     if (ready < 0 && errno != EINTR) break;
+    if (ready > 0 && (fds[wake].revents & POLLIN)) {
+      uint64_t count;
+      ssize_t ignored = read(deadline->wake_fd(), &count, sizeof(count));  // the deadline moved
+      (void)ignored;
+    }
     if (in) {
       ssize_t w = write(in.get(), input.data() + written, input.size() - written);
       if (w > 0) written += static_cast<size_t>(w);
@@ -372,13 +402,13 @@ absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
   ControlClient& client = *sockets.control;
   RunResult result;
   // The streams end when the last holder of the pipes goes, which may be
-  // a descendant that outlives the process: they are read until then, or
-  // until the request's time is up (and a little more, for what a process
-  // killed at that time wrote).
-  std::thread pump([&, in = std::move(in_w), out = std::move(out_r), err = std::move(err_r),
-                    deadline = absl::Now() + request.timeout + kDrainAfterTimeout]() mutable {
+  // a descendant that outlives the process: they are read until then, but
+  // only a moment longer than the process itself lasts.
+  PumpDeadline deadline(absl::Now() + request.timeout + kKillWait + kDrainAfterExit);
+  std::thread pump([&, in = std::move(in_w), out = std::move(out_r),
+                    err = std::move(err_r)]() mutable {
     PumpStdio(std::move(in), request.stdin_data, std::move(out), std::move(err),
-              request.max_output, deadline, &result);
+              request.max_output, &deadline, &result);
   });
   absl::StatusOr<runsc::control::v1::ExitStatus> status = client.Wait(*pid, request.timeout);
   if (absl::IsDeadlineExceeded(status.status())) {
@@ -386,6 +416,7 @@ absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
     (void)client.Signal(*pid, SIGKILL);
     status = client.Wait(*pid, kKillWait);
   }
+  deadline.NoLaterThan(absl::Now() + kDrainAfterExit);
   pump.join();
   if (!status.ok()) return status.status();
   result.status = *status;
@@ -535,7 +566,8 @@ void SandboxManager::ExpireDue() {
   const int64_t now = absl::ToUnixNanos(absl::Now());
   for (auto& [id, entry] : entries) {
     absl::MutexLock lock(&entry->mu);
-    if (entry->box == nullptr) continue;
+    // Deleted by a CLI command on the same state root: not ours to expire.
+    if (entry->box == nullptr || !entry->box->RecordOnDisk()) continue;
     runsc::state::v1::SandboxRecord record = entry->box->Record();
     if (record.expires_unix_nanos() != 0 && record.expires_unix_nanos() <= now) {
       expired.push_back(id);

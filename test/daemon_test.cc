@@ -221,17 +221,17 @@ TEST_F(DaemonTest, TheDaemonRaisesItsFdLimitAndSandboxesGetTheOneItFound) {
   EXPECT_EQ(SoftFdLimit(box.pid()), "1000");
 }
 
-TEST_F(DaemonTest, RunReturnsByItsTimeoutWhenADescendantKeepsTheOutputOpen) {
+TEST_F(DaemonTest, RunReturnsWhenTheProcessEndsThoughADescendantKeepsTheOutputOpen) {
   CreateStarted("holder");
   api::RunResponse run;
   const absl::Time begin = absl::Now();
   // The shell exits at once; its background child holds stdout for 100 s.
-  ASSERT_TRUE(Run("holder", {"sh", "-c", "echo first; sleep 100 & exit 3"}, &run, 2).ok());
+  ASSERT_TRUE(Run("holder", {"sh", "-c", "echo first; sleep 100 & exit 3"}, &run, 30).ok());
   const absl::Duration took = absl::Now() - begin;
   EXPECT_EQ(run.stdout(), "first\n");
   EXPECT_EQ(run.status().code(), 3);
-  EXPECT_GE(took, absl::Seconds(1.5));
-  EXPECT_LT(took, absl::Seconds(10)) << "Run waited for the descendant";
+  EXPECT_FALSE(run.status().timed_out());
+  EXPECT_LT(took, absl::Seconds(5)) << "Run waited for the descendant";
 }
 
 TEST_F(DaemonTest, KillDashNineMidRunAndMidExecThenRestartLosesNothing) {
