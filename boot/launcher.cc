@@ -44,6 +44,8 @@ using util::UniqueFd;
 namespace {
 
 constexpr char kComponent[] = "launcher";
+// How long a started process may take to exec or fail.
+constexpr absl::Duration kExecTimeout = absl::Seconds(30);
 
 struct Tracked {
   std::vector<std::string> args;
@@ -69,10 +71,6 @@ class Launcher {
   LauncherEvent Start(const runsc::launcher::v1::StartProcess& start,
                       std::vector<UniqueFd> fds);
   LauncherEvent Release(pid_t pid);
-  // The answer to a start (or a release), from what the child wrote on its
-  // error pipe: a record is a failure (the child exits), EOF means execve
-  // happened (the pipe is O_CLOEXEC).
-  LauncherEvent AwaitExec(pid_t pid, int errors);
   void Reap();
   [[noreturn]] void Exit();
 
@@ -163,7 +161,7 @@ absl::StatusOr<char*> ChildStackTop() {
 // copied and no page is faulted in twice. Not CLONE_VFORK: a workload that
 // stopped the child (it may signal it once it has joined the workloads'
 // namespace) would then hold the launcher for good; the launcher waits on
-// the error pipe with a deadline instead (AwaitSpawned). Every signal stays
+// the error pipe with a deadline instead (AwaitExec). Every signal stays
 // blocked until the child has reset their handlers, which must not run on
 // borrowed memory. The child's stack, `args` and what they point to must
 // outlive the child's execve or exit.
@@ -180,11 +178,12 @@ absl::StatusOr<pid_t> SpawnChild(ChildArgs& args) {
   return pid;
 }
 
-// The answer to a SpawnChild: its error record (it failed; the caller
-// reaps it), EOF (its execve closed the O_CLOEXEC pipe, or it died), or
-// nothing by the deadline (it is killed; the caller reaps it). errno is
-// never read here: the child, running on our memory, writes the same one.
-LauncherEvent AwaitSpawned(pid_t pid, int errors, absl::Duration timeout) {
+// The answer to a start (or a release), from what the child wrote on its
+// error pipe: its error record (it failed; the caller reaps it), EOF (its
+// execve closed the O_CLOEXEC pipe, or it died), or nothing by the deadline
+// (it is killed; the caller reaps it). errno is never read here: a child
+// from SpawnChild, running on our memory, writes the same one.
+LauncherEvent AwaitExec(pid_t pid, int errors, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   for (;;) {
     const absl::Duration left = deadline - absl::Now();
@@ -292,7 +291,7 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
   tracked.main = start.main();
   if (start.hold()) {
     absl::StatusOr<util::SyncMessage> record =
-        util::ReadSyncMessage(err_r.get(), absl::Seconds(30));
+        util::ReadSyncMessage(err_r.get(), kExecTimeout);
     if (record.ok() && record->type == util::SyncType::kReady) {
       running_[pid] = tracked;
       main_started_ = true;
@@ -305,7 +304,7 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
     waitpid(pid, nullptr, 0);
     return failed;
   }
-  LauncherEvent event = AwaitSpawned(pid, err_r.get(), absl::Seconds(30));
+  LauncherEvent event = AwaitExec(pid, err_r.get(), kExecTimeout);
   if (event.has_started()) {
     running_[pid] = tracked;
     if (start.main()) main_started_ = true;
@@ -313,18 +312,6 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
     waitpid(pid, nullptr, 0);
   }
   return event;
-}
-
-LauncherEvent Launcher::AwaitExec(pid_t pid, int errors) {
-  absl::StatusOr<util::SyncMessage> record = util::ReadSyncMessage(errors, absl::Seconds(30));
-  if (record.ok()) {
-    return FailedAt(*record);
-  }
-  if (record.status().code() != absl::StatusCode::kUnavailable) {
-    kill(pid, SIGKILL);
-    return Failure("start", record.status());
-  }
-  return Started(pid);
 }
 
 LauncherEvent Launcher::Release(pid_t pid) {
@@ -340,7 +327,7 @@ LauncherEvent Launcher::Release(pid_t pid) {
   }
   held.go.reset();
   // A failure after the hold ends the process: Reap reports its exit.
-  return AwaitExec(pid, held.errors.get());
+  return AwaitExec(pid, held.errors.get(), kExecTimeout);
 }
 
 void Launcher::HandleRequest(const LauncherRequest& request, std::vector<UniqueFd> fds) {
