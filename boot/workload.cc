@@ -37,28 +37,8 @@ constexpr char kListenPid[] = "LISTEN_PID=";
   _exit(127);
 }
 
-// "what N", into `buf`.
-const char* WithNumber(char (&buf)[96], const char* what, long n) {
-  size_t i = 0;
-  while (what[i] != '\0' && i < sizeof(buf) - 24) {
-    buf[i] = what[i];
-    ++i;
-  }
-  buf[i++] = ' ';
-  char digits[24];
-  int d = 0;
-  unsigned long v = n < 0 ? -static_cast<unsigned long>(n) : static_cast<unsigned long>(n);
-  do {
-    digits[d++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
-  if (n < 0) buf[i++] = '-';
-  while (d > 0) buf[i++] = digits[--d];
-  buf[i] = '\0';
-  return buf;
-}
-
-void FillDecimal(char* out, long n) {
+// Writes `n` in decimal at `out`, NUL-terminated.
+void FillDecimal(char* out, unsigned long n) {
   char digits[24];
   int d = 0;
   do {
@@ -67,6 +47,18 @@ void FillDecimal(char* out, long n) {
   } while (n != 0);
   while (d > 0) *out++ = digits[--d];
   *out = '\0';
+}
+
+// "what N", into `buf`.
+const char* WithNumber(char (&buf)[96], const char* what, unsigned long n) {
+  size_t i = 0;
+  while (what[i] != '\0' && i < sizeof(buf) - 24) {
+    buf[i] = what[i];
+    ++i;
+  }
+  buf[i++] = ' ';
+  FillDecimal(buf + i, n);
+  return buf;
 }
 
 // Raw system calls for the id changes: glibc's wrappers would try to
@@ -294,10 +286,9 @@ absl::StatusOr<std::unique_ptr<WorkloadPlan>> PlanWorkload(const ProcessConfig& 
   plan->setresuid_what = absl::StrCat("setresuid(", p.uid(), ")");
   plan->setresgid_what = absl::StrCat("setresgid(", p.gid(), ")");
   plan->groups.assign(p.additional_gids().begin(), p.additional_gids().end());
-  plan->keyring_named = !p.session_keyring().empty();
   plan->keyring = p.session_keyring();
-  plan->keyring_what = absl::StrCat(
-      "join a new session keyring", plan->keyring_named ? " '" + plan->keyring + "'" : "");
+  plan->keyring_what = absl::StrCat("join a new session keyring",
+                                    plan->keyring.empty() ? "" : " '" + plan->keyring + "'");
   plan->cwd = p.cwd();
   plan->cwd_what = absl::StrCat("process.cwd: chdir '", p.cwd(), "' in the container");
   PlanCapabilities(p, *plan);
@@ -389,7 +380,7 @@ void ExecWorkload(const WorkloadPlan& plan, int nested_userns_fd, const int stdi
   }
   constexpr int kKeyctlJoinSessionKeyring = 1;  // KEYCTL_JOIN_SESSION_KEYRING
   if (syscall(SYS_keyctl, kKeyctlJoinSessionKeyring,
-              plan.keyring_named ? plan.keyring.c_str() : nullptr) < 0 &&
+              plan.keyring.empty() ? nullptr : plan.keyring.c_str()) < 0 &&
       errno != ENOSYS) {
     Fail(error_fd, SetupStage::kKeyring, errno, plan.keyring_what.c_str());
   }
@@ -446,7 +437,7 @@ void ExecWorkload(const WorkloadPlan& plan, int nested_userns_fd, const int stdi
     for (size_t i = 0; i < extra_count; ++i) {
       if (dup2(extra[i], 3 + static_cast<int>(i)) < 0) {  // clears close-on-exec
         Fail(error_fd, SetupStage::kWorkloadExec, errno,
-             WithNumber(buf, "install extra fd", 3 + static_cast<long>(i)));
+             WithNumber(buf, "install extra fd", 3 + i));
       }
     }
   }

@@ -73,7 +73,6 @@ struct WorkloadPlan {
   std::string setresuid_what, setresgid_what;
   std::vector<gid_t> groups;
   std::string keyring;  // empty: an anonymous session keyring
-  bool keyring_named = false;
   std::string keyring_what;
   std::string cwd;
   std::string cwd_what;
