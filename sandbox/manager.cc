@@ -129,10 +129,6 @@ void PumpStdio(UniqueFd in, absl::string_view input, UniqueFd out, UniqueFd err,
   }
 }
 
-}  // namespace
-
-namespace {
-
 // The API's callers (root, and members of the daemon's --group) get
 // sandboxes, never host identities, cgroups or namespaces: what only a
 // runtime run by root (podman, containerd) may ask of the CLI is refused.
@@ -394,7 +390,7 @@ absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
   UniqueFd in_r(in_p[0]), in_w(in_p[1]), out_r(out_p[0]), out_w(out_p[1]), err_r(err_p[0]),
       err_w(err_p[1]);
   absl::StatusOr<int> pid =
-      Exec(request.id, request.process, {in_r.get(), out_w.get(), err_w.get()});
+      ExecIn(sockets, request.process, {in_r.get(), out_w.get(), err_w.get()});
   in_r.reset();
   out_w.reset();
   err_w.reset();
@@ -427,6 +423,12 @@ absl::StatusOr<int> SandboxManager::Exec(const std::string& id,
                                          const runsc::boot::v1::ProcessConfig& process,
                                          const std::vector<int>& stdio) {
   ASSIGN_OR_RETURN(Sockets sockets, FindSockets(id));
+  return ExecIn(sockets, process, stdio);
+}
+
+absl::StatusOr<int> SandboxManager::ExecIn(const Sockets& sockets,
+                                           const runsc::boot::v1::ProcessConfig& process,
+                                           const std::vector<int>& stdio) {
   ASSIGN_OR_RETURN(std::string token, util::HandOffStdio(sockets.stdio, stdio));
   return sockets.control->Exec(process, token);
 }

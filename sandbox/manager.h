@@ -138,6 +138,11 @@ class SandboxManager final {
     std::string stdio;
   };
   absl::StatusOr<Sockets> FindSockets(const std::string& id);
+  // Exec for a sandbox already found (Run finds it once for the exec and
+  // the wait).
+  static absl::StatusOr<int> ExecIn(const Sockets& sockets,
+                                    const runsc::boot::v1::ProcessConfig& process,
+                                    const std::vector<int>& stdio);
   // What the API shows of `box`; its status asked of the sandbox unless the
   // caller knows it.
   SandboxView View(const Sandbox& box, absl::string_view known_status = "");
