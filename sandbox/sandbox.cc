@@ -476,9 +476,7 @@ Sandbox::Sandbox(std::string id, std::string state_dir, std::string ranges_dir,
       uid_range_(uid_range),
       cgroup_(std::move(cgroup)),
       record_(std::move(record)),
-      record_version_(VersionOf(record_path())) {}
-
-std::string Sandbox::record_path() const { return absl::StrCat(state_dir_, "/", kStateFileName); }
+      record_version_(VersionOf(RecordPath(state_dir_))) {}
 
 Sandbox::FileVersion Sandbox::VersionOf(const std::string& path) {
   FileVersion v;
@@ -487,7 +485,12 @@ Sandbox::FileVersion Sandbox::VersionOf(const std::string& path) {
   return v;
 }
 
-bool Sandbox::RecordOnDisk() const { return access(record_path().c_str(), F_OK) == 0; }
+bool Sandbox::FileVersion::operator==(const FileVersion& o) const {
+  return ino == o.ino && size == o.size && mtime.tv_sec == o.mtime.tv_sec &&
+         mtime.tv_nsec == o.mtime.tv_nsec;
+}
+
+bool Sandbox::RecordOnDisk() const { return access(RecordPath(state_dir_).c_str(), F_OK) == 0; }
 
 absl::Status Sandbox::Freeze(bool frozen) {
   if (cgroup_ == nullptr) {
@@ -634,7 +637,7 @@ absl::StatusOr<std::vector<std::string>> Sandbox::ListIds(const std::string& sta
   while (struct dirent* e = readdir(root)) {
     std::string name = e->d_name;
     if (!specutils::ValidateSandboxId(name).ok()) continue;
-    std::string record = absl::StrCat(state_root, "/", name, "/", kStateFileName);
+    std::string record = RecordPath(absl::StrCat(state_root, "/", name));
     if (access(record.c_str(), F_OK) == 0) ids.push_back(name);
   }
   closedir(root);
@@ -645,11 +648,8 @@ absl::StatusOr<std::vector<std::string>> Sandbox::ListIds(const std::string& sta
 runsc::state::v1::SandboxRecord Sandbox::Record() const {
   absl::MutexLock lock(&record_mu_);
   // Every save is a new file (rename), so a new inode means another writer.
-  const FileVersion now = VersionOf(record_path());
-  const FileVersion& seen = record_version_;
-  if (now.size >= 0 && (now.ino != seen.ino || now.size != seen.size ||
-                        now.mtime.tv_sec != seen.mtime.tv_sec ||
-                        now.mtime.tv_nsec != seen.mtime.tv_nsec)) {
+  const FileVersion now = VersionOf(RecordPath(state_dir_));
+  if (now.size >= 0 && !(now == record_version_)) {
     absl::StatusOr<runsc::state::v1::SandboxRecord> fresh = LoadRecord(state_dir_);
     if (fresh.ok()) {
       record_ = *std::move(fresh);
@@ -663,7 +663,7 @@ absl::Status Sandbox::SaveRecord(const runsc::state::v1::SandboxRecord& record) 
   absl::MutexLock lock(&record_mu_);
   RETURN_IF_ERROR(sandbox::SaveRecord(state_dir_, record));
   record_ = record;
-  record_version_ = VersionOf(record_path());
+  record_version_ = VersionOf(RecordPath(state_dir_));
   return absl::OkStatus();
 }
 

@@ -191,12 +191,12 @@ class Sandbox final {
   uint64_t oom_kills_seen_ = 0;
   std::set<int> oom_killed_pids_;
   bool destroyed_ = false;
-  std::string record_path() const;
   // What identifies the state file record_ came from: inode, size, mtime.
   struct FileVersion {
     ino_t ino = 0;
-    off_t size = -1;
+    off_t size = -1;  // -1: no file
     struct timespec mtime = {};
+    bool operator==(const FileVersion& other) const;
   };
   static FileVersion VersionOf(const std::string& path);
   mutable absl::Mutex record_mu_;

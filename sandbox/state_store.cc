@@ -29,11 +29,13 @@ absl::Status SaveRecord(const std::string& dir,
   if (!printed.ok()) {
     return absl::InternalError(absl::StrCat("encode state: ", printed.message().as_string()));
   }
-  return util::WriteFileAtomically(absl::StrCat(dir, "/", kStateFileName), json);
+  return util::WriteFileAtomically(RecordPath(dir), json);
 }
 
+std::string RecordPath(const std::string& dir) { return absl::StrCat(dir, "/", kStateFileName); }
+
 absl::StatusOr<runsc::state::v1::SandboxRecord> LoadRecord(const std::string& dir) {
-  const std::string path = absl::StrCat(dir, "/", kStateFileName);
+  const std::string path = RecordPath(dir);
   if (access(path.c_str(), F_OK) != 0) {
     return absl::NotFoundError(absl::StrCat("no sandbox record at '", path, "'"));
   }

@@ -14,11 +14,15 @@ namespace runsc::sandbox {
 
 inline constexpr char kStateFileName[] = "state.json";
 
-// Writes <dir>/state.json atomically: a temp file, fsync, rename, fsync dir.
+// Writes <dir>/state.json atomically: a temp file, then a rename
+// (util::WriteFileAtomically; not fsynced, as it describes live processes).
 absl::Status SaveRecord(const std::string& dir, const runsc::state::v1::SandboxRecord& record);
 
 // NOT_FOUND if there is no record; INVALID_ARGUMENT if it does not parse.
 absl::StatusOr<runsc::state::v1::SandboxRecord> LoadRecord(const std::string& dir);
+
+// The record's file in state directory `dir`.
+std::string RecordPath(const std::string& dir);
 
 // The start time of `pid` in clock ticks since boot (field 22 of
 // /proc/PID/stat), or NOT_FOUND. A zombie counts as gone.
