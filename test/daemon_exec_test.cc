@@ -163,13 +163,8 @@ TEST_F(DaemonTest, ExecClientThatGoesAwayLeavesNoProcess) {
   auto stub = Stub();
   {
     grpc::ClientContext ctx;
-    auto stream = stub->Exec(&ctx);
-    api::ExecRequest first;
-    *first.mutable_start() = StartOf("gone", {"sleep", "1000"});
-    stream->Write(first);
-    api::ExecResponse r;
-    ASSERT_TRUE(stream->Read(&r));
-    ASSERT_TRUE(r.has_pid());
+    auto stream = OpenExec(*stub, ctx, StartOf("gone", {"sleep", "1000"}));
+    ASSERT_NE(stream, nullptr);
     ctx.TryCancel();
     EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
   }
@@ -197,13 +192,8 @@ TEST_F(DaemonTest, StdinThatIsNeverReadStallsNothingElse) {
   CreateStarted("deaf");
   auto stub = Stub();
   grpc::ClientContext ctx;
-  auto stream = stub->Exec(&ctx);
-  api::ExecRequest first;
-  *first.mutable_start() = StartOf("deaf", {"sleep", "1000"});
-  ASSERT_TRUE(stream->Write(first));
-  api::ExecResponse r;
-  ASSERT_TRUE(stream->Read(&r));
-  ASSERT_TRUE(r.has_pid());
+  auto stream = OpenExec(*stub, ctx, StartOf("deaf", {"sleep", "1000"}));
+  ASSERT_NE(stream, nullptr);
   // Far more than a pipe holds; the process never reads it. The writes
   // stop being taken once the pipe is full (flow control), so they run on
   // a thread of their own.

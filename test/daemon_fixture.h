@@ -136,6 +136,21 @@ inline api::ExecStart StartOf(const std::string& id, const std::vector<std::stri
   return start;
 }
 
+using ExecClientStream = grpc::ClientReaderWriter<api::ExecRequest, api::ExecResponse>;
+
+// Opens an Exec stream on `ctx` that runs `start`, and reads its first
+// message; nullptr unless the start was sent and that message is the pid.
+inline std::unique_ptr<ExecClientStream> OpenExec(api::Sandboxes::Stub& stub,
+                                                  grpc::ClientContext& ctx,
+                                                  const api::ExecStart& start) {
+  std::unique_ptr<ExecClientStream> stream = stub.Exec(&ctx);
+  api::ExecRequest first;
+  *first.mutable_start() = start;
+  api::ExecResponse r;
+  if (!stream->Write(first) || !stream->Read(&r) || !r.has_pid()) return nullptr;
+  return stream;
+}
+
 }  // namespace runsc::testing
 
 #endif  // RUNSC_TEST_DAEMON_FIXTURE_H_

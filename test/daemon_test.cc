@@ -243,13 +243,9 @@ TEST_F(DaemonTest, KillDashNineMidRunAndMidExecThenRestartLosesNothing) {
   // An interactive Exec stream in flight too.
   auto exec_stub = Stub();
   grpc::ClientContext exec_ctx;
-  auto stream = exec_stub->Exec(&exec_ctx);
-  api::ExecRequest first;
-  *first.mutable_start() = StartOf("survivor", {"sh", "-c", "echo up; sleep 30"});
-  ASSERT_TRUE(stream->Write(first));
+  auto stream = OpenExec(*exec_stub, exec_ctx, StartOf("survivor", {"sh", "-c", "echo up; sleep 30"}));
+  ASSERT_NE(stream, nullptr);
   api::ExecResponse r;
-  ASSERT_TRUE(stream->Read(&r));
-  ASSERT_TRUE(r.has_pid());
   ASSERT_TRUE(stream->Read(&r));
   EXPECT_EQ(r.stdout(), "up\n");
   absl::SleepFor(absl::Milliseconds(300));
