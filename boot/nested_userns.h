@@ -14,9 +14,8 @@
 
 namespace runsc::boot {
 
-// Forks a holder child into a new user namespace, writes its maps (for
-// `container`) through `proc_dir` (a procfs of the caller's PID namespace),
-// opens its ns fd and reaps it. Single-threaded callers only (it forks).
+// Makes the namespace with the maps for `container`, written through
+// `proc_dir` (a procfs of the caller's PID namespace); see MakeUserNamespace.
 absl::StatusOr<util::UniqueFd> CreateNestedUserns(
     const char* proc_dir, const runsc::boot::v1::ContainerConfig& container);
 

@@ -2,19 +2,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/sched.h>
-#include <sched.h>
-#include <signal.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "runsc/util/errno_status.h"
-#include "runsc/util/file_util.h"
 #include "runsc/util/status_macros.h"
-#include "sandbox/child_process.h"
+#include "runsc/util/userns_holder.h"
 
 namespace runsc::sandbox {
 
@@ -67,35 +61,8 @@ absl::StatusOr<UniqueFd> UsernsCache::Get(const std::vector<IdMapping>& uid_map,
     return dup_of(it->second.fd);
   }
 
-  // A child that only exists to own the namespace: it waits in read() on a
-  // pipe until we hold the ns fd. Async-signal-safe calls only in it.
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return ErrnoError(errno, "pipe2");
-  UniqueFd rd(pipe_fds[0]), wr(pipe_fds[1]);
-  int pidfd = -1;
-  struct clone_args args = {};
-  args.flags = CLONE_NEWUSER | CLONE_PIDFD;
-  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
-  long pid = syscall(SYS_clone3, &args, sizeof(args));
-  if (pid == 0) {
-    close(wr.get());  // our copy would keep the pipe open forever
-    char c;
-    ssize_t ignored = read(rd.get(), &c, 1);
-    (void)ignored;
-    _exit(0);
-  }
-  if (pid < 0) return ErrnoError(errno, "clone3(CLONE_NEWUSER) for an idmap namespace");
-  ChildProcess holder(static_cast<pid_t>(pid), UniqueFd(pidfd));
-  const std::string proc = absl::StrCat("/proc/", holder.pid(), "/");
-  RETURN_IF_ERROR(util::WriteKernelFile(proc + "uid_map", specutils::FormatIdMap(uid_map)));
-  RETURN_IF_ERROR(util::WriteKernelFile(proc + "gid_map", specutils::FormatIdMap(gid_map)));
-  std::string ns_path = absl::StrCat("/proc/", holder.pid(), "/ns/user");
-  UniqueFd ns(open(ns_path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!ns) return ErrnoError(errno, absl::StrCat("open '", ns_path, "'"));
-  wr.reset();  // lets the holder exit; the ns lives on through our fd
-  absl::StatusOr<ExitStatus> exit = holder.Wait(absl::Seconds(10));
-  if (!exit.ok()) return exit.status();
+  ASSIGN_OR_RETURN(UniqueFd ns, util::MakeUserNamespace(specutils::FormatIdMap(uid_map),
+                                                       specutils::FormatIdMap(gid_map)));
   ++created_;
   absl::StatusOr<UniqueFd> out = dup_of(ns);
   if (!out.ok()) return out.status();
