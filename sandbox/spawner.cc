@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -23,6 +24,7 @@
 #include "runsc/util/file_util.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/sync_message.h"
+#include "runsc/util/vm_clone.h"
 #include "sandbox/joined_ns.h"
 
 namespace runsc::sandbox {
@@ -57,72 +59,119 @@ struct ChildPlan {
   rlim_t nofile_soft;
 };
 
-[[noreturn]] void ChildFail(int fd, int err, const char* what) {
-  util::WriteSyncMessage(fd, util::SyncType::kError, SetupStage::kSpawn, err,
-                         what);
-  _exit(127);
+// How long the child may take from "go" to its exec.
+constexpr int kExecTimeoutMs = 10000;
+
+using util::RawSyscall;
+
+[[noreturn]] void ChildExit(int code) {
+  for (;;) RawSyscall(SYS_exit_group, code);
 }
 
-// Runs in the cloned child: async-signal-safe calls only.
-[[noreturn]] void ChildAfterClone(const ChildPlan& plan) {
-  struct sigaction dfl = {};
-  dfl.sa_handler = SIG_DFL;
+// `err` is a positive errno.
+[[noreturn]] void ChildFail(int fd, long err, const char* what) {
+  const util::SyncMessage message =
+      util::MakeSyncMessage(util::SyncType::kError, SetupStage::kSpawn, static_cast<int>(err), what);
+  long n;
+  do {
+    n = RawSyscall(SYS_write, fd, reinterpret_cast<long>(&message), sizeof(message));
+  } while (n == -EINTR);
+  ChildExit(127);
+}
+
+// The kernel's struct sigaction for rt_sigaction (glibc's differs).
+struct KernelSigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)();
+  uint64_t mask;
+};
+
+// Runs in the cloned child, on the daemon's memory (CLONE_VM) until its
+// exec: raw system calls only (util/vm_clone.h), and every signal blocked
+// until its handler is the default one.
+int ChildAfterClone(void* arg) {
+  const ChildPlan& plan = *static_cast<const ChildPlan*>(arg);
+  // Our own copy of the handler table (no CLONE_SIGHAND): none of the
+  // parent's handlers may run here.
+  const KernelSigaction dfl = {SIG_DFL, 0, nullptr, 0};
   for (int sig = 1; sig < _NSIG; ++sig) {
-    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, nullptr);
+    if (sig != SIGKILL && sig != SIGSTOP) {
+      RawSyscall(SYS_rt_sigaction, sig, reinterpret_cast<long>(&dfl), 0, sizeof(dfl.mask));
+    }
   }
-  close(plan.parent_sync_fd);
+  RawSyscall(SYS_close, plan.parent_sync_fd);
   // Wait until the parent has written our id maps: exec before that would
   // leave us unmapped and without capabilities.
   util::SyncMessage go;
-  ssize_t n;
+  long n;
   do {
-    n = read(plan.sync_fd, &go, sizeof(go));
-  } while (n < 0 && errno == EINTR);
-  if (n != static_cast<ssize_t>(sizeof(go)) || go.type != util::SyncType::kGo) {
-    _exit(126);  // the parent gave up on us; it reports its own error
+    n = RawSyscall(SYS_read, plan.sync_fd, reinterpret_cast<long>(&go), sizeof(go));
+  } while (n == -EINTR);
+  if (n != static_cast<long>(sizeof(go)) || go.type != util::SyncType::kGo) {
+    ChildExit(126);  // the parent gave up on us; it reports its own error
   }
   // Open the binary while the fs credentials are still the host's root (the
   // path may cross root-only directories that uid 65533 could not traverse).
-  int exe = open(plan.exe_path, O_PATH | O_CLOEXEC);
-  if (exe < 0) ChildFail(plan.sync_fd, errno, "open runsc binary in the new mount namespace");
+  long exe = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(plan.exe_path),
+                        O_PATH | O_CLOEXEC);
+  if (exe < 0) ChildFail(plan.sync_fd, -exe, "open runsc binary in the new mount namespace");
   // Become uid 0 of the new namespace (host 65533): exec keeps capabilities
-  // only for the namespace's root. The raw syscall, because glibc's wrapper
-  // would try to broadcast the change to the parent's other threads.
-  if (syscall(SYS_setresuid, 0, 0, 0) != 0) {
-    ChildFail(plan.sync_fd, errno, "setresuid(0) in the new user namespace");
-  }
+  // only for the namespace's root.
+  long rc = RawSyscall(SYS_setresuid, 0, 0, 0);
+  if (rc != 0) ChildFail(plan.sync_fd, -rc, "setresuid(0) in the new user namespace");
   // Move every source above the target range first, so that installing one
   // target never clobbers a source that is still needed.
-  int high[util::kMaxBootFds];
+  long high[util::kMaxBootFds];
   for (int i = 0; i < plan.count; ++i) {
-    high[i] = fcntl(plan.sources[i], F_DUPFD_CLOEXEC, util::kMaxBootFds);
-    if (high[i] < 0) ChildFail(plan.sync_fd, errno, "dup boot fd");
+    high[i] = RawSyscall(SYS_fcntl, plan.sources[i], F_DUPFD_CLOEXEC, util::kMaxBootFds);
+    if (high[i] < 0) ChildFail(plan.sync_fd, -high[i], "dup boot fd");
   }
-  exe = fcntl(exe, F_DUPFD_CLOEXEC, util::kMaxBootFds);
-  if (exe < 0) ChildFail(plan.sync_fd, errno, "dup runsc executable fd");
+  exe = RawSyscall(SYS_fcntl, exe, F_DUPFD_CLOEXEC, util::kMaxBootFds);
+  if (exe < 0) ChildFail(plan.sync_fd, -exe, "dup runsc executable fd");
   // Every fd but 0-2 closes at exec, whatever the parent had; the targets
   // installed next are the exceptions (dup3 without O_CLOEXEC).
-  if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-    ChildFail(plan.sync_fd, errno, "close_range");
-  }
+  rc = RawSyscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+  if (rc != 0) ChildFail(plan.sync_fd, -rc, "close_range");
   for (int i = 0; i < plan.count; ++i) {
-    if (dup3(high[i], plan.targets[i], 0) < 0) {
-      ChildFail(plan.sync_fd, errno, "dup3 boot fd");
-    }
+    rc = RawSyscall(SYS_dup3, high[i], plan.targets[i], 0);
+    if (rc < 0) ChildFail(plan.sync_fd, -rc, "dup3 boot fd");
   }
   if (plan.nofile_soft != RLIM_INFINITY) {
     struct rlimit limit;
-    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) ChildFail(plan.sync_fd, errno, "getrlimit");
+    rc = RawSyscall(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, reinterpret_cast<long>(&limit));
+    if (rc != 0) ChildFail(plan.sync_fd, -rc, "getrlimit");
     limit.rlim_cur = plan.nofile_soft;
-    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
-      ChildFail(plan.sync_fd, errno, "restore RLIMIT_NOFILE's soft limit");
-    }
+    rc = RawSyscall(SYS_prlimit64, 0, RLIMIT_NOFILE, reinterpret_cast<long>(&limit), 0);
+    if (rc != 0) ChildFail(plan.sync_fd, -rc, "restore RLIMIT_NOFILE's soft limit");
   }
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  syscall(SYS_execveat, exe, "", plan.argv, plan.envp, AT_EMPTY_PATH);
-  ChildFail(util::kSyncFd, errno, "execveat runsc boot --setup-root");
+  const uint64_t none = 0;
+  RawSyscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&none), 0, sizeof(none));
+  rc = RawSyscall(SYS_execveat, exe, reinterpret_cast<long>(""), reinterpret_cast<long>(plan.argv),
+                  reinterpret_cast<long>(plan.envp), AT_EMPTY_PATH);
+  ChildFail(util::kSyncFd, -rc, "execveat runsc boot --setup-root");
+}
+
+// Waits until the child has exec'd (its copy of the O_CLOEXEC pipe's write
+// end closed) or died: from then on it no longer runs on our memory.
+absl::Status AwaitChildExec(int exec_r) {
+  struct pollfd pfd = {exec_r, POLLIN, 0};
+  int ready;
+  do {
+    ready = poll(&pfd, 1, kExecTimeoutMs);
+  } while (ready < 0 && errno == EINTR);
+  if (ready < 0) return ErrnoError(errno, "poll for the sandbox process's exec");
+  if (ready == 0) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "the sandbox process did not exec within ", kExecTimeoutMs / 1000, " s"));
+  }
+  char c;
+  ssize_t n;
+  do {
+    n = read(exec_r, &c, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 0) return absl::InternalError("unexpected data on the exec pipe");
+  return absl::OkStatus();
 }
 
 absl::StatusOr<UniqueFd> SealedMemfd(const std::string& data) {
@@ -202,9 +251,19 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
     install(util::kFirstMountFd + static_cast<int>(i), request.mount_fds[i]);
   }
 
+  // The child holds the only other copy of the write end until its exec.
+  int exec_pipe[2];
+  if (pipe2(exec_pipe, O_CLOEXEC) != 0) return ErrnoError(errno, "pipe2 for the exec wait");
+  UniqueFd exec_r(exec_pipe[0]), exec_w(exec_pipe[1]);
+  // Declared before the child: it must outlive the child's use of it.
+  util::ChildStack stack;
+  RETURN_IF_ERROR(stack.Map());
+
   int pidfd = -1;
   struct clone_args args = {};
-  args.flags = kNamespaceFlags | CLONE_PIDFD;
+  args.flags = kNamespaceFlags | CLONE_VM | CLONE_PIDFD;
+  args.stack = reinterpret_cast<uint64_t>(stack.low());
+  args.stack_size = stack.size();
   // Joined namespaces are inherited from this thread, for the clone.
   std::vector<ScopedNamespace> inside;
   for (const auto& [fd, type] : request.joined_namespaces) {
@@ -224,18 +283,18 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  long pid = syscall(SYS_clone3, &args, sizeof(args));
-  if (pid == 0) ChildAfterClone(plan);
-  int clone_errno = errno;
+  const long pid = util::CloneOnStack(&args, ChildAfterClone, &plan);
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   // Back in our own, the last entered first.
   while (!inside.empty()) inside.pop_back();
   if (pid < 0) {
-    return ErrnoError(clone_errno, "clone3(new user, mount, pid, ipc, uts, "
+    return ErrnoError(static_cast<int>(-pid), "clone3(new user, mount, pid, ipc, uts, "
                                    "cgroup and net namespaces)");
   }
+  // Killed and reaped on any early return, before `stack` goes.
   ChildProcess child(static_cast<pid_t>(pid), UniqueFd(pidfd));
   child_sync.reset();
+  exec_w.reset();
 
   const std::string proc = absl::StrCat("/proc/", child.pid(), "/");
   RETURN_IF_ERROR(
@@ -247,6 +306,8 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
                               SetupStage::kNone, 0, "")) {
     return ErrnoError(errno, "send go to sandbox process");
   }
+  // Until then it runs on our memory: `plan`, `stack` and what they point to.
+  RETURN_IF_ERROR(AwaitChildExec(exec_r.get()));
   return SpawnedProcess{std::move(child), std::move(parent_sync)};
 }
 

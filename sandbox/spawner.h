@@ -3,10 +3,11 @@
 // writes the child's uid and gid maps, and lets it exec `runsc boot
 // --setup-root` with exactly the fds of runsc/util/boot_fds.h.
 //
-// The caller may be multi-threaded (the daemon is): between clone and exec
-// the child calls only async-signal-safe functions (sigaction, read, fcntl,
-// dup3, close_range, execveat, write, _exit). Everything it needs (argv, fd
-// numbers) is prepared before the clone.
+// The caller may be multi-threaded (the daemon is). The child borrows the
+// caller's memory until its exec (CLONE_VM; see runsc/util/vm_clone.h): it
+// makes only raw system calls, and everything it needs (argv, fd numbers)
+// is prepared before the clone. SpawnSandboxProcess returns once the child
+// has exec'd (or died), so nothing of the caller's is in use any more.
 //
 // It does not wait for the sandbox to be ready: that is the caller's read of
 // the returned sync fd (runsc/util/sync_message.h).

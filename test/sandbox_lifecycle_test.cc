@@ -93,6 +93,31 @@ TEST(SandboxLifecycleTest, MissingBinaryFailsClearly) {
   EXPECT_TRUE(ListDir(root.path()).empty());
 }
 
+TEST(SandboxLifecycleTest, BinaryTheKernelCannotRunFailsAtSpawnNamingTheCall) {
+  // Executable but no program: the check before the clone passes, and the
+  // child's execveat (on the spawner's memory, raw system calls only) fails
+  // and must report it.
+  TempStateRoot root;
+  const std::string fake = root.path() + "/not-a-program";
+  {
+    FILE* f = fopen(fake.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    fputs("not an executable format\n", f);
+    fclose(f);
+  }
+  ASSERT_EQ(chmod(fake.c_str(), 0755), 0);
+  sandbox::SandboxOptions options = Options(root, "notelf");
+  options.runsc_path = fake;
+  auto sandbox = sandbox::Sandbox::Create(options);
+  ASSERT_FALSE(sandbox.ok());
+  const std::string message(sandbox.status().message());
+  EXPECT_THAT(message, HasSubstr("stage 'spawn'"));
+  EXPECT_THAT(message, HasSubstr("ENOEXEC"));
+  EXPECT_THAT(message, HasSubstr("execveat runsc boot --setup-root"));
+  ASSERT_EQ(unlink(fake.c_str()), 0);
+  EXPECT_TRUE(ListDir(root.path()).empty()) << "state dir left behind";
+}
+
 TEST(SandboxLifecycleTest, DuplicateIdIsAlreadyExists) {
   TempStateRoot root;
   auto first = sandbox::Sandbox::Create(Options(root, "twin"));

@@ -68,8 +68,7 @@ const char* StageName(SetupStage stage) {
   return "unknown";
 }
 
-bool WriteSyncMessage(int fd, SyncType type, SetupStage stage, int err,
-                      const char* text) {
+SyncMessage MakeSyncMessage(SyncType type, SetupStage stage, int err, const char* text) {
   SyncMessage message;
   // No memset/strncpy: plain loops keep this async-signal-safe by inspection.
   char* raw = reinterpret_cast<char*>(&message);
@@ -83,6 +82,12 @@ bool WriteSyncMessage(int fd, SyncType type, SetupStage stage, int err,
       message.text[i] = text[i];
     }
   }
+  return message;
+}
+
+bool WriteSyncMessage(int fd, SyncType type, SetupStage stage, int err,
+                      const char* text) {
+  const SyncMessage message = MakeSyncMessage(type, stage, err, text);
   ssize_t n;
   do {
     n = write(fd, &message, sizeof(message));

@@ -88,6 +88,10 @@ struct SyncMessage {
   char text[240];  // NUL-terminated description
 };
 
+// The record, without writing it: plain loops, no library call, so a child
+// that may only make raw system calls can use it.
+SyncMessage MakeSyncMessage(SyncType type, SetupStage stage, int err, const char* text);
+
 // Async-signal-safe. Returns false if the write failed.
 bool WriteSyncMessage(int fd, SyncType type, SetupStage stage, int err,
                       const char* text);
