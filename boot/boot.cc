@@ -137,6 +137,10 @@ absl::Status StartLauncher(const runsc::boot::v1::BootConfig& config) {
     return absl::InternalError(message);
   }
   if (!event.has_ready()) return absl::InternalError("unexpected first launcher message");
+  if (!util::WriteSyncMessage(util::kSyncFd, util::SyncType::kLauncherReady, SetupStage::kNone, 0,
+                              "launcher ready")) {
+    return ErrnoError(errno, "report the launcher to the spawner");
+  }
   return absl::OkStatus();
 }
 

@@ -75,6 +75,23 @@ absl::StatusOr<pid_t> OnlyChild(pid_t pid) {
   return child;
 }
 
+// Puts a new sandbox's launcher (and, in runtime mode, the sandbox process
+// itself) into the container's cgroups.
+absl::Status MoveLauncherIntoContainer(pid_t sandbox_pid, Cgroup& cgroup, bool exit_with_main) {
+  ASSIGN_OR_RETURN(pid_t launcher, OnlyChild(sandbox_pid));
+  RETURN_IF_ERROR(cgroup.AddContainerProcess(launcher));
+  if (exit_with_main) {
+    // Runtime mode: the pid-file process is the container's, for the
+    // shim's OOM watch and metrics. The OOM killer should still spare it
+    // where the host lets us say so (this lowering needs CAP_SYS_RESOURCE;
+    // without it the kernel's badness, which favours the large workload,
+    // decides alone).
+    (void)util::WriteKernelFile(absl::StrCat("/proc/", sandbox_pid, "/oom_score_adj"), "-999");
+    RETURN_IF_ERROR(cgroup.AddSupervisorToContainer(sandbox_pid));
+  }
+  return absl::OkStatus();
+}
+
 constexpr char kControlSocketName[] = "control.sock";
 constexpr char kStdioSocketName[] = "stdio.sock";
 constexpr char kLogName[] = "sandbox.log";
@@ -393,8 +410,21 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   log.reset();
   mounts.clear();
 
-  absl::StatusOr<util::SyncMessage> message =
-      util::ReadSyncMessage(spawned.sync_fd.get(), options.boot_timeout);
+  // A container's launcher is announced before "ready", and goes into the
+  // container's cgroups while the supervisor starts. It has forked no
+  // workload yet: everything it starts from then on is born there.
+  const absl::Time ready_deadline = absl::Now() + options.boot_timeout;
+  absl::StatusOr<util::SyncMessage> message;
+  for (;;) {
+    message = util::ReadSyncMessage(spawned.sync_fd.get(), ready_deadline - absl::Now());
+    if (!message.ok() || message->type != util::SyncType::kLauncherReady) break;
+    if (cgroup == nullptr) {
+      return absl::InternalError(
+          absl::StrCat("sandbox '", options.id, "' announced a launcher it should not have"));
+    }
+    RETURN_IF_ERROR(MoveLauncherIntoContainer(spawned.process.pid(), *cgroup,
+                                              options.exit_with_main));
+  }
   if (!message.ok()) {
     absl::StatusOr<ExitStatus> exit = spawned.process.KillAndWait();
     std::string how = exit.ok() ? exit->ToString() : std::string(exit.status().message());
@@ -423,22 +453,6 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   if (eof.ok() || eof.status().code() != absl::StatusCode::kUnavailable) {
     return absl::InternalError(absl::StrCat("sandbox '", options.id,
                                             "' kept its sync socket open after ready"));
-  }
-  if (cgroup != nullptr) {
-    // The launcher has forked no workload yet: everything it starts from
-    // now on is born in the container leaf.
-    ASSIGN_OR_RETURN(pid_t launcher, OnlyChild(spawned.process.pid()));
-    RETURN_IF_ERROR(cgroup->AddContainerProcess(launcher));
-    if (options.exit_with_main) {
-      // Runtime mode: the pid-file process is the container's, for the
-      // shim's OOM watch and metrics. The OOM killer should still spare
-      // it where the host lets us say so (this lowering needs
-      // CAP_SYS_RESOURCE; without it the kernel's badness, which favours
-      // the large workload, decides alone).
-      (void)util::WriteKernelFile(absl::StrCat("/proc/", spawned.process.pid(), "/oom_score_adj"),
-                                  "-999");
-      RETURN_IF_ERROR(cgroup->AddSupervisorToContainer(spawned.process.pid()));
-    }
   }
   runsc::state::v1::SandboxRecord record;
   record.set_id(options.id);

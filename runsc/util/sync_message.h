@@ -10,8 +10,10 @@
 //   write uid_map, gid_map
 //   kGo ------------------------------------->
 //                                             exec `runsc boot --setup-root`
-//                                             build root, pivot, drop privs
-//                                             exec `/runsc boot`
+//                                             start the launcher (containers)
+//   <------------------------------------------ kLauncherReady (containers)
+//   move the launcher into the                build root, pivot, drop privs
+//   container's cgroups                       exec `/runsc boot`
 //                                             seccomp, start Control server
 //   <------------------------------------------ kReady
 //   (the sandbox then closes its end)
@@ -76,6 +78,10 @@ enum class SyncType : uint32_t {
   kGo = 1,     // spawner -> sandbox: the id maps are written, go on
   kReady = 2,  // sandbox -> spawner: the Control server is serving
   kError = 3,  // sandbox -> spawner: setup failed; see stage, err, text
+  // sandbox -> spawner: the container's launcher (the sandbox process's
+  // only child) has built the container and waits for requests; the host
+  // may place it in the container's cgroups while the supervisor starts.
+  kLauncherReady = 4,
 };
 
 inline constexpr uint32_t kSyncMagic = 0x72736e63;  // "rsnc"
