@@ -95,6 +95,22 @@ absl::Status SendPidfdIfAsked(const ParsedFlags& f, sandbox::Sandbox& box, int p
   return SendPidfd(box, pid, f.Get("pidfd-socket"));
 }
 
+// True if something must happen between create and start: a hook of the
+// lifecycle, or a notify socket to bind before the process runs.
+bool NeedsCreatedState(const runsc::state::v1::SandboxRecord& record) {
+  const auto& hooks = record.container().hooks();
+  return hooks.prestart_size() > 0 || hooks.create_runtime_size() > 0 ||
+         hooks.create_container_size() > 0 || hooks.start_container_size() > 0 ||
+         hooks.poststart_size() > 0 || !record.notify_socket().empty();
+}
+
+// `run` with nothing between create and start: the main process is running.
+absl::Status RecordMainPid(sandbox::Sandbox& box, int main_pid) {
+  runsc::state::v1::SandboxRecord record = box.Record();
+  record.set_main_pid(main_pid);
+  return box.SaveRecord(record);
+}
+
 // Records the main process, created held, and runs the hooks that `create`
 // owes: prestart and createRuntime here, createContainer in the container.
 absl::Status FinishCreate(sandbox::Sandbox& box, int main_pid) {
@@ -247,14 +263,18 @@ int RunCommand(int argc, char** argv) {
   if (!rb.ok()) return Error("run", std::string(rb.status().message()));
   absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box = CreateFromBundle(*f, rb->bundle);
   if (!box.ok()) return Error("run", std::string(box.status().message()));
-  // Created held, then started: the hooks run at their points in between.
+  // With hooks or a notify socket, created held, then started: the hooks run
+  // at their points in between. Without, nothing happens in between, and
+  // the main process starts at once (one call to the sandbox, not two).
+  const bool hold = NeedsCreatedState((*box)->Record());
   absl::StatusOr<Started> started = StartWithOurStdio(**box, rb->terminal, nullptr,
-                                                      rb->console_socket, /*hold=*/true, rb->extra);
+                                                      rb->console_socket, hold, rb->extra);
   if (!started.ok()) return Error("run", std::string(started.status().message()));
-  absl::Status created = FinishCreate(**box, started->pid);
+  absl::Status created =
+      hold ? FinishCreate(**box, started->pid) : RecordMainPid(**box, started->pid);
   if (!created.ok()) return Error("run", std::string(created.message()));
   const runsc::state::v1::SandboxRecord record = (*box)->Record();
-  absl::Status running = StartCreated(**box, record);
+  absl::Status running = hold ? StartCreated(**box, record) : absl::OkStatus();
   if (!running.ok()) return Error("run", std::string(running.message()));
   absl::Status sent = SendPidfdIfAsked(*f, **box, started->pid);
   if (!sent.ok()) return Error("run", std::string(sent.message()));

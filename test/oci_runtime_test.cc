@@ -239,6 +239,41 @@ TEST_F(OciRuntimeTest, HooksRunAtTheirPointsWithTheStateOnStdin) {
   EXPECT_THAT(ReadFile(shared + "/poststop.json"), HasSubstr("\"status\":\"stopped\""));
 }
 
+TEST_F(OciRuntimeTest, RunWithHooksHoldsTheProcessUntilTheyHaveRun) {
+  // `run` starts the main process at once only when nothing has to happen
+  // between create and start; with hooks it is held, and a startContainer
+  // hook's work is there before the process runs.
+  const std::string shared = root_.path() + "/shared";
+  ASSERT_EQ(mkdir(shared.c_str(), 0777), 0);
+  runsc::oci::v1::Spec spec = LoadSpec();
+  spec.mutable_process()->set_terminal(false);
+  spec.mutable_process()->clear_args();
+  for (const char* arg : {"sh", "-c", "test -f /shared/hooked && echo saw-the-hook"}) {
+    spec.mutable_process()->add_args(arg);
+  }
+  auto* m = spec.add_mounts();
+  m->set_destination("/shared");
+  m->set_type("bind");
+  m->set_source(shared);
+  m->add_options("rbind");
+  auto* start = spec.mutable_hooks()->add_start_container();
+  start->set_path("/bin/busybox");
+  for (const char* arg : {"busybox", "sh", "-c", "sleep 0.2; touch /shared/hooked"}) {
+    start->add_args(arg);
+  }
+  auto* poststart = spec.mutable_hooks()->add_poststart();
+  poststart->set_path("/bin/busybox");
+  for (const std::string& arg : {std::string("busybox"), std::string("sh"), std::string("-c"),
+                                 "cat > " + shared + "/poststart.json"}) {
+    poststart->add_args(arg);
+  }
+  SaveSpec(spec);
+  auto [code, out] = Runsc("run a");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("saw-the-hook"));
+  EXPECT_THAT(ReadFile(shared + "/poststart.json"), HasSubstr("\"status\":\"running\""));
+}
+
 TEST_F(OciRuntimeTest, AFailingHookFailsCreateAndLeavesNothing) {
   runsc::oci::v1::Spec spec = LoadSpec();
   spec.mutable_process()->set_terminal(false);
