@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "google/protobuf/wrappers.pb.h"
+#include "grpc/grpc.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/file_util.h"
 #include "runsc/util/log.h"
@@ -293,6 +294,12 @@ absl::StatusOr<Started> StartWithOurStdio(sandbox::Sandbox& box, bool terminal,
   }
   return started;
 }
+
+// grpc_init counts its callers; this one is never undone, and the library
+// lives until the process exits, as it would with the first channel.
+GrpcWarmUp::GrpcWarmUp() : thread_([] { grpc_init(); }) {}
+
+GrpcWarmUp::~GrpcWarmUp() { thread_.join(); }
 
 SignalForwarder::SignalForwarder() {
   sigemptyset(&set_);

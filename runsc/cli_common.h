@@ -127,6 +127,22 @@ absl::StatusOr<util::UniqueFd> ConnectConsoleSocket(const std::string& path);
 // pid) to the AF_UNIX socket at `path`, with SCM_RIGHTS, as runc does.
 absl::Status SendPidfd(sandbox::Sandbox& box, int pid, const std::string& path);
 
+// Starts gRPC's initialisation (its threads, event engine and timers: a few
+// milliseconds on this kind of machine) on a thread of its own, so that it
+// runs while the command parses its bundle and builds the sandbox, before
+// the control client needs it. Joined on destruction. Construct it after a
+// SignalForwarder, whose signal mask every thread must inherit.
+class GrpcWarmUp {
+ public:
+  GrpcWarmUp();
+  ~GrpcWarmUp();
+  GrpcWarmUp(const GrpcWarmUp&) = delete;
+  GrpcWarmUp& operator=(const GrpcWarmUp&) = delete;
+
+ private:
+  std::thread thread_;
+};
+
 // Forwards the usual terminating signals to `pid` until Stop(); SIGWINCH
 // resizes the proxied terminal. Construct it before any thread exists.
 class SignalForwarder {

@@ -184,6 +184,7 @@ int CreateCommand(int argc, char** argv) {
   int code = 0;
   std::optional<ParsedFlags> f = ParseCommand("create", kCreateUsage, spec, argc, argv, 1, &code);
   if (!f) return code;
+  GrpcWarmUp grpc;
   // create always detaches.
   absl::StatusOr<RuntimeBundle> rb = LoadRuntimeBundle(*f, /*detached=*/true);
   if (!rb.ok()) return Error("create", std::string(rb.status().message()));
@@ -259,6 +260,7 @@ int RunCommand(int argc, char** argv) {
   std::optional<ParsedFlags> f = ParseCommand("run", kRunUsage, spec, argc, argv, 1, &code);
   if (!f) return code;
   SignalForwarder forwarder;  // before any thread exists
+  GrpcWarmUp grpc;
   absl::StatusOr<RuntimeBundle> rb = LoadRuntimeBundle(*f, f->Has("detach"));
   if (!rb.ok()) return Error("run", std::string(rb.status().message()));
   absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box = CreateFromBundle(*f, rb->bundle);
@@ -416,6 +418,7 @@ int ExecCommand(int argc, char** argv) {
     parent_end.reset();
     report = std::move(child_end);
   }
+  GrpcWarmUp grpc;  // after the waiter's fork
   absl::StatusOr<Attached> attached = Open(*f, f->positional[0]);
   if (!attached.ok()) return Error("exec", std::string(attached.status().message()));
   absl::StatusOr<runsc::boot::v1::ProcessConfig> process =
