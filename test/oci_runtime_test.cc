@@ -39,6 +39,22 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// The spec's process runs `args`, without a terminal.
+void SetProcess(runsc::oci::v1::Spec* spec, const std::vector<std::string>& args) {
+  spec->mutable_process()->set_terminal(false);
+  spec->mutable_process()->clear_args();
+  for (const std::string& arg : args) spec->mutable_process()->add_args(arg);
+}
+
+// Binds host directory `source` at `destination` in the container.
+void AddBind(runsc::oci::v1::Spec* spec, const std::string& source,
+             const std::string& destination) {
+  auto* m = spec->add_mounts();
+  m->set_destination(destination);
+  m->set_type("bind");
+  m->set_source(source);
+  m->add_options("rbind");
+}
 
 TEST_F(OciRuntimeTest, PidFileProcessExitsWithTheContainersStatus) {
   SetArgs({"sh", "-c", "exit 7"});
@@ -187,14 +203,8 @@ TEST_F(OciRuntimeTest, HooksRunAtTheirPointsWithTheStateOnStdin) {
   const std::string shared = root_.path() + "/shared";
   ASSERT_EQ(mkdir(shared.c_str(), 0777), 0);
   runsc::oci::v1::Spec spec = LoadSpec();
-  spec.mutable_process()->set_terminal(false);
-  spec.mutable_process()->clear_args();
-  spec.mutable_process()->add_args("true");
-  auto* m = spec.add_mounts();
-  m->set_destination("/shared");
-  m->set_type("bind");
-  m->set_source(shared);
-  m->add_options("rbind");
+  SetProcess(&spec, {"true"});
+  AddBind(&spec, shared, "/shared");
   // Each hook saves its stdin; the container's ones also where they run
   // (hostname, and a path only the container's mount namespace has).
   auto hook = [&](google::protobuf::RepeatedPtrField<runsc::oci::v1::Hook>* list,
@@ -246,16 +256,8 @@ TEST_F(OciRuntimeTest, RunWithHooksHoldsTheProcessUntilTheyHaveRun) {
   const std::string shared = root_.path() + "/shared";
   ASSERT_EQ(mkdir(shared.c_str(), 0777), 0);
   runsc::oci::v1::Spec spec = LoadSpec();
-  spec.mutable_process()->set_terminal(false);
-  spec.mutable_process()->clear_args();
-  for (const char* arg : {"sh", "-c", "test -f /shared/hooked && echo saw-the-hook"}) {
-    spec.mutable_process()->add_args(arg);
-  }
-  auto* m = spec.add_mounts();
-  m->set_destination("/shared");
-  m->set_type("bind");
-  m->set_source(shared);
-  m->add_options("rbind");
+  SetProcess(&spec, {"sh", "-c", "test -f /shared/hooked && echo saw-the-hook"});
+  AddBind(&spec, shared, "/shared");
   auto* start = spec.mutable_hooks()->add_start_container();
   start->set_path("/bin/busybox");
   for (const char* arg : {"busybox", "sh", "-c", "sleep 0.2; touch /shared/hooked"}) {
@@ -299,13 +301,9 @@ TEST_F(OciRuntimeTest, AFailingHookFailsCreateAndLeavesNothing) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
 }
 
-
 TEST_F(OciRuntimeTest, SchedulerIoPriorityAndPersonalityAreApplied) {
   runsc::oci::v1::Spec spec = LoadSpec();
-  spec.mutable_process()->set_terminal(false);
-  spec.mutable_process()->clear_args();
-  spec.mutable_process()->add_args("sleep");
-  spec.mutable_process()->add_args("1000");
+  SetProcess(&spec, {"sleep", "1000"});
   spec.mutable_process()->mutable_scheduler()->set_policy("SCHED_BATCH");
   spec.mutable_process()->mutable_scheduler()->set_nice(7);
   spec.mutable_process()->mutable_io_priority()->set_class_("IOPRIO_CLASS_BE");
@@ -395,9 +393,7 @@ TEST_F(OciRuntimeTest, SessionKeyringIsTheContainersNeverTheCallers) {
                            kSessionKeyring);
   ASSERT_GT(key, 0) << strerror(errno);
   runsc::oci::v1::Spec spec = LoadSpec();
-  spec.mutable_process()->set_terminal(false);
-  spec.mutable_process()->clear_args();
-  for (const char* a : {"sh", "-c", "cat /proc/keys"}) spec.mutable_process()->add_args(a);
+  SetProcess(&spec, {"sh", "-c", "cat /proc/keys"});
   // Unmasked here only so that the test can look.
   auto* masked = spec.mutable_linux()->mutable_masked_paths();
   masked->erase(std::remove(masked->begin(), masked->end(), "/proc/keys"), masked->end());
