@@ -17,6 +17,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "runsc/util/boot_fds.h"
 #include "runsc/util/errno_status.h"
@@ -120,36 +121,40 @@ int ChildAfterClone(void* arg) {
   // only for the namespace's root.
   long rc = RawSyscall(SYS_setresuid, 0, 0, 0);
   if (rc != 0) ChildFail(plan.sync_fd, -rc, "setresuid(0) in the new user namespace");
+  // Failures are reported on a copy of the sync fd above the target range:
+  // installing the targets may replace whatever fd the original has.
+  const long report = RawSyscall(SYS_fcntl, plan.sync_fd, F_DUPFD_CLOEXEC, util::kMaxBootFds);
+  if (report < 0) ChildFail(plan.sync_fd, -report, "dup sync fd");
   // Move every source above the target range first, so that installing one
   // target never clobbers a source that is still needed.
   long high[util::kMaxBootFds];
   for (int i = 0; i < plan.count; ++i) {
     high[i] = RawSyscall(SYS_fcntl, plan.sources[i], F_DUPFD_CLOEXEC, util::kMaxBootFds);
-    if (high[i] < 0) ChildFail(plan.sync_fd, -high[i], "dup boot fd");
+    if (high[i] < 0) ChildFail(report, -high[i], "dup boot fd");
   }
   exe = RawSyscall(SYS_fcntl, exe, F_DUPFD_CLOEXEC, util::kMaxBootFds);
-  if (exe < 0) ChildFail(plan.sync_fd, -exe, "dup runsc executable fd");
+  if (exe < 0) ChildFail(report, -exe, "dup runsc executable fd");
   // Every fd but 0-2 closes at exec, whatever the parent had; the targets
   // installed next are the exceptions (dup3 without O_CLOEXEC).
   rc = RawSyscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-  if (rc != 0) ChildFail(plan.sync_fd, -rc, "close_range");
+  if (rc != 0) ChildFail(report, -rc, "close_range");
   for (int i = 0; i < plan.count; ++i) {
     rc = RawSyscall(SYS_dup3, high[i], plan.targets[i], 0);
-    if (rc < 0) ChildFail(plan.sync_fd, -rc, "dup3 boot fd");
+    if (rc < 0) ChildFail(report, -rc, "dup3 boot fd");
   }
   if (plan.nofile_soft != RLIM_INFINITY) {
     struct rlimit limit;
     rc = RawSyscall(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, reinterpret_cast<long>(&limit));
-    if (rc != 0) ChildFail(plan.sync_fd, -rc, "getrlimit");
+    if (rc != 0) ChildFail(report, -rc, "getrlimit");
     limit.rlim_cur = plan.nofile_soft;
     rc = RawSyscall(SYS_prlimit64, 0, RLIMIT_NOFILE, reinterpret_cast<long>(&limit), 0);
-    if (rc != 0) ChildFail(plan.sync_fd, -rc, "restore RLIMIT_NOFILE's soft limit");
+    if (rc != 0) ChildFail(report, -rc, "restore RLIMIT_NOFILE's soft limit");
   }
   const uint64_t none = 0;
   RawSyscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&none), 0, sizeof(none));
   rc = RawSyscall(SYS_execveat, exe, reinterpret_cast<long>(""), reinterpret_cast<long>(plan.argv),
                   reinterpret_cast<long>(plan.envp), AT_EMPTY_PATH);
-  ChildFail(util::kSyncFd, -rc, "execveat runsc boot --setup-root");
+  ChildFail(report, -rc, "execveat runsc boot --setup-root");
 }
 
 // Waits until the child has exec'd (its copy of the O_CLOEXEC pipe's write
@@ -252,9 +257,16 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   }
 
   // The child holds the only other copy of the write end until its exec.
+  // Its number is above the boot fds: the child's dup3s onto the boot fd
+  // numbers must not close it early, which would read as an exec while the
+  // child still runs on our memory.
   int exec_pipe[2];
   if (pipe2(exec_pipe, O_CLOEXEC) != 0) return ErrnoError(errno, "pipe2 for the exec wait");
-  UniqueFd exec_r(exec_pipe[0]), exec_w(exec_pipe[1]);
+  UniqueFd exec_r(exec_pipe[0]);
+  UniqueFd exec_w(fcntl(exec_pipe[1], F_DUPFD_CLOEXEC, util::kMaxBootFds));
+  const int dup_errno = errno;
+  close(exec_pipe[1]);
+  if (!exec_w) return ErrnoError(dup_errno, "move the exec wait pipe above the boot fds");
   // Declared before the child: it must outlive the child's use of it.
   util::ChildStack stack;
   RETURN_IF_ERROR(stack.Map());
@@ -278,21 +290,28 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   }
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
-  // Block every signal across the clone so no handler of ours can run in the
-  // child before it has reset them.
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  const long pid = util::CloneOnStack(&args, ChildAfterClone, &plan);
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  long pid;
+  {
+    // No handler of ours may run in the child before it has reset them.
+    util::AllSignalsBlocked blocked;
+    pid = util::CloneOnStack(&args, ChildAfterClone, &plan);
+  }
   // Back in our own, the last entered first.
   while (!inside.empty()) inside.pop_back();
   if (pid < 0) {
     return ErrnoError(static_cast<int>(-pid), "clone3(new user, mount, pid, ipc, uts, "
                                    "cgroup and net namespaces)");
   }
-  // Killed and reaped on any early return, before `stack` goes.
   ChildProcess child(static_cast<pid_t>(pid), UniqueFd(pidfd));
+  // On any early return the child is killed and reaped before `stack` and
+  // `plan` go; if it cannot be reaped, it may still run on `stack`, which
+  // is then left mapped.
+  bool exec_seen = false;
+  absl::Cleanup stop_child = [&] {
+    if (exec_seen) return;
+    (void)child.KillAndWait();
+    if (!child.reaped()) stack.Leak();
+  };
   child_sync.reset();
   exec_w.reset();
 
@@ -308,6 +327,7 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   }
   // Until then it runs on our memory: `plan`, `stack` and what they point to.
   RETURN_IF_ERROR(AwaitChildExec(exec_r.get()));
+  exec_seen = true;
   return SpawnedProcess{std::move(child), std::move(parent_sync)};
 }
 

@@ -65,11 +65,6 @@ absl::StatusOr<UniqueFd> MakeUserNamespace(const std::string& uid_map,
   ChildStack stack;
   RETURN_IF_ERROR(stack.Map());
   HolderArgs args{release_r.get()};
-  // Every signal stays blocked in the holder: no handler may run on our
-  // memory from another process.
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
   int pidfd_out = -1;
   struct clone_args request = {};
   request.flags = CLONE_VM | CLONE_FILES | CLONE_NEWUSER | CLONE_PIDFD;
@@ -77,8 +72,13 @@ absl::StatusOr<UniqueFd> MakeUserNamespace(const std::string& uid_map,
   request.exit_signal = SIGCHLD;
   request.stack = reinterpret_cast<uint64_t>(stack.low());
   request.stack_size = stack.size();
-  const long pid = CloneOnStack(&request, HolderMain, &args);
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  long pid;
+  {
+    // Every signal stays blocked in the holder: no handler may run on our
+    // memory from another process.
+    AllSignalsBlocked blocked;
+    pid = CloneOnStack(&request, HolderMain, &args);
+  }
   if (pid < 0) return ErrnoError(static_cast<int>(-pid), "clone3(CLONE_NEWUSER) a userns holder");
   UniqueFd pidfd(pidfd_out);
   // Runs before `stack` is unmapped, on every path from here.

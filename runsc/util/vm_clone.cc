@@ -41,6 +41,9 @@ long CloneOnStack(struct clone_args* args, int (*fn)(void*), void* arg) {
   asm volatile(
       "svc 0\n\t"
       "cbnz x0, 1f\n\t"
+      "mov x9, sp\n\t"
+      "and x9, x9, #-16\n\t"
+      "mov sp, x9\n\t"
       "mov x29, xzr\n\t"
       "mov x0, x20\n\t"
       "blr x19\n\t"
@@ -50,7 +53,7 @@ long CloneOnStack(struct clone_args* args, int (*fn)(void*), void* arg) {
       "1:\n\t"
       : "+r"(x0)
       : "r"(x8), "r"(x1), "r"(x19), "r"(x20), [exit_group] "i"(SYS_exit_group)
-      : "x30", "memory");
+      : "x9", "x30", "memory");
   ret = x0;
 #else
 #error "CloneOnStack: unsupported architecture"

@@ -15,7 +15,10 @@
 #define RUNSC_UTIL_VM_CLONE_H_
 
 #include <linux/sched.h>
+#include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/syscall.h>
 
 #include "absl/status/status.h"
 
@@ -57,6 +60,26 @@ inline long RawSyscall(long number, long a0 = 0, long a1 = 0, long a2 = 0, long 
 // child's pid, or -errno. (glibc 2.36 has no public clone3 wrapper, and
 // clone() cannot say CLONE_INTO_CGROUP.)
 long CloneOnStack(struct clone_args* args, int (*fn)(void*), void* arg);
+
+// Blocks every signal in the calling thread, glibc's own two included
+// (sigfillset leaves SIGCANCEL and SIGSETXID out), until destroyed: across
+// a clone, no handler of the caller's may run in the child.
+class AllSignalsBlocked {
+ public:
+  AllSignalsBlocked() {
+    const uint64_t all = ~uint64_t{0};
+    RawSyscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&all),
+               reinterpret_cast<long>(&old_), sizeof(all));
+  }
+  ~AllSignalsBlocked() {
+    RawSyscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&old_), 0, sizeof(old_));
+  }
+  AllSignalsBlocked(const AllSignalsBlocked&) = delete;
+  AllSignalsBlocked& operator=(const AllSignalsBlocked&) = delete;
+
+ private:
+  uint64_t old_ = 0;
+};
 
 // A child's stack: mapped with a guard page below, unmapped on destruction
 // unless leaked (for a child that may still be running on it).
