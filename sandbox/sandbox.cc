@@ -415,15 +415,17 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   // workload yet: everything it starts from then on is born there.
   const absl::Time ready_deadline = absl::Now() + options.boot_timeout;
   absl::StatusOr<util::SyncMessage> message;
+  bool launcher_moved = false;
   for (;;) {
     message = util::ReadSyncMessage(spawned.sync_fd.get(), ready_deadline - absl::Now());
     if (!message.ok() || message->type != util::SyncType::kLauncherReady) break;
-    if (cgroup == nullptr) {
-      return absl::InternalError(
-          absl::StrCat("sandbox '", options.id, "' announced a launcher it should not have"));
+    if (cgroup == nullptr || launcher_moved) {
+      return absl::InternalError(absl::StrCat("sandbox '", options.id,
+                                              "' announced a launcher it should not have"));
     }
     RETURN_IF_ERROR(MoveLauncherIntoContainer(spawned.process.pid(), *cgroup,
                                               options.exit_with_main));
+    launcher_moved = true;
   }
   if (!message.ok()) {
     absl::StatusOr<ExitStatus> exit = spawned.process.KillAndWait();
@@ -445,6 +447,12 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
     return absl::InternalError(absl::StrCat(
         "sandbox '", options.id, "' sent unexpected sync message type ",
         static_cast<uint32_t>(message->type)));
+  }
+  // A binary that never announces its launcher (an older one at runsc_path)
+  // still gets it moved, now, before any workload exists.
+  if (cgroup != nullptr && !launcher_moved) {
+    RETURN_IF_ERROR(MoveLauncherIntoContainer(spawned.process.pid(), *cgroup,
+                                              options.exit_with_main));
   }
   // The sandbox closes its end right after "ready": once we see EOF its fd
   // set is final.
