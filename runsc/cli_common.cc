@@ -295,11 +295,14 @@ absl::StatusOr<Started> StartWithOurStdio(sandbox::Sandbox& box, bool terminal,
   return started;
 }
 
-// grpc_init counts its callers; this one is never undone, and the library
-// lives until the process exits, as it would with the first channel.
+// grpc_init counts its callers: ours is undone once the command's channels
+// are gone (they are destroyed first), as the last channel's would be.
 GrpcWarmUp::GrpcWarmUp() : thread_([] { grpc_init(); }) {}
 
-GrpcWarmUp::~GrpcWarmUp() { thread_.join(); }
+GrpcWarmUp::~GrpcWarmUp() {
+  thread_.join();
+  grpc_shutdown();
+}
 
 SignalForwarder::SignalForwarder() {
   sigemptyset(&set_);

@@ -131,7 +131,8 @@ absl::Status SendPidfd(sandbox::Sandbox& box, int pid, const std::string& path);
 // milliseconds on this kind of machine) on a thread of its own, so that it
 // runs while the command parses its bundle and builds the sandbox, before
 // the control client needs it. Joined on destruction. Construct it after a
-// SignalForwarder, whose signal mask every thread must inherit.
+// SignalForwarder, whose signal mask every thread must inherit, and before
+// anything that holds a channel (it shuts gRPC down when destroyed).
 class GrpcWarmUp {
  public:
   GrpcWarmUp();

@@ -266,9 +266,11 @@ int RunCommand(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box = CreateFromBundle(*f, rb->bundle);
   if (!box.ok()) return Error("run", std::string(box.status().message()));
   // With hooks or a notify socket, created held, then started: the hooks run
-  // at their points in between. Without, nothing happens in between, and
-  // the main process starts at once (one call to the sandbox, not two).
-  const bool hold = NeedsCreatedState((*box)->Record());
+  // at their points in between. So with a terminal of ours: the proxy puts
+  // it in raw mode and gives the pty its size once the master is here, and
+  // the process must not run before. Otherwise nothing happens in between,
+  // and the main process starts at once (one call to the sandbox, not two).
+  const bool hold = NeedsCreatedState((*box)->Record()) || rb->terminal;
   absl::StatusOr<Started> started = StartWithOurStdio(**box, rb->terminal, nullptr,
                                                       rb->console_socket, hold, rb->extra);
   if (!started.ok()) return Error("run", std::string(started.status().message()));
