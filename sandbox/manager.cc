@@ -159,12 +159,9 @@ absl::StatusOr<std::unique_ptr<SandboxManager>> SandboxManager::Create(
 
 SandboxManager::~SandboxManager() {
   // The exit waits end first: their callbacks post to the worker.
-  {
-    absl::MutexLock lock(&mu_);
-    for (auto& [id, entry] : sandboxes_) {
-      absl::MutexLock entry_lock(&entry->mu);
-      if (entry->watch != nullptr) entry->watch->Cancel();
-    }
+  for (const std::shared_ptr<Entry>& entry : Entries()) {
+    absl::MutexLock entry_lock(&entry->mu);
+    if (entry->watch != nullptr) entry->watch->Cancel();
   }
   {
     absl::MutexLock lock(&tasks_mu_);
@@ -174,11 +171,18 @@ SandboxManager::~SandboxManager() {
   }
   if (worker_.joinable()) worker_.join();
   events_.Close();
-  absl::MutexLock lock(&mu_);
-  for (auto& [id, entry] : sandboxes_) {
+  for (const std::shared_ptr<Entry>& entry : Entries()) {
     absl::MutexLock entry_lock(&entry->mu);
     if (entry->box != nullptr) entry->box->Detach();
   }
+}
+
+std::vector<std::shared_ptr<SandboxManager::Entry>> SandboxManager::Entries() {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::shared_ptr<Entry>> entries;
+  entries.reserve(sandboxes_.size());
+  for (const auto& [id, entry] : sandboxes_) entries.push_back(entry);
+  return entries;
 }
 
 absl::Status SandboxManager::Recover() {
@@ -361,13 +365,8 @@ absl::StatusOr<SandboxView> SandboxManager::GetSandbox(const std::string& id) {
 
 std::vector<SandboxView> SandboxManager::ListSandboxes(
     const std::map<std::string, std::string>& selector) {
-  std::vector<std::shared_ptr<Entry>> entries;
-  {
-    absl::MutexLock lock(&mu_);
-    for (auto& [id, entry] : sandboxes_) entries.push_back(entry);
-  }
   std::vector<SandboxView> out;
-  for (auto& entry : entries) {
+  for (const std::shared_ptr<Entry>& entry : Entries()) {
     absl::MutexLock lock(&entry->mu);
     if (entry->box == nullptr) continue;
     SandboxView view = View(*entry->box);

@@ -131,6 +131,10 @@ class SandboxManager final {
   explicit SandboxManager(ManagerOptions options) : options_(std::move(options)) {}
   absl::Status Recover();
   absl::StatusOr<std::shared_ptr<Entry>> Find(const std::string& id);
+  // Every entry, copied under mu_ and returned without it: an entry's lock
+  // is only ever taken without mu_ held (DeleteSandbox takes the entry's,
+  // then mu_).
+  std::vector<std::shared_ptr<Entry>> Entries();
   // The sandbox's control client and stdio socket path, for calls that
   // must not hold its lock (waits, streams).
   struct Sockets {
