@@ -145,22 +145,30 @@ void LoadSeccomp(const WorkloadPlan& plan, int error_fd) {
 
 // ---- The launcher's half. ----
 
-absl::StatusOr<std::string> FindExecutable(const std::string& name, const std::string& cwd,
-                                           const std::vector<std::string>& env) {
-  if (name.find('/') != std::string::npos) return name;
+// The launcher looks as the sandbox's root, which may read and search
+// everything; whether the workload's user may run a file is the kernel's
+// answer to the child's execve, which goes on to the next candidate.
+absl::StatusOr<std::vector<std::string>> FindExecutables(const std::string& name,
+                                                         const std::string& cwd,
+                                                         const std::vector<std::string>& env) {
+  if (name.find('/') != std::string::npos) return std::vector<std::string>{name};
   const std::string path = FindEnv(env, "PATH").value_or(kDefaultPath);
+  std::vector<std::string> found;
   for (absl::string_view dir : absl::StrSplit(path, ':')) {
     std::string candidate = absl::StrCat(dir.empty() ? "." : dir, "/", name);
     // A relative entry is relative to the process's cwd, where it will run.
     const std::string seen =
         candidate[0] == '/' ? candidate : absl::StrCat(cwd, "/", candidate);
     struct stat st;
-    if (stat(seen.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(seen.c_str(), X_OK) == 0) {
-      return candidate;
+    if (stat(seen.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0) {
+      found.push_back(std::move(candidate));
     }
   }
-  return absl::NotFoundError(absl::StrCat("process.args[0]: executable '", name,
-                                          "' not found in $PATH inside the container"));
+  if (found.empty()) {
+    return absl::NotFoundError(absl::StrCat("process.args[0]: executable '", name,
+                                            "' not found in $PATH inside the container"));
+  }
+  return found;
 }
 
 // The container's /etc/passwd (never the host's). The rootfs is untrusted:
@@ -318,13 +326,15 @@ absl::StatusOr<std::unique_ptr<WorkloadPlan>> PlanWorkload(const ProcessConfig& 
   if (!FindEnv(env, "HOME").has_value()) {
     env.push_back("HOME=" + HomeFromPasswd(ReadContainerPasswd(), p.uid()));
   }
-  absl::StatusOr<std::string> exe = FindExecutable(p.args(0), p.cwd(), env);
-  if (!exe.ok()) {
+  absl::StatusOr<std::vector<std::string>> exes = FindExecutables(p.args(0), p.cwd(), env);
+  if (!exes.ok()) {
     *failed_stage = SetupStage::kWorkloadExec;
-    return exe.status();
+    return exes.status();
   }
-  plan->exe = std::move(*exe);
-  plan->exec_what = absl::StrCat("execve '", plan->exe, "'");
+  plan->exes = std::move(*exes);
+  for (const std::string& exe : plan->exes) {
+    plan->exec_whats.push_back(absl::StrCat("execve '", exe, "'"));
+  }
   plan->args.assign(p.args().begin(), p.args().end());
   for (std::string& s : plan->args) plan->argv.push_back(s.data());
   plan->argv.push_back(nullptr);
@@ -445,8 +455,32 @@ void ExecWorkload(const WorkloadPlan& plan, int nested_userns_fd, const int stdi
     Fail(error_fd, SetupStage::kWorkloadExec, errno, "close_range");
   }
   if (plan.no_new_privileges) LoadSeccomp(plan, error_fd);
-  execve(plan.exe.c_str(), plan.argv.data(), plan.envp.data());
-  Fail(error_fd, SetupStage::kWorkloadExec, errno, plan.exec_what.c_str());
+  // As execvp: a file this user may not run (or that went away) gives way
+  // to the next; the first refusal is the answer if none runs.
+  int err = ENOENT;
+  const char* what = plan.exec_whats[0].c_str();
+  bool refused = false;
+  for (size_t i = 0; i < plan.exes.size(); ++i) {
+    execve(plan.exes[i].c_str(), plan.argv.data(), plan.envp.data());
+    const int e = errno;
+    if (e == EACCES) {
+      if (!refused) what = plan.exec_whats[i].c_str();
+      refused = true;
+      err = EACCES;
+      continue;
+    }
+    if (e == ENOENT || e == ENOTDIR) {
+      if (!refused) {
+        err = e;
+        what = plan.exec_whats[i].c_str();
+      }
+      continue;
+    }
+    err = e;
+    what = plan.exec_whats[i].c_str();
+    break;
+  }
+  Fail(error_fd, SetupStage::kWorkloadExec, err, what);
 }
 
 }  // namespace runsc::boot

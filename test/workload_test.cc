@@ -59,6 +59,48 @@ TEST_F(WorkloadTest, EnvUserCwdAndPathLookup) {
   EXPECT_EQ(r.out, "bar /home/user\n1000\n1000\n1000 65534\n/home/user\n0027\n") << r.err;
 }
 
+TEST_F(WorkloadTest, PathLookupPassesOverFilesTheUserMayNotRun) {
+  // As execvp: the first "tool" on $PATH is root's alone (0700), so user
+  // 1000 gets the second; root gets the first.
+  const std::string root = bundle_ + "/rootfs";
+  ASSERT_EQ(system(("mkdir -p " + root + "/opt/first " + root + "/opt/second && " +
+                    "printf '#!/bin/sh\\necho first\\n' > " + root + "/opt/first/tool && " +
+                    "printf '#!/bin/sh\\necho second\\n' > " + root + "/opt/second/tool && " +
+                    "chmod 0700 " + root + "/opt/first/tool && chmod 0755 " + root +
+                    "/opt/second/tool")
+                       .c_str()),
+            0);
+  auto spec = Spec({"tool"});
+  spec.mutable_process()->clear_env();
+  spec.mutable_process()->add_env("PATH=/opt/first:/opt/second:/bin");
+  spec.mutable_process()->mutable_user()->set_uid(1000);
+  spec.mutable_process()->mutable_user()->set_gid(1000);
+  ProcessResult user = RunMain(spec);
+  EXPECT_EQ(user.out, "second\n") << user.err;
+  spec.mutable_process()->mutable_user()->set_uid(0);
+  spec.mutable_process()->mutable_user()->set_gid(0);
+  ProcessResult root_run = RunMain(spec);
+  EXPECT_EQ(root_run.out, "first\n") << root_run.err;
+}
+
+TEST_F(WorkloadTest, OnlyFilesTheUserMayNotRunFailWithEacces) {
+  const std::string root = bundle_ + "/rootfs";
+  ASSERT_EQ(system(("mkdir -p " + root + "/opt/first && printf '#!/bin/sh\\necho x\\n' > " +
+                    root + "/opt/first/tool && chmod 0700 " + root + "/opt/first/tool")
+                       .c_str()),
+            0);
+  auto spec = Spec({"tool"});
+  spec.mutable_process()->clear_env();
+  spec.mutable_process()->add_env("PATH=/opt/first:/bin");
+  spec.mutable_process()->mutable_user()->set_uid(1000);
+  auto* box = Create(spec);
+  ASSERT_NE(box, nullptr);
+  auto r = RunInSandbox(*box);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("EACCES"));
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("execve '/opt/first/tool'"));
+}
+
 TEST_F(WorkloadTest, HostileEtcPasswdCannotHangTheLaunch) {
   // A FIFO where /etc/passwd should be: HOME falls back to "/", nothing hangs.
   ASSERT_EQ(system(("rm " + bundle_ + "/rootfs/etc/passwd && mkfifo " + bundle_ +
