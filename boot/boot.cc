@@ -209,7 +209,7 @@ int Serve() {
   // SIGTERM and SIGINT ask for a graceful stop; blocked before any thread.
   util::BlockStopSignals();
 
-  absl::Status status = InstallControlServerFilter();
+  absl::Status status = InstallControlServerFilter(config->control_filter());
   if (!status.ok()) return Fail(SetupStage::kSeccomp, status);
 
   std::unique_ptr<LauncherClient> launcher;

@@ -1,29 +1,23 @@
 #include "boot/seccomp_policy.h"
 
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "boot/seccomp_loader.h"
 #include "runsc/util/errno_status.h"
 
 namespace runsc::boot {
 namespace {
-
-struct CtxDeleter {
-  void operator()(scmp_filter_ctx ctx) const { seccomp_release(ctx); }
-};
-using Ctx = std::unique_ptr<void, CtxDeleter>;
-
-// libseccomp returns -errno.
-absl::Status Check(int rc, const char* what) {
-  if (rc < 0) return util::ErrnoError(-rc, absl::StrCat("seccomp: ", what));
-  return absl::OkStatus();
-}
 
 // Syscalls allowed with any arguments.
 constexpr int kAllowed[] = {
@@ -61,47 +55,66 @@ constexpr int kAllowed[] = {
 
 }  // namespace
 
-absl::Status InstallControlServerFilter() {
-  Ctx ctx(seccomp_init(SCMP_ACT_ERRNO(EPERM)));
-  if (ctx == nullptr) return absl::InternalError("seccomp_init failed");
-  absl::Status status = Check(
-      seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1), "set TSYNC");
-  if (!status.ok()) return status;
-  for (int nr : kAllowed) {
-    status = Check(seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, nr, 0),
-                   "allow syscall");
-    if (!status.ok()) return status;
-  }
+runsc::boot::v1::SeccompProgram ControlServerProgram() {
+  runsc::boot::v1::SeccompProgram program;
+  program.set_default_action(SCMP_ACT_ERRNO(EPERM));
+  auto rule = [&program](int nr, uint32_t action) {
+    auto* r = program.add_rules();
+    r->set_syscall(nr);
+    r->set_action(action);
+    return r;
+  };
+  auto condition = [](runsc::boot::v1::SeccompRule* r, uint32_t index, scmp_compare op,
+                      uint64_t value, uint64_t value_two = 0) {
+    auto* c = r->add_conditions();
+    c->set_index(index);
+    c->set_op(op);
+    c->set_value(value);
+    c->set_value_two(value_two);
+  };
+  for (int nr : kAllowed) rule(nr, SCMP_ACT_ALLOW);
   // Memory mappings and protections: never executable.
   for (int nr : {SCMP_SYS(mmap), SCMP_SYS(mprotect)}) {
-    status = Check(seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, nr, 1,
-                                    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)),
-                   "allow mmap/mprotect without PROT_EXEC");
-    if (!status.ok()) return status;
+    condition(rule(nr, SCMP_ACT_ALLOW), 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
   }
   // Threads only: clone must carry CLONE_THREAD, so no fork. clone3 passes
   // its flags in memory that seccomp cannot read; ENOSYS makes glibc fall
   // back to clone.
-  status = Check(seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-                                  SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD,
-                                          CLONE_THREAD)),
-                 "allow clone(CLONE_THREAD)");
-  if (!status.ok()) return status;
-  status = Check(seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(ENOSYS),
-                                  SCMP_SYS(clone3), 0),
-                 "clone3 -> ENOSYS");
-  if (!status.ok()) return status;
+  condition(rule(SCMP_SYS(clone), SCMP_ACT_ALLOW), 0, SCMP_CMP_MASKED_EQ, CLONE_THREAD,
+            CLONE_THREAD);
+  rule(SCMP_SYS(clone3), SCMP_ACT_ERRNO(ENOSYS));
   // prctl only to name threads.
-  status = Check(seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-                                  SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME)),
-                 "allow prctl(PR_SET_NAME)");
-  if (!status.ok()) return status;
+  condition(rule(SCMP_SYS(prctl), SCMP_ACT_ALLOW), 0, SCMP_CMP_EQ, PR_SET_NAME);
   // Signals only to this process's own threads (pid 1 in its namespace).
-  status = Check(seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-                                  SCMP_A0(SCMP_CMP_EQ, 1)),
-                 "allow tgkill(1, ...)");
-  if (!status.ok()) return status;
-  return Check(seccomp_load(ctx.get()), "load filter");
+  condition(rule(SCMP_SYS(tgkill), SCMP_ACT_ALLOW), 0, SCMP_CMP_EQ, 1);
+  return program;
+}
+
+const absl::StatusOr<std::string>& ControlServerFilter() {
+  static const absl::StatusOr<std::string>* const compiled =
+      new absl::StatusOr<std::string>(CompileSeccompProgram(ControlServerProgram()));
+  return *compiled;
+}
+
+absl::Status InstallControlServerFilter(const std::string& bpf) {
+  if (bpf.empty() || bpf.size() % sizeof(struct sock_filter) != 0 ||
+      bpf.size() / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("seccomp: the control server filter is ", bpf.size(),
+                     " bytes, not a BPF program"));
+  }
+  struct sock_fprog prog;
+  prog.len = static_cast<unsigned short>(bpf.size() / sizeof(struct sock_filter));
+  prog.filter = reinterpret_cast<struct sock_filter*>(const_cast<char*>(bpf.data()));
+  // On every thread (TSYNC); a positive result names a thread that could
+  // not be synchronised.
+  const long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog);
+  if (rc < 0) return util::ErrnoError(errno, "seccomp: load the control server filter");
+  if (rc > 0) {
+    return absl::InternalError(
+        absl::StrCat("seccomp: thread ", rc, " could not take the control server filter"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace runsc::boot

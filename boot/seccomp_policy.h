@@ -9,13 +9,26 @@
 #ifndef RUNSC_BOOT_SECCOMP_POLICY_H_
 #define RUNSC_BOOT_SECCOMP_POLICY_H_
 
+#include <string>
+
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "proto/boot.pb.h"
 
 namespace runsc::boot {
 
-// Installs the filter on every thread of the calling process (TSYNC); threads
-// created later inherit it. Requires no_new_privs (set by DropToNobody).
-absl::Status InstallControlServerFilter();
+// The filter as a program for CompileSeccompProgram (boot/seccomp_loader.h).
+runsc::boot::v1::SeccompProgram ControlServerProgram();
+
+// The program compiled to BPF, once per process. The host compiles it and
+// hands it to every sandbox in its boot config (BootConfig.control_filter):
+// libseccomp took most of a millisecond of each sandbox's start.
+const absl::StatusOr<std::string>& ControlServerFilter();
+
+// Installs a compiled filter on every thread of the calling process
+// (TSYNC); threads created later inherit it. Requires no_new_privs (set by
+// DropToNobody).
+absl::Status InstallControlServerFilter(const std::string& bpf);
 
 }  // namespace runsc::boot
 

@@ -25,7 +25,8 @@ int UnderFilter(int (*probe)()) {
   pid_t child = fork();
   if (child == 0) {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(100);
-    if (!InstallControlServerFilter().ok()) _exit(101);
+    if (!ControlServerFilter().ok()) _exit(102);
+    if (!InstallControlServerFilter(*ControlServerFilter()).ok()) _exit(101);
     _exit(probe());
   }
   int status = 0;
@@ -34,6 +35,17 @@ int UnderFilter(int (*probe)()) {
 }
 
 bool DeniedWithEperm(long rc) { return rc == -1 && errno == EPERM; }
+
+TEST(SeccompPolicyTest, CompiledOncePerProcessAndOnlyBpfIsInstalled) {
+  const absl::StatusOr<std::string>& first = ControlServerFilter();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(&first, &ControlServerFilter()) << "compiled again";
+  EXPECT_EQ(first->size() % 8, 0u);  // struct sock_filter
+  EXPECT_GT(first->size(), 8u * 40);  // at least one instruction a rule
+  // Not a program: refused before the kernel sees it.
+  EXPECT_EQ(InstallControlServerFilter("").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(InstallControlServerFilter("1234567").code(), absl::StatusCode::kInvalidArgument);
+}
 
 TEST(SeccompPolicyTest, AllowsWhatTheServerNeeds) {
   EXPECT_EQ(UnderFilter([] {

@@ -17,6 +17,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "boot/seccomp_policy.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/match.h"
@@ -323,6 +324,9 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   config.set_root_tmpfs_size(options.root_tmpfs_size);
   config.set_network_none(options.network_none);
   config.set_exit_with_main(options.exit_with_main);
+  const absl::StatusOr<std::string>& control_filter = boot::ControlServerFilter();
+  if (!control_filter.ok()) return control_filter.status();
+  config.set_control_filter(*control_filter);
 
   // A container gets a private uid range and its filesystem as detached,
   // idmapped mount trees.
