@@ -7,7 +7,6 @@
 #include <signal.h>
 #include <sched.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -15,6 +14,7 @@
 
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -32,7 +32,9 @@
 #include "runsc/util/errno_status.h"
 #include "runsc/util/log.h"
 #include "runsc/util/packet.h"
+#include "runsc/util/status_macros.h"
 #include "runsc/util/sync_message.h"
+#include "runsc/util/vm_clone.h"
 
 namespace runsc::boot {
 
@@ -142,19 +144,13 @@ absl::StatusOr<pid_t> ForkChild(ChildArgs& args) {
 // The child's stack while it borrows the launcher's memory: 256 KiB with a
 // guard page below, made once.
 absl::StatusOr<char*> ChildStackTop() {
-  constexpr size_t kGuard = 4096, kSize = 256 * 1024;
-  static char* top = nullptr;
-  if (top != nullptr) return top;
-  void* base = mmap(nullptr, kGuard + kSize, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (base == MAP_FAILED) return ErrnoError(errno, "map the workload spawn stack");
-  if (mprotect(base, kGuard, PROT_NONE) != 0) {
-    const int err = errno;
-    munmap(base, kGuard + kSize);
-    return ErrnoError(err, "guard the workload spawn stack");
+  static util::ChildStack* stack = nullptr;
+  if (stack == nullptr) {
+    auto fresh = std::make_unique<util::ChildStack>(256 * 1024);
+    RETURN_IF_ERROR(fresh->Map());
+    stack = fresh.release();
   }
-  top = static_cast<char*>(base) + kGuard + kSize;
-  return top;
+  return static_cast<char*>(stack->low()) + stack->size();
 }
 
 // Starts the child in the launcher's memory (CLONE_VM): no page tables are
@@ -168,12 +164,13 @@ absl::StatusOr<char*> ChildStackTop() {
 absl::StatusOr<pid_t> SpawnChild(ChildArgs& args) {
   absl::StatusOr<char*> stack = ChildStackTop();
   if (!stack.ok()) return stack.status();
-  sigset_t all, old;
-  sigfillset(&all);
-  sigprocmask(SIG_SETMASK, &all, &old);
-  const pid_t pid = clone(ChildMain, *stack, CLONE_VM | SIGCHLD, &args);
-  const int err = errno;
-  sigprocmask(SIG_SETMASK, &old, nullptr);
+  pid_t pid;
+  int err;
+  {
+    util::AllSignalsBlocked blocked;
+    pid = clone(ChildMain, *stack, CLONE_VM | SIGCHLD, &args);
+    err = errno;
+  }
   if (pid < 0) return ErrnoError(err, "clone workload");
   return pid;
 }
