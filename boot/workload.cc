@@ -331,9 +331,9 @@ absl::StatusOr<std::unique_ptr<WorkloadPlan>> PlanWorkload(const ProcessConfig& 
     *failed_stage = SetupStage::kWorkloadExec;
     return exes.status();
   }
-  plan->exes = std::move(*exes);
-  for (const std::string& exe : plan->exes) {
-    plan->exec_whats.push_back(absl::StrCat("execve '", exe, "'"));
+  for (std::string& exe : *exes) {
+    std::string what = absl::StrCat("execve '", exe, "'");
+    plan->exes.push_back({std::move(exe), std::move(what)});
   }
   plan->args.assign(p.args().begin(), p.args().end());
   for (std::string& s : plan->args) plan->argv.push_back(s.data());
@@ -456,31 +456,20 @@ void ExecWorkload(const WorkloadPlan& plan, int nested_userns_fd, const int stdi
   }
   if (plan.no_new_privileges) LoadSeccomp(plan, error_fd);
   // As execvp: a file this user may not run (or that went away) gives way
-  // to the next; the first refusal is the answer if none runs.
-  int err = ENOENT;
-  const char* what = plan.exec_whats[0].c_str();
-  bool refused = false;
-  for (size_t i = 0; i < plan.exes.size(); ++i) {
-    execve(plan.exes[i].c_str(), plan.argv.data(), plan.envp.data());
+  // to the next. The first refusal is the answer if none runs; any other
+  // error ends the search.
+  const WorkloadPlan::ExecCandidate* failed = nullptr;
+  int err = 0;
+  for (const WorkloadPlan::ExecCandidate& exe : plan.exes) {
+    execve(exe.path.c_str(), plan.argv.data(), plan.envp.data());
     const int e = errno;
-    if (e == EACCES) {
-      if (!refused) what = plan.exec_whats[i].c_str();
-      refused = true;
-      err = EACCES;
-      continue;
-    }
-    if (e == ENOENT || e == ENOTDIR) {
-      if (!refused) {
-        err = e;
-        what = plan.exec_whats[i].c_str();
-      }
-      continue;
-    }
+    const bool next = e == EACCES || e == ENOENT || e == ENOTDIR;
+    if (next && err == EACCES) continue;  // keep the first refusal
+    failed = &exe;
     err = e;
-    what = plan.exec_whats[i].c_str();
-    break;
+    if (!next) break;
   }
-  Fail(error_fd, SetupStage::kWorkloadExec, err, what);
+  Fail(error_fd, SetupStage::kWorkloadExec, err, failed->what.c_str());
 }
 
 }  // namespace runsc::boot

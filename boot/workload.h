@@ -82,12 +82,15 @@ struct WorkloadPlan {
   std::vector<int> ambient_raises;
   bool no_new_privileges = false;
   const std::string* seccomp_bpf = nullptr;  // owned by the SeccompCache
-  // The files execve is tried on, in order, and the text of each one's
+  // The files execve is tried on, in order, each with the text of its
   // failure: args[0] when it names a path, else every executable regular
   // file of that name along $PATH. As execvp, the child goes on to the next
-  // when the workload's user may not run one.
-  std::vector<std::string> exes;
-  std::vector<std::string> exec_whats;
+  // when the workload's user may not run one. Never empty.
+  struct ExecCandidate {
+    std::string path;
+    std::string what;
+  };
+  std::vector<ExecCandidate> exes;
   std::vector<std::string> args, env;
   // Pointers into args and env, null-terminated; the plan must not move.
   std::vector<char*> argv, envp;
