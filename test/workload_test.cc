@@ -59,40 +59,42 @@ TEST_F(WorkloadTest, EnvUserCwdAndPathLookup) {
   EXPECT_EQ(r.out, "bar /home/user\n1000\n1000\n1000 65534\n/home/user\n0027\n") << r.err;
 }
 
+// A shell script `dir`/tool in `rootfs` that prints `says`, with `mode`.
+bool AddTool(const std::string& rootfs, const std::string& dir, const std::string& says,
+             const std::string& mode) {
+  const std::string tool = rootfs + dir + "/tool";
+  return system(("mkdir -p " + rootfs + dir + " && printf '#!/bin/sh\\necho " + says +
+                 "\\n' > " + tool + " && chmod " + mode + " " + tool)
+                    .c_str()) == 0;
+}
+
+// The process runs "tool", looked up along `path`, as uid and gid `id`.
+void RunToolAs(runsc::oci::v1::Spec* spec, const std::string& path, uint32_t id) {
+  spec->mutable_process()->clear_env();
+  spec->mutable_process()->add_env("PATH=" + path);
+  spec->mutable_process()->mutable_user()->set_uid(id);
+  spec->mutable_process()->mutable_user()->set_gid(id);
+}
+
 TEST_F(WorkloadTest, PathLookupPassesOverFilesTheUserMayNotRun) {
   // As execvp: the first "tool" on $PATH is root's alone (0700), so user
   // 1000 gets the second; root gets the first.
   const std::string root = bundle_ + "/rootfs";
-  ASSERT_EQ(system(("mkdir -p " + root + "/opt/first " + root + "/opt/second && " +
-                    "printf '#!/bin/sh\\necho first\\n' > " + root + "/opt/first/tool && " +
-                    "printf '#!/bin/sh\\necho second\\n' > " + root + "/opt/second/tool && " +
-                    "chmod 0700 " + root + "/opt/first/tool && chmod 0755 " + root +
-                    "/opt/second/tool")
-                       .c_str()),
-            0);
+  ASSERT_TRUE(AddTool(root, "/opt/first", "first", "0700"));
+  ASSERT_TRUE(AddTool(root, "/opt/second", "second", "0755"));
   auto spec = Spec({"tool"});
-  spec.mutable_process()->clear_env();
-  spec.mutable_process()->add_env("PATH=/opt/first:/opt/second:/bin");
-  spec.mutable_process()->mutable_user()->set_uid(1000);
-  spec.mutable_process()->mutable_user()->set_gid(1000);
+  RunToolAs(&spec, "/opt/first:/opt/second:/bin", 1000);
   ProcessResult user = RunMain(spec);
   EXPECT_EQ(user.out, "second\n") << user.err;
-  spec.mutable_process()->mutable_user()->set_uid(0);
-  spec.mutable_process()->mutable_user()->set_gid(0);
+  RunToolAs(&spec, "/opt/first:/opt/second:/bin", 0);
   ProcessResult root_run = RunMain(spec);
   EXPECT_EQ(root_run.out, "first\n") << root_run.err;
 }
 
 TEST_F(WorkloadTest, OnlyFilesTheUserMayNotRunFailWithEacces) {
-  const std::string root = bundle_ + "/rootfs";
-  ASSERT_EQ(system(("mkdir -p " + root + "/opt/first && printf '#!/bin/sh\\necho x\\n' > " +
-                    root + "/opt/first/tool && chmod 0700 " + root + "/opt/first/tool")
-                       .c_str()),
-            0);
+  ASSERT_TRUE(AddTool(bundle_ + "/rootfs", "/opt/first", "x", "0700"));
   auto spec = Spec({"tool"});
-  spec.mutable_process()->clear_env();
-  spec.mutable_process()->add_env("PATH=/opt/first:/bin");
-  spec.mutable_process()->mutable_user()->set_uid(1000);
+  RunToolAs(&spec, "/opt/first:/bin", 1000);
   auto* box = Create(spec);
   ASSERT_NE(box, nullptr);
   auto r = RunInSandbox(*box);
