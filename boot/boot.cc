@@ -101,8 +101,10 @@ void ResetSignals() {
 // at /proc/<that pid>/ns/* (the pod's shared namespaces, or ones joined by
 // path). The supervisor makes no IPC objects and ignores the hostname.
 // Stage 1 is single-threaded, so a plain fork-like clone is safe. Keeps the
-// supervisor's end of the launcher's socket as fd 7, and waits until the
-// launcher has built the container's filesystem.
+// supervisor's end of the launcher's socket as fd 7. The launcher builds the
+// container's filesystem while stage 1 builds its own root and the
+// supervisor starts: the supervisor waits for its first message
+// (AwaitLauncher).
 absl::Status StartLauncher(const runsc::boot::v1::BootConfig& config) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -127,6 +129,14 @@ absl::Status StartLauncher(const runsc::boot::v1::BootConfig& config) {
   }
   // The mount trees are the launcher's alone now.
   CloseMountTrees(config.container());
+  return absl::OkStatus();
+}
+
+// The supervisor's first word with the launcher: waits until it has built
+// the container's filesystem (or says why it could not), and announces it to
+// the spawner, which moves it into the container's cgroups while the control
+// server starts.
+absl::Status AwaitLauncher() {
   runsc::launcher::v1::LauncherEvent event;
   absl::Status status = util::RecvPacket(util::kLauncherFd, &event);
   if (!status.ok()) return util::Annotate(status, "waiting for the launcher");
@@ -215,6 +225,8 @@ int Serve() {
   std::unique_ptr<LauncherClient> launcher;
   struct stat st;
   if (fstat(util::kLauncherFd, &st) == 0) {
+    status = AwaitLauncher();
+    if (!status.ok()) return Fail(SetupStage::kLauncher, status);
     launcher = std::make_unique<LauncherClient>(util::UniqueFd(util::kLauncherFd));
   }
   StdioRegistry stdio;

@@ -124,6 +124,26 @@ TEST_F(WorkloadTest, MissingCwdFailsNamingTheField) {
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("/does/not/exist"));
 }
 
+TEST_F(WorkloadTest, ContainerBuildFailureFailsTheCreateNamingTheMount) {
+  // The launcher builds the container while the supervisor starts; what it
+  // could not build must still fail the create, with the mount named, and
+  // leave nothing running.
+  auto spec = Spec({"true"});
+  auto* m = spec.add_mounts();
+  m->set_destination("/etc/passwd/inside-a-file");
+  m->set_type("tmpfs");
+  m->set_source("tmpfs");
+  const int index = spec.mounts_size() - 1;
+  absl::StatusOr<sandbox::Sandbox*> box = TryCreate(spec);
+  ASSERT_FALSE(box.ok());
+  const std::string message(box.status().message());
+  EXPECT_THAT(message, HasSubstr("stage 'launcher'"));
+  EXPECT_THAT(message, HasSubstr(absl::StrCat("container mounts: mounts[", index, "]")));
+  EXPECT_THAT(message, HasSubstr("'/etc/passwd'"));
+  EXPECT_THAT(message, HasSubstr("ENOTDIR"));
+  EXPECT_NE(access((root_.path() + "/state/w").c_str(), F_OK), 0) << "state left behind";
+}
+
 TEST_F(WorkloadTest, UnknownExecutableFailsClearly) {
   auto* box = Create(Spec({"no-such-binary"}));
   ASSERT_NE(box, nullptr);

@@ -10,11 +10,15 @@
 //   write uid_map, gid_map
 //   kGo ------------------------------------->
 //                                             exec `runsc boot --setup-root`
-//                                             start the launcher (containers)
+//                                             fork the launcher (containers),
+//                                             which builds the container
+//                                             while stage 1 builds its root,
+//                                             pivots, drops privs and
+//                                             execs `/runsc boot`
+//                                             seccomp, wait for the launcher
 //   <------------------------------------------ kLauncherReady (containers)
-//   move the launcher into the                build root, pivot, drop privs
-//   container's cgroups                       exec `/runsc boot`
-//                                             seccomp, start Control server
+//   move the launcher into the                start Control server
+//   container's cgroups
 //   <------------------------------------------ kReady
 //   (the sandbox then closes its end)
 //
