@@ -6,14 +6,35 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <memory>
 #include <utility>
+#include <vector>
 
+#include "grpcpp/impl/server_builder_option.h"
+#include "grpcpp/impl/server_builder_plugin.h"
 #include "grpcpp/server_posix.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/event_flag.h"
 #include "runsc/util/log.h"
 
 namespace runsc::boot {
+namespace {
+
+// Drops the server plugins that link-time registration adds to every
+// builder in the binary: gRPC's reflection plugin registers itself from a
+// static initialiser, for the daemon. The control plane serves Control and
+// nothing else; reflection would also cost every sandbox a synchronous-server
+// thread before its first call.
+class NoPluginsOption final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments* /*args*/) override {}
+  void UpdatePlugins(
+      std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->clear();
+  }
+};
+
+}  // namespace
 
 using util::ErrnoError;
 using util::UniqueFd;
@@ -24,6 +45,7 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Create(
   UniqueFd wake = util::NewEventFlag();
   if (!wake) return ErrnoError(errno, "eventfd for control server shutdown");
   grpc::ServerBuilder builder;
+  builder.SetOption(std::make_unique<NoPluginsOption>());
   builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) {

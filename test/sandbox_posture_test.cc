@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <memory>
 #include <set>
 #include <string>
@@ -24,6 +25,8 @@
 #include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/grpcpp.h"
 #include "sandbox/control_client.h"
 #include "sandbox/sandbox.h"
 #include "test/sandbox_test_util.h"
@@ -186,6 +189,31 @@ TEST_F(SandboxPostureTest, ControlServiceAnswers) {
   EXPECT_EQ(info->pid(), 1);
   EXPECT_EQ(info->uid(), 65534u);
   EXPECT_EQ(info->gid(), 65534u);
+}
+
+TEST_F(SandboxPostureTest, ControlSocketServesOnlyControl) {
+  // Plugins that register themselves with every gRPC server of the binary
+  // (reflection, for the daemon) are not the sandbox's to serve.
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateChannel(
+      "unix:" + sandbox_->control_socket_path(), grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  for (const char* method : {"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                             "/grpc.health.v1.Health/Check"}) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    grpc::CompletionQueue cq;
+    grpc::ByteBuffer request, response;
+    grpc::Status status;
+    std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
+        stub.PrepareUnaryCall(&context, method, request, &cq);
+    call->StartCall();
+    call->Finish(&response, &status, reinterpret_cast<void*>(1));
+    void* tag = nullptr;
+    bool ok = false;
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED)
+        << method << ": " << status.error_message();
+  }
 }
 
 TEST_F(SandboxPostureTest, NetworkHasOnlyLoopbackAndItIsUp) {
