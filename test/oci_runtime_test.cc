@@ -362,7 +362,8 @@ TEST_F(OciRuntimeTest, PreservedAndSocketActivationFdsPassThrough) {
                                              " 3>", three, " </dev/null 2>&1"));
   EXPECT_EQ(ecode, 0) << eout;
   EXPECT_EQ(ReadFile(three), "from-exec\n");
-  EXPECT_EQ(Runsc("kill b KILL").first, 0);
+  auto [kcode, kout] = Runsc("kill b KILL");
+  EXPECT_EQ(kcode, 0) << kout;
   EXPECT_EQ(Reap(pid), 137);
 }
 

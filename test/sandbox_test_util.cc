@@ -91,7 +91,7 @@ std::pair<int, std::string> RunShell(const std::string& command) {
 
 std::vector<std::string> HostMountPoints() {
   // Podman's and containerd's own mounts (their storage, a pod's network
-  // namespace) come and go while the podman and containerd tests run beside
+  // namespace, a task's rootfs) come and go while the podman and containerd tests run beside
   // this one; runsc never mounts there.
   constexpr absl::string_view kEngines[] = {"/var/lib/containers/", "/run/containers/",
                                             "/var/lib/containerd/", "/run/containerd/",
@@ -106,6 +106,9 @@ std::vector<std::string> HostMountPoints() {
     for (absl::string_view prefix : kEngines) {
       engine |= absl::StartsWith(absl::StrCat(point, "/"), prefix);
     }
+    // A containerd under test keeps its tasks' state in the test's own
+    // temporary root: it mounts each task's rootfs there.
+    engine |= absl::StrContains(point, "/io.containerd.runtime.v2.task/");
     if (!engine) out.emplace_back(point);
   }
   return out;
