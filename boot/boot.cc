@@ -26,9 +26,7 @@
 #include "boot/stdio_registry.h"
 #include "proto/launcher.pb.h"
 #include "runsc/util/packet.h"
-#include "boot/privileges.h"
 #include "boot/seccomp_policy.h"
-#include "boot/setup_root.h"
 #include "proto/boot.pb.h"
 #include "runsc/util/boot_fds.h"
 #include "runsc/util/errno_status.h"
@@ -47,7 +45,6 @@ using util::SetupStage;
 namespace {
 
 constexpr char kComponent[] = "boot";
-constexpr char kDefaultRootTmpfsSize[] = "64k";
 
 absl::StatusOr<runsc::boot::v1::BootConfig> ReadBootConfig() {
   struct stat st;
@@ -89,126 +86,27 @@ bool HasBootFds() {
          fstat(util::kControlFd, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
+// The launcher's: its socket and the config.
+bool HasLauncherFds() {
+  struct stat st;
+  return fstat(util::kLauncherFd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+         fstat(util::kConfigFd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 void ResetSignals() {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
-// Forks the launcher into the container's new PID and mount namespaces. The
-// sandbox's IPC, UTS and network namespaces are the container's, as a
-// runtime's pid-file process's are: podman points a pod's other containers
-// at /proc/<that pid>/ns/* (the pod's shared namespaces, or ones joined by
-// path). The supervisor makes no IPC objects and ignores the hostname.
-// Stage 1 is single-threaded, so a plain fork-like clone is safe. Keeps the
-// supervisor's end of the launcher's socket as fd 7. The launcher builds the
-// container's filesystem while stage 1 builds its own root and the
-// supervisor starts: the supervisor waits for its first message
-// (AwaitLauncher).
-absl::Status StartLauncher(const runsc::boot::v1::BootConfig& config) {
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-    return ErrnoError(errno, "socketpair for the launcher");
-  }
-  long pid = syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, nullptr, nullptr, nullptr,
-                     nullptr);
-  if (pid < 0) return ErrnoError(errno, "clone the launcher");
-  if (pid == 0) {
-    close(sv[0]);
-    LauncherMain(config, sv[1]);
-  }
-  close(sv[1]);
-  if (sv[0] == util::kLauncherFd) {
-    // Already in place: it only has to survive the re-exec.
-    if (fcntl(sv[0], F_SETFD, 0) != 0) return ErrnoError(errno, "clear O_CLOEXEC on fd 7");
-  } else {
-    if (dup3(sv[0], util::kLauncherFd, 0) < 0) {
-      return ErrnoError(errno, "install the launcher socket as fd 7");
-    }
-    close(sv[0]);
-  }
-  // The mount trees are the launcher's alone now.
-  CloseMountTrees(config.container());
-  return absl::OkStatus();
-}
-
-// The supervisor's first word with the launcher: waits until it has built
-// the container's filesystem (or says why it could not), and announces it to
-// the spawner, which moves it into the container's cgroups while the control
-// server starts.
-absl::Status AwaitLauncher() {
-  runsc::launcher::v1::LauncherEvent event;
-  absl::Status status = util::RecvPacket(util::kLauncherFd, &event);
-  if (!status.ok()) return util::Annotate(status, "waiting for the launcher");
-  if (event.has_failed()) {
-    const auto& f = event.failed();
-    std::string message = absl::StrCat("container ", f.stage(), ": ", f.message());
-    if (f.err() != 0) return util::StatusWithErrno(f.err(), message);
-    return absl::InternalError(message);
-  }
-  if (!event.has_ready()) return absl::InternalError("unexpected first launcher message");
-  if (!util::WriteSyncMessage(util::kSyncFd, util::SyncType::kLauncherReady, SetupStage::kNone, 0,
-                              "launcher ready")) {
-    return ErrnoError(errno, "report the launcher to the spawner");
-  }
-  return absl::OkStatus();
-}
-
-int SetupRootAndReexec() {
+// `runsc boot --launcher`: the container's launcher, started by the
+// spawner's child beside the supervisor in new PID and mount namespaces
+// (sandbox/spawner.h). It reports on its socket, fd 7, as LauncherMain does.
+int LaunchContainer() {
   ResetSignals();
   absl::StatusOr<runsc::boot::v1::BootConfig> config = ReadBootConfig();
-  if (!config.ok()) return Fail(SetupStage::kConfig, config.status());
-  const std::string size = config->root_tmpfs_size().empty()
-                               ? kDefaultRootTmpfsSize
-                               : config->root_tmpfs_size();
-  struct Step {
-    SetupStage stage;
-    absl::Status (*run)(const runsc::boot::v1::BootConfig&, const std::string&);
-  };
-  const Step steps[] = {
-      {SetupStage::kKeyring,
-       [](const auto&, const std::string&) { return JoinNewSessionKeyring(""); }},
-      {SetupStage::kDropPrivileges,
-       [](const auto&, const std::string&) { return SetGroupsToNobody(); }},
-      {SetupStage::kMountPropagation,
-       [](const auto&, const std::string&) { return MakeMountsPrivate(); }},
-      {SetupStage::kLoopback,
-       [](const auto& c, const std::string&) {
-         return c.network_none() || c.network_joined() ? absl::OkStatus() : BringUpLoopback();
-       }},
-      {SetupStage::kHostname,
-       [](const auto& c, const std::string&) {
-         return c.uts_joined() ? absl::OkStatus() : SetHostname(c.sandbox_id());
-       }},
-      {SetupStage::kRootTmpfs,
-       [](const auto&, const std::string& s) { return CreateRootTmpfs(s); }},
-      {SetupStage::kProcMount,
-       [](const auto&, const std::string&) { return MountProc(); }},
-      {SetupStage::kBindSelf,
-       [](const auto&, const std::string&) { return BindSelf(); }},
-      {SetupStage::kRemountRoot,
-       [](const auto&, const std::string&) { return RemountRootReadOnly(); }},
-      {SetupStage::kPivotRoot,
-       [](const auto&, const std::string&) { return PivotIntoCwd(); }},
-      {SetupStage::kDropPrivileges,
-       [](const auto&, const std::string&) { return DropToNobody(); }},
-  };
-  for (const Step& step : steps) {
-    // The launcher is forked from the sandbox's namespaces as the host left
-    // them (mounts private, before the sandbox's own root exists).
-    if (step.stage == SetupStage::kRootTmpfs && config->has_container()) {
-      absl::Status status = StartLauncher(*config);
-      if (!status.ok()) return Fail(SetupStage::kLauncher, status);
-    }
-    absl::Status status = step.run(*config, size);
-    if (!status.ok()) return Fail(step.stage, status);
-  }
-  char arg0[] = "runsc";
-  char arg1[] = "boot";
-  char* const argv[] = {arg0, arg1, nullptr};
-  char* const envp[] = {nullptr};
-  execve("/runsc", argv, envp);
-  return Fail(SetupStage::kReexec, ErrnoError(errno, "execve '/runsc boot'"));
+  if (!config.ok()) ReportLauncherFailure(util::kLauncherFd, "config", config.status());
+  LauncherMain(*config, util::kLauncherFd);
 }
 
 int Serve() {
@@ -222,11 +120,10 @@ int Serve() {
   absl::Status status = InstallControlServerFilter(config->control_filter());
   if (!status.ok()) return Fail(SetupStage::kSeccomp, status);
 
+  // With a container, its launcher builds it while we start.
   std::unique_ptr<LauncherClient> launcher;
   struct stat st;
   if (fstat(util::kLauncherFd, &st) == 0) {
-    status = AwaitLauncher();
-    if (!status.ok()) return Fail(SetupStage::kLauncher, status);
     launcher = std::make_unique<LauncherClient>(util::UniqueFd(util::kLauncherFd));
   }
   StdioRegistry stdio;
@@ -240,6 +137,18 @@ int Serve() {
       [&stdio](util::UniqueFd conn) { stdio.ServeConnection(std::move(conn)); });
   if (!server.ok()) return Fail(SetupStage::kServe, server.status());
   server_ptr = server->get();
+
+  // The launcher is announced before "ready", and the spawner moves it
+  // into the container's cgroups before it can have started anything. Only
+  // a launcher that is ready has a main process whose exit means ours.
+  if (launcher != nullptr) {
+    status = launcher->AwaitReady();
+    if (!status.ok()) return Fail(SetupStage::kLauncher, status);
+    if (!util::WriteSyncMessage(util::kSyncFd, util::SyncType::kLauncherReady,
+                                SetupStage::kNone, 0, "launcher ready")) {
+      return Fail(SetupStage::kLauncher, ErrnoError(errno, "report the launcher to the spawner"));
+    }
+  }
 
   util::OnStopSignal([server_ptr] { server_ptr->RequestShutdown(); });
 
@@ -280,22 +189,22 @@ int Serve() {
 }  // namespace
 
 int BootMain(int argc, char** argv) {
-  bool setup_root = false;
+  bool launcher = false;
   for (int i = 1; i < argc; ++i) {
-    if (strcmp(argv[i], "--setup-root") == 0) {
-      setup_root = true;
+    if (strcmp(argv[i], "--launcher") == 0) {
+      launcher = true;
     } else {
       fprintf(stderr, "runsc boot: unknown flag '%s'\n", argv[i]);
       return 2;
     }
   }
-  if (!HasBootFds()) {
+  if (!(launcher ? HasLauncherFds() : HasBootFds())) {
     fprintf(stderr,
             "runsc boot: internal command; it is started by the runsc daemon "
             "or CLI with its control and sync fds\n");
     return 2;
   }
-  return setup_root ? SetupRootAndReexec() : Serve();
+  return launcher ? LaunchContainer() : Serve();
 }
 
 }  // namespace runsc::boot

@@ -461,14 +461,18 @@ void Launcher::Run() {
 
 }  // namespace
 
+void ReportLauncherFailure(int sock, absl::string_view stage, const absl::Status& status) {
+  (void)util::SendPacket(sock, Failure(stage, status));
+  _exit(1);
+}
+
 void LauncherMain(const runsc::boot::v1::BootConfig& config, int sock) {
   auto fail = [sock](absl::string_view stage, const absl::Status& status) {
-    (void)util::SendPacket(sock, Failure(stage, status));
-    _exit(1);
+    ReportLauncherFailure(sock, stage, status);
   };
-  // Only the supervisor's fds are in the way here: the control and stdio
-  // listeners, the config and the sync socket.
-  for (int fd : {util::kControlFd, util::kConfigFd, util::kSyncFd, util::kStdioFd}) close(fd);
+  // The config has been read; the log (0-2), this socket and the mount
+  // trees are all the launcher holds.
+  close(util::kConfigFd);
   absl::Status status = PrepareProc();
   if (!status.ok()) fail("proc", status);
   status = ApplySysctls(config);

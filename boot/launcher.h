@@ -1,7 +1,8 @@
-// The launcher: the small privileged process that creates workloads. Stage 1
-// of `runsc boot` forks it, before the sandbox drops privileges, into new
-// PID and mount namespaces (the sandbox's IPC, UTS and network namespaces
-// are the container's): it is pid 1 of the container's PID
+// The launcher: the small privileged process that creates workloads. The
+// sandbox process starts it in stage 1, before it drops privileges, into new
+// PID and mount namespaces, and it runs as `runsc boot --launcher` (the
+// sandbox's IPC, UTS and network namespaces are the container's). It builds
+// the container's filesystem while the supervisor starts. It is pid 1 of the container's PID
 // namespace (so it reaps every orphan, and its death kills every workload)
 // and uid 0 of the sandbox's user namespace (never of the host's). It builds
 // the container's filesystem (boot/container_fs.h), pivots into it, and then
@@ -17,12 +18,18 @@
 #ifndef RUNSC_BOOT_LAUNCHER_H_
 #define RUNSC_BOOT_LAUNCHER_H_
 
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "proto/boot.pb.h"
 
 namespace runsc::boot {
 
 // Never returns. `sock` is the launcher's end of the launcher socket.
 [[noreturn]] void LauncherMain(const runsc::boot::v1::BootConfig& config, int sock);
+
+// Sends the launcher's first message as a failure at `stage`, then exits.
+[[noreturn]] void ReportLauncherFailure(int sock, absl::string_view stage,
+                                        const absl::Status& status);
 
 }  // namespace runsc::boot
 

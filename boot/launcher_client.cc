@@ -61,6 +61,10 @@ void LauncherClient::ReadLoop() {
     Exited exited;
     {
       absl::MutexLock lock(&mu_);
+      if (!first_.has_value()) {
+        first_ = std::move(event);
+        continue;
+      }
       if (event.has_exited()) {
         const int pid = event.exited().pid();
         exited = event.exited();
@@ -81,6 +85,27 @@ void LauncherClient::ReadLoop() {
     }
     for (const auto& callback : callbacks) callback(exited);
   }
+}
+
+absl::Status LauncherClient::AwaitReady(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto heard = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return closed_ || first_.has_value();
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&heard), timeout);
+  if (!first_.has_value()) {
+    return closed_ ? absl::UnavailableError(
+                         "waiting for the launcher: it exited before it was ready")
+                   : absl::DeadlineExceededError("waiting for the launcher: no answer in time");
+  }
+  if (first_->has_failed()) {
+    const auto& f = first_->failed();
+    std::string message = absl::StrCat("container ", f.stage(), ": ", f.message());
+    if (f.err() != 0) return util::StatusWithErrno(f.err(), message);
+    return absl::InternalError(message);
+  }
+  if (!first_->has_ready()) return absl::InternalError("unexpected first launcher message");
+  return absl::OkStatus();
 }
 
 absl::StatusOr<LauncherEvent> LauncherClient::Call(LauncherRequest request,

@@ -1,7 +1,8 @@
 // LauncherClient: the supervisor's end of the launcher protocol
 // (proto/launcher.proto). Calls are serialised on the socket and matched to
 // replies by id; a reader thread also records every exit and runs the exit
-// callbacks registered for it.
+// callbacks registered for it. The launcher's first message says whether it
+// built the container (AwaitReady).
 //
 // Thread safety: thread-safe.
 #ifndef RUNSC_BOOT_LAUNCHER_CLIENT_H_
@@ -29,6 +30,10 @@ class LauncherClient final {
 
   // Takes the socket; starts the reader thread.
   explicit LauncherClient(util::UniqueFd sock);
+
+  // Waits for the launcher's first message: ready once it has built the
+  // container, or why it could not (an error naming the launcher's stage).
+  absl::Status AwaitReady(absl::Duration timeout = absl::InfiniteDuration());
   ~LauncherClient();
   LauncherClient(const LauncherClient&) = delete;
   LauncherClient& operator=(const LauncherClient&) = delete;
@@ -69,6 +74,8 @@ class LauncherClient final {
   std::optional<int> main_pid_ ABSL_GUARDED_BY(mu_);
   ExitCallback on_main_exit_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  // The launcher's first message (ready or failed), once it has come.
+  std::optional<runsc::launcher::v1::LauncherEvent> first_ ABSL_GUARDED_BY(mu_);
   std::thread reader_;
 };
 

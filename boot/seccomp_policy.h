@@ -27,7 +27,7 @@ const absl::StatusOr<std::string>& ControlServerFilter();
 
 // Installs a compiled filter on every thread of the calling process
 // (TSYNC); threads created later inherit it. Requires no_new_privs (set by
-// DropToNobody).
+// stage 1's DropToNobody, sandbox/stage1.h).
 absl::Status InstallControlServerFilter(const std::string& bpf);
 
 }  // namespace runsc::boot

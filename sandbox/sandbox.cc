@@ -96,6 +96,8 @@ absl::Status MoveLauncherIntoContainer(pid_t sandbox_pid, Cgroup& cgroup, bool e
 constexpr char kControlSocketName[] = "control.sock";
 constexpr char kStdioSocketName[] = "stdio.sock";
 constexpr char kLogName[] = "sandbox.log";
+// The root tmpfs holds two mount points: a little room is all it needs.
+constexpr char kDefaultRootTmpfsSize[] = "64k";
 
 absl::StatusOr<UniqueFd> ListenUnix(const std::string& path, int type) {
   ASSIGN_OR_RETURN(struct sockaddr_un addr,
@@ -399,6 +401,11 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   request.log_fd = log.get();
   request.stdio_fd = stdio.get();
   for (const UniqueFd& fd : mounts) request.mount_fds.push_back(fd.get());
+  request.loopback = !config.network_none() && !config.network_joined();
+  if (!config.uts_joined()) request.hostname = options.id;
+  request.root_tmpfs_size =
+      options.root_tmpfs_size.empty() ? kDefaultRootTmpfsSize : options.root_tmpfs_size;
+  request.launcher = config.has_container();
   request.boot_config = config.SerializeAsString();
   request.uid_map = specutils::SandboxUidMap(workload.uids);
   request.gid_map = specutils::SandboxGidMap(workload.gids);

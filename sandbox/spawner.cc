@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <limits.h>
@@ -27,6 +28,7 @@
 #include "runsc/util/sync_message.h"
 #include "runsc/util/vm_clone.h"
 #include "sandbox/joined_ns.h"
+#include "sandbox/stage1.h"
 
 namespace runsc::sandbox {
 
@@ -44,20 +46,39 @@ constexpr uint64_t kNamespaceFlags = CLONE_NEWUSER | CLONE_NEWNS |
 // Everything the child uses after clone, prepared by the parent.
 struct ChildPlan {
   // The absolute path of the runsc binary. The child opens it itself, inside
-  // its new mount namespace, so that /proc/self/exe of the sandbox refers to a
-  // mount of the sandbox's own namespace and can be bind-mounted there.
+  // its new mount namespace, so that the bind at /runsc and the launcher's
+  // exec refer to a mount of the sandbox's own namespace.
   const char* exe_path;
   int sync_fd;         // the child's end
   int parent_sync_fd;  // the parent's end: closed first, so EOF means the
                        // parent is gone
+  int exec_w;          // the exec-wait pipe's write end, kept until the exec
   int count;                          // fds to install
   int targets[util::kMaxBootFds];     // fd number in the sandbox process
   int sources[util::kMaxBootFds];     // fd number here
-  char* const* argv;
+  char* const* argv;                  // the supervisor's: runsc boot
+  char* const* launcher_argv;         // runsc boot --launcher
   char* const* envp;
   // RLIMIT_NOFILE's soft limit to give the sandbox (the one the daemon
   // found before it raised its own), or RLIM_INFINITY to leave it.
   rlim_t nofile_soft;
+  stage1::NamespaceSetup namespaces;
+  const char* tmpfs_size;
+  // With a container: the launcher's own stack (it starts on our memory
+  // too, and execs `runsc boot --launcher`).
+  bool launcher;
+  void* launcher_stack;
+  size_t launcher_stack_size;
+};
+
+// The launcher's child reads these from its parent's stack, which stays
+// mapped (in the caller's memory) until the caller has seen both execs.
+struct LauncherChildArgs {
+  const ChildPlan* plan;
+  const long* high;  // the sources' copies above the boot fds, as plan.sources
+  long exe;
+  long sock;    // the launcher's end of its socket with the supervisor
+  long report;  // a copy of the sync fd
 };
 
 // How long the child may take from "go" to its exec.
@@ -70,14 +91,77 @@ using util::RawSyscall;
 }
 
 // `err` is a positive errno.
-[[noreturn]] void ChildFail(int fd, long err, const char* what) {
+[[noreturn]] void ChildFailAt(long fd, SetupStage stage, long err, const char* what) {
   const util::SyncMessage message =
-      util::MakeSyncMessage(util::SyncType::kError, SetupStage::kSpawn, static_cast<int>(err), what);
+      util::MakeSyncMessage(util::SyncType::kError, stage, static_cast<int>(err), what);
   long n;
   do {
     n = RawSyscall(SYS_write, fd, reinterpret_cast<long>(&message), sizeof(message));
   } while (n == -EINTR);
   ChildExit(127);
+}
+
+[[noreturn]] void ChildFail(long fd, long err, const char* what) {
+  ChildFailAt(fd, SetupStage::kSpawn, err, what);
+}
+
+void UnblockAllSignals() {
+  const uint64_t none = 0;
+  RawSyscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&none), 0, sizeof(none));
+}
+
+// The fds a launcher gets: the log, its config and the mount trees (the
+// control, sync and stdio sockets are the supervisor's).
+bool LauncherTakes(int target) {
+  return target != util::kControlFd && target != util::kSyncFd && target != util::kStdioFd;
+}
+
+// The launcher, cloned by the spawner's child into its own PID and mount
+// namespaces, still on the caller's memory: raw system calls only, with the
+// handlers its parent reset. It installs its fds and execs.
+int LauncherChild(void* arg) {
+  const LauncherChildArgs& a = *static_cast<const LauncherChildArgs*>(arg);
+  const ChildPlan& plan = *a.plan;
+  for (int i = 0; i < plan.count; ++i) {
+    if (!LauncherTakes(plan.targets[i])) continue;
+    const long rc = RawSyscall(SYS_dup3, a.high[i], plan.targets[i], 0);
+    if (rc < 0) ChildFailAt(a.report, SetupStage::kLauncher, -rc, "dup3 launcher fd");
+  }
+  long rc = RawSyscall(SYS_dup3, a.sock, util::kLauncherFd, 0);
+  if (rc < 0) ChildFailAt(a.report, SetupStage::kLauncher, -rc, "dup3 launcher socket");
+  UnblockAllSignals();
+  rc = RawSyscall(SYS_execveat, a.exe, reinterpret_cast<long>(""),
+                  reinterpret_cast<long>(plan.launcher_argv), reinterpret_cast<long>(plan.envp),
+                  AT_EMPTY_PATH);
+  ChildFailAt(a.report, SetupStage::kLauncher, -rc, "execveat runsc boot --launcher");
+}
+
+// Starts the launcher (see LauncherChild); returns the supervisor's end of
+// their socket, above the boot fds.
+long StartLauncher(const ChildPlan& plan, const long* high, long exe, long report,
+                   LauncherChildArgs* args) {
+  int sv[2];
+  long rc = RawSyscall(SYS_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+                       reinterpret_cast<long>(sv));
+  if (rc != 0) ChildFailAt(report, SetupStage::kLauncher, -rc, "socketpair for the launcher");
+  // Above the boot fds, so that installing them never replaces one.
+  const long ours = RawSyscall(SYS_fcntl, sv[0], F_DUPFD_CLOEXEC, util::kMaxBootFds);
+  const long theirs = RawSyscall(SYS_fcntl, sv[1], F_DUPFD_CLOEXEC, util::kMaxBootFds);
+  RawSyscall(SYS_close, sv[0]);
+  RawSyscall(SYS_close, sv[1]);
+  if (ours < 0 || theirs < 0) {
+    ChildFailAt(report, SetupStage::kLauncher, ours < 0 ? -ours : -theirs, "dup launcher socket");
+  }
+  *args = LauncherChildArgs{&plan, high, exe, theirs, report};
+  struct clone_args clone = {};
+  clone.flags = CLONE_VM | CLONE_NEWPID | CLONE_NEWNS;
+  clone.exit_signal = SIGCHLD;
+  clone.stack = reinterpret_cast<uint64_t>(plan.launcher_stack);
+  clone.stack_size = plan.launcher_stack_size;
+  const long pid = util::CloneOnStack(&clone, LauncherChild, args);
+  if (pid < 0) ChildFailAt(report, SetupStage::kLauncher, -pid, "clone the launcher");
+  RawSyscall(SYS_close, theirs);
+  return ours;
 }
 
 // The kernel's struct sigaction for rt_sigaction (glibc's differs).
@@ -87,6 +171,27 @@ struct KernelSigaction {
   void (*restorer)();
   uint64_t mask;
 };
+
+// Closes every fd from 3 up but the `count` in `keep` (which it sorts).
+// Only this process's table: the child has its own copy (no CLONE_FILES).
+long CloseAllBut(long* keep, int count) {
+  for (int i = 1; i < count; ++i) {
+    for (int j = i; j > 0 && keep[j - 1] > keep[j]; --j) {
+      const long t = keep[j];
+      keep[j] = keep[j - 1];
+      keep[j - 1] = t;
+    }
+  }
+  long next = 3;
+  for (int i = 0; i < count; ++i) {
+    if (keep[i] > next) {
+      const long rc = RawSyscall(SYS_close_range, next, keep[i] - 1, 0);
+      if (rc != 0) return rc;
+    }
+    if (keep[i] >= next) next = keep[i] + 1;
+  }
+  return RawSyscall(SYS_close_range, next, ~0U, 0);
+}
 
 // Runs in the cloned child, on the daemon's memory (CLONE_VM) until its
 // exec: raw system calls only (util/vm_clone.h), and every signal blocked
@@ -134,14 +239,19 @@ int ChildAfterClone(void* arg) {
   }
   exe = RawSyscall(SYS_fcntl, exe, F_DUPFD_CLOEXEC, util::kMaxBootFds);
   if (exe < 0) ChildFail(report, -exe, "dup runsc executable fd");
-  // Every fd but 0-2 closes at exec, whatever the parent had; the targets
-  // installed next are the exceptions (dup3 without O_CLOEXEC).
-  rc = RawSyscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+  // Every other fd of the caller's goes now: stage 1 makes fds of its own
+  // (under the sandbox's lower RLIMIT_NOFILE), and other threads' spawns
+  // must not wait for our exec to see their pipes close. What is left
+  // closes at exec; the targets installed last are the exceptions (dup3
+  // without O_CLOEXEC).
+  long keep[util::kMaxBootFds + 3];
+  int kept = 0;
+  for (int i = 0; i < plan.count; ++i) keep[kept++] = high[i];
+  keep[kept++] = exe;
+  keep[kept++] = report;
+  keep[kept++] = plan.exec_w;
+  rc = CloseAllBut(keep, kept);
   if (rc != 0) ChildFail(report, -rc, "close_range");
-  for (int i = 0; i < plan.count; ++i) {
-    rc = RawSyscall(SYS_dup3, high[i], plan.targets[i], 0);
-    if (rc < 0) ChildFail(report, -rc, "dup3 boot fd");
-  }
   if (plan.nofile_soft != RLIM_INFINITY) {
     struct rlimit limit;
     rc = RawSyscall(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, reinterpret_cast<long>(&limit));
@@ -150,11 +260,33 @@ int ChildAfterClone(void* arg) {
     rc = RawSyscall(SYS_prlimit64, 0, RLIMIT_NOFILE, reinterpret_cast<long>(&limit), 0);
     if (rc != 0) ChildFail(report, -rc, "restore RLIMIT_NOFILE's soft limit");
   }
-  const uint64_t none = 0;
-  RawSyscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&none), 0, sizeof(none));
-  rc = RawSyscall(SYS_execveat, exe, reinterpret_cast<long>(""), reinterpret_cast<long>(plan.argv),
-                  reinterpret_cast<long>(plan.envp), AT_EMPTY_PATH);
-  ChildFail(report, -rc, "execveat runsc boot --setup-root");
+  // Stage 1 (sandbox/stage1.h): the namespaces, the launcher beside us, our
+  // root, nobody.
+  stage1::Failure failure;
+  if (!stage1::PrepareNamespaces(plan.namespaces, &failure)) {
+    ChildFailAt(report, failure.stage, failure.err, failure.what);
+  }
+  LauncherChildArgs launcher_args;
+  const long launcher_sock =
+      plan.launcher ? StartLauncher(plan, high, exe, report, &launcher_args) : -1;
+  if (!stage1::BuildRoot(plan.tmpfs_size, static_cast<int>(exe), &failure) ||
+      !stage1::DropToNobody(&failure)) {
+    ChildFailAt(report, failure.stage, failure.err, failure.what);
+  }
+  // The supervisor's fds; the mount trees were the launcher's alone.
+  for (int i = 0; i < plan.count; ++i) {
+    if (plan.targets[i] >= util::kFirstMountFd) continue;
+    rc = RawSyscall(SYS_dup3, high[i], plan.targets[i], 0);
+    if (rc < 0) ChildFailAt(report, SetupStage::kReexec, -rc, "dup3 boot fd");
+  }
+  if (launcher_sock >= 0) {
+    rc = RawSyscall(SYS_dup3, launcher_sock, util::kLauncherFd, 0);
+    if (rc < 0) ChildFailAt(report, SetupStage::kReexec, -rc, "dup3 launcher socket");
+  }
+  UnblockAllSignals();
+  rc = RawSyscall(SYS_execve, reinterpret_cast<long>("/runsc"), reinterpret_cast<long>(plan.argv),
+                  reinterpret_cast<long>(plan.envp));
+  ChildFailAt(report, SetupStage::kReexec, -rc, "execve '/runsc boot'");
 }
 
 // Waits until the child has exec'd (its copy of the O_CLOEXEC pipe's write
@@ -215,6 +347,13 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   if (access(exe_path, X_OK) != 0) {
     return ErrnoError(errno, absl::StrCat("runsc binary '", exe_path, "'"));
   }
+  // The child runs stage 1 on our memory as other host uids (65533, then
+  // 65534, the host's nobody). Its credential changes leave that memory
+  // non-dumpable only as fs.suid_dumpable says; we say it ourselves, so that
+  // no process of those uids may trace or read it whatever the sysctl.
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    return ErrnoError(errno, "prctl(PR_SET_DUMPABLE, 0)");
+  }
   ASSIGN_OR_RETURN(UniqueFd config, SealedMemfd(request.boot_config));
   UniqueFd null_fd(open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!null_fd) return ErrnoError(errno, "open '/dev/null'");
@@ -224,9 +363,16 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   }
   UniqueFd parent_sync(pair[0]), child_sync(pair[1]);
 
-  char arg0[] = "runsc", arg1[] = "boot", arg2[] = "--setup-root";
-  char* const argv[] = {arg0, arg1, arg2, nullptr};
+  char arg0[] = "runsc", arg1[] = "boot", arg2[] = "--launcher";
+  char* const argv[] = {arg0, arg1, nullptr};
+  char* const launcher_argv[] = {arg0, arg1, arg2, nullptr};
   char* const envp[] = {nullptr};
+  if (request.root_tmpfs_size.empty()) {
+    return absl::InvalidArgumentError("root_tmpfs_size is required");
+  }
+  if (!request.mount_fds.empty() && !request.launcher) {
+    return absl::InvalidArgumentError("mount trees are for a launcher; none was asked for");
+  }
   if (request.stdio_fd < 0) return absl::InvalidArgumentError("stdio_fd is required");
   if (util::kFirstMountFd + request.mount_fds.size() > util::kMaxBootFds) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -238,8 +384,16 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   plan.sync_fd = child_sync.get();
   plan.parent_sync_fd = parent_sync.get();
   plan.argv = argv;
+  plan.launcher_argv = launcher_argv;
   plan.envp = envp;
   plan.nofile_soft = util::InheritedFdSoftLimit();
+  plan.namespaces.loopback = request.loopback;
+  if (!request.hostname.empty()) {
+    plan.namespaces.hostname = request.hostname.data();
+    plan.namespaces.hostname_length = request.hostname.size();
+  }
+  plan.tmpfs_size = request.root_tmpfs_size.c_str();
+  plan.launcher = request.launcher;
   auto install = [&plan](int target, int source) {
     plan.targets[plan.count] = target;
     plan.sources[plan.count] = source;
@@ -256,8 +410,9 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
     install(util::kFirstMountFd + static_cast<int>(i), request.mount_fds[i]);
   }
 
-  // The child holds the only other copy of the write end until its exec.
-  // Its number is above the boot fds: the child's dup3s onto the boot fd
+  // The child (and the launcher's child, cloned from it) hold the only
+  // other copies of the write end until their execs. Its number is above
+  // the boot fds: the child's dup3s onto the boot fd
   // numbers must not close it early, which would read as an exec while the
   // child still runs on our memory.
   int exec_pipe[2];
@@ -267,9 +422,17 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   const int dup_errno = errno;
   close(exec_pipe[1]);
   if (!exec_w) return ErrnoError(dup_errno, "move the exec wait pipe above the boot fds");
-  // Declared before the child: it must outlive the child's use of it.
+  plan.exec_w = exec_w.get();
+  // Declared before the child: they must outlive the children's use of
+  // them (the launcher's child too, which starts on our memory as well).
   util::ChildStack stack;
   RETURN_IF_ERROR(stack.Map());
+  util::ChildStack launcher_stack;
+  if (request.launcher) {
+    RETURN_IF_ERROR(launcher_stack.Map());
+    plan.launcher_stack = launcher_stack.low();
+    plan.launcher_stack_size = launcher_stack.size();
+  }
 
   int pidfd = -1;
   struct clone_args args = {};
@@ -309,8 +472,13 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   bool exec_seen = false;
   absl::Cleanup stop_child = [&] {
     if (exec_seen) return;
+    // Killing the sandbox's pid 1 ends its PID namespace, the launcher's
+    // child included, before the reap returns.
     (void)child.KillAndWait();
-    if (!child.reaped()) stack.Leak();
+    if (!child.reaped()) {
+      stack.Leak();
+      launcher_stack.Leak();
+    }
   };
   child_sync.reset();
   exec_w.reset();
@@ -325,7 +493,9 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
                               SetupStage::kNone, 0, "")) {
     return ErrnoError(errno, "send go to sandbox process");
   }
-  // Until then it runs on our memory: `plan`, `stack` and what they point to.
+  // Until then it runs on our memory: `plan`, `stack` and what they point
+  // to. The pipe's last copy closes once the launcher's child, which has
+  // one too, has exec'd as well.
   RETURN_IF_ERROR(AwaitChildExec(exec_r.get()));
   exec_seen = true;
   return SpawnedProcess{std::move(child), std::move(parent_sync)};

@@ -1,13 +1,18 @@
 // SpawnSandboxProcess: the host-side start of a sandbox process. It clones a
-// child into new user, mount, PID, IPC, UTS, cgroup and network namespaces,
-// writes the child's uid and gid maps, and lets it exec `runsc boot
-// --setup-root` with exactly the fds of runsc/util/boot_fds.h.
+// child into new user, mount, PID, IPC, UTS, cgroup and network namespaces
+// and writes the child's uid and gid maps. The child then does stage 1
+// (sandbox/stage1.h): it prepares the namespaces, starts the launcher if
+// asked (`runsc boot --launcher`, in its own PID and mount namespaces, with
+// the log, the config, fd 7 and the mount trees), builds its root, pivots,
+// drops to nobody and execs `/runsc boot` with the fds of
+// runsc/util/boot_fds.h.
 //
-// The caller may be multi-threaded (the daemon is). The child borrows the
-// caller's memory until its exec (CLONE_VM; see runsc/util/vm_clone.h): it
-// makes only raw system calls, and everything it needs (argv, fd numbers)
-// is prepared before the clone. SpawnSandboxProcess returns once the child
-// has exec'd (or died), so nothing of the caller's is in use any more.
+// The caller may be multi-threaded (the daemon is). The child, and the
+// launcher's child, borrow the caller's memory until their execs (CLONE_VM;
+// see runsc/util/vm_clone.h): they make only raw system calls, and
+// everything they need (argv, fd numbers, the setup's strings) is prepared
+// before the clone. SpawnSandboxProcess returns once both have exec'd (or
+// died), so nothing of the caller's is in use any more.
 //
 // It does not wait for the sandbox to be ready: that is the caller's read of
 // the returned sync fd (runsc/util/sync_message.h).
@@ -35,8 +40,16 @@ struct SpawnRequest {
   int log_fd = -1;
   // The listening stdio socket, installed as fd 6 (not owned).
   int stdio_fd = -1;
-  // Detached mount trees, installed as fds 8, 9, ... in order (not owned).
+  // Detached mount trees, installed as fds 8, 9, ... in order in the
+  // launcher (not owned). Only with `launcher`.
   std::vector<int> mount_fds;
+  // Stage 1: bring up lo (a new network namespace), set the hostname (a new
+  // UTS namespace; empty: leave it), the root tmpfs's size option, and
+  // whether to start a launcher (a container).
+  bool loopback = false;
+  std::string hostname;
+  std::string root_tmpfs_size;
+  bool launcher = false;
   // A serialized runsc.boot.v1.BootConfig, passed as a sealed memfd (fd 4).
   std::string boot_config;
   std::vector<specutils::IdMapping> uid_map;

@@ -93,10 +93,10 @@ TEST(SandboxLifecycleTest, MissingBinaryFailsClearly) {
   EXPECT_TRUE(ListDir(root.path()).empty());
 }
 
-TEST(SandboxLifecycleTest, BinaryTheKernelCannotRunFailsAtSpawnNamingTheCall) {
-  // Executable but no program: the check before the clone passes, and the
-  // child's execveat (on the spawner's memory, raw system calls only) fails
-  // and must report it.
+TEST(SandboxLifecycleTest, BinaryTheKernelCannotRunFailsAtReexecNamingTheCall) {
+  // Executable but no program: the check before the clone passes, stage 1
+  // (on the spawner's memory, raw system calls only) binds it at /runsc,
+  // and its exec fails and must be reported.
   TempStateRoot root;
   const std::string fake = root.path() + "/not-a-program";
   {
@@ -111,9 +111,9 @@ TEST(SandboxLifecycleTest, BinaryTheKernelCannotRunFailsAtSpawnNamingTheCall) {
   auto sandbox = sandbox::Sandbox::Create(options);
   ASSERT_FALSE(sandbox.ok());
   const std::string message(sandbox.status().message());
-  EXPECT_THAT(message, HasSubstr("stage 'spawn'"));
+  EXPECT_THAT(message, HasSubstr("stage 're-exec'"));
   EXPECT_THAT(message, HasSubstr("ENOEXEC"));
-  EXPECT_THAT(message, HasSubstr("execveat runsc boot --setup-root"));
+  EXPECT_THAT(message, HasSubstr("execve '/runsc boot'"));
   ASSERT_EQ(unlink(fake.c_str()), 0);
   EXPECT_TRUE(ListDir(root.path()).empty()) << "state dir left behind";
 }

@@ -1,6 +1,8 @@
-// The fixed fd layout of a sandbox process. The spawner (sandbox/spawner.cc)
-// installs exactly these fds in the child before it execs `runsc boot`, and
-// closes every other one; `runsc boot` relies on the numbers.
+// The fixed fd layout of a sandbox process. The spawner's child
+// (sandbox/spawner.cc) installs exactly these fds before it execs `/runsc
+// boot`, and closes every other one; `runsc boot` relies on the numbers.
+// The launcher (`runsc boot --launcher`) gets 0-2, 4, its own end of the
+// launcher socket as 7, and 8+.
 //
 //   0  /dev/null, read-only (nothing reads stdin)
 //   1  the log fd (stdout is the log too)
@@ -10,10 +12,10 @@
 //   5  the sync fd: a SOCK_SEQPACKET socket; see runsc/util/sync_message.h
 //   6  the stdio socket: a listening unix socket that receives processes'
 //      stdio fds (runsc/util/stdio_socket.h)
-//   7  (not from the spawner) the supervisor's end of the launcher socket,
-//      made by stage 1; see proto/launcher.proto
+//   7  the supervisor's end of the launcher socket, made by stage 1 (a
+//      container only); see proto/launcher.proto
 //   8+ detached mount trees of the container (rootfs, bind sources), named
-//      by BootConfig.container; only stage 1 and the launcher hold them
+//      by BootConfig.container; installed in the launcher only
 //
 // The config fd and the sync fd are closed once the control server is ready,
 // so a serving sandbox holds only 0-3, 6, 7 plus gRPC's own epoll/eventfd fds

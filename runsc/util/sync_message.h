@@ -9,15 +9,16 @@
 //   clone3(new namespaces) ------------------> child, blocked in read
 //   write uid_map, gid_map
 //   kGo ------------------------------------->
-//                                             exec `runsc boot --setup-root`
-//                                             fork the launcher (containers),
-//                                             which builds the container
-//                                             while stage 1 builds its root,
-//                                             pivots, drops privs and
-//                                             execs `/runsc boot`
-//                                             seccomp, wait for the launcher
+//                                             stage 1 (sandbox/stage1.h):
+//                                             namespaces, clone the launcher
+//                                             (containers; it execs `runsc
+//                                             boot --launcher` and builds
+//                                             the container), root, pivot,
+//                                             drop privs, exec `/runsc boot`
+//                                             seccomp, start Control server,
+//                                             wait for the launcher
 //   <------------------------------------------ kLauncherReady (containers)
-//   move the launcher into the                start Control server
+//   move the launcher into the
 //   container's cgroups
 //   <------------------------------------------ kReady
 //   (the sandbox then closes its end)

@@ -1,0 +1,52 @@
+// Stage 1 of a sandbox process: what it does as uid 0 of its new user
+// namespace before it execs the supervisor. It runs in the spawner's child
+// (sandbox/spawner.cc), which still borrows the caller's memory (CLONE_VM),
+// so every function here makes raw system calls only (util::RawSyscall):
+// no libc call, no errno, no allocation, no lock (runsc/util/vm_clone.h).
+//
+// Each function returns true, or false with the failed step in `failure`:
+// the stage the host reports, a positive errno and a text naming the call
+// and its object.
+#ifndef RUNSC_SANDBOX_STAGE1_H_
+#define RUNSC_SANDBOX_STAGE1_H_
+
+#include <stddef.h>
+
+#include "runsc/util/sync_message.h"
+
+namespace runsc::sandbox::stage1 {
+
+struct Failure {
+  util::SetupStage stage = util::SetupStage::kNone;
+  long err = 0;
+  char what[192] = {};  // NUL-terminated
+};
+
+struct NamespaceSetup {
+  bool loopback = false;           // bring up lo (a new network namespace)
+  const char* hostname = nullptr;  // set it (a new UTS namespace); null: leave it
+  size_t hostname_length = 0;
+};
+
+// Leaves the caller's session keyring for a new anonymous one, clears the
+// supplementary groups and takes gid 65534 (files created from here on
+// have a mapped group), makes every mount private, brings up lo and sets
+// the hostname, as `setup` asks.
+bool PrepareNamespaces(const NamespaceSetup& setup, Failure* failure);
+
+// Builds the sandbox's root and moves into it: a tmpfs (size option
+// `tmpfs_size`, NUL-terminated) stacked over /, holding a fresh read-only
+// procfs at /proc and the file `exe_fd` refers to (an O_PATH fd opened in
+// this mount namespace) bound read-only at /runsc; then the tmpfs is made
+// read-only, pivot_root'ed into, and the old root detached. No host
+// directory is written.
+bool BuildRoot(const char* tmpfs_size, int exe_fd, Failure* failure);
+
+// Drops to uid and gid 65534 with no supplementary groups and no
+// capability in any set (bounding and ambient included), sets
+// no_new_privs, and checks that nothing is left.
+bool DropToNobody(Failure* failure);
+
+}  // namespace runsc::sandbox::stage1
+
+#endif  // RUNSC_SANDBOX_STAGE1_H_
