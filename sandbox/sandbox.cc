@@ -323,8 +323,6 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
 
   runsc::boot::v1::BootConfig config;
   config.set_sandbox_id(options.id);
-  config.set_root_tmpfs_size(options.root_tmpfs_size);
-  config.set_network_none(options.network_none);
   config.set_exit_with_main(options.exit_with_main);
   const absl::StatusOr<std::string>& control_filter = boot::ControlServerFilter();
   if (!control_filter.ok()) return control_filter.status();
@@ -401,7 +399,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   request.log_fd = log.get();
   request.stdio_fd = stdio.get();
   for (const UniqueFd& fd : mounts) request.mount_fds.push_back(fd.get());
-  request.loopback = !config.network_none() && !config.network_joined();
+  request.loopback = !options.network_none && !config.network_joined();
   if (!config.uts_joined()) request.hostname = options.id;
   request.root_tmpfs_size =
       options.root_tmpfs_size.empty() ? kDefaultRootTmpfsSize : options.root_tmpfs_size;
