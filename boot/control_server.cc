@@ -108,9 +108,10 @@ absl::Status ControlServer::Serve(absl::Duration grace) {
               "calls still in flight after the grace period; cancelling them");
   }
   // gRPC's shutdown also waits for idle connections to close; with nothing
-  // in flight an immediate deadline just closes them.
+  // in flight an immediate deadline just closes them. The server object
+  // stays until our destructor: a process that ends here need not pay for
+  // joining gRPC's threads.
   server_->Shutdown(std::chrono::system_clock::now());
-  server_.reset();
   return result;
 }
 

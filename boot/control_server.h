@@ -44,7 +44,8 @@ class ControlServer final {
 
   // Accepts connections until RequestShutdown(), then lets in-flight calls
   // finish within `grace`, and shuts the gRPC server down, closing every
-  // connection.
+  // connection. Once it returns no handler runs again; the server object
+  // itself is destroyed with this one.
   absl::Status Serve(absl::Duration grace = absl::Seconds(2));
 
   // Async-signal-safe: writes to an eventfd.
