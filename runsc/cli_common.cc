@@ -295,14 +295,12 @@ absl::StatusOr<Started> StartWithOurStdio(sandbox::Sandbox& box, bool terminal,
   return started;
 }
 
-// grpc_init counts its callers: ours is undone once the command's channels
-// are gone (they are destroyed first), as the last channel's would be.
+// grpc_init counts its callers, and ours is never undone: the process ends
+// with the command (main's _exit), and the last grpc_shutdown would only
+// join gRPC's threads, about 1 ms here, before the kernel reclaims them.
 GrpcWarmUp::GrpcWarmUp() : thread_([] { grpc_init(); }) {}
 
-GrpcWarmUp::~GrpcWarmUp() {
-  thread_.join();
-  grpc_shutdown();
-}
+GrpcWarmUp::~GrpcWarmUp() { thread_.join(); }
 
 SignalForwarder::SignalForwarder() {
   sigemptyset(&set_);

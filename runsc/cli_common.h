@@ -130,9 +130,9 @@ absl::Status SendPidfd(sandbox::Sandbox& box, int pid, const std::string& path);
 // Starts gRPC's initialisation (its threads, event engine and timers: a few
 // milliseconds on this kind of machine) on a thread of its own, so that it
 // runs while the command parses its bundle and builds the sandbox, before
-// the control client needs it. Joined on destruction. Construct it after a
-// SignalForwarder, whose signal mask every thread must inherit, and before
-// anything that holds a channel (it shuts gRPC down when destroyed).
+// the control client needs it. Joined on destruction; gRPC stays up until
+// the process ends (main ends CLI commands with _exit). Construct it after a
+// SignalForwarder, whose signal mask every thread must inherit.
 class GrpcWarmUp {
  public:
   GrpcWarmUp();

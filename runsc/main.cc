@@ -2,6 +2,7 @@
 // internal) and the command-line tool. main() only dispatches.
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -134,7 +135,12 @@ int main(int argc, char** argv) {
     args.insert(args.end(), forwarded.begin(), forwarded.end());
     args.insert(args.end(), argv + i + 1, argv + argc);
     args.push_back(nullptr);
-    return c.run(static_cast<int>(args.size()) - 1, args.data());
+    const int code = c.run(static_cast<int>(args.size()) - 1, args.data());
+    // The command has released what it owns. Static destructors would run
+    // beside gRPC's idle threads (GrpcWarmUp keeps gRPC up), so the process
+    // ends here, with stdio flushed.
+    fflush(nullptr);
+    _exit(code);
   }
   fprintf(stderr, "runsc: unknown command '%s'\n", argv[i]);
   Usage(stderr);
