@@ -58,6 +58,13 @@ class Launcher {
  public:
   Launcher(int sock, UniqueFd userns) : sock_(sock), userns_(std::move(userns)) {}
 
+  // Compiles the main process's seccomp profile while nothing has been
+  // asked of us yet, so that Start finds it compiled. A profile that does not
+  // compile is not cached: Start compiles it again and reports the error.
+  void Precompile(const runsc::boot::v1::ProcessConfig& main_process) {
+    (void)seccomp_.Compiled(main_process.seccomp());
+  }
+
   [[noreturn]] void Run();
 
  private:
@@ -498,7 +505,9 @@ void LauncherMain(const runsc::boot::v1::BootConfig& config, int sock) {
   LauncherEvent ready;
   ready.mutable_ready();
   if (!util::SendPacket(sock, ready).ok()) _exit(1);
-  Launcher(sock, std::move(*userns)).Run();
+  Launcher launcher(sock, std::move(*userns));
+  launcher.Precompile(config.container().config().process());
+  launcher.Run();
 }
 
 }  // namespace runsc::boot
