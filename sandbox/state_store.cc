@@ -9,10 +9,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "google/protobuf/util/json_util.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/file_util.h"
 #include "runsc/util/unique_fd.h"
+#include "specutils/spec_json.h"
 
 namespace runsc::sandbox {
 
@@ -21,15 +21,7 @@ using util::UniqueFd;
 
 absl::Status SaveRecord(const std::string& dir,
                         const runsc::state::v1::SandboxRecord& record) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = false;
-  auto printed = google::protobuf::util::MessageToJsonString(record, &json, options);
-  if (!printed.ok()) {
-    return absl::InternalError(absl::StrCat("encode state: ", printed.message().as_string()));
-  }
-  return util::WriteFileAtomically(RecordPath(dir), json);
+  return util::WriteFileAtomically(RecordPath(dir), specutils::SpecJson(record));
 }
 
 std::string RecordPath(const std::string& dir) { return absl::StrCat(dir, "/", kStateFileName); }
@@ -41,12 +33,11 @@ absl::StatusOr<runsc::state::v1::SandboxRecord> LoadRecord(const std::string& di
   }
   std::string json = util::ReadFileOrEmpty(path);
   runsc::state::v1::SandboxRecord record;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;  // records of newer versions
-  auto parsed = google::protobuf::util::JsonStringToMessage(json, &record, options);
+  // Unknown keys (records of newer versions) are skipped.
+  absl::Status parsed = specutils::ParseJson(json, &record);
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("sandbox record '", path, "': ", parsed.message().as_string()));
+        absl::StrCat("sandbox record '", path, "': ", parsed.message()));
   }
   return record;
 }

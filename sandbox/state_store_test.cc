@@ -7,6 +7,7 @@
 
 #include <fstream>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace runsc::sandbox {
@@ -47,6 +48,9 @@ TEST(StateStoreTest, MissingAndCorruptRecords) {
   EXPECT_EQ(LoadRecord(dir).status().code(), absl::StatusCode::kNotFound);
   std::ofstream(dir + "/state.json") << "{ not json";
   EXPECT_EQ(LoadRecord(dir).status().code(), absl::StatusCode::kInvalidArgument);
+  std::ofstream(dir + "/state.json") << R"({"id": "b", "pid": "x"})";
+  EXPECT_THAT(std::string(LoadRecord(dir).status().message()),
+              ::testing::HasSubstr("/state.json': pid: expected an integer, got x"));
 }
 
 TEST(StateStoreTest, StartTimeIdentifiesLiveProcessesOnly) {

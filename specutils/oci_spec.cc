@@ -8,13 +8,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "google/protobuf/util/json_util.h"
 #include "runsc/util/status_macros.h"
 #include "specutils/capabilities.h"
 #include "specutils/id_map.h"
 #include "specutils/mount_options.h"
 #include "specutils/rlimits.h"
 #include "specutils/seccomp_spec.h"
+#include "specutils/spec_json.h"
 #include "specutils/sysctl.h"
 
 namespace runsc::specutils {
@@ -266,34 +266,24 @@ absl::StatusOr<std::string> CleanAbsolutePath(absl::string_view path,
   return absl::StrCat("/", absl::StrJoin(parts, "/"));
 }
 
-absl::StatusOr<runsc::oci::v1::Spec> ParseSpecJson(absl::string_view json) {
-  runsc::oci::v1::Spec spec;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  auto status = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(json.data(), json.size()), &spec, options);
-  if (!status.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("config.json: ", status.message().as_string()));
-  }
-  return spec;
-}
-
 namespace {
 
 absl::Status ParseJsonMessage(absl::string_view json, absl::string_view file,
                               google::protobuf::Message* out) {
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  auto status = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(json.data(), json.size()), out, options);
+  absl::Status status = ParseJson(json, out);
   if (!status.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(file, ": ", status.message().as_string()));
+    return absl::InvalidArgumentError(absl::StrCat(file, ": ", status.message()));
   }
   return absl::OkStatus();
 }
 
 }  // namespace
+
+absl::StatusOr<runsc::oci::v1::Spec> ParseSpecJson(absl::string_view json) {
+  runsc::oci::v1::Spec spec;
+  RETURN_IF_ERROR(ParseJsonMessage(json, "config.json", &spec));
+  return spec;
+}
 
 absl::StatusOr<runsc::oci::v1::Process> ParseProcessJson(absl::string_view json,
                                                         absl::string_view file) {

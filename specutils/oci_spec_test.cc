@@ -207,6 +207,8 @@ TEST(OciSpecTest, MalformedJsonAndWrongTypesAreRejected) {
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("config.json"));
   auto wrong_type = ParseSpecJson(R"({"process": {"user": {"uid": "root"}}})");
   ASSERT_FALSE(wrong_type.ok());
+  EXPECT_THAT(std::string(wrong_type.status().message()),
+              HasSubstr("config.json: process.user.uid: expected an integer, got root"));
   auto unknown_key = ParseSpecJson(R"({"ociVersion": "1.0.2", "vendorExtension": 1})");
   EXPECT_TRUE(unknown_key.ok()) << unknown_key.status();
 }

@@ -1,20 +1,44 @@
 #include "specutils/spec_json.h"
 
+#include <stdint.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "google/protobuf/descriptor.h"
 #include "runsc/util/json_string.h"
+#include "runsc/util/status_macros.h"
 
 namespace runsc::specutils {
 
 namespace {
 
+using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
 void Write(const Message& m, int depth, std::string* out);
+
+// The shortest of 15 or 17 significant digits that reads back exactly; the
+// proto3 mapping's strings where JSON has no number.
+std::string Number(double v) {
+  if (std::isnan(v)) return "\"NaN\"";
+  if (std::isinf(v)) return v > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+  std::string out = absl::StrFormat("%.15g", v);
+  double back;
+  if (!absl::SimpleAtod(out, &back) || back != v) out = absl::StrFormat("%.17g", v);
+  return out;
+}
 
 // One value of `field`: the `index`-th if it is repeated, else the single one.
 std::string Value(const Message& m, const FieldDescriptor* f, int index, int depth) {
@@ -30,9 +54,9 @@ std::string Value(const Message& m, const FieldDescriptor* f, int index, int dep
     case FieldDescriptor::CPPTYPE_UINT64:
       return absl::StrCat(rep ? r->GetRepeatedUInt64(m, f, index) : r->GetUInt64(m, f));
     case FieldDescriptor::CPPTYPE_DOUBLE:
-      return absl::StrCat(rep ? r->GetRepeatedDouble(m, f, index) : r->GetDouble(m, f));
+      return Number(rep ? r->GetRepeatedDouble(m, f, index) : r->GetDouble(m, f));
     case FieldDescriptor::CPPTYPE_FLOAT:
-      return absl::StrCat(rep ? r->GetRepeatedFloat(m, f, index) : r->GetFloat(m, f));
+      return Number(rep ? r->GetRepeatedFloat(m, f, index) : r->GetFloat(m, f));
     case FieldDescriptor::CPPTYPE_BOOL:
       return (rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f)) ? "true" : "false";
     case FieldDescriptor::CPPTYPE_ENUM:
@@ -91,12 +115,630 @@ void Write(const Message& m, int depth, std::string* out) {
   *out += close + "}";
 }
 
+// ParseJson: the reader. A recursive-descent JSON parser that sets fields
+// through reflection as it reads; no intermediate tree.
+class JsonReader {
+ public:
+  explicit JsonReader(absl::string_view in) : in_(in) {}
+
+  absl::Status Read(Message* m) {
+    SkipSpace();
+    RETURN_IF_ERROR(ReadMessage(m, 0));
+    SkipSpace();
+    if (pos_ != in_.size()) return Error("unexpected text after the top-level object");
+    return absl::OkStatus();
+  }
+
+ private:
+  // Deeper than any message we define; bounds the recursion on hostile input.
+  static constexpr int kMaxDepth = 64;
+
+  absl::Status Error(absl::string_view what) const {
+    int line = 1, column = 1;
+    for (size_t i = 0; i < pos_ && i < in_.size(); ++i) {
+      if (in_[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    return absl::InvalidArgumentError(absl::StrCat(path_.empty() ? "" : path_ + ": ", what,
+                                                   " (line ", line, ", column ", column, ")"));
+  }
+
+  void SkipSpace() {
+    while (pos_ < in_.size() &&
+           (in_[pos_] == ' ' || in_[pos_] == '\t' || in_[pos_] == '\n' || in_[pos_] == '\r')) {
+      ++pos_;
+    }
+  }
+  char Peek() const { return pos_ < in_.size() ? in_[pos_] : '\0'; }
+  absl::Status Expect(char c) {
+    SkipSpace();
+    if (Peek() != c) {
+      return Error(c == '{'   ? "expected an object"
+                   : c == '[' ? "expected a list"
+                              : absl::StrCat("expected '", std::string(1, c), "'"));
+    }
+    ++pos_;
+    return absl::OkStatus();
+  }
+  // After SkipSpace: consumes `word` if it is next.
+  bool Literal(absl::string_view word) {
+    if (!absl::StartsWith(in_.substr(pos_), word)) return false;
+    pos_ += word.size();
+    return true;
+  }
+  // After a member or an element: true if a ',' (and so another) follows,
+  // false at `close`.
+  absl::StatusOr<bool> More(char close) {
+    SkipSpace();
+    if (Peek() == ',') {
+      ++pos_;
+      return true;
+    }
+    if (Peek() == close) {
+      ++pos_;
+      return false;
+    }
+    return Error(absl::StrCat("expected ',' or '", std::string(1, close), "'"));
+  }
+  bool AtNull() {
+    SkipSpace();
+    return Literal("null");
+  }
+
+  absl::Status ReadString(std::string* out);
+  absl::Status ReadNumberToken(absl::string_view* token);
+  absl::Status SkipValue(int depth);
+  absl::Status ReadMessage(Message* m, int depth);
+  absl::Status ReadField(Message* m, const FieldDescriptor* f, int depth);
+  // One value of `f` into `m`: appended if `add`, else set.
+  absl::Status ReadValue(Message* m, const FieldDescriptor* f, bool add, int depth);
+  // An integer as a JSON number or a string holding one, within [min, max].
+  absl::Status ReadInteger(int64_t min, uint64_t max, bool* negative, uint64_t* magnitude);
+  absl::Status ReadDouble(double* out);
+
+  absl::string_view in_;
+  size_t pos_ = 0;
+  std::string path_;  // of the value being read, for errors
+};
+
+// Appends code point `cp` (at most 0x10FFFF, not a surrogate) as UTF-8.
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// The length of the well-formed UTF-8 sequence at the start of `s` (whose
+// first byte is at least 0x80), or 0 if it is not one: no overlong forms,
+// no surrogates, nothing above U+10FFFF.
+size_t Utf8SequenceLength(absl::string_view s) {
+  const auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  const auto cont = [&](size_t i) { return i < s.size() && (b(i) & 0xC0) == 0x80; };
+  const unsigned char c = b(0);
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(1) || !cont(2)) return 0;
+    if (c == 0xE0 && b(1) < 0xA0) return 0;   // overlong
+    if (c == 0xED && b(1) >= 0xA0) return 0;  // surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    if (c == 0xF0 && b(1) < 0x90) return 0;   // overlong
+    if (c == 0xF4 && b(1) >= 0x90) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+bool ParseHex4(absl::string_view s, uint32_t* out) {
+  if (s.size() < 4) return false;
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) {
+    const char c = s[i];
+    v <<= 4;
+    if (c >= '0' && c <= '9') {
+      v |= c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      v |= c - 'a' + 10;
+    } else if (c >= 'A' && c <= 'F') {
+      v |= c - 'A' + 10;
+    } else {
+      return false;
+    }
+  }
+  *out = v;
+  return true;
+}
+
+// Appends the default value to repeated `f`: what Go's encoding/json makes
+// of a null element.
+void AddDefault(Message* m, const FieldDescriptor* f) {
+  const Reflection* r = m->GetReflection();
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32:
+      r->AddInt32(m, f, 0);
+      break;
+    case FieldDescriptor::CPPTYPE_INT64:
+      r->AddInt64(m, f, 0);
+      break;
+    case FieldDescriptor::CPPTYPE_UINT32:
+      r->AddUInt32(m, f, 0);
+      break;
+    case FieldDescriptor::CPPTYPE_UINT64:
+      r->AddUInt64(m, f, 0);
+      break;
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      r->AddDouble(m, f, 0);
+      break;
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      r->AddFloat(m, f, 0);
+      break;
+    case FieldDescriptor::CPPTYPE_BOOL:
+      r->AddBool(m, f, false);
+      break;
+    case FieldDescriptor::CPPTYPE_ENUM:
+      r->AddEnumValue(m, f, 0);
+      break;
+    case FieldDescriptor::CPPTYPE_STRING:
+      r->AddString(m, f, "");
+      break;
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      r->AddMessage(m, f);
+      break;
+  }
+}
+
+// The field of `d` named `key` by its JSON name or its proto name, as
+// protobuf's own parser accepts both.
+const FieldDescriptor* FindField(const Descriptor* d, absl::string_view key) {
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    if (f->json_name() == key || f->name() == key) return f;
+  }
+  return nullptr;
+}
+
+absl::Status JsonReader::ReadString(std::string* out) {
+  SkipSpace();
+  if (Peek() != '"') return Error("expected a string");
+  ++pos_;
+  out->clear();
+  while (true) {
+    if (pos_ >= in_.size()) return Error("unterminated string");
+    const unsigned char c = in_[pos_];
+    if (c == '"') {
+      ++pos_;
+      return absl::OkStatus();
+    }
+    if (c < 0x20) return Error("control character in a string");
+    if (c >= 0x80) {
+      const size_t n = Utf8SequenceLength(in_.substr(pos_));
+      if (n == 0) return Error("invalid UTF-8 in a string");
+      out->append(in_.data() + pos_, n);
+      pos_ += n;
+      continue;
+    }
+    ++pos_;
+    if (c != '\\') {
+      out->push_back(static_cast<char>(c));
+      continue;
+    }
+    if (pos_ >= in_.size()) return Error("unterminated string");
+    const char e = in_[pos_++];
+    switch (e) {
+      case '"':
+        out->push_back('"');
+        break;
+      case '\\':
+        out->push_back('\\');
+        break;
+      case '/':
+        out->push_back('/');
+        break;
+      case 'b':
+        out->push_back('\b');
+        break;
+      case 'f':
+        out->push_back('\f');
+        break;
+      case 'n':
+        out->push_back('\n');
+        break;
+      case 'r':
+        out->push_back('\r');
+        break;
+      case 't':
+        out->push_back('\t');
+        break;
+      case 'u': {
+        uint32_t cp;
+        if (!ParseHex4(in_.substr(pos_), &cp)) return Error("bad \\u escape");
+        pos_ += 4;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+          uint32_t low;
+          if (!absl::StartsWith(in_.substr(pos_), "\\u") ||
+              !ParseHex4(in_.substr(pos_ + 2), &low) || low < 0xDC00 || low > 0xDFFF) {
+            return Error("unpaired UTF-16 surrogate in a \\u escape");
+          }
+          pos_ += 6;
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+          return Error("unpaired UTF-16 surrogate in a \\u escape");
+        }
+        AppendUtf8(cp, out);
+        break;
+      }
+      default:
+        return Error(absl::StrCat("bad escape '\\", std::string(1, e), "'"));
+    }
+  }
+}
+
+absl::Status JsonReader::ReadNumberToken(absl::string_view* token) {
+  SkipSpace();
+  const size_t start = pos_;
+  const auto digits = [&] {
+    const size_t from = pos_;
+    while (pos_ < in_.size() && absl::ascii_isdigit(in_[pos_])) ++pos_;
+    return pos_ > from;
+  };
+  if (Peek() == '-') ++pos_;
+  if (Peek() == '0') {
+    ++pos_;
+  } else if (!digits()) {
+    pos_ = start;
+    return Error("expected a number");
+  }
+  if (Peek() == '.') {
+    ++pos_;
+    if (!digits()) return Error("expected digits after '.'");
+  }
+  if (Peek() == 'e' || Peek() == 'E') {
+    ++pos_;
+    if (Peek() == '+' || Peek() == '-') ++pos_;
+    if (!digits()) return Error("expected digits in the exponent");
+  }
+  *token = in_.substr(start, pos_ - start);
+  return absl::OkStatus();
+}
+
+absl::Status JsonReader::SkipValue(int depth) {
+  if (depth > kMaxDepth) return Error("nested too deeply");
+  SkipSpace();
+  switch (Peek()) {
+    case '"': {
+      std::string ignored;
+      return ReadString(&ignored);
+    }
+    case '{': {
+      ++pos_;
+      SkipSpace();
+      if (Peek() == '}') {
+        ++pos_;
+        return absl::OkStatus();
+      }
+      while (true) {
+        std::string key;
+        RETURN_IF_ERROR(ReadString(&key));
+        RETURN_IF_ERROR(Expect(':'));
+        RETURN_IF_ERROR(SkipValue(depth + 1));
+        ASSIGN_OR_RETURN(const bool more, More('}'));
+        if (!more) return absl::OkStatus();
+      }
+    }
+    case '[': {
+      ++pos_;
+      SkipSpace();
+      if (Peek() == ']') {
+        ++pos_;
+        return absl::OkStatus();
+      }
+      while (true) {
+        RETURN_IF_ERROR(SkipValue(depth + 1));
+        ASSIGN_OR_RETURN(const bool more, More(']'));
+        if (!more) return absl::OkStatus();
+      }
+    }
+    default:
+      if (Literal("true") || Literal("false") || Literal("null")) return absl::OkStatus();
+      absl::string_view number;
+      return ReadNumberToken(&number);
+  }
+}
+
+absl::Status JsonReader::ReadMessage(Message* m, int depth) {
+  if (depth > kMaxDepth) return Error("nested too deeply");
+  const Descriptor* d = m->GetDescriptor();
+  if (absl::StartsWith(d->full_name(), "google.protobuf.")) {
+    return Error(absl::StrCat("well-known type ", d->full_name(), " is not supported"));
+  }
+  RETURN_IF_ERROR(Expect('{'));
+  SkipSpace();
+  if (Peek() == '}') {
+    ++pos_;
+    return absl::OkStatus();
+  }
+  const size_t path_length = path_.size();
+  while (true) {
+    std::string key;
+    RETURN_IF_ERROR(ReadString(&key));
+    RETURN_IF_ERROR(Expect(':'));
+    const FieldDescriptor* f = FindField(d, key);
+    absl::StrAppend(&path_, path_length == 0 ? "" : ".", key);
+    if (f == nullptr) {
+      // Fields of newer spec versions, or of other runtimes' extensions.
+      RETURN_IF_ERROR(SkipValue(depth + 1));
+    } else if (AtNull()) {
+      // proto3 JSON: null is the field's default.
+      m->GetReflection()->ClearField(m, f);
+    } else {
+      RETURN_IF_ERROR(ReadField(m, f, depth + 1));
+    }
+    path_.resize(path_length);
+    ASSIGN_OR_RETURN(const bool more, More('}'));
+    if (!more) return absl::OkStatus();
+  }
+}
+
+absl::Status JsonReader::ReadField(Message* m, const FieldDescriptor* f, int depth) {
+  const Reflection* r = m->GetReflection();
+  // A key given twice: the last one stands, as for singular fields.
+  if (f->is_repeated()) r->ClearField(m, f);
+  if (f->is_map()) {
+    const FieldDescriptor* key_field = f->message_type()->map_key();
+    const FieldDescriptor* value_field = f->message_type()->map_value();
+    RETURN_IF_ERROR(Expect('{'));
+    SkipSpace();
+    if (Peek() == '}') {
+      ++pos_;
+      return absl::OkStatus();
+    }
+    const size_t path_length = path_.size();
+    while (true) {
+      std::string key;
+      RETURN_IF_ERROR(ReadString(&key));
+      RETURN_IF_ERROR(Expect(':'));
+      absl::StrAppend(&path_, ".", key);
+      Message* entry = r->AddMessage(m, f);
+      const Reflection* er = entry->GetReflection();
+      switch (key_field->cpp_type()) {
+        case FieldDescriptor::CPPTYPE_STRING:
+          er->SetString(entry, key_field, key);
+          break;
+        case FieldDescriptor::CPPTYPE_BOOL:
+          if (key != "true" && key != "false") return Error("map key must be true or false");
+          er->SetBool(entry, key_field, key == "true");
+          break;
+        default: {
+          // Integer keys: the key string holds the number.
+          JsonReader key_reader(absl::StrCat("\"", key, "\""));
+          key_reader.path_ = path_;
+          RETURN_IF_ERROR(key_reader.ReadValue(entry, key_field, false, depth));
+        }
+      }
+      // null leaves the entry's value at its default.
+      if (!AtNull()) RETURN_IF_ERROR(ReadValue(entry, value_field, false, depth));
+      path_.resize(path_length);
+      ASSIGN_OR_RETURN(const bool more, More('}'));
+      if (!more) return absl::OkStatus();
+    }
+  }
+  if (!f->is_repeated()) return ReadValue(m, f, false, depth);
+  RETURN_IF_ERROR(Expect('['));
+  SkipSpace();
+  if (Peek() == ']') {
+    ++pos_;
+    return absl::OkStatus();
+  }
+  const size_t path_length = path_.size();
+  for (int i = 0;; ++i) {
+    absl::StrAppend(&path_, "[", i, "]");
+    if (AtNull()) {
+      AddDefault(m, f);
+    } else {
+      RETURN_IF_ERROR(ReadValue(m, f, true, depth));
+    }
+    path_.resize(path_length);
+    ASSIGN_OR_RETURN(const bool more, More(']'));
+    if (!more) return absl::OkStatus();
+  }
+}
+
+absl::Status JsonReader::ReadInteger(int64_t min, uint64_t max, bool* negative,
+                                     uint64_t* magnitude) {
+  SkipSpace();
+  std::string quoted;
+  absl::string_view token;
+  if (Peek() == '"') {
+    // proto3 JSON writes 64-bit integers as strings.
+    RETURN_IF_ERROR(ReadString(&quoted));
+    token = quoted;
+  } else {
+    RETURN_IF_ERROR(ReadNumberToken(&token));
+  }
+  const std::string text(token);
+  const auto out_of_range = [&] {
+    return Error(absl::StrCat(text, " is out of range [", min, ", ", max, "]"));
+  };
+  *negative = absl::StartsWith(token, "-");
+  const absl::string_view digits = token.substr(*negative ? 1 : 0);
+  if (!digits.empty() && std::all_of(digits.begin(), digits.end(), absl::ascii_isdigit)) {
+    if (!absl::SimpleAtoi(digits, magnitude)) return out_of_range();
+  } else {
+    // 1e3 or 2.0: a whole number written otherwise; exact only up to 2^53.
+    double d;
+    if (!absl::SimpleAtod(token, &d) || !std::isfinite(d) || d != std::trunc(d)) {
+      return Error(absl::StrCat("expected an integer, got ", text));
+    }
+    if (std::fabs(d) > 9007199254740992.0) return out_of_range();
+    *magnitude = static_cast<uint64_t>(std::fabs(d));
+    *negative = d < 0;
+  }
+  if (*magnitude == 0) *negative = false;
+  // -min as an unsigned number, without overflowing at INT64_MIN.
+  const uint64_t max_negative = min < 0 ? static_cast<uint64_t>(-(min + 1)) + 1 : 0;
+  if (*negative ? *magnitude > max_negative : *magnitude > max) {
+    return out_of_range();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status JsonReader::ReadDouble(double* out) {
+  SkipSpace();
+  if (Peek() != '"') {
+    absl::string_view token;
+    RETURN_IF_ERROR(ReadNumberToken(&token));
+    if (!absl::SimpleAtod(token, out) || !std::isfinite(*out)) {
+      return Error(absl::StrCat(token, " is out of range for a double"));
+    }
+    return absl::OkStatus();
+  }
+  std::string s;
+  RETURN_IF_ERROR(ReadString(&s));
+  if (s == "NaN") {
+    *out = std::numeric_limits<double>::quiet_NaN();
+  } else if (s == "Infinity") {
+    *out = std::numeric_limits<double>::infinity();
+  } else if (s == "-Infinity") {
+    *out = -std::numeric_limits<double>::infinity();
+  } else {
+    JsonReader inner(s);
+    inner.path_ = path_;
+    absl::string_view token;
+    if (!inner.ReadNumberToken(&token).ok() || inner.pos_ != s.size() ||
+        !absl::SimpleAtod(token, out) || !std::isfinite(*out)) {
+      return Error(absl::StrCat("expected a number, got \"", s, "\""));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status JsonReader::ReadValue(Message* m, const FieldDescriptor* f, bool add, int depth) {
+  const Reflection* r = m->GetReflection();
+  bool negative = false;
+  uint64_t magnitude = 0;
+  const auto as_signed = [&] {
+    return negative ? static_cast<int64_t>(0 - magnitude) : static_cast<int64_t>(magnitude);
+  };
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32: {
+      RETURN_IF_ERROR(ReadInteger(std::numeric_limits<int32_t>::min(),
+                                  std::numeric_limits<int32_t>::max(), &negative, &magnitude));
+      const int32_t v = static_cast<int32_t>(as_signed());
+      add ? r->AddInt32(m, f, v) : r->SetInt32(m, f, v);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_INT64: {
+      RETURN_IF_ERROR(ReadInteger(std::numeric_limits<int64_t>::min(),
+                                  std::numeric_limits<int64_t>::max(), &negative, &magnitude));
+      add ? r->AddInt64(m, f, as_signed()) : r->SetInt64(m, f, as_signed());
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_UINT32: {
+      RETURN_IF_ERROR(ReadInteger(0, std::numeric_limits<uint32_t>::max(), &negative, &magnitude));
+      const uint32_t v = static_cast<uint32_t>(magnitude);
+      add ? r->AddUInt32(m, f, v) : r->SetUInt32(m, f, v);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_UINT64: {
+      RETURN_IF_ERROR(ReadInteger(0, std::numeric_limits<uint64_t>::max(), &negative, &magnitude));
+      add ? r->AddUInt64(m, f, magnitude) : r->SetUInt64(m, f, magnitude);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_DOUBLE: {
+      double v;
+      RETURN_IF_ERROR(ReadDouble(&v));
+      add ? r->AddDouble(m, f, v) : r->SetDouble(m, f, v);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_FLOAT: {
+      double v;
+      RETURN_IF_ERROR(ReadDouble(&v));
+      if (std::isfinite(v) && std::fabs(v) > std::numeric_limits<float>::max()) {
+        return Error(absl::StrCat(v, " is out of range for a float"));
+      }
+      add ? r->AddFloat(m, f, static_cast<float>(v)) : r->SetFloat(m, f, static_cast<float>(v));
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_BOOL: {
+      SkipSpace();
+      bool v;
+      if (Literal("true")) {
+        v = true;
+      } else if (Literal("false")) {
+        v = false;
+      } else {
+        return Error("expected true or false");
+      }
+      add ? r->AddBool(m, f, v) : r->SetBool(m, f, v);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_ENUM: {
+      SkipSpace();
+      int number;
+      if (Peek() == '"') {
+        std::string name;
+        RETURN_IF_ERROR(ReadString(&name));
+        const google::protobuf::EnumValueDescriptor* value = f->enum_type()->FindValueByName(name);
+        if (value == nullptr) {
+          return Error(absl::StrCat("'", name, "' is not a value of ", f->enum_type()->name()));
+        }
+        number = value->number();
+      } else {
+        RETURN_IF_ERROR(ReadInteger(std::numeric_limits<int32_t>::min(),
+                                    std::numeric_limits<int32_t>::max(), &negative, &magnitude));
+        number = static_cast<int32_t>(as_signed());
+      }
+      add ? r->AddEnumValue(m, f, number) : r->SetEnumValue(m, f, number);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_STRING: {
+      std::string s;
+      RETURN_IF_ERROR(ReadString(&s));
+      if (f->type() == FieldDescriptor::TYPE_BYTES) {
+        std::string decoded;
+        if (!absl::Base64Unescape(s, &decoded) && !absl::WebSafeBase64Unescape(s, &decoded)) {
+          return Error("expected base64");
+        }
+        s = std::move(decoded);
+      }
+      add ? r->AddString(m, f, std::move(s)) : r->SetString(m, f, std::move(s));
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      return ReadMessage(add ? r->AddMessage(m, f) : r->MutableMessage(m, f), depth);
+  }
+  return Error("unsupported field type");
+}
+
 }  // namespace
 
 std::string SpecJson(const Message& message) {
   std::string out;
   Write(message, 0, &out);
   return out + "\n";
+}
+
+absl::Status ParseJson(absl::string_view json, Message* message) {
+  message->Clear();
+  return JsonReader(json).Read(message);
 }
 
 }  // namespace runsc::specutils
