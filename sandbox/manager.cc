@@ -341,7 +341,7 @@ absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration
   if (entry->box == nullptr) return NotFound(id);
   Sandbox& box = *entry->box;
   runsc::state::v1::SandboxRecord record = box.Record();
-  if (record.main_pid() != 0 && grace > absl::ZeroDuration()) {
+  if (record.main_pid() != 0 && !entry->main_exited && grace > absl::ZeroDuration()) {
     std::shared_ptr<ControlClient> client = box.control();
     if (client->Signal(0, SIGTERM, /*all=*/true).ok()) {
       (void)client->Wait(record.main_pid(), grace);
@@ -519,6 +519,7 @@ void SandboxManager::OnMainExit(const std::string& id, const std::shared_ptr<Ent
                                 int pid, runsc::control::v1::ExitStatus status) {
   {
     absl::MutexLock lock(&entry->mu);
+    entry->main_exited = true;
     if (entry->box != nullptr) entry->box->AnnotateOom(pid, &status);
   }
   // Already on the worker: published at once.

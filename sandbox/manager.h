@@ -126,6 +126,9 @@ class SandboxManager final {
     std::unique_ptr<Sandbox> box ABSL_GUARDED_BY(mu);
     // Cancels the wait for the main process's exit.
     std::shared_ptr<CallCanceller> watch ABSL_GUARDED_BY(mu);
+    // The watch saw the main process exit: the launcher has killed the rest
+    // and refuses execs, so there is nothing left to stop gently.
+    bool main_exited ABSL_GUARDED_BY(mu) = false;
   };
 
   explicit SandboxManager(ManagerOptions options) : options_(std::move(options)) {}
