@@ -191,6 +191,13 @@ class JsonReader {
 
   absl::Status ReadString(std::string* out);
   absl::Status ReadNumberToken(absl::string_view* token);
+  // An object, calling `member(key)` where each member's value starts; it
+  // reads the value, named `key` in error paths.
+  template <typename Member>
+  absl::Status ReadObject(Member member);
+  // A list, calling `element()` where each element starts, named [i].
+  template <typename Element>
+  absl::Status ReadList(Element element);
   absl::Status SkipValue(int depth);
   absl::Status ReadMessage(Message* m, int depth);
   absl::Status ReadField(Message* m, const FieldDescriptor* f, int depth);
@@ -267,44 +274,6 @@ bool ParseHex4(absl::string_view s, uint32_t* out) {
   return true;
 }
 
-// Appends the default value to repeated `f`: what Go's encoding/json makes
-// of a null element.
-void AddDefault(Message* m, const FieldDescriptor* f) {
-  const Reflection* r = m->GetReflection();
-  switch (f->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_INT32:
-      r->AddInt32(m, f, 0);
-      break;
-    case FieldDescriptor::CPPTYPE_INT64:
-      r->AddInt64(m, f, 0);
-      break;
-    case FieldDescriptor::CPPTYPE_UINT32:
-      r->AddUInt32(m, f, 0);
-      break;
-    case FieldDescriptor::CPPTYPE_UINT64:
-      r->AddUInt64(m, f, 0);
-      break;
-    case FieldDescriptor::CPPTYPE_DOUBLE:
-      r->AddDouble(m, f, 0);
-      break;
-    case FieldDescriptor::CPPTYPE_FLOAT:
-      r->AddFloat(m, f, 0);
-      break;
-    case FieldDescriptor::CPPTYPE_BOOL:
-      r->AddBool(m, f, false);
-      break;
-    case FieldDescriptor::CPPTYPE_ENUM:
-      r->AddEnumValue(m, f, 0);
-      break;
-    case FieldDescriptor::CPPTYPE_STRING:
-      r->AddString(m, f, "");
-      break;
-    case FieldDescriptor::CPPTYPE_MESSAGE:
-      r->AddMessage(m, f);
-      break;
-  }
-}
-
 // The field of `d` named `key` by its JSON name or its proto name, as
 // protobuf's own parser accepts both.
 const FieldDescriptor* FindField(const Descriptor* d, absl::string_view key) {
@@ -342,52 +311,29 @@ absl::Status JsonReader::ReadString(std::string* out) {
     }
     if (pos_ >= in_.size()) return Error("unterminated string");
     const char e = in_[pos_++];
-    switch (e) {
-      case '"':
-        out->push_back('"');
-        break;
-      case '\\':
-        out->push_back('\\');
-        break;
-      case '/':
-        out->push_back('/');
-        break;
-      case 'b':
-        out->push_back('\b');
-        break;
-      case 'f':
-        out->push_back('\f');
-        break;
-      case 'n':
-        out->push_back('\n');
-        break;
-      case 'r':
-        out->push_back('\r');
-        break;
-      case 't':
-        out->push_back('\t');
-        break;
-      case 'u': {
-        uint32_t cp;
-        if (!ParseHex4(in_.substr(pos_), &cp)) return Error("bad \\u escape");
-        pos_ += 4;
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-          uint32_t low;
-          if (!absl::StartsWith(in_.substr(pos_), "\\u") ||
-              !ParseHex4(in_.substr(pos_ + 2), &low) || low < 0xDC00 || low > 0xDFFF) {
-            return Error("unpaired UTF-16 surrogate in a \\u escape");
-          }
-          pos_ += 6;
-          cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-          return Error("unpaired UTF-16 surrogate in a \\u escape");
-        }
-        AppendUtf8(cp, out);
-        break;
-      }
-      default:
-        return Error(absl::StrCat("bad escape '\\", std::string(1, e), "'"));
+    // The one-letter escapes, and what each stands for.
+    constexpr absl::string_view kEscapes = "\"\\/bfnrt";
+    constexpr absl::string_view kMeanings = "\"\\/\b\f\n\r\t";
+    if (const size_t i = kEscapes.find(e); i != absl::string_view::npos) {
+      out->push_back(kMeanings[i]);
+      continue;
     }
+    if (e != 'u') return Error(absl::StrCat("bad escape '\\", std::string(1, e), "'"));
+    uint32_t cp;
+    if (!ParseHex4(in_.substr(pos_), &cp)) return Error("bad \\u escape");
+    pos_ += 4;
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+      uint32_t low;
+      if (!absl::StartsWith(in_.substr(pos_), "\\u") || !ParseHex4(in_.substr(pos_ + 2), &low) ||
+          low < 0xDC00 || low > 0xDFFF) {
+        return Error("unpaired UTF-16 surrogate in a \\u escape");
+      }
+      pos_ += 6;
+      cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+    } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+      return Error("unpaired UTF-16 surrogate in a \\u escape");
+    }
+    AppendUtf8(cp, out);
   }
 }
 
@@ -419,6 +365,45 @@ absl::Status JsonReader::ReadNumberToken(absl::string_view* token) {
   return absl::OkStatus();
 }
 
+template <typename Member>
+absl::Status JsonReader::ReadObject(Member member) {
+  RETURN_IF_ERROR(Expect('{'));
+  SkipSpace();
+  if (Peek() == '}') {
+    ++pos_;
+    return absl::OkStatus();
+  }
+  const size_t path_length = path_.size();
+  while (true) {
+    std::string key;
+    RETURN_IF_ERROR(ReadString(&key));
+    RETURN_IF_ERROR(Expect(':'));
+    absl::StrAppend(&path_, path_length == 0 ? "" : ".", key);
+    RETURN_IF_ERROR(member(key));
+    path_.resize(path_length);
+    ASSIGN_OR_RETURN(const bool more, More('}'));
+    if (!more) return absl::OkStatus();
+  }
+}
+
+template <typename Element>
+absl::Status JsonReader::ReadList(Element element) {
+  RETURN_IF_ERROR(Expect('['));
+  SkipSpace();
+  if (Peek() == ']') {
+    ++pos_;
+    return absl::OkStatus();
+  }
+  const size_t path_length = path_.size();
+  for (int i = 0;; ++i) {
+    absl::StrAppend(&path_, "[", i, "]");
+    RETURN_IF_ERROR(element());
+    path_.resize(path_length);
+    ASSIGN_OR_RETURN(const bool more, More(']'));
+    if (!more) return absl::OkStatus();
+  }
+}
+
 absl::Status JsonReader::SkipValue(int depth) {
   if (depth > kMaxDepth) return Error("nested too deeply");
   SkipSpace();
@@ -427,35 +412,10 @@ absl::Status JsonReader::SkipValue(int depth) {
       std::string ignored;
       return ReadString(&ignored);
     }
-    case '{': {
-      ++pos_;
-      SkipSpace();
-      if (Peek() == '}') {
-        ++pos_;
-        return absl::OkStatus();
-      }
-      while (true) {
-        std::string key;
-        RETURN_IF_ERROR(ReadString(&key));
-        RETURN_IF_ERROR(Expect(':'));
-        RETURN_IF_ERROR(SkipValue(depth + 1));
-        ASSIGN_OR_RETURN(const bool more, More('}'));
-        if (!more) return absl::OkStatus();
-      }
-    }
-    case '[': {
-      ++pos_;
-      SkipSpace();
-      if (Peek() == ']') {
-        ++pos_;
-        return absl::OkStatus();
-      }
-      while (true) {
-        RETURN_IF_ERROR(SkipValue(depth + 1));
-        ASSIGN_OR_RETURN(const bool more, More(']'));
-        if (!more) return absl::OkStatus();
-      }
-    }
+    case '{':
+      return ReadObject([&](const std::string&) { return SkipValue(depth + 1); });
+    case '[':
+      return ReadList([&] { return SkipValue(depth + 1); });
     default:
       if (Literal("true") || Literal("false") || Literal("null")) return absl::OkStatus();
       absl::string_view number;
@@ -469,96 +429,49 @@ absl::Status JsonReader::ReadMessage(Message* m, int depth) {
   if (absl::StartsWith(d->full_name(), "google.protobuf.")) {
     return Error(absl::StrCat("well-known type ", d->full_name(), " is not supported"));
   }
-  RETURN_IF_ERROR(Expect('{'));
-  SkipSpace();
-  if (Peek() == '}') {
-    ++pos_;
-    return absl::OkStatus();
-  }
-  const size_t path_length = path_.size();
-  while (true) {
-    std::string key;
-    RETURN_IF_ERROR(ReadString(&key));
-    RETURN_IF_ERROR(Expect(':'));
+  return ReadObject([&](const std::string& key) {
     const FieldDescriptor* f = FindField(d, key);
-    absl::StrAppend(&path_, path_length == 0 ? "" : ".", key);
-    if (f == nullptr) {
-      // Fields of newer spec versions, or of other runtimes' extensions.
-      RETURN_IF_ERROR(SkipValue(depth + 1));
-    } else if (AtNull()) {
+    // Fields of newer spec versions, or of other runtimes' extensions.
+    if (f == nullptr) return SkipValue(depth + 1);
+    if (AtNull()) {
       // proto3 JSON: null is the field's default.
       m->GetReflection()->ClearField(m, f);
-    } else {
-      RETURN_IF_ERROR(ReadField(m, f, depth + 1));
+      return absl::OkStatus();
     }
-    path_.resize(path_length);
-    ASSIGN_OR_RETURN(const bool more, More('}'));
-    if (!more) return absl::OkStatus();
-  }
+    return ReadField(m, f, depth + 1);
+  });
 }
 
 absl::Status JsonReader::ReadField(Message* m, const FieldDescriptor* f, int depth) {
   const Reflection* r = m->GetReflection();
+  if (!f->is_repeated()) return ReadValue(m, f, false, depth);
   // A key given twice: the last one stands, as for singular fields.
-  if (f->is_repeated()) r->ClearField(m, f);
+  r->ClearField(m, f);
   if (f->is_map()) {
     const FieldDescriptor* key_field = f->message_type()->map_key();
     const FieldDescriptor* value_field = f->message_type()->map_value();
-    RETURN_IF_ERROR(Expect('{'));
-    SkipSpace();
-    if (Peek() == '}') {
-      ++pos_;
-      return absl::OkStatus();
+    // Every map of ours is keyed by strings, as JSON objects are.
+    if (key_field->cpp_type() != FieldDescriptor::CPPTYPE_STRING) {
+      return Error("maps with keys other than strings are not supported");
     }
-    const size_t path_length = path_.size();
-    while (true) {
-      std::string key;
-      RETURN_IF_ERROR(ReadString(&key));
-      RETURN_IF_ERROR(Expect(':'));
-      absl::StrAppend(&path_, ".", key);
+    return ReadObject([&](const std::string& key) {
       Message* entry = r->AddMessage(m, f);
-      const Reflection* er = entry->GetReflection();
-      switch (key_field->cpp_type()) {
-        case FieldDescriptor::CPPTYPE_STRING:
-          er->SetString(entry, key_field, key);
-          break;
-        case FieldDescriptor::CPPTYPE_BOOL:
-          if (key != "true" && key != "false") return Error("map key must be true or false");
-          er->SetBool(entry, key_field, key == "true");
-          break;
-        default: {
-          // Integer keys: the key string holds the number.
-          JsonReader key_reader(absl::StrCat("\"", key, "\""));
-          key_reader.path_ = path_;
-          RETURN_IF_ERROR(key_reader.ReadValue(entry, key_field, false, depth));
-        }
-      }
+      entry->GetReflection()->SetString(entry, key_field, key);
       // null leaves the entry's value at its default.
-      if (!AtNull()) RETURN_IF_ERROR(ReadValue(entry, value_field, false, depth));
-      path_.resize(path_length);
-      ASSIGN_OR_RETURN(const bool more, More('}'));
-      if (!more) return absl::OkStatus();
-    }
+      if (AtNull()) return absl::OkStatus();
+      return ReadValue(entry, value_field, false, depth);
+    });
   }
-  if (!f->is_repeated()) return ReadValue(m, f, false, depth);
-  RETURN_IF_ERROR(Expect('['));
-  SkipSpace();
-  if (Peek() == ']') {
-    ++pos_;
-    return absl::OkStatus();
-  }
-  const size_t path_length = path_.size();
-  for (int i = 0;; ++i) {
-    absl::StrAppend(&path_, "[", i, "]");
-    if (AtNull()) {
-      AddDefault(m, f);
-    } else {
-      RETURN_IF_ERROR(ReadValue(m, f, true, depth));
-    }
-    path_.resize(path_length);
-    ASSIGN_OR_RETURN(const bool more, More(']'));
-    if (!more) return absl::OkStatus();
-  }
+  return ReadList([&] {
+    if (!AtNull()) return ReadValue(m, f, true, depth);
+    // What Go's encoding/json makes of a null element: the zero value.
+    const FieldDescriptor::CppType type = f->cpp_type();
+    JsonReader zero(type == FieldDescriptor::CPPTYPE_STRING    ? "\"\""
+                    : type == FieldDescriptor::CPPTYPE_BOOL    ? "false"
+                    : type == FieldDescriptor::CPPTYPE_MESSAGE ? "{}"
+                                                               : "0");
+    return zero.ReadValue(m, f, true, depth);
+  });
 }
 
 absl::Status JsonReader::ReadInteger(int64_t min, uint64_t max, bool* negative,

@@ -41,8 +41,8 @@ std::string SpecJson(const google::protobuf::Message& message);
 // range, invalid UTF-8, an unknown enum name and nesting deeper than 64 are
 // InvalidArgument, naming the field's path (`process.args[2]`) and the line
 // and column; `message` then holds what was read before the error.
-// Well-known types (google.protobuf.*) are not supported; none of our protos
-// use them.
+// Well-known types (google.protobuf.*) and maps keyed by anything but
+// strings are not supported; none of our protos use them.
 absl::Status ParseJson(absl::string_view json, google::protobuf::Message* message);
 
 }  // namespace runsc::specutils

@@ -259,7 +259,7 @@ TEST(ParseJsonTest, ErrorsNameTheFieldAndThePlace) {
       {R"({"hostname" "a"})", "expected ':'"},
       {R"({"process": {)", "process: expected a string (line 1, column 14)"},
       {R"({"root": {"readonly": tru}})", "root.readonly: expected true or false"},
-      {R"({"unknown": [1, 2,]})", "unknown: expected a number"},
+      {R"({"unknown": [1, 2,]})", "unknown[2]: expected a number"},
       {R"({"unknown": -})", "unknown: expected a number"},
       {R"({"unknown": 01})", "expected ',' or '}'"},
       {R"({"unknown": 1.})", "unknown: expected digits after '.'"},
@@ -282,7 +282,8 @@ TEST(ParseJsonTest, DeepNestingIsAnErrorNotACrash) {
       "{\"x\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
   auto parsed = Parse<runsc::oci::v1::Spec>(deep_unknown);
   ASSERT_FALSE(parsed.ok());
-  EXPECT_THAT(parsed.status().message(), HasSubstr("x: nested too deeply"));
+  EXPECT_THAT(std::string(parsed.status().message()), ::testing::StartsWith("x[0][0][0]"));
+  EXPECT_THAT(parsed.status().message(), HasSubstr("]: nested too deeply"));
 
   // Nesting that real extensions use is read (and skipped) as before.
   const std::string nested = "{\"x\": " + std::string(50, '[') + std::string(50, ']') + "}";
