@@ -208,7 +208,8 @@ TEST(OciSpecTest, MalformedJsonAndWrongTypesAreRejected) {
   auto wrong_type = ParseSpecJson(R"({"process": {"user": {"uid": "root"}}})");
   ASSERT_FALSE(wrong_type.ok());
   EXPECT_THAT(std::string(wrong_type.status().message()),
-              HasSubstr("config.json: process.user.uid: expected an integer, got root"));
+              HasSubstr("config.json: process.user.uid: expected an integer, got root "
+                        "(line 1, column 30)"));
   auto unknown_key = ParseSpecJson(R"({"ociVersion": "1.0.2", "vendorExtension": 1})");
   EXPECT_TRUE(unknown_key.ok()) << unknown_key.status();
 }

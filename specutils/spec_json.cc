@@ -133,9 +133,12 @@ class JsonReader {
   // Deeper than any message we define; bounds the recursion on hostile input.
   static constexpr int kMaxDepth = 64;
 
-  absl::Status Error(absl::string_view what) const {
+  // An error at the current position, or at `at`: where the value that is
+  // wrong began, for errors found once it has been read.
+  absl::Status Error(absl::string_view what, size_t at = absl::string_view::npos) const {
+    if (at == absl::string_view::npos) at = pos_;
     int line = 1, column = 1;
-    for (size_t i = 0; i < pos_ && i < in_.size(); ++i) {
+    for (size_t i = 0; i < at && i < in_.size(); ++i) {
       if (in_[i] == '\n') {
         ++line;
         column = 1;
@@ -477,6 +480,7 @@ absl::Status JsonReader::ReadField(Message* m, const FieldDescriptor* f, int dep
 absl::Status JsonReader::ReadInteger(int64_t min, uint64_t max, bool* negative,
                                      uint64_t* magnitude) {
   SkipSpace();
+  const size_t start = pos_;
   std::string quoted;
   absl::string_view token;
   if (Peek() == '"') {
@@ -488,7 +492,7 @@ absl::Status JsonReader::ReadInteger(int64_t min, uint64_t max, bool* negative,
   }
   const std::string text(token);
   const auto out_of_range = [&] {
-    return Error(absl::StrCat(text, " is out of range [", min, ", ", max, "]"));
+    return Error(absl::StrCat(text, " is out of range [", min, ", ", max, "]"), start);
   };
   *negative = absl::StartsWith(token, "-");
   const absl::string_view digits = token.substr(*negative ? 1 : 0);
@@ -498,7 +502,7 @@ absl::Status JsonReader::ReadInteger(int64_t min, uint64_t max, bool* negative,
     // 1e3 or 2.0: a whole number written otherwise; exact only up to 2^53.
     double d;
     if (!absl::SimpleAtod(token, &d) || !std::isfinite(d) || d != std::trunc(d)) {
-      return Error(absl::StrCat("expected an integer, got ", text));
+      return Error(absl::StrCat("expected an integer, got ", text), start);
     }
     if (std::fabs(d) > 9007199254740992.0) return out_of_range();
     *magnitude = static_cast<uint64_t>(std::fabs(d));
@@ -515,11 +519,12 @@ absl::Status JsonReader::ReadInteger(int64_t min, uint64_t max, bool* negative,
 
 absl::Status JsonReader::ReadDouble(double* out) {
   SkipSpace();
+  const size_t start = pos_;
   if (Peek() != '"') {
     absl::string_view token;
     RETURN_IF_ERROR(ReadNumberToken(&token));
     if (!absl::SimpleAtod(token, out) || !std::isfinite(*out)) {
-      return Error(absl::StrCat(token, " is out of range for a double"));
+      return Error(absl::StrCat(token, " is out of range for a double"), start);
     }
     return absl::OkStatus();
   }
@@ -537,7 +542,7 @@ absl::Status JsonReader::ReadDouble(double* out) {
     absl::string_view token;
     if (!inner.ReadNumberToken(&token).ok() || inner.pos_ != s.size() ||
         !absl::SimpleAtod(token, out) || !std::isfinite(*out)) {
-      return Error(absl::StrCat("expected a number, got \"", s, "\""));
+      return Error(absl::StrCat("expected a number, got \"", s, "\""), start);
     }
   }
   return absl::OkStatus();
@@ -545,6 +550,8 @@ absl::Status JsonReader::ReadDouble(double* out) {
 
 absl::Status JsonReader::ReadValue(Message* m, const FieldDescriptor* f, bool add, int depth) {
   const Reflection* r = m->GetReflection();
+  SkipSpace();
+  const size_t start = pos_;
   bool negative = false;
   uint64_t magnitude = 0;
   const auto as_signed = [&] {
@@ -585,7 +592,7 @@ absl::Status JsonReader::ReadValue(Message* m, const FieldDescriptor* f, bool ad
       double v;
       RETURN_IF_ERROR(ReadDouble(&v));
       if (std::isfinite(v) && std::fabs(v) > std::numeric_limits<float>::max()) {
-        return Error(absl::StrCat(v, " is out of range for a float"));
+        return Error(absl::StrCat(v, " is out of range for a float"), start);
       }
       add ? r->AddFloat(m, f, static_cast<float>(v)) : r->SetFloat(m, f, static_cast<float>(v));
       return absl::OkStatus();
@@ -611,7 +618,8 @@ absl::Status JsonReader::ReadValue(Message* m, const FieldDescriptor* f, bool ad
         RETURN_IF_ERROR(ReadString(&name));
         const google::protobuf::EnumValueDescriptor* value = f->enum_type()->FindValueByName(name);
         if (value == nullptr) {
-          return Error(absl::StrCat("'", name, "' is not a value of ", f->enum_type()->name()));
+          return Error(absl::StrCat("'", name, "' is not a value of ", f->enum_type()->name()),
+                       start);
         }
         number = value->number();
       } else {
@@ -628,7 +636,7 @@ absl::Status JsonReader::ReadValue(Message* m, const FieldDescriptor* f, bool ad
       if (f->type() == FieldDescriptor::TYPE_BYTES) {
         std::string decoded;
         if (!absl::Base64Unescape(s, &decoded) && !absl::WebSafeBase64Unescape(s, &decoded)) {
-          return Error("expected base64");
+          return Error("expected base64", start);
         }
         s = std::move(decoded);
       }
