@@ -1,6 +1,7 @@
 #include "specutils/spec_json.h"
 
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 
@@ -289,6 +290,49 @@ TEST(ParseJsonTest, DeepNestingIsAnErrorNotACrash) {
   // Nesting that real extensions use is read (and skipped) as before.
   const std::string nested = "{\"x\": " + std::string(50, '[') + std::string(50, ']') + "}";
   EXPECT_TRUE(Parse<runsc::oci::v1::Spec>(nested).ok());
+}
+
+// Damaged copies of a real config.json: each is read or refused with
+// InvalidArgument, never a crash, a hang or another code. A fixed seed keeps
+// the run the same every time.
+TEST(ParseJsonTest, DamagedSpecsAreReadOrRefusedNeverACrash) {
+  const std::string original = ReadTestdata("runc_spec_config.json");
+  ASSERT_FALSE(original.empty());
+  std::mt19937 random(20261203);
+  const std::string specials = "{}[]\":,\\-0123456789eE.ntfu \x00\x80\xff";
+  int refused = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string json = original;
+    const int edits = 1 + static_cast<int>(random() % 4);
+    for (int e = 0; e < edits && !json.empty(); ++e) {
+      const size_t at = random() % json.size();
+      const char c = specials[random() % specials.size()];
+      switch (random() % 4) {
+        case 0:
+          json[at] = c;
+          break;
+        case 1:
+          json.insert(at, 1, c);
+          break;
+        case 2:
+          json.erase(at, 1 + random() % 8);
+          break;
+        case 3:
+          json.resize(at);
+          break;
+      }
+    }
+    runsc::oci::v1::Spec spec;
+    const absl::Status status = ParseJson(json, &spec);
+    if (!status.ok()) {
+      ++refused;
+      ASSERT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status << "\n" << json;
+      ASSERT_THAT(std::string(status.message()), HasSubstr("(line ")) << json;
+    }
+  }
+  // Most damage breaks the JSON; some only changes a string or drops a key.
+  EXPECT_GT(refused, 1500);
+  EXPECT_LT(refused, 3000);
 }
 
 }  // namespace
