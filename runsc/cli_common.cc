@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <map>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -313,7 +314,9 @@ SignalForwarder::SignalForwarder() {
 
 void SignalForwarder::Run(const std::string& control, int pid, PtyProxy* proxy) {
   thread_ = std::thread([this, control, pid, proxy] {
-    sandbox::ControlClient client(control);
+    // Connected on the first signal to forward: most processes get none,
+    // and a connection costs both ends a handshake.
+    std::optional<sandbox::ControlClient> client;
     for (;;) {
       int sig = 0;
       if (sigwait(&set_, &sig) != 0) continue;
@@ -322,7 +325,8 @@ void SignalForwarder::Run(const std::string& control, int pid, PtyProxy* proxy) 
         if (proxy != nullptr) proxy->Resize();
         continue;
       }
-      (void)client.Signal(pid, sig);
+      if (!client) client.emplace(control);
+      (void)client->Signal(pid, sig);
     }
   });
 }
