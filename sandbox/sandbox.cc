@@ -25,6 +25,7 @@
 #include "proto/boot.pb.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/file_util.h"
+#include "runsc/util/json_string.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/sync_message.h"
 #include "runsc/util/unix_address.h"
@@ -297,6 +298,19 @@ absl::Status CheckSecurityLabels(const runsc::boot::v1::ProcessConfig& process,
 absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
     const SandboxOptions& options) {
   RETURN_IF_ERROR(specutils::ValidateSandboxId(options.id));
+  // The record is JSON, which holds text: a path that is not UTF-8 would be
+  // saved but never read back, and the sandbox could not be found again.
+  for (const auto& [what, value] : {std::pair<const char*, const std::string&>{
+                                        "bundle", options.bundle},
+                                    {"NOTIFY_SOCKET", options.notify_socket},
+                                    {"state root", options.state_root},
+                                    {"ranges directory", options.ranges_dir}}) {
+    if (!util::IsValidUtf8(value)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": '", value, "' is not valid UTF-8, which the sandbox record "
+                       "(JSON) cannot hold"));
+    }
+  }
   if (options.container.has_value()) {
     RETURN_IF_ERROR(CheckSecurityLabels(options.container->process()));
   }

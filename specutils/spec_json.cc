@@ -234,29 +234,6 @@ void AppendUtf8(uint32_t cp, std::string* out) {
   }
 }
 
-// The length of the well-formed UTF-8 sequence at the start of `s` (whose
-// first byte is at least 0x80), or 0 if it is not one: no overlong forms,
-// no surrogates, nothing above U+10FFFF.
-size_t Utf8SequenceLength(absl::string_view s) {
-  const auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-  const auto cont = [&](size_t i) { return i < s.size() && (b(i) & 0xC0) == 0x80; };
-  const unsigned char c = b(0);
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    if (c == 0xE0 && b(1) < 0xA0) return 0;   // overlong
-    if (c == 0xED && b(1) >= 0xA0) return 0;  // surrogate
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if (c == 0xF0 && b(1) < 0x90) return 0;   // overlong
-    if (c == 0xF4 && b(1) >= 0x90) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;
-}
-
 bool ParseHex4(absl::string_view s, uint32_t* out) {
   if (s.size() < 4) return false;
   uint32_t v = 0;
@@ -301,7 +278,7 @@ absl::Status JsonReader::ReadString(std::string* out) {
     }
     if (c < 0x20) return Error("control character in a string");
     if (c >= 0x80) {
-      const size_t n = Utf8SequenceLength(in_.substr(pos_));
+      const size_t n = util::Utf8SequenceLength(in_.substr(pos_));
       if (n == 0) return Error("invalid UTF-8 in a string");
       out->append(in_.data() + pos_, n);
       pos_ += n;

@@ -238,5 +238,29 @@ TEST_F(CliTest, ClearErrorsForUnknownIdsFlagsAndSignals) {
   }
 }
 
+// The sandbox record is JSON: a bundle path or NOTIFY_SOCKET that is not
+// UTF-8 could be saved but never read back, leaving a sandbox no command
+// could reach. Refused before anything is made, naming the value.
+TEST_F(CliTest, PathsThatAreNotUtf8AreRefusedUpFront) {
+  SetArgs({"true"});
+  const std::string latin1 = root_.path() + "/b\xe9";
+  ASSERT_EQ(rename(bundle_.c_str(), latin1.c_str()), 0);
+  auto [code, out] = RunShell(
+      absl::StrCat(runsc_, " --root ", state_, " run --bundle '", latin1, "' a 2>&1"));
+  ASSERT_EQ(rename(latin1.c_str(), bundle_.c_str()), 0);
+  EXPECT_NE(code, 0);
+  EXPECT_THAT(out, HasSubstr("bundle: '" + latin1 + "' is not valid UTF-8")) << out;
+  EXPECT_EQ(Runsc("list -q").second, "");
+
+  auto [code2, out2] = Runsc("run a");  // the same bundle, at a UTF-8 path, runs
+  EXPECT_EQ(code2, 0) << out2;
+  auto [code3, out3] =
+      RunShell(absl::StrCat("cd ", bundle_, " && NOTIFY_SOCKET=$(printf '/run/n\\351') ",
+                            runsc_, " --root ", state_, " run a 2>&1"));
+  EXPECT_NE(code3, 0);
+  EXPECT_THAT(out3, HasSubstr("NOTIFY_SOCKET: '/run/n\xe9' is not valid UTF-8")) << out3;
+  EXPECT_EQ(Runsc("list -q").second, "");
+}
+
 }  // namespace
 }  // namespace runsc::testing
