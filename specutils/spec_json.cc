@@ -59,10 +59,18 @@ std::string Value(const Message& m, const FieldDescriptor* f, int index, int dep
       return Number(rep ? r->GetRepeatedFloat(m, f, index) : r->GetFloat(m, f));
     case FieldDescriptor::CPPTYPE_BOOL:
       return (rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f)) ? "true" : "false";
-    case FieldDescriptor::CPPTYPE_ENUM:
-      return util::JsonQuote((rep ? r->GetRepeatedEnum(m, f, index) : r->GetEnum(m, f))->name());
-    case FieldDescriptor::CPPTYPE_STRING:
-      return util::JsonQuote(rep ? r->GetRepeatedString(m, f, index) : r->GetString(m, f));
+    case FieldDescriptor::CPPTYPE_ENUM: {
+      // A number the enum does not name (proto3 keeps them) as the number.
+      const int number = rep ? r->GetRepeatedEnumValue(m, f, index) : r->GetEnumValue(m, f);
+      const google::protobuf::EnumValueDescriptor* value =
+          f->enum_type()->FindValueByNumber(number);
+      return value != nullptr ? util::JsonQuote(value->name()) : absl::StrCat(number);
+    }
+    case FieldDescriptor::CPPTYPE_STRING: {
+      const std::string s = rep ? r->GetRepeatedString(m, f, index) : r->GetString(m, f);
+      // bytes as base64, as the proto3 mapping (and ParseJson) has them.
+      return util::JsonQuote(f->type() == FieldDescriptor::TYPE_BYTES ? absl::Base64Escape(s) : s);
+    }
     case FieldDescriptor::CPPTYPE_MESSAGE: {
       std::string nested;
       Write(rep ? r->GetRepeatedMessage(m, f, index) : r->GetMessage(m, f), depth, &nested);
@@ -425,9 +433,9 @@ absl::Status JsonReader::ReadMessage(Message* m, int depth) {
 absl::Status JsonReader::ReadField(Message* m, const FieldDescriptor* f, int depth) {
   const Reflection* r = m->GetReflection();
   if (!f->is_repeated()) return ReadValue(m, f, false, depth);
-  // A key given twice: the last one stands, as for singular fields.
-  r->ClearField(m, f);
   if (f->is_map()) {
+    // A map given twice gets the entries of both (a key in both: the
+    // later value), as Go reads into a map.
     const FieldDescriptor* key_field = f->message_type()->map_key();
     const FieldDescriptor* value_field = f->message_type()->map_value();
     // Every map of ours is keyed by strings, as JSON objects are.
@@ -442,6 +450,10 @@ absl::Status JsonReader::ReadField(Message* m, const FieldDescriptor* f, int dep
       return ReadValue(entry, value_field, false, depth);
     });
   }
+  // A list given twice: the later one stands, as Go reads into a slice.
+  r->ClearField(m, f);
+  // A list given twice: the later one stands, as Go reads into a slice.
+  r->ClearField(m, f);
   return ReadList([&] {
     if (!AtNull()) return ReadValue(m, f, true, depth);
     // What Go's encoding/json makes of a null element: the zero value.
@@ -481,7 +493,12 @@ absl::Status JsonReader::ReadInteger(int64_t min, uint64_t max, bool* negative,
     if (!absl::SimpleAtod(token, &d) || !std::isfinite(d) || d != std::trunc(d)) {
       return Error(absl::StrCat("expected an integer, got ", text), start);
     }
-    if (std::fabs(d) > 9007199254740992.0) return out_of_range();
+    // From 2^53 up a double no longer holds every integer: 9007199254740993.0
+    // would silently become ...992.
+    if (std::fabs(d) >= 9007199254740992.0) {
+      return Error(absl::StrCat(text, " is too large for this form; write the integer's digits"),
+                   start);
+    }
     *magnitude = static_cast<uint64_t>(std::fabs(d));
     *negative = d < 0;
   }

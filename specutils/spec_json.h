@@ -13,8 +13,10 @@
 // itself it is as strict as Go's encoding/json, which runc reads config.json
 // with: no trailing commas, no raw control characters in strings, a value of
 // the field's type (protobuf 3.21 lets each of these through). Where Go and
-// protobuf differ on well-formed input, it follows Go: a duplicate key's last
-// value stands, and a null list element or map value is the default value.
+// protobuf differ on well-formed input, it follows Go: a duplicate key's
+// last value stands (a map's entries are merged), and a null list element or
+// map value is the default value. Invalid UTF-8 and unpaired surrogates are
+// refused, as protobuf refuses them (Go would put U+FFFD in their place).
 // Protobuf 3.21's parser also converts every message type into a
 // google.protobuf.Type and streams through a resolver first: a CLI
 // command's first parse of a 2.5 KiB config.json took 1.4 to 1.7 ms with it

@@ -194,6 +194,22 @@ TEST(ParseJsonTest, EnumsAndBytesAsProtobufReadsThem) {
               HasSubstr("network: 'NETWORK_MODE_WIFI' is not a value of NetworkMode"));
 }
 
+TEST(ParseJsonTest, ReadsBackBytesAndUnnamedEnumValuesSpecJsonWrites) {
+  runsc::api::v1::RunRequest run;
+  run.set_stdin(std::string("hi??\0\xff", 6));
+  EXPECT_THAT(SpecJson(run), HasSubstr("\"stdin\": \"aGk/PwD/\""));
+  auto run_back = Parse<runsc::api::v1::RunRequest>(SpecJson(run));
+  ASSERT_TRUE(run_back.ok()) << run_back.status();
+  EXPECT_EQ(run_back->stdin(), run.stdin());
+
+  runsc::api::v1::CreateSandboxRequest create;
+  create.set_network(static_cast<runsc::api::v1::NetworkMode>(7));  // proto3 keeps it
+  EXPECT_THAT(SpecJson(create), HasSubstr("\"network\": 7"));
+  auto create_back = Parse<runsc::api::v1::CreateSandboxRequest>(SpecJson(create));
+  ASSERT_TRUE(create_back.ok()) << create_back.status();
+  EXPECT_EQ(create_back->network(), 7);
+}
+
 TEST(ParseJsonTest, ReplacesWhatTheMessageHeld) {
   runsc::oci::v1::Spec spec;
   spec.set_hostname("old");
@@ -208,11 +224,15 @@ TEST(ParseJsonTest, DuplicatesAndNullsAsGoReadsThem) {
   auto spec = Parse<runsc::oci::v1::Spec>(R"({
     "annotations": {"a": "1", "b": null, "a": "2"},
     "process": {"args": ["sh", null], "env": ["A=1"], "env": ["B=2"]},
-    "mounts": [null, {"destination": "/tmp"}]
+    "mounts": [null, {"destination": "/tmp"}],
+    "annotations": {"c": "3", "a": "4"}
   })");
   ASSERT_TRUE(spec.ok()) << spec.status();
-  EXPECT_EQ(spec->annotations().at("a"), "2");
+  // A map given twice: merged, the later value for a key in both.
+  EXPECT_EQ(spec->annotations().size(), 3u);
+  EXPECT_EQ(spec->annotations().at("a"), "4");
   EXPECT_EQ(spec->annotations().at("b"), "");
+  EXPECT_EQ(spec->annotations().at("c"), "3");
   EXPECT_THAT(spec->process().args(), ::testing::ElementsAre("sh", ""));
   EXPECT_THAT(spec->process().env(), ::testing::ElementsAre("B=2"));
   ASSERT_EQ(spec->mounts_size(), 2);
@@ -244,7 +264,9 @@ TEST(ParseJsonTest, ErrorsNameTheFieldAndThePlace) {
        "process.oomScoreAdj: 2147483648 is out of range"},
       {R"({"process": {"rlimits": [{"hard": 18446744073709551616}]}})",
        "process.rlimits[0].hard: 18446744073709551616 is out of range"},
-      {R"({"process": {"rlimits": [{"soft": 1e300}]}})", "is out of range"},
+      {R"({"process": {"rlimits": [{"soft": 1e300}]}})", "too large for this form"},
+      {R"({"process": {"rlimits": [{"hard": 9007199254740993.0}]}})",
+       "process.rlimits[0].hard: 9007199254740993.0 is too large for this form"},
       {R"({"process": {"terminal": "yes"}})", "process.terminal: expected true or false"},
       {R"({"annotations": {"a": 1}})", "annotations.a: expected a string"},
       {R"({"hostname": "a\x}")", "hostname: bad escape '\\x'"},
