@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include <map>
-#include <optional>
 #include <utility>
 #include <vector>
 
@@ -312,11 +311,9 @@ SignalForwarder::SignalForwarder() {
   pthread_sigmask(SIG_BLOCK, &set_, nullptr);
 }
 
-void SignalForwarder::Run(const std::string& control, int pid, PtyProxy* proxy) {
+void SignalForwarder::Run(std::shared_ptr<sandbox::ControlClient> control, int pid,
+                          PtyProxy* proxy) {
   thread_ = std::thread([this, control, pid, proxy] {
-    // Connected on the first signal to forward: most processes get none,
-    // and a connection costs both ends a handshake.
-    std::optional<sandbox::ControlClient> client;
     for (;;) {
       int sig = 0;
       if (sigwait(&set_, &sig) != 0) continue;
@@ -325,8 +322,7 @@ void SignalForwarder::Run(const std::string& control, int pid, PtyProxy* proxy) 
         if (proxy != nullptr) proxy->Resize();
         continue;
       }
-      if (!client) client.emplace(control);
-      (void)client->Signal(pid, sig);
+      (void)control->Signal(pid, sig);
     }
   });
 }
@@ -344,7 +340,9 @@ int ShellCode(const runsc::control::v1::ExitStatus& s) {
 
 int Foreground(sandbox::Sandbox& box, Started& started, SignalForwarder& forwarder,
                bool our_main) {
-  forwarder.Run(box.control_socket_path(), started.pid, started.proxy.get());
+  // The sandbox's own connection: no second handshake, and a signal can
+  // only reach this sandbox's supervisor.
+  forwarder.Run(box.control(), started.pid, started.proxy.get());
   int code = 255;
   if (our_main) {
     absl::StatusOr<sandbox::ExitStatus> status = box.Wait(absl::InfiniteDuration());

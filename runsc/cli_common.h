@@ -149,7 +149,7 @@ class GrpcWarmUp {
 class SignalForwarder {
  public:
   SignalForwarder();
-  void Run(const std::string& control, int pid, PtyProxy* proxy);
+  void Run(std::shared_ptr<sandbox::ControlClient> control, int pid, PtyProxy* proxy);
   void Stop();
 
  private:
