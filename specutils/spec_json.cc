@@ -452,8 +452,6 @@ absl::Status JsonReader::ReadField(Message* m, const FieldDescriptor* f, int dep
   }
   // A list given twice: the later one stands, as Go reads into a slice.
   r->ClearField(m, f);
-  // A list given twice: the later one stands, as Go reads into a slice.
-  r->ClearField(m, f);
   return ReadList([&] {
     if (!AtNull()) return ReadValue(m, f, true, depth);
     // What Go's encoding/json makes of a null element: the zero value.
@@ -592,7 +590,6 @@ absl::Status JsonReader::ReadValue(Message* m, const FieldDescriptor* f, bool ad
       return absl::OkStatus();
     }
     case FieldDescriptor::CPPTYPE_BOOL: {
-      SkipSpace();
       bool v;
       if (Literal("true")) {
         v = true;
@@ -605,7 +602,6 @@ absl::Status JsonReader::ReadValue(Message* m, const FieldDescriptor* f, bool ad
       return absl::OkStatus();
     }
     case FieldDescriptor::CPPTYPE_ENUM: {
-      SkipSpace();
       int number;
       if (Peek() == '"') {
         std::string name;
