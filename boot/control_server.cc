@@ -20,11 +20,11 @@
 namespace runsc::boot {
 namespace {
 
-// Drops the server plugins that link-time registration adds to every
-// builder in the binary: gRPC's reflection plugin registers itself from a
-// static initialiser, for the daemon. The control plane serves Control and
-// nothing else; reflection would also cost every sandbox a synchronous-server
-// thread before its first call.
+// Drops any server plugin from the builder. The control plane serves Control
+// and nothing else. gRPC's reflection plugin, which registers itself with
+// every builder in the binary from a static initialiser, is already held back
+// outside the daemon (runsc/util/server_plugins.h), so no builder here even
+// constructs it; this keeps out any that a library registers later.
 class NoPluginsOption final : public grpc::ServerBuilderOption {
  public:
   void UpdateArguments(grpc::ChannelArguments* /*args*/) override {}

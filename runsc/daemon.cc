@@ -32,6 +32,7 @@
 #include "runsc/util/fd_limit.h"
 #include "runsc/util/file_util.h"
 #include "runsc/util/log.h"
+#include "runsc/util/server_plugins.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/stop_signals.h"
 #include "runsc/util/unique_fd.h"
@@ -174,7 +175,10 @@ int RunDaemon(const DaemonOptions& options) {
   }
   ApiService api(manager->get());
   HealthService health;
+  // gRPC's reflection plugin registered itself before main; the registration
+  // is held back from every other command (runsc/util/server_plugins.h).
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  util::RegisterHeldServerPlugins();
   std::unique_ptr<grpc::Server> server =
       BuildServer({&api, &health}, nullptr, options.max_message_bytes);
   DenyAll deny;
