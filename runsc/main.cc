@@ -15,6 +15,7 @@
 #include "runsc/daemon.h"
 #include "runsc/do_command.h"
 #include "runsc/process_commands.h"
+#include "runsc/util/lazy_event_engine.h"
 #include "runsc/util/log.h"
 #include "runsc/util/version.h"
 
@@ -142,7 +143,15 @@ int main(int argc, char** argv) {
     // mostly idle, and each arena cost memory in every sandbox and time at
     // every start and exit. The daemon, whose threads serve calls at once,
     // keeps glibc's default.
-    if (strcmp(c.name, "daemon") != 0) mallopt(M_ARENA_MAX, 1);
+    //
+    // For the same commands, gRPC's EventEngine starts on first use only:
+    // its default one starts three threads that neither the supervisor's
+    // control server nor the CLI's channels, on iomgr over unix sockets, ever
+    // use (runsc/util/lazy_event_engine.h).
+    if (strcmp(c.name, "daemon") != 0) {
+      mallopt(M_ARENA_MAX, 1);
+      runsc::util::UseLazyEventEngine();
+    }
     const int code = c.run(static_cast<int>(args.size()) - 1, args.data());
     // The command has released what it owns. Static destructors would run
     // beside gRPC's idle threads (GrpcWarmUp keeps gRPC up), so the process
