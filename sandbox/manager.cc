@@ -337,19 +337,43 @@ absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) 
 
 absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration grace) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
-  absl::MutexLock lock(&entry->mu);
-  if (entry->box == nullptr) return NotFound(id);
-  Sandbox& box = *entry->box;
-  runsc::state::v1::SandboxRecord record = box.Record();
-  if (record.main_pid() != 0 && !entry->main_exited && grace > absl::ZeroDuration()) {
-    std::shared_ptr<ControlClient> client = box.control();
-    if (client->Signal(0, SIGTERM, /*all=*/true).ok()) {
-      (void)client->Wait(record.main_pid(), grace);
+  std::shared_ptr<ControlClient> client;
+  int main_pid = 0;
+  {
+    absl::MutexLock lock(&entry->mu);
+    // A delete already under way: wait for it, and report what it leaves.
+    entry->mu.Await(absl::Condition(
+        +[](Entry* e) { return !e->deleting; },
+        entry.get()));
+    if (entry->box == nullptr) return NotFound(id);
+    entry->deleting = true;
+    const runsc::state::v1::SandboxRecord record = entry->box->Record();
+    if (record.main_pid() != 0 && !entry->main_exited && grace > absl::ZeroDuration()) {
+      client = entry->box->control();
+      main_pid = record.main_pid();
     }
   }
-  if (entry->watch != nullptr) entry->watch->Cancel();
-  RETURN_IF_ERROR(box.Destroy());
-  entry->box.reset();
+  // The grace period passes without the sandbox's lock, which every call
+  // about this sandbox (and List, and the worker that delivers every
+  // sandbox's exit events) would otherwise wait on for as long.
+  if (client != nullptr && client->Signal(0, SIGTERM, /*all=*/true).ok()) {
+    (void)client->Wait(main_pid, grace);
+  }
+  std::unique_ptr<Sandbox> box;
+  {
+    absl::MutexLock lock(&entry->mu);
+    if (entry->watch != nullptr) entry->watch->Cancel();
+    box = std::move(entry->box);
+  }
+  // From here calls find no sandbox under this id, but the id stays taken
+  // until the state directory is gone.
+  absl::Status destroyed = box->Destroy();
+  absl::MutexLock lock(&entry->mu);
+  entry->deleting = false;
+  if (!destroyed.ok()) {
+    entry->box = std::move(box);
+    return destroyed;
+  }
   absl::MutexLock map_lock(&mu_);
   sandboxes_.erase(id);
   Publish("deleted", id, 0);

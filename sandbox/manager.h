@@ -129,6 +129,9 @@ class SandboxManager final {
     // The watch saw the main process exit: the launcher has killed the rest
     // and refuses execs, so there is nothing left to stop gently.
     bool main_exited ABSL_GUARDED_BY(mu) = false;
+    // A DeleteSandbox is under way (it holds the lock only between its
+    // steps); another waits for it to end.
+    bool deleting ABSL_GUARDED_BY(mu) = false;
   };
 
   explicit SandboxManager(ManagerOptions options) : options_(std::move(options)) {}

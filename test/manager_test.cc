@@ -7,6 +7,7 @@
 #include <memory>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -291,6 +292,56 @@ TEST_F(ManagerTest, TtlExpiryDeletesTheSandbox) {
   }
   EXPECT_EQ(manager_->GetSandbox("short").status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(ListDir(root_.path() + "/state").empty());
+}
+
+TEST_F(ManagerTest, AGracefulDeleteHoldsUpNoOtherCallOrEvent) {
+  // A main process that ignores SIGTERM keeps its delete waiting for the
+  // whole grace period.
+  sandbox::CreateRequest stubborn;
+  stubborn.id = "stubborn";
+  stubborn.template_args = {"sh", "-c", "trap '' TERM; exec sleep 1000"};
+  ASSERT_TRUE(manager_->CreateSandbox(stubborn).ok());
+  ASSERT_TRUE(manager_->StartSandbox("stubborn").ok());
+  sandbox::CreateRequest other;
+  other.id = "other";
+  other.template_args = {"sleep", "1000"};
+  ASSERT_TRUE(manager_->CreateSandbox(other).ok());
+  auto started = manager_->StartSandbox("other");
+  ASSERT_TRUE(started.ok()) << started.status();
+  std::unique_ptr<sandbox::EventBus::Subscription> events = manager_->events().Subscribe("other");
+
+  constexpr absl::Duration kGrace = absl::Seconds(4);
+  const absl::Time delete_began = absl::Now();
+  absl::Status deleted;
+  absl::Status second_delete;
+  std::thread deleter([&] { deleted = manager_->DeleteSandbox("stubborn", kGrace); });
+  absl::SleepFor(absl::Milliseconds(300));  // the delete is in its grace period
+  std::thread second([&] { second_delete = manager_->DeleteSandbox("stubborn", kGrace); });
+
+  // Calls about this sandbox, and List, answer at once.
+  absl::Time t = absl::Now();
+  auto view = manager_->GetSandbox("stubborn");
+  EXPECT_TRUE(view.ok() && view->status == "running") << view.status();
+  EXPECT_EQ(manager_->ListSandboxes({}).size(), 2u);
+  EXPECT_LT(absl::Now() - t, absl::Seconds(1)) << "Get and List waited for the delete";
+
+  // Another sandbox's exit is published while the delete still waits.
+  EXPECT_TRUE(manager_->Signal("other", started->main_pid, SIGKILL, false).ok());
+  // ("started" may come first: events are published from the worker.)
+  absl::StatusOr<sandbox::SandboxEvent> exited = events->Next(absl::Seconds(2));
+  if (exited.ok() && exited->type == "started") exited = events->Next(absl::Seconds(2));
+  EXPECT_TRUE(exited.ok() && exited->type == "exited")
+      << (exited.ok() ? exited->type : exited.status().ToString());
+  EXPECT_LT(absl::Now() - delete_began, kGrace) << "the exit event waited for the delete";
+
+  // (The threads are joined before any assertion can end the test.)
+  deleter.join();
+  second.join();
+  EXPECT_TRUE(deleted.ok()) << deleted;
+  EXPECT_GE(absl::Now() - delete_began, kGrace) << "the grace period was cut short";
+  // The second delete waited for the first, then found nothing to delete.
+  EXPECT_EQ(second_delete.code(), absl::StatusCode::kNotFound) << second_delete;
+  EXPECT_EQ(manager_->GetSandbox("stubborn").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(ManagerTest, RestartLosesNoRunningSandboxAndReclaimsDeadOnes) {
