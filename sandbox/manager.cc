@@ -154,10 +154,16 @@ absl::StatusOr<std::unique_ptr<SandboxManager>> SandboxManager::Create(
   std::unique_ptr<SandboxManager> manager(new SandboxManager(options));
   RETURN_IF_ERROR(manager->Recover());
   manager->worker_ = std::thread([m = manager.get()] { m->WorkLoop(); });
+  manager->expirer_ = std::thread([m = manager.get()] { m->ExpiryLoop(); });
   return manager;
 }
 
 SandboxManager::~SandboxManager() {
+  {
+    absl::MutexLock lock(&tasks_mu_);
+    expiry_stopping_ = true;
+  }
+  if (expirer_.joinable()) expirer_.join();
   // The exit waits end first: their callbacks post to the worker.
   for (const std::shared_ptr<Entry>& entry : Entries()) {
     absl::MutexLock entry_lock(&entry->mu);
@@ -559,7 +565,6 @@ void SandboxManager::Post(std::function<void()> task) {
 }
 
 void SandboxManager::WorkLoop() {
-  absl::Time next_expiry = absl::Now() + options_.ttl_check_interval;
   for (;;) {
     std::function<void()> task;
     {
@@ -567,18 +572,24 @@ void SandboxManager::WorkLoop() {
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_) {
         return stopping_ || !tasks_.empty();
       };
-      tasks_mu_.AwaitWithDeadline(absl::Condition(&ready), next_expiry);
+      tasks_mu_.Await(absl::Condition(&ready));
       if (stopping_) return;
-      if (!tasks_.empty()) {
-        task = std::move(tasks_.front());
-        tasks_.pop_front();
-      }
+      task = std::move(tasks_.front());
+      tasks_.pop_front();
     }
-    if (task) task();
-    if (absl::Now() >= next_expiry) {
-      ExpireDue();
-      next_expiry = absl::Now() + options_.ttl_check_interval;
+    task();
+  }
+}
+
+void SandboxManager::ExpiryLoop() {
+  for (;;) {
+    {
+      absl::MutexLock lock(&tasks_mu_);
+      auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_) { return expiry_stopping_; };
+      tasks_mu_.AwaitWithTimeout(absl::Condition(&stop), options_.ttl_check_interval);
+      if (expiry_stopping_) return;
     }
+    ExpireDue();
   }
 }
 

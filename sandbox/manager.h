@@ -165,8 +165,11 @@ class SandboxManager final {
                   runsc::control::v1::ExitStatus status);
   // Runs `task` on the worker thread (gRPC callbacks must not block).
   void Post(std::function<void()> task);
-  // The worker: posted tasks, and TTL expiry.
+  // The worker: posted tasks (event delivery), in order.
   void WorkLoop();
+  // The expirer: deletes sandboxes whose TTL has passed, on a thread of its
+  // own so that their grace periods never hold up the worker's events.
+  void ExpiryLoop();
   void ExpireDue();
 
   const ManagerOptions options_;
@@ -178,7 +181,9 @@ class SandboxManager final {
   std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(tasks_mu_);
   bool stopping_ ABSL_GUARDED_BY(tasks_mu_) = false;
   int watches_ ABSL_GUARDED_BY(tasks_mu_) = 0;  // exit waits in flight
+  bool expiry_stopping_ ABSL_GUARDED_BY(tasks_mu_) = false;
   std::thread worker_;
+  std::thread expirer_;
 };
 
 }  // namespace runsc::sandbox

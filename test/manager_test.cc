@@ -344,6 +344,40 @@ TEST_F(ManagerTest, AGracefulDeleteHoldsUpNoOtherCallOrEvent) {
   EXPECT_EQ(manager_->GetSandbox("stubborn").status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(ManagerTest, AnExpiringSandboxHoldsUpNoEvents) {
+  // TTL expiry deletes with a 1 s grace period; this main process waits it
+  // out. The expiry starts about 250 ms after the create (TTL 200 ms, checks
+  // every 50 ms) and its grace period ends about 1.25 s after.
+  sandbox::CreateRequest stubborn;
+  stubborn.id = "stubborn";
+  stubborn.ttl = absl::Milliseconds(200);
+  stubborn.template_args = {"sh", "-c", "trap '' TERM; exec sleep 1000"};
+  sandbox::CreateRequest other;
+  other.id = "other";
+  other.template_args = {"sleep", "1000"};
+  ASSERT_TRUE(manager_->CreateSandbox(other).ok());
+  auto started = manager_->StartSandbox("other");
+  ASSERT_TRUE(started.ok()) << started.status();
+  std::unique_ptr<sandbox::EventBus::Subscription> events = manager_->events().Subscribe("other");
+  const absl::Time created = absl::Now();
+  ASSERT_TRUE(manager_->CreateSandbox(stubborn).ok());
+  ASSERT_TRUE(manager_->StartSandbox("stubborn").ok());
+  absl::SleepFor(absl::Milliseconds(500) - (absl::Now() - created));
+
+  ASSERT_TRUE(manager_->Signal("other", started->main_pid, SIGKILL, false).ok());
+  absl::StatusOr<sandbox::SandboxEvent> exited = events->Next(absl::Milliseconds(600));
+  if (exited.ok() && exited->type == "started") exited = events->Next(absl::Milliseconds(600));
+  EXPECT_TRUE(exited.ok() && exited->type == "exited")
+      << (exited.ok() ? exited->type : exited.status().ToString());
+
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (manager_->GetSandbox("stubborn").ok() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(manager_->GetSandbox("stubborn").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_GE(absl::Now() - created, absl::Seconds(1)) << "the expiry skipped the grace period";
+}
+
 TEST_F(ManagerTest, RestartLosesNoRunningSandboxAndReclaimsDeadOnes) {
   sandbox::CreateRequest create;
   create.id = "keeper";
