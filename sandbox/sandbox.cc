@@ -32,12 +32,11 @@
 #include "runsc/util/unique_fd.h"
 #include "runsc/util/boot_fds.h"
 #include "runsc/util/version.h"
-#include "sandbox/container_mounts.h"
+#include "sandbox/container_setup.h"
 #include "sandbox/state_store.h"
 #include "sandbox/control_client.h"
 #include "sandbox/joined_ns.h"
 #include "sandbox/notify_socket.h"
-#include "sandbox/host_template.h"
 #include "sandbox/spawner.h"
 #include "specutils/id_map.h"
 #include "specutils/oci_spec.h"
@@ -149,130 +148,6 @@ absl::Status RemoveStateDir(const std::string& dir) {
     return ErrnoError(errno, absl::StrCat("rmdir '", dir, "'"));
   }
   return absl::OkStatus();
-}
-
-UsernsCache& DefaultUsernsCache() {
-  static UsernsCache* cache = new UsernsCache;
-  return *cache;
-}
-
-// The namespaces a container joins by path (linux.namespaces[].path),
-// opened and checked.
-struct JoinedNamespaces {
-  UniqueFd net, ipc, uts;
-
-  // (fd, type) of each one joined.
-  std::vector<std::pair<int, int>> List() const {
-    std::vector<std::pair<int, int>> list;
-    if (net) list.emplace_back(net.get(), CLONE_NEWNET);
-    if (ipc) list.emplace_back(ipc.get(), CLONE_NEWIPC);
-    if (uts) list.emplace_back(uts.get(), CLONE_NEWUTS);
-    return list;
-  }
-};
-
-absl::StatusOr<JoinedNamespaces> OpenJoinedNamespaces(
-    const runsc::boot::v1::ContainerConfig& container, runsc::boot::v1::BootConfig* config) {
-  JoinedNamespaces joined;
-  struct Wanted {
-    const std::string& path;
-    int type;
-    const char* field;
-    UniqueFd* fd;
-    void (runsc::boot::v1::BootConfig::*mark)(bool);
-  };
-  for (const Wanted& w : {
-           Wanted{container.network_ns_path(), CLONE_NEWNET, "linux.namespaces (network)",
-                  &joined.net, &runsc::boot::v1::BootConfig::set_network_joined},
-           Wanted{container.ipc_ns_path(), CLONE_NEWIPC, "linux.namespaces (ipc)", &joined.ipc,
-                  &runsc::boot::v1::BootConfig::set_ipc_joined},
-           Wanted{container.uts_ns_path(), CLONE_NEWUTS, "linux.namespaces (uts)", &joined.uts,
-                  &runsc::boot::v1::BootConfig::set_uts_joined}}) {
-    if (w.path.empty()) continue;
-    ASSIGN_OR_RETURN(*w.fd, OpenNamespace(w.path, w.type, w.field));
-    (config->*w.mark)(true);
-  }
-  return joined;
-}
-
-// Builds the container's detached mount trees and records their fd numbers
-// (as the sandbox will see them) in `boot`.
-absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
-    const runsc::boot::v1::ContainerConfig& container, const UidRange& range,
-    const specutils::WorkloadIds& ids, const Cgroup& cgroup, const JoinedNamespaces& joined,
-    UsernsCache* cache,
-    runsc::boot::v1::ContainerBoot* boot) {
-  if (cache == nullptr) cache = &DefaultUsernsCache();
-  // Files owned by host uid N show as container uid N: the trees are
-  // idmapped into the private range. A spec with its own id mappings gets
-  // no idmapping, as with runc: its caller has made the files' owners
-  // match the mapping (podman chowns or idmaps its storage for --uidmap).
-  UniqueFd userns_fd;
-  uint32_t host_base = 0;
-  if (container.uid_mappings().empty()) {
-    const auto host_map = specutils::WorkloadHostMap(range.host_base);
-    ASSIGN_OR_RETURN(userns_fd, cache->Get(host_map, host_map));
-    host_base = range.host_base;
-  }
-  const int userns = userns_fd ? userns_fd.get() : -1;
-  std::vector<UniqueFd> fds;
-  UniqueFd root;
-  if (container.synthetic_root()) {
-    if (host_base == 0) {
-      return absl::InvalidArgumentError(
-          "linux.uidMappings: the host template takes no id mappings");
-    }
-    ASSIGN_OR_RETURN(root, PrepareTemplateRoot(container, host_base));
-  } else {
-    RootfsOptions rootfs;
-    rootfs.path = container.rootfs();
-    rootfs.idmap_userns_fd = userns;
-    rootfs.ids = ids;
-    ASSIGN_OR_RETURN(root, PrepareRootfs(rootfs));
-  }
-  *boot->mutable_config() = container;
-  boot->set_rootfs_fd(util::kFirstMountFd);
-  fds.push_back(std::move(root));
-  for (int i = 0; i < container.mounts_size(); ++i) {
-    const auto& m = container.mounts(i);
-    // The sandbox cannot mount what shows a namespace it does not own.
-    const int shown = m.type() == "sysfs" && joined.net    ? joined.net.get()
-                      : m.type() == "mqueue" && joined.ipc ? joined.ipc.get()
-                                                           : -1;
-    if (shown >= 0) {
-      absl::StatusOr<UniqueFd> fs = FilesystemOf(
-          shown, m.type() == "sysfs" ? CLONE_NEWNET : CLONE_NEWIPC, m.type().c_str());
-      if (!fs.ok()) return util::Annotate(fs.status(), absl::StrCat("mounts[", i, "]"));
-      boot->add_bind_fds(util::kFirstMountFd + static_cast<int>(fds.size()));
-      fds.push_back(std::move(*fs));
-      continue;
-    }
-    if (m.type() != "bind") {
-      boot->add_bind_fds(-1);
-      continue;
-    }
-    absl::StatusOr<UniqueFd> tree = PrepareBindSource(
-        m.source(), m.recursive(), (m.flags() & MS_RDONLY) != 0, userns);
-    if (!tree.ok()) {
-      return util::Annotate(tree.status(), absl::StrCat("mounts[", i, "]"));
-    }
-    boot->add_bind_fds(util::kFirstMountFd + static_cast<int>(fds.size()));
-    fds.push_back(std::move(*tree));
-  }
-  // A "cgroup" mount shows the container's own cgroup, read-only.
-  if (std::none_of(container.mounts().begin(), container.mounts().end(), [](const auto& m) {
-        return m.type() == "cgroup" || m.type() == "cgroup2";
-      })) {
-    return fds;
-  }
-  for (const auto& [controller, dir] : cgroup.ContainerView()) {
-    ASSIGN_OR_RETURN(UniqueFd tree, PrepareBindSource(dir, false, true, -1));
-    auto* t = boot->add_cgroup_trees();
-    t->set_controller(controller);
-    t->set_fd(util::kFirstMountFd + static_cast<int>(fds.size()));
-    fds.push_back(std::move(tree));
-  }
-  return fds;
 }
 
 }  // namespace

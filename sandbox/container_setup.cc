@@ -1,0 +1,132 @@
+#include "sandbox/container_setup.h"
+
+#include <sys/mount.h>
+
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "runsc/util/boot_fds.h"
+#include "runsc/util/errno_status.h"
+#include "runsc/util/status_macros.h"
+#include "sandbox/container_mounts.h"
+#include "sandbox/host_template.h"
+#include "sandbox/joined_ns.h"
+
+namespace runsc::sandbox {
+
+using util::UniqueFd;
+
+namespace {
+
+UsernsCache& DefaultUsernsCache() {
+  static UsernsCache* cache = new UsernsCache;
+  return *cache;
+}
+
+}  // namespace
+
+absl::StatusOr<JoinedNamespaces> OpenJoinedNamespaces(
+    const runsc::boot::v1::ContainerConfig& container, runsc::boot::v1::BootConfig* config) {
+  JoinedNamespaces joined;
+  struct Wanted {
+    const std::string& path;
+    int type;
+    const char* field;
+    UniqueFd* fd;
+    void (runsc::boot::v1::BootConfig::*mark)(bool);
+  };
+  for (const Wanted& w : {
+           Wanted{container.network_ns_path(), CLONE_NEWNET, "linux.namespaces (network)",
+                  &joined.net, &runsc::boot::v1::BootConfig::set_network_joined},
+           Wanted{container.ipc_ns_path(), CLONE_NEWIPC, "linux.namespaces (ipc)", &joined.ipc,
+                  &runsc::boot::v1::BootConfig::set_ipc_joined},
+           Wanted{container.uts_ns_path(), CLONE_NEWUTS, "linux.namespaces (uts)", &joined.uts,
+                  &runsc::boot::v1::BootConfig::set_uts_joined}}) {
+    if (w.path.empty()) continue;
+    ASSIGN_OR_RETURN(*w.fd, OpenNamespace(w.path, w.type, w.field));
+    (config->*w.mark)(true);
+  }
+  return joined;
+}
+
+absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
+    const runsc::boot::v1::ContainerConfig& container, const UidRange& range,
+    const specutils::WorkloadIds& ids, const Cgroup& cgroup, const JoinedNamespaces& joined,
+    UsernsCache* cache,
+    runsc::boot::v1::ContainerBoot* boot) {
+  if (cache == nullptr) cache = &DefaultUsernsCache();
+  // Files owned by host uid N show as container uid N: the trees are
+  // idmapped into the private range. A spec with its own id mappings gets
+  // no idmapping, as with runc: its caller has made the files' owners
+  // match the mapping (podman chowns or idmaps its storage for --uidmap).
+  UniqueFd userns_fd;
+  uint32_t host_base = 0;
+  if (container.uid_mappings().empty()) {
+    const auto host_map = specutils::WorkloadHostMap(range.host_base);
+    ASSIGN_OR_RETURN(userns_fd, cache->Get(host_map, host_map));
+    host_base = range.host_base;
+  }
+  const int userns = userns_fd ? userns_fd.get() : -1;
+  std::vector<UniqueFd> fds;
+  UniqueFd root;
+  if (container.synthetic_root()) {
+    if (host_base == 0) {
+      return absl::InvalidArgumentError(
+          "linux.uidMappings: the host template takes no id mappings");
+    }
+    ASSIGN_OR_RETURN(root, PrepareTemplateRoot(container, host_base));
+  } else {
+    RootfsOptions rootfs;
+    rootfs.path = container.rootfs();
+    rootfs.idmap_userns_fd = userns;
+    rootfs.ids = ids;
+    ASSIGN_OR_RETURN(root, PrepareRootfs(rootfs));
+  }
+  *boot->mutable_config() = container;
+  boot->set_rootfs_fd(util::kFirstMountFd);
+  fds.push_back(std::move(root));
+  for (int i = 0; i < container.mounts_size(); ++i) {
+    const auto& m = container.mounts(i);
+    // The sandbox cannot mount what shows a namespace it does not own.
+    const int shown = m.type() == "sysfs" && joined.net    ? joined.net.get()
+                      : m.type() == "mqueue" && joined.ipc ? joined.ipc.get()
+                                                           : -1;
+    if (shown >= 0) {
+      absl::StatusOr<UniqueFd> fs = FilesystemOf(
+          shown, m.type() == "sysfs" ? CLONE_NEWNET : CLONE_NEWIPC, m.type().c_str());
+      if (!fs.ok()) return util::Annotate(fs.status(), absl::StrCat("mounts[", i, "]"));
+      boot->add_bind_fds(util::kFirstMountFd + static_cast<int>(fds.size()));
+      fds.push_back(std::move(*fs));
+      continue;
+    }
+    if (m.type() != "bind") {
+      boot->add_bind_fds(-1);
+      continue;
+    }
+    absl::StatusOr<UniqueFd> tree = PrepareBindSource(
+        m.source(), m.recursive(), (m.flags() & MS_RDONLY) != 0, userns);
+    if (!tree.ok()) {
+      return util::Annotate(tree.status(), absl::StrCat("mounts[", i, "]"));
+    }
+    boot->add_bind_fds(util::kFirstMountFd + static_cast<int>(fds.size()));
+    fds.push_back(std::move(*tree));
+  }
+  // A "cgroup" mount shows the container's own cgroup, read-only.
+  if (std::none_of(container.mounts().begin(), container.mounts().end(), [](const auto& m) {
+        return m.type() == "cgroup" || m.type() == "cgroup2";
+      })) {
+    return fds;
+  }
+  for (const auto& [controller, dir] : cgroup.ContainerView()) {
+    ASSIGN_OR_RETURN(UniqueFd tree, PrepareBindSource(dir, false, true, -1));
+    auto* t = boot->add_cgroup_trees();
+    t->set_controller(controller);
+    t->set_fd(util::kFirstMountFd + static_cast<int>(fds.size()));
+    fds.push_back(std::move(tree));
+  }
+  return fds;
+}
+
+
+}  // namespace runsc::sandbox
