@@ -59,6 +59,32 @@ class ManagerTest : public ::testing::Test {
     return *config;
   }
 
+  // Creates and starts a host-template sandbox whose main process sleeps
+  // (ignoring SIGTERM if `stubborn`); returns the main process's pid, or 0.
+  int StartSleeper(const std::string& id, bool stubborn,
+                   absl::Duration ttl = absl::ZeroDuration()) {
+    sandbox::CreateRequest create;
+    create.id = id;
+    create.ttl = ttl;
+    create.template_args = {"sh", "-c",
+                            stubborn ? "trap '' TERM; exec sleep 1000" : "exec sleep 1000"};
+    absl::StatusOr<sandbox::SandboxView> view = manager_->CreateSandbox(create);
+    EXPECT_TRUE(view.ok()) << view.status();
+    if (!view.ok()) return 0;
+    absl::StatusOr<sandbox::SandboxView> started = manager_->StartSandbox(id);
+    EXPECT_TRUE(started.ok()) << started.status();
+    return started.ok() ? started->main_pid : 0;
+  }
+
+  // The next event that is not "started" (which the worker may publish
+  // after a subscription made right after the start).
+  static absl::StatusOr<sandbox::SandboxEvent> NextAfterStart(
+      sandbox::EventBus::Subscription& events, absl::Duration timeout) {
+    absl::StatusOr<sandbox::SandboxEvent> event = events.Next(timeout);
+    if (event.ok() && event->type == "started") event = events.Next(timeout);
+    return event;
+  }
+
   TempStateRoot root_;
   std::unique_ptr<sandbox::SandboxManager> manager_;
 };
@@ -297,17 +323,9 @@ TEST_F(ManagerTest, TtlExpiryDeletesTheSandbox) {
 TEST_F(ManagerTest, AGracefulDeleteHoldsUpNoOtherCallOrEvent) {
   // A main process that ignores SIGTERM keeps its delete waiting for the
   // whole grace period.
-  sandbox::CreateRequest stubborn;
-  stubborn.id = "stubborn";
-  stubborn.template_args = {"sh", "-c", "trap '' TERM; exec sleep 1000"};
-  ASSERT_TRUE(manager_->CreateSandbox(stubborn).ok());
-  ASSERT_TRUE(manager_->StartSandbox("stubborn").ok());
-  sandbox::CreateRequest other;
-  other.id = "other";
-  other.template_args = {"sleep", "1000"};
-  ASSERT_TRUE(manager_->CreateSandbox(other).ok());
-  auto started = manager_->StartSandbox("other");
-  ASSERT_TRUE(started.ok()) << started.status();
+  ASSERT_NE(StartSleeper("stubborn", /*stubborn=*/true), 0);
+  const int other_pid = StartSleeper("other", /*stubborn=*/false);
+  ASSERT_NE(other_pid, 0);
   std::unique_ptr<sandbox::EventBus::Subscription> events = manager_->events().Subscribe("other");
 
   constexpr absl::Duration kGrace = absl::Seconds(4);
@@ -326,10 +344,8 @@ TEST_F(ManagerTest, AGracefulDeleteHoldsUpNoOtherCallOrEvent) {
   EXPECT_LT(absl::Now() - t, absl::Seconds(1)) << "Get and List waited for the delete";
 
   // Another sandbox's exit is published while the delete still waits.
-  EXPECT_TRUE(manager_->Signal("other", started->main_pid, SIGKILL, false).ok());
-  // ("started" may come first: events are published from the worker.)
-  absl::StatusOr<sandbox::SandboxEvent> exited = events->Next(absl::Seconds(2));
-  if (exited.ok() && exited->type == "started") exited = events->Next(absl::Seconds(2));
+  EXPECT_TRUE(manager_->Signal("other", other_pid, SIGKILL, false).ok());
+  absl::StatusOr<sandbox::SandboxEvent> exited = NextAfterStart(*events, absl::Seconds(2));
   EXPECT_TRUE(exited.ok() && exited->type == "exited")
       << (exited.ok() ? exited->type : exited.status().ToString());
   EXPECT_LT(absl::Now() - delete_began, kGrace) << "the exit event waited for the delete";
@@ -348,25 +364,15 @@ TEST_F(ManagerTest, AnExpiringSandboxHoldsUpNoEvents) {
   // TTL expiry deletes with a 1 s grace period; this main process waits it
   // out. The expiry starts about 250 ms after the create (TTL 200 ms, checks
   // every 50 ms) and its grace period ends about 1.25 s after.
-  sandbox::CreateRequest stubborn;
-  stubborn.id = "stubborn";
-  stubborn.ttl = absl::Milliseconds(200);
-  stubborn.template_args = {"sh", "-c", "trap '' TERM; exec sleep 1000"};
-  sandbox::CreateRequest other;
-  other.id = "other";
-  other.template_args = {"sleep", "1000"};
-  ASSERT_TRUE(manager_->CreateSandbox(other).ok());
-  auto started = manager_->StartSandbox("other");
-  ASSERT_TRUE(started.ok()) << started.status();
+  const int other_pid = StartSleeper("other", /*stubborn=*/false);
+  ASSERT_NE(other_pid, 0);
   std::unique_ptr<sandbox::EventBus::Subscription> events = manager_->events().Subscribe("other");
   const absl::Time created = absl::Now();
-  ASSERT_TRUE(manager_->CreateSandbox(stubborn).ok());
-  ASSERT_TRUE(manager_->StartSandbox("stubborn").ok());
+  ASSERT_NE(StartSleeper("stubborn", /*stubborn=*/true, absl::Milliseconds(200)), 0);
   absl::SleepFor(absl::Milliseconds(500) - (absl::Now() - created));
 
-  ASSERT_TRUE(manager_->Signal("other", started->main_pid, SIGKILL, false).ok());
-  absl::StatusOr<sandbox::SandboxEvent> exited = events->Next(absl::Milliseconds(600));
-  if (exited.ok() && exited->type == "started") exited = events->Next(absl::Milliseconds(600));
+  ASSERT_TRUE(manager_->Signal("other", other_pid, SIGKILL, false).ok());
+  absl::StatusOr<sandbox::SandboxEvent> exited = NextAfterStart(*events, absl::Milliseconds(600));
   EXPECT_TRUE(exited.ok() && exited->type == "exited")
       << (exited.ok() ? exited->type : exited.status().ToString());
 
