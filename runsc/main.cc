@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "boot/boot.h"
 #include "runsc/check_command.h"
 #include "runsc/cgroup_commands.h"
@@ -72,6 +73,12 @@ void Usage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian's Abseil keeps the mutex deadlock detector on (builds with NDEBUG
+  // have it off): every Lock and Unlock, gRPC's included, updates a
+  // process-wide lock-order graph under a global lock, three times the cost
+  // of the lock itself uncontended, and the first one zeroes a 32 KiB table.
+  // It is a debugging aid; the test binaries keep it, this one runs without.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   // Global flags come before the command; --root is passed on to it.
   std::vector<char*> forwarded;
   std::string log_file, log_format = "text";
