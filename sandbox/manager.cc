@@ -6,6 +6,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <thread>
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
@@ -582,18 +585,53 @@ void SandboxManager::WorkLoop() {
 }
 
 void SandboxManager::ExpiryLoop() {
+  // Each expired sandbox is deleted on a thread of its own (at most
+  // kMaxExpiring at once, the rest at a later check): each main process gets
+  // up to 1 s to stop, and sandboxes that expire together, or while another
+  // one's grace period runs, must not wait for each other.
+  constexpr size_t kMaxExpiring = 16;
+  struct Expiring {
+    std::string id;
+    std::shared_ptr<std::atomic<bool>> done;
+    std::thread thread;
+  };
+  std::vector<Expiring> running;
   for (;;) {
     {
       absl::MutexLock lock(&tasks_mu_);
       auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(tasks_mu_) { return expiry_stopping_; };
       tasks_mu_.AwaitWithTimeout(absl::Condition(&stop), options_.ttl_check_interval);
-      if (expiry_stopping_) return;
+      if (expiry_stopping_) break;
     }
-    ExpireDue();
+    for (auto it = running.begin(); it != running.end();) {
+      if (!it->done->load()) {
+        ++it;
+        continue;
+      }
+      it->thread.join();
+      it = running.erase(it);
+    }
+    for (const std::string& id : ExpiredIds()) {
+      if (running.size() >= kMaxExpiring) break;
+      if (std::any_of(running.begin(), running.end(),
+                      [&id](const Expiring& e) { return e.id == id; })) {
+        continue;
+      }
+      auto done = std::make_shared<std::atomic<bool>>(false);
+      std::thread thread([this, id, done] {
+        absl::Status status = DeleteSandbox(id, absl::Seconds(1));
+        util::Log(status.ok() ? util::LogLevel::kInfo : util::LogLevel::kWarning, "manager",
+                  absl::StrCat("TTL expired for sandbox ", id, ": ",
+                               status.ok() ? "deleted" : status.message()));
+        done->store(true);
+      });
+      running.push_back({id, std::move(done), std::move(thread)});
+    }
   }
+  for (Expiring& e : running) e.thread.join();
 }
 
-void SandboxManager::ExpireDue() {
+std::vector<std::string> SandboxManager::ExpiredIds() {
   std::vector<std::string> expired;
   std::vector<std::pair<std::string, std::shared_ptr<Entry>>> entries;
   {
@@ -610,12 +648,7 @@ void SandboxManager::ExpireDue() {
       expired.push_back(id);
     }
   }
-  for (const std::string& id : expired) {
-    absl::Status status = DeleteSandbox(id, absl::Seconds(1));
-    util::Log(status.ok() ? util::LogLevel::kInfo : util::LogLevel::kWarning, "manager",
-              absl::StrCat("TTL expired for sandbox ", id, ": ",
-                           status.ok() ? "deleted" : status.message()));
-  }
+  return expired;
 }
 
 }  // namespace runsc::sandbox

@@ -167,10 +167,11 @@ class SandboxManager final {
   void Post(std::function<void()> task);
   // The worker: posted tasks (event delivery), in order.
   void WorkLoop();
-  // The expirer: deletes sandboxes whose TTL has passed, on a thread of its
-  // own so that their grace periods never hold up the worker's events.
+  // The expirer: deletes sandboxes whose TTL has passed, each on a thread
+  // of its own, so that no grace period holds up the worker's events or
+  // another expired sandbox.
   void ExpiryLoop();
-  void ExpireDue();
+  std::vector<std::string> ExpiredIds();
 
   const ManagerOptions options_;
   mutable absl::Mutex mu_;

@@ -384,6 +384,26 @@ TEST_F(ManagerTest, AnExpiringSandboxHoldsUpNoEvents) {
   EXPECT_GE(absl::Now() - created, absl::Seconds(1)) << "the expiry skipped the grace period";
 }
 
+TEST_F(ManagerTest, ExpiringSandboxesDoNotWaitForEachOther) {
+  // Each main process waits out the 1 s grace period of its TTL delete; one
+  // after another, three would take over 3 s from the first expiry.
+  for (const char* id : {"a", "b", "c"}) {
+    ASSERT_NE(StartSleeper(id, /*stubborn=*/true, absl::Milliseconds(200)), 0) << id;
+  }
+  const absl::Time last_created = absl::Now();
+  // Gone from the API, and their state directories removed.
+  auto gone = [&] {
+    return manager_->ListSandboxes({}).empty() && ListDir(root_.path() + "/state").empty();
+  };
+  while (!gone() && absl::Now() < last_created + absl::Seconds(10)) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  const absl::Duration took = absl::Now() - last_created;
+  EXPECT_TRUE(gone());
+  EXPECT_GE(took, absl::Seconds(1)) << "the grace period was skipped";
+  EXPECT_LT(took, absl::Seconds(2)) << "the expired sandboxes waited for each other";
+}
+
 TEST_F(ManagerTest, RestartLosesNoRunningSandboxAndReclaimsDeadOnes) {
   sandbox::CreateRequest create;
   create.id = "keeper";
