@@ -21,10 +21,11 @@ namespace runsc::boot {
 namespace {
 
 // Drops any server plugin from the builder. The control plane serves Control
-// and nothing else. gRPC's reflection plugin, which registers itself with
-// every builder in the binary from a static initialiser, is already held back
-// outside the daemon (runsc/util/server_plugins.h), so no builder here even
-// constructs it; this keeps out any that a library registers later.
+// and nothing else. Plugin factories (gRPC's reflection plugin registers one
+// from a static initialiser) are held back outside the daemon
+// (runsc/util/server_plugins.h), so no builder here even constructs one; this
+// guards the control plane should one ever get through (more factories than
+// the holder keeps).
 class NoPluginsOption final : public grpc::ServerBuilderOption {
  public:
   void UpdateArguments(grpc::ChannelArguments* /*args*/) override {}
