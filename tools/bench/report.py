@@ -102,6 +102,21 @@ def replace_density(md_path, density_path):
         f.write(out + ("\n" + tail if tail else ""))
 
 
+def cpu_rows(d):
+    """(label, CPU ms per one-shot) from cpu.tsv, less the idle machine's rate."""
+    path = os.path.join(d, "cpu.tsv")
+    if not os.path.exists(path):
+        return []
+    rows = [line.rstrip("\n").split("\t") for line in open(path) if line.strip()]
+    hz, runs = int(rows[0][1]), int(rows[0][2])
+    passes = {r[0]: (int(r[1]) * 1000 / hz, int(r[2]) / 1e9) for r in rows[1:]}
+    if "idle" not in passes:
+        return []
+    idle_ms, idle_s = passes.pop("idle")
+    per_s = idle_ms / idle_s
+    return [(label, (ms - per_s * secs) / runs) for label, (ms, secs) in passes.items()]
+
+
 def verdict(ok):
     return "**met**" if ok else "**missed**"
 
@@ -245,6 +260,25 @@ def main():
             f"| {int(load(d, 'throughput_api.json')['results'][0]['times'][0] * tp_seq + 0.5)} | "
             f"{tp_seq:.0f}/s | {tp_par:.0f}/s |",
         ]
+    cpu = cpu_rows(d)
+    if cpu:
+        cores = os.cpu_count()
+        ref = dict(cpu).get("crun run")
+        lines += [
+            "",
+            "What bounds throughput is the CPU a sandbox costs, not its latency. Below, the "
+            "machine's CPU time (all cores, `/proc/stat`: user, nice, system, irq, softirq) "
+            "over a row of one-shots of each runtime, less the idle machine's own rate over the "
+            "same time, per one-shot. Kernel threads' work (namespace teardown) is counted; the "
+            f"API row includes the client. {cores} cores can sustain at most "
+            f"{cores} × 1000 / (CPU ms) sandboxes a second.",
+            "",
+            "| runtime | CPU per one-shot | × crun run | at most, on these cores |",
+            "|---|---:|---:|---:|",
+        ]
+        for label, ms in cpu:
+            ratio = f"{ms / ref:.1f}" if ref else "–"
+            lines.append(f"| {label} | {ms:.1f} ms | {ratio} | {cores * 1000 / ms:.0f}/s |")
     lines += [""] + density_section(os.path.join(os.path.dirname(a.out), "benchmarks-density.json"))
     if failures:
         lines += ["", "## Peers that could not run here", "",

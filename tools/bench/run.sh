@@ -102,10 +102,11 @@ ONESHOT["crun run"]="crun --root $S/crun run --bundle $W/true b"
 ONESHOT["gVisor runsc run"]="$GVISOR --root $S/gvisor run --bundle $W/true b"
 ONESHOT["bwrap"]="bwrap --unshare-all --die-with-parent --ro-bind $W/true/rootfs / --proc /proc --dev /dev /bin/true"
 : > "$OUT/failures.txt"
-args=()
+args=() ran=()
 for name in "runsc run" "crun run" "runc run" "gVisor runsc run" "bwrap"; do
   if err=$(${ONESHOT[$name]} </dev/null 2>&1 >/dev/null); then
     args+=(-n "$name" "${ONESHOT[$name]}")
+    ran+=("$name")
   else
     printf '%s\t%s\n' "$name" "$(echo "$err" | tail -n 1)" >> "$OUT/failures.txt"
   fi
@@ -178,6 +179,30 @@ api --scenario exec --n $((RUNS * 5)) --label "runsc API exec" --out "$OUT/exec_
 api --scenario create --n "$RUNS" --label "runsc API create-to-ready" --out "$OUT/create_api.json"
 api --scenario throughput --n "$TP" --concurrency 8 --label "runsc API" --out "$OUT/throughput_api.json"
 api --scenario idle --n "$N" --label "runsc" --out "$OUT/idle_runsc.json"
+
+echo "== CPU per one-shot" >&2
+# The machine's CPU time (every core, from /proc/stat: user, nice, system,
+# irq and softirq; idle, iowait and steal left out) over RUNS one-shots of
+# each runtime, less what the machine burns while idle over the same time.
+# Kernel threads' work (namespace teardown, RCU) is counted, which a
+# process's own rusage would miss. Two cores sustain at most 2000 / (CPU ms)
+# sandboxes a second; that, not latency, is what bounds throughput.
+busy_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+cpu_pass() {  # NAME CMD...: one line of cpu.tsv for CMD, which runs RUNS one-shots
+  local name=$1 b0 t0; shift
+  b0=$(busy_ticks); t0=$(date +%s%N)
+  if "$@" </dev/null >/dev/null 2>&1; then
+    printf '%s\t%s\t%s\n' "$name" $(($(busy_ticks) - b0)) $(($(date +%s%N) - t0)) >> "$OUT/cpu.tsv"
+  else
+    printf '%s CPU pass\tfailed\n' "$name" >> "$OUT/failures.txt"
+  fi
+}
+printf 'hz\t%s\t%s\n' "$(getconf CLK_TCK)" "$RUNS" > "$OUT/cpu.tsv"
+cpu_pass idle sleep 3
+cpu_pass "runsc API one-shot" api --scenario oneshot --n "$RUNS" --warmup 0 --out "$W/cpu_api.json"
+for name in "${ran[@]}"; do
+  cpu_pass "$name" hyperfine -N --warmup 0 --runs "$RUNS" "${ONESHOT[$name]}"
+done
 
 echo "== idle memory, peers" >&2
 # N detached containers of one runtime: MemAvailable delta and summed PSS of
