@@ -184,10 +184,10 @@ int CreateCommand(int argc, char** argv) {
   int code = 0;
   std::optional<ParsedFlags> f = ParseCommand("create", kCreateUsage, spec, argc, argv, 1, &code);
   if (!f) return code;
-  GrpcWarmUp grpc;
   // create always detaches.
   absl::StatusOr<RuntimeBundle> rb = LoadRuntimeBundle(*f, /*detached=*/true);
   if (!rb.ok()) return Error("create", std::string(rb.status().message()));
+  GrpcWarmUp grpc;  // after the bundle's parse: see GrpcWarmUp
   absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box = CreateFromBundle(*f, rb->bundle);
   if (!box.ok()) return Error("create", std::string(box.status().message()));
   // From here a failure destroys the sandbox (~Sandbox).
@@ -260,9 +260,9 @@ int RunCommand(int argc, char** argv) {
   std::optional<ParsedFlags> f = ParseCommand("run", kRunUsage, spec, argc, argv, 1, &code);
   if (!f) return code;
   SignalForwarder forwarder;  // before any thread exists
-  GrpcWarmUp grpc;
   absl::StatusOr<RuntimeBundle> rb = LoadRuntimeBundle(*f, f->Has("detach"));
   if (!rb.ok()) return Error("run", std::string(rb.status().message()));
+  GrpcWarmUp grpc;  // after the bundle's parse: see GrpcWarmUp
   absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box = CreateFromBundle(*f, rb->bundle);
   if (!box.ok()) return Error("run", std::string(box.status().message()));
   // With hooks or a notify socket, created held, then started: the hooks run
