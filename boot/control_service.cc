@@ -196,11 +196,7 @@ grpc::ServerUnaryReactor* ControlService::Signal(
   call.mutable_signal()->set_pid(request->pid());
   call.mutable_signal()->set_signal(request->signal());
   call.mutable_signal()->set_all(request->all());
-  absl::Status sent = launcher_->Call(call, {}).status();
-  // The main process may have exited while the call was on its way: the
-  // launcher then ends without answering, and all of them is none.
-  if (!sent.ok() && request->all() && launcher_->Stopped()) return Done(absl::OkStatus());
-  return Done(sent);
+  return Done(launcher_->Call(call, {}).status());
 }
 
 // Finishes when the process exits, or when the client cancels: whichever
@@ -289,8 +285,6 @@ grpc::ServerUnaryReactor* ControlService::ListProcesses(
   runsc::launcher::v1::LauncherRequest call;
   call.mutable_list();
   absl::StatusOr<runsc::launcher::v1::LauncherEvent> reply = launcher_->Call(call, {});
-  // As for Signal: stopped while the call was on its way, nothing is left.
-  if (!reply.ok() && launcher_->Stopped()) return Done(absl::OkStatus());
   if (!reply.ok()) return Done(reply.status());
   for (const auto& p : reply->list().processes()) {
     auto* out = response->add_processes();
