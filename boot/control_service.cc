@@ -2,12 +2,9 @@
 
 #include <unistd.h>
 
-#include <cerrno>
-
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "runsc/util/errno_status.h"
 #include "runsc/util/grpc_status.h"
 #include "runsc/util/version.h"
 
@@ -183,15 +180,6 @@ grpc::ServerUnaryReactor* ControlService::Signal(
     return Done(absl::NotFoundError(absl::StrCat("pid: no process ", request->pid(),
                                                  " was started in this container")));
   }
-  // A stopped container has no process left (its launcher has ended them
-  // all, then itself): signalling all of them is a no-op, as kill(-1) finding
-  // none; one of them has exited.
-  if (launcher_->Stopped()) {
-    if (request->all()) return Done(absl::OkStatus());
-    return Done(util::StatusWithErrno(
-        ESRCH, absl::StrCat("pid: process ", request->pid(),
-                            " has exited (the container has stopped)")));
-  }
   runsc::launcher::v1::LauncherRequest call;
   call.mutable_signal()->set_pid(request->pid());
   call.mutable_signal()->set_signal(request->signal());
@@ -280,8 +268,6 @@ grpc::ServerUnaryReactor* ControlService::ListProcesses(
     runsc::control::v1::ListProcessesResponse* response) {
   CallStarted();
   if (launcher_ == nullptr) return Done(NoContainer());
-  // Stopped: no process is left, and the launcher is ending or gone.
-  if (launcher_->Stopped()) return Done(absl::OkStatus());
   runsc::launcher::v1::LauncherRequest call;
   call.mutable_list();
   absl::StatusOr<runsc::launcher::v1::LauncherEvent> reply = launcher_->Call(call, {});

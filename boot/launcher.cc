@@ -398,12 +398,10 @@ void Launcher::HandleRequest(const LauncherRequest& request, std::vector<UniqueF
 }
 
 void Launcher::Reap() {
-  bool stopped = false;
   for (;;) {
     int status = 0;
-    // Once the main process is gone, wait for the rest (killed below).
-    pid_t pid = waitpid(-1, &status, stopped ? 0 : WNOHANG);
-    if (pid <= 0) break;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
     auto it = running_.find(pid);
     if (it == running_.end()) continue;  // an orphan we inherited
     LauncherEvent event;
@@ -421,17 +419,8 @@ void Launcher::Reap() {
     held_.erase(pid);  // killed while created
     Send(event);
     // The container stops with its main process: end everything else.
-    if (main) {
-      stopped = true;
-      kill(-1, SIGKILL);
-    }
+    if (main) kill(-1, SIGKILL);
   }
-  // Every exit reported, the launcher has nothing left to do: the supervisor
-  // answers for a stopped container itself. Ending now lets our teardown
-  // overlap the supervisor's last replies; left alive, we were killed only
-  // when the supervisor (our PID namespace's init) exited, and that exit
-  // waited for ours.
-  if (stopped) _exit(0);
 }
 
 void Launcher::Exit() {

@@ -4,8 +4,6 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include <cerrno>
-
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -42,39 +40,13 @@ void LauncherClient::ReadLoop() {
         util::Log(util::LogLevel::kError, "supervisor",
                   absl::StrCat("launcher socket: ", status.message()));
       }
-      // The launcher, our only child, closes its socket as it exits. Once
-      // the main process has exited it ends by itself: wait for it, so that
-      // it leaves no zombie. Otherwise (our own shutdown, or its crash) reap
-      // it only if it is gone.
-      bool stopped;
-      {
-        absl::MutexLock lock(&mu_);
-        stopped = main_exited_;
-      }
-      while (waitpid(-1, nullptr, stopped ? 0 : WNOHANG) < 0 && errno == EINTR) {
-      }
-      // It reports every exit before it ends after the main process; a
-      // process it did not report died with it (it was the container's pid
-      // 1), as the main process does if it has not exited yet.
+      // Reap the launcher (our child) if it has exited.
+      waitpid(-1, nullptr, WNOHANG);
       ExitCallback on_main_exit;
-      std::vector<std::pair<Exited, std::vector<ExitCallback>>> unreported;
       {
         absl::MutexLock lock(&mu_);
         closed_ = true;
         on_main_exit = std::move(on_main_exit_);
-        for (auto& [pid, callbacks] : waiters_) {
-          Exited killed;
-          killed.set_pid(pid);
-          killed.set_main(main_pid_ == pid);
-          killed.set_signaled(true);
-          killed.set_signal(SIGKILL);
-          exited_[pid] = killed;
-          unreported.emplace_back(killed, std::move(callbacks));
-        }
-        waiters_.clear();
-      }
-      for (const auto& [killed, callbacks] : unreported) {
-        for (const auto& callback : callbacks) callback(killed);
       }
       if (on_main_exit) {
         Exited killed;
@@ -102,7 +74,6 @@ void LauncherClient::ReadLoop() {
           callbacks = std::move(it->second);
           waiters_.erase(it);
         }
-        if (exited.main()) main_exited_ = true;
         if (exited.main() && on_main_exit_) {
           callbacks.push_back(std::move(on_main_exit_));
           on_main_exit_ = nullptr;
@@ -137,18 +108,13 @@ absl::Status LauncherClient::AwaitReady(absl::Duration timeout) {
   return absl::OkStatus();
 }
 
-absl::Status LauncherClient::GoneError() const {
-  if (main_exited_) return absl::FailedPreconditionError("the container has stopped");
-  return absl::UnavailableError("the container's launcher has exited");
-}
-
 absl::StatusOr<LauncherEvent> LauncherClient::Call(LauncherRequest request,
                                                    const std::vector<int>& fds,
                                                    absl::Duration timeout) {
   uint64_t id;
   {
     absl::MutexLock lock(&mu_);
-    if (closed_) return GoneError();
+    if (closed_) return absl::UnavailableError("the container's launcher has exited");
     id = next_id_++;
     replies_[id] = std::nullopt;
   }
@@ -170,7 +136,7 @@ absl::StatusOr<LauncherEvent> LauncherClient::Call(LauncherRequest request,
   std::optional<LauncherEvent> reply = std::move(replies_[id]);
   replies_.erase(id);
   if (!reply.has_value()) {
-    return closed_ ? GoneError()
+    return closed_ ? absl::UnavailableError("the container's launcher has exited")
                    : absl::DeadlineExceededError("the launcher did not answer in time");
   }
   if (reply->has_failed()) {
@@ -218,11 +184,6 @@ std::optional<int> LauncherClient::main_pid() const {
 bool LauncherClient::IsRunning(int pid) const {
   absl::MutexLock lock(&mu_);
   return started_.count(pid) != 0 && exited_.count(pid) == 0 && !closed_;
-}
-
-bool LauncherClient::Stopped() const {
-  absl::MutexLock lock(&mu_);
-  return main_exited_;
 }
 
 bool LauncherClient::Known(int pid) const {

@@ -57,15 +57,10 @@ class LauncherClient final {
   bool IsRunning(int pid) const;
   // Every pid that has been started (running or exited).
   bool Known(int pid) const;
-  // Whether the main process has exited: the container has stopped, and its
-  // launcher ends (or has ended) once it has reported every exit.
-  bool Stopped() const;
   void NoteStarted(int pid, bool main);
 
  private:
   void ReadLoop();
-  // Why a call cannot reach the launcher any more.
-  absl::Status GoneError() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   util::UniqueFd sock_;
   absl::Mutex send_mu_;
@@ -79,7 +74,6 @@ class LauncherClient final {
   std::optional<int> main_pid_ ABSL_GUARDED_BY(mu_);
   ExitCallback on_main_exit_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
-  bool main_exited_ ABSL_GUARDED_BY(mu_) = false;
   // The launcher's first message (ready or failed), once it has come.
   std::optional<runsc::launcher::v1::LauncherEvent> first_ ABSL_GUARDED_BY(mu_);
   std::thread reader_;

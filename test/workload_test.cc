@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <future>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -205,56 +204,6 @@ TEST_F(WorkloadTest, MainExitKillsTheRest) {
   ASSERT_TRUE(extra_status.ok()) << extra_status.status();
   EXPECT_TRUE(extra_status->signaled());
   EXPECT_EQ(extra_status->signal(), SIGKILL);
-}
-
-// Once the main process has exited, the launcher reports every exit and
-// ends; the supervisor answers for the stopped container by itself.
-TEST_F(WorkloadTest, StoppedContainerEndsItsLauncherAndStillAnswers) {
-  auto* box = Create(Spec({"sleep", "1000"}));
-  ASSERT_NE(box, nullptr);
-  auto main_pid = StartDetached(*box);
-  ASSERT_TRUE(main_pid.ok()) << main_pid.status();
-  auto extra = ToConfig(Spec({"sleep", "1000"}), bundle_);
-  ASSERT_TRUE(extra.ok());
-  runsc::boot::v1::ProcessConfig process = extra->process();
-  auto extra_pid = StartDetached(*box, &process);
-  ASSERT_TRUE(extra_pid.ok()) << extra_pid.status();
-  sandbox::ControlClient client(box->control_socket_path());
-  // Waits armed before the stop are answered too.
-  auto extra_status = std::async(std::launch::async,
-                                 [&] { return client.Wait(*extra_pid, absl::Seconds(10)); });
-  ASSERT_TRUE(client.Signal(*main_pid, SIGKILL).ok());
-  auto main_status = client.Wait(*main_pid, absl::Seconds(10));
-  ASSERT_TRUE(main_status.ok()) << main_status.status();
-  EXPECT_EQ(main_status->signal(), SIGKILL);
-  auto extra_done = extra_status.get();
-  ASSERT_TRUE(extra_done.ok()) << extra_done.status();
-  EXPECT_EQ(extra_done->signal(), SIGKILL);
-
-  // The launcher was the supervisor's only child; it is gone (and reaped),
-  // and the supervisor lives on until the sandbox is deleted.
-  const std::string children =
-      absl::StrCat("/proc/", box->pid(), "/task/", box->pid(), "/children");
-  std::string left = "?";
-  for (int i = 0; i < 500 && !left.empty(); ++i) {
-    std::ifstream in(children);
-    ASSERT_TRUE(in.is_open()) << children;
-    std::getline(in, left);
-    if (!left.empty()) usleep(10000);
-  }
-  EXPECT_EQ(left, "") << "the launcher is still there";
-  EXPECT_EQ(kill(box->pid(), 0), 0);
-
-  auto list = client.ListProcesses();
-  ASSERT_TRUE(list.ok()) << list.status();
-  EXPECT_EQ(list->processes_size(), 0);
-  EXPECT_TRUE(client.Signal(0, SIGTERM, /*all=*/true).ok());
-  EXPECT_EQ(client.Signal(*extra_pid, SIGTERM).code(), absl::StatusCode::kNotFound);
-  auto again = client.Wait(*main_pid, absl::Seconds(10));
-  ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(again->signal(), SIGKILL);
-  EXPECT_EQ(StartDetached(*box, &process).status().code(),
-            absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(WorkloadTest, SignalAllReachesEveryProcess) {
