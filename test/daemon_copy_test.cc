@@ -1,4 +1,5 @@
 // Root end-to-end tests of copying files into and out of a sandbox.
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -134,6 +135,52 @@ TEST_F(DaemonTest, CopyInThenCopyOutRoundTripsATree) {
   EXPECT_EQ(out.entries[1].mode, 0640u);
   EXPECT_EQ(out.entries[2].type, T::kSymlink);
   EXPECT_EQ(out.entries[2].link_target, "hello.txt");
+}
+
+// A code runner's pattern: the program writes its results and exits, then
+// the client copies them out. The stopped container's files stay until the
+// sandbox is deleted, and new ones can still be copied in.
+TEST_F(DaemonTest, CopyWorksOnAStoppedContainer) {
+  const api::Sandbox started = CreateStarted("done");
+  ASSERT_GT(started.main_pid(), 0);
+  auto stub = Stub();
+  api::RunResponse run;
+  ASSERT_TRUE(Run("done", {"sh", "-c", "echo result > /tmp/out.txt"}, &run).ok());
+  ASSERT_EQ(run.status().code(), 0) << run.stderr();
+  {
+    grpc::ClientContext ctx;
+    api::SignalRequest kill_main;
+    kill_main.set_id("done");
+    kill_main.set_pid(started.main_pid());
+    kill_main.set_signal(SIGKILL);
+    api::SignalResponse killed;
+    grpc::Status status = stub->Signal(&ctx, kill_main, &killed);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  {
+    grpc::ClientContext ctx;
+    api::WaitRequest wait;
+    wait.set_id("done");
+    api::WaitResponse waited;
+    grpc::Status status = stub->Wait(&ctx, wait, &waited);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(waited.status().signal(), SIGKILL);
+  }
+  Collected out;
+  grpc::Status status = CopyOut(stub.get(), "done", "/tmp/out.txt", &out);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(out.data["out.txt"], "result\n");
+
+  using T = sandbox::TarEntry::Type;
+  api::CopyInResponse in;
+  status = CopyIn(stub.get(), "done", "/tmp", Tar({Entry(T::kFile, "late.txt", 0644, 5)},
+                                                  {{"late.txt", "late\n"}}),
+                  &in);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  Collected back;
+  status = CopyOut(stub.get(), "done", "/tmp/late.txt", &back);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(back.data["late.txt"], "late\n");
 }
 
 TEST_F(DaemonTest, CopyStaysInsideTheContainerWhateverItsSymlinksSay) {
