@@ -24,11 +24,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
+#include "runsc/util/file_util.h"
+#include "specutils/id_map.h"
 
 // Stage 1 in a real set of new namespaces, as the spawner runs it: a child
 // of the test made with a new user, mount, PID, network, UTS and IPC
-// namespace, whose maps the test writes as the spawner does (0 -> 65533,
-// 65534 -> 65534). The child runs the stage's functions, then looks at what
+// namespace, whose maps the test writes as the spawner does (its own
+// SandboxUidMap and SandboxGidMap: uid 0 -> 65533, 65534 -> 65534). The child runs the stage's functions, then looks at what
 // they left and writes one `key=value` line per fact; the test asserts on
 // those. Needs root (it maps uids and mounts); tagged local.
 
@@ -105,8 +107,9 @@ struct ChildReport {
 // Starts a child in new namespaces with the spawner's maps (or `uid_map`,
 // `gid_map`), runs `body` in it and collects what it reports.
 template <typename Body>  // std::map<std::string, std::string>(int exe_fd)
-ChildReport InNewNamespaces(Body body, const std::string& uid_map = "0 65533 1\n65534 65534 1\n",
-                    const std::string& gid_map = "0 65533 1\n65534 65534 1\n") {
+ChildReport InNewNamespaces(
+    Body body, const std::string& uid_map = specutils::FormatIdMap(specutils::SandboxUidMap()),
+    const std::string& gid_map = specutils::FormatIdMap(specutils::SandboxGidMap())) {
   ChildReport run;
   char exe_path[PATH_MAX] = {};
   if (readlink("/proc/self/exe", exe_path, sizeof(exe_path) - 1) <= 0) return run;
@@ -152,9 +155,12 @@ ChildReport InNewNamespaces(Body body, const std::string& uid_map = "0 65533 1\n
   char c;
   bool mapped = false;
   if (read(report[0], &c, 1) == 1) {
-    std::ofstream(absl::StrCat("/proc/", pid, "/uid_map")) << uid_map;
-    std::ofstream(absl::StrCat("/proc/", pid, "/gid_map")) << gid_map;
-    mapped = write(go[1], "g", 1) == 1;
+    const std::string proc = absl::StrCat("/proc/", pid, "/");
+    const absl::Status uids = util::WriteKernelFile(proc + "uid_map", uid_map);
+    const absl::Status gids = util::WriteKernelFile(proc + "gid_map", gid_map);
+    EXPECT_TRUE(uids.ok()) << uids;
+    EXPECT_TRUE(gids.ok()) << gids;
+    mapped = uids.ok() && gids.ok() && write(go[1], "g", 1) == 1;
   }
   close(go[1]);
   std::string text;

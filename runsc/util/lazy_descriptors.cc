@@ -8,7 +8,7 @@ class DescriptorPool;
 class DescriptorDatabase;
 }  // namespace google::protobuf
 
-// gRPC's and protobuf's own names for the functions the linker wraps
+// Protobuf's own (mangled) names for the functions the linker wraps
 // (-Wl,--wrap, in this target's linkopts). __real_ is protobuf's own.
 #define RUNSC_PB_ADD _ZN6google8protobuf14DescriptorPool24InternalAddGeneratedFileEPKvi
 #define RUNSC_PB_POOL _ZN6google8protobuf14DescriptorPool14generated_poolEv
@@ -36,8 +36,8 @@ struct HeldFile {
 // Zero-initialised before any static initialiser runs, so registrations from
 // any translation unit's initialiser land here safely. Registrations are made
 // during static initialisation, on one thread; later ones (there are none in
-// a static binary) go straight to protobuf. The binary links about twenty
-// generated files; past the capacity, files are registered at once.
+// a static binary) go straight to protobuf. The binary links eleven generated
+// files; past the capacity, files are registered at once.
 constexpr int kMaxHeld = 256;
 HeldFile g_held[kMaxHeld];
 int g_held_count;
