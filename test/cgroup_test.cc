@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/control_client.h"
 #include "test/workload_fixture.h"
 
@@ -72,11 +73,18 @@ TEST_F(CgroupTest, SandboxIsInItsCgroupAndStatsAreReported) {
   ASSERT_TRUE(StartDetached(*box).ok());
   std::vector<std::string> paths = box->CgroupPaths();
   ASSERT_FALSE(paths.empty());
-  // In every hierarchy the sandbox process is in the supervisor leaf, and
-  // the container leaf holds the rest (launcher and workload).
+  // In every hierarchy the sandbox process is outside the container leaf:
+  // in the supervisor leaf on v2, in the sandbox's directory on v1 (which
+  // has no supervisor leaf). The container leaf holds the rest (launcher
+  // and workload).
+  auto layout = sandbox::CgroupLayout::Discover();
+  ASSERT_TRUE(layout.ok()) << layout.status();
   for (const std::string& dir : paths) {
-    std::string supervisor = ReadFile(dir + "/supervisor/cgroup.procs");
+    const bool v2 = !layout->unified.empty() && absl::StartsWith(dir, layout->unified + "/");
+    std::string supervisor = ReadFile(dir + (v2 ? "/supervisor" : "") + "/cgroup.procs");
     EXPECT_EQ(supervisor, absl::StrCat(box->pid(), "\n")) << dir;
+    struct stat st;
+    EXPECT_EQ(stat((dir + "/supervisor").c_str(), &st) == 0, v2) << dir;
     std::string container = ReadFile(dir + "/container/cgroup.procs");
     EXPECT_EQ(std::count(container.begin(), container.end(), '\n'), 2) << dir << ": " << container;
     EXPECT_THAT(container, Not(HasSubstr(absl::StrCat(box->pid(), "\n"))));
