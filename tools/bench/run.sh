@@ -167,6 +167,9 @@ for name in "runsc exec" "crun exec" "runc exec" "gVisor runsc exec"; do
     printf '%s\t%s\n' "$name" "$(tail -n 1 "$W/start.err")" >> "$OUT/failures.txt"
   fi
 done
+# The exec floor: hyperfine -N's own fork, execve and wait of the bundle's
+# /bin/true on the host, with no sandbox: what any exec costs at least.
+args+=(-n "exec floor" "$W/true/rootfs/bin/true")
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$OUT/exec_cli.json" "${args[@]}" >&2
 for rt in "$RUNSC --root $S/state" "runc --root $S/runc" "crun --root $S/crun" "$GVISOR --root $S/gvisor"; do
   $rt delete --force e >/dev/null 2>&1 || true
