@@ -114,16 +114,23 @@ int Serve() {
   absl::StatusOr<runsc::boot::v1::BootConfig> config = ReadBootConfig();
   if (!config.ok()) return Fail(SetupStage::kConfig, config.status());
 
-  // SIGTERM and SIGINT ask for a graceful stop; blocked before any thread.
+  // With a container, its launcher builds it while we start. Asked before
+  // this process opens any fd, which could take the launcher's number.
+  struct stat st;
+  const bool has_launcher = fstat(util::kLauncherFd, &st) == 0;
+
+  // SIGTERM and SIGINT ask for a graceful stop; blocked before any thread,
+  // and read by the control server's poll loop (a thread fewer: each costs
+  // the sandbox a kernel stack, and pivot_root elsewhere walks them all).
   util::BlockStopSignals();
+  absl::StatusOr<util::UniqueFd> stop_signals = util::StopSignalFd();
+  if (!stop_signals.ok()) return Fail(SetupStage::kServe, stop_signals.status());
 
   absl::Status status = InstallControlServerFilter(config->control_filter());
   if (!status.ok()) return Fail(SetupStage::kSeccomp, status);
 
-  // With a container, its launcher builds it while we start.
   std::unique_ptr<LauncherClient> launcher;
-  struct stat st;
-  if (fstat(util::kLauncherFd, &st) == 0) {
+  if (has_launcher) {
     launcher = std::make_unique<LauncherClient>(util::UniqueFd(util::kLauncherFd));
   }
   StdioRegistry stdio;
@@ -150,7 +157,7 @@ int Serve() {
     }
   }
 
-  util::OnStopSignal([server_ptr] { server_ptr->RequestShutdown(); });
+  server_ptr->StopWhenReadable(std::move(*stop_signals));
 
   // Runtime mode: the main process's end is ours, with its status, once
   // the calls in flight (a Wait for it, say) are answered.

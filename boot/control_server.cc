@@ -76,15 +76,17 @@ void ControlServer::RequestShutdown() { util::RaiseEventFlag(wake_fd_.get()); }
 absl::Status ControlServer::Serve(absl::Duration grace) {
   absl::Status result = absl::OkStatus();
   for (;;) {
-    struct pollfd fds[3] = {{listen_fd_, POLLIN, 0},
+    // A negative fd (no stdio socket, no stop fd) is skipped by poll.
+    struct pollfd fds[4] = {{listen_fd_, POLLIN, 0},
                             {wake_fd_.get(), POLLIN, 0},
-                            {stdio_fd_, POLLIN, 0}};
-    if (poll(fds, stdio_fd_ >= 0 ? 3 : 2, -1) < 0) {
+                            {stdio_fd_, POLLIN, 0},
+                            {stop_fd_.get(), POLLIN, 0}};
+    if (poll(fds, 4, -1) < 0) {
       if (errno == EINTR) continue;
       result = ErrnoError(errno, "poll control socket");
       break;
     }
-    if (fds[1].revents != 0) break;
+    if (fds[1].revents != 0 || fds[3].revents != 0) break;
     if (stdio_fd_ >= 0 && (fds[2].revents & POLLIN)) {
       UniqueFd conn(accept4(stdio_fd_, nullptr, nullptr, SOCK_CLOEXEC));
       if (conn) on_stdio_(std::move(conn));

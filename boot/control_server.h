@@ -51,6 +51,11 @@ class ControlServer final {
   // Async-signal-safe: writes to an eventfd.
   void RequestShutdown();
 
+  // Serve() also stops once `fd` is readable: a signalfd of the stop
+  // signals (util::StopSignalFd), so that no thread waits for them. Call
+  // before Serve().
+  void StopWhenReadable(util::UniqueFd fd) { stop_fd_ = std::move(fd); }
+
  private:
   ControlServer(std::unique_ptr<grpc::Server> server, int listen_fd,
                 util::UniqueFd wake_fd, DrainFn drain, int stdio_fd,
@@ -59,6 +64,7 @@ class ControlServer final {
   std::unique_ptr<grpc::Server> server_;
   const int listen_fd_;
   util::UniqueFd wake_fd_;
+  util::UniqueFd stop_fd_;
   DrainFn drain_;
   const int stdio_fd_;
   ConnectionFn on_stdio_;

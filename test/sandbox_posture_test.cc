@@ -167,11 +167,13 @@ TEST_F(SandboxPostureTest, OpenFdsAreExactlyTheBootSet) {
   for (const std::string& fd : ListDir(proc_ + "/fd")) {
     int n = std::stoi(fd);
     if (n <= 3) continue;
-    // Beyond the boot fds only gRPC's own kernel objects: no file, no
-    // directory, no host fd; the config (4) and sync (5) fds are closed.
+    // Beyond the boot fds only gRPC's own kernel objects and the stop
+    // signals' signalfd: no file, no directory, no host fd; the config (4)
+    // and sync (5) fds are closed.
     std::string target = Readlink(proc_ + "/fd/" + fd);
     EXPECT_TRUE(target == "anon_inode:[eventpoll]" ||
                 target == "anon_inode:[eventfd]" ||
+                target == "anon_inode:[signalfd]" ||
                 absl::StartsWith(target, "socket:["))
         << "fd " << fd << " -> " << target;
     EXPECT_NE(target, Readlink(absl::StrCat("/proc/self/fd/", leaky_fd_)));

@@ -1,8 +1,12 @@
 #include "runsc/util/stop_signals.h"
 
+#include <errno.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 
 #include <thread>
+
+#include "runsc/util/errno_status.h"
 
 namespace runsc::util {
 namespace {
@@ -31,6 +35,13 @@ void OnStopSignal(std::function<void()> on_stop) {
     }
     on_stop();
   }).detach();
+}
+
+absl::StatusOr<UniqueFd> StopSignalFd() {
+  sigset_t set = StopSet();
+  UniqueFd fd(signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
+  if (!fd) return ErrnoError(errno, "signalfd for SIGTERM and SIGINT");
+  return fd;
 }
 
 }  // namespace runsc::util

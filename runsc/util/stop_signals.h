@@ -1,9 +1,13 @@
 // Graceful-stop signals (SIGTERM, SIGINT) for a multi-threaded server: block
-// them in every thread, then let one thread take them with sigwait.
+// them in every thread, then let one thread take them with sigwait, or read
+// them from a signalfd in a poll loop the server already has.
 #ifndef RUNSC_UTIL_STOP_SIGNALS_H_
 #define RUNSC_UTIL_STOP_SIGNALS_H_
 
 #include <functional>
+
+#include "absl/status/statusor.h"
+#include "runsc/util/unique_fd.h"
 
 namespace runsc::util {
 
@@ -15,6 +19,11 @@ void BlockStopSignals();
 // Starts a detached thread that calls `on_stop` once, at the first SIGTERM
 // or SIGINT. `on_stop` must be safe to call from that thread at any time.
 void OnStopSignal(std::function<void()> on_stop);
+
+// A signalfd (non-blocking, close-on-exec) that becomes readable at the
+// first SIGTERM or SIGINT, for a thread that polls already: no thread of
+// its own. The signals must be blocked in every thread (BlockStopSignals).
+absl::StatusOr<UniqueFd> StopSignalFd();
 
 }  // namespace runsc::util
 
