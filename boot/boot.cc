@@ -190,12 +190,12 @@ int Serve() {
   } else {
     Log(LogLevel::kInfo, kComponent, "control server stopped; exiting");
   }
-  // Every call has been answered and every connection closed; the sandbox
-  // ends with this process. Returning would destroy the server, the service
-  // and exit_code while the launcher client's reader thread can still call
-  // the main-exit callback into them, and would join gRPC's threads (2 to 3
-  // ms here) only for the kernel to reclaim everything anyway. The log is
-  // written unbuffered.
+  // Every call has been answered (or the grace is over), and the
+  // connections close with this process; the sandbox ends with it.
+  // Returning would destroy the server, the service and exit_code while the
+  // launcher client's reader thread can still call the main-exit callback
+  // into them, and would join gRPC's threads (2 to 3 ms here) only for the
+  // kernel to reclaim everything anyway. The log is written unbuffered.
   _exit(status.ok() ? exit_code.load() : 1);
 }
 

@@ -43,9 +43,11 @@ class ControlServer final {
   ~ControlServer();
 
   // Accepts connections until RequestShutdown(), then lets in-flight calls
-  // finish within `grace`, and shuts the gRPC server down, closing every
-  // connection. Once it returns no handler runs again; the server object
-  // itself is destroyed with this one.
+  // finish within `grace`, and returns. It leaves the connections open:
+  // the caller either ends the process, which closes them (the sandbox
+  // does), or destroys this object, whose destructor shuts the gRPC server
+  // down and cancels what is still in flight. Until then a call on an open
+  // connection may still run.
   absl::Status Serve(absl::Duration grace = absl::Seconds(2));
 
   // Async-signal-safe: writes to an eventfd.
