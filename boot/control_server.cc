@@ -108,7 +108,7 @@ absl::Status ControlServer::Serve(absl::Duration grace) {
   }
   if (!drain_(absl::Now() + grace)) {
     util::Log(util::LogLevel::kWarning, "control",
-              "calls still in flight after the grace period; cancelling them");
+              "calls still in flight after the grace period; they end with the process");
   }
   // No gRPC shutdown here: even with an immediate deadline it took 0.8 ms
   // (median of 30), on the path of every sandbox that ends with its main
