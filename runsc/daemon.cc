@@ -28,7 +28,6 @@
 #include "runsc/api_service.h"
 #include "runsc/health_service.h"
 #include "runsc/util/errno_status.h"
-#include "runsc/util/event_flag.h"
 #include "runsc/util/fd_limit.h"
 #include "runsc/util/file_util.h"
 #include "runsc/util/log.h"
@@ -187,13 +186,16 @@ int RunDaemon(const DaemonOptions& options) {
     fprintf(stderr, "runsc daemon: could not start the gRPC server\n");
     return 1;
   }
-  UniqueFd wake = util::NewEventFlag();
-  util::OnStopSignal([fd = wake.get()] { util::RaiseEventFlag(fd); });
+  absl::StatusOr<UniqueFd> stop = util::StopSignalFd();
+  if (!stop.ok()) {
+    fprintf(stderr, "runsc daemon: %s\n", std::string(stop.status().message()).c_str());
+    return 1;
+  }
   Log(LogLevel::kInfo, kComponent,
       absl::StrCat("serving on '", options.socket_path, "' with ", (*manager)->size(),
                    " recovered sandbox(es)"));
   for (;;) {
-    struct pollfd fds[2] = {{listener->get(), POLLIN, 0}, {wake.get(), POLLIN, 0}};
+    struct pollfd fds[2] = {{listener->get(), POLLIN, 0}, {stop->get(), POLLIN, 0}};
     if (poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
       break;

@@ -4,8 +4,6 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 
-#include <thread>
-
 #include "runsc/util/errno_status.h"
 
 namespace runsc::util {
@@ -25,16 +23,6 @@ void BlockStopSignals() {
   signal(SIGPIPE, SIG_IGN);
   sigset_t set = StopSet();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-}
-
-void OnStopSignal(std::function<void()> on_stop) {
-  std::thread([on_stop = std::move(on_stop)] {
-    sigset_t set = StopSet();
-    int sig = 0;
-    while (sigwait(&set, &sig) != 0) {
-    }
-    on_stop();
-  }).detach();
 }
 
 absl::StatusOr<UniqueFd> StopSignalFd() {

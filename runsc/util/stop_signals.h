@@ -1,10 +1,8 @@
 // Graceful-stop signals (SIGTERM, SIGINT) for a multi-threaded server: block
-// them in every thread, then let one thread take them with sigwait, or read
-// them from a signalfd in a poll loop the server already has.
+// them in every thread, then read them from a signalfd in the poll loop the
+// server already has (no thread waits for them).
 #ifndef RUNSC_UTIL_STOP_SIGNALS_H_
 #define RUNSC_UTIL_STOP_SIGNALS_H_
-
-#include <functional>
 
 #include "absl/status/statusor.h"
 #include "runsc/util/unique_fd.h"
@@ -12,13 +10,9 @@
 namespace runsc::util {
 
 // Call before any thread exists. Resets an inherited SIG_IGN (which would
-// discard the signals before sigwait could take them), blocks SIGTERM and
-// SIGINT, and ignores SIGPIPE.
+// discard the signals before the signalfd could take them), blocks SIGTERM
+// and SIGINT, and ignores SIGPIPE.
 void BlockStopSignals();
-
-// Starts a detached thread that calls `on_stop` once, at the first SIGTERM
-// or SIGINT. `on_stop` must be safe to call from that thread at any time.
-void OnStopSignal(std::function<void()> on_stop);
 
 // A signalfd (non-blocking, close-on-exec) that becomes readable at the
 // first SIGTERM or SIGINT, for a thread that polls already: no thread of
