@@ -19,9 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
 #include "runsc/util/file_util.h"
@@ -30,9 +30,10 @@
 // Stage 1 in a real set of new namespaces, as the spawner runs it: a child
 // of the test made with a new user, mount, PID, network, UTS and IPC
 // namespace, whose maps the test writes as the spawner does (its own
-// SandboxUidMap and SandboxGidMap: uid 0 -> 65533, 65534 -> 65534). The child runs the stage's functions, then looks at what
-// they left and writes one `key=value` line per fact; the test asserts on
-// those. Needs root (it maps uids and mounts); tagged local.
+// SandboxUidMap and SandboxGidMap: uid 0 -> 65533, 65534 -> 65534). The
+// child runs the stage's functions, then looks at what they left and writes
+// one `key=value` line per fact; the test asserts on those. Needs root (it
+// maps uids and mounts); tagged local.
 
 namespace runsc::sandbox::stage1 {
 namespace {
@@ -76,7 +77,8 @@ std::map<std::string, std::string> LookAround() {
   std::string mounts;
   for (std::string line; std::getline(mountinfo, line);) {
     std::vector<std::string> fields = absl::StrSplit(line, ' ');
-    if (fields.size() > 5) absl::StrAppend(&mounts, mounts.empty() ? "" : ";", fields[4], " ", fields[5]);
+    if (fields.size() > 5)
+      absl::StrAppend(&mounts, mounts.empty() ? "" : ";", fields[4], " ", fields[5]);
   }
   facts["mounts"] = mounts;
   std::ifstream status("/proc/self/status");
@@ -93,9 +95,8 @@ std::map<std::string, std::string> LookAround() {
   const int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   struct ifreq ifr = {};
   strcpy(ifr.ifr_name, "lo");
-  facts["lo_up"] = sock >= 0 && ioctl(sock, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP)
-                       ? "yes"
-                       : "no";
+  facts["lo_up"] =
+      sock >= 0 && ioctl(sock, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP) ? "yes" : "no";
   return facts;
 }
 
@@ -205,8 +206,7 @@ TEST(Stage1Test, BuildsAMinimalReadOnlyRootAndDropsEverything) {
   });
   ASSERT_EQ(run.exit_code, 0);
   auto& f = run.facts;
-  ASSERT_EQ(f["ok"], "yes") << "stage " << f["stage"] << " errno " << f["err"] << ": "
-                            << f["what"];
+  ASSERT_EQ(f["ok"], "yes") << "stage " << f["stage"] << " errno " << f["err"] << ": " << f["what"];
   EXPECT_EQ(f["root"], "proc,runsc");
   EXPECT_EQ(f["create_errno"], std::to_string(EROFS));
   EXPECT_EQ(f["runsc_ino"], std::to_string(self.st_ino));
@@ -239,7 +239,8 @@ TEST(Stage1Test, FailuresNameTheStageTheCallAndTheObject) {
     static const std::string kLong(80, 'h');
     setup.hostname = kLong.data();
     setup.hostname_length = kLong.size();
-    if (PrepareNamespaces(setup, &failure)) return std::map<std::string, std::string>{{"ok", "yes"}};
+    if (PrepareNamespaces(setup, &failure))
+      return std::map<std::string, std::string>{{"ok", "yes"}};
     return Failed(failure);
   });
   ASSERT_EQ(run.exit_code, 0);
