@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "absl/strings/str_cat.h"
 #include "boot/container_fs.h"
 #include "boot/control_server.h"
@@ -45,6 +46,9 @@ using util::SetupStage;
 namespace {
 
 constexpr char kComponent[] = "boot";
+// How long the supervisor waits for the spawner's kStart. The spawner kills
+// the sandbox at its own boot deadline; this only bounds one that hangs.
+constexpr absl::Duration kStartWaitTimeout = absl::Seconds(60);
 
 absl::StatusOr<runsc::boot::v1::BootConfig> ReadBootConfig() {
   struct stat st;
@@ -172,12 +176,33 @@ int Serve() {
     });
   }
 
+  // `runsc run`: the main process starts once the spawner says the
+  // launcher is in the container's cgroups, and "ready" carries its pid.
+  // The exit callback above is in place, and a main that ends before we
+  // serve still stops us (RequestShutdown only raises the server's flag).
+  int main_pid = 0;
+  if (launcher != nullptr && config->main_fds_size() > 0) {
+    absl::StatusOr<util::SyncMessage> go =
+        util::ReadSyncMessage(util::kSyncFd, kStartWaitTimeout);
+    if (!go.ok()) return Fail(SetupStage::kStartMain, go.status());
+    if (go->type != util::SyncType::kStart) {
+      return Fail(SetupStage::kStartMain,
+                  absl::InternalError(absl::StrCat("expected the spawner's start, got sync type ",
+                                                   static_cast<uint32_t>(go->type))));
+    }
+    absl::StatusOr<int> pid = service.StartMainWithBootFds();
+    if (!pid.ok()) return Fail(SetupStage::kStartMain, pid.status());
+    main_pid = *pid;
+  }
+
   // The fd set must be final when the spawner hears "ready": the config fd
   // goes first, the sync fd right after the message (the spawner waits for
   // its EOF).
   close(util::kConfigFd);
-  if (!util::WriteSyncMessage(util::kSyncFd, util::SyncType::kReady,
-                              SetupStage::kNone, 0, "serving")) {
+  util::SyncMessage ready =
+      util::MakeSyncMessage(util::SyncType::kReady, SetupStage::kNone, 0, "serving");
+  ready.pid = main_pid;
+  if (!util::WriteSyncRecord(util::kSyncFd, ready)) {
     Log(LogLevel::kError, kComponent, "could not report ready; exiting");
     return 1;
   }

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "runsc/util/grpc_status.h"
+#include "runsc/util/status_macros.h"
 #include "runsc/util/version.h"
 
 namespace runsc::boot {
@@ -89,34 +90,47 @@ absl::Status NoContainer() {
 }  // namespace
 
 absl::StatusOr<int> ControlService::StartProcess(
-    const runsc::boot::v1::ProcessConfig& process, const std::string& token, bool main,
+    const runsc::boot::v1::ProcessConfig& process, const std::string* token, bool main,
     bool hold) {
   if (process.args().empty()) {
     return absl::InvalidArgumentError("process.args: must not be empty");
   }
-  absl::StatusOr<StdioFds> fds = stdio_->Take(token);
-  if (!fds.ok()) return fds.status();
-  const size_t want = (process.terminal() ? 1 : 3) + process.extra_fds();
-  if (fds->size() != want) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "stdio_token: a process ", process.terminal() ? "with" : "without", " a terminal and ",
-        process.extra_fds(), " extra fd(s) takes ", want, " fd(s), the token holds ",
-        fds->size()));
-  }
   if (process.listen_fds() > process.extra_fds()) {
     return absl::InvalidArgumentError("process.listen_fds: more than its extra fds");
   }
+  StdioFds fds;
+  if (token != nullptr) {
+    ASSIGN_OR_RETURN(fds, stdio_->Take(*token));
+    const size_t want = (process.terminal() ? 1 : 3) + process.extra_fds();
+    if (fds.size() != want) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "stdio_token: a process ", process.terminal() ? "with" : "without", " a terminal and ",
+          process.extra_fds(), " extra fd(s) takes ", want, " fd(s), the token holds ",
+          fds.size()));
+    }
+  }
   std::vector<int> raw;
-  for (const auto& fd : *fds) raw.push_back(fd.get());
+  for (const auto& fd : fds) raw.push_back(fd.get());
   runsc::launcher::v1::LauncherRequest request;
   *request.mutable_start()->mutable_process() = process;
   request.mutable_start()->set_main(main);
   request.mutable_start()->set_hold(hold);
+  // The launcher counts its boot fds against the process itself.
+  request.mutable_start()->set_boot_fds(token == nullptr);
   absl::StatusOr<runsc::launcher::v1::LauncherEvent> reply = launcher_->Call(request, raw);
   if (!reply.ok()) return reply.status();
   const int pid = reply->started().pid();
   launcher_->NoteStarted(pid, main);
   return pid;
+}
+
+absl::StatusOr<int> ControlService::StartMainWithBootFds() {
+  if (launcher_ == nullptr) return NoContainer();
+  absl::MutexLock lock(&start_mu_);
+  if (held_main_.has_value() || launcher_->main_pid().has_value()) {
+    return absl::FailedPreconditionError("the container has already been started");
+  }
+  return StartProcess(main_process_, nullptr, true);
 }
 
 grpc::ServerUnaryReactor* ControlService::Start(
@@ -144,7 +158,7 @@ grpc::ServerUnaryReactor* ControlService::Start(
     return Done(absl::FailedPreconditionError("the container has already been started"));
   }
   absl::StatusOr<int> pid =
-      StartProcess(main_process_, request->stdio_token(), true, request->hold());
+      StartProcess(main_process_, &request->stdio_token(), true, request->hold());
   if (!pid.ok()) return Done(pid.status());
   if (request->hold()) held_main_ = *pid;
   response->set_pid(*pid);
@@ -161,7 +175,7 @@ grpc::ServerUnaryReactor* ControlService::Exec(
     return Done(absl::FailedPreconditionError(
         "the container is not running (start it first; a stopped container cannot exec)"));
   }
-  absl::StatusOr<int> pid = StartProcess(request->process(), request->stdio_token(), false);
+  absl::StatusOr<int> pid = StartProcess(request->process(), &request->stdio_token(), false);
   if (!pid.ok()) return Done(pid.status());
   response->set_pid(*pid);
   return Done(absl::OkStatus());

@@ -65,6 +65,12 @@ class Launcher {
     (void)seccomp_.Compiled(main_process.seccomp());
   }
 
+  // The fds given at our spawn for a main process started at once
+  // (BootConfig.main_fds); ours until a StartProcess with boot_fds takes them.
+  void HoldBootFds(const google::protobuf::RepeatedField<int32_t>& fds) {
+    for (int fd : fds) boot_fds_.emplace_back(fd);
+  }
+
   [[noreturn]] void Run();
 
  private:
@@ -93,6 +99,7 @@ class Launcher {
   };
   std::map<pid_t, Held> held_;
   bool main_started_ = false;
+  std::vector<UniqueFd> boot_fds_;
   SeccompCache seccomp_;
 };
 
@@ -238,6 +245,15 @@ absl::StatusOr<UniqueFd> OpenPtyAndSendMaster(int console_socket, uint32_t rows,
 
 LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
                               std::vector<UniqueFd> fds) {
+  if (start.boot_fds()) {
+    if (!fds.empty() || !start.main() || boot_fds_.empty()) {
+      return Failure("stdio", absl::FailedPreconditionError(
+                                  "boot_fds: only for the main process, once, and with no fds "
+                                  "of the request's"));
+    }
+    fds = std::move(boot_fds_);
+    boot_fds_.clear();
+  }
   const bool terminal = start.process().terminal();
   const size_t stdio_count = terminal ? 1u : 3u;
   if (fds.size() != stdio_count + start.process().extra_fds()) {
@@ -506,6 +522,7 @@ void LauncherMain(const runsc::boot::v1::BootConfig& config, int sock) {
   ready.mutable_ready();
   if (!util::SendPacket(sock, ready).ok()) _exit(1);
   Launcher launcher(sock, std::move(*userns));
+  launcher.HoldBootFds(config.main_fds());
   launcher.Precompile(config.container().config().process());
   launcher.Run();
 }

@@ -106,8 +106,13 @@ absl::StatusOr<Bundle> LoadBundleFlag(const ParsedFlags& f) {
   return Bundle{resolved, *std::move(config)};
 }
 
-absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> CreateFromBundle(const ParsedFlags& f,
-                                                                   const Bundle& bundle) {
+std::string NotifySocket() {
+  const char* notify = getenv("NOTIFY_SOCKET");
+  return notify != nullptr ? notify : "";
+}
+
+absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> CreateFromBundle(
+    const ParsedFlags& f, const Bundle& bundle, std::vector<int> main_fds) {
   if (f.Has("systemd-cgroup") && access("/run/systemd/system", F_OK) != 0) {
     return absl::FailedPreconditionError(
         "--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); "
@@ -120,9 +125,8 @@ absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> CreateFromBundle(const ParsedF
   options.bundle = bundle.path;
   // As runc's: the sandbox process (the pid-file's) ends with the container.
   options.exit_with_main = true;
-  if (const char* notify = getenv("NOTIFY_SOCKET"); notify != nullptr) {
-    options.notify_socket = notify;
-  }
+  options.notify_socket = NotifySocket();
+  options.main_fds = std::move(main_fds);
   return sandbox::Sandbox::Create(options);
 }
 
@@ -311,9 +315,8 @@ SignalForwarder::SignalForwarder() {
   pthread_sigmask(SIG_BLOCK, &set_, nullptr);
 }
 
-void SignalForwarder::Run(std::shared_ptr<sandbox::ControlClient> control, int pid,
-                          PtyProxy* proxy) {
-  thread_ = std::thread([this, control, pid, proxy] {
+void SignalForwarder::Run(sandbox::Sandbox& box, int pid, PtyProxy* proxy) {
+  thread_ = std::thread([this, &box, pid, proxy] {
     for (;;) {
       int sig = 0;
       if (sigwait(&set_, &sig) != 0) continue;
@@ -322,7 +325,9 @@ void SignalForwarder::Run(std::shared_ptr<sandbox::ControlClient> control, int p
         if (proxy != nullptr) proxy->Resize();
         continue;
       }
-      (void)control->Signal(pid, sig);
+      // The sandbox's own connection: a signal can only reach this
+      // sandbox's supervisor.
+      (void)box.control()->Signal(pid, sig);
     }
   });
 }
@@ -340,9 +345,7 @@ int ShellCode(const runsc::control::v1::ExitStatus& s) {
 
 int Foreground(sandbox::Sandbox& box, Started& started, SignalForwarder& forwarder,
                bool our_main) {
-  // The sandbox's own connection: no second handshake, and a signal can
-  // only reach this sandbox's supervisor.
-  forwarder.Run(box.control(), started.pid, started.proxy.get());
+  forwarder.Run(box, started.pid, started.proxy.get());
   int code = 255;
   if (our_main) {
     absl::StatusOr<sandbox::ExitStatus> status = box.Wait(absl::InfiniteDuration());

@@ -51,10 +51,15 @@ struct Bundle {
 };
 absl::StatusOr<Bundle> LoadBundleFlag(const ParsedFlags& f);
 
+// The caller's NOTIFY_SOCKET, or empty.
+std::string NotifySocket();
+
 // The sandbox for `bundle`, named by the command's one positional argument,
-// in runtime mode: it ends with its main process.
-absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> CreateFromBundle(const ParsedFlags& f,
-                                                                   const Bundle& bundle);
+// in runtime mode: it ends with its main process. With `main_fds` (its
+// stdio and extra fds), the main process is running when it returns, and
+// the record holds its pid (SandboxOptions::main_fds).
+absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> CreateFromBundle(
+    const ParsedFlags& f, const Bundle& bundle, std::vector<int> main_fds = {});
 
 // A live sandbox and its record. A command that attached never ends the
 // sandbox by returning, on any path: only an explicit Destroy() does.
@@ -153,7 +158,10 @@ class GrpcWarmUp {
 class SignalForwarder {
  public:
   SignalForwarder();
-  void Run(std::shared_ptr<sandbox::ControlClient> control, int pid, PtyProxy* proxy);
+  // Forwards to `pid` through `box`'s control client, which it makes only
+  // when the first signal comes: a `runsc run` that gets none never dials
+  // the sandbox. `box` must outlive Stop().
+  void Run(sandbox::Sandbox& box, int pid, PtyProxy* proxy);
   void Stop();
 
  private:

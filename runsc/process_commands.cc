@@ -97,18 +97,12 @@ absl::Status SendPidfdIfAsked(const ParsedFlags& f, sandbox::Sandbox& box, int p
 
 // True if something must happen between create and start: a hook of the
 // lifecycle, or a notify socket to bind before the process runs.
-bool NeedsCreatedState(const runsc::state::v1::SandboxRecord& record) {
-  const auto& hooks = record.container().hooks();
+bool NeedsCreatedState(const runsc::boot::v1::ContainerConfig& config,
+                       const std::string& notify_socket) {
+  const auto& hooks = config.hooks();
   return hooks.prestart_size() > 0 || hooks.create_runtime_size() > 0 ||
          hooks.create_container_size() > 0 || hooks.start_container_size() > 0 ||
-         hooks.poststart_size() > 0 || !record.notify_socket().empty();
-}
-
-// `run` with nothing between create and start: the main process is running.
-absl::Status RecordMainPid(sandbox::Sandbox& box, int main_pid) {
-  runsc::state::v1::SandboxRecord record = box.Record();
-  record.set_main_pid(main_pid);
-  return box.SaveRecord(record);
+         hooks.poststart_size() > 0 || !notify_socket.empty();
 }
 
 // Records the main process, created held, and runs the hooks that `create`
@@ -262,25 +256,40 @@ int RunCommand(int argc, char** argv) {
   SignalForwarder forwarder;  // before any thread exists
   absl::StatusOr<RuntimeBundle> rb = LoadRuntimeBundle(*f, f->Has("detach"));
   if (!rb.ok()) return Error("run", std::string(rb.status().message()));
-  GrpcWarmUp grpc;  // after the bundle's parse: see GrpcWarmUp
-  absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box = CreateFromBundle(*f, rb->bundle);
-  if (!box.ok()) return Error("run", std::string(box.status().message()));
   // With hooks or a notify socket, created held, then started: the hooks run
   // at their points in between. So with a terminal of ours: the proxy puts
   // it in raw mode and gives the pty its size once the master is here, and
-  // the process must not run before. Otherwise nothing happens in between,
-  // and the main process starts at once (one call to the sandbox, not two).
-  const bool hold = NeedsCreatedState((*box)->Record()) || rb->terminal;
-  absl::StatusOr<Started> started = StartWithOurStdio(**box, rb->terminal, nullptr,
-                                                      rb->console_socket, hold, rb->extra);
-  if (!started.ok()) return Error("run", std::string(started.status().message()));
-  absl::Status created =
-      hold ? FinishCreate(**box, started->pid) : RecordMainPid(**box, started->pid);
-  if (!created.ok()) return Error("run", std::string(created.message()));
+  // the process must not run before. Otherwise nothing happens in between:
+  // the main process starts with the sandbox, on our stdio, as soon as the
+  // launcher is in the container's cgroups, and nothing here calls the
+  // sandbox (no stdio handoff, no control channel) unless a signal comes.
+  const bool hold = NeedsCreatedState(rb->bundle.config, NotifySocket()) || rb->terminal;
+  std::optional<GrpcWarmUp> grpc;
+  std::vector<int> main_fds;
+  if (hold) {
+    grpc.emplace();  // after the bundle's parse: see GrpcWarmUp
+  } else {
+    main_fds = {0, 1, 2};
+    main_fds.insert(main_fds.end(), rb->extra.fds.begin(), rb->extra.fds.end());
+  }
+  absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box =
+      CreateFromBundle(*f, rb->bundle, std::move(main_fds));
+  if (!box.ok()) return Error("run", std::string(box.status().message()));
+  Started started;
+  if (hold) {
+    absl::StatusOr<Started> held = StartWithOurStdio(**box, rb->terminal, nullptr,
+                                                     rb->console_socket, true, rb->extra);
+    if (!held.ok()) return Error("run", std::string(held.status().message()));
+    started = std::move(*held);
+    absl::Status created = FinishCreate(**box, started.pid);
+    if (!created.ok()) return Error("run", std::string(created.message()));
+    absl::Status running = StartCreated(**box, (*box)->Record());
+    if (!running.ok()) return Error("run", std::string(running.message()));
+  } else {
+    started.pid = (*box)->Record().main_pid();
+  }
   const runsc::state::v1::SandboxRecord record = (*box)->Record();
-  absl::Status running = hold ? StartCreated(**box, record) : absl::OkStatus();
-  if (!running.ok()) return Error("run", std::string(running.message()));
-  absl::Status sent = SendPidfdIfAsked(*f, **box, started->pid);
+  absl::Status sent = SendPidfdIfAsked(*f, **box, started.pid);
   if (!sent.ok()) return Error("run", std::string(sent.message()));
   absl::Status written = WritePidFile(*f, (*box)->pid());
   if (!written.ok()) return Error("run", std::string(written.message()));
@@ -288,7 +297,7 @@ int RunCommand(int argc, char** argv) {
     (*box)->Detach();
     return 0;
   }
-  const int exit_code = Foreground(**box, *started, forwarder, /*our_main=*/true);
+  const int exit_code = Foreground(**box, started, forwarder, /*our_main=*/true);
   absl::Status destroyed = (*box)->Destroy();
   if (destroyed.ok()) destroyed = RunPoststopHooks((*box)->id(), record);
   if (!destroyed.ok()) Error("run", std::string(destroyed.message()));

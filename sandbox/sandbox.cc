@@ -188,6 +188,9 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   }
   if (options.container.has_value()) {
     RETURN_IF_ERROR(CheckSecurityLabels(options.container->process()));
+  } else if (!options.main_fds.empty()) {
+    return absl::InvalidArgumentError(
+        "main_fds: a sandbox without a container has no main process");
   }
   RETURN_IF_ERROR(MakeDirs(options.state_root, 0711));
   const std::string dir = absl::StrCat(options.state_root, "/", options.id);
@@ -287,7 +290,11 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   request.control_fd = control.get();
   request.log_fd = log.get();
   request.stdio_fd = stdio.get();
-  for (const UniqueFd& fd : mounts) request.mount_fds.push_back(fd.get());
+  for (const UniqueFd& fd : mounts) request.launcher_fds.push_back(fd.get());
+  for (int fd : options.main_fds) {
+    config.add_main_fds(util::kFirstMountFd + static_cast<int>(request.launcher_fds.size()));
+    request.launcher_fds.push_back(fd);
+  }
   request.loopback = !options.network_none && !config.network_joined();
   if (!config.uts_joined()) request.hostname = options.id;
   request.root_tmpfs_size =
@@ -303,6 +310,9 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
     request.before_go = [cg](pid_t pid) { return cg->AddProcessV1(pid); };
   }
   ASSIGN_OR_RETURN(SpawnedProcess spawned, SpawnSandboxProcess(request));
+  // Read while the process surely lives: with main_fds, the main process may
+  // end, and the sandbox process with it, before "ready" has been read.
+  const absl::StatusOr<uint64_t> start_time = ProcessStartTime(spawned.process.pid());
   control.reset();
   stdio.reset();
   log.reset();
@@ -324,6 +334,13 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
     RETURN_IF_ERROR(MoveLauncherIntoContainer(spawned.process.pid(), *cgroup,
                                               options.exit_with_main));
     launcher_moved = true;
+    if (!options.main_fds.empty() &&
+        !util::WriteSyncMessage(spawned.sync_fd.get(), util::SyncType::kStart,
+                                util::SetupStage::kNone, 0, "start the main process")) {
+      const int err = errno;
+      (void)spawned.process.KillAndWait();
+      return ErrnoError(err, absl::StrCat("sandbox '", options.id, "': send start"));
+    }
   }
   if (!message.ok()) {
     absl::StatusOr<ExitStatus> exit = spawned.process.KillAndWait();
@@ -338,6 +355,10 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
         ") without reporting why; see its log"));
   }
   if (message->type == util::SyncType::kError) {
+    // The main process's own failure reads as a Start call's would.
+    if (message->stage == util::SetupStage::kStartMain) {
+      return util::SyncTextToStatus(*message);
+    }
     return util::Annotate(util::SyncErrorToStatus(*message),
                           absl::StrCat("sandbox '", options.id, "'"));
   }
@@ -345,6 +366,12 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
     return absl::InternalError(absl::StrCat(
         "sandbox '", options.id, "' sent unexpected sync message type ",
         static_cast<uint32_t>(message->type)));
+  }
+  if (!options.main_fds.empty() && (!launcher_moved || message->pid <= 0)) {
+    (void)spawned.process.KillAndWait();
+    return absl::InternalError(absl::StrCat("sandbox '", options.id,
+                                            "' did not start its main process (is the binary at '",
+                                            options.runsc_path, "' an older runsc?)"));
   }
   // A binary that never announces its launcher (an older one at runsc_path)
   // still gets it moved, now, before any workload exists.
@@ -363,8 +390,9 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   runsc::state::v1::SandboxRecord record;
   record.set_id(options.id);
   record.set_pid(spawned.process.pid());
-  ASSIGN_OR_RETURN(uint64_t start_time, ProcessStartTime(spawned.process.pid()));
-  record.set_start_time(start_time);
+  if (!start_time.ok()) return start_time.status();
+  record.set_start_time(*start_time);
+  if (!options.main_fds.empty()) record.set_main_pid(message->pid);
   record.set_range_slot(range.slot);
   record.set_range_base(range.host_base);
   record.set_ranges_dir(options.ranges_dir);

@@ -76,6 +76,11 @@ struct SandboxOptions {
   // The caller's NOTIFY_SOCKET: the container gets a notify socket of its
   // own (sandbox/notify_socket.h), whose READY=1 `start` relays here.
   std::string notify_socket;
+  // `runsc run`: the main process's stdio and extra fds (not owned; they go
+  // to the launcher alone). It starts as soon as the launcher is in the
+  // container's cgroups, before Create returns, and the record holds its
+  // pid: no Start call. Empty: it waits for Start.
+  std::vector<int> main_fds;
 };
 
 // runc applies a process's AppArmor profile and SELinux label where the

@@ -110,7 +110,7 @@ void UnblockAllSignals() {
   RawSyscall(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&none), 0, sizeof(none));
 }
 
-// The fds a launcher gets: the log, its config and the mount trees (the
+// The fds a launcher gets: the log, its config and its own fds, 8+ (the
 // control, sync and stdio sockets are the supervisor's).
 bool LauncherTakes(int target) {
   return target != util::kControlFd && target != util::kSyncFd && target != util::kStdioFd;
@@ -273,7 +273,7 @@ int ChildAfterClone(void* arg) {
       !stage1::DropToNobody(&failure)) {
     ChildFailAt(report, failure.stage, failure.err, failure.what);
   }
-  // The supervisor's fds; the mount trees were the launcher's alone.
+  // The supervisor's fds; the launcher's own (8+) were its alone.
   for (int i = 0; i < plan.count; ++i) {
     if (plan.targets[i] >= util::kFirstMountFd) continue;
     rc = RawSyscall(SYS_dup3, high[i], plan.targets[i], 0);
@@ -370,13 +370,13 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   if (request.root_tmpfs_size.empty()) {
     return absl::InvalidArgumentError("root_tmpfs_size is required");
   }
-  if (!request.mount_fds.empty() && !request.launcher) {
-    return absl::InvalidArgumentError("mount trees are for a launcher; none was asked for");
+  if (!request.launcher_fds.empty() && !request.launcher) {
+    return absl::InvalidArgumentError("launcher fds are for a launcher; none was asked for");
   }
   if (request.stdio_fd < 0) return absl::InvalidArgumentError("stdio_fd is required");
-  if (util::kFirstMountFd + request.mount_fds.size() > util::kMaxBootFds) {
+  if (util::kFirstMountFd + request.launcher_fds.size() > util::kMaxBootFds) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "too many mounts to pass: ", request.mount_fds.size(), " (at most ",
+        "too many mounts and fds to pass: ", request.launcher_fds.size(), " (at most ",
         util::kMaxBootFds - util::kFirstMountFd, ")"));
   }
   ChildPlan plan = {};
@@ -406,8 +406,8 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   install(util::kConfigFd, config.get());
   install(util::kSyncFd, child_sync.get());
   install(util::kStdioFd, request.stdio_fd);
-  for (size_t i = 0; i < request.mount_fds.size(); ++i) {
-    install(util::kFirstMountFd + static_cast<int>(i), request.mount_fds[i]);
+  for (size_t i = 0; i < request.launcher_fds.size(); ++i) {
+    install(util::kFirstMountFd + static_cast<int>(i), request.launcher_fds[i]);
   }
 
   // The child (and the launcher's child, cloned from it) hold the only

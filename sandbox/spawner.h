@@ -40,9 +40,11 @@ struct SpawnRequest {
   int log_fd = -1;
   // The listening stdio socket, installed as fd 6 (not owned).
   int stdio_fd = -1;
-  // Detached mount trees, installed as fds 8, 9, ... in order in the
-  // launcher (not owned). Only with `launcher`.
-  std::vector<int> mount_fds;
+  // The launcher's own fds, installed as 8, 9, ... in order in the launcher
+  // alone (not owned): the container's detached mount trees, then, for a
+  // main process started at once (BootConfig.main_fds), its stdio and extra
+  // fds. Only with `launcher`.
+  std::vector<int> launcher_fds;
   // Stage 1: bring up lo (a new network namespace), set the hostname (a new
   // UTS namespace; empty: leave it), the root tmpfs's size option, and
   // whether to start a launcher (a container).

@@ -31,6 +31,8 @@ absl::Status Run(const std::string& cmd) {
   return absl::OkStatus();
 }
 
+}  // namespace
+
 std::string ReadAll(int fd) {
   std::string out;
   char buf[4096];
@@ -38,8 +40,6 @@ std::string ReadAll(int fd) {
   while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
   return out;
 }
-
-}  // namespace
 
 absl::Status MakeBusyboxRootfs(const std::string& dir,
                                const std::vector<std::string>& extra_binaries) {

@@ -29,6 +29,9 @@ absl::StatusOr<runsc::oci::v1::Spec> RuncSpec(const std::string& dir,
 absl::StatusOr<runsc::boot::v1::ContainerConfig> ToConfig(const runsc::oci::v1::Spec& spec,
                                                           const std::string& dir);
 
+// Everything `fd` yields until EOF.
+std::string ReadAll(int fd);
+
 struct ProcessResult {
   std::string out;
   std::string err;

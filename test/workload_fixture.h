@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,8 +31,10 @@ class WorkloadFixture : public ::testing::Test {
               0);
   }
 
-  absl::StatusOr<sandbox::Sandbox*> TryCreate(const runsc::oci::v1::Spec& spec,
-                                              const std::string& id = "w") {
+  // `adjust`, if given, changes the options before the create.
+  absl::StatusOr<sandbox::Sandbox*> TryCreate(
+      const runsc::oci::v1::Spec& spec, const std::string& id = "w",
+      const std::function<void(sandbox::SandboxOptions&)>& adjust = nullptr) {
     auto config = ToConfig(spec, bundle_);
     if (!config.ok()) return config.status();
     sandbox::SandboxOptions options;
@@ -39,6 +42,7 @@ class WorkloadFixture : public ::testing::Test {
     options.state_root = root_.path() + "/state";
     options.runsc_path = RunscPath();
     options.container = *config;
+    if (adjust) adjust(options);
     auto box = sandbox::Sandbox::Create(options);
     if (!box.ok()) return box.status();
     boxes_.push_back(std::move(*box));

@@ -1,4 +1,5 @@
 // Root tests: real workloads from OCI bundles inside sandboxes.
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -26,6 +27,8 @@ namespace runsc::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
+using util::UniqueFd;
 
 using WorkloadTest = WorkloadFixture;
 
@@ -357,6 +360,88 @@ TEST_F(WorkloadTest, DestroyReleasesTheRangeAndLeavesNothing) {
   EXPECT_NE(stat(slot_file.c_str(), &st), 0) << "range not released";
   EXPECT_EQ(HostMountPoints(), mounts_before);
   EXPECT_TRUE(ListDir(root_.path() + "/state").empty());
+}
+
+// `runsc run`'s start: the main process starts with the sandbox, on the
+// fds the creator gave (SandboxOptions::main_fds), with no Start call.
+TEST_F(WorkloadTest, MainStartedWithTheSandboxRunsOnTheGivenFds) {
+  int out_pipe[2], err_pipe[2];
+  ASSERT_EQ(pipe2(out_pipe, O_CLOEXEC), 0);
+  ASSERT_EQ(pipe2(err_pipe, O_CLOEXEC), 0);
+  UniqueFd out_r(out_pipe[0]), out_w(out_pipe[1]), err_r(err_pipe[0]), err_w(err_pipe[1]);
+  UniqueFd null_r(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(null_r);
+  auto box = TryCreate(Spec({"sh", "-c", "echo to-out; echo to-err >&2; exit 5"}), "w",
+                       [&](sandbox::SandboxOptions& o) {
+                         o.main_fds = {null_r.get(), out_w.get(), err_w.get()};
+                       });
+  ASSERT_TRUE(box.ok()) << box.status();
+  out_w.reset();
+  err_w.reset();
+  const int pid = (*box)->Record().main_pid();
+  ASSERT_GT(pid, 0) << "the record names no main process";
+  // Only the process holds the write ends now: EOF means it has ended.
+  EXPECT_EQ(ReadAll(out_r.get()), "to-out\n");
+  EXPECT_EQ(ReadAll(err_r.get()), "to-err\n");
+  sandbox::ControlClient client((*box)->control_socket_path());
+  auto status = client.Wait(pid);
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->code(), 5);
+  // It has been started: a Start call may not start it again.
+  auto again = StartDetached(**box);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(again.status().message()), HasSubstr("already been started"));
+}
+
+TEST_F(WorkloadTest, MainStartedWithTheSandboxThatCannotStartFailsTheCreate) {
+  UniqueFd null_rw(open("/dev/null", O_RDWR | O_CLOEXEC));
+  ASSERT_TRUE(null_rw);
+  auto box = TryCreate(Spec({"no-such-binary"}), "w", [&](sandbox::SandboxOptions& o) {
+    o.main_fds = {null_rw.get(), null_rw.get(), null_rw.get()};
+  });
+  ASSERT_FALSE(box.ok());
+  // As a Start call would have said it, not as a setup stage of the sandbox.
+  EXPECT_EQ(box.status().code(), absl::StatusCode::kFailedPrecondition) << box.status();
+  EXPECT_THAT(std::string(box.status().message()), HasSubstr("'no-such-binary' not found"));
+  EXPECT_THAT(std::string(box.status().message()), Not(HasSubstr("sandbox setup failed")));
+  EXPECT_TRUE(ListDir(root_.path() + "/state").empty()) << "state left behind";
+  // The fds' count is the process's: two for a process with three stdio
+  // fds is refused, naming what was expected.
+  auto short_fds = TryCreate(Spec({"true"}), "w", [&](sandbox::SandboxOptions& o) {
+    o.main_fds = {null_rw.get(), null_rw.get()};
+  });
+  ASSERT_FALSE(short_fds.ok());
+  EXPECT_THAT(std::string(short_fds.status().message()), HasSubstr("expected 3 stdio"));
+  // A sandbox with no container has no main process to start.
+  sandbox::SandboxOptions bare;
+  bare.id = "bare";
+  bare.state_root = root_.path() + "/state";
+  bare.runsc_path = RunscPath();
+  bare.main_fds = {null_rw.get(), null_rw.get(), null_rw.get()};
+  auto no_container = sandbox::Sandbox::Create(bare);
+  ASSERT_FALSE(no_container.ok());
+  EXPECT_EQ(no_container.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(no_container.status().message()), HasSubstr("main_fds"));
+}
+
+// In runtime mode the sandbox ends with its main process, which may be
+// before the creator has read "ready": the create must still succeed, and
+// the exit status come from the sandbox process.
+TEST_F(WorkloadTest, MainStartedWithTheSandboxMayEndBeforeTheCreateReturns) {
+  UniqueFd null_rw(open("/dev/null", O_RDWR | O_CLOEXEC));
+  ASSERT_TRUE(null_rw);
+  for (int i = 0; i < 10; ++i) {
+    auto box = TryCreate(Spec({"sh", "-c", absl::StrCat("exit ", i)}), absl::StrCat("r", i),
+                         [&](sandbox::SandboxOptions& o) {
+                           o.exit_with_main = true;
+                           o.main_fds = {null_rw.get(), null_rw.get(), null_rw.get()};
+                         });
+    ASSERT_TRUE(box.ok()) << "run " << i << ": " << box.status();
+    auto exit = (*box)->Wait(absl::Seconds(30));
+    ASSERT_TRUE(exit.ok()) << exit.status();
+    EXPECT_EQ(exit->ShellCode(), i);
+  }
 }
 
 }  // namespace

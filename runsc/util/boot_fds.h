@@ -15,7 +15,9 @@
 //   7  the supervisor's end of the launcher socket, made by stage 1 (a
 //      container only); see proto/launcher.proto
 //   8+ detached mount trees of the container (rootfs, bind sources), named
-//      by BootConfig.container; installed in the launcher only
+//      by BootConfig.container, then the fds of a main process started at
+//      once (BootConfig.main_fds: its stdio, `runsc run`'s own); installed
+//      in the launcher only
 //
 // The config fd and the sync fd are closed once the control server is ready,
 // so a serving sandbox holds only 0-3, 6, 7 plus gRPC's own epoll/eventfd fds

@@ -48,6 +48,8 @@ const char* StageName(SetupStage stage) {
       return "launcher";
     case SetupStage::kKeyring:
       return "keyring";
+    case SetupStage::kStartMain:
+      return "start";
     case SetupStage::kWorkloadStdio:
       return "stdio";
     case SetupStage::kWorkloadUserns:
@@ -87,7 +89,10 @@ SyncMessage MakeSyncMessage(SyncType type, SetupStage stage, int err, const char
 
 bool WriteSyncMessage(int fd, SyncType type, SetupStage stage, int err,
                       const char* text) {
-  const SyncMessage message = MakeSyncMessage(type, stage, err, text);
+  return WriteSyncRecord(fd, MakeSyncMessage(type, stage, err, text));
+}
+
+bool WriteSyncRecord(int fd, const SyncMessage& message) {
   ssize_t n;
   do {
     n = write(fd, &message, sizeof(message));
@@ -148,6 +153,11 @@ absl::Status SyncErrorToStatus(const SyncMessage& message) {
     return absl::Status(absl::ErrnoToStatus(message.err, "").code(), what);
   }
   return absl::InternalError(what);
+}
+
+absl::Status SyncTextToStatus(const SyncMessage& message) {
+  if (message.err != 0) return StatusWithErrno(message.err, message.text);
+  return absl::FailedPreconditionError(message.text);
 }
 
 }  // namespace runsc::util

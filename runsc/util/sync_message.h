@@ -20,7 +20,8 @@
 //   <------------------------------------------ kLauncherReady (containers)
 //   move the launcher into the
 //   container's cgroups
-//   <------------------------------------------ kReady
+//   kStart (BootConfig.main_fds) ------------> start the main process
+//   <------------------------------------------ kReady (pid: the main's)
 //   (the sandbox then closes its end)
 //
 // Any failure on the sandbox side, before or after an exec, sends one kError
@@ -60,6 +61,7 @@ enum class SetupStage : int32_t {
   kServe = 14,            // starting the Control server
   kLauncher = 15,         // building the container (launcher)
   kKeyring = 16,          // leaving the host caller's session keyring
+  kStartMain = 17,        // starting the main process at once (BootConfig.main_fds)
   // A workload process, between the launcher's fork and its execve.
   kWorkloadStdio = 20,
   kWorkloadUserns = 21,
@@ -87,6 +89,10 @@ enum class SyncType : uint32_t {
   // only child) has built the container and waits for requests; the host
   // may place it in the container's cgroups while the supervisor starts.
   kLauncherReady = 4,
+  // spawner -> sandbox, with BootConfig.main_fds only: the launcher is in the
+  // container's cgroups; start the main process. "ready" then carries its
+  // pid, or kError (stage kStartMain) says why it did not start.
+  kStart = 5,
 };
 
 inline constexpr uint32_t kSyncMagic = 0x72736e63;  // "rsnc"
@@ -96,7 +102,8 @@ struct SyncMessage {
   SyncType type;
   SetupStage stage;
   int32_t err;     // errno of the failed call, or 0
-  char text[240];  // NUL-terminated description
+  int32_t pid;     // kReady after kStart: the main process's pid; else 0
+  char text[1000];  // NUL-terminated description
 };
 
 // The record, without writing it: plain loops, no library call, so a child
@@ -104,6 +111,7 @@ struct SyncMessage {
 SyncMessage MakeSyncMessage(SyncType type, SetupStage stage, int err, const char* text);
 
 // Async-signal-safe. Returns false if the write failed.
+bool WriteSyncRecord(int fd, const SyncMessage& message);
 bool WriteSyncMessage(int fd, SyncType type, SetupStage stage, int err,
                       const char* text);
 
@@ -118,6 +126,12 @@ absl::StatusOr<SyncMessage> ReadSyncMessage(int fd, absl::Duration timeout);
 // Turns a kError message into a Status naming the stage:
 // "sandbox setup failed at stage 'root-tmpfs' (EINVAL): <text>".
 absl::Status SyncErrorToStatus(const SyncMessage& message);
+
+// A kError whose text already names what failed (stage kStartMain: the
+// launcher's "stage 'exec' (ENOENT): ..."), as that text alone, with the
+// code of its errno (FAILED_PRECONDITION without one), as a Start call
+// would have answered.
+absl::Status SyncTextToStatus(const SyncMessage& message);
 
 }  // namespace runsc::util
 
