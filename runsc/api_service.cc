@@ -102,6 +102,7 @@ grpc::Status ApiService::CreateSandbox(grpc::ServerContext*, const api::CreateSa
   create.labels = {req->labels().begin(), req->labels().end()};
   create.ttl = absl::Seconds(req->ttl_seconds());
   create.network_none = req->network() == api::NETWORK_MODE_NONE;
+  create.start = req->start();
   absl::StatusOr<sandbox::SandboxView> view = manager_->CreateSandbox(create);
   if (!view.ok()) return ToGrpcStatus(view.status());
   ToProto(*view, out);

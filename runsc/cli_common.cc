@@ -112,7 +112,7 @@ std::string NotifySocket() {
 }
 
 absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> CreateFromBundle(
-    const ParsedFlags& f, const Bundle& bundle, std::vector<int> main_fds) {
+    const ParsedFlags& f, const Bundle& bundle, bool start_main, std::vector<int> main_fds) {
   if (f.Has("systemd-cgroup") && access("/run/systemd/system", F_OK) != 0) {
     return absl::FailedPreconditionError(
         "--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); "
@@ -126,6 +126,7 @@ absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> CreateFromBundle(
   // As runc's: the sandbox process (the pid-file's) ends with the container.
   options.exit_with_main = true;
   options.notify_socket = NotifySocket();
+  options.start_main = start_main;
   options.main_fds = std::move(main_fds);
   return sandbox::Sandbox::Create(options);
 }

@@ -55,11 +55,12 @@ absl::StatusOr<Bundle> LoadBundleFlag(const ParsedFlags& f);
 std::string NotifySocket();
 
 // The sandbox for `bundle`, named by the command's one positional argument,
-// in runtime mode: it ends with its main process. With `main_fds` (its
-// stdio and extra fds), the main process is running when it returns, and
-// the record holds its pid (SandboxOptions::main_fds).
+// in runtime mode: it ends with its main process. With `start_main`, the
+// main process is running on `main_fds` (its stdio and extra fds) when it
+// returns, and the record holds its pid (SandboxOptions::start_main).
 absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> CreateFromBundle(
-    const ParsedFlags& f, const Bundle& bundle, std::vector<int> main_fds = {});
+    const ParsedFlags& f, const Bundle& bundle, bool start_main = false,
+    std::vector<int> main_fds = {});
 
 // A live sandbox and its record. A command that attached never ends the
 // sandbox by returning, on any path: only an explicit Destroy() does.

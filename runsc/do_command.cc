@@ -100,34 +100,28 @@ int DoCommand(int argc, char** argv) {
   api::CreateSandboxRequest create;
   create.mutable_host_template();
   create.set_ttl_seconds(timeout + 60);  // never outlives a vanished client by much
+  create.set_start(true);  // its main process sleeps; the command is a Run
   api::Sandbox sandbox;
   grpc::Status status = stub->CreateSandbox(context(10).get(), create, &sandbox);
   if (!status.ok()) return Fail("create sandbox", status, socket);
-  api::StartSandboxRequest start;
-  start.set_id(sandbox.id());
-  status = stub->StartSandbox(context(10).get(), start, &sandbox);
   int code = 125;
+  api::RunRequest run;
+  run.set_id(sandbox.id());
+  for (; i < argc; ++i) run.mutable_process()->add_args(argv[i]);
+  run.set_stdin(ReadStdin());
+  run.set_timeout_seconds(timeout);
+  api::RunResponse response;
+  status = stub->Run(context(timeout + 10).get(), run, &response);
   if (status.ok()) {
-    api::RunRequest run;
-    run.set_id(sandbox.id());
-    for (; i < argc; ++i) run.mutable_process()->add_args(argv[i]);
-    run.set_stdin(ReadStdin());
-    run.set_timeout_seconds(timeout);
-    api::RunResponse response;
-    status = stub->Run(context(timeout + 10).get(), run, &response);
-    if (status.ok()) {
-      fwrite(response.stdout().data(), 1, response.stdout().size(), stdout);
-      fflush(stdout);
-      fwrite(response.stderr().data(), 1, response.stderr().size(), stderr);
-      const auto& s = response.status();
-      if (s.timed_out()) fprintf(stderr, "runsc do: timed out after %gs\n", timeout);
-      if (s.oom_killed()) fprintf(stderr, "runsc do: killed by the OOM killer\n");
-      code = s.signaled() ? 128 + s.signal() : s.code();
-    } else {
-      Fail("run", status, socket);
-    }
+    fwrite(response.stdout().data(), 1, response.stdout().size(), stdout);
+    fflush(stdout);
+    fwrite(response.stderr().data(), 1, response.stderr().size(), stderr);
+    const auto& s = response.status();
+    if (s.timed_out()) fprintf(stderr, "runsc do: timed out after %gs\n", timeout);
+    if (s.oom_killed()) fprintf(stderr, "runsc do: killed by the OOM killer\n");
+    code = s.signaled() ? 128 + s.signal() : s.code();
   } else {
-    Fail("start sandbox", status, socket);
+    Fail("run", status, socket);
   }
   api::DeleteSandboxRequest del;
   del.set_id(sandbox.id());

@@ -273,7 +273,7 @@ int RunCommand(int argc, char** argv) {
     main_fds.insert(main_fds.end(), rb->extra.fds.begin(), rb->extra.fds.end());
   }
   absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box =
-      CreateFromBundle(*f, rb->bundle, std::move(main_fds));
+      CreateFromBundle(*f, rb->bundle, !hold, std::move(main_fds));
   if (!box.ok()) return Error("run", std::string(box.status().message()));
   Started started;
   if (hold) {

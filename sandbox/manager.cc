@@ -300,16 +300,27 @@ absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& r
     RETURN_IF_ERROR(CheckApiBundle(*options.container));
   }
   if (request.resources.has_value()) *options.container->mutable_resources() = *request.resources;
+  options.start_main = request.start;
   ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> box, Sandbox::Create(options));
-  SandboxView view = View(*box);
+  const int main_pid = box->Record().main_pid();
+  // Just started: no need to ask the sandbox.
+  SandboxView view = request.start ? View(*box, "running") : View(*box);
   auto entry = std::make_shared<Entry>();
   {
     absl::MutexLock lock(&entry->mu);
     entry->box = std::move(box);
   }
-  absl::MutexLock lock(&mu_);
-  sandboxes_[id] = entry;
-  Publish("created", id, view.pid);
+  {
+    absl::MutexLock lock(&mu_);
+    sandboxes_[id] = entry;
+    Publish("created", id, view.pid);
+    if (request.start) Publish("started", id, main_pid);
+  }
+  // After "started": the watch's "exited" may come at once.
+  if (request.start) {
+    absl::MutexLock lock(&entry->mu);
+    if (entry->box != nullptr) WatchMainExit(id, entry, main_pid);
+  }
   return view;
 }
 
@@ -329,7 +340,7 @@ absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) 
   if (record.main_pid() != 0) {
     return absl::FailedPreconditionError(absl::StrCat("sandbox '", id, "' is already started"));
   }
-  const std::string console = box.state_dir() + "/console.log";
+  const std::string console = box.console_log_path();
   UniqueFd in(open("/dev/null", O_RDONLY | O_CLOEXEC));
   UniqueFd out(open(console.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!in || !out) return ErrnoError(errno, absl::StrCat("open '", console, "'"));

@@ -53,6 +53,9 @@ struct CreateRequest {
   std::map<std::string, std::string> labels;
   absl::Duration ttl = absl::ZeroDuration();  // zero: none
   bool network_none = false;                  // loopback stays down
+  // Start the main process too, as StartSandbox would (stdout and stderr to
+  // the console log), with no call in between.
+  bool start = false;
 };
 
 struct SandboxView {

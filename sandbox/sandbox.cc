@@ -96,6 +96,7 @@ absl::Status MoveLauncherIntoContainer(pid_t sandbox_pid, Cgroup& cgroup, bool e
 constexpr char kControlSocketName[] = "control.sock";
 constexpr char kStdioSocketName[] = "stdio.sock";
 constexpr char kLogName[] = "sandbox.log";
+constexpr char kConsoleLogName[] = "console.log";
 // The root tmpfs holds two mount points: a little room is all it needs.
 constexpr char kDefaultRootTmpfsSize[] = "64k";
 
@@ -130,7 +131,7 @@ absl::Status MakeDirs(const std::string& path, mode_t mode) {
 
 absl::Status RemoveStateDir(const std::string& dir) {
   for (const char* name :
-       {kControlSocketName, kStdioSocketName, kLogName, kStateFileName, "console.log"}) {
+       {kControlSocketName, kStdioSocketName, kLogName, kStateFileName, kConsoleLogName}) {
     std::string path = absl::StrCat(dir, "/", name);
     if (unlink(path.c_str()) != 0 && errno != ENOENT) {
       return ErrnoError(errno, absl::StrCat("unlink '", path, "'"));
@@ -188,9 +189,12 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   }
   if (options.container.has_value()) {
     RETURN_IF_ERROR(CheckSecurityLabels(options.container->process()));
-  } else if (!options.main_fds.empty()) {
+  } else if (options.start_main) {
     return absl::InvalidArgumentError(
-        "main_fds: a sandbox without a container has no main process");
+        "start_main: a sandbox without a container has no main process");
+  }
+  if (!options.start_main && !options.main_fds.empty()) {
+    return absl::InvalidArgumentError("main_fds: only for a main process started with the sandbox");
   }
   RETURN_IF_ERROR(MakeDirs(options.state_root, 0711));
   const std::string dir = absl::StrCat(options.state_root, "/", options.id);
@@ -212,6 +216,17 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   UniqueFd log(open(log_path.c_str(),
                     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!log) return ErrnoError(errno, absl::StrCat("open '", log_path, "'"));
+  std::vector<int> main_fds = options.main_fds;
+  UniqueFd console_in, console_out;
+  if (options.start_main && main_fds.empty()) {
+    const std::string console = absl::StrCat(dir, "/", kConsoleLogName);
+    console_in.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!console_in) return ErrnoError(errno, "open '/dev/null'");
+    console_out.reset(
+        open(console.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!console_out) return ErrnoError(errno, absl::StrCat("open '", console, "'"));
+    main_fds = {console_in.get(), console_out.get(), console_out.get()};
+  }
 
   runsc::boot::v1::BootConfig config;
   config.set_sandbox_id(options.id);
@@ -291,7 +306,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   request.log_fd = log.get();
   request.stdio_fd = stdio.get();
   for (const UniqueFd& fd : mounts) request.launcher_fds.push_back(fd.get());
-  for (int fd : options.main_fds) {
+  for (int fd : main_fds) {
     config.add_main_fds(util::kFirstMountFd + static_cast<int>(request.launcher_fds.size()));
     request.launcher_fds.push_back(fd);
   }
@@ -316,6 +331,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   control.reset();
   stdio.reset();
   log.reset();
+  console_in.reset();
+  console_out.reset();
   mounts.clear();
 
   // A container's launcher is announced before "ready", and goes into the
@@ -334,7 +351,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
     RETURN_IF_ERROR(MoveLauncherIntoContainer(spawned.process.pid(), *cgroup,
                                               options.exit_with_main));
     launcher_moved = true;
-    if (!options.main_fds.empty() &&
+    if (options.start_main &&
         !util::WriteSyncMessage(spawned.sync_fd.get(), util::SyncType::kStart,
                                 util::SetupStage::kNone, 0, "start the main process")) {
       const int err = errno;
@@ -367,7 +384,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
         "sandbox '", options.id, "' sent unexpected sync message type ",
         static_cast<uint32_t>(message->type)));
   }
-  if (!options.main_fds.empty() && (!launcher_moved || message->pid <= 0)) {
+  if (options.start_main && (!launcher_moved || message->pid <= 0)) {
     (void)spawned.process.KillAndWait();
     return absl::InternalError(absl::StrCat("sandbox '", options.id,
                                             "' did not start its main process (is the binary at '",
@@ -392,7 +409,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   record.set_pid(spawned.process.pid());
   if (!start_time.ok()) return start_time.status();
   record.set_start_time(*start_time);
-  if (!options.main_fds.empty()) record.set_main_pid(message->pid);
+  if (options.start_main) record.set_main_pid(message->pid);
   record.set_range_slot(range.slot);
   record.set_range_base(range.host_base);
   record.set_ranges_dir(options.ranges_dir);
@@ -681,6 +698,10 @@ std::string Sandbox::stdio_socket_path() const {
 
 std::string Sandbox::log_path() const {
   return absl::StrCat(state_dir_, "/", kLogName);
+}
+
+std::string Sandbox::console_log_path() const {
+  return absl::StrCat(state_dir_, "/", kConsoleLogName);
 }
 
 absl::StatusOr<ExitStatus> Sandbox::Wait(absl::Duration timeout) {

@@ -76,10 +76,13 @@ struct SandboxOptions {
   // The caller's NOTIFY_SOCKET: the container gets a notify socket of its
   // own (sandbox/notify_socket.h), whose READY=1 `start` relays here.
   std::string notify_socket;
-  // `runsc run`: the main process's stdio and extra fds (not owned; they go
-  // to the launcher alone). It starts as soon as the launcher is in the
-  // container's cgroups, before Create returns, and the record holds its
-  // pid: no Start call. Empty: it waits for Start.
+  // Start the main process with the sandbox (`runsc run`, and the API's
+  // CreateSandbox with start): as soon as the launcher is in the
+  // container's cgroups, before Create returns, with no Start call; the
+  // record holds its pid. Its stdio and extra fds are `main_fds` (not
+  // owned; they go to the launcher alone) or, when that is empty, /dev/null
+  // and console_log_path() for stdout and stderr (the daemon's).
+  bool start_main = false;
   std::vector<int> main_fds;
 };
 
@@ -129,6 +132,8 @@ class Sandbox final {
   std::shared_ptr<ControlClient> control() const;
   std::string stdio_socket_path() const;
   std::string log_path() const;
+  // Where a main process started by the daemon writes its stdout and stderr.
+  std::string console_log_path() const;
   // The workloads' private host uid/gid range (base 0: no container).
   const UidRange& uid_range() const { return uid_range_; }
 

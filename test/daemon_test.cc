@@ -69,6 +69,30 @@ TEST_F(DaemonTest, FullLifecycleOverTheSocket) {
   EXPECT_THAT(status.error_message(), HasSubstr("'e2e'"));
 }
 
+TEST_F(DaemonTest, CreateWithStartAnswersARunningSandbox) {
+  auto stub = Stub();
+  grpc::ClientContext ctx;
+  api::CreateSandboxRequest req;
+  req.set_id("quick");
+  req.mutable_host_template();
+  req.set_start(true);
+  api::Sandbox created;
+  grpc::Status status = stub->CreateSandbox(&ctx, req, &created);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(created.status(), "running");
+  EXPECT_GT(created.main_pid(), 1);
+  api::RunResponse run;
+  ASSERT_TRUE(Run("quick", {"sh", "-c", "echo up"}, &run).ok());
+  EXPECT_EQ(run.stdout(), "up\n");
+  // A main process that cannot start fails the call, naming it.
+  grpc::ClientContext ctx2;
+  req.set_id("broken");
+  req.mutable_host_template()->add_args("no-such-binary");
+  status = stub->CreateSandbox(&ctx2, req, &created);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("'no-such-binary' not found"));
+}
+
 TEST_F(DaemonTest, BadRequestsGetTheRightCodes) {
   auto stub = Stub();
   {

@@ -119,6 +119,41 @@ TEST_F(ManagerTest, TemplateLifecycleRunAndDelete) {
   EXPECT_TRUE(ListDir(root_.path() + "/state").empty());
 }
 
+TEST_F(ManagerTest, CreateWithStartRunsTheMainProcessInTheSameCall) {
+  std::unique_ptr<sandbox::EventBus::Subscription> events = manager_->events().Subscribe("now");
+  sandbox::CreateRequest create;
+  create.id = "now";
+  create.start = true;
+  create.template_args = {"sh", "-c", "echo to-console; echo err >&2; exit 3"};
+  auto view = manager_->CreateSandbox(create);
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(view->status, "running");
+  ASSERT_GT(view->main_pid, 1);
+  auto status = manager_->Wait("now", view->main_pid, absl::Seconds(30));
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->code(), 3);
+  // Its output went where StartSandbox sends it.
+  EXPECT_EQ(ReadFile(root_.path() + "/state/now/console.log"), "to-console\nerr\n");
+  // Its events are a started sandbox's, in order.
+  for (const char* want : {"created", "started", "exited"}) {
+    absl::StatusOr<sandbox::SandboxEvent> event = events->Next(absl::Seconds(10));
+    ASSERT_TRUE(event.ok()) << want << ": " << event.status();
+    EXPECT_EQ(event->type, want);
+  }
+  // Started once: StartSandbox has nothing left to start.
+  EXPECT_EQ(manager_->StartSandbox("now").status().code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(manager_->DeleteSandbox("now").ok());
+
+  // A main process that cannot start fails the create, and leaves nothing.
+  create.id = "never";
+  create.template_args = {"no-such-binary"};
+  auto failed = manager_->CreateSandbox(create);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_THAT(std::string(failed.status().message()), HasSubstr("'no-such-binary' not found"));
+  EXPECT_EQ(manager_->GetSandbox("never").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(ListDir(root_.path() + "/state").empty());
+}
+
 TEST_F(ManagerTest, CopyInToAnIdmappedRootfsBelongsToTheContainersRoot) {
   const std::string bundle = root_.path() + "/bundle";
   ASSERT_TRUE(MakeBusyboxRootfs(bundle).ok());

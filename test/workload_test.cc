@@ -373,6 +373,7 @@ TEST_F(WorkloadTest, MainStartedWithTheSandboxRunsOnTheGivenFds) {
   ASSERT_TRUE(null_r);
   auto box = TryCreate(Spec({"sh", "-c", "echo to-out; echo to-err >&2; exit 5"}), "w",
                        [&](sandbox::SandboxOptions& o) {
+                         o.start_main = true;
                          o.main_fds = {null_r.get(), out_w.get(), err_w.get()};
                        });
   ASSERT_TRUE(box.ok()) << box.status();
@@ -398,6 +399,7 @@ TEST_F(WorkloadTest, MainStartedWithTheSandboxThatCannotStartFailsTheCreate) {
   UniqueFd null_rw(open("/dev/null", O_RDWR | O_CLOEXEC));
   ASSERT_TRUE(null_rw);
   auto box = TryCreate(Spec({"no-such-binary"}), "w", [&](sandbox::SandboxOptions& o) {
+    o.start_main = true;
     o.main_fds = {null_rw.get(), null_rw.get(), null_rw.get()};
   });
   ASSERT_FALSE(box.ok());
@@ -409,6 +411,7 @@ TEST_F(WorkloadTest, MainStartedWithTheSandboxThatCannotStartFailsTheCreate) {
   // The fds' count is the process's: two for a process with three stdio
   // fds is refused, naming what was expected.
   auto short_fds = TryCreate(Spec({"true"}), "w", [&](sandbox::SandboxOptions& o) {
+    o.start_main = true;
     o.main_fds = {null_rw.get(), null_rw.get()};
   });
   ASSERT_FALSE(short_fds.ok());
@@ -418,11 +421,11 @@ TEST_F(WorkloadTest, MainStartedWithTheSandboxThatCannotStartFailsTheCreate) {
   bare.id = "bare";
   bare.state_root = root_.path() + "/state";
   bare.runsc_path = RunscPath();
-  bare.main_fds = {null_rw.get(), null_rw.get(), null_rw.get()};
+  bare.start_main = true;
   auto no_container = sandbox::Sandbox::Create(bare);
   ASSERT_FALSE(no_container.ok());
   EXPECT_EQ(no_container.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(no_container.status().message()), HasSubstr("main_fds"));
+  EXPECT_THAT(std::string(no_container.status().message()), HasSubstr("start_main"));
 }
 
 // In runtime mode the sandbox ends with its main process, which may be
@@ -435,6 +438,7 @@ TEST_F(WorkloadTest, MainStartedWithTheSandboxMayEndBeforeTheCreateReturns) {
     auto box = TryCreate(Spec({"sh", "-c", absl::StrCat("exit ", i)}), absl::StrCat("r", i),
                          [&](sandbox::SandboxOptions& o) {
                            o.exit_with_main = true;
+                           o.start_main = true;
                            o.main_fds = {null_rw.get(), null_rw.get(), null_rw.get()};
                          });
     ASSERT_TRUE(box.ok()) << "run " << i << ": " << box.status();

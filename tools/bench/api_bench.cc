@@ -3,7 +3,10 @@
 // writes the samples as JSON in hyperfine's shape, {"results": [{"command":
 // LABEL, "times": [seconds...]}]}, plus a "summary" object.
 //
-//   oneshot     CreateSandbox(bundle) + StartSandbox + Wait + DeleteSandbox
+//   oneshot     CreateSandbox(bundle, start) + Wait + DeleteSandbox: the
+//               main process starts with the sandbox
+//   oneshot-separate
+//               CreateSandbox(bundle) + StartSandbox + Wait + DeleteSandbox
 //   exec        Run of the bundle's ["/bin/true"] in one running sandbox
 //   create      CreateSandbox alone (create-to-ready); deletes are untimed
 //   throughput  N creations in a row, then N over --concurrency clients
@@ -64,11 +67,12 @@ class Client {
       : stub_(api::Sandboxes::NewStub(
             grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()))) {}
 
-  void Create(const std::string& id, const std::string& bundle) {
+  void Create(const std::string& id, const std::string& bundle, bool start = false) {
     grpc::ClientContext ctx;
     api::CreateSandboxRequest req;
     req.set_id(id);
     req.set_bundle_path(bundle);
+    req.set_start(start);
     api::Sandbox out;
     Check(stub_->CreateSandbox(&ctx, req, &out), "CreateSandbox " + id);
   }
@@ -201,30 +205,41 @@ int main(int argc, char** argv) {
     else Die("unknown flag " + a);
   }
   if (o.scenario.empty() || o.out.empty()) {
-    Die("usage: api_bench --scenario oneshot|exec|create|throughput|idle --out FILE "
+    Die("usage: api_bench --scenario oneshot|oneshot-separate|exec|create|throughput|idle "
+        "--out FILE "
         "[--bundle DIR] [--sleep-bundle DIR] [--socket PATH] [--n N] [--warmup N] "
         "[--concurrency N] [--label TEXT]");
   }
   Client client(o.socket);
   std::vector<double> times;
   std::map<std::string, double> summary;
-  if (o.scenario == "oneshot") {
+  if (o.scenario == "oneshot" || o.scenario == "oneshot-separate") {
     // Each call's own time too, so the report says where a one-shot goes.
-    const char* kPhases[] = {"create", "start", "wait", "delete"};
-    std::vector<double> phase[4];
+    const bool separate = o.scenario == "oneshot-separate";
+    std::vector<const char*> names;
+    std::vector<std::function<void(const std::string&)>> calls;
+    if (separate) {
+      names = {"create", "start"};
+      calls = {[&](const std::string& id) { client.Create(id, o.bundle); },
+               [&](const std::string& id) { client.Start(id); }};
+    } else {
+      names = {"create_and_start"};
+      calls = {[&](const std::string& id) { client.Create(id, o.bundle, true); }};
+    }
+    names.insert(names.end(), {"wait", "delete"});
+    calls.push_back([&](const std::string& id) { client.Wait(id); });
+    calls.push_back([&](const std::string& id) { client.Delete(id); });
+    std::vector<std::vector<double>> phase(calls.size());
     times = Time(o, [&](int i) {
       const std::string id = Id("one", i);
-      const std::function<void()> calls[] = {
-          [&] { client.Create(id, o.bundle); }, [&] { client.Start(id); },
-          [&] { client.Wait(id); }, [&] { client.Delete(id); }};
-      for (int p = 0; p < 4; ++p) {
+      for (size_t p = 0; p < calls.size(); ++p) {
         auto start = Clock::now();
-        calls[p]();
+        calls[p](id);
         if (i >= 0) phase[p].push_back(Seconds(Clock::now() - start));
       }
     });
-    for (int p = 0; p < 4; ++p) {
-      summary[absl::StrCat(kPhases[p], "_median_ms")] = Median(phase[p]) * 1000;
+    for (size_t p = 0; p < calls.size(); ++p) {
+      summary[absl::StrCat(names[p], "_median_ms")] = Median(phase[p]) * 1000;
     }
   } else if (o.scenario == "exec") {
     const std::string id = Id("exec", 0);
