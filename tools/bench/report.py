@@ -135,7 +135,8 @@ def main():
     quick = a.quick == "1"
 
     floor = series(load(d, "floor.json")) + series(load(d, "floor_net.json"))
-    oneshot = series(load(d, "oneshot_cli.json")) + series(load(d, "oneshot_api.json")) + floor
+    oneshot = (series(load(d, "oneshot_cli.json")) + series(load(d, "oneshot_api.json")) +
+               series(load(d, "oneshot_api_separate.json")) + floor)
     execs = series(load(d, "exec_cli.json")) + series(load(d, "exec_api.json"))
     create = series(load(d, "create_api.json"))
     tp = (load(d, "throughput_api.json") or {}).get("summary", {})
@@ -212,8 +213,9 @@ def main():
         "",
         "## 1. One-shot: create, run `/bin/true`, wait, delete",
         "",
-        "The API row is CreateSandbox + StartSandbox + Wait + DeleteSandbox from one client; "
-        "the CLI rows are each runtime's foreground `run`; bwrap runs the same rootfs with "
+        "The API one-shot is CreateSandbox (with `start`: the main process starts in the same "
+        "call) + Wait + DeleteSandbox from one client; the \"separate Start\" row makes the "
+        "StartSandbox call of its own, as before 2026-12-03's last pass. The CLI rows are each runtime's foreground `run`; bwrap runs the same rootfs with "
         "`--unshare-all`. The floor is `tools/bench/floor.c`: clone with the same namespaces, "
         "uid/gid maps, a tmpfs root, pivot_root, setuid and execve, nothing else (`floor (net)`: "
         "with a new network namespace too).",

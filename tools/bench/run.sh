@@ -178,6 +178,8 @@ done
 echo "== API" >&2
 start_daemon
 api --scenario oneshot --n "$RUNS" --label "runsc API one-shot" --out "$OUT/oneshot_api.json"
+api --scenario oneshot-separate --n "$RUNS" --label "runsc API one-shot, separate Start" \
+  --out "$OUT/oneshot_api_separate.json"
 api --scenario exec --n $((RUNS * 5)) --label "runsc API exec" --out "$OUT/exec_api.json"
 api --scenario create --n "$RUNS" --label "runsc API create-to-ready" --out "$OUT/create_api.json"
 api --scenario throughput --n "$TP" --concurrency 8 --label "runsc API" --out "$OUT/throughput_api.json"
