@@ -195,6 +195,10 @@ int Serve() {
     main_pid = *pid;
   }
 
+  // Until here this thread read the launcher's replies itself; from here
+  // gRPC's threads call it, and a thread of the client's reads.
+  if (launcher != nullptr) launcher->StartReader();
+
   // The fd set must be final when the spawner hears "ready": the config fd
   // goes first, the sync fd right after the message (the spawner waits for
   // its EOF).

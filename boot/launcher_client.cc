@@ -1,9 +1,13 @@
 #include "boot/launcher_client.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <functional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -17,8 +21,11 @@ using runsc::launcher::v1::Exited;
 using runsc::launcher::v1::LauncherEvent;
 using runsc::launcher::v1::LauncherRequest;
 
-LauncherClient::LauncherClient(util::UniqueFd sock)
-    : sock_(std::move(sock)), reader_([this] { ReadLoop(); }) {}
+LauncherClient::LauncherClient(util::UniqueFd sock) : sock_(std::move(sock)) {}
+
+void LauncherClient::StartReader() {
+  if (!reader_.joinable()) reader_ = std::thread([this] { ReadLoop(); });
+}
 
 LauncherClient::~LauncherClient() {
   {
@@ -28,71 +35,99 @@ LauncherClient::~LauncherClient() {
     on_main_exit_ = nullptr;
   }
   shutdown(sock_.get(), SHUT_RDWR);
-  reader_.join();
+  if (reader_.joinable()) reader_.join();
 }
 
 void LauncherClient::ReadLoop() {
-  for (;;) {
-    LauncherEvent event;
-    absl::Status status = util::RecvPacket(sock_.get(), &event);
-    if (!status.ok()) {
-      if (!absl::IsUnavailable(status)) {
-        util::Log(util::LogLevel::kError, "supervisor",
-                  absl::StrCat("launcher socket: ", status.message()));
-      }
-      // Reap the launcher (our child) if it has exited.
-      waitpid(-1, nullptr, WNOHANG);
-      ExitCallback on_main_exit;
-      {
-        absl::MutexLock lock(&mu_);
-        closed_ = true;
-        on_main_exit = std::move(on_main_exit_);
-      }
-      if (on_main_exit) {
-        Exited killed;
-        killed.set_main(true);
-        killed.set_signaled(true);
-        killed.set_signal(SIGKILL);
-        on_main_exit(killed);
-      }
-      return;
-    }
-    std::vector<ExitCallback> callbacks;
-    Exited exited;
-    {
-      absl::MutexLock lock(&mu_);
-      if (!first_.has_value()) {
-        first_ = std::move(event);
-        continue;
-      }
-      if (event.has_exited()) {
-        const int pid = event.exited().pid();
-        exited = event.exited();
-        exited_[pid] = exited;
-        auto it = waiters_.find(pid);
-        if (it != waiters_.end()) {
-          callbacks = std::move(it->second);
-          waiters_.erase(it);
-        }
-        if (exited.main() && on_main_exit_) {
-          callbacks.push_back(std::move(on_main_exit_));
-          on_main_exit_ = nullptr;
-        }
-      } else {
-        auto it = replies_.find(event.request_id());
-        if (it != replies_.end()) it->second = std::move(event);
-      }
-    }
-    for (const auto& callback : callbacks) callback(exited);
+  while (ReadOne()) {
   }
 }
 
+void LauncherClient::ReadUntil(const std::function<bool()>& done, absl::Time deadline) {
+  while (!done()) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return;
+    struct pollfd pfd = {sock_.get(), POLLIN, 0};
+    const int timeout_ms = left == absl::InfiniteDuration()
+                               ? -1
+                               : static_cast<int>(absl::ToInt64Milliseconds(
+                                     std::min(left, absl::Hours(1)))) + 1;
+    const int ready = poll(&pfd, 1, timeout_ms);
+    if (ready < 0 && errno != EINTR) return;
+    if (ready > 0 && !ReadOne()) return;
+  }
+}
+
+bool LauncherClient::ReadOne() {
+  LauncherEvent event;
+  absl::Status status = util::RecvPacket(sock_.get(), &event);
+  if (!status.ok()) {
+    if (!absl::IsUnavailable(status)) {
+      util::Log(util::LogLevel::kError, "supervisor",
+                absl::StrCat("launcher socket: ", status.message()));
+    }
+    // Reap the launcher (our child) if it has exited.
+    waitpid(-1, nullptr, WNOHANG);
+    ExitCallback on_main_exit;
+    {
+      absl::MutexLock lock(&mu_);
+      closed_ = true;
+      on_main_exit = std::move(on_main_exit_);
+    }
+    if (on_main_exit) {
+      Exited killed;
+      killed.set_main(true);
+      killed.set_signaled(true);
+      killed.set_signal(SIGKILL);
+      on_main_exit(killed);
+    }
+    return false;
+  }
+  std::vector<ExitCallback> callbacks;
+  Exited exited;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!first_.has_value()) {
+      first_ = std::move(event);
+      return true;
+    }
+    if (event.has_exited()) {
+      const int pid = event.exited().pid();
+      exited = event.exited();
+      exited_[pid] = exited;
+      auto it = waiters_.find(pid);
+      if (it != waiters_.end()) {
+        callbacks = std::move(it->second);
+        waiters_.erase(it);
+      }
+      if (exited.main() && on_main_exit_) {
+        callbacks.push_back(std::move(on_main_exit_));
+        on_main_exit_ = nullptr;
+      }
+    } else {
+      auto it = replies_.find(event.request_id());
+      if (it != replies_.end()) it->second = std::move(event);
+    }
+  }
+  for (const auto& callback : callbacks) callback(exited);
+  return true;
+}
+
 absl::Status LauncherClient::AwaitReady(absl::Duration timeout) {
-  absl::MutexLock lock(&mu_);
+  const absl::Time deadline = absl::Now() + timeout;
   auto heard = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return closed_ || first_.has_value();
   };
-  mu_.AwaitWithTimeout(absl::Condition(&heard), timeout);
+  if (!reader_.joinable()) {
+    ReadUntil(
+        [&] {
+          absl::MutexLock lock(&mu_);
+          return heard();
+        },
+        deadline);
+  }
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithDeadline(absl::Condition(&heard), deadline);
   if (!first_.has_value()) {
     return closed_ ? absl::UnavailableError(
                          "waiting for the launcher: it exited before it was ready")
@@ -111,6 +146,7 @@ absl::Status LauncherClient::AwaitReady(absl::Duration timeout) {
 absl::StatusOr<LauncherEvent> LauncherClient::Call(LauncherRequest request,
                                                    const std::vector<int>& fds,
                                                    absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
   uint64_t id;
   {
     absl::MutexLock lock(&mu_);
@@ -128,11 +164,19 @@ absl::StatusOr<LauncherEvent> LauncherClient::Call(LauncherRequest request,
       return util::Annotate(status, "send to launcher");
     }
   }
-  absl::MutexLock lock(&mu_);
   auto ready = [this, id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return closed_ || replies_[id].has_value();
   };
-  mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
+  if (!reader_.joinable()) {
+    ReadUntil(
+        [&] {
+          absl::MutexLock lock(&mu_);
+          return ready();
+        },
+        deadline);
+  }
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithDeadline(absl::Condition(&ready), deadline);
   std::optional<LauncherEvent> reply = std::move(replies_[id]);
   replies_.erase(id);
   if (!reply.has_value()) {

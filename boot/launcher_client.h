@@ -4,7 +4,12 @@
 // callbacks registered for it. The launcher's first message says whether it
 // built the container (AwaitReady).
 //
-// Thread safety: thread-safe.
+// Until StartReader, the calling thread reads what it waits for itself
+// (AwaitReady, Call): at boot a reply then wakes one thread, not a reader
+// and then the caller, on the path to "ready".
+//
+// Thread safety: thread-safe once StartReader has been called; before, one
+// thread at a time.
 #ifndef RUNSC_BOOT_LAUNCHER_CLIENT_H_
 #define RUNSC_BOOT_LAUNCHER_CLIENT_H_
 
@@ -28,8 +33,11 @@ class LauncherClient final {
  public:
   using ExitCallback = std::function<void(const runsc::launcher::v1::Exited&)>;
 
-  // Takes the socket; starts the reader thread.
+  // Takes the socket. No thread yet: see StartReader.
   explicit LauncherClient(util::UniqueFd sock);
+
+  // Starts the reader thread; from then on any thread may use the client.
+  void StartReader();
 
   // Waits for the launcher's first message: ready once it has built the
   // container, or why it could not (an error naming the launcher's stage).
@@ -61,6 +69,12 @@ class LauncherClient final {
 
  private:
   void ReadLoop();
+  // Reads one message and acts on it; false once the socket is closed.
+  bool ReadOne();
+  // Before StartReader: reads on this thread until `done` holds, the socket
+  // closes or `deadline` passes.
+  void ReadUntil(const std::function<bool()>& done, absl::Time deadline)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   util::UniqueFd sock_;
   absl::Mutex send_mu_;
@@ -76,7 +90,7 @@ class LauncherClient final {
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   // The launcher's first message (ready or failed), once it has come.
   std::optional<runsc::launcher::v1::LauncherEvent> first_ ABSL_GUARDED_BY(mu_);
-  std::thread reader_;
+  std::thread reader_;  // not joinable until StartReader
 };
 
 }  // namespace runsc::boot
