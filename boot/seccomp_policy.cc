@@ -90,10 +90,8 @@ runsc::boot::v1::SeccompProgram ControlServerProgram() {
   return program;
 }
 
-const absl::StatusOr<std::string>& ControlServerFilter() {
-  static const absl::StatusOr<std::string>* const compiled =
-      new absl::StatusOr<std::string>(CompileSeccompProgram(ControlServerProgram()));
-  return *compiled;
+absl::StatusOr<std::string> CompileControlServerFilter() {
+  return CompileSeccompProgram(ControlServerProgram());
 }
 
 absl::Status InstallControlServerFilter(const std::string& bpf) {

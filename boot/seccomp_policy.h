@@ -20,10 +20,10 @@ namespace runsc::boot {
 // The filter as a program for CompileSeccompProgram (boot/seccomp_loader.h).
 runsc::boot::v1::SeccompProgram ControlServerProgram();
 
-// The program compiled to BPF, once per process. The host compiles it and
-// hands it to every sandbox in its boot config (BootConfig.control_filter):
-// libseccomp took most of a millisecond of each sandbox's start.
-const absl::StatusOr<std::string>& ControlServerFilter();
+// The program compiled to BPF by libseccomp. The build does this once
+// (control_filter_gen, boot/control_filter.h); the host hands the result to
+// every sandbox in its boot config (BootConfig.control_filter).
+absl::StatusOr<std::string> CompileControlServerFilter();
 
 // Installs a compiled filter on every thread of the calling process
 // (TSYNC); threads created later inherit it. Requires no_new_privs (set by

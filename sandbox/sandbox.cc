@@ -17,7 +17,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
-#include "boot/seccomp_policy.h"
+#include "boot/control_filter.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/match.h"
@@ -231,9 +231,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   runsc::boot::v1::BootConfig config;
   config.set_sandbox_id(options.id);
   config.set_exit_with_main(options.exit_with_main);
-  const absl::StatusOr<std::string>& control_filter = boot::ControlServerFilter();
-  if (!control_filter.ok()) return control_filter.status();
-  config.set_control_filter(*control_filter);
+  config.set_control_filter(boot::ControlServerFilter());
 
   // A container gets a private uid range and its filesystem as detached,
   // idmapped mount trees.
