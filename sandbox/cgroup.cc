@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
@@ -127,12 +128,10 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
   for (const auto& [controller, mount] : cg->layout_.v1) {
     auto& have = cg->layout_.unified_controllers;
     if (std::find(have.begin(), have.end(), controller) != have.end()) continue;
-    // cpu and cpuacct (or others) may share one mount: one directory.
-    std::string dir = mount;
-    for (const std::string& part : parts) {
-      dir += "/" + part;
-      RETURN_IF_ERROR(MkdirP(dir));
-    }
+    // cpu and cpuacct (or others) may share one mount: one directory. Its
+    // parents (runsc/) exist after the first sandbox: one mkdir.
+    const std::string dir = absl::StrCat(mount, "/", absl::StrJoin(parts, "/"));
+    RETURN_IF_ERROR(util::MakeDirs(dir, 0755));
     cg->v1_dirs_[controller] = dir;
   }
   for (const std::string& dir : cg->Paths()) {
@@ -167,6 +166,7 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
 
 absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Adopt(const std::vector<std::string>& paths) {
   std::unique_ptr<Cgroup> cg(new Cgroup());
+  cg->adopted_ = true;
   ASSIGN_OR_RETURN(cg->layout_, CgroupLayout::Discover());
   for (const std::string& path : paths) {
     bool matched = false;
@@ -405,10 +405,12 @@ absl::Status Cgroup::Destroy() {
   // Processes of a killed sandbox take a moment to leave the cgroup.
   const absl::Time deadline = absl::Now() + absl::Seconds(5);
   for (const std::string& base : Paths()) {
-    // A v1 supervisor leaf is absent (ENOENT) unless an earlier version made
-    // the record.
-    for (const std::string& dir : {absl::StrCat(base, "/", kContainerLeaf),
-                                   absl::StrCat(base, "/", kSupervisorLeaf), base}) {
+    // A v1 supervisor leaf exists only if an earlier version made the record
+    // (it is looked for in an adopted cgroup alone).
+    std::vector<std::string> dirs = {absl::StrCat(base, "/", kContainerLeaf)};
+    if (base == unified_dir_ || adopted_) dirs.push_back(absl::StrCat(base, "/", kSupervisorLeaf));
+    dirs.push_back(base);
+    for (const std::string& dir : dirs) {
       while (rmdir(dir.c_str()) != 0 && errno != ENOENT) {
         if (errno != EBUSY || absl::Now() > deadline) {
           return ErrnoError(errno, absl::StrCat("rmdir '", dir, "'"));

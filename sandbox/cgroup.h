@@ -120,6 +120,9 @@ class Cgroup final {
   std::string unified_dir_;                     // the sandbox's directories
   std::map<std::string, std::string> v1_dirs_;  // controller -> directory
   util::UniqueFd unified_fd_;
+  // From a record (Adopt), which an older version may have written: it may
+  // hold v1 supervisor leaves.
+  bool adopted_ = false;
   bool destroyed_ = false;
 };
 

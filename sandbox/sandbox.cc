@@ -117,18 +117,6 @@ absl::StatusOr<UniqueFd> ListenUnix(const std::string& path, int type) {
   return fd;
 }
 
-absl::Status MakeDirs(const std::string& path, mode_t mode) {
-  std::string prefix;
-  for (size_t pos = 1; pos != std::string::npos;) {
-    pos = path.find('/', pos + 1);
-    prefix = path.substr(0, pos);
-    if (mkdir(prefix.c_str(), mode) != 0 && errno != EEXIST) {
-      return ErrnoError(errno, absl::StrCat("mkdir '", prefix, "'"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::Status RemoveStateDir(const std::string& dir) {
   for (const char* name :
        {kControlSocketName, kStdioSocketName, kLogName, kStateFileName, kConsoleLogName}) {
@@ -196,9 +184,14 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   if (!options.start_main && !options.main_fds.empty()) {
     return absl::InvalidArgumentError("main_fds: only for a main process started with the sandbox");
   }
-  RETURN_IF_ERROR(MakeDirs(options.state_root, 0711));
   const std::string dir = absl::StrCat(options.state_root, "/", options.id);
-  if (mkdir(dir.c_str(), 0700) != 0) {
+  // One mkdir when the state root exists; it is made on first use.
+  int made = mkdir(dir.c_str(), 0700);
+  if (made != 0 && errno == ENOENT) {
+    RETURN_IF_ERROR(util::MakeDirs(options.state_root, 0711));
+    made = mkdir(dir.c_str(), 0700);
+  }
+  if (made != 0) {
     if (errno == EEXIST) {
       return absl::AlreadyExistsError(
           absl::StrCat("sandbox '", options.id, "' already exists in '",
@@ -235,7 +228,6 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
 
   // A container gets a private uid range and its filesystem as detached,
   // idmapped mount trees.
-  RETURN_IF_ERROR(MakeDirs(options.ranges_dir, 0700));
   UidRangeAllocator ranges(options.ranges_dir);
   UidRange range;
   absl::Cleanup release_range = [&ranges, &range] {

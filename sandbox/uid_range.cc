@@ -11,6 +11,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/file_util.h"
+#include "runsc/util/status_macros.h"
 #include "runsc/util/unique_fd.h"
 
 namespace runsc::sandbox {
@@ -19,9 +21,6 @@ using util::ErrnoError;
 using util::UniqueFd;
 
 absl::StatusOr<UidRange> UidRangeAllocator::Allocate(absl::string_view owner) {
-  if (mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
-    return ErrnoError(errno, absl::StrCat("mkdir '", dir_, "'"));
-  }
   // Start at a random slot: concurrent allocators rarely collide, and a
   // collision just moves on to the next slot.
   absl::BitGen gen;
@@ -30,6 +29,11 @@ absl::StatusOr<UidRange> UidRangeAllocator::Allocate(absl::string_view owner) {
     const uint32_t slot = (start + i) % kSlots;
     std::string path = absl::StrCat(dir_, "/", slot);
     UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!fd && errno == ENOENT) {
+      // The directory is made on first use (and its parents, 0700 too).
+      RETURN_IF_ERROR(util::MakeDirs(dir_, 0700));
+      fd.reset(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    }
     if (!fd) {
       if (errno == EEXIST) continue;
       return ErrnoError(errno, absl::StrCat("create '", path, "'"));

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "absl/strings/ascii.h"
@@ -9,9 +10,22 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/status_macros.h"
 #include "runsc/util/unique_fd.h"
 
 namespace runsc::util {
+
+absl::Status MakeDirs(const std::string& path, mode_t mode) {
+  if (mkdir(path.c_str(), mode) == 0 || errno == EEXIST) return absl::OkStatus();
+  if (errno == ENOENT) {
+    const size_t slash = path.find_last_of('/');
+    if (slash != std::string::npos && slash > 0) {
+      RETURN_IF_ERROR(MakeDirs(path.substr(0, slash), mode));
+      if (mkdir(path.c_str(), mode) == 0 || errno == EEXIST) return absl::OkStatus();
+    }
+  }
+  return ErrnoError(errno, absl::StrCat("mkdir '", path, "'"));
+}
 
 absl::Status WriteKernelFile(const std::string& path, absl::string_view text) {
   UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));

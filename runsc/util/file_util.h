@@ -19,6 +19,10 @@ namespace runsc::util {
 // path and the text.
 absl::Status WriteKernelFile(const std::string& path, absl::string_view text);
 
+// mkdir -p: `path` and any missing parents, each with `mode`; one mkdir when
+// the parent exists (the usual case), walking up only on ENOENT.
+absl::Status MakeDirs(const std::string& path, mode_t mode);
+
 // Writes each (path under /proc/sys, value) of a container's linux.sysctl
 // with WriteKernelFile; an error names the parameter's path.
 absl::Status WriteSysctls(const std::vector<std::pair<std::string, std::string>>& writes);
