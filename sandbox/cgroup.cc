@@ -253,25 +253,27 @@ absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
   return absl::OkStatus();
 }
 
-absl::Status Cgroup::AddProcessV1(pid_t pid) {
+bool Cgroup::SupervisorJoins(const std::string& controller) {
+  return controller != "freezer" && controller != "pids";
+}
+
+absl::Status Cgroup::AddProcessV1(pid_t pid, bool join_container) {
   for (const auto& [controller, dir] : v1_dirs_) {
-    RETURN_IF_ERROR(WriteKernelFile(absl::StrCat(dir, "/cgroup.procs"), absl::StrCat(pid)));
+    const std::string target = join_container && SupervisorJoins(controller)
+                                   ? absl::StrCat(dir, "/", kContainerLeaf)
+                                   : dir;
+    RETURN_IF_ERROR(WriteKernelFile(absl::StrCat(target, "/cgroup.procs"), absl::StrCat(pid)));
   }
   return absl::OkStatus();
 }
 
-absl::Status Cgroup::AddContainerProcess(pid_t pid) {
+absl::Status Cgroup::AddContainerProcess(pid_t pid, bool joined) {
   for (const std::string& dir : Paths()) {
-    RETURN_IF_ERROR(WriteKernelFile(absl::StrCat(dir, "/", kContainerLeaf, "/cgroup.procs"),
-                                    absl::StrCat(pid)));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Cgroup::AddSupervisorToContainer(pid_t pid) {
-  for (const auto& [controller, dir] : v1_dirs_) {
-    // Its threads would count against the container's pids.max.
-    if (controller == "freezer" || controller == "pids") continue;
+    if (joined && dir != unified_dir_) {
+      const auto it = std::find_if(v1_dirs_.begin(), v1_dirs_.end(),
+                                   [&dir](const auto& entry) { return entry.second == dir; });
+      if (it != v1_dirs_.end() && SupervisorJoins(it->first)) continue;  // born there
+    }
     RETURN_IF_ERROR(WriteKernelFile(absl::StrCat(dir, "/", kContainerLeaf, "/cgroup.procs"),
                                     absl::StrCat(pid)));
   }

@@ -71,20 +71,24 @@ class Cgroup final {
 
   // An fd of the v2 supervisor leaf for clone3(CLONE_INTO_CGROUP), or -1.
   int unified_fd() const { return unified_fd_.get(); }
-  // Moves `pid` into the sandbox's directory of every v1 hierarchy (v2
-  // placement, into the supervisor leaf, is at clone time).
-  absl::Status AddProcessV1(pid_t pid);
+  // Moves the new sandbox process `pid` into the sandbox's directory of
+  // every v1 hierarchy (v2 placement, into the supervisor leaf, is at clone
+  // time). With `join_container` (runtime mode), into the container leaf of
+  // the v1 hierarchies it joins (SupervisorJoins), where conmon and
+  // containerd's shim look for the container's usage and OOM kills: the
+  // launcher, which it clones, is then born there.
+  absl::Status AddProcessV1(pid_t pid, bool join_container = false);
   // Moves `pid` (the launcher, before it starts any workload) into the
-  // container leaf of every hierarchy.
-  absl::Status AddContainerProcess(pid_t pid);
-  // Runtime mode: moves the sandbox process `pid` into the container leaf
-  // of the v1 memory and cpu hierarchies, where conmon and containerd's shim
-  // look for the container's usage and OOM kills. Never where the freezer
+  // container leaf of every hierarchy; with `joined` (runtime mode), of
+  // those it did not inherit from a sandbox process that joined them.
+  absl::Status AddContainerProcess(pid_t pid, bool joined = false);
+  // Whether a runtime-mode sandbox process joins the container leaf of v1
+  // hierarchy `controller`: memory and cpu, yes. Never where the freezer
   // acts (the v1 freezer, the unified hierarchy), so a paused sandbox still
   // answers, nor into pids, where its threads would count against the
   // container's pids.max. On a host whose unified hierarchy holds the
   // controllers too, it stays in its own leaf.
-  absl::Status AddSupervisorToContainer(pid_t pid);
+  static bool SupervisorJoins(const std::string& controller);
   // The container leaf's usage.
   absl::StatusOr<CgroupStats> Stats() const;
   // Changes the container leaf's limits (what `runsc update` does); fields

@@ -76,19 +76,19 @@ absl::StatusOr<pid_t> OnlyChild(pid_t pid) {
   return child;
 }
 
-// Puts a new sandbox's launcher (and, in runtime mode, the sandbox process
-// itself) into the container's cgroups.
+// Puts a new sandbox's launcher into the container's cgroups. In runtime
+// mode the sandbox process joined some of them before it ran (its spawn's
+// before_go, Cgroup::AddProcessV1), and the launcher was born there.
 absl::Status MoveLauncherIntoContainer(pid_t sandbox_pid, Cgroup& cgroup, bool exit_with_main) {
   ASSIGN_OR_RETURN(pid_t launcher, OnlyChild(sandbox_pid));
-  RETURN_IF_ERROR(cgroup.AddContainerProcess(launcher));
+  RETURN_IF_ERROR(cgroup.AddContainerProcess(launcher, exit_with_main));
   if (exit_with_main) {
     // Runtime mode: the pid-file process is the container's, for the
     // shim's OOM watch and metrics. The OOM killer should still spare it
     // where the host lets us say so (this lowering needs CAP_SYS_RESOURCE;
     // without it the kernel's badness, which favours the large workload,
-    // decides alone).
+    // decides alone). Only now: the launcher, cloned before, keeps ours.
     (void)util::WriteKernelFile(absl::StrCat("/proc/", sandbox_pid, "/oom_score_adj"), "-999");
-    RETURN_IF_ERROR(cgroup.AddSupervisorToContainer(sandbox_pid));
   }
   return absl::OkStatus();
 }
@@ -312,7 +312,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   if (cgroup != nullptr) {
     request.cgroup_fd = cgroup->unified_fd();
     Cgroup* cg = cgroup.get();
-    request.before_go = [cg](pid_t pid) { return cg->AddProcessV1(pid); };
+    const bool join = options.exit_with_main;
+    request.before_go = [cg, join](pid_t pid) { return cg->AddProcessV1(pid, join); };
   }
   ASSIGN_OR_RETURN(SpawnedProcess spawned, SpawnSandboxProcess(request));
   // Read while the process surely lives: with main_fds, the main process may

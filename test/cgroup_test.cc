@@ -1,5 +1,6 @@
 // Root tests of resource limits: the sandbox's cgroup (v2 where the unified
 // hierarchy has the controller, v1 otherwise; this machine is hybrid).
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sandbox/cgroup.h"
+#include "runsc/util/unique_fd.h"
 #include "sandbox/control_client.h"
 #include "test/workload_fixture.h"
 
@@ -104,6 +106,44 @@ TEST_F(CgroupTest, SandboxIsInItsCgroupAndStatsAreReported) {
   EXPECT_GE(stats->memory_peak, stats->memory_current);
   EXPECT_GE(stats->pids_current, 2u);  // launcher, shell
   EXPECT_EQ(stats->oom_kills, 0u);
+}
+
+// Runtime mode (runsc run and create, for podman and containerd): the
+// sandbox process is the container's in the v1 hierarchies conmon and the
+// shim watch (memory, cpu), from before it runs, and its launcher is born
+// there; it stays out of pids (its threads would count) and of the freezer
+// (a paused container's sandbox still answers), and out of the v2 container
+// leaf. The launcher and the workload are in the container leaf everywhere.
+TEST_F(CgroupTest, ARuntimeModeSandboxJoinsOnlyTheContainersAccountingHierarchies) {
+  util::UniqueFd null_rw(open("/dev/null", O_RDWR | O_CLOEXEC));
+  ASSERT_TRUE(null_rw);
+  auto box = TryCreate(Spec({"sleep", "1000"}), "w", [&](sandbox::SandboxOptions& o) {
+    o.exit_with_main = true;
+    o.start_main = true;
+    o.main_fds = {null_rw.get(), null_rw.get(), null_rw.get()};
+  });
+  ASSERT_TRUE(box.ok()) << box.status();
+  const std::string pid = absl::StrCat((*box)->pid(), "\n");
+  auto layout = sandbox::CgroupLayout::Discover();
+  ASSERT_TRUE(layout.ok()) << layout.status();
+  for (const auto& [controller, mount] : layout->v1) {
+    const std::string dir = absl::StrCat(mount, "/runsc/w.", (*box)->uid_range().slot);
+    struct stat st;
+    if (stat(dir.c_str(), &st) != 0) continue;  // a controller v2 holds
+    const bool joins = controller != "freezer" && controller != "pids";
+    const std::string container = ReadFile(dir + "/container/cgroup.procs");
+    EXPECT_EQ(absl::StrContains(container, pid), joins) << dir << ": " << container;
+    EXPECT_EQ(absl::StrContains(ReadFile(dir + "/cgroup.procs"), pid), !joins) << dir;
+    // The launcher and the main process, wherever the sandbox process is.
+    EXPECT_EQ(std::count(container.begin(), container.end(), '\n'), joins ? 3 : 2)
+        << dir << ": " << container;
+  }
+  if (!layout->unified.empty()) {
+    const std::string dir =
+        absl::StrCat(layout->unified, "/runsc/w.", (*box)->uid_range().slot);
+    EXPECT_EQ(ReadFile(dir + "/supervisor/cgroup.procs"), pid);
+    EXPECT_THAT(ReadFile(dir + "/container/cgroup.procs"), Not(HasSubstr(pid)));
+  }
 }
 
 TEST_F(CgroupTest, DestroyRemovesTheCgroups) {
