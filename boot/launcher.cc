@@ -56,7 +56,10 @@ struct Tracked {
 
 class Launcher {
  public:
-  Launcher(int sock, UniqueFd userns) : sock_(sock), userns_(std::move(userns)) {}
+  // `exit_with_main`: runtime mode, where the sandbox ends with the main
+  // process (BootConfig.exit_with_main).
+  Launcher(int sock, UniqueFd userns, bool exit_with_main)
+      : sock_(sock), userns_(std::move(userns)), exit_with_main_(exit_with_main) {}
 
   // Compiles the main process's seccomp profile while nothing has been
   // asked of us yet, so that Start finds it compiled. A profile that does not
@@ -91,6 +94,7 @@ class Launcher {
 
   const int sock_;
   UniqueFd userns_;
+  const bool exit_with_main_;
   std::map<pid_t, Tracked> running_;
   // Created, not started: the go pipe and the error pipe of each.
   struct Held {
@@ -434,8 +438,15 @@ void Launcher::Reap() {
     running_.erase(it);
     held_.erase(pid);  // killed while created
     Send(event);
-    // The container stops with its main process: end everything else.
-    if (main) kill(-1, SIGKILL);
+    // The container stops with its main process: end everything else. In
+    // runtime mode the sandbox ends too, so end now rather than when the
+    // supervisor's exit takes us down: the kernel's teardown of this PID
+    // and mount namespace (waits for RCU grace periods, mostly) then runs
+    // beside the supervisor's instead of after it.
+    if (main) {
+      if (exit_with_main_) Exit();
+      kill(-1, SIGKILL);
+    }
   }
 }
 
@@ -521,7 +532,7 @@ void LauncherMain(const runsc::boot::v1::BootConfig& config, int sock) {
   LauncherEvent ready;
   ready.mutable_ready();
   if (!util::SendPacket(sock, ready).ok()) _exit(1);
-  Launcher launcher(sock, std::move(*userns));
+  Launcher launcher(sock, std::move(*userns), config.exit_with_main());
   launcher.HoldBootFds(config.main_fds());
   launcher.Precompile(config.container().config().process());
   launcher.Run();
