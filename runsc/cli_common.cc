@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -333,6 +334,27 @@ void SignalForwarder::Run(sandbox::Sandbox& box, int pid, PtyProxy* proxy) {
   });
 }
 
+void SignalForwarder::ForwardUntilExit(sandbox::Sandbox& box, int pid) {
+  // The signals are blocked (the constructor): they queue for the signalfd.
+  UniqueFd signals(signalfd(-1, &set_, SFD_CLOEXEC | SFD_NONBLOCK));
+  for (;;) {
+    struct pollfd fds[2] = {{box.pidfd(), POLLIN, 0}, {signals.get(), POLLIN, 0}};
+    if (poll(fds, signals ? 2 : 1, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;  // the caller's wait reports the process
+    }
+    if (fds[1].revents & POLLIN) {
+      struct signalfd_siginfo info;
+      while (read(signals.get(), &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
+        // The sandbox's own connection: a signal can only reach this
+        // sandbox's supervisor. SIGWINCH has no terminal to resize here.
+        if (info.ssi_signo != SIGWINCH) (void)box.control()->Signal(pid, info.ssi_signo);
+      }
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) return;
+  }
+}
+
 void SignalForwarder::Stop() {
   if (!thread_.joinable()) return;
   stop_.store(true);
@@ -346,7 +368,13 @@ int ShellCode(const runsc::control::v1::ExitStatus& s) {
 
 int Foreground(sandbox::Sandbox& box, Started& started, SignalForwarder& forwarder,
                bool our_main) {
-  forwarder.Run(box, started.pid, started.proxy.get());
+  // Our sandbox with no terminal: this thread forwards signals until the
+  // sandbox process ends (no thread to make and join on the run's path).
+  if (our_main && started.proxy == nullptr) {
+    forwarder.ForwardUntilExit(box, started.pid);
+  } else {
+    forwarder.Run(box, started.pid, started.proxy.get());
+  }
   int code = 255;
   if (our_main) {
     absl::StatusOr<sandbox::ExitStatus> status = box.Wait(absl::InfiniteDuration());

@@ -164,6 +164,9 @@ class SignalForwarder {
   // the sandbox. `box` must outlive Stop().
   void Run(sandbox::Sandbox& box, int pid, PtyProxy* proxy);
   void Stop();
+  // Forwards to `pid` on this thread until `box`'s sandbox process exits:
+  // no thread to make and join, for a foreground sandbox with no terminal.
+  void ForwardUntilExit(sandbox::Sandbox& box, int pid);
 
  private:
   sigset_t set_;

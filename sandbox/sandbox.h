@@ -123,6 +123,8 @@ class Sandbox final {
   const std::string& id() const { return id_; }
   // The sandbox process's pid in the host's PID namespace.
   pid_t pid() const { return process_.pid(); }
+  // A pidfd of the sandbox process: readable once it has exited.
+  int pidfd() const { return process_.pidfd(); }
   const std::string& state_dir() const { return state_dir_; }
   std::string control_socket_path() const;
   // The client of the sandbox's control plane. One channel, made on first

@@ -93,6 +93,21 @@ TEST_F(OciRuntimeTest, PidFileProcessIsInTheContainersCgroup) {
 }
 
 
+TEST_F(OciRuntimeTest, AForegroundRunForwardsSignalsToTheMainProcess) {
+  // Nothing here dials the sandbox until the signal comes: the forwarding
+  // makes its control connection then.
+  SetArgs({"sh", "-c",
+           "trap 'echo got-term; exit 3' TERM; echo up; while true; do usleep 20000; done"});
+  const std::string out = root_.path() + "/fg.out";
+  auto [code, said] = RunShell(absl::StrCat(
+      "cd ", bundle_, " && { ", runsc_, " --root ", state_, " run a >", out, " 2>&1 & p=$!; ",
+      "for i in $(seq 500); do grep -q up ", out, " 2>/dev/null && break; sleep 0.01; done; ",
+      "kill -TERM $p; wait $p; echo rc=$?; }"));
+  EXPECT_THAT(said, HasSubstr("rc=3")) << ReadFile(out);
+  EXPECT_EQ(ReadFile(out), "up\ngot-term\n");
+  EXPECT_EQ(Runsc("list -q").second, "") << "the run left its container";
+}
+
 TEST_F(OciRuntimeTest, TheCgroupMountShowsTheContainersOwnLimitsReadOnly) {
   if (access("/sys/fs/cgroup/memory", F_OK) != 0) GTEST_SKIP() << "no v1 memory hierarchy";
   SetArgs({"sh", "-c",
