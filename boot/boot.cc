@@ -142,10 +142,16 @@ int Serve() {
   ControlService service(
       config->sandbox_id(), [&server_ptr] { server_ptr->RequestShutdown(); },
       launcher.get(), &stdio, config->container().config().process());
+  // Runtime mode: gRPC starts with the first connection. A `runsc run` that
+  // nobody dials never starts its threads (nor tears them down at its end);
+  // `runsc create`, `state` and the rest dial, and pay for it once then. The
+  // daemon dials every sandbox at once, so its sandboxes start it now,
+  // beside the launcher's build.
   absl::StatusOr<std::unique_ptr<ControlServer>> server = ControlServer::Create(
       &service, util::kControlFd,
       [&service](absl::Time d) { return service.WaitUntilIdle(d); }, util::kStdioFd,
-      [&stdio](util::UniqueFd conn) { stdio.ServeConnection(std::move(conn)); });
+      [&stdio](util::UniqueFd conn) { stdio.ServeConnection(std::move(conn)); },
+      /*on_first_connection=*/config->exit_with_main());
   if (!server.ok()) return Fail(SetupStage::kServe, server.status());
   server_ptr = server->get();
 

@@ -16,6 +16,7 @@
 #include "runsc/util/errno_status.h"
 #include "runsc/util/event_flag.h"
 #include "runsc/util/log.h"
+#include "runsc/util/status_macros.h"
 
 namespace runsc::boot {
 namespace {
@@ -42,25 +43,27 @@ using util::UniqueFd;
 
 absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Create(
     grpc::Service* service, int listen_fd, DrainFn drain, int stdio_fd,
-    ConnectionFn on_stdio) {
+    ConnectionFn on_stdio, bool on_first_connection) {
   UniqueFd wake = util::NewEventFlag();
   if (!wake) return ErrnoError(errno, "eventfd for control server shutdown");
-  grpc::ServerBuilder builder;
-  builder.SetOption(std::make_unique<NoPluginsOption>());
-  builder.RegisterService(service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr) {
-    return absl::InternalError("grpc::ServerBuilder::BuildAndStart failed");
-  }
-  return std::unique_ptr<ControlServer>(
-      new ControlServer(std::move(server), listen_fd, std::move(wake),
-                        std::move(drain), stdio_fd, std::move(on_stdio)));
+  std::unique_ptr<ControlServer> server(new ControlServer(
+      service, listen_fd, std::move(wake), std::move(drain), stdio_fd, std::move(on_stdio)));
+  if (!on_first_connection) RETURN_IF_ERROR(server->Start());
+  return server;
 }
 
-ControlServer::ControlServer(std::unique_ptr<grpc::Server> server,
-                             int listen_fd, UniqueFd wake_fd, DrainFn drain,
-                             int stdio_fd, ConnectionFn on_stdio)
-    : server_(std::move(server)),
+absl::Status ControlServer::Start() {
+  grpc::ServerBuilder builder;
+  builder.SetOption(std::make_unique<NoPluginsOption>());
+  builder.RegisterService(service_);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr) return absl::InternalError("grpc::ServerBuilder::BuildAndStart failed");
+  return absl::OkStatus();
+}
+
+ControlServer::ControlServer(grpc::Service* service, int listen_fd, UniqueFd wake_fd,
+                             DrainFn drain, int stdio_fd, ConnectionFn on_stdio)
+    : service_(service),
       listen_fd_(listen_fd),
       wake_fd_(std::move(wake_fd)),
       drain_(std::move(drain)),
@@ -102,6 +105,14 @@ absl::Status ControlServer::Serve(absl::Duration grace) {
       if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED) continue;
       result = ErrnoError(errno, "accept4 on control socket");
       break;
+    }
+    if (server_ == nullptr) {
+      absl::Status started = Start();
+      if (!started.ok()) {
+        close(conn);
+        result = started;
+        break;
+      }
     }
     // gRPC takes ownership of the fd.
     grpc::AddInsecureChannelFromFd(server_.get(), conn);

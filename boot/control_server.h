@@ -27,7 +27,11 @@ class ControlServer final {
   using DrainFn = std::function<bool(absl::Time deadline)>;
 
   // Builds and starts a gRPC server for `service` (not owned; must outlive
-  // this). `listen_fd` is a listening unix socket (not owned; stays open).
+  // this), or with `on_first_connection`, only once the first connection has
+  // been accepted: a runtime-mode sandbox that nobody dials (`runsc run`
+  // with no signal to forward) then never starts gRPC's threads, and does
+  // not tear them down at its end. `listen_fd` is a listening unix socket
+  // (not owned; stays open).
   // `drain` tells when in-flight calls are done, so shutdown can then cut
   // idle connections at once instead of waiting for clients to close them.
   // Called (on the Serve thread) with each connection accepted on the
@@ -36,7 +40,7 @@ class ControlServer final {
 
   static absl::StatusOr<std::unique_ptr<ControlServer>> Create(
       grpc::Service* service, int listen_fd, DrainFn drain, int stdio_fd = -1,
-      ConnectionFn on_stdio = nullptr);
+      ConnectionFn on_stdio = nullptr, bool on_first_connection = false);
 
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
@@ -59,11 +63,14 @@ class ControlServer final {
   void StopWhenReadable(util::UniqueFd fd) { stop_fd_ = std::move(fd); }
 
  private:
-  ControlServer(std::unique_ptr<grpc::Server> server, int listen_fd,
-                util::UniqueFd wake_fd, DrainFn drain, int stdio_fd,
-                ConnectionFn on_stdio);
+  ControlServer(grpc::Service* service, int listen_fd, util::UniqueFd wake_fd, DrainFn drain,
+                int stdio_fd, ConnectionFn on_stdio);
 
-  std::unique_ptr<grpc::Server> server_;
+  // Builds and starts server_ for service_.
+  absl::Status Start();
+
+  grpc::Service* const service_;
+  std::unique_ptr<grpc::Server> server_;  // null until Start
   const int listen_fd_;
   util::UniqueFd wake_fd_;
   util::UniqueFd stop_fd_;
