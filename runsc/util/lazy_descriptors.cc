@@ -3,6 +3,12 @@
 #include <atomic>
 #include <mutex>
 
+#include "google/protobuf/generated_message_reflection.h"
+#include "google/protobuf/message.h"
+
+using google::protobuf::Metadata;
+using google::protobuf::internal::DescriptorTable;
+
 namespace google::protobuf {
 class DescriptorPool;
 class DescriptorDatabase;
@@ -14,6 +20,9 @@ class DescriptorDatabase;
 #define RUNSC_PB_POOL _ZN6google8protobuf14DescriptorPool14generated_poolEv
 #define RUNSC_PB_INTERNAL_POOL _ZN6google8protobuf14DescriptorPool23internal_generated_poolEv
 #define RUNSC_PB_DATABASE _ZN6google8protobuf14DescriptorPool27internal_generated_databaseEv
+#define RUNSC_PB_ASSIGN _ZN6google8protobuf8internal17AssignDescriptorsEPKNS1_15DescriptorTableEb
+#define RUNSC_PB_ASSIGN_ONCE \
+  _ZN6google8protobuf8internal17AssignDescriptorsEPFPKNS1_15DescriptorTableEvEPSt9once_flagRKNS0_8MetadataE
 #define RUNSC_CAT(a, b) a##b
 #define RUNSC_REAL(name) RUNSC_CAT(__real_, name)
 #define RUNSC_WRAP(name) RUNSC_CAT(__wrap_, name)
@@ -23,6 +32,9 @@ void RUNSC_REAL(RUNSC_PB_ADD)(const void* encoded, int size);
 const google::protobuf::DescriptorPool* RUNSC_REAL(RUNSC_PB_POOL)();
 google::protobuf::DescriptorPool* RUNSC_REAL(RUNSC_PB_INTERNAL_POOL)();
 google::protobuf::DescriptorDatabase* RUNSC_REAL(RUNSC_PB_DATABASE)();
+void RUNSC_REAL(RUNSC_PB_ASSIGN)(const DescriptorTable* table, bool eager);
+Metadata RUNSC_REAL(RUNSC_PB_ASSIGN_ONCE)(const DescriptorTable* (*table)(), std::once_flag* once,
+                                         const Metadata& metadata);
 }
 
 namespace runsc::util {
@@ -31,6 +43,7 @@ namespace {
 struct HeldFile {
   const void* encoded;
   int size;
+  std::atomic<bool> registered;
 };
 
 // Zero-initialised before any static initialiser runs, so registrations from
@@ -40,18 +53,53 @@ struct HeldFile {
 // files; past the capacity, files are registered at once.
 constexpr int kMaxHeld = 256;
 HeldFile g_held[kMaxHeld];
-int g_held_count;
+int g_held_count;  // fixed once main runs
+std::atomic<int> g_registered_count;
 std::atomic<bool> g_released;
-std::once_flag g_release_once;
+std::mutex g_mu;  // registers held files
+// Set while this thread is inside protobuf's AssignDescriptors for a file
+// whose imports are registered: its own use of the generated pool must not
+// register everything.
+thread_local int t_assigning;
+
+void RegisterLocked(HeldFile& file) {
+  if (file.registered.load(std::memory_order_relaxed)) return;
+  RUNSC_REAL(RUNSC_PB_ADD)(file.encoded, file.size);
+  file.registered.store(true, std::memory_order_release);
+  g_registered_count.fetch_add(1, std::memory_order_relaxed);
+}
 
 void ReleaseHeld() {
-  std::call_once(g_release_once, [] {
-    for (int i = 0; i < g_held_count; ++i) {
-      RUNSC_REAL(RUNSC_PB_ADD)(g_held[i].encoded, g_held[i].size);
-    }
-    g_held_count = 0;
-    g_released.store(true, std::memory_order_release);
-  });
+  if (g_released.load(std::memory_order_acquire)) return;
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (g_released.load(std::memory_order_relaxed)) return;
+  for (int i = 0; i < g_held_count; ++i) RegisterLocked(g_held[i]);
+  g_released.store(true, std::memory_order_release);
+}
+
+HeldFile* Find(const DescriptorTable* table) {
+  for (int i = 0; i < g_held_count; ++i) {
+    if (g_held[i].encoded == table->descriptor) return &g_held[i];
+  }
+  return nullptr;  // registered at once (past the capacity)
+}
+
+void RegisterTableLocked(const DescriptorTable* table) {
+  HeldFile* file = Find(table);
+  if (file == nullptr || file->registered.load(std::memory_order_relaxed)) return;
+  for (int i = 0; i < table->num_deps; ++i) RegisterTableLocked(table->deps[i]);
+  RegisterLocked(*file);
+}
+
+// Registers `table`'s file and its imports, not the others: the first
+// descriptor a CLI command uses (its config.json's) then costs the few
+// files it needs rather than every file linked into the binary.
+void RegisterTable(const DescriptorTable* table) {
+  if (g_released.load(std::memory_order_acquire)) return;
+  HeldFile* file = Find(table);
+  if (file == nullptr || file->registered.load(std::memory_order_acquire)) return;
+  std::lock_guard<std::mutex> lock(g_mu);
+  RegisterTableLocked(table);
 }
 
 }  // namespace
@@ -59,8 +107,9 @@ void ReleaseHeld() {
 void RegisterHeldDescriptors() { ReleaseHeld(); }
 
 int HeldDescriptorCount() {
-  // Read only once the release (if any) is complete, or before any thread.
-  return g_released.load(std::memory_order_acquire) ? 0 : g_held_count;
+  return g_released.load(std::memory_order_acquire)
+             ? 0
+             : g_held_count - g_registered_count.load(std::memory_order_acquire);
 }
 
 }  // namespace runsc::util
@@ -74,22 +123,42 @@ void RUNSC_WRAP(RUNSC_PB_ADD)(const void* encoded, int size) {
     RUNSC_REAL(RUNSC_PB_ADD)(encoded, size);
     return;
   }
-  runsc::util::g_held[g_held_count++] = {encoded, size};
+  runsc::util::g_held[g_held_count].encoded = encoded;
+  runsc::util::g_held[g_held_count].size = size;
+  ++g_held_count;
 }
 
 const google::protobuf::DescriptorPool* RUNSC_WRAP(RUNSC_PB_POOL)() {
-  runsc::util::ReleaseHeld();
+  if (runsc::util::t_assigning == 0) runsc::util::ReleaseHeld();
   return RUNSC_REAL(RUNSC_PB_POOL)();
 }
 
 google::protobuf::DescriptorPool* RUNSC_WRAP(RUNSC_PB_INTERNAL_POOL)() {
-  runsc::util::ReleaseHeld();
+  if (runsc::util::t_assigning == 0) runsc::util::ReleaseHeld();
   return RUNSC_REAL(RUNSC_PB_INTERNAL_POOL)();
 }
 
 google::protobuf::DescriptorDatabase* RUNSC_WRAP(RUNSC_PB_DATABASE)() {
-  runsc::util::ReleaseHeld();
+  if (runsc::util::t_assigning == 0) runsc::util::ReleaseHeld();
   return RUNSC_REAL(RUNSC_PB_DATABASE)();
+}
+
+// The generated classes' way to their descriptors (descriptor(),
+// GetReflection(), an enum's descriptor): only this file and its imports.
+void RUNSC_WRAP(RUNSC_PB_ASSIGN)(const DescriptorTable* table, bool eager) {
+  runsc::util::RegisterTable(table);
+  ++runsc::util::t_assigning;
+  RUNSC_REAL(RUNSC_PB_ASSIGN)(table, eager);
+  --runsc::util::t_assigning;
+}
+
+Metadata RUNSC_WRAP(RUNSC_PB_ASSIGN_ONCE)(const DescriptorTable* (*table)(),
+                                         std::once_flag* once, const Metadata& metadata) {
+  runsc::util::RegisterTable(table());
+  ++runsc::util::t_assigning;
+  Metadata result = RUNSC_REAL(RUNSC_PB_ASSIGN_ONCE)(table, once, metadata);
+  --runsc::util::t_assigning;
+  return result;
 }
 
 }  // extern "C"

@@ -18,11 +18,18 @@
 // data) instead of parsed. --wrap also sends every call that reaches the
 // generated pool or database from outside protobuf's descriptor.cc
 // (DescriptorPool::generated_pool, internal_generated_pool,
-// internal_generated_database: message reflection, GetDescriptor, DebugString,
-// JSON, gRPC's reflection service) through here first, and the first of them
-// registers everything held, once, before it goes on. Inside descriptor.cc
-// the generated pool is only reached through a pool pointer that one of
-// those calls returned, so no lookup can see the database before it is full.
+// internal_generated_database: DebugString, JSON utilities, gRPC's
+// reflection service) through here first, and the first of them registers
+// everything held, once, before it goes on. Inside descriptor.cc the
+// generated pool is only reached through a pool pointer that one of those
+// calls returned, so no lookup can see the database before it is full.
+//
+// The generated classes' own way to their descriptors (descriptor(),
+// GetReflection(), an enum's descriptor: internal::AssignDescriptors, also
+// wrapped) registers only the file and its imports (the DescriptorTable
+// lists them), and lets protobuf build that file from the pool without
+// registering the rest: a CLI command that reads config.json and writes a
+// state record registers three of the eleven files.
 
 namespace runsc::util {
 
