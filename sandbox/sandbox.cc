@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -699,9 +700,30 @@ absl::StatusOr<ExitStatus> Sandbox::Wait(absl::Duration timeout) {
   return process_.Wait(timeout);
 }
 
+namespace {
+
+// Best effort: SIGKILL to the launcher of the live sandbox process
+// `sandbox_pid`, if it has one. Killed only with the sandbox process, the
+// launcher would begin its teardown (its PID and mount namespaces: grace
+// periods, mostly waiting) only when the sandbox process's own is done
+// (zap_pid_ns_processes); killed together, the two overlap.
+void KillLauncherOf(pid_t sandbox_pid) {
+  absl::StatusOr<pid_t> launcher = OnlyChild(sandbox_pid);
+  if (!launcher.ok()) return;  // no container
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, *launcher, 0)));
+  if (!pidfd) return;
+  // The pidfd pins the process: if its parent is still the sandbox
+  // process, it is the launcher, not a later process with a reused pid.
+  if (util::ProcStatusField(*launcher, "PPid") != absl::StrCat(sandbox_pid)) return;
+  syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+}
+
+}  // namespace
+
 absl::Status Sandbox::Destroy() {
   if (destroyed_) return absl::OkStatus();
   if (!process_.reaped()) {
+    KillLauncherOf(process_.pid());
     absl::StatusOr<ExitStatus> exit = process_.KillAndWait();
     if (!exit.ok()) return exit.status();
   }
