@@ -202,8 +202,15 @@ int Serve() {
   }
 
   // Until here this thread read the launcher's replies itself; from here
-  // gRPC's threads call it, and a thread of the client's reads.
-  if (launcher != nullptr) launcher->StartReader();
+  // gRPC's threads call it, and a thread of the client's reads, from the
+  // start of gRPC (at once, or in runtime mode with the first connection:
+  // until then the control server's loop reads the launcher).
+  if (launcher != nullptr) {
+    LauncherClient* client = launcher.get();
+    server_ptr->ReadUntilStarted(
+        client->fd(), [client] { return client->ReadOne(); },
+        [client] { client->StartReader(); });
+  }
 
   // The fd set must be final when the spawner hears "ready": the config fd
   // goes first, the sync fd right after the message (the spawner waits for

@@ -76,19 +76,33 @@ ControlServer::~ControlServer() {
 
 void ControlServer::RequestShutdown() { util::RaiseEventFlag(wake_fd_.get()); }
 
+void ControlServer::ReadUntilStarted(int fd, std::function<bool()> read_one,
+                                     std::function<void()> on_start) {
+  if (server_ != nullptr) {
+    on_start();
+    return;
+  }
+  aux_fd_ = fd;
+  aux_read_ = std::move(read_one);
+  aux_on_start_ = std::move(on_start);
+}
+
 absl::Status ControlServer::Serve(absl::Duration grace) {
   absl::Status result = absl::OkStatus();
   for (;;) {
-    // A negative fd (no stdio socket, no stop fd) is skipped by poll.
-    struct pollfd fds[4] = {{listen_fd_, POLLIN, 0},
+    // A negative fd (no stdio socket, no stop fd, no reader's fd) is
+    // skipped by poll.
+    struct pollfd fds[5] = {{listen_fd_, POLLIN, 0},
                             {wake_fd_.get(), POLLIN, 0},
                             {stdio_fd_, POLLIN, 0},
-                            {stop_fd_.get(), POLLIN, 0}};
-    if (poll(fds, 4, -1) < 0) {
+                            {stop_fd_.get(), POLLIN, 0},
+                            {aux_fd_, POLLIN, 0}};
+    if (poll(fds, 5, -1) < 0) {
       if (errno == EINTR) continue;
       result = ErrnoError(errno, "poll control socket");
       break;
     }
+    if (aux_fd_ >= 0 && fds[4].revents != 0 && !aux_read_()) aux_fd_ = -1;
     if (fds[1].revents != 0 || fds[3].revents != 0) break;
     if (stdio_fd_ >= 0 && (fds[2].revents & POLLIN)) {
       UniqueFd conn(accept4(stdio_fd_, nullptr, nullptr, SOCK_CLOEXEC));
@@ -107,6 +121,8 @@ absl::Status ControlServer::Serve(absl::Duration grace) {
       break;
     }
     if (server_ == nullptr) {
+      if (aux_on_start_) aux_on_start_();
+      aux_fd_ = -1;
       absl::Status started = Start();
       if (!started.ok()) {
         close(conn);

@@ -62,6 +62,16 @@ class ControlServer final {
   // before Serve().
   void StopWhenReadable(util::UniqueFd fd) { stop_fd_ = std::move(fd); }
 
+  // With Create's on_first_connection: until gRPC starts, Serve also reads
+  // `fd` (not owned) on its own thread, calling `read_one` whenever it is
+  // readable (false: closed, stop watching), and calls `on_start` just
+  // before gRPC starts. For the launcher's socket: a runtime-mode sandbox
+  // that nobody dials hears its main process's exit on this one thread;
+  // once gRPC's threads may call the launcher, `on_start` gives the
+  // launcher client a reader of its own. If gRPC has started already,
+  // `on_start` runs now. Call before Serve().
+  void ReadUntilStarted(int fd, std::function<bool()> read_one, std::function<void()> on_start);
+
  private:
   ControlServer(grpc::Service* service, int listen_fd, util::UniqueFd wake_fd, DrainFn drain,
                 int stdio_fd, ConnectionFn on_stdio);
@@ -74,6 +84,9 @@ class ControlServer final {
   const int listen_fd_;
   util::UniqueFd wake_fd_;
   util::UniqueFd stop_fd_;
+  int aux_fd_ = -1;  // ReadUntilStarted's
+  std::function<bool()> aux_read_;
+  std::function<void()> aux_on_start_;
   DrainFn drain_;
   const int stdio_fd_;
   ConnectionFn on_stdio_;

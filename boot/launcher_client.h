@@ -39,6 +39,12 @@ class LauncherClient final {
   // Starts the reader thread; from then on any thread may use the client.
   void StartReader();
 
+  // Before StartReader, for a caller that polls fd() itself: reads one
+  // message and acts on it (exit callbacks included) on this thread; false
+  // once the socket is closed.
+  bool ReadOne();
+  int fd() const { return sock_.get(); }
+
   // Waits for the launcher's first message: ready once it has built the
   // container, or why it could not (an error naming the launcher's stage).
   absl::Status AwaitReady(absl::Duration timeout = absl::InfiniteDuration());
@@ -69,8 +75,6 @@ class LauncherClient final {
 
  private:
   void ReadLoop();
-  // Reads one message and acts on it; false once the socket is closed.
-  bool ReadOne();
   // Before StartReader: reads on this thread until `done` holds, the socket
   // closes or `deadline` passes.
   void ReadUntil(const std::function<bool()>& done, absl::Time deadline)
