@@ -113,21 +113,23 @@ bool LauncherClient::ReadOne() {
   return true;
 }
 
-absl::Status LauncherClient::AwaitReady(absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  auto heard = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return closed_ || first_.has_value();
-  };
+void LauncherClient::AwaitUntil(const std::function<bool()>& done, absl::Time deadline) {
   if (!reader_.joinable()) {
     ReadUntil(
         [&] {
           absl::MutexLock lock(&mu_);
-          return heard();
+          return done();
         },
         deadline);
   }
   absl::MutexLock lock(&mu_);
-  mu_.AwaitWithDeadline(absl::Condition(&heard), deadline);
+  mu_.AwaitWithDeadline(absl::Condition(&done), deadline);
+}
+
+absl::Status LauncherClient::AwaitReady(absl::Duration timeout) {
+  AwaitUntil([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return closed_ || first_.has_value(); },
+             absl::Now() + timeout);
+  absl::MutexLock lock(&mu_);
   if (!first_.has_value()) {
     return closed_ ? absl::UnavailableError(
                          "waiting for the launcher: it exited before it was ready")
@@ -164,19 +166,10 @@ absl::StatusOr<LauncherEvent> LauncherClient::Call(LauncherRequest request,
       return util::Annotate(status, "send to launcher");
     }
   }
-  auto ready = [this, id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return closed_ || replies_[id].has_value();
-  };
-  if (!reader_.joinable()) {
-    ReadUntil(
-        [&] {
-          absl::MutexLock lock(&mu_);
-          return ready();
-        },
-        deadline);
-  }
+  AwaitUntil([this, id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+                 mu_) { return closed_ || replies_[id].has_value(); },
+             deadline);
   absl::MutexLock lock(&mu_);
-  mu_.AwaitWithDeadline(absl::Condition(&ready), deadline);
   std::optional<LauncherEvent> reply = std::move(replies_[id]);
   replies_.erase(id);
   if (!reply.has_value()) {
