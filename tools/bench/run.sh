@@ -145,6 +145,14 @@ echo "== floor" >&2
 
 echo "== one-shot, CLI" >&2
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$OUT/oneshot_cli.json" "${args[@]}" >&2
+# runsc run against crun again, run in turn (ABBA) rather than in blocks, so
+# that the machine's drift between two blocks cannot decide the target.
+if [[ " ${ran[*]} " == *" crun run "* ]]; then
+  echo "== one-shot, runsc run and crun run in turn" >&2
+  /usr/bin/python3 tools/bench/interleave.py --runs "$RUNS" --out "$OUT/oneshot_turns.json" \
+    "runsc run" "${ONESHOT[runsc run]}" "crun run" "${ONESHOT[crun run]}" >&2 ||
+    printf 'runsc run and crun run in turn\tfailed\n' >> "$OUT/failures.txt"
+fi
 
 echo "== exec, CLI" >&2
 declare -A EXEC START
