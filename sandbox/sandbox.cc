@@ -327,21 +327,23 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   console_out.reset();
   mounts.clear();
 
-  // A container's launcher is announced before "ready", and goes into the
-  // container's cgroups while the supervisor starts. It has forked no
-  // workload yet: everything it starts from then on is born there.
-  const absl::Time ready_deadline = absl::Now() + options.boot_timeout;
-  absl::StatusOr<util::SyncMessage> message;
+  // The launcher goes into the container's cgroups before it can start
+  // anything: it forks no workload until the supervisor asks. Announced
+  // before "ready", it is moved while the supervisor reports ready. For a
+  // main process started with the sandbox, it is moved as soon as the spawn
+  // returns (it has exec'd then), while it builds the container (as runc's
+  // init does its set-up inside the container's cgroups), and kStart goes
+  // out at once: neither waits on the path from the launcher's build to
+  // the start. (Not for the others: there nothing waits for the move, and
+  // each cgroup.procs write takes the kernel's threadgroup lock for writing,
+  // which holds off forks, execs and exits while the sandbox's two
+  // processes start.) If that move fails (the sandbox
+  // died, or the launcher failed already), the sync socket says why; it is
+  // tried again when the launcher is announced.
   bool launcher_moved = false;
-  for (;;) {
-    message = util::ReadSyncMessage(spawned.sync_fd.get(), ready_deadline - absl::Now());
-    if (!message.ok() || message->type != util::SyncType::kLauncherReady) break;
-    if (cgroup == nullptr || launcher_moved) {
-      return absl::InternalError(absl::StrCat("sandbox '", options.id,
-                                              "' announced a launcher it should not have"));
-    }
-    RETURN_IF_ERROR(MoveLauncherIntoContainer(spawned.process.pid(), *cgroup,
-                                              options.exit_with_main));
+  auto move_launcher = [&]() -> absl::Status {
+    RETURN_IF_ERROR(
+        MoveLauncherIntoContainer(spawned.process.pid(), *cgroup, options.exit_with_main));
     launcher_moved = true;
     if (options.start_main &&
         !util::WriteSyncMessage(spawned.sync_fd.get(), util::SyncType::kStart,
@@ -350,6 +352,24 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
       (void)spawned.process.KillAndWait();
       return ErrnoError(err, absl::StrCat("sandbox '", options.id, "': send start"));
     }
+    return absl::OkStatus();
+  };
+  if (cgroup != nullptr && options.start_main) {
+    absl::Status moved = move_launcher();
+    if (!moved.ok() && launcher_moved) return moved;  // the start could not be sent
+  }
+  const absl::Time ready_deadline = absl::Now() + options.boot_timeout;
+  absl::StatusOr<util::SyncMessage> message;
+  bool announced = false;
+  for (;;) {
+    message = util::ReadSyncMessage(spawned.sync_fd.get(), ready_deadline - absl::Now());
+    if (!message.ok() || message->type != util::SyncType::kLauncherReady) break;
+    if (cgroup == nullptr || announced) {
+      return absl::InternalError(absl::StrCat("sandbox '", options.id,
+                                              "' announced a launcher it should not have"));
+    }
+    announced = true;
+    if (!launcher_moved) RETURN_IF_ERROR(move_launcher());
   }
   if (!message.ok()) {
     absl::StatusOr<ExitStatus> exit = spawned.process.KillAndWait();
