@@ -2,10 +2,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -17,21 +17,21 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
-#include "absl/time/time.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "boot/container_fs.h"
 #include "boot/control_server.h"
 #include "boot/control_service.h"
 #include "boot/launcher.h"
 #include "boot/launcher_client.h"
-#include "boot/stdio_registry.h"
-#include "proto/launcher.pb.h"
-#include "runsc/util/packet.h"
 #include "boot/seccomp_policy.h"
+#include "boot/stdio_registry.h"
 #include "proto/boot.pb.h"
+#include "proto/launcher.pb.h"
 #include "runsc/util/boot_fds.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/log.h"
+#include "runsc/util/packet.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/stop_signals.h"
 #include "runsc/util/sync_message.h"
@@ -148,9 +148,8 @@ int Serve() {
   // daemon dials every sandbox at once, so its sandboxes start it now,
   // beside the launcher's build.
   absl::StatusOr<std::unique_ptr<ControlServer>> server = ControlServer::Create(
-      &service, util::kControlFd,
-      [&service](absl::Time d) { return service.WaitUntilIdle(d); }, util::kStdioFd,
-      [&stdio](util::UniqueFd conn) { stdio.ServeConnection(std::move(conn)); },
+      &service, util::kControlFd, [&service](absl::Time d) { return service.WaitUntilIdle(d); },
+      util::kStdioFd, [&stdio](util::UniqueFd conn) { stdio.ServeConnection(std::move(conn)); },
       /*on_first_connection=*/config->exit_with_main());
   if (!server.ok()) return Fail(SetupStage::kServe, server.status());
   server_ptr = server->get();
@@ -188,8 +187,7 @@ int Serve() {
   // serve still stops us (RequestShutdown only raises the server's flag).
   int main_pid = 0;
   if (launcher != nullptr && config->main_fds_size() > 0) {
-    absl::StatusOr<util::SyncMessage> go =
-        util::ReadSyncMessage(util::kSyncFd, kStartWaitTimeout);
+    absl::StatusOr<util::SyncMessage> go = util::ReadSyncMessage(util::kSyncFd, kStartWaitTimeout);
     if (!go.ok()) return Fail(SetupStage::kStartMain, go.status());
     if (go->type != util::SyncType::kStart) {
       return Fail(SetupStage::kStartMain,
@@ -208,8 +206,7 @@ int Serve() {
   if (launcher != nullptr) {
     LauncherClient* client = launcher.get();
     server_ptr->ReadUntilStarted(
-        client->fd(), [client] { return client->ReadOne(); },
-        [client] { client->StartReader(); });
+        client->fd(), [client] { return client->ReadOne(); }, [client] { client->StartReader(); });
   }
 
   // The fd set must be final when the spawner hears "ready": the config fd

@@ -41,9 +41,11 @@ class NoPluginsOption final : public grpc::ServerBuilderOption {
 using util::ErrnoError;
 using util::UniqueFd;
 
-absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Create(
-    grpc::Service* service, int listen_fd, DrainFn drain, int stdio_fd,
-    ConnectionFn on_stdio, bool on_first_connection) {
+absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Create(grpc::Service* service,
+                                                                     int listen_fd, DrainFn drain,
+                                                                     int stdio_fd,
+                                                                     ConnectionFn on_stdio,
+                                                                     bool on_first_connection) {
   UniqueFd wake = util::NewEventFlag();
   if (!wake) return ErrnoError(errno, "eventfd for control server shutdown");
   std::unique_ptr<ControlServer> server(new ControlServer(
@@ -61,8 +63,8 @@ absl::Status ControlServer::Start() {
   return absl::OkStatus();
 }
 
-ControlServer::ControlServer(grpc::Service* service, int listen_fd, UniqueFd wake_fd,
-                             DrainFn drain, int stdio_fd, ConnectionFn on_stdio)
+ControlServer::ControlServer(grpc::Service* service, int listen_fd, UniqueFd wake_fd, DrainFn drain,
+                             int stdio_fd, ConnectionFn on_stdio)
     : service_(service),
       listen_fd_(listen_fd),
       wake_fd_(std::move(wake_fd)),

@@ -38,9 +38,11 @@ class ControlServer final {
   // optional second listener, the stdio socket.
   using ConnectionFn = std::function<void(util::UniqueFd conn)>;
 
-  static absl::StatusOr<std::unique_ptr<ControlServer>> Create(
-      grpc::Service* service, int listen_fd, DrainFn drain, int stdio_fd = -1,
-      ConnectionFn on_stdio = nullptr, bool on_first_connection = false);
+  static absl::StatusOr<std::unique_ptr<ControlServer>> Create(grpc::Service* service,
+                                                               int listen_fd, DrainFn drain,
+                                                               int stdio_fd = -1,
+                                                               ConnectionFn on_stdio = nullptr,
+                                                               bool on_first_connection = false);
 
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;

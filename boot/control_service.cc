@@ -89,9 +89,8 @@ absl::Status NoContainer() {
 }
 }  // namespace
 
-absl::StatusOr<int> ControlService::StartProcess(
-    const runsc::boot::v1::ProcessConfig& process, const std::string* token, bool main,
-    bool hold) {
+absl::StatusOr<int> ControlService::StartProcess(const runsc::boot::v1::ProcessConfig& process,
+                                                 const std::string* token, bool main, bool hold) {
   if (process.args().empty()) {
     return absl::InvalidArgumentError("process.args: must not be empty");
   }
@@ -103,10 +102,10 @@ absl::StatusOr<int> ControlService::StartProcess(
     ASSIGN_OR_RETURN(fds, stdio_->Take(*token));
     const size_t want = (process.terminal() ? 1 : 3) + process.extra_fds();
     if (fds.size() != want) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "stdio_token: a process ", process.terminal() ? "with" : "without", " a terminal and ",
-          process.extra_fds(), " extra fd(s) takes ", want, " fd(s), the token holds ",
-          fds.size()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("stdio_token: a process ", process.terminal() ? "with" : "without",
+                       " a terminal and ", process.extra_fds(), " extra fd(s) takes ", want,
+                       " fd(s), the token holds ", fds.size()));
     }
   }
   std::vector<int> raw;

@@ -48,10 +48,10 @@ void LauncherClient::ReadUntil(const std::function<bool()>& done, absl::Time dea
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) return;
     struct pollfd pfd = {sock_.get(), POLLIN, 0};
-    const int timeout_ms = left == absl::InfiniteDuration()
-                               ? -1
-                               : static_cast<int>(absl::ToInt64Milliseconds(
-                                     std::min(left, absl::Hours(1)))) + 1;
+    const int timeout_ms =
+        left == absl::InfiniteDuration()
+            ? -1
+            : static_cast<int>(absl::ToInt64Milliseconds(std::min(left, absl::Hours(1)))) + 1;
     const int ready = poll(&pfd, 1, timeout_ms);
     if (ready < 0 && errno != EINTR) return;
     if (ready > 0 && !ReadOne()) return;
@@ -166,8 +166,8 @@ absl::StatusOr<LauncherEvent> LauncherClient::Call(LauncherRequest request,
       return util::Annotate(status, "send to launcher");
     }
   }
-  AwaitUntil([this, id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
-                 mu_) { return closed_ || replies_[id].has_value(); },
+  AwaitUntil([this, id]()
+                 ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return closed_ || replies_[id].has_value(); },
              deadline);
   absl::MutexLock lock(&mu_);
   std::optional<LauncherEvent> reply = std::move(replies_[id]);

@@ -77,12 +77,10 @@ class LauncherClient final {
   void ReadLoop();
   // Before StartReader: reads on this thread until `done` holds, the socket
   // closes or `deadline` passes.
-  void ReadUntil(const std::function<bool()>& done, absl::Time deadline)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  void ReadUntil(const std::function<bool()>& done, absl::Time deadline) ABSL_LOCKS_EXCLUDED(mu_);
   // Waits until `done` (called with mu_ held) holds or `deadline` passes,
   // reading on this thread before StartReader; returns without mu_.
-  void AwaitUntil(const std::function<bool()>& done, absl::Time deadline)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  void AwaitUntil(const std::function<bool()>& done, absl::Time deadline) ABSL_LOCKS_EXCLUDED(mu_);
 
   util::UniqueFd sock_;
   absl::Mutex send_mu_;

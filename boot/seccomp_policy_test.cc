@@ -43,7 +43,7 @@ TEST(SeccompPolicyTest, TheEmbeddedFilterIsTheProgramCompiledNowAndOnlyBpfIsInst
   ASSERT_TRUE(now.ok()) << now.status();
   const std::string& embedded = ControlServerFilter();
   EXPECT_EQ(embedded, *now);
-  EXPECT_EQ(embedded.size() % 8, 0u);  // struct sock_filter
+  EXPECT_EQ(embedded.size() % 8, 0u);   // struct sock_filter
   EXPECT_GT(embedded.size(), 8u * 40);  // at least one instruction a rule
   // Not a program: refused before the kernel sees it.
   EXPECT_EQ(InstallControlServerFilter("").code(), absl::StatusCode::kInvalidArgument);

@@ -112,8 +112,10 @@ std::string NotifySocket() {
   return notify != nullptr ? notify : "";
 }
 
-absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> CreateFromBundle(
-    const ParsedFlags& f, const Bundle& bundle, bool start_main, std::vector<int> main_fds) {
+absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> CreateFromBundle(const ParsedFlags& f,
+                                                                   const Bundle& bundle,
+                                                                   bool start_main,
+                                                                   std::vector<int> main_fds) {
   if (f.Has("systemd-cgroup") && access("/run/systemd/system", F_OK) != 0) {
     return absl::FailedPreconditionError(
         "--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); "

@@ -100,7 +100,7 @@ int DoCommand(int argc, char** argv) {
   api::CreateSandboxRequest create;
   create.mutable_host_template();
   create.set_ttl_seconds(timeout + 60);  // never outlives a vanished client by much
-  create.set_start(true);  // its main process sleeps; the command is a Run
+  create.set_start(true);                // its main process sleeps; the command is a Run
   api::Sandbox sandbox;
   grpc::Status status = stub->CreateSandbox(context(10).get(), create, &sandbox);
   if (!status.ok()) return Fail("create sandbox", status, socket);

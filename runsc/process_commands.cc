@@ -277,8 +277,8 @@ int RunCommand(int argc, char** argv) {
   if (!box.ok()) return Error("run", std::string(box.status().message()));
   Started started;
   if (hold) {
-    absl::StatusOr<Started> held = StartWithOurStdio(**box, rb->terminal, nullptr,
-                                                     rb->console_socket, true, rb->extra);
+    absl::StatusOr<Started> held =
+        StartWithOurStdio(**box, rb->terminal, nullptr, rb->console_socket, true, rb->extra);
     if (!held.ok()) return Error("run", std::string(held.status().message()));
     started = std::move(*held);
     absl::Status created = FinishCreate(**box, started.pid);

@@ -375,9 +375,9 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   }
   if (request.stdio_fd < 0) return absl::InvalidArgumentError("stdio_fd is required");
   if (util::kFirstMountFd + request.launcher_fds.size() > util::kMaxBootFds) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "too many mounts and fds to pass: ", request.launcher_fds.size(), " (at most ",
-        util::kMaxBootFds - util::kFirstMountFd, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("too many mounts and fds to pass: ", request.launcher_fds.size(), " (at most ",
+                     util::kMaxBootFds - util::kFirstMountFd, ")"));
   }
   ChildPlan plan = {};
   plan.exe_path = exe_path;

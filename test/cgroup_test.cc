@@ -1,5 +1,7 @@
 // Root tests of resource limits: the sandbox's cgroup (v2 where the unified
 // hierarchy has the controller, v1 otherwise; this machine is hybrid).
+#include "sandbox/cgroup.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -14,7 +16,6 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sandbox/cgroup.h"
 #include "runsc/util/unique_fd.h"
 #include "sandbox/control_client.h"
 #include "test/workload_fixture.h"
@@ -139,8 +140,7 @@ TEST_F(CgroupTest, ARuntimeModeSandboxJoinsOnlyTheContainersAccountingHierarchie
         << dir << ": " << container;
   }
   if (!layout->unified.empty()) {
-    const std::string dir =
-        absl::StrCat(layout->unified, "/runsc/w.", (*box)->uid_range().slot);
+    const std::string dir = absl::StrCat(layout->unified, "/runsc/w.", (*box)->uid_range().slot);
     EXPECT_EQ(ReadFile(dir + "/supervisor/cgroup.procs"), pid);
     EXPECT_THAT(ReadFile(dir + "/container/cgroup.procs"), Not(HasSubstr(pid)));
   }

@@ -92,7 +92,6 @@ TEST_F(OciRuntimeTest, PidFileProcessIsInTheContainersCgroup) {
   EXPECT_EQ(Reap(pid), 137);
 }
 
-
 TEST_F(OciRuntimeTest, AForegroundRunForwardsSignalsToTheMainProcess) {
   // Nothing here dials the sandbox until the signal comes: the forwarding
   // makes its control connection then.

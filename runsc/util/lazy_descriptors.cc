@@ -34,7 +34,7 @@ google::protobuf::DescriptorPool* RUNSC_REAL(RUNSC_PB_INTERNAL_POOL)();
 google::protobuf::DescriptorDatabase* RUNSC_REAL(RUNSC_PB_DATABASE)();
 void RUNSC_REAL(RUNSC_PB_ASSIGN)(const DescriptorTable* table, bool eager);
 Metadata RUNSC_REAL(RUNSC_PB_ASSIGN_ONCE)(const DescriptorTable* (*table)(), std::once_flag* once,
-                                         const Metadata& metadata);
+                                          const Metadata& metadata);
 }
 
 namespace runsc::util {
@@ -152,8 +152,8 @@ void RUNSC_WRAP(RUNSC_PB_ASSIGN)(const DescriptorTable* table, bool eager) {
   --runsc::util::t_assigning;
 }
 
-Metadata RUNSC_WRAP(RUNSC_PB_ASSIGN_ONCE)(const DescriptorTable* (*table)(),
-                                         std::once_flag* once, const Metadata& metadata) {
+Metadata RUNSC_WRAP(RUNSC_PB_ASSIGN_ONCE)(const DescriptorTable* (*table)(), std::once_flag* once,
+                                          const Metadata& metadata) {
   runsc::util::RegisterTable(table());
   ++runsc::util::t_assigning;
   Metadata result = RUNSC_REAL(RUNSC_PB_ASSIGN_ONCE)(table, once, metadata);

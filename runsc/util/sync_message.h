@@ -65,9 +65,9 @@ enum class SetupStage : int32_t {
   // A workload process, between the launcher's fork and its execve.
   kWorkloadStdio = 20,
   kWorkloadUserns = 21,
-  kWorkloadLimits = 22,   // rlimits, oom_score_adj, umask
+  kWorkloadLimits = 22,  // rlimits, oom_score_adj, umask
   kWorkloadCwd = 23,
-  kWorkloadUser = 24,     // groups, gid, uid
+  kWorkloadUser = 24,  // groups, gid, uid
   kWorkloadCapabilities = 25,
   kWorkloadSeccomp = 26,
   kWorkloadExec = 27,
