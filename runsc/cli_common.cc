@@ -325,15 +325,19 @@ void SignalForwarder::Run(sandbox::Sandbox& box, int pid, PtyProxy* proxy) {
       int sig = 0;
       if (sigwait(&set_, &sig) != 0) continue;
       if (stop_.load()) return;
-      if (sig == SIGWINCH) {
-        if (proxy != nullptr) proxy->Resize();
-        continue;
-      }
-      // The sandbox's own connection: a signal can only reach this
-      // sandbox's supervisor.
-      (void)box.control()->Signal(pid, sig);
+      Forward(box, pid, proxy, sig);
     }
   });
+}
+
+void SignalForwarder::Forward(sandbox::Sandbox& box, int pid, PtyProxy* proxy, int sig) {
+  if (sig == SIGWINCH) {
+    if (proxy != nullptr) proxy->Resize();
+    return;
+  }
+  // The sandbox's own connection: a signal can only reach this sandbox's
+  // supervisor.
+  (void)box.control()->Signal(pid, sig);
 }
 
 void SignalForwarder::ForwardUntilExit(sandbox::Sandbox& box, int pid) {
@@ -348,9 +352,7 @@ void SignalForwarder::ForwardUntilExit(sandbox::Sandbox& box, int pid) {
     if (fds[1].revents & POLLIN) {
       struct signalfd_siginfo info;
       while (read(signals.get(), &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
-        // The sandbox's own connection: a signal can only reach this
-        // sandbox's supervisor. SIGWINCH has no terminal to resize here.
-        if (info.ssi_signo != SIGWINCH) (void)box.control()->Signal(pid, info.ssi_signo);
+        Forward(box, pid, nullptr, static_cast<int>(info.ssi_signo));  // no terminal here
       }
     }
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) return;

@@ -170,6 +170,9 @@ class SignalForwarder {
   void ForwardUntilExit(sandbox::Sandbox& box, int pid);
 
  private:
+  // Passes `sig` on to `pid`, or resizes `proxy`'s terminal for SIGWINCH.
+  static void Forward(sandbox::Sandbox& box, int pid, PtyProxy* proxy, int sig);
+
   sigset_t set_;
   std::atomic<bool> stop_{false};
   std::thread thread_;

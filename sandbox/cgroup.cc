@@ -47,13 +47,6 @@ uint64_t ReadKey(const std::string& path, absl::string_view key) {
   return 0;
 }
 
-absl::Status MkdirP(const std::string& dir) {
-  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return ErrnoError(errno, absl::StrCat("mkdir '", dir, "'"));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<CgroupLayout> CgroupLayout::Discover() {
@@ -121,7 +114,7 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
       }
       if (i == parts.size()) break;
       dir += "/" + parts[i];
-      RETURN_IF_ERROR(MkdirP(dir));
+      RETURN_IF_ERROR(util::MakeDirs(dir, 0755));
     }
     cg->unified_dir_ = dir;
   }

@@ -340,12 +340,10 @@ absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) 
   if (record.main_pid() != 0) {
     return absl::FailedPreconditionError(absl::StrCat("sandbox '", id, "' is already started"));
   }
-  const std::string console = box.console_log_path();
-  UniqueFd in(open("/dev/null", O_RDONLY | O_CLOEXEC));
-  UniqueFd out(open(console.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!in || !out) return ErrnoError(errno, absl::StrCat("open '", console, "'"));
+  ASSIGN_OR_RETURN(ConsoleStdio console, OpenConsoleStdio(box.console_log_path()));
   ASSIGN_OR_RETURN(std::string token,
-                   util::HandOffStdio(box.stdio_socket_path(), {in.get(), out.get(), out.get()}));
+                   util::HandOffStdio(box.stdio_socket_path(),
+                                      {console.in.get(), console.out.get(), console.out.get()}));
   ASSIGN_OR_RETURN(int pid, box.control()->Start(token));
   record.set_main_pid(pid);
   RETURN_IF_ERROR(box.SaveRecord(record));

@@ -211,15 +211,10 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
                     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!log) return ErrnoError(errno, absl::StrCat("open '", log_path, "'"));
   std::vector<int> main_fds = options.main_fds;
-  UniqueFd console_in, console_out;
+  ConsoleStdio console;
   if (options.start_main && main_fds.empty()) {
-    const std::string console = absl::StrCat(dir, "/", kConsoleLogName);
-    console_in.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
-    if (!console_in) return ErrnoError(errno, "open '/dev/null'");
-    console_out.reset(
-        open(console.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!console_out) return ErrnoError(errno, absl::StrCat("open '", console, "'"));
-    main_fds = {console_in.get(), console_out.get(), console_out.get()};
+    ASSIGN_OR_RETURN(console, OpenConsoleStdio(absl::StrCat(dir, "/", kConsoleLogName)));
+    main_fds = {console.in.get(), console.out.get(), console.out.get()};
   }
 
   runsc::boot::v1::BootConfig config;
@@ -323,8 +318,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   control.reset();
   stdio.reset();
   log.reset();
-  console_in.reset();
-  console_out.reset();
+  console = {};
   mounts.clear();
 
   // The launcher goes into the container's cgroups before it can start
@@ -710,6 +704,16 @@ std::string Sandbox::stdio_socket_path() const {
 
 std::string Sandbox::log_path() const {
   return absl::StrCat(state_dir_, "/", kLogName);
+}
+
+absl::StatusOr<ConsoleStdio> OpenConsoleStdio(const std::string& console_log) {
+  ConsoleStdio stdio;
+  stdio.in.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!stdio.in) return ErrnoError(errno, "open '/dev/null'");
+  stdio.out.reset(
+      open(console_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!stdio.out) return ErrnoError(errno, absl::StrCat("open '", console_log, "'"));
+  return stdio;
 }
 
 std::string Sandbox::console_log_path() const {

@@ -33,6 +33,7 @@
 #include "proto/boot.pb.h"
 #include "proto/control.pb.h"
 #include "proto/state.pb.h"
+#include "runsc/util/unique_fd.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/child_process.h"
 #include "sandbox/control_client.h"
@@ -94,6 +95,14 @@ struct SandboxOptions {
 // ("/sys" on a real host).
 absl::Status CheckSecurityLabels(const runsc::boot::v1::ProcessConfig& process,
                                  const std::string& lsm_root = "/sys");
+
+// The stdio of a main process the daemon starts: stdin /dev/null, stdout
+// and stderr appended to `console_log` (made, 0600, if missing).
+struct ConsoleStdio {
+  util::UniqueFd in;
+  util::UniqueFd out;
+};
+absl::StatusOr<ConsoleStdio> OpenConsoleStdio(const std::string& console_log);
 
 class Sandbox final {
  public:
