@@ -371,7 +371,11 @@ TEST_F(WorkloadTest, MainStartedWithTheSandboxRunsOnTheGivenFds) {
   UniqueFd out_r(out_pipe[0]), out_w(out_pipe[1]), err_r(err_pipe[0]), err_w(err_pipe[1]);
   UniqueFd null_r(open("/dev/null", O_RDONLY | O_CLOEXEC));
   ASSERT_TRUE(null_r);
-  auto box = TryCreate(Spec({"sh", "-c", "echo to-out; echo to-err >&2; exit 5"}), "w",
+  // `ls` sees its stdio and its own directory fd, nothing of the
+  // launcher's (its mount trees and boot fds are 8+ there).
+  auto box = TryCreate(Spec({"sh", "-c",
+                             "echo to-out; echo to-err >&2; ls /proc/self/fd | wc -l; exit 5"}),
+                       "w",
                        [&](sandbox::SandboxOptions& o) {
                          o.start_main = true;
                          o.main_fds = {null_r.get(), out_w.get(), err_w.get()};
@@ -381,8 +385,9 @@ TEST_F(WorkloadTest, MainStartedWithTheSandboxRunsOnTheGivenFds) {
   err_w.reset();
   const int pid = (*box)->Record().main_pid();
   ASSERT_GT(pid, 0) << "the record names no main process";
-  // Only the process holds the write ends now: EOF means it has ended.
-  EXPECT_EQ(ReadAll(out_r.get()), "to-out\n");
+  // Only the process holds the write ends now (neither the supervisor nor,
+  // once it has started it, the launcher): EOF means it has ended.
+  EXPECT_EQ(ReadAll(out_r.get()), "to-out\n4\n");
   EXPECT_EQ(ReadAll(err_r.get()), "to-err\n");
   sandbox::ControlClient client((*box)->control_socket_path());
   auto status = client.Wait(pid);
