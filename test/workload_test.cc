@@ -373,13 +373,12 @@ TEST_F(WorkloadTest, MainStartedWithTheSandboxRunsOnTheGivenFds) {
   ASSERT_TRUE(null_r);
   // `ls` sees its stdio and its own directory fd, nothing of the
   // launcher's (its mount trees and boot fds are 8+ there).
-  auto box = TryCreate(Spec({"sh", "-c",
-                             "echo to-out; echo to-err >&2; ls /proc/self/fd | wc -l; exit 5"}),
-                       "w",
-                       [&](sandbox::SandboxOptions& o) {
-                         o.start_main = true;
-                         o.main_fds = {null_r.get(), out_w.get(), err_w.get()};
-                       });
+  auto box = TryCreate(
+      Spec({"sh", "-c", "echo to-out; echo to-err >&2; ls /proc/self/fd | wc -l; exit 5"}), "w",
+      [&](sandbox::SandboxOptions& o) {
+        o.start_main = true;
+        o.main_fds = {null_r.get(), out_w.get(), err_w.get()};
+      });
   ASSERT_TRUE(box.ok()) << box.status();
   out_w.reset();
   err_w.reset();
