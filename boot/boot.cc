@@ -154,16 +154,11 @@ int Serve() {
   if (!server.ok()) return Fail(SetupStage::kServe, server.status());
   server_ptr = server->get();
 
-  // The launcher is announced before "ready", and the spawner moves it
-  // into the container's cgroups before it can have started anything. Only
-  // a launcher that is ready has a main process whose exit means ours.
+  // Only a launcher that is ready (it was born in the container's cgroups)
+  // has a main process whose exit means ours.
   if (launcher != nullptr) {
     status = launcher->AwaitReady();
     if (!status.ok()) return Fail(SetupStage::kLauncher, status);
-    if (!util::WriteSyncMessage(util::kSyncFd, util::SyncType::kLauncherReady,
-                                SetupStage::kNone, 0, "launcher ready")) {
-      return Fail(SetupStage::kLauncher, ErrnoError(errno, "report the launcher to the spawner"));
-    }
   }
 
   server_ptr->StopWhenReadable(std::move(*stop_signals));
@@ -181,8 +176,8 @@ int Serve() {
     });
   }
 
-  // `runsc run`: the main process starts once the spawner says the
-  // launcher is in the container's cgroups, and "ready" carries its pid.
+  // `runsc run`: the main process starts once the spawner says so (at once:
+  // nothing is left to do between), and "ready" carries its pid.
   // The exit callback above is in place, and a main that ends before we
   // serve still stops us (RequestShutdown only raises the server's flag).
   int main_pid = 0;

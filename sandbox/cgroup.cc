@@ -250,27 +250,33 @@ bool Cgroup::SupervisorJoins(const std::string& controller) {
   return controller != "freezer" && controller != "pids";
 }
 
-absl::Status Cgroup::AddProcessV1(pid_t pid, bool join_container) {
+absl::StatusOr<Cgroup::Placement> Cgroup::OpenPlacement(bool supervisor_joins) const {
+  Placement placement;
+  auto open_tasks = [](const std::string& dir) -> absl::StatusOr<TasksFile> {
+    TasksFile file;
+    file.path = absl::StrCat(dir, "/tasks");
+    file.fd.reset(open(file.path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!file.fd) return ErrnoError(errno, absl::StrCat("open '", file.path, "'"));
+    return file;
+  };
+  std::vector<std::string> seen;  // cpu and cpuacct may share one directory
   for (const auto& [controller, dir] : v1_dirs_) {
-    const std::string target = join_container && SupervisorJoins(controller)
-                                   ? absl::StrCat(dir, "/", kContainerLeaf)
-                                   : dir;
-    RETURN_IF_ERROR(WriteKernelFile(absl::StrCat(target, "/cgroup.procs"), absl::StrCat(pid)));
+    if (std::find(seen.begin(), seen.end(), dir) != seen.end()) continue;
+    seen.push_back(dir);
+    const std::string leaf = absl::StrCat(dir, "/", kContainerLeaf);
+    const bool joins = supervisor_joins && SupervisorJoins(controller);
+    ASSIGN_OR_RETURN(TasksFile own, open_tasks(joins ? leaf : dir));
+    placement.sandbox.push_back(std::move(own));
+    if (joins) continue;  // the launcher is born there
+    ASSIGN_OR_RETURN(TasksFile launcher, open_tasks(leaf));
+    placement.launcher.push_back(std::move(launcher));
   }
-  return absl::OkStatus();
-}
-
-absl::Status Cgroup::AddContainerProcess(pid_t pid, bool joined) {
-  for (const std::string& dir : Paths()) {
-    if (joined && dir != unified_dir_) {
-      const auto it = std::find_if(v1_dirs_.begin(), v1_dirs_.end(),
-                                   [&dir](const auto& entry) { return entry.second == dir; });
-      if (it != v1_dirs_.end() && SupervisorJoins(it->first)) continue;  // born there
-    }
-    RETURN_IF_ERROR(WriteKernelFile(absl::StrCat(dir, "/", kContainerLeaf, "/cgroup.procs"),
-                                    absl::StrCat(pid)));
+  if (!unified_dir_.empty()) {
+    const std::string leaf = absl::StrCat(unified_dir_, "/", kContainerLeaf);
+    placement.launcher_unified.reset(open(leaf.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!placement.launcher_unified) return ErrnoError(errno, absl::StrCat("open '", leaf, "'"));
   }
-  return absl::OkStatus();
+  return placement;
 }
 
 absl::StatusOr<CgroupStats> Cgroup::Stats() const {

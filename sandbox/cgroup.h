@@ -1,10 +1,11 @@
 // Cgroup: one sandbox's cgroup, on cgroup v2 where the unified hierarchy has
 // a controller and on v1 otherwise (so pure v2, pure v1 and hybrid hosts all
 // work; this machine is hybrid). It is <hierarchy>/<path> in each hierarchy
-// used: the spec's linux.cgroupsPath, or runsc/<id>.<slot>. The sandbox process is placed in it by its spawner before
-// it runs anything (v2: clone3(CLONE_INTO_CGROUP), so the sandbox's cgroup
-// namespace is rooted at its own cgroup; v1: cgroup.procs, before the sandbox
-// is let go), and every workload inherits it.
+// used: the spec's linux.cgroupsPath, or runsc/<id>.<slot>. The sandbox
+// process and its launcher are placed before they run anything (v2:
+// clone3(CLONE_INTO_CGROUP); v1: each moves itself, OpenPlacement), each
+// then has a cgroup namespace rooted where it is, and every workload
+// inherits the launcher's.
 //
 // Owns the directories: Destroy() (or the destructor) removes them once the
 // processes are gone. Thread safety: not thread-safe.
@@ -71,17 +72,29 @@ class Cgroup final {
 
   // An fd of the v2 supervisor leaf for clone3(CLONE_INTO_CGROUP), or -1.
   int unified_fd() const { return unified_fd_.get(); }
-  // Moves the new sandbox process `pid` into the sandbox's directory of
-  // every v1 hierarchy (v2 placement, into the supervisor leaf, is at clone
-  // time). With `join_container` (runtime mode), into the container leaf of
-  // the v1 hierarchies it joins (SupervisorJoins), where conmon and
-  // containerd's shim look for the container's usage and OOM kills: the
-  // launcher, which it clones, is then born there.
-  absl::Status AddProcessV1(pid_t pid, bool join_container = false);
-  // Moves `pid` (the launcher, before it starts any workload) into the
-  // container leaf of every hierarchy; with `joined` (runtime mode), of
-  // those it did not inherit from a sandbox process that joined them.
-  absl::Status AddContainerProcess(pid_t pid, bool joined = false);
+  // Where a new sandbox's processes go, for its stage 1 to place them
+  // itself (sandbox/spawner.h): no host write of a pid to cgroup.procs,
+  // which takes the kernel's threadgroup lock for writing, and with it,
+  // unless another writer just did, an RCU grace period (4 to 24 ms on this
+  // VM, in a third of creations). A thread that writes "0" to a v1
+  // hierarchy's `tasks` file moves itself without that lock; the
+  // launcher, on the unified hierarchy, is cloned into its leaf
+  // (clone3(CLONE_INTO_CGROUP)).
+  struct TasksFile {
+    util::UniqueFd fd;  // O_WRONLY
+    std::string path;
+  };
+  struct Placement {
+    // The sandbox process's own: the sandbox's directory of every v1
+    // hierarchy, or with `supervisor_joins` (runtime mode) the container
+    // leaf of those it joins (SupervisorJoins).
+    std::vector<TasksFile> sandbox;
+    // The launcher's, from there: the container leaf of the rest.
+    std::vector<TasksFile> launcher;
+    // The unified container leaf (a directory), or none.
+    util::UniqueFd launcher_unified;
+  };
+  absl::StatusOr<Placement> OpenPlacement(bool supervisor_joins) const;
   // Whether a runtime-mode sandbox process joins the container leaf of v1
   // hierarchy `controller`: memory and cpu, yes. Never where the freezer
   // acts (the v1 freezer, the unified hierarchy), so a paused sandbox still

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -75,23 +76,6 @@ absl::StatusOr<pid_t> OnlyChild(pid_t pid) {
         absl::StrCat("sandbox process ", pid, " has children '", text, "', not one launcher"));
   }
   return child;
-}
-
-// Puts a new sandbox's launcher into the container's cgroups. In runtime
-// mode the sandbox process joined some of them before it ran (its spawn's
-// before_go, Cgroup::AddProcessV1), and the launcher was born there.
-absl::Status MoveLauncherIntoContainer(pid_t sandbox_pid, Cgroup& cgroup, bool exit_with_main) {
-  ASSIGN_OR_RETURN(pid_t launcher, OnlyChild(sandbox_pid));
-  RETURN_IF_ERROR(cgroup.AddContainerProcess(launcher, exit_with_main));
-  if (exit_with_main) {
-    // Runtime mode: the pid-file process is the container's, for the
-    // shim's OOM watch and metrics. The OOM killer should still spare it
-    // where the host lets us say so (this lowering needs CAP_SYS_RESOURCE;
-    // without it the kernel's badness, which favours the large workload,
-    // decides alone). Only now: the launcher, cloned before, keeps ours.
-    (void)util::WriteKernelFile(absl::StrCat("/proc/", sandbox_pid, "/oom_score_adj"), "-999");
-  }
-  return absl::OkStatus();
 }
 
 constexpr char kControlSocketName[] = "control.sock";
@@ -305,11 +289,22 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   request.uid_map = specutils::SandboxUidMap(workload.uids);
   request.gid_map = specutils::SandboxGidMap(workload.gids);
   request.joined_namespaces = joined.List();
+  // The sandbox process and its launcher place themselves in their cgroups
+  // before they run anything (Cgroup::OpenPlacement): in runtime mode the
+  // sandbox process joins the container's accounting hierarchies.
+  std::optional<Cgroup::Placement> placement;
   if (cgroup != nullptr) {
     request.cgroup_fd = cgroup->unified_fd();
-    Cgroup* cg = cgroup.get();
-    const bool join = options.exit_with_main;
-    request.before_go = [cg, join](pid_t pid) { return cg->AddProcessV1(pid, join); };
+    ASSIGN_OR_RETURN(placement, cgroup->OpenPlacement(options.exit_with_main));
+    for (const Cgroup::TasksFile& file : placement->sandbox) {
+      request.sandbox_tasks.push_back({file.fd.get(), file.path});
+    }
+    if (request.launcher) {
+      for (const Cgroup::TasksFile& file : placement->launcher) {
+        request.launcher_tasks.push_back({file.fd.get(), file.path});
+      }
+      request.launcher_cgroup_fd = placement->launcher_unified.get();
+    }
   }
   ASSIGN_OR_RETURN(SpawnedProcess spawned, SpawnSandboxProcess(request));
   // Read while the process surely lives: with main_fds, the main process may
@@ -320,51 +315,33 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   log.reset();
   console = {};
   mounts.clear();
+  placement.reset();
 
-  // The launcher goes into the container's cgroups before it can start
-  // anything: it forks no workload until the supervisor asks. Announced
-  // before "ready", it is moved while the supervisor reports ready. For a
-  // main process started with the sandbox, it is moved as soon as the spawn
-  // returns (it has exec'd then), while it builds the container (as runc's
-  // init does its set-up inside the container's cgroups), and kStart goes
-  // out at once: neither waits on the path from the launcher's build to
-  // the start. (Not for the others: there nothing waits for the move, and
-  // each cgroup.procs write takes the kernel's threadgroup lock for writing,
-  // which holds off forks, execs and exits while the sandbox's two
-  // processes start.) If that move fails (the sandbox
-  // died, or the launcher failed already), the sync socket says why; it is
-  // tried again when the launcher is announced.
-  bool launcher_moved = false;
-  auto move_launcher = [&]() -> absl::Status {
-    RETURN_IF_ERROR(
-        MoveLauncherIntoContainer(spawned.process.pid(), *cgroup, options.exit_with_main));
-    launcher_moved = true;
-    if (options.start_main &&
-        !util::WriteSyncMessage(spawned.sync_fd.get(), util::SyncType::kStart,
-                                util::SetupStage::kNone, 0, "start the main process")) {
-      const int err = errno;
-      (void)spawned.process.KillAndWait();
-      return ErrnoError(err, absl::StrCat("sandbox '", options.id, "': send start"));
-    }
-    return absl::OkStatus();
-  };
-  if (cgroup != nullptr && options.start_main) {
-    absl::Status moved = move_launcher();
-    if (!moved.ok() && launcher_moved) return moved;  // the start could not be sent
+  if (cgroup != nullptr && options.exit_with_main) {
+    // Runtime mode: the pid-file process is the container's, for the
+    // shim's OOM watch and metrics. The OOM killer should still spare it
+    // where the host lets us say so (this lowering needs CAP_SYS_RESOURCE;
+    // without it the kernel's badness, which favours the large workload,
+    // decides alone). Only now: the launcher, cloned before, keeps ours.
+    (void)util::WriteKernelFile(absl::StrCat("/proc/", spawned.process.pid(), "/oom_score_adj"),
+                                "-999");
+  }
+  // The launcher was born in the container's cgroups and starts nothing
+  // until asked: a main process started with the sandbox is asked for at
+  // once, and the supervisor starts it as soon as its launcher is ready.
+  // If the sandbox has failed already (the send then fails too), the sync
+  // socket says why, below.
+  if (options.start_main) {
+    (void)util::WriteSyncMessage(spawned.sync_fd.get(), util::SyncType::kStart,
+                                 util::SetupStage::kNone, 0, "start the main process");
   }
   const absl::Time ready_deadline = absl::Now() + options.boot_timeout;
   absl::StatusOr<util::SyncMessage> message;
-  bool announced = false;
-  for (;;) {
+  do {
+    // An older runsc at runsc_path still announces its launcher; there is
+    // nothing left to do for it.
     message = util::ReadSyncMessage(spawned.sync_fd.get(), ready_deadline - absl::Now());
-    if (!message.ok() || message->type != util::SyncType::kLauncherReady) break;
-    if (cgroup == nullptr || announced) {
-      return absl::InternalError(absl::StrCat("sandbox '", options.id,
-                                              "' announced a launcher it should not have"));
-    }
-    announced = true;
-    if (!launcher_moved) RETURN_IF_ERROR(move_launcher());
-  }
+  } while (message.ok() && message->type == util::SyncType::kLauncherReady);
   if (!message.ok()) {
     absl::StatusOr<ExitStatus> exit = spawned.process.KillAndWait();
     std::string how = exit.ok() ? exit->ToString() : std::string(exit.status().message());
@@ -390,17 +367,11 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
         "sandbox '", options.id, "' sent unexpected sync message type ",
         static_cast<uint32_t>(message->type)));
   }
-  if (options.start_main && (!launcher_moved || message->pid <= 0)) {
+  if (options.start_main && message->pid <= 0) {
     (void)spawned.process.KillAndWait();
     return absl::InternalError(absl::StrCat("sandbox '", options.id,
                                             "' did not start its main process (is the binary at '",
                                             options.runsc_path, "' an older runsc?)"));
-  }
-  // A binary that never announces its launcher (an older one at runsc_path)
-  // still gets it moved, now, before any workload exists.
-  if (cgroup != nullptr && !launcher_moved) {
-    RETURN_IF_ERROR(MoveLauncherIntoContainer(spawned.process.pid(), *cgroup,
-                                              options.exit_with_main));
   }
   // The sandbox closes its end right after "ready": once we see EOF its fd
   // set is final.

@@ -38,10 +38,13 @@ using util::UniqueFd;
 
 namespace {
 
-constexpr uint64_t kNamespaceFlags = CLONE_NEWUSER | CLONE_NEWNS |
-                                     CLONE_NEWPID | CLONE_NEWIPC |
-                                     CLONE_NEWUTS | CLONE_NEWCGROUP |
-                                     CLONE_NEWNET;
+// The cgroup namespace comes later: the child enters one of its own once it
+// has cloned the launcher into the container's cgroup (ChildAfterClone).
+constexpr uint64_t kNamespaceFlags =
+    CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET;
+
+// At most one `tasks` file per v1 hierarchy a Cgroup uses, for each process.
+constexpr int kMaxTasksFiles = 8;
 
 // Everything the child uses after clone, prepared by the parent.
 struct ChildPlan {
@@ -64,6 +67,15 @@ struct ChildPlan {
   rlim_t nofile_soft;
   stage1::NamespaceSetup namespaces;
   const char* tmpfs_size;
+  // Cgroup placement (SpawnRequest): v1 `tasks` fds to write "0" to, and
+  // their paths; the launcher's cgroup v2 directory, or -1.
+  int sandbox_tasks[kMaxTasksFiles];
+  const char* sandbox_tasks_paths[kMaxTasksFiles];
+  int sandbox_tasks_count;
+  int launcher_tasks[kMaxTasksFiles];
+  const char* launcher_tasks_paths[kMaxTasksFiles];
+  int launcher_tasks_count;
+  int launcher_cgroup;
   // With a container: the launcher's own stack (it starts on our memory
   // too, and execs `runsc boot --launcher`).
   bool launcher;
@@ -76,6 +88,7 @@ struct ChildPlan {
 struct LauncherChildArgs {
   const ChildPlan* plan;
   const long* high;  // the sources' copies above the boot fds, as plan.sources
+  const int* tasks;  // copies of plan.launcher_tasks, likewise
   long exe;
   long sock;    // the launcher's end of its socket with the supervisor
   long report;  // a copy of the sync fd
@@ -122,6 +135,15 @@ bool LauncherTakes(int target) {
 int LauncherChild(void* arg) {
   const LauncherChildArgs& a = *static_cast<const LauncherChildArgs*>(arg);
   const ChildPlan& plan = *a.plan;
+  // Into the container's v1 cgroups (it was cloned into the v2 one), a
+  // cgroup namespace rooted there for every workload, then the identity
+  // the spawner's child takes too.
+  stage1::Failure failure;
+  if (!stage1::MoveSelfIntoCgroups(a.tasks, plan.launcher_tasks_paths, plan.launcher_tasks_count,
+                                   &failure) ||
+      !stage1::NewCgroupNamespace(&failure) || !stage1::LeaveHostIdentity(&failure)) {
+    ChildFailAt(a.report, failure.stage, failure.err, failure.what);
+  }
   for (int i = 0; i < plan.count; ++i) {
     if (!LauncherTakes(plan.targets[i])) continue;
     const long rc = RawSyscall(SYS_dup3, a.high[i], plan.targets[i], 0);
@@ -138,8 +160,8 @@ int LauncherChild(void* arg) {
 
 // Starts the launcher (see LauncherChild); returns the supervisor's end of
 // their socket, above the boot fds.
-long StartLauncher(const ChildPlan& plan, const long* high, long exe, long report,
-                   LauncherChildArgs* args) {
+long StartLauncher(const ChildPlan& plan, const long* high, const int* tasks, long cgroup, long exe,
+                   long report, LauncherChildArgs* args) {
   int sv[2];
   long rc = RawSyscall(SYS_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
                        reinterpret_cast<long>(sv));
@@ -152,14 +174,25 @@ long StartLauncher(const ChildPlan& plan, const long* high, long exe, long repor
   if (ours < 0 || theirs < 0) {
     ChildFailAt(report, SetupStage::kLauncher, ours < 0 ? -ours : -theirs, "dup launcher socket");
   }
-  *args = LauncherChildArgs{&plan, high, exe, theirs, report};
+  *args = LauncherChildArgs{&plan, high, tasks, exe, theirs, report};
   struct clone_args clone = {};
   clone.flags = CLONE_VM | CLONE_NEWPID | CLONE_NEWNS;
+  if (cgroup >= 0) {
+    // Still as the host's uid 0 (LeaveHostIdentity comes after): the kernel
+    // checks that the caller may write the cgroup.procs of both cgroups'
+    // common ancestor, a root-owned file.
+    clone.flags |= CLONE_INTO_CGROUP;
+    clone.cgroup = static_cast<uint64_t>(cgroup);
+  }
   clone.exit_signal = SIGCHLD;
   clone.stack = reinterpret_cast<uint64_t>(plan.launcher_stack);
   clone.stack_size = plan.launcher_stack_size;
   const long pid = util::CloneOnStack(&clone, LauncherChild, args);
-  if (pid < 0) ChildFailAt(report, SetupStage::kLauncher, -pid, "clone the launcher");
+  if (pid < 0) {
+    ChildFailAt(
+        report, SetupStage::kLauncher, -pid,
+        cgroup >= 0 ? "clone the launcher into the container's cgroup" : "clone the launcher");
+  }
   RawSyscall(SYS_close, theirs);
   return ours;
 }
@@ -222,10 +255,13 @@ int ChildAfterClone(void* arg) {
   long exe = RawSyscall(SYS_openat, AT_FDCWD, reinterpret_cast<long>(plan.exe_path),
                         O_PATH | O_CLOEXEC);
   if (exe < 0) ChildFail(plan.sync_fd, -exe, "open runsc binary in the new mount namespace");
-  // Become uid 0 of the new namespace (host 65533): exec keeps capabilities
-  // only for the namespace's root.
-  long rc = RawSyscall(SYS_setresuid, 0, 0, 0);
-  if (rc != 0) ChildFail(plan.sync_fd, -rc, "setresuid(0) in the new user namespace");
+  // Our cgroups, before anything is charged to the host caller's; the
+  // launcher starts in them and moves on to its own.
+  stage1::Failure failure;
+  if (!stage1::MoveSelfIntoCgroups(plan.sandbox_tasks, plan.sandbox_tasks_paths,
+                                   plan.sandbox_tasks_count, &failure)) {
+    ChildFailAt(plan.sync_fd, failure.stage, failure.err, failure.what);
+  }
   // Failures are reported on a copy of the sync fd above the target range:
   // installing the targets may replace whatever fd the original has.
   const long report = RawSyscall(SYS_fcntl, plan.sync_fd, F_DUPFD_CLOEXEC, util::kMaxBootFds);
@@ -239,18 +275,33 @@ int ChildAfterClone(void* arg) {
   }
   exe = RawSyscall(SYS_fcntl, exe, F_DUPFD_CLOEXEC, util::kMaxBootFds);
   if (exe < 0) ChildFail(report, -exe, "dup runsc executable fd");
+  int launcher_tasks[kMaxTasksFiles];
+  for (int i = 0; i < plan.launcher_tasks_count; ++i) {
+    const long fd =
+        RawSyscall(SYS_fcntl, plan.launcher_tasks[i], F_DUPFD_CLOEXEC, util::kMaxBootFds);
+    if (fd < 0) ChildFail(report, -fd, "dup cgroup fd");
+    launcher_tasks[i] = static_cast<int>(fd);
+  }
+  long launcher_cgroup = -1;
+  if (plan.launcher_cgroup >= 0) {
+    launcher_cgroup =
+        RawSyscall(SYS_fcntl, plan.launcher_cgroup, F_DUPFD_CLOEXEC, util::kMaxBootFds);
+    if (launcher_cgroup < 0) ChildFail(report, -launcher_cgroup, "dup cgroup fd");
+  }
   // Every other fd of the caller's goes now: stage 1 makes fds of its own
   // (under the sandbox's lower RLIMIT_NOFILE), and other threads' spawns
   // must not wait for our exec to see their pipes close. What is left
   // closes at exec; the targets installed last are the exceptions (dup3
   // without O_CLOEXEC).
-  long keep[util::kMaxBootFds + 3];
+  long keep[util::kMaxBootFds + kMaxTasksFiles + 4];
   int kept = 0;
   for (int i = 0; i < plan.count; ++i) keep[kept++] = high[i];
+  for (int i = 0; i < plan.launcher_tasks_count; ++i) keep[kept++] = launcher_tasks[i];
+  if (launcher_cgroup >= 0) keep[kept++] = launcher_cgroup;
   keep[kept++] = exe;
   keep[kept++] = report;
   keep[kept++] = plan.exec_w;
-  rc = CloseAllBut(keep, kept);
+  long rc = CloseAllBut(keep, kept);
   if (rc != 0) ChildFail(report, -rc, "close_range");
   if (plan.nofile_soft != RLIM_INFINITY) {
     struct rlimit limit;
@@ -260,16 +311,18 @@ int ChildAfterClone(void* arg) {
     rc = RawSyscall(SYS_prlimit64, 0, RLIMIT_NOFILE, reinterpret_cast<long>(&limit), 0);
     if (rc != 0) ChildFail(report, -rc, "restore RLIMIT_NOFILE's soft limit");
   }
-  // Stage 1 (sandbox/stage1.h): the namespaces, the launcher beside us, our
-  // root, nobody.
-  stage1::Failure failure;
-  if (!stage1::PrepareNamespaces(plan.namespaces, &failure)) {
-    ChildFailAt(report, failure.stage, failure.err, failure.what);
-  }
+  // Stage 1 (sandbox/stage1.h): the launcher beside us, while we are still
+  // the host's uid 0 (for its clone into the container's cgroup), in the
+  // host's cgroup namespace (which must see both cgroups); then our own
+  // cgroup namespace and identity, the namespaces, our root, nobody.
   LauncherChildArgs launcher_args;
   const long launcher_sock =
-      plan.launcher ? StartLauncher(plan, high, exe, report, &launcher_args) : -1;
-  if (!stage1::BuildRoot(plan.tmpfs_size, static_cast<int>(exe), &failure) ||
+      plan.launcher
+          ? StartLauncher(plan, high, launcher_tasks, launcher_cgroup, exe, report, &launcher_args)
+          : -1;
+  if (!stage1::NewCgroupNamespace(&failure) || !stage1::LeaveHostIdentity(&failure) ||
+      !stage1::PrepareNamespaces(plan.namespaces, &failure) ||
+      !stage1::BuildRoot(plan.tmpfs_size, static_cast<int>(exe), &failure) ||
       !stage1::DropToNobody(&failure)) {
     ChildFailAt(report, failure.stage, failure.err, failure.what);
   }
@@ -394,6 +447,22 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   }
   plan.tmpfs_size = request.root_tmpfs_size.c_str();
   plan.launcher = request.launcher;
+  if (request.sandbox_tasks.size() > kMaxTasksFiles ||
+      request.launcher_tasks.size() > kMaxTasksFiles) {
+    return absl::InvalidArgumentError("too many cgroup tasks files");
+  }
+  if (!request.launcher && (!request.launcher_tasks.empty() || request.launcher_cgroup_fd >= 0)) {
+    return absl::InvalidArgumentError("launcher cgroups are for a launcher; none was asked for");
+  }
+  for (const SpawnRequest::TasksFile& file : request.sandbox_tasks) {
+    plan.sandbox_tasks_paths[plan.sandbox_tasks_count] = file.path.c_str();
+    plan.sandbox_tasks[plan.sandbox_tasks_count++] = file.fd;
+  }
+  for (const SpawnRequest::TasksFile& file : request.launcher_tasks) {
+    plan.launcher_tasks_paths[plan.launcher_tasks_count] = file.path.c_str();
+    plan.launcher_tasks[plan.launcher_tasks_count++] = file.fd;
+  }
+  plan.launcher_cgroup = request.launcher_cgroup_fd;
   auto install = [&plan](int target, int source) {
     plan.targets[plan.count] = target;
     plan.sources[plan.count] = source;
@@ -486,9 +555,7 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   const std::string proc = absl::StrCat("/proc/", child.pid(), "/");
   RETURN_IF_ERROR(
       util::WriteKernelFile(proc + "uid_map", specutils::FormatIdMap(request.uid_map)));
-  RETURN_IF_ERROR(
-      util::WriteKernelFile(proc + "gid_map", specutils::FormatIdMap(request.gid_map)));
-  if (request.before_go) RETURN_IF_ERROR(request.before_go(child.pid()));
+  RETURN_IF_ERROR(util::WriteKernelFile(proc + "gid_map", specutils::FormatIdMap(request.gid_map)));
   if (!util::WriteSyncMessage(parent_sync.get(), util::SyncType::kGo,
                               SetupStage::kNone, 0, "")) {
     return ErrnoError(errno, "send go to sandbox process");

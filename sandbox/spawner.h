@@ -1,10 +1,11 @@
 // SpawnSandboxProcess: the host-side start of a sandbox process. It clones a
-// child into new user, mount, PID, IPC, UTS, cgroup and network namespaces
-// and writes the child's uid and gid maps. The child then does stage 1
-// (sandbox/stage1.h): it prepares the namespaces, starts the launcher if
-// asked (`runsc boot --launcher`, in its own PID and mount namespaces, with
-// the log, the config, fd 7 and the mount trees), builds its root, pivots,
-// drops to nobody and execs `/runsc boot` with the fds of
+// child into new user, mount, PID, IPC, UTS and network namespaces and
+// writes the child's uid and gid maps. The child then does stage 1
+// (sandbox/stage1.h): it moves itself into its cgroups, starts the launcher
+// if asked (`runsc boot --launcher`, in its own PID, mount and cgroup
+// namespaces, with the log, the config, fd 7 and the mount trees), enters
+// a cgroup namespace of its own, prepares the namespaces, builds its root,
+// pivots, drops to nobody and execs `/runsc boot` with the fds of
 // runsc/util/boot_fds.h.
 //
 // The caller may be multi-threaded (the daemon is). The child, and the
@@ -19,7 +20,6 @@
 #ifndef RUNSC_SANDBOX_SPAWNER_H_
 #define RUNSC_SANDBOX_SPAWNER_H_
 
-#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -58,12 +58,21 @@ struct SpawnRequest {
   std::vector<specutils::IdMapping> gid_map;
   // A cgroup v2 directory fd: the child starts in it (CLONE_INTO_CGROUP).
   int cgroup_fd = -1;
+  // Cgroup v1 `tasks` files (fd, not owned, and path, for errors) that the
+  // child writes "0" to, moving itself, before anything else; then those
+  // the launcher's child moves itself into, and a v2 directory fd the
+  // launcher is cloned into (Cgroup::OpenPlacement). Each then enters a
+  // new cgroup namespace, rooted where it is.
+  struct TasksFile {
+    int fd;
+    std::string path;
+  };
+  std::vector<TasksFile> sandbox_tasks;
+  std::vector<TasksFile> launcher_tasks;
+  int launcher_cgroup_fd = -1;
   // Namespaces to put the child in instead of new ones: (fd, CLONE_NEWNET,
   // CLONE_NEWIPC or CLONE_NEWUTS). Not owned.
   std::vector<std::pair<int, int>> joined_namespaces;
-  // Runs after the clone and the id maps, before the child may run anything
-  // (e.g. to place it in cgroup v1 hierarchies).
-  std::function<absl::Status(pid_t)> before_go;
 };
 
 struct SpawnedProcess {

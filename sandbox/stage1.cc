@@ -5,6 +5,7 @@
 #include <linux/capability.h>
 #include <linux/mount.h>
 #include <net/if.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -142,8 +143,28 @@ bool BindSelf(int exe_fd, Failure* failure) {
 
 }  // namespace
 
-bool PrepareNamespaces(const NamespaceSetup& setup, Failure* failure) {
-  long rc = RawSyscall(SYS_keyctl, kKeyctlJoinSessionKeyring, 0);
+bool MoveSelfIntoCgroups(const int* fds, const char* const* paths, int count, Failure* failure) {
+  for (int i = 0; i < count; ++i) {
+    const long rc = RawSyscall(SYS_write, fds[i], Ptr("0"), 1);
+    if (rc != 1) {
+      return Fail(failure, SetupStage::kCgroup, rc < 0 ? rc : -EIO, "write '0' to", paths[i],
+                  Length(paths[i]));
+    }
+  }
+  return true;
+}
+
+bool NewCgroupNamespace(Failure* failure) {
+  const long rc = RawSyscall(SYS_unshare, CLONE_NEWCGROUP);
+  if (rc != 0) return Fail(failure, SetupStage::kCgroup, rc, "unshare(CLONE_NEWCGROUP)");
+  return true;
+}
+
+bool LeaveHostIdentity(Failure* failure) {
+  long rc = RawSyscall(SYS_setresuid, 0, 0, 0);
+  if (rc != 0)
+    return Fail(failure, SetupStage::kSpawn, rc, "setresuid(0) in the new user namespace");
+  rc = RawSyscall(SYS_keyctl, kKeyctlJoinSessionKeyring, 0);
   if (rc < 0 && rc != -ENOSYS) {
     return Fail(failure, SetupStage::kKeyring, rc, "join a new session keyring");
   }
@@ -155,9 +176,14 @@ bool PrepareNamespaces(const NamespaceSetup& setup, Failure* failure) {
   if (rc != 0) {
     return Fail(failure, SetupStage::kMountPropagation, rc, "mount(MS_REC|MS_PRIVATE) '/'");
   }
+  return true;
+}
+
+bool PrepareNamespaces(const NamespaceSetup& setup, Failure* failure) {
   if (setup.loopback && !BringUpLoopback(failure)) return false;
   if (setup.hostname != nullptr) {
-    rc = RawSyscall(SYS_sethostname, Ptr(setup.hostname), static_cast<long>(setup.hostname_length));
+    const long rc =
+        RawSyscall(SYS_sethostname, Ptr(setup.hostname), static_cast<long>(setup.hostname_length));
     if (rc != 0) {
       return Fail(failure, SetupStage::kHostname, rc, "sethostname", setup.hostname,
                   setup.hostname_length);

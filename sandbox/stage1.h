@@ -28,10 +28,24 @@ struct NamespaceSetup {
   size_t hostname_length = 0;
 };
 
-// Leaves the caller's session keyring for a new anonymous one, clears the
-// supplementary groups and takes gid 65534 (files created from here on
-// have a mapped group), makes every mount private, brings up lo and sets
-// the hostname, as `setup` asks.
+// Moves the calling thread (a process of one thread: the spawner's child,
+// or the launcher's) into each of the `count` cgroup v1 hierarchies whose
+// `tasks` file `fds` holds open for writing (`paths` name them in errors).
+// A thread that moves itself spares the kernel the threadgroup lock's write
+// side (sandbox/cgroup.h). Needs no privilege: the host opened the files.
+bool MoveSelfIntoCgroups(const int* fds, const char* const* paths, int count, Failure* failure);
+
+// Enters a new cgroup namespace, rooted at the caller's cgroups.
+bool NewCgroupNamespace(Failure* failure);
+
+// Becomes uid 0 of the new user namespace (the host's 65533: an exec keeps
+// capabilities only for the namespace's root), leaves the caller's session
+// keyring for a new anonymous one, clears the supplementary groups and
+// takes gid 65534 (files created from here on have a mapped group), and
+// makes every mount of its mount namespace private.
+bool LeaveHostIdentity(Failure* failure);
+
+// Brings up lo and sets the hostname, as `setup` asks.
 bool PrepareNamespaces(const NamespaceSetup& setup, Failure* failure);
 
 // Builds the sandbox's root and moves into it: a tmpfs (size option

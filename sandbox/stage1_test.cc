@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -40,7 +41,8 @@ namespace {
 
 bool IsRoot() { return geteuid() == 0; }
 
-// The child's side: after PrepareNamespaces, BuildRoot and DropToNobody,
+// The child's side: after LeaveHostIdentity, PrepareNamespaces, BuildRoot
+// and DropToNobody,
 // what can be seen from inside.
 std::map<std::string, std::string> LookAround() {
   std::map<std::string, std::string> facts;
@@ -135,10 +137,10 @@ ChildReport InNewNamespaces(
       // As the spawner: open the binary by its path, so in a mount of this
       // namespace (/proc/self/exe names the host's), while the fs
       // credentials are still the host's root (the path may cross
-      // root-only directories); then become uid 0 of the namespace (host
-      // 65533).
+      // root-only directories). `body` becomes uid 0 of the namespace (host
+      // 65533), LeaveHostIdentity.
       const int exe = open(exe_path, O_PATH | O_CLOEXEC);
-      if (exe < 0 || setresuid(0, 0, 0) != 0) _exit(103);
+      if (exe < 0) _exit(103);
       std::map<std::string, std::string> facts = body(exe);
       std::string text;
       for (const auto& [k, v] : facts) absl::StrAppend(&text, k, "=", v, "\n");
@@ -196,6 +198,7 @@ TEST(Stage1Test, BuildsAMinimalReadOnlyRootAndDropsEverything) {
     static const char kHost[] = "stage1-test";
     setup.hostname = kHost;
     setup.hostname_length = sizeof(kHost) - 1;
+    if (!LeaveHostIdentity(&failure)) return Failed(failure);
     if (!PrepareNamespaces(setup, &failure)) return Failed(failure);
     if (!BuildRoot("1m", exe, &failure)) return Failed(failure);
     close(exe);
@@ -239,7 +242,7 @@ TEST(Stage1Test, FailuresNameTheStageTheCallAndTheObject) {
     static const std::string kLong(80, 'h');
     setup.hostname = kLong.data();
     setup.hostname_length = kLong.size();
-    if (PrepareNamespaces(setup, &failure))
+    if (LeaveHostIdentity(&failure) && PrepareNamespaces(setup, &failure))
       return std::map<std::string, std::string>{{"ok", "yes"}};
     return Failed(failure);
   });
@@ -252,7 +255,7 @@ TEST(Stage1Test, FailuresNameTheStageTheCallAndTheObject) {
   // A tmpfs size tmpfs cannot parse.
   run = InNewNamespaces([](int exe) {
     Failure failure;
-    if (!PrepareNamespaces(NamespaceSetup{}, &failure)) return Failed(failure);
+    if (!LeaveHostIdentity(&failure)) return Failed(failure);
     if (BuildRoot("lots", exe, &failure)) return std::map<std::string, std::string>{{"ok", "yes"}};
     return Failed(failure);
   });
@@ -264,7 +267,7 @@ TEST(Stage1Test, FailuresNameTheStageTheCallAndTheObject) {
   // No binary to bind: a closed fd.
   run = InNewNamespaces([](int) {
     Failure failure;
-    if (!PrepareNamespaces(NamespaceSetup{}, &failure)) return Failed(failure);
+    if (!LeaveHostIdentity(&failure)) return Failed(failure);
     if (BuildRoot("1m", 999, &failure)) return std::map<std::string, std::string>{{"ok", "yes"}};
     return Failed(failure);
   });
@@ -279,7 +282,7 @@ TEST(Stage1Test, FailuresNameTheStageTheCallAndTheObject) {
   run = InNewNamespaces(
       [](int) {
         Failure failure;
-        if (PrepareNamespaces(NamespaceSetup{}, &failure)) {
+        if (LeaveHostIdentity(&failure)) {
           return std::map<std::string, std::string>{{"ok", "yes"}};
         }
         return Failed(failure);
@@ -291,6 +294,79 @@ TEST(Stage1Test, FailuresNameTheStageTheCallAndTheObject) {
             std::to_string(static_cast<int>(util::SetupStage::kDropPrivileges)));
   EXPECT_EQ(run.facts["err"], std::to_string(EINVAL));
   EXPECT_EQ(run.facts["what"], "setresgid(65534)");
+}
+
+// Where the cgroup v1 hierarchy of `controller` is mounted, or "".
+std::string V1Mount(const std::string& controller) {
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  for (std::string line; std::getline(mountinfo, line);) {
+    std::vector<std::string> f = absl::StrSplit(line, ' ');
+    auto dash = std::find(f.begin(), f.end(), "-");
+    if (dash == f.end() || dash + 3 >= f.end() || *(dash + 1) != "cgroup") continue;
+    for (absl::string_view opt : absl::StrSplit(*(dash + 3), ',')) {
+      if (opt == controller) return f[4];
+    }
+  }
+  return "";
+}
+
+// This process's cgroup in the hierarchy of `controller`, as it sees it.
+std::string OwnCgroup(const std::string& controller) {
+  std::ifstream cgroup("/proc/self/cgroup");
+  for (std::string line; std::getline(cgroup, line);) {
+    std::vector<std::string> f = absl::StrSplit(line, absl::MaxSplits(':', 2));
+    if (f.size() == 3 && f[1] == controller) return f[2];
+  }
+  return "none";
+}
+
+TEST(Stage1Test, MovesItselfIntoV1CgroupsAndRootsACgroupNamespaceThere) {
+  if (!IsRoot()) GTEST_SKIP() << "needs root: makes cgroups";
+  const std::string mount = V1Mount("pids");
+  if (mount.empty()) GTEST_SKIP() << "no cgroup v1 pids hierarchy on this host (v1 only)";
+  const std::string name = absl::StrCat("/stage1-test-", getpid());
+  const std::string dir = mount + name;
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0) << dir;
+  static std::string path;
+  path = dir + "/tasks";
+  static int tasks;
+  tasks = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(tasks, 0);
+  ChildReport run = InNewNamespaces([](int) {
+    Failure failure;
+    const char* paths[] = {path.c_str()};
+    std::map<std::string, std::string> facts;
+    if (!MoveSelfIntoCgroups(&tasks, paths, 1, &failure)) return Failed(failure);
+    facts["moved"] = OwnCgroup("pids");
+    if (!NewCgroupNamespace(&failure)) return Failed(failure);
+    facts["in_namespace"] = OwnCgroup("pids");
+    facts["ok"] = "yes";
+    return facts;
+  });
+  close(tasks);
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_EQ(run.facts["ok"], "yes") << run.facts["what"];
+  EXPECT_TRUE(absl::EndsWith(run.facts["moved"], name)) << run.facts["moved"];
+  EXPECT_EQ(run.facts["in_namespace"], "/");
+
+  // A file it cannot write: the stage, the errno and the file.
+  tasks = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(tasks, 0);
+  run = InNewNamespaces([](int) {
+    Failure failure;
+    const char* paths[] = {path.c_str()};
+    if (MoveSelfIntoCgroups(&tasks, paths, 1, &failure)) {
+      return std::map<std::string, std::string>{{"ok", "yes"}};
+    }
+    return Failed(failure);
+  });
+  close(tasks);
+  EXPECT_EQ(rmdir(dir.c_str()), 0) << dir;
+  ASSERT_EQ(run.exit_code, 0);
+  EXPECT_EQ(run.facts["ok"], "no");
+  EXPECT_EQ(run.facts["stage"], std::to_string(static_cast<int>(util::SetupStage::kCgroup)));
+  EXPECT_EQ(run.facts["err"], std::to_string(EBADF));
+  EXPECT_EQ(run.facts["what"], absl::StrCat("write '0' to '", path, "'"));
 }
 
 }  // namespace

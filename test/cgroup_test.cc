@@ -14,10 +14,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runsc/util/unique_fd.h"
 #include "sandbox/control_client.h"
+#include "test/bundle_util.h"
 #include "test/workload_fixture.h"
 
 namespace runsc::testing {
@@ -144,6 +146,28 @@ TEST_F(CgroupTest, ARuntimeModeSandboxJoinsOnlyTheContainersAccountingHierarchie
     EXPECT_EQ(ReadFile(dir + "/supervisor/cgroup.procs"), pid);
     EXPECT_THAT(ReadFile(dir + "/container/cgroup.procs"), Not(HasSubstr(pid)));
   }
+}
+
+// A container's processes have a cgroup namespace rooted at the container's
+// cgroup (the launcher enters it before its exec, once it is there): each
+// sees its cgroup as "/" in every hierarchy, and nothing of the host's
+// tree. An exec'd process is the launcher's child too.
+TEST_F(CgroupTest, AContainerSeesItsOwnCgroupAsTheRoot) {
+  auto* box = Create(Spec({"sleep", "1000"}));
+  ASSERT_NE(box, nullptr);
+  ASSERT_TRUE(StartDetached(*box).ok());
+  auto config = ToConfig(Spec({"cat", "/proc/self/cgroup"}), bundle_);
+  ASSERT_TRUE(config.ok()) << config.status();
+  auto r = RunInSandbox(*box, &config->process());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status.code(), 0) << r->err;
+  int lines = 0;
+  for (absl::string_view line : absl::StrSplit(r->out, '\n', absl::SkipEmpty())) {
+    EXPECT_TRUE(absl::EndsWith(line, ":/")) << line;
+    ++lines;
+  }
+  EXPECT_GE(lines, 2) << r->out;
+  EXPECT_THAT(r->out, Not(HasSubstr("runsc")));
 }
 
 TEST_F(CgroupTest, DestroyRemovesTheCgroups) {

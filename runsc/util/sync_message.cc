@@ -50,6 +50,8 @@ const char* StageName(SetupStage stage) {
       return "keyring";
     case SetupStage::kStartMain:
       return "start";
+    case SetupStage::kCgroup:
+      return "cgroup";
     case SetupStage::kWorkloadStdio:
       return "stdio";
     case SetupStage::kWorkloadUserns:

@@ -10,16 +10,15 @@
 //   write uid_map, gid_map
 //   kGo ------------------------------------->
 //                                             stage 1 (sandbox/stage1.h):
-//                                             namespaces, clone the launcher
+//                                             into its cgroups, clone the
+//                                             launcher into the container's
 //                                             (containers; it execs `runsc
 //                                             boot --launcher` and builds
-//                                             the container), root, pivot,
-//                                             drop privs, exec `/runsc boot`
-//                                             seccomp, start Control server,
-//                                             wait for the launcher
-//   <------------------------------------------ kLauncherReady (containers)
-//   move the launcher into the
-//   container's cgroups
+//                                             the container), namespaces,
+//                                             root, pivot, drop privs, exec
+//                                             `/runsc boot`: seccomp, start
+//                                             Control server, wait for the
+//                                             launcher
 //   kStart (BootConfig.main_fds) ------------> start the main process
 //   <------------------------------------------ kReady (pid: the main's)
 //   (the sandbox then closes its end)
@@ -62,6 +61,7 @@ enum class SetupStage : int32_t {
   kLauncher = 15,         // building the container (launcher)
   kKeyring = 16,          // leaving the host caller's session keyring
   kStartMain = 17,        // starting the main process at once (BootConfig.main_fds)
+  kCgroup = 18,           // moving into the cgroups, entering a cgroup namespace
   // A workload process, between the launcher's fork and its execve.
   kWorkloadStdio = 20,
   kWorkloadUserns = 21,
@@ -85,13 +85,13 @@ enum class SyncType : uint32_t {
   kGo = 1,     // spawner -> sandbox: the id maps are written, go on
   kReady = 2,  // sandbox -> spawner: the Control server is serving
   kError = 3,  // sandbox -> spawner: setup failed; see stage, err, text
-  // sandbox -> spawner: the container's launcher (the sandbox process's
-  // only child) has built the container and waits for requests; the host
-  // may place it in the container's cgroups while the supervisor starts.
+  // sandbox -> spawner, from older versions only: the container's launcher
+  // has built the container (the host then moved it into the container's
+  // cgroups; it is now born there). Spawners skip it.
   kLauncherReady = 4,
-  // spawner -> sandbox, with BootConfig.main_fds only: the launcher is in the
-  // container's cgroups; start the main process. "ready" then carries its
-  // pid, or kError (stage kStartMain) says why it did not start.
+  // spawner -> sandbox, with BootConfig.main_fds only: start the main
+  // process. "ready" then carries its pid, or kError (stage kStartMain)
+  // says why it did not start.
   kStart = 5,
 };
 
