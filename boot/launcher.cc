@@ -511,15 +511,18 @@ void LauncherMain(const runsc::boot::v1::BootConfig& config, int sock) {
   if (!status.ok()) fail("proc", status);
   status = ApplySysctls(config);
   if (!status.ok()) fail("sysctl", status);
-  absl::StatusOr<UniqueFd> userns = CreateNestedUserns("/proc", config.container().config());
+  absl::StatusOr<util::UserNamespace> userns =
+      CreateNestedUserns("/proc", config.container().config());
   if (!userns.ok()) fail("user-namespace", userns.status());
   const std::string& named = config.container().config().hostname();
   status = BuildContainerRoot(config.container(), config.uts_joined() ? ""
                                                   : named.empty()      ? config.sandbox_id()
                                                                        : named);
   if (!status.ok()) fail("mounts", status);
-  // The mount trees are attached now; their fds have no further use.
+  // The mount trees are attached now; their fds have no further use. The
+  // namespace's holder, let go before the build, has exited meanwhile.
   CloseMountTrees(config.container());
+  userns->holder.Reap();
   // Workload children share this process's memory until their execve
   // (SpawnChild), and from their setns on, their credentials are the
   // workloads' namespace's: a workload with CAP_SYS_PTRACE there must not
@@ -532,7 +535,7 @@ void LauncherMain(const runsc::boot::v1::BootConfig& config, int sock) {
   LauncherEvent ready;
   ready.mutable_ready();
   if (!util::SendPacket(sock, ready).ok()) _exit(1);
-  Launcher launcher(sock, std::move(*userns), config.exit_with_main());
+  Launcher launcher(sock, std::move(userns->fd), config.exit_with_main());
   launcher.HoldBootFds(config.main_fds());
   launcher.Precompile(config.container().config().process());
   launcher.Run();

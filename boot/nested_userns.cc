@@ -10,8 +10,8 @@ namespace runsc::boot {
 
 using util::UniqueFd;
 
-absl::StatusOr<UniqueFd> CreateNestedUserns(const char* proc_dir,
-                                            const runsc::boot::v1::ContainerConfig& container) {
+absl::StatusOr<util::UserNamespace> CreateNestedUserns(
+    const char* proc_dir, const runsc::boot::v1::ContainerConfig& container) {
   // Only the container ranges matter here, not which host ids they end at
   // (the host wrote those into the sandbox's own map): any base will do.
   const specutils::WorkloadIds ids = specutils::WorkloadIdsOf(container, /*host_base=*/0);

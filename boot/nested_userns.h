@@ -10,13 +10,13 @@
 
 #include "absl/status/statusor.h"
 #include "proto/boot.pb.h"
-#include "runsc/util/unique_fd.h"
+#include "runsc/util/userns_holder.h"
 
 namespace runsc::boot {
 
 // Makes the namespace with the maps for `container`, written through
 // `proc_dir` (a procfs of the caller's PID namespace); see MakeUserNamespace.
-absl::StatusOr<util::UniqueFd> CreateNestedUserns(
+absl::StatusOr<util::UserNamespace> CreateNestedUserns(
     const char* proc_dir, const runsc::boot::v1::ContainerConfig& container);
 
 }  // namespace runsc::boot

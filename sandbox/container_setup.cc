@@ -60,11 +60,14 @@ absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
   // idmapped into the private range. A spec with its own id mappings gets
   // no idmapping, as with runc: its caller has made the files' owners
   // match the mapping (podman chowns or idmaps its storage for --uidmap).
+  // A new namespace's holder exits while the trees are made, and is reaped
+  // on the way out.
+  util::UsernsHolder holder;
   UniqueFd userns_fd;
   uint32_t host_base = 0;
   if (container.uid_mappings().empty()) {
     const auto host_map = specutils::WorkloadHostMap(range.host_base);
-    ASSIGN_OR_RETURN(userns_fd, cache->Get(host_map, host_map));
+    ASSIGN_OR_RETURN(userns_fd, cache->Get(host_map, host_map, &holder));
     host_base = range.host_base;
   }
   const int userns = userns_fd ? userns_fd.get() : -1;

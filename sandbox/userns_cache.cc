@@ -45,7 +45,8 @@ size_t UsernsCache::size() const {
 }
 
 absl::StatusOr<UniqueFd> UsernsCache::Get(const std::vector<IdMapping>& uid_map,
-                                          const std::vector<IdMapping>& gid_map) {
+                                          const std::vector<IdMapping>& gid_map,
+                                          util::UsernsHolder* holder) {
   RETURN_IF_ERROR(specutils::ValidateIdMap(uid_map));
   RETURN_IF_ERROR(specutils::ValidateIdMap(gid_map));
   const std::string key = MappingKey(uid_map, gid_map);
@@ -61,8 +62,11 @@ absl::StatusOr<UniqueFd> UsernsCache::Get(const std::vector<IdMapping>& uid_map,
     return dup_of(it->second.fd);
   }
 
-  ASSIGN_OR_RETURN(UniqueFd ns, util::MakeUserNamespace(specutils::FormatIdMap(uid_map),
-                                                       specutils::FormatIdMap(gid_map)));
+  ASSIGN_OR_RETURN(
+      util::UserNamespace made,
+      util::MakeUserNamespace(specutils::FormatIdMap(uid_map), specutils::FormatIdMap(gid_map)));
+  if (holder != nullptr) *holder = std::move(made.holder);
+  UniqueFd ns = std::move(made.fd);
   ++created_;
   absl::StatusOr<UniqueFd> out = dup_of(ns);
   if (!out.ok()) return out.status();

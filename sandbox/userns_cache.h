@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "runsc/util/unique_fd.h"
+#include "runsc/util/userns_holder.h"
 #include "specutils/id_map.h"
 
 namespace runsc::sandbox {
@@ -32,9 +33,12 @@ class UsernsCache final {
 
   // A user-namespace fd of the caller's (a duplicate of the cached one)
   // whose uid_map and gid_map are the given mappings, host ids as seen
-  // from here.
+  // from here. A namespace made now had a holder process: with `holder`,
+  // it is the caller's to reap when it likes (util::UsernsHolder), else it
+  // is reaped before this returns.
   absl::StatusOr<util::UniqueFd> Get(const std::vector<specutils::IdMapping>& uid_map,
-                                     const std::vector<specutils::IdMapping>& gid_map);
+                                     const std::vector<specutils::IdMapping>& gid_map,
+                                     util::UsernsHolder* holder = nullptr);
 
   // How many namespaces have been created, and how many are kept (for tests).
   int created() const;

@@ -2,6 +2,8 @@
 // thread, leaving no holder process and no fd behind; idmap user namespaces
 // are made once per distinct mapping, the key ignores the order of the
 // mapping's lines, and only the most recently used are kept.
+#include "sandbox/userns_cache.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -16,9 +18,10 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "runsc/util/userns_holder.h"
-#include "sandbox/userns_cache.h"
 #include "test/sandbox_test_util.h"
 
 namespace runsc::testing {
@@ -75,20 +78,37 @@ std::string MapSeenInside(const util::UniqueFd& ns, const char* file) {
 
 TEST(UserNamespaceTest, HasTheMapsAskedForAndLeavesNoHolderOrFdBehind) {
   const int fds_before = OpenFdCount();
-  absl::StatusOr<util::UniqueFd> ns = util::MakeUserNamespace(
-      "0 2000000000 1000\n1000 2000001000 1000\n", "0 2000100000 65536\n");
+  absl::StatusOr<util::UserNamespace> ns =
+      util::MakeUserNamespace("0 2000000000 1000\n1000 2000001000 1000\n", "0 2000100000 65536\n");
   ASSERT_TRUE(ns.ok()) << ns.status();
+  // The holder was let go: it exits on its own, and stays a child of ours
+  // (a zombie) until it is reaped.
+  siginfo_t info = {};
+  ASSERT_EQ(waitid(P_ALL, 0, &info, WEXITED | WNOWAIT), 0);
+  EXPECT_EQ(info.si_code, CLD_EXITED);
+  ns->holder.Reap();
   EXPECT_EQ(OpenFdCount(), fds_before + 1) << "only the namespace's fd is new";
   int status;
   EXPECT_EQ(waitpid(-1, &status, WNOHANG), -1) << "the holder was reaped";
   EXPECT_EQ(errno, ECHILD);
-  EXPECT_EQ(MapSeenInside(*ns, "/proc/self/uid_map"),
+  EXPECT_EQ(MapSeenInside(ns->fd, "/proc/self/uid_map"),
             "0 2000000000 1000\n1000 2000001000 1000\n");
-  EXPECT_EQ(MapSeenInside(*ns, "/proc/self/gid_map"), "0 2000100000 65536\n");
-  // A map the kernel refuses is an error, and still leaves no holder.
-  absl::StatusOr<util::UniqueFd> bad = util::MakeUserNamespace("0 1 1\n0 2 1\n", "0 0 1\n");
+  EXPECT_EQ(MapSeenInside(ns->fd, "/proc/self/gid_map"), "0 2000100000 65536\n");
+  // A map the kernel refuses is an error, and still leaves no holder, at
+  // once (it is let go before it is waited for).
+  const absl::Time start = absl::Now();
+  absl::StatusOr<util::UserNamespace> bad = util::MakeUserNamespace("0 1 1\n0 2 1\n", "0 0 1\n");
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
   EXPECT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("uid_map"), absl::string_view::npos) << bad.status();
+  EXPECT_EQ(waitpid(-1, &status, WNOHANG), -1);
+  EXPECT_EQ(OpenFdCount(), fds_before + 1);
+  // Destroying an unreaped holder reaps it.
+  {
+    absl::StatusOr<util::UserNamespace> dropped =
+        util::MakeUserNamespace("0 2000000000 1\n", "0 2000000000 1\n");
+    ASSERT_TRUE(dropped.ok()) << dropped.status();
+  }
   EXPECT_EQ(waitpid(-1, &status, WNOHANG), -1);
   EXPECT_EQ(OpenFdCount(), fds_before + 1);
 }
@@ -107,15 +127,15 @@ TEST(UserNamespaceTest, ManyThreadsAtOnceEachGetTheirOwn) {
       for (int i = 0; i < kEach; ++i) {
         const std::string map = "0 " + std::to_string(2000000000u + (t * kEach + i) * 65536u) +
                                 " 65536\n";
-        absl::StatusOr<util::UniqueFd> ns = util::MakeUserNamespace(map, map);
+        absl::StatusOr<util::UserNamespace> ns = util::MakeUserNamespace(map, map);
         struct stat st;
         absl::MutexLock lock(&mu);
-        if (!ns.ok() || fstat(ns->get(), &st) != 0) {
+        if (!ns.ok() || fstat(ns->fd.get(), &st) != 0) {
           ++failures;
           continue;
         }
         inodes.insert(st.st_ino);
-        alive.push_back(std::move(*ns));
+        alive.push_back(std::move(ns->fd));
       }
     });
   }
