@@ -46,10 +46,6 @@ using util::SetupStage;
 namespace {
 
 constexpr char kComponent[] = "boot";
-// How long the supervisor waits for the spawner's kStart. The spawner kills
-// the sandbox at its own boot deadline; this only bounds one that hangs.
-constexpr absl::Duration kStartWaitTimeout = absl::Seconds(60);
-
 absl::StatusOr<runsc::boot::v1::BootConfig> ReadBootConfig() {
   struct stat st;
   if (fstat(util::kConfigFd, &st) != 0) {
@@ -176,20 +172,14 @@ int Serve() {
     });
   }
 
-  // `runsc run`: the main process starts once the spawner says so (at once:
-  // nothing is left to do between), and "ready" carries its pid.
-  // The exit callback above is in place, and a main that ends before we
-  // serve still stops us (RequestShutdown only raises the server's flag).
+  // `runsc run` and CreateSandbox{start}: the launcher started the main
+  // process before its ready, and "ready" carries its pid. The exit
+  // callback above is in place before its exit can be read, and a main
+  // that ends before we serve still stops us (RequestShutdown only raises
+  // the server's flag).
   int main_pid = 0;
   if (launcher != nullptr && config->main_fds_size() > 0) {
-    absl::StatusOr<util::SyncMessage> go = util::ReadSyncMessage(util::kSyncFd, kStartWaitTimeout);
-    if (!go.ok()) return Fail(SetupStage::kStartMain, go.status());
-    if (go->type != util::SyncType::kStart) {
-      return Fail(SetupStage::kStartMain,
-                  absl::InternalError(absl::StrCat("expected the spawner's start, got sync type ",
-                                                   static_cast<uint32_t>(go->type))));
-    }
-    absl::StatusOr<int> pid = service.StartMainWithBootFds();
+    absl::StatusOr<int> pid = service.MainStartedAtReady();
     if (!pid.ok()) return Fail(SetupStage::kStartMain, pid.status());
     main_pid = *pid;
   }

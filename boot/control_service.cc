@@ -90,23 +90,19 @@ absl::Status NoContainer() {
 }  // namespace
 
 absl::StatusOr<int> ControlService::StartProcess(const runsc::boot::v1::ProcessConfig& process,
-                                                 const std::string* token, bool main, bool hold) {
+                                                 const std::string& token, bool main, bool hold) {
   if (process.args().empty()) {
     return absl::InvalidArgumentError("process.args: must not be empty");
   }
   if (process.listen_fds() > process.extra_fds()) {
     return absl::InvalidArgumentError("process.listen_fds: more than its extra fds");
   }
-  StdioFds fds;
-  if (token != nullptr) {
-    ASSIGN_OR_RETURN(fds, stdio_->Take(*token));
-    const size_t want = (process.terminal() ? 1 : 3) + process.extra_fds();
-    if (fds.size() != want) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("stdio_token: a process ", process.terminal() ? "with" : "without",
-                       " a terminal and ", process.extra_fds(), " extra fd(s) takes ", want,
-                       " fd(s), the token holds ", fds.size()));
-    }
+  ASSIGN_OR_RETURN(StdioFds fds, stdio_->Take(token));
+  const size_t want = (process.terminal() ? 1 : 3) + process.extra_fds();
+  if (fds.size() != want) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "stdio_token: a process ", process.terminal() ? "with" : "without", " a terminal and ",
+        process.extra_fds(), " extra fd(s) takes ", want, " fd(s), the token holds ", fds.size()));
   }
   std::vector<int> raw;
   for (const auto& fd : fds) raw.push_back(fd.get());
@@ -114,8 +110,6 @@ absl::StatusOr<int> ControlService::StartProcess(const runsc::boot::v1::ProcessC
   *request.mutable_start()->mutable_process() = process;
   request.mutable_start()->set_main(main);
   request.mutable_start()->set_hold(hold);
-  // The launcher counts its boot fds against the process itself.
-  request.mutable_start()->set_boot_fds(token == nullptr);
   absl::StatusOr<runsc::launcher::v1::LauncherEvent> reply = launcher_->Call(request, raw);
   if (!reply.ok()) return reply.status();
   const int pid = reply->started().pid();
@@ -123,13 +117,10 @@ absl::StatusOr<int> ControlService::StartProcess(const runsc::boot::v1::ProcessC
   return pid;
 }
 
-absl::StatusOr<int> ControlService::StartMainWithBootFds() {
+absl::StatusOr<int> ControlService::MainStartedAtReady() {
   if (launcher_ == nullptr) return NoContainer();
   absl::MutexLock lock(&start_mu_);
-  if (held_main_.has_value() || launcher_->main_pid().has_value()) {
-    return absl::FailedPreconditionError("the container has already been started");
-  }
-  return StartProcess(main_process_, nullptr, true);
+  return launcher_->MainStartedAtReady();
 }
 
 grpc::ServerUnaryReactor* ControlService::Start(
@@ -157,7 +148,7 @@ grpc::ServerUnaryReactor* ControlService::Start(
     return Done(absl::FailedPreconditionError("the container has already been started"));
   }
   absl::StatusOr<int> pid =
-      StartProcess(main_process_, &request->stdio_token(), true, request->hold());
+      StartProcess(main_process_, request->stdio_token(), true, request->hold());
   if (!pid.ok()) return Done(pid.status());
   if (request->hold()) held_main_ = *pid;
   response->set_pid(*pid);
@@ -174,7 +165,7 @@ grpc::ServerUnaryReactor* ControlService::Exec(
     return Done(absl::FailedPreconditionError(
         "the container is not running (start it first; a stopped container cannot exec)"));
   }
-  absl::StatusOr<int> pid = StartProcess(request->process(), &request->stdio_token(), false);
+  absl::StatusOr<int> pid = StartProcess(request->process(), request->stdio_token(), false);
   if (!pid.ok()) return Done(pid.status());
   response->set_pid(*pid);
   return Done(absl::OkStatus());

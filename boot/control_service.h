@@ -60,10 +60,11 @@ class ControlService final
       const runsc::control::v1::ListProcessesRequest* request,
       runsc::control::v1::ListProcessesResponse* response) override;
 
-  // Starts the container's main process with the fds the launcher was
-  // given at its spawn (BootConfig.main_fds) instead of a Start call's:
-  // `runsc run`, before the sandbox reports ready. Returns its pid.
-  absl::StatusOr<int> StartMainWithBootFds();
+  // The container's main process, which the launcher started with the fds
+  // it was given at its spawn (BootConfig.main_fds) before it reported
+  // ready: `runsc run` and CreateSandbox{start}, where no Start call comes.
+  // Returns its pid, or the error a Start call would have given.
+  absl::StatusOr<int> MainStartedAtReady();
 
   // Blocks until no call is in flight or `deadline` passes; returns whether
   // it became idle. A call is in flight from its handler's start until its
@@ -76,11 +77,10 @@ class ControlService final
   void CallStarted();
   void CallDone();
   grpc::ServerUnaryReactor* Done(const absl::Status& status);
-  // Starts `process` with the stdio named by `token`, or with the
-  // launcher's boot fds when `token` is null (held before its exec with
-  // `hold`); returns its pid.
+  // Starts `process` with the stdio named by `token` (held before its exec
+  // with `hold`); returns its pid.
   absl::StatusOr<int> StartProcess(const runsc::boot::v1::ProcessConfig& process,
-                                   const std::string* token, bool main, bool hold = false);
+                                   const std::string& token, bool main, bool hold = false);
 
   LauncherClient* const launcher_;
   StdioRegistry* const stdio_;

@@ -74,6 +74,10 @@ class Launcher {
     for (int fd : fds) boot_fds_.emplace_back(fd);
   }
 
+  // Starts a process (a StartProcess request's work, also for the main
+  // process started with "ready"): Started, or Failed with the stage.
+  LauncherEvent Start(const runsc::launcher::v1::StartProcess& start, std::vector<UniqueFd> fds);
+
   [[noreturn]] void Run();
 
  private:
@@ -86,8 +90,6 @@ class Launcher {
     }
   }
   void HandleRequest(const LauncherRequest& request, std::vector<UniqueFd> fds);
-  LauncherEvent Start(const runsc::launcher::v1::StartProcess& start,
-                      std::vector<UniqueFd> fds);
   LauncherEvent Release(pid_t pid);
   void Reap();
   [[noreturn]] void Exit();
@@ -467,6 +469,9 @@ void Launcher::Run() {
     Send(Failure("launcher", ErrnoError(errno, "signalfd(SIGCHLD)")));
     Exit();
   }
+  // A main process started with "ready" may have ended already, its
+  // SIGCHLD discarded before it was blocked: its zombie is still there.
+  Reap();
   for (;;) {
     struct pollfd fds[2] = {{sock_, POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
     if (poll(fds, 2, -1) < 0) {
@@ -532,12 +537,28 @@ void LauncherMain(const runsc::boot::v1::BootConfig& config, int sock) {
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
     fail("launcher", ErrnoError(errno, "PR_SET_DUMPABLE"));
   }
-  LauncherEvent ready;
-  ready.mutable_ready();
-  if (!util::SendPacket(sock, ready).ok()) _exit(1);
   Launcher launcher(sock, std::move(userns->fd), config.exit_with_main());
   launcher.HoldBootFds(config.main_fds());
-  launcher.Precompile(config.container().config().process());
+  LauncherEvent ready;
+  ready.mutable_ready();
+  if (config.main_fds_size() > 0) {
+    // `runsc run` and CreateSandbox{start}: nothing is left to wait for (we
+    // were born in the container's cgroups), so the main process starts
+    // now and "ready" says how that went, without a round trip to the
+    // supervisor. Its exit, if it comes at once, follows "ready".
+    runsc::launcher::v1::StartProcess main;
+    *main.mutable_process() = config.container().config().process();
+    main.set_main(true);
+    main.set_boot_fds(true);
+    LauncherEvent started = launcher.Start(main, {});
+    if (started.has_started()) {
+      ready.mutable_ready()->set_main_pid(started.started().pid());
+    } else {
+      *ready.mutable_ready()->mutable_main_failed() = started.failed();
+    }
+  }
+  if (!util::SendPacket(sock, ready).ok()) _exit(1);
+  if (config.main_fds_size() == 0) launcher.Precompile(config.container().config().process());
   launcher.Run();
 }
 

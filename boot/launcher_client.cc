@@ -21,6 +21,20 @@ using runsc::launcher::v1::Exited;
 using runsc::launcher::v1::LauncherEvent;
 using runsc::launcher::v1::LauncherRequest;
 
+namespace {
+
+// A failed StartProcess: "stage 'exec' (ENOENT): ...", with its errno's
+// code (FAILED_PRECONDITION without one).
+absl::Status FailedStart(const runsc::launcher::v1::Failed& f) {
+  std::string message =
+      absl::StrCat("stage '", f.stage(), "'", f.err() ? " (" + util::ErrnoName(f.err()) + ")" : "",
+                   ": ", f.message());
+  if (f.err() != 0) return util::StatusWithErrno(f.err(), message);
+  return absl::FailedPreconditionError(message);
+}
+
+}  // namespace
+
 LauncherClient::LauncherClient(util::UniqueFd sock) : sock_(std::move(sock)) {}
 
 void LauncherClient::StartReader() {
@@ -176,15 +190,23 @@ absl::StatusOr<LauncherEvent> LauncherClient::Call(LauncherRequest request,
     return closed_ ? absl::UnavailableError("the container's launcher has exited")
                    : absl::DeadlineExceededError("the launcher did not answer in time");
   }
-  if (reply->has_failed()) {
-    const auto& f = reply->failed();
-    std::string message = absl::StrCat("stage '", f.stage(), "'",
-                                       f.err() ? " (" + util::ErrnoName(f.err()) + ")" : "",
-                                       ": ", f.message());
-    if (f.err() != 0) return util::StatusWithErrno(f.err(), message);
-    return absl::FailedPreconditionError(message);
-  }
+  if (reply->has_failed()) return FailedStart(reply->failed());
   return *reply;
+}
+
+absl::StatusOr<int> LauncherClient::MainStartedAtReady() {
+  absl::MutexLock lock(&mu_);
+  if (!first_.has_value() || !first_->has_ready()) {
+    return absl::FailedPreconditionError("the launcher is not ready");
+  }
+  const runsc::launcher::v1::Ready& ready = first_->ready();
+  if (ready.has_main_failed()) return FailedStart(ready.main_failed());
+  if (ready.main_pid() <= 0) {
+    return absl::InternalError("the launcher reported no main process with its ready");
+  }
+  started_[ready.main_pid()] = true;
+  main_pid_ = ready.main_pid();
+  return ready.main_pid();
 }
 
 void LauncherClient::OnExit(int pid, ExitCallback callback) {

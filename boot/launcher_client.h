@@ -58,6 +58,11 @@ class LauncherClient final {
       runsc::launcher::v1::LauncherRequest request, const std::vector<int>& fds,
       absl::Duration timeout = absl::Seconds(30));
 
+  // After AwaitReady: the main process the launcher started with its ready
+  // (BootConfig.main_fds), as a started process of ours, or why it did not
+  // start, as Call reports a failed start.
+  absl::StatusOr<int> MainStartedAtReady();
+
   // Runs `callback` once `pid` has exited: at once if it already has.
   void OnExit(int pid, ExitCallback callback);
 

@@ -326,15 +326,6 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
     (void)util::WriteKernelFile(absl::StrCat("/proc/", spawned.process.pid(), "/oom_score_adj"),
                                 "-999");
   }
-  // The launcher was born in the container's cgroups and starts nothing
-  // until asked: a main process started with the sandbox is asked for at
-  // once, and the supervisor starts it as soon as its launcher is ready.
-  // If the sandbox has failed already (the send then fails too), the sync
-  // socket says why, below.
-  if (options.start_main) {
-    (void)util::WriteSyncMessage(spawned.sync_fd.get(), util::SyncType::kStart,
-                                 util::SetupStage::kNone, 0, "start the main process");
-  }
   const absl::Time ready_deadline = absl::Now() + options.boot_timeout;
   absl::StatusOr<util::SyncMessage> message;
   do {

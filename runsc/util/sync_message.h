@@ -18,8 +18,9 @@
 //                                             root, pivot, drop privs, exec
 //                                             `/runsc boot`: seccomp, start
 //                                             Control server, wait for the
-//                                             launcher
-//   kStart (BootConfig.main_fds) ------------> start the main process
+//                                             launcher (with BootConfig.main_fds
+//                                             it has started the main
+//                                             process before its ready)
 //   <------------------------------------------ kReady (pid: the main's)
 //   (the sandbox then closes its end)
 //
@@ -89,9 +90,9 @@ enum class SyncType : uint32_t {
   // has built the container (the host then moved it into the container's
   // cgroups; it is now born there). Spawners skip it.
   kLauncherReady = 4,
-  // spawner -> sandbox, with BootConfig.main_fds only: start the main
-  // process. "ready" then carries its pid, or kError (stage kStartMain)
-  // says why it did not start.
+  // spawner -> sandbox, from older versions only: start the main process
+  // (BootConfig.main_fds). It now starts with the launcher's ready; "ready"
+  // carries its pid, or kError (stage kStartMain) says why it did not start.
   kStart = 5,
 };
 
@@ -102,7 +103,7 @@ struct SyncMessage {
   SyncType type;
   SetupStage stage;
   int32_t err;     // errno of the failed call, or 0
-  int32_t pid;     // kReady after kStart: the main process's pid; else 0
+  int32_t pid;     // kReady with BootConfig.main_fds: the main process's pid; else 0
   char text[1000];  // NUL-terminated description
 };
 
