@@ -204,13 +204,13 @@ grpc::Status ApiService::Wait(grpc::ServerContext* context, const api::WaitReque
   if (auto s = RequireId(req->id()); !s.ok()) return s;
   int pid = req->pid();
   if (pid == 0) {
-    absl::StatusOr<sandbox::SandboxView> view = manager_->GetSandbox(req->id());
-    if (!view.ok()) return ToGrpcStatus(view.status());
-    if (view->main_pid == 0) {
+    absl::StatusOr<int> main_pid = manager_->MainPid(req->id());
+    if (!main_pid.ok()) return ToGrpcStatus(main_pid.status());
+    if (*main_pid == 0) {
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                           absl::StrCat("sandbox '", req->id(), "' has not been started"));
     }
-    pid = view->main_pid;
+    pid = *main_pid;
   }
   absl::StatusOr<runsc::control::v1::ExitStatus> status =
       manager_->Wait(req->id(), pid, Remaining(context, absl::Hours(24)));
@@ -306,8 +306,8 @@ grpc::Status ApiService::Events(grpc::ServerContext* context, const api::EventsR
   // Subscribed before the check, so nothing between the two is missed.
   std::unique_ptr<sandbox::EventBus::Subscription> sub = manager_->events().Subscribe(req->id());
   if (!req->id().empty()) {
-    absl::StatusOr<sandbox::SandboxView> view = manager_->GetSandbox(req->id());
-    if (!view.ok()) return ToGrpcStatus(view.status());
+    absl::StatusOr<int> exists = manager_->MainPid(req->id());
+    if (!exists.ok()) return ToGrpcStatus(exists.status());
   }
   // Tells the client it is subscribed: every later event will reach it.
   writer->SendInitialMetadata();

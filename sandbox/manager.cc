@@ -405,6 +405,13 @@ absl::StatusOr<SandboxView> SandboxManager::GetSandbox(const std::string& id) {
   return View(*entry->box);
 }
 
+absl::StatusOr<int> SandboxManager::MainPid(const std::string& id) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  absl::MutexLock lock(&entry->mu);
+  if (entry->box == nullptr) return NotFound(id);
+  return entry->box->Record().main_pid();
+}
+
 std::vector<SandboxView> SandboxManager::ListSandboxes(
     const std::map<std::string, std::string>& selector) {
   std::vector<SandboxView> out;

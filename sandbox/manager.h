@@ -99,6 +99,9 @@ class SandboxManager final {
   // then the sandbox is killed and every trace removed.
   absl::Status DeleteSandbox(const std::string& id, absl::Duration grace = absl::Seconds(5));
   absl::StatusOr<SandboxView> GetSandbox(const std::string& id);
+  // The main process's pid (0: not started yet), without GetSandbox's
+  // status, which asks the sandbox: NOT_FOUND if there is no such sandbox.
+  absl::StatusOr<int> MainPid(const std::string& id);
   // Sandboxes whose labels contain every key=value of `selector`.
   std::vector<SandboxView> ListSandboxes(const std::map<std::string, std::string>& selector);
   absl::StatusOr<RunResult> Run(const RunRequest& request);

@@ -141,6 +141,27 @@ TEST_F(DaemonTest, BadRequestsGetTheRightCodes) {
     grpc::Status s = stub->Run(&ctx, req, &r);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   }
+  {
+    // Waits for the main process of no sandbox, or of one not started.
+    grpc::ClientContext ctx;
+    api::WaitRequest req;
+    req.set_id("ghost");
+    api::WaitResponse r;
+    grpc::Status s = stub->Wait(&ctx, req, &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_THAT(s.error_message(), HasSubstr("ghost"));
+    grpc::ClientContext create_ctx;
+    api::CreateSandboxRequest create;
+    create.set_id("unstarted");
+    create.mutable_host_template();
+    api::Sandbox created;
+    ASSERT_TRUE(stub->CreateSandbox(&create_ctx, create, &created).ok());
+    grpc::ClientContext wait_ctx;
+    req.set_id("unstarted");
+    s = stub->Wait(&wait_ctx, req, &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_THAT(s.error_message(), HasSubstr("'unstarted' has not been started"));
+  }
 }
 
 TEST_F(DaemonTest, ReflectionListsTheServices) {
