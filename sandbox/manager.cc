@@ -316,10 +316,14 @@ absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& r
     Publish("created", id, view.pid);
     if (request.start) Publish("started", id, main_pid);
   }
-  // After "started": the watch's "exited" may come at once.
+  // After "started": the watch's "exited" may come at once. On the worker,
+  // not before the reply: the watch's first call dials the sandbox (0.5 ms).
+  // A delete that comes first leaves it nothing to watch.
   if (request.start) {
-    absl::MutexLock lock(&entry->mu);
-    if (entry->box != nullptr) WatchMainExit(id, entry, main_pid);
+    Post([this, id, entry, main_pid] {
+      absl::MutexLock lock(&entry->mu);
+      if (entry->box != nullptr && entry->watch == nullptr) WatchMainExit(id, entry, main_pid);
+    });
   }
   return view;
 }
@@ -504,6 +508,22 @@ absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::Wait(const std::s
   {
     absl::MutexLock lock(&entry->mu);
     if (entry->box == nullptr) return NotFound(id);
+    // The main process's exit is its watch's to see: wait for that (the
+    // lock is free meanwhile) rather than ask the sandbox again. Only if the
+    // watch ends without it does the sandbox answer.
+    if (pid == entry->main_pid && entry->watch != nullptr && cancel == nullptr) {
+      Entry* e = entry.get();
+      auto seen = [e]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(e->mu) {
+        return e->main_exited || e->watch_done || e->box == nullptr;
+      };
+      if (!entry->mu.AwaitWithTimeout(absl::Condition(&seen), timeout)) {
+        return absl::DeadlineExceededError(absl::StrCat("sandbox '", id, "': process ", pid,
+                                                        " did not exit within ",
+                                                        absl::FormatDuration(timeout)));
+      }
+      if (entry->main_exited) return entry->main_exit;
+      if (entry->box == nullptr) return NotFound(id);
+    }
     control = entry->box->control();
   }
   // The wait may be long: never under the sandbox's lock, or a Signal meant
@@ -547,6 +567,7 @@ void SandboxManager::WatchMainExit(const std::string& id, const std::shared_ptr<
                                    int pid) {
   auto cancel = std::make_shared<CallCanceller>();
   entry->watch = cancel;
+  entry->main_pid = pid;
   {
     absl::MutexLock lock(&tasks_mu_);
     ++watches_;
@@ -559,6 +580,10 @@ void SandboxManager::WatchMainExit(const std::string& id, const std::shared_ptr<
         // Cancelled (deleted, or the daemon stops) or the sandbox is
         // gone: no exit was seen.
         if (status.ok()) OnMainExit(id, entry, pid, *status);
+        {
+          absl::MutexLock lock(&entry->mu);
+          entry->watch_done = true;
+        }
         absl::MutexLock lock(&tasks_mu_);
         --watches_;
       });
@@ -570,6 +595,7 @@ void SandboxManager::OnMainExit(const std::string& id, const std::shared_ptr<Ent
     absl::MutexLock lock(&entry->mu);
     entry->main_exited = true;
     if (entry->box != nullptr) entry->box->AnnotateOom(pid, &status);
+    entry->main_exit = status;
   }
   // Already on the worker: published at once.
   SandboxEvent exited = MakeEvent("exited", id, pid);

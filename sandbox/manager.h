@@ -135,6 +135,11 @@ class SandboxManager final {
     // The watch saw the main process exit: the launcher has killed the rest
     // and refuses execs, so there is nothing left to stop gently.
     bool main_exited ABSL_GUARDED_BY(mu) = false;
+    int main_pid ABSL_GUARDED_BY(mu) = 0;
+    runsc::control::v1::ExitStatus main_exit ABSL_GUARDED_BY(mu);  // once main_exited
+    // The watch has ended, with or without an exit (cancelled, or the
+    // sandbox gone).
+    bool watch_done ABSL_GUARDED_BY(mu) = false;
     // A DeleteSandbox is under way (it holds the lock only between its
     // steps); another waits for it to end.
     bool deleting ABSL_GUARDED_BY(mu) = false;

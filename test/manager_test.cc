@@ -119,6 +119,36 @@ TEST_F(ManagerTest, TemplateLifecycleRunAndDelete) {
   EXPECT_TRUE(ListDir(root_.path() + "/state").empty());
 }
 
+// A Wait for the main process waits on the exit watch the manager keeps:
+// it ends with the exit, with a deadline, or with the sandbox's delete,
+// never later.
+TEST_F(ManagerTest, AWaitForTheMainProcessEndsWithItsExitItsDeadlineOrTheDelete) {
+  sandbox::CreateRequest create;
+  create.id = "w";
+  create.start = true;
+  create.template_args = {"sleep", "1000"};
+  auto view = manager_->CreateSandbox(create);
+  ASSERT_TRUE(view.ok()) << view.status();
+  const absl::Time before = absl::Now();
+  auto early = manager_->Wait("w", view->main_pid, absl::Milliseconds(300));
+  EXPECT_EQ(early.status().code(), absl::StatusCode::kDeadlineExceeded) << early.status();
+  EXPECT_LT(absl::Now() - before, absl::Seconds(5));
+  absl::StatusOr<runsc::control::v1::ExitStatus> waited;
+  std::thread waiter([&] { waited = manager_->Wait("w", view->main_pid, absl::Seconds(60)); });
+  absl::SleepFor(absl::Milliseconds(200));
+  const absl::Time deleted = absl::Now();
+  ASSERT_TRUE(manager_->DeleteSandbox("w", absl::Seconds(5)).ok());
+  waiter.join();
+  EXPECT_LT(absl::Now() - deleted, absl::Seconds(10));
+  // The delete's SIGTERM ended it: an exit, or no sandbox left to ask.
+  if (waited.ok()) {
+    EXPECT_TRUE(waited->signaled());
+    EXPECT_EQ(waited->signal(), SIGTERM);
+  } else {
+    EXPECT_EQ(waited.status().code(), absl::StatusCode::kNotFound) << waited.status();
+  }
+}
+
 TEST_F(ManagerTest, CreateWithStartRunsTheMainProcessInTheSameCall) {
   std::unique_ptr<sandbox::EventBus::Subscription> events = manager_->events().Subscribe("now");
   sandbox::CreateRequest create;
