@@ -311,17 +311,21 @@ int ChildAfterClone(void* arg) {
     rc = RawSyscall(SYS_prlimit64, 0, RLIMIT_NOFILE, reinterpret_cast<long>(&limit), 0);
     if (rc != 0) ChildFail(report, -rc, "restore RLIMIT_NOFILE's soft limit");
   }
-  // Stage 1 (sandbox/stage1.h): the launcher beside us, while we are still
+  // Stage 1 (sandbox/stage1.h): lo and the hostname, which the launcher
+  // shares (it sets the container's hostname over ours, and may start a
+  // main process that needs lo); the launcher beside us, while we are still
   // the host's uid 0 (for its clone into the container's cgroup), in the
   // host's cgroup namespace (which must see both cgroups); then our own
-  // cgroup namespace and identity, the namespaces, our root, nobody.
+  // cgroup namespace and identity, our root, nobody.
+  if (!stage1::PrepareNamespaces(plan.namespaces, &failure)) {
+    ChildFailAt(report, failure.stage, failure.err, failure.what);
+  }
   LauncherChildArgs launcher_args;
   const long launcher_sock =
       plan.launcher
           ? StartLauncher(plan, high, launcher_tasks, launcher_cgroup, exe, report, &launcher_args)
           : -1;
   if (!stage1::NewCgroupNamespace(&failure) || !stage1::LeaveHostIdentity(&failure) ||
-      !stage1::PrepareNamespaces(plan.namespaces, &failure) ||
       !stage1::BuildRoot(plan.tmpfs_size, static_cast<int>(exe), &failure) ||
       !stage1::DropToNobody(&failure)) {
     ChildFailAt(report, failure.stage, failure.err, failure.what);

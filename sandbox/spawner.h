@@ -1,12 +1,12 @@
 // SpawnSandboxProcess: the host-side start of a sandbox process. It clones a
 // child into new user, mount, PID, IPC, UTS and network namespaces and
 // writes the child's uid and gid maps. The child then does stage 1
-// (sandbox/stage1.h): it moves itself into its cgroups, starts the launcher
-// if asked (`runsc boot --launcher`, in its own PID, mount and cgroup
-// namespaces, with the log, the config, fd 7 and the mount trees), enters
-// a cgroup namespace of its own, prepares the namespaces, builds its root,
-// pivots, drops to nobody and execs `/runsc boot` with the fds of
-// runsc/util/boot_fds.h.
+// (sandbox/stage1.h): it moves itself into its cgroups, brings up lo and
+// sets the hostname, starts the launcher if asked (`runsc boot --launcher`,
+// in its own PID, mount and cgroup namespaces, with the log, the config,
+// fd 7 and the mount trees), enters a cgroup namespace of its own, takes
+// the sandbox's identity, builds its root, pivots, drops to nobody and
+// execs `/runsc boot` with the fds of runsc/util/boot_fds.h.
 //
 // The caller may be multi-threaded (the daemon is). The child, and the
 // launcher's child, borrow the caller's memory until their execs (CLONE_VM;

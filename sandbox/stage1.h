@@ -45,7 +45,8 @@ bool NewCgroupNamespace(Failure* failure);
 // makes every mount of its mount namespace private.
 bool LeaveHostIdentity(Failure* failure);
 
-// Brings up lo and sets the hostname, as `setup` asks.
+// Brings up lo and sets the hostname, as `setup` asks (needs the
+// capabilities of a new user namespace's creator, not its uid 0).
 bool PrepareNamespaces(const NamespaceSetup& setup, Failure* failure);
 
 // Builds the sandbox's root and moves into it: a tmpfs (size option
