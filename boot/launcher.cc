@@ -68,12 +68,6 @@ class Launcher {
     (void)seccomp_.Compiled(main_process.seccomp());
   }
 
-  // The fds given at our spawn for a main process started at once
-  // (BootConfig.main_fds); ours until a StartProcess with boot_fds takes them.
-  void HoldBootFds(const google::protobuf::RepeatedField<int32_t>& fds) {
-    for (int fd : fds) boot_fds_.emplace_back(fd);
-  }
-
   // Starts a process (a StartProcess request's work, also for the main
   // process started with "ready"): Started, or Failed with the stage.
   LauncherEvent Start(const runsc::launcher::v1::StartProcess& start, std::vector<UniqueFd> fds);
@@ -105,7 +99,6 @@ class Launcher {
   };
   std::map<pid_t, Held> held_;
   bool main_started_ = false;
-  std::vector<UniqueFd> boot_fds_;
   SeccompCache seccomp_;
 };
 
@@ -251,15 +244,6 @@ absl::StatusOr<UniqueFd> OpenPtyAndSendMaster(int console_socket, uint32_t rows,
 
 LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
                               std::vector<UniqueFd> fds) {
-  if (start.boot_fds()) {
-    if (!fds.empty() || !start.main() || boot_fds_.empty()) {
-      return Failure("stdio", absl::FailedPreconditionError(
-                                  "boot_fds: only for the main process, once, and with no fds "
-                                  "of the request's"));
-    }
-    fds = std::move(boot_fds_);
-    boot_fds_.clear();
-  }
   const bool terminal = start.process().terminal();
   const size_t stdio_count = terminal ? 1u : 3u;
   if (fds.size() != stdio_count + start.process().extra_fds()) {
@@ -538,19 +522,20 @@ void LauncherMain(const runsc::boot::v1::BootConfig& config, int sock) {
     fail("launcher", ErrnoError(errno, "PR_SET_DUMPABLE"));
   }
   Launcher launcher(sock, std::move(userns->fd), config.exit_with_main());
-  launcher.HoldBootFds(config.main_fds());
   LauncherEvent ready;
   ready.mutable_ready();
   if (config.main_fds_size() > 0) {
     // `runsc run` and CreateSandbox{start}: nothing is left to wait for (we
     // were born in the container's cgroups), so the main process starts
-    // now and "ready" says how that went, without a round trip to the
-    // supervisor. Its exit, if it comes at once, follows "ready".
+    // now, on the stdio and extra fds given at our spawn, and "ready" says
+    // how that went, without a round trip to the supervisor. Its exit, if
+    // it comes at once, follows "ready".
     runsc::launcher::v1::StartProcess main;
     *main.mutable_process() = config.container().config().process();
     main.set_main(true);
-    main.set_boot_fds(true);
-    LauncherEvent started = launcher.Start(main, {});
+    std::vector<UniqueFd> fds;
+    for (int fd : config.main_fds()) fds.emplace_back(fd);
+    LauncherEvent started = launcher.Start(main, std::move(fds));
     if (started.has_started()) {
       ready.mutable_ready()->set_main_pid(started.started().pid());
     } else {

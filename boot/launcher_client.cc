@@ -195,18 +195,19 @@ absl::StatusOr<LauncherEvent> LauncherClient::Call(LauncherRequest request,
 }
 
 absl::StatusOr<int> LauncherClient::MainStartedAtReady() {
-  absl::MutexLock lock(&mu_);
-  if (!first_.has_value() || !first_->has_ready()) {
-    return absl::FailedPreconditionError("the launcher is not ready");
+  int pid;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!first_.has_value() || !first_->has_ready()) {
+      return absl::FailedPreconditionError("the launcher is not ready");
+    }
+    const runsc::launcher::v1::Ready& ready = first_->ready();
+    if (ready.has_main_failed()) return FailedStart(ready.main_failed());
+    pid = ready.main_pid();
   }
-  const runsc::launcher::v1::Ready& ready = first_->ready();
-  if (ready.has_main_failed()) return FailedStart(ready.main_failed());
-  if (ready.main_pid() <= 0) {
-    return absl::InternalError("the launcher reported no main process with its ready");
-  }
-  started_[ready.main_pid()] = true;
-  main_pid_ = ready.main_pid();
-  return ready.main_pid();
+  if (pid <= 0) return absl::InternalError("the launcher reported no main process with its ready");
+  NoteStarted(pid, /*main=*/true);
+  return pid;
 }
 
 void LauncherClient::OnExit(int pid, ExitCallback callback) {
