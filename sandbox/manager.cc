@@ -370,7 +370,7 @@ absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration
     if (entry->box == nullptr) return NotFound(id);
     entry->deleting = true;
     const runsc::state::v1::SandboxRecord record = entry->box->Record();
-    if (record.main_pid() != 0 && !entry->main_exited && grace > absl::ZeroDuration()) {
+    if (record.main_pid() != 0 && !entry->main_exit.has_value() && grace > absl::ZeroDuration()) {
       client = entry->box->control();
       main_pid = record.main_pid();
     }
@@ -514,14 +514,14 @@ absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::Wait(const std::s
     if (pid == entry->main_pid && entry->watch != nullptr && cancel == nullptr) {
       Entry* e = entry.get();
       auto seen = [e]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(e->mu) {
-        return e->main_exited || e->watch_done || e->box == nullptr;
+        return e->main_exit.has_value() || e->watch_done || e->box == nullptr;
       };
       if (!entry->mu.AwaitWithTimeout(absl::Condition(&seen), timeout)) {
         return absl::DeadlineExceededError(absl::StrCat("sandbox '", id, "': process ", pid,
                                                         " did not exit within ",
                                                         absl::FormatDuration(timeout)));
       }
-      if (entry->main_exited) return entry->main_exit;
+      if (entry->main_exit.has_value()) return *entry->main_exit;
       if (entry->box == nullptr) return NotFound(id);
     }
     control = entry->box->control();
@@ -593,7 +593,6 @@ void SandboxManager::OnMainExit(const std::string& id, const std::shared_ptr<Ent
                                 int pid, runsc::control::v1::ExitStatus status) {
   {
     absl::MutexLock lock(&entry->mu);
-    entry->main_exited = true;
     if (entry->box != nullptr) entry->box->AnnotateOom(pid, &status);
     entry->main_exit = status;
   }

@@ -132,11 +132,11 @@ class SandboxManager final {
     std::unique_ptr<Sandbox> box ABSL_GUARDED_BY(mu);
     // Cancels the wait for the main process's exit.
     std::shared_ptr<CallCanceller> watch ABSL_GUARDED_BY(mu);
-    // The watch saw the main process exit: the launcher has killed the rest
-    // and refuses execs, so there is nothing left to stop gently.
-    bool main_exited ABSL_GUARDED_BY(mu) = false;
+    // The process the watch is for, and its exit once the watch has seen
+    // it: the launcher has then killed the rest and refuses execs, so there
+    // is nothing left to stop gently.
     int main_pid ABSL_GUARDED_BY(mu) = 0;
-    runsc::control::v1::ExitStatus main_exit ABSL_GUARDED_BY(mu);  // once main_exited
+    std::optional<runsc::control::v1::ExitStatus> main_exit ABSL_GUARDED_BY(mu);
     // The watch has ended, with or without an exit (cancelled, or the
     // sandbox gone).
     bool watch_done ABSL_GUARDED_BY(mu) = false;
