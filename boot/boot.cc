@@ -13,11 +13,14 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "boot/container_fs.h"
 #include "boot/control_server.h"
@@ -93,6 +96,52 @@ bool HasLauncherFds() {
          fstat(util::kConfigFd, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+// Daemon mode (BootConfig.report_main_exit): the main process's exit goes
+// to the host on the sync socket, after "ready" (a main started at once may
+// end before it), and the socket closes with it. Thread-safe: the exit comes
+// on whichever thread reads the launcher.
+class MainExitReport {
+ public:
+  explicit MainExitReport(int sync_fd) : fd_(sync_fd) {}
+
+  // Writes "ready", and then the exit if it came first.
+  bool SendReady(const util::SyncMessage& ready) {
+    absl::MutexLock lock(&mu_);
+    if (!util::WriteSyncRecord(fd_, ready)) return false;
+    ready_sent_ = true;
+    if (exit_.has_value()) Send(*exit_);
+    return true;
+  }
+
+  void Exited(int pid, const runsc::launcher::v1::Exited& exited) {
+    util::SyncMessage message =
+        util::MakeSyncMessage(util::SyncType::kExited, SetupStage::kNone, 0, "main process exited");
+    message.pid = pid;
+    message.wait_status = util::EncodeWaitStatus(exited.signaled(), exited.code(), exited.signal());
+    absl::MutexLock lock(&mu_);
+    if (ready_sent_) {
+      Send(message);
+    } else {
+      exit_ = message;
+    }
+  }
+
+ private:
+  void Send(const util::SyncMessage& message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (fd_ < 0) return;
+    // A daemon restarted since has no end to read it (EPIPE; SIGPIPE is
+    // ignored): it dials the sandbox to wait instead.
+    (void)util::WriteSyncRecord(fd_, message);
+    close(fd_);
+    fd_ = -1;
+  }
+
+  absl::Mutex mu_;
+  int fd_ ABSL_GUARDED_BY(mu_);
+  bool ready_sent_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<util::SyncMessage> exit_ ABSL_GUARDED_BY(mu_);
+};
+
 void ResetSignals() {
   sigset_t none;
   sigemptyset(&none);
@@ -129,6 +178,8 @@ int Serve() {
   absl::Status status = InstallControlServerFilter(config->control_filter());
   if (!status.ok()) return Fail(SetupStage::kSeccomp, status);
 
+  const bool report_exit = config->report_main_exit() && has_launcher;
+  MainExitReport exit_report(util::kSyncFd);
   std::unique_ptr<LauncherClient> launcher;
   if (has_launcher) {
     launcher = std::make_unique<LauncherClient>(util::UniqueFd(util::kLauncherFd));
@@ -138,15 +189,15 @@ int Serve() {
   ControlService service(
       config->sandbox_id(), [&server_ptr] { server_ptr->RequestShutdown(); },
       launcher.get(), &stdio, config->container().config().process());
-  // Runtime mode: gRPC starts with the first connection. A `runsc run` that
-  // nobody dials never starts its threads (nor tears them down at its end);
-  // `runsc create`, `state` and the rest dial, and pay for it once then. The
-  // daemon dials every sandbox at once, so its sandboxes start it now,
-  // beside the launcher's build.
+  // gRPC starts with the first connection. A sandbox that nobody dials (a
+  // `runsc run` with no signal to forward, a daemon one-shot, whose exit
+  // goes over the sync socket) never starts its threads, nor tears them
+  // down at its end; `runsc create`, `state`, the daemon's first Exec and
+  // the rest dial, and pay for it once then.
   absl::StatusOr<std::unique_ptr<ControlServer>> server = ControlServer::Create(
       &service, util::kControlFd, [&service](absl::Time d) { return service.WaitUntilIdle(d); },
       util::kStdioFd, [&stdio](util::UniqueFd conn) { stdio.ServeConnection(std::move(conn)); },
-      /*on_first_connection=*/config->exit_with_main());
+      /*on_first_connection=*/true);
   if (!server.ok()) return Fail(SetupStage::kServe, server.status());
   server_ptr = server->get();
 
@@ -169,6 +220,14 @@ int Serve() {
       // The host reads this line back once we are gone (Sandbox::ExitStatusFromLog).
       Log(LogLevel::kInfo, kComponent, absl::StrCat(util::kExitStatusLogMarker, code));
       server_ptr->RequestShutdown();
+    });
+  }
+  // Daemon mode: the exit is the host's to hear, on the sync socket.
+  if (report_exit) {
+    LauncherClient* client = launcher.get();
+    launcher->OnMainExit([&exit_report, client](const runsc::launcher::v1::Exited& exited) {
+      // A launcher that went away reports no pid: the main's, then.
+      exit_report.Exited(exited.pid() != 0 ? exited.pid() : client->main_pid().value_or(0), exited);
     });
   }
 
@@ -196,16 +255,16 @@ int Serve() {
 
   // The fd set must be final when the spawner hears "ready": the config fd
   // goes first, the sync fd right after the message (the spawner waits for
-  // its EOF).
+  // its EOF), or in daemon mode once the main process's exit is reported.
   close(util::kConfigFd);
   util::SyncMessage ready =
       util::MakeSyncMessage(util::SyncType::kReady, SetupStage::kNone, 0, "serving");
   ready.pid = main_pid;
-  if (!util::WriteSyncRecord(util::kSyncFd, ready)) {
+  if (!(report_exit ? exit_report.SendReady(ready) : util::WriteSyncRecord(util::kSyncFd, ready))) {
     Log(LogLevel::kError, kComponent, "could not report ready; exiting");
     return 1;
   }
-  close(util::kSyncFd);
+  if (!report_exit) close(util::kSyncFd);
   Log(LogLevel::kInfo, kComponent,
       absl::StrCat("sandbox ", config->sandbox_id(), " serving"));
   status = (*server)->Serve();

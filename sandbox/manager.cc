@@ -155,6 +155,7 @@ absl::Status CheckApiBundle(const runsc::boot::v1::ContainerConfig& c) {
 absl::StatusOr<std::unique_ptr<SandboxManager>> SandboxManager::Create(
     const ManagerOptions& options) {
   std::unique_ptr<SandboxManager> manager(new SandboxManager(options));
+  ASSIGN_OR_RETURN(manager->exit_reports_, ExitReportWatcher::Create());
   RETURN_IF_ERROR(manager->Recover());
   manager->worker_ = std::thread([m = manager.get()] { m->WorkLoop(); });
   manager->expirer_ = std::thread([m = manager.get()] { m->ExpiryLoop(); });
@@ -170,7 +171,7 @@ SandboxManager::~SandboxManager() {
   // The exit waits end first: their callbacks post to the worker.
   for (const std::shared_ptr<Entry>& entry : Entries()) {
     absl::MutexLock entry_lock(&entry->mu);
-    if (entry->watch != nullptr) entry->watch->Cancel();
+    if (entry->cancel_watch != nullptr) entry->cancel_watch();
   }
   {
     absl::MutexLock lock(&tasks_mu_);
@@ -301,14 +302,20 @@ absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& r
   }
   if (request.resources.has_value()) *options.container->mutable_resources() = *request.resources;
   options.start_main = request.start;
+  // The main process's exit comes on the sync socket, whenever it starts:
+  // no call to the sandbox, which then starts no gRPC server unless a
+  // call of the client's needs one.
+  options.report_main_exit = true;
   ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> box, Sandbox::Create(options));
   const int main_pid = box->Record().main_pid();
+  UniqueFd reports = box->TakeExitReports();
   // Just started: no need to ask the sandbox.
   SandboxView view = request.start ? View(*box, "running") : View(*box);
   auto entry = std::make_shared<Entry>();
   {
     absl::MutexLock lock(&entry->mu);
     entry->box = std::move(box);
+    entry->main_pid = main_pid;
   }
   {
     absl::MutexLock lock(&mu_);
@@ -316,15 +323,10 @@ absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& r
     Publish("created", id, view.pid);
     if (request.start) Publish("started", id, main_pid);
   }
-  // After "started": the watch's "exited" may come at once. On the worker,
-  // not before the reply: the watch's first call dials the sandbox (0.5 ms).
-  // A delete that comes first leaves it nothing to watch.
-  if (request.start) {
-    Post([this, id, entry, main_pid] {
-      absl::MutexLock lock(&entry->mu);
-      if (entry->box != nullptr && entry->watch == nullptr) WatchMainExit(id, entry, main_pid);
-    });
-  }
+  // After "started": the report's "exited" may come at once. A delete that
+  // comes first leaves it nothing to watch.
+  absl::MutexLock lock(&entry->mu);
+  if (entry->box != nullptr) WatchExitReports(id, entry, std::move(reports));
   return view;
 }
 
@@ -352,7 +354,13 @@ absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) 
   record.set_main_pid(pid);
   RETURN_IF_ERROR(box.SaveRecord(record));
   Publish("started", id, pid);
-  WatchMainExit(id, entry, pid);
+  // The sandbox reports the exit if the daemon created it; one re-attached
+  // is asked.
+  if (entry->cancel_watch == nullptr) {
+    WatchMainExit(id, entry, pid);
+  } else {
+    entry->main_pid = pid;
+  }
   // Just started: no need to ask the sandbox.
   return View(box, "running");
 }
@@ -378,13 +386,23 @@ absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration
   // The grace period passes without the sandbox's lock, which every call
   // about this sandbox (and List, and the worker that delivers every
   // sandbox's exit events) would otherwise wait on for as long.
+  bool ended = false;
   if (client != nullptr && client->Signal(0, SIGTERM, /*all=*/true).ok()) {
-    (void)client->Wait(main_pid, grace);
+    ended = client->Wait(main_pid, grace).ok();
   }
   std::unique_ptr<Sandbox> box;
   {
     absl::MutexLock lock(&entry->mu);
-    if (entry->watch != nullptr) entry->watch->Cancel();
+    if (ended) {
+      // Its watch has heard of the exit too, or will at once: its "exited"
+      // comes before "deleted".
+      Entry* e = entry.get();
+      auto seen = [e]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(e->mu) {
+        return e->cancel_watch == nullptr || e->main_exit.has_value() || e->watch_done;
+      };
+      entry->mu.AwaitWithTimeout(absl::Condition(&seen), absl::Seconds(1));
+    }
+    if (entry->cancel_watch != nullptr) entry->cancel_watch();
     box = std::move(entry->box);
   }
   // From here calls find no sandbox under this id, but the id stays taken
@@ -511,7 +529,7 @@ absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::Wait(const std::s
     // The main process's exit is its watch's to see: wait for that (the
     // lock is free meanwhile) rather than ask the sandbox again. Only if the
     // watch ends without it does the sandbox answer.
-    if (pid == entry->main_pid && entry->watch != nullptr && cancel == nullptr) {
+    if (pid == entry->main_pid && entry->cancel_watch != nullptr && cancel == nullptr) {
       Entry* e = entry.get();
       auto seen = [e]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(e->mu) {
         return e->main_exit.has_value() || e->watch_done || e->box == nullptr;
@@ -563,10 +581,29 @@ void SandboxManager::Publish(const std::string& type, const std::string& id, int
   Post([this, event = MakeEvent(type, id, pid)]() mutable { events_.Publish(std::move(event)); });
 }
 
+void SandboxManager::WatchExitReports(const std::string& id, const std::shared_ptr<Entry>& entry,
+                                      UniqueFd sync_fd) {
+  {
+    absl::MutexLock lock(&tasks_mu_);
+    ++watches_;
+  }
+  // The callback runs on the watcher's thread (which the destructor keeps
+  // until the last watch is done).
+  const uint64_t watch = exit_reports_->Watch(
+      std::move(sync_fd), [this, id, entry](std::optional<ExitReportWatcher::Report> report) {
+        if (report.has_value()) {
+          OnWatchEnd(id, entry, report->pid, report->status);
+        } else {
+          OnWatchEnd(id, entry, 0, std::nullopt);
+        }
+      });
+  entry->cancel_watch = [watcher = exit_reports_.get(), watch] { watcher->Cancel(watch); };
+}
+
 void SandboxManager::WatchMainExit(const std::string& id, const std::shared_ptr<Entry>& entry,
                                    int pid) {
   auto cancel = std::make_shared<CallCanceller>();
-  entry->watch = cancel;
+  entry->cancel_watch = [cancel] { cancel->Cancel(); };
   entry->main_pid = pid;
   {
     absl::MutexLock lock(&tasks_mu_);
@@ -579,28 +616,32 @@ void SandboxManager::WatchMainExit(const std::string& id, const std::shared_ptr<
       [this, id, entry, pid](absl::StatusOr<runsc::control::v1::ExitStatus> status) {
         // Cancelled (deleted, or the daemon stops) or the sandbox is
         // gone: no exit was seen.
-        if (status.ok()) OnMainExit(id, entry, pid, *status);
-        {
-          absl::MutexLock lock(&entry->mu);
-          entry->watch_done = true;
-        }
-        absl::MutexLock lock(&tasks_mu_);
-        --watches_;
+        OnWatchEnd(id, entry, pid, status.ok() ? std::make_optional(*status) : std::nullopt);
       });
 }
 
-void SandboxManager::OnMainExit(const std::string& id, const std::shared_ptr<Entry>& entry,
-                                int pid, runsc::control::v1::ExitStatus status) {
+void SandboxManager::OnWatchEnd(const std::string& id, const std::shared_ptr<Entry>& entry, int pid,
+                                std::optional<runsc::control::v1::ExitStatus> status) {
   {
     absl::MutexLock lock(&entry->mu);
-    if (entry->box != nullptr) entry->box->AnnotateOom(pid, &status);
-    entry->main_exit = status;
+    if (pid == 0) pid = entry->main_pid;  // a report that could not name it
+    if (status.has_value()) {
+      if (entry->box != nullptr) entry->box->AnnotateOom(pid, &*status);
+      entry->main_exit = status;
+      // Posted under the sandbox's lock: after its "started" (posted under
+      // it too, by the start that may still hold it), before its "deleted".
+      SandboxEvent exited = MakeEvent("exited", id, pid);
+      exited.exit = *status;
+      const bool oom = status->oom_killed();
+      Post([this, exited = std::move(exited), oom, id, pid]() mutable {
+        events_.Publish(std::move(exited));
+        if (oom) events_.Publish(MakeEvent("oom", id, pid));
+      });
+    }
+    entry->watch_done = true;
   }
-  // Already on the worker: published at once.
-  SandboxEvent exited = MakeEvent("exited", id, pid);
-  exited.exit = status;
-  events_.Publish(std::move(exited));
-  if (status.oom_killed()) events_.Publish(MakeEvent("oom", id, pid));
+  absl::MutexLock lock(&tasks_mu_);
+  --watches_;
 }
 
 void SandboxManager::Post(std::function<void()> task) {

@@ -28,10 +28,12 @@
 #include "absl/time/time.h"
 #include "proto/boot.pb.h"
 #include "proto/control.pb.h"
+#include "runsc/util/unique_fd.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/container_files.h"
 #include "sandbox/control_client.h"
 #include "sandbox/event_bus.h"
+#include "sandbox/exit_report_watcher.h"
 #include "sandbox/sandbox.h"
 #include "specutils/process_override.h"
 
@@ -130,9 +132,11 @@ class SandboxManager final {
   struct Entry {
     absl::Mutex mu;
     std::unique_ptr<Sandbox> box ABSL_GUARDED_BY(mu);
-    // Cancels the wait for the main process's exit.
-    std::shared_ptr<CallCanceller> watch ABSL_GUARDED_BY(mu);
-    // The process the watch is for, and its exit once the watch has seen
+    // Ends the wait for the main process's exit: the sandbox's exit
+    // report (one the daemon created) or a Wait call (one it re-attached).
+    // Null until there is one.
+    std::function<void()> cancel_watch ABSL_GUARDED_BY(mu);
+    // The main process, once started, and its exit once the watch has seen
     // it: the launcher has then killed the rest and refuses execs, so there
     // is nothing left to stop gently.
     int main_pid ABSL_GUARDED_BY(mu) = 0;
@@ -168,12 +172,19 @@ class SandboxManager final {
   // caller knows it.
   SandboxView View(const Sandbox& box, absl::string_view known_status = "");
   void Publish(const std::string& type, const std::string& id, int pid);
-  // Waits for the main process without a thread; its exit becomes an
-  // "exited" event (and "oom" if the OOM killer ended it).
+  // Waits for the main process without a thread of its own; its exit
+  // becomes an "exited" event (and "oom" if the OOM killer ended it).
+  // From the sandbox's exit report on `sync_fd` (Sandbox::TakeExitReports),
+  // whenever the main process is started:
+  void WatchExitReports(const std::string& id, const std::shared_ptr<Entry>& entry,
+                        util::UniqueFd sync_fd) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry->mu);
+  // From a Wait call for `pid` (a sandbox re-attached, which has no report):
   void WatchMainExit(const std::string& id, const std::shared_ptr<Entry>& entry, int pid)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry->mu);
-  void OnMainExit(const std::string& id, const std::shared_ptr<Entry>& entry, int pid,
-                  runsc::control::v1::ExitStatus status);
+  // Either watch's end: `status` if it saw the exit of `pid` (0: the
+  // main process's).
+  void OnWatchEnd(const std::string& id, const std::shared_ptr<Entry>& entry, int pid,
+                  std::optional<runsc::control::v1::ExitStatus> status);
   // Runs `task` on the worker thread (gRPC callbacks must not block).
   void Post(std::function<void()> task);
   // The worker: posted tasks (event delivery), in order.
@@ -196,6 +207,8 @@ class SandboxManager final {
   bool expiry_stopping_ ABSL_GUARDED_BY(tasks_mu_) = false;
   std::thread worker_;
   std::thread expirer_;
+  // Last: destroyed first, while what its callbacks touch is still here.
+  std::unique_ptr<ExitReportWatcher> exit_reports_;
 };
 
 }  // namespace runsc::sandbox

@@ -204,6 +204,9 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   runsc::boot::v1::BootConfig config;
   config.set_sandbox_id(options.id);
   config.set_exit_with_main(options.exit_with_main);
+  const bool report_exit =
+      options.report_main_exit && options.container.has_value() && !options.exit_with_main;
+  config.set_report_main_exit(report_exit);
   config.set_control_filter(boot::ControlServerFilter());
 
   // A container gets a private uid range and its filesystem as detached,
@@ -365,12 +368,16 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
                                             options.runsc_path, "' an older runsc?)"));
   }
   // The sandbox closes its end right after "ready": once we see EOF its fd
-  // set is final.
-  absl::StatusOr<util::SyncMessage> eof =
-      util::ReadSyncMessage(spawned.sync_fd.get(), options.boot_timeout);
-  if (eof.ok() || eof.status().code() != absl::StatusCode::kUnavailable) {
-    return absl::InternalError(absl::StrCat("sandbox '", options.id,
-                                            "' kept its sync socket open after ready"));
+  // set is final. One that reports its main's exit keeps it, and its fd set
+  // is final at "ready".
+  if (!report_exit) {
+    absl::StatusOr<util::SyncMessage> eof =
+        util::ReadSyncMessage(spawned.sync_fd.get(), options.boot_timeout);
+    if (eof.ok() || eof.status().code() != absl::StatusCode::kUnavailable) {
+      return absl::InternalError(
+          absl::StrCat("sandbox '", options.id, "' kept its sync socket open after ready"));
+    }
+    spawned.sync_fd.reset();
   }
   runsc::state::v1::SandboxRecord record;
   record.set_id(options.id);
@@ -395,19 +402,20 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   std::move(remove_dir).Cancel();
   std::move(release_range).Cancel();
   return std::unique_ptr<Sandbox>(new Sandbox(options.id, dir, options.ranges_dir,
-                                              std::move(spawned.process), range,
-                                              std::move(cgroup), std::move(record)));
+                                              std::move(spawned.process), range, std::move(cgroup),
+                                              std::move(record), std::move(spawned.sync_fd)));
 }
 
 Sandbox::Sandbox(std::string id, std::string state_dir, std::string ranges_dir,
                  ChildProcess process, UidRange uid_range, std::unique_ptr<Cgroup> cgroup,
-                 runsc::state::v1::SandboxRecord record)
+                 runsc::state::v1::SandboxRecord record, util::UniqueFd exit_reports)
     : id_(std::move(id)),
       state_dir_(std::move(state_dir)),
       ranges_dir_(std::move(ranges_dir)),
       process_(std::move(process)),
       uid_range_(uid_range),
       cgroup_(std::move(cgroup)),
+      exit_reports_(std::move(exit_reports)),
       record_(std::move(record)),
       record_version_(VersionOf(RecordPath(state_dir_))) {}
 

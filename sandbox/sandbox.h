@@ -85,6 +85,10 @@ struct SandboxOptions {
   // and console_log_path() for stdout and stderr (the daemon's).
   bool start_main = false;
   std::vector<int> main_fds;
+  // Daemon mode: the sandbox reports its main process's exit on the sync
+  // socket (BootConfig.report_main_exit), which Create then leaves open for
+  // TakeExitReports. Needs a container; not with exit_with_main.
+  bool report_main_exit = false;
 };
 
 // runc applies a process's AppArmor profile and SELinux label where the
@@ -198,10 +202,16 @@ class Sandbox final {
   // removed when it goes away (a daemon that stops, a CLI command that ends).
   void Detach();
 
+  // With SandboxOptions.report_main_exit: the host's end of the sync
+  // socket, on which the main process's exit comes as one kExited record
+  // (runsc/util/sync_message.h), then EOF; EOF alone if the sandbox ends
+  // first. Empty for an attached sandbox, and after the first call.
+  util::UniqueFd TakeExitReports() { return std::move(exit_reports_); }
+
  private:
-  Sandbox(std::string id, std::string state_dir, std::string ranges_dir,
-          ChildProcess process, UidRange uid_range, std::unique_ptr<Cgroup> cgroup,
-          runsc::state::v1::SandboxRecord record);
+  Sandbox(std::string id, std::string state_dir, std::string ranges_dir, ChildProcess process,
+          UidRange uid_range, std::unique_ptr<Cgroup> cgroup,
+          runsc::state::v1::SandboxRecord record, util::UniqueFd exit_reports = {});
 
   std::string id_;
   std::string state_dir_;
@@ -212,6 +222,7 @@ class Sandbox final {
   uint64_t oom_kills_seen_ = 0;
   std::set<int> oom_killed_pids_;
   bool destroyed_ = false;
+  util::UniqueFd exit_reports_;
   // What identifies the state file record_ came from: inode, size, mtime.
   struct FileVersion {
     ino_t ino = 0;

@@ -162,6 +162,9 @@ TEST_F(ManagerTest, CreateWithStartRunsTheMainProcessInTheSameCall) {
   auto status = manager_->Wait("now", view->main_pid, absl::Seconds(30));
   ASSERT_TRUE(status.ok()) << status.status();
   EXPECT_EQ(status->code(), 3);
+  // The sandbox reported the exit on its sync socket: nobody dialled it,
+  // so its control plane never started gRPC's threads.
+  EXPECT_EQ(ListDir(absl::StrCat("/proc/", view->pid, "/task")).size(), 1u);
   // Its output went where StartSandbox sends it.
   EXPECT_EQ(ReadFile(root_.path() + "/state/now/console.log"), "to-console\nerr\n");
   // Its events are a started sandbox's, in order.
@@ -467,6 +470,60 @@ TEST_F(ManagerTest, ExpiringSandboxesDoNotWaitForEachOther) {
   EXPECT_TRUE(gone());
   EXPECT_GE(took, absl::Seconds(1)) << "the grace period was skipped";
   EXPECT_LT(took, absl::Seconds(2)) << "the expired sandboxes waited for each other";
+}
+
+// Every way a main process ends reaches Wait and the events, in order: one
+// started by a separate call, one stopped by the delete, and one that
+// outlived a restart of the daemon (which then asks its sandbox).
+TEST_F(ManagerTest, TheMainProcessesExitIsSeenHoweverItStartedAndEnded) {
+  std::unique_ptr<sandbox::EventBus::Subscription> later = manager_->events().Subscribe("later");
+  sandbox::CreateRequest create;
+  create.id = "later";
+  create.template_args = {"sh", "-c", "exit 4"};
+  ASSERT_TRUE(manager_->CreateSandbox(create).ok());
+  auto started = manager_->StartSandbox("later");
+  ASSERT_TRUE(started.ok()) << started.status();
+  auto status = manager_->Wait("later", started->main_pid, absl::Seconds(30));
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->code(), 4);
+  for (const char* want : {"created", "started", "exited"}) {
+    absl::StatusOr<sandbox::SandboxEvent> event = later->Next(absl::Seconds(10));
+    ASSERT_TRUE(event.ok()) << want << ": " << event.status();
+    EXPECT_EQ(event->type, want);
+  }
+
+  std::unique_ptr<sandbox::EventBus::Subscription> stopped =
+      manager_->events().Subscribe("stopped");
+  create.id = "stopped";
+  create.start = true;
+  create.template_args = {"sleep", "1000"};
+  ASSERT_TRUE(manager_->CreateSandbox(create).ok());
+  ASSERT_TRUE(manager_->DeleteSandbox("stopped", absl::Seconds(5)).ok());
+  for (const char* want : {"created", "started", "exited", "deleted"}) {
+    absl::StatusOr<sandbox::SandboxEvent> event = stopped->Next(absl::Seconds(10));
+    ASSERT_TRUE(event.ok()) << want << ": " << event.status();
+    EXPECT_EQ(event->type, want);
+    if (event->type == "exited") {
+      EXPECT_TRUE(event->exit.signaled());
+      EXPECT_EQ(event->exit.signal(), SIGTERM);
+    }
+  }
+
+  create.id = "kept";
+  auto kept = manager_->CreateSandbox(create);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  manager_.reset();  // the daemon stops: the sandbox's report has no reader
+  manager_ = NewManager();
+  ASSERT_NE(manager_, nullptr);
+  std::unique_ptr<sandbox::EventBus::Subscription> events = manager_->events().Subscribe("kept");
+  ASSERT_TRUE(manager_->Signal("kept", kept->main_pid, SIGKILL, /*all=*/false).ok());
+  status = manager_->Wait("kept", kept->main_pid, absl::Seconds(30));
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_TRUE(status->signaled());
+  EXPECT_EQ(status->signal(), SIGKILL);
+  absl::StatusOr<sandbox::SandboxEvent> event = events->Next(absl::Seconds(10));
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->type, "exited");
 }
 
 TEST_F(ManagerTest, RestartLosesNoRunningSandboxAndReclaimsDeadOnes) {

@@ -115,6 +115,10 @@ TEST_F(SandboxPostureTest, RootHoldsOnlyProcAndRunscAndIsReadOnly) {
 }
 
 TEST_F(SandboxPostureTest, EveryThreadIsNobodyWithNoCapabilitiesUnderSeccomp) {
+  // gRPC starts its threads with the first connection: they are born
+  // confined too.
+  EXPECT_EQ(ListDir(proc_ + "/task").size(), 1u) << "gRPC started before anyone dialled";
+  ASSERT_TRUE(sandbox::ControlClient(sandbox_->control_socket_path()).Info().ok());
   std::vector<std::string> tasks = ListDir(proc_ + "/task");
   ASSERT_GE(tasks.size(), 2u) << "the gRPC server runs threads";
   for (const std::string& tid : tasks) {

@@ -89,6 +89,10 @@ SyncMessage MakeSyncMessage(SyncType type, SetupStage stage, int err, const char
   return message;
 }
 
+int32_t EncodeWaitStatus(bool signaled, int code, int signal) {
+  return signaled ? (signal & 0x7f) : (code & 0xff) << 8;
+}
+
 bool WriteSyncMessage(int fd, SyncType type, SetupStage stage, int err,
                       const char* text) {
   return WriteSyncRecord(fd, MakeSyncMessage(type, stage, err, text));

@@ -24,6 +24,13 @@
 //   <------------------------------------------ kReady (pid: the main's)
 //   (the sandbox then closes its end)
 //
+// In daemon mode (BootConfig.report_main_exit) the sandbox keeps its end
+// after kReady, and sends one kExited when the container's main process
+// ends (whenever it was started), then closes it: the daemon learns of the
+// exit without dialling the sandbox's control plane.
+//
+//   <------------------------------------------ kExited (pid, wait_status)
+//
 // Any failure on the sandbox side, before or after an exec, sends one kError
 // (stage, errno, text) and exits. EOF without kReady means the sandbox died
 // before it could say why; the spawner then reports its wait status.
@@ -94,6 +101,9 @@ enum class SyncType : uint32_t {
   // (BootConfig.main_fds). It now starts with the launcher's ready; "ready"
   // carries its pid, or kError (stage kStartMain) says why it did not start.
   kStart = 5,
+  // sandbox -> spawner, daemon mode, after kReady: the main process ended;
+  // pid and wait_status say which and how.
+  kExited = 6,
 };
 
 inline constexpr uint32_t kSyncMagic = 0x72736e63;  // "rsnc"
@@ -103,9 +113,17 @@ struct SyncMessage {
   SyncType type;
   SetupStage stage;
   int32_t err;     // errno of the failed call, or 0
-  int32_t pid;     // kReady with BootConfig.main_fds: the main process's pid; else 0
-  char text[1000];  // NUL-terminated description
+  int32_t pid;     // kReady with BootConfig.main_fds, kExited: the main process's pid
+  char text[996];  // NUL-terminated description
+  // kExited: how the main process ended, as waitpid(2) encodes it (read
+  // with WIFSIGNALED and the rest). Last, so that the record keeps its
+  // size and text its place.
+  int32_t wait_status;
 };
+
+// The wait status of a process that exited with `code`, or was ended by
+// `signal` when `signaled`.
+int32_t EncodeWaitStatus(bool signaled, int code, int signal);
 
 // The record, without writing it: plain loops, no library call, so a child
 // that may only make raw system calls can use it.

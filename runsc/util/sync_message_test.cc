@@ -1,7 +1,9 @@
 #include "runsc/util/sync_message.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <string>
 
@@ -70,6 +72,25 @@ TEST(SyncMessageTest, ForeignRecordIsRejected) {
   ASSERT_EQ(write(p.a.get(), "hello", 5), 5);
   auto message = ReadSyncMessage(p.b.get(), absl::Seconds(5));
   EXPECT_EQ(message.status().code(), absl::StatusCode::kInternal);
+}
+
+TEST(SyncMessageTest, AnExitReportCarriesAWaitStatusTheKernelsMacrosRead) {
+  Pair p = MakePair();
+  SyncMessage exited = MakeSyncMessage(SyncType::kExited, SetupStage::kNone, 0, "");
+  exited.pid = 7;
+  exited.wait_status = EncodeWaitStatus(/*signaled=*/false, 42, 0);
+  ASSERT_TRUE(WriteSyncRecord(p.a.get(), exited));
+  auto message = ReadSyncMessage(p.b.get(), absl::Seconds(5));
+  ASSERT_TRUE(message.ok()) << message.status();
+  EXPECT_EQ(message->type, SyncType::kExited);
+  EXPECT_EQ(message->pid, 7);
+  EXPECT_TRUE(WIFEXITED(message->wait_status));
+  EXPECT_EQ(WEXITSTATUS(message->wait_status), 42);
+
+  const int killed = EncodeWaitStatus(/*signaled=*/true, 0, SIGKILL);
+  EXPECT_TRUE(WIFSIGNALED(killed));
+  EXPECT_EQ(WTERMSIG(killed), SIGKILL);
+  EXPECT_FALSE(WIFEXITED(killed));
 }
 
 }  // namespace
