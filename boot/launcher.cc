@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <sched.h>
+#include <signal.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,10 +25,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "boot/container_fs.h"
-#include "google/protobuf/wrappers.pb.h"
 #include "boot/nested_userns.h"
 #include "boot/seccomp_loader.h"
 #include "boot/workload.h"
+#include "google/protobuf/wrappers.pb.h"
 #include "proto/launcher.pb.h"
 #include "runsc/util/boot_fds.h"
 #include "runsc/util/errno_status.h"
@@ -484,6 +486,36 @@ void Launcher::Run() {
 
 }  // namespace
 
+absl::Status JoinSandboxNetwork(int sock) {
+  char byte = 0;
+  struct iovec iov = {&byte, 1};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n;
+  do {
+    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return ErrnoError(errno, "receive the sandbox's network namespace");
+  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  if (n != 1 || byte != 'n' || (msg.msg_flags & MSG_CTRUNC) != 0 || cmsg == nullptr ||
+      cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS ||
+      cmsg->cmsg_len != CMSG_LEN(sizeof(int))) {
+    return absl::InternalError(
+        "the first message on the launcher's socket is not the sandbox's network namespace");
+  }
+  int fd;
+  memcpy(&fd, CMSG_DATA(cmsg), sizeof(fd));
+  UniqueFd ns(fd);
+  if (setns(ns.get(), CLONE_NEWNET) != 0) {
+    return ErrnoError(errno, "setns into the sandbox's network namespace");
+  }
+  return absl::OkStatus();
+}
+
 void ReportLauncherFailure(int sock, absl::string_view stage, const absl::Status& status) {
   (void)util::SendPacket(sock, Failure(stage, status));
   _exit(1);
@@ -496,6 +528,13 @@ void LauncherMain(const runsc::boot::v1::BootConfig& config, int sock) {
   // The config has been read; the log (0-2), this socket and the mount
   // trees are all the launcher holds.
   close(util::kConfigFd);
+  // Into the sandbox's network namespace, which the spawner's child made
+  // while we exec'd, before anything that sees or mounts the network (a
+  // sysfs mount needs a namespace the sandbox owns).
+  if (config.network_on_socket()) {
+    absl::Status joined = JoinSandboxNetwork(sock);
+    if (!joined.ok()) fail("network", joined);
+  }
   absl::Status status = PrepareProc();
   if (!status.ok()) fail("proc", status);
   status = ApplySysctls(config);

@@ -27,6 +27,11 @@ namespace runsc::boot {
 // Never returns. `sock` is the launcher's end of the launcher socket.
 [[noreturn]] void LauncherMain(const runsc::boot::v1::BootConfig& config, int sock);
 
+// With BootConfig.network_on_socket, the launcher's first step: receives
+// the sandbox's network namespace, the first message on `sock` (one byte
+// 'n' and the namespace's fd), and joins it.
+absl::Status JoinSandboxNetwork(int sock);
+
 // Sends the launcher's first message as a failure at `stage`, then exits.
 [[noreturn]] void ReportLauncherFailure(int sock, absl::string_view stage,
                                         const absl::Status& status);

@@ -288,6 +288,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   request.root_tmpfs_size =
       options.root_tmpfs_size.empty() ? kDefaultRootTmpfsSize : options.root_tmpfs_size;
   request.launcher = config.has_container();
+  config.set_network_on_socket(request.launcher && !config.network_joined());
   request.boot_config = config.SerializeAsString();
   request.uid_map = specutils::SandboxUidMap(workload.uids);
   request.gid_map = specutils::SandboxGidMap(workload.gids);

@@ -2,19 +2,20 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/close_range.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <limits.h>
-#include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -40,8 +41,10 @@ namespace {
 
 // The cgroup namespace comes later: the child enters one of its own once it
 // has cloned the launcher into the container's cgroup (ChildAfterClone).
+// So does a new network namespace, whose setup is most of a clone's cost:
+// the child makes it once the launcher is on its way (stage1::EnterNewNetwork).
 constexpr uint64_t kNamespaceFlags =
-    CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET;
+    CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
 
 // At most one `tasks` file per v1 hierarchy a Cgroup uses, for each process.
 constexpr int kMaxTasksFiles = 8;
@@ -66,6 +69,10 @@ struct ChildPlan {
   // found before it raised its own), or RLIM_INFINITY to leave it.
   rlim_t nofile_soft;
   stage1::NamespaceSetup namespaces;
+  // A network namespace of its own (none was joined), made after the
+  // launcher's clone and handed to it; and whether its lo comes up.
+  bool new_network;
+  bool network_loopback;
   const char* tmpfs_size;
   // Cgroup placement (SpawnRequest): v1 `tasks` fds to write "0" to, and
   // their paths; the launcher's cgroup v2 directory, or -1.
@@ -325,6 +332,10 @@ int ChildAfterClone(void* arg) {
       plan.launcher
           ? StartLauncher(plan, high, launcher_tasks, launcher_cgroup, exe, report, &launcher_args)
           : -1;
+  if (plan.new_network &&
+      !stage1::EnterNewNetwork(plan.network_loopback, launcher_sock, &failure)) {
+    ChildFailAt(report, failure.stage, failure.err, failure.what);
+  }
   if (!stage1::NewCgroupNamespace(&failure) || !stage1::LeaveHostIdentity(&failure) ||
       !stage1::BuildRoot(plan.tmpfs_size, static_cast<int>(exe), &failure) ||
       !stage1::DropToNobody(&failure)) {
@@ -444,7 +455,11 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   plan.launcher_argv = launcher_argv;
   plan.envp = envp;
   plan.nofile_soft = util::InheritedFdSoftLimit();
-  plan.namespaces.loopback = request.loopback;
+  plan.new_network =
+      std::none_of(request.joined_namespaces.begin(), request.joined_namespaces.end(),
+                   [](const std::pair<int, int>& joined) { return joined.second == CLONE_NEWNET; });
+  plan.network_loopback = request.loopback && plan.new_network;
+  plan.namespaces.loopback = false;  // with the network namespace
   if (!request.hostname.empty()) {
     plan.namespaces.hostname = request.hostname.data();
     plan.namespaces.hostname_length = request.hostname.size();
@@ -535,8 +550,8 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   // Back in our own, the last entered first.
   while (!inside.empty()) inside.pop_back();
   if (pid < 0) {
-    return ErrnoError(static_cast<int>(-pid), "clone3(new user, mount, pid, ipc, uts, "
-                                   "cgroup and net namespaces)");
+    return ErrnoError(static_cast<int>(-pid),
+                      "clone3(new user, mount, pid, ipc and uts namespaces)");
   }
   ChildProcess child(static_cast<pid_t>(pid), UniqueFd(pidfd));
   // On any early return the child is killed and reaped before `stack` and

@@ -179,6 +179,42 @@ bool LeaveHostIdentity(Failure* failure) {
   return true;
 }
 
+bool EnterNewNetwork(bool loopback, long launcher_sock, Failure* failure) {
+  constexpr SetupStage kStage = SetupStage::kNetwork;
+  long rc = RawSyscall(SYS_unshare, CLONE_NEWNET);
+  if (rc != 0) return Fail(failure, kStage, rc, "unshare(CLONE_NEWNET)");
+  if (loopback && !BringUpLoopback(failure)) return false;
+  if (launcher_sock < 0) return true;
+  // Our /proc is still the host's (this mount namespace's copy of it).
+  const long ns =
+      RawSyscall(SYS_openat, AT_FDCWD, Ptr("/proc/thread-self/ns/net"), O_RDONLY | O_CLOEXEC);
+  if (ns < 0) return Fail(failure, kStage, ns, "open '/proc/thread-self/ns/net'");
+  char byte = 'n';
+  struct iovec iov = {&byte, 1};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  const int fd = static_cast<int>(ns);
+  // No memcpy: raw stores only.
+  const char* from = reinterpret_cast<const char*>(&fd);
+  char* to = reinterpret_cast<char*>(CMSG_DATA(cmsg));
+  for (size_t i = 0; i < sizeof(fd); ++i) to[i] = from[i];
+  do {
+    rc = RawSyscall(SYS_sendmsg, launcher_sock, Ptr(&msg), MSG_NOSIGNAL);
+  } while (rc == -EINTR);
+  RawSyscall(SYS_close, ns);
+  if (rc != 1)
+    return Fail(failure, kStage, rc < 0 ? rc : -EIO, "send the network namespace to the launcher");
+  return true;
+}
+
 bool PrepareNamespaces(const NamespaceSetup& setup, Failure* failure) {
   if (setup.loopback && !BringUpLoopback(failure)) return false;
   if (setup.hostname != nullptr) {

@@ -296,6 +296,67 @@ TEST(Stage1Test, FailuresNameTheStageTheCallAndTheObject) {
   EXPECT_EQ(run.facts["what"], "setresgid(65534)");
 }
 
+// The network namespace, made after the launcher's clone: a new one, with
+// lo up, whose fd reaches the launcher's end of the socket with one byte.
+TEST(Stage1Test, EntersANewNetworkWithLoUpAndHandsItToTheLauncher) {
+  if (!IsRoot()) GTEST_SKIP() << "needs root: maps uids";
+  ChildReport run = InNewNamespaces([](int) {
+    std::map<std::string, std::string> facts;
+    struct stat before, after;
+    int sv[2];
+    if (stat("/proc/self/ns/net", &before) != 0 ||
+        socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+      return facts;
+    }
+    Failure failure;
+    if (!EnterNewNetwork(/*loopback=*/true, sv[0], &failure)) return Failed(failure);
+    if (stat("/proc/self/ns/net", &after) != 0) return facts;
+    facts["new"] = before.st_ino != after.st_ino ? "yes" : "no";
+    char byte = 0;
+    struct iovec iov = {&byte, 1};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    const ssize_t n = recvmsg(sv[1], &msg, MSG_CMSG_CLOEXEC);
+    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    facts["message"] = n == 1 ? std::string(1, byte) : "none";
+    struct stat sent;
+    int fd = -1;
+    if (cmsg != nullptr && cmsg->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(cmsg), sizeof(fd));
+    facts["sent_is_it"] =
+        fd >= 0 && fstat(fd, &sent) == 0 && sent.st_ino == after.st_ino ? "yes" : "no";
+    struct ifreq ifr = {};
+    strcpy(ifr.ifr_name, "lo");
+    const int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    facts["lo_up"] = sock >= 0 && ioctl(sock, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP)
+                         ? "yes"
+                         : "no";
+    // A launcher that is gone: the failure names the step.
+    close(sv[1]);
+    Failure gone;
+    facts["gone_ok"] = EnterNewNetwork(false, sv[0], &gone) ? "yes" : "no";
+    facts["gone_stage"] = std::to_string(static_cast<int>(gone.stage));
+    facts["gone_err"] = std::to_string(gone.err);
+    facts["gone_what"] = gone.what;
+    facts["ok"] = "yes";
+    return facts;
+  });
+  ASSERT_EQ(run.exit_code, 0);
+  auto& f = run.facts;
+  ASSERT_EQ(f["ok"], "yes") << "stage " << f["stage"] << " errno " << f["err"] << ": " << f["what"];
+  EXPECT_EQ(f["new"], "yes");
+  EXPECT_EQ(f["message"], "n");
+  EXPECT_EQ(f["sent_is_it"], "yes");
+  EXPECT_EQ(f["lo_up"], "yes");
+  EXPECT_EQ(f["gone_ok"], "no");
+  EXPECT_EQ(f["gone_stage"], std::to_string(static_cast<int>(util::SetupStage::kNetwork)));
+  EXPECT_EQ(f["gone_err"], std::to_string(EPIPE));
+  EXPECT_EQ(f["gone_what"], "send the network namespace to the launcher");
+}
+
 // Where the cgroup v1 hierarchy of `controller` is mounted, or "".
 std::string V1Mount(const std::string& controller) {
   std::ifstream mountinfo("/proc/self/mountinfo");

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -345,6 +346,33 @@ TEST_F(WorkloadTest, TerminalWithThreeFdsIsRejectedNamingTheToken) {
   ASSERT_FALSE(pid.ok());
   EXPECT_EQ(pid.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(pid.status().message()), HasSubstr("stdio_token"));
+}
+
+// The sandbox's network namespace is made after the launcher is cloned,
+// and handed to it (BootConfig.network_on_socket): the supervisor, the
+// launcher and every workload end up in that one namespace, never the
+// host's, with lo, its only interface, up before the main process runs;
+// sysfs, which needs a namespace the sandbox owns, mounts.
+TEST_F(WorkloadTest, SupervisorLauncherAndWorkloadsShareOneNewNetworkWithLoUp) {
+  ProcessResult r = RunMain({"sh", "-c", "cat /sys/class/net/lo/flags; ls /sys/class/net"});
+  EXPECT_EQ(r.out, "0x9\nlo\n") << r.err;  // IFF_UP | IFF_LOOPBACK
+  EXPECT_EQ(r.status.code(), 0);
+
+  auto* box = Create(Spec({"sleep", "1000"}));
+  ASSERT_NE(box, nullptr);
+  ASSERT_TRUE(StartDetached(*box).ok());
+  absl::StatusOr<pid_t> launcher = box->LauncherPid();
+  ASSERT_TRUE(launcher.ok()) << launcher.status();
+  absl::StatusOr<std::map<int, pid_t>> pids = box->HostPids();
+  ASSERT_TRUE(pids.ok()) << pids.status();
+  ASSERT_EQ(pids->size(), 2u);  // the launcher (1) and sleep
+  const std::string sandbox_net = Readlink(absl::StrCat("/proc/", box->pid(), "/ns/net"));
+  ASSERT_FALSE(sandbox_net.empty());
+  EXPECT_NE(sandbox_net, Readlink("/proc/self/ns/net"));
+  for (const auto& [inner, host] : *pids) {
+    EXPECT_EQ(Readlink(absl::StrCat("/proc/", host, "/ns/net")), sandbox_net) << "pid " << inner;
+  }
+  EXPECT_EQ(Readlink(absl::StrCat("/proc/", *launcher, "/ns/net")), sandbox_net);
 }
 
 TEST_F(WorkloadTest, DestroyReleasesTheRangeAndLeavesNothing) {

@@ -52,6 +52,8 @@ const char* StageName(SetupStage stage) {
       return "start";
     case SetupStage::kCgroup:
       return "cgroup";
+    case SetupStage::kNetwork:
+      return "network";
     case SetupStage::kWorkloadStdio:
       return "stdio";
     case SetupStage::kWorkloadUserns:

@@ -70,6 +70,7 @@ enum class SetupStage : int32_t {
   kKeyring = 16,          // leaving the host caller's session keyring
   kStartMain = 17,        // starting the main process at once (BootConfig.main_fds)
   kCgroup = 18,           // moving into the cgroups, entering a cgroup namespace
+  kNetwork = 19,          // the new network namespace, made and handed to the launcher
   // A workload process, between the launcher's fork and its execve.
   kWorkloadStdio = 20,
   kWorkloadUserns = 21,
