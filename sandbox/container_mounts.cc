@@ -3,12 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/mount.h>
 #include <linux/magic.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,10 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "runsc/util/file_util.h"
+#include "absl/strings/strip.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/file_util.h"
 #include "runsc/util/status_macros.h"
 
 namespace runsc::sandbox {
@@ -152,6 +155,25 @@ absl::StatusOr<std::vector<std::string>> OverlayLayers(const std::string& path,
   return layers;
 }
 
+std::optional<std::vector<std::string>> RootMountPoints(
+    const std::vector<std::string>& destinations) {
+  std::vector<std::string> points;
+  for (size_t i = 0; i < destinations.size(); ++i) {
+    const std::string& dest = destinations[i];
+    for (absl::string_view part : absl::StrSplit(dest, '/', absl::SkipEmpty())) {
+      if (part == "." || part == "..") return std::nullopt;
+    }
+    bool covered = false;
+    for (size_t j = 0; j < i && !covered; ++j) {
+      absl::string_view outer = absl::StripSuffix(destinations[j], "/");
+      covered = !outer.empty() && (absl::StripSuffix(dest, "/") == outer ||
+                                   absl::StartsWith(dest, absl::StrCat(outer, "/")));
+    }
+    if (!covered) points.push_back(dest);
+  }
+  return points;
+}
+
 absl::StatusOr<UniqueFd> PrepareBindSource(const std::string& source, bool recursive,
                                            bool readonly, int idmap_userns_fd) {
   return IdmappedClone(source, recursive, readonly, readonly ? idmap_userns_fd : -1);
@@ -189,6 +211,26 @@ absl::StatusOr<UniqueFd> PrepareRootfs(const RootfsOptions& options) {
     ASSIGN_OR_RETURN(UniqueFd lower, IdmappedClone(options.path, /*recursive=*/true,
                                                    /*readonly=*/true, options.idmap_userns_fd));
     lowers.push_back(std::move(lower));
+  }
+  if (options.readonly && lowers.size() == 1) {
+    // Checked in the tree the container gets, as the launcher will walk it
+    // (in the root, symlinks included): if every mount point is there, the
+    // launcher never creates one.
+    bool complete = true;
+    for (const std::string& point : options.mount_points) {
+      struct open_how how = {};
+      how.flags = O_PATH | O_CLOEXEC;
+      how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+      const size_t start = point.find_first_not_of('/');
+      const std::string relative = start == std::string::npos ? "." : point.substr(start);
+      UniqueFd found(static_cast<int>(
+          syscall(SYS_openat2, lowers[0].get(), relative.c_str(), &how, sizeof(how))));
+      if (!found) {
+        complete = false;
+        break;
+      }
+    }
+    if (complete) return std::move(lowers[0]);
   }
   // The writable layer: a detached tmpfs holding upper/ and work/.
   UniqueFd tmpfs(static_cast<int>(syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC)));

@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,12 +35,30 @@ struct RootfsOptions {
   // id for it (a bundle nobody chowned for a spec's mapping).
   specutils::WorkloadIds ids;
   std::string upper_size = "256m";  // size of the writable tmpfs layer
+  // root.readonly, and the mount points that must then be in the rootfs
+  // (RootMountPoints): with all of them there, nothing is ever written
+  // under the root, which needs no writable layer.
+  bool readonly = false;
+  std::vector<std::string> mount_points;
 };
 
-// A detached mount tree for the container's root. A rootfs that is itself
-// an overlay mount (podman's storage) cannot be idmapped; its layers are,
-// one by one, and become the lower layers of the container's overlay.
+// A detached mount tree for the container's root: an overlay of the rootfs
+// under a writable tmpfs layer, so that the bundle is never written (the
+// mount points the spec needs are made in that layer). A rootfs that is
+// itself an overlay mount (podman's storage) cannot be idmapped; its layers
+// are, one by one, and become the lower layers of the container's overlay.
+// A read-only root that already has its mount points is the idmapped
+// rootfs alone, with no overlay to build or, at the end, to tear down
+// (an RCU grace period and a tmpfs).
 absl::StatusOr<util::UniqueFd> PrepareRootfs(const RootfsOptions& options);
+
+// Of the spec's mount destinations, in order, those that lie in the root
+// itself rather than in an earlier mount of the spec (/dev/pts lies in
+// /dev's tmpfs): the ones a root needs before anything is mounted. Nullopt
+// if a destination has a "." or ".." component, whose place only a walk
+// can tell.
+std::optional<std::vector<std::string>> RootMountPoints(
+    const std::vector<std::string>& destinations);
 
 // The layers of the overlay mounted at `path`, per `mountinfo` (the text of
 // /proc/self/mountinfo): its upper directory first, then its lower ones, top

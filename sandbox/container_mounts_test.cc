@@ -17,6 +17,25 @@ constexpr char kPodmanOverlay[] =
     "overlay/l/QQ7A,upperdir=/var/lib/containers/storage/overlay/7093/diff,workdir=/var/lib/"
     "containers/storage/overlay/7093/work,uuid=on\n";
 
+TEST(RootMountPointsTest, OnlyThoseNotInAnEarlierMount) {
+  // runc's default spec: /dev/pts and the rest lie in /dev's tmpfs, and
+  // /sys/fs/cgroup in the sysfs.
+  EXPECT_THAT(*RootMountPoints({"/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys",
+                                "/sys/fs/cgroup"}),
+              ElementsAre("/proc", "/dev", "/sys"));
+  // A later mount at an earlier one's place lies on it; one that comes
+  // before its parent lies in the root; a name that merely starts alike is
+  // not inside; trailing slashes change nothing.
+  EXPECT_THAT(*RootMountPoints({"/data/", "/data", "/data/x", "/database", "/a/b", "/a"}),
+              ElementsAre("/data/", "/database", "/a/b", "/a"));
+  EXPECT_TRUE(RootMountPoints({})->empty());
+}
+
+TEST(RootMountPointsTest, DotComponentsNeedAWalk) {
+  EXPECT_FALSE(RootMountPoints({"/dev", "/dev/../etc"}).has_value());
+  EXPECT_FALSE(RootMountPoints({"/./proc"}).has_value());
+}
+
 TEST(OverlayLayersTest, UpperFirstThenLowersTopToBottom) {
   auto layers = OverlayLayers("/var/lib/containers/storage/overlay/7093/merged", kPodmanOverlay);
   ASSERT_TRUE(layers.ok()) << layers.status();

@@ -84,6 +84,11 @@ absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
     rootfs.path = container.rootfs();
     rootfs.idmap_userns_fd = userns;
     rootfs.ids = ids;
+    std::vector<std::string> destinations;
+    for (const auto& m : container.mounts()) destinations.push_back(m.destination());
+    std::optional<std::vector<std::string>> points = RootMountPoints(destinations);
+    rootfs.readonly = container.readonly_root() && points.has_value();
+    if (points.has_value()) rootfs.mount_points = std::move(*points);
     ASSIGN_OR_RETURN(root, PrepareRootfs(rootfs));
   }
   *boot->mutable_config() = container;

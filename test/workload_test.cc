@@ -242,6 +242,33 @@ TEST_F(WorkloadTest, WritesStayPrivateAndReadonlyRootIsHonoured) {
   EXPECT_THAT(ro.out, HasSubstr("shm-ok"));
 }
 
+// A read-only root that already has the spec's mount points is the rootfs
+// itself (idmapped, read-only), with no overlay to build or tear down; one
+// that lacks one gets the overlay, whose writable layer holds the mount
+// point. The bundle is never written either way.
+TEST_F(WorkloadTest, AReadOnlyRootThatHasItsMountPointsNeedsNoOverlay) {
+  const std::string probe =
+      "awk '$5 == \"/\" { for (i = 7; i <= NF; i++) if ($i == \"-\") print $6, $(i + 1) }' "
+      "/proc/self/mountinfo; touch /x; echo rc=$?; touch /dev/shm/y && echo shm-ok";
+  // The fixture's rootfs has no /proc, /dev or /sys.
+  ProcessResult layered = RunMain(Spec({"sh", "-c", probe}));
+  EXPECT_THAT(layered.out, HasSubstr(" overlay\n")) << layered.err;
+  EXPECT_THAT(layered.out, HasSubstr("rc=1\nshm-ok\n"));
+  struct stat st;
+  for (const char* dir : {"proc", "dev", "sys"}) {
+    EXPECT_NE(stat((bundle_ + "/rootfs/" + dir).c_str(), &st), 0)
+        << dir << ": the bundle was written";
+    ASSERT_EQ(mkdir((bundle_ + "/rootfs/" + dir).c_str(), 0755), 0);
+  }
+  ProcessResult direct = RunMain(Spec({"sh", "-c", probe}));
+  EXPECT_THAT(direct.out, ::testing::StartsWith("ro,")) << direct.out << direct.err;
+  EXPECT_THAT(direct.out, HasSubstr("idmapped"));
+  EXPECT_THAT(direct.out, ::testing::Not(HasSubstr("overlay")));
+  EXPECT_THAT(direct.err, HasSubstr("Read-only file system"));
+  EXPECT_THAT(direct.out, HasSubstr("rc=1\nshm-ok\n"));
+  EXPECT_EQ(direct.status.code(), 0);
+}
+
 TEST_F(WorkloadTest, RootfsFilesOwnedByHostRootAreContainerRoots) {
   ProcessResult r = RunMain({"sh", "-c", "stat -c %u:%g /bin/busybox /etc/passwd"});
   EXPECT_EQ(r.out, "0:0\n0:0\n") << r.err;
