@@ -6,7 +6,10 @@ hyperfine runs each command's runs as one block; a block that falls in a
 slower spell than its neighbour's skews their ratio. Here round i runs the
 commands in order when i is even and in reverse when it is odd.
 
-Usage: interleave.py --runs N [--warmup W] --out FILE NAME CMD [NAME CMD]...
+With --pause-ms P, each run is preceded by P ms of idleness (not timed):
+what a command costs when it does not follow another one at once.
+
+Usage: interleave.py --runs N [--warmup W] [--pause-ms P] --out FILE NAME CMD [NAME CMD]...
 Writes hyperfine's JSON shape: {"results": [{"command": NAME, "times": [s]}]}.
 A command that fails stops the run with its status.
 """
@@ -22,6 +25,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--runs", type=int, required=True)
     p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--pause-ms", type=float, default=0)
     p.add_argument("--out", required=True)
     p.add_argument("pairs", nargs="+", help="NAME CMD [NAME CMD]...")
     a = p.parse_args()
@@ -31,6 +35,8 @@ def main():
     times = {name: [] for name, _ in named}
     for i in range(a.warmup + a.runs):
         for name, argv in (named if i % 2 == 0 else named[::-1]):
+            if a.pause_ms > 0:
+                time.sleep(a.pause_ms / 1000)
             start = time.perf_counter()
             done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE)
