@@ -6,11 +6,9 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -487,30 +485,15 @@ void Launcher::Run() {
 }  // namespace
 
 absl::Status JoinSandboxNetwork(int sock) {
-  char byte = 0;
-  struct iovec iov = {&byte, 1};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  ssize_t n;
-  do {
-    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return ErrnoError(errno, "receive the sandbox's network namespace");
-  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  if (n != 1 || byte != 'n' || (msg.msg_flags & MSG_CTRUNC) != 0 || cmsg == nullptr ||
-      cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS ||
-      cmsg->cmsg_len != CMSG_LEN(sizeof(int))) {
+  runsc::launcher::v1::NetworkNamespace packet;
+  std::vector<UniqueFd> fds;
+  RETURN_IF_ERROR(util::Annotate(util::RecvPacket(sock, &packet, &fds),
+                                 "receive the sandbox's network namespace"));
+  if (fds.size() != 1) {
     return absl::InternalError(
-        "the first message on the launcher's socket is not the sandbox's network namespace");
+        absl::StrCat("the sandbox's network namespace came with ", fds.size(), " fds, not one"));
   }
-  int fd;
-  memcpy(&fd, CMSG_DATA(cmsg), sizeof(fd));
-  UniqueFd ns(fd);
-  if (setns(ns.get(), CLONE_NEWNET) != 0) {
+  if (setns(fds[0].get(), CLONE_NEWNET) != 0) {
     return ErrnoError(errno, "setns into the sandbox's network namespace");
   }
   return absl::OkStatus();

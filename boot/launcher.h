@@ -28,8 +28,8 @@ namespace runsc::boot {
 [[noreturn]] void LauncherMain(const runsc::boot::v1::BootConfig& config, int sock);
 
 // With BootConfig.network_on_socket, the launcher's first step: receives
-// the sandbox's network namespace, the first message on `sock` (one byte
-// 'n' and the namespace's fd), and joins it.
+// the sandbox's network namespace, the first packet on `sock` (a
+// NetworkNamespace with its fd), and joins it.
 absl::Status JoinSandboxNetwork(int sock);
 
 // Sends the launcher's first message as a failure at `stage`, then exits.

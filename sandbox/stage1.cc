@@ -189,7 +189,7 @@ bool EnterNewNetwork(bool loopback, long launcher_sock, Failure* failure) {
   const long ns =
       RawSyscall(SYS_openat, AT_FDCWD, Ptr("/proc/thread-self/ns/net"), O_RDONLY | O_CLOEXEC);
   if (ns < 0) return Fail(failure, kStage, ns, "open '/proc/thread-self/ns/net'");
-  char byte = 'n';
+  char byte = 0;  // util::SendPacket's encoding of an empty message
   struct iovec iov = {&byte, 1};
   alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   struct msghdr msg = {};

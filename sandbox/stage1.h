@@ -55,8 +55,8 @@ bool PrepareNamespaces(const NamespaceSetup& setup, Failure* failure);
 // namespace (0.6 ms here, most of a clone's) overlaps the launcher's exec
 // instead of preceding it. With `launcher_sock` (the supervisor's end of
 // the launcher's socket, or -1), the namespace then goes to the launcher
-// as an fd (SCM_RIGHTS, with one byte), which it joins first thing
-// (boot::LauncherMain), before any mount or workload.
+// as the fd of a NetworkNamespace packet (proto/launcher.proto), which it
+// joins first thing (boot::LauncherMain), before any mount or workload.
 bool EnterNewNetwork(bool loopback, long launcher_sock, Failure* failure);
 
 // Builds the sandbox's root and moves into it: a tmpfs (size option

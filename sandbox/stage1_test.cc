@@ -25,7 +25,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
+#include "proto/launcher.pb.h"
 #include "runsc/util/file_util.h"
+#include "runsc/util/packet.h"
+#include "runsc/util/unique_fd.h"
 #include "specutils/id_map.h"
 
 // Stage 1 in a real set of new namespaces, as the spawner runs it: a child
@@ -312,22 +315,15 @@ TEST(Stage1Test, EntersANewNetworkWithLoUpAndHandsItToTheLauncher) {
     if (!EnterNewNetwork(/*loopback=*/true, sv[0], &failure)) return Failed(failure);
     if (stat("/proc/self/ns/net", &after) != 0) return facts;
     facts["new"] = before.st_ino != after.st_ino ? "yes" : "no";
-    char byte = 0;
-    struct iovec iov = {&byte, 1};
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
-    const ssize_t n = recvmsg(sv[1], &msg, MSG_CMSG_CLOEXEC);
-    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    facts["message"] = n == 1 ? std::string(1, byte) : "none";
+    // What the launcher reads (boot::JoinSandboxNetwork).
+    runsc::launcher::v1::NetworkNamespace packet;
+    std::vector<util::UniqueFd> fds;
+    const absl::Status received = util::RecvPacket(sv[1], &packet, &fds);
+    facts["received"] = received.ok() ? absl::StrCat(fds.size(), " fd") : received.ToString();
     struct stat sent;
-    int fd = -1;
-    if (cmsg != nullptr && cmsg->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(cmsg), sizeof(fd));
     facts["sent_is_it"] =
-        fd >= 0 && fstat(fd, &sent) == 0 && sent.st_ino == after.st_ino ? "yes" : "no";
+        fds.size() == 1 && fstat(fds[0].get(), &sent) == 0 && sent.st_ino == after.st_ino ? "yes"
+                                                                                          : "no";
     struct ifreq ifr = {};
     strcpy(ifr.ifr_name, "lo");
     const int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -348,7 +344,7 @@ TEST(Stage1Test, EntersANewNetworkWithLoUpAndHandsItToTheLauncher) {
   auto& f = run.facts;
   ASSERT_EQ(f["ok"], "yes") << "stage " << f["stage"] << " errno " << f["err"] << ": " << f["what"];
   EXPECT_EQ(f["new"], "yes");
-  EXPECT_EQ(f["message"], "n");
+  EXPECT_EQ(f["received"], "1 fd");
   EXPECT_EQ(f["sent_is_it"], "yes");
   EXPECT_EQ(f["lo_up"], "yes");
   EXPECT_EQ(f["gone_ok"], "no");
