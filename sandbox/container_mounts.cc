@@ -7,6 +7,7 @@
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -40,6 +41,10 @@ absl::StatusOr<UniqueFd> IdmappedClone(const std::string& path, bool recursive,
   if (!tree) return ErrnoError(errno, absl::StrCat("open_tree '", path, "'"));
   struct mount_attr attr = {};
   attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (readonly ? MOUNT_ATTR_RDONLY : 0);
+  // A clone of a shared mount (systemd makes / shared) joins its peer
+  // group: whatever the launcher mounted on it would appear on the host,
+  // and pivot_root into it would fail. The container's trees are its own.
+  attr.propagation = MS_PRIVATE;
   if (userns_fd >= 0) {
     attr.attr_set |= MOUNT_ATTR_IDMAP;
     attr.userns_fd = static_cast<uint64_t>(userns_fd);

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,7 +12,10 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -267,6 +271,56 @@ TEST_F(WorkloadTest, AReadOnlyRootThatHasItsMountPointsNeedsNoOverlay) {
   EXPECT_THAT(direct.err, HasSubstr("Read-only file system"));
   EXPECT_THAT(direct.out, HasSubstr("rc=1\nshm-ok\n"));
   EXPECT_EQ(direct.status.code(), 0);
+}
+
+// The container's trees are private clones. On a host whose mounts are
+// shared (systemd makes / shared; this VM's is private), a clone would join
+// the host mount's peer group: what the launcher mounts on the root (proc,
+// /dev) or under a bind mount would appear on the host, and the pivot into
+// the root would fail.
+TEST_F(WorkloadTest, NothingMountedInTheContainerAppearsOnASharedHostMount) {
+  const std::string shared = root_.path() + "/propagation";
+  ASSERT_EQ(mkdir(shared.c_str(), 0755), 0);
+  ASSERT_EQ(mount("tmpfs", shared.c_str(), "tmpfs", 0, "mode=755"), 0);
+  absl::Cleanup unmount = [&shared] {
+    // Whatever leaked, then the tmpfs.
+    EXPECT_EQ(system(absl::StrCat("umount -R ", shared).c_str()), 0);
+    rmdir(shared.c_str());
+  };
+  ASSERT_EQ(mount(nullptr, shared.c_str(), nullptr, MS_SHARED, nullptr), 0);
+  ASSERT_TRUE(MakeBusyboxRootfs(shared + "/bundle", {"test/probe"}).ok());
+  ASSERT_EQ(mkdir((shared + "/data").c_str(), 0777), 0);
+  ASSERT_EQ(mkdir((shared + "/data/sub").c_str(), 0777), 0);
+  // Every mount point of runc's spec is there: the root is the rootfs's
+  // own clone, with no overlay of ours on top.
+  for (const char* dir : {"proc", "dev", "sys", "data"}) {
+    ASSERT_EQ(mkdir((shared + "/bundle/rootfs/" + dir).c_str(), 0755), 0);
+  }
+  auto spec =
+      RuncSpec(shared + "/bundle", {"sh", "-c", "grep -c ' /data/sub ' /proc/self/mountinfo"});
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  spec->mutable_root()->set_path(shared + "/bundle/rootfs");
+  auto* data = spec->add_mounts();
+  data->set_destination("/data");
+  data->set_source(shared + "/data");
+  data->add_options("bind");
+  data->add_options("rw");
+  auto* sub = spec->add_mounts();
+  sub->set_destination("/data/sub");
+  sub->set_type("tmpfs");
+  sub->set_source("tmpfs");
+  auto* box = Create(*spec, "shared");
+  ASSERT_NE(box, nullptr);
+  auto r = RunInSandbox(*box);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->out, "1\n") << r->err;
+  std::vector<std::string> leaked;
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  for (std::string line; std::getline(mountinfo, line);) {
+    std::vector<std::string> f = absl::StrSplit(line, ' ');
+    if (f.size() > 4 && absl::StartsWith(f[4], shared + "/")) leaked.push_back(f[4]);
+  }
+  EXPECT_THAT(leaked, ::testing::IsEmpty());
 }
 
 TEST_F(WorkloadTest, RootfsFilesOwnedByHostRootAreContainerRoots) {
