@@ -258,7 +258,7 @@ int Serve() {
   // its EOF), or in daemon mode once the main process's exit is reported.
   close(util::kConfigFd);
   util::SyncMessage ready =
-      util::MakeSyncMessage(util::SyncType::kReady, SetupStage::kNone, 0, "serving");
+      util::MakeSyncMessage(util::SyncType::kReady, SetupStage::kNone, 0, util::kReadyText);
   ready.pid = main_pid;
   if (!(report_exit ? exit_report.SendReady(ready) : util::WriteSyncRecord(util::kSyncFd, ready))) {
     Log(LogLevel::kError, kComponent, "could not report ready; exiting");

@@ -362,6 +362,13 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
         "sandbox '", options.id, "' sent unexpected sync message type ",
         static_cast<uint32_t>(message->type)));
   }
+  if (absl::string_view(message->text) != util::kReadyText) {
+    (void)spawned.process.KillAndWait();
+    return absl::FailedPreconditionError(
+        absl::StrCat("sandbox '", options.id, "': the runsc binary at '", options.runsc_path,
+                     "' is from another build: its ready says '", message->text,
+                     "', this build's '", util::kReadyText, "'; it must not run workloads"));
+  }
   if (options.start_main && message->pid <= 0) {
     (void)spawned.process.KillAndWait();
     return absl::InternalError(absl::StrCat("sandbox '", options.id,

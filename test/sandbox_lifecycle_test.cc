@@ -118,6 +118,24 @@ TEST(SandboxLifecycleTest, BinaryTheKernelCannotRunFailsAtReexecNamingTheCall) {
   EXPECT_TRUE(ListDir(root.path()).empty()) << "state dir left behind";
 }
 
+// A runsc of another build at runsc_path (test/old_boot.cc: its ready
+// predates the boot protocol's number) could skip a step of the
+// confinement that this build's stage 1 leaves to it, such as joining the
+// network namespace: it is refused, killed, and leaves nothing.
+TEST(SandboxLifecycleTest, ARunscOfAnotherBuildIsRefusedAtReady) {
+  TempStateRoot root;
+  sandbox::SandboxOptions options = Options(root, "otherbuild");
+  options.runsc_path = "test/old_boot";
+  auto sandbox = sandbox::Sandbox::Create(options);
+  ASSERT_FALSE(sandbox.ok());
+  EXPECT_EQ(sandbox.status().code(), absl::StatusCode::kFailedPrecondition);
+  const std::string message(sandbox.status().message());
+  EXPECT_THAT(message, HasSubstr("is from another build"));
+  EXPECT_THAT(message, HasSubstr("'serving'"));
+  EXPECT_THAT(message, HasSubstr("test/old_boot"));
+  EXPECT_TRUE(ListDir(root.path()).empty()) << "state dir left behind";
+}
+
 TEST(SandboxLifecycleTest, DuplicateIdIsAlreadyExists) {
   TempStateRoot root;
   auto first = sandbox::Sandbox::Create(Options(root, "twin"));

@@ -109,6 +109,14 @@ enum class SyncType : uint32_t {
 
 inline constexpr uint32_t kSyncMagic = 0x72736e63;  // "rsnc"
 
+// kReady's text: the boot protocol the sandbox side speaks. The host refuses
+// a sandbox whose "ready" says anything else, so that a runsc binary from
+// another build at runsc_path (one that predates a step of its confinement,
+// such as the launcher joining the network namespace that stage 1 hands it)
+// never runs a workload. Change the number whenever the sandbox side must
+// do something new to stay confined.
+inline constexpr char kReadyText[] = "serving, boot protocol 2";
+
 struct SyncMessage {
   uint32_t magic;
   SyncType type;
