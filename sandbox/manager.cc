@@ -414,6 +414,13 @@ absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration
     entry->box = std::move(box);
     return destroyed;
   }
+  // The cancelled watch ends on its own thread; if it had read the exit
+  // before the cancel, its "exited" is posted first.
+  Entry* e = entry.get();
+  auto watch_ended = [e]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(e->mu) {
+    return e->cancel_watch == nullptr || e->watch_done;
+  };
+  entry->mu.AwaitWithTimeout(absl::Condition(&watch_ended), absl::Seconds(1));
   absl::MutexLock map_lock(&mu_);
   sandboxes_.erase(id);
   Publish("deleted", id, 0);
