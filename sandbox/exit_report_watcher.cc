@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/event_flag.h"
 #include "runsc/util/log.h"
@@ -126,9 +127,20 @@ void ExitReportWatcher::Loop() {
     const int n = epoll_wait(epoll_.get(), events, 64, -1);
     if (n < 0) {
       if (errno == EINTR) continue;
+      // Not expected (only a bad fd or buffer). No report can be read any
+      // more, but cancelled watches still end and a stop is still heard,
+      // so that no caller waits for them forever.
       util::Log(util::LogLevel::kError, "exit-reports",
-                absl::StrCat("epoll_wait: ", strerror(errno), "; no more exit reports"));
-      return;
+                absl::StrCat("epoll_wait: ", strerror(errno)));
+      std::vector<Entry> ended;
+      {
+        absl::MutexLock lock(&mu_);
+        if (stopping_) return;
+        ended.swap(cancelled_);
+      }
+      for (Entry& entry : ended) entry.done(std::nullopt);
+      absl::SleepFor(absl::Milliseconds(100));
+      continue;
     }
     for (int i = 0; i < n; ++i) {
       const uint64_t id = events[i].data.u64;

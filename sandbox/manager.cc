@@ -355,8 +355,9 @@ absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) 
   RETURN_IF_ERROR(box.SaveRecord(record));
   Publish("started", id, pid);
   // The sandbox reports the exit if the daemon created it; one re-attached
-  // is asked.
-  if (entry->cancel_watch == nullptr) {
+  // is asked, as is one whose report watch ended without a report (it
+  // could not be watched).
+  if (entry->cancel_watch == nullptr || entry->watch_done) {
     WatchMainExit(id, entry, pid);
   } else {
     entry->main_pid = pid;
@@ -611,6 +612,7 @@ void SandboxManager::WatchMainExit(const std::string& id, const std::shared_ptr<
                                    int pid) {
   auto cancel = std::make_shared<CallCanceller>();
   entry->cancel_watch = [cancel] { cancel->Cancel(); };
+  entry->watch_done = false;
   entry->main_pid = pid;
   {
     absl::MutexLock lock(&tasks_mu_);
