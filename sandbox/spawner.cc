@@ -318,12 +318,13 @@ int ChildAfterClone(void* arg) {
     rc = RawSyscall(SYS_prlimit64, 0, RLIMIT_NOFILE, reinterpret_cast<long>(&limit), 0);
     if (rc != 0) ChildFail(report, -rc, "restore RLIMIT_NOFILE's soft limit");
   }
-  // Stage 1 (sandbox/stage1.h): lo and the hostname, which the launcher
-  // shares (it sets the container's hostname over ours, and may start a
-  // main process that needs lo); the launcher beside us, while we are still
-  // the host's uid 0 (for its clone into the container's cgroup), in the
-  // host's cgroup namespace (which must see both cgroups); then our own
-  // cgroup namespace and identity, our root, nobody.
+  // Stage 1 (sandbox/stage1.h): the hostname, which the launcher shares
+  // (it sets the container's over ours); the launcher beside us, while we
+  // are still the host's uid 0 (for its clone into the container's cgroup),
+  // in the host's cgroup namespace (which must see both cgroups); the
+  // network namespace with lo up, handed to the launcher, which joins it
+  // before it starts anything; then our own cgroup namespace and identity,
+  // our root, nobody.
   if (!stage1::PrepareNamespaces(plan.namespaces, &failure)) {
     ChildFailAt(report, failure.stage, failure.err, failure.what);
   }
@@ -459,7 +460,6 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
       std::none_of(request.joined_namespaces.begin(), request.joined_namespaces.end(),
                    [](const std::pair<int, int>& joined) { return joined.second == CLONE_NEWNET; });
   plan.network_loopback = request.loopback && plan.new_network;
-  plan.namespaces.loopback = false;  // with the network namespace
   if (!request.hostname.empty()) {
     plan.namespaces.hostname = request.hostname.data();
     plan.namespaces.hostname_length = request.hostname.size();

@@ -216,7 +216,6 @@ bool EnterNewNetwork(bool loopback, long launcher_sock, Failure* failure) {
 }
 
 bool PrepareNamespaces(const NamespaceSetup& setup, Failure* failure) {
-  if (setup.loopback && !BringUpLoopback(failure)) return false;
   if (setup.hostname != nullptr) {
     const long rc =
         RawSyscall(SYS_sethostname, Ptr(setup.hostname), static_cast<long>(setup.hostname_length));

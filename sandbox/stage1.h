@@ -22,8 +22,8 @@ struct Failure {
   char what[192] = {};  // NUL-terminated
 };
 
+// lo comes up with the network namespace (EnterNewNetwork).
 struct NamespaceSetup {
-  bool loopback = false;           // bring up lo (a new network namespace)
   const char* hostname = nullptr;  // set it (a new UTS namespace); null: leave it
   size_t hostname_length = 0;
 };
@@ -45,8 +45,8 @@ bool NewCgroupNamespace(Failure* failure);
 // makes every mount of its mount namespace private.
 bool LeaveHostIdentity(Failure* failure);
 
-// Brings up lo and sets the hostname, as `setup` asks (needs the
-// capabilities of a new user namespace's creator, not its uid 0).
+// Sets the hostname, as `setup` asks (needs the capabilities of a new user
+// namespace's creator, not its uid 0).
 bool PrepareNamespaces(const NamespaceSetup& setup, Failure* failure);
 
 // Moves the caller into a new network namespace and brings up its lo if

@@ -197,12 +197,12 @@ TEST(Stage1Test, BuildsAMinimalReadOnlyRootAndDropsEverything) {
   ChildReport run = InNewNamespaces([](int exe) {
     Failure failure;
     NamespaceSetup setup;
-    setup.loopback = true;
     static const char kHost[] = "stage1-test";
     setup.hostname = kHost;
     setup.hostname_length = sizeof(kHost) - 1;
     if (!LeaveHostIdentity(&failure)) return Failed(failure);
     if (!PrepareNamespaces(setup, &failure)) return Failed(failure);
+    if (!EnterNewNetwork(/*loopback=*/true, /*launcher_sock=*/-1, &failure)) return Failed(failure);
     if (!BuildRoot("1m", exe, &failure)) return Failed(failure);
     close(exe);
     if (!DropToNobody(&failure)) return Failed(failure);
