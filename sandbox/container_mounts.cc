@@ -5,7 +5,6 @@
 #include <limits.h>
 #include <linux/magic.h>
 #include <linux/mount.h>
-#include <linux/openat2.h>
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -22,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "boot/safe_path.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/file_util.h"
 #include "runsc/util/status_macros.h"
@@ -218,23 +218,13 @@ absl::StatusOr<UniqueFd> PrepareRootfs(const RootfsOptions& options) {
     lowers.push_back(std::move(lower));
   }
   if (options.readonly && lowers.size() == 1) {
-    // Checked in the tree the container gets, as the launcher will walk it
-    // (in the root, symlinks included): if every mount point is there, the
-    // launcher never creates one.
-    bool complete = true;
-    for (const std::string& point : options.mount_points) {
-      struct open_how how = {};
-      how.flags = O_PATH | O_CLOEXEC;
-      how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-      const size_t start = point.find_first_not_of('/');
-      const std::string relative = start == std::string::npos ? "." : point.substr(start);
-      UniqueFd found(static_cast<int>(
-          syscall(SYS_openat2, lowers[0].get(), relative.c_str(), &how, sizeof(how))));
-      if (!found) {
-        complete = false;
-        break;
-      }
-    }
+    // Checked in the tree the container gets, with the launcher's own walk
+    // (boot::OpenInRoot: in the root, symlinks included): if every mount
+    // point is there, the launcher never creates one.
+    const bool complete = std::all_of(options.mount_points.begin(), options.mount_points.end(),
+                                      [&lowers](const std::string& p) {
+                                        return boot::OpenInRoot(lowers[0].get(), p, O_PATH).ok();
+                                      });
     if (complete) return std::move(lowers[0]);
   }
   // The writable layer: a detached tmpfs holding upper/ and work/.
