@@ -397,11 +397,8 @@ absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration
     if (ended) {
       // Its watch has heard of the exit too, or will at once: its "exited"
       // comes before "deleted".
-      Entry* e = entry.get();
-      auto seen = [e]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(e->mu) {
-        return e->cancel_watch == nullptr || e->main_exit.has_value() || e->watch_done;
-      };
-      entry->mu.AwaitWithTimeout(absl::Condition(&seen), absl::Seconds(1));
+      entry->mu.AwaitWithTimeout(absl::Condition(entry.get(), &Entry::WatchEnded),
+                                 absl::Seconds(1));
     }
     if (entry->cancel_watch != nullptr) entry->cancel_watch();
     box = std::move(entry->box);
@@ -417,11 +414,7 @@ absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration
   }
   // The cancelled watch ends on its own thread; if it had read the exit
   // before the cancel, its "exited" is posted first.
-  Entry* e = entry.get();
-  auto watch_ended = [e]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(e->mu) {
-    return e->cancel_watch == nullptr || e->watch_done;
-  };
-  entry->mu.AwaitWithTimeout(absl::Condition(&watch_ended), absl::Seconds(1));
+  entry->mu.AwaitWithTimeout(absl::Condition(entry.get(), &Entry::WatchEnded), absl::Seconds(1));
   absl::MutexLock map_lock(&mu_);
   sandboxes_.erase(id);
   Publish("deleted", id, 0);
@@ -602,7 +595,7 @@ void SandboxManager::WatchExitReports(const std::string& id, const std::shared_p
         if (report.has_value()) {
           OnWatchEnd(id, entry, report->pid, report->status);
         } else {
-          OnWatchEnd(id, entry, 0, std::nullopt);
+          OnWatchEnd(id, entry, /*pid=*/0, std::nullopt);
         }
       });
   entry->cancel_watch = [watcher = exit_reports_.get(), watch] { watcher->Cancel(watch); };
@@ -633,7 +626,6 @@ void SandboxManager::OnWatchEnd(const std::string& id, const std::shared_ptr<Ent
                                 std::optional<runsc::control::v1::ExitStatus> status) {
   {
     absl::MutexLock lock(&entry->mu);
-    if (pid == 0) pid = entry->main_pid;  // a report that could not name it
     if (status.has_value()) {
       if (entry->box != nullptr) entry->box->AnnotateOom(pid, &*status);
       entry->main_exit = status;

@@ -142,8 +142,12 @@ class SandboxManager final {
     int main_pid ABSL_GUARDED_BY(mu) = 0;
     std::optional<runsc::control::v1::ExitStatus> main_exit ABSL_GUARDED_BY(mu);
     // The watch has ended, with or without an exit (cancelled, or the
-    // sandbox gone).
+    // sandbox gone); set with main_exit, when it saw one.
     bool watch_done ABSL_GUARDED_BY(mu) = false;
+    // No watch, or it has ended.
+    bool WatchEnded() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+      return cancel_watch == nullptr || watch_done;
+    }
     // A DeleteSandbox is under way (it holds the lock only between its
     // steps); another waits for it to end.
     bool deleting ABSL_GUARDED_BY(mu) = false;
@@ -181,8 +185,7 @@ class SandboxManager final {
   // From a Wait call for `pid` (a sandbox re-attached, which has no report):
   void WatchMainExit(const std::string& id, const std::shared_ptr<Entry>& entry, int pid)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry->mu);
-  // Either watch's end: `status` if it saw the exit of `pid` (0: the
-  // main process's).
+  // Either watch's end: `status` if it saw the exit of `pid`.
   void OnWatchEnd(const std::string& id, const std::shared_ptr<Entry>& entry, int pid,
                   std::optional<runsc::control::v1::ExitStatus> status);
   // Runs `task` on the worker thread (gRPC callbacks must not block).
