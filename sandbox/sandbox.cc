@@ -333,8 +333,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   const absl::Time ready_deadline = absl::Now() + options.boot_timeout;
   absl::StatusOr<util::SyncMessage> message;
   do {
-    // An older runsc at runsc_path still announces its launcher; there is
-    // nothing left to do for it.
+    // An older runsc at runsc_path announces its launcher first: passed
+    // over, so that its ready is refused below with the reason.
     message = util::ReadSyncMessage(spawned.sync_fd.get(), ready_deadline - absl::Now());
   } while (message.ok() && message->type == util::SyncType::kLauncherReady);
   if (!message.ok()) {
@@ -371,9 +371,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   }
   if (options.start_main && message->pid <= 0) {
     (void)spawned.process.KillAndWait();
-    return absl::InternalError(absl::StrCat("sandbox '", options.id,
-                                            "' did not start its main process (is the binary at '",
-                                            options.runsc_path, "' an older runsc?)"));
+    return absl::InternalError(
+        absl::StrCat("sandbox '", options.id, "' reported ready with no main process"));
   }
   // The sandbox closes its end right after "ready": once we see EOF its fd
   // set is final. One that reports its main's exit keeps it, and its fd set
