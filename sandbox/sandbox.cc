@@ -311,9 +311,6 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
     }
   }
   ASSIGN_OR_RETURN(SpawnedProcess spawned, SpawnSandboxProcess(request));
-  // Read while the process surely lives: with main_fds, the main process may
-  // end, and the sandbox process with it, before "ready" has been read.
-  const absl::StatusOr<uint64_t> start_time = ProcessStartTime(spawned.process.pid());
   control.reset();
   stdio.reset();
   log.reset();
@@ -389,8 +386,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   runsc::state::v1::SandboxRecord record;
   record.set_id(options.id);
   record.set_pid(spawned.process.pid());
-  if (!start_time.ok()) return start_time.status();
-  record.set_start_time(*start_time);
+  record.set_start_time(spawned.start_time);
   if (options.start_main) record.set_main_pid(message->pid);
   record.set_range_slot(range.slot);
   record.set_range_base(range.host_base);

@@ -30,6 +30,7 @@
 #include "runsc/util/vm_clone.h"
 #include "sandbox/joined_ns.h"
 #include "sandbox/stage1.h"
+#include "sandbox/state_store.h"
 
 namespace runsc::sandbox {
 
@@ -571,6 +572,8 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   child_sync.reset();
   exec_w.reset();
 
+  // Surely alive: it waits for kGo.
+  ASSIGN_OR_RETURN(const uint64_t start_time, ProcessStartTime(child.pid()));
   const std::string proc = absl::StrCat("/proc/", child.pid(), "/");
   RETURN_IF_ERROR(
       util::WriteKernelFile(proc + "uid_map", specutils::FormatIdMap(request.uid_map)));
@@ -584,7 +587,7 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   // one too, has exec'd as well.
   RETURN_IF_ERROR(AwaitChildExec(exec_r.get()));
   exec_seen = true;
-  return SpawnedProcess{std::move(child), std::move(parent_sync)};
+  return SpawnedProcess{std::move(child), std::move(parent_sync), start_time};
 }
 
 }  // namespace runsc::sandbox

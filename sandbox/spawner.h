@@ -20,13 +20,15 @@
 #ifndef RUNSC_SANDBOX_SPAWNER_H_
 #define RUNSC_SANDBOX_SPAWNER_H_
 
+#include <stdint.h>
+
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "sandbox/child_process.h"
 #include "runsc/util/unique_fd.h"
+#include "sandbox/child_process.h"
 #include "specutils/id_map.h"
 
 namespace runsc::sandbox {
@@ -79,6 +81,10 @@ struct SpawnedProcess {
   ChildProcess process;
   // The spawner's end of the sync socket.
   util::UniqueFd sync_fd;
+  // Its start time (ProcessStartTime), read while it waited for kGo: once
+  // it runs, a main process started with it may end, and the sandbox
+  // process with it, before the caller gets to look.
+  uint64_t start_time = 0;
 };
 
 absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request);
