@@ -146,6 +146,45 @@ TEST_F(EscapeTest, MknodAndMountFail) {
   ExpectHealthy();
 }
 
+// A read-only root that has its mount points is the bundle's rootfs itself
+// (idmapped), with no overlay between: only the mount's read-only flag
+// keeps the container from the host's files. Root in the container, with
+// every capability and no seccomp filter, cannot clear it (its user
+// namespace does not own the mount namespace), nor write.
+TEST_F(EscapeTest, EveryCapabilityCannotMakeAReadOnlyRootWritable) {
+  for (const char* dir : {"proc", "dev", "sys"}) {
+    ASSERT_EQ(mkdir((bundle_ + "/rootfs/" + dir).c_str(), 0755), 0);
+  }
+  auto* direct = Create(Spec({"sleep", "1000"}), "direct");
+  ASSERT_NE(direct, nullptr);
+  ASSERT_TRUE(StartDetached(*direct).ok());
+  auto config = ToConfig(Spec({"true"}), bundle_);
+  ASSERT_TRUE(config.ok()) << config.status();
+  runsc::boot::v1::ProcessConfig process = config->process();
+  auto* caps = process.mutable_capabilities();
+  const uint64_t all = (uint64_t{1} << 41) - 1;  // CAP_CHOWN .. CAP_CHECKPOINT_RESTORE
+  caps->set_bounding(all);
+  caps->set_effective(all);
+  caps->set_permitted(all);
+  caps->set_inheritable(all);
+  auto run = [&](std::vector<std::string> args) {
+    process.clear_args();
+    for (const auto& a : args) process.add_args(a);
+    auto r = RunInSandbox(*direct, &process);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? r->out : std::string();
+  };
+  // It is the direct root: no overlay.
+  EXPECT_THAT(run({"awk", "$5 == \"/\"", "/proc/self/mountinfo"}),
+              ::testing::AllOf(HasSubstr("idmapped"), ::testing::Not(HasSubstr("overlay"))));
+  EXPECT_EQ(run({"probe", "remount-rw", "/"}), "EPERM\n");
+  EXPECT_EQ(run({"probe", "touch", "/pwned"}), "EROFS\n");
+  EXPECT_EQ(run({"probe", "write", "/etc/passwd", "pwned"}), "EROFS\n");
+  struct stat st;
+  EXPECT_NE(stat((bundle_ + "/rootfs/pwned").c_str(), &st), 0);
+  EXPECT_THAT(ReadFile(bundle_ + "/rootfs/etc/passwd"), ::testing::Not(HasSubstr("pwned")));
+}
+
 TEST_F(EscapeTest, DefaultSeccompProfileDeniesKernelAttackSurface) {
   for (const char* call : {"keyctl", "bpf", "perf", "unshare"}) {
     EXPECT_EQ(Probe({"probe", "syscall", call}).out, "EPERM\n") << call;

@@ -82,6 +82,11 @@ int main(int argc, char** argv) {
   }
   if (cmd == "mknod" && argc == 3) return Result(mknod(argv[2], S_IFCHR | 0666, makedev(1, 3)));
   if (cmd == "mount" && argc == 3) return Result(mount("none", argv[2], "tmpfs", 0, nullptr));
+  // Makes the mount at PATH writable again: a bind remount without
+  // MS_RDONLY.
+  if (cmd == "remount-rw" && argc == 3) {
+    return Result(mount(nullptr, argv[2], nullptr, MS_REMOUNT | MS_BIND, nullptr));
+  }
   if (cmd == "syscall" && argc == 3) {
     std::string name = argv[2];
     if (name == "keyctl") return Result(syscall(SYS_keyctl, 0 /*GET_KEYRING_ID*/, -3, 0));
