@@ -201,11 +201,28 @@ int Serve() {
   if (!server.ok()) return Fail(SetupStage::kServe, server.status());
   server_ptr = server->get();
 
+  // A warm sandbox is up now; its container comes when the host assigns
+  // one, and with it the launcher's ready, then ours as a cold sandbox's.
+  const bool warm = config->container_on_socket() && launcher != nullptr;
+  if (warm && !util::WriteSyncRecord(
+                  util::kSyncFd, util::MakeSyncMessage(util::SyncType::kReady, SetupStage::kNone, 0,
+                                                       util::kReadyText))) {
+    return 1;  // the host is gone
+  }
+
   // Only a launcher that is ready (it was born in the container's cgroups)
   // has a main process whose exit means ours.
   if (launcher != nullptr) {
     status = launcher->AwaitReady();
     if (!status.ok()) return Fail(SetupStage::kLauncher, status);
+  }
+  std::string sandbox_id = config->sandbox_id();
+  bool main_at_ready = launcher != nullptr && config->main_fds_size() > 0;
+  if (warm) {
+    runsc::launcher::v1::Ready ready = launcher->ready();
+    sandbox_id = ready.sandbox_id();
+    main_at_ready = ready.main_pid() != 0 || ready.has_main_failed();
+    service.Assign(sandbox_id, ready.main_process());
   }
 
   server_ptr->StopWhenReadable(std::move(*stop_signals));
@@ -237,7 +254,7 @@ int Serve() {
   // that ends before we serve still stops us (RequestShutdown only raises
   // the server's flag).
   int main_pid = 0;
-  if (launcher != nullptr && config->main_fds_size() > 0) {
+  if (main_at_ready) {
     absl::StatusOr<int> pid = service.MainStartedAtReady();
     if (!pid.ok()) return Fail(SetupStage::kStartMain, pid.status());
     main_pid = *pid;
@@ -265,8 +282,7 @@ int Serve() {
     return 1;
   }
   if (!report_exit) close(util::kSyncFd);
-  Log(LogLevel::kInfo, kComponent,
-      absl::StrCat("sandbox ", config->sandbox_id(), " serving"));
+  Log(LogLevel::kInfo, kComponent, absl::StrCat("sandbox ", sandbox_id, " serving"));
   status = (*server)->Serve();
   if (!status.ok()) {
     Log(LogLevel::kError, kComponent, std::string(status.message()));

@@ -117,6 +117,11 @@ absl::StatusOr<int> ControlService::StartProcess(const runsc::boot::v1::ProcessC
   return pid;
 }
 
+void ControlService::Assign(std::string sandbox_id, runsc::boot::v1::ProcessConfig main_process) {
+  sandbox_id_ = std::move(sandbox_id);
+  main_process_ = std::move(main_process);
+}
+
 absl::StatusOr<int> ControlService::MainStartedAtReady() {
   if (launcher_ == nullptr) return NoContainer();
   absl::MutexLock lock(&start_mu_);

@@ -66,6 +66,11 @@ class ControlService final
   // Returns its pid, or the error a Start call would have given.
   absl::StatusOr<int> MainStartedAtReady();
 
+  // A warm sandbox's supervisor learns its id and main process only when a
+  // request is assigned to it (the launcher's Ready says them). Before any
+  // call can come.
+  void Assign(std::string sandbox_id, runsc::boot::v1::ProcessConfig main_process);
+
   // Blocks until no call is in flight or `deadline` passes; returns whether
   // it became idle. A call is in flight from its handler's start until its
   // reply has been sent (the reactor's OnDone).
@@ -84,13 +89,14 @@ class ControlService final
 
   LauncherClient* const launcher_;
   StdioRegistry* const stdio_;
-  const runsc::boot::v1::ProcessConfig main_process_;
+  // Set at construction, or by Assign before any call.
+  runsc::boot::v1::ProcessConfig main_process_;
   absl::Mutex start_mu_;
   std::optional<int> held_main_ ABSL_GUARDED_BY(start_mu_);  // created, not started
 
   absl::Mutex mu_;
   int inflight_ ABSL_GUARDED_BY(mu_) = 0;
-  const std::string sandbox_id_;
+  std::string sandbox_id_;  // as main_process_
   const std::function<void()> request_shutdown_;
   const absl::Time started_ = absl::Now();
 };

@@ -499,12 +499,42 @@ absl::Status JoinSandboxNetwork(int sock) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<runsc::boot::v1::BootConfig> ReceiveAssignment(int host) {
+  runsc::launcher::v1::ContainerAssignment assignment;
+  std::vector<UniqueFd> received;
+  RETURN_IF_ERROR(util::Annotate(util::RecvPacket(host, &assignment, &received),
+                                 "receive the warm sandbox's container"));
+  const runsc::boot::v1::BootConfig& config = assignment.config();
+  if (!config.has_container() || config.container_on_socket()) {
+    return absl::InvalidArgumentError("the assigned config has no container of its own");
+  }
+  if (util::kFirstMountFd + received.size() > static_cast<size_t>(util::kMaxBootFds)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the container came with ", received.size(), " fds, more than fit"));
+  }
+  // Out of the way first: the kernel gave them the lowest free numbers,
+  // which may be the very ones they are to take.
+  std::vector<UniqueFd> high;
+  for (const UniqueFd& fd : received) {
+    high.emplace_back(fcntl(fd.get(), F_DUPFD_CLOEXEC, util::kMaxBootFds));
+    if (!high.back()) return ErrnoError(errno, "move a received fd");
+  }
+  received.clear();
+  for (size_t i = 0; i < high.size(); ++i) {
+    const int target = util::kFirstMountFd + static_cast<int>(i);
+    if (dup3(high[i].get(), target, O_CLOEXEC) < 0) {
+      return ErrnoError(errno, absl::StrCat("install a received fd as fd ", target));
+    }
+  }
+  return config;
+}
+
 void ReportLauncherFailure(int sock, absl::string_view stage, const absl::Status& status) {
   (void)util::SendPacket(sock, Failure(stage, status));
   _exit(1);
 }
 
-void LauncherMain(const runsc::boot::v1::BootConfig& config, int sock) {
+void LauncherMain(runsc::boot::v1::BootConfig config, int sock) {
   auto fail = [sock](absl::string_view stage, const absl::Status& status) {
     ReportLauncherFailure(sock, stage, status);
   };
@@ -518,8 +548,24 @@ void LauncherMain(const runsc::boot::v1::BootConfig& config, int sock) {
     absl::Status joined = JoinSandboxNetwork(sock);
     if (!joined.ok()) fail("network", joined);
   }
+  // A warm sandbox's socket to the host, at the first mount fd's number,
+  // moves away: the assigned fds take that number and those after it.
+  UniqueFd host;
+  if (config.container_on_socket()) {
+    host.reset(fcntl(util::kFirstMountFd, F_DUPFD_CLOEXEC, util::kMaxBootFds));
+    if (!host) fail("launcher", ErrnoError(errno, "move the host's socket"));
+    close(util::kFirstMountFd);
+  }
   absl::Status status = PrepareProc();
   if (!status.ok()) fail("proc", status);
+  const bool warm = host.get() >= 0;
+  if (warm) {
+    // The sandbox is up; the rest is the request's.
+    absl::StatusOr<runsc::boot::v1::BootConfig> assigned = ReceiveAssignment(host.get());
+    if (!assigned.ok()) fail("assignment", assigned.status());
+    config = *std::move(assigned);
+    host.reset();
+  }
   status = ApplySysctls(config);
   if (!status.ok()) fail("sysctl", status);
   absl::StatusOr<util::UserNamespace> userns =
@@ -546,6 +592,10 @@ void LauncherMain(const runsc::boot::v1::BootConfig& config, int sock) {
   Launcher launcher(sock, std::move(userns->fd), config.exit_with_main());
   LauncherEvent ready;
   ready.mutable_ready();
+  if (warm) {
+    ready.mutable_ready()->set_sandbox_id(config.sandbox_id());
+    *ready.mutable_ready()->mutable_main_process() = config.container().config().process();
+  }
   if (config.main_fds_size() > 0) {
     // `runsc run` and CreateSandbox{start}: nothing is left to wait for (we
     // were born in the container's cgroups), so the main process starts

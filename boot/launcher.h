@@ -19,18 +19,28 @@
 #define RUNSC_BOOT_LAUNCHER_H_
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "proto/boot.pb.h"
 
 namespace runsc::boot {
 
 // Never returns. `sock` is the launcher's end of the launcher socket.
-[[noreturn]] void LauncherMain(const runsc::boot::v1::BootConfig& config, int sock);
+// With BootConfig.container_on_socket (a warm sandbox), `config` holds no
+// container: the launcher readies what needs none, then takes the one the
+// host assigns on the socket at kFirstMountFd (ReceiveAssignment).
+[[noreturn]] void LauncherMain(runsc::boot::v1::BootConfig config, int sock);
 
 // With BootConfig.network_on_socket, the launcher's first step: receives
 // the sandbox's network namespace, the first packet on `sock` (a
 // NetworkNamespace with its fd), and joins it.
 absl::Status JoinSandboxNetwork(int sock);
+
+// A warm sandbox's container: reads the one ContainerAssignment on `host`
+// and installs its fds from kFirstMountFd on, in order, where the config
+// names them (nothing else of the launcher's may be there). Returns the
+// assigned config.
+absl::StatusOr<runsc::boot::v1::BootConfig> ReceiveAssignment(int host);
 
 // Sends the launcher's first message as a failure at `stage`, then exits.
 [[noreturn]] void ReportLauncherFailure(int sock, absl::string_view stage,

@@ -194,6 +194,11 @@ absl::StatusOr<LauncherEvent> LauncherClient::Call(LauncherRequest request,
   return *reply;
 }
 
+runsc::launcher::v1::Ready LauncherClient::ready() {
+  absl::MutexLock lock(&mu_);
+  return first_.has_value() ? first_->ready() : runsc::launcher::v1::Ready();
+}
+
 absl::StatusOr<int> LauncherClient::MainStartedAtReady() {
   int pid;
   {

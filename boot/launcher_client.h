@@ -63,6 +63,9 @@ class LauncherClient final {
   // start, as Call reports a failed start.
   absl::StatusOr<int> MainStartedAtReady();
 
+  // After AwaitReady succeeded: the launcher's Ready.
+  runsc::launcher::v1::Ready ready();
+
   // Runs `callback` once `pid` has exited: at once if it already has.
   void OnExit(int pid, ExitCallback callback);
 
