@@ -166,6 +166,7 @@ int RunDaemon(const DaemonOptions& options) {
   manager_options.state_root = options.state_root;
   manager_options.runsc_path = options.runsc_path;
   manager_options.max_sandboxes = options.max_sandboxes;
+  manager_options.warm_sandboxes = options.warm_sandboxes;
   absl::StatusOr<std::unique_ptr<sandbox::SandboxManager>> manager =
       sandbox::SandboxManager::Create(manager_options);
   if (!manager.ok()) {
@@ -252,6 +253,7 @@ int DaemonMain(int argc, char** argv) {
           "  --socket PATH            unix socket (default /run/runsc/runsc.sock)\n"
           "  --group NAME             members may use the API besides root\n"
           "  --max-sandboxes N        live sandboxes at most (default 1024)\n"
+          "  --warm-sandboxes N       sandboxes spawned ahead of creates (default 0)\n"
           "  --max-message-bytes N    largest request or response (default 16 MiB)\n"
           "  --delete-on-exit         delete every sandbox when stopping\n");
       return 0;
@@ -268,6 +270,13 @@ int DaemonMain(int argc, char** argv) {
         return 2;
       }
       options.max_sandboxes = n;
+    } else if (auto v = value("warm-sandboxes")) {
+      if (!absl::SimpleAtoi(*v, &n) || n < 0 || n > 1024) {
+        fprintf(stderr, "runsc daemon: --warm-sandboxes: '%s' is not a number from 0 to 1024\n",
+                v->c_str());
+        return 2;
+      }
+      options.warm_sandboxes = n;
     } else if (auto v = value("max-message-bytes")) {
       if (!absl::SimpleAtoi(*v, &n) || n < 4096) {
         fprintf(stderr, "runsc daemon: --max-message-bytes: '%s' is not a number >= 4096\n",

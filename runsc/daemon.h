@@ -19,6 +19,7 @@ struct DaemonOptions {
   std::string state_root = "/run/runsc";
   std::string runsc_path = "/proc/self/exe";
   int max_sandboxes = 1024;
+  int warm_sandboxes = 0;  // spawned ahead of creates (sandbox/warm_pool.h)
   int max_message_bytes = 16 << 20;
   bool delete_on_exit = false;
 };

@@ -50,6 +50,12 @@ absl::StatusOr<JoinedNamespaces> OpenJoinedNamespaces(
   return joined;
 }
 
+absl::Status PrewarmIdmap(const UidRange& range, UsernsCache* cache) {
+  if (cache == nullptr) cache = &DefaultUsernsCache();
+  const auto host_map = specutils::WorkloadHostMap(range.host_base);
+  return cache->Get(host_map, host_map).status();
+}
+
 absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
     const runsc::boot::v1::ContainerConfig& container, const UidRange& range,
     const specutils::WorkloadIds& ids, const Cgroup& cgroup, const JoinedNamespaces& joined,

@@ -42,6 +42,11 @@ struct JoinedNamespaces {
 absl::StatusOr<JoinedNamespaces> OpenJoinedNamespaces(
     const runsc::boot::v1::ContainerConfig& container, runsc::boot::v1::BootConfig* config);
 
+// Makes, in `cache` (nullptr: the process-wide one), the idmap user
+// namespace PrepareContainerMounts will want for a container in `range`
+// with the default id mapping: a warm sandbox's, ahead of its request.
+absl::Status PrewarmIdmap(const UidRange& range, UsernsCache* cache);
+
 // Builds the container's detached mount trees and records their fd numbers
 // (as the sandbox will see them) in `boot`. The trees are idmapped into
 // `range` unless the spec maps ids itself; `cache` (nullptr: a process-wide

@@ -156,13 +156,25 @@ absl::StatusOr<std::unique_ptr<SandboxManager>> SandboxManager::Create(
     const ManagerOptions& options) {
   std::unique_ptr<SandboxManager> manager(new SandboxManager(options));
   ASSIGN_OR_RETURN(manager->exit_reports_, ExitReportWatcher::Create());
+  // Warm sandboxes die with the daemon that made them; what they left goes
+  // before the pool makes new ones.
+  Sandbox::ReclaimWarm(manager->options_.state_root);
   RETURN_IF_ERROR(manager->Recover());
+  if (manager->options_.warm_sandboxes > 0) {
+    SandboxOptions warm;
+    warm.state_root = manager->options_.state_root;
+    warm.runsc_path = manager->options_.runsc_path;
+    warm.ranges_dir = manager->options_.ranges_dir;
+    manager->warm_pool_ = std::make_unique<WarmPool>(warm, manager->options_.warm_sandboxes);
+  }
   manager->worker_ = std::thread([m = manager.get()] { m->WorkLoop(); });
   manager->expirer_ = std::thread([m = manager.get()] { m->ExpiryLoop(); });
   return manager;
 }
 
 SandboxManager::~SandboxManager() {
+  // The warm sandboxes are nobody's yet: they go, where the others stay.
+  warm_pool_.reset();
   {
     absl::MutexLock lock(&tasks_mu_);
     expiry_stopping_ = true;
@@ -306,7 +318,14 @@ absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& r
   // no call to the sandbox, which then starts no gRPC server unless a
   // call of the client's needs one.
   options.report_main_exit = true;
-  ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> box, Sandbox::Create(options));
+  std::unique_ptr<Sandbox> box;
+  if (warm_pool_ != nullptr && Sandbox::CheckAssignable(options).ok()) box = warm_pool_->Take();
+  if (box != nullptr) {
+    // On failure it is spent, and destroyed on the way out.
+    RETURN_IF_ERROR(box->Assign(options));
+  } else {
+    ASSIGN_OR_RETURN(box, Sandbox::Create(options));
+  }
   const int main_pid = box->Record().main_pid();
   UniqueFd reports = box->TakeExitReports();
   // Just started: no need to ask the sandbox.

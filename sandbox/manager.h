@@ -35,6 +35,7 @@
 #include "sandbox/event_bus.h"
 #include "sandbox/exit_report_watcher.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/warm_pool.h"
 #include "specutils/process_override.h"
 
 namespace runsc::sandbox {
@@ -45,6 +46,9 @@ struct ManagerOptions {
   std::string ranges_dir = "/run/runsc/ranges";
   int max_sandboxes = 1024;
   absl::Duration ttl_check_interval = absl::Seconds(1);
+  // Warm sandboxes kept ready (sandbox/warm_pool.h): a create that a warm
+  // sandbox can take (Sandbox::CheckAssignable) skips the spawn. 0: none.
+  int warm_sandboxes = 0;
 };
 
 struct CreateRequest {
@@ -125,6 +129,8 @@ class SandboxManager final {
   // The container's filesystem, for CopyIn and CopyOut.
   absl::StatusOr<std::unique_ptr<ContainerFiles>> OpenFiles(const std::string& id);
   size_t size() const;
+  // The warm pool, when options.warm_sandboxes > 0; null otherwise.
+  WarmPool* warm_pool() { return warm_pool_.get(); }
   // created, started, exited (the main process), oom and deleted.
   EventBus& events() { return events_; }
 
@@ -210,6 +216,7 @@ class SandboxManager final {
   bool expiry_stopping_ ABSL_GUARDED_BY(tasks_mu_) = false;
   std::thread worker_;
   std::thread expirer_;
+  std::unique_ptr<WarmPool> warm_pool_;
   // Last: destroyed first, while what its callbacks touch is still here.
   std::unique_ptr<ExitReportWatcher> exit_reports_;
 };

@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -25,10 +27,13 @@
 #include "absl/strings/str_split.h"
 #include "boot/control_filter.h"
 #include "proto/boot.pb.h"
+#include "proto/launcher.pb.h"
 #include "runsc/util/boot_fds.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/file_util.h"
 #include "runsc/util/json_string.h"
+#include "runsc/util/log.h"
+#include "runsc/util/packet.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/sync_message.h"
 #include "runsc/util/unique_fd.h"
@@ -144,8 +149,10 @@ absl::Status CheckSecurityLabels(const runsc::boot::v1::ProcessConfig& process,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
-    const SandboxOptions& options) {
+namespace {
+
+// What a cold create and an assignment to a warm sandbox check first.
+absl::Status ValidateCreateOptions(const SandboxOptions& options) {
   RETURN_IF_ERROR(specutils::ValidateSandboxId(options.id));
   // The record is JSON, which holds text: a path that is not UTF-8 would be
   // saved but never read back, and the sandbox could not be found again.
@@ -169,31 +176,128 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   if (!options.start_main && !options.main_fds.empty()) {
     return absl::InvalidArgumentError("main_fds: only for a main process started with the sandbox");
   }
-  const std::string dir = absl::StrCat(options.state_root, "/", options.id);
+  return absl::OkStatus();
+}
+
+// Makes <state_root>/<id>/ (0700), and the state root on first use.
+absl::Status MakeStateDir(const std::string& state_root, const std::string& id,
+                          const std::string& dir) {
   // One mkdir when the state root exists; it is made on first use.
   int made = mkdir(dir.c_str(), 0700);
   if (made != 0 && errno == ENOENT) {
-    RETURN_IF_ERROR(util::MakeDirs(options.state_root, 0711));
+    RETURN_IF_ERROR(util::MakeDirs(state_root, 0711));
     made = mkdir(dir.c_str(), 0700);
   }
   if (made != 0) {
     if (errno == EEXIST) {
       return absl::AlreadyExistsError(
-          absl::StrCat("sandbox '", options.id, "' already exists in '",
-                       options.state_root, "'"));
+          absl::StrCat("sandbox '", id, "' already exists in '", state_root, "'"));
     }
     return ErrnoError(errno, absl::StrCat("mkdir '", dir, "'"));
   }
-  absl::Cleanup remove_dir = [&dir] { (void)RemoveStateDir(dir); };
+  return absl::OkStatus();
+}
 
-  ASSIGN_OR_RETURN(UniqueFd control,
+// The state directory's sockets and log, which the sandbox process gets.
+struct StateFiles {
+  UniqueFd control;
+  UniqueFd stdio;
+  UniqueFd log;
+};
+
+absl::StatusOr<StateFiles> OpenStateFiles(const std::string& dir) {
+  StateFiles files;
+  ASSIGN_OR_RETURN(files.control,
                    ListenUnix(absl::StrCat(dir, "/", kControlSocketName), SOCK_STREAM));
-  ASSIGN_OR_RETURN(UniqueFd stdio,
+  ASSIGN_OR_RETURN(files.stdio,
                    ListenUnix(absl::StrCat(dir, "/", kStdioSocketName), SOCK_SEQPACKET));
   std::string log_path = absl::StrCat(dir, "/", kLogName);
-  UniqueFd log(open(log_path.c_str(),
-                    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!log) return ErrnoError(errno, absl::StrCat("open '", log_path, "'"));
+  files.log.reset(
+      open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!files.log) return ErrnoError(errno, absl::StrCat("open '", log_path, "'"));
+  return files;
+}
+
+// The sandbox process and its launcher place themselves in their cgroups
+// before they run anything (Cgroup::OpenPlacement): in runtime mode the
+// sandbox process joins the container's accounting hierarchies.
+absl::StatusOr<SpawnedProcess> SpawnPlaced(SpawnRequest& request, const Cgroup* cgroup,
+                                           bool supervisor_joins) {
+  std::optional<Cgroup::Placement> placement;
+  if (cgroup != nullptr) {
+    request.cgroup_fd = cgroup->unified_fd();
+    ASSIGN_OR_RETURN(placement, cgroup->OpenPlacement(supervisor_joins));
+    for (const Cgroup::TasksFile& file : placement->sandbox) {
+      request.sandbox_tasks.push_back({file.fd.get(), file.path});
+    }
+    if (request.launcher) {
+      for (const Cgroup::TasksFile& file : placement->launcher) {
+        request.launcher_tasks.push_back({file.fd.get(), file.path});
+      }
+      request.launcher_cgroup_fd = placement->launcher_unified.get();
+    }
+  }
+  return SpawnSandboxProcess(request);
+}
+
+// Reads the sandbox's "ready" on `sync_fd`, or the error it reported; a
+// sandbox that sends neither in time, or another build's ready, is killed.
+absl::StatusOr<util::SyncMessage> ReadReady(ChildProcess& process, int sync_fd,
+                                            absl::string_view id, const std::string& runsc_path,
+                                            absl::Duration timeout, bool start_main) {
+  const absl::Time ready_deadline = absl::Now() + timeout;
+  absl::StatusOr<util::SyncMessage> message;
+  do {
+    // An older runsc at runsc_path announces its launcher first: passed
+    // over, so that its ready is refused below with the reason.
+    message = util::ReadSyncMessage(sync_fd, ready_deadline - absl::Now());
+  } while (message.ok() && message->type == util::SyncType::kLauncherReady);
+  if (!message.ok()) {
+    absl::StatusOr<ExitStatus> exit = process.KillAndWait();
+    std::string how = exit.ok() ? exit->ToString() : std::string(exit.status().message());
+    if (message.status().code() == absl::StatusCode::kDeadlineExceeded) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("sandbox '", id, "' did not become ready within ",
+                       absl::FormatDuration(timeout), "; killed it"));
+    }
+    return absl::InternalError(absl::StrCat("sandbox '", id, "' died during setup (", how,
+                                            ") without reporting why; see its log"));
+  }
+  if (message->type == util::SyncType::kError) {
+    // The main process's own failure reads as a Start call's would.
+    if (message->stage == util::SetupStage::kStartMain) {
+      return util::SyncTextToStatus(*message);
+    }
+    return util::Annotate(util::SyncErrorToStatus(*message), absl::StrCat("sandbox '", id, "'"));
+  }
+  if (message->type != util::SyncType::kReady) {
+    return absl::InternalError(absl::StrCat("sandbox '", id, "' sent unexpected sync message type ",
+                                            static_cast<uint32_t>(message->type)));
+  }
+  if (absl::string_view(message->text) != util::kReadyText) {
+    (void)process.KillAndWait();
+    return absl::FailedPreconditionError(
+        absl::StrCat("sandbox '", id, "': the runsc binary at '", runsc_path,
+                     "' is from another build: its ready says '", message->text,
+                     "', this build's '", util::kReadyText, "'; it must not run workloads"));
+  }
+  if (start_main && message->pid <= 0) {
+    (void)process.KillAndWait();
+    return absl::InternalError(
+        absl::StrCat("sandbox '", id, "' reported ready with no main process"));
+  }
+  return message;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& options) {
+  RETURN_IF_ERROR(ValidateCreateOptions(options));
+  const std::string dir = absl::StrCat(options.state_root, "/", options.id);
+  RETURN_IF_ERROR(MakeStateDir(options.state_root, options.id, dir));
+  absl::Cleanup remove_dir = [&dir] { (void)RemoveStateDir(dir); };
+
+  ASSIGN_OR_RETURN(StateFiles files, OpenStateFiles(dir));
   std::vector<int> main_fds = options.main_fds;
   ConsoleStdio console;
   if (options.start_main && main_fds.empty()) {
@@ -275,9 +379,9 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
 
   SpawnRequest request;
   request.runsc_path = options.runsc_path;
-  request.control_fd = control.get();
-  request.log_fd = log.get();
-  request.stdio_fd = stdio.get();
+  request.control_fd = files.control.get();
+  request.log_fd = files.log.get();
+  request.stdio_fd = files.stdio.get();
   for (const UniqueFd& fd : mounts) request.launcher_fds.push_back(fd.get());
   for (int fd : main_fds) {
     config.add_main_fds(util::kFirstMountFd + static_cast<int>(request.launcher_fds.size()));
@@ -293,30 +397,11 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   request.uid_map = specutils::SandboxUidMap(workload.uids);
   request.gid_map = specutils::SandboxGidMap(workload.gids);
   request.joined_namespaces = joined.List();
-  // The sandbox process and its launcher place themselves in their cgroups
-  // before they run anything (Cgroup::OpenPlacement): in runtime mode the
-  // sandbox process joins the container's accounting hierarchies.
-  std::optional<Cgroup::Placement> placement;
-  if (cgroup != nullptr) {
-    request.cgroup_fd = cgroup->unified_fd();
-    ASSIGN_OR_RETURN(placement, cgroup->OpenPlacement(options.exit_with_main));
-    for (const Cgroup::TasksFile& file : placement->sandbox) {
-      request.sandbox_tasks.push_back({file.fd.get(), file.path});
-    }
-    if (request.launcher) {
-      for (const Cgroup::TasksFile& file : placement->launcher) {
-        request.launcher_tasks.push_back({file.fd.get(), file.path});
-      }
-      request.launcher_cgroup_fd = placement->launcher_unified.get();
-    }
-  }
-  ASSIGN_OR_RETURN(SpawnedProcess spawned, SpawnSandboxProcess(request));
-  control.reset();
-  stdio.reset();
-  log.reset();
+  ASSIGN_OR_RETURN(SpawnedProcess spawned,
+                   SpawnPlaced(request, cgroup.get(), options.exit_with_main));
+  files = {};
   console = {};
   mounts.clear();
-  placement.reset();
 
   if (cgroup != nullptr && options.exit_with_main) {
     // Runtime mode: the pid-file process is the container's, for the
@@ -327,50 +412,9 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
     (void)util::WriteKernelFile(absl::StrCat("/proc/", spawned.process.pid(), "/oom_score_adj"),
                                 "-999");
   }
-  const absl::Time ready_deadline = absl::Now() + options.boot_timeout;
-  absl::StatusOr<util::SyncMessage> message;
-  do {
-    // An older runsc at runsc_path announces its launcher first: passed
-    // over, so that its ready is refused below with the reason.
-    message = util::ReadSyncMessage(spawned.sync_fd.get(), ready_deadline - absl::Now());
-  } while (message.ok() && message->type == util::SyncType::kLauncherReady);
-  if (!message.ok()) {
-    absl::StatusOr<ExitStatus> exit = spawned.process.KillAndWait();
-    std::string how = exit.ok() ? exit->ToString() : std::string(exit.status().message());
-    if (message.status().code() == absl::StatusCode::kDeadlineExceeded) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "sandbox '", options.id, "' did not become ready within ",
-          absl::FormatDuration(options.boot_timeout), "; killed it"));
-    }
-    return absl::InternalError(absl::StrCat(
-        "sandbox '", options.id, "' died during setup (", how,
-        ") without reporting why; see its log"));
-  }
-  if (message->type == util::SyncType::kError) {
-    // The main process's own failure reads as a Start call's would.
-    if (message->stage == util::SetupStage::kStartMain) {
-      return util::SyncTextToStatus(*message);
-    }
-    return util::Annotate(util::SyncErrorToStatus(*message),
-                          absl::StrCat("sandbox '", options.id, "'"));
-  }
-  if (message->type != util::SyncType::kReady) {
-    return absl::InternalError(absl::StrCat(
-        "sandbox '", options.id, "' sent unexpected sync message type ",
-        static_cast<uint32_t>(message->type)));
-  }
-  if (absl::string_view(message->text) != util::kReadyText) {
-    (void)spawned.process.KillAndWait();
-    return absl::FailedPreconditionError(
-        absl::StrCat("sandbox '", options.id, "': the runsc binary at '", options.runsc_path,
-                     "' is from another build: its ready says '", message->text,
-                     "', this build's '", util::kReadyText, "'; it must not run workloads"));
-  }
-  if (options.start_main && message->pid <= 0) {
-    (void)spawned.process.KillAndWait();
-    return absl::InternalError(
-        absl::StrCat("sandbox '", options.id, "' reported ready with no main process"));
-  }
+  ASSIGN_OR_RETURN(util::SyncMessage message,
+                   ReadReady(spawned.process, spawned.sync_fd.get(), options.id, options.runsc_path,
+                             options.boot_timeout, options.start_main));
   // The sandbox closes its end right after "ready": once we see EOF its fd
   // set is final. One that reports its main's exit keeps it, and its fd set
   // is final at "ready".
@@ -387,7 +431,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   record.set_id(options.id);
   record.set_pid(spawned.process.pid());
   record.set_start_time(spawned.start_time);
-  if (options.start_main) record.set_main_pid(message->pid);
+  if (options.start_main) record.set_main_pid(message.pid);
   record.set_range_slot(range.slot);
   record.set_range_base(range.host_base);
   record.set_ranges_dir(options.ranges_dir);
@@ -407,6 +451,180 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(
   return std::unique_ptr<Sandbox>(new Sandbox(options.id, dir, options.ranges_dir,
                                               std::move(spawned.process), range, std::move(cgroup),
                                               std::move(record), std::move(spawned.sync_fd)));
+}
+
+absl::Status Sandbox::CheckAssignable(const SandboxOptions& options) {
+  auto no = [](absl::string_view why) {
+    return absl::FailedPreconditionError(absl::StrCat("no warm sandbox can take it: ", why));
+  };
+  if (!options.container.has_value()) return no("it has no container");
+  const runsc::boot::v1::ContainerConfig& c = *options.container;
+  if (!c.network_ns_path().empty() || !c.ipc_ns_path().empty() || !c.uts_ns_path().empty()) {
+    return no("it joins namespaces by path, which are entered at the spawn");
+  }
+  if (c.uid_mappings_size() > 0 || c.gid_mappings_size() > 0) {
+    return no("its id mappings shape the sandbox's user namespace");
+  }
+  if (!c.cgroups_path().empty()) return no("its cgroups path names the sandbox's cgroups");
+  if (options.exit_with_main || !options.report_main_exit || !options.notify_socket.empty()) {
+    return no("it is not a daemon's sandbox");
+  }
+  if (options.network_none) return no("its network mode is 'none'");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::CreateWarm(const SandboxOptions& options) {
+  // Its range first: its slot names it, host-wide.
+  UidRangeAllocator ranges(options.ranges_dir);
+  ASSIGN_OR_RETURN(UidRange range, ranges.Allocate(kWarmPrefix));
+  absl::Cleanup release_range = [&ranges, &range] { (void)ranges.Release(range); };
+  const std::string id = absl::StrCat(kWarmPrefix, range.slot);
+  const std::string dir = absl::StrCat(options.state_root, "/", id);
+  RETURN_IF_ERROR(MakeStateDir(options.state_root, id, dir));
+  absl::Cleanup remove_dir = [&dir] { (void)RemoveStateDir(dir); };
+  ASSIGN_OR_RETURN(StateFiles files, OpenStateFiles(dir));
+  ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cgroup,
+                   Cgroup::Create(absl::StrCat("runsc/warm.", range.slot), {}));
+  // The launcher's socket to us, on which its container will come.
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+    return ErrnoError(errno, "socketpair for a warm sandbox's launcher");
+  }
+  UniqueFd host(pair[0]);
+  UniqueFd launcher_end(pair[1]);
+
+  runsc::boot::v1::BootConfig config;
+  config.set_sandbox_id(id);
+  config.set_report_main_exit(true);
+  config.set_control_filter(boot::ControlServerFilter());
+  config.set_container_on_socket(true);
+  config.set_network_on_socket(true);
+  const specutils::WorkloadIds workload =
+      specutils::WorkloadIdsOf(runsc::boot::v1::ContainerConfig(), range.host_base);
+  SpawnRequest request;
+  request.runsc_path = options.runsc_path;
+  request.control_fd = files.control.get();
+  request.log_fd = files.log.get();
+  request.stdio_fd = files.stdio.get();
+  request.launcher = true;
+  request.launcher_fds = {launcher_end.get()};
+  request.loopback = true;
+  request.hostname = id;
+  request.root_tmpfs_size =
+      options.root_tmpfs_size.empty() ? kDefaultRootTmpfsSize : options.root_tmpfs_size;
+  request.boot_config = config.SerializeAsString();
+  request.uid_map = specutils::SandboxUidMap(workload.uids);
+  request.gid_map = specutils::SandboxGidMap(workload.gids);
+  ASSIGN_OR_RETURN(SpawnedProcess spawned,
+                   SpawnPlaced(request, cgroup.get(), /*supervisor_joins=*/false));
+  files = {};
+  launcher_end.reset();
+  RETURN_IF_ERROR(ReadReady(spawned.process, spawned.sync_fd.get(), id, options.runsc_path,
+                            options.boot_timeout, /*start_main=*/false)
+                      .status());
+  // The idmap namespace its container's trees will want, made now.
+  RETURN_IF_ERROR(PrewarmIdmap(range, options.userns_cache));
+  // A record, so that a daemon that dies leaves nothing a restarted one
+  // cannot find (ReclaimWarm).
+  runsc::state::v1::SandboxRecord record;
+  record.set_id(id);
+  record.set_pid(spawned.process.pid());
+  record.set_start_time(spawned.start_time);
+  record.set_range_slot(range.slot);
+  record.set_range_base(range.host_base);
+  record.set_ranges_dir(options.ranges_dir);
+  for (const std::string& path : cgroup->Paths()) record.add_cgroup_paths(path);
+  record.set_runsc_version(util::kVersion);
+  RETURN_IF_ERROR(sandbox::SaveRecord(dir, record));
+  std::move(remove_dir).Cancel();
+  std::move(release_range).Cancel();
+  auto box = std::unique_ptr<Sandbox>(
+      new Sandbox(id, dir, options.ranges_dir, std::move(spawned.process), range, std::move(cgroup),
+                  std::move(record), std::move(spawned.sync_fd)));
+  box->warm_host_ = std::move(host);
+  return box;
+}
+
+absl::Status Sandbox::Assign(const SandboxOptions& options) {
+  if (!warm_host_) {
+    return absl::FailedPreconditionError(absl::StrCat("sandbox '", id_, "' is not warm"));
+  }
+  RETURN_IF_ERROR(ValidateCreateOptions(options));
+  RETURN_IF_ERROR(CheckAssignable(options));
+  const std::string dir = absl::StrCat(options.state_root, "/", options.id);
+  // Its state, sockets and all, takes the request's id: the control socket
+  // the supervisor serves is already listening, wherever its path is.
+  if (syscall(SYS_renameat2, AT_FDCWD, state_dir_.c_str(), AT_FDCWD, dir.c_str(),
+              RENAME_NOREPLACE) != 0) {
+    if (errno == EEXIST) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("sandbox '", options.id, "' already exists in '", options.state_root, "'"));
+    }
+    return ErrnoError(errno, absl::StrCat("rename '", state_dir_, "' to '", dir, "'"));
+  }
+  state_dir_ = dir;
+  id_ = options.id;
+  // From here a failure spends this sandbox: the caller destroys it.
+  std::vector<int> main_fds = options.main_fds;
+  ConsoleStdio console;
+  if (options.start_main && main_fds.empty()) {
+    ASSIGN_OR_RETURN(console, OpenConsoleStdio(console_log_path()));
+    main_fds = {console.in.get(), console.out.get(), console.out.get()};
+  }
+  runsc::boot::v1::BootConfig config;
+  config.set_sandbox_id(options.id);
+  config.set_report_main_exit(true);
+  const runsc::boot::v1::ContainerConfig& container = *options.container;
+  const specutils::WorkloadIds workload = specutils::WorkloadIdsOf(container, uid_range_.host_base);
+  if (container.has_resources()) RETURN_IF_ERROR(cgroup_->Update(container.resources()));
+  ASSIGN_OR_RETURN(
+      std::vector<UniqueFd> mounts,
+      PrepareContainerMounts(container, uid_range_, workload, *cgroup_, JoinedNamespaces(),
+                             options.userns_cache, config.mutable_container()));
+  std::vector<int> fds;
+  for (const UniqueFd& fd : mounts) fds.push_back(fd.get());
+  for (int fd : main_fds) {
+    config.add_main_fds(util::kFirstMountFd + static_cast<int>(fds.size()));
+    fds.push_back(fd);
+  }
+  runsc::launcher::v1::ContainerAssignment assignment;
+  *assignment.mutable_config() = std::move(config);
+  RETURN_IF_ERROR(util::Annotate(util::SendPacket(warm_host_.get(), assignment, fds),
+                                 absl::StrCat("assign sandbox '", options.id, "'")));
+  warm_host_.reset();
+  mounts.clear();
+  console = {};
+  ASSIGN_OR_RETURN(util::SyncMessage message,
+                   ReadReady(process_, exit_reports_.get(), options.id, options.runsc_path,
+                             options.boot_timeout, options.start_main));
+  runsc::state::v1::SandboxRecord record = Record();
+  record.set_id(options.id);
+  if (options.start_main) record.set_main_pid(message.pid);
+  *record.mutable_container() = container;
+  record.set_created_unix_nanos(absl::ToUnixNanos(absl::Now()));
+  record.set_expires_unix_nanos(options.expires_unix_nanos);
+  record.set_bundle(options.bundle);
+  for (const auto& [k, v] : options.labels) (*record.mutable_labels())[k] = v;
+  return SaveRecord(record);
+}
+
+void Sandbox::ReclaimWarm(const std::string& state_root) {
+  DIR* root = opendir(state_root.c_str());
+  if (root == nullptr) return;
+  std::vector<std::string> dirs;
+  while (struct dirent* e = readdir(root)) {
+    if (absl::StartsWith(e->d_name, kWarmPrefix)) {
+      dirs.push_back(absl::StrCat(state_root, "/", e->d_name));
+    }
+  }
+  closedir(root);
+  for (const std::string& dir : dirs) {
+    absl::Status status = ReclaimWarmDir(dir);
+    if (!status.ok()) {
+      util::Log(util::LogLevel::kWarning, "sandbox",
+                absl::StrCat("warm sandbox '", dir, "' left behind: ", status.message()));
+    }
+  }
 }
 
 Sandbox::Sandbox(std::string id, std::string state_dir, std::string ranges_dir,
@@ -550,6 +768,25 @@ absl::StatusOr<int> Sandbox::ExitStatusFromLog(const std::string& state_root,
   return code;
 }
 
+namespace {
+
+// What a dead sandbox left behind: its cgroups, its range, its state.
+absl::Status ReclaimLeftovers(const std::string& dir,
+                              const runsc::state::v1::SandboxRecord& record) {
+  if (record.cgroup_paths_size() > 0) {
+    ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cgroup,
+                     Cgroup::Adopt({record.cgroup_paths().begin(), record.cgroup_paths().end()}));
+    RETURN_IF_ERROR(cgroup->Destroy());
+  }
+  if (record.range_base() != 0) {
+    RETURN_IF_ERROR(
+        UidRangeAllocator(record.ranges_dir()).Release({record.range_slot(), record.range_base()}));
+  }
+  return RemoveStateDir(dir);
+}
+
+}  // namespace
+
 absl::Status Sandbox::Reclaim(const std::string& state_root, const std::string& id) {
   RETURN_IF_ERROR(specutils::ValidateSandboxId(id));
   const std::string dir = absl::StrCat(state_root, "/", id);
@@ -559,16 +796,32 @@ absl::Status Sandbox::Reclaim(const std::string& state_root, const std::string& 
     return absl::FailedPreconditionError(
         absl::StrCat("sandbox '", id, "' is still running; delete it instead"));
   }
-  if (record.cgroup_paths_size() > 0) {
-    ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cgroup,
-                     Cgroup::Adopt({record.cgroup_paths().begin(), record.cgroup_paths().end()}));
-    RETURN_IF_ERROR(cgroup->Destroy());
+  return ReclaimLeftovers(dir, record);
+}
+
+absl::Status Sandbox::ReclaimWarmDir(const std::string& dir) {
+  absl::StatusOr<runsc::state::v1::SandboxRecord> record = LoadRecord(dir);
+  if (absl::IsNotFound(record.status())) {
+    // It died before its record was written, with whoever made it.
+    return RemoveStateDir(dir);
   }
-  if (record.range_base() != 0) {
-    RETURN_IF_ERROR(UidRangeAllocator(record.ranges_dir())
-                        .Release({record.range_slot(), record.range_base()}));
+  if (!record.ok()) return record.status();
+  // A warm sandbox ends when its launcher's socket to the daemon closes;
+  // one that has not yet is killed. The pidfd, checked against the start
+  // time once open, cannot reach a recycled pid.
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, record->pid(), 0)));
+  absl::StatusOr<uint64_t> start = ProcessStartTime(record->pid());
+  if (pidfd && start.ok() && *start == record->start_time()) {
+    if (syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0) != 0 && errno != ESRCH) {
+      return ErrnoError(errno, absl::StrCat("kill warm sandbox process ", record->pid()));
+    }
+    struct pollfd gone = {pidfd.get(), POLLIN, 0};
+    if (poll(&gone, 1, 5000) != 1) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("warm sandbox process ", record->pid(), " outlived SIGKILL for 5 s"));
+    }
   }
-  return RemoveStateDir(dir);
+  return ReclaimLeftovers(dir, *record);
 }
 
 absl::StatusOr<std::vector<std::string>> Sandbox::ListIds(const std::string& state_root) {

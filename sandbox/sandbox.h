@@ -42,6 +42,10 @@
 
 namespace runsc::sandbox {
 
+// The state directory name of a warm sandbox, followed by its range slot:
+// never a sandbox id (ids may not start with '.').
+inline constexpr char kWarmPrefix[] = ".warm-";
+
 struct SandboxOptions {
   // Validated with specutils::ValidateSandboxId.
   std::string id;
@@ -113,6 +117,25 @@ class Sandbox final {
   static absl::StatusOr<std::unique_ptr<Sandbox>> Create(
       const SandboxOptions& options);
 
+  // A warm sandbox (sandbox/warm_pool.h): made before any request, with a
+  // launcher that waits for its container (BootConfig.container_on_socket).
+  // Of `options` only the state root, runsc path, ranges directory, root
+  // tmpfs size and boot timeout count. It has its own uid range and cgroups
+  // (runsc/warm.<slot>), its state directory is <state_root>/.warm-<slot>,
+  // and it is meant for a daemon: its main process's exit is reported.
+  static absl::StatusOr<std::unique_ptr<Sandbox>> CreateWarm(const SandboxOptions& options);
+  // Whether a warm sandbox can become what `options` asks for, which
+  // needs nothing that is fixed at the spawn: new namespaces (none joined
+  // by path), the default id mapping, cgroups of the daemon's choosing, a
+  // loopback network, daemon mode. FAILED_PRECONDITION says why not.
+  static absl::Status CheckAssignable(const SandboxOptions& options);
+  // Makes this warm sandbox the one `options` asks for, as Create would
+  // have: its state directory takes the id, its container is built, its
+  // main process started with it if asked. On failure the sandbox is spent
+  // and must be destroyed.
+  absl::Status Assign(const SandboxOptions& options);
+  bool warm() const { return static_cast<bool>(warm_host_); }
+
   // Re-attaches to the live sandbox `id` under `state_root`. NOT_FOUND if
   // there is no such sandbox; FAILED_PRECONDITION if its process is gone
   // (pid and start time must both match the record), then Reclaim() it.
@@ -126,6 +149,9 @@ class Sandbox final {
   // Removes what a dead sandbox left: cgroups, its uid range, its state
   // directory. FAILED_PRECONDITION while its process still runs.
   static absl::Status Reclaim(const std::string& state_root, const std::string& id);
+  // Kills and removes every warm sandbox a daemon left under `state_root`
+  // (a daemon's end ends its warm sandboxes; one may not be gone yet).
+  static void ReclaimWarm(const std::string& state_root);
   // The ids that have a record under `state_root`.
   static absl::StatusOr<std::vector<std::string>> ListIds(const std::string& state_root);
 
@@ -213,6 +239,8 @@ class Sandbox final {
           UidRange uid_range, std::unique_ptr<Cgroup> cgroup,
           runsc::state::v1::SandboxRecord record, util::UniqueFd exit_reports = {});
 
+  static absl::Status ReclaimWarmDir(const std::string& dir);
+
   std::string id_;
   std::string state_dir_;
   std::string ranges_dir_;
@@ -223,6 +251,8 @@ class Sandbox final {
   std::set<int> oom_killed_pids_;
   bool destroyed_ = false;
   util::UniqueFd exit_reports_;
+  // A warm sandbox's socket to its launcher, until Assign sends the container.
+  util::UniqueFd warm_host_;
   // What identifies the state file record_ came from: inode, size, mtime.
   struct FileVersion {
     ino_t ino = 0;

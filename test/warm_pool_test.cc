@@ -1,0 +1,310 @@
+// Root tests of the daemon's warm pool (sandbox/warm_pool.h): a warm
+// sandbox becomes the sandbox a create asks for, with nothing of another
+// sandbox's, and none outlives the daemon that made it.
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "sandbox/manager.h"
+#include "sandbox/sandbox.h"
+#include "sandbox/state_store.h"
+#include "specutils/oci_spec.h"
+#include "test/bundle_util.h"
+#include "test/sandbox_test_util.h"
+
+namespace runsc::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr int kWarm = 2;
+
+// What a warm sandbox left in the state root: its record, by directory.
+struct Warm {
+  std::string dir;
+  runsc::state::v1::SandboxRecord record;
+};
+
+class WarmPoolTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (manager_ != nullptr) {
+      for (const auto& view : manager_->ListSandboxes({})) {
+        EXPECT_TRUE(manager_->DeleteSandbox(view.id, absl::ZeroDuration()).ok());
+      }
+    }
+    manager_.reset();
+    EXPECT_EQ(system(absl::StrCat("rm -rf ", root_.path(), "/*").c_str()), 0);
+  }
+
+  std::string state() const { return root_.path() + "/state"; }
+
+  std::unique_ptr<sandbox::SandboxManager> NewManager(int warm) {
+    sandbox::ManagerOptions options;
+    options.state_root = state();
+    options.runsc_path = RunscPath();
+    options.warm_sandboxes = warm;
+    auto manager = sandbox::SandboxManager::Create(options);
+    EXPECT_TRUE(manager.ok()) << manager.status();
+    if (!manager.ok()) return nullptr;
+    if (warm > 0) {
+      EXPECT_TRUE((*manager)->warm_pool()->AwaitReady(warm, absl::Seconds(30)))
+          << "the pool did not fill";
+    }
+    return std::move(*manager);
+  }
+
+  std::vector<Warm> WarmOnDisk() const {
+    std::vector<Warm> warm;
+    for (const std::string& name : ListDir(state())) {
+      if (!absl::StartsWith(name, sandbox::kWarmPrefix)) continue;
+      Warm w{state() + "/" + name, {}};
+      auto record = sandbox::LoadRecord(w.dir);
+      EXPECT_TRUE(record.ok()) << record.status();
+      if (record.ok()) w.record = *record;
+      warm.push_back(w);
+    }
+    return warm;
+  }
+
+  runsc::boot::v1::ProcessConfig Process(const std::vector<std::string>& args) {
+    runsc::oci::v1::Process p;
+    for (const auto& a : args) p.add_args(a);
+    p.add_env("PATH=/usr/bin:/bin");
+    p.set_cwd("/");
+    auto config = specutils::ToProcessConfig(p, false, {}, "process");
+    EXPECT_TRUE(config.ok()) << config.status();
+    return *config;
+  }
+
+  std::string RunIn(const std::string& id, const std::vector<std::string>& args) {
+    sandbox::RunRequest run;
+    run.id = id;
+    run.process = Process(args);
+    auto result = manager_->Run(run);
+    EXPECT_TRUE(result.ok()) << result.status();
+    if (!result.ok()) return "";
+    EXPECT_EQ(result->status.code(), 0) << result->err;
+    return result->out;
+  }
+
+  // The base host uid of the workload range in the user namespace of
+  // host process `pid` (the line that maps container uid 100000 up).
+  static uint32_t WorkloadBase(pid_t pid) {
+    for (absl::string_view line :
+         absl::StrSplit(ReadFile(absl::StrCat("/proc/", pid, "/uid_map")), '\n')) {
+      std::vector<absl::string_view> f = absl::StrSplit(line, ' ', absl::SkipEmpty());
+      uint32_t inside, outside;
+      if (f.size() == 3 && absl::SimpleAtoi(f[0], &inside) && inside == 100000 &&
+          absl::SimpleAtoi(f[1], &outside)) {
+        return outside;
+      }
+    }
+    return 0;
+  }
+
+  TempStateRoot root_;
+  std::unique_ptr<sandbox::SandboxManager> manager_;
+};
+
+TEST_F(WarmPoolTest, AWarmSandboxBecomesTheSandboxACreateAsksFor) {
+  manager_ = NewManager(kWarm);
+  ASSERT_NE(manager_, nullptr);
+  std::vector<Warm> before = WarmOnDisk();
+  ASSERT_EQ(before.size(), static_cast<size_t>(kWarm));
+  std::map<int, Warm> by_pid;
+  for (const Warm& w : before) by_pid[w.record.pid()] = w;
+
+  sandbox::CreateRequest create;
+  create.id = "hot";
+  create.labels = {{"team", "a"}};
+  auto view = manager_->CreateSandbox(create);
+  ASSERT_TRUE(view.ok()) << view.status();
+  ASSERT_EQ(by_pid.count(view->pid), 1u) << "a cold sandbox was made though warm ones were ready";
+  const Warm& taken = by_pid[view->pid];
+  EXPECT_EQ(view->status, "created");
+  auto started = manager_->StartSandbox("hot");
+  ASSERT_TRUE(started.ok()) << started.status();
+
+  // It is the requested sandbox: its id, its state directory, its record.
+  EXPECT_EQ(RunIn("hot", {"hostname"}), "hot\n");
+  // Its supervisor, spawned before the request, knows it by that id.
+  EXPECT_THAT(ReadFile(state() + "/hot/sandbox.log"), HasSubstr("sandbox hot serving"));
+  struct stat st;
+  EXPECT_NE(stat(taken.dir.c_str(), &st), 0) << "the warm directory is still there";
+  auto record = sandbox::LoadRecord(state() + "/hot");
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(record->id(), "hot");
+  EXPECT_EQ(record->pid(), view->pid);
+  EXPECT_EQ(record->labels().at("team"), "a");
+  EXPECT_EQ(record->range_base(), taken.record.range_base());
+  EXPECT_TRUE(record->has_container());
+  EXPECT_EQ(manager_->GetSandbox("hot")->status, "running");
+  // Its workloads run in its own range, as the sandbox's uid map says.
+  EXPECT_EQ(WorkloadBase(view->pid), taken.record.range_base());
+  EXPECT_EQ(RunIn("hot", {"id", "-u"}), "0\n");
+
+  // The pool makes another in its place.
+  EXPECT_TRUE(manager_->warm_pool()->AwaitReady(kWarm, absl::Seconds(30)));
+  std::vector<Warm> after = WarmOnDisk();
+  ASSERT_EQ(after.size(), static_cast<size_t>(kWarm));
+  for (const Warm& w : after) EXPECT_NE(w.record.pid(), view->pid);
+
+  ASSERT_TRUE(manager_->DeleteSandbox("hot").ok());
+  EXPECT_EQ(waitpid(view->pid, nullptr, WNOHANG), -1) << "the sandbox was not reaped";
+  EXPECT_NE(stat((state() + "/hot").c_str(), &st), 0);
+  for (const std::string& path : taken.record.cgroup_paths()) {
+    EXPECT_NE(stat(path.c_str(), &st), 0) << path << " outlived the sandbox";
+  }
+}
+
+// Two sandboxes made from the pool share no host uid: each has the range
+// its warm sandbox was given, and the ranges do not overlap.
+TEST_F(WarmPoolTest, SandboxesFromThePoolShareNoHostIds) {
+  manager_ = NewManager(kWarm);
+  ASSERT_NE(manager_, nullptr);
+  const std::string bundle = root_.path() + "/bundle";
+  ASSERT_TRUE(MakeBusyboxRootfs(bundle).ok());
+  auto spec = RuncSpec(bundle, {"sleep", "1000"});
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  std::string json;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(*spec, &json).ok());
+  std::ofstream(bundle + "/config.json") << json;
+
+  std::set<int> warm_pids;
+  for (const Warm& w : WarmOnDisk()) warm_pids.insert(w.record.pid());
+  uint32_t bases[2];
+  for (int i = 0; i < 2; ++i) {
+    sandbox::CreateRequest create;
+    create.id = absl::StrCat("b", i);
+    create.bundle = bundle;
+    create.start = true;
+    auto view = manager_->CreateSandbox(create);
+    ASSERT_TRUE(view.ok()) << view.status();
+    EXPECT_EQ(warm_pids.count(view->pid), 1u) << create.id << " was not made warm";
+    EXPECT_EQ(view->status, "running");
+    bases[i] = WorkloadBase(view->pid);
+    EXPECT_GE(bases[i], 1u << 30) << "not a range of the allocator's";
+    // The bundle's files are the container's, idmapped into its range.
+    EXPECT_EQ(RunIn(create.id, {"stat", "-c", "%u", "/bin/busybox"}), "0\n");
+    EXPECT_EQ(RunIn(create.id, {"hostname"}), "runc\n");  // the spec's
+  }
+  EXPECT_TRUE(bases[0] + 65536 <= bases[1] || bases[1] + 65536 <= bases[0])
+      << bases[0] << " and " << bases[1] << " overlap";
+}
+
+// What a warm sandbox cannot be fixed at its spawn gets a cold one, and the
+// warm ones stay for the next create.
+TEST_F(WarmPoolTest, ACreateAWarmSandboxCannotTakeIsMadeCold) {
+  manager_ = NewManager(kWarm);
+  ASSERT_NE(manager_, nullptr);
+  std::set<int> warm_pids;
+  for (const Warm& w : WarmOnDisk()) warm_pids.insert(w.record.pid());
+  sandbox::CreateRequest create;
+  create.id = "cold";
+  create.network_none = true;  // loopback down: set at the spawn
+  auto view = manager_->CreateSandbox(create);
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(warm_pids.count(view->pid), 0u);
+  EXPECT_EQ(manager_->warm_pool()->ready(), kWarm);
+}
+
+// A create that fails in a warm sandbox fails as a cold one would, and the
+// warm sandbox it spent leaves nothing behind.
+TEST_F(WarmPoolTest, AnAssignmentThatFailsLeavesNothing) {
+  manager_ = NewManager(1);
+  ASSERT_NE(manager_, nullptr);
+  std::vector<Warm> warm = WarmOnDisk();
+  ASSERT_EQ(warm.size(), 1u);
+  sandbox::CreateRequest create;
+  create.id = "never";
+  create.start = true;
+  create.template_args = {"no-such-binary"};
+  auto failed = manager_->CreateSandbox(create);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_THAT(std::string(failed.status().message()), HasSubstr("'no-such-binary' not found"));
+  EXPECT_EQ(manager_->GetSandbox("never").status().code(), absl::StatusCode::kNotFound);
+  struct stat st;
+  EXPECT_NE(stat((state() + "/never").c_str(), &st), 0);
+  EXPECT_NE(stat(warm[0].dir.c_str(), &st), 0);
+  EXPECT_EQ(kill(warm[0].record.pid(), 0), -1) << "the spent warm sandbox still runs";
+  for (const std::string& path : warm[0].record.cgroup_paths()) {
+    EXPECT_NE(stat(path.c_str(), &st), 0) << path;
+  }
+  EXPECT_NE(
+      stat(absl::StrCat(warm[0].record.ranges_dir(), "/", warm[0].record.range_slot()).c_str(),
+           &st),
+      0)
+      << "its uid range is still taken";
+  // A state directory of that name that is not the daemon's (a CLI
+  // sandbox's on the same root) is refused, and left as it was.
+  ASSERT_TRUE(manager_->warm_pool()->AwaitReady(1, absl::Seconds(30)));
+  ASSERT_EQ(mkdir((state() + "/clash").c_str(), 0700), 0);
+  std::ofstream(state() + "/clash/mine") << "kept";
+  sandbox::CreateRequest clash;
+  clash.id = "clash";
+  EXPECT_EQ(manager_->CreateSandbox(clash).status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ReadFile(state() + "/clash/mine"), "kept");
+  ASSERT_EQ(system(absl::StrCat("rm -rf ", state(), "/clash").c_str()), 0);
+}
+
+// Warm sandboxes are nobody's: a daemon that stops takes them with it, and
+// one that starts removes what a daemon that died left, killing those still
+// alive.
+TEST_F(WarmPoolTest, NoWarmSandboxOutlivesItsDaemon) {
+  manager_ = NewManager(kWarm);
+  ASSERT_NE(manager_, nullptr);
+  std::vector<Warm> warm = WarmOnDisk();
+  ASSERT_EQ(warm.size(), static_cast<size_t>(kWarm));
+  manager_.reset();
+  struct stat st;
+  for (const Warm& w : warm) {
+    EXPECT_NE(stat(w.dir.c_str(), &st), 0) << w.dir;
+    EXPECT_EQ(kill(w.record.pid(), 0), -1) << w.record.pid();
+    for (const std::string& path : w.record.cgroup_paths()) {
+      EXPECT_NE(stat(path.c_str(), &st), 0) << path;
+    }
+  }
+
+  // What a killed daemon leaves: one warm sandbox still alive (its daemon's
+  // end of the launcher's socket is still open), and one whose socket has
+  // closed, which ends it.
+  sandbox::SandboxOptions options;
+  options.state_root = state();
+  options.runsc_path = RunscPath();
+  auto alive = sandbox::Sandbox::CreateWarm(options);
+  ASSERT_TRUE(alive.ok()) << alive.status();
+  auto gone = sandbox::Sandbox::CreateWarm(options);
+  ASSERT_TRUE(gone.ok()) << gone.status();
+  const std::string alive_dir = (*alive)->state_dir();
+  const std::string gone_dir = (*gone)->state_dir();
+  const pid_t alive_pid = (*alive)->pid();
+  const pid_t gone_pid = (*gone)->pid();
+  (*alive)->Detach();
+  (*gone)->Detach();
+  gone->reset();
+  manager_ = NewManager(0);
+  ASSERT_NE(manager_, nullptr);
+  EXPECT_NE(stat(alive_dir.c_str(), &st), 0) << "a live orphan was left";
+  EXPECT_NE(stat(gone_dir.c_str(), &st), 0) << "a dead orphan's state was left";
+  EXPECT_EQ(waitpid(alive_pid, nullptr, WNOHANG), alive_pid) << "it was not killed";
+  EXPECT_EQ(waitpid(gone_pid, nullptr, 0), gone_pid);
+  EXPECT_TRUE(manager_->ListSandboxes({}).empty());
+}
+
+}  // namespace
+}  // namespace runsc::testing
