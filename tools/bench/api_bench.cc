@@ -48,6 +48,9 @@ struct Options {
   int n = 100;
   int warmup = 5;
   int concurrency = 8;
+  // Idle time before each timed iteration (a request that finds the daemon
+  // idle, as crun's "after a pause" row does; a warm pool refills then).
+  int pause_ms = 0;
 };
 
 [[noreturn]] void Die(const std::string& what) {
@@ -125,6 +128,7 @@ std::vector<double> Time(const Options& o, const std::function<void(int)>& body)
   for (int i = 0; i < o.warmup; ++i) body(-1 - i);
   std::vector<double> samples;
   for (int i = 0; i < o.n; ++i) {
+    if (o.pause_ms > 0) usleep(o.pause_ms * 1000);
     auto start = Clock::now();
     body(i);
     samples.push_back(Seconds(Clock::now() - start));
@@ -202,12 +206,14 @@ int main(int argc, char** argv) {
     else if (a == "--n") o.n = std::stoi(value());
     else if (a == "--warmup") o.warmup = std::stoi(value());
     else if (a == "--concurrency") o.concurrency = std::stoi(value());
+    else if (a == "--pause-ms")
+      o.pause_ms = std::stoi(value());
     else Die("unknown flag " + a);
   }
   if (o.scenario.empty() || o.out.empty()) {
     Die("usage: api_bench --scenario oneshot|oneshot-separate|exec|create|throughput|idle "
         "--out FILE "
-        "[--bundle DIR] [--sleep-bundle DIR] [--socket PATH] [--n N] [--warmup N] "
+        "[--bundle DIR] [--sleep-bundle DIR] [--socket PATH] [--n N] [--warmup N] [--pause-ms MS] "
         "[--concurrency N] [--label TEXT]");
   }
   Client client(o.socket);

@@ -112,11 +112,18 @@ for name in "runsc run" "crun run" "runc run" "gVisor runsc run" "bwrap"; do
   fi
 done
 
-start_daemon() {
-  "$RUNSC" --root "$S/dstate" daemon --socket "$W/d.sock" --max-sandboxes $((DENSITY + 1024)) \
-    2>"$W/daemon.log" &
+start_daemon() {  # [STATE_DIR [DAEMON_FLAGS...]]
+  local state=${1:-dstate}
+  shift || true
+  "$RUNSC" --root "$S/$state" daemon --socket "$W/d.sock" --max-sandboxes $((DENSITY + 1024)) \
+    "$@" 2>"$W/daemon.log" &
   DAEMON_PID=$!
   for _ in $(seq 100); do [ -S "$W/d.sock" ] && break; sleep 0.05; done
+}
+stop_daemon() {
+  kill "$DAEMON_PID" && wait "$DAEMON_PID" 2>/dev/null
+  DAEMON_PID=
+  rm -f "$W/d.sock"
 }
 api() { "$API_BENCH" --socket "$W/d.sock" --bundle "$W/true" --sleep-bundle "$W/sleep" "$@"; }
 
@@ -200,6 +207,25 @@ api --scenario exec --n $((RUNS * 5)) --label "runsc API exec" --out "$OUT/exec_
 api --scenario create --n "$RUNS" --label "runsc API create-to-ready" --out "$OUT/create_api.json"
 api --scenario throughput --n "$TP" --concurrency 8 --label "runsc API" --out "$OUT/throughput_api.json"
 api --scenario idle --n "$N" --label "runsc" --out "$OUT/idle_runsc.json"
+# A request that finds the daemon idle, without and then with a warm pool
+# (a pool refills while the creates pause; back to back it drains).
+PAUSE=25
+api --scenario oneshot --n "$RUNS" --pause-ms $PAUSE \
+  --label "runsc API one-shot, $PAUSE ms after the last" --out "$OUT/warm_cold_oneshot.json"
+api --scenario create --n "$RUNS" --pause-ms $PAUSE \
+  --label "runsc API create-to-ready, $PAUSE ms after the last" --out "$OUT/warm_cold_create.json"
+stop_daemon
+echo "== API, warm pool" >&2
+start_daemon dstate-warm --warm-sandboxes 4
+api --scenario oneshot --n "$RUNS" --pause-ms $PAUSE \
+  --label "runsc API one-shot, warm pool, $PAUSE ms after the last" --out "$OUT/warm_oneshot.json"
+api --scenario create --n "$RUNS" --pause-ms $PAUSE \
+  --label "runsc API create-to-ready, warm pool, $PAUSE ms after the last" \
+  --out "$OUT/warm_create.json"
+api --scenario oneshot --n "$RUNS" --label "runsc API one-shot, warm pool, back to back" \
+  --out "$OUT/warm_oneshot_b2b.json"
+stop_daemon
+start_daemon
 
 echo "== CPU per one-shot" >&2
 # The machine's CPU time (every core, from /proc/stat: user, nice, system,
