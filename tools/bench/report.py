@@ -145,6 +145,8 @@ def main():
     turns = series(load(d, "oneshot_turns.json"))
     paused = series(load(d, "crun_paused.json"))
     tp = (load(d, "throughput_api.json") or {}).get("summary", {})
+    tmpfs = (series(load(d, "tmpfs_oneshot.json")) + series(load(d, "tmpfs_warm_oneshot.json")))
+    tp_tmpfs = (load(d, "tmpfs_throughput.json") or {}).get("summary", {})
     idle = {name: (load(d, f"idle_{name}.json") or {}).get("summary", {})
             for name in ("runsc", "runc", "gvisor")}
     failures = []
@@ -225,8 +227,12 @@ def main():
                      f"{runsc_idle:.2f} MiB | {verdict(runsc_idle <= 2)} |")
     if tp_seq is not None:
         best = max(tp_seq, tp_par or 0)
-        lines.append(f"| ≥ 200 sandboxes/s via the API | {tp_seq:.0f}/s in a row, "
-                     f"{tp_par:.0f}/s over {int(tp.get('concurrency', 0))} clients | {verdict(best >= 200)} |")
+        figure = (f"{tp_seq:.0f}/s in a row, {tp_par:.0f}/s over "
+                  f"{int(tp.get('concurrency', 0))} clients")
+        if tp_tmpfs:
+            figure += (f"; state root on a tmpfs (section 7): "
+                       f"{tp_tmpfs['sequential_per_s']:.0f}/s and {tp_tmpfs['concurrent_per_s']:.0f}/s")
+        lines.append(f"| ≥ 200 sandboxes/s via the API | {figure} | {verdict(best >= 200)} |")
     dpath = os.path.join(os.path.dirname(a.out), "benchmarks-density.json")
     if os.path.exists(dpath):
         lines.append(density_target(json.load(open(dpath))))
@@ -345,6 +351,33 @@ def main():
             ratio = f"{ms / ref:.1f}" if ref else "–"
             lines.append(f"| {label} | {ms:.1f} ms | {ratio} | {cores * 1000 / ms:.0f}/s |")
     lines += [""] + density_section(os.path.join(os.path.dirname(a.out), "benchmarks-density.json"))
+    if tmpfs or tp_tmpfs:
+        tmpfs_table, _ = table(tmpfs)
+        lines += [
+            "",
+            "## 7. The daemon's state on a tmpfs",
+            "",
+            "Every state root above is under this machine's `/run`, as each runtime's default "
+            "is; here that is the ext4 root, without a journal, where `/run` is a tmpfs on a "
+            "systemd host. ext4 without a journal does not reuse an inode freed in the last "
+            "30 s, and rechecks each candidate: a sandbox's state (its directory, two sockets, "
+            "its log, the record, the console log) is six inodes made and freed, and in a row "
+            "of creations that allocator was a quarter of all CPU samples "
+            "([benchmarks-profile.md](benchmarks-profile.md), twelfth pass). The same daemon "
+            "with its state root on a tmpfs, in the same run (the uid range slots stay in "
+            "`/run/runsc/ranges`); the targets above are judged on `/run`.",
+            "",
+            tmpfs_table,
+            "",
+        ]
+        if tp_tmpfs:
+            lines += [
+                "| creation throughput | in a row | 8 clients |",
+                "|---|---:|---:|",
+                f"| state on `/run` (section 5) | {tp_seq or 0:.0f}/s | {tp_par or 0:.0f}/s |",
+                f"| state on a tmpfs | {tp_tmpfs['sequential_per_s']:.0f}/s | "
+                f"{tp_tmpfs['concurrent_per_s']:.0f}/s |",
+            ]
     if failures:
         lines += ["", "## Peers that could not run here", "",
                   "| runtime | error |", "|---|---|"]
