@@ -18,6 +18,7 @@
 #include "sandbox/tar.h"
 #include "specutils/oci_spec.h"
 #include "test/bundle_util.h"
+#include "test/manager_fixture.h"
 #include "test/sandbox_test_util.h"
 
 namespace runsc::testing {
@@ -25,38 +26,15 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class ManagerTest : public ::testing::Test {
+class ManagerTest : public ManagerFixture {
  protected:
   void SetUp() override { manager_ = NewManager(); }
-  void TearDown() override {
-    if (manager_ != nullptr) {
-      for (const auto& view : manager_->ListSandboxes({})) {
-        EXPECT_TRUE(manager_->DeleteSandbox(view.id, absl::ZeroDuration()).ok());
-      }
-    }
-    manager_.reset();
-    EXPECT_EQ(system(absl::StrCat("rm -rf ", root_.path(), "/*").c_str()), 0);
-  }
 
   std::unique_ptr<sandbox::SandboxManager> NewManager(int max = 64) {
     sandbox::ManagerOptions options;
-    options.state_root = root_.path() + "/state";
-    options.runsc_path = RunscPath();
     options.max_sandboxes = max;
     options.ttl_check_interval = absl::Milliseconds(50);
-    auto manager = sandbox::SandboxManager::Create(options);
-    EXPECT_TRUE(manager.ok()) << manager.status();
-    return manager.ok() ? std::move(*manager) : nullptr;
-  }
-
-  runsc::boot::v1::ProcessConfig Process(const std::vector<std::string>& args) {
-    runsc::oci::v1::Process p;
-    for (const auto& a : args) p.add_args(a);
-    p.add_env("PATH=/usr/bin:/bin");
-    p.set_cwd("/");
-    auto config = specutils::ToProcessConfig(p, false, {}, "process");
-    EXPECT_TRUE(config.ok()) << config.status();
-    return *config;
+    return ManagerFixture::NewManager(options);
   }
 
   // Creates and starts a host-template sandbox whose main process sleeps
@@ -85,8 +63,6 @@ class ManagerTest : public ::testing::Test {
     return event;
   }
 
-  TempStateRoot root_;
-  std::unique_ptr<sandbox::SandboxManager> manager_;
 };
 
 TEST_F(ManagerTest, TemplateLifecycleRunAndDelete) {

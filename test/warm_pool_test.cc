@@ -24,6 +24,7 @@
 #include "sandbox/state_store.h"
 #include "specutils/oci_spec.h"
 #include "test/bundle_util.h"
+#include "test/manager_fixture.h"
 #include "test/sandbox_test_util.h"
 
 namespace runsc::testing {
@@ -39,33 +40,17 @@ struct Warm {
   runsc::state::v1::SandboxRecord record;
 };
 
-class WarmPoolTest : public ::testing::Test {
+class WarmPoolTest : public ManagerFixture {
  protected:
-  void TearDown() override {
-    if (manager_ != nullptr) {
-      for (const auto& view : manager_->ListSandboxes({})) {
-        EXPECT_TRUE(manager_->DeleteSandbox(view.id, absl::ZeroDuration()).ok());
-      }
-    }
-    manager_.reset();
-    EXPECT_EQ(system(absl::StrCat("rm -rf ", root_.path(), "/*").c_str()), 0);
-  }
-
-  std::string state() const { return root_.path() + "/state"; }
-
   std::unique_ptr<sandbox::SandboxManager> NewManager(int warm) {
     sandbox::ManagerOptions options;
-    options.state_root = state();
-    options.runsc_path = RunscPath();
     options.warm_sandboxes = warm;
-    auto manager = sandbox::SandboxManager::Create(options);
-    EXPECT_TRUE(manager.ok()) << manager.status();
-    if (!manager.ok()) return nullptr;
-    if (warm > 0) {
-      EXPECT_TRUE((*manager)->warm_pool()->AwaitReady(warm, absl::Seconds(30)))
+    std::unique_ptr<sandbox::SandboxManager> manager = ManagerFixture::NewManager(options);
+    if (manager != nullptr && warm > 0) {
+      EXPECT_TRUE(manager->warm_pool()->AwaitReady(warm, absl::Seconds(30)))
           << "the pool did not fill";
     }
-    return std::move(*manager);
+    return manager;
   }
 
   std::vector<Warm> WarmOnDisk() const {
@@ -79,16 +64,6 @@ class WarmPoolTest : public ::testing::Test {
       warm.push_back(w);
     }
     return warm;
-  }
-
-  runsc::boot::v1::ProcessConfig Process(const std::vector<std::string>& args) {
-    runsc::oci::v1::Process p;
-    for (const auto& a : args) p.add_args(a);
-    p.add_env("PATH=/usr/bin:/bin");
-    p.set_cwd("/");
-    auto config = specutils::ToProcessConfig(p, false, {}, "process");
-    EXPECT_TRUE(config.ok()) << config.status();
-    return *config;
   }
 
   std::string RunIn(const std::string& id, const std::vector<std::string>& args) {
@@ -116,9 +91,6 @@ class WarmPoolTest : public ::testing::Test {
     }
     return 0;
   }
-
-  TempStateRoot root_;
-  std::unique_ptr<sandbox::SandboxManager> manager_;
 };
 
 TEST_F(WarmPoolTest, AWarmSandboxBecomesTheSandboxACreateAsksFor) {
