@@ -50,18 +50,65 @@ namespace {
 constexpr char kComponent[] = "daemon";
 
 // Answers every call with PERMISSION_DENIED: what unauthorized peers reach.
-class DenyAll final : public grpc::CallbackGenericService {
-  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext*) override {
-    class Reactor final : public grpc::ServerGenericBidiReactor {
-     public:
-      Reactor() {
-        Finish(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                            "caller is neither root nor a member of the daemon's group"));
-      }
-      void OnDone() override { delete this; }
-    };
-    return new Reactor;
+// An async generic service on a completion queue of its own, read by one
+// thread. Not gRPC's callback generic service: in gRPC 1.51 a server with
+// one made every call of the daemon, authorized or not, wait 100 ms once
+// every 1.1 s, when the callback queue's threads had waited 1 s for work
+// and slept 100 ms (the maximum of every API benchmark; docs/benchmarks-
+// profile.md, twelfth pass).
+class DenyAll final {
+ public:
+  // Before the server is built.
+  void RegisterWith(grpc::ServerBuilder& builder) {
+    builder.RegisterAsyncGenericService(&service_);
+    cq_ = builder.AddCompletionQueue();
   }
+  // Once the server is built.
+  void Start() {
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~DenyAll() { Stop(); }
+
+  // After the server's Shutdown: ends the thread once the queue is drained.
+  void Stop() {
+    if (!thread_.joinable()) return;
+    cq_->Shutdown();
+    thread_.join();
+  }
+
+ private:
+  struct Call {
+    grpc::GenericServerContext context;
+    grpc::GenericServerAsyncReaderWriter stream{&context};
+    bool finishing = false;
+  };
+
+  void Await() {
+    auto* call = new Call;
+    service_.RequestCall(&call->context, &call->stream, cq_.get(), cq_.get(), call);
+  }
+
+  void Serve() {
+    Await();
+    void* tag;
+    bool ok;
+    while (cq_->Next(&tag, &ok)) {
+      auto* call = static_cast<Call*>(tag);
+      if (call->finishing || !ok) {  // answered, or the server is stopping
+        delete call;
+        continue;
+      }
+      Await();
+      call->finishing = true;
+      call->stream.Finish(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                                       "caller is neither root nor a member of the daemon's group"),
+                          call);
+    }
+  }
+
+  grpc::AsyncGenericService service_;
+  std::unique_ptr<grpc::ServerCompletionQueue> cq_;
+  std::thread thread_;
 };
 
 // The gid of `name` from /etc/group (no NSS: the binary is static).
@@ -128,12 +175,11 @@ absl::StatusOr<UniqueFd> Listen(const DaemonOptions& options, std::optional<gid_
   return sock;
 }
 
-std::unique_ptr<grpc::Server> BuildServer(std::vector<grpc::Service*> services,
-                                          grpc::CallbackGenericService* generic,
+std::unique_ptr<grpc::Server> BuildServer(std::vector<grpc::Service*> services, DenyAll* deny,
                                           int max_message_bytes) {
   grpc::ServerBuilder builder;
   for (grpc::Service* s : services) builder.RegisterService(s);
-  if (generic != nullptr) builder.RegisterCallbackGenericService(generic);
+  if (deny != nullptr) deny->RegisterWith(builder);
   builder.SetMaxReceiveMessageSize(max_message_bytes);
   builder.SetMaxSendMessageSize(max_message_bytes);
   return builder.BuildAndStart();
@@ -187,6 +233,7 @@ int RunDaemon(const DaemonOptions& options) {
     fprintf(stderr, "runsc daemon: could not start the gRPC server\n");
     return 1;
   }
+  deny.Start();
   absl::StatusOr<UniqueFd> stop = util::StopSignalFd();
   if (!stop.ok()) {
     fprintf(stderr, "runsc daemon: %s\n", std::string(stop.status().message()).c_str());
@@ -206,8 +253,8 @@ int RunDaemon(const DaemonOptions& options) {
     if (conn < 0) continue;
     struct ucred cred = {};
     socklen_t len = sizeof(cred);
-    bool ok = getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
-              Authorized(cred, group);
+    bool ok =
+        getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && Authorized(cred, group);
     if (!ok) {
       Log(LogLevel::kWarning, kComponent,
           absl::StrCat("refusing uid ", cred.uid, " (pid ", cred.pid, ")"));
@@ -224,6 +271,7 @@ int RunDaemon(const DaemonOptions& options) {
   }
   server->Shutdown(std::chrono::system_clock::now());
   denier->Shutdown(std::chrono::system_clock::now());
+  deny.Stop();
   api.WaitForExecs();
   if (options.delete_on_exit) {
     for (const auto& view : (*manager)->ListSandboxes({})) {
