@@ -52,16 +52,17 @@ class DaemonTest : public ::testing::Test {
     EXPECT_EQ(system(absl::StrCat("rm -rf ", root_.path(), "/*").c_str()), 0);
   }
 
-  void StartDaemon(const char* group = nullptr) {
+  // `flags`: more daemon flags.
+  void StartDaemon(const char* group = nullptr, const std::vector<std::string>& flags = {}) {
+    std::vector<std::string> args = {"runsc", "--root", state_, "daemon", "--socket", socket_};
+    if (group != nullptr) args.insert(args.end(), {"--group", group});
+    args.insert(args.end(), flags.begin(), flags.end());
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     daemon_ = fork();
     if (daemon_ == 0) {
-      if (group != nullptr) {
-        execl(RunscPath().c_str(), "runsc", "--root", state_.c_str(), "daemon", "--socket",
-              socket_.c_str(), "--group", group, nullptr);
-      } else {
-        execl(RunscPath().c_str(), "runsc", "--root", state_.c_str(), "daemon", "--socket",
-              socket_.c_str(), nullptr);
-      }
+      execv(RunscPath().c_str(), argv.data());
       _exit(127);
     }
     ASSERT_GT(daemon_, 0);

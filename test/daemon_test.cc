@@ -399,6 +399,51 @@ TEST_F(DaemonTest, FiveHundredCreateDeleteCyclesLeaveNothingBehind) {
   EXPECT_EQ(ReadFile(absl::StrCat("/proc/", daemon_, "/task/", daemon_, "/children")), "");
 }
 
+// `--warm-sandboxes N`: the daemon keeps N sandboxes spawned ahead, serves
+// creates from them, and takes them with it when it stops; a bad count is
+// refused before anything starts.
+TEST_F(DaemonTest, WarmSandboxesServeCreatesAndEndWithTheDaemon) {
+  StopDaemon(SIGTERM);
+  StartDaemon(nullptr, {"--warm-sandboxes", "2"});
+  auto warm_pids = [this] {
+    std::vector<int> pids;
+    for (const std::string& name : ListDir(state_)) {
+      if (!absl::StartsWith(name, ".warm-")) continue;
+      // The record is written once the warm sandbox is up.
+      std::string record = ReadFile(absl::StrCat(state_, "/", name, "/state.json"));
+      size_t at = record.find("\"pid\":");
+      if (at != std::string::npos) pids.push_back(atoi(record.c_str() + at + 6));
+    }
+    return pids;
+  };
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (warm_pids().size() < 2 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(20));
+  const std::vector<int> before = warm_pids();
+  ASSERT_EQ(before.size(), 2u) << "the pool did not fill";
+
+  api::Sandbox created = CreateStarted("from-the-pool");
+  EXPECT_THAT(before, ::testing::Contains(created.pid()));
+  api::RunResponse out;
+  ASSERT_TRUE(Run("from-the-pool", {"hostname"}, &out).ok());
+  EXPECT_EQ(out.stdout(), "from-the-pool\n");
+
+  EXPECT_EQ(StopDaemon(SIGTERM), 0);
+  for (const std::string& name : ListDir(state_)) {
+    EXPECT_FALSE(absl::StartsWith(name, ".warm-")) << name << " outlived the daemon";
+  }
+  for (int pid : before) {
+    if (pid != created.pid()) EXPECT_NE(kill(pid, 0), 0) << "warm sandbox " << pid << " runs on";
+  }
+  EXPECT_EQ(kill(created.pid(), 0), 0) << "the created sandbox should outlive the daemon";
+  StartDaemon();  // re-attaches it; TearDown deletes it
+
+  const std::string err = root_.path() + "/err";
+  const int status = system(absl::StrCat(RunscPath(), " --root ", state_, " daemon --socket ",
+                                         root_.path(), "/other.sock --warm-sandboxes -1 2>", err)
+                                .c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
+  EXPECT_THAT(ReadFile(err), HasSubstr("--warm-sandboxes: '-1'"));
+}
 
 TEST_F(DaemonTest, SigtermEndsEventStreamsWithUnavailable) {
   auto stub = Stub();
