@@ -321,9 +321,16 @@ absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& r
   std::unique_ptr<Sandbox> box;
   if (warm_pool_ != nullptr && Sandbox::CheckAssignable(options).ok()) box = warm_pool_->Take();
   if (box != nullptr) {
-    // On failure it is spent, and destroyed on the way out.
-    RETURN_IF_ERROR(box->Assign(options));
-  } else {
+    absl::Status assigned = box->Assign(options);
+    if (!assigned.ok() && box->warm()) {
+      // Untouched: it goes back, and a cold create answers (with the same
+      // error, or with a sandbox the warm one could not hold).
+      warm_pool_->Return(std::move(box));
+    } else if (!assigned.ok()) {
+      return assigned;  // spent, and destroyed on the way out
+    }
+  }
+  if (box == nullptr) {
     ASSIGN_OR_RETURN(box, Sandbox::Create(options));
   }
   const int main_pid = box->Record().main_pid();

@@ -485,6 +485,17 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::CreateWarm(const SandboxOption
   ASSIGN_OR_RETURN(StateFiles files, OpenStateFiles(dir));
   ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cgroup,
                    Cgroup::Create(absl::StrCat("runsc/warm.", range.slot), {}));
+  // A first record, before anything runs: a daemon that dies from here on
+  // leaves its range and cgroups where a restarted one finds them
+  // (ReclaimWarm); the process is recorded once it is up.
+  runsc::state::v1::SandboxRecord record;
+  record.set_id(id);
+  record.set_range_slot(range.slot);
+  record.set_range_base(range.host_base);
+  record.set_ranges_dir(options.ranges_dir);
+  for (const std::string& path : cgroup->Paths()) record.add_cgroup_paths(path);
+  record.set_runsc_version(util::kVersion);
+  RETURN_IF_ERROR(sandbox::SaveRecord(dir, record));
   // The launcher's socket to us, on which its container will come.
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
@@ -524,17 +535,9 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::CreateWarm(const SandboxOption
                       .status());
   // The idmap namespace its container's trees will want, made now.
   RETURN_IF_ERROR(PrewarmIdmap(range, options.userns_cache));
-  // A record, so that a daemon that dies leaves nothing a restarted one
-  // cannot find (ReclaimWarm).
-  runsc::state::v1::SandboxRecord record;
-  record.set_id(id);
+  // Its process, so that a restarted daemon can kill it if it still runs.
   record.set_pid(spawned.process.pid());
   record.set_start_time(spawned.start_time);
-  record.set_range_slot(range.slot);
-  record.set_range_base(range.host_base);
-  record.set_ranges_dir(options.ranges_dir);
-  for (const std::string& path : cgroup->Paths()) record.add_cgroup_paths(path);
-  record.set_runsc_version(util::kVersion);
   RETURN_IF_ERROR(sandbox::SaveRecord(dir, record));
   std::move(remove_dir).Cancel();
   std::move(release_range).Cancel();
@@ -551,6 +554,25 @@ absl::Status Sandbox::Assign(const SandboxOptions& options) {
   }
   RETURN_IF_ERROR(ValidateCreateOptions(options));
   RETURN_IF_ERROR(CheckAssignable(options));
+  const runsc::boot::v1::ContainerConfig& container = *options.container;
+  const specutils::WorkloadIds workload = specutils::WorkloadIdsOf(container, uid_range_.host_base);
+  runsc::boot::v1::BootConfig config;
+  config.set_sandbox_id(options.id);
+  config.set_report_main_exit(true);
+  ASSIGN_OR_RETURN(
+      std::vector<UniqueFd> mounts,
+      PrepareContainerMounts(container, uid_range_, workload, *cgroup_, JoinedNamespaces(),
+                             options.userns_cache, config.mutable_container()));
+  // One packet carries it all (a cold launcher reads a memfd of up to
+  // 1 MiB and takes up to 56 fds): what does not fit goes cold.
+  const size_t main_fd_count =
+      options.start_main && options.main_fds.empty() ? 3 : options.main_fds.size();
+  if (mounts.size() + main_fd_count > static_cast<size_t>(util::kMaxPacketFds) ||
+      config.ByteSizeLong() > util::kMaxPacketSize / 2) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no warm sandbox can take it: its container (", config.ByteSizeLong(), " bytes, ",
+        mounts.size() + main_fd_count, " fds) does not fit the launcher's one packet"));
+  }
   const std::string dir = absl::StrCat(options.state_root, "/", options.id);
   // Its state, sockets and all, takes the request's id: the control socket
   // the supervisor serves is already listening, wherever its path is.
@@ -562,25 +584,18 @@ absl::Status Sandbox::Assign(const SandboxOptions& options) {
     }
     return ErrnoError(errno, absl::StrCat("rename '", state_dir_, "' to '", dir, "'"));
   }
+  // From here a failure spends this sandbox (it is no longer warm); until
+  // here nothing of it has changed.
+  UniqueFd host = std::move(warm_host_);
   state_dir_ = dir;
   id_ = options.id;
-  // From here a failure spends this sandbox: the caller destroys it.
   std::vector<int> main_fds = options.main_fds;
   ConsoleStdio console;
   if (options.start_main && main_fds.empty()) {
     ASSIGN_OR_RETURN(console, OpenConsoleStdio(console_log_path()));
     main_fds = {console.in.get(), console.out.get(), console.out.get()};
   }
-  runsc::boot::v1::BootConfig config;
-  config.set_sandbox_id(options.id);
-  config.set_report_main_exit(true);
-  const runsc::boot::v1::ContainerConfig& container = *options.container;
-  const specutils::WorkloadIds workload = specutils::WorkloadIdsOf(container, uid_range_.host_base);
   if (container.has_resources()) RETURN_IF_ERROR(cgroup_->Update(container.resources()));
-  ASSIGN_OR_RETURN(
-      std::vector<UniqueFd> mounts,
-      PrepareContainerMounts(container, uid_range_, workload, *cgroup_, JoinedNamespaces(),
-                             options.userns_cache, config.mutable_container()));
   std::vector<int> fds;
   for (const UniqueFd& fd : mounts) fds.push_back(fd.get());
   for (int fd : main_fds) {
@@ -589,9 +604,9 @@ absl::Status Sandbox::Assign(const SandboxOptions& options) {
   }
   runsc::launcher::v1::ContainerAssignment assignment;
   *assignment.mutable_config() = std::move(config);
-  RETURN_IF_ERROR(util::Annotate(util::SendPacket(warm_host_.get(), assignment, fds),
+  RETURN_IF_ERROR(util::Annotate(util::SendPacket(host.get(), assignment, fds),
                                  absl::StrCat("assign sandbox '", options.id, "'")));
-  warm_host_.reset();
+  host.reset();
   mounts.clear();
   console = {};
   ASSIGN_OR_RETURN(util::SyncMessage message,
@@ -809,7 +824,10 @@ absl::Status Sandbox::ReclaimWarmDir(const std::string& dir) {
   // A warm sandbox ends when its launcher's socket to the daemon closes;
   // one that has not yet is killed. The pidfd, checked against the start
   // time once open, cannot reach a recycled pid.
-  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, record->pid(), 0)));
+  // (pid 0: the daemon died before its spawn was recorded; the process,
+  // if there was one, ended with the daemon's end of its socket.)
+  UniqueFd pidfd(record->pid() > 0 ? static_cast<int>(syscall(SYS_pidfd_open, record->pid(), 0))
+                                   : -1);
   absl::StatusOr<uint64_t> start = ProcessStartTime(record->pid());
   if (pidfd && start.ok() && *start == record->start_time()) {
     if (syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0) != 0 && errno != ESRCH) {

@@ -131,8 +131,10 @@ class Sandbox final {
   static absl::Status CheckAssignable(const SandboxOptions& options);
   // Makes this warm sandbox the one `options` asks for, as Create would
   // have: its state directory takes the id, its container is built, its
-  // main process started with it if asked. On failure the sandbox is spent
-  // and must be destroyed.
+  // main process started with it if asked. On failure, a sandbox that is
+  // still warm() is untouched (the request could not be checked, its id is
+  // taken, or its container does not fit the launcher's one packet: a cold
+  // create may still take it); one that is not is spent, to be destroyed.
   absl::Status Assign(const SandboxOptions& options);
   bool warm() const { return static_cast<bool>(warm_host_); }
 

@@ -62,6 +62,18 @@ std::unique_ptr<Sandbox> WarmPool::Take() {
   }
 }
 
+void WarmPool::Return(std::unique_ptr<Sandbox> box) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_ && box->warm() && static_cast<int>(ready_.size()) < size_) {
+      ready_.push_front(std::move(box));
+      return;
+    }
+  }
+  // One too many (a refill came meanwhile), or the pool is stopping: it is
+  // destroyed here, outside the lock.
+}
+
 bool WarmPool::AwaitReady(int n, absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
   auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

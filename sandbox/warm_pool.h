@@ -36,6 +36,9 @@ class WarmPool final {
   // A live warm sandbox, or null if none is ready (the caller then makes a
   // cold one). Warm sandboxes that died meanwhile are destroyed, not given.
   std::unique_ptr<Sandbox> Take();
+  // Gives back one Take gave that is still warm (an assignment that failed
+  // before it touched the sandbox), to be taken next.
+  void Return(std::unique_ptr<Sandbox> box);
   // Waits until `n` are ready or `timeout` passes; whether they are.
   bool AwaitReady(int n, absl::Duration timeout);
   int ready() const;

@@ -19,9 +19,11 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/manager.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/state_store.h"
+#include "sandbox/uid_range.h"
 #include "specutils/oci_spec.h"
 #include "test/bundle_util.h"
 #include "test/manager_fixture.h"
@@ -231,7 +233,56 @@ TEST_F(WarmPoolTest, AnAssignmentThatFailsLeavesNothing) {
   clash.id = "clash";
   EXPECT_EQ(manager_->CreateSandbox(clash).status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(ReadFile(state() + "/clash/mine"), "kept");
+  // The warm sandbox was not spent on it.
+  EXPECT_EQ(manager_->warm_pool()->ready(), 1);
   ASSERT_EQ(system(absl::StrCat("rm -rf ", state(), "/clash").c_str()), 0);
+}
+
+// A container that does not fit the launcher's one packet (a cold launcher
+// reads its config from a memfd) is made cold, and the warm sandbox stays.
+TEST_F(WarmPoolTest, AContainerTooBigForTheAssignmentIsMadeCold) {
+  manager_ = NewManager(1);
+  ASSERT_NE(manager_, nullptr);
+  std::vector<Warm> warm = WarmOnDisk();
+  ASSERT_EQ(warm.size(), 1u);
+  sandbox::CreateRequest create;
+  create.id = "big";
+  create.template_args = {"sh", "-c", "exec sleep 1000 # " + std::string(48 * 1024, 'x')};
+  auto view = manager_->CreateSandbox(create);
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_NE(view->pid, warm[0].record.pid()) << "the warm sandbox took it";
+  EXPECT_EQ(manager_->warm_pool()->ready(), 1);
+  ASSERT_TRUE(manager_->StartSandbox("big").ok());
+  EXPECT_EQ(RunIn("big", {"hostname"}), "big\n");
+}
+
+// What a daemon that died while making a warm sandbox left before its
+// spawn (a record with its range and cgroups, no process) is reclaimed.
+TEST_F(WarmPoolTest, AWarmSandboxCutShortBeforeItsSpawnLeavesNothing) {
+  sandbox::UidRangeAllocator ranges("/run/runsc/ranges");
+  auto range = ranges.Allocate(".warm-");
+  ASSERT_TRUE(range.ok()) << range.status();
+  auto cgroup = sandbox::Cgroup::Create(absl::StrCat("runsc/warm.", range->slot), {});
+  ASSERT_TRUE(cgroup.ok()) << cgroup.status();
+  const std::string dir = absl::StrCat(state(), "/", sandbox::kWarmPrefix, range->slot);
+  ASSERT_EQ(system(absl::StrCat("mkdir -p ", dir).c_str()), 0);
+  runsc::state::v1::SandboxRecord record;
+  record.set_id(absl::StrCat(sandbox::kWarmPrefix, range->slot));
+  record.set_range_slot(range->slot);
+  record.set_range_base(range->host_base);
+  record.set_ranges_dir("/run/runsc/ranges");
+  const std::vector<std::string> paths = (*cgroup)->Paths();
+  for (const std::string& path : paths) record.add_cgroup_paths(path);
+  ASSERT_TRUE(sandbox::SaveRecord(dir, record).ok());
+  // (The object outlives the check; its own removal finds nothing left.)
+
+  manager_ = NewManager(0);
+  ASSERT_NE(manager_, nullptr);
+  struct stat st;
+  EXPECT_NE(stat(dir.c_str(), &st), 0) << "its state was left";
+  for (const std::string& path : paths) EXPECT_NE(stat(path.c_str(), &st), 0) << path;
+  EXPECT_NE(stat(absl::StrCat("/run/runsc/ranges/", range->slot).c_str(), &st), 0)
+      << "its uid range is still taken";
 }
 
 // Warm sandboxes are nobody's: a daemon that stops takes them with it, and
