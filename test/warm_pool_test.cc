@@ -55,6 +55,15 @@ class WarmPoolTest : public ManagerFixture {
     return manager;
   }
 
+  // A manager with one warm sandbox ready, and that sandbox (an empty dir
+  // if there is none).
+  Warm StartWithOneWarm() {
+    manager_ = NewManager(1);
+    std::vector<Warm> warm = manager_ != nullptr ? WarmOnDisk() : std::vector<Warm>();
+    EXPECT_EQ(warm.size(), 1u);
+    return warm.size() == 1 ? warm[0] : Warm();
+  }
+
   std::vector<Warm> WarmOnDisk() const {
     std::vector<Warm> warm;
     for (const std::string& name : ListDir(state())) {
@@ -200,10 +209,8 @@ TEST_F(WarmPoolTest, ACreateAWarmSandboxCannotTakeIsMadeCold) {
 // A create that fails in a warm sandbox fails as a cold one would, and the
 // warm sandbox it spent leaves nothing behind.
 TEST_F(WarmPoolTest, AnAssignmentThatFailsLeavesNothing) {
-  manager_ = NewManager(1);
-  ASSERT_NE(manager_, nullptr);
-  std::vector<Warm> warm = WarmOnDisk();
-  ASSERT_EQ(warm.size(), 1u);
+  const Warm warm = StartWithOneWarm();
+  ASSERT_FALSE(warm.dir.empty());
   sandbox::CreateRequest create;
   create.id = "never";
   create.start = true;
@@ -214,15 +221,13 @@ TEST_F(WarmPoolTest, AnAssignmentThatFailsLeavesNothing) {
   EXPECT_EQ(manager_->GetSandbox("never").status().code(), absl::StatusCode::kNotFound);
   struct stat st;
   EXPECT_NE(stat((state() + "/never").c_str(), &st), 0);
-  EXPECT_NE(stat(warm[0].dir.c_str(), &st), 0);
-  EXPECT_EQ(kill(warm[0].record.pid(), 0), -1) << "the spent warm sandbox still runs";
-  for (const std::string& path : warm[0].record.cgroup_paths()) {
+  EXPECT_NE(stat(warm.dir.c_str(), &st), 0);
+  EXPECT_EQ(kill(warm.record.pid(), 0), -1) << "the spent warm sandbox still runs";
+  for (const std::string& path : warm.record.cgroup_paths()) {
     EXPECT_NE(stat(path.c_str(), &st), 0) << path;
   }
   EXPECT_NE(
-      stat(absl::StrCat(warm[0].record.ranges_dir(), "/", warm[0].record.range_slot()).c_str(),
-           &st),
-      0)
+      stat(absl::StrCat(warm.record.ranges_dir(), "/", warm.record.range_slot()).c_str(), &st), 0)
       << "its uid range is still taken";
   // A state directory of that name that is not the daemon's (a CLI
   // sandbox's on the same root) is refused, and left as it was.
@@ -241,16 +246,14 @@ TEST_F(WarmPoolTest, AnAssignmentThatFailsLeavesNothing) {
 // A container that does not fit the launcher's one packet (a cold launcher
 // reads its config from a memfd) is made cold, and the warm sandbox stays.
 TEST_F(WarmPoolTest, AContainerTooBigForTheAssignmentIsMadeCold) {
-  manager_ = NewManager(1);
-  ASSERT_NE(manager_, nullptr);
-  std::vector<Warm> warm = WarmOnDisk();
-  ASSERT_EQ(warm.size(), 1u);
+  const Warm warm = StartWithOneWarm();
+  ASSERT_FALSE(warm.dir.empty());
   sandbox::CreateRequest create;
   create.id = "big";
   create.template_args = {"sh", "-c", "exec sleep 1000 # " + std::string(48 * 1024, 'x')};
   auto view = manager_->CreateSandbox(create);
   ASSERT_TRUE(view.ok()) << view.status();
-  EXPECT_NE(view->pid, warm[0].record.pid()) << "the warm sandbox took it";
+  EXPECT_NE(view->pid, warm.record.pid()) << "the warm sandbox took it";
   EXPECT_EQ(manager_->warm_pool()->ready(), 1);
   ASSERT_TRUE(manager_->StartSandbox("big").ok());
   EXPECT_EQ(RunIn("big", {"hostname"}), "big\n");
