@@ -45,6 +45,24 @@ class EscapeTest : public WorkloadFixture {
     return r.ok() ? *r : ProcessResult{};
   }
 
+  // Execs `args` in `box` as root with every capability in every set (as a
+  // spec may grant them); its stdout, or "" if it could not run.
+  std::string RunWithEveryCapability(sandbox::Sandbox& box, const std::vector<std::string>& args) {
+    auto config = ToConfig(Spec(args), bundle_);
+    EXPECT_TRUE(config.ok()) << config.status();
+    if (!config.ok()) return "";
+    runsc::boot::v1::ProcessConfig process = config->process();
+    auto* caps = process.mutable_capabilities();
+    const uint64_t all = (uint64_t{1} << 41) - 1;  // CAP_CHOWN .. CAP_CHECKPOINT_RESTORE
+    caps->set_bounding(all);
+    caps->set_effective(all);
+    caps->set_permitted(all);
+    caps->set_inheritable(all);
+    auto r = RunInSandbox(box, &process);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? r->out : std::string();
+  }
+
   // The sandbox is healthy: its control plane answers and it runs processes.
   void ExpectHealthy() {
     sandbox::ControlClient client(box_->control_socket_path());
@@ -88,21 +106,8 @@ TEST_F(EscapeTest, EveryCapabilityInTheContainerStillCannotTraceTheLauncher) {
   // sandbox's. (A spawned child joins the workloads' namespace while it
   // still runs on the launcher's memory; that memory is not dumpable, which
   // refuses it too, but the window is too short to aim at from a test.)
-  auto config = ToConfig(Spec({"probe", "ptrace", "1"}), bundle_);
-  ASSERT_TRUE(config.ok()) << config.status();
-  runsc::boot::v1::ProcessConfig process = config->process();
-  auto* caps = process.mutable_capabilities();
-  const uint64_t all = (uint64_t{1} << 41) - 1;  // CAP_CHOWN .. CAP_CHECKPOINT_RESTORE
-  caps->set_bounding(all);
-  caps->set_effective(all);
-  caps->set_permitted(all);
-  caps->set_inheritable(all);
-  auto run = [&](std::vector<std::string> args) {
-    process.clear_args();
-    for (const auto& a : args) process.add_args(a);
-    auto r = RunInSandbox(*box_, &process);
-    EXPECT_TRUE(r.ok()) << r.status();
-    return r.ok() ? r->out : std::string();
+  auto run = [&](const std::vector<std::string>& args) {
+    return RunWithEveryCapability(*box_, args);
   };
   EXPECT_THAT(run({"grep", "CapEff", "/proc/self/status"}), HasSubstr("000001ffffffffff"));
   EXPECT_EQ(run({"probe", "ptrace", "1"}), "EPERM\n");
@@ -158,21 +163,8 @@ TEST_F(EscapeTest, EveryCapabilityCannotMakeAReadOnlyRootWritable) {
   auto* direct = Create(Spec({"sleep", "1000"}), "direct");
   ASSERT_NE(direct, nullptr);
   ASSERT_TRUE(StartDetached(*direct).ok());
-  auto config = ToConfig(Spec({"true"}), bundle_);
-  ASSERT_TRUE(config.ok()) << config.status();
-  runsc::boot::v1::ProcessConfig process = config->process();
-  auto* caps = process.mutable_capabilities();
-  const uint64_t all = (uint64_t{1} << 41) - 1;  // CAP_CHOWN .. CAP_CHECKPOINT_RESTORE
-  caps->set_bounding(all);
-  caps->set_effective(all);
-  caps->set_permitted(all);
-  caps->set_inheritable(all);
-  auto run = [&](std::vector<std::string> args) {
-    process.clear_args();
-    for (const auto& a : args) process.add_args(a);
-    auto r = RunInSandbox(*direct, &process);
-    EXPECT_TRUE(r.ok()) << r.status();
-    return r.ok() ? r->out : std::string();
+  auto run = [&](const std::vector<std::string>& args) {
+    return RunWithEveryCapability(*direct, args);
   };
   // It is the direct root: no overlay.
   EXPECT_THAT(run({"awk", "$5 == \"/\"", "/proc/self/mountinfo"}),
