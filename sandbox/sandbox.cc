@@ -241,6 +241,55 @@ absl::StatusOr<SpawnedProcess> SpawnPlaced(SpawnRequest& request, const Cgroup* 
 }
 
 // Reads the sandbox's "ready" on `sync_fd`, or the error it reported; a
+// What every spawn of a sandbox takes: the binary, the state files, the
+// root's size and the sandbox's id maps.
+SpawnRequest BaseSpawnRequest(const SandboxOptions& options, const StateFiles& files,
+                              const specutils::WorkloadIds& workload) {
+  SpawnRequest request;
+  request.runsc_path = options.runsc_path;
+  request.control_fd = files.control.get();
+  request.log_fd = files.log.get();
+  request.stdio_fd = files.stdio.get();
+  request.root_tmpfs_size =
+      options.root_tmpfs_size.empty() ? kDefaultRootTmpfsSize : options.root_tmpfs_size;
+  request.uid_map = specutils::SandboxUidMap(workload.uids);
+  request.gid_map = specutils::SandboxGidMap(workload.gids);
+  return request;
+}
+
+// The record's part that every sandbox has from its creation: its id, its
+// uid range and its cgroups (if any), and this build.
+runsc::state::v1::SandboxRecord BaseRecord(const std::string& id, const UidRange& range,
+                                           const std::string& ranges_dir, const Cgroup* cgroup) {
+  runsc::state::v1::SandboxRecord record;
+  record.set_id(id);
+  record.set_range_slot(range.slot);
+  record.set_range_base(range.host_base);
+  record.set_ranges_dir(ranges_dir);
+  if (cgroup != nullptr) {
+    for (const std::string& path : cgroup->Paths()) record.add_cgroup_paths(path);
+  }
+  record.set_runsc_version(util::kVersion);
+  return record;
+}
+
+// The recorded sandbox process, held by a pidfd, while it still runs: its
+// pid must have the recorded start time, checked again once the pidfd is
+// open (the pid could have been reused in between). Nothing once it is gone.
+std::optional<ChildProcess> AdoptRecordedProcess(const runsc::state::v1::SandboxRecord& record) {
+  if (record.pid() <= 0) return std::nullopt;
+  absl::StatusOr<uint64_t> start = ProcessStartTime(record.pid());
+  if (!start.ok() || *start != record.start_time()) return std::nullopt;
+  absl::StatusOr<ChildProcess> process = ChildProcess::Adopt(record.pid());
+  if (!process.ok()) return std::nullopt;
+  start = ProcessStartTime(record.pid());
+  if (!start.ok() || *start != record.start_time()) {
+    process->Release();
+    return std::nullopt;
+  }
+  return *std::move(process);
+}
+
 // sandbox that sends neither in time, or another build's ready, is killed.
 absl::StatusOr<util::SyncMessage> ReadReady(ChildProcess& process, int sync_fd,
                                             absl::string_view id, const std::string& runsc_path,
@@ -335,9 +384,10 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
     m->set_type("bind");
     m->set_source(notify_dir);
     auto* env = container->mutable_process()->mutable_env();
-    env->erase(std::remove_if(env->begin(), env->end(),
-                              [](const std::string& kv) { return kv.rfind("NOTIFY_SOCKET=", 0) == 0; }),
-               env->end());
+    env->erase(
+        std::remove_if(env->begin(), env->end(),
+                       [](const std::string& kv) { return kv.rfind("NOTIFY_SOCKET=", 0) == 0; }),
+        env->end());
     env->Add(absl::StrCat("NOTIFY_SOCKET=", kContainerNotifyDir, "/", kNotifySocketName));
   }
   if (container.has_value()) {
@@ -356,7 +406,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
       if ((!writes.empty() || hostname) && IsHostNamespace(fd, type)) {
         return absl::InvalidArgumentError(
             !writes.empty()
-                ? absl::StrCat("linux.sysctl[\"", absl::StrReplaceAll(writes[0].first, {{"/", "."}}),
+                ? absl::StrCat("linux.sysctl[\"",
+                               absl::StrReplaceAll(writes[0].first, {{"/", "."}}),
                                "\"]: would change the host's own namespace, which "
                                "linux.namespaces joins by path")
                 : absl::StrCat("hostname: '", container->hostname(),
@@ -368,20 +419,17 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
     }
     // The spec's path, or one named by id and range slot: unique host-wide,
     // whatever the state root.
-    ASSIGN_OR_RETURN(cgroup, Cgroup::Create(container->cgroups_path().empty()
-                                                ? absl::StrCat("runsc/", options.id, ".", range.slot)
-                                                : container->cgroups_path(),
-                                            container->resources()));
-    ASSIGN_OR_RETURN(mounts, PrepareContainerMounts(*container, range, workload, *cgroup, joined,
-                                                    options.userns_cache,
-                                                    config.mutable_container()));
+    ASSIGN_OR_RETURN(cgroup,
+                     Cgroup::Create(container->cgroups_path().empty()
+                                        ? absl::StrCat("runsc/", options.id, ".", range.slot)
+                                        : container->cgroups_path(),
+                                    container->resources()));
+    ASSIGN_OR_RETURN(mounts,
+                     PrepareContainerMounts(*container, range, workload, *cgroup, joined,
+                                            options.userns_cache, config.mutable_container()));
   }
 
-  SpawnRequest request;
-  request.runsc_path = options.runsc_path;
-  request.control_fd = files.control.get();
-  request.log_fd = files.log.get();
-  request.stdio_fd = files.stdio.get();
+  SpawnRequest request = BaseSpawnRequest(options, files, workload);
   for (const UniqueFd& fd : mounts) request.launcher_fds.push_back(fd.get());
   for (int fd : main_fds) {
     config.add_main_fds(util::kFirstMountFd + static_cast<int>(request.launcher_fds.size()));
@@ -389,13 +437,9 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
   }
   request.loopback = !options.network_none && !config.network_joined();
   if (!config.uts_joined()) request.hostname = options.id;
-  request.root_tmpfs_size =
-      options.root_tmpfs_size.empty() ? kDefaultRootTmpfsSize : options.root_tmpfs_size;
   request.launcher = config.has_container();
   config.set_network_on_socket(request.launcher && !config.network_joined());
   request.boot_config = config.SerializeAsString();
-  request.uid_map = specutils::SandboxUidMap(workload.uids);
-  request.gid_map = specutils::SandboxGidMap(workload.gids);
   request.joined_namespaces = joined.List();
   ASSIGN_OR_RETURN(SpawnedProcess spawned,
                    SpawnPlaced(request, cgroup.get(), options.exit_with_main));
@@ -427,24 +471,17 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
     }
     spawned.sync_fd.reset();
   }
-  runsc::state::v1::SandboxRecord record;
-  record.set_id(options.id);
+  runsc::state::v1::SandboxRecord record =
+      BaseRecord(options.id, range, options.ranges_dir, cgroup.get());
   record.set_pid(spawned.process.pid());
   record.set_start_time(spawned.start_time);
   if (options.start_main) record.set_main_pid(message.pid);
-  record.set_range_slot(range.slot);
-  record.set_range_base(range.host_base);
-  record.set_ranges_dir(options.ranges_dir);
-  if (cgroup != nullptr) {
-    for (const std::string& path : cgroup->Paths()) record.add_cgroup_paths(path);
-  }
   if (container.has_value()) *record.mutable_container() = *container;
   record.set_notify_socket(options.notify_socket);
   record.set_created_unix_nanos(absl::ToUnixNanos(absl::Now()));
   record.set_expires_unix_nanos(options.expires_unix_nanos);
   record.set_bundle(options.bundle);
   for (const auto& [k, v] : options.labels) (*record.mutable_labels())[k] = v;
-  record.set_runsc_version(util::kVersion);
   RETURN_IF_ERROR(sandbox::SaveRecord(dir, record));
   std::move(remove_dir).Cancel();
   std::move(release_range).Cancel();
@@ -488,13 +525,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::CreateWarm(const SandboxOption
   // A first record, before anything runs: a daemon that dies from here on
   // leaves its range and cgroups where a restarted one finds them
   // (ReclaimWarm); the process is recorded once it is up.
-  runsc::state::v1::SandboxRecord record;
-  record.set_id(id);
-  record.set_range_slot(range.slot);
-  record.set_range_base(range.host_base);
-  record.set_ranges_dir(options.ranges_dir);
-  for (const std::string& path : cgroup->Paths()) record.add_cgroup_paths(path);
-  record.set_runsc_version(util::kVersion);
+  runsc::state::v1::SandboxRecord record = BaseRecord(id, range, options.ranges_dir, cgroup.get());
   RETURN_IF_ERROR(sandbox::SaveRecord(dir, record));
   // The launcher's socket to us, on which its container will come.
   int pair[2];
@@ -512,20 +543,12 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::CreateWarm(const SandboxOption
   config.set_network_on_socket(true);
   const specutils::WorkloadIds workload =
       specutils::WorkloadIdsOf(runsc::boot::v1::ContainerConfig(), range.host_base);
-  SpawnRequest request;
-  request.runsc_path = options.runsc_path;
-  request.control_fd = files.control.get();
-  request.log_fd = files.log.get();
-  request.stdio_fd = files.stdio.get();
+  SpawnRequest request = BaseSpawnRequest(options, files, workload);
   request.launcher = true;
   request.launcher_fds = {launcher_end.get()};
   request.loopback = true;
   request.hostname = id;
-  request.root_tmpfs_size =
-      options.root_tmpfs_size.empty() ? kDefaultRootTmpfsSize : options.root_tmpfs_size;
   request.boot_config = config.SerializeAsString();
-  request.uid_map = specutils::SandboxUidMap(workload.uids);
-  request.gid_map = specutils::SandboxGidMap(workload.gids);
   ASSIGN_OR_RETURN(SpawnedProcess spawned,
                    SpawnPlaced(request, cgroup.get(), /*supervisor_joins=*/false));
   files = {};
@@ -744,16 +767,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Attach(const std::string& stat
     return absl::FailedPreconditionError(
         absl::StrCat("sandbox '", id, "' is not running: its process is gone"));
   };
-  absl::StatusOr<uint64_t> start = ProcessStartTime(record->pid());
-  if (!start.ok() || *start != record->start_time()) return not_running();
-  absl::StatusOr<ChildProcess> process = ChildProcess::Adopt(record->pid());
-  if (!process.ok()) return not_running();
-  // The pid could have been reused between the check and pidfd_open.
-  start = ProcessStartTime(record->pid());
-  if (!start.ok() || *start != record->start_time()) {
-    process->Release();
-    return not_running();
-  }
+  std::optional<ChildProcess> process = AdoptRecordedProcess(*record);
+  if (!process.has_value()) return not_running();
   std::unique_ptr<Cgroup> cgroup;
   if (record->cgroup_paths_size() > 0) {
     ASSIGN_OR_RETURN(cgroup, Cgroup::Adopt({record->cgroup_paths().begin(),
@@ -826,17 +841,13 @@ absl::Status Sandbox::ReclaimWarmDir(const std::string& dir) {
   // time once open, cannot reach a recycled pid.
   // (pid 0: the daemon died before its spawn was recorded; the process,
   // if there was one, ended with the daemon's end of its socket.)
-  UniqueFd pidfd(record->pid() > 0 ? static_cast<int>(syscall(SYS_pidfd_open, record->pid(), 0))
-                                   : -1);
-  absl::StatusOr<uint64_t> start = ProcessStartTime(record->pid());
-  if (pidfd && start.ok() && *start == record->start_time()) {
-    if (syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0) != 0 && errno != ESRCH) {
-      return ErrnoError(errno, absl::StrCat("kill warm sandbox process ", record->pid()));
-    }
-    struct pollfd gone = {pidfd.get(), POLLIN, 0};
-    if (poll(&gone, 1, 5000) != 1) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("warm sandbox process ", record->pid(), " outlived SIGKILL for 5 s"));
+  if (std::optional<ChildProcess> process = AdoptRecordedProcess(*record)) {
+    absl::Status killed = process->Signal(SIGKILL);
+    absl::StatusOr<ExitStatus> gone =
+        killed.ok() ? process->Wait(absl::Seconds(5)) : absl::StatusOr<ExitStatus>(killed);
+    if (!gone.ok()) {
+      process->Release();  // not waited for again on the way out
+      return util::Annotate(gone.status(), "warm sandbox process outlived SIGKILL");
     }
   }
   return ReclaimLeftovers(dir, *record);
