@@ -140,6 +140,17 @@ TEST_F(WarmPoolTest, AWarmSandboxBecomesTheSandboxACreateAsksFor) {
   // Its workloads run in its own range, as the sandbox's uid map says.
   EXPECT_EQ(WorkloadBase(view->pid), taken.record.range_base());
   EXPECT_EQ(RunIn("hot", {"id", "-u"}), "0\n");
+  // Nothing of the warm sandbox's reaches a workload: no socket to the
+  // daemon, no mount tree, only its stdio (and ls's own directory fd), and
+  // the launcher's fds are not its to read.
+  EXPECT_EQ(RunIn("hot", {"ls", "/proc/self/fd"}), "0\n1\n2\n3\n");
+  sandbox::RunRequest peek;
+  peek.id = "hot";
+  peek.process = Process({"ls", "/proc/1/fd"});
+  auto peeked = manager_->Run(peek);
+  ASSERT_TRUE(peeked.ok()) << peeked.status();
+  EXPECT_NE(peeked->status.code(), 0);
+  EXPECT_EQ(peeked->out, "");
 
   // The pool makes another in its place.
   EXPECT_TRUE(manager_->warm_pool()->AwaitReady(kWarm, absl::Seconds(30)));
