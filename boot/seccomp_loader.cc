@@ -26,6 +26,15 @@ absl::StatusOr<std::string> CompileSeccompProgram(
   }
   int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0);
   if (rc < 0) return util::ErrnoError(-rc, "seccomp: clear CTL_NNP");
+  // A binary search over the syscall numbers, not libseccomp's default
+  // chain of one test after another. Loading a filter, the kernel runs it
+  // for every syscall number of every architecture, with the task's signal
+  // lock held, to find the ones it always allows (seccomp_cache_prepare):
+  // through a chain, most numbers walk all of it. Medians of 200 loads
+  // here: our default profile (50 rules) 97 us as a chain, 77 as a tree;
+  // an allowlist of 300 syscalls, as Docker's is, 453 and 166-199 us.
+  rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2);
+  if (rc < 0) return util::ErrnoError(-rc, "seccomp: ask for a binary tree");
   for (uint32_t arch : program.architectures()) {
     rc = seccomp_arch_add(ctx.get(), arch);
     if (rc < 0 && rc != -EEXIST) {
