@@ -1,10 +1,13 @@
 #include "boot/control_service.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "grpcpp/alarm.h"
 #include "runsc/util/grpc_status.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/version.h"
@@ -160,17 +163,22 @@ grpc::ServerUnaryReactor* ControlService::Start(
   return Done(absl::OkStatus());
 }
 
+absl::StatusOr<int> ControlService::StartOther(const runsc::boot::v1::ProcessConfig& process,
+                                               const std::string& token) {
+  if (launcher_ == nullptr) return NoContainer();
+  std::optional<int> main = launcher_->main_pid();
+  if (!main.has_value() || !launcher_->IsRunning(*main)) {
+    return absl::FailedPreconditionError(
+        "the container is not running (start it first; a stopped container cannot exec)");
+  }
+  return StartProcess(process, token, false);
+}
+
 grpc::ServerUnaryReactor* ControlService::Exec(
     grpc::CallbackServerContext*, const runsc::control::v1::ExecRequest* request,
     runsc::control::v1::ExecResponse* response) {
   CallStarted();
-  if (launcher_ == nullptr) return Done(NoContainer());
-  std::optional<int> main = launcher_->main_pid();
-  if (!main.has_value() || !launcher_->IsRunning(*main)) {
-    return Done(absl::FailedPreconditionError(
-        "the container is not running (start it first; a stopped container cannot exec)"));
-  }
-  absl::StatusOr<int> pid = StartProcess(request->process(), request->stdio_token(), false);
+  absl::StatusOr<int> pid = StartOther(request->process(), request->stdio_token());
   if (!pid.ok()) return Done(pid.status());
   response->set_pid(*pid);
   return Done(absl::OkStatus());
@@ -197,40 +205,59 @@ grpc::ServerUnaryReactor* ControlService::Signal(
 }
 
 // Finishes when the process exits, or when the client cancels: whichever
-// comes first. The exit callback may outlive the reactor, so they share
-// `State`, and only the first finisher touches the reactor. Finish is never
-// called under the state's lock: gRPC may run OnDone inline, which takes it.
-class ControlService::WaitReactor final : public grpc::ServerUnaryReactor {
+// comes first. A Run's process is also killed at its timeout, and when the
+// client cancels (it went away, or gave up on the sandbox). The exit
+// callback and the alarm may outlive the reactor, so they share `State`,
+// and only the first finisher touches the reactor. Finish is never called
+// under the state's lock: gRPC may run OnDone inline, which takes it.
+class ControlService::ExitReactor final : public grpc::ServerUnaryReactor {
  public:
   struct State {
     absl::Mutex mu;
-    WaitReactor* reactor ABSL_GUARDED_BY(mu);
+    ExitReactor* reactor ABSL_GUARDED_BY(mu);
     bool finished ABSL_GUARDED_BY(mu) = false;
+    bool timed_out ABSL_GUARDED_BY(mu) = false;
   };
 
-  WaitReactor(ControlService* service, runsc::control::v1::WaitResponse* response)
-      : service_(service), response_(response), state_(std::make_shared<State>()) {
+  // The exit goes to `status`; with `run`, this is a Run's reactor.
+  ExitReactor(ControlService* service, runsc::control::v1::ExitStatus* status,
+              runsc::control::v1::RunResponse* run = nullptr)
+      : service_(service), status_(status), run_(run), state_(std::make_shared<State>()) {
     absl::MutexLock lock(&state_->mu);
     state_->reactor = this;
   }
 
-  void Arm(LauncherClient* launcher, int pid) {
+  // `timeout`: a Run's limit (infinite for none).
+  void Arm(LauncherClient* launcher, int pid, absl::Duration timeout = absl::InfiniteDuration()) {
+    launcher_ = launcher;
+    pid_ = pid;
     std::shared_ptr<State> state = state_;
     launcher->OnExit(pid, [state](const runsc::launcher::v1::Exited& exited) {
-      WaitReactor* reactor = nullptr;
+      ExitReactor* reactor = nullptr;
       {
         absl::MutexLock lock(&state->mu);
         if (state->finished || state->reactor == nullptr) return;
         state->finished = true;
         reactor = state->reactor;
-        auto* status = reactor->response_->mutable_status();
-        status->set_signaled(exited.signaled());
-        status->set_code(exited.code());
-        status->set_signal(exited.signal());
+        reactor->status_->set_signaled(exited.signaled());
+        reactor->status_->set_code(exited.code());
+        reactor->status_->set_signal(exited.signal());
+        if (reactor->run_ != nullptr) reactor->run_->set_timed_out(state->timed_out);
       }
       // Safe unlocked: OnDone cannot run before this Finish, and no one
       // else finishes once `finished` is set.
       reactor->Finish(grpc::Status::OK);
+    });
+    if (timeout == absl::InfiniteDuration()) return;
+    alarm_.Set(absl::ToChronoTime(absl::Now() + timeout), [state, launcher, pid](bool fired) {
+      if (!fired) return;  // cancelled: the reactor is done
+      {
+        absl::MutexLock lock(&state->mu);
+        if (state->finished) return;
+        state->timed_out = true;
+      }
+      // The exit that follows finishes the call.
+      (void)Kill(launcher, pid);
     });
   }
 
@@ -240,6 +267,7 @@ class ControlService::WaitReactor final : public grpc::ServerUnaryReactor {
       if (state_->finished) return;
       state_->finished = true;
     }
+    if (run_ != nullptr && launcher_ != nullptr) (void)Kill(launcher_, pid_);
     Finish(grpc::Status::CANCELLED);
   }
 
@@ -253,9 +281,21 @@ class ControlService::WaitReactor final : public grpc::ServerUnaryReactor {
   }
 
  private:
+  static absl::Status Kill(LauncherClient* launcher, int pid) {
+    runsc::launcher::v1::LauncherRequest call;
+    call.mutable_signal()->set_pid(pid);
+    call.mutable_signal()->set_signal(SIGKILL);
+    return launcher->Call(call, {}).status();
+  }
+
   ControlService* const service_;
-  runsc::control::v1::WaitResponse* const response_;
+  runsc::control::v1::ExitStatus* const status_;
+  runsc::control::v1::RunResponse* const run_;
+  LauncherClient* launcher_ = nullptr;
+  int pid_ = 0;
   std::shared_ptr<State> state_;
+  // Destroyed with the reactor, which cancels it.
+  grpc::Alarm alarm_;
 };
 
 grpc::ServerUnaryReactor* ControlService::Wait(
@@ -267,8 +307,26 @@ grpc::ServerUnaryReactor* ControlService::Wait(
     return Done(absl::NotFoundError(absl::StrCat("pid: no process ", request->pid(),
                                                  " was started in this container")));
   }
-  auto* reactor = new WaitReactor(this, response);
+  auto* reactor = new ExitReactor(this, response->mutable_status());
   reactor->Arm(launcher_, request->pid());
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ControlService::Run(grpc::CallbackServerContext*,
+                                              const runsc::control::v1::RunRequest* request,
+                                              runsc::control::v1::RunResponse* response) {
+  CallStarted();
+  if (!std::isfinite(request->timeout_seconds()) || request->timeout_seconds() < 0) {
+    return Done(absl::InvalidArgumentError(absl::StrCat(
+        "timeout_seconds: ", request->timeout_seconds(), " is not a non-negative number")));
+  }
+  absl::StatusOr<int> pid = StartOther(request->process(), request->stdio_token());
+  if (!pid.ok()) return Done(pid.status());
+  response->set_pid(*pid);
+  auto* reactor = new ExitReactor(this, response->mutable_status(), response);
+  reactor->Arm(launcher_, *pid,
+               request->timeout_seconds() > 0 ? absl::Seconds(request->timeout_seconds())
+                                              : absl::InfiniteDuration());
   return reactor;
 }
 

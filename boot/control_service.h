@@ -47,6 +47,9 @@ class ControlService final
       grpc::CallbackServerContext* context,
       const runsc::control::v1::ExecRequest* request,
       runsc::control::v1::ExecResponse* response) override;
+  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context,
+                                const runsc::control::v1::RunRequest* request,
+                                runsc::control::v1::RunResponse* response) override;
   grpc::ServerUnaryReactor* Signal(
       grpc::CallbackServerContext* context,
       const runsc::control::v1::SignalRequest* request,
@@ -78,7 +81,7 @@ class ControlService final
 
  private:
   class Reactor;
-  class WaitReactor;
+  class ExitReactor;
   void CallStarted();
   void CallDone();
   grpc::ServerUnaryReactor* Done(const absl::Status& status);
@@ -86,6 +89,10 @@ class ControlService final
   // with `hold`); returns its pid.
   absl::StatusOr<int> StartProcess(const runsc::boot::v1::ProcessConfig& process,
                                    const std::string& token, bool main, bool hold = false);
+
+  // Exec's and Run's start: a process beside the running main process.
+  absl::StatusOr<int> StartOther(const runsc::boot::v1::ProcessConfig& process,
+                                 const std::string& token);
 
   LauncherClient* const launcher_;
   StdioRegistry* const stdio_;

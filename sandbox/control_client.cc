@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel_posix.h"
 #include "grpcpp/grpcpp.h"
@@ -128,6 +130,25 @@ absl::StatusOr<int> ControlClient::Exec(const runsc::boot::v1::ProcessConfig& pr
   grpc::Status status = stub_->Exec(&context, request, &response);
   if (!status.ok()) return FromGrpcStatus(status);
   return response.pid();
+}
+
+absl::StatusOr<runsc::control::v1::RunResponse> ControlClient::Run(
+    const runsc::boot::v1::ProcessConfig& process, const std::string& token,
+    absl::Duration run_timeout, absl::Duration timeout) {
+  grpc::ClientContext context;
+  SetDeadline(context, timeout);
+  runsc::control::v1::RunRequest request;
+  *request.mutable_process() = process;
+  request.set_stdio_token(token);
+  if (run_timeout != absl::InfiniteDuration()) {
+    // At least a microsecond: zero would mean no limit.
+    request.set_timeout_seconds(
+        std::max(absl::ToDoubleSeconds(run_timeout), absl::ToDoubleSeconds(absl::Microseconds(1))));
+  }
+  runsc::control::v1::RunResponse response;
+  grpc::Status status = stub_->Run(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
 }
 
 absl::Status ControlClient::Signal(int pid, int signal, bool all,

@@ -58,6 +58,14 @@ class ControlClient final {
   absl::StatusOr<int> Exec(const runsc::boot::v1::ProcessConfig& process,
                            const std::string& token,
                            absl::Duration timeout = absl::Seconds(30));
+  // Exec and Wait in one round trip: the sandbox kills the process at
+  // `run_timeout` (infinite: no limit) and answers with how it ended; the
+  // call itself gives up at `timeout`. UNIMPLEMENTED from a sandbox older
+  // than the call (the stdio named by `token` is then still unused).
+  absl::StatusOr<runsc::control::v1::RunResponse> Run(const runsc::boot::v1::ProcessConfig& process,
+                                                      const std::string& token,
+                                                      absl::Duration run_timeout,
+                                                      absl::Duration timeout);
   absl::Status Signal(int pid, int signal, bool all = false,
                       absl::Duration timeout = absl::Seconds(5));
   // `cancel`, if given, can end the wait early from another thread.

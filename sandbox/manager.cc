@@ -486,12 +486,11 @@ absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
   }
   UniqueFd in_r(in_p[0]), in_w(in_p[1]), out_r(out_p[0]), out_w(out_p[1]), err_r(err_p[0]),
       err_w(err_p[1]);
-  absl::StatusOr<int> pid =
-      ExecIn(sockets, request.process, {in_r.get(), out_w.get(), err_w.get()});
+  ASSIGN_OR_RETURN(std::string token,
+                   util::HandOffStdio(sockets.stdio, {in_r.get(), out_w.get(), err_w.get()}));
   in_r.reset();
   out_w.reset();
   err_w.reset();
-  if (!pid.ok()) return pid.status();
   ControlClient& client = *sockets.control;
   RunResult result;
   // The streams end when the last holder of the pipes goes, which may be
@@ -503,11 +502,26 @@ absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
     PumpStdio(std::move(in), request.stdin_data, std::move(out), std::move(err),
               request.max_output, &deadline, &result);
   });
-  absl::StatusOr<runsc::control::v1::ExitStatus> status = client.Wait(*pid, request.timeout);
-  if (absl::IsDeadlineExceeded(status.status())) {
-    result.timed_out = true;
-    (void)client.Signal(*pid, SIGKILL);
-    status = client.Wait(*pid, kKillWait);
+  // One round trip: the sandbox kills the process at the timeout.
+  absl::StatusOr<runsc::control::v1::ExitStatus> status;
+  absl::StatusOr<runsc::control::v1::RunResponse> ran =
+      client.Run(request.process, token, request.timeout, request.timeout + kKillWait);
+  if (ran.ok()) {
+    status = ran->status();
+    result.timed_out = ran->timed_out();
+  } else if (absl::IsUnimplemented(ran.status())) {
+    // A sandbox from before Run (a daemon upgraded under it): Exec, then
+    // Wait, and the kill at the timeout is ours.
+    absl::StatusOr<int> pid = client.Exec(request.process, token);
+    status = pid.status();
+    if (pid.ok()) status = client.Wait(*pid, request.timeout);
+    if (pid.ok() && absl::IsDeadlineExceeded(status.status())) {
+      result.timed_out = true;
+      (void)client.Signal(*pid, SIGKILL);
+      status = client.Wait(*pid, kKillWait);
+    }
+  } else {
+    status = ran.status();
   }
   deadline.NoLaterThan(absl::Now() + kDrainAfterExit);
   pump.join();

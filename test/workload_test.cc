@@ -197,6 +197,73 @@ TEST_F(WorkloadTest, ExecSignalWaitAndList) {
   EXPECT_EQ(late.status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+// Run: Exec and Wait in one call, with the kill at its timeout, and when
+// the caller gives up on the call, in the sandbox.
+TEST_F(WorkloadTest, RunEndsWithTheExitAndKillsAtTheTimeoutOrWhenCancelled) {
+  auto* box = Create(Spec({"sleep", "1000"}));
+  ASSERT_NE(box, nullptr);
+  auto main_pid = StartDetached(*box);
+  ASSERT_TRUE(main_pid.ok()) << main_pid.status();
+  sandbox::ControlClient client(box->control_socket_path());
+  auto config = ToConfig(Spec({"sh", "-c", "echo ran; exit 3"}), bundle_);
+  ASSERT_TRUE(config.ok());
+  const runsc::boot::v1::ProcessConfig process = config->process();
+  UniqueFd null_r(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  int out[2];
+  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+  UniqueFd out_r(out[0]), out_w(out[1]);
+  auto run = [&](const runsc::boot::v1::ProcessConfig& p, absl::Duration run_timeout,
+                 absl::Duration call_timeout) {
+    auto token =
+        util::HandOffStdio(box->stdio_socket_path(), {null_r.get(), out_w.get(), out_w.get()});
+    EXPECT_TRUE(token.ok()) << token.status();
+    return client.Run(p, token.ok() ? *token : "", run_timeout, call_timeout);
+  };
+  auto ran = run(process, absl::InfiniteDuration(), absl::Seconds(30));
+  ASSERT_TRUE(ran.ok()) << ran.status();
+  EXPECT_FALSE(ran->status().signaled());
+  EXPECT_EQ(ran->status().code(), 3);
+  EXPECT_FALSE(ran->timed_out());
+  EXPECT_GT(ran->pid(), 1);
+  char buf[16] = {};
+  EXPECT_EQ(read(out_r.get(), buf, sizeof(buf)), 4);
+  EXPECT_STREQ(buf, "ran\n");
+
+  runsc::boot::v1::ProcessConfig sleeper = process;
+  sleeper.clear_args();
+  for (const char* a : {"sleep", "77"}) sleeper.add_args(a);
+  auto slow = run(sleeper, absl::Milliseconds(200), absl::Seconds(30));
+  ASSERT_TRUE(slow.ok()) << slow.status();
+  EXPECT_TRUE(slow->timed_out());
+  EXPECT_TRUE(slow->status().signaled());
+  EXPECT_EQ(slow->status().signal(), SIGKILL);
+
+  // The caller gives up (its deadline): the sandbox kills what it started.
+  auto abandoned = run(sleeper, absl::InfiniteDuration(), absl::Milliseconds(300));
+  EXPECT_EQ(abandoned.status().code(), absl::StatusCode::kDeadlineExceeded);
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    auto list = client.ListProcesses();
+    ASSERT_TRUE(list.ok()) << list.status();
+    gone = true;
+    for (const auto& p : list->processes()) {
+      if (p.args_size() > 1 && p.args(1) == "77") gone = false;
+    }
+    if (!gone) usleep(20000);
+  }
+  EXPECT_TRUE(gone) << "the abandoned run's process still runs";
+
+  // What fails to start fails the call, as Exec does.
+  runsc::boot::v1::ProcessConfig missing = process;
+  missing.set_args(0, "no-such-binary");
+  auto failed = run(missing, absl::InfiniteDuration(), absl::Seconds(30));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_THAT(std::string(failed.status().message()), HasSubstr("'no-such-binary' not found"));
+  auto bad = client.Run(process, "", absl::InfiniteDuration(), absl::Seconds(30));
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("stdio_token"));
+}
+
 TEST_F(WorkloadTest, MainExitKillsTheRest) {
   auto* box = Create(Spec({"sleep", "1000"}));
   ASSERT_NE(box, nullptr);
