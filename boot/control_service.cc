@@ -87,20 +87,26 @@ grpc::ServerUnaryReactor* ControlService::Done(const absl::Status& status) {
 }
 
 namespace {
+// How long a Run waits for stdio sent without waiting for its answer: the
+// hand-off is on the sandbox's stdio socket already, and only the
+// supervisor's own loop has yet to file it.
+constexpr absl::Duration kStdioInFlightWait = absl::Seconds(5);
+
 absl::Status NoContainer() {
   return absl::FailedPreconditionError("this sandbox has no container");
 }
 }  // namespace
 
 absl::StatusOr<int> ControlService::StartProcess(const runsc::boot::v1::ProcessConfig& process,
-                                                 const std::string& token, bool main, bool hold) {
+                                                 const std::string& token, bool main, bool hold,
+                                                 absl::Duration stdio_wait) {
   if (process.args().empty()) {
     return absl::InvalidArgumentError("process.args: must not be empty");
   }
   if (process.listen_fds() > process.extra_fds()) {
     return absl::InvalidArgumentError("process.listen_fds: more than its extra fds");
   }
-  ASSIGN_OR_RETURN(StdioFds fds, stdio_->Take(token));
+  ASSIGN_OR_RETURN(StdioFds fds, stdio_->Take(token, stdio_wait));
   const size_t want = (process.terminal() ? 1 : 3) + process.extra_fds();
   if (fds.size() != want) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -164,14 +170,15 @@ grpc::ServerUnaryReactor* ControlService::Start(
 }
 
 absl::StatusOr<int> ControlService::StartOther(const runsc::boot::v1::ProcessConfig& process,
-                                               const std::string& token) {
+                                               const std::string& token,
+                                               absl::Duration stdio_wait) {
   if (launcher_ == nullptr) return NoContainer();
   std::optional<int> main = launcher_->main_pid();
   if (!main.has_value() || !launcher_->IsRunning(*main)) {
     return absl::FailedPreconditionError(
         "the container is not running (start it first; a stopped container cannot exec)");
   }
-  return StartProcess(process, token, false);
+  return StartProcess(process, token, false, false, stdio_wait);
 }
 
 grpc::ServerUnaryReactor* ControlService::Exec(
@@ -320,7 +327,9 @@ grpc::ServerUnaryReactor* ControlService::Run(grpc::CallbackServerContext*,
     return Done(absl::InvalidArgumentError(absl::StrCat(
         "timeout_seconds: ", request->timeout_seconds(), " is not a non-negative number")));
   }
-  absl::StatusOr<int> pid = StartOther(request->process(), request->stdio_token());
+  absl::StatusOr<int> pid =
+      StartOther(request->process(), request->stdio_token(),
+                 request->stdio_in_flight() ? kStdioInFlightWait : absl::ZeroDuration());
   if (!pid.ok()) return Done(pid.status());
   response->set_pid(*pid);
   auto* reactor = new ExitReactor(this, response->mutable_status(), response);

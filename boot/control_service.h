@@ -87,12 +87,15 @@ class ControlService final
   grpc::ServerUnaryReactor* Done(const absl::Status& status);
   // Starts `process` with the stdio named by `token` (held before its exec
   // with `hold`); returns its pid.
+  // `stdio_wait`: how long a token whose stdio is on its way may take.
   absl::StatusOr<int> StartProcess(const runsc::boot::v1::ProcessConfig& process,
-                                   const std::string& token, bool main, bool hold = false);
+                                   const std::string& token, bool main, bool hold = false,
+                                   absl::Duration stdio_wait = absl::ZeroDuration());
 
   // Exec's and Run's start: a process beside the running main process.
   absl::StatusOr<int> StartOther(const runsc::boot::v1::ProcessConfig& process,
-                                 const std::string& token);
+                                 const std::string& token,
+                                 absl::Duration stdio_wait = absl::ZeroDuration());
 
   LauncherClient* const launcher_;
   StdioRegistry* const stdio_;

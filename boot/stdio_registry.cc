@@ -1,29 +1,23 @@
 #include "boot/stdio_registry.h"
 
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/empty.pb.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "runsc/util/log.h"
 #include "runsc/util/packet.h"
+#include "runsc/util/stdio_socket.h"
 
 namespace runsc::boot {
 
-std::string StdioRegistry::Add(StdioFds fds) {
-  char raw[16];
-  size_t got = 0;
-  while (got < sizeof(raw)) {
-    ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
-  std::string token = absl::BytesToHexString(absl::string_view(raw, sizeof(raw)));
+std::string StdioRegistry::Add(StdioFds fds, const std::string& chosen) {
+  std::string token = chosen.empty() ? util::NewStdioToken() : chosen;
+  if (!util::IsStdioToken(token)) return "";
   absl::MutexLock lock(&mu_);
+  if (entries_.count(token) != 0) return "";
   const absl::Time now = absl::Now();
   for (auto it = entries_.begin(); it != entries_.end();) {
     it = now - it->second.added > kTtl ? entries_.erase(it) : std::next(it);
@@ -39,8 +33,13 @@ std::string StdioRegistry::Add(StdioFds fds) {
   return token;
 }
 
-absl::StatusOr<StdioFds> StdioRegistry::Take(const std::string& token) {
+absl::StatusOr<StdioFds> StdioRegistry::Take(const std::string& token, absl::Duration wait) {
   absl::MutexLock lock(&mu_);
+  auto filed = [this, &token]()
+                   ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return entries_.count(token) != 0; };
+  if (wait > absl::ZeroDuration() && util::IsStdioToken(token)) {
+    mu_.AwaitWithTimeout(absl::Condition(&filed), wait);
+  }
   auto it = entries_.find(token);
   if (it == entries_.end() || absl::Now() - it->second.added > kTtl) {
     if (it != entries_.end()) entries_.erase(it);
@@ -55,14 +54,19 @@ absl::StatusOr<StdioFds> StdioRegistry::Take(const std::string& token) {
 void StdioRegistry::ServeConnection(util::UniqueFd conn) {
   struct timeval timeout = {5, 0};
   setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  google::protobuf::Empty empty;
+  google::protobuf::StringValue chosen;
   std::vector<util::UniqueFd> fds;
-  absl::Status status = util::RecvPacket(conn.get(), &empty, &fds);
+  absl::Status status = util::RecvPacket(conn.get(), &chosen, &fds);
   google::protobuf::StringValue reply;
   // Stdio (3 fds, or 1 for a terminal's console socket) and any extra fds;
   // the start checks the count against the process.
   if (status.ok() && !fds.empty()) {
-    reply.set_value(Add(std::move(fds)));
+    reply.set_value(Add(std::move(fds), chosen.value()));
+    if (reply.value().empty()) {
+      util::Log(util::LogLevel::kWarning, "stdio",
+                absl::StrCat("refused a hand-off under token '", chosen.value(),
+                             "': not a token, or one in use"));
+    }
   } else {
     util::Log(util::LogLevel::kWarning, "stdio",
               status.ok() ? "refused a hand-off without fds" : std::string(status.message()));

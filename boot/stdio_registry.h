@@ -1,7 +1,7 @@
 // StdioRegistry: stdio fds handed to the sandbox over its stdio socket
-// (runsc/util/stdio_socket.h), held until a Start or Exec names their token.
-// Tokens are random, single-use, and expire after a minute; at most 64 sets
-// are held (the oldest goes first).
+// (runsc/util/stdio_socket.h), held until a Start, Exec or Run names their
+// token. Tokens are random (the sandbox's, or the caller's), single-use, and
+// expire after a minute; at most 64 sets are held (the oldest goes first).
 //
 // Thread safety: thread-safe.
 #ifndef RUNSC_BOOT_STDIO_REGISTRY_H_
@@ -29,9 +29,14 @@ class StdioRegistry final {
   static constexpr size_t kMaxHeld = 64;
   static constexpr absl::Duration kTtl = absl::Minutes(1);
 
-  std::string Add(StdioFds fds);
-  // NOT_FOUND naming the field when the token is unknown or expired.
-  absl::StatusOr<StdioFds> Take(const std::string& token);
+  // Files `fds` under `chosen` (a fresh token if empty); returns the token,
+  // or "" if `chosen` is not a token or is in use.
+  std::string Add(StdioFds fds, const std::string& chosen = "");
+  // NOT_FOUND naming the field when the token is unknown or expired. With
+  // `wait`, a well-formed token not filed yet is waited for that long: its
+  // hand-off may still be on its way (RunRequest.stdio_in_flight).
+  absl::StatusOr<StdioFds> Take(const std::string& token,
+                                absl::Duration wait = absl::ZeroDuration());
 
   // Serves one connection accepted on the stdio socket: receives three fds,
   // answers with a token. Errors are logged; the connection is closed.

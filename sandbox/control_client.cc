@@ -133,13 +133,14 @@ absl::StatusOr<int> ControlClient::Exec(const runsc::boot::v1::ProcessConfig& pr
 }
 
 absl::StatusOr<runsc::control::v1::RunResponse> ControlClient::Run(
-    const runsc::boot::v1::ProcessConfig& process, const std::string& token,
+    const runsc::boot::v1::ProcessConfig& process, const std::string& token, bool stdio_in_flight,
     absl::Duration run_timeout, absl::Duration timeout) {
   grpc::ClientContext context;
   SetDeadline(context, timeout);
   runsc::control::v1::RunRequest request;
   *request.mutable_process() = process;
   request.set_stdio_token(token);
+  request.set_stdio_in_flight(stdio_in_flight);
   if (run_timeout != absl::InfiniteDuration()) {
     // At least a microsecond: zero would mean no limit.
     request.set_timeout_seconds(

@@ -60,10 +60,13 @@ class ControlClient final {
                            absl::Duration timeout = absl::Seconds(30));
   // Exec and Wait in one round trip: the sandbox kills the process at
   // `run_timeout` (infinite: no limit) and answers with how it ended; the
-  // call itself gives up at `timeout`. UNIMPLEMENTED from a sandbox older
-  // than the call (the stdio named by `token` is then still unused).
+  // call itself gives up at `timeout`. `stdio_in_flight`: `token` is the
+  // caller's own, sent with util::SendStdio and not yet answered.
+  // UNIMPLEMENTED from a sandbox older than the call (the stdio named by
+  // `token` is then still unused).
   absl::StatusOr<runsc::control::v1::RunResponse> Run(const runsc::boot::v1::ProcessConfig& process,
                                                       const std::string& token,
+                                                      bool stdio_in_flight,
                                                       absl::Duration run_timeout,
                                                       absl::Duration timeout);
   absl::Status Signal(int pid, int signal, bool all = false,

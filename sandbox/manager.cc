@@ -486,8 +486,12 @@ absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
   }
   UniqueFd in_r(in_p[0]), in_w(in_p[1]), out_r(out_p[0]), out_w(out_p[1]), err_r(err_p[0]),
       err_w(err_p[1]);
-  ASSIGN_OR_RETURN(std::string token,
-                   util::HandOffStdio(sockets.stdio, {in_r.get(), out_w.get(), err_w.get()}));
+  // The stdio goes without waiting for the sandbox's answer: Run names the
+  // token at once, and the sandbox waits for the fds if they are still on
+  // their way.
+  const std::string token = util::NewStdioToken();
+  ASSIGN_OR_RETURN(UniqueFd handoff,
+                   util::SendStdio(sockets.stdio, {in_r.get(), out_w.get(), err_w.get()}, token));
   in_r.reset();
   out_w.reset();
   err_w.reset();
@@ -505,14 +509,18 @@ absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
   // One round trip: the sandbox kills the process at the timeout.
   absl::StatusOr<runsc::control::v1::ExitStatus> status;
   absl::StatusOr<runsc::control::v1::RunResponse> ran =
-      client.Run(request.process, token, request.timeout, request.timeout + kKillWait);
+      client.Run(request.process, token, /*stdio_in_flight=*/true, request.timeout,
+                 request.timeout + kKillWait);
   if (ran.ok()) {
     status = ran->status();
     result.timed_out = ran->timed_out();
   } else if (absl::IsUnimplemented(ran.status())) {
     // A sandbox from before Run (a daemon upgraded under it): Exec, then
-    // Wait, and the kill at the timeout is ours.
-    absl::StatusOr<int> pid = client.Exec(request.process, token);
+    // Wait, and the kill at the timeout is ours. It filed the stdio under
+    // a token of its own.
+    absl::StatusOr<std::string> filed = util::ReadStdioAnswer(handoff.get());
+    absl::StatusOr<int> pid =
+        filed.ok() ? client.Exec(request.process, *filed) : absl::StatusOr<int>(filed.status());
     status = pid.status();
     if (pid.ok()) status = client.Wait(*pid, request.timeout);
     if (pid.ok() && absl::IsDeadlineExceeded(status.status())) {

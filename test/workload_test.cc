@@ -217,10 +217,20 @@ TEST_F(WorkloadTest, RunEndsWithTheExitAndKillsAtTheTimeoutOrWhenCancelled) {
     auto token =
         util::HandOffStdio(box->stdio_socket_path(), {null_r.get(), out_w.get(), out_w.get()});
     EXPECT_TRUE(token.ok()) << token.status();
-    return client.Run(p, token.ok() ? *token : "", run_timeout, call_timeout);
+    return client.Run(p, token.ok() ? *token : "", false, run_timeout, call_timeout);
   };
-  auto ran = run(process, absl::InfiniteDuration(), absl::Seconds(30));
+  // The stdio sent without waiting for its answer, under our own token,
+  // and named at once.
+  const std::string own = util::NewStdioToken();
+  auto sent =
+      util::SendStdio(box->stdio_socket_path(), {null_r.get(), out_w.get(), out_w.get()}, own);
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  auto ran = client.Run(process, own, /*stdio_in_flight=*/true, absl::InfiniteDuration(),
+                        absl::Seconds(30));
   ASSERT_TRUE(ran.ok()) << ran.status();
+  auto answer = util::ReadStdioAnswer(sent->get());
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(*answer, own);
   EXPECT_FALSE(ran->status().signaled());
   EXPECT_EQ(ran->status().code(), 3);
   EXPECT_FALSE(ran->timed_out());
@@ -259,7 +269,7 @@ TEST_F(WorkloadTest, RunEndsWithTheExitAndKillsAtTheTimeoutOrWhenCancelled) {
   auto failed = run(missing, absl::InfiniteDuration(), absl::Seconds(30));
   ASSERT_FALSE(failed.ok());
   EXPECT_THAT(std::string(failed.status().message()), HasSubstr("'no-such-binary' not found"));
-  auto bad = client.Run(process, "", absl::InfiniteDuration(), absl::Seconds(30));
+  auto bad = client.Run(process, "", false, absl::InfiniteDuration(), absl::Seconds(30));
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("stdio_token"));
 }

@@ -1,13 +1,15 @@
 #include "runsc/util/stdio_socket.h"
 
 #include <errno.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/empty.pb.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/packet.h"
@@ -17,19 +19,47 @@
 
 namespace runsc::util {
 
-absl::StatusOr<std::string> HandOffStdio(const std::string& socket_path,
-                                         const std::vector<int>& fds) {
+std::string NewStdioToken() {
+  char raw[16];
+  size_t got = 0;
+  while (got < sizeof(raw)) {
+    ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  return absl::BytesToHexString(absl::string_view(raw, sizeof(raw)));
+}
+
+bool IsStdioToken(const std::string& token) {
+  return token.size() == 32 && std::all_of(token.begin(), token.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+absl::StatusOr<UniqueFd> SendStdio(const std::string& socket_path, const std::vector<int>& fds,
+                                   const std::string& token) {
   ASSIGN_OR_RETURN(struct sockaddr_un addr, UnixAddress(socket_path, "stdio socket"));
   UniqueFd sock(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
   if (!sock) return ErrnoError(errno, "socket(AF_UNIX, SOCK_SEQPACKET)");
   if (connect(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) != 0) {
     return ErrnoError(errno, absl::StrCat("connect '", socket_path, "'"));
   }
-  RETURN_IF_ERROR(SendPacket(sock.get(), google::protobuf::Empty(), fds));
+  google::protobuf::StringValue chosen;
+  chosen.set_value(token);
+  RETURN_IF_ERROR(SendPacket(sock.get(), chosen, fds));
+  return sock;
+}
+
+absl::StatusOr<std::string> ReadStdioAnswer(int conn) {
   google::protobuf::StringValue token;
-  RETURN_IF_ERROR(RecvPacket(sock.get(), &token));
+  RETURN_IF_ERROR(RecvPacket(conn, &token));
   if (token.value().empty()) return absl::InternalError("sandbox refused the stdio fds");
   return token.value();
+}
+
+absl::StatusOr<std::string> HandOffStdio(const std::string& socket_path,
+                                         const std::vector<int>& fds) {
+  ASSIGN_OR_RETURN(UniqueFd sock, SendStdio(socket_path, fds, ""));
+  return ReadStdioAnswer(sock.get());
 }
 
 }  // namespace runsc::util

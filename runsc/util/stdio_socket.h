@@ -1,21 +1,27 @@
 // The stdio socket protocol: how a host-side caller hands a process's stdin,
 // stdout and stderr to a sandbox. Each sandbox listens on
 // <state_dir>/stdio.sock (fd 6 inside), a SOCK_SEQPACKET socket. The caller
-// connects and sends one packet: an empty google.protobuf.Empty with exactly
+// connects and sends one packet, a google.protobuf.StringValue, with exactly
 // three fds (stdin, stdout, stderr) as SCM_RIGHTS, or one: a console socket
 // for a process with a terminal, over which the sandbox sends the pty master
-// (one packet, a google.protobuf.StringValue "pty" with the fd). The sandbox answers with one packet, a
-// google.protobuf.StringValue holding a fresh random token (empty: refused),
-// and closes the connection. The
-// caller then names the token in Control.Start or Control.Exec. Tokens are
-// single-use and expire after a minute.
+// (one packet, a google.protobuf.StringValue "pty" with the fd). The packet's
+// value is empty, or a token of the caller's choosing (NewStdioToken: 32 hex
+// digits, not in use). The sandbox answers with one packet, a StringValue
+// holding the token it filed the fds under (a fresh random one if the caller
+// chose none; empty: refused), and closes the connection. The caller then
+// names the token in Control.Start, Exec or Run. Tokens are single-use and
+// expire after a minute. A caller that chose its token may name it at once,
+// before the answer (Control.RunRequest.stdio_in_flight). Builds before
+// chosen tokens read the packet as a google.protobuf.Empty and answer with a
+// token of their own.
 #ifndef RUNSC_UTIL_STDIO_SOCKET_H_
 #define RUNSC_UTIL_STDIO_SOCKET_H_
 
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "runsc/util/unique_fd.h"
 
 namespace runsc::util {
 
@@ -23,6 +29,18 @@ namespace runsc::util {
 // returns the token.
 absl::StatusOr<std::string> HandOffStdio(const std::string& socket_path,
                                          const std::vector<int>& fds);
+
+// A fresh random token for SendStdio.
+std::string NewStdioToken();
+// Whether `token` has NewStdioToken's form.
+bool IsStdioToken(const std::string& token);
+
+// Host side, without waiting: sends `fds` to be filed under `token`, and
+// returns the connection, on which the answer (ReadStdioAnswer) comes.
+absl::StatusOr<UniqueFd> SendStdio(const std::string& socket_path, const std::vector<int>& fds,
+                                   const std::string& token);
+// The token the sandbox filed the fds under.
+absl::StatusOr<std::string> ReadStdioAnswer(int conn);
 
 }  // namespace runsc::util
 
