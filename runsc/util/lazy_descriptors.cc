@@ -56,7 +56,28 @@ HeldFile g_held[kMaxHeld];
 int g_held_count;  // fixed once main runs
 std::atomic<int> g_registered_count;
 std::atomic<bool> g_released;
-std::mutex g_mu;  // registers held files
+// Held while files are registered, and, until every file is, around
+// protobuf's descriptor assignment, which reads the database that a
+// registration adds to: protobuf makes neither safe beside the other (it
+// expects every file registered by static initialisers, before any thread).
+// Taken again by a thread that holds it (an assignment assigns its imports
+// through the same wrappers): see Locked. A plain mutex, not a recursive
+// one, because its constructor is constexpr, as the initialisers above
+// need.
+std::mutex g_mu;
+thread_local int t_locks;  // how many times this thread holds g_mu
+
+class Locked {
+ public:
+  Locked() {
+    if (t_locks++ == 0) g_mu.lock();
+  }
+  ~Locked() {
+    if (--t_locks == 0) g_mu.unlock();
+  }
+  Locked(const Locked&) = delete;
+  Locked& operator=(const Locked&) = delete;
+};
 // Set while this thread is inside protobuf's AssignDescriptors for a file
 // whose imports are registered: its own use of the generated pool must not
 // register everything.
@@ -71,7 +92,7 @@ void RegisterLocked(HeldFile& file) {
 
 void ReleaseHeld() {
   if (g_released.load(std::memory_order_acquire)) return;
-  std::lock_guard<std::mutex> lock(g_mu);
+  Locked lock;
   if (g_released.load(std::memory_order_relaxed)) return;
   for (int i = 0; i < g_held_count; ++i) RegisterLocked(g_held[i]);
   g_released.store(true, std::memory_order_release);
@@ -91,15 +112,24 @@ void RegisterTableLocked(const DescriptorTable* table) {
   RegisterLocked(*file);
 }
 
-// Registers `table`'s file and its imports, not the others: the first
-// descriptor a CLI command uses (its config.json's) then costs the few
-// files it needs rather than every file linked into the binary.
-void RegisterTable(const DescriptorTable* table) {
-  if (g_released.load(std::memory_order_acquire)) return;
-  HeldFile* file = Find(table);
-  if (file == nullptr || file->registered.load(std::memory_order_acquire)) return;
-  std::lock_guard<std::mutex> lock(g_mu);
+// Runs `assign`, protobuf's assignment of `table`'s descriptors, with that
+// file and its imports registered, not the others: the first descriptor a
+// CLI command uses (its config.json's) then costs the few files it needs
+// rather than every file linked into the binary.
+template <typename Assign>
+auto Assigning(const DescriptorTable* table, Assign assign) {
+  struct Mark {
+    Mark() { ++t_assigning; }
+    ~Mark() { --t_assigning; }
+  };
+  if (g_released.load(std::memory_order_acquire)) {
+    Mark mark;
+    return assign();
+  }
+  Locked lock;
   RegisterTableLocked(table);
+  Mark mark;
+  return assign();
 }
 
 }  // namespace
@@ -146,19 +176,13 @@ google::protobuf::DescriptorDatabase* RUNSC_WRAP(RUNSC_PB_DATABASE)() {
 // The generated classes' way to their descriptors (descriptor(),
 // GetReflection(), an enum's descriptor): only this file and its imports.
 void RUNSC_WRAP(RUNSC_PB_ASSIGN)(const DescriptorTable* table, bool eager) {
-  runsc::util::RegisterTable(table);
-  ++runsc::util::t_assigning;
-  RUNSC_REAL(RUNSC_PB_ASSIGN)(table, eager);
-  --runsc::util::t_assigning;
+  runsc::util::Assigning(table, [&] { RUNSC_REAL(RUNSC_PB_ASSIGN)(table, eager); });
 }
 
 Metadata RUNSC_WRAP(RUNSC_PB_ASSIGN_ONCE)(const DescriptorTable* (*table)(), std::once_flag* once,
                                           const Metadata& metadata) {
-  runsc::util::RegisterTable(table());
-  ++runsc::util::t_assigning;
-  Metadata result = RUNSC_REAL(RUNSC_PB_ASSIGN_ONCE)(table, once, metadata);
-  --runsc::util::t_assigning;
-  return result;
+  return runsc::util::Assigning(
+      table(), [&] { return RUNSC_REAL(RUNSC_PB_ASSIGN_ONCE)(table, once, metadata); });
 }
 
 }  // extern "C"

@@ -1,5 +1,9 @@
 #include "runsc/util/lazy_descriptors.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
@@ -7,6 +11,9 @@
 #include "google/protobuf/descriptor.h"
 #include "grpc/health/v1/health.pb.h"
 #include "gtest/gtest.h"
+#include "proto/api.pb.h"
+#include "proto/launcher.pb.h"
+#include "proto/state.pb.h"
 
 namespace runsc::util {
 namespace {
@@ -16,7 +23,61 @@ using google::protobuf::DescriptorPool;
 using grpc::health::v1::HealthCheckRequest;
 using grpc::health::v1::HealthCheckResponse;
 
-// One test: the held state exists only until the first use in the process.
+// First (gtest runs tests in order), while this process still holds every
+// file: children forked now each start from that state. In each, one thread
+// has a generated class assign its descriptors (reading protobuf's database)
+// while another registers the held files (adding to it), as a daemon's
+// threads did at start-up: the database is not safe for that, so the two
+// must not overlap.
+TEST(LazyDescriptorsTest, FirstUsesOnTwoThreadsAtOnceAreSafe) {
+  ASSERT_GT(HeldDescriptorCount(), 0);
+  constexpr int kChildren = 2000;
+  int crashed = 0, wrong = 0;
+  for (int c = 0; c < kChildren; ++c) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      std::atomic<int> ready{0};
+      const Descriptor* by_class = nullptr;
+      const Descriptor* by_pool = nullptr;
+      std::thread assign([&] {
+        ready.fetch_add(1);
+        while (ready.load() < 2) {
+        }
+        // Files with few imports, each assigned while the rest (the daemon's
+        // eleven) are registered beside it.
+        by_class = HealthCheckResponse::descriptor();
+        if (runsc::launcher::v1::LauncherEvent::descriptor() == nullptr ||
+            runsc::api::v1::Sandbox::descriptor() == nullptr ||
+            runsc::state::v1::SandboxRecord::descriptor() == nullptr) {
+          by_class = nullptr;
+        }
+      });
+      std::thread release([&, c] {
+        ready.fetch_add(1);
+        while (ready.load() < 2) {
+        }
+        // Each child starts the release a little later than the last,
+        // across the span of the other thread's work.
+        for (volatile int spin = 0; spin < (c % 100) * 200; spin = spin + 1) {
+        }
+        by_pool = DescriptorPool::generated_pool()->FindMessageTypeByName(
+            "grpc.health.v1.HealthCheckRequest");
+      });
+      assign.join();
+      release.join();
+      _exit(by_class != nullptr && by_pool != nullptr ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    if (WIFSIGNALED(status)) ++crashed;
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0) ++wrong;
+  }
+  EXPECT_EQ(crashed, 0) << "of " << kChildren;
+  EXPECT_EQ(wrong, 0) << "of " << kChildren;
+}
+
+// The held state exists only until the first use in the process.
 TEST(LazyDescriptorsTest, HeldUntilFirstDescriptorThenAllThere) {
   // health.proto and protobuf's own descriptor.proto registered from their
   // static initialisers; both are held.
