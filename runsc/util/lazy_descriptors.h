@@ -29,7 +29,10 @@
 // wrapped) registers only the file and its imports (the DescriptorTable
 // lists them), and lets protobuf build that file from the pool without
 // registering the rest: a CLI command that reads config.json and writes a
-// state record registers three of the eleven files.
+// state record registers three of the eleven files. Protobuf's database is
+// not safe to read while another thread adds to it (it expects every file
+// registered before any thread starts), so until every file is registered
+// an assignment holds the lock that registrations take.
 
 namespace runsc::util {
 
