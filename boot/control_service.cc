@@ -4,11 +4,13 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/alarm.h"
 #include "runsc/util/grpc_status.h"
+#include "runsc/util/log.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/version.h"
 
@@ -97,14 +99,19 @@ absl::Status NoContainer() {
 }
 }  // namespace
 
+absl::Status ControlService::Refuse(const std::string& token, absl::Status why) {
+  if (stdio_ != nullptr) stdio_->Discard(token);
+  return why;
+}
+
 absl::StatusOr<int> ControlService::StartProcess(const runsc::boot::v1::ProcessConfig& process,
                                                  const std::string& token, bool main, bool hold,
                                                  absl::Duration stdio_wait) {
   if (process.args().empty()) {
-    return absl::InvalidArgumentError("process.args: must not be empty");
+    return Refuse(token, absl::InvalidArgumentError("process.args: must not be empty"));
   }
   if (process.listen_fds() > process.extra_fds()) {
-    return absl::InvalidArgumentError("process.listen_fds: more than its extra fds");
+    return Refuse(token, absl::InvalidArgumentError("process.listen_fds: more than its extra fds"));
   }
   ASSIGN_OR_RETURN(StdioFds fds, stdio_->Take(token, stdio_wait));
   const size_t want = (process.terminal() ? 1 : 3) + process.extra_fds();
@@ -175,8 +182,8 @@ absl::StatusOr<int> ControlService::StartOther(const runsc::boot::v1::ProcessCon
   if (launcher_ == nullptr) return NoContainer();
   std::optional<int> main = launcher_->main_pid();
   if (!main.has_value() || !launcher_->IsRunning(*main)) {
-    return absl::FailedPreconditionError(
-        "the container is not running (start it first; a stopped container cannot exec)");
+    return Refuse(token, absl::FailedPreconditionError("the container is not running (start it "
+                                                       "first; a stopped container cannot exec)"));
   }
   return StartProcess(process, token, false, false, stdio_wait);
 }
@@ -256,7 +263,8 @@ class ControlService::ExitReactor final : public grpc::ServerUnaryReactor {
       reactor->Finish(grpc::Status::OK);
     });
     if (timeout == absl::InfiniteDuration()) return;
-    alarm_.Set(absl::ToChronoTime(absl::Now() + timeout), [state, launcher, pid](bool fired) {
+    alarm_ = std::make_unique<grpc::Alarm>();
+    alarm_->Set(absl::ToChronoTime(absl::Now() + timeout), [state, launcher, pid](bool fired) {
       if (!fired) return;  // cancelled: the reactor is done
       {
         absl::MutexLock lock(&state->mu);
@@ -264,7 +272,7 @@ class ControlService::ExitReactor final : public grpc::ServerUnaryReactor {
         state->timed_out = true;
       }
       // The exit that follows finishes the call.
-      (void)Kill(launcher, pid);
+      Kill(launcher, pid, "at its timeout");
     });
   }
 
@@ -274,7 +282,7 @@ class ControlService::ExitReactor final : public grpc::ServerUnaryReactor {
       if (state_->finished) return;
       state_->finished = true;
     }
-    if (run_ != nullptr && launcher_ != nullptr) (void)Kill(launcher_, pid_);
+    if (run_ != nullptr && launcher_ != nullptr) Kill(launcher_, pid_, "its caller gone");
     Finish(grpc::Status::CANCELLED);
   }
 
@@ -288,11 +296,18 @@ class ControlService::ExitReactor final : public grpc::ServerUnaryReactor {
   }
 
  private:
-  static absl::Status Kill(LauncherClient* launcher, int pid) {
+  // Runs on gRPC's threads (an alarm, a cancel): a launcher that does not
+  // answer holds one for a second at most. A process that has ended is no
+  // failure (the launcher signals only processes it runs).
+  static void Kill(LauncherClient* launcher, int pid, absl::string_view why) {
     runsc::launcher::v1::LauncherRequest call;
     call.mutable_signal()->set_pid(pid);
     call.mutable_signal()->set_signal(SIGKILL);
-    return launcher->Call(call, {}).status();
+    absl::Status killed = launcher->Call(call, {}, absl::Seconds(1)).status();
+    if (!killed.ok() && !absl::IsNotFound(killed)) {
+      util::Log(util::LogLevel::kWarning, "control",
+                absl::StrCat("kill pid ", pid, " ", why, ": ", killed.message()));
+    }
   }
 
   ControlService* const service_;
@@ -301,8 +316,9 @@ class ControlService::ExitReactor final : public grpc::ServerUnaryReactor {
   LauncherClient* launcher_ = nullptr;
   int pid_ = 0;
   std::shared_ptr<State> state_;
-  // Destroyed with the reactor, which cancels it.
-  grpc::Alarm alarm_;
+  // A Run's timeout, if it has one; destroyed with the reactor, which
+  // cancels it.
+  std::unique_ptr<grpc::Alarm> alarm_;
 };
 
 grpc::ServerUnaryReactor* ControlService::Wait(
@@ -324,8 +340,9 @@ grpc::ServerUnaryReactor* ControlService::Run(grpc::CallbackServerContext*,
                                               runsc::control::v1::RunResponse* response) {
   CallStarted();
   if (!std::isfinite(request->timeout_seconds()) || request->timeout_seconds() < 0) {
-    return Done(absl::InvalidArgumentError(absl::StrCat(
-        "timeout_seconds: ", request->timeout_seconds(), " is not a non-negative number")));
+    return Done(Refuse(request->stdio_token(), absl::InvalidArgumentError(absl::StrCat(
+                                                   "timeout_seconds: ", request->timeout_seconds(),
+                                                   " is not a non-negative number"))));
   }
   absl::StatusOr<int> pid =
       StartOther(request->process(), request->stdio_token(),

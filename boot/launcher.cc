@@ -356,6 +356,10 @@ void Launcher::HandleRequest(const LauncherRequest& request, std::vector<UniqueF
       if (!s.all() && (s.pid() <= 1)) {
         reply = Failure("signal", absl::InvalidArgumentError(
                                       absl::StrCat("pid: ", s.pid(), " is not a workload")));
+      } else if (!s.all() && running_.count(s.pid()) == 0) {
+        // Ended (and reaped): its pid may be another process's by now.
+        reply = Failure("signal",
+                        ErrnoError(ESRCH, absl::StrCat("pid ", s.pid(), " is no longer running")));
       } else if (kill(target, s.signal()) != 0 && !(s.all() && errno == ESRCH)) {
         reply = Failure("signal", ErrnoError(errno, absl::StrCat("kill(", target, ", ",
                                                                  s.signal(), ")")));

@@ -13,15 +13,28 @@
 
 namespace runsc::boot {
 
-std::string StdioRegistry::Add(StdioFds fds, const std::string& chosen) {
-  std::string token = chosen.empty() ? util::NewStdioToken() : chosen;
-  if (!util::IsStdioToken(token)) return "";
-  absl::MutexLock lock(&mu_);
-  if (entries_.count(token) != 0) return "";
-  const absl::Time now = absl::Now();
+void StdioRegistry::PruneLocked(absl::Time now) {
   for (auto it = entries_.begin(); it != entries_.end();) {
     it = now - it->second.added > kTtl ? entries_.erase(it) : std::next(it);
   }
+  for (auto it = abandoned_.begin(); it != abandoned_.end();) {
+    it = now - it->second > kTtl ? abandoned_.erase(it) : std::next(it);
+  }
+}
+
+std::string StdioRegistry::Add(StdioFds fds, const std::string& chosen) {
+  std::string token = chosen;
+  if (token.empty()) {
+    absl::StatusOr<std::string> fresh = util::NewStdioToken();
+    if (!fresh.ok()) return "";
+    token = *std::move(fresh);
+  }
+  if (!util::IsStdioToken(token)) return "";
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = absl::Now();
+  PruneLocked(now);
+  // In use, or named by a call that has failed already: the fds go.
+  if (entries_.count(token) != 0 || abandoned_.count(token) != 0) return "";
   while (entries_.size() >= kMaxHeld) {
     auto oldest = entries_.begin();
     for (auto it = entries_.begin(); it != entries_.end(); ++it) {
@@ -40,15 +53,30 @@ absl::StatusOr<StdioFds> StdioRegistry::Take(const std::string& token, absl::Dur
   if (wait > absl::ZeroDuration() && util::IsStdioToken(token)) {
     mu_.AwaitWithTimeout(absl::Condition(&filed), wait);
   }
+  PruneLocked(absl::Now());
   auto it = entries_.find(token);
-  if (it == entries_.end() || absl::Now() - it->second.added > kTtl) {
-    if (it != entries_.end()) entries_.erase(it);
+  if (it == entries_.end()) {
     return absl::NotFoundError(
         absl::StrCat("stdio_token: '", token, "' is unknown, used or expired"));
   }
   StdioFds fds = std::move(it->second.fds);
   entries_.erase(it);
   return fds;
+}
+
+void StdioRegistry::Discard(const std::string& token) {
+  if (!util::IsStdioToken(token)) return;
+  absl::MutexLock lock(&mu_);
+  PruneLocked(absl::Now());
+  if (entries_.erase(token) != 0) return;
+  while (abandoned_.size() >= kMaxHeld) {
+    auto oldest = abandoned_.begin();
+    for (auto it = abandoned_.begin(); it != abandoned_.end(); ++it) {
+      if (it->second < oldest->second) oldest = it;
+    }
+    abandoned_.erase(oldest);
+  }
+  abandoned_[token] = absl::Now();
 }
 
 void StdioRegistry::ServeConnection(util::UniqueFd conn) {
@@ -63,9 +91,11 @@ void StdioRegistry::ServeConnection(util::UniqueFd conn) {
   if (status.ok() && !fds.empty()) {
     reply.set_value(Add(std::move(fds), chosen.value()));
     if (reply.value().empty()) {
+      // Not the token itself: the log is the sandbox's, and a token in use
+      // is a secret.
       util::Log(util::LogLevel::kWarning, "stdio",
-                absl::StrCat("refused a hand-off under token '", chosen.value(),
-                             "': not a token, or one in use"));
+                absl::StrCat("refused a hand-off under a token of ", chosen.value().size(),
+                             " bytes: not a token, one in use, or one given up on"));
     }
   } else {
     util::Log(util::LogLevel::kWarning, "stdio",

@@ -37,6 +37,9 @@ class StdioRegistry final {
   // hand-off may still be on its way (RunRequest.stdio_in_flight).
   absl::StatusOr<StdioFds> Take(const std::string& token,
                                 absl::Duration wait = absl::ZeroDuration());
+  // A call that named `token` failed: its fds go now, or, if they are still
+  // on their way, when they come.
+  void Discard(const std::string& token);
 
   // Serves one connection accepted on the stdio socket: receives three fds,
   // answers with a token. Errors are logged; the connection is closed.
@@ -47,8 +50,13 @@ class StdioRegistry final {
     StdioFds fds;
     absl::Time added;
   };
+  // Drops what has expired.
+  void PruneLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   absl::Mutex mu_;
   std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  // Tokens Discard named before their fds came, and when.
+  std::map<std::string, absl::Time> abandoned_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace runsc::boot

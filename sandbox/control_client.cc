@@ -1,15 +1,21 @@
 #include "sandbox/control_client.h"
 
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel_posix.h"
 #include "grpcpp/grpcpp.h"
+#include "runsc/util/errno_status.h"
 #include "runsc/util/grpc_status.h"
+#include "runsc/util/status_macros.h"
+#include "runsc/util/stdio_socket.h"
 #include "runsc/util/unique_fd.h"
 
 using runsc::util::FromGrpcStatus;
@@ -225,6 +231,66 @@ absl::StatusOr<runsc::control::v1::ListProcessesResponse> ControlClient::ListPro
       stub_->ListProcesses(&context, runsc::control::v1::ListProcessesRequest(), &response);
   if (!status.ok()) return FromGrpcStatus(status);
   return response;
+}
+
+namespace {
+
+// How long the sandbox may take to answer a hand-off: its loop serves one
+// connection at a time, each for at most 5 s.
+constexpr absl::Duration kStdioAnswerWait = absl::Seconds(10);
+// How long the sandbox waits for stdio still on its way
+// (RunRequest.stdio_in_flight).
+constexpr absl::Duration kStdioInFlightWait = absl::Seconds(5);
+
+absl::StatusOr<std::string> AwaitStdioAnswer(int conn) {
+  struct timeval limit = {absl::ToInt64Seconds(kStdioAnswerWait), 0};
+  if (setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)) != 0) {
+    return util::ErrnoError(errno, "SO_RCVTIMEO on the stdio hand-off");
+  }
+  return util::ReadStdioAnswer(conn);
+}
+
+}  // namespace
+
+absl::StatusOr<RunOutcome> RunToExit(ControlClient& client, const std::string& stdio_socket,
+                                     const runsc::boot::v1::ProcessConfig& process,
+                                     std::vector<util::UniqueFd> stdio, absl::Duration timeout,
+                                     absl::Duration kill_wait) {
+  ASSIGN_OR_RETURN(const std::string token, util::NewStdioToken());
+  std::vector<int> fds;
+  for (const util::UniqueFd& fd : stdio) fds.push_back(fd.get());
+  ASSIGN_OR_RETURN(util::UniqueFd handoff, util::SendStdio(stdio_socket, fds, token));
+  stdio.clear();
+  RunOutcome outcome;
+  absl::StatusOr<runsc::control::v1::RunResponse> ran = client.Run(
+      process, token, /*stdio_in_flight=*/true, timeout, timeout + kill_wait + kStdioInFlightWait);
+  const bool late =
+      absl::IsNotFound(ran.status()) && absl::StrContains(ran.status().message(), "stdio_token");
+  if (!late && !absl::IsUnimplemented(ran.status())) {
+    if (!ran.ok()) return ran.status();
+    outcome.status = ran->status();
+    outcome.timed_out = ran->timed_out();
+    return outcome;
+  }
+  // The answer names the token the sandbox filed the stdio under.
+  ASSIGN_OR_RETURN(const std::string filed, AwaitStdioAnswer(handoff.get()));
+  if (late) {
+    ran = client.Run(process, filed, /*stdio_in_flight=*/false, timeout, timeout + kill_wait);
+    if (!ran.ok()) return ran.status();
+    outcome.status = ran->status();
+    outcome.timed_out = ran->timed_out();
+    return outcome;
+  }
+  ASSIGN_OR_RETURN(const int pid, client.Exec(process, filed));
+  absl::StatusOr<runsc::control::v1::ExitStatus> status = client.Wait(pid, timeout);
+  if (absl::IsDeadlineExceeded(status.status())) {
+    outcome.timed_out = true;
+    (void)client.Signal(pid, SIGKILL);
+    status = client.Wait(pid, kill_wait);
+  }
+  if (!status.ok()) return status.status();
+  outcome.status = *status;
+  return outcome;
 }
 
 }  // namespace runsc::sandbox

@@ -9,14 +9,16 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/control.grpc.pb.h"
+#include "runsc/util/unique_fd.h"
 
 namespace runsc::sandbox {
 
@@ -90,6 +92,28 @@ class ControlClient final {
   // Shared with asynchronous calls, which may outlive the client.
   std::shared_ptr<runsc::control::v1::Control::Stub> stub_;
 };
+
+// How a process that RunToExit ran ended.
+struct RunOutcome {
+  runsc::control::v1::ExitStatus status;
+  bool timed_out = false;  // killed at the timeout
+};
+
+// Runs `process` in the running container of the sandbox whose stdio socket
+// is `stdio_socket` and whose Control service `client` reaches, to its end:
+// `stdio` (stdin, stdout, stderr; closed here once handed over) goes over
+// the stdio socket under a token of ours, without waiting for the answer,
+// and one Control.Run names it at once. The process is killed at `timeout`;
+// the call gives up `kill_wait` (and the stdio's wait) later.
+//   - If the sandbox filed the stdio too late for Run's wait (NOT_FOUND for
+//     the token), Run is made again with the token it answered.
+//   - A sandbox of a build before Run (UNIMPLEMENTED) answered with a token
+//     of its own: Exec and Wait use that, and the kill at the timeout is
+//     ours.
+absl::StatusOr<RunOutcome> RunToExit(ControlClient& client, const std::string& stdio_socket,
+                                     const runsc::boot::v1::ProcessConfig& process,
+                                     std::vector<util::UniqueFd> stdio, absl::Duration timeout,
+                                     absl::Duration kill_wait);
 
 }  // namespace runsc::sandbox
 

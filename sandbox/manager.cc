@@ -486,16 +486,6 @@ absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
   }
   UniqueFd in_r(in_p[0]), in_w(in_p[1]), out_r(out_p[0]), out_w(out_p[1]), err_r(err_p[0]),
       err_w(err_p[1]);
-  // The stdio goes without waiting for the sandbox's answer: Run names the
-  // token at once, and the sandbox waits for the fds if they are still on
-  // their way.
-  const std::string token = util::NewStdioToken();
-  ASSIGN_OR_RETURN(UniqueFd handoff,
-                   util::SendStdio(sockets.stdio, {in_r.get(), out_w.get(), err_w.get()}, token));
-  in_r.reset();
-  out_w.reset();
-  err_w.reset();
-  ControlClient& client = *sockets.control;
   RunResult result;
   // The streams end when the last holder of the pipes goes, which may be
   // a descendant that outlives the process: they are read until then, but
@@ -506,35 +496,17 @@ absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
     PumpStdio(std::move(in), request.stdin_data, std::move(out), std::move(err),
               request.max_output, &deadline, &result);
   });
-  // One round trip: the sandbox kills the process at the timeout.
-  absl::StatusOr<runsc::control::v1::ExitStatus> status;
-  absl::StatusOr<runsc::control::v1::RunResponse> ran =
-      client.Run(request.process, token, /*stdio_in_flight=*/true, request.timeout,
-                 request.timeout + kKillWait);
-  if (ran.ok()) {
-    status = ran->status();
-    result.timed_out = ran->timed_out();
-  } else if (absl::IsUnimplemented(ran.status())) {
-    // A sandbox from before Run (a daemon upgraded under it): Exec, then
-    // Wait, and the kill at the timeout is ours. It filed the stdio under
-    // a token of its own.
-    absl::StatusOr<std::string> filed = util::ReadStdioAnswer(handoff.get());
-    absl::StatusOr<int> pid =
-        filed.ok() ? client.Exec(request.process, *filed) : absl::StatusOr<int>(filed.status());
-    status = pid.status();
-    if (pid.ok()) status = client.Wait(*pid, request.timeout);
-    if (pid.ok() && absl::IsDeadlineExceeded(status.status())) {
-      result.timed_out = true;
-      (void)client.Signal(*pid, SIGKILL);
-      status = client.Wait(*pid, kKillWait);
-    }
-  } else {
-    status = ran.status();
-  }
+  std::vector<UniqueFd> stdio;
+  stdio.push_back(std::move(in_r));
+  stdio.push_back(std::move(out_w));
+  stdio.push_back(std::move(err_w));
+  absl::StatusOr<RunOutcome> status = RunToExit(*sockets.control, sockets.stdio, request.process,
+                                                std::move(stdio), request.timeout, kKillWait);
+  if (status.ok()) result.timed_out = status->timed_out;
   deadline.NoLaterThan(absl::Now() + kDrainAfterExit);
   pump.join();
   if (!status.ok()) return status.status();
-  result.status = *status;
+  result.status = status->status;
   return result;
 }
 

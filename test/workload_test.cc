@@ -12,6 +12,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
@@ -221,7 +222,7 @@ TEST_F(WorkloadTest, RunEndsWithTheExitAndKillsAtTheTimeoutOrWhenCancelled) {
   };
   // The stdio sent without waiting for its answer, under our own token,
   // and named at once.
-  const std::string own = util::NewStdioToken();
+  const std::string own = *util::NewStdioToken();
   auto sent =
       util::SendStdio(box->stdio_socket_path(), {null_r.get(), out_w.get(), out_w.get()}, own);
   ASSERT_TRUE(sent.ok()) << sent.status();
@@ -248,17 +249,31 @@ TEST_F(WorkloadTest, RunEndsWithTheExitAndKillsAtTheTimeoutOrWhenCancelled) {
   EXPECT_TRUE(slow->status().signaled());
   EXPECT_EQ(slow->status().signal(), SIGKILL);
 
-  // The caller gives up (its deadline): the sandbox kills what it started.
-  auto abandoned = run(sleeper, absl::InfiniteDuration(), absl::Milliseconds(300));
+  // The caller gives up (its deadline) while the process runs: the sandbox
+  // kills what it started.
+  auto listed = [&]() {
+    auto list = client.ListProcesses();
+    EXPECT_TRUE(list.ok()) << list.status();
+    if (!list.ok()) return false;
+    for (const auto& p : list->processes()) {
+      if (p.args_size() > 1 && p.args(1) == "77") return true;
+    }
+    return false;
+  };
+  absl::StatusOr<runsc::control::v1::RunResponse> abandoned;
+  std::thread caller(
+      [&] { abandoned = run(sleeper, absl::InfiniteDuration(), absl::Milliseconds(1500)); });
+  bool seen = false;
+  for (int i = 0; i < 100 && !seen; ++i) {
+    seen = listed();
+    if (!seen) usleep(10000);
+  }
+  caller.join();
+  EXPECT_TRUE(seen) << "the abandoned run's process never ran";
   EXPECT_EQ(abandoned.status().code(), absl::StatusCode::kDeadlineExceeded);
   bool gone = false;
   for (int i = 0; i < 100 && !gone; ++i) {
-    auto list = client.ListProcesses();
-    ASSERT_TRUE(list.ok()) << list.status();
-    gone = true;
-    for (const auto& p : list->processes()) {
-      if (p.args_size() > 1 && p.args(1) == "77") gone = false;
-    }
+    gone = !listed();
     if (!gone) usleep(20000);
   }
   EXPECT_TRUE(gone) << "the abandoned run's process still runs";

@@ -19,11 +19,12 @@
 
 namespace runsc::util {
 
-std::string NewStdioToken() {
+absl::StatusOr<std::string> NewStdioToken() {
   char raw[16];
   size_t got = 0;
   while (got < sizeof(raw)) {
     ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
+    if (n < 0 && errno != EINTR) return ErrnoError(errno, "getrandom for a stdio token");
     if (n > 0) got += static_cast<size_t>(n);
   }
   return absl::BytesToHexString(absl::string_view(raw, sizeof(raw)));

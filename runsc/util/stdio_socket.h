@@ -31,7 +31,7 @@ absl::StatusOr<std::string> HandOffStdio(const std::string& socket_path,
                                          const std::vector<int>& fds);
 
 // A fresh random token for SendStdio.
-std::string NewStdioToken();
+absl::StatusOr<std::string> NewStdioToken();
 // Whether `token` has NewStdioToken's form.
 bool IsStdioToken(const std::string& token);
 

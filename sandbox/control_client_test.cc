@@ -1,0 +1,187 @@
+// RunToExit against stand-ins for a sandbox: a stdio socket that files fds
+// under a token of its own (as a sandbox does for a caller that chose none,
+// and as builds before chosen tokens always do) and a Control service that
+// either has no Run (a build before it) or files the stdio too late for
+// Run's wait.
+#include "sandbox/control_client.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "google/protobuf/wrappers.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "runsc/util/packet.h"
+
+namespace runsc::sandbox {
+namespace {
+
+using runsc::control::v1::Control;
+using util::UniqueFd;
+
+constexpr char kTheirToken[] = "0123456789abcdef0123456789abcdef";
+
+// One hand-off on a SEQPACKET socket: receives the fds, answers with
+// kTheirToken whatever the caller chose.
+class FakeStdioSocket {
+ public:
+  explicit FakeStdioSocket(const std::string& path) : path_(path) {
+    listener_.reset(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+    struct sockaddr_un addr = {};
+    addr.sun_family = AF_UNIX;
+    path.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
+    EXPECT_EQ(bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    EXPECT_EQ(listen(listener_.get(), 1), 0);
+    thread_ = std::thread([this] {
+      UniqueFd conn(accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      google::protobuf::StringValue chosen;
+      std::vector<UniqueFd> fds;
+      if (!conn || !util::RecvPacket(conn.get(), &chosen, &fds).ok()) return;
+      absl::MutexLock lock(&mu_);
+      chosen_ = chosen.value();
+      fds_ = fds.size();
+      google::protobuf::StringValue answer;
+      answer.set_value(kTheirToken);
+      (void)util::SendPacket(conn.get(), answer);
+    });
+  }
+  ~FakeStdioSocket() { thread_.join(); }
+  std::string chosen() {
+    absl::MutexLock lock(&mu_);
+    return chosen_;
+  }
+  size_t fds() {
+    absl::MutexLock lock(&mu_);
+    return fds_;
+  }
+
+ private:
+  std::string path_;
+  UniqueFd listener_;
+  std::thread thread_;
+  absl::Mutex mu_;
+  std::string chosen_ ABSL_GUARDED_BY(mu_);
+  size_t fds_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// A sandbox of a build before Run: Exec and Wait only (Run is
+// UNIMPLEMENTED), and its stdio filed under its own token.
+class BeforeRun final : public Control::Service {
+ public:
+  grpc::Status Exec(grpc::ServerContext*, const runsc::control::v1::ExecRequest* request,
+                    runsc::control::v1::ExecResponse* response) override {
+    if (request->stdio_token() != kTheirToken) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "stdio_token: unknown");
+    }
+    response->set_pid(7);
+    return grpc::Status::OK;
+  }
+  grpc::Status Wait(grpc::ServerContext*, const runsc::control::v1::WaitRequest* request,
+                    runsc::control::v1::WaitResponse* response) override {
+    if (request->pid() != 7) return grpc::Status(grpc::StatusCode::NOT_FOUND, "pid");
+    response->mutable_status()->set_code(3);
+    return grpc::Status::OK;
+  }
+};
+
+// A sandbox whose loop filed the stdio after Run's wait: NOT_FOUND for the
+// token in flight, then the answered token works.
+class LateStdio final : public Control::Service {
+ public:
+  grpc::Status Run(grpc::ServerContext*, const runsc::control::v1::RunRequest* request,
+                   runsc::control::v1::RunResponse* response) override {
+    absl::MutexLock lock(&mu_);
+    ++calls_;
+    if (request->stdio_in_flight() || request->stdio_token() != kTheirToken) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          "stdio_token: '" + request->stdio_token() + "' is unknown");
+    }
+    response->set_pid(9);
+    response->mutable_status()->set_code(5);
+    return grpc::Status::OK;
+  }
+  int calls() {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+class RunToExitTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/control_client_test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    if (server_ != nullptr) server_->Shutdown();
+    unlink((dir_ + "/control.sock").c_str());
+    unlink((dir_ + "/stdio.sock").c_str());
+    rmdir(dir_.c_str());
+  }
+  std::unique_ptr<ControlClient> Serve(Control::Service* service) {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("unix:" + dir_ + "/control.sock", grpc::InsecureServerCredentials());
+    builder.RegisterService(service);
+    server_ = builder.BuildAndStart();
+    EXPECT_NE(server_, nullptr);
+    return std::make_unique<ControlClient>(dir_ + "/control.sock");
+  }
+  std::vector<UniqueFd> Stdio() {
+    int p[2];
+    EXPECT_EQ(pipe2(p, O_CLOEXEC), 0);
+    std::vector<UniqueFd> fds;
+    fds.emplace_back(p[0]);
+    fds.emplace_back(p[1]);
+    fds.emplace_back(dup(p[1]));
+    return fds;
+  }
+  runsc::boot::v1::ProcessConfig Process() {
+    runsc::boot::v1::ProcessConfig process;
+    process.add_args("/bin/true");
+    return process;
+  }
+
+  std::string dir_;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+TEST_F(RunToExitTest, ASandboxWithoutRunGetsExecAndWaitWithItsOwnToken) {
+  BeforeRun service;
+  std::unique_ptr<ControlClient> client = Serve(&service);
+  FakeStdioSocket stdio(dir_ + "/stdio.sock");
+  absl::StatusOr<RunOutcome> outcome = RunToExit(*client, dir_ + "/stdio.sock", Process(), Stdio(),
+                                                 absl::Seconds(10), absl::Seconds(1));
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(outcome->status.code(), 3);
+  EXPECT_FALSE(outcome->timed_out);
+  EXPECT_EQ(stdio.fds(), 3u);
+  EXPECT_EQ(stdio.chosen().size(), 32u) << "the caller chose a token of its own";
+}
+
+TEST_F(RunToExitTest, StdioFiledTooLateForRunsWaitIsNamedByTheAnsweredToken) {
+  LateStdio service;
+  std::unique_ptr<ControlClient> client = Serve(&service);
+  FakeStdioSocket stdio(dir_ + "/stdio.sock");
+  absl::StatusOr<RunOutcome> outcome = RunToExit(*client, dir_ + "/stdio.sock", Process(), Stdio(),
+                                                 absl::Seconds(10), absl::Seconds(1));
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(outcome->status.code(), 5);
+  EXPECT_EQ(service.calls(), 2);
+}
+
+}  // namespace
+}  // namespace runsc::sandbox
