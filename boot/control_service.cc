@@ -91,8 +91,10 @@ grpc::ServerUnaryReactor* ControlService::Done(const absl::Status& status) {
 namespace {
 // How long a Run waits for stdio sent without waiting for its answer: the
 // hand-off is on the sandbox's stdio socket already, and only the
-// supervisor's own loop has yet to file it.
-constexpr absl::Duration kStdioInFlightWait = absl::Seconds(5);
+// supervisor's own loop has yet to file it. The wait holds one of gRPC's
+// threads, so it is short: a caller whose stdio came later still calls
+// again with the token the sandbox answered (sandbox::RunToExit).
+constexpr absl::Duration kStdioInFlightWait = absl::Seconds(1);
 
 absl::Status NoContainer() {
   return absl::FailedPreconditionError("this sandbox has no container");

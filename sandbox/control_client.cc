@@ -240,7 +240,7 @@ namespace {
 constexpr absl::Duration kStdioAnswerWait = absl::Seconds(10);
 // How long the sandbox waits for stdio still on its way
 // (RunRequest.stdio_in_flight).
-constexpr absl::Duration kStdioInFlightWait = absl::Seconds(5);
+constexpr absl::Duration kStdioInFlightWait = absl::Seconds(1);
 
 absl::StatusOr<std::string> AwaitStdioAnswer(int conn) {
   struct timeval limit = {absl::ToInt64Seconds(kStdioAnswerWait), 0};
