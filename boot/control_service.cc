@@ -12,6 +12,7 @@
 #include "runsc/util/grpc_status.h"
 #include "runsc/util/log.h"
 #include "runsc/util/status_macros.h"
+#include "runsc/util/stdio_socket.h"
 #include "runsc/util/version.h"
 
 namespace runsc::boot {
@@ -89,13 +90,6 @@ grpc::ServerUnaryReactor* ControlService::Done(const absl::Status& status) {
 }
 
 namespace {
-// How long a Run waits for stdio sent without waiting for its answer: the
-// hand-off is on the sandbox's stdio socket already, and only the
-// supervisor's own loop has yet to file it. The wait holds one of gRPC's
-// threads, so it is short: a caller whose stdio came later still calls
-// again with the token the sandbox answered (sandbox::RunToExit).
-constexpr absl::Duration kStdioInFlightWait = absl::Seconds(1);
-
 absl::Status NoContainer() {
   return absl::FailedPreconditionError("this sandbox has no container");
 }
@@ -348,7 +342,7 @@ grpc::ServerUnaryReactor* ControlService::Run(grpc::CallbackServerContext*,
   }
   absl::StatusOr<int> pid =
       StartOther(request->process(), request->stdio_token(),
-                 request->stdio_in_flight() ? kStdioInFlightWait : absl::ZeroDuration());
+                 request->stdio_in_flight() ? util::kStdioInFlightWait : absl::ZeroDuration());
   if (!pid.ok()) return Done(pid.status());
   response->set_pid(*pid);
   auto* reactor = new ExitReactor(this, response->mutable_status(), response);

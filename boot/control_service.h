@@ -85,12 +85,12 @@ class ControlService final
   void CallStarted();
   void CallDone();
   grpc::ServerUnaryReactor* Done(const absl::Status& status);
-  // Starts `process` with the stdio named by `token` (held before its exec
-  // with `hold`); returns its pid.
   // A call that named `token` fails with `why` before its start took the
   // stdio: the stdio goes (now, or when it comes).
   absl::Status Refuse(const std::string& token, absl::Status why);
-  // `stdio_wait`: how long a token whose stdio is on its way may take.
+  // Starts `process` with the stdio named by `token` (held before its exec
+  // with `hold`); returns its pid. `stdio_wait`: how long a token whose
+  // stdio is on its way may take.
   absl::StatusOr<int> StartProcess(const runsc::boot::v1::ProcessConfig& process,
                                    const std::string& token, bool main, bool hold = false,
                                    absl::Duration stdio_wait = absl::ZeroDuration());

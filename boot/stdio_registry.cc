@@ -3,6 +3,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -13,13 +15,37 @@
 
 namespace runsc::boot {
 
+namespace {
+
+absl::Time AddedAt(const std::pair<const std::string, absl::Time>& e) { return e.second; }
+template <typename Entry>
+absl::Time AddedAt(const std::pair<const std::string, Entry>& e) {
+  return e.second.added;
+}
+
+// Drops what `map` has held past `ttl`.
+template <typename Map>
+void DropExpired(Map& map, absl::Time now, absl::Duration ttl) {
+  for (auto it = map.begin(); it != map.end();) {
+    it = now - AddedAt(*it) > ttl ? map.erase(it) : std::next(it);
+  }
+}
+
+// Drops the oldest of `map` until one more fits under `limit`.
+template <typename Map>
+void MakeRoom(Map& map, size_t limit) {
+  while (map.size() >= limit) {
+    map.erase(std::min_element(map.begin(), map.end(), [](const auto& x, const auto& y) {
+      return AddedAt(x) < AddedAt(y);
+    }));
+  }
+}
+
+}  // namespace
+
 void StdioRegistry::PruneLocked(absl::Time now) {
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    it = now - it->second.added > kTtl ? entries_.erase(it) : std::next(it);
-  }
-  for (auto it = abandoned_.begin(); it != abandoned_.end();) {
-    it = now - it->second > kTtl ? abandoned_.erase(it) : std::next(it);
-  }
+  DropExpired(entries_, now, kTtl);
+  DropExpired(abandoned_, now, kTtl);
 }
 
 std::string StdioRegistry::Add(StdioFds fds, const std::string& chosen) {
@@ -35,13 +61,7 @@ std::string StdioRegistry::Add(StdioFds fds, const std::string& chosen) {
   PruneLocked(now);
   // In use, or named by a call that has failed already: the fds go.
   if (entries_.count(token) != 0 || abandoned_.count(token) != 0) return "";
-  while (entries_.size() >= kMaxHeld) {
-    auto oldest = entries_.begin();
-    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-      if (it->second.added < oldest->second.added) oldest = it;
-    }
-    entries_.erase(oldest);
-  }
+  MakeRoom(entries_, kMaxHeld);
   entries_[token] = Entry{std::move(fds), now};
   return token;
 }
@@ -67,16 +87,11 @@ absl::StatusOr<StdioFds> StdioRegistry::Take(const std::string& token, absl::Dur
 void StdioRegistry::Discard(const std::string& token) {
   if (!util::IsStdioToken(token)) return;
   absl::MutexLock lock(&mu_);
-  PruneLocked(absl::Now());
+  const absl::Time now = absl::Now();
+  PruneLocked(now);
   if (entries_.erase(token) != 0) return;
-  while (abandoned_.size() >= kMaxHeld) {
-    auto oldest = abandoned_.begin();
-    for (auto it = abandoned_.begin(); it != abandoned_.end(); ++it) {
-      if (it->second < oldest->second) oldest = it;
-    }
-    abandoned_.erase(oldest);
-  }
-  abandoned_[token] = absl::Now();
+  MakeRoom(abandoned_, kMaxHeld);
+  abandoned_[token] = now;
 }
 
 void StdioRegistry::ServeConnection(util::UniqueFd conn) {

@@ -238,9 +238,6 @@ namespace {
 // How long the sandbox may take to answer a hand-off: its loop serves one
 // connection at a time, each for at most 5 s.
 constexpr absl::Duration kStdioAnswerWait = absl::Seconds(10);
-// How long the sandbox waits for stdio still on its way
-// (RunRequest.stdio_in_flight).
-constexpr absl::Duration kStdioInFlightWait = absl::Seconds(1);
 
 absl::StatusOr<std::string> AwaitStdioAnswer(int conn) {
   struct timeval limit = {absl::ToInt64Seconds(kStdioAnswerWait), 0};
@@ -261,27 +258,25 @@ absl::StatusOr<RunOutcome> RunToExit(ControlClient& client, const std::string& s
   for (const util::UniqueFd& fd : stdio) fds.push_back(fd.get());
   ASSIGN_OR_RETURN(util::UniqueFd handoff, util::SendStdio(stdio_socket, fds, token));
   stdio.clear();
-  RunOutcome outcome;
-  absl::StatusOr<runsc::control::v1::RunResponse> ran = client.Run(
-      process, token, /*stdio_in_flight=*/true, timeout, timeout + kill_wait + kStdioInFlightWait);
+  auto outcome_of =
+      [](const absl::StatusOr<runsc::control::v1::RunResponse>& ran) -> absl::StatusOr<RunOutcome> {
+    if (!ran.ok()) return ran.status();
+    return RunOutcome{ran->status(), ran->timed_out()};
+  };
+  absl::StatusOr<runsc::control::v1::RunResponse> ran =
+      client.Run(process, token, /*stdio_in_flight=*/true, timeout,
+                 timeout + kill_wait + util::kStdioInFlightWait);
   const bool late =
       absl::IsNotFound(ran.status()) && absl::StrContains(ran.status().message(), "stdio_token");
-  if (!late && !absl::IsUnimplemented(ran.status())) {
-    if (!ran.ok()) return ran.status();
-    outcome.status = ran->status();
-    outcome.timed_out = ran->timed_out();
-    return outcome;
-  }
+  if (!late && !absl::IsUnimplemented(ran.status())) return outcome_of(ran);
   // The answer names the token the sandbox filed the stdio under.
   ASSIGN_OR_RETURN(const std::string filed, AwaitStdioAnswer(handoff.get()));
   if (late) {
-    ran = client.Run(process, filed, /*stdio_in_flight=*/false, timeout, timeout + kill_wait);
-    if (!ran.ok()) return ran.status();
-    outcome.status = ran->status();
-    outcome.timed_out = ran->timed_out();
-    return outcome;
+    return outcome_of(
+        client.Run(process, filed, /*stdio_in_flight=*/false, timeout, timeout + kill_wait));
   }
   ASSIGN_OR_RETURN(const int pid, client.Exec(process, filed));
+  RunOutcome outcome;
   absl::StatusOr<runsc::control::v1::ExitStatus> status = client.Wait(pid, timeout);
   if (absl::IsDeadlineExceeded(status.status())) {
     outcome.timed_out = true;

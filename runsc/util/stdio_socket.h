@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "runsc/util/unique_fd.h"
 
 namespace runsc::util {
@@ -29,6 +30,13 @@ namespace runsc::util {
 // returns the token.
 absl::StatusOr<std::string> HandOffStdio(const std::string& socket_path,
                                          const std::vector<int>& fds);
+
+// How long a sandbox waits for stdio sent under the caller's token and named
+// before its answer came (Control.RunRequest.stdio_in_flight). The wait
+// holds one of the supervisor's gRPC threads, so it is short: the fds are on
+// the socket before the call leaves, and a caller whose stdio was filed
+// later still calls again with the answered token.
+inline constexpr absl::Duration kStdioInFlightWait = absl::Seconds(1);
 
 // A fresh random token for SendStdio.
 absl::StatusOr<std::string> NewStdioToken();
