@@ -213,6 +213,7 @@ int RunDaemon(const DaemonOptions& options) {
   manager_options.runsc_path = options.runsc_path;
   manager_options.max_sandboxes = options.max_sandboxes;
   manager_options.warm_sandboxes = options.warm_sandboxes;
+  manager_options.reclaim_ahead = options.reclaim_ahead;
   absl::StatusOr<std::unique_ptr<sandbox::SandboxManager>> manager =
       sandbox::SandboxManager::Create(manager_options);
   if (!manager.ok()) {
@@ -302,6 +303,8 @@ int DaemonMain(int argc, char** argv) {
           "  --group NAME             members may use the API besides root\n"
           "  --max-sandboxes N        live sandboxes at most (default 1024)\n"
           "  --warm-sandboxes N       sandboxes spawned ahead of creates (default 0)\n"
+          "  --reclaim-ahead N        deletes that may answer before their teardown\n"
+          "                           is over (default 16; 0: every delete waits)\n"
           "  --max-message-bytes N    largest request or response (default 16 MiB)\n"
           "  --delete-on-exit         delete every sandbox when stopping\n");
       return 0;
@@ -325,6 +328,13 @@ int DaemonMain(int argc, char** argv) {
         return 2;
       }
       options.warm_sandboxes = n;
+    } else if (auto v = value("reclaim-ahead")) {
+      if (!absl::SimpleAtoi(*v, &n) || n < 0 || n > 1024) {
+        fprintf(stderr, "runsc daemon: --reclaim-ahead: '%s' is not a number from 0 to 1024\n",
+                v->c_str());
+        return 2;
+      }
+      options.reclaim_ahead = n;
     } else if (auto v = value("max-message-bytes")) {
       if (!absl::SimpleAtoi(*v, &n) || n < 4096) {
         fprintf(stderr, "runsc daemon: --max-message-bytes: '%s' is not a number >= 4096\n",

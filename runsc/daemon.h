@@ -20,6 +20,7 @@ struct DaemonOptions {
   std::string runsc_path = "/proc/self/exe";
   int max_sandboxes = 1024;
   int warm_sandboxes = 0;  // spawned ahead of creates (sandbox/warm_pool.h)
+  int reclaim_ahead = 16;  // deletes answered before their teardown (sandbox/reclaimer.h)
   int max_message_bytes = 16 << 20;
   bool delete_on_exit = false;
 };

@@ -380,6 +380,24 @@ bool Cgroup::Frozen() const {
   return freezer.ok() && IsFrozen(*freezer);
 }
 
+absl::Status Cgroup::Kill() {
+  if (unified_dir_.empty()) {
+    return absl::UnimplementedError("no unified cgroup directory, so no cgroup.kill");
+  }
+  for (const char* leaf : {kContainerLeaf, kSupervisorLeaf}) {
+    const std::string path = absl::StrCat(unified_dir_, "/", leaf, "/cgroup.kill");
+    if (access(path.c_str(), W_OK) != 0) {
+      if (errno == ENOENT) {
+        return absl::UnimplementedError(
+            absl::StrCat("'", path, "': no cgroup.kill (Linux < 5.14)"));
+      }
+      return ErrnoError(errno, absl::StrCat("access '", path, "'"));
+    }
+    RETURN_IF_ERROR(WriteKernelFile(path, "1"));
+  }
+  return absl::OkStatus();
+}
+
 std::vector<std::pair<std::string, std::string>> Cgroup::ContainerView() const {
   std::vector<std::pair<std::string, std::string>> view;
   for (const auto& [controller, dir] : v1_dirs_) {

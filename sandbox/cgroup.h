@@ -114,6 +114,13 @@ class Cgroup final {
   absl::Status Freeze(bool frozen);
   // Whether the container leaf is frozen.
   bool Frozen() const;
+  // Sends SIGKILL to every process of the sandbox at once (v2 cgroup.kill
+  // on both unified leaves, which the kernel keeps new forks out of while
+  // it signals): when it returns, none of them runs user code again.
+  // UNIMPLEMENTED without a unified directory or on a kernel before 5.14.
+  // Only the leaves, which this sandbox made: a spec's cgroupsPath may name
+  // a directory that holds others.
+  absl::Status Kill();
   // What the container sees as its cgroup: the container leaf of each v1
   // controller by name ("cpu", "memory", ...), or on a v2-only host the
   // unified container leaf under the name "".

@@ -158,7 +158,7 @@ absl::StatusOr<std::unique_ptr<SandboxManager>> SandboxManager::Create(
   ASSIGN_OR_RETURN(manager->exit_reports_, ExitReportWatcher::Create());
   // Warm sandboxes die with the daemon that made them; what they left goes
   // before the pool makes new ones.
-  Sandbox::ReclaimWarm(manager->options_.state_root);
+  Sandbox::ReclaimAside(manager->options_.state_root);
   RETURN_IF_ERROR(manager->Recover());
   if (manager->options_.warm_sandboxes > 0) {
     SandboxOptions warm;
@@ -166,6 +166,9 @@ absl::StatusOr<std::unique_ptr<SandboxManager>> SandboxManager::Create(
     warm.runsc_path = manager->options_.runsc_path;
     warm.ranges_dir = manager->options_.ranges_dir;
     manager->warm_pool_ = std::make_unique<WarmPool>(warm, manager->options_.warm_sandboxes);
+  }
+  if (manager->options_.reclaim_ahead > 0) {
+    manager->reclaimer_ = std::make_unique<Reclaimer>(manager->options_.reclaim_ahead);
   }
   manager->worker_ = std::thread([m = manager.get()] { m->WorkLoop(); });
   manager->expirer_ = std::thread([m = manager.get()] { m->ExpiryLoop(); });
@@ -180,6 +183,8 @@ SandboxManager::~SandboxManager() {
     expiry_stopping_ = true;
   }
   if (expirer_.joinable()) expirer_.join();
+  // What deletes left to it is done before the daemon goes.
+  reclaimer_.reset();
   // The exit waits end first: their callbacks post to the worker.
   for (const std::shared_ptr<Entry>& entry : Entries()) {
     absl::MutexLock entry_lock(&entry->mu);
@@ -430,8 +435,9 @@ absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration
     box = std::move(entry->box);
   }
   // From here calls find no sandbox under this id, but the id stays taken
-  // until the state directory is gone.
-  absl::Status destroyed = box->Destroy();
+  // until the state directory is gone, or put aside for the reclaimer.
+  if (reclaimer_ != nullptr) box = reclaimer_->Take(std::move(box));
+  absl::Status destroyed = box != nullptr ? box->Destroy() : absl::OkStatus();
   absl::MutexLock lock(&entry->mu);
   entry->deleting = false;
   if (!destroyed.ok()) {
@@ -445,6 +451,10 @@ absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration
   sandboxes_.erase(id);
   Publish("deleted", id, 0);
   return absl::OkStatus();
+}
+
+void SandboxManager::AwaitReclaimed() {
+  if (reclaimer_ != nullptr) reclaimer_->Drain();
 }
 
 absl::StatusOr<SandboxView> SandboxManager::GetSandbox(const std::string& id) {

@@ -34,6 +34,7 @@
 #include "sandbox/control_client.h"
 #include "sandbox/event_bus.h"
 #include "sandbox/exit_report_watcher.h"
+#include "sandbox/reclaimer.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/warm_pool.h"
 #include "specutils/process_override.h"
@@ -49,6 +50,10 @@ struct ManagerOptions {
   // Warm sandboxes kept ready (sandbox/warm_pool.h): a create that a warm
   // sandbox can take (Sandbox::CheckAssignable) skips the spawn. 0: none.
   int warm_sandboxes = 0;
+  // Deletes that may answer before the kernel has torn their sandboxes
+  // down, the rest of the teardown left to a thread (sandbox/reclaimer.h).
+  // 0: each delete waits for all of it.
+  int reclaim_ahead = 16;
 };
 
 struct CreateRequest {
@@ -102,8 +107,13 @@ class SandboxManager final {
   // Starts the main process; its stdout and stderr go to <state>/<id>/console.log.
   absl::StatusOr<SandboxView> StartSandbox(const std::string& id);
   // SIGTERM to every process, up to `grace` for the main process to end,
-  // then the sandbox is killed and every trace removed.
+  // then the sandbox is killed and every trace removed. It returns once
+  // every process of the sandbox is killed and the id is free; with
+  // options.reclaim_ahead the kernel's teardown, and the removal of the
+  // cgroups, uid range and state that must wait for it, may follow.
   absl::Status DeleteSandbox(const std::string& id, absl::Duration grace = absl::Seconds(5));
+  // Returns once every deleted sandbox is torn down and removed.
+  void AwaitReclaimed();
   absl::StatusOr<SandboxView> GetSandbox(const std::string& id);
   // The main process's pid (0: not started yet), without GetSandbox's
   // status, which asks the sandbox: NOT_FOUND if there is no such sandbox.
@@ -217,6 +227,7 @@ class SandboxManager final {
   std::thread worker_;
   std::thread expirer_;
   std::unique_ptr<WarmPool> warm_pool_;
+  std::unique_ptr<Reclaimer> reclaimer_;  // null without options.reclaim_ahead
   // Last: destroyed first, while what its callbacks touch is still here.
   std::unique_ptr<ExitReportWatcher> exit_reports_;
 };

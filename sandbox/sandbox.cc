@@ -524,7 +524,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::CreateWarm(const SandboxOption
                    Cgroup::Create(absl::StrCat("runsc/warm.", range.slot), {}));
   // A first record, before anything runs: a daemon that dies from here on
   // leaves its range and cgroups where a restarted one finds them
-  // (ReclaimWarm); the process is recorded once it is up.
+  // (ReclaimAside); the process is recorded once it is up.
   runsc::state::v1::SandboxRecord record = BaseRecord(id, range, options.ranges_dir, cgroup.get());
   RETURN_IF_ERROR(sandbox::SaveRecord(dir, record));
   // The launcher's socket to us, on which its container will come.
@@ -646,21 +646,21 @@ absl::Status Sandbox::Assign(const SandboxOptions& options) {
   return SaveRecord(record);
 }
 
-void Sandbox::ReclaimWarm(const std::string& state_root) {
+void Sandbox::ReclaimAside(const std::string& state_root) {
   DIR* root = opendir(state_root.c_str());
   if (root == nullptr) return;
   std::vector<std::string> dirs;
   while (struct dirent* e = readdir(root)) {
-    if (absl::StartsWith(e->d_name, kWarmPrefix)) {
+    if (absl::StartsWith(e->d_name, kWarmPrefix) || absl::StartsWith(e->d_name, kRetiredPrefix)) {
       dirs.push_back(absl::StrCat(state_root, "/", e->d_name));
     }
   }
   closedir(root);
   for (const std::string& dir : dirs) {
-    absl::Status status = ReclaimWarmDir(dir);
+    absl::Status status = ReclaimAsideDir(dir);
     if (!status.ok()) {
       util::Log(util::LogLevel::kWarning, "sandbox",
-                absl::StrCat("warm sandbox '", dir, "' left behind: ", status.message()));
+                absl::StrCat("sandbox '", dir, "' left behind: ", status.message()));
     }
   }
 }
@@ -829,16 +829,17 @@ absl::Status Sandbox::Reclaim(const std::string& state_root, const std::string& 
   return ReclaimLeftovers(dir, record);
 }
 
-absl::Status Sandbox::ReclaimWarmDir(const std::string& dir) {
+absl::Status Sandbox::ReclaimAsideDir(const std::string& dir) {
   absl::StatusOr<runsc::state::v1::SandboxRecord> record = LoadRecord(dir);
   if (absl::IsNotFound(record.status())) {
-    // It died before its record was written, with whoever made it.
+    // A warm sandbox that died before its record was written, with whoever
+    // made it.
     return RemoveStateDir(dir);
   }
   if (!record.ok()) return record.status();
-  // A warm sandbox ends when its launcher's socket to the daemon closes;
-  // one that has not yet is killed. The pidfd, checked against the start
-  // time once open, cannot reach a recycled pid.
+  // A warm sandbox ends when its launcher's socket to the daemon closes,
+  // and a retired one was killed; one still there is killed. The pidfd,
+  // checked against the start time once open, cannot reach a recycled pid.
   // (pid 0: the daemon died before its spawn was recorded; the process,
   // if there was one, ended with the daemon's end of its socket.)
   if (std::optional<ChildProcess> process = AdoptRecordedProcess(*record)) {
@@ -847,7 +848,7 @@ absl::Status Sandbox::ReclaimWarmDir(const std::string& dir) {
         killed.ok() ? process->Wait(absl::Seconds(5)) : absl::StatusOr<ExitStatus>(killed);
     if (!gone.ok()) {
       process->Release();  // not waited for again on the way out
-      return util::Annotate(gone.status(), "warm sandbox process outlived SIGKILL");
+      return util::Annotate(gone.status(), "sandbox process outlived SIGKILL");
     }
   }
   return ReclaimLeftovers(dir, *record);
@@ -1016,6 +1017,29 @@ absl::Status Sandbox::Destroy() {
     RETURN_IF_ERROR(UidRangeAllocator(ranges_dir_).Release(uid_range_));
   }
   destroyed_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status Sandbox::Retire() {
+  if (destroyed_ || process_.reaped()) {
+    return absl::FailedPreconditionError(absl::StrCat("sandbox '", id_, "' has ended already"));
+  }
+  if (cgroup_ == nullptr || uid_range_.host_base == 0) {
+    return absl::UnimplementedError(
+        absl::StrCat("sandbox '", id_, "' has no container, so no cgroup to kill it by"));
+  }
+  RETURN_IF_ERROR(cgroup_->Kill());
+  // The sandbox process is in its own leaf, which the kill reached; the
+  // pidfd makes sure, whatever moved where.
+  (void)process_.Signal(SIGKILL);
+  // The slot is the sandbox's until Destroy releases its range: no other
+  // retired sandbox has the name.
+  const std::string aside = absl::StrCat(state_dir_.substr(0, state_dir_.rfind('/') + 1),
+                                         kRetiredPrefix, uid_range_.slot);
+  if (renameat2(AT_FDCWD, state_dir_.c_str(), AT_FDCWD, aside.c_str(), RENAME_NOREPLACE) != 0) {
+    return ErrnoError(errno, absl::StrCat("rename '", state_dir_, "' to '", aside, "'"));
+  }
+  state_dir_ = aside;
   return absl::OkStatus();
 }
 

@@ -45,6 +45,9 @@ namespace runsc::sandbox {
 // The state directory name of a warm sandbox, followed by its range slot:
 // never a sandbox id (ids may not start with '.').
 inline constexpr char kWarmPrefix[] = ".warm-";
+// The state directory of a sandbox deleted but not yet torn down
+// (Sandbox::Retire), followed by its range slot.
+inline constexpr char kRetiredPrefix[] = ".retired-";
 
 struct SandboxOptions {
   // Validated with specutils::ValidateSandboxId.
@@ -151,9 +154,10 @@ class Sandbox final {
   // Removes what a dead sandbox left: cgroups, its uid range, its state
   // directory. FAILED_PRECONDITION while its process still runs.
   static absl::Status Reclaim(const std::string& state_root, const std::string& id);
-  // Kills and removes every warm sandbox a daemon left under `state_root`
-  // (a daemon's end ends its warm sandboxes; one may not be gone yet).
-  static void ReclaimWarm(const std::string& state_root);
+  // Kills and removes every warm or retired sandbox a daemon left under
+  // `state_root` (a daemon's end ends its warm sandboxes, and a retired
+  // one is dead or dying, but either may not be gone yet).
+  static void ReclaimAside(const std::string& state_root);
   // The ids that have a record under `state_root`.
   static absl::StatusOr<std::vector<std::string>> ListIds(const std::string& state_root);
 
@@ -203,6 +207,17 @@ class Sandbox final {
   absl::StatusOr<ExitStatus> Wait(absl::Duration timeout);
   // Kills the sandbox if it still runs, reaps it, and removes its state.
   absl::Status Destroy();
+  // The first half of Destroy, which returns before the kernel's teardown:
+  // every process of the sandbox has SIGKILL pending when it returns
+  // (Cgroup::Kill), so none runs user code again, and the state directory
+  // is renamed aside (<state_root>/.retired-<slot>), so the id is free.
+  // What the processes hold goes as the kernel tears them down, and
+  // Destroy() then waits for that and removes cgroups, state and uid range
+  // (sandbox/reclaimer.h). Should the daemon die in between, the next one
+  // finishes it (ReclaimAside). UNIMPLEMENTED for a sandbox without a
+  // container, a uid range or cgroup.kill; an error leaves Destroy() to do
+  // all of it.
+  absl::Status Retire();
   // The OCI status of the container `record` describes: "created" (no main
   // process yet, or one that waits for start), "running", "paused" (its
   // cgroup is frozen) or "stopped".
@@ -241,7 +256,7 @@ class Sandbox final {
           UidRange uid_range, std::unique_ptr<Cgroup> cgroup,
           runsc::state::v1::SandboxRecord record, util::UniqueFd exit_reports = {});
 
-  static absl::Status ReclaimWarmDir(const std::string& dir);
+  static absl::Status ReclaimAsideDir(const std::string& dir);
 
   std::string id_;
   std::string state_dir_;

@@ -159,8 +159,9 @@ TEST_F(WarmPoolTest, AWarmSandboxBecomesTheSandboxACreateAsksFor) {
   for (const Warm& w : after) EXPECT_NE(w.record.pid(), view->pid);
 
   ASSERT_TRUE(manager_->DeleteSandbox("hot").ok());
-  EXPECT_EQ(waitpid(view->pid, nullptr, WNOHANG), -1) << "the sandbox was not reaped";
   EXPECT_NE(stat((state() + "/hot").c_str(), &st), 0);
+  manager_->AwaitReclaimed();  // the teardown that may follow the delete
+  EXPECT_EQ(waitpid(view->pid, nullptr, WNOHANG), -1) << "the sandbox was not reaped";
   for (const std::string& path : taken.record.cgroup_paths()) {
     EXPECT_NE(stat(path.c_str(), &st), 0) << path << " outlived the sandbox";
   }

@@ -1,0 +1,84 @@
+#include "sandbox/reclaimer.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "runsc/util/log.h"
+
+namespace runsc::sandbox {
+
+Reclaimer::Reclaimer(int max_pending, Finish finish)
+    : max_pending_(max_pending),
+      finish_(finish != nullptr ? std::move(finish) : [](Sandbox& box) { return box.Destroy(); }),
+      thread_([this] { Loop(); }) {}
+
+Reclaimer::~Reclaimer() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  thread_.join();
+}
+
+std::unique_ptr<Sandbox> Reclaimer::Take(std::unique_ptr<Sandbox> box) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (pending_ >= max_pending_ || stopping_) return box;
+    ++pending_;
+  }
+  // Unlocked: a Retire writes cgroup.kill and renames a directory, and
+  // another delete need not wait for that.
+  absl::Status retired = box->Retire();
+  absl::MutexLock lock(&mu_);
+  if (!retired.ok()) {
+    --pending_;
+    if (!absl::IsUnimplemented(retired)) {
+      util::Log(
+          util::LogLevel::kWarning, "reclaimer",
+          absl::StrCat("sandbox '", box->id(), "' is destroyed in line: ", retired.message()));
+    }
+    return box;
+  }
+  queue_.push_back(std::move(box));
+  return nullptr;
+}
+
+void Reclaimer::Drain() {
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return pending_ == 0; };
+  mu_.Await(absl::Condition(&idle));
+}
+
+int Reclaimer::pending() const {
+  absl::MutexLock lock(&mu_);
+  return pending_;
+}
+
+std::unique_ptr<Sandbox> Reclaimer::Next() {
+  absl::MutexLock lock(&mu_);
+  auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !queue_.empty() || (stopping_ && pending_ == 0);
+  };
+  mu_.Await(absl::Condition(&ready));
+  if (queue_.empty()) return nullptr;  // stopping, and nothing is on its way
+  std::unique_ptr<Sandbox> box = std::move(queue_.front());
+  queue_.pop_front();
+  return box;
+}
+
+void Reclaimer::Loop() {
+  while (std::unique_ptr<Sandbox> box = Next()) {
+    absl::Status status = finish_(*box);
+    if (!status.ok()) {
+      // Its directory stays aside, for the next daemon to finish.
+      util::Log(util::LogLevel::kWarning, "reclaimer",
+                absl::StrCat("sandbox '", box->id(), "' left behind: ", status.message()));
+      box->Detach();
+    }
+    box.reset();
+    absl::MutexLock lock(&mu_);
+    --pending_;
+  }
+}
+
+}  // namespace runsc::sandbox

@@ -1,0 +1,214 @@
+// Root tests of the reclaimer (sandbox/reclaimer.h) and Sandbox::Retire: a
+// retired sandbox runs nothing more and frees its id at once, the rest of
+// its teardown follows, and what a daemon that died left aside, the next
+// one reclaims.
+#include "sandbox/reclaimer.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
+#include "gtest/gtest.h"
+#include "sandbox/host_template.h"
+#include "sandbox/sandbox.h"
+#include "sandbox/state_store.h"
+#include "sandbox/uid_range.h"
+#include "test/sandbox_test_util.h"
+
+namespace runsc::testing {
+namespace {
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+// Whether `pid` can no longer run user code: gone, a zombie, exiting
+// (PF_EXITING), or with SIGKILL pending.
+bool Ending(pid_t pid) {
+  const std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  if (stat.empty()) return true;
+  // After "pid (comm) ": state, then 5 numbers, then the flags.
+  std::vector<std::string> f = absl::StrSplit(stat.substr(stat.rfind(')') + 2), ' ');
+  if (f.size() < 7) return true;
+  if (f[0] == "Z" || f[0] == "X") return true;
+  uint64_t flags = 0;
+  if (absl::SimpleAtoi(f[6], &flags) && (flags & 0x4) != 0) return true;  // PF_EXITING
+  std::map<std::string, std::string> status =
+      ParseStatus(ReadFile(absl::StrCat("/proc/", pid, "/status")));
+  for (const char* key : {"SigPnd", "ShdPnd"}) {
+    uint64_t pending = 0;
+    if (absl::SimpleHexAtoi(status[key], &pending) && (pending & (1ull << (SIGKILL - 1))) != 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// `pid` and every process below it.
+std::vector<pid_t> Tree(pid_t pid) {
+  std::vector<pid_t> out = {pid};
+  for (size_t i = 0; i < out.size(); ++i) {
+    for (const std::string& tid : ListDir(absl::StrCat("/proc/", out[i], "/task"))) {
+      for (absl::string_view child :
+           absl::StrSplit(ReadFile(absl::StrCat("/proc/", out[i], "/task/", tid, "/children")), ' ',
+                          absl::SkipWhitespace())) {
+        pid_t c = 0;
+        if (absl::SimpleAtoi(child, &c)) out.push_back(c);
+      }
+    }
+  }
+  return out;
+}
+
+class ReclaimerTest : public ::testing::Test {
+ protected:
+  // A host-template sandbox whose main process sleeps.
+  std::unique_ptr<sandbox::Sandbox> NewSandbox(const std::string& id, bool container = true) {
+    sandbox::SandboxOptions options;
+    options.id = id;
+    options.state_root = root_.path();
+    options.runsc_path = RunscPath();
+    if (container) {
+      sandbox::HostTemplateOptions tmpl;
+      tmpl.args = {"sleep", "1000"};
+      auto config = sandbox::HostTemplate(tmpl);
+      EXPECT_TRUE(config.ok()) << config.status();
+      options.container = *config;
+      options.start_main = true;
+    }
+    auto box = sandbox::Sandbox::Create(options);
+    EXPECT_TRUE(box.ok()) << box.status();
+    return box.ok() ? std::move(*box) : nullptr;
+  }
+
+  // What a sandbox holds on the host, to see it go.
+  struct Held {
+    std::vector<pid_t> pids;
+    std::vector<std::string> cgroups;
+    std::string range_file;
+    std::string aside;  // its state directory once retired
+  };
+  Held HeldBy(const sandbox::Sandbox& box) {
+    Held held;
+    held.pids = Tree(box.pid());
+    held.cgroups = box.CgroupPaths();
+    held.range_file = absl::StrCat(sandbox::SandboxOptions().ranges_dir, "/", box.uid_range().slot);
+    held.aside = absl::StrCat(root_.path(), "/", sandbox::kRetiredPrefix, box.uid_range().slot);
+    EXPECT_GE(held.pids.size(), 3u) << "sandbox process, launcher, main process";
+    EXPECT_FALSE(held.cgroups.empty());
+    EXPECT_TRUE(Exists(held.range_file)) << held.range_file;
+    return held;
+  }
+
+  void ExpectGone(const Held& held) {
+    for (pid_t pid : held.pids) {
+      EXPECT_FALSE(Exists(absl::StrCat("/proc/", pid))) << "process " << pid;
+    }
+    for (const std::string& dir : held.cgroups) EXPECT_FALSE(Exists(dir)) << dir;
+    EXPECT_FALSE(Exists(held.range_file)) << held.range_file;
+    EXPECT_FALSE(Exists(held.aside)) << held.aside;
+  }
+
+  TempStateRoot root_;
+};
+
+TEST_F(ReclaimerTest, ARetiredSandboxRunsNothingMoreFreesItsIdAtOnceAndGoesLater) {
+  absl::Notification go;
+  sandbox::Reclaimer reclaimer(4, [&go](sandbox::Sandbox& box) {
+    go.WaitForNotification();
+    return box.Destroy();
+  });
+  std::unique_ptr<sandbox::Sandbox> box = NewSandbox("gone");
+  ASSERT_NE(box, nullptr);
+  const Held held = HeldBy(*box);
+
+  ASSERT_EQ(reclaimer.Take(std::move(box)), nullptr);
+  EXPECT_EQ(reclaimer.pending(), 1);
+  // Every process has been killed, none reaped yet.
+  for (pid_t pid : held.pids) EXPECT_TRUE(Ending(pid)) << "process " << pid << " still runs";
+  EXPECT_FALSE(Exists(root_.path() + "/gone"));
+  EXPECT_TRUE(Exists(held.aside + "/" + sandbox::kStateFileName)) << held.aside;
+  EXPECT_EQ(ListDir(root_.path()).size(), 1u);
+  EXPECT_TRUE(sandbox::Sandbox::ListIds(root_.path())->empty());
+  // Its id is free: a new sandbox takes it, with cgroups and a range of its
+  // own.
+  std::unique_ptr<sandbox::Sandbox> again = NewSandbox("gone");
+  ASSERT_NE(again, nullptr);
+  EXPECT_NE(again->uid_range().slot,
+            std::stoul(held.range_file.substr(held.range_file.rfind('/') + 1)));
+
+  go.Notify();
+  reclaimer.Drain();
+  EXPECT_EQ(reclaimer.pending(), 0);
+  ExpectGone(held);
+  EXPECT_EQ(ListDir(root_.path()), std::vector<std::string>{"gone"});
+  EXPECT_TRUE(again->Destroy().ok());
+}
+
+TEST_F(ReclaimerTest, PastItsBoundOrWithoutAContainerASandboxIsHandedBackUntouched) {
+  absl::Notification go;
+  sandbox::Reclaimer reclaimer(1, [&go](sandbox::Sandbox& box) {
+    go.WaitForNotification();
+    return box.Destroy();
+  });
+  std::unique_ptr<sandbox::Sandbox> first = NewSandbox("first");
+  std::unique_ptr<sandbox::Sandbox> second = NewSandbox("second");
+  std::unique_ptr<sandbox::Sandbox> bare = NewSandbox("bare", /*container=*/false);
+  ASSERT_TRUE(first != nullptr && second != nullptr && bare != nullptr);
+  const Held held = HeldBy(*first);
+  ASSERT_EQ(reclaimer.Take(std::move(first)), nullptr);
+
+  second = reclaimer.Take(std::move(second));
+  ASSERT_NE(second, nullptr);
+  EXPECT_FALSE(Ending(second->pid()));
+  EXPECT_TRUE(Exists(root_.path() + "/second/" + sandbox::kStateFileName));
+  go.Notify();
+  reclaimer.Drain();
+  ExpectGone(held);
+
+  // No cgroup to kill it by: it stays whole, for a Destroy in line.
+  bare = reclaimer.Take(std::move(bare));
+  ASSERT_NE(bare, nullptr);
+  EXPECT_FALSE(Ending(bare->pid()));
+  EXPECT_EQ(reclaimer.pending(), 0);
+  EXPECT_TRUE(second->Destroy().ok());
+  EXPECT_TRUE(bare->Destroy().ok());
+  EXPECT_TRUE(ListDir(root_.path()).empty());
+}
+
+TEST_F(ReclaimerTest, WhatADaemonThatDiedLeftAsideTheNextOneReclaims) {
+  // This daemon "dies" before any teardown: nothing is reaped or removed.
+  sandbox::Reclaimer reclaimer(4, [](sandbox::Sandbox& box) {
+    box.Detach();
+    return absl::OkStatus();
+  });
+  std::unique_ptr<sandbox::Sandbox> box = NewSandbox("orphan");
+  ASSERT_NE(box, nullptr);
+  const Held held = HeldBy(*box);
+  ASSERT_EQ(reclaimer.Take(std::move(box)), nullptr);
+  reclaimer.Drain();
+  ASSERT_TRUE(Exists(held.aside));
+  ASSERT_TRUE(Exists(held.range_file));
+
+  sandbox::Sandbox::ReclaimAside(root_.path());
+  // The rest went without the reap, which is not the next daemon's: the
+  // sandbox process, a zombie child of this test, is reaped here as init
+  // reaps that of a daemon that died.
+  EXPECT_EQ(waitpid(held.pids[0], nullptr, 0), held.pids[0]);
+  ExpectGone(held);
+  EXPECT_TRUE(ListDir(root_.path()).empty());
+}
+
+}  // namespace
+}  // namespace runsc::testing
