@@ -96,13 +96,17 @@ absl::Status MountOne(int root_fd, const MountConfig& m, int bind_fd) {
                           TranslateMountData(type, m.data()), dest));
   if (type == "tmpfs" && dest == "/dev") {
     // A minimal /dev: the host's device nodes (mknod is not possible in a
-    // user namespace), and the usual links.
-    for (const char* dev : kDevices) {
-      std::string path = absl::StrCat("/dev/", dev);
-      ASSIGN_OR_RETURN(UniqueFd node, TouchInRoot(root_fd, path));
+    // user namespace), and the usual links. The tmpfs was made just now and
+    // is empty: each node is made in it directly (O_EXCL, O_NOFOLLOW), with
+    // no walk from the root.
+    ASSIGN_OR_RETURN(UniqueFd dev, OpenInRoot(root_fd, "/dev", O_PATH | O_DIRECTORY));
+    for (const char* name : kDevices) {
+      const std::string path = absl::StrCat("/dev/", name);
+      UniqueFd node(
+          openat(dev.get(), name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
+      if (!node) return ErrnoError(errno, absl::StrCat("create '", path, "' in the container"));
       RETURN_IF_ERROR(MountAt(path.c_str(), node.get(), "", MS_BIND, "", path));
     }
-    ASSIGN_OR_RETURN(UniqueFd dev, OpenInRoot(root_fd, "/dev", O_PATH | O_DIRECTORY));
     const std::pair<const char*, const char*> links[] = {
         {"/proc/self/fd", "fd"},     {"/proc/self/fd/0", "stdin"},
         {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},

@@ -50,6 +50,11 @@ absl::StatusOr<UniqueFd> OpenInRoot(int root_fd, absl::string_view path, int fla
 }
 
 absl::StatusOr<UniqueFd> MkdirAllInRoot(int root_fd, absl::string_view path) {
+  // Mount points mostly exist (the image's, or made by an earlier mount):
+  // one resolution then, where the walk below makes one a component (and
+  // on failure names the component at fault).
+  UniqueFd whole(Openat2(root_fd, Relative(path), O_PATH | O_DIRECTORY, 0));
+  if (whole) return whole;
   std::vector<absl::string_view> parts = absl::StrSplit(path, '/', absl::SkipEmpty());
   UniqueFd dir(Openat2(root_fd, ".", O_PATH | O_DIRECTORY, 0));
   if (!dir) return ErrnoError(errno, "open container root");
