@@ -43,6 +43,7 @@
 #include "sandbox/control_client.h"
 #include "sandbox/joined_ns.h"
 #include "sandbox/notify_socket.h"
+#include "sandbox/sandbox_internal.h"
 #include "sandbox/spawner.h"
 #include "sandbox/state_store.h"
 #include "specutils/id_map.h"
@@ -70,19 +71,6 @@ std::vector<std::string> ListTasks(pid_t pid) {
   return tasks;
 }
 
-// The one child of `pid` (the sandbox process's launcher).
-absl::StatusOr<pid_t> OnlyChild(pid_t pid) {
-  const std::string path = absl::StrCat("/proc/", pid, "/task/", pid, "/children");
-  const std::string text = util::ReadFileOrEmpty(path);
-  std::vector<std::string> pids = absl::StrSplit(text, ' ', absl::SkipWhitespace());
-  pid_t child = 0;
-  if (pids.size() != 1 || !absl::SimpleAtoi(pids[0], &child)) {
-    return absl::InternalError(
-        absl::StrCat("sandbox process ", pid, " has children '", text, "', not one launcher"));
-  }
-  return child;
-}
-
 constexpr char kControlSocketName[] = "control.sock";
 constexpr char kStdioSocketName[] = "stdio.sock";
 constexpr char kLogName[] = "sandbox.log";
@@ -107,6 +95,22 @@ absl::StatusOr<UniqueFd> ListenUnix(const std::string& path, int type) {
   return fd;
 }
 
+}  // namespace
+
+namespace internal {
+
+absl::StatusOr<pid_t> OnlyChild(pid_t pid) {
+  const std::string path = absl::StrCat("/proc/", pid, "/task/", pid, "/children");
+  const std::string text = util::ReadFileOrEmpty(path);
+  std::vector<std::string> pids = absl::StrSplit(text, ' ', absl::SkipWhitespace());
+  pid_t child = 0;
+  if (pids.size() != 1 || !absl::SimpleAtoi(pids[0], &child)) {
+    return absl::InternalError(
+        absl::StrCat("sandbox process ", pid, " has children '", text, "', not one launcher"));
+  }
+  return child;
+}
+
 absl::Status RemoveStateDir(const std::string& dir) {
   for (const char* name :
        {kControlSocketName, kStdioSocketName, kLogName, kStateFileName, kConsoleLogName}) {
@@ -129,7 +133,25 @@ absl::Status RemoveStateDir(const std::string& dir) {
   return absl::OkStatus();
 }
 
-}  // namespace
+std::optional<ChildProcess> AdoptRecordedProcess(const runsc::state::v1::SandboxRecord& record) {
+  if (record.pid() <= 0) return std::nullopt;
+  absl::StatusOr<uint64_t> start = ProcessStartTime(record.pid());
+  if (!start.ok() || *start != record.start_time()) return std::nullopt;
+  absl::StatusOr<ChildProcess> process = ChildProcess::Adopt(record.pid());
+  if (!process.ok()) return std::nullopt;
+  start = ProcessStartTime(record.pid());
+  if (!start.ok() || *start != record.start_time()) {
+    process->Release();
+    return std::nullopt;
+  }
+  return *std::move(process);
+}
+
+}  // namespace internal
+
+using internal::AdoptRecordedProcess;
+using internal::OnlyChild;
+using internal::RemoveStateDir;
 
 absl::Status CheckSecurityLabels(const runsc::boot::v1::ProcessConfig& process,
                                  const std::string& lsm_root) {
@@ -271,23 +293,6 @@ runsc::state::v1::SandboxRecord BaseRecord(const std::string& id, const UidRange
   }
   record.set_runsc_version(util::kVersion);
   return record;
-}
-
-// The recorded sandbox process, held by a pidfd, while it still runs: its
-// pid must have the recorded start time, checked again once the pidfd is
-// open (the pid could have been reused in between). Nothing once it is gone.
-std::optional<ChildProcess> AdoptRecordedProcess(const runsc::state::v1::SandboxRecord& record) {
-  if (record.pid() <= 0) return std::nullopt;
-  absl::StatusOr<uint64_t> start = ProcessStartTime(record.pid());
-  if (!start.ok() || *start != record.start_time()) return std::nullopt;
-  absl::StatusOr<ChildProcess> process = ChildProcess::Adopt(record.pid());
-  if (!process.ok()) return std::nullopt;
-  start = ProcessStartTime(record.pid());
-  if (!start.ok() || *start != record.start_time()) {
-    process->Release();
-    return std::nullopt;
-  }
-  return *std::move(process);
 }
 
 // sandbox that sends neither in time, or another build's ready, is killed.
@@ -646,25 +651,6 @@ absl::Status Sandbox::Assign(const SandboxOptions& options) {
   return SaveRecord(record);
 }
 
-void Sandbox::ReclaimAside(const std::string& state_root) {
-  DIR* root = opendir(state_root.c_str());
-  if (root == nullptr) return;
-  std::vector<std::string> dirs;
-  while (struct dirent* e = readdir(root)) {
-    if (absl::StartsWith(e->d_name, kWarmPrefix) || absl::StartsWith(e->d_name, kRetiredPrefix)) {
-      dirs.push_back(absl::StrCat(state_root, "/", e->d_name));
-    }
-  }
-  closedir(root);
-  for (const std::string& dir : dirs) {
-    absl::Status status = ReclaimAsideDir(dir);
-    if (!status.ok()) {
-      util::Log(util::LogLevel::kWarning, "sandbox",
-                absl::StrCat("sandbox '", dir, "' left behind: ", status.message()));
-    }
-  }
-}
-
 Sandbox::Sandbox(std::string id, std::string state_dir, std::string ranges_dir,
                  ChildProcess process, UidRange uid_range, std::unique_ptr<Cgroup> cgroup,
                  runsc::state::v1::SandboxRecord record, util::UniqueFd exit_reports)
@@ -798,62 +784,6 @@ absl::StatusOr<int> Sandbox::ExitStatusFromLog(const std::string& state_root,
   return code;
 }
 
-namespace {
-
-// What a dead sandbox left behind: its cgroups, its range, its state.
-absl::Status ReclaimLeftovers(const std::string& dir,
-                              const runsc::state::v1::SandboxRecord& record) {
-  if (record.cgroup_paths_size() > 0) {
-    ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cgroup,
-                     Cgroup::Adopt({record.cgroup_paths().begin(), record.cgroup_paths().end()}));
-    RETURN_IF_ERROR(cgroup->Destroy());
-  }
-  if (record.range_base() != 0) {
-    RETURN_IF_ERROR(
-        UidRangeAllocator(record.ranges_dir()).Release({record.range_slot(), record.range_base()}));
-  }
-  return RemoveStateDir(dir);
-}
-
-}  // namespace
-
-absl::Status Sandbox::Reclaim(const std::string& state_root, const std::string& id) {
-  RETURN_IF_ERROR(specutils::ValidateSandboxId(id));
-  const std::string dir = absl::StrCat(state_root, "/", id);
-  ASSIGN_OR_RETURN(runsc::state::v1::SandboxRecord record, LoadRecord(dir));
-  absl::StatusOr<uint64_t> start = ProcessStartTime(record.pid());
-  if (start.ok() && *start == record.start_time()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("sandbox '", id, "' is still running; delete it instead"));
-  }
-  return ReclaimLeftovers(dir, record);
-}
-
-absl::Status Sandbox::ReclaimAsideDir(const std::string& dir) {
-  absl::StatusOr<runsc::state::v1::SandboxRecord> record = LoadRecord(dir);
-  if (absl::IsNotFound(record.status())) {
-    // A warm sandbox that died before its record was written, with whoever
-    // made it.
-    return RemoveStateDir(dir);
-  }
-  if (!record.ok()) return record.status();
-  // A warm sandbox ends when its launcher's socket to the daemon closes,
-  // and a retired one was killed; one still there is killed. The pidfd,
-  // checked against the start time once open, cannot reach a recycled pid.
-  // (pid 0: the daemon died before its spawn was recorded; the process,
-  // if there was one, ended with the daemon's end of its socket.)
-  if (std::optional<ChildProcess> process = AdoptRecordedProcess(*record)) {
-    absl::Status killed = process->Signal(SIGKILL);
-    absl::StatusOr<ExitStatus> gone =
-        killed.ok() ? process->Wait(absl::Seconds(5)) : absl::StatusOr<ExitStatus>(killed);
-    if (!gone.ok()) {
-      process->Release();  // not waited for again on the way out
-      return util::Annotate(gone.status(), "sandbox process outlived SIGKILL");
-    }
-  }
-  return ReclaimLeftovers(dir, *record);
-}
-
 absl::StatusOr<std::vector<std::string>> Sandbox::ListIds(const std::string& state_root) {
   std::vector<std::string> ids;
   DIR* root = opendir(state_root.c_str());
@@ -978,69 +908,6 @@ std::string Sandbox::console_log_path() const {
 
 absl::StatusOr<ExitStatus> Sandbox::Wait(absl::Duration timeout) {
   return process_.Wait(timeout);
-}
-
-namespace {
-
-// Best effort: SIGKILL to the launcher of the live sandbox process
-// `sandbox_pid`, if it has one. Killed only with the sandbox process, the
-// launcher would begin its teardown (its PID and mount namespaces: grace
-// periods, mostly waiting) only when the sandbox process's own is done
-// (zap_pid_ns_processes); killed together, the two overlap.
-void KillLauncherOf(pid_t sandbox_pid) {
-  absl::StatusOr<pid_t> launcher = OnlyChild(sandbox_pid);
-  if (!launcher.ok()) return;  // no container
-  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, *launcher, 0)));
-  if (!pidfd) return;
-  // The pidfd pins the process: if its parent is still the sandbox
-  // process, it is the launcher, not a later process with a reused pid.
-  if (util::ProcStatusField(*launcher, "PPid") != absl::StrCat(sandbox_pid)) return;
-  syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
-}
-
-}  // namespace
-
-absl::Status Sandbox::Destroy() {
-  if (destroyed_) return absl::OkStatus();
-  if (!process_.reaped()) {
-    KillLauncherOf(process_.pid());
-    absl::StatusOr<ExitStatus> exit = process_.KillAndWait();
-    if (!exit.ok()) return exit.status();
-  }
-  {
-    absl::MutexLock lock(&control_mu_);
-    control_.reset();
-  }
-  if (cgroup_ != nullptr) RETURN_IF_ERROR(cgroup_->Destroy());
-  RETURN_IF_ERROR(RemoveStateDir(state_dir_));
-  if (uid_range_.host_base != 0) {
-    RETURN_IF_ERROR(UidRangeAllocator(ranges_dir_).Release(uid_range_));
-  }
-  destroyed_ = true;
-  return absl::OkStatus();
-}
-
-absl::Status Sandbox::Retire() {
-  if (destroyed_ || process_.reaped()) {
-    return absl::FailedPreconditionError(absl::StrCat("sandbox '", id_, "' has ended already"));
-  }
-  if (cgroup_ == nullptr || uid_range_.host_base == 0) {
-    return absl::UnimplementedError(
-        absl::StrCat("sandbox '", id_, "' has no container, so no cgroup to kill it by"));
-  }
-  RETURN_IF_ERROR(cgroup_->Kill());
-  // The sandbox process is in its own leaf, which the kill reached; the
-  // pidfd makes sure, whatever moved where.
-  (void)process_.Signal(SIGKILL);
-  // The slot is the sandbox's until Destroy releases its range: no other
-  // retired sandbox has the name.
-  const std::string aside = absl::StrCat(state_dir_.substr(0, state_dir_.rfind('/') + 1),
-                                         kRetiredPrefix, uid_range_.slot);
-  if (renameat2(AT_FDCWD, state_dir_.c_str(), AT_FDCWD, aside.c_str(), RENAME_NOREPLACE) != 0) {
-    return ErrnoError(errno, absl::StrCat("rename '", state_dir_, "' to '", aside, "'"));
-  }
-  state_dir_ = aside;
-  return absl::OkStatus();
 }
 
 }  // namespace runsc::sandbox

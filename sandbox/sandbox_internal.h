@@ -1,0 +1,30 @@
+// Helpers shared by sandbox.cc (creation, attachment, the running sandbox)
+// and sandbox_teardown.cc (its end, and what a dead one left). Internal to
+// the sandbox library.
+#ifndef RUNSC_SANDBOX_SANDBOX_INTERNAL_H_
+#define RUNSC_SANDBOX_SANDBOX_INTERNAL_H_
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "proto/state.pb.h"
+#include "sandbox/child_process.h"
+
+namespace runsc::sandbox::internal {
+
+// The one child of `pid` (the sandbox process's launcher).
+absl::StatusOr<pid_t> OnlyChild(pid_t pid);
+// Removes a state directory and the files a sandbox makes in it.
+absl::Status RemoveStateDir(const std::string& dir);
+// The recorded sandbox process, held by a pidfd, while it still runs: its
+// pid must have the recorded start time, checked again once the pidfd is
+// open (the pid could have been reused in between). Nothing once it is gone.
+std::optional<ChildProcess> AdoptRecordedProcess(const runsc::state::v1::SandboxRecord& record);
+
+}  // namespace runsc::sandbox::internal
+
+#endif  // RUNSC_SANDBOX_SANDBOX_INTERNAL_H_
