@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -284,6 +285,23 @@ int RunDaemon(const DaemonOptions& options) {
   return 0;
 }
 
+namespace {
+
+// The value of numeric flag --`name`, from `min` to `max` (`what` says
+// which numbers to the user); false, with a message, if it is not one.
+bool ParseCount(const char* name, const std::string& value, int min, int max, const char* what,
+                int* out) {
+  int n = 0;
+  if (absl::SimpleAtoi(value, &n) && n >= min && n <= max) {
+    *out = n;
+    return true;
+  }
+  fprintf(stderr, "runsc daemon: --%s: '%s' is not %s\n", name, value.c_str(), what);
+  return false;
+}
+
+}  // namespace
+
 int DaemonMain(int argc, char** argv) {
   DaemonOptions options;
   for (int i = 1; i < argc; ++i) {
@@ -294,7 +312,6 @@ int DaemonMain(int argc, char** argv) {
       if (absl::StartsWith(arg, flag + "=")) return arg.substr(flag.size() + 1);
       return std::nullopt;
     };
-    int n = 0;
     if (arg == "--help" || arg == "-h") {
       printf(
           "Usage: runsc [--root DIR] daemon [flags]\n\n"
@@ -315,33 +332,25 @@ int DaemonMain(int argc, char** argv) {
     } else if (auto v = value("root")) {
       options.state_root = *v;
     } else if (auto v = value("max-sandboxes")) {
-      if (!absl::SimpleAtoi(*v, &n) || n <= 0) {
-        fprintf(stderr, "runsc daemon: --max-sandboxes: '%s' is not a positive number\n",
-                v->c_str());
+      if (!ParseCount("max-sandboxes", *v, 1, INT_MAX, "a positive number",
+                      &options.max_sandboxes)) {
         return 2;
       }
-      options.max_sandboxes = n;
     } else if (auto v = value("warm-sandboxes")) {
-      if (!absl::SimpleAtoi(*v, &n) || n < 0 || n > 1024) {
-        fprintf(stderr, "runsc daemon: --warm-sandboxes: '%s' is not a number from 0 to 1024\n",
-                v->c_str());
+      if (!ParseCount("warm-sandboxes", *v, 0, 1024, "a number from 0 to 1024",
+                      &options.warm_sandboxes)) {
         return 2;
       }
-      options.warm_sandboxes = n;
     } else if (auto v = value("reclaim-ahead")) {
-      if (!absl::SimpleAtoi(*v, &n) || n < 0 || n > 1024) {
-        fprintf(stderr, "runsc daemon: --reclaim-ahead: '%s' is not a number from 0 to 1024\n",
-                v->c_str());
+      if (!ParseCount("reclaim-ahead", *v, 0, 1024, "a number from 0 to 1024",
+                      &options.reclaim_ahead)) {
         return 2;
       }
-      options.reclaim_ahead = n;
     } else if (auto v = value("max-message-bytes")) {
-      if (!absl::SimpleAtoi(*v, &n) || n < 4096) {
-        fprintf(stderr, "runsc daemon: --max-message-bytes: '%s' is not a number >= 4096\n",
-                v->c_str());
+      if (!ParseCount("max-message-bytes", *v, 4096, INT_MAX, "a number >= 4096",
+                      &options.max_message_bytes)) {
         return 2;
       }
-      options.max_message_bytes = n;
     } else if (arg == "--delete-on-exit") {
       options.delete_on_exit = true;
     } else {

@@ -458,6 +458,42 @@ TEST_F(DaemonTest, WarmSandboxesServeCreatesAndEndWithTheDaemon) {
   EXPECT_THAT(ReadFile(err), HasSubstr("--warm-sandboxes: '-1'"));
 }
 
+// A delete answers once the sandbox is killed and its id free; the rest of
+// its teardown follows, and a daemon's stop waits for it. With
+// `--reclaim-ahead 0` a delete waits for all of it.
+TEST_F(DaemonTest, ADeleteFreesTheIdAtOnceAndReclaimAheadZeroWaitsForEverything) {
+  auto remove = [this](const std::string& id) {
+    grpc::ClientContext ctx;
+    api::DeleteSandboxRequest del;
+    del.set_id(id);
+    del.set_grace_seconds(0.001);
+    api::DeleteSandboxResponse r;
+    return Stub()->DeleteSandbox(&ctx, del, &r);
+  };
+  CreateStarted("again");
+  ASSERT_TRUE(remove("again").ok());
+  // The same id at once, before the first one's teardown is over.
+  const api::Sandbox second = CreateStarted("again");
+  ASSERT_GT(second.pid(), 0);
+  ASSERT_TRUE(remove("again").ok());
+  EXPECT_EQ(StopDaemon(SIGTERM), 0);
+  EXPECT_TRUE(ListDir(state_).empty()) << "the stop left a teardown unfinished";
+
+  StartDaemon(nullptr, {"--reclaim-ahead", "0"});
+  const api::Sandbox waited = CreateStarted("waited");
+  ASSERT_GT(waited.pid(), 0);
+  ASSERT_TRUE(remove("waited").ok());
+  EXPECT_TRUE(ListDir(state_).empty());
+  EXPECT_NE(kill(waited.pid(), 0), 0) << "the sandbox process was not reaped";
+
+  const std::string err = root_.path() + "/err";
+  const int status = system(absl::StrCat(RunscPath(), " --root ", state_, " daemon --socket ",
+                                         root_.path(), "/other.sock --reclaim-ahead -1 2>", err)
+                                .c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
+  EXPECT_THAT(ReadFile(err), HasSubstr("--reclaim-ahead: '-1' is not a number from 0 to 1024"));
+}
+
 TEST_F(DaemonTest, SigtermEndsEventStreamsWithUnavailable) {
   auto stub = Stub();
   grpc::ClientContext ctx;
