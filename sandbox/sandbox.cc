@@ -112,8 +112,8 @@ absl::StatusOr<pid_t> OnlyChild(pid_t pid) {
 }
 
 absl::Status RemoveStateDir(const std::string& dir) {
-  for (const char* name :
-       {kControlSocketName, kStdioSocketName, kLogName, kStateFileName, kConsoleLogName}) {
+  for (const char* name : {kControlSocketName, kStdioSocketName, kLogName, kStateFileName,
+                           kNextStateFileName, kConsoleLogName}) {
     std::string path = absl::StrCat(dir, "/", name);
     if (unlink(path.c_str()) != 0 && errno != ENOENT) {
       return ErrnoError(errno, absl::StrCat("unlink '", path, "'"));
@@ -461,6 +461,9 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
     (void)util::WriteKernelFile(absl::StrCat("/proc/", spawned.process.pid(), "/oom_score_adj"),
                                 "-999");
   }
+  // The record's file, made while the sandbox boots (best effort: without
+  // it the save makes its own).
+  absl::StatusOr<PreparedRecord> next_record = PreparedRecord::Prepare(dir);
   ASSIGN_OR_RETURN(util::SyncMessage message,
                    ReadReady(spawned.process, spawned.sync_fd.get(), options.id, options.runsc_path,
                              options.boot_timeout, options.start_main));
@@ -487,7 +490,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
   record.set_expires_unix_nanos(options.expires_unix_nanos);
   record.set_bundle(options.bundle);
   for (const auto& [k, v] : options.labels) (*record.mutable_labels())[k] = v;
-  RETURN_IF_ERROR(sandbox::SaveRecord(dir, record));
+  RETURN_IF_ERROR(next_record.ok() ? std::move(*next_record).Commit(record)
+                                   : sandbox::SaveRecord(dir, record));
   std::move(remove_dir).Cancel();
   std::move(release_range).Cancel();
   return std::unique_ptr<Sandbox>(new Sandbox(options.id, dir, options.ranges_dir,
@@ -637,6 +641,7 @@ absl::Status Sandbox::Assign(const SandboxOptions& options) {
   host.reset();
   mounts.clear();
   console = {};
+  absl::StatusOr<PreparedRecord> next_record = PreparedRecord::Prepare(state_dir_);
   ASSIGN_OR_RETURN(util::SyncMessage message,
                    ReadReady(process_, exit_reports_.get(), options.id, options.runsc_path,
                              options.boot_timeout, options.start_main));
@@ -648,7 +653,7 @@ absl::Status Sandbox::Assign(const SandboxOptions& options) {
   record.set_expires_unix_nanos(options.expires_unix_nanos);
   record.set_bundle(options.bundle);
   for (const auto& [k, v] : options.labels) (*record.mutable_labels())[k] = v;
-  return SaveRecord(record);
+  return SaveRecord(record, next_record.ok() ? &*next_record : nullptr);
 }
 
 Sandbox::Sandbox(std::string id, std::string state_dir, std::string ranges_dir,
@@ -816,9 +821,11 @@ runsc::state::v1::SandboxRecord Sandbox::Record() const {
   return record_;
 }
 
-absl::Status Sandbox::SaveRecord(const runsc::state::v1::SandboxRecord& record) {
+absl::Status Sandbox::SaveRecord(const runsc::state::v1::SandboxRecord& record,
+                                 PreparedRecord* prepared) {
   absl::MutexLock lock(&record_mu_);
-  RETURN_IF_ERROR(sandbox::SaveRecord(state_dir_, record));
+  RETURN_IF_ERROR(prepared != nullptr ? std::move(*prepared).Commit(record)
+                                      : sandbox::SaveRecord(state_dir_, record));
   record_ = record;
   record_version_ = VersionOf(RecordPath(state_dir_));
   return absl::OkStatus();

@@ -37,6 +37,7 @@
 #include "sandbox/cgroup.h"
 #include "sandbox/child_process.h"
 #include "sandbox/control_client.h"
+#include "sandbox/state_store.h"
 #include "sandbox/uid_range.h"
 #include "sandbox/userns_cache.h"
 
@@ -236,7 +237,10 @@ class Sandbox final {
   // saved (a CLI command on the same state root rewrote it), which costs a
   // stat. And a way to update it.
   runsc::state::v1::SandboxRecord Record() const;
-  absl::Status SaveRecord(const runsc::state::v1::SandboxRecord& record);
+  // `prepared`, if given, is its file made ahead (sandbox/state_store.h),
+  // used up.
+  absl::Status SaveRecord(const runsc::state::v1::SandboxRecord& record,
+                          PreparedRecord* prepared = nullptr);
   // Whether the state file is still there: a CLI command on the same state
   // root may have deleted the sandbox.
   bool RecordOnDisk() const;

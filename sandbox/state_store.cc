@@ -2,6 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <vector>
@@ -22,6 +25,60 @@ using util::UniqueFd;
 absl::Status SaveRecord(const std::string& dir,
                         const runsc::state::v1::SandboxRecord& record) {
   return util::WriteFileAtomically(RecordPath(dir), specutils::SpecJson(record));
+}
+
+namespace {
+
+// What a prepared record's placeholder holds: a block, as most records
+// need (2 to 3 KiB as JSON); a larger one grows the file at commit.
+constexpr size_t kPlaceholderSize = 4096;
+
+// Writes all of `data` at `offset`.
+bool PwriteAll(int fd, absl::string_view data, off_t offset) {
+  while (!data.empty()) {
+    const ssize_t n = pwrite(fd, data.data(), data.size(), offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+    offset += n;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<PreparedRecord> PreparedRecord::Prepare(const std::string& dir) {
+  PreparedRecord prepared;
+  prepared.dir_ = dir;
+  const std::string path = absl::StrCat(dir, "/", kNextStateFileName);
+  prepared.fd_.reset(
+      open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!prepared.fd_) return ErrnoError(errno, absl::StrCat("create '", path, "'"));
+  static const char kZeros[kPlaceholderSize] = {};
+  if (!PwriteAll(prepared.fd_.get(), absl::string_view(kZeros, sizeof(kZeros)), 0)) {
+    return ErrnoError(errno, absl::StrCat("write '", path, "'"));
+  }
+  return prepared;
+}
+
+absl::Status PreparedRecord::Commit(const runsc::state::v1::SandboxRecord& record) && {
+  const std::string next = absl::StrCat(dir_, "/", kNextStateFileName);
+  const std::string json = specutils::SpecJson(record);
+  if (!PwriteAll(fd_.get(), json, 0)) return ErrnoError(errno, absl::StrCat("write '", next, "'"));
+  if (ftruncate(fd_.get(), static_cast<off_t>(json.size())) != 0) {
+    return ErrnoError(errno, absl::StrCat("truncate '", next, "'"));
+  }
+  if (close(fd_.release()) != 0) return ErrnoError(errno, absl::StrCat("close '", next, "'"));
+  const std::string path = RecordPath(dir_);
+  if (syscall(SYS_renameat2, AT_FDCWD, next.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) ==
+      0) {
+    return absl::OkStatus();
+  }
+  // No record yet (a first save), or a filesystem without exchanges.
+  if ((errno == ENOENT || errno == EINVAL) && rename(next.c_str(), path.c_str()) == 0) {
+    return absl::OkStatus();
+  }
+  return ErrnoError(errno, absl::StrCat("put '", next, "' in place of '", path, "'"));
 }
 
 std::string RecordPath(const std::string& dir) { return absl::StrCat(dir, "/", kStateFileName); }

