@@ -34,6 +34,18 @@ absl::Duration Remaining(grpc::ServerContext* context, absl::Duration fallback) 
   return std::min(left, fallback);
 }
 
+grpc::Status ToRunResponse(const absl::StatusOr<sandbox::RunResult>& result,
+                           api::RunResponse* out) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  out->set_stdout(result->out);
+  out->set_stderr(result->err);
+  out->set_stdout_truncated(result->out_truncated);
+  out->set_stderr_truncated(result->err_truncated);
+  ToProto(result->status, out->mutable_status());
+  out->mutable_status()->set_timed_out(result->timed_out);
+  return grpc::Status::OK;
+}
+
 grpc::Status ToResources(const api::Resources& in, runsc::boot::v1::ResourceConfig* out) {
   if (in.memory_limit_bytes() < 0) return Invalid("resources.memory_limit_bytes: must not be negative");
   if (in.memory_swap_bytes() < 0) return Invalid("resources.memory_swap_bytes: must not be negative");
@@ -78,31 +90,46 @@ bool ApiService::WaitUntilIdle(absl::Time deadline) {
   return mu_.AwaitWithDeadline(absl::Condition(&idle), deadline);
 }
 
+namespace {
+
+// The manager's request for `req`; errors name the field under `prefix`.
+grpc::Status ToCreateRequest(const api::CreateSandboxRequest& req, absl::string_view prefix,
+                             sandbox::CreateRequest* create) {
+  if (!std::isfinite(req.ttl_seconds()) || req.ttl_seconds() < 0) {
+    return Invalid(absl::StrCat(prefix, "ttl_seconds: must be a non-negative number"));
+  }
+  create->id = req.id();
+  if (req.has_bundle_path()) {
+    if (req.bundle_path().empty()) {
+      return Invalid(absl::StrCat(prefix, "bundle_path: must not be empty"));
+    }
+    create->bundle = req.bundle_path();
+  } else if (req.has_host_template() && !req.host_template().args().empty()) {
+    create->template_args.assign(req.host_template().args().begin(),
+                                 req.host_template().args().end());
+  }
+  if (req.has_resources()) {
+    runsc::boot::v1::ResourceConfig resources;
+    grpc::Status status = ToResources(req.resources(), &resources);
+    if (!status.ok()) {
+      return grpc::Status(status.error_code(), absl::StrCat(prefix, status.error_message()));
+    }
+    create->resources = resources;
+  }
+  create->labels = {req.labels().begin(), req.labels().end()};
+  create->ttl = absl::Seconds(req.ttl_seconds());
+  create->network_none = req.network() == api::NETWORK_MODE_NONE;
+  create->start = req.start();
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
 grpc::Status ApiService::CreateSandbox(grpc::ServerContext*, const api::CreateSandboxRequest* req,
                                        api::Sandbox* out) {
   InFlight in_flight(this);
-  if (!std::isfinite(req->ttl_seconds()) || req->ttl_seconds() < 0) {
-    return Invalid("ttl_seconds: must be a non-negative number");
-  }
   sandbox::CreateRequest create;
-  create.id = req->id();
-  if (req->has_bundle_path()) {
-    if (req->bundle_path().empty()) return Invalid("bundle_path: must not be empty");
-    create.bundle = req->bundle_path();
-  } else if (req->has_host_template() && !req->host_template().args().empty()) {
-    create.template_args.assign(req->host_template().args().begin(),
-                                req->host_template().args().end());
-  }
-  if (req->has_resources()) {
-    runsc::boot::v1::ResourceConfig resources;
-    grpc::Status status = ToResources(req->resources(), &resources);
-    if (!status.ok()) return status;
-    create.resources = resources;
-  }
-  create.labels = {req->labels().begin(), req->labels().end()};
-  create.ttl = absl::Seconds(req->ttl_seconds());
-  create.network_none = req->network() == api::NETWORK_MODE_NONE;
-  create.start = req->start();
+  if (grpc::Status s = ToCreateRequest(*req, "", &create); !s.ok()) return s;
   absl::StatusOr<sandbox::SandboxView> view = manager_->CreateSandbox(create);
   if (!view.ok()) return ToGrpcStatus(view.status());
   ToProto(*view, out);
@@ -177,15 +204,25 @@ grpc::Status ApiService::Run(grpc::ServerContext* context, const api::RunRequest
   absl::Duration timeout =
       req->timeout_seconds() > 0 ? absl::Seconds(req->timeout_seconds()) : absl::Minutes(1);
   run.timeout = Remaining(context, timeout);
-  absl::StatusOr<sandbox::RunResult> result = manager_->Run(run);
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  out->set_stdout(result->out);
-  out->set_stderr(result->err);
-  out->set_stdout_truncated(result->out_truncated);
-  out->set_stderr_truncated(result->err_truncated);
-  ToProto(result->status, out->mutable_status());
-  out->mutable_status()->set_timed_out(result->timed_out);
-  return grpc::Status::OK;
+  return ToRunResponse(manager_->Run(run), out);
+}
+
+grpc::Status ApiService::RunSandbox(grpc::ServerContext* context, const api::RunSandboxRequest* req,
+                                    api::RunResponse* out) {
+  InFlight in_flight(this);
+  if (req->max_output_bytes() < 0) return Invalid("max_output_bytes: must not be negative");
+  if (!std::isfinite(req->timeout_seconds()) || req->timeout_seconds() < 0) {
+    return Invalid("timeout_seconds: must be a non-negative number");
+  }
+  sandbox::CreateRequest create;
+  if (grpc::Status s = ToCreateRequest(req->sandbox(), "sandbox.", &create); !s.ok()) return s;
+  const size_t max_output =
+      req->max_output_bytes() > 0 ? static_cast<size_t>(req->max_output_bytes()) : 1 << 20;
+  const absl::Duration timeout =
+      req->timeout_seconds() > 0 ? absl::Seconds(req->timeout_seconds()) : absl::Minutes(1);
+  return ToRunResponse(manager_->RunSandbox(std::move(create), req->stdin(), max_output,
+                                            Remaining(context, timeout)),
+                       out);
 }
 
 grpc::Status ApiService::Signal(grpc::ServerContext*, const api::SignalRequest* req,

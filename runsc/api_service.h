@@ -39,6 +39,8 @@ class ApiService final
                              runsc::api::v1::ListSandboxesResponse*) override;
   grpc::Status Run(grpc::ServerContext*, const runsc::api::v1::RunRequest*,
                    runsc::api::v1::RunResponse*) override;
+  grpc::Status RunSandbox(grpc::ServerContext*, const runsc::api::v1::RunSandboxRequest*,
+                          runsc::api::v1::RunResponse*) override;
   grpc::Status Signal(grpc::ServerContext*, const runsc::api::v1::SignalRequest*,
                       runsc::api::v1::SignalResponse*) override;
   grpc::Status Wait(grpc::ServerContext*, const runsc::api::v1::WaitRequest*,

@@ -132,6 +132,50 @@ void PumpStdio(UniqueFd in, absl::string_view input, UniqueFd out, UniqueFd err,
   }
 }
 
+// A process's stdio as three pipes, pumped by PumpStdio on a thread of
+// its own into `result`: `input` written, the output read until the
+// process's ends close, or the deadline.
+class StdioPump {
+ public:
+  static absl::StatusOr<std::unique_ptr<StdioPump>> Start(const std::string& input, size_t cap,
+                                                          absl::Time deadline, RunResult* result) {
+    int in_p[2], out_p[2], err_p[2];
+    if (pipe2(in_p, O_CLOEXEC) != 0) return ErrnoError(errno, "pipe2 for stdin");
+    UniqueFd in_r(in_p[0]), in_w(in_p[1]);
+    if (pipe2(out_p, O_CLOEXEC) != 0) return ErrnoError(errno, "pipe2 for stdout");
+    UniqueFd out_r(out_p[0]), out_w(out_p[1]);
+    if (pipe2(err_p, O_CLOEXEC) != 0) return ErrnoError(errno, "pipe2 for stderr");
+    UniqueFd err_r(err_p[0]), err_w(err_p[1]);
+    auto pump = std::unique_ptr<StdioPump>(new StdioPump(deadline));
+    pump->process_ends_.push_back(std::move(in_r));
+    pump->process_ends_.push_back(std::move(out_w));
+    pump->process_ends_.push_back(std::move(err_w));
+    pump->thread_ = std::thread([&input, cap, result, d = &pump->deadline_, in = std::move(in_w),
+                                 out = std::move(out_r), err = std::move(err_r)]() mutable {
+      PumpStdio(std::move(in), input, std::move(out), std::move(err), cap, d, result);
+    });
+    return pump;
+  }
+  // Ends the pump, at most kDrainAfterExit from now (once the process has
+  // ended); `result` is complete when this returns.
+  ~StdioPump() {
+    process_ends_.clear();
+    deadline_.NoLaterThan(absl::Now() + kDrainAfterExit);
+    thread_.join();
+  }
+  // Stdin's read end, stdout's and stderr's write ends: the process's.
+  std::vector<UniqueFd>& process_ends() { return process_ends_; }
+  std::vector<int> process_fds() const {
+    return {process_ends_[0].get(), process_ends_[1].get(), process_ends_[2].get()};
+  }
+
+ private:
+  explicit StdioPump(absl::Time deadline) : deadline_(deadline) {}
+  PumpDeadline deadline_;
+  std::vector<UniqueFd> process_ends_;
+  std::thread thread_;
+};
+
 // The API's callers (root, and members of the daemon's --group) get
 // sandboxes, never host identities, cgroups or namespaces: what only a
 // runtime run by root (podman, containerd) may ask of the CLI is refused.
@@ -319,6 +363,7 @@ absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& r
   }
   if (request.resources.has_value()) *options.container->mutable_resources() = *request.resources;
   options.start_main = request.start;
+  if (request.start) options.main_fds = request.main_stdio;
   // The main process's exit comes on the sync socket, whenever it starts:
   // no call to the sandbox, which then starts no gRPC server unless a
   // call of the client's needs one.
@@ -490,33 +535,61 @@ std::vector<SandboxView> SandboxManager::ListSandboxes(
 
 absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
   ASSIGN_OR_RETURN(Sockets sockets, FindSockets(request.id));
-  int in_p[2], out_p[2], err_p[2];
-  if (pipe2(in_p, O_CLOEXEC) || pipe2(out_p, O_CLOEXEC) || pipe2(err_p, O_CLOEXEC)) {
-    return ErrnoError(errno, "pipe2 for Run");
-  }
-  UniqueFd in_r(in_p[0]), in_w(in_p[1]), out_r(out_p[0]), out_w(out_p[1]), err_r(err_p[0]),
-      err_w(err_p[1]);
   RunResult result;
-  // The streams end when the last holder of the pipes goes, which may be
-  // a descendant that outlives the process: they are read until then, but
-  // only a moment longer than the process itself lasts.
-  PumpDeadline deadline(absl::Now() + request.timeout + kKillWait + kDrainAfterExit);
-  std::thread pump([&, in = std::move(in_w), out = std::move(out_r),
-                    err = std::move(err_r)]() mutable {
-    PumpStdio(std::move(in), request.stdin_data, std::move(out), std::move(err),
-              request.max_output, &deadline, &result);
-  });
-  std::vector<UniqueFd> stdio;
-  stdio.push_back(std::move(in_r));
-  stdio.push_back(std::move(out_w));
-  stdio.push_back(std::move(err_w));
-  absl::StatusOr<RunOutcome> status = RunToExit(*sockets.control, sockets.stdio, request.process,
-                                                std::move(stdio), request.timeout, kKillWait);
-  if (status.ok()) result.timed_out = status->timed_out;
-  deadline.NoLaterThan(absl::Now() + kDrainAfterExit);
-  pump.join();
+  absl::StatusOr<RunOutcome> status;
+  {
+    // The streams end when the last holder of the pipes goes, which may be
+    // a descendant that outlives the process: they are read until then,
+    // but only a moment longer than the process itself lasts.
+    ASSIGN_OR_RETURN(
+        std::unique_ptr<StdioPump> pump,
+        StdioPump::Start(request.stdin_data, request.max_output,
+                         absl::Now() + request.timeout + kKillWait + kDrainAfterExit, &result));
+    status = RunToExit(*sockets.control, sockets.stdio, request.process,
+                       std::move(pump->process_ends()), request.timeout, kKillWait);
+  }
   if (!status.ok()) return status.status();
+  result.timed_out = status->timed_out;
   result.status = status->status;
+  return result;
+}
+
+absl::StatusOr<RunResult> SandboxManager::RunSandbox(CreateRequest create,
+                                                     const std::string& stdin_data,
+                                                     size_t max_output, absl::Duration timeout) {
+  if (create.ttl > absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "sandbox.ttl_seconds: a RunSandbox sandbox lives as long as its run");
+  }
+  if (create.id.empty()) create.id = specutils::GenerateSandboxId();
+  create.start = true;
+  RunResult result;
+  absl::Status ended;
+  {
+    ASSIGN_OR_RETURN(
+        std::unique_ptr<StdioPump> pump,
+        StdioPump::Start(stdin_data, max_output,
+                         absl::Now() + timeout + kKillWait + kDrainAfterExit, &result));
+    create.main_stdio = pump->process_fds();
+    absl::StatusOr<SandboxView> view = CreateSandbox(create);
+    if (!view.ok()) return view.status();
+    // The sandbox has its copies; ours go, so that the output ends with
+    // the sandbox's.
+    pump->process_ends().clear();
+    absl::StatusOr<runsc::control::v1::ExitStatus> status =
+        Wait(create.id, view->main_pid, timeout);
+    if (absl::IsDeadlineExceeded(status.status())) {
+      result.timed_out = true;
+      (void)Signal(create.id, view->main_pid, SIGKILL, /*all=*/true);
+      status = Wait(create.id, view->main_pid, kKillWait);
+    }
+    if (status.ok()) result.status = *status;
+    ended = status.status();
+    // Whatever became of the run, the sandbox goes.
+    absl::Status deleted = DeleteSandbox(create.id, absl::ZeroDuration());
+    if (ended.ok()) ended = deleted;
+  }
+  RETURN_IF_ERROR(ended);
   return result;
 }
 

@@ -67,6 +67,9 @@ struct CreateRequest {
   // Start the main process too, as StartSandbox would (stdout and stderr to
   // the console log), with no call in between.
   bool start = false;
+  // With `start`: the main process's stdin, stdout and stderr instead of
+  // the console log (RunSandbox's pipes); the sandbox takes copies.
+  std::vector<int> main_stdio;
 };
 
 struct SandboxView {
@@ -121,6 +124,14 @@ class SandboxManager final {
   // Sandboxes whose labels contain every key=value of `selector`.
   std::vector<SandboxView> ListSandboxes(const std::map<std::string, std::string>& selector);
   absl::StatusOr<RunResult> Run(const RunRequest& request);
+  // A sandbox for one run, as `docker run --rm` and gVisor's `runsc do`
+  // give: created with its main process started on `stdin_data` and its
+  // output captured (up to `max_output` a stream), run to its end (killed
+  // at `timeout`: timed_out), and deleted, in one call, without the
+  // round trips of Create, Wait and Delete. `create.start` is implied; a
+  // TTL is refused (the sandbox lives as long as the run).
+  absl::StatusOr<RunResult> RunSandbox(CreateRequest create, const std::string& stdin_data,
+                                       size_t max_output, absl::Duration timeout);
   // Starts `process` in sandbox `id` with the given stdio (three fds, or one
   // console socket for a terminal); returns its container pid.
   absl::StatusOr<int> Exec(const std::string& id, const runsc::boot::v1::ProcessConfig& process,

@@ -69,6 +69,46 @@ TEST_F(DaemonTest, FullLifecycleOverTheSocket) {
   EXPECT_THAT(status.error_message(), HasSubstr("'e2e'"));
 }
 
+// RunSandbox over the socket: one call for a one-shot, and its request's
+// errors name the field, the sandbox's under "sandbox.".
+TEST_F(DaemonTest, RunSandboxIsOneCallForAOneShot) {
+  auto stub = Stub();
+  auto run_sandbox = [&stub](const api::RunSandboxRequest& req, api::RunResponse* out) {
+    grpc::ClientContext ctx;
+    return stub->RunSandbox(&ctx, req, out);
+  };
+  api::RunSandboxRequest req;
+  req.mutable_sandbox()->set_id("one-call");
+  for (const char* a : {"sh", "-c", "read x; echo got $x; exit 5"}) {
+    req.mutable_sandbox()->mutable_host_template()->add_args(a);
+  }
+  req.set_stdin("it\n");
+  api::RunResponse out;
+  grpc::Status status = run_sandbox(req, &out);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(out.stdout(), "got it\n");
+  EXPECT_EQ(out.status().code(), 5);
+  EXPECT_FALSE(out.status().timed_out());
+  // It is gone, and its id free again.
+  status = run_sandbox(req, &out);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  req.mutable_sandbox()->set_ttl_seconds(-1);
+  status = run_sandbox(req, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("sandbox.ttl_seconds"));
+  req.mutable_sandbox()->set_ttl_seconds(0);
+  req.mutable_sandbox()->mutable_resources()->set_pids_limit(-3);
+  status = run_sandbox(req, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("sandbox.resources.pids_limit"));
+  req.mutable_sandbox()->clear_resources();
+  req.set_max_output_bytes(-1);
+  status = run_sandbox(req, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("max_output_bytes"));
+}
+
 TEST_F(DaemonTest, CreateWithStartAnswersARunningSandbox) {
   auto stub = Stub();
   grpc::ClientContext ctx;

@@ -264,6 +264,47 @@ TEST_F(ManagerTest, RunCapsOutputAndTimesOut) {
   EXPECT_EQ(slow->out, "before\n") << "what it wrote before the kill is kept";
 }
 
+// RunSandbox: a sandbox made for one run, its main process's output
+// captured, killed at the timeout, and gone afterwards however it ended.
+TEST_F(ManagerTest, RunSandboxRunsTheMainProcessToItsEndAndLeavesNothing) {
+  sandbox::CreateRequest create;
+  create.id = "once";
+  create.template_args = {"sh", "-c", "cat; echo out; echo err >&2; exit 3"};
+  auto result = manager_->RunSandbox(create, "in\n", 1 << 20, absl::Seconds(30));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->out, "in\nout\n");
+  EXPECT_EQ(result->err, "err\n");
+  EXPECT_EQ(result->status.code(), 3);
+  EXPECT_FALSE(result->timed_out);
+  EXPECT_EQ(manager_->GetSandbox("once").status().code(), absl::StatusCode::kNotFound);
+
+  // The cap, and the timeout: what came before the kill is kept.
+  create.template_args = {"sh", "-c", "head -c 5000 /dev/zero; exec sleep 100"};
+  result = manager_->RunSandbox(create, "", 100, absl::Milliseconds(300));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->out.size(), 100u);
+  EXPECT_TRUE(result->out_truncated);
+  EXPECT_TRUE(result->timed_out);
+  EXPECT_EQ(result->status.signal(), SIGKILL);
+  EXPECT_EQ(manager_->GetSandbox("once").status().code(), absl::StatusCode::kNotFound);
+
+  // A main process that cannot start fails the call, and leaves nothing.
+  create.template_args = {"no-such-binary"};
+  result = manager_->RunSandbox(create, "", 100, absl::Seconds(30));
+  EXPECT_FALSE(result.ok());
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("no-such-binary"));
+  // A TTL makes no sense for it.
+  create.template_args = {"true"};
+  create.ttl = absl::Seconds(5);
+  result = manager_->RunSandbox(create, "", 100, absl::Seconds(30));
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("sandbox.ttl_seconds"));
+
+  EXPECT_TRUE(manager_->ListSandboxes({}).empty());
+  manager_->AwaitReclaimed();
+  EXPECT_TRUE(ListDir(state()).empty());
+}
+
 TEST_F(ManagerTest, ErrorsUseTheCanonicalCodesAndNameTheObject) {
   for (const auto& status :
        {manager_->GetSandbox("ghost").status(), manager_->StartSandbox("ghost").status(),

@@ -5,6 +5,8 @@
 //
 //   oneshot     CreateSandbox(bundle, start) + Wait + DeleteSandbox: the
 //               main process starts with the sandbox
+//   oneshot-run RunSandbox(bundle): create, run to the end and delete in
+//               one call
 //   oneshot-separate
 //               CreateSandbox(bundle) + StartSandbox + Wait + DeleteSandbox
 //   exec        Run of the bundle's ["/bin/true"] in one running sandbox
@@ -100,6 +102,17 @@ class Client {
     req.set_grace_seconds(0.001);
     api::DeleteSandboxResponse out;
     Check(stub_->DeleteSandbox(&ctx, req, &out), "DeleteSandbox " + id);
+  }
+  // RunSandbox: the one-call one-shot. The bundle's main process must
+  // exit 0.
+  void RunSandbox(const std::string& id, const std::string& bundle) {
+    grpc::ClientContext ctx;
+    api::RunSandboxRequest req;
+    req.mutable_sandbox()->set_id(id);
+    req.mutable_sandbox()->set_bundle_path(bundle);
+    api::RunResponse out;
+    Check(stub_->RunSandbox(&ctx, req, &out), "RunSandbox " + id);
+    if (out.status().code() != 0) Die("RunSandbox: the main process failed");
   }
   void RunTrue(const std::string& id) {
     grpc::ClientContext ctx;
@@ -211,7 +224,8 @@ int main(int argc, char** argv) {
     else Die("unknown flag " + a);
   }
   if (o.scenario.empty() || o.out.empty()) {
-    Die("usage: api_bench --scenario oneshot|oneshot-separate|exec|create|throughput|idle "
+    Die("usage: api_bench --scenario "
+        "oneshot|oneshot-run|oneshot-separate|exec|create|throughput|idle "
         "--out FILE "
         "[--bundle DIR] [--sleep-bundle DIR] [--socket PATH] [--n N] [--warmup N] [--pause-ms MS] "
         "[--concurrency N] [--label TEXT]");
@@ -247,6 +261,8 @@ int main(int argc, char** argv) {
     for (size_t p = 0; p < calls.size(); ++p) {
       summary[absl::StrCat(names[p], "_median_ms")] = Median(phase[p]) * 1000;
     }
+  } else if (o.scenario == "oneshot-run") {
+    times = Time(o, [&](int i) { client.RunSandbox(Id("run", i), o.bundle); });
   } else if (o.scenario == "exec") {
     const std::string id = Id("exec", 0);
     client.Create(id, o.sleep_bundle);

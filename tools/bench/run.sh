@@ -208,6 +208,8 @@ start_daemon
 api --scenario oneshot --n "$RUNS" --label "runsc API one-shot" --out "$OUT/oneshot_api.json"
 api --scenario oneshot-separate --n "$RUNS" --label "runsc API one-shot, separate Start" \
   --out "$OUT/oneshot_api_separate.json"
+api --scenario oneshot-run --n "$RUNS" --label "runsc API one-shot, one RunSandbox call" \
+  --out "$OUT/oneshot_api_run.json"
 api --scenario exec --n $((RUNS * 5)) --label "runsc API exec" --out "$OUT/exec_api.json"
 api --scenario create --n "$RUNS" --label "runsc API create-to-ready" --out "$OUT/create_api.json"
 api --scenario throughput --n "$TP" --concurrency 8 --label "runsc API" --out "$OUT/throughput_api.json"
@@ -229,6 +231,9 @@ api --scenario create --n "$RUNS" --pause-ms $PAUSE \
   --out "$OUT/warm_create.json"
 api --scenario oneshot --n "$RUNS" --label "runsc API one-shot, warm pool, back to back" \
   --out "$OUT/warm_oneshot_b2b.json"
+api --scenario oneshot-run --n "$RUNS" --pause-ms $PAUSE \
+  --label "runsc API one-shot, one RunSandbox call, warm pool, $PAUSE ms after the last" \
+  --out "$OUT/warm_oneshot_run.json"
 stop_daemon
 # The daemon's state root on a tmpfs, as /run is on a systemd host: this
 # VM's /run is ext4 without a journal, whose inode allocator skips and
