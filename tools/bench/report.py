@@ -284,7 +284,7 @@ def main():
             "requests (namespaces, uid range, cgroups, supervisor and launcher; "
             "`sandbox/warm_pool.h`); a create that one can take builds only its container "
             "in it. The pool refills once creates have paused for 10 ms, so each row here "
-            "but the last leaves 25 ms between requests (`api_bench --pause-ms 25`), as a "
+            "but the back-to-back one leaves 25 ms between requests (`api_bench --pause-ms 25`), as a "
             "service that is not saturated sees them, and the first rows are the same "
             "requests to a daemon without a pool, in the same run. Back to back the pool "
             "drains, and the creates are cold: a pool hides latency, it adds no throughput "
