@@ -82,6 +82,17 @@ class DaemonTest : public ::testing::Test {
     FAIL() << "daemon did not become healthy";
   }
 
+  // What a second daemon on this state root, given `flags`, says as it
+  // refuses them; it must exit with status 2.
+  std::string RefusedFlags(const std::string& flags) {
+    const std::string err = root_.path() + "/err";
+    const int status = system(absl::StrCat(RunscPath(), " --root ", state_, " daemon --socket ",
+                                           root_.path(), "/other.sock ", flags, " 2>", err)
+                                  .c_str());
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << flags << ": " << status;
+    return ReadFile(err);
+  }
+
   int StopDaemon(int sig) {
     kill(daemon_, sig);
     int status = 0;

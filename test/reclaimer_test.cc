@@ -120,15 +120,20 @@ class ReclaimerTest : public ::testing::Test {
     EXPECT_FALSE(Exists(held.aside)) << held.aside;
   }
 
+  // A reclaimer's finish that destroys a sandbox once `go` is notified.
+  static sandbox::Reclaimer::Finish HeldUntil(absl::Notification* go) {
+    return [go](sandbox::Sandbox& box) {
+      go->WaitForNotification();
+      return box.Destroy();
+    };
+  }
+
   TempStateRoot root_;
 };
 
 TEST_F(ReclaimerTest, ARetiredSandboxRunsNothingMoreFreesItsIdAtOnceAndGoesLater) {
   absl::Notification go;
-  sandbox::Reclaimer reclaimer(4, [&go](sandbox::Sandbox& box) {
-    go.WaitForNotification();
-    return box.Destroy();
-  });
+  sandbox::Reclaimer reclaimer(4, HeldUntil(&go));
   std::unique_ptr<sandbox::Sandbox> box = NewSandbox("gone");
   ASSERT_NE(box, nullptr);
   const Held held = HeldBy(*box);
@@ -158,10 +163,7 @@ TEST_F(ReclaimerTest, ARetiredSandboxRunsNothingMoreFreesItsIdAtOnceAndGoesLater
 
 TEST_F(ReclaimerTest, PastItsBoundOrWithoutAContainerASandboxIsHandedBackUntouched) {
   absl::Notification go;
-  sandbox::Reclaimer reclaimer(1, [&go](sandbox::Sandbox& box) {
-    go.WaitForNotification();
-    return box.Destroy();
-  });
+  sandbox::Reclaimer reclaimer(1, HeldUntil(&go));
   std::unique_ptr<sandbox::Sandbox> first = NewSandbox("first");
   std::unique_ptr<sandbox::Sandbox> second = NewSandbox("second");
   std::unique_ptr<sandbox::Sandbox> bare = NewSandbox("bare", /*container=*/false);
