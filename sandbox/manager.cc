@@ -48,6 +48,9 @@ absl::Status NotFound(const std::string& id) {
 
 // How long a killed process may take to go.
 constexpr absl::Duration kKillWait = absl::Seconds(10);
+// How long after its run's timeout (and the kill's wait) a RunSandbox
+// sandbox that was not deleted expires.
+constexpr absl::Duration kRunSandboxLeeway = absl::Minutes(1);
 // How long Run keeps reading output once the process has ended (or been
 // killed): what it wrote is in the pipes already, but a descendant that
 // outlives it may hold them open for good.
@@ -561,15 +564,20 @@ absl::StatusOr<RunResult> SandboxManager::RunSandbox(CreateRequest create,
     return absl::InvalidArgumentError(
         "sandbox.ttl_seconds: a RunSandbox sandbox lives as long as its run");
   }
+  const absl::Time deadline = absl::Now() + timeout;
   if (create.id.empty()) create.id = specutils::GenerateSandboxId();
   create.start = true;
+  // A TTL of our own, well past the run's end, which only a delete that
+  // did not happen leaves to act: this daemon's failed one, or one that
+  // died during the run (the next daemon re-attaches the sandbox, and its
+  // expirer deletes it).
+  create.ttl = timeout + kKillWait + kRunSandboxLeeway;
   RunResult result;
   absl::Status ended;
   {
     ASSIGN_OR_RETURN(
         std::unique_ptr<StdioPump> pump,
-        StdioPump::Start(stdin_data, max_output,
-                         absl::Now() + timeout + kKillWait + kDrainAfterExit, &result));
+        StdioPump::Start(stdin_data, max_output, deadline + kKillWait + kDrainAfterExit, &result));
     create.main_stdio = pump->process_fds();
     absl::StatusOr<SandboxView> view = CreateSandbox(create);
     if (!view.ok()) return view.status();
@@ -577,7 +585,7 @@ absl::StatusOr<RunResult> SandboxManager::RunSandbox(CreateRequest create,
     // the sandbox's.
     pump->process_ends().clear();
     absl::StatusOr<runsc::control::v1::ExitStatus> status =
-        Wait(create.id, view->main_pid, timeout);
+        Wait(create.id, view->main_pid, std::max(deadline - absl::Now(), absl::ZeroDuration()));
     if (absl::IsDeadlineExceeded(status.status())) {
       result.timed_out = true;
       (void)Signal(create.id, view->main_pid, SIGKILL, /*all=*/true);
@@ -585,9 +593,14 @@ absl::StatusOr<RunResult> SandboxManager::RunSandbox(CreateRequest create,
     }
     if (status.ok()) result.status = *status;
     ended = status.status();
-    // Whatever became of the run, the sandbox goes.
+    // Whatever became of the run, the sandbox goes; if it cannot go now,
+    // its TTL takes it later, and the run's result still counts.
     absl::Status deleted = DeleteSandbox(create.id, absl::ZeroDuration());
-    if (ended.ok()) ended = deleted;
+    if (!deleted.ok()) {
+      util::Log(util::LogLevel::kWarning, "manager",
+                absl::StrCat("RunSandbox: sandbox ", create.id,
+                             " stays until its TTL: ", deleted.message()));
+    }
   }
   RETURN_IF_ERROR(ended);
   return result;

@@ -3,9 +3,17 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "runsc/util/log.h"
 
 namespace runsc::sandbox {
+namespace {
+
+// The pauses before a failed teardown's second and third tries.
+constexpr absl::Duration kRetryPauses[] = {absl::Milliseconds(100), absl::Seconds(1)};
+
+}  // namespace
 
 Reclaimer::Reclaimer(int max_pending, Finish finish)
     : max_pending_(max_pending),
@@ -68,7 +76,15 @@ std::unique_ptr<Sandbox> Reclaimer::Next() {
 
 void Reclaimer::Loop() {
   while (std::unique_ptr<Sandbox> box = Next()) {
+    // A teardown that fails (a cgroup that stays busy, a directory that
+    // will not go) is tried again a little later, as a second delete would
+    // have tried it before deletes answered first.
     absl::Status status = finish_(*box);
+    for (absl::Duration pause : kRetryPauses) {
+      if (status.ok()) break;
+      absl::SleepFor(pause);
+      status = finish_(*box);
+    }
     if (!status.ok()) {
       // Its directory stays aside, for the next daemon to finish.
       util::Log(util::LogLevel::kWarning, "reclaimer",

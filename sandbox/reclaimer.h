@@ -6,11 +6,13 @@
 // directory and uid range (Sandbox::Destroy), none of which can go before.
 // A delete so answers without waiting for any of it.
 //
-// At most `max_pending` sandboxes are queued or being torn down: past that
-// one is handed back, for its deleter to destroy in line, so that deletes
-// in a burst stay at most that far ahead of the kernel. The destructor (a
-// daemon's stop) finishes every sandbox taken. A daemon that dies first
-// leaves their directories to the next (Sandbox::ReclaimAside).
+// A teardown that fails is tried twice more (after 0.1 and 1 s), then left
+// to the next daemon. At most `max_pending` sandboxes are queued or being
+// torn down: past that one is handed back, for its deleter to destroy in
+// line, so that deletes in a burst stay at most that far ahead of the
+// kernel. The destructor (a daemon's stop) finishes every sandbox taken. A
+// daemon that dies first leaves their directories to the next
+// (Sandbox::ReclaimAside).
 //
 // Thread safety: thread-safe.
 #ifndef RUNSC_SANDBOX_RECLAIMER_H_
@@ -40,9 +42,10 @@ class Reclaimer final {
   Reclaimer(const Reclaimer&) = delete;
   Reclaimer& operator=(const Reclaimer&) = delete;
 
-  // Retires `box` and takes it (null returned), or returns it untouched
-  // when `max_pending` are pending or it cannot be retired
-  // (Sandbox::Retire), for the caller's Destroy().
+  // Retires `box` and takes it (null returned), or returns it for the
+  // caller's Destroy(): untouched when `max_pending` are pending or it has
+  // no way to be killed at once, perhaps killed already when its Retire
+  // failed past the kill (Sandbox::Retire).
   std::unique_ptr<Sandbox> Take(std::unique_ptr<Sandbox> box);
   // Returns once no sandbox is pending: every one taken is finished.
   void Drain();

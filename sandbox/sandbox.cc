@@ -112,6 +112,15 @@ absl::StatusOr<pid_t> OnlyChild(pid_t pid) {
 }
 
 absl::Status RemoveStateDir(const std::string& dir) {
+  // A save's temporary file, left by a process that died in the middle of
+  // it (util::WriteFileAtomically).
+  if (DIR* d = opendir(dir.c_str())) {
+    const std::string tmp_prefix = absl::StrCat(".", kStateFileName, ".tmp-");
+    while (struct dirent* e = readdir(d)) {
+      if (absl::StartsWith(e->d_name, tmp_prefix)) unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+  }
   for (const char* name : {kControlSocketName, kStdioSocketName, kLogName, kStateFileName,
                            kNextStateFileName, kConsoleLogName}) {
     std::string path = absl::StrCat(dir, "/", name);

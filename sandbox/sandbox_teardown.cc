@@ -110,11 +110,16 @@ absl::Status ReclaimLeftovers(const std::string& dir,
                      Cgroup::Adopt({record.cgroup_paths().begin(), record.cgroup_paths().end()}));
     RETURN_IF_ERROR(cgroup->Destroy());
   }
+  // The range last, as Destroy does: while the record is there, its range
+  // is taken. A failure in between leaks the range, where the other order
+  // could release it twice, the second time under a sandbox that has taken
+  // it since.
+  RETURN_IF_ERROR(RemoveStateDir(dir));
   if (record.range_base() != 0) {
     RETURN_IF_ERROR(
         UidRangeAllocator(record.ranges_dir()).Release({record.range_slot(), record.range_base()}));
   }
-  return RemoveStateDir(dir);
+  return absl::OkStatus();
 }
 
 }  // namespace

@@ -293,7 +293,23 @@ TEST_F(ManagerTest, RunSandboxRunsTheMainProcessToItsEndAndLeavesNothing) {
   result = manager_->RunSandbox(create, "", 100, absl::Seconds(30));
   EXPECT_FALSE(result.ok());
   EXPECT_THAT(std::string(result.status().message()), HasSubstr("no-such-binary"));
-  // A TTL makes no sense for it.
+  // While it runs it has a TTL of its own, past the run's end, for the
+  // case where no delete comes (the daemon died during the run).
+  create.template_args = {"sleep", "1"};
+  std::thread run([&] {
+    auto slept = manager_->RunSandbox(create, "", 100, absl::Seconds(30));
+    EXPECT_TRUE(slept.ok()) << slept.status();
+  });
+  absl::Time expires = absl::InfiniteFuture();
+  for (absl::Time until = absl::Now() + absl::Seconds(10);
+       expires == absl::InfiniteFuture() && absl::Now() < until;) {
+    for (const sandbox::SandboxView& view : manager_->ListSandboxes({})) expires = view.expires;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  run.join();
+  EXPECT_GT(expires, absl::Now() + absl::Seconds(30));
+  EXPECT_LT(expires, absl::Now() + absl::Minutes(5));
+  // A TTL of the caller's makes no sense for it.
   create.template_args = {"true"};
   create.ttl = absl::Seconds(5);
   result = manager_->RunSandbox(create, "", 100, absl::Seconds(30));

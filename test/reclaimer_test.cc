@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <memory>
 #include <set>
 #include <string>
@@ -189,6 +190,22 @@ TEST_F(ReclaimerTest, PastItsBoundOrWithoutAContainerASandboxIsHandedBackUntouch
   EXPECT_TRUE(ListDir(root_.path()).empty());
 }
 
+TEST_F(ReclaimerTest, AFailedTeardownIsTriedAgain) {
+  int tries = 0;
+  sandbox::Reclaimer reclaimer(4, [&tries](sandbox::Sandbox& box) {
+    if (++tries == 1) return absl::UnavailableError("busy, this once");
+    return box.Destroy();
+  });
+  std::unique_ptr<sandbox::Sandbox> box = NewSandbox("stubborn");
+  ASSERT_NE(box, nullptr);
+  const Held held = HeldBy(*box);
+  ASSERT_EQ(reclaimer.Take(std::move(box)), nullptr);
+  reclaimer.Drain();
+  EXPECT_EQ(tries, 2);
+  ExpectGone(held);
+  EXPECT_TRUE(ListDir(root_.path()).empty());
+}
+
 TEST_F(ReclaimerTest, WhatADaemonThatDiedLeftAsideTheNextOneReclaims) {
   // This daemon "dies" before any teardown: nothing is reaped or removed.
   sandbox::Reclaimer reclaimer(4, [](sandbox::Sandbox& box) {
@@ -202,6 +219,8 @@ TEST_F(ReclaimerTest, WhatADaemonThatDiedLeftAsideTheNextOneReclaims) {
   reclaimer.Drain();
   ASSERT_TRUE(Exists(held.aside));
   ASSERT_TRUE(Exists(held.range_file));
+  // A save that died half way left its temporary file too.
+  std::ofstream(held.aside + "/.state.json.tmp-12345") << "{";
 
   sandbox::Sandbox::ReclaimAside(root_.path());
   // The rest went without the reap, which is not the next daemon's: the
