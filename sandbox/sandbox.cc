@@ -115,7 +115,7 @@ absl::Status RemoveStateDir(const std::string& dir) {
   // A save's temporary file, left by a process that died in the middle of
   // it (util::WriteFileAtomically).
   if (DIR* d = opendir(dir.c_str())) {
-    const std::string tmp_prefix = absl::StrCat(".", kStateFileName, ".tmp-");
+    const std::string tmp_prefix = util::AtomicWriteTempPrefix(kStateFileName);
     while (struct dirent* e = readdir(d)) {
       if (absl::StartsWith(e->d_name, tmp_prefix)) unlinkat(dirfd(d), e->d_name, 0);
     }
@@ -470,9 +470,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
     (void)util::WriteKernelFile(absl::StrCat("/proc/", spawned.process.pid(), "/oom_score_adj"),
                                 "-999");
   }
-  // The record's file, made while the sandbox boots (best effort: without
-  // it the save makes its own).
-  absl::StatusOr<PreparedRecord> next_record = PreparedRecord::Prepare(dir);
+  // The record's file, made while the sandbox boots.
+  PreparedRecord next_record = PreparedRecord::Prepare(dir);
   ASSIGN_OR_RETURN(util::SyncMessage message,
                    ReadReady(spawned.process, spawned.sync_fd.get(), options.id, options.runsc_path,
                              options.boot_timeout, options.start_main));
@@ -499,8 +498,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
   record.set_expires_unix_nanos(options.expires_unix_nanos);
   record.set_bundle(options.bundle);
   for (const auto& [k, v] : options.labels) (*record.mutable_labels())[k] = v;
-  RETURN_IF_ERROR(next_record.ok() ? std::move(*next_record).Commit(record)
-                                   : sandbox::SaveRecord(dir, record));
+  RETURN_IF_ERROR(std::move(next_record).Commit(record));
   std::move(remove_dir).Cancel();
   std::move(release_range).Cancel();
   return std::unique_ptr<Sandbox>(new Sandbox(options.id, dir, options.ranges_dir,
@@ -650,7 +648,7 @@ absl::Status Sandbox::Assign(const SandboxOptions& options) {
   host.reset();
   mounts.clear();
   console = {};
-  absl::StatusOr<PreparedRecord> next_record = PreparedRecord::Prepare(state_dir_);
+  PreparedRecord next_record = PreparedRecord::Prepare(state_dir_);
   ASSIGN_OR_RETURN(util::SyncMessage message,
                    ReadReady(process_, exit_reports_.get(), options.id, options.runsc_path,
                              options.boot_timeout, options.start_main));
@@ -662,7 +660,7 @@ absl::Status Sandbox::Assign(const SandboxOptions& options) {
   record.set_expires_unix_nanos(options.expires_unix_nanos);
   record.set_bundle(options.bundle);
   for (const auto& [k, v] : options.labels) (*record.mutable_labels())[k] = v;
-  return SaveRecord(record, next_record.ok() ? &*next_record : nullptr);
+  return SaveRecord(record, &next_record);
 }
 
 Sandbox::Sandbox(std::string id, std::string state_dir, std::string ranges_dir,

@@ -47,21 +47,22 @@ bool PwriteAll(int fd, absl::string_view data, off_t offset) {
 
 }  // namespace
 
-absl::StatusOr<PreparedRecord> PreparedRecord::Prepare(const std::string& dir) {
+PreparedRecord PreparedRecord::Prepare(const std::string& dir) {
   PreparedRecord prepared;
   prepared.dir_ = dir;
   const std::string path = absl::StrCat(dir, "/", kNextStateFileName);
   prepared.fd_.reset(
       open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!prepared.fd_) return ErrnoError(errno, absl::StrCat("create '", path, "'"));
   static const char kZeros[kPlaceholderSize] = {};
-  if (!PwriteAll(prepared.fd_.get(), absl::string_view(kZeros, sizeof(kZeros)), 0)) {
-    return ErrnoError(errno, absl::StrCat("write '", path, "'"));
+  if (prepared.fd_ &&
+      !PwriteAll(prepared.fd_.get(), absl::string_view(kZeros, sizeof(kZeros)), 0)) {
+    prepared.fd_.reset();
   }
   return prepared;
 }
 
 absl::Status PreparedRecord::Commit(const runsc::state::v1::SandboxRecord& record) && {
+  if (!prepared()) return SaveRecord(dir_, record);
   const std::string next = absl::StrCat(dir_, "/", kNextStateFileName);
   const std::string json = specutils::SpecJson(record);
   if (!PwriteAll(fd_.get(), json, 0)) return ErrnoError(errno, absl::StrCat("write '", next, "'"));

@@ -34,7 +34,11 @@ absl::Status SaveRecord(const std::string& dir, const runsc::state::v1::SandboxR
 // most; this takes 35 us.
 class PreparedRecord final {
  public:
-  static absl::StatusOr<PreparedRecord> Prepare(const std::string& dir);
+  // Best effort: if the file cannot be made now, Commit saves as
+  // SaveRecord does.
+  static PreparedRecord Prepare(const std::string& dir);
+  // Whether the file was made ahead.
+  bool prepared() const { return fd_.valid(); }
   // Writes `record` and puts it in place (rename where there was none).
   absl::Status Commit(const runsc::state::v1::SandboxRecord& record) &&;
 

@@ -56,22 +56,22 @@ TEST(StateStoreTest, APreparedRecordReplacesTheOldOneWhole) {
   runsc::state::v1::SandboxRecord record;
   record.set_id("first");
   // No record yet: the prepared file becomes it.
-  absl::StatusOr<PreparedRecord> prepared = PreparedRecord::Prepare(dir);
-  ASSERT_TRUE(prepared.ok()) << prepared.status();
+  PreparedRecord prepared = PreparedRecord::Prepare(dir);
+  ASSERT_TRUE(prepared.prepared());
   EXPECT_EQ(LoadRecord(dir).status().code(), absl::StatusCode::kNotFound);
-  ASSERT_TRUE(std::move(*prepared).Commit(record).ok());
+  ASSERT_TRUE(std::move(prepared).Commit(record).ok());
   EXPECT_EQ(LoadRecord(dir)->id(), "first");
   EXPECT_NE(stat(next.c_str(), &st), 0);
 
   // Replacing it, with a record larger than the placeholder.
   prepared = PreparedRecord::Prepare(dir);
-  ASSERT_TRUE(prepared.ok()) << prepared.status();
+  ASSERT_TRUE(prepared.prepared());
   EXPECT_EQ(LoadRecord(dir)->id(), "first");
   record.set_id("second");
   for (int i = 0; i < 100; ++i) {
     (*record.mutable_labels())[absl::StrCat("label", i)] = std::string(64, 'v');
   }
-  ASSERT_TRUE(std::move(*prepared).Commit(record).ok());
+  ASSERT_TRUE(std::move(prepared).Commit(record).ok());
   absl::StatusOr<runsc::state::v1::SandboxRecord> loaded = LoadRecord(dir);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(loaded->id(), "second");
@@ -81,10 +81,10 @@ TEST(StateStoreTest, APreparedRecordReplacesTheOldOneWhole) {
 
   // A smaller one over a larger placeholder: no bytes of it remain.
   prepared = PreparedRecord::Prepare(dir);
-  ASSERT_TRUE(prepared.ok());
+  ASSERT_TRUE(prepared.prepared());
   record.clear_labels();
   record.set_id("third");
-  ASSERT_TRUE(std::move(*prepared).Commit(record).ok());
+  ASSERT_TRUE(std::move(prepared).Commit(record).ok());
   EXPECT_EQ(LoadRecord(dir)->id(), "third");
   ASSERT_EQ(stat(RecordPath(dir).c_str(), &st), 0);
   EXPECT_LT(st.st_size, 4096);
@@ -92,6 +92,18 @@ TEST(StateStoreTest, APreparedRecordReplacesTheOldOneWhole) {
   std::ifstream old(next);
   std::string text((std::istreambuf_iterator<char>(old)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("second"), std::string::npos);
+}
+
+// Where the file cannot be made ahead, the commit saves as SaveRecord does.
+TEST(StateStoreTest, ARecordThatCouldNotBePreparedIsStillSaved) {
+  const std::string dir = TempDir();
+  ASSERT_EQ(mkdir((dir + "/" + kNextStateFileName).c_str(), 0700), 0);  // in the way
+  runsc::state::v1::SandboxRecord record;
+  record.set_id("unprepared");
+  PreparedRecord prepared = PreparedRecord::Prepare(dir);
+  EXPECT_FALSE(prepared.prepared());
+  ASSERT_TRUE(std::move(prepared).Commit(record).ok());
+  EXPECT_EQ(LoadRecord(dir)->id(), "unprepared");
 }
 
 TEST(StateStoreTest, MissingAndCorruptRecords) {

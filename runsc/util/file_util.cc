@@ -46,12 +46,16 @@ absl::Status WriteSysctls(const std::vector<std::pair<std::string, std::string>>
   return absl::OkStatus();
 }
 
+std::string AtomicWriteTempPrefix(absl::string_view name) {
+  return absl::StrCat(".", name, ".tmp-");
+}
+
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents,
                                  mode_t mode) {
   const size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
   const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-  const std::string tmp = absl::StrCat(dir, ".", base, ".tmp-", getpid());
+  const std::string tmp = absl::StrCat(dir, AtomicWriteTempPrefix(base), getpid());
   UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode));
   if (!fd) return ErrnoError(errno, absl::StrCat("create '", tmp, "'"));
   size_t done = 0;

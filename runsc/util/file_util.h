@@ -35,6 +35,10 @@ absl::Status WriteSysctls(const std::vector<std::pair<std::string, std::string>>
 // fsync on a disk-backed /run cost up to 24 ms per write.
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents,
                                  mode_t mode = 0600);
+// How the name of WriteFileAtomically's temporary file for a file named
+// `name` begins (the writer's pid follows): what a writer that died in the
+// middle leaves beside the file.
+std::string AtomicWriteTempPrefix(absl::string_view name);
 
 // The whole content of a (small) file, or "" if it cannot be read.
 std::string ReadFileOrEmpty(const std::string& path);
