@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -14,7 +13,6 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "runsc/util/errno_status.h"
-#include "runsc/util/event_flag.h"
 #include "runsc/util/file_util.h"
 #include "runsc/util/log.h"
 #include "runsc/util/status_macros.h"
@@ -23,6 +21,7 @@
 #include "sandbox/bundle.h"
 #include "sandbox/control_client.h"
 #include "sandbox/host_template.h"
+#include "sandbox/stdio_pump.h"
 #include "specutils/oci_spec.h"
 #include "specutils/sandbox_id.h"
 
@@ -51,134 +50,6 @@ constexpr absl::Duration kKillWait = absl::Seconds(10);
 // How long after its run's timeout (and the kill's wait) a RunSandbox
 // sandbox that was not deleted expires.
 constexpr absl::Duration kRunSandboxLeeway = absl::Minutes(1);
-// How long Run keeps reading output once the process has ended (or been
-// killed): what it wrote is in the pipes already, but a descendant that
-// outlives it may hold them open for good.
-constexpr absl::Duration kDrainAfterExit = absl::Milliseconds(200);
-
-// When PumpStdio must stop; another thread may bring it forward.
-class PumpDeadline {
- public:
-  explicit PumpDeadline(absl::Time deadline) : deadline_(deadline), wake_(util::NewEventFlag()) {}
-  absl::Time Get() {
-    absl::MutexLock lock(&mu_);
-    return deadline_;
-  }
-  // Not later than `t` from now on; wakes the pump.
-  void NoLaterThan(absl::Time t) {
-    absl::MutexLock lock(&mu_);
-    deadline_ = std::min(deadline_, t);
-    util::RaiseEventFlag(wake_.get());
-  }
-  int wake_fd() const { return wake_.get(); }
-
- private:
-  absl::Mutex mu_;
-  absl::Time deadline_ ABSL_GUARDED_BY(mu_);
-  UniqueFd wake_;
-};
-
-// Feeds `input` to `in` and reads `out` and `err` (each kept up to `cap`
-// bytes, the rest read and dropped) until both end or the deadline passes.
-// One thread for all three streams. Takes and closes the three fds.
-void PumpStdio(UniqueFd in, absl::string_view input, UniqueFd out, UniqueFd err, size_t cap,
-               PumpDeadline* deadline, RunResult* result) {
-  struct Stream {
-    UniqueFd fd;
-    std::string* text;
-    bool* truncated;
-  } streams[2] = {{std::move(out), &result->out, &result->out_truncated},
-                  {std::move(err), &result->err, &result->err_truncated}};
-  for (int fd : {in.get(), streams[0].fd.get(), streams[1].fd.get()}) {
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-  }
-  if (input.empty()) in.reset();
-  size_t written = 0;
-  char buf[16384];
-  while (streams[0].fd || streams[1].fd) {
-    pollfd fds[4];
-    nfds_t n = 0;
-    for (Stream& s : streams) {
-      if (s.fd) fds[n++] = {s.fd.get(), POLLIN, 0};
-    }
-    if (in) fds[n++] = {in.get(), POLLOUT, 0};
-    const nfds_t wake = n;
-    fds[n++] = {deadline->wake_fd(), POLLIN, 0};
-    const absl::Duration left = deadline->Get() - absl::Now();
-    if (left <= absl::ZeroDuration()) break;
-    const int ready =
-        poll(fds, n, static_cast<int>(absl::ToInt64Milliseconds(std::min(left, absl::Hours(1)))) + 1);
-    if (ready < 0 && errno != EINTR) break;
-    if (ready > 0 && (fds[wake].revents & POLLIN)) {
-      uint64_t count;
-      ssize_t ignored = read(deadline->wake_fd(), &count, sizeof(count));  // the deadline moved
-      (void)ignored;
-    }
-    if (in) {
-      ssize_t w = write(in.get(), input.data() + written, input.size() - written);
-      if (w > 0) written += static_cast<size_t>(w);
-      if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == input.size()) in.reset();
-    }
-    for (Stream& s : streams) {
-      if (!s.fd) continue;
-      ssize_t r = read(s.fd.get(), buf, sizeof(buf));
-      if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
-        s.fd.reset();
-        continue;
-      }
-      if (r < 0) continue;
-      const size_t room = cap > s.text->size() ? cap - s.text->size() : 0;
-      const size_t keep = std::min(room, static_cast<size_t>(r));
-      s.text->append(buf, keep);
-      if (keep < static_cast<size_t>(r)) *s.truncated = true;
-    }
-  }
-}
-
-// A process's stdio as three pipes, pumped by PumpStdio on a thread of
-// its own into `result`: `input` written, the output read until the
-// process's ends close, or the deadline.
-class StdioPump {
- public:
-  static absl::StatusOr<std::unique_ptr<StdioPump>> Start(const std::string& input, size_t cap,
-                                                          absl::Time deadline, RunResult* result) {
-    int in_p[2], out_p[2], err_p[2];
-    if (pipe2(in_p, O_CLOEXEC) != 0) return ErrnoError(errno, "pipe2 for stdin");
-    UniqueFd in_r(in_p[0]), in_w(in_p[1]);
-    if (pipe2(out_p, O_CLOEXEC) != 0) return ErrnoError(errno, "pipe2 for stdout");
-    UniqueFd out_r(out_p[0]), out_w(out_p[1]);
-    if (pipe2(err_p, O_CLOEXEC) != 0) return ErrnoError(errno, "pipe2 for stderr");
-    UniqueFd err_r(err_p[0]), err_w(err_p[1]);
-    auto pump = std::unique_ptr<StdioPump>(new StdioPump(deadline));
-    pump->process_ends_.push_back(std::move(in_r));
-    pump->process_ends_.push_back(std::move(out_w));
-    pump->process_ends_.push_back(std::move(err_w));
-    pump->thread_ = std::thread([&input, cap, result, d = &pump->deadline_, in = std::move(in_w),
-                                 out = std::move(out_r), err = std::move(err_r)]() mutable {
-      PumpStdio(std::move(in), input, std::move(out), std::move(err), cap, d, result);
-    });
-    return pump;
-  }
-  // Ends the pump, at most kDrainAfterExit from now (once the process has
-  // ended); `result` is complete when this returns.
-  ~StdioPump() {
-    process_ends_.clear();
-    deadline_.NoLaterThan(absl::Now() + kDrainAfterExit);
-    thread_.join();
-  }
-  // Stdin's read end, stdout's and stderr's write ends: the process's.
-  std::vector<UniqueFd>& process_ends() { return process_ends_; }
-  std::vector<int> process_fds() const {
-    return {process_ends_[0].get(), process_ends_[1].get(), process_ends_[2].get()};
-  }
-
- private:
-  explicit StdioPump(absl::Time deadline) : deadline_(deadline) {}
-  PumpDeadline deadline_;
-  std::vector<UniqueFd> process_ends_;
-  std::thread thread_;
-};
-
 // The API's callers (root, and members of the daemon's --group) get
 // sandboxes, never host identities, cgroups or namespaces: what only a
 // runtime run by root (podman, containerd) may ask of the CLI is refused.
@@ -547,7 +418,8 @@ absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
     ASSIGN_OR_RETURN(
         std::unique_ptr<StdioPump> pump,
         StdioPump::Start(request.stdin_data, request.max_output,
-                         absl::Now() + request.timeout + kKillWait + kDrainAfterExit, &result));
+                         absl::Now() + request.timeout + kKillWait + StdioPump::kDrainAfterExit,
+                         &result));
     status = RunToExit(*sockets.control, sockets.stdio, request.process,
                        std::move(pump->process_ends()), request.timeout, kKillWait);
   }
@@ -575,9 +447,9 @@ absl::StatusOr<RunResult> SandboxManager::RunSandbox(CreateRequest create,
   RunResult result;
   absl::Status ended;
   {
-    ASSIGN_OR_RETURN(
-        std::unique_ptr<StdioPump> pump,
-        StdioPump::Start(stdin_data, max_output, deadline + kKillWait + kDrainAfterExit, &result));
+    ASSIGN_OR_RETURN(std::unique_ptr<StdioPump> pump,
+                     StdioPump::Start(stdin_data, max_output,
+                                      deadline + kKillWait + StdioPump::kDrainAfterExit, &result));
     create.main_stdio = pump->process_fds();
     absl::StatusOr<SandboxView> view = CreateSandbox(create);
     if (!view.ok()) return view.status();

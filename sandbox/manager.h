@@ -36,6 +36,7 @@
 #include "sandbox/exit_report_watcher.h"
 #include "sandbox/reclaimer.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/stdio_pump.h"
 #include "sandbox/warm_pool.h"
 #include "specutils/process_override.h"
 
@@ -90,11 +91,7 @@ struct RunRequest {
   absl::Duration timeout = absl::Minutes(1);
 };
 
-struct RunResult {
-  std::string out;
-  std::string err;
-  bool out_truncated = false;
-  bool err_truncated = false;
+struct RunResult : CapturedOutput {
   bool timed_out = false;
   runsc::control::v1::ExitStatus status;
 };
