@@ -75,14 +75,16 @@ std::vector<pid_t> Tree(pid_t pid) {
 class ReclaimerTest : public ::testing::Test {
  protected:
   // A host-template sandbox whose main process sleeps.
-  std::unique_ptr<sandbox::Sandbox> NewSandbox(const std::string& id, bool container = true) {
+  std::unique_ptr<sandbox::Sandbox> NewSandbox(const std::string& id, bool container = true,
+                                               const std::vector<std::string>& args = {"sleep",
+                                                                                       "1000"}) {
     sandbox::SandboxOptions options;
     options.id = id;
     options.state_root = root_.path();
     options.runsc_path = RunscPath();
     if (container) {
       sandbox::HostTemplateOptions tmpl;
-      tmpl.args = {"sleep", "1000"};
+      tmpl.args = args;
       auto config = sandbox::HostTemplate(tmpl);
       EXPECT_TRUE(config.ok()) << config.status();
       options.container = *config;
@@ -119,6 +121,21 @@ class ReclaimerTest : public ::testing::Test {
     for (const std::string& dir : held.cgroups) EXPECT_FALSE(Exists(dir)) << dir;
     EXPECT_FALSE(Exists(held.range_file)) << held.range_file;
     EXPECT_FALSE(Exists(held.aside)) << held.aside;
+  }
+
+  // The processes of the sandbox's unified container leaf, which has
+  // cgroup.kill (empty without one).
+  static std::vector<pid_t> ContainerLeafProcs(const std::vector<std::string>& cgroups) {
+    std::vector<pid_t> pids;
+    for (const std::string& dir : cgroups) {
+      if (!Exists(dir + "/cgroup.kill")) continue;
+      for (absl::string_view line :
+           absl::StrSplit(ReadFile(dir + "/container/cgroup.procs"), '\n', absl::SkipEmpty())) {
+        pid_t pid = 0;
+        if (absl::SimpleAtoi(line, &pid)) pids.push_back(pid);
+      }
+    }
+    return pids;
   }
 
   // A reclaimer's finish that destroys a sandbox once `go` is notified.
@@ -160,6 +177,32 @@ TEST_F(ReclaimerTest, ARetiredSandboxRunsNothingMoreFreesItsIdAtOnceAndGoesLater
   ExpectGone(held);
   EXPECT_EQ(ListDir(root_.path()), std::vector<std::string>{"gone"});
   EXPECT_TRUE(again->Destroy().ok());
+}
+
+// A workload that forks as fast as it can does not outrun the kill: once
+// Take returns, every process in the container's cgroup is ending, the
+// ones born while the kill was under way included.
+TEST_F(ReclaimerTest, AWorkloadThatKeepsForkingCannotOutrunTheKill) {
+  absl::Notification go;
+  sandbox::Reclaimer reclaimer(4, HeldUntil(&go));
+  std::unique_ptr<sandbox::Sandbox> box =
+      NewSandbox("forker", true, {"sh", "-c", "while :; do sleep 1000 & done"});
+  ASSERT_NE(box, nullptr);
+  const std::vector<std::string> cgroups = box->CgroupPaths();
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  while (ContainerLeafProcs(cgroups).size() < 50 && absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  if (ContainerLeafProcs(cgroups).empty()) GTEST_SKIP() << "no unified cgroup with cgroup.kill";
+  ASSERT_GE(ContainerLeafProcs(cgroups).size(), 50u) << "the workload did not fork";
+
+  ASSERT_EQ(reclaimer.Take(std::move(box)), nullptr);
+  const std::vector<pid_t> after = ContainerLeafProcs(cgroups);
+  for (pid_t pid : after) EXPECT_TRUE(Ending(pid)) << "process " << pid << " still runs";
+  go.Notify();
+  reclaimer.Drain();
+  for (pid_t pid : after) EXPECT_FALSE(Exists(absl::StrCat("/proc/", pid))) << "process " << pid;
+  for (const std::string& dir : cgroups) EXPECT_FALSE(Exists(dir)) << dir;
 }
 
 TEST_F(ReclaimerTest, PastItsBoundOrWithoutAContainerASandboxIsHandedBackUntouched) {
