@@ -59,7 +59,10 @@ class Launcher {
   // `exit_with_main`: runtime mode, where the sandbox ends with the main
   // process (BootConfig.exit_with_main).
   Launcher(int sock, UniqueFd userns, bool exit_with_main)
-      : sock_(sock), userns_(std::move(userns)), exit_with_main_(exit_with_main) {}
+      : sock_(sock),
+        userns_(std::move(userns)),
+        exit_with_main_(exit_with_main),
+        reset_signals_(SignalsNotDefault()) {}
 
   // Compiles the main process's seccomp profile while nothing has been
   // asked of us yet, so that Start finds it compiled. A profile that does not
@@ -91,6 +94,8 @@ class Launcher {
   const int sock_;
   UniqueFd userns_;
   const bool exit_with_main_;
+  // Taken once: the launcher sets no disposition after its set-up.
+  const std::vector<int> reset_signals_;
   std::map<pid_t, Tracked> running_;
   // Created, not started: the go pipe and the error pipe of each.
   struct Held {
@@ -130,6 +135,7 @@ LauncherEvent Failure(absl::string_view stage, const absl::Status& status) {
 // What a workload child starts from.
 struct ChildArgs {
   const WorkloadPlan* plan = nullptr;
+  const std::vector<int>* reset_signals = nullptr;
   int userns = -1;
   int stdio[3] = {-1, -1, -1};
   int* extra = nullptr;
@@ -142,7 +148,8 @@ struct ChildArgs {
 int ChildMain(void* arg) {
   const ChildArgs& a = *static_cast<const ChildArgs*>(arg);
   if (a.close_fd >= 0) close(a.close_fd);
-  ExecWorkload(*a.plan, a.userns, a.stdio, a.extra, a.extra_count, a.error_fd, a.hold_fd);
+  ExecWorkload(*a.plan, *a.reset_signals, a.userns, a.stdio, a.extra, a.extra_count, a.error_fd,
+               a.hold_fd);
 }
 
 // A held child waits for its start, so it cannot borrow the launcher's
@@ -284,6 +291,7 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
   }
   ChildArgs child;
   child.plan = plan->get();
+  child.reset_signals = &reset_signals_;
   child.userns = userns_.get();
   for (int i = 0; i < 3; ++i) child.stdio[i] = terminal ? pty_peer.get() : fds[i].get();
   child.extra = extra.data();

@@ -348,14 +348,27 @@ absl::StatusOr<std::unique_ptr<WorkloadPlan>> PlanWorkload(const ProcessConfig& 
   return plan;
 }
 
-void ExecWorkload(const WorkloadPlan& plan, int nested_userns_fd, const int stdio[3], int* extra,
-                  size_t extra_count, int error_fd, int hold_fd) {
+std::vector<int> SignalsNotDefault() {
+  std::vector<int> signals;
+  for (int sig = 1; sig < _NSIG; ++sig) {
+    struct sigaction now;
+    // glibc's own signals (32, 33) and SIGKILL/SIGSTOP fail here: nothing
+    // can change those, so nothing needs resetting.
+    if (sigaction(sig, nullptr, &now) == 0 && now.sa_handler != SIG_DFL) signals.push_back(sig);
+  }
+  return signals;
+}
+
+void ExecWorkload(const WorkloadPlan& plan, const std::vector<int>& reset_signals,
+                  int nested_userns_fd, const int stdio[3], int* extra, size_t extra_count,
+                  int error_fd, int hold_fd) {
   // Default dispositions and an empty mask, whatever the launcher had. A
   // handler must not run here: this child may be using the launcher's
-  // memory. (The launcher blocks every signal around the clone.)
+  // memory. (The launcher blocks every signal around the clone, and execve
+  // would reset a handler it installed later, but not an ignored signal.)
   struct sigaction dfl = {};
   dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < _NSIG; ++sig) sigaction(sig, &dfl, nullptr);
+  for (int sig : reset_signals) sigaction(sig, &dfl, nullptr);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);

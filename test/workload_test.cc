@@ -161,6 +161,27 @@ TEST_F(WorkloadTest, UnknownExecutableFailsClearly) {
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("'no-such-binary' not found"));
 }
 
+// The launcher resets only the dispositions it found set (SignalsNotDefault):
+// whatever it ignores or handles must still reach no workload, the main
+// process or an exec'd one, and none starts with a signal blocked.
+TEST_F(WorkloadTest, WorkloadsStartWithDefaultSignalsAndAnEmptyMask) {
+  const std::vector<std::string> args = {"grep", "-E", "^Sig(Blk|Ign|Cgt)", "/proc/self/status"};
+  const std::string clean =
+      "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\nSigCgt:\t0000000000000000\n";
+  EXPECT_EQ(RunMain(args).out, clean);
+  auto* box = Create(Spec({"sleep", "1000"}));
+  ASSERT_NE(box, nullptr);
+  auto main_pid = StartDetached(*box);
+  ASSERT_TRUE(main_pid.ok()) << main_pid.status();
+  auto exec = ToConfig(Spec(args), bundle_);
+  ASSERT_TRUE(exec.ok());
+  for (int i = 0; i < 2; ++i) {  // the second from the same launcher state
+    auto r = RunInSandbox(*box, &exec->process());
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->out, clean);
+  }
+}
+
 TEST_F(WorkloadTest, ExecSignalWaitAndList) {
   auto* box = Create(Spec({"sleep", "1000"}));
   ASSERT_NE(box, nullptr);
