@@ -153,6 +153,13 @@ int DeleteCommand(int argc, char** argv) {
   absl::StatusOr<Attached> attached = Open(*f, id);
   absl::Status removed;
   if (absl::IsFailedPrecondition(attached.status())) {
+    // A record without a process is a create that has not finished, or
+    // whose creator died: only --force takes it (and kills what it spawned).
+    if (record.ok() && record->pid() == 0 && !f->Has("force")) {
+      return Error("delete", "container " + id +
+                                 " has not finished its create, or its creator died; "
+                                 "delete --force removes it");
+    }
     removed = sandbox::Sandbox::Reclaim(Root(*f), id);
   } else if (absl::IsNotFound(attached.status()) && f->Has("force")) {
     return 0;  // as runc: nothing to force away
@@ -183,7 +190,8 @@ std::string Rfc3339(int64_t unix_nanos) {
 }
 
 // What `state` and `list` report of one sandbox: a live one's status and
-// host pid; a dead one is "stopped" with pid 0, from its record.
+// host pid; a dead one is "stopped" with pid 0, from its record, and one
+// whose create has not recorded its process yet "creating".
 struct Described {
   runsc::state::v1::SandboxRecord record;
   std::string status;
@@ -203,7 +211,9 @@ absl::StatusOr<Described> Describe(const ParsedFlags& f, const std::string& id) 
   absl::StatusOr<runsc::state::v1::SandboxRecord> record = sandbox::LoadRecord(Root(f) + "/" + id);
   if (!record.ok()) return record.status();
   d.record = *record;
-  d.status = "stopped";
+  // No process recorded yet: OCI's "creating" (or a create whose creator
+  // died, which `delete --force` removes).
+  d.status = record->pid() == 0 ? "creating" : "stopped";
   return d;
 }
 

@@ -108,6 +108,11 @@ absl::Status ReclaimLeftovers(const std::string& dir,
   if (record.cgroup_paths_size() > 0) {
     ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cgroup,
                      Cgroup::Adopt({record.cgroup_paths().begin(), record.cgroup_paths().end()}));
+    // A create cut short by its daemon's death recorded no process (pid 0),
+    // but may have spawned one: whatever is still in the sandbox's cgroups
+    // is its, and goes first. (Without cgroup.kill it holds the cgroups, and
+    // Destroy says so.)
+    if (record.pid() == 0) (void)cgroup->Kill();
     RETURN_IF_ERROR(cgroup->Destroy());
   }
   // The range last, as Destroy does: while the record is there, its range

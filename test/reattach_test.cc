@@ -13,9 +13,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sandbox/control_client.h"
+#include "sandbox/manager.h"
+#include "sandbox/state_store.h"
+#include "specutils/spec_json.h"
 #include "test/workload_fixture.h"
 
 namespace runsc::testing {
@@ -112,6 +116,76 @@ TEST_F(ReattachTest, DeadSandboxIsRefusedThenReclaimed) {
   for (const std::string& cg : d.cgroups) EXPECT_FALSE(Exists(cg)) << cg;
   EXPECT_FALSE(Exists(absl::StrCat("/run/runsc/ranges/", d.slot)));
   EXPECT_TRUE(ListDir(State()).empty());
+}
+
+// A daemon that dies in the middle of a create leaves a sandbox that never
+// reported ready: test/interrupted_create is such a creator, whose sandbox
+// never boots, killed once its sandbox process runs. The next daemon's start
+// kills that process, removes its cgroups, range and directory, and the id
+// can be created again.
+TEST_F(ReattachTest, ACreateCutShortByItsDaemonsDeathIsReclaimedAtTheNextStart) {
+  const std::string id = "cut-short";
+  const std::string dir = absl::StrCat(State(), "/", id);
+  ASSERT_EQ(mkdir(State().c_str(), 0711), 0);
+  std::ofstream(bundle_ + "/config.json") << specutils::SpecJson(Spec({"true"}));
+  const pid_t creator = fork();
+  ASSERT_GE(creator, 0);
+  if (creator == 0) {
+    execl("test/interrupted_create", "interrupted_create", State().c_str(), id.c_str(),
+          bundle_.c_str(), nullptr);
+    _exit(127);
+  }
+  // Its record first (pid 0: the create has not finished), then a process
+  // in the sandbox's cgroups: the sandbox, booting.
+  std::vector<pid_t> booting;
+  runsc::state::v1::SandboxRecord record;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (booting.empty() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+    absl::StatusOr<runsc::state::v1::SandboxRecord> loaded = sandbox::LoadRecord(dir);
+    if (!loaded.ok()) continue;
+    record = *loaded;
+    for (const std::string& cg : record.cgroup_paths()) {
+      for (const char* leaf : {"/supervisor", "/container", ""}) {
+        std::ifstream procs(absl::StrCat(cg, leaf, "/cgroup.procs"));
+        for (pid_t pid; procs >> pid;) booting.push_back(pid);
+      }
+    }
+  }
+  ASSERT_FALSE(booting.empty()) << "the creator's sandbox never ran";
+  EXPECT_EQ(record.pid(), 0);
+  // Meanwhile the CLI sees it as OCI's "creating", and a delete without
+  // --force leaves it to its creator.
+  const std::string cli = absl::StrCat(RunscPath(), " --root ", State(), " ");
+  auto [state_code, state] = RunShell(cli + "state " + id + " 2>&1");
+  EXPECT_EQ(state_code, 0) << state;
+  EXPECT_THAT(state, HasSubstr("\"status\": \"creating\""));
+  auto [delete_code, refused] = RunShell(cli + "delete " + id + " 2>&1");
+  EXPECT_NE(delete_code, 0);
+  EXPECT_THAT(refused, HasSubstr("has not finished its create"));
+  EXPECT_TRUE(Exists(dir));
+  ASSERT_EQ(kill(creator, SIGKILL), 0);
+  ASSERT_EQ(waitpid(creator, nullptr, 0), creator);
+  ASSERT_TRUE(Exists(dir));
+
+  sandbox::ManagerOptions options;
+  options.state_root = State();
+  options.runsc_path = RunscPath();
+  auto manager = sandbox::SandboxManager::Create(options);
+  ASSERT_TRUE(manager.ok()) << manager.status();
+  EXPECT_FALSE(Exists(dir));
+  for (const std::string& cg : record.cgroup_paths()) EXPECT_FALSE(Exists(cg)) << cg;
+  EXPECT_FALSE(Exists(absl::StrCat(record.ranges_dir(), "/", record.range_slot())));
+  for (pid_t pid : booting) {
+    // Reparented to init, which reaps it: gone within a moment.
+    bool gone = false;
+    for (int i = 0; i < 250 && !gone; ++i) {
+      gone = kill(pid, 0) != 0 && errno == ESRCH;
+      if (!gone) absl::SleepFor(absl::Milliseconds(20));
+    }
+    EXPECT_TRUE(gone) << "pid " << pid << " of the cut-short sandbox still runs";
+  }
+  EXPECT_NE(Create(Spec({"true"}), id), nullptr) << "the id stayed taken";
 }
 
 TEST_F(ReattachTest, ReclaimRefusesALiveSandbox) {
