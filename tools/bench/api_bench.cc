@@ -225,7 +225,7 @@ int main(int argc, char** argv) {
   }
   if (o.scenario.empty() || o.out.empty()) {
     Die("usage: api_bench --scenario "
-        "oneshot|oneshot-run|oneshot-separate|exec|create|throughput|idle "
+        "oneshot|oneshot-run|oneshot-separate|exec|get|create|throughput|idle "
         "--out FILE "
         "[--bundle DIR] [--sleep-bundle DIR] [--socket PATH] [--n N] [--warmup N] [--pause-ms MS] "
         "[--concurrency N] [--label TEXT]");
@@ -268,6 +268,13 @@ int main(int argc, char** argv) {
     client.Create(id, o.sleep_bundle);
     client.Start(id);
     times = Time(o, [&](int) { client.RunTrue(id); });
+    client.Delete(id);
+  } else if (o.scenario == "get") {
+    // The daemon's round trip alone: GetSandbox, which reads the daemon's
+    // own table and calls no sandbox.
+    const std::string id = Id("get", 0);
+    client.Create(id, o.sleep_bundle);
+    times = Time(o, [&](int) { client.Pid(id); });
     client.Delete(id);
   } else if (o.scenario == "create") {
     std::vector<std::string> made;

@@ -165,7 +165,8 @@ def main():
     oneshot = (series(load(d, "oneshot_cli.json")) + series(load(d, "oneshot_api.json")) +
                series(load(d, "oneshot_api_separate.json")) +
                series(load(d, "oneshot_api_run.json")) + floor)
-    execs = series(load(d, "exec_cli.json")) + series(load(d, "exec_api.json"))
+    execs = (series(load(d, "exec_cli.json")) + series(load(d, "exec_api.json")) +
+             series(load(d, "get_api.json")))
     create = series(load(d, "create_api.json"))
     warm = (series(load(d, "warm_cold_oneshot.json")) + series(load(d, "warm_oneshot.json")) +
             series(load(d, "warm_oneshot_b2b.json")) + series(load(d, "warm_oneshot_run.json")) +
@@ -352,7 +353,8 @@ def main():
         "`exec /bin/true` into a container whose main process sleeps; the API row is one Run "
         "call (stdio captured). The exec floor is hyperfine's own fork, execve and wait of the "
         "bundle's `/bin/true` (busybox-static) on the host, in no sandbox: what any exec costs "
-        "here at least.",
+        "here at least. The round trip row is a GetSandbox call, which the daemon answers from "
+        "its own table: the client's and the daemon's gRPC alone, once.",
         "",
         exec_table,
         "",

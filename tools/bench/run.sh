@@ -211,6 +211,8 @@ api --scenario oneshot-separate --n "$RUNS" --label "runsc API one-shot, separat
 api --scenario oneshot-run --n "$RUNS" --label "runsc API one-shot, one RunSandbox call" \
   --out "$OUT/oneshot_api_run.json"
 api --scenario exec --n $((RUNS * 5)) --label "runsc API exec" --out "$OUT/exec_api.json"
+api --scenario get --n $((RUNS * 5)) --label "runsc API round trip (GetSandbox)" \
+  --out "$OUT/get_api.json"
 api --scenario create --n "$RUNS" --label "runsc API create-to-ready" --out "$OUT/create_api.json"
 api --scenario throughput --n "$TP" --concurrency 8 --label "runsc API" --out "$OUT/throughput_api.json"
 api --scenario idle --n "$N" --label "runsc" --out "$OUT/idle_runsc.json"
