@@ -435,16 +435,17 @@ void Launcher::Reap() {
     const bool main = it->second.main;
     running_.erase(it);
     held_.erase(pid);  // killed while created
+    // The container stops with its main process: everything else is
+    // killed before the exit is reported, so that whoever hears of it knows
+    // no process of the container runs again (a delete after it need not
+    // kill anything but the sandbox's own processes).
+    if (main) kill(-1, SIGKILL);
     Send(event);
-    // The container stops with its main process: end everything else. In
-    // runtime mode the sandbox ends too, so end now rather than when the
+    // In runtime mode the sandbox ends too, so end now rather than when the
     // supervisor's exit takes us down: the kernel's teardown of this PID
     // and mount namespace (waits for RCU grace periods, mostly) then runs
     // beside the supervisor's instead of after it.
-    if (main) {
-      if (exit_with_main_) Exit();
-      kill(-1, SIGKILL);
-    }
+    if (main && exit_with_main_) Exit();
   }
 }
 

@@ -266,6 +266,7 @@ absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& r
     absl::MutexLock lock(&entry->mu);
     entry->box = std::move(box);
     entry->main_pid = main_pid;
+    entry->created_here = true;
   }
   {
     absl::MutexLock lock(&mu_);
@@ -342,6 +343,7 @@ absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration
     ended = client->Wait(main_pid, grace).ok();
   }
   std::unique_ptr<Sandbox> box;
+  bool container_ended = false;
   {
     absl::MutexLock lock(&entry->mu);
     if (ended) {
@@ -351,11 +353,14 @@ absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration
                                  absl::Seconds(1));
     }
     if (entry->cancel_watch != nullptr) entry->cancel_watch();
+    // Its main process's exit came from this build's launcher, which had
+    // killed everything else of the container first: nothing to kill now.
+    container_ended = entry->main_exit.has_value() && entry->created_here;
     box = std::move(entry->box);
   }
   // From here calls find no sandbox under this id, but the id stays taken
   // until the state directory is gone, or put aside for the reclaimer.
-  if (reclaimer_ != nullptr) box = reclaimer_->Take(std::move(box));
+  if (reclaimer_ != nullptr) box = reclaimer_->Take(std::move(box), container_ended);
   absl::Status destroyed = box != nullptr ? box->Destroy() : absl::OkStatus();
   absl::MutexLock lock(&entry->mu);
   entry->deleting = false;

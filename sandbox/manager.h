@@ -175,6 +175,11 @@ class SandboxManager final {
     // A DeleteSandbox is under way (it holds the lock only between its
     // steps); another waits for it to end.
     bool deleting ABSL_GUARDED_BY(mu) = false;
+    // Created by this daemon, so booted by this build (its ready named this
+    // boot protocol): its launcher has killed the container's other
+    // processes before reporting main_exit. Not so for one re-attached,
+    // which may be of an older build.
+    bool created_here ABSL_GUARDED_BY(mu) = false;
   };
 
   explicit SandboxManager(ManagerOptions options) : options_(std::move(options)) {}

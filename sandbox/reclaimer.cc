@@ -28,7 +28,7 @@ Reclaimer::~Reclaimer() {
   thread_.join();
 }
 
-std::unique_ptr<Sandbox> Reclaimer::Take(std::unique_ptr<Sandbox> box) {
+std::unique_ptr<Sandbox> Reclaimer::Take(std::unique_ptr<Sandbox> box, bool container_ended) {
   {
     absl::MutexLock lock(&mu_);
     if (pending_ >= max_pending_ || stopping_) return box;
@@ -36,7 +36,7 @@ std::unique_ptr<Sandbox> Reclaimer::Take(std::unique_ptr<Sandbox> box) {
   }
   // Unlocked: a Retire writes cgroup.kill and renames a directory, and
   // another delete need not wait for that.
-  absl::Status retired = box->Retire();
+  absl::Status retired = box->Retire(container_ended);
   absl::MutexLock lock(&mu_);
   if (!retired.ok()) {
     --pending_;

@@ -45,8 +45,9 @@ class Reclaimer final {
   // Retires `box` and takes it (null returned), or returns it for the
   // caller's Destroy(): untouched when `max_pending` are pending or it has
   // no way to be killed at once, perhaps killed already when its Retire
-  // failed past the kill (Sandbox::Retire).
-  std::unique_ptr<Sandbox> Take(std::unique_ptr<Sandbox> box);
+  // failed past the kill (Sandbox::Retire, which `container_ended` is
+  // passed to).
+  std::unique_ptr<Sandbox> Take(std::unique_ptr<Sandbox> box, bool container_ended = false);
   // Returns once no sandbox is pending: every one taken is finished.
   void Drain();
   // Sandboxes queued or being torn down.

@@ -218,7 +218,13 @@ class Sandbox final {
   // finishes it (ReclaimAside). UNIMPLEMENTED for a sandbox without a
   // container, a uid range or cgroup.kill; an error leaves Destroy() to do
   // all of it.
-  absl::Status Retire();
+  //
+  // `container_ended`: the caller has heard of the main process's exit from
+  // this build's launcher, which kills every other process of the container
+  // before it reports that exit. No workload process can run again, so
+  // nothing is killed here: the sandbox's own processes (supervisor and
+  // launcher) go with Destroy(), and the id is free at once.
+  absl::Status Retire(bool container_ended = false);
   // The OCI status of the container `record` describes: "created" (no main
   // process yet, or one that waits for start), "running", "paused" (its
   // cgroup is frozen) or "stopped".

@@ -77,7 +77,7 @@ absl::Status Sandbox::Destroy() {
   return absl::OkStatus();
 }
 
-absl::Status Sandbox::Retire() {
+absl::Status Sandbox::Retire(bool container_ended) {
   if (destroyed_ || process_.reaped()) {
     return absl::FailedPreconditionError(absl::StrCat("sandbox '", id_, "' has ended already"));
   }
@@ -85,10 +85,12 @@ absl::Status Sandbox::Retire() {
     return absl::UnimplementedError(
         absl::StrCat("sandbox '", id_, "' has no container, so no cgroup to kill it by"));
   }
-  RETURN_IF_ERROR(cgroup_->Kill());
-  // The sandbox process is in its own leaf, which the kill reached; the
-  // pidfd makes sure, whatever moved where.
-  (void)process_.Signal(SIGKILL);
+  if (!container_ended) {
+    RETURN_IF_ERROR(cgroup_->Kill());
+    // The sandbox process is in its own leaf, which the kill reached; the
+    // pidfd makes sure, whatever moved where.
+    (void)process_.Signal(SIGKILL);
+  }
   // The slot is the sandbox's until Destroy releases its range: no other
   // retired sandbox has the name.
   const std::string aside = absl::StrCat(state_dir_.substr(0, state_dir_.rfind('/') + 1),

@@ -327,6 +327,48 @@ TEST_F(WorkloadTest, MainExitKillsTheRest) {
   EXPECT_EQ(extra_status->signal(), SIGKILL);
 }
 
+// When the main process exits, the launcher kills every other process of
+// the container before it reports the exit: whoever hears of it (a Wait, the
+// daemon's exit report) knows none of them runs user code again, and a
+// delete after it kills nothing but the sandbox's own processes.
+TEST_F(WorkloadTest, TheRestIsKilledBeforeTheMainExitIsReported) {
+  auto* box = Create(Spec({"sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 1000 & done; exit 3"}));
+  ASSERT_NE(box, nullptr);
+  auto main_pid = StartDetached(*box);
+  ASSERT_TRUE(main_pid.ok()) << main_pid.status();
+  sandbox::ControlClient client(box->control_socket_path());
+  auto status = client.Wait(*main_pid);
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->code(), 3);
+  int others = 0;
+  for (const std::string& cg : box->CgroupPaths()) {
+    std::ifstream procs(cg + "/container/cgroup.procs");
+    for (pid_t pid; procs >> pid;) {
+      std::ifstream file(absl::StrCat("/proc/", pid, "/status"));
+      std::map<std::string, std::string> fields;
+      for (std::string line; std::getline(file, line);) {
+        const size_t colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        std::string value = line.substr(colon + 1);
+        value.erase(0, value.find_first_not_of(" \t"));
+        fields[line.substr(0, colon)] = value;
+      }
+      if (fields.empty()) continue;  // gone since
+      const std::vector<std::string> ns_pids = absl::StrSplit(fields["NSpid"], '\t');
+      if (ns_pids.back() == "1") continue;  // the launcher, which stays
+      ++others;
+      const bool dying = fields["State"].rfind("Z", 0) == 0 || fields["State"].rfind("X", 0) == 0;
+      const uint64_t pending =
+          std::stoull(fields["ShdPnd"], nullptr, 16) | std::stoull(fields["SigPnd"], nullptr, 16);
+      EXPECT_TRUE(dying || (pending & (uint64_t{1} << (SIGKILL - 1))) != 0)
+          << "pid " << pid << " (" << fields["Name"] << ", " << fields["State"]
+          << ") runs on with no SIGKILL pending after the main exit was reported";
+    }
+  }
+  // Those already reaped are gone, as they should be; the launcher stays.
+  RecordProperty("others_still_listed", others);
+}
+
 TEST_F(WorkloadTest, SignalAllReachesEveryProcess) {
   auto* box = Create(Spec({"sleep", "1000"}));
   ASSERT_NE(box, nullptr);

@@ -114,8 +114,10 @@ inline constexpr uint32_t kSyncMagic = 0x72736e63;  // "rsnc"
 // another build at runsc_path (one that predates a step of its confinement,
 // such as the launcher joining the network namespace that stage 1 hands it)
 // never runs a workload. Change the number whenever the sandbox side must
-// do something new to stay confined.
-inline constexpr char kReadyText[] = "serving, boot protocol 2";
+// do something new to stay confined. 3: the launcher kills every other
+// process of the container before it reports the main process's exit,
+// which a daemon's delete after that exit relies on (Sandbox::Retire).
+inline constexpr char kReadyText[] = "serving, boot protocol 3";
 
 struct SyncMessage {
   uint32_t magic;
