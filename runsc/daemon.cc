@@ -31,6 +31,7 @@
 #include "runsc/util/errno_status.h"
 #include "runsc/util/fd_limit.h"
 #include "runsc/util/file_util.h"
+#include "runsc/util/huge_page_binary.h"
 #include "runsc/util/log.h"
 #include "runsc/util/server_plugins.h"
 #include "runsc/util/status_macros.h"
@@ -199,6 +200,26 @@ int RunDaemon(const DaemonOptions& options) {
     }
   }
   util::BlockStopSignals();  // before any thread exists
+  // Also before any thread: the mount namespace of the daemon's own.
+  std::string runsc_path = options.runsc_path;
+  const bool huge = options.binary_on_huge_pages == "on" ||
+                    (options.binary_on_huge_pages == "auto" && util::RootMountIsShared());
+  if (huge) {
+    absl::Status made = util::MakeDirs(options.state_root, 0711);
+    absl::StatusOr<std::string> copy =
+        made.ok() ? util::InstallOnHugePages(runsc_path, options.state_root + "/.binary")
+                  : absl::StatusOr<std::string>(made);
+    if (copy.ok()) {
+      runsc_path = *copy;
+    } else if (options.binary_on_huge_pages == "on") {
+      fprintf(stderr, "runsc daemon: --binary-on-huge-pages: %s\n",
+              std::string(copy.status().message()).c_str());
+      return 1;
+    } else {
+      Log(LogLevel::kWarning, kComponent,
+          absl::StrCat("sandboxes run the binary from disk: ", copy.status().message()));
+    }
+  }
   // A few fds per live sandbox; sandboxes get the limit found here back.
   if (absl::Status raised = util::RaiseFdLimit(); !raised.ok()) {
     util::Log(util::LogLevel::kWarning, "daemon", std::string(raised.message()));
@@ -211,7 +232,7 @@ int RunDaemon(const DaemonOptions& options) {
   }
   sandbox::ManagerOptions manager_options;
   manager_options.state_root = options.state_root;
-  manager_options.runsc_path = options.runsc_path;
+  manager_options.runsc_path = runsc_path;
   manager_options.max_sandboxes = options.max_sandboxes;
   manager_options.warm_sandboxes = options.warm_sandboxes;
   manager_options.reclaim_ahead = options.reclaim_ahead;
@@ -323,6 +344,12 @@ int DaemonMain(int argc, char** argv) {
           "  --reclaim-ahead N        deletes that may answer before their teardown\n"
           "                           is over (default 16; 0: every delete waits)\n"
           "  --max-message-bytes N    largest request or response (default 16 MiB)\n"
+          "  --binary-on-huge-pages auto|on|off\n"
+          "                           sandboxes run a copy of this binary on a tmpfs of\n"
+          "                           huge pages, mounted in a mount namespace of the\n"
+          "                           daemon's own (auto, the default: where the root\n"
+          "                           mount is shared, so that the daemon still sees the\n"
+          "                           host's later mounts and unmounts)\n"
           "  --delete-on-exit         delete every sandbox when stopping\n");
       return 0;
     } else if (auto v = value("socket")) {
@@ -351,6 +378,13 @@ int DaemonMain(int argc, char** argv) {
                       &options.max_message_bytes)) {
         return 2;
       }
+    } else if (auto v = value("binary-on-huge-pages")) {
+      if (*v != "auto" && *v != "on" && *v != "off") {
+        fprintf(stderr, "runsc daemon: --binary-on-huge-pages: '%s' is not auto, on or off\n",
+                v->c_str());
+        return 2;
+      }
+      options.binary_on_huge_pages = *v;
     } else if (arg == "--delete-on-exit") {
       options.delete_on_exit = true;
     } else {

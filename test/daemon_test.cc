@@ -1,17 +1,18 @@
 // Root end-to-end tests with a real `runsc daemon` process: access, the
 // sandbox lifecycle, errors, restarts, load and shutdown.
+#include <grp.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <memory>
-#include <string>
 #include <atomic>
 #include <fstream>
+#include <iterator>
+#include <memory>
 #include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -491,6 +492,43 @@ TEST_F(DaemonTest, WarmSandboxesServeCreatesAndEndWithTheDaemon) {
   StartDaemon();  // re-attaches it; TearDown deletes it
 
   EXPECT_THAT(RefusedFlags("--warm-sandboxes -1"), HasSubstr("--warm-sandboxes: '-1'"));
+}
+
+// Sum of a /proc/<pid>/smaps field over every mapping, in kB.
+long SmapsTotal(pid_t pid, const std::string& field) {
+  std::ifstream smaps(absl::StrCat("/proc/", pid, "/smaps"));
+  long total = 0;
+  for (std::string line; std::getline(smaps, line);) {
+    if (line.rfind(field + ":", 0) == 0) total += atol(line.c_str() + field.size() + 1);
+  }
+  return total;
+}
+
+// With --binary-on-huge-pages=on the sandboxes run a copy of the binary from
+// a tmpfs of huge pages: the sandbox process's code is mapped by 2 MiB
+// pages. The tmpfs is in the daemon's own mount namespace: the host's
+// mount table never shows it.
+TEST_F(DaemonTest, TheBinaryOnHugePagesIsWhatSandboxesRunAndTheHostNeverSees) {
+  std::ifstream shmem("/sys/kernel/mm/transparent_hugepage/shmem_enabled");
+  std::string modes((std::istreambuf_iterator<char>(shmem)), std::istreambuf_iterator<char>());
+  if (modes.empty() || modes.find("[deny]") != std::string::npos) {
+    GTEST_SKIP() << "this kernel gives tmpfs no huge pages (transparent_hugepage absent or deny)";
+  }
+  StopDaemon(SIGTERM);
+  StartDaemon(nullptr, {"--binary-on-huge-pages=on"});
+  api::Sandbox box = CreateStarted("huge");
+  ASSERT_GT(box.pid(), 0);
+  EXPECT_GE(SmapsTotal(box.pid(), "ShmemPmdMapped"), 2048)
+      << "the sandbox process's code is not on huge pages";
+  api::RunResponse run;
+  ASSERT_TRUE(Run("huge", {"echo", "runs"}, &run).ok());
+  EXPECT_EQ(run.stdout(), "runs\n");
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  std::string mounts((std::istreambuf_iterator<char>(mountinfo)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(mounts.find("/.binary"), std::string::npos) << "the daemon's tmpfs reached the host";
+
+  EXPECT_THAT(RefusedFlags("--binary-on-huge-pages=maybe"),
+              HasSubstr("--binary-on-huge-pages: 'maybe' is not auto, on or off"));
 }
 
 // A delete answers once the sandbox is killed and its id free; the rest of

@@ -1,0 +1,164 @@
+// Root test: the copy of a binary onto a huge-page tmpfs, in a mount
+// namespace of this test's own (the process moves into it).
+#include "runsc/util/huge_page_binary.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "runsc/util/unique_fd.h"
+
+namespace runsc::util {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A 64-bit ELF file whose one PT_LOAD segment spans `load` bytes from 0,
+// followed by `tail` bytes that nothing loads.
+std::string WriteElf(const std::string& dir, size_t load, size_t tail) {
+  const std::string path = dir + "/elf";
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755));
+  EXPECT_TRUE(fd);
+  Elf64_Ehdr header = {};
+  memcpy(header.e_ident, ELFMAG, SELFMAG);
+  header.e_ident[EI_CLASS] = ELFCLASS64;
+  header.e_phoff = sizeof(header);
+  header.e_phentsize = sizeof(Elf64_Phdr);
+  header.e_phnum = 1;
+  Elf64_Phdr segment = {};
+  segment.p_type = PT_LOAD;
+  segment.p_offset = 0;
+  segment.p_filesz = load;
+  EXPECT_EQ(ftruncate(fd.get(), static_cast<off_t>(load + tail)), 0);
+  EXPECT_EQ(pwrite(fd.get(), &header, sizeof(header), 0), static_cast<ssize_t>(sizeof(header)));
+  EXPECT_EQ(pwrite(fd.get(), &segment, sizeof(segment), sizeof(header)),
+            static_cast<ssize_t>(sizeof(segment)));
+  return path;
+}
+
+class HugePageBinaryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir[] = "/tmp/huge-page-binary-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    dir_ = dir;
+  }
+  std::string dir_;
+};
+
+TEST_F(HugePageBinaryTest, LoadedLengthIsWhereTheLastSegmentEnds) {
+  const std::string elf = WriteElf(dir_, 5 << 20, 3 << 20);
+  UniqueFd fd(open(elf.c_str(), O_RDONLY | O_CLOEXEC));
+  absl::StatusOr<size_t> length = LoadedLength(fd.get());
+  ASSERT_TRUE(length.ok()) << length.status();
+  EXPECT_EQ(*length, size_t{5} << 20);
+
+  const std::string text = dir_ + "/text";
+  std::ofstream(text) << "#!/bin/sh\necho not an ELF file\n";
+  UniqueFd script(open(text.c_str(), O_RDONLY | O_CLOEXEC));
+  EXPECT_EQ(LoadedLength(script.get()).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// One process per case: the install moves its caller into a new mount
+// namespace, where the next install would find the mount point taken.
+TEST_F(HugePageBinaryTest, TheCopyRunsOnHugePagesInAMountTheHostDoesNotSee) {
+  if (ReadFile("/sys/kernel/mm/transparent_hugepage/shmem_enabled").find("[deny]") !=
+          std::string::npos ||
+      access("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", R_OK) != 0) {
+    GTEST_SKIP() << "this kernel gives tmpfs no huge pages (transparent_hugepage: deny or absent)";
+  }
+  const std::string mount_point = dir_ + "/bin";
+  // A static binary that runs: its copy must too. And a large file whose
+  // first 4 MiB load and whose last 3 do not.
+  const std::string elf = WriteElf(dir_, 4 << 20, 3 << 20);
+  int report[2];
+  ASSERT_EQ(pipe2(report, O_CLOEXEC), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    absl::StatusOr<std::string> busybox = InstallOnHugePages("/bin/busybox", mount_point);
+    if (!busybox.ok()) {
+      dprintf(report[1], "install: %s\n", std::string(busybox.status().message()).c_str());
+      _exit(1);
+    }
+    // The mount is this namespace's, read-only, of huge pages.
+    const std::string mounts = ReadFile("/proc/self/mountinfo");
+    const bool here = mounts.find(" " + mount_point + " ") != std::string::npos;
+    const bool huge = mounts.find("huge=always") != std::string::npos;
+    UniqueFd write(open((mount_point + "/other").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    dprintf(report[1], "mounted=%d huge=%d writable=%d errno=%d\n", here, huge, write ? 1 : 0,
+            write ? 0 : errno);
+    // It runs.
+    const pid_t run = fork();
+    if (run == 0) {
+      dup2(report[1], 1);
+      execl(busybox->c_str(), "busybox", "echo", "the copy runs", nullptr);
+      _exit(127);
+    }
+    int status = 0;
+    waitpid(run, &status, 0);
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+  }
+  close(report[1]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  std::string out;
+  char buf[512];
+  for (ssize_t n; (n = read(report[0], buf, sizeof(buf))) > 0;) out.append(buf, n);
+  close(report[0]);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+  EXPECT_EQ(out, "mounted=1 huge=1 writable=0 errno=30\nthe copy runs\n");
+  // Not in this process's namespace, the host's.
+  EXPECT_EQ(ReadFile("/proc/self/mountinfo").find(" " + mount_point + " "), std::string::npos);
+
+  // The large file: only its loaded part is copied, onto a 2 MiB page.
+  const pid_t second = fork();
+  ASSERT_GE(second, 0);
+  if (second == 0) {
+    absl::StatusOr<std::string> copy = InstallOnHugePages(elf, mount_point);
+    if (!copy.ok()) _exit(10);
+    struct stat st;
+    if (stat(copy->c_str(), &st) != 0 || st.st_size != (4 << 20)) _exit(11);
+    UniqueFd fd(open(copy->c_str(), O_RDONLY | O_CLOEXEC));
+    void* map = mmap(nullptr, 4 << 20, PROT_READ, MAP_SHARED, fd.get(), 0);
+    if (map == MAP_FAILED) _exit(12);
+    volatile char first = *static_cast<char*>(map);
+    (void)first;
+    // smaps: this mapping's PMD-mapped shmem.
+    std::istringstream smaps(ReadFile("/proc/self/smaps"));
+    char start[32];
+    snprintf(start, sizeof(start), "%lx-", reinterpret_cast<unsigned long>(map));
+    bool in_map = false;
+    for (std::string line; std::getline(smaps, line);) {
+      if (line.find('-') != std::string::npos && line.find(' ') != std::string::npos &&
+          isxdigit(line[0])) {
+        in_map = line.rfind(start, 0) == 0;
+      }
+      if (in_map && line.rfind("ShmemPmdMapped:", 0) == 0) {
+        _exit(atol(line.c_str() + strlen("ShmemPmdMapped:")) >= 2048 ? 0 : 13);
+      }
+    }
+    _exit(14);
+  }
+  ASSERT_EQ(waitpid(second, &status, 0), second);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "10: install failed, 11: wrong size, 12: mmap, 13: not PMD-mapped, 14: no smaps entry";
+}
+
+}  // namespace
+}  // namespace runsc::util
