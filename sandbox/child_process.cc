@@ -104,10 +104,10 @@ absl::StatusOr<ExitStatus> ChildProcess::Wait(absl::Duration timeout) {
   }
 }
 
-absl::StatusOr<ExitStatus> ChildProcess::KillAndWait() {
+absl::StatusOr<ExitStatus> ChildProcess::KillAndWait(absl::Duration timeout) {
   absl::Status status = Signal(SIGKILL);
   if (!status.ok()) return status;
-  return Wait();
+  return Wait(timeout);
 }
 
 }  // namespace runsc::sandbox

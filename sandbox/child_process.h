@@ -54,8 +54,15 @@ class ChildProcess final {
   // already reaped.
   absl::StatusOr<ExitStatus> Wait(absl::Duration timeout = absl::InfiniteDuration());
 
-  // SIGKILL, then reap. Returns how it ended.
-  absl::StatusOr<ExitStatus> KillAndWait();
+  // How long KillAndWait waits by default: a killed process is gone within
+  // milliseconds, unless the kernel cannot end it yet (uninterruptible
+  // sleep, a frozen v1 freezer cgroup).
+  static constexpr absl::Duration kKillTimeout = absl::Seconds(10);
+
+  // SIGKILL, then reap. Returns how it ended, or DEADLINE_EXCEEDED after
+  // `timeout`, the process then still unreaped (a later Wait may reap it):
+  // a process that cannot die never holds its owner for good.
+  absl::StatusOr<ExitStatus> KillAndWait(absl::Duration timeout = kKillTimeout);
 
   // Lets go of the process without killing it: it keeps running.
   void Release();
