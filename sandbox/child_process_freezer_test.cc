@@ -8,12 +8,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "runsc/util/file_util.h"
 #include "sandbox/child_process.h"
 
 namespace runsc::sandbox {
@@ -21,18 +22,10 @@ namespace {
 
 constexpr char kFreezer[] = "/sys/fs/cgroup/freezer";
 
-std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  std::string text;
-  std::getline(in, text);
-  return text;
-}
-
-bool Write(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-  out.flush();
-  return static_cast<bool>(out);
+// The freezer's state, without its newline.
+std::string State(const std::string& dir) {
+  return std::string(
+      absl::StripTrailingAsciiWhitespace(util::ReadFileOrEmpty(dir + "/freezer.state")));
 }
 
 TEST(ChildProcessFreezerTest, KillAndWaitGivesUpOnAProcessThatCannotDieYet) {
@@ -56,12 +49,12 @@ TEST(ChildProcessFreezerTest, KillAndWaitGivesUpOnAProcessThatCannotDieYet) {
   }
   ASSERT_GT(pid, 0);
   ChildProcess child(static_cast<pid_t>(pid), util::UniqueFd(pidfd));
-  ASSERT_TRUE(Write(dir + "/tasks", absl::StrCat(pid)));
-  ASSERT_TRUE(Write(dir + "/freezer.state", "FROZEN"));
-  for (int i = 0; i < 500 && Read(dir + "/freezer.state") != "FROZEN"; ++i) {
+  ASSERT_TRUE(util::WriteKernelFile(dir + "/tasks", absl::StrCat(pid)).ok());
+  ASSERT_TRUE(util::WriteKernelFile(dir + "/freezer.state", "FROZEN").ok());
+  for (int i = 0; i < 500 && State(dir) != "FROZEN"; ++i) {
     absl::SleepFor(absl::Milliseconds(10));
   }
-  ASSERT_EQ(Read(dir + "/freezer.state"), "FROZEN");
+  ASSERT_EQ(State(dir), "FROZEN");
 
   const absl::Time start = absl::Now();
   absl::StatusOr<ExitStatus> held = child.KillAndWait(absl::Milliseconds(300));
@@ -70,7 +63,7 @@ TEST(ChildProcessFreezerTest, KillAndWaitGivesUpOnAProcessThatCannotDieYet) {
   EXPECT_FALSE(child.reaped());
 
   // Thawed, the pending SIGKILL ends it, and it is reaped.
-  ASSERT_TRUE(Write(dir + "/freezer.state", "THAWED"));
+  ASSERT_TRUE(util::WriteKernelFile(dir + "/freezer.state", "THAWED").ok());
   absl::StatusOr<ExitStatus> ended = child.Wait(absl::Seconds(10));
   ASSERT_TRUE(ended.ok()) << ended.status();
   EXPECT_TRUE(ended->signaled);

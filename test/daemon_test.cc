@@ -9,7 +9,6 @@
 
 #include <atomic>
 #include <fstream>
-#include <iterator>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -509,8 +508,7 @@ long SmapsTotal(pid_t pid, const std::string& field) {
 // pages. The tmpfs is in the daemon's own mount namespace: the host's
 // mount table never shows it.
 TEST_F(DaemonTest, TheBinaryOnHugePagesIsWhatSandboxesRunAndTheHostNeverSees) {
-  std::ifstream shmem("/sys/kernel/mm/transparent_hugepage/shmem_enabled");
-  std::string modes((std::istreambuf_iterator<char>(shmem)), std::istreambuf_iterator<char>());
+  const std::string modes = ReadFile("/sys/kernel/mm/transparent_hugepage/shmem_enabled");
   if (modes.empty() || modes.find("[deny]") != std::string::npos) {
     GTEST_SKIP() << "this kernel gives tmpfs no huge pages (transparent_hugepage absent or deny)";
   }
@@ -523,9 +521,8 @@ TEST_F(DaemonTest, TheBinaryOnHugePagesIsWhatSandboxesRunAndTheHostNeverSees) {
   api::RunResponse run;
   ASSERT_TRUE(Run("huge", {"echo", "runs"}, &run).ok());
   EXPECT_EQ(run.stdout(), "runs\n");
-  std::ifstream mountinfo("/proc/self/mountinfo");
-  std::string mounts((std::istreambuf_iterator<char>(mountinfo)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(mounts.find("/.binary"), std::string::npos) << "the daemon's tmpfs reached the host";
+  EXPECT_EQ(ReadFile("/proc/self/mountinfo").find("/.binary"), std::string::npos)
+      << "the daemon's tmpfs reached the host";
 
   EXPECT_THAT(RefusedFlags("--binary-on-huge-pages=maybe"),
               HasSubstr("--binary-on-huge-pages: 'maybe' is not auto, on or off"));

@@ -15,17 +15,11 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "runsc/util/file_util.h"
 #include "runsc/util/unique_fd.h"
 
 namespace runsc::util {
 namespace {
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // A 64-bit ELF file whose one PT_LOAD segment spans `load` bytes from 0,
 // followed by `tail` bytes that nothing loads.
@@ -76,7 +70,7 @@ TEST_F(HugePageBinaryTest, LoadedLengthIsWhereTheLastSegmentEnds) {
 // One process per case: the install moves its caller into a new mount
 // namespace, where the next install would find the mount point taken.
 TEST_F(HugePageBinaryTest, TheCopyRunsOnHugePagesInAMountTheHostDoesNotSee) {
-  if (ReadFile("/sys/kernel/mm/transparent_hugepage/shmem_enabled").find("[deny]") !=
+  if (ReadFileOrEmpty("/sys/kernel/mm/transparent_hugepage/shmem_enabled").find("[deny]") !=
           std::string::npos ||
       access("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", R_OK) != 0) {
     GTEST_SKIP() << "this kernel gives tmpfs no huge pages (transparent_hugepage: deny or absent)";
@@ -96,7 +90,7 @@ TEST_F(HugePageBinaryTest, TheCopyRunsOnHugePagesInAMountTheHostDoesNotSee) {
       _exit(1);
     }
     // The mount is this namespace's, read-only, of huge pages.
-    const std::string mounts = ReadFile("/proc/self/mountinfo");
+    const std::string mounts = ReadFileOrEmpty("/proc/self/mountinfo");
     const bool here = mounts.find(" " + mount_point + " ") != std::string::npos;
     const bool huge = mounts.find("huge=always") != std::string::npos;
     UniqueFd write(open((mount_point + "/other").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
@@ -123,7 +117,8 @@ TEST_F(HugePageBinaryTest, TheCopyRunsOnHugePagesInAMountTheHostDoesNotSee) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
   EXPECT_EQ(out, "mounted=1 huge=1 writable=0 errno=30\nthe copy runs\n");
   // Not in this process's namespace, the host's.
-  EXPECT_EQ(ReadFile("/proc/self/mountinfo").find(" " + mount_point + " "), std::string::npos);
+  EXPECT_EQ(ReadFileOrEmpty("/proc/self/mountinfo").find(" " + mount_point + " "),
+            std::string::npos);
 
   // The large file: only its loaded part is copied, onto a 2 MiB page.
   const pid_t second = fork();
@@ -139,7 +134,7 @@ TEST_F(HugePageBinaryTest, TheCopyRunsOnHugePagesInAMountTheHostDoesNotSee) {
     volatile char first = *static_cast<char*>(map);
     (void)first;
     // smaps: this mapping's PMD-mapped shmem.
-    std::istringstream smaps(ReadFile("/proc/self/smaps"));
+    std::istringstream smaps(ReadFileOrEmpty("/proc/self/smaps"));
     char start[32];
     snprintf(start, sizeof(start), "%lx-", reinterpret_cast<unsigned long>(map));
     bool in_map = false;
