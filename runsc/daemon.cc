@@ -18,6 +18,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -200,17 +201,22 @@ int RunDaemon(const DaemonOptions& options) {
     }
   }
   util::BlockStopSignals();  // before any thread exists
-  // Also before any thread: the mount namespace of the daemon's own.
+  // Also before any thread: the mount namespace of the daemon's own, where
+  // the binary on huge pages goes there.
   std::string runsc_path = options.runsc_path;
-  const bool huge = options.binary_on_huge_pages == "on" ||
-                    (options.binary_on_huge_pages == "auto" && util::RootMountIsShared());
-  if (huge) {
+  const std::string huge_mount = options.state_root + "/.binary";
+  bool huge = false;
+  if (options.binary_on_huge_pages != "off") {
     absl::Status made = util::MakeDirs(options.state_root, 0711);
+    absl::StatusOr<util::HugePagePlace> place = made.ok()
+                                                    ? util::ChooseHugePagePlace(huge_mount)
+                                                    : absl::StatusOr<util::HugePagePlace>(made);
     absl::StatusOr<std::string> copy =
-        made.ok() ? util::InstallOnHugePages(runsc_path, options.state_root + "/.binary")
-                  : absl::StatusOr<std::string>(made);
+        place.ok() ? util::InstallOnHugePages(runsc_path, huge_mount, *place)
+                   : absl::StatusOr<std::string>(place.status());
     if (copy.ok()) {
       runsc_path = *copy;
+      huge = true;
     } else if (options.binary_on_huge_pages == "on") {
       fprintf(stderr, "runsc daemon: --binary-on-huge-pages: %s\n",
               std::string(copy.status().message()).c_str());
@@ -220,6 +226,13 @@ int RunDaemon(const DaemonOptions& options) {
           absl::StrCat("sandboxes run the binary from disk: ", copy.status().message()));
     }
   }
+  // The mount goes with the daemon, however it returns (the sandboxes
+  // running the copy keep what they use), and its mount point too. In a
+  // namespace of our own the mount would go anyway, but the directory it
+  // covers is the host's.
+  absl::Cleanup detach_huge = [&] {
+    if (huge) util::DetachHugePages(huge_mount);
+  };
   // A few fds per live sandbox; sandboxes get the limit found here back.
   if (absl::Status raised = util::RaiseFdLimit(); !raised.ok()) {
     util::Log(util::LogLevel::kWarning, "daemon", std::string(raised.message()));
@@ -346,10 +359,10 @@ int DaemonMain(int argc, char** argv) {
           "  --max-message-bytes N    largest request or response (default 16 MiB)\n"
           "  --binary-on-huge-pages auto|on|off\n"
           "                           sandboxes run a copy of this binary on a tmpfs of\n"
-          "                           huge pages, mounted in a mount namespace of the\n"
-          "                           daemon's own (auto, the default: where the root\n"
-          "                           mount is shared, so that the daemon still sees the\n"
-          "                           host's later mounts and unmounts)\n"
+          "                           huge pages (default auto: where it can be mounted\n"
+          "                           safely, else from disk; on: or fail): in a mount\n"
+          "                           namespace of the daemon's own where the root mount\n"
+          "                           is shared, else at ROOT/.binary, detached on exit\n"
           "  --delete-on-exit         delete every sandbox when stopping\n");
       return 0;
     } else if (auto v = value("socket")) {

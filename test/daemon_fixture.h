@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -99,6 +100,14 @@ class DaemonTest : public ::testing::Test {
     waitpid(daemon_, &status, 0);
     daemon_ = 0;
     return status;
+  }
+
+  // What the state root holds for sandboxes: all of it but the binary on
+  // huge pages, which a running daemon keeps there.
+  std::vector<std::string> SandboxStateDirs() {
+    std::vector<std::string> dirs = ListDir(state_);
+    dirs.erase(std::remove(dirs.begin(), dirs.end(), ".binary"), dirs.end());
+    return dirs;
   }
 
   std::shared_ptr<grpc::Channel> Channel() {

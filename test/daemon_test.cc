@@ -23,6 +23,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "proto/api.grpc.pb.h"
+#include "runsc/util/huge_page_binary.h"
 #include "test/daemon_fixture.h"
 #include "test/sandbox_test_util.h"
 
@@ -435,10 +436,10 @@ TEST_F(DaemonTest, FiveHundredCreateDeleteCyclesLeaveNothingBehind) {
     return n;
   };
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while ((!ListDir(state_).empty() || our_ranges() > 0) && absl::Now() < deadline) {
+  while ((!SandboxStateDirs().empty() || our_ranges() > 0) && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(5));
   }
-  EXPECT_TRUE(ListDir(state_).empty()) << "state left behind";
+  EXPECT_TRUE(SandboxStateDirs().empty()) << "state left behind";
   EXPECT_EQ(our_ranges(), 0);
   EXPECT_EQ(HostMountPoints(), mounts_before);
   // Other tests may hold ranges meanwhile; none of ours may remain (above).
@@ -505,13 +506,24 @@ long SmapsTotal(pid_t pid, const std::string& field) {
 
 // With --binary-on-huge-pages=on the sandboxes run a copy of the binary from
 // a tmpfs of huge pages: the sandbox process's code is mapped by 2 MiB
-// pages. The tmpfs is in the daemon's own mount namespace: the host's
-// mount table never shows it.
-TEST_F(DaemonTest, TheBinaryOnHugePagesIsWhatSandboxesRunAndTheHostNeverSees) {
+// pages. Where the root mount is shared the tmpfs is in the daemon's own
+// mount namespace, which the host's mount table never shows; elsewhere it
+// is the host's, at ROOT/.binary: one however often a daemon dies, none
+// once the daemon has stopped.
+TEST_F(DaemonTest, TheBinaryOnHugePagesIsWhatSandboxesRunAndGoesWithTheDaemon) {
   const std::string modes = ReadFile("/sys/kernel/mm/transparent_hugepage/shmem_enabled");
   if (modes.empty() || modes.find("[deny]") != std::string::npos) {
     GTEST_SKIP() << "this kernel gives tmpfs no huge pages (transparent_hugepage absent or deny)";
   }
+  const bool own_namespace = util::RootMountIsShared();
+  auto host_mounts = [this] {
+    std::istringstream mounts(ReadFile("/proc/self/mountinfo"));
+    int n = 0;
+    for (std::string line; std::getline(mounts, line);) {
+      n += line.find(" " + state_ + "/.binary ") != std::string::npos;
+    }
+    return n;
+  };
   StopDaemon(SIGTERM);
   StartDaemon(nullptr, {"--binary-on-huge-pages=on"});
   api::Sandbox box = CreateStarted("huge");
@@ -521,8 +533,18 @@ TEST_F(DaemonTest, TheBinaryOnHugePagesIsWhatSandboxesRunAndTheHostNeverSees) {
   api::RunResponse run;
   ASSERT_TRUE(Run("huge", {"echo", "runs"}, &run).ok());
   EXPECT_EQ(run.stdout(), "runs\n");
-  EXPECT_EQ(ReadFile("/proc/self/mountinfo").find("/.binary"), std::string::npos)
-      << "the daemon's tmpfs reached the host";
+  EXPECT_EQ(host_mounts(), own_namespace ? 0 : 1);
+  // A daemon that dies leaves its mount to the next, which replaces it.
+  StopDaemon(SIGKILL);
+  StartDaemon(nullptr, {"--binary-on-huge-pages=on"});
+  EXPECT_EQ(host_mounts(), own_namespace ? 0 : 1);
+  ASSERT_TRUE(Run("huge", {"echo", "still runs"}, &run).ok());
+  EXPECT_EQ(run.stdout(), "still runs\n");
+  StopDaemon(SIGTERM);
+  EXPECT_EQ(host_mounts(), 0) << "the daemon left its tmpfs mounted";
+  EXPECT_NE(access((state_ + "/.binary").c_str(), F_OK), 0) << "the daemon left its mount point";
+  EXPECT_EQ(kill(box.pid(), 0), 0) << "the sandbox lost its binary with the mount";
+  StartDaemon();
 
   EXPECT_THAT(RefusedFlags("--binary-on-huge-pages=maybe"),
               HasSubstr("--binary-on-huge-pages: 'maybe' is not auto, on or off"));
@@ -553,7 +575,7 @@ TEST_F(DaemonTest, ADeleteFreesTheIdAtOnceAndReclaimAheadZeroWaitsForEverything)
   const api::Sandbox waited = CreateStarted("waited");
   ASSERT_GT(waited.pid(), 0);
   ASSERT_TRUE(remove("waited").ok());
-  EXPECT_TRUE(ListDir(state_).empty());
+  EXPECT_TRUE(SandboxStateDirs().empty());
   EXPECT_NE(kill(waited.pid(), 0), 0) << "the sandbox process was not reaped";
 
   EXPECT_THAT(RefusedFlags("--reclaim-ahead -1"),

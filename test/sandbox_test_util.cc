@@ -109,6 +109,10 @@ std::vector<std::string> HostMountPoints() {
     // A containerd under test keeps its tasks' state in the test's own
     // temporary root: it mounts each task's rootfs there.
     engine |= absl::StrContains(point, "/io.containerd.runtime.v2.task/");
+    // A daemon under test beside this one keeps the binary its sandboxes
+    // run on a tmpfs at <its state root>/.binary (runsc/util/
+    // huge_page_binary.h) while it runs; daemon_test checks its lifetime.
+    engine |= absl::EndsWith(point, "/.binary");
     if (!engine) out.emplace_back(point);
   }
   return out;

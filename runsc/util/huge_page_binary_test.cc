@@ -1,16 +1,20 @@
 // Root test: the copy of a binary onto a huge-page tmpfs, in a mount
-// namespace of this test's own (the process moves into it).
+// namespace of its own or in the caller's. Each case that mounts runs in a
+// child in a mount namespace of the test's own, so nothing reaches the host.
 #include "runsc/util/huge_page_binary.h"
 
 #include <elf.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 
@@ -84,7 +88,8 @@ TEST_F(HugePageBinaryTest, TheCopyRunsOnHugePagesInAMountTheHostDoesNotSee) {
   const pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    absl::StatusOr<std::string> busybox = InstallOnHugePages("/bin/busybox", mount_point);
+    absl::StatusOr<std::string> busybox =
+        InstallOnHugePages("/bin/busybox", mount_point, HugePagePlace::kOwnNamespace);
     if (!busybox.ok()) {
       dprintf(report[1], "install: %s\n", std::string(busybox.status().message()).c_str());
       _exit(1);
@@ -124,7 +129,8 @@ TEST_F(HugePageBinaryTest, TheCopyRunsOnHugePagesInAMountTheHostDoesNotSee) {
   const pid_t second = fork();
   ASSERT_GE(second, 0);
   if (second == 0) {
-    absl::StatusOr<std::string> copy = InstallOnHugePages(elf, mount_point);
+    absl::StatusOr<std::string> copy =
+        InstallOnHugePages(elf, mount_point, HugePagePlace::kOwnNamespace);
     if (!copy.ok()) _exit(10);
     struct stat st;
     if (stat(copy->c_str(), &st) != 0 || st.st_size != (4 << 20)) _exit(11);
@@ -153,6 +159,111 @@ TEST_F(HugePageBinaryTest, TheCopyRunsOnHugePagesInAMountTheHostDoesNotSee) {
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0)
       << "10: install failed, 11: wrong size, 12: mmap, 13: not PMD-mapped, 14: no smaps entry";
+}
+
+// Runs `body` in a child, in a mount namespace of its own whose mounts are
+// all private (so that its "host" mounts reach no one); returns what the
+// body wrote to the fd it is given, and fails the test if it did not exit 0.
+std::string InPrivateNamespace(const std::function<int(int out)>& body) {
+  int report[2];
+  EXPECT_EQ(pipe2(report, O_CLOEXEC), 0);
+  const pid_t child = fork();
+  if (child == 0) {
+    if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_PRIVATE | MS_REC, nullptr)) {
+      dprintf(report[1], "private namespace: errno %d\n", errno);
+      _exit(100);
+    }
+    _exit(body(report[1]));
+  }
+  close(report[1]);
+  std::string out;
+  char buf[512];
+  for (ssize_t n; (n = read(report[0], buf, sizeof(buf))) > 0;) out.append(buf, n);
+  close(report[0]);
+  int status = 0;
+  EXPECT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "exit " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1) << ": " << out;
+  return out;
+}
+
+int CountMounts(const std::string& mount_point) {
+  std::istringstream mounts(ReadFileOrEmpty("/proc/self/mountinfo"));
+  int n = 0;
+  for (std::string line; std::getline(mounts, line);) {
+    n += line.find(" " + mount_point + " ") != std::string::npos;
+  }
+  return n;
+}
+
+bool HugePagesForTmpfs() {
+  return ReadFileOrEmpty("/sys/kernel/mm/transparent_hugepage/shmem_enabled").find("[deny]") ==
+             std::string::npos &&
+         access("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", R_OK) == 0;
+}
+
+// Where a private root has the copy go: in the caller's namespace, where a
+// later daemon's install replaces a dead one's mount rather than stacking
+// on it, and DetachHugePages takes it off and removes the mount point.
+TEST_F(HugePageBinaryTest, InTheHostNamespaceTheCopyReplacesALeftoverAndIsDetached) {
+  if (!HugePagesForTmpfs()) {
+    GTEST_SKIP() << "this kernel gives tmpfs no huge pages (transparent_hugepage: deny or absent)";
+  }
+  const std::string mount_point = dir_ + "/bin";
+  const std::string out = InPrivateNamespace([&](int out) {
+    absl::StatusOr<HugePagePlace> place = ChooseHugePagePlace(mount_point);
+    if (!place.ok() || *place != HugePagePlace::kHostNamespace) return 1;
+    for (int round = 0; round < 2; ++round) {  // the second finds the first's
+      absl::StatusOr<std::string> copy =
+          InstallOnHugePages("/bin/busybox", mount_point, HugePagePlace::kHostNamespace);
+      if (!copy.ok()) {
+        dprintf(out, "install: %s\n", std::string(copy.status().message()).c_str());
+        return 2;
+      }
+      dprintf(out, "mounts=%d\n", CountMounts(mount_point));
+      const pid_t run = fork();
+      if (run == 0) {
+        dup2(out, 1);
+        execl(copy->c_str(), "busybox", "echo", "runs", nullptr);
+        _exit(127);
+      }
+      int status = 0;
+      waitpid(run, &status, 0);
+    }
+    const bool detached = DetachHugePages(mount_point);
+    const int left = CountMounts(mount_point);
+    const bool again = DetachHugePages(mount_point);
+    dprintf(out, "detached=%d mounts=%d again=%d\n", detached, left, again);
+    return access(mount_point.c_str(), F_OK) != 0 && errno == ENOENT ? 0 : 3;
+  });
+  EXPECT_EQ(out, "mounts=1\nruns\nmounts=1\nruns\ndetached=1 mounts=0 again=0\n");
+}
+
+// The choice: a namespace of the daemon's own where the root mount is
+// shared; the host's where it is not and the state root's mount is not
+// either; neither where the root is private and the state root's mount
+// shared. The deepest mount holding a path decides, escapes and all.
+TEST_F(HugePageBinaryTest, ThePlaceFollowsThePropagationOfTheRootAndTheStateRoot) {
+  const std::string shared = dir_ + "/with space";
+  const std::string out = InPrivateNamespace([&](int out) {
+    if (mkdir(shared.c_str(), 0700) != 0 || mount("t", shared.c_str(), "tmpfs", 0, nullptr) != 0 ||
+        mount(nullptr, shared.c_str(), nullptr, MS_SHARED, nullptr) != 0) {
+      dprintf(out, "set-up: errno %d\n", errno);
+      return 1;
+    }
+    auto place = [](const std::string& path) -> std::string {
+      absl::StatusOr<HugePagePlace> p = ChooseHugePagePlace(path);
+      if (!p.ok()) return absl::StatusCodeToString(p.status().code());
+      return *p == HugePagePlace::kOwnNamespace ? "own" : "host";
+    };
+    dprintf(out, "root=%d state=%d private:%s shared:%s", RootMountIsShared(),
+            MountIsShared(shared + "/x"), place(dir_ + "/bin").c_str(),
+            place(shared + "/bin").c_str());
+    if (mount(nullptr, "/", nullptr, MS_SHARED, nullptr) != 0) return 2;
+    dprintf(out, " root shared:%s\n", place(dir_ + "/bin").c_str());
+    return 0;
+  });
+  EXPECT_EQ(out, "root=0 state=1 private:host shared:FAILED_PRECONDITION root shared:own\n");
 }
 
 }  // namespace

@@ -144,20 +144,6 @@ def machine_scale(one_med, exec_med):
     return rows, scale
 
 
-def root_mount_shared():
-    """As runsc/util/huge_page_binary.h's RootMountIsShared: the daemon's
-    --binary-on-huge-pages=auto is on exactly when this is."""
-    shared = False
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            if len(fields) < 7 or fields[4] != "/":
-                continue
-            optional = fields[6:fields.index("-")] if "-" in fields else fields[6:]
-            shared = any(o.startswith("shared:") for o in optional)
-    return shared
-
-
 def verdict(ok):
     return "**met**" if ok else "**missed**"
 
@@ -202,10 +188,12 @@ def main():
     exec_table, exec_med = table(execs, ["exec floor", "crun exec"])
     create_table, create_med = table(create)
     warm_table, warm_med = table(warm, [warm[0][0]] if warm else None)
-    huge = (series(load(d, "huge_oneshot.json")) + series(load(d, "huge_oneshot_run.json")) +
-            series(load(d, "huge_create.json")))
-    huge_med = {label: statistics.median(s) for label, s in huge if s}
-    tp_huge = (load(d, "huge_throughput.json") or {}).get("summary", {})
+    disk = (series(load(d, "disk_oneshot.json")) + series(load(d, "disk_oneshot_run.json")) +
+            series(load(d, "disk_create.json")))
+    disk_med = {label: statistics.median(s) for label, s in disk if s}
+    tp_disk = (load(d, "disk_throughput.json") or {}).get("summary", {})
+    place_file = os.path.join(d, "binary_place.txt")
+    binary_place = open(place_file).read().strip() if os.path.exists(place_file) else None
     warm_one = next((v for k, v in warm_med.items()
                      if "one-shot, warm pool" in k and "after" in k and "RunSandbox" not in k),
                     None)
@@ -257,9 +245,9 @@ def main():
         if warm_one is not None:
             figure += (f"; with a warm pool, a request that finds the daemon idle: "
                        f"{warm_one:.2f} ms (section 1b)")
-        huge_one = huge_med.get("runsc API one-shot, binary on huge pages")
-        if huge_one is not None:
-            figure += f"; with the binary on huge pages: {huge_one:.2f} ms (section 1c)"
+        disk_one = disk_med.get("runsc API one-shot, binary from disk")
+        if disk_one is not None:
+            figure += f"; with the binary from disk: {disk_one:.2f} ms (section 1c)"
         lines.append(f"| API one-shot median ≤ 4 ms | {figure} | {verdict(api_one <= 4)} |")
     if cli_one is not None and crun_one is not None:
         # The runs in turn decide where there are any (section 1 says why
@@ -368,42 +356,48 @@ def main():
             warm_table,
             "",
         ]
-    if huge_med:
-        pairs = [("one-shot", one_med.get("runsc API one-shot"),
-                  huge_med.get("runsc API one-shot, binary on huge pages")),
+    if disk_med:
+        pairs = [("one-shot", disk_med.get("runsc API one-shot, binary from disk"),
+                  one_med.get("runsc API one-shot")),
                  ("one-shot, one RunSandbox call",
-                  one_med.get("runsc API one-shot, one RunSandbox call"),
-                  huge_med.get("runsc API one-shot, one RunSandbox call, binary on huge pages")),
-                 ("create-to-ready", create_med.get("runsc API create-to-ready"),
-                  huge_med.get("runsc API create-to-ready, binary on huge pages"))]
+                  disk_med.get("runsc API one-shot, one RunSandbox call, binary from disk"),
+                  one_med.get("runsc API one-shot, one RunSandbox call")),
+                 ("create-to-ready", disk_med.get("runsc API create-to-ready, binary from disk"),
+                  create_med.get("runsc API create-to-ready"))]
+        where = {
+            "host": "This machine's root mount is private, so the default put the tmpfs in "
+                    "the host's mount namespace, at the state root's `.binary` (detached when "
+                    "the daemon stops): the rows above ran the binary on huge pages. ",
+            "own namespace": "This machine's root mount is shared, so the default put the "
+                             "tmpfs in a mount namespace of the daemon's own: the rows above "
+                             "ran the binary on huge pages. ",
+            "disk": "On this machine the default found no safe place for the tmpfs (see the "
+                    "daemon's log): the rows above ran the binary from disk too, and both "
+                    "columns measure the same setting. ",
+        }.get(binary_place, "")
         lines += [
             "### 1c. The binary on huge pages",
             "",
             "Every sandbox execs the binary twice (the supervisor's re-exec and the "
-            "launcher). `runsc daemon --binary-on-huge-pages=on` copies it onto a tmpfs of "
-            "huge pages, mounted in a mount namespace of the daemon's own, so that those "
+            "launcher). The daemon copies it onto a tmpfs of huge pages, so that those "
             "execs map its code by 2 MiB pages instead of faulting it in 64 KiB at a time "
-            "(`runsc/util/huge_page_binary.h`). The default, `auto`, does so where the root "
-            "mount is shared (a systemd host), so that the daemon's namespace still follows "
-            "the host's mounts. "
-            + ("This machine's root mount is shared: the rows above ran it on huge pages "
-               "too, and both columns measure the same setting. "
-               if root_mount_shared() else
-               "This machine's root mount is private: the rows above ran the binary from "
-               "disk, and these ask for huge pages. ")
-            + "Medians, same run:",
+            "(`runsc daemon --binary-on-huge-pages`, default `auto`; "
+            "`runsc/util/huge_page_binary.h`): in a mount namespace of its own where the "
+            "root mount is shared (a systemd host), else in the host's, under the state "
+            "root, where the mount holding that is not shared. "
+            + where + "These rows ask for the binary from disk (`off`). Medians, same run:",
             "",
-            "| | default (auto) | on | ratio |",
+            "| | from disk (off) | default (auto) | ratio |",
             "|---|---:|---:|---:|",
         ]
-        for name, disk, on in pairs:
-            if disk is not None and on is not None:
-                lines.append(f"| {name} | {disk:.2f} ms | {on:.2f} ms | {on / disk:.2f} |")
-        if tp_huge and tp_seq is not None:
-            lines.append(f"| throughput, in a row / {int(tp_huge.get('concurrency', 0))} clients | "
-                         f"{tp_seq:.0f} / {tp_par or 0:.0f}/s | "
-                         f"{tp_huge['sequential_per_s']:.0f} / "
-                         f"{tp_huge['concurrent_per_s']:.0f}/s | |")
+        for name, off, auto in pairs:
+            if off is not None and auto is not None:
+                lines.append(f"| {name} | {off:.2f} ms | {auto:.2f} ms | {auto / off:.2f} |")
+        if tp_disk and tp_seq is not None:
+            lines.append(f"| throughput, in a row / {int(tp_disk.get('concurrency', 0))} clients | "
+                         f"{tp_disk['sequential_per_s']:.0f} / "
+                         f"{tp_disk['concurrent_per_s']:.0f}/s | "
+                         f"{tp_seq:.0f} / {tp_par or 0:.0f}/s | |")
         lines.append("")
     lines += [
         "## 2. Exec into a running sandbox",
