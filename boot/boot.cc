@@ -196,7 +196,20 @@ int Serve() {
   // the rest dial, and pay for it once then.
   absl::StatusOr<std::unique_ptr<ControlServer>> server = ControlServer::Create(
       &service, util::kControlFd, [&service](absl::Time d) { return service.WaitUntilIdle(d); },
-      util::kStdioFd, [&stdio](util::UniqueFd conn) { stdio.ServeConnection(std::move(conn)); },
+      util::kStdioFd,
+      [&stdio, &service, &server_ptr](util::UniqueFd conn) {
+        stdio.ServeConnection(
+            std::move(conn), [&service, &server_ptr](const runsc::control::v1::RunRequest& run,
+                                                     StdioFds fds, util::UniqueFd conn) {
+              // The start waits for the launcher's answer, which this thread
+              // would otherwise be the one to read.
+              server_ptr->StopReadingUntilStarted();
+              service.RunOnConnection(run, std::move(fds), std::move(conn),
+                                      [&server_ptr](int fd, std::function<void()> on_event) {
+                                        server_ptr->Watch(fd, std::move(on_event));
+                                      });
+            });
+      },
       /*on_first_connection=*/true);
   if (!server.ok()) return Fail(SetupStage::kServe, server.status());
   server_ptr = server->get();

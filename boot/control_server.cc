@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -70,7 +71,8 @@ ControlServer::ControlServer(grpc::Service* service, int listen_fd, UniqueFd wak
       wake_fd_(std::move(wake_fd)),
       drain_(std::move(drain)),
       stdio_fd_(on_stdio ? stdio_fd : -1),
-      on_stdio_(std::move(on_stdio)) {}
+      on_stdio_(std::move(on_stdio)),
+      watch_wake_(util::NewEventFlag()) {}
 
 ControlServer::~ControlServer() {
   if (server_ != nullptr) server_->Shutdown();
@@ -89,21 +91,56 @@ void ControlServer::ReadUntilStarted(int fd, std::function<bool()> read_one,
   aux_on_start_ = std::move(on_start);
 }
 
+void ControlServer::Watch(int fd, std::function<void()> on_event) {
+  absl::MutexLock lock(&watch_mu_);
+  watched_.emplace_back(fd, std::move(on_event));
+  util::RaiseEventFlag(watch_wake_.get());
+}
+
+void ControlServer::StopReadingUntilStarted() {
+  if (aux_on_start_) aux_on_start_();
+  aux_on_start_ = nullptr;
+  aux_fd_ = -1;
+}
+
 absl::Status ControlServer::Serve(absl::Duration grace) {
   absl::Status result = absl::OkStatus();
+  std::vector<struct pollfd> fds;
   for (;;) {
     // A negative fd (no stdio socket, no stop fd, no reader's fd) is
-    // skipped by poll.
-    struct pollfd fds[5] = {{listen_fd_, POLLIN, 0},
-                            {wake_fd_.get(), POLLIN, 0},
-                            {stdio_fd_, POLLIN, 0},
-                            {stop_fd_.get(), POLLIN, 0},
-                            {aux_fd_, POLLIN, 0}};
-    if (poll(fds, 5, -1) < 0) {
+    // skipped by poll. The watched connections come after the fixed six.
+    constexpr size_t kFixed = 6;
+    fds = {{listen_fd_, POLLIN, 0}, {wake_fd_.get(), POLLIN, 0},
+           {stdio_fd_, POLLIN, 0},  {stop_fd_.get(), POLLIN, 0},
+           {aux_fd_, POLLIN, 0},    {watch_wake_.get(), POLLIN, 0}};
+    {
+      absl::MutexLock lock(&watch_mu_);
+      for (const auto& [fd, unused] : watched_) fds.push_back({fd, POLLIN | POLLRDHUP, 0});
+    }
+    if (poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
       result = ErrnoError(errno, "poll control socket");
       break;
     }
+    if (fds[5].revents != 0) {
+      uint64_t count;
+      (void)!read(watch_wake_.get(), &count, sizeof(count));
+    }
+    // Each watch that fired ends, and its callback runs unlocked (it may
+    // watch again).
+    std::vector<std::function<void()>> fired;
+    {
+      absl::MutexLock lock(&watch_mu_);
+      for (size_t i = kFixed; i < fds.size(); ++i) {
+        if (fds[i].revents == 0) continue;
+        auto it = std::find_if(watched_.begin(), watched_.end(),
+                               [fd = fds[i].fd](const auto& w) { return w.first == fd; });
+        if (it == watched_.end()) continue;
+        fired.push_back(std::move(it->second));
+        watched_.erase(it);
+      }
+    }
+    for (auto& on_event : fired) on_event();
     if (aux_fd_ >= 0 && fds[4].revents != 0 && !aux_read_()) aux_fd_ = -1;
     if (fds[1].revents != 0 || fds[3].revents != 0) break;
     if (stdio_fd_ >= 0 && (fds[2].revents & POLLIN)) {
@@ -123,8 +160,7 @@ absl::Status ControlServer::Serve(absl::Duration grace) {
       break;
     }
     if (server_ == nullptr) {
-      if (aux_on_start_) aux_on_start_();
-      aux_fd_ = -1;
+      StopReadingUntilStarted();
       absl::Status started = Start();
       if (!started.ok()) {
         close(conn);

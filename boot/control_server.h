@@ -12,9 +12,13 @@
 
 #include <functional>
 #include <memory>
+#include <utility>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "runsc/util/unique_fd.h"
@@ -74,6 +78,16 @@ class ControlServer final {
   // `on_start` runs now. Call before Serve().
   void ReadUntilStarted(int fd, std::function<bool()> read_one, std::function<void()> on_start);
 
+  // Has Serve call `on_event` (on its thread) once `fd` is readable or hung
+  // up; the watch then ends (`on_event` may watch again). `fd` must stay
+  // open until then. Thread-safe. For the connections of runs started over
+  // the stdio socket, whose caller may ask for a kill or go away.
+  void Watch(int fd, std::function<void()> on_event);
+
+  // On Serve's thread, before work there that waits for the launcher: ends
+  // ReadUntilStarted's reading (its on_start runs), as gRPC's start does.
+  void StopReadingUntilStarted();
+
  private:
   ControlServer(grpc::Service* service, int listen_fd, util::UniqueFd wake_fd, DrainFn drain,
                 int stdio_fd, ConnectionFn on_stdio);
@@ -92,6 +106,9 @@ class ControlServer final {
   DrainFn drain_;
   const int stdio_fd_;
   ConnectionFn on_stdio_;
+  util::UniqueFd watch_wake_;  // raised when watched_ changes
+  absl::Mutex watch_mu_;
+  std::vector<std::pair<int, std::function<void()>>> watched_ ABSL_GUARDED_BY(watch_mu_);
 };
 
 }  // namespace runsc::boot

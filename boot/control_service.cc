@@ -1,6 +1,9 @@
 #include "boot/control_service.h"
 
+#include <errno.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -11,6 +14,7 @@
 #include "grpcpp/alarm.h"
 #include "runsc/util/grpc_status.h"
 #include "runsc/util/log.h"
+#include "runsc/util/packet.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/stdio_socket.h"
 #include "runsc/util/version.h"
@@ -100,16 +104,24 @@ absl::Status ControlService::Refuse(const std::string& token, absl::Status why) 
   return why;
 }
 
+absl::Status ControlService::CheckProcess(const runsc::boot::v1::ProcessConfig& process) {
+  if (process.args().empty()) return absl::InvalidArgumentError("process.args: must not be empty");
+  if (process.listen_fds() > process.extra_fds()) {
+    return absl::InvalidArgumentError("process.listen_fds: more than its extra fds");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int> ControlService::StartProcess(const runsc::boot::v1::ProcessConfig& process,
                                                  const std::string& token, bool main, bool hold,
                                                  absl::Duration stdio_wait) {
-  if (process.args().empty()) {
-    return Refuse(token, absl::InvalidArgumentError("process.args: must not be empty"));
-  }
-  if (process.listen_fds() > process.extra_fds()) {
-    return Refuse(token, absl::InvalidArgumentError("process.listen_fds: more than its extra fds"));
-  }
+  if (absl::Status checked = CheckProcess(process); !checked.ok()) return Refuse(token, checked);
   ASSIGN_OR_RETURN(StdioFds fds, stdio_->Take(token, stdio_wait));
+  return Launch(process, std::move(fds), main, hold);
+}
+
+absl::StatusOr<int> ControlService::Launch(const runsc::boot::v1::ProcessConfig& process,
+                                           StdioFds fds, bool main, bool hold) {
   const size_t want = (process.terminal() ? 1 : 3) + process.extra_fds();
   if (fds.size() != want) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -172,15 +184,21 @@ grpc::ServerUnaryReactor* ControlService::Start(
   return Done(absl::OkStatus());
 }
 
+absl::Status ControlService::CheckMainRunning() {
+  if (launcher_ == nullptr) return NoContainer();
+  std::optional<int> main = launcher_->main_pid();
+  if (!main.has_value() || !launcher_->IsRunning(*main)) {
+    return absl::FailedPreconditionError(
+        "the container is not running (start it first; a stopped container cannot exec)");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int> ControlService::StartOther(const runsc::boot::v1::ProcessConfig& process,
                                                const std::string& token,
                                                absl::Duration stdio_wait) {
   if (launcher_ == nullptr) return NoContainer();
-  std::optional<int> main = launcher_->main_pid();
-  if (!main.has_value() || !launcher_->IsRunning(*main)) {
-    return Refuse(token, absl::FailedPreconditionError("the container is not running (start it "
-                                                       "first; a stopped container cannot exec)"));
-  }
+  if (absl::Status running = CheckMainRunning(); !running.ok()) return Refuse(token, running);
   return StartProcess(process, token, false, false, stdio_wait);
 }
 
@@ -213,6 +231,25 @@ grpc::ServerUnaryReactor* ControlService::Signal(
   call.mutable_signal()->set_all(request->all());
   return Done(launcher_->Call(call, {}).status());
 }
+
+namespace {
+
+// Kills a process the launcher started. Runs on gRPC's threads (an alarm, a
+// cancel) or the serve loop's (a stdio run's caller): a launcher that does
+// not answer holds it for a second at most. A process that has ended is no
+// failure (the launcher signals only processes it runs).
+void KillStarted(LauncherClient* launcher, int pid, absl::string_view why) {
+  runsc::launcher::v1::LauncherRequest call;
+  call.mutable_signal()->set_pid(pid);
+  call.mutable_signal()->set_signal(SIGKILL);
+  absl::Status killed = launcher->Call(call, {}, absl::Seconds(1)).status();
+  if (!killed.ok() && !absl::IsNotFound(killed)) {
+    util::Log(util::LogLevel::kWarning, "control",
+              absl::StrCat("kill pid ", pid, " ", why, ": ", killed.message()));
+  }
+}
+
+}  // namespace
 
 // Finishes when the process exits, or when the client cancels: whichever
 // comes first. A Run's process is also killed at its timeout, and when the
@@ -268,7 +305,7 @@ class ControlService::ExitReactor final : public grpc::ServerUnaryReactor {
         state->timed_out = true;
       }
       // The exit that follows finishes the call.
-      Kill(launcher, pid, "at its timeout");
+      KillStarted(launcher, pid, "at its timeout");
     });
   }
 
@@ -278,7 +315,7 @@ class ControlService::ExitReactor final : public grpc::ServerUnaryReactor {
       if (state_->finished) return;
       state_->finished = true;
     }
-    if (run_ != nullptr && launcher_ != nullptr) Kill(launcher_, pid_, "its caller gone");
+    if (run_ != nullptr && launcher_ != nullptr) KillStarted(launcher_, pid_, "its caller gone");
     Finish(grpc::Status::CANCELLED);
   }
 
@@ -292,20 +329,6 @@ class ControlService::ExitReactor final : public grpc::ServerUnaryReactor {
   }
 
  private:
-  // Runs on gRPC's threads (an alarm, a cancel): a launcher that does not
-  // answer holds one for a second at most. A process that has ended is no
-  // failure (the launcher signals only processes it runs).
-  static void Kill(LauncherClient* launcher, int pid, absl::string_view why) {
-    runsc::launcher::v1::LauncherRequest call;
-    call.mutable_signal()->set_pid(pid);
-    call.mutable_signal()->set_signal(SIGKILL);
-    absl::Status killed = launcher->Call(call, {}, absl::Seconds(1)).status();
-    if (!killed.ok() && !absl::IsNotFound(killed)) {
-      util::Log(util::LogLevel::kWarning, "control",
-                absl::StrCat("kill pid ", pid, " ", why, ": ", killed.message()));
-    }
-  }
-
   ControlService* const service_;
   runsc::control::v1::ExitStatus* const status_;
   runsc::control::v1::RunResponse* const run_;
@@ -369,6 +392,98 @@ grpc::ServerUnaryReactor* ControlService::ListProcesses(
     out->set_running(true);
   }
   return Done(absl::OkStatus());
+}
+
+// A run over the stdio socket: its connection, owned here, open until the
+// run is over and the caller has closed its end.
+struct ControlService::StdioRun {
+  util::UniqueFd conn;
+  int pid = 0;
+  absl::Mutex mu;
+  bool answered ABSL_GUARDED_BY(mu) = false;
+};
+
+namespace {
+
+void AnswerRun(int conn, const runsc::control::v1::StdioRunResult& result) {
+  runsc::control::v1::StdioAnswer answer;
+  *answer.mutable_run() = result;
+  absl::Status sent = util::SendPacket(conn, answer);
+  if (!sent.ok()) {
+    // The caller is gone (and killed the process by going): nothing to do.
+    util::Log(util::LogLevel::kInfo, "control",
+              absl::StrCat("a stdio run's answer: ", sent.message()));
+  }
+}
+
+runsc::control::v1::StdioRunResult Refused(const absl::Status& why) {
+  runsc::control::v1::StdioRunResult result;
+  result.set_code(static_cast<int>(why.code()));
+  result.set_message(std::string(why.message()));
+  return result;
+}
+
+}  // namespace
+
+void ControlService::RunOnConnection(const runsc::control::v1::RunRequest& request, StdioFds fds,
+                                     util::UniqueFd conn, WatchFn watch) {
+  absl::Status ok = CheckMainRunning();
+  if (ok.ok()) ok = CheckProcess(request.process());
+  absl::StatusOr<int> pid =
+      ok.ok() ? Launch(request.process(), std::move(fds), false, false) : absl::StatusOr<int>(ok);
+  if (!pid.ok()) {
+    AnswerRun(conn.get(), Refused(pid.status()));
+    return;
+  }
+  CallStarted();
+  auto run = std::make_shared<StdioRun>();
+  run->conn = std::move(conn);
+  run->pid = *pid;
+  // The answer must not hold the launcher's reader if the caller stops
+  // reading: the socket's buffer takes it, or it is dropped after a second.
+  struct timeval limit = {1, 0};
+  setsockopt(run->conn.get(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
+  launcher_->OnExit(*pid, [this, run](const runsc::launcher::v1::Exited& exited) {
+    runsc::control::v1::StdioRunResult result;
+    result.mutable_response()->set_pid(run->pid);
+    runsc::control::v1::ExitStatus* status = result.mutable_response()->mutable_status();
+    status->set_signaled(exited.signaled());
+    status->set_code(exited.code());
+    status->set_signal(exited.signal());
+    {
+      absl::MutexLock lock(&run->mu);
+      run->answered = true;
+    }
+    AnswerRun(run->conn.get(), result);
+    // The caller reads the answer, then the end; the watch hears ours and
+    // lets the connection go, whether or not the caller ever closes it.
+    shutdown(run->conn.get(), SHUT_RDWR);
+    CallDone();
+  });
+  WatchCaller(std::move(run), launcher_, std::move(watch));
+}
+
+void ControlService::WatchCaller(std::shared_ptr<StdioRun> run, LauncherClient* launcher,
+                                 WatchFn watch) {
+  const int fd = run->conn.get();
+  watch(fd, [run, launcher, watch] {
+    // A packet (its content does not matter: one byte of it is read, the
+    // rest of a SEQPACKET packet dropped) asks for the kill; the end of
+    // the connection means the caller is gone.
+    char byte;
+    const ssize_t n = recv(run->conn.get(), &byte, 1, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      WatchCaller(run, launcher, watch);
+      return;
+    }
+    {
+      absl::MutexLock lock(&run->mu);
+      if (run->answered) return;  // over; the caller closed, or will
+    }
+    KillStarted(launcher, run->pid, n > 0 ? "at its caller's request" : "its caller gone");
+    // Still waiting for the answer: hear if the caller goes meanwhile.
+    if (n > 0) WatchCaller(run, launcher, watch);
+  });
 }
 
 }  // namespace runsc::boot

@@ -6,6 +6,7 @@
 #define RUNSC_BOOT_CONTROL_SERVICE_H_
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -16,6 +17,7 @@
 #include "boot/stdio_registry.h"
 #include "proto/boot.pb.h"
 #include "proto/control.grpc.pb.h"
+#include "runsc/util/unique_fd.h"
 
 namespace runsc::boot {
 
@@ -74,6 +76,18 @@ class ControlService final
   // call can come.
   void Assign(std::string sandbox_id, runsc::boot::v1::ProcessConfig main_process);
 
+  // A Run over the stdio socket (control.proto's StdioRequest.run): starts
+  // the process with `fds` as its stdio, beside the running main process,
+  // and answers on `conn` (StdioAnswer.run) once it has exited, or at once
+  // if it cannot start. `watch` (ControlServer::Watch) has the serve loop
+  // hear the caller's packets and hang-up on `conn`: either kills the
+  // process, as a gRPC Run's cancel does. Call on the serve loop's thread,
+  // which the start blocks for as long as the launcher takes to exec. The
+  // run counts as a call in flight until it has been answered.
+  using WatchFn = std::function<void(int fd, std::function<void()> on_event)>;
+  void RunOnConnection(const runsc::control::v1::RunRequest& request, StdioFds fds,
+                       util::UniqueFd conn, WatchFn watch);
+
   // Blocks until no call is in flight or `deadline` passes; returns whether
   // it became idle. A call is in flight from its handler's start until its
   // reply has been sent (the reactor's OnDone).
@@ -82,6 +96,8 @@ class ControlService final
  private:
   class Reactor;
   class ExitReactor;
+  struct StdioRun;
+  static void WatchCaller(std::shared_ptr<StdioRun> run, LauncherClient* launcher, WatchFn watch);
   void CallStarted();
   void CallDone();
   grpc::ServerUnaryReactor* Done(const absl::Status& status);
@@ -99,6 +115,13 @@ class ControlService final
   absl::StatusOr<int> StartOther(const runsc::boot::v1::ProcessConfig& process,
                                  const std::string& token,
                                  absl::Duration stdio_wait = absl::ZeroDuration());
+  // What StartProcess checks of `process` before it takes any stdio.
+  static absl::Status CheckProcess(const runsc::boot::v1::ProcessConfig& process);
+  // FAILED_PRECONDITION unless the main process runs (an exec needs it).
+  absl::Status CheckMainRunning();
+  // Has the launcher start `process` with `fds`; returns its pid.
+  absl::StatusOr<int> Launch(const runsc::boot::v1::ProcessConfig& process, StdioFds fds, bool main,
+                             bool hold);
 
   LauncherClient* const launcher_;
   StdioRegistry* const stdio_;

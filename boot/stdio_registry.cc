@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/wrappers.pb.h"
 #include "runsc/util/log.h"
 #include "runsc/util/packet.h"
 #include "runsc/util/stdio_socket.h"
@@ -94,22 +93,33 @@ void StdioRegistry::Discard(const std::string& token) {
   abandoned_[token] = now;
 }
 
-void StdioRegistry::ServeConnection(util::UniqueFd conn) {
+void StdioRegistry::ServeConnection(util::UniqueFd conn, const RunFn& run) {
   struct timeval timeout = {5, 0};
   setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  google::protobuf::StringValue chosen;
+  // A StringValue, from a caller that knows only hand-offs, reads as a
+  // hand-off request.
+  runsc::control::v1::StdioRequest chosen;
   std::vector<util::UniqueFd> fds;
   absl::Status status = util::RecvPacket(conn.get(), &chosen, &fds);
-  google::protobuf::StringValue reply;
+  if (status.ok() && chosen.has_run() && run) {
+    run(chosen.run(), std::move(fds), std::move(conn));
+    return;
+  }
+  if (status.ok() && chosen.has_run()) {
+    util::Log(util::LogLevel::kWarning, "stdio", "refused a run: no container here");
+    (void)util::SendPacket(conn.get(), runsc::control::v1::StdioAnswer());
+    return;
+  }
+  runsc::control::v1::StdioAnswer reply;
   // Stdio (3 fds, or 1 for a terminal's console socket) and any extra fds;
   // the start checks the count against the process.
   if (status.ok() && !fds.empty()) {
-    reply.set_value(Add(std::move(fds), chosen.value()));
-    if (reply.value().empty()) {
+    reply.set_token(Add(std::move(fds), chosen.token()));
+    if (reply.token().empty()) {
       // Not the token itself: the log is the sandbox's, and a token in use
       // is a secret.
       util::Log(util::LogLevel::kWarning, "stdio",
-                absl::StrCat("refused a hand-off under a token of ", chosen.value().size(),
+                absl::StrCat("refused a hand-off under a token of ", chosen.token().size(),
                              " bytes: not a token, one in use, or one given up on"));
     }
   } else {

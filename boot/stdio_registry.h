@@ -7,6 +7,7 @@
 #ifndef RUNSC_BOOT_STDIO_REGISTRY_H_
 #define RUNSC_BOOT_STDIO_REGISTRY_H_
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "proto/control.pb.h"
 #include "runsc/util/unique_fd.h"
 
 namespace runsc::boot {
@@ -41,9 +43,16 @@ class StdioRegistry final {
   // on their way, when they come.
   void Discard(const std::string& token);
 
-  // Serves one connection accepted on the stdio socket: receives three fds,
-  // answers with a token. Errors are logged; the connection is closed.
-  void ServeConnection(util::UniqueFd conn);
+  // A run request (control.proto's StdioRequest.run), with its fds and the
+  // connection it came on, which the callee answers on.
+  using RunFn = std::function<void(const runsc::control::v1::RunRequest& run, StdioFds fds,
+                                   util::UniqueFd conn)>;
+
+  // Serves one connection accepted on the stdio socket: a hand-off (fds,
+  // answered with a token; errors are logged, and the connection closed),
+  // or a run, which goes to `run` with the connection (refused, with an
+  // empty answer, where there is none).
+  void ServeConnection(util::UniqueFd conn, const RunFn& run = nullptr);
 
  private:
   struct Entry {

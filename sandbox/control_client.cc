@@ -1,5 +1,7 @@
 #include "sandbox/control_client.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -14,6 +16,7 @@
 #include "grpcpp/grpcpp.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/grpc_status.h"
+#include "runsc/util/packet.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/stdio_socket.h"
 #include "runsc/util/unique_fd.h"
@@ -249,31 +252,24 @@ absl::StatusOr<std::string> AwaitStdioAnswer(int conn) {
 
 }  // namespace
 
-absl::StatusOr<RunOutcome> RunToExit(ControlClient& client, const std::string& stdio_socket,
-                                     const runsc::boot::v1::ProcessConfig& process,
-                                     std::vector<util::UniqueFd> stdio, absl::Duration timeout,
-                                     absl::Duration kill_wait) {
-  ASSIGN_OR_RETURN(const std::string token, util::NewStdioToken());
-  std::vector<int> fds;
-  for (const util::UniqueFd& fd : stdio) fds.push_back(fd.get());
-  ASSIGN_OR_RETURN(util::UniqueFd handoff, util::SendStdio(stdio_socket, fds, token));
-  stdio.clear();
-  auto outcome_of =
-      [](const absl::StatusOr<runsc::control::v1::RunResponse>& ran) -> absl::StatusOr<RunOutcome> {
-    if (!ran.ok()) return ran.status();
-    return RunOutcome{ran->status(), ran->timed_out()};
-  };
-  absl::StatusOr<runsc::control::v1::RunResponse> ran =
-      client.Run(process, token, /*stdio_in_flight=*/true, timeout,
-                 timeout + kill_wait + util::kStdioInFlightWait);
-  const bool late =
-      absl::IsNotFound(ran.status()) && absl::StrContains(ran.status().message(), "stdio_token");
-  if (!late && !absl::IsUnimplemented(ran.status())) return outcome_of(ran);
-  // The answer names the token the sandbox filed the stdio under.
-  ASSIGN_OR_RETURN(const std::string filed, AwaitStdioAnswer(handoff.get()));
-  if (late) {
-    return outcome_of(
-        client.Run(process, filed, /*stdio_in_flight=*/false, timeout, timeout + kill_wait));
+namespace {
+
+absl::StatusOr<RunOutcome> OutcomeOf(const absl::StatusOr<runsc::control::v1::RunResponse>& ran) {
+  if (!ran.ok()) return ran.status();
+  return RunOutcome{ran->status(), ran->timed_out()};
+}
+
+// The stdio went under `filed`, the sandbox's answer: Control.Run names it
+// (unless `run_known` says the sandbox has no Run), or, before Run, Exec
+// and Wait do, and the kill at the timeout is ours.
+absl::StatusOr<RunOutcome> RunFiled(ControlClient& client,
+                                    const runsc::boot::v1::ProcessConfig& process,
+                                    const std::string& filed, absl::Duration timeout,
+                                    absl::Duration kill_wait, bool run_known = true) {
+  if (run_known) {
+    absl::StatusOr<runsc::control::v1::RunResponse> ran =
+        client.Run(process, filed, /*stdio_in_flight=*/false, timeout, timeout + kill_wait);
+    if (!absl::IsUnimplemented(ran.status())) return OutcomeOf(ran);
   }
   ASSIGN_OR_RETURN(const int pid, client.Exec(process, filed));
   RunOutcome outcome;
@@ -286,6 +282,95 @@ absl::StatusOr<RunOutcome> RunToExit(ControlClient& client, const std::string& s
   if (!status.ok()) return status.status();
   outcome.status = *status;
   return outcome;
+}
+
+// The Control.Run way: the stdio under a token of ours, sent without
+// waiting for the answer, and one Run naming it at once.
+absl::StatusOr<RunOutcome> RunOverGrpc(ControlClient& client, const std::string& stdio_socket,
+                                       const runsc::boot::v1::ProcessConfig& process,
+                                       const std::vector<int>& fds, absl::Duration timeout,
+                                       absl::Duration kill_wait) {
+  ASSIGN_OR_RETURN(const std::string token, util::NewStdioToken());
+  ASSIGN_OR_RETURN(util::UniqueFd handoff, util::SendStdio(stdio_socket, fds, token));
+  absl::StatusOr<runsc::control::v1::RunResponse> ran =
+      client.Run(process, token, /*stdio_in_flight=*/true, timeout,
+                 timeout + kill_wait + util::kStdioInFlightWait);
+  const bool late =
+      absl::IsNotFound(ran.status()) && absl::StrContains(ran.status().message(), "stdio_token");
+  if (!late && !absl::IsUnimplemented(ran.status())) return OutcomeOf(ran);
+  // The answer names the token the sandbox filed the stdio under.
+  ASSIGN_OR_RETURN(const std::string filed, AwaitStdioAnswer(handoff.get()));
+  return RunFiled(client, process, filed, timeout, kill_wait, /*run_known=*/late);
+}
+
+// Waits on a run's connection for the sandbox's answer; at `timeout` asks
+// for the kill (any packet does) and waits `kill_wait` more.
+absl::StatusOr<runsc::control::v1::StdioAnswer> AwaitRunAnswer(int conn, absl::Duration timeout,
+                                                               absl::Duration kill_wait,
+                                                               bool* timed_out) {
+  absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    const absl::Duration left = std::max(deadline - absl::Now(), absl::ZeroDuration());
+    struct pollfd p = {conn, POLLIN, 0};
+    const int ready = poll(
+        &p, 1,
+        left == absl::InfiniteDuration()
+            ? -1
+            : static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)))));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) return util::ErrnoError(errno, "poll the run's stdio connection");
+    if (ready > 0) break;
+    if (*timed_out) {
+      return absl::DeadlineExceededError(
+          "the sandbox did not report the end of a process it was asked to kill");
+    }
+    *timed_out = true;
+    RETURN_IF_ERROR(util::SendPacket(conn, runsc::control::v1::StdioRequest()));
+    deadline = absl::Now() + kill_wait;
+  }
+  runsc::control::v1::StdioAnswer answer;
+  absl::Status got = util::RecvPacket(conn, &answer);
+  if (absl::IsUnavailable(got)) {
+    return absl::UnavailableError("the sandbox closed the run's stdio connection before its end");
+  }
+  RETURN_IF_ERROR(got);
+  return answer;
+}
+
+}  // namespace
+
+absl::StatusOr<RunOutcome> RunToExit(ControlClient& client, const std::string& stdio_socket,
+                                     const runsc::boot::v1::ProcessConfig& process,
+                                     std::vector<util::UniqueFd> stdio, absl::Duration timeout,
+                                     absl::Duration kill_wait) {
+  std::vector<int> fds;
+  for (const util::UniqueFd& fd : stdio) fds.push_back(fd.get());
+  runsc::control::v1::StdioRequest request;
+  *request.mutable_run()->mutable_process() = process;
+  if (request.ByteSizeLong() > util::kMaxPacketSize) {
+    return RunOverGrpc(client, stdio_socket, process, fds, timeout, kill_wait);
+  }
+  ASSIGN_OR_RETURN(util::UniqueFd conn, util::SendOnStdioSocket(stdio_socket, request, fds));
+  stdio.clear();  // the sandbox has its copies
+  RunOutcome outcome;
+  ASSIGN_OR_RETURN(runsc::control::v1::StdioAnswer answer,
+                   AwaitRunAnswer(conn.get(), timeout, kill_wait, &outcome.timed_out));
+  if (answer.has_run()) {
+    const runsc::control::v1::StdioRunResult& run = answer.run();
+    if (run.code() != 0) {
+      // The sandbox's word, checked: a code outside absl's is UNKNOWN.
+      const bool known =
+          run.code() > 0 && run.code() <= static_cast<int>(absl::StatusCode::kUnauthenticated);
+      return absl::Status(
+          known ? static_cast<absl::StatusCode>(run.code()) : absl::StatusCode::kUnknown,
+          run.message());
+    }
+    outcome.status = run.response().status();
+    return outcome;
+  }
+  // A sandbox of a build before runs took the packet for a hand-off.
+  if (answer.token().empty()) return absl::InternalError("the sandbox refused the run's stdio");
+  return RunFiled(client, process, answer.token(), timeout, kill_wait);
 }
 
 }  // namespace runsc::sandbox

@@ -101,15 +101,18 @@ struct RunOutcome {
 
 // Runs `process` in the running container of the sandbox whose stdio socket
 // is `stdio_socket` and whose Control service `client` reaches, to its end:
-// `stdio` (stdin, stdout, stderr; closed here once handed over) goes over
-// the stdio socket under a token of ours, without waiting for the answer,
-// and one Control.Run names it at once. The process is killed at `timeout`;
-// the call gives up `kill_wait` (and the stdio's wait) later.
-//   - If the sandbox filed the stdio too late for Run's wait (NOT_FOUND for
-//     the token), Run is made again with the token it answered.
-//   - A sandbox of a build before Run (UNIMPLEMENTED) answered with a token
-//     of its own: Exec and Wait use that, and the kill at the timeout is
-//     ours.
+// the process and `stdio` (stdin, stdout, stderr; closed here once sent) go
+// in one packet on the stdio socket (a run, runsc/util/stdio_socket.h), and
+// the sandbox answers on that connection when the process has exited; no
+// gRPC call is made. At `timeout` a packet of ours asks for the kill; the
+// call gives up `kill_wait` later.
+//   - A request too large for a packet goes the Control.Run way: the stdio
+//     under a token of ours, without waiting for the answer, and one Run
+//     naming it at once (made again with the answered token if the sandbox
+//     filed the stdio too late for Run's wait).
+//   - A sandbox of a build before runs answers with a token (a hand-off):
+//     Control.Run names it, or, before Run (UNIMPLEMENTED), Exec and Wait,
+//     and the kill at the timeout is ours.
 absl::StatusOr<RunOutcome> RunToExit(ControlClient& client, const std::string& stdio_socket,
                                      const runsc::boot::v1::ProcessConfig& process,
                                      std::vector<util::UniqueFd> stdio, absl::Duration timeout,

@@ -1,16 +1,19 @@
-// RunToExit against stand-ins for a sandbox: a stdio socket that files fds
-// under a token of its own (as a sandbox does for a caller that chose none,
-// and as builds before chosen tokens always do) and a Control service that
-// either has no Run (a build before it) or files the stdio too late for
-// Run's wait.
+// RunToExit against stand-ins for a sandbox: one that runs processes over
+// its stdio socket (this build), and, for sandboxes of builds before that, a
+// stdio socket that files fds under a token of its own (as a sandbox does
+// for a caller that chose none, and as builds before chosen tokens always
+// do) with a Control service that either has no Run (a build before it) or
+// files the stdio too late for Run's wait.
 #include "sandbox/control_client.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -159,7 +162,7 @@ class RunToExitTest : public ::testing::Test {
   std::unique_ptr<grpc::Server> server_;
 };
 
-TEST_F(RunToExitTest, ASandboxWithoutRunGetsExecAndWaitWithItsOwnToken) {
+TEST_F(RunToExitTest, ASandboxBeforeRunsAndRunGetsExecAndWaitWithItsOwnToken) {
   BeforeRun service;
   std::unique_ptr<ControlClient> client = Serve(&service);
   FakeStdioSocket stdio(dir_ + "/stdio.sock");
@@ -169,10 +172,10 @@ TEST_F(RunToExitTest, ASandboxWithoutRunGetsExecAndWaitWithItsOwnToken) {
   EXPECT_EQ(outcome->status.code(), 3);
   EXPECT_FALSE(outcome->timed_out);
   EXPECT_EQ(stdio.fds(), 3u);
-  EXPECT_EQ(stdio.chosen().size(), 32u) << "the caller chose a token of its own";
+  EXPECT_TRUE(stdio.chosen().empty()) << "a run names no token";
 }
 
-TEST_F(RunToExitTest, StdioFiledTooLateForRunsWaitIsNamedByTheAnsweredToken) {
+TEST_F(RunToExitTest, ASandboxBeforeRunsGetsControlRunWithTheAnsweredToken) {
   LateStdio service;
   std::unique_ptr<ControlClient> client = Serve(&service);
   FakeStdioSocket stdio(dir_ + "/stdio.sock");
@@ -180,7 +183,104 @@ TEST_F(RunToExitTest, StdioFiledTooLateForRunsWaitIsNamedByTheAnsweredToken) {
                                                  absl::Seconds(10), absl::Seconds(1));
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_EQ(outcome->status.code(), 5);
+  EXPECT_EQ(service.calls(), 1);
+}
+
+// A process too large for a packet goes the Control.Run way, under a token
+// of ours; filed too late for Run's wait, it is named by the answered one.
+TEST_F(RunToExitTest, StdioFiledTooLateForRunsWaitIsNamedByTheAnsweredToken) {
+  LateStdio service;
+  std::unique_ptr<ControlClient> client = Serve(&service);
+  FakeStdioSocket stdio(dir_ + "/stdio.sock");
+  runsc::boot::v1::ProcessConfig large = Process();
+  large.add_env("BIG=" + std::string(util::kMaxPacketSize, 'x'));
+  absl::StatusOr<RunOutcome> outcome =
+      RunToExit(*client, dir_ + "/stdio.sock", large, Stdio(), absl::Seconds(10), absl::Seconds(1));
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(outcome->status.code(), 5);
   EXPECT_EQ(service.calls(), 2);
+  EXPECT_EQ(stdio.chosen().size(), 32u) << "the caller chose a token of its own";
+}
+
+// A sandbox of this build: one run on its stdio socket, answered by
+// `answer` (given the request, and the connection to read more from).
+class FakeRunSocket {
+ public:
+  using AnswerFn = std::function<runsc::control::v1::StdioRunResult(
+      const runsc::control::v1::RunRequest& run, size_t fds, int conn)>;
+  FakeRunSocket(const std::string& path, AnswerFn answer) {
+    listener_.reset(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+    struct sockaddr_un addr = {};
+    addr.sun_family = AF_UNIX;
+    path.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
+    EXPECT_EQ(bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    EXPECT_EQ(listen(listener_.get(), 1), 0);
+    thread_ = std::thread([this, answer] {
+      UniqueFd conn(accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      runsc::control::v1::StdioRequest request;
+      std::vector<UniqueFd> fds;
+      if (!conn || !util::RecvPacket(conn.get(), &request, &fds).ok()) return;
+      runsc::control::v1::StdioAnswer reply;
+      *reply.mutable_run() = answer(request.run(), fds.size(), conn.get());
+      (void)util::SendPacket(conn.get(), reply);
+    });
+  }
+  ~FakeRunSocket() { thread_.join(); }
+
+ private:
+  UniqueFd listener_;
+  std::thread thread_;
+};
+
+TEST_F(RunToExitTest, ARunOverTheStdioSocketNeedsNoControlCall) {
+  // No Control server at all: the run must not need one.
+  ControlClient client(dir_ + "/control.sock");
+  FakeRunSocket stdio(dir_ + "/stdio.sock",
+                      [](const runsc::control::v1::RunRequest& run, size_t fds, int) {
+                        runsc::control::v1::StdioRunResult result;
+                        result.mutable_response()->set_pid(11);
+                        result.mutable_response()->mutable_status()->set_code(
+                            fds == 3 && run.process().args(0) == "/bin/true" ? 4 : 99);
+                        return result;
+                      });
+  absl::StatusOr<RunOutcome> outcome = RunToExit(client, dir_ + "/stdio.sock", Process(), Stdio(),
+                                                 absl::Seconds(10), absl::Seconds(1));
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(outcome->status.code(), 4);
+  EXPECT_FALSE(outcome->timed_out);
+}
+
+TEST_F(RunToExitTest, AtTheTimeoutTheCallerAsksForTheKillAndWaitsForTheEnd) {
+  ControlClient client(dir_ + "/control.sock");
+  FakeRunSocket stdio(dir_ + "/stdio.sock",
+                      [](const runsc::control::v1::RunRequest&, size_t, int conn) {
+                        // Nothing ends until the caller's packet.
+                        runsc::control::v1::StdioRequest kill;
+                        const bool asked = util::RecvPacket(conn, &kill).ok();
+                        runsc::control::v1::StdioRunResult result;
+                        result.mutable_response()->mutable_status()->set_signaled(asked);
+                        result.mutable_response()->mutable_status()->set_signal(SIGKILL);
+                        return result;
+                      });
+  absl::StatusOr<RunOutcome> outcome = RunToExit(client, dir_ + "/stdio.sock", Process(), Stdio(),
+                                                 absl::Milliseconds(100), absl::Seconds(5));
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_TRUE(outcome->timed_out);
+  EXPECT_TRUE(outcome->status.signaled());
+}
+
+TEST_F(RunToExitTest, ARunTheSandboxCannotStartFailsWithItsReason) {
+  ControlClient client(dir_ + "/control.sock");
+  FakeRunSocket stdio(dir_ + "/stdio.sock", [](const runsc::control::v1::RunRequest&, size_t, int) {
+    runsc::control::v1::StdioRunResult result;
+    result.set_code(static_cast<int>(absl::StatusCode::kFailedPrecondition));
+    result.set_message("the container is not running");
+    return result;
+  });
+  absl::StatusOr<RunOutcome> outcome = RunToExit(client, dir_ + "/stdio.sock", Process(), Stdio(),
+                                                 absl::Seconds(10), absl::Seconds(1));
+  EXPECT_EQ(outcome.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(outcome.status().message(), "the container is not running");
 }
 
 }  // namespace

@@ -311,6 +311,93 @@ TEST_F(WorkloadTest, RunEndsWithTheExitAndKillsAtTheTimeoutOrWhenCancelled) {
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("stdio_token"));
 }
 
+// A run over the stdio socket (the daemon's Run): the process and its fds
+// in one packet, the exit answered on the same connection, no gRPC call.
+// A packet from the caller kills the process, as does the caller's going;
+// what cannot start is answered with why.
+TEST_F(WorkloadTest, ARunOverTheStdioSocketEndsWithTheExitAndDiesWithItsCaller) {
+  auto* box = Create(Spec({"sleep", "1000"}));
+  ASSERT_NE(box, nullptr);
+  ASSERT_TRUE(StartDetached(*box).ok());
+  auto config = ToConfig(Spec({"sh", "-c", "echo ran; exit 3"}), bundle_);
+  ASSERT_TRUE(config.ok());
+  const runsc::boot::v1::ProcessConfig process = config->process();
+  UniqueFd null_r(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  int out[2];
+  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+  UniqueFd out_r(out[0]), out_w(out[1]);
+  auto send_run = [&](const runsc::boot::v1::ProcessConfig& p) {
+    runsc::control::v1::StdioRequest request;
+    *request.mutable_run()->mutable_process() = p;
+    return util::SendOnStdioSocket(box->stdio_socket_path(), request,
+                                   {null_r.get(), out_w.get(), out_w.get()});
+  };
+  auto answer_of = [](int conn) {
+    runsc::control::v1::StdioAnswer answer;
+    EXPECT_TRUE(util::RecvPacket(conn, &answer).ok());
+    return answer;
+  };
+
+  auto conn = send_run(process);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  runsc::control::v1::StdioAnswer ran = answer_of(conn->get());
+  ASSERT_TRUE(ran.has_run());
+  EXPECT_EQ(ran.run().code(), 0) << ran.run().message();
+  EXPECT_GT(ran.run().response().pid(), 1);
+  EXPECT_FALSE(ran.run().response().status().signaled());
+  EXPECT_EQ(ran.run().response().status().code(), 3);
+  char buf[16] = {};
+  EXPECT_EQ(read(out_r.get(), buf, sizeof(buf)), 4);
+  EXPECT_STREQ(buf, "ran\n");
+
+  // Any packet from the caller: the kill, and then the answer.
+  runsc::boot::v1::ProcessConfig sleeper = process;
+  sleeper.clear_args();
+  for (const char* a : {"sleep", "77"}) sleeper.add_args(a);
+  auto killed = send_run(sleeper);
+  ASSERT_TRUE(killed.ok()) << killed.status();
+  ASSERT_TRUE(util::SendPacket(killed->get(), runsc::control::v1::StdioRequest()).ok());
+  runsc::control::v1::StdioAnswer after_kill = answer_of(killed->get());
+  EXPECT_TRUE(after_kill.run().response().status().signaled());
+  EXPECT_EQ(after_kill.run().response().status().signal(), SIGKILL);
+
+  // The caller goes while the process runs: the sandbox kills it.
+  sandbox::ControlClient client(box->control_socket_path());
+  auto listed = [&]() {
+    auto list = client.ListProcesses();
+    EXPECT_TRUE(list.ok()) << list.status();
+    if (!list.ok()) return false;
+    for (const auto& p : list->processes()) {
+      if (p.args_size() > 1 && p.args(1) == "77") return true;
+    }
+    return false;
+  };
+  auto abandoned = send_run(sleeper);
+  ASSERT_TRUE(abandoned.ok()) << abandoned.status();
+  bool seen = false;
+  for (int i = 0; i < 100 && !seen; ++i) {
+    seen = listed();
+    if (!seen) usleep(10000);
+  }
+  EXPECT_TRUE(seen) << "the abandoned run's process never ran";
+  abandoned->reset();
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    gone = !listed();
+    if (!gone) usleep(20000);
+  }
+  EXPECT_TRUE(gone) << "the abandoned run's process still runs";
+
+  // What cannot start is answered at once, with why.
+  runsc::boot::v1::ProcessConfig missing = process;
+  missing.set_args(0, "no-such-binary");
+  auto refused = send_run(missing);
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  runsc::control::v1::StdioAnswer why = answer_of(refused->get());
+  EXPECT_NE(why.run().code(), 0);
+  EXPECT_THAT(why.run().message(), HasSubstr("'no-such-binary' not found"));
+}
+
 TEST_F(WorkloadTest, MainExitKillsTheRest) {
   auto* box = Create(Spec({"sleep", "1000"}));
   ASSERT_NE(box, nullptr);

@@ -36,18 +36,24 @@ bool IsStdioToken(const std::string& token) {
          });
 }
 
-absl::StatusOr<UniqueFd> SendStdio(const std::string& socket_path, const std::vector<int>& fds,
-                                   const std::string& token) {
+absl::StatusOr<UniqueFd> SendOnStdioSocket(const std::string& socket_path,
+                                           const google::protobuf::MessageLite& request,
+                                           const std::vector<int>& fds) {
   ASSIGN_OR_RETURN(struct sockaddr_un addr, UnixAddress(socket_path, "stdio socket"));
   UniqueFd sock(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
   if (!sock) return ErrnoError(errno, "socket(AF_UNIX, SOCK_SEQPACKET)");
   if (connect(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) != 0) {
     return ErrnoError(errno, absl::StrCat("connect '", socket_path, "'"));
   }
+  RETURN_IF_ERROR(SendPacket(sock.get(), request, fds));
+  return sock;
+}
+
+absl::StatusOr<UniqueFd> SendStdio(const std::string& socket_path, const std::vector<int>& fds,
+                                   const std::string& token) {
   google::protobuf::StringValue chosen;
   chosen.set_value(token);
-  RETURN_IF_ERROR(SendPacket(sock.get(), chosen, fds));
-  return sock;
+  return SendOnStdioSocket(socket_path, chosen, fds);
 }
 
 absl::StatusOr<std::string> ReadStdioAnswer(int conn) {

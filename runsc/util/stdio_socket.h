@@ -14,6 +14,15 @@
 // before the answer (Control.RunRequest.stdio_in_flight). Builds before
 // chosen tokens read the packet as a google.protobuf.Empty and answer with a
 // token of their own.
+//
+// A run instead (control.proto's StdioRequest.run; the packets above are
+// its StdioRequest and StdioAnswer with field 1 alone): the packet carries
+// the process with its fds, the sandbox starts it at once and answers on
+// the same connection once it has exited (StdioAnswer.run), and until then
+// any packet from the caller, or the connection's end, kills it. A sandbox
+// of a build before runs takes the packet for a hand-off and answers with a
+// token, which the caller then names in Control.Run (sandbox/
+// control_client.h, RunToExit).
 #ifndef RUNSC_UTIL_STDIO_SOCKET_H_
 #define RUNSC_UTIL_STDIO_SOCKET_H_
 
@@ -22,6 +31,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "google/protobuf/message_lite.h"
 #include "runsc/util/unique_fd.h"
 
 namespace runsc::util {
@@ -47,6 +57,11 @@ bool IsStdioToken(const std::string& token);
 // returns the connection, on which the answer (ReadStdioAnswer) comes.
 absl::StatusOr<UniqueFd> SendStdio(const std::string& socket_path, const std::vector<int>& fds,
                                    const std::string& token);
+// Host side: connects and sends `request` (a StdioRequest, or the
+// StringValue of older callers) with `fds`; returns the connection.
+absl::StatusOr<UniqueFd> SendOnStdioSocket(const std::string& socket_path,
+                                           const google::protobuf::MessageLite& request,
+                                           const std::vector<int>& fds);
 // The token the sandbox filed the fds under.
 absl::StatusOr<std::string> ReadStdioAnswer(int conn);
 
