@@ -1,11 +1,14 @@
 #include "boot/stdio_registry.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <thread>
 
+#include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
+#include "runsc/util/packet.h"
 #include "runsc/util/stdio_socket.h"
 
 namespace runsc::boot {
@@ -72,6 +75,57 @@ TEST(StdioRegistryTest, AFailedCallsStdioGoesNowOrWhenItComes) {
   registry.Discard(late);
   EXPECT_EQ(registry.Add(DevNull(), late), "");
   EXPECT_EQ(registry.Take(late).status().code(), absl::StatusCode::kNotFound);
+}
+
+// One connection served: a StringValue hand-off (an older caller's packet)
+// is filed and answered with a token; a run goes to the run callback with
+// its fds and the connection, or is refused with an empty answer where
+// there is none.
+TEST(StdioRegistryTest, ServesHandOffsAndGivesRunsToTheirCallback) {
+  StdioRegistry registry;
+  auto serve = [&registry](const google::protobuf::MessageLite& packet,
+                           const StdioRegistry::RunFn& run) {
+    int pair[2];
+    EXPECT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+    util::UniqueFd caller(pair[0]);
+    StdioFds fds = DevNull();
+    EXPECT_TRUE(
+        util::SendPacket(caller.get(), packet, {fds[0].get(), fds[1].get(), fds[2].get()}).ok());
+    registry.ServeConnection(util::UniqueFd(pair[1]), run);
+    return caller;
+  };
+  const std::string own = *util::NewStdioToken();
+  google::protobuf::StringValue older;
+  older.set_value(own);
+  util::UniqueFd handed = serve(older, nullptr);
+  google::protobuf::StringValue answer;
+  ASSERT_TRUE(util::RecvPacket(handed.get(), &answer).ok());
+  EXPECT_EQ(answer.value(), own);
+  EXPECT_TRUE(registry.Take(own).ok());
+
+  runsc::control::v1::StdioRequest run;
+  run.mutable_run()->mutable_process()->add_args("true");
+  std::string args;
+  size_t given = 0;
+  util::UniqueFd kept;
+  util::UniqueFd caller = serve(
+      run, [&](const runsc::control::v1::RunRequest& request, StdioFds fds, util::UniqueFd conn) {
+        args = request.process().args(0);
+        given = fds.size();
+        kept = std::move(conn);
+      });
+  EXPECT_EQ(args, "true");
+  EXPECT_EQ(given, 3u);
+  ASSERT_TRUE(kept) << "the run's connection went to the callback";
+  kept.reset();
+  runsc::control::v1::StdioAnswer none;
+  EXPECT_TRUE(absl::IsUnavailable(util::RecvPacket(caller.get(), &none)))
+      << "nothing was answered on a run's connection but by its callee";
+
+  util::UniqueFd refused = serve(run, nullptr);
+  ASSERT_TRUE(util::RecvPacket(refused.get(), &none).ok());
+  EXPECT_FALSE(none.has_run());
+  EXPECT_TRUE(none.token().empty());
 }
 
 }  // namespace
