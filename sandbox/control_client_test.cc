@@ -33,17 +33,22 @@ using util::UniqueFd;
 
 constexpr char kTheirToken[] = "0123456789abcdef0123456789abcdef";
 
+// A stdio socket's stand-in: SEQPACKET, listening at `path`.
+UniqueFd Listen(const std::string& path) {
+  UniqueFd listener(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  path.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
+  EXPECT_EQ(bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  EXPECT_EQ(listen(listener.get(), 1), 0);
+  return listener;
+}
+
 // One hand-off on a SEQPACKET socket: receives the fds, answers with
 // kTheirToken whatever the caller chose.
 class FakeStdioSocket {
  public:
-  explicit FakeStdioSocket(const std::string& path) : path_(path) {
-    listener_.reset(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-    struct sockaddr_un addr = {};
-    addr.sun_family = AF_UNIX;
-    path.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
-    EXPECT_EQ(bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    EXPECT_EQ(listen(listener_.get(), 1), 0);
+  explicit FakeStdioSocket(const std::string& path) : path_(path), listener_(Listen(path)) {
     thread_ = std::thread([this] {
       UniqueFd conn(accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
       google::protobuf::StringValue chosen;
@@ -208,13 +213,7 @@ class FakeRunSocket {
  public:
   using AnswerFn = std::function<runsc::control::v1::StdioRunResult(
       const runsc::control::v1::RunRequest& run, size_t fds, int conn)>;
-  FakeRunSocket(const std::string& path, AnswerFn answer) {
-    listener_.reset(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-    struct sockaddr_un addr = {};
-    addr.sun_family = AF_UNIX;
-    path.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
-    EXPECT_EQ(bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    EXPECT_EQ(listen(listener_.get(), 1), 0);
+  FakeRunSocket(const std::string& path, AnswerFn answer) : listener_(Listen(path)) {
     thread_ = std::thread([this, answer] {
       UniqueFd conn(accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
       runsc::control::v1::StdioRequest request;

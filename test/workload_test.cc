@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -220,6 +221,39 @@ TEST_F(WorkloadTest, ExecSignalWaitAndList) {
   EXPECT_EQ(late.status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+// `process` with other arguments.
+runsc::boot::v1::ProcessConfig WithArgs(const runsc::boot::v1::ProcessConfig& process,
+                                        std::initializer_list<const char*> args) {
+  runsc::boot::v1::ProcessConfig changed = process;
+  changed.clear_args();
+  for (const char* a : args) changed.add_args(a);
+  return changed;
+}
+
+// What one read of `fd` gives (up to 255 bytes).
+std::string ReadSome(int fd) {
+  char buf[256];
+  const ssize_t n = read(fd, buf, sizeof(buf));
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+// Whether the container `client` reaches comes to list a process whose
+// second argument is `arg` (`listed`) or to list none (!`listed`), within
+// about two seconds.
+bool AwaitListed(sandbox::ControlClient& client, const std::string& arg, bool listed) {
+  for (int i = 0; i < 100; ++i) {
+    auto list = client.ListProcesses();
+    EXPECT_TRUE(list.ok()) << list.status();
+    bool there = false;
+    if (list.ok()) {
+      for (const auto& p : list->processes()) there |= p.args_size() > 1 && p.args(1) == arg;
+    }
+    if (list.ok() && there == listed) return true;
+    usleep(20000);
+  }
+  return false;
+}
+
 // Run: Exec and Wait in one call, with the kill at its timeout, and when
 // the caller gives up on the call, in the sandbox.
 TEST_F(WorkloadTest, RunEndsWithTheExitAndKillsAtTheTimeoutOrWhenCancelled) {
@@ -258,13 +292,9 @@ TEST_F(WorkloadTest, RunEndsWithTheExitAndKillsAtTheTimeoutOrWhenCancelled) {
   EXPECT_EQ(ran->status().code(), 3);
   EXPECT_FALSE(ran->timed_out());
   EXPECT_GT(ran->pid(), 1);
-  char buf[16] = {};
-  EXPECT_EQ(read(out_r.get(), buf, sizeof(buf)), 4);
-  EXPECT_STREQ(buf, "ran\n");
+  EXPECT_EQ(ReadSome(out_r.get()), "ran\n");
 
-  runsc::boot::v1::ProcessConfig sleeper = process;
-  sleeper.clear_args();
-  for (const char* a : {"sleep", "77"}) sleeper.add_args(a);
+  const runsc::boot::v1::ProcessConfig sleeper = WithArgs(process, {"sleep", "77"});
   auto slow = run(sleeper, absl::Milliseconds(200), absl::Seconds(30));
   ASSERT_TRUE(slow.ok()) << slow.status();
   EXPECT_TRUE(slow->timed_out());
@@ -273,32 +303,14 @@ TEST_F(WorkloadTest, RunEndsWithTheExitAndKillsAtTheTimeoutOrWhenCancelled) {
 
   // The caller gives up (its deadline) while the process runs: the sandbox
   // kills what it started.
-  auto listed = [&]() {
-    auto list = client.ListProcesses();
-    EXPECT_TRUE(list.ok()) << list.status();
-    if (!list.ok()) return false;
-    for (const auto& p : list->processes()) {
-      if (p.args_size() > 1 && p.args(1) == "77") return true;
-    }
-    return false;
-  };
   absl::StatusOr<runsc::control::v1::RunResponse> abandoned;
   std::thread caller(
       [&] { abandoned = run(sleeper, absl::InfiniteDuration(), absl::Milliseconds(1500)); });
-  bool seen = false;
-  for (int i = 0; i < 100 && !seen; ++i) {
-    seen = listed();
-    if (!seen) usleep(10000);
-  }
+  const bool seen = AwaitListed(client, "77", true);
   caller.join();
   EXPECT_TRUE(seen) << "the abandoned run's process never ran";
   EXPECT_EQ(abandoned.status().code(), absl::StatusCode::kDeadlineExceeded);
-  bool gone = false;
-  for (int i = 0; i < 100 && !gone; ++i) {
-    gone = !listed();
-    if (!gone) usleep(20000);
-  }
-  EXPECT_TRUE(gone) << "the abandoned run's process still runs";
+  EXPECT_TRUE(AwaitListed(client, "77", false)) << "the abandoned run's process still runs";
 
   // What fails to start fails the call, as Exec does.
   runsc::boot::v1::ProcessConfig missing = process;
@@ -346,14 +358,10 @@ TEST_F(WorkloadTest, ARunOverTheStdioSocketEndsWithTheExitAndDiesWithItsCaller) 
   EXPECT_GT(ran.run().response().pid(), 1);
   EXPECT_FALSE(ran.run().response().status().signaled());
   EXPECT_EQ(ran.run().response().status().code(), 3);
-  char buf[16] = {};
-  EXPECT_EQ(read(out_r.get(), buf, sizeof(buf)), 4);
-  EXPECT_STREQ(buf, "ran\n");
+  EXPECT_EQ(ReadSome(out_r.get()), "ran\n");
 
   // Any packet from the caller: the kill, and then the answer.
-  runsc::boot::v1::ProcessConfig sleeper = process;
-  sleeper.clear_args();
-  for (const char* a : {"sleep", "77"}) sleeper.add_args(a);
+  const runsc::boot::v1::ProcessConfig sleeper = WithArgs(process, {"sleep", "77"});
   auto killed = send_run(sleeper);
   ASSERT_TRUE(killed.ok()) << killed.status();
   ASSERT_TRUE(util::SendPacket(killed->get(), runsc::control::v1::StdioRequest()).ok());
@@ -363,30 +371,11 @@ TEST_F(WorkloadTest, ARunOverTheStdioSocketEndsWithTheExitAndDiesWithItsCaller) 
 
   // The caller goes while the process runs: the sandbox kills it.
   sandbox::ControlClient client(box->control_socket_path());
-  auto listed = [&]() {
-    auto list = client.ListProcesses();
-    EXPECT_TRUE(list.ok()) << list.status();
-    if (!list.ok()) return false;
-    for (const auto& p : list->processes()) {
-      if (p.args_size() > 1 && p.args(1) == "77") return true;
-    }
-    return false;
-  };
   auto abandoned = send_run(sleeper);
   ASSERT_TRUE(abandoned.ok()) << abandoned.status();
-  bool seen = false;
-  for (int i = 0; i < 100 && !seen; ++i) {
-    seen = listed();
-    if (!seen) usleep(10000);
-  }
-  EXPECT_TRUE(seen) << "the abandoned run's process never ran";
+  EXPECT_TRUE(AwaitListed(client, "77", true)) << "the abandoned run's process never ran";
   abandoned->reset();
-  bool gone = false;
-  for (int i = 0; i < 100 && !gone; ++i) {
-    gone = !listed();
-    if (!gone) usleep(20000);
-  }
-  EXPECT_TRUE(gone) << "the abandoned run's process still runs";
+  EXPECT_TRUE(AwaitListed(client, "77", false)) << "the abandoned run's process still runs";
 
   // What cannot start is answered at once, with why.
   runsc::boot::v1::ProcessConfig missing = process;
