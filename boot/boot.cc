@@ -198,17 +198,17 @@ int Serve() {
       &service, util::kControlFd, [&service](absl::Time d) { return service.WaitUntilIdle(d); },
       util::kStdioFd,
       [&stdio, &service, &server_ptr](util::UniqueFd conn) {
-        stdio.ServeConnection(
-            std::move(conn), [&service, &server_ptr](const runsc::control::v1::RunRequest& run,
-                                                     StdioFds fds, util::UniqueFd conn) {
-              // The start waits for the launcher's answer, which this thread
-              // would otherwise be the one to read.
-              server_ptr->StopReadingUntilStarted();
-              service.RunOnConnection(run, std::move(fds), std::move(conn),
-                                      [&server_ptr](int fd, std::function<void()> on_event) {
-                                        server_ptr->Watch(fd, std::move(on_event));
-                                      });
-            });
+        stdio.ServeConnection(std::move(conn), [&service, &server_ptr](
+                                                   const runsc::control::v1::StdioRequest& request,
+                                                   StdioFds fds, util::UniqueFd conn) {
+          // A run or start waits for the launcher's answer, which this
+          // thread would otherwise be the one to read.
+          server_ptr->StopReadingUntilStarted();
+          service.ServeStdioRequest(request, std::move(fds), std::move(conn),
+                                    [&server_ptr](int fd, std::function<void()> on_event) {
+                                      server_ptr->Watch(fd, std::move(on_event));
+                                    });
+        });
       },
       /*on_first_connection=*/true);
   if (!server.ok()) return Fail(SetupStage::kServe, server.status());

@@ -156,12 +156,19 @@ grpc::ServerUnaryReactor* ControlService::Start(
     grpc::CallbackServerContext*, const runsc::control::v1::StartRequest* request,
     runsc::control::v1::StartResponse* response) {
   CallStarted();
-  if (launcher_ == nullptr) return Done(NoContainer());
+  absl::StatusOr<int> pid = StartMain(request->stdio_token(), std::nullopt, request->hold());
+  if (pid.ok()) response->set_pid(*pid);
+  return Done(pid.status());
+}
+
+absl::StatusOr<int> ControlService::StartMain(const std::string& token, std::optional<StdioFds> fds,
+                                              bool hold) {
+  if (launcher_ == nullptr) return NoContainer();
   absl::MutexLock lock(&start_mu_);
   if (held_main_.has_value()) {
-    if (request->hold() || !request->stdio_token().empty()) {
-      return Done(absl::FailedPreconditionError(
-          "the container is created; start it with neither stdio_token nor hold"));
+    if (hold || !token.empty() || fds.has_value()) {
+      return absl::FailedPreconditionError(
+          "the container is created; start it with neither stdio_token nor hold");
     }
     runsc::launcher::v1::LauncherRequest release;
     release.mutable_release()->set_pid(*held_main_);
@@ -169,19 +176,22 @@ grpc::ServerUnaryReactor* ControlService::Start(
     // Released either way: a failed exec has ended the process.
     const int pid = *held_main_;
     held_main_.reset();
-    if (!reply.ok()) return Done(reply.status());
-    response->set_pid(pid);
-    return Done(absl::OkStatus());
+    if (!reply.ok()) return reply.status();
+    return pid;
   }
   if (launcher_->main_pid().has_value()) {
-    return Done(absl::FailedPreconditionError("the container has already been started"));
+    return absl::FailedPreconditionError("the container has already been started");
   }
-  absl::StatusOr<int> pid =
-      StartProcess(main_process_, request->stdio_token(), true, request->hold());
-  if (!pid.ok()) return Done(pid.status());
-  if (request->hold()) held_main_ = *pid;
-  response->set_pid(*pid);
-  return Done(absl::OkStatus());
+  absl::StatusOr<int> pid;
+  if (fds.has_value()) {
+    absl::Status checked = CheckProcess(main_process_);
+    pid = checked.ok() ? Launch(main_process_, std::move(*fds), true, hold)
+                       : absl::StatusOr<int>(checked);
+  } else {
+    pid = StartProcess(main_process_, token, true, hold);
+  }
+  if (pid.ok() && hold) held_main_ = *pid;
+  return pid;
 }
 
 absl::Status ControlService::CheckMainRunning() {
@@ -424,6 +434,28 @@ runsc::control::v1::StdioRunResult Refused(const absl::Status& why) {
 }
 
 }  // namespace
+
+void ControlService::ServeStdioRequest(const runsc::control::v1::StdioRequest& request,
+                                       StdioFds fds, util::UniqueFd conn, WatchFn watch) {
+  if (request.has_run()) {
+    RunOnConnection(request.run(), std::move(fds), std::move(conn), std::move(watch));
+    return;
+  }
+  absl::StatusOr<int> pid = StartMain("", std::move(fds), request.start().hold());
+  runsc::control::v1::StdioAnswer answer;
+  runsc::control::v1::StdioStartResult* started = answer.mutable_start();
+  if (pid.ok()) {
+    started->set_pid(*pid);
+  } else {
+    started->set_code(static_cast<int>(pid.status().code()));
+    started->set_message(std::string(pid.status().message()));
+  }
+  absl::Status sent = util::SendPacket(conn.get(), answer);
+  if (!sent.ok()) {
+    util::Log(util::LogLevel::kWarning, "control",
+              absl::StrCat("a stdio start's answer: ", sent.message()));
+  }
+}
 
 void ControlService::RunOnConnection(const runsc::control::v1::RunRequest& request, StdioFds fds,
                                      util::UniqueFd conn, WatchFn watch) {

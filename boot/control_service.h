@@ -88,6 +88,13 @@ class ControlService final
   void RunOnConnection(const runsc::control::v1::RunRequest& request, StdioFds fds,
                        util::UniqueFd conn, WatchFn watch);
 
+  // A request on the stdio socket that is not a hand-off: a run (above) or
+  // a start of the main process with `fds`, as Start does with a token's,
+  // answered on `conn` with its pid or why not (StdioAnswer.start). On the
+  // serve loop's thread.
+  void ServeStdioRequest(const runsc::control::v1::StdioRequest& request, StdioFds fds,
+                         util::UniqueFd conn, WatchFn watch);
+
   // Blocks until no call is in flight or `deadline` passes; returns whether
   // it became idle. A call is in flight from its handler's start until its
   // reply has been sent (the reactor's OnDone).
@@ -110,6 +117,11 @@ class ControlService final
   absl::StatusOr<int> StartProcess(const runsc::boot::v1::ProcessConfig& process,
                                    const std::string& token, bool main, bool hold = false,
                                    absl::Duration stdio_wait = absl::ZeroDuration());
+
+  // Start's body: the main process, with the stdio named by `token`, or
+  // with `fds` where given (a start over the stdio socket); a held one is
+  // released instead. Returns its pid.
+  absl::StatusOr<int> StartMain(const std::string& token, std::optional<StdioFds> fds, bool hold);
 
   // Exec's and Run's start: a process beside the running main process.
   absl::StatusOr<int> StartOther(const runsc::boot::v1::ProcessConfig& process,

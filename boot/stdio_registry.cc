@@ -93,7 +93,7 @@ void StdioRegistry::Discard(const std::string& token) {
   abandoned_[token] = now;
 }
 
-void StdioRegistry::ServeConnection(util::UniqueFd conn, const RunFn& run) {
+void StdioRegistry::ServeConnection(util::UniqueFd conn, const RequestFn& serve) {
   struct timeval timeout = {5, 0};
   setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   // A StringValue, from a caller that knows only hand-offs, reads as a
@@ -101,12 +101,13 @@ void StdioRegistry::ServeConnection(util::UniqueFd conn, const RunFn& run) {
   runsc::control::v1::StdioRequest chosen;
   std::vector<util::UniqueFd> fds;
   absl::Status status = util::RecvPacket(conn.get(), &chosen, &fds);
-  if (status.ok() && chosen.has_run() && run) {
-    run(chosen.run(), std::move(fds), std::move(conn));
+  const bool handoff = !chosen.has_run() && !chosen.has_start();
+  if (status.ok() && !handoff && serve) {
+    serve(chosen, std::move(fds), std::move(conn));
     return;
   }
-  if (status.ok() && chosen.has_run()) {
-    util::Log(util::LogLevel::kWarning, "stdio", "refused a run: no container here");
+  if (status.ok() && !handoff) {
+    util::Log(util::LogLevel::kWarning, "stdio", "refused a run or start: no container here");
     (void)util::SendPacket(conn.get(), runsc::control::v1::StdioAnswer());
     return;
   }

@@ -78,13 +78,13 @@ TEST(StdioRegistryTest, AFailedCallsStdioGoesNowOrWhenItComes) {
 }
 
 // One connection served: a StringValue hand-off (an older caller's packet)
-// is filed and answered with a token; a run goes to the run callback with
-// its fds and the connection, or is refused with an empty answer where
-// there is none.
+// is filed and answered with a token; a run or a start goes to the
+// callback with its fds and the connection, or is refused with an empty
+// answer where there is none.
 TEST(StdioRegistryTest, ServesHandOffsAndGivesRunsToTheirCallback) {
   StdioRegistry registry;
   auto serve = [&registry](const google::protobuf::MessageLite& packet,
-                           const StdioRegistry::RunFn& run) {
+                           const StdioRegistry::RequestFn& run) {
     int pair[2];
     EXPECT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
     util::UniqueFd caller(pair[0]);
@@ -109,8 +109,8 @@ TEST(StdioRegistryTest, ServesHandOffsAndGivesRunsToTheirCallback) {
   size_t given = 0;
   util::UniqueFd kept;
   util::UniqueFd caller = serve(
-      run, [&](const runsc::control::v1::RunRequest& request, StdioFds fds, util::UniqueFd conn) {
-        args = request.process().args(0);
+      run, [&](const runsc::control::v1::StdioRequest& request, StdioFds fds, util::UniqueFd conn) {
+        args = request.run().process().args(0);
         given = fds.size();
         kept = std::move(conn);
       });
@@ -121,6 +121,15 @@ TEST(StdioRegistryTest, ServesHandOffsAndGivesRunsToTheirCallback) {
   runsc::control::v1::StdioAnswer none;
   EXPECT_TRUE(absl::IsUnavailable(util::RecvPacket(caller.get(), &none)))
       << "nothing was answered on a run's connection but by its callee";
+
+  runsc::control::v1::StdioRequest start;
+  start.mutable_start();
+  bool started = false;
+  util::UniqueFd starter =
+      serve(start, [&](const runsc::control::v1::StdioRequest& request, StdioFds, util::UniqueFd) {
+        started = request.has_start();
+      });
+  EXPECT_TRUE(started) << "a start goes to the callback too";
 
   util::UniqueFd refused = serve(run, nullptr);
   ASSERT_TRUE(util::RecvPacket(refused.get(), &none).ok());

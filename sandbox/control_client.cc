@@ -303,6 +303,14 @@ absl::StatusOr<RunOutcome> RunOverGrpc(ControlClient& client, const std::string&
   return RunFiled(client, process, filed, timeout, kill_wait, /*run_known=*/late);
 }
 
+// A failure the sandbox reported on its stdio socket, as a status: its
+// word, checked (a code outside absl's is UNKNOWN).
+absl::Status SandboxError(int code, const std::string& message) {
+  const bool known = code > 0 && code <= static_cast<int>(absl::StatusCode::kUnauthenticated);
+  return absl::Status(known ? static_cast<absl::StatusCode>(code) : absl::StatusCode::kUnknown,
+                      message);
+}
+
 // Waits on a run's connection for the sandbox's answer; at `timeout` asks
 // for the kill (any packet does) and waits `kill_wait` more.
 absl::StatusOr<runsc::control::v1::StdioAnswer> AwaitRunAnswer(int conn, absl::Duration timeout,
@@ -339,7 +347,7 @@ absl::StatusOr<runsc::control::v1::StdioAnswer> AwaitRunAnswer(int conn, absl::D
 
 }  // namespace
 
-absl::StatusOr<RunOutcome> RunToExit(ControlClient& client, const std::string& stdio_socket,
+absl::StatusOr<RunOutcome> RunToExit(const ControlGetter& control, const std::string& stdio_socket,
                                      const runsc::boot::v1::ProcessConfig& process,
                                      std::vector<util::UniqueFd> stdio, absl::Duration timeout,
                                      absl::Duration kill_wait) {
@@ -348,7 +356,8 @@ absl::StatusOr<RunOutcome> RunToExit(ControlClient& client, const std::string& s
   runsc::control::v1::StdioRequest request;
   *request.mutable_run()->mutable_process() = process;
   if (request.ByteSizeLong() > util::kMaxPacketSize) {
-    return RunOverGrpc(client, stdio_socket, process, fds, timeout, kill_wait);
+    ASSIGN_OR_RETURN(std::shared_ptr<ControlClient> client, control());
+    return RunOverGrpc(*client, stdio_socket, process, fds, timeout, kill_wait);
   }
   ASSIGN_OR_RETURN(util::UniqueFd conn, util::SendOnStdioSocket(stdio_socket, request, fds));
   stdio.clear();  // the sandbox has its copies
@@ -357,20 +366,37 @@ absl::StatusOr<RunOutcome> RunToExit(ControlClient& client, const std::string& s
                    AwaitRunAnswer(conn.get(), timeout, kill_wait, &outcome.timed_out));
   if (answer.has_run()) {
     const runsc::control::v1::StdioRunResult& run = answer.run();
-    if (run.code() != 0) {
-      // The sandbox's word, checked: a code outside absl's is UNKNOWN.
-      const bool known =
-          run.code() > 0 && run.code() <= static_cast<int>(absl::StatusCode::kUnauthenticated);
-      return absl::Status(
-          known ? static_cast<absl::StatusCode>(run.code()) : absl::StatusCode::kUnknown,
-          run.message());
-    }
+    if (run.code() != 0) return SandboxError(run.code(), run.message());
     outcome.status = run.response().status();
     return outcome;
   }
   // A sandbox of a build before runs took the packet for a hand-off.
   if (answer.token().empty()) return absl::InternalError("the sandbox refused the run's stdio");
-  return RunFiled(client, process, answer.token(), timeout, kill_wait);
+  ASSIGN_OR_RETURN(std::shared_ptr<ControlClient> client, control());
+  return RunFiled(*client, process, answer.token(), timeout, kill_wait);
+}
+
+absl::StatusOr<int> StartOnStdioSocket(const ControlGetter& control,
+                                       const std::string& stdio_socket,
+                                       const std::vector<int>& stdio, absl::Duration timeout) {
+  runsc::control::v1::StdioRequest request;
+  request.mutable_start();
+  ASSIGN_OR_RETURN(util::UniqueFd conn, util::SendOnStdioSocket(stdio_socket, request, stdio));
+  struct timeval limit = {absl::ToInt64Seconds(timeout), 0};
+  if (setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)) != 0) {
+    return util::ErrnoError(errno, "SO_RCVTIMEO on the start's stdio connection");
+  }
+  runsc::control::v1::StdioAnswer answer;
+  RETURN_IF_ERROR(util::RecvPacket(conn.get(), &answer));
+  if (answer.has_start()) {
+    const runsc::control::v1::StdioStartResult& start = answer.start();
+    if (start.code() != 0) return SandboxError(start.code(), start.message());
+    return start.pid();
+  }
+  // A sandbox of a build before starts took the packet for a hand-off.
+  if (answer.token().empty()) return absl::InternalError("the sandbox refused the start's stdio");
+  ASSIGN_OR_RETURN(std::shared_ptr<ControlClient> client, control());
+  return client->Start(answer.token(), timeout);
 }
 
 }  // namespace runsc::sandbox

@@ -100,7 +100,7 @@ struct RunOutcome {
 };
 
 // Runs `process` in the running container of the sandbox whose stdio socket
-// is `stdio_socket` and whose Control service `client` reaches, to its end:
+// is `stdio_socket` and whose Control service `control` reaches, to its end:
 // the process and `stdio` (stdin, stdout, stderr; closed here once sent) go
 // in one packet on the stdio socket (a run, runsc/util/stdio_socket.h), and
 // the sandbox answers on that connection when the process has exited; no
@@ -113,10 +113,26 @@ struct RunOutcome {
 //   - A sandbox of a build before runs answers with a token (a hand-off):
 //     Control.Run names it, or, before Run (UNIMPLEMENTED), Exec and Wait,
 //     and the kill at the timeout is ours.
-absl::StatusOr<RunOutcome> RunToExit(ControlClient& client, const std::string& stdio_socket,
+// The sandbox's Control client, made (and so dialled, which starts the
+// sandbox's gRPC server) only when a call needs it.
+using ControlGetter = std::function<absl::StatusOr<std::shared_ptr<ControlClient>>()>;
+
+absl::StatusOr<RunOutcome> RunToExit(const ControlGetter& control, const std::string& stdio_socket,
                                      const runsc::boot::v1::ProcessConfig& process,
                                      std::vector<util::UniqueFd> stdio, absl::Duration timeout,
                                      absl::Duration kill_wait);
+
+// Starts the main process of the sandbox whose stdio socket is
+// `stdio_socket`, with `stdio` (not owned; they stay open here), in one
+// packet on that socket (a start, runsc/util/stdio_socket.h): the answer is
+// its pid, or why it did not start. No gRPC call is made, so the sandbox
+// does not start its gRPC server for it. A sandbox of a build before starts
+// answers with a token, which Control.Start then names (`control`'s client
+// is made only then). `timeout` bounds each wait for an answer.
+absl::StatusOr<int> StartOnStdioSocket(const ControlGetter& control,
+                                       const std::string& stdio_socket,
+                                       const std::vector<int>& stdio,
+                                       absl::Duration timeout = absl::Seconds(30));
 
 }  // namespace runsc::sandbox
 

@@ -140,13 +140,16 @@ class RunToExitTest : public ::testing::Test {
     unlink((dir_ + "/stdio.sock").c_str());
     rmdir(dir_.c_str());
   }
-  std::unique_ptr<ControlClient> Serve(Control::Service* service) {
+  static ControlGetter Getter(std::shared_ptr<ControlClient> client) {
+    return [client]() -> absl::StatusOr<std::shared_ptr<ControlClient>> { return client; };
+  }
+  std::shared_ptr<ControlClient> Serve(Control::Service* service) {
     grpc::ServerBuilder builder;
     builder.AddListeningPort("unix:" + dir_ + "/control.sock", grpc::InsecureServerCredentials());
     builder.RegisterService(service);
     server_ = builder.BuildAndStart();
     EXPECT_NE(server_, nullptr);
-    return std::make_unique<ControlClient>(dir_ + "/control.sock");
+    return std::make_shared<ControlClient>(dir_ + "/control.sock");
   }
   std::vector<UniqueFd> Stdio() {
     int p[2];
@@ -169,10 +172,10 @@ class RunToExitTest : public ::testing::Test {
 
 TEST_F(RunToExitTest, ASandboxBeforeRunsAndRunGetsExecAndWaitWithItsOwnToken) {
   BeforeRun service;
-  std::unique_ptr<ControlClient> client = Serve(&service);
+  std::shared_ptr<ControlClient> client = Serve(&service);
   FakeStdioSocket stdio(dir_ + "/stdio.sock");
-  absl::StatusOr<RunOutcome> outcome = RunToExit(*client, dir_ + "/stdio.sock", Process(), Stdio(),
-                                                 absl::Seconds(10), absl::Seconds(1));
+  absl::StatusOr<RunOutcome> outcome = RunToExit(Getter(client), dir_ + "/stdio.sock", Process(),
+                                                 Stdio(), absl::Seconds(10), absl::Seconds(1));
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_EQ(outcome->status.code(), 3);
   EXPECT_FALSE(outcome->timed_out);
@@ -182,10 +185,10 @@ TEST_F(RunToExitTest, ASandboxBeforeRunsAndRunGetsExecAndWaitWithItsOwnToken) {
 
 TEST_F(RunToExitTest, ASandboxBeforeRunsGetsControlRunWithTheAnsweredToken) {
   LateStdio service;
-  std::unique_ptr<ControlClient> client = Serve(&service);
+  std::shared_ptr<ControlClient> client = Serve(&service);
   FakeStdioSocket stdio(dir_ + "/stdio.sock");
-  absl::StatusOr<RunOutcome> outcome = RunToExit(*client, dir_ + "/stdio.sock", Process(), Stdio(),
-                                                 absl::Seconds(10), absl::Seconds(1));
+  absl::StatusOr<RunOutcome> outcome = RunToExit(Getter(client), dir_ + "/stdio.sock", Process(),
+                                                 Stdio(), absl::Seconds(10), absl::Seconds(1));
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_EQ(outcome->status.code(), 5);
   EXPECT_EQ(service.calls(), 1);
@@ -195,91 +198,169 @@ TEST_F(RunToExitTest, ASandboxBeforeRunsGetsControlRunWithTheAnsweredToken) {
 // of ours; filed too late for Run's wait, it is named by the answered one.
 TEST_F(RunToExitTest, StdioFiledTooLateForRunsWaitIsNamedByTheAnsweredToken) {
   LateStdio service;
-  std::unique_ptr<ControlClient> client = Serve(&service);
+  std::shared_ptr<ControlClient> client = Serve(&service);
   FakeStdioSocket stdio(dir_ + "/stdio.sock");
   runsc::boot::v1::ProcessConfig large = Process();
   large.add_env("BIG=" + std::string(util::kMaxPacketSize, 'x'));
-  absl::StatusOr<RunOutcome> outcome =
-      RunToExit(*client, dir_ + "/stdio.sock", large, Stdio(), absl::Seconds(10), absl::Seconds(1));
+  absl::StatusOr<RunOutcome> outcome = RunToExit(Getter(client), dir_ + "/stdio.sock", large,
+                                                 Stdio(), absl::Seconds(10), absl::Seconds(1));
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_EQ(outcome->status.code(), 5);
   EXPECT_EQ(service.calls(), 2);
   EXPECT_EQ(stdio.chosen().size(), 32u) << "the caller chose a token of its own";
 }
 
-// A sandbox of this build: one run on its stdio socket, answered by
+// A sandbox of this build: one request on its stdio socket, answered by
 // `answer` (given the request, and the connection to read more from).
-class FakeRunSocket {
+class FakeSandboxSocket {
  public:
-  using AnswerFn = std::function<runsc::control::v1::StdioRunResult(
-      const runsc::control::v1::RunRequest& run, size_t fds, int conn)>;
-  FakeRunSocket(const std::string& path, AnswerFn answer) : listener_(Listen(path)) {
+  using AnswerFn = std::function<runsc::control::v1::StdioAnswer(
+      const runsc::control::v1::StdioRequest& request, size_t fds, int conn)>;
+  FakeSandboxSocket(const std::string& path, AnswerFn answer) : listener_(Listen(path)) {
     thread_ = std::thread([this, answer] {
       UniqueFd conn(accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
       runsc::control::v1::StdioRequest request;
       std::vector<UniqueFd> fds;
       if (!conn || !util::RecvPacket(conn.get(), &request, &fds).ok()) return;
-      runsc::control::v1::StdioAnswer reply;
-      *reply.mutable_run() = answer(request.run(), fds.size(), conn.get());
-      (void)util::SendPacket(conn.get(), reply);
+      (void)util::SendPacket(conn.get(), answer(request, fds.size(), conn.get()));
     });
   }
-  ~FakeRunSocket() { thread_.join(); }
+  ~FakeSandboxSocket() { thread_.join(); }
 
  private:
   UniqueFd listener_;
   std::thread thread_;
 };
 
+// An AnswerFn for runs: `result` gives the run's result.
+using RunResultFn = std::function<runsc::control::v1::StdioRunResult(
+    const runsc::control::v1::RunRequest& run, size_t fds, int conn)>;
+FakeSandboxSocket::AnswerFn Runs(RunResultFn result) {
+  return [result](const runsc::control::v1::StdioRequest& request, size_t fds, int conn) {
+    runsc::control::v1::StdioAnswer answer;
+    *answer.mutable_run() = result(request.run(), fds, conn);
+    return answer;
+  };
+}
+
 TEST_F(RunToExitTest, ARunOverTheStdioSocketNeedsNoControlCall) {
-  // No Control server at all: the run must not need one.
-  ControlClient client(dir_ + "/control.sock");
-  FakeRunSocket stdio(dir_ + "/stdio.sock",
-                      [](const runsc::control::v1::RunRequest& run, size_t fds, int) {
-                        runsc::control::v1::StdioRunResult result;
-                        result.mutable_response()->set_pid(11);
-                        result.mutable_response()->mutable_status()->set_code(
-                            fds == 3 && run.process().args(0) == "/bin/true" ? 4 : 99);
-                        return result;
-                      });
-  absl::StatusOr<RunOutcome> outcome = RunToExit(client, dir_ + "/stdio.sock", Process(), Stdio(),
+  // No Control client is even made: the run must not need one.
+  bool made = false;
+  ControlGetter control = [&made]() -> absl::StatusOr<std::shared_ptr<ControlClient>> {
+    made = true;
+    return absl::UnavailableError("no Control service here");
+  };
+  FakeSandboxSocket stdio(dir_ + "/stdio.sock",
+                          Runs([](const runsc::control::v1::RunRequest& run, size_t fds, int) {
+                            runsc::control::v1::StdioRunResult result;
+                            result.mutable_response()->set_pid(11);
+                            result.mutable_response()->mutable_status()->set_code(
+                                fds == 3 && run.process().args(0) == "/bin/true" ? 4 : 99);
+                            return result;
+                          }));
+  absl::StatusOr<RunOutcome> outcome = RunToExit(control, dir_ + "/stdio.sock", Process(), Stdio(),
                                                  absl::Seconds(10), absl::Seconds(1));
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_EQ(outcome->status.code(), 4);
   EXPECT_FALSE(outcome->timed_out);
+  EXPECT_FALSE(made) << "the run dialled the sandbox's Control service";
 }
 
 TEST_F(RunToExitTest, AtTheTimeoutTheCallerAsksForTheKillAndWaitsForTheEnd) {
-  ControlClient client(dir_ + "/control.sock");
-  FakeRunSocket stdio(dir_ + "/stdio.sock",
-                      [](const runsc::control::v1::RunRequest&, size_t, int conn) {
-                        // Nothing ends until the caller's packet.
-                        runsc::control::v1::StdioRequest kill;
-                        const bool asked = util::RecvPacket(conn, &kill).ok();
-                        runsc::control::v1::StdioRunResult result;
-                        result.mutable_response()->mutable_status()->set_signaled(asked);
-                        result.mutable_response()->mutable_status()->set_signal(SIGKILL);
-                        return result;
-                      });
-  absl::StatusOr<RunOutcome> outcome = RunToExit(client, dir_ + "/stdio.sock", Process(), Stdio(),
-                                                 absl::Milliseconds(100), absl::Seconds(5));
+  auto client = std::make_shared<ControlClient>(dir_ + "/control.sock");
+  FakeSandboxSocket stdio(dir_ + "/stdio.sock",
+                          Runs([](const runsc::control::v1::RunRequest&, size_t, int conn) {
+                            // Nothing ends until the caller's packet.
+                            runsc::control::v1::StdioRequest kill;
+                            const bool asked = util::RecvPacket(conn, &kill).ok();
+                            runsc::control::v1::StdioRunResult result;
+                            result.mutable_response()->mutable_status()->set_signaled(asked);
+                            result.mutable_response()->mutable_status()->set_signal(SIGKILL);
+                            return result;
+                          }));
+  absl::StatusOr<RunOutcome> outcome =
+      RunToExit(Getter(client), dir_ + "/stdio.sock", Process(), Stdio(), absl::Milliseconds(100),
+                absl::Seconds(5));
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_TRUE(outcome->timed_out);
   EXPECT_TRUE(outcome->status.signaled());
 }
 
 TEST_F(RunToExitTest, ARunTheSandboxCannotStartFailsWithItsReason) {
-  ControlClient client(dir_ + "/control.sock");
-  FakeRunSocket stdio(dir_ + "/stdio.sock", [](const runsc::control::v1::RunRequest&, size_t, int) {
-    runsc::control::v1::StdioRunResult result;
-    result.set_code(static_cast<int>(absl::StatusCode::kFailedPrecondition));
-    result.set_message("the container is not running");
-    return result;
-  });
-  absl::StatusOr<RunOutcome> outcome = RunToExit(client, dir_ + "/stdio.sock", Process(), Stdio(),
-                                                 absl::Seconds(10), absl::Seconds(1));
+  auto client = std::make_shared<ControlClient>(dir_ + "/control.sock");
+  FakeSandboxSocket stdio(
+      dir_ + "/stdio.sock", Runs([](const runsc::control::v1::RunRequest&, size_t, int) {
+        runsc::control::v1::StdioRunResult result;
+        result.set_code(static_cast<int>(absl::StatusCode::kFailedPrecondition));
+        result.set_message("the container is not running");
+        return result;
+      }));
+  absl::StatusOr<RunOutcome> outcome = RunToExit(Getter(client), dir_ + "/stdio.sock", Process(),
+                                                 Stdio(), absl::Seconds(10), absl::Seconds(1));
   EXPECT_EQ(outcome.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(outcome.status().message(), "the container is not running");
+}
+
+// A start over the stdio socket: the pid, or why not, with no Control
+// client made.
+TEST_F(RunToExitTest, AStartOverTheStdioSocketAnswersThePidWithoutControl) {
+  bool made = false;
+  ControlGetter control = [&made]() -> absl::StatusOr<std::shared_ptr<ControlClient>> {
+    made = true;
+    return absl::UnavailableError("no Control service here");
+  };
+  std::vector<UniqueFd> fds = Stdio();
+  {
+    FakeSandboxSocket stdio(
+        dir_ + "/stdio.sock", [](const runsc::control::v1::StdioRequest& request, size_t fds, int) {
+          runsc::control::v1::StdioAnswer answer;
+          answer.mutable_start()->set_pid(request.has_start() && fds == 3 ? 1 : 99);
+          return answer;
+        });
+    absl::StatusOr<int> pid = StartOnStdioSocket(control, dir_ + "/stdio.sock",
+                                                 {fds[0].get(), fds[1].get(), fds[2].get()});
+    ASSERT_TRUE(pid.ok()) << pid.status();
+    EXPECT_EQ(*pid, 1);
+  }
+  unlink((dir_ + "/stdio.sock").c_str());
+  FakeSandboxSocket refusing(
+      dir_ + "/stdio.sock", [](const runsc::control::v1::StdioRequest&, size_t, int) {
+        runsc::control::v1::StdioAnswer answer;
+        answer.mutable_start()->set_code(static_cast<int>(absl::StatusCode::kFailedPrecondition));
+        answer.mutable_start()->set_message("already been started");
+        return answer;
+      });
+  absl::StatusOr<int> again =
+      StartOnStdioSocket(control, dir_ + "/stdio.sock", {fds[0].get(), fds[1].get(), fds[2].get()});
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(again.status().message(), "already been started");
+  EXPECT_FALSE(made) << "the start dialled the sandbox's Control service";
+}
+
+// A sandbox of a build before starts over the socket takes the packet for
+// a hand-off; Control.Start names its token.
+class StartsWithToken final : public Control::Service {
+ public:
+  grpc::Status Start(grpc::ServerContext*, const runsc::control::v1::StartRequest* request,
+                     runsc::control::v1::StartResponse* response) override {
+    if (request->stdio_token() != kTheirToken || request->hold()) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "stdio_token: unknown");
+    }
+    response->set_pid(13);
+    return grpc::Status::OK;
+  }
+};
+
+TEST_F(RunToExitTest, ASandboxBeforeStartsGetsControlStartWithTheAnsweredToken) {
+  StartsWithToken service;
+  std::shared_ptr<ControlClient> client = Serve(&service);
+  FakeStdioSocket stdio(dir_ + "/stdio.sock");
+  std::vector<UniqueFd> fds = Stdio();
+  absl::StatusOr<int> pid = StartOnStdioSocket(Getter(client), dir_ + "/stdio.sock",
+                                               {fds[0].get(), fds[1].get(), fds[2].get()});
+  ASSERT_TRUE(pid.ok()) << pid.status();
+  EXPECT_EQ(*pid, 13);
+  EXPECT_EQ(stdio.fds(), 3u);
 }
 
 }  // namespace

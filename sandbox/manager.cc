@@ -298,10 +298,13 @@ absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) 
     return absl::FailedPreconditionError(absl::StrCat("sandbox '", id, "' is already started"));
   }
   ASSIGN_OR_RETURN(ConsoleStdio console, OpenConsoleStdio(box.console_log_path()));
-  ASSIGN_OR_RETURN(std::string token,
-                   util::HandOffStdio(box.stdio_socket_path(),
-                                      {console.in.get(), console.out.get(), console.out.get()}));
-  ASSIGN_OR_RETURN(int pid, box.control()->Start(token));
+  // Over the stdio socket, so that the sandbox need not start its gRPC
+  // server; the Control client only for a sandbox of an older build.
+  ASSIGN_OR_RETURN(
+      int pid,
+      StartOnStdioSocket(
+          [&box]() -> absl::StatusOr<std::shared_ptr<ControlClient>> { return box.control(); },
+          box.stdio_socket_path(), {console.in.get(), console.out.get(), console.out.get()}));
   record.set_main_pid(pid);
   RETURN_IF_ERROR(box.SaveRecord(record));
   Publish("started", id, pid);
@@ -413,7 +416,22 @@ std::vector<SandboxView> SandboxManager::ListSandboxes(
 }
 
 absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
-  ASSIGN_OR_RETURN(Sockets sockets, FindSockets(request.id));
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(request.id));
+  std::string stdio_socket;
+  {
+    absl::MutexLock lock(&entry->mu);
+    if (entry->box == nullptr) return NotFound(request.id);
+    stdio_socket = entry->box->stdio_socket_path();
+  }
+  // The run goes over the stdio socket; the Control client (whose first
+  // use dials, and so starts the sandbox's gRPC server) only for a sandbox
+  // of an older build.
+  ControlGetter control = [entry,
+                           id = request.id]() -> absl::StatusOr<std::shared_ptr<ControlClient>> {
+    absl::MutexLock lock(&entry->mu);
+    if (entry->box == nullptr) return NotFound(id);
+    return entry->box->control();
+  };
   RunResult result;
   absl::StatusOr<RunOutcome> status;
   {
@@ -425,8 +443,8 @@ absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
         StdioPump::Start(request.stdin_data, request.max_output,
                          absl::Now() + request.timeout + kKillWait + StdioPump::kDrainAfterExit,
                          &result));
-    status = RunToExit(*sockets.control, sockets.stdio, request.process,
-                       std::move(pump->process_ends()), request.timeout, kKillWait);
+    status = RunToExit(control, stdio_socket, request.process, std::move(pump->process_ends()),
+                       request.timeout, kKillWait);
   }
   if (!status.ok()) return status.status();
   result.timed_out = status->timed_out;

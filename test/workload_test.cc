@@ -323,6 +323,34 @@ TEST_F(WorkloadTest, RunEndsWithTheExitAndKillsAtTheTimeoutOrWhenCancelled) {
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("stdio_token"));
 }
 
+// A start over the stdio socket (the daemon's StartSandbox): the main
+// process runs with the packet's fds, the answer is its pid, and a second
+// start is refused; no Control client is made for either.
+TEST_F(WorkloadTest, AStartOverTheStdioSocketRunsTheMainProcessOnce) {
+  auto* box = Create(Spec({"sh", "-c", "echo started; exec sleep 1000"}));
+  ASSERT_NE(box, nullptr);
+  bool made = false;
+  sandbox::ControlGetter control =
+      [&made]() -> absl::StatusOr<std::shared_ptr<sandbox::ControlClient>> {
+    made = true;
+    return absl::UnavailableError("not for a start over the stdio socket");
+  };
+  UniqueFd null_r(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  int out[2];
+  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+  UniqueFd out_r(out[0]), out_w(out[1]);
+  absl::StatusOr<int> pid = sandbox::StartOnStdioSocket(control, box->stdio_socket_path(),
+                                                        {null_r.get(), out_w.get(), out_w.get()});
+  ASSERT_TRUE(pid.ok()) << pid.status();
+  EXPECT_GT(*pid, 0);
+  EXPECT_EQ(ReadSome(out_r.get()), "started\n");
+  absl::StatusOr<int> again = sandbox::StartOnStdioSocket(control, box->stdio_socket_path(),
+                                                          {null_r.get(), out_w.get(), out_w.get()});
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(again.status().message()), HasSubstr("already been started"));
+  EXPECT_FALSE(made);
+}
+
 // A run over the stdio socket (the daemon's Run): the process and its fds
 // in one packet, the exit answered on the same connection, no gRPC call.
 // A packet from the caller kills the process, as does the caller's going;

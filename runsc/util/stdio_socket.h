@@ -22,7 +22,9 @@
 // any packet from the caller, or the connection's end, kills it. A sandbox
 // of a build before runs takes the packet for a hand-off and answers with a
 // token, which the caller then names in Control.Run (sandbox/
-// control_client.h, RunToExit).
+// control_client.h, RunToExit). A start (StdioRequest.start) is the same
+// with the container's main process, answered at once with its pid
+// (StdioAnswer.start; StartOnStdioSocket).
 #ifndef RUNSC_UTIL_STDIO_SOCKET_H_
 #define RUNSC_UTIL_STDIO_SOCKET_H_
 
