@@ -39,9 +39,10 @@ bool Have(const char* tool) {
 // One image for both clients, made once: busybox-static with PATH=/bin.
 class ClientsEnvironment {
  public:
+  // Destroyed at exit, with the image's files.
   static ClientsEnvironment& Get() {
-    static ClientsEnvironment* env = new ClientsEnvironment();
-    return *env;
+    static ClientsEnvironment env;
+    return env;
   }
   const std::string& error() const { return error_; }
   const std::string& oci_archive() const { return archive_; }
@@ -68,7 +69,7 @@ class ClientsEnvironment {
         kImage, " 2>&1"));
     if (code != 0) error_ = "building the test image: " + out;
   }
-  TempStateRoot dir_;
+  ScratchDir dir_;
   std::string archive_;
   std::string error_;
 };
@@ -198,7 +199,7 @@ TEST_F(PodmanTest, KillNineIs137) {
 TEST_F(PodmanTest, UidmapIsTheWorkloadsHostIds) {
   // podman chowns its copy of the image for the mapping; the container's
   // root is host 200000, in the image and in a volume alike.
-  TempStateRoot dir;
+  ScratchDir dir;
   const std::string volume = dir.path() + "/volume";
   ASSERT_EQ(mkdir(volume.c_str(), 0700), 0);
   ASSERT_EQ(chown(volume.c_str(), 200000, 200000), 0);
@@ -216,7 +217,7 @@ TEST_F(PodmanTest, UidmapIsTheWorkloadsHostIds) {
 TEST_F(PodmanTest, APodsContainersShareItsIpcAndUtsNamespaces) {
   // The pod's infra container runs on podman's default runtime, which only
   // containers.conf names; it also needs the ulimits the other tests pass.
-  TempStateRoot dir;
+  ScratchDir dir;
   const std::string conf = dir.path() + "/containers.conf";
   std::ofstream(conf) << "[containers]\ndefault_ulimits = [\"nofile=1024:1024\", "
                          "\"nproc=1024:1024\"]\n[engine]\nruntime = \"runsc-test\"\n"
@@ -247,7 +248,7 @@ class ContainerdTest : public ::testing::Test {
   static void SetUpTestSuite() {
     if (!ClientsEnvironment::Get().error().empty()) return;
     if (!Have("containerd") || !Have("ctr")) return;
-    dir_ = new TempStateRoot();
+    dir_ = new ScratchDir();
     const std::string d = dir_->path();
     RunShell(absl::StrCat("containerd --root ", d, "/root --state ", d, "/state --address ", d,
                           "/c.sock >", d, "/containerd.log 2>&1 & echo $! > ", d, "/pid"));
@@ -289,12 +290,12 @@ class ContainerdTest : public ::testing::Test {
     return RunShell(Ctr(absl::StrCat("run --snapshotter native --runc-binary ", Runtime(), " ",
                                      flags, " ", kImage, " ", id, " ", command)));
   }
-  static TempStateRoot* dir_;
+  static ScratchDir* dir_;
   static bool imported_;
   static std::string import_error_;
   std::vector<std::string> ids_;
 };
-TempStateRoot* ContainerdTest::dir_ = nullptr;
+ScratchDir* ContainerdTest::dir_ = nullptr;
 bool ContainerdTest::imported_ = false;
 std::string ContainerdTest::import_error_;
 

@@ -1,6 +1,8 @@
 #include "test/sandbox_test_util.h"
 
 #include <dirent.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,6 +37,17 @@ TempStateRoot::TempStateRoot() {
 
 TempStateRoot::~TempStateRoot() {
   if (!path_.empty()) rmdir(path_.c_str());
+}
+
+namespace {
+int RemoveEntry(const char* path, const struct stat*, int, struct FTW* at) {
+  if (at->level > 0) remove(path);  // the root itself: TempStateRoot's
+  return 0;
+}
+}  // namespace
+
+ScratchDir::~ScratchDir() {
+  if (!path().empty()) nftw(path().c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
 std::string ReadFile(const std::string& path) {

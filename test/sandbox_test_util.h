@@ -26,6 +26,15 @@ class TempStateRoot {
   std::string path_;
 };
 
+// A TempStateRoot for what other programs write (podman's and
+// containerd's state, an image, a volume), which the tests do not assert
+// on: the destructor removes everything in it first, never crossing into a
+// mount (what is mounted there stays, and so does its mount point).
+class ScratchDir : public TempStateRoot {
+ public:
+  ~ScratchDir();
+};
+
 std::string ReadFile(const std::string& path);
 std::string Readlink(const std::string& path);
 // Directory entries except "." and "..", sorted.
