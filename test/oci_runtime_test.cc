@@ -477,7 +477,7 @@ TEST_F(OciRuntimeTest, NotifySocketRelaysReadyWithMainpid) {
 }
 
 TEST(SecurityLabelsTest, RefusedWhereTheHostEnforcesThemIgnoredWhereItHasNone) {
-  TempStateRoot sys;
+  ScratchDir sys;  // a stand-in for /sys
   runsc::boot::v1::ProcessConfig process;
   process.set_apparmor_profile("containers-default-0.50.1");
   process.set_selinux_label("system_u:system_r:container_t:s0");
