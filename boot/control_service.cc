@@ -415,22 +415,22 @@ struct ControlService::StdioRun {
 
 namespace {
 
-void AnswerRun(int conn, const runsc::control::v1::StdioRunResult& result) {
-  runsc::control::v1::StdioAnswer answer;
-  *answer.mutable_run() = result;
+// Answers a run or a start on its stdio connection. A caller that is gone
+// (and so had a run's process killed) needs nothing more.
+void Answer(int conn, const runsc::control::v1::StdioAnswer& answer) {
   absl::Status sent = util::SendPacket(conn, answer);
   if (!sent.ok()) {
-    // The caller is gone (and killed the process by going): nothing to do.
     util::Log(util::LogLevel::kInfo, "control",
-              absl::StrCat("a stdio run's answer: ", sent.message()));
+              absl::StrCat("a stdio run's or start's answer: ", sent.message()));
   }
 }
 
-runsc::control::v1::StdioRunResult Refused(const absl::Status& why) {
-  runsc::control::v1::StdioRunResult result;
-  result.set_code(static_cast<int>(why.code()));
-  result.set_message(std::string(why.message()));
-  return result;
+// Why a run or a start did not happen, as its answer says it
+// (StdioRunResult or StdioStartResult).
+template <typename Result>
+void SetFailure(const absl::Status& why, Result* result) {
+  result->set_code(static_cast<int>(why.code()));
+  result->set_message(std::string(why.message()));
 }
 
 }  // namespace
@@ -443,18 +443,12 @@ void ControlService::ServeStdioRequest(const runsc::control::v1::StdioRequest& r
   }
   absl::StatusOr<int> pid = StartMain("", std::move(fds), request.start().hold());
   runsc::control::v1::StdioAnswer answer;
-  runsc::control::v1::StdioStartResult* started = answer.mutable_start();
   if (pid.ok()) {
-    started->set_pid(*pid);
+    answer.mutable_start()->set_pid(*pid);
   } else {
-    started->set_code(static_cast<int>(pid.status().code()));
-    started->set_message(std::string(pid.status().message()));
+    SetFailure(pid.status(), answer.mutable_start());
   }
-  absl::Status sent = util::SendPacket(conn.get(), answer);
-  if (!sent.ok()) {
-    util::Log(util::LogLevel::kWarning, "control",
-              absl::StrCat("a stdio start's answer: ", sent.message()));
-  }
+  Answer(conn.get(), answer);
 }
 
 void ControlService::RunOnConnection(const runsc::control::v1::RunRequest& request, StdioFds fds,
@@ -464,7 +458,9 @@ void ControlService::RunOnConnection(const runsc::control::v1::RunRequest& reque
   absl::StatusOr<int> pid =
       ok.ok() ? Launch(request.process(), std::move(fds), false, false) : absl::StatusOr<int>(ok);
   if (!pid.ok()) {
-    AnswerRun(conn.get(), Refused(pid.status()));
+    runsc::control::v1::StdioAnswer refused;
+    SetFailure(pid.status(), refused.mutable_run());
+    Answer(conn.get(), refused);
     return;
   }
   CallStarted();
@@ -476,17 +472,17 @@ void ControlService::RunOnConnection(const runsc::control::v1::RunRequest& reque
   struct timeval limit = {1, 0};
   setsockopt(run->conn.get(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
   launcher_->OnExit(*pid, [this, run](const runsc::launcher::v1::Exited& exited) {
-    runsc::control::v1::StdioRunResult result;
-    result.mutable_response()->set_pid(run->pid);
-    runsc::control::v1::ExitStatus* status = result.mutable_response()->mutable_status();
-    status->set_signaled(exited.signaled());
-    status->set_code(exited.code());
-    status->set_signal(exited.signal());
+    runsc::control::v1::StdioAnswer answer;
+    runsc::control::v1::RunResponse* response = answer.mutable_run()->mutable_response();
+    response->set_pid(run->pid);
+    response->mutable_status()->set_signaled(exited.signaled());
+    response->mutable_status()->set_code(exited.code());
+    response->mutable_status()->set_signal(exited.signal());
     {
       absl::MutexLock lock(&run->mu);
       run->answered = true;
     }
-    AnswerRun(run->conn.get(), result);
+    Answer(run->conn.get(), answer);
     // The caller reads the answer, then the end; the watch hears ours and
     // lets the connection go, whether or not the caller ever closes it.
     shutdown(run->conn.get(), SHUT_RDWR);

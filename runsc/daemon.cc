@@ -201,8 +201,8 @@ int RunDaemon(const DaemonOptions& options) {
     }
   }
   util::BlockStopSignals();  // before any thread exists
-  // Also before any thread: the mount namespace of the daemon's own, where
-  // the binary on huge pages goes there.
+  // Also before any thread (a mount namespace of the daemon's own, where
+  // the copy may go, needs that): the binary on huge pages.
   std::string runsc_path = options.runsc_path;
   const std::string huge_mount = options.state_root + "/.binary";
   bool huge = false;

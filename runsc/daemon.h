@@ -23,10 +23,10 @@ struct DaemonOptions {
   int reclaim_ahead = 16;  // deletes answered before their teardown (sandbox/reclaimer.h)
   int max_message_bytes = 16 << 20;
   bool delete_on_exit = false;
-  // The binary the sandboxes run, copied onto a tmpfs of huge pages in a
-  // mount namespace of the daemon's own (runsc/util/huge_page_binary.h):
-  // "on", "off", or "auto": on where the root mount is shared, so that the
-  // daemon's namespace still follows the host's mounts and unmounts.
+  // The binary the sandboxes run, copied onto a tmpfs of huge pages
+  // (runsc/util/huge_page_binary.h: in a mount namespace of the daemon's
+  // own, or under the state root): "auto" where it can be mounted safely,
+  // else from disk; "on" the same, or fail; "off" from disk.
   std::string binary_on_huge_pages = "auto";
 };
 

@@ -242,11 +242,17 @@ namespace {
 // connection at a time, each for at most 5 s.
 constexpr absl::Duration kStdioAnswerWait = absl::Seconds(10);
 
-absl::StatusOr<std::string> AwaitStdioAnswer(int conn) {
-  struct timeval limit = {absl::ToInt64Seconds(kStdioAnswerWait), 0};
-  if (setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)) != 0) {
-    return util::ErrnoError(errno, "SO_RCVTIMEO on the stdio hand-off");
+// Bounds each read of `conn` by `limit` (whole seconds).
+absl::Status ReadWithin(int conn, absl::Duration limit, absl::string_view what) {
+  struct timeval tv = {absl::ToInt64Seconds(limit), 0};
+  if (setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) {
+    return util::ErrnoError(errno, absl::StrCat("SO_RCVTIMEO on ", what));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> AwaitStdioAnswer(int conn) {
+  RETURN_IF_ERROR(ReadWithin(conn, kStdioAnswerWait, "the stdio hand-off"));
   return util::ReadStdioAnswer(conn);
 }
 
@@ -382,10 +388,7 @@ absl::StatusOr<int> StartOnStdioSocket(const ControlGetter& control,
   runsc::control::v1::StdioRequest request;
   request.mutable_start();
   ASSIGN_OR_RETURN(util::UniqueFd conn, util::SendOnStdioSocket(stdio_socket, request, stdio));
-  struct timeval limit = {absl::ToInt64Seconds(timeout), 0};
-  if (setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)) != 0) {
-    return util::ErrnoError(errno, "SO_RCVTIMEO on the start's stdio connection");
-  }
+  RETURN_IF_ERROR(ReadWithin(conn.get(), timeout, "the start's stdio connection"));
   runsc::control::v1::StdioAnswer answer;
   RETURN_IF_ERROR(util::RecvPacket(conn.get(), &answer));
   if (answer.has_start()) {

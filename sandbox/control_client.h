@@ -99,6 +99,10 @@ struct RunOutcome {
   bool timed_out = false;  // killed at the timeout
 };
 
+// The sandbox's Control client, made (and so dialled, which starts the
+// sandbox's gRPC server) only when a call needs it.
+using ControlGetter = std::function<absl::StatusOr<std::shared_ptr<ControlClient>>()>;
+
 // Runs `process` in the running container of the sandbox whose stdio socket
 // is `stdio_socket` and whose Control service `control` reaches, to its end:
 // the process and `stdio` (stdin, stdout, stderr; closed here once sent) go
@@ -113,10 +117,6 @@ struct RunOutcome {
 //   - A sandbox of a build before runs answers with a token (a hand-off):
 //     Control.Run names it, or, before Run (UNIMPLEMENTED), Exec and Wait,
 //     and the kill at the timeout is ours.
-// The sandbox's Control client, made (and so dialled, which starts the
-// sandbox's gRPC server) only when a call needs it.
-using ControlGetter = std::function<absl::StatusOr<std::shared_ptr<ControlClient>>()>;
-
 absl::StatusOr<RunOutcome> RunToExit(const ControlGetter& control, const std::string& stdio_socket,
                                      const runsc::boot::v1::ProcessConfig& process,
                                      std::vector<util::UniqueFd> stdio, absl::Duration timeout,

@@ -140,6 +140,14 @@ class RunToExitTest : public ::testing::Test {
     unlink((dir_ + "/stdio.sock").c_str());
     rmdir(dir_.c_str());
   }
+  // A getter for a call that must not need the Control client: sets
+  // `*made` if it is asked for one.
+  static ControlGetter Unreachable(bool* made) {
+    return [made]() -> absl::StatusOr<std::shared_ptr<ControlClient>> {
+      *made = true;
+      return absl::UnavailableError("no Control service here");
+    };
+  }
   static ControlGetter Getter(std::shared_ptr<ControlClient> client) {
     return [client]() -> absl::StatusOr<std::shared_ptr<ControlClient>> { return client; };
   }
@@ -246,10 +254,7 @@ FakeSandboxSocket::AnswerFn Runs(RunResultFn result) {
 TEST_F(RunToExitTest, ARunOverTheStdioSocketNeedsNoControlCall) {
   // No Control client is even made: the run must not need one.
   bool made = false;
-  ControlGetter control = [&made]() -> absl::StatusOr<std::shared_ptr<ControlClient>> {
-    made = true;
-    return absl::UnavailableError("no Control service here");
-  };
+  ControlGetter control = Unreachable(&made);
   FakeSandboxSocket stdio(dir_ + "/stdio.sock",
                           Runs([](const runsc::control::v1::RunRequest& run, size_t fds, int) {
                             runsc::control::v1::StdioRunResult result;
@@ -305,10 +310,7 @@ TEST_F(RunToExitTest, ARunTheSandboxCannotStartFailsWithItsReason) {
 // client made.
 TEST_F(RunToExitTest, AStartOverTheStdioSocketAnswersThePidWithoutControl) {
   bool made = false;
-  ControlGetter control = [&made]() -> absl::StatusOr<std::shared_ptr<ControlClient>> {
-    made = true;
-    return absl::UnavailableError("no Control service here");
-  };
+  ControlGetter control = Unreachable(&made);
   std::vector<UniqueFd> fds = Stdio();
   {
     FakeSandboxSocket stdio(

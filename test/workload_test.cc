@@ -221,6 +221,23 @@ TEST_F(WorkloadTest, ExecSignalWaitAndList) {
   EXPECT_EQ(late.status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+// A process's stdio whose output the test reads: stdin /dev/null, stdout
+// and stderr the write end of one pipe.
+struct CapturedStdio {
+  UniqueFd in, out_r, out_w;
+  std::vector<int> fds() const { return {in.get(), out_w.get(), out_w.get()}; }
+};
+CapturedStdio Capture() {
+  CapturedStdio stdio;
+  stdio.in.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) == 0) {
+    stdio.out_r.reset(out[0]);
+    stdio.out_w.reset(out[1]);
+  }
+  return stdio;
+}
+
 // `process` with other arguments.
 runsc::boot::v1::ProcessConfig WithArgs(const runsc::boot::v1::ProcessConfig& process,
                                         std::initializer_list<const char*> args) {
@@ -265,22 +282,18 @@ TEST_F(WorkloadTest, RunEndsWithTheExitAndKillsAtTheTimeoutOrWhenCancelled) {
   auto config = ToConfig(Spec({"sh", "-c", "echo ran; exit 3"}), bundle_);
   ASSERT_TRUE(config.ok());
   const runsc::boot::v1::ProcessConfig process = config->process();
-  UniqueFd null_r(open("/dev/null", O_RDONLY | O_CLOEXEC));
-  int out[2];
-  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
-  UniqueFd out_r(out[0]), out_w(out[1]);
+  CapturedStdio stdio = Capture();
+  ASSERT_TRUE(stdio.out_r && stdio.out_w && stdio.in);
   auto run = [&](const runsc::boot::v1::ProcessConfig& p, absl::Duration run_timeout,
                  absl::Duration call_timeout) {
-    auto token =
-        util::HandOffStdio(box->stdio_socket_path(), {null_r.get(), out_w.get(), out_w.get()});
+    auto token = util::HandOffStdio(box->stdio_socket_path(), stdio.fds());
     EXPECT_TRUE(token.ok()) << token.status();
     return client.Run(p, token.ok() ? *token : "", false, run_timeout, call_timeout);
   };
   // The stdio sent without waiting for its answer, under our own token,
   // and named at once.
   const std::string own = *util::NewStdioToken();
-  auto sent =
-      util::SendStdio(box->stdio_socket_path(), {null_r.get(), out_w.get(), out_w.get()}, own);
+  auto sent = util::SendStdio(box->stdio_socket_path(), stdio.fds(), own);
   ASSERT_TRUE(sent.ok()) << sent.status();
   auto ran = client.Run(process, own, /*stdio_in_flight=*/true, absl::InfiniteDuration(),
                         absl::Seconds(30));
@@ -292,7 +305,7 @@ TEST_F(WorkloadTest, RunEndsWithTheExitAndKillsAtTheTimeoutOrWhenCancelled) {
   EXPECT_EQ(ran->status().code(), 3);
   EXPECT_FALSE(ran->timed_out());
   EXPECT_GT(ran->pid(), 1);
-  EXPECT_EQ(ReadSome(out_r.get()), "ran\n");
+  EXPECT_EQ(ReadSome(stdio.out_r.get()), "ran\n");
 
   const runsc::boot::v1::ProcessConfig sleeper = WithArgs(process, {"sleep", "77"});
   auto slow = run(sleeper, absl::Milliseconds(200), absl::Seconds(30));
@@ -335,17 +348,15 @@ TEST_F(WorkloadTest, AStartOverTheStdioSocketRunsTheMainProcessOnce) {
     made = true;
     return absl::UnavailableError("not for a start over the stdio socket");
   };
-  UniqueFd null_r(open("/dev/null", O_RDONLY | O_CLOEXEC));
-  int out[2];
-  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
-  UniqueFd out_r(out[0]), out_w(out[1]);
-  absl::StatusOr<int> pid = sandbox::StartOnStdioSocket(control, box->stdio_socket_path(),
-                                                        {null_r.get(), out_w.get(), out_w.get()});
+  CapturedStdio stdio = Capture();
+  ASSERT_TRUE(stdio.out_r && stdio.out_w && stdio.in);
+  absl::StatusOr<int> pid =
+      sandbox::StartOnStdioSocket(control, box->stdio_socket_path(), stdio.fds());
   ASSERT_TRUE(pid.ok()) << pid.status();
   EXPECT_GT(*pid, 0);
-  EXPECT_EQ(ReadSome(out_r.get()), "started\n");
-  absl::StatusOr<int> again = sandbox::StartOnStdioSocket(control, box->stdio_socket_path(),
-                                                          {null_r.get(), out_w.get(), out_w.get()});
+  EXPECT_EQ(ReadSome(stdio.out_r.get()), "started\n");
+  absl::StatusOr<int> again =
+      sandbox::StartOnStdioSocket(control, box->stdio_socket_path(), stdio.fds());
   EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(again.status().message()), HasSubstr("already been started"));
   EXPECT_FALSE(made);
@@ -362,15 +373,12 @@ TEST_F(WorkloadTest, ARunOverTheStdioSocketEndsWithTheExitAndDiesWithItsCaller) 
   auto config = ToConfig(Spec({"sh", "-c", "echo ran; exit 3"}), bundle_);
   ASSERT_TRUE(config.ok());
   const runsc::boot::v1::ProcessConfig process = config->process();
-  UniqueFd null_r(open("/dev/null", O_RDONLY | O_CLOEXEC));
-  int out[2];
-  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
-  UniqueFd out_r(out[0]), out_w(out[1]);
+  CapturedStdio stdio = Capture();
+  ASSERT_TRUE(stdio.out_r && stdio.out_w && stdio.in);
   auto send_run = [&](const runsc::boot::v1::ProcessConfig& p) {
     runsc::control::v1::StdioRequest request;
     *request.mutable_run()->mutable_process() = p;
-    return util::SendOnStdioSocket(box->stdio_socket_path(), request,
-                                   {null_r.get(), out_w.get(), out_w.get()});
+    return util::SendOnStdioSocket(box->stdio_socket_path(), request, stdio.fds());
   };
   auto answer_of = [](int conn) {
     runsc::control::v1::StdioAnswer answer;
@@ -386,7 +394,7 @@ TEST_F(WorkloadTest, ARunOverTheStdioSocketEndsWithTheExitAndDiesWithItsCaller) 
   EXPECT_GT(ran.run().response().pid(), 1);
   EXPECT_FALSE(ran.run().response().status().signaled());
   EXPECT_EQ(ran.run().response().status().code(), 3);
-  EXPECT_EQ(ReadSome(out_r.get()), "ran\n");
+  EXPECT_EQ(ReadSome(stdio.out_r.get()), "ran\n");
 
   // Any packet from the caller: the kill, and then the answer.
   const runsc::boot::v1::ProcessConfig sleeper = WithArgs(process, {"sleep", "77"});
