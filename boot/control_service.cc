@@ -182,6 +182,10 @@ absl::StatusOr<int> ControlService::StartMain(const std::string& token, std::opt
   if (launcher_->main_pid().has_value()) {
     return absl::FailedPreconditionError("the container has already been started");
   }
+  if (token.empty() && !fds.has_value()) {
+    return absl::FailedPreconditionError(
+        "no process of the container waits for start, and the start gives no stdio");
+  }
   absl::StatusOr<int> pid;
   if (fds.has_value()) {
     absl::Status checked = CheckProcess(main_process_);
@@ -441,7 +445,11 @@ void ControlService::ServeStdioRequest(const runsc::control::v1::StdioRequest& r
     RunOnConnection(request.run(), std::move(fds), std::move(conn), std::move(watch));
     return;
   }
-  absl::StatusOr<int> pid = StartMain("", std::move(fds), request.start().hold());
+  // A start without fds lets a held main process run (as Control.Start
+  // with neither token nor hold).
+  std::optional<StdioFds> given;
+  if (!fds.empty()) given = std::move(fds);
+  absl::StatusOr<int> pid = StartMain("", std::move(given), request.start().hold());
   runsc::control::v1::StdioAnswer answer;
   if (pid.ok()) {
     answer.mutable_start()->set_pid(*pid);

@@ -284,13 +284,16 @@ absl::StatusOr<Started> StartWithOurStdio(sandbox::Sandbox& box, bool terminal,
     fds = {theirs.get()};
   }
   fds.insert(fds.end(), extra.fds.begin(), extra.fds.end());
-  absl::StatusOr<std::string> token = util::HandOffStdio(box.stdio_socket_path(), fds);
-  if (!token.ok()) return token.status();
+  absl::StatusOr<int> pid;
+  if (process == nullptr) {
+    // The main process: one packet on the stdio socket, no dial.
+    pid = sandbox::StartOnStdioSocket(box.ControlOnDemand(), box.stdio_socket_path(), fds, hold);
+  } else {
+    absl::StatusOr<std::string> token = util::HandOffStdio(box.stdio_socket_path(), fds);
+    if (!token.ok()) return token.status();
+    pid = box.control()->Exec(*process, *token);
+  }
   theirs.reset();
-  std::shared_ptr<sandbox::ControlClient> client = box.control();
-  absl::StatusOr<int> pid = process != nullptr ? client->Exec(*process, *token)
-                            : hold              ? client->Create(*token)
-                                                : client->Start(*token);
   if (!pid.ok()) return pid.status();
   started.pid = *pid;
   if (started.console) {

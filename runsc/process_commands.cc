@@ -181,7 +181,6 @@ int CreateCommand(int argc, char** argv) {
   // create always detaches.
   absl::StatusOr<RuntimeBundle> rb = LoadRuntimeBundle(*f, /*detached=*/true);
   if (!rb.ok()) return Error("create", std::string(rb.status().message()));
-  GrpcWarmUp grpc;  // after the bundle's parse: see GrpcWarmUp
   absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box = CreateFromBundle(*f, rb->bundle);
   if (!box.ok()) return Error("create", std::string(box.status().message()));
   // From here a failure destroys the sandbox (~Sandbox).
@@ -194,10 +193,10 @@ int CreateCommand(int argc, char** argv) {
     stdio = {console.get()};
   }
   stdio.insert(stdio.end(), rb->extra.fds.begin(), rb->extra.fds.end());
-  absl::StatusOr<std::string> token = util::HandOffStdio((*box)->stdio_socket_path(), stdio);
-  if (!token.ok()) return Error("create", std::string(token.status().message()));
+  // Created held, in one packet on the stdio socket: no dial.
+  absl::StatusOr<int> pid = sandbox::StartOnStdioSocket(
+      (*box)->ControlOnDemand(), (*box)->stdio_socket_path(), stdio, /*hold=*/true);
   console.reset();
-  absl::StatusOr<int> pid = (*box)->control()->Create(*token);
   if (!pid.ok()) return Error("create", std::string(pid.status().message()));
   absl::Status created = FinishCreate(**box, *pid);
   if (!created.ok()) return Error("create", std::string(created.message()));
@@ -264,11 +263,8 @@ int RunCommand(int argc, char** argv) {
   // launcher is in the container's cgroups, and nothing here calls the
   // sandbox (no stdio handoff, no control channel) unless a signal comes.
   const bool hold = NeedsCreatedState(rb->bundle.config, NotifySocket()) || rb->terminal;
-  std::optional<GrpcWarmUp> grpc;
   std::vector<int> main_fds;
-  if (hold) {
-    grpc.emplace();  // after the bundle's parse: see GrpcWarmUp
-  } else {
+  if (!hold) {
     main_fds = {0, 1, 2};
     main_fds.insert(main_fds.end(), rb->extra.fds.begin(), rb->extra.fds.end());
   }

@@ -384,22 +384,33 @@ absl::StatusOr<RunOutcome> RunToExit(const ControlGetter& control, const std::st
 
 absl::StatusOr<int> StartOnStdioSocket(const ControlGetter& control,
                                        const std::string& stdio_socket,
-                                       const std::vector<int>& stdio, absl::Duration timeout) {
+                                       const std::vector<int>& stdio, bool hold,
+                                       absl::Duration timeout) {
+  const bool release = stdio.empty();
   runsc::control::v1::StdioRequest request;
-  request.mutable_start();
+  request.mutable_start()->set_hold(hold);
   ASSIGN_OR_RETURN(util::UniqueFd conn, util::SendOnStdioSocket(stdio_socket, request, stdio));
   RETURN_IF_ERROR(ReadWithin(conn.get(), timeout, "the start's stdio connection"));
   runsc::control::v1::StdioAnswer answer;
   RETURN_IF_ERROR(util::RecvPacket(conn.get(), &answer));
   if (answer.has_start()) {
     const runsc::control::v1::StdioStartResult& start = answer.start();
-    if (start.code() != 0) return SandboxError(start.code(), start.message());
-    return start.pid();
+    if (start.code() == 0) return start.pid();
+    absl::Status refused = SandboxError(start.code(), start.message());
+    // A build before releases took a start without stdio for a fresh one,
+    // and refused it in these words: Control.Start("") releases there.
+    if (!(release && absl::IsFailedPrecondition(refused) &&
+          absl::StrContains(refused.message(), "start it with neither stdio_token nor hold"))) {
+      return refused;
+    }
+  } else if (!release && answer.token().empty()) {
+    return absl::InternalError("the sandbox refused the start's stdio");
   }
-  // A sandbox of a build before starts took the packet for a hand-off.
-  if (answer.token().empty()) return absl::InternalError("the sandbox refused the start's stdio");
+  // A build before starts on the stdio socket took the packet for a
+  // hand-off: it answered with a token, or refused a packet without fds.
   ASSIGN_OR_RETURN(std::shared_ptr<ControlClient> client, control());
-  return client->Start(answer.token(), timeout);
+  if (release) return client->Start("", timeout);
+  return hold ? client->Create(answer.token(), timeout) : client->Start(answer.token(), timeout);
 }
 
 }  // namespace runsc::sandbox

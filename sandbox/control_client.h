@@ -125,13 +125,16 @@ absl::StatusOr<RunOutcome> RunToExit(const ControlGetter& control, const std::st
 // Starts the main process of the sandbox whose stdio socket is
 // `stdio_socket`, with `stdio` (not owned; they stay open here), in one
 // packet on that socket (a start, runsc/util/stdio_socket.h): the answer is
-// its pid, or why it did not start. No gRPC call is made, so the sandbox
-// does not start its gRPC server for it. A sandbox of a build before starts
-// answers with a token, which Control.Start then names (`control`'s client
-// is made only then). `timeout` bounds each wait for an answer.
+// its pid, or why it did not start. With `hold` the process is created and
+// waits before its exec (runc's create); a start with no `stdio` lets such
+// a process run. No gRPC call is made, so the sandbox does not start its
+// gRPC server for it. A sandbox of a build before starts answers with a
+// token, which Control.Start then names (`control`'s client is made only
+// then), and one before releases refuses the packet: Control.Start("")
+// then. `timeout` bounds each wait for an answer.
 absl::StatusOr<int> StartOnStdioSocket(const ControlGetter& control,
                                        const std::string& stdio_socket,
-                                       const std::vector<int>& stdio,
+                                       const std::vector<int>& stdio, bool hold = false,
                                        absl::Duration timeout = absl::Seconds(30));
 
 }  // namespace runsc::sandbox

@@ -365,5 +365,109 @@ TEST_F(RunToExitTest, ASandboxBeforeStartsGetsControlStartWithTheAnsweredToken) 
   EXPECT_EQ(stdio.fds(), 3u);
 }
 
+// runc's create and start over the stdio socket: the create's packet says
+// hold and carries the stdio, the start's carries no fds; neither dials.
+TEST_F(RunToExitTest, ACreateAndItsStartGoOverTheStdioSocket) {
+  bool made = false;
+  std::vector<UniqueFd> fds = Stdio();
+  auto answer_by_form = [](const runsc::control::v1::StdioRequest& request, size_t fds, int) {
+    runsc::control::v1::StdioAnswer answer;
+    const bool hold = request.start().hold();
+    answer.mutable_start()->set_pid(!request.has_start() ? 99
+                                    : hold && fds == 3   ? 5
+                                    : !hold && fds == 0  ? 6
+                                                         : 98);
+    return answer;
+  };
+  {
+    FakeSandboxSocket stdio(dir_ + "/stdio.sock", answer_by_form);
+    absl::StatusOr<int> pid = StartOnStdioSocket(Unreachable(&made), dir_ + "/stdio.sock",
+                                                 {fds[0].get(), fds[1].get(), fds[2].get()},
+                                                 /*hold=*/true);
+    ASSERT_TRUE(pid.ok()) << pid.status();
+    EXPECT_EQ(*pid, 5);
+  }
+  unlink((dir_ + "/stdio.sock").c_str());
+  FakeSandboxSocket stdio(dir_ + "/stdio.sock", answer_by_form);
+  absl::StatusOr<int> released = StartOnStdioSocket(Unreachable(&made), dir_ + "/stdio.sock", {});
+  ASSERT_TRUE(released.ok()) << released.status();
+  EXPECT_EQ(*released, 6);
+  EXPECT_FALSE(made) << "the create or the start dialled the sandbox's Control service";
+}
+
+// A sandbox of a build before releases: Control.Start("") lets its held
+// process run, and so do Create and Start for a build before starts on the
+// stdio socket.
+class StartsHeld final : public Control::Service {
+ public:
+  grpc::Status Start(grpc::ServerContext*, const runsc::control::v1::StartRequest* request,
+                     runsc::control::v1::StartResponse* response) override {
+    if (request->stdio_token().empty() && !request->hold()) {
+      response->set_pid(21);  // the held process, released
+    } else if (request->stdio_token() == kTheirToken && request->hold()) {
+      response->set_pid(20);  // created held
+    } else {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "not a create or a release");
+    }
+    return grpc::Status::OK;
+  }
+};
+
+TEST_F(RunToExitTest, ReleasesOfOlderBuildsGoThroughControlStart) {
+  StartsHeld service;
+  std::shared_ptr<ControlClient> client = Serve(&service);
+  // A build with starts but not releases took the release for a start
+  // with no stdio, and refused it so.
+  {
+    FakeSandboxSocket stdio(
+        dir_ + "/stdio.sock", [](const runsc::control::v1::StdioRequest&, size_t, int) {
+          runsc::control::v1::StdioAnswer answer;
+          answer.mutable_start()->set_code(static_cast<int>(absl::StatusCode::kFailedPrecondition));
+          answer.mutable_start()->set_message(
+              "the container is created; start it with neither stdio_token nor hold");
+          return answer;
+        });
+    absl::StatusOr<int> pid = StartOnStdioSocket(Getter(client), dir_ + "/stdio.sock", {});
+    ASSERT_TRUE(pid.ok()) << pid.status();
+    EXPECT_EQ(*pid, 21);
+  }
+  // A build before starts refused a hand-off without fds.
+  unlink((dir_ + "/stdio.sock").c_str());
+  {
+    FakeSandboxSocket stdio(dir_ + "/stdio.sock",
+                            [](const runsc::control::v1::StdioRequest& request, size_t, int) {
+                              return runsc::control::v1::StdioAnswer();
+                            });
+    absl::StatusOr<int> pid = StartOnStdioSocket(Getter(client), dir_ + "/stdio.sock", {});
+    ASSERT_TRUE(pid.ok()) << pid.status();
+    EXPECT_EQ(*pid, 21);
+  }
+  // And its create is Control.Start{hold} with the answered token.
+  unlink((dir_ + "/stdio.sock").c_str());
+  FakeStdioSocket stdio(dir_ + "/stdio.sock");
+  std::vector<UniqueFd> fds = Stdio();
+  absl::StatusOr<int> created =
+      StartOnStdioSocket(Getter(client), dir_ + "/stdio.sock",
+                         {fds[0].get(), fds[1].get(), fds[2].get()}, /*hold=*/true);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(*created, 20);
+}
+
+// Any other refusal of a release is the answer: no Control call is made.
+TEST_F(RunToExitTest, ARefusedReleaseIsTheAnswer) {
+  bool made = false;
+  FakeSandboxSocket stdio(
+      dir_ + "/stdio.sock", [](const runsc::control::v1::StdioRequest&, size_t, int) {
+        runsc::control::v1::StdioAnswer answer;
+        answer.mutable_start()->set_code(static_cast<int>(absl::StatusCode::kFailedPrecondition));
+        answer.mutable_start()->set_message("the container has already been started");
+        return answer;
+      });
+  absl::StatusOr<int> pid = StartOnStdioSocket(Unreachable(&made), dir_ + "/stdio.sock", {});
+  EXPECT_EQ(pid.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(pid.status().message(), "the container has already been started");
+  EXPECT_FALSE(made);
+}
+
 }  // namespace
 }  // namespace runsc::sandbox

@@ -300,11 +300,9 @@ absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) 
   ASSIGN_OR_RETURN(ConsoleStdio console, OpenConsoleStdio(box.console_log_path()));
   // Over the stdio socket, so that the sandbox need not start its gRPC
   // server; the Control client only for a sandbox of an older build.
-  ASSIGN_OR_RETURN(
-      int pid,
-      StartOnStdioSocket(
-          [&box]() -> absl::StatusOr<std::shared_ptr<ControlClient>> { return box.control(); },
-          box.stdio_socket_path(), {console.in.get(), console.out.get(), console.out.get()}));
+  ASSIGN_OR_RETURN(int pid,
+                   StartOnStdioSocket(box.ControlOnDemand(), box.stdio_socket_path(),
+                                      {console.in.get(), console.out.get(), console.out.get()}));
   record.set_main_pid(pid);
   RETURN_IF_ERROR(box.SaveRecord(record));
   Publish("started", id, pid);

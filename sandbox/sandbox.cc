@@ -71,6 +71,41 @@ std::vector<std::string> ListTasks(pid_t pid) {
   return tasks;
 }
 
+// The children of every thread of `pid`.
+std::vector<pid_t> Children(pid_t pid) {
+  std::vector<pid_t> out;
+  for (const std::string& task : ListTasks(pid)) {
+    for (absl::string_view child : absl::StrSplit(
+             util::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/task/", task, "/children")), ' ',
+             absl::SkipWhitespace())) {
+      pid_t c = 0;
+      if (absl::SimpleAtoi(child, &c)) out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// The pid of host process `pid` in its innermost PID namespace (the last
+// of its NSpid line): for a container's process, its pid there.
+std::optional<int> InnerPid(pid_t pid) {
+  const std::string nspid = util::ProcStatusField(pid, "NSpid");
+  std::vector<absl::string_view> ids = absl::StrSplit(nspid, '\t', absl::SkipWhitespace());
+  int inner = 0;
+  if (ids.empty() || !absl::SimpleAtoi(ids.back(), &inner)) return std::nullopt;
+  return inner;
+}
+
+// Whether `parent` has a child that is `inner` in its innermost PID
+// namespace and has not exited (a zombie has: its parent has yet to reap it).
+bool LiveChildWithInnerPid(pid_t parent, int inner) {
+  for (pid_t child : Children(parent)) {
+    if (InnerPid(child) != inner) continue;
+    const std::string state = util::ProcStatusField(child, "State");
+    return !state.empty() && state[0] != 'Z' && state[0] != 'X';
+  }
+  return false;
+}
+
 constexpr char kControlSocketName[] = "control.sock";
 constexpr char kStdioSocketName[] = "stdio.sock";
 constexpr char kLogName[] = "sandbox.log";
@@ -751,6 +786,10 @@ std::string Sandbox::control_socket_path() const {
   return absl::StrCat(state_dir_, "/", kControlSocketName);
 }
 
+ControlGetter Sandbox::ControlOnDemand() const {
+  return [this]() -> absl::StatusOr<std::shared_ptr<ControlClient>> { return control(); };
+}
+
 std::shared_ptr<ControlClient> Sandbox::control() const {
   absl::MutexLock lock(&control_mu_);
   if (control_ == nullptr) control_ = std::make_shared<ControlClient>(control_socket_path());
@@ -852,11 +891,11 @@ std::string Sandbox::ContainerStatus(const runsc::state::v1::SandboxRecord& reco
   // A frozen launcher cannot answer; a frozen container is paused. (The
   // supervisor is outside the freezer: a dead container is never frozen.)
   if (!held && cgroup_ != nullptr && cgroup_->Frozen()) return "paused";
-  absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps = control()->ListProcesses();
-  if (ps.ok()) {
-    for (const auto& p : ps->processes()) {
-      if (p.pid() == main_pid) return held ? "created" : "running";
-    }
+  // From the host's /proc, not the sandbox's ListProcesses: a status asked
+  // for must not dial the sandbox (which would start its gRPC server).
+  absl::StatusOr<pid_t> launcher = LauncherPid();
+  if (launcher.ok() && LiveChildWithInnerPid(*launcher, main_pid)) {
+    return held ? "created" : "running";
   }
   return "stopped";
 }
@@ -870,19 +909,8 @@ absl::StatusOr<std::map<int, pid_t>> Sandbox::HostPids() const {
   while (!todo.empty()) {
     const pid_t pid = todo.back();
     todo.pop_back();
-    // The last NSpid is the pid in the innermost namespace: the container's.
-    const std::string nspid = util::ProcStatusField(pid, "NSpid");
-    std::vector<absl::string_view> ids = absl::StrSplit(nspid, '\t', absl::SkipWhitespace());
-    int inner = 0;
-    if (!ids.empty() && absl::SimpleAtoi(ids.back(), &inner)) out[inner] = pid;
-    for (const std::string& task : ListTasks(pid)) {
-      for (absl::string_view child : absl::StrSplit(
-               util::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/task/", task, "/children")), ' ',
-               absl::SkipWhitespace())) {
-        pid_t c = 0;
-        if (absl::SimpleAtoi(child, &c)) todo.push_back(c);
-      }
-    }
+    if (std::optional<int> inner = InnerPid(pid); inner.has_value()) out[*inner] = pid;
+    for (pid_t child : Children(pid)) todo.push_back(child);
   }
   return out;
 }
@@ -893,7 +921,9 @@ absl::Status Sandbox::StartHeldMain() {
     return absl::FailedPreconditionError(
         absl::StrCat("sandbox '", id_, "' has no created process waiting for start"));
   }
-  RETURN_IF_ERROR(control()->Start("").status());
+  // Over the stdio socket: a start without stdio releases it, and the
+  // sandbox need not start its gRPC server.
+  RETURN_IF_ERROR(StartOnStdioSocket(ControlOnDemand(), stdio_socket_path(), {}).status());
   record.set_main_held(false);
   return SaveRecord(record);
 }

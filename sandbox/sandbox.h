@@ -178,6 +178,9 @@ class Sandbox final {
   // call. Safe to share between threads, and to keep past the sandbox's
   // lock (calls then fail once the sandbox is gone).
   std::shared_ptr<ControlClient> control() const;
+  // control(), for calls that need it only with a sandbox of an older build
+  // (StartOnStdioSocket, RunToExit). Valid while this object lives.
+  ControlGetter ControlOnDemand() const;
   std::string stdio_socket_path() const;
   std::string log_path() const;
   // Where a main process started by the daemon writes its stdout and stderr.

@@ -1,12 +1,12 @@
 // Root end-to-end tests of the runc-style CLI, driven as a user would: the
 // runsc binary with a busybox bundle, no daemon needed.
+#include <limits.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <limits.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,10 +18,11 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/wrappers.pb.h"
+#include "gtest/gtest.h"
 #include "proto/oci.pb.h"
+#include "runsc/util/file_util.h"
 #include "runsc/util/packet.h"
 #include "runsc/util/unique_fd.h"
 #include "test/bundle_util.h"
@@ -147,6 +148,29 @@ TEST_F(CliTest, CreateThenStartRunsTheProcessOnlyAtStart) {
   EXPECT_NE(again, 0);
   EXPECT_THAT(again_out, HasSubstr("cannot start container a in the stopped state"));
   EXPECT_EQ(Runsc("delete a").first, 0);
+}
+
+// runc's create and start, and the status queries, never dial the
+// sandbox: its supervisor starts gRPC's threads at the first call on its
+// control socket only, which `ps` makes here to show that it would count.
+TEST_F(CliTest, CreateStartStateAndListDoNotDialTheSandbox) {
+  const std::string pid_file = root_.path() + "/pid";
+  SetArgs({"sleep", "1000"});
+  ASSERT_EQ(system(absl::StrCat("cd ", bundle_, " && ", runsc_, " --root ", state_,
+                                " create --pid-file ", pid_file, " a </dev/null >/dev/null 2>&1")
+                       .c_str()),
+            0);
+  const pid_t sandbox = std::stoi(ReadFile(pid_file));
+  auto threads = [sandbox] { return util::ProcStatusField(sandbox, "Threads"); };
+  const std::string before = threads();
+  ASSERT_FALSE(before.empty());
+  EXPECT_THAT(Runsc("state a").second, HasSubstr("\"status\": \"created\""));
+  EXPECT_EQ(Runsc("start a").first, 0);
+  EXPECT_THAT(Runsc("state a").second, HasSubstr("\"status\": \"running\""));
+  EXPECT_THAT(Runsc("list").second, HasSubstr("running"));
+  EXPECT_EQ(threads(), before) << "a command dialled the sandbox";
+  EXPECT_THAT(Runsc("ps a").second, HasSubstr("sleep 1000"));
+  EXPECT_NE(threads(), before) << "a dial would not have shown";
 }
 
 TEST_F(CliTest, CreatedContainerCanBeKilledBeforeItStarts) {

@@ -362,6 +362,40 @@ TEST_F(WorkloadTest, AStartOverTheStdioSocketRunsTheMainProcessOnce) {
   EXPECT_FALSE(made);
 }
 
+// runc's create and start over the stdio socket (`runsc create`, `runsc
+// start`): the held process does not run until a start without stdio lets
+// it; a start with nothing held is refused. No Control client is made.
+TEST_F(WorkloadTest, AHeldStartOverTheStdioSocketRunsOnlyAtItsRelease) {
+  auto* box = Create(Spec({"sh", "-c", "echo started; exec sleep 1000"}));
+  ASSERT_NE(box, nullptr);
+  bool made = false;
+  sandbox::ControlGetter control =
+      [&made]() -> absl::StatusOr<std::shared_ptr<sandbox::ControlClient>> {
+    made = true;
+    return absl::UnavailableError("not for a start over the stdio socket");
+  };
+  absl::StatusOr<int> nothing_held =
+      sandbox::StartOnStdioSocket(control, box->stdio_socket_path(), {});
+  EXPECT_EQ(nothing_held.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(nothing_held.status().message()), HasSubstr("no process"));
+  CapturedStdio stdio = Capture();
+  ASSERT_TRUE(stdio.out_r && stdio.out_w && stdio.in);
+  absl::StatusOr<int> held =
+      sandbox::StartOnStdioSocket(control, box->stdio_socket_path(), stdio.fds(), /*hold=*/true);
+  ASSERT_TRUE(held.ok()) << held.status();
+  stdio.out_w.reset();  // the process holds its copy
+  struct pollfd p = {stdio.out_r.get(), POLLIN, 0};
+  EXPECT_EQ(poll(&p, 1, 200), 0) << "the held process ran before its start";
+  absl::StatusOr<int> released = sandbox::StartOnStdioSocket(control, box->stdio_socket_path(), {});
+  ASSERT_TRUE(released.ok()) << released.status();
+  EXPECT_EQ(*released, *held);
+  EXPECT_EQ(ReadSome(stdio.out_r.get()), "started\n");
+  absl::StatusOr<int> again = sandbox::StartOnStdioSocket(control, box->stdio_socket_path(), {});
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(again.status().message()), HasSubstr("already been started"));
+  EXPECT_FALSE(made);
+}
+
 // A run over the stdio socket (the daemon's Run): the process and its fds
 // in one packet, the exit answered on the same connection, no gRPC call.
 // A packet from the caller kills the process, as does the caller's going;

@@ -24,7 +24,8 @@
 // token, which the caller then names in Control.Run (sandbox/
 // control_client.h, RunToExit). A start (StdioRequest.start) is the same
 // with the container's main process, answered at once with its pid
-// (StdioAnswer.start; StartOnStdioSocket).
+// (StdioAnswer.start; StartOnStdioSocket); with `hold` the process waits
+// before its exec (runc's create), and a start without fds lets it run.
 #ifndef RUNSC_UTIL_STDIO_SOCKET_H_
 #define RUNSC_UTIL_STDIO_SOCKET_H_
 
