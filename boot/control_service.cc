@@ -230,20 +230,24 @@ grpc::ServerUnaryReactor* ControlService::Signal(
     grpc::CallbackServerContext*, const runsc::control::v1::SignalRequest* request,
     runsc::control::v1::SignalResponse*) {
   CallStarted();
-  if (launcher_ == nullptr) return Done(NoContainer());
-  if (request->signal() <= 0 || request->signal() >= 65) {
-    return Done(absl::InvalidArgumentError(
-        absl::StrCat("signal: ", request->signal(), " is not a signal number")));
+  return Done(SendSignal(*request));
+}
+
+absl::Status ControlService::SendSignal(const runsc::control::v1::SignalRequest& request) {
+  if (launcher_ == nullptr) return NoContainer();
+  if (request.signal() <= 0 || request.signal() >= 65) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("signal: ", request.signal(), " is not a signal number"));
   }
-  if (!request->all() && !launcher_->Known(request->pid())) {
-    return Done(absl::NotFoundError(absl::StrCat("pid: no process ", request->pid(),
-                                                 " was started in this container")));
+  if (!request.all() && !launcher_->Known(request.pid())) {
+    return absl::NotFoundError(
+        absl::StrCat("pid: no process ", request.pid(), " was started in this container"));
   }
   runsc::launcher::v1::LauncherRequest call;
-  call.mutable_signal()->set_pid(request->pid());
-  call.mutable_signal()->set_signal(request->signal());
-  call.mutable_signal()->set_all(request->all());
-  return Done(launcher_->Call(call, {}).status());
+  call.mutable_signal()->set_pid(request.pid());
+  call.mutable_signal()->set_signal(request.signal());
+  call.mutable_signal()->set_all(request.all());
+  return launcher_->Call(call, {}).status();
 }
 
 namespace {
@@ -443,6 +447,15 @@ void ControlService::ServeStdioRequest(const runsc::control::v1::StdioRequest& r
                                        StdioFds fds, util::UniqueFd conn, WatchFn watch) {
   if (request.has_run()) {
     RunOnConnection(request.run(), std::move(fds), std::move(conn), std::move(watch));
+    return;
+  }
+  if (request.has_signal()) {
+    runsc::control::v1::StdioAnswer answer;
+    absl::Status sent = fds.empty() ? SendSignal(request.signal())
+                                    : absl::InvalidArgumentError("a signal carries no fds");
+    if (!sent.ok()) SetFailure(sent, answer.mutable_signal());
+    answer.mutable_signal();  // present on success too
+    Answer(conn.get(), answer);
     return;
   }
   // A start without fds lets a held main process run (as Control.Start

@@ -88,10 +88,11 @@ class ControlService final
   void RunOnConnection(const runsc::control::v1::RunRequest& request, StdioFds fds,
                        util::UniqueFd conn, WatchFn watch);
 
-  // A request on the stdio socket that is not a hand-off: a run (above) or
-  // a start of the main process with `fds`, as Start does with a token's,
-  // answered on `conn` with its pid or why not (StdioAnswer.start). On the
-  // serve loop's thread.
+  // A request on the stdio socket that is not a hand-off: a run (above), a
+  // start of the main process with `fds`, as Start does with a token's,
+  // answered on `conn` with its pid or why not (StdioAnswer.start), or a
+  // signal, as Signal, answered with whether it was sent. On the serve
+  // loop's thread.
   void ServeStdioRequest(const runsc::control::v1::StdioRequest& request, StdioFds fds,
                          util::UniqueFd conn, WatchFn watch);
 
@@ -122,6 +123,8 @@ class ControlService final
   // with `fds` where given (a start over the stdio socket); a held one is
   // released instead. Returns its pid.
   absl::StatusOr<int> StartMain(const std::string& token, std::optional<StdioFds> fds, bool hold);
+  // Signal's body.
+  absl::Status SendSignal(const runsc::control::v1::SignalRequest& request);
 
   // Exec's and Run's start: a process beside the running main process.
   absl::StatusOr<int> StartOther(const runsc::boot::v1::ProcessConfig& process,

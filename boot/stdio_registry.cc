@@ -101,13 +101,14 @@ void StdioRegistry::ServeConnection(util::UniqueFd conn, const RequestFn& serve)
   runsc::control::v1::StdioRequest chosen;
   std::vector<util::UniqueFd> fds;
   absl::Status status = util::RecvPacket(conn.get(), &chosen, &fds);
-  const bool handoff = !chosen.has_run() && !chosen.has_start();
+  const bool handoff = !chosen.has_run() && !chosen.has_start() && !chosen.has_signal();
   if (status.ok() && !handoff && serve) {
     serve(chosen, std::move(fds), std::move(conn));
     return;
   }
   if (status.ok() && !handoff) {
-    util::Log(util::LogLevel::kWarning, "stdio", "refused a run or start: no container here");
+    util::Log(util::LogLevel::kWarning, "stdio",
+              "refused a run, start or signal: no container here");
     (void)util::SendPacket(conn.get(), runsc::control::v1::StdioAnswer());
     return;
   }

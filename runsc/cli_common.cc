@@ -338,9 +338,9 @@ void SignalForwarder::Forward(sandbox::Sandbox& box, int pid, PtyProxy* proxy, i
     if (proxy != nullptr) proxy->Resize();
     return;
   }
-  // The sandbox's own connection: a signal can only reach this sandbox's
+  // The sandbox's own socket: a signal can only reach this sandbox's
   // supervisor.
-  (void)box.control()->Signal(pid, sig);
+  (void)sandbox::SignalOnStdioSocket(box.ControlOnDemand(), box.stdio_socket_path(), pid, sig);
 }
 
 void SignalForwarder::ForwardUntilExit(sandbox::Sandbox& box, int pid) {

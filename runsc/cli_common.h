@@ -160,9 +160,8 @@ class GrpcWarmUp {
 class SignalForwarder {
  public:
   SignalForwarder();
-  // Forwards to `pid` through `box`'s control client, which it makes only
-  // when the first signal comes: a `runsc run` that gets none never dials
-  // the sandbox. `box` must outlive Stop().
+  // Forwards to `pid` over `box`'s stdio socket (a sandbox of an older
+  // build through its control client): no dial. `box` must outlive Stop().
   void Run(sandbox::Sandbox& box, int pid, PtyProxy* proxy);
   void Stop();
   // Forwards to `pid` on this thread until `box`'s sandbox process exits:

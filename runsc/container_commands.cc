@@ -124,13 +124,15 @@ int KillCommand(int argc, char** argv) {
   absl::StatusOr<Attached> attached = OpenRunning(*f, f->positional[0]);
   if (!attached.ok()) return Error("kill", std::string(attached.status().message()));
   absl::Status status;
-  std::shared_ptr<sandbox::ControlClient> client = attached->box->control();
+  sandbox::Sandbox& box = *attached->box;
   if (f->Has("all")) {
-    status = client->Signal(0, *sig, true);
+    status = sandbox::SignalOnStdioSocket(box.ControlOnDemand(), box.stdio_socket_path(), 0, *sig,
+                                          /*all=*/true);
   } else if (attached->record.main_pid() == 0) {
     status = absl::FailedPreconditionError("container not started");
   } else {
-    status = client->Signal(attached->record.main_pid(), *sig);
+    status = sandbox::SignalOnStdioSocket(box.ControlOnDemand(), box.stdio_socket_path(),
+                                          attached->record.main_pid(), *sig);
   }
   if (!status.ok()) return Error("kill", std::string(status.message()));
   return 0;

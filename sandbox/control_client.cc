@@ -413,4 +413,25 @@ absl::StatusOr<int> StartOnStdioSocket(const ControlGetter& control,
   return hold ? client->Create(answer.token(), timeout) : client->Start(answer.token(), timeout);
 }
 
+absl::Status SignalOnStdioSocket(const ControlGetter& control, const std::string& stdio_socket,
+                                 int pid, int signal, bool all, absl::Duration timeout) {
+  runsc::control::v1::StdioRequest request;
+  request.mutable_signal()->set_pid(pid);
+  request.mutable_signal()->set_signal(signal);
+  request.mutable_signal()->set_all(all);
+  ASSIGN_OR_RETURN(util::UniqueFd conn, util::SendOnStdioSocket(stdio_socket, request, {}));
+  RETURN_IF_ERROR(ReadWithin(conn.get(), timeout, "the signal's stdio connection"));
+  runsc::control::v1::StdioAnswer answer;
+  RETURN_IF_ERROR(util::RecvPacket(conn.get(), &answer));
+  if (answer.has_signal()) {
+    return answer.signal().code() == 0
+               ? absl::OkStatus()
+               : SandboxError(answer.signal().code(), answer.signal().message());
+  }
+  // A build before signals took the packet for a hand-off without fds,
+  // and refused it.
+  ASSIGN_OR_RETURN(std::shared_ptr<ControlClient> client, control());
+  return client->Signal(pid, signal, all, timeout);
+}
+
 }  // namespace runsc::sandbox

@@ -137,6 +137,15 @@ absl::StatusOr<int> StartOnStdioSocket(const ControlGetter& control,
                                        const std::vector<int>& stdio, bool hold = false,
                                        absl::Duration timeout = absl::Seconds(30));
 
+// Sends `signal` to the container's process `pid` (with `all`: to every
+// process of the container), as Control.Signal does, in one packet on the
+// sandbox's stdio socket (a signal, runsc/util/stdio_socket.h): no dial.
+// A sandbox of a build before signals there refuses the packet, and
+// Control.Signal then sends it. `timeout` bounds the wait for the answer.
+absl::Status SignalOnStdioSocket(const ControlGetter& control, const std::string& stdio_socket,
+                                 int pid, int signal, bool all = false,
+                                 absl::Duration timeout = absl::Seconds(5));
+
 }  // namespace runsc::sandbox
 
 #endif  // RUNSC_SANDBOX_CONTROL_CLIENT_H_

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -467,6 +468,70 @@ TEST_F(RunToExitTest, ARefusedReleaseIsTheAnswer) {
   EXPECT_EQ(pid.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(pid.status().message(), "the container has already been started");
   EXPECT_FALSE(made);
+}
+
+// A signal over the stdio socket: one packet without fds, answered with
+// whether it went; no Control client made.
+TEST_F(RunToExitTest, ASignalGoesOverTheStdioSocket) {
+  bool made = false;
+  {
+    FakeSandboxSocket stdio(
+        dir_ + "/stdio.sock", [](const runsc::control::v1::StdioRequest& request, size_t fds, int) {
+          runsc::control::v1::StdioAnswer answer;
+          const auto& signal = request.signal();
+          if (fds != 0 || signal.pid() != 4 || signal.signal() != SIGTERM || signal.all()) {
+            answer.mutable_signal()->set_code(static_cast<int>(absl::StatusCode::kInternal));
+          }
+          answer.mutable_signal();
+          return answer;
+        });
+    EXPECT_TRUE(SignalOnStdioSocket(Unreachable(&made), dir_ + "/stdio.sock", 4, SIGTERM).ok());
+  }
+  unlink((dir_ + "/stdio.sock").c_str());
+  FakeSandboxSocket refusing(
+      dir_ + "/stdio.sock", [](const runsc::control::v1::StdioRequest&, size_t, int) {
+        runsc::control::v1::StdioAnswer answer;
+        answer.mutable_signal()->set_code(static_cast<int>(absl::StatusCode::kNotFound));
+        answer.mutable_signal()->set_message("pid: no process 4");
+        return answer;
+      });
+  absl::Status refused = SignalOnStdioSocket(Unreachable(&made), dir_ + "/stdio.sock", 4, SIGKILL);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(refused.message(), "pid: no process 4");
+  EXPECT_FALSE(made) << "the signal dialled the sandbox's Control service";
+}
+
+// A sandbox of a build before signals on the stdio socket refuses the
+// packet (a hand-off without fds); Control.Signal sends it.
+class Signals final : public Control::Service {
+ public:
+  grpc::Status Signal(grpc::ServerContext*, const runsc::control::v1::SignalRequest* request,
+                      runsc::control::v1::SignalResponse*) override {
+    absl::MutexLock lock(&mu_);
+    sent_ = absl::StrCat(request->pid(), ":", request->signal(), ":", request->all());
+    return grpc::Status::OK;
+  }
+  std::string sent() {
+    absl::MutexLock lock(&mu_);
+    return sent_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::string sent_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST_F(RunToExitTest, ASandboxBeforeSignalsGetsControlSignal) {
+  Signals service;
+  std::shared_ptr<ControlClient> client = Serve(&service);
+  FakeSandboxSocket stdio(dir_ + "/stdio.sock",
+                          [](const runsc::control::v1::StdioRequest&, size_t, int) {
+                            return runsc::control::v1::StdioAnswer();
+                          });
+  absl::Status sent =
+      SignalOnStdioSocket(Getter(client), dir_ + "/stdio.sock", 0, SIGHUP, /*all=*/true);
+  ASSERT_TRUE(sent.ok()) << sent;
+  EXPECT_EQ(service.sent(), absl::StrCat("0:", SIGHUP, ":1"));
 }
 
 }  // namespace

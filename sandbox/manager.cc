@@ -320,7 +320,6 @@ absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) 
 
 absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration grace) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
-  std::shared_ptr<ControlClient> client;
   int main_pid = 0;
   {
     absl::MutexLock lock(&entry->mu);
@@ -332,16 +331,17 @@ absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration
     entry->deleting = true;
     const runsc::state::v1::SandboxRecord record = entry->box->Record();
     if (record.main_pid() != 0 && !entry->main_exit.has_value() && grace > absl::ZeroDuration()) {
-      client = entry->box->control();
       main_pid = record.main_pid();
     }
   }
   // The grace period passes without the sandbox's lock, which every call
   // about this sandbox (and List, and the worker that delivers every
   // sandbox's exit events) would otherwise wait on for as long.
+  // Neither dials the sandbox: the signal goes over its stdio socket, and
+  // the main process's exit comes from its watch.
   bool ended = false;
-  if (client != nullptr && client->Signal(0, SIGTERM, /*all=*/true).ok()) {
-    ended = client->Wait(main_pid, grace).ok();
+  if (main_pid != 0 && Signal(id, 0, SIGTERM, /*all=*/true).ok()) {
+    ended = Wait(id, main_pid, grace).ok();
   }
   std::unique_ptr<Sandbox> box;
   bool container_ended = false;
@@ -413,23 +413,26 @@ std::vector<SandboxView> SandboxManager::ListSandboxes(
   return out;
 }
 
-absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
-  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(request.id));
-  std::string stdio_socket;
+absl::StatusOr<SandboxManager::OnDemand> SandboxManager::FindOnDemand(const std::string& id) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  OnDemand found;
   {
     absl::MutexLock lock(&entry->mu);
-    if (entry->box == nullptr) return NotFound(request.id);
-    stdio_socket = entry->box->stdio_socket_path();
+    if (entry->box == nullptr) return NotFound(id);
+    found.stdio = entry->box->stdio_socket_path();
   }
-  // The run goes over the stdio socket; the Control client (whose first
-  // use dials, and so starts the sandbox's gRPC server) only for a sandbox
-  // of an older build.
-  ControlGetter control = [entry,
-                           id = request.id]() -> absl::StatusOr<std::shared_ptr<ControlClient>> {
+  found.control = [entry, id]() -> absl::StatusOr<std::shared_ptr<ControlClient>> {
     absl::MutexLock lock(&entry->mu);
     if (entry->box == nullptr) return NotFound(id);
     return entry->box->control();
   };
+  return found;
+}
+
+absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
+  // The run goes over the stdio socket; the Control client only for a
+  // sandbox of an older build.
+  ASSIGN_OR_RETURN(OnDemand sandbox, FindOnDemand(request.id));
   RunResult result;
   absl::StatusOr<RunOutcome> status;
   {
@@ -441,8 +444,8 @@ absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
         StdioPump::Start(request.stdin_data, request.max_output,
                          absl::Now() + request.timeout + kKillWait + StdioPump::kDrainAfterExit,
                          &result));
-    status = RunToExit(control, stdio_socket, request.process, std::move(pump->process_ends()),
-                       request.timeout, kKillWait);
+    status = RunToExit(sandbox.control, sandbox.stdio, request.process,
+                       std::move(pump->process_ends()), request.timeout, kKillWait);
   }
   if (!status.ok()) return status.status();
   result.timed_out = status->timed_out;
@@ -523,8 +526,10 @@ absl::StatusOr<runsc::boot::v1::ProcessConfig> SandboxManager::ExecProcess(
 }
 
 absl::Status SandboxManager::Signal(const std::string& id, int pid, int signal, bool all) {
-  ASSIGN_OR_RETURN(Sockets sockets, FindSockets(id));
-  return sockets.control->Signal(pid, signal, all);
+  // Over the stdio socket: no dial (a sandbox of an older build gets
+  // Control.Signal).
+  ASSIGN_OR_RETURN(OnDemand sandbox, FindOnDemand(id));
+  return SignalOnStdioSocket(sandbox.control, sandbox.stdio, pid, signal, all);
 }
 
 absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::Wait(const std::string& id,

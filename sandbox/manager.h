@@ -196,6 +196,14 @@ class SandboxManager final {
     std::string stdio;
   };
   absl::StatusOr<Sockets> FindSockets(const std::string& id);
+  // The sandbox's stdio socket path, and its control client on demand:
+  // made (and so dialled, which starts the sandbox's gRPC server) only if
+  // the call needs it, for a sandbox of an older build.
+  struct OnDemand {
+    std::string stdio;
+    ControlGetter control;
+  };
+  absl::StatusOr<OnDemand> FindOnDemand(const std::string& id);
   // Exec for a sandbox already found (Run finds it once for the exec and
   // the wait).
   static absl::StatusOr<int> ExecIn(const Sockets& sockets,

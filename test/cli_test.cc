@@ -150,10 +150,10 @@ TEST_F(CliTest, CreateThenStartRunsTheProcessOnlyAtStart) {
   EXPECT_EQ(Runsc("delete a").first, 0);
 }
 
-// runc's create and start, and the status queries, never dial the
+// runc's create, start and kill, and the status queries, never dial the
 // sandbox: its supervisor starts gRPC's threads at the first call on its
 // control socket only, which `ps` makes here to show that it would count.
-TEST_F(CliTest, CreateStartStateAndListDoNotDialTheSandbox) {
+TEST_F(CliTest, CreateStartKillStateAndListDoNotDialTheSandbox) {
   const std::string pid_file = root_.path() + "/pid";
   SetArgs({"sleep", "1000"});
   ASSERT_EQ(system(absl::StrCat("cd ", bundle_, " && ", runsc_, " --root ", state_,
@@ -168,6 +168,7 @@ TEST_F(CliTest, CreateStartStateAndListDoNotDialTheSandbox) {
   EXPECT_EQ(Runsc("start a").first, 0);
   EXPECT_THAT(Runsc("state a").second, HasSubstr("\"status\": \"running\""));
   EXPECT_THAT(Runsc("list").second, HasSubstr("running"));
+  EXPECT_EQ(Runsc("kill a CONT").first, 0);
   EXPECT_EQ(threads(), before) << "a command dialled the sandbox";
   EXPECT_THAT(Runsc("ps a").second, HasSubstr("sleep 1000"));
   EXPECT_NE(threads(), before) << "a dial would not have shown";

@@ -433,6 +433,34 @@ TEST_F(ManagerTest, TtlExpiryDeletesTheSandbox) {
   EXPECT_TRUE(ListDir(state()).empty());
 }
 
+// The status, signals and a graceful delete never dial the sandbox (its
+// control plane would start gRPC's threads): the status comes from the
+// host's /proc, the signals go over the stdio socket, and the delete waits
+// for the exit the sandbox reports on its sync socket.
+TEST_F(ManagerTest, StatusSignalsAndAGracefulDeleteDoNotDialTheSandbox) {
+  const int main_pid = StartSleeper("quiet", /*stubborn=*/false);
+  ASSERT_NE(main_pid, 0);
+  auto view = manager_->GetSandbox("quiet");
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(view->status, "running");
+  const std::string tasks = absl::StrCat("/proc/", view->pid, "/task");
+  const size_t threads = ListDir(tasks).size();
+  ASSERT_GT(threads, 0u);
+  ASSERT_EQ(manager_->ListSandboxes({}).size(), 1u);
+  EXPECT_EQ(manager_->ListSandboxes({})[0].status, "running");
+  EXPECT_TRUE(manager_->Signal("quiet", main_pid, SIGCONT, false).ok());
+  absl::Status unknown = manager_->Signal("quiet", main_pid + 1000, SIGKILL, false);
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kNotFound) << unknown;
+  EXPECT_THAT(std::string(unknown.message()), HasSubstr("no process"));
+  EXPECT_EQ(manager_->Signal("quiet", main_pid, 99, false).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ListDir(tasks).size(), threads) << "a call dialled the sandbox";
+  // The delete's SIGTERM ends `sleep` at once: no grace period to sit out.
+  const absl::Time t = absl::Now();
+  EXPECT_TRUE(manager_->DeleteSandbox("quiet", absl::Seconds(20)).ok());
+  EXPECT_LT(absl::Now() - t, absl::Seconds(10)) << "the SIGTERM did not reach the process";
+}
+
 TEST_F(ManagerTest, AGracefulDeleteHoldsUpNoOtherCallOrEvent) {
   // A main process that ignores SIGTERM keeps its delete waiting for the
   // whole grace period.
