@@ -449,6 +449,10 @@ void ControlService::ServeStdioRequest(const runsc::control::v1::StdioRequest& r
     RunOnConnection(request.run(), std::move(fds), std::move(conn), std::move(watch));
     return;
   }
+  if (request.has_exec()) {
+    ExecOnConnection(request.exec().process(), std::move(fds), std::move(conn));
+    return;
+  }
   if (request.has_signal()) {
     runsc::control::v1::StdioAnswer answer;
     absl::Status sent = fds.empty() ? SendSignal(request.signal())
@@ -510,6 +514,39 @@ void ControlService::RunOnConnection(const runsc::control::v1::RunRequest& reque
     CallDone();
   });
   WatchCaller(std::move(run), launcher_, std::move(watch));
+}
+
+void ControlService::ExecOnConnection(const runsc::boot::v1::ProcessConfig& process, StdioFds fds,
+                                      util::UniqueFd conn) {
+  absl::Status ok = CheckMainRunning();
+  if (ok.ok()) ok = CheckProcess(process);
+  absl::StatusOr<int> pid =
+      ok.ok() ? Launch(process, std::move(fds), false, false) : absl::StatusOr<int>(ok);
+  runsc::control::v1::StdioAnswer started;
+  if (!pid.ok()) {
+    SetFailure(pid.status(), started.mutable_exec());
+    Answer(conn.get(), started);
+    return;
+  }
+  started.mutable_exec()->set_pid(*pid);
+  // Neither answer may hold the loop or the launcher's reader if the
+  // caller stops reading: the socket's buffer takes it, or it is dropped
+  // after a second.
+  struct timeval limit = {1, 0};
+  setsockopt(conn.get(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
+  Answer(conn.get(), started);
+  // The connection stays here until the exit, which goes on it whether or
+  // not the caller still listens (a detached exec's has gone).
+  auto kept = std::make_shared<util::UniqueFd>(std::move(conn));
+  launcher_->OnExit(*pid, [kept, pid = *pid](const runsc::launcher::v1::Exited& exited) {
+    runsc::control::v1::StdioAnswer ended;
+    runsc::control::v1::StdioExecResult* exec = ended.mutable_exec();
+    exec->set_pid(pid);
+    exec->mutable_exit()->set_signaled(exited.signaled());
+    exec->mutable_exit()->set_code(exited.code());
+    exec->mutable_exit()->set_signal(exited.signal());
+    Answer(kept->get(), ended);
+  });
 }
 
 void ControlService::WatchCaller(std::shared_ptr<StdioRun> run, LauncherClient* launcher,

@@ -90,8 +90,9 @@ class ControlService final
 
   // A request on the stdio socket that is not a hand-off: a run (above), a
   // start of the main process with `fds`, as Start does with a token's,
-  // answered on `conn` with its pid or why not (StdioAnswer.start), or a
-  // signal, as Signal, answered with whether it was sent. On the serve
+  // answered on `conn` with its pid or why not (StdioAnswer.start), a
+  // signal, as Signal, answered with whether it was sent, or an exec
+  // (ExecOnConnection). On the serve
   // loop's thread.
   void ServeStdioRequest(const runsc::control::v1::StdioRequest& request, StdioFds fds,
                          util::UniqueFd conn, WatchFn watch);
@@ -123,6 +124,10 @@ class ControlService final
   // with `fds` where given (a start over the stdio socket); a held one is
   // released instead. Returns its pid.
   absl::StatusOr<int> StartMain(const std::string& token, std::optional<StdioFds> fds, bool hold);
+  // An exec on the stdio socket (StdioRequest.exec): starts `process` with
+  // `fds` and answers on `conn` with its pid, then with its exit.
+  void ExecOnConnection(const runsc::boot::v1::ProcessConfig& process, StdioFds fds,
+                        util::UniqueFd conn);
   // Signal's body.
   absl::Status SendSignal(const runsc::control::v1::SignalRequest& request);
 

@@ -44,14 +44,14 @@ class StdioRegistry final {
   void Discard(const std::string& token);
 
   // A request that is not a hand-off (control.proto's StdioRequest.run,
-  // .start or .signal), with its fds and the connection it came on, on which the
+  // .start, .signal or .exec), with its fds and the connection it came on, on which the
   // callee answers.
   using RequestFn = std::function<void(const runsc::control::v1::StdioRequest& request,
                                        StdioFds fds, util::UniqueFd conn)>;
 
   // Serves one connection accepted on the stdio socket: a hand-off (fds,
   // answered with a token; errors are logged, and the connection closed),
-  // or a run, a start or a signal, which goes to `serve` with the connection
+  // or a run, a start, a signal or an exec, which goes to `serve` with the connection
   // (refused, with an empty answer, where there is none).
   void ServeConnection(util::UniqueFd conn, const RequestFn& serve = nullptr);
 

@@ -24,7 +24,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "google/protobuf/wrappers.pb.h"
-#include "grpc/grpc.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/file_util.h"
 #include "runsc/util/log.h"
@@ -289,9 +288,15 @@ absl::StatusOr<Started> StartWithOurStdio(sandbox::Sandbox& box, bool terminal,
     // The main process: one packet on the stdio socket, no dial.
     pid = sandbox::StartOnStdioSocket(box.ControlOnDemand(), box.stdio_socket_path(), fds, hold);
   } else {
-    absl::StatusOr<std::string> token = util::HandOffStdio(box.stdio_socket_path(), fds);
-    if (!token.ok()) return token.status();
-    pid = box.control()->Exec(*process, *token);
+    // An exec: one packet too, answered with the pid, then the exit.
+    absl::StatusOr<sandbox::StartedExec> exec =
+        sandbox::ExecOnStdioSocket(box.ControlOnDemand(), box.stdio_socket_path(), *process, fds);
+    if (exec.ok()) {
+      pid = exec->pid;
+      started.exit_conn = std::move(exec->exit_conn);
+    } else {
+      pid = exec.status();
+    }
   }
   theirs.reset();
   if (!pid.ok()) return pid.status();
@@ -305,13 +310,6 @@ absl::StatusOr<Started> StartWithOurStdio(sandbox::Sandbox& box, bool terminal,
   }
   return started;
 }
-
-// grpc_init counts its callers, and ours is never undone: the process ends
-// with the command (main's _exit), and the last grpc_shutdown would only
-// join gRPC's threads, about 1 ms here, before the kernel reclaims them.
-GrpcWarmUp::GrpcWarmUp() : thread_([] { grpc_init(); }) {}
-
-GrpcWarmUp::~GrpcWarmUp() { thread_.join(); }
 
 SignalForwarder::SignalForwarder() {
   sigemptyset(&set_);
@@ -391,8 +389,8 @@ int Foreground(sandbox::Sandbox& box, Started& started, SignalForwarder& forward
       fprintf(stderr, "runsc: wait: %s\n", std::string(status.status().message()).c_str());
     }
   } else {
-    absl::StatusOr<runsc::control::v1::ExitStatus> status =
-        box.WaitProcess(started.pid, absl::InfiniteDuration());
+    absl::StatusOr<runsc::control::v1::ExitStatus> status = box.WaitExec(
+        sandbox::StartedExec{started.pid, std::move(started.exit_conn)}, absl::InfiniteDuration());
     if (status.ok()) {
       code = ShellCode(*status);
     } else {

@@ -112,6 +112,7 @@ absl::StatusOr<ExtraFds> ExtraFdsFromFlags(const ParsedFlags& f);
 // A process started with our stdio (StartWithOurStdio).
 struct Started {
   int pid = 0;
+  util::UniqueFd exit_conn;  // an exec's: its exit comes on it (ExecOnStdioSocket)
   std::unique_ptr<PtyProxy> proxy;
   util::UniqueFd console;  // our end, until the master arrives
 };
@@ -133,27 +134,6 @@ absl::StatusOr<util::UniqueFd> ConnectConsoleSocket(const std::string& path);
 // --pidfd-socket: sends a pidfd of container process `pid` (its container
 // pid) to the AF_UNIX socket at `path`, with SCM_RIGHTS, as runc does.
 absl::Status SendPidfd(sandbox::Sandbox& box, int pid, const std::string& path);
-
-// Starts gRPC's initialisation (its threads, event engine and timers: a few
-// milliseconds on this kind of machine) on a thread of its own, so that it
-// runs while the command builds the sandbox, before the control client
-// needs it. Commands that read a bundle construct it after the parse: the
-// first parse builds protobuf's descriptors, and the two, each faulting in
-// fresh memory of the one process, took twice as long side by side (the
-// parse 4.1 ms against 2.7 alone; `runsc run` 0.5 to 3.5 ms faster in four
-// interleaved rounds). Joined on destruction; gRPC stays up until the
-// process ends (main ends CLI commands with _exit). Construct it after a
-// SignalForwarder, whose signal mask every thread must inherit.
-class GrpcWarmUp {
- public:
-  GrpcWarmUp();
-  ~GrpcWarmUp();
-  GrpcWarmUp(const GrpcWarmUp&) = delete;
-  GrpcWarmUp& operator=(const GrpcWarmUp&) = delete;
-
- private:
-  std::thread thread_;
-};
 
 // Forwards the usual terminating signals to `pid` until Stop(); SIGWINCH
 // resizes the proxied terminal. Construct it before any thread exists.

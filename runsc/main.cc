@@ -161,8 +161,8 @@ int main(int argc, char** argv) {
     }
     const int code = c.run(static_cast<int>(args.size()) - 1, args.data());
     // The command has released what it owns. Static destructors would run
-    // beside gRPC's idle threads (GrpcWarmUp keeps gRPC up), so the process
-    // ends here, with stdio flushed.
+    // beside gRPC's idle threads (where a command used gRPC, it stays up),
+    // so the process ends here, with stdio flushed.
     fflush(nullptr);
     _exit(code);
   }

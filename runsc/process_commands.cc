@@ -426,7 +426,6 @@ int ExecCommand(int argc, char** argv) {
     parent_end.reset();
     report = std::move(child_end);
   }
-  GrpcWarmUp grpc;  // after the waiter's fork
   absl::StatusOr<Attached> attached = Open(*f, f->positional[0]);
   if (!attached.ok()) return Error("exec", std::string(attached.status().message()));
   absl::StatusOr<runsc::boot::v1::ProcessConfig> process =

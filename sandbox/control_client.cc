@@ -434,4 +434,65 @@ absl::Status SignalOnStdioSocket(const ControlGetter& control, const std::string
   return client->Signal(pid, signal, all, timeout);
 }
 
+absl::StatusOr<StartedExec> ExecOnStdioSocket(const ControlGetter& control,
+                                              const std::string& stdio_socket,
+                                              const runsc::boot::v1::ProcessConfig& process,
+                                              const std::vector<int>& stdio,
+                                              absl::Duration timeout) {
+  runsc::control::v1::StdioRequest request;
+  *request.mutable_exec()->mutable_process() = process;
+  StartedExec started;
+  if (request.ByteSizeLong() > util::kMaxPacketSize) {
+    ASSIGN_OR_RETURN(const std::string token, util::HandOffStdio(stdio_socket, stdio));
+    ASSIGN_OR_RETURN(std::shared_ptr<ControlClient> client, control());
+    ASSIGN_OR_RETURN(started.pid, client->Exec(process, token, timeout));
+    return started;
+  }
+  ASSIGN_OR_RETURN(util::UniqueFd conn, util::SendOnStdioSocket(stdio_socket, request, stdio));
+  RETURN_IF_ERROR(ReadWithin(conn.get(), timeout, "the exec's stdio connection"));
+  runsc::control::v1::StdioAnswer answer;
+  RETURN_IF_ERROR(util::RecvPacket(conn.get(), &answer));
+  if (answer.has_exec()) {
+    const runsc::control::v1::StdioExecResult& exec = answer.exec();
+    if (exec.code() != 0) return SandboxError(exec.code(), exec.message());
+    started.pid = exec.pid();
+    started.exit_conn = std::move(conn);
+    return started;
+  }
+  // A sandbox of a build before execs took the packet for a hand-off.
+  if (answer.token().empty()) return absl::InternalError("the sandbox refused the exec's stdio");
+  ASSIGN_OR_RETURN(std::shared_ptr<ControlClient> client, control());
+  ASSIGN_OR_RETURN(started.pid, client->Exec(process, answer.token(), timeout));
+  return started;
+}
+
+absl::StatusOr<runsc::control::v1::ExitStatus> AwaitExecExit(const StartedExec& exec,
+                                                             absl::Duration timeout) {
+  if (!exec.exit_conn) return absl::FailedPreconditionError("the exec has no exit connection");
+  const int conn = exec.exit_conn.get();
+  for (;;) {
+    struct pollfd p = {conn, POLLIN, 0};
+    const int ready = poll(&p, 1,
+                           timeout == absl::InfiniteDuration()
+                               ? -1
+                               : static_cast<int>(absl::ToInt64Milliseconds(
+                                     absl::Ceil(timeout, absl::Milliseconds(1)))));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) return util::ErrnoError(errno, "poll the exec's stdio connection");
+    if (ready == 0) {
+      return absl::DeadlineExceededError(absl::StrCat("process ", exec.pid, " did not exit within ",
+                                                      absl::FormatDuration(timeout)));
+    }
+    break;
+  }
+  runsc::control::v1::StdioAnswer answer;
+  absl::Status got = util::RecvPacket(conn, &answer);
+  if (absl::IsUnavailable(got) || (got.ok() && !answer.exec().has_exit())) {
+    return absl::UnavailableError(
+        absl::StrCat("the sandbox ended before process ", exec.pid, " reported its exit"));
+  }
+  RETURN_IF_ERROR(got);
+  return answer.exec().exit();
+}
+
 }  // namespace runsc::sandbox

@@ -146,6 +146,32 @@ absl::Status SignalOnStdioSocket(const ControlGetter& control, const std::string
                                  int pid, int signal, bool all = false,
                                  absl::Duration timeout = absl::Seconds(5));
 
+// A process started by ExecOnStdioSocket: its pid, and the connection its
+// exit is answered on (none for a sandbox of an older build, which a
+// Control.Wait asks instead).
+struct StartedExec {
+  int pid = 0;
+  util::UniqueFd exit_conn;
+};
+
+// Starts `process` in the running container of the sandbox whose stdio
+// socket is `stdio_socket`, with `stdio` (not owned; they stay open here),
+// as Control.Exec does, in one packet on that socket (an exec,
+// runsc/util/stdio_socket.h): no dial. The process does not depend on the
+// connection; AwaitExecExit reads its end from it. A process too large for
+// a packet, or a sandbox of a build before execs there (which answers with
+// a token), gets Control.Exec. `timeout` bounds the wait for the start.
+absl::StatusOr<StartedExec> ExecOnStdioSocket(const ControlGetter& control,
+                                              const std::string& stdio_socket,
+                                              const runsc::boot::v1::ProcessConfig& process,
+                                              const std::vector<int>& stdio,
+                                              absl::Duration timeout = absl::Seconds(30));
+
+// How the process `exec` names ended, read from its connection, waiting up
+// to `timeout`. UNAVAILABLE if the sandbox went first.
+absl::StatusOr<runsc::control::v1::ExitStatus> AwaitExecExit(const StartedExec& exec,
+                                                             absl::Duration timeout);
+
 }  // namespace runsc::sandbox
 
 #endif  // RUNSC_SANDBOX_CONTROL_CLIENT_H_

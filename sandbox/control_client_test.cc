@@ -21,6 +21,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -532,6 +534,129 @@ TEST_F(RunToExitTest, ASandboxBeforeSignalsGetsControlSignal) {
       SignalOnStdioSocket(Getter(client), dir_ + "/stdio.sock", 0, SIGHUP, /*all=*/true);
   ASSERT_TRUE(sent.ok()) << sent;
   EXPECT_EQ(service.sent(), absl::StrCat("0:", SIGHUP, ":1"));
+}
+
+// An exec over the stdio socket: the pid at its start, its exit later on
+// the same connection; no Control client made.
+TEST_F(RunToExitTest, AnExecGoesOverTheStdioSocketAndItsExitFollows) {
+  bool made = false;
+  std::vector<UniqueFd> fds = Stdio();
+  FakeSandboxSocket stdio(dir_ + "/stdio.sock", [](const runsc::control::v1::StdioRequest& request,
+                                                   size_t fds, int conn) {
+    runsc::control::v1::StdioAnswer started;
+    started.mutable_exec()->set_pid(
+        request.exec().process().args(0) == "/bin/true" && fds == 3 ? 8 : 99);
+    EXPECT_TRUE(util::SendPacket(conn, started).ok());
+    runsc::control::v1::StdioAnswer ended;
+    ended.mutable_exec()->set_pid(8);
+    ended.mutable_exec()->mutable_exit()->set_code(4);
+    return ended;
+  });
+  absl::StatusOr<StartedExec> exec =
+      ExecOnStdioSocket(Unreachable(&made), dir_ + "/stdio.sock", Process(),
+                        {fds[0].get(), fds[1].get(), fds[2].get()});
+  ASSERT_TRUE(exec.ok()) << exec.status();
+  EXPECT_EQ(exec->pid, 8);
+  absl::StatusOr<runsc::control::v1::ExitStatus> exit = AwaitExecExit(*exec, absl::Seconds(10));
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_EQ(exit->code(), 4);
+  EXPECT_FALSE(made) << "the exec dialled the sandbox's Control service";
+}
+
+// The exec's refusal is the answer; a sandbox that goes before the exit,
+// or an exit that does not come in time, is an error naming the process.
+TEST_F(RunToExitTest, AnExecsRefusalAndAMissingExitAreErrors) {
+  bool made = false;
+  std::vector<UniqueFd> fds = Stdio();
+  const std::vector<int> stdio = {fds[0].get(), fds[1].get(), fds[2].get()};
+  {
+    FakeSandboxSocket refusing(
+        dir_ + "/stdio.sock", [](const runsc::control::v1::StdioRequest&, size_t, int) {
+          runsc::control::v1::StdioAnswer answer;
+          answer.mutable_exec()->set_code(static_cast<int>(absl::StatusCode::kFailedPrecondition));
+          answer.mutable_exec()->set_message("the container is not running");
+          return answer;
+        });
+    absl::StatusOr<StartedExec> exec =
+        ExecOnStdioSocket(Unreachable(&made), dir_ + "/stdio.sock", Process(), stdio);
+    EXPECT_EQ(exec.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(exec.status().message(), "the container is not running");
+  }
+  unlink((dir_ + "/stdio.sock").c_str());
+  {
+    // Started, then the connection ends with no exit: the sandbox went.
+    FakeSandboxSocket gone(dir_ + "/stdio.sock",
+                           [](const runsc::control::v1::StdioRequest&, size_t, int) {
+                             runsc::control::v1::StdioAnswer started;
+                             started.mutable_exec()->set_pid(8);
+                             return started;
+                           });
+    absl::StatusOr<StartedExec> exec =
+        ExecOnStdioSocket(Unreachable(&made), dir_ + "/stdio.sock", Process(), stdio);
+    ASSERT_TRUE(exec.ok()) << exec.status();
+    absl::StatusOr<runsc::control::v1::ExitStatus> exit = AwaitExecExit(*exec, absl::Seconds(10));
+    EXPECT_EQ(exit.status().code(), absl::StatusCode::kUnavailable) << exit.status();
+    EXPECT_THAT(std::string(exit.status().message()), ::testing::HasSubstr("process 8"));
+  }
+  unlink((dir_ + "/stdio.sock").c_str());
+  // Started, and the exit does not come within the wait.
+  absl::Notification answered;
+  FakeSandboxSocket slow(dir_ + "/stdio.sock",
+                         [&answered](const runsc::control::v1::StdioRequest&, size_t, int conn) {
+                           runsc::control::v1::StdioAnswer started;
+                           started.mutable_exec()->set_pid(8);
+                           EXPECT_TRUE(util::SendPacket(conn, started).ok());
+                           answered.WaitForNotification();
+                           return runsc::control::v1::StdioAnswer();
+                         });
+  absl::StatusOr<StartedExec> exec =
+      ExecOnStdioSocket(Unreachable(&made), dir_ + "/stdio.sock", Process(), stdio);
+  ASSERT_TRUE(exec.ok()) << exec.status();
+  absl::StatusOr<runsc::control::v1::ExitStatus> exit =
+      AwaitExecExit(*exec, absl::Milliseconds(100));
+  answered.Notify();
+  EXPECT_EQ(exit.status().code(), absl::StatusCode::kDeadlineExceeded) << exit.status();
+  EXPECT_FALSE(made);
+}
+
+// A sandbox of a build before execs on the stdio socket answers with a
+// token, and a process too large for a packet is handed off: both get
+// Control.Exec, and no exit connection.
+class Execs final : public Control::Service {
+ public:
+  grpc::Status Exec(grpc::ServerContext*, const runsc::control::v1::ExecRequest* request,
+                    runsc::control::v1::ExecResponse* response) override {
+    if (request->stdio_token() != kTheirToken) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "stdio_token: unknown");
+    }
+    response->set_pid(request->process().env_size() > 0 ? 12 : 11);
+    return grpc::Status::OK;
+  }
+};
+
+TEST_F(RunToExitTest, ExecsOfOlderBuildsAndLargeOnesGoThroughControlExec) {
+  Execs service;
+  std::shared_ptr<ControlClient> client = Serve(&service);
+  std::vector<UniqueFd> fds = Stdio();
+  const std::vector<int> stdio = {fds[0].get(), fds[1].get(), fds[2].get()};
+  {
+    FakeStdioSocket old(dir_ + "/stdio.sock");
+    absl::StatusOr<StartedExec> exec =
+        ExecOnStdioSocket(Getter(client), dir_ + "/stdio.sock", Process(), stdio);
+    ASSERT_TRUE(exec.ok()) << exec.status();
+    EXPECT_EQ(exec->pid, 11);
+    EXPECT_FALSE(exec->exit_conn);
+    EXPECT_EQ(old.fds(), 3u);
+  }
+  unlink((dir_ + "/stdio.sock").c_str());
+  FakeStdioSocket handoff(dir_ + "/stdio.sock");
+  runsc::boot::v1::ProcessConfig large = Process();
+  large.add_env("BIG=" + std::string(util::kMaxPacketSize, 'x'));
+  absl::StatusOr<StartedExec> exec =
+      ExecOnStdioSocket(Getter(client), dir_ + "/stdio.sock", large, stdio);
+  ASSERT_TRUE(exec.ok()) << exec.status();
+  EXPECT_EQ(exec->pid, 12);
+  EXPECT_FALSE(exec->exit_conn);
 }
 
 }  // namespace

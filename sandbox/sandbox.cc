@@ -764,6 +764,14 @@ absl::StatusOr<runsc::control::v1::ExitStatus> Sandbox::WaitProcess(int pid,
   return status;
 }
 
+absl::StatusOr<runsc::control::v1::ExitStatus> Sandbox::WaitExec(const StartedExec& exec,
+                                                                 absl::Duration timeout) {
+  if (!exec.exit_conn) return WaitProcess(exec.pid, timeout);
+  ASSIGN_OR_RETURN(runsc::control::v1::ExitStatus status, AwaitExecExit(exec, timeout));
+  AnnotateOom(exec.pid, &status);
+  return status;
+}
+
 void Sandbox::AnnotateOom(int pid, runsc::control::v1::ExitStatus* status) {
   if (cgroup_ == nullptr || !status->signaled() || status->signal() != SIGKILL) return;
   // Several waiters may ask about one exit: the verdict is kept per pid.

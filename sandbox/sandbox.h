@@ -200,6 +200,11 @@ class Sandbox final {
   // says whether the kernel's OOM killer ended it.
   absl::StatusOr<runsc::control::v1::ExitStatus> WaitProcess(
       int pid, absl::Duration timeout = absl::Seconds(60));
+  // The same for a process ExecOnStdioSocket started: its exit comes on
+  // its connection (through the control plane for a sandbox of an older
+  // build).
+  absl::StatusOr<runsc::control::v1::ExitStatus> WaitExec(const StartedExec& exec,
+                                                          absl::Duration timeout);
   // Marks `status` (of container process `pid`) oom_killed if it is a
   // SIGKILL that came with a new OOM kill in the sandbox's cgroup (what
   // WaitProcess does after the wait). Asking again about the same pid gives

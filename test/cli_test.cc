@@ -150,10 +150,10 @@ TEST_F(CliTest, CreateThenStartRunsTheProcessOnlyAtStart) {
   EXPECT_EQ(Runsc("delete a").first, 0);
 }
 
-// runc's create, start and kill, and the status queries, never dial the
-// sandbox: its supervisor starts gRPC's threads at the first call on its
+// runc's create, start, kill and exec, and the status queries, never dial
+// the sandbox: its supervisor starts gRPC's threads at the first call on its
 // control socket only, which `ps` makes here to show that it would count.
-TEST_F(CliTest, CreateStartKillStateAndListDoNotDialTheSandbox) {
+TEST_F(CliTest, CreateStartKillExecStateAndListDoNotDialTheSandbox) {
   const std::string pid_file = root_.path() + "/pid";
   SetArgs({"sleep", "1000"});
   ASSERT_EQ(system(absl::StrCat("cd ", bundle_, " && ", runsc_, " --root ", state_,
@@ -169,6 +169,9 @@ TEST_F(CliTest, CreateStartKillStateAndListDoNotDialTheSandbox) {
   EXPECT_THAT(Runsc("state a").second, HasSubstr("\"status\": \"running\""));
   EXPECT_THAT(Runsc("list").second, HasSubstr("running"));
   EXPECT_EQ(Runsc("kill a CONT").first, 0);
+  auto [ecode, eout] = Runsc("exec a sh -c 'echo in; exit 4'");
+  EXPECT_EQ(ecode, 4);
+  EXPECT_EQ(eout, "in\n");
   EXPECT_EQ(threads(), before) << "a command dialled the sandbox";
   EXPECT_THAT(Runsc("ps a").second, HasSubstr("sleep 1000"));
   EXPECT_NE(threads(), before) << "a dial would not have shown";

@@ -396,6 +396,62 @@ TEST_F(WorkloadTest, AHeldStartOverTheStdioSocketRunsOnlyAtItsRelease) {
   EXPECT_FALSE(made);
 }
 
+// An exec over the stdio socket (`runsc exec`): the pid at once, the exit
+// on the same connection; a caller that closes the connection after the
+// start leaves the process running; what cannot start is refused. No
+// Control client is made.
+TEST_F(WorkloadTest, AnExecOverTheStdioSocketAnswersItsPidThenItsExit) {
+  auto* box = Create(Spec({"sleep", "1000"}));
+  ASSERT_NE(box, nullptr);
+  bool made = false;
+  sandbox::ControlGetter control =
+      [&made]() -> absl::StatusOr<std::shared_ptr<sandbox::ControlClient>> {
+    made = true;
+    return absl::UnavailableError("not for an exec over the stdio socket");
+  };
+  auto config = ToConfig(Spec({"sh", "-c", "read x; echo got $x; exit 5"}), bundle_);
+  ASSERT_TRUE(config.ok());
+  CapturedStdio stdio = Capture();
+  ASSERT_TRUE(stdio.out_r && stdio.out_w && stdio.in);
+  absl::StatusOr<sandbox::StartedExec> refused =
+      sandbox::ExecOnStdioSocket(control, box->stdio_socket_path(), config->process(), stdio.fds());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition)
+      << "an exec before the container runs: " << refused.status();
+  ASSERT_TRUE(StartDetached(*box).ok());
+
+  int in[2];
+  ASSERT_EQ(pipe2(in, O_CLOEXEC), 0);
+  UniqueFd in_r(in[0]), in_w(in[1]);
+  absl::StatusOr<sandbox::StartedExec> exec =
+      sandbox::ExecOnStdioSocket(control, box->stdio_socket_path(), config->process(),
+                                 {in_r.get(), stdio.out_w.get(), stdio.out_w.get()});
+  ASSERT_TRUE(exec.ok()) << exec.status();
+  EXPECT_GT(exec->pid, 1);
+  ASSERT_TRUE(exec->exit_conn);
+  in_r.reset();
+  ASSERT_EQ(write(in_w.get(), "x\n", 2), 2);
+  absl::StatusOr<runsc::control::v1::ExitStatus> exit = box->WaitExec(*exec, absl::Seconds(30));
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_EQ(exit->code(), 5);
+  EXPECT_EQ(ReadSome(stdio.out_r.get()), "got x\n");
+
+  // Detached: the connection goes at once, the process stays.
+  absl::StatusOr<sandbox::StartedExec> detached = sandbox::ExecOnStdioSocket(
+      control, box->stdio_socket_path(),
+      WithArgs(config->process(), {"sh", "-c", "sleep 0.3; echo still here"}), stdio.fds());
+  ASSERT_TRUE(detached.ok()) << detached.status();
+  detached->exit_conn.reset();
+  EXPECT_EQ(ReadSome(stdio.out_r.get()), "still here\n");
+
+  runsc::boot::v1::ProcessConfig missing = config->process();
+  missing.set_args(0, "no-such-binary");
+  absl::StatusOr<sandbox::StartedExec> failed =
+      sandbox::ExecOnStdioSocket(control, box->stdio_socket_path(), missing, stdio.fds());
+  ASSERT_FALSE(failed.ok());
+  EXPECT_THAT(std::string(failed.status().message()), HasSubstr("'no-such-binary' not found"));
+  EXPECT_FALSE(made);
+}
+
 // A run over the stdio socket (the daemon's Run): the process and its fds
 // in one packet, the exit answered on the same connection, no gRPC call.
 // A packet from the caller kills the process, as does the caller's going;
