@@ -1,0 +1,364 @@
+// Root tests: a container's processes started, signalled and waited for,
+// through the sandbox's Control service and in packets on its stdio socket
+// (runs, starts, execs), as the daemon and the CLI do.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "runsc/util/packet.h"
+#include "runsc/util/stdio_socket.h"
+#include "runsc/util/unique_fd.h"
+#include "sandbox/control_client.h"
+#include "specutils/oci_spec.h"
+#include "test/workload_fixture.h"
+
+namespace runsc::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using util::UniqueFd;
+
+using ProcessCallsTest = WorkloadFixture;
+
+TEST_F(ProcessCallsTest, ExecSignalWaitAndList) {
+  auto* box = Create(Spec({"sleep", "1000"}));
+  ASSERT_NE(box, nullptr);
+  auto main_pid = StartDetached(*box);
+  ASSERT_TRUE(main_pid.ok()) << main_pid.status();
+  sandbox::ControlClient client(box->control_socket_path());
+  // A second process, with its own args, env, cwd and user.
+  auto exec = ToConfig(Spec({"sh", "-c", "echo $X; pwd; id -u"}), bundle_);
+  ASSERT_TRUE(exec.ok());
+  runsc::boot::v1::ProcessConfig process = exec->process();
+  process.add_env("X=exec'd");
+  process.set_cwd("/tmp");
+  process.set_uid(1000);
+  auto r = RunInSandbox(*box, &process);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->out, "exec'd\n/tmp\n1000\n");
+  auto list = client.ListProcesses();
+  ASSERT_TRUE(list.ok()) << list.status();
+  bool found_main = false;
+  for (const auto& p : list->processes()) {
+    if (p.pid() == *main_pid) {
+      found_main = true;
+      EXPECT_TRUE(p.main());
+      EXPECT_EQ(p.args(0), "sleep");
+    }
+  }
+  EXPECT_TRUE(found_main);
+  ASSERT_TRUE(client.Signal(*main_pid, SIGTERM).ok());
+  auto status = client.Wait(*main_pid);
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_TRUE(status->signaled());
+  EXPECT_EQ(status->signal(), SIGTERM);
+  // A stopped container takes no exec.
+  auto late = StartDetached(*box, &process);
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// A process's stdio whose output the test reads: stdin /dev/null, stdout
+// and stderr the write end of one pipe.
+struct CapturedStdio {
+  UniqueFd in, out_r, out_w;
+  std::vector<int> fds() const { return {in.get(), out_w.get(), out_w.get()}; }
+};
+CapturedStdio Capture() {
+  CapturedStdio stdio;
+  stdio.in.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) == 0) {
+    stdio.out_r.reset(out[0]);
+    stdio.out_w.reset(out[1]);
+  }
+  return stdio;
+}
+
+// `process` with other arguments.
+runsc::boot::v1::ProcessConfig WithArgs(const runsc::boot::v1::ProcessConfig& process,
+                                        std::initializer_list<const char*> args) {
+  runsc::boot::v1::ProcessConfig changed = process;
+  changed.clear_args();
+  for (const char* a : args) changed.add_args(a);
+  return changed;
+}
+
+// What one read of `fd` gives (up to 255 bytes).
+std::string ReadSome(int fd) {
+  char buf[256];
+  const ssize_t n = read(fd, buf, sizeof(buf));
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+// Whether the container `client` reaches comes to list a process whose
+// second argument is `arg` (`listed`) or to list none (!`listed`), within
+// about two seconds.
+bool AwaitListed(sandbox::ControlClient& client, const std::string& arg, bool listed) {
+  for (int i = 0; i < 100; ++i) {
+    auto list = client.ListProcesses();
+    EXPECT_TRUE(list.ok()) << list.status();
+    bool there = false;
+    if (list.ok()) {
+      for (const auto& p : list->processes()) there |= p.args_size() > 1 && p.args(1) == arg;
+    }
+    if (list.ok() && there == listed) return true;
+    usleep(20000);
+  }
+  return false;
+}
+
+// Run: Exec and Wait in one call, with the kill at its timeout, and when
+// the caller gives up on the call, in the sandbox.
+TEST_F(ProcessCallsTest, RunEndsWithTheExitAndKillsAtTheTimeoutOrWhenCancelled) {
+  auto* box = Create(Spec({"sleep", "1000"}));
+  ASSERT_NE(box, nullptr);
+  auto main_pid = StartDetached(*box);
+  ASSERT_TRUE(main_pid.ok()) << main_pid.status();
+  sandbox::ControlClient client(box->control_socket_path());
+  auto config = ToConfig(Spec({"sh", "-c", "echo ran; exit 3"}), bundle_);
+  ASSERT_TRUE(config.ok());
+  const runsc::boot::v1::ProcessConfig process = config->process();
+  CapturedStdio stdio = Capture();
+  ASSERT_TRUE(stdio.out_r && stdio.out_w && stdio.in);
+  auto run = [&](const runsc::boot::v1::ProcessConfig& p, absl::Duration run_timeout,
+                 absl::Duration call_timeout) {
+    auto token = util::HandOffStdio(box->stdio_socket_path(), stdio.fds());
+    EXPECT_TRUE(token.ok()) << token.status();
+    return client.Run(p, token.ok() ? *token : "", false, run_timeout, call_timeout);
+  };
+  // The stdio sent without waiting for its answer, under our own token,
+  // and named at once.
+  const std::string own = *util::NewStdioToken();
+  auto sent = util::SendStdio(box->stdio_socket_path(), stdio.fds(), own);
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  auto ran = client.Run(process, own, /*stdio_in_flight=*/true, absl::InfiniteDuration(),
+                        absl::Seconds(30));
+  ASSERT_TRUE(ran.ok()) << ran.status();
+  auto answer = util::ReadStdioAnswer(sent->get());
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(*answer, own);
+  EXPECT_FALSE(ran->status().signaled());
+  EXPECT_EQ(ran->status().code(), 3);
+  EXPECT_FALSE(ran->timed_out());
+  EXPECT_GT(ran->pid(), 1);
+  EXPECT_EQ(ReadSome(stdio.out_r.get()), "ran\n");
+
+  const runsc::boot::v1::ProcessConfig sleeper = WithArgs(process, {"sleep", "77"});
+  auto slow = run(sleeper, absl::Milliseconds(200), absl::Seconds(30));
+  ASSERT_TRUE(slow.ok()) << slow.status();
+  EXPECT_TRUE(slow->timed_out());
+  EXPECT_TRUE(slow->status().signaled());
+  EXPECT_EQ(slow->status().signal(), SIGKILL);
+
+  // The caller gives up (its deadline) while the process runs: the sandbox
+  // kills what it started.
+  absl::StatusOr<runsc::control::v1::RunResponse> abandoned;
+  std::thread caller(
+      [&] { abandoned = run(sleeper, absl::InfiniteDuration(), absl::Milliseconds(1500)); });
+  const bool seen = AwaitListed(client, "77", true);
+  caller.join();
+  EXPECT_TRUE(seen) << "the abandoned run's process never ran";
+  EXPECT_EQ(abandoned.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_TRUE(AwaitListed(client, "77", false)) << "the abandoned run's process still runs";
+
+  // What fails to start fails the call, as Exec does.
+  runsc::boot::v1::ProcessConfig missing = process;
+  missing.set_args(0, "no-such-binary");
+  auto failed = run(missing, absl::InfiniteDuration(), absl::Seconds(30));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_THAT(std::string(failed.status().message()), HasSubstr("'no-such-binary' not found"));
+  auto bad = client.Run(process, "", false, absl::InfiniteDuration(), absl::Seconds(30));
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("stdio_token"));
+}
+
+// A start over the stdio socket (the daemon's StartSandbox): the main
+// process runs with the packet's fds, the answer is its pid, and a second
+// start is refused; no Control client is made for either.
+TEST_F(ProcessCallsTest, AStartOverTheStdioSocketRunsTheMainProcessOnce) {
+  auto* box = Create(Spec({"sh", "-c", "echo started; exec sleep 1000"}));
+  ASSERT_NE(box, nullptr);
+  bool made = false;
+  sandbox::ControlGetter control =
+      [&made]() -> absl::StatusOr<std::shared_ptr<sandbox::ControlClient>> {
+    made = true;
+    return absl::UnavailableError("not for a start over the stdio socket");
+  };
+  CapturedStdio stdio = Capture();
+  ASSERT_TRUE(stdio.out_r && stdio.out_w && stdio.in);
+  absl::StatusOr<int> pid =
+      sandbox::StartOnStdioSocket(control, box->stdio_socket_path(), stdio.fds());
+  ASSERT_TRUE(pid.ok()) << pid.status();
+  EXPECT_GT(*pid, 0);
+  EXPECT_EQ(ReadSome(stdio.out_r.get()), "started\n");
+  absl::StatusOr<int> again =
+      sandbox::StartOnStdioSocket(control, box->stdio_socket_path(), stdio.fds());
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(again.status().message()), HasSubstr("already been started"));
+  EXPECT_FALSE(made);
+}
+
+// runc's create and start over the stdio socket (`runsc create`, `runsc
+// start`): the held process does not run until a start without stdio lets
+// it; a start with nothing held is refused. No Control client is made.
+TEST_F(ProcessCallsTest, AHeldStartOverTheStdioSocketRunsOnlyAtItsRelease) {
+  auto* box = Create(Spec({"sh", "-c", "echo started; exec sleep 1000"}));
+  ASSERT_NE(box, nullptr);
+  bool made = false;
+  sandbox::ControlGetter control =
+      [&made]() -> absl::StatusOr<std::shared_ptr<sandbox::ControlClient>> {
+    made = true;
+    return absl::UnavailableError("not for a start over the stdio socket");
+  };
+  absl::StatusOr<int> nothing_held =
+      sandbox::StartOnStdioSocket(control, box->stdio_socket_path(), {});
+  EXPECT_EQ(nothing_held.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(nothing_held.status().message()), HasSubstr("no process"));
+  CapturedStdio stdio = Capture();
+  ASSERT_TRUE(stdio.out_r && stdio.out_w && stdio.in);
+  absl::StatusOr<int> held =
+      sandbox::StartOnStdioSocket(control, box->stdio_socket_path(), stdio.fds(), /*hold=*/true);
+  ASSERT_TRUE(held.ok()) << held.status();
+  stdio.out_w.reset();  // the process holds its copy
+  struct pollfd p = {stdio.out_r.get(), POLLIN, 0};
+  EXPECT_EQ(poll(&p, 1, 200), 0) << "the held process ran before its start";
+  absl::StatusOr<int> released = sandbox::StartOnStdioSocket(control, box->stdio_socket_path(), {});
+  ASSERT_TRUE(released.ok()) << released.status();
+  EXPECT_EQ(*released, *held);
+  EXPECT_EQ(ReadSome(stdio.out_r.get()), "started\n");
+  absl::StatusOr<int> again = sandbox::StartOnStdioSocket(control, box->stdio_socket_path(), {});
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(again.status().message()), HasSubstr("already been started"));
+  EXPECT_FALSE(made);
+}
+
+// An exec over the stdio socket (`runsc exec`): the pid at once, the exit
+// on the same connection; a caller that closes the connection after the
+// start leaves the process running; what cannot start is refused. No
+// Control client is made.
+TEST_F(ProcessCallsTest, AnExecOverTheStdioSocketAnswersItsPidThenItsExit) {
+  auto* box = Create(Spec({"sleep", "1000"}));
+  ASSERT_NE(box, nullptr);
+  bool made = false;
+  sandbox::ControlGetter control =
+      [&made]() -> absl::StatusOr<std::shared_ptr<sandbox::ControlClient>> {
+    made = true;
+    return absl::UnavailableError("not for an exec over the stdio socket");
+  };
+  auto config = ToConfig(Spec({"sh", "-c", "read x; echo got $x; exit 5"}), bundle_);
+  ASSERT_TRUE(config.ok());
+  CapturedStdio stdio = Capture();
+  ASSERT_TRUE(stdio.out_r && stdio.out_w && stdio.in);
+  absl::StatusOr<sandbox::StartedExec> refused =
+      sandbox::ExecOnStdioSocket(control, box->stdio_socket_path(), config->process(), stdio.fds());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition)
+      << "an exec before the container runs: " << refused.status();
+  ASSERT_TRUE(StartDetached(*box).ok());
+
+  int in[2];
+  ASSERT_EQ(pipe2(in, O_CLOEXEC), 0);
+  UniqueFd in_r(in[0]), in_w(in[1]);
+  absl::StatusOr<sandbox::StartedExec> exec =
+      sandbox::ExecOnStdioSocket(control, box->stdio_socket_path(), config->process(),
+                                 {in_r.get(), stdio.out_w.get(), stdio.out_w.get()});
+  ASSERT_TRUE(exec.ok()) << exec.status();
+  EXPECT_GT(exec->pid, 1);
+  ASSERT_TRUE(exec->exit_conn);
+  in_r.reset();
+  ASSERT_EQ(write(in_w.get(), "x\n", 2), 2);
+  absl::StatusOr<runsc::control::v1::ExitStatus> exit = box->WaitExec(*exec, absl::Seconds(30));
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_EQ(exit->code(), 5);
+  EXPECT_EQ(ReadSome(stdio.out_r.get()), "got x\n");
+
+  // Detached: the connection goes at once, the process stays.
+  absl::StatusOr<sandbox::StartedExec> detached = sandbox::ExecOnStdioSocket(
+      control, box->stdio_socket_path(),
+      WithArgs(config->process(), {"sh", "-c", "sleep 0.3; echo still here"}), stdio.fds());
+  ASSERT_TRUE(detached.ok()) << detached.status();
+  detached->exit_conn.reset();
+  EXPECT_EQ(ReadSome(stdio.out_r.get()), "still here\n");
+
+  runsc::boot::v1::ProcessConfig missing = config->process();
+  missing.set_args(0, "no-such-binary");
+  absl::StatusOr<sandbox::StartedExec> failed =
+      sandbox::ExecOnStdioSocket(control, box->stdio_socket_path(), missing, stdio.fds());
+  ASSERT_FALSE(failed.ok());
+  EXPECT_THAT(std::string(failed.status().message()), HasSubstr("'no-such-binary' not found"));
+  EXPECT_FALSE(made);
+}
+
+// A run over the stdio socket (the daemon's Run): the process and its fds
+// in one packet, the exit answered on the same connection, no gRPC call.
+// A packet from the caller kills the process, as does the caller's going;
+// what cannot start is answered with why.
+TEST_F(ProcessCallsTest, ARunOverTheStdioSocketEndsWithTheExitAndDiesWithItsCaller) {
+  auto* box = Create(Spec({"sleep", "1000"}));
+  ASSERT_NE(box, nullptr);
+  ASSERT_TRUE(StartDetached(*box).ok());
+  auto config = ToConfig(Spec({"sh", "-c", "echo ran; exit 3"}), bundle_);
+  ASSERT_TRUE(config.ok());
+  const runsc::boot::v1::ProcessConfig process = config->process();
+  CapturedStdio stdio = Capture();
+  ASSERT_TRUE(stdio.out_r && stdio.out_w && stdio.in);
+  auto send_run = [&](const runsc::boot::v1::ProcessConfig& p) {
+    runsc::control::v1::StdioRequest request;
+    *request.mutable_run()->mutable_process() = p;
+    return util::SendOnStdioSocket(box->stdio_socket_path(), request, stdio.fds());
+  };
+  auto answer_of = [](int conn) {
+    runsc::control::v1::StdioAnswer answer;
+    EXPECT_TRUE(util::RecvPacket(conn, &answer).ok());
+    return answer;
+  };
+
+  auto conn = send_run(process);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  runsc::control::v1::StdioAnswer ran = answer_of(conn->get());
+  ASSERT_TRUE(ran.has_run());
+  EXPECT_EQ(ran.run().code(), 0) << ran.run().message();
+  EXPECT_GT(ran.run().response().pid(), 1);
+  EXPECT_FALSE(ran.run().response().status().signaled());
+  EXPECT_EQ(ran.run().response().status().code(), 3);
+  EXPECT_EQ(ReadSome(stdio.out_r.get()), "ran\n");
+
+  // Any packet from the caller: the kill, and then the answer.
+  const runsc::boot::v1::ProcessConfig sleeper = WithArgs(process, {"sleep", "77"});
+  auto killed = send_run(sleeper);
+  ASSERT_TRUE(killed.ok()) << killed.status();
+  ASSERT_TRUE(util::SendPacket(killed->get(), runsc::control::v1::StdioRequest()).ok());
+  runsc::control::v1::StdioAnswer after_kill = answer_of(killed->get());
+  EXPECT_TRUE(after_kill.run().response().status().signaled());
+  EXPECT_EQ(after_kill.run().response().status().signal(), SIGKILL);
+
+  // The caller goes while the process runs: the sandbox kills it.
+  sandbox::ControlClient client(box->control_socket_path());
+  auto abandoned = send_run(sleeper);
+  ASSERT_TRUE(abandoned.ok()) << abandoned.status();
+  EXPECT_TRUE(AwaitListed(client, "77", true)) << "the abandoned run's process never ran";
+  abandoned->reset();
+  EXPECT_TRUE(AwaitListed(client, "77", false)) << "the abandoned run's process still runs";
+
+  // What cannot start is answered at once, with why.
+  runsc::boot::v1::ProcessConfig missing = process;
+  missing.set_args(0, "no-such-binary");
+  auto refused = send_run(missing);
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  runsc::control::v1::StdioAnswer why = answer_of(refused->get());
+  EXPECT_NE(why.run().code(), 0);
+  EXPECT_THAT(why.run().message(), HasSubstr("'no-such-binary' not found"));
+}
+
+}  // namespace
+}  // namespace runsc::testing
