@@ -308,20 +308,22 @@ absl::Status ExecReactor::Start(const api::ExecStart& start) {
   }
   std::vector<int> raw;
   for (const auto& fd : theirs) raw.push_back(fd.get());
-  absl::StatusOr<int> pid = manager_->Exec(start.id(), *process, raw);
+  absl::StatusOr<sandbox::StartedExec> exec = manager_->Exec(start.id(), *process, raw);
   theirs.clear();
-  if (!pid.ok()) return pid.status();
+  if (!exec.ok()) return exec.status();
+  const int pid = exec->pid;
   id_ = start.id();
+  exec_ = std::move(*exec);
   {
     absl::MutexLock lock(&mu_);
-    pid_ = *pid;
+    pid_ = pid;
   }
   if (tty_) {
     google::protobuf::StringValue name;
     std::vector<UniqueFd> master;
     absl::Status got = util::RecvPacket(console.get(), &name, &master);
     if (!got.ok() || master.size() != 1) {
-      (void)manager_->Signal(id_, *pid, SIGKILL, false);
+      (void)manager_->Signal(id_, pid, SIGKILL, false);
       return absl::InternalError("the sandbox sent no pty master");
     }
     master_ = std::move(master[0]);
@@ -332,7 +334,7 @@ absl::Status ExecReactor::Start(const api::ExecStart& start) {
   SetNonBlocking(stdin_.get());
   for (const auto& fd : outputs_) SetNonBlocking(fd.get());
   api::ExecResponse first;
-  first.set_pid(*pid);
+  first.set_pid(pid);
   Enqueue(std::move(first));
   return absl::OkStatus();
 }
@@ -344,12 +346,12 @@ absl::StatusOr<api::ExitStatus> ExecReactor::Wait(absl::Duration timeout) {
     pid = pid_;
   }
   absl::StatusOr<runsc::control::v1::ExitStatus> status =
-      manager_->Wait(id_, pid, timeout, &wait_canceller_);
+      manager_->WaitExec(id_, exec_, timeout, &wait_canceller_);
   bool timed_out = false;
   if (absl::IsDeadlineExceeded(status.status()) && !wait_canceller_.cancelled()) {
     timed_out = true;
     (void)manager_->Signal(id_, pid, SIGKILL, false);
-    status = manager_->Wait(id_, pid, absl::Seconds(10), &wait_canceller_);
+    status = manager_->WaitExec(id_, exec_, absl::Seconds(10), &wait_canceller_);
   }
   if (wait_canceller_.cancelled()) {
     // Nobody will read its output or wait for it.

@@ -104,6 +104,7 @@ class ExecReactor final
 
   // Set once by the driver before the input thread and pumps start.
   std::string id_;
+  sandbox::StartedExec exec_;  // its pid, and the connection its exit comes on
   bool tty_ = false;
   util::UniqueFd stdin_;   // pipe write end, or a dup of the pty master
   util::UniqueFd master_;  // with tty: for resizes

@@ -15,6 +15,7 @@
 #include "grpcpp/create_channel_posix.h"
 #include "grpcpp/grpcpp.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/event_flag.h"
 #include "runsc/util/grpc_status.h"
 #include "runsc/util/packet.h"
 #include "runsc/util/status_macros.h"
@@ -33,9 +34,12 @@ void SetDeadline(grpc::ClientContext& context, absl::Duration timeout) {
 }
 }  // namespace
 
+CallCanceller::CallCanceller() : wake_(util::NewEventFlag()) {}
+
 void CallCanceller::Cancel() {
   absl::MutexLock lock(&mu_);
   cancelled_ = true;
+  util::RaiseEventFlag(wake_.get());
   // Before the call starts, TryCancel marks the context; the call then
   // ends as soon as it is made.
   if (context_ != nullptr) context_->TryCancel();
@@ -467,23 +471,31 @@ absl::StatusOr<StartedExec> ExecOnStdioSocket(const ControlGetter& control,
 }
 
 absl::StatusOr<runsc::control::v1::ExitStatus> AwaitExecExit(const StartedExec& exec,
-                                                             absl::Duration timeout) {
+                                                             absl::Duration timeout,
+                                                             CallCanceller* cancel) {
   if (!exec.exit_conn) return absl::FailedPreconditionError("the exec has no exit connection");
   const int conn = exec.exit_conn.get();
+  const absl::Time deadline = absl::Now() + timeout;
   for (;;) {
-    struct pollfd p = {conn, POLLIN, 0};
-    const int ready = poll(&p, 1,
-                           timeout == absl::InfiniteDuration()
-                               ? -1
-                               : static_cast<int>(absl::ToInt64Milliseconds(
-                                     absl::Ceil(timeout, absl::Milliseconds(1)))));
+    struct pollfd p[2] = {{conn, POLLIN, 0},
+                          {cancel != nullptr ? cancel->wake_fd() : -1, POLLIN, 0}};
+    const absl::Duration left = std::max(deadline - absl::Now(), absl::ZeroDuration());
+    const int ready = poll(
+        p, 2,
+        timeout == absl::InfiniteDuration()
+            ? -1
+            : static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)))));
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) return util::ErrnoError(errno, "poll the exec's stdio connection");
+    if (cancel != nullptr && cancel->cancelled()) {
+      return absl::CancelledError(
+          absl::StrCat("the wait for process ", exec.pid, " was cancelled"));
+    }
     if (ready == 0) {
       return absl::DeadlineExceededError(absl::StrCat("process ", exec.pid, " did not exit within ",
                                                       absl::FormatDuration(timeout)));
     }
-    break;
+    if (p[0].revents != 0) break;
   }
   runsc::control::v1::StdioAnswer answer;
   absl::Status got = util::RecvPacket(conn, &answer);

@@ -27,8 +27,11 @@ namespace runsc::sandbox {
 // blocks, so gRPC reactions may call it.
 class CallCanceller final {
  public:
+  CallCanceller();
   void Cancel();
   bool cancelled();
+  // Readable once cancelled: for waits that poll (AwaitExecExit).
+  int wake_fd() const { return wake_.get(); }
 
   // For ControlClient: the call that `context` carries can be cancelled
   // until Detach.
@@ -39,6 +42,7 @@ class CallCanceller final {
   absl::Mutex mu_;
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  const util::UniqueFd wake_;
 };
 
 class ControlClient final {
@@ -168,9 +172,11 @@ absl::StatusOr<StartedExec> ExecOnStdioSocket(const ControlGetter& control,
                                               absl::Duration timeout = absl::Seconds(30));
 
 // How the process `exec` names ended, read from its connection, waiting up
-// to `timeout`. UNAVAILABLE if the sandbox went first.
+// to `timeout`. UNAVAILABLE if the sandbox went first; CANCELLED once
+// `cancel` (if given) is.
 absl::StatusOr<runsc::control::v1::ExitStatus> AwaitExecExit(const StartedExec& exec,
-                                                             absl::Duration timeout);
+                                                             absl::Duration timeout,
+                                                             CallCanceller* cancel = nullptr);
 
 }  // namespace runsc::sandbox
 

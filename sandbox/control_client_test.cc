@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -614,8 +615,18 @@ TEST_F(RunToExitTest, AnExecsRefusalAndAMissingExitAreErrors) {
   ASSERT_TRUE(exec.ok()) << exec.status();
   absl::StatusOr<runsc::control::v1::ExitStatus> exit =
       AwaitExecExit(*exec, absl::Milliseconds(100));
-  answered.Notify();
   EXPECT_EQ(exit.status().code(), absl::StatusCode::kDeadlineExceeded) << exit.status();
+  // A wait without a deadline ends when another thread cancels it.
+  CallCanceller cancel;
+  std::thread canceller([&cancel] {
+    absl::SleepFor(absl::Milliseconds(100));
+    cancel.Cancel();
+  });
+  absl::StatusOr<runsc::control::v1::ExitStatus> cancelled =
+      AwaitExecExit(*exec, absl::InfiniteDuration(), &cancel);
+  canceller.join();
+  answered.Notify();
+  EXPECT_EQ(cancelled.status().code(), absl::StatusCode::kCancelled) << cancelled.status();
   EXPECT_FALSE(made);
 }
 

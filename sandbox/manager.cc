@@ -170,13 +170,6 @@ absl::StatusOr<std::shared_ptr<SandboxManager::Entry>> SandboxManager::Find(
   return it->second;
 }
 
-absl::StatusOr<SandboxManager::Sockets> SandboxManager::FindSockets(const std::string& id) {
-  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
-  absl::MutexLock lock(&entry->mu);
-  if (entry->box == nullptr) return NotFound(id);
-  return Sockets{entry->box->control(), entry->box->stdio_socket_path()};
-}
-
 SandboxView SandboxManager::View(const Sandbox& box, absl::string_view known_status) {
   SandboxView view;
   view.id = box.id();
@@ -502,18 +495,11 @@ absl::StatusOr<RunResult> SandboxManager::RunSandbox(CreateRequest create,
   return result;
 }
 
-absl::StatusOr<int> SandboxManager::Exec(const std::string& id,
-                                         const runsc::boot::v1::ProcessConfig& process,
-                                         const std::vector<int>& stdio) {
-  ASSIGN_OR_RETURN(Sockets sockets, FindSockets(id));
-  return ExecIn(sockets, process, stdio);
-}
-
-absl::StatusOr<int> SandboxManager::ExecIn(const Sockets& sockets,
-                                           const runsc::boot::v1::ProcessConfig& process,
-                                           const std::vector<int>& stdio) {
-  ASSIGN_OR_RETURN(std::string token, util::HandOffStdio(sockets.stdio, stdio));
-  return sockets.control->Exec(process, token);
+absl::StatusOr<StartedExec> SandboxManager::Exec(const std::string& id,
+                                                 const runsc::boot::v1::ProcessConfig& process,
+                                                 const std::vector<int>& stdio) {
+  ASSIGN_OR_RETURN(OnDemand sandbox, FindOnDemand(id));
+  return ExecOnStdioSocket(sandbox.control, sandbox.stdio, process, stdio);
 }
 
 absl::StatusOr<runsc::boot::v1::ProcessConfig> SandboxManager::ExecProcess(
@@ -567,10 +553,25 @@ absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::Wait(const std::s
   return status;
 }
 
+absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::WaitExec(const std::string& id,
+                                                                        const StartedExec& exec,
+                                                                        absl::Duration timeout,
+                                                                        CallCanceller* cancel) {
+  if (!exec.exit_conn) return Wait(id, exec.pid, timeout, cancel);
+  ASSIGN_OR_RETURN(runsc::control::v1::ExitStatus status, AwaitExecExit(exec, timeout, cancel));
+  // A sandbox deleted meanwhile has no verdict on an OOM kill to add.
+  if (absl::StatusOr<std::shared_ptr<Entry>> entry = Find(id); entry.ok()) {
+    absl::MutexLock lock(&(*entry)->mu);
+    if ((*entry)->box != nullptr) (*entry)->box->AnnotateOom(exec.pid, &status);
+  }
+  return status;
+}
+
 absl::StatusOr<runsc::control::v1::ListProcessesResponse> SandboxManager::ListProcesses(
     const std::string& id) {
-  ASSIGN_OR_RETURN(Sockets sockets, FindSockets(id));
-  return sockets.control->ListProcesses();
+  ASSIGN_OR_RETURN(OnDemand sandbox, FindOnDemand(id));
+  ASSIGN_OR_RETURN(std::shared_ptr<ControlClient> control, sandbox.control());
+  return control->ListProcesses();
 }
 
 absl::StatusOr<CgroupStats> SandboxManager::Stats(const std::string& id) {

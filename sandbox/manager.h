@@ -130,9 +130,11 @@ class SandboxManager final {
   absl::StatusOr<RunResult> RunSandbox(CreateRequest create, const std::string& stdin_data,
                                        size_t max_output, absl::Duration timeout);
   // Starts `process` in sandbox `id` with the given stdio (three fds, or one
-  // console socket for a terminal); returns its container pid.
-  absl::StatusOr<int> Exec(const std::string& id, const runsc::boot::v1::ProcessConfig& process,
-                           const std::vector<int>& stdio);
+  // console socket for a terminal), over its stdio socket (no dial):
+  // returns its container pid, and the connection its exit comes on.
+  absl::StatusOr<StartedExec> Exec(const std::string& id,
+                                   const runsc::boot::v1::ProcessConfig& process,
+                                   const std::vector<int>& stdio);
   // The sandbox's main process with `overrides` on top, validated.
   absl::StatusOr<runsc::boot::v1::ProcessConfig> ExecProcess(
       const std::string& id, const specutils::ProcessOverrides& overrides);
@@ -142,6 +144,12 @@ class SandboxManager final {
   absl::StatusOr<runsc::control::v1::ExitStatus> Wait(const std::string& id, int pid,
                                                       absl::Duration timeout,
                                                       CallCanceller* cancel = nullptr);
+  // Waits for a process Exec started: on its connection (through the
+  // sandbox's control plane for a sandbox of an older build, as Wait).
+  absl::StatusOr<runsc::control::v1::ExitStatus> WaitExec(const std::string& id,
+                                                          const StartedExec& exec,
+                                                          absl::Duration timeout,
+                                                          CallCanceller* cancel = nullptr);
   absl::StatusOr<runsc::control::v1::ListProcessesResponse> ListProcesses(const std::string& id);
   absl::StatusOr<CgroupStats> Stats(const std::string& id);
   // The container's filesystem, for CopyIn and CopyOut.
@@ -189,13 +197,6 @@ class SandboxManager final {
   // is only ever taken without mu_ held (DeleteSandbox takes the entry's,
   // then mu_).
   std::vector<std::shared_ptr<Entry>> Entries();
-  // The sandbox's control client and stdio socket path, for calls that
-  // must not hold its lock (waits, streams).
-  struct Sockets {
-    std::shared_ptr<ControlClient> control;
-    std::string stdio;
-  };
-  absl::StatusOr<Sockets> FindSockets(const std::string& id);
   // The sandbox's stdio socket path, and its control client on demand:
   // made (and so dialled, which starts the sandbox's gRPC server) only if
   // the call needs it, for a sandbox of an older build.
@@ -204,11 +205,6 @@ class SandboxManager final {
     ControlGetter control;
   };
   absl::StatusOr<OnDemand> FindOnDemand(const std::string& id);
-  // Exec for a sandbox already found (Run finds it once for the exec and
-  // the wait).
-  static absl::StatusOr<int> ExecIn(const Sockets& sockets,
-                                    const runsc::boot::v1::ProcessConfig& process,
-                                    const std::vector<int>& stdio);
   // What the API shows of `box`; its status asked of the sandbox unless the
   // caller knows it.
   SandboxView View(const Sandbox& box, absl::string_view known_status = "");

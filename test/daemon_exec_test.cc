@@ -88,7 +88,10 @@ api::ExecRequest CloseStdin() {
 }
 
 TEST_F(DaemonTest, ExecStreamsStdinOutputAndTheExitStatus) {
-  CreateStarted("ex");
+  const api::Sandbox sandbox = CreateStarted("ex");
+  ASSERT_GT(sandbox.pid(), 0);
+  const std::string tasks = absl::StrCat("/proc/", sandbox.pid(), "/task");
+  const size_t threads = ListDir(tasks).size();
   auto stub = Stub();
   ExecOutcome o = ExecStream(
       stub.get(),
@@ -100,6 +103,10 @@ TEST_F(DaemonTest, ExecStreamsStdinOutputAndTheExitStatus) {
   EXPECT_EQ(o.err, "bye\n");
   ASSERT_TRUE(o.got_exit);
   EXPECT_EQ(o.exit.code(), 3);
+  // The exec went over the sandbox's stdio socket, with its exit: nothing
+  // dialled the sandbox, whose control plane would have started gRPC's
+  // threads.
+  EXPECT_EQ(ListDir(tasks).size(), threads);
 }
 
 TEST_F(DaemonTest, ExecWithATerminalFollowsResizes) {
