@@ -183,6 +183,15 @@ TEST_F(ProcessCallsTest, RunEndsWithTheExitAndKillsAtTheTimeoutOrWhenCancelled) 
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("stdio_token"));
 }
 
+// A getter for calls that must not need the Control client (which would
+// dial the sandbox): sets `*made` if asked for one.
+sandbox::ControlGetter NeverDialled(bool* made) {
+  return [made]() -> absl::StatusOr<std::shared_ptr<sandbox::ControlClient>> {
+    *made = true;
+    return absl::UnavailableError("a call over the stdio socket asked for the Control client");
+  };
+}
+
 // A start over the stdio socket (the daemon's StartSandbox): the main
 // process runs with the packet's fds, the answer is its pid, and a second
 // start is refused; no Control client is made for either.
@@ -190,11 +199,7 @@ TEST_F(ProcessCallsTest, AStartOverTheStdioSocketRunsTheMainProcessOnce) {
   auto* box = Create(Spec({"sh", "-c", "echo started; exec sleep 1000"}));
   ASSERT_NE(box, nullptr);
   bool made = false;
-  sandbox::ControlGetter control =
-      [&made]() -> absl::StatusOr<std::shared_ptr<sandbox::ControlClient>> {
-    made = true;
-    return absl::UnavailableError("not for a start over the stdio socket");
-  };
+  sandbox::ControlGetter control = NeverDialled(&made);
   CapturedStdio stdio = Capture();
   ASSERT_TRUE(stdio.out_r && stdio.out_w && stdio.in);
   absl::StatusOr<int> pid =
@@ -216,11 +221,7 @@ TEST_F(ProcessCallsTest, AHeldStartOverTheStdioSocketRunsOnlyAtItsRelease) {
   auto* box = Create(Spec({"sh", "-c", "echo started; exec sleep 1000"}));
   ASSERT_NE(box, nullptr);
   bool made = false;
-  sandbox::ControlGetter control =
-      [&made]() -> absl::StatusOr<std::shared_ptr<sandbox::ControlClient>> {
-    made = true;
-    return absl::UnavailableError("not for a start over the stdio socket");
-  };
+  sandbox::ControlGetter control = NeverDialled(&made);
   absl::StatusOr<int> nothing_held =
       sandbox::StartOnStdioSocket(control, box->stdio_socket_path(), {});
   EXPECT_EQ(nothing_held.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -251,11 +252,7 @@ TEST_F(ProcessCallsTest, AnExecOverTheStdioSocketAnswersItsPidThenItsExit) {
   auto* box = Create(Spec({"sleep", "1000"}));
   ASSERT_NE(box, nullptr);
   bool made = false;
-  sandbox::ControlGetter control =
-      [&made]() -> absl::StatusOr<std::shared_ptr<sandbox::ControlClient>> {
-    made = true;
-    return absl::UnavailableError("not for an exec over the stdio socket");
-  };
+  sandbox::ControlGetter control = NeverDialled(&made);
   auto config = ToConfig(Spec({"sh", "-c", "read x; echo got $x; exit 5"}), bundle_);
   ASSERT_TRUE(config.ok());
   CapturedStdio stdio = Capture();
