@@ -450,7 +450,7 @@ void ControlService::ServeStdioRequest(const runsc::control::v1::StdioRequest& r
     return;
   }
   if (request.has_exec()) {
-    ExecOnConnection(request.exec().process(), std::move(fds), std::move(conn));
+    ExecOnConnection(request.exec().process(), std::move(fds), std::move(conn), std::move(watch));
     return;
   }
   if (request.has_signal()) {
@@ -516,8 +516,15 @@ void ControlService::RunOnConnection(const runsc::control::v1::RunRequest& reque
   WatchCaller(std::move(run), launcher_, std::move(watch));
 }
 
+// An exec's connection, until its caller closes it or the exit is
+// answered on it, whichever comes first.
+struct ControlService::ExecCaller {
+  absl::Mutex mu;
+  util::UniqueFd conn ABSL_GUARDED_BY(mu);
+};
+
 void ControlService::ExecOnConnection(const runsc::boot::v1::ProcessConfig& process, StdioFds fds,
-                                      util::UniqueFd conn) {
+                                      util::UniqueFd conn, WatchFn watch) {
   absl::Status ok = CheckMainRunning();
   if (ok.ok()) ok = CheckProcess(process);
   absl::StatusOr<int> pid =
@@ -535,17 +542,42 @@ void ControlService::ExecOnConnection(const runsc::boot::v1::ProcessConfig& proc
   struct timeval limit = {1, 0};
   setsockopt(conn.get(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
   Answer(conn.get(), started);
-  // The connection stays here until the exit, which goes on it whether or
-  // not the caller still listens (a detached exec's has gone).
-  auto kept = std::make_shared<util::UniqueFd>(std::move(conn));
-  launcher_->OnExit(*pid, [kept, pid = *pid](const runsc::launcher::v1::Exited& exited) {
+  auto caller = std::make_shared<ExecCaller>();
+  const int fd = conn.get();
+  {
+    absl::MutexLock lock(&caller->mu);
+    caller->conn = std::move(conn);
+  }
+  launcher_->OnExit(*pid, [caller, pid = *pid](const runsc::launcher::v1::Exited& exited) {
     runsc::control::v1::StdioAnswer ended;
     runsc::control::v1::StdioExecResult* exec = ended.mutable_exec();
     exec->set_pid(pid);
     exec->mutable_exit()->set_signaled(exited.signaled());
     exec->mutable_exit()->set_code(exited.code());
     exec->mutable_exit()->set_signal(exited.signal());
-    Answer(kept->get(), ended);
+    absl::MutexLock lock(&caller->mu);
+    if (!caller->conn) return;  // the caller went
+    Answer(caller->conn.get(), ended);
+    // The watch hears the end and lets the connection go.
+    shutdown(caller->conn.get(), SHUT_RDWR);
+  });
+  WatchExecCaller(std::move(caller), fd, std::move(watch));
+}
+
+void ControlService::WatchExecCaller(std::shared_ptr<ExecCaller> caller, int fd, WatchFn watch) {
+  // The connection is closed only here, once its watch has ended: a
+  // process that outlives its caller (a detached exec) holds no fd of the
+  // supervisor's, and the fd's number is never watched after its close.
+  watch(fd, [caller, fd, watch] {
+    char byte;
+    const ssize_t n = recv(fd, &byte, 1, MSG_DONTWAIT);
+    if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR))) {
+      // A packet means nothing to an exec: it is dropped.
+      WatchExecCaller(caller, fd, watch);
+      return;
+    }
+    absl::MutexLock lock(&caller->mu);
+    caller->conn.reset();
   });
 }
 

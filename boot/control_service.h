@@ -127,7 +127,9 @@ class ControlService final
   // An exec on the stdio socket (StdioRequest.exec): starts `process` with
   // `fds` and answers on `conn` with its pid, then with its exit.
   void ExecOnConnection(const runsc::boot::v1::ProcessConfig& process, StdioFds fds,
-                        util::UniqueFd conn);
+                        util::UniqueFd conn, WatchFn watch);
+  struct ExecCaller;
+  static void WatchExecCaller(std::shared_ptr<ExecCaller> caller, int fd, WatchFn watch);
   // Signal's body.
   absl::Status SendSignal(const runsc::control::v1::SignalRequest& request);
 

@@ -8,12 +8,14 @@
 #include <unistd.h>
 
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runsc/util/packet.h"
@@ -279,13 +281,27 @@ TEST_F(ProcessCallsTest, AnExecOverTheStdioSocketAnswersItsPidThenItsExit) {
   EXPECT_EQ(exit->code(), 5);
   EXPECT_EQ(ReadSome(stdio.out_r.get()), "got x\n");
 
-  // Detached: the connection goes at once, the process stays.
+  // Detached: the connection goes at once, the process stays, and the
+  // supervisor lets go of the connection (a process that outlives its
+  // caller holds no fd of the supervisor's).
+  const std::string supervisor_fds = absl::StrCat("/proc/", box->pid(), "/fd");
+  const size_t fds_before = ListDir(supervisor_fds).size();
   absl::StatusOr<sandbox::StartedExec> detached = sandbox::ExecOnStdioSocket(
       control, box->stdio_socket_path(),
-      WithArgs(config->process(), {"sh", "-c", "sleep 0.3; echo still here"}), stdio.fds());
+      WithArgs(config->process(), {"sh", "-c", "echo up; sleep 1000"}), stdio.fds());
   ASSERT_TRUE(detached.ok()) << detached.status();
+  EXPECT_EQ(ReadSome(stdio.out_r.get()), "up\n");
   detached->exit_conn.reset();
-  EXPECT_EQ(ReadSome(stdio.out_r.get()), "still here\n");
+  size_t fds_after = 0;
+  for (int i = 0; i < 100 && (fds_after = ListDir(supervisor_fds).size()) != fds_before; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(fds_after, fds_before) << "the supervisor kept the connection of a caller that went";
+  absl::StatusOr<std::map<int, pid_t>> pids = box->HostPids();
+  ASSERT_TRUE(pids.ok()) << pids.status();
+  EXPECT_EQ(pids->count(detached->pid), 1u) << "the detached process went with its caller";
+  EXPECT_TRUE(
+      sandbox::SignalOnStdioSocket(control, box->stdio_socket_path(), detached->pid, SIGKILL).ok());
 
   runsc::boot::v1::ProcessConfig missing = config->process();
   missing.set_args(0, "no-such-binary");
