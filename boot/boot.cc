@@ -33,6 +33,7 @@
 #include "proto/launcher.pb.h"
 #include "runsc/util/boot_fds.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/fd_limit.h"
 #include "runsc/util/log.h"
 #include "runsc/util/packet.h"
 #include "runsc/util/status_macros.h"
@@ -175,6 +176,13 @@ int Serve() {
   absl::StatusOr<util::UniqueFd> stop_signals = util::StopSignalFd();
   if (!stop_signals.ok()) return Fail(SetupStage::kServe, stop_signals.status());
 
+  // Every run, exec and start on the stdio socket holds a connection here
+  // until it is over: the soft fd limit the spawner gave the sandbox for
+  // its workloads (1024 on many hosts) would cap how many can be under way.
+  // The launcher, cloned before this exec, and so every workload, keep it.
+  if (absl::Status raised = util::RaiseFdLimit(); !raised.ok()) {
+    util::Log(util::LogLevel::kWarning, "boot", std::string(raised.message()));
+  }
   absl::Status status = InstallControlServerFilter(config->control_filter());
   if (!status.ok()) return Fail(SetupStage::kSeccomp, status);
 

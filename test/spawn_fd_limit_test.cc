@@ -5,10 +5,14 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runsc/util/fd_limit.h"
+#include "runsc/util/file_util.h"
 #include "sandbox/sandbox.h"
 #include "test/sandbox_test_util.h"
 
@@ -42,6 +46,13 @@ TEST(SpawnFdLimitTest, ASpawnerHoldingMoreFdsThanTheSandboxesLimitStillStartsOne
   options.runsc_path = RunscPath();
   auto box = sandbox::Sandbox::Create(options);
   ASSERT_TRUE(box.ok()) << box.status();
+  // The supervisor, which holds a connection for each run or exec under
+  // way, raised its own soft limit to the hard one (its workloads keep the
+  // one the daemon found: daemon_test).
+  EXPECT_EQ(util::ProcStatusField((*box)->pid(), "Name"), "runsc");
+  const std::string limits = ReadFile(absl::StrCat("/proc/", (*box)->pid(), "/limits"));
+  EXPECT_THAT(limits, ::testing::ContainsRegex(absl::StrCat("Max open files +", limit.rlim_max,
+                                                            " +", limit.rlim_max, " ")));
   EXPECT_TRUE((*box)->Destroy().ok());
   for (int fd : held) close(fd);
 }
