@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "grpcpp/impl/server_builder_option.h"
 #include "grpcpp/impl/server_builder_plugin.h"
 #include "grpcpp/server_posix.h"
@@ -103,6 +105,31 @@ void ControlServer::StopReadingUntilStarted() {
   aux_fd_ = -1;
 }
 
+namespace {
+
+// Whether accept4 failed for want of fds or memory: what frees them is a
+// run or a connection that ends, which this loop serves, so it goes on.
+bool OutOfResources(int err) {
+  return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
+
+// Waits a little before the next accept, rather than spin on a socket that
+// stays readable; says so in the log, at most once a second.
+void PauseForResources(const char* socket, int err) {
+  static absl::Time last_logged = absl::InfinitePast();
+  const absl::Time now = absl::Now();
+  if (now - last_logged >= absl::Seconds(1)) {
+    last_logged = now;
+    util::Log(
+        util::LogLevel::kWarning, "control",
+        absl::StrCat(ErrnoError(err, absl::StrCat("accept4 on the ", socket, " socket")).message(),
+                     "; the connection waits"));
+  }
+  poll(nullptr, 0, 20);
+}
+
+}  // namespace
+
 absl::Status ControlServer::Serve(absl::Duration grace) {
   absl::Status result = absl::OkStatus();
   std::vector<struct pollfd> fds;
@@ -145,7 +172,11 @@ absl::Status ControlServer::Serve(absl::Duration grace) {
     if (fds[1].revents != 0 || fds[3].revents != 0) break;
     if (stdio_fd_ >= 0 && (fds[2].revents & POLLIN)) {
       UniqueFd conn(accept4(stdio_fd_, nullptr, nullptr, SOCK_CLOEXEC));
-      if (conn) on_stdio_(std::move(conn));
+      if (conn) {
+        on_stdio_(std::move(conn));
+      } else if (OutOfResources(errno)) {
+        PauseForResources("stdio", errno);
+      }
     }
     if (fds[0].revents == 0) continue;
     if (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
@@ -156,6 +187,10 @@ absl::Status ControlServer::Serve(absl::Duration grace) {
     int conn = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (conn < 0) {
       if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED) continue;
+      if (OutOfResources(errno)) {
+        PauseForResources("control", errno);
+        continue;
+      }
       result = ErrnoError(errno, "accept4 on control socket");
       break;
     }
@@ -163,9 +198,12 @@ absl::Status ControlServer::Serve(absl::Duration grace) {
       StopReadingUntilStarted();
       absl::Status started = Start();
       if (!started.ok()) {
+        // Out of fds or memory, most likely: this caller fails, and the
+        // next dial tries again. The stdio socket is served meanwhile.
         close(conn);
-        result = started;
-        break;
+        util::Log(util::LogLevel::kWarning, "control",
+                  absl::StrCat("cannot start the gRPC server for now: ", started.message()));
+        continue;
       }
     }
     // gRPC takes ownership of the fd.

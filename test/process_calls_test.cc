@@ -4,9 +4,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -18,6 +21,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "runsc/util/file_util.h"
 #include "runsc/util/packet.h"
 #include "runsc/util/stdio_socket.h"
 #include "runsc/util/unique_fd.h"
@@ -309,6 +313,68 @@ TEST_F(ProcessCallsTest, AnExecOverTheStdioSocketAnswersItsPidThenItsExit) {
       sandbox::ExecOnStdioSocket(control, box->stdio_socket_path(), missing, stdio.fds());
   ASSERT_FALSE(failed.ok());
   EXPECT_THAT(std::string(failed.status().message()), HasSubstr("'no-such-binary' not found"));
+  EXPECT_FALSE(made);
+}
+
+// Out of fds, the supervisor's control plane waits rather than ends: with
+// every fd it may open taken by the connections of execs and dials under
+// way, a further dial gets no answer, it lives on, and once it may open
+// fds again, the dial is served. (Its loop used to end at the first accept
+// that failed.)
+TEST_F(ProcessCallsTest, ASupervisorOutOfFdsWaitsAndServesAgain) {
+  auto* box = Create(Spec({"sleep", "1000"}));
+  ASSERT_NE(box, nullptr);
+  ASSERT_TRUE(StartDetached(*box).ok());
+  const pid_t supervisor = box->pid();
+  std::vector<std::unique_ptr<sandbox::ControlClient>> clients;
+  clients.push_back(std::make_unique<sandbox::ControlClient>(box->control_socket_path()));
+  ASSERT_TRUE(clients.back()->Info().ok());  // gRPC's server is up
+
+  // Its soft limit, cut to just above the fds it holds.
+  struct rlimit before;
+  ASSERT_EQ(prlimit(supervisor, RLIMIT_NOFILE, nullptr, &before), 0) << strerror(errno);
+  rlim_t highest = 0;
+  for (const std::string& fd : ListDir(absl::StrCat("/proc/", supervisor, "/fd"))) {
+    highest = std::max<rlim_t>(highest, std::stoul(fd));
+  }
+  const struct rlimit cut = {highest + 4, before.rlim_max};
+  ASSERT_EQ(prlimit(supervisor, RLIMIT_NOFILE, &cut, nullptr), 0) << strerror(errno);
+  // Execs under way fill what is left, until one cannot get its 3 fds...
+  bool made = false;
+  sandbox::ControlGetter control = NeverDialled(&made);
+  auto config = ToConfig(Spec({"sleep", "1000"}), bundle_);
+  ASSERT_TRUE(config.ok());
+  UniqueFd null(open("/dev/null", O_RDWR | O_CLOEXEC));
+  const std::vector<int> stdio = {null.get(), null.get(), null.get()};
+  std::vector<sandbox::StartedExec> held;
+  for (int i = 0; i < 40; ++i) {
+    absl::StatusOr<sandbox::StartedExec> exec = sandbox::ExecOnStdioSocket(
+        control, box->stdio_socket_path(), config->process(), stdio, absl::Seconds(2));
+    if (!exec.ok()) break;
+    held.push_back(std::move(*exec));
+  }
+  ASSERT_LT(held.size(), 40u) << "the execs never ran out of fds";
+  // ... and dials the last ones, until one gets no answer.
+  bool unanswered = false;
+  for (int i = 0; i < 8 && !unanswered; ++i) {
+    clients.push_back(std::make_unique<sandbox::ControlClient>(box->control_socket_path()));
+    unanswered = !clients.back()->Info(absl::Milliseconds(300)).ok();
+  }
+  ASSERT_TRUE(unanswered) << "the dials never ran out of fds";
+  absl::SleepFor(absl::Milliseconds(200));
+  const std::string state = util::ProcStatusField(supervisor, "State");
+  ASSERT_TRUE(!state.empty() && state[0] != 'Z') << "the supervisor ended: " << state << "\n"
+                                                 << ReadFile(box->log_path());
+
+  ASSERT_EQ(prlimit(supervisor, RLIMIT_NOFILE, &before, nullptr), 0) << strerror(errno);
+  absl::Status info;
+  for (int i = 0; i < 20; ++i) {
+    if ((info = clients.back()->Info(absl::Milliseconds(500)).status()).ok()) break;
+  }
+  EXPECT_TRUE(info.ok()) << info;
+  absl::StatusOr<sandbox::StartedExec> again =
+      sandbox::ExecOnStdioSocket(control, box->stdio_socket_path(), config->process(), stdio);
+  EXPECT_TRUE(again.ok()) << again.status();
   EXPECT_FALSE(made);
 }
 
