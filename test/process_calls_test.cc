@@ -289,7 +289,12 @@ TEST_F(ProcessCallsTest, AnExecOverTheStdioSocketAnswersItsPidThenItsExit) {
   // supervisor lets go of the connection (a process that outlives its
   // caller holds no fd of the supervisor's).
   const std::string supervisor_fds = absl::StrCat("/proc/", box->pid(), "/fd");
-  const size_t fds_before = ListDir(supervisor_fds).size();
+  // The exec's above go once their ends are read: the count settles first.
+  size_t fds_before = ListDir(supervisor_fds).size();
+  for (int i = 0; i < 10; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+    fds_before = std::min(fds_before, ListDir(supervisor_fds).size());
+  }
   absl::StatusOr<sandbox::StartedExec> detached = sandbox::ExecOnStdioSocket(
       control, box->stdio_socket_path(),
       WithArgs(config->process(), {"sh", "-c", "echo up; sleep 1000"}), stdio.fds());
@@ -297,10 +302,10 @@ TEST_F(ProcessCallsTest, AnExecOverTheStdioSocketAnswersItsPidThenItsExit) {
   EXPECT_EQ(ReadSome(stdio.out_r.get()), "up\n");
   detached->exit_conn.reset();
   size_t fds_after = 0;
-  for (int i = 0; i < 100 && (fds_after = ListDir(supervisor_fds).size()) != fds_before; ++i) {
+  for (int i = 0; i < 100 && (fds_after = ListDir(supervisor_fds).size()) > fds_before; ++i) {
     absl::SleepFor(absl::Milliseconds(20));
   }
-  EXPECT_EQ(fds_after, fds_before) << "the supervisor kept the connection of a caller that went";
+  EXPECT_LE(fds_after, fds_before) << "the supervisor kept the connection of a caller that went";
   absl::StatusOr<std::map<int, pid_t>> pids = box->HostPids();
   ASSERT_TRUE(pids.ok()) << pids.status();
   EXPECT_EQ(pids->count(detached->pid), 1u) << "the detached process went with its caller";
