@@ -191,6 +191,10 @@ def main():
     disk = (series(load(d, "disk_oneshot.json")) + series(load(d, "disk_oneshot_run.json")) +
             series(load(d, "disk_create.json")))
     disk_med = {label: statistics.median(s) for label, s in disk if s}
+    turn = (series(load(d, "turn_auto_oneshot.json")) +
+            series(load(d, "turn_auto_oneshot_run.json")) +
+            series(load(d, "turn_auto_create.json")))
+    turn_med = {label: statistics.median(s) for label, s in turn if s}
     tp_disk = (load(d, "disk_throughput.json") or {}).get("summary", {})
     place_file = os.path.join(d, "binary_place.txt")
     binary_place = open(place_file).read().strip() if os.path.exists(place_file) else None
@@ -357,13 +361,14 @@ def main():
             "",
         ]
     if disk_med:
+        in_turn = ", binary on huge pages, in turn"
         pairs = [("one-shot", disk_med.get("runsc API one-shot, binary from disk"),
-                  one_med.get("runsc API one-shot")),
+                  turn_med.get("runsc API one-shot" + in_turn)),
                  ("one-shot, one RunSandbox call",
                   disk_med.get("runsc API one-shot, one RunSandbox call, binary from disk"),
-                  one_med.get("runsc API one-shot, one RunSandbox call")),
+                  turn_med.get("runsc API one-shot, one RunSandbox call" + in_turn)),
                  ("create-to-ready", disk_med.get("runsc API create-to-ready, binary from disk"),
-                  create_med.get("runsc API create-to-ready"))]
+                  turn_med.get("runsc API create-to-ready" + in_turn))]
         where = {
             "host": "This machine's root mount is private, so the default put the tmpfs in "
                     "the host's mount namespace, at the state root's `.binary` (detached when "
@@ -385,7 +390,10 @@ def main():
             "`runsc/util/huge_page_binary.h`): in a mount namespace of its own where the "
             "root mount is shared (a systemd host), else in the host's, under the state "
             "root, where the mount holding that is not shared. "
-            + where + "These rows ask for the binary from disk (`off`). Medians, same run:",
+            + where + "Here the two settings run in turn, a daemon of each per round (four "
+            "rounds, ABBA, a quarter of the runs each), since this VM's speed drifts within "
+            "a run by more than they differ; the throughput row compares separate blocks. "
+            "Medians:",
             "",
             "| | from disk (off) | default (auto) | ratio |",
             "|---|---:|---:|---:|",

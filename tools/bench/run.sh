@@ -233,16 +233,45 @@ api --scenario create --n "$RUNS" --pause-ms $PAUSE \
   --label "runsc API create-to-ready, $PAUSE ms after the last" --out "$OUT/warm_cold_create.json"
 stop_daemon
 # The binary the sandboxes run from disk, against the default (auto), which
-# copies it onto a tmpfs of huge pages wherever it can mount one safely.
-echo "== API, binary from disk" >&2
+# copies it onto a tmpfs of huge pages wherever it can mount one safely: in
+# turn (four rounds, ABBA, a daemon of each setting per round), since this
+# VM's speed drifts within a run by more than the two differ.
+echo "== API, binary from disk against the default, in turn" >&2
+per=$(( (RUNS + 3) / 4 ))
+for round in 1 2 3 4; do
+  order="auto off"
+  if [ $round = 2 ] || [ $round = 3 ]; then order="off auto"; fi
+  for mode in $order; do
+    start_daemon "dstate-$mode-$round" --binary-on-huge-pages=$mode
+    label=", binary on huge pages, in turn"
+    [ $mode = off ] && label=", binary from disk"
+    api --scenario oneshot --n $per --label "runsc API one-shot$label" \
+      --out "$OUT/turn_${mode}_oneshot_$round.json"
+    api --scenario oneshot-run --n $per --label "runsc API one-shot, one RunSandbox call$label" \
+      --out "$OUT/turn_${mode}_oneshot_run_$round.json"
+    api --scenario create --n $per --label "runsc API create-to-ready$label" \
+      --out "$OUT/turn_${mode}_create_$round.json"
+    stop_daemon
+  done
+done
+/usr/bin/python3 - "$OUT" <<'EOF'
+import glob, json, os, sys
+out = sys.argv[1]
+for mode, prefix in (("off", "disk"), ("auto", "turn_auto")):
+    for scenario in ("oneshot", "oneshot_run", "create"):
+        merged = None
+        for path in sorted(glob.glob(os.path.join(out, f"turn_{mode}_{scenario}_[0-9].json"))):
+            doc = json.load(open(path))
+            if merged is None:
+                merged = doc
+            else:
+                merged["results"][0]["times"] += doc["results"][0]["times"]
+        if merged is not None:
+            json.dump(merged, open(os.path.join(out, f"{prefix}_{scenario}.json"), "w"))
+EOF
+# Throughput from disk, in a block of its own (a run of creates measures
+# a moment of its own).
 start_daemon dstate-disk --binary-on-huge-pages=off
-api --scenario oneshot --n "$RUNS" --label "runsc API one-shot, binary from disk" \
-  --out "$OUT/disk_oneshot.json"
-api --scenario oneshot-run --n "$RUNS" \
-  --label "runsc API one-shot, one RunSandbox call, binary from disk" \
-  --out "$OUT/disk_oneshot_run.json"
-api --scenario create --n "$RUNS" --label "runsc API create-to-ready, binary from disk" \
-  --out "$OUT/disk_create.json"
 api --scenario throughput --n "$TP" --concurrency 8 --label "runsc API, binary from disk" \
   --out "$OUT/disk_throughput.json"
 stop_daemon
