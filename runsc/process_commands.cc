@@ -262,7 +262,8 @@ int RunCommand(int argc, char** argv) {
   // the process must not run before. Otherwise nothing happens in between:
   // the main process starts with the sandbox, on our stdio, as soon as the
   // launcher is in the container's cgroups, and nothing here calls the
-  // sandbox (no stdio handoff, no control channel) unless a signal comes.
+  // sandbox unless a signal comes (a packet on its stdio socket). Neither
+  // way makes a gRPC call.
   const bool hold = NeedsCreatedState(rb->bundle.config, NotifySocket()) || rb->terminal;
   std::vector<int> main_fds;
   if (!hold) {
