@@ -1,9 +1,10 @@
 #include "runsc/container_commands.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
-#include <seccomp.h>
 #include <unistd.h>
 
 #include <map>
@@ -351,8 +352,17 @@ int WaitCommand(int argc, char** argv) {
   const std::string& id = f->positional[0];
   absl::StatusOr<Attached> attached = Open(*f, id);
   absl::Status failed = attached.status();
-  if (attached.ok()) {
-    if (attached->record.main_pid() == 0) return Error("wait", "container not started");
+  if (attached.ok() && attached->record.main_pid() == 0) {
+    return Error("wait", "container not started");
+  }
+  if (attached.ok() && attached->record.exits_with_main()) {
+    // It ends with its main process, and logs its status: its end is all
+    // there is to wait for, and no call need start its gRPC server.
+    struct pollfd end = {attached->box->pidfd(), POLLIN, 0};
+    while (poll(&end, 1, -1) < 0 && errno == EINTR) {
+    }
+    failed = absl::InternalError(absl::StrCat("sandbox '", id, "' ended without its status"));
+  } else if (attached.ok()) {
     absl::StatusOr<runsc::control::v1::ExitStatus> status =
         attached->box->WaitProcess(attached->record.main_pid(), absl::InfiniteDuration());
     if (status.ok()) {

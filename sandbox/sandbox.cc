@@ -538,6 +538,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
   record.set_created_unix_nanos(absl::ToUnixNanos(absl::Now()));
   record.set_expires_unix_nanos(options.expires_unix_nanos);
   record.set_bundle(options.bundle);
+  record.set_exits_with_main(options.exit_with_main);
   for (const auto& [k, v] : options.labels) (*record.mutable_labels())[k] = v;
   RETURN_IF_ERROR(std::move(next_record).Commit(record));
   std::move(remove_dir).Cancel();

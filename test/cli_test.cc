@@ -2,6 +2,7 @@
 // runsc binary with a busybox bundle, no daemon needed.
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -175,6 +176,30 @@ TEST_F(CliTest, CreateStartKillExecStateAndListDoNotDialTheSandbox) {
   EXPECT_EQ(threads(), before) << "a command dialled the sandbox";
   EXPECT_THAT(Runsc("ps a").second, HasSubstr("sleep 1000"));
   EXPECT_NE(threads(), before) << "a dial would not have shown";
+}
+
+// `runsc wait` of a running container waits for the sandbox process,
+// which ends with the main process and logs its status: no dial.
+TEST_F(CliTest, WaitForARunningContainerDoesNotDialIt) {
+  const std::string pid_file = root_.path() + "/pid";
+  SetArgs({"sleep", "1000"});
+  ASSERT_EQ(system(absl::StrCat("cd ", bundle_, " && ", runsc_, " --root ", state_,
+                                " run -d --pid-file ", pid_file, " a </dev/null >/dev/null 2>&1")
+                       .c_str()),
+            0);
+  const pid_t sandbox = std::stoi(ReadFile(pid_file));
+  const std::string before = util::ProcStatusField(sandbox, "Threads");
+  ASSERT_FALSE(before.empty());
+  FILE* wait = popen(absl::StrCat(runsc_, " --root ", state_, " wait a 2>&1").c_str(), "r");
+  ASSERT_NE(wait, nullptr);
+  absl::SleepFor(absl::Milliseconds(300));  // the wait is under way
+  EXPECT_EQ(util::ProcStatusField(sandbox, "Threads"), before) << "the wait dialled the sandbox";
+  EXPECT_EQ(Runsc("kill a KILL").first, 0);
+  std::string out;
+  char buf[256];
+  while (fgets(buf, sizeof(buf), wait) != nullptr) out += buf;
+  EXPECT_EQ(pclose(wait), 0);
+  EXPECT_EQ(out, "{\"id\":\"a\",\"exitStatus\":137}\n");
 }
 
 TEST_F(CliTest, CreatedContainerCanBeKilledBeforeItStarts) {
