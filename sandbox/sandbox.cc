@@ -43,6 +43,7 @@
 #include "sandbox/control_client.h"
 #include "sandbox/joined_ns.h"
 #include "sandbox/notify_socket.h"
+#include "sandbox/proc_tree.h"
 #include "sandbox/sandbox_internal.h"
 #include "sandbox/spawner.h"
 #include "sandbox/state_store.h"
@@ -57,54 +58,6 @@ using util::ErrnoError;
 using util::UniqueFd;
 
 namespace {
-
-// The thread ids of `pid` (a process's children hang off the thread that
-// forked them).
-std::vector<std::string> ListTasks(pid_t pid) {
-  std::vector<std::string> tasks;
-  DIR* dir = opendir(absl::StrCat("/proc/", pid, "/task").c_str());
-  if (dir == nullptr) return tasks;
-  while (struct dirent* e = readdir(dir)) {
-    if (e->d_name[0] != '.') tasks.push_back(e->d_name);
-  }
-  closedir(dir);
-  return tasks;
-}
-
-// The children of every thread of `pid`.
-std::vector<pid_t> Children(pid_t pid) {
-  std::vector<pid_t> out;
-  for (const std::string& task : ListTasks(pid)) {
-    for (absl::string_view child : absl::StrSplit(
-             util::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/task/", task, "/children")), ' ',
-             absl::SkipWhitespace())) {
-      pid_t c = 0;
-      if (absl::SimpleAtoi(child, &c)) out.push_back(c);
-    }
-  }
-  return out;
-}
-
-// The pid of host process `pid` in its innermost PID namespace (the last
-// of its NSpid line): for a container's process, its pid there.
-std::optional<int> InnerPid(pid_t pid) {
-  const std::string nspid = util::ProcStatusField(pid, "NSpid");
-  std::vector<absl::string_view> ids = absl::StrSplit(nspid, '\t', absl::SkipWhitespace());
-  int inner = 0;
-  if (ids.empty() || !absl::SimpleAtoi(ids.back(), &inner)) return std::nullopt;
-  return inner;
-}
-
-// Whether `parent` has a child that is `inner` in its innermost PID
-// namespace and has not exited (a zombie has: its parent has yet to reap it).
-bool LiveChildWithInnerPid(pid_t parent, int inner) {
-  for (pid_t child : Children(parent)) {
-    if (InnerPid(child) != inner) continue;
-    const std::string state = util::ProcStatusField(child, "State");
-    return !state.empty() && state[0] != 'Z' && state[0] != 'X';
-  }
-  return false;
-}
 
 constexpr char kControlSocketName[] = "control.sock";
 constexpr char kStdioSocketName[] = "stdio.sock";
@@ -133,18 +86,6 @@ absl::StatusOr<UniqueFd> ListenUnix(const std::string& path, int type) {
 }  // namespace
 
 namespace internal {
-
-absl::StatusOr<pid_t> OnlyChild(pid_t pid) {
-  const std::string path = absl::StrCat("/proc/", pid, "/task/", pid, "/children");
-  const std::string text = util::ReadFileOrEmpty(path);
-  std::vector<std::string> pids = absl::StrSplit(text, ' ', absl::SkipWhitespace());
-  pid_t child = 0;
-  if (pids.size() != 1 || !absl::SimpleAtoi(pids[0], &child)) {
-    return absl::InternalError(
-        absl::StrCat("sandbox process ", pid, " has children '", text, "', not one launcher"));
-  }
-  return child;
-}
 
 absl::Status RemoveStateDir(const std::string& dir) {
   // A save's temporary file, left by a process that died in the middle of
@@ -194,7 +135,6 @@ std::optional<ChildProcess> AdoptRecordedProcess(const runsc::state::v1::Sandbox
 }  // namespace internal
 
 using internal::AdoptRecordedProcess;
-using internal::OnlyChild;
 using internal::RemoveStateDir;
 
 absl::Status CheckSecurityLabels(const runsc::boot::v1::ProcessConfig& process,
@@ -903,7 +843,7 @@ std::string Sandbox::ContainerStatus(const runsc::state::v1::SandboxRecord& reco
   // From the host's /proc, not the sandbox's ListProcesses: a status asked
   // for must not dial the sandbox (which would start its gRPC server).
   absl::StatusOr<pid_t> launcher = LauncherPid();
-  if (launcher.ok() && LiveChildWithInnerPid(*launcher, main_pid)) {
+  if (launcher.ok() && HasLiveChild(*launcher, main_pid)) {
     return held ? "created" : "running";
   }
   return "stopped";
@@ -913,15 +853,7 @@ absl::StatusOr<pid_t> Sandbox::LauncherPid() const { return OnlyChild(process_.p
 
 absl::StatusOr<std::map<int, pid_t>> Sandbox::HostPids() const {
   ASSIGN_OR_RETURN(pid_t launcher, LauncherPid());
-  std::map<int, pid_t> out;
-  std::vector<pid_t> todo = {launcher};
-  while (!todo.empty()) {
-    const pid_t pid = todo.back();
-    todo.pop_back();
-    if (std::optional<int> inner = InnerPid(pid); inner.has_value()) out[*inner] = pid;
-    for (pid_t child : Children(pid)) todo.push_back(child);
-  }
-  return out;
+  return DescendantsByInnermostPid(launcher);
 }
 
 absl::Status Sandbox::StartHeldMain() {

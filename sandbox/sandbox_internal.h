@@ -16,8 +16,6 @@
 
 namespace runsc::sandbox::internal {
 
-// The one child of `pid` (the sandbox process's launcher).
-absl::StatusOr<pid_t> OnlyChild(pid_t pid);
 // Removes a state directory and the files a sandbox makes in it.
 absl::Status RemoveStateDir(const std::string& dir);
 // The recorded sandbox process, held by a pidfd, while it still runs: its

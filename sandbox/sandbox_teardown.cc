@@ -23,6 +23,7 @@
 #include "runsc/util/status_macros.h"
 #include "runsc/util/unique_fd.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/proc_tree.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/sandbox_internal.h"
 #include "sandbox/state_store.h"
@@ -32,7 +33,6 @@
 namespace runsc::sandbox {
 
 using internal::AdoptRecordedProcess;
-using internal::OnlyChild;
 using internal::RemoveStateDir;
 using util::ErrnoError;
 using util::UniqueFd;

@@ -1,0 +1,93 @@
+#include "sandbox/proc_tree.h"
+
+#include <dirent.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "runsc/util/file_util.h"
+
+namespace runsc::sandbox {
+
+namespace {
+
+// The thread ids of `pid`.
+std::vector<std::string> ListTasks(pid_t pid) {
+  std::vector<std::string> tasks;
+  DIR* dir = opendir(absl::StrCat("/proc/", pid, "/task").c_str());
+  if (dir == nullptr) return tasks;
+  while (struct dirent* e = readdir(dir)) {
+    if (e->d_name[0] != '.') tasks.push_back(e->d_name);
+  }
+  closedir(dir);
+  return tasks;
+}
+
+// The pids of a `children` file's text.
+std::vector<pid_t> Pids(absl::string_view text) {
+  std::vector<pid_t> out;
+  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipWhitespace())) {
+    pid_t pid = 0;
+    if (absl::SimpleAtoi(word, &pid)) out.push_back(pid);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<pid_t> ChildrenOf(pid_t pid) {
+  std::vector<pid_t> out;
+  for (const std::string& task : ListTasks(pid)) {
+    for (pid_t child :
+         Pids(util::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/task/", task, "/children")))) {
+      out.push_back(child);
+    }
+  }
+  return out;
+}
+
+std::optional<int> InnermostPid(pid_t pid) {
+  const std::string nspid = util::ProcStatusField(pid, "NSpid");
+  std::vector<absl::string_view> ids = absl::StrSplit(nspid, '\t', absl::SkipWhitespace());
+  int inner = 0;
+  if (ids.empty() || !absl::SimpleAtoi(ids.back(), &inner)) return std::nullopt;
+  return inner;
+}
+
+bool HasLiveChild(pid_t parent, int inner) {
+  for (pid_t child : ChildrenOf(parent)) {
+    if (InnermostPid(child) != inner) continue;
+    const std::string state = util::ProcStatusField(child, "State");
+    return !state.empty() && state[0] != 'Z' && state[0] != 'X';
+  }
+  return false;
+}
+
+absl::StatusOr<pid_t> OnlyChild(pid_t pid) {
+  const std::string text =
+      util::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/task/", pid, "/children"));
+  std::vector<pid_t> pids = Pids(text);
+  if (pids.size() != 1) {
+    return absl::InternalError(
+        absl::StrCat("sandbox process ", pid, " has children '", text, "', not one launcher"));
+  }
+  return pids[0];
+}
+
+std::map<int, pid_t> DescendantsByInnermostPid(pid_t root) {
+  std::map<int, pid_t> out;
+  std::vector<pid_t> todo = {root};
+  while (!todo.empty()) {
+    const pid_t pid = todo.back();
+    todo.pop_back();
+    if (std::optional<int> inner = InnermostPid(pid); inner.has_value()) out[*inner] = pid;
+    for (pid_t child : ChildrenOf(pid)) todo.push_back(child);
+  }
+  return out;
+}
+
+}  // namespace runsc::sandbox

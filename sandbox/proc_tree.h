@@ -1,0 +1,45 @@
+// ProcTree: a process tree as the host's /proc shows it, read without
+// asking any of its processes: the children of a process (every thread's),
+// a process's pid in its innermost PID namespace, and whether a child with
+// a given such pid still runs. The host side reads a sandbox with it: its
+// launcher (the sandbox process's one child), the container's processes by
+// their pids inside, the main process's status.
+//
+// What /proc says is the kernel's, never a sandboxed process's word. A pid
+// read here may be reused by the time it is used: callers that act on one
+// check it again (a pidfd, the start time).
+#ifndef RUNSC_SANDBOX_PROC_TREE_H_
+#define RUNSC_SANDBOX_PROC_TREE_H_
+
+#include <sys/types.h>
+
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace runsc::sandbox {
+
+// The children of every thread of `pid` (a child hangs off the thread that
+// made it); none if `pid` is gone.
+std::vector<pid_t> ChildrenOf(pid_t pid);
+
+// The pid of host process `pid` in its innermost PID namespace (the last
+// of its NSpid line): a container process's pid in the container.
+std::optional<int> InnermostPid(pid_t pid);
+
+// Whether `parent` has a child whose innermost pid is `inner` and that has
+// not exited (a zombie has: its parent has yet to reap it).
+bool HasLiveChild(pid_t parent, int inner);
+
+// The one child of `pid`'s main thread (a sandbox process's launcher);
+// INTERNAL naming what it found otherwise.
+absl::StatusOr<pid_t> OnlyChild(pid_t pid);
+
+// Every descendant of `root`, and `root` itself: innermost pid -> host pid.
+std::map<int, pid_t> DescendantsByInnermostPid(pid_t root);
+
+}  // namespace runsc::sandbox
+
+#endif  // RUNSC_SANDBOX_PROC_TREE_H_
