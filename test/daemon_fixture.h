@@ -67,12 +67,16 @@ class DaemonTest : public ::testing::Test {
       _exit(127);
     }
     ASSERT_GT(daemon_, 0);
-    // Ready when health says SERVING.
+    // Ready when health says SERVING. A check waits as long as the daemon
+    // takes to accept it (its socket listens before it serves): one given
+    // up on would leave its call in the socket's backlog, to reach the
+    // daemon later, maybe as it stops, when gRPC 1.51's sync server can
+    // abort on a call it is handed during its shutdown.
     const absl::Time deadline = absl::Now() + absl::Seconds(20);
     while (absl::Now() < deadline) {
       auto health = grpc::health::v1::Health::NewStub(Channel());
       grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
       grpc::health::v1::HealthCheckResponse response;
       if (health->Check(&ctx, {}, &response).ok() &&
           response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
