@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -43,7 +44,18 @@ void ChildProcess::Release() {
 }
 
 ChildProcess::~ChildProcess() {
-  if (pidfd_.valid() && !reaped_) (void)KillAndWait();
+  if (!pidfd_.valid() || reaped_) return;
+  absl::StatusOr<ExitStatus> ended = KillAndWait(destructor_kill_timeout_);
+  if (!is_child_ || !absl::IsDeadlineExceeded(ended.status())) return;
+  // Killed, but the kernel cannot end it yet (a frozen v1 freezer, an
+  // uninterruptible sleep): a thread reaps it whenever it ends, rather than
+  // leave a zombie for as long as this process lives.
+  std::thread([pidfd = pidfd_.release()] {
+    siginfo_t info = {};
+    while (waitid(P_PIDFD, static_cast<id_t>(pidfd), &info, WEXITED) != 0 && errno == EINTR) {
+    }
+    close(pidfd);
+  }).detach();
 }
 
 absl::Status ChildProcess::Signal(int sig) {

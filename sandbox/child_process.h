@@ -67,11 +67,17 @@ class ChildProcess final {
   // Lets go of the process without killing it: it keeps running.
   void Release();
 
+  // How long the destructor's KillAndWait waits (kKillTimeout unless set).
+  // A child still alive then (one the kernel cannot end yet) is reaped by a
+  // thread of its own whenever it ends, so that no zombie is left behind.
+  void set_destructor_kill_timeout(absl::Duration timeout) { destructor_kill_timeout_ = timeout; }
+
  private:
   pid_t pid_;
   util::UniqueFd pidfd_;
   bool reaped_ = false;
   bool is_child_ = true;
+  absl::Duration destructor_kill_timeout_ = kKillTimeout;
 };
 
 }  // namespace runsc::sandbox
