@@ -313,6 +313,13 @@ absl::StatusOr<RunOutcome> RunOverGrpc(ControlClient& client, const std::string&
   return RunFiled(client, process, filed, timeout, kill_wait, /*run_known=*/late);
 }
 
+// poll(2)'s timeout for `left` (infinite: none), rounded up to a whole
+// millisecond so that a wait never ends before its deadline.
+int PollMillis(absl::Duration left) {
+  if (left == absl::InfiniteDuration()) return -1;
+  return static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))));
+}
+
 // A failure the sandbox reported on its stdio socket, as a status: its
 // word, checked (a code outside absl's is UNKNOWN).
 absl::Status SandboxError(int code, const std::string& message) {
@@ -330,11 +337,7 @@ absl::StatusOr<runsc::control::v1::StdioAnswer> AwaitRunAnswer(int conn, absl::D
   for (;;) {
     const absl::Duration left = std::max(deadline - absl::Now(), absl::ZeroDuration());
     struct pollfd p = {conn, POLLIN, 0};
-    const int ready = poll(
-        &p, 1,
-        left == absl::InfiniteDuration()
-            ? -1
-            : static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)))));
+    const int ready = poll(&p, 1, PollMillis(left));
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) return util::ErrnoError(errno, "poll the run's stdio connection");
     if (ready > 0) break;
@@ -353,6 +356,24 @@ absl::StatusOr<runsc::control::v1::StdioAnswer> AwaitRunAnswer(int conn, absl::D
   }
   RETURN_IF_ERROR(got);
   return answer;
+}
+
+// One request on the sandbox's stdio socket, `fds` with it, and the
+// sandbox's first answer, read within `timeout`; the connection stays open
+// (an exec's exit follows on it). `what` names the request in errors.
+struct StdioReply {
+  util::UniqueFd conn;
+  runsc::control::v1::StdioAnswer answer;
+};
+absl::StatusOr<StdioReply> AskOnStdioSocket(const std::string& stdio_socket,
+                                            const runsc::control::v1::StdioRequest& request,
+                                            const std::vector<int>& fds, absl::Duration timeout,
+                                            absl::string_view what) {
+  StdioReply reply;
+  ASSIGN_OR_RETURN(reply.conn, util::SendOnStdioSocket(stdio_socket, request, fds));
+  RETURN_IF_ERROR(ReadWithin(reply.conn.get(), timeout, what));
+  RETURN_IF_ERROR(util::RecvPacket(reply.conn.get(), &reply.answer));
+  return reply;
 }
 
 }  // namespace
@@ -393,10 +414,9 @@ absl::StatusOr<int> StartOnStdioSocket(const ControlGetter& control,
   const bool release = stdio.empty();
   runsc::control::v1::StdioRequest request;
   request.mutable_start()->set_hold(hold);
-  ASSIGN_OR_RETURN(util::UniqueFd conn, util::SendOnStdioSocket(stdio_socket, request, stdio));
-  RETURN_IF_ERROR(ReadWithin(conn.get(), timeout, "the start's stdio connection"));
-  runsc::control::v1::StdioAnswer answer;
-  RETURN_IF_ERROR(util::RecvPacket(conn.get(), &answer));
+  ASSIGN_OR_RETURN(StdioReply reply, AskOnStdioSocket(stdio_socket, request, stdio, timeout,
+                                                      "the start's stdio connection"));
+  const runsc::control::v1::StdioAnswer& answer = reply.answer;
   if (answer.has_start()) {
     const runsc::control::v1::StdioStartResult& start = answer.start();
     if (start.code() == 0) return start.pid();
@@ -423,10 +443,9 @@ absl::Status SignalOnStdioSocket(const ControlGetter& control, const std::string
   request.mutable_signal()->set_pid(pid);
   request.mutable_signal()->set_signal(signal);
   request.mutable_signal()->set_all(all);
-  ASSIGN_OR_RETURN(util::UniqueFd conn, util::SendOnStdioSocket(stdio_socket, request, {}));
-  RETURN_IF_ERROR(ReadWithin(conn.get(), timeout, "the signal's stdio connection"));
-  runsc::control::v1::StdioAnswer answer;
-  RETURN_IF_ERROR(util::RecvPacket(conn.get(), &answer));
+  ASSIGN_OR_RETURN(StdioReply reply, AskOnStdioSocket(stdio_socket, request, {}, timeout,
+                                                      "the signal's stdio connection"));
+  const runsc::control::v1::StdioAnswer& answer = reply.answer;
   if (answer.has_signal()) {
     return answer.signal().code() == 0
                ? absl::OkStatus()
@@ -452,15 +471,14 @@ absl::StatusOr<StartedExec> ExecOnStdioSocket(const ControlGetter& control,
     ASSIGN_OR_RETURN(started.pid, client->Exec(process, token, timeout));
     return started;
   }
-  ASSIGN_OR_RETURN(util::UniqueFd conn, util::SendOnStdioSocket(stdio_socket, request, stdio));
-  RETURN_IF_ERROR(ReadWithin(conn.get(), timeout, "the exec's stdio connection"));
-  runsc::control::v1::StdioAnswer answer;
-  RETURN_IF_ERROR(util::RecvPacket(conn.get(), &answer));
+  ASSIGN_OR_RETURN(StdioReply reply, AskOnStdioSocket(stdio_socket, request, stdio, timeout,
+                                                      "the exec's stdio connection"));
+  const runsc::control::v1::StdioAnswer& answer = reply.answer;
   if (answer.has_exec()) {
     const runsc::control::v1::StdioExecResult& exec = answer.exec();
     if (exec.code() != 0) return SandboxError(exec.code(), exec.message());
     started.pid = exec.pid();
-    started.exit_conn = std::move(conn);
+    started.exit_conn = std::move(reply.conn);
     return started;
   }
   // A sandbox of a build before execs took the packet for a hand-off.
@@ -479,12 +497,8 @@ absl::StatusOr<runsc::control::v1::ExitStatus> AwaitExecExit(const StartedExec& 
   for (;;) {
     struct pollfd p[2] = {{conn, POLLIN, 0},
                           {cancel != nullptr ? cancel->wake_fd() : -1, POLLIN, 0}};
-    const absl::Duration left = std::max(deadline - absl::Now(), absl::ZeroDuration());
-    const int ready = poll(
-        p, 2,
-        timeout == absl::InfiniteDuration()
-            ? -1
-            : static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)))));
+    const int ready =
+        poll(p, 2, PollMillis(std::max(deadline - absl::Now(), absl::ZeroDuration())));
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) return util::ErrnoError(errno, "poll the exec's stdio connection");
     if (cancel != nullptr && cancel->cancelled()) {
