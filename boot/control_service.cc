@@ -208,6 +208,13 @@ absl::Status ControlService::CheckMainRunning() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<int> ControlService::LaunchOther(const runsc::boot::v1::ProcessConfig& process,
+                                                StdioFds fds) {
+  RETURN_IF_ERROR(CheckMainRunning());
+  RETURN_IF_ERROR(CheckProcess(process));
+  return Launch(process, std::move(fds), false, false);
+}
+
 absl::StatusOr<int> ControlService::StartOther(const runsc::boot::v1::ProcessConfig& process,
                                                const std::string& token,
                                                absl::Duration stdio_wait) {
@@ -251,6 +258,13 @@ absl::Status ControlService::SendSignal(const runsc::control::v1::SignalRequest&
 }
 
 namespace {
+
+// How a process the launcher reported ended, as the Control protocol says it.
+void SetExit(const runsc::launcher::v1::Exited& exited, runsc::control::v1::ExitStatus* status) {
+  status->set_signaled(exited.signaled());
+  status->set_code(exited.code());
+  status->set_signal(exited.signal());
+}
 
 // Kills a process the launcher started. Runs on gRPC's threads (an alarm, a
 // cancel) or the serve loop's (a stdio run's caller): a launcher that does
@@ -304,9 +318,7 @@ class ControlService::ExitReactor final : public grpc::ServerUnaryReactor {
         if (state->finished || state->reactor == nullptr) return;
         state->finished = true;
         reactor = state->reactor;
-        reactor->status_->set_signaled(exited.signaled());
-        reactor->status_->set_code(exited.code());
-        reactor->status_->set_signal(exited.signal());
+        SetExit(exited, reactor->status_);
         if (reactor->run_ != nullptr) reactor->run_->set_timed_out(state->timed_out);
       }
       // Safe unlocked: OnDone cannot run before this Finish, and no one
@@ -433,6 +445,14 @@ void Answer(int conn, const runsc::control::v1::StdioAnswer& answer) {
   }
 }
 
+// The answers on `conn` that come later (a run's or an exec's end) must not
+// hold the thread that sends them if the caller stops reading: the
+// socket's buffer takes one, or it is dropped after a second.
+void BoundLaterAnswers(int conn) {
+  struct timeval limit = {1, 0};
+  setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
+}
+
 // Why a run or a start did not happen, as its answer says it
 // (StdioRunResult or StdioStartResult).
 template <typename Result>
@@ -478,10 +498,7 @@ void ControlService::ServeStdioRequest(const runsc::control::v1::StdioRequest& r
 
 void ControlService::RunOnConnection(const runsc::control::v1::RunRequest& request, StdioFds fds,
                                      util::UniqueFd conn, WatchFn watch) {
-  absl::Status ok = CheckMainRunning();
-  if (ok.ok()) ok = CheckProcess(request.process());
-  absl::StatusOr<int> pid =
-      ok.ok() ? Launch(request.process(), std::move(fds), false, false) : absl::StatusOr<int>(ok);
+  absl::StatusOr<int> pid = LaunchOther(request.process(), std::move(fds));
   if (!pid.ok()) {
     runsc::control::v1::StdioAnswer refused;
     SetFailure(pid.status(), refused.mutable_run());
@@ -492,17 +509,12 @@ void ControlService::RunOnConnection(const runsc::control::v1::RunRequest& reque
   auto run = std::make_shared<StdioRun>();
   run->conn = std::move(conn);
   run->pid = *pid;
-  // The answer must not hold the launcher's reader if the caller stops
-  // reading: the socket's buffer takes it, or it is dropped after a second.
-  struct timeval limit = {1, 0};
-  setsockopt(run->conn.get(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
+  BoundLaterAnswers(run->conn.get());  // the launcher's reader sends the end
   launcher_->OnExit(*pid, [this, run](const runsc::launcher::v1::Exited& exited) {
     runsc::control::v1::StdioAnswer answer;
     runsc::control::v1::RunResponse* response = answer.mutable_run()->mutable_response();
     response->set_pid(run->pid);
-    response->mutable_status()->set_signaled(exited.signaled());
-    response->mutable_status()->set_code(exited.code());
-    response->mutable_status()->set_signal(exited.signal());
+    SetExit(exited, response->mutable_status());
     {
       absl::MutexLock lock(&run->mu);
       run->answered = true;
@@ -525,10 +537,7 @@ struct ControlService::ExecCaller {
 
 void ControlService::ExecOnConnection(const runsc::boot::v1::ProcessConfig& process, StdioFds fds,
                                       util::UniqueFd conn, WatchFn watch) {
-  absl::Status ok = CheckMainRunning();
-  if (ok.ok()) ok = CheckProcess(process);
-  absl::StatusOr<int> pid =
-      ok.ok() ? Launch(process, std::move(fds), false, false) : absl::StatusOr<int>(ok);
+  absl::StatusOr<int> pid = LaunchOther(process, std::move(fds));
   runsc::control::v1::StdioAnswer started;
   if (!pid.ok()) {
     SetFailure(pid.status(), started.mutable_exec());
@@ -536,11 +545,7 @@ void ControlService::ExecOnConnection(const runsc::boot::v1::ProcessConfig& proc
     return;
   }
   started.mutable_exec()->set_pid(*pid);
-  // Neither answer may hold the loop or the launcher's reader if the
-  // caller stops reading: the socket's buffer takes it, or it is dropped
-  // after a second.
-  struct timeval limit = {1, 0};
-  setsockopt(conn.get(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
+  BoundLaterAnswers(conn.get());  // this loop sends the start, the launcher's reader the end
   Answer(conn.get(), started);
   auto caller = std::make_shared<ExecCaller>();
   const int fd = conn.get();
@@ -552,9 +557,7 @@ void ControlService::ExecOnConnection(const runsc::boot::v1::ProcessConfig& proc
     runsc::control::v1::StdioAnswer ended;
     runsc::control::v1::StdioExecResult* exec = ended.mutable_exec();
     exec->set_pid(pid);
-    exec->mutable_exit()->set_signaled(exited.signaled());
-    exec->mutable_exit()->set_code(exited.code());
-    exec->mutable_exit()->set_signal(exited.signal());
+    SetExit(exited, exec->mutable_exit());
     absl::MutexLock lock(&caller->mu);
     if (!caller->conn) return;  // the caller went
     Answer(caller->conn.get(), ended);

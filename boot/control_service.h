@@ -130,6 +130,9 @@ class ControlService final
                         util::UniqueFd conn, WatchFn watch);
   struct ExecCaller;
   static void WatchExecCaller(std::shared_ptr<ExecCaller> caller, int fd, WatchFn watch);
+  // A process other than the main one, with `fds` (a run or an exec on the
+  // stdio socket): refused unless the main process runs.
+  absl::StatusOr<int> LaunchOther(const runsc::boot::v1::ProcessConfig& process, StdioFds fds);
   // Signal's body.
   absl::Status SendSignal(const runsc::control::v1::SignalRequest& request);
 
