@@ -199,10 +199,10 @@ int Serve() {
       launcher.get(), &stdio, config->container().config().process());
   // gRPC starts with the first connection. A sandbox that nobody dials
   // never starts its threads, nor tears them down at its end: the daemon's
-  // starts, runs and signals, and the CLI's create, start and kill go over
-  // the stdio socket, the status comes from the host's /proc, and the main
-  // process's exit over the sync socket. `runsc exec` and `ps`, the API's
-  // streamed Exec, ListProcesses and the rest dial, and pay for it once.
+  // and the CLI's starts, runs, execs and signals go over the stdio socket,
+  // the status comes from the host's /proc, and the main process's exit
+  // over the sync socket. `runsc ps`, the API's ListProcesses and the rest
+  // dial, and pay for it once.
   absl::StatusOr<std::unique_ptr<ControlServer>> server = ControlServer::Create(
       &service, util::kControlFd, [&service](absl::Time d) { return service.WaitUntilIdle(d); },
       util::kStdioFd,

@@ -338,7 +338,7 @@ void SignalForwarder::Forward(sandbox::Sandbox& box, int pid, PtyProxy* proxy, i
   }
   // The sandbox's own socket: a signal can only reach this sandbox's
   // supervisor.
-  (void)sandbox::SignalOnStdioSocket(box.ControlOnDemand(), box.stdio_socket_path(), pid, sig);
+  (void)box.SignalProcess(pid, sig);
 }
 
 void SignalForwarder::ForwardUntilExit(sandbox::Sandbox& box, int pid) {

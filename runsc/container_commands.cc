@@ -1,7 +1,6 @@
 #include "runsc/container_commands.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
@@ -127,13 +126,11 @@ int KillCommand(int argc, char** argv) {
   absl::Status status;
   sandbox::Sandbox& box = *attached->box;
   if (f->Has("all")) {
-    status = sandbox::SignalOnStdioSocket(box.ControlOnDemand(), box.stdio_socket_path(), 0, *sig,
-                                          /*all=*/true);
+    status = box.SignalProcess(0, *sig, /*all=*/true);
   } else if (attached->record.main_pid() == 0) {
     status = absl::FailedPreconditionError("container not started");
   } else {
-    status = sandbox::SignalOnStdioSocket(box.ControlOnDemand(), box.stdio_socket_path(),
-                                          attached->record.main_pid(), *sig);
+    status = box.SignalProcess(attached->record.main_pid(), *sig);
   }
   if (!status.ok()) return Error("kill", std::string(status.message()));
   return 0;
@@ -358,10 +355,10 @@ int WaitCommand(int argc, char** argv) {
   if (attached.ok() && attached->record.exits_with_main()) {
     // It ends with its main process, and logs its status: its end is all
     // there is to wait for, and no call need start its gRPC server.
-    struct pollfd end = {attached->box->pidfd(), POLLIN, 0};
-    while (poll(&end, 1, -1) < 0 && errno == EINTR) {
+    failed = attached->box->Wait(absl::InfiniteDuration()).status();
+    if (failed.ok()) {
+      failed = absl::InternalError(absl::StrCat("sandbox '", id, "' ended without its status"));
     }
-    failed = absl::InternalError(absl::StrCat("sandbox '", id, "' ended without its status"));
   } else if (attached.ok()) {
     absl::StatusOr<runsc::control::v1::ExitStatus> status =
         attached->box->WaitProcess(attached->record.main_pid(), absl::InfiniteDuration());

@@ -134,8 +134,7 @@ absl::Status StartCreated(sandbox::Sandbox& box, const runsc::state::v1::Sandbox
     ASSIGN_OR_RETURN(notify, sandbox::NotifySocket::Bind(box.state_dir()));
   }
   auto stop = [&box, &record](absl::Status failed) {
-    (void)sandbox::SignalOnStdioSocket(box.ControlOnDemand(), box.stdio_socket_path(),
-                                       record.main_pid(), SIGKILL);
+    (void)box.SignalProcess(record.main_pid(), SIGKILL);
     return failed;
   };
   if (hooks.start_container_size() > 0) {

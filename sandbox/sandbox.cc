@@ -735,6 +735,10 @@ std::string Sandbox::control_socket_path() const {
   return absl::StrCat(state_dir_, "/", kControlSocketName);
 }
 
+absl::Status Sandbox::SignalProcess(int pid, int signal, bool all) const {
+  return SignalOnStdioSocket(ControlOnDemand(), stdio_socket_path(), pid, signal, all);
+}
+
 ControlGetter Sandbox::ControlOnDemand() const {
   return [this]() -> absl::StatusOr<std::shared_ptr<ControlClient>> { return control(); };
 }

@@ -178,6 +178,9 @@ class Sandbox final {
   // call. Safe to share between threads, and to keep past the sandbox's
   // lock (calls then fail once the sandbox is gone).
   std::shared_ptr<ControlClient> control() const;
+  // Sends `signal` to container process `pid` (with `all`: to every process
+  // of the container) over the stdio socket (SignalOnStdioSocket): no dial.
+  absl::Status SignalProcess(int pid, int signal, bool all = false) const;
   // control(), for calls that need it only with a sandbox of an older build
   // (StartOnStdioSocket, RunToExit). Valid while this object lives.
   ControlGetter ControlOnDemand() const;
