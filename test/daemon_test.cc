@@ -607,6 +607,41 @@ TEST_F(DaemonTest, SigtermEndsEventStreamsWithUnavailable) {
   StartDaemon();  // for the fixture's teardown
 }
 
+TEST_F(DaemonTest, SigtermAmidCallsOnNewConnectionsExitsCleanly) {
+  // Calls keep arriving, each on a connection of its own, while the daemon
+  // stops: every stop must still be a clean exit, not an abort inside
+  // gRPC's server shutdown.
+  for (int round = 0; round < 10; ++round) {
+    std::atomic<bool> stop{false};
+    std::atomic<int> answered{0};
+    std::vector<std::thread> callers;
+    for (int t = 0; t < 4; ++t) {
+      callers.emplace_back([&, t] {
+        while (!stop.load()) {
+          auto health = grpc::health::v1::Health::NewStub(Channel());
+          grpc::ClientContext ctx;
+          // Half the callers give up at once, as a client that timed out
+          // does: their calls may reach the daemon after they went.
+          ctx.set_deadline(
+              std::chrono::system_clock::now() +
+              (t % 2 == 0 ? std::chrono::microseconds(300) : std::chrono::milliseconds(250)));
+          grpc::health::v1::HealthCheckResponse response;
+          if (health->Check(&ctx, {}, &response).ok()) answered++;
+        }
+      });
+    }
+    while (answered.load() < 8 * (round + 1)) absl::SleepFor(absl::Milliseconds(1));
+    absl::SleepFor(absl::Milliseconds(round * 3));
+    const int status = StopDaemon(SIGTERM);
+    stop = true;
+    for (auto& t : callers) t.join();
+    ASSERT_TRUE(WIFEXITED(status)) << "round " << round << ": daemon ended by signal "
+                                   << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    ASSERT_EQ(WEXITSTATUS(status), 0) << "round " << round;
+    StartDaemon();
+  }
+}
+
 TEST_F(DaemonTest, SigtermStopsGracefullyAndSandboxesKeepRunning) {
   api::Sandbox started = CreateStarted("stays");
   int status = StopDaemon(SIGTERM);
