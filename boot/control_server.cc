@@ -128,27 +128,78 @@ void PauseForResources(const char* socket, int err) {
   poll(nullptr, 0, 20);
 }
 
+// How long a stdio connection may stay silent, and how many may at once.
+constexpr absl::Duration kStdioSilence = absl::Seconds(5);
+constexpr size_t kMaxPendingStdio = 64;
+
 }  // namespace
+
+int ControlServer::PollTimeout(const std::vector<PendingStdio>& pending, absl::Time now) {
+  if (pending.empty()) return -1;
+  const absl::Duration left = pending.front().accepted + kStdioSilence - now;
+  // Rounded up, so that the wake-up finds the oldest expired.
+  return left <= absl::ZeroDuration()
+             ? 0
+             : static_cast<int>(absl::ToInt64Milliseconds(left + absl::Milliseconds(1)));
+}
+
+void ControlServer::AwaitStdio(UniqueFd conn) {
+  if (stdio_pending_.size() >= kMaxPendingStdio) {
+    util::Log(
+        util::LogLevel::kWarning, "stdio",
+        absl::StrCat(kMaxPendingStdio, " connections have sent nothing yet; closing the oldest"));
+    stdio_pending_.erase(stdio_pending_.begin());
+  }
+  stdio_pending_.push_back({std::move(conn), absl::Now()});
+}
+
+void ControlServer::ServeSentStdio(const struct pollfd* polled) {
+  // Taken out first: serving one may take a while (a start waits for the
+  // launcher), and the rest are looked at again on the next turn.
+  std::vector<UniqueFd> sent;
+  std::vector<PendingStdio> still;
+  const absl::Time now = absl::Now();
+  for (size_t i = 0; i < stdio_pending_.size(); ++i) {
+    PendingStdio& p = stdio_pending_[i];
+    if (polled[i].revents != 0) {
+      sent.push_back(std::move(p.conn));
+    } else if (now - p.accepted >= kStdioSilence) {
+      util::Log(util::LogLevel::kWarning, "stdio",
+                absl::StrCat("closed a connection that sent nothing in ",
+                             absl::FormatDuration(kStdioSilence)));
+    } else {
+      still.push_back(std::move(p));
+    }
+  }
+  stdio_pending_ = std::move(still);
+  // Its packet is whole (SOCK_SEQPACKET), so the read does not wait; a
+  // caller that hung up is refused as a malformed request is.
+  for (UniqueFd& conn : sent) on_stdio_(std::move(conn));
+}
 
 absl::Status ControlServer::Serve(absl::Duration grace) {
   absl::Status result = absl::OkStatus();
   std::vector<struct pollfd> fds;
   for (;;) {
     // A negative fd (no stdio socket, no stop fd, no reader's fd) is
-    // skipped by poll. The watched connections come after the fixed six.
+    // skipped by poll. The stdio connections yet to send come after the
+    // fixed six, then the watched connections.
     constexpr size_t kFixed = 6;
     fds = {{listen_fd_, POLLIN, 0}, {wake_fd_.get(), POLLIN, 0},
            {stdio_fd_, POLLIN, 0},  {stop_fd_.get(), POLLIN, 0},
            {aux_fd_, POLLIN, 0},    {watch_wake_.get(), POLLIN, 0}};
+    for (const PendingStdio& p : stdio_pending_) fds.push_back({p.conn.get(), POLLIN, 0});
+    const size_t watched_from = fds.size();
     {
       absl::MutexLock lock(&watch_mu_);
       for (const auto& [fd, unused] : watched_) fds.push_back({fd, POLLIN | POLLRDHUP, 0});
     }
-    if (poll(fds.data(), fds.size(), -1) < 0) {
+    if (poll(fds.data(), fds.size(), PollTimeout(stdio_pending_, absl::Now())) < 0) {
       if (errno == EINTR) continue;
       result = ErrnoError(errno, "poll control socket");
       break;
     }
+    ServeSentStdio(fds.data() + kFixed);
     if (fds[5].revents != 0) {
       uint64_t count;
       (void)!read(watch_wake_.get(), &count, sizeof(count));
@@ -158,7 +209,7 @@ absl::Status ControlServer::Serve(absl::Duration grace) {
     std::vector<std::function<void()>> fired;
     {
       absl::MutexLock lock(&watch_mu_);
-      for (size_t i = kFixed; i < fds.size(); ++i) {
+      for (size_t i = watched_from; i < fds.size(); ++i) {
         if (fds[i].revents == 0) continue;
         auto it = std::find_if(watched_.begin(), watched_.end(),
                                [fd = fds[i].fd](const auto& w) { return w.first == fd; });
@@ -173,7 +224,7 @@ absl::Status ControlServer::Serve(absl::Duration grace) {
     if (stdio_fd_ >= 0 && (fds[2].revents & POLLIN)) {
       UniqueFd conn(accept4(stdio_fd_, nullptr, nullptr, SOCK_CLOEXEC));
       if (conn) {
-        on_stdio_(std::move(conn));
+        AwaitStdio(std::move(conn));
       } else if (OutOfResources(errno)) {
         PauseForResources("stdio", errno);
       }

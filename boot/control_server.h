@@ -10,6 +10,8 @@
 #ifndef RUNSC_BOOT_CONTROL_SERVER_H_
 #define RUNSC_BOOT_CONTROL_SERVER_H_
 
+#include <poll.h>
+
 #include <functional>
 #include <memory>
 #include <utility>
@@ -94,6 +96,15 @@ class ControlServer final {
 
   // Builds and starts server_ for service_.
   absl::Status Start();
+  struct PendingStdio;
+  // Files a stdio connection just accepted, to be served once it sends.
+  void AwaitStdio(util::UniqueFd conn);
+  // After a poll whose entries from `polled` on are stdio_pending_'s:
+  // serves each that sent, and closes each silent too long.
+  void ServeSentStdio(const struct pollfd* polled);
+  // poll's timeout: until the oldest pending connection has been silent
+  // too long, or none.
+  static int PollTimeout(const std::vector<PendingStdio>& pending, absl::Time now);
 
   grpc::Service* const service_;
   std::unique_ptr<grpc::Server> server_;  // null until Start
@@ -106,6 +117,16 @@ class ControlServer final {
   DrainFn drain_;
   const int stdio_fd_;
   ConnectionFn on_stdio_;
+  // Stdio connections accepted whose first packet has not come: served
+  // once it does, so a caller that connects and sends nothing (stopped,
+  // say, between its connect and its send) holds one fd here, not the
+  // loop. Serve's thread only.
+  struct PendingStdio {
+    util::UniqueFd conn;
+    // When it was accepted.
+    absl::Time accepted;
+  };
+  std::vector<PendingStdio> stdio_pending_;
   util::UniqueFd watch_wake_;  // raised when watched_ changes
   absl::Mutex watch_mu_;
   std::vector<std::pair<int, std::function<void()>>> watched_ ABSL_GUARDED_BY(watch_mu_);

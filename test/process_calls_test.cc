@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -318,6 +319,59 @@ TEST_F(ProcessCallsTest, AnExecOverTheStdioSocketAnswersItsPidThenItsExit) {
       sandbox::ExecOnStdioSocket(control, box->stdio_socket_path(), missing, stdio.fds());
   ASSERT_FALSE(failed.ok());
   EXPECT_THAT(std::string(failed.status().message()), HasSubstr("'no-such-binary' not found"));
+  EXPECT_FALSE(made);
+}
+
+// A caller that connects to the stdio socket and sends nothing (stopped
+// between its connect and its send, say) holds up no one else: the
+// supervisor serves a connection once its packet is there, and closes one
+// that stays silent for 5 s. (It used to read each one in turn on its only
+// loop, up to 5 s each.)
+TEST_F(ProcessCallsTest, SilentStdioCallersHoldNoOneElseUp) {
+  auto* box = Create(Spec({"sleep", "1000"}));
+  ASSERT_NE(box, nullptr);
+  ASSERT_TRUE(StartDetached(*box).ok());
+  bool made = false;
+  sandbox::ControlGetter control = NeverDialled(&made);
+  auto config = ToConfig(Spec({"true"}), bundle_);
+  ASSERT_TRUE(config.ok());
+  CapturedStdio stdio = Capture();
+  ASSERT_TRUE(stdio.out_r && stdio.out_w && stdio.in);
+
+  std::vector<UniqueFd> silent;
+  for (int i = 0; i < 3; ++i) {
+    UniqueFd fd(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+    ASSERT_TRUE(fd);
+    struct sockaddr_un addr = {};
+    addr.sun_family = AF_UNIX;
+    strncpy(addr.sun_path, box->stdio_socket_path().c_str(), sizeof(addr.sun_path) - 1);
+    ASSERT_EQ(connect(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)), 0)
+        << strerror(errno);
+    silent.push_back(std::move(fd));
+  }
+  const absl::Time connected = absl::Now();
+  absl::StatusOr<sandbox::StartedExec> exec =
+      sandbox::ExecOnStdioSocket(control, box->stdio_socket_path(), config->process(), stdio.fds());
+  ASSERT_TRUE(exec.ok()) << exec.status();
+  absl::StatusOr<runsc::control::v1::ExitStatus> exit = box->WaitExec(*exec, absl::Seconds(30));
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_EQ(exit->code(), 0);
+  // Answered while every silent caller was still connected and within the
+  // time it is given.
+  EXPECT_LT(absl::Now() - connected, absl::Seconds(4))
+      << "the exec waited behind callers that sent nothing";
+  for (const UniqueFd& fd : silent) {
+    struct pollfd p = {fd.get(), POLLIN, 0};
+    ASSERT_EQ(poll(&p, 1, 0), 0) << "a silent caller was closed before its time";
+  }
+  // Then each is closed.
+  for (const UniqueFd& fd : silent) {
+    struct pollfd p = {fd.get(), POLLIN, 0};
+    ASSERT_EQ(poll(&p, 1, 15000), 1) << "a silent caller's connection stayed open";
+    char byte;
+    EXPECT_EQ(recv(fd.get(), &byte, 1, MSG_DONTWAIT), 0);
+  }
+  EXPECT_GE(absl::Now() - connected, absl::Seconds(5));
   EXPECT_FALSE(made);
 }
 
