@@ -1,6 +1,6 @@
-// Helpers shared by sandbox.cc (creation, attachment, the running sandbox)
-// and sandbox_teardown.cc (its end, and what a dead one left). Internal to
-// the sandbox library.
+// Names and helpers shared by sandbox_create.cc (a sandbox's creation),
+// sandbox.cc (attachment, the running sandbox) and sandbox_teardown.cc (its
+// end, and what a dead one left). Internal to the sandbox library.
 #ifndef RUNSC_SANDBOX_SANDBOX_INTERNAL_H_
 #define RUNSC_SANDBOX_SANDBOX_INTERNAL_H_
 
@@ -15,6 +15,12 @@
 #include "sandbox/child_process.h"
 
 namespace runsc::sandbox::internal {
+
+// The files of a sandbox's state directory, beside its record.
+inline constexpr char kControlSocketName[] = "control.sock";
+inline constexpr char kStdioSocketName[] = "stdio.sock";
+inline constexpr char kLogName[] = "sandbox.log";
+inline constexpr char kConsoleLogName[] = "console.log";
 
 // Removes a state directory and the files a sandbox makes in it.
 absl::Status RemoveStateDir(const std::string& dir);
