@@ -12,10 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -24,6 +22,7 @@
 #include "absl/strings/str_split.h"
 #include "boot/container_fs.h"
 #include "boot/nested_userns.h"
+#include "boot/process_list.h"
 #include "boot/seccomp_loader.h"
 #include "boot/workload.h"
 #include "google/protobuf/wrappers.pb.h"
@@ -48,6 +47,38 @@ namespace {
 constexpr char kComponent[] = "launcher";
 // How long a started process may take to exec or fail.
 constexpr absl::Duration kExecTimeout = absl::Seconds(30);
+// A list's share of a packet: the supervisor's answers wrap it.
+constexpr size_t kListBudget = 48 * 1024;
+
+// The arguments of `pid` from its /proc (read up to `max_bytes`): what
+// the process has in its memory, which it may have changed.
+std::vector<std::string> CommandLine(pid_t pid, size_t max_bytes) {
+  std::vector<std::string> args;
+  UniqueFd fd(open(absl::StrCat("/proc/", pid, "/cmdline").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return args;
+  std::string text(max_bytes, '\0');
+  size_t got = 0;
+  while (got < max_bytes) {
+    const ssize_t n = read(fd.get(), text.data() + got, max_bytes - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  text.resize(got);
+  for (absl::string_view a : absl::StrSplit(text, '\0', absl::SkipEmpty())) {
+    args.emplace_back(a);
+  }
+  return args;
+}
+
+LauncherEvent Failure(absl::string_view stage, const absl::Status& status) {
+  LauncherEvent event;
+  auto* failed = event.mutable_failed();
+  failed->set_stage(std::string(stage));
+  failed->set_err(util::ErrnoOf(status));
+  failed->set_message(std::string(status.message()));
+  return event;
+}
 
 struct Tracked {
   std::vector<std::string> args;
@@ -79,6 +110,15 @@ class Launcher {
 
  private:
   void Send(const LauncherEvent& event) {
+    if (event.ByteSizeLong() > util::kMaxPacketSize) {
+      // Ours to refuse, not the supervisor's loss: the request fails.
+      LauncherEvent refused =
+          Failure("reply", absl::ResourceExhaustedError(absl::StrCat(
+                               "the reply of ", event.ByteSizeLong(), " bytes exceeds a packet")));
+      refused.set_request_id(event.request_id());
+      Send(refused);
+      return;
+    }
     absl::Status status = util::SendPacket(sock_, event);
     if (!status.ok()) {
       util::Log(util::LogLevel::kError, kComponent,
@@ -120,15 +160,6 @@ LauncherEvent FailedAt(const util::SyncMessage& record) {
 LauncherEvent Started(pid_t pid) {
   LauncherEvent event;
   event.mutable_started()->set_pid(pid);
-  return event;
-}
-
-LauncherEvent Failure(absl::string_view stage, const absl::Status& status) {
-  LauncherEvent event;
-  auto* failed = event.mutable_failed();
-  failed->set_stage(std::string(stage));
-  failed->set_err(util::ErrnoOf(status));
-  failed->set_message(std::string(status.message()));
   return event;
 }
 
@@ -377,34 +408,33 @@ void Launcher::HandleRequest(const LauncherRequest& request, std::vector<UniqueF
       break;
     }
     case LauncherRequest::kList: {
-      auto* list = reply.mutable_list();
       // Every process of the container, from its procfs when it has one.
+      std::vector<ListedProcess> listed;
       DIR* proc = opendir("/proc");
-      std::vector<pid_t> pids;
       if (proc != nullptr) {
         while (struct dirent* e = readdir(proc)) {
           pid_t pid;
-          if (absl::SimpleAtoi(e->d_name, &pid) && pid > 1) pids.push_back(pid);
+          if (absl::SimpleAtoi(e->d_name, &pid) && pid > 1) listed.push_back({pid, false, {}});
         }
         closedir(proc);
       } else {
-        for (const auto& [pid, t] : running_) pids.push_back(pid);
+        for (const auto& [pid, t] : running_) listed.push_back({pid, false, {}});
       }
-      for (pid_t pid : pids) {
-        auto* p = list->add_processes();
-        p->set_pid(pid);
-        auto it = running_.find(pid);
+      for (ListedProcess& p : listed) {
+        auto it = running_.find(p.pid);
         if (it != running_.end()) {
-          p->set_main(it->second.main);
-          for (const auto& a : it->second.args) p->add_args(a);
+          p.main = it->second.main;
+          p.args = it->second.args;
         } else {
-          std::ifstream in(absl::StrCat("/proc/", pid, "/cmdline"));
-          std::stringstream text;
-          text << in.rdbuf();
-          for (absl::string_view a : absl::StrSplit(text.str(), '\0', absl::SkipEmpty())) {
-            p->add_args(std::string(a));
-          }
+          p.args = CommandLine(p.pid, kMaxListedArgsBytes);
         }
+      }
+      size_t left_out = 0;
+      *reply.mutable_list() = BoundedProcessList(std::move(listed), kListBudget, &left_out);
+      if (left_out != 0) {
+        util::Log(util::LogLevel::kWarning, kComponent,
+                  absl::StrCat("listed ", reply.list().processes_size(), " processes; ", left_out,
+                               " more did not fit a packet"));
       }
       break;
     }

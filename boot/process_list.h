@@ -1,0 +1,38 @@
+// A container's processes as the launcher lists them, in one packet: every
+// process listed, each one's arguments cut so that the whole fits. The
+// arguments of a process come from its own memory (/proc/<pid>/cmdline), up
+// to ARG_MAX and more, and the list goes to the supervisor as one packet
+// (util::kMaxPacketSize): a workload's long command line must shorten its
+// own entry, not cost the list, or the launcher its socket.
+#ifndef RUNSC_BOOT_PROCESS_LIST_H_
+#define RUNSC_BOOT_PROCESS_LIST_H_
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "proto/launcher.pb.h"
+
+namespace runsc::boot {
+
+struct ListedProcess {
+  pid_t pid = 0;
+  bool main = false;
+  std::vector<std::string> args;
+};
+
+// How many bytes of arguments a process keeps when the list has room.
+inline constexpr size_t kMaxListedArgsBytes = 4096;
+
+// `processes` (in pid order) as a list whose encoding takes at most
+// `budget` bytes. Arguments past a process's share are cut, the last one
+// kept ending in "..."; if even the pids alone do not fit, the list ends
+// early and `*left_out` (if given) says how many did not fit.
+runsc::launcher::v1::ProcessList BoundedProcessList(std::vector<ListedProcess> processes,
+                                                    size_t budget, size_t* left_out = nullptr);
+
+}  // namespace runsc::boot
+
+#endif  // RUNSC_BOOT_PROCESS_LIST_H_
