@@ -409,19 +409,25 @@ grpc::ServerUnaryReactor* ControlService::ListProcesses(
     grpc::CallbackServerContext*, const runsc::control::v1::ListProcessesRequest*,
     runsc::control::v1::ListProcessesResponse* response) {
   CallStarted();
-  if (launcher_ == nullptr) return Done(NoContainer());
+  absl::StatusOr<runsc::control::v1::ListProcessesResponse> list = ListStarted();
+  if (list.ok()) *response = *std::move(list);
+  return Done(list.status());
+}
+
+absl::StatusOr<runsc::control::v1::ListProcessesResponse> ControlService::ListStarted() {
+  if (launcher_ == nullptr) return NoContainer();
   runsc::launcher::v1::LauncherRequest call;
   call.mutable_list();
-  absl::StatusOr<runsc::launcher::v1::LauncherEvent> reply = launcher_->Call(call, {});
-  if (!reply.ok()) return Done(reply.status());
-  for (const auto& p : reply->list().processes()) {
-    auto* out = response->add_processes();
+  ASSIGN_OR_RETURN(runsc::launcher::v1::LauncherEvent reply, launcher_->Call(call, {}));
+  runsc::control::v1::ListProcessesResponse response;
+  for (const auto& p : reply.list().processes()) {
+    auto* out = response.add_processes();
     out->set_pid(p.pid());
     *out->mutable_args() = p.args();
     out->set_main(p.main());
     out->set_running(true);
   }
-  return Done(absl::OkStatus());
+  return response;
 }
 
 // A run over the stdio socket: its connection, owned here, open until the
@@ -479,6 +485,23 @@ void ControlService::ServeStdioRequest(const runsc::control::v1::StdioRequest& r
                                     : absl::InvalidArgumentError("a signal carries no fds");
     if (!sent.ok()) SetFailure(sent, answer.mutable_signal());
     answer.mutable_signal();  // present on success too
+    Answer(conn.get(), answer);
+    return;
+  }
+  if (request.has_list()) {
+    runsc::control::v1::StdioAnswer answer;
+    absl::StatusOr<runsc::control::v1::ListProcessesResponse> list =
+        fds.empty() ? ListStarted() : absl::InvalidArgumentError("a list carries no fds");
+    if (list.ok()) *answer.mutable_list()->mutable_response() = *std::move(list);
+    if (list.ok() && answer.ByteSizeLong() > util::kMaxPacketSize) {
+      list = absl::ResourceExhaustedError(
+          absl::StrCat("the list of ", answer.list().response().processes_size(),
+                       " processes is too large for a packet; Control.ListProcesses has it"));
+    }
+    if (!list.ok()) {
+      answer.clear_list();
+      SetFailure(list.status(), answer.mutable_list());
+    }
     Answer(conn.get(), answer);
     return;
   }

@@ -135,6 +135,8 @@ class ControlService final
   absl::StatusOr<int> LaunchOther(const runsc::boot::v1::ProcessConfig& process, StdioFds fds);
   // Signal's body.
   absl::Status SendSignal(const runsc::control::v1::SignalRequest& request);
+  // ListProcesses's body: the launcher's list of what it started.
+  absl::StatusOr<runsc::control::v1::ListProcessesResponse> ListStarted();
 
   // Exec's and Run's start: a process beside the running main process.
   absl::StatusOr<int> StartOther(const runsc::boot::v1::ProcessConfig& process,

@@ -101,15 +101,15 @@ void StdioRegistry::ServeConnection(util::UniqueFd conn, const RequestFn& serve)
   runsc::control::v1::StdioRequest chosen;
   std::vector<util::UniqueFd> fds;
   absl::Status status = util::RecvPacket(conn.get(), &chosen, &fds);
-  const bool handoff =
-      !chosen.has_run() && !chosen.has_start() && !chosen.has_signal() && !chosen.has_exec();
+  const bool handoff = !chosen.has_run() && !chosen.has_start() && !chosen.has_signal() &&
+                       !chosen.has_exec() && !chosen.has_list();
   if (status.ok() && !handoff && serve) {
     serve(chosen, std::move(fds), std::move(conn));
     return;
   }
   if (status.ok() && !handoff) {
     util::Log(util::LogLevel::kWarning, "stdio",
-              "refused a run, start, signal or exec: no container here");
+              "refused a run, start, signal, exec or list: no container here");
     (void)util::SendPacket(conn.get(), runsc::control::v1::StdioAnswer());
     return;
   }

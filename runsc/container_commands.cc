@@ -296,6 +296,21 @@ constexpr char kPsUsage[] =
     "Lists the processes running in the sandbox: container and host pids and\n"
     "commands, or with --format json the host pids (as runc prints them).\n";
 
+namespace {
+
+// `text` with every control character as '?', as ps(1) shows a command
+// line: what a workload put in its arguments never reaches the terminal
+// as an escape sequence.
+std::string Printable(std::string text) {
+  for (char& c : text) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) c = '?';
+  }
+  return text;
+}
+
+}  // namespace
+
 int PsCommand(int argc, char** argv) {
   FlagSpec spec;
   spec.with_value = {"format"};
@@ -322,8 +337,8 @@ int PsCommand(int argc, char** argv) {
     printf("[%s]\n", absl::StrJoin(pids, ",").c_str());
     return 0;
   }
-  absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps =
-      attached->box->control()->ListProcesses();
+  absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps = sandbox::ListOnStdioSocket(
+      attached->box->ControlOnDemand(), attached->box->stdio_socket_path());
   if (!ps.ok()) return Error("ps", std::string(ps.status().message()));
   auto host_pid = [&](int pid) {
     auto it = host->find(pid);
@@ -331,7 +346,8 @@ int PsCommand(int argc, char** argv) {
   };
   printf("%-8s %-8s %s\n", "PID", "HOSTPID", "CMD");
   for (const auto& p : ps->processes()) {
-    printf("%-8d %-8d %s\n", p.pid(), host_pid(p.pid()), absl::StrJoin(p.args(), " ").c_str());
+    printf("%-8d %-8d %s\n", p.pid(), host_pid(p.pid()),
+           Printable(absl::StrJoin(p.args(), " ")).c_str());
   }
   return 0;
 }

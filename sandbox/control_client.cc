@@ -457,6 +457,26 @@ absl::Status SignalOnStdioSocket(const ControlGetter& control, const std::string
   return client->Signal(pid, signal, all, timeout);
 }
 
+absl::StatusOr<runsc::control::v1::ListProcessesResponse> ListOnStdioSocket(
+    const ControlGetter& control, const std::string& stdio_socket, absl::Duration timeout) {
+  runsc::control::v1::StdioRequest request;
+  request.mutable_list();
+  ASSIGN_OR_RETURN(StdioReply reply, AskOnStdioSocket(stdio_socket, request, {}, timeout,
+                                                      "the list's stdio connection"));
+  const runsc::control::v1::StdioAnswer& answer = reply.answer;
+  if (answer.has_list()) {
+    const runsc::control::v1::StdioListResult& list = answer.list();
+    if (list.code() == 0) return list.response();
+    absl::Status refused = SandboxError(list.code(), list.message());
+    if (!absl::IsResourceExhausted(refused)) return refused;
+  }
+  // Too large for a packet, or a sandbox of a build before lists on the
+  // stdio socket, which took the packet for a hand-off without fds and
+  // refused it.
+  ASSIGN_OR_RETURN(std::shared_ptr<ControlClient> client, control());
+  return client->ListProcesses(timeout);
+}
+
 absl::StatusOr<StartedExec> ExecOnStdioSocket(const ControlGetter& control,
                                               const std::string& stdio_socket,
                                               const runsc::boot::v1::ProcessConfig& process,

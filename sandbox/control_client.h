@@ -150,6 +150,15 @@ absl::Status SignalOnStdioSocket(const ControlGetter& control, const std::string
                                  int pid, int signal, bool all = false,
                                  absl::Duration timeout = absl::Seconds(5));
 
+// The processes the container's launcher started and that still run, as
+// Control.ListProcesses answers, in one packet on the sandbox's stdio
+// socket: no dial. A sandbox of a build before lists there refuses the
+// packet, and a list too large for one comes back RESOURCE_EXHAUSTED:
+// Control.ListProcesses then. `timeout` bounds the wait for the answer.
+absl::StatusOr<runsc::control::v1::ListProcessesResponse> ListOnStdioSocket(
+    const ControlGetter& control, const std::string& stdio_socket,
+    absl::Duration timeout = absl::Seconds(30));
+
 // A process started by ExecOnStdioSocket: its pid, and the connection its
 // exit is answered on (none for a sandbox of an older build, which a
 // Control.Wait asks instead).

@@ -537,6 +537,76 @@ TEST_F(RunToExitTest, ASandboxBeforeSignalsGetsControlSignal) {
   EXPECT_EQ(service.sent(), absl::StrCat("0:", SIGHUP, ":1"));
 }
 
+// A list over the stdio socket: the launcher's list, no Control client made;
+// the sandbox's refusal is the answer.
+TEST_F(RunToExitTest, AListGoesOverTheStdioSocket) {
+  bool made = false;
+  {
+    FakeSandboxSocket stdio(dir_ + "/stdio.sock",
+                            [](const runsc::control::v1::StdioRequest& request, size_t fds, int) {
+                              runsc::control::v1::StdioAnswer answer;
+                              if (!request.has_list() || fds != 0) return answer;
+                              auto* p = answer.mutable_list()->mutable_response()->add_processes();
+                              p->set_pid(1);
+                              p->add_args("sleep");
+                              p->set_main(true);
+                              return answer;
+                            });
+    absl::StatusOr<runsc::control::v1::ListProcessesResponse> list =
+        ListOnStdioSocket(Unreachable(&made), dir_ + "/stdio.sock");
+    ASSERT_TRUE(list.ok()) << list.status();
+    ASSERT_EQ(list->processes_size(), 1);
+    EXPECT_EQ(list->processes(0).args(0), "sleep");
+    EXPECT_TRUE(list->processes(0).main());
+  }
+  unlink((dir_ + "/stdio.sock").c_str());
+  FakeSandboxSocket refusing(
+      dir_ + "/stdio.sock", [](const runsc::control::v1::StdioRequest&, size_t, int) {
+        runsc::control::v1::StdioAnswer answer;
+        answer.mutable_list()->set_code(static_cast<int>(absl::StatusCode::kFailedPrecondition));
+        answer.mutable_list()->set_message("no container in this sandbox");
+        return answer;
+      });
+  absl::StatusOr<runsc::control::v1::ListProcessesResponse> refused =
+      ListOnStdioSocket(Unreachable(&made), dir_ + "/stdio.sock");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.status().message(), "no container in this sandbox");
+  EXPECT_FALSE(made) << "the list dialled the sandbox's Control service";
+}
+
+// Control.ListProcesses answers what the stdio socket cannot: a sandbox of
+// a build before lists there (an empty answer), and a list too large for a
+// packet.
+class Lists final : public Control::Service {
+ public:
+  grpc::Status ListProcesses(grpc::ServerContext*, const runsc::control::v1::ListProcessesRequest*,
+                             runsc::control::v1::ListProcessesResponse* response) override {
+    response->add_processes()->set_pid(42);
+    return grpc::Status::OK;
+  }
+};
+
+TEST_F(RunToExitTest, ListsOfOlderBuildsAndLargeOnesGoThroughControl) {
+  Lists service;
+  std::shared_ptr<ControlClient> client = Serve(&service);
+  for (bool too_large : {false, true}) {
+    FakeSandboxSocket stdio(
+        dir_ + "/stdio.sock", [too_large](const runsc::control::v1::StdioRequest&, size_t, int) {
+          runsc::control::v1::StdioAnswer answer;
+          if (too_large) {
+            answer.mutable_list()->set_code(static_cast<int>(absl::StatusCode::kResourceExhausted));
+          }
+          return answer;
+        });
+    absl::StatusOr<runsc::control::v1::ListProcessesResponse> list =
+        ListOnStdioSocket(Getter(client), dir_ + "/stdio.sock");
+    ASSERT_TRUE(list.ok()) << list.status();
+    ASSERT_EQ(list->processes_size(), 1);
+    EXPECT_EQ(list->processes(0).pid(), 42) << (too_large ? "too large" : "older build");
+    unlink((dir_ + "/stdio.sock").c_str());
+  }
+}
+
 // An exec over the stdio socket: the pid at its start, its exit later on
 // the same connection; no Control client made.
 TEST_F(RunToExitTest, AnExecGoesOverTheStdioSocketAndItsExitFollows) {

@@ -570,8 +570,7 @@ absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::WaitExec(const st
 absl::StatusOr<runsc::control::v1::ListProcessesResponse> SandboxManager::ListProcesses(
     const std::string& id) {
   ASSIGN_OR_RETURN(OnDemand sandbox, FindOnDemand(id));
-  ASSIGN_OR_RETURN(std::shared_ptr<ControlClient> control, sandbox.control());
-  return control->ListProcesses();
+  return ListOnStdioSocket(sandbox.control, sandbox.stdio);
 }
 
 absl::StatusOr<CgroupStats> SandboxManager::Stats(const std::string& id) {

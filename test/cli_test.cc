@@ -26,6 +26,7 @@
 #include "runsc/util/file_util.h"
 #include "runsc/util/packet.h"
 #include "runsc/util/unique_fd.h"
+#include "sandbox/control_client.h"
 #include "test/bundle_util.h"
 #include "test/cli_fixture.h"
 #include "test/sandbox_test_util.h"
@@ -151,10 +152,11 @@ TEST_F(CliTest, CreateThenStartRunsTheProcessOnlyAtStart) {
   EXPECT_EQ(Runsc("delete a").first, 0);
 }
 
-// runc's create, start, kill and exec, and the status queries, never dial
+// runc's create, start, kill and exec, the status queries and ps never dial
 // the sandbox: its supervisor starts gRPC's threads at the first call on its
-// control socket only, which `ps` makes here to show that it would count.
-TEST_F(CliTest, CreateStartKillExecStateAndListDoNotDialTheSandbox) {
+// control socket only, which the test makes at the end to show that it
+// would count.
+TEST_F(CliTest, CreateStartKillExecStateListAndPsDoNotDialTheSandbox) {
   const std::string pid_file = root_.path() + "/pid";
   SetArgs({"sleep", "1000"});
   ASSERT_EQ(system(absl::StrCat("cd ", bundle_, " && ", runsc_, " --root ", state_,
@@ -173,8 +175,23 @@ TEST_F(CliTest, CreateStartKillExecStateAndListDoNotDialTheSandbox) {
   auto [ecode, eout] = Runsc("exec a sh -c 'echo in; exit 4'");
   EXPECT_EQ(ecode, 4);
   EXPECT_EQ(eout, "in\n");
+  // A process whose arguments hold an escape sequence (ESC [2J clears a
+  // terminal): ps shows it as ps(1) would, the ESC as '?'.
+  // (Detached, it keeps the stdio it is given: not the capture pipe.)
+  ASSERT_EQ(RunShell(absl::StrCat("cd ", bundle_, " && ", runsc_, " --root ", state_,
+                                  " exec -d a sh -c 'sleep 1000' \"$(printf '\\033[2J')\"",
+                                  " </dev/null >/dev/null 2>&1"))
+                .first,
+            0);
+  auto [pcode, table] = Runsc("ps a");
+  EXPECT_EQ(pcode, 0) << table;
+  EXPECT_THAT(table, HasSubstr("sleep 1000"));
+  EXPECT_THAT(table, HasSubstr("sh -c sleep 1000 ?[2J"));
+  EXPECT_EQ(table.find('\033'), std::string::npos) << table;
+  EXPECT_THAT(Runsc("ps --format json a").second, HasSubstr("["));
   EXPECT_EQ(threads(), before) << "a command dialled the sandbox";
-  EXPECT_THAT(Runsc("ps a").second, HasSubstr("sleep 1000"));
+  sandbox::ControlClient dial(state_ + "/a/control.sock");
+  ASSERT_TRUE(dial.Info().ok());
   EXPECT_NE(threads(), before) << "a dial would not have shown";
 }
 

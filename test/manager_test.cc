@@ -437,7 +437,7 @@ TEST_F(ManagerTest, TtlExpiryDeletesTheSandbox) {
 // control plane would start gRPC's threads): the status comes from the
 // host's /proc, the signals go over the stdio socket, and the delete waits
 // for the exit the sandbox reports on its sync socket.
-TEST_F(ManagerTest, StatusSignalsAndAGracefulDeleteDoNotDialTheSandbox) {
+TEST_F(ManagerTest, StatusSignalsAListAndAGracefulDeleteDoNotDialTheSandbox) {
   const int main_pid = StartSleeper("quiet", /*stubborn=*/false);
   ASSERT_NE(main_pid, 0);
   auto view = manager_->GetSandbox("quiet");
@@ -454,6 +454,11 @@ TEST_F(ManagerTest, StatusSignalsAndAGracefulDeleteDoNotDialTheSandbox) {
   EXPECT_THAT(std::string(unknown.message()), HasSubstr("no process"));
   EXPECT_EQ(manager_->Signal("quiet", main_pid, 99, false).code(),
             absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps = manager_->ListProcesses("quiet");
+  ASSERT_TRUE(ps.ok()) << ps.status();
+  ASSERT_EQ(ps->processes_size(), 1);
+  EXPECT_EQ(ps->processes(0).pid(), main_pid);
+  EXPECT_TRUE(ps->processes(0).main());
   EXPECT_EQ(ListDir(tasks).size(), threads) << "a call dialled the sandbox";
   // The delete's SIGTERM ends `sleep` at once: no grace period to sit out.
   const absl::Time t = absl::Now();

@@ -18,7 +18,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -320,6 +322,75 @@ TEST_F(ProcessCallsTest, AnExecOverTheStdioSocketAnswersItsPidThenItsExit) {
   ASSERT_FALSE(failed.ok());
   EXPECT_THAT(std::string(failed.status().message()), HasSubstr("'no-such-binary' not found"));
   EXPECT_FALSE(made);
+}
+
+// A list over the stdio socket names the main process and what was exec'd,
+// without a dial, and fits a packet whatever the command lines.
+TEST_F(ProcessCallsTest, AListOverTheStdioSocketNamesTheMainProcessAndTheExecs) {
+  auto* box = Create(Spec({"sleep", "1000"}));
+  ASSERT_NE(box, nullptr);
+  ASSERT_TRUE(StartDetached(*box).ok());
+  bool made = false;
+  sandbox::ControlGetter control = NeverDialled(&made);
+  auto config = ToConfig(Spec({"sleep", "1000"}), bundle_);
+  ASSERT_TRUE(config.ok());
+  CapturedStdio stdio = Capture();
+  ASSERT_TRUE(stdio.out_r && stdio.out_w && stdio.in);
+  absl::StatusOr<sandbox::StartedExec> exec =
+      sandbox::ExecOnStdioSocket(control, box->stdio_socket_path(),
+                                 WithArgs(config->process(), {"sleep", "999"}), stdio.fds());
+  ASSERT_TRUE(exec.ok()) << exec.status();
+  absl::StatusOr<runsc::control::v1::ListProcessesResponse> list =
+      sandbox::ListOnStdioSocket(control, box->stdio_socket_path());
+  ASSERT_TRUE(list.ok()) << list.status();
+  std::map<int, std::string> seen;
+  for (const auto& p : list->processes()) {
+    seen[p.pid()] = absl::StrCat(p.main() ? "main: " : "", absl::StrJoin(p.args(), " "));
+  }
+  EXPECT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[exec->pid], "sleep 999");
+  EXPECT_EQ(seen.begin()->second, "main: sleep 1000");  // the lowest pid
+  EXPECT_FALSE(made) << "the list dialled the sandbox";
+
+  // A process with a command line longer than a packet (128 KiB; a Java
+  // class path can be that long), made by the workload, and an exec with
+  // 40 KB of arguments: the list still comes in one packet, those two cut
+  // short, and the container lives on. (The launcher used to send the
+  // whole list, fail to, and exit: the container ended.)
+  absl::StatusOr<sandbox::StartedExec> big = sandbox::ExecOnStdioSocket(
+      control, box->stdio_socket_path(),
+      WithArgs(config->process(), {"sh", "-c",
+                                   "p=x; i=0; while [ $i -lt 16 ]; do p=$p$p; i=$((i+1)); done; "
+                                   "sh -c 'echo up; sleep 1000; echo done' \"$p\" \"$p\" & wait"}),
+      stdio.fds());
+  ASSERT_TRUE(big.ok()) << big.status();
+  EXPECT_EQ(ReadSome(stdio.out_r.get()), "up\n");
+  const std::string pad(40 * 1024, 'y');
+  absl::StatusOr<sandbox::StartedExec> wide = sandbox::ExecOnStdioSocket(
+      control, box->stdio_socket_path(),
+      WithArgs(config->process(), {"sleep", "1000", pad.c_str()}), stdio.fds());
+  ASSERT_TRUE(wide.ok()) << wide.status();
+  absl::StatusOr<runsc::control::v1::ListProcessesResponse> large =
+      sandbox::ListOnStdioSocket(control, box->stdio_socket_path());
+  ASSERT_TRUE(large.ok()) << large.status();
+  EXPECT_FALSE(made) << "the list dialled the sandbox";
+  int cut = 0;
+  for (const auto& p : large->processes()) {
+    size_t bytes = 0;
+    for (const std::string& a : p.args()) bytes += a.size();
+    EXPECT_LE(bytes, 4096u) << "process " << p.pid();
+    if (p.args_size() > 0 && absl::EndsWith(p.args(p.args_size() - 1), "...")) ++cut;
+  }
+  EXPECT_EQ(cut, 2);
+  // main, sleep 999, the outer sh, the inner sh and its sleep, the last
+  EXPECT_EQ(large->processes_size(), 6);
+  // The container lives on: the main process still runs and execs work.
+  absl::StatusOr<sandbox::StartedExec> after = sandbox::ExecOnStdioSocket(
+      control, box->stdio_socket_path(), WithArgs(config->process(), {"true"}), stdio.fds());
+  ASSERT_TRUE(after.ok()) << after.status();
+  absl::StatusOr<runsc::control::v1::ExitStatus> exit = box->WaitExec(*after, absl::Seconds(30));
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_EQ(exit->code(), 0);
 }
 
 // A caller that connects to the stdio socket and sends nothing (stopped
