@@ -200,9 +200,10 @@ int Serve() {
   // gRPC starts with the first connection. A sandbox that nobody dials
   // never starts its threads, nor tears them down at its end: the daemon's
   // and the CLI's starts, runs, execs and signals go over the stdio socket,
-  // the status comes from the host's /proc, and the main process's exit
-  // over the sync socket. `runsc ps`, the API's ListProcesses and the rest
-  // dial, and pay for it once.
+  // and so do lists and waits; the status comes from the host's /proc,
+  // and the main process's exit over the sync socket. Other callers of
+  // the Control service (`runsc check`, tests, older clients) dial, and
+  // pay for it once.
   absl::StatusOr<std::unique_ptr<ControlServer>> server = ControlServer::Create(
       &service, util::kControlFd, [&service](absl::Time d) { return service.WaitUntilIdle(d); },
       util::kStdioFd,
@@ -210,9 +211,10 @@ int Serve() {
         stdio.ServeConnection(std::move(conn), [&service, &server_ptr](
                                                    const runsc::control::v1::StdioRequest& request,
                                                    StdioFds fds, util::UniqueFd conn) {
-          // A run or start waits for the launcher's answer, which this
-          // thread would otherwise be the one to read.
-          server_ptr->StopReadingUntilStarted();
+          // A run, start, exec, signal or list waits for the launcher's
+          // answer, which this thread would otherwise be the one to read.
+          // A wait asks the launcher nothing: its exit is read here too.
+          if (!request.has_wait()) server_ptr->StopReadingUntilStarted();
           service.ServeStdioRequest(request, std::move(fds), std::move(conn),
                                     [&server_ptr](int fd, std::function<void()> on_event) {
                                       server_ptr->Watch(fd, std::move(on_event));

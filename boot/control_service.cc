@@ -488,6 +488,10 @@ void ControlService::ServeStdioRequest(const runsc::control::v1::StdioRequest& r
     Answer(conn.get(), answer);
     return;
   }
+  if (request.has_wait()) {
+    WaitOnConnection(request.wait().pid(), std::move(fds), std::move(conn), std::move(watch));
+    return;
+  }
   if (request.has_list()) {
     runsc::control::v1::StdioAnswer answer;
     absl::StatusOr<runsc::control::v1::ListProcessesResponse> list =
@@ -570,13 +574,40 @@ void ControlService::ExecOnConnection(const runsc::boot::v1::ProcessConfig& proc
   started.mutable_exec()->set_pid(*pid);
   BoundLaterAnswers(conn.get());  // this loop sends the start, the launcher's reader the end
   Answer(conn.get(), started);
+  AnswerExitLater(*pid, std::move(conn), std::move(watch));
+}
+
+void ControlService::WaitOnConnection(int pid, StdioFds fds, util::UniqueFd conn, WatchFn watch) {
+  absl::Status waits = absl::OkStatus();
+  if (!fds.empty()) {
+    waits = absl::InvalidArgumentError("a wait carries no fds");
+  } else if (launcher_ == nullptr) {
+    waits = NoContainer();
+  } else if (!launcher_->Known(pid)) {
+    waits = absl::NotFoundError(
+        absl::StrCat("pid: no process ", pid, " was started in this container"));
+  }
+  runsc::control::v1::StdioAnswer accepted;
+  if (!waits.ok()) {
+    SetFailure(waits, accepted.mutable_exec());
+    Answer(conn.get(), accepted);
+    return;
+  }
+  accepted.mutable_exec()->set_pid(pid);
+  BoundLaterAnswers(conn.get());
+  Answer(conn.get(), accepted);
+  AnswerExitLater(pid, std::move(conn), std::move(watch));
+}
+
+void ControlService::AnswerExitLater(int pid, util::UniqueFd conn, WatchFn watch) {
   auto caller = std::make_shared<ExecCaller>();
   const int fd = conn.get();
   {
     absl::MutexLock lock(&caller->mu);
     caller->conn = std::move(conn);
   }
-  launcher_->OnExit(*pid, [caller, pid = *pid](const runsc::launcher::v1::Exited& exited) {
+  // At once for a process that has exited already.
+  launcher_->OnExit(pid, [caller, pid](const runsc::launcher::v1::Exited& exited) {
     runsc::control::v1::StdioAnswer ended;
     runsc::control::v1::StdioExecResult* exec = ended.mutable_exec();
     exec->set_pid(pid);

@@ -128,6 +128,11 @@ class ControlService final
   // `fds` and answers on `conn` with its pid, then with its exit.
   void ExecOnConnection(const runsc::boot::v1::ProcessConfig& process, StdioFds fds,
                         util::UniqueFd conn, WatchFn watch);
+  // A wait on the stdio socket: the pid at once, then the exit, on `conn`.
+  void WaitOnConnection(int pid, StdioFds fds, util::UniqueFd conn, WatchFn watch);
+  // The exit of `pid` (which is running or has run) answered on `conn`
+  // once it comes, unless the caller has gone by then.
+  void AnswerExitLater(int pid, util::UniqueFd conn, WatchFn watch);
   struct ExecCaller;
   static void WatchExecCaller(std::shared_ptr<ExecCaller> caller, int fd, WatchFn watch);
   // A process other than the main one, with `fds` (a run or an exec on the

@@ -102,14 +102,14 @@ void StdioRegistry::ServeConnection(util::UniqueFd conn, const RequestFn& serve)
   std::vector<util::UniqueFd> fds;
   absl::Status status = util::RecvPacket(conn.get(), &chosen, &fds);
   const bool handoff = !chosen.has_run() && !chosen.has_start() && !chosen.has_signal() &&
-                       !chosen.has_exec() && !chosen.has_list();
+                       !chosen.has_exec() && !chosen.has_list() && !chosen.has_wait();
   if (status.ok() && !handoff && serve) {
     serve(chosen, std::move(fds), std::move(conn));
     return;
   }
   if (status.ok() && !handoff) {
     util::Log(util::LogLevel::kWarning, "stdio",
-              "refused a run, start, signal, exec or list: no container here");
+              "refused a run, start, signal, exec, list or wait: no container here");
     (void)util::SendPacket(conn.get(), runsc::control::v1::StdioAnswer());
     return;
   }

@@ -531,14 +531,35 @@ absl::StatusOr<runsc::control::v1::ExitStatus> AwaitExecExit(const StartedExec& 
     }
     if (p[0].revents != 0) break;
   }
-  runsc::control::v1::StdioAnswer answer;
-  absl::Status got = util::RecvPacket(conn, &answer);
-  if (absl::IsUnavailable(got) || (got.ok() && !answer.exec().has_exit())) {
+  std::optional<runsc::control::v1::ExitStatus> exit = ReadExecExit(conn);
+  if (!exit.has_value()) {
     return absl::UnavailableError(
         absl::StrCat("the sandbox ended before process ", exec.pid, " reported its exit"));
   }
-  RETURN_IF_ERROR(got);
+  return *exit;
+}
+
+std::optional<runsc::control::v1::ExitStatus> ReadExecExit(int conn) {
+  runsc::control::v1::StdioAnswer answer;
+  if (!util::RecvPacket(conn, &answer).ok() || !answer.exec().has_exit()) return std::nullopt;
   return answer.exec().exit();
+}
+
+absl::StatusOr<StartedExec> WaitOnStdioSocket(const std::string& stdio_socket, int pid,
+                                              absl::Duration timeout) {
+  runsc::control::v1::StdioRequest request;
+  request.mutable_wait()->set_pid(pid);
+  ASSIGN_OR_RETURN(StdioReply reply, AskOnStdioSocket(stdio_socket, request, {}, timeout,
+                                                      "the wait's stdio connection"));
+  StartedExec waiting;
+  waiting.pid = pid;
+  const runsc::control::v1::StdioAnswer& answer = reply.answer;
+  // A sandbox of a build before waits took the packet for a hand-off
+  // without fds, and refused it: no connection, Control.Wait then.
+  if (!answer.has_exec()) return waiting;
+  if (answer.exec().code() != 0) return SandboxError(answer.exec().code(), answer.exec().message());
+  waiting.exit_conn = std::move(reply.conn);
+  return waiting;
 }
 
 }  // namespace runsc::sandbox

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -179,6 +180,20 @@ absl::StatusOr<StartedExec> ExecOnStdioSocket(const ControlGetter& control,
                                               const runsc::boot::v1::ProcessConfig& process,
                                               const std::vector<int>& stdio,
                                               absl::Duration timeout = absl::Seconds(30));
+
+// A wait for the container's process `pid` (the main one or another the
+// launcher started), as Control.Wait, in one packet on the sandbox's stdio
+// socket: no dial. Answered as an exec is, so AwaitExecExit (or
+// ReadExecExit, once the connection is readable) reads the exit from the
+// connection returned; the wait ends when that closes. A sandbox of a build
+// before waits there refuses the packet: no exit connection then, and
+// Control.Wait is the way. `timeout` bounds the wait for the first answer.
+absl::StatusOr<StartedExec> WaitOnStdioSocket(const std::string& stdio_socket, int pid,
+                                              absl::Duration timeout = absl::Seconds(5));
+
+// The exit answered on the exit connection `conn` of an exec or a wait,
+// which is readable: nullopt if the sandbox closed it without one.
+std::optional<runsc::control::v1::ExitStatus> ReadExecExit(int conn);
 
 // How the process `exec` names ended, read from its connection, waiting up
 // to `timeout`. UNAVAILABLE if the sandbox went first; CANCELLED once

@@ -607,6 +607,53 @@ TEST_F(RunToExitTest, ListsOfOlderBuildsAndLargeOnesGoThroughControl) {
   }
 }
 
+// A wait over the stdio socket: the pid at once, the exit later on the same
+// connection; a refusal is the answer; a sandbox of a build before waits
+// there (an empty answer) leaves no exit connection, for Control.Wait.
+TEST_F(RunToExitTest, AWaitGoesOverTheStdioSocketAndItsExitFollows) {
+  {
+    FakeSandboxSocket stdio(
+        dir_ + "/stdio.sock",
+        [](const runsc::control::v1::StdioRequest& request, size_t fds, int conn) {
+          runsc::control::v1::StdioAnswer answer;
+          if (!request.has_wait() || fds != 0) return answer;
+          answer.mutable_exec()->set_pid(request.wait().pid());
+          EXPECT_TRUE(util::SendPacket(conn, answer).ok());
+          answer.mutable_exec()->mutable_exit()->set_code(3);
+          return answer;
+        });
+    absl::StatusOr<StartedExec> waiting = WaitOnStdioSocket(dir_ + "/stdio.sock", 12);
+    ASSERT_TRUE(waiting.ok()) << waiting.status();
+    EXPECT_EQ(waiting->pid, 12);
+    ASSERT_TRUE(waiting->exit_conn);
+    absl::StatusOr<runsc::control::v1::ExitStatus> exit =
+        AwaitExecExit(*waiting, absl::Seconds(10));
+    ASSERT_TRUE(exit.ok()) << exit.status();
+    EXPECT_EQ(exit->code(), 3);
+  }
+  unlink((dir_ + "/stdio.sock").c_str());
+  {
+    FakeSandboxSocket refusing(
+        dir_ + "/stdio.sock", [](const runsc::control::v1::StdioRequest&, size_t, int) {
+          runsc::control::v1::StdioAnswer answer;
+          answer.mutable_exec()->set_code(static_cast<int>(absl::StatusCode::kNotFound));
+          answer.mutable_exec()->set_message("pid: no process 12");
+          return answer;
+        });
+    absl::StatusOr<StartedExec> refused = WaitOnStdioSocket(dir_ + "/stdio.sock", 12);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kNotFound);
+    EXPECT_EQ(refused.status().message(), "pid: no process 12");
+  }
+  unlink((dir_ + "/stdio.sock").c_str());
+  FakeSandboxSocket older(dir_ + "/stdio.sock",
+                          [](const runsc::control::v1::StdioRequest&, size_t, int) {
+                            return runsc::control::v1::StdioAnswer();
+                          });
+  absl::StatusOr<StartedExec> before = WaitOnStdioSocket(dir_ + "/stdio.sock", 12);
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_FALSE(before->exit_conn);
+}
+
 // An exec over the stdio socket: the pid at its start, its exit later on
 // the same connection; no Control client made.
 TEST_F(RunToExitTest, AnExecGoesOverTheStdioSocketAndItsExitFollows) {

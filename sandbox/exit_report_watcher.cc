@@ -63,7 +63,7 @@ ExitReportWatcher::~ExitReportWatcher() {
   for (Entry& entry : left) entry.done(std::nullopt);
 }
 
-uint64_t ExitReportWatcher::Watch(UniqueFd sync_fd, Done done) {
+uint64_t ExitReportWatcher::Watch(UniqueFd sync_fd, Done done, Reader reader) {
   absl::MutexLock lock(&mu_);
   const uint64_t id = next_id_++;
   struct epoll_event event = {};
@@ -73,11 +73,11 @@ uint64_t ExitReportWatcher::Watch(UniqueFd sync_fd, Done done) {
     // Only a bad fd or no memory: the watch ends at once, without a report.
     util::Log(util::LogLevel::kWarning, "exit-reports",
               absl::StrCat("cannot watch sync fd ", sync_fd.get(), ": ", strerror(errno)));
-    cancelled_.push_back({std::move(sync_fd), std::move(done)});
+    cancelled_.push_back({std::move(sync_fd), std::move(done), std::move(reader)});
     util::RaiseEventFlag(wake_.get());
     return id;
   }
-  watches_.emplace(id, Entry{std::move(sync_fd), std::move(done)});
+  watches_.emplace(id, Entry{std::move(sync_fd), std::move(done), std::move(reader)});
   return id;
 }
 
@@ -158,7 +158,8 @@ void ExitReportWatcher::Loop() {
         auto it = watches_.find(id);
         // Cancelled since epoll_wait returned.
         if (it == watches_.end()) continue;
-        report = ReadReport(it->second.fd.get());
+        const int fd = it->second.fd.get();
+        report = it->second.reader ? it->second.reader(fd) : ReadReport(fd);
         (void)epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, it->second.fd.get(), nullptr);
         ended.push_back(std::move(it->second));
         watches_.erase(it);

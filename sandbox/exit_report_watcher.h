@@ -1,6 +1,7 @@
 // ExitReportWatcher: one thread that waits on the sync sockets of many
 // daemon-mode sandboxes for their main processes' exit reports (kExited,
-// runsc/util/sync_message.h; BootConfig.report_main_exit). The daemon so
+// runsc/util/sync_message.h; BootConfig.report_main_exit), and on the
+// connections of waits for the main processes of re-attached sandboxes. The daemon so
 // learns of an exit when it happens, without a connection to each sandbox's
 // control plane, and without a thread per sandbox.
 //
@@ -45,9 +46,14 @@ class ExitReportWatcher final {
   ExitReportWatcher(const ExitReportWatcher&) = delete;
   ExitReportWatcher& operator=(const ExitReportWatcher&) = delete;
 
+  // Reads a report from a readable fd: nullopt if it has none.
+  using Reader = std::function<std::optional<Report>(int fd)>;
+
   // Takes `sync_fd` (Sandbox::TakeExitReports) and watches it; `done` runs
-  // once. Returns the watch's id, for Cancel.
-  uint64_t Watch(util::UniqueFd sync_fd, Done done);
+  // once. Returns the watch's id, for Cancel. With `reader`, the report is
+  // read by it, not as a sync message: for a wait's connection on a
+  // sandbox's stdio socket (WaitOnStdioSocket), whose answer is a packet.
+  uint64_t Watch(util::UniqueFd sync_fd, Done done, Reader reader = nullptr);
   // Ends watch `id` unless it has ended already; its callback then runs
   // soon with nullopt, on the watcher's thread.
   void Cancel(uint64_t id);
@@ -56,6 +62,7 @@ class ExitReportWatcher final {
   struct Entry {
     util::UniqueFd fd;
     Done done;
+    Reader reader;  // null: ReadReport
   };
 
   ExitReportWatcher(util::UniqueFd epoll, util::UniqueFd wake);

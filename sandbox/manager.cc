@@ -523,7 +523,7 @@ absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::Wait(const std::s
                                                                     absl::Duration timeout,
                                                                     CallCanceller* cancel) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
-  std::shared_ptr<ControlClient> control;
+  std::string stdio;
   {
     absl::MutexLock lock(&entry->mu);
     if (entry->box == nullptr) return NotFound(id);
@@ -543,11 +543,21 @@ absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::Wait(const std::s
       if (entry->main_exit.has_value()) return *entry->main_exit;
       if (entry->box == nullptr) return NotFound(id);
     }
-    control = entry->box->control();
+    stdio = entry->box->stdio_socket_path();
   }
   // The wait may be long: never under the sandbox's lock, or a Signal meant
-  // to end it would queue behind it.
-  ASSIGN_OR_RETURN(runsc::control::v1::ExitStatus status, control->Wait(pid, timeout, cancel));
+  // to end it would queue behind it. On the stdio socket; a sandbox of an
+  // older build is asked over gRPC.
+  ASSIGN_OR_RETURN(StartedExec waiting, WaitOnStdioSocket(stdio, pid));
+  absl::StatusOr<runsc::control::v1::ExitStatus> exit;
+  if (waiting.exit_conn) {
+    exit = AwaitExecExit(waiting, timeout, cancel);
+  } else {
+    ASSIGN_OR_RETURN(OnDemand sandbox, FindOnDemand(id));
+    ASSIGN_OR_RETURN(std::shared_ptr<ControlClient> control, sandbox.control());
+    exit = control->Wait(pid, timeout, cancel);
+  }
+  ASSIGN_OR_RETURN(runsc::control::v1::ExitStatus status, std::move(exit));
   absl::MutexLock lock(&entry->mu);
   if (entry->box != nullptr) entry->box->AnnotateOom(pid, &status);
   return status;
@@ -617,10 +627,30 @@ void SandboxManager::WatchExitReports(const std::string& id, const std::shared_p
 
 void SandboxManager::WatchMainExit(const std::string& id, const std::shared_ptr<Entry>& entry,
                                    int pid) {
-  auto cancel = std::make_shared<CallCanceller>();
-  entry->cancel_watch = [cancel] { cancel->Cancel(); };
   entry->watch_done = false;
   entry->main_pid = pid;
+  if (absl::StatusOr<StartedExec> waiting = WaitOnStdioSocket(entry->box->stdio_socket_path(), pid);
+      waiting.ok() && waiting->exit_conn) {
+    {
+      absl::MutexLock lock(&tasks_mu_);
+      ++watches_;
+    }
+    const uint64_t watch = exit_reports_->Watch(
+        std::move(waiting->exit_conn),
+        [this, id, entry, pid](std::optional<ExitReportWatcher::Report> report) {
+          OnWatchEnd(id, entry, pid,
+                     report.has_value() ? std::make_optional(report->status) : std::nullopt);
+        },
+        [pid](int fd) -> std::optional<ExitReportWatcher::Report> {
+          std::optional<runsc::control::v1::ExitStatus> exit = ReadExecExit(fd);
+          if (!exit.has_value()) return std::nullopt;
+          return ExitReportWatcher::Report{pid, *exit};
+        });
+    entry->cancel_watch = [watcher = exit_reports_.get(), watch] { watcher->Cancel(watch); };
+    return;
+  }
+  auto cancel = std::make_shared<CallCanceller>();
+  entry->cancel_watch = [cancel] { cancel->Cancel(); };
   {
     absl::MutexLock lock(&tasks_mu_);
     ++watches_;

@@ -215,7 +215,9 @@ class SandboxManager final {
   // whenever the main process is started:
   void WatchExitReports(const std::string& id, const std::shared_ptr<Entry>& entry,
                         util::UniqueFd sync_fd) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry->mu);
-  // From a Wait call for `pid` (a sandbox re-attached, which has no report):
+  // From a wait for `pid` (a sandbox re-attached, which has no report): on
+  // the sandbox's stdio socket, heard by the same watcher as the reports; a
+  // sandbox of an older build is asked over gRPC.
   void WatchMainExit(const std::string& id, const std::shared_ptr<Entry>& entry, int pid)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry->mu);
   // Either watch's end: `status` if it saw the exit of `pid`.

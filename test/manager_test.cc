@@ -1,20 +1,22 @@
 // Root tests of SandboxManager, the daemon's core, in process.
+#include "sandbox/manager.h"
+
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <memory>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
-#include "gtest/gtest.h"
-#include "sandbox/manager.h"
 #include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
 #include "sandbox/tar.h"
 #include "specutils/oci_spec.h"
 #include "test/bundle_util.h"
@@ -459,6 +461,22 @@ TEST_F(ManagerTest, StatusSignalsAListAndAGracefulDeleteDoNotDialTheSandbox) {
   ASSERT_EQ(ps->processes_size(), 1);
   EXPECT_EQ(ps->processes(0).pid(), main_pid);
   EXPECT_TRUE(ps->processes(0).main());
+  // A wait for a process other than the main one, which the main process's
+  // watch does not see, asked of the sandbox; the exec's own exit
+  // connection closed first, as a detached exec's is.
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  ASSERT_GE(devnull, 0);
+  absl::StatusOr<sandbox::StartedExec> exec =
+      manager_->Exec("quiet", Process({"sh", "-c", "exit 6"}), {devnull, devnull, devnull});
+  close(devnull);
+  ASSERT_TRUE(exec.ok()) << exec.status();
+  exec->exit_conn.reset();
+  absl::StatusOr<runsc::control::v1::ExitStatus> other =
+      manager_->Wait("quiet", exec->pid, absl::Seconds(30));
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->code(), 6);
+  EXPECT_EQ(manager_->Wait("quiet", 4242, absl::Seconds(5)).status().code(),
+            absl::StatusCode::kNotFound);
   EXPECT_EQ(ListDir(tasks).size(), threads) << "a call dialled the sandbox";
   // The delete's SIGTERM ends `sleep` at once: no grace period to sit out.
   const absl::Time t = absl::Now();
@@ -590,14 +608,21 @@ TEST_F(ManagerTest, TheMainProcessesExitIsSeenHoweverItStartedAndEnded) {
   create.id = "kept";
   auto kept = manager_->CreateSandbox(create);
   ASSERT_TRUE(kept.ok()) << kept.status();
+  const std::string kept_tasks = absl::StrCat("/proc/", kept->pid, "/task");
+  const size_t kept_threads = ListDir(kept_tasks).size();
   // Subscriptions end before their bus does.
   later.reset();
   stopped.reset();
   manager_.reset();  // the daemon stops: the sandbox's report has no reader
   manager_ = NewManager();
   ASSERT_NE(manager_, nullptr);
+  // The new daemon watches the re-attached sandbox's main process through
+  // a wait on its stdio socket: no dial, so none of gRPC's threads there.
+  EXPECT_EQ(ListDir(kept_tasks).size(), kept_threads) << "the re-attach dialled the sandbox";
   std::unique_ptr<sandbox::EventBus::Subscription> events = manager_->events().Subscribe("kept");
   ASSERT_TRUE(manager_->Signal("kept", kept->main_pid, SIGKILL, /*all=*/false).ok());
+  // (A call to the launcher gives the supervisor its reader thread.)
+  const size_t signalled_threads = ListDir(kept_tasks).size();
   status = manager_->Wait("kept", kept->main_pid, absl::Seconds(30));
   ASSERT_TRUE(status.ok()) << status.status();
   EXPECT_TRUE(status->signaled());
@@ -605,6 +630,8 @@ TEST_F(ManagerTest, TheMainProcessesExitIsSeenHoweverItStartedAndEnded) {
   absl::StatusOr<sandbox::SandboxEvent> event = events->Next(absl::Seconds(10));
   ASSERT_TRUE(event.ok()) << event.status();
   EXPECT_EQ(event->type, "exited");
+  EXPECT_TRUE(event->exit.signaled());
+  EXPECT_EQ(ListDir(kept_tasks).size(), signalled_threads) << "the watch dialled the sandbox";
 }
 
 TEST_F(ManagerTest, RestartLosesNoRunningSandboxAndReclaimsDeadOnes) {

@@ -393,6 +393,59 @@ TEST_F(ProcessCallsTest, AListOverTheStdioSocketNamesTheMainProcessAndTheExecs) 
   EXPECT_EQ(exit->code(), 0);
 }
 
+// A wait over the stdio socket, for a process that runs and for one that
+// has exited, without a dial; a pid the launcher never started is refused.
+TEST_F(ProcessCallsTest, AWaitOverTheStdioSocketAnswersThePidThenTheExit) {
+  auto* box = Create(Spec({"sleep", "1000"}));
+  ASSERT_NE(box, nullptr);
+  ASSERT_TRUE(StartDetached(*box).ok());
+  bool made = false;
+  sandbox::ControlGetter control = NeverDialled(&made);
+  auto config = ToConfig(Spec({"sh", "-c", "read x; exit 9"}), bundle_);
+  ASSERT_TRUE(config.ok());
+  CapturedStdio stdio = Capture();
+  ASSERT_TRUE(stdio.out_r && stdio.out_w && stdio.in);
+  int in[2];
+  ASSERT_EQ(pipe2(in, O_CLOEXEC), 0);
+  UniqueFd in_r(in[0]), in_w(in[1]);
+  absl::StatusOr<sandbox::StartedExec> exec =
+      sandbox::ExecOnStdioSocket(control, box->stdio_socket_path(), config->process(),
+                                 {in_r.get(), stdio.out_w.get(), stdio.out_w.get()});
+  ASSERT_TRUE(exec.ok()) << exec.status();
+  in_r.reset();
+  exec->exit_conn.reset();  // as a detached exec's caller does
+
+  // Two waits for the running process; the first caller gives up.
+  absl::StatusOr<sandbox::StartedExec> given_up =
+      sandbox::WaitOnStdioSocket(box->stdio_socket_path(), exec->pid);
+  ASSERT_TRUE(given_up.ok()) << given_up.status();
+  ASSERT_TRUE(given_up->exit_conn);
+  given_up->exit_conn.reset();
+  absl::StatusOr<sandbox::StartedExec> waiting =
+      sandbox::WaitOnStdioSocket(box->stdio_socket_path(), exec->pid);
+  ASSERT_TRUE(waiting.ok()) << waiting.status();
+  EXPECT_EQ(waiting->pid, exec->pid);
+  ASSERT_TRUE(waiting->exit_conn);
+  ASSERT_EQ(write(in_w.get(), "x\n", 2), 2);
+  absl::StatusOr<runsc::control::v1::ExitStatus> exit =
+      sandbox::AwaitExecExit(*waiting, absl::Seconds(30));
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_EQ(exit->code(), 9);
+
+  // Once it has exited, a wait is answered at once.
+  absl::StatusOr<sandbox::StartedExec> late =
+      sandbox::WaitOnStdioSocket(box->stdio_socket_path(), exec->pid);
+  ASSERT_TRUE(late.ok()) << late.status();
+  exit = sandbox::AwaitExecExit(*late, absl::Seconds(5));
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_EQ(exit->code(), 9);
+
+  absl::StatusOr<sandbox::StartedExec> unknown =
+      sandbox::WaitOnStdioSocket(box->stdio_socket_path(), 4242);
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound) << unknown.status();
+  EXPECT_FALSE(made);
+}
+
 // A caller that connects to the stdio socket and sends nothing (stopped
 // between its connect and its send, say) holds up no one else: the
 // supervisor serves a connection once its packet is there, and closes one
