@@ -75,6 +75,14 @@ void LauncherClient::ReadUntil(const std::function<bool()>& done, absl::Time dea
 bool LauncherClient::ReadOne() {
   LauncherEvent event;
   absl::Status status = util::RecvPacket(sock_.get(), &event);
+  if (absl::IsDataLoss(status)) {
+    // A packet that does not parse (or came truncated) is the launcher's
+    // mistake, not its end: it is dropped, and a call waiting for it times
+    // out. Taking it for the launcher's end would end the sandbox.
+    util::Log(util::LogLevel::kError, "supervisor",
+              absl::StrCat("launcher socket: dropped a packet: ", status.message()));
+    return true;
+  }
   if (!status.ok()) {
     if (!absl::IsUnavailable(status)) {
       util::Log(util::LogLevel::kError, "supervisor",

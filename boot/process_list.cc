@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "runsc/util/json_string.h"
+
 namespace runsc::boot {
 
 namespace {
@@ -14,11 +17,24 @@ constexpr size_t kEntryOverhead = 16;
 constexpr size_t kStringOverhead = 3;
 constexpr char kCut[] = "...";
 
+// The longest prefix of well-formed `text` that takes at most `max` bytes:
+// a cut never splits a character.
+absl::string_view PrefixOfCharacters(absl::string_view text, size_t max) {
+  size_t end = 0;
+  while (end < text.size()) {
+    const size_t n = util::Utf8SequenceLength(text.substr(end));
+    if (n == 0 || end + n > max) break;
+    end += n;
+  }
+  return text.substr(0, end);
+}
+
 // `args` within `limit` bytes of encoding.
 void AddArgs(const std::vector<std::string>& args, size_t limit,
              runsc::launcher::v1::Process* out) {
   size_t used = 0;
-  for (const std::string& arg : args) {
+  for (const std::string& raw : args) {
+    const std::string arg = WellFormedUtf8(raw);
     const size_t cost = arg.size() + kStringOverhead;
     if (used + cost <= limit) {
       out->add_args(arg);
@@ -28,13 +44,30 @@ void AddArgs(const std::vector<std::string>& args, size_t limit,
     // The first that does not fit is kept in part, if any of it fits.
     const size_t room = limit - used;
     if (room > kStringOverhead + sizeof(kCut) - 1) {
-      out->add_args(arg.substr(0, room - kStringOverhead - (sizeof(kCut) - 1)) + kCut);
+      out->add_args(
+          absl::StrCat(PrefixOfCharacters(arg, room - kStringOverhead - (sizeof(kCut) - 1)), kCut));
     }
     return;
   }
 }
 
 }  // namespace
+
+std::string WellFormedUtf8(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    const size_t n = util::Utf8SequenceLength(text);
+    if (n == 0) {
+      out.push_back('?');
+      text.remove_prefix(1);
+    } else {
+      out.append(text.data(), n);
+      text.remove_prefix(n);
+    }
+  }
+  return out;
+}
 
 runsc::launcher::v1::ProcessList BoundedProcessList(std::vector<ListedProcess> processes,
                                                     size_t budget, size_t* left_out) {

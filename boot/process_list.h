@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "proto/launcher.pb.h"
 
 namespace runsc::boot {
@@ -23,13 +24,20 @@ struct ListedProcess {
   std::vector<std::string> args;
 };
 
+// `text` with every byte that does not begin a well-formed UTF-8 sequence
+// as '?': a list's arguments are protobuf strings, which must be UTF-8,
+// and a process's own arguments need not be (nor a cut that split one).
+std::string WellFormedUtf8(absl::string_view text);
+
 // How many bytes of arguments a process keeps when the list has room.
 inline constexpr size_t kMaxListedArgsBytes = 4096;
 
 // `processes` (in pid order) as a list whose encoding takes at most
 // `budget` bytes. Arguments past a process's share are cut, the last one
 // kept ending in "..."; if even the pids alone do not fit, the list ends
-// early and `*left_out` (if given) says how many did not fit.
+// early and `*left_out` (if given) says how many did not fit. Every
+// argument is made well-formed UTF-8 (WellFormedUtf8), and a cut never
+// splits a character.
 runsc::launcher::v1::ProcessList BoundedProcessList(std::vector<ListedProcess> processes,
                                                     size_t budget, size_t* left_out = nullptr);
 

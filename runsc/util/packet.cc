@@ -72,13 +72,13 @@ absl::Status RecvPacket(int sock, google::protobuf::MessageLite* message,
   }
   if (n == 0) return absl::UnavailableError("peer closed the socket");
   if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-    return absl::InvalidArgumentError("packet or its fds were truncated");
+    return absl::DataLossError("packet or its fds were truncated");
   }
   // A lone NUL byte is the encoding of an empty message.
   size_t size = static_cast<size_t>(n);
   if (size == 1 && data[0] == '\0') size = 0;
   if (!message->ParseFromArray(data.data(), static_cast<int>(size))) {
-    return absl::InvalidArgumentError("packet does not parse");
+    return absl::DataLossError("packet does not parse");
   }
   if (fds != nullptr) *fds = std::move(received);
   return absl::OkStatus();

@@ -17,9 +17,9 @@ inline constexpr int kMaxPacketFds = 32;
 absl::Status SendPacket(int sock, const google::protobuf::MessageLite& message,
                         const std::vector<int>& fds = {});
 
-// Blocks for one packet. EOF gives UNAVAILABLE; a packet that does not parse,
-// is truncated, or carries more than kMaxPacketFds fds gives INVALID_ARGUMENT
-// (its fds are closed).
+// Blocks for one packet. EOF gives UNAVAILABLE; a packet that does not parse
+// or is truncated (more than kMaxPacketSize bytes or kMaxPacketFds fds)
+// gives DATA_LOSS (its fds are closed): the socket itself still works.
 absl::Status RecvPacket(int sock, google::protobuf::MessageLite* message,
                         std::vector<UniqueFd>* fds = nullptr);
 

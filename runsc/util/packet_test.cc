@@ -46,13 +46,18 @@ TEST(PacketTest, EmptyMessageAndEof) {
   EXPECT_EQ(RecvPacket(b.get(), &got).code(), absl::StatusCode::kUnavailable);
 }
 
-TEST(PacketTest, GarbageIsInvalidArgument) {
+TEST(PacketTest, GarbageIsDataLossAndTheSocketGoesOn) {
   int sv[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
   UniqueFd a(sv[0]), b(sv[1]);
   ASSERT_EQ(write(a.get(), "\xff\xff\xff", 3), 3);
   runsc::launcher::v1::LauncherRequest got;
-  EXPECT_EQ(RecvPacket(b.get(), &got).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RecvPacket(b.get(), &got).code(), absl::StatusCode::kDataLoss);
+  runsc::launcher::v1::LauncherRequest sent;
+  sent.set_id(7);
+  ASSERT_TRUE(SendPacket(a.get(), sent).ok());
+  ASSERT_TRUE(RecvPacket(b.get(), &got).ok());
+  EXPECT_EQ(got.id(), 7u);
 }
 
 }  // namespace
