@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -128,6 +129,14 @@ void PauseForResources(const char* socket, int err) {
   poll(nullptr, 0, 20);
 }
 
+// Now on the monotonic clock (as an absl::Time since its epoch): a silence
+// is timed by it, whatever happens to the wall clock meanwhile.
+absl::Time MonotonicNow() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return absl::TimeFromTimespec(ts);
+}
+
 // How long a stdio connection may stay silent, and how many may at once.
 constexpr absl::Duration kStdioSilence = absl::Seconds(5);
 constexpr size_t kMaxPendingStdio = 64;
@@ -150,7 +159,7 @@ void ControlServer::AwaitStdio(UniqueFd conn) {
         absl::StrCat(kMaxPendingStdio, " connections have sent nothing yet; closing the oldest"));
     stdio_pending_.erase(stdio_pending_.begin());
   }
-  stdio_pending_.push_back({std::move(conn), absl::Now()});
+  stdio_pending_.push_back({std::move(conn), MonotonicNow()});
 }
 
 void ControlServer::ServeSentStdio(const struct pollfd* polled) {
@@ -158,7 +167,7 @@ void ControlServer::ServeSentStdio(const struct pollfd* polled) {
   // launcher), and the rest are looked at again on the next turn.
   std::vector<UniqueFd> sent;
   std::vector<PendingStdio> still;
-  const absl::Time now = absl::Now();
+  const absl::Time now = MonotonicNow();
   for (size_t i = 0; i < stdio_pending_.size(); ++i) {
     PendingStdio& p = stdio_pending_[i];
     if (polled[i].revents != 0) {
@@ -194,12 +203,11 @@ absl::Status ControlServer::Serve(absl::Duration grace) {
       absl::MutexLock lock(&watch_mu_);
       for (const auto& [fd, unused] : watched_) fds.push_back({fd, POLLIN | POLLRDHUP, 0});
     }
-    if (poll(fds.data(), fds.size(), PollTimeout(stdio_pending_, absl::Now())) < 0) {
+    if (poll(fds.data(), fds.size(), PollTimeout(stdio_pending_, MonotonicNow())) < 0) {
       if (errno == EINTR) continue;
       result = ErrnoError(errno, "poll control socket");
       break;
     }
-    ServeSentStdio(fds.data() + kFixed);
     if (fds[5].revents != 0) {
       uint64_t count;
       (void)!read(watch_wake_.get(), &count, sizeof(count));
@@ -221,6 +229,7 @@ absl::Status ControlServer::Serve(absl::Duration grace) {
     for (auto& on_event : fired) on_event();
     if (aux_fd_ >= 0 && fds[4].revents != 0 && !aux_read_()) aux_fd_ = -1;
     if (fds[1].revents != 0 || fds[3].revents != 0) break;
+    ServeSentStdio(fds.data() + kFixed);
     if (stdio_fd_ >= 0 && (fds[2].revents & POLLIN)) {
       UniqueFd conn(accept4(stdio_fd_, nullptr, nullptr, SOCK_CLOEXEC));
       if (conn) {

@@ -123,7 +123,7 @@ class ControlServer final {
   // loop. Serve's thread only.
   struct PendingStdio {
     util::UniqueFd conn;
-    // When it was accepted.
+    // When it was accepted, on the monotonic clock.
     absl::Time accepted;
   };
   std::vector<PendingStdio> stdio_pending_;

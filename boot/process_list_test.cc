@@ -35,6 +35,37 @@ TEST(BoundedProcessListTest, AHugeCommandLineIsCutAndTheRestKept) {
   EXPECT_LE(list.ByteSizeLong(), 64u * 1024);
 }
 
+// A list must parse on the supervisor's side, where a protobuf string has
+// to be UTF-8: arguments that are not are mended, and a cut never splits a
+// character.
+TEST(BoundedProcessListTest, ArgumentsAreWellFormedUtf8HoweverTheyCameAndWereCut) {
+  EXPECT_EQ(WellFormedUtf8("caf\xc3\xa9"), "caf\xc3\xa9");
+  EXPECT_EQ(WellFormedUtf8("Latin-1 caf\xe9!"), "Latin-1 caf?!");
+  EXPECT_EQ(WellFormedUtf8("\xe6\x97"), "??");  // a character cut short
+  std::string cjk;
+  for (int i = 0; i < 3000; ++i) cjk += "\xe6\x97\xa5";  // 9000 bytes of U+65E5
+  std::vector<ListedProcess> in = {{2, false, {"echo", cjk, "caf\xe9"}}};
+  for (size_t budget : {size_t{64 * 1024}, size_t{1000}, size_t{1001}, size_t{1002}}) {
+    runsc::launcher::v1::ProcessList list = BoundedProcessList(in, budget);
+    ASSERT_EQ(list.processes_size(), 1);
+    const auto& p = list.processes(0);
+    ASSERT_EQ(p.args_size(), 2) << budget;
+    EXPECT_EQ(p.args(1).substr(p.args(1).size() - 3), "...");
+    EXPECT_EQ((p.args(1).size() - 3) % 3, 0u) << "a character was split at budget " << budget;
+    std::string wire;
+    ASSERT_TRUE(list.SerializeToString(&wire));
+    runsc::launcher::v1::ProcessList back;
+    EXPECT_TRUE(back.ParseFromString(wire)) << budget;
+  }
+  // Not cut, but not UTF-8: mended, and so the list parses.
+  runsc::launcher::v1::ProcessList small = BoundedProcessList({{3, false, {"caf\xe9"}}}, 4096);
+  ASSERT_EQ(small.processes(0).args(0), "caf?");
+  std::string wire;
+  ASSERT_TRUE(small.SerializeToString(&wire));
+  runsc::launcher::v1::ProcessList back;
+  EXPECT_TRUE(back.ParseFromString(wire));
+}
+
 TEST(BoundedProcessListTest, ManyLongCommandLinesAllFitTheBudget) {
   std::vector<ListedProcess> in;
   for (int pid = 2; pid < 1002; ++pid) {

@@ -298,15 +298,26 @@ constexpr char kPsUsage[] =
 
 namespace {
 
-// `text` with every control character as '?', as ps(1) shows a command
-// line: what a workload put in its arguments never reaches the terminal
-// as an escape sequence.
-std::string Printable(std::string text) {
-  for (char& c : text) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) c = '?';
+// `text` (UTF-8: it came in a protobuf string) with every control
+// character as '?', as ps(1) shows a command line: C0, DEL, and C1 (U+0080
+// to U+009F, which some terminals act on: U+009B is CSI). What a workload
+// put in its arguments never reaches the terminal as an escape sequence.
+std::string Printable(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char u = static_cast<unsigned char>(text[i]);
+    const unsigned char next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
+    if (u == 0xc2 && next >= 0x80 && next <= 0x9f) {
+      out.push_back('?');
+      ++i;
+    } else if (u < 0x20 || u == 0x7f) {
+      out.push_back('?');
+    } else {
+      out.push_back(text[i]);
+    }
   }
-  return text;
+  return out;
 }
 
 }  // namespace

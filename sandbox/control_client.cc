@@ -531,12 +531,14 @@ absl::StatusOr<runsc::control::v1::ExitStatus> AwaitExecExit(const StartedExec& 
     }
     if (p[0].revents != 0) break;
   }
-  std::optional<runsc::control::v1::ExitStatus> exit = ReadExecExit(conn);
-  if (!exit.has_value()) {
+  runsc::control::v1::StdioAnswer answer;
+  absl::Status got = util::RecvPacket(conn, &answer);
+  if (absl::IsUnavailable(got) || (got.ok() && !answer.exec().has_exit())) {
     return absl::UnavailableError(
         absl::StrCat("the sandbox ended before process ", exec.pid, " reported its exit"));
   }
-  return *exit;
+  RETURN_IF_ERROR(got);
+  return answer.exec().exit();
 }
 
 std::optional<runsc::control::v1::ExitStatus> ReadExecExit(int conn) {

@@ -548,7 +548,8 @@ absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::Wait(const std::s
   // The wait may be long: never under the sandbox's lock, or a Signal meant
   // to end it would queue behind it. On the stdio socket; a sandbox of an
   // older build is asked over gRPC.
-  ASSIGN_OR_RETURN(StartedExec waiting, WaitOnStdioSocket(stdio, pid));
+  ASSIGN_OR_RETURN(StartedExec waiting,
+                   WaitOnStdioSocket(stdio, pid, std::min(timeout, absl::Seconds(5))));
   absl::StatusOr<runsc::control::v1::ExitStatus> exit;
   if (waiting.exit_conn) {
     exit = AwaitExecExit(waiting, timeout, cancel);
@@ -629,7 +630,11 @@ void SandboxManager::WatchMainExit(const std::string& id, const std::shared_ptr<
                                    int pid) {
   entry->watch_done = false;
   entry->main_pid = pid;
-  if (absl::StatusOr<StartedExec> waiting = WaitOnStdioSocket(entry->box->stdio_socket_path(), pid);
+  // The first answer is the supervisor loop's at once, unless that loop is
+  // busy with a start (under the sandbox's lock here, so not for long):
+  // past a second the gRPC watch, which does not block, takes over.
+  if (absl::StatusOr<StartedExec> waiting =
+          WaitOnStdioSocket(entry->box->stdio_socket_path(), pid, absl::Seconds(1));
       waiting.ok() && waiting->exit_conn) {
     {
       absl::MutexLock lock(&tasks_mu_);
