@@ -19,6 +19,7 @@
 #include "runsc/cli_common.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/file_util.h"
+#include "runsc/util/json_string.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/stdio_socket.h"
 #include "runsc/util/unique_fd.h"
@@ -303,6 +304,27 @@ int RunCommand(int argc, char** argv) {
 
 namespace {
 
+// A command line's arguments, --env and --cwd are bytes, but a process goes
+// to the sandbox in protobuf strings, which must be UTF-8: one that is not
+// is refused here, named, instead of becoming a packet the sandbox cannot
+// read. (A config.json or --process FILE is JSON, and so UTF-8 already.)
+absl::Status RequireUtf8(const specutils::ProcessOverrides& overrides) {
+  constexpr char kWhy[] = " is not UTF-8 text, which is how runsc carries a process";
+  for (size_t i = 0; i < overrides.args.size(); ++i) {
+    if (!util::IsValidUtf8(overrides.args[i])) {
+      return absl::InvalidArgumentError(absl::StrCat("argument ", i + 1, kWhy));
+    }
+  }
+  for (size_t i = 0; i < overrides.env.size(); ++i) {
+    if (!util::IsValidUtf8(overrides.env[i])) {
+      return absl::InvalidArgumentError(absl::StrCat("--env value ", i + 1, kWhy));
+    }
+  }
+  if (!util::IsValidUtf8(overrides.cwd))
+    return absl::InvalidArgumentError(absl::StrCat("--cwd", kWhy));
+  return absl::OkStatus();
+}
+
 // The process `exec` runs: from --process FILE (the container's seccomp
 // program applies, as runc's), or the main process with the command line's
 // args, env, cwd and user; then --cap and --no-new-privs on top.
@@ -335,6 +357,7 @@ absl::StatusOr<runsc::boot::v1::ProcessConfig> ExecProcess(
       overrides.uid = uid;
       if (!ug.second.empty()) overrides.gid = gid;
     }
+    RETURN_IF_ERROR(RequireUtf8(overrides));
     ASSIGN_OR_RETURN(process, specutils::OverrideProcess(main, overrides));
   }
   if (auto it = f.values.find("cap"); it != f.values.end()) {

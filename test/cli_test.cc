@@ -35,6 +35,7 @@ namespace runsc::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 TEST_F(CliTest, SpecWritesARuncStyleConfigAndRefusesToOverwrite) {
@@ -192,6 +193,11 @@ TEST_F(CliTest, CreateStartKillExecStateListAndPsDoNotDialTheSandbox) {
   EXPECT_EQ(table.find('\033'), std::string::npos) << table;
   EXPECT_EQ(table.find("\302\233"), std::string::npos) << table;
   EXPECT_THAT(Runsc("ps --format json a").second, HasSubstr("["));
+  // An argument that is not UTF-8 cannot go in a packet: refused, named.
+  auto [bcode, bout] = Runsc("exec a echo ok \"$(printf 'caf\\351')\"");
+  EXPECT_NE(bcode, 0);
+  EXPECT_THAT(bout, HasSubstr("argument 3 is not UTF-8 text"));
+  EXPECT_THAT(bout, Not(HasSubstr("libprotobuf")));
   EXPECT_EQ(threads(), before) << "a command dialled the sandbox";
   sandbox::ControlClient dial(state_ + "/a/control.sock");
   ASSERT_TRUE(dial.Info().ok());
