@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
@@ -138,6 +139,20 @@ TEST_F(ReattachTest, ACreateCutShortByItsDaemonsDeathIsReclaimedAtTheNextStart) 
   // Its record first (pid 0: the create has not finished), then a process
   // in the sandbox's cgroups: the sandbox, booting.
   std::vector<pid_t> booting;
+  // Should an assertion end the test early, neither the creator nor its
+  // sandbox outlives it.
+  pid_t creator_left = creator;
+  bool reclaimed = false;
+  absl::Cleanup leave_nothing = [&] {
+    if (creator_left > 0) {
+      kill(creator_left, SIGKILL);
+      waitpid(creator_left, nullptr, 0);
+    }
+    if (!reclaimed) {
+      for (pid_t pid : booting) kill(pid, SIGKILL);
+      (void)sandbox::Sandbox::Reclaim(State(), id);
+    }
+  };
   runsc::state::v1::SandboxRecord record;
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
   while (booting.empty() && absl::Now() < deadline) {
@@ -166,6 +181,7 @@ TEST_F(ReattachTest, ACreateCutShortByItsDaemonsDeathIsReclaimedAtTheNextStart) 
   EXPECT_TRUE(Exists(dir));
   ASSERT_EQ(kill(creator, SIGKILL), 0);
   ASSERT_EQ(waitpid(creator, nullptr, 0), creator);
+  creator_left = 0;
   ASSERT_TRUE(Exists(dir));
 
   sandbox::ManagerOptions options;
@@ -173,6 +189,7 @@ TEST_F(ReattachTest, ACreateCutShortByItsDaemonsDeathIsReclaimedAtTheNextStart) 
   options.runsc_path = RunscPath();
   auto manager = sandbox::SandboxManager::Create(options);
   ASSERT_TRUE(manager.ok()) << manager.status();
+  reclaimed = true;
   EXPECT_FALSE(Exists(dir));
   for (const std::string& cg : record.cgroup_paths()) EXPECT_FALSE(Exists(cg)) << cg;
   EXPECT_FALSE(Exists(absl::StrCat(record.ranges_dir(), "/", record.range_slot())));
