@@ -305,6 +305,12 @@ int RunDaemon(const DaemonOptions& options) {
   if (!api.WaitUntilIdle(absl::Now() + absl::Seconds(5))) {
     Log(LogLevel::kWarning, kComponent, "calls still in flight after 5 s; cancelling them");
   }
+  // What the host sees of the daemon goes before gRPC's shutdown, which in
+  // gRPC 1.51 can abort on a call that arrives during it: the socket (no
+  // connection is accepted any more) and the binary's huge-page mount (the
+  // sandboxes keep what they have mapped; a create still under way fails).
+  if (listener->get() != 3) unlink(options.socket_path.c_str());
+  std::move(detach_huge).Invoke();
   server->Shutdown(std::chrono::system_clock::now());
   denier->Shutdown(std::chrono::system_clock::now());
   deny.Stop();
@@ -314,7 +320,6 @@ int RunDaemon(const DaemonOptions& options) {
       (void)(*manager)->DeleteSandbox(view.id, absl::Seconds(2));
     }
   }
-  if (listener->get() != 3) unlink(options.socket_path.c_str());
   manager->reset();  // sandboxes that remain keep running
   return 0;
 }
