@@ -101,8 +101,7 @@ void StdioRegistry::ServeConnection(util::UniqueFd conn, const RequestFn& serve)
   runsc::control::v1::StdioRequest chosen;
   std::vector<util::UniqueFd> fds;
   absl::Status status = util::RecvPacket(conn.get(), &chosen, &fds);
-  const bool handoff = !chosen.has_run() && !chosen.has_start() && !chosen.has_signal() &&
-                       !chosen.has_exec() && !chosen.has_list() && !chosen.has_wait();
+  const bool handoff = chosen.request_case() == runsc::control::v1::StdioRequest::REQUEST_NOT_SET;
   if (status.ok() && !handoff && serve) {
     serve(chosen, std::move(fds), std::move(conn));
     return;
