@@ -550,18 +550,21 @@ absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::Wait(const std::s
   // older build is asked over gRPC.
   ASSIGN_OR_RETURN(StartedExec waiting,
                    WaitOnStdioSocket(stdio, pid, std::min(timeout, absl::Seconds(5))));
-  absl::StatusOr<runsc::control::v1::ExitStatus> exit;
-  if (waiting.exit_conn) {
-    exit = AwaitExecExit(waiting, timeout, cancel);
-  } else {
-    ASSIGN_OR_RETURN(OnDemand sandbox, FindOnDemand(id));
-    ASSIGN_OR_RETURN(std::shared_ptr<ControlClient> control, sandbox.control());
-    exit = control->Wait(pid, timeout, cancel);
-  }
-  ASSIGN_OR_RETURN(runsc::control::v1::ExitStatus status, std::move(exit));
-  absl::MutexLock lock(&entry->mu);
-  if (entry->box != nullptr) entry->box->AnnotateOom(pid, &status);
+  if (waiting.exit_conn) return WaitExec(id, waiting, timeout, cancel);
+  ASSIGN_OR_RETURN(OnDemand sandbox, FindOnDemand(id));
+  ASSIGN_OR_RETURN(std::shared_ptr<ControlClient> control, sandbox.control());
+  ASSIGN_OR_RETURN(runsc::control::v1::ExitStatus status, control->Wait(pid, timeout, cancel));
+  AnnotateOom(id, pid, &status);
   return status;
+}
+
+void SandboxManager::AnnotateOom(const std::string& id, int pid,
+                                 runsc::control::v1::ExitStatus* status) {
+  // A sandbox deleted meanwhile has no verdict on an OOM kill to add.
+  absl::StatusOr<std::shared_ptr<Entry>> entry = Find(id);
+  if (!entry.ok()) return;
+  absl::MutexLock lock(&(*entry)->mu);
+  if ((*entry)->box != nullptr) (*entry)->box->AnnotateOom(pid, status);
 }
 
 absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::WaitExec(const std::string& id,
@@ -570,11 +573,7 @@ absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::WaitExec(const st
                                                                         CallCanceller* cancel) {
   if (!exec.exit_conn) return Wait(id, exec.pid, timeout, cancel);
   ASSIGN_OR_RETURN(runsc::control::v1::ExitStatus status, AwaitExecExit(exec, timeout, cancel));
-  // A sandbox deleted meanwhile has no verdict on an OOM kill to add.
-  if (absl::StatusOr<std::shared_ptr<Entry>> entry = Find(id); entry.ok()) {
-    absl::MutexLock lock(&(*entry)->mu);
-    if ((*entry)->box != nullptr) (*entry)->box->AnnotateOom(exec.pid, &status);
-  }
+  AnnotateOom(id, exec.pid, &status);
   return status;
 }
 

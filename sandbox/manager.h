@@ -205,6 +205,9 @@ class SandboxManager final {
     ControlGetter control;
   };
   absl::StatusOr<OnDemand> FindOnDemand(const std::string& id);
+  // Marks `status` of process `pid` as an OOM kill if sandbox `id` (still
+  // there) says the OOM killer ended it.
+  void AnnotateOom(const std::string& id, int pid, runsc::control::v1::ExitStatus* status);
   // What the API shows of `box`; its status asked of the sandbox unless the
   // caller knows it.
   SandboxView View(const Sandbox& box, absl::string_view known_status = "");
