@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "google/protobuf/wrappers.pb.h"
+#include "runsc/util/binary_cache.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/file_util.h"
 #include "runsc/util/log.h"
@@ -106,6 +107,27 @@ absl::StatusOr<Bundle> LoadBundleFlag(const ParsedFlags& f) {
   return Bundle{resolved, *std::move(config)};
 }
 
+namespace {
+std::string& BinaryCacheDir() {
+  static auto* dir = new std::string(util::kDefaultBinaryCache);
+  return *dir;
+}
+}  // namespace
+
+void SetBinaryCache(std::string dir) { BinaryCacheDir() = std::move(dir); }
+
+std::string SandboxBinary() {
+  constexpr char kSelf[] = "/proc/self/exe";
+  if (BinaryCacheDir() == "off") return kSelf;
+  absl::StatusOr<std::string> copy = util::CachedBinary(kSelf, BinaryCacheDir());
+  if (!copy.ok()) {
+    util::Log(util::LogLevel::kDebug, "runsc",
+              absl::StrCat("sandboxes run the binary itself: ", copy.status().message()));
+    return kSelf;
+  }
+  return *copy;
+}
+
 std::string NotifySocket() {
   const char* notify = getenv("NOTIFY_SOCKET");
   return notify != nullptr ? notify : "";
@@ -130,6 +152,7 @@ absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> CreateFromBundle(const ParsedF
   options.notify_socket = NotifySocket();
   options.start_main = start_main;
   options.main_fds = std::move(main_fds);
+  options.runsc_path = SandboxBinary();
   return sandbox::Sandbox::Create(options);
 }
 

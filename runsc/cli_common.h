@@ -54,6 +54,13 @@ absl::StatusOr<Bundle> LoadBundleFlag(const ParsedFlags& f);
 // The caller's NOTIFY_SOCKET, or empty.
 std::string NotifySocket();
 
+// The global --binary-cache: the directory of the copy of this binary that
+// the CLI's sandboxes run (runsc/util/binary_cache.h), or "off".
+void SetBinaryCache(std::string dir);
+// The binary a sandbox the CLI creates runs: the copy, made now if needed,
+// or this binary itself where there is none (logged at debug level).
+std::string SandboxBinary();
+
 // The sandbox for `bundle`, named by the command's one positional argument,
 // in runtime mode: it ends with its main process. With `start_main`, the
 // main process is running on `main_fds` (its stdio and extra fds) when it

@@ -10,8 +10,9 @@
 
 #include "absl/synchronization/mutex.h"
 #include "boot/boot.h"
-#include "runsc/check_command.h"
 #include "runsc/cgroup_commands.h"
+#include "runsc/check_command.h"
+#include "runsc/cli_common.h"
 #include "runsc/container_commands.h"
 #include "runsc/daemon.h"
 #include "runsc/do_command.h"
@@ -64,6 +65,10 @@ void Usage(FILE* out) {
           "  --log-format text|json\n"
           "               json: one {\"level\",\"msg\",\"time\"} object a line\n"
           "  --debug      log debug lines too\n"
+          "  --binary-cache DIR|off\n"
+          "               where the copy of this binary that create and run's sandboxes\n"
+          "               exec is kept, in 2 MiB folios where the filesystem has them\n"
+          "               (default /var/cache/runsc; the daemon has --binary-on-huge-pages)\n"
           "  --systemd-cgroup\n"
           "               cgroupsPath is systemd's slice:prefix:name (needs systemd)\n"
           "  --version    print the version\n"
@@ -98,6 +103,15 @@ int main(int argc, char** argv) {
       return false;
     };
     if (value("--log", &log_file) || value("--log-format", &log_format)) continue;
+    if (std::string dir; value("--binary-cache", &dir)) {
+      if (dir.empty() || (dir != "off" && dir[0] != '/')) {
+        fprintf(stderr, "runsc: --binary-cache: want an absolute directory or off, got '%s'\n",
+                dir.c_str());
+        return 2;
+      }
+      runsc::cli::SetBinaryCache(dir);
+      continue;
+    }
     if (arg == "--debug") {
       runsc::util::SetLogLevel(runsc::util::LogLevel::kDebug);
       continue;

@@ -341,5 +341,58 @@ TEST_F(CliTest, PathsThatAreNotUtf8AreRefusedUpFront) {
   EXPECT_EQ(Runsc("list -q").second, "");
 }
 
+// The sandboxes of `runsc create` and `run` exec the copy of the binary in
+// the binary cache (runsc/util/binary_cache.h): the supervisor and the
+// launcher both; the binary itself with --binary-cache off, or where no copy
+// can be made (the cache's path is a file), and the create still succeeds.
+TEST_F(CliTest, SandboxesRunTheBinaryCachesCopy) {
+  const std::string cache = root_.path() + "/cache";
+  const std::string pid_file = root_.path() + "/pid";
+  SetArgs({"sleep", "1000"});
+  // The sandbox's supervisor and launcher (its one child), by the file each
+  // runs: (device, inode).
+  auto sandbox_exes = [&](const std::string& global_flags, const std::string& id) {
+    std::vector<std::pair<dev_t, ino_t>> exes;
+    unlink(pid_file.c_str());
+    // Its stdio a file: a sandbox's copy of a pipe would hold the pipe open.
+    const std::string out = root_.path() + "/out";
+    const int status =
+        system(absl::StrCat("cd ", bundle_, " && ", runsc_, " --root ", state_, " ", global_flags,
+                            " create --pid-file ", pid_file, " ", id, " </dev/null >", out, " 2>&1")
+                   .c_str());
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ReadFile(out);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return exes;
+    const pid_t supervisor = std::stoi(ReadFile(pid_file));
+    const std::string children =
+        ReadFile(absl::StrCat("/proc/", supervisor, "/task/", supervisor, "/children"));
+    for (const std::string& pid :
+         {std::to_string(supervisor), children.substr(0, children.find(' '))}) {
+      struct stat st;
+      EXPECT_EQ(stat(("/proc/" + pid + "/exe").c_str(), &st), 0) << pid;
+      exes.emplace_back(st.st_dev, st.st_ino);
+    }
+    EXPECT_EQ(Runsc("delete --force " + id).first, 0);
+    return exes;
+  };
+  struct stat self;
+  ASSERT_EQ(stat(runsc_.c_str(), &self), 0);
+  const std::pair<dev_t, ino_t> binary{self.st_dev, self.st_ino};
+
+  const auto cached = sandbox_exes("--binary-cache " + cache, "a");
+  const std::string listing = RunShell("ls " + cache).second;
+  ASSERT_THAT(listing, ::testing::MatchesRegex("runsc-[0-9a-f]+\n")) << "the cache holds one copy";
+  struct stat copy;
+  ASSERT_EQ(stat((cache + "/" + listing.substr(0, listing.size() - 1)).c_str(), &copy), 0);
+  const std::pair<dev_t, ino_t> the_copy{copy.st_dev, copy.st_ino};
+  EXPECT_THAT(cached, ::testing::ElementsAre(the_copy, the_copy));
+
+  EXPECT_THAT(sandbox_exes("--binary-cache off", "b"), ::testing::ElementsAre(binary, binary));
+  const std::string not_a_dir = root_.path() + "/file";
+  ASSERT_TRUE(util::WriteFileAtomically(not_a_dir, "x").ok());
+  EXPECT_THAT(sandbox_exes("--binary-cache " + not_a_dir, "b"),
+              ::testing::ElementsAre(binary, binary));
+  ExpectError("--binary-cache relative/dir list", "--binary-cache: want an absolute directory");
+}
+
 }  // namespace
 }  // namespace runsc::testing

@@ -1,6 +1,5 @@
 #include "runsc/util/huge_page_binary.h"
 
-#include <elf.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
@@ -10,8 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -19,33 +16,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "runsc/util/elf_file.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/unique_fd.h"
 
 namespace runsc::util {
-
-absl::StatusOr<size_t> LoadedLength(int fd) {
-  Elf64_Ehdr header;
-  if (pread(fd, &header, sizeof(header), 0) != static_cast<ssize_t>(sizeof(header)) ||
-      memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 || header.e_ident[EI_CLASS] != ELFCLASS64 ||
-      header.e_phentsize != sizeof(Elf64_Phdr) || header.e_phnum == 0) {
-    return absl::InvalidArgumentError("not a 64-bit ELF file");
-  }
-  std::vector<Elf64_Phdr> segments(header.e_phnum);
-  const ssize_t want = static_cast<ssize_t>(segments.size() * sizeof(Elf64_Phdr));
-  if (pread(fd, segments.data(), want, static_cast<off_t>(header.e_phoff)) != want) {
-    return absl::InvalidArgumentError("truncated ELF program headers");
-  }
-  size_t end = 0;
-  for (const Elf64_Phdr& s : segments) {
-    if (s.p_type == PT_LOAD) end = std::max<size_t>(end, s.p_offset + s.p_filesz);
-  }
-  // The headers themselves are read at exec: never cut below them.
-  end = std::max<size_t>(end, header.e_phoff + want);
-  if (end == 0) return absl::InvalidArgumentError("an ELF file with nothing to load");
-  return end;
-}
 
 namespace {
 

@@ -63,9 +63,6 @@ bool MountIsShared(const std::string& path);
 // slave of this one) still receives the host's later mounts and unmounts.
 bool RootMountIsShared();
 
-// The length of `fd`'s ELF file that its PT_LOAD segments span.
-absl::StatusOr<size_t> LoadedLength(int fd);
-
 }  // namespace runsc::util
 
 #endif  // RUNSC_UTIL_HUGE_PAGE_BINARY_H_

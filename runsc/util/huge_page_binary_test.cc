@@ -3,7 +3,6 @@
 // child in a mount namespace of the test's own, so nothing reaches the host.
 #include "runsc/util/huge_page_binary.h"
 
-#include <elf.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -13,40 +12,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
 
 #include "gtest/gtest.h"
+#include "runsc/util/elf_test_util.h"
 #include "runsc/util/file_util.h"
 #include "runsc/util/unique_fd.h"
 
 namespace runsc::util {
 namespace {
-
-// A 64-bit ELF file whose one PT_LOAD segment spans `load` bytes from 0,
-// followed by `tail` bytes that nothing loads.
-std::string WriteElf(const std::string& dir, size_t load, size_t tail) {
-  const std::string path = dir + "/elf";
-  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755));
-  EXPECT_TRUE(fd);
-  Elf64_Ehdr header = {};
-  memcpy(header.e_ident, ELFMAG, SELFMAG);
-  header.e_ident[EI_CLASS] = ELFCLASS64;
-  header.e_phoff = sizeof(header);
-  header.e_phentsize = sizeof(Elf64_Phdr);
-  header.e_phnum = 1;
-  Elf64_Phdr segment = {};
-  segment.p_type = PT_LOAD;
-  segment.p_offset = 0;
-  segment.p_filesz = load;
-  EXPECT_EQ(ftruncate(fd.get(), static_cast<off_t>(load + tail)), 0);
-  EXPECT_EQ(pwrite(fd.get(), &header, sizeof(header), 0), static_cast<ssize_t>(sizeof(header)));
-  EXPECT_EQ(pwrite(fd.get(), &segment, sizeof(segment), sizeof(header)),
-            static_cast<ssize_t>(sizeof(segment)));
-  return path;
-}
 
 class HugePageBinaryTest : public ::testing::Test {
  protected:
@@ -57,19 +33,6 @@ class HugePageBinaryTest : public ::testing::Test {
   }
   std::string dir_;
 };
-
-TEST_F(HugePageBinaryTest, LoadedLengthIsWhereTheLastSegmentEnds) {
-  const std::string elf = WriteElf(dir_, 5 << 20, 3 << 20);
-  UniqueFd fd(open(elf.c_str(), O_RDONLY | O_CLOEXEC));
-  absl::StatusOr<size_t> length = LoadedLength(fd.get());
-  ASSERT_TRUE(length.ok()) << length.status();
-  EXPECT_EQ(*length, size_t{5} << 20);
-
-  const std::string text = dir_ + "/text";
-  std::ofstream(text) << "#!/bin/sh\necho not an ELF file\n";
-  UniqueFd script(open(text.c_str(), O_RDONLY | O_CLOEXEC));
-  EXPECT_EQ(LoadedLength(script.get()).status().code(), absl::StatusCode::kInvalidArgument);
-}
 
 // One process per case: the install moves its caller into a new mount
 // namespace, where the next install would find the mount point taken.
@@ -82,7 +45,7 @@ TEST_F(HugePageBinaryTest, TheCopyRunsOnHugePagesInAMountTheHostDoesNotSee) {
   const std::string mount_point = dir_ + "/bin";
   // A static binary that runs: its copy must too. And a large file whose
   // first 4 MiB load and whose last 3 do not.
-  const std::string elf = WriteElf(dir_, 4 << 20, 3 << 20);
+  const std::string elf = WriteElf(dir_ + "/elf", 4 << 20, 3 << 20);
   int report[2];
   ASSERT_EQ(pipe2(report, O_CLOEXEC), 0);
   const pid_t child = fork();

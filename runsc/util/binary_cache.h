@@ -1,0 +1,49 @@
+// BinaryCache: a copy of the runsc binary, kept on disk in a cache
+// directory, whose page cache the kernel holds in 2 MiB folios, for the
+// sandboxes that the CLI (runsc create, run; podman's and containerd's
+// runtime) starts to exec.
+//
+// Each sandbox execs the binary twice (the supervisor and the launcher), and
+// on a host that shadows the guest's page tables every page fault is dear.
+// A file whose page cache is made of PMD-sized folios is mapped by PMD at
+// exec, 2 MiB a fault, wherever its text's address and file offset agree
+// modulo 2 MiB (true of this static, non-PIE binary). Filesystems with large
+// folios (ext4 since Linux 6.16, xfs since 5.18) make such folios for
+// writes of whole, aligned 2 MiB blocks: so the copy is written that way,
+// once, and every later exec of it finds them. The installed binary's own
+// page cache cannot be redone so: it is mapped (by the caller, by running
+// sandboxes) as it was first read, in small folios.
+//
+// The daemon has its own way, a tmpfs of huge pages (huge_page_binary.h);
+// the CLI has no process to hold such a mount, so it keeps a file.
+//
+// The copy is runsc-<build id> in the directory; written under a temporary
+// name, synced and renamed, so that an exec never finds it half-written.
+// It is used only if it is a regular file of the caller's, with no write
+// bits, and of the length expected; anything else at that name is replaced.
+// Copies of other builds that are over an hour old are removed.
+//
+// Where it gains nothing (a directory on tmpfs, whose files live in memory
+// and are small pages unless mounted otherwise) it is not made, and callers
+// go on with the binary itself.
+#ifndef RUNSC_UTIL_BINARY_CACHE_H_
+#define RUNSC_UTIL_BINARY_CACHE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace runsc::util {
+
+// Where the CLI keeps the copy unless told otherwise (--binary-cache).
+inline constexpr char kDefaultBinaryCache[] = "/var/cache/runsc";
+
+// The path of the copy of `binary`'s loadable segments in `dir` (made 0700
+// if missing; its parent must exist), made now if it is not there or not
+// sound. FAILED_PRECONDITION where the directory is not the caller's alone
+// or is on tmpfs; the caller then runs `binary` itself.
+absl::StatusOr<std::string> CachedBinary(const std::string& binary, const std::string& dir);
+
+}  // namespace runsc::util
+
+#endif  // RUNSC_UTIL_BINARY_CACHE_H_

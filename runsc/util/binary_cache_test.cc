@@ -1,0 +1,225 @@
+#include "runsc/util/binary_cache.h"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <sstream>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "runsc/util/elf_file.h"
+#include "runsc/util/elf_test_util.h"
+#include "runsc/util/file_util.h"
+#include "runsc/util/unique_fd.h"
+
+namespace runsc::util {
+namespace {
+
+constexpr size_t kMiB = size_t{1} << 20;
+
+class BinaryCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Under the test's own temporary directory: a disk, where Bazel runs
+    // tests (a tmpfs /tmp would refuse the copy, as it should).
+    const char* base = getenv("TEST_TMPDIR");
+    std::string templ = std::string(base != nullptr ? base : "/var/tmp") + "/binary-cache-XXXXXX";
+    ASSERT_NE(mkdtemp(templ.data()), nullptr);
+    dir_ = templ;
+    struct statfs fs;
+    ASSERT_EQ(statfs(dir_.c_str(), &fs), 0);
+    if (fs.f_type == TMPFS_MAGIC) GTEST_SKIP() << dir_ << " is on a tmpfs, where no copy is made";
+    // Loaded part 5 MiB and a bit (two whole 2 MiB blocks and a tail),
+    // then 1 MiB nothing loads; its text is a pattern the copy must keep.
+    source_ = WriteElf(dir_ + "/runsc", 5 * kMiB + 4096, kMiB, "\x12\x34\x56\x78");
+    UniqueFd fd(open(source_.c_str(), O_WRONLY | O_CLOEXEC));
+    std::string pattern(4 * kMiB, '\0');
+    for (size_t i = 0; i < pattern.size(); ++i) pattern[i] = static_cast<char>(i * 7 + i / 4096);
+    ASSERT_EQ(pwrite(fd.get(), pattern.data(), pattern.size(), kMiB),
+              static_cast<ssize_t>(pattern.size()));
+    cache_ = dir_ + "/cache";
+  }
+  void TearDown() override { EXPECT_EQ(system(("rm -rf '" + dir_ + "'").c_str()), 0); }
+
+  struct stat Stat(const std::string& path) {
+    struct stat st = {};
+    EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
+    return st;
+  }
+  std::string Want() const { return cache_ + "/runsc-12345678"; }
+
+  std::string dir_, source_, cache_;
+};
+
+TEST_F(BinaryCacheTest, TheCopyIsTheLoadedPartMadeOnceAndReused) {
+  absl::StatusOr<std::string> copy = CachedBinary(source_, cache_);
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  EXPECT_EQ(*copy, Want());
+  struct stat st = Stat(*copy);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0555u);
+  EXPECT_EQ(static_cast<size_t>(st.st_size), 5 * kMiB + 4096);
+  EXPECT_EQ(Stat(cache_).st_mode & 07777, 0700u);
+  const std::string original = ReadFileOrEmpty(source_);
+  const std::string copied = ReadFileOrEmpty(*copy);
+  ASSERT_EQ(copied.size(), 5 * kMiB + 4096);
+  EXPECT_TRUE(copied == original.substr(0, copied.size())) << "the copy's bytes differ";
+
+  absl::StatusOr<std::string> again = CachedBinary(source_, cache_);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, *copy);
+  EXPECT_EQ(Stat(*again).st_ino, st.st_ino) << "a sound copy was made again";
+  // Nothing else was left: no temporary file.
+  EXPECT_EQ(system(("test $(ls -A '" + cache_ + "' | wc -l) -eq 1").c_str()), 0);
+}
+
+TEST_F(BinaryCacheTest, AnythingElseAtTheNameIsReplaced) {
+  ASSERT_TRUE(CachedBinary(source_, cache_).ok());
+  // Cut short (as by a writer that did not sync, were it ever renamed).
+  ASSERT_EQ(truncate(Want().c_str(), kMiB), 0);
+  absl::StatusOr<std::string> copy = CachedBinary(source_, cache_);
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  EXPECT_EQ(static_cast<size_t>(Stat(Want()).st_size), 5 * kMiB + 4096);
+
+  // Writable by its group.
+  ASSERT_EQ(chmod(Want().c_str(), 0575), 0);
+  ASSERT_TRUE(CachedBinary(source_, cache_).ok());
+  EXPECT_EQ(Stat(Want()).st_mode & 07777, 0555u);
+
+  // A symlink to another file: the link goes, its target is not touched.
+  const std::string other = dir_ + "/other";
+  ASSERT_TRUE(WriteFileAtomically(other, "not runsc").ok());
+  ASSERT_EQ(unlink(Want().c_str()), 0);
+  ASSERT_EQ(symlink(other.c_str(), Want().c_str()), 0);
+  ASSERT_TRUE(CachedBinary(source_, cache_).ok());
+  EXPECT_TRUE(S_ISREG(Stat(Want()).st_mode));
+  EXPECT_EQ(ReadFileOrEmpty(other), "not runsc");
+}
+
+TEST_F(BinaryCacheTest, OtherBuildsCopiesGoOnceAnHourOld) {
+  ASSERT_EQ(mkdir(cache_.c_str(), 0700), 0);
+  auto make = [&](const std::string& name, time_t age) {
+    const std::string path = cache_ + "/" + name;
+    EXPECT_TRUE(WriteFileAtomically(path, "x").ok());
+    struct timeval times[2] = {{time(nullptr) - age, 0}, {time(nullptr) - age, 0}};
+    EXPECT_EQ(utimes(path.c_str(), times), 0);
+  };
+  make("runsc-0ld", 2 * 3600);
+  make("runsc-recent", 60);
+  make(".runsc-0ld.4242.tmp", 2 * 3600);
+  make(".runsc-recent.4243.tmp", 60);
+  make("unrelated", 2 * 3600);
+  ASSERT_TRUE(CachedBinary(source_, cache_).ok());
+  EXPECT_NE(access((cache_ + "/runsc-0ld").c_str(), F_OK), 0);
+  EXPECT_NE(access((cache_ + "/.runsc-0ld.4242.tmp").c_str(), F_OK), 0);
+  EXPECT_EQ(access((cache_ + "/runsc-recent").c_str(), F_OK), 0);
+  EXPECT_EQ(access((cache_ + "/.runsc-recent.4243.tmp").c_str(), F_OK), 0);
+  EXPECT_EQ(access((cache_ + "/unrelated").c_str(), F_OK), 0);
+  EXPECT_EQ(access(Want().c_str(), F_OK), 0);
+}
+
+TEST_F(BinaryCacheTest, NoCopyInADirectoryOthersMayWrite) {
+  ASSERT_EQ(mkdir(cache_.c_str(), 0700), 0);
+  ASSERT_EQ(chmod(cache_.c_str(), 0777), 0);
+  absl::StatusOr<std::string> copy = CachedBinary(source_, cache_);
+  EXPECT_EQ(copy.status().code(), absl::StatusCode::kFailedPrecondition) << copy.status();
+  EXPECT_NE(copy.status().message().find(cache_), std::string::npos) << copy.status();
+  EXPECT_NE(access(Want().c_str(), F_OK), 0);
+}
+
+TEST_F(BinaryCacheTest, NoCopyOnATmpfs) {
+  struct statfs fs;
+  if (statfs("/dev/shm", &fs) != 0 || fs.f_type != TMPFS_MAGIC) {
+    GTEST_SKIP() << "no tmpfs at /dev/shm to try";
+  }
+  char templ[] = "/dev/shm/binary-cache-XXXXXX";
+  ASSERT_NE(mkdtemp(templ), nullptr);
+  absl::StatusOr<std::string> copy = CachedBinary(source_, std::string(templ) + "/cache");
+  EXPECT_EQ(copy.status().code(), absl::StatusCode::kFailedPrecondition) << copy.status();
+  EXPECT_NE(copy.status().message().find("tmpfs"), std::string::npos) << copy.status();
+  rmdir((std::string(templ) + "/cache").c_str());
+  EXPECT_EQ(rmdir(templ), 0);
+}
+
+TEST_F(BinaryCacheTest, ASourceWithoutABuildIdHasNoCopy) {
+  const std::string plain = WriteElf(dir_ + "/plain", 3 * kMiB, 0);
+  EXPECT_EQ(CachedBinary(plain, cache_).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(CachedBinary(dir_ + "/missing", cache_).status().code(), absl::StatusCode::kNotFound);
+}
+
+// The PMD-mapped bytes of the mapping at `map`, from /proc/self/smaps.
+long FilePmdMappedKiB(const void* map) {
+  std::istringstream smaps(ReadFileOrEmpty("/proc/self/smaps"));
+  char start[32];
+  snprintf(start, sizeof(start), "%lx-", reinterpret_cast<unsigned long>(map));
+  bool in_map = false;
+  for (std::string line; std::getline(smaps, line);) {
+    if (!line.empty() && isxdigit(line[0]) && line.find('-') != std::string::npos) {
+      in_map = line.rfind(start, 0) == 0;
+    }
+    if (in_map && line.rfind("FilePmdMapped:", 0) == 0) {
+      return atol(line.c_str() + strlen("FilePmdMapped:"));
+    }
+  }
+  return -1;
+}
+
+// Maps `path`'s first 4 MiB at a 2 MiB-aligned address, as exec maps the
+// text (address and offset agree modulo 2 MiB), optionally with
+// MADV_HUGEPAGE, touches every page, and says how much is PMD-mapped.
+long MapAndTouch(const std::string& path, bool madvise_huge) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return -1;
+  constexpr size_t kLen = 4 * kMiB, kAlign = 2 * kMiB;
+  char* room = static_cast<char*>(
+      mmap(nullptr, kLen + kAlign, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  if (room == MAP_FAILED) return -1;
+  char* at =
+      reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(room) + kAlign - 1) & ~(kAlign - 1));
+  char* map = static_cast<char*>(mmap(at, kLen, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd.get(), 0));
+  long pmd = -1;
+  if (map != MAP_FAILED) {
+    if (madvise_huge) madvise(map, kLen, MADV_HUGEPAGE);
+    volatile char sum = 0;
+    for (size_t i = 0; i < kLen; i += 4096) sum += map[i];
+    pmd = FilePmdMappedKiB(map);
+  }
+  munmap(room, kLen + kAlign);
+  return pmd;
+}
+
+TEST_F(BinaryCacheTest, TheCopysPageCacheIsInPmdFoliosWhereTheFilesystemHasThem) {
+  absl::StatusOr<std::string> copy = CachedBinary(source_, cache_);
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  const long pmd = MapAndTouch(*copy, /*madvise_huge=*/false);
+  ASSERT_GE(pmd, 0) << "no smaps entry for the mapping";
+  if (pmd > 0) {
+    EXPECT_EQ(pmd, 4096) << "both 2 MiB blocks of the text should be PMD-mapped";
+    return;
+  }
+  // None: is it this filesystem, or the copy? A file read back (not
+  // written) through a MADV_HUGEPAGE mapping gets PMD folios from
+  // readahead wherever the filesystem has large folios at all.
+  const std::string probe = dir_ + "/probe";
+  {
+    UniqueFd out(open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    std::string data(4 * kMiB, 'p');
+    ASSERT_EQ(pwrite(out.get(), data.data(), data.size(), 0), static_cast<ssize_t>(data.size()));
+    ASSERT_EQ(fdatasync(out.get()), 0);
+    ASSERT_EQ(posix_fadvise(out.get(), 0, 0, POSIX_FADV_DONTNEED), 0);
+  }
+  if (MapAndTouch(probe, /*madvise_huge=*/true) <= 0) {
+    GTEST_SKIP() << "this kernel's filesystem under " << dir_
+                 << " makes no large folios (ext4 has them from Linux 6.16)";
+  }
+  ADD_FAILURE() << "the filesystem makes PMD folios on readahead, but the copy's are small";
+}
+
+}  // namespace
+}  // namespace runsc::util
