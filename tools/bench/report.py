@@ -337,7 +337,10 @@ def main():
             "cgroup threadgroup lock for writing, and that waits for an RCU grace period "
             "(several milliseconds on this VM) unless another writer took the lock within "
             "the last one. runsc writes no pid anywhere (its processes place themselves). "
-            "The last row is crun alone with 15 ms of idleness before each run, as a "
+            "The `--binary-cache off` row is runsc run whose sandboxes exec the binary "
+            "itself instead of the copy the CLI keeps in its binary cache (written in 2 MiB "
+            "blocks, so that this kernel's ext4 caches it in huge pages; README, global "
+            "flags). The last row is crun alone with 15 ms of idleness before each run, as a "
             "service that does not start containers back to back would see it.",
             "",
             turns_table,

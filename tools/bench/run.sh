@@ -161,8 +161,11 @@ hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$OUT/oneshot_cli.json" "${
 # that the machine's drift between two blocks cannot decide the target.
 if [[ " ${ran[*]} " == *" crun run "* ]]; then
   echo "== one-shot, runsc run and crun run in turn" >&2
+  # With them, runsc run whose sandboxes exec the binary itself rather than
+  # the copy in the binary cache (runsc/util/binary_cache.h).
   /usr/bin/python3 tools/bench/interleave.py --runs "$RUNS" --out "$OUT/oneshot_turns.json" \
-    "runsc run" "${ONESHOT[runsc run]}" "crun run" "${ONESHOT[crun run]}" >&2 ||
+    "runsc run" "${ONESHOT[runsc run]}" "crun run" "${ONESHOT[crun run]}" \
+    "runsc run, --binary-cache off" "$RUNSC --binary-cache off --root $S/state run --bundle $W/true b" >&2 ||
     printf 'runsc run and crun run in turn\tfailed\n' >> "$OUT/failures.txt"
   # crun writes a pid to cgroup.procs, which waits for an RCU grace period
   # unless another such write came within the last one: crun run right
