@@ -3,13 +3,18 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
@@ -30,6 +35,10 @@ constexpr size_t kBlock = size_t{2} << 20;
 // What the copy's mode is: executable by the sandbox's nobody (the
 // supervisor re-execs its bind of it), writable by no one.
 constexpr mode_t kCopyMode = 0555;
+
+// A copy whose blocks running sandboxes hold in small folios is made again
+// once it is this old: a write and sync of the whole copy, not every run.
+constexpr time_t kRewriteAfterSeconds = 10 * 60;
 
 // Another build's copy is removed once it is this old: one in use now was
 // checked a moment ago, and is far younger or will be made again.
@@ -59,13 +68,69 @@ absl::Status CheckDir(const std::string& dir) {
   return absl::OkStatus();
 }
 
-// Whether `path` is a copy to run: a regular file (not a link) of the
+// `path` open, if it is a copy to run: a regular file (not a link) of the
 // caller's, mode kCopyMode, `length` bytes long.
-bool Sound(const std::string& path, size_t length) {
+UniqueFd OpenSound(const std::string& path, size_t length) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   struct stat st;
-  return fd && fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
-         (st.st_mode & 07777) == kCopyMode && static_cast<size_t>(st.st_size) == length;
+  if (fd && fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+      (st.st_mode & 07777) == kCopyMode && static_cast<size_t>(st.st_size) == length) {
+    return fd;
+  }
+  return UniqueFd();
+}
+
+// PAGEMAP_SCAN (Linux 6.7), which Debian 12's headers predate.
+struct PageRegion {
+  uint64_t start, end, categories;
+};
+struct PageMapScanArg {
+  uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages, category_inv_mask,
+      category_mask, category_anyof_mask, return_mask;
+};
+constexpr unsigned long kPageMapScan = _IOWR('f', 16, PageMapScanArg);
+constexpr uint64_t kPageIsHuge = 1 << 6;
+
+// The file offsets of the copy's whole 2 MiB blocks that are not mapped by
+// PMD once faulted in; nullopt where the kernel cannot say. The blocks are
+// mapped at a 2 MiB-aligned address (as exec maps the text: address and
+// offset agree modulo 2 MiB) with MADV_HUGEPAGE, so that a block that is
+// not cached is read back in a 2 MiB folio.
+std::optional<std::vector<off_t>> SmallBlocks(int fd, size_t length) {
+  const size_t span = length / kBlock * kBlock;
+  if (span == 0) return std::nullopt;
+  void* room = mmap(nullptr, span + kBlock, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (room == MAP_FAILED) return std::nullopt;
+  absl::Cleanup unmap = [&] { munmap(room, span + kBlock); };
+  const uintptr_t at = (reinterpret_cast<uintptr_t>(room) + kBlock - 1) & ~(kBlock - 1);
+  if (mmap(reinterpret_cast<void*>(at), span, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0) ==
+          MAP_FAILED ||
+      madvise(reinterpret_cast<void*>(at), span, MADV_HUGEPAGE) != 0 ||
+      madvise(reinterpret_cast<void*>(at), span, MADV_POPULATE_READ) != 0) {
+    return std::nullopt;
+  }
+  UniqueFd pagemap(open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC));
+  if (!pagemap) return std::nullopt;
+  PageRegion regions[64];
+  PageMapScanArg scan = {};
+  scan.size = sizeof(scan);
+  scan.start = at;
+  scan.end = at + span;
+  scan.vec = reinterpret_cast<uintptr_t>(regions);
+  scan.vec_len = sizeof(regions) / sizeof(regions[0]);
+  scan.category_mask = kPageIsHuge;
+  scan.return_mask = kPageIsHuge;
+  const int found = ioctl(pagemap.get(), kPageMapScan, &scan);
+  if (found < 0) return std::nullopt;  // before Linux 6.7
+  std::vector<off_t> small;
+  for (size_t block = 0; block < span; block += kBlock) {
+    bool huge = false;
+    for (int i = 0; i < found && !huge; ++i) {
+      huge = regions[i].start <= at + block && at + block + kBlock <= regions[i].end;
+    }
+    if (!huge) small.push_back(static_cast<off_t>(block));
+  }
+  return small;
 }
 
 absl::Status ReadFull(int fd, char* buf, size_t n, off_t at, const std::string& what) {
@@ -143,10 +208,46 @@ absl::StatusOr<std::string> CachedBinary(const std::string& binary, const std::s
   RETURN_IF_ERROR(CheckDir(dir));
   const std::string name = absl::StrCat("runsc-", id);
   const std::string path = absl::StrCat(dir, "/", name);
-  if (Sound(path, length)) return path;
+  const std::string small = absl::StrCat(path, ".small");
+  if (access(small.c_str(), F_OK) == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("binary cache '", dir, "': its filesystem gave the copy no 2 MiB folios ('",
+                     small, "' says so)"));
+  }
+  if (UniqueFd copy = OpenSound(path, length)) {
+    // The kernel may have dropped some of the copy's page cache (memory
+    // pressure; a host's reclaim of cold memory, as DAMON's on the
+    // benchmarks' VM) and an exec read it back in small folios: such blocks
+    // go, where no process maps them, and come back in 2 MiB folios. Those
+    // a running sandbox maps stay small; for them a new copy takes the name,
+    // at most every kRewriteAfterSeconds.
+    std::optional<std::vector<off_t>> small_blocks = SmallBlocks(copy.get(), length);
+    if (!small_blocks.has_value() || small_blocks->empty()) return path;
+    for (off_t block : *small_blocks) {
+      posix_fadvise(copy.get(), block, kBlock, POSIX_FADV_DONTNEED);
+    }
+    small_blocks = SmallBlocks(copy.get(), length);
+    if (!small_blocks.has_value() || small_blocks->empty()) return path;
+    struct stat st;
+    if (fstat(copy.get(), &st) != 0 || time(nullptr) - st.st_mtime < kRewriteAfterSeconds) {
+      return path;
+    }
+  }
   const std::string temp = absl::StrCat(dir, "/.", name, ".", getpid(), ".tmp");
   RETURN_IF_ERROR(WriteCopy(source.get(), length, binary, temp, path));
   RemoveStale(dir, name);
+  UniqueFd copy = OpenSound(path, length);
+  std::optional<std::vector<off_t>> small_blocks;
+  if (copy) small_blocks = SmallBlocks(copy.get(), length);
+  if (small_blocks.has_value() && small_blocks->size() == length / kBlock) {
+    // Written in 2 MiB blocks and still not in 2 MiB folios: this
+    // filesystem has none to give, and the copy gains nothing. Said once,
+    // for every later run, beside where the copy was.
+    unlink(path.c_str());
+    UniqueFd marker(open(small.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0400));
+    return absl::FailedPreconditionError(
+        absl::StrCat("binary cache '", dir, "': its filesystem gives no 2 MiB folios"));
+  }
   return path;
 }
 

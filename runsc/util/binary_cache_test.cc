@@ -2,11 +2,14 @@
 
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sstream>
@@ -170,28 +173,45 @@ long FilePmdMappedKiB(const void* map) {
   return -1;
 }
 
-// Maps `path`'s first 4 MiB at a 2 MiB-aligned address, as exec maps the
+// `path`'s first 4 MiB mapped at a 2 MiB-aligned address, as exec maps the
 // text (address and offset agree modulo 2 MiB), optionally with
-// MADV_HUGEPAGE, touches every page, and says how much is PMD-mapped.
-long MapAndTouch(const std::string& path, bool madvise_huge) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return -1;
-  constexpr size_t kLen = 4 * kMiB, kAlign = 2 * kMiB;
-  char* room = static_cast<char*>(
-      mmap(nullptr, kLen + kAlign, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-  if (room == MAP_FAILED) return -1;
-  char* at =
-      reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(room) + kAlign - 1) & ~(kAlign - 1));
-  char* map = static_cast<char*>(mmap(at, kLen, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd.get(), 0));
-  long pmd = -1;
-  if (map != MAP_FAILED) {
-    if (madvise_huge) madvise(map, kLen, MADV_HUGEPAGE);
+// MADV_HUGEPAGE, every page touched: a sandbox's text, while it lives.
+class Mapped {
+ public:
+  static constexpr size_t kLen = 4 * kMiB, kAlign = 2 * kMiB;
+  Mapped(const std::string& path, bool madvise_huge) {
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    room_ = static_cast<char*>(
+        mmap(nullptr, kLen + kAlign, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    if (!fd || room_ == MAP_FAILED) return;
+    char* at =
+        reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(room_) + kAlign - 1) & ~(kAlign - 1));
+    map_ = static_cast<char*>(mmap(at, kLen, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd.get(), 0));
+    if (map_ == MAP_FAILED) return;
+    if (madvise_huge) madvise(map_, kLen, MADV_HUGEPAGE);
     volatile char sum = 0;
-    for (size_t i = 0; i < kLen; i += 4096) sum += map[i];
-    pmd = FilePmdMappedKiB(map);
+    for (size_t i = 0; i < kLen; i += 4096) sum += map_[i];
   }
-  munmap(room, kLen + kAlign);
-  return pmd;
+  ~Mapped() {
+    if (room_ != MAP_FAILED) munmap(room_, kLen + kAlign);
+  }
+  // The KiB of it mapped by PMD, or -1.
+  long PmdKiB() const { return map_ == MAP_FAILED ? -1 : FilePmdMappedKiB(map_); }
+
+ private:
+  char* room_ = static_cast<char*>(MAP_FAILED);
+  char* map_ = static_cast<char*>(MAP_FAILED);
+};
+
+long MapAndTouch(const std::string& path, bool madvise_huge) {
+  return Mapped(path, madvise_huge).PmdKiB();
+}
+
+// Drops what of `path`'s page cache no process maps.
+void Evict(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(fd);
+  ASSERT_EQ(posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED), 0);
 }
 
 TEST_F(BinaryCacheTest, TheCopysPageCacheIsInPmdFoliosWhereTheFilesystemHasThem) {
@@ -219,6 +239,81 @@ TEST_F(BinaryCacheTest, TheCopysPageCacheIsInPmdFoliosWhereTheFilesystemHasThem)
                  << " makes no large folios (ext4 has them from Linux 6.16)";
   }
   ADD_FAILURE() << "the filesystem makes PMD folios on readahead, but the copy's are small";
+}
+
+// The kernel dropped the copy's page cache and an exec read it back in
+// small folios: the next call mends it in place (no new copy).
+TEST_F(BinaryCacheTest, ACopyReadBackInSmallFoliosIsMendedInPlace) {
+  absl::StatusOr<std::string> copy = CachedBinary(source_, cache_);
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  const ino_t ino = Stat(*copy).st_ino;
+  ASSERT_GT(MapAndTouch(*copy, /*madvise_huge=*/false), 0)
+      << "this filesystem makes no large folios (the test above says whether it should)";
+  Evict(*copy);
+  if (MapAndTouch(*copy, /*madvise_huge=*/false) != 0) {
+    GTEST_SKIP() << "this kernel's fault readahead reads a file back in 2 MiB folios by itself";
+  }
+  ASSERT_TRUE(CachedBinary(source_, cache_).ok());
+  EXPECT_EQ(Stat(*copy).st_ino, ino) << "mended by a new copy, not in place";
+  EXPECT_EQ(MapAndTouch(*copy, /*madvise_huge=*/false), 4096);
+}
+
+// Blocks a running sandbox maps in small folios cannot be mended: a new copy
+// takes the name, but only once the old one is ten minutes old.
+TEST_F(BinaryCacheTest, ACopyHeldInSmallFoliosIsMadeAgainOnceTenMinutesOld) {
+  absl::StatusOr<std::string> copy = CachedBinary(source_, cache_);
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  const ino_t ino = Stat(*copy).st_ino;
+  ASSERT_GT(MapAndTouch(*copy, /*madvise_huge=*/false), 0)
+      << "this filesystem makes no large folios (the test above says whether it should)";
+  Evict(*copy);
+  Mapped sandbox(*copy, /*madvise_huge=*/false);
+  if (sandbox.PmdKiB() != 0) {
+    GTEST_SKIP() << "this kernel's fault readahead reads a file back in 2 MiB folios by itself";
+  }
+  ASSERT_TRUE(CachedBinary(source_, cache_).ok());
+  EXPECT_EQ(Stat(*copy).st_ino, ino) << "a young copy was made again";
+  struct timeval old[2] = {{time(nullptr) - 11 * 60, 0}, {time(nullptr) - 11 * 60, 0}};
+  ASSERT_EQ(utimes(copy->c_str(), old), 0);
+  ASSERT_TRUE(CachedBinary(source_, cache_).ok());
+  EXPECT_NE(Stat(*copy).st_ino, ino) << "the old copy was kept";
+  EXPECT_EQ(MapAndTouch(*copy, /*madvise_huge=*/false), 4096);
+  EXPECT_EQ(sandbox.PmdKiB(), 0) << "the running sandbox's mapping changed";
+}
+
+// On a filesystem without large folios (ext4 with data=journal, mounted
+// from a loop device in a mount namespace of a child's own) the copy gains
+// nothing: it is removed, and a marker says so to later calls.
+TEST_F(BinaryCacheTest, AFilesystemWithoutLargeFoliosGetsAMarkerNotACopy) {
+  if (access("/dev/loop-control", F_OK) != 0) GTEST_SKIP() << "no loop devices here";
+  // Bazel's PATH for tests leaves sbin out.
+  const std::string mkfs = "/usr/sbin/mkfs.ext4";
+  if (access(mkfs.c_str(), X_OK) != 0) GTEST_SKIP() << "no " << mkfs << " (e2fsprogs) here";
+  const std::string image = dir_ + "/ext4.img", mnt = dir_ + "/mnt";
+  ASSERT_EQ(mkdir(mnt.c_str(), 0700), 0);
+  ASSERT_EQ(system(("truncate -s 64M " + image + " && " + mkfs + " -q -F " + image).c_str()), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (unshare(CLONE_NEWNS) != 0 ||
+        mount(nullptr, "/", nullptr, MS_PRIVATE | MS_REC, nullptr) != 0 ||
+        system(("mount -o loop,data=journal " + image + " " + mnt).c_str()) != 0) {
+      _exit(10);
+    }
+    const std::string cache = mnt + "/cache";
+    absl::StatusOr<std::string> copy = CachedBinary(source_, cache);
+    if (copy.ok() || !absl::IsFailedPrecondition(copy.status())) _exit(11);
+    if (access((cache + "/runsc-12345678").c_str(), F_OK) == 0) _exit(12);
+    if (access((cache + "/runsc-12345678.small").c_str(), F_OK) != 0) _exit(13);
+    absl::StatusOr<std::string> again = CachedBinary(source_, cache);
+    if (again.status().message().find("says so") == std::string::npos) _exit(14);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "10: mount, 11: a copy made or another error, 12: the "
+                                       "copy left, 13: no marker, 14: the marker not heeded";
 }
 
 }  // namespace
