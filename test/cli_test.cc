@@ -380,6 +380,10 @@ TEST_F(CliTest, SandboxesRunTheBinaryCachesCopy) {
 
   const auto cached = sandbox_exes("--binary-cache " + cache, "a");
   const std::string listing = RunShell("ls " + cache).second;
+  if (listing.find(".small") != std::string::npos) {
+    GTEST_SKIP() << "the filesystem under " << cache
+                 << " has no large folios (ext4 from Linux 6.16): no copy is made there";
+  }
   ASSERT_THAT(listing, ::testing::MatchesRegex("runsc-[0-9a-f]+\n")) << "the cache holds one copy";
   struct stat copy;
   ASSERT_EQ(stat((cache + "/" + listing.substr(0, listing.size() - 1)).c_str(), &copy), 0);
