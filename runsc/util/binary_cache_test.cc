@@ -13,8 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "runsc/util/elf_file.h"
@@ -234,27 +236,72 @@ TEST_F(BinaryCacheTest, AnythingElseAtTheNameIsReplaced) {
   EXPECT_EQ(ReadFileOrEmpty(other), "not runsc");
 }
 
-TEST_F(BinaryCacheTest, OtherBuildsCopiesGoOnceAnHourOld) {
+// Other builds' copies go once unused (their access time) for an hour;
+// their markers and writers' leftovers once an hour old; nothing else.
+TEST_F(BinaryCacheTest, OtherBuildsCopiesGoOnceUnusedAnHour) {
   if (!CopiesMadeHere()) GTEST_SKIP() << kNoCopies;
   ASSERT_EQ(mkdir(cache_.c_str(), 0700), 0);
-  auto make = [&](const std::string& name, time_t age) {
+  auto make = [&](const std::string& name, time_t used, time_t written) {
     const std::string path = cache_ + "/" + name;
     EXPECT_TRUE(WriteFileAtomically(path, "x").ok());
-    struct timeval times[2] = {{time(nullptr) - age, 0}, {time(nullptr) - age, 0}};
+    struct timeval times[2] = {{time(nullptr) - used, 0}, {time(nullptr) - written, 0}};
     EXPECT_EQ(utimes(path.c_str(), times), 0);
   };
-  make("runsc-0ld", 2 * 3600);
-  make("runsc-recent", 60);
-  make(".runsc-0ld.4242.tmp", 2 * 3600);
-  make(".runsc-recent.4243.tmp", 60);
-  make("unrelated", 2 * 3600);
+  const time_t kHours2 = 2 * 3600;
+  make("runsc-0aa", kHours2, kHours2);
+  make("runsc-0bb", 60, kHours2);  // written long ago, used a minute ago
+  make("runsc-0cc.small", kHours2, kHours2);
+  make("runsc-0dd.small", kHours2, 60);
+  make(".runsc-0aa.4242.tmp", kHours2, kHours2);
+  make(".runsc-0bb.4243.tmp", 60, 60);
+  make("runsc-notes", kHours2, kHours2);  // not a build id
+  make("unrelated", kHours2, kHours2);
   ASSERT_TRUE(CachedBinary(source_, cache_).ok());
-  EXPECT_NE(access((cache_ + "/runsc-0ld").c_str(), F_OK), 0);
-  EXPECT_NE(access((cache_ + "/.runsc-0ld.4242.tmp").c_str(), F_OK), 0);
-  EXPECT_EQ(access((cache_ + "/runsc-recent").c_str(), F_OK), 0);
-  EXPECT_EQ(access((cache_ + "/.runsc-recent.4243.tmp").c_str(), F_OK), 0);
-  EXPECT_EQ(access((cache_ + "/unrelated").c_str(), F_OK), 0);
+  for (const char* gone : {"runsc-0aa", "runsc-0cc.small", ".runsc-0aa.4242.tmp"}) {
+    EXPECT_NE(access((cache_ + "/" + gone).c_str(), F_OK), 0) << gone;
+  }
+  for (const char* kept :
+       {"runsc-0bb", "runsc-0dd.small", ".runsc-0bb.4243.tmp", "runsc-notes", "unrelated"}) {
+    EXPECT_EQ(access((cache_ + "/" + kept).c_str(), F_OK), 0) << kept;
+  }
   EXPECT_EQ(access(Want().c_str(), F_OK), 0);
+}
+
+// Its mode is its own, whatever the caller's umask.
+TEST_F(BinaryCacheTest, TheCopysModeIgnoresTheUmask) {
+  if (!CopiesMadeHere()) GTEST_SKIP() << kNoCopies;
+  const mode_t old = umask(077);
+  absl::StatusOr<std::string> copy = CachedBinary(source_, cache_);
+  umask(old);
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  EXPECT_EQ(Stat(*copy).st_mode & 07777, 0555u);
+}
+
+// Every directory on the way must be safe from other users: a name another
+// user could replace would let them choose what root execs. A sticky one
+// (as /tmp) is, a symlink is not followed.
+TEST_F(BinaryCacheTest, NoCopyUnderADirectoryOthersMayWriteOrASymlink) {
+  const std::string open_dir = dir_ + "/open";
+  ASSERT_EQ(mkdir(open_dir.c_str(), 0777), 0);
+  ASSERT_EQ(chmod(open_dir.c_str(), 0777), 0);
+  absl::StatusOr<std::string> copy = CachedBinary(source_, open_dir + "/cache");
+  EXPECT_EQ(copy.status().code(), absl::StatusCode::kFailedPrecondition) << copy.status();
+  EXPECT_NE(copy.status().message().find("'" + open_dir + "' is not safe"), std::string::npos)
+      << copy.status();
+
+  const std::string link = dir_ + "/link";
+  ASSERT_EQ(symlink(dir_.c_str(), link.c_str()), 0);
+  copy = CachedBinary(source_, link + "/cache");
+  EXPECT_FALSE(copy.ok());
+  EXPECT_NE(copy.status().message().find("symlinks are not followed"), std::string::npos)
+      << copy.status();
+  EXPECT_EQ(CachedBinary(source_, "relative/cache").status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  if (!CopiesMadeHere()) return;
+  ASSERT_EQ(chmod(open_dir.c_str(), 01777), 0);
+  copy = CachedBinary(source_, open_dir + "/cache");
+  EXPECT_TRUE(copy.ok()) << "a sticky directory above: " << copy.status();
 }
 
 TEST_F(BinaryCacheTest, NoCopyInADirectoryOthersMayWrite) {
@@ -324,9 +371,52 @@ TEST_F(BinaryCacheTest, ACopyHeldInSmallFoliosIsMadeAgainOnceTenMinutesOld) {
   EXPECT_EQ(sandbox.PmdKiB(), 0) << "the running sandbox's mapping changed";
 }
 
+// Without PAGEMAP_SCAN the smaps total says as much: nothing small in a
+// fresh copy, something once a mapping holds a block small.
+TEST_F(BinaryCacheTest, SmapsAndPageMapScanAgree) {
+  if (!large_folios_ || !page_map_scan_) GTEST_SKIP() << kNoMending;
+  const std::string copy = CopyThenEvict();
+  {
+    // Read back in 2 MiB folios by the next call.
+    ASSERT_TRUE(CachedBinary(source_, cache_).ok());
+    UniqueFd fd(open(copy.c_str(), O_RDONLY | O_CLOEXEC));
+    for (bool scan : {true, false}) {
+      std::optional<std::vector<off_t>> small =
+          internal::SmallBlocks(fd.get(), 5 * kMiB + 4096, scan);
+      ASSERT_TRUE(small.has_value()) << scan;
+      EXPECT_TRUE(small->empty()) << scan;
+    }
+  }
+  Evict(copy);
+  Mapped sandbox(copy, /*madvise_huge=*/false);
+  if (sandbox.PmdKiB() != 0) GTEST_SKIP() << kReadaheadIsHuge;
+  UniqueFd fd(open(copy.c_str(), O_RDONLY | O_CLOEXEC));
+  std::optional<std::vector<off_t>> by_scan =
+      internal::SmallBlocks(fd.get(), 5 * kMiB + 4096, true);
+  std::optional<std::vector<off_t>> by_smaps =
+      internal::SmallBlocks(fd.get(), 5 * kMiB + 4096, false);
+  ASSERT_TRUE(by_scan.has_value() && by_smaps.has_value());
+  EXPECT_EQ(*by_scan, (std::vector<off_t>{0, 2 << 20}));
+  EXPECT_EQ(*by_smaps, (std::vector<off_t>{0, 2 << 20}));
+}
+
+// A marker a day old is not heeded: the copy is tried again.
+TEST_F(BinaryCacheTest, AMarkerADayOldIsTriedAgain) {
+  if (!large_folios_) GTEST_SKIP() << kNoCopies;
+  ASSERT_EQ(mkdir(cache_.c_str(), 0700), 0);
+  const std::string marker = Want() + ".small";
+  ASSERT_TRUE(WriteFileAtomically(marker, "").ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(CachedBinary(source_, cache_).status()));
+  struct timeval old[2] = {{time(nullptr) - 25 * 3600, 0}, {time(nullptr) - 25 * 3600, 0}};
+  ASSERT_EQ(utimes(marker.c_str(), old), 0);
+  absl::StatusOr<std::string> copy = CachedBinary(source_, cache_);
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  EXPECT_NE(access(marker.c_str(), F_OK), 0);
+}
+
 // On a filesystem without large folios (ext4 with data=journal, mounted
 // from a loop device in a mount namespace of a child's own) the copy gains
-// nothing: it is removed, and a marker says so to later calls.
+// nothing: a marker says so to later calls, which run the binary itself.
 TEST_F(BinaryCacheTest, AFilesystemWithoutLargeFoliosGetsAMarkerNotACopy) {
   if (access("/dev/loop-control", F_OK) != 0) GTEST_SKIP() << "no loop devices here";
   if (!page_map_scan_) GTEST_SKIP() << "no PAGEMAP_SCAN (Linux 6.7): the cache cannot tell";
@@ -347,7 +437,8 @@ TEST_F(BinaryCacheTest, AFilesystemWithoutLargeFoliosGetsAMarkerNotACopy) {
     const std::string cache = mnt + "/cache";
     absl::StatusOr<std::string> copy = CachedBinary(source_, cache);
     if (copy.ok() || !absl::IsFailedPrecondition(copy.status())) _exit(11);
-    if (access((cache + "/runsc-12345678").c_str(), F_OK) == 0) _exit(12);
+    // The copy stays, for a caller that took it meanwhile.
+    if (access((cache + "/runsc-12345678").c_str(), F_OK) != 0) _exit(12);
     if (access((cache + "/runsc-12345678.small").c_str(), F_OK) != 0) _exit(13);
     absl::StatusOr<std::string> again = CachedBinary(source_, cache);
     if (again.status().message().find("says so") == std::string::npos) _exit(14);
@@ -357,7 +448,7 @@ TEST_F(BinaryCacheTest, AFilesystemWithoutLargeFoliosGetsAMarkerNotACopy) {
   ASSERT_EQ(waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0) << "10: mount, 11: a copy made or another error, 12: the "
-                                       "copy left, 13: no marker, 14: the marker not heeded";
+                                       "copy gone, 13: no marker, 14: the marker not heeded";
 }
 
 }  // namespace

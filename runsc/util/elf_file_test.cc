@@ -1,5 +1,6 @@
 #include "runsc/util/elf_file.h"
 
+#include <elf.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -50,6 +51,24 @@ TEST_F(ElfFileTest, BuildIdIsTheNoteInHex) {
   const std::string text = dir_ + "/text";
   std::ofstream(text) << "not ELF";
   EXPECT_EQ(BuildId(Open(text).get()).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A note whose sizes run past its segment is not read past it.
+TEST_F(ElfFileTest, ANoteLongerThanItsSegmentIsNotRead) {
+  const std::string path = WriteElf(dir_ + "/elf", 1 << 20, 0, "\x01\x02\x03\x04");
+  const off_t note = sizeof(Elf64_Ehdr) + 2 * sizeof(Elf64_Phdr);
+  UniqueFd fd(open(path.c_str(), O_RDWR | O_CLOEXEC));
+  for (const off_t field : {off_t{0}, off_t{4}}) {  // n_namesz, then n_descsz
+    const uint32_t huge = 0xfffffff0u;
+    uint32_t saved;
+    ASSERT_EQ(pread(fd.get(), &saved, 4, note + field), 4);
+    ASSERT_EQ(pwrite(fd.get(), &huge, 4, note + field), 4);
+    EXPECT_EQ(BuildId(fd.get()).status().code(), absl::StatusCode::kNotFound) << field;
+    ASSERT_EQ(pwrite(fd.get(), &saved, 4, note + field), 4);
+  }
+  absl::StatusOr<std::string> id = BuildId(fd.get());
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(*id, "01020304");
 }
 
 TEST_F(ElfFileTest, ALinkedBinaryCarriesOne) {
