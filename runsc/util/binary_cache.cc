@@ -73,14 +73,16 @@ absl::StatusOr<UniqueFd> OpenDir(const std::string& dir) {
     return absl::InvalidArgumentError(
         absl::StrCat("binary cache '", dir, "': not an absolute path"));
   }
-  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return ErrnoError(errno, absl::StrCat("mkdir '", dir, "'"));
-  }
   UniqueFd at(open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!at) return ErrnoError(errno, "open '/'");
   std::string walked;
   const std::vector<std::string> parts = absl::StrSplit(dir, '/', absl::SkipEmpty());
   for (size_t i = 0;; ++i) {
+    // The cache itself is made in its parent once that has been checked.
+    if (i + 1 == parts.size() && mkdirat(at.get(), parts[i].c_str(), 0700) != 0 &&
+        errno != EEXIST) {
+      return ErrnoError(errno, absl::StrCat("mkdir '", dir, "'"));
+    }
     struct stat st;
     if (fstat(at.get(), &st) != 0) return ErrnoError(errno, absl::StrCat("stat '", walked, "/'"));
     const bool last = i == parts.size();
