@@ -14,7 +14,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,12 +21,14 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "runsc/util/elf_file.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/file_util.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/unique_fd.h"
 
@@ -78,11 +79,6 @@ absl::StatusOr<UniqueFd> OpenDir(const std::string& dir) {
   std::string walked;
   const std::vector<std::string> parts = absl::StrSplit(dir, '/', absl::SkipEmpty());
   for (size_t i = 0;; ++i) {
-    // The cache itself is made in its parent once that has been checked.
-    if (i + 1 == parts.size() && mkdirat(at.get(), parts[i].c_str(), 0700) != 0 &&
-        errno != EEXIST) {
-      return ErrnoError(errno, absl::StrCat("mkdir '", dir, "'"));
-    }
     struct stat st;
     if (fstat(at.get(), &st) != 0) return ErrnoError(errno, absl::StrCat("stat '", walked, "/'"));
     const bool last = i == parts.size();
@@ -94,6 +90,11 @@ absl::StatusOr<UniqueFd> OpenDir(const std::string& dir) {
                        absl::StrFormat("%04o", st.st_mode & 07777), ")"));
     }
     if (last) break;
+    // The cache itself is made in its parent once that has been checked.
+    if (i + 1 == parts.size() && mkdirat(at.get(), parts[i].c_str(), 0700) != 0 &&
+        errno != EEXIST) {
+      return ErrnoError(errno, absl::StrCat("mkdir '", dir, "'"));
+    }
     walked += "/" + parts[i];
     UniqueFd next(
         openat(at.get(), parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -135,9 +136,9 @@ struct PageMapScanArg {
 constexpr unsigned long kPageMapScan = _IOWR('f', 16, PageMapScanArg);
 constexpr uint64_t kPageIsHuge = 1 << 6;
 
-// Of the `span` bytes mapped at `at`, the offsets of the 2 MiB blocks not
-// mapped by PMD, from PAGEMAP_SCAN; nullopt without it.
-std::optional<std::vector<off_t>> SmallByPageMapScan(uintptr_t at, size_t span) {
+// Of the `span` bytes mapped at `at`, the 2 MiB blocks not mapped by PMD,
+// from PAGEMAP_SCAN; nullopt without it.
+std::optional<internal::Blocks> SmallByPageMapScan(uintptr_t at, size_t span) {
   UniqueFd pagemap(open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC));
   if (!pagemap) return std::nullopt;
   PageRegion regions[64];  // a 128 MiB binary's blocks, each apart
@@ -151,36 +152,44 @@ std::optional<std::vector<off_t>> SmallByPageMapScan(uintptr_t at, size_t span) 
   scan.return_mask = kPageIsHuge;
   const int found = ioctl(pagemap.get(), kPageMapScan, &scan);
   if (found < 0) return std::nullopt;
-  std::vector<off_t> small;
+  internal::Blocks blocks;
   for (size_t block = 0; block < span; block += kBlock) {
     bool huge = false;
     for (int i = 0; i < found && !huge; ++i) {
       huge = regions[i].start <= at + block && at + block + kBlock <= regions[i].end;
     }
-    if (!huge) small.push_back(static_cast<off_t>(block));
+    if (huge) {
+      blocks.any_huge = true;
+    } else {
+      blocks.small.push_back(static_cast<off_t>(block));
+    }
   }
-  return small;
+  return blocks;
 }
 
 // The same from /proc/self/smaps, which has only the mapping's total: every
-// block unless all are PMD-mapped.
-std::optional<std::vector<off_t>> SmallBySmaps(uintptr_t at, size_t span) {
-  std::ifstream smaps("/proc/self/smaps");
+// block unless all are PMD-mapped, and whether any is.
+std::optional<internal::Blocks> SmallBySmaps(uintptr_t at, size_t span) {
   const std::string start = absl::StrFormat("%x-", at);
   bool in_mapping = false;
-  for (std::string line; std::getline(smaps, line);) {
+  const std::string smaps = ReadFileOrEmpty("/proc/self/smaps");
+  for (absl::string_view line : absl::StrSplit(smaps, '\n')) {
     if (!line.empty() && absl::ascii_isxdigit(line[0]) && line.find(' ') != std::string::npos &&
         line.find('-') < line.find(' ')) {
       in_mapping = absl::StartsWith(line, start);
-    } else if (in_mapping && absl::StartsWith(line, "FilePmdMapped:")) {
-      const size_t kib = strtoul(line.c_str() + strlen("FilePmdMapped:"), nullptr, 10);
-      std::vector<off_t> small;
+    } else if (in_mapping && absl::ConsumePrefix(&line, "FilePmdMapped:")) {
+      size_t kib = 0;
+      if (!absl::SimpleAtoi(absl::StripSuffix(absl::StripAsciiWhitespace(line), " kB"), &kib)) {
+        return std::nullopt;
+      }
+      internal::Blocks blocks;
+      blocks.any_huge = kib > 0;
       if (kib * 1024 < span) {
         for (size_t block = 0; block < span; block += kBlock) {
-          small.push_back(static_cast<off_t>(block));
+          blocks.small.push_back(static_cast<off_t>(block));
         }
       }
-      return small;
+      return blocks;
     }
   }
   return std::nullopt;
@@ -190,7 +199,7 @@ std::optional<std::vector<off_t>> SmallBySmaps(uintptr_t at, size_t span) {
 
 namespace internal {
 
-std::optional<std::vector<off_t>> SmallBlocks(int fd, size_t length, bool page_map_scan) {
+std::optional<Blocks> SmallBlocks(int fd, size_t length, bool page_map_scan) {
   const size_t span = length / kBlock * kBlock;
   if (span == 0) return std::nullopt;
   void* room = mmap(nullptr, span + kBlock, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -204,7 +213,7 @@ std::optional<std::vector<off_t>> SmallBlocks(int fd, size_t length, bool page_m
     return std::nullopt;
   }
   if (page_map_scan) {
-    if (auto small = SmallByPageMapScan(at, span)) return small;
+    if (auto blocks = SmallByPageMapScan(at, span)) return blocks;
   }
   return SmallBySmaps(at, span);
 }
@@ -239,8 +248,13 @@ absl::Status WriteCopy(int source, size_t length, const std::string& binary, int
                        const std::string& dir, const std::string& name) {
   const std::string temp = absl::StrCat(".", name, ".", getpid(), ".tmp");
   const std::string shown = absl::StrCat(dir, "/", temp);
-  UniqueFd target(
-      openat(dir_fd, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  constexpr int kCreate = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  UniqueFd target(openat(dir_fd, temp.c_str(), kCreate, 0600));
+  if (!target && errno == EEXIST) {
+    // A writer of our pid that died (the directory is ours: no one else's).
+    unlinkat(dir_fd, temp.c_str(), 0);
+    target.reset(openat(dir_fd, temp.c_str(), kCreate, 0600));
+  }
   if (!target) return ErrnoError(errno, absl::StrCat("create '", shown, "'"));
   absl::Cleanup remove = [&] { unlinkat(dir_fd, temp.c_str(), 0); };
   std::string block(kBlock, '\0');
@@ -256,15 +270,15 @@ absl::Status WriteCopy(int source, size_t length, const std::string& binary, int
   }
   if (fdatasync(target.get()) != 0) return ErrnoError(errno, absl::StrCat("sync '", shown, "'"));
   if (renameat(dir_fd, temp.c_str(), dir_fd, name.c_str()) != 0) {
-    return ErrnoError(errno, absl::StrCat("rename '", shown, "' to '", name, "'"));
+    return ErrnoError(errno, absl::StrCat("rename '", shown, "' to '", dir, "/", name, "'"));
   }
   std::move(remove).Cancel();
   return absl::OkStatus();
 }
 
 // Removes what the cache left of other builds and of writers that died:
-// copies unused for kStaleAfterSeconds, markers and temporary files that
-// old. Nothing else in the directory is touched.
+// copies unused for kStaleAfterSeconds, temporary files that old, markers
+// past their lifetime. Nothing else in the directory is touched.
 void RemoveStale(int dir_fd, const std::string& keep) {
   UniqueFd fd(openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) return;
@@ -274,21 +288,22 @@ void RemoveStale(int dir_fd, const std::string& keep) {
   const time_t now = time(nullptr);
   while (struct dirent* entry = readdir(listing)) {
     absl::string_view name = entry->d_name;
-    bool copy = false, other = false;
+    bool copy = false, marker = false, other = false;
     if (absl::ConsumePrefix(&name, "runsc-")) {
       copy = IsHex(name);
-      other = absl::ConsumeSuffix(&name, ".small") && IsHex(name);
+      marker = absl::ConsumeSuffix(&name, ".small") && IsHex(name);
     } else if (absl::ConsumePrefix(&name, ".runsc-") && absl::ConsumeSuffix(&name, ".tmp")) {
       const size_t dot = name.rfind('.');
       other = dot != absl::string_view::npos && IsHex(name.substr(0, dot)) &&
               name.find_first_not_of("0123456789", dot + 1) == absl::string_view::npos;
     }
     struct stat st;
-    if ((!copy && !other) || entry->d_name == keep ||
+    if ((!copy && !marker && !other) || entry->d_name == keep || entry->d_name == keep + ".small" ||
         fstatat(list_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
       continue;
     }
-    if (now - (copy ? st.st_atime : st.st_mtime) > kStaleAfterSeconds) {
+    const time_t age = now - (copy ? st.st_atime : st.st_mtime);
+    if (age > (marker ? kMarkerLifetimeSeconds : kStaleAfterSeconds)) {
       unlinkat(list_fd, entry->d_name, 0);
     }
   }
@@ -304,8 +319,15 @@ bool ThpAllowed() { return prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) != 1; }
 absl::StatusOr<std::string> CachedBinary(const std::string& binary, const std::string& dir) {
   UniqueFd source(open(binary.c_str(), O_RDONLY | O_CLOEXEC));
   if (!source) return ErrnoError(errno, absl::StrCat("open '", binary, "'"));
-  ASSIGN_OR_RETURN(const size_t length, LoadedLength(source.get()));
-  ASSIGN_OR_RETURN(const std::string id, BuildId(source.get()));
+  absl::StatusOr<size_t> length_or = LoadedLength(source.get());
+  absl::StatusOr<std::string> id_or =
+      length_or.ok() ? BuildId(source.get()) : absl::StatusOr<std::string>(length_or.status());
+  if (!id_or.ok()) {
+    return absl::Status(id_or.status().code(),
+                        absl::StrCat("'", binary, "': ", id_or.status().message()));
+  }
+  const size_t length = *length_or;
+  const std::string& id = *id_or;
   ASSIGN_OR_RETURN(const UniqueFd dir_fd, OpenDir(dir));
   const std::string name = absl::StrCat("runsc-", id);
   const std::string marker = absl::StrCat(name, ".small");
@@ -333,11 +355,13 @@ absl::StatusOr<std::string> CachedBinary(const std::string& binary, const std::s
     // go, where no process maps them, and come back in 2 MiB folios. Those
     // a running sandbox maps stay small; for them a new copy takes the name,
     // at most every kRewriteAfterSeconds.
-    std::optional<std::vector<off_t>> small = internal::SmallBlocks(copy.get(), length);
-    if (!small.has_value() || small->empty()) return path;
-    for (off_t block : *small) posix_fadvise(copy.get(), block, kBlock, POSIX_FADV_DONTNEED);
-    small = internal::SmallBlocks(copy.get(), length);
-    if (!small.has_value() || small->empty()) return path;
+    std::optional<internal::Blocks> blocks = internal::SmallBlocks(copy.get(), length);
+    if (!blocks.has_value() || blocks->small.empty()) return path;
+    for (off_t block : blocks->small) {
+      posix_fadvise(copy.get(), block, kBlock, POSIX_FADV_DONTNEED);
+    }
+    blocks = internal::SmallBlocks(copy.get(), length);
+    if (!blocks.has_value() || blocks->small.empty()) return path;
     if (fstat(copy.get(), &st) != 0 || time(nullptr) - st.st_mtime < kRewriteAfterSeconds) {
       return path;
     }
@@ -347,11 +371,11 @@ absl::StatusOr<std::string> CachedBinary(const std::string& binary, const std::s
   UniqueFd copy = OpenSound(dir_fd.get(), name, length);
   if (!copy) {
     return absl::FailedPreconditionError(
-        absl::StrCat("binary cache '", dir, "': the copy written is not as written"));
+        absl::StrCat("binary cache: '", path, "' is not as it was written"));
   }
-  std::optional<std::vector<off_t>> small;
-  if (thp) small = internal::SmallBlocks(copy.get(), length);
-  if (small.has_value() && small->size() == length / kBlock) {
+  std::optional<internal::Blocks> blocks;
+  if (thp) blocks = internal::SmallBlocks(copy.get(), length);
+  if (blocks.has_value() && !blocks->any_huge) {
     // Written in 2 MiB blocks and still not in 2 MiB folios: this
     // filesystem has none to give, and the copy gains nothing. A marker
     // says so to the next calls (the copy stays, for a call that took it

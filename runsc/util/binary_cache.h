@@ -67,14 +67,19 @@ inline constexpr char kDefaultBinaryCache[] = "/var/cache/runsc";
 absl::StatusOr<std::string> CachedBinary(const std::string& binary, const std::string& dir);
 
 namespace internal {
-// The file offsets of the copy `fd`'s whole 2 MiB blocks that an exec would
-// not map by PMD, found by mapping them as exec does (a 2 MiB-aligned
-// address: address and offset agree modulo 2 MiB) with MADV_HUGEPAGE (a
-// block not cached is read back in one folio), faulting them in and asking
+// Of a copy's whole 2 MiB blocks: the file offsets of those an exec would not
+// map by PMD, and whether any it would.
+struct Blocks {
+  std::vector<off_t> small;
+  bool any_huge = false;
+};
+// Found by mapping the blocks as exec does (a 2 MiB-aligned address:
+// address and offset agree modulo 2 MiB) with MADV_HUGEPAGE (a block not
+// cached is read back in one folio), faulting them in and asking
 // PAGEMAP_SCAN (Linux 6.7) which took a PMD; without it (or without
 // `page_map_scan`), /proc/self/smaps, which has only the total: then every
-// block unless all are. nullopt where neither can say.
-std::optional<std::vector<off_t>> SmallBlocks(int fd, size_t length, bool page_map_scan = true);
+// block is small unless all are huge. nullopt where neither can say.
+std::optional<Blocks> SmallBlocks(int fd, size_t length, bool page_map_scan = true);
 }  // namespace internal
 
 }  // namespace runsc::util
