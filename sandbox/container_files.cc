@@ -200,15 +200,8 @@ absl::Status ContainerFiles::Extraction::OnEntry(const TarEntry& entry) {
 }
 
 absl::Status ContainerFiles::Extraction::OnData(absl::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = write(file_.get(), data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      return ErrnoError(errno, absl::StrCat("write '", Join(dest_, current_.path), "'"));
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-    bytes_ += static_cast<uint64_t>(n);
-  }
+  RETURN_IF_ERROR(util::WriteAll(file_.get(), data, Join(dest_, current_.path)));
+  bytes_ += data.size();
   return absl::OkStatus();
 }
 

@@ -384,13 +384,7 @@ absl::Status AwaitChildExec(int exec_r) {
 absl::StatusOr<UniqueFd> SealedMemfd(const std::string& data) {
   UniqueFd fd(memfd_create("runsc-boot-config", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (!fd) return ErrnoError(errno, "memfd_create 'runsc-boot-config'");
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = write(fd.get(), data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoError(errno, "write boot config memfd");
-    done += static_cast<size_t>(n);
-  }
+  RETURN_IF_ERROR(util::WriteAll(fd.get(), data, "the boot config memfd"));
   if (fcntl(fd.get(), F_ADD_SEALS,
             F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0) {
     return ErrnoError(errno, "seal boot config memfd");

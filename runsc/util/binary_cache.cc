@@ -232,16 +232,6 @@ absl::Status ReadFull(int fd, char* buf, size_t n, off_t at, const std::string& 
   return absl::OkStatus();
 }
 
-absl::Status WriteFull(int fd, const char* buf, size_t n, const std::string& what) {
-  for (size_t done = 0; done < n;) {
-    const ssize_t put = write(fd, buf + done, n - done);
-    if (put < 0 && errno == EINTR) continue;
-    if (put <= 0) return ErrnoError(put < 0 ? errno : EIO, absl::StrCat("write '", what, "'"));
-    done += static_cast<size_t>(put);
-  }
-  return absl::OkStatus();
-}
-
 // Writes the first `length` bytes of `source` to `name` in `dir_fd`,
 // through a temporary file that is synced before it takes the name.
 absl::Status WriteCopy(int source, size_t length, const std::string& binary, int dir_fd,
@@ -261,7 +251,7 @@ absl::Status WriteCopy(int source, size_t length, const std::string& binary, int
   for (size_t at = 0; at < length; at += kBlock) {
     const size_t n = std::min(kBlock, length - at);
     RETURN_IF_ERROR(ReadFull(source, block.data(), n, static_cast<off_t>(at), binary));
-    RETURN_IF_ERROR(WriteFull(target.get(), block.data(), n, shown));
+    RETURN_IF_ERROR(WriteAll(target.get(), absl::string_view(block.data(), n), shown));
   }
   // The mode whatever the umask; on disk before the name points at it, so
   // that after a crash the name holds the whole copy or nothing.

@@ -58,16 +58,9 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
   const std::string tmp = absl::StrCat(dir, AtomicWriteTempPrefix(base), getpid());
   UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode));
   if (!fd) return ErrnoError(errno, absl::StrCat("create '", tmp, "'"));
-  size_t done = 0;
-  while (done < contents.size()) {
-    ssize_t n = write(fd.get(), contents.data() + done, contents.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      absl::Status status = ErrnoError(errno, absl::StrCat("write '", tmp, "'"));
-      unlink(tmp.c_str());
-      return status;
-    }
-    done += static_cast<size_t>(n);
+  if (absl::Status written = WriteAll(fd.get(), contents, tmp); !written.ok()) {
+    unlink(tmp.c_str());
+    return written;
   }
   if (close(fd.release()) != 0) {
     absl::Status status = ErrnoError(errno, absl::StrCat("close '", tmp, "'"));
@@ -78,6 +71,16 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
     absl::Status status = ErrnoError(errno, absl::StrCat("rename '", tmp, "' to '", path, "'"));
     unlink(tmp.c_str());
     return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteAll(int fd, absl::string_view data, absl::string_view what) {
+  while (!data.empty()) {
+    const ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return ErrnoError(n < 0 ? errno : EIO, absl::StrCat("write '", what, "'"));
+    data.remove_prefix(static_cast<size_t>(n));
   }
   return absl::OkStatus();
 }

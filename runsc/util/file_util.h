@@ -40,6 +40,10 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
 // middle leaves beside the file.
 std::string AtomicWriteTempPrefix(absl::string_view name);
 
+// Writes all of `data` to `fd` at its offset, going on after short writes
+// and EINTR; an error names `what` (a write that makes no progress is EIO).
+absl::Status WriteAll(int fd, absl::string_view data, absl::string_view what);
+
 // The whole content of a (small) file, or "" if it cannot be read.
 std::string ReadFileOrEmpty(const std::string& path);
 // The whole file, or an error naming it.
