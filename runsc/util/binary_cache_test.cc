@@ -80,6 +80,14 @@ long MapAndTouch(const std::string& path, bool madvise_huge) {
   return Mapped(path, madvise_huge).PmdKiB();
 }
 
+// Sets `path`'s access time `used_ago` and its modification time
+// `written_ago` seconds back.
+void SetAges(const std::string& path, time_t used_ago, time_t written_ago) {
+  const time_t now = time(nullptr);
+  struct timeval times[2] = {{now - used_ago, 0}, {now - written_ago, 0}};
+  ASSERT_EQ(utimes(path.c_str(), times), 0) << path;
+}
+
 // Drops what of `path`'s page cache no process maps.
 void Evict(const std::string& path) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -245,8 +253,7 @@ TEST_F(BinaryCacheTest, OtherBuildsCopiesGoOnceUnusedAnHour) {
   auto make = [&](const std::string& name, time_t used, time_t written) {
     const std::string path = cache_ + "/" + name;
     EXPECT_TRUE(WriteFileAtomically(path, "x").ok());
-    struct timeval times[2] = {{time(nullptr) - used, 0}, {time(nullptr) - written, 0}};
-    EXPECT_EQ(utimes(path.c_str(), times), 0);
+    SetAges(path, used, written);
   };
   const time_t kHours2 = 2 * 3600;
   make("runsc-0aa", kHours2, kHours2);
@@ -324,9 +331,8 @@ TEST_F(BinaryCacheTest, AUseSetsTheCopysAccessTime) {
   if (!CopiesMadeHere()) GTEST_SKIP() << kNoCopies;
   absl::StatusOr<std::string> copy = CachedBinary(source_, cache_);
   ASSERT_TRUE(copy.ok()) << copy.status();
+  SetAges(*copy, 7200, 7200);
   const time_t written = Stat(*copy).st_mtime;
-  struct timeval old[2] = {{time(nullptr) - 7200, 0}, {written, 0}};
-  ASSERT_EQ(utimes(copy->c_str(), old), 0);
   ASSERT_TRUE(CachedBinary(source_, cache_).ok());
   const struct stat st = Stat(*copy);
   EXPECT_GE(st.st_atime, time(nullptr) - 60);
@@ -383,8 +389,7 @@ TEST_F(BinaryCacheTest, ACopyHeldInSmallFoliosIsMadeAgainOnceTenMinutesOld) {
   if (sandbox.PmdKiB() != 0) GTEST_SKIP() << kReadaheadIsHuge;
   ASSERT_TRUE(CachedBinary(source_, cache_).ok());
   EXPECT_EQ(Stat(copy).st_ino, ino) << "a young copy was made again";
-  struct timeval old[2] = {{time(nullptr) - 11 * 60, 0}, {time(nullptr) - 11 * 60, 0}};
-  ASSERT_EQ(utimes(copy.c_str(), old), 0);
+  SetAges(copy, 11 * 60, 11 * 60);
   ASSERT_TRUE(CachedBinary(source_, cache_).ok());
   EXPECT_NE(Stat(copy).st_ino, ino) << "the old copy was kept";
   EXPECT_EQ(MapAndTouch(copy, /*madvise_huge=*/false), 4096);
@@ -427,8 +432,7 @@ TEST_F(BinaryCacheTest, AMarkerADayOldIsTriedAgain) {
   const std::string marker = Want() + ".small";
   ASSERT_TRUE(WriteFileAtomically(marker, "").ok());
   EXPECT_TRUE(absl::IsFailedPrecondition(CachedBinary(source_, cache_).status()));
-  struct timeval old[2] = {{time(nullptr) - 25 * 3600, 0}, {time(nullptr) - 25 * 3600, 0}};
-  ASSERT_EQ(utimes(marker.c_str(), old), 0);
+  SetAges(marker, 25 * 3600, 25 * 3600);
   absl::StatusOr<std::string> copy = CachedBinary(source_, cache_);
   ASSERT_TRUE(copy.ok()) << copy.status();
   EXPECT_NE(access(marker.c_str(), F_OK), 0);
