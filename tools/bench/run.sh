@@ -343,15 +343,20 @@ idle_peer() {  # NAME CLI...
   local name=$1; shift
   local before pids=()
   before=$(awk '/MemAvailable/{print $2}' /proc/meminfo)
+  # Ids of one width: gVisor takes an id that prefixes others (idle-1 of
+  # idle-10) as ambiguous, and refuses state and delete for it.
+  local id ids=()
   for i in $(seq "$N"); do
-    if ! "$@" run --detach --bundle "$W/sleep" "idle$$-$i" </dev/null >/dev/null 2>"$W/idle.err"; then
+    id=$(printf 'idle%d-%04d' $$ "$i")
+    if ! "$@" run --detach --bundle "$W/sleep" "$id" </dev/null >/dev/null 2>"$W/idle.err"; then
       printf '%s idle\t%s\n' "$name" "$(tail -n 1 "$W/idle.err")" >> "$OUT/failures.txt"
       break
     fi
+    ids+=("$id")
   done
   sleep 2
-  for i in $(seq "$N"); do
-    pids+=("$("$@" state "idle$$-$i" 2>/dev/null | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])' 2>/dev/null || true)")
+  for id in "${ids[@]}"; do
+    pids+=("$("$@" state "$id" 2>/dev/null | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])' 2>/dev/null || true)")
   done
   # gVisor's gofers are not in its sandboxes' process trees: counted by
   # their command line, which names the run's state root.
@@ -388,7 +393,11 @@ print(json.dumps({"results": [], "summary": {
     "memavailable_delta_mib_per_sandbox": (before - after) / 1024 / max(ok, 1),
     "pss_mib_per_sandbox": total / 1024 / max(ok, 1)}}))
 EOF
-  for i in $(seq "$N"); do "$@" delete --force "idle$$-$i" >/dev/null 2>&1 || true; done
+  for id in "${ids[@]}"; do
+    if ! "$@" delete --force "$id" >/dev/null 2>"$W/idle.err"; then
+      printf '%s delete %s\t%s\n' "$name" "$id" "$(tail -n 1 "$W/idle.err")" >> "$OUT/failures.txt"
+    fi
+  done
 }
 idle_peer runc runc --root "$S/runc"
 idle_peer gvisor /usr/bin/runsc --network=none --root "$S/gvisor"
