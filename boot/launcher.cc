@@ -23,7 +23,7 @@
 #include "boot/container_fs.h"
 #include "boot/nested_userns.h"
 #include "boot/process_list.h"
-#include "boot/seccomp_loader.h"
+#include "boot/seccomp_cache.h"
 #include "boot/workload.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "proto/launcher.pb.h"

@@ -86,19 +86,4 @@ int InstallSeccompBpf(const std::string& bpf) {
   return 0;
 }
 
-absl::StatusOr<const std::string*> SeccompCache::Compiled(
-    const runsc::boot::v1::SeccompProgram& program) {
-  std::string key;
-  if (!program.SerializeToString(&key)) {
-    return absl::InternalError("seccomp: cannot serialise the program");
-  }
-  auto it = compiled_.find(key);
-  if (it == compiled_.end()) {
-    absl::StatusOr<std::string> bpf = CompileSeccompProgram(program);
-    if (!bpf.ok()) return bpf.status();
-    it = compiled_.emplace(std::move(key), std::move(*bpf)).first;
-  }
-  return &it->second;
-}
-
 }  // namespace runsc::boot

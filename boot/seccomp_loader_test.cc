@@ -56,19 +56,6 @@ TEST(SeccompLoaderTest, AnInvalidProgramIsAnErrorNotACrash) {
   SeccompProgram program;
   program.set_default_action(0x12345678);  // no such action
   EXPECT_FALSE(CompileSeccompProgram(program).ok());
-  SeccompCache cache;
-  EXPECT_FALSE(cache.Compiled(program).ok());
-}
-
-TEST(SeccompLoaderTest, TheCacheCompilesEachDistinctProgramOnce) {
-  SeccompCache cache;
-  absl::StatusOr<const std::string*> a = cache.Compiled(DenyGetppid(EXDEV));
-  absl::StatusOr<const std::string*> again = cache.Compiled(DenyGetppid(EXDEV));
-  absl::StatusOr<const std::string*> other = cache.Compiled(DenyGetppid(EPERM));
-  ASSERT_TRUE(a.ok() && again.ok() && other.ok());
-  EXPECT_EQ(*a, *again);
-  EXPECT_NE(*a, *other);
-  EXPECT_NE(**a, **other);
 }
 
 // Runs a classic BPF seccomp program on one x86_64 system call, as the

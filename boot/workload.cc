@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "boot/seccomp_loader.h"
 #include "runsc/util/errno_status.h"
 
 namespace runsc::boot {

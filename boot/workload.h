@@ -34,7 +34,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "boot/seccomp_loader.h"
+#include "boot/seccomp_cache.h"
 #include "proto/boot.pb.h"
 #include "runsc/util/sync_message.h"
 
