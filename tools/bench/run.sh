@@ -393,6 +393,12 @@ print(json.dumps({"results": [], "summary": {
     "memavailable_delta_mib_per_sandbox": (before - after) / 1024 / max(ok, 1),
     "pss_mib_per_sandbox": total / 1024 / max(ok, 1)}}))
 EOF
+  # The figure in the run's log too; a run that made none says so.
+  if [ -s "$OUT/idle_$name.json" ]; then
+    printf '%s idle: %s\n' "$name" "$(cat "$OUT/idle_$name.json")" >&2
+  else
+    printf '%s idle\tno figure (%d of %d started)\n' "$name" "${#ids[@]}" "$N" >> "$OUT/failures.txt"
+  fi
   for id in "${ids[@]}"; do
     if ! "$@" delete --force "$id" >/dev/null 2>"$W/idle.err"; then
       printf '%s delete %s\t%s\n' "$name" "$id" "$(tail -n 1 "$W/idle.err")" >> "$OUT/failures.txt"
