@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "proto/oci.pb.h"
 #include "runsc/cli_common.h"
+#include "runsc/util/json_string.h"
 #include "sandbox/control_client.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/state_store.h"
@@ -217,6 +218,26 @@ absl::StatusOr<Described> Describe(const ParsedFlags& f, const std::string& id) 
   return d;
 }
 
+// One sandbox's OCI state as runc prints it: indented for `state`, on one
+// line for `list --format json`. The bundle and rootfs are the caller's
+// paths, which may hold any character JSON must escape.
+std::string OciStateJson(const std::string& id, const Described& d, bool indented) {
+  const std::vector<std::string> fields = {
+      absl::StrCat("\"ociVersion\":", indented ? " " : "", "\"1.0.2\""),
+      absl::StrCat("\"id\":", indented ? " " : "", util::JsonQuote(id)),
+      absl::StrCat("\"pid\":", indented ? " " : "", d.pid),
+      absl::StrCat("\"status\":", indented ? " " : "", util::JsonQuote(d.status)),
+      absl::StrCat("\"bundle\":", indented ? " " : "", util::JsonQuote(d.record.bundle())),
+      absl::StrCat("\"rootfs\":", indented ? " " : "",
+                   util::JsonQuote(d.record.container().rootfs())),
+      absl::StrCat("\"created\":", indented ? " " : "",
+                   util::JsonQuote(Rfc3339(d.record.created_unix_nanos()))),
+      absl::StrCat("\"owner\":", indented ? " " : "", "\"\""),
+  };
+  if (!indented) return absl::StrCat("{", absl::StrJoin(fields, ","), "}");
+  return absl::StrCat("{\n  ", absl::StrJoin(fields, ",\n  "), "\n}\n");
+}
+
 }  // namespace
 
 constexpr char kStateUsage[] =
@@ -235,14 +256,7 @@ int StateCommand(int argc, char** argv) {
     return Error("state", "container \"" + id + "\" does not exist");
   }
   if (!d.ok()) return Error("state", std::string(d.status().message()));
-  const runsc::state::v1::SandboxRecord& record = d->record;
-  const std::string& status = d->status;
-  const int pid = d->pid;
-  printf("{\n  \"ociVersion\": \"1.0.2\",\n  \"id\": \"%s\",\n  \"pid\": %d,\n"
-         "  \"status\": \"%s\",\n  \"bundle\": \"%s\",\n  \"rootfs\": \"%s\",\n"
-         "  \"created\": \"%s\",\n  \"owner\": \"\"\n}\n",
-         id.c_str(), pid, status.c_str(), record.bundle().c_str(),
-         record.container().rootfs().c_str(), Rfc3339(record.created_unix_nanos()).c_str());
+  fputs(OciStateJson(id, *d, /*indented=*/true).c_str(), stdout);
   return 0;
 }
 
@@ -273,18 +287,11 @@ int ListCommand(int argc, char** argv) {
     }
     // An unreadable record still gets its row, as stopped.
     const Described d = Describe(*f, id).value_or(Described{{}, "stopped", 0});
-    const runsc::state::v1::SandboxRecord& record = d.record;
-    const std::string& status = d.status;
-    const int pid = d.pid;
     if (format == "table") {
-      printf("%-20s %-8d %-10s %-40s %s\n", id.c_str(), pid, status.c_str(),
-             record.bundle().c_str(), Rfc3339(record.created_unix_nanos()).c_str());
+      printf("%-20s %-8d %-10s %-40s %s\n", id.c_str(), d.pid, d.status.c_str(),
+             d.record.bundle().c_str(), Rfc3339(d.record.created_unix_nanos()).c_str());
     } else {
-      json.push_back(absl::StrCat(
-          "{\"ociVersion\":\"1.0.2\",\"id\":\"", id, "\",\"pid\":", pid, ",\"status\":\"",
-          status, "\",\"bundle\":\"", record.bundle(), "\",\"rootfs\":\"",
-          record.container().rootfs(), "\",\"created\":\"",
-          Rfc3339(record.created_unix_nanos()), "\",\"owner\":\"\"}"));
+      json.push_back(OciStateJson(id, d, /*indented=*/false));
     }
   }
   if (format == "json") printf("[%s]\n", absl::StrJoin(json, ",").c_str());

@@ -5,11 +5,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,8 +25,10 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
-#include "gtest/gtest.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "google/protobuf/wrappers.pb.h"
+#include "gtest/gtest.h"
 #include "runsc/util/packet.h"
 #include "runsc/util/unique_fd.h"
 #include "sandbox/sandbox.h"
@@ -564,6 +566,33 @@ TEST_F(OciRuntimeTest, StateListAndPsJsonAreRuncs) {
   EXPECT_THAT(runc("kill r KILL").second, HasSubstr("container not running"));
   ExpectError("kill a KILL", "container not running");
   runc("delete --force r");
+}
+
+TEST_F(OciRuntimeTest, StateAndListEscapeTheBundlePath) {
+  // A bundle path is the caller's: any character but NUL may be in it, and
+  // state and list must still print JSON that reads back to it.
+  const std::string odd = root_.path() + "/a \"quoted\" \\ bundle";
+  ASSERT_EQ(RunShell(absl::StrCat("cp -a ", bundle_, " '", odd, "'")).first, 0);
+  char resolved[PATH_MAX];
+  ASSERT_NE(realpath(odd.c_str(), resolved), nullptr);
+  SetArgs({"sleep", "1000"});
+  ASSERT_EQ(RunShell(absl::StrCat("cp ", bundle_, "/config.json '", odd, "/config.json'")).first,
+            0);
+  Create("a", absl::StrCat("--bundle '", odd, "'"));
+  auto [code, state] = Runsc("state a");
+  ASSERT_EQ(code, 0) << state;
+  google::protobuf::Struct parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(state, &parsed).ok()) << state;
+  EXPECT_EQ(parsed.fields().at("bundle").string_value(), resolved) << state;
+  EXPECT_EQ(parsed.fields().at("id").string_value(), "a");
+  auto [lcode, list] = Runsc("list --format json");
+  ASSERT_EQ(lcode, 0) << list;
+  google::protobuf::Value listed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(list, &listed).ok()) << list;
+  ASSERT_EQ(listed.list_value().values_size(), 1) << list;
+  EXPECT_EQ(listed.list_value().values(0).struct_value().fields().at("bundle").string_value(),
+            resolved)
+      << list;
 }
 
 TEST_F(OciRuntimeTest, FeaturesListWhatIsSupported) {
