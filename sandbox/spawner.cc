@@ -75,6 +75,10 @@ struct ChildPlan {
   bool new_network;
   bool network_loopback;
   const char* tmpfs_size;
+  int cap_count;  // stage1::KernelCapabilityCount()
+  // The signals this process ignores (bit n-1 for signal n): the child
+  // resets them to the default. All of them when that could not be read.
+  uint64_t ignored_signals;
   // Cgroup placement (SpawnRequest): v1 `tasks` fds to write "0" to, and
   // their paths; the launcher's cgroup v2 directory, or -1.
   int sandbox_tasks[kMaxTasksFiles];
@@ -213,6 +217,23 @@ struct KernelSigaction {
   uint64_t mask;
 };
 
+// The signals this process ignores, from SigIgn in /proc/self/status
+// (dispositions are the process's, shared by its threads); every signal if
+// that cannot be read.
+uint64_t IgnoredSignals() {
+  const std::string status = util::ReadFileOrEmpty("/proc/self/status");
+  const size_t at = status.find("\nSigIgn:\t");
+  uint64_t mask = 0;
+  if (at == std::string::npos) return ~uint64_t{0};
+  for (size_t i = at + 9; i < status.size() && status[i] != '\n'; ++i) {
+    const char c = status[i];
+    const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (digit < 0) return ~uint64_t{0};
+    mask = mask << 4 | static_cast<uint64_t>(digit);
+  }
+  return mask;
+}
+
 // Closes every fd from 3 up but the `count` in `keep` (which it sorts).
 // Only this process's table: the child has its own copy (no CLONE_FILES).
 long CloseAllBut(long* keep, int count) {
@@ -239,11 +260,13 @@ long CloseAllBut(long* keep, int count) {
 // until its handler is the default one.
 int ChildAfterClone(void* arg) {
   const ChildPlan& plan = *static_cast<const ChildPlan*>(arg);
-  // Our own copy of the handler table (no CLONE_SIGHAND): none of the
-  // parent's handlers may run here.
+  // Our own copy of the handler table, every handled signal already the
+  // default (CLONE_CLEAR_SIGHAND): none of the parent's handlers can run
+  // here. What the parent ignored is still ignored, and would stay so across
+  // the exec: reset those (resetting all 62 took as many system calls).
   const KernelSigaction dfl = {SIG_DFL, 0, nullptr, 0};
   for (int sig = 1; sig < _NSIG; ++sig) {
-    if (sig != SIGKILL && sig != SIGSTOP) {
+    if (sig != SIGKILL && sig != SIGSTOP && (plan.ignored_signals & (uint64_t{1} << (sig - 1)))) {
       RawSyscall(SYS_rt_sigaction, sig, reinterpret_cast<long>(&dfl), 0, sizeof(dfl.mask));
     }
   }
@@ -340,7 +363,7 @@ int ChildAfterClone(void* arg) {
   }
   if (!stage1::NewCgroupNamespace(&failure) || !stage1::LeaveHostIdentity(&failure) ||
       !stage1::BuildRoot(plan.tmpfs_size, static_cast<int>(exe), &failure) ||
-      !stage1::DropToNobody(&failure)) {
+      !stage1::DropToNobody(plan.cap_count, &failure)) {
     ChildFailAt(report, failure.stage, failure.err, failure.what);
   }
   // The supervisor's fds; the launcher's own (8+) were its alone.
@@ -460,6 +483,8 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
     plan.namespaces.hostname_length = request.hostname.size();
   }
   plan.tmpfs_size = request.root_tmpfs_size.c_str();
+  plan.cap_count = stage1::KernelCapabilityCount();
+  plan.ignored_signals = IgnoredSignals();
   plan.launcher = request.launcher;
   if (request.sandbox_tasks.size() > kMaxTasksFiles ||
       request.launcher_tasks.size() > kMaxTasksFiles) {
@@ -519,7 +544,9 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
 
   int pidfd = -1;
   struct clone_args args = {};
-  args.flags = kNamespaceFlags | CLONE_VM | CLONE_PIDFD;
+  // CLONE_CLEAR_SIGHAND (Linux 5.5): the child starts with none of our
+  // handlers.
+  args.flags = kNamespaceFlags | CLONE_VM | CLONE_PIDFD | CLONE_CLEAR_SIGHAND;
   args.stack = reinterpret_cast<uint64_t>(stack.low());
   args.stack_size = stack.size();
   // Joined namespaces are inherited from this thread, for the clone.

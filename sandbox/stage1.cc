@@ -246,15 +246,24 @@ bool BuildRoot(const char* tmpfs_size, int exe_fd, Failure* failure) {
   return true;
 }
 
-bool DropToNobody(Failure* failure) {
+int KernelCapabilityCount() {
+  // The kernel's last capability may be past the headers': read until
+  // EINVAL. The bounding set does not change what exists, so once is enough.
+  static const int count = [] {
+    int n = 0;
+    while (n < 64 && prctl(PR_CAPBSET_READ, n, 0, 0, 0) >= 0) ++n;
+    return n;
+  }();
+  return count;
+}
+
+bool DropToNobody(int cap_count, Failure* failure) {
   constexpr SetupStage kStage = SetupStage::kDropPrivileges;
-  // The bounding set can only be lowered while CAP_SETPCAP is held. The
-  // kernel's last capability may be past the headers': read until EINVAL.
-  int cap_count = 0;
-  while (cap_count < 64 && RawSyscall(SYS_prctl, PR_CAPBSET_READ, cap_count, 0, 0, 0) >= 0) {
-    ++cap_count;
+  if (cap_count <= 0 || cap_count > 64) {
+    return Fail(failure, kStage, -EINVAL, "no capability count (KernelCapabilityCount)");
   }
-  if (cap_count == 0) return Fail(failure, kStage, -EINVAL, "prctl(PR_CAPBSET_READ)");
+  // The bounding set can only be lowered while CAP_SETPCAP is held. A drop
+  // that returns 0 has removed its capability (commit_creds).
   for (int cap = 0; cap < cap_count; ++cap) {
     const long rc = RawSyscall(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0);
     if (rc != 0) return Fail(failure, kStage, rc, "prctl(PR_CAPBSET_DROP)");
@@ -280,10 +289,9 @@ bool DropToNobody(Failure* failure) {
       return Fail(failure, kStage, -EPERM, "capabilities remain after the drop");
     }
   }
-  for (int cap = 0; cap < cap_count; ++cap) {
-    if (RawSyscall(SYS_prctl, PR_CAPBSET_READ, cap, 0, 0, 0) != 0) {
-      return Fail(failure, kStage, -EPERM, "a capability remains in the bounding set");
-    }
+  // Every capability the kernel has was dropped: none lies past the count.
+  if (RawSyscall(SYS_prctl, PR_CAPBSET_READ, cap_count, 0, 0, 0) != -EINVAL) {
+    return Fail(failure, kStage, -EPERM, "a capability past the count remains in the bounding set");
   }
   rc = RawSyscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   if (rc != 0) return Fail(failure, kStage, rc, "prctl(PR_SET_NO_NEW_PRIVS)");

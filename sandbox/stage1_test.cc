@@ -205,7 +205,7 @@ TEST(Stage1Test, BuildsAMinimalReadOnlyRootAndDropsEverything) {
     if (!EnterNewNetwork(/*loopback=*/true, /*launcher_sock=*/-1, &failure)) return Failed(failure);
     if (!BuildRoot("1m", exe, &failure)) return Failed(failure);
     close(exe);
-    if (!DropToNobody(&failure)) return Failed(failure);
+    if (!DropToNobody(KernelCapabilityCount(), &failure)) return Failed(failure);
     auto facts = LookAround();
     facts["ok"] = "yes";
     return facts;
@@ -297,6 +297,34 @@ TEST(Stage1Test, FailuresNameTheStageTheCallAndTheObject) {
             std::to_string(static_cast<int>(util::SetupStage::kDropPrivileges)));
   EXPECT_EQ(run.facts["err"], std::to_string(EINVAL));
   EXPECT_EQ(run.facts["what"], "setresgid(65534)");
+}
+
+TEST(Stage1Test, ACapabilityCountShortOfTheKernelsFailsTheDrop) {
+  if (!IsRoot()) GTEST_SKIP() << "needs root: maps uids";
+  ASSERT_GT(KernelCapabilityCount(), 1);
+  // The last capability is left in the bounding set: the drop must say so
+  // rather than go on to exec with it.
+  ChildReport run = InNewNamespaces([](int) {
+    Failure failure;
+    if (DropToNobody(KernelCapabilityCount() - 1, &failure)) {
+      return std::map<std::string, std::string>{{"ok", "yes"}};
+    }
+    return Failed(failure);
+  });
+  ASSERT_EQ(run.exit_code, 0);
+  EXPECT_EQ(run.facts["ok"], "no");
+  EXPECT_EQ(run.facts["stage"],
+            std::to_string(static_cast<int>(util::SetupStage::kDropPrivileges)));
+  EXPECT_EQ(run.facts["what"], "a capability past the count remains in the bounding set");
+  // And no count at all is refused before anything is dropped.
+  run = InNewNamespaces([](int) {
+    Failure failure;
+    if (DropToNobody(0, &failure)) return std::map<std::string, std::string>{{"ok", "yes"}};
+    return Failed(failure);
+  });
+  ASSERT_EQ(run.exit_code, 0);
+  EXPECT_EQ(run.facts["ok"], "no");
+  EXPECT_EQ(run.facts["err"], std::to_string(EINVAL));
 }
 
 // The network namespace, made after the launcher's clone: a new one, with
