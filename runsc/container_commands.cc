@@ -220,7 +220,8 @@ absl::StatusOr<Described> Describe(const ParsedFlags& f, const std::string& id) 
 
 // One sandbox's OCI state as runc prints it: indented for `state`, on one
 // line for `list --format json`. The bundle and rootfs are the caller's
-// paths, which may hold any character JSON must escape.
+// paths, which may hold characters JSON must escape (they are UTF-8: a
+// create refuses any other, ValidateCreateOptions).
 std::string OciStateJson(const std::string& id, const Described& d, bool indented) {
   const std::vector<std::string> fields = {
       absl::StrCat("\"ociVersion\":", indented ? " " : "", "\"1.0.2\""),

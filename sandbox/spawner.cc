@@ -219,7 +219,9 @@ struct KernelSigaction {
 
 // The signals this process ignores, from SigIgn in /proc/self/status
 // (dispositions are the process's, shared by its threads); every signal if
-// that cannot be read.
+// that cannot be read. A signal another thread starts ignoring between this
+// read and the clone would stay ignored in the sandbox process: nothing in
+// the daemon changes a disposition after its start.
 uint64_t IgnoredSignals() {
   const std::string status = util::ReadFileOrEmpty("/proc/self/status");
   const size_t at = status.find("\nSigIgn:\t");
@@ -565,7 +567,8 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   args.exit_signal = SIGCHLD;
   long pid;
   {
-    // No handler of ours may run in the child before it has reset them.
+    // A second guard beside CLONE_CLEAR_SIGHAND: the child starts with
+    // every signal blocked, until its dispositions are the default.
     util::AllSignalsBlocked blocked;
     pid = util::CloneOnStack(&args, ChildAfterClone, &plan);
   }

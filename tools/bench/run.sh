@@ -360,7 +360,7 @@ idle_peer() {  # NAME CLI...
   done
   # gVisor's gofers are not in its sandboxes' process trees: counted by
   # their command line, which names the run's state root.
-  /usr/bin/python3 - "$name" "$N" "$before" "--root=$S/" "${pids[@]}" > "$OUT/idle_$name.json" <<'EOF'
+  if ! /usr/bin/python3 - "$name" "$N" "$before" "--root=$S/" "${pids[@]}" > "$OUT/idle_$name.json" <<'EOF'
 import json, os, sys
 name, n, before, root = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 pids = [p for p in sys.argv[5:] if p]
@@ -393,11 +393,13 @@ print(json.dumps({"results": [], "summary": {
     "memavailable_delta_mib_per_sandbox": (before - after) / 1024 / max(ok, 1),
     "pss_mib_per_sandbox": total / 1024 / max(ok, 1)}}))
 EOF
-  # The figure in the run's log too; a run that made none says so.
+  then
+    rm -f "$OUT/idle_$name.json"
+    printf '%s idle\tno figure (%d of %d started)\n' "$name" "${#ids[@]}" "$N" >> "$OUT/failures.txt"
+  fi
+  # The figure in the run's log too.
   if [ -s "$OUT/idle_$name.json" ]; then
     printf '%s idle: %s\n' "$name" "$(cat "$OUT/idle_$name.json")" >&2
-  else
-    printf '%s idle\tno figure (%d of %d started)\n' "$name" "${#ids[@]}" "$N" >> "$OUT/failures.txt"
   fi
   for id in "${ids[@]}"; do
     if ! "$@" delete --force "$id" >/dev/null 2>"$W/idle.err"; then
