@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "runsc/util/boot_fds.h"
 #include "runsc/util/errno_status.h"
@@ -223,16 +224,8 @@ struct KernelSigaction {
 // read and the clone would stay ignored in the sandbox process: nothing in
 // the daemon changes a disposition after its start.
 uint64_t IgnoredSignals() {
-  const std::string status = util::ReadFileOrEmpty("/proc/self/status");
-  const size_t at = status.find("\nSigIgn:\t");
   uint64_t mask = 0;
-  if (at == std::string::npos) return ~uint64_t{0};
-  for (size_t i = at + 9; i < status.size() && status[i] != '\n'; ++i) {
-    const char c = status[i];
-    const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    if (digit < 0) return ~uint64_t{0};
-    mask = mask << 4 | static_cast<uint64_t>(digit);
-  }
+  if (!absl::SimpleHexAtoi(util::ProcStatusField(getpid(), "SigIgn"), &mask)) return ~uint64_t{0};
   return mask;
 }
 

@@ -16,9 +16,9 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
@@ -212,11 +212,8 @@ TEST_F(WorkloadTest, TheSandboxProcessesIgnoreNothingTheirCreatorIgnores) {
   const uint64_t usr1 = uint64_t{1} << (SIGUSR1 - 1), hup = uint64_t{1} << (SIGHUP - 1);
   for (const std::string& pid : pids) {
     uint64_t ignored = ~uint64_t{0};
-    for (absl::string_view line : absl::StrSplit(ReadFile("/proc/" + pid + "/status"), '\n')) {
-      if (absl::ConsumePrefix(&line, "SigIgn:\t")) {
-        ignored = std::stoull(std::string(line), nullptr, 16);
-      }
-    }
+    ASSERT_TRUE(absl::SimpleHexAtoi(util::ProcStatusField(std::stoi(pid), "SigIgn"), &ignored))
+        << "pid " << pid;
     EXPECT_EQ(ignored & (usr1 | hup), 0u) << "pid " << pid << " SigIgn " << std::hex << ignored;
   }
 }

@@ -312,10 +312,7 @@ absl::StatusOr<std::string> CachedBinary(const std::string& binary, const std::s
   absl::StatusOr<size_t> length_or = LoadedLength(source.get());
   absl::StatusOr<std::string> id_or =
       length_or.ok() ? BuildId(source.get()) : absl::StatusOr<std::string>(length_or.status());
-  if (!id_or.ok()) {
-    return absl::Status(id_or.status().code(),
-                        absl::StrCat("'", binary, "': ", id_or.status().message()));
-  }
+  if (!id_or.ok()) return Annotate(id_or.status(), absl::StrCat("'", binary, "'"));
   const size_t length = *length_or;
   const std::string& id = *id_or;
   ASSIGN_OR_RETURN(const UniqueFd dir_fd, OpenDir(dir));
