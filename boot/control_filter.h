@@ -1,5 +1,5 @@
 // The control server's seccomp filter (boot/seccomp_policy.h) as BPF,
-// compiled when runsc is built: control_filter_gen runs libseccomp on
+// compiled when runsc is built: seccomp_gen runs libseccomp on
 // ControlServerProgram() and the build embeds what it wrote. libseccomp took
 // about 0.4 ms of every `runsc run` and `runsc create`, each a fresh process
 // that compiled the same program again. seccomp_policy_test checks that the

@@ -5,7 +5,7 @@
 //
 // The workloads' default program (specutils::DefaultSeccompProgram: every
 // container whose spec has no seccomp section) is compiled when runsc is
-// built: default_seccomp_gen runs libseccomp on it and the build embeds the
+// built: seccomp_gen runs libseccomp on it and the build embeds the
 // program and its BPF, which every cache starts with. Each sandbox's
 // launcher is a fresh process, and compiling that program there took about
 // 0.4 ms of a create (cold code and heap), on the way to the main process's

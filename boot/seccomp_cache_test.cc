@@ -24,7 +24,7 @@ SeccompProgram Variant(int err) {
 }
 
 TEST(SeccompCacheTest, TheBuildsDefaultProgramIsTodays) {
-  // The embedded copy was made by default_seccomp_gen when runsc was built;
+  // The embedded copy was made by seccomp_gen when runsc was built;
   // it must be the program a spec without seccomp gets now, and libseccomp
   // must make the same BPF of it now.
   std::string now;

@@ -21,7 +21,7 @@ namespace runsc::boot {
 runsc::boot::v1::SeccompProgram ControlServerProgram();
 
 // The program compiled to BPF by libseccomp. The build does this once
-// (control_filter_gen, boot/control_filter.h); the host hands the result to
+// (seccomp_gen, boot/control_filter.h); the host hands the result to
 // every sandbox in its boot config (BootConfig.control_filter).
 absl::StatusOr<std::string> CompileControlServerFilter();
 
