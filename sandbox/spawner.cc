@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/capability.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -76,7 +77,7 @@ struct ChildPlan {
   bool new_network;
   bool network_loopback;
   const char* tmpfs_size;
-  int cap_count;  // stage1::KernelCapabilityCount()
+  int cap_count;  // the kernel's capabilities: cap_max_bits()
   // The signals this process ignores (bit n-1 for signal n): the child
   // resets them to the default. All of them when that could not be read.
   uint64_t ignored_signals;
@@ -478,7 +479,7 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
     plan.namespaces.hostname_length = request.hostname.size();
   }
   plan.tmpfs_size = request.root_tmpfs_size.c_str();
-  plan.cap_count = stage1::KernelCapabilityCount();
+  plan.cap_count = static_cast<int>(cap_max_bits());
   plan.ignored_signals = IgnoredSignals();
   plan.launcher = request.launcher;
   if (request.sandbox_tasks.size() > kMaxTasksFiles ||

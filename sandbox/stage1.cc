@@ -246,21 +246,10 @@ bool BuildRoot(const char* tmpfs_size, int exe_fd, Failure* failure) {
   return true;
 }
 
-int KernelCapabilityCount() {
-  // The kernel's last capability may be past the headers': read until
-  // EINVAL. The bounding set does not change what exists, so once is enough.
-  static const int count = [] {
-    int n = 0;
-    while (n < 64 && prctl(PR_CAPBSET_READ, n, 0, 0, 0) >= 0) ++n;
-    return n;
-  }();
-  return count;
-}
-
 bool DropToNobody(int cap_count, Failure* failure) {
   constexpr SetupStage kStage = SetupStage::kDropPrivileges;
   if (cap_count <= 0 || cap_count > 64) {
-    return Fail(failure, kStage, -EINVAL, "no capability count (KernelCapabilityCount)");
+    return Fail(failure, kStage, -EINVAL, "no capability count");
   }
   // The bounding set can only be lowered while CAP_SETPCAP is held. A drop
   // that returns 0 has removed its capability (commit_creds).

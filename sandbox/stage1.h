@@ -67,15 +67,11 @@ bool EnterNewNetwork(bool loopback, long launcher_sock, Failure* failure);
 // directory is written.
 bool BuildRoot(const char* tmpfs_size, int exe_fd, Failure* failure);
 
-// How many capabilities the kernel has (its last one's number + 1), found
-// once per process by reading the bounding set until EINVAL. Not for the
-// cloned child: its parent calls this and passes the count down.
-int KernelCapabilityCount();
-
 // Drops to uid and gid 65534 with no supplementary groups and no
 // capability in any set (bounding and ambient included), sets
-// no_new_privs, and checks that nothing is left. `cap_count` is
-// KernelCapabilityCount(), read by the parent: probing it here took 42
+// no_new_privs, and checks that nothing is left. `cap_count` is how many
+// capabilities the kernel has (libcap's cap_max_bits(), which libcap
+// finds once per process), read by the parent: probing it here took 42
 // system calls of every create, and checking each capability again 41
 // more (about 1 us each on a host that traps them). Each drop's result is
 // checked instead, and that capability `cap_count` does not exist, so that
