@@ -46,13 +46,18 @@ absl::Status RemoveStateDir(const std::string& dir) {
   // it (util::WriteFileAtomically).
   if (DIR* d = opendir(dir.c_str())) {
     const std::string tmp_prefix = util::AtomicWriteTempPrefix(kStateFileName);
+    const std::string legacy_tmp_prefix = util::AtomicWriteTempPrefix(kLegacyStateFileName);
     while (struct dirent* e = readdir(d)) {
-      if (absl::StartsWith(e->d_name, tmp_prefix)) unlinkat(dirfd(d), e->d_name, 0);
+      if (absl::StartsWith(e->d_name, tmp_prefix) ||
+          absl::StartsWith(e->d_name, legacy_tmp_prefix)) {
+        unlinkat(dirfd(d), e->d_name, 0);
+      }
     }
     closedir(d);
   }
-  for (const char* name : {kControlSocketName, kStdioSocketName, kLogName, kStateFileName,
-                           kNextStateFileName, kConsoleLogName}) {
+  for (const char* name :
+       {kControlSocketName, kStdioSocketName, kLogName, kStateFileName, kNextStateFileName,
+        kLegacyStateFileName, kLegacyNextStateFileName, kConsoleLogName}) {
     std::string path = absl::StrCat(dir, "/", name);
     if (unlink(path.c_str()) != 0 && errno != ENOENT) {
       return ErrnoError(errno, absl::StrCat("unlink '", path, "'"));
@@ -116,7 +121,7 @@ bool Sandbox::FileVersion::operator==(const FileVersion& o) const {
          mtime.tv_nsec == o.mtime.tv_nsec;
 }
 
-bool Sandbox::RecordOnDisk() const { return access(RecordPath(state_dir_).c_str(), F_OK) == 0; }
+bool Sandbox::RecordOnDisk() const { return RecordExists(state_dir_); }
 
 absl::Status Sandbox::Freeze(bool frozen) {
   if (cgroup_ == nullptr) {
@@ -250,8 +255,7 @@ absl::StatusOr<std::vector<std::string>> Sandbox::ListIds(const std::string& sta
   while (struct dirent* e = readdir(root)) {
     std::string name = e->d_name;
     if (!specutils::ValidateSandboxId(name).ok()) continue;
-    std::string record = RecordPath(absl::StrCat(state_root, "/", name));
-    if (access(record.c_str(), F_OK) == 0) ids.push_back(name);
+    if (RecordExists(absl::StrCat(state_root, "/", name))) ids.push_back(name);
   }
   closedir(root);
   std::sort(ids.begin(), ids.end());

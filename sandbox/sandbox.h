@@ -6,7 +6,7 @@
 // and removes its state directory, so nothing is left behind: the sandbox's
 // mounts live only in its own mount namespace and vanish with it.
 //
-// Every sandbox also has a record, <state_root>/<id>/state.json
+// Every sandbox also has a record, <state_root>/<id>/state.pb
 // (sandbox/state_store.h). A process that did not create a sandbox, or a
 // restarted daemon, re-attaches with Attach(); Reclaim() removes the
 // leftovers (cgroups, uid range, state) of a sandbox whose process is gone.

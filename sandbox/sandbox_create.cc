@@ -101,8 +101,9 @@ namespace {
 // What a cold create and an assignment to a warm sandbox check first.
 absl::Status ValidateCreateOptions(const SandboxOptions& options) {
   RETURN_IF_ERROR(specutils::ValidateSandboxId(options.id));
-  // The record is JSON, which holds text: a path that is not UTF-8 would be
-  // saved but never read back, and the sandbox could not be found again.
+  // The record's strings are proto3's, which hold UTF-8 text: a path that
+  // is not would be saved but never read back, and the sandbox could not be
+  // found again.
   for (const auto& [what, value] :
        {std::pair<const char*, const std::string&>{"bundle", options.bundle},
         {"NOTIFY_SOCKET", options.notify_socket},

@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/file_util.h"
+#include "runsc/util/status_macros.h"
 #include "runsc/util/unique_fd.h"
 #include "specutils/spec_json.h"
 
@@ -22,16 +23,26 @@ namespace runsc::sandbox {
 using util::ErrnoError;
 using util::UniqueFd;
 
-absl::Status SaveRecord(const std::string& dir,
-                        const runsc::state::v1::SandboxRecord& record) {
-  return util::WriteFileAtomically(RecordPath(dir), specutils::SpecJson(record));
-}
-
 namespace {
 
 // What a prepared record's placeholder holds: a block, as most records
-// need (2 to 3 KiB as JSON); a larger one grows the file at commit.
+// need (about 1 KiB; 2 to 3 as JSON); a larger one grows the file at
+// commit.
 constexpr size_t kPlaceholderSize = 4096;
+
+std::string LegacyRecordPath(const std::string& dir) {
+  return absl::StrCat(dir, "/", kLegacyStateFileName);
+}
+
+// Once this build's record is in place, an earlier build's goes: it would
+// be stale, and a later build might read it.
+absl::Status RemoveLegacyRecord(const std::string& dir) {
+  const std::string path = LegacyRecordPath(dir);
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return ErrnoError(errno, absl::StrCat("unlink '", path, "'"));
+  }
+  return absl::OkStatus();
+}
 
 // Writes all of `data` at `offset`.
 bool PwriteAll(int fd, absl::string_view data, off_t offset) {
@@ -46,6 +57,11 @@ bool PwriteAll(int fd, absl::string_view data, off_t offset) {
 }
 
 }  // namespace
+
+absl::Status SaveRecord(const std::string& dir, const runsc::state::v1::SandboxRecord& record) {
+  RETURN_IF_ERROR(util::WriteFileAtomically(RecordPath(dir), record.SerializeAsString()));
+  return RemoveLegacyRecord(dir);
+}
 
 PreparedRecord PreparedRecord::Prepare(const std::string& dir) {
   PreparedRecord prepared;
@@ -64,38 +80,58 @@ PreparedRecord PreparedRecord::Prepare(const std::string& dir) {
 absl::Status PreparedRecord::Commit(const runsc::state::v1::SandboxRecord& record) && {
   if (!prepared()) return SaveRecord(dir_, record);
   const std::string next = absl::StrCat(dir_, "/", kNextStateFileName);
-  const std::string json = specutils::SpecJson(record);
-  if (!PwriteAll(fd_.get(), json, 0)) return ErrnoError(errno, absl::StrCat("write '", next, "'"));
-  if (ftruncate(fd_.get(), static_cast<off_t>(json.size())) != 0) {
+  const std::string data = record.SerializeAsString();
+  if (!PwriteAll(fd_.get(), data, 0)) return ErrnoError(errno, absl::StrCat("write '", next, "'"));
+  if (ftruncate(fd_.get(), static_cast<off_t>(data.size())) != 0) {
     return ErrnoError(errno, absl::StrCat("truncate '", next, "'"));
   }
   if (close(fd_.release()) != 0) return ErrnoError(errno, absl::StrCat("close '", next, "'"));
   const std::string path = RecordPath(dir_);
-  if (syscall(SYS_renameat2, AT_FDCWD, next.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) ==
+  if (syscall(SYS_renameat2, AT_FDCWD, next.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) !=
       0) {
-    return absl::OkStatus();
+    // No record yet (a first save), or a filesystem without exchanges.
+    if ((errno != ENOENT && errno != EINVAL) || rename(next.c_str(), path.c_str()) != 0) {
+      return ErrnoError(errno, absl::StrCat("put '", next, "' in place of '", path, "'"));
+    }
   }
-  // No record yet (a first save), or a filesystem without exchanges.
-  if ((errno == ENOENT || errno == EINVAL) && rename(next.c_str(), path.c_str()) == 0) {
-    return absl::OkStatus();
-  }
-  return ErrnoError(errno, absl::StrCat("put '", next, "' in place of '", path, "'"));
+  return RemoveLegacyRecord(dir_);
 }
 
 std::string RecordPath(const std::string& dir) { return absl::StrCat(dir, "/", kStateFileName); }
 
+bool RecordExists(const std::string& dir) {
+  return access(RecordPath(dir).c_str(), F_OK) == 0 ||
+         access(LegacyRecordPath(dir).c_str(), F_OK) == 0;
+}
+
 absl::StatusOr<runsc::state::v1::SandboxRecord> LoadRecord(const std::string& dir) {
-  const std::string path = RecordPath(dir);
-  if (access(path.c_str(), F_OK) != 0) {
-    return absl::NotFoundError(absl::StrCat("no sandbox record at '", path, "'"));
-  }
-  std::string json = util::ReadFileOrEmpty(path);
   runsc::state::v1::SandboxRecord record;
-  // Unknown keys (records of newer versions) are skipped.
-  absl::Status parsed = specutils::ParseJson(json, &record);
-  if (!parsed.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("sandbox record '", path, "': ", parsed.message()));
+  std::string path = RecordPath(dir);
+  absl::StatusOr<std::string> data = util::ReadFile(path);
+  if (data.ok()) {
+    // Fields of newer builds are kept as unknown ones.
+    if (!record.ParseFromString(*data)) {
+      return absl::InvalidArgumentError(absl::StrCat("sandbox record '", path, "' (", data->size(),
+                                                     " bytes) is not a SandboxRecord"));
+    }
+  } else if (util::ErrnoOf(data.status()) != ENOENT) {
+    return data.status();
+  } else {
+    // An earlier build's record, of a sandbox it made.
+    path = LegacyRecordPath(dir);
+    if (access(path.c_str(), F_OK) != 0) {
+      return absl::NotFoundError(absl::StrCat("no sandbox record at '", RecordPath(dir), "'"));
+    }
+    // Unknown keys (records of newer versions) are skipped.
+    absl::Status parsed = specutils::ParseJson(util::ReadFileOrEmpty(path), &record);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("sandbox record '", path, "': ", parsed.message()));
+    }
+  }
+  // Every save has the sandbox's id: an empty file is no record.
+  if (record.id().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("sandbox record '", path, "' has no id"));
   }
   return record;
 }

@@ -13,18 +13,26 @@
 
 namespace runsc::sandbox {
 
-inline constexpr char kStateFileName[] = "state.json";
+// The record: a runsc.state.v1.SandboxRecord in protobuf's binary form,
+// which every CLI command reads (as JSON, read by reflection, it took 1.4
+// ms of a 4.5 ms `runsc state`; `protoc --decode` shows one).
+inline constexpr char kStateFileName[] = "state.pb";
 // A PreparedRecord's file: the next record, then (once committed) the one
 // it replaced. Part of every state directory's files.
-inline constexpr char kNextStateFileName[] = ".state.json.next";
+inline constexpr char kNextStateFileName[] = ".state.pb.next";
+// The record as builds before 2026-12-05 wrote it (JSON), and their
+// PreparedRecord's file: read while no binary record is beside it, and
+// removed by the first save.
+inline constexpr char kLegacyStateFileName[] = "state.json";
+inline constexpr char kLegacyNextStateFileName[] = ".state.json.next";
 
-// Writes <dir>/state.json atomically: a temp file, then a rename
+// Writes <dir>/state.pb atomically: a temp file, then a rename
 // (util::WriteFileAtomically; not fsynced, as it describes live processes).
 absl::Status SaveRecord(const std::string& dir, const runsc::state::v1::SandboxRecord& record);
 
 // The next version of a sandbox's record, its file made ahead (Prepare),
 // while the caller waits for something else, so that the save it then
-// waits on (Commit) allocates and frees no inode or block: the JSON goes
+// waits on (Commit) allocates and frees no inode or block: the record goes
 // over a placeholder, and the file is exchanged with the record
 // (RENAME_EXCHANGE, atomic for readers as a rename is), leaving the old
 // record under the prepared file's name until the next Prepare or the
@@ -47,11 +55,15 @@ class PreparedRecord final {
   util::UniqueFd fd_;
 };
 
-// NOT_FOUND if there is no record; INVALID_ARGUMENT if it does not parse.
+// NOT_FOUND if there is no record; INVALID_ARGUMENT if it does not parse
+// or has no id.
 absl::StatusOr<runsc::state::v1::SandboxRecord> LoadRecord(const std::string& dir);
 
-// The record's file in state directory `dir`.
+// The file a save writes in state directory `dir`.
 std::string RecordPath(const std::string& dir);
+
+// Whether `dir` holds a record, of this build's or an earlier one's.
+bool RecordExists(const std::string& dir);
 
 // The start time of `pid` in clock ticks since boot (field 22 of
 // /proc/PID/stat), or NOT_FOUND. A zombie counts as gone.

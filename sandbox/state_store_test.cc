@@ -1,17 +1,22 @@
 #include "sandbox/state_store.h"
 
+#include <dirent.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "specutils/spec_json.h"
 
 namespace runsc::sandbox {
 namespace {
@@ -19,6 +24,19 @@ namespace {
 std::string TempDir() {
   char tmpl[] = "/tmp/state-XXXXXX";
   return mkdtemp(tmpl);
+}
+
+// The names in `dir`, sorted.
+std::vector<std::string> ListDir(const std::string& dir) {
+  std::vector<std::string> names;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (struct dirent* e = readdir(d)) {
+      if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) names.push_back(e->d_name);
+    }
+    closedir(d);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 TEST(StateStoreTest, SaveAndLoadRoundTrip) {
@@ -42,8 +60,7 @@ TEST(StateStoreTest, SaveAndLoadRoundTrip) {
   record.set_pid(5678);
   ASSERT_TRUE(SaveRecord(dir, record).ok());
   EXPECT_EQ(LoadRecord(dir)->pid(), 5678);
-  struct stat st;
-  EXPECT_NE(stat((dir + "/.state.json.tmp").c_str(), &st), 0);
+  EXPECT_EQ(ListDir(dir), std::vector<std::string>{kStateFileName});
 }
 
 // A prepared record is made ahead and put in place whole: before its
@@ -109,11 +126,59 @@ TEST(StateStoreTest, ARecordThatCouldNotBePreparedIsStillSaved) {
 TEST(StateStoreTest, MissingAndCorruptRecords) {
   const std::string dir = TempDir();
   EXPECT_EQ(LoadRecord(dir).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_FALSE(RecordExists(dir));
+  // Not a SandboxRecord (a field number of 0), and an empty file.
+  std::ofstream(RecordPath(dir)) << std::string("\0\0\0", 3);
+  EXPECT_TRUE(RecordExists(dir));
+  absl::Status status = LoadRecord(dir).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()),
+              ::testing::HasSubstr("/state.pb' (3 bytes) is not a SandboxRecord"));
+  std::ofstream(RecordPath(dir)) << "";
+  status = LoadRecord(dir).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("/state.pb' has no id"));
+  // An earlier build's record, as JSON, is named the same way.
+  ASSERT_EQ(unlink(RecordPath(dir).c_str()), 0);
   std::ofstream(dir + "/state.json") << "{ not json";
+  EXPECT_TRUE(RecordExists(dir));
   EXPECT_EQ(LoadRecord(dir).status().code(), absl::StatusCode::kInvalidArgument);
   std::ofstream(dir + "/state.json") << R"({"id": "b", "pid": "x"})";
   EXPECT_THAT(std::string(LoadRecord(dir).status().message()),
               ::testing::HasSubstr("/state.json': pid: expected an integer, got x"));
+}
+
+// Sandboxes made by builds before the binary record keep their JSON one:
+// it is read while it is the only one, and the first save replaces it,
+// whichever way it saves.
+TEST(StateStoreTest, AnEarlierBuildsJsonRecordIsReadUntilASaveReplacesIt) {
+  const std::string dir = TempDir();
+  runsc::state::v1::SandboxRecord record;
+  record.set_id("older");
+  record.set_pid(4321);
+  (*record.mutable_labels())["team"] = "infra";
+  record.mutable_container()->mutable_process()->add_args("sleep");
+  std::ofstream(dir + "/" + kLegacyStateFileName) << specutils::SpecJson(record);
+  absl::StatusOr<runsc::state::v1::SandboxRecord> loaded = LoadRecord(dir);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->id(), "older");
+  EXPECT_EQ(loaded->pid(), 4321);
+  EXPECT_EQ(loaded->labels().at("team"), "infra");
+  EXPECT_EQ(loaded->container().process().args(0), "sleep");
+
+  record.set_pid(5678);
+  ASSERT_TRUE(SaveRecord(dir, record).ok());
+  EXPECT_EQ(ListDir(dir), std::vector<std::string>{kStateFileName});
+  EXPECT_EQ(LoadRecord(dir)->pid(), 5678);
+
+  // A prepared record's commit, over a JSON record and no binary one.
+  ASSERT_EQ(unlink(RecordPath(dir).c_str()), 0);
+  std::ofstream(dir + "/" + kLegacyStateFileName) << specutils::SpecJson(record);
+  PreparedRecord prepared = PreparedRecord::Prepare(dir);
+  record.set_pid(9876);
+  ASSERT_TRUE(std::move(prepared).Commit(record).ok());
+  EXPECT_EQ(ListDir(dir), std::vector<std::string>{kStateFileName});
+  EXPECT_EQ(LoadRecord(dir)->pid(), 9876);
 }
 
 TEST(StateStoreTest, StartTimeIdentifiesLiveProcessesOnly) {

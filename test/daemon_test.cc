@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "proto/api.grpc.pb.h"
 #include "runsc/util/huge_page_binary.h"
+#include "sandbox/state_store.h"
 #include "test/daemon_fixture.h"
 #include "test/sandbox_test_util.h"
 
@@ -470,10 +471,9 @@ TEST_F(DaemonTest, WarmSandboxesServeCreatesAndEndWithTheDaemon) {
     std::vector<int> pids;
     for (const std::string& name : ListDir(state_)) {
       if (!absl::StartsWith(name, ".warm-")) continue;
-      // The record is written once the warm sandbox is up.
-      std::string record = ReadFile(absl::StrCat(state_, "/", name, "/state.json"));
-      size_t at = record.find("\"pid\":");
-      if (at != std::string::npos) pids.push_back(atoi(record.c_str() + at + 6));
+      // The record has its pid once the warm sandbox is up.
+      auto record = sandbox::LoadRecord(absl::StrCat(state_, "/", name));
+      if (record.ok() && record->pid() != 0) pids.push_back(record->pid());
     }
     return pids;
   };

@@ -7,13 +7,11 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -100,6 +98,37 @@ TEST_F(ReattachTest, ARecordSavedByAnotherHolderIsSeen) {
   ASSERT_TRUE((*first)->Destroy().ok());
   EXPECT_FALSE((*first)->RecordOnDisk());
   EXPECT_EQ(waitpid(d.pid, nullptr, 0), d.pid);
+}
+
+// A sandbox made by a build that saved its record as JSON is listed and
+// re-attached as any other, and its next save leaves this build's record
+// alone in its directory.
+TEST_F(ReattachTest, ASandboxWithAnEarlierBuildsRecordIsFoundAndItsRecordReplaced) {
+  Detached d = CreateAndDetach("older");
+  ASSERT_GT(d.pid, 0);
+  const std::string dir = State() + "/older";
+  auto saved = sandbox::LoadRecord(dir);
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  std::ofstream(dir + "/" + sandbox::kLegacyStateFileName) << specutils::SpecJson(*saved);
+  ASSERT_EQ(unlink(sandbox::RecordPath(dir).c_str()), 0);
+
+  auto ids = sandbox::Sandbox::ListIds(State());
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  EXPECT_THAT(*ids, ::testing::ElementsAre("older"));
+  auto box = sandbox::Sandbox::Attach(State(), "older");
+  ASSERT_TRUE(box.ok()) << box.status();
+  EXPECT_EQ((*box)->pid(), d.pid);
+  EXPECT_TRUE((*box)->RecordOnDisk());
+  runsc::state::v1::SandboxRecord record = (*box)->Record();
+  EXPECT_EQ(record.container().process().args(0), "sleep");
+  (*record.mutable_labels())["by"] = "this build";
+  ASSERT_TRUE((*box)->SaveRecord(record).ok());
+  EXPECT_FALSE(Exists(dir + "/" + sandbox::kLegacyStateFileName));
+  EXPECT_EQ(sandbox::LoadRecord(dir)->labels().at("by"), "this build");
+
+  ASSERT_TRUE((*box)->Destroy().ok());
+  EXPECT_EQ(waitpid(d.pid, nullptr, 0), d.pid);
+  EXPECT_TRUE(ListDir(State()).empty());
 }
 
 TEST_F(ReattachTest, DeadSandboxIsRefusedThenReclaimed) {
@@ -222,14 +251,11 @@ TEST_F(ReattachTest, UnknownIdAndReusedPidAreCaught) {
 
   // A record whose pid now names another process (here: ourselves).
   Detached d = CreateAndDetach("reused");
-  const std::string record = State() + "/reused/state.json";
-  std::ifstream in(record);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string json = absl::StrReplaceAll(
-      text.str(), {{absl::StrCat("\"pid\": ", d.pid), absl::StrCat("\"pid\": ", getpid())}});
-  ASSERT_NE(json, text.str());
-  std::ofstream(record) << json;
+  auto record = sandbox::LoadRecord(State() + "/reused");
+  ASSERT_TRUE(record.ok()) << record.status();
+  ASSERT_EQ(record->pid(), d.pid);
+  record->set_pid(getpid());
+  ASSERT_TRUE(sandbox::SaveRecord(State() + "/reused", *record).ok());
   auto box = sandbox::Sandbox::Attach(State(), "reused");
   EXPECT_EQ(box.status().code(), absl::StatusCode::kFailedPrecondition);
   // Our pid with the record's start time is not the sandbox: it counts as

@@ -23,6 +23,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "runsc/util/file_util.h"
 #include "sandbox/host_template.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/state_store.h"
@@ -294,7 +295,12 @@ TEST_F(ReclaimerTest, WhatADaemonThatDiedLeftAsideTheNextOneReclaims) {
   ASSERT_TRUE(Exists(held.aside));
   ASSERT_TRUE(Exists(held.range_file));
   // A save that died half way left its temporary file too.
-  std::ofstream(held.aside + "/.state.json.tmp-12345") << "{";
+  std::ofstream(held.aside + "/" + util::AtomicWriteTempPrefix(sandbox::kStateFileName) + "12345")
+      << "{";
+  // And one of an earlier build's, which saved JSON.
+  std::ofstream(held.aside + "/" + util::AtomicWriteTempPrefix(sandbox::kLegacyStateFileName) +
+                "12345")
+      << "{";
 
   sandbox::Sandbox::ReclaimAside(root_.path());
   // The rest went without the reap, which is not the next daemon's: the
