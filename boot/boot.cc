@@ -34,6 +34,7 @@
 #include "runsc/util/boot_fds.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/fd_limit.h"
+#include "runsc/util/file_util.h"
 #include "runsc/util/log.h"
 #include "runsc/util/packet.h"
 #include "runsc/util/status_macros.h"
@@ -58,18 +59,11 @@ absl::StatusOr<runsc::boot::v1::BootConfig> ReadBootConfig() {
   if (st.st_size > (1 << 20)) {
     return absl::InvalidArgumentError("boot config is larger than 1 MiB");
   }
+  // A sealed memfd: its size cannot change under us.
   std::string data(static_cast<size_t>(st.st_size), '\0');
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = pread(util::kConfigFd, data.data() + done, data.size() - done,
-                      static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoError(errno, "read config fd 4");
-    if (n == 0) break;
-    done += static_cast<size_t>(n);
-  }
+  RETURN_IF_ERROR(util::PreadAll(util::kConfigFd, data.data(), data.size(), 0, "config fd 4"));
   runsc::boot::v1::BootConfig config;
-  if (!config.ParseFromString(data.substr(0, done))) {
+  if (!config.ParseFromString(data)) {
     return absl::InvalidArgumentError("boot config is not a BootConfig proto");
   }
   return config;

@@ -44,18 +44,6 @@ absl::Status RemoveLegacyRecord(const std::string& dir) {
   return absl::OkStatus();
 }
 
-// Writes all of `data` at `offset`.
-bool PwriteAll(int fd, absl::string_view data, off_t offset) {
-  while (!data.empty()) {
-    const ssize_t n = pwrite(fd, data.data(), data.size(), offset);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-    offset += n;
-  }
-  return true;
-}
-
 }  // namespace
 
 absl::Status SaveRecord(const std::string& dir, const runsc::state::v1::SandboxRecord& record) {
@@ -71,7 +59,8 @@ PreparedRecord PreparedRecord::Prepare(const std::string& dir) {
       open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
   static const char kZeros[kPlaceholderSize] = {};
   if (prepared.fd_ &&
-      !PwriteAll(prepared.fd_.get(), absl::string_view(kZeros, sizeof(kZeros)), 0)) {
+      !util::PwriteAll(prepared.fd_.get(), absl::string_view(kZeros, sizeof(kZeros)), 0, path)
+           .ok()) {
     prepared.fd_.reset();
   }
   return prepared;
@@ -81,7 +70,7 @@ absl::Status PreparedRecord::Commit(const runsc::state::v1::SandboxRecord& recor
   if (!prepared()) return SaveRecord(dir_, record);
   const std::string next = absl::StrCat(dir_, "/", kNextStateFileName);
   const std::string data = record.SerializeAsString();
-  if (!PwriteAll(fd_.get(), data, 0)) return ErrnoError(errno, absl::StrCat("write '", next, "'"));
+  RETURN_IF_ERROR(util::PwriteAll(fd_.get(), data, 0, next));
   if (ftruncate(fd_.get(), static_cast<off_t>(data.size())) != 0) {
     return ErrnoError(errno, absl::StrCat("truncate '", next, "'"));
   }

@@ -222,16 +222,6 @@ std::optional<Blocks> SmallBlocks(int fd, size_t length, bool page_map_scan) {
 
 namespace {
 
-absl::Status ReadFull(int fd, char* buf, size_t n, off_t at, const std::string& what) {
-  for (size_t done = 0; done < n;) {
-    const ssize_t got = pread(fd, buf + done, n - done, at + static_cast<off_t>(done));
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return ErrnoError(got < 0 ? errno : EIO, absl::StrCat("read '", what, "'"));
-    done += static_cast<size_t>(got);
-  }
-  return absl::OkStatus();
-}
-
 // Writes the first `length` bytes of `source` to `name` in `dir_fd`,
 // through a temporary file that is synced before it takes the name.
 absl::Status WriteCopy(int source, size_t length, const std::string& binary, int dir_fd,
@@ -250,7 +240,7 @@ absl::Status WriteCopy(int source, size_t length, const std::string& binary, int
   std::string block(kBlock, '\0');
   for (size_t at = 0; at < length; at += kBlock) {
     const size_t n = std::min(kBlock, length - at);
-    RETURN_IF_ERROR(ReadFull(source, block.data(), n, static_cast<off_t>(at), binary));
+    RETURN_IF_ERROR(PreadAll(source, block.data(), n, static_cast<off_t>(at), binary));
     RETURN_IF_ERROR(WriteAll(target.get(), absl::string_view(block.data(), n), shown));
   }
   // The mode whatever the umask; on disk before the name points at it, so

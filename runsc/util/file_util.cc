@@ -96,6 +96,27 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return out;
 }
 
+absl::Status PwriteAll(int fd, absl::string_view data, off_t offset, absl::string_view what) {
+  while (!data.empty()) {
+    const ssize_t n = pwrite(fd, data.data(), data.size(), offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return ErrnoError(n < 0 ? errno : EIO, absl::StrCat("write '", what, "'"));
+    data.remove_prefix(static_cast<size_t>(n));
+    offset += n;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PreadAll(int fd, char* buf, size_t n, off_t offset, absl::string_view what) {
+  for (size_t done = 0; done < n;) {
+    const ssize_t got = pread(fd, buf + done, n - done, offset + static_cast<off_t>(done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return ErrnoError(got < 0 ? errno : EIO, absl::StrCat("read '", what, "'"));
+    done += static_cast<size_t>(got);
+  }
+  return absl::OkStatus();
+}
+
 std::string ReadFileOrEmpty(const std::string& path) { return ReadFile(path).value_or(""); }
 
 std::string ProcStatusField(pid_t pid, absl::string_view key) {

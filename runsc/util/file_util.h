@@ -43,6 +43,11 @@ std::string AtomicWriteTempPrefix(absl::string_view name);
 // Writes all of `data` to `fd` at its offset, going on after short writes
 // and EINTR; an error names `what` (a write that makes no progress is EIO).
 absl::Status WriteAll(int fd, absl::string_view data, absl::string_view what);
+// The same at `offset` (pwrite), leaving the fd's offset alone.
+absl::Status PwriteAll(int fd, absl::string_view data, off_t offset, absl::string_view what);
+// Reads exactly `n` bytes at `offset` (pread), going on after short reads
+// and EINTR; an end of file before them is EIO. An error names `what`.
+absl::Status PreadAll(int fd, char* buf, size_t n, off_t offset, absl::string_view what);
 
 // The whole content of a (small) file, or "" if it cannot be read.
 std::string ReadFileOrEmpty(const std::string& path);
