@@ -43,7 +43,7 @@ namespace internal {
 
 absl::Status RemoveStateDir(const std::string& dir) {
   // A save's temporary file, left by a process that died in the middle of
-  // it (util::WriteFileAtomically).
+  // it (util::WriteFileAtomically), this build's or an earlier one's.
   if (DIR* d = opendir(dir.c_str())) {
     const std::string tmp_prefix = util::AtomicWriteTempPrefix(kStateFileName);
     const std::string legacy_tmp_prefix = util::AtomicWriteTempPrefix(kLegacyStateFileName);

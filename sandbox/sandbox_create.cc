@@ -112,8 +112,8 @@ absl::Status ValidateCreateOptions(const SandboxOptions& options) {
     if (!util::IsValidUtf8(value)) {
       return absl::InvalidArgumentError(
           absl::StrCat(what, ": '", value,
-                       "' is not valid UTF-8, which the sandbox record "
-                       "(JSON) cannot hold"));
+                       "' is not valid UTF-8, which the sandbox record's "
+                       "strings cannot hold"));
     }
   }
   if (options.container.has_value()) {

@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/file_util.h"
+#include "runsc/util/log.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/unique_fd.h"
 #include "specutils/spec_json.h"
@@ -30,16 +31,39 @@ namespace {
 // commit.
 constexpr size_t kPlaceholderSize = 4096;
 
+// An earlier build's record in state directory `dir`.
 std::string LegacyRecordPath(const std::string& dir) {
   return absl::StrCat(dir, "/", kLegacyStateFileName);
 }
 
-// Once this build's record is in place, an earlier build's goes: it would
-// be stale, and a later build might read it.
-absl::Status RemoveLegacyRecord(const std::string& dir) {
+// Once this build's record is in place, an earlier build's goes (it would
+// be stale), with that build's prepared file, which may hold an older one.
+// Best effort: the save itself is done, and a record left beside
+// this build's is never read.
+void RemoveLegacyRecord(const std::string& dir) {
   const std::string path = LegacyRecordPath(dir);
-  if (unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return ErrnoError(errno, absl::StrCat("unlink '", path, "'"));
+  if (unlink(path.c_str()) == 0) {
+    (void)unlink(absl::StrCat(dir, "/", kLegacyNextStateFileName).c_str());
+  } else if (errno != ENOENT) {
+    util::Log(util::LogLevel::kWarning, "state",
+              ErrnoError(errno, absl::StrCat("unlink '", path, "'")).message());
+  }
+}
+
+// Whether a read failed because the record is not there: no file, or a
+// state directory that is not a directory.
+bool Missing(const absl::Status& status) {
+  const int err = util::ErrnoOf(status);
+  return err == ENOENT || err == ENOTDIR;
+}
+
+// Parses this build's record, read from `path`.
+absl::Status ParseRecord(const std::string& path, const std::string& data,
+                         runsc::state::v1::SandboxRecord* record) {
+  // Fields of newer builds are kept as unknown ones.
+  if (!record->ParseFromString(data)) {
+    return absl::InvalidArgumentError(absl::StrCat("sandbox record '", path, "' (", data.size(),
+                                                   " bytes) is not a SandboxRecord"));
   }
   return absl::OkStatus();
 }
@@ -48,7 +72,8 @@ absl::Status RemoveLegacyRecord(const std::string& dir) {
 
 absl::Status SaveRecord(const std::string& dir, const runsc::state::v1::SandboxRecord& record) {
   RETURN_IF_ERROR(util::WriteFileAtomically(RecordPath(dir), record.SerializeAsString()));
-  return RemoveLegacyRecord(dir);
+  RemoveLegacyRecord(dir);
+  return absl::OkStatus();
 }
 
 PreparedRecord PreparedRecord::Prepare(const std::string& dir) {
@@ -83,14 +108,17 @@ absl::Status PreparedRecord::Commit(const runsc::state::v1::SandboxRecord& recor
       return ErrnoError(errno, absl::StrCat("put '", next, "' in place of '", path, "'"));
     }
   }
-  return RemoveLegacyRecord(dir_);
+  RemoveLegacyRecord(dir_);
+  return absl::OkStatus();
 }
 
 std::string RecordPath(const std::string& dir) { return absl::StrCat(dir, "/", kStateFileName); }
 
 bool RecordExists(const std::string& dir) {
-  return access(RecordPath(dir).c_str(), F_OK) == 0 ||
-         access(LegacyRecordPath(dir).c_str(), F_OK) == 0;
+  // The earlier build's first: a save puts this build's in place before it
+  // removes that one, so a save between the two looks cannot hide both.
+  return access(LegacyRecordPath(dir).c_str(), F_OK) == 0 ||
+         access(RecordPath(dir).c_str(), F_OK) == 0;
 }
 
 absl::StatusOr<runsc::state::v1::SandboxRecord> LoadRecord(const std::string& dir) {
@@ -98,24 +126,32 @@ absl::StatusOr<runsc::state::v1::SandboxRecord> LoadRecord(const std::string& di
   std::string path = RecordPath(dir);
   absl::StatusOr<std::string> data = util::ReadFile(path);
   if (data.ok()) {
-    // Fields of newer builds are kept as unknown ones.
-    if (!record.ParseFromString(*data)) {
-      return absl::InvalidArgumentError(absl::StrCat("sandbox record '", path, "' (", data->size(),
-                                                     " bytes) is not a SandboxRecord"));
-    }
-  } else if (util::ErrnoOf(data.status()) != ENOENT) {
+    RETURN_IF_ERROR(ParseRecord(path, *data, &record));
+  } else if (!Missing(data.status())) {
     return data.status();
   } else {
     // An earlier build's record, of a sandbox it made.
     path = LegacyRecordPath(dir);
-    if (access(path.c_str(), F_OK) != 0) {
-      return absl::NotFoundError(absl::StrCat("no sandbox record at '", RecordPath(dir), "'"));
-    }
-    // Unknown keys (records of newer versions) are skipped.
-    absl::Status parsed = specutils::ParseJson(util::ReadFileOrEmpty(path), &record);
-    if (!parsed.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("sandbox record '", path, "': ", parsed.message()));
+    data = util::ReadFile(path);
+    if (data.ok()) {
+      // Unknown keys (records of newer versions) are skipped.
+      absl::Status parsed = specutils::ParseJson(*data, &record);
+      if (!parsed.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("sandbox record '", path, "': ", parsed.message()));
+      }
+    } else if (!Missing(data.status())) {
+      return data.status();
+    } else {
+      // Neither: unless a save put this build's in place and removed the
+      // earlier one between the two reads.
+      path = RecordPath(dir);
+      data = util::ReadFile(path);
+      if (!data.ok()) {
+        if (!Missing(data.status())) return data.status();
+        return absl::NotFoundError(absl::StrCat("no sandbox record at '", path, "'"));
+      }
+      RETURN_IF_ERROR(ParseRecord(path, *data, &record));
     }
   }
   // Every save has the sandbox's id: an empty file is no record.

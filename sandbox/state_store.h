@@ -15,14 +15,16 @@ namespace runsc::sandbox {
 
 // The record: a runsc.state.v1.SandboxRecord in protobuf's binary form,
 // which every CLI command reads (as JSON, read by reflection, it took 1.4
-// ms of a 4.5 ms `runsc state`; `protoc --decode` shows one).
+// ms of a 4.4 ms `runsc state`; `protoc --decode` shows one).
 inline constexpr char kStateFileName[] = "state.pb";
 // A PreparedRecord's file: the next record, then (once committed) the one
 // it replaced. Part of every state directory's files.
 inline constexpr char kNextStateFileName[] = ".state.pb.next";
 // The record as builds before 2026-12-05 wrote it (JSON), and their
-// PreparedRecord's file: read while no binary record is beside it, and
-// removed by the first save.
+// PreparedRecord's file: the record is read while no binary one is beside
+// it, and the first save removes both. (A daemon of such a build on the
+// same state root would not see the binary record: restart it with this
+// build.)
 inline constexpr char kLegacyStateFileName[] = "state.json";
 inline constexpr char kLegacyNextStateFileName[] = ".state.json.next";
 

@@ -171,14 +171,38 @@ TEST(StateStoreTest, AnEarlierBuildsJsonRecordIsReadUntilASaveReplacesIt) {
   EXPECT_EQ(ListDir(dir), std::vector<std::string>{kStateFileName});
   EXPECT_EQ(LoadRecord(dir)->pid(), 5678);
 
-  // A prepared record's commit, over a JSON record and no binary one.
+  // A prepared record's commit, over a JSON record and its prepared file
+  // and no binary record.
   ASSERT_EQ(unlink(RecordPath(dir).c_str()), 0);
-  std::ofstream(dir + "/" + kLegacyStateFileName) << specutils::SpecJson(record);
+  for (const char* name : {kLegacyStateFileName, kLegacyNextStateFileName}) {
+    std::ofstream(dir + "/" + name) << specutils::SpecJson(record);
+  }
   PreparedRecord prepared = PreparedRecord::Prepare(dir);
   record.set_pid(9876);
   ASSERT_TRUE(std::move(prepared).Commit(record).ok());
   EXPECT_EQ(ListDir(dir), std::vector<std::string>{kStateFileName});
   EXPECT_EQ(LoadRecord(dir)->pid(), 9876);
+
+  // Both (a save cut short between its rename and the unlink): this
+  // build's is the newer, and the next commit, an exchange, removes the
+  // other.
+  record.set_pid(1111);
+  std::ofstream(dir + "/" + kLegacyStateFileName) << specutils::SpecJson(record);
+  EXPECT_EQ(LoadRecord(dir)->pid(), 9876);
+  prepared = PreparedRecord::Prepare(dir);
+  record.set_pid(2222);
+  ASSERT_TRUE(std::move(prepared).Commit(record).ok());
+  EXPECT_EQ(ListDir(dir), (std::vector<std::string>{kNextStateFileName, kStateFileName}));
+  EXPECT_EQ(LoadRecord(dir)->pid(), 2222);
+}
+
+// A state directory that is gone, or is not a directory, holds no record.
+TEST(StateStoreTest, NoDirectoryIsNoRecord) {
+  const std::string dir = TempDir();
+  EXPECT_EQ(LoadRecord(dir + "/gone").status().code(), absl::StatusCode::kNotFound);
+  std::ofstream(dir + "/file") << "not a directory";
+  EXPECT_EQ(LoadRecord(dir + "/file").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_FALSE(RecordExists(dir + "/file"));
 }
 
 TEST(StateStoreTest, StartTimeIdentifiesLiveProcessesOnly) {

@@ -109,8 +109,14 @@ TEST_F(ReattachTest, ASandboxWithAnEarlierBuildsRecordIsFoundAndItsRecordReplace
   const std::string dir = State() + "/older";
   auto saved = sandbox::LoadRecord(dir);
   ASSERT_TRUE(saved.ok()) << saved.status();
-  std::ofstream(dir + "/" + sandbox::kLegacyStateFileName) << specutils::SpecJson(*saved);
-  ASSERT_EQ(unlink(sandbox::RecordPath(dir).c_str()), 0);
+  // As such a build leaves it: the record and its prepared file as JSON.
+  for (const char* name : {sandbox::kLegacyStateFileName, sandbox::kLegacyNextStateFileName}) {
+    std::ofstream(dir + "/" + name) << specutils::SpecJson(*saved);
+  }
+  for (const char* name : {sandbox::kStateFileName, sandbox::kNextStateFileName}) {
+    (void)unlink((dir + "/" + name).c_str());
+  }
+  ASSERT_FALSE(Exists(sandbox::RecordPath(dir)));
 
   auto ids = sandbox::Sandbox::ListIds(State());
   ASSERT_TRUE(ids.ok()) << ids.status();
@@ -124,6 +130,7 @@ TEST_F(ReattachTest, ASandboxWithAnEarlierBuildsRecordIsFoundAndItsRecordReplace
   (*record.mutable_labels())["by"] = "this build";
   ASSERT_TRUE((*box)->SaveRecord(record).ok());
   EXPECT_FALSE(Exists(dir + "/" + sandbox::kLegacyStateFileName));
+  EXPECT_FALSE(Exists(dir + "/" + sandbox::kLegacyNextStateFileName));
   EXPECT_EQ(sandbox::LoadRecord(dir)->labels().at("by"), "this build");
 
   ASSERT_TRUE((*box)->Destroy().ok());

@@ -28,6 +28,7 @@
 #include "sandbox/sandbox.h"
 #include "sandbox/state_store.h"
 #include "sandbox/uid_range.h"
+#include "specutils/spec_json.h"
 #include "test/sandbox_test_util.h"
 
 namespace runsc::testing {
@@ -287,27 +288,46 @@ TEST_F(ReclaimerTest, WhatADaemonThatDiedLeftAsideTheNextOneReclaims) {
     box.Detach();
     return absl::OkStatus();
   });
-  std::unique_ptr<sandbox::Sandbox> box = NewSandbox("orphan");
-  ASSERT_NE(box, nullptr);
-  const Held held = HeldBy(*box);
-  ASSERT_EQ(reclaimer.Take(std::move(box)), nullptr);
+  std::vector<Held> held;
+  for (const char* id : {"orphan", "older-orphan"}) {
+    std::unique_ptr<sandbox::Sandbox> box = NewSandbox(id);
+    ASSERT_NE(box, nullptr);
+    held.push_back(HeldBy(*box));
+    ASSERT_EQ(reclaimer.Take(std::move(box)), nullptr);
+  }
   reclaimer.Drain();
-  ASSERT_TRUE(Exists(held.aside));
-  ASSERT_TRUE(Exists(held.range_file));
+  for (const Held& h : held) {
+    ASSERT_TRUE(Exists(h.aside));
+    ASSERT_TRUE(Exists(h.range_file));
+  }
   // A save that died half way left its temporary file too.
-  std::ofstream(held.aside + "/" + util::AtomicWriteTempPrefix(sandbox::kStateFileName) + "12345")
-      << "{";
-  // And one of an earlier build's, which saved JSON.
-  std::ofstream(held.aside + "/" + util::AtomicWriteTempPrefix(sandbox::kLegacyStateFileName) +
+  std::ofstream(held[0].aside + "/" + util::AtomicWriteTempPrefix(sandbox::kStateFileName) +
                 "12345")
       << "{";
+  // And one of an earlier build's, which saved JSON.
+  std::ofstream(held[0].aside + "/" + util::AtomicWriteTempPrefix(sandbox::kLegacyStateFileName) +
+                "12345")
+      << "{";
+  // The second as such a build left it: its record and its prepared file
+  // as JSON, and no binary record.
+  auto record = sandbox::LoadRecord(held[1].aside);
+  ASSERT_TRUE(record.ok()) << record.status();
+  for (const char* name : {sandbox::kLegacyStateFileName, sandbox::kLegacyNextStateFileName}) {
+    std::ofstream(held[1].aside + "/" + name) << specutils::SpecJson(*record);
+  }
+  for (const char* name : {sandbox::kStateFileName, sandbox::kNextStateFileName}) {
+    (void)unlink((held[1].aside + "/" + name).c_str());
+  }
+  ASSERT_FALSE(Exists(sandbox::RecordPath(held[1].aside)));
 
   sandbox::Sandbox::ReclaimAside(root_.path());
   // The rest went without the reap, which is not the next daemon's: the
   // sandbox process, a zombie child of this test, is reaped here as init
   // reaps that of a daemon that died.
-  EXPECT_EQ(waitpid(held.pids[0], nullptr, 0), held.pids[0]);
-  ExpectGone(held);
+  for (const Held& h : held) {
+    EXPECT_EQ(waitpid(h.pids[0], nullptr, 0), h.pids[0]);
+    ExpectGone(h);
+  }
   EXPECT_TRUE(ListDir(root_.path()).empty());
 }
 

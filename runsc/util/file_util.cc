@@ -85,17 +85,6 @@ absl::Status WriteAll(int fd, absl::string_view data, absl::string_view what) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return ErrnoError(errno, absl::StrCat("open '", path, "'"));
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd.get(), buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
-  if (n < 0) return ErrnoError(errno, absl::StrCat("read '", path, "'"));
-  return out;
-}
-
 absl::Status PwriteAll(int fd, absl::string_view data, off_t offset, absl::string_view what) {
   while (!data.empty()) {
     const ssize_t n = pwrite(fd, data.data(), data.size(), offset);
@@ -115,6 +104,17 @@ absl::Status PreadAll(int fd, char* buf, size_t n, off_t offset, absl::string_vi
     done += static_cast<size_t>(got);
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return ErrnoError(errno, absl::StrCat("open '", path, "'"));
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd.get(), buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+  if (n < 0) return ErrnoError(errno, absl::StrCat("read '", path, "'"));
+  return out;
 }
 
 std::string ReadFileOrEmpty(const std::string& path) { return ReadFile(path).value_or(""); }
