@@ -167,6 +167,7 @@ def main():
                series(load(d, "oneshot_api_run.json")) + floor)
     execs = (series(load(d, "exec_cli.json")) + series(load(d, "exec_api.json")) +
              series(load(d, "get_api.json")))
+    states = series(load(d, "state_cli.json"))
     create = series(load(d, "create_api.json"))
     warm = (series(load(d, "warm_cold_oneshot.json")) + series(load(d, "warm_oneshot.json")) +
             series(load(d, "warm_oneshot_b2b.json")) + series(load(d, "warm_oneshot_run.json")) +
@@ -186,6 +187,7 @@ def main():
     one_table, one_med = table(oneshot, ["floor", "crun run"])
     turns_table, turns_med = table(turns + paused, ["crun run"])
     exec_table, exec_med = table(execs, ["exec floor", "crun exec"])
+    state_table, _ = table(states, ["crun state"])
     create_table, create_med = table(create)
     warm_table, warm_med = table(warm, [warm[0][0]] if warm else None)
     disk = (series(load(d, "disk_oneshot.json")) + series(load(d, "disk_oneshot_run.json")) +
@@ -420,6 +422,14 @@ def main():
         "its own table: the client's and the daemon's gRPC alone, once.",
         "",
         exec_table,
+        "",
+        "### 2b. `state` of a running container",
+        "",
+        "Each runtime's `state` of the same containers, the command container engines call "
+        "most: the binary's start, the container's record, the process's liveness, the OCI "
+        "state as JSON.",
+        "",
+        state_table,
         "",
         "## 3. Create-to-ready via the API",
         "",

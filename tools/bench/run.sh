@@ -202,6 +202,19 @@ done
 # /bin/true on the host, with no sandbox: what any exec costs at least.
 args+=(-n "exec floor" "$W/true/rootfs/bin/true")
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$OUT/exec_cli.json" "${args[@]}" >&2
+# `state` of the same running containers: what a container engine asks
+# most (podman and containerd's shims call it around every step).
+args=()
+for name in "runsc exec" "crun exec" "runc exec" "gVisor runsc exec"; do
+  cmd="${EXEC[$name]% exec e /bin/true} state e"
+  if $cmd >/dev/null 2>"$W/start.err"; then
+    args+=(-n "${name% exec} state" "$cmd")
+  else
+    printf '%s\t%s\n' "${name% exec} state" "$(tail -n 1 "$W/start.err")" >> "$OUT/failures.txt"
+  fi
+done
+[ ${#args[@]} -gt 0 ] &&
+  hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$OUT/state_cli.json" "${args[@]}" >&2
 for rt in "$RUNSC --root $S/state" "runc --root $S/runc" "crun --root $S/crun" "$GVISOR --root $S/gvisor"; do
   $rt delete --force e >/dev/null 2>&1 || true
 done
