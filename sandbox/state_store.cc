@@ -50,22 +50,30 @@ void RemoveLegacyRecord(const std::string& dir) {
   }
 }
 
-// Whether a read failed because the record is not there: no file, or a
-// state directory that is not a directory.
-bool Missing(const absl::Status& status) {
-  const int err = util::ErrnoOf(status);
-  return err == ENOENT || err == ENOTDIR;
-}
-
-// Parses this build's record, read from `path`.
-absl::Status ParseRecord(const std::string& path, const std::string& data,
-                         runsc::state::v1::SandboxRecord* record) {
-  // Fields of newer builds are kept as unknown ones.
-  if (!record->ParseFromString(data)) {
-    return absl::InvalidArgumentError(absl::StrCat("sandbox record '", path, "' (", data.size(),
+// Reads the record at `path` into `record`, this build's (binary) or with
+// `legacy` an earlier one's (JSON): false if there is none, as a missing
+// file or a state directory that is not a directory.
+absl::StatusOr<bool> ReadRecordFile(const std::string& path, bool legacy,
+                                    runsc::state::v1::SandboxRecord* record) {
+  absl::StatusOr<std::string> data = util::ReadFile(path);
+  if (!data.ok()) {
+    const int err = util::ErrnoOf(data.status());
+    if (err == ENOENT || err == ENOTDIR) return false;
+    return data.status();
+  }
+  if (legacy) {
+    // Unknown keys (records of newer versions) are skipped.
+    absl::Status parsed = specutils::ParseJson(*data, record);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("sandbox record '", path, "': ", parsed.message()));
+    }
+  } else if (!record->ParseFromString(*data)) {
+    // Fields of newer builds are kept as unknown ones.
+    return absl::InvalidArgumentError(absl::StrCat("sandbox record '", path, "' (", data->size(),
                                                    " bytes) is not a SandboxRecord"));
   }
-  return absl::OkStatus();
+  return true;
 }
 
 }  // namespace
@@ -124,35 +132,18 @@ bool RecordExists(const std::string& dir) {
 absl::StatusOr<runsc::state::v1::SandboxRecord> LoadRecord(const std::string& dir) {
   runsc::state::v1::SandboxRecord record;
   std::string path = RecordPath(dir);
-  absl::StatusOr<std::string> data = util::ReadFile(path);
-  if (data.ok()) {
-    RETURN_IF_ERROR(ParseRecord(path, *data, &record));
-  } else if (!Missing(data.status())) {
-    return data.status();
-  } else {
+  ASSIGN_OR_RETURN(bool found, ReadRecordFile(path, /*legacy=*/false, &record));
+  if (!found) {
     // An earlier build's record, of a sandbox it made.
     path = LegacyRecordPath(dir);
-    data = util::ReadFile(path);
-    if (data.ok()) {
-      // Unknown keys (records of newer versions) are skipped.
-      absl::Status parsed = specutils::ParseJson(*data, &record);
-      if (!parsed.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("sandbox record '", path, "': ", parsed.message()));
-      }
-    } else if (!Missing(data.status())) {
-      return data.status();
-    } else {
-      // Neither: unless a save put this build's in place and removed the
-      // earlier one between the two reads.
-      path = RecordPath(dir);
-      data = util::ReadFile(path);
-      if (!data.ok()) {
-        if (!Missing(data.status())) return data.status();
-        return absl::NotFoundError(absl::StrCat("no sandbox record at '", path, "'"));
-      }
-      RETURN_IF_ERROR(ParseRecord(path, *data, &record));
-    }
+    ASSIGN_OR_RETURN(found, ReadRecordFile(path, /*legacy=*/true, &record));
+  }
+  if (!found) {
+    // Neither: unless a save put this build's in place and removed the
+    // earlier one between the two reads.
+    path = RecordPath(dir);
+    ASSIGN_OR_RETURN(found, ReadRecordFile(path, /*legacy=*/false, &record));
+    if (!found) return absl::NotFoundError(absl::StrCat("no sandbox record at '", path, "'"));
   }
   // Every save has the sandbox's id: an empty file is no record.
   if (record.id().empty()) {
