@@ -80,6 +80,19 @@ LauncherEvent Failure(absl::string_view stage, const absl::Status& status) {
   return event;
 }
 
+// What a workload child starts from.
+struct ChildArgs {
+  const WorkloadPlan* plan = nullptr;
+  const std::vector<int>* reset_signals = nullptr;
+  int userns = -1;
+  int stdio[3] = {-1, -1, -1};
+  int* extra = nullptr;
+  size_t extra_count = 0;
+  int error_fd = -1;
+  int hold_fd = -1;
+  int close_fd = -1;  // the launcher's end of the hold pipe
+};
+
 struct Tracked {
   std::vector<std::string> args;
   bool main = false;
@@ -137,10 +150,15 @@ class Launcher {
   // Taken once: the launcher sets no disposition after its set-up.
   const std::vector<int> reset_signals_;
   std::map<pid_t, Tracked> running_;
-  // Created, not started: the go pipe and the error pipe of each.
+  // Created, not started: the go pipe and the error pipe of each, and what
+  // the child, which runs on our memory (SpawnChild), reads once released:
+  // its plan and arguments, kept where they are until it has exec'd.
   struct Held {
     UniqueFd go;
     UniqueFd errors;
+    std::unique_ptr<WorkloadPlan> plan;
+    std::unique_ptr<ChildArgs> args;
+    std::vector<int> extra;
   };
   std::map<pid_t, Held> held_;
   bool main_started_ = false;
@@ -163,19 +181,6 @@ LauncherEvent Started(pid_t pid) {
   return event;
 }
 
-// What a workload child starts from.
-struct ChildArgs {
-  const WorkloadPlan* plan = nullptr;
-  const std::vector<int>* reset_signals = nullptr;
-  int userns = -1;
-  int stdio[3] = {-1, -1, -1};
-  int* extra = nullptr;
-  size_t extra_count = 0;
-  int error_fd = -1;
-  int hold_fd = -1;
-  int close_fd = -1;  // the launcher's end of the hold pipe
-};
-
 int ChildMain(void* arg) {
   const ChildArgs& a = *static_cast<const ChildArgs*>(arg);
   if (a.close_fd >= 0) close(a.close_fd);
@@ -183,19 +188,17 @@ int ChildMain(void* arg) {
                a.hold_fd);
 }
 
-// A held child waits for its start, so it cannot borrow the launcher's
-// memory (the launcher would stay suspended): it gets a copy.
-absl::StatusOr<pid_t> ForkChild(ChildArgs& args) {
-  const pid_t pid = fork();
-  if (pid < 0) return ErrnoError(errno, "fork workload");
-  if (pid == 0) ChildMain(&args);
-  return pid;
-}
+// Where a child borrowing the launcher's memory runs: 256 KiB with a guard
+// page below, made once for each use. A started process's child runs while
+// the launcher waits for its exec (AwaitExec), so one stack serves them all
+// in turn; the held main process's child sleeps on its own from its start
+// to its release, while others start beside it, and there is at most one
+// (only the main process is held, once).
+enum class StackUse { kStart, kHeld };
 
-// The child's stack while it borrows the launcher's memory: 256 KiB with a
-// guard page below, made once.
-absl::StatusOr<char*> ChildStackTop() {
-  static util::ChildStack* stack = nullptr;
+absl::StatusOr<char*> ChildStackTop(StackUse use) {
+  static util::ChildStack* stacks[2] = {nullptr, nullptr};
+  util::ChildStack*& stack = stacks[use == StackUse::kHeld ? 1 : 0];
   if (stack == nullptr) {
     auto fresh = std::make_unique<util::ChildStack>(256 * 1024);
     RETURN_IF_ERROR(fresh->Map());
@@ -205,15 +208,20 @@ absl::StatusOr<char*> ChildStackTop() {
 }
 
 // Starts the child in the launcher's memory (CLONE_VM): no page tables are
-// copied and no page is faulted in twice. Not CLONE_VFORK: a workload that
-// stopped the child (it may signal it once it has joined the workloads'
-// namespace) would then hold the launcher for good; the launcher waits on
-// the error pipe with a deadline instead (AwaitExec). Every signal stays
-// blocked until the child has reset their handlers, which must not run on
-// borrowed memory. The child's stack, `args` and what they point to must
-// outlive the child's execve or exit.
-absl::StatusOr<pid_t> SpawnChild(ChildArgs& args) {
-  absl::StatusOr<char*> stack = ChildStackTop();
+// copied and no page is faulted in twice (a fork here cost the held main
+// process's create a copy of the launcher's tables and the faults of both
+// copies). Not CLONE_VFORK: a workload that stopped the child (it may
+// signal it once it has joined the workloads' namespace) would then hold
+// the launcher for good; the launcher waits on the error pipe with a
+// deadline instead (AwaitExec). Every signal stays blocked until the child
+// has reset their handlers, which must not run on borrowed memory. The
+// child's stack, `args` and what they point to must outlive the child's
+// execve or exit, unchanged: a held child reads them again once released.
+// While it runs (up to its hold, and from its release on) the launcher
+// only waits for it and reads no errno, which the child's failing calls
+// write in the thread's storage they share.
+absl::StatusOr<pid_t> SpawnChild(ChildArgs& args, StackUse use) {
+  absl::StatusOr<char*> stack = ChildStackTop(use);
   if (!stack.ok()) return stack.status();
   pid_t pid;
   int err;
@@ -320,7 +328,11 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
     go_r.reset(pipe_fds[0]);
     go_w.reset(pipe_fds[1]);
   }
-  ChildArgs child;
+  // A held child reads its arguments again once released, after Start has
+  // returned: they live in its Held entry until then.
+  Held held;
+  ChildArgs local;
+  ChildArgs& child = start.hold() ? *(held.args = std::make_unique<ChildArgs>()) : local;
   child.plan = plan->get();
   child.reset_signals = &reset_signals_;
   child.userns = userns_.get();
@@ -330,7 +342,8 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
   child.error_fd = err_w.get();
   child.hold_fd = go_r ? go_r.get() : -1;
   child.close_fd = go_w ? go_w.get() : -1;
-  absl::StatusOr<pid_t> spawned = start.hold() ? ForkChild(child) : SpawnChild(child);
+  absl::StatusOr<pid_t> spawned =
+      SpawnChild(child, start.hold() ? StackUse::kHeld : StackUse::kStart);
   if (!spawned.ok()) return Failure("start", spawned.status());
   const pid_t pid = *spawned;
   err_w.reset();
@@ -339,12 +352,18 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
   tracked.args.assign(start.process().args().begin(), start.process().args().end());
   tracked.main = start.main();
   if (start.hold()) {
+    // Its own fd table was copied at the clone: what this one closes from
+    // here on stays open in the child's.
     absl::StatusOr<util::SyncMessage> record =
         util::ReadSyncMessage(err_r.get(), kExecTimeout);
     if (record.ok() && record->type == util::SyncType::kReady) {
       running_[pid] = tracked;
       main_started_ = true;
-      held_[pid] = Held{std::move(go_w), std::move(err_r)};
+      held.go = std::move(go_w);
+      held.errors = std::move(err_r);
+      held.plan = *std::move(plan);
+      held.extra = std::move(extra);  // the buffer child.extra points into
+      held_[pid] = std::move(held);
       return Started(pid);
     }
     // It failed before the hold (its record says why), or never got there.

@@ -121,8 +121,10 @@ std::vector<int> SignalsNotDefault();
 // its namespace, limits and cwd are settled, it writes a SyncMessage
 // kReady to `error_fd` and waits for the byte 'g' on `hold_fd` before the
 // capability, seccomp and user steps and the exec. Anything else (the
-// launcher gone) ends it without running the workload. A held child must
-// not share the launcher's memory: start it with fork().
+// launcher gone) ends it without running the workload. A held child may
+// share the launcher's memory, which goes on meanwhile: its plan, its
+// arguments and its stack must stay where they are, unchanged, until it
+// has exec'd, and only its waiting read runs beside the launcher's code.
 // `reset_signals` (SignalsNotDefault) get SIG_DFL back and the signal mask
 // is emptied before anything else.
 [[noreturn]] void ExecWorkload(const WorkloadPlan& plan, const std::vector<int>& reset_signals,

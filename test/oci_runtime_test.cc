@@ -383,6 +383,41 @@ TEST_F(OciRuntimeTest, PreservedAndSocketActivationFdsPassThrough) {
   EXPECT_EQ(Reap(pid), 137);
 }
 
+// A created container's main process waits for its start on the launcher's
+// memory, while the launcher goes on: execs start and end beside it, each
+// on the launcher's memory too. Released, it still runs what it was given
+// at create (arguments, environment, working directory, preserved fd), and
+// the execs' arguments never reach it.
+TEST_F(OciRuntimeTest, AHeldMainProcessStartsAsCreatedAfterExecsBesideIt) {
+  runsc::oci::v1::Spec spec = LoadSpec();
+  spec.mutable_process()->set_terminal(false);
+  spec.mutable_process()->clear_args();
+  for (const char* a : {"sh", "-c", "echo \"main $0 $1 env=$HELD cwd=$(pwd)\" >&3; exec sleep 1000",
+                        "one", "two"}) {
+    spec.mutable_process()->add_args(a);
+  }
+  spec.mutable_process()->add_env("HELD=kept");
+  spec.mutable_process()->set_cwd("/tmp");
+  SaveSpec(spec);
+  const std::string three = root_.path() + "/three";
+  pid_t pid = Create("b", "--preserve-fds 1 3>" + three);
+  for (int i = 0; i < 3; ++i) {
+    auto [code, out] =
+        Runsc(absl::StrCat("exec --cwd / --env HELD=exec", i, " b sh -c 'echo exec $HELD $(pwd)'"));
+    EXPECT_EQ(code, 0) << out;
+    EXPECT_EQ(out, absl::StrCat("exec exec", i, " /\n"));
+  }
+  EXPECT_EQ(ReadFile(three), "") << "the main process ran before its start";
+  auto [code, out] = Runsc("start b");
+  ASSERT_EQ(code, 0) << out;
+  for (int i = 0; i < 100 && ReadFile(three).empty(); ++i) absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_EQ(ReadFile(three), "main one two env=kept cwd=/tmp\n");
+  // Still running (it execs sleep): the kill ends it, and the sandbox with it.
+  auto [kcode, kout] = Runsc("kill b KILL");
+  EXPECT_EQ(kcode, 0) << kout;
+  EXPECT_EQ(Reap(pid), 137);
+}
+
 TEST_F(OciRuntimeTest, PidfdSocketReceivesAPidfdOfTheMainProcess) {
   SetArgs({"sleep", "1000"});
   const std::string path = root_.path() + "/pidfd.sock";
