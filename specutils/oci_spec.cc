@@ -12,9 +12,9 @@
 #include "specutils/capabilities.h"
 #include "specutils/id_map.h"
 #include "specutils/mount_options.h"
+#include "specutils/oci_json.h"
 #include "specutils/rlimits.h"
 #include "specutils/seccomp_spec.h"
-#include "specutils/spec_json.h"
 #include "specutils/sysctl.h"
 
 namespace runsc::specutils {
@@ -268,9 +268,11 @@ absl::StatusOr<std::string> CleanAbsolutePath(absl::string_view path,
 
 namespace {
 
-absl::Status ParseJsonMessage(absl::string_view json, absl::string_view file,
-                              google::protobuf::Message* out) {
-  absl::Status status = ParseJson(json, out);
+// By the reader generated from oci.proto (oci_json.h): reflection's would
+// build the file's descriptors first, most of a CLI command's read.
+template <typename M>
+absl::Status ParseJsonMessage(absl::string_view json, absl::string_view file, M* out) {
+  absl::Status status = ParseOciJson(json, out);
   if (!status.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(file, ": ", status.message()));
   }
