@@ -218,8 +218,9 @@ absl::StatusOr<char*> ChildStackTop(StackUse use) {
 // child's stack, `args` and what they point to must outlive the child's
 // execve or exit, unchanged: a held child reads them again once released.
 // While it runs (up to its hold, and from its release on) the launcher
-// only waits for it and reads no errno, which the child's failing calls
-// write in the thread's storage they share.
+// only waits for it, and reads errno only after its own wait failed (where
+// the child's, written in the thread storage they share, could at worst
+// change an error's text). A held child sleeps in a read meanwhile.
 absl::StatusOr<pid_t> SpawnChild(ChildArgs& args, StackUse use) {
   absl::StatusOr<char*> stack = ChildStackTop(use);
   if (!stack.ok()) return stack.status();
