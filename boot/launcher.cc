@@ -161,6 +161,8 @@ class Launcher {
     std::vector<int> extra;
   };
   std::map<pid_t, Held> held_;
+  // Set once and never reset: so only one process is ever held, which the
+  // held child's stack (ChildStackTop) relies on.
   bool main_started_ = false;
   SeccompCache seccomp_;
 };
@@ -389,14 +391,23 @@ LauncherEvent Launcher::Release(pid_t pid) {
     return Failure("start", absl::FailedPreconditionError(
                                 absl::StrCat("pid ", pid, " is not a created process")));
   }
-  Held held = std::move(it->second);
-  held_.erase(it);
-  if (write(held.go.get(), "g", 1) != 1) {
-    return Failure("start", ErrnoError(errno, absl::StrCat("release pid ", pid)));
+  Held& held = it->second;
+  if (!held.go) {
+    return Failure("start", absl::FailedPreconditionError(
+                                absl::StrCat("pid ", pid, " was released already")));
   }
+  // SIGPIPE is blocked (Run): a child that died meanwhile makes this EPIPE.
+  const bool sent = write(held.go.get(), "g", 1) == 1;
+  const int err = errno;
   held.go.reset();
+  if (!sent) return Failure("start", ErrnoError(err, absl::StrCat("release pid ", pid)));
   // A failure after the hold ends the process: Reap reports its exit.
-  return AwaitExec(pid, held.errors.get(), kExecTimeout);
+  LauncherEvent event = AwaitExec(pid, held.errors.get(), kExecTimeout);
+  // Exec'd (or dead: EOF comes after its memory was let go), it reads
+  // nothing of ours any more. Else it may still run on our memory until
+  // the kill lands, and its plan and arguments stay until Reap has it.
+  if (event.has_started()) held_.erase(it);
+  return event;
 }
 
 void Launcher::HandleRequest(const LauncherRequest& request, std::vector<UniqueFd> fds) {
@@ -507,10 +518,16 @@ void Launcher::Exit() {
 }
 
 void Launcher::Run() {
+  // SIGPIPE too: a write to a held child's pipe after it died must fail
+  // with EPIPE, not end the container. Workload children empty the mask.
+  sigset_t blocked;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGCHLD);
+  sigaddset(&blocked, SIGPIPE);
+  sigprocmask(SIG_BLOCK, &blocked, nullptr);
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &chld, nullptr);
   UniqueFd sigfd(signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!sigfd) {
     Send(Failure("launcher", ErrnoError(errno, "signalfd(SIGCHLD)")));

@@ -6,7 +6,10 @@
 // The rules for such a child, which runs on the caller's memory while the
 // caller's threads go on:
 //   - it makes only raw system calls (RawSyscall): a libc wrapper would
-//     write errno, which is the calling thread's;
+//     write errno, which is the calling thread's (the launcher's workload
+//     children use libc's, as nothing but their launcher's wait for them
+//     runs on that thread meanwhile, and it reads no errno they could
+//     have written; boot/launcher.cc);
 //   - it runs with every signal blocked, or with every handler reset: no
 //     handler of the caller may run on the caller's memory from it;
 //   - everything it reads (its stack, its arguments) must outlive its exec
