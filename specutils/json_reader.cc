@@ -206,8 +206,14 @@ absl::Status JsonReader::ReadInteger(int64_t min, uint64_t max, bool* negative,
   std::string quoted;
   absl::string_view token;
   if (Peek() == '"') {
-    // proto3 JSON writes 64-bit integers as strings.
+    // proto3 JSON writes 64-bit integers as strings: a JSON number, quoted,
+    // and nothing else ("+12", " 12", "012" and "12 " are not).
     RETURN_IF_ERROR(ReadString(&quoted));
+    JsonReader inner(quoted);
+    absl::string_view inner_token;
+    const bool number = !quoted.empty() && (quoted[0] == '-' || absl::ascii_isdigit(quoted[0])) &&
+                        inner.ReadNumberToken(&inner_token).ok() && inner.pos_ == quoted.size();
+    if (!number) return Error(absl::StrCat("expected an integer, got ", quoted), start);
     token = quoted;
   } else {
     RETURN_IF_ERROR(ReadNumberToken(&token));

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -51,7 +52,9 @@ std::string ClassName(const Descriptor* d) {
 }
 
 // The accessors' stem, as protoc names it: the field's name, with an
-// underscore after a C++ keyword (`class_()`).
+// underscore after a C++ keyword (`class_()`). A name this list and
+// protoc's disagree on fails the build (no such accessor); it cannot
+// misread.
 std::string Accessor(const FieldDescriptor* f) {
   static const std::set<std::string> kKeywords = {
       "alignas",      "alignof",  "and",       "and_eq",   "asm",       "auto",
@@ -112,8 +115,10 @@ Scalar ScalarOf(const FieldDescriptor* f) {
 
 // The condition that picks `f` for a key.
 std::string KeyTest(const FieldDescriptor* f) {
-  std::string test = absl::StrCat("key == \"", f->json_name(), "\"");
-  if (f->name() != f->json_name()) absl::StrAppend(&test, " || key == \"", f->name(), "\"");
+  std::string test = absl::StrCat("key == \"", absl::CEscape(f->json_name()), "\"");
+  if (f->name() != f->json_name()) {
+    absl::StrAppend(&test, " || key == \"", absl::CEscape(f->name()), "\"");
+  }
   return test;
 }
 

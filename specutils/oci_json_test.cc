@@ -64,9 +64,9 @@ bool ReadAlike(const std::string& json) {
 
 // Sets every field of `m` (and of its messages, `depth` deep): lists and
 // maps with two entries, strings that need escaping, integers at their
-// types' edges, and each field with presence (proto3 optional) to its zero
-// value, which must still read back as present.
-void Fill(Message* m, int depth, int* counter) {
+// types' edges, and with `zero_optionals` each field with presence (proto3
+// optional) to its zero value, which must still read back as present.
+void Fill(Message* m, int depth, bool zero_optionals, int* counter) {
   const Descriptor* d = m->GetDescriptor();
   const Reflection* r = m->GetReflection();
   for (int i = 0; i < d->field_count(); ++i) {
@@ -82,7 +82,8 @@ void Fill(Message* m, int depth, int* counter) {
       continue;
     }
     const int count = f->is_repeated() ? 2 : 1;
-    const bool zero = f->has_presence() && f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE;
+    const bool zero =
+        zero_optionals && f->has_presence() && f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE;
     for (int k = 0; k < count; ++k) {
       const bool add = f->is_repeated();
       switch (f->cpp_type()) {
@@ -116,7 +117,8 @@ void Fill(Message* m, int depth, int* counter) {
         }
         case FieldDescriptor::CPPTYPE_MESSAGE:
           if (depth > 0)
-            Fill(add ? r->AddMessage(m, f) : r->MutableMessage(m, f), depth - 1, counter);
+            Fill(add ? r->AddMessage(m, f) : r->MutableMessage(m, f), depth - 1, zero_optionals,
+                 counter);
           break;
         default:
           FAIL() << f->full_name() << ": a type this test does not fill; oci_json_gen refuses it";
@@ -126,16 +128,16 @@ void Fill(Message* m, int depth, int* counter) {
 }
 
 template <typename M>
-M Full() {
+M Full(bool zero_optionals = true) {
   M m;
   int counter = 0;
-  Fill(&m, 6, &counter);
+  Fill(&m, 6, zero_optionals, &counter);
   return m;
 }
 
 template <typename M>
-void ReadsEveryFieldBack() {
-  const M full = Full<M>();
+void ReadsEveryFieldBack(bool zero_optionals) {
+  const M full = Full<M>(zero_optionals);
   // As runsc writes specs (JSON names, integers as numbers), and as
   // protobuf's printer does with the proto names (64-bit integers as
   // strings): both readers take both.
@@ -153,9 +155,11 @@ void ReadsEveryFieldBack() {
 }
 
 TEST(OciJsonTest, EveryFieldOfEveryTopLevelMessageReadsBack) {
-  ReadsEveryFieldBack<runsc::oci::v1::Spec>();
-  ReadsEveryFieldBack<runsc::oci::v1::Process>();
-  ReadsEveryFieldBack<runsc::oci::v1::Resources>();
+  for (bool zero_optionals : {true, false}) {
+    ReadsEveryFieldBack<runsc::oci::v1::Spec>(zero_optionals);
+    ReadsEveryFieldBack<runsc::oci::v1::Process>(zero_optionals);
+    ReadsEveryFieldBack<runsc::oci::v1::Resources>(zero_optionals);
+  }
 }
 
 // Every message type set in `m`, itself included.
@@ -214,7 +218,8 @@ TEST(OciJsonTest, NullsListsMapsAndNamesReadAlike) {
           R"({"process": {"oomScoreAdj": 5, "oomScoreAdj": null}})",
           R"({"process": {"user": {"uid": "0", "gid": 0, "umask": null, "additionalGids": [1, null]}}})",
           R"({"process": {"rlimits": [{"type": "RLIMIT_NOFILE", "hard": 18446744073709551615, "soft": "1024"}]}})",
-          R"({"process": {"rlimits": [null, {"soft": 1e3}]}})",
+          R"({"process": {"rlimits": [null, {"soft": 1e3, "hard": "2E2"}]}})",
+          R"({"process": {"user": {"uid": "-0", "gid": "7"}}})",
           R"({"annotations": {"a": "1", "b": null}, "annotations": {"a": "2"}})",
           R"({"annotations": {"a": "1", "a": "3"}})",
           R"({"annotations": null})",
@@ -260,6 +265,12 @@ TEST(OciJsonTest, ErrorsAreTheSame) {
            "{\"ociVersion\": \"\xc3\x28\"}",
            "{\"ociVersion\": \"unterminated",
            R"({"process": {"rlimits": [{"hard": 01}]}})",
+           R"({"process": {"user": {"uid": "+1"}}})",
+           R"({"process": {"user": {"uid": " 1"}}})",
+           R"({"process": {"user": {"uid": "01"}}})",
+           R"({"process": {"user": {"uid": "1 "}}})",
+           R"({"process": {"user": {"uid": ""}}})",
+           R"({"process": {"user": {"uid": "1.5"}}})",
            std::string(100, '[') + std::string(100, ']'),
            "{\"vendor\": " + std::string(100, '[') + std::string(100, ']') + "}",
        }) {
@@ -269,6 +280,26 @@ TEST(OciJsonTest, ErrorsAreTheSame) {
   const absl::Status status = ParseOciJson(R"({"process": {"args": ["sh", 2]}})", &spec);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(status.message(), "process.args[1]: expected a string (line 1, column 29)");
+}
+
+// Messages inside messages, and inside lists of them, each one level deeper:
+// the nesting limit falls at the same value in both readers, wherever it is
+// reached.
+TEST(OciJsonTest, TheNestingLimitFallsAlike) {
+  int read = 0, refused = 0;
+  for (int brackets = 50; brackets <= 70; ++brackets) {
+    const std::string deep = std::string(brackets, '[') + std::string(brackets, ']');
+    for (const std::string& json : {
+             "{\"vendor\": " + deep + "}",
+             "{\"process\": {\"user\": {\"vendor\": " + deep + "}}}",
+             "{\"mounts\": [{\"vendor\": " + deep + "}]}",
+             "{\"linux\": {\"resources\": {\"devices\": [{\"vendor\": " + deep + "}]}}}",
+         }) {
+      (ReadAlike<runsc::oci::v1::Spec>(json) ? read : refused)++;
+    }
+  }
+  EXPECT_GT(read, 0);
+  EXPECT_GT(refused, 0);
 }
 
 // runc's spec, damaged at random: a character dropped, doubled, replaced by
