@@ -393,8 +393,8 @@ LauncherEvent Launcher::Release(pid_t pid) {
   }
   Held& held = it->second;
   if (!held.go) {
-    return Failure("start", absl::FailedPreconditionError(
-                                absl::StrCat("pid ", pid, " was released already")));
+    return Failure(
+        "start", absl::FailedPreconditionError(absl::StrCat("pid ", pid, " was released already")));
   }
   // SIGPIPE is blocked (Run): a child that died meanwhile makes this EPIPE.
   const bool sent = write(held.go.get(), "g", 1) == 1;
