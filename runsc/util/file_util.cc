@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "absl/strings/ascii.h"
@@ -67,6 +69,23 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
     unlink(tmp.c_str());
     return status;
   }
+  // Over a file that exists, an exchange and then an unlink of the old one:
+  // ext4 starts writing a file out to disk when it is renamed over another
+  // (auto_da_alloc), a disk write and about 60 us more for every save, but
+  // not on an exchange, and the old file is gone before anything writes it
+  // back.
+  if (syscall(SYS_renameat2, AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) == 0) {
+    if (unlink(tmp.c_str()) == 0) return absl::OkStatus();
+    // What was there is not a file (a directory): put it back, and fail as
+    // a rename over it does.
+    const int err = errno;
+    if (syscall(SYS_renameat2, AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) ==
+        0) {
+      unlink(tmp.c_str());
+    }
+    return ErrnoError(err, absl::StrCat("rename '", tmp, "' to '", path, "'"));
+  }
+  // Nothing there yet (ENOENT), or a filesystem without exchanges: a rename.
   if (rename(tmp.c_str(), path.c_str()) != 0) {
     absl::Status status = ErrnoError(errno, absl::StrCat("rename '", tmp, "' to '", path, "'"));
     unlink(tmp.c_str());

@@ -28,7 +28,9 @@ absl::Status MakeDirs(const std::string& path, mode_t mode);
 absl::Status WriteSysctls(const std::vector<std::pair<std::string, std::string>>& writes);
 
 // Replaces `path` with `contents` atomically: a temporary file beside it
-// (created with `mode`, never through a symlink), then a rename. Readers,
+// (created with `mode`, never through a symlink), then a rename (over a
+// file that exists, an exchange and an unlink, which ext4 does not write
+// out to disk). A directory at `path` is left as it is (EISDIR). Readers,
 // and a writer that crashed and restarted, see the old file or the new one,
 // whole. Not fsynced: what runsc writes this way (records and pid files of
 // live processes) means nothing after the machine itself goes down, and an

@@ -1,13 +1,21 @@
 #include "runsc/util/file_util.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/unique_fd.h"
 
 namespace runsc::util {
 namespace {
@@ -43,6 +51,57 @@ TEST(PositionedIoTest, ReadsAndWritesWholeAtAnOffset) {
   EXPECT_NE(std::string(past.message()).find("read 'the file'"), std::string::npos)
       << past.message();
   close(fd);
+}
+
+// The files in `dir`, but . and ..
+std::vector<std::string> Entries(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return names;
+  while (struct dirent* e = readdir(d)) {
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) names.push_back(e->d_name);
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(WriteFileAtomicallyTest, CreatesThenReplacesAndLeavesNothingElse) {
+  char dir[] = "/tmp/file_util_test-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/record";
+  ASSERT_TRUE(WriteFileAtomically(path, "first", 0640).ok());
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  EXPECT_EQ(ReadFileOrEmpty(path), "first");
+  // Over the file that is there (an exchange, then the old one unlinked):
+  // a reader that had the old one open still reads it whole.
+  UniqueFd old(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(old);
+  ASSERT_TRUE(WriteFileAtomically(path, "second, longer").ok());
+  EXPECT_EQ(ReadFileOrEmpty(path), "second, longer");
+  char buf[16] = {};
+  EXPECT_EQ(pread(old.get(), buf, sizeof(buf), 0), 5);
+  EXPECT_EQ(std::string(buf), "first");
+  EXPECT_EQ(Entries(dir), std::vector<std::string>{"record"});
+  ASSERT_EQ(system(absl::StrCat("rm -rf ", dir).c_str()), 0);
+}
+
+TEST(WriteFileAtomicallyTest, ADirectoryThereStaysAndTheWriteFails) {
+  char dir[] = "/tmp/file_util_test-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/taken";
+  ASSERT_EQ(mkdir(path.c_str(), 0700), 0);
+  ASSERT_TRUE(WriteFileAtomically(path + "/inside", "kept").ok());
+  absl::Status status = WriteFileAtomically(path, "x");
+  EXPECT_EQ(ErrnoOf(status), EISDIR) << status;
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(ReadFileOrEmpty(path + "/inside"), "kept");
+  EXPECT_EQ(Entries(dir), std::vector<std::string>{"taken"});
+  ASSERT_EQ(system(absl::StrCat("rm -rf ", dir).c_str()), 0);
 }
 
 }  // namespace
