@@ -2,9 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
-#include <stdio.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <vector>
@@ -108,14 +105,9 @@ absl::Status PreparedRecord::Commit(const runsc::state::v1::SandboxRecord& recor
     return ErrnoError(errno, absl::StrCat("truncate '", next, "'"));
   }
   if (close(fd_.release()) != 0) return ErrnoError(errno, absl::StrCat("close '", next, "'"));
-  const std::string path = RecordPath(dir_);
-  if (syscall(SYS_renameat2, AT_FDCWD, next.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) !=
-      0) {
-    // No record yet (a first save), or a filesystem without exchanges.
-    if ((errno != ENOENT && errno != EINVAL) || rename(next.c_str(), path.c_str()) != 0) {
-      return ErrnoError(errno, absl::StrCat("put '", next, "' in place of '", path, "'"));
-    }
-  }
+  // The record it replaces takes the prepared file's name (a rename on a
+  // first save).
+  RETURN_IF_ERROR(util::ReplaceFile(next, RecordPath(dir_)).status());
   RemoveLegacyRecord(dir_);
   return absl::OkStatus();
 }

@@ -69,29 +69,34 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
     unlink(tmp.c_str());
     return status;
   }
-  // Over a file that exists, an exchange and then an unlink of the old one:
-  // ext4 starts writing a file out to disk when it is renamed over another
-  // (auto_da_alloc), a disk write and about 60 us more for every save, but
-  // not on an exchange, and the old file is gone before anything writes it
-  // back.
-  if (syscall(SYS_renameat2, AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) == 0) {
-    if (unlink(tmp.c_str()) == 0) return absl::OkStatus();
+  // Over a file that exists, an exchange and then an unlink of the old one
+  // (ReplaceFile says why).
+  absl::StatusOr<bool> exchanged = ReplaceFile(tmp, path);
+  if (!exchanged.ok()) {
+    unlink(tmp.c_str());
+    return exchanged.status();
+  }
+  if (*exchanged && unlink(tmp.c_str()) != 0) {
     // What was there is not a file (a directory): put it back, and fail as
     // a rename over it does.
     const int err = errno;
-    if (syscall(SYS_renameat2, AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) ==
-        0) {
-      unlink(tmp.c_str());
-    }
-    return ErrnoError(err, absl::StrCat("rename '", tmp, "' to '", path, "'"));
-  }
-  // Nothing there yet (ENOENT), or a filesystem without exchanges: a rename.
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    absl::Status status = ErrnoError(errno, absl::StrCat("rename '", tmp, "' to '", path, "'"));
-    unlink(tmp.c_str());
-    return status;
+    if (ReplaceFile(tmp, path).ok()) unlink(tmp.c_str());
+    return ErrnoError(err, absl::StrCat("put '", tmp, "' in place of '", path, "'"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> ReplaceFile(const std::string& from, const std::string& to) {
+  if (syscall(SYS_renameat2, AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_EXCHANGE) == 0) {
+    return true;
+  }
+  // Nothing at `to` yet, a filesystem without exchanges, or a kernel
+  // without renameat2: a rename.
+  if ((errno != ENOENT && errno != EINVAL && errno != ENOSYS) ||
+      rename(from.c_str(), to.c_str()) != 0) {
+    return ErrnoError(errno, absl::StrCat("put '", from, "' in place of '", to, "'"));
+  }
+  return false;
 }
 
 absl::Status WriteAll(int fd, absl::string_view data, absl::string_view what) {

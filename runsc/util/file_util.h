@@ -37,6 +37,12 @@ absl::Status WriteSysctls(const std::vector<std::pair<std::string, std::string>>
 // fsync on a disk-backed /run cost up to 24 ms per write.
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents,
                                  mode_t mode = 0600);
+// Puts `from` in place of `to`, atomically for readers of `to`: an exchange
+// where `to` exists (true: `from` then names what `to` was), else a rename
+// (false). ext4 starts writing a file out to disk when it is renamed over
+// another (auto_da_alloc), a disk write and about 60 us for every save of a
+// record, but not on an exchange.
+absl::StatusOr<bool> ReplaceFile(const std::string& from, const std::string& to);
 // How the name of WriteFileAtomically's temporary file for a file named
 // `name` begins (the writer's pid follows): what a writer that died in the
 // middle leaves beside the file.

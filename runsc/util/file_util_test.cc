@@ -88,6 +88,28 @@ TEST(WriteFileAtomicallyTest, CreatesThenReplacesAndLeavesNothingElse) {
   ASSERT_EQ(system(absl::StrCat("rm -rf ", dir).c_str()), 0);
 }
 
+TEST(ReplaceFileTest, RenamesOntoNothingAndExchangesWithAFile) {
+  char dir[] = "/tmp/file_util_test-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string a = std::string(dir) + "/a", b = std::string(dir) + "/b";
+  ASSERT_TRUE(WriteFileAtomically(a, "new").ok());
+  absl::StatusOr<bool> exchanged = ReplaceFile(a, b);
+  ASSERT_TRUE(exchanged.ok()) << exchanged.status();
+  EXPECT_FALSE(*exchanged);
+  EXPECT_EQ(ReadFileOrEmpty(b), "new");
+  EXPECT_EQ(Entries(dir), std::vector<std::string>{"b"});
+  ASSERT_TRUE(WriteFileAtomically(a, "newer").ok());
+  exchanged = ReplaceFile(a, b);
+  ASSERT_TRUE(exchanged.ok()) << exchanged.status();
+  EXPECT_TRUE(*exchanged);
+  EXPECT_EQ(ReadFileOrEmpty(b), "newer");
+  EXPECT_EQ(ReadFileOrEmpty(a), "new");
+  const std::string missing = std::string(dir) + "/missing";
+  EXPECT_EQ(ErrnoOf(ReplaceFile(missing, b).status()), ENOENT);
+  EXPECT_EQ(ReadFileOrEmpty(b), "newer");
+  ASSERT_EQ(system(absl::StrCat("rm -rf ", dir).c_str()), 0);
+}
+
 TEST(WriteFileAtomicallyTest, ADirectoryThereStaysAndTheWriteFails) {
   char dir[] = "/tmp/file_util_test-XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
