@@ -33,6 +33,17 @@ absl::Status FailedStart(const runsc::launcher::v1::Failed& f) {
   return absl::FailedPreconditionError(message);
 }
 
+// How a process ends when its launcher goes: the container's pid 1 is gone,
+// and the kernel kills every process of its PID namespace.
+Exited KilledWithLauncher(int pid, bool main) {
+  Exited killed;
+  killed.set_pid(pid);
+  killed.set_main(main);
+  killed.set_signaled(true);
+  killed.set_signal(SIGKILL);
+  return killed;
+}
+
 }  // namespace
 
 LauncherClient::LauncherClient(util::UniqueFd sock) : sock_(std::move(sock)) {}
@@ -43,10 +54,11 @@ void LauncherClient::StartReader() {
 
 LauncherClient::~LauncherClient() {
   {
-    // Our own shutdown is no main-process exit; the callback's captures may
-    // be gone already.
+    // Our own shutdown is no process's exit; the callbacks' captures may be
+    // gone already.
     absl::MutexLock lock(&mu_);
     on_main_exit_ = nullptr;
+    waiters_.clear();
   }
   shutdown(sock_.get(), SHUT_RDWR);
   if (reader_.joinable()) reader_.join();
@@ -90,23 +102,34 @@ bool LauncherClient::ReadOne() {
     }
     // Reap the launcher (our child) if it has exited.
     waitpid(-1, nullptr, WNOHANG);
+    // Every process it had not reported went with it (killed by the kernel
+    // with the namespace's pid 1, or by the launcher on its way out after
+    // the main process): each waiter hears so, now and from here on, rather
+    // than waiting for a report that will never come.
     ExitCallback on_main_exit;
+    std::vector<std::pair<Exited, ExitCallback>> orphaned;
     {
       absl::MutexLock lock(&mu_);
       closed_ = true;
       on_main_exit = std::move(on_main_exit_);
+      for (const auto& [pid, main] : started_) {
+        if (exited_.count(pid) == 0) exited_[pid] = KilledWithLauncher(pid, main);
+      }
+      for (auto& [pid, callbacks] : waiters_) {
+        auto known = exited_.find(pid);
+        const Exited end =
+            known != exited_.end() ? known->second : KilledWithLauncher(pid, /*main=*/false);
+        for (ExitCallback& callback : callbacks) orphaned.emplace_back(end, std::move(callback));
+      }
+      waiters_.clear();
     }
-    if (on_main_exit) {
-      Exited killed;
-      killed.set_main(true);
-      killed.set_signaled(true);
-      killed.set_signal(SIGKILL);
-      on_main_exit(killed);
-    }
+    for (const auto& [end, callback] : orphaned) callback(end);
+    if (on_main_exit) on_main_exit(KilledWithLauncher(main_pid().value_or(0), /*main=*/true));
     return false;
   }
   std::vector<ExitCallback> callbacks;
   Exited exited;
+  std::optional<int> late_start;
   {
     absl::MutexLock lock(&mu_);
     if (!first_.has_value()) {
@@ -127,12 +150,44 @@ bool LauncherClient::ReadOne() {
         on_main_exit_ = nullptr;
       }
     } else {
+      if (event.has_started()) {
+        // A new process holds this pid (the launcher reported the last
+        // one's exit before it could be reused): an exit recorded for an
+        // earlier process of the same pid is not this one's.
+        exited_.erase(event.started().pid());
+      }
       auto it = replies_.find(event.request_id());
-      if (it != replies_.end()) it->second = std::move(event);
+      if (it != replies_.end()) {
+        it->second = std::move(event);
+      } else if (event.has_started()) {
+        // Its call gave up waiting (the launcher was busy with another
+        // process's slow exec) and told its caller the start failed.
+        late_start = event.started().pid();
+      }
     }
   }
   for (const auto& callback : callbacks) callback(exited);
+  if (late_start.has_value()) KillLateStart(*late_start);
   return true;
+}
+
+void LauncherClient::KillLateStart(int pid) {
+  util::Log(util::LogLevel::kWarning, "supervisor",
+            absl::StrCat("the launcher started pid ", pid,
+                         " after its caller had been told the start failed; killing it"));
+  LauncherRequest kill;
+  {
+    absl::MutexLock lock(&mu_);
+    kill.set_id(next_id_++);  // no entry in replies_: its answer is dropped
+  }
+  kill.mutable_signal()->set_pid(pid);
+  kill.mutable_signal()->set_signal(SIGKILL);
+  absl::MutexLock lock(&send_mu_);
+  absl::Status sent = util::SendPacket(sock_.get(), kill);
+  if (!sent.ok()) {
+    util::Log(util::LogLevel::kError, "supervisor",
+              absl::StrCat("kill late-started pid ", pid, ": ", sent.message()));
+  }
 }
 
 void LauncherClient::AwaitUntil(const std::function<bool()>& done, absl::Time deadline) {
@@ -230,6 +285,8 @@ void LauncherClient::OnExit(int pid, ExitCallback callback) {
     auto it = exited_.find(pid);
     if (it != exited_.end()) {
       done = it->second;
+    } else if (closed_) {
+      done = KilledWithLauncher(pid, /*main=*/false);  // no report can come now
     } else {
       waiters_[pid].push_back(std::move(callback));
       return;

@@ -2,7 +2,9 @@
 // (proto/launcher.proto). Calls are serialised on the socket and matched to
 // replies by id; a reader thread also records every exit and runs the exit
 // callbacks registered for it. The launcher's first message says whether it
-// built the container (AwaitReady).
+// built the container (AwaitReady). A process the launcher starts after its
+// call has given up is killed; one whose launcher goes away is reported
+// killed to every waiter.
 //
 // Until StartReader, the calling thread reads what it waits for itself
 // (AwaitReady, Call): at boot a reply then wakes one thread, not a reader
@@ -66,7 +68,9 @@ class LauncherClient final {
   // After AwaitReady succeeded: the launcher's Ready.
   runsc::launcher::v1::Ready ready();
 
-  // Runs `callback` once `pid` has exited: at once if it already has.
+  // Runs `callback` once `pid` has exited: at once if it already has. If
+  // the launcher goes away first, with SIGKILL as the status (its processes
+  // went with it).
   void OnExit(int pid, ExitCallback callback);
 
   // Runs `callback` once when the main process exits, after the waiters on
@@ -83,6 +87,9 @@ class LauncherClient final {
 
  private:
   void ReadLoop();
+  // The launcher answered a start whose call had timed out and reported a
+  // failure: the process must not run on unknown to its caller.
+  void KillLateStart(int pid) ABSL_LOCKS_EXCLUDED(mu_, send_mu_);
   // Before StartReader: reads on this thread until `done` holds, the socket
   // closes or `deadline` passes.
   void ReadUntil(const std::function<bool()>& done, absl::Time deadline) ABSL_LOCKS_EXCLUDED(mu_);
