@@ -64,7 +64,7 @@ void ExecRegistry::WaitUntilEmpty() {
 ExecReactor::ExecReactor(sandbox::SandboxManager* manager, grpc::CallbackServerContext* context,
                          ExecRegistry* registry)
     : manager_(manager),
-      context_(context),
+      deadline_(context->deadline()),
       registry_(registry),
       stop_output_(util::NewEventFlag()),
       stop_input_(util::NewEventFlag()) {
@@ -237,9 +237,8 @@ void ExecReactor::Run(api::ExecStart start) {
   }
   absl::Duration timeout = absl::InfiniteDuration();
   if (start.timeout_seconds() > 0) timeout = absl::Seconds(start.timeout_seconds());
-  if (context_->deadline() != std::chrono::system_clock::time_point::max()) {
-    timeout = std::min(timeout,
-                       absl::FromChrono(context_->deadline() - std::chrono::system_clock::now()));
+  if (deadline_ != std::chrono::system_clock::time_point::max()) {
+    timeout = std::min(timeout, absl::FromChrono(deadline_ - std::chrono::system_clock::now()));
   }
   absl::StatusOr<api::ExitStatus> exit = Wait(timeout);
   // A killed process's output is drained, not awaited: descendants that

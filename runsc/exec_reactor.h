@@ -19,6 +19,7 @@
 #ifndef RUNSC_RUNSC_EXEC_REACTOR_H_
 #define RUNSC_RUNSC_EXEC_REACTOR_H_
 
+#include <chrono>
 #include <deque>
 #include <optional>
 #include <thread>
@@ -97,7 +98,9 @@ class ExecReactor final
   void FinishOnce(const grpc::Status& status);
 
   sandbox::SandboxManager* const manager_;
-  grpc::CallbackServerContext* const context_;
+  // The call's deadline, read while its context is alive: gRPC frees the
+  // context after OnDone, which a cancel can bring while the driver runs.
+  const std::chrono::system_clock::time_point deadline_;
   ExecRegistry* const registry_;
   runsc::api::v1::ExecRequest request_;  // the read in progress
   sandbox::CallCanceller wait_canceller_;
