@@ -18,6 +18,9 @@ using util::ToGrpcStatus;
 
 namespace {
 
+// The longest a delete gives the main process to end after SIGTERM.
+constexpr double kMaxGraceSeconds = 600;
+
 grpc::Status Invalid(const std::string& message) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
 }
@@ -46,6 +49,19 @@ grpc::Status ToRunResponse(const absl::StatusOr<sandbox::RunResult>& result,
   return grpc::Status::OK;
 }
 
+// A run's output is buffered in the daemon and answered in one message:
+// each stream's cap must leave both within the largest message it sends.
+grpc::Status CheckMaxOutput(int64_t max_output_bytes, int max_message_bytes) {
+  if (max_output_bytes < 0) return Invalid("max_output_bytes: must not be negative");
+  const int64_t most = (static_cast<int64_t>(max_message_bytes) - (64 << 10)) / 2;
+  if (max_output_bytes > most) {
+    return Invalid(absl::StrCat("max_output_bytes: ", max_output_bytes, " is over ", most,
+                                ", what two streams of it leave of the daemon's largest message (",
+                                max_message_bytes, " bytes, --max-message-bytes)"));
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status ToResources(const api::Resources& in, runsc::boot::v1::ResourceConfig* out) {
   if (in.memory_limit_bytes() < 0) return Invalid("resources.memory_limit_bytes: must not be negative");
   if (in.memory_swap_bytes() < 0) return Invalid("resources.memory_swap_bytes: must not be negative");
@@ -57,6 +73,16 @@ grpc::Status ToResources(const api::Resources& in, runsc::boot::v1::ResourceConf
   }
   if (in.cpu_quota_us() > 0 && in.cpu_quota_us() < 1000) {
     return Invalid("resources.cpu_quota_us: below the kernel's minimum of 1000");
+  }
+  // The kernel's ranges (as for a spec's linux.resources.cpu): outside
+  // them the cgroup write fails naming a file, not the field.
+  if (in.cpu_period_us() != 0 && (in.cpu_period_us() < 1000 || in.cpu_period_us() > 1000000)) {
+    return Invalid(
+        absl::StrCat("resources.cpu_period_us: ", in.cpu_period_us(), " is outside 1000..1000000"));
+  }
+  if (in.cpu_shares() != 0 && (in.cpu_shares() < 2 || in.cpu_shares() > 262144)) {
+    return Invalid(
+        absl::StrCat("resources.cpu_shares: ", in.cpu_shares(), " is outside 2..262144"));
   }
   if (in.memory_limit_bytes() > 0) out->set_memory_max(in.memory_limit_bytes());
   if (in.memory_swap_bytes() > 0) out->set_memory_swap(in.memory_swap_bytes());
@@ -153,6 +179,12 @@ grpc::Status ApiService::DeleteSandbox(grpc::ServerContext*, const api::DeleteSa
   if (!std::isfinite(req->grace_seconds()) || req->grace_seconds() < 0) {
     return Invalid("grace_seconds: must be a non-negative number");
   }
+  // The delete holds the sandbox meanwhile (another delete, the TTL's
+  // included, waits for it), and the daemon's stop waits for the call.
+  if (req->grace_seconds() > kMaxGraceSeconds) {
+    return Invalid(absl::StrCat("grace_seconds: ", req->grace_seconds(), " is over the limit of ",
+                                kMaxGraceSeconds));
+  }
   absl::Duration grace =
       req->grace_seconds() > 0 ? absl::Seconds(req->grace_seconds()) : absl::Seconds(5);
   return ToGrpcStatus(manager_->DeleteSandbox(req->id(), grace));
@@ -181,7 +213,7 @@ grpc::Status ApiService::Run(grpc::ServerContext* context, const api::RunRequest
                              api::RunResponse* out) {
   InFlight in_flight(this);
   if (auto s = RequireId(req->id()); !s.ok()) return s;
-  if (req->max_output_bytes() < 0) return Invalid("max_output_bytes: must not be negative");
+  if (auto s = CheckMaxOutput(req->max_output_bytes(), max_message_bytes_); !s.ok()) return s;
   if (!std::isfinite(req->timeout_seconds()) || req->timeout_seconds() < 0) {
     return Invalid("timeout_seconds: must be a non-negative number");
   }
@@ -210,7 +242,7 @@ grpc::Status ApiService::Run(grpc::ServerContext* context, const api::RunRequest
 grpc::Status ApiService::RunSandbox(grpc::ServerContext* context, const api::RunSandboxRequest* req,
                                     api::RunResponse* out) {
   InFlight in_flight(this);
-  if (req->max_output_bytes() < 0) return Invalid("max_output_bytes: must not be negative");
+  if (auto s = CheckMaxOutput(req->max_output_bytes(), max_message_bytes_); !s.ok()) return s;
   if (!std::isfinite(req->timeout_seconds()) || req->timeout_seconds() < 0) {
     return Invalid("timeout_seconds: must be a non-negative number");
   }

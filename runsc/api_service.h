@@ -18,7 +18,10 @@ namespace runsc::cli {
 class ApiService final
     : public runsc::api::v1::Sandboxes::WithCallbackMethod_Exec<runsc::api::v1::Sandboxes::Service> {
  public:
-  explicit ApiService(sandbox::SandboxManager* manager) : manager_(manager) {}
+  // `max_message_bytes`: the server's largest message (--max-message-bytes),
+  // which bounds what a run's output may be.
+  explicit ApiService(sandbox::SandboxManager* manager, int max_message_bytes = 16 << 20)
+      : manager_(manager), max_message_bytes_(max_message_bytes) {}
 
   // Blocks until no call is in flight or `deadline` passes; true if idle.
   // Shutdown uses it so that idle connections do not hold the grace period.
@@ -63,6 +66,7 @@ class ApiService final
   class InFlight;
 
   sandbox::SandboxManager* const manager_;  // not owned
+  const int max_message_bytes_;
   ExecRegistry execs_;
   absl::Mutex mu_;
   int inflight_ ABSL_GUARDED_BY(mu_) = 0;

@@ -255,7 +255,7 @@ int RunDaemon(const DaemonOptions& options) {
     fprintf(stderr, "runsc daemon: %s\n", std::string(manager.status().message()).c_str());
     return 1;
   }
-  ApiService api(manager->get());
+  ApiService api(manager->get(), options.max_message_bytes);
   HealthService health;
   // gRPC's reflection plugin registered itself before main; the registration
   // is held back from every other command (runsc/util/server_plugins.h).

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -165,12 +166,62 @@ TEST_F(DaemonTest, BadRequestsGetTheRightCodes) {
     EXPECT_THAT(s.error_message(), HasSubstr("resources.pids_limit"));
   }
   {
+    // Outside the kernel's ranges: refused by field, not by a cgroup file's
+    // failed write (cpu_shares 1 used to wrap round in the v2 weight).
+    for (auto [field, set] :
+         std::vector<std::pair<std::string, std::function<void(api::Resources*)>>>{
+             {"resources.cpu_shares", [](api::Resources* r) { r->set_cpu_shares(1); }},
+             {"resources.cpu_shares", [](api::Resources* r) { r->set_cpu_shares(262145); }},
+             {"resources.cpu_period_us", [](api::Resources* r) { r->set_cpu_period_us(999); }},
+             {"resources.cpu_period_us", [](api::Resources* r) { r->set_cpu_period_us(2000000); }},
+         }) {
+      grpc::ClientContext ctx;
+      api::CreateSandboxRequest req;
+      req.set_id("x");
+      req.mutable_host_template();
+      set(req.mutable_resources());
+      api::Sandbox r;
+      grpc::Status s = stub->CreateSandbox(&ctx, req, &r);
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << field;
+      EXPECT_THAT(s.error_message(), HasSubstr(field + ": "));
+    }
+  }
+  {
     CreateStarted("busy");
     api::RunResponse r;
     api::RunRequest req;
     grpc::Status s = Run("busy", {}, &r);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_THAT(s.error_message(), HasSubstr("process.args"));
+  }
+  {
+    // An output cap the answer could never carry: refused before the run,
+    // rather than buffered (the daemon's memory) and then not sent.
+    grpc::ClientContext ctx;
+    api::RunRequest req;
+    req.set_id("busy");
+    req.mutable_process()->add_args("true");
+    req.set_max_output_bytes(int64_t{1} << 40);
+    api::RunResponse r;
+    grpc::Status s = stub->Run(&ctx, req, &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("max_output_bytes: 1099511627776 is over"));
+    grpc::ClientContext ctx2;
+    req.set_max_output_bytes(4 << 20);  // within the default 16 MiB
+    s = stub->Run(&ctx2, req, &r);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+  }
+  {
+    // A grace period that would hold the sandbox, and the daemon's stop,
+    // for years.
+    grpc::ClientContext ctx;
+    api::DeleteSandboxRequest req;
+    req.set_id("busy");
+    req.set_grace_seconds(1e9);
+    api::DeleteSandboxResponse r;
+    grpc::Status s = stub->DeleteSandbox(&ctx, req, &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("grace_seconds: 1e+09 is over the limit of 600"));
   }
   {
     // Oversized request: the default limit is 16 MiB.
