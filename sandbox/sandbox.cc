@@ -221,7 +221,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Attach(const std::string& stat
     ASSIGN_OR_RETURN(cgroup, Cgroup::Adopt({record->cgroup_paths().begin(),
                                             record->cgroup_paths().end()}));
   }
-  UidRange range{record->range_slot(), record->range_base()};
+  UidRange range{record->range_slot(), record->range_base(), record->range_token()};
   std::string ranges_dir = record->ranges_dir();  // before the record moves
   return std::unique_ptr<Sandbox>(new Sandbox(id, dir, std::move(ranges_dir), std::move(*process),
                                               range, std::move(cgroup), std::move(*record)));

@@ -214,6 +214,7 @@ runsc::state::v1::SandboxRecord BaseRecord(const std::string& id, const UidRange
   record.set_id(id);
   record.set_range_slot(range.slot);
   record.set_range_base(range.host_base);
+  record.set_range_token(range.token);
   record.set_ranges_dir(ranges_dir);
   if (cgroup != nullptr) {
     for (const std::string& path : cgroup->Paths()) record.add_cgroup_paths(path);

@@ -123,8 +123,8 @@ absl::Status ReclaimLeftovers(const std::string& dir,
   // it since.
   RETURN_IF_ERROR(RemoveStateDir(dir));
   if (record.range_base() != 0) {
-    RETURN_IF_ERROR(
-        UidRangeAllocator(record.ranges_dir()).Release({record.range_slot(), record.range_base()}));
+    RETURN_IF_ERROR(UidRangeAllocator(record.ranges_dir())
+                        .Release({record.range_slot(), record.range_base(), record.range_token()}));
   }
   return absl::OkStatus();
 }

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <optional>
+
 #include "absl/hash/hash.h"
 #include "absl/random/random.h"
 #include "absl/strings/numbers.h"
@@ -38,20 +40,46 @@ absl::StatusOr<UidRange> UidRangeAllocator::Allocate(absl::string_view owner) {
       if (errno == EEXIST) continue;
       return ErrnoError(errno, absl::StrCat("create '", path, "'"));
     }
-    std::string text = absl::StrCat(owner, "\n");
+    UidRange range = RangeOfSlot(slot);
+    range.token =
+        absl::StrCat(owner, " ", absl::Hex(absl::Uniform<uint64_t>(gen), absl::kZeroPad16));
+    std::string text = absl::StrCat(range.token, "\n");
     if (write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
       int err = errno;
       unlink(path.c_str());
       return ErrnoError(err, absl::StrCat("write '", path, "'"));
     }
-    return RangeOfSlot(slot);
+    return range;
   }
   return absl::ResourceExhaustedError(
       absl::StrCat("all ", kSlots, " workload uid ranges are in use"));
 }
 
+namespace {
+
+// The slot file's text without its newline; nullopt if it is gone.
+absl::StatusOr<std::optional<std::string>> SlotText(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) {
+    if (errno == ENOENT) return std::nullopt;
+    return ErrnoError(errno, absl::StrCat("open '", path, "'"));
+  }
+  char buf[256];
+  const ssize_t n = read(fd.get(), buf, sizeof(buf));
+  if (n < 0) return ErrnoError(errno, absl::StrCat("read '", path, "'"));
+  std::string text(buf, static_cast<size_t>(n));
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+}  // namespace
+
 absl::Status UidRangeAllocator::Release(const UidRange& range) {
   std::string path = absl::StrCat(dir_, "/", range.slot);
+  if (!range.token.empty()) {
+    ASSIGN_OR_RETURN(std::optional<std::string> text, SlotText(path));
+    if (!text.has_value() || *text != range.token) return absl::OkStatus();  // not ours now
+  }
   if (unlink(path.c_str()) != 0 && errno != ENOENT) {
     return ErrnoError(errno, absl::StrCat("unlink '", path, "'"));
   }
@@ -73,9 +101,11 @@ UidRangeAllocator::List() const {
     char buf[128] = {};
     UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
     ssize_t n = fd ? read(fd.get(), buf, sizeof(buf) - 1) : -1;
-    std::string owner = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-    if (!owner.empty() && owner.back() == '\n') owner.pop_back();
-    out.emplace_back(RangeOfSlot(slot), owner);
+    std::string text = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    UidRange range = RangeOfSlot(slot);
+    range.token = text;
+    out.emplace_back(range, text.substr(0, text.find(' ')));  // the owner, without the nonce
   }
   closedir(dir);
   return out;

@@ -4,9 +4,9 @@
 // system, user and subuid ranges) in 49152 slots.
 //
 // A slot is held by a file <dir>/<slot> created with O_EXCL that names its
-// owner, so every process using the same state root (the daemon and the
-// daemonless CLI alike) shares one allocator without a lock, and a crashed
-// owner's slots are visible for recovery.
+// owner (with a nonce of the holder's), so every process using the same state root (the daemon and
+// the daemonless CLI alike) shares one allocator without a lock, and a crashed owner's slots are
+// visible for recovery.
 //
 // Thread safety: thread-safe (the filesystem arbitrates).
 #ifndef RUNSC_SANDBOX_UID_RANGE_H_
@@ -27,6 +27,10 @@ namespace runsc::sandbox {
 struct UidRange {
   uint32_t slot = 0;
   uint32_t host_base = 0;  // first host uid (and gid)
+  // What the slot's file holds for this holder ("<owner> <nonce>"), so that
+  // a release frees the slot only while it is still this holder's. Empty
+  // for a range recorded by a build before it: released unchecked.
+  std::string token;
   static constexpr uint32_t kSize = 65536;
 };
 
@@ -40,13 +44,15 @@ class UidRangeAllocator final {
   // Claims a free range for `owner` (a sandbox id). RESOURCE_EXHAUSTED when
   // every slot is taken.
   absl::StatusOr<UidRange> Allocate(absl::string_view owner);
-  // Frees a range; freeing a free range is not an error.
+  // Frees a range; freeing a free range is not an error, and neither is
+  // freeing one that another holder has taken since (its slot is left be:
+  // a stale second release must never hand a live sandbox's ids out again).
   absl::Status Release(const UidRange& range);
   // The ranges currently held, with their owners.
   absl::StatusOr<std::vector<std::pair<UidRange, std::string>>> List() const;
 
   static UidRange RangeOfSlot(uint32_t slot) {
-    return {slot, kFirstHostId + slot * UidRange::kSize};
+    return {slot, kFirstHostId + slot * UidRange::kSize, ""};
   }
 
  private:

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
@@ -48,6 +49,44 @@ TEST(UidRangeTest, ReleaseFreesTheSlotAndListNamesOwners) {
   ASSERT_TRUE(alloc.Release(*a).ok());
   EXPECT_TRUE(alloc.List()->empty());
   EXPECT_TRUE(alloc.Release(*a).ok());  // idempotent
+}
+
+// A release that comes after its slot was freed and taken again (a
+// sandbox deleted twice: by the CLI on the daemon's state root, then by the
+// daemon, whose table still held it) must leave the new holder's slot
+// alone: freeing it would hand the live sandbox's host ids to the next one.
+TEST(UidRangeTest, AStaleReleaseLeavesTheSlotOfItsNewHolder) {
+  const std::string dir = TempDir();
+  UidRangeAllocator alloc(dir);
+  absl::StatusOr<UidRange> a = alloc.Allocate("alpha");
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(alloc.Release(*a).ok());
+  // Another holder takes the same slot, as an allocator does.
+  const std::string slot = dir + "/" + std::to_string(a->slot);
+  {
+    std::ofstream taken(slot);
+    taken << "beta 00000000000000ff\n";
+  }
+  EXPECT_TRUE(alloc.Release(*a).ok());
+  absl::StatusOr<std::vector<std::pair<UidRange, std::string>>> held = alloc.List();
+  ASSERT_TRUE(held.ok());
+  ASSERT_EQ(held->size(), 1u) << "the new holder's slot was freed";
+  EXPECT_EQ((*held)[0].second, "beta");
+  EXPECT_EQ((*held)[0].first.slot, a->slot);
+  // Its own holder frees it.
+  ASSERT_TRUE(alloc.Release((*held)[0].first).ok());
+  EXPECT_TRUE(alloc.List()->empty());
+}
+
+// A range recorded by a build before the slot's token has none: its release
+// frees the slot as it always did.
+TEST(UidRangeTest, ARangeWithoutATokenIsReleasedUnchecked) {
+  UidRangeAllocator alloc(TempDir());
+  absl::StatusOr<UidRange> a = alloc.Allocate("alpha");
+  ASSERT_TRUE(a.ok());
+  EXPECT_FALSE(a->token.empty());
+  ASSERT_TRUE(alloc.Release(UidRangeAllocator::RangeOfSlot(a->slot)).ok());
+  EXPECT_TRUE(alloc.List()->empty());
 }
 
 TEST(UidRangeTest, ConcurrentAllocatorsNeverShareARange) {
