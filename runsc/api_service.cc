@@ -281,8 +281,16 @@ grpc::Status ApiService::Wait(grpc::ServerContext* context, const api::WaitReque
     }
     pid = *main_pid;
   }
-  absl::StatusOr<runsc::control::v1::ExitStatus> status =
-      manager_->Wait(req->id(), pid, Remaining(context, absl::Hours(24)));
+  // Until the exit, the client's going or the daemon's stop.
+  sandbox::CallCanceller cancel;
+  absl::StatusOr<runsc::control::v1::ExitStatus> status;
+  {
+    CallWatch::Scope watched(&call_watch_, context, &cancel);
+    status = manager_->Wait(req->id(), pid, Remaining(context, absl::Hours(24)), &cancel);
+  }
+  if (absl::IsCancelled(status.status()) && call_watch_.stopping()) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the daemon is stopping");
+  }
   if (!status.ok()) return ToGrpcStatus(status.status());
   ToProto(*status, out->mutable_status());
   return grpc::Status::OK;

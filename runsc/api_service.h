@@ -8,6 +8,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "proto/api.grpc.pb.h"
+#include "runsc/call_watch.h"
 #include "runsc/exec_reactor.h"
 #include "sandbox/manager.h"
 
@@ -29,6 +30,9 @@ class ApiService final
   // After the server has shut down: blocks until every Exec's threads are
   // done (a cancelled Exec kills its process first).
   void WaitForExecs() { execs_.WaitUntilEmpty(); }
+  // As the daemon stops: every Wait under way, and any that comes later,
+  // ends with UNAVAILABLE (they would hold gRPC's shutdown for as long).
+  void EndWaits() { call_watch_.Stop(); }
 
   grpc::Status CreateSandbox(grpc::ServerContext*, const runsc::api::v1::CreateSandboxRequest*,
                              runsc::api::v1::Sandbox*) override;
@@ -68,6 +72,7 @@ class ApiService final
   sandbox::SandboxManager* const manager_;  // not owned
   const int max_message_bytes_;
   ExecRegistry execs_;
+  CallWatch call_watch_;
   absl::Mutex mu_;
   int inflight_ ABSL_GUARDED_BY(mu_) = 0;
 };

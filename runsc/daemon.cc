@@ -298,8 +298,10 @@ int RunDaemon(const DaemonOptions& options) {
     grpc::AddInsecureChannelFromFd(ok ? server.get() : denier.get(), conn);
   }
   Log(LogLevel::kInfo, kComponent, "stopping");
-  // Event streams end now; they would otherwise hold the grace period.
+  // Event streams and waits end now; they would otherwise hold the grace
+  // period, and waits gRPC's shutdown after it.
   (*manager)->events().Close();
+  api.EndWaits();
   // Calls in flight get up to 5 s; idle connections are then closed at once
   // (gRPC's own shutdown would wait for clients to hang up).
   if (!api.WaitUntilIdle(absl::Now() + absl::Seconds(5))) {

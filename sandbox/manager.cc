@@ -530,15 +530,27 @@ absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::Wait(const std::s
     // The main process's exit is its watch's to see: wait for that (the
     // lock is free meanwhile) rather than ask the sandbox again. Only if the
     // watch ends without it does the sandbox answer.
-    if (pid == entry->main_pid && entry->cancel_watch != nullptr && cancel == nullptr) {
+    if (pid == entry->main_pid && entry->cancel_watch != nullptr) {
       Entry* e = entry.get();
       auto seen = [e]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(e->mu) {
         return e->main_exit.has_value() || e->watch_done || e->box == nullptr;
       };
-      if (!entry->mu.AwaitWithTimeout(absl::Condition(&seen), timeout)) {
-        return absl::DeadlineExceededError(absl::StrCat("sandbox '", id, "': process ", pid,
-                                                        " did not exit within ",
-                                                        absl::FormatDuration(timeout)));
+      // A cancel does not wake this wait: it looks at it every 50 ms.
+      const absl::Time deadline = absl::Now() + timeout;
+      while (!seen()) {
+        if (cancel != nullptr && cancel->cancelled()) {
+          return absl::CancelledError(
+              absl::StrCat("sandbox '", id, "': the wait for process ", pid, " was cancelled"));
+        }
+        const absl::Duration left = deadline - absl::Now();
+        if (left <= absl::ZeroDuration()) {
+          return absl::DeadlineExceededError(absl::StrCat("sandbox '", id, "': process ", pid,
+                                                          " did not exit within ",
+                                                          absl::FormatDuration(timeout)));
+        }
+        entry->mu.AwaitWithTimeout(
+            absl::Condition(&seen),
+            cancel != nullptr ? std::min(left, absl::Milliseconds(50)) : left);
       }
       if (entry->main_exit.has_value()) return *entry->main_exit;
       if (entry->box == nullptr) return NotFound(id);

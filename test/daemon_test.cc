@@ -640,6 +640,72 @@ TEST_F(DaemonTest, ADeleteFreesTheIdAtOnceAndReclaimAheadZeroWaitsForEverything)
               HasSubstr("--reclaim-ahead: '-1' is not a number from 0 to 1024"));
 }
 
+// A Wait for a process that runs on (the main process here, for up to a
+// day) holds a handler thread: it must end when its client gives up, and
+// when the daemon stops, or each client that gave up would keep a thread,
+// and a pending Wait the daemon's stop (gRPC's shutdown waits for every
+// handler to return).
+TEST_F(DaemonTest, AWaitEndsWithItsClientAndWithTheDaemonsStop) {
+  CreateStarted("waited");
+  auto stub = Stub();
+  auto threads = [this] { return ListDir(absl::StrCat("/proc/", daemon_, "/task")).size(); };
+  auto wait = [&stub](grpc::ClientContext* ctx) {
+    api::WaitRequest req;
+    req.set_id("waited");
+    api::WaitResponse r;
+    return stub->Wait(ctx, req, &r);
+  };
+  const size_t idle = threads();
+  constexpr int kGaveUp = 6;
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kGaveUp; ++i) {
+    clients.emplace_back([&] {
+      // No deadline (the daemon would end the wait at one): it hangs up.
+      grpc::ClientContext ctx;
+      std::thread hang_up([&ctx] {
+        absl::SleepFor(absl::Milliseconds(300));
+        ctx.TryCancel();
+      });
+      EXPECT_EQ(wait(&ctx).error_code(), grpc::StatusCode::CANCELLED);
+      hang_up.join();
+    });
+  }
+  for (auto& c : clients) c.join();
+  size_t after = threads();
+  for (int i = 0; i < 40 && after >= idle + kGaveUp; ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+    after = threads();
+  }
+  EXPECT_LT(after, idle + kGaveUp)
+      << "the handlers of Waits whose clients gave up still run: " << idle << " threads before, "
+      << after << " after";
+
+  grpc::Status pending;
+  std::thread waiter([&] {
+    grpc::ClientContext ctx;
+    pending = wait(&ctx);
+  });
+  absl::SleepFor(absl::Milliseconds(500));  // the call is in the daemon's hands
+  const absl::Time before = absl::Now();
+  kill(daemon_, SIGTERM);
+  int status = 0;
+  pid_t ended = 0;
+  for (int i = 0; i < 300 && (ended = waitpid(daemon_, &status, WNOHANG)) == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  if (ended == 0) {
+    kill(daemon_, SIGKILL);
+    waitpid(daemon_, &status, 0);
+  }
+  daemon_ = 0;
+  waiter.join();
+  ASSERT_NE(ended, 0) << "the daemon's stop waited for a pending Wait";
+  EXPECT_LT(absl::Now() - before, absl::Seconds(3)) << "a pending Wait held the stop's grace";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_EQ(pending.error_code(), grpc::StatusCode::UNAVAILABLE) << pending.error_message();
+  StartDaemon();  // for the fixture's teardown
+}
+
 TEST_F(DaemonTest, SigtermEndsEventStreamsWithUnavailable) {
   auto stub = Stub();
   grpc::ClientContext ctx;
