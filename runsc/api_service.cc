@@ -236,7 +236,16 @@ grpc::Status ApiService::Run(grpc::ServerContext* context, const api::RunRequest
   absl::Duration timeout =
       req->timeout_seconds() > 0 ? absl::Seconds(req->timeout_seconds()) : absl::Minutes(1);
   run.timeout = Remaining(context, timeout);
-  return ToRunResponse(manager_->Run(run), out);
+  // Until the end, the client's going (the process is then killed) or the
+  // daemon's stop.
+  sandbox::CallCanceller cancel;
+  run.cancel = &cancel;
+  absl::StatusOr<sandbox::RunResult> result;
+  {
+    CallWatch::Scope watched(&call_watch_, context, &cancel);
+    result = manager_->Run(run);
+  }
+  return ToRunResponse(Stopping(std::move(result)), out);
 }
 
 grpc::Status ApiService::RunSandbox(grpc::ServerContext* context, const api::RunSandboxRequest* req,
@@ -252,9 +261,14 @@ grpc::Status ApiService::RunSandbox(grpc::ServerContext* context, const api::Run
       req->max_output_bytes() > 0 ? static_cast<size_t>(req->max_output_bytes()) : 1 << 20;
   const absl::Duration timeout =
       req->timeout_seconds() > 0 ? absl::Seconds(req->timeout_seconds()) : absl::Minutes(1);
-  return ToRunResponse(manager_->RunSandbox(std::move(create), req->stdin(), max_output,
-                                            Remaining(context, timeout)),
-                       out);
+  sandbox::CallCanceller cancel;
+  absl::StatusOr<sandbox::RunResult> result;
+  {
+    CallWatch::Scope watched(&call_watch_, context, &cancel);
+    result = manager_->RunSandbox(std::move(create), req->stdin(), max_output,
+                                  Remaining(context, timeout), &cancel);
+  }
+  return ToRunResponse(Stopping(std::move(result)), out);
 }
 
 grpc::Status ApiService::Signal(grpc::ServerContext*, const api::SignalRequest* req,
@@ -288,9 +302,7 @@ grpc::Status ApiService::Wait(grpc::ServerContext* context, const api::WaitReque
     CallWatch::Scope watched(&call_watch_, context, &cancel);
     status = manager_->Wait(req->id(), pid, Remaining(context, absl::Hours(24)), &cancel);
   }
-  if (absl::IsCancelled(status.status()) && call_watch_.stopping()) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the daemon is stopping");
-  }
+  status = Stopping(std::move(status));
   if (!status.ok()) return ToGrpcStatus(status.status());
   ToProto(*status, out->mutable_status());
   return grpc::Status::OK;

@@ -30,8 +30,9 @@ class ApiService final
   // After the server has shut down: blocks until every Exec's threads are
   // done (a cancelled Exec kills its process first).
   void WaitForExecs() { execs_.WaitUntilEmpty(); }
-  // As the daemon stops: every Wait under way, and any that comes later,
-  // ends with UNAVAILABLE (they would hold gRPC's shutdown for as long).
+  // As the daemon stops: every Wait, Run and RunSandbox under way, and any
+  // that comes later, ends with UNAVAILABLE (they would hold gRPC's shutdown
+  // for as long; a run's process is killed, as when its client goes).
   void EndWaits() { call_watch_.Stop(); }
 
   grpc::Status CreateSandbox(grpc::ServerContext*, const runsc::api::v1::CreateSandboxRequest*,
@@ -68,6 +69,16 @@ class ApiService final
  private:
   // Counts a call from its start to its return.
   class InFlight;
+
+  // A wait the daemon's stop cancelled says so (UNAVAILABLE: a client may
+  // try again with the next daemon).
+  template <typename T>
+  absl::StatusOr<T> Stopping(absl::StatusOr<T> result) const {
+    if (absl::IsCancelled(result.status()) && call_watch_.stopping()) {
+      return absl::UnavailableError("the daemon is stopping");
+    }
+    return result;
+  }
 
   sandbox::SandboxManager* const manager_;  // not owned
   const int max_message_bytes_;

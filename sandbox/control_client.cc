@@ -332,15 +332,22 @@ absl::Status SandboxError(int code, const std::string& message) {
 // for the kill (any packet does) and waits `kill_wait` more.
 absl::StatusOr<runsc::control::v1::StdioAnswer> AwaitRunAnswer(int conn, absl::Duration timeout,
                                                                absl::Duration kill_wait,
-                                                               bool* timed_out) {
+                                                               bool* timed_out,
+                                                               CallCanceller* cancel) {
   absl::Time deadline = absl::Now() + timeout;
   for (;;) {
     const absl::Duration left = std::max(deadline - absl::Now(), absl::ZeroDuration());
-    struct pollfd p = {conn, POLLIN, 0};
-    const int ready = poll(&p, 1, PollMillis(left));
+    struct pollfd p[2] = {{conn, POLLIN, 0},
+                          {cancel != nullptr ? cancel->wake_fd() : -1, POLLIN, 0}};
+    const int ready = poll(p, 2, PollMillis(left));
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) return util::ErrnoError(errno, "poll the run's stdio connection");
-    if (ready > 0) break;
+    if (cancel != nullptr && cancel->cancelled()) {
+      // The caller closes the connection, and the sandbox kills the process.
+      return absl::CancelledError("the run was cancelled; its process is killed");
+    }
+    if (p[0].revents != 0) break;
+    if (ready > 0) continue;
     if (*timed_out) {
       return absl::DeadlineExceededError(
           "the sandbox did not report the end of a process it was asked to kill");
@@ -381,7 +388,7 @@ absl::StatusOr<StdioReply> AskOnStdioSocket(const std::string& stdio_socket,
 absl::StatusOr<RunOutcome> RunToExit(const ControlGetter& control, const std::string& stdio_socket,
                                      const runsc::boot::v1::ProcessConfig& process,
                                      std::vector<util::UniqueFd> stdio, absl::Duration timeout,
-                                     absl::Duration kill_wait) {
+                                     absl::Duration kill_wait, CallCanceller* cancel) {
   std::vector<int> fds;
   for (const util::UniqueFd& fd : stdio) fds.push_back(fd.get());
   runsc::control::v1::StdioRequest request;
@@ -394,7 +401,7 @@ absl::StatusOr<RunOutcome> RunToExit(const ControlGetter& control, const std::st
   stdio.clear();  // the sandbox has its copies
   RunOutcome outcome;
   ASSIGN_OR_RETURN(runsc::control::v1::StdioAnswer answer,
-                   AwaitRunAnswer(conn.get(), timeout, kill_wait, &outcome.timed_out));
+                   AwaitRunAnswer(conn.get(), timeout, kill_wait, &outcome.timed_out, cancel));
   if (answer.has_run()) {
     const runsc::control::v1::StdioRunResult& run = answer.run();
     if (run.code() != 0) return SandboxError(run.code(), run.message());

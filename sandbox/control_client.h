@@ -122,10 +122,12 @@ using ControlGetter = std::function<absl::StatusOr<std::shared_ptr<ControlClient
 //   - A sandbox of a build before runs answers with a token (a hand-off):
 //     Control.Run names it, or, before Run (UNIMPLEMENTED), Exec and Wait,
 //     and the kill at the timeout is ours.
+//   - `cancel` (over the stdio socket) ends the wait with CANCELLED; the
+//     connection's end then makes the sandbox kill the process.
 absl::StatusOr<RunOutcome> RunToExit(const ControlGetter& control, const std::string& stdio_socket,
                                      const runsc::boot::v1::ProcessConfig& process,
                                      std::vector<util::UniqueFd> stdio, absl::Duration timeout,
-                                     absl::Duration kill_wait);
+                                     absl::Duration kill_wait, CallCanceller* cancel = nullptr);
 
 // Starts the main process of the sandbox whose stdio socket is
 // `stdio_socket`, with `stdio` (not owned; they stay open here), in one

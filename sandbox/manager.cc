@@ -438,7 +438,7 @@ absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
                          absl::Now() + request.timeout + kKillWait + StdioPump::kDrainAfterExit,
                          &result));
     status = RunToExit(sandbox.control, sandbox.stdio, request.process,
-                       std::move(pump->process_ends()), request.timeout, kKillWait);
+                       std::move(pump->process_ends()), request.timeout, kKillWait, request.cancel);
   }
   if (!status.ok()) return status.status();
   result.timed_out = status->timed_out;
@@ -448,7 +448,8 @@ absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
 
 absl::StatusOr<RunResult> SandboxManager::RunSandbox(CreateRequest create,
                                                      const std::string& stdin_data,
-                                                     size_t max_output, absl::Duration timeout) {
+                                                     size_t max_output, absl::Duration timeout,
+                                                     CallCanceller* cancel) {
   if (create.ttl > absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         "sandbox.ttl_seconds: a RunSandbox sandbox lives as long as its run");
@@ -473,12 +474,12 @@ absl::StatusOr<RunResult> SandboxManager::RunSandbox(CreateRequest create,
     // The sandbox has its copies; ours go, so that the output ends with
     // the sandbox's.
     pump->process_ends().clear();
-    absl::StatusOr<runsc::control::v1::ExitStatus> status =
-        Wait(create.id, view->main_pid, std::max(deadline - absl::Now(), absl::ZeroDuration()));
+    absl::StatusOr<runsc::control::v1::ExitStatus> status = Wait(
+        create.id, view->main_pid, std::max(deadline - absl::Now(), absl::ZeroDuration()), cancel);
     if (absl::IsDeadlineExceeded(status.status())) {
       result.timed_out = true;
       (void)Signal(create.id, view->main_pid, SIGKILL, /*all=*/true);
-      status = Wait(create.id, view->main_pid, kKillWait);
+      status = Wait(create.id, view->main_pid, kKillWait, cancel);
     }
     if (status.ok()) result.status = *status;
     ended = status.status();

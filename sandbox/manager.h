@@ -89,6 +89,8 @@ struct RunRequest {
   std::string stdin_data;
   size_t max_output = 1 << 20;             // per stream
   absl::Duration timeout = absl::Minutes(1);
+  // If given, ends the run early (CANCELLED), killing the process.
+  CallCanceller* cancel = nullptr;
 };
 
 struct RunResult : CapturedOutput {
@@ -127,8 +129,11 @@ class SandboxManager final {
   // at `timeout`: timed_out), and deleted, in one call, without the
   // round trips of Create, Wait and Delete. `create.start` is implied; a
   // TTL is refused (the sandbox lives as long as the run).
+  // `cancel`, if given, ends the run early (CANCELLED; the sandbox is
+  // deleted all the same).
   absl::StatusOr<RunResult> RunSandbox(CreateRequest create, const std::string& stdin_data,
-                                       size_t max_output, absl::Duration timeout);
+                                       size_t max_output, absl::Duration timeout,
+                                       CallCanceller* cancel = nullptr);
   // Starts `process` in sandbox `id` with the given stdio (three fds, or one
   // console socket for a terminal), over its stdio socket (no dial):
   // returns its container pid, and the connection its exit comes on.

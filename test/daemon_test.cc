@@ -641,11 +641,11 @@ TEST_F(DaemonTest, ADeleteFreesTheIdAtOnceAndReclaimAheadZeroWaitsForEverything)
 }
 
 // A Wait for a process that runs on (the main process here, for up to a
-// day) holds a handler thread: it must end when its client gives up, and
-// when the daemon stops, or each client that gave up would keep a thread,
-// and a pending Wait the daemon's stop (gRPC's shutdown waits for every
-// handler to return).
-TEST_F(DaemonTest, AWaitEndsWithItsClientAndWithTheDaemonsStop) {
+// day), or a long Run, holds a handler thread: it must end when its client
+// gives up, and when the daemon stops, or each client that gave up would
+// keep a thread (and a run's process), and a pending call the daemon's stop
+// (gRPC's shutdown waits for every handler to return).
+TEST_F(DaemonTest, AWaitOrRunEndsWithItsClientAndWithTheDaemonsStop) {
   CreateStarted("waited");
   auto stub = Stub();
   auto threads = [this] { return ListDir(absl::StrCat("/proc/", daemon_, "/task")).size(); };
@@ -680,10 +680,41 @@ TEST_F(DaemonTest, AWaitEndsWithItsClientAndWithTheDaemonsStop) {
       << "the handlers of Waits whose clients gave up still run: " << idle << " threads before, "
       << after << " after";
 
-  grpc::Status pending;
+  // A run whose client hangs up ends too, and its process with it.
+  {
+    grpc::ClientContext ctx;
+    api::RunRequest req;
+    req.set_id("waited");
+    for (const char* a : {"sleep", "1001"}) req.mutable_process()->add_args(a);
+    req.set_timeout_seconds(3600);
+    api::RunResponse r;
+    std::thread hang_up([&ctx] {
+      absl::SleepFor(absl::Milliseconds(500));
+      ctx.TryCancel();
+    });
+    EXPECT_EQ(stub->Run(&ctx, req, &r).error_code(), grpc::StatusCode::CANCELLED);
+    hang_up.join();
+    std::string left = "alive";
+    for (int i = 0; i < 40 && left != "gone\n"; ++i) {
+      absl::SleepFor(absl::Milliseconds(50));
+      api::RunResponse check;
+      ASSERT_TRUE(Run("waited",
+                      {"sh", "-c", "pgrep -f 'sleep 100[1]' >/dev/null && echo alive || echo gone"},
+                      &check)
+                      .ok());
+      left = check.stdout();
+    }
+    EXPECT_EQ(left, "gone\n") << "the run's process outlived its client";
+  }
+
+  grpc::Status pending, pending_run;
   std::thread waiter([&] {
     grpc::ClientContext ctx;
     pending = wait(&ctx);
+  });
+  std::thread runner([&] {
+    api::RunResponse r;
+    pending_run = Run("waited", {"sleep", "1002"}, &r, 3600);
   });
   absl::SleepFor(absl::Milliseconds(500));  // the call is in the daemon's hands
   const absl::Time before = absl::Now();
@@ -699,10 +730,12 @@ TEST_F(DaemonTest, AWaitEndsWithItsClientAndWithTheDaemonsStop) {
   }
   daemon_ = 0;
   waiter.join();
-  ASSERT_NE(ended, 0) << "the daemon's stop waited for a pending Wait";
-  EXPECT_LT(absl::Now() - before, absl::Seconds(3)) << "a pending Wait held the stop's grace";
+  runner.join();
+  ASSERT_NE(ended, 0) << "the daemon's stop waited for a pending Wait or Run";
+  EXPECT_LT(absl::Now() - before, absl::Seconds(3)) << "a pending call held the stop's grace";
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   EXPECT_EQ(pending.error_code(), grpc::StatusCode::UNAVAILABLE) << pending.error_message();
+  EXPECT_EQ(pending_run.error_code(), grpc::StatusCode::UNAVAILABLE) << pending_run.error_message();
   StartDaemon();  // for the fixture's teardown
 }
 
