@@ -276,36 +276,64 @@ absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& r
 
 absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  ASSIGN_OR_RETURN(OnDemand sandbox, FindOnDemand(id));
+  bool held;
+  std::string console_path;
+  {
+    absl::MutexLock lock(&entry->mu);
+    // One start at a time: a second one then finds the sandbox started.
+    entry->mu.Await(absl::Condition(
+        +[](Entry* e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(e->mu) { return !e->starting; }, entry.get()));
+    if (entry->box == nullptr) return NotFound(id);
+    const runsc::state::v1::SandboxRecord record = entry->box->Record();
+    held = record.main_held();
+    if (!held && record.main_pid() != 0) {
+      return absl::FailedPreconditionError(absl::StrCat("sandbox '", id, "' is already started"));
+    }
+    console_path = entry->box->console_log_path();
+    entry->starting = true;
+  }
+  absl::Cleanup started = [this, &entry] {
+    absl::MutexLock lock(&entry->mu);
+    entry->starting = false;
+    for (std::function<void()>& task : entry->after_start) Post(std::move(task));
+    entry->after_start.clear();
+  };
+  // The start itself waits for the sandbox (up to 30 s if its exec is
+  // slow) without the sandbox's lock, which listing every sandbox, the TTL
+  // expiry and the exit reports' thread take. Over the stdio socket, so
+  // that the sandbox need not start its gRPC server; the Control client
+  // only for a sandbox of an older build. A held process (`runsc create`)
+  // is released, with the creator's stdio; else the main process starts
+  // with the console log's.
+  absl::StatusOr<int> pid;
+  if (held) {
+    pid = StartOnStdioSocket(sandbox.control, sandbox.stdio, {});
+  } else {
+    ASSIGN_OR_RETURN(ConsoleStdio console, OpenConsoleStdio(console_path));
+    pid = StartOnStdioSocket(sandbox.control, sandbox.stdio,
+                             {console.in.get(), console.out.get(), console.out.get()});
+  }
+  RETURN_IF_ERROR(pid.status());
   absl::MutexLock lock(&entry->mu);
+  // Deleted meanwhile: the process went with the sandbox.
   if (entry->box == nullptr) return NotFound(id);
   Sandbox& box = *entry->box;
   runsc::state::v1::SandboxRecord record = box.Record();
-  if (record.main_held()) {
-    // Created by `runsc create`: its stdio is the creator's.
-    RETURN_IF_ERROR(box.StartHeldMain());
-    Publish("started", id, record.main_pid());
-    WatchMainExit(id, entry, record.main_pid());
-    return View(box, "running");
+  if (held) {
+    record.set_main_held(false);
+  } else {
+    record.set_main_pid(*pid);
   }
-  if (record.main_pid() != 0) {
-    return absl::FailedPreconditionError(absl::StrCat("sandbox '", id, "' is already started"));
-  }
-  ASSIGN_OR_RETURN(ConsoleStdio console, OpenConsoleStdio(box.console_log_path()));
-  // Over the stdio socket, so that the sandbox need not start its gRPC
-  // server; the Control client only for a sandbox of an older build.
-  ASSIGN_OR_RETURN(int pid,
-                   StartOnStdioSocket(box.ControlOnDemand(), box.stdio_socket_path(),
-                                      {console.in.get(), console.out.get(), console.out.get()}));
-  record.set_main_pid(pid);
   RETURN_IF_ERROR(box.SaveRecord(record));
-  Publish("started", id, pid);
+  Publish("started", id, record.main_pid());
   // The sandbox reports the exit if the daemon created it; one re-attached
   // is asked, as is one whose report watch ended without a report (it
-  // could not be watched).
-  if (entry->cancel_watch == nullptr || entry->watch_done) {
-    WatchMainExit(id, entry, pid);
+  // could not be watched), and one created held.
+  if (held || entry->cancel_watch == nullptr || entry->watch_done) {
+    WatchMainExit(id, entry, record.main_pid());
   } else {
-    entry->main_pid = pid;
+    entry->main_pid = *pid;
   }
   // Just started: no need to ask the sandbox.
   return View(box, "running");
@@ -695,10 +723,17 @@ void SandboxManager::OnWatchEnd(const std::string& id, const std::shared_ptr<Ent
       SandboxEvent exited = MakeEvent("exited", id, pid);
       exited.exit = *status;
       const bool oom = status->oom_killed();
-      Post([this, exited = std::move(exited), oom, id, pid]() mutable {
+      std::function<void()> post = [this, exited = std::move(exited), oom, id, pid]() mutable {
         events_.Publish(std::move(exited));
         if (oom) events_.Publish(MakeEvent("oom", id, pid));
-      });
+      };
+      if (entry->starting) {
+        // The start that made the process has yet to post "started" (it
+        // waits for the lock): "exited" goes after it.
+        entry->after_start.push_back(std::move(post));
+      } else {
+        Post(std::move(post));
+      }
     }
     entry->watch_done = true;
   }

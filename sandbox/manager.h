@@ -188,6 +188,12 @@ class SandboxManager final {
     // A DeleteSandbox is under way (it holds the lock only between its
     // steps); another waits for it to end.
     bool deleting ABSL_GUARDED_BY(mu) = false;
+    // A StartSandbox is under way (without the lock while the sandbox
+    // starts the process); another waits for it to end.
+    bool starting ABSL_GUARDED_BY(mu) = false;
+    // Events of the main process's end that came while it was starting,
+    // posted once its "started" is.
+    std::vector<std::function<void()>> after_start ABSL_GUARDED_BY(mu);
     // Created by this daemon, so booted by this build (its ready named this
     // boot protocol): its launcher has killed the container's other
     // processes before reporting main_exit. Not so for one re-attached,

@@ -739,6 +739,46 @@ TEST_F(DaemonTest, AWaitOrRunEndsWithItsClientAndWithTheDaemonsStop) {
   StartDaemon();  // for the fixture's teardown
 }
 
+// A start waits for its sandbox (up to 30 s if the exec is slow); it must
+// not hold the sandbox's lock meanwhile, which listing every sandbox, the
+// TTL expiry and the exit reports' thread take. Here the supervisor is
+// stopped for a while, and must then serve the start.
+TEST_F(DaemonTest, AStartThatWaitsForItsSandboxHoldsUpNoOtherCall) {
+  auto stub = Stub();
+  grpc::ClientContext create_ctx;
+  api::CreateSandboxRequest create;
+  create.set_id("slow");
+  create.mutable_host_template();
+  api::Sandbox created;
+  ASSERT_TRUE(stub->CreateSandbox(&create_ctx, create, &created).ok());
+  ASSERT_GT(created.pid(), 0);
+  // The sandbox's supervisor answers nothing while it is stopped.
+  ASSERT_EQ(kill(created.pid(), SIGSTOP), 0);
+  grpc::Status start_status;
+  api::Sandbox started;
+  std::thread starter([&] {
+    grpc::ClientContext ctx;
+    api::StartSandboxRequest start;
+    start.set_id("slow");
+    start_status = stub->StartSandbox(&ctx, start, &started);
+  });
+  absl::SleepFor(absl::Milliseconds(300));  // the start waits for the sandbox
+  grpc::ClientContext list_ctx;
+  list_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  api::ListSandboxesResponse listed;
+  grpc::Status list_status = stub->ListSandboxes(&list_ctx, api::ListSandboxesRequest(), &listed);
+  kill(created.pid(), SIGCONT);
+  starter.join();
+  EXPECT_TRUE(list_status.ok()) << "the list waited for another sandbox's start: "
+                                << list_status.error_message();
+  // Stopped and continued, the supervisor serves on (its poll, restarted
+  // through restart_syscall, was refused by its seccomp filter).
+  ASSERT_TRUE(start_status.ok()) << start_status.error_message() << "\nsandbox log:\n"
+                                 << ReadFile(state_ + "/slow/sandbox.log");
+  EXPECT_EQ(started.status(), "running");
+  EXPECT_GT(started.main_pid(), 1);
+}
+
 TEST_F(DaemonTest, SigtermEndsEventStreamsWithUnavailable) {
   auto stub = Stub();
   grpc::ClientContext ctx;
