@@ -139,10 +139,12 @@ absl::Status SandboxManager::Recover() {
       {
         absl::MutexLock lock(&entry->mu);
         entry->box = std::move(*box);
-        // A main process that still runs is watched again; one that ended
-        // while no daemon ran was never seen to exit, and is not reported.
+        // A main process that still runs (or is paused) is watched again;
+        // one that ended while no daemon ran was never seen to exit, and is
+        // not reported.
         runsc::state::v1::SandboxRecord record = entry->box->Record();
-        if (record.main_pid() != 0 && entry->box->ContainerStatus(record) == "running") {
+        const std::string status = entry->box->ContainerStatus(record);
+        if (record.main_pid() != 0 && (status == "running" || status == "paused")) {
           WatchMainExit(id, entry, record.main_pid());
         }
       }

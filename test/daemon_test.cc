@@ -412,6 +412,39 @@ TEST_F(DaemonTest, KillDashNineMidRunAndMidExecThenRestartLosesNothing) {
   EXPECT_EQ(run.stdout(), "back\n");
 }
 
+// A sandbox paused (by `runsc pause` on the daemon's state root) when the
+// daemon restarts is watched again like a running one: its main process's
+// end, after a resume, is an "exited" event as before the restart.
+TEST_F(DaemonTest, APausedSandboxIsWatchedForItsExitAfterARestart) {
+  const api::Sandbox started = CreateStarted("paused");
+  const std::string cli = absl::StrCat(RunscPath(), " --root ", state_, " ");
+  ASSERT_EQ(RunShell(cli + "pause paused 2>&1").first, 0);
+  StopDaemon(SIGTERM);
+  StartDaemon();
+  auto stub = Stub();
+  grpc::ClientContext events_ctx;
+  events_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  auto events = stub->Events(&events_ctx, api::EventsRequest());
+  events->WaitForInitialMetadata();
+  ASSERT_EQ(RunShell(cli + "resume paused 2>&1").first, 0);
+  grpc::ClientContext signal_ctx;
+  api::SignalRequest kill_main;
+  kill_main.set_id("paused");
+  kill_main.set_pid(started.main_pid());
+  kill_main.set_signal(SIGKILL);
+  api::SignalResponse signalled;
+  grpc::Status signal_status = stub->Signal(&signal_ctx, kill_main, &signalled);
+  ASSERT_TRUE(signal_status.ok()) << signal_status.error_message();
+  api::Event event;
+  bool exited = false;
+  while (!exited && events->Read(&event)) {
+    exited = event.type() == "exited" && event.id() == "paused";
+  }
+  events_ctx.TryCancel();
+  (void)events->Finish();
+  EXPECT_TRUE(exited) << "no \"exited\" for the main process of a sandbox paused at the restart";
+}
+
 // Runs `runsc do` through the test's daemon; returns exit code and output.
 std::pair<int, std::string> RunscDo(const std::string& socket, const std::string& args) {
   return RunShell(RunscPath() + " do --socket " + socket + " -- " + args + " 2>&1");
