@@ -311,7 +311,7 @@ class ControlService::ExitReactor final : public grpc::ServerUnaryReactor {
     launcher_ = launcher;
     pid_ = pid;
     std::shared_ptr<State> state = state_;
-    launcher->OnExit(pid, [state](const runsc::launcher::v1::Exited& exited) {
+    wait_ = launcher->OnExit(pid, [state](const runsc::launcher::v1::Exited& exited) {
       ExitReactor* reactor = nullptr;
       {
         absl::MutexLock lock(&state->mu);
@@ -354,6 +354,8 @@ class ControlService::ExitReactor final : public grpc::ServerUnaryReactor {
       absl::MutexLock lock(&state_->mu);
       state_->reactor = nullptr;
     }
+    // A call that ended without the exit (cancelled) leaves no callback.
+    if (launcher_ != nullptr) launcher_->ForgetExitWait(pid_, wait_);
     service_->CallDone();
     delete this;
   }
@@ -364,6 +366,7 @@ class ControlService::ExitReactor final : public grpc::ServerUnaryReactor {
   runsc::control::v1::RunResponse* const run_;
   LauncherClient* launcher_ = nullptr;
   int pid_ = 0;
+  uint64_t wait_ = 0;  // for ForgetExitWait
   std::shared_ptr<State> state_;
   // A Run's timeout, if it has one; destroyed with the reactor, which
   // cancels it.
@@ -560,6 +563,10 @@ void ControlService::RunOnConnection(const runsc::control::v1::RunRequest& reque
 struct ControlService::ExecCaller {
   absl::Mutex mu;
   util::UniqueFd conn ABSL_GUARDED_BY(mu);
+  // The wait for the process's exit, dropped if the caller goes first.
+  LauncherClient* launcher = nullptr;
+  int pid = 0;
+  uint64_t wait = 0;
 };
 
 void ControlService::ExecOnConnection(const runsc::boot::v1::ProcessConfig& process, StdioFds fds,
@@ -607,17 +614,24 @@ void ControlService::AnswerExitLater(int pid, util::UniqueFd conn, WatchFn watch
     caller->conn = std::move(conn);
   }
   // At once for a process that has exited already.
-  launcher_->OnExit(pid, [caller, pid](const runsc::launcher::v1::Exited& exited) {
-    runsc::control::v1::StdioAnswer ended;
-    runsc::control::v1::StdioExecResult* exec = ended.mutable_exec();
-    exec->set_pid(pid);
-    SetExit(exited, exec->mutable_exit());
+  const uint64_t wait =
+      launcher_->OnExit(pid, [caller, pid](const runsc::launcher::v1::Exited& exited) {
+        runsc::control::v1::StdioAnswer ended;
+        runsc::control::v1::StdioExecResult* exec = ended.mutable_exec();
+        exec->set_pid(pid);
+        SetExit(exited, exec->mutable_exit());
+        absl::MutexLock lock(&caller->mu);
+        if (!caller->conn) return;  // the caller went
+        Answer(caller->conn.get(), ended);
+        // The watch hears the end and lets the connection go.
+        shutdown(caller->conn.get(), SHUT_RDWR);
+      });
+  {
     absl::MutexLock lock(&caller->mu);
-    if (!caller->conn) return;  // the caller went
-    Answer(caller->conn.get(), ended);
-    // The watch hears the end and lets the connection go.
-    shutdown(caller->conn.get(), SHUT_RDWR);
-  });
+    caller->launcher = launcher_;
+    caller->pid = pid;
+    caller->wait = wait;
+  }
   WatchExecCaller(std::move(caller), fd, std::move(watch));
 }
 
@@ -633,8 +647,14 @@ void ControlService::WatchExecCaller(std::shared_ptr<ExecCaller> caller, int fd,
       WatchExecCaller(caller, fd, watch);
       return;
     }
-    absl::MutexLock lock(&caller->mu);
-    caller->conn.reset();
+    LauncherClient* launcher;
+    {
+      absl::MutexLock lock(&caller->mu);
+      caller->conn.reset();
+      launcher = caller->launcher;
+    }
+    // Not under the caller's lock, which the exit's callback takes.
+    if (launcher != nullptr) launcher->ForgetExitWait(caller->pid, caller->wait);
   });
 }
 

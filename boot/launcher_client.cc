@@ -119,7 +119,7 @@ bool LauncherClient::ReadOne() {
         auto known = exited_.find(pid);
         const Exited end =
             known != exited_.end() ? known->second : KilledWithLauncher(pid, /*main=*/false);
-        for (ExitCallback& callback : callbacks) orphaned.emplace_back(end, std::move(callback));
+        for (auto& [id, callback] : callbacks) orphaned.emplace_back(end, std::move(callback));
       }
       waiters_.clear();
     }
@@ -142,7 +142,7 @@ bool LauncherClient::ReadOne() {
       exited_[pid] = exited;
       auto it = waiters_.find(pid);
       if (it != waiters_.end()) {
-        callbacks = std::move(it->second);
+        for (auto& [id, callback] : it->second) callbacks.push_back(std::move(callback));
         waiters_.erase(it);
       }
       if (exited.main() && on_main_exit_) {
@@ -278,7 +278,7 @@ absl::StatusOr<int> LauncherClient::MainStartedAtReady() {
   return pid;
 }
 
-void LauncherClient::OnExit(int pid, ExitCallback callback) {
+uint64_t LauncherClient::OnExit(int pid, ExitCallback callback) {
   std::optional<Exited> done;
   {
     absl::MutexLock lock(&mu_);
@@ -288,11 +288,24 @@ void LauncherClient::OnExit(int pid, ExitCallback callback) {
     } else if (closed_) {
       done = KilledWithLauncher(pid, /*main=*/false);  // no report can come now
     } else {
-      waiters_[pid].push_back(std::move(callback));
-      return;
+      const uint64_t id = next_wait_id_++;
+      waiters_[pid].emplace_back(id, std::move(callback));
+      return id;
     }
   }
   callback(*done);
+  return 0;
+}
+
+void LauncherClient::ForgetExitWait(int pid, uint64_t id) {
+  absl::MutexLock lock(&mu_);
+  auto it = waiters_.find(pid);
+  if (it == waiters_.end()) return;  // answered, or never there
+  auto& list = it->second;
+  list.erase(std::remove_if(list.begin(), list.end(),
+                            [id](const auto& waiter) { return waiter.first == id; }),
+             list.end());
+  if (list.empty()) waiters_.erase(it);
 }
 
 void LauncherClient::OnMainExit(ExitCallback callback) {

@@ -70,8 +70,11 @@ class LauncherClient final {
 
   // Runs `callback` once `pid` has exited: at once if it already has. If
   // the launcher goes away first, with SIGKILL as the status (its processes
-  // went with it).
-  void OnExit(int pid, ExitCallback callback);
+  // went with it). Returns what ForgetExitWait takes (0 if it ran at once).
+  uint64_t OnExit(int pid, ExitCallback callback);
+  // Drops a callback of OnExit's that has not run: its caller went, and a
+  // process that runs on must not keep one for every wait given up on it.
+  void ForgetExitWait(int pid, uint64_t id);
 
   // Runs `callback` once when the main process exits, after the waiters on
   // its pid; if the launcher goes away first, with SIGKILL as the status
@@ -104,7 +107,8 @@ class LauncherClient final {
   std::map<uint64_t, std::optional<runsc::launcher::v1::LauncherEvent>> replies_
       ABSL_GUARDED_BY(mu_);
   std::map<int, runsc::launcher::v1::Exited> exited_ ABSL_GUARDED_BY(mu_);
-  std::map<int, std::vector<ExitCallback>> waiters_ ABSL_GUARDED_BY(mu_);
+  std::map<int, std::vector<std::pair<uint64_t, ExitCallback>>> waiters_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_wait_id_ ABSL_GUARDED_BY(mu_) = 1;
   std::map<int, bool> started_ ABSL_GUARDED_BY(mu_);  // pid -> main
   std::optional<int> main_pid_ ABSL_GUARDED_BY(mu_);
   ExitCallback on_main_exit_ ABSL_GUARDED_BY(mu_);

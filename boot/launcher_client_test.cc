@@ -204,5 +204,28 @@ TEST(LauncherClientTest, AProcessStartedAfterItsCallGaveUpIsKilled) {
   EXPECT_FALSE(kill.signal().all());
 }
 
+// A wait given up on (its caller went) leaves nothing behind: a process
+// that runs for long would otherwise keep a callback for every wait a
+// polling client gave up on it.
+TEST(LauncherClientTest, AForgottenExitWaitIsNeitherKeptNorRun) {
+  FakeLauncher fake;
+  std::thread launcher([&] { fake.Started(fake.Receive().id(), 13); });
+  ASSERT_TRUE(fake.client->Call(StartRequest(), {}, absl::Seconds(10)).ok());
+  launcher.join();
+  fake.client->NoteStarted(13, /*main=*/false);
+  std::atomic<int> forgotten_ran{0};
+  const uint64_t forgotten =
+      fake.client->OnExit(13, [&](const runsc::launcher::v1::Exited&) { forgotten_ran++; });
+  EXPECT_NE(forgotten, 0u);
+  absl::Notification kept_ran;
+  fake.client->OnExit(13, [&](const runsc::launcher::v1::Exited&) { kept_ran.Notify(); });
+  fake.client->ForgetExitWait(13, forgotten);
+  fake.Exited(13, 0);
+  ASSERT_TRUE(kept_ran.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(forgotten_ran.load(), 0);
+  // Answered at once once it has exited: nothing to forget.
+  EXPECT_EQ(fake.client->OnExit(13, [](const runsc::launcher::v1::Exited&) {}), 0u);
+}
+
 }  // namespace
 }  // namespace runsc::boot
