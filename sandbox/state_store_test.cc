@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -21,10 +22,23 @@
 namespace runsc::sandbox {
 namespace {
 
-std::string TempDir() {
-  char tmpl[] = "/tmp/state-XXXXXX";
-  return mkdtemp(tmpl);
-}
+// A directory for one test, removed with what it holds when the test ends.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/state-XXXXXX";
+    EXPECT_NE(mkdtemp(tmpl), nullptr);
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 // The names in `dir`, sorted.
 std::vector<std::string> ListDir(const std::string& dir) {
@@ -40,7 +54,8 @@ std::vector<std::string> ListDir(const std::string& dir) {
 }
 
 TEST(StateStoreTest, SaveAndLoadRoundTrip) {
-  const std::string dir = TempDir();
+  TempDir temp;
+  const std::string dir = temp.path();
   runsc::state::v1::SandboxRecord record;
   record.set_id("box");
   record.set_pid(1234);
@@ -67,7 +82,8 @@ TEST(StateStoreTest, SaveAndLoadRoundTrip) {
 // commit readers see the old record, after it the new one, with no
 // placeholder bytes; the old one waits under the prepared file's name.
 TEST(StateStoreTest, APreparedRecordReplacesTheOldOneWhole) {
-  const std::string dir = TempDir();
+  TempDir temp;
+  const std::string dir = temp.path();
   const std::string next = dir + "/" + kNextStateFileName;
   struct stat st;
   runsc::state::v1::SandboxRecord record;
@@ -113,7 +129,8 @@ TEST(StateStoreTest, APreparedRecordReplacesTheOldOneWhole) {
 
 // Where the file cannot be made ahead, the commit saves as SaveRecord does.
 TEST(StateStoreTest, ARecordThatCouldNotBePreparedIsStillSaved) {
-  const std::string dir = TempDir();
+  TempDir temp;
+  const std::string dir = temp.path();
   ASSERT_EQ(mkdir((dir + "/" + kNextStateFileName).c_str(), 0700), 0);  // in the way
   runsc::state::v1::SandboxRecord record;
   record.set_id("unprepared");
@@ -124,7 +141,8 @@ TEST(StateStoreTest, ARecordThatCouldNotBePreparedIsStillSaved) {
 }
 
 TEST(StateStoreTest, MissingAndCorruptRecords) {
-  const std::string dir = TempDir();
+  TempDir temp;
+  const std::string dir = temp.path();
   EXPECT_EQ(LoadRecord(dir).status().code(), absl::StatusCode::kNotFound);
   EXPECT_FALSE(RecordExists(dir));
   // Not a SandboxRecord (a field number of 0), and an empty file.
@@ -152,7 +170,8 @@ TEST(StateStoreTest, MissingAndCorruptRecords) {
 // it is read while it is the only one, and the first save replaces it,
 // whichever way it saves.
 TEST(StateStoreTest, AnEarlierBuildsJsonRecordIsReadUntilASaveReplacesIt) {
-  const std::string dir = TempDir();
+  TempDir temp;
+  const std::string dir = temp.path();
   runsc::state::v1::SandboxRecord record;
   record.set_id("older");
   record.set_pid(4321);
@@ -198,7 +217,8 @@ TEST(StateStoreTest, AnEarlierBuildsJsonRecordIsReadUntilASaveReplacesIt) {
 
 // A state directory that is gone, or is not a directory, holds no record.
 TEST(StateStoreTest, NoDirectoryIsNoRecord) {
-  const std::string dir = TempDir();
+  TempDir temp;
+  const std::string dir = temp.path();
   EXPECT_EQ(LoadRecord(dir + "/gone").status().code(), absl::StatusCode::kNotFound);
   std::ofstream(dir + "/file") << "not a directory";
   EXPECT_EQ(LoadRecord(dir + "/file").status().code(), absl::StatusCode::kNotFound);

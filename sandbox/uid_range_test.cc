@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
@@ -15,13 +16,25 @@
 namespace runsc::sandbox {
 namespace {
 
-std::string TempDir() {
-  char tmpl[] = "/tmp/uidrange-XXXXXX";
-  return std::string(mkdtemp(tmpl)) + "/ranges";
-}
+// A directory of slots for one test, removed with what it holds when the
+// test ends.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/uidrange-XXXXXX";
+    EXPECT_NE(mkdtemp(tmpl), nullptr);
+    path_ = tmpl;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string ranges() const { return path_ + "/ranges"; }
+
+ private:
+  std::string path_;
+};
 
 TEST(UidRangeTest, RangesAreDisjointAndNeverHostRoot) {
-  UidRangeAllocator alloc(TempDir());
+  TempDir temp;
+  UidRangeAllocator alloc(temp.ranges());
   std::set<uint32_t> bases;
   for (int i = 0; i < 50; ++i) {
     auto range = alloc.Allocate("box" + std::to_string(i));
@@ -38,7 +51,8 @@ TEST(UidRangeTest, RangesAreDisjointAndNeverHostRoot) {
 }
 
 TEST(UidRangeTest, ReleaseFreesTheSlotAndListNamesOwners) {
-  UidRangeAllocator alloc(TempDir());
+  TempDir temp;
+  UidRangeAllocator alloc(temp.ranges());
   auto a = alloc.Allocate("alpha");
   ASSERT_TRUE(a.ok());
   auto held = alloc.List();
@@ -56,7 +70,8 @@ TEST(UidRangeTest, ReleaseFreesTheSlotAndListNamesOwners) {
 // daemon, whose table still held it) must leave the new holder's slot
 // alone: freeing it would hand the live sandbox's host ids to the next one.
 TEST(UidRangeTest, AStaleReleaseLeavesTheSlotOfItsNewHolder) {
-  const std::string dir = TempDir();
+  TempDir temp;
+  const std::string dir = temp.ranges();
   UidRangeAllocator alloc(dir);
   absl::StatusOr<UidRange> a = alloc.Allocate("alpha");
   ASSERT_TRUE(a.ok());
@@ -81,7 +96,8 @@ TEST(UidRangeTest, AStaleReleaseLeavesTheSlotOfItsNewHolder) {
 // A range recorded by a build before the slot's token has none: its release
 // frees the slot as it always did.
 TEST(UidRangeTest, ARangeWithoutATokenIsReleasedUnchecked) {
-  UidRangeAllocator alloc(TempDir());
+  TempDir temp;
+  UidRangeAllocator alloc(temp.ranges());
   absl::StatusOr<UidRange> a = alloc.Allocate("alpha");
   ASSERT_TRUE(a.ok());
   EXPECT_FALSE(a->token.empty());
@@ -90,7 +106,8 @@ TEST(UidRangeTest, ARangeWithoutATokenIsReleasedUnchecked) {
 }
 
 TEST(UidRangeTest, ConcurrentAllocatorsNeverShareARange) {
-  const std::string dir = TempDir();
+  TempDir temp;
+  const std::string dir = temp.ranges();
   absl::Mutex mu;
   std::vector<uint32_t> all;
   std::vector<std::thread> threads;
