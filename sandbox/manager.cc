@@ -286,7 +286,8 @@ absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) 
     // One start at a time: a second one then finds the sandbox started.
     entry->mu.Await(absl::Condition(
         +[](Entry* e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(e->mu) { return !e->starting; }, entry.get()));
-    if (entry->box == nullptr) return NotFound(id);
+    // Being deleted: its "deleted" must be its last event.
+    if (entry->box == nullptr || entry->deleting) return NotFound(id);
     const runsc::state::v1::SandboxRecord record = entry->box->Record();
     held = record.main_held();
     if (!held && record.main_pid() != 0) {
@@ -331,11 +332,14 @@ absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) 
   Publish("started", id, record.main_pid());
   // The sandbox reports the exit if the daemon created it; one re-attached
   // is asked, as is one whose report watch ended without a report (it
-  // could not be watched), and one created held.
-  if (held || entry->cancel_watch == nullptr || entry->watch_done) {
+  // could not be watched), and one created held; not one whose exit has
+  // been seen already (it came during the start), which would report it
+  // twice.
+  if (!entry->main_exit.has_value() &&
+      (held || entry->cancel_watch == nullptr || entry->watch_done)) {
     WatchMainExit(id, entry, record.main_pid());
   } else {
-    entry->main_pid = *pid;
+    entry->main_pid = record.main_pid();
   }
   // Just started: no need to ask the sandbox.
   return View(box, "running");
@@ -347,9 +351,10 @@ absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration
   {
     absl::MutexLock lock(&entry->mu);
     // A delete already under way: wait for it, and report what it leaves.
+    // A start too, so that its "started" (and an exit that came during it)
+    // is posted before "deleted".
     entry->mu.Await(absl::Condition(
-        +[](Entry* e) { return !e->deleting; },
-        entry.get()));
+        +[](Entry* e) { return !e->deleting && !e->starting; }, entry.get()));
     if (entry->box == nullptr) return NotFound(id);
     entry->deleting = true;
     const runsc::state::v1::SandboxRecord record = entry->box->Record();
