@@ -159,9 +159,11 @@ bool LauncherClient::ReadOne() {
       auto it = replies_.find(event.request_id());
       if (it != replies_.end()) {
         it->second = std::move(event);
-      } else if (event.has_started()) {
+      } else if (event.has_started() && started_.count(event.started().pid()) == 0) {
         // Its call gave up waiting (the launcher was busy with another
-        // process's slow exec) and told its caller the start failed.
+        // process's slow exec) and told its caller the start failed: a
+        // process nobody knows of. (A held main process released late is
+        // known from its creation, and the container's main all the same.)
         late_start = event.started().pid();
       }
     }

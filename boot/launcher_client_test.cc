@@ -227,5 +227,30 @@ TEST(LauncherClientTest, AForgottenExitWaitIsNeitherKeptNorRun) {
   EXPECT_EQ(fake.client->OnExit(13, [](const runsc::launcher::v1::Exited&) {}), 0u);
 }
 
+// A held main process (runc's create) is known from its creation: its
+// release, answered after the call gave up, leaves it running as the
+// container's main process rather than killing it.
+TEST(LauncherClientTest, AHeldMainProcessReleasedLateIsNotKilled) {
+  FakeLauncher fake;
+  fake.client->NoteStarted(21, /*main=*/true);
+  absl::Notification gave_up;
+  bool more = false;
+  std::thread launcher([&] {
+    const LauncherRequest release = fake.Receive();
+    ASSERT_TRUE(gave_up.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    fake.Started(release.id(), 21);
+    struct pollfd pfd = {fake.launcher.get(), POLLIN, 0};
+    more = poll(&pfd, 1, 500) == 1;
+  });
+  LauncherRequest release;
+  release.mutable_release()->set_pid(21);
+  EXPECT_EQ(fake.client->Call(release, {}, absl::Milliseconds(50)).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  gave_up.Notify();
+  launcher.join();
+  EXPECT_FALSE(more) << "the supervisor sent something (a kill) for its known main process";
+  EXPECT_TRUE(fake.client->IsRunning(21));
+}
+
 }  // namespace
 }  // namespace runsc::boot
