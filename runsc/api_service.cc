@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <string>
@@ -51,9 +52,20 @@ grpc::Status ToRunResponse(const absl::StatusOr<sandbox::RunResult>& result,
 
 // A run's output is buffered in the daemon and answered in one message:
 // each stream's cap must leave both within the largest message it sends.
+int64_t MostOutput(int max_message_bytes) {
+  return std::max<int64_t>((static_cast<int64_t>(max_message_bytes) - 4096) / 2, 0);
+}
+
+// The cap a run asked for (`max_output_bytes`), or the default: 1 MiB, or
+// less if the largest message holds less.
+size_t MaxOutput(int64_t max_output_bytes, int max_message_bytes) {
+  if (max_output_bytes > 0) return static_cast<size_t>(max_output_bytes);
+  return static_cast<size_t>(std::min<int64_t>(1 << 20, MostOutput(max_message_bytes)));
+}
+
 grpc::Status CheckMaxOutput(int64_t max_output_bytes, int max_message_bytes) {
   if (max_output_bytes < 0) return Invalid("max_output_bytes: must not be negative");
-  const int64_t most = (static_cast<int64_t>(max_message_bytes) - (64 << 10)) / 2;
+  const int64_t most = MostOutput(max_message_bytes);
   if (max_output_bytes > most) {
     return Invalid(absl::StrCat("max_output_bytes: ", max_output_bytes, " is over ", most,
                                 ", what two streams of it leave of the daemon's largest message (",
@@ -232,7 +244,7 @@ grpc::Status ApiService::Run(grpc::ServerContext* context, const api::RunRequest
   run.id = req->id();
   run.process = *process;
   run.stdin_data = req->stdin();
-  if (req->max_output_bytes() > 0) run.max_output = static_cast<size_t>(req->max_output_bytes());
+  run.max_output = MaxOutput(req->max_output_bytes(), max_message_bytes_);
   absl::Duration timeout =
       req->timeout_seconds() > 0 ? absl::Seconds(req->timeout_seconds()) : absl::Minutes(1);
   run.timeout = Remaining(context, timeout);
@@ -257,8 +269,7 @@ grpc::Status ApiService::RunSandbox(grpc::ServerContext* context, const api::Run
   }
   sandbox::CreateRequest create;
   if (grpc::Status s = ToCreateRequest(req->sandbox(), "sandbox.", &create); !s.ok()) return s;
-  const size_t max_output =
-      req->max_output_bytes() > 0 ? static_cast<size_t>(req->max_output_bytes()) : 1 << 20;
+  const size_t max_output = MaxOutput(req->max_output_bytes(), max_message_bytes_);
   const absl::Duration timeout =
       req->timeout_seconds() > 0 ? absl::Seconds(req->timeout_seconds()) : absl::Minutes(1);
   sandbox::CallCanceller cancel;

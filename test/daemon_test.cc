@@ -812,6 +812,22 @@ TEST_F(DaemonTest, AStartThatWaitsForItsSandboxHoldsUpNoOtherCall) {
   EXPECT_GT(started.main_pid(), 1);
 }
 
+// A daemon whose largest message is small still runs with the default
+// output cap (then as much as fits), rather than refusing every run.
+TEST_F(DaemonTest, ASmallMessageLimitStillRunsWithTheDefaultOutputCap) {
+  StopDaemon(SIGTERM);
+  StartDaemon(nullptr, {"--max-message-bytes", "16384"});
+  CreateStarted("small");
+  api::RunResponse run;
+  grpc::Status status = Run("small", {"echo", "fits"}, &run);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(run.stdout(), "fits\n");
+  status = Run("small", {"sh", "-c", "head -c 20000 /dev/zero"}, &run);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(run.stdout_truncated());
+  EXPECT_EQ(run.stdout().size(), (16384u - 4096u) / 2);
+}
+
 TEST_F(DaemonTest, SigtermEndsEventStreamsWithUnavailable) {
   auto stub = Stub();
   grpc::ClientContext ctx;
