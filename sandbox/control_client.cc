@@ -147,7 +147,7 @@ absl::StatusOr<int> ControlClient::Exec(const runsc::boot::v1::ProcessConfig& pr
 
 absl::StatusOr<runsc::control::v1::RunResponse> ControlClient::Run(
     const runsc::boot::v1::ProcessConfig& process, const std::string& token, bool stdio_in_flight,
-    absl::Duration run_timeout, absl::Duration timeout) {
+    absl::Duration run_timeout, absl::Duration timeout, CallCanceller* cancel) {
   grpc::ClientContext context;
   SetDeadline(context, timeout);
   runsc::control::v1::RunRequest request;
@@ -160,7 +160,9 @@ absl::StatusOr<runsc::control::v1::RunResponse> ControlClient::Run(
         std::max(absl::ToDoubleSeconds(run_timeout), absl::ToDoubleSeconds(absl::Microseconds(1))));
   }
   runsc::control::v1::RunResponse response;
+  if (cancel != nullptr) cancel->Attach(&context);
   grpc::Status status = stub_->Run(&context, request, &response);
+  if (cancel != nullptr) cancel->Detach();
   if (!status.ok()) return FromGrpcStatus(status);
   return response;
 }
@@ -275,19 +277,22 @@ absl::StatusOr<RunOutcome> OutcomeOf(const absl::StatusOr<runsc::control::v1::Ru
 absl::StatusOr<RunOutcome> RunFiled(ControlClient& client,
                                     const runsc::boot::v1::ProcessConfig& process,
                                     const std::string& filed, absl::Duration timeout,
-                                    absl::Duration kill_wait, bool run_known = true) {
+                                    absl::Duration kill_wait, CallCanceller* cancel,
+                                    bool run_known = true) {
   if (run_known) {
     absl::StatusOr<runsc::control::v1::RunResponse> ran =
-        client.Run(process, filed, /*stdio_in_flight=*/false, timeout, timeout + kill_wait);
+        client.Run(process, filed, /*stdio_in_flight=*/false, timeout, timeout + kill_wait, cancel);
     if (!absl::IsUnimplemented(ran.status())) return OutcomeOf(ran);
   }
   ASSIGN_OR_RETURN(const int pid, client.Exec(process, filed));
   RunOutcome outcome;
-  absl::StatusOr<runsc::control::v1::ExitStatus> status = client.Wait(pid, timeout);
-  if (absl::IsDeadlineExceeded(status.status())) {
-    outcome.timed_out = true;
+  absl::StatusOr<runsc::control::v1::ExitStatus> status = client.Wait(pid, timeout, cancel);
+  if (absl::IsDeadlineExceeded(status.status()) ||
+      (cancel != nullptr && absl::IsCancelled(status.status()))) {
+    // Ours to kill: a sandbox of this age has no kill of its own.
+    outcome.timed_out = absl::IsDeadlineExceeded(status.status());
     (void)client.Signal(pid, SIGKILL);
-    status = client.Wait(pid, kill_wait);
+    if (outcome.timed_out) status = client.Wait(pid, kill_wait);
   }
   if (!status.ok()) return status.status();
   outcome.status = *status;
@@ -299,18 +304,18 @@ absl::StatusOr<RunOutcome> RunFiled(ControlClient& client,
 absl::StatusOr<RunOutcome> RunOverGrpc(ControlClient& client, const std::string& stdio_socket,
                                        const runsc::boot::v1::ProcessConfig& process,
                                        const std::vector<int>& fds, absl::Duration timeout,
-                                       absl::Duration kill_wait) {
+                                       absl::Duration kill_wait, CallCanceller* cancel) {
   ASSIGN_OR_RETURN(const std::string token, util::NewStdioToken());
   ASSIGN_OR_RETURN(util::UniqueFd handoff, util::SendStdio(stdio_socket, fds, token));
   absl::StatusOr<runsc::control::v1::RunResponse> ran =
       client.Run(process, token, /*stdio_in_flight=*/true, timeout,
-                 timeout + kill_wait + util::kStdioInFlightWait);
+                 timeout + kill_wait + util::kStdioInFlightWait, cancel);
   const bool late =
       absl::IsNotFound(ran.status()) && absl::StrContains(ran.status().message(), "stdio_token");
   if (!late && !absl::IsUnimplemented(ran.status())) return OutcomeOf(ran);
   // The answer names the token the sandbox filed the stdio under.
   ASSIGN_OR_RETURN(const std::string filed, AwaitStdioAnswer(handoff.get()));
-  return RunFiled(client, process, filed, timeout, kill_wait, /*run_known=*/late);
+  return RunFiled(client, process, filed, timeout, kill_wait, cancel, /*run_known=*/late);
 }
 
 // poll(2)'s timeout for `left` (infinite: none), rounded up to a whole
@@ -395,7 +400,7 @@ absl::StatusOr<RunOutcome> RunToExit(const ControlGetter& control, const std::st
   *request.mutable_run()->mutable_process() = process;
   if (request.ByteSizeLong() > util::kMaxPacketSize) {
     ASSIGN_OR_RETURN(std::shared_ptr<ControlClient> client, control());
-    return RunOverGrpc(*client, stdio_socket, process, fds, timeout, kill_wait);
+    return RunOverGrpc(*client, stdio_socket, process, fds, timeout, kill_wait, cancel);
   }
   ASSIGN_OR_RETURN(util::UniqueFd conn, util::SendOnStdioSocket(stdio_socket, request, fds));
   stdio.clear();  // the sandbox has its copies
@@ -411,7 +416,7 @@ absl::StatusOr<RunOutcome> RunToExit(const ControlGetter& control, const std::st
   // A sandbox of a build before runs took the packet for a hand-off.
   if (answer.token().empty()) return absl::InternalError("the sandbox refused the run's stdio");
   ASSIGN_OR_RETURN(std::shared_ptr<ControlClient> client, control());
-  return RunFiled(*client, process, answer.token(), timeout, kill_wait);
+  return RunFiled(*client, process, answer.token(), timeout, kill_wait, cancel);
 }
 
 absl::StatusOr<int> StartOnStdioSocket(const ControlGetter& control,

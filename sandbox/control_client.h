@@ -71,11 +71,11 @@ class ControlClient final {
   // caller's own, sent with util::SendStdio and not yet answered.
   // UNIMPLEMENTED from a sandbox older than the call (the stdio named by
   // `token` is then still unused).
-  absl::StatusOr<runsc::control::v1::RunResponse> Run(const runsc::boot::v1::ProcessConfig& process,
-                                                      const std::string& token,
-                                                      bool stdio_in_flight,
-                                                      absl::Duration run_timeout,
-                                                      absl::Duration timeout);
+  // `cancel`, if given, cancels the call from another thread (the sandbox
+  // then kills the process).
+  absl::StatusOr<runsc::control::v1::RunResponse> Run(
+      const runsc::boot::v1::ProcessConfig& process, const std::string& token, bool stdio_in_flight,
+      absl::Duration run_timeout, absl::Duration timeout, CallCanceller* cancel = nullptr);
   absl::Status Signal(int pid, int signal, bool all = false,
                       absl::Duration timeout = absl::Seconds(5));
   // `cancel`, if given, can end the wait early from another thread.
@@ -122,8 +122,8 @@ using ControlGetter = std::function<absl::StatusOr<std::shared_ptr<ControlClient
 //   - A sandbox of a build before runs answers with a token (a hand-off):
 //     Control.Run names it, or, before Run (UNIMPLEMENTED), Exec and Wait,
 //     and the kill at the timeout is ours.
-//   - `cancel` (over the stdio socket) ends the wait with CANCELLED; the
-//     connection's end then makes the sandbox kill the process.
+//   - `cancel` ends the wait with CANCELLED, and the sandbox kills the
+//     process (the connection's end, or the call's cancel).
 absl::StatusOr<RunOutcome> RunToExit(const ControlGetter& control, const std::string& stdio_socket,
                                      const runsc::boot::v1::ProcessConfig& process,
                                      std::vector<util::UniqueFd> stdio, absl::Duration timeout,
