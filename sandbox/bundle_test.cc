@@ -8,25 +8,16 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "sandbox/temp_dir_test_util.h"
 
 namespace runsc::sandbox {
 namespace {
 
 class BundleTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/runsc-test-bundle-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    unlink((dir_ + "/config.json").c_str());
-    rmdir((dir_ + "/config.json").c_str());
-    rmdir(dir_.c_str());
-  }
-  std::string config() const { return dir_ + "/config.json"; }
+  std::string config() const { return dir_.path() + "/config.json"; }
 
-  std::string dir_;
+  TempDir dir_{"runsc-test-bundle"};
 };
 
 // A FIFO in config.json's place held the open, and with it the daemon's
@@ -34,7 +25,7 @@ class BundleTest : public ::testing::Test {
 // came (for good, if none did). It is refused at once, by name.
 TEST_F(BundleTest, AFifoForConfigJsonIsRefusedWithoutWaitingForAWriter) {
   ASSERT_EQ(mkfifo(config().c_str(), 0644), 0);
-  absl::StatusOr<runsc::boot::v1::ContainerConfig> loaded = LoadBundle(dir_);
+  absl::StatusOr<runsc::boot::v1::ContainerConfig> loaded = LoadBundle(dir_.path());
   EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument) << loaded.status();
   EXPECT_NE(loaded.status().message().find("'" + config() + "' is not a regular file"),
             std::string::npos)
@@ -43,7 +34,7 @@ TEST_F(BundleTest, AFifoForConfigJsonIsRefusedWithoutWaitingForAWriter) {
 
 TEST_F(BundleTest, ADirectoryForConfigJsonIsRefusedByName) {
   ASSERT_EQ(mkdir(config().c_str(), 0755), 0);
-  absl::StatusOr<runsc::boot::v1::ContainerConfig> loaded = LoadBundle(dir_);
+  absl::StatusOr<runsc::boot::v1::ContainerConfig> loaded = LoadBundle(dir_.path());
   EXPECT_FALSE(loaded.ok());
   EXPECT_NE(loaded.status().message().find(config()), std::string::npos) << loaded.status();
 }
@@ -55,7 +46,7 @@ TEST_F(BundleTest, ARegularConfigJsonIsRead) {
   ASSERT_GE(fd, 0);
   ASSERT_EQ(write(fd, json.data(), json.size()), static_cast<ssize_t>(json.size()));
   close(fd);
-  absl::StatusOr<runsc::boot::v1::ContainerConfig> loaded = LoadBundle(dir_);
+  absl::StatusOr<runsc::boot::v1::ContainerConfig> loaded = LoadBundle(dir_.path());
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   ASSERT_EQ(loaded->process().args_size(), 1);
   EXPECT_EQ(loaded->process().args(0), "/bin/true");

@@ -17,28 +17,11 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sandbox/temp_dir_test_util.h"
 #include "specutils/spec_json.h"
 
 namespace runsc::sandbox {
 namespace {
-
-// A directory for one test, removed with what it holds when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/state-XXXXXX";
-    EXPECT_NE(mkdtemp(tmpl), nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // The names in `dir`, sorted.
 std::vector<std::string> ListDir(const std::string& dir) {
@@ -54,7 +37,7 @@ std::vector<std::string> ListDir(const std::string& dir) {
 }
 
 TEST(StateStoreTest, SaveAndLoadRoundTrip) {
-  TempDir temp;
+  TempDir temp("state");
   const std::string dir = temp.path();
   runsc::state::v1::SandboxRecord record;
   record.set_id("box");
@@ -82,7 +65,7 @@ TEST(StateStoreTest, SaveAndLoadRoundTrip) {
 // commit readers see the old record, after it the new one, with no
 // placeholder bytes; the old one waits under the prepared file's name.
 TEST(StateStoreTest, APreparedRecordReplacesTheOldOneWhole) {
-  TempDir temp;
+  TempDir temp("state");
   const std::string dir = temp.path();
   const std::string next = dir + "/" + kNextStateFileName;
   struct stat st;
@@ -129,7 +112,7 @@ TEST(StateStoreTest, APreparedRecordReplacesTheOldOneWhole) {
 
 // Where the file cannot be made ahead, the commit saves as SaveRecord does.
 TEST(StateStoreTest, ARecordThatCouldNotBePreparedIsStillSaved) {
-  TempDir temp;
+  TempDir temp("state");
   const std::string dir = temp.path();
   ASSERT_EQ(mkdir((dir + "/" + kNextStateFileName).c_str(), 0700), 0);  // in the way
   runsc::state::v1::SandboxRecord record;
@@ -141,7 +124,7 @@ TEST(StateStoreTest, ARecordThatCouldNotBePreparedIsStillSaved) {
 }
 
 TEST(StateStoreTest, MissingAndCorruptRecords) {
-  TempDir temp;
+  TempDir temp("state");
   const std::string dir = temp.path();
   EXPECT_EQ(LoadRecord(dir).status().code(), absl::StatusCode::kNotFound);
   EXPECT_FALSE(RecordExists(dir));
@@ -170,7 +153,7 @@ TEST(StateStoreTest, MissingAndCorruptRecords) {
 // it is read while it is the only one, and the first save replaces it,
 // whichever way it saves.
 TEST(StateStoreTest, AnEarlierBuildsJsonRecordIsReadUntilASaveReplacesIt) {
-  TempDir temp;
+  TempDir temp("state");
   const std::string dir = temp.path();
   runsc::state::v1::SandboxRecord record;
   record.set_id("older");
@@ -217,7 +200,7 @@ TEST(StateStoreTest, AnEarlierBuildsJsonRecordIsReadUntilASaveReplacesIt) {
 
 // A state directory that is gone, or is not a directory, holds no record.
 TEST(StateStoreTest, NoDirectoryIsNoRecord) {
-  TempDir temp;
+  TempDir temp("state");
   const std::string dir = temp.path();
   EXPECT_EQ(LoadRecord(dir + "/gone").status().code(), absl::StatusCode::kNotFound);
   std::ofstream(dir + "/file") << "not a directory";

@@ -25,6 +25,7 @@
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "sandbox/tar.h"
+#include "sandbox/temp_dir_test_util.h"
 
 namespace runsc::sandbox::tar_test {
 
@@ -241,21 +242,9 @@ inline std::optional<std::string> Shell(const std::string& command) {
 }
 
 // A directory under /tmp, removed with its contents at scope exit.
-class TempDir {
+class TempDir : public runsc::sandbox::TempDir {
  public:
-  TempDir() {
-    char tmpl[] = "/tmp/tartest-XXXXXX";
-    if (mkdtemp(tmpl) != nullptr) path_ = tmpl;
-    EXPECT_FALSE(path_.empty()) << "mkdtemp failed";
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
+  TempDir() : runsc::sandbox::TempDir("tartest") {}
 };
 
 #define SKIP_WITHOUT_TAR() \

@@ -12,29 +12,14 @@
 
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
+#include "sandbox/temp_dir_test_util.h"
 
 namespace runsc::sandbox {
 namespace {
 
-// A directory of slots for one test, removed with what it holds when the
-// test ends.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/uidrange-XXXXXX";
-    EXPECT_NE(mkdtemp(tmpl), nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string ranges() const { return path_ + "/ranges"; }
-
- private:
-  std::string path_;
-};
-
 TEST(UidRangeTest, RangesAreDisjointAndNeverHostRoot) {
-  TempDir temp;
-  UidRangeAllocator alloc(temp.ranges());
+  TempDir temp("uidrange");
+  UidRangeAllocator alloc(temp.path() + "/ranges");
   std::set<uint32_t> bases;
   for (int i = 0; i < 50; ++i) {
     auto range = alloc.Allocate("box" + std::to_string(i));
@@ -51,8 +36,8 @@ TEST(UidRangeTest, RangesAreDisjointAndNeverHostRoot) {
 }
 
 TEST(UidRangeTest, ReleaseFreesTheSlotAndListNamesOwners) {
-  TempDir temp;
-  UidRangeAllocator alloc(temp.ranges());
+  TempDir temp("uidrange");
+  UidRangeAllocator alloc(temp.path() + "/ranges");
   auto a = alloc.Allocate("alpha");
   ASSERT_TRUE(a.ok());
   auto held = alloc.List();
@@ -70,8 +55,8 @@ TEST(UidRangeTest, ReleaseFreesTheSlotAndListNamesOwners) {
 // daemon, whose table still held it) must leave the new holder's slot
 // alone: freeing it would hand the live sandbox's host ids to the next one.
 TEST(UidRangeTest, AStaleReleaseLeavesTheSlotOfItsNewHolder) {
-  TempDir temp;
-  const std::string dir = temp.ranges();
+  TempDir temp("uidrange");
+  const std::string dir = temp.path() + "/ranges";
   UidRangeAllocator alloc(dir);
   absl::StatusOr<UidRange> a = alloc.Allocate("alpha");
   ASSERT_TRUE(a.ok());
@@ -96,8 +81,8 @@ TEST(UidRangeTest, AStaleReleaseLeavesTheSlotOfItsNewHolder) {
 // A range recorded by a build before the slot's token has none: its release
 // frees the slot as it always did.
 TEST(UidRangeTest, ARangeWithoutATokenIsReleasedUnchecked) {
-  TempDir temp;
-  UidRangeAllocator alloc(temp.ranges());
+  TempDir temp("uidrange");
+  UidRangeAllocator alloc(temp.path() + "/ranges");
   absl::StatusOr<UidRange> a = alloc.Allocate("alpha");
   ASSERT_TRUE(a.ok());
   EXPECT_FALSE(a->token.empty());
@@ -106,8 +91,8 @@ TEST(UidRangeTest, ARangeWithoutATokenIsReleasedUnchecked) {
 }
 
 TEST(UidRangeTest, ConcurrentAllocatorsNeverShareARange) {
-  TempDir temp;
-  const std::string dir = temp.ranges();
+  TempDir temp("uidrange");
+  const std::string dir = temp.path() + "/ranges";
   absl::Mutex mu;
   std::vector<uint32_t> all;
   std::vector<std::thread> threads;
