@@ -8,10 +8,12 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "sandbox/temp_dir_test_util.h"
+#include "runsc/util/test_dirs.h"
 
 namespace runsc::sandbox {
 namespace {
+
+using util::TempDir;
 
 class BundleTest : public ::testing::Test {
  protected:

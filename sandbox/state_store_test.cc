@@ -17,24 +17,14 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sandbox/temp_dir_test_util.h"
+#include "runsc/util/test_dirs.h"
 #include "specutils/spec_json.h"
 
 namespace runsc::sandbox {
 namespace {
 
-// The names in `dir`, sorted.
-std::vector<std::string> ListDir(const std::string& dir) {
-  std::vector<std::string> names;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (struct dirent* e = readdir(d)) {
-      if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) names.push_back(e->d_name);
-    }
-    closedir(d);
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
+using util::ListDir;
+using util::TempDir;
 
 TEST(StateStoreTest, SaveAndLoadRoundTrip) {
   TempDir temp("state");

@@ -24,8 +24,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "runsc/util/test_dirs.h"
 #include "sandbox/tar.h"
-#include "sandbox/temp_dir_test_util.h"
 
 namespace runsc::sandbox::tar_test {
 
@@ -242,9 +242,9 @@ inline std::optional<std::string> Shell(const std::string& command) {
 }
 
 // A directory under /tmp, removed with its contents at scope exit.
-class TempDir : public runsc::sandbox::TempDir {
+class TempDir : public runsc::util::TempDir {
  public:
-  TempDir() : runsc::sandbox::TempDir("tartest") {}
+  TempDir() : runsc::util::TempDir("tartest") {}
 };
 
 #define SKIP_WITHOUT_TAR() \

@@ -12,10 +12,12 @@
 
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
-#include "sandbox/temp_dir_test_util.h"
+#include "runsc/util/test_dirs.h"
 
 namespace runsc::sandbox {
 namespace {
+
+using util::TempDir;
 
 TEST(UidRangeTest, RangesAreDisjointAndNeverHostRoot) {
   TempDir temp("uidrange");

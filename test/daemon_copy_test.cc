@@ -148,13 +148,7 @@ TEST_F(DaemonTest, CopyWorksOnAStoppedContainer) {
   ASSERT_TRUE(Run("done", {"sh", "-c", "echo result > /tmp/out.txt"}, &run).ok());
   ASSERT_EQ(run.status().code(), 0) << run.stderr();
   {
-    grpc::ClientContext ctx;
-    api::SignalRequest kill_main;
-    kill_main.set_id("done");
-    kill_main.set_pid(started.main_pid());
-    kill_main.set_signal(SIGKILL);
-    api::SignalResponse killed;
-    grpc::Status status = stub->Signal(&ctx, kill_main, &killed);
+    grpc::Status status = Signal("done", started.main_pid(), SIGKILL);
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
   {

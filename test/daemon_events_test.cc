@@ -20,18 +20,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// Reads events until one of type `type` for sandbox `id`; returns them all.
-std::vector<api::Event> ReadEventsUntil(grpc::ClientReader<api::Event>* reader,
-                                        const std::string& id, const std::string& type) {
-  std::vector<api::Event> seen;
-  api::Event event;
-  while (reader->Read(&event)) {
-    seen.push_back(event);
-    if (event.id() == id && event.type() == type) break;
-  }
-  return seen;
-}
-
 TEST_F(DaemonTest, EventsFollowTheLifecycleInOrder) {
   auto stub = Stub();
   grpc::ClientContext events_ctx;
@@ -118,6 +106,31 @@ TEST_F(DaemonTest, EventsOfOneSandboxOnlyAndUnknownIdsAreNotFound) {
   EXPECT_EQ(seen.back().exit().signal(), SIGKILL);
   ctx.TryCancel();
   reader->Finish();
+}
+
+// A sandbox paused (by `runsc pause` on the daemon's state root) when the
+// daemon restarts is watched again like a running one: its main process's
+// end, after a resume, is an "exited" event as before the restart.
+TEST_F(DaemonTest, APausedSandboxIsWatchedForItsExitAfterARestart) {
+  const api::Sandbox started = CreateStarted("paused");
+  const std::string cli = absl::StrCat(RunscPath(), " --root ", state_, " ");
+  ASSERT_EQ(RunShell(cli + "pause paused 2>&1").first, 0);
+  StopDaemon(SIGTERM);
+  StartDaemon();
+  auto stub = Stub();
+  grpc::ClientContext events_ctx;
+  events_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  auto events = stub->Events(&events_ctx, api::EventsRequest());
+  events->WaitForInitialMetadata();
+  ASSERT_EQ(RunShell(cli + "resume paused 2>&1").first, 0);
+  grpc::Status signalled = Signal("paused", started.main_pid(), SIGKILL);
+  ASSERT_TRUE(signalled.ok()) << signalled.error_message();
+  const std::vector<api::Event> seen = ReadEventsUntil(events.get(), "paused", "exited");
+  events_ctx.TryCancel();
+  (void)events->Finish();
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().type(), "exited")
+      << "no \"exited\" for the main process of a sandbox paused at the restart";
 }
 
 }  // namespace

@@ -137,6 +137,17 @@ class DaemonTest : public ::testing::Test {
     return started;
   }
 
+  grpc::Status Signal(const std::string& id, int pid, int signal) {
+    auto stub = Stub();
+    grpc::ClientContext ctx;
+    api::SignalRequest req;
+    req.set_id(id);
+    req.set_pid(pid);
+    req.set_signal(signal);
+    api::SignalResponse response;
+    return stub->Signal(&ctx, req, &response);
+  }
+
   grpc::Status Run(const std::string& id, std::vector<std::string> args,
                    api::RunResponse* response, double timeout = 30) {
     auto stub = Stub();
@@ -152,6 +163,19 @@ class DaemonTest : public ::testing::Test {
   std::string socket_, state_;
   pid_t daemon_ = 0;
 };
+
+// The events `reader` sends, up to the first of `type` for sandbox `id`
+// (all of them if the stream ends first).
+inline std::vector<api::Event> ReadEventsUntil(grpc::ClientReader<api::Event>* reader,
+                                               const std::string& id, const std::string& type) {
+  std::vector<api::Event> seen;
+  api::Event event;
+  while (reader->Read(&event)) {
+    seen.push_back(event);
+    if (event.id() == id && event.type() == type) break;
+  }
+  return seen;
+}
 
 // The first message of an Exec stream: run `args` in sandbox `id`.
 inline api::ExecStart StartOf(const std::string& id, const std::vector<std::string>& args) {

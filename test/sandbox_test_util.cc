@@ -64,19 +64,6 @@ std::string Readlink(const std::string& path) {
   return std::string(buf, static_cast<size_t>(n));
 }
 
-std::vector<std::string> ListDir(const std::string& path) {
-  std::vector<std::string> out;
-  DIR* dir = opendir(path.c_str());
-  if (dir == nullptr) return out;
-  while (struct dirent* e = readdir(dir)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..") out.push_back(name);
-  }
-  closedir(dir);
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 std::map<std::string, std::string> ParseStatus(const std::string& text) {
   std::map<std::string, std::string> out;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "runsc/util/test_dirs.h"
+
 namespace runsc::testing {
 
 // The runsc binary under test: argv[1] of the test (see test/BUILD.bazel).
@@ -38,7 +40,7 @@ class ScratchDir : public TempStateRoot {
 std::string ReadFile(const std::string& path);
 std::string Readlink(const std::string& path);
 // Directory entries except "." and "..", sorted.
-std::vector<std::string> ListDir(const std::string& path);
+using util::ListDir;
 // "Key:" -> rest of line (tabs kept) from a /proc status file.
 std::map<std::string, std::string> ParseStatus(const std::string& text);
 // Runs `command` with /bin/sh; returns its exit code (-1 if it did not exit)

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/test_dirs.h"
 #include "runsc/util/unique_fd.h"
 
 namespace runsc::util {
@@ -53,19 +54,6 @@ TEST(PositionedIoTest, ReadsAndWritesWholeAtAnOffset) {
   close(fd);
 }
 
-// The files in `dir`, but . and ..
-std::vector<std::string> Entries(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return names;
-  while (struct dirent* e = readdir(d)) {
-    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) names.push_back(e->d_name);
-  }
-  closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 TEST(WriteFileAtomicallyTest, CreatesThenReplacesAndLeavesNothingElse) {
   char dir[] = "/tmp/file_util_test-XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
@@ -84,7 +72,7 @@ TEST(WriteFileAtomicallyTest, CreatesThenReplacesAndLeavesNothingElse) {
   char buf[16] = {};
   EXPECT_EQ(pread(old.get(), buf, sizeof(buf), 0), 5);
   EXPECT_EQ(std::string(buf), "first");
-  EXPECT_EQ(Entries(dir), std::vector<std::string>{"record"});
+  EXPECT_EQ(ListDir(dir), std::vector<std::string>{"record"});
   ASSERT_EQ(system(absl::StrCat("rm -rf ", dir).c_str()), 0);
 }
 
@@ -97,7 +85,7 @@ TEST(ReplaceFileTest, RenamesOntoNothingAndExchangesWithAFile) {
   ASSERT_TRUE(exchanged.ok()) << exchanged.status();
   EXPECT_FALSE(*exchanged);
   EXPECT_EQ(ReadFileOrEmpty(b), "new");
-  EXPECT_EQ(Entries(dir), std::vector<std::string>{"b"});
+  EXPECT_EQ(ListDir(dir), std::vector<std::string>{"b"});
   ASSERT_TRUE(WriteFileAtomically(a, "newer").ok());
   exchanged = ReplaceFile(a, b);
   ASSERT_TRUE(exchanged.ok()) << exchanged.status();
@@ -122,7 +110,7 @@ TEST(WriteFileAtomicallyTest, ADirectoryThereStaysAndTheWriteFails) {
   ASSERT_EQ(stat(path.c_str(), &st), 0);
   EXPECT_TRUE(S_ISDIR(st.st_mode));
   EXPECT_EQ(ReadFileOrEmpty(path + "/inside"), "kept");
-  EXPECT_EQ(Entries(dir), std::vector<std::string>{"taken"});
+  EXPECT_EQ(ListDir(dir), std::vector<std::string>{"taken"});
   ASSERT_EQ(system(absl::StrCat("rm -rf ", dir).c_str()), 0);
 }
 

@@ -1,0 +1,191 @@
+// Root end-to-end tests of the daemon's calls that wait (Wait, Run, a start
+// on a slow sandbox): what ends them, and what they must not hold up.
+#include <grp.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "proto/api.grpc.pb.h"
+#include "runsc/util/huge_page_binary.h"
+#include "sandbox/state_store.h"
+#include "test/daemon_fixture.h"
+#include "test/sandbox_test_util.h"
+
+namespace runsc::testing {
+namespace {
+
+// A Wait for a process that runs on (the main process here, for up to a
+// day), or a long Run, holds a handler thread: it must end when its client
+// gives up, and when the daemon stops, or each client that gave up would
+// keep a thread (and a run's process), and a pending call the daemon's stop
+// (gRPC's shutdown waits for every handler to return).
+TEST_F(DaemonTest, AWaitOrRunEndsWithItsClientAndWithTheDaemonsStop) {
+  CreateStarted("waited");
+  auto stub = Stub();
+  auto threads = [this] { return ListDir(absl::StrCat("/proc/", daemon_, "/task")).size(); };
+  auto wait = [&stub](grpc::ClientContext* ctx) {
+    api::WaitRequest req;
+    req.set_id("waited");
+    api::WaitResponse r;
+    return stub->Wait(ctx, req, &r);
+  };
+  const size_t idle = threads();
+  constexpr int kGaveUp = 6;
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kGaveUp; ++i) {
+    clients.emplace_back([&] {
+      // No deadline (the daemon would end the wait at one): it hangs up.
+      grpc::ClientContext ctx;
+      std::thread hang_up([&ctx] {
+        absl::SleepFor(absl::Milliseconds(300));
+        ctx.TryCancel();
+      });
+      EXPECT_EQ(wait(&ctx).error_code(), grpc::StatusCode::CANCELLED);
+      hang_up.join();
+    });
+  }
+  for (auto& c : clients) c.join();
+  size_t after = threads();
+  for (int i = 0; i < 40 && after >= idle + kGaveUp; ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+    after = threads();
+  }
+  EXPECT_LT(after, idle + kGaveUp)
+      << "the handlers of Waits whose clients gave up still run: " << idle << " threads before, "
+      << after << " after";
+
+  // A run whose client hangs up ends too, and its process with it.
+  {
+    grpc::ClientContext ctx;
+    api::RunRequest req;
+    req.set_id("waited");
+    for (const char* a : {"sleep", "1001"}) req.mutable_process()->add_args(a);
+    req.set_timeout_seconds(3600);
+    api::RunResponse r;
+    std::thread hang_up([&ctx] {
+      absl::SleepFor(absl::Milliseconds(500));
+      ctx.TryCancel();
+    });
+    EXPECT_EQ(stub->Run(&ctx, req, &r).error_code(), grpc::StatusCode::CANCELLED);
+    hang_up.join();
+    std::string left = "alive";
+    for (int i = 0; i < 40 && left != "gone\n"; ++i) {
+      absl::SleepFor(absl::Milliseconds(50));
+      api::RunResponse check;
+      ASSERT_TRUE(Run("waited",
+                      {"sh", "-c", "pgrep -f 'sleep 100[1]' >/dev/null && echo alive || echo gone"},
+                      &check)
+                      .ok());
+      left = check.stdout();
+    }
+    EXPECT_EQ(left, "gone\n") << "the run's process outlived its client";
+  }
+
+  grpc::Status pending, pending_run;
+  std::thread waiter([&] {
+    grpc::ClientContext ctx;
+    pending = wait(&ctx);
+  });
+  std::thread runner([&] {
+    api::RunResponse r;
+    pending_run = Run("waited", {"sleep", "1002"}, &r, 3600);
+  });
+  absl::SleepFor(absl::Milliseconds(500));  // the call is in the daemon's hands
+  const absl::Time before = absl::Now();
+  kill(daemon_, SIGTERM);
+  int status = 0;
+  pid_t ended = 0;
+  for (int i = 0; i < 300 && (ended = waitpid(daemon_, &status, WNOHANG)) == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  if (ended == 0) {
+    kill(daemon_, SIGKILL);
+    waitpid(daemon_, &status, 0);
+  }
+  daemon_ = 0;
+  waiter.join();
+  runner.join();
+  ASSERT_NE(ended, 0) << "the daemon's stop waited for a pending Wait or Run";
+  EXPECT_LT(absl::Now() - before, absl::Seconds(3)) << "a pending call held the stop's grace";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_EQ(pending.error_code(), grpc::StatusCode::UNAVAILABLE) << pending.error_message();
+  EXPECT_EQ(pending_run.error_code(), grpc::StatusCode::UNAVAILABLE) << pending_run.error_message();
+  StartDaemon();  // for the fixture's teardown
+}
+
+// A start waits for its sandbox (up to 30 s if the exec is slow); it must
+// not hold the sandbox's lock meanwhile, which listing every sandbox, the
+// TTL expiry and the exit reports' thread take. Here the supervisor is
+// stopped for a while, and must then serve the start.
+TEST_F(DaemonTest, AStartThatWaitsForItsSandboxHoldsUpNoOtherCall) {
+  auto stub = Stub();
+  grpc::ClientContext create_ctx;
+  api::CreateSandboxRequest create;
+  create.set_id("slow");
+  create.mutable_host_template();
+  api::Sandbox created;
+  ASSERT_TRUE(stub->CreateSandbox(&create_ctx, create, &created).ok());
+  ASSERT_GT(created.pid(), 0);
+  // The sandbox's supervisor answers nothing while it is stopped.
+  ASSERT_EQ(kill(created.pid(), SIGSTOP), 0);
+  grpc::Status start_status;
+  api::Sandbox started;
+  std::thread starter([&] {
+    grpc::ClientContext ctx;
+    api::StartSandboxRequest start;
+    start.set_id("slow");
+    start_status = stub->StartSandbox(&ctx, start, &started);
+  });
+  absl::SleepFor(absl::Milliseconds(300));  // the start waits for the sandbox
+  grpc::ClientContext list_ctx;
+  list_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  api::ListSandboxesResponse listed;
+  grpc::Status list_status = stub->ListSandboxes(&list_ctx, api::ListSandboxesRequest(), &listed);
+  kill(created.pid(), SIGCONT);
+  starter.join();
+  EXPECT_TRUE(list_status.ok()) << "the list waited for another sandbox's start: "
+                                << list_status.error_message();
+  // Stopped and continued, the supervisor serves on (its poll, restarted
+  // through restart_syscall, was refused by its seccomp filter).
+  ASSERT_TRUE(start_status.ok()) << start_status.error_message() << "\nsandbox log:\n"
+                                 << ReadFile(state_ + "/slow/sandbox.log");
+  EXPECT_EQ(started.status(), "running");
+  EXPECT_GT(started.main_pid(), 1);
+}
+
+// A daemon whose largest message is small still runs with the default
+// output cap (then as much as fits), rather than refusing every run.
+TEST_F(DaemonTest, ASmallMessageLimitStillRunsWithTheDefaultOutputCap) {
+  StopDaemon(SIGTERM);
+  StartDaemon(nullptr, {"--max-message-bytes", "16384"});
+  CreateStarted("small");
+  api::RunResponse run;
+  grpc::Status status = Run("small", {"echo", "fits"}, &run);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(run.stdout(), "fits\n");
+  status = Run("small", {"sh", "-c", "head -c 20000 /dev/zero"}, &run);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(run.stdout_truncated());
+  EXPECT_EQ(run.stdout().size(), (16384u - 4096u) / 2);
+}
+
+}  // namespace
+}  // namespace runsc::testing
