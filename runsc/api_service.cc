@@ -250,14 +250,12 @@ grpc::Status ApiService::Run(grpc::ServerContext* context, const api::RunRequest
   run.timeout = Remaining(context, timeout);
   // Until the end, the client's going (the process is then killed) or the
   // daemon's stop.
-  sandbox::CallCanceller cancel;
-  run.cancel = &cancel;
-  absl::StatusOr<sandbox::RunResult> result;
-  {
-    CallWatch::Scope watched(&call_watch_, context, &cancel);
-    result = manager_->Run(run);
-  }
-  return ToRunResponse(Stopping(std::move(result)), out);
+  return ToRunResponse(Watched(context,
+                               [&](sandbox::CallCanceller* cancel) {
+                                 run.cancel = cancel;
+                                 return manager_->Run(run);
+                               }),
+                       out);
 }
 
 grpc::Status ApiService::RunSandbox(grpc::ServerContext* context, const api::RunSandboxRequest* req,
@@ -272,14 +270,13 @@ grpc::Status ApiService::RunSandbox(grpc::ServerContext* context, const api::Run
   const size_t max_output = MaxOutput(req->max_output_bytes(), max_message_bytes_);
   const absl::Duration timeout =
       req->timeout_seconds() > 0 ? absl::Seconds(req->timeout_seconds()) : absl::Minutes(1);
-  sandbox::CallCanceller cancel;
-  absl::StatusOr<sandbox::RunResult> result;
-  {
-    CallWatch::Scope watched(&call_watch_, context, &cancel);
-    result = manager_->RunSandbox(std::move(create), req->stdin(), max_output,
-                                  Remaining(context, timeout), &cancel);
-  }
-  return ToRunResponse(Stopping(std::move(result)), out);
+  return ToRunResponse(Watched(context,
+                               [&](sandbox::CallCanceller* cancel) {
+                                 return manager_->RunSandbox(std::move(create), req->stdin(),
+                                                             max_output,
+                                                             Remaining(context, timeout), cancel);
+                               }),
+                       out);
 }
 
 grpc::Status ApiService::Signal(grpc::ServerContext*, const api::SignalRequest* req,
@@ -307,13 +304,10 @@ grpc::Status ApiService::Wait(grpc::ServerContext* context, const api::WaitReque
     pid = *main_pid;
   }
   // Until the exit, the client's going or the daemon's stop.
-  sandbox::CallCanceller cancel;
-  absl::StatusOr<runsc::control::v1::ExitStatus> status;
-  {
-    CallWatch::Scope watched(&call_watch_, context, &cancel);
-    status = manager_->Wait(req->id(), pid, Remaining(context, absl::Hours(24)), &cancel);
-  }
-  status = Stopping(std::move(status));
+  absl::StatusOr<runsc::control::v1::ExitStatus> status =
+      Watched(context, [&](sandbox::CallCanceller* cancel) {
+        return manager_->Wait(req->id(), pid, Remaining(context, absl::Hours(24)), cancel);
+      });
   if (!status.ok()) return ToGrpcStatus(status.status());
   ToProto(*status, out->mutable_status());
   return grpc::Status::OK;

@@ -70,10 +70,16 @@ class ApiService final
   // Counts a call from its start to its return.
   class InFlight;
 
-  // A wait the daemon's stop cancelled says so (UNAVAILABLE: a client may
-  // try again with the next daemon).
-  template <typename T>
-  absl::StatusOr<T> Stopping(absl::StatusOr<T> result) const {
+  // Runs `wait(cancel)` with its call under watch (CallWatch): the
+  // client's going or the daemon's stop cancels it. One the stop cancelled
+  // says so (UNAVAILABLE: a client may try again with the next daemon).
+  template <typename Wait>
+  auto Watched(grpc::ServerContext* context, Wait wait) -> decltype(wait(nullptr)) {
+    sandbox::CallCanceller cancel;
+    decltype(wait(nullptr)) result = [&] {
+      CallWatch::Scope watched(&call_watch_, context, &cancel);
+      return wait(&cancel);
+    }();
     if (absl::IsCancelled(result.status()) && call_watch_.stopping()) {
       return absl::UnavailableError("the daemon is stopping");
     }

@@ -278,7 +278,7 @@ absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& r
 
 absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
-  ASSIGN_OR_RETURN(OnDemand sandbox, FindOnDemand(id));
+  ASSIGN_OR_RETURN(OnDemand sandbox, OnDemandOf(id, entry));
   bool held;
   std::string console_path;
   {
@@ -443,6 +443,11 @@ std::vector<SandboxView> SandboxManager::ListSandboxes(
 
 absl::StatusOr<SandboxManager::OnDemand> SandboxManager::FindOnDemand(const std::string& id) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  return OnDemandOf(id, entry);
+}
+
+absl::StatusOr<SandboxManager::OnDemand> SandboxManager::OnDemandOf(
+    const std::string& id, const std::shared_ptr<Entry>& entry) {
   OnDemand found;
   {
     absl::MutexLock lock(&entry->mu);

@@ -216,6 +216,8 @@ class SandboxManager final {
     ControlGetter control;
   };
   absl::StatusOr<OnDemand> FindOnDemand(const std::string& id);
+  static absl::StatusOr<OnDemand> OnDemandOf(const std::string& id,
+                                             const std::shared_ptr<Entry>& entry);
   // Marks `status` of process `pid` as an OOM kill if sandbox `id` (still
   // there) says the OOM killer ended it.
   void AnnotateOom(const std::string& id, int pid, runsc::control::v1::ExitStatus* status);

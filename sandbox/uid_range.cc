@@ -97,12 +97,10 @@ UidRangeAllocator::List() const {
   while (struct dirent* e = readdir(dir)) {
     uint32_t slot;
     if (!absl::SimpleAtoi(e->d_name, &slot) || slot >= kSlots) continue;
-    std::string path = absl::StrCat(dir_, "/", e->d_name);
-    char buf[128] = {};
-    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    ssize_t n = fd ? read(fd.get(), buf, sizeof(buf) - 1) : -1;
-    std::string text = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-    if (!text.empty() && text.back() == '\n') text.pop_back();
+    // One that cannot be read (or is gone meanwhile) is listed without an
+    // owner.
+    absl::StatusOr<std::optional<std::string>> read = SlotText(absl::StrCat(dir_, "/", e->d_name));
+    const std::string text = read.ok() ? read->value_or("") : "";
     UidRange range = RangeOfSlot(slot);
     range.token = text;
     out.emplace_back(range, text.substr(0, text.find(' ')));  // the owner, without the nonce
