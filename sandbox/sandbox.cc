@@ -103,6 +103,7 @@ Sandbox::Sandbox(std::string id, std::string state_dir, std::string ranges_dir,
       state_dir_(std::move(state_dir)),
       ranges_dir_(std::move(ranges_dir)),
       process_(std::move(process)),
+      start_time_(record.start_time()),
       uid_range_(uid_range),
       cgroup_(std::move(cgroup)),
       exit_reports_(std::move(exit_reports)),
@@ -121,7 +122,20 @@ bool Sandbox::FileVersion::operator==(const FileVersion& o) const {
          mtime.tv_nsec == o.mtime.tv_nsec;
 }
 
-bool Sandbox::RecordOnDisk() const { return RecordExists(state_dir_); }
+bool Sandbox::RecordOnDisk() const { return StateHolderNow() == StateHolder::kThis; }
+
+Sandbox::StateHolder Sandbox::StateHolderNow() const {
+  absl::StatusOr<runsc::state::v1::SandboxRecord> record = LoadRecord(state_dir_);
+  if (record.ok()) {
+    return record->pid() == process_.pid() && record->start_time() == start_time_
+               ? StateHolder::kThis
+               : StateHolder::kAnother;
+  }
+  if (!absl::IsNotFound(record.status())) return StateHolder::kThis;  // unreadable: as before
+  struct stat st;
+  if (lstat(state_dir_.c_str(), &st) != 0 && errno == ENOENT) return StateHolder::kNobody;
+  return StateHolder::kAnother;
+}
 
 absl::Status Sandbox::Freeze(bool frozen) {
   if (cgroup_ == nullptr) {

@@ -258,8 +258,9 @@ class Sandbox final {
   // used up.
   absl::Status SaveRecord(const runsc::state::v1::SandboxRecord& record,
                           PreparedRecord* prepared = nullptr);
-  // Whether the state file is still there: a CLI command on the same state
-  // root may have deleted the sandbox.
+  // Whether the state file there is still this sandbox's: a CLI command on
+  // the same state root may have deleted the sandbox (and another taken its
+  // id since).
   bool RecordOnDisk() const;
 
   // Lets the sandbox run on without this object: nothing is killed or
@@ -279,10 +280,25 @@ class Sandbox final {
 
   static absl::Status ReclaimAsideDir(const std::string& dir);
 
+  // Whose the state directory's path is now. A CLI command on the same
+  // state root may have deleted this sandbox, and the id, or its cgroups'
+  // path, been taken since by another sandbox, whose directory, cgroups
+  // and processes are then at this one's paths.
+  enum class StateHolder {
+    kThis,     // the record there is this sandbox's (its pid and start time)
+    kNobody,   // no directory: nothing of another sandbox is at our paths
+    kAnother,  // another sandbox's record, or a directory without one (a
+               // create in progress)
+  };
+  StateHolder StateHolderNow() const;
+
   std::string id_;
   std::string state_dir_;
   std::string ranges_dir_;
   ChildProcess process_;
+  // The sandbox process's start time (`/proc/<pid>/stat`), as recorded: with
+  // its pid, what names this sandbox's record.
+  uint64_t start_time_ = 0;
   UidRange uid_range_;
   std::unique_ptr<Cgroup> cgroup_;
   uint64_t oom_kills_seen_ = 0;

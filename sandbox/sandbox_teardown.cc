@@ -68,8 +68,18 @@ absl::Status Sandbox::Destroy() {
     absl::MutexLock lock(&control_mu_);
     control_.reset();
   }
-  if (cgroup_ != nullptr) RETURN_IF_ERROR(cgroup_->Destroy());
-  RETURN_IF_ERROR(RemoveStateDir(state_dir_));
+  // Deleted by someone else (a CLI command on the same state root), whose
+  // delete removed what was ours: what is at our paths now may be another
+  // sandbox's, and stays. The range's release checks its own token.
+  const StateHolder holder = StateHolderNow();
+  if (holder == StateHolder::kAnother) {
+    util::Log(util::LogLevel::kWarning, "sandbox",
+              absl::StrCat("'", id_, "': '", state_dir_,
+                           "' holds another sandbox now; its state and cgroups are left alone"));
+  } else {
+    if (cgroup_ != nullptr) RETURN_IF_ERROR(cgroup_->Destroy());
+    RETURN_IF_ERROR(RemoveStateDir(state_dir_));
+  }
   if (uid_range_.host_base != 0) {
     RETURN_IF_ERROR(UidRangeAllocator(ranges_dir_).Release(uid_range_));
   }
@@ -84,6 +94,12 @@ absl::Status Sandbox::Retire(bool container_ended) {
   if (cgroup_ == nullptr || uid_range_.host_base == 0) {
     return absl::UnimplementedError(
         absl::StrCat("sandbox '", id_, "' has no container, so no cgroup to kill it by"));
+  }
+  // Its cgroups are killed by path: only while its record says they are
+  // its (see Destroy).
+  if (StateHolderNow() != StateHolder::kThis) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("sandbox '", id_, "' has no record in '", state_dir_, "' any more"));
   }
   if (!container_ended) {
     RETURN_IF_ERROR(cgroup_->Kill());

@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "runsc/util/file_util.h"
 #include "sandbox/control_client.h"
 #include "sandbox/manager.h"
 #include "sandbox/state_store.h"
@@ -38,7 +39,10 @@ class ReattachTest : public WorkloadFixture {
     uint32_t slot;
   };
   Detached CreateAndDetach(const std::string& id) {
-    auto* box = Create(Spec({"sleep", "1000"}), id);
+    return CreateAndDetach(id, Spec({"sleep", "1000"}));
+  }
+  Detached CreateAndDetach(const std::string& id, const runsc::oci::v1::Spec& spec) {
+    auto* box = Create(spec, id);
     EXPECT_NE(box, nullptr);
     if (box == nullptr) return {};
     EXPECT_TRUE(StartDetached(*box).ok());
@@ -98,6 +102,50 @@ TEST_F(ReattachTest, ARecordSavedByAnotherHolderIsSeen) {
   ASSERT_TRUE((*first)->Destroy().ok());
   EXPECT_FALSE((*first)->RecordOnDisk());
   EXPECT_EQ(waitpid(d.pid, nullptr, 0), d.pid);
+}
+
+// A CLI command on the same state root deletes a sandbox that the daemon
+// holds too, and a new sandbox takes its id and, by the spec's cgroupsPath,
+// its cgroups. The daemon's delete then ends only what was its own: it
+// neither kills the new sandbox through the shared cgroups nor removes its
+// state directory.
+TEST_F(ReattachTest, AnEarlierHoldersDeleteLeavesTheSandboxThatTookTheIdSinceAlone) {
+  runsc::oci::v1::Spec spec = Spec({"sleep", "1000"});
+  spec.mutable_linux()->set_cgroups_path("/runsc-reattach-test/taken");
+  Detached old = CreateAndDetach("taken", spec);
+  ASSERT_GT(old.pid, 0);
+  auto daemons = sandbox::Sandbox::Attach(State(), "taken");
+  auto clis = sandbox::Sandbox::Attach(State(), "taken");
+  ASSERT_TRUE(daemons.ok() && clis.ok());
+  ASSERT_TRUE((*clis)->Destroy().ok());
+  EXPECT_EQ(waitpid(old.pid, nullptr, 0), old.pid);
+
+  Detached now = CreateAndDetach("taken", spec);
+  ASSERT_GT(now.pid, 0);
+  ASSERT_EQ(now.cgroups, old.cgroups);
+  absl::Cleanup end_it = [&] {
+    auto box = sandbox::Sandbox::Attach(State(), "taken");
+    if (box.ok()) (void)(*box)->Destroy();
+    waitpid(now.pid, nullptr, 0);
+  };
+
+  absl::Status retired = (*daemons)->Retire();
+  EXPECT_TRUE(absl::IsFailedPrecondition(retired)) << retired;
+  EXPECT_THAT(retired.message(), HasSubstr("no record"));
+  ASSERT_TRUE((*daemons)->Destroy().ok());
+
+  // Still running, not a zombie that our waitpid has yet to reap.
+  EXPECT_THAT(util::ProcStatusField(now.pid, "State"), ::testing::StartsWith("S"))
+      << "the new sandbox was killed";
+  auto record = sandbox::LoadRecord(State() + "/taken");
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(record->pid(), now.pid);
+  for (const std::string& cg : now.cgroups) EXPECT_TRUE(Exists(cg)) << cg;
+  auto box = sandbox::Sandbox::Attach(State(), "taken");
+  ASSERT_TRUE(box.ok()) << box.status();
+  auto r = RunInSandbox(**box, &ToConfig(Spec({"echo", "whole"}), bundle_)->process());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->out, "whole\n");
 }
 
 // A sandbox made by a build that saved its record as JSON is listed and
