@@ -47,6 +47,8 @@ namespace {
 constexpr char kComponent[] = "launcher";
 // How long a started process may take to exec or fail.
 constexpr absl::Duration kExecTimeout = absl::Seconds(30);
+// How long the caller's console socket may take to accept a pty's master.
+constexpr absl::Duration kConsoleSendTimeout = absl::Seconds(10);
 // A list's share of a packet: the supervisor's answers wrap it.
 constexpr size_t kListBudget = 48 * 1024;
 
@@ -286,7 +288,10 @@ absl::StatusOr<UniqueFd> OpenPtyAndSendMaster(int console_socket, uint32_t rows,
   }
   google::protobuf::StringValue name;
   name.set_value("pty");
-  absl::Status sent = util::SendPacket(console_socket, name, {master.get()});
+  // The caller's socket, whose peer may never read: bounded, so that it
+  // cannot hold this launcher (and every request after) for good.
+  absl::Status sent =
+      util::SendPacketWithin(console_socket, name, {master.get()}, kConsoleSendTimeout);
   if (!sent.ok()) return util::Annotate(sent, "send the pty master over the console socket");
   return peer;
 }

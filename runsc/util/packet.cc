@@ -1,6 +1,7 @@
 #include "runsc/util/packet.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -8,12 +9,15 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "runsc/util/errno_status.h"
 
 namespace runsc::util {
 
-absl::Status SendPacket(int sock, const google::protobuf::MessageLite& message,
-                        const std::vector<int>& fds) {
+namespace {
+
+absl::Status Send(int sock, const google::protobuf::MessageLite& message,
+                  const std::vector<int>& fds, absl::Duration timeout) {
   std::string data = message.SerializeAsString();
   if (data.size() > kMaxPacketSize) {
     return absl::ResourceExhaustedError(
@@ -38,12 +42,38 @@ absl::Status SendPacket(int sock, const google::protobuf::MessageLite& message,
     cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
     memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
   }
-  ssize_t n;
-  do {
-    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return ErrnoError(errno, "sendmsg packet");
-  return absl::OkStatus();
+  const bool bounded = timeout != absl::InfiniteDuration();
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    if (sendmsg(sock, &msg, MSG_NOSIGNAL | (bounded ? MSG_DONTWAIT : 0)) >= 0) {
+      return absl::OkStatus();
+    }
+    if (errno == EINTR) continue;
+    if (!bounded || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+      return ErrnoError(errno, "sendmsg packet");
+    }
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("the peer took no packet within ", absl::FormatDuration(timeout)));
+    }
+    struct pollfd pfd = {sock, POLLOUT, 0};
+    const int ms = static_cast<int>(absl::ToInt64Milliseconds(left)) + 1;
+    if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
+      return ErrnoError(errno, "poll for a packet's send");
+  }
+}
+
+}  // namespace
+
+absl::Status SendPacket(int sock, const google::protobuf::MessageLite& message,
+                        const std::vector<int>& fds) {
+  return Send(sock, message, fds, absl::InfiniteDuration());
+}
+
+absl::Status SendPacketWithin(int sock, const google::protobuf::MessageLite& message,
+                              const std::vector<int>& fds, absl::Duration timeout) {
+  return Send(sock, message, fds, timeout);
 }
 
 absl::Status RecvPacket(int sock, google::protobuf::MessageLite* message,

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "google/protobuf/message_lite.h"
 #include "runsc/util/unique_fd.h"
 
@@ -16,6 +17,11 @@ inline constexpr int kMaxPacketFds = 32;
 
 absl::Status SendPacket(int sock, const google::protobuf::MessageLite& message,
                         const std::vector<int>& fds = {});
+// The same, for a peer that may never read (a socket a caller handed us):
+// DEADLINE_EXCEEDED if the socket takes no packet within `timeout`, rather
+// than blocking for good. The socket's own flags are left as they are.
+absl::Status SendPacketWithin(int sock, const google::protobuf::MessageLite& message,
+                              const std::vector<int>& fds, absl::Duration timeout);
 
 // Blocks for one packet. EOF gives UNAVAILABLE; a packet that does not parse
 // or is truncated (more than kMaxPacketSize bytes or kMaxPacketFds fds)

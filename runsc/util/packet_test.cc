@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "proto/launcher.pb.h"
 
@@ -44,6 +46,36 @@ TEST(PacketTest, EmptyMessageAndEof) {
   EXPECT_TRUE(RecvPacket(b.get(), &got).ok());
   a.reset();
   EXPECT_EQ(RecvPacket(b.get(), &got).code(), absl::StatusCode::kUnavailable);
+}
+
+// A peer that never reads: a bounded send gives up, names the wait, and
+// leaves the socket blocking as it was; once the peer reads, it goes.
+TEST(PacketTest, ABoundedSendToAPeerThatDoesNotReadGivesUp) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  UniqueFd a(sv[0]), b(sv[1]);
+  // Fill the connection, then make `a` blocking again.
+  ASSERT_EQ(fcntl(a.get(), F_SETFL, O_NONBLOCK), 0);
+  std::string block(4096, 'x');
+  while (write(a.get(), block.data(), block.size()) > 0) {
+  }
+  ASSERT_TRUE(errno == EAGAIN || errno == EWOULDBLOCK) << errno;
+  ASSERT_EQ(fcntl(a.get(), F_SETFL, 0), 0);
+
+  runsc::launcher::v1::ListProcesses message;
+  const absl::Time start = absl::Now();
+  absl::Status sent = SendPacketWithin(a.get(), message, {}, absl::Milliseconds(200));
+  EXPECT_EQ(sent.code(), absl::StatusCode::kDeadlineExceeded) << sent;
+  EXPECT_NE(sent.message().find("within 200ms"), std::string::npos) << sent;
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(200));
+  EXPECT_EQ(fcntl(a.get(), F_GETFL) & O_NONBLOCK, 0);
+
+  // The peer drains it: the next bounded send goes through.
+  ASSERT_EQ(fcntl(b.get(), F_SETFL, O_NONBLOCK), 0);
+  char sink[65536];
+  while (read(b.get(), sink, sizeof(sink)) > 0) {
+  }
+  EXPECT_TRUE(SendPacketWithin(a.get(), message, {}, absl::Seconds(5)).ok());
 }
 
 TEST(PacketTest, GarbageIsDataLossAndTheSocketGoesOn) {
