@@ -140,6 +140,11 @@ absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
         return Invalid(base + ".memory.limit",
                        absl::StrCat(m.limit(), " is not a positive byte count or -1"));
       }
+      if (m.limit() > 0 && m.limit() < kMinMemoryLimitBytes) {
+        return Invalid(base + ".memory.limit",
+                       absl::StrCat(m.limit(), " is below the least limit runsc takes, ",
+                                    kMinMemoryLimitBytes, " (6 MiB)"));
+      }
       if (m.limit() > 0) out->set_memory_max(m.limit());
     }
     if (m.has_swap()) {

@@ -7,6 +7,8 @@
 #ifndef RUNSC_SPECUTILS_OCI_SPEC_H_
 #define RUNSC_SPECUTILS_OCI_SPEC_H_
 
+#include <stdint.h>
+
 #include <string>
 #include <vector>
 
@@ -34,6 +36,15 @@ absl::StatusOr<runsc::boot::v1::ContainerConfig> ToContainerConfig(
 // `runsc update -r FILE`'s input: a linux.resources object.
 absl::StatusOr<runsc::oci::v1::Resources> ParseResourcesJson(absl::string_view json,
                                                             absl::string_view file);
+// The least memory limit a container may have (Docker's floor too). Each
+// sandbox's launcher enters the container's cgroup at its clone, while it
+// still runs on the memory of the process that spawned it (the daemon, or
+// the CLI command): the kernel objects of its start (namespaces, its exec)
+// are charged to that cgroup, and an OOM kill there would take every
+// process that shares that memory, the daemon included. Below this, such a
+// start could hit the limit.
+inline constexpr int64_t kMinMemoryLimitBytes = 6 << 20;
+
 // Validates and converts resources; errors name "linux.resources.<field>".
 // Unset (or -1, "unlimited") fields stay unset.
 absl::Status ConvertResources(const runsc::oci::v1::Resources& in,

@@ -189,6 +189,16 @@ TEST(OciSpecTest, OtherFieldErrors) {
     ExpectInvalid(spec, "linux.resources.memory.limit: -5");
   }
   {
+    // Below the floor the launcher's start needs (its clone's charges).
+    auto spec = RuncSpec();
+    spec.mutable_linux()->mutable_resources()->mutable_memory()->set_limit(4096);
+    ExpectInvalid(spec, "linux.resources.memory.limit: 4096 is below the least limit");
+    spec.mutable_linux()->mutable_resources()->mutable_memory()->set_limit(kMinMemoryLimitBytes);
+    auto config = ToContainerConfig(spec, "/bundle");
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_EQ(config->resources().memory_max(), kMinMemoryLimitBytes);
+  }
+  {
     auto spec = RuncSpec();
     spec.set_hostname("bad/host");
     ExpectInvalid(spec, "hostname: 'bad/host'");

@@ -174,6 +174,11 @@ TEST_F(DaemonTest, BadRequestsGetTheRightCodes) {
              {"resources.cpu_shares", [](api::Resources* r) { r->set_cpu_shares(262145); }},
              {"resources.cpu_period_us", [](api::Resources* r) { r->set_cpu_period_us(999); }},
              {"resources.cpu_period_us", [](api::Resources* r) { r->set_cpu_period_us(2000000); }},
+             // A launcher starts in the container's cgroup on the daemon's
+             // memory: at 4 KiB its start was OOM-killed, and the daemon
+             // with it (every process sharing that memory).
+             {"resources.memory_limit_bytes",
+              [](api::Resources* r) { r->set_memory_limit_bytes(4096); }},
          }) {
       grpc::ClientContext ctx;
       api::CreateSandboxRequest req;

@@ -210,9 +210,21 @@ TEST_F(OciRuntimeTest, UpdateChangesTheLimits) {
   EXPECT_EQ(ReadFile(pids + "/pids.max"), "42\n");
   ExpectError("update --memory lots a", "--memory: 'lots' is not an integer");
   ExpectError("update --cpuset-cpus 0 a", "--cpuset-cpus");
-  EXPECT_THAT(Runsc("update --memory 1 ghost").second, HasSubstr("'ghost'"));
+  ExpectError("update --memory 4096 a", "linux.resources.memory.limit: 4096 is below");
+  EXPECT_THAT(Runsc("update --memory 50000000 ghost").second, HasSubstr("'ghost'"));
   EXPECT_EQ(Runsc("kill a KILL").first, 0);
   EXPECT_EQ(Reap(pid), 137);
+}
+
+// A limit the launcher's start (charged to the container's cgroup while it
+// shares this command's memory) could hit: an OOM kill there took the
+// `runsc run` command itself (137). Refused, naming the field.
+TEST_F(OciRuntimeTest, AMemoryLimitBelowTheFloorIsRefusedNotOomKilled) {
+  SetArgs({"true"}, 4096);
+  auto [code, out] = Runsc("run tiny");
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_THAT(out, HasSubstr("linux.resources.memory.limit: 4096 is below the least limit"));
+  EXPECT_THAT(Runsc("state tiny").second, HasSubstr("does not exist"));
 }
 
 TEST_F(OciRuntimeTest, HooksRunAtTheirPointsWithTheStateOnStdin) {
