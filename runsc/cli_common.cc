@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -86,7 +87,8 @@ absl::StatusOr<int> SignalNumber(const std::string& name) {
   if (absl::SimpleAtoi(name, &n)) {
     if (n > 0 && n < 65) return n;
   } else {
-    std::string s = name;
+    // As runc takes them: any case, with or without "SIG".
+    std::string s = absl::AsciiStrToUpper(name);
     if (s.rfind("SIG", 0) == 0) s = s.substr(3);
     for (int sig = 1; sig < 65; ++sig) {
       const char* abbrev = sigabbrev_np(sig);

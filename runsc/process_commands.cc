@@ -270,10 +270,13 @@ int RunCommand(int argc, char** argv) {
     main_fds = {0, 1, 2};
     main_fds.insert(main_fds.end(), rb->extra.fds.begin(), rb->extra.fds.end());
   }
+  // Before the sandbox, so that it goes after it: an error return ends the
+  // sandbox first (~Sandbox), whose end closes the pty that the proxy's
+  // destructor waits on.
+  Started started;
   absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box =
       CreateFromBundle(*f, rb->bundle, !hold, std::move(main_fds));
   if (!box.ok()) return Error("run", std::string(box.status().message()));
-  Started started;
   if (hold) {
     absl::StatusOr<Started> held =
         StartWithOurStdio(**box, rb->terminal, nullptr, rb->console_socket, true, rb->extra);
@@ -398,9 +401,9 @@ constexpr char kExecUsage[] =
     "Runs CMD (or the process that --process FILE describes, as containerd's shim\n"
     "writes it) in the running sandbox ID, with this terminal or these pipes,\n"
     "and exits with its status. Confinement (capabilities, seccomp, limits) is\n"
-    "the main process's unless the process file says otherwise. With --detach\n"
-    "and --pid-file, the pid file names a host process that lives as long as the\n"
-    "exec'd one, forwards signals to it and exits with its status.\n";
+    "the main process's unless the process file says otherwise. --pid-file names\n"
+    "a host process that lives as long as the exec'd one, forwards signals to it\n"
+    "and exits with its status: this command, or with --detach one it leaves.\n";
 
 int ExecCommand(int argc, char** argv) {
   FlagSpec spec;
@@ -466,6 +469,11 @@ int ExecCommand(int argc, char** argv) {
   if (waiter) {
     absl::Status reported = ReportStarted(std::move(report), started->pid);
     if (!reported.ok()) return Error("exec", std::string(reported.message()));
+  } else if (!detach) {
+    // In the foreground this command is the host process that lives as long
+    // as the exec'd one (runc too writes the file either way).
+    absl::Status written = WritePidFile(*f, getpid());
+    if (!written.ok()) return Error("exec", std::string(written.message()));
   }
   int code = 0;
   if (!detach || waiter) code = Foreground(*attached->box, *started, forwarder);

@@ -311,6 +311,12 @@ TEST_F(CliTest, ClearErrorsForUnknownIdsFlagsAndSignals) {
   auto [c4, o4] = Runsc("kill b SIGNOPE");
   EXPECT_NE(c4, 0);
   EXPECT_THAT(o4, HasSubstr("unknown signal"));
+  // runc's names in any case: this one ends the container (SIGTERM).
+  EXPECT_EQ(Runsc("kill b sigterm").first, 0);
+  for (int i = 0; i < 100 && Runsc("state b").second.find("stopped") == std::string::npos; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_THAT(Runsc("state b").second, HasSubstr("\"status\": \"stopped\""));
   for (const char* cmd : {"create", "start", "run", "exec", "do", "daemon", "kill", "delete",
                           "state", "list", "ps", "wait", "events", "spec", "check"}) {
     auto [code, help] = Runsc(absl::StrCat(cmd, " --help"));

@@ -159,6 +159,14 @@ TEST_F(OciRuntimeTest, DetachedExecPidFileWaitsForwardsAndExitsWithTheProcess) {
   unlink(pid_file.c_str());
   ExpectError(absl::StrCat("exec --process ", process, " -d --pid-file ", pid_file, " a"), process);
   EXPECT_NE(access(pid_file.c_str(), F_OK), 0);
+  // In the foreground the file names the command itself, as runc writes it
+  // without --detach too.
+  auto [code3, said3] = RunShell(
+      absl::StrCat(runsc_, " --root ", state_, " exec --pid-file ", pid_file,
+                   " a sh -c 'exit 3' </dev/null >/dev/null 2>&1 & echo started=$!; wait $!;"
+                   " echo rc=$?"));
+  EXPECT_THAT(said3, HasSubstr("rc=3"));
+  EXPECT_THAT(said3, HasSubstr(absl::StrCat("started=", ReadFile(pid_file), "\n")));
   EXPECT_EQ(Runsc("kill a KILL").first, 0);
   EXPECT_EQ(Reap(main), 137);
 }
@@ -225,6 +233,25 @@ TEST_F(OciRuntimeTest, AMemoryLimitBelowTheFloorIsRefusedNotOomKilled) {
   EXPECT_EQ(code, 1) << out;
   EXPECT_THAT(out, HasSubstr("linux.resources.memory.limit: 4096 is below the least limit"));
   EXPECT_THAT(Runsc("state tiny").second, HasSubstr("does not exist"));
+}
+
+// `run` with a terminal of its own proxies the pty; a hook that fails
+// before the start used to leave the command waiting for the proxy, whose
+// pty the held main process kept open, for good (with the terminal raw
+// and ^C blocked). It ends with the hook's error and leaves nothing.
+TEST_F(OciRuntimeTest, ARunWithATerminalWhoseHookFailsEnds) {
+  runsc::oci::v1::Spec spec = LoadSpec();
+  SetProcess(&spec, {"true"});
+  spec.mutable_process()->set_terminal(true);
+  auto* hook = spec.mutable_hooks()->mutable_prestart()->Add();
+  hook->set_path("/bin/false");
+  SaveSpec(spec);
+  auto [code, out] = RunShell(absl::StrCat("cd ", bundle_, " && timeout -s KILL 30 ", runsc_,
+                                           " --root ", state_, " run t </dev/null 2>&1"));
+  EXPECT_EQ(code, 1) << out;  // 137: still waiting when timeout killed it
+  EXPECT_THAT(out, HasSubstr("prestart"));
+  EXPECT_THAT(Runsc("state t").second, HasSubstr("does not exist"));
+  Runsc("delete --force t");
 }
 
 TEST_F(OciRuntimeTest, HooksRunAtTheirPointsWithTheStateOnStdin) {
