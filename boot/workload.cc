@@ -114,6 +114,14 @@ void SetUser(const WorkloadPlan& plan, int error_fd) {
   if (SetResUid(plan.uid, plan.uid, plan.uid) != 0) {
     Fail(error_fd, SetupStage::kWorkloadUser, errno, plan.setresuid_what.c_str());
   }
+  // A change of effective ids makes the memory dumpable as fs.suid_dumpable
+  // says (commit_creds), and this memory is the launcher's until the exec:
+  // with the sysctl at 1, a workload with CAP_SYS_PTRACE could then attach
+  // to a process that still runs on it (this one, or a held main process)
+  // and write the launcher's memory. Not dumpable again, whatever the
+  // sysctl. (A spec's seccomp program, already in without no_new_privs, may
+  // refuse the prctl; the sysctl's default, 0, then holds as before.)
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) {
     Fail(error_fd, SetupStage::kWorkloadUser, errno, "PR_SET_KEEPCAPS");
   }

@@ -53,6 +53,11 @@ size_t Length(const char* s) {
 
 long Ptr(const void* p) { return reinterpret_cast<long>(p); }
 
+// Each change of effective ids (commit_creds) makes the memory dumpable as
+// fs.suid_dumpable says, and this memory is the spawner's: said again after
+// them, whatever the sysctl (spawner.cc says it before the clone).
+long KeepUndumpable() { return RawSyscall(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0); }
+
 bool BringUpLoopback(Failure* failure) {
   const long sock = RawSyscall(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (sock < 0) return Fail(failure, SetupStage::kLoopback, sock, "socket(AF_INET) for 'lo'");
@@ -172,6 +177,8 @@ bool LeaveHostIdentity(Failure* failure) {
   if (rc != 0) return Fail(failure, SetupStage::kDropPrivileges, rc, "setgroups([])");
   rc = RawSyscall(SYS_setresgid, kNobody, kNobody, kNobody);
   if (rc != 0) return Fail(failure, SetupStage::kDropPrivileges, rc, "setresgid(65534)");
+  rc = KeepUndumpable();
+  if (rc != 0) return Fail(failure, SetupStage::kDropPrivileges, rc, "prctl(PR_SET_DUMPABLE, 0)");
   rc = RawSyscall(SYS_mount, 0, Ptr("/"), 0, MS_REC | MS_PRIVATE, 0);
   if (rc != 0) {
     return Fail(failure, SetupStage::kMountPropagation, rc, "mount(MS_REC|MS_PRIVATE) '/'");
@@ -282,6 +289,8 @@ bool DropToNobody(int cap_count, Failure* failure) {
   if (RawSyscall(SYS_prctl, PR_CAPBSET_READ, cap_count, 0, 0, 0) != -EINVAL) {
     return Fail(failure, kStage, -EPERM, "a capability past the count remains in the bounding set");
   }
+  rc = KeepUndumpable();
+  if (rc != 0) return Fail(failure, kStage, rc, "prctl(PR_SET_DUMPABLE, 0)");
   rc = RawSyscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   if (rc != 0) return Fail(failure, kStage, rc, "prctl(PR_SET_NO_NEW_PRIVS)");
   return true;

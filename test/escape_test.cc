@@ -1,10 +1,13 @@
 // Root escape tests: a workload attacks its sandbox from the inside with the
 // probe (test/probe.cc). Each test asserts the attack fails with the
 // expected error, then that the sandbox still answers and runs processes.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -12,6 +15,8 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "runsc/util/stdio_socket.h"
+#include "runsc/util/unique_fd.h"
 #include "sandbox/control_client.h"
 #include "test/workload_fixture.h"
 
@@ -114,6 +119,67 @@ TEST_F(EscapeTest, EveryCapabilityInTheContainerStillCannotTraceTheLauncher) {
   EXPECT_EQ(run({"probe", "open", "/proc/1/mem", "r"}), "EACCES\n");
   EXPECT_EQ(run({"probe", "open", "/proc/1/mem", "w"}), "EACCES\n");
   ExpectHealthy();
+}
+
+// fs.suid_dumpable, set to 1 for the life of this object.
+class SuidDumpableOne {
+ public:
+  SuidDumpableOne() : saved_(ReadFile(kPath)) { ok_ = WriteTo("1"); }
+  ~SuidDumpableOne() {
+    if (ok_) WriteTo(saved_);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  static constexpr char kPath[] = "/proc/sys/fs/suid_dumpable";
+  static bool WriteTo(const std::string& value) {
+    std::ofstream out(kPath);
+    out << value;
+    out.close();
+    return !out.fail();
+  }
+  std::string saved_;
+  bool ok_ = false;
+};
+
+// With fs.suid_dumpable at 1 every change of effective ids leaves the memory
+// dumpable. A workload child changes its uid while it still runs on the
+// launcher's memory, which then stayed dumpable: a held main process (on
+// that memory until its start) was open to any workload with
+// CAP_SYS_PTRACE, and with it the launcher. The same holds for stage 1,
+// which runs on its spawner's memory: here, this process's.
+TEST_F(EscapeTest, SuidDumpableOneLeavesNoSharedMemoryDumpable) {
+  SuidDumpableOne sysctl;
+  ASSERT_TRUE(sysctl.ok()) << "cannot write /proc/sys/fs/suid_dumpable";
+  auto* held = Create(Spec({"sleep", "1000"}), "held");
+  ASSERT_NE(held, nullptr);
+  EXPECT_EQ(prctl(PR_GET_DUMPABLE), 0) << "stage 1 left this process's memory dumpable";
+  util::UniqueFd null_r(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  util::UniqueFd null_w(open("/dev/null", O_WRONLY | O_CLOEXEC));
+  auto token =
+      util::HandOffStdio(held->stdio_socket_path(), {null_r.get(), null_w.get(), null_w.get()});
+  ASSERT_TRUE(token.ok()) << token.status();
+  // The container's pid of the held main process.
+  auto created = sandbox::ControlClient(held->control_socket_path()).Create(*token);
+  ASSERT_TRUE(created.ok()) << created.status();
+  const int held_pid = *created;
+  auto pids = held->HostPids();
+  ASSERT_TRUE(pids.ok()) << pids.status();
+  ASSERT_EQ(pids->count(held_pid), 1u);
+  ASSERT_GT(held_pid, 1);
+
+  // A process that changes its uid (to 1000) on the way to its exec.
+  auto config = ToConfig(Spec({"true"}), bundle_);
+  ASSERT_TRUE(config.ok());
+  runsc::boot::v1::ProcessConfig process = config->process();
+  process.set_uid(1000);
+  process.set_gid(1000);
+  auto r = RunInSandbox(*held, &process);
+  ASSERT_TRUE(r.ok()) << r.status();
+
+  const std::string mem = absl::StrCat("/proc/", held_pid, "/mem");
+  EXPECT_EQ(RunWithEveryCapability(*held, {"probe", "open", mem, "r"}), "EACCES\n");
+  EXPECT_EQ(RunWithEveryCapability(*held, {"probe", "ptrace", absl::StrCat(held_pid)}), "EPERM\n");
 }
 
 TEST_F(EscapeTest, CannotKillAnotherSandboxsProcess) {
