@@ -14,9 +14,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "proto/oci.pb.h"
 #include "runsc/cli_common.h"
+#include "runsc/util/file_util.h"
 #include "runsc/util/json_string.h"
 #include "sandbox/control_client.h"
 #include "sandbox/sandbox.h"
@@ -356,8 +358,25 @@ int PsCommand(int argc, char** argv) {
     printf("[%s]\n", absl::StrJoin(pids, ",").c_str());
     return 0;
   }
-  absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps = sandbox::ListOnStdioSocket(
-      attached->box->ControlOnDemand(), attached->box->stdio_socket_path());
+  absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps;
+  if (attached->box->ContainerStatus(attached->record) == "paused") {
+    // Its launcher, which lists them, is frozen too: from /proc.
+    ps.emplace();
+    for (const auto& [pid, host_pid] : *host) {
+      if (pid == 1) continue;
+      absl::StatusOr<std::string> cmdline =
+          util::ReadFile(absl::StrCat("/proc/", host_pid, "/cmdline"));
+      if (!cmdline.ok()) continue;  // gone meanwhile
+      auto* p = ps->add_processes();
+      p->set_pid(pid);
+      for (absl::string_view arg : absl::StrSplit(*cmdline, '\0', absl::SkipEmpty())) {
+        p->add_args(std::string(arg));
+      }
+    }
+  } else {
+    ps = sandbox::ListOnStdioSocket(attached->box->ControlOnDemand(),
+                                    attached->box->stdio_socket_path());
+  }
   if (!ps.ok()) return Error("ps", std::string(ps.status().message()));
   auto host_pid = [&](int pid) {
     auto it = host->find(pid);

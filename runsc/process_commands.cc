@@ -454,6 +454,12 @@ int ExecCommand(int argc, char** argv) {
   }
   absl::StatusOr<Attached> attached = Open(*f, f->positional[0]);
   if (!attached.ok()) return Error("exec", std::string(attached.status().message()));
+  // Its launcher, which would start the process, is frozen with it (runc
+  // refuses too).
+  if (attached->box->ContainerStatus(attached->record) == "paused") {
+    return Error("exec", absl::StrCat("cannot exec in a paused container '", f->positional[0],
+                                      "'; resume it first"));
+  }
   absl::StatusOr<runsc::boot::v1::ProcessConfig> process =
       ExecProcess(*f, attached->record.container().process());
   if (!process.ok()) return Error("exec", std::string(process.status().message()));

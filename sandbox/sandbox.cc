@@ -5,9 +5,11 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -201,7 +203,36 @@ std::string Sandbox::control_socket_path() const {
 }
 
 absl::Status Sandbox::SignalProcess(int pid, int signal, bool all) const {
+  if (cgroup_ != nullptr && cgroup_->Frozen()) return SignalFrozen(pid, signal, all);
   return SignalOnStdioSocket(ControlOnDemand(), stdio_socket_path(), pid, signal, all);
+}
+
+absl::Status Sandbox::SignalFrozen(int pid, int signal, bool all) const {
+  ASSIGN_OR_RETURN(const pid_t launcher, LauncherPid());
+  const std::map<int, pid_t> processes = DescendantsByInnermostPid(launcher);
+  std::vector<std::pair<int, pid_t>> targets;
+  for (const auto& [inner, host] : processes) {
+    // Container pid 1 is the launcher, which a workload's signal never ends.
+    if (inner != 1 && (all || inner == pid)) targets.emplace_back(inner, host);
+  }
+  if (!all && targets.empty()) {
+    return absl::NotFoundError(absl::StrCat("no process ", pid, " in sandbox '", id_, "'"));
+  }
+  for (const auto& [inner, host] : targets) {
+    UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, host, 0)));
+    if (!pidfd) {
+      if (errno == ESRCH) continue;  // gone meanwhile
+      return ErrnoError(errno, absl::StrCat("pidfd_open ", host));
+    }
+    // Pinned by the pidfd: still the container's process of that pid?
+    if (InnermostPid(host) != inner) continue;
+    if (syscall(SYS_pidfd_send_signal, pidfd.get(), signal, nullptr, 0) != 0 && errno != ESRCH) {
+      return ErrnoError(errno, absl::StrCat("signal ", signal, " to pid ", inner, " (host ", host,
+                                            ") of sandbox '", id_, "'"));
+    }
+  }
+  if (signal == SIGKILL) RETURN_IF_ERROR(cgroup_->Freeze(false));
+  return absl::OkStatus();
 }
 
 ControlGetter Sandbox::ControlOnDemand() const {

@@ -180,6 +180,9 @@ class Sandbox final {
   std::shared_ptr<ControlClient> control() const;
   // Sends `signal` to container process `pid` (with `all`: to every process
   // of the container) over the stdio socket (SignalOnStdioSocket): no dial.
+  // A paused container's launcher, which sends it, is frozen too: then, as
+  // runc does, by host pid from here, and a SIGKILL thaws the container
+  // (a v1 freezer would hold it back until then).
   absl::Status SignalProcess(int pid, int signal, bool all = false) const;
   // control(), for calls that need it only with a sandbox of an older build
   // (StartOnStdioSocket, RunToExit). Valid while this object lives.
@@ -291,6 +294,8 @@ class Sandbox final {
                // create in progress)
   };
   StateHolder StateHolderNow() const;
+  // SignalProcess for a frozen container.
+  absl::Status SignalFrozen(int pid, int signal, bool all) const;
 
   std::string id_;
   std::string state_dir_;

@@ -183,6 +183,10 @@ TEST_F(OciRuntimeTest, PauseFreezesAndResumeThaws) {
   EXPECT_THAT(Runsc("list").second, HasSubstr("paused"));
   // A paused container answers ps (from /proc) but prints nothing more.
   EXPECT_EQ(Runsc("ps --format json a").first, 0);
+  auto [ps_code, ps_out] = Runsc("ps a");  // the launcher's list, frozen too
+  EXPECT_EQ(ps_code, 0) << ps_out;
+  EXPECT_THAT(ps_out, HasSubstr("sh -c while true"));
+  ExpectError("exec a true", "cannot exec in a paused container 'a'");
   const size_t frozen_at = ReadFile(out).size();
   absl::SleepFor(absl::Milliseconds(300));
   EXPECT_EQ(ReadFile(out).size(), frozen_at);
@@ -198,6 +202,20 @@ TEST_F(OciRuntimeTest, PauseFreezesAndResumeThaws) {
   EXPECT_EQ(Runsc("delete --force a").first, 0);
   EXPECT_EQ(Reap(pid), 137);
   EXPECT_EQ(Runsc("list -q").second, "");
+}
+
+// The launcher, which signals for `kill`, is frozen with its container: a
+// kill used to wait for it and fail after 5 s. As runc, by host pid, and
+// a SIGKILL thaws the container so that it lands.
+TEST_F(OciRuntimeTest, KillReachesAPausedContainer) {
+  SetArgs({"sleep", "1000"});
+  pid_t pid = Create("a");
+  ASSERT_EQ(Runsc("start a").first, 0);
+  ASSERT_EQ(Runsc("pause a").first, 0);
+  auto [code, out] = Runsc("kill a KILL");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(Reap(pid), 137);
+  EXPECT_THAT(Runsc("state a").second, HasSubstr("\"status\": \"stopped\""));
 }
 
 TEST_F(OciRuntimeTest, UpdateChangesTheLimits) {
