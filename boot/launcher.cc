@@ -52,11 +52,12 @@ constexpr absl::Duration kConsoleSendTimeout = absl::Seconds(10);
 // A list's share of a packet: the supervisor's answers wrap it.
 constexpr size_t kListBudget = 48 * 1024;
 
-// The arguments of `pid` from its /proc (read up to `max_bytes`): what
-// the process has in its memory, which it may have changed.
-std::vector<std::string> CommandLine(pid_t pid, size_t max_bytes) {
+// The arguments of `pid` from `proc` (our procfs; read up to `max_bytes`):
+// what the process has in its memory, which it may have changed.
+std::vector<std::string> CommandLine(int proc, pid_t pid, size_t max_bytes) {
   std::vector<std::string> args;
-  UniqueFd fd(open(absl::StrCat("/proc/", pid, "/cmdline").c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(openat(proc, absl::StrCat(pid, "/cmdline").c_str(),
+                     O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   if (!fd) return args;
   std::string text(max_bytes, '\0');
   size_t got = 0;
@@ -104,10 +105,14 @@ class Launcher {
  public:
   // `exit_with_main`: runtime mode, where the sandbox ends with the main
   // process (BootConfig.exit_with_main).
-  Launcher(int sock, UniqueFd userns, bool exit_with_main)
+  // `proc`: a procfs of the container's PID namespace, mounted before the
+  // pivot (PrepareProc), so never one of the container's files.
+  Launcher(int sock, UniqueFd userns, bool exit_with_main, UniqueFd proc)
       : sock_(sock),
         userns_(std::move(userns)),
         exit_with_main_(exit_with_main),
+        proc_(std::move(proc)),
+        own_oom_score_adj_(ReadOwnOomScoreAdj(proc_.get())),
         reset_signals_(SignalsNotDefault()) {}
 
   // Compiles the main process's seccomp profile while nothing has been
@@ -141,6 +146,22 @@ class Launcher {
       Exit();
     }
   }
+  static std::string ReadOwnOomScoreAdj(int proc) {
+    char buf[16] = {};
+    UniqueFd fd(openat(proc, "self/oom_score_adj", O_RDONLY | O_CLOEXEC));
+    const ssize_t n = fd ? read(fd.get(), buf, sizeof(buf) - 1) : -1;
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  }
+  // A child that wrote its oom_score_adj wrote ours too (and a held
+  // process's), since it ran on our memory: ours back, once it has exec'd.
+  void RestoreOomScoreAdj(const WorkloadPlan& plan) {
+    if (plan.oom_score_adj.empty() || own_oom_score_adj_.empty()) return;
+    UniqueFd fd(openat(proc_.get(), "self/oom_score_adj", O_WRONLY | O_CLOEXEC));
+    if (!fd || write(fd.get(), own_oom_score_adj_.data(), own_oom_score_adj_.size()) < 0) {
+      util::Log(util::LogLevel::kError, kComponent,
+                ErrnoError(errno, "restore the launcher's oom_score_adj").ToString());
+    }
+  }
   void HandleRequest(const LauncherRequest& request, std::vector<UniqueFd> fds);
   LauncherEvent Release(pid_t pid);
   void Reap();
@@ -149,6 +170,8 @@ class Launcher {
   const int sock_;
   UniqueFd userns_;
   const bool exit_with_main_;
+  const UniqueFd proc_;
+  const std::string own_oom_score_adj_;
   // Taken once: the launcher sets no disposition after its set-up.
   const std::vector<int> reset_signals_;
   std::map<pid_t, Tracked> running_;
@@ -327,6 +350,7 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
   absl::StatusOr<std::unique_ptr<WorkloadPlan>> plan =
       PlanWorkload(start.process(), seccomp_, &plan_stage);
   if (!plan.ok()) return Failure(util::StageName(plan_stage), plan.status());
+  (*plan)->proc_fd = proc_.get();
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return Failure("start", ErrnoError(errno, "pipe2"));
   UniqueFd err_r(pipe_fds[0]), err_w(pipe_fds[1]);
@@ -381,6 +405,7 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
     return failed;
   }
   LauncherEvent event = AwaitExec(pid, err_r.get(), kExecTimeout);
+  RestoreOomScoreAdj(**plan);
   if (event.has_started()) {
     running_[pid] = tracked;
     if (start.main()) main_started_ = true;
@@ -408,6 +433,7 @@ LauncherEvent Launcher::Release(pid_t pid) {
   if (!sent) return Failure("start", ErrnoError(err, absl::StrCat("release pid ", pid)));
   // A failure after the hold ends the process: Reap reports its exit.
   LauncherEvent event = AwaitExec(pid, held.errors.get(), kExecTimeout);
+  RestoreOomScoreAdj(*held.plan);
   // Exec'd (or dead: EOF comes after its memory was let go), it reads
   // nothing of ours any more. Else it may still run on our memory until
   // the kill lands, and its plan and arguments stay until Reap has it.
@@ -446,7 +472,9 @@ void Launcher::HandleRequest(const LauncherRequest& request, std::vector<UniqueF
     case LauncherRequest::kList: {
       // Every process of the container, from its procfs when it has one.
       std::vector<ListedProcess> listed;
-      DIR* proc = opendir("/proc");
+      UniqueFd proc_dir(openat(proc_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      DIR* proc = proc_dir ? fdopendir(proc_dir.get()) : nullptr;
+      if (proc != nullptr) (void)proc_dir.release();
       if (proc != nullptr) {
         while (struct dirent* e = readdir(proc)) {
           pid_t pid;
@@ -462,7 +490,7 @@ void Launcher::HandleRequest(const LauncherRequest& request, std::vector<UniqueF
           p.main = it->second.main;
           p.args = it->second.args;
         } else {
-          p.args = CommandLine(p.pid, kMaxListedArgsBytes);
+          p.args = CommandLine(proc_.get(), p.pid, kMaxListedArgsBytes);
         }
       }
       size_t left_out = 0;
@@ -643,6 +671,10 @@ void LauncherMain(runsc::boot::v1::BootConfig config, int sock) {
   }
   absl::Status status = PrepareProc();
   if (!status.ok()) fail("proc", status);
+  // Kept past the pivot: the container's /proc may be none, or files of a
+  // workload's making.
+  UniqueFd proc(open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!proc) fail("proc", ErrnoError(errno, "open our procfs"));
   const bool warm = host.get() >= 0;
   if (warm) {
     // The sandbox is up; the rest is the request's.
@@ -674,7 +706,7 @@ void LauncherMain(runsc::boot::v1::BootConfig config, int sock) {
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
     fail("launcher", ErrnoError(errno, "PR_SET_DUMPABLE"));
   }
-  Launcher launcher(sock, std::move(userns->fd), config.exit_with_main());
+  Launcher launcher(sock, std::move(userns->fd), config.exit_with_main(), std::move(proc));
   LauncherEvent ready;
   ready.mutable_ready();
   if (warm) {

@@ -67,18 +67,26 @@ const char* WithNumber(char (&buf)[96], const char* what, unsigned long n) {
 long SetResUid(uid_t r, uid_t e, uid_t s) { return syscall(SYS_setresuid, r, e, s); }
 long SetResGid(gid_t r, gid_t e, gid_t s) { return syscall(SYS_setresgid, r, e, s); }
 
+// The kernel gives an oom_score_adj written here to every process that
+// shares this memory: the launcher, and a held main process. So it is the
+// last step before the exec's own (a held process's, once released), and
+// the launcher puts its own back once this process has exec'd.
+void ApplyOomScoreAdj(const WorkloadPlan& plan, int error_fd) {
+  if (plan.oom_score_adj.empty()) return;
+  const int fd = plan.proc_fd >= 0
+                     ? openat(plan.proc_fd, "self/oom_score_adj", O_WRONLY | O_CLOEXEC)
+                     : open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write(fd, plan.oom_score_adj.data(), plan.oom_score_adj.size()) < 0) {
+    Fail(error_fd, SetupStage::kWorkloadLimits, errno, plan.oom_score_adj_what.c_str());
+  }
+  close(fd);
+}
+
 void ApplyLimits(const WorkloadPlan& plan, int error_fd) {
   for (const WorkloadPlan::Limit& r : plan.rlimits) {
     if (setrlimit(r.resource, &r.value) != 0) {
       Fail(error_fd, SetupStage::kWorkloadLimits, errno, r.what.c_str());
     }
-  }
-  if (!plan.oom_score_adj.empty()) {
-    const int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, plan.oom_score_adj.data(), plan.oom_score_adj.size()) < 0) {
-      Fail(error_fd, SetupStage::kWorkloadLimits, errno, plan.oom_score_adj_what.c_str());
-    }
-    close(fd);
   }
   if (plan.umask >= 0) umask(static_cast<mode_t>(plan.umask));
   if (plan.scheduler.has_value() && syscall(SYS_sched_setattr, 0, &*plan.scheduler, 0) != 0) {
@@ -440,6 +448,7 @@ void ExecWorkload(const WorkloadPlan& plan, const std::vector<int>& reset_signal
     close(hold_fd);
   }
 
+  ApplyOomScoreAdj(plan, error_fd);
   for (int c : plan.bounding_drops) {
     if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0) {
       Fail(error_fd, SetupStage::kWorkloadCapabilities, errno,

@@ -140,6 +140,75 @@ bool AwaitListed(sandbox::ControlClient& client, const std::string& arg, bool li
 
 // Run: Exec and Wait in one call, with the kill at its timeout, and when
 // the caller gives up on the call, in the sandbox.
+// The kernel gives an oom_score_adj to every process sharing the writer's
+// memory, and an exec's child writes its own on the launcher's: the
+// launcher (whose OOM kill ends the container) kept each exec's value, and
+// the next exec without a setting inherited it.
+TEST_F(ProcessCallsTest, AnExecsOomScoreAdjIsItsOwnAlone) {
+  sandbox::Sandbox* box = RunningSleeper();
+  ASSERT_NE(box, nullptr);
+  auto launcher = box->LauncherPid();
+  ASSERT_TRUE(launcher.ok()) << launcher.status();
+  const std::string launchers = absl::StrCat("/proc/", *launcher, "/oom_score_adj");
+  const std::string before = ReadFile(launchers);
+  ASSERT_FALSE(before.empty());
+  auto exec = ToConfig(Spec({"cat", "/proc/self/oom_score_adj"}), bundle_);
+  ASSERT_TRUE(exec.ok());
+  runsc::boot::v1::ProcessConfig process = exec->process();
+  process.set_oom_score_adj(777);
+  auto r = RunInSandbox(*box, &process);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->out, "777\n");
+  EXPECT_EQ(ReadFile(launchers), before);
+  process.clear_oom_score_adj();
+  r = RunInSandbox(*box, &process);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->out, before);
+}
+
+// A spec whose /proc is no procfs (here a tmpfs the workloads may write):
+// the launcher lists from, and its children write their oom_score_adj
+// through, a procfs of its own, so a FIFO planted there hangs neither.
+TEST_F(ProcessCallsTest, FilesPlantedInAFakeProcFoolNeitherTheListNorAnExec) {
+  runsc::oci::v1::Spec spec = Spec({"sleep", "1000"});
+  for (auto& mount : *spec.mutable_mounts()) {
+    if (mount.destination() == "/proc") {
+      mount.set_type("tmpfs");
+      mount.set_source("tmpfs");
+      mount.clear_options();
+    }
+  }
+  sandbox::Sandbox* box = Create(spec);
+  ASSERT_NE(box, nullptr);
+  absl::StatusOr<int> main_pid = StartDetached(*box);
+  ASSERT_TRUE(main_pid.ok()) << main_pid.status();
+  auto plant = ToConfig(Spec({"sh", "-c",
+                              "mkdir -p /proc/77 /proc/self && mkfifo /proc/77/cmdline "
+                              "/proc/self/oom_score_adj && echo planted"}),
+                        bundle_);
+  ASSERT_TRUE(plant.ok());
+  auto r = RunInSandbox(*box, &plant->process());
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->out, "planted\n") << r->err;
+
+  sandbox::ControlClient client(box->control_socket_path());
+  auto list = client.ListProcesses(absl::Seconds(5));
+  ASSERT_TRUE(list.ok()) << list.status();
+  std::vector<int> pids;
+  for (const auto& p : list->processes()) pids.push_back(p.pid());
+  EXPECT_THAT(pids, ::testing::Not(::testing::Contains(77)));
+  EXPECT_THAT(pids, ::testing::Contains(*main_pid));
+
+  runsc::boot::v1::ProcessConfig process = plant->process();
+  process.clear_args();
+  process.add_args("true");
+  process.set_oom_score_adj(500);
+  r = RunInSandbox(*box, &process);  // it waited 30 s for the FIFO's reader, then failed
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->status.signaled());
+  EXPECT_EQ(r->status.code(), 0);
+}
+
 TEST_F(ProcessCallsTest, RunEndsWithTheExitAndKillsAtTheTimeoutOrWhenCancelled) {
   auto* box = Create(Spec({"sleep", "1000"}));
   ASSERT_NE(box, nullptr);
