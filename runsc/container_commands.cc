@@ -164,8 +164,15 @@ int DeleteCommand(int argc, char** argv) {
                                  "delete --force removes it");
     }
     removed = sandbox::Sandbox::Reclaim(Root(*f), id);
-  } else if (absl::IsNotFound(attached.status()) && f->Has("force")) {
-    return 0;  // as runc: nothing to force away
+  } else if (absl::IsNotFound(attached.status())) {
+    // A directory without a record: a create killed before its first one
+    // (by its caller's timeout, say). runc's delete removes it too.
+    absl::Status leftover = sandbox::Sandbox::ReclaimUnrecorded(Root(*f), id);
+    if (leftover.ok()) return 0;
+    if (absl::IsFailedPrecondition(leftover))
+      return Error("delete", std::string(leftover.message()));
+    if (f->Has("force")) return 0;  // as runc: nothing to force away
+    return Error("delete", std::string(attached.status().message()));
   } else if (!attached.ok()) {
     return Error("delete", std::string(attached.status().message()));
   } else {

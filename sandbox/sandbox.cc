@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -77,6 +78,15 @@ absl::Status RemoveStateDir(const std::string& dir) {
     return ErrnoError(errno, absl::StrCat("rmdir '", dir, "'"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<UniqueFd> LockStateDir(const std::string& dir) {
+  UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return ErrnoError(errno, absl::StrCat("open '", dir, "'"));
+  if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    return ErrnoError(errno, absl::StrCat("lock '", dir, "'"));
+  }
+  return fd;
 }
 
 std::optional<ChildProcess> AdoptRecordedProcess(const runsc::state::v1::SandboxRecord& record) {

@@ -155,6 +155,14 @@ class Sandbox final {
   // Removes what a dead sandbox left: cgroups, its uid range, its state
   // directory. FAILED_PRECONDITION while its process still runs.
   static absl::Status Reclaim(const std::string& state_root, const std::string& id);
+  // Removes a state directory without a record: what a create killed
+  // before its first record left (the directory, its sockets and log; a
+  // uid range or cgroups it had made by then stay, not knowable from it).
+  // A create holds a lock on its directory until it returns (LockStateDir)
+  // and takes it within a second of the mkdir: a directory still locked, or
+  // younger, is FAILED_PRECONDITION. NOT_FOUND without such a directory;
+  // ALREADY_EXISTS if it has a record.
+  static absl::Status ReclaimUnrecorded(const std::string& state_root, const std::string& id);
   // Kills and removes every warm or retired sandbox a daemon left under
   // `state_root` (a daemon's end ends its warm sandboxes, and a retired
   // one is dead or dying, but either may not be gone yet).

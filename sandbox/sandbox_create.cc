@@ -137,12 +137,19 @@ absl::Status MakeStateDir(const std::string& state_root, const std::string& id,
     RETURN_IF_ERROR(util::MakeDirs(state_root, 0711));
     made = mkdir(dir.c_str(), 0700);
   }
+  // What a create killed before its first record left takes the id no
+  // longer (a caller's retry after its timeout killed us).
+  int err = made != 0 ? errno : 0;
+  if (err == EEXIST && Sandbox::ReclaimUnrecorded(state_root, id).ok()) {
+    made = mkdir(dir.c_str(), 0700);
+    err = made != 0 ? errno : 0;
+  }
   if (made != 0) {
-    if (errno == EEXIST) {
+    if (err == EEXIST) {
       return absl::AlreadyExistsError(
           absl::StrCat("sandbox '", id, "' already exists in '", state_root, "'"));
     }
-    return ErrnoError(errno, absl::StrCat("mkdir '", dir, "'"));
+    return ErrnoError(err, absl::StrCat("mkdir '", dir, "'"));
   }
   return absl::OkStatus();
 }
@@ -278,6 +285,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
   const std::string dir = absl::StrCat(options.state_root, "/", options.id);
   RETURN_IF_ERROR(MakeStateDir(options.state_root, options.id, dir));
   absl::Cleanup remove_dir = [&dir] { (void)RemoveStateDir(dir); };
+  // Until we return; our first record is written long before.
+  ASSIGN_OR_RETURN(const UniqueFd creating, internal::LockStateDir(dir));
 
   ASSIGN_OR_RETURN(StateFiles files, OpenStateFiles(dir));
   std::vector<int> main_fds = options.main_fds;

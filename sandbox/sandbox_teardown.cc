@@ -7,6 +7,7 @@
 #include <linux/fs.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -157,6 +158,36 @@ absl::Status Sandbox::Reclaim(const std::string& state_root, const std::string& 
         absl::StrCat("sandbox '", id, "' is still running; delete it instead"));
   }
   return ReclaimLeftovers(dir, record);
+}
+
+absl::Status Sandbox::ReclaimUnrecorded(const std::string& state_root, const std::string& id) {
+  RETURN_IF_ERROR(specutils::ValidateSandboxId(id));
+  const std::string dir = absl::StrCat(state_root, "/", id);
+  struct stat st;
+  if (lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return absl::NotFoundError(absl::StrCat("no state directory '", dir, "'"));
+  }
+  if (RecordExists(dir)) {
+    return absl::AlreadyExistsError(absl::StrCat("sandbox '", id, "' has a record"));
+  }
+  auto being_made = [&] {
+    return absl::FailedPreconditionError(absl::StrCat("sandbox '", id, "' is being created"));
+  };
+  // A create takes its lock within microseconds of its mkdir: younger than
+  // a second, it may not have yet.
+  if (absl::Now() - absl::TimeFromTimespec(st.st_ctim) < absl::Seconds(1)) return being_made();
+  absl::StatusOr<UniqueFd> lock = internal::LockStateDir(dir);
+  if (!lock.ok()) {
+    if (absl::IsNotFound(lock.status())) {
+      return absl::NotFoundError(absl::StrCat("no state directory '", dir, "'"));
+    }
+    return being_made();
+  }
+  // Its first record may have come just before our lock.
+  if (RecordExists(dir)) {
+    return absl::AlreadyExistsError(absl::StrCat("sandbox '", id, "' has a record"));
+  }
+  return RemoveStateDir(dir);
 }
 
 absl::Status Sandbox::ReclaimAsideDir(const std::string& dir) {

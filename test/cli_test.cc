@@ -1,10 +1,12 @@
 // Root end-to-end tests of the runc-style CLI, driven as a user would: the
 // runsc binary with a busybox bundle, no daemon needed.
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -328,6 +330,39 @@ TEST_F(CliTest, ClearErrorsForUnknownIdsFlagsAndSignals) {
 // The sandbox record is JSON: a bundle path or NOTIFY_SOCKET that is not
 // UTF-8 could be saved but never read back, leaving a sandbox no command
 // could reach. Refused before anything is made, naming the value.
+// A create killed before its first record (a caller's timeout) leaves a
+// state directory without one. It kept the id for good: `delete --force`
+// said 0 and removed nothing, `create` said it exists. Once no create holds
+// it, delete removes it and a create of the id takes its place; while one
+// does, both say so.
+TEST_F(CliTest, AStateDirectoryWithoutARecordDoesNotKeepItsIdForGood) {
+  SetArgs({"true"});
+  auto leave = [&](const std::string& id) {
+    const std::string dir = state_ + "/" + id;
+    ASSERT_EQ(util::MakeDirs(dir, 0700).ok(), true);
+    std::ofstream(dir + "/sandbox.log") << "killed here\n";
+    // Older than the second a create takes to lock its directory.
+    absl::SleepFor(absl::Milliseconds(1100));
+  };
+  leave("x");
+  {
+    // A create still at it holds its lock.
+    util::UniqueFd lock(open((state_ + "/x").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    ASSERT_TRUE(lock);
+    ASSERT_EQ(flock(lock.get(), LOCK_EX), 0);
+    ExpectError("delete --force x", "'x' is being created");
+    ExpectError("create x", "already exists");
+  }
+  auto [code, out] = Runsc("delete x");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_TRUE(ListDir(state_).empty());
+
+  leave("y");
+  EXPECT_EQ(RunDetached("y"), 0);
+  EXPECT_THAT(Runsc("state y").second, HasSubstr("\"id\": \"y\""));
+  EXPECT_EQ(Runsc("delete --force y").first, 0);
+}
+
 TEST_F(CliTest, PathsThatAreNotUtf8AreRefusedUpFront) {
   SetArgs({"true"});
   const std::string latin1 = root_.path() + "/b\xe9";
