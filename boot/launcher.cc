@@ -330,6 +330,13 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
   }
   std::vector<int> extra;
   for (size_t i = stdio_count; i < fds.size(); ++i) extra.push_back(fds[i].get());
+  // Refused before anything is made (a pty, and its master sent).
+  if (start.main() && main_started_) {
+    return Failure("start", absl::FailedPreconditionError("the main process already started"));
+  }
+  if (start.hold() && !start.main()) {
+    return Failure("start", absl::InvalidArgumentError("only the main process can be held"));
+  }
   // A terminal: a fresh pty of the container's devpts; the master goes to
   // the caller over its console socket, the peer becomes the process's stdio.
   UniqueFd pty_peer;
@@ -339,12 +346,6 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
                              start.process().console_width());
     if (!peer.ok()) return Failure("terminal", peer.status());
     pty_peer = std::move(*peer);
-  }
-  if (start.main() && main_started_) {
-    return Failure("start", absl::FailedPreconditionError("the main process already started"));
-  }
-  if (start.hold() && !start.main()) {
-    return Failure("start", absl::InvalidArgumentError("only the main process can be held"));
   }
   util::SetupStage plan_stage = util::SetupStage::kWorkloadExec;
   absl::StatusOr<std::unique_ptr<WorkloadPlan>> plan =
