@@ -168,7 +168,8 @@ absl::StatusOr<Attached> Open(const ParsedFlags& f, const std::string& id) {
 absl::StatusOr<Attached> OpenRunning(const ParsedFlags& f, const std::string& id) {
   absl::StatusOr<Attached> attached = Open(f, id);
   if (absl::IsFailedPrecondition(attached.status())) {
-    return absl::FailedPreconditionError("container not running");
+    // containerd's shim looks for "container not running".
+    return absl::FailedPreconditionError(absl::StrCat("container not running: ", id));
   }
   return attached;
 }

@@ -131,7 +131,8 @@ int KillCommand(int argc, char** argv) {
   if (f->Has("all")) {
     status = box.SignalProcess(0, *sig, /*all=*/true);
   } else if (attached->record.main_pid() == 0) {
-    status = absl::FailedPreconditionError("container not started");
+    status =
+        absl::FailedPreconditionError(absl::StrCat("container not started: ", f->positional[0]));
   } else {
     status = box.SignalProcess(attached->record.main_pid(), *sig);
   }
@@ -295,8 +296,17 @@ int ListCommand(int argc, char** argv) {
       printf("%s\n", id.c_str());
       continue;
     }
-    // An unreadable record still gets its row, as stopped.
-    const Described d = Describe(*f, id).value_or(Described{{}, "stopped", 0});
+    // As runc: one deleted since the listing has no row; one whose record
+    // cannot be read is named on stderr.
+    absl::StatusOr<Described> described = Describe(*f, id);
+    if (!described.ok()) {
+      if (!absl::IsNotFound(described.status())) {
+        fprintf(stderr, "runsc list: %s: %s\n", id.c_str(),
+                std::string(described.status().message()).c_str());
+      }
+      continue;
+    }
+    const Described& d = *described;
     if (format == "table") {
       printf("%-20s %-8d %-10s %-40s %s\n", id.c_str(), d.pid, d.status.c_str(),
              d.record.bundle().c_str(), Rfc3339(d.record.created_unix_nanos()).c_str());
@@ -411,7 +421,7 @@ int WaitCommand(int argc, char** argv) {
   absl::StatusOr<Attached> attached = Open(*f, id);
   absl::Status failed = attached.status();
   if (attached.ok() && attached->record.main_pid() == 0) {
-    return Error("wait", "container not started");
+    return Error("wait", absl::StrCat("container not started: ", id));
   }
   if (attached.ok() && attached->record.exits_with_main()) {
     // It ends with its main process, and logs its status: its end is all

@@ -357,6 +357,16 @@ TEST_F(CliTest, AStateDirectoryWithoutARecordDoesNotKeepItsIdForGood) {
   EXPECT_EQ(code, 0) << out;
   EXPECT_TRUE(ListDir(state_).empty());
 
+  // A record that cannot be read: named on stderr, and no row (runc's list
+  // skips it too; it used to be listed as stopped, created in 1970).
+  ASSERT_TRUE(util::MakeDirs(state_ + "/z", 0700).ok());
+  std::ofstream(state_ + "/z/state.pb") << "not a record";
+  auto [lcode, lout] = Runsc("list");
+  EXPECT_EQ(lcode, 0) << lout;
+  EXPECT_THAT(lout, HasSubstr("runsc list: z: "));
+  EXPECT_THAT(lout, ::testing::Not(HasSubstr("\nz ")));
+  ASSERT_EQ(system(absl::StrCat("rm -rf ", state_, "/z").c_str()), 0);
+
   leave("y");
   EXPECT_EQ(RunDetached("y"), 0);
   EXPECT_THAT(Runsc("state y").second, HasSubstr("\"id\": \"y\""));

@@ -159,6 +159,12 @@ TEST_F(OciRuntimeTest, DetachedExecPidFileWaitsForwardsAndExitsWithTheProcess) {
   unlink(pid_file.c_str());
   ExpectError(absl::StrCat("exec --process ", process, " -d --pid-file ", pid_file, " a"), process);
   EXPECT_NE(access(pid_file.c_str(), F_OK), 0);
+  // A device or a FIFO for it: refused, neither read for ever nor waited on.
+  ExpectError("exec --process /dev/zero a", "'/dev/zero' is not a regular file");
+  const std::string fifo = root_.path() + "/process.fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  ExpectError("exec --process " + fifo + " a", "is not a regular file");
+  ExpectError("update -r " + fifo + " a", "is not a regular file");
   // In the foreground the file names the command itself, as runc writes it
   // without --detach too.
   auto [code3, said3] = RunShell(
@@ -656,7 +662,7 @@ TEST_F(OciRuntimeTest, StateListAndPsJsonAreRuncs) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   EXPECT_THAT(runc("kill r KILL").second, HasSubstr("container not running"));
-  ExpectError("kill a KILL", "container not running");
+  ExpectError("kill a KILL", "container not running: a");
   runc("delete --force r");
 }
 

@@ -141,6 +141,30 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return out;
 }
 
+absl::StatusOr<std::string> ReadRegularFile(const std::string& path, size_t max_bytes,
+                                            int open_flags) {
+  // O_NONBLOCK: a FIFO would hold the open until a writer came.
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | open_flags));
+  if (!fd) return ErrnoError(errno, absl::StrCat("open '", path, "'"));
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return ErrnoError(errno, absl::StrCat("stat '", path, "'"));
+  if (!S_ISREG(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat("'", path, "' is not a regular file"));
+  }
+  std::string out;
+  char buf[8192];
+  ssize_t n;
+  while ((n = read(fd.get(), buf, sizeof(buf))) > 0) {
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > max_bytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", path, "' is larger than ", max_bytes, " bytes"));
+    }
+  }
+  if (n < 0) return ErrnoError(errno, absl::StrCat("read '", path, "'"));
+  return out;
+}
+
 std::string ReadFileOrEmpty(const std::string& path) { return ReadFile(path).value_or(""); }
 
 std::string ProcStatusField(pid_t pid, absl::string_view key) {

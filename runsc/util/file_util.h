@@ -61,6 +61,12 @@ absl::Status PreadAll(int fd, char* buf, size_t n, off_t offset, absl::string_vi
 std::string ReadFileOrEmpty(const std::string& path);
 // The whole file, or an error naming it.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
+// The whole of a file a caller names (a spec, a process file): only a
+// regular file (a FIFO or a device in its place is refused, not waited on
+// or read for ever) of at most `max_bytes`, else INVALID_ARGUMENT naming
+// it. `open_flags` are added to the open's (O_NOFOLLOW, say).
+absl::StatusOr<std::string> ReadRegularFile(const std::string& path, size_t max_bytes,
+                                            int open_flags = 0);
 
 // The value of `key` ("PPid", "NSpid", "Groups"...) in /proc/<pid>/status,
 // without the key, colon and surrounding blanks; "" if the process or the

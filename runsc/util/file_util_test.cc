@@ -114,5 +114,31 @@ TEST(WriteFileAtomicallyTest, ADirectoryThereStaysAndTheWriteFails) {
   ASSERT_EQ(system(absl::StrCat("rm -rf ", dir).c_str()), 0);
 }
 
+TEST(ReadRegularFileTest, ReadsAFileUpToItsBoundAndRefusesAnythingElse) {
+  char dir[] = "/tmp/file_util_test-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string file = std::string(dir) + "/process.json";
+  ASSERT_TRUE(WriteFileAtomically(file, "0123456789").ok());
+  absl::StatusOr<std::string> read = ReadRegularFile(file, 10);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, "0123456789");
+  read = ReadRegularFile(file, 9);
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(read.status().message().find("is larger than 9 bytes"), std::string::npos);
+  // Not waited on (a FIFO without a writer), nor read for ever (a device).
+  const std::string fifo = std::string(dir) + "/fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& path : {fifo, std::string("/dev/zero")}) {
+    read = ReadRegularFile(path, 1 << 20);
+    EXPECT_EQ(read.status().code(), absl::StatusCode::kInvalidArgument) << path;
+    EXPECT_NE(read.status().message().find("is not a regular file"), std::string::npos);
+  }
+  const std::string link = std::string(dir) + "/link";
+  ASSERT_EQ(symlink(file.c_str(), link.c_str()), 0);
+  EXPECT_TRUE(ReadRegularFile(link, 10).ok());
+  EXPECT_FALSE(ReadRegularFile(link, 10, O_NOFOLLOW).ok());
+  ASSERT_EQ(system(absl::StrCat("rm -rf ", dir).c_str()), 0);
+}
+
 }  // namespace
 }  // namespace runsc::util
