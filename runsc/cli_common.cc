@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -23,6 +24,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "runsc/util/binary_cache.h"
@@ -36,6 +38,7 @@
 #include "sandbox/bundle.h"
 #include "sandbox/control_client.h"
 #include "sandbox/hooks.h"
+#include "specutils/sandbox_id.h"
 
 namespace runsc::cli {
 
@@ -172,6 +175,28 @@ absl::StatusOr<Attached> OpenRunning(const ParsedFlags& f, const std::string& id
     return absl::FailedPreconditionError(absl::StrCat("container not running: ", id));
   }
   return attached;
+}
+
+absl::StatusOr<UniqueFd> LockContainer(const ParsedFlags& f, const std::string& id) {
+  RETURN_IF_ERROR(specutils::ValidateSandboxId(id));
+  const std::string dir = absl::StrCat(Root(f), "/", id);
+  UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) {
+    if (errno == ENOENT) return UniqueFd();
+    return util::ErrnoError(errno, absl::StrCat("open '", dir, "'"));
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      return util::ErrnoError(errno, absl::StrCat("lock '", dir, "'"));
+    }
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "container ", id, " is busy: another command on it has not finished in 30s"));
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return fd;
 }
 
 PtyProxy::PtyProxy(UniqueFd master) : master_(std::move(master)) {

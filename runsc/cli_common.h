@@ -88,6 +88,11 @@ absl::StatusOr<Attached> Open(const ParsedFlags& f, const std::string& id);
 // FAILED_PRECONDITION "container not running", runc's words (which
 // containerd's shim takes for "already finished").
 absl::StatusOr<Attached> OpenRunning(const ParsedFlags& f, const std::string& id);
+// Serialises the commands that change a container (start, delete) with
+// each other and with its create: a flock on its state directory, waited
+// for up to 30 s (DEADLINE_EXCEEDED naming it). An empty fd when there is
+// no such directory: the command then finds nothing, as it would have.
+absl::StatusOr<util::UniqueFd> LockContainer(const ParsedFlags& f, const std::string& id);
 
 // Copies between our terminal and a pty master until the master closes.
 class PtyProxy {

@@ -153,6 +153,10 @@ int DeleteCommand(int argc, char** argv) {
   std::optional<ParsedFlags> f = ParseCommand("delete", kDeleteUsage, spec, argc, argv, 1, &code);
   if (!f) return code;
   const std::string& id = f->positional[0];
+  // One delete at a time, and none beside a start or a create: a second
+  // delete would run the poststop hooks again.
+  absl::StatusOr<util::UniqueFd> lock = LockContainer(*f, id);
+  if (!lock.ok()) return Error("delete", std::string(lock.status().message()));
   absl::StatusOr<runsc::state::v1::SandboxRecord> record = sandbox::LoadRecord(Root(*f) + "/" + id);
   absl::StatusOr<Attached> attached = Open(*f, id);
   absl::Status removed;
@@ -168,7 +172,8 @@ int DeleteCommand(int argc, char** argv) {
   } else if (absl::IsNotFound(attached.status())) {
     // A directory without a record: a create killed before its first one
     // (by its caller's timeout, say). runc's delete removes it too.
-    absl::Status leftover = sandbox::Sandbox::ReclaimUnrecorded(Root(*f), id);
+    absl::Status leftover =
+        sandbox::Sandbox::ReclaimUnrecorded(Root(*f), id, /*locked=*/static_cast<bool>(*lock));
     if (leftover.ok()) return 0;
     if (absl::IsFailedPrecondition(leftover))
       return Error("delete", std::string(leftover.message()));

@@ -219,6 +219,10 @@ int StartCommand(int argc, char** argv) {
   std::optional<ParsedFlags> f = ParseCommand("start", kStartUsage, spec, argc, argv, 1, &code);
   if (!f) return code;
   const std::string& id = f->positional[0];
+  // Not beside a delete, which its record's save could undo, nor another
+  // start, which would run the startContainer hooks again.
+  absl::StatusOr<UniqueFd> lock = LockContainer(*f, id);
+  if (!lock.ok()) return Error("start", std::string(lock.status().message()));
   absl::StatusOr<Attached> attached = Open(*f, id);
   if (absl::IsFailedPrecondition(attached.status())) {
     return Error("start", "cannot start container " + id + " in the stopped state");

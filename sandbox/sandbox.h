@@ -161,8 +161,10 @@ class Sandbox final {
   // A create holds a lock on its directory until it returns (LockStateDir)
   // and takes it within a second of the mkdir: a directory still locked, or
   // younger, is FAILED_PRECONDITION. NOT_FOUND without such a directory;
-  // ALREADY_EXISTS if it has a record.
-  static absl::Status ReclaimUnrecorded(const std::string& state_root, const std::string& id);
+  // ALREADY_EXISTS if it has a record. `locked`: the caller holds that lock
+  // itself (a CLI command's, runsc/cli_common.h).
+  static absl::Status ReclaimUnrecorded(const std::string& state_root, const std::string& id,
+                                        bool locked = false);
   // Kills and removes every warm or retired sandbox a daemon left under
   // `state_root` (a daemon's end ends its warm sandboxes, and a retired
   // one is dead or dying, but either may not be gone yet).

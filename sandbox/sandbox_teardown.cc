@@ -160,7 +160,8 @@ absl::Status Sandbox::Reclaim(const std::string& state_root, const std::string& 
   return ReclaimLeftovers(dir, record);
 }
 
-absl::Status Sandbox::ReclaimUnrecorded(const std::string& state_root, const std::string& id) {
+absl::Status Sandbox::ReclaimUnrecorded(const std::string& state_root, const std::string& id,
+                                        bool locked) {
   RETURN_IF_ERROR(specutils::ValidateSandboxId(id));
   const std::string dir = absl::StrCat(state_root, "/", id);
   struct stat st;
@@ -176,7 +177,7 @@ absl::Status Sandbox::ReclaimUnrecorded(const std::string& state_root, const std
   // A create takes its lock within microseconds of its mkdir: younger than
   // a second, it may not have yet.
   if (absl::Now() - absl::TimeFromTimespec(st.st_ctim) < absl::Seconds(1)) return being_made();
-  absl::StatusOr<UniqueFd> lock = internal::LockStateDir(dir);
+  absl::StatusOr<UniqueFd> lock = locked ? UniqueFd() : internal::LockStateDir(dir);
   if (!lock.ok()) {
     if (absl::IsNotFound(lock.status())) {
       return absl::NotFoundError(absl::StrCat("no state directory '", dir, "'"));

@@ -278,6 +278,26 @@ TEST_F(OciRuntimeTest, ARunWithATerminalWhoseHookFailsEnds) {
   Runsc("delete --force t");
 }
 
+// Two deletes at once (a runtime's cleanup beside a user's): one deletes,
+// the other finds nothing, and the poststop hooks run once.
+TEST_F(OciRuntimeTest, ConcurrentDeletesRunThePoststopHooksOnce) {
+  const std::string ran = root_.path() + "/poststop.ran";
+  runsc::oci::v1::Spec spec = LoadSpec();
+  SetProcess(&spec, {"sleep", "1000"});
+  auto* hook = spec.mutable_hooks()->mutable_poststop()->Add();
+  hook->set_path("/bin/busybox");
+  for (const char* arg : {"busybox", "sh", "-c"}) hook->add_args(arg);
+  hook->add_args("echo ran >> " + ran);
+  SaveSpec(spec);
+  pid_t pid = Create("a");
+  ASSERT_EQ(Runsc("start a").first, 0);
+  const std::string del = absl::StrCat(runsc_, " --root ", state_, " delete --force a");
+  auto [code, out] = RunShell(absl::StrCat(del, " & ", del, " & ", del, "; wait"));
+  EXPECT_EQ(Reap(pid), 137);
+  EXPECT_EQ(ReadFile(ran), "ran\n") << out;
+  EXPECT_EQ(Runsc("list -q").second, "");
+}
+
 TEST_F(OciRuntimeTest, HooksRunAtTheirPointsWithTheStateOnStdin) {
   const std::string shared = root_.path() + "/shared";
   ASSERT_EQ(mkdir(shared.c_str(), 0777), 0);
