@@ -177,7 +177,8 @@ absl::StatusOr<Attached> OpenRunning(const ParsedFlags& f, const std::string& id
   return attached;
 }
 
-absl::StatusOr<UniqueFd> LockContainer(const ParsedFlags& f, const std::string& id) {
+absl::StatusOr<UniqueFd> LockContainer(const ParsedFlags& f, const std::string& id,
+                                       absl::Duration wait) {
   RETURN_IF_ERROR(specutils::ValidateSandboxId(id));
   const std::string dir = absl::StrCat(Root(f), "/", id);
   UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
@@ -185,14 +186,16 @@ absl::StatusOr<UniqueFd> LockContainer(const ParsedFlags& f, const std::string& 
     if (errno == ENOENT) return UniqueFd();
     return util::ErrnoError(errno, absl::StrCat("open '", dir, "'"));
   }
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  const absl::Time deadline = absl::Now() + wait;
   while (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK && errno != EINTR) {
       return util::ErrnoError(errno, absl::StrCat("lock '", dir, "'"));
     }
-    if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "container ", id, " is busy: another command on it has not finished in 30s"));
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat("container ", id,
+                                                      " is busy: another command on it has not "
+                                                      "finished in ",
+                                                      absl::FormatDuration(wait)));
     }
     absl::SleepFor(absl::Milliseconds(5));
   }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "proto/boot.pb.h"
 #include "proto/control.pb.h"
 #include "proto/state.pb.h"
@@ -90,9 +91,10 @@ absl::StatusOr<Attached> Open(const ParsedFlags& f, const std::string& id);
 absl::StatusOr<Attached> OpenRunning(const ParsedFlags& f, const std::string& id);
 // Serialises the commands that change a container (start, delete) with
 // each other and with its create: a flock on its state directory, waited
-// for up to 30 s (DEADLINE_EXCEEDED naming it). An empty fd when there is
-// no such directory: the command then finds nothing, as it would have.
-absl::StatusOr<util::UniqueFd> LockContainer(const ParsedFlags& f, const std::string& id);
+// for up to `wait` (DEADLINE_EXCEEDED naming it). An empty fd when there
+// is no such directory: the command then finds nothing, as it would have.
+absl::StatusOr<util::UniqueFd> LockContainer(const ParsedFlags& f, const std::string& id,
+                                             absl::Duration wait = absl::Seconds(30));
 
 // Copies between our terminal and a pty master until the master closes.
 class PtyProxy {

@@ -153,11 +153,17 @@ int DeleteCommand(int argc, char** argv) {
   std::optional<ParsedFlags> f = ParseCommand("delete", kDeleteUsage, spec, argc, argv, 1, &code);
   if (!f) return code;
   const std::string& id = f->positional[0];
-  // One delete at a time, and none beside a start or a create: a second
-  // delete would run the poststop hooks again.
-  absl::StatusOr<util::UniqueFd> lock = LockContainer(*f, id);
-  if (!lock.ok()) return Error("delete", std::string(lock.status().message()));
   absl::StatusOr<runsc::state::v1::SandboxRecord> record = sandbox::LoadRecord(Root(*f) + "/" + id);
+  // One delete at a time, and none beside a start: a second delete would
+  // run the poststop hooks again. A create still at it (no process
+  // recorded) is not waited for: refused below, or with --force killed.
+  const bool creating = !record.ok() || record->pid() == 0;
+  absl::StatusOr<util::UniqueFd> lock =
+      LockContainer(*f, id, creating ? absl::ZeroDuration() : absl::Seconds(30));
+  if (!lock.ok() && !(creating && absl::IsDeadlineExceeded(lock.status()))) {
+    return Error("delete", std::string(lock.status().message()));
+  }
+  record = sandbox::LoadRecord(Root(*f) + "/" + id);  // as it is now
   absl::StatusOr<Attached> attached = Open(*f, id);
   absl::Status removed;
   if (absl::IsFailedPrecondition(attached.status())) {
@@ -173,7 +179,7 @@ int DeleteCommand(int argc, char** argv) {
     // A directory without a record: a create killed before its first one
     // (by its caller's timeout, say). runc's delete removes it too.
     absl::Status leftover =
-        sandbox::Sandbox::ReclaimUnrecorded(Root(*f), id, /*locked=*/static_cast<bool>(*lock));
+        sandbox::Sandbox::ReclaimUnrecorded(Root(*f), id, /*locked=*/lock.ok() && *lock);
     if (leftover.ok()) return 0;
     if (absl::IsFailedPrecondition(leftover))
       return Error("delete", std::string(leftover.message()));

@@ -18,7 +18,6 @@
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -346,18 +345,16 @@ TEST_F(CliTest, AStateDirectoryWithoutARecordDoesNotKeepItsIdForGood) {
     absl::SleepFor(absl::Milliseconds(1100));
   };
   leave("x");
-  // A create still at it holds its lock: a create of the id says it
-  // exists, and a delete waits for the lock, then removes what is left.
-  util::UniqueFd lock(open((state_ + "/x").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  ASSERT_TRUE(lock);
-  ASSERT_EQ(flock(lock.get(), LOCK_EX), 0);
-  ExpectError("create x", "already exists");
-  std::thread dies([&lock] {
-    absl::SleepFor(absl::Milliseconds(300));
-    lock.reset();
-  });
+  {
+    // A create still at it holds its lock: a create of the id says it
+    // exists, and a delete, forced or not, that it is being created.
+    util::UniqueFd lock(open((state_ + "/x").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    ASSERT_TRUE(lock);
+    ASSERT_EQ(flock(lock.get(), LOCK_EX), 0);
+    ExpectError("create x", "already exists");
+    ExpectError("delete --force x", "'x' is being created");
+  }
   auto [code, out] = Runsc("delete x");
-  dies.join();
   EXPECT_EQ(code, 0) << out;
   EXPECT_TRUE(ListDir(state_).empty());
 
