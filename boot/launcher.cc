@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -47,6 +48,8 @@ namespace {
 constexpr char kComponent[] = "launcher";
 // How long a started process may take to exec or fail.
 constexpr absl::Duration kExecTimeout = absl::Seconds(30);
+// How often a start that has not exec'd yet is checked for a stop.
+constexpr int64_t kStopCheckMs = 100;
 // How long the caller's console socket may take to accept a pty's master.
 constexpr absl::Duration kConsoleSendTimeout = absl::Seconds(10);
 // A list's share of a packet: the supervisor's answers wrap it.
@@ -273,7 +276,22 @@ LauncherEvent AwaitExec(pid_t pid, int errors, absl::Duration timeout) {
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) break;
     struct pollfd pfd = {errors, POLLIN, 0};
-    if (poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1) <= 0) continue;
+    const int64_t wait_ms = std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, kStopCheckMs);
+    if (poll(&pfd, 1, static_cast<int>(wait_ms)) <= 0) {
+      // Nothing stops a child before its exec but a signal from a workload
+      // (one with CAP_KILL in its namespace, or of the process's user):
+      // ended at once, not waited on for the whole timeout, during which
+      // this launcher serves no one else.
+      siginfo_t info = {};
+      if (waitid(P_PID, pid, &info, WSTOPPED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid &&
+          info.si_code == CLD_STOPPED) {
+        kill(pid, SIGKILL);
+        return Failure("start", absl::AbortedError(absl::StrCat(
+                                    "the process was stopped (signal ", info.si_status,
+                                    ") before its exec, by a signal from the container")));
+      }
+      continue;
+    }
     util::SyncMessage record;
     const ssize_t n = read(errors, &record, sizeof(record));
     if (n == 0) return Started(pid);

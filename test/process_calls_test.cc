@@ -209,6 +209,37 @@ TEST_F(ProcessCallsTest, FilesPlantedInAFakeProcFoolNeitherTheListNorAnExec) {
   EXPECT_EQ(r->status.code(), 0);
 }
 
+// A workload may stop a process before its exec (here the held main
+// process, with the CAP_KILL of container root). Its start used to wait
+// the launcher's whole 30 s exec timeout, the container's control plane
+// with it; it now fails as soon as the launcher sees the stop.
+TEST_F(ProcessCallsTest, AStartStoppedBeforeItsExecFailsAtOnce) {
+  sandbox::Sandbox* box = Create(Spec({"sleep", "1000"}));
+  ASSERT_NE(box, nullptr);
+  UniqueFd null_r(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  UniqueFd null_w(open("/dev/null", O_WRONLY | O_CLOEXEC));
+  auto token =
+      util::HandOffStdio(box->stdio_socket_path(), {null_r.get(), null_w.get(), null_w.get()});
+  ASSERT_TRUE(token.ok()) << token.status();
+  sandbox::ControlClient client(box->control_socket_path());
+  auto held = client.Create(*token);
+  ASSERT_TRUE(held.ok()) << held.status();
+  auto stop = ToConfig(Spec({"kill", "-STOP", absl::StrCat(*held)}), bundle_);
+  ASSERT_TRUE(stop.ok());
+  auto stopped = RunInSandbox(*box, &stop->process());
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  ASSERT_EQ(stopped->status.code(), 0) << stopped->err;
+
+  auto started = client.Start("", absl::Seconds(10));
+  ASSERT_FALSE(started.ok());
+  EXPECT_NE(started.status().code(), absl::StatusCode::kDeadlineExceeded) << started.status();
+  EXPECT_THAT(std::string(started.status().message()), HasSubstr("stopped (signal 19)"));
+  // The sandbox answers the next request (the container, whose main
+  // process never ran, takes no exec).
+  auto info = client.Info();
+  EXPECT_TRUE(info.ok()) << info.status();
+}
+
 TEST_F(ProcessCallsTest, RunEndsWithTheExitAndKillsAtTheTimeoutOrWhenCancelled) {
   auto* box = Create(Spec({"sleep", "1000"}));
   ASSERT_NE(box, nullptr);
