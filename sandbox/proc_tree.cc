@@ -50,9 +50,17 @@ std::vector<pid_t> ChildrenOf(pid_t pid) {
   return out;
 }
 
+namespace {
+
+// The NSpid line of `pid`: its pid in each PID namespace, host's first.
+std::vector<std::string> NsPids(pid_t pid) {
+  return absl::StrSplit(util::ProcStatusField(pid, "NSpid"), '\t', absl::SkipWhitespace());
+}
+
+}  // namespace
+
 std::optional<int> InnermostPid(pid_t pid) {
-  const std::string nspid = util::ProcStatusField(pid, "NSpid");
-  std::vector<absl::string_view> ids = absl::StrSplit(nspid, '\t', absl::SkipWhitespace());
+  const std::vector<std::string> ids = NsPids(pid);
   int inner = 0;
   if (ids.empty() || !absl::SimpleAtoi(ids.back(), &inner)) return std::nullopt;
   return inner;
@@ -78,13 +86,26 @@ absl::StatusOr<pid_t> OnlyChild(pid_t pid) {
   return pids[0];
 }
 
-std::map<int, pid_t> DescendantsByInnermostPid(pid_t root) {
+size_t PidNamespaceDepth(pid_t pid) { return NsPids(pid).size(); }
+
+std::optional<int> PidAtDepth(pid_t pid, size_t depth) {
+  const std::vector<std::string> ids = NsPids(pid);
+  int at = 0;
+  if (depth == 0 || ids.size() < depth || !absl::SimpleAtoi(ids[depth - 1], &at)) {
+    return std::nullopt;
+  }
+  return at;
+}
+
+std::map<int, pid_t> DescendantsByPidInNamespaceOf(pid_t root) {
   std::map<int, pid_t> out;
+  const size_t depth = PidNamespaceDepth(root);
+  if (depth == 0) return out;  // gone
   std::vector<pid_t> todo = {root};
   while (!todo.empty()) {
     const pid_t pid = todo.back();
     todo.pop_back();
-    if (std::optional<int> inner = InnermostPid(pid); inner.has_value()) out[*inner] = pid;
+    if (std::optional<int> at = PidAtDepth(pid, depth); at.has_value()) out[*at] = pid;
     for (pid_t child : ChildrenOf(pid)) todo.push_back(child);
   }
   return out;

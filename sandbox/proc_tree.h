@@ -37,8 +37,17 @@ bool HasLiveChild(pid_t parent, int inner);
 // INTERNAL naming what it found otherwise.
 absl::StatusOr<pid_t> OnlyChild(pid_t pid);
 
-// Every descendant of `root`, and `root` itself: innermost pid -> host pid.
-std::map<int, pid_t> DescendantsByInnermostPid(pid_t root);
+// How many PID namespaces `pid` is in (the host's counts): 0 if it is gone.
+size_t PidNamespaceDepth(pid_t pid);
+// The pid of `pid` in the PID namespace `depth` levels down (1: the
+// host's), if it is that deep.
+std::optional<int> PidAtDepth(pid_t pid, size_t depth);
+
+// Every descendant of `root`, and `root` itself: its pid in `root`'s own
+// PID namespace (the container's, for a launcher) -> host pid. A
+// descendant in a PID namespace of its own (a workload's nested runtime)
+// is keyed by its pid in `root`'s, not by the one its namespace gave it.
+std::map<int, pid_t> DescendantsByPidInNamespaceOf(pid_t root);
 
 }  // namespace runsc::sandbox
 

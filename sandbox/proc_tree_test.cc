@@ -2,11 +2,13 @@
 // and by another, their pids, a zombie, and a tree two levels deep.
 #include "sandbox/proc_tree.h"
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <thread>
 #include <vector>
 
@@ -86,7 +88,7 @@ TEST(ProcTreeTest, OnlyChildAndDescendants) {
   absl::StatusOr<pid_t> only = OnlyChild(parent);
   ASSERT_TRUE(only.ok()) << only.status();
   EXPECT_EQ(*only, grandchild);
-  const std::map<int, pid_t> tree = DescendantsByInnermostPid(parent);
+  const std::map<int, pid_t> tree = DescendantsByPidInNamespaceOf(parent);
   EXPECT_EQ(tree.size(), 2u);
   EXPECT_EQ(tree.count(parent), 1u);
   EXPECT_EQ(tree.count(grandchild), 1u);
@@ -96,6 +98,51 @@ TEST(ProcTreeTest, OnlyChildAndDescendants) {
   EXPECT_THAT(std::string(none.status().message()), ::testing::HasSubstr("not one launcher"));
   KillAndReap(parent);  // the grandchild goes to the subreaper, or init
   kill(grandchild, SIGKILL);
+  close(ready[0]);
+  close(ready[1]);
+}
+
+// A descendant in a PID namespace of its own (a workload's nested runtime)
+// is keyed by its pid in the root's namespace: by its own (1, 2, ...) it
+// took the place of the container's processes of those pids.
+TEST(ProcTreeTest, DescendantsInANestedPidNamespaceKeepTheirPidsInTheRoots) {
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  const pid_t parent = fork();
+  ASSERT_GE(parent, 0);
+  if (parent == 0) {
+    pid_t pids[2] = {0, 0};
+    if (unshare(CLONE_NEWPID) == 0) {
+      pids[0] = fork();  // pid 1 of the new namespace
+      if (pids[0] == 0) {
+        if (Sleeper() < 0) _exit(1);
+        pause();
+        _exit(0);
+      }
+    }
+    (void)!write(ready[1], pids, sizeof(pids));
+    pause();
+    _exit(0);
+  }
+  pid_t pids[2] = {0, 0};
+  ASSERT_EQ(read(ready[0], pids, sizeof(pids)), static_cast<ssize_t>(sizeof(pids)));
+  if (pids[0] <= 0) {
+    KillAndReap(parent);
+    GTEST_SKIP() << "no new PID namespace here (unshare(CLONE_NEWPID) refused)";
+  }
+  const pid_t nested_init = pids[0];
+  EXPECT_EQ(PidAtDepth(nested_init, PidNamespaceDepth(parent) + 1), 1);
+  std::map<int, pid_t> tree;
+  for (int i = 0; i < 100 && tree.size() < 3; ++i) {
+    tree = DescendantsByPidInNamespaceOf(parent);
+    usleep(10000);
+  }
+  ASSERT_EQ(tree.size(), 3u);  // the parent, the nested init and its child
+  EXPECT_EQ(tree.count(parent), 1u);
+  EXPECT_EQ(tree.at(nested_init), nested_init);
+  EXPECT_EQ(tree.count(1), 0u);
+  kill(nested_init, SIGKILL);  // its namespace's init: the rest goes with it
+  KillAndReap(parent);
   close(ready[0]);
   close(ready[1]);
 }

@@ -18,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "proto/boot.pb.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/file_util.h"
@@ -80,11 +81,15 @@ absl::Status RemoveStateDir(const std::string& dir) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<UniqueFd> LockStateDir(const std::string& dir) {
+absl::StatusOr<UniqueFd> LockStateDir(const std::string& dir, absl::Duration wait) {
   UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd) return ErrnoError(errno, absl::StrCat("open '", dir, "'"));
-  if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-    return ErrnoError(errno, absl::StrCat("lock '", dir, "'"));
+  const absl::Time deadline = absl::Now() + wait;
+  while (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if ((errno != EWOULDBLOCK && errno != EINTR) || absl::Now() >= deadline) {
+      return ErrnoError(errno, absl::StrCat("lock '", dir, "'"));
+    }
+    absl::SleepFor(absl::Milliseconds(1));
   }
   return fd;
 }
@@ -219,7 +224,8 @@ absl::Status Sandbox::SignalProcess(int pid, int signal, bool all) const {
 
 absl::Status Sandbox::SignalFrozen(int pid, int signal, bool all) const {
   ASSIGN_OR_RETURN(const pid_t launcher, LauncherPid());
-  const std::map<int, pid_t> processes = DescendantsByInnermostPid(launcher);
+  const size_t depth = PidNamespaceDepth(launcher);
+  const std::map<int, pid_t> processes = DescendantsByPidInNamespaceOf(launcher);
   std::vector<std::pair<int, pid_t>> targets;
   for (const auto& [inner, host] : processes) {
     // Container pid 1 is the launcher, which a workload's signal never ends.
@@ -235,7 +241,7 @@ absl::Status Sandbox::SignalFrozen(int pid, int signal, bool all) const {
       return ErrnoError(errno, absl::StrCat("pidfd_open ", host));
     }
     // Pinned by the pidfd: still the container's process of that pid?
-    if (InnermostPid(host) != inner) continue;
+    if (PidAtDepth(host, depth) != inner) continue;
     if (syscall(SYS_pidfd_send_signal, pidfd.get(), signal, nullptr, 0) != 0 && errno != ESRCH) {
       return ErrnoError(errno, absl::StrCat("signal ", signal, " to pid ", inner, " (host ", host,
                                             ") of sandbox '", id_, "'"));
@@ -362,7 +368,7 @@ absl::StatusOr<pid_t> Sandbox::LauncherPid() const { return OnlyChild(process_.p
 
 absl::StatusOr<std::map<int, pid_t>> Sandbox::HostPids() const {
   ASSIGN_OR_RETURN(pid_t launcher, LauncherPid());
-  return DescendantsByInnermostPid(launcher);
+  return DescendantsByPidInNamespaceOf(launcher);
 }
 
 absl::Status Sandbox::StartHeldMain() {

@@ -284,9 +284,16 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
   RETURN_IF_ERROR(ValidateCreateOptions(options));
   const std::string dir = absl::StrCat(options.state_root, "/", options.id);
   RETURN_IF_ERROR(MakeStateDir(options.state_root, options.id, dir));
+  // Until we return (our first record is written long before), and so
+  // until after a failed create's removal of the directory below. A CLI
+  // command may hold it for a moment: it finds a directory this young
+  // being created, and lets go.
+  absl::StatusOr<UniqueFd> creating = internal::LockStateDir(dir, absl::Seconds(1));
+  if (!creating.ok()) {
+    (void)RemoveStateDir(dir);
+    return creating.status();
+  }
   absl::Cleanup remove_dir = [&dir] { (void)RemoveStateDir(dir); };
-  // Until we return; our first record is written long before.
-  ASSIGN_OR_RETURN(const UniqueFd creating, internal::LockStateDir(dir));
 
   ASSIGN_OR_RETURN(StateFiles files, OpenStateFiles(dir));
   std::vector<int> main_fds = options.main_fds;

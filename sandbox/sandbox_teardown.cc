@@ -72,12 +72,16 @@ absl::Status Sandbox::Destroy() {
   // Deleted by someone else (a CLI command on the same state root), whose
   // delete removed what was ours: what is at our paths now may be another
   // sandbox's, and stays. The range's release checks its own token.
+  // With no directory at all, whoever removed it (a delete) removed the
+  // cgroups before it, and a spec's cgroupsPath may name another
+  // sandbox's by now.
   const StateHolder holder = StateHolderNow();
+  if (holder != StateHolder::kThis && cgroup_ != nullptr) cgroup_->Release();  // nor at its end
   if (holder == StateHolder::kAnother) {
     util::Log(util::LogLevel::kWarning, "sandbox",
               absl::StrCat("'", id_, "': '", state_dir_,
                            "' holds another sandbox now; its state and cgroups are left alone"));
-  } else {
+  } else if (holder == StateHolder::kThis) {
     if (cgroup_ != nullptr) RETURN_IF_ERROR(cgroup_->Destroy());
     RETURN_IF_ERROR(RemoveStateDir(state_dir_));
   }
