@@ -424,13 +424,13 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
     return failed;
   }
   LauncherEvent event = AwaitExec(pid, err_r.get(), kExecTimeout);
-  RestoreOomScoreAdj(**plan);
   if (event.has_started()) {
     running_[pid] = tracked;
     if (start.main()) main_started_ = true;
   } else {
-    waitpid(pid, nullptr, 0);
+    waitpid(pid, nullptr, 0);  // killed, or failed: no longer on our memory
   }
+  RestoreOomScoreAdj(**plan);
   return event;
 }
 
