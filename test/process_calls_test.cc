@@ -138,8 +138,6 @@ bool AwaitListed(sandbox::ControlClient& client, const std::string& arg, bool li
   return false;
 }
 
-// Run: Exec and Wait in one call, with the kill at its timeout, and when
-// the caller gives up on the call, in the sandbox.
 // The kernel gives an oom_score_adj to every process sharing the writer's
 // memory, and an exec's child writes its own on the launcher's: the
 // launcher (whose OOM kill ends the container) kept each exec's value, and
@@ -240,6 +238,8 @@ TEST_F(ProcessCallsTest, AStartStoppedBeforeItsExecFailsAtOnce) {
   EXPECT_TRUE(info.ok()) << info.status();
 }
 
+// Run: Exec and Wait in one call, with the kill at its timeout, and when
+// the caller gives up on the call, in the sandbox.
 TEST_F(ProcessCallsTest, RunEndsWithTheExitAndKillsAtTheTimeoutOrWhenCancelled) {
   auto* box = Create(Spec({"sleep", "1000"}));
   ASSERT_NE(box, nullptr);
