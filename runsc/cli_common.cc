@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -181,25 +182,36 @@ absl::StatusOr<UniqueFd> LockContainer(const ParsedFlags& f, const std::string& 
                                        absl::Duration wait) {
   RETURN_IF_ERROR(specutils::ValidateSandboxId(id));
   const std::string dir = absl::StrCat(Root(f), "/", id);
-  UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) {
-    if (errno == ENOENT) return UniqueFd();
-    return util::ErrnoError(errno, absl::StrCat("open '", dir, "'"));
-  }
   const absl::Time deadline = absl::Now() + wait;
-  while (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno != EWOULDBLOCK && errno != EINTR) {
-      return util::ErrnoError(errno, absl::StrCat("lock '", dir, "'"));
+  for (;;) {
+    UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) {
+      if (errno == ENOENT) return UniqueFd();
+      return util::ErrnoError(errno, absl::StrCat("open '", dir, "'"));
     }
-    if (absl::Now() >= deadline) {
-      return absl::DeadlineExceededError(absl::StrCat("container ", id,
-                                                      " is busy: another command on it has not "
-                                                      "finished in ",
-                                                      absl::FormatDuration(wait)));
+    while (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK && errno != EINTR) {
+        return util::ErrnoError(errno, absl::StrCat("lock '", dir, "'"));
+      }
+      if (absl::Now() >= deadline) {
+        return absl::DeadlineExceededError(absl::StrCat("container ", id,
+                                                        " is busy: another command on it has "
+                                                        "not finished in ",
+                                                        absl::FormatDuration(wait)));
+      }
+      absl::SleepFor(absl::Milliseconds(5));
     }
-    absl::SleepFor(absl::Milliseconds(5));
+    // The holder we waited for may have removed the directory, and a create
+    // made the id's anew: the lock is the one on what the path names now.
+    struct stat held, now;
+    if (fstat(fd.get(), &held) != 0)
+      return util::ErrnoError(errno, absl::StrCat("stat '", dir, "'"));
+    if (lstat(dir.c_str(), &now) != 0) {
+      if (errno == ENOENT) return UniqueFd();
+      return util::ErrnoError(errno, absl::StrCat("stat '", dir, "'"));
+    }
+    if (held.st_dev == now.st_dev && held.st_ino == now.st_ino) return fd;
   }
-  return fd;
 }
 
 PtyProxy::PtyProxy(UniqueFd master) : master_(std::move(master)) {

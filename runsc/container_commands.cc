@@ -177,13 +177,14 @@ int DeleteCommand(int argc, char** argv) {
     removed = sandbox::Sandbox::Reclaim(Root(*f), id);
   } else if (absl::IsNotFound(attached.status())) {
     // A directory without a record: a create killed before its first one
-    // (by its caller's timeout, say). runc's delete removes it too.
+    // (by its caller's timeout, say). runc's delete removes it too, and
+    // only with --force calls that a success.
     absl::Status leftover =
         sandbox::Sandbox::ReclaimUnrecorded(Root(*f), id, /*locked=*/lock.ok() && *lock);
-    if (leftover.ok()) return 0;
-    if (absl::IsFailedPrecondition(leftover))
+    if (absl::IsFailedPrecondition(leftover)) {
       return Error("delete", std::string(leftover.message()));
-    if (f->Has("force")) return 0;  // as runc: nothing to force away
+    }
+    if (f->Has("force")) return 0;  // as runc: nothing (else) to force away
     return Error("delete", std::string(attached.status().message()));
   } else if (!attached.ok()) {
     return Error("delete", std::string(attached.status().message()));

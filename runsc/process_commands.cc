@@ -127,7 +127,9 @@ absl::Status FinishCreate(sandbox::Sandbox& box, int main_pid) {
 
 // `start`: startContainer hooks in the container, the main process let go,
 // then poststart. A failing hook stops the container, as runc does.
-absl::Status StartCreated(sandbox::Sandbox& box, const runsc::state::v1::SandboxRecord& record) {
+// `lock` (LockContainer's), if given, is let go once the process runs.
+absl::Status StartCreated(sandbox::Sandbox& box, const runsc::state::v1::SandboxRecord& record,
+                          UniqueFd* lock = nullptr) {
   const auto& hooks = record.container().hooks();
   // Bound before the process can run, so no READY=1 is lost.
   std::optional<sandbox::NotifySocket> notify;
@@ -145,6 +147,9 @@ absl::Status StartCreated(sandbox::Sandbox& box, const runsc::state::v1::Sandbox
     if (!hooked.ok()) return stop(hooked);
   }
   RETURN_IF_ERROR(box.StartHeldMain());
+  // Started and recorded: what follows (poststart hooks, the wait for
+  // READY=1) may take long, and a delete need not wait for it.
+  if (lock != nullptr) lock->reset();
   absl::Status hooked = sandbox::RunHooks(hooks.poststart(), "hooks.poststart",
                                           StateFor(box, record, "running"));
   if (!hooked.ok()) return stop(hooked);
@@ -229,12 +234,12 @@ int StartCommand(int argc, char** argv) {
   }
   if (!attached.ok()) return Error("start", std::string(attached.status().message()));
   const std::string status = attached->box->ContainerStatus(attached->record);
-  absl::Status started = status == "created" && attached->record.main_held()
-                             ? StartCreated(*attached->box, attached->record)
-                             : absl::FailedPreconditionError(absl::StrCat(
-                                   "cannot start container ", id, " in the ", status,
-                                   " state", attached->record.main_pid() == 0
-                                                 ? " (it was created through the daemon: "
+  absl::Status started =
+      status == "created" && attached->record.main_held()
+          ? StartCreated(*attached->box, attached->record, &*lock)
+          : absl::FailedPreconditionError(absl::StrCat(
+                "cannot start container ", id, " in the ", status, " state",
+                attached->record.main_pid() == 0 ? " (it was created through the daemon: "
                                                    "start it there)"
                                                  : ""));
   if (!started.ok()) return Error("start", std::string(started.message()));
@@ -303,8 +308,12 @@ int RunCommand(int argc, char** argv) {
     return 0;
   }
   const int exit_code = Foreground(**box, started, forwarder, /*our_main=*/true);
+  // As a delete: not beside another, and the poststop hooks only if no
+  // `runsc delete` has deleted it (and run them) meanwhile.
+  absl::StatusOr<UniqueFd> lock = LockContainer(*f, (*box)->id());
+  const bool ours = (*box)->RecordOnDisk();
   absl::Status destroyed = (*box)->Destroy();
-  if (destroyed.ok()) destroyed = RunPoststopHooks((*box)->id(), record);
+  if (destroyed.ok() && ours) destroyed = RunPoststopHooks((*box)->id(), record);
   if (!destroyed.ok()) Error("run", std::string(destroyed.message()));
   return exit_code;
 }
@@ -343,7 +352,8 @@ absl::StatusOr<runsc::boot::v1::ProcessConfig> ExecProcess(
   runsc::boot::v1::ProcessConfig process;
   if (f.values.count("process") != 0) {
     const std::string file = f.Get("process");
-    ASSIGN_OR_RETURN(std::string json, util::ReadRegularFile(file, kMaxProcessFileBytes));
+    ASSIGN_OR_RETURN(std::string json,
+                     util::ReadRegularFile(file, kMaxProcessFileBytes, 0, /*pipes_too=*/true));
     ASSIGN_OR_RETURN(runsc::oci::v1::Process parsed, specutils::ParseProcessJson(json, file));
     ASSIGN_OR_RETURN(process, specutils::ToProcessConfig(parsed, false, {}, "process"));
     // What the file cannot say is the container's: its seccomp program and
@@ -486,7 +496,11 @@ int ExecCommand(int argc, char** argv) {
     // In the foreground this command is the host process that lives as long
     // as the exec'd one (runc too writes the file either way).
     absl::Status written = WritePidFile(*f, getpid());
-    if (!written.ok()) return Error("exec", std::string(written.message()));
+    if (!written.ok()) {
+      // Nothing would name it to its caller: it does not run on (runc's too).
+      (void)attached->box->SignalProcess(started->pid, SIGKILL);
+      return Error("exec", std::string(written.message()));
+    }
   }
   int code = 0;
   if (!detach || waiter) code = Foreground(*attached->box, *started, forwarder);

@@ -142,13 +142,18 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 }
 
 absl::StatusOr<std::string> ReadRegularFile(const std::string& path, size_t max_bytes,
-                                            int open_flags) {
+                                            int open_flags, bool pipes_too) {
   // O_NONBLOCK: a FIFO would hold the open until a writer came.
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | open_flags));
   if (!fd) return ErrnoError(errno, absl::StrCat("open '", path, "'"));
   struct stat st;
   if (fstat(fd.get(), &st) != 0) return ErrnoError(errno, absl::StrCat("stat '", path, "'"));
-  if (!S_ISREG(st.st_mode)) {
+  if (pipes_too && S_ISFIFO(st.st_mode)) {
+    // Its writer is the caller's: read as it writes.
+    if (fcntl(fd.get(), F_SETFL, fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK) != 0) {
+      return ErrnoError(errno, absl::StrCat("fcntl '", path, "'"));
+    }
+  } else if (!S_ISREG(st.st_mode)) {
     return absl::InvalidArgumentError(absl::StrCat("'", path, "' is not a regular file"));
   }
   std::string out;

@@ -64,9 +64,11 @@ absl::StatusOr<std::string> ReadFile(const std::string& path);
 // The whole of a file a caller names (a spec, a process file): only a
 // regular file (a FIFO or a device in its place is refused, not waited on
 // or read for ever) of at most `max_bytes`, else INVALID_ARGUMENT naming
-// it. `open_flags` are added to the open's (O_NOFOLLOW, say).
+// it. `open_flags` are added to the open's (O_NOFOLLOW, say). With
+// `pipes_too`, a pipe or FIFO is read as well, to its end or the bound (a
+// command's own caller may say `--process /dev/stdin`, as runc takes).
 absl::StatusOr<std::string> ReadRegularFile(const std::string& path, size_t max_bytes,
-                                            int open_flags = 0);
+                                            int open_flags = 0, bool pipes_too = false);
 
 // The value of `key` ("PPid", "NSpid", "Groups"...) in /proc/<pid>/status,
 // without the key, colon and surrounding blanks; "" if the process or the

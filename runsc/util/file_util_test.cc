@@ -133,6 +133,16 @@ TEST(ReadRegularFileTest, ReadsAFileUpToItsBoundAndRefusesAnythingElse) {
     EXPECT_EQ(read.status().code(), absl::StatusCode::kInvalidArgument) << path;
     EXPECT_NE(read.status().message().find("is not a regular file"), std::string::npos);
   }
+  // Pipes when asked for: read to the writer's end, within the bound.
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  UniqueFd pipe_r(fds[0]), pipe_w(fds[1]);
+  ASSERT_EQ(write(pipe_w.get(), "piped", 5), 5);
+  pipe_w.reset();
+  read = ReadRegularFile(absl::StrCat("/proc/self/fd/", pipe_r.get()), 10, 0, true);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, "piped");
+  EXPECT_FALSE(ReadRegularFile("/dev/zero", 10, 0, true).ok());
   const std::string link = std::string(dir) + "/link";
   ASSERT_EQ(symlink(file.c_str(), link.c_str()), 0);
   EXPECT_TRUE(ReadRegularFile(link, 10).ok());
