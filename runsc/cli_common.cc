@@ -142,7 +142,8 @@ std::string NotifySocket() {
 absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> CreateFromBundle(const ParsedFlags& f,
                                                                    const Bundle& bundle,
                                                                    bool start_main,
-                                                                   std::vector<int> main_fds) {
+                                                                   std::vector<int> main_fds,
+                                                                   UniqueFd* state_lock) {
   if (f.Has("systemd-cgroup") && access("/run/systemd/system", F_OK) != 0) {
     return absl::FailedPreconditionError(
         "--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); "
@@ -159,6 +160,7 @@ absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> CreateFromBundle(const ParsedF
   options.start_main = start_main;
   options.main_fds = std::move(main_fds);
   options.runsc_path = SandboxBinary();
+  options.state_lock = state_lock;
   return sandbox::Sandbox::Create(options);
 }
 

@@ -66,10 +66,11 @@ std::string SandboxBinary();
 // in runtime mode: it ends with its main process. With `start_main`, the
 // main process is running on `main_fds` (its stdio and extra fds) when it
 // returns, and the record holds its pid (SandboxOptions::start_main).
-absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> CreateFromBundle(const ParsedFlags& f,
-                                                                   const Bundle& bundle,
-                                                                   bool start_main = false,
-                                                                   std::vector<int> main_fds = {});
+// `state_lock`, if given, receives the create's lock on the state directory
+// (LockContainer's): the caller holds it while it runs the create hooks.
+absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> CreateFromBundle(
+    const ParsedFlags& f, const Bundle& bundle, bool start_main = false,
+    std::vector<int> main_fds = {}, util::UniqueFd* state_lock = nullptr);
 
 // A live sandbox and its record. A command that attached never ends the
 // sandbox by returning, on any path: only an explicit Destroy() does.

@@ -187,7 +187,10 @@ int CreateCommand(int argc, char** argv) {
   // create always detaches.
   absl::StatusOr<RuntimeBundle> rb = LoadRuntimeBundle(*f, /*detached=*/true);
   if (!rb.ok()) return Error("create", std::string(rb.status().message()));
-  absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box = CreateFromBundle(*f, rb->bundle);
+  // Held to the end: a start or delete of the id waits for the hooks too.
+  UniqueFd lock;
+  absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box =
+      CreateFromBundle(*f, rb->bundle, false, {}, &lock);
   if (!box.ok()) return Error("create", std::string(box.status().message()));
   // From here a failure destroys the sandbox (~Sandbox).
   std::vector<int> stdio = {0, 1, 2};
@@ -283,8 +286,9 @@ int RunCommand(int argc, char** argv) {
   // sandbox first (~Sandbox), whose end closes the pty that the proxy's
   // destructor waits on.
   Started started;
+  UniqueFd lock;  // the create's, until the main process runs
   absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> box =
-      CreateFromBundle(*f, rb->bundle, !hold, std::move(main_fds));
+      CreateFromBundle(*f, rb->bundle, !hold, std::move(main_fds), &lock);
   if (!box.ok()) return Error("run", std::string(box.status().message()));
   if (hold) {
     absl::StatusOr<Started> held =
@@ -293,7 +297,7 @@ int RunCommand(int argc, char** argv) {
     started = std::move(*held);
     absl::Status created = FinishCreate(**box, started.pid);
     if (!created.ok()) return Error("run", std::string(created.message()));
-    absl::Status running = StartCreated(**box, (*box)->Record());
+    absl::Status running = StartCreated(**box, (*box)->Record(), &lock);
     if (!running.ok()) return Error("run", std::string(running.message()));
   } else {
     started.pid = (*box)->Record().main_pid();
@@ -303,6 +307,7 @@ int RunCommand(int argc, char** argv) {
   if (!sent.ok()) return Error("run", std::string(sent.message()));
   absl::Status written = WritePidFile(*f, (*box)->pid());
   if (!written.ok()) return Error("run", std::string(written.message()));
+  lock.reset();  // the container runs: others may act on it now
   if (f->Has("detach")) {
     (*box)->Detach();
     return 0;
@@ -310,7 +315,7 @@ int RunCommand(int argc, char** argv) {
   const int exit_code = Foreground(**box, started, forwarder, /*our_main=*/true);
   // As a delete: not beside another, and the poststop hooks only if no
   // `runsc delete` has deleted it (and run them) meanwhile.
-  absl::StatusOr<UniqueFd> lock = LockContainer(*f, (*box)->id());
+  absl::StatusOr<UniqueFd> teardown_lock = LockContainer(*f, (*box)->id());
   const bool ours = (*box)->RecordOnDisk();
   absl::Status destroyed = (*box)->Destroy();
   if (destroyed.ok() && ours) destroyed = RunPoststopHooks((*box)->id(), record);

@@ -97,6 +97,10 @@ struct SandboxOptions {
   // socket (BootConfig.report_main_exit), which Create then leaves open for
   // TakeExitReports. Needs a container; not with exit_with_main.
   bool report_main_exit = false;
+  // If set, receives the create's lock on the state directory (held from
+  // its mkdir on), for a caller that goes on building the sandbox (the
+  // CLI's create hooks) before another command may act on it.
+  util::UniqueFd* state_lock = nullptr;
 };
 
 // runc applies a process's AppArmor profile and SELinux label where the

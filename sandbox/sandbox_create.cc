@@ -443,6 +443,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
   RETURN_IF_ERROR(std::move(next_record).Commit(record));
   std::move(remove_dir).Cancel();
   std::move(release_range).Cancel();
+  if (options.state_lock != nullptr) *options.state_lock = *std::move(creating);
   return std::unique_ptr<Sandbox>(new Sandbox(options.id, dir, options.ranges_dir,
                                               std::move(spawned.process), range, std::move(cgroup),
                                               std::move(record), std::move(spawned.sync_fd)));

@@ -300,6 +300,33 @@ TEST_F(OciRuntimeTest, ConcurrentDeletesRunThePoststopHooksOnce) {
   EXPECT_EQ(Runsc("list -q").second, "");
 }
 
+// A start beside a create whose hooks still run waits for them: it used to
+// find the create's record unfinished and refuse ("created through the
+// daemon"), or let the main process run before its createRuntime hook.
+TEST_F(OciRuntimeTest, AStartWaitsForTheCreatesHooks) {
+  const std::string shared = root_.path() + "/shared";
+  ASSERT_EQ(mkdir(shared.c_str(), 0777), 0);
+  ASSERT_EQ(chmod(shared.c_str(), 0777), 0);
+  runsc::oci::v1::Spec spec = LoadSpec();
+  SetProcess(&spec, {"sh", "-c", "echo main >> /shared/order"});
+  AddBind(&spec, shared, "/shared");
+  auto* hook = spec.mutable_hooks()->mutable_create_runtime()->Add();
+  hook->set_path("/bin/busybox");
+  for (const char* arg : {"busybox", "sh", "-c"}) hook->add_args(arg);
+  hook->add_args(
+      absl::StrCat("sleep 0.5; echo hook >> ", shared, "/order; chmod 666 ", shared, "/order"));
+  SaveSpec(spec);
+  const std::string cli = absl::StrCat("cd ", bundle_, " && ", runsc_, " --root ", state_);
+  auto [code, out] = RunShell(absl::StrCat("(", cli, " create --pid-file ", root_.path(),
+                                           "/a.pid a </dev/null >/dev/null 2>&1 &); ",
+                                           "sleep 0.2; ", cli, " start a 2>&1; echo rc=$?"));
+  EXPECT_THAT(out, HasSubstr("rc=0")) << out;
+  pid_t pid = static_cast<pid_t>(atoi(ReadFile(root_.path() + "/a.pid").c_str()));
+  ASSERT_GT(pid, 0);
+  EXPECT_EQ(Reap(pid), 0);
+  EXPECT_EQ(ReadFile(shared + "/order"), "hook\nmain\n");
+}
+
 TEST_F(OciRuntimeTest, HooksRunAtTheirPointsWithTheStateOnStdin) {
   const std::string shared = root_.path() + "/shared";
   ASSERT_EQ(mkdir(shared.c_str(), 0777), 0);
