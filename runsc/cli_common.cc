@@ -9,11 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -25,7 +23,6 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "runsc/util/binary_cache.h"
@@ -39,6 +36,7 @@
 #include "sandbox/bundle.h"
 #include "sandbox/control_client.h"
 #include "sandbox/hooks.h"
+#include "sandbox/state_store.h"
 #include "specutils/sandbox_id.h"
 
 namespace runsc::cli {
@@ -183,37 +181,15 @@ absl::StatusOr<Attached> OpenRunning(const ParsedFlags& f, const std::string& id
 absl::StatusOr<UniqueFd> LockContainer(const ParsedFlags& f, const std::string& id,
                                        absl::Duration wait) {
   RETURN_IF_ERROR(specutils::ValidateSandboxId(id));
-  const std::string dir = absl::StrCat(Root(f), "/", id);
-  const absl::Time deadline = absl::Now() + wait;
-  for (;;) {
-    UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
-    if (!fd) {
-      if (errno == ENOENT) return UniqueFd();
-      return util::ErrnoError(errno, absl::StrCat("open '", dir, "'"));
-    }
-    while (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-      if (errno != EWOULDBLOCK && errno != EINTR) {
-        return util::ErrnoError(errno, absl::StrCat("lock '", dir, "'"));
-      }
-      if (absl::Now() >= deadline) {
-        return absl::DeadlineExceededError(absl::StrCat("container ", id,
-                                                        " is busy: another command on it has "
-                                                        "not finished in ",
-                                                        absl::FormatDuration(wait)));
-      }
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-    // The holder we waited for may have removed the directory, and a create
-    // made the id's anew: the lock is the one on what the path names now.
-    struct stat held, now;
-    if (fstat(fd.get(), &held) != 0)
-      return util::ErrnoError(errno, absl::StrCat("stat '", dir, "'"));
-    if (lstat(dir.c_str(), &now) != 0) {
-      if (errno == ENOENT) return UniqueFd();
-      return util::ErrnoError(errno, absl::StrCat("stat '", dir, "'"));
-    }
-    if (held.st_dev == now.st_dev && held.st_ino == now.st_ino) return fd;
+  absl::StatusOr<UniqueFd> lock = sandbox::LockStateDir(absl::StrCat(Root(f), "/", id), wait);
+  if (absl::IsNotFound(lock.status())) return UniqueFd();
+  if (util::ErrnoOf(lock.status()) == EWOULDBLOCK) {
+    return absl::DeadlineExceededError(absl::StrCat("container ", id,
+                                                    " is busy: another command on it has not "
+                                                    "finished in ",
+                                                    absl::FormatDuration(wait)));
   }
+  return lock;
 }
 
 PtyProxy::PtyProxy(UniqueFd master) : master_(std::move(master)) {

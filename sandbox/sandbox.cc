@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -18,7 +17,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "proto/boot.pb.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/file_util.h"
@@ -79,19 +77,6 @@ absl::Status RemoveStateDir(const std::string& dir) {
     return ErrnoError(errno, absl::StrCat("rmdir '", dir, "'"));
   }
   return absl::OkStatus();
-}
-
-absl::StatusOr<UniqueFd> LockStateDir(const std::string& dir, absl::Duration wait) {
-  UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) return ErrnoError(errno, absl::StrCat("open '", dir, "'"));
-  const absl::Time deadline = absl::Now() + wait;
-  while (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-    if ((errno != EWOULDBLOCK && errno != EINTR) || absl::Now() >= deadline) {
-      return ErrnoError(errno, absl::StrCat("lock '", dir, "'"));
-    }
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  return fd;
 }
 
 std::optional<ChildProcess> AdoptRecordedProcess(const runsc::state::v1::SandboxRecord& record) {

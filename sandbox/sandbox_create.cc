@@ -285,10 +285,11 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
   const std::string dir = absl::StrCat(options.state_root, "/", options.id);
   RETURN_IF_ERROR(MakeStateDir(options.state_root, options.id, dir));
   // Until we return (our first record is written long before), and so
-  // until after a failed create's removal of the directory below. A CLI
-  // command may hold it for a moment: it finds a directory this young
-  // being created, and lets go.
-  absl::StatusOr<UniqueFd> creating = internal::LockStateDir(dir, absl::Seconds(1));
+  // until after a failed create's removal of the directory below; what
+  // tells ReclaimUnrecorded that a directory without a record is still
+  // being made. A CLI command may hold it for a moment: it finds a
+  // directory this young being created, and lets go.
+  absl::StatusOr<UniqueFd> creating = LockStateDir(dir, absl::Seconds(1));
   if (!creating.ok()) {
     (void)RemoveStateDir(dir);
     return creating.status();

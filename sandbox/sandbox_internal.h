@@ -11,9 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/time/time.h"
 #include "proto/state.pb.h"
-#include "runsc/util/unique_fd.h"
 #include "sandbox/child_process.h"
 
 namespace runsc::sandbox::internal {
@@ -26,12 +24,6 @@ inline constexpr char kConsoleLogName[] = "console.log";
 
 // Removes a state directory and the files a sandbox makes in it.
 absl::Status RemoveStateDir(const std::string& dir);
-// A create's lock on its state directory (flock), held until it returns:
-// what tells Sandbox::ReclaimUnrecorded that a directory without a record
-// is still being made. The fd is O_CLOEXEC: no sandbox process keeps it.
-// Waits up to `wait` for it.
-absl::StatusOr<util::UniqueFd> LockStateDir(const std::string& dir,
-                                            absl::Duration wait = absl::ZeroDuration());
 // The recorded sandbox process, held by a pidfd, while it still runs: its
 // pid must have the recorded start time, checked again once the pidfd is
 // open (the pid could have been reused in between). Nothing once it is gone.

@@ -181,7 +181,7 @@ absl::Status Sandbox::ReclaimUnrecorded(const std::string& state_root, const std
   // A create takes its lock within microseconds of its mkdir: younger than
   // a second, it may not have yet.
   if (absl::Now() - absl::TimeFromTimespec(st.st_ctim) < absl::Seconds(1)) return being_made();
-  absl::StatusOr<UniqueFd> lock = locked ? UniqueFd() : internal::LockStateDir(dir);
+  absl::StatusOr<UniqueFd> lock = locked ? UniqueFd() : LockStateDir(dir);
   if (!lock.ok()) {
     if (absl::IsNotFound(lock.status())) {
       return absl::NotFoundError(absl::StrCat("no state directory '", dir, "'"));

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <vector>
@@ -9,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/file_util.h"
 #include "runsc/util/log.h"
@@ -142,6 +145,24 @@ absl::StatusOr<runsc::state::v1::SandboxRecord> LoadRecord(const std::string& di
     return absl::InvalidArgumentError(absl::StrCat("sandbox record '", path, "' has no id"));
   }
   return record;
+}
+
+absl::StatusOr<UniqueFd> LockStateDir(const std::string& dir, absl::Duration wait) {
+  const absl::Time deadline = absl::Now() + wait;
+  for (;;) {
+    UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) return ErrnoError(errno, absl::StrCat("open '", dir, "'"));
+    while (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+      if ((errno != EWOULDBLOCK && errno != EINTR) || absl::Now() >= deadline) {
+        return ErrnoError(errno, absl::StrCat("lock '", dir, "'"));
+      }
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    struct stat held, now;
+    if (fstat(fd.get(), &held) != 0) return ErrnoError(errno, absl::StrCat("stat '", dir, "'"));
+    if (lstat(dir.c_str(), &now) != 0) return ErrnoError(errno, absl::StrCat("stat '", dir, "'"));
+    if (held.st_dev == now.st_dev && held.st_ino == now.st_ino) return fd;
+  }
 }
 
 absl::StatusOr<uint64_t> ProcessStartTime(pid_t pid) {

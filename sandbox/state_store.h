@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "proto/state.pb.h"
 #include "runsc/util/unique_fd.h"
 
@@ -66,6 +67,15 @@ std::string RecordPath(const std::string& dir);
 
 // Whether `dir` holds a record, of this build's or an earlier one's.
 bool RecordExists(const std::string& dir);
+
+// A lock (flock) on state directory `dir`, waited for up to `wait`: what
+// makes a create, a start and a delete of one id take turns. It is taken
+// on what `dir` names then (a holder waited for may have removed the
+// directory, and a create made the id's anew). NOT_FOUND without such a
+// directory; the errno EWOULDBLOCK (UNAVAILABLE) if still held at the
+// deadline. The fd is O_CLOEXEC: no process spawned keeps it.
+absl::StatusOr<util::UniqueFd> LockStateDir(const std::string& dir,
+                                            absl::Duration wait = absl::ZeroDuration());
 
 // The start time of `pid` in clock ticks since boot (field 22 of
 // /proc/PID/stat), or NOT_FOUND. A zombie counts as gone.

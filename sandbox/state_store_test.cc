@@ -12,11 +12,14 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "runsc/util/errno_status.h"
 #include "runsc/util/test_dirs.h"
 #include "specutils/spec_json.h"
 
@@ -213,6 +216,34 @@ TEST(StateStoreTest, StartTimeIdentifiesLiveProcessesOnly) {
   EXPECT_EQ(ProcessStartTime(child).status().code(), absl::StatusCode::kNotFound);
   waitpid(child, nullptr, 0);
   EXPECT_EQ(ProcessStartTime(child).status().code(), absl::StatusCode::kNotFound);
+}
+
+// One holder at a time; a lock is on what the path names, and none is
+// taken where nothing is.
+TEST(StateStoreTest, LockStateDirTakesTurnsOnWhatThePathNames) {
+  TempDir root;
+  const std::string dir = root.path() + "/c";
+  EXPECT_TRUE(absl::IsNotFound(LockStateDir(dir).status()));
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  absl::StatusOr<util::UniqueFd> first = LockStateDir(dir);
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<util::UniqueFd> second = LockStateDir(dir, absl::Milliseconds(20));
+  EXPECT_EQ(util::ErrnoOf(second.status()), EWOULDBLOCK) << second.status();
+  // The holder removes the directory and the id is made anew: a waiter gets
+  // the new one's lock, not the old one's.
+  std::thread holder([&] {
+    absl::SleepFor(absl::Milliseconds(50));
+    ASSERT_EQ(rename(dir.c_str(), (root.path() + "/gone").c_str()), 0);
+    ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+    first->reset();
+  });
+  second = LockStateDir(dir, absl::Seconds(10));
+  holder.join();
+  ASSERT_TRUE(second.ok()) << second.status();
+  struct stat held, now;
+  ASSERT_EQ(fstat(second->get(), &held), 0);
+  ASSERT_EQ(stat(dir.c_str(), &now), 0);
+  EXPECT_EQ(held.st_ino, now.st_ino);
 }
 
 }  // namespace
