@@ -20,7 +20,6 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "boot/container_fs.h"
 #include "boot/nested_userns.h"
 #include "boot/process_list.h"
@@ -54,28 +53,6 @@ constexpr int64_t kStopCheckMs = 100;
 constexpr absl::Duration kConsoleSendTimeout = absl::Seconds(10);
 // A list's share of a packet: the supervisor's answers wrap it.
 constexpr size_t kListBudget = 48 * 1024;
-
-// The arguments of `pid` from `proc` (our procfs; read up to `max_bytes`):
-// what the process has in its memory, which it may have changed.
-std::vector<std::string> CommandLine(int proc, pid_t pid, size_t max_bytes) {
-  std::vector<std::string> args;
-  UniqueFd fd(openat(proc, absl::StrCat(pid, "/cmdline").c_str(),
-                     O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
-  if (!fd) return args;
-  std::string text(max_bytes, '\0');
-  size_t got = 0;
-  while (got < max_bytes) {
-    const ssize_t n = read(fd.get(), text.data() + got, max_bytes - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<size_t>(n);
-  }
-  text.resize(got);
-  for (absl::string_view a : absl::StrSplit(text, '\0', absl::SkipEmpty())) {
-    args.emplace_back(a);
-  }
-  return args;
-}
 
 LauncherEvent Failure(absl::string_view stage, const absl::Status& status) {
   LauncherEvent event;
@@ -489,7 +466,8 @@ void Launcher::HandleRequest(const LauncherRequest& request, std::vector<UniqueF
       break;
     }
     case LauncherRequest::kList: {
-      // Every process of the container, from its procfs when it has one.
+      // Every process of the container, from our procfs of its PID
+      // namespace (the tracked ones, should it not open).
       std::vector<ListedProcess> listed;
       UniqueFd proc_dir(openat(proc_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
       DIR* proc = proc_dir ? fdopendir(proc_dir.get()) : nullptr;
@@ -509,7 +487,7 @@ void Launcher::HandleRequest(const LauncherRequest& request, std::vector<UniqueF
           p.main = it->second.main;
           p.args = it->second.args;
         } else {
-          p.args = CommandLine(proc_.get(), p.pid, kMaxListedArgsBytes);
+          p.args = ReadCommandLine(proc_.get(), p.pid, kMaxListedArgsBytes);
         }
       }
       size_t left_out = 0;

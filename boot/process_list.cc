@@ -1,12 +1,38 @@
 #include "boot/process_list.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "runsc/util/json_string.h"
+#include "runsc/util/unique_fd.h"
 
 namespace runsc::boot {
+
+std::vector<std::string> ReadCommandLine(int proc_dir, pid_t pid, size_t max_bytes) {
+  std::vector<std::string> args;
+  util::UniqueFd fd(openat(proc_dir, absl::StrCat(pid, "/cmdline").c_str(),
+                           O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  if (!fd) return args;
+  std::string text(max_bytes, '\0');
+  size_t got = 0;
+  while (got < max_bytes) {
+    const ssize_t n = read(fd.get(), text.data() + got, max_bytes - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  text.resize(got);
+  for (absl::string_view a : absl::StrSplit(text, '\0', absl::SkipEmpty())) {
+    args.emplace_back(a);
+  }
+  return args;
+}
 
 namespace {
 

@@ -29,6 +29,12 @@ struct ListedProcess {
 // and a process's own arguments need not be (nor a cut that split one).
 std::string WellFormedUtf8(absl::string_view text);
 
+// The arguments of process `pid` from the procfs `proc_dir` (read up to
+// `max_bytes`): what the process has in its memory, which it may have
+// changed. None if it is gone (or a zombie). A FIFO or a link in the place
+// of a procfs file is neither waited on nor followed.
+std::vector<std::string> ReadCommandLine(int proc_dir, pid_t pid, size_t max_bytes);
+
 // How many bytes of arguments a process keeps when the list has room.
 inline constexpr size_t kMaxListedArgsBytes = 4096;
 

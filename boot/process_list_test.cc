@@ -1,5 +1,8 @@
 #include "boot/process_list.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -94,6 +97,20 @@ TEST(BoundedProcessListTest, MoreProcessesThanPidsFitEndTheListEarly) {
   EXPECT_EQ(static_cast<size_t>(list.processes_size()) + left_out, in.size());
   EXPECT_LE(list.ByteSizeLong(), 16u * 1024);
   EXPECT_EQ(list.processes(0).pid(), 2);  // the lowest pids are kept
+}
+
+TEST(ReadCommandLineTest, ReadsAProcesssArgumentsUpToTheBound) {
+  const int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(proc, 0);
+  std::vector<std::string> args = ReadCommandLine(proc, getpid(), 4096);
+  ASSERT_FALSE(args.empty());
+  EXPECT_NE(args[0].find("process_list_test"), std::string::npos) << args[0];
+  // Cut at the bound, mid-argument.
+  args = ReadCommandLine(proc, getpid(), 3);
+  ASSERT_EQ(args.size(), 1u);
+  EXPECT_EQ(args[0].size(), 3u);
+  EXPECT_TRUE(ReadCommandLine(proc, 999999999, 4096).empty());  // no such process
+  close(proc);
 }
 
 }  // namespace

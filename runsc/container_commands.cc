@@ -1,6 +1,7 @@
 #include "runsc/container_commands.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,11 +15,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "boot/process_list.h"
 #include "proto/oci.pb.h"
 #include "runsc/cli_common.h"
-#include "runsc/util/file_util.h"
 #include "runsc/util/json_string.h"
 #include "sandbox/control_client.h"
 #include "sandbox/sandbox.h"
@@ -389,17 +389,17 @@ int PsCommand(int argc, char** argv) {
   }
   absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps;
   if (attached->box->ContainerStatus(attached->record) == "paused") {
-    // Its launcher, which lists them, is frozen too: from /proc.
+    // Its launcher, which lists them, is frozen too: from /proc, as the
+    // launcher reads them.
     ps.emplace();
+    util::UniqueFd proc(open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     for (const auto& [pid, host_pid] : *host) {
       if (pid == 1) continue;
-      absl::StatusOr<std::string> cmdline =
-          util::ReadFile(absl::StrCat("/proc/", host_pid, "/cmdline"));
-      if (!cmdline.ok()) continue;  // gone meanwhile
       auto* p = ps->add_processes();
       p->set_pid(pid);
-      for (absl::string_view arg : absl::StrSplit(*cmdline, '\0', absl::SkipEmpty())) {
-        p->add_args(std::string(arg));
+      for (std::string& arg :
+           boot::ReadCommandLine(proc.get(), host_pid, boot::kMaxListedArgsBytes)) {
+        p->add_args(std::move(arg));
       }
     }
   } else {
