@@ -80,10 +80,10 @@ grpc::Status ToResources(const api::Resources& in, runsc::boot::v1::ResourceConf
   if (in.memory_swap_bytes() < 0) return Invalid("resources.memory_swap_bytes: must not be negative");
   if (in.pids_limit() < 0) return Invalid("resources.pids_limit: must not be negative");
   if (in.cpu_quota_us() < 0) return Invalid("resources.cpu_quota_us: must not be negative");
-  if (in.memory_limit_bytes() > 0 && in.memory_limit_bytes() < specutils::kMinMemoryLimitBytes) {
-    return Invalid(absl::StrCat("resources.memory_limit_bytes: ", in.memory_limit_bytes(),
-                                " is below the least limit runsc takes, ",
-                                specutils::kMinMemoryLimitBytes, " (6 MiB)"));
+  if (absl::Status floor =
+          specutils::CheckMemoryLimit(in.memory_limit_bytes(), "resources.memory_limit_bytes");
+      !floor.ok()) {
+    return ToGrpcStatus(floor);
   }
   if (in.memory_swap_bytes() > 0 && in.memory_limit_bytes() > 0 &&
       in.memory_swap_bytes() < in.memory_limit_bytes()) {

@@ -169,7 +169,8 @@ absl::StatusOr<runsc::oci::v1::Resources> WantedResources(const ParsedFlags& f) 
       in << std::cin.rdbuf();
       text = in.str();
     } else {
-      ASSIGN_OR_RETURN(text, util::ReadRegularFile(file, 1 << 20, 0, /*pipes_too=*/true));
+      ASSIGN_OR_RETURN(
+          text, util::ReadRegularFile(file, specutils::kMaxSpecFileBytes, 0, /*pipes_too=*/true));
     }
     absl::StatusOr<runsc::oci::v1::Resources> parsed =
         specutils::ParseResourcesJson(text, file == "-" ? "stdin" : file);

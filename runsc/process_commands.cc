@@ -346,9 +346,6 @@ absl::Status RequireUtf8(const specutils::ProcessOverrides& overrides) {
   return absl::OkStatus();
 }
 
-// As a bundle's config.json, which holds a process and more.
-constexpr size_t kMaxProcessFileBytes = 1 << 20;
-
 // The process `exec` runs: from --process FILE (the container's seccomp
 // program applies, as runc's), or the main process with the command line's
 // args, env, cwd and user; then --cap and --no-new-privs on top.
@@ -357,8 +354,8 @@ absl::StatusOr<runsc::boot::v1::ProcessConfig> ExecProcess(
   runsc::boot::v1::ProcessConfig process;
   if (f.values.count("process") != 0) {
     const std::string file = f.Get("process");
-    ASSIGN_OR_RETURN(std::string json,
-                     util::ReadRegularFile(file, kMaxProcessFileBytes, 0, /*pipes_too=*/true));
+    ASSIGN_OR_RETURN(std::string json, util::ReadRegularFile(file, specutils::kMaxSpecFileBytes, 0,
+                                                             /*pipes_too=*/true));
     ASSIGN_OR_RETURN(runsc::oci::v1::Process parsed, specutils::ParseProcessJson(json, file));
     ASSIGN_OR_RETURN(process, specutils::ToProcessConfig(parsed, false, {}, "process"));
     // What the file cannot say is the container's: its seccomp program and

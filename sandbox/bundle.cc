@@ -10,11 +10,6 @@
 
 namespace runsc::sandbox {
 
-namespace {
-constexpr size_t kMaxConfigSize = 1 << 20;
-
-}  // namespace
-
 absl::StatusOr<runsc::boot::v1::ContainerConfig> LoadBundle(const std::string& bundle) {
   if (bundle.empty() || bundle[0] != '/') {
     return absl::InvalidArgumentError(
@@ -22,7 +17,8 @@ absl::StatusOr<runsc::boot::v1::ContainerConfig> LoadBundle(const std::string& b
   }
   const std::string path = bundle + "/config.json";
   // Not a FIFO, which would hold the daemon's call until a writer came.
-  absl::StatusOr<std::string> json = util::ReadRegularFile(path, kMaxConfigSize, O_NOFOLLOW);
+  absl::StatusOr<std::string> json =
+      util::ReadRegularFile(path, specutils::kMaxSpecFileBytes, O_NOFOLLOW);
   if (!json.ok()) return util::Annotate(json.status(), "bundle");
   ASSIGN_OR_RETURN(runsc::oci::v1::Spec spec, specutils::ParseSpecJson(*json));
   return specutils::ToContainerConfig(spec, bundle);

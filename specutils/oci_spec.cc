@@ -130,6 +130,12 @@ absl::StatusOr<uint32_t> ToIoPriority(const runsc::oci::v1::IoPriority& in, cons
 
 }  // namespace
 
+absl::Status CheckMemoryLimit(int64_t bytes, absl::string_view field) {
+  if (bytes <= 0 || bytes >= kMinMemoryLimitBytes) return absl::OkStatus();
+  return Invalid(field, absl::StrCat(bytes, " is below the least limit runsc takes, ",
+                                     kMinMemoryLimitBytes, " (6 MiB)"));
+}
+
 absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
                               runsc::boot::v1::ResourceConfig* out) {
   const std::string base = "linux.resources";
@@ -140,11 +146,7 @@ absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
         return Invalid(base + ".memory.limit",
                        absl::StrCat(m.limit(), " is not a positive byte count or -1"));
       }
-      if (m.limit() > 0 && m.limit() < kMinMemoryLimitBytes) {
-        return Invalid(base + ".memory.limit",
-                       absl::StrCat(m.limit(), " is below the least limit runsc takes, ",
-                                    kMinMemoryLimitBytes, " (6 MiB)"));
-      }
+      RETURN_IF_ERROR(CheckMemoryLimit(m.limit(), base + ".memory.limit"));
       if (m.limit() > 0) out->set_memory_max(m.limit());
     }
     if (m.has_swap()) {

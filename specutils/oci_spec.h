@@ -7,6 +7,7 @@
 #ifndef RUNSC_SPECUTILS_OCI_SPEC_H_
 #define RUNSC_SPECUTILS_OCI_SPEC_H_
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <string>
@@ -44,6 +45,13 @@ absl::StatusOr<runsc::oci::v1::Resources> ParseResourcesJson(absl::string_view j
 // process that shares that memory, the daemon included. Below this, such a
 // start could hit the limit.
 inline constexpr int64_t kMinMemoryLimitBytes = 6 << 20;
+// INVALID_ARGUMENT naming `field` if memory limit `bytes` (> 0: a limit)
+// is below kMinMemoryLimitBytes: the spec's, the API's and `update`'s.
+absl::Status CheckMemoryLimit(int64_t bytes, absl::string_view field);
+
+// The largest JSON file read for a container: a bundle's config.json, an
+// exec's process file, `update`'s resources.
+inline constexpr size_t kMaxSpecFileBytes = 1 << 20;
 
 // Validates and converts resources; errors name "linux.resources.<field>".
 // Unset (or -1, "unlimited") fields stay unset.
