@@ -73,9 +73,7 @@ long SetResGid(gid_t r, gid_t e, gid_t s) { return syscall(SYS_setresgid, r, e, 
 // the launcher puts its own back once this process has exec'd.
 void ApplyOomScoreAdj(const WorkloadPlan& plan, int error_fd) {
   if (plan.oom_score_adj.empty()) return;
-  const int fd = plan.proc_fd >= 0
-                     ? openat(plan.proc_fd, "self/oom_score_adj", O_WRONLY | O_CLOEXEC)
-                     : open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  const int fd = openat(plan.proc_fd, "self/oom_score_adj", O_WRONLY | O_CLOEXEC);
   if (fd < 0 || write(fd, plan.oom_score_adj.data(), plan.oom_score_adj.size()) < 0) {
     Fail(error_fd, SetupStage::kWorkloadLimits, errno, plan.oom_score_adj_what.c_str());
   }

@@ -62,7 +62,7 @@ struct WorkloadPlan {
   std::string oom_score_adj;  // empty: left as inherited
   std::string oom_score_adj_what;
   // The launcher's own procfs of the container's PID namespace (its /proc
-  // may be none, or files a workload made), or -1: /proc.
+  // may be none, or files a workload made); the launcher sets it.
   int proc_fd = -1;
   int umask = -1;             // -1: left as inherited
   std::optional<SchedAttr> scheduler;
