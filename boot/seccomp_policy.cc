@@ -20,83 +20,45 @@ namespace runsc::boot {
 namespace {
 
 // Syscalls allowed with any arguments.
+// Grouped by what they are for, a few a line (not clang-format's one a line).
+// clang-format off
 constexpr int kAllowed[] = {
     // I/O on fds the server already holds.
-    SCMP_SYS(read),
-    SCMP_SYS(write),
-    SCMP_SYS(readv),
-    SCMP_SYS(writev),
-    SCMP_SYS(pread64),
-    SCMP_SYS(close),
-    SCMP_SYS(fcntl),
-    SCMP_SYS(fstat),
-    SCMP_SYS(newfstatat),
-    SCMP_SYS(lseek),
-    SCMP_SYS(ioctl),
+    SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
+    SCMP_SYS(pread64), SCMP_SYS(close), SCMP_SYS(fcntl), SCMP_SYS(fstat),
+    SCMP_SYS(newfstatat), SCMP_SYS(lseek), SCMP_SYS(ioctl),
     // Sockets: accept on the inherited listener, and I/O on connections.
-    SCMP_SYS(accept4),
-    SCMP_SYS(recvmsg),
-    SCMP_SYS(sendmsg),
-    SCMP_SYS(recvfrom),
-    SCMP_SYS(sendto),
-    SCMP_SYS(getsockopt),
-    SCMP_SYS(setsockopt),
-    SCMP_SYS(getsockname),
-    SCMP_SYS(getpeername),
-    SCMP_SYS(shutdown),
+    SCMP_SYS(accept4), SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(recvfrom),
+    SCMP_SYS(sendto), SCMP_SYS(getsockopt), SCMP_SYS(setsockopt),
+    SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(shutdown),
     // Event loops and wakeups.
-    SCMP_SYS(epoll_create1),
-    SCMP_SYS(epoll_ctl),
-    SCMP_SYS(epoll_wait),
-    SCMP_SYS(epoll_pwait),
-    SCMP_SYS(poll),
-    SCMP_SYS(ppoll),
-    SCMP_SYS(eventfd2),
+    SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait),
+    SCMP_SYS(epoll_pwait), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(eventfd2),
     SCMP_SYS(pipe2),
     // Memory (mmap and mprotect are below: never PROT_EXEC).
-    SCMP_SYS(munmap),
-    SCMP_SYS(madvise),
-    SCMP_SYS(brk),
-    SCMP_SYS(mremap),
+    SCMP_SYS(munmap), SCMP_SYS(madvise), SCMP_SYS(brk), SCMP_SYS(mremap),
     // Threads and synchronisation.
-    SCMP_SYS(futex),
-    SCMP_SYS(set_robust_list),
-    SCMP_SYS(rseq),
-    SCMP_SYS(set_tid_address),
-    SCMP_SYS(gettid),
-    SCMP_SYS(getpid),
-    SCMP_SYS(sched_yield),
-    SCMP_SYS(sched_getaffinity),
-    SCMP_SYS(membarrier),
+    SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
+    SCMP_SYS(set_tid_address), SCMP_SYS(gettid), SCMP_SYS(getpid),
+    SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity), SCMP_SYS(membarrier),
     // Signals.
-    SCMP_SYS(rt_sigaction),
-    SCMP_SYS(rt_sigprocmask),
-    SCMP_SYS(rt_sigreturn),
-    SCMP_SYS(rt_sigtimedwait),
-    SCMP_SYS(sigaltstack),
+    SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
+    SCMP_SYS(rt_sigtimedwait), SCMP_SYS(sigaltstack),
     // A poll or sleep with a timeout, stopped (SIGSTOP, a tracer, a freezer)
     // and continued, goes on through restart_syscall: denied, the serve
     // loop's poll failed with EPERM and the sandbox ended.
     SCMP_SYS(restart_syscall),
     // Time and identity (Info reports uid/gid).
-    SCMP_SYS(clock_gettime),
-    SCMP_SYS(clock_nanosleep),
-    SCMP_SYS(nanosleep),
-    SCMP_SYS(gettimeofday),
-    SCMP_SYS(getrandom),
-    SCMP_SYS(getuid),
-    SCMP_SYS(getgid),
-    SCMP_SYS(geteuid),
-    SCMP_SYS(getegid),
-    SCMP_SYS(getrusage),
-    SCMP_SYS(uname),
+    SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
+    SCMP_SYS(gettimeofday), SCMP_SYS(getrandom), SCMP_SYS(getuid),
+    SCMP_SYS(getgid), SCMP_SYS(geteuid), SCMP_SYS(getegid),
+    SCMP_SYS(getrusage), SCMP_SYS(uname),
     // Reaping the launcher, its child.
-    SCMP_SYS(wait4),
-    SCMP_SYS(waitid),
+    SCMP_SYS(wait4), SCMP_SYS(waitid),
     // Exit.
-    SCMP_SYS(exit),
-    SCMP_SYS(exit_group),
+    SCMP_SYS(exit), SCMP_SYS(exit_group),
 };
+// clang-format on
 
 }  // namespace
 
