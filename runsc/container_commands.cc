@@ -16,7 +16,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
-#include "boot/process_list.h"
 #include "proto/oci.pb.h"
 #include "runsc/cli_common.h"
 #include "runsc/util/json_string.h"
@@ -387,25 +386,12 @@ int PsCommand(int argc, char** argv) {
     printf("[%s]\n", absl::StrJoin(pids, ",").c_str());
     return 0;
   }
-  absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps;
-  if (attached->box->ContainerStatus(attached->record) == "paused") {
-    // Its launcher, which lists them, is frozen too: from /proc, as the
-    // launcher reads them.
-    ps.emplace();
-    util::UniqueFd proc(open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    for (const auto& [pid, host_pid] : *host) {
-      if (pid == 1) continue;
-      auto* p = ps->add_processes();
-      p->set_pid(pid);
-      for (std::string& arg :
-           boot::ReadCommandLine(proc.get(), host_pid, boot::kMaxListedArgsBytes)) {
-        p->add_args(std::move(arg));
-      }
-    }
-  } else {
-    ps = sandbox::ListOnStdioSocket(attached->box->ControlOnDemand(),
-                                    attached->box->stdio_socket_path());
-  }
+  // A paused container's launcher, which lists them, is frozen too: then
+  // from /proc, as the launcher reads them.
+  absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps =
+      attached->box->Paused() ? attached->box->ListFrozen()
+                              : sandbox::ListOnStdioSocket(attached->box->ControlOnDemand(),
+                                                           attached->box->stdio_socket_path());
   if (!ps.ok()) return Error("ps", std::string(ps.status().message()));
   auto host_pid = [&](int pid) {
     auto it = host->find(pid);

@@ -429,6 +429,18 @@ absl::StatusOr<SandboxManager::OnDemand> SandboxManager::FindOnDemand(const std:
   return OnDemandOf(id, entry);
 }
 
+absl::StatusOr<SandboxManager::OnDemand> SandboxManager::FindRunnable(const std::string& id) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  {
+    absl::MutexLock lock(&entry->mu);
+    if (entry->box != nullptr && entry->box->Paused()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("sandbox '", id, "' is paused: resume it to run a process in it"));
+    }
+  }
+  return OnDemandOf(id, entry);
+}
+
 absl::StatusOr<SandboxManager::OnDemand> SandboxManager::OnDemandOf(
     const std::string& id, const std::shared_ptr<Entry>& entry) {
   OnDemand found;

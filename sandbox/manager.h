@@ -215,6 +215,10 @@ class SandboxManager final {
     std::string stdio;
     ControlGetter control;
   };
+  // The sandbox `id`, for a call that starts a process in it: refused while
+  // it is paused (`runsc pause` on this state root), whose launcher would
+  // hold the request until a resume.
+  absl::StatusOr<OnDemand> FindRunnable(const std::string& id);
   absl::StatusOr<OnDemand> FindOnDemand(const std::string& id);
   static absl::StatusOr<OnDemand> OnDemandOf(const std::string& id,
                                              const std::shared_ptr<Entry>& entry);

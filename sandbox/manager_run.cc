@@ -36,7 +36,7 @@ constexpr absl::Duration kRunSandboxLeeway = absl::Minutes(1);
 absl::StatusOr<RunResult> SandboxManager::Run(const RunRequest& request) {
   // The run goes over the stdio socket; the Control client only for a
   // sandbox of an older build.
-  ASSIGN_OR_RETURN(OnDemand sandbox, FindOnDemand(request.id));
+  ASSIGN_OR_RETURN(OnDemand sandbox, FindRunnable(request.id));
   RunResult result;
   absl::StatusOr<RunOutcome> status;
   {
@@ -110,7 +110,7 @@ absl::StatusOr<RunResult> SandboxManager::RunSandbox(CreateRequest create,
 absl::StatusOr<StartedExec> SandboxManager::Exec(const std::string& id,
                                                  const runsc::boot::v1::ProcessConfig& process,
                                                  const std::vector<int>& stdio) {
-  ASSIGN_OR_RETURN(OnDemand sandbox, FindOnDemand(id));
+  ASSIGN_OR_RETURN(OnDemand sandbox, FindRunnable(id));
   return ExecOnStdioSocket(sandbox.control, sandbox.stdio, process, stdio);
 }
 
@@ -124,9 +124,20 @@ absl::StatusOr<runsc::boot::v1::ProcessConfig> SandboxManager::ExecProcess(
 }
 
 absl::Status SandboxManager::Signal(const std::string& id, int pid, int signal, bool all) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  {
+    absl::MutexLock lock(&entry->mu);
+    if (entry->box == nullptr) return NotFound(id);
+    // Paused (`runsc pause` on this state root): its launcher, which sends
+    // the signals, is frozen too. By host pid from here, which takes no
+    // longer than a few reads of /proc.
+    if (entry->box->Paused()) {
+      return entry->box->SignalFrozen(pid == 0 && !all ? entry->main_pid : pid, signal, all);
+    }
+  }
   // Over the stdio socket: no dial (a sandbox of an older build gets
   // Control.Signal).
-  ASSIGN_OR_RETURN(OnDemand sandbox, FindOnDemand(id));
+  ASSIGN_OR_RETURN(OnDemand sandbox, OnDemandOf(id, entry));
   return SignalOnStdioSocket(sandbox.control, sandbox.stdio, pid, signal, all);
 }
 
@@ -202,7 +213,14 @@ absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::WaitExec(const st
 
 absl::StatusOr<runsc::control::v1::ListProcessesResponse> SandboxManager::ListProcesses(
     const std::string& id) {
-  ASSIGN_OR_RETURN(OnDemand sandbox, FindOnDemand(id));
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  {
+    absl::MutexLock lock(&entry->mu);
+    if (entry->box == nullptr) return NotFound(id);
+    // Its launcher, which lists them, is frozen too.
+    if (entry->box->Paused()) return entry->box->ListFrozen();
+  }
+  ASSIGN_OR_RETURN(OnDemand sandbox, OnDemandOf(id, entry));
   return ListOnStdioSocket(sandbox.control, sandbox.stdio);
 }
 

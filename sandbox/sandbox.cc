@@ -17,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "boot/process_list.h"
 #include "proto/boot.pb.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/file_util.h"
@@ -203,11 +204,35 @@ std::string Sandbox::control_socket_path() const {
 }
 
 absl::Status Sandbox::SignalProcess(int pid, int signal, bool all) const {
-  if (cgroup_ != nullptr && cgroup_->Frozen()) return SignalFrozen(pid, signal, all);
+  if (Paused()) return SignalFrozen(pid, signal, all);
   return SignalOnStdioSocket(ControlOnDemand(), stdio_socket_path(), pid, signal, all);
 }
 
+bool Sandbox::Paused() const { return cgroup_ != nullptr && cgroup_->Frozen(); }
+
+absl::StatusOr<runsc::control::v1::ListProcessesResponse> Sandbox::ListFrozen() const {
+  const absl::StatusOr<std::map<int, pid_t>> host = HostPids();
+  if (!host.ok()) return host.status();
+  UniqueFd proc(open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!proc) return ErrnoError(errno, "open /proc");
+  runsc::control::v1::ListProcessesResponse list;
+  for (const auto& [pid, host_pid] : *host) {
+    if (pid == 1) continue;
+    auto* p = list.add_processes();
+    p->set_pid(pid);
+    for (std::string& arg :
+         boot::ReadCommandLine(proc.get(), host_pid, boot::kMaxListedArgsBytes)) {
+      p->add_args(std::move(arg));
+    }
+  }
+  return list;
+}
+
 absl::Status Sandbox::SignalFrozen(int pid, int signal, bool all) const {
+  // As the launcher answers: its own pid 1 and no pid are no workload's.
+  if (!all && pid <= 1) {
+    return absl::InvalidArgumentError(absl::StrCat("pid: ", pid, " is not a workload"));
+  }
   ASSIGN_OR_RETURN(const pid_t launcher, LauncherPid());
   const size_t depth = PidNamespaceDepth(launcher);
   const std::map<int, pid_t> processes = DescendantsByPidInNamespaceOf(launcher);

@@ -198,6 +198,15 @@ class Sandbox final {
   // runc does, by host pid from here, and a SIGKILL thaws the container
   // (a v1 freezer would hold it back until then).
   absl::Status SignalProcess(int pid, int signal, bool all = false) const;
+  // Whether the container is paused (its cgroup frozen): its launcher, which
+  // starts, lists and signals its processes, answers nothing until resumed.
+  bool Paused() const;
+  // SignalProcess for a paused container: by host pid, from here.
+  absl::Status SignalFrozen(int pid, int signal, bool all) const;
+  // What the launcher's list would say of a paused container: its processes
+  // (container pid 1, the launcher, left out) and their arguments, from the
+  // host's /proc.
+  absl::StatusOr<runsc::control::v1::ListProcessesResponse> ListFrozen() const;
   // control(), for calls that need it only with a sandbox of an older build
   // (StartOnStdioSocket, RunToExit). Valid while this object lives.
   ControlGetter ControlOnDemand() const;
@@ -308,8 +317,6 @@ class Sandbox final {
                // create in progress)
   };
   StateHolder StateHolderNow() const;
-  // SignalProcess for a frozen container.
-  absl::Status SignalFrozen(int pid, int signal, bool all) const;
 
   std::string id_;
   std::string state_dir_;

@@ -133,5 +133,60 @@ TEST_F(DaemonTest, APausedSandboxIsWatchedForItsExitAfterARestart) {
       << "no \"exited\" for the main process of a sandbox paused at the restart";
 }
 
+// A sandbox paused by `runsc pause` on the daemon's state root: its
+// launcher, which starts, lists and signals its processes, is frozen too.
+// The daemon answers each call at once rather than wait on it: a Run is
+// refused by name, the processes come from /proc, and a SIGKILL ends the
+// main process (the container thawed for it).
+TEST_F(DaemonTest, APausedSandboxAnswersAtOnce) {
+  const api::Sandbox started = CreateStarted("frozen");
+  ASSERT_GT(started.main_pid(), 1);
+  const std::string cli = absl::StrCat(RunscPath(), " --root ", state_, " ");
+  ASSERT_EQ(RunShell(cli + "pause frozen 2>&1").first, 0);
+  auto stub = Stub();
+
+  api::RunResponse ran;
+  absl::Time before = absl::Now();
+  grpc::Status run = Run("frozen", {"/bin/true"}, &ran, /*timeout=*/20);
+  EXPECT_EQ(run.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << run.error_message();
+  EXPECT_THAT(run.error_message(), HasSubstr("'frozen' is paused"));
+  EXPECT_LT(absl::Now() - before, absl::Seconds(2));
+
+  grpc::ClientContext ps_ctx;
+  ps_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  api::ListProcessesRequest ps_req;
+  ps_req.set_id("frozen");
+  api::ListProcessesResponse ps;
+  before = absl::Now();
+  grpc::Status listed = stub->ListProcesses(&ps_ctx, ps_req, &ps);
+  ASSERT_TRUE(listed.ok()) << listed.error_message();
+  EXPECT_LT(absl::Now() - before, absl::Seconds(2));
+  bool main_listed = false;
+  for (const auto& p : ps.processes()) {
+    EXPECT_NE(p.pid(), 1) << "the launcher is listed as a workload";
+    if (p.pid() == started.main_pid()) main_listed = p.args_size() > 0;
+  }
+  EXPECT_TRUE(main_listed) << "main process " << started.main_pid() << " not listed with its args";
+
+  grpc::Status launcher = Signal("frozen", 1, SIGKILL);
+  EXPECT_EQ(launcher.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << launcher.error_message();
+
+  grpc::ClientContext events_ctx;
+  events_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  auto events = stub->Events(&events_ctx, api::EventsRequest());
+  events->WaitForInitialMetadata();
+  before = absl::Now();
+  grpc::Status killed = Signal("frozen", started.main_pid(), SIGKILL);
+  ASSERT_TRUE(killed.ok()) << killed.error_message();
+  EXPECT_LT(absl::Now() - before, absl::Seconds(2));
+  const std::vector<api::Event> seen = ReadEventsUntil(events.get(), "frozen", "exited");
+  events_ctx.TryCancel();
+  (void)events->Finish();
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().type(), "exited");
+  EXPECT_TRUE(seen.back().exit().signaled());
+  EXPECT_EQ(seen.back().exit().signal(), SIGKILL);
+}
+
 }  // namespace
 }  // namespace runsc::testing
