@@ -3,11 +3,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <limits.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,8 +15,9 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
+#include "absl/base/attributes.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/file_util.h"
@@ -222,28 +223,32 @@ class TreeWriter {
   TreeWriter(TarWriter* tar, const specutils::WorkloadIds* ids, dev_t device)
       : tar_(tar), ids_(ids), device_(device) {}
 
-  // `fd` is an O_PATH fd of the object named `name` (its tar path).
-  absl::Status Write(int fd, const std::string& name, const struct stat& st) {
+  // `fd` is an O_PATH fd of the object named `name` (its tar path),
+  // `depth` directories below the path copied.
+  absl::Status Write(int fd, const std::string& name, const struct stat& st, int depth = 0) {
     TarEntry entry;
     entry.path = name;
     entry.mode = st.st_mode & 07777;
     entry.uid = specutils::UnmapId(ids_->uids, st.st_uid).value_or(kOverflowId);
     entry.gid = specutils::UnmapId(ids_->gids, st.st_gid).value_or(kOverflowId);
     entry.mtime = st.st_mtim.tv_sec;
-    if (S_ISLNK(st.st_mode)) {
-      char target[PATH_MAX];
-      ssize_t n = readlinkat(fd, "", target, sizeof(target));
-      if (n < 0) return ErrnoError(errno, absl::StrCat("readlink '", name, "'"));
-      entry.type = TarEntry::Type::kSymlink;
-      entry.link_target.assign(target, static_cast<size_t>(n));
-      return tar_->WriteHeader(entry);
-    }
+    if (S_ISLNK(st.st_mode)) return WriteSymlink(fd, entry);
     if (S_ISREG(st.st_mode)) return WriteFile(fd, entry, st);
-    if (S_ISDIR(st.st_mode)) return WriteDir(fd, entry, st);
+    if (S_ISDIR(st.st_mode)) return WriteDir(fd, entry, st, depth);
     return absl::OkStatus();  // devices, FIFOs, sockets: not copied
   }
 
  private:
+  // Not inlined: its buffer stays out of the frames of the walk's recursion.
+  ABSL_ATTRIBUTE_NOINLINE absl::Status WriteSymlink(int fd, TarEntry& entry) {
+    char target[PATH_MAX];
+    ssize_t n = readlinkat(fd, "", target, sizeof(target));
+    if (n < 0) return ErrnoError(errno, absl::StrCat("readlink '", entry.path, "'"));
+    entry.type = TarEntry::Type::kSymlink;
+    entry.link_target.assign(target, static_cast<size_t>(n));
+    return tar_->WriteHeader(entry);
+  }
+
   absl::Status WriteFile(int fd, TarEntry& entry, const struct stat& st) {
     // Reopened through its magic link: the very inode fstat-ed, not a path
     // that could have been swapped since.
@@ -270,10 +275,15 @@ class TreeWriter {
     return absl::OkStatus();
   }
 
-  absl::Status WriteDir(int fd, TarEntry& entry, const struct stat& st) {
+  absl::Status WriteDir(int fd, TarEntry& entry, const struct stat& st, int depth) {
     entry.type = TarEntry::Type::kDirectory;
     if (!entry.path.empty()) RETURN_IF_ERROR(tar_->WriteHeader(entry));
     if (st.st_dev != device_) return absl::OkStatus();  // another mount: not entered
+    if (depth >= ContainerFiles::kMaxCopyOutDepth) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "CopyOut: '", entry.path, "' is nested ", depth, " directories deep, and no more than ",
+          ContainerFiles::kMaxCopyOutDepth, " are copied"));
+    }
     const std::string self = absl::StrCat("/proc/self/fd/", fd);
     UniqueFd dir(open(self.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dir) return ErrnoError(errno, absl::StrCat("open directory '", entry.path, "'"));
@@ -283,18 +293,31 @@ class TreeWriter {
       if (d == nullptr) return ErrnoError(errno, absl::StrCat("list '", entry.path, "'"));
       while (struct dirent* e = readdir(d)) {
         std::string n = e->d_name;
-        if (n != "." && n != "..") names.push_back(std::move(n));
+        if (n == "." || n == "..") continue;
+        if (names.size() == ContainerFiles::kMaxCopyOutDirEntries) {
+          closedir(d);
+          return absl::ResourceExhaustedError(
+              absl::StrCat("CopyOut: directory '", entry.path, "' holds more than ",
+                           ContainerFiles::kMaxCopyOutDirEntries, " entries"));
+        }
+        names.push_back(std::move(n));
       }
       closedir(d);
     }
     std::sort(names.begin(), names.end());
     for (const std::string& n : names) {
-      UniqueFd child(openat(dir.get(), n.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
-      if (!child) continue;  // gone meanwhile
-      struct stat cst;
-      if (fstatat(child.get(), "", &cst, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) continue;
       const std::string path = entry.path.empty() ? n : absl::StrCat(entry.path, "/", n);
-      RETURN_IF_ERROR(Write(child.get(), path, cst));
+      UniqueFd child(openat(dir.get(), n.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+      if (!child) {
+        if (errno == ENOENT) continue;  // gone meanwhile
+        // Never an archive that leaves it out without a word (EMFILE, ...).
+        return ErrnoError(errno, absl::StrCat("open '", path, "'"));
+      }
+      struct stat cst;
+      if (fstatat(child.get(), "", &cst, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) {
+        return ErrnoError(errno, absl::StrCat("stat '", path, "'"));
+      }
+      RETURN_IF_ERROR(Write(child.get(), path, cst, depth + 1));
     }
     return absl::OkStatus();
   }

@@ -42,6 +42,13 @@ class ContainerFiles final {
  public:
   // CopyIn refuses archives whose file data exceeds this.
   static constexpr uint64_t kMaxCopyInBytes = uint64_t{1} << 30;
+  // CopyOut refuses a tree nested deeper than this below the path copied
+  // (each level holds two fds and a frame of the walk: a workload's tree
+  // thousands of levels deep would otherwise exhaust the daemon's stack),
+  // or a directory with more entries than this (their names are sorted in
+  // memory).
+  static constexpr int kMaxCopyOutDepth = 256;
+  static constexpr size_t kMaxCopyOutDirEntries = size_t{1} << 20;
 
   // `launcher` is the launcher's host pid, a child of `sandbox` (the sandbox
   // process); `ids` are the container's uid and gid maps (container id ->
