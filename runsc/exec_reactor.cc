@@ -19,6 +19,7 @@
 #include "runsc/util/event_flag.h"
 #include "runsc/util/grpc_status.h"
 #include "runsc/util/packet.h"
+#include "runsc/util/stdio_socket.h"
 #include "specutils/process_override.h"
 
 namespace runsc::cli {
@@ -320,7 +321,10 @@ absl::Status ExecReactor::Start(const api::ExecStart& start) {
   if (tty_) {
     google::protobuf::StringValue name;
     std::vector<UniqueFd> master;
-    absl::Status got = util::RecvPacket(console.get(), &name, &master);
+    // Sent before the sandbox's answer: never a wait without end.
+    absl::Status got =
+        util::SetSocketTimeout(console.get(), SO_RCVTIMEO, util::kStdioSocketWait, "the console");
+    if (got.ok()) got = util::RecvPacket(console.get(), &name, &master);
     if (!got.ok() || master.size() != 1) {
       (void)manager_->Signal(id_, pid, SIGKILL, false);
       return absl::InternalError("the sandbox sent no pty master");

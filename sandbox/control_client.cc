@@ -248,13 +248,9 @@ namespace {
 // connection at a time, each for at most 5 s.
 constexpr absl::Duration kStdioAnswerWait = absl::Seconds(10);
 
-// Bounds each read of `conn` by `limit` (whole seconds).
+// Bounds each read of `conn` by `limit`.
 absl::Status ReadWithin(int conn, absl::Duration limit, absl::string_view what) {
-  struct timeval tv = {absl::ToInt64Seconds(limit), 0};
-  if (setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) {
-    return util::ErrnoError(errno, absl::StrCat("SO_RCVTIMEO on ", what));
-  }
-  return absl::OkStatus();
+  return util::SetSocketTimeout(conn, SO_RCVTIMEO, limit, what);
 }
 
 absl::StatusOr<std::string> AwaitStdioAnswer(int conn) {
@@ -382,7 +378,8 @@ absl::StatusOr<StdioReply> AskOnStdioSocket(const std::string& stdio_socket,
                                             const std::vector<int>& fds, absl::Duration timeout,
                                             absl::string_view what) {
   StdioReply reply;
-  ASSIGN_OR_RETURN(reply.conn, util::SendOnStdioSocket(stdio_socket, request, fds));
+  ASSIGN_OR_RETURN(reply.conn, util::SendOnStdioSocket(stdio_socket, request, fds,
+                                                       std::min(timeout, util::kStdioSocketWait)));
   RETURN_IF_ERROR(ReadWithin(reply.conn.get(), timeout, what));
   RETURN_IF_ERROR(util::RecvPacket(reply.conn.get(), &reply.answer));
   return reply;

@@ -36,13 +36,32 @@ bool IsStdioToken(const std::string& token) {
          });
 }
 
+absl::Status SetSocketTimeout(int sock, int option, absl::Duration limit, absl::string_view what) {
+  if (limit <= absl::ZeroDuration()) {
+    return absl::DeadlineExceededError(absl::StrCat("no time left for ", what));
+  }
+  const int64_t us = std::max<int64_t>(absl::ToInt64Microseconds(limit), 1000);
+  struct timeval tv = {static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+  if (setsockopt(sock, SOL_SOCKET, option, &tv, sizeof(tv)) != 0) {
+    return ErrnoError(
+        errno, absl::StrCat(option == SO_RCVTIMEO ? "SO_RCVTIMEO" : "SO_SNDTIMEO", " on ", what));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<UniqueFd> SendOnStdioSocket(const std::string& socket_path,
                                            const google::protobuf::MessageLite& request,
-                                           const std::vector<int>& fds) {
+                                           const std::vector<int>& fds, absl::Duration wait) {
   ASSIGN_OR_RETURN(struct sockaddr_un addr, UnixAddress(socket_path, "stdio socket"));
   UniqueFd sock(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
   if (!sock) return ErrnoError(errno, "socket(AF_UNIX, SOCK_SEQPACKET)");
+  RETURN_IF_ERROR(SetSocketTimeout(sock.get(), SO_SNDTIMEO, wait, socket_path));
   if (connect(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) != 0) {
+    if (errno == EAGAIN) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("the sandbox took no connection on '", socket_path, "' within ",
+                       absl::FormatDuration(wait), " (its backlog is full)"));
+    }
     return ErrnoError(errno, absl::StrCat("connect '", socket_path, "'"));
   }
   RETURN_IF_ERROR(SendPacket(sock.get(), request, fds));
@@ -66,6 +85,7 @@ absl::StatusOr<std::string> ReadStdioAnswer(int conn) {
 absl::StatusOr<std::string> HandOffStdio(const std::string& socket_path,
                                          const std::vector<int>& fds) {
   ASSIGN_OR_RETURN(UniqueFd sock, SendStdio(socket_path, fds, ""));
+  RETURN_IF_ERROR(SetSocketTimeout(sock.get(), SO_RCVTIMEO, kStdioSocketWait, socket_path));
   return ReadStdioAnswer(sock.get());
 }
 

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message_lite.h"
 #include "runsc/util/unique_fd.h"
@@ -56,15 +57,29 @@ absl::StatusOr<std::string> NewStdioToken();
 // Whether `token` has NewStdioToken's form.
 bool IsStdioToken(const std::string& token);
 
+// How long a host-side caller waits for a sandbox to take its connection
+// (connect blocks while the listening socket's backlog is full: a sandbox
+// that has stopped accepting) and its packet, and for the answer to a
+// hand-off.
+inline constexpr absl::Duration kStdioSocketWait = absl::Seconds(10);
+
+// Bounds each read (`option` SO_RCVTIMEO) or each write and connect
+// (SO_SNDTIMEO) on `sock` by `limit`, rounded up to a millisecond, so that
+// a short limit is never "no limit"; DEADLINE_EXCEEDED, naming `what`, if
+// no time is left.
+absl::Status SetSocketTimeout(int sock, int option, absl::Duration limit, absl::string_view what);
+
 // Host side, without waiting: sends `fds` to be filed under `token`, and
 // returns the connection, on which the answer (ReadStdioAnswer) comes.
 absl::StatusOr<UniqueFd> SendStdio(const std::string& socket_path, const std::vector<int>& fds,
                                    const std::string& token);
 // Host side: connects and sends `request` (a StdioRequest, or the
 // StringValue of older callers) with `fds`; returns the connection.
+// DEADLINE_EXCEEDED if the sandbox takes neither within `wait`.
 absl::StatusOr<UniqueFd> SendOnStdioSocket(const std::string& socket_path,
                                            const google::protobuf::MessageLite& request,
-                                           const std::vector<int>& fds);
+                                           const std::vector<int>& fds,
+                                           absl::Duration wait = kStdioSocketWait);
 // The token the sandbox filed the fds under.
 absl::StatusOr<std::string> ReadStdioAnswer(int conn);
 
