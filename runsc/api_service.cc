@@ -136,16 +136,50 @@ bool ApiService::WaitUntilIdle(absl::Time deadline) {
 
 namespace {
 
+// Labels within ApiService's bounds: each is kept in the daemon's memory
+// and the sandbox's record, and every List answers with them.
+grpc::Status CheckLabels(const google::protobuf::Map<std::string, std::string>& labels,
+                         absl::string_view prefix) {
+  if (labels.size() > static_cast<size_t>(ApiService::kMaxLabels)) {
+    return Invalid(absl::StrCat(prefix, "labels: ", labels.size(), " labels, more than ",
+                                ApiService::kMaxLabels));
+  }
+  for (const auto& [key, value] : labels) {
+    if (key.empty() || key.size() > ApiService::kMaxLabelKeyBytes) {
+      return Invalid(absl::StrCat(prefix, "labels: a key of ", key.size(), " bytes (1 to ",
+                                  ApiService::kMaxLabelKeyBytes, ")"));
+    }
+    if (value.size() > ApiService::kMaxLabelValueBytes) {
+      return Invalid(absl::StrCat(prefix, "labels[", key, "]: ", value.size(), " bytes, more than ",
+                                  ApiService::kMaxLabelValueBytes));
+    }
+  }
+  return grpc::Status::OK;
+}
+
 // The manager's request for `req`; errors name the field under `prefix`.
+// `bundles`: whether the caller may name a bundle_path.
 grpc::Status ToCreateRequest(const api::CreateSandboxRequest& req, absl::string_view prefix,
-                             sandbox::CreateRequest* create) {
+                             bool bundles, sandbox::CreateRequest* create) {
   if (!std::isfinite(req.ttl_seconds()) || req.ttl_seconds() < 0) {
     return Invalid(absl::StrCat(prefix, "ttl_seconds: must be a non-negative number"));
   }
+  if (!api::NetworkMode_IsValid(req.network())) {
+    return Invalid(absl::StrCat(prefix, "network: ", req.network(), " is not a NetworkMode"));
+  }
+  if (grpc::Status s = CheckLabels(req.labels(), prefix); !s.ok()) return s;
   create->id = req.id();
   if (req.has_bundle_path()) {
     if (req.bundle_path().empty()) {
       return Invalid(absl::StrCat(prefix, "bundle_path: must not be empty"));
+    }
+    if (!bundles) {
+      return grpc::Status(
+          grpc::StatusCode::PERMISSION_DENIED,
+          absl::StrCat(prefix,
+                       "bundle_path: a bundle's paths are read, mounted and bound by the daemon "
+                       "as root, so only root may name one; members of the daemon's group get "
+                       "host templates"));
     }
     create->bundle = req.bundle_path();
   } else if (req.has_host_template() && !req.host_template().args().empty()) {
@@ -173,7 +207,7 @@ grpc::Status ApiService::CreateSandbox(grpc::ServerContext*, const api::CreateSa
                                        api::Sandbox* out) {
   InFlight in_flight(this);
   sandbox::CreateRequest create;
-  if (grpc::Status s = ToCreateRequest(*req, "", &create); !s.ok()) return s;
+  if (grpc::Status s = ToCreateRequest(*req, "", bundles_, &create); !s.ok()) return s;
   absl::StatusOr<sandbox::SandboxView> view = manager_->CreateSandbox(create);
   if (!view.ok()) return ToGrpcStatus(view.status());
   ToProto(*view, out);
@@ -272,7 +306,9 @@ grpc::Status ApiService::RunSandbox(grpc::ServerContext* context, const api::Run
     return Invalid("timeout_seconds: must be a non-negative number");
   }
   sandbox::CreateRequest create;
-  if (grpc::Status s = ToCreateRequest(req->sandbox(), "sandbox.", &create); !s.ok()) return s;
+  if (grpc::Status s = ToCreateRequest(req->sandbox(), "sandbox.", bundles_, &create); !s.ok()) {
+    return s;
+  }
   const size_t max_output = MaxOutput(req->max_output_bytes(), max_message_bytes_);
   const absl::Duration timeout =
       req->timeout_seconds() > 0 ? absl::Seconds(req->timeout_seconds()) : absl::Minutes(1);

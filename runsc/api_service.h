@@ -21,8 +21,19 @@ class ApiService final
  public:
   // `max_message_bytes`: the server's largest message (--max-message-bytes),
   // which bounds what a run's output may be.
-  explicit ApiService(sandbox::SandboxManager* manager, int max_message_bytes = 16 << 20)
-      : manager_(manager), max_message_bytes_(max_message_bytes) {}
+  // `bundles`: whether CreateSandbox and RunSandbox may name a bundle_path.
+  // A bundle is host paths that the daemon reads, mounts and binds as root,
+  // idmapped so that what host root owns is the container root's: only
+  // root's calls may name one. The daemon serves its group's members with
+  // another ApiService, without (runsc/daemon.cc).
+  explicit ApiService(sandbox::SandboxManager* manager, int max_message_bytes = 16 << 20,
+                      bool bundles = true)
+      : manager_(manager), max_message_bytes_(max_message_bytes), bundles_(bundles) {}
+
+  // What a sandbox's labels may hold.
+  static constexpr int kMaxLabels = 64;
+  static constexpr size_t kMaxLabelKeyBytes = 256;
+  static constexpr size_t kMaxLabelValueBytes = 4096;
 
   // Blocks until no call is in flight or `deadline` passes; true if idle.
   // Shutdown uses it so that idle connections do not hold the grace period.
@@ -88,6 +99,7 @@ class ApiService final
 
   sandbox::SandboxManager* const manager_;  // not owned
   const int max_message_bytes_;
+  const bool bundles_;
   ExecRegistry execs_;
   CallWatch call_watch_;
   absl::Mutex mu_;

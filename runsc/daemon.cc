@@ -263,9 +263,15 @@ int RunDaemon(const DaemonOptions& options) {
   util::RegisterHeldServerPlugins();
   std::unique_ptr<grpc::Server> server =
       BuildServer({&api, &health}, nullptr, options.max_message_bytes);
+  // The group's members: the same API on the same sandboxes, but no bundle
+  // (a bundle is host paths the daemon reads, mounts and binds as root).
+  ApiService member_api(manager->get(), options.max_message_bytes, /*bundles=*/false);
+  std::unique_ptr<grpc::Server> members =
+      group.has_value() ? BuildServer({&member_api, &health}, nullptr, options.max_message_bytes)
+                        : nullptr;
   DenyAll deny;
   std::unique_ptr<grpc::Server> denier = BuildServer({}, &deny, 4096);
-  if (server == nullptr || denier == nullptr) {
+  if (server == nullptr || denier == nullptr || (group.has_value() && members == nullptr)) {
     fprintf(stderr, "runsc daemon: could not start the gRPC server\n");
     return 1;
   }
@@ -295,16 +301,19 @@ int RunDaemon(const DaemonOptions& options) {
       Log(LogLevel::kWarning, kComponent,
           absl::StrCat("refusing uid ", cred.uid, " (pid ", cred.pid, ")"));
     }
-    grpc::AddInsecureChannelFromFd(ok ? server.get() : denier.get(), conn);
+    grpc::Server* serving = !ok ? denier.get() : cred.uid == 0 ? server.get() : members.get();
+    grpc::AddInsecureChannelFromFd(serving, conn);
   }
   Log(LogLevel::kInfo, kComponent, "stopping");
   // Event streams and waits end now; they would otherwise hold the grace
   // period, and waits gRPC's shutdown after it.
   (*manager)->events().Close();
   api.EndWaits();
+  member_api.EndWaits();
   // Calls in flight get up to 5 s; idle connections are then closed at once
   // (gRPC's own shutdown would wait for clients to hang up).
-  if (!api.WaitUntilIdle(absl::Now() + absl::Seconds(5))) {
+  const absl::Time grace_end = absl::Now() + absl::Seconds(5);
+  if (!api.WaitUntilIdle(grace_end) || !member_api.WaitUntilIdle(grace_end)) {
     Log(LogLevel::kWarning, kComponent, "calls still in flight after 5 s; cancelling them");
   }
   // What the host sees of the daemon goes before gRPC's shutdown, which in
@@ -314,9 +323,11 @@ int RunDaemon(const DaemonOptions& options) {
   if (listener->get() != 3) unlink(options.socket_path.c_str());
   std::move(detach_huge).Invoke();
   server->Shutdown(std::chrono::system_clock::now());
+  if (members != nullptr) members->Shutdown(std::chrono::system_clock::now());
   denier->Shutdown(std::chrono::system_clock::now());
   deny.Stop();
   api.WaitForExecs();
+  member_api.WaitForExecs();
   if (options.delete_on_exit) {
     for (const auto& view : (*manager)->ListSandboxes({})) {
       (void)(*manager)->DeleteSandbox(view.id, absl::Seconds(2));
