@@ -106,6 +106,20 @@ bool NeedsCreatedState(const runsc::boot::v1::ContainerConfig& config,
          hooks.poststart_size() > 0 || !notify_socket.empty();
 }
 
+// The host pid of the main process, held before its exec: where the hooks
+// that run in the container join it. It is in the workloads' user namespace,
+// so they run as the container's root, not the launcher's or the host's.
+absl::StatusOr<pid_t> HeldMainHostPid(const sandbox::Sandbox& box,
+                                      const runsc::state::v1::SandboxRecord& record) {
+  ASSIGN_OR_RETURN(const auto pids, box.HostPids());
+  const auto it = pids.find(record.main_pid());
+  if (it == pids.end()) {
+    return absl::FailedPreconditionError(absl::StrCat("the main process (pid ", record.main_pid(),
+                                                      ") of container '", box.id(), "' is gone"));
+  }
+  return it->second;
+}
+
 // Records the main process, created held, and runs the hooks that `create`
 // owes: prestart and createRuntime here, createContainer in the container.
 absl::Status FinishCreate(sandbox::Sandbox& box, int main_pid) {
@@ -118,9 +132,9 @@ absl::Status FinishCreate(sandbox::Sandbox& box, int main_pid) {
   RETURN_IF_ERROR(sandbox::RunHooks(hooks.prestart(), "hooks.prestart", state));
   RETURN_IF_ERROR(sandbox::RunHooks(hooks.create_runtime(), "hooks.createRuntime", state));
   if (hooks.create_container_size() > 0) {
-    ASSIGN_OR_RETURN(pid_t launcher, box.LauncherPid());
+    ASSIGN_OR_RETURN(pid_t held, HeldMainHostPid(box, record));
     RETURN_IF_ERROR(
-        sandbox::RunHooks(hooks.create_container(), "hooks.createContainer", state, launcher));
+        sandbox::RunHooks(hooks.create_container(), "hooks.createContainer", state, held));
   }
   return absl::OkStatus();
 }
@@ -141,9 +155,10 @@ absl::Status StartCreated(sandbox::Sandbox& box, const runsc::state::v1::Sandbox
     return failed;
   };
   if (hooks.start_container_size() > 0) {
-    ASSIGN_OR_RETURN(pid_t launcher, box.LauncherPid());
+    absl::StatusOr<pid_t> held = HeldMainHostPid(box, record);
+    if (!held.ok()) return stop(held.status());
     absl::Status hooked = sandbox::RunHooks(hooks.start_container(), "hooks.startContainer",
-                                            StateFor(box, record, "created"), launcher);
+                                            StateFor(box, record, "created"), *held);
     if (!hooked.ok()) return stop(hooked);
   }
   RETURN_IF_ERROR(box.StartHeldMain());

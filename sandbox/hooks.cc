@@ -31,18 +31,30 @@ namespace {
 
 constexpr size_t kMaxOutput = 4096;  // of a hook's output, kept for errors
 
-// The child's side, between fork and exec: async-signal-safe calls only.
+// The child's side, between fork and exec: async-signal-safe calls only
+// (raw system calls for the ids: no glibc broadcast to other threads).
 [[noreturn]] void ExecHook(int exec_fd, int stdin_fd, int out_fd, int ns_fd, char* const* argv,
                            char* const* envp) {
   if (dup2(stdin_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0) _exit(126);
   if (ns_fd >= 0) {
-    if (setns(ns_fd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+    // Its user namespace too, as its root: the hook's interpreter and
+    // libraries are the container's (its root directory is), and image
+    // code must never run with the host's root and capabilities.
+    if (setns(ns_fd, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
                          CLONE_NEWCGROUP | CLONE_NEWPID) != 0) {
       _exit(125);
     }
+    if (syscall(SYS_setgroups, 0, nullptr) != 0 || syscall(SYS_setresgid, 0, 0, 0) != 0 ||
+        syscall(SYS_setresuid, 0, 0, 0) != 0) {
+      _exit(125);
+    }
     // A new PID namespace applies to children: the hook is our child, and
-    // dies with us (a timeout kills us).
-    pid_t pid = fork();
+    // dies with us (a timeout kills us). The pipe tells it whether we died
+    // before its PR_SET_PDEATHSIG took (its parent, outside its namespace,
+    // shows as pid 0, so getppid() cannot).
+    int alive[2];
+    if (pipe2(alive, O_CLOEXEC) != 0) _exit(125);
+    pid_t pid = static_cast<pid_t>(syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, 0));
     if (pid < 0) _exit(125);
     if (pid > 0) {
       int status = 0;
@@ -50,7 +62,10 @@ constexpr size_t kMaxOutput = 4096;  // of a hook's output, kept for errors
       }
       _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
     }
+    close(alive[1]);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    struct pollfd parent = {alive[0], POLLIN, 0};
+    if (poll(&parent, 1, 0) != 0) _exit(125);  // its write end closed: gone
   }
   // A copy without close-on-exec: a script reaches its interpreter as
   // /dev/fd/N.

@@ -41,7 +41,10 @@ std::string HookStateJson(const HookState& state);
 
 // Runs `hooks` in order; the first failure stops the rest. `field` names
 // them in errors ("hooks.prestart"). `namespaces_of` is the host pid whose
-// namespaces they join, or 0 for the runtime's own.
+// namespaces they join, its user namespace among them, where they run as its
+// root (the container's held main process: the workloads' user namespace),
+// or 0 for the runtime's own namespaces and identity. The binary is found
+// in the runtime's mount namespace either way.
 absl::Status RunHooks(const google::protobuf::RepeatedPtrField<runsc::boot::v1::HookConfig>& hooks,
                       const std::string& field, const HookState& state,
                       pid_t namespaces_of = 0);

@@ -40,6 +40,7 @@ namespace runsc::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // The spec's process runs `args`, without a terminal.
 void SetProcess(runsc::oci::v1::Spec* spec, const std::vector<std::string>& args) {
@@ -330,6 +331,8 @@ TEST_F(OciRuntimeTest, AStartWaitsForTheCreatesHooks) {
 TEST_F(OciRuntimeTest, HooksRunAtTheirPointsWithTheStateOnStdin) {
   const std::string shared = root_.path() + "/shared";
   ASSERT_EQ(mkdir(shared.c_str(), 0777), 0);
+  // The container's hooks write here as its root, not the host's.
+  ASSERT_EQ(chmod(shared.c_str(), 0777), 0);
   runsc::oci::v1::Spec spec = LoadSpec();
   SetProcess(&spec, {"true"});
   AddBind(&spec, shared, "/shared");
@@ -344,7 +347,7 @@ TEST_F(OciRuntimeTest, HooksRunAtTheirPointsWithTheStateOnStdin) {
     h->add_args("-c");
     const std::string dir = in_container ? "/shared" : shared;
     h->add_args(absl::StrCat("cat > ", dir, "/", name, ".json; hostname > ", dir, "/", name,
-                             ".host"));
+                             ".host; cat /proc/self/uid_map > ", dir, "/", name, ".map"));
     h->set_timeout(10);
   };
   auto* hooks = spec.mutable_hooks();
@@ -371,6 +374,15 @@ TEST_F(OciRuntimeTest, HooksRunAtTheirPointsWithTheStateOnStdin) {
   EXPECT_EQ(ReadFile(shared + "/createContainer.host"), spec.hostname() + "\n");
   EXPECT_EQ(ReadFile(shared + "/startContainer.host"), spec.hostname() + "\n");
   EXPECT_EQ(ReadFile(shared + "/prestart.host"), std::string(host) + "\n");
+  // The container's hooks run as its root, in the workloads' user
+  // namespace: their interpreter and libraries are the image's, and must
+  // never run as the host's root. The runtime's run as it does.
+  for (const char* name : {"createContainer", "startContainer"}) {
+    const std::string map = ReadFile(absl::StrCat(shared, "/", name, ".map"));
+    EXPECT_THAT(map, HasSubstr("100000")) << name;
+    EXPECT_THAT(map, Not(HasSubstr("4294967295"))) << name;
+  }
+  EXPECT_THAT(ReadFile(shared + "/prestart.map"), HasSubstr("4294967295"));
   EXPECT_EQ(Reap(pid), 0);
   EXPECT_EQ(access((shared + "/poststop.json").c_str(), F_OK), -1) << "ran before delete";
   ASSERT_EQ(Runsc("delete a").first, 0);
@@ -383,6 +395,8 @@ TEST_F(OciRuntimeTest, RunWithHooksHoldsTheProcessUntilTheyHaveRun) {
   // hook's work is there before the process runs.
   const std::string shared = root_.path() + "/shared";
   ASSERT_EQ(mkdir(shared.c_str(), 0777), 0);
+  // The container's hooks write here as its root, not the host's.
+  ASSERT_EQ(chmod(shared.c_str(), 0777), 0);
   runsc::oci::v1::Spec spec = LoadSpec();
   SetProcess(&spec, {"sh", "-c", "test -f /shared/hooked && echo saw-the-hook"});
   AddBind(&spec, shared, "/shared");
