@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/capability.h>
@@ -425,9 +426,18 @@ void ExecWorkload(const WorkloadPlan& plan, const std::vector<int>& reset_signal
   if (SetResUid(0, -1, -1) != 0 || SetResGid(0, -1, -1) != 0) {
     Fail(error_fd, SetupStage::kWorkloadUser, errno, "restore the real ids");
   }
-  if (chdir(plan.cwd.c_str()) != 0) {
+  // Never through a magic link: a workload could make the cwd one to a fd
+  // this child still holds until its exec (the launcher's own procfs).
+  // The root is the container's, so "/" and ".." stay in it.
+  struct open_how how = {};
+  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_MAGICLINKS;
+  const int cwd =
+      static_cast<int>(syscall(SYS_openat2, AT_FDCWD, plan.cwd.c_str(), &how, sizeof(how)));
+  if (cwd < 0 || fchdir(cwd) != 0) {
     Fail(error_fd, SetupStage::kWorkloadCwd, errno, plan.cwd_what.c_str());
   }
+  close(cwd);
   if (plan.listen_pid != nullptr) FillDecimal(plan.listen_pid, syscall(SYS_getpid));
 
   if (hold_fd >= 0) {

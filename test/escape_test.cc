@@ -182,6 +182,34 @@ TEST_F(EscapeTest, SuidDumpableOneLeavesNoSharedMemoryDumpable) {
   EXPECT_EQ(RunWithEveryCapability(*held, {"probe", "ptrace", absl::StrCat(held_pid)}), "EPERM\n");
 }
 
+// An exec's cwd never resolves through a magic link: a workload that made
+// it one to a fd its start still holds (the launcher's own procfs, whose
+// files the container's masked /proc hides) would have the next exec begin
+// there.
+TEST_F(EscapeTest, AnExecsCwdNeverFollowsAMagicLink) {
+  for (const std::string target :
+       {"/proc/self/root", "/proc/self/fd/3", "/proc/self/fd/4", "/proc/self/fd/5"}) {
+    const std::string link = absl::StrCat("/dev/shm/cwd", target.substr(target.size() - 1));
+    ASSERT_EQ(Probe({"ln", "-sfn", target, link}).status.code(), 0) << link;
+    auto config = ToConfig(Spec({"pwd"}), bundle_);
+    ASSERT_TRUE(config.ok()) << config.status();
+    runsc::boot::v1::ProcessConfig process = config->process();
+    process.set_cwd(link);
+    auto r = RunInSandbox(*box_, &process);
+    EXPECT_FALSE(r.ok()) << target << ": ran in " << r->out;
+  }
+  // A plain symlink to a directory is still a cwd.
+  ASSERT_EQ(Probe({"ln", "-sfn", "/etc", "/dev/shm/etc"}).status.code(), 0);
+  auto config = ToConfig(Spec({"pwd"}), bundle_);
+  ASSERT_TRUE(config.ok()) << config.status();
+  runsc::boot::v1::ProcessConfig process = config->process();
+  process.set_cwd("/dev/shm/etc");
+  auto r = RunInSandbox(*box_, &process);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->out, "/etc\n");
+  ExpectHealthy();
+}
+
 TEST_F(EscapeTest, CannotKillAnotherSandboxsProcess) {
   auto* other = Create(Spec({"sleep", "1000"}), "other");
   ASSERT_NE(other, nullptr);
