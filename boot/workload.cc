@@ -181,8 +181,9 @@ absl::StatusOr<std::vector<std::string>> FindExecutables(const std::string& name
     }
   }
   if (found.empty()) {
-    return absl::NotFoundError(absl::StrCat("process.args[0]: executable '", name,
-                                            "' not found in $PATH inside the container"));
+    // runc's words, which podman and Docker read for the exit code (127).
+    return absl::NotFoundError(
+        absl::StrCat("process.args[0]: exec: \"", name, "\": executable file not found in $PATH"));
   }
   return found;
 }

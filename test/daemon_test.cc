@@ -151,7 +151,8 @@ TEST_F(DaemonTest, CreateWithStartAnswersARunningSandbox) {
   req.mutable_host_template()->add_args("no-such-binary");
   status = stub->CreateSandbox(&ctx2, req, &created);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_THAT(status.error_message(), HasSubstr("'no-such-binary' not found"));
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("exec: \"no-such-binary\": executable file not found in $PATH"));
 }
 
 TEST_F(DaemonTest, BadRequestsGetTheRightCodes) {

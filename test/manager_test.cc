@@ -165,7 +165,8 @@ TEST_F(ManagerTest, CreateWithStartRunsTheMainProcessInTheSameCall) {
   create.template_args = {"no-such-binary"};
   auto failed = manager_->CreateSandbox(create);
   ASSERT_FALSE(failed.ok());
-  EXPECT_THAT(std::string(failed.status().message()), HasSubstr("'no-such-binary' not found"));
+  EXPECT_THAT(std::string(failed.status().message()),
+              HasSubstr("exec: \"no-such-binary\": executable file not found in $PATH"));
   EXPECT_EQ(manager_->GetSandbox("never").status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(ListDir(root_.path() + "/state").empty());
 }

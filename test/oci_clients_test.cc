@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <string>
+#include <tuple>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
@@ -110,6 +111,16 @@ TEST_F(PodmanTest, RunPrintsAndExitsWithTheStatus) {
   auto [code, out] = Run("", "sh -c 'echo hello from runsc; exit 3'");
   EXPECT_EQ(code, 3);
   EXPECT_EQ(out, "hello from runsc\n");
+}
+
+// podman tells "no such command" (127) and "cannot run it" (126) from its
+// runtime's error by runc's words; anything else is 125.
+TEST_F(PodmanTest, AMissingCommandExits127) {
+  auto [code, out] = Run("", "no-such-command");
+  EXPECT_EQ(code, 127) << out;
+  EXPECT_THAT(out, HasSubstr("executable file not found in $PATH"));
+  std::tie(code, out) = Run("", "/etc/passwd");
+  EXPECT_EQ(code, 126) << out;
 }
 
 TEST_F(PodmanTest, TheContainerHasPodmansNetwork) {

@@ -297,7 +297,8 @@ TEST_F(ProcessCallsTest, RunEndsWithTheExitAndKillsAtTheTimeoutOrWhenCancelled) 
   missing.set_args(0, "no-such-binary");
   auto failed = run(missing, absl::InfiniteDuration(), absl::Seconds(30));
   ASSERT_FALSE(failed.ok());
-  EXPECT_THAT(std::string(failed.status().message()), HasSubstr("'no-such-binary' not found"));
+  EXPECT_THAT(std::string(failed.status().message()),
+              HasSubstr("exec: \"no-such-binary\": executable file not found in $PATH"));
   auto bad = client.Run(process, "", false, absl::InfiniteDuration(), absl::Seconds(30));
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("stdio_token"));
@@ -431,7 +432,8 @@ TEST_F(ProcessCallsTest, AnExecOverTheStdioSocketAnswersItsPidThenItsExit) {
   absl::StatusOr<sandbox::StartedExec> failed =
       sandbox::ExecOnStdioSocket(control, box->stdio_socket_path(), missing, stdio.fds());
   ASSERT_FALSE(failed.ok());
-  EXPECT_THAT(std::string(failed.status().message()), HasSubstr("'no-such-binary' not found"));
+  EXPECT_THAT(std::string(failed.status().message()),
+              HasSubstr("exec: \"no-such-binary\": executable file not found in $PATH"));
   EXPECT_FALSE(made);
 }
 
@@ -750,7 +752,8 @@ TEST_F(ProcessCallsTest, ARunOverTheStdioSocketEndsWithTheExitAndDiesWithItsCall
   ASSERT_TRUE(refused.ok()) << refused.status();
   runsc::control::v1::StdioAnswer why = answer_of(refused->get());
   EXPECT_NE(why.run().code(), 0);
-  EXPECT_THAT(why.run().message(), HasSubstr("'no-such-binary' not found"));
+  EXPECT_THAT(why.run().message(),
+              HasSubstr("exec: \"no-such-binary\": executable file not found in $PATH"));
 }
 
 }  // namespace
