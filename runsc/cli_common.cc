@@ -238,9 +238,13 @@ void ExtraFds::ApplyTo(runsc::boot::v1::ProcessConfig* process) const {
   process->set_listen_fds(listen);
 }
 
-absl::StatusOr<ExtraFds> ExtraFdsFromFlags(const ParsedFlags& f) {
+absl::StatusOr<ExtraFds> ExtraFdsFromFlags(const ParsedFlags& f, bool socket_activation) {
   ExtraFds extra;
-  if (const char* listen = getenv("LISTEN_FDS"); listen != nullptr && *listen != '\0') {
+  const char* listen = socket_activation ? getenv("LISTEN_FDS") : nullptr;
+  const char* listen_pid = getenv("LISTEN_PID");
+  int owner = 0;
+  if (listen != nullptr && *listen != '\0' && listen_pid != nullptr &&
+      absl::SimpleAtoi(listen_pid, &owner) && owner == getpid()) {
     if (!absl::SimpleAtoi(listen, &extra.listen)) {
       return absl::InvalidArgumentError(absl::StrCat("LISTEN_FDS: '", listen, "' is not a count"));
     }

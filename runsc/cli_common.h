@@ -122,7 +122,10 @@ struct ExtraFds {
   // Records the counts in `process` (ProcessConfig.extra_fds, listen_fds).
   void ApplyTo(runsc::boot::v1::ProcessConfig* process) const;
 };
-absl::StatusOr<ExtraFds> ExtraFdsFromFlags(const ParsedFlags& f);
+// --preserve-fds, and with `socket_activation` (create and run, as runc's)
+// LISTEN_FDS, when LISTEN_PID names this process (else it was meant for
+// another, and is not ours to pass on).
+absl::StatusOr<ExtraFds> ExtraFdsFromFlags(const ParsedFlags& f, bool socket_activation);
 
 // A process started with our stdio (StartWithOurStdio).
 struct Started {

@@ -80,7 +80,7 @@ struct RuntimeBundle {
 absl::StatusOr<RuntimeBundle> LoadRuntimeBundle(const ParsedFlags& f, bool detached) {
   RuntimeBundle rb;
   ASSIGN_OR_RETURN(rb.bundle, LoadBundleFlag(f));
-  ASSIGN_OR_RETURN(rb.extra, ExtraFdsFromFlags(f));
+  ASSIGN_OR_RETURN(rb.extra, ExtraFdsFromFlags(f, /*socket_activation=*/true));
   auto* process = rb.bundle.config.mutable_process();
   rb.extra.ApplyTo(process);
   if (!f.Has("no-new-keyring")) process->set_session_keyring("_ses." + f.positional[0]);
@@ -187,8 +187,9 @@ constexpr char kCreateUsage[] =
     "runs only at `runsc start ID`. --pid-file receives the sandbox process's\n"
     "pid, written atomically: that process lives as long as the container's\n"
     "main process and exits with its status (128+signal when it was killed).\n"
-    "Fds 3.. pass through: LISTEN_FDS of them (socket activation; the process\n"
-    "gets LISTEN_FDS and its own LISTEN_PID), then --preserve-fds N more.\n"
+    "Fds 3.. pass through: LISTEN_FDS of them if LISTEN_PID is runsc's own pid\n"
+    "(socket activation; the process gets LISTEN_FDS and its own LISTEN_PID),\n"
+    "then --preserve-fds N more.\n"
     "--pidfd-socket receives a pidfd of the main process (SCM_RIGHTS).\n";
 
 int CreateCommand(int argc, char** argv) {
@@ -456,7 +457,7 @@ int ExecCommand(int argc, char** argv) {
   if (from_file && f->positional.size() > 1) {
     return Error("exec", "--process FILE and a command line are mutually exclusive");
   }
-  absl::StatusOr<ExtraFds> extra = ExtraFdsFromFlags(*f);
+  absl::StatusOr<ExtraFds> extra = ExtraFdsFromFlags(*f, /*socket_activation=*/false);
   if (!extra.ok()) return Error("exec", std::string(extra.status().message()));
   SignalForwarder forwarder;  // before any thread exists
   const bool detach = f->Has("detach");

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <regex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -480,15 +481,28 @@ TEST_F(OciRuntimeTest, PreservedAndSocketActivationFdsPassThrough) {
            "&& echo yes); ls /proc/self/fd | wc -l"});
   const std::string three = root_.path() + "/three", four = root_.path() + "/four";
   // The first LISTEN_FDS fds are the sockets, then --preserve-fds more.
-  auto [code, out] = RunShell(absl::StrCat("cd ", bundle_, " && LISTEN_FDS=1 ", runsc_, " --root ",
-                                           state_, " run --preserve-fds 1 a 3>", three, " 4>",
-                                           four, " </dev/null 2>&1"));
+  // They are runsc's when LISTEN_PID says so (the shell's pid, which exec
+  // hands to runsc).
+  auto [code, out] = RunShell(absl::StrCat("cd ", bundle_, " && LISTEN_FDS=1 LISTEN_PID=$$ exec ",
+                                           runsc_, " --root ", state_, " run --preserve-fds 1 a 3>",
+                                           three, " 4>", four, " </dev/null 2>&1"));
   EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(ReadFile(three), "three\n");
   EXPECT_EQ(ReadFile(four), "four\n");
   // LISTEN_PID is the process's own pid; nothing else leaked in: 0-4 and
   // the directory ls reads.
   EXPECT_EQ(out, "fds=1 pid-ok=yes\n6\n");
+  // Meant for another process (a LISTEN_PID not runsc's): not passed on,
+  // as runc's; fd 3 is then the one --preserve-fds passes.
+  SetArgs({"sh", "-c", "echo three >&3; echo fds=$LISTEN_FDS; ls /proc/self/fd | wc -l"});
+  std::tie(code, out) = RunShell(
+      absl::StrCat("cd ", bundle_, " && LISTEN_FDS=1 LISTEN_PID=1 ", runsc_, " --root ", state_,
+                   " run --preserve-fds 1 a 3>", three, " 4>", four, " </dev/null 2>&1"));
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "fds=\n5\n");
+  SetArgs({"sh", "-c",
+           "echo three >&3; echo four >&4; echo fds=$LISTEN_FDS pid-ok=$([ \"$LISTEN_PID\" = $$ ] "
+           "&& echo yes); ls /proc/self/fd | wc -l"});
   // An fd that is not open is a clear error, before anything runs.
   auto [bad, bad_out] = RunShell(absl::StrCat("cd ", bundle_, " && ", runsc_, " --root ", state_,
                                               " run --preserve-fds 2 a 3>", three,
