@@ -479,7 +479,8 @@ void ControlService::ServeStdioRequest(const runsc::control::v1::StdioRequest& r
     return;
   }
   if (request.has_exec()) {
-    ExecOnConnection(request.exec().process(), std::move(fds), std::move(conn), std::move(watch));
+    ExecOnConnection(request.exec().process(), request.exec().kill_on_hangup(), std::move(fds),
+                     std::move(conn), std::move(watch));
     return;
   }
   if (request.has_signal()) {
@@ -563,14 +564,18 @@ void ControlService::RunOnConnection(const runsc::control::v1::RunRequest& reque
 struct ControlService::ExecCaller {
   absl::Mutex mu;
   util::UniqueFd conn ABSL_GUARDED_BY(mu);
+  bool exited ABSL_GUARDED_BY(mu) = false;
   // The wait for the process's exit, dropped if the caller goes first.
   LauncherClient* launcher = nullptr;
   int pid = 0;
   uint64_t wait = 0;
+  // The caller's going first kills the process (ExecRequest.kill_on_hangup).
+  bool kill_on_hangup = false;
 };
 
-void ControlService::ExecOnConnection(const runsc::boot::v1::ProcessConfig& process, StdioFds fds,
-                                      util::UniqueFd conn, WatchFn watch) {
+void ControlService::ExecOnConnection(const runsc::boot::v1::ProcessConfig& process,
+                                      bool kill_on_hangup, StdioFds fds, util::UniqueFd conn,
+                                      WatchFn watch) {
   absl::StatusOr<int> pid = LaunchOther(process, std::move(fds));
   runsc::control::v1::StdioAnswer started;
   if (!pid.ok()) {
@@ -581,7 +586,7 @@ void ControlService::ExecOnConnection(const runsc::boot::v1::ProcessConfig& proc
   started.mutable_exec()->set_pid(*pid);
   BoundLaterAnswers(conn.get());  // this loop sends the start, the launcher's reader the end
   Answer(conn.get(), started);
-  AnswerExitLater(*pid, std::move(conn), std::move(watch));
+  AnswerExitLater(*pid, std::move(conn), std::move(watch), kill_on_hangup);
 }
 
 void ControlService::WaitOnConnection(int pid, StdioFds fds, util::UniqueFd conn, WatchFn watch) {
@@ -606,13 +611,15 @@ void ControlService::WaitOnConnection(int pid, StdioFds fds, util::UniqueFd conn
   AnswerExitLater(pid, std::move(conn), std::move(watch));
 }
 
-void ControlService::AnswerExitLater(int pid, util::UniqueFd conn, WatchFn watch) {
+void ControlService::AnswerExitLater(int pid, util::UniqueFd conn, WatchFn watch,
+                                     bool kill_on_hangup) {
   auto caller = std::make_shared<ExecCaller>();
   const int fd = conn.get();
   {
     absl::MutexLock lock(&caller->mu);
     caller->conn = std::move(conn);
   }
+  caller->kill_on_hangup = kill_on_hangup;
   // At once for a process that has exited already.
   const uint64_t wait =
       launcher_->OnExit(pid, [caller, pid](const runsc::launcher::v1::Exited& exited) {
@@ -621,6 +628,7 @@ void ControlService::AnswerExitLater(int pid, util::UniqueFd conn, WatchFn watch
         exec->set_pid(pid);
         SetExit(exited, exec->mutable_exit());
         absl::MutexLock lock(&caller->mu);
+        caller->exited = true;
         if (!caller->conn) return;  // the caller went
         Answer(caller->conn.get(), ended);
         // The watch hears the end and lets the connection go.
@@ -648,13 +656,17 @@ void ControlService::WatchExecCaller(std::shared_ptr<ExecCaller> caller, int fd,
       return;
     }
     LauncherClient* launcher;
+    bool kill;
     {
       absl::MutexLock lock(&caller->mu);
       caller->conn.reset();
       launcher = caller->launcher;
+      kill = caller->kill_on_hangup && !caller->exited;
     }
     // Not under the caller's lock, which the exit's callback takes.
-    if (launcher != nullptr) launcher->ForgetExitWait(caller->pid, caller->wait);
+    if (launcher == nullptr) return;
+    if (kill) KillStarted(launcher, caller->pid, "its caller gone");
+    launcher->ForgetExitWait(caller->pid, caller->wait);
   });
 }
 

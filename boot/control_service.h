@@ -126,13 +126,15 @@ class ControlService final
   absl::StatusOr<int> StartMain(const std::string& token, std::optional<StdioFds> fds, bool hold);
   // An exec on the stdio socket (StdioRequest.exec): starts `process` with
   // `fds` and answers on `conn` with its pid, then with its exit.
-  void ExecOnConnection(const runsc::boot::v1::ProcessConfig& process, StdioFds fds,
-                        util::UniqueFd conn, WatchFn watch);
+  // With `kill_on_hangup` (ExecRequest's), the end of `conn` before the
+  // exit was answered kills the process.
+  void ExecOnConnection(const runsc::boot::v1::ProcessConfig& process, bool kill_on_hangup,
+                        StdioFds fds, util::UniqueFd conn, WatchFn watch);
   // A wait on the stdio socket: the pid at once, then the exit, on `conn`.
   void WaitOnConnection(int pid, StdioFds fds, util::UniqueFd conn, WatchFn watch);
   // The exit of `pid` (which is running or has run) answered on `conn`
   // once it comes, unless the caller has gone by then.
-  void AnswerExitLater(int pid, util::UniqueFd conn, WatchFn watch);
+  void AnswerExitLater(int pid, util::UniqueFd conn, WatchFn watch, bool kill_on_hangup = false);
   struct ExecCaller;
   static void WatchExecCaller(std::shared_ptr<ExecCaller> caller, int fd, WatchFn watch);
   // A process other than the main one, with `fds` (a run or an exec on the

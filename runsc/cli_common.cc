@@ -312,7 +312,7 @@ absl::Status SendPidfd(sandbox::Sandbox& box, int pid, const std::string& path) 
 absl::StatusOr<Started> StartWithOurStdio(sandbox::Sandbox& box, bool terminal,
                                           const runsc::boot::v1::ProcessConfig* process,
                                           const std::string& console_socket, bool hold,
-                                          const ExtraFds& extra) {
+                                          const ExtraFds& extra, bool kill_on_hangup) {
   Started started;
   std::vector<int> fds = {0, 1, 2};
   UniqueFd theirs;
@@ -338,7 +338,8 @@ absl::StatusOr<Started> StartWithOurStdio(sandbox::Sandbox& box, bool terminal,
   } else {
     // An exec: one packet too, answered with the pid, then the exit.
     absl::StatusOr<sandbox::StartedExec> exec =
-        sandbox::ExecOnStdioSocket(box.ControlOnDemand(), box.stdio_socket_path(), *process, fds);
+        sandbox::ExecOnStdioSocket(box.ControlOnDemand(), box.stdio_socket_path(), *process, fds,
+                                   absl::Seconds(30), kill_on_hangup);
     if (exec.ok()) {
       pid = exec->pid;
       started.exit_conn = std::move(exec->exit_conn);
@@ -361,7 +362,16 @@ absl::StatusOr<Started> StartWithOurStdio(sandbox::Sandbox& box, bool terminal,
 
 SignalForwarder::SignalForwarder() {
   sigemptyset(&set_);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) {
+  // Every signal another process may send us, as runc forwards them, but
+  // the faults (synchronous), SIGCHLD and SIGPIPE (ours), and glibc's own
+  // two real-time signals. SIGWINCH resizes the pty instead.
+  for (int sig : {SIGHUP,    SIGINT,    SIGQUIT, SIGUSR1,  SIGUSR2, SIGALRM, SIGTERM,
+                  SIGSTKFLT, SIGCONT,   SIGTSTP, SIGTTIN,  SIGTTOU, SIGURG,  SIGXCPU,
+                  SIGXFSZ,   SIGVTALRM, SIGPROF, SIGWINCH, SIGIO,   SIGPWR}) {
+    signal(sig, SIG_DFL);
+    sigaddset(&set_, sig);
+  }
+  for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) {
     signal(sig, SIG_DFL);
     sigaddset(&set_, sig);
   }

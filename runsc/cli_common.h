@@ -139,11 +139,12 @@ struct Started {
 // means the main process. With `terminal`, the pty master goes to
 // `console_socket` when one is named, else to us, and we proxy it.
 // `hold` (main process only) creates it stopped before its exec, for a
-// later Sandbox::StartHeldMain.
+// later Sandbox::StartHeldMain. `kill_on_hangup` (an exec only): the end of
+// `exit_conn` before its exit kills the process.
 absl::StatusOr<Started> StartWithOurStdio(sandbox::Sandbox& box, bool terminal,
                                           const runsc::boot::v1::ProcessConfig* process,
-                                          const std::string& console_socket = "",
-                                          bool hold = false, const ExtraFds& extra = {});
+                                          const std::string& console_socket = "", bool hold = false,
+                                          const ExtraFds& extra = {}, bool kill_on_hangup = false);
 
 // Connects to the console socket a caller (conmon, containerd's shim, a
 // test) listens on: the pty master of the process goes there.
@@ -153,8 +154,9 @@ absl::StatusOr<util::UniqueFd> ConnectConsoleSocket(const std::string& path);
 // pid) to the AF_UNIX socket at `path`, with SCM_RIGHTS, as runc does.
 absl::Status SendPidfd(sandbox::Sandbox& box, int pid, const std::string& path);
 
-// Forwards the usual terminating signals to `pid` until Stop(); SIGWINCH
-// resizes the proxied terminal. Construct it before any thread exists.
+// Forwards every signal another process may send (as runc) to `pid` until
+// Stop(); SIGWINCH resizes the proxied terminal. Construct it before any
+// thread exists.
 class SignalForwarder {
  public:
   SignalForwarder();

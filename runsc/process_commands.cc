@@ -502,8 +502,14 @@ int ExecCommand(int argc, char** argv) {
   const std::string console_socket = f->Get("console-socket");
   absl::Status flags = CheckConsoleFlags(process->terminal(), detach, console_socket);
   if (!flags.ok()) return Error("exec", std::string(flags.message()));
-  absl::StatusOr<Started> started = StartWithOurStdio(
-      *attached->box, process->terminal(), &*process, console_socket, false, *extra);
+  // Where the pid file names this process (or the waiter) as the exec'd
+  // one, a kill of it (containerd's, podman's, at an exec's timeout) must
+  // end the exec'd one: SIGKILL cannot be forwarded, so the sandbox kills
+  // the process once our connection ends before its exit.
+  const bool stands_for_it = waiter || (!detach && f->values.count("pid-file") != 0);
+  absl::StatusOr<Started> started =
+      StartWithOurStdio(*attached->box, process->terminal(), &*process, console_socket, false,
+                        *extra, /*kill_on_hangup=*/stands_for_it);
   if (!started.ok()) return Error("exec", std::string(started.status().message()));
   absl::Status sent = SendPidfdIfAsked(*f, *attached->box, started->pid);
   if (!sent.ok()) return Error("exec", std::string(sent.message()));

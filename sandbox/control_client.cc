@@ -489,10 +489,11 @@ absl::StatusOr<runsc::control::v1::ListProcessesResponse> ListOnStdioSocket(
 absl::StatusOr<StartedExec> ExecOnStdioSocket(const ControlGetter& control,
                                               const std::string& stdio_socket,
                                               const runsc::boot::v1::ProcessConfig& process,
-                                              const std::vector<int>& stdio,
-                                              absl::Duration timeout) {
+                                              const std::vector<int>& stdio, absl::Duration timeout,
+                                              bool kill_on_hangup) {
   runsc::control::v1::StdioRequest request;
   *request.mutable_exec()->mutable_process() = process;
+  request.mutable_exec()->set_kill_on_hangup(kill_on_hangup);
   StartedExec started;
   if (request.ByteSizeLong() > util::kMaxPacketSize) {
     ASSIGN_OR_RETURN(const std::string token, util::HandOffStdio(stdio_socket, stdio));

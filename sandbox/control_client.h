@@ -177,11 +177,14 @@ struct StartedExec {
 // connection; AwaitExecExit reads its end from it. A process too large for
 // a packet, or a sandbox of a build before execs there (which answers with
 // a token), gets Control.Exec. `timeout` bounds the wait for the start.
+// With `kill_on_hangup`, closing `exit_conn` before the exit was answered
+// kills the process (ExecRequest.kill_on_hangup).
 absl::StatusOr<StartedExec> ExecOnStdioSocket(const ControlGetter& control,
                                               const std::string& stdio_socket,
                                               const runsc::boot::v1::ProcessConfig& process,
                                               const std::vector<int>& stdio,
-                                              absl::Duration timeout = absl::Seconds(30));
+                                              absl::Duration timeout = absl::Seconds(30),
+                                              bool kill_on_hangup = false);
 
 // A wait for the container's process `pid` (the main one or another the
 // launcher started), as Control.Wait, in one packet on the sandbox's stdio

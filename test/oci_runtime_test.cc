@@ -156,6 +156,45 @@ TEST_F(OciRuntimeTest, DetachedExecPidFileWaitsForwardsAndExitsWithTheProcess) {
   ASSERT_GT(exec_pid, 0);
   ASSERT_EQ(kill(exec_pid, SIGTERM), 0);
   EXPECT_EQ(Reap(exec_pid), 143);
+  // So does any other a process may send (runc forwards them all): this one
+  // answers SIGALRM with its own status.
+  std::ofstream(process)
+      << R"({"args":["sh","-c","trap 'exit 7' ALRM; sleep 1000 & wait"],"cwd":"/"})";
+  ASSERT_THAT(RunShell(absl::StrCat(runsc_, " --root ", state_, " exec --process ", process,
+                                    " -d --pid-file ", pid_file,
+                                    " a </dev/null >/dev/null 2>&1; echo rc=$?"))
+                  .second,
+              HasSubstr("rc=0"));
+  exec_pid = atoi(ReadFile(pid_file).c_str());
+  ASSERT_GT(exec_pid, 0);
+  absl::SleepFor(absl::Milliseconds(200));  // its trap set
+  ASSERT_EQ(kill(exec_pid, SIGALRM), 0);
+  EXPECT_EQ(Reap(exec_pid), 7);
+  // SIGKILL cannot be passed on: the exec'd process goes with its waiter
+  // (containerd kills an exec at its timeout this way), whether detached or
+  // in the foreground with a pid file.
+  std::ofstream(process) << R"({"args":["sleep","1001"],"cwd":"/"})";
+  for (const char* detach : {"-d", ""}) {
+    unlink(pid_file.c_str());
+    RunShell(absl::StrCat(runsc_, " --root ", state_, " exec --process ", process, " ", detach,
+                          " --pid-file ", pid_file, " a </dev/null >/dev/null 2>&1 &"));
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (ReadFile(pid_file).empty() && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    exec_pid = atoi(ReadFile(pid_file).c_str());
+    ASSERT_GT(exec_pid, 0) << detach;
+    ASSERT_THAT(Runsc("ps a").second, HasSubstr("sleep 1001")) << detach;
+    ASSERT_EQ(kill(exec_pid, SIGKILL), 0);
+    EXPECT_EQ(Reap(exec_pid), 137) << detach;
+    std::string ps;
+    for (int i = 0; i < 100; ++i) {
+      ps = Runsc("ps a").second;
+      if (ps.find("sleep 1001") == std::string::npos) break;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    EXPECT_THAT(ps, Not(HasSubstr("sleep 1001"))) << detach;
+  }
   // A bad process file: a clear error naming it, and no pid file.
   std::ofstream(process) << R"({"args": ["sh")";
   unlink(pid_file.c_str());
