@@ -467,6 +467,8 @@ absl::Status RunPoststopHooks(const std::string& id,
   state.status = "stopped";
   state.pid = record.pid();
   state.bundle = record.bundle();
+  state.annotations = {record.container().annotations().begin(),
+                       record.container().annotations().end()};
   return sandbox::RunHooks(record.container().hooks().poststop(), "hooks.poststop", state);
 }
 

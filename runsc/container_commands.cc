@@ -244,7 +244,7 @@ absl::StatusOr<Described> Describe(const ParsedFlags& f, const std::string& id) 
 // paths, which may hold characters JSON must escape (they are UTF-8: a
 // create refuses any other, ValidateCreateOptions).
 std::string OciStateJson(const std::string& id, const Described& d, bool indented) {
-  const std::vector<std::string> fields = {
+  std::vector<std::string> fields = {
       absl::StrCat("\"ociVersion\":", indented ? " " : "", "\"1.0.2\""),
       absl::StrCat("\"id\":", indented ? " " : "", util::JsonQuote(id)),
       absl::StrCat("\"pid\":", indented ? " " : "", d.pid),
@@ -254,8 +254,21 @@ std::string OciStateJson(const std::string& id, const Described& d, bool indente
                    util::JsonQuote(d.record.container().rootfs())),
       absl::StrCat("\"created\":", indented ? " " : "",
                    util::JsonQuote(Rfc3339(d.record.created_unix_nanos()))),
-      absl::StrCat("\"owner\":", indented ? " " : "", "\"\""),
   };
+  // As runc's: only when the spec has some, keys in order, before the owner.
+  const auto& annotations = d.record.container().annotations();
+  if (!annotations.empty()) {
+    std::vector<std::string> pairs;
+    for (const auto& [key, value] :
+         std::map<std::string, std::string>(annotations.begin(), annotations.end())) {
+      pairs.push_back(
+          absl::StrCat(util::JsonQuote(key), indented ? ": " : ":", util::JsonQuote(value)));
+    }
+    fields.push_back(indented ? absl::StrCat("\"annotations\": {\n    ",
+                                             absl::StrJoin(pairs, ",\n    "), "\n  }")
+                              : absl::StrCat("\"annotations\":{", absl::StrJoin(pairs, ","), "}"));
+  }
+  fields.push_back(absl::StrCat("\"owner\":", indented ? " " : "", "\"\""));
   if (!indented) return absl::StrCat("{", absl::StrJoin(fields, ","), "}");
   return absl::StrCat("{\n  ", absl::StrJoin(fields, ",\n  "), "\n}\n");
 }
@@ -265,7 +278,7 @@ std::string OciStateJson(const std::string& id, const Described& d, bool indente
 constexpr char kStateUsage[] =
     "Usage: runsc [--root DIR] state ID\n\n"
     "Prints the sandbox's OCI state as JSON (ociVersion, id, status, pid,\n"
-    "bundle, created, owner), as runc does.\n";
+    "bundle, rootfs, created, the spec's annotations if any, owner), as runc does.\n";
 
 int StateCommand(int argc, char** argv) {
   FlagSpec spec;

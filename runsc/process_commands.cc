@@ -64,6 +64,8 @@ sandbox::HookState StateFor(const sandbox::Sandbox& box,
   state.status = status;
   state.pid = box.pid();
   state.bundle = record.bundle();
+  state.annotations = {record.container().annotations().begin(),
+                       record.container().annotations().end()};
   return state;
 }
 

@@ -416,6 +416,7 @@ absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& sp
   out.set_readonly_root(spec.root().readonly());
   RETURN_IF_ERROR(ValidateHostname(spec.hostname()));
   out.set_hostname(spec.hostname());
+  *out.mutable_annotations() = spec.annotations();
   if (!spec.has_process()) return Invalid("process", "must be set");
   ASSIGN_OR_RETURN(*out.mutable_process(),
                    ToProcessConfig(spec.process(), spec.linux().has_seccomp(),

@@ -397,12 +397,14 @@ TEST_F(OciRuntimeTest, HooksRunAtTheirPointsWithTheStateOnStdin) {
   hook(hooks->mutable_start_container(), "startContainer", true);
   hook(hooks->mutable_poststart(), "poststart", false);
   hook(hooks->mutable_poststop(), "poststop", false);
+  (*spec.mutable_annotations())["org.example.hooked"] = "yes";
   SaveSpec(spec);
   pid_t pid = Create("a");
   for (const char* name : {"prestart", "createRuntime", "createContainer"}) {
     EXPECT_THAT(ReadFile(absl::StrCat(shared, "/", name, ".json")),
                 HasSubstr(absl::StrCat("\"id\":\"a\",\"status\":\"creating\",\"pid\":", pid,
-                                       ",\"bundle\":\"", bundle_, "\"")))
+                                       ",\"bundle\":\"", bundle_,
+                                       "\",\"annotations\":{\"org.example.hooked\":\"yes\"}")))
         << name;
   }
   EXPECT_EQ(access((shared + "/startContainer.json").c_str(), F_OK), -1) << "ran before start";
@@ -427,6 +429,8 @@ TEST_F(OciRuntimeTest, HooksRunAtTheirPointsWithTheStateOnStdin) {
   EXPECT_EQ(access((shared + "/poststop.json").c_str(), F_OK), -1) << "ran before delete";
   ASSERT_EQ(Runsc("delete a").first, 0);
   EXPECT_THAT(ReadFile(shared + "/poststop.json"), HasSubstr("\"status\":\"stopped\""));
+  EXPECT_THAT(ReadFile(shared + "/poststop.json"),
+              HasSubstr("\"annotations\":{\"org.example.hooked\":\"yes\"}"));
 }
 
 TEST_F(OciRuntimeTest, RunWithHooksHoldsTheProcessUntilTheyHaveRun) {
@@ -733,6 +737,11 @@ std::vector<std::string> JsonKeys(const std::string& text) {
 TEST_F(OciRuntimeTest, StateListAndPsJsonAreRuncs) {
   if (RunShell("command -v runc").first != 0) GTEST_SKIP() << "runc is not installed";
   SetArgs({"sleep", "1000"});
+  // With annotations, which both show (and hand to every hook).
+  runsc::oci::v1::Spec spec = LoadSpec();
+  (*spec.mutable_annotations())["org.example.b"] = "two";
+  (*spec.mutable_annotations())["org.example.a"] = "one \"quoted\"";
+  SaveSpec(spec);
   // The same bundle under runc and under runsc, each on its own root.
   const std::string runc_root = root_.path() + "/runc-root";
   auto runc = [&](const std::string& args) {
@@ -752,9 +761,17 @@ TEST_F(OciRuntimeTest, StateListAndPsJsonAreRuncs) {
   auto [scode, sstate] = Runsc("state a");
   ASSERT_EQ(scode, 0) << sstate;
   EXPECT_EQ(JsonKeys(sstate), JsonKeys(rstate)) << sstate << rstate;
+  const std::string annotations =
+      "  \"annotations\": {\n    \"org.example.a\": \"one \\\"quoted\\\"\",\n"
+      "    \"org.example.b\": \"two\"\n  },\n  \"owner\"";
+  EXPECT_THAT(rstate, HasSubstr(annotations));
+  EXPECT_THAT(sstate, HasSubstr(annotations));
   EXPECT_THAT(rstate, HasSubstr("\"status\": \"running\""));
   EXPECT_THAT(sstate, HasSubstr("\"status\": \"running\""));
   EXPECT_EQ(JsonKeys(Runsc("list --format json").second), JsonKeys(runc("list --format json").second));
+  EXPECT_THAT(Runsc("list --format json").second,
+              HasSubstr("\"annotations\":{\"org.example.a\":\"one \\\"quoted\\\"\","
+                        "\"org.example.b\":\"two\"}"));
   EXPECT_EQ(JsonKeys(Runsc("features").second), JsonKeys(runc("features").second));
   // events: runc reports more controllers (cpuset, blkio, ...); each key
   // ours has comes in runc's order.
