@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -16,13 +17,16 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "runsc/util/binary_cache.h"
@@ -192,7 +196,7 @@ absl::StatusOr<UniqueFd> LockContainer(const ParsedFlags& f, const std::string& 
   return lock;
 }
 
-PtyProxy::PtyProxy(UniqueFd master) : master_(std::move(master)) {
+PtyProxy::PtyProxy(UniqueFd master) : master_(std::move(master)), done_(eventfd(0, EFD_CLOEXEC)) {
   if (isatty(0) && tcgetattr(0, &saved_) == 0) {
     struct termios raw = saved_;
     cfmakeraw(&raw);
@@ -203,6 +207,10 @@ PtyProxy::PtyProxy(UniqueFd master) : master_(std::move(master)) {
 }
 
 PtyProxy::~PtyProxy() {
+  // (Without an eventfd, the loop ends only as it did before the drain
+  // existed: at the terminal's EIO.)
+  const uint64_t one = 1;
+  if (done_) (void)!write(done_.get(), &one, sizeof(one));
   thread_.join();
   if (raw_) tcsetattr(0, TCSANOW, &saved_);
 }
@@ -215,18 +223,29 @@ void PtyProxy::Resize() {
 void PtyProxy::Loop() {
   char buf[8192];
   bool stdin_open = true;
+  std::optional<absl::Time> drain_until;  // set once the process has exited
   for (;;) {
-    struct pollfd fds[2] = {{master_.get(), POLLIN, 0}, {0, POLLIN, 0}};
-    if (poll(fds, stdin_open ? 2 : 1, -1) < 0) {
+    int wait_ms = -1;
+    if (drain_until.has_value()) {
+      const absl::Duration left = *drain_until - absl::Now();
+      if (left <= absl::ZeroDuration()) return;
+      wait_ms = static_cast<int>(std::min<int64_t>(100, absl::ToInt64Milliseconds(left) + 1));
+    }
+    struct pollfd fds[3] = {{master_.get(), POLLIN, 0}, {done_.get(), POLLIN, 0}, {0, POLLIN, 0}};
+    // Draining: the terminal alone (the eventfd stays readable).
+    const int ready = poll(fds, drain_until ? 1 : stdin_open ? 3 : 2, wait_ms);
+    if (ready < 0) {
       if (errno == EINTR) continue;
       return;
     }
+    if (ready == 0) return;  // quiet for 100 ms after the exit
     if (fds[0].revents) {
       ssize_t n = read(master_.get(), buf, sizeof(buf));
       if (n <= 0) return;  // EIO: the terminal's last process is gone
       if (write(1, buf, static_cast<size_t>(n)) < 0) return;
     }
-    if (stdin_open && fds[1].revents) {
+    if (fds[1].revents && !drain_until) drain_until = absl::Now() + absl::Seconds(1);
+    if (stdin_open && !drain_until && fds[2].revents) {
       ssize_t n = read(0, buf, sizeof(buf));
       if (n <= 0 || write(master_.get(), buf, static_cast<size_t>(n)) < 0) stdin_open = false;
     }

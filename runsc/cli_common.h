@@ -101,12 +101,17 @@ absl::StatusOr<util::UniqueFd> LockContainer(const ParsedFlags& f, const std::st
 class PtyProxy {
  public:
   explicit PtyProxy(util::UniqueFd master);
+  // Once the process has exited: copies what the terminal still has, until
+  // it is quiet for 100 ms (at most a second; a process it left behind may
+  // hold the terminal for good, and runc's ends there too), then restores
+  // ours.
   ~PtyProxy();
   void Resize();
 
  private:
   void Loop();
   util::UniqueFd master_;
+  util::UniqueFd done_;  // an eventfd: the process has exited
   struct termios saved_ = {};
   bool raw_ = false;
   std::thread thread_;

@@ -55,12 +55,30 @@ TEST_F(CliTest, SpecWritesARuncStyleConfigAndRefusesToOverwrite) {
 
 TEST_F(CliTest, RunInTheForegroundPassesStdioAndTheExitCode) {
   SetArgs({"sh", "-c", "read x; echo got:$x; echo to-err >&2; exit 9"});
-  auto [code, out] = Runsc("run a", "hello\\n");
+  auto [code, out] = Runsc("run a", "hello\n");
   EXPECT_EQ(code, 9);
-  EXPECT_THAT(out, HasSubstr("got:hello"));
+  EXPECT_THAT(out, HasSubstr("got:hello\n"));
   EXPECT_THAT(out, HasSubstr("to-err"));
   // The foreground run deleted its sandbox.
   EXPECT_EQ(Runsc("list -q").second, "");
+}
+
+// `exec -t` without a console socket proxies the terminal itself. A
+// process left behind holding it (here, in the background) must not keep
+// the command from ending once the exec'd process has exited, as runc's
+// ends; what the terminal had is still copied. (It ignores SIGHUP, which
+// the terminal's hang-up would otherwise end it with.)
+TEST_F(CliTest, AnExecWithATerminalEndsWithItsProcess) {
+  SetArgs({"sleep", "1000"});
+  ASSERT_EQ(RunDetached("a"), 0);
+  const absl::Time start = absl::Now();
+  auto [code, out] = RunShell(absl::StrCat(
+      "cd ", bundle_, " && timeout 30 ", runsc_, " --root ", state_,
+      " exec -t a sh -c 'trap \"\" HUP; sleep 100 & echo left-behind; exit 4' </dev/null 2>&1"));
+  EXPECT_EQ(code, 4) << out;
+  EXPECT_THAT(out, HasSubstr("left-behind"));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  EXPECT_EQ(Runsc("delete --force a").first, 0);
 }
 
 TEST_F(CliTest, KilledForegroundRunExitsWith128PlusSignal) {
