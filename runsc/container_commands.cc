@@ -124,6 +124,9 @@ int KillCommand(int argc, char** argv) {
   absl::StatusOr<int> sig = SignalNumber(f->positional.size() == 2 ? f->positional[1] : "TERM");
   if (!sig.ok()) return Error("kill", std::string(sig.status().message()));
   absl::StatusOr<Attached> attached = OpenRunning(*f, f->positional[0]);
+  // As runc's: --all of a stopped container has nobody to signal, and
+  // succeeds (containerd's shim kills --all as it deletes).
+  if (f->Has("all") && absl::IsFailedPrecondition(attached.status())) return 0;
   if (!attached.ok()) return Error("kill", std::string(attached.status().message()));
   absl::Status status;
   sandbox::Sandbox& box = *attached->box;

@@ -796,6 +796,9 @@ TEST_F(OciRuntimeTest, StateListAndPsJsonAreRuncs) {
   }
   EXPECT_THAT(runc("kill r KILL").second, HasSubstr("container not running"));
   ExpectError("kill a KILL", "container not running: a");
+  // --all of a stopped container: nobody to signal, and no error.
+  EXPECT_EQ(runc("kill --all r KILL").first, 0);
+  EXPECT_EQ(Runsc("kill --all a KILL").first, 0);
   runc("delete --force r");
 }
 
