@@ -228,18 +228,32 @@ absl::StatusOr<char*> ChildStackTop(StackUse use) {
 // only waits for it, and reads errno only after its own wait failed (where
 // the child's, written in the thread storage they share, could at worst
 // change an error's text). A held child sleeps in a read meanwhile.
-absl::StatusOr<pid_t> SpawnChild(ChildArgs& args, StackUse use) {
+//
+// Unless `borrow` is false: then the child gets a copy of our memory (a
+// fork's). With fs.suid_dumpable above 0 every change of the child's ids
+// leaves the memory it runs on dumpable until its PR_SET_DUMPABLE, and a
+// workload with CAP_SYS_PTRACE that stopped it in between could open its
+// /proc/PID/mem: ours, if it were borrowed.
+absl::StatusOr<pid_t> SpawnChild(ChildArgs& args, StackUse use, bool borrow) {
   absl::StatusOr<char*> stack = ChildStackTop(use);
   if (!stack.ok()) return stack.status();
   pid_t pid;
   int err;
   {
     util::AllSignalsBlocked blocked;
-    pid = clone(ChildMain, *stack, CLONE_VM | SIGCHLD, &args);
+    pid = clone(ChildMain, *stack, (borrow ? CLONE_VM : 0) | SIGCHLD, &args);
     err = errno;
   }
   if (pid < 0) return ErrnoError(err, "clone workload");
   return pid;
+}
+
+// Whether fs.suid_dumpable is 0 (read through our procfs `proc`, each
+// time: the host may change it); false if it cannot be read.
+bool SuidDumpableIsZero(int proc) {
+  UniqueFd file(openat(proc, "sys/fs/suid_dumpable", O_RDONLY | O_CLOEXEC));
+  char value[4] = {};
+  return file && read(file.get(), value, sizeof(value)) > 0 && value[0] == '0';
 }
 
 // The answer to a start (or a release), from what the child wrote on its
@@ -370,8 +384,8 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
   child.error_fd = err_w.get();
   child.hold_fd = go_r ? go_r.get() : -1;
   child.close_fd = go_w ? go_w.get() : -1;
-  absl::StatusOr<pid_t> spawned =
-      SpawnChild(child, start.hold() ? StackUse::kHeld : StackUse::kStart);
+  absl::StatusOr<pid_t> spawned = SpawnChild(
+      child, start.hold() ? StackUse::kHeld : StackUse::kStart, SuidDumpableIsZero(proc_.get()));
   if (!spawned.ok()) return Failure("start", spawned.status());
   const pid_t pid = *spawned;
   err_w.reset();

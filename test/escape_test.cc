@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -180,6 +181,45 @@ TEST_F(EscapeTest, SuidDumpableOneLeavesNoSharedMemoryDumpable) {
   const std::string mem = absl::StrCat("/proc/", held_pid, "/mem");
   EXPECT_EQ(RunWithEveryCapability(*held, {"probe", "open", mem, "r"}), "EACCES\n");
   EXPECT_EQ(RunWithEveryCapability(*held, {"probe", "ptrace", absl::StrCat(held_pid)}), "EPERM\n");
+}
+
+// Whether host processes `a` and `b` share their memory (kcmp KCMP_VM).
+bool ShareMemory(pid_t a, pid_t b) {
+  constexpr int kKcmpVm = 1;  // KCMP_VM
+  return syscall(SYS_kcmp, a, b, kKcmpVm, 0, 0) == 0;
+}
+
+// The window that remains with fs.suid_dumpable at 1: between a child's id
+// change and its PR_SET_DUMPABLE, the memory it runs on is dumpable, and a
+// workload with CAP_SYS_PTRACE that stopped it there could open its
+// /proc/PID/mem. On the launcher's memory that is the launcher. So with
+// the sysctl above 0 the launcher's children get memory of their own; at
+// 0 (the default) they borrow the launcher's, which costs no copy.
+TEST_F(EscapeTest, WithSuidDumpableChildrenDoNotBorrowTheLaunchersMemory) {
+  auto held_main = [&](const std::string& id) -> std::pair<pid_t, pid_t> {
+    auto* box = Create(Spec({"sleep", "1000"}), id);
+    if (box == nullptr) return {0, 0};
+    util::UniqueFd null_r(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    util::UniqueFd null_w(open("/dev/null", O_WRONLY | O_CLOEXEC));
+    auto token =
+        util::HandOffStdio(box->stdio_socket_path(), {null_r.get(), null_w.get(), null_w.get()});
+    if (!token.ok()) return {0, 0};
+    auto created = sandbox::ControlClient(box->control_socket_path()).Create(*token);
+    auto pids = box->HostPids();
+    auto launcher = box->LauncherPid();
+    if (!created.ok() || !pids.ok() || !launcher.ok() || pids->count(*created) == 0) return {0, 0};
+    return {*launcher, pids->at(*created)};
+  };
+  if (ReadFile("/proc/sys/fs/suid_dumpable") == "0\n") {
+    auto [launcher, held] = held_main("borrowing");
+    ASSERT_GT(held, 0);
+    EXPECT_TRUE(ShareMemory(launcher, held)) << "at 0 the child borrows the launcher's memory";
+  }
+  SuidDumpableOne sysctl;
+  ASSERT_TRUE(sysctl.ok()) << "cannot write /proc/sys/fs/suid_dumpable";
+  auto [launcher, held] = held_main("copying");
+  ASSERT_GT(held, 0);
+  EXPECT_FALSE(ShareMemory(launcher, held));
 }
 
 // An exec's cwd never resolves through a magic link: a workload that made

@@ -229,7 +229,8 @@ TEST_F(WarmPoolTest, AnAssignmentThatFailsLeavesNothing) {
   create.template_args = {"no-such-binary"};
   auto failed = manager_->CreateSandbox(create);
   ASSERT_FALSE(failed.ok());
-  EXPECT_THAT(std::string(failed.status().message()), HasSubstr("'no-such-binary' not found"));
+  EXPECT_THAT(std::string(failed.status().message()),
+              HasSubstr("exec: \"no-such-binary\": executable file not found in $PATH"));
   EXPECT_EQ(manager_->GetSandbox("never").status().code(), absl::StatusCode::kNotFound);
   struct stat st;
   EXPECT_NE(stat((state() + "/never").c_str(), &st), 0);

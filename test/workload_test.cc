@@ -159,7 +159,8 @@ TEST_F(WorkloadTest, UnknownExecutableFailsClearly) {
   ASSERT_NE(box, nullptr);
   auto r = RunInSandbox(*box);
   ASSERT_FALSE(r.ok());
-  EXPECT_THAT(std::string(r.status().message()), HasSubstr("'no-such-binary' not found"));
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("exec: \"no-such-binary\": executable file not found in $PATH"));
 }
 
 // The launcher resets only the dispositions it found set (SignalsNotDefault):
@@ -572,7 +573,8 @@ TEST_F(WorkloadTest, MainStartedWithTheSandboxThatCannotStartFailsTheCreate) {
   ASSERT_FALSE(box.ok());
   // As a Start call would have said it, not as a setup stage of the sandbox.
   EXPECT_EQ(box.status().code(), absl::StatusCode::kFailedPrecondition) << box.status();
-  EXPECT_THAT(std::string(box.status().message()), HasSubstr("'no-such-binary' not found"));
+  EXPECT_THAT(std::string(box.status().message()),
+              HasSubstr("exec: \"no-such-binary\": executable file not found in $PATH"));
   EXPECT_THAT(std::string(box.status().message()), Not(HasSubstr("sandbox setup failed")));
   EXPECT_TRUE(ListDir(root_.path() + "/state").empty()) << "state left behind";
   // The fds' count is the process's: two for a process with three stdio
