@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -19,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/file_util.h"
 #include "runsc/util/json_string.h"
 #include "runsc/util/unique_fd.h"
 
@@ -35,7 +37,26 @@ constexpr size_t kMaxOutput = 4096;  // of a hook's output, kept for errors
 // (raw system calls for the ids: no glibc broadcast to other threads).
 [[noreturn]] void ExecHook(int exec_fd, int stdin_fd, int out_fd, int ns_fd, char* const* argv,
                            char* const* envp) {
+  // The CLI's blocked signals (its forwarder's) are not the hook's.
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Stdio, the binary at 3 and the namespaces at 4, and no other fd of the
+  // CLI's (its state directory's lock, say): in the container's namespaces,
+  // a process of the container could otherwise reach them through
+  // /proc/PID/fd before the exec.
+  const int exec_high = fcntl(exec_fd, F_DUPFD_CLOEXEC, 10);
+  const int ns_high = ns_fd >= 0 ? fcntl(ns_fd, F_DUPFD_CLOEXEC, 10) : -1;
+  if (exec_high < 0 || (ns_fd >= 0 && ns_high < 0)) _exit(126);
   if (dup2(stdin_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0) _exit(126);
+  for (int fd = 0; fd < 3; ++fd) fcntl(fd, F_SETFD, 0);  // dup2 onto itself keeps CLOEXEC
+  if (dup3(exec_high, 3, O_CLOEXEC) < 0) _exit(126);
+  exec_fd = 3;
+  if (ns_high >= 0) {
+    if (dup3(ns_high, 4, O_CLOEXEC) < 0) _exit(126);
+    ns_fd = 4;
+  }
+  if (syscall(SYS_close_range, ns_high >= 0 ? 5 : 4, ~0U, 0) != 0) _exit(126);
   if (ns_fd >= 0) {
     // Its user namespace too, as its root: the hook's interpreter and
     // libraries are the container's (its root directory is), and image
@@ -48,6 +69,9 @@ constexpr size_t kMaxOutput = 4096;  // of a hook's output, kept for errors
         syscall(SYS_setresuid, 0, 0, 0) != 0) {
       _exit(125);
     }
+    // The id change made our memory dumpable as fs.suid_dumpable says; the
+    // container's processes may not trace us (its execve decides anew).
+    prctl(PR_SET_DUMPABLE, 0);
     // A new PID namespace applies to children: the hook is our child, and
     // dies with us (a timeout kills us). The pipe tells it whether we died
     // before its PR_SET_PDEATHSIG took (its parent, outside its namespace,
@@ -88,17 +112,17 @@ absl::Status RunHook(const runsc::boot::v1::HookConfig& hook, const std::string&
                                             namespaces_of, ")"));
     }
   }
-  int in[2], out[2];
-  if (pipe2(in, O_CLOEXEC) != 0) return ErrnoError(errno, "pipe2 for a hook's stdin");
-  UniqueFd in_r(in[0]), in_w(in[1]);
+  // The state on its stdin, from a memfd: it may not fit a pipe (the
+  // spec's annotations are in it), and nothing would read a pipe before
+  // the fork.
+  UniqueFd in_r(memfd_create("hook-state", MFD_CLOEXEC));
+  if (!in_r) return ErrnoError(errno, "memfd_create for a hook's stdin");
+  absl::Status written = util::WriteAll(in_r.get(), state_json, "the hook's state");
+  if (!written.ok()) return util::Annotate(written, name);
+  if (lseek(in_r.get(), 0, SEEK_SET) != 0) return ErrnoError(errno, "lseek the hook's state");
+  int out[2];
   if (pipe2(out, O_CLOEXEC) != 0) return ErrnoError(errno, "pipe2 for a hook's output");
   UniqueFd out_r(out[0]), out_w(out[1]);
-  // The state is small: it fits the pipe, so it is written before the fork.
-  if (write(in_w.get(), state_json.data(), state_json.size()) !=
-      static_cast<ssize_t>(state_json.size())) {
-    return ErrnoError(errno, absl::StrCat(name, ": write the state to the hook's stdin"));
-  }
-  in_w.reset();
   std::vector<std::string> args(hook.args().begin(), hook.args().end());
   if (args.empty()) args.push_back(hook.path());
   std::vector<char*> argv, envp;

@@ -159,7 +159,7 @@ TEST_F(OciRuntimeTest, DetachedExecPidFileWaitsForwardsAndExitsWithTheProcess) {
   // So does any other a process may send (runc forwards them all): this one
   // answers SIGALRM with its own status.
   std::ofstream(process)
-      << R"({"args":["sh","-c","trap 'exit 7' ALRM; sleep 1000 & wait"],"cwd":"/"})";
+      << R"({"args":["sh","-c","trap 'exit 7' ALRM; sleep 1002 & wait"],"cwd":"/"})";
   ASSERT_THAT(RunShell(absl::StrCat(runsc_, " --root ", state_, " exec --process ", process,
                                     " -d --pid-file ", pid_file,
                                     " a </dev/null >/dev/null 2>&1; echo rc=$?"))
@@ -167,7 +167,10 @@ TEST_F(OciRuntimeTest, DetachedExecPidFileWaitsForwardsAndExitsWithTheProcess) {
               HasSubstr("rc=0"));
   exec_pid = atoi(ReadFile(pid_file).c_str());
   ASSERT_GT(exec_pid, 0);
-  absl::SleepFor(absl::Milliseconds(200));  // its trap set
+  // Its trap is set once its sleep runs.
+  for (int i = 0; i < 200 && Runsc("ps a").second.find("sleep 1002") == std::string::npos; ++i) {
+    absl::SleepFor(absl::Milliseconds(25));
+  }
   ASSERT_EQ(kill(exec_pid, SIGALRM), 0);
   EXPECT_EQ(Reap(exec_pid), 7);
   // SIGKILL cannot be passed on: the exec'd process goes with its waiter
@@ -391,7 +394,8 @@ TEST_F(OciRuntimeTest, HooksRunAtTheirPointsWithTheStateOnStdin) {
     h->add_args("-c");
     const std::string dir = in_container ? "/shared" : shared;
     h->add_args(absl::StrCat("cat > ", dir, "/", name, ".json; hostname > ", dir, "/", name,
-                             ".host; cat /proc/self/uid_map > ", dir, "/", name, ".map"));
+                             ".host; cat /proc/self/uid_map > ", dir, "/", name,
+                             ".map; ls -l /proc/self/fd/ > ", dir, "/", name, ".fds"));
     h->set_timeout(10);
   };
   auto* hooks = spec.mutable_hooks();
@@ -402,13 +406,18 @@ TEST_F(OciRuntimeTest, HooksRunAtTheirPointsWithTheStateOnStdin) {
   hook(hooks->mutable_poststart(), "poststart", false);
   hook(hooks->mutable_poststop(), "poststop", false);
   (*spec.mutable_annotations())["org.example.hooked"] = "yes";
+  // A state larger than a pipe holds: it went into one before anything read
+  // it, and the create hung.
+  const std::string big(100000, 'x');
+  (*spec.mutable_annotations())["org.example.big"] = big;
   SaveSpec(spec);
   pid_t pid = Create("a");
   for (const char* name : {"prestart", "createRuntime", "createContainer"}) {
     EXPECT_THAT(ReadFile(absl::StrCat(shared, "/", name, ".json")),
                 HasSubstr(absl::StrCat("\"id\":\"a\",\"status\":\"creating\",\"pid\":", pid,
                                        ",\"bundle\":\"", bundle_,
-                                       "\",\"annotations\":{\"org.example.hooked\":\"yes\"}")))
+                                       "\",\"annotations\":{\"org.example.big\":\"", big,
+                                       "\",\"org.example.hooked\":\"yes\"}")))
         << name;
   }
   EXPECT_EQ(access((shared + "/startContainer.json").c_str(), F_OK), -1) << "ran before start";
@@ -429,12 +438,18 @@ TEST_F(OciRuntimeTest, HooksRunAtTheirPointsWithTheStateOnStdin) {
     EXPECT_THAT(map, Not(HasSubstr("4294967295"))) << name;
   }
   EXPECT_THAT(ReadFile(shared + "/prestart.map"), HasSubstr("4294967295"));
+  // Nothing of the CLI's but stdio reaches a hook (its state directory's
+  // lock, in the container's namespaces, would be a host directory there).
+  for (const char* name : {"prestart", "createContainer", "startContainer", "poststart"}) {
+    const std::string fds = ReadFile(absl::StrCat(shared, "/", name, ".fds"));
+    EXPECT_THAT(fds, HasSubstr(" 0 -> ")) << name;
+    EXPECT_THAT(fds, Not(HasSubstr(state_))) << name << ": " << fds;
+  }
   EXPECT_EQ(Reap(pid), 0);
   EXPECT_EQ(access((shared + "/poststop.json").c_str(), F_OK), -1) << "ran before delete";
   ASSERT_EQ(Runsc("delete a").first, 0);
   EXPECT_THAT(ReadFile(shared + "/poststop.json"), HasSubstr("\"status\":\"stopped\""));
-  EXPECT_THAT(ReadFile(shared + "/poststop.json"),
-              HasSubstr("\"annotations\":{\"org.example.hooked\":\"yes\"}"));
+  EXPECT_THAT(ReadFile(shared + "/poststop.json"), HasSubstr("\"org.example.hooked\":\"yes\"}"));
 }
 
 TEST_F(OciRuntimeTest, RunWithHooksHoldsTheProcessUntilTheyHaveRun) {
