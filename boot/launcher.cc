@@ -230,7 +230,7 @@ absl::StatusOr<char*> ChildStackTop(StackUse use) {
 // change an error's text). A held child sleeps in a read meanwhile.
 //
 // Unless `borrow` is false: then the child gets a copy of our memory (a
-// fork's). With fs.suid_dumpable above 0 every change of the child's ids
+// fork's). With fs.suid_dumpable at 1 every change of the child's ids
 // leaves the memory it runs on dumpable until its PR_SET_DUMPABLE, and a
 // workload with CAP_SYS_PTRACE that stopped it in between could open its
 // /proc/PID/mem: ours, if it were borrowed.
@@ -248,12 +248,15 @@ absl::StatusOr<pid_t> SpawnChild(ChildArgs& args, StackUse use, bool borrow) {
   return pid;
 }
 
-// Whether fs.suid_dumpable is 0 (read through our procfs `proc`, each
-// time: the host may change it); false if it cannot be read.
-bool SuidDumpableIsZero(int proc) {
+// Whether a child may borrow our memory: unless fs.suid_dumpable is 1 (read
+// through our procfs `proc`, each time: the host may change it), or cannot
+// be read. At 2 (SUID_DUMP_ROOT, Ubuntu's default) an id change leaves the
+// memory dumpable for root alone, where tracing it needs CAP_SYS_PTRACE in
+// the user namespace it was made in, the sandbox's, which no workload has.
+bool ChildMayBorrowMemory(int proc) {
   UniqueFd file(openat(proc, "sys/fs/suid_dumpable", O_RDONLY | O_CLOEXEC));
   char value[4] = {};
-  return file && read(file.get(), value, sizeof(value)) > 0 && value[0] == '0';
+  return file && read(file.get(), value, sizeof(value)) > 0 && value[0] != '1';
 }
 
 // The answer to a start (or a release), from what the child wrote on its
@@ -385,7 +388,7 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
   child.hold_fd = go_r ? go_r.get() : -1;
   child.close_fd = go_w ? go_w.get() : -1;
   absl::StatusOr<pid_t> spawned = SpawnChild(
-      child, start.hold() ? StackUse::kHeld : StackUse::kStart, SuidDumpableIsZero(proc_.get()));
+      child, start.hold() ? StackUse::kHeld : StackUse::kStart, ChildMayBorrowMemory(proc_.get()));
   if (!spawned.ok()) return Failure("start", spawned.status());
   const pid_t pid = *spawned;
   err_w.reset();

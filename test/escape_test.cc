@@ -122,11 +122,13 @@ TEST_F(EscapeTest, EveryCapabilityInTheContainerStillCannotTraceTheLauncher) {
   ExpectHealthy();
 }
 
-// fs.suid_dumpable, set to 1 for the life of this object.
-class SuidDumpableOne {
+// fs.suid_dumpable, set to `value` for the life of this object.
+class ScopedSuidDumpable {
  public:
-  SuidDumpableOne() : saved_(ReadFile(kPath)) { ok_ = WriteTo("1"); }
-  ~SuidDumpableOne() {
+  explicit ScopedSuidDumpable(const std::string& value) : saved_(ReadFile(kPath)) {
+    ok_ = WriteTo(value);
+  }
+  ~ScopedSuidDumpable() {
     if (ok_) WriteTo(saved_);
   }
   bool ok() const { return ok_; }
@@ -150,7 +152,7 @@ class SuidDumpableOne {
 // CAP_SYS_PTRACE, and with it the launcher. The same holds for stage 1,
 // which runs on its spawner's memory: here, this process's.
 TEST_F(EscapeTest, SuidDumpableOneLeavesNoSharedMemoryDumpable) {
-  SuidDumpableOne sysctl;
+  ScopedSuidDumpable sysctl("1");
   ASSERT_TRUE(sysctl.ok()) << "cannot write /proc/sys/fs/suid_dumpable";
   auto* held = Create(Spec({"sleep", "1000"}), "held");
   ASSERT_NE(held, nullptr);
@@ -193,8 +195,9 @@ bool ShareMemory(pid_t a, pid_t b) {
 // change and its PR_SET_DUMPABLE, the memory it runs on is dumpable, and a
 // workload with CAP_SYS_PTRACE that stopped it there could open its
 // /proc/PID/mem. On the launcher's memory that is the launcher. So with
-// the sysctl above 0 the launcher's children get memory of their own; at
-// 0 (the default) they borrow the launcher's, which costs no copy.
+// the sysctl at 1 the launcher's children get memory of their own; at 0
+// (the kernel's default) or 2 (root only, Ubuntu's) they borrow the
+// launcher's, which costs no copy.
 TEST_F(EscapeTest, WithSuidDumpableChildrenDoNotBorrowTheLaunchersMemory) {
   auto held_main = [&](const std::string& id) -> std::pair<pid_t, pid_t> {
     auto* box = Create(Spec({"sleep", "1000"}), id);
@@ -210,12 +213,14 @@ TEST_F(EscapeTest, WithSuidDumpableChildrenDoNotBorrowTheLaunchersMemory) {
     if (!created.ok() || !pids.ok() || !launcher.ok() || pids->count(*created) == 0) return {0, 0};
     return {*launcher, pids->at(*created)};
   };
-  if (ReadFile("/proc/sys/fs/suid_dumpable") == "0\n") {
-    auto [launcher, held] = held_main("borrowing");
+  for (const char* value : {"0", "2"}) {
+    ScopedSuidDumpable sysctl(value);
+    ASSERT_TRUE(sysctl.ok()) << "cannot write /proc/sys/fs/suid_dumpable";
+    auto [launcher, held] = held_main(absl::StrCat("borrowing", value));
     ASSERT_GT(held, 0);
-    EXPECT_TRUE(ShareMemory(launcher, held)) << "at 0 the child borrows the launcher's memory";
+    EXPECT_TRUE(ShareMemory(launcher, held)) << "at " << value << " the child borrows";
   }
-  SuidDumpableOne sysctl;
+  ScopedSuidDumpable sysctl("1");
   ASSERT_TRUE(sysctl.ok()) << "cannot write /proc/sys/fs/suid_dumpable";
   auto [launcher, held] = held_main("copying");
   ASSERT_GT(held, 0);
