@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -221,7 +222,12 @@ void PtyProxy::Resize() {
 }
 
 void PtyProxy::Loop() {
+  // The terminal's side never blocks this loop: a process that holds the
+  // terminal and reads nothing would otherwise keep input in a write that
+  // never returns, and this thread from seeing the exit.
+  fcntl(master_.get(), F_SETFL, fcntl(master_.get(), F_GETFL) | O_NONBLOCK);
   char buf[8192];
+  std::string pending;  // input the terminal has not taken yet
   bool stdin_open = true;
   std::optional<absl::Time> drain_until;  // set once the process has exited
   for (;;) {
@@ -231,23 +237,43 @@ void PtyProxy::Loop() {
       if (left <= absl::ZeroDuration()) return;
       wait_ms = static_cast<int>(std::min<int64_t>(100, absl::ToInt64Milliseconds(left) + 1));
     }
-    struct pollfd fds[3] = {{master_.get(), POLLIN, 0}, {done_.get(), POLLIN, 0}, {0, POLLIN, 0}};
-    // Draining: the terminal alone (the eventfd stays readable).
-    const int ready = poll(fds, drain_until ? 1 : stdin_open ? 3 : 2, wait_ms);
+    const short master_events = POLLIN | (pending.empty() || drain_until ? 0 : POLLOUT);
+    struct pollfd fds[3] = {
+        {master_.get(), master_events, 0}, {done_.get(), POLLIN, 0}, {0, POLLIN, 0}};
+    // Draining: the terminal alone (the eventfd stays readable). Input is
+    // read only once the last is written.
+    const int nfds = drain_until ? 1 : stdin_open && pending.empty() ? 3 : 2;
+    const int ready = poll(fds, nfds, wait_ms);
     if (ready < 0) {
       if (errno == EINTR) continue;
       return;
     }
     if (ready == 0) return;  // quiet for 100 ms after the exit
-    if (fds[0].revents) {
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = read(master_.get(), buf, sizeof(buf));
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
       if (n <= 0) return;  // EIO: the terminal's last process is gone
       if (write(1, buf, static_cast<size_t>(n)) < 0) return;
     }
-    if (fds[1].revents && !drain_until) drain_until = absl::Now() + absl::Seconds(1);
-    if (stdin_open && !drain_until && fds[2].revents) {
+    if ((fds[0].revents & POLLOUT) && !pending.empty()) {
+      ssize_t n = write(master_.get(), pending.data(), pending.size());
+      if (n > 0) {
+        pending.erase(0, static_cast<size_t>(n));
+      } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        pending.clear();
+        stdin_open = false;
+      }
+    }
+    if (nfds > 1 && (fds[1].revents & POLLIN) && !drain_until) {
+      drain_until = absl::Now() + absl::Seconds(1);
+    }
+    if (nfds > 2 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t n = read(0, buf, sizeof(buf));
-      if (n <= 0 || write(master_.get(), buf, static_cast<size_t>(n)) < 0) stdin_open = false;
+      if (n <= 0) {
+        stdin_open = false;
+      } else {
+        pending.assign(buf, static_cast<size_t>(n));
+      }
     }
   }
 }

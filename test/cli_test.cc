@@ -18,6 +18,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -78,6 +79,12 @@ TEST_F(CliTest, AnExecWithATerminalEndsWithItsProcess) {
   EXPECT_EQ(code, 4) << out;
   EXPECT_THAT(out, HasSubstr("left-behind"));
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  // With input the terminal no longer takes (nothing reads it): still ends.
+  std::tie(code, out) = RunShell(
+      absl::StrCat("cd ", bundle_, " && yes | timeout 30 ", runsc_, " --root ", state_,
+                   " exec -t a sh -c 'trap \"\" HUP; sleep 100 & echo left-behind; exit 4' 2>&1"));
+  EXPECT_EQ(code, 4) << out.substr(0, 200);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(20));
   EXPECT_EQ(Runsc("delete --force a").first, 0);
 }
 
