@@ -388,6 +388,17 @@ int PsCommand(int argc, char** argv) {
     return Error("ps", "invalid format option \"" + format + "\"");
   }
   absl::StatusOr<Attached> attached = Open(*f, f->positional[0]);
+  if (absl::IsFailedPrecondition(attached.status())) {
+    // Stopped: no process to show, and no error, as runc's (which lists
+    // its cgroup's, then empty). containerd asks for the pids of a task
+    // that has exited.
+    if (format == "json") {
+      printf("[]\n");
+    } else {
+      printf("%-8s %-8s %s\n", "PID", "HOSTPID", "CMD");
+    }
+    return 0;
+  }
   if (!attached.ok()) return Error("ps", std::string(attached.status().message()));
   absl::StatusOr<std::map<int, pid_t>> host = attached->box->HostPids();
   if (!host.ok()) return Error("ps", std::string(host.status().message()));

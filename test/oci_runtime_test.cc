@@ -818,6 +818,11 @@ TEST_F(OciRuntimeTest, StateListAndPsJsonAreRuncs) {
   // --all of a stopped container: nobody to signal, and no error.
   EXPECT_EQ(runc("kill --all r KILL").first, 0);
   EXPECT_EQ(Runsc("kill --all a KILL").first, 0);
+  // ps of a stopped container: nothing, and no error (runc prints Go's nil
+  // slice, null; an empty array reads the same to containerd's decoder).
+  EXPECT_EQ(runc("ps --format json r"), std::make_pair(0, std::string("null\n")));
+  EXPECT_EQ(Runsc("ps --format json a"), std::make_pair(0, std::string("[]\n")));
+  ExpectError("ps --format json ghost", "ghost");
   runc("delete --force r");
 }
 
