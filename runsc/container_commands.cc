@@ -229,7 +229,9 @@ absl::StatusOr<Described> Describe(const ParsedFlags& f, const std::string& id) 
   if (attached.ok()) {
     d.record = attached->record;
     d.status = attached->box->ContainerStatus(d.record);
-    d.pid = attached->box->pid();
+    // Stopped while its sandbox process is still on its way out: pid 0,
+    // as runc's, and as once the process has gone.
+    d.pid = d.status == "stopped" ? 0 : attached->box->pid();
     return d;
   }
   if (!absl::IsFailedPrecondition(attached.status())) return attached.status();

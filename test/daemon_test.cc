@@ -130,6 +130,30 @@ TEST_F(DaemonTest, RunSandboxIsOneCallForAOneShot) {
   EXPECT_THAT(status.error_message(), HasSubstr("max_output_bytes"));
 }
 
+// A daemon's sandbox outlives its main process until its delete; `runsc
+// state` on the daemon's root then says stopped with pid 0, as runc says of
+// a stopped container, not the sandbox process's pid.
+TEST_F(DaemonTest, TheCliSaysAnEndedSandboxIsStoppedWithPidZero) {
+  auto stub = Stub();
+  grpc::ClientContext ctx;
+  api::CreateSandboxRequest req;
+  req.set_id("ended");
+  req.mutable_host_template()->add_args("true");
+  req.set_start(true);
+  api::Sandbox created;
+  grpc::Status status = stub->CreateSandbox(&ctx, req, &created);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  grpc::ClientContext wait_ctx;
+  api::WaitRequest wait;
+  wait.set_id("ended");
+  api::WaitResponse waited;
+  ASSERT_TRUE(stub->Wait(&wait_ctx, wait, &waited).ok());
+  auto [code, out] = RunShell(absl::StrCat(RunscPath(), " --root ", state_, " state ended 2>&1"));
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("\"status\": \"stopped\""));
+  EXPECT_THAT(out, HasSubstr("\"pid\": 0,"));
+}
+
 TEST_F(DaemonTest, CreateWithStartAnswersARunningSandbox) {
   auto stub = Stub();
   grpc::ClientContext ctx;
