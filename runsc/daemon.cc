@@ -13,10 +13,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
@@ -125,18 +127,26 @@ std::optional<gid_t> GroupId(const std::string& name) {
   return std::nullopt;
 }
 
-// Whether the peer may use the API: root, or in `group` (primary or
-// supplementary, from the peer's /proc status).
-bool Authorized(const struct ucred& cred, std::optional<gid_t> group) {
+// Whether the peer on `conn` may use the API: root, or in `group` (primary
+// or supplementary). Both as the kernel took them at the peer's connect
+// (SO_PEERCRED, SO_PEERGROUPS), never from its pid, which may have gone to
+// another process since.
+bool Authorized(int conn, const struct ucred& cred, std::optional<gid_t> group) {
   if (cred.uid == 0) return true;
   if (!group.has_value()) return false;
   if (cred.gid == *group) return true;
-  const std::string groups = util::ProcStatusField(cred.pid, "Groups");
-  for (absl::string_view g : absl::StrSplit(groups, absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
-    gid_t gid;
-    if (absl::SimpleAtoi(g, &gid) && gid == *group) return true;
+  std::vector<gid_t> groups(64);
+  for (;;) {
+    socklen_t len = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+    if (getsockopt(conn, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) == 0) {
+      groups.resize(len / sizeof(gid_t));
+      break;
+    }
+    // ERANGE: `len` says how much room the peer's groups need.
+    if (errno != ERANGE || len / sizeof(gid_t) <= groups.size()) return false;
+    groups.resize(len / sizeof(gid_t));
   }
-  return false;
+  return std::find(groups.begin(), groups.end(), *group) != groups.end();
 }
 
 absl::StatusOr<UniqueFd> Listen(const DaemonOptions& options, std::optional<gid_t> group) {
@@ -295,8 +305,8 @@ int RunDaemon(const DaemonOptions& options) {
     if (conn < 0) continue;
     struct ucred cred = {};
     socklen_t len = sizeof(cred);
-    bool ok =
-        getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && Authorized(cred, group);
+    bool ok = getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+              Authorized(conn, cred, group);
     if (!ok) {
       Log(LogLevel::kWarning, kComponent,
           absl::StrCat("refusing uid ", cred.uid, " (pid ", cred.pid, ")"));

@@ -344,12 +344,16 @@ TEST_F(DaemonTest, ReflectionListsTheServices) {
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
-// Makes `call` as uid 54321 with primary gid `gid`; returns its code.
+// Makes `call` as uid 54321 with primary gid `gid` (and supplementary
+// groups `groups`); returns its code.
 int CallAs(const std::string& socket, gid_t gid,
-           const std::function<grpc::Status(api::Sandboxes::Stub&, grpc::ClientContext&)>& call) {
+           const std::function<grpc::Status(api::Sandboxes::Stub&, grpc::ClientContext&)>& call,
+           const std::vector<gid_t>& groups = {}) {
   pid_t child = fork();
   if (child == 0) {
-    if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(54321) != 0) _exit(100);
+    if (setgroups(groups.size(), groups.data()) != 0 || setgid(gid) != 0 || setuid(54321) != 0) {
+      _exit(100);
+    }
     auto stub = api::Sandboxes::NewStub(
         grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()));
     grpc::ClientContext ctx;
@@ -361,12 +365,16 @@ int CallAs(const std::string& socket, gid_t gid,
   return WIFEXITED(status) ? WEXITSTATUS(status) : 200;
 }
 
-// Calls ListSandboxes as uid 54321 with primary gid `gid`; returns the code.
-int ListAs(const std::string& socket, gid_t gid) {
-  return CallAs(socket, gid, [](api::Sandboxes::Stub& stub, grpc::ClientContext& ctx) {
-    api::ListSandboxesResponse r;
-    return stub.ListSandboxes(&ctx, {}, &r);
-  });
+// Calls ListSandboxes as uid 54321 with primary gid `gid` (and
+// supplementary `groups`); returns the code.
+int ListAs(const std::string& socket, gid_t gid, const std::vector<gid_t>& groups = {}) {
+  return CallAs(
+      socket, gid,
+      [](api::Sandboxes::Stub& stub, grpc::ClientContext& ctx) {
+        api::ListSandboxesResponse r;
+        return stub.ListSandboxes(&ctx, {}, &r);
+      },
+      groups);
 }
 
 TEST_F(DaemonTest, OnlyRootAndTheGroupAreServed) {
@@ -374,8 +382,11 @@ TEST_F(DaemonTest, OnlyRootAndTheGroupAreServed) {
   StartDaemon("daemon");  // Debian's gid 1
   // The test's own directory is 0700; let others reach the socket in it.
   ASSERT_EQ(chmod(root_.path().c_str(), 0711), 0);
-  // A member of the group passes both the socket's mode and the check.
+  // A member of the group passes both the socket's mode and the check,
+  // whether the group is its primary one or a supplementary one (as the
+  // kernel took them at the connect: SO_PEERGROUPS).
   EXPECT_EQ(ListAs(socket_, 1), grpc::StatusCode::OK);
+  EXPECT_EQ(ListAs(socket_, 54321, {54320, 1}), grpc::StatusCode::OK);
   // A non-member is refused by the socket's mode (0660 root:daemon) ...
   EXPECT_EQ(ListAs(socket_, 54321), grpc::StatusCode::UNAVAILABLE);
   // ... and, where the mode lets it connect, by its credentials.
