@@ -1,7 +1,6 @@
 #include "runsc/container_commands.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>

@@ -244,24 +244,6 @@ absl::StatusOr<runsc::control::v1::ListProcessesResponse> ControlClient::ListPro
 
 namespace {
 
-// How long the sandbox may take to answer a hand-off: its loop serves one
-// connection at a time, each for at most 5 s.
-constexpr absl::Duration kStdioAnswerWait = absl::Seconds(10);
-
-// Bounds each read of `conn` by `limit`.
-absl::Status ReadWithin(int conn, absl::Duration limit, absl::string_view what) {
-  return util::SetSocketTimeout(conn, SO_RCVTIMEO, limit, what);
-}
-
-absl::StatusOr<std::string> AwaitStdioAnswer(int conn) {
-  RETURN_IF_ERROR(ReadWithin(conn, kStdioAnswerWait, "the stdio hand-off"));
-  return util::ReadStdioAnswer(conn);
-}
-
-}  // namespace
-
-namespace {
-
 absl::StatusOr<RunOutcome> OutcomeOf(const absl::StatusOr<runsc::control::v1::RunResponse>& ran) {
   if (!ran.ok()) return ran.status();
   return RunOutcome{ran->status(), ran->timed_out()};
@@ -310,7 +292,7 @@ absl::StatusOr<RunOutcome> RunOverGrpc(ControlClient& client, const std::string&
       absl::IsNotFound(ran.status()) && absl::StrContains(ran.status().message(), "stdio_token");
   if (!late && !absl::IsUnimplemented(ran.status())) return OutcomeOf(ran);
   // The answer names the token the sandbox filed the stdio under.
-  ASSIGN_OR_RETURN(const std::string filed, AwaitStdioAnswer(handoff.get()));
+  ASSIGN_OR_RETURN(const std::string filed, util::ReadStdioAnswer(handoff.get()));
   return RunFiled(client, process, filed, timeout, kill_wait, cancel, /*run_known=*/late);
 }
 
@@ -380,7 +362,7 @@ absl::StatusOr<StdioReply> AskOnStdioSocket(const std::string& stdio_socket,
   StdioReply reply;
   ASSIGN_OR_RETURN(reply.conn, util::SendOnStdioSocket(stdio_socket, request, fds,
                                                        std::min(timeout, util::kStdioSocketWait)));
-  RETURN_IF_ERROR(ReadWithin(reply.conn.get(), timeout, what));
+  RETURN_IF_ERROR(util::SetSocketTimeout(reply.conn.get(), SO_RCVTIMEO, timeout, what));
   RETURN_IF_ERROR(util::RecvPacket(reply.conn.get(), &reply.answer));
   return reply;
 }

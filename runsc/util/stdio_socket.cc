@@ -76,6 +76,7 @@ absl::StatusOr<UniqueFd> SendStdio(const std::string& socket_path, const std::ve
 }
 
 absl::StatusOr<std::string> ReadStdioAnswer(int conn) {
+  RETURN_IF_ERROR(SetSocketTimeout(conn, SO_RCVTIMEO, kStdioSocketWait, "the stdio hand-off"));
   google::protobuf::StringValue token;
   RETURN_IF_ERROR(RecvPacket(conn, &token));
   if (token.value().empty()) return absl::InternalError("sandbox refused the stdio fds");
@@ -85,7 +86,6 @@ absl::StatusOr<std::string> ReadStdioAnswer(int conn) {
 absl::StatusOr<std::string> HandOffStdio(const std::string& socket_path,
                                          const std::vector<int>& fds) {
   ASSIGN_OR_RETURN(UniqueFd sock, SendStdio(socket_path, fds, ""));
-  RETURN_IF_ERROR(SetSocketTimeout(sock.get(), SO_RCVTIMEO, kStdioSocketWait, socket_path));
   return ReadStdioAnswer(sock.get());
 }
 

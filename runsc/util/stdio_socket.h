@@ -60,7 +60,8 @@ bool IsStdioToken(const std::string& token);
 // How long a host-side caller waits for a sandbox to take its connection
 // (connect blocks while the listening socket's backlog is full: a sandbox
 // that has stopped accepting) and its packet, and for the answer to a
-// hand-off.
+// hand-off (the sandbox's loop serves one connection at a time, each for
+// at most 5 s).
 inline constexpr absl::Duration kStdioSocketWait = absl::Seconds(10);
 
 // Bounds each read (`option` SO_RCVTIMEO) or each write and connect
@@ -80,7 +81,7 @@ absl::StatusOr<UniqueFd> SendOnStdioSocket(const std::string& socket_path,
                                            const google::protobuf::MessageLite& request,
                                            const std::vector<int>& fds,
                                            absl::Duration wait = kStdioSocketWait);
-// The token the sandbox filed the fds under.
+// The token the sandbox filed the fds under, read within kStdioSocketWait.
 absl::StatusOr<std::string> ReadStdioAnswer(int conn);
 
 }  // namespace runsc::util
