@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -21,6 +22,23 @@
 #include "test/sandbox_test_util.h"
 
 namespace runsc::testing {
+
+// The spec's process runs `args`, without a terminal.
+inline void SetProcess(runsc::oci::v1::Spec* spec, const std::vector<std::string>& args) {
+  spec->mutable_process()->set_terminal(false);
+  spec->mutable_process()->clear_args();
+  for (const std::string& arg : args) spec->mutable_process()->add_args(arg);
+}
+
+// Binds host directory `source` at `destination` in the container.
+inline void AddBind(runsc::oci::v1::Spec* spec, const std::string& source,
+                    const std::string& destination) {
+  auto* m = spec->add_mounts();
+  m->set_destination(destination);
+  m->set_type("bind");
+  m->set_source(source);
+  m->add_options("rbind");
+}
 
 class OciRuntimeTest : public CliTest {
  protected:
@@ -56,6 +74,15 @@ class OciRuntimeTest : public CliTest {
       if (f.size() == 3 && f[1] == "memory") return "/sys/fs/cgroup/memory" + f[2];
     }
     return "";
+  }
+
+  // Makes `dir` a directory every container may write (a bind's source),
+  // 0777 past the umask: the container's own hooks and processes write
+  // there as the container's root, not the host's. Call it under
+  // ASSERT_NO_FATAL_FAILURE.
+  void MakeWritableDir(const std::string& dir) {
+    ASSERT_EQ(mkdir(dir.c_str(), 0777), 0);
+    ASSERT_EQ(chmod(dir.c_str(), 0777), 0);
   }
 
   // The first host pid `ps --format json` lists.
