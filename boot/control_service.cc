@@ -114,14 +114,15 @@ absl::Status ControlService::CheckProcess(const runsc::boot::v1::ProcessConfig& 
 
 absl::StatusOr<int> ControlService::StartProcess(const runsc::boot::v1::ProcessConfig& process,
                                                  const std::string& token, bool main, bool hold,
-                                                 absl::Duration stdio_wait) {
+                                                 absl::Duration stdio_wait, uint64_t output_limit) {
   if (absl::Status checked = CheckProcess(process); !checked.ok()) return Refuse(token, checked);
   ASSIGN_OR_RETURN(StdioFds fds, stdio_->Take(token, stdio_wait));
-  return Launch(process, std::move(fds), main, hold);
+  return Launch(process, std::move(fds), main, hold, output_limit);
 }
 
 absl::StatusOr<int> ControlService::Launch(const runsc::boot::v1::ProcessConfig& process,
-                                           StdioFds fds, bool main, bool hold) {
+                                           StdioFds fds, bool main, bool hold,
+                                           uint64_t output_limit) {
   const size_t want = (process.terminal() ? 1 : 3) + process.extra_fds();
   if (fds.size() != want) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -134,6 +135,7 @@ absl::StatusOr<int> ControlService::Launch(const runsc::boot::v1::ProcessConfig&
   *request.mutable_start()->mutable_process() = process;
   request.mutable_start()->set_main(main);
   request.mutable_start()->set_hold(hold);
+  request.mutable_start()->set_output_limit(output_limit);
   absl::StatusOr<runsc::launcher::v1::LauncherEvent> reply = launcher_->Call(request, raw);
   if (!reply.ok()) return reply.status();
   const int pid = reply->started().pid();
@@ -156,13 +158,15 @@ grpc::ServerUnaryReactor* ControlService::Start(
     grpc::CallbackServerContext*, const runsc::control::v1::StartRequest* request,
     runsc::control::v1::StartResponse* response) {
   CallStarted();
-  absl::StatusOr<int> pid = StartMain(request->stdio_token(), std::nullopt, request->hold());
+  absl::StatusOr<int> pid = StartMain(*request, std::nullopt);
   if (pid.ok()) response->set_pid(*pid);
   return Done(pid.status());
 }
 
-absl::StatusOr<int> ControlService::StartMain(const std::string& token, std::optional<StdioFds> fds,
-                                              bool hold) {
+absl::StatusOr<int> ControlService::StartMain(const runsc::control::v1::StartRequest& request,
+                                              std::optional<StdioFds> fds) {
+  const std::string& token = request.stdio_token();
+  const bool hold = request.hold();
   if (launcher_ == nullptr) return NoContainer();
   absl::MutexLock lock(&start_mu_);
   if (held_main_.has_value()) {
@@ -189,10 +193,11 @@ absl::StatusOr<int> ControlService::StartMain(const std::string& token, std::opt
   absl::StatusOr<int> pid;
   if (fds.has_value()) {
     absl::Status checked = CheckProcess(main_process_);
-    pid = checked.ok() ? Launch(main_process_, std::move(*fds), true, hold)
+    pid = checked.ok() ? Launch(main_process_, std::move(*fds), true, hold, request.output_limit())
                        : absl::StatusOr<int>(checked);
   } else {
-    pid = StartProcess(main_process_, token, true, hold);
+    pid = StartProcess(main_process_, token, true, hold, absl::ZeroDuration(),
+                       request.output_limit());
   }
   if (pid.ok() && hold) held_main_ = *pid;
   return pid;
@@ -517,7 +522,9 @@ void ControlService::ServeStdioRequest(const runsc::control::v1::StdioRequest& r
   // with neither token nor hold).
   std::optional<StdioFds> given;
   if (!fds.empty()) given = std::move(fds);
-  absl::StatusOr<int> pid = StartMain("", std::move(given), request.start().hold());
+  runsc::control::v1::StartRequest start = request.start();
+  start.clear_stdio_token();  // unused on the stdio socket
+  absl::StatusOr<int> pid = StartMain(start, std::move(given));
   runsc::control::v1::StdioAnswer answer;
   if (pid.ok()) {
     answer.mutable_start()->set_pid(*pid);

@@ -115,15 +115,17 @@ class ControlService final
   absl::Status Refuse(const std::string& token, absl::Status why);
   // Starts `process` with the stdio named by `token` (held before its exec
   // with `hold`); returns its pid. `stdio_wait`: how long a token whose
-  // stdio is on its way may take.
+  // stdio is on its way may take. `output_limit`: StartRequest's.
   absl::StatusOr<int> StartProcess(const runsc::boot::v1::ProcessConfig& process,
                                    const std::string& token, bool main, bool hold = false,
-                                   absl::Duration stdio_wait = absl::ZeroDuration());
+                                   absl::Duration stdio_wait = absl::ZeroDuration(),
+                                   uint64_t output_limit = 0);
 
-  // Start's body: the main process, with the stdio named by `token`, or
-  // with `fds` where given (a start over the stdio socket); a held one is
-  // released instead. Returns its pid.
-  absl::StatusOr<int> StartMain(const std::string& token, std::optional<StdioFds> fds, bool hold);
+  // Start's body: the main process, with the stdio named by the request's
+  // token, or with `fds` where given (a start over the stdio socket); a
+  // held one is released instead. Returns its pid.
+  absl::StatusOr<int> StartMain(const runsc::control::v1::StartRequest& request,
+                                std::optional<StdioFds> fds);
   // An exec on the stdio socket (StdioRequest.exec): starts `process` with
   // `fds` and answers on `conn` with its pid, then with its exit.
   // With `kill_on_hangup` (ExecRequest's), the end of `conn` before the
@@ -154,8 +156,9 @@ class ControlService final
   // FAILED_PRECONDITION unless the main process runs (an exec needs it).
   absl::Status CheckMainRunning();
   // Has the launcher start `process` with `fds`; returns its pid.
+  // `output_limit`: StartRequest's (StartProcess.output_limit).
   absl::StatusOr<int> Launch(const runsc::boot::v1::ProcessConfig& process, StdioFds fds, bool main,
-                             bool hold);
+                             bool hold, uint64_t output_limit = 0);
 
   LauncherClient* const launcher_;
   StdioRegistry* const stdio_;

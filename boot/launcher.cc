@@ -20,6 +20,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "boot/capped_output.h"
 #include "boot/container_fs.h"
 #include "boot/nested_userns.h"
 #include "boot/process_list.h"
@@ -53,6 +54,13 @@ constexpr int64_t kStopCheckMs = 100;
 constexpr absl::Duration kConsoleSendTimeout = absl::Seconds(10);
 // A list's share of a packet: the supervisor's answers wrap it.
 constexpr size_t kListBudget = 48 * 1024;
+// What a capped output's wake-up copies at most, so that a chatty process
+// cannot keep the poll loop from the supervisor's requests.
+constexpr size_t kPumpBudget = 64 * 1024;
+// What is drained of each capped output before an exit is reported (what
+// the exited process wrote is in the pipe by then; the bound is for the
+// processes it left behind, which may still be writing).
+constexpr size_t kDrainBudget = 1 << 20;
 
 LauncherEvent Failure(absl::string_view stage, const absl::Status& status) {
   LauncherEvent event;
@@ -144,6 +152,9 @@ class Launcher {
   }
   void HandleRequest(const LauncherRequest& request, std::vector<UniqueFd> fds);
   LauncherEvent Release(pid_t pid);
+  // Copies what each capped output holds, at most `budget` bytes of each,
+  // and drops those whose writers are all gone.
+  void PumpOutputs(size_t budget);
   void Reap();
   [[noreturn]] void Exit();
 
@@ -166,6 +177,9 @@ class Launcher {
     std::vector<int> extra;
   };
   std::map<pid_t, Held> held_;
+  // Outputs copied into the console log (StartProcess.output_limit), until
+  // every writer of each is gone.
+  std::vector<CappedOutput> outputs_;
   // Set once and never reset: so only one process is ever held, which the
   // held child's stack (ChildStackTop) relies on.
   bool main_started_ = false;
@@ -359,6 +373,18 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
     if (!peer.ok()) return Failure("terminal", peer.status());
     pty_peer = std::move(*peer);
   }
+  // A capped output: stdout and stderr share a pipe into the stdout fd's
+  // file. Ours once the child has it (the write end goes with this scope).
+  UniqueFd capped_write;
+  if (start.output_limit() > 0 && !terminal) {
+    UniqueFd file(fcntl(fds[1].get(), F_DUPFD_CLOEXEC, 0));
+    if (!file) return Failure("stdio", ErrnoError(errno, "dup the console log's fd"));
+    absl::StatusOr<CappedOutput::Made> made =
+        CappedOutput::Create(std::move(file), start.output_limit());
+    if (!made.ok()) return Failure("stdio", made.status());
+    outputs_.push_back(std::move(made->output));
+    capped_write = std::move(made->write_end);
+  }
   util::SetupStage plan_stage = util::SetupStage::kWorkloadExec;
   absl::StatusOr<std::unique_ptr<WorkloadPlan>> plan =
       PlanWorkload(start.process(), seccomp_, &plan_stage);
@@ -382,6 +408,7 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
   child.reset_signals = &reset_signals_;
   child.userns = userns_.get();
   for (int i = 0; i < 3; ++i) child.stdio[i] = terminal ? pty_peer.get() : fds[i].get();
+  if (capped_write) child.stdio[1] = child.stdio[2] = capped_write.get();
   child.extra = extra.data();
   child.extra_count = extra.size();
   child.error_fd = err_w.get();
@@ -393,6 +420,7 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
   const pid_t pid = *spawned;
   err_w.reset();
   go_r.reset();
+  capped_write.reset();
   Tracked tracked;
   tracked.args.assign(start.process().args().begin(), start.process().args().end());
   tracked.main = start.main();
@@ -530,6 +558,8 @@ void Launcher::Reap() {
     if (pid <= 0) return;
     auto it = running_.find(pid);
     if (it == running_.end()) continue;  // an orphan we inherited
+    // Whoever hears of the exit finds its output in the console log.
+    PumpOutputs(kDrainBudget);
     LauncherEvent event;
     auto* exited = event.mutable_exited();
     exited->set_pid(pid);
@@ -555,6 +585,12 @@ void Launcher::Reap() {
     // beside the supervisor's instead of after it.
     if (main && exit_with_main_) Exit();
   }
+}
+
+void Launcher::PumpOutputs(size_t budget) {
+  outputs_.erase(std::remove_if(outputs_.begin(), outputs_.end(),
+                                [budget](CappedOutput& output) { return !output.Pump(budget); }),
+                 outputs_.end());
 }
 
 void Launcher::Exit() {
@@ -583,12 +619,19 @@ void Launcher::Run() {
   // A main process started with "ready" may have ended already, its
   // SIGCHLD discarded before it was blocked: its zombie is still there.
   Reap();
+  std::vector<struct pollfd> fds;
   for (;;) {
-    struct pollfd fds[2] = {{sock_, POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) {
+    fds.assign({{sock_, POLLIN, 0}, {sigfd.get(), POLLIN, 0}});
+    for (const CappedOutput& output : outputs_) fds.push_back({output.fd(), POLLIN, 0});
+    if (poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
       Exit();
     }
+    // Before an exit is reaped (which drains them all anyway) and before a
+    // request, which may start a process and add an output.
+    bool pump = false;
+    for (size_t i = 2; i < fds.size(); ++i) pump |= fds[i].revents != 0;
+    if (pump) PumpOutputs(kPumpBudget);
     if (fds[1].revents & POLLIN) {
       struct signalfd_siginfo info;
       while (read(sigfd.get(), &info, sizeof(info)) > 0) {
@@ -736,6 +779,7 @@ void LauncherMain(runsc::boot::v1::BootConfig config, int sock) {
     runsc::launcher::v1::StartProcess main;
     *main.mutable_process() = config.container().config().process();
     main.set_main(true);
+    main.set_output_limit(config.main_output_limit());
     std::vector<UniqueFd> fds;
     for (int fd : config.main_fds()) fds.emplace_back(fd);
     LauncherEvent started = launcher.Start(main, std::move(fds));

@@ -8,7 +8,9 @@
 // the container's filesystem (boot/container_fs.h), pivots into it, and then
 // serves the supervisor's requests (proto/launcher.proto): start a process,
 // signal, list; it reports every exit. When the main process exits, it kills
-// and reaps the rest.
+// and reaps the rest. A process started with an output limit (the daemon's
+// console log) writes into a pipe that it copies into the log, up to the
+// limit (boot/capped_output.h).
 //
 // Workloads cannot reach it: they run in a nested user namespace with other
 // host uids, so ptrace, signals and /proc/1/mem are refused, and as pid 1 it

@@ -259,6 +259,7 @@ int RunDaemon(const DaemonOptions& options) {
   manager_options.max_sandboxes = options.max_sandboxes;
   manager_options.warm_sandboxes = options.warm_sandboxes;
   manager_options.reclaim_ahead = options.reclaim_ahead;
+  manager_options.console_log_limit = options.console_log_limit;
   absl::StatusOr<std::unique_ptr<sandbox::SandboxManager>> manager =
       sandbox::SandboxManager::Create(manager_options);
   if (!manager.ok()) {
@@ -385,6 +386,9 @@ int DaemonMain(int argc, char** argv) {
           "  --reclaim-ahead N        deletes that may answer before their teardown\n"
           "                           is over (default 16; 0: every delete waits)\n"
           "  --max-message-bytes N    largest request or response (default 16 MiB)\n"
+          "  --console-log-limit N    bytes of a main process's stdout and stderr kept in\n"
+          "                           ROOT/ID/console.log; the rest is dropped (default\n"
+          "                           8 MiB; 0: no limit)\n"
           "  --binary-on-huge-pages auto|on|off\n"
           "                           sandboxes run a copy of this binary on a tmpfs of\n"
           "                           huge pages (default auto: where it can be mounted\n"
@@ -417,6 +421,12 @@ int DaemonMain(int argc, char** argv) {
     } else if (auto v = value("max-message-bytes")) {
       if (!ParseCount("max-message-bytes", *v, 4096, INT_MAX, "a number >= 4096",
                       &options.max_message_bytes)) {
+        return 2;
+      }
+    } else if (auto v = value("console-log-limit")) {
+      if (!absl::SimpleAtoi(*v, &options.console_log_limit)) {
+        fprintf(stderr, "runsc daemon: --console-log-limit: '%s' is not a number of bytes\n",
+                v->c_str());
         return 2;
       }
     } else if (auto v = value("binary-on-huge-pages")) {

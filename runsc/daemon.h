@@ -22,6 +22,8 @@ struct DaemonOptions {
   int warm_sandboxes = 0;  // spawned ahead of creates (sandbox/warm_pool.h)
   int reclaim_ahead = 16;  // deletes answered before their teardown (sandbox/reclaimer.h)
   int max_message_bytes = 16 << 20;
+  // Bytes of a main process's output kept in its console log (0: all).
+  uint64_t console_log_limit = 8 << 20;
   bool delete_on_exit = false;
   // The binary the sandboxes run, copied onto a tmpfs of huge pages
   // (runsc/util/huge_page_binary.h: in a mount namespace of the daemon's

@@ -401,10 +401,11 @@ absl::StatusOr<RunOutcome> RunToExit(const ControlGetter& control, const std::st
 absl::StatusOr<int> StartOnStdioSocket(const ControlGetter& control,
                                        const std::string& stdio_socket,
                                        const std::vector<int>& stdio, bool hold,
-                                       absl::Duration timeout) {
+                                       absl::Duration timeout, uint64_t output_limit) {
   const bool release = stdio.empty();
   runsc::control::v1::StdioRequest request;
   request.mutable_start()->set_hold(hold);
+  request.mutable_start()->set_output_limit(output_limit);
   ASSIGN_OR_RETURN(StdioReply reply, AskOnStdioSocket(stdio_socket, request, stdio, timeout,
                                                       "the start's stdio connection"));
   const runsc::control::v1::StdioAnswer& answer = reply.answer;

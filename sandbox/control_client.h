@@ -138,11 +138,13 @@ absl::StatusOr<RunOutcome> RunToExit(const ControlGetter& control, const std::st
 // gRPC server for it. A sandbox of a build before starts answers with a
 // token, which Control.Start then names (`control`'s client is made only
 // then), and one before releases refuses the packet: Control.Start("")
-// then. `timeout` bounds each wait for an answer.
+// then. `timeout` bounds each wait for an answer. `output_limit`: the
+// console log's cap (StartRequest.output_limit; a build before it ignores it).
 absl::StatusOr<int> StartOnStdioSocket(const ControlGetter& control,
                                        const std::string& stdio_socket,
                                        const std::vector<int>& stdio, bool hold = false,
-                                       absl::Duration timeout = absl::Seconds(30));
+                                       absl::Duration timeout = absl::Seconds(30),
+                                       uint64_t output_limit = 0);
 
 // Sends `signal` to the container's process `pid` (with `all`: to every
 // process of the container), as Control.Signal does, in one packet on the

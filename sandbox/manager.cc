@@ -216,6 +216,7 @@ absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& r
   if (request.resources.has_value()) *options.container->mutable_resources() = *request.resources;
   options.start_main = request.start;
   if (request.start) options.main_fds = request.main_stdio;
+  options.console_log_limit = options_.console_log_limit;
   // The main process's exit comes on the sync socket, whenever it starts:
   // no call to the sandbox, which then starts no gRPC server unless a
   // call of the client's needs one.
@@ -298,7 +299,8 @@ absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) 
   } else {
     ASSIGN_OR_RETURN(ConsoleStdio console, OpenConsoleStdio(console_path));
     pid = StartOnStdioSocket(sandbox.control, sandbox.stdio,
-                             {console.in.get(), console.out.get(), console.out.get()});
+                             {console.in.get(), console.out.get(), console.out.get()},
+                             /*hold=*/false, absl::Seconds(30), options_.console_log_limit);
   }
   RETURN_IF_ERROR(pid.status());
   absl::MutexLock lock(&entry->mu);

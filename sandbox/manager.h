@@ -55,6 +55,12 @@ struct ManagerOptions {
   // down, the rest of the teardown left to a thread (sandbox/reclaimer.h).
   // 0: each delete waits for all of it.
   int reclaim_ahead = 16;
+  // The console log's cap (<state>/<id>/console.log, where a main process
+  // started by the daemon writes its stdout and stderr), in bytes: past it,
+  // one line says so and the rest is dropped (boot/capped_output.h). It
+  // keeps a workload from filling the file system of the state root. 0:
+  // no cap.
+  uint64_t console_log_limit = 8 << 20;
 };
 
 struct CreateRequest {
@@ -106,7 +112,8 @@ class SandboxManager final {
   SandboxManager& operator=(const SandboxManager&) = delete;
 
   absl::StatusOr<SandboxView> CreateSandbox(const CreateRequest& request);
-  // Starts the main process; its stdout and stderr go to <state>/<id>/console.log.
+  // Starts the main process; its stdout and stderr go to <state>/<id>/console.log
+  // (up to ManagerOptions.console_log_limit).
   absl::StatusOr<SandboxView> StartSandbox(const std::string& id);
   // SIGTERM to every process, up to `grace` for the main process to end,
   // then the sandbox is killed and every trace removed. It returns once

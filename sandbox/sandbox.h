@@ -93,6 +93,9 @@ struct SandboxOptions {
   // and console_log_path() for stdout and stderr (the daemon's).
   bool start_main = false;
   std::vector<int> main_fds;
+  // The console log's cap, in bytes: what the main process writes there
+  // beyond it is dropped (boot/capped_output.h). 0: no cap.
+  uint64_t console_log_limit = 0;
   // Daemon mode: the sandbox reports its main process's exit on the sync
   // socket (BootConfig.report_main_exit), which Create then leaves open for
   // TakeExitReports. Needs a container; not with exit_with_main.

@@ -311,6 +311,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
       options.report_main_exit && options.container.has_value() && !options.exit_with_main;
   config.set_report_main_exit(report_exit);
   config.set_control_filter(boot::ControlServerFilter());
+  if (console.out) config.set_main_output_limit(options.console_log_limit);
 
   // A container gets a private uid range and its filesystem as detached,
   // idmapped mount trees.
@@ -577,6 +578,7 @@ absl::Status Sandbox::Assign(const SandboxOptions& options) {
   if (options.start_main && main_fds.empty()) {
     ASSIGN_OR_RETURN(console, OpenConsoleStdio(console_log_path()));
     main_fds = {console.in.get(), console.out.get(), console.out.get()};
+    config.set_main_output_limit(options.console_log_limit);
   }
   if (container.has_resources()) RETURN_IF_ERROR(cgroup_->Update(container.resources()));
   std::vector<int> fds;

@@ -20,6 +20,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "boot/capped_output.h"
 #include "gmock/gmock.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
@@ -622,6 +623,38 @@ TEST_F(DaemonTest, TheBinaryOnHugePagesIsWhatSandboxesRunAndGoesWithTheDaemon) {
 // A delete answers once the sandbox is killed and its id free; the rest of
 // its teardown follows, and a daemon's stop waits for it. With
 // `--reclaim-ahead 0` a delete waits for all of it.
+// `--console-log-limit N`: a main process's stdout and stderr leave at most
+// N bytes in its console log, then one line saying so
+// (test/console_log_test.cc has the rest); a bad count is refused.
+TEST_F(DaemonTest, TheConsoleLogLimitCapsWhatAMainProcessLeavesInTheLog) {
+  StopDaemon(SIGTERM);
+  StartDaemon(nullptr, {"--console-log-limit", "1000"});
+  grpc::ClientContext ctx;
+  api::CreateSandboxRequest req;
+  req.set_id("chatty");
+  for (const char* arg : {"sh", "-c", "yes | head -c 5000; exec sleep 1000"}) {
+    req.mutable_host_template()->add_args(arg);
+  }
+  req.set_start(true);
+  api::Sandbox created;
+  grpc::Status status = Stub()->CreateSandbox(&ctx, req, &created);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::string want;
+  for (int i = 0; i < 500; ++i) want += "y\n";
+  want += boot::CappedOutputNotice(1000);
+  const std::string log = state_ + "/chatty/console.log";
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (ReadFile(log).size() < want.size() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(ReadFile(log), want);
+
+  EXPECT_THAT(RefusedFlags("--console-log-limit -1"),
+              HasSubstr("--console-log-limit: '-1' is not a number of bytes"));
+  EXPECT_THAT(RefusedFlags("--console-log-limit 8MiB"),
+              HasSubstr("--console-log-limit: '8MiB' is not a number of bytes"));
+}
+
 TEST_F(DaemonTest, ADeleteFreesTheIdAtOnceAndReclaimAheadZeroWaitsForEverything) {
   auto remove = [this](const std::string& id) {
     grpc::ClientContext ctx;

@@ -1,0 +1,77 @@
+#include "boot/capped_output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "runsc/util/errno_status.h"
+
+namespace runsc::boot {
+
+using util::ErrnoError;
+using util::UniqueFd;
+
+std::string CappedOutputNotice(uint64_t limit) {
+  return absl::StrCat("\n[runsc: the console log reached its limit of ", limit,
+                      " bytes; later output is dropped]\n");
+}
+
+absl::StatusOr<CappedOutput::Made> CappedOutput::Create(UniqueFd file, uint64_t limit) {
+  if (limit == 0) return absl::InvalidArgumentError("output limit: must be positive");
+  int ends[2];
+  if (pipe2(ends, O_CLOEXEC) != 0) return ErrnoError(errno, "pipe2 for the console log");
+  UniqueFd read_end(ends[0]), write_end(ends[1]);
+  // Only our end: the writers keep blocking writes (O_NONBLOCK is the open
+  // file's, and each end is a file of its own).
+  if (fcntl(read_end.get(), F_SETFL, O_NONBLOCK) != 0) {
+    return ErrnoError(errno, "fcntl(O_NONBLOCK) on the console log's pipe");
+  }
+  return Made{CappedOutput(std::move(read_end), std::move(file), limit), std::move(write_end)};
+}
+
+bool CappedOutput::WriteAll(const char* data, size_t size) {
+  while (size > 0) {
+    const ssize_t n = write(file_.get(), data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      copying_ = false;
+      return false;
+    }
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+bool CappedOutput::Pump(size_t budget) {
+  char buf[16 * 1024];
+  while (budget > 0) {
+    const ssize_t n = read(pipe_.get(), buf, std::min(sizeof(buf), budget));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno == EAGAIN;
+    if (n == 0) return false;  // every writer is gone
+    budget -= static_cast<size_t>(n);
+    size_t keep = 0;
+    if (copying_) {
+      keep = static_cast<size_t>(std::min<uint64_t>(static_cast<uint64_t>(n), limit_ - copied_));
+      if (WriteAll(buf, keep)) {
+        copied_ += keep;
+        if (copied_ == limit_) {
+          copying_ = false;
+          const std::string notice = CappedOutputNotice(limit_);
+          (void)WriteAll(notice.data(), notice.size());
+        }
+      } else {
+        keep = 0;
+      }
+    }
+    dropped_ += static_cast<uint64_t>(n) - keep;
+  }
+  return true;
+}
+
+}  // namespace runsc::boot
