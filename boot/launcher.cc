@@ -3,12 +3,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -709,8 +711,11 @@ void LauncherMain(runsc::boot::v1::BootConfig config, int sock) {
     ReportLauncherFailure(sock, stage, status);
   };
   // The config has been read; the log (0-2), this socket and the mount
-  // trees are all the launcher holds.
+  // trees are all the launcher holds. None of them is for a workload's exec
+  // (its child installs its stdio and extra fds with dup2, and marks the
+  // rest close-on-exec itself): close-on-exec from here, as a second guard.
   close(util::kConfigFd);
+  (void)syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
   // Into the sandbox's network namespace, which the spawner's child made
   // while we exec'd, before anything that sees or mounts the network (a
   // sysfs mount needs a namespace the sandbox owns).

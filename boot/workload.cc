@@ -464,14 +464,10 @@ void ExecWorkload(const WorkloadPlan& plan, const std::vector<int>& reset_signal
            WithNumber(buf, "drop bounding capability", c));
     }
   }
-  // Without no_new_privs the filter must go in while CAP_SYS_ADMIN is held
-  // (as runc does); with it, as late as possible.
-  if (!plan.no_new_privileges) LoadSeccomp(plan, error_fd);
-  SetUser(plan, error_fd);
-  ApplyCapabilities(plan, error_fd);
-  if (plan.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    Fail(error_fd, SetupStage::kWorkloadSeccomp, errno, "PR_SET_NO_NEW_PRIVS");
-  }
+  // Every fd but stdio and the extra fds goes at the exec, before any
+  // filter of the spec's is in: one that faked close_range's success
+  // (SCMP_ACT_ERRNO(0)) would otherwise keep the launcher's socket and
+  // fds open in the workload.
   // The extra fds go to 3, 4, ...: first all above that range (the error
   // fd too), then down into it. `extra` is the launcher's scratch copy,
   // overwritten in place: nothing is allocated here.
@@ -493,6 +489,14 @@ void ExecWorkload(const WorkloadPlan& plan, const std::vector<int>& reset_signal
   }
   if (syscall(SYS_close_range, first_free, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
     Fail(error_fd, SetupStage::kWorkloadExec, errno, "close_range");
+  }
+  // Without no_new_privs the filter must go in while CAP_SYS_ADMIN is held
+  // (as runc does); with it, as late as possible.
+  if (!plan.no_new_privileges) LoadSeccomp(plan, error_fd);
+  SetUser(plan, error_fd);
+  ApplyCapabilities(plan, error_fd);
+  if (plan.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    Fail(error_fd, SetupStage::kWorkloadSeccomp, errno, "PR_SET_NO_NEW_PRIVS");
   }
   if (plan.no_new_privileges) LoadSeccomp(plan, error_fd);
   // As execvp: a file this user may not run (or that went away) gives way

@@ -340,6 +340,28 @@ TEST_F(EscapeTest, OnlyStdioFdsAreOpen) {
   EXPECT_THAT(fds, UnorderedElementsAre("0", "1", "2"));
 }
 
+// A spec's seccomp profile goes in before the privileges drop when it
+// comes without no_new_privs (as runc does). One that answers close_range
+// with success without running it (SCMP_ACT_ERRNO(0), which the spec's
+// "errnoRet": 0 gives) must still leave the workload nothing of the
+// launcher's: the fds are dealt with before any filter of the spec's.
+TEST_F(EscapeTest, AFilterThatFakesCloseRangeStillLeavesOnlyStdio) {
+  auto config = ToConfig(Spec({"probe", "fds"}), bundle_);
+  ASSERT_TRUE(config.ok()) << config.status();
+  runsc::boot::v1::ProcessConfig process = config->process();
+  process.set_no_new_privileges(false);
+  runsc::boot::v1::SeccompProgram* filter = process.mutable_seccomp();
+  filter->set_default_action(0x7fff0000U);  // SCMP_ACT_ALLOW
+  runsc::boot::v1::SeccompRule* rule = filter->add_rules();
+  rule->set_syscall(SYS_close_range);
+  rule->set_action(0x00050000U);  // SCMP_ACT_ERRNO(0)
+  absl::StatusOr<ProcessResult> r = RunInSandbox(*box_, &process);
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::vector<std::string> fds = absl::StrSplit(r->out, '\n', absl::SkipEmpty());
+  EXPECT_THAT(fds, UnorderedElementsAre("0", "1", "2")) << r->err;
+  ExpectHealthy();
+}
+
 TEST_F(EscapeTest, RootInTheContainerHasOnlyTheSpecsCapabilities) {
   ProcessResult r = Probe({"probe", "ids"});
   // runc spec: AUDIT_WRITE, KILL, NET_BIND_SERVICE = bits 29, 5, 10.
