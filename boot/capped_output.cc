@@ -35,8 +35,9 @@ absl::StatusOr<CappedOutput::Made> CappedOutput::Create(UniqueFd file, uint64_t 
 
 bool CappedOutput::WriteAll(const char* data, size_t size) {
   while (size > 0) {
+    // A regular file's write is not interrupted (EINTR): any failure ends
+    // the copying.
     const ssize_t n = write(file_.get(), data, size);
-    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       copying_ = false;
       return false;
@@ -51,8 +52,9 @@ bool CappedOutput::Pump(size_t budget) {
   char buf[16 * 1024];
   while (budget > 0) {
     const ssize_t n = read(pipe_.get(), buf, std::min(sizeof(buf), budget));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno == EAGAIN;
+    // Non-blocking: a failure is EAGAIN (empty, a writer still there), or
+    // an EINTR worth no retry here; the next poll says when to come back.
+    if (n < 0) return true;
     if (n == 0) return false;  // every writer is gone
     budget -= static_cast<size_t>(n);
     size_t keep = 0;

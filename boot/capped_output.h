@@ -11,7 +11,9 @@
 // the same way, without the line.
 //
 // The read end is non-blocking, for the launcher's poll loop: Pump copies
-// what is there and returns.
+// what is there and returns. Pump reads no errno: the launcher pumps while
+// a child of its, before its exec, runs on its memory and writes the same
+// errno (boot/launcher.cc, AwaitExec).
 #ifndef RUNSC_BOOT_CAPPED_OUTPUT_H_
 #define RUNSC_BOOT_CAPPED_OUTPUT_H_
 

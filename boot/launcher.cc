@@ -154,6 +154,7 @@ class Launcher {
   }
   void HandleRequest(const LauncherRequest& request, std::vector<UniqueFd> fds);
   LauncherEvent Release(pid_t pid);
+  LauncherEvent AwaitExec(pid_t pid, int errors, absl::Duration timeout);
   // Copies what each capped output holds, at most `budget` bytes of each,
   // and drops those whose writers are all gone.
   void PumpOutputs(size_t budget);
@@ -279,15 +280,23 @@ bool ChildMayBorrowMemory(int proc) {
 // error pipe: its error record (it failed; the caller reaps it), EOF (its
 // execve closed the O_CLOEXEC pipe, or it died), or nothing by the deadline
 // (it is killed; the caller reaps it). errno is never read here: a child
-// from SpawnChild, running on our memory, writes the same one.
-LauncherEvent AwaitExec(pid_t pid, int errors, absl::Duration timeout) {
+// from SpawnChild, running on our memory, writes the same one. The capped
+// outputs are copied meanwhile, so that their writers do not stall for as
+// long as an exec may take.
+LauncherEvent Launcher::AwaitExec(pid_t pid, int errors, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
+  std::vector<struct pollfd> fds;
   for (;;) {
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) break;
-    struct pollfd pfd = {errors, POLLIN, 0};
+    fds.assign({{errors, POLLIN, 0}});
+    for (const CappedOutput& output : outputs_) fds.push_back({output.fd(), POLLIN, 0});
     const int64_t wait_ms = std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, kStopCheckMs);
-    if (poll(&pfd, 1, static_cast<int>(wait_ms)) <= 0) {
+    const int ready = poll(fds.data(), fds.size(), static_cast<int>(wait_ms));
+    bool pump = false;
+    for (size_t i = 1; ready > 0 && i < fds.size(); ++i) pump |= fds[i].revents != 0;
+    if (pump) PumpOutputs(kPumpBudget);
+    if (ready <= 0 || fds[0].revents == 0) {
       // Nothing stops a child before its exec but a signal from a workload
       // (one with CAP_KILL in its namespace, or of the process's user):
       // ended at once, not waited on for the whole timeout, during which
