@@ -23,6 +23,7 @@
 #include "sandbox/control_client.h"
 #include "sandbox/host_template.h"
 #include "sandbox/manager_internal.h"
+#include "sandbox/state_store.h"
 #include "specutils/oci_spec.h"
 #include "specutils/sandbox_id.h"
 
@@ -135,8 +136,10 @@ absl::Status SandboxManager::Recover() {
       sandboxes_[id] = entry;
       util::Log(util::LogLevel::kInfo, "manager", absl::StrCat("re-attached sandbox ", id));
     } else if (absl::IsFailedPrecondition(box.status())) {
-      absl::Status reclaimed = Sandbox::Reclaim(options_.state_root, id);
-      util::Log(reclaimed.ok() ? util::LogLevel::kInfo : util::LogLevel::kWarning, "manager",
+      absl::Status reclaimed = ReclaimDead(id);
+      util::Log(reclaimed.ok() || absl::IsFailedPrecondition(reclaimed) ? util::LogLevel::kInfo
+                                                                        : util::LogLevel::kWarning,
+                "manager",
                 absl::StrCat("dead sandbox ", id, ": ",
                              reclaimed.ok() ? "reclaimed" : reclaimed.message()));
     } else {
@@ -145,6 +148,26 @@ absl::Status SandboxManager::Recover() {
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status SandboxManager::ReclaimDead(const std::string& id) {
+  const std::string dir = absl::StrCat(options_.state_root, "/", id);
+  // A CLI create in progress holds it (its record says pid 0 until it is
+  // done), as does a CLI delete: theirs to finish.
+  absl::StatusOr<UniqueFd> lock = LockStateDir(dir);
+  if (absl::IsUnavailable(lock.status())) {
+    return absl::FailedPreconditionError("left to the create or delete that holds its lock");
+  }
+  RETURN_IF_ERROR(lock.status());
+  // A stopped container of the runtime CLI's (podman's and containerd's
+  // share this root by default): its state and exit status stay until its
+  // `runsc delete`, as runc's do.
+  absl::StatusOr<runsc::state::v1::SandboxRecord> record = LoadRecord(dir);
+  if (record.ok() && record->exits_with_main()) {
+    return absl::FailedPreconditionError(
+        "a stopped container of the runtime CLI, left to its `runsc delete`");
+  }
+  return Sandbox::Reclaim(options_.state_root, id);
 }
 
 absl::StatusOr<std::shared_ptr<SandboxManager::Entry>> SandboxManager::Find(

@@ -210,6 +210,10 @@ class SandboxManager final {
 
   explicit SandboxManager(ManagerOptions options) : options_(std::move(options)) {}
   absl::Status Recover();
+  // Reclaims what the dead sandbox `id` left (Sandbox::Reclaim), unless
+  // another process is at work on it or it is the runtime CLI's to delete:
+  // FAILED_PRECONDITION saying which.
+  absl::Status ReclaimDead(const std::string& id);
   absl::StatusOr<std::shared_ptr<Entry>> Find(const std::string& id);
   // Every entry, copied under mu_ and returned without it: an entry's lock
   // is only ever taken without mu_ held (DeleteSandbox takes the entry's,

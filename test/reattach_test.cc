@@ -11,6 +11,9 @@
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -263,6 +266,17 @@ TEST_F(ReattachTest, ACreateCutShortByItsDaemonsDeathIsReclaimedAtTheNextStart) 
   EXPECT_NE(delete_code, 0);
   EXPECT_THAT(refused, HasSubstr("has not finished its create"));
   EXPECT_TRUE(Exists(dir));
+  // So does a daemon that starts meanwhile on the same root (podman's
+  // runtime root is the daemon's by default): the create holds its lock.
+  {
+    sandbox::ManagerOptions options;
+    options.state_root = State();
+    options.runsc_path = RunscPath();
+    auto manager = sandbox::SandboxManager::Create(options);
+    ASSERT_TRUE(manager.ok()) << manager.status();
+  }
+  EXPECT_TRUE(Exists(dir)) << "a daemon's start reclaimed a create in progress";
+  for (pid_t pid : booting) EXPECT_EQ(kill(pid, 0), 0) << "a daemon's start killed pid " << pid;
   ASSERT_EQ(kill(creator, SIGKILL), 0);
   ASSERT_EQ(waitpid(creator, nullptr, 0), creator);
   creator_left = 0;
@@ -287,6 +301,42 @@ TEST_F(ReattachTest, ACreateCutShortByItsDaemonsDeathIsReclaimedAtTheNextStart) 
     EXPECT_TRUE(gone) << "pid " << pid << " of the cut-short sandbox still runs";
   }
   EXPECT_NE(Create(Spec({"true"}), id), nullptr) << "the id stayed taken";
+}
+
+// A stopped container of the runtime CLI keeps its state, and its exit
+// status, until its `runsc delete`, as runc's does: a daemon that starts on
+// the same root leaves it.
+TEST_F(ReattachTest, ADaemonsStartLeavesAStoppedContainerOfTheCliToItsDelete) {
+  ASSERT_EQ(mkdir(State().c_str(), 0711), 0);
+  std::ofstream(bundle_ + "/config.json") << specutils::SpecJson(Spec({"sh", "-c", "exit 3"}));
+  const std::string cli = absl::StrCat(RunscPath(), " --root ", State(), " ");
+  // Its stdio becomes the container's: not the pipe RunShell reads to EOF.
+  const std::string out = State() + "/cli-one.out";
+  auto [create_code, created] =
+      RunShell(cli + "create --bundle " + bundle_ + " cli-one </dev/null >" + out + " 2>&1");
+  ASSERT_EQ(create_code, 0) << ReadFile(out);
+  auto [start_code, started] = RunShell(cli + "start cli-one 2>&1");
+  ASSERT_EQ(start_code, 0) << started;
+  std::string state;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  do {
+    state = RunShell(cli + "state cli-one 2>&1").second;
+  } while (!absl::StrContains(state, "\"stopped\"") && absl::Now() < deadline &&
+           (absl::SleepFor(absl::Milliseconds(20)), true));
+  ASSERT_THAT(state, HasSubstr("\"status\": \"stopped\""));
+
+  sandbox::ManagerOptions options;
+  options.state_root = State();
+  options.runsc_path = RunscPath();
+  auto manager = sandbox::SandboxManager::Create(options);
+  ASSERT_TRUE(manager.ok()) << manager.status();
+  EXPECT_TRUE(Exists(State() + "/cli-one")) << "the daemon's start reclaimed it";
+  auto [state_code, after] = RunShell(cli + "state cli-one 2>&1");
+  EXPECT_EQ(state_code, 0) << after;
+  EXPECT_THAT(after, HasSubstr("\"status\": \"stopped\""));
+  auto [delete_code, deleted] = RunShell(cli + "delete cli-one 2>&1");
+  EXPECT_EQ(delete_code, 0) << deleted;
+  EXPECT_FALSE(Exists(State() + "/cli-one"));
 }
 
 TEST_F(ReattachTest, ReclaimRefusesALiveSandbox) {
