@@ -237,8 +237,15 @@ absl::StatusOr<std::unique_ptr<ContainerFiles>> SandboxManager::OpenFiles(const 
   if (entry->box == nullptr) return NotFound(id);
   runsc::state::v1::SandboxRecord record = entry->box->Record();
   ASSIGN_OR_RETURN(pid_t launcher, entry->box->LauncherPid());
-  return ContainerFiles::Open(entry->box->pid(), launcher,
-                              specutils::WorkloadIdsOf(record.container(), record.range_base()));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<ContainerFiles> files,
+      ContainerFiles::Open(entry->box->pid(), launcher,
+                           specutils::WorkloadIdsOf(record.container(), record.range_base())));
+  // Open checked the launcher's parent by pid: still our sandbox process's.
+  if (!entry->box->ProcessAlive()) {
+    return absl::FailedPreconditionError(absl::StrCat("sandbox '", id, "' has ended"));
+  }
+  return files;
 }
 
 }  // namespace runsc::sandbox

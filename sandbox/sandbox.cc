@@ -374,7 +374,19 @@ std::string Sandbox::ContainerStatus(const runsc::state::v1::SandboxRecord& reco
   return "stopped";
 }
 
-absl::StatusOr<pid_t> Sandbox::LauncherPid() const { return OnlyChild(process_.pid()); }
+absl::StatusOr<pid_t> Sandbox::LauncherPid() const {
+  absl::StatusOr<pid_t> launcher = OnlyChild(process_.pid());
+  // Alive after the read: the pid was still our sandbox process's during it.
+  if (!ProcessAlive()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("sandbox '", id_, "': its process ", process_.pid(), " has ended"));
+  }
+  return launcher;
+}
+
+bool Sandbox::ProcessAlive() const {
+  return !process_.reaped() && syscall(SYS_pidfd_send_signal, process_.pidfd(), 0, nullptr, 0) == 0;
+}
 
 absl::StatusOr<std::map<int, pid_t>> Sandbox::HostPids() const {
   ASSIGN_OR_RETURN(pid_t launcher, LauncherPid());

@@ -272,8 +272,14 @@ class Sandbox final {
   // Lets a main process created held (ControlClient::Create) run, and
   // records it.
   absl::Status StartHeldMain();
-  // The host pid of the launcher (pid 1 of the container).
+  // The host pid of the launcher (pid 1 of the container), read while the
+  // sandbox process is still this object's: once it has been reaped (by
+  // init, for one re-attached after a restart), its pid may be another
+  // process's, whose child this would name. FAILED_PRECONDITION then.
   absl::StatusOr<pid_t> LauncherPid() const;
+  // Whether the sandbox process has not been reaped yet (a zombie's pid is
+  // not reused), by its pidfd.
+  bool ProcessAlive() const;
   // Container pid -> host pid, for every process of the container (read
   // from the NSpid lines of the launcher's descendants).
   absl::StatusOr<std::map<int, pid_t>> HostPids() const;

@@ -40,19 +40,22 @@ using util::UniqueFd;
 
 namespace {
 
-// Best effort: SIGKILL to the launcher of the live sandbox process
-// `sandbox_pid`, if it has one. Killed only with the sandbox process, the
+// Best effort: SIGKILL to the launcher of the sandbox process `sandbox`,
+// if it has one and is still alive (else its pid may be another process's,
+// and so may the child found). Killed only with the sandbox process, the
 // launcher would begin its teardown (its PID and mount namespaces: grace
 // periods, mostly waiting) only when the sandbox process's own is done
 // (zap_pid_ns_processes); killed together, the two overlap.
-void KillLauncherOf(pid_t sandbox_pid) {
-  absl::StatusOr<pid_t> launcher = OnlyChild(sandbox_pid);
-  if (!launcher.ok()) return;  // no container
+void KillLauncherOf(const Sandbox& sandbox) {
+  absl::StatusOr<pid_t> launcher = sandbox.LauncherPid();
+  if (!launcher.ok()) return;  // no container, or no sandbox process
   UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, *launcher, 0)));
   if (!pidfd) return;
   // The pidfd pins the process: if its parent is still the sandbox
-  // process, it is the launcher, not a later process with a reused pid.
-  if (util::ProcStatusField(*launcher, "PPid") != absl::StrCat(sandbox_pid)) return;
+  // process, which is still ours, it is the launcher, not a later process
+  // with a reused pid.
+  if (util::ProcStatusField(*launcher, "PPid") != absl::StrCat(sandbox.pid())) return;
+  if (!sandbox.ProcessAlive()) return;
   syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
 }
 
@@ -61,7 +64,7 @@ void KillLauncherOf(pid_t sandbox_pid) {
 absl::Status Sandbox::Destroy() {
   if (destroyed_) return absl::OkStatus();
   if (!process_.reaped()) {
-    KillLauncherOf(process_.pid());
+    KillLauncherOf(*this);
     absl::StatusOr<ExitStatus> exit = process_.KillAndWait();
     if (!exit.ok()) return exit.status();
   }

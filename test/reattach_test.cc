@@ -339,6 +339,70 @@ TEST_F(ReattachTest, ADaemonsStartLeavesAStoppedContainerOfTheCliToItsDelete) {
   EXPECT_FALSE(Exists(State() + "/cli-one"));
 }
 
+// Forks a process at host pid `want` (free, in our PID namespace), which
+// forks one child of its own and waits; returns its pid, or -1.
+pid_t ForkAtPid(pid_t want) {
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    {
+      std::ofstream last("/proc/sys/kernel/ns_last_pid");
+      last << (want - 1);
+    }
+    const pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+      // Only async-signal-safe calls: the test process has threads.
+      if (getpid() != want) _exit(1);
+      if (fork() == 0) {
+        for (;;) pause();
+      }
+      for (;;) pause();
+    }
+    if (pid == want) return pid;
+    waitpid(pid, nullptr, 0);
+  }
+  return -1;
+}
+
+// A re-attached sandbox's process is not ours to reap: once it has ended
+// and been reaped elsewhere, its pid may be another process's, and that
+// process's child is not its launcher. A delete then kills neither.
+TEST_F(ReattachTest, ADeleteAfterTheSandboxsPidWasReusedKillsNothingOfTheNewProcess) {
+  Detached d = CreateAndDetach("gone");
+  ASSERT_GT(d.pid, 0);
+  auto box = sandbox::Sandbox::Attach(State(), "gone");
+  ASSERT_TRUE(box.ok()) << box.status();
+  // It ends, and we reap it, as init would for a daemon that re-attached.
+  ASSERT_EQ(kill(d.pid, SIGKILL), 0);
+  ASSERT_EQ(waitpid(d.pid, nullptr, 0), d.pid);
+  const pid_t other = ForkAtPid(d.pid);
+  ASSERT_EQ(other, d.pid) << "could not get pid " << d.pid << " again";
+  absl::Cleanup end_other = [other] {
+    kill(-other, SIGKILL);
+    kill(other, SIGKILL);
+    waitpid(other, nullptr, 0);
+  };
+  std::string children;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (children.empty() && absl::Now() < deadline) {
+    children = ReadFile(absl::StrCat("/proc/", other, "/task/", other, "/children"));
+  }
+  pid_t child = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(children), &child)) << children;
+  absl::Cleanup end_child = [child] { kill(child, SIGKILL); };
+
+  EXPECT_EQ((*box)->LauncherPid().status().code(), absl::StatusCode::kFailedPrecondition);
+  (void)(*box)->Destroy();
+  // Its parent does not reap it: killed, it would be a zombie.
+  auto state_of = [](pid_t pid) {
+    const std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+    const size_t close = stat.rfind(')');
+    return close == std::string::npos || close + 2 >= stat.size() ? '?' : stat[close + 2];
+  };
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(state_of(child), 'S') << "the delete killed the child of the process that took the pid";
+  EXPECT_EQ(state_of(other), 'S');
+}
+
 TEST_F(ReattachTest, ReclaimRefusesALiveSandbox) {
   Detached d = CreateAndDetach("alive");
   auto status = sandbox::Sandbox::Reclaim(State(), "alive");
