@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -32,22 +34,68 @@ namespace {
 
 constexpr uint32_t kOverflowId = 65534;
 
-// The calling thread's file-system ids, for the scope of one call. fsuid is
-// per thread (glibc does not broadcast it), and going back to 0 gives host
-// root its file capabilities again.
+// The calling thread acts as the container's root for the scope of one
+// call: its file-system ids are that root's host ids, it has no
+// supplementary group, and no capability is effective. The fsuid alone
+// drops only the file capabilities (DAC_OVERRIDE, FOWNER, ...): host root's
+// others would still open what checks them rather than a file's mode (the
+// launcher's /proc/1/environ through CAP_SYS_PTRACE, a PCI device's whole
+// config space through CAP_SYS_ADMIN). All of it is the thread's own: raw
+// system calls, which glibc does not broadcast to the other threads (its
+// setfsuid never does). The end gives it all back.
 class ScopedFsIds {
  public:
   ScopedFsIds(uint32_t uid, uint32_t gid) {
+    header_.version = _LINUX_CAPABILITY_VERSION_3;
+    header_.pid = 0;
+    if (syscall(SYS_capget, &header_, saved_) != 0) {
+      status_ = ErrnoError(errno, "capget of the copying thread");
+      return;
+    }
+    saved_caps_ = true;
+    const int count = getgroups(0, nullptr);
+    if (count > 0) {
+      groups_.resize(static_cast<size_t>(count));
+      if (getgroups(count, groups_.data()) != count) groups_.clear();
+    }
+    if (!groups_.empty() && syscall(SYS_setgroups, 0, nullptr) != 0) {
+      status_ = ErrnoError(errno, "drop the copying thread's supplementary groups");
+      groups_.clear();
+      return;
+    }
     setfsgid(gid);
     setfsuid(uid);
+    struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3];
+    std::copy(std::begin(saved_), std::end(saved_), std::begin(none));
+    for (auto& data : none) data.effective = 0;
+    if (syscall(SYS_capset, &header_, none) != 0) {
+      status_ = ErrnoError(errno, "drop the copying thread's capabilities");
+    }
   }
   ~ScopedFsIds() {
+    if (saved_caps_) syscall(SYS_capset, &header_, saved_);
     setfsuid(0);
     setfsgid(0);
+    if (!groups_.empty()) syscall(SYS_setgroups, groups_.size(), groups_.data());
   }
   ScopedFsIds(const ScopedFsIds&) = delete;
   ScopedFsIds& operator=(const ScopedFsIds&) = delete;
+
+  // Not OK if the thread could not become the container's root: no copy then.
+  const absl::Status& status() const { return status_; }
+
+ private:
+  struct __user_cap_header_struct header_ = {};
+  struct __user_cap_data_struct saved_[_LINUX_CAPABILITY_U32S_3] = {};
+  bool saved_caps_ = false;
+  std::vector<gid_t> groups_;
+  absl::Status status_;
 };
+
+// At most this many tries of an openat2 that a rename or mount elsewhere
+// keeps interrupting (EAGAIN): a workload that keeps renaming cannot hold
+// a copy for ever.
+constexpr int kMaxResolveTries = 64;
 
 // Resolves `path` under `root` as if `root` were "/": no "..", absolute
 // symlink or magic link gets out.
@@ -58,12 +106,21 @@ absl::StatusOr<UniqueFd> OpenInRoot(int root, const std::string& path, uint64_t 
   how.mode = mode;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   const std::string rel = path.empty() ? "." : path;
-  int fd;
-  do {
+  int fd = -1;
+  for (int tries = 0; tries < kMaxResolveTries; ++tries) {
     fd = static_cast<int>(syscall(SYS_openat2, root, rel.c_str(), &how, sizeof(how)));
-  } while (fd < 0 && errno == EAGAIN);
-  if (fd < 0) return ErrnoError(errno, absl::StrCat("open '", path, "' in the container"));
-  return UniqueFd(fd);
+    if (fd >= 0 || errno != EAGAIN) break;
+  }
+  if (fd >= 0) return UniqueFd(fd);
+  if (errno == ELOOP) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("'", path, "' in the container: too many symlinks, or a magic link (ELOOP)"));
+  }
+  if (errno == EAGAIN) {
+    return absl::UnavailableError(absl::StrCat(
+        "'", path, "' in the container: renames kept interrupting its resolution; try again"));
+  }
+  return ErrnoError(errno, absl::StrCat("open '", path, "' in the container"));
 }
 
 std::string Join(const std::string& dir, const std::string& name) {
@@ -120,6 +177,7 @@ absl::StatusOr<std::unique_ptr<ContainerFiles>> ContainerFiles::Open(pid_t sandb
 absl::StatusOr<std::unique_ptr<ContainerFiles::Extraction>> ContainerFiles::CopyIn(
     const std::string& dest) {
   ScopedFsIds fs_ids(root_uid_, root_gid_);
+  RETURN_IF_ERROR(fs_ids.status());
   ASSIGN_OR_RETURN(UniqueFd dir, OpenInRoot(root_.get(), dest, O_PATH | O_DIRECTORY));
   return std::unique_ptr<Extraction>(new Extraction(std::move(dir), dest, root_uid_, root_gid_));
 }
@@ -132,11 +190,13 @@ ContainerFiles::Extraction::~Extraction() = default;
 
 absl::Status ContainerFiles::Extraction::Feed(absl::string_view data) {
   ScopedFsIds fs_ids(uid_, gid_);
+  RETURN_IF_ERROR(fs_ids.status());
   return reader_.Feed(data);
 }
 
 absl::StatusOr<ContainerFiles::Extraction::Summary> ContainerFiles::Extraction::Finish() {
   ScopedFsIds fs_ids(uid_, gid_);
+  RETURN_IF_ERROR(fs_ids.status());
   RETURN_IF_ERROR(reader_.Finish());
   return Summary{reader_.entries(), bytes_};
 }
@@ -163,6 +223,18 @@ absl::StatusOr<UniqueFd> ContainerFiles::Extraction::MakeDirs(const std::string&
 }
 
 absl::Status ContainerFiles::Extraction::OnEntry(const TarEntry& entry) {
+  if (++entries_ > kMaxCopyInEntries) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("CopyIn: the archive holds more than ", kMaxCopyInEntries, " entries"));
+  }
+  const size_t depth = static_cast<size_t>(std::count(entry.path.begin(), entry.path.end(), '/'));
+  if (depth >= static_cast<size_t>(kMaxCopyOutDepth)) {
+    constexpr size_t kShown = 128;  // of a path that may be 1 MiB long
+    return absl::ResourceExhaustedError(
+        absl::StrCat("CopyIn: entry '", entry.path.substr(0, kShown),
+                     entry.path.size() > kShown ? "..." : "", "' is nested ", depth,
+                     " directories deep, and no more than ", kMaxCopyOutDepth, " are copied"));
+  }
   current_ = entry;
   const size_t slash = entry.path.rfind('/');
   const std::string parent = slash == std::string::npos ? "" : entry.path.substr(0, slash);
@@ -179,6 +251,11 @@ absl::Status ContainerFiles::Extraction::OnEntry(const TarEntry& entry) {
     }
     return absl::OkStatus();
   }
+  // Refused before anything of the container's is replaced.
+  if (entry.type != TarEntry::Type::kSymlink && bytes_ + entry.size > kMaxCopyInBytes) {
+    return absl::ResourceExhaustedError(absl::StrCat("CopyIn: the archive holds more than ",
+                                                     kMaxCopyInBytes, " bytes of file data"));
+  }
   ASSIGN_OR_RETURN(UniqueFd dir, MakeDirs(parent, 0755));
   RETURN_IF_ERROR(ClearName(dir.get(), name, shown));
   if (entry.type == TarEntry::Type::kSymlink) {
@@ -186,10 +263,6 @@ absl::Status ContainerFiles::Extraction::OnEntry(const TarEntry& entry) {
       return ErrnoError(errno, absl::StrCat("symlink '", shown, "'"));
     }
     return absl::OkStatus();
-  }
-  if (bytes_ + entry.size > kMaxCopyInBytes) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "CopyIn: the archive holds more than ", kMaxCopyInBytes, " bytes of file data"));
   }
   file_.reset(openat(dir.get(), name.c_str(),
                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, entry.mode & 0777));
@@ -220,8 +293,10 @@ namespace {
 // Walks one tree for CopyOut.
 class TreeWriter {
  public:
-  TreeWriter(TarWriter* tar, const specutils::WorkloadIds* ids, dev_t device)
-      : tar_(tar), ids_(ids), device_(device) {}
+  // `base`: the directory in the container that tar paths are relative
+  // to, for messages.
+  TreeWriter(TarWriter* tar, const specutils::WorkloadIds* ids, dev_t device, std::string base)
+      : tar_(tar), ids_(ids), device_(device), base_(std::move(base)) {}
 
   // `fd` is an O_PATH fd of the object named `name` (its tar path),
   // `depth` directories below the path copied.
@@ -239,11 +314,13 @@ class TreeWriter {
   }
 
  private:
+  std::string Shown(const std::string& path) const { return Join(base_, path); }
+
   // Not inlined: its buffer stays out of the frames of the walk's recursion.
   ABSL_ATTRIBUTE_NOINLINE absl::Status WriteSymlink(int fd, TarEntry& entry) {
     char target[PATH_MAX];
     ssize_t n = readlinkat(fd, "", target, sizeof(target));
-    if (n < 0) return ErrnoError(errno, absl::StrCat("readlink '", entry.path, "'"));
+    if (n < 0) return ErrnoError(errno, absl::StrCat("readlink '", Shown(entry.path), "'"));
     entry.type = TarEntry::Type::kSymlink;
     entry.link_target.assign(target, static_cast<size_t>(n));
     return tar_->WriteHeader(entry);
@@ -253,8 +330,15 @@ class TreeWriter {
     // Reopened through its magic link: the very inode fstat-ed, not a path
     // that could have been swapped since.
     const std::string self = absl::StrCat("/proc/self/fd/", fd);
-    UniqueFd file(open(self.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!file) return ErrnoError(errno, absl::StrCat("open '", entry.path, "'"));
+    // O_NONBLOCK: a lease the workload took on the file refuses the open
+    // (EWOULDBLOCK, UNAVAILABLE) instead of holding it for the lease's
+    // break time; a regular file's reads do not heed it.
+    UniqueFd file(open(self.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!file && errno == EWOULDBLOCK) {
+      return absl::UnavailableError(absl::StrCat(
+          "'", Shown(entry.path), "' is leased by a process of the container; try again"));
+    }
+    if (!file) return ErrnoError(errno, absl::StrCat("open '", Shown(entry.path), "'"));
     entry.type = TarEntry::Type::kFile;
     entry.size = static_cast<uint64_t>(st.st_size);
     RETURN_IF_ERROR(tar_->WriteHeader(entry));
@@ -264,7 +348,7 @@ class TreeWriter {
     while (left > 0) {
       ssize_t n = read(file.get(), buf.data(), std::min<uint64_t>(left, buf.size()));
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return ErrnoError(errno, absl::StrCat("read '", entry.path, "'"));
+      if (n < 0) return ErrnoError(errno, absl::StrCat("read '", Shown(entry.path), "'"));
       if (n == 0) {  // shrunk: pad with zeros
         std::fill(buf.begin(), buf.end(), 0);
         n = static_cast<ssize_t>(std::min<uint64_t>(left, buf.size()));
@@ -281,23 +365,23 @@ class TreeWriter {
     if (st.st_dev != device_) return absl::OkStatus();  // another mount: not entered
     if (depth >= ContainerFiles::kMaxCopyOutDepth) {
       return absl::ResourceExhaustedError(absl::StrCat(
-          "CopyOut: '", entry.path, "' is nested ", depth, " directories deep, and no more than ",
-          ContainerFiles::kMaxCopyOutDepth, " are copied"));
+          "CopyOut: '", Shown(entry.path), "' is nested ", depth,
+          " directories deep, and no more than ", ContainerFiles::kMaxCopyOutDepth, " are copied"));
     }
     const std::string self = absl::StrCat("/proc/self/fd/", fd);
     UniqueFd dir(open(self.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dir) return ErrnoError(errno, absl::StrCat("open directory '", entry.path, "'"));
+    if (!dir) return ErrnoError(errno, absl::StrCat("open directory '", Shown(entry.path), "'"));
     std::vector<std::string> names;
     {
-      DIR* d = fdopendir(dup(dir.get()));
-      if (d == nullptr) return ErrnoError(errno, absl::StrCat("list '", entry.path, "'"));
+      DIR* d = fdopendir(fcntl(dir.get(), F_DUPFD_CLOEXEC, 0));
+      if (d == nullptr) return ErrnoError(errno, absl::StrCat("list '", Shown(entry.path), "'"));
       while (struct dirent* e = readdir(d)) {
         std::string n = e->d_name;
         if (n == "." || n == "..") continue;
         if (names.size() == ContainerFiles::kMaxCopyOutDirEntries) {
           closedir(d);
           return absl::ResourceExhaustedError(
-              absl::StrCat("CopyOut: directory '", entry.path, "' holds more than ",
+              absl::StrCat("CopyOut: directory '", Shown(entry.path), "' holds more than ",
                            ContainerFiles::kMaxCopyOutDirEntries, " entries"));
         }
         names.push_back(std::move(n));
@@ -311,11 +395,11 @@ class TreeWriter {
       if (!child) {
         if (errno == ENOENT) continue;  // gone meanwhile
         // Never an archive that leaves it out without a word (EMFILE, ...).
-        return ErrnoError(errno, absl::StrCat("open '", path, "'"));
+        return ErrnoError(errno, absl::StrCat("open '", Shown(path), "'"));
       }
       struct stat cst;
       if (fstatat(child.get(), "", &cst, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) {
-        return ErrnoError(errno, absl::StrCat("stat '", path, "'"));
+        return ErrnoError(errno, absl::StrCat("stat '", Shown(path), "'"));
       }
       RETURN_IF_ERROR(Write(child.get(), path, cst, depth + 1));
     }
@@ -325,6 +409,7 @@ class TreeWriter {
   TarWriter* const tar_;
   const specutils::WorkloadIds* ids_;
   const dev_t device_;
+  const std::string base_;
 };
 
 }  // namespace
@@ -332,6 +417,7 @@ class TreeWriter {
 absl::Status ContainerFiles::CopyOut(const std::string& path,
                                      const std::function<absl::Status(absl::string_view)>& sink) {
   ScopedFsIds fs_ids(root_uid_, root_gid_);
+  RETURN_IF_ERROR(fs_ids.status());
   // The last component is not followed: a symlink is copied as one.
   const size_t last = path.find_last_not_of('/');
   const std::string trimmed = last == std::string::npos ? "" : path.substr(0, last + 1);
@@ -351,7 +437,7 @@ absl::Status ContainerFiles::CopyOut(const std::string& path,
     return ErrnoError(errno, absl::StrCat("stat '", path, "' in the container"));
   }
   TarWriter tar(sink);
-  TreeWriter writer(&tar, &ids_, st.st_dev);
+  TreeWriter writer(&tar, &ids_, st.st_dev, parent);
   RETURN_IF_ERROR(writer.Write(target.get(), name, st));
   return tar.Finish();
 }

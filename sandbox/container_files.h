@@ -40,8 +40,12 @@ namespace runsc::sandbox {
 
 class ContainerFiles final {
  public:
-  // CopyIn refuses archives whose file data exceeds this.
+  // CopyIn refuses archives whose file data exceeds this, or with more
+  // entries than this (each makes an inode, charged to the daemon, not the
+  // sandbox), or an entry nested deeper than CopyOut would copy (its path
+  // is walked component by component).
   static constexpr uint64_t kMaxCopyInBytes = uint64_t{1} << 30;
+  static constexpr uint64_t kMaxCopyInEntries = uint64_t{1} << 20;
   // CopyOut refuses a tree nested deeper than this below the path copied
   // (each level holds two fds and a frame of the walk: a workload's tree
   // thousands of levels deep would otherwise exhaust the daemon's stack),
@@ -106,6 +110,7 @@ class ContainerFiles::Extraction final : public TarReader::Handler {
   util::UniqueFd file_;  // the file being written
   TarEntry current_;
   uint64_t bytes_ = 0;
+  uint64_t entries_ = 0;
   const uint32_t uid_, gid_;  // the host ids files are written as
 };
 

@@ -1,4 +1,5 @@
 // Root end-to-end tests of copying files into and out of a sandbox.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,12 +9,16 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "proto/api.grpc.pb.h"
+#include "runsc/util/file_util.h"
+#include "runsc/util/unique_fd.h"
 #include "sandbox/tar.h"
 #include "test/daemon_fixture.h"
 #include "test/sandbox_test_util.h"
@@ -247,6 +252,94 @@ TEST_F(DaemonTest, CopyErrorsGetTheRightCodes) {
                   &in);
   EXPECT_FALSE(status.ok());
   EXPECT_THAT(status.error_message(), HasSubstr("EROFS"));
+}
+
+// The daemon copies as the container's root, with nothing more of host
+// root's: not its file capabilities (setfsuid drops them) and not its
+// others, which some files check instead of their modes. A PCI device's
+// config space past its first 64 bytes is CAP_SYS_ADMIN's to read (some
+// devices lock up when read where nothing is defined), and the launcher's
+// environment is no more the daemon's to copy out than the workload's.
+TEST_F(DaemonTest, CopyOutHasOnlyTheContainerRootsRights) {
+  CreateStarted("rights");
+  api::RunResponse run;
+  // A device whose config space holds something past 64 bytes, read here
+  // with every capability.
+  std::string device, config;
+  for (const std::string& name : ListDir("/sys/bus/pci/devices")) {
+    const std::string read = ReadFile(absl::StrCat("/sys/bus/pci/devices/", name, "/config"));
+    if (read.size() > 64 && read.find_first_not_of('\0', 64) != std::string::npos) {
+      device = name;
+      config = read;
+      break;
+    }
+  }
+  if (device.empty())
+    GTEST_SKIP() << "this machine has no PCI device with an extended config space";
+  const std::string path = absl::StrCat("/sys/bus/pci/devices/", device, "/config");
+  ASSERT_TRUE(Run("rights", {"sh", "-c", "test -r " + path}, &run).ok());
+  ASSERT_EQ(run.status().code(), 0) << "the container has no " << path;
+  Collected pci;
+  grpc::Status copied = CopyOut(Stub().get(), "rights", path, &pci);
+  ASSERT_TRUE(copied.ok()) << copied.error_message();
+  ASSERT_EQ(pci.data["config"].size(), config.size());
+  EXPECT_EQ(pci.data["config"].find_first_not_of('\0', 64), std::string::npos)
+      << "CopyOut read the config space with CAP_SYS_ADMIN";
+
+  ASSERT_TRUE(Run("rights", {"sh", "-c", "cat /proc/1/environ >/dev/null"}, &run).ok());
+  ASSERT_NE(run.status().code(), 0) << "the workload can read the launcher's environment";
+  Collected out;
+  grpc::Status status = CopyOut(Stub().get(), "rights", "/proc/1/environ", &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+  EXPECT_TRUE(out.data.empty());
+  Collected fds;
+  status = CopyOut(Stub().get(), "rights", "/proc/1/fd", &fds);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+  // The daemon's own capabilities are whole again after the copy.
+  EXPECT_EQ(util::ProcStatusField(getpid(), "CapEff"), util::ProcStatusField(getpid(), "CapPrm"));
+}
+
+// What a workload makes of its files cannot hold a copy: a file it leases
+// refuses CopyOut at once (the lease's break would hold the open for 45 s a
+// file), a symlink loop is the workload's doing (FAILED_PRECONDITION, not
+// UNKNOWN), and an archive nested deeper than CopyOut would copy is refused.
+TEST_F(DaemonTest, CopyRefusesWhatAWorkloadMadeToHoldItUp) {
+  const api::Sandbox box = CreateStarted("held");
+  api::RunResponse run;
+  ASSERT_TRUE(
+      Run("held", {"sh", "-c", "echo x > /tmp/leased && ln -s /tmp/loop /tmp/loop"}, &run).ok());
+  ASSERT_EQ(run.status().code(), 0) << run.stderr();
+  // A write lease on the file, taken here through the launcher's root (a
+  // workload with CAP_LEASE could take the same).
+  pid_t launcher = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(absl::StrCat(
+                                   "/proc/", box.pid(), "/task/", box.pid(), "/children"))),
+                               &launcher));
+  signal(SIGIO, SIG_IGN);  // the lease's break notice
+  util::UniqueFd leased(
+      open(absl::StrCat("/proc/", launcher, "/root/tmp/leased").c_str(), O_WRONLY | O_CLOEXEC));
+  ASSERT_TRUE(leased) << "open: " << errno;
+  ASSERT_EQ(fcntl(leased.get(), F_SETLEASE, F_WRLCK), 0) << "F_SETLEASE: " << errno;
+  Collected out;
+  grpc::Status status = CopyOut(Stub().get(), "held", "/tmp/leased", &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("/tmp/leased"));
+  leased.reset();
+
+  api::CopyInResponse in;
+  using T = sandbox::TarEntry::Type;
+  status = CopyIn(Stub().get(), "held", "/tmp/loop",
+                  Tar({Entry(T::kFile, "f", 0644, 1)}, {{"f", "f"}}), &in);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("/tmp/loop"));
+
+  std::string deep;
+  for (int i = 0; i < 300; ++i) deep += "d/";
+  deep += "f";
+  status = CopyIn(Stub().get(), "held", "/tmp",
+                  Tar({Entry(T::kFile, deep, 0644, 1)}, {{deep, "f"}}), &in);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("nested 300 directories deep"));
 }
 
 }  // namespace
