@@ -265,6 +265,9 @@ class SandboxManager final {
   std::vector<std::string> ExpiredIds();
 
   const ManagerOptions options_;
+  // The state root, flock-ed: one manager a state root. Before the rest, so
+  // that it goes after them.
+  util::UniqueFd root_lock_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<Entry>> sandboxes_ ABSL_GUARDED_BY(mu_);
   int creating_ ABSL_GUARDED_BY(mu_) = 0;

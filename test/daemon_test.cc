@@ -623,6 +623,23 @@ TEST_F(DaemonTest, TheBinaryOnHugePagesIsWhatSandboxesRunAndGoesWithTheDaemon) {
 // A delete answers once the sandbox is killed and its id free; the rest of
 // its teardown follows, and a daemon's stop waits for it. With
 // `--reclaim-ahead 0` a delete waits for all of it.
+// One daemon a state root: a second one would reclaim the first one's warm
+// sandboxes and take its sandboxes for its own. It refuses to start,
+// whatever its socket, and leaves the first one's sandboxes alone.
+TEST_F(DaemonTest, ASecondDaemonOnTheSameRootRefusesToStart) {
+  const api::Sandbox kept = CreateStarted("kept");
+  const std::string err = root_.path() + "/second.err";
+  const int status = system(absl::StrCat(RunscPath(), " --root ", state_, " daemon --socket ",
+                                         root_.path(), "/second.sock 2>", err)
+                                .c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
+  EXPECT_THAT(ReadFile(err), HasSubstr("another daemon serves state root"));
+  EXPECT_EQ(kill(kept.pid(), 0), 0);
+  api::RunResponse run;
+  ASSERT_TRUE(Run("kept", {"echo", "still"}, &run).ok());
+  EXPECT_EQ(run.stdout(), "still\n");
+}
+
 // `--console-log-limit N`: a main process's stdout and stderr leave at most
 // N bytes in its console log, then one line saying so
 // (test/console_log_test.cc has the rest); a bad count is refused.

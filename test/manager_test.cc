@@ -388,6 +388,7 @@ TEST_F(ManagerTest, TheApiRefusesHostIdsNamespacesAndCgroupsOfTheCallersChoosing
 }
 
 TEST_F(ManagerTest, LiveSandboxLimitIsResourceExhausted) {
+  manager_.reset();  // one manager a state root
   manager_ = NewManager(/*max=*/1);
   sandbox::CreateRequest create;
   create.id = "first";
