@@ -86,9 +86,13 @@ absl::Status Sandbox::Destroy() {
                            "' holds another sandbox now; its state and cgroups are left alone"));
   } else if (holder == StateHolder::kThis) {
     if (cgroup_ != nullptr) RETURN_IF_ERROR(cgroup_->Destroy());
+    // The range before the record (ReclaimLeftovers says why).
+    if (uid_range_.host_base != 0 && !uid_range_.token.empty()) {
+      RETURN_IF_ERROR(UidRangeAllocator(ranges_dir_).Release(uid_range_));
+    }
     RETURN_IF_ERROR(RemoveStateDir(state_dir_));
   }
-  if (uid_range_.host_base != 0) {
+  if (uid_range_.host_base != 0 && (holder != StateHolder::kThis || uid_range_.token.empty())) {
     RETURN_IF_ERROR(UidRangeAllocator(ranges_dir_).Release(uid_range_));
   }
   destroyed_ = true;
@@ -141,14 +145,18 @@ absl::Status ReclaimLeftovers(const std::string& dir,
     if (record.pid() == 0) (void)cgroup->Kill();
     RETURN_IF_ERROR(cgroup->Destroy());
   }
-  // The range last, as Destroy does: while the record is there, its range
-  // is taken. A failure in between leaks the range, where the other order
-  // could release it twice, the second time under a sandbox that has taken
-  // it since.
+  // The range before the record: once the record is gone nothing names the
+  // slot, which a crash in between would leak for good; the other way
+  // round, a later reclaim of the record releases it again, which its
+  // token makes harmless (the slot is left be if another holder has it
+  // since). A range recorded without a token (a build before them) is
+  // released unchecked, so last.
+  const UidRange range{record.range_slot(), record.range_base(), record.range_token()};
+  const bool checked = record.range_base() != 0 && !range.token.empty();
+  if (checked) RETURN_IF_ERROR(UidRangeAllocator(record.ranges_dir()).Release(range));
   RETURN_IF_ERROR(RemoveStateDir(dir));
-  if (record.range_base() != 0) {
-    RETURN_IF_ERROR(UidRangeAllocator(record.ranges_dir())
-                        .Release({record.range_slot(), record.range_base(), record.range_token()}));
+  if (record.range_base() != 0 && !checked) {
+    RETURN_IF_ERROR(UidRangeAllocator(record.ranges_dir()).Release(range));
   }
   return absl::OkStatus();
 }
