@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,32 +24,35 @@ using util::ErrnoError;
 using util::UniqueFd;
 
 absl::StatusOr<UidRange> UidRangeAllocator::Allocate(absl::string_view owner) {
+  absl::BitGen gen;
+  const std::string token =
+      absl::StrCat(owner, " ", absl::Hex(absl::Uniform<uint64_t>(gen), absl::kZeroPad16));
+  const std::string text = absl::StrCat(token, "\n");
+  // The slot's file is written before it has a name, and then linked as
+  // the slot: a slot file always names its holder, whenever a crash comes.
+  UniqueFd fd(open(dir_.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
+  if (!fd && errno == ENOENT) {
+    // The directory is made on first use (and its parents, 0700 too).
+    RETURN_IF_ERROR(util::MakeDirs(dir_, 0700));
+    fd.reset(open(dir_.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
+  }
+  if (!fd) return ErrnoError(errno, absl::StrCat("open an unnamed file in '", dir_, "'"));
+  if (write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    return ErrnoError(errno, absl::StrCat("write a slot file in '", dir_, "'"));
+  }
+  const std::string self = absl::StrCat("/proc/self/fd/", fd.get());
   // Start at a random slot: concurrent allocators rarely collide, and a
   // collision just moves on to the next slot.
-  absl::BitGen gen;
   const uint32_t start = absl::Uniform<uint32_t>(gen, 0, kSlots);
   for (uint32_t i = 0; i < kSlots; ++i) {
     const uint32_t slot = (start + i) % kSlots;
-    std::string path = absl::StrCat(dir_, "/", slot);
-    UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (!fd && errno == ENOENT) {
-      // The directory is made on first use (and its parents, 0700 too).
-      RETURN_IF_ERROR(util::MakeDirs(dir_, 0700));
-      fd.reset(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    }
-    if (!fd) {
+    const std::string path = absl::StrCat(dir_, "/", slot);
+    if (linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) != 0) {
       if (errno == EEXIST) continue;
-      return ErrnoError(errno, absl::StrCat("create '", path, "'"));
+      return ErrnoError(errno, absl::StrCat("link '", path, "'"));
     }
     UidRange range = RangeOfSlot(slot);
-    range.token =
-        absl::StrCat(owner, " ", absl::Hex(absl::Uniform<uint64_t>(gen), absl::kZeroPad16));
-    std::string text = absl::StrCat(range.token, "\n");
-    if (write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-      int err = errno;
-      unlink(path.c_str());
-      return ErrnoError(err, absl::StrCat("write '", path, "'"));
-    }
+    range.token = token;
     return range;
   }
   return absl::ResourceExhaustedError(
@@ -57,6 +61,16 @@ absl::StatusOr<UidRange> UidRangeAllocator::Allocate(absl::string_view owner) {
 
 namespace {
 
+// The text of slot file `fd` (named `path`) without its newline.
+absl::StatusOr<std::string> ReadText(int fd, const std::string& path) {
+  char buf[256];
+  const ssize_t n = pread(fd, buf, sizeof(buf), 0);
+  if (n < 0) return ErrnoError(errno, absl::StrCat("read '", path, "'"));
+  std::string text(buf, static_cast<size_t>(n));
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
 // The slot file's text without its newline; nullopt if it is gone.
 absl::StatusOr<std::optional<std::string>> SlotText(const std::string& path) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
@@ -64,21 +78,35 @@ absl::StatusOr<std::optional<std::string>> SlotText(const std::string& path) {
     if (errno == ENOENT) return std::nullopt;
     return ErrnoError(errno, absl::StrCat("open '", path, "'"));
   }
-  char buf[256];
-  const ssize_t n = read(fd.get(), buf, sizeof(buf));
-  if (n < 0) return ErrnoError(errno, absl::StrCat("read '", path, "'"));
-  std::string text(buf, static_cast<size_t>(n));
-  if (!text.empty() && text.back() == '\n') text.pop_back();
+  ASSIGN_OR_RETURN(std::string text, ReadText(fd.get(), path));
   return text;
 }
 
 }  // namespace
 
 absl::Status UidRangeAllocator::Release(const UidRange& range) {
-  std::string path = absl::StrCat(dir_, "/", range.slot);
+  const std::string path = absl::StrCat(dir_, "/", range.slot);
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) {
+    if (errno == ENOENT) return absl::OkStatus();  // free already
+    return ErrnoError(errno, absl::StrCat("open '", path, "'"));
+  }
+  // Releases of one slot take turns on its file, and each unlinks only the
+  // file it checked, while the slot's name still holds it: two releases of
+  // one range (the CLI's and the daemon's) cannot both pass the check, the
+  // second then unlinking a new holder's file.
+  if (flock(fd.get(), LOCK_EX) != 0) {
+    return ErrnoError(errno, absl::StrCat("lock '", path, "'"));
+  }
   if (!range.token.empty()) {
-    ASSIGN_OR_RETURN(std::optional<std::string> text, SlotText(path));
-    if (!text.has_value() || *text != range.token) return absl::OkStatus();  // not ours now
+    ASSIGN_OR_RETURN(std::string text, ReadText(fd.get(), path));
+    if (text != range.token) return absl::OkStatus();  // not ours now
+  }
+  struct stat held, named;
+  if (fstat(fd.get(), &held) != 0) return ErrnoError(errno, absl::StrCat("stat '", path, "'"));
+  if (lstat(path.c_str(), &named) != 0 || held.st_ino != named.st_ino ||
+      held.st_dev != named.st_dev) {
+    return absl::OkStatus();  // released meanwhile (and perhaps taken again)
   }
   if (unlink(path.c_str()) != 0 && errno != ENOENT) {
     return ErrnoError(errno, absl::StrCat("unlink '", path, "'"));

@@ -3,10 +3,13 @@
 // two live sandboxes. Ranges start at host id 2^30 (far above any distro's
 // system, user and subuid ranges) in 49152 slots.
 //
-// A slot is held by a file <dir>/<slot> created with O_EXCL that names its
-// owner (with a nonce of the holder's), so every process using the same state root (the daemon and
-// the daemonless CLI alike) shares one allocator without a lock, and a crashed owner's slots are
-// visible for recovery.
+// A slot is held by a file <dir>/<slot> that names its owner (with a nonce
+// of the holder's): written unnamed (O_TMPFILE) and then linked as the
+// slot, which fails if the slot is taken, so every process using the same
+// state root (the daemon and the daemonless CLI alike) shares one
+// allocator without a lock, and a slot file always names its holder,
+// whenever its maker crashed. Releases of one slot take turns on its file's
+// flock.
 //
 // Thread safety: thread-safe (the filesystem arbitrates).
 #ifndef RUNSC_SANDBOX_UID_RANGE_H_

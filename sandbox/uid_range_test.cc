@@ -1,8 +1,10 @@
 #include "sandbox/uid_range.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -13,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "runsc/util/test_dirs.h"
+#include "runsc/util/unique_fd.h"
 
 namespace runsc::sandbox {
 namespace {
@@ -90,6 +93,46 @@ TEST(UidRangeTest, ARangeWithoutATokenIsReleasedUnchecked) {
   EXPECT_FALSE(a->token.empty());
   ASSERT_TRUE(alloc.Release(UidRangeAllocator::RangeOfSlot(a->slot)).ok());
   EXPECT_TRUE(alloc.List()->empty());
+}
+
+// Two releases of one range (the CLI's and the daemon's delete of one
+// sandbox) racing a new holder of its slot: whichever order they come in,
+// the new holder keeps the slot. (Checking the token and then unlinking by
+// name let the second release unlink the new holder's file, were it
+// linked between the two steps.)
+TEST(UidRangeTest, RacingReleasesNeverFreeANewHoldersSlot) {
+  TempDir temp("uidrange");
+  const std::string dir = temp.path() + "/ranges";
+  UidRangeAllocator alloc(dir);
+  for (int round = 0; round < 5000; ++round) {
+    absl::StatusOr<UidRange> a = alloc.Allocate("alpha");
+    ASSERT_TRUE(a.ok()) << a.status();
+    const std::string slot = dir + "/" + std::to_string(a->slot);
+    std::atomic<bool> linked{false};
+    std::thread first([&] { EXPECT_TRUE(alloc.Release(*a).ok()); });
+    std::thread second([&] { EXPECT_TRUE(alloc.Release(*a).ok()); });
+    // A new holder takes the slot as soon as it is free, as Allocate does.
+    std::thread holder([&] {
+      util::UniqueFd fd(open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
+      ASSERT_TRUE(fd);
+      ASSERT_EQ(write(fd.get(), "gamma 1\n", 8), 8);
+      const std::string self = "/proc/self/fd/" + std::to_string(fd.get());
+      while (linkat(AT_FDCWD, self.c_str(), AT_FDCWD, slot.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+        ASSERT_EQ(errno, EEXIST);
+      }
+      linked = true;
+    });
+    first.join();
+    second.join();
+    holder.join();
+    ASSERT_TRUE(linked);
+    std::ifstream held(slot);
+    std::string text;
+    std::getline(held, text);
+    ASSERT_EQ(text, "gamma 1") << "round " << round
+                               << ": a stale release freed the new holder's slot";
+    ASSERT_EQ(unlink(slot.c_str()), 0);
+  }
 }
 
 TEST(UidRangeTest, ConcurrentAllocatorsNeverShareARange) {
