@@ -375,16 +375,19 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
                                         ? absl::StrCat("runsc/", options.id, ".", range.slot)
                                         : container->cgroups_path(),
                                     container->resources()));
+  }
+  // A first record, before anything runs (pid 0), as soon as the range and
+  // cgroups exist (before the mount trees, the slow part): a daemon that
+  // dies from here to the full record leaves its range, cgroups and
+  // directory where a restarted one finds and reclaims them (the sandbox
+  // process, if it was spawned, with its cgroups), and the id is free again.
+  RETURN_IF_ERROR(
+      sandbox::SaveRecord(dir, BaseRecord(options.id, range, options.ranges_dir, cgroup.get())));
+  if (container.has_value()) {
     ASSIGN_OR_RETURN(mounts,
                      PrepareContainerMounts(*container, range, workload, *cgroup, joined,
                                             options.userns_cache, config.mutable_container()));
   }
-  // A first record, before anything runs (pid 0): a daemon that dies from
-  // here to the full record leaves its range, cgroups and directory where a
-  // restarted one finds and reclaims them (the sandbox process, if it was
-  // spawned, with its cgroups), and the id is free again.
-  RETURN_IF_ERROR(
-      sandbox::SaveRecord(dir, BaseRecord(options.id, range, options.ranges_dir, cgroup.get())));
 
   SpawnRequest request = BaseSpawnRequest(options, files, workload);
   for (const UniqueFd& fd : mounts) request.launcher_fds.push_back(fd.get());
