@@ -3,12 +3,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "runsc/util/file_util.h"
 #include "sandbox/control_client.h"
 #include "sandbox/sandbox.h"
 #include "specutils/sandbox_id.h"
@@ -27,7 +28,7 @@ void Usage(FILE* out) {
 
 // Prints the /proc/PID/status lines that describe the confinement.
 void PrintPosture(pid_t pid) {
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::istringstream status(util::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status")));
   std::string line;
   for (const char* key : {"Uid:", "Gid:", "Groups:", "CapInh:", "CapPrm:",
                           "CapEff:", "CapBnd:", "CapAmb:", "NoNewPrivs:",

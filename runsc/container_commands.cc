@@ -98,7 +98,7 @@ int SpecCommand(int argc, char** argv) {
   }
   // Integers as JSON numbers: runc, crun and gVisor parse this file too.
   const std::string json = specutils::SpecJson(s);
-  FILE* out = fopen(path.c_str(), "wx");
+  FILE* out = fopen(path.c_str(), "wxe");
   if (out == nullptr) return Error("spec", "cannot create " + path + ": " + strerror(errno));
   fputs(json.c_str(), out);
   fclose(out);

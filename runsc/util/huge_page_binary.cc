@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "runsc/util/elf_file.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/file_util.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/unique_fd.h"
 
@@ -53,7 +54,9 @@ bool Under(const std::string& path, const std::string& mount_point) {
 }  // namespace
 
 bool MountIsShared(const std::string& path) {
-  std::ifstream mountinfo("/proc/self/mountinfo");
+  // Read with O_CLOEXEC (an ifstream's open is not): the daemon's threads
+  // spawn sandboxes meanwhile.
+  std::istringstream mountinfo(ReadFileOrEmpty("/proc/self/mountinfo"));
   size_t best = 0;
   bool shared = false;
   for (std::string line; std::getline(mountinfo, line);) {
