@@ -31,6 +31,7 @@
 
 namespace runsc::sandbox {
 
+using internal::CheckNotSuperseded;
 using internal::NotFound;
 using util::UniqueFd;
 
@@ -495,6 +496,7 @@ absl::StatusOr<SandboxManager::OnDemand> SandboxManager::OnDemandOf(
   {
     absl::MutexLock lock(&entry->mu);
     if (entry->box == nullptr) return NotFound(id);
+    RETURN_IF_ERROR(CheckNotSuperseded(id, *entry->box));
     found.stdio = entry->box->stdio_socket_path();
   }
   found.control = [entry, id]() -> absl::StatusOr<std::shared_ptr<ControlClient>> {

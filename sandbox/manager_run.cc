@@ -21,6 +21,7 @@
 
 namespace runsc::sandbox {
 
+using internal::CheckNotSuperseded;
 using internal::NotFound;
 
 namespace {
@@ -128,6 +129,7 @@ absl::Status SandboxManager::Signal(const std::string& id, int pid, int signal, 
   {
     absl::MutexLock lock(&entry->mu);
     if (entry->box == nullptr) return NotFound(id);
+    RETURN_IF_ERROR(CheckNotSuperseded(id, *entry->box));
     // Paused (`runsc pause` on this state root): its launcher, which sends
     // the signals, is frozen too. By host pid from here, which takes no
     // longer than a few reads of /proc.
@@ -177,6 +179,7 @@ absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::Wait(const std::s
       if (entry->main_exit.has_value()) return *entry->main_exit;
       if (entry->box == nullptr) return NotFound(id);
     }
+    RETURN_IF_ERROR(CheckNotSuperseded(id, *entry->box));
     stdio = entry->box->stdio_socket_path();
   }
   // The wait may be long: never under the sandbox's lock, or a Signal meant

@@ -339,12 +339,25 @@ runsc::state::v1::SandboxRecord Sandbox::Record() const {
   const FileVersion now = VersionOf(RecordPath(state_dir_));
   if (now.size >= 0 && !(now == record_version_)) {
     absl::StatusOr<runsc::state::v1::SandboxRecord> fresh = LoadRecord(state_dir_);
-    if (fresh.ok()) {
-      record_ = *std::move(fresh);
+    // Ours (the CLI started or paused it), or another sandbox's: not taken
+    // then. One without a process yet is a create's under way (this one's
+    // own, before it saves its full record): neither, until it has one.
+    if (fresh.ok() && fresh->pid() != 0) {
+      if (fresh->pid() == process_.pid() && fresh->start_time() == start_time_) {
+        record_ = *std::move(fresh);
+      } else {
+        superseded_ = true;
+      }
       record_version_ = now;
     }
   }
   return record_;
+}
+
+bool Sandbox::Superseded() const {
+  (void)Record();
+  absl::MutexLock lock(&record_mu_);
+  return superseded_;
 }
 
 absl::Status Sandbox::SaveRecord(const runsc::state::v1::SandboxRecord& record,

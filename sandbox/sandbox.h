@@ -287,8 +287,14 @@ class Sandbox final {
   // The sandbox's record, kept in memory: it is read and parsed again only
   // when its state file is no longer the one this object last read or
   // saved (a CLI command on the same state root rewrote it), which costs a
-  // stat. And a way to update it.
+  // stat. A record there of another sandbox (this one deleted by a CLI
+  // command, and its id taken since) is not taken: this object keeps its
+  // last one and says Superseded. And a way to update it.
   runsc::state::v1::SandboxRecord Record() const;
+  // Whether the sandbox's state directory now holds another sandbox's
+  // record (read as Record does): nothing of this one is at its paths any
+  // more, and whatever is there must not be acted on for it.
+  bool Superseded() const;
   // `prepared`, if given, is its file made ahead (sandbox/state_store.h),
   // used up.
   absl::Status SaveRecord(const runsc::state::v1::SandboxRecord& record,
@@ -353,6 +359,7 @@ class Sandbox final {
   mutable absl::Mutex record_mu_;
   mutable runsc::state::v1::SandboxRecord record_ ABSL_GUARDED_BY(record_mu_);
   mutable FileVersion record_version_ ABSL_GUARDED_BY(record_mu_);
+  mutable bool superseded_ ABSL_GUARDED_BY(record_mu_) = false;
   mutable absl::Mutex control_mu_;
   mutable std::shared_ptr<ControlClient> control_ ABSL_GUARDED_BY(control_mu_);
 };

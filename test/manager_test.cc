@@ -17,6 +17,8 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "sandbox/host_template.h"
+#include "sandbox/sandbox.h"
 #include "sandbox/tar.h"
 #include "specutils/oci_spec.h"
 #include "test/bundle_util.h"
@@ -634,6 +636,42 @@ TEST_F(ManagerTest, TheMainProcessesExitIsSeenHoweverItStartedAndEnded) {
   EXPECT_EQ(event->type, "exited");
   EXPECT_TRUE(event->exit.signaled());
   EXPECT_EQ(ListDir(kept_tasks).size(), signalled_threads) << "the watch dialled the sandbox";
+}
+
+// A sandbox of the daemon's deleted by the CLI on the same root, and its id
+// taken since by another sandbox: the daemon's entry must not reach the new
+// one through the paths they share (a signal for all would end its
+// processes, a run would run in it).
+TEST_F(ManagerTest, AnIdTakenByAnotherSandboxAfterACliDeleteIsNotActedOn) {
+  ASSERT_GT(StartSleeper("shared", /*stubborn=*/false), 0);
+  auto [code, out] =
+      RunShell(absl::StrCat(RunscPath(), " --root ", state(), " delete --force shared 2>&1"));
+  ASSERT_EQ(code, 0) << out;
+  // Another sandbox takes the id, made here as the CLI would make it.
+  sandbox::HostTemplateOptions tmpl;
+  tmpl.args = {"sleep", "1000"};
+  tmpl.hostname = "shared";
+  sandbox::SandboxOptions options;
+  options.id = "shared";
+  options.state_root = state();
+  options.runsc_path = RunscPath();
+  auto container = sandbox::HostTemplate(tmpl);
+  ASSERT_TRUE(container.ok()) << container.status();
+  options.container = *container;
+  options.start_main = true;
+  absl::StatusOr<std::unique_ptr<sandbox::Sandbox>> other = sandbox::Sandbox::Create(options);
+  ASSERT_TRUE(other.ok()) << other.status();
+
+  absl::Status signaled = manager_->Signal("shared", 0, SIGKILL, /*all=*/true);
+  EXPECT_EQ(signaled.code(), absl::StatusCode::kNotFound) << signaled;
+  EXPECT_THAT(std::string(signaled.message()), HasSubstr("deleted outside the daemon"));
+  sandbox::RunRequest run;
+  run.id = "shared";
+  run.process = Process({"true"});
+  EXPECT_EQ(manager_->Run(run).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ((*other)->ContainerStatus((*other)->Record()), "running")
+      << "the daemon's call reached the sandbox that took the id";
+  EXPECT_TRUE((*other)->Destroy().ok());
 }
 
 TEST_F(ManagerTest, RestartLosesNoRunningSandboxAndReclaimsDeadOnes) {
