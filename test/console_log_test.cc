@@ -49,12 +49,17 @@ class ConsoleLogTest : public ManagerFixture {
     sandbox::ManagerOptions options;
     options.console_log_limit = limit;
     options.warm_sandboxes = warm;
-    std::unique_ptr<sandbox::SandboxManager> manager = ManagerFixture::NewManager(options);
-    if (manager != nullptr && warm > 0) {
-      EXPECT_TRUE(manager->warm_pool()->AwaitReady(warm, absl::Seconds(30)))
-          << "the pool did not fill";
-    }
-    return manager;
+    return ManagerFixture::NewManager(options);
+  }
+
+  // Creates sandbox `id` with its main process, `args`, started at once.
+  absl::StatusOr<sandbox::SandboxView> CreateStarted(const std::string& id,
+                                                     const std::vector<std::string>& args) {
+    sandbox::CreateRequest create;
+    create.id = id;
+    create.start = true;
+    create.template_args = args;
+    return manager_->CreateSandbox(create);
   }
 
   std::string ConsoleLog(const std::string& id) {
@@ -82,11 +87,7 @@ class ConsoleLogTest : public ManagerFixture {
 TEST_F(ConsoleLogTest, AMainProcessStartedWithTheCreateIsCapped) {
   manager_ = NewManager(kLimit);
   ASSERT_NE(manager_, nullptr);
-  sandbox::CreateRequest create;
-  create.id = "flood";
-  create.start = true;
-  create.template_args = kFlood;
-  absl::StatusOr<sandbox::SandboxView> view = manager_->CreateSandbox(create);
+  absl::StatusOr<sandbox::SandboxView> view = CreateStarted("flood", kFlood);
   ASSERT_TRUE(view.ok()) << view.status();
   ExpectFloodExited("flood", view->main_pid);
   ExpectCapped("flood");
@@ -120,11 +121,7 @@ TEST_F(ConsoleLogTest, AMainProcessOfAWarmSandboxIsCapped) {
     warm_pid = record->pid();
   }
   ASSERT_GT(warm_pid, 0) << "no warm sandbox";
-  sandbox::CreateRequest create;
-  create.id = "warm";
-  create.start = true;
-  create.template_args = kFlood;
-  absl::StatusOr<sandbox::SandboxView> view = manager_->CreateSandbox(create);
+  absl::StatusOr<sandbox::SandboxView> view = CreateStarted("warm", kFlood);
   ASSERT_TRUE(view.ok()) << view.status();
   EXPECT_EQ(view->pid, warm_pid) << "the create did not take the warm sandbox";
   ExpectFloodExited("warm", view->main_pid);
@@ -135,11 +132,7 @@ TEST_F(ConsoleLogTest, AMainProcessOfAWarmSandboxIsCapped) {
 TEST_F(ConsoleLogTest, ALimitOfZeroKeepsEverything) {
   manager_ = NewManager(0);
   ASSERT_NE(manager_, nullptr);
-  sandbox::CreateRequest create;
-  create.id = "all";
-  create.start = true;
-  create.template_args = kFlood;
-  absl::StatusOr<sandbox::SandboxView> view = manager_->CreateSandbox(create);
+  absl::StatusOr<sandbox::SandboxView> view = CreateStarted("all", kFlood);
   ASSERT_TRUE(view.ok()) << view.status();
   ExpectFloodExited("all", view->main_pid);
   EXPECT_EQ(ConsoleLog("all"), FloodPrefix(kWritten) + "to-stderr\n");
@@ -151,11 +144,8 @@ TEST_F(ConsoleLogTest, ALimitOfZeroKeepsEverything) {
 TEST_F(ConsoleLogTest, TheLogIsWrittenWhileNoDaemonRuns) {
   manager_ = NewManager(kLimit);
   ASSERT_NE(manager_, nullptr);
-  sandbox::CreateRequest create;
-  create.id = "alone";
-  create.start = true;
-  create.template_args = {"sh", "-c", "echo before; sleep 1; echo after; exec sleep 1000"};
-  absl::StatusOr<sandbox::SandboxView> view = manager_->CreateSandbox(create);
+  absl::StatusOr<sandbox::SandboxView> view =
+      CreateStarted("alone", {"sh", "-c", "echo before; sleep 1; echo after; exec sleep 1000"});
   ASSERT_TRUE(view.ok()) << view.status();
   manager_.reset();  // the daemon stops; the sandbox keeps running
   const absl::Time deadline = absl::Now() + absl::Seconds(20);

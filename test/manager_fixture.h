@@ -33,13 +33,19 @@ class ManagerFixture : public ::testing::Test {
 
   std::string state() const { return root_.path() + "/state"; }
 
-  // A manager on state(); `options` gives the rest.
+  // A manager on state(); `options` gives the rest. With a warm pool, once
+  // the pool is full.
   std::unique_ptr<sandbox::SandboxManager> NewManager(sandbox::ManagerOptions options) {
     options.state_root = state();
     options.runsc_path = RunscPath();
     auto manager = sandbox::SandboxManager::Create(options);
     EXPECT_TRUE(manager.ok()) << manager.status();
-    return manager.ok() ? std::move(*manager) : nullptr;
+    if (!manager.ok()) return nullptr;
+    if (options.warm_sandboxes > 0) {
+      EXPECT_TRUE((*manager)->warm_pool()->AwaitReady(options.warm_sandboxes, absl::Seconds(30)))
+          << "the pool did not fill";
+    }
+    return std::move(*manager);
   }
 
   // `args` with PATH and cwd /, as a workload's process.
