@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/vm_clone.h"
 
 namespace runsc::boot {
 
@@ -36,8 +38,9 @@ absl::StatusOr<CappedOutput::Made> CappedOutput::Create(UniqueFd file, uint64_t 
 bool CappedOutput::WriteAll(const char* data, size_t size) {
   while (size > 0) {
     // A regular file's write is not interrupted (EINTR): any failure ends
-    // the copying.
-    const ssize_t n = write(file_.get(), data, size);
+    // the copying. Raw: errno is left alone (see the header).
+    const long n = util::RawSyscall(SYS_write, file_.get(), reinterpret_cast<long>(data),
+                                    static_cast<long>(size));
     if (n <= 0) {
       copying_ = false;
       return false;
@@ -51,7 +54,8 @@ bool CappedOutput::WriteAll(const char* data, size_t size) {
 bool CappedOutput::Pump(size_t budget) {
   char buf[16 * 1024];
   while (budget > 0) {
-    const ssize_t n = read(pipe_.get(), buf, std::min(sizeof(buf), budget));
+    const long n = util::RawSyscall(SYS_read, pipe_.get(), reinterpret_cast<long>(buf),
+                                    static_cast<long>(std::min(sizeof(buf), budget)));
     // Non-blocking: a failure is EAGAIN (empty, a writer still there), or
     // an EINTR worth no retry here; the next poll says when to come back.
     if (n < 0) return true;

@@ -11,9 +11,10 @@
 // the same way, without the line.
 //
 // The read end is non-blocking, for the launcher's poll loop: Pump copies
-// what is there and returns. Pump reads no errno: the launcher pumps while
-// a child of its, before its exec, runs on its memory and writes the same
-// errno (boot/launcher.cc, AwaitExec).
+// what is there and returns. Pump neither reads nor writes errno (raw
+// system calls): the launcher pumps while a child of its, before its exec,
+// runs on its memory and shares its errno (boot/launcher.cc, AwaitExec),
+// and reads it after its own failed calls (an execve's, say).
 #ifndef RUNSC_BOOT_CAPPED_OUTPUT_H_
 #define RUNSC_BOOT_CAPPED_OUTPUT_H_
 

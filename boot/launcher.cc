@@ -280,9 +280,11 @@ bool ChildMayBorrowMemory(int proc) {
 // error pipe: its error record (it failed; the caller reaps it), EOF (its
 // execve closed the O_CLOEXEC pipe, or it died), or nothing by the deadline
 // (it is killed; the caller reaps it). errno is never read here: a child
-// from SpawnChild, running on our memory, writes the same one. The capped
-// outputs are copied meanwhile, so that their writers do not stall for as
-// long as an exec may take.
+// from SpawnChild, running on our memory, writes the same one, and reads it
+// after its own failed calls. The capped outputs are copied meanwhile, so
+// that their writers do not stall for as long as an exec may take: with
+// raw system calls, which leave that errno alone (a copy's EAGAIN between
+// the child's execve and its read of errno would end its PATH search).
 LauncherEvent Launcher::AwaitExec(pid_t pid, int errors, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   std::vector<struct pollfd> fds;
