@@ -211,6 +211,14 @@ int RunDaemon(const DaemonOptions& options) {
     }
   }
   util::BlockStopSignals();  // before any thread exists
+  // The state root is this daemon's before anything is done on it: a second
+  // daemon's binary on huge pages (below) would detach the first one's as
+  // an earlier daemon's leftover.
+  absl::StatusOr<UniqueFd> root_lock = sandbox::LockStateRoot(options.state_root);
+  if (!root_lock.ok()) {
+    fprintf(stderr, "runsc daemon: %s\n", std::string(root_lock.status().message()).c_str());
+    return 1;
+  }
   // Also before any thread (a mount namespace of the daemon's own, where
   // the copy may go, needs that): the binary on huge pages.
   std::string runsc_path = options.runsc_path;
@@ -260,6 +268,7 @@ int RunDaemon(const DaemonOptions& options) {
   manager_options.warm_sandboxes = options.warm_sandboxes;
   manager_options.reclaim_ahead = options.reclaim_ahead;
   manager_options.console_log_limit = options.console_log_limit;
+  manager_options.root_locked = true;
   absl::StatusOr<std::unique_ptr<sandbox::SandboxManager>> manager =
       sandbox::SandboxManager::Create(manager_options);
   if (!manager.ok()) {

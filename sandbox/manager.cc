@@ -55,11 +55,8 @@ absl::Status CheckApiBundle(const runsc::boot::v1::ContainerConfig& c) {
   return absl::OkStatus();
 }
 
-// The state root's lock (a flock of the directory itself, which nothing
-// else locks), held for the manager's life: two daemons on one root would
-// reclaim each other's warm sandboxes and take each other's sandboxes for
-// their own (a second daemon's start, or a new one's while the last one
-// still stops). FAILED_PRECONDITION if another holds it.
+}  // namespace
+
 absl::StatusOr<UniqueFd> LockStateRoot(const std::string& state_root) {
   RETURN_IF_ERROR(util::MakeDirs(state_root, 0711));
   UniqueFd fd(open(state_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -74,11 +71,12 @@ absl::StatusOr<UniqueFd> LockStateRoot(const std::string& state_root) {
   return fd;
 }
 
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<SandboxManager>> SandboxManager::Create(
     const ManagerOptions& options) {
-  ASSIGN_OR_RETURN(UniqueFd root_lock, LockStateRoot(options.state_root));
+  UniqueFd root_lock;
+  if (!options.root_locked) {
+    ASSIGN_OR_RETURN(root_lock, LockStateRoot(options.state_root));
+  }
   std::unique_ptr<SandboxManager> manager(new SandboxManager(options));
   manager->root_lock_ = std::move(root_lock);
   ASSIGN_OR_RETURN(manager->exit_reports_, ExitReportWatcher::Create());

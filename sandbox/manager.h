@@ -42,6 +42,13 @@
 
 namespace runsc::sandbox {
 
+// The state root's lock (a flock of the directory itself, which nothing
+// else locks), held by a daemon for its life: two daemons on one root would
+// reclaim each other's warm sandboxes and take each other's sandboxes for
+// their own (a second daemon's start, or a new one's while the last one
+// still stops). FAILED_PRECONDITION if another holds it.
+absl::StatusOr<util::UniqueFd> LockStateRoot(const std::string& state_root);
+
 struct ManagerOptions {
   std::string state_root = "/run/runsc";
   std::string runsc_path = "/proc/self/exe";
@@ -61,6 +68,10 @@ struct ManagerOptions {
   // keeps a workload from filling the file system of the state root. 0:
   // no cap.
   uint64_t console_log_limit = 8 << 20;
+  // The caller holds LockStateRoot's lock for the manager's life (the
+  // daemon takes it before anything else it does on the root); else the
+  // manager takes it.
+  bool root_locked = false;
 };
 
 struct CreateRequest {

@@ -638,6 +638,15 @@ TEST_F(DaemonTest, ASecondDaemonOnTheSameRootRefusesToStart) {
   api::RunResponse run;
   ASSERT_TRUE(Run("kept", {"echo", "still"}, &run).ok());
   EXPECT_EQ(run.stdout(), "still\n");
+  // Nothing of the first one's was touched before the refusal: it still
+  // spawns sandboxes (from its binary's copy, which the second one's
+  // set-up would have detached), and no second socket was left.
+  const api::Sandbox fresh = CreateStarted("fresh");
+  EXPECT_GT(fresh.pid(), 0);
+  ASSERT_TRUE(Run("fresh", {"echo", "new"}, &run).ok());
+  EXPECT_EQ(run.stdout(), "new\n");
+  struct stat st;
+  EXPECT_NE(stat((root_.path() + "/second.sock").c_str(), &st), 0);
 }
 
 // `--console-log-limit N`: a main process's stdout and stderr leave at most
