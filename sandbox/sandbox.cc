@@ -340,13 +340,17 @@ runsc::state::v1::SandboxRecord Sandbox::Record() const {
   if (now.size >= 0 && !(now == record_version_)) {
     absl::StatusOr<runsc::state::v1::SandboxRecord> fresh = LoadRecord(state_dir_);
     // Ours (the CLI started or paused it), or another sandbox's: not taken
-    // then. One without a process yet is a create's under way (this one's
-    // own, before it saves its full record): neither, until it has one.
-    if (fresh.ok() && fresh->pid() != 0) {
-      if (fresh->pid() == process_.pid() && fresh->start_time() == start_time_) {
-        record_ = *std::move(fresh);
-      } else {
+    // then. Another create's record has a range of its own from its first
+    // save on (pid 0 until it is done; this object is made only after its
+    // own full record): its stdio socket listens already.
+    if (fresh.ok()) {
+      const bool ours = fresh->range_token() == uid_range_.token &&
+                        (fresh->pid() == 0 ||
+                         (fresh->pid() == process_.pid() && fresh->start_time() == start_time_));
+      if (!ours) {
         superseded_ = true;
+      } else if (fresh->pid() != 0) {
+        record_ = *std::move(fresh);
       }
       record_version_ = now;
     }
