@@ -140,7 +140,15 @@ absl::Status SandboxManager::Recover() {
   ASSIGN_OR_RETURN(std::vector<std::string> ids, Sandbox::ListIds(options_.state_root));
   for (const std::string& id : ids) {
     absl::StatusOr<std::unique_ptr<Sandbox>> box = Sandbox::Attach(options_.state_root, id);
-    if (box.ok()) {
+    if (box.ok() && (*box)->Record().exits_with_main()) {
+      // A container of the runtime CLI's (podman's and containerd's share
+      // this root by default): theirs to stop and delete, not this
+      // daemon's (a delete-on-exit, say), as one the CLI creates while the
+      // daemon runs never becomes the daemon's either.
+      (*box)->Detach();
+      util::Log(util::LogLevel::kInfo, "manager",
+                absl::StrCat("sandbox ", id, ": left to the runtime CLI"));
+    } else if (box.ok()) {
       auto entry = std::make_shared<Entry>();
       {
         absl::MutexLock lock(&entry->mu);
