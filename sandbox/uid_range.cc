@@ -9,6 +9,7 @@
 
 #include <optional>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/hash/hash.h"
 #include "absl/random/random.h"
 #include "absl/strings/numbers.h"
@@ -30,24 +31,43 @@ absl::StatusOr<UidRange> UidRangeAllocator::Allocate(absl::string_view owner) {
   const std::string text = absl::StrCat(token, "\n");
   // The slot's file is written before it has a name, and then linked as
   // the slot: a slot file always names its holder, whenever a crash comes.
-  UniqueFd fd(open(dir_.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
+  // Where the file system has no unnamed files (O_TMPFILE: overlayfs before
+  // Linux 6.6, NFS, most FUSE), a named one in the directory, which a
+  // crash may leave (List and Allocate ignore it).
+  auto open_file = [this](const std::string& named) {
+    return UniqueFd(named.empty()
+                        ? open(dir_.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600)
+                        : open(named.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  };
+  std::string named;
+  if (!unnamed_files_)
+    named = absl::StrCat(dir_, "/.tmp-", absl::Hex(absl::Uniform<uint64_t>(gen)));
+  UniqueFd fd = open_file(named);
   if (!fd && errno == ENOENT) {
     // The directory is made on first use (and its parents, 0700 too).
     RETURN_IF_ERROR(util::MakeDirs(dir_, 0700));
-    fd.reset(open(dir_.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
+    fd = open_file(named);
   }
-  if (!fd) return ErrnoError(errno, absl::StrCat("open an unnamed file in '", dir_, "'"));
+  if (!fd && named.empty() && (errno == EOPNOTSUPP || errno == EISDIR)) {
+    named = absl::StrCat(dir_, "/.tmp-", absl::Hex(absl::Uniform<uint64_t>(gen)));
+    fd = open_file(named);
+  }
+  if (!fd) return ErrnoError(errno, absl::StrCat("create a slot file in '", dir_, "'"));
+  absl::Cleanup unlink_named = [&named] {
+    if (!named.empty()) unlink(named.c_str());
+  };
   if (write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
     return ErrnoError(errno, absl::StrCat("write a slot file in '", dir_, "'"));
   }
-  const std::string self = absl::StrCat("/proc/self/fd/", fd.get());
+  const std::string self = named.empty() ? absl::StrCat("/proc/self/fd/", fd.get()) : named;
+  const int link_flags = named.empty() ? AT_SYMLINK_FOLLOW : 0;
   // Start at a random slot: concurrent allocators rarely collide, and a
   // collision just moves on to the next slot.
   const uint32_t start = absl::Uniform<uint32_t>(gen, 0, kSlots);
   for (uint32_t i = 0; i < kSlots; ++i) {
     const uint32_t slot = (start + i) % kSlots;
     const std::string path = absl::StrCat(dir_, "/", slot);
-    if (linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+    if (linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), link_flags) != 0) {
       if (errno == EEXIST) continue;
       return ErrnoError(errno, absl::StrCat("link '", path, "'"));
     }

@@ -42,7 +42,10 @@ class UidRangeAllocator final {
   static constexpr uint32_t kFirstHostId = specutils::kPrivateRangesFirstHostId;
   static constexpr uint32_t kSlots = (0xFFFFFFFFu - kFirstHostId) / UidRange::kSize;
 
-  explicit UidRangeAllocator(std::string dir) : dir_(std::move(dir)) {}
+  // `unnamed_files`: false makes each slot file from a named temporary file,
+  // as where the file system has no O_TMPFILE (for tests).
+  explicit UidRangeAllocator(std::string dir, bool unnamed_files = true)
+      : dir_(std::move(dir)), unnamed_files_(unnamed_files) {}
 
   // Claims a free range for `owner` (a sandbox id). RESOURCE_EXHAUSTED when
   // every slot is taken.
@@ -60,6 +63,7 @@ class UidRangeAllocator final {
 
  private:
   std::string dir_;
+  bool unnamed_files_;
 };
 
 }  // namespace runsc::sandbox

@@ -135,6 +135,31 @@ TEST(UidRangeTest, RacingReleasesNeverFreeANewHoldersSlot) {
   }
 }
 
+// Where the file system has no O_TMPFILE, each slot file comes from a named
+// one, linked the same way and then removed.
+TEST(UidRangeTest, WithoutUnnamedFilesSlotsStillNameTheirHolders) {
+  TempDir temp("uidrange");
+  const std::string dir = temp.path() + "/ranges";
+  UidRangeAllocator alloc(dir, /*unnamed_files=*/false);
+  absl::StatusOr<UidRange> a = alloc.Allocate("alpha");
+  ASSERT_TRUE(a.ok()) << a.status();
+  absl::StatusOr<UidRange> b = alloc.Allocate("beta");
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_NE(a->slot, b->slot);
+  std::ifstream held(dir + "/" + std::to_string(a->slot));
+  std::string text;
+  std::getline(held, text);
+  EXPECT_EQ(text, a->token);
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    names.push_back(e.path().filename().string());
+  }
+  EXPECT_EQ(names.size(), 2u) << "a temporary file was left";
+  ASSERT_TRUE(alloc.Release(*a).ok());
+  ASSERT_TRUE(alloc.Release(*b).ok());
+  EXPECT_TRUE(alloc.List()->empty());
+}
+
 TEST(UidRangeTest, ConcurrentAllocatorsNeverShareARange) {
   TempDir temp("uidrange");
   const std::string dir = temp.path() + "/ranges";
