@@ -119,8 +119,11 @@ absl::Status Sandbox::Retire(bool container_ended) {
     // pidfd makes sure, whatever moved where.
     (void)process_.Signal(SIGKILL);
   }
-  // The slot is the sandbox's until Destroy releases its range: no other
-  // retired sandbox has the name.
+  // The slot is the sandbox's until Destroy releases its range, just before
+  // it removes this directory: no other retired sandbox has the name, but
+  // where that removal failed (the directory then waits for the next
+  // daemon), a later sandbox of the same slot finds it taken, and its
+  // delete does the teardown in line.
   const std::string aside = absl::StrCat(state_dir_.substr(0, state_dir_.rfind('/') + 1),
                                          kRetiredPrefix, uid_range_.slot);
   if (renameat2(AT_FDCWD, state_dir_.c_str(), AT_FDCWD, aside.c_str(), RENAME_NOREPLACE) != 0) {

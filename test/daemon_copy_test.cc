@@ -6,12 +6,14 @@
 
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -295,8 +297,26 @@ TEST_F(DaemonTest, CopyOutHasOnlyTheContainerRootsRights) {
   Collected fds;
   status = CopyOut(Stub().get(), "rights", "/proc/1/fd", &fds);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
-  // The daemon's own capabilities are whole again after the copy.
-  EXPECT_EQ(util::ProcStatusField(getpid(), "CapEff"), util::ProcStatusField(getpid(), "CapPrm"));
+  // The copying thread, whichever of the daemon's it was, has its rights
+  // back: every thread holds its permitted capabilities, fsuid and fsgid 0
+  // (the fourth field of Uid and Gid).
+  for (const std::string& tid : ListDir(absl::StrCat("/proc/", daemon_, "/task"))) {
+    std::map<std::string, std::string> fields;
+    std::istringstream status(ReadFile(absl::StrCat("/proc/", daemon_, "/task/", tid, "/status")));
+    for (std::string line; std::getline(status, line);) {
+      const size_t colon = line.find(':');
+      if (colon != std::string::npos) {
+        fields[line.substr(0, colon)] =
+            std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+      }
+    }
+    EXPECT_EQ(fields["CapEff"], fields["CapPrm"]) << "thread " << tid;
+    for (const char* ids : {"Uid", "Gid"}) {
+      std::vector<std::string> each = absl::StrSplit(fields[ids], '\t');
+      ASSERT_EQ(each.size(), 4u) << ids << ": " << fields[ids];
+      EXPECT_EQ(each[3], "0") << "thread " << tid << "'s fs" << ids;
+    }
+  }
 }
 
 // What a workload makes of its files cannot hold a copy: a file it leases
