@@ -327,6 +327,13 @@ class TreeWriter {
   }
 
   absl::Status WriteFile(int fd, TarEntry& entry, const struct stat& st) {
+    // The container's file, not the request, is what cannot be copied (a
+    // sparse one, say): not the writer's INVALID_ARGUMENT.
+    if (static_cast<uint64_t>(st.st_size) > kMaxTarFileSize) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("'", Shown(entry.path), "' holds ", st.st_size,
+                       " bytes; CopyOut copies files of up to 2^40 bytes"));
+    }
     // Reopened through its magic link: the very inode fstat-ed, not a path
     // that could have been swapped since.
     const std::string self = absl::StrCat("/proc/self/fd/", fd);

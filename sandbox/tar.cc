@@ -21,9 +21,7 @@ constexpr size_t kBlock = 512;
 // Extended header data (PAX records, GNU long names) is buffered whole; this
 // bounds what an archive can make the reader allocate.
 constexpr uint64_t kMaxRecord = uint64_t{1} << 20;
-// No real file is larger; the bound keeps all offset arithmetic far from
-// overflow.
-constexpr uint64_t kMaxSize = uint64_t{1} << 40;
+constexpr uint64_t kMaxSize = kMaxTarFileSize;
 
 // A ustar header field: its offset and width in the block.
 struct Field {

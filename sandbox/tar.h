@@ -48,6 +48,10 @@ struct TarEntry {
   std::string link_target;
 };
 
+// The largest file an archive holds: no real file is larger, and the bound
+// keeps all offset arithmetic far from overflow.
+inline constexpr uint64_t kMaxTarFileSize = uint64_t{1} << 40;
+
 class TarWriter {
  public:
   // Output goes to `sink` in pieces. A sink error stops the writer and is

@@ -353,6 +353,14 @@ TEST_F(DaemonTest, CopyRefusesWhatAWorkloadMadeToHoldItUp) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
   EXPECT_THAT(status.error_message(), HasSubstr("/tmp/loop"));
 
+  // A sparse file past what a tar holds is the container's doing too.
+  ASSERT_TRUE(Run("held", {"truncate", "-s", "1100G", "/tmp/huge"}, &run).ok());
+  ASSERT_EQ(run.status().code(), 0) << run.stderr();
+  Collected huge;
+  status = CopyOut(Stub().get(), "held", "/tmp/huge", &huge);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("/tmp/huge"));
+
   std::string deep;
   for (int i = 0; i < 300; ++i) deep += "d/";
   deep += "f";
