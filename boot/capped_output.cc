@@ -80,4 +80,24 @@ bool CappedOutput::Pump(size_t budget) {
   return true;
 }
 
+void CappedOutputs::AddPollFds(std::vector<struct pollfd>& fds) const {
+  for (const CappedOutput& output : outputs_) fds.push_back({output.fd(), POLLIN, 0});
+}
+
+void CappedOutputs::Pump(size_t budget) {
+  outputs_.erase(std::remove_if(outputs_.begin(), outputs_.end(),
+                                [budget](CappedOutput& output) { return !output.Pump(budget); }),
+                 outputs_.end());
+}
+
+void CappedOutputs::PumpIfReady(const std::vector<struct pollfd>& fds, size_t first,
+                                size_t budget) {
+  for (size_t i = first; i < fds.size(); ++i) {
+    if (fds[i].revents != 0) {
+      Pump(budget);
+      return;
+    }
+  }
+}
+
 }  // namespace runsc::boot

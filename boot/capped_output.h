@@ -18,9 +18,12 @@
 #ifndef RUNSC_BOOT_CAPPED_OUTPUT_H_
 #define RUNSC_BOOT_CAPPED_OUTPUT_H_
 
+#include <poll.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "runsc/util/unique_fd.h"
@@ -72,6 +75,26 @@ struct CappedOutput::Made {
 
 // The line appended when the limit is reached.
 std::string CappedOutputNotice(uint64_t limit);
+
+// The capped outputs a poll loop copies, each until every writer of it is
+// gone.
+class CappedOutputs {
+ public:
+  void Add(CappedOutput output) { outputs_.push_back(std::move(output)); }
+  size_t size() const { return outputs_.size(); }
+
+  // Appends a POLLIN entry for each output to `fds`.
+  void AddPollFds(std::vector<struct pollfd>& fds) const;
+  // Copies at most `budget` bytes of each output, and drops those whose
+  // writers are all gone.
+  void Pump(size_t budget);
+  // Pump, if any of the entries AddPollFds appended to `fds` at `first` has
+  // an event after a poll.
+  void PumpIfReady(const std::vector<struct pollfd>& fds, size_t first, size_t budget);
+
+ private:
+  std::vector<CappedOutput> outputs_;
+};
 
 }  // namespace runsc::boot
 

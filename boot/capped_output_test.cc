@@ -1,11 +1,13 @@
 #include "boot/capped_output.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -136,6 +138,29 @@ TEST_F(CappedOutputTest, AFileThatRefusesWritesEndsTheCopyingNotTheDraining) {
   EXPECT_EQ(made->output.copied(), 0u);
   EXPECT_EQ(made->output.dropped(), 600u);
   EXPECT_EQ(Contents(), "");
+}
+
+// The set a poll loop keeps: one poll entry an output, a copy only after an
+// event, and an output dropped once its writers are gone.
+TEST_F(CappedOutputTest, TheSetCopiesAfterAnEventAndDropsWhatEnded) {
+  CappedOutputs outputs;
+  absl::StatusOr<CappedOutput::Made> first = CappedOutput::Create(OpenLog(), 1024);
+  absl::StatusOr<CappedOutput::Made> second = CappedOutput::Create(OpenLog(), 1024);
+  ASSERT_TRUE(first.ok() && second.ok());
+  outputs.Add(std::move(first->output));
+  outputs.Add(std::move(second->output));
+  std::vector<struct pollfd> fds = {{-1, POLLIN, 0}};
+  outputs.AddPollFds(fds);
+  ASSERT_EQ(fds.size(), 3u);
+  WriteAll(first->write_end.get(), "one\n");
+  outputs.PumpIfReady(fds, 1, 64 * 1024);  // no poll yet: no event
+  EXPECT_EQ(Contents(), "");
+  ASSERT_EQ(poll(fds.data(), fds.size(), 0), 1);
+  outputs.PumpIfReady(fds, 1, 64 * 1024);
+  EXPECT_EQ(Contents(), "one\n");
+  second->write_end.reset();
+  outputs.Pump(64 * 1024);
+  EXPECT_EQ(outputs.size(), 1u) << "an output without writers stayed";
 }
 
 TEST_F(CappedOutputTest, AZeroLimitIsRefused) {

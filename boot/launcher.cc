@@ -155,9 +155,6 @@ class Launcher {
   void HandleRequest(const LauncherRequest& request, std::vector<UniqueFd> fds);
   LauncherEvent Release(pid_t pid);
   LauncherEvent AwaitExec(pid_t pid, int errors, absl::Duration timeout);
-  // Copies what each capped output holds, at most `budget` bytes of each,
-  // and drops those whose writers are all gone.
-  void PumpOutputs(size_t budget);
   void Reap();
   [[noreturn]] void Exit();
 
@@ -182,7 +179,7 @@ class Launcher {
   std::map<pid_t, Held> held_;
   // Outputs copied into the console log (StartProcess.output_limit), until
   // every writer of each is gone.
-  std::vector<CappedOutput> outputs_;
+  CappedOutputs outputs_;
   // Set once and never reset: so only one process is ever held, which the
   // held child's stack (ChildStackTop) relies on.
   bool main_started_ = false;
@@ -292,12 +289,10 @@ LauncherEvent Launcher::AwaitExec(pid_t pid, int errors, absl::Duration timeout)
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) break;
     fds.assign({{errors, POLLIN, 0}});
-    for (const CappedOutput& output : outputs_) fds.push_back({output.fd(), POLLIN, 0});
+    outputs_.AddPollFds(fds);
     const int64_t wait_ms = std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, kStopCheckMs);
     const int ready = poll(fds.data(), fds.size(), static_cast<int>(wait_ms));
-    bool pump = false;
-    for (size_t i = 1; ready > 0 && i < fds.size(); ++i) pump |= fds[i].revents != 0;
-    if (pump) PumpOutputs(kPumpBudget);
+    if (ready > 0) outputs_.PumpIfReady(fds, 1, kPumpBudget);
     if (ready <= 0 || fds[0].revents == 0) {
       // Nothing stops a child before its exec but a signal from a workload
       // (one with CAP_KILL in its namespace, or of the process's user):
@@ -395,7 +390,7 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
     absl::StatusOr<CappedOutput::Made> made =
         CappedOutput::Create(std::move(file), start.output_limit());
     if (!made.ok()) return Failure("stdio", made.status());
-    outputs_.push_back(std::move(made->output));
+    outputs_.Add(std::move(made->output));
     capped_write = std::move(made->write_end);
   }
   util::SetupStage plan_stage = util::SetupStage::kWorkloadExec;
@@ -572,7 +567,7 @@ void Launcher::Reap() {
     auto it = running_.find(pid);
     if (it == running_.end()) continue;  // an orphan we inherited
     // Whoever hears of the exit finds its output in the console log.
-    PumpOutputs(kDrainBudget);
+    outputs_.Pump(kDrainBudget);
     LauncherEvent event;
     auto* exited = event.mutable_exited();
     exited->set_pid(pid);
@@ -598,12 +593,6 @@ void Launcher::Reap() {
     // beside the supervisor's instead of after it.
     if (main && exit_with_main_) Exit();
   }
-}
-
-void Launcher::PumpOutputs(size_t budget) {
-  outputs_.erase(std::remove_if(outputs_.begin(), outputs_.end(),
-                                [budget](CappedOutput& output) { return !output.Pump(budget); }),
-                 outputs_.end());
 }
 
 void Launcher::Exit() {
@@ -635,16 +624,14 @@ void Launcher::Run() {
   std::vector<struct pollfd> fds;
   for (;;) {
     fds.assign({{sock_, POLLIN, 0}, {sigfd.get(), POLLIN, 0}});
-    for (const CappedOutput& output : outputs_) fds.push_back({output.fd(), POLLIN, 0});
+    outputs_.AddPollFds(fds);
     if (poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
       Exit();
     }
     // Before an exit is reaped (which drains them all anyway) and before a
     // request, which may start a process and add an output.
-    bool pump = false;
-    for (size_t i = 2; i < fds.size(); ++i) pump |= fds[i].revents != 0;
-    if (pump) PumpOutputs(kPumpBudget);
+    outputs_.PumpIfReady(fds, 2, kPumpBudget);
     if (fds[1].revents & POLLIN) {
       struct signalfd_siginfo info;
       while (read(sigfd.get(), &info, sizeof(info)) > 0) {
