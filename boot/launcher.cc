@@ -28,6 +28,7 @@
 #include "boot/process_list.h"
 #include "boot/seccomp_cache.h"
 #include "boot/workload.h"
+#include "boot/workload_child.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "proto/launcher.pb.h"
 #include "runsc/util/boot_fds.h"
@@ -36,7 +37,6 @@
 #include "runsc/util/packet.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/sync_message.h"
-#include "runsc/util/vm_clone.h"
 
 namespace runsc::boot {
 
@@ -72,19 +72,6 @@ LauncherEvent Failure(absl::string_view stage, const absl::Status& status) {
   failed->set_message(std::string(status.message()));
   return event;
 }
-
-// What a workload child starts from.
-struct ChildArgs {
-  const WorkloadPlan* plan = nullptr;
-  const std::vector<int>* reset_signals = nullptr;
-  int userns = -1;
-  int stdio[3] = {-1, -1, -1};
-  int* extra = nullptr;
-  size_t extra_count = 0;
-  int error_fd = -1;
-  int hold_fd = -1;
-  int close_fd = -1;  // the launcher's end of the hold pipe
-};
 
 struct Tracked {
   std::vector<std::string> args;
@@ -200,77 +187,6 @@ LauncherEvent Started(pid_t pid) {
   LauncherEvent event;
   event.mutable_started()->set_pid(pid);
   return event;
-}
-
-int ChildMain(void* arg) {
-  const ChildArgs& a = *static_cast<const ChildArgs*>(arg);
-  if (a.close_fd >= 0) close(a.close_fd);
-  ExecWorkload(*a.plan, *a.reset_signals, a.userns, a.stdio, a.extra, a.extra_count, a.error_fd,
-               a.hold_fd);
-}
-
-// Where a child borrowing the launcher's memory runs: 256 KiB with a guard
-// page below, made once for each use. A started process's child runs while
-// the launcher waits for its exec (AwaitExec), so one stack serves them all
-// in turn; the held main process's child sleeps on its own from its start
-// to its release, while others start beside it, and there is at most one
-// (only the main process is held, once).
-enum class StackUse { kStart, kHeld };
-
-absl::StatusOr<char*> ChildStackTop(StackUse use) {
-  static util::ChildStack* stacks[2] = {nullptr, nullptr};
-  util::ChildStack*& stack = stacks[use == StackUse::kHeld ? 1 : 0];
-  if (stack == nullptr) {
-    auto fresh = std::make_unique<util::ChildStack>(256 * 1024);
-    RETURN_IF_ERROR(fresh->Map());
-    stack = fresh.release();
-  }
-  return static_cast<char*>(stack->low()) + stack->size();
-}
-
-// Starts the child in the launcher's memory (CLONE_VM): no page tables are
-// copied and no page is faulted in twice (a fork here cost the held main
-// process's create a copy of the launcher's tables and the faults of both
-// copies). Not CLONE_VFORK: a workload that stopped the child (it may
-// signal it once it has joined the workloads' namespace) would then hold
-// the launcher for good; the launcher waits on the error pipe with a
-// deadline instead (AwaitExec). Every signal stays blocked until the child
-// has reset their handlers, which must not run on borrowed memory. The
-// child's stack, `args` and what they point to must outlive the child's
-// execve or exit, unchanged: a held child reads them again once released.
-// While it runs (up to its hold, and from its release on) the launcher
-// only waits for it, and reads errno only after its own wait failed (where
-// the child's, written in the thread storage they share, could at worst
-// change an error's text). A held child sleeps in a read meanwhile.
-//
-// Unless `borrow` is false: then the child gets a copy of our memory (a
-// fork's). With fs.suid_dumpable at 1 every change of the child's ids
-// leaves the memory it runs on dumpable until its PR_SET_DUMPABLE, and a
-// workload with CAP_SYS_PTRACE that stopped it in between could open its
-// /proc/PID/mem: ours, if it were borrowed.
-absl::StatusOr<pid_t> SpawnChild(ChildArgs& args, StackUse use, bool borrow) {
-  absl::StatusOr<char*> stack = ChildStackTop(use);
-  if (!stack.ok()) return stack.status();
-  pid_t pid;
-  int err;
-  {
-    util::AllSignalsBlocked blocked;
-    pid = clone(ChildMain, *stack, (borrow ? CLONE_VM : 0) | SIGCHLD, &args);
-    err = errno;
-  }
-  if (pid < 0) return ErrnoError(err, "clone workload");
-  return pid;
-}
-
-// Whether a child may borrow our memory: unless fs.suid_dumpable is 1 (read
-// through our procfs `proc`, each time: the host may change it), or cannot
-// be read. At 2 (SUID_DUMP_ROOT, Ubuntu's default) an id change leaves the
-// memory dumpable for root alone, where tracing it needs CAP_SYS_PTRACE in
-// the user namespace it was made in, the sandbox's, which no workload has.
-bool ChildMayBorrowMemory(int proc) {
-  UniqueFd file(openat(proc, "sys/fs/suid_dumpable", O_RDONLY | O_CLOEXEC));
-  char value[4] = {};
-  return file && read(file.get(), value, sizeof(value)) > 0 && value[0] != '1';
 }
 
 // The answer to a start (or a release), from what the child wrote on its
