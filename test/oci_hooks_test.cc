@@ -46,10 +46,7 @@ TEST_F(OciRuntimeTest, ConcurrentDeletesRunThePoststopHooksOnce) {
   const std::string ran = root_.path() + "/poststop.ran";
   runsc::oci::v1::Spec spec = LoadSpec();
   SetProcess(&spec, {"sleep", "1000"});
-  auto* hook = spec.mutable_hooks()->mutable_poststop()->Add();
-  hook->set_path("/bin/busybox");
-  for (const char* arg : {"busybox", "sh", "-c"}) hook->add_args(arg);
-  hook->add_args("echo ran >> " + ran);
+  AddShellHook(spec.mutable_hooks()->mutable_poststop(), "echo ran >> " + ran);
   SaveSpec(spec);
   pid_t pid = Create("a");
   ASSERT_EQ(Runsc("start a").first, 0);
@@ -73,10 +70,8 @@ TEST_F(OciRuntimeTest, AStartWaitsForTheCreatesHooks) {
   runsc::oci::v1::Spec spec = LoadSpec();
   SetProcess(&spec, {"sh", "-c", "echo main >> /shared/order"});
   AddBind(&spec, shared, "/shared");
-  auto* hook = spec.mutable_hooks()->mutable_create_runtime()->Add();
-  hook->set_path("/bin/busybox");
-  for (const char* arg : {"busybox", "sh", "-c"}) hook->add_args(arg);
-  hook->add_args(
+  AddShellHook(
+      spec.mutable_hooks()->mutable_create_runtime(),
       absl::StrCat("sleep 0.5; echo hook >> ", shared, "/order; chmod 666 ", shared, "/order"));
   SaveSpec(spec);
   const std::string cli = absl::StrCat("cd ", bundle_, " && ", runsc_, " --root ", state_);
@@ -100,16 +95,11 @@ TEST_F(OciRuntimeTest, HooksRunAtTheirPointsWithTheStateOnStdin) {
   // (hostname, and a path only the container's mount namespace has).
   auto hook = [&](google::protobuf::RepeatedPtrField<runsc::oci::v1::Hook>* list,
                   const std::string& name, bool in_container) {
-    auto* h = list->Add();
-    h->set_path(std::string("/bin/busybox"));
-    h->add_args("busybox");
-    h->add_args("sh");
-    h->add_args("-c");
     const std::string dir = in_container ? "/shared" : shared;
-    h->add_args(absl::StrCat("cat > ", dir, "/", name, ".json; hostname > ", dir, "/", name,
-                             ".host; cat /proc/self/uid_map > ", dir, "/", name,
-                             ".map; ls -l /proc/self/fd/ > ", dir, "/", name, ".fds"));
-    h->set_timeout(10);
+    AddShellHook(list, absl::StrCat("cat > ", dir, "/", name, ".json; hostname > ", dir, "/", name,
+                                    ".host; cat /proc/self/uid_map > ", dir, "/", name,
+                                    ".map; ls -l /proc/self/fd/ > ", dir, "/", name, ".fds"))
+        ->set_timeout(10);
   };
   auto* hooks = spec.mutable_hooks();
   hook(hooks->mutable_prestart(), "prestart", false);
@@ -174,17 +164,8 @@ TEST_F(OciRuntimeTest, RunWithHooksHoldsTheProcessUntilTheyHaveRun) {
   runsc::oci::v1::Spec spec = LoadSpec();
   SetProcess(&spec, {"sh", "-c", "test -f /shared/hooked && echo saw-the-hook"});
   AddBind(&spec, shared, "/shared");
-  auto* start = spec.mutable_hooks()->add_start_container();
-  start->set_path("/bin/busybox");
-  for (const char* arg : {"busybox", "sh", "-c", "sleep 0.2; touch /shared/hooked"}) {
-    start->add_args(arg);
-  }
-  auto* poststart = spec.mutable_hooks()->add_poststart();
-  poststart->set_path("/bin/busybox");
-  for (const std::string& arg : {std::string("busybox"), std::string("sh"), std::string("-c"),
-                                 "cat > " + shared + "/poststart.json"}) {
-    poststart->add_args(arg);
-  }
+  AddShellHook(spec.mutable_hooks()->mutable_start_container(), "sleep 0.2; touch /shared/hooked");
+  AddShellHook(spec.mutable_hooks()->mutable_poststart(), "cat > " + shared + "/poststart.json");
   SaveSpec(spec);
   auto [code, out] = Runsc("run a");
   EXPECT_EQ(code, 0) << out;
@@ -195,12 +176,8 @@ TEST_F(OciRuntimeTest, RunWithHooksHoldsTheProcessUntilTheyHaveRun) {
 TEST_F(OciRuntimeTest, AFailingHookFailsCreateAndLeavesNothing) {
   runsc::oci::v1::Spec spec = LoadSpec();
   spec.mutable_process()->set_terminal(false);
-  auto* h = spec.mutable_hooks()->add_create_runtime();
-  h->set_path(std::string("/bin/busybox"));
-  h->add_args("busybox");
-  h->add_args("sh");
-  h->add_args("-c");
-  h->add_args("echo no network for you; exit 3");
+  runsc::oci::v1::Hook* h = AddShellHook(spec.mutable_hooks()->mutable_create_runtime(),
+                                         "echo no network for you; exit 3");
   SaveSpec(spec);
   ExpectError("create a",
               "hooks.createRuntime[0] '/bin/busybox': exit status 3: no network for you");

@@ -40,6 +40,17 @@ inline void AddBind(runsc::oci::v1::Spec* spec, const std::string& source,
   m->add_options("rbind");
 }
 
+// Appends to `hooks` one that runs `script` with busybox's sh (on the host,
+// or in the container for the container's hooks); returns it.
+inline runsc::oci::v1::Hook* AddShellHook(
+    google::protobuf::RepeatedPtrField<runsc::oci::v1::Hook>* hooks, const std::string& script) {
+  runsc::oci::v1::Hook* hook = hooks->Add();
+  hook->set_path("/bin/busybox");
+  for (const char* arg : {"busybox", "sh", "-c"}) hook->add_args(arg);
+  hook->add_args(script);
+  return hook;
+}
+
 class OciRuntimeTest : public CliTest {
  protected:
   void SetUp() override {
