@@ -277,8 +277,8 @@ class Sandbox final {
   // init, for one re-attached after a restart), its pid may be another
   // process's, whose child this would name. FAILED_PRECONDITION then.
   absl::StatusOr<pid_t> LauncherPid() const;
-  // Whether the sandbox process has not been reaped yet (a zombie's pid is
-  // not reused), by its pidfd.
+  // Whether the sandbox process still runs, by its pidfd (signal 0: a
+  // process that has exited, reaped or not, answers ESRCH).
   bool ProcessAlive() const;
   // Container pid -> host pid, for every process of the container (read
   // from the NSpid lines of the launcher's descendants).

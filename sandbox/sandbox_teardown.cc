@@ -40,6 +40,23 @@ using util::UniqueFd;
 
 namespace {
 
+// Releases `range` (none: host_base 0) and removes state directory `dir`
+// (none: empty), the range first: once the record is gone nothing names
+// the slot, which a crash in between would leak for good; the other way
+// round, a later reclaim of the record releases it again, which its token
+// makes harmless (the slot is left be if another holder has it since). A
+// range recorded without a token (a build before them) is released
+// unchecked, so last.
+absl::Status ReleaseRangeAndRemove(const std::string& ranges_dir, const UidRange& range,
+                                   const std::string& dir) {
+  const bool checked = range.host_base != 0 && !range.token.empty();
+  if (checked) RETURN_IF_ERROR(UidRangeAllocator(ranges_dir).Release(range));
+  if (!dir.empty()) RETURN_IF_ERROR(RemoveStateDir(dir));
+  if (range.host_base != 0 && !checked)
+    RETURN_IF_ERROR(UidRangeAllocator(ranges_dir).Release(range));
+  return absl::OkStatus();
+}
+
 // Best effort: SIGKILL to the launcher of the sandbox process `sandbox`,
 // if it has one and is still alive (else its pid may be another process's,
 // and so may the child found). Killed only with the sandbox process, the
@@ -84,17 +101,11 @@ absl::Status Sandbox::Destroy() {
     util::Log(util::LogLevel::kWarning, "sandbox",
               absl::StrCat("'", id_, "': '", state_dir_,
                            "' holds another sandbox now; its state and cgroups are left alone"));
-  } else if (holder == StateHolder::kThis) {
-    if (cgroup_ != nullptr) RETURN_IF_ERROR(cgroup_->Destroy());
-    // The range before the record (ReclaimLeftovers says why).
-    if (uid_range_.host_base != 0 && !uid_range_.token.empty()) {
-      RETURN_IF_ERROR(UidRangeAllocator(ranges_dir_).Release(uid_range_));
-    }
-    RETURN_IF_ERROR(RemoveStateDir(state_dir_));
+  } else if (holder == StateHolder::kThis && cgroup_ != nullptr) {
+    RETURN_IF_ERROR(cgroup_->Destroy());
   }
-  if (uid_range_.host_base != 0 && (holder != StateHolder::kThis || uid_range_.token.empty())) {
-    RETURN_IF_ERROR(UidRangeAllocator(ranges_dir_).Release(uid_range_));
-  }
+  RETURN_IF_ERROR(ReleaseRangeAndRemove(ranges_dir_, uid_range_,
+                                        holder == StateHolder::kThis ? state_dir_ : ""));
   destroyed_ = true;
   return absl::OkStatus();
 }
@@ -148,20 +159,8 @@ absl::Status ReclaimLeftovers(const std::string& dir,
     if (record.pid() == 0) (void)cgroup->Kill();
     RETURN_IF_ERROR(cgroup->Destroy());
   }
-  // The range before the record: once the record is gone nothing names the
-  // slot, which a crash in between would leak for good; the other way
-  // round, a later reclaim of the record releases it again, which its
-  // token makes harmless (the slot is left be if another holder has it
-  // since). A range recorded without a token (a build before them) is
-  // released unchecked, so last.
-  const UidRange range{record.range_slot(), record.range_base(), record.range_token()};
-  const bool checked = record.range_base() != 0 && !range.token.empty();
-  if (checked) RETURN_IF_ERROR(UidRangeAllocator(record.ranges_dir()).Release(range));
-  RETURN_IF_ERROR(RemoveStateDir(dir));
-  if (record.range_base() != 0 && !checked) {
-    RETURN_IF_ERROR(UidRangeAllocator(record.ranges_dir()).Release(range));
-  }
-  return absl::OkStatus();
+  return ReleaseRangeAndRemove(
+      record.ranges_dir(), {record.range_slot(), record.range_base(), record.range_token()}, dir);
 }
 
 }  // namespace
