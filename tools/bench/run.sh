@@ -133,7 +133,7 @@ stop_daemon() {
 api() { "$API_BENCH" --socket "$W/d.sock" --bundle "$W/true" --sleep-bundle "$W/sleep" "$@"; }
 
 if [ "$DENSITY" != 0 ]; then
-  echo "== density: $DENSITY idle sandboxes" >&2
+  echo "== density: $DENSITY idle sandboxes (${SECONDS}s)" >&2
   start_daemon
   begin=$(date +%s)
   api --scenario idle --n "$DENSITY" --label runsc --out "$OUT/density.json"
@@ -151,16 +151,16 @@ EOF
   exit 0
 fi
 
-echo "== floor" >&2
+echo "== floor (${SECONDS}s)" >&2
 "$W/floor" -n $((RUNS * 2)) --json > "$OUT/floor.json"
 "$W/floor" -n $((RUNS * 2)) --net --json > "$OUT/floor_net.json"
 
-echo "== one-shot, CLI" >&2
+echo "== one-shot, CLI (${SECONDS}s)" >&2
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$OUT/oneshot_cli.json" "${args[@]}" >&2
 # runsc run against crun again, run in turn (ABBA) rather than in blocks, so
 # that the machine's drift between two blocks cannot decide the target.
 if [[ " ${ran[*]} " == *" crun run "* ]]; then
-  echo "== one-shot, runsc run and crun run in turn" >&2
+  echo "== one-shot, runsc run and crun run in turn (${SECONDS}s)" >&2
   # With them, runsc run whose sandboxes exec the binary itself rather than
   # the copy in the binary cache (runsc/util/binary_cache.h).
   /usr/bin/python3 tools/bench/interleave.py --runs "$RUNS" --out "$OUT/oneshot_turns.json" \
@@ -171,13 +171,13 @@ if [[ " ${ran[*]} " == *" crun run "* ]]; then
   # unless another such write came within the last one: crun run right
   # after crun run (hyperfine's block) skips that wait, crun run after a
   # pause does not. Measured here so that the report can show it.
-  echo "== crun run after a 15 ms pause" >&2
+  echo "== crun run after a 15 ms pause (${SECONDS}s)" >&2
   /usr/bin/python3 tools/bench/interleave.py --runs "$RUNS" --pause-ms 15 \
     --out "$OUT/crun_paused.json" "crun run, 15 ms after the last" "${ONESHOT[crun run]}" >&2 ||
     printf 'crun run after a pause\tfailed\n' >> "$OUT/failures.txt"
 fi
 
-echo "== exec, CLI" >&2
+echo "== exec, CLI (${SECONDS}s)" >&2
 declare -A EXEC START
 START["runsc exec"]="$RUNSC --root $S/state run --detach --bundle $W/sleep e"
 EXEC["runsc exec"]="$RUNSC --root $S/state exec e /bin/true"
@@ -219,7 +219,7 @@ for rt in "$RUNSC --root $S/state" "runc --root $S/runc" "crun --root $S/crun" "
   $rt delete --force e >/dev/null 2>&1 || true
 done
 
-echo "== API" >&2
+echo "== API (${SECONDS}s)" >&2
 start_daemon
 # Where the default (auto) put the binary the sandboxes run: the report says.
 if grep -q " $S/dstate/.binary " /proc/self/mountinfo; then
@@ -252,7 +252,7 @@ stop_daemon
 # copies it onto a tmpfs of huge pages wherever it can mount one safely: in
 # turn (four rounds, ABBA, a daemon of each setting per round), since this
 # VM's speed drifts within a run by more than the two differ.
-echo "== API, binary from disk against the default, in turn" >&2
+echo "== API, binary from disk against the default, in turn (${SECONDS}s)" >&2
 per=$(( (RUNS + 3) / 4 ))
 for round in 1 2 3 4; do
   order="auto off"
@@ -291,7 +291,7 @@ start_daemon dstate-disk --binary-on-huge-pages=off
 api --scenario throughput --n "$TP" --concurrency 8 --label "runsc API, binary from disk" \
   --out "$OUT/disk_throughput.json"
 stop_daemon
-echo "== API, warm pool" >&2
+echo "== API, warm pool (${SECONDS}s)" >&2
 start_daemon dstate-warm --warm-sandboxes 4
 api --scenario oneshot --n "$RUNS" --pause-ms $PAUSE \
   --label "runsc API one-shot, warm pool, $PAUSE ms after the last" --out "$OUT/warm_oneshot.json"
@@ -308,7 +308,7 @@ stop_daemon
 # VM's /run is ext4 without a journal, whose inode allocator skips and
 # rechecks every inode freed in the last 30 s (benchmarks-profile.md,
 # eleventh and twelfth passes). The uid range slots stay in /run/runsc.
-echo "== API, state root on a tmpfs" >&2
+echo "== API, state root on a tmpfs (${SECONDS}s)" >&2
 T=$(mktemp -d /tmp/runsc-bench-tmpfs.XXXXXX)
 mount -t tmpfs -o size=256m,mode=0711 tmpfs "$T"
 start_daemon "$T/dstate"
@@ -325,7 +325,7 @@ stop_daemon
 umount "$T" && rmdir "$T" && T=
 start_daemon
 
-echo "== CPU per one-shot" >&2
+echo "== CPU per one-shot (${SECONDS}s)" >&2
 # The machine's CPU time (every core, from /proc/stat: user, nice, system,
 # irq and softirq; idle, iowait and steal left out) over RUNS one-shots of
 # each runtime, less what the machine burns while idle over the same time.
@@ -349,7 +349,7 @@ for name in "${ran[@]}"; do
   cpu_pass "$name" hyperfine -N --warmup 0 --runs "$RUNS" "${ONESHOT[$name]}"
 done
 
-echo "== idle memory, peers" >&2
+echo "== idle memory, peers (${SECONDS}s)" >&2
 # N detached containers of one runtime: MemAvailable delta and summed PSS of
 # each container's process tree, per container.
 idle_peer() {  # NAME CLI...
@@ -414,16 +414,24 @@ EOF
   if [ -s "$OUT/idle_$name.json" ]; then
     printf '%s idle: %s\n' "$name" "$(cat "$OUT/idle_$name.json")" >&2
   fi
+  # All at once: gVisor's delete waits about 1.4 s for its sandbox to end,
+  # which in turn would take most of --quick's two minutes.
+  local deletes=()
   for id in "${ids[@]}"; do
-    if ! "$@" delete --force "$id" >/dev/null 2>"$W/idle.err"; then
-      printf '%s delete %s\t%s\n' "$name" "$id" "$(tail -n 1 "$W/idle.err")" >> "$OUT/failures.txt"
+    "$@" delete --force "$id" >/dev/null 2>"$W/idle.$id.err" &
+    deletes+=($!)
+  done
+  wait "${deletes[@]}" || true
+  for id in "${ids[@]}"; do
+    if [ -s "$W/idle.$id.err" ]; then
+      printf '%s delete %s\t%s\n' "$name" "$id" "$(tail -n 1 "$W/idle.$id.err")" >> "$OUT/failures.txt"
     fi
   done
 }
 idle_peer runc runc --root "$S/runc"
 idle_peer gvisor /usr/bin/runsc --network=none --root "$S/gvisor"
 
-echo "== report" >&2
+echo "== report (${SECONDS}s)" >&2
 /usr/bin/python3 tools/bench/plot.py -o docs/benchmarks.png \
   --title "one-shot (CLI): create, run /bin/true, wait, delete" \
   --title "one-shot via the API, and the kernel's floor" \
