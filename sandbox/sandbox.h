@@ -49,6 +49,9 @@ inline constexpr char kWarmPrefix[] = ".warm-";
 // The state directory of a sandbox deleted but not yet torn down
 // (Sandbox::Retire), followed by its range slot.
 inline constexpr char kRetiredPrefix[] = ".retired-";
+// A state directory being made, locked before it is renamed to its id:
+// followed by the id and a random suffix.
+inline constexpr char kCreatingPrefix[] = ".creating-";
 
 struct SandboxOptions {
   // Validated with specutils::ValidateSandboxId.
@@ -165,16 +168,18 @@ class Sandbox final {
   // Removes a state directory without a record: what a create killed
   // before its first record left (the directory, its sockets and log; a
   // uid range or cgroups it had made by then stay, not knowable from it).
-  // A create holds a lock on its directory until it returns (LockStateDir)
-  // and takes it within a second of the mkdir: a directory still locked, or
-  // younger, is FAILED_PRECONDITION. NOT_FOUND without such a directory;
-  // ALREADY_EXISTS if it has a record. `locked`: the caller holds that lock
-  // itself (a CLI command's, runsc/cli_common.h).
+  // A create holds a lock on its directory from before the directory has
+  // its name until it returns (LockStateDir): a directory still locked is
+  // FAILED_PRECONDITION, and so is one younger than a second (a create of
+  // a build before 2026-12-05 locked its directory just after its mkdir). NOT_FOUND without such a
+  // directory; ALREADY_EXISTS if it has a record. `locked`: the caller holds that lock itself (a
+  // CLI command's, runsc/cli_common.h).
   static absl::Status ReclaimUnrecorded(const std::string& state_root, const std::string& id,
                                         bool locked = false);
   // Kills and removes every warm or retired sandbox a daemon left under
   // `state_root` (a daemon's end ends its warm sandboxes, and a retired
-  // one is dead or dying, but either may not be gone yet).
+  // one is dead or dying, but either may not be gone yet), and the
+  // directories of creates that died before they named theirs.
   static void ReclaimAside(const std::string& state_root);
   // The ids that have a record under `state_root`.
   static absl::StatusOr<std::vector<std::string>> ListIds(const std::string& state_root);

@@ -2,6 +2,9 @@
 // spawn and its ready), and a warm sandbox's creation and assignment.
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -128,30 +131,46 @@ absl::Status ValidateCreateOptions(const SandboxOptions& options) {
   return absl::OkStatus();
 }
 
-// Makes <state_root>/<id>/ (0700), and the state root on first use.
-absl::Status MakeStateDir(const std::string& state_root, const std::string& id,
-                          const std::string& dir) {
-  // One mkdir when the state root exists; it is made on first use.
-  int made = mkdir(dir.c_str(), 0700);
-  if (made != 0 && errno == ENOENT) {
+// Makes <state_root>/<id>/ (0700), and the state root on first use, and
+// returns its lock (LockStateDir's), held from before the directory has its
+// name: it is made and locked as <state_root>/.creating-<id>-XXXXXX and
+// then renamed into place (RENAME_NOREPLACE), so no other process ever sees
+// it unlocked without a record, and none can take it for what a dead
+// create left (ReclaimUnrecorded) while this one stalls.
+absl::StatusOr<UniqueFd> MakeStateDir(const std::string& state_root, const std::string& id,
+                                      const std::string& dir) {
+  std::string made = absl::StrCat(state_root, "/", kCreatingPrefix, id, "-XXXXXX");
+  if (mkdtemp(made.data()) == nullptr) {
+    if (errno != ENOENT) return ErrnoError(errno, absl::StrCat("mkdir '", made, "'"));
+    // The state root is made on first use.
     RETURN_IF_ERROR(util::MakeDirs(state_root, 0711));
-    made = mkdir(dir.c_str(), 0700);
+    made = absl::StrCat(state_root, "/", kCreatingPrefix, id, "-XXXXXX");
+    if (mkdtemp(made.data()) == nullptr) {
+      return ErrnoError(errno, absl::StrCat("mkdir '", made, "'"));
+    }
   }
+  absl::Cleanup remove_made = [&made] { rmdir(made.c_str()); };
+  UniqueFd lock(open(made.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (!lock) return ErrnoError(errno, absl::StrCat("open '", made, "'"));
+  // Nobody else knows of it: taken at once.
+  if (flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    return ErrnoError(errno, absl::StrCat("lock '", made, "'"));
+  }
+  auto rename_into_place = [&] {
+    return renameat2(AT_FDCWD, made.c_str(), AT_FDCWD, dir.c_str(), RENAME_NOREPLACE) == 0 ? 0
+                                                                                           : errno;
+  };
+  int err = rename_into_place();
   // What a create killed before its first record left takes the id no
   // longer (a caller's retry after its timeout killed us).
-  int err = made != 0 ? errno : 0;
-  if (err == EEXIST && Sandbox::ReclaimUnrecorded(state_root, id).ok()) {
-    made = mkdir(dir.c_str(), 0700);
-    err = made != 0 ? errno : 0;
+  if (err == EEXIST && Sandbox::ReclaimUnrecorded(state_root, id).ok()) err = rename_into_place();
+  if (err == EEXIST) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("sandbox '", id, "' already exists in '", state_root, "'"));
   }
-  if (made != 0) {
-    if (err == EEXIST) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("sandbox '", id, "' already exists in '", state_root, "'"));
-    }
-    return ErrnoError(err, absl::StrCat("mkdir '", dir, "'"));
-  }
-  return absl::OkStatus();
+  if (err != 0) return ErrnoError(err, absl::StrCat("rename '", made, "' to '", dir, "'"));
+  std::move(remove_made).Cancel();
+  return lock;
 }
 
 // The state directory's sockets and log, which the sandbox process gets.
@@ -283,17 +302,11 @@ absl::StatusOr<util::SyncMessage> ReadReady(ChildProcess& process, int sync_fd,
 absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& options) {
   RETURN_IF_ERROR(ValidateCreateOptions(options));
   const std::string dir = absl::StrCat(options.state_root, "/", options.id);
-  RETURN_IF_ERROR(MakeStateDir(options.state_root, options.id, dir));
-  // Until we return (our first record is written long before), and so
-  // until after a failed create's removal of the directory below; what
+  // Held until we return (our first record is written long before), and
+  // so until after a failed create's removal of the directory below; what
   // tells ReclaimUnrecorded that a directory without a record is still
-  // being made. A CLI command may hold it for a moment: it finds a
-  // directory this young being created, and lets go.
-  absl::StatusOr<UniqueFd> creating = LockStateDir(dir, absl::Seconds(1));
-  if (!creating.ok()) {
-    (void)RemoveStateDir(dir);
-    return creating.status();
-  }
+  // being made.
+  ASSIGN_OR_RETURN(UniqueFd creating, MakeStateDir(options.state_root, options.id, dir));
   absl::Cleanup remove_dir = [&dir] { (void)RemoveStateDir(dir); };
 
   ASSIGN_OR_RETURN(StateFiles files, OpenStateFiles(dir));
@@ -448,7 +461,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
   RETURN_IF_ERROR(std::move(next_record).Commit(record));
   std::move(remove_dir).Cancel();
   std::move(release_range).Cancel();
-  if (options.state_lock != nullptr) *options.state_lock = *std::move(creating);
+  if (options.state_lock != nullptr) *options.state_lock = std::move(creating);
   return std::unique_ptr<Sandbox>(new Sandbox(options.id, dir, options.ranges_dir,
                                               std::move(spawned.process), range, std::move(cgroup),
                                               std::move(record), std::move(spawned.sync_fd)));
@@ -481,7 +494,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::CreateWarm(const SandboxOption
   absl::Cleanup release_range = [&ranges, &range] { (void)ranges.Release(range); };
   const std::string id = absl::StrCat(kWarmPrefix, range.slot);
   const std::string dir = absl::StrCat(options.state_root, "/", id);
-  RETURN_IF_ERROR(MakeStateDir(options.state_root, id, dir));
+  RETURN_IF_ERROR(MakeStateDir(options.state_root, id, dir).status());
   absl::Cleanup remove_dir = [&dir] { (void)RemoveStateDir(dir); };
   ASSIGN_OR_RETURN(StateFiles files, OpenStateFiles(dir));
   ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cgroup,

@@ -191,8 +191,8 @@ absl::Status Sandbox::ReclaimUnrecorded(const std::string& state_root, const std
   auto being_made = [&] {
     return absl::FailedPreconditionError(absl::StrCat("sandbox '", id, "' is being created"));
   };
-  // A create takes its lock within microseconds of its mkdir: younger than
-  // a second, it may not have yet.
+  // A create of an earlier build took its lock within microseconds of its
+  // mkdir: younger than a second, it may not have yet.
   if (absl::Now() - absl::TimeFromTimespec(st.st_ctim) < absl::Seconds(1)) return being_made();
   absl::StatusOr<UniqueFd> lock = locked ? UniqueFd() : LockStateDir(dir);
   if (!lock.ok()) {
@@ -240,6 +240,11 @@ void Sandbox::ReclaimAside(const std::string& state_root) {
   while (struct dirent* e = readdir(root)) {
     if (absl::StartsWith(e->d_name, kWarmPrefix) || absl::StartsWith(e->d_name, kRetiredPrefix)) {
       dirs.push_back(absl::StrCat(state_root, "/", e->d_name));
+    } else if (absl::StartsWith(e->d_name, kCreatingPrefix)) {
+      // A create's directory before its rename into place: left empty by
+      // one that died there, unless a create (the CLI's, perhaps) holds it.
+      const std::string made = absl::StrCat(state_root, "/", e->d_name);
+      if (LockStateDir(made).ok()) rmdir(made.c_str());
     }
   }
   closedir(root);

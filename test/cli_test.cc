@@ -15,9 +15,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
@@ -394,6 +396,43 @@ TEST_F(CliTest, AStateDirectoryWithoutARecordDoesNotKeepItsIdForGood) {
   EXPECT_EQ(RunDetached("y"), 0);
   EXPECT_THAT(Runsc("state y").second, HasSubstr("\"id\": \"y\""));
   EXPECT_EQ(Runsc("delete --force y").first, 0);
+}
+
+// A create's state directory is locked from before it has its name, so no
+// other process sees it unlocked and without a record: what lets a retry
+// reclaim a dead create's directory (ReclaimUnrecorded) without ever
+// taking a live one's. It was made, then locked: a create stalled in
+// between lost its directory to a retry and then removed the retry's.
+TEST_F(CliTest, NoCreatesDirectoryIsEverSeenUnlockedWithoutARecord) {
+  SetArgs({"true"});
+  const std::string dir = state_ + "/a";
+  std::atomic<bool> stop{false};
+  std::atomic<int> seen{0}, unlocked{0};
+  std::thread watcher([&] {
+    while (!stop.load()) {
+      util::UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+      if (!fd) continue;
+      seen.fetch_add(1);
+      if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;
+      // Still the directory at that name (a delete may have removed it),
+      // and still without a record while we hold its lock.
+      struct stat held, now;
+      if (fstat(fd.get(), &held) == 0 && lstat(dir.c_str(), &now) == 0 &&
+          held.st_ino == now.st_ino && access((dir + "/state.pb").c_str(), F_OK) != 0) {
+        unlocked.fetch_add(1);
+      }
+    }
+  });
+  for (int i = 0; i < 40; ++i) {
+    auto [code, out] = Runsc("run a");
+    EXPECT_EQ(code, 0) << out;
+  }
+  stop = true;
+  watcher.join();
+  EXPECT_GT(seen.load(), 0) << "the watcher never saw the directory";
+  EXPECT_EQ(unlocked.load(), 0);
+  // No directory of a create is left under its temporary name.
+  EXPECT_TRUE(ListDir(state_).empty());
 }
 
 // The sandbox record is JSON: a bundle path or NOTIFY_SOCKET that is not

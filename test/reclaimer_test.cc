@@ -4,7 +4,9 @@
 // one reclaims.
 #include "sandbox/reclaimer.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +26,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runsc/util/file_util.h"
+#include "runsc/util/unique_fd.h"
 #include "sandbox/host_template.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/state_store.h"
@@ -328,6 +331,27 @@ TEST_F(ReclaimerTest, WhatADaemonThatDiedLeftAsideTheNextOneReclaims) {
     EXPECT_EQ(waitpid(h.pids[0], nullptr, 0), h.pids[0]);
     ExpectGone(h);
   }
+  EXPECT_TRUE(ListDir(root_.path()).empty());
+}
+
+// A create makes its directory under a temporary name, locked, and renames
+// it into place: one that died in between left it empty under that name.
+// The next daemon removes it, unless a create (the CLI's) holds it still.
+TEST_F(ReclaimerTest, ACreatesDirectoryLeftUnderItsTemporaryNameGoesUnlessHeld) {
+  const std::string dead = absl::StrCat(root_.path(), "/", sandbox::kCreatingPrefix, "a-x1Yz2Q");
+  const std::string live = absl::StrCat(root_.path(), "/", sandbox::kCreatingPrefix, "b-P3q4Rs");
+  for (const std::string& dir : {dead, live}) ASSERT_EQ(mkdir(dir.c_str(), 0700), 0) << dir;
+  util::UniqueFd held(open(live.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(held);
+  ASSERT_EQ(flock(held.get(), LOCK_EX | LOCK_NB), 0);
+
+  sandbox::Sandbox::ReclaimAside(root_.path());
+  EXPECT_FALSE(Exists(dead));
+  EXPECT_TRUE(Exists(live));
+  // Neither is a sandbox to list.
+  EXPECT_TRUE(sandbox::Sandbox::ListIds(root_.path())->empty());
+  held.reset();
+  sandbox::Sandbox::ReclaimAside(root_.path());
   EXPECT_TRUE(ListDir(root_.path()).empty());
 }
 
