@@ -217,7 +217,9 @@ void PlanLimits(const ProcessConfig& p, WorkloadPlan& plan) {
     plan.oom_score_adj = absl::StrCat(p.oom_score_adj());
     plan.oom_score_adj_what = absl::StrCat("write oom_score_adj ", plan.oom_score_adj);
   }
-  if (p.has_umask()) plan.umask = static_cast<int>(p.umask());
+  // runc's default where the spec has none: never the caller's (a shell's, or
+  // a service manager's UMask=), which may be 0.
+  plan.umask = p.has_umask() ? static_cast<int>(p.umask()) : 022;
   if (p.scheduler().set()) {
     const auto& s = p.scheduler();
     SchedAttr attr = {};

@@ -64,7 +64,7 @@ struct WorkloadPlan {
   // The launcher's own procfs of the container's PID namespace (its /proc
   // may be none, or files a workload made); the launcher sets it.
   int proc_fd = -1;
-  int umask = -1;             // -1: left as inherited
+  int umask = -1;  // -1: left as inherited (the plan sets 022 by default)
   std::optional<SchedAttr> scheduler;
   std::string scheduler_what, scheduler_eperm_what;
   std::optional<int> io_priority;

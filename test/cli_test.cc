@@ -398,6 +398,35 @@ TEST_F(CliTest, AStateDirectoryWithoutARecordDoesNotKeepItsIdForGood) {
   EXPECT_EQ(Runsc("delete --force y").first, 0);
 }
 
+// A spec without a umask gets runc's 022, for the main process and an exec
+// alike: never the caller's, which a shell or a service manager may have
+// set to 0 (every file the workload made was then writable by all).
+TEST_F(CliTest, WithoutASpecUmaskAWorkloadGets022NotTheCallers) {
+  SetArgs({"sh", "-c", "umask; touch /dev/shm/f; stat -c %a /dev/shm/f; sleep 1000"});
+  auto [code, out] =
+      RunShell(absl::StrCat("umask 000 && cd ", bundle_, " && ", runsc_, " --root ", state_,
+                            " run --detach a </dev/null >/dev/null 2>&1; echo $?"));
+  ASSERT_EQ(out, "0\n");
+  auto [ecode, eout] =
+      RunShell(absl::StrCat("umask 000 && ", runsc_, " --root ", state_,
+                            " exec a sh -c 'umask; touch /dev/shm/g; stat -c %a /dev/shm/g'"));
+  EXPECT_EQ(ecode, 0) << eout;
+  EXPECT_EQ(eout, "0022\n644\n");
+  const std::string await_f =
+      " sh -c 'while [ ! -e /dev/shm/f ]; do sleep 0.01; done; stat -c %a /dev/shm/f'";
+  auto [fcode, fout] = Runsc("exec a" + await_f);
+  EXPECT_EQ(fout, "644\n") << fcode;
+  EXPECT_EQ(Runsc("delete --force a").first, 0);
+  // The spec's own, where it has one.
+  runsc::oci::v1::Spec spec = LoadSpec();
+  spec.mutable_process()->mutable_user()->set_umask(077);
+  SaveSpec(spec);
+  ASSERT_EQ(RunDetached("b"), 0);
+  auto [bcode, bout] = Runsc("exec b" + await_f);
+  EXPECT_EQ(bout, "600\n") << bcode;
+  EXPECT_EQ(Runsc("delete --force b").first, 0);
+}
+
 // A create's state directory is locked from before it has its name, so no
 // other process sees it unlocked and without a record: what lets a retry
 // reclaim a dead create's directory (ReclaimUnrecorded) without ever
