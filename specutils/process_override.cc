@@ -1,6 +1,8 @@
 #include "specutils/process_override.h"
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "runsc/util/status_macros.h"
 #include "specutils/oci_spec.h"
 
@@ -13,6 +15,11 @@ absl::StatusOr<runsc::boot::v1::ProcessConfig> OverrideProcess(
   if (o.args[0].empty()) return absl::InvalidArgumentError("process.args[0]: must not be empty");
   out.clear_args();
   for (const std::string& a : o.args) out.add_args(a);
+  // An entry replaces every entry of its key before it, the base's and the
+  // overrides': the base's others keep their order, then the overrides'
+  // last of each key, in order. Linear: a request may hold a million.
+  absl::flat_hash_map<absl::string_view, size_t> last;  // key -> override index
+  last.reserve(o.env.size());
   for (size_t i = 0; i < o.env.size(); ++i) {
     const std::string& kv = o.env[i];
     size_t eq = kv.find('=');
@@ -20,12 +27,21 @@ absl::StatusOr<runsc::boot::v1::ProcessConfig> OverrideProcess(
       return absl::InvalidArgumentError(
           absl::StrCat("process.env[", i, "]: '", kv, "' is not KEY=VALUE"));
     }
-    const std::string prefix = kv.substr(0, eq + 1);
-    auto* env = out.mutable_env();
-    for (int j = env->size() - 1; j >= 0; --j) {
-      if (env->Get(j).rfind(prefix, 0) == 0) env->DeleteSubrange(j, 1);
+    last[absl::string_view(kv).substr(0, eq)] = i;
+  }
+  if (!last.empty()) {
+    out.clear_env();
+    for (const std::string& kv : base.env()) {
+      // One without '=' (a spec's validation refuses it) names no key.
+      const size_t eq = kv.find('=');
+      if (eq == std::string::npos || !last.contains(absl::string_view(kv).substr(0, eq))) {
+        out.add_env(kv);
+      }
     }
-    out.add_env(kv);
+    for (size_t i = 0; i < o.env.size(); ++i) {
+      const std::string& kv = o.env[i];
+      if (last[absl::string_view(kv).substr(0, kv.find('='))] == i) out.add_env(kv);
+    }
   }
   if (!o.cwd.empty()) {
     ASSIGN_OR_RETURN(std::string cwd, CleanAbsolutePath(o.cwd, "process.cwd"));

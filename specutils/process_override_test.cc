@@ -1,5 +1,6 @@
 #include "specutils/process_override.h"
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -49,6 +50,40 @@ TEST(ProcessOverrideTest, ErrorsNameTheField) {
   o.cwd = "relative";
   EXPECT_THAT(std::string(OverrideProcess(Base(), o).status().message()),
               HasSubstr("process.cwd: must be an absolute path"));
+}
+
+// An entry replaces every earlier one of its key, the base's and the
+// request's own; the rest keep their order.
+TEST(ProcessOverrideTest, AnEnvEntryReplacesEveryEarlierOneOfItsKey) {
+  runsc::boot::v1::ProcessConfig base = Base();
+  base.add_env("LANG=fr");  // a base with its key twice
+  base.add_env("LANGUAGE=de");
+  ProcessOverrides o;
+  o.args = {"x"};
+  o.env = {"X=1", "LANG=en", "Y=2", "X=3", "LANG=", "PATH=/usr/bin:/bin"};
+  auto p = OverrideProcess(base, o);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_THAT(p->env(), ElementsAre("LANGUAGE=de", "Y=2", "X=3", "LANG=", "PATH=/usr/bin:/bin"));
+  // No overrides: the base's as they were, duplicates and all.
+  o.env.clear();
+  p = OverrideProcess(base, o);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_THAT(p->env(), ElementsAre("PATH=/bin", "LANG=C", "LANG=fr", "LANGUAGE=de"));
+}
+
+// What fits in one request (a million short entries fit in 16 MiB) is
+// merged in one pass: a scan of the list so far for each entry took hours
+// at this size, under the lock of the sandbox's entry in the daemon.
+TEST(ProcessOverrideTest, AHugeEnvIsMergedInOnePass) {
+  ProcessOverrides o;
+  o.args = {"x"};
+  for (int i = 0; i < 400000; ++i) o.env.push_back(absl::StrCat("K", i % 300000, "=", i));
+  auto p = OverrideProcess(Base(), o);
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->env_size(), 2 + 300000);
+  EXPECT_EQ(p->env(0), "PATH=/bin");
+  EXPECT_EQ(p->env(2), "K100000=100000");  // the first key not repeated
+  EXPECT_EQ(p->env(2 + 300000 - 1), "K99999=399999");
 }
 
 }  // namespace
