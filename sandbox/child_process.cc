@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/poll_timeout.h"
 
 namespace runsc::sandbox {
 
@@ -78,17 +79,13 @@ absl::StatusOr<ExitStatus> ChildProcess::Wait(absl::Duration timeout) {
   }
   const absl::Time deadline = absl::Now() + timeout;
   for (;;) {
-    int wait_ms = -1;
-    if (timeout != absl::InfiniteDuration()) {
-      absl::Duration left = deadline - absl::Now();
-      wait_ms = left <= absl::ZeroDuration()
-                    ? 0
-                    : static_cast<int>(absl::ToInt64Milliseconds(left)) + 1;
-    }
+    const int wait_ms =
+        util::PollMillis(timeout == absl::InfiniteDuration() ? timeout : deadline - absl::Now());
     struct pollfd pfd = {pidfd_.get(), POLLIN, 0};
     int ready = poll(&pfd, 1, wait_ms);
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) return ErrnoError(errno, absl::StrCat("poll pidfd of ", pid_));
+    if (ready == 0 && absl::Now() < deadline) continue;  // longer than poll's longest
     if (ready == 0) {
       return absl::DeadlineExceededError(absl::StrCat(
           "process ", pid_, " still running after ", absl::FormatDuration(timeout)));

@@ -18,6 +18,7 @@
 #include "runsc/util/event_flag.h"
 #include "runsc/util/grpc_status.h"
 #include "runsc/util/packet.h"
+#include "runsc/util/poll_timeout.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/stdio_socket.h"
 #include "runsc/util/unique_fd.h"
@@ -296,13 +297,6 @@ absl::StatusOr<RunOutcome> RunOverGrpc(ControlClient& client, const std::string&
   return RunFiled(client, process, filed, timeout, kill_wait, cancel, /*run_known=*/late);
 }
 
-// poll(2)'s timeout for `left` (infinite: none), rounded up to a whole
-// millisecond so that a wait never ends before its deadline.
-int PollMillis(absl::Duration left) {
-  if (left == absl::InfiniteDuration()) return -1;
-  return static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))));
-}
-
 // A failure the sandbox reported on its stdio socket, as a status: its
 // word, checked (a code outside absl's is UNKNOWN).
 absl::Status SandboxError(int code, const std::string& message) {
@@ -322,7 +316,7 @@ absl::StatusOr<runsc::control::v1::StdioAnswer> AwaitRunAnswer(int conn, absl::D
     const absl::Duration left = std::max(deadline - absl::Now(), absl::ZeroDuration());
     struct pollfd p[2] = {{conn, POLLIN, 0},
                           {cancel != nullptr ? cancel->wake_fd() : -1, POLLIN, 0}};
-    const int ready = poll(p, 2, PollMillis(left));
+    const int ready = poll(p, 2, util::PollMillis(left));
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) return util::ErrnoError(errno, "poll the run's stdio connection");
     if (cancel != nullptr && cancel->cancelled()) {
@@ -330,7 +324,8 @@ absl::StatusOr<runsc::control::v1::StdioAnswer> AwaitRunAnswer(int conn, absl::D
       return absl::CancelledError("the run was cancelled; its process is killed");
     }
     if (p[0].revents != 0) break;
-    if (ready > 0) continue;
+    // A wait longer than poll's longest polls again.
+    if (ready > 0 || absl::Now() < deadline) continue;
     if (*timed_out) {
       return absl::DeadlineExceededError(
           "the sandbox did not report the end of a process it was asked to kill");
@@ -510,15 +505,14 @@ absl::StatusOr<runsc::control::v1::ExitStatus> AwaitExecExit(const StartedExec& 
   for (;;) {
     struct pollfd p[2] = {{conn, POLLIN, 0},
                           {cancel != nullptr ? cancel->wake_fd() : -1, POLLIN, 0}};
-    const int ready =
-        poll(p, 2, PollMillis(std::max(deadline - absl::Now(), absl::ZeroDuration())));
+    const int ready = poll(p, 2, util::PollMillisUntil(deadline));
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) return util::ErrnoError(errno, "poll the exec's stdio connection");
     if (cancel != nullptr && cancel->cancelled()) {
       return absl::CancelledError(
           absl::StrCat("the wait for process ", exec.pid, " was cancelled"));
     }
-    if (ready == 0) {
+    if (ready == 0 && absl::Now() >= deadline) {
       return absl::DeadlineExceededError(absl::StrCat("process ", exec.pid, " did not exit within ",
                                                       absl::FormatDuration(timeout)));
     }

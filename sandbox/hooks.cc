@@ -22,6 +22,7 @@
 #include "runsc/util/errno_status.h"
 #include "runsc/util/file_util.h"
 #include "runsc/util/json_string.h"
+#include "runsc/util/poll_timeout.h"
 #include "runsc/util/unique_fd.h"
 
 namespace runsc::sandbox {
@@ -146,13 +147,10 @@ absl::Status RunHook(const runsc::boot::v1::HookConfig& hook, const std::string&
   bool timed_out = false;
   // Read its output until it closes, then reap; kill it at the deadline.
   while (out_r) {
-    const int wait_ms = deadline == absl::InfiniteFuture()
-                            ? -1
-                            : static_cast<int>(std::max<int64_t>(
-                                  0, absl::ToInt64Milliseconds(deadline - absl::Now())));
     struct pollfd p = {out_r.get(), POLLIN, 0};
-    const int ready = poll(&p, 1, wait_ms);
+    const int ready = poll(&p, 1, util::PollMillisUntil(deadline));
     if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0 && absl::Now() < deadline) continue;  // longer than poll's longest
     if (ready == 0) {
       timed_out = true;
       kill(pid, SIGKILL);

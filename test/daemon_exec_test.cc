@@ -230,5 +230,28 @@ TEST_F(DaemonTest, StdinThatIsNeverReadStallsNothingElse) {
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
 }
 
+// A timeout of 2^32 ms and a little wrapped poll's int to 204 ms: the run
+// and the exec were killed as timed out at once. Any finite timeout the API
+// takes is a timeout, however long.
+TEST_F(DaemonTest, ALongTimeoutIsNotCutShort) {
+  CreateStarted("long");
+  for (double timeout : {4294967.5, 2147484.0, 1e12}) {
+    api::RunResponse run;
+    grpc::Status status = Run("long", {"sh", "-c", "sleep 0.5; echo done"}, &run, timeout);
+    ASSERT_TRUE(status.ok()) << timeout << ": " << status.error_message();
+    EXPECT_FALSE(run.status().timed_out()) << timeout;
+    EXPECT_EQ(run.status().code(), 0) << timeout;
+    EXPECT_EQ(run.stdout(), "done\n") << timeout;
+  }
+  auto stub = Stub();
+  api::ExecStart start = StartOf("long", {"sh", "-c", "sleep 0.5; echo done"});
+  start.set_timeout_seconds(4294967.5);
+  ExecOutcome o = ExecStream(stub.get(), start, {});
+  ASSERT_TRUE(o.status.ok()) << o.status.error_message();
+  ASSERT_TRUE(o.got_exit);
+  EXPECT_FALSE(o.exit.timed_out());
+  EXPECT_EQ(o.out, "done\n");
+}
+
 }  // namespace
 }  // namespace runsc::testing

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/poll_timeout.h"
 
 namespace runsc::util {
 
@@ -58,8 +59,7 @@ absl::Status Send(int sock, const google::protobuf::MessageLite& message,
           absl::StrCat("the peer took no packet within ", absl::FormatDuration(timeout)));
     }
     struct pollfd pfd = {sock, POLLOUT, 0};
-    const int ms = static_cast<int>(absl::ToInt64Milliseconds(left)) + 1;
-    if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
+    if (poll(&pfd, 1, PollMillis(left)) < 0 && errno != EINTR)
       return ErrnoError(errno, "poll for a packet's send");
   }
 }

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/poll_timeout.h"
 
 namespace runsc::util {
 
@@ -121,14 +122,13 @@ absl::Status SendSyncError(int fd, SetupStage stage,
 absl::StatusOr<SyncMessage> ReadSyncMessage(int fd, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   for (;;) {
-    absl::Duration left = deadline - absl::Now();
-    if (left < absl::ZeroDuration()) left = absl::ZeroDuration();
     struct pollfd pfd = {fd, POLLIN, 0};
-    int ready = poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(left)));
+    int ready = poll(&pfd, 1, PollMillisUntil(deadline));
     if (ready < 0) {
       if (errno == EINTR) continue;
       return ErrnoError(errno, "poll sync socket");
     }
+    if (ready == 0 && absl::Now() < deadline) continue;  // longer than poll's longest
     if (ready == 0) {
       return absl::DeadlineExceededError(absl::StrCat(
           "no message from the sandbox within ", absl::FormatDuration(timeout)));
