@@ -34,13 +34,15 @@ using util::UniqueFd;
 namespace {
 
 // userns_fd < 0: no idmapping.
-absl::StatusOr<UniqueFd> IdmappedClone(const std::string& path, bool recursive,
-                                       bool readonly, int userns_fd) {
+absl::StatusOr<UniqueFd> IdmappedClone(const std::string& path, bool recursive, uint64_t ms_flags,
+                                       int userns_fd) {
   unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
   UniqueFd tree(static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, path.c_str(), flags)));
   if (!tree) return ErrnoError(errno, absl::StrCat("open_tree '", path, "'"));
+  const MountAttrs attrs = MountAttrsOf(ms_flags);
   struct mount_attr attr = {};
-  attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (readonly ? MOUNT_ATTR_RDONLY : 0);
+  attr.attr_set = attrs.set;
+  attr.attr_clr = attrs.clear;
   // A clone of a shared mount (systemd makes / shared) joins its peer
   // group: whatever the launcher mounted on it would appear on the host,
   // and pivot_root into it would fail. The container's trees are its own.
@@ -179,9 +181,32 @@ std::optional<std::vector<std::string>> RootMountPoints(
   return points;
 }
 
+MountAttrs MountAttrsOf(uint64_t ms_flags) {
+  MountAttrs attrs;
+  attrs.set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  for (const auto& [ms, attr] : {std::pair<uint64_t, uint64_t>{MS_RDONLY, MOUNT_ATTR_RDONLY},
+                                 {MS_NOEXEC, MOUNT_ATTR_NOEXEC},
+                                 {MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW},
+                                 {MS_NODIRATIME, MOUNT_ATTR_NODIRATIME}}) {
+    if ((ms_flags & ms) != 0) attrs.set |= attr;
+  }
+  // One atime mode, as mount(8) picks it: noatime over strictatime over
+  // relatime; none asked, the source's stays.
+  const uint64_t atime = (ms_flags & MS_NOATIME) != 0       ? MOUNT_ATTR_NOATIME
+                         : (ms_flags & MS_STRICTATIME) != 0 ? MOUNT_ATTR_STRICTATIME
+                         : (ms_flags & MS_RELATIME) != 0    ? MOUNT_ATTR_RELATIME
+                                                            : ~uint64_t{0};
+  if (atime != ~uint64_t{0}) {
+    attrs.set |= atime;
+    attrs.clear |= MOUNT_ATTR__ATIME;
+  }
+  return attrs;
+}
+
 absl::StatusOr<UniqueFd> PrepareBindSource(const std::string& source, bool recursive,
-                                           bool readonly, int idmap_userns_fd) {
-  return IdmappedClone(source, recursive, readonly, readonly ? idmap_userns_fd : -1);
+                                           uint64_t ms_flags, int idmap_userns_fd) {
+  return IdmappedClone(source, recursive, ms_flags,
+                       (ms_flags & MS_RDONLY) != 0 ? idmap_userns_fd : -1);
 }
 
 absl::StatusOr<UniqueFd> PrepareRootfs(const RootfsOptions& options) {
@@ -208,13 +233,13 @@ absl::StatusOr<UniqueFd> PrepareRootfs(const RootfsOptions& options) {
     ASSIGN_OR_RETURN(std::vector<std::string> layers,
                      OverlayLayers(real, util::ReadFileOrEmpty("/proc/self/mountinfo")));
     for (const std::string& layer : layers) {
-      ASSIGN_OR_RETURN(UniqueFd clone, IdmappedClone(layer, /*recursive=*/false,
-                                                     /*readonly=*/true, options.idmap_userns_fd));
+      ASSIGN_OR_RETURN(UniqueFd clone, IdmappedClone(layer, /*recursive=*/false, MS_RDONLY,
+                                                     options.idmap_userns_fd));
       lowers.push_back(std::move(clone));
     }
   } else {
-    ASSIGN_OR_RETURN(UniqueFd lower, IdmappedClone(options.path, /*recursive=*/true,
-                                                   /*readonly=*/true, options.idmap_userns_fd));
+    ASSIGN_OR_RETURN(UniqueFd lower, IdmappedClone(options.path, /*recursive=*/true, MS_RDONLY,
+                                                   options.idmap_userns_fd));
     lowers.push_back(std::move(lower));
   }
   if (options.readonly && lowers.size() == 1) {

@@ -66,11 +66,21 @@ std::optional<std::vector<std::string>> RootMountPoints(
 absl::StatusOr<std::vector<std::string>> OverlayLayers(const std::string& path,
                                                        const std::string& mountinfo);
 
-// A detached clone of `source` (recursive for rbind), nosuid and nodev;
-// read-only and idmapped if `readonly`.
-absl::StatusOr<util::UniqueFd> PrepareBindSource(const std::string& source,
-                                                 bool recursive, bool readonly,
-                                                 int idmap_userns_fd);
+// The mount attributes (mount_setattr(2), fsmount(2)) that a spec's mount
+// flags (MS_*) ask of a tree the host makes for the container: read-only,
+// noexec, nosymfollow, nodiratime and the atime mode. `clear` holds what
+// must be cleared for the atime mode to be set. Always nosuid and nodev.
+struct MountAttrs {
+  uint64_t set = 0;
+  uint64_t clear = 0;
+};
+MountAttrs MountAttrsOf(uint64_t ms_flags);
+
+// A detached clone of `source` (recursive for rbind, its attributes then on
+// every mount of it) with the attributes `ms_flags` ask (MountAttrsOf);
+// idmapped if read-only.
+absl::StatusOr<util::UniqueFd> PrepareBindSource(const std::string& source, bool recursive,
+                                                 uint64_t ms_flags, int idmap_userns_fd);
 
 }  // namespace runsc::sandbox
 

@@ -107,8 +107,9 @@ absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
                       : m.type() == "mqueue" && joined.ipc ? joined.ipc.get()
                                                            : -1;
     if (shown >= 0) {
-      absl::StatusOr<UniqueFd> fs = FilesystemOf(
-          shown, m.type() == "sysfs" ? CLONE_NEWNET : CLONE_NEWIPC, m.type().c_str());
+      absl::StatusOr<UniqueFd> fs =
+          FilesystemOf(shown, m.type() == "sysfs" ? CLONE_NEWNET : CLONE_NEWIPC, m.type().c_str(),
+                       MountAttrsOf(m.flags()).set);
       if (!fs.ok()) return util::Annotate(fs.status(), absl::StrCat("mounts[", i, "]"));
       boot->add_bind_fds(util::kFirstMountFd + static_cast<int>(fds.size()));
       fds.push_back(std::move(*fs));
@@ -118,8 +119,7 @@ absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
       boot->add_bind_fds(-1);
       continue;
     }
-    absl::StatusOr<UniqueFd> tree = PrepareBindSource(
-        m.source(), m.recursive(), (m.flags() & MS_RDONLY) != 0, userns);
+    absl::StatusOr<UniqueFd> tree = PrepareBindSource(m.source(), m.recursive(), m.flags(), userns);
     if (!tree.ok()) {
       return util::Annotate(tree.status(), absl::StrCat("mounts[", i, "]"));
     }
@@ -133,7 +133,7 @@ absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
     return fds;
   }
   for (const auto& [controller, dir] : cgroup.ContainerView()) {
-    ASSIGN_OR_RETURN(UniqueFd tree, PrepareBindSource(dir, false, true, -1));
+    ASSIGN_OR_RETURN(UniqueFd tree, PrepareBindSource(dir, false, MS_RDONLY, -1));
     auto* t = boot->add_cgroup_trees();
     t->set_controller(controller);
     t->set_fd(util::kFirstMountFd + static_cast<int>(fds.size()));

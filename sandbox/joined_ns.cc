@@ -102,7 +102,7 @@ ScopedNamespace::~ScopedNamespace() {
   }
 }
 
-absl::StatusOr<UniqueFd> FilesystemOf(int fd, int type, const char* fstype) {
+absl::StatusOr<UniqueFd> FilesystemOf(int fd, int type, const char* fstype, uint64_t attrs) {
   absl::StatusOr<ScopedNamespace> inside = ScopedNamespace::Enter(fd, type);
   if (!inside.ok()) return inside.status();
   UniqueFd fs(static_cast<int>(syscall(SYS_fsopen, fstype, FSOPEN_CLOEXEC)));
@@ -111,9 +111,10 @@ absl::StatusOr<UniqueFd> FilesystemOf(int fd, int type, const char* fstype) {
     return ErrnoError(errno, absl::StrCat("create ", fstype, " for the joined ",
                                           KindOf(type).name, " namespace"));
   }
-  unsigned int attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  attrs |= MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
   if (type == CLONE_NEWNET) attrs |= MOUNT_ATTR_RDONLY;
-  UniqueFd mnt(static_cast<int>(syscall(SYS_fsmount, fs.get(), FSMOUNT_CLOEXEC, attrs)));
+  UniqueFd mnt(static_cast<int>(
+      syscall(SYS_fsmount, fs.get(), FSMOUNT_CLOEXEC, static_cast<unsigned int>(attrs))));
   if (!mnt) return ErrnoError(errno, absl::StrCat("fsmount ", fstype));
   return mnt;
 }

@@ -49,8 +49,9 @@ class ScopedNamespace {
 
 // A detached instance of filesystem `fstype` made inside the namespace `fd`
 // of `type`: "sysfs" of a network namespace (read-only), "mqueue" of an IPC
-// namespace.
-absl::StatusOr<util::UniqueFd> FilesystemOf(int fd, int type, const char* fstype);
+// namespace. Nosuid, nodev and noexec, and with the mount attributes
+// `attrs` (MOUNT_ATTR_*: the spec's, container_mounts.h's MountAttrsOf).
+absl::StatusOr<util::UniqueFd> FilesystemOf(int fd, int type, const char* fstype, uint64_t attrs);
 
 // Writes each (path under /proc/sys, value) of `writes` inside the namespace
 // `fd` of `type`, as the host: /proc/sys shows the namespaces of the thread

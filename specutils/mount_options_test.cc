@@ -28,5 +28,18 @@ TEST(MountOptionsTest, ClearingOptionsRemoveBits) {
   EXPECT_EQ(m.flags, MS_NOEXEC);
 }
 
+// runc's recursive forms, and nosymfollow: they were file system data,
+// which a bind ignores, so an "rro" volume was writable.
+TEST(MountOptionsTest, RecursiveFormsAndNosymfollowAreFlags) {
+  MountOptions m = ParseMountOptions(
+      {"rbind", "rro", "rnoexec", "rnosuid", "rnodev", "rnosymfollow", "rnoatime", "rnodiratime"});
+  EXPECT_EQ(m.flags, MS_BIND | MS_REC | MS_RDONLY | MS_NOEXEC | MS_NOSUID | MS_NODEV |
+                         MS_NOSYMFOLLOW | MS_NOATIME | MS_NODIRATIME);
+  EXPECT_EQ(m.data, "");
+  MountOptions n = ParseMountOptions({"nosymfollow", "rro", "rrw", "rsymfollow", "rexec"});
+  EXPECT_EQ(n.flags, 0u);
+  EXPECT_EQ(n.data, "");
+}
+
 }  // namespace
 }  // namespace runsc::specutils

@@ -431,6 +431,43 @@ TEST_F(WorkloadTest, ContainerRootWritesToAWritableBindAsItsPrivateHostUid) {
   EXPECT_NE(st.st_uid, 0u) << "container root wrote as host root";
 }
 
+// A bind's options beyond ro were dropped: a "noexec" volume ran programs,
+// an "rro" one (runc's recursive read-only) was writable, and "nosymfollow"
+// followed links. Each is the bind's now, and a bind without them still
+// runs, writes and follows.
+TEST_F(WorkloadTest, ABindGetsItsNoexecReadOnlyAndNosymfollowOptions) {
+  const std::string vol = root_.path() + "/vol";
+  ASSERT_EQ(system(absl::StrCat("mkdir -p ", vol, " && chmod 777 ", vol, " && cp /bin/busybox ",
+                                vol, "/true && ln -s . ", vol, "/dir")
+                       .c_str()),
+            0);
+  auto spec = Spec({"sh", "-c",
+                    "/x/true && echo x-ran; touch /y/f && echo y-wrote; "
+                    "/z/dir/true && echo z-followed; "
+                    "/w/true && touch /w/g && /w/dir/true && echo w-ok"});
+  for (const auto& [dest, options] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {"/x", {"rbind", "noexec"}},
+           {"/y", {"rbind", "rro"}},
+           {"/z", {"bind", "nosymfollow"}},
+           {"/w", {"rbind", "rw"}}}) {
+    auto* m = spec.add_mounts();
+    m->set_destination(dest);
+    m->set_source(vol);
+    for (const std::string& o : options) m->add_options(o);
+  }
+  auto* box = Create(spec);
+  ASSERT_NE(box, nullptr);
+  auto r = RunInSandbox(*box);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->out, "w-ok\n") << r->err;
+  EXPECT_THAT(r->err, HasSubstr("/x/true: Permission denied"));
+  EXPECT_THAT(r->err, HasSubstr("Read-only file system"));
+  EXPECT_THAT(r->err, HasSubstr("/z/dir/true: Too many levels of symbolic links"));
+  struct stat st;
+  EXPECT_NE(stat((vol + "/f").c_str(), &st), 0);
+  EXPECT_EQ(stat((vol + "/g").c_str(), &st), 0);
+}
+
 TEST_F(WorkloadTest, TerminalIsAPtyAndTheControllingTerminal) {
   auto spec = Spec({"sh", "-c", "tty; [ -t 0 ] && echo is-a-tty; stty size; read x; echo got:$x"});
   spec.mutable_process()->set_terminal(true);
