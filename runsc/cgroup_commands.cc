@@ -141,9 +141,8 @@ namespace {
 // runc's update flags for what runsc does not limit: accepted by the
 // parser, so that using one is a clear error rather than an unknown flag.
 constexpr const char* kUnsupportedUpdateFlags[] = {
-    "blkio-weight",   "cpuset-cpus",       "cpuset-mems",        "cpu-rt-period",
-    "cpu-rt-runtime", "kernel-memory",     "kernel-memory-tcp",  "memory-reservation",
-    "l3-cache-schema", "mem-bw-schema"};
+    "blkio-weight",  "cpuset-cpus",       "cpuset-mems",     "cpu-rt-period", "cpu-rt-runtime",
+    "kernel-memory", "kernel-memory-tcp", "l3-cache-schema", "mem-bw-schema"};
 
 // A flag's integer value, into `set` when given.
 absl::Status IntFlag(const ParsedFlags& f, const char* name, std::function<void(int64_t)> set) {
@@ -179,13 +178,15 @@ absl::StatusOr<runsc::oci::v1::Resources> WantedResources(const ParsedFlags& f) 
   }
   for (const char* unsupported : kUnsupportedUpdateFlags) {
     if (f.values.count(unsupported) != 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", unsupported, ": runsc limits only memory, swap, cpu and pids"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--", unsupported, ": runsc limits only memory, swap, cpu, pids and huge pages"));
     }
   }
   absl::Status s;
   s.Update(IntFlag(f, "memory", [&](int64_t v) { r.mutable_memory()->set_limit(v); }));
   s.Update(IntFlag(f, "memory-swap", [&](int64_t v) { r.mutable_memory()->set_swap(v); }));
+  s.Update(
+      IntFlag(f, "memory-reservation", [&](int64_t v) { r.mutable_memory()->set_reservation(v); }));
   s.Update(IntFlag(f, "cpu-quota", [&](int64_t v) { r.mutable_cpu()->set_quota(v); }));
   s.Update(IntFlag(f, "cpu-period", [&](int64_t v) { r.mutable_cpu()->set_period(v); }));
   s.Update(IntFlag(f, "cpu-share", [&](int64_t v) { r.mutable_cpu()->set_shares(v); }));
@@ -198,14 +199,15 @@ absl::StatusOr<runsc::oci::v1::Resources> WantedResources(const ParsedFlags& f) 
 
 constexpr char kUpdateUsage[] =
     "Usage: runsc [--root DIR] update [-r FILE|-] [--memory BYTES] [--memory-swap BYTES]\n"
-    "             [--cpu-quota US] [--cpu-period US] [--cpu-share N] [--pids-limit N] ID\n\n"
+    "             [--memory-reservation BYTES] [--cpu-quota US] [--cpu-period US]\n"
+    "             [--cpu-share N] [--pids-limit N] ID\n\n"
     "Changes the limits of container ID: -r reads a linux.resources JSON object\n"
     "(\"-\": stdin), as runc's update does; the flags apply on top of it.\n";
 
 int UpdateCommand(int argc, char** argv) {
   FlagSpec spec;
-  spec.with_value = {"resources", "memory",     "memory-swap", "cpu-quota",
-                     "cpu-period", "cpu-share", "pids-limit"};
+  spec.with_value = {"resources", "memory",     "memory-swap", "memory-reservation",
+                     "cpu-quota", "cpu-period", "cpu-share",   "pids-limit"};
   spec.with_value.insert(std::begin(kUnsupportedUpdateFlags), std::end(kUnsupportedUpdateFlags));
   spec.aliases = {{"r", "resources"}};
   int code = 0;

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -25,8 +27,11 @@ using util::ErrnoError;
 
 namespace {
 
-constexpr const char* kV1Controllers[] = {"memory", "pids", "cpu", "cpuacct", "freezer"};
+constexpr const char* kV1Controllers[] = {"memory", "pids", "cpu", "cpuacct", "freezer", "hugetlb"};
 constexpr const char* kWanted[] = {"memory", "pids", "cpu"};
+// Made only for a container with hugepageLimits: a directory or a
+// subtree_control write less for every other sandbox.
+constexpr char kHugetlb[] = "hugetlb";
 
 using util::ReadFileOrEmpty;
 using util::WriteKernelFile;
@@ -101,13 +106,16 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
   // On any error below, ~Cgroup removes whatever was made.
   std::unique_ptr<Cgroup> cg(new Cgroup());
   ASSIGN_OR_RETURN(cg->layout_, CgroupLayout::Discover());
+  std::vector<const char*> wanted(std::begin(kWanted), std::end(kWanted));
+  const bool hugetlb = !resources.hugetlb_max().empty();
+  if (hugetlb) wanted.push_back(kHugetlb);
   if (!cg->layout_.unified.empty()) {
     // v2 allows processes only in leaves, and a controller only where every
     // ancestor delegates it: the wanted ones go down from the root to the
     // sandbox's directory, and on to both its leaves.
     std::string dir = cg->layout_.unified;
     for (size_t i = 0; i <= parts.size(); ++i) {
-      for (const char* c : kWanted) {
+      for (const char* c : wanted) {
         auto& have = cg->layout_.unified_controllers;
         if (std::find(have.begin(), have.end(), c) == have.end()) continue;
         RETURN_IF_ERROR(WriteKernelFile(dir + "/cgroup.subtree_control", absl::StrCat("+", c)));
@@ -121,6 +129,7 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
   for (const auto& [controller, mount] : cg->layout_.v1) {
     auto& have = cg->layout_.unified_controllers;
     if (std::find(have.begin(), have.end(), controller) != have.end()) continue;
+    if (controller == kHugetlb && !hugetlb) continue;
     // cpu and cpuacct (or others) may share one mount: one directory. Its
     // parents (runsc/) exist after the first sandbox: one mkdir.
     const std::string dir = absl::StrCat(mount, "/", absl::StrJoin(parts, "/"));
@@ -207,6 +216,45 @@ absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
       }
       RETURN_IF_ERROR(WriteKernelFile(memsw, absl::StrCat(r.memory_swap())));
     }
+  }
+  if (r.has_memory_reservation()) {
+    if (mem.empty()) {
+      return absl::FailedPreconditionError(
+          "linux.resources.memory: no memory cgroup controller on this host");
+    }
+    RETURN_IF_ERROR(WriteKernelFile(mem + (mem_v2 ? "/memory.low" : "/memory.soft_limit_in_bytes"),
+                                    absl::StrCat(r.memory_reservation())));
+  }
+  if (!r.hugetlb_max().empty()) {
+    const std::string dir = Dir(kHugetlb);
+    if (dir.empty()) {
+      return absl::FailedPreconditionError(
+          "linux.resources.hugepageLimits: no hugetlb cgroup controller for this container");
+    }
+    for (const auto& [size, limit] : r.hugetlb_max()) {
+      const std::string file =
+          absl::StrCat(dir, "/hugetlb.", size, IsUnified(dir) ? ".max" : ".limit_in_bytes");
+      if (access(file.c_str(), F_OK) != 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "linux.resources.hugepageLimits: no huge pages of size ", size, " here (no '", file,
+            "'; or the container was made without hugepageLimits)"));
+      }
+      RETURN_IF_ERROR(WriteKernelFile(file, absl::StrCat(limit)));
+    }
+  }
+  for (const auto& [key, value] : r.unified()) {
+    const std::string controller = key.substr(0, key.find('.'));
+    const std::string dir = Dir(controller);
+    const std::string field = absl::StrCat("linux.resources.unified[\"", key, "\"]");
+    if (dir.empty() || !IsUnified(dir)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          field, ": the ", controller, " controller is not in this host's cgroup v2 hierarchy"));
+    }
+    const std::string file = absl::StrCat(dir, "/", key);
+    if (access(file.c_str(), F_OK) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": no such file '", file, "'"));
+    }
+    RETURN_IF_ERROR(WriteKernelFile(file, value));
   }
   if (r.has_pids_max()) {
     const std::string pids = Dir("pids");

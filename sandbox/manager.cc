@@ -266,7 +266,11 @@ absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& r
     ASSIGN_OR_RETURN(options.container, LoadBundle(request.bundle));
     RETURN_IF_ERROR(CheckApiBundle(*options.container));
   }
-  if (request.resources.has_value()) *options.container->mutable_resources() = *request.resources;
+  // The request's limits over the bundle's: each one it sets, the others
+  // stay (a memory limit alone used to drop the bundle's pids limit).
+  if (request.resources.has_value()) {
+    options.container->mutable_resources()->MergeFrom(*request.resources);
+  }
   options.start_main = request.start;
   if (request.start) options.main_fds = request.main_stdio;
   options.console_log_limit = options_.console_log_limit;

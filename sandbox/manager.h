@@ -78,7 +78,8 @@ struct CreateRequest {
   std::string id;      // empty: generated
   std::string bundle;  // absolute path of an OCI bundle; empty: host template
   std::vector<std::string> template_args = {"sleep", "infinity"};
-  std::optional<runsc::boot::v1::ResourceConfig> resources;  // overrides the spec's
+  // Each limit set overrides the spec's; the spec's others stay.
+  std::optional<runsc::boot::v1::ResourceConfig> resources;
   std::map<std::string, std::string> labels;
   absl::Duration ttl = absl::ZeroDuration();  // zero: none
   bool network_none = false;                  // loopback stays down

@@ -2,8 +2,10 @@
 
 #include <sys/mount.h>
 
+#include <algorithm>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -162,9 +164,87 @@ absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
       if (m.swap() > 0) out->set_memory_swap(m.swap());
     }
   }
+  if (in.has_memory()) {
+    const auto& m = in.memory();
+    if (m.has_reservation() && m.reservation() != -1) {
+      if (m.reservation() < 0) {
+        return Invalid(base + ".memory.reservation",
+                       absl::StrCat(m.reservation(), " is not a byte count or -1"));
+      }
+      out->set_memory_reservation(m.reservation());
+    }
+    // What asks for a limit or a behaviour runsc does not give: refused,
+    // never run without. (memory.kernel is not: runc ignores it too, as
+    // kernels since 5.4 do.)
+    if (m.has_kernel_tcp()) {
+      return Invalid(base + ".memory.kernelTCP", "runsc does not limit kernel TCP memory");
+    }
+    if (m.has_swappiness()) {
+      return Invalid(base + ".memory.swappiness", "runsc does not set a container's swappiness");
+    }
+    if (m.disable_oom_killer()) {
+      return Invalid(base + ".memory.disableOOMKiller",
+                     "runsc does not disable the OOM killer for a container");
+    }
+  }
   if (in.has_pids() && in.pids().limit() > 0) out->set_pids_max(in.pids().limit());
+  for (int i = 0; i < in.hugepage_limits_size(); ++i) {
+    const auto& h = in.hugepage_limits(i);
+    const std::string f = absl::StrCat(base, ".hugepageLimits[", i, "]");
+    // The hugetlb controller's own names: digits and KB, MB or GB.
+    absl::string_view size = h.page_size();
+    const bool named =
+        size.size() > 2 &&
+        (absl::EndsWith(size, "KB") || absl::EndsWith(size, "MB") || absl::EndsWith(size, "GB")) &&
+        std::all_of(size.begin(), size.end() - 2, absl::ascii_isdigit);
+    if (!named) {
+      return Invalid(f + ".pageSize", absl::StrCat("'", size, "' is not a page size like 2MB"));
+    }
+    (*out->mutable_hugetlb_max())[h.page_size()] = h.limit();
+  }
+  for (const auto& [key, value] : in.unified()) {
+    // <controller>.<file>, a file of the container's own cgroup.
+    const size_t dot = key.find('.');
+    const bool named = dot != std::string::npos && dot > 0 && dot + 1 < key.size() &&
+                       std::all_of(key.begin(), key.end(), [](char c) {
+                         return absl::ascii_isalnum(c) || c == '.' || c == '_';
+                       });
+    if (!named || absl::StartsWith(key, "cgroup.")) {
+      return Invalid(absl::StrCat(base, ".unified[\"", key, "\"]"),
+                     "is not a controller's file (like memory.high)");
+    }
+    if (value.find('\n') != std::string::npos) {
+      return Invalid(absl::StrCat(base, ".unified[\"", key, "\"]"), "holds a newline");
+    }
+    (*out->mutable_unified())[key] = value;
+  }
+  if (in.has_block_io()) {
+    const auto& b = in.block_io();
+    if (b.has_weight() || b.has_leaf_weight() || b.weight_device_size() > 0 ||
+        b.throttle_read_bps_device_size() > 0 || b.throttle_write_bps_device_size() > 0 ||
+        b.throttle_read_iops_device_size() > 0 || b.throttle_write_iops_device_size() > 0) {
+      return Invalid(base + ".blockIO", "runsc does not limit block I/O");
+    }
+  }
+  if (in.has_network() && (in.network().has_class_id() || in.network().priorities_size() > 0)) {
+    return Invalid(base + ".network", "runsc does not set net_cls or net_prio");
+  }
   if (in.has_cpu()) {
     const auto& c = in.cpu();
+    if (!c.cpus().empty() || !c.mems().empty()) {
+      return Invalid(base + (c.cpus().empty() ? ".cpu.mems" : ".cpu.cpus"),
+                     "runsc does not confine a container to a cpuset");
+    }
+    if ((c.has_realtime_runtime() && c.realtime_runtime() != 0) ||
+        (c.has_realtime_period() && c.realtime_period() != 0)) {
+      return Invalid(base + ".cpu.realtimeRuntime", "runsc does not give real-time CPU time");
+    }
+    if (c.has_idle() && c.idle() != 0) {
+      return Invalid(base + ".cpu.idle", "runsc does not make a container's cgroup idle");
+    }
+    if (c.has_burst() && c.burst() != 0) {
+      return Invalid(base + ".cpu.burst", "runsc does not set a CPU burst");
+    }
     if (c.has_quota() && c.quota() > 0) {
       if (c.quota() < 1000) {
         return Invalid(base + ".cpu.quota",

@@ -17,8 +17,11 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "runsc/util/file_util.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/host_template.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/state_store.h"
 #include "sandbox/tar.h"
 #include "specutils/oci_spec.h"
 #include "test/bundle_util.h"
@@ -387,6 +390,37 @@ TEST_F(ManagerTest, TheApiRefusesHostIdsNamespacesAndCgroupsOfTheCallersChoosing
   placed.mutable_linux()->set_cgroups_path("/elsewhere/x");
   refused(placed, "linux.cgroupsPath");
   EXPECT_TRUE(ListDir(root_.path() + "/state").empty());
+}
+
+// A request's limits go over the bundle's: each it sets, and the bundle's
+// others stay. A memory limit alone used to replace them all, and the
+// bundle's pids limit was gone.
+TEST_F(ManagerTest, ARequestsLimitsGoOverTheBundlesOthersStay) {
+  const std::string bundle = root_.path() + "/bundle";
+  ASSERT_TRUE(MakeBusyboxRootfs(bundle).ok());
+  auto spec = RuncSpec(bundle, {"sleep", "1000"});
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  spec->mutable_linux()->mutable_resources()->mutable_pids()->set_limit(20);
+  spec->mutable_linux()->mutable_resources()->mutable_memory()->set_limit(256 << 20);
+  std::string json;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(*spec, &json).ok());
+  std::ofstream(bundle + "/config.json") << json;
+  sandbox::CreateRequest create;
+  create.id = "merged";
+  create.bundle = bundle;
+  create.resources.emplace().set_memory_max(64 << 20);
+  ASSERT_TRUE(manager_->CreateSandbox(create).ok());
+  auto record = sandbox::LoadRecord(root_.path() + "/state/merged");
+  ASSERT_TRUE(record.ok()) << record.status();
+  std::string pids, memory;
+  for (const std::string& dir : record->cgroup_paths()) {
+    const std::string leaf = dir + "/" + sandbox::Cgroup::kContainerLeaf;
+    pids += util::ReadFileOrEmpty(leaf + "/pids.max");
+    memory += util::ReadFileOrEmpty(leaf + "/memory.max") +
+              util::ReadFileOrEmpty(leaf + "/memory.limit_in_bytes");
+  }
+  EXPECT_EQ(pids, "20\n");
+  EXPECT_EQ(memory, absl::StrCat(64 << 20, "\n"));
 }
 
 TEST_F(ManagerTest, LiveSandboxLimitIsResourceExhausted) {

@@ -278,6 +278,86 @@ TEST_F(OciRuntimeTest, UpdateChangesTheLimits) {
   EXPECT_EQ(Reap(pid), 137);
 }
 
+// A spec's limit that runsc does not give was dropped without a word (a
+// cpuset, block I/O, huge pages, memory.high); a workload ran unconfined
+// by it. What runsc cannot give is refused naming the field, and huge
+// page limits, the memory reservation and unified files are given.
+TEST_F(OciRuntimeTest, SpecLimitsAreGivenOrRefusedNeverDropped) {
+  SetArgs({"sleep", "1000"});
+  const runsc::oci::v1::Spec plain = LoadSpec();
+  for (const auto& [json, says] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"cpu": {"cpus": "0"}})", "linux.resources.cpu.cpus: runsc does not"},
+           {R"({"blockIO": {"weight": 10}})", "linux.resources.blockIO: runsc does not"},
+           {R"({"blockIO": {"throttleReadIOPSDevice": [{"major": 8, "minor": 0, "rate": 5}]}})",
+            "linux.resources.blockIO"},
+           {R"({"memory": {"kernelTCP": 1048576}})", "linux.resources.memory.kernelTCP"},
+           {R"({"hugepageLimits": [{"pageSize": "2M", "limit": 0}]})",
+            "linux.resources.hugepageLimits[0].pageSize: '2M' is not a page size"},
+           {R"({"unified": {"../../x": "1"}})", "is not a controller's file"},
+           {R"({"unified": {"cgroup.procs": "1"}})", "is not a controller's file"}}) {
+    runsc::oci::v1::Spec spec = plain;
+    ASSERT_TRUE(
+        google::protobuf::util::JsonStringToMessage(json, spec.mutable_linux()->mutable_resources())
+            .ok())
+        << json;
+    SaveSpec(spec);
+    auto [code, out] = Runsc("run x");
+    EXPECT_EQ(code, 1) << json << ": " << out;
+    EXPECT_THAT(out, HasSubstr(says)) << json;
+    EXPECT_THAT(Runsc("state x").second, HasSubstr("does not exist")) << json;
+  }
+  if (access("/sys/kernel/mm/hugepages/hugepages-2048kB", F_OK) != 0) {
+    GTEST_SKIP() << "this kernel has no 2 MiB huge pages";
+  }
+  runsc::oci::v1::Spec spec = plain;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  R"({"memory": {"reservation": 33554432},
+                      "hugepageLimits": [{"pageSize": "2MB", "limit": 0}]})",
+                  spec.mutable_linux()->mutable_resources())
+                  .ok());
+  SaveSpec(spec);
+  pid_t pid = Create("a");
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(Runsc("start a").first, 0);
+  const pid_t workload = atoi(WorkloadHostPid("a").c_str());
+  ASSERT_GT(workload, 0);
+  std::string hugetlb, unified;
+  for (absl::string_view line :
+       absl::StrSplit(ReadFile(absl::StrCat("/proc/", workload, "/cgroup")), '\n')) {
+    std::vector<std::string> f = absl::StrSplit(line, absl::MaxSplits(':', 2));
+    if (f.size() == 3 && f[1] == "hugetlb") hugetlb = "/sys/fs/cgroup/hugetlb" + f[2];
+    if (f.size() == 3 && f[0] == "0") unified = "/sys/fs/cgroup/unified" + f[2];
+  }
+  if (hugetlb.empty()) hugetlb = unified;
+  EXPECT_EQ(
+      ReadFile(hugetlb + "/hugetlb.2MB.max") + ReadFile(hugetlb + "/hugetlb.2MB.limit_in_bytes"),
+      "0\n")
+      << hugetlb;
+  const std::string memory = MemoryCgroupOf(workload);
+  const std::string reservation =
+      memory.empty() ? unified + "/memory.low" : memory + "/memory.soft_limit_in_bytes";
+  EXPECT_EQ(ReadFile(reservation), "33554432\n");
+  auto [rcode, rout] = Runsc("update --memory-reservation 16777216 a");
+  EXPECT_EQ(rcode, 0) << rout;
+  EXPECT_EQ(ReadFile(reservation), "16777216\n");
+  // A unified file of a controller this host keeps in v1 is refused by
+  // update, naming it; one in the unified hierarchy is written.
+  const std::string file = root_.path() + "/r.json";
+  if (!memory.empty()) {
+    std::ofstream(file) << R"({"unified": {"memory.high": "100000000"}})";
+    ExpectError("update -r " + file + " a",
+                "linux.resources.unified[\"memory.high\"]: the memory controller is not in");
+  }
+  std::ofstream(file) << R"({"unified": {"hugetlb.2MB.max": "4194304"}})";
+  if (hugetlb == unified) {
+    auto [ucode, uout] = Runsc("update -r " + file + " a");
+    EXPECT_EQ(ucode, 0) << uout;
+    EXPECT_EQ(ReadFile(unified + "/hugetlb.2MB.max"), "4194304\n");
+  }
+  EXPECT_EQ(Runsc("kill a KILL").first, 0);
+  EXPECT_EQ(Reap(pid), 137);
+}
+
 // A limit the launcher's start (charged to the container's cgroup while it
 // shares this command's memory) could hit: an OOM kill there took the
 // `runsc run` command itself (137). Refused, naming the field.
