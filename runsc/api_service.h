@@ -26,9 +26,14 @@ class ApiService final
   // idmapped so that what host root owns is the container root's: only
   // root's calls may name one. The daemon serves its group's members with
   // another ApiService, without (runsc/daemon.cc).
+  // `max_execs`: Execs running at once through this service (each holds
+  // threads of the daemon's while its process runs).
   explicit ApiService(sandbox::SandboxManager* manager, int max_message_bytes = 16 << 20,
-                      bool bundles = true)
-      : manager_(manager), max_message_bytes_(max_message_bytes), bundles_(bundles) {}
+                      bool bundles = true, int max_execs = ExecRegistry::kDefaultMaxRunning)
+      : manager_(manager),
+        max_message_bytes_(max_message_bytes),
+        bundles_(bundles),
+        execs_(max_execs) {}
 
   // What a sandbox's labels may hold.
   static constexpr int kMaxLabels = 64;

@@ -275,7 +275,7 @@ int RunDaemon(const DaemonOptions& options) {
     fprintf(stderr, "runsc daemon: %s\n", std::string(manager.status().message()).c_str());
     return 1;
   }
-  ApiService api(manager->get(), options.max_message_bytes);
+  ApiService api(manager->get(), options.max_message_bytes, /*bundles=*/true, options.max_execs);
   HealthService health;
   // gRPC's reflection plugin registered itself before main; the registration
   // is held back from every other command (runsc/util/server_plugins.h).
@@ -285,7 +285,8 @@ int RunDaemon(const DaemonOptions& options) {
       BuildServer({&api, &health}, nullptr, options.max_message_bytes);
   // The group's members: the same API on the same sandboxes, but no bundle
   // (a bundle is host paths the daemon reads, mounts and binds as root).
-  ApiService member_api(manager->get(), options.max_message_bytes, /*bundles=*/false);
+  ApiService member_api(manager->get(), options.max_message_bytes, /*bundles=*/false,
+                        options.max_execs);
   std::unique_ptr<grpc::Server> members =
       group.has_value() ? BuildServer({&member_api, &health}, nullptr, options.max_message_bytes)
                         : nullptr;
@@ -395,6 +396,8 @@ int DaemonMain(int argc, char** argv) {
           "  --reclaim-ahead N        deletes that may answer before their teardown\n"
           "                           is over (default 16; 0: every delete waits)\n"
           "  --max-message-bytes N    largest request or response (default 16 MiB)\n"
+          "  --max-execs N            Execs running at once, root's and the group's\n"
+          "                           each (default 1024)\n"
           "  --console-log-limit N    bytes of a main process's stdout and stderr kept in\n"
           "                           ROOT/ID/console.log; the rest is dropped (default\n"
           "                           8 MiB; 0: no limit)\n"
@@ -415,6 +418,10 @@ int DaemonMain(int argc, char** argv) {
     } else if (auto v = value("max-sandboxes")) {
       if (!ParseCount("max-sandboxes", *v, 1, INT_MAX, "a positive number",
                       &options.max_sandboxes)) {
+        return 2;
+      }
+    } else if (auto v = value("max-execs")) {
+      if (!ParseCount("max-execs", *v, 1, INT_MAX, "a positive number", &options.max_execs)) {
         return 2;
       }
     } else if (auto v = value("warm-sandboxes")) {

@@ -22,6 +22,9 @@ struct DaemonOptions {
   int warm_sandboxes = 0;  // spawned ahead of creates (sandbox/warm_pool.h)
   int reclaim_ahead = 16;  // deletes answered before their teardown (sandbox/reclaimer.h)
   int max_message_bytes = 16 << 20;
+  // Execs running at once through each socket's service (root's, the
+  // group's); one more is RESOURCE_EXHAUSTED.
+  int max_execs = 1024;
   // Bytes of a main process's output kept in its console log (0: all).
   uint64_t console_log_limit = 8 << 20;
   bool delete_on_exit = false;

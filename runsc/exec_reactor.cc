@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <system_error>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/wrappers.pb.h"
@@ -54,6 +56,18 @@ void ExecRegistry::Add() {
 void ExecRegistry::Remove() {
   absl::MutexLock lock(&mu_);
   --live_;
+}
+
+bool ExecRegistry::TryStartRunning() {
+  absl::MutexLock lock(&mu_);
+  if (running_ >= max_running_) return false;
+  ++running_;
+  return true;
+}
+
+void ExecRegistry::StopRunning() {
+  absl::MutexLock lock(&mu_);
+  --running_;
 }
 
 void ExecRegistry::WaitUntilEmpty() {
@@ -110,7 +124,22 @@ void ExecReactor::OnReadDone(bool ok) {
                             "start: the first message must start the process"));
     return;
   }
-  std::thread(&ExecReactor::Run, this, request_.start()).detach();
+  auto refuse = [this](const std::string& why) {
+    FinishOnce(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, why));
+    Unref();  // the driver's
+  };
+  if (!registry_->TryStartRunning()) {
+    refuse(absl::StrCat(registry_->max_running(),
+                        " Execs already run (the daemon's --max-execs); try again when one "
+                        "has ended"));
+    return;
+  }
+  try {
+    std::thread(&ExecReactor::Run, this, request_.start()).detach();
+  } catch (const std::system_error& e) {
+    registry_->StopRunning();
+    refuse(absl::StrCat("no thread for the Exec: ", e.what()));
+  }
 }
 
 void ExecReactor::OnWriteDone(bool ok) {
@@ -224,18 +253,46 @@ void ExecReactor::EnqueueLast(std::optional<api::ExecResponse> last, grpc::Statu
 // ---- The driver thread. ----
 
 void ExecReactor::Run(api::ExecStart start) {
+  absl::Cleanup done = [this] {
+    registry_->StopRunning();
+    Unref();
+  };
   absl::Status started = Start(start);
   if (!started.ok()) {
     FinishOnce(util::ToGrpcStatus(started));
-    Unref();
     return;
   }
-  std::thread input([this] { InputLoop(); });
-  StartReadIfLive();
+  std::thread input;
   std::vector<std::thread> pumps;
-  for (size_t i = 0; i < outputs_.size(); ++i) {
-    pumps.emplace_back([this, i] { Pump(outputs_[i].get(), !tty_ && i == 1); });
+  {
+    absl::MutexLock lock(&mu_);
+    pumps_running_ = static_cast<int>(outputs_.size());
   }
+  try {
+    input = std::thread([this] { InputLoop(); });
+    for (size_t i = 0; i < outputs_.size(); ++i) {
+      pumps.emplace_back([this, i] {
+        Pump(outputs_[i].get(), !tty_ && i == 1);
+        absl::MutexLock lock(&mu_);
+        --pumps_running_;
+      });
+    }
+  } catch (const std::system_error& e) {
+    // Out of threads: the process goes, and what was started with it.
+    KillUntilGone();
+    util::RaiseEventFlag(stop_output_.get());
+    {
+      absl::MutexLock lock(&mu_);
+      input_stopped_ = true;
+    }
+    util::RaiseEventFlag(stop_input_.get());
+    for (auto& t : pumps) t.join();
+    if (input.joinable()) input.join();
+    EnqueueLast(std::nullopt, grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                           absl::StrCat("no thread for the Exec: ", e.what())));
+    return;
+  }
+  StartReadIfLive();
   absl::Duration timeout = absl::InfiniteDuration();
   if (start.timeout_seconds() > 0) timeout = absl::Seconds(start.timeout_seconds());
   if (deadline_ != std::chrono::system_clock::time_point::max()) {
@@ -243,8 +300,14 @@ void ExecReactor::Run(api::ExecStart start) {
   }
   absl::StatusOr<api::ExitStatus> exit = Wait(timeout);
   // A killed process's output is drained, not awaited: descendants that
-  // outlive it would otherwise hold the streams open.
-  if (!exit.ok() || exit->timed_out()) util::RaiseEventFlag(stop_output_.get());
+  // outlive it would otherwise hold the streams open. So is an exited
+  // one's, after kDrainAfterExit.
+  if (exit.ok() && !exit->timed_out()) {
+    absl::MutexLock lock(&mu_);
+    auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return pumps_running_ == 0; };
+    mu_.AwaitWithTimeout(absl::Condition(&drained), kDrainAfterExit);
+  }
+  util::RaiseEventFlag(stop_output_.get());
   for (auto& t : pumps) t.join();
   {
     absl::MutexLock lock(&mu_);
@@ -259,7 +322,6 @@ void ExecReactor::Run(api::ExecStart start) {
   } else if (!absl::IsCancelled(exit.status())) {
     EnqueueLast(std::nullopt, util::ToGrpcStatus(exit.status()));
   }
-  Unref();
 }
 
 absl::Status ExecReactor::Start(const api::ExecStart& start) {
@@ -469,9 +531,12 @@ void ExecReactor::CloseStdin() {
 void ExecReactor::Pump(int fd, bool is_stderr) {
   char buf[32768];
   bool stopping = false;
+  size_t drained = 0;  // since told to stop
   for (;;) {
+    if (stopping && drained >= kMaxDrainBytes) return;
     ssize_t n = read(fd, buf, sizeof(buf));
     if (n > 0) {
+      if (stopping) drained += static_cast<size_t>(n);
       api::ExecResponse chunk;
       if (is_stderr) {
         chunk.set_stderr(buf, static_cast<size_t>(n));

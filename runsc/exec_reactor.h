@@ -37,22 +37,42 @@
 namespace runsc::cli {
 
 // Counts live ExecReactors, so that the daemon frees the manager only after
-// the last one is gone.
+// the last one is gone, and the running ones (each holds three or four
+// threads of the daemon's while its process runs), which it bounds.
 class ExecRegistry final {
  public:
+  // Running Execs it takes at once by default; one more is
+  // RESOURCE_EXHAUSTED.
+  static constexpr int kDefaultMaxRunning = 1024;
+
+  explicit ExecRegistry(int max_running = kDefaultMaxRunning) : max_running_(max_running) {}
+  int max_running() const { return max_running_; }
+
   void Add();
   void Remove();
   void WaitUntilEmpty();
+  // Counts one more running Exec; false (and nothing counted) at the limit.
+  bool TryStartRunning();
+  void StopRunning();
 
  private:
+  const int max_running_;
   absl::Mutex mu_;
   int live_ ABSL_GUARDED_BY(mu_) = 0;
+  int running_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 class ExecReactor final
     : public grpc::ServerBidiReactor<runsc::api::v1::ExecRequest, runsc::api::v1::ExecResponse> {
  public:
   static constexpr size_t kMaxQueued = 64;
+  // How long the output of a process that exited is still copied: a
+  // descendant that outlives it may hold its pipes open for good (Run's
+  // StdioPump::kDrainAfterExit too).
+  static constexpr absl::Duration kDrainAfterExit = absl::Milliseconds(200);
+  // What a pump reads once told to stop, at most: a writer that keeps the
+  // pipe full cannot keep it reading.
+  static constexpr size_t kMaxDrainBytes = 1 << 20;
 
   ExecReactor(sandbox::SandboxManager* manager, grpc::CallbackServerContext* context,
               ExecRegistry* registry);
@@ -126,6 +146,7 @@ class ExecReactor final
   std::optional<runsc::api::v1::ExecRequest> inbox_ ABSL_GUARDED_BY(mu_);
   bool client_done_ ABSL_GUARDED_BY(mu_) = false;
   bool input_stopped_ ABSL_GUARDED_BY(mu_) = false;
+  int pumps_running_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<runsc::api::v1::ExecResponse> queue_ ABSL_GUARDED_BY(mu_);
   runsc::api::v1::ExecResponse writing_msg_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;

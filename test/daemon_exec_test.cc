@@ -253,5 +253,60 @@ TEST_F(DaemonTest, ALongTimeoutIsNotCutShort) {
   EXPECT_EQ(o.out, "done\n");
 }
 
+// A process whose child keeps its output open: the exit came only when the
+// child ended (never, for a daemon). What it wrote arrives, and the exit
+// kDrainAfterExit after it.
+TEST_F(DaemonTest, AnExecEndsWithItsProcessThoughAChildHoldsItsOutput) {
+  CreateStarted("bg");
+  auto stub = Stub();
+  ExecOutcome o = ExecStream(stub.get(), StartOf("bg", {"sh", "-c", "sleep 1000 & echo hi"}), {});
+  ASSERT_TRUE(o.status.ok()) << o.status.error_message();
+  ASSERT_TRUE(o.got_exit);
+  EXPECT_EQ(o.exit.code(), 0);
+  EXPECT_FALSE(o.exit.timed_out());
+  EXPECT_EQ(o.out, "hi\n");
+}
+
+// Each running Exec holds threads of the daemon's: past --max-execs one is
+// RESOURCE_EXHAUSTED, saying so, and once one ends another runs.
+TEST_F(DaemonTest, ExecsPastTheLimitAreResourceExhausted) {
+  StopDaemon(SIGTERM);
+  StartDaemon(nullptr, {"--max-execs", "2"});
+  CreateStarted("busy");
+  auto stub = Stub();
+  struct Open {
+    grpc::ClientContext ctx;
+    std::unique_ptr<grpc::ClientReaderWriter<api::ExecRequest, api::ExecResponse>> stream;
+  };
+  std::vector<std::unique_ptr<Open>> open;
+  for (int i = 0; i < 2; ++i) {
+    open.push_back(std::make_unique<Open>());
+    open.back()->stream = stub->Exec(&open.back()->ctx);
+    api::ExecRequest first;
+    *first.mutable_start() = StartOf("busy", {"sleep", "1000"});
+    ASSERT_TRUE(open.back()->stream->Write(first));
+    api::ExecResponse pid;  // running once its pid comes
+    ASSERT_TRUE(open.back()->stream->Read(&pid));
+    ASSERT_EQ(pid.kind_case(), api::ExecResponse::kPid);
+  }
+  ExecOutcome third = ExecStream(stub.get(), StartOf("busy", {"true"}), {});
+  EXPECT_EQ(third.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(third.status.error_message(), HasSubstr("2 Execs already run"));
+  EXPECT_FALSE(third.got_exit);
+  // One ends (its client goes away, and its process with it): room again.
+  open[0]->ctx.TryCancel();
+  (void)open[0]->stream->Finish();
+  ExecOutcome later;
+  for (int i = 0; i < 50; ++i) {
+    later = ExecStream(stub.get(), StartOf("busy", {"true"}), {});
+    if (later.status.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(later.status.ok()) << later.status.error_message();
+  EXPECT_TRUE(later.got_exit);
+  open[1]->ctx.TryCancel();
+  (void)open[1]->stream->Finish();
+}
+
 }  // namespace
 }  // namespace runsc::testing
