@@ -436,7 +436,7 @@ TEST_F(WorkloadTest, ContainerRootWritesToAWritableBindAsItsPrivateHostUid) {
 // followed links. Each is the bind's now, and a bind without them still
 // runs, writes and follows.
 TEST_F(WorkloadTest, ABindGetsItsNoexecReadOnlyAndNosymfollowOptions) {
-  const std::string vol = root_.path() + "/vol";
+  const std::string vol = root_.path() + "/shared";  // TearDown removes it
   ASSERT_EQ(system(absl::StrCat("mkdir -p ", vol, " && chmod 777 ", vol, " && cp /bin/busybox ",
                                 vol, "/true && ln -s . ", vol, "/dir")
                        .c_str()),
