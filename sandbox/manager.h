@@ -155,7 +155,9 @@ class SandboxManager final {
                                        CallCanceller* cancel = nullptr);
   // Starts `process` in sandbox `id` with the given stdio (three fds, or one
   // console socket for a terminal), over its stdio socket (no dial):
-  // returns its container pid, and the connection its exit comes on.
+  // returns its container pid, and the connection its exit comes on. The
+  // sandbox kills the process if that connection closes before its exit
+  // was answered (the caller's end, or a daemon that died).
   absl::StatusOr<StartedExec> Exec(const std::string& id,
                                    const runsc::boot::v1::ProcessConfig& process,
                                    const std::vector<int>& stdio);

@@ -395,12 +395,13 @@ TEST_F(DaemonTest, KillDashNineMidRunAndMidExecThenRestartLosesNothing) {
   api::Sandbox started = CreateStarted("survivor");
   std::thread runner([this] {
     api::RunResponse r;
-    (void)Run("survivor", {"sleep", "30"}, &r, 60);  // interrupted by the kill
+    (void)Run("survivor", {"sleep", "31"}, &r, 60);  // interrupted by the kill
   });
   // An interactive Exec stream in flight too.
   auto exec_stub = Stub();
   grpc::ClientContext exec_ctx;
-  auto stream = OpenExec(*exec_stub, exec_ctx, StartOf("survivor", {"sh", "-c", "echo up; sleep 30"}));
+  auto stream =
+      OpenExec(*exec_stub, exec_ctx, StartOf("survivor", {"sh", "-c", "echo up; exec sleep 30"}));
   ASSERT_NE(stream, nullptr);
   api::ExecResponse r;
   ASSERT_TRUE(stream->Read(&r));
@@ -422,6 +423,17 @@ TEST_F(DaemonTest, KillDashNineMidRunAndMidExecThenRestartLosesNothing) {
   api::RunResponse run;
   ASSERT_TRUE(Run("survivor", {"echo", "back"}, &run).ok());
   EXPECT_EQ(run.stdout(), "back\n");
+  // The Run's and the Exec's processes went with the daemon's end of their
+  // connections: nobody was left to wait for them or read them (the Exec's
+  // lived on, untracked).
+  std::string left;
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(Run("survivor", {"sh", "-c", "ps -o pid,ppid,args | grep '[s]leep 3'"}, &run).ok());
+    left = run.stdout();
+    if (left.empty()) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(left, "") << "processes of the dead daemon's calls still run";
 }
 
 // Runs `runsc do` through the test's daemon; returns exit code and output.
