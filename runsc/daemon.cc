@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
+#include <string.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,6 +306,7 @@ int RunDaemon(const DaemonOptions& options) {
   Log(LogLevel::kInfo, kComponent,
       absl::StrCat("serving on '", options.socket_path, "' with ", (*manager)->size(),
                    " recovered sandbox(es)"));
+  bool starved = false;  // accept4 failed for want of fds or memory
   for (;;) {
     struct pollfd fds[2] = {{listener->get(), POLLIN, 0}, {stop->get(), POLLIN, 0}};
     if (poll(fds, 2, -1) < 0) {
@@ -313,7 +315,21 @@ int RunDaemon(const DaemonOptions& options) {
     }
     if (fds[1].revents != 0) break;
     int conn = accept4(listener->get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (conn < 0) continue;
+    if (conn < 0) {
+      // Out of fds or memory, the connection stays queued and the listener
+      // readable: a pause, not a spin on one CPU, until some are freed.
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        if (!starved) {
+          Log(LogLevel::kWarning, kComponent,
+              absl::StrCat("cannot accept a connection: ", strerror(errno),
+                           "; retrying every 100 ms"));
+        }
+        starved = true;
+        poll(&fds[1], 1, 100);  // the stop signal still ends the wait
+      }
+      continue;
+    }
+    starved = false;
     struct ucred cred = {};
     socklen_t len = sizeof(cred);
     bool ok = getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&

@@ -3,7 +3,9 @@
 #include <grp.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +20,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -25,6 +28,7 @@
 #include "gtest/gtest.h"
 #include "proto/api.grpc.pb.h"
 #include "runsc/util/huge_page_binary.h"
+#include "runsc/util/unique_fd.h"
 #include "sandbox/state_store.h"
 #include "test/daemon_fixture.h"
 #include "test/sandbox_test_util.h"
@@ -185,6 +189,47 @@ TEST_F(DaemonTest, ASmallMessageLimitStillRunsWithTheDefaultOutputCap) {
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_TRUE(run.stdout_truncated());
   EXPECT_EQ(run.stdout().size(), (16384u - 4096u) / 2);
+}
+
+// Out of fds, accept4 failed and the listener stayed readable: the daemon
+// spun a CPU at 100% until fds were freed. It pauses now, and once fds are
+// free again the queued clients are served.
+TEST_F(DaemonTest, OutOfFdsTheDaemonWaitsInsteadOfSpinning) {
+  auto cpu_ticks = [this] {
+    std::string stat = ReadFile(absl::StrCat("/proc/", daemon_, "/stat"));
+    std::vector<std::string> f = absl::StrSplit(stat.substr(stat.rfind(')') + 2), ' ');
+    return std::stoll(f[11]) + std::stoll(f[12]);  // utime + stime
+  };
+  int open_now = 0;
+  for (const std::string& fd : ListDir(absl::StrCat("/proc/", daemon_, "/fd"))) {
+    (void)fd;
+    ++open_now;
+  }
+  // The soft limit only: raising a hard one back takes CAP_SYS_RESOURCE.
+  struct rlimit old;
+  ASSERT_EQ(prlimit(daemon_, RLIMIT_NOFILE, nullptr, &old), 0);
+  struct rlimit tight = {static_cast<rlim_t>(open_now), old.rlim_max};
+  ASSERT_EQ(prlimit(daemon_, RLIMIT_NOFILE, &tight, nullptr), 0);
+  std::vector<util::UniqueFd> clients;
+  for (int i = 0; i < 4; ++i) {
+    util::UniqueFd c(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    struct sockaddr_un addr = {};
+    addr.sun_family = AF_UNIX;
+    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", socket_.c_str());
+    ASSERT_EQ(connect(c.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    clients.push_back(std::move(c));
+  }
+  absl::SleepFor(absl::Milliseconds(200));
+  const long long before = cpu_ticks();
+  absl::SleepFor(absl::Seconds(1));
+  const long long spent = cpu_ticks() - before;
+  EXPECT_LT(spent, 20) << "the daemon spent " << spent << " of 100 ticks a second on accept";
+  ASSERT_EQ(prlimit(daemon_, RLIMIT_NOFILE, &old, nullptr), 0);
+  clients.clear();
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  api::ListSandboxesResponse list;
+  EXPECT_TRUE(Stub()->ListSandboxes(&ctx, {}, &list).ok());
 }
 
 }  // namespace
