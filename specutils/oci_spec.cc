@@ -1,5 +1,6 @@
 #include "specutils/oci_spec.h"
 
+#include <stdint.h>
 #include <sys/mount.h>
 
 #include <algorithm>
@@ -138,6 +139,12 @@ absl::Status CheckMemoryLimit(int64_t bytes, absl::string_view field) {
                                      kMinMemoryLimitBytes, " (6 MiB)"));
 }
 
+absl::Status CheckProcessId(uint32_t id, absl::string_view field) {
+  if (id != UINT32_MAX) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ": 4294967295 is (uid_t)-1, which the kernel takes as no change"));
+}
+
 absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
                               runsc::boot::v1::ResourceConfig* out) {
   const std::string base = "linux.resources";
@@ -186,6 +193,10 @@ absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
       return Invalid(base + ".memory.disableOOMKiller",
                      "runsc does not disable the OOM killer for a container");
     }
+  }
+  if (in.has_pids() && in.pids().limit() > kMaxPidsLimit) {
+    return Invalid(base + ".pids.limit",
+                   absl::StrCat(in.pids().limit(), " is over the kernel's most, ", kMaxPidsLimit));
   }
   if (in.has_pids() && in.pids().limit() > 0) out->set_pids_max(in.pids().limit());
   for (int i = 0; i < in.hugepage_limits_size(); ++i) {
@@ -246,9 +257,9 @@ absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
       return Invalid(base + ".cpu.burst", "runsc does not set a CPU burst");
     }
     if (c.has_quota() && c.quota() > 0) {
-      if (c.quota() < 1000) {
-        return Invalid(base + ".cpu.quota",
-                       absl::StrCat(c.quota(), " is below the kernel's minimum of 1000us"));
+      if (c.quota() < 1000 || c.quota() > kMaxCpuQuotaUs) {
+        return Invalid(base + ".cpu.quota", absl::StrCat(c.quota(), " is outside the kernel's 1000..",
+                                                         kMaxCpuQuotaUs, "us"));
       }
       out->set_cpu_quota(c.quota());
     }
@@ -407,6 +418,12 @@ absl::StatusOr<ProcessConfig> ToProcessConfig(
   if (process.cwd().empty()) return Invalid(f + ".cwd", "must be set");
   ASSIGN_OR_RETURN(std::string cwd, CleanAbsolutePath(process.cwd(), f + ".cwd"));
   out.set_cwd(cwd);
+  RETURN_IF_ERROR(CheckProcessId(process.user().uid(), f + ".user.uid"));
+  RETURN_IF_ERROR(CheckProcessId(process.user().gid(), f + ".user.gid"));
+  for (int i = 0; i < process.user().additional_gids_size(); ++i) {
+    RETURN_IF_ERROR(CheckProcessId(process.user().additional_gids(i),
+                                   absl::StrCat(f, ".user.additionalGids[", i, "]")));
+  }
   out.set_uid(process.user().uid());
   out.set_gid(process.user().gid());
   *out.mutable_additional_gids() = process.user().additional_gids();
@@ -544,6 +561,12 @@ absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& sp
     out.add_readonly_paths(p);
   }
   RETURN_IF_ERROR(ConvertResources(spec.linux().resources(), out.mutable_resources()));
+  // runc's rule too: a container's swap is limited only with its memory (on
+  // v2 it would be a swap-only limit, on v1 a write the kernel refuses).
+  // (An update may change either alone.)
+  if (out.resources().has_memory_swap() && !out.resources().has_memory_max()) {
+    return Invalid("linux.resources.memory.swap", "needs linux.resources.memory.limit too");
+  }
   if (spec.linux().has_personality()) {
     const auto& p = spec.linux().personality();
     if (p.domain() != "LINUX" && p.domain() != "LINUX32") {

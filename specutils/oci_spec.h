@@ -34,6 +34,17 @@ absl::StatusOr<runsc::oci::v1::Process> ParseProcessJson(absl::string_view json,
 absl::StatusOr<runsc::boot::v1::ContainerConfig> ToContainerConfig(
     const runsc::oci::v1::Spec& spec, absl::string_view bundle_dir);
 
+// INVALID_ARGUMENT naming `field` if `id` is 4294967295, (uid_t)-1, which
+// setresuid and setresgid take as "leave it as it is": the process would
+// keep the launcher's ids, not get the ones asked for.
+absl::Status CheckProcessId(uint32_t id, absl::string_view field);
+
+// The kernel's largest pids.max (PID_MAX_LIMIT) and cpu quota (2^44-1 us):
+// above them the cgroup write fails naming a file, not the field.
+inline constexpr int64_t kMaxPidsLimit = 4194304;
+inline constexpr int64_t kMaxCpuQuotaUs = (int64_t{1} << 44) - 1;
+
+
 // `runsc update -r FILE`'s input: a linux.resources object.
 absl::StatusOr<runsc::oci::v1::Resources> ParseResourcesJson(absl::string_view json,
                                                             absl::string_view file);

@@ -199,6 +199,28 @@ TEST(OciSpecTest, OtherFieldErrors) {
     EXPECT_EQ(config->resources().memory_max(), kMinMemoryLimitBytes);
   }
   {
+    // The kernel's ranges, by field rather than by a cgroup file's EINVAL;
+    // swap only with memory, as runc has it.
+    auto spec = RuncSpec();
+    spec.mutable_linux()->mutable_resources()->mutable_pids()->set_limit(kMaxPidsLimit + 1);
+    ExpectInvalid(spec, "linux.resources.pids.limit: 4194305 is over the kernel's most");
+    spec = RuncSpec();
+    spec.mutable_linux()->mutable_resources()->mutable_cpu()->set_quota(kMaxCpuQuotaUs + 1);
+    ExpectInvalid(spec, "linux.resources.cpu.quota: 17592186044416 is outside");
+    spec = RuncSpec();
+    spec.mutable_linux()->mutable_resources()->mutable_memory()->set_swap(64 << 20);
+    ExpectInvalid(spec, "linux.resources.memory.swap: needs linux.resources.memory.limit too");
+    spec.mutable_linux()->mutable_resources()->mutable_memory()->set_limit(32 << 20);
+    {
+      auto bad = spec;
+      bad.mutable_process()->mutable_user()->set_gid(4294967295u);
+      ExpectInvalid(bad, "process.user.gid: 4294967295 is (uid_t)-1");
+    }
+    auto config = ToContainerConfig(spec, "/bundle");
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_EQ(config->resources().memory_swap(), 64 << 20);
+  }
+  {
     auto spec = RuncSpec();
     spec.set_hostname("bad/host");
     ExpectInvalid(spec, "hostname: 'bad/host'");

@@ -47,11 +47,21 @@ absl::StatusOr<runsc::boot::v1::ProcessConfig> OverrideProcess(
     ASSIGN_OR_RETURN(std::string cwd, CleanAbsolutePath(o.cwd, "process.cwd"));
     out.set_cwd(cwd);
   }
-  if (o.uid.has_value()) out.set_uid(*o.uid);
-  if (o.gid.has_value()) out.set_gid(*o.gid);
+  if (o.uid.has_value()) {
+    RETURN_IF_ERROR(CheckProcessId(*o.uid, "process.uid"));
+    out.set_uid(*o.uid);
+  }
+  if (o.gid.has_value()) {
+    RETURN_IF_ERROR(CheckProcessId(*o.gid, "process.gid"));
+    out.set_gid(*o.gid);
+  }
   if (!o.additional_gids.empty()) {
     out.clear_additional_gids();
-    for (uint32_t g : o.additional_gids) out.add_additional_gids(g);
+    for (size_t i = 0; i < o.additional_gids.size(); ++i) {
+      RETURN_IF_ERROR(
+          CheckProcessId(o.additional_gids[i], absl::StrCat("process.additional_gids[", i, "]")));
+      out.add_additional_gids(o.additional_gids[i]);
+    }
   }
   out.set_terminal(o.terminal);
   return out;

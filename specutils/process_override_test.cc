@@ -47,6 +47,14 @@ TEST(ProcessOverrideTest, ErrorsNameTheField) {
   EXPECT_THAT(std::string(OverrideProcess(Base(), o).status().message()),
               HasSubstr("process.env[0]"));
   o.env = {};
+  o.uid = 4294967295u;
+  EXPECT_THAT(std::string(OverrideProcess(Base(), o).status().message()),
+              HasSubstr("process.uid: 4294967295 is (uid_t)-1"));
+  o.uid = 0;
+  o.additional_gids = {5, 4294967295u};
+  EXPECT_THAT(std::string(OverrideProcess(Base(), o).status().message()),
+              HasSubstr("process.additional_gids[1]: 4294967295"));
+  o.additional_gids = {};
   o.cwd = "relative";
   EXPECT_THAT(std::string(OverrideProcess(Base(), o).status().message()),
               HasSubstr("process.cwd: must be an absolute path"));

@@ -213,6 +213,11 @@ TEST_F(DaemonTest, BadRequestsGetTheRightCodes) {
              {"resources.cpu_shares", [](api::Resources* r) { r->set_cpu_shares(262145); }},
              {"resources.cpu_period_us", [](api::Resources* r) { r->set_cpu_period_us(999); }},
              {"resources.cpu_period_us", [](api::Resources* r) { r->set_cpu_period_us(2000000); }},
+             {"resources.pids_limit", [](api::Resources* r) { r->set_pids_limit(4194305); }},
+             {"resources.cpu_quota_us",
+              [](api::Resources* r) { r->set_cpu_quota_us(int64_t{1} << 44); }},
+             {"resources.memory_swap_bytes",
+              [](api::Resources* r) { r->set_memory_swap_bytes(64 << 20); }},
              // A launcher starts in the container's cgroup on the daemon's
              // memory: at 4 KiB its start was OOM-killed, and the daemon
              // with it (every process sharing that memory).
