@@ -21,6 +21,7 @@
 #include "runsc/util/event_flag.h"
 #include "runsc/util/grpc_status.h"
 #include "runsc/util/packet.h"
+#include "runsc/util/status_macros.h"
 #include "runsc/util/stdio_socket.h"
 #include "specutils/process_override.h"
 
@@ -44,6 +45,14 @@ bool PollOrStop(int fd, short events, int stop) {
     if (fds[1].revents != 0) return false;
     return true;
   }
+}
+
+// A terminal's rows and columns are 16-bit (struct winsize).
+absl::Status CheckTerminalSize(const api::TerminalSize& size, absl::string_view field) {
+  if (size.rows() <= 0xFFFF && size.cols() <= 0xFFFF) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", size.rows(), " rows by ",
+                                                 size.cols(), " columns; a terminal has at most ",
+                                                 0xFFFF, " of each"));
 }
 
 }  // namespace
@@ -343,6 +352,7 @@ absl::Status ExecReactor::Start(const api::ExecStart& start) {
       manager_->ExecProcess(start.id(), overrides);
   if (!process.ok()) return process.status();
   if (start.tty() && start.has_size()) {
+    RETURN_IF_ERROR(CheckTerminalSize(start.size(), "start.size"));
     process->set_console_height(start.size().rows());
     process->set_console_width(start.size().cols());
   }
@@ -478,7 +488,9 @@ void ExecReactor::InputLoop() {
         CloseStdin();
         break;
       case api::ExecRequest::kResize:
-        if (tty_) {
+        // A size a terminal cannot have is dropped, as a resize of a
+        // process without one is.
+        if (tty_ && CheckTerminalSize(message.resize(), "resize").ok()) {
           struct winsize size = {};
           size.ws_row = static_cast<unsigned short>(message.resize().rows());
           size.ws_col = static_cast<unsigned short>(message.resize().cols());

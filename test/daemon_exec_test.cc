@@ -163,6 +163,21 @@ TEST_F(DaemonTest, ExecProtocolErrorsAreInvalidArgument) {
   EXPECT_THAT(s.error_message(), HasSubstr("start:"));
   ExecOutcome unknown = ExecStream(stub.get(), StartOf("ghost", {"true"}), {});
   EXPECT_EQ(unknown.status.error_code(), grpc::StatusCode::NOT_FOUND);
+  // Values the kernel would take for something else: a uid of (uid_t)-1
+  // kept the launcher's ids, and a terminal of 70000 rows was 4464.
+  CreateStarted("odd");
+  api::ExecStart as_minus_one = StartOf("odd", {"id", "-u"});
+  as_minus_one.mutable_process()->set_uid(4294967295u);
+  ExecOutcome o = ExecStream(stub.get(), as_minus_one, {});
+  EXPECT_EQ(o.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(o.status.error_message(), HasSubstr("process.uid: 4294967295"));
+  api::ExecStart tall = StartOf("odd", {"true"});
+  tall.set_tty(true);
+  tall.mutable_size()->set_rows(70000);
+  tall.mutable_size()->set_cols(80);
+  o = ExecStream(stub.get(), tall, {});
+  EXPECT_EQ(o.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(o.status.error_message(), HasSubstr("start.size: 70000 rows by 80 columns"));
 }
 
 TEST_F(DaemonTest, ExecClientThatGoesAwayLeavesNoProcess) {
