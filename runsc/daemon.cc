@@ -5,10 +5,10 @@
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
-#include <string.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>

@@ -50,9 +50,9 @@ bool PollOrStop(int fd, short events, int stop) {
 // A terminal's rows and columns are 16-bit (struct winsize).
 absl::Status CheckTerminalSize(const api::TerminalSize& size, absl::string_view field) {
   if (size.rows() <= 0xFFFF && size.cols() <= 0xFFFF) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", size.rows(), " rows by ",
-                                                 size.cols(), " columns; a terminal has at most ",
-                                                 0xFFFF, " of each"));
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", size.rows(), " rows by ", size.cols(),
+                                                 " columns; a terminal has at most ", 0xFFFF,
+                                                 " of each"));
 }
 
 }  // namespace

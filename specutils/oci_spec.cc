@@ -258,8 +258,9 @@ absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
     }
     if (c.has_quota() && c.quota() > 0) {
       if (c.quota() < 1000 || c.quota() > kMaxCpuQuotaUs) {
-        return Invalid(base + ".cpu.quota", absl::StrCat(c.quota(), " is outside the kernel's 1000..",
-                                                         kMaxCpuQuotaUs, "us"));
+        return Invalid(
+            base + ".cpu.quota",
+            absl::StrCat(c.quota(), " is outside the kernel's 1000..", kMaxCpuQuotaUs, "us"));
       }
       out->set_cpu_quota(c.quota());
     }

@@ -44,7 +44,6 @@ absl::Status CheckProcessId(uint32_t id, absl::string_view field);
 inline constexpr int64_t kMaxPidsLimit = 4194304;
 inline constexpr int64_t kMaxCpuQuotaUs = (int64_t{1} << 44) - 1;
 
-
 // `runsc update -r FILE`'s input: a linux.resources object.
 absl::StatusOr<runsc::oci::v1::Resources> ParseResourcesJson(absl::string_view json,
                                                             absl::string_view file);
