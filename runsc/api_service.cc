@@ -12,6 +12,7 @@
 #include "runsc/exec_reactor.h"
 #include "runsc/util/grpc_status.h"
 #include "specutils/oci_spec.h"
+#include "specutils/sandbox_id.h"
 
 namespace runsc::cli {
 
@@ -266,9 +267,42 @@ grpc::Status ApiService::GetSandbox(grpc::ServerContext*, const api::GetSandboxR
 grpc::Status ApiService::ListSandboxes(grpc::ServerContext*, const api::ListSandboxesRequest* req,
                                        api::ListSandboxesResponse* out) {
   InFlight in_flight(this);
+  if (req->page_size() < 0) return Invalid("page_size: must not be negative");
+  if (!req->page_token().empty() && !specutils::ValidateSandboxId(req->page_token()).ok()) {
+    return Invalid(absl::StrCat("page_token: '", req->page_token(),
+                                "' is not one a ListSandboxes response gave"));
+  }
   std::map<std::string, std::string> selector(req->label_selector().begin(),
                                               req->label_selector().end());
-  for (const auto& view : manager_->ListSandboxes(selector)) ToProto(view, out->add_sandboxes());
+  // A page ends at page_size, or before the response would outgrow the
+  // largest message (a few KiB kept for gRPC's framing): a thousand
+  // sandboxes with large labels could not be listed at all.
+  const size_t room =
+      static_cast<size_t>(max_message_bytes_) - std::min<size_t>(max_message_bytes_ / 4, 4096);
+  size_t bytes = 0;
+  for (const auto& view : manager_->ListSandboxes(selector)) {
+    if (!req->page_token().empty() && view.id <= req->page_token()) continue;
+    if (req->page_size() > 0 && out->sandboxes_size() == req->page_size()) {
+      out->set_next_page_token(out->sandboxes(out->sandboxes_size() - 1).id());
+      break;
+    }
+    api::Sandbox entry;
+    ToProto(view, &entry);
+    // A repeated field's element: its bytes, a tag and a length.
+    const size_t size = entry.ByteSizeLong() + 8;
+    if (bytes + size > room) {
+      if (out->sandboxes_size() == 0) {
+        return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                            absl::StrCat("sandbox '", view.id, "': its entry (", size,
+                                         " bytes) is over the daemon's largest message (",
+                                         max_message_bytes_, " bytes, --max-message-bytes)"));
+      }
+      out->set_next_page_token(out->sandboxes(out->sandboxes_size() - 1).id());
+      break;
+    }
+    bytes += size;
+    *out->add_sandboxes() = std::move(entry);
+  }
   return grpc::Status::OK;
 }
 

@@ -232,5 +232,58 @@ TEST_F(DaemonTest, OutOfFdsTheDaemonWaitsInsteadOfSpinning) {
   EXPECT_TRUE(Stub()->ListSandboxes(&ctx, {}, &list).ok());
 }
 
+// A list had to fit in one message: sandboxes with large labels (64 of up
+// to 4 KiB each are allowed) could not be listed at all past a few dozen.
+// It comes in pages now, each within the largest message, in id order,
+// with a token for the next; page_size bounds a page too.
+TEST_F(DaemonTest, ListSandboxesComesInPagesThatFit) {
+  StopDaemon(SIGTERM);
+  StartDaemon(nullptr, {"--max-message-bytes", "16384"});
+  auto stub = Stub();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 7; ++i) {
+    grpc::ClientContext ctx;
+    api::CreateSandboxRequest req;
+    req.set_id(absl::StrCat("paged-", i));
+    req.mutable_host_template();
+    (*req.mutable_labels())["big"] = std::string(3000, 'x');
+    api::Sandbox created;
+    ASSERT_TRUE(stub->CreateSandbox(&ctx, req, &created).ok());
+    ids.push_back(req.id());
+  }
+  auto list_all = [&](int page_size, int* pages) {
+    std::vector<std::string> seen;
+    std::string token;
+    *pages = 0;
+    do {
+      grpc::ClientContext ctx;
+      api::ListSandboxesRequest req;
+      req.set_page_size(page_size);
+      req.set_page_token(token);
+      api::ListSandboxesResponse page;
+      grpc::Status status = stub->ListSandboxes(&ctx, req, &page);
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      if (!status.ok()) break;
+      EXPECT_LE(page.ByteSizeLong(), 16384u);
+      for (const auto& box : page.sandboxes()) seen.push_back(box.id());
+      token = page.next_page_token();
+      ++*pages;
+    } while (!token.empty() && *pages < 20);
+    return seen;
+  };
+  int pages = 0;
+  EXPECT_EQ(list_all(0, &pages), ids);
+  EXPECT_GE(pages, 2);  // 7 x 3 KiB do not fit in 16 KiB
+  EXPECT_EQ(list_all(2, &pages), ids);
+  EXPECT_EQ(pages, 4);
+  grpc::ClientContext ctx;
+  api::ListSandboxesRequest bad;
+  bad.set_page_size(-1);
+  api::ListSandboxesResponse r;
+  grpc::Status status = stub->ListSandboxes(&ctx, bad, &r);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("page_size"));
+}
+
 }  // namespace
 }  // namespace runsc::testing
