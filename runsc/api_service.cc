@@ -236,7 +236,8 @@ grpc::Status ApiService::StartSandbox(grpc::ServerContext*, const api::StartSand
   return grpc::Status::OK;
 }
 
-grpc::Status ApiService::DeleteSandbox(grpc::ServerContext*, const api::DeleteSandboxRequest* req,
+grpc::Status ApiService::DeleteSandbox(grpc::ServerContext* context,
+                                       const api::DeleteSandboxRequest* req,
                                        api::DeleteSandboxResponse*) {
   InFlight in_flight(this);
   if (auto s = RequireId(req->id()); !s.ok()) return s;
@@ -244,14 +245,20 @@ grpc::Status ApiService::DeleteSandbox(grpc::ServerContext*, const api::DeleteSa
     return Invalid("grace_seconds: must be a non-negative number");
   }
   // The delete holds the sandbox meanwhile (another delete, the TTL's
-  // included, waits for it), and the daemon's stop waits for the call.
+  // included, waits for it).
   if (req->grace_seconds() > kMaxGraceSeconds) {
     return Invalid(absl::StrCat("grace_seconds: ", req->grace_seconds(), " is over the limit of ",
                                 kMaxGraceSeconds));
   }
   absl::Duration grace =
       req->grace_seconds() > 0 ? absl::Seconds(req->grace_seconds()) : absl::Seconds(5);
-  return ToGrpcStatus(manager_->DeleteSandbox(req->id(), grace));
+  // Under watch: a client that goes, or the daemon's stop, cuts the grace
+  // short (a stop waited up to 600 s for it), and the delete goes on.
+  absl::StatusOr<bool> deleted = Watched(context, [&](sandbox::CallCanceller* cancel) {
+    absl::Status done = manager_->DeleteSandbox(req->id(), grace, cancel);
+    return done.ok() ? absl::StatusOr<bool>(true) : absl::StatusOr<bool>(done);
+  });
+  return ToGrpcStatus(deleted.status());
 }
 
 grpc::Status ApiService::GetSandbox(grpc::ServerContext*, const api::GetSandboxRequest* req,

@@ -387,7 +387,8 @@ absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) 
   return View(box, "running");
 }
 
-absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration grace) {
+absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration grace,
+                                           CallCanceller* cancel) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
   int main_pid = 0;
   {
@@ -411,7 +412,7 @@ absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration
   // the main process's exit comes from its watch.
   bool ended = false;
   if (main_pid != 0 && Signal(id, 0, SIGTERM, /*all=*/true).ok()) {
-    ended = Wait(id, main_pid, grace).ok();
+    ended = Wait(id, main_pid, grace, cancel).ok();
   }
   std::unique_ptr<Sandbox> box;
   bool container_ended = false;

@@ -132,7 +132,10 @@ class SandboxManager final {
   // every process of the sandbox is killed and the id is free; with
   // options.reclaim_ahead the kernel's teardown, and the removal of the
   // cgroups, uid range and state that must wait for it, may follow.
-  absl::Status DeleteSandbox(const std::string& id, absl::Duration grace = absl::Seconds(5));
+  // `cancel`, if given, cuts the grace period short (the client went, or
+  // the daemon is stopping): the delete goes on at once with the kill.
+  absl::Status DeleteSandbox(const std::string& id, absl::Duration grace = absl::Seconds(5),
+                             CallCanceller* cancel = nullptr);
   // Returns once every deleted sandbox is torn down and removed.
   void AwaitReclaimed();
   absl::StatusOr<SandboxView> GetSandbox(const std::string& id);

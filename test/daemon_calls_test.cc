@@ -285,5 +285,55 @@ TEST_F(DaemonTest, ListSandboxesComesInPagesThatFit) {
   EXPECT_THAT(status.error_message(), ::testing::HasSubstr("page_size"));
 }
 
+// A delete's grace period (up to 600 s) held the daemon's stop for as long:
+// gRPC's shutdown waits for every handler. The stop now cuts the grace short,
+// and the delete goes on with the kill: the next daemon finds no sandbox.
+TEST_F(DaemonTest, AStopCutsADeletesGracePeriodShort) {
+  auto stub = Stub();
+  {
+    grpc::ClientContext ctx;
+    api::CreateSandboxRequest req;
+    req.set_id("stubborn");
+    for (const char* a : {"sh", "-c", "trap '' TERM; while :; do sleep 1; done"}) {
+      req.mutable_host_template()->add_args(a);
+    }
+    req.set_start(true);
+    api::Sandbox created;
+    grpc::Status status = stub->CreateSandbox(&ctx, req, &created);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  grpc::Status deleted;
+  std::thread deleter([&] {
+    grpc::ClientContext ctx;
+    api::DeleteSandboxRequest req;
+    req.set_id("stubborn");
+    req.set_grace_seconds(600);
+    api::DeleteSandboxResponse r;
+    deleted = stub->DeleteSandbox(&ctx, req, &r);
+  });
+  absl::SleepFor(absl::Milliseconds(500));  // the SIGTERM is ignored
+  ASSERT_EQ(kill(daemon_, SIGTERM), 0);
+  int status = 0;
+  pid_t gone = 0;
+  for (int i = 0; i < 600 && gone == 0; ++i) {
+    gone = waitpid(daemon_, &status, WNOHANG);
+    if (gone == 0) absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(gone, daemon_) << "the daemon's stop waited for the grace period";
+  if (gone == 0) {
+    kill(daemon_, SIGKILL);
+    waitpid(daemon_, &status, 0);
+  }
+  daemon_ = 0;
+  deleter.join();
+  EXPECT_TRUE(deleted.ok() || deleted.error_code() == grpc::StatusCode::UNAVAILABLE)
+      << deleted.error_message();
+  StartDaemon();
+  grpc::ClientContext ctx;
+  api::ListSandboxesResponse list;
+  ASSERT_TRUE(Stub()->ListSandboxes(&ctx, {}, &list).ok());
+  EXPECT_EQ(list.sandboxes_size(), 0);
+}
+
 }  // namespace
 }  // namespace runsc::testing
