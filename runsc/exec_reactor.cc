@@ -441,6 +441,13 @@ absl::StatusOr<api::ExitStatus> ExecReactor::Wait(absl::Duration timeout) {
 }
 
 void ExecReactor::KillUntilGone() {
+  // The sandbox kills a process whose exit connection closes first
+  // (kill_on_hangup): no lookup by id, which a delete and a create of the
+  // same id since would have pointed at another sandbox's pid.
+  if (exec_.exit_conn) {
+    shutdown(exec_.exit_conn.get(), SHUT_RDWR);
+    return;
+  }
   int pid;
   {
     absl::MutexLock lock(&mu_);

@@ -93,7 +93,9 @@ class ExecReactor final
   // Waits for the process, up to `timeout`, then kills it.
   // CANCELLED if the client went away (the process is then killed).
   absl::StatusOr<runsc::api::v1::ExitStatus> Wait(absl::Duration timeout);
-  // Kills the process, retrying while the sandbox does not answer, until
+  // Kills the process: by hanging up its exit connection, which the sandbox
+  // answers with the kill; where there is none (a sandbox of an older
+  // build), by a signal, retried while the sandbox does not answer, until
   // the kill lands, the process is gone, or 30 s pass.
   void KillUntilGone();
 
