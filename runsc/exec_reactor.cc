@@ -380,7 +380,10 @@ absl::Status ExecReactor::Start(const api::ExecStart& start) {
   }
   std::vector<int> raw;
   for (const auto& fd : theirs) raw.push_back(fd.get());
-  absl::StatusOr<sandbox::StartedExec> exec = manager_->Exec(start.id(), *process, raw);
+  // The process goes if our end of its connection closes before its exit
+  // was read: as it goes with its client, it goes with a daemon that died.
+  absl::StatusOr<sandbox::StartedExec> exec =
+      manager_->Exec(start.id(), *process, raw, /*kill_on_hangup=*/true);
   theirs.clear();
   if (!exec.ok()) return exec.status();
   const int pid = exec->pid;

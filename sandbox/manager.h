@@ -158,12 +158,13 @@ class SandboxManager final {
                                        CallCanceller* cancel = nullptr);
   // Starts `process` in sandbox `id` with the given stdio (three fds, or one
   // console socket for a terminal), over its stdio socket (no dial):
-  // returns its container pid, and the connection its exit comes on. The
-  // sandbox kills the process if that connection closes before its exit
-  // was answered (the caller's end, or a daemon that died).
+  // returns its container pid, and the connection its exit comes on. With
+  // `kill_on_hangup` the sandbox kills the process if that connection
+  // closes before its exit was answered (the caller's end, or a daemon that
+  // died); without, the process outlives it, as a detached one does.
   absl::StatusOr<StartedExec> Exec(const std::string& id,
                                    const runsc::boot::v1::ProcessConfig& process,
-                                   const std::vector<int>& stdio);
+                                   const std::vector<int>& stdio, bool kill_on_hangup = true);
   // The sandbox's main process with `overrides` on top, validated.
   absl::StatusOr<runsc::boot::v1::ProcessConfig> ExecProcess(
       const std::string& id, const specutils::ProcessOverrides& overrides);

@@ -110,12 +110,11 @@ absl::StatusOr<RunResult> SandboxManager::RunSandbox(CreateRequest create,
 
 absl::StatusOr<StartedExec> SandboxManager::Exec(const std::string& id,
                                                  const runsc::boot::v1::ProcessConfig& process,
-                                                 const std::vector<int>& stdio) {
+                                                 const std::vector<int>& stdio,
+                                                 bool kill_on_hangup) {
   ASSIGN_OR_RETURN(OnDemand sandbox, FindRunnable(id));
-  // The process goes if our end of its connection closes before its exit
-  // was read: as it goes with its client, it goes with a daemon that died.
   return ExecOnStdioSocket(sandbox.control, sandbox.stdio, process, stdio, absl::Seconds(30),
-                           /*kill_on_hangup=*/true);
+                           kill_on_hangup);
 }
 
 absl::StatusOr<runsc::boot::v1::ProcessConfig> SandboxManager::ExecProcess(

@@ -505,7 +505,8 @@ TEST_F(ManagerTest, StatusSignalsAListAndAGracefulDeleteDoNotDialTheSandbox) {
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   ASSERT_GE(devnull, 0);
   absl::StatusOr<sandbox::StartedExec> exec =
-      manager_->Exec("quiet", Process({"sh", "-c", "exit 6"}), {devnull, devnull, devnull});
+      manager_->Exec("quiet", Process({"sh", "-c", "exit 6"}), {devnull, devnull, devnull},
+                     /*kill_on_hangup=*/false);
   close(devnull);
   ASSERT_TRUE(exec.ok()) << exec.status();
   exec->exit_conn.reset();
