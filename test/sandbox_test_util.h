@@ -47,6 +47,10 @@ std::map<std::string, std::string> ParseStatus(const std::string& text);
 // and its stdout.
 std::pair<int, std::string> RunShell(const std::string& command);
 
+// The name of a directory a test mounts on itself (a shared tmpfs), which
+// HostMountPoints leaves out: tests run beside each other.
+inline constexpr char kTestOwnMount[] = "test-own-mount";
+
 // The mount points listed in /proc/self/mountinfo, but those of the
 // container engines other tests drive (podman's and containerd's storage,
 // /run/netns).

@@ -334,7 +334,8 @@ TEST_F(WorkloadTest, AReadOnlyRootThatHasItsMountPointsNeedsNoOverlay) {
 // /dev) or under a bind mount would appear on the host, and the pivot into
 // the root would fail.
 TEST_F(WorkloadTest, NothingMountedInTheContainerAppearsOnASharedHostMount) {
-  const std::string shared = root_.path() + "/propagation";
+  // The name HostMountPoints leaves out: tests beside this one see it.
+  const std::string shared = root_.path() + "/" + kTestOwnMount;
   ASSERT_EQ(mkdir(shared.c_str(), 0755), 0);
   ASSERT_EQ(mount("tmpfs", shared.c_str(), "tmpfs", 0, "mode=755"), 0);
   absl::Cleanup unmount = [&shared] {
