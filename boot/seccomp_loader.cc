@@ -77,12 +77,11 @@ absl::StatusOr<std::string> CompileSeccompProgram(
   return bpf;
 }
 
-int InstallSeccompBpf(const std::string& bpf) {
+int InstallSeccompBpf(const std::string& bpf, unsigned int flags) {
   struct sock_fprog prog;
   prog.len = static_cast<unsigned short>(bpf.size() / sizeof(struct sock_filter));
   prog.filter = reinterpret_cast<struct sock_filter*>(const_cast<char*>(bpf.data()));
-  // As libseccomp's seccomp_load does with these attributes: no flags.
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) return errno;
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog) != 0) return errno;
   return 0;
 }
 

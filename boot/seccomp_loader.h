@@ -22,10 +22,11 @@ namespace runsc::boot {
 // The program as an array of struct sock_filter, in a string.
 absl::StatusOr<std::string> CompileSeccompProgram(const runsc::boot::v1::SeccompProgram& program);
 
-// Installs a compiled program in the calling thread. Async-signal-safe (one
-// system call), so a child that shares its parent's memory may call it.
-// Returns 0 or an errno.
-int InstallSeccompBpf(const std::string& bpf);
+// Installs a compiled program in the calling thread, with seccomp(2)'s
+// `flags` (SeccompProgram.filter_flags). Async-signal-safe (one system
+// call), so a child that shares its parent's memory may call it. Returns 0
+// or an errno.
+int InstallSeccompBpf(const std::string& bpf, unsigned int flags = 0);
 
 }  // namespace runsc::boot
 

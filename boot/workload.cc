@@ -154,7 +154,7 @@ void ApplyCapabilities(const WorkloadPlan& plan, int error_fd) {
 
 void LoadSeccomp(const WorkloadPlan& plan, int error_fd) {
   if (plan.seccomp_bpf == nullptr) return;
-  if (int err = InstallSeccompBpf(*plan.seccomp_bpf); err != 0) {
+  if (int err = InstallSeccompBpf(*plan.seccomp_bpf, plan.seccomp_flags); err != 0) {
     Fail(error_fd, SetupStage::kWorkloadSeccomp, err, "seccomp: load filter");
   }
 }
@@ -326,6 +326,7 @@ absl::StatusOr<std::unique_ptr<WorkloadPlan>> PlanWorkload(const ProcessConfig& 
     return bpf.status();
   }
   plan->seccomp_bpf = *bpf;
+  plan->seccomp_flags = p.seccomp().filter_flags();
 
   std::vector<std::string>& env = plan->env;
   env.assign(p.env().begin(), p.env().end());

@@ -85,6 +85,7 @@ struct WorkloadPlan {
   std::vector<int> ambient_raises;
   bool no_new_privileges = false;
   const std::string* seccomp_bpf = nullptr;  // owned by the SeccompCache
+  unsigned int seccomp_flags = 0;            // SeccompProgram.filter_flags
   // The files execve is tried on, in order, each with the text of its
   // failure: args[0] when it names a path, else every executable regular
   // file of that name along $PATH. As execvp, the child goes on to the next

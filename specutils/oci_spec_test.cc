@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <linux/capability.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -141,6 +142,24 @@ TEST(OciSpecTest, SeccompRulesAreCompiled) {
   EXPECT_EQ(program.rules(1).action(), SCMP_ACT_ERRNO(EACCES));
   ASSERT_EQ(program.rules(1).conditions_size(), 1);
   EXPECT_EQ(program.rules(1).conditions(0).op(), static_cast<uint32_t>(SCMP_CMP_NE));
+}
+
+// The spec's filter flags were checked and dropped: a profile asking for
+// its actions to be logged was loaded without SECCOMP_FILTER_FLAG_LOG.
+TEST(OciSpecTest, SeccompFlagsReachTheProgramAndAListenerIsRefused) {
+  auto spec = RuncSpec();
+  auto* seccomp = spec.mutable_linux()->mutable_seccomp();
+  seccomp->set_default_action("SCMP_ACT_ALLOW");
+  for (const char* flag :
+       {"SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC"}) {
+    seccomp->add_flags(flag);
+  }
+  auto config = ToContainerConfig(spec, "/bundle");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->process().seccomp().filter_flags(),
+            static_cast<uint32_t>(SECCOMP_FILTER_FLAG_LOG | SECCOMP_FILTER_FLAG_SPEC_ALLOW));
+  seccomp->set_listener_path("/run/agent.sock");
+  ExpectInvalid(spec, "linux.seccomp.listenerPath: runsc has no seccomp notify");
 }
 
 TEST(OciSpecTest, BadSeccompOperatorAndIndex) {

@@ -1,6 +1,7 @@
 #include "specutils/seccomp_spec.h"
 
 #include <errno.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 
@@ -103,11 +104,20 @@ absl::StatusOr<SeccompProgram> ToSeccompProgram(
   }
   for (int i = 0; i < seccomp.flags_size(); ++i) {
     const std::string& flag = seccomp.flags(i);
-    if (flag != "SECCOMP_FILTER_FLAG_LOG" && flag != "SECCOMP_FILTER_FLAG_SPEC_ALLOW" &&
-        flag != "SECCOMP_FILTER_FLAG_TSYNC") {
+    if (flag == "SECCOMP_FILTER_FLAG_LOG") {
+      program.set_filter_flags(program.filter_flags() | SECCOMP_FILTER_FLAG_LOG);
+    } else if (flag == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") {
+      program.set_filter_flags(program.filter_flags() | SECCOMP_FILTER_FLAG_SPEC_ALLOW);
+    } else if (flag != "SECCOMP_FILTER_FLAG_TSYNC") {
+      // TSYNC: the filter goes in before the exec, in a process of one
+      // thread; there is nothing to synchronize.
       return absl::InvalidArgumentError(
           absl::StrCat(base, ".flags[", i, "]: unsupported flag '", flag, "'"));
     }
+  }
+  if (!seccomp.listener_path().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        base, ".listenerPath: runsc has no seccomp notify (SCMP_ACT_NOTIFY) to hand a listener"));
   }
 
   for (int i = 0; i < seccomp.syscalls_size(); ++i) {

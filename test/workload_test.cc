@@ -469,6 +469,37 @@ TEST_F(WorkloadTest, ABindGetsItsNoexecReadOnlyAndNosymfollowOptions) {
   EXPECT_EQ(stat((vol + "/g").c_str(), &st), 0);
 }
 
+// The spec's seccomp flags reach seccomp(2): they were checked and
+// dropped. A filter with LOG still denies what it denies, and a flag the
+// kernel does not know fails the load (it loaded before, flags unseen).
+TEST_F(WorkloadTest, SeccompFlagsGoToTheKernel) {
+  auto spec = Spec({"sleep", "1000"});
+  auto* seccomp = spec.mutable_linux()->mutable_seccomp();
+  seccomp->set_default_action("SCMP_ACT_ALLOW");
+  seccomp->add_flags("SECCOMP_FILTER_FLAG_LOG");
+  seccomp->add_flags("SECCOMP_FILTER_FLAG_SPEC_ALLOW");
+  auto* deny = seccomp->add_syscalls();
+  for (const char* name : {"mkdir", "mkdirat"}) deny->add_names(name);
+  deny->set_action("SCMP_ACT_ERRNO");
+  deny->set_errno_ret(EACCES);
+  auto* box = Create(spec);
+  ASSERT_NE(box, nullptr);
+  ASSERT_TRUE(StartDetached(*box).ok());
+  auto config = specutils::ToContainerConfig(spec, bundle_);
+  ASSERT_TRUE(config.ok()) << config.status();
+  runsc::boot::v1::ProcessConfig process = config->process();
+  process.clear_args();
+  for (const char* a : {"sh", "-c", "mkdir /dev/shm/x"}) process.add_args(a);
+  auto r = RunInSandbox(*box, &process);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->err, HasSubstr("Permission denied"));
+  EXPECT_NE(r->status.code(), 0);
+  process.mutable_seccomp()->set_filter_flags(1u << 30);
+  auto bad = RunInSandbox(*box, &process);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("seccomp: load filter"));
+}
+
 TEST_F(WorkloadTest, TerminalIsAPtyAndTheControllingTerminal) {
   auto spec = Spec({"sh", "-c", "tty; [ -t 0 ] && echo is-a-tty; stty size; read x; echo got:$x"});
   spec.mutable_process()->set_terminal(true);
