@@ -101,9 +101,6 @@ grpc::Status ToResources(const api::Resources& in, runsc::boot::v1::ResourceConf
     return Invalid(absl::StrCat("resources.pids_limit: ", in.pids_limit(),
                                 " is over the kernel's most, ", specutils::kMaxPidsLimit));
   }
-  if (in.memory_swap_bytes() > 0 && in.memory_limit_bytes() == 0) {
-    return Invalid("resources.memory_swap_bytes: needs memory_limit_bytes too");
-  }
   // The kernel's ranges (as for a spec's linux.resources.cpu): outside
   // them the cgroup write fails naming a file, not the field.
   if (in.cpu_period_us() != 0 && (in.cpu_period_us() < 1000 || in.cpu_period_us() > 1000000)) {

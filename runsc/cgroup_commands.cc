@@ -141,8 +141,8 @@ namespace {
 // runc's update flags for what runsc does not limit: accepted by the
 // parser, so that using one is a clear error rather than an unknown flag.
 constexpr const char* kUnsupportedUpdateFlags[] = {
-    "blkio-weight",  "cpuset-cpus",       "cpuset-mems",     "cpu-rt-period", "cpu-rt-runtime",
-    "kernel-memory", "kernel-memory-tcp", "l3-cache-schema", "mem-bw-schema"};
+    "blkio-weight",      "cpu-rt-period",   "cpu-rt-runtime", "kernel-memory",
+    "kernel-memory-tcp", "l3-cache-schema", "mem-bw-schema"};
 
 // A flag's integer value, into `set` when given.
 absl::Status IntFlag(const ParsedFlags& f, const char* name, std::function<void(int64_t)> set) {
@@ -179,7 +179,7 @@ absl::StatusOr<runsc::oci::v1::Resources> WantedResources(const ParsedFlags& f) 
   for (const char* unsupported : kUnsupportedUpdateFlags) {
     if (f.values.count(unsupported) != 0) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "--", unsupported, ": runsc limits only memory, swap, cpu, pids and huge pages"));
+          "--", unsupported, ": runsc limits only memory, swap, cpu, cpusets, pids and huge pages"));
     }
   }
   absl::Status s;
@@ -191,6 +191,8 @@ absl::StatusOr<runsc::oci::v1::Resources> WantedResources(const ParsedFlags& f) 
   s.Update(IntFlag(f, "cpu-period", [&](int64_t v) { r.mutable_cpu()->set_period(v); }));
   s.Update(IntFlag(f, "cpu-share", [&](int64_t v) { r.mutable_cpu()->set_shares(v); }));
   s.Update(IntFlag(f, "pids-limit", [&](int64_t v) { r.mutable_pids()->set_limit(v); }));
+  if (f.values.count("cpuset-cpus") != 0) r.mutable_cpu()->set_cpus(f.Get("cpuset-cpus"));
+  if (f.values.count("cpuset-mems") != 0) r.mutable_cpu()->set_mems(f.Get("cpuset-mems"));
   if (!s.ok()) return s;
   return r;
 }
@@ -200,14 +202,16 @@ absl::StatusOr<runsc::oci::v1::Resources> WantedResources(const ParsedFlags& f) 
 constexpr char kUpdateUsage[] =
     "Usage: runsc [--root DIR] update [-r FILE|-] [--memory BYTES] [--memory-swap BYTES]\n"
     "             [--memory-reservation BYTES] [--cpu-quota US] [--cpu-period US]\n"
-    "             [--cpu-share N] [--pids-limit N] ID\n\n"
+    "             [--cpu-share N] [--pids-limit N] [--cpuset-cpus LIST]\n"
+    "             [--cpuset-mems LIST] ID\n\n"
     "Changes the limits of container ID: -r reads a linux.resources JSON object\n"
     "(\"-\": stdin), as runc's update does; the flags apply on top of it.\n";
 
 int UpdateCommand(int argc, char** argv) {
   FlagSpec spec;
-  spec.with_value = {"resources", "memory",     "memory-swap", "memory-reservation",
-                     "cpu-quota", "cpu-period", "cpu-share",   "pids-limit"};
+  spec.with_value = {"resources",   "memory",     "memory-swap", "memory-reservation",
+                     "cpu-quota",   "cpu-period", "cpu-share",   "pids-limit",
+                     "cpuset-cpus", "cpuset-mems"};
   spec.with_value.insert(std::begin(kUnsupportedUpdateFlags), std::end(kUnsupportedUpdateFlags));
   spec.aliases = {{"r", "resources"}};
   int code = 0;

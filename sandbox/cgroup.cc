@@ -27,11 +27,31 @@ using util::ErrnoError;
 
 namespace {
 
-constexpr const char* kV1Controllers[] = {"memory", "pids", "cpu", "cpuacct", "freezer", "hugetlb"};
+constexpr const char* kV1Controllers[] = {"memory",  "pids",    "cpu",   "cpuacct",
+                                          "freezer", "hugetlb", "cpuset"};
 constexpr const char* kWanted[] = {"memory", "pids", "cpu"};
 // Made only for a container with hugepageLimits: a directory or a
 // subtree_control write less for every other sandbox.
 constexpr char kHugetlb[] = "hugetlb";
+constexpr char kCpuset[] = "cpuset";  // likewise, for cpus and mems
+
+// A new v1 cpuset directory has no cpus and no mems, and takes no task
+// until it has: each of `dirs` (top down, under `mount`) that has none gets
+// its parent's.
+absl::Status InitV1Cpusets(const std::string& mount, const std::vector<std::string>& dirs) {
+  for (const std::string& dir : dirs) {
+    const std::string parent = dir.substr(0, dir.rfind('/'));
+    if (!absl::StartsWith(parent, mount)) continue;
+    for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
+      const std::string own = absl::StrCat(dir, "/", file);
+      if (!absl::StripAsciiWhitespace(util::ReadFileOrEmpty(own)).empty()) continue;
+      const std::string theirs(
+          absl::StripAsciiWhitespace(util::ReadFileOrEmpty(absl::StrCat(parent, "/", file))));
+      RETURN_IF_ERROR(util::WriteKernelFile(own, theirs));
+    }
+  }
+  return absl::OkStatus();
+}
 
 using util::ReadFileOrEmpty;
 using util::WriteKernelFile;
@@ -109,6 +129,8 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
   std::vector<const char*> wanted(std::begin(kWanted), std::end(kWanted));
   const bool hugetlb = !resources.hugetlb_max().empty();
   if (hugetlb) wanted.push_back(kHugetlb);
+  const bool cpuset = !resources.cpuset_cpus().empty() || !resources.cpuset_mems().empty();
+  if (cpuset) wanted.push_back(kCpuset);
   if (!cg->layout_.unified.empty()) {
     // v2 allows processes only in leaves, and a controller only where every
     // ancestor delegates it: the wanted ones go down from the root to the
@@ -130,6 +152,7 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
     auto& have = cg->layout_.unified_controllers;
     if (std::find(have.begin(), have.end(), controller) != have.end()) continue;
     if (controller == kHugetlb && !hugetlb) continue;
+    if (controller == kCpuset && !cpuset) continue;
     // cpu and cpuacct (or others) may share one mount: one directory. Its
     // parents (runsc/) exist after the first sandbox: one mkdir.
     const std::string dir = absl::StrCat(mount, "/", absl::StrJoin(parts, "/"));
@@ -156,6 +179,14 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
         return ErrnoError(errno, absl::StrCat("mkdir '", path, "'"));
       }
     }
+  }
+  if (auto it = cg->v1_dirs_.find(kCpuset); it != cg->v1_dirs_.end()) {
+    const std::string& mount = cg->layout_.v1.at(kCpuset);
+    std::vector<std::string> dirs;
+    std::string dir = mount;
+    for (const std::string& part : parts) dirs.push_back(dir += "/" + part);
+    dirs.push_back(absl::StrCat(dir, "/", kContainerLeaf));
+    RETURN_IF_ERROR(InitV1Cpusets(mount, dirs));
   }
   if (!cg->unified_dir_.empty()) {
     const std::string leaf = absl::StrCat(cg->unified_dir_, "/", kSupervisorLeaf);
@@ -242,20 +273,6 @@ absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
       RETURN_IF_ERROR(WriteKernelFile(file, absl::StrCat(limit)));
     }
   }
-  for (const auto& [key, value] : r.unified()) {
-    const std::string controller = key.substr(0, key.find('.'));
-    const std::string dir = Dir(controller);
-    const std::string field = absl::StrCat("linux.resources.unified[\"", key, "\"]");
-    if (dir.empty() || !IsUnified(dir)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          field, ": the ", controller, " controller is not in this host's cgroup v2 hierarchy"));
-    }
-    const std::string file = absl::StrCat(dir, "/", key);
-    if (access(file.c_str(), F_OK) != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(field, ": no such file '", file, "'"));
-    }
-    RETURN_IF_ERROR(WriteKernelFile(file, value));
-  }
   if (r.has_pids_max()) {
     const std::string pids = Dir("pids");
     if (pids.empty()) {
@@ -290,6 +307,42 @@ absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
     } else {
       RETURN_IF_ERROR(WriteKernelFile(cpu + "/cpu.shares", absl::StrCat(r.cpu_shares())));
     }
+  }
+  if (r.has_memory_swappiness()) {
+    if (mem.empty() || mem_v2) {
+      return absl::FailedPreconditionError(
+          "linux.resources.memory.swappiness: only cgroup v1's memory controller has one");
+    }
+    RETURN_IF_ERROR(WriteKernelFile(mem + "/memory.swappiness", absl::StrCat(r.memory_swappiness())));
+  }
+  if (!r.cpuset_cpus().empty() || !r.cpuset_mems().empty()) {
+    const std::string dir = Dir(kCpuset);
+    if (dir.empty()) {
+      return absl::FailedPreconditionError(
+          "linux.resources.cpu.cpus: no cpuset cgroup for this container (a cpuset controller, "
+          "and the container made with cpus or mems)");
+    }
+    if (!r.cpuset_mems().empty()) {
+      RETURN_IF_ERROR(WriteKernelFile(dir + "/cpuset.mems", r.cpuset_mems()));
+    }
+    if (!r.cpuset_cpus().empty()) {
+      RETURN_IF_ERROR(WriteKernelFile(dir + "/cpuset.cpus", r.cpuset_cpus()));
+    }
+  }
+  // Last, as runc writes them: a unified file has the final word.
+  for (const auto& [key, value] : r.unified()) {
+    const std::string controller = key.substr(0, key.find('.'));
+    const std::string dir = Dir(controller);
+    const std::string field = absl::StrCat("linux.resources.unified[\"", key, "\"]");
+    if (dir.empty() || !IsUnified(dir)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          field, ": the ", controller, " controller is not in this host's cgroup v2 hierarchy"));
+    }
+    const std::string file = absl::StrCat(dir, "/", key);
+    if (access(file.c_str(), F_OK) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": no such file '", file, "'"));
+    }
+    RETURN_IF_ERROR(WriteKernelFile(file, value));
   }
   return absl::OkStatus();
 }

@@ -269,7 +269,17 @@ absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& r
   // The request's limits over the bundle's: each one it sets, the others
   // stay (a memory limit alone used to drop the bundle's pids limit).
   if (request.resources.has_value()) {
-    options.container->mutable_resources()->MergeFrom(*request.resources);
+    runsc::boot::v1::ResourceConfig& merged = *options.container->mutable_resources();
+    merged.MergeFrom(*request.resources);
+    // The pair may be the request's and the bundle's: checked as one.
+    if (merged.has_memory_swap() &&
+        (!merged.has_memory_max() || merged.memory_swap() < merged.memory_max())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "resources.memory_swap_bytes: memory+swap ", merged.memory_swap(),
+          merged.has_memory_max() ? absl::StrCat(" is below the memory limit ", merged.memory_max())
+                                  : std::string(" needs a memory limit"),
+          " (the request's over the bundle's)"));
+    }
   }
   options.start_main = request.start;
   if (request.start) options.main_fds = request.main_stdio;

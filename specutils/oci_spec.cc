@@ -183,11 +183,16 @@ absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
     // What asks for a limit or a behaviour runsc does not give: refused,
     // never run without. (memory.kernel is not: runc ignores it too, as
     // kernels since 5.4 do.)
-    if (m.has_kernel_tcp()) {
+    if (m.has_kernel_tcp() && m.kernel_tcp() > 0) {
       return Invalid(base + ".memory.kernelTCP", "runsc does not limit kernel TCP memory");
     }
-    if (m.has_swappiness()) {
-      return Invalid(base + ".memory.swappiness", "runsc does not set a container's swappiness");
+    // Docker writes -1 (as uint64) for "the default", which runc skips.
+    if (m.has_swappiness() && m.swappiness() != UINT64_MAX) {
+      if (m.swappiness() > 100) {
+        return Invalid(base + ".memory.swappiness",
+                       absl::StrCat(m.swappiness(), " is outside 0..100"));
+      }
+      out->set_memory_swappiness(m.swappiness());
     }
     if (m.disable_oom_killer()) {
       return Invalid(base + ".memory.disableOOMKiller",
@@ -231,7 +236,8 @@ absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
   }
   if (in.has_block_io()) {
     const auto& b = in.block_io();
-    if (b.has_weight() || b.has_leaf_weight() || b.weight_device_size() > 0 ||
+    // A weight of 0 is none (Docker writes one for every container).
+    if (b.weight() > 0 || b.leaf_weight() > 0 || b.weight_device_size() > 0 ||
         b.throttle_read_bps_device_size() > 0 || b.throttle_write_bps_device_size() > 0 ||
         b.throttle_read_iops_device_size() > 0 || b.throttle_write_iops_device_size() > 0) {
       return Invalid(base + ".blockIO", "runsc does not limit block I/O");
@@ -242,13 +248,22 @@ absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
   }
   if (in.has_cpu()) {
     const auto& c = in.cpu();
-    if (!c.cpus().empty() || !c.mems().empty()) {
-      return Invalid(base + (c.cpus().empty() ? ".cpu.mems" : ".cpu.cpus"),
-                     "runsc does not confine a container to a cpuset");
+    for (const auto& [list, what] : {std::pair<const std::string&, const char*>{c.cpus(), "cpus"},
+                                     {c.mems(), "mems"}}) {
+      // The cpuset controller's own list syntax: "0-3,5".
+      if (!std::all_of(list.begin(), list.end(),
+                       [](char ch) { return absl::ascii_isdigit(ch) || ch == ',' || ch == '-'; })) {
+        return Invalid(absl::StrCat(base, ".cpu.", what),
+                       absl::StrCat("'", list, "' is not a list like 0-3,5"));
+      }
     }
-    if ((c.has_realtime_runtime() && c.realtime_runtime() != 0) ||
-        (c.has_realtime_period() && c.realtime_period() != 0)) {
+    if (!c.cpus().empty()) out->set_cpuset_cpus(c.cpus());
+    if (!c.mems().empty()) out->set_cpuset_mems(c.mems());
+    if (c.has_realtime_runtime() && c.realtime_runtime() != 0) {
       return Invalid(base + ".cpu.realtimeRuntime", "runsc does not give real-time CPU time");
+    }
+    if (c.has_realtime_period() && c.realtime_period() != 0) {
+      return Invalid(base + ".cpu.realtimePeriod", "runsc does not give real-time CPU time");
     }
     if (c.has_idle() && c.idle() != 0) {
       return Invalid(base + ".cpu.idle", "runsc does not make a container's cgroup idle");

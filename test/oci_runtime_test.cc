@@ -271,7 +271,9 @@ TEST_F(OciRuntimeTest, UpdateChangesTheLimits) {
   const std::string pids = absl::StrReplaceAll(cgroup, {{"/memory/", "/pids/"}});
   EXPECT_EQ(ReadFile(pids + "/pids.max"), "42\n");
   ExpectError("update --memory lots a", "--memory: 'lots' is not an integer");
-  ExpectError("update --cpuset-cpus 0 a", "--cpuset-cpus");
+  ExpectError("update --cpu-rt-period 1000 a", "--cpu-rt-period");
+  // A cpuset, which runsc gives where the container was made with one.
+  ExpectError("update --cpuset-cpus 0 a", "linux.resources.cpu.cpus: no cpuset cgroup");
   ExpectError("update --memory 4096 a", "linux.resources.memory.limit: 4096 is below");
   EXPECT_THAT(Runsc("update --memory 50000000 ghost").second, HasSubstr("'ghost'"));
   EXPECT_EQ(Runsc("kill a KILL").first, 0);
@@ -286,7 +288,9 @@ TEST_F(OciRuntimeTest, SpecLimitsAreGivenOrRefusedNeverDropped) {
   SetArgs({"sleep", "1000"});
   const runsc::oci::v1::Spec plain = LoadSpec();
   for (const auto& [json, says] : std::vector<std::pair<std::string, std::string>>{
-           {R"({"cpu": {"cpus": "0"}})", "linux.resources.cpu.cpus: runsc does not"},
+           {R"({"cpu": {"cpus": "0-x"}})", "linux.resources.cpu.cpus: '0-x' is not a list"},
+           {R"({"cpu": {"realtimePeriod": 1000}})", "linux.resources.cpu.realtimePeriod"},
+           {R"({"memory": {"swappiness": 101}})", "linux.resources.memory.swappiness: 101"},
            {R"({"blockIO": {"weight": 10}})", "linux.resources.blockIO: runsc does not"},
            {R"({"blockIO": {"throttleReadIOPSDevice": [{"major": 8, "minor": 0, "rate": 5}]}})",
             "linux.resources.blockIO"},
@@ -310,8 +314,11 @@ TEST_F(OciRuntimeTest, SpecLimitsAreGivenOrRefusedNeverDropped) {
     GTEST_SKIP() << "this kernel has no 2 MiB huge pages";
   }
   runsc::oci::v1::Spec spec = plain;
+  // Docker's "no value"s (a blkio weight of 0, swappiness -1) are none.
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
-                  R"({"memory": {"reservation": 33554432},
+                  R"({"memory": {"reservation": 33554432, "swappiness": 18446744073709551615},
+                      "cpu": {"cpus": "0", "mems": "0"},
+                      "blockIO": {"weight": 0},
                       "hugepageLimits": [{"pageSize": "2MB", "limit": 0}]})",
                   spec.mutable_linux()->mutable_resources())
                   .ok());
@@ -333,13 +340,23 @@ TEST_F(OciRuntimeTest, SpecLimitsAreGivenOrRefusedNeverDropped) {
       ReadFile(hugetlb + "/hugetlb.2MB.max") + ReadFile(hugetlb + "/hugetlb.2MB.limit_in_bytes"),
       "0\n")
       << hugetlb;
+  // Its cpuset: one CPU, whatever the host has.
+  EXPECT_EQ(ParseStatus(ReadFile(absl::StrCat("/proc/", workload, "/status")))["Cpus_allowed_list"],
+            "0");
   const std::string memory = MemoryCgroupOf(workload);
   const std::string reservation =
       memory.empty() ? unified + "/memory.low" : memory + "/memory.soft_limit_in_bytes";
   EXPECT_EQ(ReadFile(reservation), "33554432\n");
-  auto [rcode, rout] = Runsc("update --memory-reservation 16777216 a");
+  auto [rcode, rout] = Runsc("update --memory-reservation 16777216 --cpuset-cpus 0-0 a");
   EXPECT_EQ(rcode, 0) << rout;
   EXPECT_EQ(ReadFile(reservation), "16777216\n");
+  if (!memory.empty()) {  // swappiness is v1's
+    const std::string swappiness = root_.path() + "/swappiness.json";
+    std::ofstream(swappiness) << R"({"memory": {"swappiness": 10}})";
+    auto [scode, sout] = Runsc("update -r " + swappiness + " a");
+    EXPECT_EQ(scode, 0) << sout;
+    EXPECT_EQ(ReadFile(memory + "/memory.swappiness"), "10\n");
+  }
   // A unified file of a controller this host keeps in v1 is refused by
   // update, naming it; one in the unified hierarchy is written.
   const std::string file = root_.path() + "/r.json";
