@@ -295,6 +295,15 @@ grpc::Status ApiService::ListSandboxes(grpc::ServerContext*, const api::ListSand
     // A repeated field's element: its bytes, a tag and a length.
     const size_t size = entry.ByteSizeLong() + 8;
     if (bytes + size > room) {
+      // A client that does not page would take a part for the whole, and
+      // sandboxes left out for gone: it is told instead.
+      if (req->page_size() == 0) {
+        return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                            absl::StrCat("the list is over the daemon's largest message (",
+                                         max_message_bytes_,
+                                         " bytes, --max-message-bytes): ask for it in pages "
+                                         "(page_size)"));
+      }
       if (out->sandboxes_size() == 0) {
         return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                             absl::StrCat("sandbox '", view.id, "': its entry (", size,

@@ -234,8 +234,9 @@ TEST_F(DaemonTest, OutOfFdsTheDaemonWaitsInsteadOfSpinning) {
 
 // A list had to fit in one message: sandboxes with large labels (64 of up
 // to 4 KiB each are allowed) could not be listed at all past a few dozen.
-// It comes in pages now, each within the largest message, in id order,
-// with a token for the next; page_size bounds a page too.
+// A client that asks for pages gets them, each within the largest message
+// (and page_size), in id order, with a token for the next; one that does
+// not is told the list does not fit, as before.
 TEST_F(DaemonTest, ListSandboxesComesInPagesThatFit) {
   StopDaemon(SIGTERM);
   StartDaemon(nullptr, {"--max-message-bytes", "16384"});
@@ -272,10 +273,18 @@ TEST_F(DaemonTest, ListSandboxesComesInPagesThatFit) {
     return seen;
   };
   int pages = 0;
-  EXPECT_EQ(list_all(0, &pages), ids);
+  EXPECT_EQ(list_all(100, &pages), ids);
   EXPECT_GE(pages, 2);  // 7 x 3 KiB do not fit in 16 KiB
   EXPECT_EQ(list_all(2, &pages), ids);
   EXPECT_EQ(pages, 4);
+  {
+    // Without page_size a part is never taken for the whole.
+    grpc::ClientContext ctx;
+    api::ListSandboxesResponse all;
+    grpc::Status status = stub->ListSandboxes(&ctx, {}, &all);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_THAT(status.error_message(), ::testing::HasSubstr("ask for it in pages"));
+  }
   grpc::ClientContext ctx;
   api::ListSandboxesRequest bad;
   bad.set_page_size(-1);
