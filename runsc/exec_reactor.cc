@@ -169,7 +169,7 @@ void ExecReactor::OnWriteDone(bool ok) {
   if (finish.has_value()) {
     if (!ok) {
       wait_canceller_.Cancel();
-      util::RaiseEventFlag(stop_output_.get());
+      StopOutput();
     }
     FinishOnce(*finish);
   }
@@ -183,7 +183,7 @@ void ExecReactor::OnCancel() {
   // The driver sees the cancelled wait and kills the process; the pumps
   // stop, as nobody will read their output.
   wait_canceller_.Cancel();
-  util::RaiseEventFlag(stop_output_.get());
+  StopOutput();
   FinishOnce(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
 }
 
@@ -289,7 +289,7 @@ void ExecReactor::Run(api::ExecStart start) {
   } catch (const std::system_error& e) {
     // Out of threads: the process goes, and what was started with it.
     KillUntilGone();
-    util::RaiseEventFlag(stop_output_.get());
+    StopOutput();
     {
       absl::MutexLock lock(&mu_);
       input_stopped_ = true;
@@ -316,7 +316,7 @@ void ExecReactor::Run(api::ExecStart start) {
     auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return pumps_running_ == 0; };
     mu_.AwaitWithTimeout(absl::Condition(&drained), kDrainAfterExit);
   }
-  util::RaiseEventFlag(stop_output_.get());
+  StopOutput();
   for (auto& t : pumps) t.join();
   {
     absl::MutexLock lock(&mu_);
@@ -468,6 +468,11 @@ void ExecReactor::KillUntilGone() {
 
 // ---- The input thread and the pumps. ----
 
+void ExecReactor::StopOutput() {
+  output_stopping_.store(true, std::memory_order_relaxed);
+  util::RaiseEventFlag(stop_output_.get());
+}
+
 void ExecReactor::InputLoop() {
   for (;;) {
     api::ExecRequest message;
@@ -555,6 +560,9 @@ void ExecReactor::Pump(int fd, bool is_stderr) {
   bool stopping = false;
   size_t drained = 0;  // since told to stop
   for (;;) {
+    // Seen here too: a writer that keeps the pipe full never lets the read
+    // come back empty, where the poll would see the flag.
+    if (!stopping && output_stopping_.load(std::memory_order_relaxed)) stopping = true;
     if (stopping && drained >= kMaxDrainBytes) return;
     ssize_t n = read(fd, buf, sizeof(buf));
     if (n > 0) {

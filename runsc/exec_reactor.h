@@ -19,6 +19,7 @@
 #ifndef RUNSC_RUNSC_EXEC_REACTOR_H_
 #define RUNSC_RUNSC_EXEC_REACTOR_H_
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <optional>
@@ -103,6 +104,8 @@ class ExecReactor final
   void WriteStdin(const std::string& data);
   void CloseStdin();
   void Pump(int fd, bool is_stderr);
+  // Tells the pumps to drain what is left and stop.
+  void StopOutput();
 
   // Queues a message; blocks while the queue is full (not for the last one).
   void Enqueue(runsc::api::v1::ExecResponse response);
@@ -137,6 +140,7 @@ class ExecReactor final
   // Readable once the pumps should drain what is left and stop (cancel,
   // timeout), and once the input thread should stop.
   util::UniqueFd stop_output_;
+  std::atomic<bool> output_stopping_{false};  // stop_output_, for a pump that never polls
   util::UniqueFd stop_input_;
   int flags_errno_ = 0;  // why making them failed
 
