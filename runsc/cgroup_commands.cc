@@ -178,8 +178,9 @@ absl::StatusOr<runsc::oci::v1::Resources> WantedResources(const ParsedFlags& f) 
   }
   for (const char* unsupported : kUnsupportedUpdateFlags) {
     if (f.values.count(unsupported) != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--", unsupported, ": runsc limits only memory, swap, cpu, cpusets, pids and huge pages"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", unsupported,
+                       ": runsc limits only memory, swap, cpu, cpusets, pids and huge pages"));
     }
   }
   absl::Status s;
@@ -209,9 +210,8 @@ constexpr char kUpdateUsage[] =
 
 int UpdateCommand(int argc, char** argv) {
   FlagSpec spec;
-  spec.with_value = {"resources",   "memory",     "memory-swap", "memory-reservation",
-                     "cpu-quota",   "cpu-period", "cpu-share",   "pids-limit",
-                     "cpuset-cpus", "cpuset-mems"};
+  spec.with_value = {"resources",  "memory",    "memory-swap", "memory-reservation", "cpu-quota",
+                     "cpu-period", "cpu-share", "pids-limit",  "cpuset-cpus",        "cpuset-mems"};
   spec.with_value.insert(std::begin(kUnsupportedUpdateFlags), std::end(kUnsupportedUpdateFlags));
   spec.aliases = {{"r", "resources"}};
   int code = 0;

@@ -313,7 +313,8 @@ absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
       return absl::FailedPreconditionError(
           "linux.resources.memory.swappiness: only cgroup v1's memory controller has one");
     }
-    RETURN_IF_ERROR(WriteKernelFile(mem + "/memory.swappiness", absl::StrCat(r.memory_swappiness())));
+    RETURN_IF_ERROR(
+        WriteKernelFile(mem + "/memory.swappiness", absl::StrCat(r.memory_swappiness())));
   }
   if (!r.cpuset_cpus().empty() || !r.cpuset_mems().empty()) {
     const std::string dir = Dir(kCpuset);

@@ -179,8 +179,10 @@ class Sandbox final {
   // Kills and removes every warm or retired sandbox a daemon left under
   // `state_root` (a daemon's end ends its warm sandboxes, and a retired
   // one is dead or dying, but either may not be gone yet), and the
-  // directories of creates that died before they named theirs.
-  static void ReclaimAside(const std::string& state_root);
+  // directories of creates that died before they named theirs (older than
+  // `creating_age`: a younger one may be a create about to lock it).
+  static void ReclaimAside(const std::string& state_root,
+                           absl::Duration creating_age = absl::Minutes(1));
   // The ids that have a record under `state_root`.
   static absl::StatusOr<std::vector<std::string>> ListIds(const std::string& state_root);
 

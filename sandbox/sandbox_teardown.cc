@@ -233,7 +233,7 @@ absl::Status Sandbox::ReclaimAsideDir(const std::string& dir) {
   return ReclaimLeftovers(dir, *record);
 }
 
-void Sandbox::ReclaimAside(const std::string& state_root) {
+void Sandbox::ReclaimAside(const std::string& state_root, absl::Duration creating_age) {
   DIR* root = opendir(state_root.c_str());
   if (root == nullptr) return;
   std::vector<std::string> dirs;
@@ -242,9 +242,17 @@ void Sandbox::ReclaimAside(const std::string& state_root) {
       dirs.push_back(absl::StrCat(state_root, "/", e->d_name));
     } else if (absl::StartsWith(e->d_name, kCreatingPrefix)) {
       // A create's directory before its rename into place: left empty by
-      // one that died there, unless a create (the CLI's, perhaps) holds it.
+      // one that died there, unless a create (the CLI's, perhaps) holds it
+      // or is about to (it locks within microseconds of its mkdtemp: one
+      // `creating_age` old is past that). The lock is held across the rmdir.
       const std::string made = absl::StrCat(state_root, "/", e->d_name);
-      if (LockStateDir(made).ok()) rmdir(made.c_str());
+      struct stat st;
+      if (lstat(made.c_str(), &st) != 0 ||
+          absl::Now() - absl::TimeFromTimespec(st.st_ctim) < creating_age) {
+        continue;
+      }
+      absl::StatusOr<UniqueFd> held = LockStateDir(made);
+      if (held.ok()) rmdir(made.c_str());
     }
   }
   closedir(root);

@@ -248,8 +248,8 @@ absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
   }
   if (in.has_cpu()) {
     const auto& c = in.cpu();
-    for (const auto& [list, what] : {std::pair<const std::string&, const char*>{c.cpus(), "cpus"},
-                                     {c.mems(), "mems"}}) {
+    for (const auto& [list, what] :
+         {std::pair<const std::string&, const char*>{c.cpus(), "cpus"}, {c.mems(), "mems"}}) {
       // The cpuset controller's own list syntax: "0-3,5".
       if (!std::all_of(list.begin(), list.end(),
                        [](char ch) { return absl::ascii_isdigit(ch) || ch == ',' || ch == '-'; })) {
