@@ -282,6 +282,33 @@ TEST_F(DaemonTest, AnExecEndsWithItsProcessThoughAChildHoldsItsOutput) {
   EXPECT_EQ(o.out, "hi\n");
 }
 
+// A child that keeps the pipe full (yes) never let a read come back empty,
+// where the pump looked for the stop: the exit never came.
+// (A client that reads slowly keeps the pipe full.)
+TEST_F(DaemonTest, AnExecEndsThoughAChildKeepsItsOutputFull) {
+  CreateStarted("yes");
+  auto stub = Stub();
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto stream = stub->Exec(&ctx);
+  api::ExecRequest first;
+  *first.mutable_start() = StartOf("yes", {"sh", "-c", "yes & exit 0"});
+  ASSERT_TRUE(stream->Write(first));
+  stream->WritesDone();
+  api::ExecResponse r;
+  bool exited = false;
+  size_t out = 0;
+  while (!exited && stream->Read(&r)) {
+    out += r.stdout().size();
+    exited = r.has_exit();
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  grpc::Status status = stream->Finish();
+  EXPECT_TRUE(exited) << "no exit: " << status.error_message();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_GT(out, 0u);
+}
+
 // Each running Exec holds threads of the daemon's: past --max-execs one is
 // RESOURCE_EXHAUSTED, saying so, and once one ends another runs.
 TEST_F(DaemonTest, ExecsPastTheLimitAreResourceExhausted) {
