@@ -34,19 +34,29 @@ class DaemonTest : public ::testing::Test {
   }
   void TearDown() override {
     if (daemon_ > 0) {
-      // Delete what is left through the API, then stop the daemon.
+      // Delete what is left through the API, then stop the daemon. In
+      // pages: a test may have made more than one response holds.
       auto stub = Stub();
-      grpc::ClientContext ctx;
+      std::vector<std::string> left;
+      api::ListSandboxesRequest req;
+      req.set_page_size(100);
       api::ListSandboxesResponse list;
-      if (stub->ListSandboxes(&ctx, {}, &list).ok()) {
-        for (const auto& s : list.sandboxes()) {
-          grpc::ClientContext c;
-          api::DeleteSandboxRequest del;
-          del.set_id(s.id());
-          del.set_grace_seconds(0.1);
-          api::DeleteSandboxResponse r;
-          EXPECT_TRUE(stub->DeleteSandbox(&c, del, &r).ok());
-        }
+      do {
+        grpc::ClientContext ctx;
+        list.Clear();
+        grpc::Status listed = stub->ListSandboxes(&ctx, req, &list);
+        EXPECT_TRUE(listed.ok()) << listed.error_message();
+        if (!listed.ok()) break;
+        for (const auto& s : list.sandboxes()) left.push_back(s.id());
+        req.set_page_token(list.next_page_token());
+      } while (!list.next_page_token().empty());
+      for (const std::string& id : left) {
+        grpc::ClientContext c;
+        api::DeleteSandboxRequest del;
+        del.set_id(id);
+        del.set_grace_seconds(0.1);
+        api::DeleteSandboxResponse r;
+        EXPECT_TRUE(stub->DeleteSandbox(&c, del, &r).ok()) << id;
       }
       StopDaemon(SIGTERM);
     }
