@@ -233,8 +233,7 @@ grpc::Status ApiService::StartSandbox(grpc::ServerContext*, const api::StartSand
   return grpc::Status::OK;
 }
 
-grpc::Status ApiService::DeleteSandbox(grpc::ServerContext* context,
-                                       const api::DeleteSandboxRequest* req,
+grpc::Status ApiService::DeleteSandbox(grpc::ServerContext*, const api::DeleteSandboxRequest* req,
                                        api::DeleteSandboxResponse*) {
   InFlight in_flight(this);
   if (auto s = RequireId(req->id()); !s.ok()) return s;
@@ -249,13 +248,12 @@ grpc::Status ApiService::DeleteSandbox(grpc::ServerContext* context,
   }
   absl::Duration grace =
       req->grace_seconds() > 0 ? absl::Seconds(req->grace_seconds()) : absl::Seconds(5);
-  // Under watch: a client that goes, or the daemon's stop, cuts the grace
-  // short (a stop waited up to 600 s for it), and the delete goes on.
-  absl::StatusOr<bool> deleted = Watched(context, [&](sandbox::CallCanceller* cancel) {
-    absl::Status done = manager_->DeleteSandbox(req->id(), grace, cancel);
-    return done.ok() ? absl::StatusOr<bool>(true) : absl::StatusOr<bool>(done);
-  });
-  return ToGrpcStatus(deleted.status());
+  // The daemon's stop cuts the grace short (it waited up to 600 s for it),
+  // and the delete goes on with the kill. A client's going does not: the
+  // workload's grace period is not the client's deadline.
+  sandbox::CallCanceller cancel;
+  CallWatch::Scope watched(&call_watch_, /*context=*/nullptr, &cancel);
+  return ToGrpcStatus(manager_->DeleteSandbox(req->id(), grace, &cancel));
 }
 
 grpc::Status ApiService::GetSandbox(grpc::ServerContext*, const api::GetSandboxRequest* req,

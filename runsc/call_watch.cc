@@ -56,7 +56,7 @@ void CallWatch::Loop() {
     auto ending = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return ending_; };
     if (mu_.AwaitWithTimeout(absl::Condition(&ending), kPoll)) break;
     for (auto& [id, call] : calls_) {
-      if (call.context->IsCancelled()) call.cancel->Cancel();
+      if (call.context != nullptr && call.context->IsCancelled()) call.cancel->Cancel();
     }
   }
 }

@@ -35,7 +35,8 @@ class CallWatch final {
   CallWatch& operator=(const CallWatch&) = delete;
 
   // Watches `context`'s call, cancelling `cancel` when its client goes,
-  // until the scope ends. Both must outlive the scope.
+  // until the scope ends. Both must outlive the scope. A null `context`:
+  // only the daemon's stop cancels.
   class Scope final {
    public:
     Scope(CallWatch* watch, grpc::ServerContext* context, sandbox::CallCanceller* cancel);
