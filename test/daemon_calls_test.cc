@@ -344,5 +344,46 @@ TEST_F(DaemonTest, AStopCutsADeletesGracePeriodShort) {
   EXPECT_EQ(list.sandboxes_size(), 0);
 }
 
+// The grace period is the workload's: a client whose deadline passes
+// first does not cut it short (only the daemon's stop does, above).
+TEST_F(DaemonTest, AClientsDeadlineDoesNotCutADeletesGracePeriod) {
+  auto stub = Stub();
+  {
+    grpc::ClientContext ctx;
+    api::CreateSandboxRequest req;
+    req.set_id("graceful");
+    for (const char* a : {"sh", "-c", "trap '' TERM; while :; do sleep 1; done"}) {
+      req.mutable_host_template()->add_args(a);
+    }
+    req.set_start(true);
+    api::Sandbox created;
+    ASSERT_TRUE(stub->CreateSandbox(&ctx, req, &created).ok());
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
+    api::DeleteSandboxRequest req;
+    req.set_id("graceful");
+    req.set_grace_seconds(6);
+    api::DeleteSandboxResponse r;
+    EXPECT_EQ(stub->DeleteSandbox(&ctx, req, &r).error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  absl::SleepFor(absl::Seconds(1));
+  api::RunResponse run;
+  grpc::Status alive = Run("graceful", {"echo", "still"}, &run, 5);
+  EXPECT_TRUE(alive.ok()) << "killed before its grace period: " << alive.error_message();
+  EXPECT_EQ(run.stdout(), "still\n");
+  // And gone once it has passed.
+  int left = -1;
+  for (int i = 0; i < 150 && left != 0; ++i) {
+    grpc::ClientContext ctx;
+    api::ListSandboxesResponse list;
+    ASSERT_TRUE(stub->ListSandboxes(&ctx, {}, &list).ok());
+    left = list.sandboxes_size();
+    if (left != 0) absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(left, 0);
+}
+
 }  // namespace
 }  // namespace runsc::testing
