@@ -514,16 +514,14 @@ void ExecReactor::InputLoop() {
         break;
       case api::ExecRequest::KIND_NOT_SET:
         break;
-      default: {
-        // A second start is a protocol error; the process is ended.
-        int pid;
-        {
-          absl::MutexLock lock(&mu_);
-          pid = pid_;
-        }
-        (void)manager_->Signal(id_, pid, SIGKILL, false);
-        break;
-      }
+      default:
+        // A second start is a protocol error: the call ends saying so, and
+        // the process with it (by its connection, as a client's going
+        // ends it).
+        FinishOnce(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                "start: only the first message starts a process"));
+        KillUntilGone();
+        return;
     }
     StartReadIfLive();
   }

@@ -163,6 +163,32 @@ TEST_F(DaemonTest, ExecProtocolErrorsAreInvalidArgument) {
   EXPECT_THAT(s.error_message(), HasSubstr("start:"));
   ExecOutcome unknown = ExecStream(stub.get(), StartOf("ghost", {"true"}), {});
   EXPECT_EQ(unknown.status.error_code(), grpc::StatusCode::NOT_FOUND);
+  {
+    // A second start ended the process, and the call with no word why.
+    CreateStarted("twice");
+    grpc::ClientContext ctx2;
+    auto twice = stub->Exec(&ctx2);
+    api::ExecRequest first;
+    *first.mutable_start() = StartOf("twice", {"sleep", "1000"});
+    ASSERT_TRUE(twice->Write(first));
+    api::ExecResponse pid;
+    ASSERT_TRUE(twice->Read(&pid));
+    twice->Write(first);
+    while (twice->Read(&pid)) {
+    }
+    grpc::Status second = twice->Finish();
+    EXPECT_EQ(second.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(second.error_message(), HasSubstr("start: only the first message"));
+    std::string left;
+    for (int i = 0; i < 50; ++i) {
+      api::RunResponse run;
+      ASSERT_TRUE(Run("twice", {"sh", "-c", "ps -o args | grep '^[s]leep 1000'"}, &run).ok());
+      left = run.stdout();
+      if (left.empty()) break;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    EXPECT_EQ(left, "") << "the first start's process outlived the call";
+  }
   // Values the kernel would take for something else: a uid of (uid_t)-1
   // kept the launcher's ids, and a terminal of 70000 rows was 4464.
   CreateStarted("odd");
