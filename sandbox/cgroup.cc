@@ -221,6 +221,24 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Adopt(const std::vector<std::str
   return cg;
 }
 
+absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::AdoptByPath(const std::string& path) {
+  ASSIGN_OR_RETURN(CgroupLayout layout, CgroupLayout::Discover());
+  std::vector<std::string> found;
+  std::vector<std::string> mounts;
+  if (!layout.unified.empty()) mounts.push_back(layout.unified);
+  for (const auto& [controller, mount] : layout.v1) mounts.push_back(mount);
+  for (const std::string& mount : mounts) {
+    const std::string dir = absl::StrCat(mount, "/", path);
+    struct stat st;
+    if (lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) &&
+        std::find(found.begin(), found.end(), dir) == found.end()) {
+      found.push_back(dir);
+    }
+  }
+  if (found.empty()) return std::unique_ptr<Cgroup>();
+  return Adopt(found);
+}
+
 absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
   const std::string mem = Dir("memory");
   const bool mem_v2 = IsUnified(mem);

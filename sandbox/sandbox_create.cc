@@ -496,13 +496,16 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::CreateWarm(const SandboxOption
   const std::string dir = absl::StrCat(options.state_root, "/", id);
   RETURN_IF_ERROR(MakeStateDir(options.state_root, id, dir).status());
   absl::Cleanup remove_dir = [&dir] { (void)RemoveStateDir(dir); };
+  // A first record, its range alone, before anything else is made: a
+  // daemon that dies from here on leaves its range where a restarted one
+  // finds it (ReclaimAside), and its cgroups, named by its slot, too.
+  runsc::state::v1::SandboxRecord record = BaseRecord(id, range, options.ranges_dir, nullptr);
+  RETURN_IF_ERROR(sandbox::SaveRecord(dir, record));
   ASSIGN_OR_RETURN(StateFiles files, OpenStateFiles(dir));
   ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cgroup,
                    Cgroup::Create(absl::StrCat("runsc/warm.", range.slot), {}));
-  // A first record, before anything runs: a daemon that dies from here on
-  // leaves its range and cgroups where a restarted one finds them
-  // (ReclaimAside); the process is recorded once it is up.
-  runsc::state::v1::SandboxRecord record = BaseRecord(id, range, options.ranges_dir, cgroup.get());
+  // With its cgroups; the process is recorded once it is up.
+  record = BaseRecord(id, range, options.ranges_dir, cgroup.get());
   RETURN_IF_ERROR(sandbox::SaveRecord(dir, record));
   // The launcher's socket to us, on which its container will come.
   int pair[2];

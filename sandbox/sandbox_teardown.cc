@@ -216,6 +216,21 @@ absl::Status Sandbox::ReclaimAsideDir(const std::string& dir) {
     return RemoveStateDir(dir);
   }
   if (!record.ok()) return record.status();
+  // A warm sandbox whose daemon died between its first record (its range)
+  // and the one with its cgroups: they are named by its slot, which is
+  // still its own while the slot's file holds its token (nobody else's
+  // then, host-wide).
+  if (record->cgroup_paths_size() == 0 &&
+      absl::StartsWith(dir.substr(dir.rfind('/') + 1), kWarmPrefix) &&
+      UidRangeAllocator(record->ranges_dir())
+          .HeldBy({record->range_slot(), record->range_base(), record->range_token()})) {
+    absl::StatusOr<std::unique_ptr<Cgroup>> made =
+        Cgroup::AdoptByPath(absl::StrCat("runsc/warm.", record->range_slot()));
+    if (made.ok() && *made != nullptr) {
+      for (const std::string& path : (*made)->Paths()) record->add_cgroup_paths(path);
+      (*made)->Release();  // ReclaimLeftovers adopts them again from the record
+    }
+  }
   // A warm sandbox ends when its launcher's socket to the daemon closes,
   // and a retired one was killed; one still there is killed. The pidfd,
   // checked against the start time once open, cannot reach a recycled pid.

@@ -104,6 +104,12 @@ absl::StatusOr<std::optional<std::string>> SlotText(const std::string& path) {
 
 }  // namespace
 
+bool UidRangeAllocator::HeldBy(const UidRange& range) const {
+  if (range.token.empty()) return false;
+  absl::StatusOr<std::optional<std::string>> text = SlotText(absl::StrCat(dir_, "/", range.slot));
+  return text.ok() && text->has_value() && **text == range.token;
+}
+
 absl::Status UidRangeAllocator::Release(const UidRange& range) {
   const std::string path = absl::StrCat(dir_, "/", range.slot);
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));

@@ -54,6 +54,9 @@ class UidRangeAllocator final {
   // freeing one that another holder has taken since (its slot is left be:
   // a stale second release must never hand a live sandbox's ids out again).
   absl::Status Release(const UidRange& range);
+  // Whether `range`'s slot is still held by it (its file holds its token).
+  // False for a range without a token, which cannot be told apart.
+  bool HeldBy(const UidRange& range) const;
   // The ranges currently held, with their owners.
   absl::StatusOr<std::vector<std::pair<UidRange, std::string>>> List() const;
 

@@ -296,6 +296,36 @@ TEST_F(WarmPoolTest, AWarmSandboxCutShortBeforeItsSpawnLeavesNothing) {
       << "its uid range is still taken";
 }
 
+// One that died between its first record (its range alone) and the one
+// naming its cgroups: they leaked, with nothing that named them. They are
+// named by its slot, still its own, and go too.
+TEST_F(WarmPoolTest, AWarmSandboxCutShortBeforeItsCgroupsWereRecordedLeavesNothing) {
+  sandbox::UidRangeAllocator ranges("/run/runsc/ranges");
+  auto range = ranges.Allocate(".warm-");
+  ASSERT_TRUE(range.ok()) << range.status();
+  const std::string dir = absl::StrCat(state(), "/", sandbox::kWarmPrefix, range->slot);
+  ASSERT_EQ(system(absl::StrCat("mkdir -p ", dir).c_str()), 0);
+  runsc::state::v1::SandboxRecord record;
+  record.set_id(absl::StrCat(sandbox::kWarmPrefix, range->slot));
+  record.set_range_slot(range->slot);
+  record.set_range_base(range->host_base);
+  record.set_range_token(range->token);
+  record.set_ranges_dir("/run/runsc/ranges");
+  ASSERT_TRUE(sandbox::SaveRecord(dir, record).ok());
+  auto cgroup = sandbox::Cgroup::Create(absl::StrCat("runsc/warm.", range->slot), {});
+  ASSERT_TRUE(cgroup.ok()) << cgroup.status();
+  const std::vector<std::string> paths = (*cgroup)->Paths();
+  (*cgroup)->Release();  // the daemon died here
+
+  manager_ = NewManager(0);
+  ASSERT_NE(manager_, nullptr);
+  struct stat st;
+  EXPECT_NE(stat(dir.c_str(), &st), 0) << "its state was left";
+  for (const std::string& path : paths) EXPECT_NE(stat(path.c_str(), &st), 0) << path;
+  EXPECT_NE(stat(absl::StrCat("/run/runsc/ranges/", range->slot).c_str(), &st), 0)
+      << "its uid range is still taken";
+}
+
 // Warm sandboxes are nobody's: a daemon that stops takes them with it, and
 // one that starts removes what a daemon that died left, killing those still
 // alive.
