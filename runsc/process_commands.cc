@@ -397,6 +397,20 @@ absl::StatusOr<runsc::boot::v1::ProcessConfig> ExecProcess(
       overrides.uid = uid;
       if (!ug.second.empty()) overrides.gid = gid;
     }
+    // runc's -g: repeated, or a comma-separated list; they replace the
+    // main process's.
+    if (auto it = f.values.find("additional-gids"); it != f.values.end()) {
+      for (const std::string& value : it->second) {
+        for (absl::string_view one : absl::StrSplit(value, ',', absl::SkipEmpty())) {
+          uint32_t gid;
+          if (!absl::SimpleAtoi(one, &gid)) {
+            return absl::InvalidArgumentError(
+                absl::StrCat("--additional-gids: '", one, "' is not a gid (a number)"));
+          }
+          overrides.additional_gids.push_back(gid);
+        }
+      }
+    }
     RETURN_IF_ERROR(RequireUtf8(overrides));
     ASSIGN_OR_RETURN(process, specutils::OverrideProcess(main, overrides));
   }
@@ -434,7 +448,8 @@ absl::Status ReportStarted(UniqueFd report, int pid) {
 constexpr char kExecUsage[] =
     "Usage: runsc [--root DIR] exec [--process FILE] [-t] [-d] [--pid-file FILE]\n"
     "             [--console-socket PATH] [--cwd DIR] [--env K=V]... [--user UID[:GID]]\n"
-    "             [--cap CAP]... [--no-new-privs] [--preserve-fds N] ID [CMD [ARGS...]]\n\n"
+    "             [--additional-gids GID[,GID...]]... [--cap CAP]... [--no-new-privs]\n"
+    "             [--preserve-fds N] ID [CMD [ARGS...]]\n\n"
     "Runs CMD (or the process that --process FILE describes, as containerd's shim\n"
     "writes it) in the running sandbox ID, with this terminal or these pipes,\n"
     "and exits with its status. Confinement (capabilities, seccomp, limits) is\n"
@@ -444,11 +459,13 @@ constexpr char kExecUsage[] =
 
 int ExecCommand(int argc, char** argv) {
   FlagSpec spec;
-  spec.with_value = {"cwd", "env", "user", "process", "pid-file", "console-socket", "cap",
-                     "process-label", "apparmor", "preserve-fds", "pidfd-socket"};
+  spec.with_value = {
+      "cwd", "env",           "user",     "process",      "pid-file",     "console-socket",
+      "cap", "process-label", "apparmor", "preserve-fds", "pidfd-socket", "additional-gids"};
   spec.booleans = {"tty", "detach", "no-new-privs"};
-  spec.aliases = {{"t", "tty"}, {"d", "detach"}, {"e", "env"}, {"u", "user"}, {"p", "process"},
-                  {"c", "cap"}};
+  spec.aliases = {
+      {"t", "tty"}, {"d", "detach"},         {"e", "env"}, {"u", "user"}, {"p", "process"},
+      {"c", "cap"}, {"g", "additional-gids"}};
   absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
   if (!f.ok()) return Error("exec", std::string(f.status().message()));
   if (f->Has("help")) return Usage(kExecUsage);

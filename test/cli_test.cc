@@ -398,6 +398,18 @@ TEST_F(CliTest, AStateDirectoryWithoutARecordDoesNotKeepItsIdForGood) {
   EXPECT_EQ(Runsc("delete --force y").first, 0);
 }
 
+// runc's exec -g/--additional-gids: repeated or comma-separated, replacing
+// the main process's supplementary groups; not a number is refused by flag.
+TEST_F(CliTest, ExecTakesAdditionalGids) {
+  SetArgs({"sleep", "1000"});
+  ASSERT_EQ(RunDetached("a"), 0);
+  auto [code, out] = Runsc("exec -g 10 --additional-gids 20,30 a id -G");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "0 10 20 30\n");
+  ExpectError("exec -g wheel a true", "--additional-gids: 'wheel' is not a gid");
+  EXPECT_EQ(Runsc("delete --force a").first, 0);
+}
+
 // A spec without a umask gets runc's 022, for the main process and an exec
 // alike: never the caller's, which a shell or a service manager may have
 // set to 0 (every file the workload made was then writable by all).
