@@ -268,17 +268,19 @@ int StartCommand(int argc, char** argv) {
 }
 
 constexpr char kRunUsage[] =
-    "Usage: runsc [--root DIR] run [--bundle DIR] [--detach] [--pid-file FILE]\n"
+    "Usage: runsc [--root DIR] run [--bundle DIR] [--detach] [--keep] [--pid-file FILE]\n"
     "                              [--console-socket PATH] [--preserve-fds N] ID\n\n"
     "Creates a sandbox from the OCI bundle (default: the current directory) and\n"
     "runs its main process with this terminal or these pipes. In the foreground\n"
-    "it forwards signals, deletes the sandbox when the process ends and exits\n"
-    "with its status (128+signal when it was killed).\n";
+    "it forwards signals, deletes the sandbox when the process ends (--keep: leaves\n"
+    "it stopped, for state and delete) and exits with its status (128+signal when\n"
+    "it was killed). --no-subreaper is taken, as runc's: this command reaps no one\n"
+    "but the sandbox it made.\n";
 
 int RunCommand(int argc, char** argv) {
   FlagSpec spec;
   spec.with_value = {"bundle", "pid-file", "console-socket", "preserve-fds", "pidfd-socket"};
-  spec.booleans = {"detach", "no-new-keyring", "no-pivot"};
+  spec.booleans = {"detach", "no-new-keyring", "no-pivot", "keep", "no-subreaper"};
   spec.aliases = {{"b", "bundle"}, {"d", "detach"}};
   int code = 0;
   std::optional<ParsedFlags> f = ParseCommand("run", kRunUsage, spec, argc, argv, 1, &code);
@@ -331,6 +333,11 @@ int RunCommand(int argc, char** argv) {
     return 0;
   }
   const int exit_code = Foreground(**box, started, forwarder, /*our_main=*/true);
+  if (f->Has("keep")) {
+    // Stopped, with its state and exit status, until a `runsc delete`.
+    (*box)->Detach();
+    return exit_code;
+  }
   // As a delete: not beside another, and the poststop hooks only if no
   // `runsc delete` has deleted it (and run them) meanwhile.
   absl::StatusOr<UniqueFd> teardown_lock = LockContainer(*f, (*box)->id());

@@ -398,6 +398,18 @@ TEST_F(CliTest, AStateDirectoryWithoutARecordDoesNotKeepItsIdForGood) {
   EXPECT_EQ(Runsc("delete --force y").first, 0);
 }
 
+// runc's run --keep leaves the container stopped, for state and delete;
+// --no-subreaper is taken. Both were unknown flags.
+TEST_F(CliTest, RunKeepLeavesTheContainerStopped) {
+  SetArgs({"sh", "-c", "exit 3"});
+  auto [code, out] = Runsc("run --keep --no-subreaper k");
+  EXPECT_EQ(code, 3) << out;
+  EXPECT_THAT(Runsc("state k").second, HasSubstr("\"status\": \"stopped\""));
+  EXPECT_EQ(Runsc("list -q").second, "k\n");
+  EXPECT_EQ(Runsc("delete k").first, 0);
+  EXPECT_THAT(Runsc("state k").second, HasSubstr("does not exist"));
+}
+
 // runc's exec -g/--additional-gids: repeated or comma-separated, replacing
 // the main process's supplementary groups; not a number is refused by flag.
 TEST_F(CliTest, ExecTakesAdditionalGids) {
