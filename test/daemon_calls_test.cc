@@ -294,23 +294,27 @@ TEST_F(DaemonTest, ListSandboxesComesInPagesThatFit) {
   EXPECT_THAT(status.error_message(), ::testing::HasSubstr("page_size"));
 }
 
+// A started sandbox whose main process ignores SIGTERM: a delete waits out
+// its grace period.
+void CreateIgnoringSigterm(api::Sandboxes::Stub* stub, const std::string& id) {
+  grpc::ClientContext ctx;
+  api::CreateSandboxRequest req;
+  req.set_id(id);
+  for (const char* a : {"sh", "-c", "trap '' TERM; while :; do sleep 1; done"}) {
+    req.mutable_host_template()->add_args(a);
+  }
+  req.set_start(true);
+  api::Sandbox created;
+  grpc::Status status = stub->CreateSandbox(&ctx, req, &created);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+}
+
 // A delete's grace period (up to 600 s) held the daemon's stop for as long:
 // gRPC's shutdown waits for every handler. The stop now cuts the grace short,
 // and the delete goes on with the kill: the next daemon finds no sandbox.
 TEST_F(DaemonTest, AStopCutsADeletesGracePeriodShort) {
   auto stub = Stub();
-  {
-    grpc::ClientContext ctx;
-    api::CreateSandboxRequest req;
-    req.set_id("stubborn");
-    for (const char* a : {"sh", "-c", "trap '' TERM; while :; do sleep 1; done"}) {
-      req.mutable_host_template()->add_args(a);
-    }
-    req.set_start(true);
-    api::Sandbox created;
-    grpc::Status status = stub->CreateSandbox(&ctx, req, &created);
-    ASSERT_TRUE(status.ok()) << status.error_message();
-  }
+  ASSERT_NO_FATAL_FAILURE(CreateIgnoringSigterm(stub.get(), "stubborn"));
   grpc::Status deleted;
   std::thread deleter([&] {
     grpc::ClientContext ctx;
@@ -348,17 +352,7 @@ TEST_F(DaemonTest, AStopCutsADeletesGracePeriodShort) {
 // first does not cut it short (only the daemon's stop does, above).
 TEST_F(DaemonTest, AClientsDeadlineDoesNotCutADeletesGracePeriod) {
   auto stub = Stub();
-  {
-    grpc::ClientContext ctx;
-    api::CreateSandboxRequest req;
-    req.set_id("graceful");
-    for (const char* a : {"sh", "-c", "trap '' TERM; while :; do sleep 1; done"}) {
-      req.mutable_host_template()->add_args(a);
-    }
-    req.set_start(true);
-    api::Sandbox created;
-    ASSERT_TRUE(stub->CreateSandbox(&ctx, req, &created).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(CreateIgnoringSigterm(stub.get(), "graceful"));
   {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));

@@ -267,6 +267,17 @@ TEST_F(WarmPoolTest, AContainerTooBigForTheAssignmentIsMadeCold) {
   EXPECT_EQ(RunIn("big", {"hostname"}), "big\n");
 }
 
+// The first record of a warm sandbox of `range`: its id and range.
+runsc::state::v1::SandboxRecord WarmRecord(const sandbox::UidRange& range) {
+  runsc::state::v1::SandboxRecord record;
+  record.set_id(absl::StrCat(sandbox::kWarmPrefix, range.slot));
+  record.set_range_slot(range.slot);
+  record.set_range_base(range.host_base);
+  record.set_range_token(range.token);
+  record.set_ranges_dir("/run/runsc/ranges");
+  return record;
+}
+
 // What a daemon that died while making a warm sandbox left before its
 // spawn (a record with its range and cgroups, no process) is reclaimed.
 TEST_F(WarmPoolTest, AWarmSandboxCutShortBeforeItsSpawnLeavesNothing) {
@@ -277,11 +288,8 @@ TEST_F(WarmPoolTest, AWarmSandboxCutShortBeforeItsSpawnLeavesNothing) {
   ASSERT_TRUE(cgroup.ok()) << cgroup.status();
   const std::string dir = absl::StrCat(state(), "/", sandbox::kWarmPrefix, range->slot);
   ASSERT_EQ(system(absl::StrCat("mkdir -p ", dir).c_str()), 0);
-  runsc::state::v1::SandboxRecord record;
-  record.set_id(absl::StrCat(sandbox::kWarmPrefix, range->slot));
-  record.set_range_slot(range->slot);
-  record.set_range_base(range->host_base);
-  record.set_ranges_dir("/run/runsc/ranges");
+  runsc::state::v1::SandboxRecord record = WarmRecord(*range);
+  record.clear_range_token();  // as a build before tokens recorded it
   const std::vector<std::string> paths = (*cgroup)->Paths();
   for (const std::string& path : paths) record.add_cgroup_paths(path);
   ASSERT_TRUE(sandbox::SaveRecord(dir, record).ok());
@@ -305,12 +313,7 @@ TEST_F(WarmPoolTest, AWarmSandboxCutShortBeforeItsCgroupsWereRecordedLeavesNothi
   ASSERT_TRUE(range.ok()) << range.status();
   const std::string dir = absl::StrCat(state(), "/", sandbox::kWarmPrefix, range->slot);
   ASSERT_EQ(system(absl::StrCat("mkdir -p ", dir).c_str()), 0);
-  runsc::state::v1::SandboxRecord record;
-  record.set_id(absl::StrCat(sandbox::kWarmPrefix, range->slot));
-  record.set_range_slot(range->slot);
-  record.set_range_base(range->host_base);
-  record.set_range_token(range->token);
-  record.set_ranges_dir("/run/runsc/ranges");
+  runsc::state::v1::SandboxRecord record = WarmRecord(*range);
   ASSERT_TRUE(sandbox::SaveRecord(dir, record).ok());
   auto cgroup = sandbox::Cgroup::Create(absl::StrCat("runsc/warm.", range->slot), {});
   ASSERT_TRUE(cgroup.ok()) << cgroup.status();
