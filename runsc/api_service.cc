@@ -483,7 +483,13 @@ grpc::Status ApiService::CopyOut(grpc::ServerContext*, const api::CopyOutRequest
     piece.clear_data();
     return absl::OkStatus();
   };
+  uint64_t sent = 0;
   absl::Status status = (*files)->CopyOut(req->path(), [&](absl::string_view data) {
+    sent += data.size();
+    if (req->max_bytes() > 0 && sent > req->max_bytes()) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "'", req->path(), "' copies to more than max_bytes (", req->max_bytes(), ") of tar"));
+    }
     piece.mutable_data()->append(data.data(), data.size());
     return piece.data().size() >= kPiece ? flush() : absl::OkStatus();
   });

@@ -94,11 +94,12 @@ struct Collected : sandbox::TarReader::Handler {
 };
 
 grpc::Status CopyOut(api::Sandboxes::Stub* stub, const std::string& id, const std::string& path,
-                     Collected* out) {
+                     Collected* out, uint64_t max_bytes = 0) {
   grpc::ClientContext ctx;
   api::CopyOutRequest req;
   req.set_id(id);
   req.set_path(path);
+  req.set_max_bytes(max_bytes);
   auto reader = stub->CopyOut(&ctx, req);
   sandbox::TarReader tar(out);
   api::CopyOutResponse piece;
@@ -182,6 +183,26 @@ TEST_F(DaemonTest, CopyWorksOnAStoppedContainer) {
   status = CopyOut(stub.get(), "done", "/tmp/late.txt", &back);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(back.data["late.txt"], "late\n");
+}
+
+// A client can bound what it takes: a workload's sparse file of a
+// terabyte streamed zeros until the client gave up. Past max_bytes the copy
+// ends RESOURCE_EXHAUSTED, naming the path; within it, it is whole.
+TEST_F(DaemonTest, CopyOutStopsAtTheClientsBound) {
+  CreateStarted("big");
+  api::RunResponse run;
+  ASSERT_TRUE(
+      Run("big", {"sh", "-c", "truncate -s 1T /tmp/sparse && echo small > /tmp/small"}, &run).ok());
+  ASSERT_EQ(run.status().code(), 0) << run.stderr();
+  auto stub = Stub();
+  Collected out;
+  grpc::Status status = CopyOut(stub.get(), "big", "/tmp/sparse", &out, 1 << 20);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("'/tmp/sparse' copies to more than max_bytes"));
+  Collected small;
+  status = CopyOut(stub.get(), "big", "/tmp/small", &small, 1 << 20);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(small.data["small"], "small\n");
 }
 
 TEST_F(DaemonTest, CopyStaysInsideTheContainerWhateverItsSymlinksSay) {
