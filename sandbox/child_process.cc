@@ -79,13 +79,9 @@ absl::StatusOr<ExitStatus> ChildProcess::Wait(absl::Duration timeout) {
   }
   const absl::Time deadline = absl::Now() + timeout;
   for (;;) {
-    const int wait_ms =
-        util::PollMillis(timeout == absl::InfiniteDuration() ? timeout : deadline - absl::Now());
     struct pollfd pfd = {pidfd_.get(), POLLIN, 0};
-    int ready = poll(&pfd, 1, wait_ms);
-    if (ready < 0 && errno == EINTR) continue;
+    const int ready = util::PollUntil(&pfd, 1, deadline);
     if (ready < 0) return ErrnoError(errno, absl::StrCat("poll pidfd of ", pid_));
-    if (ready == 0 && absl::Now() < deadline) continue;  // longer than poll's longest
     if (ready == 0) {
       return absl::DeadlineExceededError(absl::StrCat(
           "process ", pid_, " still running after ", absl::FormatDuration(timeout)));

@@ -313,19 +313,16 @@ absl::StatusOr<runsc::control::v1::StdioAnswer> AwaitRunAnswer(int conn, absl::D
                                                                CallCanceller* cancel) {
   absl::Time deadline = absl::Now() + timeout;
   for (;;) {
-    const absl::Duration left = std::max(deadline - absl::Now(), absl::ZeroDuration());
     struct pollfd p[2] = {{conn, POLLIN, 0},
                           {cancel != nullptr ? cancel->wake_fd() : -1, POLLIN, 0}};
-    const int ready = poll(p, 2, util::PollMillis(left));
-    if (ready < 0 && errno == EINTR) continue;
+    const int ready = util::PollUntil(p, 2, deadline);
     if (ready < 0) return util::ErrnoError(errno, "poll the run's stdio connection");
     if (cancel != nullptr && cancel->cancelled()) {
       // The caller closes the connection, and the sandbox kills the process.
       return absl::CancelledError("the run was cancelled; its process is killed");
     }
     if (p[0].revents != 0) break;
-    // A wait longer than poll's longest polls again.
-    if (ready > 0 || absl::Now() < deadline) continue;
+    if (ready > 0) continue;
     if (*timed_out) {
       return absl::DeadlineExceededError(
           "the sandbox did not report the end of a process it was asked to kill");
@@ -505,14 +502,13 @@ absl::StatusOr<runsc::control::v1::ExitStatus> AwaitExecExit(const StartedExec& 
   for (;;) {
     struct pollfd p[2] = {{conn, POLLIN, 0},
                           {cancel != nullptr ? cancel->wake_fd() : -1, POLLIN, 0}};
-    const int ready = poll(p, 2, util::PollMillisUntil(deadline));
-    if (ready < 0 && errno == EINTR) continue;
+    const int ready = util::PollUntil(p, 2, deadline);
     if (ready < 0) return util::ErrnoError(errno, "poll the exec's stdio connection");
     if (cancel != nullptr && cancel->cancelled()) {
       return absl::CancelledError(
           absl::StrCat("the wait for process ", exec.pid, " was cancelled"));
     }
-    if (ready == 0 && absl::Now() >= deadline) {
+    if (ready == 0) {
       return absl::DeadlineExceededError(absl::StrCat("process ", exec.pid, " did not exit within ",
                                                       absl::FormatDuration(timeout)));
     }

@@ -148,9 +148,7 @@ absl::Status RunHook(const runsc::boot::v1::HookConfig& hook, const std::string&
   // Read its output until it closes, then reap; kill it at the deadline.
   while (out_r) {
     struct pollfd p = {out_r.get(), POLLIN, 0};
-    const int ready = poll(&p, 1, util::PollMillisUntil(deadline));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready == 0 && absl::Now() < deadline) continue;  // longer than poll's longest
+    const int ready = util::PollUntil(&p, 1, deadline);
     if (ready == 0) {
       timed_out = true;
       kill(pid, SIGKILL);

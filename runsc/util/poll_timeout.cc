@@ -1,5 +1,6 @@
 #include "runsc/util/poll_timeout.h"
 
+#include <errno.h>
 #include <limits.h>
 
 namespace runsc::util {
@@ -10,6 +11,15 @@ int PollMillis(absl::Duration left) {
   const absl::Duration most = absl::Milliseconds(INT_MAX);
   if (left >= most) return INT_MAX;
   return static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))));
+}
+
+int PollUntil(struct pollfd* fds, nfds_t count, absl::Time deadline) {
+  for (;;) {
+    const int ready = poll(fds, count, PollMillisUntil(deadline));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0 && absl::Now() < deadline) continue;
+    return ready;
+  }
 }
 
 }  // namespace runsc::util

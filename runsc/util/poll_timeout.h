@@ -3,6 +3,8 @@
 #ifndef RUNSC_UTIL_POLL_TIMEOUT_H_
 #define RUNSC_UTIL_POLL_TIMEOUT_H_
 
+#include <poll.h>
+
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -12,7 +14,7 @@ namespace runsc::util {
 // infinite wait, 0 for none left, else `left` rounded up (so that a wait
 // never ends before its deadline) and at most INT_MAX, about 24.8 days. A
 // caller whose poll timed out checks its deadline: a longer wait polls
-// again.
+// again (PollUntil does both).
 int PollMillis(absl::Duration left);
 
 // The same for a wait until `deadline` (InfiniteFuture: none).
@@ -20,6 +22,12 @@ inline int PollMillisUntil(absl::Time deadline) {
   return PollMillis(deadline == absl::InfiniteFuture() ? absl::InfiniteDuration()
                                                        : deadline - absl::Now());
 }
+
+// poll(2) on `fds` until one of them has an event or `deadline` passes
+// (InfiniteFuture: never): an EINTR, or a timeout before the deadline (of
+// a wait longer than one poll can be), polls again. Returns poll's count:
+// 0 only once the deadline has passed; -1 with errno on an error.
+int PollUntil(struct pollfd* fds, nfds_t count, absl::Time deadline);
 
 }  // namespace runsc::util
 

@@ -1,6 +1,7 @@
 #include "runsc/util/poll_timeout.h"
 
 #include <limits.h>
+#include <unistd.h>
 
 #include "gtest/gtest.h"
 
@@ -23,6 +24,22 @@ TEST(PollTimeoutTest, RoundsUpAndNeverWraps) {
   EXPECT_EQ(PollMillisUntil(absl::InfiniteFuture()), -1);
   EXPECT_EQ(PollMillisUntil(absl::InfinitePast()), 0);
   EXPECT_GT(PollMillisUntil(absl::Now() + absl::Seconds(10)), 9000);
+}
+
+// 0 only once the deadline has passed; an event before it, at once.
+TEST(PollTimeoutTest, PollUntilReturnsAtTheEventOrPastTheDeadline) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  struct pollfd p = {fds[0], POLLIN, 0};
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(30);
+  EXPECT_EQ(PollUntil(&p, 1, deadline), 0);
+  EXPECT_GE(absl::Now(), deadline);
+  EXPECT_EQ(PollUntil(&p, 1, absl::InfinitePast()), 0);
+  ASSERT_EQ(write(fds[1], "x", 1), 1);
+  EXPECT_EQ(PollUntil(&p, 1, absl::InfiniteFuture()), 1);
+  EXPECT_NE(p.revents & POLLIN, 0);
+  close(fds[0]);
+  close(fds[1]);
 }
 
 }  // namespace

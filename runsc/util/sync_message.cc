@@ -123,12 +123,8 @@ absl::StatusOr<SyncMessage> ReadSyncMessage(int fd, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   for (;;) {
     struct pollfd pfd = {fd, POLLIN, 0};
-    int ready = poll(&pfd, 1, PollMillisUntil(deadline));
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError(errno, "poll sync socket");
-    }
-    if (ready == 0 && absl::Now() < deadline) continue;  // longer than poll's longest
+    const int ready = PollUntil(&pfd, 1, deadline);
+    if (ready < 0) return ErrnoError(errno, "poll sync socket");
     if (ready == 0) {
       return absl::DeadlineExceededError(absl::StrCat(
           "no message from the sandbox within ", absl::FormatDuration(timeout)));
