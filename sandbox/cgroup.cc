@@ -221,7 +221,7 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Adopt(const std::vector<std::str
   return cg;
 }
 
-absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::AdoptByPath(const std::string& path) {
+absl::StatusOr<std::vector<std::string>> Cgroup::ExistingPaths(const std::string& path) {
   ASSIGN_OR_RETURN(CgroupLayout layout, CgroupLayout::Discover());
   std::vector<std::string> found;
   std::vector<std::string> mounts;
@@ -235,14 +235,13 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::AdoptByPath(const std::string& p
       found.push_back(dir);
     }
   }
-  if (found.empty()) return std::unique_ptr<Cgroup>();
-  return Adopt(found);
+  return found;
 }
 
 absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
   const std::string mem = Dir("memory");
   const bool mem_v2 = IsUnified(mem);
-  if (r.has_memory_max() || r.has_memory_swap()) {
+  if (r.has_memory_max() || r.has_memory_swap() || r.has_memory_reservation()) {
     if (mem.empty()) {
       return absl::FailedPreconditionError(
           "linux.resources.memory: no memory cgroup controller on this host");
@@ -267,10 +266,6 @@ absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
     }
   }
   if (r.has_memory_reservation()) {
-    if (mem.empty()) {
-      return absl::FailedPreconditionError(
-          "linux.resources.memory: no memory cgroup controller on this host");
-    }
     RETURN_IF_ERROR(WriteKernelFile(mem + (mem_v2 ? "/memory.low" : "/memory.soft_limit_in_bytes"),
                                     absl::StrCat(r.memory_reservation())));
   }

@@ -56,9 +56,9 @@ class Cgroup final {
       const std::string& path, const runsc::boot::v1::ResourceConfig& resources);
   // Takes over existing directories (from a sandbox record).
   static absl::StatusOr<std::unique_ptr<Cgroup>> Adopt(const std::vector<std::string>& paths);
-  // Takes over whichever directories `path` (relative, as for Create) names
-  // in the mounted hierarchies; nullptr if none exists.
-  static absl::StatusOr<std::unique_ptr<Cgroup>> AdoptByPath(const std::string& path);
+  // The directories `path` (relative, as for Create) names in the mounted
+  // hierarchies that exist, as a record lists them (for Adopt).
+  static absl::StatusOr<std::vector<std::string>> ExistingPaths(const std::string& path);
   ~Cgroup();
   Cgroup(const Cgroup&) = delete;
   Cgroup& operator=(const Cgroup&) = delete;

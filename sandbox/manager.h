@@ -132,8 +132,9 @@ class SandboxManager final {
   // every process of the sandbox is killed and the id is free; with
   // options.reclaim_ahead the kernel's teardown, and the removal of the
   // cgroups, uid range and state that must wait for it, may follow.
-  // `cancel`, if given, cuts the grace period short (the client went, or
-  // the daemon is stopping): the delete goes on at once with the kill.
+  // `cancel`, if given, cuts the grace period short (the daemon's API
+  // cancels it when the daemon stops): the delete goes on at once with the
+  // kill.
   absl::Status DeleteSandbox(const std::string& id, absl::Duration grace = absl::Seconds(5),
                              CallCanceller* cancel = nullptr);
   // Returns once every deleted sandbox is torn down and removed.

@@ -171,9 +171,10 @@ class Sandbox final {
   // A create holds a lock on its directory from before the directory has
   // its name until it returns (LockStateDir): a directory still locked is
   // FAILED_PRECONDITION, and so is one younger than a second (a create of
-  // a build before 2026-12-05 locked its directory just after its mkdir). NOT_FOUND without such a
-  // directory; ALREADY_EXISTS if it has a record. `locked`: the caller holds that lock itself (a
-  // CLI command's, runsc/cli_common.h).
+  // a build before 2026-12-05 locked its directory just after its mkdir).
+  // NOT_FOUND without such a directory; ALREADY_EXISTS if it has a record.
+  // `locked`: the caller holds that lock itself (a CLI command's,
+  // runsc/cli_common.h).
   static absl::Status ReclaimUnrecorded(const std::string& state_root, const std::string& id,
                                         bool locked = false);
   // Kills and removes every warm or retired sandbox a daemon left under

@@ -139,15 +139,16 @@ absl::Status ValidateCreateOptions(const SandboxOptions& options) {
 // create left (ReclaimUnrecorded) while this one stalls.
 absl::StatusOr<UniqueFd> MakeStateDir(const std::string& state_root, const std::string& id,
                                       const std::string& dir) {
-  std::string made = absl::StrCat(state_root, "/", kCreatingPrefix, id, "-XXXXXX");
-  if (mkdtemp(made.data()) == nullptr) {
+  std::string made;
+  auto make_temp = [&] {
+    made = absl::StrCat(state_root, "/", kCreatingPrefix, id, "-XXXXXX");
+    return mkdtemp(made.data()) != nullptr;
+  };
+  if (!make_temp()) {
     if (errno != ENOENT) return ErrnoError(errno, absl::StrCat("mkdir '", made, "'"));
     // The state root is made on first use.
     RETURN_IF_ERROR(util::MakeDirs(state_root, 0711));
-    made = absl::StrCat(state_root, "/", kCreatingPrefix, id, "-XXXXXX");
-    if (mkdtemp(made.data()) == nullptr) {
-      return ErrnoError(errno, absl::StrCat("mkdir '", made, "'"));
-    }
+    if (!make_temp()) return ErrnoError(errno, absl::StrCat("mkdir '", made, "'"));
   }
   absl::Cleanup remove_made = [&made] { rmdir(made.c_str()); };
   UniqueFd lock(open(made.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));

@@ -224,11 +224,10 @@ absl::Status Sandbox::ReclaimAsideDir(const std::string& dir) {
       absl::StartsWith(dir.substr(dir.rfind('/') + 1), kWarmPrefix) &&
       UidRangeAllocator(record->ranges_dir())
           .HeldBy({record->range_slot(), record->range_base(), record->range_token()})) {
-    absl::StatusOr<std::unique_ptr<Cgroup>> made =
-        Cgroup::AdoptByPath(absl::StrCat("runsc/warm.", record->range_slot()));
-    if (made.ok() && *made != nullptr) {
-      for (const std::string& path : (*made)->Paths()) record->add_cgroup_paths(path);
-      (*made)->Release();  // ReclaimLeftovers adopts them again from the record
+    absl::StatusOr<std::vector<std::string>> made =
+        Cgroup::ExistingPaths(absl::StrCat("runsc/warm.", record->range_slot()));
+    if (made.ok()) {
+      for (const std::string& path : *made) record->add_cgroup_paths(path);
     }
   }
   // A warm sandbox ends when its launcher's socket to the daemon closes,

@@ -170,9 +170,6 @@ absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
       }
       if (m.swap() > 0) out->set_memory_swap(m.swap());
     }
-  }
-  if (in.has_memory()) {
-    const auto& m = in.memory();
     if (m.has_reservation() && m.reservation() != -1) {
       if (m.reservation() < 0) {
         return Invalid(base + ".memory.reservation",
