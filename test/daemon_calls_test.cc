@@ -295,18 +295,34 @@ TEST_F(DaemonTest, ListSandboxesComesInPagesThatFit) {
 }
 
 // A started sandbox whose main process ignores SIGTERM: a delete waits out
-// its grace period.
+// its grace period. Returns once the trap is set (a SIGTERM before it ended
+// the shell, and the delete with it).
 void CreateIgnoringSigterm(api::Sandboxes::Stub* stub, const std::string& id) {
-  grpc::ClientContext ctx;
-  api::CreateSandboxRequest req;
-  req.set_id(id);
-  for (const char* a : {"sh", "-c", "trap '' TERM; while :; do sleep 1; done"}) {
-    req.mutable_host_template()->add_args(a);
+  {
+    grpc::ClientContext ctx;
+    api::CreateSandboxRequest req;
+    req.set_id(id);
+    for (const char* a :
+         {"sh", "-c", "trap '' TERM; touch /tmp/trapped; while :; do sleep 1; done"}) {
+      req.mutable_host_template()->add_args(a);
+    }
+    req.set_start(true);
+    api::Sandbox created;
+    grpc::Status status = stub->CreateSandbox(&ctx, req, &created);
+    ASSERT_TRUE(status.ok()) << status.error_message();
   }
-  req.set_start(true);
-  api::Sandbox created;
-  grpc::Status status = stub->CreateSandbox(&ctx, req, &created);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  for (int i = 0; i < 100; ++i) {
+    grpc::ClientContext ctx;
+    api::RunRequest run;
+    run.set_id(id);
+    for (const char* a : {"test", "-e", "/tmp/trapped"}) run.mutable_process()->add_args(a);
+    api::RunResponse ran;
+    grpc::Status status = stub->Run(&ctx, run, &ran);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    if (ran.status().code() == 0) return;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  FAIL() << "the main process of '" << id << "' never set its trap";
 }
 
 // A delete's grace period (up to 600 s) held the daemon's stop for as long:
