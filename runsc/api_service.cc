@@ -517,6 +517,9 @@ grpc::Status ApiService::Events(grpc::ServerContext* context, const api::EventsR
     api::Event out;
     ToProto(*event, &out);
     if (!writer->Write(out)) return grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
+    // One sandbox's stream ends with it: a later sandbox of the same id is
+    // another object, and its client would otherwise wait forever.
+    if (!req->id().empty() && event->type == "deleted") return grpc::Status::OK;
   }
 }
 

@@ -104,8 +104,21 @@ TEST_F(DaemonTest, EventsOfOneSandboxOnlyAndUnknownIdsAreNotFound) {
   EXPECT_EQ(seen.back().type(), "exited");
   EXPECT_TRUE(seen.back().exit().signaled());
   EXPECT_EQ(seen.back().exit().signal(), SIGKILL);
-  ctx.TryCancel();
-  reader->Finish();
+
+  // The stream ends, OK, with the sandbox's "deleted": nothing after it
+  // can be this sandbox's.
+  grpc::ClientContext del_ctx;
+  api::DeleteSandboxRequest del;
+  del.set_id("one");
+  api::DeleteSandboxResponse deleted;
+  ASSERT_TRUE(stub->DeleteSandbox(&del_ctx, del, &deleted).ok());
+  seen = ReadEventsUntil(reader.get(), "one", "deleted");
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().type(), "deleted");
+  api::Event after;
+  EXPECT_FALSE(reader->Read(&after)) << "an event after \"deleted\": " << after.type();
+  grpc::Status ended = reader->Finish();
+  EXPECT_TRUE(ended.ok()) << ended.error_message();
 }
 
 // A sandbox paused (by `runsc pause` on the daemon's state root) when the
