@@ -58,6 +58,11 @@ if [ "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" = "hugetlb" 
   mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb && MOUNTED_HUGETLB=1
 fi
 
+# gVisor's runsc chowns its stdio to its sandbox's user, nobody: given the
+# host's /dev/null (hyperfine's stdin), it leaves that owned by nobody.
+# Its owner and group are put back at the end.
+NULL_OWNER=$(stat -c %u:%g /dev/null)
+
 DAEMON_PID=
 cleanup() {
   [ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
@@ -70,6 +75,7 @@ cleanup() {
   pkill -KILL -f -- "--root=$S/" 2>/dev/null || true
   [ -n "$T" ] && umount "$T" 2>/dev/null && rmdir "$T"
   rm -rf "$W" "$S"
+  chown "$NULL_OWNER" /dev/null 2>/dev/null
   if [ "$MOUNTED_HUGETLB" = 1 ]; then
     umount /sys/fs/cgroup/hugetlb 2>/dev/null && rmdir /sys/fs/cgroup/hugetlb 2>/dev/null
   fi
