@@ -125,6 +125,18 @@ absl::Status MountOne(int root_fd, const MountConfig& m, int bind_fd) {
   return absl::OkStatus();
 }
 
+// A linux.devices node, a detached mount the host made at `fd`, on a file
+// made for it at `path` (as a bind of a file is mounted).
+absl::Status AttachDevice(int root_fd, const std::string& path, int fd) {
+  if (fd < 0) return absl::InternalError(absl::StrCat("no node for '", path, "'"));
+  ASSIGN_OR_RETURN(UniqueFd target, TouchInRoot(root_fd, path));
+  if (syscall(SYS_move_mount, fd, "", target.get(), "",
+              MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+    return ErrnoError(errno, absl::StrCat("attach the device node on '", path, "'"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status MaskPath(int root_fd, const std::string& path) {
   absl::StatusOr<UniqueFd> fd = OpenInRoot(root_fd, path, O_PATH);
   if (!fd.ok()) {
@@ -216,6 +228,7 @@ void CloseMountTrees(const runsc::boot::v1::ContainerBoot& boot) {
     if (fd >= 0) close(fd);
   }
   for (const auto& tree : boot.cgroup_trees()) close(tree.fd());
+  for (int fd : boot.device_fds()) close(fd);
 }
 
 absl::Status PrepareProc() {
@@ -261,6 +274,12 @@ absl::Status BuildContainerRoot(const runsc::boot::v1::ContainerBoot& boot,
       status = MountOne(root_fd, m, bind_fd);
     }
     if (!status.ok()) return Annotate(status, absl::StrCat("mounts[", i, "]"));
+  }
+  for (int i = 0; i < config.devices_size(); ++i) {
+    const std::string& path = config.devices(i).path();
+    const int fd = i < boot.device_fds_size() ? boot.device_fds(i) : -1;
+    absl::Status status = AttachDevice(root_fd, path, fd);
+    if (!status.ok()) return Annotate(status, absl::StrCat("linux.devices[", i, "]"));
   }
   for (const std::string& path : config.masked_paths()) {
     RETURN_IF_ERROR(Annotate(MaskPath(root_fd, path), "linux.maskedPaths"));

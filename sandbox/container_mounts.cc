@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -207,6 +208,40 @@ absl::StatusOr<UniqueFd> PrepareBindSource(const std::string& source, bool recur
                                            uint64_t ms_flags, int idmap_userns_fd) {
   return IdmappedClone(source, recursive, ms_flags,
                        (ms_flags & MS_RDONLY) != 0 ? idmap_userns_fd : -1);
+}
+
+absl::StatusOr<std::vector<UniqueFd>> MakeDeviceNodes(const std::vector<DeviceNode>& nodes) {
+  std::vector<UniqueFd> out;
+  if (nodes.empty()) return out;
+  UniqueFd fs(static_cast<int>(syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC)));
+  if (!fs) return ErrnoError(errno, "fsopen tmpfs for device nodes");
+  RETURN_IF_ERROR(FsConfigString(fs.get(), "size", "4k", "tmpfs"));
+  RETURN_IF_ERROR(FsConfigString(fs.get(), "mode", "0700", "tmpfs"));
+  ASSIGN_OR_RETURN(UniqueFd dir, CreateAndMount(fs.get(), "tmpfs for device nodes",
+                                                MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC));
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const DeviceNode& n = nodes[i];
+    const std::string name = std::to_string(i);
+    const std::string what = absl::StrCat(n.type == S_IFBLK   ? "block device "
+                                          : n.type == S_IFIFO ? "FIFO "
+                                                              : "character device ",
+                                          n.major, ":", n.minor);
+    if (mknodat(dir.get(), name.c_str(), n.type | 0600, makedev(n.major, n.minor)) != 0) {
+      return ErrnoError(errno, absl::StrCat("mknod ", what));
+    }
+    // The mode whatever the umask, and the owner, as the spec has them.
+    if (fchmodat(dir.get(), name.c_str(), n.mode & 07777, 0) != 0) {
+      return ErrnoError(errno, absl::StrCat("chmod ", what));
+    }
+    if (fchownat(dir.get(), name.c_str(), n.uid, n.gid, AT_SYMLINK_NOFOLLOW) != 0) {
+      return ErrnoError(errno, absl::StrCat("chown ", what));
+    }
+    UniqueFd tree(static_cast<int>(
+        syscall(SYS_open_tree, dir.get(), name.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
+    if (!tree) return ErrnoError(errno, absl::StrCat("open_tree ", what));
+    out.push_back(std::move(tree));
+  }
+  return out;
 }
 
 absl::StatusOr<UniqueFd> PrepareRootfs(const RootfsOptions& options) {

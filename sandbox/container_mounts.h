@@ -14,6 +14,7 @@
 #define RUNSC_SANDBOX_CONTAINER_MOUNTS_H_
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <optional>
 #include <string>
@@ -81,6 +82,22 @@ MountAttrs MountAttrsOf(uint64_t ms_flags);
 // idmapped if read-only.
 absl::StatusOr<util::UniqueFd> PrepareBindSource(const std::string& source, bool recursive,
                                                  uint64_t ms_flags, int idmap_userns_fd);
+
+// A device node (or a FIFO) for the container, with host ids.
+struct DeviceNode {
+  mode_t type = 0;  // S_IFCHR, S_IFBLK or S_IFIFO
+  uint32_t major = 0;
+  uint32_t minor = 0;
+  mode_t mode = 0666;  // permission bits
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+// Each node, made as runc makes it (mknod, chmod, chown) in a detached
+// tmpfs of the host's: a user namespace can make no device node, and a
+// tmpfs it mounted opens none. A detached mount of each, in order, for the
+// sandbox to attach; nosuid and noexec.
+absl::StatusOr<std::vector<util::UniqueFd>> MakeDeviceNodes(const std::vector<DeviceNode>& nodes);
 
 }  // namespace runsc::sandbox
 

@@ -3,7 +3,9 @@
 #include <sys/mount.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "runsc/util/boot_fds.h"
@@ -12,6 +14,7 @@
 #include "sandbox/container_mounts.h"
 #include "sandbox/host_template.h"
 #include "sandbox/joined_ns.h"
+#include "specutils/id_map.h"
 
 namespace runsc::sandbox {
 
@@ -92,6 +95,7 @@ absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
     rootfs.ids = ids;
     std::vector<std::string> destinations;
     for (const auto& m : container.mounts()) destinations.push_back(m.destination());
+    for (const auto& d : container.devices()) destinations.push_back(d.path());
     std::optional<std::vector<std::string>> points = RootMountPoints(destinations);
     rootfs.readonly = container.readonly_root() && points.has_value();
     if (points.has_value()) rootfs.mount_points = std::move(*points);
@@ -125,6 +129,25 @@ absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
     }
     boot->add_bind_fds(util::kFirstMountFd + static_cast<int>(fds.size()));
     fds.push_back(std::move(*tree));
+  }
+  std::vector<DeviceNode> nodes;
+  for (int i = 0; i < container.devices_size(); ++i) {
+    const auto& d = container.devices(i);
+    const std::string f = absl::StrCat("linux.devices[", i, "]");
+    // Owned by the container's ids, as the host sees them.
+    std::optional<uint32_t> uid = specutils::MapId(ids.uids, d.uid());
+    std::optional<uint32_t> gid = specutils::MapId(ids.gids, d.gid());
+    if (!uid.has_value() || !gid.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          f, !uid.has_value() ? ".uid: " : ".gid: ", !uid.has_value() ? d.uid() : d.gid(),
+          " is not an id of the container"));
+    }
+    nodes.push_back({d.type(), d.major(), d.minor(), d.file_mode(), *uid, *gid});
+  }
+  ASSIGN_OR_RETURN(std::vector<UniqueFd> made, MakeDeviceNodes(nodes));
+  for (UniqueFd& node : made) {
+    boot->add_device_fds(util::kFirstMountFd + static_cast<int>(fds.size()));
+    fds.push_back(std::move(node));
   }
   // A "cgroup" mount shows the container's own cgroup, read-only.
   if (std::none_of(container.mounts().begin(), container.mounts().end(), [](const auto& m) {

@@ -38,7 +38,7 @@ using util::UniqueFd;
 namespace {
 
 // The API's callers (root, and members of the daemon's --group) get
-// sandboxes, never host identities, cgroups or namespaces: what only a
+// sandboxes, never host identities, cgroups, namespaces or devices: what only a
 // runtime run by root (podman, containerd) may ask of the CLI is refused.
 absl::Status CheckApiBundle(const runsc::boot::v1::ContainerConfig& c) {
   auto refuse = [](absl::string_view field, absl::string_view why) {
@@ -52,6 +52,7 @@ absl::Status CheckApiBundle(const runsc::boot::v1::ContainerConfig& c) {
     return refuse("linux.namespaces", "a namespace joined by path");
   }
   if (!c.cgroups_path().empty()) return refuse("linux.cgroupsPath", "a cgroup of the caller's choosing");
+  if (!c.devices().empty()) return refuse("linux.devices", "a device node");
   return absl::OkStatus();
 }
 

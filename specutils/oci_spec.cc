@@ -2,6 +2,7 @@
 
 #include <stdint.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <vector>
@@ -572,6 +573,33 @@ absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& sp
                      CleanAbsolutePath(spec.linux().readonly_paths(i),
                                        absl::StrCat("linux.readonlyPaths[", i, "]")));
     out.add_readonly_paths(p);
+  }
+  for (int i = 0; i < spec.linux().devices_size(); ++i) {
+    const auto& d = spec.linux().devices(i);
+    const std::string f = absl::StrCat("linux.devices[", i, "]");
+    ASSIGN_OR_RETURN(std::string path, CleanAbsolutePath(d.path(), f + ".path"));
+    const uint32_t type = d.type() == "c" || d.type() == "u" ? S_IFCHR
+                          : d.type() == "b"                  ? S_IFBLK
+                          : d.type() == "p"                  ? S_IFIFO
+                                                             : 0;
+    if (type == 0)
+      return Invalid(f + ".type", absl::StrCat("'", d.type(), "' is not c, u, b or p"));
+    // The kernel's dev_t: a 12-bit major, a 20-bit minor.
+    if (d.major() < 0 || d.major() > 4095) {
+      return Invalid(f + ".major", absl::StrCat(d.major(), " is not a device major (0-4095)"));
+    }
+    if (d.minor() < 0 || d.minor() > 1048575) {
+      return Invalid(f + ".minor", absl::StrCat(d.minor(), " is not a device minor (0-1048575)"));
+    }
+    auto* dc = out.add_devices();
+    dc->set_path(path);
+    dc->set_type(type);
+    dc->set_major(static_cast<uint32_t>(d.major()));
+    dc->set_minor(static_cast<uint32_t>(d.minor()));
+    // runc's defaults; the type's bits, which some writers include, go.
+    dc->set_file_mode(d.has_file_mode() ? d.file_mode() & 07777 : 0666);
+    dc->set_uid(d.uid());
+    dc->set_gid(d.gid());
   }
   RETURN_IF_ERROR(ConvertResources(spec.linux().resources(), out.mutable_resources()));
   // runc's rule too: a container's swap is limited only with its memory (on

@@ -6,6 +6,7 @@
 #include <seccomp.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <sstream>
@@ -290,6 +291,58 @@ TEST(OciSpecTest, NetworkIpcAndUtsNamespacesAreJoinedByPathOthersAreRefused) {
   pid->set_type("pid");
   pid->set_path("/proc/1/ns/pid");
   ExpectInvalid(spec, "joining a pid namespace by path is not supported (network, ipc and uts are)");
+}
+
+TEST(OciSpecTest, DevicesAreCarriedAndChecked) {
+  // As podman writes `--device /dev/fuse` (fileMode 0666, uid and gid 0).
+  std::string json = RuncSpecJson();
+  const std::string linux_key = "\"linux\": {";
+  const size_t at = json.find(linux_key);
+  ASSERT_NE(at, std::string::npos);
+  json.insert(at + linux_key.size(),
+              R"("devices": [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229,
+                              "fileMode": 438, "uid": 0, "gid": 0},
+                             {"path": "/dev/./loop7", "type": "b", "major": 7, "minor": 7}],)");
+  auto spec = ParseSpecJson(json);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  auto config = ToContainerConfig(*spec, "/bundle");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->devices_size(), 2);
+  EXPECT_EQ(config->devices(0).path(), "/dev/fuse");
+  EXPECT_EQ(config->devices(0).type(), S_IFCHR);
+  EXPECT_EQ(config->devices(0).major(), 10u);
+  EXPECT_EQ(config->devices(0).minor(), 229u);
+  EXPECT_EQ(config->devices(0).file_mode(), 0666u);
+  EXPECT_EQ(config->devices(1).path(), "/dev/loop7");
+  EXPECT_EQ(config->devices(1).type(), S_IFBLK);
+  EXPECT_EQ(config->devices(1).file_mode(), 0666u);  // runc's default
+
+  auto* d = spec->mutable_linux()->mutable_devices(1);
+  d->set_file_mode(S_IFBLK | 0640);  // the type's bits go
+  d->set_uid(5);
+  d->set_gid(6);
+  config = ToContainerConfig(*spec, "/bundle");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->devices(1).file_mode(), 0640u);
+  EXPECT_EQ(config->devices(1).uid(), 5u);
+  EXPECT_EQ(config->devices(1).gid(), 6u);
+  d->set_type("p");
+  config = ToContainerConfig(*spec, "/bundle");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->devices(1).type(), S_IFIFO);
+  d->set_type("x");
+  ExpectInvalid(*spec, "linux.devices[1].type: 'x' is not c, u, b or p");
+  d->set_type("u");
+  d->set_path("dev/loop7");
+  ExpectInvalid(*spec, "linux.devices[1].path: must be an absolute path");
+  d->set_path("/dev/loop7");
+  d->set_major(4096);
+  ExpectInvalid(*spec, "linux.devices[1].major: 4096 is not a device major");
+  d->set_major(7);
+  d->set_minor(-1);
+  ExpectInvalid(*spec, "linux.devices[1].minor: -1 is not a device minor");
+  d->set_minor(1 << 20);
+  ExpectInvalid(*spec, "linux.devices[1].minor: 1048576 is not a device minor");
 }
 
 TEST(OciSpecTest, IdMappingsAreCarriedAndChecked) {

@@ -357,7 +357,7 @@ TEST_F(ManagerTest, ErrorsUseTheCanonicalCodesAndNameTheObject) {
   EXPECT_EQ(manager_->CreateSandbox(bad).status().code(), absl::StatusCode::kNotFound);
 }
 
-TEST_F(ManagerTest, TheApiRefusesHostIdsNamespacesAndCgroupsOfTheCallersChoosing) {
+TEST_F(ManagerTest, TheApiRefusesHostIdsNamespacesCgroupsAndDevicesOfTheCallersChoosing) {
   const std::string bundle = root_.path() + "/bundle";
   ASSERT_TRUE(MakeBusyboxRootfs(bundle).ok());
   auto spec = RuncSpec(bundle, {"true"});
@@ -389,6 +389,13 @@ TEST_F(ManagerTest, TheApiRefusesHostIdsNamespacesAndCgroupsOfTheCallersChoosing
   auto placed = *spec;
   placed.mutable_linux()->set_cgroups_path("/elsewhere/x");
   refused(placed, "linux.cgroupsPath");
+  auto device = *spec;
+  auto* d = device.mutable_linux()->add_devices();
+  d->set_path("/dev/full");
+  d->set_type("c");
+  d->set_major(1);
+  d->set_minor(7);
+  refused(device, "linux.devices");
   EXPECT_TRUE(ListDir(root_.path() + "/state").empty());
 }
 

@@ -196,6 +196,16 @@ TEST_F(PodmanTest, DetachedThenExecPsPauseAndMemoryLimit) {
   EXPECT_EQ(RunShell(Podman("rm runsc-e2e-a")).first, 0);
 }
 
+// `--device HOST:CONTAINER`: the node podman names, by its numbers, at the
+// container's path, which the host does not have.
+TEST_F(PodmanTest, ADeviceIsTheHostsUnderItsContainerName) {
+  auto [code, out] = Run("--device /dev/full:/dev/myfull",
+                         "sh -c 'stat -c \"%F %t:%T\" /dev/myfull; echo x > /dev/myfull'");
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_THAT(out, HasSubstr("character special file 1:7\n"));
+  EXPECT_THAT(out, HasSubstr("No space left on device"));  // /dev/full's answer
+}
+
 TEST_F(PodmanTest, KillNineIs137) {
   Detached("runsc-e2e-b", "", "sleep 1000");
   EXPECT_EQ(RunShell(Podman("kill -s KILL runsc-e2e-b")).first, 0);

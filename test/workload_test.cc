@@ -469,6 +469,55 @@ TEST_F(WorkloadTest, ABindGetsItsNoexecReadOnlyAndNosymfollowOptions) {
   EXPECT_EQ(stat((vol + "/g").c_str(), &st), 0);
 }
 
+// linux.devices were dropped: the workload found no such node. Each is now
+// made as runc makes it (by the host: a user namespace can make none),
+// with its numbers, mode and owner (container ids), wherever the spec
+// puts it. The node works, though every other mount of the container is
+// nodev; a FIFO is one too. An owner the container has no id for is
+// refused by its field.
+TEST_F(WorkloadTest, SpecDevicesAreMadeWithTheirModeAndOwner) {
+  auto spec = Spec({"sh", "-c",
+                    "echo x > /dev/myfull; head -c 3 /dev/sub/zero | od -An -tx1; "
+                    "cat /dev/closed; stat -c '%n %F %t:%T %a %u:%g' /dev/myfull /dev/sub/zero "
+                    "/dev/closed /tmp/fifo"});
+  auto add = [](runsc::oci::v1::Spec* s, const std::string& path, const std::string& type,
+                int major, int minor, uint32_t mode, uint32_t uid) {
+    auto* d = s->mutable_linux()->add_devices();
+    d->set_path(path);
+    d->set_type(type);
+    d->set_major(major);
+    d->set_minor(minor);
+    d->set_file_mode(mode);
+    d->set_uid(uid);
+    d->set_gid(uid);
+  };
+  add(&spec, "/dev/myfull", "c", 1, 7, 0666, 0);
+  add(&spec, "/dev/sub/zero", "c", 1, 5, 0600, 0);
+  add(&spec, "/dev/closed", "c", 1, 5, 0600, 1000);
+  add(&spec, "/tmp/fifo", "p", 0, 0, 0620, 7);
+  auto* box = Create(spec);
+  ASSERT_NE(box, nullptr);
+  auto r = RunInSandbox(*box);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->out,
+            " 00 00 00\n"
+            "/dev/myfull character special file 1:7 666 0:0\n"
+            "/dev/sub/zero character special file 1:5 600 0:0\n"
+            "/dev/closed character special file 1:5 600 1000:1000\n"
+            "/tmp/fifo fifo 0:0 620 7:7\n")
+      << r->err;
+  EXPECT_THAT(r->err, HasSubstr("No space left on device"));  // /dev/full's answer
+  EXPECT_THAT(r->err, HasSubstr("can't open '/dev/closed': Permission denied"));
+
+  auto unowned = Spec({"true"});
+  add(&unowned, "/dev/myfull", "c", 1, 7, 0666, 0);
+  add(&unowned, "/dev/other", "c", 1, 7, 0666, 70000);
+  auto status = TryCreate(unowned, "unowned").status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("linux.devices[1].uid: 70000 is not an id of the container"));
+}
+
 // The spec's seccomp flags reach seccomp(2): they were checked and
 // dropped. A filter with LOG still denies what it denies, and a flag the
 // kernel does not know fails the load (it loaded before, flags unseen).
