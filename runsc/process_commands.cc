@@ -173,8 +173,10 @@ absl::Status StartCreated(sandbox::Sandbox& box, const runsc::state::v1::Sandbox
   if (!notify.has_value()) return absl::OkStatus();
   // As runc's start: return once the container says it is ready.
   const pid_t pid = box.pid();
-  return notify->RelayReady(record.notify_socket(), pid,
-                            [pid] { return sandbox::ProcessStartTime(pid).ok(); });
+  return notify->RelayReady(record.notify_socket(), pid, [pid] {
+    // Only "gone" is gone: not an EMFILE.
+    return !absl::IsNotFound(sandbox::ProcessStartTime(pid).status());
+  });
 }
 
 }  // namespace

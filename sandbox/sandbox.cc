@@ -80,18 +80,27 @@ absl::Status RemoveStateDir(const std::string& dir) {
   return absl::OkStatus();
 }
 
-std::optional<ChildProcess> AdoptRecordedProcess(const runsc::state::v1::SandboxRecord& record) {
+absl::StatusOr<std::optional<ChildProcess>> AdoptRecordedProcess(
+    const runsc::state::v1::SandboxRecord& record) {
   if (record.pid() <= 0) return std::nullopt;
+  auto gone = [](const absl::Status& status) {
+    return absl::IsNotFound(status) ? absl::OkStatus() : status;
+  };
   absl::StatusOr<uint64_t> start = ProcessStartTime(record.pid());
+  if (!start.ok()) RETURN_IF_ERROR(gone(start.status()));
   if (!start.ok() || *start != record.start_time()) return std::nullopt;
   absl::StatusOr<ChildProcess> process = ChildProcess::Adopt(record.pid());
-  if (!process.ok()) return std::nullopt;
+  if (!process.ok()) {
+    RETURN_IF_ERROR(gone(process.status()));  // ESRCH: it ended meanwhile
+    return std::nullopt;
+  }
   start = ProcessStartTime(record.pid());
   if (!start.ok() || *start != record.start_time()) {
     process->Release();
+    if (!start.ok()) RETURN_IF_ERROR(gone(start.status()));
     return std::nullopt;
   }
-  return *std::move(process);
+  return std::optional<ChildProcess>(*std::move(process));
 }
 
 }  // namespace internal
@@ -285,8 +294,9 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Attach(const std::string& stat
     return absl::FailedPreconditionError(
         absl::StrCat("sandbox '", id, "' is not running: its process is gone"));
   };
-  std::optional<ChildProcess> process = AdoptRecordedProcess(*record);
-  if (!process.has_value()) return not_running();
+  absl::StatusOr<std::optional<ChildProcess>> process = AdoptRecordedProcess(*record);
+  if (!process.ok()) return util::Annotate(process.status(), absl::StrCat("sandbox '", id, "'"));
+  if (!process->has_value()) return not_running();
   std::unique_ptr<Cgroup> cgroup;
   if (record->cgroup_paths_size() > 0) {
     ASSIGN_OR_RETURN(cgroup, Cgroup::Adopt({record->cgroup_paths().begin(),
@@ -294,7 +304,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Attach(const std::string& stat
   }
   UidRange range{record->range_slot(), record->range_base(), record->range_token()};
   std::string ranges_dir = record->ranges_dir();  // before the record moves
-  return std::unique_ptr<Sandbox>(new Sandbox(id, dir, std::move(ranges_dir), std::move(*process),
+  return std::unique_ptr<Sandbox>(new Sandbox(id, dir, std::move(ranges_dir), std::move(**process),
                                               range, std::move(cgroup), std::move(*record)));
 }
 

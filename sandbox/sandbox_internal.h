@@ -26,8 +26,10 @@ inline constexpr char kConsoleLogName[] = "console.log";
 absl::Status RemoveStateDir(const std::string& dir);
 // The recorded sandbox process, held by a pidfd, while it still runs: its
 // pid must have the recorded start time, checked again once the pidfd is
-// open (the pid could have been reused in between). Nothing once it is gone.
-std::optional<ChildProcess> AdoptRecordedProcess(const runsc::state::v1::SandboxRecord& record);
+// open (the pid could have been reused in between). Nothing once it is gone;
+// an error where it cannot be told (out of fds, say), which is not "gone".
+absl::StatusOr<std::optional<ChildProcess>> AdoptRecordedProcess(
+    const runsc::state::v1::SandboxRecord& record);
 
 }  // namespace runsc::sandbox::internal
 

@@ -170,6 +170,7 @@ absl::Status Sandbox::Reclaim(const std::string& state_root, const std::string& 
   const std::string dir = absl::StrCat(state_root, "/", id);
   ASSIGN_OR_RETURN(runsc::state::v1::SandboxRecord record, LoadRecord(dir));
   absl::StatusOr<uint64_t> start = ProcessStartTime(record.pid());
+  if (!start.ok() && !absl::IsNotFound(start.status())) return start.status();
   if (start.ok() && *start == record.start_time()) {
     return absl::FailedPreconditionError(
         absl::StrCat("sandbox '", id, "' is still running; delete it instead"));
@@ -235,7 +236,9 @@ absl::Status Sandbox::ReclaimAsideDir(const std::string& dir) {
   // checked against the start time once open, cannot reach a recycled pid.
   // (pid 0: the daemon died before its spawn was recorded; the process,
   // if there was one, ended with the daemon's end of its socket.)
-  if (std::optional<ChildProcess> process = AdoptRecordedProcess(*record)) {
+  absl::StatusOr<std::optional<ChildProcess>> adopted = AdoptRecordedProcess(*record);
+  if (!adopted.ok()) return util::Annotate(adopted.status(), "sandbox process");
+  if (std::optional<ChildProcess>& process = *adopted) {
     absl::Status killed = process->Signal(SIGKILL);
     absl::StatusOr<ExitStatus> gone =
         killed.ok() ? process->Wait(absl::Seconds(5)) : absl::StatusOr<ExitStatus>(killed);

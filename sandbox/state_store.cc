@@ -166,11 +166,18 @@ absl::StatusOr<UniqueFd> LockStateDir(const std::string& dir, absl::Duration wai
 }
 
 absl::StatusOr<uint64_t> ProcessStartTime(pid_t pid) {
-  std::string stat = util::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/stat"));
+  absl::StatusOr<std::string> read = util::ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  if (absl::IsNotFound(read.status())) {  // ENOENT, or ESRCH once reaped
+    return absl::NotFoundError(absl::StrCat("process ", pid, " does not exist"));
+  }
+  // Anything else (EMFILE, say) tells nothing of the process: a caller that
+  // took it for gone would reclaim a live sandbox's uid range and cgroups.
+  if (!read.ok()) return read.status();
+  const std::string& stat = *read;
   // The command name may hold spaces and parentheses: fields start after the
   // last ')'.
   size_t close = stat.rfind(')');
-  if (stat.empty() || close == std::string::npos) {
+  if (close == std::string::npos) {
     return absl::NotFoundError(absl::StrCat("process ", pid, " does not exist"));
   }
   std::vector<absl::string_view> fields =

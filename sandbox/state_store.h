@@ -78,7 +78,8 @@ absl::StatusOr<util::UniqueFd> LockStateDir(const std::string& dir,
                                             absl::Duration wait = absl::ZeroDuration());
 
 // The start time of `pid` in clock ticks since boot (field 22 of
-// /proc/PID/stat), or NOT_FOUND. A zombie counts as gone.
+// /proc/PID/stat), or NOT_FOUND once it is gone (a zombie counts as gone).
+// Any other error (EMFILE, say) says nothing of the process.
 absl::StatusOr<uint64_t> ProcessStartTime(pid_t pid);
 
 }  // namespace runsc::sandbox

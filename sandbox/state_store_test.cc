@@ -1,8 +1,10 @@
 #include "sandbox/state_store.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -216,6 +218,31 @@ TEST(StateStoreTest, StartTimeIdentifiesLiveProcessesOnly) {
   EXPECT_EQ(ProcessStartTime(child).status().code(), absl::StatusCode::kNotFound);
   waitpid(child, nullptr, 0);
   EXPECT_EQ(ProcessStartTime(child).status().code(), absl::StatusCode::kNotFound);
+}
+
+// Out of fds, /proc cannot be read: that is no word on the process. It was
+// taken for gone, and a live sandbox's uid range and cgroups reclaimed.
+TEST(StateStoreTest, StartTimeOutOfFdsIsAnErrorNotGone) {
+  struct rlimit old;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+  struct rlimit low = old;
+  low.rlim_cur = 64;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<util::UniqueFd> fill;
+  for (;;) {
+    util::UniqueFd fd(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!fd) break;
+    fill.push_back(std::move(fd));
+  }
+  const int open_errno = errno;
+  absl::StatusOr<uint64_t> start = ProcessStartTime(getpid());
+  fill.clear();
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+  ASSERT_EQ(open_errno, EMFILE);
+  ASSERT_FALSE(start.ok());
+  EXPECT_FALSE(absl::IsNotFound(start.status())) << start.status();
+  EXPECT_EQ(util::ErrnoOf(start.status()), EMFILE) << start.status();
+  EXPECT_TRUE(ProcessStartTime(getpid()).ok());
 }
 
 // One holder at a time; a lock is on what the path names, and none is
