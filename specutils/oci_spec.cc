@@ -146,6 +146,33 @@ absl::Status CheckProcessId(uint32_t id, absl::string_view field) {
       absl::StrCat(field, ": 4294967295 is (uid_t)-1, which the kernel takes as no change"));
 }
 
+// The access ("r", "w", "m") that linux.resources.devices leaves a workload
+// on device `type` major:minor, as the device cgroup reads the rules: in
+// order, each matching one adding (allow) or taking away (deny) its access,
+// from all access (no rules: nothing is limited). An empty access is all.
+std::string DeviceRuleAccess(const runsc::oci::v1::Resources& resources, char type, int64_t major,
+                             int64_t minor) {
+  bool access[3] = {true, true, true};
+  constexpr char kKinds[] = {'r', 'w', 'm'};
+  for (const auto& rule : resources.devices()) {
+    const std::string& t = rule.type();
+    const char rule_type = t == "u" ? 'c' : t.empty() ? 'a' : t[0];
+    if (rule_type != 'a' && rule_type != type) continue;
+    if (rule.has_major() && rule.major() >= 0 && rule.major() != major) continue;
+    if (rule.has_minor() && rule.minor() >= 0 && rule.minor() != minor) continue;
+    for (int k = 0; k < 3; ++k) {
+      if (rule.access().empty() || rule.access().find(kKinds[k]) != std::string::npos) {
+        access[k] = rule.allow();
+      }
+    }
+  }
+  std::string out;
+  for (int k = 0; k < 3; ++k) {
+    if (access[k]) out.push_back(kKinds[k]);
+  }
+  return out;
+}
+
 absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
                               runsc::boot::v1::ResourceConfig* out) {
   const std::string base = "linux.resources";
@@ -596,6 +623,17 @@ absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& sp
     dc->set_type(type);
     dc->set_major(static_cast<uint32_t>(d.major()));
     dc->set_minor(static_cast<uint32_t>(d.minor()));
+    // The device cgroup's rules may leave less (docker's --device X:r);
+    // runsc sets no device cgroup, and a node is given whole or refused.
+    if (type != S_IFIFO) {
+      const std::string access = DeviceRuleAccess(
+          spec.linux().resources(), type == S_IFBLK ? 'b' : 'c', d.major(), d.minor());
+      if (access.find('r') == std::string::npos || access.find('w') == std::string::npos) {
+        return Invalid("linux.resources.devices",
+                       absl::StrCat("they leave '", access, "' of ", f, " ('", path,
+                                    "'): runsc gives a device read and write, or refuses it"));
+      }
+    }
     // runc's defaults; the type's bits, which some writers include, go.
     dc->set_file_mode(d.has_file_mode() ? d.file_mode() & 07777 : 0666);
     dc->set_uid(d.uid());

@@ -305,6 +305,21 @@ TEST(OciSpecTest, DevicesAreCarriedAndChecked) {
                              {"path": "/dev/./loop7", "type": "b", "major": 7, "minor": 7}],)");
   auto spec = ParseSpecJson(json);
   ASSERT_TRUE(spec.ok()) << spec.status();
+  // runc's spec denies every device; podman allows each it gives.
+  auto* rules = spec->mutable_linux()->mutable_resources()->mutable_devices();
+  auto rule = [&](bool allow, const std::string& type, int64_t major, int64_t minor,
+                  const std::string& access) {
+    auto* r = rules->Add();
+    r->set_allow(allow);
+    r->set_type(type);
+    if (major >= 0) r->set_major(major);
+    if (minor >= 0) r->set_minor(minor);
+    r->set_access(access);
+  };
+  ASSERT_EQ(rules->size(), 1);
+  ExpectInvalid(*spec, "they leave '' of linux.devices[0] ('/dev/fuse')");
+  rule(true, "c", 10, 229, "rwm");
+  rule(true, "b", 7, 7, "rwm");
   auto config = ToContainerConfig(*spec, "/bundle");
   ASSERT_TRUE(config.ok()) << config.status();
   ASSERT_EQ(config->devices_size(), 2);
@@ -332,6 +347,28 @@ TEST(OciSpecTest, DevicesAreCarriedAndChecked) {
   EXPECT_EQ(config->devices(1).type(), S_IFIFO);
   d->set_type("x");
   ExpectInvalid(*spec, "linux.devices[1].type: 'x' is not c, u, b or p");
+  d->set_type("b");
+
+  // Read-only (docker's --device X:r) is refused: runsc would have given
+  // it whole.
+  rules->Clear();
+  rule(false, "", -1, -1, "rwm");
+  rule(true, "c", 10, 229, "rwm");
+  rule(true, "b", 7, 7, "r");
+  ExpectInvalid(*spec,
+                "linux.resources.devices: they leave 'r' of linux.devices[1] ('/dev/loop7')");
+  rule(true, "b", -1, -1, "w");  // a wildcard later adds write
+  ASSERT_TRUE(ToContainerConfig(*spec, "/bundle").ok());
+  rule(false, "a", 7, -1, "w");  // and a deny of major 7 takes it away
+  ExpectInvalid(*spec, "they leave 'r' of linux.devices[1]");
+  rules->Clear();
+  rule(false, "", -1, -1, "rwm");  // /dev/fuse is no longer allowed
+  rule(true, "b", 7, 7, "rw");
+  ExpectInvalid(*spec, "they leave '' of linux.devices[0] ('/dev/fuse')");
+  rule(true, "u", 10, 229, "");  // an empty access is all; "u" is "c"
+  ASSERT_TRUE(ToContainerConfig(*spec, "/bundle").ok());
+  rules->Clear();
+  d->set_type("u");
   d->set_type("u");
   d->set_path("dev/loop7");
   ExpectInvalid(*spec, "linux.devices[1].path: must be an absolute path");

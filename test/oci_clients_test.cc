@@ -204,6 +204,11 @@ TEST_F(PodmanTest, ADeviceIsTheHostsUnderItsContainerName) {
   EXPECT_EQ(code, 1) << out;
   EXPECT_THAT(out, HasSubstr("character special file 1:7\n"));
   EXPECT_THAT(out, HasSubstr("No space left on device"));  // /dev/full's answer
+  // Read-only, which only a device cgroup would enforce: refused, not
+  // given whole.
+  std::tie(code, out) = Run("--device /dev/full:/dev/myfull:r", "true");
+  EXPECT_NE(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("linux.resources.devices: they leave 'r'")) << out;
 }
 
 TEST_F(PodmanTest, KillNineIs137) {
