@@ -1,14 +1,15 @@
 #include "boot/container_fs.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <fcntl.h>
 #include <linux/mount.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -125,16 +126,40 @@ absl::Status MountOne(int root_fd, const MountConfig& m, int bind_fd) {
   return absl::OkStatus();
 }
 
-// A linux.devices node, a detached mount the host made at `fd`, on a file
-// made for it at `path` (as a bind of a file is mounted).
-absl::Status AttachDevice(int root_fd, const std::string& path, int fd) {
-  if (fd < 0) return absl::InternalError(absl::StrCat("no node for '", path, "'"));
-  ASSIGN_OR_RETURN(UniqueFd target, TouchInRoot(root_fd, path));
-  if (syscall(SYS_move_mount, fd, "", target.get(), "",
-              MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
-    return ErrnoError(errno, absl::StrCat("attach the device node on '", path, "'"));
+// The spec's devices, bound from the host's tmpfs of their nodes (at
+// `devices_fd`, detached), each on a file made for it at its path. A mount
+// is cloned only from the caller's own namespace: the tmpfs is attached
+// over our /proc for the while (nothing here reads /proc by path
+// meanwhile; every step goes by fd), then detached. `minimal_dev`: /dev is
+// the tmpfs made here, whose ptmx is devpts's, as runc keeps it.
+absl::Status AttachDevices(int root_fd, const runsc::boot::v1::ContainerConfig& config,
+                           int devices_fd, bool minimal_dev) {
+  if (config.devices_size() == 0) return absl::OkStatus();
+  if (devices_fd <= 0) return absl::InternalError("linux.devices: no tmpfs of their nodes");
+  if (syscall(SYS_move_mount, devices_fd, "", AT_FDCWD, "/proc", MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+    return ErrnoError(errno, "linux.devices: attach the tmpfs of their nodes");
   }
-  return absl::OkStatus();
+  absl::Status status;
+  for (int i = 0; i < config.devices_size() && status.ok(); ++i) {
+    const std::string& path = config.devices(i).path();
+    if (minimal_dev && path == "/dev/ptmx") continue;
+    status = [&]() -> absl::Status {
+      ASSIGN_OR_RETURN(UniqueFd target, TouchInRoot(root_fd, path));
+      UniqueFd node(static_cast<int>(syscall(SYS_open_tree, devices_fd, std::to_string(i).c_str(),
+                                             OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
+      if (!node) return ErrnoError(errno, "clone the node");
+      if (syscall(SYS_move_mount, node.get(), "", target.get(), "",
+                  MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+        return ErrnoError(errno, absl::StrCat("attach the node on '", path, "'"));
+      }
+      return absl::OkStatus();
+    }();
+    status = Annotate(status, absl::StrCat("linux.devices[", i, "]"));
+  }
+  if (umount2("/proc", MNT_DETACH) != 0 && status.ok()) {
+    status = ErrnoError(errno, "linux.devices: detach the tmpfs of their nodes");
+  }
+  return status;
 }
 
 absl::Status MaskPath(int root_fd, const std::string& path) {
@@ -228,7 +253,7 @@ void CloseMountTrees(const runsc::boot::v1::ContainerBoot& boot) {
     if (fd >= 0) close(fd);
   }
   for (const auto& tree : boot.cgroup_trees()) close(tree.fd());
-  for (int fd : boot.device_fds()) close(fd);
+  if (boot.devices_fd() > 0) close(boot.devices_fd());
 }
 
 absl::Status PrepareProc() {
@@ -275,12 +300,10 @@ absl::Status BuildContainerRoot(const runsc::boot::v1::ContainerBoot& boot,
     }
     if (!status.ok()) return Annotate(status, absl::StrCat("mounts[", i, "]"));
   }
-  for (int i = 0; i < config.devices_size(); ++i) {
-    const std::string& path = config.devices(i).path();
-    const int fd = i < boot.device_fds_size() ? boot.device_fds(i) : -1;
-    absl::Status status = AttachDevice(root_fd, path, fd);
-    if (!status.ok()) return Annotate(status, absl::StrCat("linux.devices[", i, "]"));
-  }
+  const bool minimal_dev = std::any_of(
+      config.mounts().begin(), config.mounts().end(),
+      [](const MountConfig& m) { return m.type() == "tmpfs" && m.destination() == "/dev"; });
+  RETURN_IF_ERROR(AttachDevices(root_fd, config, boot.devices_fd(), minimal_dev));
   for (const std::string& path : config.masked_paths()) {
     RETURN_IF_ERROR(Annotate(MaskPath(root_fd, path), "linux.maskedPaths"));
   }

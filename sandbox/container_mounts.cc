@@ -210,13 +210,13 @@ absl::StatusOr<UniqueFd> PrepareBindSource(const std::string& source, bool recur
                        (ms_flags & MS_RDONLY) != 0 ? idmap_userns_fd : -1);
 }
 
-absl::StatusOr<std::vector<UniqueFd>> MakeDeviceNodes(const std::vector<DeviceNode>& nodes) {
-  std::vector<UniqueFd> out;
-  if (nodes.empty()) return out;
+absl::StatusOr<UniqueFd> MakeDeviceNodes(const std::vector<DeviceNode>& nodes) {
   UniqueFd fs(static_cast<int>(syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC)));
   if (!fs) return ErrnoError(errno, "fsopen tmpfs for device nodes");
   RETURN_IF_ERROR(FsConfigString(fs.get(), "size", "4k", "tmpfs"));
-  RETURN_IF_ERROR(FsConfigString(fs.get(), "mode", "0700", "tmpfs"));
+  // Searchable by the sandbox, which is none of its owner's: never seen
+  // but for the moment the sandbox binds from it.
+  RETURN_IF_ERROR(FsConfigString(fs.get(), "mode", "0711", "tmpfs"));
   ASSIGN_OR_RETURN(UniqueFd dir, CreateAndMount(fs.get(), "tmpfs for device nodes",
                                                 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC));
   for (size_t i = 0; i < nodes.size(); ++i) {
@@ -236,12 +236,8 @@ absl::StatusOr<std::vector<UniqueFd>> MakeDeviceNodes(const std::vector<DeviceNo
     if (fchownat(dir.get(), name.c_str(), n.uid, n.gid, AT_SYMLINK_NOFOLLOW) != 0) {
       return ErrnoError(errno, absl::StrCat("chown ", what));
     }
-    UniqueFd tree(static_cast<int>(
-        syscall(SYS_open_tree, dir.get(), name.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
-    if (!tree) return ErrnoError(errno, absl::StrCat("open_tree ", what));
-    out.push_back(std::move(tree));
   }
-  return out;
+  return dir;
 }
 
 absl::StatusOr<UniqueFd> PrepareRootfs(const RootfsOptions& options) {

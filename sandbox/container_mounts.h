@@ -93,11 +93,11 @@ struct DeviceNode {
   gid_t gid = 0;
 };
 
-// Each node, made as runc makes it (mknod, chmod, chown) in a detached
-// tmpfs of the host's: a user namespace can make no device node, and a
-// tmpfs it mounted opens none. A detached mount of each, in order, for the
-// sandbox to attach; nosuid and noexec.
-absl::StatusOr<std::vector<util::UniqueFd>> MakeDeviceNodes(const std::vector<DeviceNode>& nodes);
+// A detached tmpfs of the host's holding each node, made as runc makes it
+// (mknod, chmod, chown), named 0, 1, ... in order: a user namespace can
+// make no device node, and a tmpfs it mounted opens none. nosuid and
+// noexec; the sandbox binds each node from it.
+absl::StatusOr<util::UniqueFd> MakeDeviceNodes(const std::vector<DeviceNode>& nodes);
 
 }  // namespace runsc::sandbox
 

@@ -144,10 +144,10 @@ absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
     }
     nodes.push_back({d.type(), d.major(), d.minor(), d.file_mode(), *uid, *gid});
   }
-  ASSIGN_OR_RETURN(std::vector<UniqueFd> made, MakeDeviceNodes(nodes));
-  for (UniqueFd& node : made) {
-    boot->add_device_fds(util::kFirstMountFd + static_cast<int>(fds.size()));
-    fds.push_back(std::move(node));
+  if (!nodes.empty()) {
+    ASSIGN_OR_RETURN(UniqueFd made, MakeDeviceNodes(nodes));
+    boot->set_devices_fd(util::kFirstMountFd + static_cast<int>(fds.size()));
+    fds.push_back(std::move(made));
   }
   // A "cgroup" mount shows the container's own cgroup, read-only.
   if (std::none_of(container.mounts().begin(), container.mounts().end(), [](const auto& m) {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <set>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -601,6 +602,7 @@ absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& sp
                                        absl::StrCat("linux.readonlyPaths[", i, "]")));
     out.add_readonly_paths(p);
   }
+  std::set<std::string> device_paths;
   for (int i = 0; i < spec.linux().devices_size(); ++i) {
     const auto& d = spec.linux().devices(i);
     const std::string f = absl::StrCat("linux.devices[", i, "]");
@@ -618,6 +620,9 @@ absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& sp
     if (d.minor() < 0 || d.minor() > 1048575) {
       return Invalid(f + ".minor", absl::StrCat(d.minor(), " is not a device minor (0-1048575)"));
     }
+    // A path given twice keeps its first node, as runc's mknod of the
+    // second finds the first.
+    if (!device_paths.insert(path).second) continue;
     auto* dc = out.add_devices();
     dc->set_path(path);
     dc->set_type(type);

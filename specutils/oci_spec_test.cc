@@ -345,6 +345,15 @@ TEST(OciSpecTest, DevicesAreCarriedAndChecked) {
   config = ToContainerConfig(*spec, "/bundle");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->devices(1).type(), S_IFIFO);
+  // A path given again keeps its first node, as with runc.
+  auto* again = spec->mutable_linux()->add_devices();
+  *again = spec->linux().devices(0);
+  again->set_minor(230);
+  config = ToContainerConfig(*spec, "/bundle");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->devices_size(), 2);
+  EXPECT_EQ(config->devices(0).minor(), 229u);
+  spec->mutable_linux()->mutable_devices()->RemoveLast();
   d->set_type("x");
   ExpectInvalid(*spec, "linux.devices[1].type: 'x' is not c, u, b or p");
   d->set_type("b");

@@ -529,6 +529,35 @@ TEST_F(WorkloadTest, SpecDevicesAreMadeWithTheirModeAndOwner) {
               HasSubstr("linux.devices[1].uid: 70000 is not an id of the container"));
 }
 
+// A privileged container's spec lists every device of the host, hundreds
+// (tty0 to tty63 alone are 64): they come in one fd, not one each (a
+// sandbox gets at most 64). Its /dev/ptmx stays devpts's, as runc keeps it.
+TEST_F(WorkloadTest, AHostsWorthOfDevicesAndItsPtmx) {
+  auto spec = Spec({"sh", "-c",
+                    "ls /dev/many | wc -l; stat -c '%F' /dev/ptmx /dev/many/299; "
+                    "head -c 2 /dev/many/7 | od -An -tx1"});
+  auto* all = spec.mutable_linux()->mutable_resources()->add_devices();
+  all->set_allow(true);  // --privileged's one rule
+  all->set_access("rwm");
+  for (int i = 0; i < 300; ++i) {
+    auto* d = spec.mutable_linux()->add_devices();
+    d->set_path(absl::StrCat("/dev/many/", i));
+    d->set_type("c");
+    d->set_major(1);
+    d->set_minor(5);  // /dev/zero
+  }
+  auto* ptmx = spec.mutable_linux()->add_devices();
+  ptmx->set_path("/dev/ptmx");
+  ptmx->set_type("c");
+  ptmx->set_major(5);
+  ptmx->set_minor(2);
+  auto* box = Create(spec);
+  ASSERT_NE(box, nullptr);
+  auto r = RunInSandbox(*box);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->out, "300\nsymbolic link\ncharacter special file\n 00 00\n") << r->err;
+}
+
 // The spec's seccomp flags reach seccomp(2): they were checked and
 // dropped. A filter with LOG still denies what it denies, and a flag the
 // kernel does not know fails the load (it loaded before, flags unseen).
