@@ -120,22 +120,38 @@ int KillCommand(int argc, char** argv) {
   if (f->positional.empty() || f->positional.size() > 2) {
     return Error("kill", "usage: runsc kill [--all] ID [SIGNAL]");
   }
-  absl::StatusOr<int> sig = SignalNumber(f->positional.size() == 2 ? f->positional[1] : "TERM");
+  const std::string signal = f->positional.size() == 2 ? f->positional[1] : "TERM";
+  // Signal 0, as runc takes it: is the container running?
+  absl::StatusOr<int> sig = signal == "0" ? 0 : SignalNumber(signal);
   if (!sig.ok()) return Error("kill", std::string(sig.status().message()));
-  absl::StatusOr<Attached> attached = OpenRunning(*f, f->positional[0]);
+  const std::string& id = f->positional[0];
+  absl::StatusOr<Attached> attached = OpenRunning(*f, id);
   // As runc's: --all of a stopped container has nobody to signal, and
   // succeeds (containerd's shim kills --all as it deletes).
   if (f->Has("all") && absl::IsFailedPrecondition(attached.status())) return 0;
   if (!attached.ok()) return Error("kill", std::string(attached.status().message()));
   absl::Status status;
   sandbox::Sandbox& box = *attached->box;
+  auto stopped = [&] {
+    return !box.ProcessAlive() || box.ContainerStatus(attached->record) == "stopped";
+  };
+  if (*sig == 0) {
+    if (stopped()) return Error("kill", "container not running: " + id);
+    return 0;
+  }
   if (f->Has("all")) {
     status = box.SignalProcess(0, *sig, /*all=*/true);
   } else if (attached->record.main_pid() == 0) {
-    status =
-        absl::FailedPreconditionError(absl::StrCat("container not started: ", f->positional[0]));
+    return Error("kill", "container not started: " + id);
   } else {
     status = box.SignalProcess(attached->record.main_pid(), *sig);
+  }
+  // The main process may have ended since the open, and its launcher with
+  // it: the signal then finds nobody. Said as runc says it, in the words
+  // containerd's shim looks for.
+  if (!status.ok() && stopped()) {
+    if (f->Has("all")) return 0;
+    return Error("kill", "container not running: " + id);
   }
   if (!status.ok()) return Error("kill", std::string(status.message()));
   return 0;

@@ -1,6 +1,7 @@
 // runsc: one static binary that is the sandbox process (`runsc boot`,
 // internal) and the command-line tool. main() only dispatches.
 #include <malloc.h>
+#include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -117,8 +118,28 @@ int main(int argc, char** argv) {
       continue;
     }
     if (arg == "--version" || arg == "-v") {
-      printf("runsc version %s\n", runsc::util::kVersion);
+      // runc's lines, which go-runc's Version reads by their prefixes.
+      printf("runsc version %s\nspec: 1.0.2\nlibseccomp: %u.%u.%u\n", runsc::util::kVersion,
+             seccomp_version()->major, seccomp_version()->minor, seccomp_version()->micro);
       return 0;
+    }
+    // runc's flags for what runsc has no use for: criu (no checkpoints
+    // here), and rootless, false or auto (runsc runs as root; "true" asks
+    // for what it does not do).
+    if (std::string unused; value("--criu", &unused)) continue;
+    if (std::string rootless; value("--rootless", &rootless)) {
+      if (rootless != "false" && rootless != "auto") {
+        fprintf(stderr, "runsc: --rootless=%s: runsc runs as root only (false or auto)\n",
+                rootless.c_str());
+        return 2;
+      }
+      continue;
+    }
+    if (arg == "--systemd-cgroup=false") continue;
+    if (arg == "--systemd-cgroup=true") {
+      static char systemd_cgroup[] = "--systemd-cgroup";
+      forwarded.push_back(systemd_cgroup);
+      continue;
     }
     if (arg == "--help" || arg == "-h") {
       Usage(stdout);

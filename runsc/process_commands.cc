@@ -172,10 +172,10 @@ absl::Status StartCreated(sandbox::Sandbox& box, const runsc::state::v1::Sandbox
   if (!hooked.ok()) return stop(hooked);
   if (!notify.has_value()) return absl::OkStatus();
   // As runc's start: return once the container says it is ready.
-  const pid_t pid = box.pid();
-  return notify->RelayReady(record.notify_socket(), pid, [pid] {
-    // Only "gone" is gone: not an EMFILE.
-    return !absl::IsNotFound(sandbox::ProcessStartTime(pid).status());
+  // Alive by its pidfd (no pid reused meanwhile), and not yet a zombie by
+  // /proc; a /proc it cannot read (EMFILE) is no word that it ended.
+  return notify->RelayReady(record.notify_socket(), box.pid(), [&box] {
+    return box.ProcessAlive() && !absl::IsNotFound(sandbox::ProcessStartTime(box.pid()).status());
   });
 }
 

@@ -91,7 +91,8 @@ absl::StatusOr<std::optional<ChildProcess>> AdoptRecordedProcess(
   if (!start.ok() || *start != record.start_time()) return std::nullopt;
   absl::StatusOr<ChildProcess> process = ChildProcess::Adopt(record.pid());
   if (!process.ok()) {
-    RETURN_IF_ERROR(gone(process.status()));  // ESRCH: it ended meanwhile
+    // ESRCH: it ended meanwhile; EINVAL: and its pid went to a thread.
+    if (util::ErrnoOf(process.status()) != EINVAL) RETURN_IF_ERROR(gone(process.status()));
     return std::nullopt;
   }
   start = ProcessStartTime(record.pid());

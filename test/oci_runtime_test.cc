@@ -59,11 +59,17 @@ TEST_F(OciRuntimeTest, PidFileProcessExitsWithTheContainersStatus) {
   SetArgs({"sleep", "1000"});
   pid = Create("b");
   ASSERT_EQ(Runsc("start b").first, 0);
+  // Signal 0, as runc takes it: is it running?
+  auto [zcode, zout] = Runsc("kill b 0");
+  EXPECT_EQ(zcode, 0) << zout;
   EXPECT_EQ(Runsc("kill b KILL").first, 0);
   EXPECT_EQ(Reap(pid), 137);
   auto [kcode, kout] = Runsc("kill b KILL");
   EXPECT_NE(kcode, 0);
   EXPECT_THAT(kout, HasSubstr("container not running"));  // the shim's words for "finished"
+  std::tie(zcode, zout) = Runsc("kill b 0");
+  EXPECT_NE(zcode, 0);
+  EXPECT_THAT(zout, HasSubstr("container not running"));
 }
 
 TEST_F(OciRuntimeTest, PidFileProcessIsInTheContainersCgroup) {
