@@ -431,6 +431,14 @@ absl::StatusOr<runsc::boot::v1::ProcessConfig> ExecProcess(
     caps->set_permitted(caps->permitted() | added);
   }
   if (f.Has("no-new-privs")) process.set_no_new_privileges(true);
+  // runc's labels for the process: refused, as a spec's are, where the
+  // host enforces them and runsc would run the process without.
+  if (auto it = f.values.find("apparmor"); it != f.values.end() && !it->second.empty()) {
+    process.set_apparmor_profile(it->second.back());
+  }
+  if (auto it = f.values.find("process-label"); it != f.values.end() && !it->second.empty()) {
+    process.set_selinux_label(it->second.back());
+  }
   RETURN_IF_ERROR(sandbox::CheckSecurityLabels(process));
   // As runc's: an exec'd process does not join the container's keyring (it
   // gets an anonymous one of its own).

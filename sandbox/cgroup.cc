@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <iterator>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -247,23 +249,53 @@ absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
           "linux.resources.memory: no memory cgroup controller on this host");
     }
   }
-  if (r.has_memory_max()) {
-    RETURN_IF_ERROR(WriteKernelFile(mem + (mem_v2 ? "/memory.max" : "/memory.limit_in_bytes"),
-                              absl::StrCat(r.memory_max())));
-  }
-  if (r.has_memory_swap()) {
-    if (mem_v2) {
-      // v2 limits swap alone; the spec's value is memory+swap.
-      int64_t swap = r.memory_swap() - (r.has_memory_max() ? r.memory_max() : 0);
-      RETURN_IF_ERROR(WriteKernelFile(mem + "/memory.swap.max", absl::StrCat(swap)));
-    } else {
-      const std::string memsw = mem + "/memory.memsw.limit_in_bytes";
-      if (access(memsw.c_str(), F_OK) != 0) {
-        return absl::FailedPreconditionError(
-            "linux.resources.memory.swap: swap accounting is not enabled on this host");
-      }
-      RETURN_IF_ERROR(WriteKernelFile(memsw, absl::StrCat(r.memory_swap())));
+  // -1 is "no limit" (an update's way to lift one): v2's "max", v1's -1.
+  auto limit = [mem_v2](int64_t v) {
+    return v < 0 && mem_v2 ? std::string("max") : absl::StrCat(v);
+  };
+  if (mem_v2) {
+    if (r.has_memory_max()) {
+      RETURN_IF_ERROR(WriteKernelFile(mem + "/memory.max", limit(r.memory_max())));
     }
+    if (r.has_memory_swap()) {
+      // v2 limits swap alone; the spec's value is memory+swap, and the
+      // memory limit is this update's or the one in force.
+      std::string swap = "max";
+      if (r.memory_swap() >= 0) {
+        const std::string current =
+            std::string(absl::StripAsciiWhitespace(ReadFileOrEmpty(mem + "/memory.max")));
+        int64_t memory = r.has_memory_max() ? r.memory_max() : -1;
+        if (!r.has_memory_max() && !absl::SimpleAtoi(current, &memory)) memory = -1;
+        if (memory < 0) {
+          return absl::FailedPreconditionError(
+              "linux.resources.memory.swap: needs a memory limit (there is none)");
+        }
+        swap = absl::StrCat(r.memory_swap() - memory);
+      }
+      RETURN_IF_ERROR(WriteKernelFile(mem + "/memory.swap.max", swap));
+    }
+  } else {
+    const std::string memsw = mem + "/memory.memsw.limit_in_bytes";
+    if (r.has_memory_swap() && access(memsw.c_str(), F_OK) != 0) {
+      return absl::FailedPreconditionError(
+          "linux.resources.memory.swap: swap accounting is not enabled on this host");
+    }
+    // runc's order: the kernel keeps memory <= memory+swap at every write,
+    // so a swap that grows past the memory limit in force, or goes, is
+    // written first. Lifting the memory limit lifts swap's too (when swap
+    // is accounted and not given).
+    std::optional<int64_t> swap;
+    if (r.has_memory_swap()) {
+      swap = r.memory_swap();
+    } else if (r.has_memory_max() && r.memory_max() < 0 && access(memsw.c_str(), F_OK) == 0) {
+      swap = -1;
+    }
+    const std::string memory_file = mem + "/memory.limit_in_bytes";
+    const bool swap_first = swap.has_value() && r.has_memory_max() &&
+                            (*swap < 0 || ReadU64(memory_file) < static_cast<uint64_t>(*swap));
+    if (swap_first) RETURN_IF_ERROR(WriteKernelFile(memsw, limit(*swap)));
+    if (r.has_memory_max()) RETURN_IF_ERROR(WriteKernelFile(memory_file, limit(r.memory_max())));
+    if (swap.has_value() && !swap_first) RETURN_IF_ERROR(WriteKernelFile(memsw, limit(*swap)));
   }
   if (r.has_memory_reservation()) {
     RETURN_IF_ERROR(WriteKernelFile(mem + (mem_v2 ? "/memory.low" : "/memory.soft_limit_in_bytes"),
@@ -291,7 +323,8 @@ absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
     if (pids.empty()) {
       return absl::FailedPreconditionError("linux.resources.pids: no pids cgroup controller");
     }
-    RETURN_IF_ERROR(WriteKernelFile(pids + "/pids.max", absl::StrCat(r.pids_max())));
+    RETURN_IF_ERROR(WriteKernelFile(
+        pids + "/pids.max", r.pids_max() < 0 ? std::string("max") : absl::StrCat(r.pids_max())));
   }
   const std::string cpu = Dir("cpu");
   const bool cpu_v2 = IsUnified(cpu);
@@ -301,14 +334,27 @@ absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
     }
   }
   if (r.has_cpu_quota() || r.has_cpu_period()) {
-    const uint64_t period = r.has_cpu_period() ? r.cpu_period() : 100000;
     if (cpu_v2) {
-      std::string quota = r.has_cpu_quota() ? absl::StrCat(r.cpu_quota()) : "max";
-      RETURN_IF_ERROR(WriteKernelFile(cpu + "/cpu.max", absl::StrCat(quota, " ", period)));
-    } else {
-      RETURN_IF_ERROR(WriteKernelFile(cpu + "/cpu.cfs_period_us", absl::StrCat(period)));
+      // cpu.max is "QUOTA [PERIOD]": a quota alone keeps the period in
+      // force, and a period alone the quota in force (an update of one must
+      // not lift the other).
+      std::string quota;
       if (r.has_cpu_quota()) {
-        RETURN_IF_ERROR(WriteKernelFile(cpu + "/cpu.cfs_quota_us", absl::StrCat(r.cpu_quota())));
+        quota = r.cpu_quota() < 0 ? "max" : absl::StrCat(r.cpu_quota());
+      } else {
+        const std::string current = ReadFileOrEmpty(cpu + "/cpu.max");
+        quota = current.substr(0, current.find(' '));
+        if (quota.empty()) quota = "max";
+      }
+      RETURN_IF_ERROR(WriteKernelFile(
+          cpu + "/cpu.max", r.has_cpu_period() ? absl::StrCat(quota, " ", r.cpu_period()) : quota));
+    } else {
+      if (r.has_cpu_period()) {
+        RETURN_IF_ERROR(WriteKernelFile(cpu + "/cpu.cfs_period_us", absl::StrCat(r.cpu_period())));
+      }
+      if (r.has_cpu_quota()) {
+        RETURN_IF_ERROR(WriteKernelFile(cpu + "/cpu.cfs_quota_us",
+                                        absl::StrCat(r.cpu_quota() < 0 ? -1 : r.cpu_quota())));
       }
     }
   }

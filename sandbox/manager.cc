@@ -273,8 +273,9 @@ absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& r
     runsc::boot::v1::ResourceConfig& merged = *options.container->mutable_resources();
     merged.MergeFrom(*request.resources);
     // The pair may be the request's and the bundle's: checked as one.
-    if (merged.has_memory_swap() &&
-        (!merged.has_memory_max() || merged.memory_swap() < merged.memory_max())) {
+    if (merged.has_memory_swap() && merged.memory_swap() > 0 &&
+        (!merged.has_memory_max() || merged.memory_max() < 0 ||
+         merged.memory_swap() < merged.memory_max())) {
       return absl::InvalidArgumentError(absl::StrCat(
           "resources.memory_swap_bytes: memory+swap ", merged.memory_swap(),
           merged.has_memory_max() ? absl::StrCat(" is below the memory limit ", merged.memory_max())

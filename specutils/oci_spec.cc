@@ -185,7 +185,8 @@ absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
                        absl::StrCat(m.limit(), " is not a positive byte count or -1"));
       }
       RETURN_IF_ERROR(CheckMemoryLimit(m.limit(), base + ".memory.limit"));
-      if (m.limit() > 0) out->set_memory_max(m.limit());
+      // -1: none (an update lifts the limit in force).
+      out->set_memory_max(m.limit());
     }
     if (m.has_swap()) {
       if (m.swap() < -1 || m.swap() == 0) {
@@ -197,7 +198,10 @@ absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
                        absl::StrCat("memory+swap ", m.swap(),
                                     " is below the memory limit ", m.limit()));
       }
-      if (m.swap() > 0) out->set_memory_swap(m.swap());
+      if (m.swap() > 0 && m.has_limit() && m.limit() < 0) {
+        return Invalid(base + ".memory.swap", "limits memory+swap of a memory without a limit");
+      }
+      out->set_memory_swap(m.swap());
     }
     if (m.has_reservation() && m.reservation() != -1) {
       if (m.reservation() < 0) {
@@ -229,7 +233,9 @@ absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
     return Invalid(base + ".pids.limit",
                    absl::StrCat(in.pids().limit(), " is over the kernel's most, ", kMaxPidsLimit));
   }
-  if (in.has_pids() && in.pids().limit() > 0) out->set_pids_max(in.pids().limit());
+  // 0 leaves it be; below 0 is none (runc's "max").
+  if (in.has_pids() && in.pids().limit() != 0)
+    out->set_pids_max(std::max<int64_t>(in.pids().limit(), -1));
   for (int i = 0; i < in.hugepage_limits_size(); ++i) {
     const auto& h = in.hugepage_limits(i);
     const std::string f = absl::StrCat(base, ".hugepageLimits[", i, "]");
@@ -297,13 +303,13 @@ absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
     if (c.has_burst() && c.burst() != 0) {
       return Invalid(base + ".cpu.burst", "runsc does not set a CPU burst");
     }
-    if (c.has_quota() && c.quota() > 0) {
-      if (c.quota() < 1000 || c.quota() > kMaxCpuQuotaUs) {
+    if (c.has_quota() && c.quota() != 0) {
+      if (c.quota() > 0 && (c.quota() < 1000 || c.quota() > kMaxCpuQuotaUs)) {
         return Invalid(
             base + ".cpu.quota",
             absl::StrCat(c.quota(), " is outside the kernel's 1000..", kMaxCpuQuotaUs, "us"));
       }
-      out->set_cpu_quota(c.quota());
+      out->set_cpu_quota(std::max<int64_t>(c.quota(), -1));  // below 0: none
     }
     if (c.has_period()) {
       if (c.period() < 1000 || c.period() > 1000000) {
@@ -648,7 +654,8 @@ absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& sp
   // runc's rule too: a container's swap is limited only with its memory (on
   // v2 it would be a swap-only limit, on v1 a write the kernel refuses).
   // (An update may change either alone.)
-  if (out.resources().has_memory_swap() && !out.resources().has_memory_max()) {
+  if (out.resources().has_memory_swap() && out.resources().memory_swap() > 0 &&
+      !out.resources().has_memory_max()) {
     return Invalid("linux.resources.memory.swap", "needs linux.resources.memory.limit too");
   }
   if (spec.linux().has_personality()) {

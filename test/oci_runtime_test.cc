@@ -276,6 +276,30 @@ TEST_F(OciRuntimeTest, UpdateChangesTheLimits) {
   EXPECT_EQ(rcode, 0) << rout;
   const std::string pids = absl::StrReplaceAll(cgroup, {{"/memory/", "/pids/"}});
   EXPECT_EQ(ReadFile(pids + "/pids.max"), "42\n");
+  // Raised past the memory+swap in force: swap goes first, as runc writes
+  // them (memory first failed: the kernel keeps memory <= memory+swap).
+  const bool memsw = access((cgroup + "/memory.memsw.limit_in_bytes").c_str(), F_OK) == 0;
+  std::tie(code, out) = Runsc(
+      absl::StrCat("update --memory 200000000 ", memsw ? "--memory-swap 400000000 " : "", "a"));
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(ReadFile(cgroup + "/memory.limit_in_bytes"), "199999488\n");
+  if (memsw) EXPECT_EQ(ReadFile(cgroup + "/memory.memsw.limit_in_bytes"), "399998976\n");
+  // -1 lifts a limit (it was dropped, and the update said 0).
+  const std::string unlimited = ReadFile("/sys/fs/cgroup/memory/memory.limit_in_bytes");
+  std::tie(code, out) = Runsc("update --memory -1 --pids-limit -1 a");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(ReadFile(cgroup + "/memory.limit_in_bytes"), unlimited);
+  if (memsw) EXPECT_EQ(ReadFile(cgroup + "/memory.memsw.limit_in_bytes"), unlimited);
+  EXPECT_EQ(ReadFile(pids + "/pids.max"), "max\n");
+  const std::string cpu = absl::StrReplaceAll(cgroup, {{"/memory/", "/cpu/"}});
+  if (access((cpu + "/cpu.cfs_quota_us").c_str(), F_OK) == 0) {
+    ASSERT_EQ(Runsc("update --cpu-quota 50000 --cpu-period 100000 a").first, 0);
+    ASSERT_EQ(Runsc("update --cpu-period 200000 a").first, 0);  // the quota stays
+    EXPECT_EQ(ReadFile(cpu + "/cpu.cfs_quota_us"), "50000\n");
+    EXPECT_EQ(ReadFile(cpu + "/cpu.cfs_period_us"), "200000\n");
+    ASSERT_EQ(Runsc("update --cpu-quota -1 a").first, 0);
+    EXPECT_EQ(ReadFile(cpu + "/cpu.cfs_quota_us"), "-1\n");
+  }
   ExpectError("update --memory lots a", "--memory: 'lots' is not an integer");
   ExpectError("update --cpu-rt-period 1000 a", "--cpu-rt-period");
   // A cpuset, which runsc gives where the container was made with one.
