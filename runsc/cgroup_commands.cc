@@ -1,21 +1,24 @@
 #include "runsc/cgroup_commands.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <algorithm>
 #include <functional>
-#include <iterator>
 #include <iostream>
+#include <iterator>
 #include <optional>
 #include <sstream>
 #include <string>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "absl/strings/numbers.h"
 #include "proto/oci.pb.h"
 #include "runsc/cli_common.h"
 #include "runsc/util/file_util.h"
@@ -156,6 +159,31 @@ absl::Status IntFlag(const ParsedFlags& f, const char* name, std::function<void(
   return absl::OkStatus();
 }
 
+// A byte count as runc's update reads one (go-units' RAMInBytes): an
+// integer with an optional binary unit, k, m, g, t or p in either case,
+// then an optional "i" and "b" ("512m", "1GiB"); -1 is none.
+absl::Status BytesFlag(const ParsedFlags& f, const char* name, std::function<void(int64_t)> set) {
+  if (f.values.count(name) == 0) return absl::OkStatus();
+  std::string text = absl::AsciiStrToLower(f.Get(name));
+  if (absl::EndsWith(text, "b")) text.pop_back();
+  if (absl::EndsWith(text, "i")) text.pop_back();
+  int shift = 0;
+  if (!text.empty()) {
+    const size_t unit = std::string("kmgtp").find(text.back());
+    if (unit != std::string::npos) {
+      shift = 10 * static_cast<int>(unit + 1);
+      text.pop_back();
+    }
+  }
+  int64_t v;
+  if (!absl::SimpleAtoi(text, &v) || (shift > 0 && (v < 0 || v > (INT64_MAX >> shift)))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, ": '", f.Get(name), "' is not a byte count (like 512m)"));
+  }
+  set(v << shift);
+  return absl::OkStatus();
+}
+
 // The resources `update` asks for: -r FILE ("-": stdin) as linux.resources
 // JSON, then the flags on top.
 absl::StatusOr<runsc::oci::v1::Resources> WantedResources(const ParsedFlags& f) {
@@ -184,10 +212,10 @@ absl::StatusOr<runsc::oci::v1::Resources> WantedResources(const ParsedFlags& f) 
     }
   }
   absl::Status s;
-  s.Update(IntFlag(f, "memory", [&](int64_t v) { r.mutable_memory()->set_limit(v); }));
-  s.Update(IntFlag(f, "memory-swap", [&](int64_t v) { r.mutable_memory()->set_swap(v); }));
-  s.Update(
-      IntFlag(f, "memory-reservation", [&](int64_t v) { r.mutable_memory()->set_reservation(v); }));
+  s.Update(BytesFlag(f, "memory", [&](int64_t v) { r.mutable_memory()->set_limit(v); }));
+  s.Update(BytesFlag(f, "memory-swap", [&](int64_t v) { r.mutable_memory()->set_swap(v); }));
+  s.Update(BytesFlag(f, "memory-reservation",
+                     [&](int64_t v) { r.mutable_memory()->set_reservation(v); }));
   s.Update(IntFlag(f, "cpu-quota", [&](int64_t v) { r.mutable_cpu()->set_quota(v); }));
   s.Update(IntFlag(f, "cpu-period", [&](int64_t v) { r.mutable_cpu()->set_period(v); }));
   s.Update(IntFlag(f, "cpu-share", [&](int64_t v) { r.mutable_cpu()->set_shares(v); }));

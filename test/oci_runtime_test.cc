@@ -300,7 +300,13 @@ TEST_F(OciRuntimeTest, UpdateChangesTheLimits) {
     ASSERT_EQ(Runsc("update --cpu-quota -1 a").first, 0);
     EXPECT_EQ(ReadFile(cpu + "/cpu.cfs_quota_us"), "-1\n");
   }
-  ExpectError("update --memory lots a", "--memory: 'lots' is not an integer");
+  ExpectError("update --memory lots a", "--memory: 'lots' is not a byte count (like 512m)");
+  ExpectError("update --memory 99999999999p a", "--memory: '99999999999p' is not a byte count");
+  // runc's units (go-units' RAMInBytes): binary, any case.
+  std::tie(code, out) =
+      Runsc(absl::StrCat("update --memory 300MiB ", memsw ? "--memory-swap 1g " : "", "a"));
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(ReadFile(cgroup + "/memory.limit_in_bytes"), absl::StrCat(300 << 20, "\n"));
   ExpectError("update --cpu-rt-period 1000 a", "--cpu-rt-period");
   // A cpuset, which runsc gives where the container was made with one.
   ExpectError("update --cpuset-cpus 0 a", "linux.resources.cpu.cpus: no cpuset cgroup");
