@@ -503,9 +503,13 @@ grpc::Status ApiService::Events(grpc::ServerContext* context, const api::EventsR
                                 grpc::ServerWriter<api::Event>* writer) {
   // Subscribed before the check, so nothing between the two is missed.
   std::unique_ptr<sandbox::EventBus::Subscription> sub = manager_->events().Subscribe(req->id());
+  // One sandbox's: the one with the id now. A deleted one of the same id
+  // may still have events to come (its "deleted" among them): not ours.
+  uint64_t serial = 0;
   if (!req->id().empty()) {
-    absl::StatusOr<int> exists = manager_->MainPid(req->id());
+    absl::StatusOr<uint64_t> exists = manager_->Serial(req->id());
     if (!exists.ok()) return ToGrpcStatus(exists.status());
+    serial = *exists;
   }
   // Tells the client it is subscribed: every later event will reach it.
   writer->SendInitialMetadata();
@@ -514,6 +518,7 @@ grpc::Status ApiService::Events(grpc::ServerContext* context, const api::EventsR
     absl::StatusOr<sandbox::SandboxEvent> event = sub->Next(absl::Milliseconds(200));
     if (absl::IsDeadlineExceeded(event.status())) continue;
     if (!event.ok()) return ToGrpcStatus(event.status());
+    if (serial != 0 && event->serial != serial) continue;
     api::Event out;
     ToProto(*event, &out);
     if (!writer->Write(out)) return grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");

@@ -27,6 +27,9 @@ struct SandboxEvent {
   std::string id;
   absl::Time time;
   int pid = 0;  // created: the sandbox process (host); started, exited, oom: the main process
+  // Which sandbox of the id (a deleted one's id may be taken again): the
+  // manager's serial of it; 0 where none was given.
+  uint64_t serial = 0;
   runsc::control::v1::ExitStatus exit;  // exited
 };
 

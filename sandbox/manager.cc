@@ -319,8 +319,8 @@ absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& r
   {
     absl::MutexLock lock(&mu_);
     sandboxes_[id] = entry;
-    Publish("created", id, view.pid);
-    if (request.start) Publish("started", id, main_pid);
+    Publish("created", id, view.pid, entry->serial);
+    if (request.start) Publish("started", id, main_pid, entry->serial);
   }
   // After "started": the report's "exited" may come at once. A delete that
   // comes first leaves it nothing to watch.
@@ -383,7 +383,7 @@ absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) 
     record.set_main_pid(*pid);
   }
   RETURN_IF_ERROR(box.SaveRecord(record));
-  Publish("started", id, record.main_pid());
+  Publish("started", id, record.main_pid(), entry->serial);
   // The sandbox reports the exit if the daemon created it; one re-attached
   // is asked, as is one whose report watch ended without a report (it
   // could not be watched), and one created held; not one whose exit has
@@ -457,7 +457,7 @@ absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration
   entry->mu.AwaitWithTimeout(absl::Condition(entry.get(), &Entry::WatchEnded), absl::Seconds(1));
   absl::MutexLock map_lock(&mu_);
   sandboxes_.erase(id);
-  Publish("deleted", id, 0);
+  Publish("deleted", id, 0, entry->serial);
   return absl::OkStatus();
 }
 
@@ -470,6 +470,11 @@ absl::StatusOr<SandboxView> SandboxManager::GetSandbox(const std::string& id) {
   absl::MutexLock lock(&entry->mu);
   if (entry->box == nullptr) return NotFound(id);
   return View(*entry->box);
+}
+
+absl::StatusOr<uint64_t> SandboxManager::Serial(const std::string& id) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  return entry->serial;
 }
 
 absl::StatusOr<int> SandboxManager::MainPid(const std::string& id) {

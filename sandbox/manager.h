@@ -143,6 +143,9 @@ class SandboxManager final {
   // The main process's pid (0: not started yet), without GetSandbox's
   // status, which asks the sandbox: NOT_FOUND if there is no such sandbox.
   absl::StatusOr<int> MainPid(const std::string& id);
+  // The serial of the sandbox that has this id now, which its events carry
+  // (SandboxEvent::serial): NOT_FOUND if there is none.
+  absl::StatusOr<uint64_t> Serial(const std::string& id);
   // Sandboxes whose labels contain every key=value of `selector`.
   std::vector<SandboxView> ListSandboxes(const std::map<std::string, std::string>& selector);
   absl::StatusOr<RunResult> Run(const RunRequest& request);
@@ -192,7 +195,10 @@ class SandboxManager final {
   EventBus& events() { return events_; }
 
  private:
+  static uint64_t NextSerial();
   struct Entry {
+    // Unique in this daemon: ids are reused, serials are not.
+    const uint64_t serial = NextSerial();
     absl::Mutex mu;
     std::unique_ptr<Sandbox> box ABSL_GUARDED_BY(mu);
     // Ends the wait for the main process's exit: the sandbox's exit
@@ -258,7 +264,7 @@ class SandboxManager final {
   // What the API shows of `box`; its status asked of the sandbox unless the
   // caller knows it.
   SandboxView View(const Sandbox& box, absl::string_view known_status = "");
-  void Publish(const std::string& type, const std::string& id, int pid);
+  void Publish(const std::string& type, const std::string& id, int pid, uint64_t serial);
   // Waits for the main process without a thread of its own; its exit
   // becomes an "exited" event (and "oom" if the OOM killer ended it).
   // From the sandbox's exit report on `sync_fd` (Sandbox::TakeExitReports),

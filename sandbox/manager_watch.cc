@@ -21,21 +21,30 @@ using util::UniqueFd;
 
 namespace {
 
-SandboxEvent MakeEvent(const std::string& type, const std::string& id, int pid) {
+SandboxEvent MakeEvent(const std::string& type, const std::string& id, int pid, uint64_t serial) {
   SandboxEvent event;
   event.type = type;
   event.id = id;
   event.time = absl::Now();
   event.pid = pid;
+  event.serial = serial;
   return event;
 }
 
 }  // namespace
 
-void SandboxManager::Publish(const std::string& type, const std::string& id, int pid) {
+uint64_t SandboxManager::NextSerial() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+void SandboxManager::Publish(const std::string& type, const std::string& id, int pid,
+                             uint64_t serial) {
   // Through the worker, so that events keep the order of what happened
   // (an exit is posted by its callback before the delete that follows).
-  Post([this, event = MakeEvent(type, id, pid)]() mutable { events_.Publish(std::move(event)); });
+  Post([this, event = MakeEvent(type, id, pid, serial)]() mutable {
+    events_.Publish(std::move(event));
+  });
 }
 
 void SandboxManager::WatchExitReports(const std::string& id, const std::shared_ptr<Entry>& entry,
@@ -111,12 +120,13 @@ void SandboxManager::OnWatchEnd(const std::string& id, const std::shared_ptr<Ent
       entry->main_exit = status;
       // Posted under the sandbox's lock: after its "started" (posted under
       // it too, by the start that may still hold it), before its "deleted".
-      SandboxEvent exited = MakeEvent("exited", id, pid);
+      SandboxEvent exited = MakeEvent("exited", id, pid, entry->serial);
       exited.exit = *status;
       const bool oom = status->oom_killed();
-      std::function<void()> post = [this, exited = std::move(exited), oom, id, pid]() mutable {
+      std::function<void()> post = [this, exited = std::move(exited), oom, id, pid,
+                                    serial = entry->serial]() mutable {
         events_.Publish(std::move(exited));
-        if (oom) events_.Publish(MakeEvent("oom", id, pid));
+        if (oom) events_.Publish(MakeEvent("oom", id, pid, serial));
       };
       if (entry->starting) {
         // The start that made the process has yet to post "started" (it
