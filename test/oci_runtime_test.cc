@@ -209,8 +209,24 @@ TEST_F(OciRuntimeTest, DetachedExecPidFileWaitsForwardsAndExitsWithTheProcess) {
                    " echo rc=$?"));
   EXPECT_THAT(said3, HasSubstr("rc=3"));
   EXPECT_THAT(said3, HasSubstr(absl::StrCat("started=", ReadFile(pid_file), "\n")));
+  // The container ends under a running exec: the kernel kills the exec'd
+  // process with the container's PID namespace, and its waiter says 137,
+  // as runc's does (it said 255).
+  std::ofstream(process) << R"({"args":["sleep","1003"],"cwd":"/"})";
+  unlink(pid_file.c_str());
+  ASSERT_THAT(RunShell(absl::StrCat(runsc_, " --root ", state_, " exec --process ", process,
+                                    " -d --pid-file ", pid_file,
+                                    " a </dev/null >/dev/null 2>&1; echo rc=$?"))
+                  .second,
+              HasSubstr("rc=0"));
+  exec_pid = atoi(ReadFile(pid_file).c_str());
+  ASSERT_GT(exec_pid, 0);
+  for (int i = 0; i < 200 && Runsc("ps a").second.find("sleep 1003") == std::string::npos; ++i) {
+    absl::SleepFor(absl::Milliseconds(25));
+  }
   EXPECT_EQ(Runsc("kill a KILL").first, 0);
   EXPECT_EQ(Reap(main), 137);
+  EXPECT_EQ(Reap(exec_pid), 137);
 }
 
 TEST_F(OciRuntimeTest, PauseFreezesAndResumeThaws) {
