@@ -395,6 +395,9 @@ TEST_F(ManagerTest, TheApiRefusesHostIdsNamespacesCgroupsAndDevicesOfTheCallersC
   d->set_type("c");
   d->set_major(1);
   d->set_minor(7);
+  auto* allowed = device.mutable_linux()->mutable_resources()->add_devices();
+  allowed->set_allow(true);
+  allowed->set_access("rwm");
   refused(device, "linux.devices");
   EXPECT_TRUE(ListDir(root_.path() + "/state").empty());
 }
