@@ -335,8 +335,8 @@ TEST_F(CliTest, GlobalLogFlagsAsContainerdPassesThem) {
   EXPECT_THAT(rootless_out, HasSubstr("runsc runs as root only"));
   // runc's version lines, which go-runc reads by their prefixes.
   EXPECT_THAT(Runsc("--version").second,
-              ::testing::MatchesRegex("runsc version [0-9.]+\nspec: 1\.0\.2\nlibseccomp: "
-                                      "[0-9]+\.[0-9]+\.[0-9]+\n"));
+              ::testing::MatchesRegex("runsc version [0-9.]+\nspec: 1\\.0\\.2\nlibseccomp: "
+                                      "[0-9]+\\.[0-9]+\\.[0-9]+\n"));
 }
 
 TEST_F(CliTest, ClearErrorsForUnknownIdsFlagsAndSignals) {

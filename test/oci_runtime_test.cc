@@ -146,21 +146,27 @@ TEST_F(OciRuntimeTest, DetachedExecPidFileWaitsForwardsAndExitsWithTheProcess) {
   ASSERT_GT(exec_pid, 0);
   ASSERT_EQ(kill(exec_pid, SIGTERM), 0);
   EXPECT_EQ(Reap(exec_pid), 143);
+  // A detached exec of `json` whose `ps` shows `running` once it runs;
+  // the pid in its pid file.
+  auto detached_exec = [&](const std::string& json, const std::string& running) {
+    std::ofstream(process) << json;
+    unlink(pid_file.c_str());
+    EXPECT_THAT(RunShell(absl::StrCat(runsc_, " --root ", state_, " exec --process ", process,
+                                      " -d --pid-file ", pid_file,
+                                      " a </dev/null >/dev/null 2>&1; echo rc=$?"))
+                    .second,
+                HasSubstr("rc=0"));
+    for (int i = 0; i < 200 && Runsc("ps a").second.find(running) == std::string::npos; ++i) {
+      absl::SleepFor(absl::Milliseconds(25));
+    }
+    return static_cast<pid_t>(atoi(ReadFile(pid_file).c_str()));
+  };
   // So does any other a process may send (runc forwards them all): this one
-  // answers SIGALRM with its own status.
-  std::ofstream(process)
-      << R"({"args":["sh","-c","trap 'exit 7' ALRM; sleep 1002 & wait"],"cwd":"/"})";
-  ASSERT_THAT(RunShell(absl::StrCat(runsc_, " --root ", state_, " exec --process ", process,
-                                    " -d --pid-file ", pid_file,
-                                    " a </dev/null >/dev/null 2>&1; echo rc=$?"))
-                  .second,
-              HasSubstr("rc=0"));
-  exec_pid = atoi(ReadFile(pid_file).c_str());
+  // answers SIGALRM with its own status. Its trap is set once its sleep
+  // runs.
+  exec_pid = detached_exec(
+      R"({"args":["sh","-c","trap 'exit 7' ALRM; sleep 1002 & wait"],"cwd":"/"})", "sleep 1002");
   ASSERT_GT(exec_pid, 0);
-  // Its trap is set once its sleep runs.
-  for (int i = 0; i < 200 && Runsc("ps a").second.find("sleep 1002") == std::string::npos; ++i) {
-    absl::SleepFor(absl::Milliseconds(25));
-  }
   ASSERT_EQ(kill(exec_pid, SIGALRM), 0);
   EXPECT_EQ(Reap(exec_pid), 7);
   // SIGKILL cannot be passed on: the exec'd process goes with its waiter
@@ -212,18 +218,8 @@ TEST_F(OciRuntimeTest, DetachedExecPidFileWaitsForwardsAndExitsWithTheProcess) {
   // The container ends under a running exec: the kernel kills the exec'd
   // process with the container's PID namespace, and its waiter says 137,
   // as runc's does (it said 255).
-  std::ofstream(process) << R"({"args":["sleep","1003"],"cwd":"/"})";
-  unlink(pid_file.c_str());
-  ASSERT_THAT(RunShell(absl::StrCat(runsc_, " --root ", state_, " exec --process ", process,
-                                    " -d --pid-file ", pid_file,
-                                    " a </dev/null >/dev/null 2>&1; echo rc=$?"))
-                  .second,
-              HasSubstr("rc=0"));
-  exec_pid = atoi(ReadFile(pid_file).c_str());
+  exec_pid = detached_exec(R"({"args":["sleep","1003"],"cwd":"/"})", "sleep 1003");
   ASSERT_GT(exec_pid, 0);
-  for (int i = 0; i < 200 && Runsc("ps a").second.find("sleep 1003") == std::string::npos; ++i) {
-    absl::SleepFor(absl::Milliseconds(25));
-  }
   EXPECT_EQ(Runsc("kill a KILL").first, 0);
   EXPECT_EQ(Reap(main), 137);
   EXPECT_EQ(Reap(exec_pid), 137);
