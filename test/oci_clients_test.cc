@@ -12,6 +12,7 @@
 #include <tuple>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -251,11 +252,22 @@ TEST_F(PodmanTest, APodsContainersShareItsIpcAndUtsNamespaces) {
                       << Runtime() << "\"]\n";
   const std::string podman = "CONTAINERS_CONF=" + conf + " podman ";
   const std::string pod = absl::StrCat("runsc-e2e-pod-", getpid());
-  absl::Cleanup remove = [&] { RunShell(podman + "pod rm -f " + pod); };
+  std::string pod_id;
+  absl::Cleanup remove = [&] {
+    RunShell(podman + "pod rm -f " + pod);
+    // podman's own cgroups of the pod (its parent, conmon's), which it
+    // leaves in a hybrid host's unified hierarchy.
+    if (!pod_id.empty()) {
+      RunShell(absl::StrCat("for d in /sys/fs/cgroup/*/libpod_parent/", pod_id,
+                            "; do rmdir $d/* $d 2>/dev/null; done"));
+    }
+  };
   auto [code, out] =
       RunShell(podman + "pod create --hostname podhost --name " + pod + " && " + podman +
                "pod start " + pod + " 2>&1");
   ASSERT_EQ(code, 0) << out;
+  pod_id = std::string(
+      absl::StripAsciiWhitespace(RunShell(podman + "pod inspect -f '{{.Id}}' " + pod).second));
   const std::string show = absl::StrCat(
       podman, "run --rm --pod ", pod, " ", kImage,
       " sh -c 'hostname; readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts' 2>&1");
@@ -289,8 +301,11 @@ class ContainerdTest : public ::testing::Test {
   }
   static void TearDownTestSuite() {
     if (dir_ == nullptr) return;
-    RunShell(absl::StrCat("kill $(cat ", dir_->path(), "/pid); sleep 0.5; umount -R ",
-                          dir_->path(), "/state 2>/dev/null; true"));
+    // The cgroup of ctr's namespace, the parent of its containers' (a
+    // runtime leaves it; runc does too), once empty.
+    RunShell(absl::StrCat("kill $(cat ", dir_->path(), "/pid); sleep 0.5; umount -R ", dir_->path(),
+                          "/state 2>/dev/null; rmdir /sys/fs/cgroup/*/default ",
+                          "2>/dev/null; true"));
     delete dir_;
     dir_ = nullptr;
   }

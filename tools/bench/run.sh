@@ -51,11 +51,24 @@ gcc -O2 -o "$W/floor" tools/bench/floor.c
 # in hybrid mode not supported"); on this machine kind that is hugetlb
 # alone. Binding hugetlb to a v1 hierarchy for the run lets crun run; every
 # runtime then sees the same cgroup layout. Undone at the end.
+# A controller moves to a v1 hierarchy only while no cgroup of the unified
+# one has it: a container made with hugepageLimits (a test's) delegated it
+# down the tree, and that stays (runc leaves it too). Taken back, deepest
+# first, where nothing uses it; a write refused leaves it, and crun's rows
+# then say why they are missing.
 MOUNTED_HUGETLB=0
 if [ "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" = "hugetlb" ] &&
    ! grep -q ' /sys/fs/cgroup/hugetlb ' /proc/mounts; then
+  find /sys/fs/cgroup/unified -depth -name cgroup.subtree_control 2>/dev/null |
+    while read -r f; do
+      if grep -qw hugetlb "$f"; then echo -hugetlb > "$f" 2>/dev/null || true; fi
+    done
   mkdir -p /sys/fs/cgroup/hugetlb
-  mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb && MOUNTED_HUGETLB=1
+  if mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb; then
+    MOUNTED_HUGETLB=1
+  else
+    rmdir /sys/fs/cgroup/hugetlb
+  fi
 fi
 
 # gVisor's runsc chowns its stdio to its sandbox's user, nobody: given the
