@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -130,19 +131,23 @@ absl::Status MountOne(int root_fd, const MountConfig& m, int bind_fd) {
 // `devices_fd`, detached), each on a file made for it at its path. A mount
 // is cloned only from the caller's own namespace: the tmpfs is attached
 // over our /proc for the while (nothing here reads /proc by path
-// meanwhile; every step goes by fd), then detached. `minimal_dev`: /dev is
-// the tmpfs made here, whose ptmx is devpts's, as runc keeps it.
+// meanwhile; every step goes by fd), then detached. `dev_set_up`: /dev is
+// not a bind, and its ptmx is devpts's, as runc keeps it then.
 absl::Status AttachDevices(int root_fd, const runsc::boot::v1::ContainerConfig& config,
-                           int devices_fd, bool minimal_dev) {
+                           int devices_fd, bool dev_set_up) {
   if (config.devices_size() == 0) return absl::OkStatus();
   if (devices_fd <= 0) return absl::InternalError("linux.devices: no tmpfs of their nodes");
   if (syscall(SYS_move_mount, devices_fd, "", AT_FDCWD, "/proc", MOVE_MOUNT_F_EMPTY_PATH) != 0) {
     return ErrnoError(errno, "linux.devices: attach the tmpfs of their nodes");
   }
   absl::Status status;
+  std::set<std::string> made;
   for (int i = 0; i < config.devices_size() && status.ok(); ++i) {
     const std::string& path = config.devices(i).path();
-    if (minimal_dev && path == "/dev/ptmx") continue;
+    if (dev_set_up && path == "/dev/ptmx") continue;
+    // A path given twice keeps its first node, as runc's mknod of the
+    // second finds the first.
+    if (!made.insert(path).second) continue;
     status = [&]() -> absl::Status {
       ASSIGN_OR_RETURN(UniqueFd target, TouchInRoot(root_fd, path));
       UniqueFd node(static_cast<int>(syscall(SYS_open_tree, devices_fd, std::to_string(i).c_str(),
@@ -300,10 +305,10 @@ absl::Status BuildContainerRoot(const runsc::boot::v1::ContainerBoot& boot,
     }
     if (!status.ok()) return Annotate(status, absl::StrCat("mounts[", i, "]"));
   }
-  const bool minimal_dev = std::any_of(
+  const bool dev_set_up = std::none_of(
       config.mounts().begin(), config.mounts().end(),
-      [](const MountConfig& m) { return m.type() == "tmpfs" && m.destination() == "/dev"; });
-  RETURN_IF_ERROR(AttachDevices(root_fd, config, boot.devices_fd(), minimal_dev));
+      [](const MountConfig& m) { return m.type() == "bind" && m.destination() == "/dev"; });
+  RETURN_IF_ERROR(AttachDevices(root_fd, config, boot.devices_fd(), dev_set_up));
   for (const std::string& path : config.masked_paths()) {
     RETURN_IF_ERROR(Annotate(MaskPath(root_fd, path), "linux.maskedPaths"));
   }

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <set>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "runsc/util/status_macros.h"
 #include "specutils/capabilities.h"
+#include "specutils/device_rules.h"
 #include "specutils/id_map.h"
 #include "specutils/mount_options.h"
 #include "specutils/oci_json.h"
@@ -608,7 +609,14 @@ absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& sp
                                        absl::StrCat("linux.readonlyPaths[", i, "]")));
     out.add_readonly_paths(p);
   }
-  std::set<std::string> device_paths;
+  // The device cgroup's rules, which may leave a node less than whole
+  // (docker's --device X:r): runsc sets no device cgroup, and gives a node
+  // read and write or refuses it.
+  std::optional<DeviceRules> rules;
+  if (spec.linux().devices_size() > 0) {
+    ASSIGN_OR_RETURN(rules, DeviceRules::FromSpec(spec.linux().resources().devices(),
+                                                  "linux.resources.devices"));
+  }
   for (int i = 0; i < spec.linux().devices_size(); ++i) {
     const auto& d = spec.linux().devices(i);
     const std::string f = absl::StrCat("linux.devices[", i, "]");
@@ -617,8 +625,9 @@ absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& sp
                           : d.type() == "b"                  ? S_IFBLK
                           : d.type() == "p"                  ? S_IFIFO
                                                              : 0;
-    if (type == 0)
+    if (type == 0) {
       return Invalid(f + ".type", absl::StrCat("'", d.type(), "' is not c, u, b or p"));
+    }
     // The kernel's dev_t: a 12-bit major, a 20-bit minor.
     if (d.major() < 0 || d.major() > 4095) {
       return Invalid(f + ".major", absl::StrCat(d.major(), " is not a device major (0-4095)"));
@@ -626,25 +635,18 @@ absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& sp
     if (d.minor() < 0 || d.minor() > 1048575) {
       return Invalid(f + ".minor", absl::StrCat(d.minor(), " is not a device minor (0-1048575)"));
     }
-    // A path given twice keeps its first node, as runc's mknod of the
-    // second finds the first.
-    if (!device_paths.insert(path).second) continue;
+    if (type != S_IFIFO &&
+        !rules->Allows(type == S_IFBLK ? 'b' : 'c', d.major(), d.minor(), "rw")) {
+      return Invalid("linux.resources.devices",
+                     absl::StrCat("they do not let ", f, " ('", path,
+                                  "') be read and written: runsc gives a device whole or "
+                                  "refuses it"));
+    }
     auto* dc = out.add_devices();
     dc->set_path(path);
     dc->set_type(type);
     dc->set_major(static_cast<uint32_t>(d.major()));
     dc->set_minor(static_cast<uint32_t>(d.minor()));
-    // The device cgroup's rules may leave less (docker's --device X:r);
-    // runsc sets no device cgroup, and a node is given whole or refused.
-    if (type != S_IFIFO) {
-      const std::string access = DeviceRuleAccess(
-          spec.linux().resources(), type == S_IFBLK ? 'b' : 'c', d.major(), d.minor());
-      if (access.find('r') == std::string::npos || access.find('w') == std::string::npos) {
-        return Invalid("linux.resources.devices",
-                       absl::StrCat("they leave '", access, "' of ", f, " ('", path,
-                                    "'): runsc gives a device read and write, or refuses it"));
-      }
-    }
     // runc's defaults; the type's bits, which some writers include, go.
     dc->set_file_mode(d.has_file_mode() ? d.file_mode() & 07777 : 0666);
     dc->set_uid(d.uid());
