@@ -159,9 +159,10 @@ absl::Status IntFlag(const ParsedFlags& f, const char* name, std::function<void(
   return absl::OkStatus();
 }
 
-// A byte count as runc's update reads one (go-units' RAMInBytes): an
-// integer with an optional binary unit, k, m, g, t or p in either case,
-// then an optional "i" and "b" ("512m", "1GiB"); -1 is none.
+// A byte count as runc's update reads one (go-units' RAMInBytes): a number,
+// decimals allowed, then an optional space and binary unit (k, m, g, t or
+// p, either case) with an optional "i" and "b": "512m", "1.5 GiB". -1 is
+// none.
 absl::Status BytesFlag(const ParsedFlags& f, const char* name, std::function<void(int64_t)> set) {
   if (f.values.count(name) == 0) return absl::OkStatus();
   std::string text = absl::AsciiStrToLower(f.Get(name));
@@ -173,14 +174,25 @@ absl::Status BytesFlag(const ParsedFlags& f, const char* name, std::function<voi
     if (unit != std::string::npos) {
       shift = 10 * static_cast<int>(unit + 1);
       text.pop_back();
+      if (absl::EndsWith(text, " ")) text.pop_back();
     }
   }
-  int64_t v;
-  if (!absl::SimpleAtoi(text, &v) || (shift > 0 && (v < 0 || v > (INT64_MAX >> shift)))) {
+  auto bad = [&] {
     return absl::InvalidArgumentError(
         absl::StrCat("--", name, ": '", f.Get(name), "' is not a byte count (like 512m)"));
+  };
+  int64_t v;
+  if (absl::SimpleAtoi(text, &v)) {
+    if (shift > 0 && (v < 0 || v > (INT64_MAX >> shift))) return bad();
+    set(v << shift);
+    return absl::OkStatus();
   }
-  set(v << shift);
+  double d;
+  if (text.find('.') == std::string::npos || !absl::SimpleAtod(text, &d) || !(d >= 0) ||
+      d * static_cast<double>(int64_t{1} << shift) >= 9.2e18) {
+    return bad();
+  }
+  set(static_cast<int64_t>(d * static_cast<double>(int64_t{1} << shift)));
   return absl::OkStatus();
 }
 

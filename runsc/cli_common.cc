@@ -496,7 +496,8 @@ int Foreground(sandbox::Sandbox& box, Started& started, SignalForwarder& forward
         sandbox::StartedExec{started.pid, std::move(started.exit_conn)}, absl::InfiniteDuration());
     if (status.ok()) {
       code = ShellCode(*status);
-    } else if (absl::IsUnavailable(status.status())) {
+    } else if (absl::IsUnavailable(status.status()) &&
+               (!box.ProcessAlive() || box.ContainerStatus(box.Record()) == "stopped")) {
       // The container ended first: its init, the launcher, went, and the
       // kernel killed every process of its PID namespace, this one too.
       // What runc's exec reports then (conmon and the shim read 137).

@@ -136,7 +136,8 @@ int KillCommand(int argc, char** argv) {
     return !box.ProcessAlive() || box.ContainerStatus(attached->record) == "stopped";
   };
   if (*sig == 0) {
-    if (stopped()) return Error("kill", "container not running: " + id);
+    // As any signal with --all: a stopped container has nobody to ask.
+    if (stopped() && !f->Has("all")) return Error("kill", "container not running: " + id);
     return 0;
   }
   if (f->Has("all")) {

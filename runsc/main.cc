@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -118,7 +119,7 @@ int main(int argc, char** argv) {
       continue;
     }
     if (arg == "--version" || arg == "-v") {
-      // runc's lines, which go-runc's Version reads by their prefixes.
+      // runc's layout: the version, then the spec's and libseccomp's.
       printf("runsc version %s\nspec: 1.0.2\nlibseccomp: %u.%u.%u\n", runsc::util::kVersion,
              seccomp_version()->major, seccomp_version()->minor, seccomp_version()->micro);
       return 0;
@@ -127,18 +128,32 @@ int main(int argc, char** argv) {
     // here), and rootless, false or auto (runsc runs as root; "true" asks
     // for what it does not do).
     if (std::string unused; value("--criu", &unused)) continue;
+    // Booleans as Go's strconv.ParseBool, which runc's flags use, reads them.
+    auto parse_bool = [](const std::string& v) -> std::optional<bool> {
+      for (const char* t : {"1", "t", "T", "true", "TRUE", "True"}) {
+        if (v == t) return true;
+      }
+      for (const char* f : {"0", "f", "F", "false", "FALSE", "False"}) {
+        if (v == f) return false;
+      }
+      return std::nullopt;
+    };
     if (std::string rootless; value("--rootless", &rootless)) {
-      if (rootless != "false" && rootless != "auto") {
+      if (rootless != "auto" && parse_bool(rootless) != false) {
         fprintf(stderr, "runsc: --rootless=%s: runsc runs as root only (false or auto)\n",
                 rootless.c_str());
         return 2;
       }
       continue;
     }
-    if (arg == "--systemd-cgroup=false") continue;
-    if (arg == "--systemd-cgroup=true") {
+    if (arg.rfind("--systemd-cgroup=", 0) == 0) {
+      const std::optional<bool> on = parse_bool(arg.substr(strlen("--systemd-cgroup=")));
+      if (!on.has_value()) {
+        fprintf(stderr, "runsc: %s: want a boolean\n", arg.c_str());
+        return 2;
+      }
       static char systemd_cgroup[] = "--systemd-cgroup";
-      forwarded.push_back(systemd_cgroup);
+      if (*on) forwarded.push_back(systemd_cgroup);
       continue;
     }
     if (arg == "--help" || arg == "-h") {

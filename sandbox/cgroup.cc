@@ -257,22 +257,33 @@ absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
     if (r.has_memory_max()) {
       RETURN_IF_ERROR(WriteKernelFile(mem + "/memory.max", limit(r.memory_max())));
     }
-    if (r.has_memory_swap()) {
-      // v2 limits swap alone; the spec's value is memory+swap, and the
-      // memory limit is this update's or the one in force.
-      std::string swap = "max";
-      if (r.memory_swap() >= 0) {
-        const std::string current =
-            std::string(absl::StripAsciiWhitespace(ReadFileOrEmpty(mem + "/memory.max")));
-        int64_t memory = r.has_memory_max() ? r.memory_max() : -1;
-        if (!r.has_memory_max() && !absl::SimpleAtoi(current, &memory)) memory = -1;
-        if (memory < 0) {
-          return absl::FailedPreconditionError(
-              "linux.resources.memory.swap: needs a memory limit (there is none)");
-        }
-        swap = absl::StrCat(r.memory_swap() - memory);
+    // v2 limits swap alone; the spec's value is memory+swap, and the memory
+    // limit is this update's or the one in force. Lifting the memory limit
+    // lifts swap's too, unless swap is given (as runc converts them).
+    std::optional<std::string> swap;
+    if (r.has_memory_swap() && r.memory_swap() >= 0) {
+      const std::string current =
+          std::string(absl::StripAsciiWhitespace(ReadFileOrEmpty(mem + "/memory.max")));
+      int64_t memory = r.has_memory_max() ? r.memory_max() : -1;
+      if (!r.has_memory_max() && !absl::SimpleAtoi(current, &memory)) memory = -1;
+      if (memory < 0) {
+        return absl::FailedPreconditionError(
+            "linux.resources.memory.swap: needs a memory limit (there is none)");
       }
-      RETURN_IF_ERROR(WriteKernelFile(mem + "/memory.swap.max", swap));
+      if (r.memory_swap() < memory) {
+        return absl::InvalidArgumentError(absl::StrCat("linux.resources.memory.swap: memory+swap ",
+                                                       r.memory_swap(),
+                                                       " is below the memory limit ", memory));
+      }
+      swap = absl::StrCat(r.memory_swap() - memory);
+    } else if (r.has_memory_swap() || (r.has_memory_max() && r.memory_max() < 0)) {
+      swap = "max";
+    }
+    // No swap controller file (swap accounting off): "max" is what it is
+    // anyway, as runc takes it.
+    const std::string swap_file = mem + "/memory.swap.max";
+    if (swap.has_value() && (*swap != "max" || access(swap_file.c_str(), F_OK) == 0)) {
+      RETURN_IF_ERROR(WriteKernelFile(swap_file, *swap));
     }
   } else {
     const std::string memsw = mem + "/memory.memsw.limit_in_bytes";
@@ -299,7 +310,10 @@ absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
   }
   if (r.has_memory_reservation()) {
     RETURN_IF_ERROR(WriteKernelFile(mem + (mem_v2 ? "/memory.low" : "/memory.soft_limit_in_bytes"),
-                                    absl::StrCat(r.memory_reservation())));
+                                    r.memory_reservation() >= 0
+                                        ? absl::StrCat(r.memory_reservation())
+                                        // none: v1's -1, v2's 0 (no protection), the defaults
+                                        : std::string(mem_v2 ? "0" : "-1")));
   }
   if (!r.hugetlb_max().empty()) {
     const std::string dir = Dir(kHugetlb);
@@ -349,13 +363,21 @@ absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
       RETURN_IF_ERROR(WriteKernelFile(
           cpu + "/cpu.max", r.has_cpu_period() ? absl::StrCat(quota, " ", r.cpu_period()) : quota));
     } else {
+      // A period the kernel refuses (EINVAL: the quota in force over the
+      // new period would exceed the parent's) may pass once the new quota
+      // is in: runc writes it again after the quota.
+      const std::string period_file = cpu + "/cpu.cfs_period_us";
+      bool period_again = false;
       if (r.has_cpu_period()) {
-        RETURN_IF_ERROR(WriteKernelFile(cpu + "/cpu.cfs_period_us", absl::StrCat(r.cpu_period())));
+        absl::Status period = WriteKernelFile(period_file, absl::StrCat(r.cpu_period()));
+        if (!period.ok() && (util::ErrnoOf(period) != EINVAL || !r.has_cpu_quota())) return period;
+        period_again = !period.ok();
       }
       if (r.has_cpu_quota()) {
         RETURN_IF_ERROR(WriteKernelFile(cpu + "/cpu.cfs_quota_us",
                                         absl::StrCat(r.cpu_quota() < 0 ? -1 : r.cpu_quota())));
       }
+      if (period_again) RETURN_IF_ERROR(WriteKernelFile(period_file, absl::StrCat(r.cpu_period())));
     }
   }
   if (r.has_cpu_shares()) {

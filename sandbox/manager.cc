@@ -276,11 +276,12 @@ absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& r
     if (merged.has_memory_swap() && merged.memory_swap() > 0 &&
         (!merged.has_memory_max() || merged.memory_max() < 0 ||
          merged.memory_swap() < merged.memory_max())) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "resources.memory_swap_bytes: memory+swap ", merged.memory_swap(),
-          merged.has_memory_max() ? absl::StrCat(" is below the memory limit ", merged.memory_max())
-                                  : std::string(" needs a memory limit"),
-          " (the request's over the bundle's)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("resources.memory_swap_bytes: memory+swap ", merged.memory_swap(),
+                       merged.has_memory_max() && merged.memory_max() > 0
+                           ? absl::StrCat(" is below the memory limit ", merged.memory_max())
+                           : std::string(" needs a memory limit"),
+                       " (the request's over the bundle's)"));
     }
   }
   options.start_main = request.start;

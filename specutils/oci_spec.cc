@@ -204,12 +204,12 @@ absl::Status ConvertResources(const runsc::oci::v1::Resources& in,
       }
       out->set_memory_swap(m.swap());
     }
-    if (m.has_reservation() && m.reservation() != -1) {
-      if (m.reservation() < 0) {
+    if (m.has_reservation()) {
+      if (m.reservation() < -1) {
         return Invalid(base + ".memory.reservation",
                        absl::StrCat(m.reservation(), " is not a byte count or -1"));
       }
-      out->set_memory_reservation(m.reservation());
+      out->set_memory_reservation(m.reservation());  // -1: none (an update lifts it)
     }
     // What asks for a limit or a behaviour runsc does not give: refused,
     // never run without. (memory.kernel is not: runc ignores it too, as

@@ -325,15 +325,16 @@ TEST_F(CliTest, GlobalLogFlagsAsContainerdPassesThem) {
   EXPECT_THAT(bad_out, HasSubstr("--log-format: want text or json"));
   // runc's other global flags as go-runc passes them: --criu (containerd's
   // CriuPath), --rootless=false or auto, --systemd-cgroup with a value.
-  for (const char* flags : {"--criu /usr/sbin/criu", "--criu=/x", "--rootless=false",
-                            "--rootless auto", "--systemd-cgroup=false"}) {
+  for (const char* flags :
+       {"--criu /usr/sbin/criu", "--criu=/x", "--rootless=false", "--rootless auto", "--rootless=0",
+        "--systemd-cgroup=false", "--systemd-cgroup=F"}) {
     auto [fcode, fout] = Runsc(absl::StrCat(flags, " list -q"));
     EXPECT_EQ(fcode, 0) << flags << ": " << fout;
   }
   auto [rootless, rootless_out] = Runsc("--rootless=true list");
   EXPECT_EQ(rootless, 2);
   EXPECT_THAT(rootless_out, HasSubstr("runsc runs as root only"));
-  // runc's version lines, which go-runc reads by their prefixes.
+  // runc's version layout: the version, then the spec's and libseccomp's.
   EXPECT_THAT(Runsc("--version").second,
               ::testing::MatchesRegex("runsc version [0-9.]+\nspec: 1\\.0\\.2\nlibseccomp: "
                                       "[0-9]+\\.[0-9]+\\.[0-9]+\n"));

@@ -316,9 +316,9 @@ TEST_F(OciRuntimeTest, UpdateChangesTheLimits) {
   ExpectError("update --memory 99999999999p a", "--memory: '99999999999p' is not a byte count");
   // runc's units (go-units' RAMInBytes): binary, any case.
   std::tie(code, out) =
-      Runsc(absl::StrCat("update --memory 300MiB ", memsw ? "--memory-swap 1g " : "", "a"));
+      Runsc(absl::StrCat("update --memory '0.5 GiB' ", memsw ? "--memory-swap 1g " : "", "a"));
   EXPECT_EQ(code, 0) << out;
-  EXPECT_EQ(ReadFile(cgroup + "/memory.limit_in_bytes"), absl::StrCat(300 << 20, "\n"));
+  EXPECT_EQ(ReadFile(cgroup + "/memory.limit_in_bytes"), absl::StrCat(512 << 20, "\n"));
   ExpectError("update --cpu-rt-period 1000 a", "--cpu-rt-period");
   // A cpuset, which runsc gives where the container was made with one.
   ExpectError("update --cpuset-cpus 0 a", "linux.resources.cpu.cpus: no cpuset cgroup");
