@@ -1,6 +1,7 @@
 #include "sandbox/proc_tree.h"
 
 #include <dirent.h>
+#include <errno.h>
 
 #include <string>
 
@@ -9,7 +10,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "runsc/util/errno_status.h"
 #include "runsc/util/file_util.h"
+#include "runsc/util/status_macros.h"
 
 namespace runsc::sandbox {
 
@@ -66,18 +70,61 @@ std::optional<int> InnermostPid(pid_t pid) {
   return inner;
 }
 
-bool HasLiveChild(pid_t parent, int inner) {
-  for (pid_t child : ChildrenOf(parent)) {
-    if (InnermostPid(child) != inner) continue;
-    const std::string state = util::ProcStatusField(child, "State");
-    return !state.empty() && state[0] != 'Z' && state[0] != 'X';
+namespace {
+
+// A /proc file's text; empty once its process is gone (ENOENT, ESRCH),
+// and an error where it could not be read (EMFILE, say), which says
+// nothing of the process.
+absl::StatusOr<std::string> ReadProcFile(const std::string& path) {
+  absl::StatusOr<std::string> text = util::ReadFile(path);
+  if (absl::IsNotFound(text.status())) return std::string();
+  return text;
+}
+
+// The value of `key` in a /proc/PID/status text.
+std::string StatusField(absl::string_view status, absl::string_view key) {
+  for (absl::string_view line : absl::StrSplit(status, '\n')) {
+    if (absl::ConsumePrefix(&line, key) && absl::ConsumePrefix(&line, ":")) {
+      return std::string(absl::StripAsciiWhitespace(line));
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+absl::StatusOr<bool> HasLiveChild(pid_t parent, int inner) {
+  DIR* dir = opendir(absl::StrCat("/proc/", parent, "/task").c_str());
+  if (dir == nullptr) {
+    if (errno == ENOENT || errno == ESRCH) return false;
+    return util::ErrnoError(errno, absl::StrCat("open /proc/", parent, "/task"));
+  }
+  std::vector<std::string> tasks;
+  while (struct dirent* e = readdir(dir)) {
+    if (e->d_name[0] != '.') tasks.push_back(e->d_name);
+  }
+  closedir(dir);
+  for (const std::string& task : tasks) {
+    absl::StatusOr<std::string> children =
+        ReadProcFile(absl::StrCat("/proc/", parent, "/task/", task, "/children"));
+    if (!children.ok()) return children.status();
+    for (pid_t child : Pids(*children)) {
+      absl::StatusOr<std::string> status = ReadProcFile(absl::StrCat("/proc/", child, "/status"));
+      if (!status.ok()) return status.status();
+      const std::vector<std::string> ids =
+          absl::StrSplit(StatusField(*status, "NSpid"), '\t', absl::SkipWhitespace());
+      int at = 0;
+      if (ids.empty() || !absl::SimpleAtoi(ids.back(), &at) || at != inner) continue;
+      const std::string state = StatusField(*status, "State");
+      return !state.empty() && state[0] != 'Z' && state[0] != 'X';
+    }
   }
   return false;
 }
 
 absl::StatusOr<pid_t> OnlyChild(pid_t pid) {
-  const std::string text =
-      util::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/task/", pid, "/children"));
+  ASSIGN_OR_RETURN(const std::string text,
+                   ReadProcFile(absl::StrCat("/proc/", pid, "/task/", pid, "/children")));
   std::vector<pid_t> pids = Pids(text);
   if (pids.size() != 1) {
     return absl::InternalError(

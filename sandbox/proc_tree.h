@@ -30,11 +30,14 @@ std::vector<pid_t> ChildrenOf(pid_t pid);
 std::optional<int> InnermostPid(pid_t pid);
 
 // Whether `parent` has a child whose innermost pid is `inner` and that has
-// not exited (a zombie has: its parent has yet to reap it).
-bool HasLiveChild(pid_t parent, int inner);
+// not exited (a zombie has: its parent has yet to reap it); false once
+// `parent` is gone. An error where /proc could not be read (EMFILE, say):
+// that tells nothing of either process.
+absl::StatusOr<bool> HasLiveChild(pid_t parent, int inner);
 
 // The one child of `pid`'s main thread (a sandbox process's launcher);
-// INTERNAL naming what it found otherwise.
+// INTERNAL naming what it found otherwise (none once `pid` is gone), and
+// the read's own error where /proc could not be read.
 absl::StatusOr<pid_t> OnlyChild(pid_t pid);
 
 // How many PID namespaces `pid` is in (the host's counts): 0 if it is gone.

@@ -2,8 +2,10 @@
 // and by another, their pids, a zombie, and a tree two levels deep.
 #include "sandbox/proc_tree.h"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +16,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "runsc/util/unique_fd.h"
 
 namespace runsc::sandbox {
 namespace {
@@ -59,15 +62,43 @@ TEST(ProcTreeTest, ChildrenOfEveryThreadAndTheirPids) {
 TEST(ProcTreeTest, AChildIsLiveUntilItExits) {
   const pid_t child = Sleeper();
   ASSERT_GT(child, 0);
-  EXPECT_TRUE(HasLiveChild(getpid(), child));
-  EXPECT_FALSE(HasLiveChild(getpid(), child + 1000000));
+  EXPECT_TRUE(HasLiveChild(getpid(), child).value());
+  EXPECT_FALSE(HasLiveChild(getpid(), child + 1000000).value());
   kill(child, SIGKILL);
   // A zombie until reaped: it has exited all the same.
   siginfo_t info = {};
   ASSERT_EQ(waitid(P_PID, child, &info, WEXITED | WNOWAIT), 0);
-  EXPECT_FALSE(HasLiveChild(getpid(), child));
+  EXPECT_FALSE(HasLiveChild(getpid(), child).value());
   ASSERT_EQ(waitpid(child, nullptr, 0), child);
-  EXPECT_FALSE(HasLiveChild(getpid(), child));
+  EXPECT_FALSE(HasLiveChild(getpid(), child).value());
+}
+
+// Out of fds, /proc cannot be read: an error, not "no such child" (which a
+// container's status took for stopped, and a delete without --force for
+// leave to kill it).
+TEST(ProcTreeTest, AnUnreadableProcIsAnErrorNotNoChild) {
+  const pid_t child = Sleeper();
+  ASSERT_GT(child, 0);
+  struct rlimit old;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+  struct rlimit low = old;
+  low.rlim_cur = 64;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<util::UniqueFd> fill;
+  for (;;) {
+    util::UniqueFd fd(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!fd) break;
+    fill.push_back(std::move(fd));
+  }
+  absl::StatusOr<bool> live = HasLiveChild(getpid(), child);
+  absl::StatusOr<pid_t> only = OnlyChild(getpid());
+  fill.clear();
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+  EXPECT_FALSE(live.ok()) << "read as " << live.value();
+  EXPECT_FALSE(only.ok());
+  EXPECT_FALSE(absl::IsInternal(only.status())) << only.status();  // INTERNAL: "not one child"
+  EXPECT_TRUE(HasLiveChild(getpid(), child).value());
+  KillAndReap(child);
 }
 
 TEST(ProcTreeTest, OnlyChildAndDescendants) {

@@ -396,7 +396,15 @@ std::string Sandbox::ContainerStatus(const runsc::state::v1::SandboxRecord& reco
   // From the host's /proc, not the sandbox's ListProcesses: a status asked
   // for must not dial the sandbox (which would start its gRPC server).
   absl::StatusOr<pid_t> launcher = LauncherPid();
-  if (launcher.ok() && HasLiveChild(*launcher, main_pid)) {
+  absl::StatusOr<bool> live =
+      launcher.ok() ? HasLiveChild(*launcher, main_pid) : absl::StatusOr<bool>(launcher.status());
+  if (live.ok() && *live) return held ? "created" : "running";
+  // /proc could not be read (EMFILE, say) while the sandbox lives: that is
+  // no word that the container ended, and one taken for stopped would be
+  // deleted without --force. (FAILED_PRECONDITION: the sandbox process has
+  // ended; INTERNAL: its launcher has.)
+  if (!live.ok() && !absl::IsFailedPrecondition(live.status()) &&
+      !absl::IsInternal(live.status()) && ProcessAlive()) {
     return held ? "created" : "running";
   }
   return "stopped";
