@@ -16,7 +16,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "runsc/util/unique_fd.h"
+#include "runsc/util/out_of_fds.h"
 
 namespace runsc::sandbox {
 namespace {
@@ -79,21 +79,9 @@ TEST(ProcTreeTest, AChildIsLiveUntilItExits) {
 TEST(ProcTreeTest, AnUnreadableProcIsAnErrorNotNoChild) {
   const pid_t child = Sleeper();
   ASSERT_GT(child, 0);
-  struct rlimit old;
-  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
-  struct rlimit low = old;
-  low.rlim_cur = 64;
-  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
-  std::vector<util::UniqueFd> fill;
-  for (;;) {
-    util::UniqueFd fd(open("/dev/null", O_RDONLY | O_CLOEXEC));
-    if (!fd) break;
-    fill.push_back(std::move(fd));
-  }
-  absl::StatusOr<bool> live = HasLiveChild(getpid(), child);
-  absl::StatusOr<pid_t> only = OnlyChild(getpid());
-  fill.clear();
-  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+  auto [live, out] = util::WithoutFds([&] { return HasLiveChild(getpid(), child); });
+  auto [only, out_too] = util::WithoutFds([] { return OnlyChild(getpid()); });
+  ASSERT_TRUE(out && out_too);
   EXPECT_FALSE(live.ok()) << "read as " << live.value();
   EXPECT_FALSE(only.ok());
   EXPECT_FALSE(absl::IsInternal(only.status())) << only.status();  // INTERNAL: "not one child"

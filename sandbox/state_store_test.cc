@@ -22,6 +22,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runsc/util/errno_status.h"
+#include "runsc/util/out_of_fds.h"
 #include "runsc/util/test_dirs.h"
 #include "specutils/spec_json.h"
 
@@ -223,22 +224,8 @@ TEST(StateStoreTest, StartTimeIdentifiesLiveProcessesOnly) {
 // Out of fds, /proc cannot be read: that is no word on the process. It was
 // taken for gone, and a live sandbox's uid range and cgroups reclaimed.
 TEST(StateStoreTest, StartTimeOutOfFdsIsAnErrorNotGone) {
-  struct rlimit old;
-  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
-  struct rlimit low = old;
-  low.rlim_cur = 64;
-  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
-  std::vector<util::UniqueFd> fill;
-  for (;;) {
-    util::UniqueFd fd(open("/dev/null", O_RDONLY | O_CLOEXEC));
-    if (!fd) break;
-    fill.push_back(std::move(fd));
-  }
-  const int open_errno = errno;
-  absl::StatusOr<uint64_t> start = ProcessStartTime(getpid());
-  fill.clear();
-  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
-  ASSERT_EQ(open_errno, EMFILE);
+  auto [start, out] = util::WithoutFds([] { return ProcessStartTime(getpid()); });
+  ASSERT_TRUE(out);
   ASSERT_FALSE(start.ok());
   EXPECT_FALSE(absl::IsNotFound(start.status())) << start.status();
   EXPECT_EQ(util::ErrnoOf(start.status()), EMFILE) << start.status();
