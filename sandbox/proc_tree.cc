@@ -10,65 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "absl/strings/strip.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/file_util.h"
 #include "runsc/util/status_macros.h"
 
 namespace runsc::sandbox {
-
-namespace {
-
-// The thread ids of `pid`.
-std::vector<std::string> ListTasks(pid_t pid) {
-  std::vector<std::string> tasks;
-  DIR* dir = opendir(absl::StrCat("/proc/", pid, "/task").c_str());
-  if (dir == nullptr) return tasks;
-  while (struct dirent* e = readdir(dir)) {
-    if (e->d_name[0] != '.') tasks.push_back(e->d_name);
-  }
-  closedir(dir);
-  return tasks;
-}
-
-// The pids of a `children` file's text.
-std::vector<pid_t> Pids(absl::string_view text) {
-  std::vector<pid_t> out;
-  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipWhitespace())) {
-    pid_t pid = 0;
-    if (absl::SimpleAtoi(word, &pid)) out.push_back(pid);
-  }
-  return out;
-}
-
-}  // namespace
-
-std::vector<pid_t> ChildrenOf(pid_t pid) {
-  std::vector<pid_t> out;
-  for (const std::string& task : ListTasks(pid)) {
-    for (pid_t child :
-         Pids(util::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/task/", task, "/children")))) {
-      out.push_back(child);
-    }
-  }
-  return out;
-}
-
-namespace {
-
-// The NSpid line of `pid`: its pid in each PID namespace, host's first.
-std::vector<std::string> NsPids(pid_t pid) {
-  return absl::StrSplit(util::ProcStatusField(pid, "NSpid"), '\t', absl::SkipWhitespace());
-}
-
-}  // namespace
-
-std::optional<int> InnermostPid(pid_t pid) {
-  const std::vector<std::string> ids = NsPids(pid);
-  int inner = 0;
-  if (ids.empty() || !absl::SimpleAtoi(ids.back(), &inner)) return std::nullopt;
-  return inner;
-}
 
 namespace {
 
@@ -81,23 +27,24 @@ absl::StatusOr<std::string> ReadProcFile(const std::string& path) {
   return text;
 }
 
-// The value of `key` in a /proc/PID/status text.
-std::string StatusField(absl::string_view status, absl::string_view key) {
-  for (absl::string_view line : absl::StrSplit(status, '\n')) {
-    if (absl::ConsumePrefix(&line, key) && absl::ConsumePrefix(&line, ":")) {
-      return std::string(absl::StripAsciiWhitespace(line));
-    }
+// The pids of a `children` file's text.
+std::vector<pid_t> Pids(absl::string_view text) {
+  std::vector<pid_t> out;
+  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipWhitespace())) {
+    pid_t pid = 0;
+    if (absl::SimpleAtoi(word, &pid)) out.push_back(pid);
   }
-  return "";
+  return out;
 }
 
-}  // namespace
-
-absl::StatusOr<bool> HasLiveChild(pid_t parent, int inner) {
-  DIR* dir = opendir(absl::StrCat("/proc/", parent, "/task").c_str());
+// The children of every thread of `pid`: none once it is gone, an error
+// where /proc could not be read.
+absl::StatusOr<std::vector<pid_t>> ReadChildren(pid_t pid) {
+  std::vector<pid_t> out;
+  DIR* dir = opendir(absl::StrCat("/proc/", pid, "/task").c_str());
   if (dir == nullptr) {
-    if (errno == ENOENT || errno == ESRCH) return false;
-    return util::ErrnoError(errno, absl::StrCat("open /proc/", parent, "/task"));
+    if (errno == ENOENT || errno == ESRCH) return out;
+    return util::ErrnoError(errno, absl::StrCat("open /proc/", pid, "/task"));
   }
   std::vector<std::string> tasks;
   while (struct dirent* e = readdir(dir)) {
@@ -105,19 +52,46 @@ absl::StatusOr<bool> HasLiveChild(pid_t parent, int inner) {
   }
   closedir(dir);
   for (const std::string& task : tasks) {
-    absl::StatusOr<std::string> children =
-        ReadProcFile(absl::StrCat("/proc/", parent, "/task/", task, "/children"));
-    if (!children.ok()) return children.status();
-    for (pid_t child : Pids(*children)) {
-      absl::StatusOr<std::string> status = ReadProcFile(absl::StrCat("/proc/", child, "/status"));
-      if (!status.ok()) return status.status();
-      const std::vector<std::string> ids =
-          absl::StrSplit(StatusField(*status, "NSpid"), '\t', absl::SkipWhitespace());
-      int at = 0;
-      if (ids.empty() || !absl::SimpleAtoi(ids.back(), &at) || at != inner) continue;
-      const std::string state = StatusField(*status, "State");
-      return !state.empty() && state[0] != 'Z' && state[0] != 'X';
-    }
+    ASSIGN_OR_RETURN(const std::string text,
+                     ReadProcFile(absl::StrCat("/proc/", pid, "/task/", task, "/children")));
+    for (pid_t child : Pids(text)) out.push_back(child);
+  }
+  return out;
+}
+
+// The last pid of a status file's NSpid line (its pid in the innermost
+// PID namespace), if there is one.
+std::optional<int> InnermostOf(absl::string_view status) {
+  const std::vector<std::string> ids =
+      absl::StrSplit(util::StatusTextField(status, "NSpid"), '\t', absl::SkipWhitespace());
+  int inner = 0;
+  if (ids.empty() || !absl::SimpleAtoi(ids.back(), &inner)) return std::nullopt;
+  return inner;
+}
+
+// The NSpid line of `pid`: its pid in each PID namespace, host's first.
+std::vector<std::string> NsPids(pid_t pid) {
+  return absl::StrSplit(util::ProcStatusField(pid, "NSpid"), '\t', absl::SkipWhitespace());
+}
+
+}  // namespace
+
+std::vector<pid_t> ChildrenOf(pid_t pid) {
+  return ReadChildren(pid).value_or(std::vector<pid_t>{});
+}
+
+std::optional<int> InnermostPid(pid_t pid) {
+  return InnermostOf(util::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status")));
+}
+
+absl::StatusOr<bool> HasLiveChild(pid_t parent, int inner) {
+  ASSIGN_OR_RETURN(const std::vector<pid_t> children, ReadChildren(parent));
+  for (pid_t child : children) {
+    ASSIGN_OR_RETURN(const std::string status,
+                     ReadProcFile(absl::StrCat("/proc/", child, "/status")));
+    if (InnermostOf(status) != inner) continue;
+    const std::string state = util::StatusTextField(status, "State");
+    return !state.empty() && state[0] != 'Z' && state[0] != 'X';
   }
   return false;
 }

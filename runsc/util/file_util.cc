@@ -173,7 +173,10 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path, size_t max_
 std::string ReadFileOrEmpty(const std::string& path) { return ReadFile(path).value_or(""); }
 
 std::string ProcStatusField(pid_t pid, absl::string_view key) {
-  const std::string status = ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status"));
+  return StatusTextField(ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/status")), key);
+}
+
+std::string StatusTextField(absl::string_view status, absl::string_view key) {
   for (absl::string_view line : absl::StrSplit(status, '\n')) {
     if (absl::ConsumePrefix(&line, key) && absl::ConsumePrefix(&line, ":")) {
       return std::string(absl::StripAsciiWhitespace(line));

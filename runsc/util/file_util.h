@@ -74,6 +74,8 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path, size_t max_
 // without the key, colon and surrounding blanks; "" if the process or the
 // line is missing.
 std::string ProcStatusField(pid_t pid, absl::string_view key);
+// The same, in the text of a status file read already.
+std::string StatusTextField(absl::string_view status, absl::string_view key);
 
 }  // namespace runsc::util
 
