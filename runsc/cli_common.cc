@@ -183,6 +183,10 @@ absl::StatusOr<Attached> OpenRunning(const ParsedFlags& f, const std::string& id
   return attached;
 }
 
+bool ContainerEnded(const sandbox::Sandbox& box, const runsc::state::v1::SandboxRecord& record) {
+  return !box.ProcessAlive() || box.ContainerStatus(record) == "stopped";
+}
+
 absl::StatusOr<UniqueFd> LockContainer(const ParsedFlags& f, const std::string& id,
                                        absl::Duration wait) {
   RETURN_IF_ERROR(specutils::ValidateSandboxId(id));
@@ -496,8 +500,7 @@ int Foreground(sandbox::Sandbox& box, Started& started, SignalForwarder& forward
         sandbox::StartedExec{started.pid, std::move(started.exit_conn)}, absl::InfiniteDuration());
     if (status.ok()) {
       code = ShellCode(*status);
-    } else if (absl::IsUnavailable(status.status()) &&
-               (!box.ProcessAlive() || box.ContainerStatus(box.Record()) == "stopped")) {
+    } else if (absl::IsUnavailable(status.status()) && ContainerEnded(box, box.Record())) {
       // The container ended first: its init, the launcher, went, and the
       // kernel killed every process of its PID namespace, this one too.
       // What runc's exec reports then (conmon and the shim read 137).

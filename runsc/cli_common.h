@@ -90,6 +90,12 @@ absl::StatusOr<Attached> Open(const ParsedFlags& f, const std::string& id);
 // FAILED_PRECONDITION "container not running", runc's words (which
 // containerd's shim takes for "already finished").
 absl::StatusOr<Attached> OpenRunning(const ParsedFlags& f, const std::string& id);
+
+// Whether the container `box` holds (as `record` has it) has ended since it
+// was opened: its sandbox process has, or its main process (the launcher,
+// in the runtime CLI's containers, ends with it). A signal or an exec's
+// wait that then finds nobody says so in runc's words.
+bool ContainerEnded(const sandbox::Sandbox& box, const runsc::state::v1::SandboxRecord& record);
 // Serialises the commands that change a container (start, delete) with
 // each other and with its create: a flock on its state directory, waited
 // for up to `wait` (DEADLINE_EXCEEDED naming it). An empty fd when there

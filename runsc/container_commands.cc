@@ -132,12 +132,11 @@ int KillCommand(int argc, char** argv) {
   if (!attached.ok()) return Error("kill", std::string(attached.status().message()));
   absl::Status status;
   sandbox::Sandbox& box = *attached->box;
-  auto stopped = [&] {
-    return !box.ProcessAlive() || box.ContainerStatus(attached->record) == "stopped";
-  };
   if (*sig == 0) {
     // As any signal with --all: a stopped container has nobody to ask.
-    if (stopped() && !f->Has("all")) return Error("kill", "container not running: " + id);
+    if (ContainerEnded(box, attached->record) && !f->Has("all")) {
+      return Error("kill", "container not running: " + id);
+    }
     return 0;
   }
   if (f->Has("all")) {
@@ -150,7 +149,7 @@ int KillCommand(int argc, char** argv) {
   // The main process may have ended since the open, and its launcher with
   // it: the signal then finds nobody. Said as runc says it, in the words
   // containerd's shim looks for.
-  if (!status.ok() && stopped()) {
+  if (!status.ok() && ContainerEnded(box, attached->record)) {
     if (f->Has("all")) return 0;
     return Error("kill", "container not running: " + id);
   }
