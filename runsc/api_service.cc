@@ -524,7 +524,7 @@ grpc::Status ApiService::Events(grpc::ServerContext* context, const api::EventsR
     if (!writer->Write(out)) return grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
     // One sandbox's stream ends with it: a later sandbox of the same id is
     // another object, and its client would otherwise wait forever.
-    if (!req->id().empty() && event->type == "deleted") return grpc::Status::OK;
+    if (serial != 0 && event->type == "deleted") return grpc::Status::OK;
   }
 }
 

@@ -262,10 +262,12 @@ absl::Status Cgroup::Apply(const runsc::boot::v1::ResourceConfig& r) {
     // lifts swap's too, unless swap is given (as runc converts them).
     std::optional<std::string> swap;
     if (r.has_memory_swap() && r.memory_swap() >= 0) {
-      const std::string current =
-          std::string(absl::StripAsciiWhitespace(ReadFileOrEmpty(mem + "/memory.max")));
       int64_t memory = r.has_memory_max() ? r.memory_max() : -1;
-      if (!r.has_memory_max() && !absl::SimpleAtoi(current, &memory)) memory = -1;
+      if (!r.has_memory_max() &&
+          !absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFileOrEmpty(mem + "/memory.max")),
+                            &memory)) {
+        memory = -1;  // "max"
+      }
       if (memory < 0) {
         return absl::FailedPreconditionError(
             "linux.resources.memory.swap: needs a memory limit (there is none)");
