@@ -53,11 +53,7 @@ TEST_F(DaemonTest, EventsFollowTheLifecycleInOrder) {
   EXPECT_FALSE(seen[2].exit().signaled());
   EXPECT_GT(seen[2].time_unix_seconds(), seen[0].time_unix_seconds());
 
-  grpc::ClientContext ctx3;
-  api::DeleteSandboxRequest del;
-  del.set_id("ev");
-  api::DeleteSandboxResponse deleted;
-  ASSERT_TRUE(stub->DeleteSandbox(&ctx3, del, &deleted).ok());
+  ASSERT_TRUE(Delete("ev").ok());
   seen = ReadEventsUntil(reader.get(), "ev", "deleted");
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0].type(), "deleted");
@@ -107,11 +103,7 @@ TEST_F(DaemonTest, EventsOfOneSandboxOnlyAndUnknownIdsAreNotFound) {
 
   // The stream ends, OK, with the sandbox's "deleted": nothing after it
   // can be this sandbox's.
-  grpc::ClientContext del_ctx;
-  api::DeleteSandboxRequest del;
-  del.set_id("one");
-  api::DeleteSandboxResponse deleted;
-  ASSERT_TRUE(stub->DeleteSandbox(&del_ctx, del, &deleted).ok());
+  ASSERT_TRUE(Delete("one").ok());
   seen = ReadEventsUntil(reader.get(), "one", "deleted");
   ASSERT_FALSE(seen.empty());
   EXPECT_EQ(seen.back().type(), "deleted");

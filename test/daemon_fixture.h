@@ -158,6 +158,14 @@ class DaemonTest : public ::testing::Test {
     return stub->Signal(&ctx, req, &response);
   }
 
+  grpc::Status Delete(const std::string& id) {
+    grpc::ClientContext ctx;
+    api::DeleteSandboxRequest req;
+    req.set_id(id);
+    api::DeleteSandboxResponse response;
+    return Stub()->DeleteSandbox(&ctx, req, &response);
+  }
+
   grpc::Status Run(const std::string& id, std::vector<std::string> args,
                    api::RunResponse* response, double timeout = 30) {
     auto stub = Stub();

@@ -507,11 +507,7 @@ TEST_F(DaemonTest, FiveHundredCreateDeleteCyclesLeaveNothingBehind) {
     api::Sandbox created;
     grpc::Status s = stub->CreateSandbox(&c1, create, &created);
     ASSERT_TRUE(s.ok()) << i << ": " << s.error_message();
-    grpc::ClientContext c2;
-    api::DeleteSandboxRequest del;
-    del.set_id(id);
-    api::DeleteSandboxResponse r;
-    s = stub->DeleteSandbox(&c2, del, &r);
+    s = Delete(id);
     ASSERT_TRUE(s.ok()) << i << ": " << s.error_message();
   }
   // The last deletes' teardowns may still be under way
