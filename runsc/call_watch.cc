@@ -2,6 +2,9 @@
 
 #include <utility>
 
+#include "absl/status/statusor.h"
+#include "runsc/util/thread.h"
+
 namespace runsc::cli {
 
 CallWatch::~CallWatch() {
@@ -25,7 +28,12 @@ uint64_t CallWatch::Add(grpc::ServerContext* context, sandbox::CallCanceller* ca
   if (stopping_) cancel->Cancel();
   const uint64_t id = next_id_++;
   calls_[id] = Call{context, cancel};
-  if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+  if (!thread_.joinable()) {
+    // Without a thread (none to be had), the next call tries again; until
+    // then a wait ends at its own deadline, not at its client's going.
+    absl::StatusOr<std::thread> thread = util::StartThread("the calls' watch", [this] { Loop(); });
+    if (thread.ok()) thread_ = *std::move(thread);
+  }
   return id;
 }
 

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/poll_timeout.h"
+#include "runsc/util/thread.h"
 
 namespace runsc::sandbox {
 
@@ -51,12 +52,18 @@ ChildProcess::~ChildProcess() {
   // Killed, but the kernel cannot end it yet (a frozen v1 freezer, an
   // uninterruptible sleep): a thread reaps it whenever it ends, rather than
   // leave a zombie for as long as this process lives.
-  std::thread([pidfd = pidfd_.release()] {
+  const int pidfd = pidfd_.release();
+  absl::StatusOr<std::thread> reaper = util::StartThread("a late reap", [pidfd] {
     siginfo_t info = {};
     while (waitid(P_PIDFD, static_cast<id_t>(pidfd), &info, WEXITED) != 0 && errno == EINTR) {
     }
     close(pidfd);
-  }).detach();
+  });
+  if (reaper.ok()) {
+    reaper->detach();
+  } else {
+    close(pidfd);  // no thread to be had: the zombie stays
+  }
 }
 
 absl::Status ChildProcess::Signal(int sig) {

@@ -14,7 +14,9 @@
 #include "runsc/util/errno_status.h"
 #include "runsc/util/event_flag.h"
 #include "runsc/util/log.h"
+#include "runsc/util/status_macros.h"
 #include "runsc/util/sync_message.h"
+#include "runsc/util/thread.h"
 
 namespace runsc::sandbox {
 
@@ -38,7 +40,8 @@ absl::StatusOr<std::unique_ptr<ExitReportWatcher>> ExitReportWatcher::Create() {
   }
   std::unique_ptr<ExitReportWatcher> watcher(
       new ExitReportWatcher(std::move(epoll), std::move(wake)));
-  watcher->thread_ = std::thread([w = watcher.get()] { w->Loop(); });
+  ASSIGN_OR_RETURN(watcher->thread_, util::StartThread("the exit reports' watch",
+                                                       [w = watcher.get()] { w->Loop(); }));
   return watcher;
 }
 

@@ -20,6 +20,7 @@
 #include "runsc/util/log.h"
 #include "runsc/util/status_macros.h"
 #include "runsc/util/stdio_socket.h"
+#include "runsc/util/thread.h"
 #include "runsc/util/unique_fd.h"
 #include "sandbox/bundle.h"
 #include "sandbox/control_client.h"
@@ -95,8 +96,10 @@ absl::StatusOr<std::unique_ptr<SandboxManager>> SandboxManager::Create(
   if (manager->options_.reclaim_ahead > 0) {
     manager->reclaimer_ = std::make_unique<Reclaimer>(manager->options_.reclaim_ahead);
   }
-  manager->worker_ = std::thread([m = manager.get()] { m->WorkLoop(); });
-  manager->expirer_ = std::thread([m = manager.get()] { m->ExpiryLoop(); });
+  ASSIGN_OR_RETURN(manager->worker_, util::StartThread("the manager's worker",
+                                                       [m = manager.get()] { m->WorkLoop(); }));
+  ASSIGN_OR_RETURN(manager->expirer_,
+                   util::StartThread("the TTLs' watch", [m = manager.get()] { m->ExpiryLoop(); }));
   return manager;
 }
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "runsc/util/file_util.h"
 #include "runsc/util/log.h"
+#include "runsc/util/thread.h"
 #include "runsc/util/unique_fd.h"
 #include "sandbox/manager.h"
 
@@ -198,14 +199,19 @@ void SandboxManager::ExpiryLoop() {
         continue;
       }
       auto done = std::make_shared<std::atomic<bool>>(false);
-      std::thread thread([this, id, done] {
+      absl::StatusOr<std::thread> thread = util::StartThread("a TTL's delete", [this, id, done] {
         absl::Status status = DeleteSandbox(id, absl::Seconds(1));
         util::Log(status.ok() ? util::LogLevel::kInfo : util::LogLevel::kWarning, "manager",
                   absl::StrCat("TTL expired for sandbox ", id, ": ",
                                status.ok() ? "deleted" : status.message()));
         done->store(true);
       });
-      running.push_back({id, std::move(done), std::move(thread)});
+      if (!thread.ok()) {  // the next round tries again
+        util::Log(util::LogLevel::kWarning, "manager",
+                  absl::StrCat("sandbox ", id, "'s TTL expired: ", thread.status().message()));
+        break;
+      }
+      running.push_back({id, std::move(done), *std::move(thread)});
     }
   }
   for (Expiring& e : running) e.thread.join();

@@ -14,6 +14,8 @@
 #include "absl/time/clock.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/event_flag.h"
+#include "runsc/util/status_macros.h"
+#include "runsc/util/thread.h"
 
 namespace runsc::sandbox {
 
@@ -120,17 +122,20 @@ absl::StatusOr<std::unique_ptr<StdioPump>> StdioPump::Start(const std::string& i
   pump->process_ends_.push_back(std::move(in_r));
   pump->process_ends_.push_back(std::move(out_w));
   pump->process_ends_.push_back(std::move(err_w));
-  pump->thread_ = std::thread([&input, cap, output, d = pump->deadline_.get(), in = std::move(in_w),
-                               out = std::move(out_r), err = std::move(err_r)]() mutable {
-    PumpStdio(std::move(in), input, std::move(out), std::move(err), cap, d, output);
-  });
+  ASSIGN_OR_RETURN(
+      pump->thread_,
+      util::StartThread("a process's stdio pump", [&input, cap, output, d = pump->deadline_.get(),
+                                                   in = std::move(in_w), out = std::move(out_r),
+                                                   err = std::move(err_r)]() mutable {
+        PumpStdio(std::move(in), input, std::move(out), std::move(err), cap, d, output);
+      }));
   return pump;
 }
 
 StdioPump::~StdioPump() {
   process_ends_.clear();
   deadline_->NoLaterThan(absl::Now() + kDrainAfterExit);
-  thread_.join();
+  if (thread_.joinable()) thread_.join();  // not when Start found no thread
 }
 
 std::vector<int> StdioPump::process_fds() const {

@@ -6,6 +6,7 @@
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "runsc/util/without_threads.h"
 
 namespace runsc::sandbox {
 namespace {
@@ -53,6 +54,21 @@ TEST(StdioPumpTest, AnOutputHeldOpenEndsShortlyAfterThePumpsEnd) {
   EXPECT_EQ(output.out, "early");
   EXPECT_GE(waited, StdioPump::kDrainAfterExit - absl::Milliseconds(20));
   EXPECT_LT(waited, absl::Seconds(5));
+}
+
+// A Run that finds no thread for its pump fails, and the daemon goes on:
+// the pump's destructor joined a thread that had never started, and that
+// threw from a destructor (std::terminate, SIGABRT).
+TEST(StdioPumpTest, NoThreadIsAnErrorNotAnAbort) {
+  EXPECT_EQ(util::WithoutThreads([] {
+              const std::string input = "x";
+              CapturedOutput output;
+              absl::StatusOr<std::unique_ptr<StdioPump>> pump =
+                  StdioPump::Start(input, 16, absl::Now() + absl::Seconds(5), &output);
+              if (pump.ok()) return 1;
+              return absl::IsResourceExhausted(pump.status()) ? 0 : 2;
+            }),
+            0);
 }
 
 }  // namespace
