@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/keyctl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -12,18 +13,22 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/file_util.h"
 #include "runsc/util/json_string.h"
 #include "runsc/util/poll_timeout.h"
+#include "runsc/util/status_macros.h"
 #include "runsc/util/unique_fd.h"
+#include "sandbox/cgroup.h"
 
 namespace runsc::sandbox {
 
@@ -34,14 +39,51 @@ namespace {
 
 constexpr size_t kMaxOutput = 4096;  // of a hook's output, kept for errors
 
+// The `cgroup.procs` files of `pid`'s cgroups, open for writing: those of
+// the hierarchies runsc makes a container's cgroups in (cgroup.h), the
+// unified one among them.
+absl::StatusOr<std::vector<UniqueFd>> OpenCgroupProcsOf(pid_t pid) {
+  ASSIGN_OR_RETURN(const CgroupLayout layout, CgroupLayout::Discover());
+  ASSIGN_OR_RETURN(const std::string table, util::ReadFile(absl::StrCat("/proc/", pid, "/cgroup")));
+  std::vector<UniqueFd> files;
+  std::set<std::string> mounts;
+  for (absl::string_view line : absl::StrSplit(table, '\n', absl::SkipEmpty())) {
+    // "ID:CONTROLLERS:PATH"; ID 0 is the unified hierarchy.
+    std::vector<absl::string_view> f = absl::StrSplit(line, absl::MaxSplits(':', 2));
+    if (f.size() != 3) continue;
+    std::string mount;
+    if (f[0] == "0") {
+      mount = layout.unified;
+    } else {
+      for (absl::string_view c : absl::StrSplit(f[1], ',')) {
+        auto it = layout.v1.find(std::string(c));
+        if (it != layout.v1.end()) mount = it->second;
+      }
+    }
+    if (mount.empty() || !mounts.insert(mount).second) continue;
+    const std::string path = absl::StrCat(mount, f[2], "/cgroup.procs");
+    UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) return ErrnoError(errno, absl::StrCat("open '", path, "'"));
+    files.push_back(std::move(fd));
+  }
+  return files;
+}
+
 // The child's side, between fork and exec: async-signal-safe calls only
 // (raw system calls for the ids: no glibc broadcast to other threads).
-[[noreturn]] void ExecHook(int exec_fd, int stdin_fd, int out_fd, int ns_fd, char* const* argv,
+[[noreturn]] void ExecHook(int exec_fd, int stdin_fd, int out_fd, int ns_fd,
+                           const std::vector<UniqueFd>& cgroup_procs, char* const* argv,
                            char* const* envp) {
   // The CLI's blocked signals (its forwarder's) are not the hook's.
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Into the container's cgroups, while still the host's root: the image's
+  // code it runs, and what that leaves behind, is held by the container's
+  // limits and its freezer, not the caller's (the shim's, conmon's).
+  for (const UniqueFd& procs : cgroup_procs) {
+    if (write(procs.get(), "0", 1) != 1) _exit(125);
+  }
   // Stdio, the binary at 3 and the namespaces at 4, and no other fd of the
   // CLI's (its state directory's lock, say): in the container's namespaces,
   // a process of the container could otherwise reach them through
@@ -68,6 +110,11 @@ constexpr size_t kMaxOutput = 4096;  // of a hook's output, kept for errors
     }
     if (syscall(SYS_setgroups, 0, nullptr) != 0 || syscall(SYS_setresgid, 0, 0, 0) != 0 ||
         syscall(SYS_setresuid, 0, 0, 0) != 0) {
+      _exit(125);
+    }
+    // A session keyring of its own: the caller's (which fork kept) is no
+    // image code's to read or change. ENOSYS: a kernel without keys.
+    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr) < 0 && errno != ENOSYS) {
       _exit(125);
     }
     // The id change made our memory dumpable as fs.suid_dumpable says; the
@@ -106,12 +153,16 @@ absl::Status RunHook(const runsc::boot::v1::HookConfig& hook, const std::string&
   UniqueFd exec_fd(open(hook.path().c_str(), O_RDONLY | O_CLOEXEC));
   if (!exec_fd) return ErrnoError(errno, absl::StrCat(name, ": open '", hook.path(), "'"));
   UniqueFd ns_fd;
+  std::vector<UniqueFd> cgroup_procs;
   if (namespaces_of > 0) {
     ns_fd.reset(static_cast<int>(syscall(SYS_pidfd_open, namespaces_of, 0)));
     if (!ns_fd) {
       return ErrnoError(errno, absl::StrCat(name, ": pidfd of the container (pid ",
                                             namespaces_of, ")"));
     }
+    absl::StatusOr<std::vector<UniqueFd>> procs = OpenCgroupProcsOf(namespaces_of);
+    if (!procs.ok()) return util::Annotate(procs.status(), name);
+    cgroup_procs = *std::move(procs);
   }
   // The state on its stdin, from a memfd: it may not fit a pipe (the
   // spec's annotations are in it), and nothing would read a pipe before
@@ -136,8 +187,8 @@ absl::Status RunHook(const runsc::boot::v1::HookConfig& hook, const std::string&
   const pid_t pid = fork();
   if (pid < 0) return ErrnoError(errno, absl::StrCat(name, ": fork"));
   if (pid == 0) {
-    ExecHook(exec_fd.get(), in_r.get(), out_w.get(), ns_fd ? ns_fd.get() : -1, argv.data(),
-             envp.data());
+    ExecHook(exec_fd.get(), in_r.get(), out_w.get(), ns_fd ? ns_fd.get() : -1, cgroup_procs,
+             argv.data(), envp.data());
   }
   out_w.reset();
   const absl::Time deadline = hook.timeout_seconds() > 0

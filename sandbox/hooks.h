@@ -10,11 +10,13 @@
 //
 // A hook's path resolves in the runtime's mount namespace (the binary is
 // opened first); a hook "in the container's namespaces" then joins the
-// mount, UTS, IPC, network, cgroup and PID namespaces of the container's
-// pid 1 (the launcher) and runs as the runtime's user, as runc runs it for a
-// container without a user namespace: hooks are the spec author's trusted
-// code. A hook that exits non-zero, dies or outlives its timeout fails, and
-// the error carries its output.
+// container's cgroups, and the user, mount, UTS, IPC, network, cgroup and
+// PID namespaces of its held main process, where it runs as the container's
+// root with a session keyring of its own. The hook is the spec author's
+// trusted code, but its interpreter and libraries are the image's: nothing
+// of the caller's (its identity, its keyring, its cgroups) goes with them.
+// A hook that exits non-zero, dies or outlives its timeout fails, and the
+// error carries its output.
 #ifndef RUNSC_SANDBOX_HOOKS_H_
 #define RUNSC_SANDBOX_HOOKS_H_
 

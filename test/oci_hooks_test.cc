@@ -2,7 +2,11 @@
 // point, with the state on its stdin, the container's own as the
 // container's root in its namespaces, and what a failing, slow or
 // concurrent one leaves.
+#include <errno.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -193,6 +197,39 @@ TEST_F(OciRuntimeTest, AFailingHookFailsCreateAndLeavesNothing) {
   const absl::Time start = absl::Now();
   ExpectError("create a", "timed out after 1 s");
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+}
+
+// A container's hook runs image code (its shell, loader and libraries): it
+// ran with the caller's session keyring, which fork keeps, and in the
+// caller's cgroups, out of the container's limits and freezer, with
+// whatever it left running.
+TEST_F(OciRuntimeTest, AContainersHookHasNeitherTheCallersKeyringNorItsCgroups) {
+  constexpr int kSessionKeyring = -3;  // KEY_SPEC_SESSION_KEYRING
+  const long key =
+      syscall(SYS_add_key, "user", "runsc-test-hook-secret", "s3cret", 6, kSessionKeyring);
+  ASSERT_GT(key, 0) << strerror(errno);
+  const std::string shared = root_.path() + "/shared";
+  ASSERT_NO_FATAL_FAILURE(MakeWritableDir(shared));
+  runsc::oci::v1::Spec spec = LoadSpec();
+  SetProcess(&spec, {"sh", "-c", "cat /proc/self/cgroup > /shared/main.cgroup"});
+  AddBind(&spec, shared, "/shared");
+  ASSERT_EQ(RunShell("cp test/probe " + bundle_ + "/rootfs/bin/probe").first, 0);
+  // /proc/keys lists no key of another user namespace's, possessed or not:
+  // the search is what possession allows.
+  AddShellHook(spec.mutable_hooks()->mutable_create_container(),
+               "probe findkey runsc-test-hook-secret > /shared/hook.search; "
+               "cat /proc/self/cgroup > /shared/hook.cgroup")
+      ->set_timeout(10);
+  SaveSpec(spec);
+  auto [code, out] = Runsc("run a");
+  syscall(SYS_keyctl, 3 /* KEYCTL_REVOKE */, key);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(ReadFile(shared + "/hook.search"), "ENOKEY\n");
+  // In the container's cgroup namespace, its own cgroups are "/"; the
+  // caller's would show as a path up and out of it ("/../..").
+  const std::string cgroups = ReadFile(shared + "/hook.cgroup");
+  EXPECT_THAT(cgroups, Not(HasSubstr("/.."))) << cgroups;
+  EXPECT_EQ(cgroups, ReadFile(shared + "/main.cgroup"));
 }
 
 }  // namespace

@@ -40,7 +40,8 @@ int Usage() {
   fprintf(stderr,
           "usage: probe ls DIR | kill PID SIG | ptrace PID | open PATH r|w |\n"
           "  write PATH TEXT | mknod PATH | mount DIR | syscall keyctl|bpf|perf|unshare |\n"
-          "  ids | fds | touch PATH | forkbomb | hog MIB | sleep SECONDS | notify TEXT\n");
+          "  findkey NAME | ids | fds | touch PATH | forkbomb | hog MIB | sleep SECONDS | notify "
+          "TEXT\n");
   return 2;
 }
 
@@ -86,6 +87,9 @@ int main(int argc, char** argv) {
   // MS_RDONLY.
   if (cmd == "remount-rw" && argc == 3) {
     return Result(mount(nullptr, argv[2], nullptr, MS_REMOUNT | MS_BIND, nullptr));
+  }
+  if (cmd == "findkey" && argc == 3) {  // a user key reachable from the session keyring
+    return Result(syscall(SYS_keyctl, 10 /*KEYCTL_SEARCH*/, -3 /*session*/, "user", argv[2], 0));
   }
   if (cmd == "syscall" && argc == 3) {
     std::string name = argv[2];
