@@ -123,7 +123,12 @@ absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
       boot->add_bind_fds(-1);
       continue;
     }
-    absl::StatusOr<UniqueFd> tree = PrepareBindSource(m.source(), m.recursive(), m.flags(), userns);
+    // The host template's binds (the host's /usr, /bin, /lib*) are not
+    // idmapped: what host root owns would be the container root's, and a
+    // group member's template workload would read what only root may (a
+    // 0600 file). Unmapped, only their "other" bits count.
+    absl::StatusOr<UniqueFd> tree = PrepareBindSource(m.source(), m.recursive(), m.flags(),
+                                                      container.synthetic_root() ? -1 : userns);
     if (!tree.ok()) {
       return util::Annotate(tree.status(), absl::StrCat("mounts[", i, "]"));
     }

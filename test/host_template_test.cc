@@ -1,13 +1,20 @@
 // Root tests of the built-in host template: no bundle needed.
+#include "sandbox/host_template.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <memory>
 #include <string>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sandbox/host_template.h"
+#include "runsc/util/unique_fd.h"
 #include "sandbox/sandbox.h"
 #include "test/bundle_util.h"
 #include "test/sandbox_test_util.h"
@@ -57,12 +64,28 @@ TEST_F(HostTemplateTest, HostSystemIsReadOnlyAndTmpIsPrivate) {
   EXPECT_THAT(r.out, HasSubstr("usr=1"));
   EXPECT_THAT(r.out, HasSubstr("hi\n"));
   EXPECT_THAT(r.out, HasSubstr("tmpl\n"));
-  // Root-owned host files are container root's (idmapped, read-only).
-  EXPECT_THAT(r.out, HasSubstr("\n0\n"));
+  // Root-owned host files are no id of the container's (not idmapped):
+  // the overflow id.
+  EXPECT_THAT(r.out, HasSubstr("\n65534\n"));
   // Nothing of the host's root beyond the template's view.
   EXPECT_THAT(r.out, ::testing::Not(HasSubstr("root\nrun\nsbin\nsrv")));
   struct stat st;
   EXPECT_NE(stat("/tmp/f", &st), 0) << "the workload's /tmp leaked to the host";
+}
+
+// A group member's workloads are templates: a file only host root may
+// read stays so, although the container's root runs the workload.
+TEST_F(HostTemplateTest, HostRootsPrivateFilesStayPrivate) {
+  const std::string secret = absl::StrCat("/usr/lib/runsc-test-secret-", getpid());
+  {
+    util::UniqueFd fd(open(secret.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    ASSERT_TRUE(fd) << secret << ": " << strerror(errno);
+    ASSERT_EQ(write(fd.get(), "s3cret", 6), 6);
+  }
+  absl::Cleanup remove = [&] { unlink(secret.c_str()); };
+  ProcessResult r = Run({"/bin/sh", "-c", absl::StrCat("cat ", secret, "; echo rc=$?; id -u")});
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("s3cret")));
+  EXPECT_THAT(r.out, HasSubstr("rc=1\n0\n")) << r.err;  // the container's root, refused
 }
 
 TEST_F(HostTemplateTest, GeneratedEtcHasNoHostSecrets) {
