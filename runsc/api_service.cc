@@ -212,13 +212,22 @@ grpc::Status ToCreateRequest(const api::CreateSandboxRequest& req, absl::string_
 
 }  // namespace
 
-grpc::Status ApiService::CreateSandbox(grpc::ServerContext*, const api::CreateSandboxRequest* req,
-                                       api::Sandbox* out) {
+grpc::Status ApiService::CreateSandbox(grpc::ServerContext* context,
+                                       const api::CreateSandboxRequest* req, api::Sandbox* out) {
   InFlight in_flight(this);
   sandbox::CreateRequest create;
   if (grpc::Status s = ToCreateRequest(*req, "", bundles_, &create); !s.ok()) return s;
   absl::StatusOr<sandbox::SandboxView> view = manager_->CreateSandbox(create);
   if (!view.ok()) return ToGrpcStatus(view.status());
+  if (context->IsCancelled()) {
+    // The client has gone or its deadline passed: it will never read the
+    // answer, nor learn a generated id, and the sandbox would hold its
+    // slot, uid range and cgroups for good. It goes, as RunSandbox's does.
+    (void)manager_->DeleteSandbox(view->id, absl::ZeroDuration());
+    return grpc::Status(
+        grpc::StatusCode::CANCELLED,
+        absl::StrCat("sandbox '", view->id, "' was deleted: the call ended before its create did"));
+  }
   ToProto(*view, out);
   return grpc::Status::OK;
 }

@@ -395,5 +395,35 @@ TEST_F(DaemonTest, AClientsDeadlineDoesNotCutADeletesGracePeriod) {
   EXPECT_EQ(left, 0);
 }
 
+// A create whose client gave up before it finished left a sandbox that no
+// one would ever delete (with a generated id, no one knew it), holding a
+// --max-sandboxes slot, a uid range and cgroups: a client with a short
+// deadline filled the daemon.
+TEST_F(DaemonTest, ACreateWhoseClientGaveUpLeavesNoSandbox) {
+  auto stub = Stub();
+  for (int i = 0; i < 5; ++i) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(2));
+    api::CreateSandboxRequest req;
+    req.mutable_host_template();
+    req.set_start(true);
+    api::Sandbox out;
+    const grpc::Status s = stub->CreateSandbox(&ctx, req, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
+  }
+  // Each create runs to its end before its call is looked at again; the
+  // last is done within a second.
+  absl::SleepFor(absl::Seconds(1));
+  int left = -1;
+  for (int i = 0; i < 50 && left != 0; ++i) {
+    grpc::ClientContext ctx;
+    api::ListSandboxesResponse list;
+    ASSERT_TRUE(stub->ListSandboxes(&ctx, {}, &list).ok());
+    left = list.sandboxes_size();
+    if (left != 0) absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(left, 0);
+}
+
 }  // namespace
 }  // namespace runsc::testing
