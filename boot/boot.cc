@@ -56,7 +56,7 @@ absl::StatusOr<runsc::boot::v1::BootConfig> ReadBootConfig() {
   if (fstat(util::kConfigFd, &st) != 0) {
     return ErrnoError(errno, "fstat config fd 4");
   }
-  if (st.st_size > (1 << 20)) {
+  if (st.st_size > util::kMaxBootConfigBytes) {
     return absl::InvalidArgumentError("boot config is larger than 1 MiB");
   }
   // A sealed memfd: its size cannot change under us.

@@ -32,6 +32,16 @@ grpc::Status RequireId(const std::string& id) {
   return id.empty() ? Invalid("id: must be set") : grpc::Status::OK;
 }
 
+// A path the kernel reads as a C string: a NUL would cut it short, so that
+// the call acted on another path than the one it named.
+grpc::Status RequirePath(const std::string& path, absl::string_view field) {
+  if (path.empty()) return Invalid(absl::StrCat(field, ": must be set"));
+  if (path.find('\0') != std::string::npos) {
+    return Invalid(absl::StrCat(field, ": must not contain a NUL byte"));
+  }
+  return grpc::Status::OK;
+}
+
 // The deadline the client gave, as a cap for our own waits.
 absl::Duration Remaining(grpc::ServerContext* context, absl::Duration fallback) {
   auto deadline = context->deadline();
@@ -179,8 +189,8 @@ grpc::Status ToCreateRequest(const api::CreateSandboxRequest& req, absl::string_
   if (grpc::Status s = CheckLabels(req.labels(), prefix); !s.ok()) return s;
   create->id = req.id();
   if (req.has_bundle_path()) {
-    if (req.bundle_path().empty()) {
-      return Invalid(absl::StrCat(prefix, "bundle_path: must not be empty"));
+    if (auto s = RequirePath(req.bundle_path(), absl::StrCat(prefix, "bundle_path")); !s.ok()) {
+      return s;
     }
     if (!bundles) {
       return grpc::Status(
@@ -192,6 +202,12 @@ grpc::Status ToCreateRequest(const api::CreateSandboxRequest& req, absl::string_
     }
     create->bundle = req.bundle_path();
   } else if (req.has_host_template() && !req.host_template().args().empty()) {
+    for (int i = 0; i < req.host_template().args_size(); ++i) {
+      if (req.host_template().args(i).find('\0') != std::string::npos) {
+        return Invalid(
+            absl::StrCat(prefix, "host_template.args[", i, "]: must not contain a NUL byte"));
+      }
+    }
     create->template_args.assign(req.host_template().args().begin(),
                                  req.host_template().args().end());
   }
@@ -458,7 +474,7 @@ grpc::Status ApiService::CopyIn(grpc::ServerContext*,
     return Invalid("start: the first message must name the sandbox and the directory");
   }
   if (auto s = RequireId(req.start().id()); !s.ok()) return s;
-  if (req.start().path().empty()) return Invalid("start.path: must be set");
+  if (auto s = RequirePath(req.start().path(), "start.path"); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<sandbox::ContainerFiles>> files =
       manager_->OpenFiles(req.start().id());
   if (!files.ok()) return ToGrpcStatus(files.status());
@@ -480,7 +496,7 @@ grpc::Status ApiService::CopyOut(grpc::ServerContext*, const api::CopyOutRequest
                                  grpc::ServerWriter<api::CopyOutResponse>* writer) {
   InFlight in_flight(this);
   if (auto s = RequireId(req->id()); !s.ok()) return s;
-  if (req->path().empty()) return Invalid("path: must be set");
+  if (auto s = RequirePath(req->path(), "path"); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<sandbox::ContainerFiles>> files = manager_->OpenFiles(req->id());
   if (!files.ok()) return ToGrpcStatus(files.status());
   // Pieces of about 64 KiB; Write blocks while the client is behind.

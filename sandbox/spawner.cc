@@ -401,6 +401,13 @@ absl::Status AwaitChildExec(int exec_r) {
 }
 
 absl::StatusOr<UniqueFd> SealedMemfd(const std::string& data) {
+  if (static_cast<int64_t>(data.size()) > util::kMaxBootConfigBytes) {
+    // What the sandbox would refuse at its start (an INTERNAL error, from a
+    // sandbox spawned for nothing) is the caller's to shorten.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the sandbox's configuration (the process's args and env, the mounts) is ", data.size(),
+        " bytes, over the ", util::kMaxBootConfigBytes, " a sandbox takes"));
+  }
   UniqueFd fd(memfd_create("runsc-boot-config", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (!fd) return ErrnoError(errno, "memfd_create 'runsc-boot-config'");
   RETURN_IF_ERROR(util::WriteAll(fd.get(), data, "the boot config memfd"));

@@ -58,6 +58,17 @@ TEST(ProcessOverrideTest, ErrorsNameTheField) {
   o.cwd = "relative";
   EXPECT_THAT(std::string(OverrideProcess(Base(), o).status().message()),
               HasSubstr("process.cwd: must be an absolute path"));
+  o.cwd = std::string("/tmp\0/etc", 9);
+  EXPECT_THAT(std::string(OverrideProcess(Base(), o).status().message()),
+              HasSubstr("process.cwd: must not contain a NUL byte"));
+  o.cwd = "";
+  o.args = {"ls", std::string("a\0b", 3)};
+  EXPECT_THAT(std::string(OverrideProcess(Base(), o).status().message()),
+              HasSubstr("process.args[1]: must not contain a NUL byte"));
+  o.args = {"ls"};
+  o.env = {"A=1", std::string("B=1\0C=2", 7)};
+  EXPECT_THAT(std::string(OverrideProcess(Base(), o).status().message()),
+              HasSubstr("process.env[1]: must not contain a NUL byte"));
 }
 
 // An entry replaces every earlier one of its key, the base's and the

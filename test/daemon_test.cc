@@ -261,6 +261,53 @@ TEST_F(DaemonTest, BadRequestsGetTheRightCodes) {
     EXPECT_TRUE(s.ok()) << s.error_message();
   }
   {
+    // A NUL cut the C string the kernel read: `ls\0x` ran ls, a copy of
+    // `/etc/passwd\0zz` copied /etc/passwd.
+    for (auto [field, set] :
+         std::vector<std::pair<std::string, std::function<void(api::ProcessSpec*)>>>{
+             {"process.args[1]: ",
+              [](api::ProcessSpec* p) { p->add_args(std::string("a\0b", 3)); }},
+             {"process.env[0]: ",
+              [](api::ProcessSpec* p) { p->add_env(std::string("A=1\0B", 5)); }},
+             {"process.cwd: ",
+              [](api::ProcessSpec* p) { p->set_cwd(std::string("/tmp\0/etc", 9)); }},
+         }) {
+      grpc::ClientContext ctx;
+      api::RunRequest req;
+      req.set_id("busy");
+      req.mutable_process()->add_args("echo");
+      set(req.mutable_process());
+      api::RunResponse r;
+      grpc::Status s = stub->Run(&ctx, req, &r);
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << field;
+      EXPECT_THAT(s.error_message(), HasSubstr(field + "must not contain a NUL byte"));
+    }
+    grpc::ClientContext ctx;
+    api::CopyOutRequest req;
+    req.set_id("busy");
+    req.set_path(std::string("/etc/passwd\0zz", 14));
+    api::CopyOutResponse piece;
+    auto reader = stub->CopyOut(&ctx, req);
+    while (reader->Read(&piece)) {
+    }
+    grpc::Status s = reader->Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("path: must not contain a NUL byte"));
+  }
+  {
+    // Arguments over what a sandbox reads of its configuration: refused
+    // before a sandbox is spawned for nothing (INTERNAL, from its start).
+    grpc::ClientContext ctx;
+    api::CreateSandboxRequest req;
+    req.set_id("big");
+    req.mutable_host_template()->add_args("echo");
+    req.mutable_host_template()->add_args(std::string(2 << 20, 'x'));
+    api::Sandbox r;
+    grpc::Status s = stub->CreateSandbox(&ctx, req, &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("over the 1048576 a sandbox takes"));
+  }
+  {
     // A grace period that would hold the sandbox, and the daemon's stop,
     // for years.
     grpc::ClientContext ctx;

@@ -25,6 +25,8 @@
 #ifndef RUNSC_UTIL_BOOT_FDS_H_
 #define RUNSC_UTIL_BOOT_FDS_H_
 
+#include <stdint.h>
+
 namespace runsc::util {
 
 inline constexpr int kStdinFd = 0;
@@ -32,6 +34,9 @@ inline constexpr int kStdoutFd = 1;
 inline constexpr int kLogFd = 2;
 inline constexpr int kControlFd = 3;
 inline constexpr int kConfigFd = 4;
+// The largest boot config a sandbox reads; the host refuses a larger one
+// before it spawns anything.
+inline constexpr int64_t kMaxBootConfigBytes = 1 << 20;
 inline constexpr int kSyncFd = 5;
 inline constexpr int kStdioFd = 6;
 inline constexpr int kLauncherFd = 7;
