@@ -412,6 +412,9 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
   request.loopback = !options.network_none && !config.network_joined();
   if (!config.uts_joined()) request.hostname = options.id;
   request.launcher = config.has_container();
+  for (const auto& r : config.container().config().process().rlimits()) {
+    request.hard_limits.emplace_back(r.resource(), r.hard());
+  }
   config.set_network_on_socket(request.launcher && !config.network_joined());
   request.boot_config = config.SerializeAsString();
   request.joined_namespaces = joined.List();

@@ -12,6 +12,7 @@
 #include <sys/capability.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -400,6 +401,26 @@ absl::Status AwaitChildExec(int exec_r) {
   return absl::OkStatus();
 }
 
+// Raises `pid`'s hard limits to `limits` where they are lower. One the
+// kernel refuses (RLIMIT_NOFILE over fs.nr_open) is left: the workload's
+// own setrlimit then fails, naming the spec's field.
+absl::Status RaiseHardLimits(pid_t pid, const std::vector<std::pair<int, uint64_t>>& limits) {
+  for (const auto& [resource, hard] : limits) {
+    struct rlimit now;
+    if (prlimit(pid, static_cast<__rlimit_resource>(resource), nullptr, &now) != 0) {
+      return ErrnoError(errno, absl::StrCat("prlimit(", resource, ") of the sandbox process"));
+    }
+    if (now.rlim_max == RLIM_INFINITY || (hard != RLIM_INFINITY && now.rlim_max >= hard)) continue;
+    const struct rlimit raised = {now.rlim_cur, hard};
+    if (prlimit(pid, static_cast<__rlimit_resource>(resource), &raised, nullptr) != 0 &&
+        errno != EPERM) {
+      return ErrnoError(errno, absl::StrCat("raise the hard limit ", resource, " to ", hard,
+                                            " for the sandbox process"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<UniqueFd> SealedMemfd(const std::string& data) {
   if (static_cast<int64_t>(data.size()) > util::kMaxBootConfigBytes) {
     // What the sandbox would refuse at its start (an INTERNAL error, from a
@@ -603,6 +624,7 @@ absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request) 
   RETURN_IF_ERROR(
       util::WriteKernelFile(proc + "uid_map", specutils::FormatIdMap(request.uid_map)));
   RETURN_IF_ERROR(util::WriteKernelFile(proc + "gid_map", specutils::FormatIdMap(request.gid_map)));
+  RETURN_IF_ERROR(RaiseHardLimits(child.pid(), request.hard_limits));
   if (!util::WriteSyncMessage(parent_sync.get(), util::SyncType::kGo,
                               SetupStage::kNone, 0, "")) {
     return ErrnoError(errno, "send go to sandbox process");

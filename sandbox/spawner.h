@@ -72,6 +72,11 @@ struct SpawnRequest {
   std::vector<TasksFile> sandbox_tasks;
   std::vector<TasksFile> launcher_tasks;
   int launcher_cgroup_fd = -1;
+  // (RLIMIT_*, hard limit) the container's main process asks for: where
+  // the host's is lower, the child's is raised before it goes on (it will
+  // be in a user namespace, where only lowering a hard limit is allowed),
+  // so that the workload's setrlimit can give it. As runc gives it, as root.
+  std::vector<std::pair<int, uint64_t>> hard_limits;
   // Namespaces to put the child in instead of new ones: (fd, CLONE_NEWNET,
   // CLONE_NEWIPC or CLONE_NEWUTS). Not owned.
   std::vector<std::pair<int, int>> joined_namespaces;

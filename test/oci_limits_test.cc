@@ -2,6 +2,8 @@
 // the spec's linux.resources (given, or refused by field, never dropped),
 // `update`, the memory floor, the scheduler, I/O priority and personality,
 // and the cgroup mount that shows them to the workload.
+#include <sys/capability.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -233,6 +235,46 @@ TEST_F(OciRuntimeTest, SchedulerIoPriorityAndPersonalityAreApplied) {
   ExpectError("run a",
               "process.scheduler: sched_setattr(policy 1) (real-time and deadline "
               "policies need CAP_SYS_NICE");
+}
+
+// podman's default ulimits (nofile 1048576, say) are over most hosts' hard
+// limits, and a workload in a user namespace can only lower its hard
+// limits: every such container failed at create. The host raises them for
+// it, as runc, root, gives them.
+TEST_F(OciRuntimeTest, RlimitsOverTheCallersHardLimitsAreGiven) {
+  // Raising a hard limit takes CAP_SYS_RESOURCE, which some hosts take from
+  // root (this test's VM: its bounding set lacks it). There no runtime,
+  // runc either, can give such a limit.
+  cap_t caps = cap_get_proc();
+  cap_flag_value_t resource = CAP_CLEAR;
+  cap_get_flag(caps, CAP_SYS_RESOURCE, CAP_EFFECTIVE, &resource);
+  cap_free(caps);
+  if (resource != CAP_SET)
+    GTEST_SKIP() << "root here lacks CAP_SYS_RESOURCE: no hard limit can rise";
+  struct rlimit nofile;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &nofile), 0);
+  ASSERT_NE(nofile.rlim_max, RLIM_INFINITY);
+  const uint64_t higher = nofile.rlim_max + 1000;
+  struct rlimit memlock;
+  ASSERT_EQ(getrlimit(RLIMIT_MEMLOCK, &memlock), 0);
+  // Below ours, so that the run itself (which inherits ours) must raise it.
+  memlock = {memlock.rlim_cur / 2, memlock.rlim_cur / 2};
+  ASSERT_EQ(setrlimit(RLIMIT_MEMLOCK, &memlock), 0);
+  runsc::oci::v1::Spec spec = LoadSpec();
+  SetProcess(&spec, {"sh", "-c", "ulimit -Hn; ulimit -n; ulimit -Hl"});
+  spec.mutable_process()->clear_rlimits();
+  auto* r = spec.mutable_process()->add_rlimits();
+  r->set_type("RLIMIT_NOFILE");
+  r->set_hard(higher);
+  r->set_soft(higher);
+  r = spec.mutable_process()->add_rlimits();
+  r->set_type("RLIMIT_MEMLOCK");
+  r->set_hard(RLIM_INFINITY);
+  r->set_soft(RLIM_INFINITY);
+  SaveSpec(spec);
+  auto [code, out] = Runsc("run a");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, absl::StrCat(higher, "\n", higher, "\nunlimited\n"));
 }
 
 }  // namespace
