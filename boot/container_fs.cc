@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -280,12 +281,38 @@ absl::Status ApplySysctls(const runsc::boot::v1::BootConfig& boot) {
   return absl::OkStatus();
 }
 
+// The main process's working directory, if the image has none (a
+// Kubernetes workingDir, say), as runc makes it: after the mounts, before
+// the root goes read-only, 0755, and the container root's. So it is made
+// as the container's root: this thread's file-system ids are, for the
+// while, the ones the workloads' namespace maps the container's root to.
+absl::Status MakeWorkingDirectory(int root_fd, const runsc::boot::v1::ContainerConfig& config) {
+  const specutils::WorkloadIds ids = specutils::WorkloadIdsOf(config, /*host_base=*/0);
+  const std::optional<uint32_t> uid = specutils::MapId(specutils::WorkloadNestedMap(ids.uids), 0);
+  const std::optional<uint32_t> gid = specutils::MapId(specutils::WorkloadNestedMap(ids.gids), 0);
+  long old_uid = -1, old_gid = -1;
+  if (uid.has_value() && gid.has_value()) {
+    // Raw: glibc's setfsuid is per thread anyway, and reports no error.
+    old_gid = syscall(SYS_setfsgid, *gid);
+    old_uid = syscall(SYS_setfsuid, *uid);
+  }
+  absl::StatusOr<UniqueFd> made = MkdirAllInRoot(root_fd, config.process().cwd());
+  if (old_uid >= 0) {
+    syscall(SYS_setfsuid, old_uid);
+    syscall(SYS_setfsgid, old_gid);
+  }
+  return made.status();
+}
+
 absl::Status BuildContainerRoot(const runsc::boot::v1::ContainerBoot& boot,
-                                const std::string& hostname) {
+                                const std::string& hostname, const std::string& domainname) {
   const auto& config = boot.config();
   const int root_fd = boot.rootfs_fd();
   if (!hostname.empty() && sethostname(hostname.data(), hostname.size()) != 0) {
     return ErrnoError(errno, absl::StrCat("sethostname '", hostname, "'"));
+  }
+  if (!domainname.empty() && setdomainname(domainname.data(), domainname.size()) != 0) {
+    return ErrnoError(errno, absl::StrCat("setdomainname '", domainname, "'"));
   }
   if (syscall(SYS_move_mount, root_fd, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) != 0) {
     return ErrnoError(errno, "attach the container root over '/'");
@@ -314,6 +341,9 @@ absl::Status BuildContainerRoot(const runsc::boot::v1::ContainerBoot& boot,
   }
   for (const std::string& path : config.readonly_paths()) {
     RETURN_IF_ERROR(Annotate(ReadonlyPath(root_fd, path), "linux.readonlyPaths"));
+  }
+  if (!config.process().cwd().empty()) {
+    RETURN_IF_ERROR(Annotate(MakeWorkingDirectory(root_fd, config), "process.cwd"));
   }
   if (config.readonly_root()) {
     // Only the root mount: /dev, /tmp and the other mounts keep their own.

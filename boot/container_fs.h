@@ -37,10 +37,11 @@ absl::Status ApplySysctls(const runsc::boot::v1::BootConfig& boot);
 // that only hands them on.
 void CloseMountTrees(const runsc::boot::v1::ContainerBoot& boot);
 
-// Sets `hostname` (empty: leaves it), then builds the root. Errors are
+// Sets `hostname` and `domainname` (empty: leaves each), then builds the
+// root, the main process's working directory made if missing. Errors are
 // prefixed with the mount or path they concern.
 absl::Status BuildContainerRoot(const runsc::boot::v1::ContainerBoot& boot,
-                                const std::string& hostname);
+                                const std::string& hostname, const std::string& domainname);
 
 // Exposed for tests: rewrites uid=N/gid=N in mount data into sandbox ids,
 // and adds uid=/gid= of container root to tmpfs data that has none.

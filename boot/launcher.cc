@@ -665,9 +665,11 @@ void LauncherMain(runsc::boot::v1::BootConfig config, int sock) {
       CreateNestedUserns("/proc", config.container().config());
   if (!userns.ok()) fail("user-namespace", userns.status());
   const std::string& named = config.container().config().hostname();
-  status = BuildContainerRoot(config.container(), config.uts_joined() ? ""
-                                                  : named.empty()      ? config.sandbox_id()
-                                                                       : named);
+  status = BuildContainerRoot(config.container(),
+                              config.uts_joined() ? ""
+                              : named.empty()     ? config.sandbox_id()
+                                                  : named,
+                              config.uts_joined() ? "" : config.container().config().domainname());
   if (!status.ok()) fail("mounts", status);
   // The mount trees are attached now; their fds have no further use. The
   // namespace's holder, let go before the build, has exited meanwhile.

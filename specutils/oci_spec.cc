@@ -39,14 +39,16 @@ std::vector<std::string> ToVector(
   return {field.begin(), field.end()};
 }
 
-absl::Status ValidateHostname(absl::string_view hostname) {
-  if (hostname.size() > 64) return Invalid("hostname", "longer than 64 characters");
+// A hostname or domainname (`field`): the kernel takes 64 bytes of each.
+absl::Status ValidateHostname(absl::string_view hostname, absl::string_view field) {
+  if (hostname.size() > 64) return Invalid(field, "longer than 64 characters");
   for (char c : hostname) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
               (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
     if (!ok) {
-      return Invalid("hostname", absl::StrCat("'", hostname, "' has a character "
-                                              "that is not a letter, digit, '-', '.' or '_'"));
+      return Invalid(field, absl::StrCat("'", hostname,
+                                         "' has a character "
+                                         "that is not a letter, digit, '-', '.' or '_'"));
     }
   }
   return absl::OkStatus();
@@ -560,8 +562,10 @@ absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& sp
   ASSIGN_OR_RETURN(std::string rootfs, CleanAbsolutePath(root, "root.path"));
   out.set_rootfs(rootfs);
   out.set_readonly_root(spec.root().readonly());
-  RETURN_IF_ERROR(ValidateHostname(spec.hostname()));
+  RETURN_IF_ERROR(ValidateHostname(spec.hostname(), "hostname"));
   out.set_hostname(spec.hostname());
+  RETURN_IF_ERROR(ValidateHostname(spec.domainname(), "domainname"));
+  out.set_domainname(spec.domainname());
   *out.mutable_annotations() = spec.annotations();
   if (!spec.has_process()) return Invalid("process", "must be set");
   ASSIGN_OR_RETURN(*out.mutable_process(),

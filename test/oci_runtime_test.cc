@@ -335,6 +335,25 @@ TEST_F(OciRuntimeTest, AHeldMainProcessStartsAsCreatedAfterExecsBesideIt) {
   EXPECT_EQ(Reap(pid), 137);
 }
 
+// As runc gives them: the spec's domainname was read and dropped, and a
+// working directory the image lacks (a Kubernetes workingDir) failed the
+// create with ENOENT, where runc makes it.
+TEST_F(OciRuntimeTest, TheDomainnameIsSetAndAMissingWorkingDirectoryMade) {
+  runsc::oci::v1::Spec spec = LoadSpec();
+  SetProcess(&spec, {"sh", "-c", "cat /proc/sys/kernel/domainname; pwd; stat -c %u:%g:%a ."});
+  spec.set_domainname("example.org");
+  spec.mutable_process()->set_cwd("/work/dir");
+  SaveSpec(spec);
+  auto [code, out] = Runsc("run a");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "example.org\n/work/dir\n0:0:755\n");
+  spec.set_domainname("not a name");
+  SaveSpec(spec);
+  auto [bad, said] = Runsc("run b");
+  EXPECT_EQ(bad, 1);
+  EXPECT_THAT(said, HasSubstr("domainname: 'not a name' has a character"));
+}
+
 TEST_F(OciRuntimeTest, PidfdSocketReceivesAPidfdOfTheMainProcess) {
   SetArgs({"sleep", "1000"});
   const std::string path = root_.path() + "/pidfd.sock";

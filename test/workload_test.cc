@@ -122,12 +122,22 @@ TEST_F(WorkloadTest, HostileEtcPasswdCannotHangTheLaunch) {
   EXPECT_EQ(r.out, "/\n") << r.err;
 }
 
-TEST_F(WorkloadTest, MissingCwdFailsNamingTheField) {
-  auto spec = Spec({"true"});
-  spec.mutable_process()->set_cwd("/does/not/exist");
+// The main process's missing working directory is made, as runc makes it
+// (oci_runtime_test); an exec's is not, as runc's exec does not.
+TEST_F(WorkloadTest, AnExecsMissingCwdFailsNamingTheField) {
+  auto spec = Spec({"sleep", "1000"});
+  spec.mutable_process()->set_cwd("/made/for/main");
   auto* box = Create(spec);
   ASSERT_NE(box, nullptr);
-  auto r = RunInSandbox(*box);
+  ASSERT_TRUE(StartDetached(*box).ok());
+  runsc::boot::v1::ProcessConfig exec = box->Record().container().process();
+  exec.clear_args();
+  exec.add_args("pwd");
+  auto there = RunInSandbox(*box, &exec);
+  ASSERT_TRUE(there.ok()) << there.status();
+  EXPECT_EQ(there->out, "/made/for/main\n");
+  exec.set_cwd("/does/not/exist");
+  auto r = RunInSandbox(*box, &exec);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("process.cwd"));
