@@ -127,11 +127,15 @@ absl::Status WriteSysctlsIn(int fd, int type,
   return util::WriteSysctls(writes);
 }
 
-absl::Status SetHostnameIn(int fd, const std::string& hostname) {
+absl::Status SetUtsNamesIn(int fd, const std::string& hostname, const std::string& domainname) {
   absl::StatusOr<ScopedNamespace> inside = ScopedNamespace::Enter(fd, CLONE_NEWUTS);
   if (!inside.ok()) return inside.status();
-  if (sethostname(hostname.data(), hostname.size()) != 0) {
+  if (!hostname.empty() && sethostname(hostname.data(), hostname.size()) != 0) {
     return ErrnoError(errno, absl::StrCat("sethostname '", hostname, "' in the joined UTS namespace"));
+  }
+  if (!domainname.empty() && setdomainname(domainname.data(), domainname.size()) != 0) {
+    return ErrnoError(errno,
+                      absl::StrCat("setdomainname '", domainname, "' in the joined UTS namespace"));
   }
   return absl::OkStatus();
 }

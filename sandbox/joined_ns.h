@@ -59,8 +59,9 @@ absl::StatusOr<util::UniqueFd> FilesystemOf(int fd, int type, const char* fstype
 absl::Status WriteSysctlsIn(int fd, int type,
                             const std::vector<std::pair<std::string, std::string>>& writes);
 
-// Sets the hostname of the UTS namespace `fd`.
-absl::Status SetHostnameIn(int fd, const std::string& hostname);
+// Sets the hostname and the domainname (each unless empty) of the UTS
+// namespace `fd`.
+absl::Status SetUtsNamesIn(int fd, const std::string& hostname, const std::string& domainname);
 
 }  // namespace runsc::sandbox
 

@@ -367,20 +367,25 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
     // the host's own namespaces, which belong to everyone.
     for (const auto& [fd, type] : joined.List()) {
       auto writes = specutils::SysctlWrites(container->sysctl(), type, workload.gids);
-      const bool hostname = type == CLONE_NEWUTS && !container->hostname().empty();
-      if ((!writes.empty() || hostname) && IsHostNamespace(fd, type)) {
+      const bool names = type == CLONE_NEWUTS &&
+                         (!container->hostname().empty() || !container->domainname().empty());
+      if ((!writes.empty() || names) && IsHostNamespace(fd, type)) {
         return absl::InvalidArgumentError(
             !writes.empty()
                 ? absl::StrCat("linux.sysctl[\"",
                                absl::StrReplaceAll(writes[0].first, {{"/", "."}}),
                                "\"]: would change the host's own namespace, which "
                                "linux.namespaces joins by path")
-                : absl::StrCat("hostname: '", container->hostname(),
+                : absl::StrCat(container->hostname().empty() ? "domainname: '" : "hostname: '",
+                               container->hostname().empty() ? container->domainname()
+                                                             : container->hostname(),
                                "' would rename the host, whose UTS namespace linux.namespaces "
                                "joins by path"));
       }
       RETURN_IF_ERROR(WriteSysctlsIn(fd, type, writes));
-      if (hostname) RETURN_IF_ERROR(SetHostnameIn(fd, container->hostname()));
+      if (names) {
+        RETURN_IF_ERROR(SetUtsNamesIn(fd, container->hostname(), container->domainname()));
+      }
     }
     // The spec's path, or one named by id and range slot: unique host-wide,
     // whatever the state root.

@@ -181,6 +181,7 @@ TEST_F(OciRuntimeTest, JoinsAPodsIpcAndUtsNamespacesByPath) {
     ASSERT_TRUE(found) << type;
   }
   spec.set_hostname("pod-a");
+  spec.set_domainname("pod.example");
   (*spec.mutable_linux()->mutable_sysctl())["fs.mqueue.msg_max"] = "33";
   SaveSpec(spec);
   auto [code, out] = Runsc("run a");
@@ -193,6 +194,8 @@ TEST_F(OciRuntimeTest, JoinsAPodsIpcAndUtsNamespacesByPath) {
   EXPECT_EQ(out, absl::StrCat("ipc:[", ipc_st.st_ino, "]\nuts:[", uts_st.st_ino,
                               "]\npod-a\n1234\n33\n1\n"));
   EXPECT_EQ(RunShell("nsenter --uts=" + uts + " hostname").second, "pod-a\n");
+  EXPECT_EQ(RunShell("nsenter --uts=" + uts + " cat /proc/sys/kernel/domainname").second,
+            "pod.example\n");
   EXPECT_EQ(RunShell("nsenter --ipc=" + ipc + " cat /proc/sys/fs/mqueue/msg_max").second, "33\n");
   EXPECT_EQ(RunShell("hostname").second, host_name);
 
@@ -230,6 +233,11 @@ TEST_F(OciRuntimeTest, JoinsAPodsIpcAndUtsNamespacesByPath) {
   SaveSpec(spec);
   ExpectError("run a", "hostname: 'pod-a' would rename the host");
   EXPECT_EQ(RunShell("hostname").second, host_name);
+  const std::string host_domain = ReadFile("/proc/sys/kernel/domainname");
+  spec.clear_hostname();
+  SaveSpec(spec);
+  ExpectError("run a", "domainname: 'pod.example' would rename the host");
+  EXPECT_EQ(ReadFile("/proc/sys/kernel/domainname"), host_domain);
 }
 
 TEST_F(OciRuntimeTest, SysctlsSetTheContainersNamespacesOnly) {
