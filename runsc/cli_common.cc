@@ -113,6 +113,22 @@ absl::StatusOr<Bundle> LoadBundleFlag(const ParsedFlags& f) {
   }
   absl::StatusOr<runsc::boot::v1::ContainerConfig> config = sandbox::LoadBundle(resolved);
   if (!config.ok()) return config.status();
+  // A type the spec does not list is the runtime's own, as with runc
+  // (podman's --network=host, --ipc=host, --uts=host): joined as a path to
+  // ours would be. A sandbox's pid 1 is its launcher, in a PID namespace of
+  // its own: --pid=host cannot be given.
+  for (const std::string& type : config->unlisted_namespaces()) {
+    if (type == "pid") {
+      return absl::InvalidArgumentError(
+          "linux.namespaces: no pid namespace listed, which means the host's; runsc always gives "
+          "a container a PID namespace of its own");
+    }
+    std::string* path = type == "network" ? config->mutable_network_ns_path()
+                        : type == "ipc"   ? config->mutable_ipc_ns_path()
+                                          : config->mutable_uts_ns_path();
+    *path = absl::StrCat("/proc/self/ns/", type == "network" ? "net" : type);
+  }
+  config->clear_unlisted_namespaces();
   return Bundle{resolved, *std::move(config)};
 }
 

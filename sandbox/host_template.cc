@@ -56,6 +56,9 @@ absl::StatusOr<runsc::boot::v1::ContainerConfig> HostTemplate(
   spec.mutable_root()->set_path("/");  // replaced by the synthetic root
   spec.mutable_root()->set_readonly(true);
   spec.set_hostname(options.hostname);
+  for (const char* type : {"pid", "network", "ipc", "uts", "mount", "cgroup"}) {
+    spec.mutable_linux()->add_namespaces()->set_type(type);
+  }
   auto* p = spec.mutable_process();
   for (const std::string& a : options.args) p->add_args(a);
   p->add_env("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");

@@ -52,6 +52,11 @@ absl::Status CheckApiBundle(const runsc::boot::v1::ContainerConfig& c) {
   if (!c.network_ns_path().empty() || !c.ipc_ns_path().empty() || !c.uts_ns_path().empty()) {
     return refuse("linux.namespaces", "a namespace joined by path");
   }
+  if (!c.unlisted_namespaces().empty()) {
+    return refuse("linux.namespaces",
+                  absl::StrCat("no ", c.unlisted_namespaces(0),
+                               " namespace listed, which means the runtime's own"));
+  }
   if (!c.cgroups_path().empty()) return refuse("linux.cgroupsPath", "a cgroup of the caller's choosing");
   if (!c.devices().empty()) return refuse("linux.devices", "a device node");
   return absl::OkStatus();

@@ -675,6 +675,12 @@ absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& sp
     }
     out.mutable_process()->set_personality(p.domain() == "LINUX32" ? 0x0008 : 0x0000);
   }
+  for (const char* type : {"pid", "network", "ipc", "uts"}) {
+    if (std::none_of(spec.linux().namespaces().begin(), spec.linux().namespaces().end(),
+                     [type](const auto& ns) { return ns.type() == type; })) {
+      out.add_unlisted_namespaces(type);
+    }
+  }
   for (int i = 0; i < spec.linux().namespaces_size(); ++i) {
     const auto& ns = spec.linux().namespaces(i);
     if (ns.path().empty()) continue;

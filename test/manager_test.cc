@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -386,6 +387,13 @@ TEST_F(ManagerTest, TheApiRefusesHostIdsNamespacesCgroupsAndDevicesOfTheCallersC
     if (ns.type() == "network") ns.set_path("/proc/self/ns/net");
   }
   refused(joined, "linux.namespaces");
+  // No network namespace listed: the runtime's own, the daemon's.
+  auto unlisted = *spec;
+  auto* listed = unlisted.mutable_linux()->mutable_namespaces();
+  listed->erase(std::remove_if(listed->begin(), listed->end(),
+                               [](const auto& ns) { return ns.type() == "network"; }),
+                listed->end());
+  refused(unlisted, "linux.namespaces");
   auto placed = *spec;
   placed.mutable_linux()->set_cgroups_path("/elsewhere/x");
   refused(placed, "linux.cgroupsPath");

@@ -138,6 +138,17 @@ TEST_F(PodmanTest, TheContainerHasPodmansNetwork) {
   EXPECT_THAT(out, HasSubstr("eth0\nlo\n0\t0\n99\n"));
 }
 
+// --network=host: podman lists no network namespace, which means the
+// runtime's own (it was a fresh one with only lo); --pid=host is refused.
+TEST_F(PodmanTest, HostNetworkIsTheHostsAndHostPidIsRefused) {
+  auto [code, out] = Run("--network host", "readlink /proc/self/ns/net");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, RunShell("readlink /proc/self/ns/net").second);
+  auto [pcode, pout] = Run("--pid host", "true");
+  EXPECT_NE(pcode, 0);
+  EXPECT_THAT(pout, HasSubstr("no pid namespace listed"));
+}
+
 TEST_F(PodmanTest, EnvUserWorkdirAndStdin) {
   auto [code, out] = Run("-e GREETING=hi -u 1000:1000 -w /bin",
                          "sh -c 'echo $GREETING $(id -u):$(id -g) $(pwd)'");

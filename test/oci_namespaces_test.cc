@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -238,6 +239,32 @@ TEST_F(OciRuntimeTest, JoinsAPodsIpcAndUtsNamespacesByPath) {
   SaveSpec(spec);
   ExpectError("run a", "domainname: 'pod.example' would rename the host");
   EXPECT_EQ(ReadFile("/proc/sys/kernel/domainname"), host_domain);
+}
+
+// A type linux.namespaces does not list is the runtime's own, as runc
+// shares it (podman's --network=host, --ipc=host, --uts=host): those were
+// new namespaces anyway, a container with only loopback. A host PID
+// namespace cannot be given, and says so.
+TEST_F(OciRuntimeTest, AnUnlistedNamespaceIsTheRuntimesOwnOrRefused) {
+  runsc::oci::v1::Spec spec = LoadSpec();
+  SetProcess(&spec, {"sh", "-c", "for n in net ipc uts; do readlink /proc/self/ns/$n; done"});
+  auto* listed = spec.mutable_linux()->mutable_namespaces();
+  listed->erase(std::remove_if(listed->begin(), listed->end(),
+                               [](const auto& ns) {
+                                 return ns.type() == "network" || ns.type() == "ipc" ||
+                                        ns.type() == "uts";
+                               }),
+                listed->end());
+  spec.clear_hostname();
+  SaveSpec(spec);
+  auto [code, out] = Runsc("run a");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, RunShell("readlink /proc/self/ns/net /proc/self/ns/ipc /proc/self/ns/uts").second);
+  listed->erase(std::remove_if(listed->begin(), listed->end(),
+                               [](const auto& ns) { return ns.type() == "pid"; }),
+                listed->end());
+  SaveSpec(spec);
+  ExpectError("run b", "linux.namespaces: no pid namespace listed, which means the host's");
 }
 
 TEST_F(OciRuntimeTest, SysctlsSetTheContainersNamespacesOnly) {
