@@ -55,7 +55,6 @@ constexpr int64_t kStopCheckMs = 100;
 // How long the caller's console socket may take to accept a pty's master.
 constexpr absl::Duration kConsoleSendTimeout = absl::Seconds(10);
 // A list's share of a packet: the supervisor's answers wrap it.
-constexpr size_t kListBudget = 48 * 1024;
 // What a capped output's wake-up copies at most, so that a chatty process
 // cannot keep the poll loop from the supervisor's requests.
 constexpr size_t kPumpBudget = 64 * 1024;
@@ -460,7 +459,7 @@ void Launcher::HandleRequest(const LauncherRequest& request, std::vector<UniqueF
         }
       }
       size_t left_out = 0;
-      *reply.mutable_list() = BoundedProcessList(std::move(listed), kListBudget, &left_out);
+      *reply.mutable_list() = BoundedProcessList(std::move(listed), kProcessListBudget, &left_out);
       if (left_out != 0) {
         util::Log(util::LogLevel::kWarning, kComponent,
                   absl::StrCat("listed ", reply.list().processes_size(), " processes; ", left_out,

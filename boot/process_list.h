@@ -38,6 +38,10 @@ std::vector<std::string> ReadCommandLine(int proc_dir, pid_t pid, size_t max_byt
 // How many bytes of arguments a process keeps when the list has room.
 inline constexpr size_t kMaxListedArgsBytes = 4096;
 
+// The most a process list's encoding takes: it fits one stdio-socket
+// packet (64 KiB) with room to spare.
+inline constexpr size_t kProcessListBudget = 48 * 1024;
+
 // `processes` (in pid order) as a list whose encoding takes at most
 // `budget` bytes. Arguments past a process's share are cut, the last one
 // kept ending in "..."; if even the pids alone do not fit, the list ends

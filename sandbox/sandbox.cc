@@ -225,15 +225,28 @@ absl::StatusOr<runsc::control::v1::ListProcessesResponse> Sandbox::ListFrozen() 
   if (!host.ok()) return host.status();
   UniqueFd proc(open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!proc) return ErrnoError(errno, "open /proc");
-  runsc::control::v1::ListProcessesResponse list;
+  std::vector<boot::ListedProcess> listed;
   for (const auto& [pid, host_pid] : *host) {
     if (pid == 1) continue;
-    auto* p = list.add_processes();
-    p->set_pid(pid);
-    for (std::string& arg :
-         boot::ReadCommandLine(proc.get(), host_pid, boot::kMaxListedArgsBytes)) {
-      p->add_args(std::move(arg));
-    }
+    listed.push_back(
+        {pid, false, boot::ReadCommandLine(proc.get(), host_pid, boot::kMaxListedArgsBytes)});
+  }
+  // As the launcher bounds its list: a process's own arguments need not be
+  // UTF-8, which a protobuf string must be (the client could not parse the
+  // answer), and a thousand processes' would not fit an answer.
+  size_t left_out = 0;
+  const runsc::launcher::v1::ProcessList bounded =
+      boot::BoundedProcessList(std::move(listed), boot::kProcessListBudget, &left_out);
+  runsc::control::v1::ListProcessesResponse list;
+  for (const auto& p : bounded.processes()) {
+    auto* out = list.add_processes();
+    out->set_pid(p.pid());
+    *out->mutable_args() = p.args();
+  }
+  if (left_out != 0) {
+    util::Log(util::LogLevel::kWarning, "sandbox",
+              absl::StrCat("listed ", list.processes_size(), " processes of paused sandbox ", id_,
+                           "; ", left_out, " more did not fit"));
   }
   return list;
 }

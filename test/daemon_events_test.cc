@@ -144,7 +144,11 @@ TEST_F(DaemonTest, APausedSandboxIsWatchedForItsExitAfterARestart) {
 // refused by name, the processes come from /proc, and a SIGKILL ends the
 // main process (the container thawed for it).
 TEST_F(DaemonTest, APausedSandboxAnswersAtOnce) {
-  const api::Sandbox started = CreateStarted("frozen");
+  // A process whose arguments are not UTF-8 (a byte of Latin-1): listed
+  // from /proc as they were, the answer was no protobuf a client could
+  // parse. It shows as '?', as the launcher's list shows it.
+  const api::Sandbox started = CreateStarted(
+      "frozen", {"sh", "-c", "exec sh -c 'sleep 1000; true' \"caf$(printf '\\351')\""});
   ASSERT_GT(started.main_pid(), 1);
   const std::string cli = absl::StrCat(RunscPath(), " --root ", state_, " ");
   ASSERT_EQ(RunShell(cli + "pause frozen 2>&1").first, 0);
@@ -169,7 +173,10 @@ TEST_F(DaemonTest, APausedSandboxAnswersAtOnce) {
   bool main_listed = false;
   for (const auto& p : ps.processes()) {
     EXPECT_NE(p.pid(), 1) << "the launcher is listed as a workload";
-    if (p.pid() == started.main_pid()) main_listed = p.args_size() > 0;
+    if (p.pid() == started.main_pid()) {
+      main_listed = p.args_size() == 4;
+      if (main_listed) EXPECT_EQ(p.args(3), "caf?");
+    }
   }
   EXPECT_TRUE(main_listed) << "main process " << started.main_pid() << " not listed with its args";
 

@@ -129,11 +129,12 @@ class DaemonTest : public ::testing::Test {
   }
   std::unique_ptr<api::Sandboxes::Stub> Stub() { return api::Sandboxes::NewStub(Channel()); }
 
-  api::Sandbox CreateStarted(const std::string& id) {
+  api::Sandbox CreateStarted(const std::string& id, const std::vector<std::string>& args = {}) {
     auto stub = Stub();
     grpc::ClientContext ctx;
     api::CreateSandboxRequest req;
     req.set_id(id);
+    for (const std::string& a : args) req.mutable_host_template()->add_args(a);
     req.mutable_host_template();
     api::Sandbox created;
     grpc::Status status = stub->CreateSandbox(&ctx, req, &created);
