@@ -342,10 +342,37 @@ grpc::Status ApiService::ListSandboxes(grpc::ServerContext*, const api::ListSand
   return grpc::Status::OK;
 }
 
+// One of the --max-execs processes running at once, held by a Run or a
+// RunSandbox as by an Exec: each holds up to twice its output cap and its
+// stdin in the daemon's memory, and a thread.
+class ApiService::RunSlot {
+ public:
+  explicit RunSlot(ExecRegistry* registry)
+      : registry_(registry), held_(registry->TryStartRunning()) {}
+  ~RunSlot() {
+    if (held_) registry_->StopRunning();
+  }
+  RunSlot(const RunSlot&) = delete;
+  RunSlot& operator=(const RunSlot&) = delete;
+  grpc::Status status() const {
+    if (held_) return grpc::Status::OK;
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat(registry_->max_running(),
+                                     " Execs and Runs already run (the daemon's --max-execs); "
+                                     "try again when one has ended"));
+  }
+
+ private:
+  ExecRegistry* const registry_;
+  const bool held_;
+};
+
 grpc::Status ApiService::Run(grpc::ServerContext* context, const api::RunRequest* req,
                              api::RunResponse* out) {
   InFlight in_flight(this);
   if (auto s = RequireId(req->id()); !s.ok()) return s;
+  RunSlot slot(&execs_);
+  if (!slot.status().ok()) return slot.status();
   if (auto s = CheckMaxOutput(req->max_output_bytes(), max_message_bytes_); !s.ok()) return s;
   if (!std::isfinite(req->timeout_seconds()) || req->timeout_seconds() < 0) {
     return Invalid("timeout_seconds: must be a non-negative number");
@@ -382,6 +409,8 @@ grpc::Status ApiService::Run(grpc::ServerContext* context, const api::RunRequest
 grpc::Status ApiService::RunSandbox(grpc::ServerContext* context, const api::RunSandboxRequest* req,
                                     api::RunResponse* out) {
   InFlight in_flight(this);
+  RunSlot slot(&execs_);
+  if (!slot.status().ok()) return slot.status();
   if (auto s = CheckMaxOutput(req->max_output_bytes(), max_message_bytes_); !s.ok()) return s;
   if (!std::isfinite(req->timeout_seconds()) || req->timeout_seconds() < 0) {
     return Invalid("timeout_seconds: must be a non-negative number");

@@ -105,6 +105,7 @@ class ApiService final
   sandbox::SandboxManager* const manager_;  // not owned
   const int max_message_bytes_;
   const bool bundles_;
+  class RunSlot;
   ExecRegistry execs_;
   CallWatch call_watch_;
   absl::Mutex mu_;

@@ -336,8 +336,10 @@ TEST_F(DaemonTest, AnExecEndsThoughAChildKeepsItsOutputFull) {
 }
 
 // Each running Exec holds threads of the daemon's: past --max-execs one is
-// RESOURCE_EXHAUSTED, saying so, and once one ends another runs.
-TEST_F(DaemonTest, ExecsPastTheLimitAreResourceExhausted) {
+// RESOURCE_EXHAUSTED, saying so, and once one ends another runs. A Run or
+// RunSandbox counts as one too: each held a thread and up to its stdin and
+// twice its output cap of the daemon's memory, with no bound on how many.
+TEST_F(DaemonTest, ExecsAndRunsPastTheLimitAreResourceExhausted) {
   StopDaemon(SIGTERM);
   StartDaemon(nullptr, {"--max-execs", "2"});
   CreateStarted("busy");
@@ -361,6 +363,18 @@ TEST_F(DaemonTest, ExecsPastTheLimitAreResourceExhausted) {
   EXPECT_EQ(third.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(third.status.error_message(), HasSubstr("2 Execs already run"));
   EXPECT_FALSE(third.got_exit);
+  api::RunResponse ran;
+  grpc::Status run = Run("busy", {"true"}, &ran);
+  EXPECT_EQ(run.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << run.error_message();
+  EXPECT_THAT(run.error_message(), HasSubstr("2 Execs and Runs already run"));
+  {
+    grpc::ClientContext ctx;
+    api::RunSandboxRequest req;
+    req.mutable_sandbox()->mutable_host_template()->add_args("true");
+    api::RunResponse r;
+    grpc::Status s = stub->RunSandbox(&ctx, req, &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  }
   // One ends (its client goes away, and its process with it): room again.
   open[0]->ctx.TryCancel();
   (void)open[0]->stream->Finish();
@@ -372,6 +386,8 @@ TEST_F(DaemonTest, ExecsPastTheLimitAreResourceExhausted) {
   }
   EXPECT_TRUE(later.status.ok()) << later.status.error_message();
   EXPECT_TRUE(later.got_exit);
+  run = Run("busy", {"true"}, &ran);
+  EXPECT_TRUE(run.ok()) << run.error_message();
   open[1]->ctx.TryCancel();
   (void)open[1]->stream->Finish();
 }
