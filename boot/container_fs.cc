@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "boot/copy_tree.h"
 #include "boot/safe_path.h"
 #include "runsc/util/errno_status.h"
 #include "runsc/util/file_util.h"
@@ -95,8 +96,26 @@ absl::Status MountOne(int root_fd, const MountConfig& m, int bind_fd) {
     }
     return absl::OkStatus();
   }
-  RETURN_IF_ERROR(MountAt(type.c_str(), target.get(), type, flags,
+  // tmpcopyup: what the tmpfs covers, held open before it is covered, is
+  // copied in; into a writable tmpfs, made read-only after.
+  UniqueFd covered;
+  if (m.copy_up()) {
+    ASSIGN_OR_RETURN(covered, OpenInRoot(root_fd, dest, O_RDONLY | O_DIRECTORY));
+  }
+  RETURN_IF_ERROR(MountAt(type.c_str(), target.get(), type,
+                          covered ? flags & ~static_cast<unsigned long>(MS_RDONLY) : flags,
                           TranslateMountData(type, m.data()), dest));
+  if (covered) {
+    ASSIGN_OR_RETURN(UniqueFd fresh, OpenInRoot(root_fd, dest, O_RDONLY | O_DIRECTORY));
+    RETURN_IF_ERROR(CopyTree(covered.get(), fresh.get(), dest));
+    if (flags & MS_RDONLY) {
+      struct mount_attr attr = {};
+      attr.attr_set = MOUNT_ATTR_RDONLY;
+      if (syscall(SYS_mount_setattr, fresh.get(), "", AT_EMPTY_PATH, &attr, sizeof(attr)) != 0) {
+        return ErrnoError(errno, absl::StrCat("make the tmpfs at '", dest, "' read-only"));
+      }
+    }
+  }
   if (type == "tmpfs" && dest == "/dev") {
     // A minimal /dev: the host's device nodes (mknod is not possible in a
     // user namespace), and the usual links. The tmpfs was made just now and

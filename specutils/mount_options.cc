@@ -95,8 +95,10 @@ MountOptions ParseMountOptions(const std::vector<std::string>& options) {
       out.flags |= MS_BIND | (out.recursive ? MS_REC : 0);
       known = true;
     }
-    // Options only meaningful to other runtimes' copy-up logic.
-    if (!known && option == "tmpcopyup") known = true;
+    if (!known && option == "tmpcopyup") {
+      out.copy_up = true;
+      known = true;
+    }
     if (!known) {
       if (!out.data.empty()) out.data += ",";
       out.data += option;

@@ -14,6 +14,7 @@ struct MountOptions {
   uint64_t propagation = 0;  // MS_PRIVATE/MS_SLAVE/MS_SHARED/MS_UNBINDABLE (+MS_REC)
   bool bind = false;
   bool recursive = false;    // rbind
+  bool copy_up = false;      // tmpcopyup: a tmpfs starts with what it covers
   std::string data;          // everything else, comma-joined ("mode=755,size=64k")
 };
 

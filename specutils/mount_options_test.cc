@@ -23,6 +23,13 @@ TEST(MountOptionsTest, BindReadOnlyPrivate) {
   EXPECT_EQ(b.data, "");
 }
 
+TEST(MountOptionsTest, TmpcopyupIsACopyUpNotData) {
+  MountOptions m = ParseMountOptions({"rw", "tmpcopyup", "size=1m"});
+  EXPECT_TRUE(m.copy_up);
+  EXPECT_EQ(m.data, "size=1m");
+  EXPECT_FALSE(ParseMountOptions({"size=1m"}).copy_up);
+}
+
 TEST(MountOptionsTest, ClearingOptionsRemoveBits) {
   MountOptions m = ParseMountOptions({"ro", "nosuid", "rw", "suid", "noexec"});
   EXPECT_EQ(m.flags, MS_NOEXEC);

@@ -600,6 +600,10 @@ absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& sp
     mc->set_propagation(opts.propagation);
     mc->set_data(opts.data);
     mc->set_recursive(opts.recursive);
+    if (opts.copy_up) {
+      if (m.type() != "tmpfs") return Invalid(mf + ".options", "tmpcopyup is for a tmpfs");
+      mc->set_copy_up(true);
+    }
   }
   for (int i = 0; i < spec.linux().masked_paths_size(); ++i) {
     ASSIGN_OR_RETURN(std::string p,

@@ -204,6 +204,23 @@ TEST(OciSpecTest, OtherFieldErrors) {
     ExpectInvalid(spec, "mounts[2].destination: must be an absolute path");
   }
   {
+    // A copy-up is a tmpfs's (mounts[1] is runc's /dev, a tmpfs; [2] devpts).
+    auto spec = RuncSpec();
+    spec.mutable_mounts(1)->add_options("tmpcopyup");
+    auto config = ToContainerConfig(spec, "/bundle");
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_TRUE(config->mounts(1).copy_up());
+    EXPECT_FALSE(config->mounts(2).copy_up());
+    spec.mutable_mounts(2)->add_options("tmpcopyup");
+    ExpectInvalid(spec, "mounts[2].options: tmpcopyup is for a tmpfs");
+  }
+  {
+    // Domainname: as a hostname.
+    auto spec = RuncSpec();
+    spec.set_domainname(std::string(65, 'd'));
+    ExpectInvalid(spec, "domainname: longer than 64 characters");
+  }
+  {
     auto spec = RuncSpec();
     spec.mutable_linux()->mutable_resources()->mutable_memory()->set_limit(-5);
     ExpectInvalid(spec, "linux.resources.memory.limit: -5");
@@ -291,6 +308,20 @@ TEST(OciSpecTest, NetworkIpcAndUtsNamespacesAreJoinedByPathOthersAreRefused) {
   pid->set_type("pid");
   pid->set_path("/proc/1/ns/pid");
   ExpectInvalid(spec, "joining a pid namespace by path is not supported (network, ipc and uts are)");
+}
+
+// runc shares the runtime's own namespace of a type the spec leaves out;
+// the config says which, for the CLI and the API to decide.
+TEST(OciSpecTest, TheNamespacesTheSpecLeavesOutAreNamed) {
+  auto spec = RuncSpec();
+  auto config = ToContainerConfig(spec, "/bundle");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->unlisted_namespaces().empty());
+  spec.mutable_linux()->clear_namespaces();
+  spec.mutable_linux()->add_namespaces()->set_type("uts");
+  config = ToContainerConfig(spec, "/bundle");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_THAT(config->unlisted_namespaces(), ::testing::ElementsAre("pid", "network", "ipc"));
 }
 
 TEST(OciSpecTest, DevicesAreCarriedAndChecked) {

@@ -479,6 +479,36 @@ TEST_F(WorkloadTest, ABindGetsItsNoexecReadOnlyAndNosymfollowOptions) {
   EXPECT_EQ(stat((vol + "/g").c_str(), &st), 0);
 }
 
+// tmpcopyup (podman gives it to every tmpfs) was dropped: an image's
+// directory under a tmpfs came up empty. The tmpfs now starts with a copy
+// of it, with its owners, modes and links, as runc fills it; a read-only
+// one is made read-only after the copy. The bundle is never written.
+TEST_F(WorkloadTest, ATmpcopyupTmpfsStartsWithWhatItCovers) {
+  const std::string data = bundle_ + "/rootfs/data";
+  ASSERT_EQ(system(absl::StrCat("mkdir -p ", data, "/sub && echo hello > ", data,
+                                "/f && chown 1000:1000 ", data, "/f && chmod 604 ", data,
+                                "/f && echo deep > ", data, "/sub/g && ln -s f ", data, "/link")
+                       .c_str()),
+            0);
+  auto spec =
+      Spec({"sh", "-c",
+            "cat /data/f /data/sub/g; stat -c %u:%g:%a /data/f; readlink /data/link; "
+            "echo new > /data/n && cat /data/n; grep ' /data ' /proc/mounts | cut -d' ' -f3; "
+            "head -c 5 /etc/passwd; echo; touch /etc/x 2>/dev/null || echo etc-ro"});
+  for (const auto& [dest, options] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {"/data", {"nosuid", "tmpcopyup"}}, {"/etc", {"ro", "tmpcopyup"}}}) {
+    auto* m = spec.add_mounts();
+    m->set_destination(dest);
+    m->set_type("tmpfs");
+    m->set_source("tmpfs");
+    for (const std::string& o : options) m->add_options(o);
+  }
+  ProcessResult r = RunMain(spec);
+  EXPECT_EQ(r.out, "hello\ndeep\n1000:1000:604\nf\nnew\ntmpfs\nroot:\netc-ro\n") << r.err;
+  struct stat st;
+  EXPECT_NE(stat((data + "/n").c_str(), &st), 0) << "the write reached the bundle";
+}
+
 // linux.devices were dropped: the workload found no such node. Each is now
 // made as runc makes it (by the host: a user namespace can make none),
 // with its numbers, mode and owner (container ids), wherever the spec
