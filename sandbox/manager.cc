@@ -149,7 +149,16 @@ absl::Status SandboxManager::Recover() {
   ASSIGN_OR_RETURN(std::vector<std::string> ids, Sandbox::ListIds(options_.state_root));
   for (const std::string& id : ids) {
     absl::StatusOr<std::unique_ptr<Sandbox>> box = Sandbox::Attach(options_.state_root, id);
-    if (box.ok() && (*box)->Record().exits_with_main()) {
+    if (box.ok() && (*box)->Record().id() != id) {
+      // A warm sandbox whose assignment a daemon's death cut short: renamed
+      // to its id and sent its container, but its record is still the warm
+      // one (no container, labels, TTL or main process). It was never
+      // answered for; it goes, as a warm sandbox does at a restart.
+      absl::Status destroyed = (*box)->Destroy();
+      util::Log(destroyed.ok() ? util::LogLevel::kInfo : util::LogLevel::kWarning, "manager",
+                absl::StrCat("sandbox ", id, ", assigned when the last daemon ended: ",
+                             destroyed.ok() ? "removed" : destroyed.message()));
+    } else if (box.ok() && (*box)->Record().exits_with_main()) {
       // A container of the runtime CLI's (podman's and containerd's share
       // this root by default): theirs to stop and delete, not this
       // daemon's (a delete-on-exit, say), as one the CLI creates while the

@@ -488,6 +488,33 @@ TEST_F(DaemonTest, KillDashNineMidRunAndMidExecThenRestartLosesNothing) {
   EXPECT_EQ(left, "") << "processes of the dead daemon's calls still run";
 }
 
+// A warm sandbox being assigned when the daemon died: its directory had
+// the request's id, its record was still the warm one (no container,
+// labels, TTL or main process), and the next daemon took it for a sandbox
+// of that id, "created" for good. It is removed at the restart, as the
+// warm sandboxes are. Its state is made here from a live sandbox's, as it
+// is between the assignment's rename and its record.
+TEST_F(DaemonTest, ASandboxWhoseAssignmentTheDaemonsDeathCutShortIsRemoved) {
+  const api::Sandbox started = CreateStarted("half");
+  StopDaemon(SIGKILL);
+  const std::string dir = state_ + "/half";
+  absl::StatusOr<runsc::state::v1::SandboxRecord> record = sandbox::LoadRecord(dir);
+  ASSERT_TRUE(record.ok()) << record.status();
+  record->set_id(".warm-7");
+  record->clear_container();
+  record->clear_main_pid();
+  ASSERT_TRUE(sandbox::SaveRecord(dir, *record).ok());
+  StartDaemon();
+  auto stub = Stub();
+  grpc::ClientContext ctx;
+  api::ListSandboxesResponse list;
+  ASSERT_TRUE(stub->ListSandboxes(&ctx, {}, &list).ok());
+  EXPECT_EQ(list.sandboxes_size(), 0);
+  EXPECT_NE(kill(started.pid(), 0), 0) << "its process was left running";
+  EXPECT_NE(access(dir.c_str(), F_OK), 0) << "its state was left";
+  CreateStarted("half");  // the id is free again
+}
+
 // Runs `runsc do` through the test's daemon; returns exit code and output.
 std::pair<int, std::string> RunscDo(const std::string& socket, const std::string& args) {
   return RunShell(RunscPath() + " do --socket " + socket + " -- " + args + " 2>&1");
