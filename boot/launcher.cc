@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -26,6 +27,7 @@
 #include "boot/container_fs.h"
 #include "boot/nested_userns.h"
 #include "boot/process_list.h"
+#include "boot/safe_path.h"
 #include "boot/seccomp_cache.h"
 #include "boot/workload.h"
 #include "boot/workload_child.h"
@@ -268,6 +270,19 @@ absl::StatusOr<UniqueFd> OpenPtyAndSendMaster(int console_socket, uint32_t rows,
   return peer;
 }
 
+// The main process's terminal is also the container's /dev/console, as
+// runc binds it: init systems (systemd, openrc) write there. The peer is
+// bound by its fd, never by a /dev/pts path a workload could swap.
+absl::Status BindConsole(int peer) {
+  UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return ErrnoError(errno, "open the container's root");
+  ASSIGN_OR_RETURN(UniqueFd console, TouchInRoot(root.get(), "/dev/console"));
+  if (mount(FdPath(peer).c_str(), FdPath(console.get()).c_str(), nullptr, MS_BIND, nullptr) != 0) {
+    return ErrnoError(errno, "bind the terminal on '/dev/console'");
+  }
+  return absl::OkStatus();
+}
+
 LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
                               std::vector<UniqueFd> fds) {
   const bool terminal = start.process().terminal();
@@ -295,6 +310,10 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
                              start.process().console_width());
     if (!peer.ok()) return Failure("terminal", peer.status());
     pty_peer = std::move(*peer);
+    if (start.main()) {
+      absl::Status console = BindConsole(pty_peer.get());
+      if (!console.ok()) return Failure("terminal", console);
+    }
   }
   // A capped output: stdout and stderr share a pipe into the stdout fd's
   // file. Ours once the child has it (the write end goes with this scope).

@@ -634,7 +634,12 @@ TEST_F(WorkloadTest, SeccompFlagsGoToTheKernel) {
 }
 
 TEST_F(WorkloadTest, TerminalIsAPtyAndTheControllingTerminal) {
-  auto spec = Spec({"sh", "-c", "tty; [ -t 0 ] && echo is-a-tty; stty size; read x; echo got:$x"});
+  // Its terminal is /dev/console too, as runc binds it (init systems
+  // write there): the same device.
+  auto spec = Spec({"sh", "-c",
+                    "tty; [ -t 0 ] && echo is-a-tty; stty size; "
+                    "[ \"$(stat -Lc %t:%T /dev/console)\" = \"$(stat -Lc %t:%T $(tty))\" ] && "
+                    "echo console-is-it; read x; echo got:$x"});
   spec.mutable_process()->set_terminal(true);
   spec.mutable_process()->mutable_console_size()->set_height(30);
   spec.mutable_process()->mutable_console_size()->set_width(100);
@@ -669,6 +674,7 @@ TEST_F(WorkloadTest, TerminalIsAPtyAndTheControllingTerminal) {
   EXPECT_THAT(out, HasSubstr("/dev/pts/0"));
   EXPECT_THAT(out, HasSubstr("is-a-tty"));
   EXPECT_THAT(out, HasSubstr("30 100"));  // process.consoleSize
+  EXPECT_THAT(out, HasSubstr("console-is-it"));
   EXPECT_THAT(out, HasSubstr("got:hello"));
   auto status = client.Wait(*pid);
   ASSERT_TRUE(status.ok());
