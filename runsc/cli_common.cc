@@ -356,22 +356,18 @@ absl::StatusOr<UniqueFd> ConnectConsoleSocket(const std::string& path) {
 }
 
 absl::Status SendPidfd(sandbox::Sandbox& box, int pid, const std::string& path) {
-  absl::StatusOr<std::map<int, pid_t>> host = box.HostPids();
-  if (!host.ok()) return host.status();
-  auto it = host->find(pid);
-  if (it == host->end()) {
+  // Checked once pinned: a host pid reused since the lookup would give the
+  // caller (containerd, podman), who signals through it, a pidfd of a
+  // process that is not the container's.
+  absl::StatusOr<UniqueFd> pidfd = box.OpenPidfd(pid);
+  if (absl::IsNotFound(pidfd.status())) {
     return absl::FailedPreconditionError(absl::StrCat("--pidfd-socket: process ", pid, " is gone"));
   }
-  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, it->second, 0)));
-  if (!pidfd) return util::ErrnoError(errno, absl::StrCat("pidfd_open(", it->second, ")"));
-  // Still the process we mapped? A pid reused in between would not be ours.
-  if (util::ProcStatusField(it->second, "NSpid").empty()) {
-    return absl::FailedPreconditionError(absl::StrCat("--pidfd-socket: process ", pid, " is gone"));
-  }
+  if (!pidfd.ok()) return pidfd.status();
   ASSIGN_OR_RETURN(UniqueFd conn, ConnectUnix(path, "--pidfd-socket"));
   google::protobuf::StringValue name;
   name.set_value("pidfd");
-  return util::SendPacket(conn.get(), name, {pidfd.get()});
+  return util::SendPacket(conn.get(), name, {pidfd->get()});
 }
 
 absl::StatusOr<Started> StartWithOurStdio(sandbox::Sandbox& box, bool terminal,

@@ -251,6 +251,37 @@ absl::StatusOr<runsc::control::v1::ListProcessesResponse> Sandbox::ListFrozen() 
   return list;
 }
 
+namespace {
+
+// A pidfd of host process `host` if it is, once pinned by the pidfd, still
+// the process `inner` of the PID namespace at `depth` (the container's);
+// none if it is gone, or its pid is another process's now.
+absl::StatusOr<std::optional<UniqueFd>> PinnedPidfd(pid_t host, int inner, size_t depth) {
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, host, 0)));
+  if (!pidfd) {
+    if (errno == ESRCH) return std::nullopt;
+    return ErrnoError(errno, absl::StrCat("pidfd_open ", host));
+  }
+  if (PidAtDepth(host, depth) != inner) return std::nullopt;
+  return std::optional<UniqueFd>(std::move(pidfd));
+}
+
+}  // namespace
+
+absl::StatusOr<UniqueFd> Sandbox::OpenPidfd(int pid) const {
+  ASSIGN_OR_RETURN(const pid_t launcher, LauncherPid());
+  const std::map<int, pid_t> processes = DescendantsByPidInNamespaceOf(launcher);
+  auto it = processes.find(pid);
+  std::optional<UniqueFd> pidfd;
+  if (it != processes.end()) {
+    ASSIGN_OR_RETURN(pidfd, PinnedPidfd(it->second, pid, PidNamespaceDepth(launcher)));
+  }
+  if (!pidfd.has_value()) {
+    return absl::NotFoundError(absl::StrCat("no process ", pid, " in sandbox '", id_, "'"));
+  }
+  return *std::move(pidfd);
+}
+
 absl::Status Sandbox::SignalFrozen(int pid, int signal, bool all) const {
   // As the launcher answers: its own pid 1 and no pid are no workload's.
   if (!all && pid <= 1) {
@@ -268,14 +299,9 @@ absl::Status Sandbox::SignalFrozen(int pid, int signal, bool all) const {
     return absl::NotFoundError(absl::StrCat("no process ", pid, " in sandbox '", id_, "'"));
   }
   for (const auto& [inner, host] : targets) {
-    UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, host, 0)));
-    if (!pidfd) {
-      if (errno == ESRCH) continue;  // gone meanwhile
-      return ErrnoError(errno, absl::StrCat("pidfd_open ", host));
-    }
-    // Pinned by the pidfd: still the container's process of that pid?
-    if (PidAtDepth(host, depth) != inner) continue;
-    if (syscall(SYS_pidfd_send_signal, pidfd.get(), signal, nullptr, 0) != 0 && errno != ESRCH) {
+    ASSIGN_OR_RETURN(std::optional<UniqueFd> pidfd, PinnedPidfd(host, inner, depth));
+    if (!pidfd.has_value()) continue;  // gone meanwhile
+    if (syscall(SYS_pidfd_send_signal, pidfd->get(), signal, nullptr, 0) != 0 && errno != ESRCH) {
       return ErrnoError(errno, absl::StrCat("signal ", signal, " to pid ", inner, " (host ", host,
                                             ") of sandbox '", id_, "'"));
     }

@@ -291,6 +291,10 @@ class Sandbox final {
   // Container pid -> host pid, for every process of the container (read
   // from the NSpid lines of the launcher's descendants).
   absl::StatusOr<std::map<int, pid_t>> HostPids() const;
+  // A pidfd of the container's process `pid`, checked once open (so pinned)
+  // to be that process still, not a host process that took its pid since
+  // the lookup. NOT_FOUND if there is no such process.
+  absl::StatusOr<util::UniqueFd> OpenPidfd(int pid) const;
 
   // The sandbox's record, kept in memory: it is read and parsed again only
   // when its state file is no longer the one this object last read or
