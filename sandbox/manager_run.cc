@@ -132,12 +132,18 @@ absl::Status SandboxManager::Signal(const std::string& id, int pid, int signal, 
     absl::MutexLock lock(&entry->mu);
     if (entry->box == nullptr) return NotFound(id);
     RETURN_IF_ERROR(CheckNotSuperseded(id, *entry->box));
+    // pid 0: the main process, as for Wait (it was so only while paused).
+    if (pid == 0 && !all) {
+      if (entry->main_pid == 0) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("sandbox '", id, "' has not been started: no main process to signal"));
+      }
+      pid = entry->main_pid;
+    }
     // Paused (`runsc pause` on this state root): its launcher, which sends
     // the signals, is frozen too. By host pid from here, which takes no
     // longer than a few reads of /proc.
-    if (entry->box->Paused()) {
-      return entry->box->SignalFrozen(pid == 0 && !all ? entry->main_pid : pid, signal, all);
-    }
+    if (entry->box->Paused()) return entry->box->SignalFrozen(pid, signal, all);
   }
   // Over the stdio socket: no dial (a sandbox of an older build gets
   // Control.Signal).

@@ -425,5 +425,32 @@ TEST_F(DaemonTest, ACreateWhoseClientGaveUpLeavesNoSandbox) {
   EXPECT_EQ(left, 0);
 }
 
+// Signal's pid 0 is the main process, as Wait's is: it was so only while
+// the sandbox was paused, and NOT_FOUND otherwise.
+TEST_F(DaemonTest, SignalsPidZeroIsTheMainProcess) {
+  const api::Sandbox started = CreateStarted("signalled", {"sleep", "1000"});
+  ASSERT_TRUE(Signal("signalled", 0, SIGKILL).ok());
+  auto stub = Stub();
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  api::WaitRequest req;
+  req.set_id("signalled");
+  api::WaitResponse waited;
+  grpc::Status status = stub->Wait(&ctx, req, &waited);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(waited.status().signaled());
+  EXPECT_EQ(waited.status().signal(), SIGKILL);
+  // No main process yet: said so.
+  grpc::ClientContext create_ctx;
+  api::CreateSandboxRequest create;
+  create.set_id("unstarted");
+  create.mutable_host_template();
+  api::Sandbox created;
+  ASSERT_TRUE(stub->CreateSandbox(&create_ctx, create, &created).ok());
+  status = Signal("unstarted", 0, SIGKILL);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("'unstarted' has not been started"));
+}
+
 }  // namespace
 }  // namespace runsc::testing
