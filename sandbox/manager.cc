@@ -420,6 +420,11 @@ absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) 
 absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration grace,
                                            CallCanceller* cancel) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  return DeleteEntry(id, std::move(entry), grace, cancel);
+}
+
+absl::Status SandboxManager::DeleteEntry(const std::string& id, std::shared_ptr<Entry> entry,
+                                         absl::Duration grace, CallCanceller* cancel) {
   int main_pid = 0;
   {
     absl::MutexLock lock(&entry->mu);
@@ -474,7 +479,11 @@ absl::Status SandboxManager::DeleteSandbox(const std::string& id, absl::Duration
   // before the cancel, its "exited" is posted first.
   entry->mu.AwaitWithTimeout(absl::Condition(entry.get(), &Entry::WatchEnded), absl::Seconds(1));
   absl::MutexLock map_lock(&mu_);
-  sandboxes_.erase(id);
+  // A create of the id may have taken it once the state directory went:
+  // that sandbox's entry stays.
+  if (auto it = sandboxes_.find(id); it != sandboxes_.end() && it->second == entry) {
+    sandboxes_.erase(it);
+  }
   Publish("deleted", id, 0, entry->serial);
   return absl::OkStatus();
 }

@@ -287,7 +287,13 @@ class SandboxManager final {
   // of its own, so that no grace period holds up the worker's events or
   // another expired sandbox.
   void ExpiryLoop();
-  std::vector<std::string> ExpiredIds();
+  // The sandboxes whose TTL has passed, with their entries: a delete of one
+  // must not take another sandbox that has its id by then.
+  std::vector<std::pair<std::string, std::shared_ptr<Entry>>> Expired();
+  // DeleteSandbox of that very entry (`id`'s when it was found): the map's
+  // entry for `id` is let go only if it is still this one.
+  absl::Status DeleteEntry(const std::string& id, std::shared_ptr<Entry> entry,
+                           absl::Duration grace, CallCanceller* cancel);
 
   const ManagerOptions options_;
   // The state root, flock-ed: one manager a state root. Before the rest, so

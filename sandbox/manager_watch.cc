@@ -192,15 +192,17 @@ void SandboxManager::ExpiryLoop() {
       it->thread.join();
       it = running.erase(it);
     }
-    for (const std::string& id : ExpiredIds()) {
+    for (auto& [id, entry] : Expired()) {
       if (running.size() >= kMaxExpiring) break;
       if (std::any_of(running.begin(), running.end(),
-                      [&id](const Expiring& e) { return e.id == id; })) {
+                      [&id = id](const Expiring& e) { return e.id == id; })) {
         continue;
       }
       auto done = std::make_shared<std::atomic<bool>>(false);
-      absl::StatusOr<std::thread> thread = util::StartThread("a TTL's delete", [this, id, done] {
-        absl::Status status = DeleteSandbox(id, absl::Seconds(1));
+      absl::StatusOr<std::thread> thread = util::StartThread("a TTL's delete", [this, id = id,
+                                                                                entry = entry,
+                                                                                done] {
+        absl::Status status = DeleteEntry(id, entry, absl::Seconds(1), nullptr);
         util::Log(status.ok() ? util::LogLevel::kInfo : util::LogLevel::kWarning, "manager",
                   absl::StrCat("TTL expired for sandbox ", id, ": ",
                                status.ok() ? "deleted" : status.message()));
@@ -217,8 +219,9 @@ void SandboxManager::ExpiryLoop() {
   for (Expiring& e : running) e.thread.join();
 }
 
-std::vector<std::string> SandboxManager::ExpiredIds() {
-  std::vector<std::string> expired;
+std::vector<std::pair<std::string, std::shared_ptr<SandboxManager::Entry>>>
+SandboxManager::Expired() {
+  std::vector<std::pair<std::string, std::shared_ptr<Entry>>> expired;
   std::vector<std::pair<std::string, std::shared_ptr<Entry>>> entries;
   {
     absl::MutexLock lock(&mu_);
@@ -231,7 +234,7 @@ std::vector<std::string> SandboxManager::ExpiredIds() {
     if (entry->box == nullptr || !entry->box->RecordOnDisk()) continue;
     runsc::state::v1::SandboxRecord record = entry->box->Record();
     if (record.expires_unix_nanos() != 0 && record.expires_unix_nanos() <= now) {
-      expired.push_back(id);
+      expired.emplace_back(id, entry);
     }
   }
   return expired;
