@@ -357,8 +357,12 @@ absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) 
     // One start at a time: a second one then finds the sandbox started.
     entry->mu.Await(absl::Condition(
         +[](Entry* e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(e->mu) { return !e->starting; }, entry.get()));
-    // Being deleted: its "deleted" must be its last event.
-    if (entry->box == nullptr || entry->deleting) return NotFound(id);
+    // Being deleted: its "deleted" must be its last event. It is still
+    // there (Get shows it) until the delete is done.
+    if (entry->box == nullptr) return NotFound(id);
+    if (entry->deleting) {
+      return absl::FailedPreconditionError(absl::StrCat("sandbox '", id, "' is being deleted"));
+    }
     const runsc::state::v1::SandboxRecord record = entry->box->Record();
     held = record.main_held();
     if (!held && record.main_pid() != 0) {

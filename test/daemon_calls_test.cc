@@ -425,6 +425,30 @@ TEST_F(DaemonTest, ACreateWhoseClientGaveUpLeavesNoSandbox) {
   EXPECT_EQ(left, 0);
 }
 
+// During a delete's grace period the sandbox is still there (Get shows it):
+// a Start then is a wrong state, not an unknown id.
+TEST_F(DaemonTest, AStartDuringADeleteIsAWrongStateNotAnUnknownId) {
+  auto stub = Stub();
+  ASSERT_NO_FATAL_FAILURE(CreateIgnoringSigterm(stub.get(), "going"));
+  std::thread deleter([&] {
+    grpc::ClientContext ctx;
+    api::DeleteSandboxRequest req;
+    req.set_id("going");
+    req.set_grace_seconds(3);
+    api::DeleteSandboxResponse r;
+    (void)stub->DeleteSandbox(&ctx, req, &r);
+  });
+  absl::SleepFor(absl::Milliseconds(500));
+  grpc::ClientContext ctx;
+  api::StartSandboxRequest req;
+  req.set_id("going");
+  api::Sandbox started;
+  grpc::Status status = stub->StartSandbox(&ctx, req, &started);
+  deleter.join();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("'going' is being deleted"));
+}
+
 // Signal's pid 0 is the main process, as Wait's is: it was so only while
 // the sandbox was paused, and NOT_FOUND otherwise.
 TEST_F(DaemonTest, SignalsPidZeroIsTheMainProcess) {
