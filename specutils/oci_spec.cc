@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -458,14 +459,24 @@ absl::StatusOr<ProcessConfig> ToProcessConfig(
   if (process.args().empty()) return Invalid(f + ".args", "must not be empty");
   if (process.args(0).empty()) return Invalid(f + ".args[0]", "must not be empty");
   *out.mutable_args() = process.args();
+  // A key given twice is there once, where it first was, with its last
+  // value, as runc sets them one by one (the C library's getenv would read
+  // the first). Linear: a spec may hold many.
+  absl::flat_hash_map<absl::string_view, int> slot;  // key -> index in out.env
   for (int i = 0; i < process.env_size(); ++i) {
     const std::string& kv = process.env(i);
-    if (kv.find('=') == std::string::npos || kv[0] == '=') {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
       return Invalid(absl::StrCat(f, ".env[", i, "]"),
                      absl::StrCat("'", kv, "' is not KEY=VALUE"));
     }
+    auto [it, added] = slot.try_emplace(absl::string_view(kv).substr(0, eq), out.env_size());
+    if (added) {
+      out.add_env(kv);
+    } else {
+      out.set_env(it->second, kv);
+    }
   }
-  *out.mutable_env() = process.env();
   if (process.cwd().empty()) return Invalid(f + ".cwd", "must be set");
   ASSIGN_OR_RETURN(std::string cwd, CleanAbsolutePath(process.cwd(), f + ".cwd"));
   out.set_cwd(cwd);

@@ -82,6 +82,19 @@ TEST(OciSpecTest, ConvertsRuncSpecOutput) {
   EXPECT_GT(config->readonly_paths_size(), 3);
 }
 
+// As runc sets them one by one: a key given twice is there once, at its
+// first place, with its last value.
+TEST(OciSpecTest, ADuplicateEnvKeyKeepsItsLastValueAtItsFirstPlace) {
+  auto spec = RuncSpec();
+  spec.mutable_process()->clear_env();
+  for (const char* kv : {"PATH=/first", "A=1", "PATH=/last", "B=2", "A=3"}) {
+    spec.mutable_process()->add_env(kv);
+  }
+  auto config = ToContainerConfig(spec, "/bundle");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_THAT(config->process().env(), ::testing::ElementsAre("PATH=/last", "A=3", "B=2"));
+}
+
 TEST(OciSpecTest, RelativeCwdNamesTheField) {
   auto spec = RuncSpec();
   spec.mutable_process()->set_cwd("tmp");
