@@ -1,5 +1,6 @@
 #include "specutils/oci_spec.h"
 
+#include <linux/capability.h>
 #include <stdint.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -720,6 +721,21 @@ absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& sp
   for (const auto& [key, value] : spec.linux().sysctl()) {
     RETURN_IF_ERROR(ValidateSysctl(key, value));
     (*out.mutable_sysctl())[key] = value;
+  }
+  // The workloads' capabilities are held in their own user namespace, and
+  // count for nothing in the network namespace, which the sandbox's (or
+  // podman's) owns: CAP_NET_BIND_SERVICE would not let a container's root
+  // bind port 80, as it does under runc. Where the container may hold it
+  // (its bounding set), the low ports are opened as docker opens them for
+  // every container, in the container's own network namespace only (an
+  // explicit sysctl wins; the runtime's own namespace is never touched).
+  constexpr char kPortStart[] = "net.ipv4.ip_unprivileged_port_start";
+  const bool own_network =
+      std::find(out.unlisted_namespaces().begin(), out.unlisted_namespaces().end(), "network") ==
+      out.unlisted_namespaces().end();
+  if (own_network && ((out.process().capabilities().bounding() >> CAP_NET_BIND_SERVICE) & 1) &&
+      !out.sysctl().contains(kPortStart)) {
+    (*out.mutable_sysctl())[kPortStart] = "0";
   }
   const auto& hooks = spec.hooks();
   auto* h = out.mutable_hooks();

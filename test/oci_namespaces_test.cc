@@ -267,6 +267,31 @@ TEST_F(OciRuntimeTest, AnUnlistedNamespaceIsTheRuntimesOwnOrRefused) {
   ExpectError("run b", "linux.namespaces: no pid namespace listed, which means the host's");
 }
 
+// The container's capabilities are held in the workloads' user namespace,
+// not the one that owns its network namespace: its root could not bind
+// port 80 with CAP_NET_BIND_SERVICE, as it can under runc. The low ports
+// are open to a container that may hold the capability, as docker opens
+// them; to one whose bounding set lacks it, not.
+TEST_F(OciRuntimeTest, AContainerWithNetBindServiceBindsALowPort) {
+  const std::string bind80 =
+      "cat /proc/sys/net/ipv4/ip_unprivileged_port_start; timeout 1 nc -l -p 80 2>&1; echo rc=$?";
+  SetArgs({"sh", "-c", bind80});
+  auto [code, out] = Runsc("run a");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "0\nTerminated\nrc=143\n");  // listening until the timeout
+  runsc::oci::v1::Spec spec = LoadSpec();
+  for (auto* set : {spec.mutable_process()->mutable_capabilities()->mutable_bounding(),
+                    spec.mutable_process()->mutable_capabilities()->mutable_effective(),
+                    spec.mutable_process()->mutable_capabilities()->mutable_permitted()}) {
+    set->erase(std::remove(set->begin(), set->end(), "CAP_NET_BIND_SERVICE"), set->end());
+  }
+  SaveSpec(spec);
+  auto [dcode, dout] = Runsc("run b");
+  EXPECT_EQ(dcode, 0) << dout;
+  EXPECT_THAT(dout, HasSubstr("1024\n"));
+  EXPECT_THAT(dout, HasSubstr("Permission denied"));
+}
+
 TEST_F(OciRuntimeTest, SysctlsSetTheContainersNamespacesOnly) {
   const std::string host_shmmni = ReadFile("/proc/sys/kernel/shmmni");
   const std::string host_ping = ReadFile("/proc/sys/net/ipv4/ping_group_range");
