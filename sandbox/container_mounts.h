@@ -35,7 +35,9 @@ struct RootfsOptions {
   // the container sees that owner; to the container's root where it has no
   // id for it (a bundle nobody chowned for a spec's mapping).
   specutils::WorkloadIds ids;
-  std::string upper_size = "256m";  // size of the writable tmpfs layer
+  // Size of the writable tmpfs layer: the container's memory limit where it
+  // has one, else this.
+  std::string upper_size = "256m";
   // root.readonly, and the mount points that must then be in the rootfs
   // (RootMountPoints): with all of them there, nothing is ever written
   // under the root, which needs no writable layer.

@@ -92,6 +92,13 @@ absl::StatusOr<std::vector<UniqueFd>> PrepareContainerMounts(
     RootfsOptions rootfs;
     rootfs.path = container.rootfs();
     rootfs.idmap_userns_fd = userns;
+    // The writable layer's pages are charged to the container's memory
+    // cgroup: with a memory limit, that limit is the layer's bound too (a
+    // container may write as much to its root as it may hold in memory);
+    // without one, the default size bounds it.
+    if (container.resources().has_memory_max() && container.resources().memory_max() > 0) {
+      rootfs.upper_size = absl::StrCat(container.resources().memory_max());
+    }
     rootfs.ids = ids;
     std::vector<std::string> destinations;
     for (const auto& m : container.mounts()) destinations.push_back(m.destination());

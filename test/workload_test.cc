@@ -311,6 +311,20 @@ TEST_F(WorkloadTest, WritesStayPrivateAndReadonlyRootIsHonoured) {
   EXPECT_THAT(ro.out, HasSubstr("shm-ok"));
 }
 
+// The writable layer held 256 MiB whatever the container's memory: a
+// container with 2 GiB got ENOSPC writing 300 MiB to its root. Its pages
+// are the container's memory, so the memory limit is its size; without a
+// limit, 256 MiB.
+TEST_F(WorkloadTest, TheWritableRootHoldsAsMuchAsTheMemoryLimit) {
+  auto spec = Spec({"sh", "-c", "df -k / | awk 'NR == 2 { print $2 }'"});
+  spec.mutable_root()->set_readonly(false);
+  ProcessResult unlimited = RunMain(spec);
+  EXPECT_EQ(unlimited.out, absl::StrCat(256 * 1024, "\n")) << unlimited.err;
+  spec.mutable_linux()->mutable_resources()->mutable_memory()->set_limit(int64_t{512} << 20);
+  ProcessResult limited = RunMain(spec);
+  EXPECT_EQ(limited.out, absl::StrCat(512 * 1024, "\n")) << limited.err;
+}
+
 // A read-only root that already has the spec's mount points is the rootfs
 // itself (idmapped, read-only), with no overlay to build or tear down; one
 // that lacks one gets the overlay, whose writable layer holds the mount
