@@ -302,25 +302,17 @@ absl::Status ApplySysctls(const runsc::boot::v1::BootConfig& boot) {
 
 // The main process's working directory, if the image has none (a
 // Kubernetes workingDir, say), as runc makes it: after the mounts, before
-// the root goes read-only, 0755, and the container root's. So it is made
-// as the container's root: this thread's file-system ids are, for the
-// while, the ones the workloads' namespace maps the container's root to.
+// the root goes read-only, 0755, as the container's root with its
+// capabilities (any directory on the way may be made). Each directory made
+// is then given to the container's root: the ids the workloads' namespace
+// maps it to here. One that exists is left as it is.
 absl::Status MakeWorkingDirectory(int root_fd, const runsc::boot::v1::ContainerConfig& config) {
   const specutils::WorkloadIds ids = specutils::WorkloadIdsOf(config, /*host_base=*/0);
   const std::optional<uint32_t> uid = specutils::MapId(specutils::WorkloadNestedMap(ids.uids), 0);
   const std::optional<uint32_t> gid = specutils::MapId(specutils::WorkloadNestedMap(ids.gids), 0);
-  long old_uid = -1, old_gid = -1;
-  if (uid.has_value() && gid.has_value()) {
-    // Raw: glibc's setfsuid is per thread anyway, and reports no error.
-    old_gid = syscall(SYS_setfsgid, *gid);
-    old_uid = syscall(SYS_setfsuid, *uid);
-  }
-  absl::StatusOr<UniqueFd> made = MkdirAllInRoot(root_fd, config.process().cwd());
-  if (old_uid >= 0) {
-    syscall(SYS_setfsuid, old_uid);
-    syscall(SYS_setfsgid, old_gid);
-  }
-  return made.status();
+  std::optional<std::pair<uid_t, gid_t>> owner;
+  if (uid.has_value() && gid.has_value()) owner.emplace(*uid, *gid);
+  return MkdirAllInRoot(root_fd, config.process().cwd(), owner).status();
 }
 
 absl::Status BuildContainerRoot(const runsc::boot::v1::ContainerBoot& boot,

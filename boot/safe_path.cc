@@ -49,7 +49,8 @@ absl::StatusOr<UniqueFd> OpenInRoot(int root_fd, absl::string_view path, int fla
   return fd;
 }
 
-absl::StatusOr<UniqueFd> MkdirAllInRoot(int root_fd, absl::string_view path) {
+absl::StatusOr<UniqueFd> MkdirAllInRoot(int root_fd, absl::string_view path,
+                                        std::optional<std::pair<uid_t, gid_t>> owner) {
   // Mount points mostly exist (the image's, or made by an earlier mount):
   // one resolution then, where the walk below makes one a component (and
   // on failure names the component at fault).
@@ -64,7 +65,15 @@ absl::StatusOr<UniqueFd> MkdirAllInRoot(int root_fd, absl::string_view path) {
     if (!next && errno == ENOENT) {
       // Create the missing component inside the directory resolved so far.
       std::string name(parts[i]);
-      if (mkdirat(dir.get(), name.c_str(), 0755) != 0 && errno != EEXIST) {
+      if (mkdirat(dir.get(), name.c_str(), 0755) == 0) {
+        // Ours for certain (just made, in a directory no workload runs in
+        // yet): given to its owner, its mode whatever our umask.
+        if (owner.has_value() && (fchownat(dir.get(), name.c_str(), owner->first, owner->second,
+                                           AT_SYMLINK_NOFOLLOW) != 0 ||
+                                  fchmodat(dir.get(), name.c_str(), 0755, 0) != 0)) {
+          return ErrnoError(errno, absl::StrCat("chown '/", prefix, "' in the container"));
+        }
+      } else if (errno != EEXIST) {
         return ErrnoError(errno, absl::StrCat("mkdir '/", prefix, "' in the container"));
       }
       next.reset(Openat2(root_fd, prefix, O_PATH | O_DIRECTORY, 0));

@@ -6,6 +6,12 @@
 #ifndef RUNSC_BOOT_SAFE_PATH_H_
 #define RUNSC_BOOT_SAFE_PATH_H_
 
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <utility>
+
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "runsc/util/unique_fd.h"
@@ -16,8 +22,11 @@ namespace runsc::boot {
 absl::StatusOr<util::UniqueFd> OpenInRoot(int root_fd, absl::string_view path,
                                           int flags);
 
-// Opens directory `path`, creating it and any missing parents (mode 0755).
-absl::StatusOr<util::UniqueFd> MkdirAllInRoot(int root_fd, absl::string_view path);
+// Opens directory `path`, creating it and any missing parents (mode 0755,
+// and owned by `owner` (uid, gid) where given: our own ids otherwise).
+absl::StatusOr<util::UniqueFd> MkdirAllInRoot(
+    int root_fd, absl::string_view path,
+    std::optional<std::pair<uid_t, gid_t>> owner = std::nullopt);
 
 // Opens `path` as an O_PATH fd of a file, creating an empty file (and its
 // parents) if it is missing; a mount point for a file bind.

@@ -347,6 +347,20 @@ TEST_F(OciRuntimeTest, TheDomainnameIsSetAndAMissingWorkingDirectoryMade) {
   auto [code, out] = Runsc("run a");
   EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(out, "example.org\n/work/dir\n0:0:755\n");
+  // Under a directory only its owner may enter (useradd -m's home, 0700),
+  // for that owner: made as the container's root, which may enter it.
+  ASSERT_EQ(RunShell(absl::StrCat("chown 1000:1000 ", bundle_, "/rootfs/home/user && chmod 700 ",
+                                  bundle_, "/rootfs/home/user"))
+                .first,
+            0);
+  SetProcess(&spec, {"sh", "-c", "pwd; stat -c %u:%a ."});
+  spec.mutable_process()->set_cwd("/home/user/src");
+  spec.mutable_process()->mutable_user()->set_uid(1000);
+  spec.mutable_process()->mutable_user()->set_gid(1000);
+  SaveSpec(spec);
+  auto [ucode, uout] = Runsc("run u");
+  EXPECT_EQ(ucode, 0) << uout;
+  EXPECT_EQ(uout, "/home/user/src\n0:755\n");
   spec.set_domainname("not a name");
   SaveSpec(spec);
   auto [bad, said] = Runsc("run b");
