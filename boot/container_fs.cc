@@ -295,7 +295,9 @@ absl::Status ApplySysctls(const runsc::boot::v1::BootConfig& boot) {
                                      std::make_pair(CLONE_NEWUTS, boot.uts_joined()),
                                      std::make_pair(CLONE_NEWNET, boot.network_joined())}) {
     if (joined) continue;
-    RETURN_IF_ERROR(util::WriteSysctls(specutils::SysctlWrites(config.sysctl(), type, gids)));
+    auto writes = specutils::SysctlWrites(config.sysctl(), type, gids);
+    if (type == CLONE_NEWNET && config.open_low_ports()) writes.push_back(specutils::kOpenLowPorts);
+    RETURN_IF_ERROR(util::WriteSysctls(writes));
   }
   return absl::OkStatus();
 }

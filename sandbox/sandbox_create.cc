@@ -369,18 +369,23 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
       auto writes = specutils::SysctlWrites(container->sysctl(), type, workload.gids);
       const bool names = type == CLONE_NEWUTS &&
                          (!container->hostname().empty() || !container->domainname().empty());
-      if ((!writes.empty() || names) && IsHostNamespace(fd, type)) {
+      const bool host = IsHostNamespace(fd, type);
+      if ((!writes.empty() || names) && host) {
         return absl::InvalidArgumentError(
             !writes.empty()
                 ? absl::StrCat("linux.sysctl[\"",
                                absl::StrReplaceAll(writes[0].first, {{"/", "."}}),
                                "\"]: would change the host's own namespace, which "
-                               "linux.namespaces joins by path")
+                               "the container shares (linux.namespaces)")
                 : absl::StrCat(container->hostname().empty() ? "domainname: '" : "hostname: '",
                                container->hostname().empty() ? container->domainname()
                                                              : container->hostname(),
-                               "' would rename the host, whose UTS namespace linux.namespaces "
-                               "joins by path"));
+                               "' would rename the host, whose UTS namespace the container "
+                               "shares (linux.namespaces)"));
+      }
+      // Podman's network namespace (or a pod's), never the host's.
+      if (type == CLONE_NEWNET && container->open_low_ports() && !host) {
+        writes.push_back(specutils::kOpenLowPorts);
       }
       RETURN_IF_ERROR(WriteSysctlsIn(fd, type, writes));
       if (names) {

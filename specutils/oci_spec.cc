@@ -727,16 +727,10 @@ absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& sp
   // podman's) owns: CAP_NET_BIND_SERVICE would not let a container's root
   // bind port 80, as it does under runc. Where the container may hold it
   // (its bounding set), the low ports are opened as docker opens them for
-  // every container, in the container's own network namespace only (an
-  // explicit sysctl wins; the runtime's own namespace is never touched).
-  constexpr char kPortStart[] = "net.ipv4.ip_unprivileged_port_start";
-  const bool own_network =
-      std::find(out.unlisted_namespaces().begin(), out.unlisted_namespaces().end(), "network") ==
-      out.unlisted_namespaces().end();
-  if (own_network && ((out.process().capabilities().bounding() >> CAP_NET_BIND_SERVICE) & 1) &&
-      !out.sysctl().contains(kPortStart)) {
-    (*out.mutable_sysctl())[kPortStart] = "0";
-  }
+  // every container (an explicit sysctl wins; the host's own namespace is
+  // never touched: the sandbox and the host decide, who know which it is).
+  out.set_open_low_ports(((out.process().capabilities().bounding() >> CAP_NET_BIND_SERVICE) & 1) &&
+                         !out.sysctl().contains("net.ipv4.ip_unprivileged_port_start"));
   const auto& hooks = spec.hooks();
   auto* h = out.mutable_hooks();
   RETURN_IF_ERROR(ConvertHooks(hooks.prestart(), "hooks.prestart", h->mutable_prestart()));

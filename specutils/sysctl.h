@@ -30,6 +30,11 @@ int SysctlNamespace(absl::string_view key);
 // gids, which the kernel reads in the writer's user namespace: its range is
 // translated through `gid_map` (container gid -> the writer's gid), clamped
 // to the part that is mapped ("1 0", nobody, where none is).
+// The write that opens the low ports to anyone in a network namespace
+// (ContainerConfig.open_low_ports), in SysctlWrites' form.
+inline const std::pair<std::string, std::string> kOpenLowPorts = {
+    "net/ipv4/ip_unprivileged_port_start", "0"};
+
 std::vector<std::pair<std::string, std::string>> SysctlWrites(
     const google::protobuf::Map<std::string, std::string>& sysctl, int ns_type,
     const std::vector<IdMapping>& gid_map);

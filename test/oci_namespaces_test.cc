@@ -260,6 +260,17 @@ TEST_F(OciRuntimeTest, AnUnlistedNamespaceIsTheRuntimesOwnOrRefused) {
   auto [code, out] = Runsc("run a");
   EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(out, RunShell("readlink /proc/self/ns/net /proc/self/ns/ipc /proc/self/ns/uts").second);
+  // The host's network namespace by path (a host-network pod's infra): the
+  // low ports a container with CAP_NET_BIND_SERVICE gets elsewhere are not
+  // opened here, and the create is not refused for it.
+  const std::string host_ports = ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start");
+  auto* net = listed->Add();
+  net->set_type("network");
+  net->set_path("/proc/self/ns/net");  // the runtime's own: the host's
+  SaveSpec(spec);
+  auto [hcode, hout] = Runsc("run h");
+  EXPECT_EQ(hcode, 0) << hout;
+  EXPECT_EQ(ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"), host_ports);
   listed->erase(std::remove_if(listed->begin(), listed->end(),
                                [](const auto& ns) { return ns.type() == "pid"; }),
                 listed->end());
