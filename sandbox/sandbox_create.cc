@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -498,6 +499,17 @@ absl::Status Sandbox::CheckAssignable(const SandboxOptions& options) {
     return no("it is not a daemon's sandbox");
   }
   if (options.network_none) return no("its network mode is 'none'");
+  // A hard limit over ours is raised for a sandbox at its spawn (the
+  // workload, in a user namespace, can only lower its own): a warm
+  // sandbox was spawned with ours.
+  for (const auto& r : c.process().rlimits()) {
+    struct rlimit ours;
+    if (getrlimit(static_cast<__rlimit_resource>(r.resource()), &ours) != 0 ||
+        (ours.rlim_max != RLIM_INFINITY &&
+         (r.hard() == RLIM_INFINITY || r.hard() > ours.rlim_max))) {
+      return no(absl::StrCat("its rlimit ", r.resource(), " is over the daemon's hard limit"));
+    }
+  }
   return absl::OkStatus();
 }
 

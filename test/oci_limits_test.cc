@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -251,15 +252,19 @@ TEST_F(OciRuntimeTest, RlimitsOverTheCallersHardLimitsAreGiven) {
   cap_free(caps);
   if (resource != CAP_SET)
     GTEST_SKIP() << "root here lacks CAP_SYS_RESOURCE: no hard limit can rise";
-  struct rlimit nofile;
-  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &nofile), 0);
-  ASSERT_NE(nofile.rlim_max, RLIM_INFINITY);
-  const uint64_t higher = nofile.rlim_max + 1000;
-  struct rlimit memlock;
-  ASSERT_EQ(getrlimit(RLIMIT_MEMLOCK, &memlock), 0);
-  // Below ours, so that the run itself (which inherits ours) must raise it.
-  memlock = {memlock.rlim_cur / 2, memlock.rlim_cur / 2};
-  ASSERT_EQ(setrlimit(RLIMIT_MEMLOCK, &memlock), 0);
+  // Ours lowered for the while (the run inherits them, and must raise
+  // them), well under fs.nr_open; put back after (we may: CAP_SYS_RESOURCE).
+  struct rlimit nofile_was, memlock_was;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &nofile_was), 0);
+  ASSERT_EQ(getrlimit(RLIMIT_MEMLOCK, &memlock_was), 0);
+  absl::Cleanup restore = [&] {
+    setrlimit(RLIMIT_NOFILE, &nofile_was);
+    setrlimit(RLIMIT_MEMLOCK, &memlock_was);
+  };
+  const struct rlimit low_nofile = {4096, 4096}, low_memlock = {65536, 65536};
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low_nofile), 0);
+  ASSERT_EQ(setrlimit(RLIMIT_MEMLOCK, &low_memlock), 0);
+  const uint64_t higher = 5096;
   runsc::oci::v1::Spec spec = LoadSpec();
   SetProcess(&spec, {"sh", "-c", "ulimit -Hn; ulimit -n; ulimit -Hl"});
   spec.mutable_process()->clear_rlimits();

@@ -2,6 +2,7 @@
 // sandbox becomes the sandbox a create asks for, with nothing of another
 // sandbox's, and none outlives the daemon that made it.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/host_template.h"
 #include "sandbox/manager.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/state_store.h"
@@ -211,6 +213,31 @@ TEST_F(WarmPoolTest, ACreateAWarmSandboxCannotTakeIsMadeCold) {
   ASSERT_TRUE(view.ok()) << view.status();
   EXPECT_EQ(warm_pids.count(view->pid), 0u);
   EXPECT_EQ(manager_->warm_pool()->ready(), kWarm);
+}
+
+// A hard limit over the daemon's is raised at a spawn (a workload can only
+// lower its own): a warm sandbox, spawned with the daemon's, cannot take
+// such a container, which then goes cold rather than fail at its start.
+TEST(WarmAssignableTest, ARlimitOverTheDaemonsHardLimitIsMadeCold) {
+  struct rlimit nofile;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &nofile), 0);
+  ASSERT_NE(nofile.rlim_max, RLIM_INFINITY);
+  sandbox::SandboxOptions options;
+  options.report_main_exit = true;
+  sandbox::HostTemplateOptions tmpl;
+  tmpl.args = {"true"};
+  auto config = sandbox::HostTemplate(tmpl);
+  ASSERT_TRUE(config.ok()) << config.status();
+  options.container = *config;
+  auto* limit = options.container->mutable_process()->add_rlimits();
+  limit->set_resource(RLIMIT_NOFILE);
+  limit->set_hard(nofile.rlim_max);
+  limit->set_soft(nofile.rlim_max);
+  EXPECT_TRUE(sandbox::Sandbox::CheckAssignable(options).ok());
+  limit->set_hard(nofile.rlim_max + 1);
+  absl::Status over = sandbox::Sandbox::CheckAssignable(options);
+  EXPECT_TRUE(absl::IsFailedPrecondition(over)) << over;
+  EXPECT_THAT(std::string(over.message()), HasSubstr("over the daemon's hard limit"));
 }
 
 // A create that fails in a warm sandbox fails as a cold one would, and the
