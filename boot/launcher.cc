@@ -4,11 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <linux/mount.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -272,12 +272,18 @@ absl::StatusOr<UniqueFd> OpenPtyAndSendMaster(int console_socket, uint32_t rows,
 
 // The main process's terminal is also the container's /dev/console, as
 // runc binds it: init systems (systemd, openrc) write there. The peer is
-// bound by its fd, never by a /dev/pts path a workload could swap.
+// bound by its fd (a clone of its mount, attached by fd), never by a
+// /dev/pts path a workload could swap, nor through the container's /proc,
+// which may be none or the image's.
 absl::Status BindConsole(int peer) {
   UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return ErrnoError(errno, "open the container's root");
   ASSIGN_OR_RETURN(UniqueFd console, TouchInRoot(root.get(), "/dev/console"));
-  if (mount(FdPath(peer).c_str(), FdPath(console.get()).c_str(), nullptr, MS_BIND, nullptr) != 0) {
+  UniqueFd tree(static_cast<int>(
+      syscall(SYS_open_tree, peer, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)));
+  if (!tree) return ErrnoError(errno, "open_tree of the terminal");
+  if (syscall(SYS_move_mount, tree.get(), "", console.get(), "",
+              MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
     return ErrnoError(errno, "bind the terminal on '/dev/console'");
   }
   return absl::OkStatus();
