@@ -108,6 +108,11 @@ absl::Status MountOne(int root_fd, const MountConfig& m, int bind_fd) {
   if (covered) {
     ASSIGN_OR_RETURN(UniqueFd fresh, OpenInRoot(root_fd, dest, O_RDONLY | O_DIRECTORY));
     RETURN_IF_ERROR(CopyTree(covered.get(), fresh.get(), dest));
+    // And its mode, as runc gives a tmpfs the mode of what it covers.
+    struct stat st;
+    if (fstat(covered.get(), &st) != 0 || fchmod(fresh.get(), st.st_mode & 07777) != 0) {
+      return ErrnoError(errno, absl::StrCat("give the tmpfs at '", dest, "' its mode"));
+    }
     if (flags & MS_RDONLY) {
       struct mount_attr attr = {};
       attr.attr_set = MOUNT_ATTR_RDONLY;

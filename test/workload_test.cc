@@ -499,14 +499,15 @@ TEST_F(WorkloadTest, ABindGetsItsNoexecReadOnlyAndNosymfollowOptions) {
 // one is made read-only after the copy. The bundle is never written.
 TEST_F(WorkloadTest, ATmpcopyupTmpfsStartsWithWhatItCovers) {
   const std::string data = bundle_ + "/rootfs/data";
-  ASSERT_EQ(system(absl::StrCat("mkdir -p ", data, "/sub && echo hello > ", data,
-                                "/f && chown 1000:1000 ", data, "/f && chmod 604 ", data,
+  ASSERT_EQ(system(absl::StrCat("mkdir -p ", data, "/sub && chmod 750 ", data, " && echo hello > ",
+                                data, "/f && chown 1000:1000 ", data, "/f && chmod 604 ", data,
                                 "/f && echo deep > ", data, "/sub/g && ln -s f ", data, "/link")
                        .c_str()),
             0);
   auto spec =
       Spec({"sh", "-c",
-            "cat /data/f /data/sub/g; stat -c %u:%g:%a /data/f; readlink /data/link; "
+            "cat /data/f /data/sub/g; stat -c %u:%g:%a /data/f; stat -c %a /data; "
+            "readlink /data/link; "
             "echo new > /data/n && cat /data/n; grep ' /data ' /proc/mounts | cut -d' ' -f3; "
             "head -c 5 /etc/passwd; echo; touch /etc/x 2>/dev/null || echo etc-ro"});
   for (const auto& [dest, options] : std::vector<std::pair<std::string, std::vector<std::string>>>{
@@ -518,7 +519,7 @@ TEST_F(WorkloadTest, ATmpcopyupTmpfsStartsWithWhatItCovers) {
     for (const std::string& o : options) m->add_options(o);
   }
   ProcessResult r = RunMain(spec);
-  EXPECT_EQ(r.out, "hello\ndeep\n1000:1000:604\nf\nnew\ntmpfs\nroot:\netc-ro\n") << r.err;
+  EXPECT_EQ(r.out, "hello\ndeep\n1000:1000:604\n750\nf\nnew\ntmpfs\nroot:\netc-ro\n") << r.err;
   struct stat st;
   EXPECT_NE(stat((data + "/n").c_str(), &st), 0) << "the write reached the bundle";
 }
