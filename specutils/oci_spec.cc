@@ -146,6 +146,40 @@ absl::Status CheckMemoryLimit(int64_t bytes, absl::string_view field) {
                                      kMinMemoryLimitBytes, " (6 MiB)"));
 }
 
+namespace {
+
+// The ranges of `map`'s container ids, as "0-65535" (one per mapping).
+std::string ContainerIdRanges(const std::vector<IdMapping>& map) {
+  std::vector<std::string> ranges;
+  for (const IdMapping& m : map) {
+    ranges.push_back(absl::StrCat(m.container_id, "-", m.container_id + m.size - 1));
+  }
+  return absl::StrJoin(ranges, ", ");
+}
+
+// The main process's ids must be ids of the container's: an id its user
+// namespace does not map failed at the start, as setresuid's EINVAL
+// (`--user 1000000`; a container's ids go to 65535 unless the spec maps
+// more).
+absl::Status CheckProcessIdsMapped(const ContainerConfig& config) {
+  const WorkloadIds ids = WorkloadIdsOf(config, /*host_base=*/0);
+  auto check = [](const std::vector<IdMapping>& map, uint32_t id, const std::string& field) {
+    if (MapId(map, id).has_value()) return absl::OkStatus();
+    return Invalid(
+        field, absl::StrCat(id, " is not an id of the container's (", ContainerIdRanges(map), ")"));
+  };
+  const auto& p = config.process();
+  RETURN_IF_ERROR(check(ids.uids, p.uid(), "process.user.uid"));
+  RETURN_IF_ERROR(check(ids.gids, p.gid(), "process.user.gid"));
+  for (int i = 0; i < p.additional_gids_size(); ++i) {
+    RETURN_IF_ERROR(check(ids.gids, p.additional_gids(i),
+                          absl::StrCat("process.user.additionalGids[", i, "]")));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status CheckProcessId(uint32_t id, absl::string_view field) {
   if (id != UINT32_MAX) return absl::OkStatus();
   return absl::InvalidArgumentError(
@@ -715,6 +749,7 @@ absl::StatusOr<ContainerConfig> ToContainerConfig(const runsc::oci::v1::Spec& sp
     ASSIGN_OR_RETURN(*joined, CleanAbsolutePath(ns.path(), f));
   }
   RETURN_IF_ERROR(ConvertIdMappings(spec.linux(), &out));
+  RETURN_IF_ERROR(CheckProcessIdsMapped(out));
   if (!spec.linux().cgroups_path().empty()) {
     ASSIGN_OR_RETURN(*out.mutable_cgroups_path(), CgroupsPath(spec.linux().cgroups_path()));
   }

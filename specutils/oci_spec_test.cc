@@ -228,6 +228,17 @@ TEST(OciSpecTest, OtherFieldErrors) {
     ExpectInvalid(spec, "mounts[2].options: tmpcopyup is for a tmpfs");
   }
   {
+    // An id the container's user namespace does not map: setresuid's
+    // EINVAL at the start, before.
+    auto spec = RuncSpec();
+    spec.mutable_process()->mutable_user()->set_uid(1000000);
+    ExpectInvalid(spec, "process.user.uid: 1000000 is not an id of the container's (0-65535)");
+    spec = RuncSpec();
+    spec.mutable_process()->mutable_user()->add_additional_gids(70000);
+    ExpectInvalid(
+        spec, "process.user.additionalGids[0]: 70000 is not an id of the container's (0-65535)");
+  }
+  {
     // Domainname: as a hostname.
     auto spec = RuncSpec();
     spec.set_domainname(std::string(65, 'd'));
