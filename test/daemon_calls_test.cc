@@ -384,15 +384,7 @@ TEST_F(DaemonTest, AClientsDeadlineDoesNotCutADeletesGracePeriod) {
   EXPECT_TRUE(alive.ok()) << "killed before its grace period: " << alive.error_message();
   EXPECT_EQ(run.stdout(), "still\n");
   // And gone once it has passed.
-  int left = -1;
-  for (int i = 0; i < 150 && left != 0; ++i) {
-    grpc::ClientContext ctx;
-    api::ListSandboxesResponse list;
-    ASSERT_TRUE(stub->ListSandboxes(&ctx, {}, &list).ok());
-    left = list.sandboxes_size();
-    if (left != 0) absl::SleepFor(absl::Milliseconds(100));
-  }
-  EXPECT_EQ(left, 0);
+  EXPECT_EQ(SandboxesLeftWithin(absl::Seconds(15)), 0);
 }
 
 // A create whose client gave up before it finished left a sandbox that no
@@ -414,15 +406,7 @@ TEST_F(DaemonTest, ACreateWhoseClientGaveUpLeavesNoSandbox) {
   // Each create runs to its end before its call is looked at again; the
   // last is done within a second.
   absl::SleepFor(absl::Seconds(1));
-  int left = -1;
-  for (int i = 0; i < 50 && left != 0; ++i) {
-    grpc::ClientContext ctx;
-    api::ListSandboxesResponse list;
-    ASSERT_TRUE(stub->ListSandboxes(&ctx, {}, &list).ok());
-    left = list.sandboxes_size();
-    if (left != 0) absl::SleepFor(absl::Milliseconds(100));
-  }
-  EXPECT_EQ(left, 0);
+  EXPECT_EQ(SandboxesLeftWithin(absl::Seconds(5)), 0);
 }
 
 // During a delete's grace period the sandbox is still there (Get shows it):
@@ -465,12 +449,7 @@ TEST_F(DaemonTest, SignalsPidZeroIsTheMainProcess) {
   EXPECT_TRUE(waited.status().signaled());
   EXPECT_EQ(waited.status().signal(), SIGKILL);
   // No main process yet: said so.
-  grpc::ClientContext create_ctx;
-  api::CreateSandboxRequest create;
-  create.set_id("unstarted");
-  create.mutable_host_template();
-  api::Sandbox created;
-  ASSERT_TRUE(stub->CreateSandbox(&create_ctx, create, &created).ok());
+  CreateUnstarted("unstarted");
   status = Signal("unstarted", 0, SIGKILL);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(status.error_message(), ::testing::HasSubstr("'unstarted' has not been started"));

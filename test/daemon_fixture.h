@@ -129,21 +129,42 @@ class DaemonTest : public ::testing::Test {
   }
   std::unique_ptr<api::Sandboxes::Stub> Stub() { return api::Sandboxes::NewStub(Channel()); }
 
-  api::Sandbox CreateStarted(const std::string& id, const std::vector<std::string>& args = {}) {
-    auto stub = Stub();
+  // A host-template sandbox (`args`: its main process; empty: the
+  // template's), created and not started.
+  api::Sandbox CreateUnstarted(const std::string& id, const std::vector<std::string>& args = {}) {
     grpc::ClientContext ctx;
     api::CreateSandboxRequest req;
     req.set_id(id);
     for (const std::string& a : args) req.mutable_host_template()->add_args(a);
     req.mutable_host_template();
     api::Sandbox created;
-    grpc::Status status = stub->CreateSandbox(&ctx, req, &created);
+    grpc::Status status = Stub()->CreateSandbox(&ctx, req, &created);
     EXPECT_TRUE(status.ok()) << status.error_message();
-    grpc::ClientContext ctx2;
+    return created;
+  }
+
+  // How many sandboxes the daemon lists, asked again every 100 ms until
+  // none is left or `within` has passed.
+  int SandboxesLeftWithin(absl::Duration within) {
+    const absl::Time deadline = absl::Now() + within;
+    for (;;) {
+      grpc::ClientContext ctx;
+      api::ListSandboxesResponse list;
+      grpc::Status status = Stub()->ListSandboxes(&ctx, {}, &list);
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      if (!status.ok()) return -1;
+      if (list.sandboxes_size() == 0 || absl::Now() >= deadline) return list.sandboxes_size();
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+  }
+
+  api::Sandbox CreateStarted(const std::string& id, const std::vector<std::string>& args = {}) {
+    CreateUnstarted(id, args);
+    grpc::ClientContext ctx;
     api::StartSandboxRequest start;
     start.set_id(id);
     api::Sandbox started;
-    status = stub->StartSandbox(&ctx2, start, &started);
+    grpc::Status status = Stub()->StartSandbox(&ctx, start, &started);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return started;
   }

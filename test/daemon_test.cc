@@ -339,12 +339,7 @@ TEST_F(DaemonTest, BadRequestsGetTheRightCodes) {
     grpc::Status s = stub->Wait(&ctx, req, &r);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
     EXPECT_THAT(s.error_message(), HasSubstr("ghost"));
-    grpc::ClientContext create_ctx;
-    api::CreateSandboxRequest create;
-    create.set_id("unstarted");
-    create.mutable_host_template();
-    api::Sandbox created;
-    ASSERT_TRUE(stub->CreateSandbox(&create_ctx, create, &created).ok());
+    CreateUnstarted("unstarted");
     grpc::ClientContext wait_ctx;
     req.set_id("unstarted");
     s = stub->Wait(&wait_ctx, req, &r);
@@ -505,11 +500,7 @@ TEST_F(DaemonTest, ASandboxWhoseAssignmentTheDaemonsDeathCutShortIsRemoved) {
   record->clear_main_pid();
   ASSERT_TRUE(sandbox::SaveRecord(dir, *record).ok());
   StartDaemon();
-  auto stub = Stub();
-  grpc::ClientContext ctx;
-  api::ListSandboxesResponse list;
-  ASSERT_TRUE(stub->ListSandboxes(&ctx, {}, &list).ok());
-  EXPECT_EQ(list.sandboxes_size(), 0);
+  EXPECT_EQ(SandboxesLeftWithin(absl::ZeroDuration()), 0);
   EXPECT_NE(kill(started.pid(), 0), 0) << "its process was left running";
   EXPECT_NE(access(dir.c_str(), F_OK), 0) << "its state was left";
   CreateStarted("half");  // the id is free again
