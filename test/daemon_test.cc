@@ -634,7 +634,9 @@ TEST_F(DaemonTest, WarmSandboxesServeCreatesAndEndWithTheDaemon) {
     EXPECT_FALSE(absl::StartsWith(name, ".warm-")) << name << " outlived the daemon";
   }
   for (int pid : before) {
-    if (pid != created.pid()) EXPECT_NE(kill(pid, 0), 0) << "warm sandbox " << pid << " runs on";
+    if (pid != created.pid()) {
+      EXPECT_NE(kill(pid, 0), 0) << "warm sandbox " << pid << " runs on";
+    }
   }
   EXPECT_EQ(kill(created.pid(), 0), 0) << "the created sandbox should outlive the daemon";
   StartDaemon();  // re-attaches it; TearDown deletes it
