@@ -96,7 +96,9 @@ TEST_F(DaemonTest, EventsOfOneSandboxOnlyAndUnknownIdsAreNotFound) {
   // has answered and the stream has begun.)
   for (const api::Event& e : seen) EXPECT_EQ(e.id(), "one") << e.type();
   ASSERT_LE(seen.size(), 2u);
-  if (seen.size() == 2) EXPECT_EQ(seen[0].type(), "started");
+  if (seen.size() == 2) {
+    EXPECT_EQ(seen[0].type(), "started");
+  }
   EXPECT_EQ(seen.back().type(), "exited");
   EXPECT_TRUE(seen.back().exit().signaled());
   EXPECT_EQ(seen.back().exit().signal(), SIGKILL);
@@ -175,7 +177,9 @@ TEST_F(DaemonTest, APausedSandboxAnswersAtOnce) {
     EXPECT_NE(p.pid(), 1) << "the launcher is listed as a workload";
     if (p.pid() == started.main_pid()) {
       main_listed = p.args_size() == 4;
-      if (main_listed) EXPECT_EQ(p.args(3), "caf?");
+      if (main_listed) {
+        EXPECT_EQ(p.args(3), "caf?");
+      }
     }
   }
   EXPECT_TRUE(main_listed) << "main process " << started.main_pid() << " not listed with its args";

@@ -67,13 +67,17 @@ TEST_F(OciRuntimeTest, UpdateChangesTheLimits) {
       absl::StrCat("update --memory 200000000 ", memsw ? "--memory-swap 400000000 " : "", "a"));
   EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(ReadFile(cgroup + "/memory.limit_in_bytes"), "199999488\n");
-  if (memsw) EXPECT_EQ(ReadFile(cgroup + "/memory.memsw.limit_in_bytes"), "399998976\n");
+  if (memsw) {
+    EXPECT_EQ(ReadFile(cgroup + "/memory.memsw.limit_in_bytes"), "399998976\n");
+  }
   // -1 lifts a limit (it was dropped, and the update said 0).
   const std::string unlimited = ReadFile("/sys/fs/cgroup/memory/memory.limit_in_bytes");
   std::tie(code, out) = Runsc("update --memory -1 --pids-limit -1 a");
   EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(ReadFile(cgroup + "/memory.limit_in_bytes"), unlimited);
-  if (memsw) EXPECT_EQ(ReadFile(cgroup + "/memory.memsw.limit_in_bytes"), unlimited);
+  if (memsw) {
+    EXPECT_EQ(ReadFile(cgroup + "/memory.memsw.limit_in_bytes"), unlimited);
+  }
   EXPECT_EQ(ReadFile(pids + "/pids.max"), "max\n");
   const std::string cpu = absl::StrReplaceAll(cgroup, {{"/memory/", "/cpu/"}});
   if (access((cpu + "/cpu.cfs_quota_us").c_str(), F_OK) == 0) {
