@@ -135,8 +135,8 @@ absl::Status FinishCreate(sandbox::Sandbox& box, int main_pid) {
   RETURN_IF_ERROR(sandbox::RunHooks(hooks.create_runtime(), "hooks.createRuntime", state));
   if (hooks.create_container_size() > 0) {
     ASSIGN_OR_RETURN(pid_t held, HeldMainHostPid(box, record));
-    RETURN_IF_ERROR(
-        sandbox::RunHooks(hooks.create_container(), "hooks.createContainer", state, held));
+    RETURN_IF_ERROR(sandbox::RunHooks(hooks.create_container(), "hooks.createContainer", state,
+                                      held, box.cgroup()));
   }
   return absl::OkStatus();
 }
@@ -160,7 +160,7 @@ absl::Status StartCreated(sandbox::Sandbox& box, const runsc::state::v1::Sandbox
     absl::StatusOr<pid_t> held = HeldMainHostPid(box, record);
     if (!held.ok()) return stop(held.status());
     absl::Status hooked = sandbox::RunHooks(hooks.start_container(), "hooks.startContainer",
-                                            StateFor(box, record, "created"), *held);
+                                            StateFor(box, record, "created"), *held, box.cgroup());
     if (!hooked.ok()) return stop(hooked);
   }
   RETURN_IF_ERROR(box.StartHeldMain());

@@ -13,13 +13,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "runsc/util/errno_status.h"
@@ -39,32 +37,17 @@ namespace {
 
 constexpr size_t kMaxOutput = 4096;  // of a hook's output, kept for errors
 
-// The `cgroup.procs` files of `pid`'s cgroups, open for writing: those of
-// the hierarchies runsc makes a container's cgroups in (cgroup.h), the
-// unified one among them.
-absl::StatusOr<std::vector<UniqueFd>> OpenCgroupProcsOf(pid_t pid) {
-  ASSIGN_OR_RETURN(const CgroupLayout layout, CgroupLayout::Discover());
-  ASSIGN_OR_RETURN(const std::string table, util::ReadFile(absl::StrCat("/proc/", pid, "/cgroup")));
+// The files a hook's child writes "0" to, to join the container's
+// cgroups: each hierarchy's container leaf, those the launcher joins
+// (Cgroup::OpenPlacement), the unified one's `cgroup.procs`.
+absl::StatusOr<std::vector<UniqueFd>> OpenContainerLeaves(const Cgroup& cgroup) {
+  ASSIGN_OR_RETURN(Cgroup::Placement placement, cgroup.OpenPlacement(/*supervisor_joins=*/false));
   std::vector<UniqueFd> files;
-  std::set<std::string> mounts;
-  for (absl::string_view line : absl::StrSplit(table, '\n', absl::SkipEmpty())) {
-    // "ID:CONTROLLERS:PATH"; ID 0 is the unified hierarchy.
-    std::vector<absl::string_view> f = absl::StrSplit(line, absl::MaxSplits(':', 2));
-    if (f.size() != 3) continue;
-    std::string mount;
-    if (f[0] == "0") {
-      mount = layout.unified;
-    } else {
-      for (absl::string_view c : absl::StrSplit(f[1], ',')) {
-        auto it = layout.v1.find(std::string(c));
-        if (it != layout.v1.end()) mount = it->second;
-      }
-    }
-    if (mount.empty() || !mounts.insert(mount).second) continue;
-    const std::string path = absl::StrCat(mount, f[2], "/cgroup.procs");
-    UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!fd) return ErrnoError(errno, absl::StrCat("open '", path, "'"));
-    files.push_back(std::move(fd));
+  for (Cgroup::TasksFile& file : placement.launcher) files.push_back(std::move(file.fd));
+  if (placement.launcher_unified) {
+    UniqueFd procs(openat(placement.launcher_unified.get(), "cgroup.procs", O_WRONLY | O_CLOEXEC));
+    if (!procs) return ErrnoError(errno, "open the unified container leaf's cgroup.procs");
+    files.push_back(std::move(procs));
   }
   return files;
 }
@@ -148,7 +131,7 @@ absl::StatusOr<std::vector<UniqueFd>> OpenCgroupProcsOf(pid_t pid) {
 }
 
 absl::Status RunHook(const runsc::boot::v1::HookConfig& hook, const std::string& name,
-                     const std::string& state_json, pid_t namespaces_of) {
+                     const std::string& state_json, pid_t namespaces_of, const Cgroup* cgroup) {
   // The binary, found in our mount namespace.
   UniqueFd exec_fd(open(hook.path().c_str(), O_RDONLY | O_CLOEXEC));
   if (!exec_fd) return ErrnoError(errno, absl::StrCat(name, ": open '", hook.path(), "'"));
@@ -160,9 +143,11 @@ absl::Status RunHook(const runsc::boot::v1::HookConfig& hook, const std::string&
       return ErrnoError(errno, absl::StrCat(name, ": pidfd of the container (pid ",
                                             namespaces_of, ")"));
     }
-    absl::StatusOr<std::vector<UniqueFd>> procs = OpenCgroupProcsOf(namespaces_of);
-    if (!procs.ok()) return util::Annotate(procs.status(), name);
-    cgroup_procs = *std::move(procs);
+    if (cgroup != nullptr) {
+      absl::StatusOr<std::vector<UniqueFd>> leaves = OpenContainerLeaves(*cgroup);
+      if (!leaves.ok()) return util::Annotate(leaves.status(), name);
+      cgroup_procs = *std::move(leaves);
+    }
   }
   // The state on its stdin, from a memfd: it may not fit a pipe (the
   // spec's annotations are in it), and nothing would read a pipe before
@@ -246,11 +231,12 @@ std::string HookStateJson(const HookState& state) {
 }
 
 absl::Status RunHooks(const google::protobuf::RepeatedPtrField<runsc::boot::v1::HookConfig>& hooks,
-                      const std::string& field, const HookState& state, pid_t namespaces_of) {
+                      const std::string& field, const HookState& state, pid_t namespaces_of,
+                      const Cgroup* cgroup) {
   const std::string json = HookStateJson(state);
   for (int i = 0; i < hooks.size(); ++i) {
     absl::Status status =
-        RunHook(hooks[i], absl::StrCat(field, "[", i, "]"), json, namespaces_of);
+        RunHook(hooks[i], absl::StrCat(field, "[", i, "]"), json, namespaces_of, cgroup);
     if (!status.ok()) return status;
   }
   return absl::OkStatus();

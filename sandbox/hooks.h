@@ -28,6 +28,7 @@
 #include "absl/status/status.h"
 #include "google/protobuf/repeated_field.h"
 #include "proto/boot.pb.h"
+#include "sandbox/cgroup.h"
 
 namespace runsc::sandbox {
 
@@ -45,11 +46,12 @@ std::string HookStateJson(const HookState& state);
 // them in errors ("hooks.prestart"). `namespaces_of` is the host pid whose
 // namespaces they join, its user namespace among them, where they run as its
 // root (the container's held main process: the workloads' user namespace),
-// or 0 for the runtime's own namespaces and identity. The binary is found
-// in the runtime's mount namespace either way.
+// or 0 for the runtime's own namespaces and identity; with it, `cgroup`
+// (if any) is the container's, whose leaves they join first. The binary is
+// found in the runtime's mount namespace either way.
 absl::Status RunHooks(const google::protobuf::RepeatedPtrField<runsc::boot::v1::HookConfig>& hooks,
-                      const std::string& field, const HookState& state,
-                      pid_t namespaces_of = 0);
+                      const std::string& field, const HookState& state, pid_t namespaces_of = 0,
+                      const Cgroup* cgroup = nullptr);
 
 }  // namespace runsc::sandbox
 

@@ -192,6 +192,8 @@ class Sandbox final {
   ~Sandbox();
 
   const std::string& id() const { return id_; }
+  // Its cgroups, or nullptr for a sandbox without them.
+  const Cgroup* cgroup() const { return cgroup_.get(); }
   // The sandbox process's pid in the host's PID namespace.
   pid_t pid() const { return process_.pid(); }
   // A pidfd of the sandbox process: readable once it has exited.
