@@ -505,8 +505,7 @@ absl::Status Sandbox::CheckAssignable(const SandboxOptions& options) {
   for (const auto& r : c.process().rlimits()) {
     struct rlimit ours;
     if (getrlimit(static_cast<__rlimit_resource>(r.resource()), &ours) != 0 ||
-        (ours.rlim_max != RLIM_INFINITY &&
-         (r.hard() == RLIM_INFINITY || r.hard() > ours.rlim_max))) {
+        !HardLimitCovers(ours.rlim_max, r.hard())) {
       return no(absl::StrCat("its rlimit ", r.resource(), " is over the daemon's hard limit"));
     }
   }

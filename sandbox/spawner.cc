@@ -410,7 +410,7 @@ absl::Status RaiseHardLimits(pid_t pid, const std::vector<std::pair<int, uint64_
     if (prlimit(pid, static_cast<__rlimit_resource>(resource), nullptr, &now) != 0) {
       return ErrnoError(errno, absl::StrCat("prlimit(", resource, ") of the sandbox process"));
     }
-    if (now.rlim_max == RLIM_INFINITY || (hard != RLIM_INFINITY && now.rlim_max >= hard)) continue;
+    if (HardLimitCovers(now.rlim_max, hard)) continue;
     const struct rlimit raised = {now.rlim_cur, hard};
     if (prlimit(pid, static_cast<__rlimit_resource>(resource), &raised, nullptr) != 0 &&
         errno != EPERM) {

@@ -21,6 +21,7 @@
 #define RUNSC_SANDBOX_SPAWNER_H_
 
 #include <stdint.h>
+#include <sys/resource.h>
 
 #include <string>
 #include <utility>
@@ -93,6 +94,12 @@ struct SpawnedProcess {
 };
 
 absl::StatusOr<SpawnedProcess> SpawnSandboxProcess(const SpawnRequest& request);
+
+// Whether a hard limit `have` already allows `want` (RLIM_INFINITY: no
+// limit), so that nothing need raise it for a process that asks for `want`.
+inline bool HardLimitCovers(rlim_t have, uint64_t want) {
+  return have == RLIM_INFINITY || (want != RLIM_INFINITY && have >= want);
+}
 
 }  // namespace runsc::sandbox
 
