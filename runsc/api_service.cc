@@ -36,10 +36,7 @@ grpc::Status RequireId(const std::string& id) {
 // the call acted on another path than the one it named.
 grpc::Status RequirePath(const std::string& path, absl::string_view field) {
   if (path.empty()) return Invalid(absl::StrCat(field, ": must be set"));
-  if (path.find('\0') != std::string::npos) {
-    return Invalid(absl::StrCat(field, ": must not contain a NUL byte"));
-  }
-  return grpc::Status::OK;
+  return ToGrpcStatus(specutils::CheckNoNul(path, field));
 }
 
 // The deadline the client gave, as a cap for our own waits.
@@ -203,10 +200,9 @@ grpc::Status ToCreateRequest(const api::CreateSandboxRequest& req, absl::string_
     create->bundle = req.bundle_path();
   } else if (req.has_host_template() && !req.host_template().args().empty()) {
     for (int i = 0; i < req.host_template().args_size(); ++i) {
-      if (req.host_template().args(i).find('\0') != std::string::npos) {
-        return Invalid(
-            absl::StrCat(prefix, "host_template.args[", i, "]: must not contain a NUL byte"));
-      }
+      absl::Status arg = specutils::CheckNoNul(req.host_template().args(i),
+                                               absl::StrCat(prefix, "host_template.args[", i, "]"));
+      if (!arg.ok()) return ToGrpcStatus(arg);
     }
     create->template_args.assign(req.host_template().args().begin(),
                                  req.host_template().args().end());

@@ -180,6 +180,11 @@ absl::Status CheckProcessIdsMapped(const ContainerConfig& config) {
 
 }  // namespace
 
+absl::Status CheckNoNul(absl::string_view value, absl::string_view field) {
+  if (value.find('\0') == absl::string_view::npos) return absl::OkStatus();
+  return Invalid(field, "must not contain a NUL byte");
+}
+
 absl::Status CheckProcessId(uint32_t id, absl::string_view field) {
   if (id != UINT32_MAX) return absl::OkStatus();
   return absl::InvalidArgumentError(

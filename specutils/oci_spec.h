@@ -39,6 +39,11 @@ absl::StatusOr<runsc::boot::v1::ContainerConfig> ToContainerConfig(
 // keep the launcher's ids, not get the ones asked for.
 absl::Status CheckProcessId(uint32_t id, absl::string_view field);
 
+// A string the kernel reads as a C string (an argument, a variable, a
+// path): a NUL would cut it short, so that another one than asked for
+// took effect. INVALID_ARGUMENT naming `field` if it holds one.
+absl::Status CheckNoNul(absl::string_view value, absl::string_view field);
+
 // The kernel's largest pids.max (PID_MAX_LIMIT) and cpu quota (2^44-1 us):
 // above them the cgroup write fails naming a file, not the field.
 inline constexpr int64_t kMaxPidsLimit = 4194304;

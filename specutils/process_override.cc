@@ -8,15 +8,6 @@
 
 namespace runsc::specutils {
 
-namespace {
-
-absl::Status NoNul(const std::string& value, absl::string_view field) {
-  if (value.find('\0') == std::string::npos) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(field, ": must not contain a NUL byte"));
-}
-
-}  // namespace
-
 absl::StatusOr<runsc::boot::v1::ProcessConfig> OverrideProcess(
     const runsc::boot::v1::ProcessConfig& base, const ProcessOverrides& o) {
   runsc::boot::v1::ProcessConfig out = base;
@@ -25,12 +16,12 @@ absl::StatusOr<runsc::boot::v1::ProcessConfig> OverrideProcess(
   // execve reads each as a C string: a NUL would cut it short, and the
   // process would run with another argument than the one asked for.
   for (size_t i = 0; i < o.args.size(); ++i) {
-    RETURN_IF_ERROR(NoNul(o.args[i], absl::StrCat("process.args[", i, "]")));
+    RETURN_IF_ERROR(CheckNoNul(o.args[i], absl::StrCat("process.args[", i, "]")));
   }
   for (size_t i = 0; i < o.env.size(); ++i) {
-    RETURN_IF_ERROR(NoNul(o.env[i], absl::StrCat("process.env[", i, "]")));
+    RETURN_IF_ERROR(CheckNoNul(o.env[i], absl::StrCat("process.env[", i, "]")));
   }
-  RETURN_IF_ERROR(NoNul(o.cwd, "process.cwd"));
+  RETURN_IF_ERROR(CheckNoNul(o.cwd, "process.cwd"));
   out.clear_args();
   for (const std::string& a : o.args) out.add_args(a);
   // An entry replaces every entry of its key before it, the base's and the
