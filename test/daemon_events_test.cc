@@ -152,9 +152,29 @@ TEST_F(DaemonTest, APausedSandboxAnswersAtOnce) {
   const api::Sandbox started = CreateStarted(
       "frozen", {"sh", "-c", "exec sh -c 'sleep 1000; true' \"caf$(printf '\\351')\""});
   ASSERT_GT(started.main_pid(), 1);
+  auto stub = Stub();
+  // The main process is running once started, but its outer shell may not
+  // yet have exec'd the inner one whose arguments the test looks for:
+  // paused before that, it would show the outer shell's three. The inner
+  // shell's sleep is there only once it has.
+  const absl::Time exec_deadline = absl::Now() + absl::Seconds(10);
+  bool sleeping = false;
+  std::string last;
+  while (!sleeping && absl::Now() < exec_deadline) {
+    grpc::ClientContext ctx;
+    api::ListProcessesRequest req;
+    req.set_id("frozen");
+    api::ListProcessesResponse ps;
+    ASSERT_TRUE(stub->ListProcesses(&ctx, req, &ps).ok());
+    last = ps.DebugString();
+    for (const auto& p : ps.processes()) {
+      sleeping = sleeping || (p.args_size() == 2 && p.args(0) == "sleep");
+    }
+    if (!sleeping) absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_TRUE(sleeping) << "the inner shell never ran its sleep: " << last;
   const std::string cli = absl::StrCat(RunscPath(), " --root ", state_, " ");
   ASSERT_EQ(RunShell(cli + "pause frozen 2>&1").first, 0);
-  auto stub = Stub();
 
   api::RunResponse ran;
   absl::Time before = absl::Now();
