@@ -474,14 +474,17 @@ void Launcher::HandleRequest(const LauncherRequest& request, std::vector<UniqueF
       } else {
         for (const auto& [pid, t] : running_) listed.push_back({pid, false, {}});
       }
+      // What each runs now, as runc's ps and a paused sandbox's list show
+      // it: a shell that exec'd another program is that program. A held
+      // process has not exec'd its own yet, and a zombie has none: they
+      // show the arguments they were started with.
       for (ListedProcess& p : listed) {
         auto it = running_.find(p.pid);
-        if (it != running_.end()) {
-          p.main = it->second.main;
-          p.args = it->second.args;
-        } else {
+        if (it != running_.end()) p.main = it->second.main;
+        if (held_.count(p.pid) == 0) {
           p.args = ReadCommandLine(proc_.get(), p.pid, kMaxListedArgsBytes);
         }
+        if (p.args.empty() && it != running_.end()) p.args = it->second.args;
       }
       size_t left_out = 0;
       *reply.mutable_list() = BoundedProcessList(std::move(listed), kProcessListBudget, &left_out);

@@ -225,11 +225,12 @@ absl::StatusOr<runsc::control::v1::ListProcessesResponse> Sandbox::ListFrozen() 
   if (!host.ok()) return host.status();
   UniqueFd proc(open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!proc) return ErrnoError(errno, "open /proc");
+  const int main_pid = Record().main_pid();
   std::vector<boot::ListedProcess> listed;
   for (const auto& [pid, host_pid] : *host) {
     if (pid == 1) continue;
-    listed.push_back(
-        {pid, false, boot::ReadCommandLine(proc.get(), host_pid, boot::kMaxListedArgsBytes)});
+    listed.push_back({pid, pid == main_pid,
+                      boot::ReadCommandLine(proc.get(), host_pid, boot::kMaxListedArgsBytes)});
   }
   // As the launcher bounds its list: a process's own arguments need not be
   // UTF-8, which a protobuf string must be (the client could not parse the
@@ -242,6 +243,8 @@ absl::StatusOr<runsc::control::v1::ListProcessesResponse> Sandbox::ListFrozen() 
     auto* out = list.add_processes();
     out->set_pid(p.pid());
     *out->mutable_args() = p.args();
+    out->set_main(p.main());
+    out->set_running(true);
   }
   if (left_out != 0) {
     util::Log(util::LogLevel::kWarning, "sandbox",

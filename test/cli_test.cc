@@ -211,16 +211,16 @@ TEST_F(CliTest, CreateStartKillExecStateListAndPsDoNotDialTheSandbox) {
   // terminal, and so does CSI 2J, CSI being U+009B): ps shows them as ps(1)
   // would, the ESC and the CSI as '?'.
   // (Detached, it keeps the stdio it is given: not the capture pipe.)
-  ASSERT_EQ(
-      RunShell(absl::StrCat("cd ", bundle_, " && ", runsc_, " --root ", state_,
-                            " exec -d a sh -c 'sleep 1000' \"$(printf '\\033[2J\\302\\2332J')\"",
-                            " </dev/null >/dev/null 2>&1"))
-          .first,
-      0);
+  ASSERT_EQ(RunShell(absl::StrCat(
+                         "cd ", bundle_, " && ", runsc_, " --root ", state_,
+                         " exec -d a sh -c 'sleep 1000; true' \"$(printf '\\033[2J\\302\\2332J')\"",
+                         " </dev/null >/dev/null 2>&1"))
+                .first,
+            0);
   auto [pcode, table] = Runsc("ps a");
   EXPECT_EQ(pcode, 0) << table;
   EXPECT_THAT(table, HasSubstr("sleep 1000"));
-  EXPECT_THAT(table, HasSubstr("sh -c sleep 1000 ?[2J?2J"));
+  EXPECT_THAT(table, HasSubstr("sh -c sleep 1000; true ?[2J?2J"));
   EXPECT_EQ(table.find('\033'), std::string::npos) << table;
   EXPECT_EQ(table.find("\302\233"), std::string::npos) << table;
   EXPECT_THAT(Runsc("ps --format json a").second, HasSubstr("["));

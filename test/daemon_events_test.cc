@@ -154,13 +154,13 @@ TEST_F(DaemonTest, APausedSandboxAnswersAtOnce) {
   ASSERT_GT(started.main_pid(), 1);
   auto stub = Stub();
   // The main process is running once started, but its outer shell may not
-  // yet have exec'd the inner one whose arguments the test looks for:
-  // paused before that, it would show the outer shell's three. The inner
-  // shell's sleep is there only once it has.
+  // yet have exec'd the inner one. The list shows what a process runs now:
+  // the inner shell's four arguments once it has. (Paused before that, the
+  // frozen list below would show the outer shell's three.)
   const absl::Time exec_deadline = absl::Now() + absl::Seconds(10);
-  bool sleeping = false;
+  bool execd = false;
   std::string last;
-  while (!sleeping && absl::Now() < exec_deadline) {
+  while (!execd && absl::Now() < exec_deadline) {
     grpc::ClientContext ctx;
     api::ListProcessesRequest req;
     req.set_id("frozen");
@@ -168,11 +168,12 @@ TEST_F(DaemonTest, APausedSandboxAnswersAtOnce) {
     ASSERT_TRUE(stub->ListProcesses(&ctx, req, &ps).ok());
     last = ps.DebugString();
     for (const auto& p : ps.processes()) {
-      sleeping = sleeping || (p.args_size() == 2 && p.args(0) == "sleep");
+      execd = execd || (p.pid() == started.main_pid() && p.main() && p.args_size() == 4 &&
+                        p.args(0) == "sh" && p.args(3) == "caf?");
     }
-    if (!sleeping) absl::SleepFor(absl::Milliseconds(5));
+    if (!execd) absl::SleepFor(absl::Milliseconds(5));
   }
-  ASSERT_TRUE(sleeping) << "the inner shell never ran its sleep: " << last;
+  ASSERT_TRUE(execd) << "the main process is not listed as the shell it exec'd: " << last;
   const std::string cli = absl::StrCat(RunscPath(), " --root ", state_, " ");
   ASSERT_EQ(RunShell(cli + "pause frozen 2>&1").first, 0);
 
@@ -196,6 +197,7 @@ TEST_F(DaemonTest, APausedSandboxAnswersAtOnce) {
   for (const auto& p : ps.processes()) {
     EXPECT_NE(p.pid(), 1) << "the launcher is listed as a workload";
     if (p.pid() == started.main_pid()) {
+      EXPECT_TRUE(p.main()) << "the main process is not marked so while paused";
       main_listed = p.args_size() == 4;
       if (main_listed) {
         EXPECT_EQ(p.args(3), "caf?");
