@@ -103,14 +103,25 @@ void WarmPool::Fill() {
       }
     }
     absl::StatusOr<std::unique_ptr<Sandbox>> box = Sandbox::CreateWarm(options_);
-    absl::MutexLock lock(&mu_);
-    if (!box.ok()) {
-      util::Log(util::LogLevel::kWarning, "warm-pool",
-                absl::StrCat("could not make a warm sandbox: ", box.status().message()));
-      mu_.AwaitWithTimeout(absl::Condition(&stopping_), kRetryAfter);
-      continue;
+    std::unique_ptr<Sandbox> extra;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!box.ok()) {
+        util::Log(util::LogLevel::kWarning, "warm-pool",
+                  absl::StrCat("could not make a warm sandbox: ", box.status().message()));
+        mu_.AwaitWithTimeout(absl::Condition(&stopping_), kRetryAfter);
+        continue;
+      }
+      // A Return while it was made (an assignment that failed) may have
+      // filled the pool already: then it is one too many.
+      if (static_cast<int>(ready_.size()) < size_) {
+        ready_.push_back(*std::move(box));
+      } else {
+        extra = *std::move(box);
+      }
     }
-    ready_.push_back(*std::move(box));
+    // Destroyed here, outside the lock: killed, its cgroups, range and
+    // state removed.
   }
 }
 
