@@ -143,11 +143,20 @@ TEST_F(CliTest, EventsPrintRuncStatsAndOomJson) {
   EXPECT_THAT(Runsc("events --interval soon a").second, HasSubstr("--interval"));
 
   // A shell that doubles a string until the OOM killer ends it: the stream
-  // reports the kill, then ends with the container.
-  SetArgs({"sh", "-c", "sleep 0.5; x=a; while true; do x=$x$x; done"}, 32 << 20);
+  // reports the kill, then ends with the container. It begins on SIGUSR1,
+  // once the stream has printed its first stats.
+  SetArgs({"sh", "-c",
+           "trap 'go=1' USR1; while [ -z \"$go\" ]; do sleep 0.01; done; "
+           "x=a; while true; do x=$x$x; done"},
+          32 << 20);
   ASSERT_EQ(RunDetached("b"), 0);
-  auto [bcode, bout] = Runsc("events --interval 100ms b");
-  EXPECT_EQ(bcode, 0) << bout;
+  const std::string stream = root_.path() + "/events";
+  const std::string cli = absl::StrCat(runsc_, " --root ", state_, " ");
+  auto [bcode, said] = RunShell(absl::StrCat(
+      cli, "events --interval 100ms b >", stream, " 2>&1 & ev=$!; i=0; while [ ! -s ", stream,
+      " ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done; ", cli, "kill b USR1; wait $ev"));
+  const std::string bout = ReadFile(stream);
+  EXPECT_EQ(bcode, 0) << said << bout;
   EXPECT_THAT(bout, HasSubstr("{\"type\":\"oom\",\"id\":\"b\"}\n"));
   EXPECT_GE(std::count(bout.begin(), bout.end(), '\n'), 3) << bout;  // stats, ..., oom
 }

@@ -325,6 +325,23 @@ void CreateIgnoringSigterm(api::Sandboxes::Stub* stub, const std::string& id) {
   FAIL() << "the main process of '" << id << "' never set its trap";
 }
 
+// Returns once a delete of `id` is in its grace period, as a Start then
+// tells: the deleter's call has reached the daemon.
+void AwaitBeingDeleted(api::Sandboxes::Stub* stub, const std::string& id) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  std::string said;
+  while (absl::Now() < deadline) {
+    grpc::ClientContext ctx;
+    api::StartSandboxRequest req;
+    req.set_id(id);
+    api::Sandbox started;
+    said = stub->StartSandbox(&ctx, req, &started).error_message();
+    if (absl::StrContains(said, "is being deleted")) return;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  FAIL() << "the delete of '" << id << "' never began; a start said: " << said;
+}
+
 // A delete's grace period (up to 600 s) held the daemon's stop for as long:
 // gRPC's shutdown waits for every handler. The stop now cuts the grace short,
 // and the delete goes on with the kill: the next daemon finds no sandbox.
@@ -340,7 +357,7 @@ TEST_F(DaemonTest, AStopCutsADeletesGracePeriodShort) {
     api::DeleteSandboxResponse r;
     deleted = stub->DeleteSandbox(&ctx, req, &r);
   });
-  absl::SleepFor(absl::Milliseconds(500));  // the SIGTERM is ignored
+  AwaitBeingDeleted(stub.get(), "stubborn");  // its SIGTERM is ignored
   ASSERT_EQ(kill(daemon_, SIGTERM), 0);
   int status = 0;
   pid_t gone = 0;
@@ -422,14 +439,24 @@ TEST_F(DaemonTest, AStartDuringADeleteIsAWrongStateNotAnUnknownId) {
     api::DeleteSandboxResponse r;
     (void)stub->DeleteSandbox(&ctx, req, &r);
   });
-  absl::SleepFor(absl::Milliseconds(500));
-  grpc::ClientContext ctx;
-  api::StartSandboxRequest req;
-  req.set_id("going");
-  api::Sandbox started;
-  grpc::Status status = stub->StartSandbox(&ctx, req, &started);
+  // Until the delete reaches the daemon, a Start is refused as one of a
+  // started sandbox; then as one of a sandbox being deleted, and never as
+  // one of an unknown id.
+  grpc::Status status;
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(2);;) {
+    grpc::ClientContext ctx;
+    api::StartSandboxRequest req;
+    req.set_id("going");
+    api::Sandbox started;
+    status = stub->StartSandbox(&ctx, req, &started);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
+    if (status.error_code() != grpc::StatusCode::FAILED_PRECONDITION ||
+        absl::StrContains(status.error_message(), "being deleted") || absl::Now() >= deadline) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
   deleter.join();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
   EXPECT_THAT(status.error_message(), ::testing::HasSubstr("'going' is being deleted"));
 }
 

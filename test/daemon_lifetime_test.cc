@@ -89,7 +89,7 @@ TEST_F(DaemonTest, ASandboxWhoseAssignmentTheDaemonsDeathCutShortIsRemoved) {
   ASSERT_TRUE(sandbox::SaveRecord(dir, *record).ok());
   StartDaemon();
   EXPECT_EQ(SandboxesLeftWithin(absl::ZeroDuration()), 0);
-  EXPECT_NE(kill(started.pid(), 0), 0) << "its process was left running";
+  EXPECT_TRUE(ProcessGoneWithin(started.pid(), 5000)) << "its process was left running";
   EXPECT_NE(access(dir.c_str(), F_OK), 0) << "its state was left";
   CreateStarted("half");  // the id is free again
 }

@@ -59,7 +59,22 @@ class ManagerTest : public ManagerFixture {
     if (!view.ok()) return 0;
     absl::StatusOr<sandbox::SandboxView> started = manager_->StartSandbox(id);
     EXPECT_TRUE(started.ok()) << started.status();
-    return started.ok() ? started->main_pid : 0;
+    if (!started.ok()) return 0;
+    // Started is not yet trapped: a TERM before the shell's trap would end
+    // it. The list shows sleep once the shell has exec'd it, after the trap.
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < deadline) {
+      absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps = manager_->ListProcesses(id);
+      if (!ps.ok()) break;
+      for (const auto& p : ps->processes()) {
+        if (p.pid() == started->main_pid && p.args_size() > 0 && p.args(0) == "sleep") {
+          return started->main_pid;
+        }
+      }
+      absl::SleepFor(absl::Milliseconds(2));
+    }
+    ADD_FAILURE() << "the main process of " << id << " never exec'd its sleep";
+    return 0;
   }
 
   // The next event that is not "started" (which the worker may publish
@@ -265,7 +280,7 @@ TEST_F(ManagerTest, RunCapsOutputAndTimesOut) {
   EXPECT_EQ(big->out.size(), 1000u);
   EXPECT_TRUE(big->out_truncated);
   run.process = Process({"sh", "-c", "echo before; exec sleep 100"});
-  run.timeout = absl::Milliseconds(300);
+  run.timeout = absl::Seconds(1);
   auto slow = manager_->Run(run);
   ASSERT_TRUE(slow.ok()) << slow.status();
   EXPECT_TRUE(slow->timed_out);
@@ -289,7 +304,9 @@ TEST_F(ManagerTest, RunSandboxRunsTheMainProcessToItsEndAndLeavesNothing) {
 
   // The cap, and the timeout: what came before the kill is kept.
   create.template_args = {"sh", "-c", "head -c 5000 /dev/zero; exec sleep 100"};
-  result = manager_->RunSandbox(create, "", 100, absl::Milliseconds(300));
+  // (The timeout counts from before the create: 2 s leaves a loaded host
+  // time to start the process and let it write before the kill.)
+  result = manager_->RunSandbox(create, "", 100, absl::Seconds(2));
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->out.size(), 100u);
   EXPECT_TRUE(result->out_truncated);
@@ -607,7 +624,9 @@ TEST_F(ManagerTest, AnExpiringSandboxHoldsUpNoEvents) {
 
 TEST_F(ManagerTest, ExpiringSandboxesDoNotWaitForEachOther) {
   // Each main process waits out the 1 s grace period of its TTL delete; one
-  // after another, three would take over 3 s from the first expiry.
+  // after another, three would take over 3 s from the first expiry, itself
+  // at least the TTL after the first create.
+  const absl::Time first_created = absl::Now();
   for (const char* id : {"a", "b", "c"}) {
     ASSERT_NE(StartSleeper(id, /*stubborn=*/true, absl::Milliseconds(200)), 0) << id;
   }
@@ -619,10 +638,12 @@ TEST_F(ManagerTest, ExpiringSandboxesDoNotWaitForEachOther) {
   while (!gone() && absl::Now() < last_created + absl::Seconds(10)) {
     absl::SleepFor(absl::Milliseconds(50));
   }
-  const absl::Duration took = absl::Now() - last_created;
   EXPECT_TRUE(gone());
-  EXPECT_GE(took, absl::Seconds(1)) << "the grace period was skipped";
-  EXPECT_LT(took, absl::Seconds(2)) << "the expired sandboxes waited for each other";
+  EXPECT_GE(absl::Now() - last_created, absl::Seconds(1)) << "the grace period was skipped";
+  // In turn: 3.2 s at least. Side by side: the last create's TTL and one
+  // grace period, with the creates and teardowns in the rest.
+  EXPECT_LT(absl::Now() - first_created, absl::Seconds(3))
+      << "the expired sandboxes waited for each other";
 }
 
 // Every way a main process ends reaches Wait and the events, in order: one

@@ -79,9 +79,10 @@ TEST_F(OciRuntimeTest, AStartWaitsForTheCreatesHooks) {
       absl::StrCat("sleep 0.5; echo hook >> ", shared, "/order; chmod 666 ", shared, "/order"));
   SaveSpec(spec);
   const std::string cli = absl::StrCat("cd ", bundle_, " && ", runsc_, " --root ", state_);
-  auto [code, out] = RunShell(absl::StrCat("(", cli, " create --pid-file ", root_.path(),
-                                           "/a.pid a </dev/null >/dev/null 2>&1 &); ",
-                                           "sleep 0.2; ", cli, " start a 2>&1; echo rc=$?"));
+  auto [code, out] = RunShell(absl::StrCat(
+      "(", cli, " create --pid-file ", root_.path(), "/a.pid a </dev/null >/dev/null 2>&1 &); ",
+      "i=0; until ", cli, " state a >/dev/null 2>&1 || ",
+      "[ $i -ge 1000 ]; do sleep 0.01; i=$((i+1)); done; ", cli, " start a 2>&1; echo rc=$?"));
   EXPECT_THAT(out, HasSubstr("rc=0")) << out;
   pid_t pid = static_cast<pid_t>(atoi(ReadFile(root_.path() + "/a.pid").c_str()));
   ASSERT_GT(pid, 0);

@@ -143,9 +143,9 @@ TEST_F(OciRuntimeTest, DetachedExecPidFileWaitsForwardsAndExitsWithTheProcess) {
   };
   // So does any other a process may send (runc forwards them all): this one
   // answers SIGALRM with its own status. Its trap is set once its sleep
-  // runs.
+  // runs: the row that ends with it, not the shell's, which names it too.
   exec_pid = detached_exec(
-      R"({"args":["sh","-c","trap 'exit 7' ALRM; sleep 1002 & wait"],"cwd":"/"})", "sleep 1002");
+      R"({"args":["sh","-c","trap 'exit 7' ALRM; sleep 1002 & wait"],"cwd":"/"})", "sleep 1002\n");
   ASSERT_GT(exec_pid, 0);
   ASSERT_EQ(kill(exec_pid, SIGALRM), 0);
   EXPECT_EQ(Reap(exec_pid), 7);

@@ -23,6 +23,7 @@
 #include "sandbox/manager.h"
 #include "sandbox/state_store.h"
 #include "specutils/spec_json.h"
+#include "test/sandbox_test_util.h"
 #include "test/workload_fixture.h"
 
 namespace runsc::testing {
@@ -295,12 +296,8 @@ TEST_F(ReattachTest, ACreateCutShortByItsDaemonsDeathIsReclaimedAtTheNextStart) 
   EXPECT_FALSE(Exists(absl::StrCat(record.ranges_dir(), "/", record.range_slot())));
   for (pid_t pid : booting) {
     // Reparented to init, which reaps it: gone within a moment.
-    bool gone = false;
-    for (int i = 0; i < 250 && !gone; ++i) {
-      gone = kill(pid, 0) != 0 && errno == ESRCH;
-      if (!gone) absl::SleepFor(absl::Milliseconds(20));
-    }
-    EXPECT_TRUE(gone) << "pid " << pid << " of the cut-short sandbox still runs";
+    EXPECT_TRUE(ProcessGoneWithin(pid, 5000))
+        << "pid " << pid << " of the cut-short sandbox still runs";
   }
   EXPECT_NE(Create(Spec({"true"}), id), nullptr) << "the id stayed taken";
 }

@@ -1,7 +1,9 @@
 #include "test/sandbox_test_util.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -87,6 +89,14 @@ std::pair<int, std::string> RunShell(const std::string& command) {
   while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
   int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+bool ProcessGoneWithin(pid_t pid, int millis) {
+  for (int waited = 0;; waited += 10) {
+    if (kill(pid, 0) != 0 && errno == ESRCH) return true;
+    if (waited >= millis) return false;
+    usleep(10 * 1000);
+  }
 }
 
 std::vector<std::string> HostMountPoints() {

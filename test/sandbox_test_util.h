@@ -46,6 +46,10 @@ std::map<std::string, std::string> ParseStatus(const std::string& text);
 // Runs `command` with /bin/sh; returns its exit code (-1 if it did not exit)
 // and its stdout.
 std::pair<int, std::string> RunShell(const std::string& command);
+// Whether process `pid` is gone (ESRCH) within `millis` ms. An orphan's end
+// is not yet its pid's: init reaps it when it gets to it, and until then
+// kill(pid, 0) finds the zombie.
+bool ProcessGoneWithin(pid_t pid, int millis);
 
 // The name of a directory a test mounts on itself (a shared tmpfs), which
 // HostMountPoints leaves out: tests run beside each other.
