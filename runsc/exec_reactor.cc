@@ -367,16 +367,21 @@ absl::Status ExecReactor::Start(const api::ExecStart& start) {
     console.reset(sv[0]);
     theirs.emplace_back(sv[1]);
   } else {
-    int in[2], out[2], err[2];
-    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
-      return util::ErrnoError(errno, "pipe2 for Exec");
+    // Each pair is owned as soon as it is made: a daemon short of fds
+    // keeps none of a failed Exec's.
+    int ends[2];
+    for (const char* stream : {"stdin", "stdout", "stderr"}) {
+      if (pipe2(ends, O_CLOEXEC) != 0) {
+        return util::ErrnoError(errno, absl::StrCat("pipe2 for an Exec's ", stream));
+      }
+      const bool input = theirs.empty();
+      theirs.emplace_back(input ? ends[0] : ends[1]);
+      if (input) {
+        stdin_.reset(ends[1]);
+      } else {
+        outputs_.emplace_back(ends[0]);
+      }
     }
-    theirs.emplace_back(in[0]);
-    theirs.emplace_back(out[1]);
-    theirs.emplace_back(err[1]);
-    stdin_.reset(in[1]);
-    outputs_.emplace_back(out[0]);
-    outputs_.emplace_back(err[0]);
   }
   std::vector<int> raw;
   for (const auto& fd : theirs) raw.push_back(fd.get());
