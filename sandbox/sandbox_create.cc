@@ -309,7 +309,12 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
   // tells ReclaimUnrecorded that a directory without a record is still
   // being made.
   ASSIGN_OR_RETURN(UniqueFd creating, MakeStateDir(options.state_root, options.id, dir));
-  absl::Cleanup remove_dir = [&dir] { (void)RemoveStateDir(dir); };
+  // After the range's release (below), and only if it went: a record that
+  // names a slot stays while the slot is taken, for the next daemon.
+  bool range_kept = false;
+  absl::Cleanup remove_dir = [&dir, &range_kept] {
+    if (!range_kept) (void)RemoveStateDir(dir);
+  };
 
   ASSIGN_OR_RETURN(StateFiles files, OpenStateFiles(dir));
   std::vector<int> main_fds = options.main_fds;
@@ -332,8 +337,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
   // idmapped mount trees.
   UidRangeAllocator ranges(options.ranges_dir);
   UidRange range;
-  absl::Cleanup release_range = [&ranges, &range] {
-    if (range.host_base != 0) (void)ranges.Release(range);
+  absl::Cleanup release_range = [&ranges, &range, &range_kept] {
+    if (range.host_base != 0) range_kept = !ranges.Release(range).ok();
   };
   std::vector<UniqueFd> mounts;
   std::unique_ptr<Cgroup> cgroup;
@@ -516,11 +521,16 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::CreateWarm(const SandboxOption
   // Its range first: its slot names it, host-wide.
   UidRangeAllocator ranges(options.ranges_dir);
   ASSIGN_OR_RETURN(UidRange range, ranges.Allocate(kWarmPrefix));
-  absl::Cleanup release_range = [&ranges, &range] { (void)ranges.Release(range); };
   const std::string id = absl::StrCat(kWarmPrefix, range.slot);
   const std::string dir = absl::StrCat(options.state_root, "/", id);
+  // The range is released first, and the directory removed only if it
+  // was: a record that names a slot stays while the slot is taken.
+  bool made_dir = false;
+  absl::Cleanup release = [&ranges, &range, &dir, &made_dir] {
+    if (ranges.Release(range).ok() && made_dir) (void)RemoveStateDir(dir);
+  };
   RETURN_IF_ERROR(MakeStateDir(options.state_root, id, dir).status());
-  absl::Cleanup remove_dir = [&dir] { (void)RemoveStateDir(dir); };
+  made_dir = true;
   // A first record, its range alone, before anything else is made: a
   // daemon that dies from here on leaves its range where a restarted one
   // finds it (ReclaimAside), and its cgroups, named by its slot, too.
@@ -567,8 +577,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::CreateWarm(const SandboxOption
   record.set_pid(spawned.process.pid());
   record.set_start_time(spawned.start_time);
   RETURN_IF_ERROR(sandbox::SaveRecord(dir, record));
-  std::move(remove_dir).Cancel();
-  std::move(release_range).Cancel();
+  std::move(release).Cancel();
   auto box = std::unique_ptr<Sandbox>(
       new Sandbox(id, dir, options.ranges_dir, std::move(spawned.process), range, std::move(cgroup),
                   std::move(record), std::move(spawned.sync_fd)));
