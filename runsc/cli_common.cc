@@ -415,7 +415,12 @@ absl::StatusOr<Started> StartWithOurStdio(sandbox::Sandbox& box, bool terminal,
     google::protobuf::StringValue name;
     std::vector<UniqueFd> master;
     absl::Status got = util::RecvPacket(started.console.get(), &name, &master);
-    if (!got.ok() || master.size() != 1) return absl::InternalError("no pty master from the sandbox");
+    if (!got.ok() || master.size() != 1) {
+      // Nobody would have its terminal: an exec'd process does not run on
+      // (a main process goes with its sandbox, which the caller destroys).
+      if (process != nullptr) (void)box.SignalProcess(started.pid, SIGKILL);
+      return absl::InternalError("no pty master from the sandbox");
+    }
     started.proxy = std::make_unique<PtyProxy>(std::move(master[0]));
   }
   return started;

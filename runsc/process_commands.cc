@@ -122,6 +122,18 @@ absl::StatusOr<pid_t> HeldMainHostPid(const sandbox::Sandbox& box,
   return it->second;
 }
 
+// A create or run that failed once its sandbox existed: the sandbox is
+// destroyed and the poststop hooks run, as runc's do, so that what the
+// earlier hooks set up (a network, a device) is undone: no `delete` would
+// find the container to run them. Returns the command's exit code.
+int FailCreated(const std::string& command, sandbox::Sandbox& box, const absl::Status& failed) {
+  const runsc::state::v1::SandboxRecord record = box.Record();
+  absl::Status undone = box.Destroy();
+  if (undone.ok()) undone = RunPoststopHooks(box.id(), record);
+  if (!undone.ok()) Error(command, std::string(undone.message()));
+  return Error(command, std::string(failed.message()));
+}
+
 // Records the main process, created held, and runs the hooks that `create`
 // owes: prestart and createRuntime here, createContainer in the container.
 absl::Status FinishCreate(sandbox::Sandbox& box, int main_pid) {
@@ -163,7 +175,9 @@ absl::Status StartCreated(sandbox::Sandbox& box, const runsc::state::v1::Sandbox
                                             StateFor(box, record, "created"), *held, box.cgroup());
     if (!hooked.ok()) return stop(hooked);
   }
-  RETURN_IF_ERROR(box.StartHeldMain());
+  // Not started, or started but not recorded (a full state root, where
+  // the next command would find it created): stopped, as a failed start.
+  if (absl::Status released = box.StartHeldMain(); !released.ok()) return stop(released);
   // Started and recorded: what follows (poststart hooks, the wait for
   // READY=1) may take long, and a delete need not wait for it.
   if (lock != nullptr) lock->reset();
@@ -228,11 +242,11 @@ int CreateCommand(int argc, char** argv) {
   console.reset();
   if (!pid.ok()) return Error("create", std::string(pid.status().message()));
   absl::Status created = FinishCreate(**box, *pid);
-  if (!created.ok()) return Error("create", std::string(created.message()));
+  if (!created.ok()) return FailCreated("create", **box, created);
   absl::Status sent = SendPidfdIfAsked(*f, **box, *pid);
-  if (!sent.ok()) return Error("create", std::string(sent.message()));
+  if (!sent.ok()) return FailCreated("create", **box, sent);
   absl::Status written = WritePidFile(*f, (*box)->pid());
-  if (!written.ok()) return Error("create", std::string(written.message()));
+  if (!written.ok()) return FailCreated("create", **box, written);
   (*box)->Detach();
   return 0;
 }
@@ -318,17 +332,17 @@ int RunCommand(int argc, char** argv) {
     if (!held.ok()) return Error("run", std::string(held.status().message()));
     started = std::move(*held);
     absl::Status created = FinishCreate(**box, started.pid);
-    if (!created.ok()) return Error("run", std::string(created.message()));
+    if (!created.ok()) return FailCreated("run", **box, created);
     absl::Status running = StartCreated(**box, (*box)->Record(), &lock);
-    if (!running.ok()) return Error("run", std::string(running.message()));
+    if (!running.ok()) return FailCreated("run", **box, running);
   } else {
     started.pid = (*box)->Record().main_pid();
   }
   const runsc::state::v1::SandboxRecord record = (*box)->Record();
   absl::Status sent = SendPidfdIfAsked(*f, **box, started.pid);
-  if (!sent.ok()) return Error("run", std::string(sent.message()));
+  if (!sent.ok()) return FailCreated("run", **box, sent);
   absl::Status written = WritePidFile(*f, (*box)->pid());
-  if (!written.ok()) return Error("run", std::string(written.message()));
+  if (!written.ok()) return FailCreated("run", **box, written);
   lock.reset();  // the container runs: others may act on it now
   if (f->Has("detach")) {
     (*box)->Detach();
@@ -547,20 +561,22 @@ int ExecCommand(int argc, char** argv) {
       StartWithOurStdio(*attached->box, process->terminal(), &*process, console_socket, false,
                         *extra, /*kill_on_hangup=*/stands_for_it);
   if (!started.ok()) return Error("exec", std::string(started.status().message()));
+  // A process whose caller is told the exec failed does not run on: nothing
+  // would wait for it or name it (runc's neither).
+  auto abandon = [&](const absl::Status& failed) {
+    (void)attached->box->SignalProcess(started->pid, SIGKILL);
+    return Error("exec", std::string(failed.message()));
+  };
   absl::Status sent = SendPidfdIfAsked(*f, *attached->box, started->pid);
-  if (!sent.ok()) return Error("exec", std::string(sent.message()));
+  if (!sent.ok()) return abandon(sent);
   if (waiter) {
     absl::Status reported = ReportStarted(std::move(report), started->pid);
-    if (!reported.ok()) return Error("exec", std::string(reported.message()));
+    if (!reported.ok()) return abandon(reported);
   } else if (!detach) {
     // In the foreground this command is the host process that lives as long
     // as the exec'd one (runc too writes the file either way).
     absl::Status written = WritePidFile(*f, getpid());
-    if (!written.ok()) {
-      // Nothing would name it to its caller: it does not run on (runc's too).
-      (void)attached->box->SignalProcess(started->pid, SIGKILL);
-      return Error("exec", std::string(written.message()));
-    }
+    if (!written.ok()) return abandon(written);
   }
   int code = 0;
   if (!detach || waiter) code = Foreground(*attached->box, *started, forwarder);

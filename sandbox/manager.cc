@@ -404,7 +404,15 @@ absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) 
   } else {
     record.set_main_pid(*pid);
   }
-  RETURN_IF_ERROR(box.SaveRecord(record));
+  if (absl::Status saved = box.SaveRecord(record); !saved.ok()) {
+    // The process runs whatever the disk says (a full state root): it is
+    // this sandbox's main process for the calls, the events and the exit
+    // watch, and the record on disk catches up with the next save.
+    box.KeepUnsavedRecord(record);
+    util::Log(
+        util::LogLevel::kWarning, "manager",
+        absl::StrCat("sandbox '", id, "' started, but its record is not saved: ", saved.message()));
+  }
   Publish("started", id, record.main_pid(), entry->serial);
   // The sandbox reports the exit if the daemon created it; one re-attached
   // is asked, as is one whose report watch ended without a report (it

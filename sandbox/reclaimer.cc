@@ -89,7 +89,7 @@ void Reclaimer::Loop() {
       // Its directory stays aside, for the next daemon to finish.
       util::Log(util::LogLevel::kWarning, "reclaimer",
                 absl::StrCat("sandbox '", box->id(), "' left behind: ", status.message()));
-      box->Detach();
+      box->LeaveBehind();
     }
     box.reset();
     absl::MutexLock lock(&mu_);

@@ -427,6 +427,11 @@ absl::Status Sandbox::SaveRecord(const runsc::state::v1::SandboxRecord& record,
   return absl::OkStatus();
 }
 
+void Sandbox::KeepUnsavedRecord(const runsc::state::v1::SandboxRecord& record) {
+  absl::MutexLock lock(&record_mu_);
+  record_ = record;
+}
+
 std::string Sandbox::ContainerStatus(const runsc::state::v1::SandboxRecord& record) const {
   const int main_pid = record.main_pid();
   if (main_pid == 0) return "created";
@@ -486,6 +491,10 @@ absl::Status Sandbox::StartHeldMain() {
 
 void Sandbox::Detach() {
   process_.Release();
+  LeaveBehind();
+}
+
+void Sandbox::LeaveBehind() {
   if (cgroup_ != nullptr) cgroup_->Release();
   destroyed_ = true;
 }

@@ -313,6 +313,10 @@ class Sandbox final {
   // used up.
   absl::Status SaveRecord(const runsc::state::v1::SandboxRecord& record,
                           PreparedRecord* prepared = nullptr);
+  // Takes `record` as this sandbox's without saving it, for what has
+  // happened (a process started) although its save failed: the file on
+  // disk, unchanged, catches up with the next save.
+  void KeepUnsavedRecord(const runsc::state::v1::SandboxRecord& record);
   // Whether the state file there is still this sandbox's: a CLI command on
   // the same state root may have deleted the sandbox (and another taken its
   // id since).
@@ -321,6 +325,11 @@ class Sandbox final {
   // Lets the sandbox run on without this object: nothing is killed or
   // removed when it goes away (a daemon that stops, a CLI command that ends).
   void Detach();
+  // Leaves the rest of a teardown that failed (cgroups, state, uid range)
+  // for the next daemon, but not the process: it is still killed and
+  // reaped when this object goes, whenever it ends, rather than left a
+  // zombie of this process.
+  void LeaveBehind();
 
   // With SandboxOptions.report_main_exit: the host's end of the sync
   // socket, on which the main process's exit comes as one kExited record

@@ -1,8 +1,11 @@
 // Root tests of SandboxManager, the daemon's core, in process.
 #include "sandbox/manager.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,12 +16,14 @@
 #include <string>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "runsc/util/file_util.h"
+#include "runsc/util/unique_fd.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/host_template.h"
 #include "sandbox/sandbox.h"
@@ -644,6 +649,49 @@ TEST_F(ManagerTest, ExpiringSandboxesDoNotWaitForEachOther) {
   // grace period, with the creates and teardowns in the rest.
   EXPECT_LT(absl::Now() - first_created, absl::Seconds(3))
       << "the expired sandboxes waited for each other";
+}
+
+// A start whose record cannot be saved (a full state root): the process
+// runs all the same, so the call, the status, Signal and Wait know it. It
+// was an error, with the process running unknown: "created" for good, and
+// every later start refused.
+TEST_F(ManagerTest, AStartWhoseRecordCannotBeSavedStillKnowsItsProcess) {
+  manager_.reset();
+  ASSERT_EQ(mount("runsc-test", state().c_str(), "tmpfs", 0, "size=16m"), 0) << strerror(errno);
+  absl::Cleanup unmount = [this] {
+    manager_.reset();
+    EXPECT_EQ(umount2(state().c_str(), MNT_DETACH), 0) << strerror(errno);
+  };
+  manager_ = NewManager();
+  ASSERT_NE(manager_, nullptr);
+  sandbox::CreateRequest create;
+  create.id = "full";
+  create.template_args = {"sleep", "1000"};
+  ASSERT_TRUE(manager_->CreateSandbox(create).ok());
+  // Every block taken; a new, empty file (the console log) still fits.
+  {
+    util::UniqueFd fill(
+        open((state() + "/fill").c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600));
+    ASSERT_TRUE(fill);
+    const std::string block(4096, 'x');
+    while (write(fill.get(), block.data(), block.size()) > 0) {
+    }
+    ASSERT_EQ(errno, ENOSPC);
+  }
+  absl::StatusOr<sandbox::SandboxView> started = manager_->StartSandbox("full");
+  ASSERT_TRUE(started.ok()) << started.status();
+  ASSERT_GT(started->main_pid, 0);
+  absl::StatusOr<sandbox::SandboxView> view = manager_->GetSandbox("full");
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(view->status, "running");
+  EXPECT_EQ(view->main_pid, started->main_pid);
+  ASSERT_TRUE(manager_->Signal("full", 0, SIGKILL, false).ok());
+  absl::StatusOr<runsc::control::v1::ExitStatus> ended =
+      manager_->Wait("full", started->main_pid, absl::Seconds(30));
+  ASSERT_TRUE(ended.ok()) << ended.status();
+  EXPECT_EQ(ended->signal(), SIGKILL);
+  ASSERT_EQ(unlink((state() + "/fill").c_str()), 0);
+  EXPECT_TRUE(manager_->DeleteSandbox("full", absl::ZeroDuration()).ok());
 }
 
 // Every way a main process ends reaches Wait and the events, in order: one

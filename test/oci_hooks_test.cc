@@ -178,9 +178,13 @@ TEST_F(OciRuntimeTest, RunWithHooksHoldsTheProcessUntilTheyHaveRun) {
   EXPECT_THAT(ReadFile(shared + "/poststart.json"), HasSubstr("\"status\":\"running\""));
 }
 
+// What the hooks before the failing one set up is undone: the poststop
+// hooks run, as runc's do, since no `delete` would find the container.
 TEST_F(OciRuntimeTest, AFailingHookFailsCreateAndLeavesNothing) {
   runsc::oci::v1::Spec spec = LoadSpec();
   spec.mutable_process()->set_terminal(false);
+  const std::string undone = root_.path() + "/poststop.ran";
+  AddShellHook(spec.mutable_hooks()->mutable_poststop(), "echo undone >> " + undone);
   runsc::oci::v1::Hook* h = AddShellHook(spec.mutable_hooks()->mutable_create_runtime(),
                                          "echo no network for you; exit 3");
   SaveSpec(spec);
@@ -188,6 +192,11 @@ TEST_F(OciRuntimeTest, AFailingHookFailsCreateAndLeavesNothing) {
               "hooks.createRuntime[0] '/bin/busybox': exit status 3: no network for you");
   EXPECT_EQ(Runsc("list -q").second, "");
   EXPECT_TRUE(ListDir(state_).empty());
+  EXPECT_EQ(ReadFile(undone), "undone\n") << "the poststop hooks of a failed create did not run";
+  ExpectError("run a", "no network for you");
+  EXPECT_EQ(ReadFile(undone), "undone\nundone\n")
+      << "the poststop hooks of a failed run did not run";
+  ASSERT_EQ(unlink(undone.c_str()), 0);
   // A hook that outlives its timeout fails too.
   h->clear_args();
   h->add_args("busybox");

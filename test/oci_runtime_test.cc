@@ -381,6 +381,24 @@ TEST_F(OciRuntimeTest, PidfdSocketReceivesAPidfdOfTheMainProcess) {
   EXPECT_THAT(fdinfo, HasSubstr(absl::StrCat("Pid:\t", WorkloadHostPid("a"), "\n")));
   struct pollfd p = {pidfd.get(), POLLIN, 0};
   EXPECT_EQ(poll(&p, 1, 0), 0);  // alive
+  // An exec whose pidfd has nowhere to go fails, and its process, which
+  // nothing would wait for or name, does not run on.
+  // (Its stdio a file's: a detached process keeps what it is given.)
+  const std::string said = root_.path() + "/exec.out";
+  EXPECT_THAT(
+      RunShell(absl::StrCat("cd ", bundle_, " && ", runsc_, " --root ", state_,
+                            " exec -d --pidfd-socket ", root_.path(),
+                            "/nobody.sock a sleep 1234 </dev/null >", said, " 2>&1; echo rc=$?"))
+          .second,
+      HasSubstr("rc=1"));
+  EXPECT_THAT(ReadFile(said), HasSubstr("nobody.sock"));
+  std::string ps;
+  for (int i = 0; i < 100; ++i) {
+    ps = Runsc("ps a").second;
+    if (ps.find("sleep 1234") == std::string::npos) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_THAT(ps, Not(HasSubstr("sleep 1234"))) << "the failed exec's process runs on";
   EXPECT_EQ(Runsc("kill a KILL").first, 0);
   EXPECT_EQ(poll(&p, 1, 5000), 1);  // readable once it exits
   EXPECT_EQ(Reap(pid), 137);

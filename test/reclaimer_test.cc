@@ -285,6 +285,26 @@ TEST_F(ReclaimerTest, AFailedTeardownIsTriedAgain) {
   EXPECT_TRUE(ListDir(root_.path()).empty());
 }
 
+// A teardown that fails each time leaves the sandbox's state, cgroups and
+// range aside for the next daemon, but not its process: that is reaped
+// (it was closed unreaped, a zombie for the rest of the daemon's life).
+TEST_F(ReclaimerTest, ATeardownThatKeepsFailingLeavesItsStateButNoZombie) {
+  sandbox::Reclaimer reclaimer(
+      4, [](sandbox::Sandbox&) { return absl::UnavailableError("busy for good"); });
+  std::unique_ptr<sandbox::Sandbox> box = NewSandbox("left");
+  ASSERT_NE(box, nullptr);
+  const Held held = HeldBy(*box);
+  ASSERT_EQ(reclaimer.Take(std::move(box)), nullptr);
+  reclaimer.Drain();
+  EXPECT_TRUE(Exists(held.aside)) << "its state was not left for the next daemon";
+  EXPECT_TRUE(ProcessGoneWithin(held.pids[0], 5000))
+      << "the sandbox process " << held.pids[0] << " was left a zombie";
+  (void)waitpid(held.pids[0], nullptr, WNOHANG);  // the old way's zombie, for the cleanup
+  sandbox::Sandbox::ReclaimAside(root_.path());
+  ExpectGone(held);
+  EXPECT_TRUE(ListDir(root_.path()).empty());
+}
+
 TEST_F(ReclaimerTest, WhatADaemonThatDiedLeftAsideTheNextOneReclaims) {
   // This daemon "dies" before any teardown: nothing is reaped or removed.
   sandbox::Reclaimer reclaimer(4, [](sandbox::Sandbox& box) {
