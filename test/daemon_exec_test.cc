@@ -398,5 +398,31 @@ TEST_F(DaemonTest, ExecsAndRunsPastTheLimitAreResourceExhausted) {
   (void)open[1]->stream->Finish();
 }
 
+// A client that keeps its Exec open but reads nothing: the process, its
+// output stuck, is killed at its timeout, and the call ends on the
+// daemon's side a moment later, its slot free. The pumps waited for room
+// in the queue for good, and the slot with them.
+TEST_F(DaemonTest, AnExecWhoseClientReadsNothingStillEndsAtItsTimeout) {
+  StopDaemon(SIGTERM);
+  StartDaemon(nullptr, {"--max-execs", "1"});
+  CreateStarted("flood");
+  auto stub = Stub();
+  grpc::ClientContext ctx;
+  api::ExecStart start = StartOf("flood", {"yes"});
+  start.set_timeout_seconds(3);  // time for the queue and the windows to fill
+  std::unique_ptr<ExecClientStream> stream = OpenExec(*stub, ctx, start);
+  ASSERT_NE(stream, nullptr);
+  api::RunResponse ran;
+  grpc::Status run;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  do {
+    absl::SleepFor(absl::Milliseconds(200));
+    run = Run("flood", {"true"}, &ran);
+  } while (run.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED && absl::Now() < deadline);
+  EXPECT_TRUE(run.ok()) << "the stalled Exec kept its slot: " << run.error_message();
+  ctx.TryCancel();
+  (void)stream->Finish();
+}
+
 }  // namespace
 }  // namespace runsc::testing
