@@ -145,9 +145,14 @@ class ApiService::InFlight {
 };
 
 bool ApiService::WaitUntilIdle(absl::Time deadline) {
-  absl::MutexLock lock(&mu_);
-  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return inflight_ == 0; };
-  return mu_.AwaitWithDeadline(absl::Condition(&idle), deadline);
+  {
+    absl::MutexLock lock(&mu_);
+    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return inflight_ == 0; };
+    if (!mu_.AwaitWithDeadline(absl::Condition(&idle), deadline)) return false;
+  }
+  // Interactive Execs too (the callback API's, which no InFlight counts):
+  // one about to end ends, rather than be cancelled with its process.
+  return execs_.AwaitNoneLive(deadline);
 }
 
 namespace {

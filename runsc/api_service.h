@@ -40,7 +40,8 @@ class ApiService final
   static constexpr size_t kMaxLabelKeyBytes = 256;
   static constexpr size_t kMaxLabelValueBytes = 4096;
 
-  // Blocks until no call is in flight or `deadline` passes; true if idle.
+  // Blocks until no call (Execs too) is in flight or `deadline` passes;
+  // true if idle.
   // Shutdown uses it so that idle connections do not hold the grace period.
   bool WaitUntilIdle(absl::Time deadline);
   // After the server has shut down: blocks until every Exec's threads are

@@ -79,6 +79,12 @@ void ExecRegistry::StopRunning() {
   --running_;
 }
 
+bool ExecRegistry::AwaitNoneLive(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  auto none = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return live_ == 0; };
+  return mu_.AwaitWithDeadline(absl::Condition(&none), deadline);
+}
+
 void ExecRegistry::WaitUntilEmpty() {
   absl::MutexLock lock(&mu_);
   auto empty = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return live_ == 0; };

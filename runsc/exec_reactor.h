@@ -58,6 +58,10 @@ class ExecRegistry final {
   // Counts one more running Exec; false (and nothing counted) at the limit.
   bool TryStartRunning();
   void StopRunning();
+  // Waits until no reactor is live (each one's call answered, its exit
+  // sent), or until `deadline`: whether none is. A daemon's stop gives
+  // Execs the grace its other calls get.
+  bool AwaitNoneLive(absl::Time deadline);
 
  private:
   const int max_running_;

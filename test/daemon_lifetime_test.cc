@@ -190,5 +190,39 @@ TEST_F(DaemonTest, SigtermStopsGracefullyAndSandboxesKeepRunning) {
   EXPECT_EQ(run.stdout(), "ok\n");
 }
 
+// An interactive Exec gets the grace other calls get at a SIGTERM: one
+// that ends within it ends with its output and status. It was cancelled at
+// once, and its process killed, since no in-flight count held it.
+TEST_F(DaemonTest, SigtermLetsARunningExecFinishWithinTheGrace) {
+  CreateStarted("execs");
+  auto stub = Stub();
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  std::unique_ptr<ExecClientStream> stream =
+      OpenExec(*stub, ctx, StartOf("execs", {"sh", "-c", "sleep 1; echo done"}));
+  ASSERT_NE(stream, nullptr);
+  ASSERT_EQ(kill(daemon_, SIGTERM), 0);
+  std::string out;
+  bool exited = false;
+  int code = -1;
+  api::ExecResponse response;
+  while (stream->Read(&response)) {
+    if (response.has_exit()) {
+      exited = true;
+      code = response.exit().code();
+    }
+    out += response.stdout();
+  }
+  grpc::Status finished = stream->Finish();
+  EXPECT_TRUE(finished.ok()) << finished.error_message();
+  EXPECT_EQ(out, "done\n");
+  EXPECT_TRUE(exited);
+  EXPECT_EQ(code, 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(daemon_, &status, 0), daemon_);
+  daemon_ = 0;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
 }  // namespace
 }  // namespace runsc::testing
