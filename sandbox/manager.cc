@@ -247,6 +247,11 @@ size_t SandboxManager::size() const {
 }
 
 absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& request) {
+  return CreateEntry(request, nullptr);
+}
+
+absl::StatusOr<SandboxView> SandboxManager::CreateEntry(const CreateRequest& request,
+                                                        std::shared_ptr<Entry>* made) {
   std::string id = request.id.empty() ? specutils::GenerateSandboxId() : request.id;
   RETURN_IF_ERROR(specutils::ValidateSandboxId(id));
   {
@@ -344,6 +349,7 @@ absl::StatusOr<SandboxView> SandboxManager::CreateSandbox(const CreateRequest& r
   // comes first leaves it nothing to watch.
   absl::MutexLock lock(&entry->mu);
   if (entry->box != nullptr) WatchExitReports(id, entry, std::move(reports));
+  if (made != nullptr) *made = entry;
   return view;
 }
 

@@ -294,6 +294,18 @@ class SandboxManager final {
   // entry for `id` is let go only if it is still this one.
   absl::Status DeleteEntry(const std::string& id, std::shared_ptr<Entry> entry,
                            absl::Duration grace, CallCanceller* cancel);
+  // CreateSandbox, Signal and Wait of the very entry made (`made`, if
+  // given) or found: what a caller does next to the sandbox it made must
+  // not reach another that has its id by then (a delete and a new create
+  // between its calls).
+  absl::StatusOr<SandboxView> CreateEntry(const CreateRequest& request,
+                                          std::shared_ptr<Entry>* made);
+  absl::Status SignalEntry(const std::string& id, const std::shared_ptr<Entry>& entry, int pid,
+                           int signal, bool all);
+  absl::StatusOr<runsc::control::v1::ExitStatus> WaitEntry(const std::string& id,
+                                                           const std::shared_ptr<Entry>& entry,
+                                                           int pid, absl::Duration timeout,
+                                                           CallCanceller* cancel);
 
   const ManagerOptions options_;
   // The state root, flock-ed: one manager a state root. Before the rest, so

@@ -81,23 +81,28 @@ absl::StatusOr<RunResult> SandboxManager::RunSandbox(CreateRequest create,
                      StdioPump::Start(stdin_data, max_output,
                                       deadline + kKillWait + StdioPump::kDrainAfterExit, &result));
     create.main_stdio = pump->process_fds();
-    absl::StatusOr<SandboxView> view = CreateSandbox(create);
+    // Its entry, not its id, from here on: a client that deleted it (it is
+    // listed) and made another of that id meanwhile must not have that one
+    // killed or deleted by this run.
+    std::shared_ptr<Entry> entry;
+    absl::StatusOr<SandboxView> view = CreateEntry(create, &entry);
     if (!view.ok()) return view.status();
     // The sandbox has its copies; ours go, so that the output ends with
     // the sandbox's.
     pump->process_ends().clear();
-    absl::StatusOr<runsc::control::v1::ExitStatus> status = Wait(
-        create.id, view->main_pid, std::max(deadline - absl::Now(), absl::ZeroDuration()), cancel);
+    absl::StatusOr<runsc::control::v1::ExitStatus> status =
+        WaitEntry(create.id, entry, view->main_pid,
+                  std::max(deadline - absl::Now(), absl::ZeroDuration()), cancel);
     if (absl::IsDeadlineExceeded(status.status())) {
       result.timed_out = true;
-      (void)Signal(create.id, view->main_pid, SIGKILL, /*all=*/true);
-      status = Wait(create.id, view->main_pid, kKillWait, cancel);
+      (void)SignalEntry(create.id, entry, view->main_pid, SIGKILL, /*all=*/true);
+      status = WaitEntry(create.id, entry, view->main_pid, kKillWait, cancel);
     }
     if (status.ok()) result.status = *status;
     ended = status.status();
     // Whatever became of the run, the sandbox goes; if it cannot go now,
     // its TTL takes it later, and the run's result still counts.
-    absl::Status deleted = DeleteSandbox(create.id, absl::ZeroDuration());
+    absl::Status deleted = DeleteEntry(create.id, entry, absl::ZeroDuration(), nullptr);
     if (!deleted.ok()) {
       util::Log(util::LogLevel::kWarning, "manager",
                 absl::StrCat("RunSandbox: sandbox ", create.id,
@@ -128,6 +133,11 @@ absl::StatusOr<runsc::boot::v1::ProcessConfig> SandboxManager::ExecProcess(
 
 absl::Status SandboxManager::Signal(const std::string& id, int pid, int signal, bool all) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  return SignalEntry(id, entry, pid, signal, all);
+}
+
+absl::Status SandboxManager::SignalEntry(const std::string& id, const std::shared_ptr<Entry>& entry,
+                                         int pid, int signal, bool all) {
   {
     absl::MutexLock lock(&entry->mu);
     if (entry->box == nullptr) return NotFound(id);
@@ -155,6 +165,12 @@ absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::Wait(const std::s
                                                                     absl::Duration timeout,
                                                                     CallCanceller* cancel) {
   ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(id));
+  return WaitEntry(id, entry, pid, timeout, cancel);
+}
+
+absl::StatusOr<runsc::control::v1::ExitStatus> SandboxManager::WaitEntry(
+    const std::string& id, const std::shared_ptr<Entry>& entry, int pid, absl::Duration timeout,
+    CallCanceller* cancel) {
   std::string stdio;
   {
     absl::MutexLock lock(&entry->mu);
