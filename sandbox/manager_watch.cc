@@ -230,8 +230,13 @@ SandboxManager::Expired() {
   const int64_t now = absl::ToUnixNanos(absl::Now());
   for (auto& [id, entry] : entries) {
     absl::MutexLock lock(&entry->mu);
-    // Deleted by a CLI command on the same state root: not ours to expire.
-    if (entry->box == nullptr || !entry->box->RecordOnDisk()) continue;
+    // Deleted by a CLI command on the same state root, and its id another
+    // sandbox's since: not ours to expire. Deleted with nothing in its
+    // place, it still expires: the delete lets go of what the daemon holds
+    // for it (its slot, its pidfd, its dead process to reap), and leaves
+    // what is at its paths alone (Sandbox::Destroy).
+    if (entry->box == nullptr) continue;
+    if (!entry->box->RecordOnDisk() && !entry->box->StateGone()) continue;
     runsc::state::v1::SandboxRecord record = entry->box->Record();
     if (record.expires_unix_nanos() != 0 && record.expires_unix_nanos() <= now) {
       expired.emplace_back(id, entry);

@@ -137,6 +137,8 @@ bool Sandbox::FileVersion::operator==(const FileVersion& o) const {
 
 bool Sandbox::RecordOnDisk() const { return StateHolderNow() == StateHolder::kThis; }
 
+bool Sandbox::StateGone() const { return StateHolderNow() == StateHolder::kNobody; }
+
 Sandbox::StateHolder Sandbox::StateHolderNow() const {
   absl::StatusOr<runsc::state::v1::SandboxRecord> record = LoadRecord(state_dir_);
   if (record.ok()) {

@@ -796,6 +796,26 @@ TEST_F(ManagerTest, AnIdTakenByAnotherSandboxAfterACliDeleteIsNotActedOn) {
   EXPECT_TRUE((*other)->Destroy().ok());
 }
 
+// A sandbox with a TTL, deleted by the CLI on the same root with nothing
+// in its place: the expiry still takes the daemon's entry (its slot, its
+// pidfd, its dead process to reap). It was skipped as not the daemon's,
+// and stayed for the daemon's life.
+TEST_F(ManagerTest, ASandboxTheCliDeletedStillExpires) {
+  const int main_pid = StartSleeper("gone", /*stubborn=*/false, absl::Milliseconds(300));
+  ASSERT_GT(main_pid, 0);
+  absl::StatusOr<sandbox::SandboxView> view = manager_->GetSandbox("gone");
+  ASSERT_TRUE(view.ok()) << view.status();
+  auto [code, out] =
+      RunShell(absl::StrCat(RunscPath(), " --root ", state(), " delete --force gone 2>&1"));
+  ASSERT_EQ(code, 0) << out;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (manager_->GetSandbox("gone").ok() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(manager_->GetSandbox("gone").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(ProcessGoneWithin(view->pid, 5000)) << "its sandbox process was not reaped";
+}
+
 TEST_F(ManagerTest, RestartLosesNoRunningSandboxAndReclaimsDeadOnes) {
   sandbox::CreateRequest create;
   create.id = "keeper";
