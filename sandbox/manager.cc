@@ -90,6 +90,11 @@ absl::StatusOr<std::unique_ptr<SandboxManager>> SandboxManager::Create(
   // Warm sandboxes die with the daemon that made them; what they left goes
   // before the pool makes new ones.
   Sandbox::ReclaimAside(manager->options_.state_root);
+  // Before the recovery, whose exit watches post their ends to it: with no
+  // worker (no thread to be had), the destructor would wait for them for
+  // good.
+  ASSIGN_OR_RETURN(manager->worker_, util::StartThread("the manager's worker",
+                                                       [m = manager.get()] { m->WorkLoop(); }));
   RETURN_IF_ERROR(manager->Recover());
   if (manager->options_.warm_sandboxes > 0) {
     SandboxOptions warm;
@@ -101,8 +106,6 @@ absl::StatusOr<std::unique_ptr<SandboxManager>> SandboxManager::Create(
   if (manager->options_.reclaim_ahead > 0) {
     manager->reclaimer_ = std::make_unique<Reclaimer>(manager->options_.reclaim_ahead);
   }
-  ASSIGN_OR_RETURN(manager->worker_, util::StartThread("the manager's worker",
-                                                       [m = manager.get()] { m->WorkLoop(); }));
   ASSIGN_OR_RETURN(manager->expirer_,
                    util::StartThread("the TTLs' watch", [m = manager.get()] { m->ExpiryLoop(); }));
   return manager;
