@@ -240,7 +240,7 @@ grpc::Status ApiService::CreateSandbox(grpc::ServerContext* context,
     // The client has gone or its deadline passed: it will never read the
     // answer, nor learn a generated id, and the sandbox would hold its
     // slot, uid range and cgroups for good. It goes, as RunSandbox's does.
-    (void)manager_->DeleteSandbox(view->id, absl::ZeroDuration());
+    (void)manager_->DeleteCreated(*view);
     return grpc::Status(
         grpc::StatusCode::CANCELLED,
         absl::StrCat("sandbox '", view->id, "' was deleted: the call ended before its create did"));

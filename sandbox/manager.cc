@@ -353,7 +353,14 @@ absl::StatusOr<SandboxView> SandboxManager::CreateEntry(const CreateRequest& req
   absl::MutexLock lock(&entry->mu);
   if (entry->box != nullptr) WatchExitReports(id, entry, std::move(reports));
   if (made != nullptr) *made = entry;
+  view.serial = entry->serial;
   return view;
+}
+
+absl::Status SandboxManager::DeleteCreated(const SandboxView& created) {
+  ASSIGN_OR_RETURN(std::shared_ptr<Entry> entry, Find(created.id));
+  if (entry->serial != created.serial) return NotFound(created.id);
+  return DeleteEntry(created.id, std::move(entry), absl::ZeroDuration(), nullptr);
 }
 
 absl::StatusOr<SandboxView> SandboxManager::StartSandbox(const std::string& id) {

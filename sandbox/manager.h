@@ -99,6 +99,9 @@ struct SandboxView {
   std::map<std::string, std::string> labels;
   absl::Time created;
   absl::Time expires = absl::InfiniteFuture();
+  // CreateSandbox's answer only: the sandbox's serial (ids are reused,
+  // serials are not), which DeleteCreated goes by.
+  uint64_t serial = 0;
 };
 
 struct RunRequest {
@@ -124,6 +127,9 @@ class SandboxManager final {
   SandboxManager& operator=(const SandboxManager&) = delete;
 
   absl::StatusOr<SandboxView> CreateSandbox(const CreateRequest& request);
+  // Deletes the sandbox CreateSandbox answered `created` for, at once; not
+  // another that has its id by then (NOT_FOUND).
+  absl::Status DeleteCreated(const SandboxView& created);
   // Starts the main process; its stdout and stderr go to <state>/<id>/console.log
   // (up to ManagerOptions.console_log_limit).
   absl::StatusOr<SandboxView> StartSandbox(const std::string& id);
