@@ -239,20 +239,17 @@ void ExecReactor::Enqueue(api::ExecResponse response) {
   bool write;
   {
     absl::MutexLock lock(&mu_);
+    // Once the output is stopping (the process has ended, or was killed),
+    // what the pumps still read (at most kMaxDrainBytes each) is queued
+    // past the bound: a client that reads slowly, or not at all, gets all
+    // of it, and cannot hold the pumps, the driver and its --max-execs
+    // slot. The stop is an atomic flag, which no unlock announces: looked
+    // at every 100 ms while the queue is full.
     auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return queue_.size() < kMaxQueued || cancelled_ || finished_;
+      return queue_.size() < kMaxQueued || cancelled_ || finished_ ||
+             output_stopping_.load(std::memory_order_relaxed);
     };
-    // The stop is an atomic flag, which no unlock announces: looked at
-    // every 100 ms while the queue is full.
-    if (dropping_ && !room()) return;
-    absl::Time give_up = absl::InfiniteFuture();
     while (!mu_.AwaitWithTimeout(absl::Condition(&room), absl::Milliseconds(100))) {
-      if (!output_stopping_.load(std::memory_order_relaxed)) continue;
-      if (give_up == absl::InfiniteFuture()) give_up = absl::Now() + kStalledClient;
-      if (dropping_ || absl::Now() >= give_up) {
-        dropping_ = true;  // a client that reads nothing: the rest goes too
-        return;
-      }
     }
     if (cancelled_ || finished_) return;
     queue_.push_back(std::move(response));

@@ -14,9 +14,9 @@
 //   - one pump per output stream reads it into the write queue; at most
 //     kMaxQueued messages wait, so output the client does not read holds the
 //     process back. Once the process has ended (or was killed at its
-//     timeout), output a client still does not take within kStalledClient
-//     is dropped: the call then ends on the daemon's side, its threads and
-//     its --max-execs slot let go, whatever the client does.
+//     timeout), what is left (kMaxDrainBytes a stream at most) is queued
+//     past that bound: the driver and its --max-execs slot are let go
+//     whether the client reads or not, and it loses none of it.
 // If the client goes away, the process is killed. The reactor frees itself
 // when both gRPC (OnDone) and the driver are done with it.
 #ifndef RUNSC_RUNSC_EXEC_REACTOR_H_
@@ -81,9 +81,6 @@ class ExecReactor final
   // What a pump reads once told to stop, at most: a writer that keeps the
   // pipe full cannot keep it reading.
   static constexpr size_t kMaxDrainBytes = 1 << 20;
-  // How long a pump waits for room in the queue once the output is
-  // stopping, before it drops what it read.
-  static constexpr absl::Duration kStalledClient = absl::Seconds(2);
 
   ExecReactor(sandbox::SandboxManager* manager, grpc::CallbackServerContext* context,
               ExecRegistry* registry);
@@ -169,7 +166,6 @@ class ExecReactor final
   std::optional<grpc::Status> closing_ ABSL_GUARDED_BY(mu_);  // after the queue
   int ops_starting_ ABSL_GUARDED_BY(mu_) = 0;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  bool dropping_ ABSL_GUARDED_BY(mu_) = false;  // a pump gave up on the client (kStalledClient)
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
 };
 

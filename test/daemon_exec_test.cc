@@ -399,9 +399,9 @@ TEST_F(DaemonTest, ExecsAndRunsPastTheLimitAreResourceExhausted) {
 }
 
 // A client that keeps its Exec open but reads nothing: the process, its
-// output stuck, is killed at its timeout, and the call ends on the
-// daemon's side a moment later, its slot free. The pumps waited for room
-// in the queue for good, and the slot with them.
+// output stuck, is killed at its timeout, and the Exec's slot is free a
+// moment later. The pumps waited for room in the queue for good, and the
+// slot with them.
 TEST_F(DaemonTest, AnExecWhoseClientReadsNothingStillEndsAtItsTimeout) {
   StopDaemon(SIGTERM);
   StartDaemon(nullptr, {"--max-execs", "1"});
@@ -422,6 +422,30 @@ TEST_F(DaemonTest, AnExecWhoseClientReadsNothingStillEndsAtItsTimeout) {
   EXPECT_TRUE(run.ok()) << "the stalled Exec kept its slot: " << run.error_message();
   ctx.TryCancel();
   (void)stream->Finish();
+}
+
+// A client that reads late (4 MB waiting, the process held back by the
+// full queue) gets all of the output and the exit: nothing is dropped
+// while it does not read.
+TEST_F(DaemonTest, AClientThatReadsLateGetsAllTheOutput) {
+  CreateStarted("late");
+  auto stub = Stub();
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  std::unique_ptr<ExecClientStream> stream =
+      OpenExec(*stub, ctx, StartOf("late", {"head", "-c", "4000000", "/dev/zero"}));
+  ASSERT_NE(stream, nullptr);
+  absl::SleepFor(absl::Seconds(4));  // not a wait for anything: the client's own pace
+  size_t got = 0;
+  bool exited = false;
+  api::ExecResponse response;
+  while (stream->Read(&response)) {
+    got += response.stdout().size();
+    if (response.has_exit()) exited = response.exit().code() == 0;
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(got, 4000000u);
+  EXPECT_TRUE(exited);
 }
 
 }  // namespace
