@@ -146,11 +146,15 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
       }
       if (i == parts.size()) break;
       dir += "/" + parts[i];
+      const bool last = i + 1 == parts.size();
+      const bool existed = last && access(dir.c_str(), F_OK) == 0;
       RETURN_IF_ERROR(util::MakeDirs(dir, 0755));
       // Ours from its mkdir: a failed write into it below must not leave
-      // it (the parents are shared, and stay).
-      if (i + 1 == parts.size()) cg->unified_dir_ = dir;
+      // it (the parents are shared, and stay; one that was there is not
+      // ours to remove).
+      if (last && !existed) cg->unified_dir_ = dir;
     }
+    cg->unified_dir_ = dir;
   }
   for (const auto& [controller, mount] : cg->layout_.v1) {
     auto& have = cg->layout_.unified_controllers;

@@ -310,10 +310,12 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
   // being made.
   ASSIGN_OR_RETURN(UniqueFd creating, MakeStateDir(options.state_root, options.id, dir));
   // After the range's release (below), and only if it went: a record that
-  // names a slot stays while the slot is taken, for the next daemon.
+  // names a slot (once there is one) stays while the slot is taken, for the
+  // next daemon.
   bool range_kept = false;
-  absl::Cleanup remove_dir = [&dir, &range_kept] {
-    if (!range_kept) (void)RemoveStateDir(dir);
+  bool recorded = false;
+  absl::Cleanup remove_dir = [&dir, &range_kept, &recorded] {
+    if (!(range_kept && recorded)) (void)RemoveStateDir(dir);
   };
 
   ASSIGN_OR_RETURN(StateFiles files, OpenStateFiles(dir));
@@ -413,6 +415,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& o
   // process, if it was spawned, with its cgroups), and the id is free again.
   RETURN_IF_ERROR(
       sandbox::SaveRecord(dir, BaseRecord(options.id, range, options.ranges_dir, cgroup.get())));
+  recorded = true;
   if (container.has_value()) {
     ASSIGN_OR_RETURN(mounts,
                      PrepareContainerMounts(*container, range, workload, *cgroup, joined,
