@@ -125,11 +125,21 @@ absl::StatusOr<pid_t> HeldMainHostPid(const sandbox::Sandbox& box,
 // A create or run that failed once its sandbox existed: the sandbox is
 // destroyed and the poststop hooks run, as runc's do, so that what the
 // earlier hooks set up (a network, a device) is undone: no `delete` would
-// find the container to run them. Returns the command's exit code.
-int FailCreated(const std::string& command, sandbox::Sandbox& box, const absl::Status& failed) {
+// find the container to run them. `lock` is the id's (LockContainer), taken
+// again if the run let it go once its process ran: a `runsc delete` in
+// between has deleted the container and run the hooks already (and the id
+// may be another container's since), as at a foreground run's end.
+// Returns the command's exit code.
+int FailCreated(const std::string& command, const ParsedFlags& f, sandbox::Sandbox& box,
+                UniqueFd* lock, const absl::Status& failed) {
+  if (!*lock) {
+    absl::StatusOr<UniqueFd> relocked = LockContainer(f, box.id());
+    if (relocked.ok()) *lock = *std::move(relocked);
+  }
   const runsc::state::v1::SandboxRecord record = box.Record();
+  const bool ours = box.RecordOnDisk();
   absl::Status undone = box.Destroy();
-  if (undone.ok()) undone = RunPoststopHooks(box.id(), record);
+  if (undone.ok() && ours) undone = RunPoststopHooks(box.id(), record);
   if (!undone.ok()) Error(command, std::string(undone.message()));
   return Error(command, std::string(failed.message()));
 }
@@ -175,9 +185,7 @@ absl::Status StartCreated(sandbox::Sandbox& box, const runsc::state::v1::Sandbox
                                             StateFor(box, record, "created"), *held, box.cgroup());
     if (!hooked.ok()) return stop(hooked);
   }
-  // Not started, or started but not recorded (a full state root, where
-  // the next command would find it created): stopped, as a failed start.
-  if (absl::Status released = box.StartHeldMain(); !released.ok()) return stop(released);
+  RETURN_IF_ERROR(box.StartHeldMain());
   // Started and recorded: what follows (poststart hooks, the wait for
   // READY=1) may take long, and a delete need not wait for it.
   if (lock != nullptr) lock->reset();
@@ -242,11 +250,11 @@ int CreateCommand(int argc, char** argv) {
   console.reset();
   if (!pid.ok()) return Error("create", std::string(pid.status().message()));
   absl::Status created = FinishCreate(**box, *pid);
-  if (!created.ok()) return FailCreated("create", **box, created);
+  if (!created.ok()) return FailCreated("create", *f, **box, &lock, created);
   absl::Status sent = SendPidfdIfAsked(*f, **box, *pid);
-  if (!sent.ok()) return FailCreated("create", **box, sent);
+  if (!sent.ok()) return FailCreated("create", *f, **box, &lock, sent);
   absl::Status written = WritePidFile(*f, (*box)->pid());
-  if (!written.ok()) return FailCreated("create", **box, written);
+  if (!written.ok()) return FailCreated("create", *f, **box, &lock, written);
   (*box)->Detach();
   return 0;
 }
@@ -332,17 +340,17 @@ int RunCommand(int argc, char** argv) {
     if (!held.ok()) return Error("run", std::string(held.status().message()));
     started = std::move(*held);
     absl::Status created = FinishCreate(**box, started.pid);
-    if (!created.ok()) return FailCreated("run", **box, created);
+    if (!created.ok()) return FailCreated("run", *f, **box, &lock, created);
     absl::Status running = StartCreated(**box, (*box)->Record(), &lock);
-    if (!running.ok()) return FailCreated("run", **box, running);
+    if (!running.ok()) return FailCreated("run", *f, **box, &lock, running);
   } else {
     started.pid = (*box)->Record().main_pid();
   }
   const runsc::state::v1::SandboxRecord record = (*box)->Record();
   absl::Status sent = SendPidfdIfAsked(*f, **box, started.pid);
-  if (!sent.ok()) return FailCreated("run", **box, sent);
+  if (!sent.ok()) return FailCreated("run", *f, **box, &lock, sent);
   absl::Status written = WritePidFile(*f, (*box)->pid());
-  if (!written.ok()) return FailCreated("run", **box, written);
+  if (!written.ok()) return FailCreated("run", *f, **box, &lock, written);
   lock.reset();  // the container runs: others may act on it now
   if (f->Has("detach")) {
     (*box)->Detach();

@@ -192,6 +192,16 @@ void SandboxManager::ExpiryLoop() {
       it->thread.join();
       it = running.erase(it);
     }
+    // A start whose record could not be saved (a full state root) is
+    // saved once it can be, so that a restart finds it started.
+    for (const std::shared_ptr<Entry>& entry : Entries()) {
+      absl::MutexLock lock(&entry->mu);
+      if (entry->box == nullptr) continue;
+      if (absl::Status saved = entry->box->SaveIfUnsaved();
+          !saved.ok() && !absl::IsResourceExhausted(saved)) {
+        util::Log(util::LogLevel::kWarning, "manager", std::string(saved.message()));
+      }
+    }
     for (auto& [id, entry] : Expired()) {
       if (running.size() >= kMaxExpiring) break;
       if (std::any_of(running.begin(), running.end(),

@@ -426,12 +426,29 @@ absl::Status Sandbox::SaveRecord(const runsc::state::v1::SandboxRecord& record,
                                       : sandbox::SaveRecord(state_dir_, record));
   record_ = record;
   record_version_ = VersionOf(RecordPath(state_dir_));
+  unsaved_ = false;
   return absl::OkStatus();
 }
 
 void Sandbox::KeepUnsavedRecord(const runsc::state::v1::SandboxRecord& record) {
   absl::MutexLock lock(&record_mu_);
   record_ = record;
+  unsaved_ = true;
+}
+
+absl::Status Sandbox::SaveIfUnsaved() {
+  absl::MutexLock lock(&record_mu_);
+  if (!unsaved_) return absl::OkStatus();
+  const FileVersion now = VersionOf(RecordPath(state_dir_));
+  if (now.size < 0 || !(now == record_version_)) {
+    unsaved_ = false;  // not ours to write any more
+    return absl::FailedPreconditionError(
+        absl::StrCat("sandbox '", id_, "': its record was changed or removed by another"));
+  }
+  RETURN_IF_ERROR(sandbox::SaveRecord(state_dir_, record_));
+  record_version_ = VersionOf(RecordPath(state_dir_));
+  unsaved_ = false;
+  return absl::OkStatus();
 }
 
 std::string Sandbox::ContainerStatus(const runsc::state::v1::SandboxRecord& record) const {
@@ -488,7 +505,14 @@ absl::Status Sandbox::StartHeldMain() {
   // sandbox need not start its gRPC server.
   RETURN_IF_ERROR(StartOnStdioSocket(ControlOnDemand(), stdio_socket_path(), {}).status());
   record.set_main_held(false);
-  return SaveRecord(record);
+  absl::Status saved = SaveRecord(record);
+  if (!saved.ok()) {
+    // Released but not recorded (a full state root): each later command,
+    // which reads the record, would take it for created. Stopped, as a
+    // failed start.
+    (void)SignalProcess(record.main_pid(), SIGKILL);
+  }
+  return saved;
 }
 
 void Sandbox::Detach() {

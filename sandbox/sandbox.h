@@ -280,7 +280,7 @@ class Sandbox final {
   // cgroup is frozen) or "stopped".
   std::string ContainerStatus(const runsc::state::v1::SandboxRecord& record) const;
   // Lets a main process created held (ControlClient::Create) run, and
-  // records it.
+  // records it; one let go whose record cannot be saved is killed.
   absl::Status StartHeldMain();
   // The host pid of the launcher (pid 1 of the container), read while the
   // sandbox process is still this object's: once it has been reaped (by
@@ -317,6 +317,10 @@ class Sandbox final {
   // happened (a process started) although its save failed: the file on
   // disk, unchanged, catches up with the next save.
   void KeepUnsavedRecord(const runsc::state::v1::SandboxRecord& record);
+  // Saves a record KeepUnsavedRecord kept, if there is one and the file on
+  // disk is still the one this object last read or saved (no CLI command
+  // rewrote or deleted it since).
+  absl::Status SaveIfUnsaved();
   // Whether the state file there is still this sandbox's: a CLI command on
   // the same state root may have deleted the sandbox (and another taken its
   // id since).
@@ -386,6 +390,7 @@ class Sandbox final {
   mutable runsc::state::v1::SandboxRecord record_ ABSL_GUARDED_BY(record_mu_);
   mutable FileVersion record_version_ ABSL_GUARDED_BY(record_mu_);
   mutable bool superseded_ ABSL_GUARDED_BY(record_mu_) = false;
+  bool unsaved_ ABSL_GUARDED_BY(record_mu_) = false;  // KeepUnsavedRecord's
   mutable absl::Mutex control_mu_;
   mutable std::shared_ptr<ControlClient> control_ ABSL_GUARDED_BY(control_mu_);
 };

@@ -628,27 +628,27 @@ TEST_F(ManagerTest, AnExpiringSandboxHoldsUpNoEvents) {
 }
 
 TEST_F(ManagerTest, ExpiringSandboxesDoNotWaitForEachOther) {
-  // Each main process waits out the 1 s grace period of its TTL delete; one
-  // after another, three would take over 3 s from the first expiry, itself
-  // at least the TTL after the first create.
-  const absl::Time first_created = absl::Now();
+  // Each main process waits out the 1 s grace period of its TTL delete; the
+  // three TTLs end at one instant, after all three creates. One after
+  // another, the last would be gone 3 s after it at the earliest; side by
+  // side, 1 s after it and its teardown.
+  const absl::Time expiry = absl::Now() + absl::Seconds(4);
   for (const char* id : {"a", "b", "c"}) {
-    ASSERT_NE(StartSleeper(id, /*stubborn=*/true, absl::Milliseconds(200)), 0) << id;
+    const absl::Duration ttl = expiry - absl::Now();
+    ASSERT_GT(ttl, absl::Milliseconds(200)) << "the creates took over 3.8 s";
+    ASSERT_NE(StartSleeper(id, /*stubborn=*/true, ttl), 0) << id;
   }
-  const absl::Time last_created = absl::Now();
   // Gone from the API, and their state directories removed.
   auto gone = [&] {
     return manager_->ListSandboxes({}).empty() && ListDir(root_.path() + "/state").empty();
   };
-  while (!gone() && absl::Now() < last_created + absl::Seconds(10)) {
+  while (!gone() && absl::Now() < expiry + absl::Seconds(10)) {
     absl::SleepFor(absl::Milliseconds(50));
   }
+  const absl::Duration took = absl::Now() - expiry;
   EXPECT_TRUE(gone());
-  EXPECT_GE(absl::Now() - last_created, absl::Seconds(1)) << "the grace period was skipped";
-  // In turn: 3.2 s at least. Side by side: the last create's TTL and one
-  // grace period, with the creates and teardowns in the rest.
-  EXPECT_LT(absl::Now() - first_created, absl::Seconds(3))
-      << "the expired sandboxes waited for each other";
+  EXPECT_GE(took, absl::Seconds(1)) << "the grace period was skipped";
+  EXPECT_LT(took, absl::Milliseconds(2500)) << "the expired sandboxes waited for each other";
 }
 
 // A start whose record cannot be saved (a full state root): the process
@@ -690,7 +690,15 @@ TEST_F(ManagerTest, AStartWhoseRecordCannotBeSavedStillKnowsItsProcess) {
       manager_->Wait("full", started->main_pid, absl::Seconds(30));
   ASSERT_TRUE(ended.ok()) << ended.status();
   EXPECT_EQ(ended->signal(), SIGKILL);
+  // Room again: the record is saved, so that a restart finds it started.
   ASSERT_EQ(unlink((state() + "/fill").c_str()), 0);
+  int saved_main = 0;
+  for (const absl::Time until = absl::Now() + absl::Seconds(10);
+       saved_main == 0 && absl::Now() < until; absl::SleepFor(absl::Milliseconds(50))) {
+    absl::StatusOr<runsc::state::v1::SandboxRecord> record = sandbox::LoadRecord(state() + "/full");
+    if (record.ok()) saved_main = record->main_pid();
+  }
+  EXPECT_EQ(saved_main, started->main_pid) << "the record never caught up";
   EXPECT_TRUE(manager_->DeleteSandbox("full", absl::ZeroDuration()).ok());
 }
 
@@ -801,13 +809,15 @@ TEST_F(ManagerTest, AnIdTakenByAnotherSandboxAfterACliDeleteIsNotActedOn) {
 // pidfd, its dead process to reap). It was skipped as not the daemon's,
 // and stayed for the daemon's life.
 TEST_F(ManagerTest, ASandboxTheCliDeletedStillExpires) {
-  const int main_pid = StartSleeper("gone", /*stubborn=*/false, absl::Milliseconds(300));
+  const int main_pid = StartSleeper("gone", /*stubborn=*/false, absl::Seconds(3));
   ASSERT_GT(main_pid, 0);
   absl::StatusOr<sandbox::SandboxView> view = manager_->GetSandbox("gone");
   ASSERT_TRUE(view.ok()) << view.status();
   auto [code, out] =
       RunShell(absl::StrCat(RunscPath(), " --root ", state(), " delete --force gone 2>&1"));
   ASSERT_EQ(code, 0) << out;
+  // Still the daemon's after the CLI's delete: the TTL has not acted yet.
+  ASSERT_TRUE(manager_->GetSandbox("gone").ok());
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (manager_->GetSandbox("gone").ok() && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(50));

@@ -3,9 +3,12 @@
 // exec's pid file and process file, pause and resume, features, and runc's
 // answers for stopped and unknown ids. The hooks' are in oci_hooks_test.cc,
 // the limits' (update, the spec's resources) in oci_limits_test.cc.
+#include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,6 +24,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -402,6 +406,42 @@ TEST_F(OciRuntimeTest, PidfdSocketReceivesAPidfdOfTheMainProcess) {
   EXPECT_EQ(Runsc("kill a KILL").first, 0);
   EXPECT_EQ(poll(&p, 1, 5000), 1);  // readable once it exits
   EXPECT_EQ(Reap(pid), 137);
+}
+
+// A start whose record cannot be saved (a full state root) fails, and the
+// container it let go is stopped: each later command reads the record,
+// which would have called a running container created.
+TEST_F(OciRuntimeTest, AStartWhoseRecordCannotBeSavedStopsTheContainer) {
+  SetArgs({"sleep", "1000"});
+  ASSERT_EQ(mkdir(state_.c_str(), 0700) == 0 || errno == EEXIST, true) << strerror(errno);
+  ASSERT_EQ(mount("runsc-test", state_.c_str(), "tmpfs", 0, "size=16m"), 0) << strerror(errno);
+  absl::Cleanup unmount = [this] {
+    Runsc("delete --force a");
+    EXPECT_EQ(umount2(state_.c_str(), MNT_DETACH), 0) << strerror(errno);
+  };
+  const pid_t pid = Create("a");
+  ASSERT_GT(pid, 0);
+  const std::string fill = state_ + "/fill";
+  {
+    util::UniqueFd f(open(fill.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600));
+    ASSERT_TRUE(f);
+    const std::string block(4096, 'x');
+    while (write(f.get(), block.data(), block.size()) > 0) {
+    }
+    ASSERT_EQ(errno, ENOSPC);
+  }
+  auto [code, said] = Runsc("start a");
+  EXPECT_NE(code, 0) << said;
+  int status = 0;
+  pid_t reaped = 0;
+  for (int i = 0; i < 500 && reaped == 0; ++i) {
+    reaped = waitpid(pid, &status, WNOHANG);
+    if (reaped == 0) absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(reaped, pid) << "the container was not stopped";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 137) << status;
+  ASSERT_EQ(unlink(fill.c_str()), 0);
+  EXPECT_THAT(Runsc("state a").second, HasSubstr("\"status\": \"stopped\""));
 }
 
 TEST_F(OciRuntimeTest, SessionKeyringIsTheContainersNeverTheCallers) {
