@@ -222,6 +222,7 @@ TEST_F(DaemonTest, SigtermLetsARunningExecFinishWithinTheGrace) {
   ASSERT_EQ(waitpid(daemon_, &status, 0), daemon_);
   daemon_ = 0;
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  StartDaemon();  // re-attaches the sandbox, which the fixture's teardown deletes
 }
 
 }  // namespace

@@ -659,6 +659,9 @@ TEST_F(ManagerTest, AStartWhoseRecordCannotBeSavedStillKnowsItsProcess) {
   manager_.reset();
   ASSERT_EQ(mount("runsc-test", state().c_str(), "tmpfs", 0, "size=16m"), 0) << strerror(errno);
   absl::Cleanup unmount = [this] {
+    // Deleted here too where an assertion ended the test early: a manager
+    // leaves its sandboxes running when it goes.
+    if (manager_ != nullptr) (void)manager_->DeleteSandbox("full", absl::ZeroDuration());
     manager_.reset();
     EXPECT_EQ(umount2(state().c_str(), MNT_DETACH), 0) << strerror(errno);
   };
