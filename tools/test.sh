@@ -3,9 +3,22 @@
 # on) and ends with one line counted from the real gtest results:
 #   N passed, N failed, N skipped
 # A test target that produced no gtest XML (failed to build, crashed, timed
-# out) counts as one failure. Root tests need real root: run this as root.
+# out) counts as one failure. One more check is counted: that the suite
+# left no sandbox's uid range or cgroup on the host. Root tests need real
+# root: run this as root.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+
+# What a sandbox holds on the host beyond its processes: a uid range slot
+# and cgroup directories. Whatever the suite adds and leaves is a leak (a
+# test's teardown that missed a sandbox), counted below as one failed check.
+host_leftovers() {
+  ls /run/runsc/ranges 2>/dev/null | sed 's/^/uid range slot /'
+  for dir in /sys/fs/cgroup/*/runsc/*/; do
+    [ -d "$dir" ] && echo "cgroup $dir"
+  done
+}
+before_suite=$(host_leftovers | sort)
 
 bazel test //... "$@"
 bazel_rc=$?
@@ -33,6 +46,15 @@ for target in $targets; do
   failed=$((failed + t_failed))
   skipped=$((skipped + t_skipped))
 done
+
+leaked=$(comm -13 <(echo "$before_suite") <(host_leftovers | sort))
+if [ -n "$leaked" ]; then
+  echo "test.sh: the suite left these on the host:" >&2
+  echo "$leaked" >&2
+  failed=$((failed + 1))
+else
+  passed=$((passed + 1))  # the host leak check
+fi
 
 # A failing bazel run with no failing case (e.g. a build error outside the
 # tests) must not look green.
