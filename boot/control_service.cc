@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "boot/process_list.h"
 #include "grpcpp/alarm.h"
 #include "runsc/util/grpc_status.h"
 #include "runsc/util/log.h"
@@ -427,15 +428,7 @@ absl::StatusOr<runsc::control::v1::ListProcessesResponse> ControlService::ListSt
   runsc::launcher::v1::LauncherRequest call;
   call.mutable_list();
   ASSIGN_OR_RETURN(runsc::launcher::v1::LauncherEvent reply, launcher_->Call(call, {}));
-  runsc::control::v1::ListProcessesResponse response;
-  for (const auto& p : reply.list().processes()) {
-    auto* out = response.add_processes();
-    out->set_pid(p.pid());
-    *out->mutable_args() = p.args();
-    out->set_main(p.main());
-    out->set_running(true);
-  }
-  return response;
+  return ToListProcessesResponse(reply.list());
 }
 
 // A run over the stdio socket: its connection, owned here, open until the

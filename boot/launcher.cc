@@ -56,7 +56,6 @@ constexpr absl::Duration kExecTimeout = absl::Seconds(30);
 constexpr int64_t kStopCheckMs = 100;
 // How long the caller's console socket may take to accept a pty's master.
 constexpr absl::Duration kConsoleSendTimeout = absl::Seconds(10);
-// A list's share of a packet: the supervisor's answers wrap it.
 // What a capped output's wake-up copies at most, so that a chatty process
 // cannot keep the poll loop from the supervisor's requests.
 constexpr size_t kPumpBudget = 64 * 1024;

@@ -119,4 +119,17 @@ runsc::launcher::v1::ProcessList BoundedProcessList(std::vector<ListedProcess> p
   return list;
 }
 
+runsc::control::v1::ListProcessesResponse ToListProcessesResponse(
+    const runsc::launcher::v1::ProcessList& list) {
+  runsc::control::v1::ListProcessesResponse response;
+  for (const auto& p : list.processes()) {
+    auto* out = response.add_processes();
+    out->set_pid(p.pid());
+    *out->mutable_args() = p.args();
+    out->set_main(p.main());
+    out->set_running(true);
+  }
+  return response;
+}
+
 }  // namespace runsc::boot

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "proto/control.pb.h"
 #include "proto/launcher.pb.h"
 
 namespace runsc::boot {
@@ -50,6 +51,10 @@ inline constexpr size_t kProcessListBudget = 48 * 1024;
 // splits a character.
 runsc::launcher::v1::ProcessList BoundedProcessList(std::vector<ListedProcess> processes,
                                                     size_t budget, size_t* left_out = nullptr);
+
+// `list` as a Control.ListProcesses answer: each of its processes, running.
+runsc::control::v1::ListProcessesResponse ToListProcessesResponse(
+    const runsc::launcher::v1::ProcessList& list);
 
 }  // namespace runsc::boot
 

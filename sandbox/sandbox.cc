@@ -238,16 +238,8 @@ absl::StatusOr<runsc::control::v1::ListProcessesResponse> Sandbox::ListFrozen() 
   // UTF-8, which a protobuf string must be (the client could not parse the
   // answer), and a thousand processes' would not fit an answer.
   size_t left_out = 0;
-  const runsc::launcher::v1::ProcessList bounded =
-      boot::BoundedProcessList(std::move(listed), boot::kProcessListBudget, &left_out);
-  runsc::control::v1::ListProcessesResponse list;
-  for (const auto& p : bounded.processes()) {
-    auto* out = list.add_processes();
-    out->set_pid(p.pid());
-    *out->mutable_args() = p.args();
-    out->set_main(p.main());
-    out->set_running(true);
-  }
+  runsc::control::v1::ListProcessesResponse list = boot::ToListProcessesResponse(
+      boot::BoundedProcessList(std::move(listed), boot::kProcessListBudget, &left_out));
   if (left_out != 0) {
     util::Log(util::LogLevel::kWarning, "sandbox",
               absl::StrCat("listed ", list.processes_size(), " processes of paused sandbox ", id_,
