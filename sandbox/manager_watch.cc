@@ -245,8 +245,7 @@ SandboxManager::Expired() {
     // place, it still expires: the delete lets go of what the daemon holds
     // for it (its slot, its pidfd, its dead process to reap), and leaves
     // what is at its paths alone (Sandbox::Destroy).
-    if (entry->box == nullptr) continue;
-    if (!entry->box->RecordOnDisk() && !entry->box->StateGone()) continue;
+    if (entry->box == nullptr || entry->box->PathsTakenByAnother()) continue;
     runsc::state::v1::SandboxRecord record = entry->box->Record();
     if (record.expires_unix_nanos() != 0 && record.expires_unix_nanos() <= now) {
       expired.emplace_back(id, entry);

@@ -137,7 +137,7 @@ bool Sandbox::FileVersion::operator==(const FileVersion& o) const {
 
 bool Sandbox::RecordOnDisk() const { return StateHolderNow() == StateHolder::kThis; }
 
-bool Sandbox::StateGone() const { return StateHolderNow() == StateHolder::kNobody; }
+bool Sandbox::PathsTakenByAnother() const { return StateHolderNow() == StateHolder::kAnother; }
 
 Sandbox::StateHolder Sandbox::StateHolderNow() const {
   absl::StatusOr<runsc::state::v1::SandboxRecord> record = LoadRecord(state_dir_);

@@ -325,9 +325,10 @@ class Sandbox final {
   // the same state root may have deleted the sandbox (and another taken its
   // id since).
   bool RecordOnDisk() const;
-  // Whether nothing is at the state directory's path any more: a CLI
-  // command deleted this sandbox, and no other has taken its id since.
-  bool StateGone() const;
+  // Whether another sandbox (or a create of one) holds the state
+  // directory's path now: a CLI command deleted this one and its id was
+  // taken since. Not so where the directory is this one's, or is gone.
+  bool PathsTakenByAnother() const;
 
   // Lets the sandbox run on without this object: nothing is killed or
   // removed when it goes away (a daemon that stops, a CLI command that ends).
