@@ -161,11 +161,8 @@ TEST_F(DaemonTest, APausedSandboxAnswersAtOnce) {
   bool execd = false;
   std::string last;
   while (!execd && absl::Now() < exec_deadline) {
-    grpc::ClientContext ctx;
-    api::ListProcessesRequest req;
-    req.set_id("frozen");
     api::ListProcessesResponse ps;
-    ASSERT_TRUE(stub->ListProcesses(&ctx, req, &ps).ok());
+    ASSERT_TRUE(ListProcesses("frozen", &ps).ok());
     last = ps.DebugString();
     for (const auto& p : ps.processes()) {
       execd = execd || (p.pid() == started.main_pid() && p.main() && p.args_size() == 4 &&
@@ -184,13 +181,9 @@ TEST_F(DaemonTest, APausedSandboxAnswersAtOnce) {
   EXPECT_THAT(run.error_message(), HasSubstr("'frozen' is paused"));
   EXPECT_LT(absl::Now() - before, absl::Seconds(2));
 
-  grpc::ClientContext ps_ctx;
-  ps_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  api::ListProcessesRequest ps_req;
-  ps_req.set_id("frozen");
   api::ListProcessesResponse ps;
   before = absl::Now();
-  grpc::Status listed = stub->ListProcesses(&ps_ctx, ps_req, &ps);
+  grpc::Status listed = ListProcesses("frozen", &ps);
   ASSERT_TRUE(listed.ok()) << listed.error_message();
   EXPECT_LT(absl::Now() - before, absl::Seconds(2));
   bool main_listed = false;

@@ -222,12 +222,8 @@ TEST_F(DaemonTest, ExecClientThatGoesAwayLeavesNoProcess) {
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   int count = -1;
   while (absl::Now() < deadline) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
-    api::ListProcessesRequest req;
-    req.set_id("gone");
     api::ListProcessesResponse ps;
-    grpc::Status status = stub->ListProcesses(&ctx, req, &ps);
+    grpc::Status status = ListProcesses("gone", &ps, std::chrono::seconds(2));
     ASSERT_TRUE(status.ok()) << status.error_message();
     count = ps.processes_size();
     if (count == 1) break;
@@ -254,12 +250,8 @@ TEST_F(DaemonTest, StdinThatIsNeverReadStallsNothingElse) {
   absl::SleepFor(absl::Milliseconds(300));
   // Meanwhile the daemon answers other calls, to the same sandbox too.
   for (int i = 0; i < 5; ++i) {
-    grpc::ClientContext list_ctx;
-    list_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
-    api::ListProcessesRequest req;
-    req.set_id("deaf");
     api::ListProcessesResponse ps;
-    grpc::Status status = stub->ListProcesses(&list_ctx, req, &ps);
+    grpc::Status status = ListProcesses("deaf", &ps, std::chrono::seconds(2));
     ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_EQ(ps.processes_size(), 2);
   }

@@ -188,6 +188,17 @@ class DaemonTest : public ::testing::Test {
     return Stub()->DeleteSandbox(&ctx, req, &response);
   }
 
+  // ListProcesses of sandbox `id`, the call given `timeout`.
+  grpc::Status ListProcesses(const std::string& id, api::ListProcessesResponse* response,
+                             std::chrono::seconds timeout = std::chrono::seconds(20)) {
+    auto stub = Stub();
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+    api::ListProcessesRequest req;
+    req.set_id(id);
+    return stub->ListProcesses(&ctx, req, response);
+  }
+
   grpc::Status Run(const std::string& id, std::vector<std::string> args,
                    api::RunResponse* response, double timeout = 30) {
     auto stub = Stub();
