@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "proto/oci.pb.h"
@@ -61,6 +62,61 @@ class ManagerFixture : public ::testing::Test {
 
   TempStateRoot root_;
   std::unique_ptr<sandbox::SandboxManager> manager_;
+};
+
+// The manager as the daemon makes it (TTLs looked at every 50 ms), with a
+// helper for sandboxes whose main process sleeps.
+class ManagerTest : public ManagerFixture {
+ protected:
+  void SetUp() override { manager_ = NewManager(); }
+
+  std::unique_ptr<sandbox::SandboxManager> NewManager(int max = 64) {
+    sandbox::ManagerOptions options;
+    options.max_sandboxes = max;
+    options.ttl_check_interval = absl::Milliseconds(50);
+    return ManagerFixture::NewManager(options);
+  }
+
+  // Creates and starts a host-template sandbox whose main process sleeps
+  // (ignoring SIGTERM if `stubborn`); returns the main process's pid, or 0.
+  int StartSleeper(const std::string& id, bool stubborn,
+                   absl::Duration ttl = absl::ZeroDuration()) {
+    sandbox::CreateRequest create;
+    create.id = id;
+    create.ttl = ttl;
+    create.template_args = {"sh", "-c",
+                            stubborn ? "trap '' TERM; exec sleep 1000" : "exec sleep 1000"};
+    absl::StatusOr<sandbox::SandboxView> view = manager_->CreateSandbox(create);
+    EXPECT_TRUE(view.ok()) << view.status();
+    if (!view.ok()) return 0;
+    absl::StatusOr<sandbox::SandboxView> started = manager_->StartSandbox(id);
+    EXPECT_TRUE(started.ok()) << started.status();
+    if (!started.ok()) return 0;
+    // Started is not yet trapped: a TERM before the shell's trap would end
+    // it. The list shows sleep once the shell has exec'd it, after the trap.
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < deadline) {
+      absl::StatusOr<runsc::control::v1::ListProcessesResponse> ps = manager_->ListProcesses(id);
+      if (!ps.ok()) break;
+      for (const auto& p : ps->processes()) {
+        if (p.pid() == started->main_pid && p.args_size() > 0 && p.args(0) == "sleep") {
+          return started->main_pid;
+        }
+      }
+      absl::SleepFor(absl::Milliseconds(2));
+    }
+    ADD_FAILURE() << "the main process of " << id << " never exec'd its sleep";
+    return 0;
+  }
+
+  // The next event that is not "started" (which the worker may publish
+  // after a subscription made right after the start).
+  static absl::StatusOr<sandbox::SandboxEvent> NextAfterStart(
+      sandbox::EventBus::Subscription& events, absl::Duration timeout) {
+    absl::StatusOr<sandbox::SandboxEvent> event = events.Next(timeout);
+    if (event.ok() && event->type == "started") event = events.Next(timeout);
+    return event;
+  }
 };
 
 }  // namespace runsc::testing
