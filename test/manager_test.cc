@@ -507,15 +507,7 @@ TEST_F(ManagerTest, AStartWhoseRecordCannotBeSavedStillKnowsItsProcess) {
   create.template_args = {"sleep", "1000"};
   ASSERT_TRUE(manager_->CreateSandbox(create).ok());
   // Every block taken; a new, empty file (the console log) still fits.
-  {
-    util::UniqueFd fill(
-        open((state() + "/fill").c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600));
-    ASSERT_TRUE(fill);
-    const std::string block(4096, 'x');
-    while (write(fill.get(), block.data(), block.size()) > 0) {
-    }
-    ASSERT_EQ(errno, ENOSPC);
-  }
+  ASSERT_TRUE(FillFileSystem(state() + "/fill"));
   absl::StatusOr<sandbox::SandboxView> started = manager_->StartSandbox("full");
   ASSERT_TRUE(started.ok()) << started.status();
   ASSERT_GT(started->main_pid, 0);

@@ -422,14 +422,7 @@ TEST_F(OciRuntimeTest, AStartWhoseRecordCannotBeSavedStopsTheContainer) {
   const pid_t pid = Create("a");
   ASSERT_GT(pid, 0);
   const std::string fill = state_ + "/fill";
-  {
-    util::UniqueFd f(open(fill.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600));
-    ASSERT_TRUE(f);
-    const std::string block(4096, 'x');
-    while (write(f.get(), block.data(), block.size()) > 0) {
-    }
-    ASSERT_EQ(errno, ENOSPC);
-  }
+  ASSERT_TRUE(FillFileSystem(fill));
   auto [code, said] = Runsc("start a");
   EXPECT_NE(code, 0) << said;
   int status = 0;

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
@@ -97,6 +98,17 @@ bool ProcessGoneWithin(pid_t pid, int millis) {
     if (waited >= millis) return false;
     usleep(10 * 1000);
   }
+}
+
+bool FillFileSystem(const std::string& path) {
+  const int fd = open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  const std::string block(4096, 'x');
+  while (write(fd, block.data(), block.size()) > 0) {
+  }
+  const bool full = errno == ENOSPC;
+  close(fd);
+  return full;
 }
 
 std::vector<std::string> HostMountPoints() {

@@ -50,6 +50,9 @@ std::pair<int, std::string> RunShell(const std::string& command);
 // is not yet its pid's: init reaps it when it gets to it, and until then
 // kill(pid, 0) finds the zombie.
 bool ProcessGoneWithin(pid_t pid, int millis);
+// Writes file `path` until its file system has no block left: whether it
+// ended full (ENOSPC). A new, empty file still fits then.
+bool FillFileSystem(const std::string& path);
 
 // The name of a directory a test mounts on itself (a shared tmpfs), which
 // HostMountPoints leaves out: tests run beside each other.
