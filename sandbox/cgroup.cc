@@ -128,6 +128,9 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
   // On any error below, ~Cgroup removes whatever was made.
   std::unique_ptr<Cgroup> cg(new Cgroup());
   ASSIGN_OR_RETURN(cg->layout_, CgroupLayout::Discover());
+  // The sandbox directories and leaves this call made, in order: if another
+  // sandbox holds the path in one hierarchy, these go and the rest stay.
+  std::vector<std::string> made;
   std::vector<const char*> wanted(std::begin(kWanted), std::end(kWanted));
   const bool hugetlb = !resources.hugetlb_max().empty();
   if (hugetlb) wanted.push_back(kHugetlb);
@@ -152,7 +155,10 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
       // Ours from its mkdir: a failed write into it below must not leave
       // it (the parents are shared, and stay; one that was there is not
       // ours to remove).
-      if (last && !existed) cg->unified_dir_ = dir;
+      if (last && !existed) {
+        cg->unified_dir_ = dir;
+        made.push_back(dir);
+      }
     }
     cg->unified_dir_ = dir;
   }
@@ -164,7 +170,9 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
     // cpu and cpuacct (or others) may share one mount: one directory. Its
     // parents (runsc/) exist after the first sandbox: one mkdir.
     const std::string dir = absl::StrCat(mount, "/", absl::StrJoin(parts, "/"));
+    const bool existed = access(dir.c_str(), F_OK) == 0;
     RETURN_IF_ERROR(util::MakeDirs(dir, 0755));
+    if (!existed) made.push_back(dir);
     cg->v1_dirs_[controller] = dir;
   }
   for (const std::string& dir : cg->Paths()) {
@@ -180,12 +188,16 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
       const std::string path = absl::StrCat(dir, "/", leaf);
       if (mkdir(path.c_str(), 0755) != 0) {
         if (errno == EEXIST) {
-          cg->Release();  // not ours to remove
+          // The other sandbox's directories are not ours to remove; what
+          // this call made in the other hierarchies is.
+          for (auto it = made.rbegin(); it != made.rend(); ++it) rmdir(it->c_str());
+          cg->Release();
           return absl::FailedPreconditionError(
               absl::StrCat("cgroup '", dir, "' is in use by another sandbox"));
         }
         return ErrnoError(errno, absl::StrCat("mkdir '", path, "'"));
       }
+      made.push_back(path);
     }
   }
   if (auto it = cg->v1_dirs_.find(kCpuset); it != cg->v1_dirs_.end()) {

@@ -57,6 +57,35 @@ TEST_F(OciRuntimeTest, CgroupsPathPlacesTheContainer) {
   ExpectError("create a", "linux.cgroupsPath: '/a/../../etc' has a '.' or '..' component");
 }
 
+TEST_F(OciRuntimeTest, ARefusedCgroupsPathLeavesNoDirectoryBehind) {
+  // Another sandbox's leaves in the unified hierarchy alone (a path that
+  // collides in part): the create is refused, and takes back the
+  // directories it made in the v1 hierarchies before it found them.
+  if (access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) != 0 ||
+      access("/sys/fs/cgroup/memory/cgroup.procs", F_OK) != 0) {
+    GTEST_SKIP() << "needs a hybrid host: a unified hierarchy and a v1 memory hierarchy";
+  }
+  const std::string parent = absl::StrCat("runsc-test-", getpid());
+  const std::string held = absl::StrCat("/sys/fs/cgroup/unified/", parent, "/ctr/container");
+  ASSERT_EQ(RunShell("mkdir -p " + held).first, 0);
+  absl::Cleanup cleanup = [&] {
+    RunShell(
+        absl::StrCat("for h in /sys/fs/cgroup/*/", parent,
+                     "; do rmdir $h/ctr/container $h/ctr/supervisor $h/ctr $h; done 2>/dev/null"));
+  };
+  SetArgs({"true"});
+  runsc::oci::v1::Spec spec = LoadSpec();
+  spec.mutable_linux()->set_cgroups_path(absl::StrCat("/", parent, "/ctr"));
+  SaveSpec(spec);
+  ExpectError("create c", "is in use by another sandbox");
+  EXPECT_EQ(access(held.c_str(), F_OK), 0) << "the other sandbox's leaf was removed";
+  const std::string leaf = absl::StrCat("/sys/fs/cgroup/unified/", parent, "/ctr/supervisor");
+  EXPECT_NE(access(leaf.c_str(), F_OK), 0) << leaf << " was left behind";
+  const std::string v1 = absl::StrCat("/sys/fs/cgroup/memory/", parent, "/ctr");
+  EXPECT_NE(access(v1.c_str(), F_OK), 0) << v1 << " was left behind";
+  EXPECT_NE(access(absl::StrCat("/sys/fs/cgroup/pids/", parent, "/ctr").c_str(), F_OK), 0);
+}
+
 TEST_F(OciRuntimeTest, JoinsANetworkNamespaceByPath) {
   // A namespace set up as podman's netavark would: a named netns with an
   // interface in it.
