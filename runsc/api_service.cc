@@ -23,6 +23,8 @@ namespace {
 
 // The longest a delete gives the main process to end after SIGTERM.
 constexpr double kMaxGraceSeconds = 600;
+// Ten years: a sandbox that should outlive that asks for no TTL.
+constexpr double kMaxTtlSeconds = 10 * 365 * 86400.0;
 
 grpc::Status Invalid(const std::string& message) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
@@ -178,12 +180,23 @@ grpc::Status CheckLabels(const google::protobuf::Map<std::string, std::string>& 
   return grpc::Status::OK;
 }
 
+// The shortest TTL or grace period taken: a shorter one would round to none.
+constexpr double kMinSeconds = 0.001;
+
 // The manager's request for `req`; errors name the field under `prefix`.
 // `bundles`: whether the caller may name a bundle_path.
 grpc::Status ToCreateRequest(const api::CreateSandboxRequest& req, absl::string_view prefix,
                              bool bundles, sandbox::CreateRequest* create) {
   if (!std::isfinite(req.ttl_seconds()) || req.ttl_seconds() < 0) {
     return Invalid(absl::StrCat(prefix, "ttl_seconds: must be a non-negative number"));
+  }
+  // A positive TTL that rounds to none would never expire; one past the
+  // limit would be clamped to a date it did not ask for.
+  if (req.ttl_seconds() != 0 &&
+      (req.ttl_seconds() < kMinSeconds || req.ttl_seconds() > kMaxTtlSeconds)) {
+    return Invalid(absl::StrCat(prefix, "ttl_seconds: ", req.ttl_seconds(),
+                                " is neither 0 (never) nor between ", kMinSeconds, " and ",
+                                kMaxTtlSeconds));
   }
   if (!api::NetworkMode_IsValid(req.network())) {
     return Invalid(absl::StrCat(prefix, "network: ", req.network(), " is not a NetworkMode"));
@@ -271,6 +284,10 @@ grpc::Status ApiService::DeleteSandbox(grpc::ServerContext*, const api::DeleteSa
   if (req->grace_seconds() > kMaxGraceSeconds) {
     return Invalid(absl::StrCat("grace_seconds: ", req->grace_seconds(), " is over the limit of ",
                                 kMaxGraceSeconds));
+  }
+  if (req->grace_seconds() > 0 && req->grace_seconds() < kMinSeconds) {
+    return Invalid(absl::StrCat("grace_seconds: ", req->grace_seconds(), " is below ", kMinSeconds,
+                                " (0 is the default of 5)"));
   }
   absl::Duration grace =
       req->grace_seconds() > 0 ? absl::Seconds(req->grace_seconds()) : absl::Seconds(5);

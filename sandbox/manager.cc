@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <thread>
 #include <utility>
 
@@ -181,6 +182,9 @@ absl::Status SandboxManager::Recover() {
         const std::string status = entry->box->ContainerStatus(record);
         if (record.main_pid() != 0 && (status == "running" || status == "paused")) {
           WatchMainExit(id, entry, record.main_pid());
+        } else if (record.main_pid() != 0) {
+          // Ended: a signal to it is told so, not that it never started.
+          entry->main_pid = record.main_pid();
         }
       }
       absl::MutexLock lock(&mu_);
@@ -286,7 +290,9 @@ absl::StatusOr<SandboxView> SandboxManager::CreateEntry(const CreateRequest& req
   if (request.bundle.empty()) {
     HostTemplateOptions tmpl;
     tmpl.args = request.template_args;
+    // Ids may hold '+', which a hostname may not: it becomes '-'.
     tmpl.hostname = id.substr(0, 63);
+    std::replace(tmpl.hostname.begin(), tmpl.hostname.end(), '+', '-');
     ASSIGN_OR_RETURN(options.container, HostTemplate(tmpl));
   } else {
     ASSIGN_OR_RETURN(options.container, LoadBundle(request.bundle));

@@ -191,6 +191,17 @@ TEST_F(DaemonTest, BadRequestsGetTheRightCodes) {
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_THAT(s.error_message(), HasSubstr("ttl_seconds"));
   }
+  for (double ttl : {1e-10, 1e12}) {
+    // One would round to no TTL at all, the other be clamped to 2262.
+    grpc::ClientContext ctx;
+    api::CreateSandboxRequest req;
+    req.set_ttl_seconds(ttl);
+    api::Sandbox r;
+    grpc::Status s = stub->CreateSandbox(&ctx, req, &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << ttl;
+    EXPECT_THAT(s.error_message(), HasSubstr("ttl_seconds: " + absl::StrCat(ttl) +
+                                             " is neither 0 (never) nor between 0.001 and"));
+  }
   {
     grpc::ClientContext ctx;
     api::CreateSandboxRequest req;
@@ -315,6 +326,17 @@ TEST_F(DaemonTest, BadRequestsGetTheRightCodes) {
     grpc::Status s = stub->DeleteSandbox(&ctx, req, &r);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_THAT(s.error_message(), HasSubstr("grace_seconds: 1e+09 is over the limit of 600"));
+  }
+  {
+    // One that would round to no grace at all: an instant kill.
+    grpc::ClientContext ctx;
+    api::DeleteSandboxRequest req;
+    req.set_id("busy");
+    req.set_grace_seconds(1e-12);
+    api::DeleteSandboxResponse r;
+    grpc::Status s = stub->DeleteSandbox(&ctx, req, &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("grace_seconds: 1e-12 is below 0.001"));
   }
   {
     // Oversized request: the default limit is 16 MiB.

@@ -71,6 +71,20 @@ TEST_F(ManagerTest, TemplateLifecycleRunAndDelete) {
   manager_->AwaitReclaimed();
   EXPECT_EQ(waitpid(pid, nullptr, WNOHANG), -1) << "the sandbox was not reaped";
   EXPECT_TRUE(ListDir(state()).empty());
+
+  // An id may hold '+', a hostname may not: the template's is the id with '-'.
+  create.id = "job+1";
+  create.template_args = {"sleep", "infinity"};
+  absl::StatusOr<sandbox::SandboxView> plus = manager_->CreateSandbox(create);
+  ASSERT_TRUE(plus.ok()) << plus.status();
+  ASSERT_TRUE(manager_->StartSandbox("job+1").ok());
+  run.id = "job+1";
+  run.process = Process({"sh", "-c", "hostname; cat /etc/hostname"});
+  run.stdin_data.clear();
+  result = manager_->Run(run);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->out, "job-1\njob-1\n");
+  ASSERT_TRUE(manager_->DeleteSandbox("job+1").ok());
 }
 
 // A Wait for the main process waits on the exit watch the manager keeps:
@@ -604,9 +618,16 @@ TEST_F(ManagerTest, RestartLosesNoRunningSandboxAndReclaimsDeadOnes) {
   create.labels = {{"k", "v"}};
   ASSERT_TRUE(manager_->CreateSandbox(create).ok());
   ASSERT_TRUE(manager_->StartSandbox("keeper").ok());
+  create.id = "ended";
+  create.template_args = {"true"};
+  ASSERT_TRUE(manager_->CreateSandbox(create).ok());
+  absl::StatusOr<sandbox::SandboxView> ended = manager_->StartSandbox("ended");
+  ASSERT_TRUE(ended.ok()) << ended.status();
+  ASSERT_TRUE(manager_->Wait("ended", ended->main_pid, absl::Seconds(30)).ok());
+  create.template_args = {"sleep", "infinity"};
   create.id = "doomed";
   auto doomed = manager_->CreateSandbox(create);
-  ASSERT_TRUE(doomed.ok());
+  ASSERT_TRUE(doomed.ok()) << doomed.status();
   manager_.reset();  // the daemon stops; sandboxes keep running
   ASSERT_EQ(kill(doomed->pid, SIGKILL), 0);  // one dies while no daemon runs
   waitpid(doomed->pid, nullptr, 0);
@@ -614,10 +635,18 @@ TEST_F(ManagerTest, RestartLosesNoRunningSandboxAndReclaimsDeadOnes) {
   manager_ = NewManager();
   ASSERT_NE(manager_, nullptr);
   auto views = manager_->ListSandboxes({});
-  ASSERT_EQ(views.size(), 1u);
-  EXPECT_EQ(views[0].id, "keeper");
-  EXPECT_EQ(views[0].status, "running");
-  EXPECT_EQ(views[0].labels.at("k"), "v");
+  ASSERT_EQ(views.size(), 2u);
+  std::sort(views.begin(), views.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  EXPECT_EQ(views[1].id, "keeper");
+  EXPECT_EQ(views[1].status, "running");
+  EXPECT_EQ(views[1].labels.at("k"), "v");
+  EXPECT_EQ(views[0].id, "ended");
+  EXPECT_EQ(views[0].status, "stopped");
+  // Its main process ended before the restart: a signal to it says so.
+  absl::Status signalled = manager_->Signal("ended", 0, SIGTERM, /*all=*/false);
+  EXPECT_THAT(std::string(signalled.message()),
+              HasSubstr(absl::StrCat("pid ", ended->main_pid, " is no longer running")));
+  ASSERT_TRUE(manager_->DeleteSandbox("ended").ok());
   sandbox::RunRequest run;
   run.id = "keeper";
   run.process = Process({"echo", "recovered"});
