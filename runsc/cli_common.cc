@@ -72,7 +72,9 @@ int Usage(const char* text) {
 
 std::optional<ParsedFlags> ParseCommand(const char* name, const char* usage, FlagSpec spec,
                                         int argc, char** argv, size_t ids, int* exit_code) {
-  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec));
+  // Flags may follow the id too (`delete ID --force`), as runc's commands
+  // other than exec and ps take them.
+  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec), kNoPassthrough);
   if (!f.ok()) {
     *exit_code = Error(name, std::string(f.status().message()));
     return std::nullopt;

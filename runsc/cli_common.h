@@ -35,8 +35,9 @@ int Error(const std::string& command, const std::string& message);
 // Prints `text` and returns 0.
 int Usage(const char* text);
 
-// The common start of a command: its flags (with --root and --help), its
-// usage on --help, and exactly `ids` positional arguments. Empty when the
+// The common start of a command: its flags (with --root and --help, before
+// or after the ids, as runc's), its usage on --help, and exactly `ids`
+// positional arguments. Empty when the
 // command is over already, with its exit code in *exit_code.
 std::optional<ParsedFlags> ParseCommand(const char* name, const char* usage, FlagSpec spec,
                                         int argc, char** argv, size_t ids, int* exit_code);

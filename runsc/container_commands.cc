@@ -1,23 +1,32 @@
 #include "runsc/container_commands.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <seccomp.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "proto/oci.pb.h"
 #include "runsc/cli_common.h"
+#include "runsc/util/errno_status.h"
 #include "runsc/util/json_string.h"
+#include "runsc/util/unique_fd.h"
 #include "sandbox/control_client.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/state_store.h"
@@ -109,7 +118,7 @@ int KillCommand(int argc, char** argv) {
   FlagSpec spec;
   spec.booleans = {"all"};
   spec.aliases = {{"a", "all"}};
-  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec), 2);
+  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec), kNoPassthrough);
   if (!f.ok()) return Error("kill", std::string(f.status().message()));
   if (f->Has("help")) {
     return Usage(
@@ -363,9 +372,11 @@ int ListCommand(int argc, char** argv) {
 }
 
 constexpr char kPsUsage[] =
-    "Usage: runsc [--root DIR] ps [--format table|json] ID\n\n"
+    "Usage: runsc [--root DIR] ps [--format table|json] ID [PS-ARGS...]\n\n"
     "Lists the processes running in the sandbox: container and host pids and\n"
-    "commands, or with --format json the host pids (as runc prints them).\n";
+    "commands, or with --format json the host pids (as runc prints them).\n"
+    "With PS-ARGS, as runc: the host's ps(1) run with them, its header and\n"
+    "the rows of the sandbox's processes (found by the PID column).\n";
 
 namespace {
 
@@ -391,15 +402,78 @@ std::string Printable(absl::string_view text) {
   return out;
 }
 
+// What `ps ARGS` prints, stdout and stderr together (as runc reads it);
+// an error with that output if it fails.
+absl::StatusOr<std::string> RunHostPs(const std::vector<std::string>& args) {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return util::ErrnoError(errno, "pipe2 for ps");
+  util::UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDERR_FILENO);
+  std::vector<char*> argv = {const_cast<char*>("ps")};
+  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid;
+  const int spawned = posix_spawnp(&pid, "ps", &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) return util::ErrnoError(spawned, "run the host's ps");
+  write_end.reset();
+  std::string out;
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(read_end.get(), buf, sizeof(buf))) != 0) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::InternalError(absl::StrCat("ps ", absl::StrJoin(args, " "), ": ",
+                                            absl::StripTrailingAsciiWhitespace(out)));
+  }
+  return out;
+}
+
+// runc's `ps ID ARGS`: ps's header, then its rows whose PID is one of
+// `pids` (host pids).
+int PrintHostPs(const std::vector<std::string>& args, const std::set<pid_t>& pids) {
+  absl::StatusOr<std::string> out = RunHostPs(args);
+  if (!out.ok()) return Error("ps", std::string(out.status().message()));
+  std::vector<absl::string_view> lines = absl::StrSplit(*out, '\n', absl::SkipEmpty());
+  if (lines.empty()) return Error("ps", "ps printed nothing");
+  std::vector<absl::string_view> header = absl::StrSplit(lines[0], ' ', absl::SkipEmpty());
+  const auto column = std::find(header.begin(), header.end(), "PID");
+  if (column == header.end()) {
+    return Error("ps", absl::StrCat("ps's header has no PID column: '", lines[0], "'"));
+  }
+  const size_t index = static_cast<size_t>(column - header.begin());
+  printf("%s\n", std::string(lines[0]).c_str());
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::vector<absl::string_view> fields = absl::StrSplit(lines[i], ' ', absl::SkipEmpty());
+    pid_t pid;
+    if (index < fields.size() && absl::SimpleAtoi(fields[index], &pid) && pids.count(pid) != 0) {
+      printf("%s\n", std::string(lines[i]).c_str());
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int PsCommand(int argc, char** argv) {
   FlagSpec spec;
   spec.with_value = {"format"};
   spec.aliases = {{"f", "format"}};
-  int code = 0;
-  std::optional<ParsedFlags> f = ParseCommand("ps", kPsUsage, spec, argc, argv, 1, &code);
-  if (!f) return code;
+  // What follows the id is ps(1)'s, as runc takes it.
+  absl::StatusOr<ParsedFlags> f = ParseFlags(argc, argv, WithRoot(spec), 1);
+  if (!f.ok()) return Error("ps", std::string(f.status().message()));
+  if (f->Has("help")) return Usage(kPsUsage);
+  if (f->positional.empty()) return Error("ps", "requires the id (and optionally ps's arguments)");
+  const std::vector<std::string> ps_args(f->positional.begin() + 1, f->positional.end());
   const std::string format = f->Get("format", "table");
   if (format != "table" && format != "json") {
     return Error("ps", "invalid format option \"" + format + "\"");
@@ -411,6 +485,8 @@ int PsCommand(int argc, char** argv) {
     // that has exited.
     if (format == "json") {
       printf("[]\n");
+    } else if (!ps_args.empty()) {
+      return PrintHostPs(ps_args, {});
     } else {
       printf("%-8s %-8s %s\n", "PID", "HOSTPID", "CMD");
     }
@@ -419,6 +495,13 @@ int PsCommand(int argc, char** argv) {
   if (!attached.ok()) return Error("ps", std::string(attached.status().message()));
   absl::StatusOr<std::map<int, pid_t>> host = attached->box->HostPids();
   if (!host.ok()) return Error("ps", std::string(host.status().message()));
+  if (format == "table" && !ps_args.empty()) {
+    std::set<pid_t> pids;
+    for (const auto& [pid, host_pid] : *host) {
+      if (pid != 1) pids.insert(host_pid);  // the launcher is no workload
+    }
+    return PrintHostPs(ps_args, pids);
+  }
   if (format == "json") {
     // As runc: the host pids, which is what containerd's shim reads. Read
     // from /proc alone, so a paused container answers too. Container pid 1

@@ -428,9 +428,11 @@ absl::StatusOr<runsc::boot::v1::ProcessConfig> ExecProcess(
       overrides.uid = uid;
       if (!ug.second.empty()) overrides.gid = gid;
     }
-    // runc's -g: repeated, or a comma-separated list; they replace the
-    // main process's.
+    // runc's -g: repeated, or a comma-separated list; added to the main
+    // process's, as runc appends them.
     if (auto it = f.values.find("additional-gids"); it != f.values.end()) {
+      overrides.additional_gids.assign(main.additional_gids().begin(),
+                                       main.additional_gids().end());
       for (const std::string& value : it->second) {
         for (absl::string_view one : absl::StrSplit(value, ',', absl::SkipEmpty())) {
           uint32_t gid;
@@ -496,6 +498,19 @@ constexpr char kExecUsage[] =
     "a host process that lives as long as the exec'd one, forwards signals to it\n"
     "and exits with its status: this command, or with --detach one it leaves.\n";
 
+namespace {
+
+// runc's status for an exec that failed (1.1 and later), so that a caller
+// can tell it from a command that exited 1. A usage error is still 1.
+constexpr int kExecFailed = 255;
+
+int ExecFailed(const std::string& message) {
+  (void)Error("exec", message);
+  return kExecFailed;
+}
+
+}  // namespace
+
 int ExecCommand(int argc, char** argv) {
   FlagSpec spec;
   spec.with_value = {
@@ -516,7 +531,7 @@ int ExecCommand(int argc, char** argv) {
     return Error("exec", "--process FILE and a command line are mutually exclusive");
   }
   absl::StatusOr<ExtraFds> extra = ExtraFdsFromFlags(*f, /*socket_activation=*/false);
-  if (!extra.ok()) return Error("exec", std::string(extra.status().message()));
+  if (!extra.ok()) return ExecFailed(std::string(extra.status().message()));
   SignalForwarder forwarder;  // before any thread exists
   const bool detach = f->Has("detach");
   const bool waiter = detach && f->values.count("pid-file") != 0;
@@ -525,41 +540,41 @@ int ExecCommand(int argc, char** argv) {
   if (waiter) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-      return Error("exec", util::ErrnoError(errno, "socketpair").ToString());
+      return ExecFailed(util::ErrnoError(errno, "socketpair").ToString());
     }
     UniqueFd parent_end(sv[0]), child_end(sv[1]);
     const pid_t child = fork();
-    if (child < 0) return Error("exec", util::ErrnoError(errno, "fork").ToString());
+    if (child < 0) return ExecFailed(util::ErrnoError(errno, "fork").ToString());
     if (child > 0) {
       child_end.reset();
       int pid = 0;
       if (read(parent_end.get(), &pid, sizeof(pid)) == sizeof(pid)) {
         absl::Status written = WritePidFile(*f, child);
-        return written.ok() ? 0 : Error("exec", std::string(written.message()));
+        return written.ok() ? 0 : ExecFailed(std::string(written.message()));
       }
       // The child failed, and said why; its status is ours.
       int status = 0;
       waitpid(child, &status, 0);
-      return WIFEXITED(status) && WEXITSTATUS(status) != 0 ? WEXITSTATUS(status) : 1;
+      return WIFEXITED(status) && WEXITSTATUS(status) != 0 ? WEXITSTATUS(status) : kExecFailed;
     }
     parent_end.reset();
     report = std::move(child_end);
   }
   absl::StatusOr<Attached> attached = Open(*f, f->positional[0]);
-  if (!attached.ok()) return Error("exec", std::string(attached.status().message()));
+  if (!attached.ok()) return ExecFailed(std::string(attached.status().message()));
   // Its launcher, which would start the process, is frozen with it (runc
   // refuses too).
   if (attached->box->ContainerStatus(attached->record) == "paused") {
-    return Error("exec", absl::StrCat("cannot exec in a paused container '", f->positional[0],
-                                      "'; resume it first"));
+    return ExecFailed(absl::StrCat("cannot exec in a paused container '", f->positional[0],
+                                   "'; resume it first"));
   }
   absl::StatusOr<runsc::boot::v1::ProcessConfig> process =
       ExecProcess(*f, attached->record.container().process());
-  if (!process.ok()) return Error("exec", std::string(process.status().message()));
+  if (!process.ok()) return ExecFailed(std::string(process.status().message()));
   extra->ApplyTo(&*process);
   const std::string console_socket = f->Get("console-socket");
   absl::Status flags = CheckConsoleFlags(process->terminal(), detach, console_socket);
-  if (!flags.ok()) return Error("exec", std::string(flags.message()));
+  if (!flags.ok()) return ExecFailed(std::string(flags.message()));
   // Where the pid file names this process (or the waiter) as the exec'd
   // one, a kill of it (containerd's, podman's, at an exec's timeout) must
   // end the exec'd one: SIGKILL cannot be forwarded, so the sandbox kills
@@ -568,12 +583,12 @@ int ExecCommand(int argc, char** argv) {
   absl::StatusOr<Started> started =
       StartWithOurStdio(*attached->box, process->terminal(), &*process, console_socket, false,
                         *extra, /*kill_on_hangup=*/stands_for_it);
-  if (!started.ok()) return Error("exec", std::string(started.status().message()));
+  if (!started.ok()) return ExecFailed(std::string(started.status().message()));
   // A process whose caller is told the exec failed does not run on: nothing
   // would wait for it or name it (runc's neither).
   auto abandon = [&](const absl::Status& failed) {
     (void)attached->box->SignalProcess(started->pid, SIGKILL);
-    return Error("exec", std::string(failed.message()));
+    return ExecFailed(std::string(failed.message()));
   };
   absl::Status sent = SendPidfdIfAsked(*f, *attached->box, started->pid);
   if (!sent.ok()) return abandon(sent);

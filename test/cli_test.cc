@@ -21,9 +21,11 @@
 #include <string>
 #include <thread>
 #include <tuple>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
@@ -117,15 +119,28 @@ TEST_F(CliTest, DetachedLifecycle) {
   const std::string host_pid = ps.substr(1, ps.size() - 3);
   EXPECT_EQ(ReadFile("/proc/" + host_pid + "/cmdline"), std::string("sleep\0" "1000\0", 11));
   EXPECT_THAT(Runsc("ps a").second, HasSubstr(" " + host_pid + " "));
+  // runc's ps ID ARGS: the host's ps run with them, its header and the
+  // container's rows alone (not the launcher's, nor this test's).
+  auto [xcode, xps] = Runsc("ps a -e -o pid,args");
+  EXPECT_EQ(xcode, 0) << xps;
+  std::vector<std::string> rows = absl::StrSplit(xps, '\n', absl::SkipEmpty());
+  ASSERT_EQ(rows.size(), 2u) << xps;
+  EXPECT_THAT(rows[0], ::testing::MatchesRegex(" *PID COMMAND"));
+  EXPECT_THAT(rows[1], ::testing::MatchesRegex(" *" + host_pid + " sleep 1000"));
+  auto [bcode, bad] = Runsc("ps a --no-such-ps-option");
+  EXPECT_NE(bcode, 0);
+  EXPECT_THAT(bad, HasSubstr("runsc ps: ps --no-such-ps-option: "));
   auto [dcode, dout] = Runsc("delete a");
   EXPECT_NE(dcode, 0);
   EXPECT_THAT(dout, HasSubstr("that is not stopped: running"));
-  EXPECT_EQ(Runsc("kill a SIGKILL").first, 0);
+  // Flags may follow the id, as runc's take them.
+  EXPECT_EQ(Runsc("kill a SIGKILL --all").first, 0);
   auto [wcode, wout] = Runsc("wait a");
   EXPECT_EQ(wcode, 0);
   EXPECT_EQ(wout, "{\"id\":\"a\",\"exitStatus\":137}\n");
   EXPECT_THAT(Runsc("list --format json").second, HasSubstr("\"status\":\"stopped\""));
-  EXPECT_EQ(Runsc("delete a").first, 0);
+  EXPECT_THAT(Runsc("ps a -e -o pid").second, ::testing::MatchesRegex(" *PID\n"));
+  EXPECT_EQ(Runsc("delete a --force").first, 0);
   EXPECT_EQ(Runsc("list -q").second, "");
   EXPECT_TRUE(ListDir(state_).empty());
 }
@@ -434,15 +449,25 @@ TEST_F(CliTest, RunKeepLeavesTheContainerStopped) {
   EXPECT_THAT(Runsc("state k").second, HasSubstr("does not exist"));
 }
 
-// runc's exec -g/--additional-gids: repeated or comma-separated, replacing
+// runc's exec -g/--additional-gids: repeated or comma-separated, added to
 // the main process's supplementary groups; not a number is refused by flag.
 TEST_F(CliTest, ExecTakesAdditionalGids) {
   SetArgs({"sleep", "1000"});
+  runsc::oci::v1::Spec spec = LoadSpec();
+  spec.mutable_process()->mutable_user()->add_additional_gids(5);
+  SaveSpec(spec);
   ASSERT_EQ(RunDetached("a"), 0);
+  // Added to the main process's, as runc's.
   auto [code, out] = Runsc("exec -g 10 --additional-gids 20,30 a id -G");
   EXPECT_EQ(code, 0) << out;
-  EXPECT_EQ(out, "0 10 20 30\n");
+  EXPECT_EQ(out, "0 5 10 20 30\n");
   ExpectError("exec -g wheel a true", "--additional-gids: 'wheel' is not a gid");
+  // An exec that failed exits 255, as runc's (1.1 and later), so that it
+  // is not taken for a command's exit 1; a usage error is still 1.
+  EXPECT_EQ(Runsc("exec -g wheel a true").first, 255);
+  EXPECT_EQ(Runsc("exec nosuch true").first, 255);
+  EXPECT_EQ(Runsc("exec a sh -c 'exit 1'").first, 1);
+  EXPECT_EQ(Runsc("exec a").first, 1);
   EXPECT_EQ(Runsc("delete --force a").first, 0);
 }
 

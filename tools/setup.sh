@@ -9,8 +9,8 @@ PACKAGES=(
   # The product's dependencies, with their static archives.
   libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc
   libprotobuf-dev libabsl-dev libseccomp-dev libcap-dev grpc-proto
-  # Tests.
-  libgtest-dev libgmock-dev busybox-static
+  # Tests (procps: the host's ps, which `runsc ps ID ARGS` runs).
+  libgtest-dev libgmock-dev busybox-static procps
   # The real clients of runtime mode, podman's network helpers and the init
   # its pods' infra image is built from, and runc (whose JSON the runtime
   # tests compare ours with).
