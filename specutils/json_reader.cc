@@ -147,6 +147,10 @@ absl::Status JsonReader::ReadString(std::string* out) {
       cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
     } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
       return Error("unpaired UTF-16 surrogate in a \\u escape");
+    } else if (cp == 0) {
+      // The kernel takes paths, arguments and names as C strings: one
+      // would end at the NUL, and mean something other than it says.
+      return Error("a NUL (\\u0000) in a string, which no path, argument or name may hold");
     }
     AppendUtf8(cp, out);
   }

@@ -272,6 +272,11 @@ TEST(ParseJsonTest, ErrorsNameTheFieldAndThePlace) {
       {R"({"hostname": "a\x}")", "hostname: bad escape '\\x'"},
       {R"({"hostname": "\ud800"})", "hostname: unpaired UTF-16 surrogate"},
       {R"({"hostname": "\udc00\ud800"})", "hostname: unpaired UTF-16 surrogate"},
+      // A NUL would end the string where the kernel reads it.
+      {R"({"process": {"args": ["/bin/true\u0000rm -rf /"]}})",
+       "process.args[0]: a NUL (\\u0000) in a string"},
+      {R"({"process": {"env": ["A=1\u0000LD_PRELOAD=x"]}})", "process.env[0]: a NUL"},
+      {R"({"mounts": [{"destination": "/a\u0000b"}]})", "mounts[0].destination: a NUL"},
       {"{\"hostname\": \"a\xff\"}", "hostname: invalid UTF-8 in a string"},
       {"{\"hostname\": \"\xc0\xaf\"}", "hostname: invalid UTF-8 in a string"},
       {"{\"hostname\": \"\xed\xa0\x80\"}", "hostname: invalid UTF-8 in a string"},
