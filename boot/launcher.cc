@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <linux/magic.h>
 #include <linux/mount.h>
 #include <poll.h>
 #include <sched.h>
@@ -11,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -84,11 +86,13 @@ class Launcher {
   // process (BootConfig.exit_with_main).
   // `proc`: a procfs of the container's PID namespace, mounted before the
   // pivot (PrepareProc), so never one of the container's files.
-  Launcher(int sock, UniqueFd userns, bool exit_with_main, UniqueFd proc)
+  // `devpts`: the container's /dev/pts (OpenPtyAndSendMaster), or none.
+  Launcher(int sock, UniqueFd userns, bool exit_with_main, UniqueFd proc, UniqueFd devpts)
       : sock_(sock),
         userns_(std::move(userns)),
         exit_with_main_(exit_with_main),
         proc_(std::move(proc)),
+        devpts_(std::move(devpts)),
         own_oom_score_adj_(ReadOwnOomScoreAdj(proc_.get())),
         reset_signals_(SignalsNotDefault()) {}
 
@@ -149,6 +153,7 @@ class Launcher {
   UniqueFd userns_;
   const bool exit_with_main_;
   const UniqueFd proc_;
+  const UniqueFd devpts_;
   const std::string own_oom_score_adj_;
   // Taken once: the launcher sets no disposition after its set-up.
   const std::vector<int> reset_signals_;
@@ -242,10 +247,17 @@ LauncherEvent Launcher::AwaitExec(pid_t pid, int errors, absl::Duration timeout)
                               "the process did not exec within ", absl::FormatDuration(timeout))));
 }
 
-absl::StatusOr<UniqueFd> OpenPtyAndSendMaster(int console_socket, uint32_t rows,
+// `devpts`: the container's /dev/pts, opened before any workload ran: the
+// multiplexer by it, never by /dev/ptmx, which the container's root may
+// make a link to a devpts of its own (and so read the terminal).
+absl::StatusOr<UniqueFd> OpenPtyAndSendMaster(int devpts, int console_socket, uint32_t rows,
                                               uint32_t cols) {
-  UniqueFd master(open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!master) return ErrnoError(errno, "open '/dev/ptmx' in the container");
+  if (devpts < 0) {
+    return absl::FailedPreconditionError(
+        "a terminal needs a devpts at /dev/pts in the container, and it has none");
+  }
+  UniqueFd master(openat(devpts, "ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW));
+  if (!master) return ErrnoError(errno, "open '/dev/pts/ptmx' in the container");
   int unlock = 0;
   if (ioctl(master.get(), TIOCSPTLCK, &unlock) != 0) return ErrnoError(errno, "unlock pty");
   // The peer by fd, not by a /dev/pts path a workload could swap.
@@ -311,7 +323,7 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
   UniqueFd pty_peer;
   if (terminal) {
     absl::StatusOr<UniqueFd> peer =
-        OpenPtyAndSendMaster(fds[0].get(), start.process().console_height(),
+        OpenPtyAndSendMaster(devpts_.get(), fds[0].get(), start.process().console_height(),
                              start.process().console_width());
     if (!peer.ok()) return Failure("terminal", peer.status());
     pty_peer = std::move(*peer);
@@ -710,7 +722,19 @@ void LauncherMain(runsc::boot::v1::BootConfig config, int sock) {
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
     fail("launcher", ErrnoError(errno, "PR_SET_DUMPABLE"));
   }
-  Launcher launcher(sock, std::move(userns->fd), config.exit_with_main(), std::move(proc));
+  // Before any workload runs, so the container's own devpts instance.
+  UniqueFd devpts;
+  {
+    UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    absl::StatusOr<UniqueFd> pts = root ? OpenInRoot(root.get(), "/dev/pts", O_PATH | O_DIRECTORY)
+                                        : absl::StatusOr<UniqueFd>(UniqueFd());
+    struct statfs fs;
+    if (pts.ok() && fstatfs(pts->get(), &fs) == 0 && fs.f_type == DEVPTS_SUPER_MAGIC) {
+      devpts = *std::move(pts);
+    }
+  }
+  Launcher launcher(sock, std::move(userns->fd), config.exit_with_main(), std::move(proc),
+                    std::move(devpts));
   LauncherEvent ready;
   ready.mutable_ready();
   if (warm) {

@@ -92,6 +92,25 @@ TEST_F(CliTest, AnExecWithATerminalEndsWithItsProcess) {
   EXPECT_EQ(Runsc("delete --force a").first, 0);
 }
 
+// The container's root owns /dev, and may make /dev/ptmx a link to a
+// multiplexer of its own (a devpts it mounted), to read the terminal an
+// exec -t gets. The launcher opens the container's devpts instance by the
+// fd it took before any workload ran, so the link is never followed.
+TEST_F(CliTest, AnExecsTerminalIsNeverOpenedThroughTheContainersDevPtmx) {
+  SetArgs({"sleep", "1000"});
+  ASSERT_EQ(RunDetached("a"), 0);
+  auto [code, out] = Runsc(
+      "exec a sh -c 'mkfifo /dev/lure && ln -sf /dev/lure /dev/ptmx && "
+      "readlink /dev/ptmx'");
+  ASSERT_EQ(code, 0) << out;
+  ASSERT_EQ(out, "/dev/lure\n");
+  std::tie(code, out) = RunShell(absl::StrCat("cd ", bundle_, " && timeout 30 ", runsc_, " --root ",
+                                              state_, " exec -t a tty </dev/null 2>&1"));
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, ::testing::MatchesRegex("/dev/pts/[0-9]+\r?\n")) << out;
+  EXPECT_EQ(Runsc("delete --force a").first, 0);
+}
+
 TEST_F(CliTest, KilledForegroundRunExitsWith128PlusSignal) {
   SetArgs({"sh", "-c", "kill -9 $$"});
   EXPECT_EQ(Runsc("run a").first, 137);
