@@ -164,6 +164,16 @@ void LoadSeccomp(const WorkloadPlan& plan, int error_fd) {
 // The launcher looks as the sandbox's root, which may read and search
 // everything; whether the workload's user may run a file is the kernel's
 // answer to the child's execve, which goes on to the next candidate.
+// `path` opened as the launcher must open the container's files for
+// itself: never through a magic link (a workload's /proc/PID/root, into a
+// mount namespace of its own where a FUSE file could block us for good).
+int OpenNoMagicLinks(const std::string& path, int flags) {
+  struct open_how how = {};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_NO_MAGICLINKS;
+  return static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof(how)));
+}
+
 absl::StatusOr<std::vector<std::string>> FindExecutables(const std::string& name,
                                                          const std::string& cwd,
                                                          const std::vector<std::string>& env) {
@@ -175,10 +185,12 @@ absl::StatusOr<std::vector<std::string>> FindExecutables(const std::string& name
     // A relative entry is relative to the process's cwd, where it will run.
     const std::string seen =
         candidate[0] == '/' ? candidate : absl::StrCat(cwd, "/", candidate);
+    const int fd = OpenNoMagicLinks(seen, O_PATH);
     struct stat st;
-    if (stat(seen.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0) {
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0) {
       found.push_back(std::move(candidate));
     }
+    if (fd >= 0) close(fd);
   }
   if (found.empty()) {
     // runc's words, which podman and Docker read for the exit code (127).
@@ -191,7 +203,7 @@ absl::StatusOr<std::vector<std::string>> FindExecutables(const std::string& name
 // The container's /etc/passwd (never the host's). The rootfs is untrusted:
 // only a regular file, opened without blocking, and at most 1 MiB of it.
 std::string ReadContainerPasswd() {
-  int fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  int fd = OpenNoMagicLinks("/etc/passwd", O_RDONLY | O_NONBLOCK);
   if (fd < 0) return "";
   std::string text;
   struct stat st;

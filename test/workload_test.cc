@@ -120,6 +120,36 @@ TEST_F(WorkloadTest, HostileEtcPasswdCannotHangTheLaunch) {
   EXPECT_EQ(r.out, "/\n") << r.err;
 }
 
+// A workload may point /etc/passwd through a magic link (/proc/PID/root)
+// into a mount namespace of its own, where a FUSE file could block the
+// launcher's read for good. The launcher never follows one: HOME is "/"
+// then, as for no passwd at all.
+TEST_F(WorkloadTest, TheLauncherNeverReadsThroughAWorkloadsMagicLink) {
+  auto spec = Spec({"sleep", "1000"});
+  spec.mutable_root()->set_readonly(false);
+  auto* box = Create(spec);
+  ASSERT_NE(box, nullptr);
+  ASSERT_TRUE(StartDetached(*box).ok());
+  runsc::boot::v1::ProcessConfig exec = box->Record().container().process();
+  auto run = [&](const std::string& script) {
+    exec.clear_args();
+    for (const char* arg : {"sh", "-c"}) exec.add_args(arg);
+    exec.add_args(script);
+    return RunInSandbox(*box, &exec);
+  };
+  auto home = run("echo $HOME");
+  ASSERT_TRUE(home.ok()) << home.status();
+  EXPECT_EQ(home->out, "/root\n");
+  auto linked =
+      run("cp /etc/passwd /etc/passwd.real && "
+          "ln -sf /proc/self/root/etc/passwd.real /etc/passwd && cat /etc/passwd | head -1");
+  ASSERT_TRUE(linked.ok()) << linked.status();
+  ASSERT_THAT(linked->out, HasSubstr("root:")) << linked->err;
+  home = run("echo $HOME");
+  ASSERT_TRUE(home.ok()) << home.status();
+  EXPECT_EQ(home->out, "/\n");
+}
+
 // The main process's missing working directory is made, as runc makes it
 // (oci_runtime_test); an exec's is not, as runc's exec does not.
 TEST_F(WorkloadTest, AnExecsMissingCwdFailsNamingTheField) {
