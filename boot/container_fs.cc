@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mount.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -53,15 +54,32 @@ absl::Status MountAt(const char* source, int target_fd, const std::string& type,
   return absl::OkStatus();
 }
 
-absl::Status SetAttr(int root_fd, const std::string& path, uint64_t set, bool recursive) {
-  ASSIGN_OR_RETURN(UniqueFd fd, OpenInRoot(root_fd, path, O_PATH));
-  struct mount_attr attr = {};
-  attr.attr_set = set;
-  if (syscall(SYS_mount_setattr, fd.get(), "",
-              AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) != 0) {
-    return ErrnoError(errno, absl::StrCat("mount_setattr on '", path, "'"));
+// Whether `dest` (in the container) is, or passes through, a symlink: an
+// error naming it if so. A missing tail is no error (it is made as real
+// directories).
+absl::Status CheckNoSymlinks(int root_fd, const std::string& dest, const std::string& type) {
+  std::string rel = dest;
+  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
+  if (rel.empty()) return absl::OkStatus();
+  struct open_how how = {};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS;
+  int fd;
+  do {
+    fd = static_cast<int>(syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof(how)));
+  } while (fd < 0 && errno == EAGAIN);
+  if (fd >= 0) {
+    close(fd);
+    return absl::OkStatus();
   }
-  return absl::OkStatus();
+  if (errno == ENOENT) return absl::OkStatus();
+  if (errno == ELOOP) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a ", type, " mount's destination '", dest,
+                     "' is or passes through a symlink in the rootfs, which would move it where "
+                     "linux.maskedPaths and readonlyPaths do not look"));
+  }
+  return ErrnoError(errno, absl::StrCat("look up '", dest, "' in the container"));
 }
 
 absl::Status MountOne(int root_fd, const MountConfig& m, int bind_fd) {
@@ -79,6 +97,13 @@ absl::Status MountOne(int root_fd, const MountConfig& m, int bind_fd) {
       return ErrnoError(errno, absl::StrCat("attach bind mount on '", dest, "'"));
     }
     return absl::OkStatus();
+  }
+  if (m.type() == "proc" || m.type() == "sysfs") {
+    // Never where a symlink of the image's leads (/proc -> /dev/x, with
+    // /dev/x then covered by the /dev tmpfs): linux.maskedPaths and
+    // readonlyPaths, which name /proc's files, would find none there and
+    // leave the whole procfs bare (runc's CVE-2019-19921).
+    RETURN_IF_ERROR(CheckNoSymlinks(root_fd, dest, m.type()));
   }
   ASSIGN_OR_RETURN(UniqueFd target, MkdirAllInRoot(root_fd, dest));
   unsigned long flags = m.flags();
@@ -213,8 +238,24 @@ absl::Status ReadonlyPath(int root_fd, const std::string& path) {
     if (absl::IsNotFound(fd.status())) return absl::OkStatus();
     return fd.status();
   }
-  RETURN_IF_ERROR(MountAt(FdPath(fd->get()).c_str(), fd->get(), "", MS_BIND | MS_REC, "", path));
-  return SetAttr(root_fd, path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true);
+  // A read-only clone of what is there, attached over it: by fd from the
+  // one lookup to the end, so nothing swapped in between is made read-only
+  // in its place.
+  UniqueFd tree(static_cast<int>(
+      syscall(SYS_open_tree, fd->get(), "",
+              OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH)));
+  if (!tree) return ErrnoError(errno, absl::StrCat("open_tree of '", path, "'"));
+  struct mount_attr attr = {};
+  attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  if (syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+              sizeof(attr)) != 0) {
+    return ErrnoError(errno, absl::StrCat("mount_setattr on '", path, "'"));
+  }
+  if (syscall(SYS_move_mount, tree.get(), "", fd->get(), "",
+              MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+    return ErrnoError(errno, absl::StrCat("attach the read-only '", path, "'"));
+  }
+  return absl::OkStatus();
 }
 
 // A "cgroup" mount from the host's trees of the container's own cgroup:

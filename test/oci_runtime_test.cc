@@ -552,6 +552,24 @@ std::vector<std::string> JsonKeys(const std::string& text) {
   return keys;
 }
 
+// linux.readonlyPaths are read-only mounts of their own; and a procfs is
+// never mounted where a symlink of the image's leads, whose target a later
+// mount could cover, so that the masked and read-only paths, looked up
+// under /proc, would find nothing (runc's CVE-2019-19921).
+TEST_F(OciRuntimeTest, ProcIsNeverMountedThroughAnImagesSymlink) {
+  SetArgs({"sh", "-c", "grep -E ' /proc/(sys|bus) ' /proc/self/mountinfo | cut -d' ' -f5,6"});
+  auto [code, out] = Runsc("run a");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("/proc/sys ro,nosuid,nodev"));
+  EXPECT_THAT(out, HasSubstr("/proc/bus ro,nosuid,nodev"));
+  ASSERT_EQ(RunShell(absl::StrCat("cd ", bundle_, "/rootfs && rm -rf proc && mkdir -p dev/x && ",
+                                  "ln -s dev/x proc"))
+                .first,
+            0);
+  ExpectError("run b",
+              "mounts[0]: a proc mount's destination '/proc' is or passes through a symlink");
+}
+
 TEST_F(OciRuntimeTest, StateListAndPsJsonAreRuncs) {
   if (RunShell("command -v runc").first != 0) GTEST_SKIP() << "runc is not installed";
   SetArgs({"sleep", "1000"});
