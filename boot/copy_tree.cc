@@ -97,21 +97,34 @@ absl::Status CopyEntries(int from, int to, const std::string& shown, int depth) 
     if (fstatat(from, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       return ErrnoError(errno, absl::StrCat("stat '", path, "'"));
     }
-    if (S_ISDIR(st.st_mode)) {
-      if (mkdirat(to, name.c_str(), 0700) != 0) {
-        return ErrnoError(errno, absl::StrCat("make the copy of '", path, "'"));
+    // A file and a directory are opened, then their attributes read from
+    // the fd: what a shared volume's other writer swaps in after the stat
+    // above gets neither the first one's owner and mode, nor blocks us (a
+    // FIFO).
+    auto reread = [&](int fd, mode_t type) -> absl::Status {
+      if (fstat(fd, &st) != 0) return ErrnoError(errno, absl::StrCat("fstat '", path, "'"));
+      if ((st.st_mode & S_IFMT) != type) {
+        return absl::AbortedError(absl::StrCat("'", path, "' changed while it was copied"));
       }
+      return absl::OkStatus();
+    };
+    if (S_ISDIR(st.st_mode)) {
       UniqueFd sub_from(
           openat(from, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!sub_from) return ErrnoError(errno, absl::StrCat("open '", path, "'"));
+      RETURN_IF_ERROR(reread(sub_from.get(), S_IFDIR));
+      if (mkdirat(to, name.c_str(), 0700) != 0) {
+        return ErrnoError(errno, absl::StrCat("make the copy of '", path, "'"));
+      }
       UniqueFd sub_to(openat(to, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!sub_to) return ErrnoError(errno, absl::StrCat("open the copy of '", path, "'"));
       RETURN_IF_ERROR(CopyEntries(sub_from.get(), sub_to.get(), path, depth + 1));
       // Its own mode last: a read-only one is filled first.
       RETURN_IF_ERROR(Attributes(sub_to.get(), st, path));
     } else if (S_ISREG(st.st_mode)) {
-      UniqueFd in(openat(from, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd in(openat(from, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
       if (!in) return ErrnoError(errno, absl::StrCat("open '", path, "'"));
+      RETURN_IF_ERROR(reread(in.get(), S_IFREG));
       UniqueFd out(
           openat(to, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
       if (!out) return ErrnoError(errno, absl::StrCat("make the copy of '", path, "'"));

@@ -32,10 +32,13 @@ int Openat2(int root_fd, const std::string& rel, int flags, mode_t mode) {
   how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
   how.mode = (flags & O_CREAT) ? mode : 0;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  int fd;
-  do {
+  // EAGAIN: a rename somewhere in the tree raced the lookup. Bounded, so
+  // that a co-tenant renaming without end cannot hold the build.
+  int fd = -1;
+  for (int tries = 0; tries < 64; ++tries) {
     fd = static_cast<int>(syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof(how)));
-  } while (fd < 0 && errno == EAGAIN);
+    if (fd >= 0 || errno != EAGAIN) break;
+  }
   return fd;
 }
 
@@ -68,10 +71,15 @@ absl::StatusOr<UniqueFd> MkdirAllInRoot(int root_fd, absl::string_view path,
       if (mkdirat(dir.get(), name.c_str(), 0755) == 0) {
         // Ours for certain (just made, in a directory no workload runs in
         // yet): given to its owner, its mode whatever our umask.
-        if (owner.has_value() && (fchownat(dir.get(), name.c_str(), owner->first, owner->second,
-                                           AT_SYMLINK_NOFOLLOW) != 0 ||
-                                  fchmodat(dir.get(), name.c_str(), 0755, 0) != 0)) {
-          return ErrnoError(errno, absl::StrCat("chown '/", prefix, "' in the container"));
+        // By an fd of the directory made, not its name: a symlink swapped
+        // in meanwhile is neither followed nor changed.
+        if (owner.has_value()) {
+          UniqueFd made(
+              openat(dir.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+          if (!made || fchown(made.get(), owner->first, owner->second) != 0 ||
+              fchmod(made.get(), 0755) != 0) {
+            return ErrnoError(errno, absl::StrCat("chown '/", prefix, "' in the container"));
+          }
         }
       } else if (errno != EEXIST) {
         return ErrnoError(errno, absl::StrCat("mkdir '/", prefix, "' in the container"));

@@ -385,7 +385,8 @@ TEST_F(OciRuntimeTest, PidfdSocketReceivesAPidfdOfTheMainProcess) {
   EXPECT_THAT(fdinfo, HasSubstr(absl::StrCat("Pid:\t", WorkloadHostPid("a"), "\n")));
   struct pollfd p = {pidfd.get(), POLLIN, 0};
   EXPECT_EQ(poll(&p, 1, 0), 0);  // alive
-  // An exec whose pidfd has nowhere to go fails, and its process, which
+  // An exec whose pidfd has nowhere to go fails (255, as runc's), and its
+  // process, which
   // nothing would wait for or name, does not run on.
   // (Its stdio a file's: a detached process keeps what it is given.)
   const std::string said = root_.path() + "/exec.out";
@@ -394,7 +395,7 @@ TEST_F(OciRuntimeTest, PidfdSocketReceivesAPidfdOfTheMainProcess) {
                             " exec -d --pidfd-socket ", root_.path(),
                             "/nobody.sock a sleep 1234 </dev/null >", said, " 2>&1; echo rc=$?"))
           .second,
-      HasSubstr("rc=1"));
+      HasSubstr("rc=255"));
   EXPECT_THAT(ReadFile(said), HasSubstr("nobody.sock"));
   std::string ps;
   for (int i = 0; i < 100; ++i) {
