@@ -385,6 +385,35 @@ class ApiService::RunSlot {
   const bool held_;
 };
 
+class ApiService::LongCall {
+ public:
+  LongCall(ApiService* service, const char* what) : service_(service), what_(what) {
+    absl::MutexLock lock(&service_->mu_);
+    held_ = service_->long_calls_ < service_->max_long_calls_;
+    if (held_) ++service_->long_calls_;
+  }
+  ~LongCall() {
+    if (!held_) return;
+    absl::MutexLock lock(&service_->mu_);
+    --service_->long_calls_;
+  }
+  LongCall(const LongCall&) = delete;
+  LongCall& operator=(const LongCall&) = delete;
+  grpc::Status status() const {
+    if (held_) return grpc::Status::OK;
+    return grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat(what_, ": ", service_->max_long_calls_,
+                     " Waits, Events streams and copies are already open (the daemon's "
+                     "--max-execs); try again when one has ended"));
+  }
+
+ private:
+  ApiService* const service_;
+  const char* const what_;
+  bool held_ = false;
+};
+
 grpc::Status ApiService::Run(grpc::ServerContext* context, const api::RunRequest* req,
                              api::RunResponse* out) {
   InFlight in_flight(this);
@@ -463,6 +492,8 @@ grpc::Status ApiService::Wait(grpc::ServerContext* context, const api::WaitReque
                               api::WaitResponse* out) {
   InFlight in_flight(this);
   if (auto s = RequireId(req->id()); !s.ok()) return s;
+  LongCall slot(this, "Wait");
+  if (!slot.status().ok()) return slot.status();
   int pid = req->pid();
   if (pid == 0) {
     absl::StatusOr<int> main_pid = manager_->MainPid(req->id());
@@ -516,6 +547,8 @@ grpc::Status ApiService::CopyIn(grpc::ServerContext*,
                                 grpc::ServerReader<api::CopyInRequest>* reader,
                                 api::CopyInResponse* out) {
   InFlight in_flight(this);
+  LongCall slot(this, "CopyIn");
+  if (!slot.status().ok()) return slot.status();
   api::CopyInRequest req;
   if (!reader->Read(&req) || !req.has_start()) {
     return Invalid("start: the first message must name the sandbox and the directory");
@@ -543,6 +576,8 @@ grpc::Status ApiService::CopyOut(grpc::ServerContext*, const api::CopyOutRequest
                                  grpc::ServerWriter<api::CopyOutResponse>* writer) {
   InFlight in_flight(this);
   if (auto s = RequireId(req->id()); !s.ok()) return s;
+  LongCall slot(this, "CopyOut");
+  if (!slot.status().ok()) return slot.status();
   if (auto s = RequirePath(req->path(), "path"); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<sandbox::ContainerFiles>> files = manager_->OpenFiles(req->id());
   if (!files.ok()) return ToGrpcStatus(files.status());
@@ -573,6 +608,8 @@ grpc::Status ApiService::CopyOut(grpc::ServerContext*, const api::CopyOutRequest
 // daemon ends them all by closing the event bus when it stops.
 grpc::Status ApiService::Events(grpc::ServerContext* context, const api::EventsRequest* req,
                                 grpc::ServerWriter<api::Event>* writer) {
+  LongCall slot(this, "Events");
+  if (!slot.status().ok()) return slot.status();
   // Subscribed before the check, so nothing between the two is missed.
   std::unique_ptr<sandbox::EventBus::Subscription> sub = manager_->events().Subscribe(req->id());
   // One sandbox's: the one with the id now. A deleted one of the same id
@@ -602,6 +639,15 @@ grpc::Status ApiService::Events(grpc::ServerContext* context, const api::EventsR
 
 grpc::ServerBidiReactor<api::ExecRequest, api::ExecResponse>* ApiService::Exec(
     grpc::CallbackServerContext* context) {
+  // Counted from here to the reactor's end: a client that opens streams and
+  // never starts them (each holds three eventfds) is bounded too.
+  if (!execs_.TryAdd()) {
+    return new RefusedExec(grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("Exec: ", execs_.max_live(),
+                     " Exec streams are already open, started or not (twice the daemon's "
+                     "--max-execs); try again when one has ended")));
+  }
   return new ExecReactor(manager_, context, &execs_);
 }
 

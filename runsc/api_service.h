@@ -27,12 +27,16 @@ class ApiService final
   // root's calls may name one. The daemon serves its group's members with
   // another ApiService, without (runsc/daemon.cc).
   // `max_execs`: Execs running at once through this service (each holds
-  // threads of the daemon's while its process runs).
+  // threads of the daemon's while its process runs); and, each kind counted
+  // apart, the Waits, Events streams and copies open at once (each holds a
+  // thread until it ends, which its client decides), and twice that many
+  // Exec streams open, started or not.
   explicit ApiService(sandbox::SandboxManager* manager, int max_message_bytes = 16 << 20,
                       bool bundles = true, int max_execs = ExecRegistry::kDefaultMaxRunning)
       : manager_(manager),
         max_message_bytes_(max_message_bytes),
         bundles_(bundles),
+        max_long_calls_(max_execs),
         execs_(max_execs) {}
 
   // What a sandbox's labels may hold.
@@ -86,6 +90,9 @@ class ApiService final
  private:
   // Counts a call from its start to its return.
   class InFlight;
+  // Holds one of the max_long_calls_ a Wait, an Events stream or a copy
+  // takes while it is open; its status() is RESOURCE_EXHAUSTED at the limit.
+  class LongCall;
 
   // Runs `wait(cancel)` with its call under watch (CallWatch): the
   // client's going or the daemon's stop cancels it. One the stop cancelled
@@ -106,11 +113,13 @@ class ApiService final
   sandbox::SandboxManager* const manager_;  // not owned
   const int max_message_bytes_;
   const bool bundles_;
+  const int max_long_calls_;
   class RunSlot;
   ExecRegistry execs_;
   CallWatch call_watch_;
   absl::Mutex mu_;
   int inflight_ ABSL_GUARDED_BY(mu_) = 0;
+  int long_calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace runsc::cli

@@ -57,9 +57,11 @@ absl::Status CheckTerminalSize(const api::TerminalSize& size, absl::string_view 
 
 }  // namespace
 
-void ExecRegistry::Add() {
+bool ExecRegistry::TryAdd() {
   absl::MutexLock lock(&mu_);
+  if (live_ >= max_live()) return false;
   ++live_;
+  return true;
 }
 
 void ExecRegistry::Remove() {
@@ -95,7 +97,6 @@ ExecReactor::ExecReactor(sandbox::SandboxManager* manager, grpc::CallbackServerC
       stop_output_(util::NewEventFlag()),
       stop_input_(util::NewEventFlag()) {
   if (!stop_output_ || !stop_input_) flags_errno_ = errno;
-  registry_->Add();
   StartRead(&request_);
 }
 

@@ -51,8 +51,12 @@ class ExecRegistry final {
 
   explicit ExecRegistry(int max_running = kDefaultMaxRunning) : max_running_(max_running) {}
   int max_running() const { return max_running_; }
+  // Exec streams open at once, started or not.
+  int max_live() const { return 2 * max_running_; }
 
-  void Add();
+  // Counts one more live reactor (its constructor takes it over); false,
+  // and nothing counted, at max_live().
+  bool TryAdd();
   void Remove();
   void WaitUntilEmpty();
   // Counts one more running Exec; false (and nothing counted) at the limit.
@@ -70,6 +74,14 @@ class ExecRegistry final {
   int running_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
+// The answer to an Exec stream that cannot be taken: its status at once.
+class RefusedExec final
+    : public grpc::ServerBidiReactor<runsc::api::v1::ExecRequest, runsc::api::v1::ExecResponse> {
+ public:
+  explicit RefusedExec(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
 class ExecReactor final
     : public grpc::ServerBidiReactor<runsc::api::v1::ExecRequest, runsc::api::v1::ExecResponse> {
  public:
@@ -82,6 +94,7 @@ class ExecReactor final
   // pipe full cannot keep it reading.
   static constexpr size_t kMaxDrainBytes = 1 << 20;
 
+  // `registry` has counted it already (TryAdd); it uncounts itself at its end.
   ExecReactor(sandbox::SandboxManager* manager, grpc::CallbackServerContext* context,
               ExecRegistry* registry);
 

@@ -390,6 +390,90 @@ TEST_F(DaemonTest, ExecsAndRunsPastTheLimitAreResourceExhausted) {
   (void)open[1]->stream->Finish();
 }
 
+// Waits, Events streams and copies each hold a thread of the daemon's until
+// their client lets them go, and an Exec stream not yet started holds
+// eventfds: each kind is bounded too, by --max-execs (Exec streams twice
+// that), and past it RESOURCE_EXHAUSTED says so.
+TEST_F(DaemonTest, LongCallsAndUnstartedExecsPastTheLimitAreResourceExhausted) {
+  StopDaemon(SIGTERM);
+  StartDaemon(nullptr, {"--max-execs", "1"});
+  CreateStarted("busy");
+  auto stub = Stub();
+  auto wait_briefly = [&] {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
+    api::WaitRequest req;
+    req.set_id("busy");
+    api::WaitResponse r;
+    return stub->Wait(&ctx, req, &r);
+  };
+  EXPECT_EQ(wait_briefly().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  {
+    grpc::ClientContext events_ctx;
+    std::unique_ptr<grpc::ClientReader<api::Event>> events = stub->Events(&events_ctx, {});
+    events->WaitForInitialMetadata();  // subscribed: it holds its slot
+    grpc::Status refused = wait_briefly();
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_THAT(refused.error_message(),
+                HasSubstr("Wait: 1 Waits, Events streams and copies are already open"));
+    grpc::ClientContext copy_ctx;
+    api::CopyOutRequest copy;
+    copy.set_id("busy");
+    copy.set_path("/etc");
+    api::CopyOutResponse piece;
+    std::unique_ptr<grpc::ClientReader<api::CopyOutResponse>> out = stub->CopyOut(&copy_ctx, copy);
+    while (out->Read(&piece)) {
+    }
+    EXPECT_EQ(out->Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    events_ctx.TryCancel();
+    (void)events->Finish();
+  }
+  // Its slot is back once the stream has ended.
+  grpc::Status again;
+  for (int i = 0; i < 50; ++i) {
+    again = wait_briefly();
+    if (again.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(again.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << again.error_message();
+
+  // Two Exec streams, never started, take the two the limit gives.
+  struct Open {
+    grpc::ClientContext ctx;
+    std::unique_ptr<grpc::ClientReaderWriter<api::ExecRequest, api::ExecResponse>> stream;
+  };
+  std::vector<std::unique_ptr<Open>> open;
+  for (int i = 0; i < 2; ++i) {
+    open.push_back(std::make_unique<Open>());
+    open.back()->stream = stub->Exec(&open.back()->ctx);
+  }
+  // A third, once the daemon has seen those two: refused. (Until then, one
+  // that ends without a start is an INVALID_ARGUMENT.)
+  grpc::Status third;
+  for (int i = 0; i < 50; ++i) {
+    grpc::ClientContext ctx;
+    auto stream = stub->Exec(&ctx);
+    stream->WritesDone();
+    third = stream->Finish();
+    if (third.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(third.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << third.error_message();
+  EXPECT_THAT(third.error_message(), HasSubstr("Exec: 2 Exec streams are already open"));
+  for (auto& o : open) {
+    o->ctx.TryCancel();
+    (void)o->stream->Finish();
+  }
+  ExecOutcome later;
+  for (int i = 0; i < 50; ++i) {
+    later = ExecStream(stub.get(), StartOf("busy", {"true"}), {});
+    if (later.status.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(later.status.ok()) << later.status.error_message();
+  EXPECT_TRUE(later.got_exit);
+}
+
 // A client that keeps its Exec open but reads nothing: the process, its
 // output stuck, is killed at its timeout, and the Exec's slot is free a
 // moment later. The pumps waited for room in the queue for good, and the
