@@ -571,6 +571,12 @@ int ExecCommand(int argc, char** argv) {
   absl::StatusOr<runsc::boot::v1::ProcessConfig> process =
       ExecProcess(*f, attached->record.container().process());
   if (!process.ok()) return ExecFailed(std::string(process.status().message()));
+  absl::Status ids = specutils::CheckIdsMapped(
+      attached->record.container(), *process,
+      from_file ? specutils::IdFields{"process.user.uid", "process.user.gid",
+                                      "process.user.additionalGids"}
+                : specutils::IdFields{"--user", "--user's gid", "--additional-gids"});
+  if (!ids.ok()) return ExecFailed(std::string(ids.message()));
   extra->ApplyTo(&*process);
   const std::string console_socket = f->Get("console-socket");
   absl::Status flags = CheckConsoleFlags(process->terminal(), detach, console_socket);

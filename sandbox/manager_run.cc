@@ -128,7 +128,11 @@ absl::StatusOr<runsc::boot::v1::ProcessConfig> SandboxManager::ExecProcess(
   absl::MutexLock lock(&entry->mu);
   if (entry->box == nullptr) return NotFound(id);
   runsc::state::v1::SandboxRecord record = entry->box->Record();
-  return specutils::OverrideProcess(record.container().process(), overrides);
+  ASSIGN_OR_RETURN(runsc::boot::v1::ProcessConfig process,
+                   specutils::OverrideProcess(record.container().process(), overrides));
+  RETURN_IF_ERROR(specutils::CheckIdsMapped(
+      record.container(), process, {"process.uid", "process.gid", "process.additional_gids"}));
+  return process;
 }
 
 absl::Status SandboxManager::Signal(const std::string& id, int pid, int signal, bool all) {

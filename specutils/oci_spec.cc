@@ -162,23 +162,28 @@ std::string ContainerIdRanges(const std::vector<IdMapping>& map) {
 // (`--user 1000000`; a container's ids go to 65535 unless the spec maps
 // more).
 absl::Status CheckProcessIdsMapped(const ContainerConfig& config) {
+  return CheckIdsMapped(config, config.process(),
+                        {"process.user.uid", "process.user.gid", "process.user.additionalGids"});
+}
+
+}  // namespace
+
+absl::Status CheckIdsMapped(const ContainerConfig& config,
+                            const runsc::boot::v1::ProcessConfig& process, const IdFields& fields) {
   const WorkloadIds ids = WorkloadIdsOf(config, /*host_base=*/0);
   auto check = [](const std::vector<IdMapping>& map, uint32_t id, const std::string& field) {
     if (MapId(map, id).has_value()) return absl::OkStatus();
     return Invalid(
         field, absl::StrCat(id, " is not an id of the container's (", ContainerIdRanges(map), ")"));
   };
-  const auto& p = config.process();
-  RETURN_IF_ERROR(check(ids.uids, p.uid(), "process.user.uid"));
-  RETURN_IF_ERROR(check(ids.gids, p.gid(), "process.user.gid"));
-  for (int i = 0; i < p.additional_gids_size(); ++i) {
-    RETURN_IF_ERROR(check(ids.gids, p.additional_gids(i),
-                          absl::StrCat("process.user.additionalGids[", i, "]")));
+  RETURN_IF_ERROR(check(ids.uids, process.uid(), std::string(fields.uid)));
+  RETURN_IF_ERROR(check(ids.gids, process.gid(), std::string(fields.gid)));
+  for (int i = 0; i < process.additional_gids_size(); ++i) {
+    RETURN_IF_ERROR(check(ids.gids, process.additional_gids(i),
+                          absl::StrCat(fields.additional_gids, "[", i, "]")));
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::Status CheckNoNul(absl::string_view value, absl::string_view field) {
   if (value.find('\0') == absl::string_view::npos) return absl::OkStatus();

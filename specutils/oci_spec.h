@@ -44,6 +44,17 @@ absl::Status CheckProcessId(uint32_t id, absl::string_view field);
 // took effect. INVALID_ARGUMENT naming `field` if it holds one.
 absl::Status CheckNoNul(absl::string_view value, absl::string_view field);
 
+// Whether `process`'s uid, gid and additional gids are ids of the
+// container `config` describes (its user namespace maps them): an
+// INVALID_ARGUMENT naming the field (as `fields` spell them) and the
+// container's ranges if not. A process started with one would fail at its
+// setresuid, naming no field.
+struct IdFields {
+  absl::string_view uid, gid, additional_gids;
+};
+absl::Status CheckIdsMapped(const runsc::boot::v1::ContainerConfig& config,
+                            const runsc::boot::v1::ProcessConfig& process, const IdFields& fields);
+
 // The kernel's largest pids.max (PID_MAX_LIMIT) and cpu quota (2^44-1 us):
 // above them the cgroup write fails naming a file, not the field.
 inline constexpr int64_t kMaxPidsLimit = 4194304;

@@ -481,6 +481,9 @@ TEST_F(CliTest, ExecTakesAdditionalGids) {
   EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(out, "0 5 10 20 30\n");
   ExpectError("exec -g wheel a true", "--additional-gids: 'wheel' is not a gid");
+  // Ids the container does not map are refused up front, naming the flag.
+  ExpectError("exec --user 100000 a true", "--user: 100000 is not an id of the container's");
+  ExpectError("exec -g 70000 a true", "--additional-gids[1]: 70000 is not an id");
   // An exec that failed exits 255, as runc's (1.1 and later), so that it
   // is not taken for a command's exit 1; a usage error is still 1.
   EXPECT_EQ(Runsc("exec -g wheel a true").first, 255);

@@ -327,6 +327,19 @@ TEST_F(ManagerTest, ErrorsUseTheCanonicalCodesAndNameTheObject) {
   ASSERT_TRUE(manager_->StartSandbox("one").ok());
   EXPECT_EQ(manager_->StartSandbox("one").status().code(),
             absl::StatusCode::kFailedPrecondition);
+  // A process's ids must be the container's: one its user namespace does
+  // not map is refused up front, naming the field, not at its setresuid.
+  specutils::ProcessOverrides ids;
+  ids.args = {"id"};
+  ids.uid = 100000;
+  absl::Status unmapped = manager_->ExecProcess("one", ids).status();
+  EXPECT_EQ(unmapped.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(unmapped.message()),
+              HasSubstr("process.uid: 100000 is not an id of the container's (0-65535)"));
+  ids.uid.reset();
+  ids.additional_gids = {5, 70000};
+  EXPECT_THAT(std::string(manager_->ExecProcess("one", ids).status().message()),
+              HasSubstr("process.additional_gids[1]: 70000 is not an id"));
   sandbox::CreateRequest bad;
   bad.id = "bad id!";
   EXPECT_EQ(manager_->CreateSandbox(bad).status().code(), absl::StatusCode::kInvalidArgument);
