@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "boot/boot.h"
 #include "runsc/cgroup_commands.h"
@@ -89,6 +90,7 @@ int main(int argc, char** argv) {
   // Global flags come before the command; --root is passed on to it.
   std::vector<char*> forwarded;
   std::string log_file, log_format = "text";
+  std::string unknown_flag;  // the first global flag runsc does not know
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; ++i) {
     std::string arg = argv[i];
@@ -165,10 +167,9 @@ int main(int argc, char** argv) {
       forwarded.push_back(argv[++i]);
     } else if (arg.rfind("--root=", 0) == 0 || arg == "--systemd-cgroup") {
       forwarded.push_back(argv[i]);
-    } else {
-      fprintf(stderr, "runsc: flag provided but not defined: %s\n", argv[i]);
-      Usage(stderr);
-      return 2;
+    } else if (unknown_flag.empty()) {
+      // Reported once --log (which may follow) is known.
+      unknown_flag = arg;
     }
   }
   if (log_format != "text" && log_format != "json") {
@@ -182,6 +183,16 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  // Callers such as containerd's shim read a failure from --log, not from
+  // the stderr it gives the container.
+  auto fail = [](const std::string& message) {
+    fprintf(stderr, "runsc: %s\n", message.c_str());
+    if (runsc::util::HasLogFile())
+      runsc::util::Log(runsc::util::LogLevel::kError, "runsc", message);
+    Usage(stderr);
+    return 2;
+  };
+  if (!unknown_flag.empty()) return fail("flag provided but not defined: " + unknown_flag);
   if (i == argc) {
     Usage(stderr);
     return 2;
@@ -216,7 +227,5 @@ int main(int argc, char** argv) {
     fflush(nullptr);
     _exit(code);
   }
-  fprintf(stderr, "runsc: unknown command '%s'\n", argv[i]);
-  Usage(stderr);
-  return 2;
+  return fail(absl::StrCat("unknown command '", argv[i], "'"));
 }

@@ -374,6 +374,14 @@ TEST_F(CliTest, GlobalLogFlagsAsContainerdPassesThem) {
     auto [fcode, fout] = Runsc(absl::StrCat(flags, " list -q"));
     EXPECT_EQ(fcode, 0) << flags << ": " << fout;
   }
+  // An unknown command (ctr task checkpoint's) or global flag is in the log
+  // too, wherever --log comes.
+  const std::string unknown = root_.path() + "/unknown.txt";
+  EXPECT_EQ(Runsc("--log " + unknown + " checkpoint a").first, 2);
+  EXPECT_EQ(Runsc("--no-such-flag --log " + unknown + " list").first, 2);
+  EXPECT_THAT(ReadFile(unknown), HasSubstr(" E runsc: unknown command 'checkpoint'\n"));
+  EXPECT_THAT(ReadFile(unknown),
+              HasSubstr(" E runsc: flag provided but not defined: --no-such-flag\n"));
   auto [rootless, rootless_out] = Runsc("--rootless=true list");
   EXPECT_EQ(rootless, 2);
   EXPECT_THAT(rootless_out, HasSubstr("runsc runs as root only"));
