@@ -218,8 +218,11 @@ grpc::Status ToCreateRequest(const api::CreateSandboxRequest& req, absl::string_
     create->bundle = req.bundle_path();
   } else if (req.has_host_template() && !req.host_template().args().empty()) {
     for (int i = 0; i < req.host_template().args_size(); ++i) {
-      absl::Status arg = specutils::CheckNoNul(req.host_template().args(i),
-                                               absl::StrCat(prefix, "host_template.args[", i, "]"));
+      const std::string field = absl::StrCat(prefix, "host_template.args[", i, "]");
+      if (i == 0 && req.host_template().args(0).empty()) {
+        return Invalid(absl::StrCat(field, ": must not be empty"));
+      }
+      absl::Status arg = specutils::CheckNoNul(req.host_template().args(i), field);
       if (!arg.ok()) return ToGrpcStatus(arg);
     }
     create->template_args.assign(req.host_template().args().begin(),

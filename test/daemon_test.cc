@@ -191,6 +191,16 @@ TEST_F(DaemonTest, BadRequestsGetTheRightCodes) {
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_THAT(s.error_message(), HasSubstr("ttl_seconds"));
   }
+  {
+    // Named as the request spells it, not as the spec it becomes.
+    grpc::ClientContext ctx;
+    api::CreateSandboxRequest req;
+    req.mutable_host_template()->add_args("");
+    api::Sandbox r;
+    grpc::Status s = stub->CreateSandbox(&ctx, req, &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("host_template.args[0]: must not be empty"));
+  }
   for (double ttl : {1e-10, 1e12}) {
     // One would round to no TTL at all, the other be clamped to 2262.
     grpc::ClientContext ctx;
