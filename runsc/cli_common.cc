@@ -342,10 +342,10 @@ namespace {
 
 // A stream connection to the unix socket at `path`; errors name `flag`.
 absl::StatusOr<UniqueFd> ConnectUnix(const std::string& path, const char* flag) {
-  ASSIGN_OR_RETURN(struct sockaddr_un addr, util::UnixAddress(path, flag));
+  ASSIGN_OR_RETURN(util::UnixAddress addr, util::UnixAddress::Of(path, flag));
   UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) return util::ErrnoError(errno, absl::StrCat("socket for ", flag));
-  if (connect(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) != 0) {
+  if (connect(fd.get(), addr.get(), addr.size()) != 0) {
     return util::ErrnoError(errno, absl::StrCat(flag, ": connect '", path, "'"));
   }
   return fd;

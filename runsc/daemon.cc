@@ -161,7 +161,7 @@ absl::StatusOr<UniqueFd> Listen(const DaemonOptions& options, std::optional<gid_
     Log(LogLevel::kInfo, kComponent, "using the socket passed by socket activation");
     return UniqueFd(3);
   }
-  ASSIGN_OR_RETURN(struct sockaddr_un addr, util::UnixAddress(options.socket_path, "--socket"));
+  ASSIGN_OR_RETURN(util::UnixAddress addr, util::UnixAddress::Of(options.socket_path, "--socket"));
   size_t slash = options.socket_path.rfind('/');
   if (slash != std::string::npos && slash > 0) {
     mkdir(options.socket_path.substr(0, slash).c_str(), 0755);
@@ -169,14 +169,14 @@ absl::StatusOr<UniqueFd> Listen(const DaemonOptions& options, std::optional<gid_
   UniqueFd sock(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!sock) return ErrnoError(errno, "socket(AF_UNIX)");
   // A socket file left by a daemon that died is in the way; a live one is not.
-  if (connect(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) == 0) {
+  if (connect(sock.get(), addr.get(), addr.size()) == 0) {
     return absl::AlreadyExistsError(
         absl::StrCat("a daemon is already serving '", options.socket_path, "'"));
   }
   unlink(options.socket_path.c_str());
   sock.reset(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   mode_t old = umask(0117);
-  int rc = bind(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr));
+  int rc = bind(sock.get(), addr.get(), addr.size());
   umask(old);
   if (rc != 0) return ErrnoError(errno, absl::StrCat("bind '", options.socket_path, "'"));
   if (chmod(options.socket_path.c_str(), 0660) != 0 ||

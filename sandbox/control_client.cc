@@ -22,6 +22,7 @@
 #include "runsc/util/status_macros.h"
 #include "runsc/util/stdio_socket.h"
 #include "runsc/util/unique_fd.h"
+#include "runsc/util/unix_address.h"
 
 using runsc::util::FromGrpcStatus;
 
@@ -73,13 +74,9 @@ namespace {
 // first call (UNAVAILABLE).
 std::shared_ptr<grpc::Channel> ConnectChannel(const std::string& socket_path) {
   util::UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  if (fd && socket_path.size() < sizeof(addr.sun_path)) {
-    memcpy(addr.sun_path, socket_path.data(), socket_path.size());
-    if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-      return grpc::CreateInsecureChannelFromFd(socket_path, fd.release());
-    }
+  absl::StatusOr<util::UnixAddress> addr = util::UnixAddress::Of(socket_path, "control socket");
+  if (fd && addr.ok() && connect(fd.get(), addr->get(), addr->size()) == 0) {
+    return grpc::CreateInsecureChannelFromFd(socket_path, fd.release());
   }
   return grpc::CreateChannel(absl::StrCat("unix:", socket_path),
                              grpc::InsecureChannelCredentials());

@@ -20,14 +20,14 @@ using util::UniqueFd;
 
 absl::StatusOr<NotifySocket> NotifySocket::Bind(const std::string& state_dir) {
   const std::string path = absl::StrCat(state_dir, "/", kNotifyDirName, "/", kNotifySocketName);
-  absl::StatusOr<struct sockaddr_un> addr = util::UnixAddress(path, "notify socket");
+  absl::StatusOr<util::UnixAddress> addr = util::UnixAddress::Of(path, "notify socket");
   if (!addr.ok()) return addr.status();
   UniqueFd fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!fd) return ErrnoError(errno, "socket for the notify socket");
   if (unlink(path.c_str()) != 0 && errno != ENOENT) {
     return ErrnoError(errno, absl::StrCat("unlink '", path, "'"));
   }
-  if (bind(fd.get(), reinterpret_cast<struct sockaddr*>(&*addr), sizeof(*addr)) != 0) {
+  if (bind(fd.get(), addr->get(), addr->size()) != 0) {
     return ErrnoError(errno, absl::StrCat("bind '", path, "'"));
   }
   // The container's users are not ours; sending needs write permission.
@@ -55,13 +55,12 @@ absl::Status NotifySocket::RelayReady(const std::string& host_socket, pid_t main
       break;
     }
   }
-  absl::StatusOr<struct sockaddr_un> addr = util::UnixAddress(host_socket, "NOTIFY_SOCKET");
+  absl::StatusOr<util::UnixAddress> addr = util::UnixAddress::Of(host_socket, "NOTIFY_SOCKET");
   if (!addr.ok()) return addr.status();
   UniqueFd out(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (!out) return ErrnoError(errno, "socket for NOTIFY_SOCKET");
   const std::string ready = absl::StrCat("READY=1\nMAINPID=", main_pid, "\n");
-  if (sendto(out.get(), ready.data(), ready.size(), 0,
-             reinterpret_cast<struct sockaddr*>(&*addr), sizeof(*addr)) < 0) {
+  if (sendto(out.get(), ready.data(), ready.size(), 0, addr->get(), addr->size()) < 0) {
     return ErrnoError(errno, absl::StrCat("send READY=1 to NOTIFY_SOCKET '", host_socket, "'"));
   }
   return absl::OkStatus();

@@ -64,11 +64,10 @@ namespace {
 constexpr char kDefaultRootTmpfsSize[] = "64k";
 
 absl::StatusOr<UniqueFd> ListenUnix(const std::string& path, int type) {
-  ASSIGN_OR_RETURN(struct sockaddr_un addr,
-                   util::UnixAddress(path, "sandbox socket (use a shorter state root)"));
+  ASSIGN_OR_RETURN(util::UnixAddress addr, util::UnixAddress::Of(path, "sandbox socket"));
   UniqueFd fd(socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
   if (!fd) return ErrnoError(errno, "socket(AF_UNIX)");
-  if (bind(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) != 0) {
+  if (bind(fd.get(), addr.get(), addr.size()) != 0) {
     return ErrnoError(errno, absl::StrCat("bind '", path, "'"));
   }
   if (chmod(path.c_str(), 0600) != 0) {

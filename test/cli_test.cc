@@ -111,6 +111,32 @@ TEST_F(CliTest, AnExecsTerminalIsNeverOpenedThroughTheContainersDevPtmx) {
   EXPECT_EQ(Runsc("delete --force a").first, 0);
 }
 
+// containerd's shim gives each namespace a root of its own
+// (/run/containerd/runc/NAMESPACE) and Kubernetes' ids are 64 characters:
+// a sandbox's sockets there can be longer than a unix socket path may be.
+// They are reached through their directory instead, whatever the length.
+TEST_F(CliTest, AStateRootDeeperThanAUnixSocketPathServesAllCommands) {
+  std::string root = root_.path() + "/state-of-a-namespace-with-a-long-name";
+  const std::string id(64, 'c');
+  while (root.size() + id.size() + sizeof("/control.sock") < 140) root += "/deeper";
+  ASSERT_EQ(RunShell("mkdir -p " + root).first, 0);
+  auto runsc = [&](const std::string& args) {
+    return RunShell(absl::StrCat("cd ", bundle_, " && ", runsc_, " --root ", root, " ", args,
+                                 " </dev/null 2>&1"));
+  };
+  SetArgs({"sleep", "1000"});
+  auto [code, out] = runsc("run -d " + id + " >/dev/null");
+  ASSERT_EQ(code, 0) << out;
+  std::tie(code, out) = runsc("exec " + id + " echo reached");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "reached\n");
+  EXPECT_THAT(runsc("ps " + id).second, HasSubstr("sleep 1000"));
+  EXPECT_EQ(runsc("kill " + id + " KILL").first, 0);
+  EXPECT_EQ(runsc("wait " + id).second, absl::StrCat("{\"id\":\"", id, "\",\"exitStatus\":137}\n"));
+  EXPECT_EQ(runsc("delete " + id).first, 0);
+  EXPECT_TRUE(ListDir(root).empty());
+}
+
 TEST_F(CliTest, KilledForegroundRunExitsWith128PlusSignal) {
   SetArgs({"sh", "-c", "kill -9 $$"});
   EXPECT_EQ(Runsc("run a").first, 137);

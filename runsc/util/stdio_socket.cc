@@ -52,11 +52,11 @@ absl::Status SetSocketTimeout(int sock, int option, absl::Duration limit, absl::
 absl::StatusOr<UniqueFd> SendOnStdioSocket(const std::string& socket_path,
                                            const google::protobuf::MessageLite& request,
                                            const std::vector<int>& fds, absl::Duration wait) {
-  ASSIGN_OR_RETURN(struct sockaddr_un addr, UnixAddress(socket_path, "stdio socket"));
+  ASSIGN_OR_RETURN(UnixAddress addr, UnixAddress::Of(socket_path, "stdio socket"));
   UniqueFd sock(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
   if (!sock) return ErrnoError(errno, "socket(AF_UNIX, SOCK_SEQPACKET)");
   RETURN_IF_ERROR(SetSocketTimeout(sock.get(), SO_SNDTIMEO, wait, socket_path));
-  if (connect(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) != 0) {
+  if (connect(sock.get(), addr.get(), addr.size()) != 0) {
     if (errno == EAGAIN) {
       return absl::DeadlineExceededError(
           absl::StrCat("the sandbox took no connection on '", socket_path, "' within ",
