@@ -327,6 +327,19 @@ TEST_F(DaemonTest, AnExecEndsThoughAChildKeepsItsOutputFull) {
   EXPECT_GT(out, 0u);
 }
 
+// `true` in sandbox `id` by an Exec, tried for 5 s while the daemon says
+// its Execs are at their limit (a slot is given back a moment after its
+// stream ends).
+ExecOutcome ExecOnceThereIsRoom(api::Sandboxes::Stub* stub, const std::string& id) {
+  ExecOutcome outcome;
+  for (int i = 0; i < 50; ++i) {
+    outcome = ExecStream(stub, StartOf(id, {"true"}), {});
+    if (outcome.status.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return outcome;
+}
+
 // Each running Exec holds threads of the daemon's: past --max-execs one is
 // RESOURCE_EXHAUSTED, saying so, and once one ends another runs. A Run or
 // RunSandbox counts as one too: each held a thread and up to its stdin and
@@ -336,20 +349,12 @@ TEST_F(DaemonTest, ExecsAndRunsPastTheLimitAreResourceExhausted) {
   StartDaemon(nullptr, {"--max-execs", "2"});
   CreateStarted("busy");
   auto stub = Stub();
-  struct Open {
-    grpc::ClientContext ctx;
-    std::unique_ptr<grpc::ClientReaderWriter<api::ExecRequest, api::ExecResponse>> stream;
-  };
-  std::vector<std::unique_ptr<Open>> open;
+  std::vector<std::unique_ptr<HeldExec>> open;
   for (int i = 0; i < 2; ++i) {
-    open.push_back(std::make_unique<Open>());
-    open.back()->stream = stub->Exec(&open.back()->ctx);
-    api::ExecRequest first;
-    *first.mutable_start() = StartOf("busy", {"sleep", "1000"});
-    ASSERT_TRUE(open.back()->stream->Write(first));
-    api::ExecResponse pid;  // running once its pid comes
-    ASSERT_TRUE(open.back()->stream->Read(&pid));
-    ASSERT_EQ(pid.kind_case(), api::ExecResponse::kPid);
+    open.push_back(std::make_unique<HeldExec>());
+    // Running once its pid comes.
+    open.back()->stream = OpenExec(*stub, open.back()->ctx, StartOf("busy", {"sleep", "1000"}));
+    ASSERT_NE(open.back()->stream, nullptr);
   }
   ExecOutcome third = ExecStream(stub.get(), StartOf("busy", {"true"}), {});
   EXPECT_EQ(third.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
@@ -368,14 +373,8 @@ TEST_F(DaemonTest, ExecsAndRunsPastTheLimitAreResourceExhausted) {
     EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
   }
   // One ends (its client goes away, and its process with it): room again.
-  open[0]->ctx.TryCancel();
-  (void)open[0]->stream->Finish();
-  ExecOutcome later;
-  for (int i = 0; i < 50; ++i) {
-    later = ExecStream(stub.get(), StartOf("busy", {"true"}), {});
-    if (later.status.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED) break;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
+  open[0]->Close();
+  ExecOutcome later = ExecOnceThereIsRoom(stub.get(), "busy");
   EXPECT_TRUE(later.status.ok()) << later.status.error_message();
   EXPECT_TRUE(later.got_exit);
   // A Run too, once the finished Exec's slot is back (its reactor lets go
@@ -386,8 +385,7 @@ TEST_F(DaemonTest, ExecsAndRunsPastTheLimitAreResourceExhausted) {
     absl::SleepFor(absl::Milliseconds(100));
   }
   EXPECT_TRUE(run.ok()) << run.error_message();
-  open[1]->ctx.TryCancel();
-  (void)open[1]->stream->Finish();
+  open[1]->Close();
 }
 
 // Waits, Events streams and copies each hold a thread of the daemon's until
@@ -438,13 +436,9 @@ TEST_F(DaemonTest, LongCallsAndUnstartedExecsPastTheLimitAreResourceExhausted) {
   EXPECT_EQ(again.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << again.error_message();
 
   // Two Exec streams, never started, take the two the limit gives.
-  struct Open {
-    grpc::ClientContext ctx;
-    std::unique_ptr<grpc::ClientReaderWriter<api::ExecRequest, api::ExecResponse>> stream;
-  };
-  std::vector<std::unique_ptr<Open>> open;
+  std::vector<std::unique_ptr<HeldExec>> open;
   for (int i = 0; i < 2; ++i) {
-    open.push_back(std::make_unique<Open>());
+    open.push_back(std::make_unique<HeldExec>());
     open.back()->stream = stub->Exec(&open.back()->ctx);
   }
   // A third, once the daemon has seen those two: refused. (Until then, one
@@ -460,16 +454,8 @@ TEST_F(DaemonTest, LongCallsAndUnstartedExecsPastTheLimitAreResourceExhausted) {
   }
   EXPECT_EQ(third.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << third.error_message();
   EXPECT_THAT(third.error_message(), HasSubstr("Exec: 2 Exec streams are already open"));
-  for (auto& o : open) {
-    o->ctx.TryCancel();
-    (void)o->stream->Finish();
-  }
-  ExecOutcome later;
-  for (int i = 0; i < 50; ++i) {
-    later = ExecStream(stub.get(), StartOf("busy", {"true"}), {});
-    if (later.status.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED) break;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
+  for (auto& o : open) o->Close();
+  ExecOutcome later = ExecOnceThereIsRoom(stub.get(), "busy");
   EXPECT_TRUE(later.status.ok()) << later.status.error_message();
   EXPECT_TRUE(later.got_exit);
 }

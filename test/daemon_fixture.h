@@ -251,6 +251,17 @@ inline std::unique_ptr<ExecClientStream> OpenExec(api::Sandboxes::Stub& stub,
   return stream;
 }
 
+// An Exec stream a test holds open: its context, then the stream on it.
+struct HeldExec {
+  grpc::ClientContext ctx;
+  std::unique_ptr<ExecClientStream> stream;
+  // Cancels it and waits for its end.
+  void Close() {
+    ctx.TryCancel();
+    if (stream != nullptr) (void)stream->Finish();
+  }
+};
+
 }  // namespace runsc::testing
 
 #endif  // RUNSC_TEST_DAEMON_FIXTURE_H_
