@@ -152,8 +152,34 @@ std::vector<std::shared_ptr<SandboxManager::Entry>> SandboxManager::Entries() {
 absl::Status SandboxManager::Recover() {
   ASSIGN_OR_RETURN(std::vector<std::string> ids, Sandbox::ListIds(options_.state_root));
   for (const std::string& id : ids) {
+    if (!RecoverOne(id, /*again=*/false)) {
+      absl::MutexLock lock(&mu_);
+      unattached_.insert(id);
+    }
+  }
+  return absl::OkStatus();
+}
+
+void SandboxManager::RetryUnattached() {
+  std::set<std::string> ids;
+  {
+    absl::MutexLock lock(&mu_);
+    ids = unattached_;
+  }
+  for (const std::string& id : ids) {
+    if (!RecoverOne(id, /*again=*/true)) continue;
+    absl::MutexLock lock(&mu_);
+    unattached_.erase(id);
+  }
+}
+
+bool SandboxManager::RecoverOne(const std::string& id, bool again) {
+  {
     absl::StatusOr<std::unique_ptr<Sandbox>> box = Sandbox::Attach(options_.state_root, id);
-    if (box.ok() && (*box)->Record().id() != id) {
+    if (again && absl::IsNotFound(box.status())) {
+      // Deleted meanwhile (by the runtime CLI): nothing is left to attach.
+      util::Log(util::LogLevel::kInfo, "manager", absl::StrCat("sandbox ", id, " is gone"));
+    } else if (box.ok() && (*box)->Record().id() != id) {
       // A warm sandbox whose assignment a daemon's death cut short: renamed
       // to its id and sent its container, but its record is still the warm
       // one (no container, labels, TTL or main process). It was never
@@ -198,11 +224,19 @@ absl::Status SandboxManager::Recover() {
                 absl::StrCat("dead sandbox ", id, ": ",
                              reclaimed.ok() ? "reclaimed" : reclaimed.message()));
     } else {
-      util::Log(util::LogLevel::kWarning, "manager",
-                absl::StrCat("skipping sandbox ", id, ": ", box.status().message()));
+      // Not known to be gone (an fd or memory short, a record being
+      // rewritten): it may still run, so it is tried again at each TTL
+      // check rather than lost until the next daemon. Said once.
+      if (!again) {
+        util::Log(util::LogLevel::kWarning, "manager",
+                  absl::StrCat("sandbox ", id, " not re-attached yet (tried again every ",
+                               absl::FormatDuration(options_.ttl_check_interval),
+                               "): ", box.status().message()));
+      }
+      return false;
     }
   }
-  return absl::OkStatus();
+  return true;
 }
 
 absl::Status SandboxManager::ReclaimDead(const std::string& id) {

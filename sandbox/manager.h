@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -241,6 +242,11 @@ class SandboxManager final {
 
   explicit SandboxManager(ManagerOptions options) : options_(std::move(options)) {}
   absl::Status Recover();
+  // Attaches sandbox `id` of the state root (Recover's work for one):
+  // false where it may still run but could not be attached now (it is in
+  // unattached_ then, and tried again by RetryUnattached). `again`: a retry.
+  bool RecoverOne(const std::string& id, bool again);
+  void RetryUnattached();
   // Reclaims what the dead sandbox `id` left (Sandbox::Reclaim), unless
   // another process is at work on it or it is the runtime CLI's to delete:
   // FAILED_PRECONDITION saying which.
@@ -319,6 +325,9 @@ class SandboxManager final {
   util::UniqueFd root_lock_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<Entry>> sandboxes_ ABSL_GUARDED_BY(mu_);
+  // Sandboxes of the state root a restart could not attach, though they may
+  // still run (RecoverOne): tried again at each TTL check.
+  std::set<std::string> unattached_ ABSL_GUARDED_BY(mu_);
   int creating_ ABSL_GUARDED_BY(mu_) = 0;
   EventBus events_;
   absl::Mutex tasks_mu_;

@@ -192,6 +192,7 @@ void SandboxManager::ExpiryLoop() {
       it->thread.join();
       it = running.erase(it);
     }
+    RetryUnattached();
     // A start whose record could not be saved (a full state root) is
     // saved once it can be, so that a restart finds it started.
     for (const std::shared_ptr<Entry>& entry : Entries()) {

@@ -638,10 +638,17 @@ TEST_F(ManagerTest, RestartLosesNoRunningSandboxAndReclaimsDeadOnes) {
   ASSERT_TRUE(ended.ok()) << ended.status();
   ASSERT_TRUE(manager_->Wait("ended", ended->main_pid, absl::Seconds(30)).ok());
   create.template_args = {"sleep", "infinity"};
+  create.id = "late";
+  ASSERT_TRUE(manager_->CreateSandbox(create).ok());
   create.id = "doomed";
   auto doomed = manager_->CreateSandbox(create);
   ASSERT_TRUE(doomed.ok()) << doomed.status();
   manager_.reset();  // the daemon stops; sandboxes keep running
+  // One cannot be attached at the restart (its record unreadable, as a
+  // short fd table or memory would make it), though it runs.
+  const std::string record = root_.path() + "/state/late/" + sandbox::kStateFileName;
+  ASSERT_EQ(rename(record.c_str(), (record + ".aside").c_str()), 0);
+  ASSERT_TRUE(util::WriteFileAtomically(record, "not a record", 0600).ok());
   ASSERT_EQ(kill(doomed->pid, SIGKILL), 0);  // one dies while no daemon runs
   waitpid(doomed->pid, nullptr, 0);
 
@@ -660,6 +667,18 @@ TEST_F(ManagerTest, RestartLosesNoRunningSandboxAndReclaimsDeadOnes) {
   EXPECT_THAT(std::string(signalled.message()),
               HasSubstr(absl::StrCat("pid ", ended->main_pid, " is no longer running")));
   ASSERT_TRUE(manager_->DeleteSandbox("ended").ok());
+  // The one not attached keeps its id, and is attached once it can be.
+  create.id = "late";
+  EXPECT_EQ(manager_->CreateSandbox(create).status().code(), absl::StatusCode::kAlreadyExists);
+  ASSERT_EQ(rename((record + ".aside").c_str(), record.c_str()), 0);
+  absl::StatusOr<sandbox::SandboxView> late = manager_->GetSandbox("late");
+  for (int i = 0; i < 100 && !late.ok(); ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+    late = manager_->GetSandbox("late");
+  }
+  ASSERT_TRUE(late.ok()) << late.status();
+  EXPECT_EQ(late->status, "created");
+  ASSERT_TRUE(manager_->DeleteSandbox("late").ok());
   sandbox::RunRequest run;
   run.id = "keeper";
   run.process = Process({"echo", "recovered"});
