@@ -364,28 +364,49 @@ grpc::Status ApiService::ListSandboxes(grpc::ServerContext*, const api::ListSand
 }
 
 // One of the --max-execs processes running at once, held by a Run or a
-// RunSandbox as by an Exec: each holds up to twice its output cap and its
-// stdin in the daemon's memory, and a thread.
+// RunSandbox as by an Exec, and its share of --max-run-bytes: each holds
+// up to twice its output caps and its stdin in the daemon's memory, and a
+// thread.
 class ApiService::RunSlot {
  public:
-  explicit RunSlot(ExecRegistry* registry)
-      : registry_(registry), held_(registry->TryStartRunning()) {}
+  RunSlot(ApiService* service, size_t stdin_bytes, size_t max_output)
+      : service_(service), bytes_(2 * stdin_bytes + 4 * static_cast<uint64_t>(max_output)) {
+    if (!service_->execs_.TryStartRunning()) {
+      status_ = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                             absl::StrCat(service_->execs_.max_running(),
+                                          " Execs and Runs already run (the daemon's --max-execs); "
+                                          "try again when one has ended"));
+      return;
+    }
+    absl::MutexLock lock(&service_->mu_);
+    if (service_->run_bytes_ + bytes_ > service_->max_run_bytes_) {
+      status_ = grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("this run may hold ", bytes_,
+                       " bytes of the daemon's memory (its stdin and each stream's cap, twice), "
+                       "and the runs under way hold ",
+                       service_->run_bytes_, " of the ", service_->max_run_bytes_,
+                       " they may (the daemon's --max-run-bytes); try again when one has ended, "
+                       "or with a smaller max_output_bytes"));
+      service_->execs_.StopRunning();
+      return;
+    }
+    service_->run_bytes_ += bytes_;
+  }
   ~RunSlot() {
-    if (held_) registry_->StopRunning();
+    if (!status_.ok()) return;
+    service_->execs_.StopRunning();
+    absl::MutexLock lock(&service_->mu_);
+    service_->run_bytes_ -= bytes_;
   }
   RunSlot(const RunSlot&) = delete;
   RunSlot& operator=(const RunSlot&) = delete;
-  grpc::Status status() const {
-    if (held_) return grpc::Status::OK;
-    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                        absl::StrCat(registry_->max_running(),
-                                     " Execs and Runs already run (the daemon's --max-execs); "
-                                     "try again when one has ended"));
-  }
+  const grpc::Status& status() const { return status_; }
 
  private:
-  ExecRegistry* const registry_;
-  const bool held_;
+  ApiService* const service_;
+  const uint64_t bytes_;
+  grpc::Status status_;
 };
 
 class ApiService::LongCall {
@@ -421,12 +442,12 @@ grpc::Status ApiService::Run(grpc::ServerContext* context, const api::RunRequest
                              api::RunResponse* out) {
   InFlight in_flight(this);
   if (auto s = RequireId(req->id()); !s.ok()) return s;
-  RunSlot slot(&execs_);
-  if (!slot.status().ok()) return slot.status();
   if (auto s = CheckMaxOutput(req->max_output_bytes(), max_message_bytes_); !s.ok()) return s;
   if (!std::isfinite(req->timeout_seconds()) || req->timeout_seconds() < 0) {
     return Invalid("timeout_seconds: must be a non-negative number");
   }
+  RunSlot slot(this, req->stdin().size(), MaxOutput(req->max_output_bytes(), max_message_bytes_));
+  if (!slot.status().ok()) return slot.status();
   specutils::ProcessOverrides overrides;
   const auto& p = req->process();
   overrides.args.assign(p.args().begin(), p.args().end());
@@ -459,12 +480,12 @@ grpc::Status ApiService::Run(grpc::ServerContext* context, const api::RunRequest
 grpc::Status ApiService::RunSandbox(grpc::ServerContext* context, const api::RunSandboxRequest* req,
                                     api::RunResponse* out) {
   InFlight in_flight(this);
-  RunSlot slot(&execs_);
-  if (!slot.status().ok()) return slot.status();
   if (auto s = CheckMaxOutput(req->max_output_bytes(), max_message_bytes_); !s.ok()) return s;
   if (!std::isfinite(req->timeout_seconds()) || req->timeout_seconds() < 0) {
     return Invalid("timeout_seconds: must be a non-negative number");
   }
+  RunSlot slot(this, req->stdin().size(), MaxOutput(req->max_output_bytes(), max_message_bytes_));
+  if (!slot.status().ok()) return slot.status();
   sandbox::CreateRequest create;
   if (grpc::Status s = ToCreateRequest(req->sandbox(), "sandbox.", bundles_, &create); !s.ok()) {
     return s;

@@ -31,12 +31,17 @@ class ApiService final
   // apart, the Waits, Events streams and copies open at once (each holds a
   // thread until it ends, which its client decides), and twice that many
   // Exec streams open, started or not.
+  // `max_run_bytes`: what the Runs and RunSandboxes under way may hold of
+  // the daemon's memory together, each counted at the most it may: its
+  // stdin and each stream's cap, twice (the request's and the answer's).
   explicit ApiService(sandbox::SandboxManager* manager, int max_message_bytes = 16 << 20,
-                      bool bundles = true, int max_execs = ExecRegistry::kDefaultMaxRunning)
+                      bool bundles = true, int max_execs = ExecRegistry::kDefaultMaxRunning,
+                      uint64_t max_run_bytes = uint64_t{4} << 30)
       : manager_(manager),
         max_message_bytes_(max_message_bytes),
         bundles_(bundles),
         max_long_calls_(max_execs),
+        max_run_bytes_(max_run_bytes),
         execs_(max_execs) {}
 
   // What a sandbox's labels may hold.
@@ -114,12 +119,14 @@ class ApiService final
   const int max_message_bytes_;
   const bool bundles_;
   const int max_long_calls_;
+  const uint64_t max_run_bytes_;
   class RunSlot;
   ExecRegistry execs_;
   CallWatch call_watch_;
   absl::Mutex mu_;
   int inflight_ ABSL_GUARDED_BY(mu_) = 0;
   int long_calls_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t run_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // held by RunSlots
 };
 
 }  // namespace runsc::cli

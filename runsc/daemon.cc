@@ -276,7 +276,8 @@ int RunDaemon(const DaemonOptions& options) {
     fprintf(stderr, "runsc daemon: %s\n", std::string(manager.status().message()).c_str());
     return 1;
   }
-  ApiService api(manager->get(), options.max_message_bytes, /*bundles=*/true, options.max_execs);
+  ApiService api(manager->get(), options.max_message_bytes, /*bundles=*/true, options.max_execs,
+                 options.max_run_bytes);
   HealthService health;
   // gRPC's reflection plugin registered itself before main; the registration
   // is held back from every other command (runsc/util/server_plugins.h).
@@ -287,7 +288,7 @@ int RunDaemon(const DaemonOptions& options) {
   // The group's members: the same API on the same sandboxes, but no bundle
   // (a bundle is host paths the daemon reads, mounts and binds as root).
   ApiService member_api(manager->get(), options.max_message_bytes, /*bundles=*/false,
-                        options.max_execs);
+                        options.max_execs, options.max_run_bytes);
   std::unique_ptr<grpc::Server> members =
       group.has_value() ? BuildServer({&member_api, &health}, nullptr, options.max_message_bytes)
                         : nullptr;
@@ -416,6 +417,9 @@ int DaemonMain(int argc, char** argv) {
           "                           root's and the group's each (default 1024); as\n"
           "                           many Waits, Events streams and copies open, and\n"
           "                           twice as many Exec streams, started or not\n"
+          "  --max-run-bytes N        what the Runs under way may hold of the daemon's\n"
+          "                           memory, each its stdin and output caps twice,\n"
+          "                           root's and the group's each (default 4 GiB)\n"
           "  --console-log-limit N    bytes of a main process's stdout and stderr kept in\n"
           "                           ROOT/ID/console.log; the rest is dropped (default\n"
           "                           8 MiB; 0: no limit)\n"
@@ -455,6 +459,12 @@ int DaemonMain(int argc, char** argv) {
     } else if (auto v = value("max-message-bytes")) {
       if (!ParseCount("max-message-bytes", *v, 4096, INT_MAX, "a number >= 4096",
                       &options.max_message_bytes)) {
+        return 2;
+      }
+    } else if (auto v = value("max-run-bytes")) {
+      if (!absl::SimpleAtoi(*v, &options.max_run_bytes) || options.max_run_bytes == 0) {
+        fprintf(stderr, "runsc daemon: --max-run-bytes: '%s' is not a positive number of bytes\n",
+                v->c_str());
         return 2;
       }
     } else if (auto v = value("console-log-limit")) {

@@ -25,6 +25,10 @@ struct DaemonOptions {
   // Execs running at once through each socket's service (root's, the
   // group's); one more is RESOURCE_EXHAUSTED.
   int max_execs = 1024;
+  // What the Runs and RunSandboxes under way through each service may hold
+  // of the daemon's memory together: each counts its stdin twice and each
+  // stream's cap twice. One that would go over is RESOURCE_EXHAUSTED.
+  uint64_t max_run_bytes = uint64_t{4} << 30;
   // Bytes of a main process's output kept in its console log (0: all).
   uint64_t console_log_limit = 8 << 20;
   bool delete_on_exit = false;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -458,6 +459,54 @@ TEST_F(DaemonTest, LongCallsAndUnstartedExecsPastTheLimitAreResourceExhausted) {
   ExecOutcome later = ExecOnceThereIsRoom(stub.get(), "busy");
   EXPECT_TRUE(later.status.ok()) << later.status.error_message();
   EXPECT_TRUE(later.got_exit);
+}
+
+// A Run holds its stdin and output in the daemon's memory until it ends:
+// the runs under way together are bounded by --max-run-bytes, each counted
+// at the most it may hold (its stdin and each stream's cap, twice).
+TEST_F(DaemonTest, RunsPastTheirMemoryBudgetAreResourceExhausted) {
+  StopDaemon(SIGTERM);
+  StartDaemon(nullptr, {"--max-run-bytes", "10000000"});
+  CreateStarted("busy");
+  auto run = [&](const std::vector<std::string>& args, api::RunResponse* out) {
+    auto stub = Stub();
+    grpc::ClientContext ctx;
+    api::RunRequest req;
+    req.set_id("busy");
+    for (const auto& a : args) req.mutable_process()->add_args(a);
+    req.set_max_output_bytes(2 << 20);  // 8 MiB counted
+    return stub->Run(&ctx, req, out);
+  };
+  grpc::Status first;
+  std::thread holder([&] {
+    api::RunResponse out;
+    first = run({"sleep", "3"}, &out);
+  });
+  // A second one, once the first holds its share (its process runs): over
+  // the budget.
+  bool running = false;
+  for (int i = 0; i < 100 && !running; ++i) {
+    api::ListProcessesResponse ps;
+    if (ListProcesses("busy", &ps).ok()) {
+      for (const auto& p : ps.processes()) running |= absl::StrJoin(p.args(), " ") == "sleep 3";
+    }
+    if (!running) absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_TRUE(running) << "the first run never started";
+  api::RunResponse refused;
+  grpc::Status second = run({"true"}, &refused);
+  EXPECT_EQ(second.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << second.error_message();
+  EXPECT_THAT(second.error_message(),
+              HasSubstr("this run may hold 8388608 bytes of the daemon's memory"));
+  EXPECT_THAT(second.error_message(),
+              HasSubstr("hold 8388608 of the 10000000 they may (the daemon's --max-run-bytes)"));
+  holder.join();
+  EXPECT_TRUE(first.ok()) << first.error_message();
+  // Its share is back with its end.
+  api::RunResponse out;
+  grpc::Status after = run({"true"}, &out);
+  EXPECT_TRUE(after.ok()) << after.error_message();
+  EXPECT_THAT(RefusedFlags("--max-run-bytes 0"), HasSubstr("--max-run-bytes: '0'"));
 }
 
 // A client that keeps its Exec open but reads nothing: the process, its
