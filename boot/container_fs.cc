@@ -84,6 +84,14 @@ absl::Status CheckNoSymlinks(int root_fd, const std::string& dest, const std::st
 
 absl::Status MountOne(int root_fd, const MountConfig& m, int bind_fd) {
   const std::string& dest = m.destination();
+  if (m.type() == "proc" || m.type() == "sysfs") {
+    // Never where a symlink of the image's leads (/proc -> /dev/x, with
+    // /dev/x then covered by the /dev tmpfs): linux.maskedPaths and
+    // readonlyPaths, which name their files, would find none there and
+    // leave the whole file system bare (runc's CVE-2019-19921). A sysfs of
+    // a joined network namespace comes as a tree (bind_fd) too.
+    RETURN_IF_ERROR(CheckNoSymlinks(root_fd, dest, m.type()));
+  }
   // A tree the host made: a bind source, or a sysfs of a joined network
   // namespace.
   if (m.type() == "bind" || bind_fd >= 0) {
@@ -97,13 +105,6 @@ absl::Status MountOne(int root_fd, const MountConfig& m, int bind_fd) {
       return ErrnoError(errno, absl::StrCat("attach bind mount on '", dest, "'"));
     }
     return absl::OkStatus();
-  }
-  if (m.type() == "proc" || m.type() == "sysfs") {
-    // Never where a symlink of the image's leads (/proc -> /dev/x, with
-    // /dev/x then covered by the /dev tmpfs): linux.maskedPaths and
-    // readonlyPaths, which name /proc's files, would find none there and
-    // leave the whole procfs bare (runc's CVE-2019-19921).
-    RETURN_IF_ERROR(CheckNoSymlinks(root_fd, dest, m.type()));
   }
   ASSIGN_OR_RETURN(UniqueFd target, MkdirAllInRoot(root_fd, dest));
   unsigned long flags = m.flags();

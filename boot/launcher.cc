@@ -12,8 +12,10 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -86,13 +88,16 @@ class Launcher {
   // process (BootConfig.exit_with_main).
   // `proc`: a procfs of the container's PID namespace, mounted before the
   // pivot (PrepareProc), so never one of the container's files.
-  // `devpts`: the container's /dev/pts (OpenPtyAndSendMaster), or none.
-  Launcher(int sock, UniqueFd userns, bool exit_with_main, UniqueFd proc, UniqueFd devpts)
+  // `devpts`, `dev`: the container's /dev/pts and /dev
+  // (OpenPtyAndSendMaster), or none.
+  Launcher(int sock, UniqueFd userns, bool exit_with_main, UniqueFd proc, UniqueFd devpts,
+           UniqueFd dev)
       : sock_(sock),
         userns_(std::move(userns)),
         exit_with_main_(exit_with_main),
         proc_(std::move(proc)),
         devpts_(std::move(devpts)),
+        dev_(std::move(dev)),
         own_oom_score_adj_(ReadOwnOomScoreAdj(proc_.get())),
         reset_signals_(SignalsNotDefault()) {}
 
@@ -154,6 +159,7 @@ class Launcher {
   const bool exit_with_main_;
   const UniqueFd proc_;
   const UniqueFd devpts_;
+  const UniqueFd dev_;
   const std::string own_oom_score_adj_;
   // Taken once: the launcher sets no disposition after its set-up.
   const std::vector<int> reset_signals_;
@@ -250,14 +256,34 @@ LauncherEvent Launcher::AwaitExec(pid_t pid, int errors, absl::Duration timeout)
 // `devpts`: the container's /dev/pts, opened before any workload ran: the
 // multiplexer by it, never by /dev/ptmx, which the container's root may
 // make a link to a devpts of its own (and so read the terminal).
-absl::StatusOr<UniqueFd> OpenPtyAndSendMaster(int devpts, int console_socket, uint32_t rows,
-                                              uint32_t cols) {
+// `dev`: the container's /dev, also opened then: where /dev is a bind of
+// the host's, its devpts's ptmx is host root's with mode 0 (no access from
+// our namespace), and the multiplexer is the character device /dev/ptmx
+// beside it, opened without following a link and checked to be one.
+absl::StatusOr<UniqueFd> OpenMultiplexer(int devpts, int dev) {
   if (devpts < 0) {
     return absl::FailedPreconditionError(
         "a terminal needs a devpts at /dev/pts in the container, and it has none");
   }
   UniqueFd master(openat(devpts, "ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW));
-  if (!master) return ErrnoError(errno, "open '/dev/pts/ptmx' in the container");
+  if (master || (errno != EACCES && errno != EPERM) || dev < 0) {
+    if (!master) return ErrnoError(errno, "open '/dev/pts/ptmx' in the container");
+    return master;
+  }
+  master.reset(openat(dev, "ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW));
+  if (!master) return ErrnoError(errno, "open '/dev/ptmx' in the container");
+  struct stat st;
+  if (fstat(master.get(), &st) != 0) return ErrnoError(errno, "fstat '/dev/ptmx'");
+  if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 5 || minor(st.st_rdev) != 2) {
+    return absl::FailedPreconditionError(
+        "'/dev/ptmx' in the container is not the pty multiplexer (character device 5:2)");
+  }
+  return master;
+}
+
+absl::StatusOr<UniqueFd> OpenPtyAndSendMaster(int devpts, int dev, int console_socket,
+                                              uint32_t rows, uint32_t cols) {
+  ASSIGN_OR_RETURN(UniqueFd master, OpenMultiplexer(devpts, dev));
   int unlock = 0;
   if (ioctl(master.get(), TIOCSPTLCK, &unlock) != 0) return ErrnoError(errno, "unlock pty");
   // The peer by fd, not by a /dev/pts path a workload could swap.
@@ -323,8 +349,8 @@ LauncherEvent Launcher::Start(const runsc::launcher::v1::StartProcess& start,
   UniqueFd pty_peer;
   if (terminal) {
     absl::StatusOr<UniqueFd> peer =
-        OpenPtyAndSendMaster(devpts_.get(), fds[0].get(), start.process().console_height(),
-                             start.process().console_width());
+        OpenPtyAndSendMaster(devpts_.get(), dev_.get(), fds[0].get(),
+                             start.process().console_height(), start.process().console_width());
     if (!peer.ok()) return Failure("terminal", peer.status());
     pty_peer = std::move(*peer);
     if (start.main()) {
@@ -723,18 +749,19 @@ void LauncherMain(runsc::boot::v1::BootConfig config, int sock) {
     fail("launcher", ErrnoError(errno, "PR_SET_DUMPABLE"));
   }
   // Before any workload runs, so the container's own devpts instance.
-  UniqueFd devpts;
-  {
-    UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-    absl::StatusOr<UniqueFd> pts = root ? OpenInRoot(root.get(), "/dev/pts", O_PATH | O_DIRECTORY)
-                                        : absl::StatusOr<UniqueFd>(UniqueFd());
+  UniqueFd devpts, dev;
+  if (UniqueFd root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)); root) {
+    absl::StatusOr<UniqueFd> pts = OpenInRoot(root.get(), "/dev/pts", O_PATH | O_DIRECTORY);
     struct statfs fs;
     if (pts.ok() && fstatfs(pts->get(), &fs) == 0 && fs.f_type == DEVPTS_SUPER_MAGIC) {
       devpts = *std::move(pts);
     }
+    if (absl::StatusOr<UniqueFd> d = OpenInRoot(root.get(), "/dev", O_PATH | O_DIRECTORY); d.ok()) {
+      dev = *std::move(d);
+    }
   }
   Launcher launcher(sock, std::move(userns->fd), config.exit_with_main(), std::move(proc),
-                    std::move(devpts));
+                    std::move(devpts), std::move(dev));
   LauncherEvent ready;
   ready.mutable_ready();
   if (warm) {

@@ -161,11 +161,12 @@ absl::StatusOr<UniqueFd> Listen(const DaemonOptions& options, std::optional<gid_
     Log(LogLevel::kInfo, kComponent, "using the socket passed by socket activation");
     return UniqueFd(3);
   }
-  ASSIGN_OR_RETURN(util::UnixAddress addr, util::UnixAddress::Of(options.socket_path, "--socket"));
   size_t slash = options.socket_path.rfind('/');
   if (slash != std::string::npos && slash > 0) {
     mkdir(options.socket_path.substr(0, slash).c_str(), 0755);
   }
+  // After the mkdir: a long path is reached through its directory.
+  ASSIGN_OR_RETURN(util::UnixAddress addr, util::UnixAddress::Of(options.socket_path, "--socket"));
   UniqueFd sock(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!sock) return ErrnoError(errno, "socket(AF_UNIX)");
   // A socket file left by a daemon that died is in the way; a live one is not.

@@ -1,7 +1,10 @@
 #include "runsc/do_command.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <string>
@@ -9,14 +12,37 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "grpcpp/create_channel_posix.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/api.grpc.pb.h"
+#include "runsc/util/unique_fd.h"
+#include "runsc/util/unix_address.h"
 
 namespace runsc::cli {
 
 namespace api = runsc::api::v1;
 
 namespace {
+
+// A channel to the daemon's socket. A path too long for a target (over
+// sun_path's 107 bytes) gets one connection made here, through its
+// directory (util::UnixAddress), tried for 2 s while the daemon is not yet
+// listening; a failed one reports why at the first call.
+std::shared_ptr<grpc::Channel> DaemonChannel(const std::string& path) {
+  if (path.size() < sizeof(sockaddr_un::sun_path)) {
+    return grpc::CreateChannel("unix:" + path, grpc::InsecureChannelCredentials());
+  }
+  absl::StatusOr<util::UnixAddress> addr = util::UnixAddress::Of(path, "--socket");
+  for (int tries = 0; addr.ok() && tries < 100; ++tries) {
+    util::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (fd && connect(fd.get(), addr->get(), addr->size()) == 0) {
+      return grpc::CreateInsecureChannelFromFd(path, fd.release());
+    }
+    if (errno != ECONNREFUSED) break;
+    usleep(20000);
+  }
+  return grpc::CreateChannel("unix:" + path, grpc::InsecureChannelCredentials());
+}
 
 void Usage(FILE* out) {
   fprintf(out,
@@ -88,8 +114,7 @@ int DoCommand(int argc, char** argv) {
   if (stat(socket.c_str(), &st) != 0) {
     return Fail("connect", grpc::Status(grpc::StatusCode::UNAVAILABLE, "no such socket"), socket);
   }
-  auto stub = api::Sandboxes::NewStub(
-      grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()));
+  auto stub = api::Sandboxes::NewStub(DaemonChannel(socket));
   auto context = [](double seconds) {
     auto ctx = std::make_unique<grpc::ClientContext>();
     ctx->set_wait_for_ready(true);  // the daemon may still be starting

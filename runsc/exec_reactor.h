@@ -24,6 +24,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <deque>
 #include <optional>
 #include <thread>
@@ -52,7 +53,7 @@ class ExecRegistry final {
   explicit ExecRegistry(int max_running = kDefaultMaxRunning) : max_running_(max_running) {}
   int max_running() const { return max_running_; }
   // Exec streams open at once, started or not.
-  int max_live() const { return 2 * max_running_; }
+  int max_live() const { return max_running_ > INT_MAX / 2 ? INT_MAX : 2 * max_running_; }
 
   // Counts one more live reactor (its constructor takes it over); false,
   // and nothing counted, at max_live().

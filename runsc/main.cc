@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
       runsc::util::SetLogLevel(runsc::util::LogLevel::kDebug);
       continue;
     }
-    if (arg == "--version" || arg == "-v") {
+    if ((arg == "--version" || arg == "-v") && unknown_flag.empty()) {
       // runc's layout: the version, then the spec's and libseccomp's.
       printf("runsc version %s\nspec: 1.0.2\nlibseccomp: %u.%u.%u\n", runsc::util::kVersion,
              seccomp_version()->major, seccomp_version()->minor, seccomp_version()->micro);
@@ -158,7 +158,7 @@ int main(int argc, char** argv) {
       if (*on) forwarded.push_back(systemd_cgroup);
       continue;
     }
-    if (arg == "--help" || arg == "-h") {
+    if ((arg == "--help" || arg == "-h") && unknown_flag.empty()) {
       Usage(stdout);
       return 0;
     }

@@ -121,6 +121,22 @@ bool Cgroup::IsUnified(const std::string& dir) const {
   return !unified_dir_.empty() && absl::StartsWith(dir, unified_dir_ + "/");
 }
 
+namespace {
+
+// Makes `dir` and its missing parents: whether this call's own mkdir made
+// `dir` itself (not one that was there, nor one a concurrent create made).
+absl::StatusOr<bool> MakeLastDir(const std::string& dir) {
+  const size_t slash = dir.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    RETURN_IF_ERROR(util::MakeDirs(dir.substr(0, slash), 0755));
+  }
+  if (mkdir(dir.c_str(), 0755) == 0) return true;
+  if (errno == EEXIST) return false;
+  return ErrnoError(errno, absl::StrCat("mkdir '", dir, "'"));
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
     const std::string& path, const runsc::boot::v1::ResourceConfig& resources) {
   const std::vector<std::string> parts = absl::StrSplit(path, '/', absl::SkipEmpty());
@@ -150,14 +166,17 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
       if (i == parts.size()) break;
       dir += "/" + parts[i];
       const bool last = i + 1 == parts.size();
-      const bool existed = last && access(dir.c_str(), F_OK) == 0;
-      RETURN_IF_ERROR(util::MakeDirs(dir, 0755));
       // Ours from its mkdir: a failed write into it below must not leave
-      // it (the parents are shared, and stay; one that was there is not
-      // ours to remove).
-      if (last && !existed) {
-        cg->unified_dir_ = dir;
-        made.push_back(dir);
+      // it (the parents are shared, and stay; one that was there, or that
+      // another create made first, is not ours to remove).
+      if (last) {
+        ASSIGN_OR_RETURN(const bool ours, MakeLastDir(dir));
+        if (ours) {
+          cg->unified_dir_ = dir;
+          made.push_back(dir);
+        }
+      } else {
+        RETURN_IF_ERROR(util::MakeDirs(dir, 0755));
       }
     }
     cg->unified_dir_ = dir;
@@ -170,9 +189,8 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
     // cpu and cpuacct (or others) may share one mount: one directory. Its
     // parents (runsc/) exist after the first sandbox: one mkdir.
     const std::string dir = absl::StrCat(mount, "/", absl::StrJoin(parts, "/"));
-    const bool existed = access(dir.c_str(), F_OK) == 0;
-    RETURN_IF_ERROR(util::MakeDirs(dir, 0755));
-    if (!existed) made.push_back(dir);
+    ASSIGN_OR_RETURN(const bool ours, MakeLastDir(dir));
+    if (ours) made.push_back(dir);
     cg->v1_dirs_[controller] = dir;
   }
   for (const std::string& dir : cg->Paths()) {

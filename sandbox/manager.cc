@@ -174,6 +174,10 @@ void SandboxManager::RetryUnattached() {
 }
 
 bool SandboxManager::RecoverOne(const std::string& id, bool again) {
+  if (again) {
+    absl::MutexLock lock(&mu_);
+    if (sandboxes_.count(id) != 0) return true;  // the daemon's own since
+  }
   {
     absl::StatusOr<std::unique_ptr<Sandbox>> box = Sandbox::Attach(options_.state_root, id);
     if (again && absl::IsNotFound(box.status())) {
@@ -198,23 +202,29 @@ bool SandboxManager::RecoverOne(const std::string& id, bool again) {
                 absl::StrCat("sandbox ", id, ": left to the runtime CLI"));
     } else if (box.ok()) {
       auto entry = std::make_shared<Entry>();
+      absl::MutexLock entry_lock(&entry->mu);
+      entry->box = std::move(*box);
       {
-        absl::MutexLock lock(&entry->mu);
-        entry->box = std::move(*box);
-        // A main process that still runs (or is paused) is watched again;
-        // one that ended while no daemon ran was never seen to exit, and is
-        // not reported.
-        runsc::state::v1::SandboxRecord record = entry->box->Record();
-        const std::string status = entry->box->ContainerStatus(record);
-        if (record.main_pid() != 0 && (status == "running" || status == "paused")) {
-          WatchMainExit(id, entry, record.main_pid());
-        } else if (record.main_pid() != 0) {
-          // Ended: a signal to it is told so, not that it never started.
-          entry->main_pid = record.main_pid();
+        // A retry may find the id the daemon's own again (its directory
+        // removed, and a create of the id since): that entry stays.
+        absl::MutexLock lock(&mu_);
+        if (!sandboxes_.emplace(id, entry).second) {
+          entry->box->Detach();
+          entry->box = nullptr;
+          return true;
         }
       }
-      absl::MutexLock lock(&mu_);
-      sandboxes_[id] = entry;
+      // A main process that still runs (or is paused) is watched again;
+      // one that ended while no daemon ran was never seen to exit, and is
+      // not reported.
+      runsc::state::v1::SandboxRecord record = entry->box->Record();
+      const std::string status = entry->box->ContainerStatus(record);
+      if (record.main_pid() != 0 && (status == "running" || status == "paused")) {
+        WatchMainExit(id, entry, record.main_pid());
+      } else if (record.main_pid() != 0) {
+        // Ended: a signal to it is told so, not that it never started.
+        entry->main_pid = record.main_pid();
+      }
       util::Log(util::LogLevel::kInfo, "manager", absl::StrCat("re-attached sandbox ", id));
     } else if (absl::IsFailedPrecondition(box.status())) {
       absl::Status reclaimed = ReclaimDead(id);
@@ -385,6 +395,7 @@ absl::StatusOr<SandboxView> SandboxManager::CreateEntry(const CreateRequest& req
   {
     absl::MutexLock lock(&mu_);
     sandboxes_[id] = entry;
+    unattached_.erase(id);  // its directory was gone, or this create failed
     Publish("created", id, view.pid, entry->serial);
     if (request.start) Publish("started", id, main_pid, entry->serial);
   }

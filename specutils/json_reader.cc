@@ -147,9 +147,10 @@ absl::Status JsonReader::ReadString(std::string* out) {
       cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
     } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
       return Error("unpaired UTF-16 surrogate in a \\u escape");
-    } else if (cp == 0) {
+    } else if (cp == 0 && path_ != "annotations" && !absl::StartsWith(path_, "annotations.")) {
       // The kernel takes paths, arguments and names as C strings: one
       // would end at the NUL, and mean something other than it says.
+      // Annotations never reach it: any string, as runc takes them.
       return Error("a NUL (\\u0000) in a string, which no path, argument or name may hold");
     }
     AppendUtf8(cp, out);

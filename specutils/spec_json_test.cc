@@ -155,7 +155,7 @@ TEST(ParseJsonTest, TheSameMessageAsProtobufForEachForm) {
       "futureKey": {"nested": [1, {"deeper": null}, "x", true, -0.5e-3]},
       "cwd": null
     },
-    "annotations": {"a": "2", "b": ""},
+    "annotations": {"a": "2", "b": "", "c\u0000": "x\u0000y"},
     "linux": {"resources": {"memory": {"limit": -9223372036854775808, "swap": 0}},
               "sysctl": {}, "namespaces": []},
     "mounts": null
@@ -172,6 +172,8 @@ TEST(ParseJsonTest, TheSameMessageAsProtobufForEachForm) {
   EXPECT_THAT(ours->process().user().additional_gids(), ::testing::ElementsAre(1, 2));
   EXPECT_EQ(ours->process().oom_score_adj(), -1000);
   EXPECT_EQ(ours->annotations().at("a"), "2");
+  // Annotations never reach the kernel: a NUL is theirs to hold, as runc's.
+  EXPECT_EQ(ours->annotations().at(std::string("c\0", 2)), std::string("x\0y", 3));
   EXPECT_EQ(ours->linux().resources().memory().limit(), INT64_MIN);
 }
 

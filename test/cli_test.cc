@@ -408,6 +408,9 @@ TEST_F(CliTest, GlobalLogFlagsAsContainerdPassesThem) {
   EXPECT_THAT(ReadFile(unknown), HasSubstr(" E runsc: unknown command 'checkpoint'\n"));
   EXPECT_THAT(ReadFile(unknown),
               HasSubstr(" E runsc: flag provided but not defined: --no-such-flag\n"));
+  // Not even where a later flag would end the command at once.
+  EXPECT_EQ(Runsc("--no-such-flag --version").first, 2);
+  EXPECT_EQ(Runsc("--no-such-flag --help").first, 2);
   auto [rootless, rootless_out] = Runsc("--rootless=true list");
   EXPECT_EQ(rootless, 2);
   EXPECT_THAT(rootless_out, HasSubstr("runsc runs as root only"));

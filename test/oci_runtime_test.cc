@@ -569,6 +569,21 @@ TEST_F(OciRuntimeTest, ProcIsNeverMountedThroughAnImagesSymlink) {
             0);
   ExpectError("run b",
               "mounts[0]: a proc mount's destination '/proc' is or passes through a symlink");
+  // A sysfs too, also where it comes from the host as a tree (that of a
+  // joined network namespace, as every pod's containers join one).
+  const std::string netns = absl::StrCat("runsc-test-", getpid());
+  ASSERT_EQ(RunShell("ip netns add " + netns).first, 0);
+  absl::Cleanup gone = [&] { RunShell("ip netns del " + netns); };
+  ASSERT_EQ(RunShell(absl::StrCat("cd ", bundle_, "/rootfs && rm proc && mkdir proc && ",
+                                  "rm -rf sys && mkdir -p dev/y && ln -s dev/y sys"))
+                .first,
+            0);
+  runsc::oci::v1::Spec spec = LoadSpec();
+  for (auto& ns : *spec.mutable_linux()->mutable_namespaces()) {
+    if (ns.type() == "network") ns.set_path("/run/netns/" + netns);
+  }
+  SaveSpec(spec);
+  ExpectError("run c", "a sysfs mount's destination '/sys' is or passes through a symlink");
 }
 
 TEST_F(OciRuntimeTest, StateListAndPsJsonAreRuncs) {
