@@ -4,6 +4,17 @@
 
 namespace runsc::cli {
 
+specutils::ProcessOverrides ToOverrides(const runsc::api::v1::ProcessSpec& p) {
+  specutils::ProcessOverrides overrides;
+  overrides.args.assign(p.args().begin(), p.args().end());
+  overrides.env.assign(p.env().begin(), p.env().end());
+  overrides.cwd = p.cwd();
+  if (p.has_uid()) overrides.uid = p.uid();
+  if (p.has_gid()) overrides.gid = p.gid();
+  overrides.additional_gids.assign(p.additional_gids().begin(), p.additional_gids().end());
+  return overrides;
+}
+
 namespace api = runsc::api::v1;
 
 namespace {

@@ -8,8 +8,12 @@
 #include "proto/control.pb.h"
 #include "sandbox/event_bus.h"
 #include "sandbox/manager.h"
+#include "specutils/process_override.h"
 
 namespace runsc::cli {
+
+// What a Run's or an Exec's `process` asks of the main process's settings.
+specutils::ProcessOverrides ToOverrides(const runsc::api::v1::ProcessSpec& p);
 
 void ToProto(const sandbox::SandboxView& view, runsc::api::v1::Sandbox* out);
 void ToProto(const runsc::control::v1::ExitStatus& in, runsc::api::v1::ExitStatus* out);

@@ -448,16 +448,8 @@ grpc::Status ApiService::Run(grpc::ServerContext* context, const api::RunRequest
   }
   RunSlot slot(this, req->stdin().size(), MaxOutput(req->max_output_bytes(), max_message_bytes_));
   if (!slot.status().ok()) return slot.status();
-  specutils::ProcessOverrides overrides;
-  const auto& p = req->process();
-  overrides.args.assign(p.args().begin(), p.args().end());
-  overrides.env.assign(p.env().begin(), p.env().end());
-  overrides.cwd = p.cwd();
-  if (p.has_uid()) overrides.uid = p.uid();
-  if (p.has_gid()) overrides.gid = p.gid();
-  overrides.additional_gids.assign(p.additional_gids().begin(), p.additional_gids().end());
   absl::StatusOr<runsc::boot::v1::ProcessConfig> process =
-      manager_->ExecProcess(req->id(), overrides);
+      manager_->ExecProcess(req->id(), ToOverrides(req->process()));
   if (!process.ok()) return ToGrpcStatus(process.status());
   sandbox::RunRequest run;
   run.id = req->id();

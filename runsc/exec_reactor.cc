@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/wrappers.pb.h"
@@ -350,17 +351,15 @@ absl::Status ExecReactor::Start(const api::ExecStart& start) {
     return absl::InvalidArgumentError("start.timeout_seconds: must be a non-negative number");
   }
   if (flags_errno_ != 0) return util::ErrnoError(flags_errno_, "eventfd for Exec");
-  specutils::ProcessOverrides overrides;
-  const auto& p = start.process();
-  overrides.args.assign(p.args().begin(), p.args().end());
-  overrides.env.assign(p.env().begin(), p.env().end());
-  overrides.cwd = p.cwd();
-  if (p.has_uid()) overrides.uid = p.uid();
-  if (p.has_gid()) overrides.gid = p.gid();
-  overrides.additional_gids.assign(p.additional_gids().begin(), p.additional_gids().end());
+  specutils::ProcessOverrides overrides = ToOverrides(start.process());
   overrides.terminal = start.tty();
   absl::StatusOr<runsc::boot::v1::ProcessConfig> process =
       manager_->ExecProcess(start.id(), overrides);
+  if (absl::IsInvalidArgument(process.status()) &&
+      absl::StartsWith(process.status().message(), "process.")) {
+    // Named as this request spells the field: under start.
+    return absl::InvalidArgumentError(absl::StrCat("start.", process.status().message()));
+  }
   if (!process.ok()) return process.status();
   if (start.tty() && start.has_size()) {
     RETURN_IF_ERROR(CheckTerminalSize(start.size(), "start.size"));

@@ -197,7 +197,14 @@ TEST_F(DaemonTest, ExecProtocolErrorsAreInvalidArgument) {
   as_minus_one.mutable_process()->set_uid(4294967295u);
   ExecOutcome o = ExecStream(stub.get(), as_minus_one, {});
   EXPECT_EQ(o.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(o.status.error_message(), HasSubstr("process.uid: 4294967295"));
+  EXPECT_THAT(o.status.error_message(), HasSubstr("start.process.uid: 4294967295"));
+  // One the container does not map, named as this request spells it.
+  api::ExecStart unmapped = StartOf("odd", {"id", "-u"});
+  unmapped.mutable_process()->set_uid(100000);
+  o = ExecStream(stub.get(), unmapped, {});
+  EXPECT_EQ(o.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(o.status.error_message(),
+              HasSubstr("start.process.uid: 100000 is not an id of the container's"));
   api::ExecStart tall = StartOf("odd", {"true"});
   tall.set_tty(true);
   tall.mutable_size()->set_rows(70000);
