@@ -183,6 +183,12 @@ bool SandboxManager::RecoverOne(const std::string& id, bool again) {
     if (again && absl::IsNotFound(box.status())) {
       // Deleted meanwhile (by the runtime CLI): nothing is left to attach.
       util::Log(util::LogLevel::kInfo, "manager", absl::StrCat("sandbox ", id, " is gone"));
+    } else if (box.ok() && (*box)->Record().id() != id && again) {
+      // While the daemon runs, that is also a warm sandbox of its own in
+      // the middle of its assignment: never destroyed here. A leftover
+      // goes at the next daemon's start.
+      (*box)->Detach();
+      return false;
     } else if (box.ok() && (*box)->Record().id() != id) {
       // A warm sandbox whose assignment a daemon's death cut short: renamed
       // to its id and sent its container, but its record is still the warm
