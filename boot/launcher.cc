@@ -270,8 +270,10 @@ absl::StatusOr<UniqueFd> OpenMultiplexer(int devpts, int dev) {
     if (!master) return ErrnoError(errno, "open '/dev/pts/ptmx' in the container");
     return master;
   }
+  const int refused = errno;
   master.reset(openat(dev, "ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW));
-  if (!master) return ErrnoError(errno, "open '/dev/ptmx' in the container");
+  // Not there, or a link (a /dev of ours): the first refusal is the answer.
+  if (!master) return ErrnoError(refused, "open '/dev/pts/ptmx' in the container");
   struct stat st;
   if (fstat(master.get(), &st) != 0) return ErrnoError(errno, "fstat '/dev/ptmx'");
   if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 5 || minor(st.st_rdev) != 2) {

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -12,6 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel_posix.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/api.grpc.pb.h"
@@ -27,21 +29,25 @@ namespace {
 // A channel to the daemon's socket. A path too long for a target (over
 // sun_path's 107 bytes) gets one connection made here, through its
 // directory (util::UnixAddress), tried for 2 s while the daemon is not yet
-// listening; a failed one reports why at the first call.
-std::shared_ptr<grpc::Channel> DaemonChannel(const std::string& path) {
+// listening (or has not yet bound the path); the error if none is made.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> DaemonChannel(const std::string& path) {
   if (path.size() < sizeof(sockaddr_un::sun_path)) {
     return grpc::CreateChannel("unix:" + path, grpc::InsecureChannelCredentials());
   }
   absl::StatusOr<util::UnixAddress> addr = util::UnixAddress::Of(path, "--socket");
-  for (int tries = 0; addr.ok() && tries < 100; ++tries) {
+  if (!addr.ok()) return addr.status();
+  int err = 0;
+  for (int tries = 0; tries < 100; ++tries) {
     util::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (fd && connect(fd.get(), addr->get(), addr->size()) == 0) {
+    if (!fd) return absl::UnavailableError(absl::StrCat("socket: ", strerror(errno)));
+    if (connect(fd.get(), addr->get(), addr->size()) == 0) {
       return grpc::CreateInsecureChannelFromFd(path, fd.release());
     }
-    if (errno != ECONNREFUSED) break;
+    err = errno;
+    if (err != ECONNREFUSED && err != ENOENT) break;
     usleep(20000);
   }
-  return grpc::CreateChannel("unix:" + path, grpc::InsecureChannelCredentials());
+  return absl::UnavailableError(absl::StrCat("connect: ", strerror(err)));
 }
 
 void Usage(FILE* out) {
@@ -114,7 +120,14 @@ int DoCommand(int argc, char** argv) {
   if (stat(socket.c_str(), &st) != 0) {
     return Fail("connect", grpc::Status(grpc::StatusCode::UNAVAILABLE, "no such socket"), socket);
   }
-  auto stub = api::Sandboxes::NewStub(DaemonChannel(socket));
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = DaemonChannel(socket);
+  if (!channel.ok()) {
+    return Fail(
+        "connect",
+        grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(channel.status().message())),
+        socket);
+  }
+  auto stub = api::Sandboxes::NewStub(*channel);
   auto context = [](double seconds) {
     auto ctx = std::make_unique<grpc::ClientContext>();
     ctx->set_wait_for_ready(true);  // the daemon may still be starting

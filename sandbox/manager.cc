@@ -174,21 +174,22 @@ void SandboxManager::RetryUnattached() {
 }
 
 bool SandboxManager::RecoverOne(const std::string& id, bool again) {
-  if (again) {
+  // While the daemon serves, the id may be its own again (its directory
+  // removed, then a create of the id): that sandbox is the create's. Asked
+  // again once attached: a create registers its id before anything of it is
+  // at the id's path, and none can put anything there while something is.
+  auto daemons_own = [this, &id] {
     absl::MutexLock lock(&mu_);
-    if (sandboxes_.count(id) != 0) return true;  // the daemon's own since
-  }
+    return sandboxes_.count(id) != 0 || creating_ids_.count(id) != 0;
+  };
+  if (again && daemons_own()) return true;
   {
     absl::StatusOr<std::unique_ptr<Sandbox>> box = Sandbox::Attach(options_.state_root, id);
     if (again && absl::IsNotFound(box.status())) {
       // Deleted meanwhile (by the runtime CLI): nothing is left to attach.
       util::Log(util::LogLevel::kInfo, "manager", absl::StrCat("sandbox ", id, " is gone"));
-    } else if (box.ok() && (*box)->Record().id() != id && again) {
-      // While the daemon runs, that is also a warm sandbox of its own in
-      // the middle of its assignment: never destroyed here. A leftover
-      // goes at the next daemon's start.
+    } else if (again && box.ok() && daemons_own()) {
       (*box)->Detach();
-      return false;
     } else if (box.ok() && (*box)->Record().id() != id) {
       // A warm sandbox whose assignment a daemon's death cut short: renamed
       // to its id and sent its container, but its record is still the warm
@@ -214,7 +215,7 @@ bool SandboxManager::RecoverOne(const std::string& id, bool again) {
         // A retry may find the id the daemon's own again (its directory
         // removed, and a create of the id since): that entry stays.
         absl::MutexLock lock(&mu_);
-        if (!sandboxes_.emplace(id, entry).second) {
+        if (creating_ids_.count(id) != 0 || !sandboxes_.emplace(id, entry).second) {
           entry->box->Detach();
           entry->box = nullptr;
           return true;
@@ -321,10 +322,12 @@ absl::StatusOr<SandboxView> SandboxManager::CreateEntry(const CreateRequest& req
           "sandboxes: ", sandboxes_.size(), " live, the limit is ", options_.max_sandboxes));
     }
     ++creating_;
+    creating_ids_.insert(id);
   }
-  absl::Cleanup done = [this] {
+  absl::Cleanup done = [this, id] {
     absl::MutexLock lock(&mu_);
     --creating_;
+    creating_ids_.erase(creating_ids_.find(id));
   };
   SandboxOptions options;
   options.id = id;

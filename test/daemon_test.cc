@@ -3,6 +3,7 @@
 // its stop, death and restart in daemon_lifetime_test.cc.
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -14,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -484,6 +486,30 @@ TEST_F(DaemonTest, DoRunsAOneShotCommandWithItsExitCode) {
   api::ListSandboxesResponse list;
   ASSERT_TRUE(stub->ListSandboxes(&ctx, {}, &list).ok());
   EXPECT_EQ(list.sandboxes_size(), 0);
+}
+
+// A --socket path longer than a unix socket address holds is bound, and
+// reached by runsc do, through its directory.
+TEST_F(DaemonTest, ADaemonServesOnASocketPathLongerThanSunPath) {
+  std::string dir = root_.path() + "/a-socket-directory-with-a-long-name";
+  while (dir.size() < 120) dir += "/deeper";
+  const std::string socket = dir + "/runsc.sock";  // the daemon makes `dir`
+  const std::string state = root_.path() + "/long-socket-state";
+  ASSERT_EQ(RunShell("mkdir -p " + dir.substr(0, dir.rfind('/'))).first, 0);
+  const pid_t daemon = fork();
+  if (daemon == 0) {
+    execl(RunscPath().c_str(), "runsc", "--root", state.c_str(), "daemon", "--socket",
+          socket.c_str(), nullptr);
+    _exit(127);
+  }
+  ASSERT_GT(daemon, 0);
+  absl::Cleanup stop = [daemon] {
+    kill(daemon, SIGTERM);
+    waitpid(daemon, nullptr, 0);
+  };
+  auto [code, out] = RunscDo(socket, "echo reached");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "reached\n");
 }
 
 TEST_F(DaemonTest, DoWithoutADaemonSaysWhatToDo) {
