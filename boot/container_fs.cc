@@ -58,28 +58,15 @@ absl::Status MountAt(const char* source, int target_fd, const std::string& type,
 // error naming it if so. A missing tail is no error (it is made as real
 // directories).
 absl::Status CheckNoSymlinks(int root_fd, const std::string& dest, const std::string& type) {
-  std::string rel = dest;
-  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
-  if (rel.empty()) return absl::OkStatus();
-  struct open_how how = {};
-  how.flags = O_PATH | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS;
-  int fd;
-  do {
-    fd = static_cast<int>(syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof(how)));
-  } while (fd < 0 && errno == EAGAIN);
-  if (fd >= 0) {
-    close(fd);
-    return absl::OkStatus();
-  }
-  if (errno == ENOENT) return absl::OkStatus();
-  if (errno == ELOOP) {
+  absl::StatusOr<UniqueFd> fd = OpenInRoot(root_fd, dest, O_PATH, RESOLVE_NO_SYMLINKS);
+  if (fd.ok() || absl::IsNotFound(fd.status())) return absl::OkStatus();
+  if (util::ErrnoOf(fd.status()) == ELOOP) {
     return absl::InvalidArgumentError(
         absl::StrCat("a ", type, " mount's destination '", dest,
                      "' is or passes through a symlink in the rootfs, which would move it where "
                      "linux.maskedPaths and readonlyPaths do not look"));
   }
-  return ErrnoError(errno, absl::StrCat("look up '", dest, "' in the container"));
+  return fd.status();
 }
 
 absl::Status MountOne(int root_fd, const MountConfig& m, int bind_fd) {

@@ -27,11 +27,11 @@ std::string Relative(absl::string_view path) {
   return path.empty() ? "." : std::string(path);
 }
 
-int Openat2(int root_fd, const std::string& rel, int flags, mode_t mode) {
+int Openat2(int root_fd, const std::string& rel, int flags, mode_t mode, uint64_t resolve = 0) {
   struct open_how how = {};
   how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
   how.mode = (flags & O_CREAT) ? mode : 0;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve;
   // EAGAIN: a rename somewhere in the tree raced the lookup. Bounded, so
   // that a co-tenant renaming without end cannot hold the build.
   int fd = -1;
@@ -46,8 +46,9 @@ int Openat2(int root_fd, const std::string& rel, int flags, mode_t mode) {
 
 std::string FdPath(int fd) { return absl::StrCat("/proc/self/fd/", fd); }
 
-absl::StatusOr<UniqueFd> OpenInRoot(int root_fd, absl::string_view path, int flags) {
-  UniqueFd fd(Openat2(root_fd, Relative(path), flags, 0));
+absl::StatusOr<UniqueFd> OpenInRoot(int root_fd, absl::string_view path, int flags,
+                                    uint64_t resolve) {
+  UniqueFd fd(Openat2(root_fd, Relative(path), flags, 0, resolve));
   if (!fd) return ErrnoError(errno, absl::StrCat("open '", path, "' in the container"));
   return fd;
 }

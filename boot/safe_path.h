@@ -6,6 +6,7 @@
 #ifndef RUNSC_BOOT_SAFE_PATH_H_
 #define RUNSC_BOOT_SAFE_PATH_H_
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <optional>
@@ -18,9 +19,10 @@
 
 namespace runsc::boot {
 
-// Opens `path` (absolute in the container) with `flags` | O_CLOEXEC.
-absl::StatusOr<util::UniqueFd> OpenInRoot(int root_fd, absl::string_view path,
-                                          int flags);
+// Opens `path` (absolute in the container) with `flags` | O_CLOEXEC;
+// `resolve`: more RESOLVE_* flags (RESOLVE_NO_SYMLINKS).
+absl::StatusOr<util::UniqueFd> OpenInRoot(int root_fd, absl::string_view path, int flags,
+                                          uint64_t resolve = 0);
 
 // Opens directory `path`, creating it and any missing parents (mode 0755,
 // and owned by `owner` (uid, gid) where given: our own ids otherwise).
