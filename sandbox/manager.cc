@@ -317,16 +317,14 @@ absl::StatusOr<SandboxView> SandboxManager::CreateEntry(const CreateRequest& req
     if (sandboxes_.count(id) != 0) {
       return absl::AlreadyExistsError(absl::StrCat("sandbox '", id, "' already exists"));
     }
-    if (static_cast<int>(sandboxes_.size()) + creating_ >= options_.max_sandboxes) {
+    if (sandboxes_.size() + creating_ids_.size() >= static_cast<size_t>(options_.max_sandboxes)) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "sandboxes: ", sandboxes_.size(), " live, the limit is ", options_.max_sandboxes));
     }
-    ++creating_;
     creating_ids_.insert(id);
   }
   absl::Cleanup done = [this, id] {
     absl::MutexLock lock(&mu_);
-    --creating_;
     creating_ids_.erase(creating_ids_.find(id));
   };
   SandboxOptions options;

@@ -328,11 +328,10 @@ class SandboxManager final {
   // Sandboxes of the state root a restart could not attach, though they may
   // still run (RecoverOne): tried again at each TTL check.
   std::set<std::string> unattached_ ABSL_GUARDED_BY(mu_);
-  // The ids creates under way have reserved (CreateEntry), which a retry of
-  // an unattached one must leave alone: a create's sandbox is at its id's
-  // path before it is in sandboxes_.
+  // The ids of the creates under way (CreateEntry), which count against
+  // max_sandboxes, and which a retry of an unattached one must leave alone:
+  // a create's sandbox is at its id's path before it is in sandboxes_.
   std::multiset<std::string> creating_ids_ ABSL_GUARDED_BY(mu_);
-  int creating_ ABSL_GUARDED_BY(mu_) = 0;
   EventBus events_;
   absl::Mutex tasks_mu_;
   std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(tasks_mu_);
